@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { commandHelp, runCommand, type CliIo } from '../../lib/cli.ts';
+import { COMMANDS } from './commands.ts';
+import { runDemo } from './demo.ts';
+
+const io: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+const USAGE = `usage: backstop <command> [--input value ...]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(15)} ${command.description}`)
+  .join('\n')}
+  demo            a throwaway PostgreSQL with sample trading data: dump → restore drill → verdict
+
+'backstop <command> --help' lists a command's inputs. Secrets go in BACKSTOP_<INPUT> variables,
+e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;
+
+async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === 'demo') return runDemo(rest, io);
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`error: unknown command "${name}".\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(commandHelp(name, command));
+    return 0;
+  }
+  return runCommand(command, rest, process.env, io);
+}
+
+process.exitCode = await main(process.argv.slice(2));

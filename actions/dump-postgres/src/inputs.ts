@@ -1,0 +1,58 @@
+import { parseRecipients } from '../../lib/crypto/age.ts';
+import { ConfigurationError } from '../../lib/errors.ts';
+import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { checkBackupName } from '../../lib/manifest/ids.ts';
+import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { openStores, type Store } from '../../lib/storage/index.ts';
+
+export const INPUTS = {
+  'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
+  name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
+  'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+  kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
+  format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+  jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
+  'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+  'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+  'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
+  'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
+} as const satisfies InputSpecs;
+
+export interface DumpInputs {
+  database: DatabaseUrl;
+  name: string;
+  stores: Store[];
+  kind: BackupKind;
+  format: 'custom' | 'directory';
+  jobs: number;
+  recipients: string[] | null;
+  excludeTableData: string[];
+  pgBinDir?: string;
+}
+
+/** Reads and checks every input; secrets are masked before anything else happens. */
+export function readInputs(runtime: Runtime): DumpInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  const recipients = parseRecipients('encryption-recipients', inputs.list('encryption-recipients'));
+  const allowUnencrypted = inputs.boolean('allow-unencrypted');
+  if (recipients.length === 0 && !allowUnencrypted) {
+    throw new ConfigurationError(
+      'Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+        'allow-unencrypted: true to store this backup in the clear.',
+    );
+  }
+  return {
+    database: parseDatabaseUrl('database-url', inputs.string('database-url')),
+    name: checkBackupName('name', inputs.string('name')),
+    stores: openStores('storage-url', inputs.list('storage-url')),
+    kind: inputs.choice('kind', BACKUP_KINDS),
+    format: inputs.choice('format', ['custom', 'directory'] as const),
+    jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+    recipients: recipients.length > 0 ? recipients : null,
+    excludeTableData: inputs.list('exclude-table-data'),
+    pgBinDir: inputs.optional('pg-bin-dir'),
+  };
+}

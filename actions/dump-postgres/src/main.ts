@@ -1,0 +1,27 @@
+import { dumpPostgres } from '../../lib/postgres/dump.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { readInputs } from './inputs.ts';
+import { dumpSummary } from './summary.ts';
+
+/** dump-postgres: inputs → one library call → outputs and summary. */
+export async function run(runtime: Runtime): Promise<void> {
+  const inputs = readInputs(runtime);
+  if (!inputs.recipients) {
+    runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+  }
+  const result = await dumpPostgres({
+    ...inputs,
+    databaseInput: 'database-url',
+    tempDir: runtime.tempDir,
+    log: (line) => runtime.info(line),
+  });
+  const { manifest } = result;
+  runtime.setOutput('backup-id', manifest.id);
+  runtime.setOutput('manifest-url', result.manifestUrl);
+  runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
+  runtime.setOutput('sha256', result.sha256);
+  runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
+  runtime.setOutput('server-version', manifest.source.serverVersion);
+  runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
+  await runtime.writeSummary(dumpSummary(result, inputs.stores));
+}

@@ -1,0 +1,32 @@
+import type { DumpResult } from '../../lib/postgres/dump.ts';
+import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+import type { Store } from '../../lib/storage/index.ts';
+
+export function dumpSummary(result: DumpResult, stores: Store[]): string {
+  const { manifest } = result;
+  const tables = manifest.tables ?? [];
+  const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
+  const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
+  const stored = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
+  const timescale = manifest.source.extensions.find((extension) => extension.name === 'timescaledb');
+  const lines = [
+    `## ✅ Backup ${manifest.id}`,
+    '',
+    markdownTable(
+      ['', ''],
+      [
+        ['Database', `${manifest.source.database} on ${manifest.source.host}`],
+        ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+        ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
+        ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+        ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
+        ['sha256', `\`${result.sha256}\``],
+        ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+        ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
+      ],
+    ),
+  ];
+  const excluded = tables.filter((table) => table.rows === null);
+  if (excluded.length > 0) lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,115 @@
+import { ConfigurationError } from './errors.ts';
+import { maskUrlCredentials } from './report/mask.ts';
+import type { Runtime } from './runtime.ts';
+
+/**
+ * One declared input of an action. Each action lists its inputs once (src/inputs.ts) with their defaults; action.yml
+ * repeats names, `required` and defaults for GitHub, and a test keeps the two in step. Defaults live in code because
+ * the CLI has no action.yml to read them from.
+ */
+export interface InputSpec {
+  description: string;
+  required?: boolean;
+  default?: string;
+  /**
+   * Masked before the first log line and never echoed in an error: `true` masks the whole value; `'url'` masks a
+   * URL's password, and the whole URL only when it carries one (so a password-less URL stays readable).
+   */
+  secret?: true | 'url';
+}
+
+export type InputSpecs = Record<string, InputSpec>;
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+export class InputReader {
+  private readonly runtime: Runtime;
+  private readonly specs: InputSpecs;
+
+  constructor(runtime: Runtime, specs: InputSpecs) {
+    this.runtime = runtime;
+    this.specs = specs;
+  }
+
+  /** Registers every secret input with the runtime. Call before anything is logged. */
+  maskSecrets(): void {
+    for (const [name, spec] of Object.entries(this.specs)) {
+      const value = this.raw(name);
+      if (!value || !spec.secret) continue;
+      if (spec.secret === 'url') maskUrlCredentials(this.runtime, value);
+      else this.runtime.setSecret(value);
+    }
+  }
+
+  string(name: string): string {
+    const value = this.raw(name);
+    if (value === '' && this.spec(name).required) {
+      throw new ConfigurationError(`Input "${name}" is required: ${this.spec(name).description}`);
+    }
+    return value;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.string(name);
+    return value === '' ? undefined : value;
+  }
+
+  boolean(name: string): boolean {
+    const value = this.string(name).toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(value)) return true;
+    if (['false', 'no', '0', 'off', ''].includes(value)) return false;
+    throw new ConfigurationError(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+  }
+
+  integer(name: string, range: { min: number; max?: number }): number {
+    return this.parseNumber(name, range, true);
+  }
+
+  optionalNumber(name: string, range: { min: number; max?: number }): number | undefined {
+    return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[]): T {
+    const value = this.string(name) as T;
+    if (!choices.includes(value)) {
+      throw new ConfigurationError(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+    }
+    return value;
+  }
+
+  /** Newline- or comma-separated values, blanks dropped. */
+  list(name: string): string[] {
+    return splitList(this.string(name));
+  }
+
+  private parseNumber(name: string, range: { min: number; max?: number }, whole: boolean): number {
+    const text = this.string(name);
+    const value = Number(text);
+    const kind = whole ? 'a whole number' : 'a number';
+    const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+    if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+      throw new ConfigurationError(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+    }
+    if (value < range.min || (range.max !== undefined && value > range.max)) {
+      throw new ConfigurationError(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+    }
+    return value;
+  }
+
+  private raw(name: string): string {
+    const value = this.runtime.getInput(name).trim();
+    return value === '' ? (this.spec(name).default ?? '') : value;
+  }
+
+  private spec(name: string): InputSpec {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+    return spec;
+  }
+}
+
+export function splitList(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}

@@ -1,0 +1,90 @@
+/**
+ * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
+ * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
+ */
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+
+export const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+export type Compression = 'zstd' | 'gzip' | 'none';
+export type Encryption = 'age' | 'none';
+
+export interface ManifestFile {
+  /** Relative to the backup's folder. */
+  path: string;
+  /** Stored bytes (after compression and encryption): what sha256 covers. */
+  bytes: number;
+  sha256: string;
+  /** Bytes the tool produced, before our compression. */
+  rawBytes: number;
+  compression: Compression;
+  encryption: Encryption;
+}
+
+export interface TableCount {
+  schema: string;
+  name: string;
+  /** Exact count in the dump's snapshot; null when the table's data was excluded from the dump. */
+  rows: number | null;
+}
+
+export interface Extension {
+  name: string;
+  version: string;
+}
+
+export interface Manifest {
+  version: typeof MANIFEST_VERSION;
+  id: string;
+  name: string;
+  engine: 'postgres' | 'qdrant';
+  kind: BackupKind;
+  createdAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  source: {
+    serverVersion: string;
+    serverVersionNum: number;
+    database: string;
+    host: string;
+    extensions: Extension[];
+  };
+  tool: { name: 'backstop'; version: string; pgDump?: string };
+  /** pg_dump archive format; the restore picks pg_restore's mode from it. */
+  format?: 'custom' | 'directory';
+  /** Public keys only. null when the backup was made with allow-unencrypted. */
+  encryption: { recipients: string[] } | null;
+  files: ManifestFile[];
+  tables?: TableCount[];
+}
+
+/** Checks the fields a restore relies on; anything else may grow over time. */
+export function parseManifest(text: string, where: string): Manifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Error(`${where} is not valid JSON: the manifest is damaged; restore from another destination.`);
+  }
+  const manifest = data as Partial<Manifest>;
+  if (typeof manifest !== 'object' || manifest === null) throw new Error(`${where} is not a manifest object.`);
+  if (manifest.version !== MANIFEST_VERSION) {
+    throw new Error(
+      `${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
+        'use the Backstop release that wrote it.',
+    );
+  }
+  const missing = (['id', 'name', 'engine', 'createdAt', 'files'] as const).filter((key) => manifest[key] == null);
+  if (missing.length > 0) throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+  for (const file of manifest.files ?? []) {
+    if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
+      throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
+    }
+    if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
+      throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+    }
+  }
+  return manifest as Manifest;
+}

@@ -1,0 +1,85 @@
+import pg from 'pg';
+import { ConfigurationError } from '../errors.ts';
+
+/**
+ * A PostgreSQL URL split into what may be shown and what must not. libpq tools get the URL without its password
+ * and the password through PGPASSWORD, so it never shows in `ps` or in a tool's error message.
+ */
+export interface DatabaseUrl {
+  /** The URL as given (with password): only for the pg client. */
+  readonly url: string;
+  /** postgresql://user:***@host:port/db — for logs, summaries, errors. */
+  readonly display: string;
+  /** The URL without its password, for libpq tools. */
+  readonly withoutPassword: string;
+  readonly password: string | undefined;
+  readonly host: string;
+  readonly database: string;
+}
+
+export function parseDatabaseUrl(inputName: string, value: string): DatabaseUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigurationError(
+      `Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`,
+    );
+  }
+  if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+    throw new ConfigurationError(
+      `Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`,
+    );
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const withoutPassword = new URL(value);
+  withoutPassword.password = '';
+  const display = new URL(withoutPassword.href);
+  if (password !== undefined) display.password = '***';
+  display.search = '';
+  return {
+    url: value,
+    display: display.href.replace('%2A%2A%2A', '***'),
+    withoutPassword: withoutPassword.href,
+    password,
+    host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+  };
+}
+
+/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
+export function libpqEnvironment(database: DatabaseUrl): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
+  delete env.PGPASSWORD;
+  if (database.password !== undefined) env.PGPASSWORD = database.password;
+  return env;
+}
+
+export async function connect(database: DatabaseUrl, inputName: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: database.url,
+    application_name: 'backstop',
+    connectionTimeoutMillis: 20_000,
+  });
+  // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new ConfigurationError(
+      `Cannot connect to ${database.display} (input "${inputName}"): ${(error as Error).message}. ` +
+        'Check the host, port, credentials and that this machine can reach the server.',
+    );
+  }
+  await client.query("SET TimeZone = 'UTC'");
+  return client;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualified(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}

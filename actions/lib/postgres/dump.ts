@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type pg from 'pg';
+import { newBackupId } from '../manifest/ids.ts';
+import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
+import type { BackupKind, Manifest, ManifestFile, TableCount } from '../manifest/schema.ts';
+import { storeStream } from '../pipeline/backup.ts';
+import { startTool } from '../process.ts';
+import type { Store } from '../storage/index.ts';
+import { BACKSTOP_VERSION } from '../version.ts';
+import { connect, libpqEnvironment, type DatabaseUrl } from './connection.ts';
+import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
+import { findClientTool, type PgTool } from './tools.ts';
+
+export interface DumpOptions {
+  database: DatabaseUrl;
+  /** The input that held the URL, for error messages. */
+  databaseInput: string;
+  name: string;
+  kind: BackupKind;
+  format: 'custom' | 'directory';
+  jobs: number;
+  /** null: unencrypted (allow-unencrypted). */
+  recipients: string[] | null;
+  excludeTableData: string[];
+  stores: Store[];
+  pgBinDir?: string;
+  tempDir: string;
+  log: (line: string) => void;
+}
+
+export interface DumpResult {
+  manifest: Manifest;
+  manifestUrl: string;
+  /** sha256 of the dump file; for directory format, of its `sha256  path` list (what sha256sum prints). */
+  sha256: string;
+}
+
+/**
+ * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
+ * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
+ * never be restored anyway.
+ */
+export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
+  const createdAt = new Date();
+  const client = await connect(options.database, options.databaseInput);
+  const id = newBackupId(options.kind, createdAt);
+  const folder = backupFolder(options.name, id);
+  try {
+    const server = await serverInfo(client);
+    const pgDump = await findClientTool('pg_dump', server, options.pgBinDir);
+    options.log(`PostgreSQL ${server.version} at ${options.database.display}; ${pgDump.path} ${pgDump.version}`);
+
+    // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = await exportSnapshot(client);
+    const extensions = await listExtensions(client);
+    const tables = await listDumpedTables(client);
+    options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
+
+    const counting = countRows(client, tables, tablePatternMatcher(options.excludeTableData));
+    counting.catch(() => undefined);
+    const files =
+      options.format === 'custom'
+        ? [await dumpCustom(options, pgDump, snapshot, folder)]
+        : await dumpDirectory(options, pgDump, snapshot, folder, id);
+    const counts: TableCount[] = await counting;
+    await client.query('COMMIT');
+
+    const finishedAt = new Date();
+    const manifest: Manifest = {
+      version: 1,
+      id,
+      name: options.name,
+      engine: 'postgres',
+      kind: options.kind,
+      createdAt: createdAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+      source: {
+        serverVersion: server.version,
+        serverVersionNum: server.versionNum,
+        database: server.database,
+        host: options.database.host,
+        extensions,
+      },
+      tool: { name: 'backstop', version: BACKSTOP_VERSION, pgDump: pgDump.version },
+      format: options.format,
+      encryption: options.recipients ? { recipients: options.recipients } : null,
+      files,
+      tables: counts,
+    };
+    await writeManifest(options.stores, manifest);
+    return {
+      manifest,
+      manifestUrl: options.stores[0]!.urlOf(manifestKey(options.name, id)),
+      sha256: files.length === 1 ? files[0]!.sha256 : digestOfList(files),
+    };
+  } catch (error) {
+    await removeFolder(options.stores, folder);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function exportSnapshot(client: pg.Client): Promise<string> {
+  try {
+    const { rows } = await client.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+    return rows[0]!.snapshot;
+  } catch (error) {
+    throw new Error(
+      `Could not export a snapshot (${(error as Error).message}): connect through a direct or session-mode ` +
+        'connection, not a transaction-mode pooler (Supabase: port 5432, not 6543).',
+    );
+  }
+}
+
+function pgDumpArgs(options: DumpOptions, snapshot: string): string[] {
+  return [
+    `--dbname=${options.database.withoutPassword}`,
+    `--snapshot=${snapshot}`,
+    '--no-password',
+    ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
+  ];
+}
+
+/** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
+async function dumpCustom(options: DumpOptions, pgDump: PgTool, snapshot: string, folder: string): Promise<ManifestFile> {
+  const tool = startTool(pgDump.path, ['--format=custom', '--compress=0', ...pgDumpArgs(options, snapshot)], {
+    env: libpqEnvironment(options.database),
+    label: 'pg_dump',
+  });
+  const storing = storeStream(tool.child.stdout!, options.stores, {
+    path: 'postgres.dump',
+    folder,
+    compress: true,
+    recipients: options.recipients,
+    log: options.log,
+  });
+  // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
+  const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
+  if (exited.status === 'rejected') throw exited.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  return stored.value;
+}
+
+/**
+ * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
+ * spooled to the temp folder with pg_dump's own fast gzip, then each file is encrypted and stored and deleted.
+ * This needs free disk for the compressed dump; the custom format needs none.
+ */
+async function dumpDirectory(options: DumpOptions, pgDump: PgTool, snapshot: string, folder: string, id: string): Promise<ManifestFile[]> {
+  const spool = path.join(options.tempDir, `backstop-${id}`);
+  await fs.rm(spool, { recursive: true, force: true });
+  try {
+    const tool = startTool(
+      pgDump.path,
+      ['--format=directory', `--jobs=${options.jobs}`, '--compress=1', `--file=${spool}`, ...pgDumpArgs(options, snapshot)],
+      { env: libpqEnvironment(options.database), label: 'pg_dump' },
+    );
+    await tool.exited;
+    const files: ManifestFile[] = [];
+    for (const entry of (await fs.readdir(spool)).sort()) {
+      const file = path.join(spool, entry);
+      files.push(
+        await storeStream(createReadStream(file, { highWaterMark: 1 << 20 }), options.stores, {
+          path: `dump/${entry}`,
+          folder,
+          compress: false,
+          recipients: options.recipients,
+          log: options.log,
+        }),
+      );
+      await fs.rm(file);
+    }
+    return files;
+  } finally {
+    await fs.rm(spool, { recursive: true, force: true });
+  }
+}
+
+function digestOfList(files: ManifestFile[]): string {
+  const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');
+  return createHash('sha256').update(list).digest('hex');
+}
+
+async function removeFolder(stores: Store[], folder: string): Promise<void> {
+  await Promise.allSettled(
+    stores.map(async (store) => {
+      const keys: string[] = [];
+      for await (const object of store.list(`${folder}/`)) keys.push(object.key);
+      await store.delete(keys);
+    }),
+  );
+}

@@ -1,0 +1,97 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import type { Store, StoredObject } from './types.ts';
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+export class LocalStore implements Store {
+  readonly root: string;
+  readonly displayUrl: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.displayUrl = pathToFileURL(this.root).href;
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const target = this.pathOf(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const partial = `${target}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`;
+    try {
+      const file = createWriteStream(partial, { flags: 'wx' });
+      await pipeline(body, file);
+      const handle = await fs.open(partial, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(partial, target);
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.pathOf(key);
+    await fs.access(file);
+    return createReadStream(file, { highWaterMark: 1 << 20 });
+  }
+
+  async head(key: string): Promise<number | undefined> {
+    try {
+      return (await fs.stat(this.pathOf(key))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const start = this.pathOf(prefix);
+    yield* this.walk(start);
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  urlOf(key: string): string {
+    return pathToFileURL(this.pathOf(key)).href;
+  }
+
+  private async *walk(dir: string): AsyncIterable<StoredObject> {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        yield* this.walk(full);
+      } else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+        const { size } = await fs.stat(full);
+        yield { key: path.relative(this.root, full).split(path.sep).join('/'), bytes: size };
+      }
+    }
+  }
+
+  private pathOf(key: string): string {
+    const full = path.resolve(this.root, key);
+    if (full !== this.root && !full.startsWith(this.root + path.sep)) {
+      throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+    }
+    return full;
+  }
+}

@@ -1,0 +1,207 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import type { Store, StoredObject } from './types.ts';
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+
+export function partSizeFor(partNumber: number): number {
+  const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+  return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+
+/** The largest stream the part schedule can carry (for tests and docs). */
+export function maxStreamBytes(): number {
+  let total = 0;
+  for (let part = 1; part <= MAX_PARTS; part++) total += partSizeFor(part);
+  return total;
+}
+
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
+
+export function parseS3Url(url: string): S3Location {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match || !match[1]) throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+  return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+/**
+ * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
+ * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
+ * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
+ * flexible checksums.
+ */
+export function s3ClientFromEnvironment(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+  return new S3Client({
+    endpoint,
+    forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+    region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export class S3Store implements Store {
+  readonly displayUrl: string;
+  private readonly location: S3Location;
+  private readonly client: S3Client;
+
+  constructor(url: string, client: S3Client = s3ClientFromEnvironment()) {
+    this.location = parseS3Url(url);
+    this.client = client;
+    this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const parts = readParts(body);
+    const first = await parts.next();
+    const firstPart = first.done ? Buffer.alloc(0) : first.value;
+    if (firstPart.length < partSizeFor(1)) {
+      // The whole stream fit in less than one part: one PUT, atomic by nature.
+      await this.client.send(
+        new PutObjectCommand({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }),
+      );
+      return;
+    }
+    await this.putMultipart(key, firstPart, parts);
+  }
+
+  async get(key: string): Promise<Readable> {
+    const response = await this.client.send(new GetObjectCommand(this.target(key)));
+    if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+    return response.Body;
+  }
+
+  async head(key: string): Promise<number | undefined> {
+    try {
+      const response = await this.client.send(new HeadObjectCommand(this.target(key)));
+      return response.ContentLength ?? 0;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const fullPrefix = this.fullKey(prefix);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key) yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+    for (const key of keys) await this.client.send(new DeleteObjectCommand(this.target(key)));
+  }
+
+  urlOf(key: string): string {
+    return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+  }
+
+  private async putMultipart(key: string, firstPart: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(this.target(key)));
+    if (!UploadId) throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+    const completed: CompletedPart[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    const upload = (partNumber: number, body: Buffer): void => {
+      const sent = this.client
+        .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+        .then((response) => {
+          completed.push({ PartNumber: partNumber, ETag: response.ETag });
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
+    };
+    try {
+      let partNumber = 1;
+      upload(partNumber, firstPart);
+      for await (const part of rest) {
+        partNumber += 1;
+        if (partNumber > MAX_PARTS) throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+        while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+          await Promise.race(inFlight);
+        }
+        if (failure) break;
+        upload(partNumber, part);
+      }
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }),
+      );
+    } catch (error) {
+      await Promise.allSettled(inFlight);
+      // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+      await this.client
+        .send(new AbortMultipartUploadCommand({ ...this.target(key), UploadId }))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private target(key: string): { Bucket: string; Key: string } {
+    return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+  }
+
+  private fullKey(key: string): string {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+  }
+
+  private relativeKey(fullKey: string): string {
+    return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+  }
+}
+
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body: Readable): AsyncGenerator<Buffer> {
+  let partNumber = 1;
+  let chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= partSizeFor(partNumber)) {
+      yield Buffer.concat(chunks, size);
+      chunks = [];
+      size = 0;
+      partNumber += 1;
+    }
+  }
+  if (size > 0 || partNumber === 1) yield Buffer.concat(chunks, size);
+}

@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  /** Key relative to the destination's root, with forward slashes. */
+  key: string;
+  bytes: number;
+}
+
+/**
+ * A backup destination: a local folder or an S3 prefix. Keys are relative to the destination's root.
+ * `put` is atomic from a reader's point of view: an object is either absent or complete, never partial.
+ */
+export interface Store {
+  /** How the destination is shown to people (no credentials ever appear in a storage URL). */
+  readonly displayUrl: string;
+  put(key: string, body: Readable): Promise<void>;
+  get(key: string): Promise<Readable>;
+  /** The object's size, or undefined when it does not exist. */
+  head(key: string): Promise<number | undefined>;
+  /** Every object under a key prefix (recursive), however many there are. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  delete(keys: string[]): Promise<void>;
+  /** The absolute URL of a key, for outputs and summaries. */
+  urlOf(key: string): string;
+}

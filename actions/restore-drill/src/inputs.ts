@@ -1,0 +1,62 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { parseIdentities } from '../../lib/crypto/age.ts';
+import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { openStores, type Store } from '../../lib/storage/index.ts';
+import os from 'node:os';
+
+export const INPUTS = {
+  'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+  name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
+  'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
+  'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+  'target-url': { description: 'postgresql:// URL of an EMPTY database to restore into; default: a throwaway local cluster.', secret: 'url' },
+  'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
+  'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
+  'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+  jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, os.availableParallelism())) },
+  'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+} as const satisfies InputSpecs;
+
+export interface DrillInputs {
+  stores: Store[];
+  name: string;
+  backupId?: string;
+  identities: string[] | null;
+  target?: DatabaseUrl;
+  maxRestoreSeconds?: number;
+  maxAgeHours?: number;
+  dryRun: boolean;
+  jobs: number;
+  pgBinDir?: string;
+}
+
+export function readInputs(runtime: Runtime): DrillInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  const backupId = inputs.optional('backup-id');
+  const targetUrl = inputs.optional('target-url');
+  return {
+    stores: openStores('storage-url', inputs.list('storage-url')),
+    name: checkBackupName('name', inputs.string('name')),
+    backupId: backupId && checkBackupId('backup-id', backupId),
+    identities: readIdentities(runtime, inputs.optional('encryption-identity')),
+    target: targetUrl ? parseDatabaseUrl('target-url', targetUrl) : undefined,
+    maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
+    maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+    dryRun: inputs.boolean('dry-run'),
+    jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+    pgBinDir: inputs.optional('pg-bin-dir'),
+  };
+}
+
+/** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
+function readIdentities(runtime: Runtime, value: string | undefined): string[] | null {
+  if (!value) return null;
+  const text = !value.includes('AGE-SECRET-KEY-') && existsSync(value) ? readFileSync(value, 'utf8') : value;
+  const identities = parseIdentities('encryption-identity', text);
+  for (const identity of identities) runtime.setSecret(identity);
+  return identities;
+}

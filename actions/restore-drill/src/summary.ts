@@ -1,0 +1,37 @@
+import type { Manifest } from '../../lib/manifest/schema.ts';
+import type { DrillRecord } from '../../lib/postgres/drill.ts';
+import { formatCount, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+
+export function drillSummary(record: DrillRecord, manifest: Manifest, source: string): string {
+  const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
+  const lines = [
+    `## ${verdict}: restore drill of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
+    '',
+    markdownTable(
+      ['', ''],
+      [
+        ['Backup', `${manifest.name} / ${manifest.id} (${manifest.kind}), PostgreSQL ${manifest.source.serverVersion}`],
+        ['Read from', source],
+        ['Backup age', `${record.backupAgeHours.toFixed(1)} h`],
+        ['Restored into', record.target],
+        [record.dryRun ? 'Verify time' : 'Restore time (RTO)', formatSeconds(record.restoreSeconds)],
+        ['Checksums', record.problems.some((problem) => /Checksum mismatch/.test(problem)) ? '❌ mismatch' : '✅ sha256 of every file'],
+        ...(record.dryRun
+          ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
+          : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
+      ],
+    ),
+  ];
+  if (record.problems.length > 0) lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+  const mismatched = record.tables.filter((table) => table.actual !== table.expected);
+  if (mismatched.length > 0) {
+    lines.push(
+      '',
+      markdownTable(
+        ['Table', 'Manifest', 'Restored'],
+        mismatched.map((t) => [`${t.schema}.${t.name}`, formatCount(t.expected), t.actual === null ? 'missing' : formatCount(t.actual)]),
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

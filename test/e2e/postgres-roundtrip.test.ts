@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newKeyPair, type KeyPair } from '../harness/age.ts';
+import { emptyDatabase, rowCounts, sampleDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import { runAction } from '../harness/runner.ts';
+import { startTestS3, type TestS3 } from '../harness/s3.ts';
+
+/** The bundles, run as the runner runs them, against real PostgreSQL, real pg_dump/pg_restore and an S3 server. */
+let cluster: ScratchCluster;
+let s3: TestS3;
+let keys: KeyPair;
+let sourceUrl: string;
+let work: string;
+const TICKS = 500_000;
+
+beforeAll(async () => {
+  [cluster, s3, keys] = await Promise.all([startTestCluster(), startTestS3(), newKeyPair()]);
+  sourceUrl = await sampleDatabase(cluster, TICKS);
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-e2e-'));
+});
+
+afterAll(async () => {
+  await Promise.all([cluster?.stop(), s3?.stop(), work && fs.rm(work, { recursive: true, force: true })]);
+});
+
+function dumpInputs(storageUrl: string, name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'database-url': sourceUrl, name, 'storage-url': storageUrl, 'encryption-recipients': keys.recipient, ...extra };
+}
+
+describe('dump-postgres → restore-drill', () => {
+  it('round-trips through S3 and a local folder at once, with exact row counts in the manifest and after restore', async () => {
+    const local = path.join(work, 'roundtrip');
+    const storage = `s3://${s3.bucket}/team/prod\n${local}`;
+    const dump = await runAction('dump-postgres', dumpInputs(storage, 'prod-db', { kind: 'daily' }), { env: s3.env });
+    expect(dump.stderr).toBe('');
+    expect(dump.code, dump.stdout).toBe(0);
+    expect(dump.outputs['backup-id']).toMatch(/^\d{8}T\d{6}Z-daily-[0-9a-f]{4}$/);
+    expect(dump.outputs['manifest-url']).toBe(`s3://${s3.bucket}/team/prod/prod-db/${dump.outputs['backup-id']}/manifest.json`);
+    expect(Number(dump.outputs['size-bytes'])).toBeGreaterThan(8 * 1024 * 1024); // more than one multipart part
+    expect(dump.outputs['server-version']).toMatch(/^\d+\.\d+/);
+    expect(dump.summary).toContain('Tables / rows');
+
+    // Both destinations hold identical bytes, and the manifest's counts are the source's exact counts.
+    const folder = path.join(local, 'prod-db', dump.outputs['backup-id']!);
+    const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    expect(manifest.files).toHaveLength(1);
+    expect(manifest.files[0]).toMatchObject({ path: 'postgres.dump.zst.age', compression: 'zstd', encryption: 'age', sha256: dump.outputs.sha256 });
+    const counted = Object.fromEntries(manifest.tables.map((t: { schema: string; name: string; rows: number }) => [`${t.schema}.${t.name}`, t.rows]));
+    expect(counted).toEqual(await rowCounts(sourceUrl));
+    expect(counted['public.tick_data']).toBe(TICKS);
+    const sha = spawnSync('sha256sum', [path.join(folder, 'postgres.dump.zst.age')], { encoding: 'utf8' }).stdout.split(' ')[0];
+    expect(sha).toBe(dump.outputs.sha256);
+
+    // Drill from S3 (the first destination) into a real, empty database.
+    const target = await emptyDatabase(cluster);
+    const drill = await runAction(
+      'restore-drill',
+      { 'storage-url': storage, name: 'prod-db', 'encryption-identity': keys.identity, 'target-url': target, 'max-restore-seconds': '600', 'max-age-hours': '1' },
+      { env: s3.env },
+    );
+    expect(drill.code, drill.stdout).toBe(0);
+    expect(drill.outputs).toMatchObject({ verified: 'true', 'backup-id': dump.outputs['backup-id'] });
+    expect(Number(drill.outputs['restore-seconds'])).toBeGreaterThan(0);
+    expect(drill.summary).toContain('✅ verified');
+    expect(await rowCounts(target)).toEqual(await rowCounts(sourceUrl));
+    // Content, not just counts: sums of numeric(20,8) and microsecond timestamps survive exactly.
+    const fingerprint = 'SELECT sum(price)::text AS p, sum(extract(epoch FROM time))::text AS t, count(bid) AS b FROM tick_data';
+    expect(await sql(target, fingerprint)).toEqual(await sql(sourceUrl, fingerprint));
+
+    // The drill left its record next to the backup, in every destination.
+    const drills = await fs.readdir(path.join(folder, 'drills'));
+    expect(drills).toHaveLength(1);
+    const record = JSON.parse(await fs.readFile(path.join(folder, 'drills', drills[0]!), 'utf8'));
+    expect(record).toMatchObject({ verified: true, backupId: dump.outputs['backup-id'], problems: [] });
+  });
+
+  it('drills into a throwaway cluster when no target is given, and dry-runs without restoring', async () => {
+    const storage = path.join(work, 'scratch');
+    const dump = await runAction('dump-postgres', dumpInputs(storage, 'scratch-db'));
+    expect(dump.code, dump.stdout).toBe(0);
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'encryption-identity': keys.identity });
+    expect(drill.code, drill.stdout).toBe(0);
+    expect(drill.outputs.verified).toBe('true');
+    expect(drill.summary).toContain('a throwaway PostgreSQL');
+
+    const dry = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'encryption-identity': keys.identity, 'dry-run': 'true' });
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.outputs.verified).toBe('true');
+    expect(dry.summary).toMatch(/\d+ entries listed by pg_restore/);
+  });
+
+  it('round-trips the directory format with parallel jobs', async () => {
+    const storage = path.join(work, 'directory');
+    const dump = await runAction('dump-postgres', dumpInputs(storage, 'dir-db', { format: 'directory', jobs: '2' }));
+    expect(dump.code, dump.stdout).toBe(0);
+    const manifest = JSON.parse(await fs.readFile(path.join(storage, 'dir-db', dump.outputs['backup-id']!, 'manifest.json'), 'utf8'));
+    expect(manifest.format).toBe('directory');
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain('dump/toc.dat.age');
+    const target = await emptyDatabase(cluster);
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'dir-db', 'encryption-identity': keys.identity, 'target-url': target, jobs: '2' });
+    expect(drill.code, drill.stdout).toBe(0);
+    expect(await rowCounts(target)).toEqual(await rowCounts(sourceUrl));
+  });
+
+  it('stores in the clear only with allow-unencrypted, and warns', async () => {
+    const storage = path.join(work, 'clear');
+    const refused = await runAction('dump-postgres', { 'database-url': sourceUrl, name: 'clear-db', 'storage-url': storage });
+    expect(refused.code).not.toBe(0);
+    expect(refused.errors).toEqual([expect.stringContaining('Input "encryption-recipients" is empty')]);
+    await expect(fs.access(storage)).rejects.toThrow();
+
+    const dump = await runAction('dump-postgres', { 'database-url': sourceUrl, name: 'clear-db', 'storage-url': storage, 'allow-unencrypted': 'true' });
+    expect(dump.code, dump.stdout).toBe(0);
+    expect(dump.stdout).toContain('::warning::allow-unencrypted is set');
+    expect(dump.summary).toContain('none (allow-unencrypted)');
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'clear-db' });
+    expect(drill.code, drill.stdout).toBe(0);
+  });
+
+  it('fails the drill on the RTO and RPO budgets', async () => {
+    const storage = path.join(work, 'budgets');
+    expect((await runAction('dump-postgres', dumpInputs(storage, 'budget-db'))).code).toBe(0);
+    const slow = await runAction('restore-drill', { 'storage-url': storage, name: 'budget-db', 'encryption-identity': keys.identity, 'max-restore-seconds': '0.001' });
+    expect(slow.code).not.toBe(0);
+    expect(slow.outputs.verified).toBe('false');
+    expect(slow.errors.join('\n')).toContain('over max-restore-seconds 0.001 (RTO)');
+    const stale = await runAction('restore-drill', { 'storage-url': storage, name: 'budget-db', 'encryption-identity': keys.identity, 'max-age-hours': '0.0001', 'dry-run': 'true' });
+    expect(stale.code).not.toBe(0);
+    expect(stale.outputs.verified).toBe('false');
+    expect(stale.errors.join('\n')).toContain('over max-age-hours 0.0001 (RPO)');
+  });
+
+  it('refuses to restore into a database that holds tables', async () => {
+    const storage = path.join(work, 'occupied');
+    expect((await runAction('dump-postgres', dumpInputs(storage, 'occupied-db'))).code).toBe(0);
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'occupied-db', 'encryption-identity': keys.identity, 'target-url': sourceUrl });
+    expect(drill.code).not.toBe(0);
+    expect(drill.errors).toEqual([expect.stringMatching(/Input "target-url": .* already holds \d+ tables/)]);
+    expect(await rowCounts(sourceUrl)).toMatchObject({ 'public.tick_data': TICKS });
+  });
+});

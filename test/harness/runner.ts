@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** The ::error:: line(s) the runner would show. */
+  errors: string[];
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  /** Called once the process is running (to kill it mid-way). */
+  onStart?: (child: ChildProcess) => void;
+}
+
+/**
+ * Runs an action's bundled dist/index.js exactly as the GitHub runner does: `node dist/index.js` with one
+ * INPUT_<NAME> variable per input (name upper-cased, hyphens kept: that is why we spawn node directly, npx drops
+ * such variables), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, RUNNER_TEMP.
+ */
+export async function runAction(action: string, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), `backstop-runner-${action}-`));
+  const outputFile = path.join(work, 'output');
+  const summaryFile = path.join(work, 'summary');
+  await fs.writeFile(outputFile, '');
+  await fs.writeFile(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? work,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: work,
+    GITHUB_ACTIONS: 'true',
+    ...options.env,
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  try {
+    const child = spawn(process.execPath, [path.join(ROOT, 'actions', action, 'dist', 'index.js')], { env, cwd: work });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    options.onStart?.(child);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(await fs.readFile(outputFile, 'utf8')),
+      summary: await fs.readFile(summaryFile, 'utf8'),
+      errors: stdout.split('\n').filter((line) => line.startsWith('::error')),
+    };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** GITHUB_OUTPUT holds `name<<delimiter\nvalue\ndelimiter` blocks (what @actions/core writes). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[index]!);
+    if (!match) continue;
+    const value: string[] = [];
+    for (index += 1; index < lines.length && lines[index] !== match[2]; index++) value.push(lines[index]!);
+    outputs[match[1]!] = value.join('\n');
+  }
+  return outputs;
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { freePort } from '../../actions/lib/postgres/cluster.ts';
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  /** The AWS environment the actions read (standard variable names). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** An S3-compatible server (s3rver) in the test process, for the real AWS SDK in the bundles. */
+export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-s3-'));
+  const port = await freePort();
+  const server = new S3rver({ address: '127.0.0.1', port, directory, silent: process.env.S3RVER_VERBOSE !== '1', configureBuckets: [{ name: bucket }] });
+  await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    },
+    stop: async () => {
+      await server.close();
+      await fs.rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sets the AWS environment in this process too (for tests that use the library directly). */
+export function useS3Environment(s3: TestS3): () => void {
+  const saved = Object.fromEntries(Object.keys(s3.env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, s3.env);
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
