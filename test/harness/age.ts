@@ -1,4 +1,4 @@
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { generateIdentity, recipientOf } from '../../actions/lib/crypto/age.ts';
 
 export interface KeyPair {
   identity: string;
@@ -6,6 +6,6 @@ export interface KeyPair {
 }
 
 export async function newKeyPair(): Promise<KeyPair> {
-  const identity = await generateX25519Identity();
-  return { identity, recipient: await identityToRecipient(identity) };
+  const identity = generateIdentity();
+  return { identity, recipient: recipientOf(identity) };
 }

@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { Decrypter as AgeDecrypter, Encrypter as AgeEncrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decryptStream, encryptStream } from '../../actions/lib/crypto/age.ts';
+import { AgeIdentityError, createDecryptStream, createEncryptStream, parseIdentities, recipientOf } from '../../actions/lib/crypto/age.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { emptyDatabase, rowCounts, sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
@@ -25,23 +27,79 @@ beforeAll(async () => {
 
 afterAll(() => fs.rm(work, { recursive: true, force: true }));
 
-describe('age interoperability with the age CLI', () => {
-  const plaintext = randomBytes(3 * 1024 * 1024 + 17); // several 64 KiB age chunks and a partial last one
+describe('age interoperability', () => {
+  const sizes = [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 17];
 
-  it('the age CLI decrypts what we encrypt', async () => {
-    const encrypted = await buffer(await encryptStream(Readable.from([plaintext]), [keys.recipient]));
-    const file = path.join(work, 'ours.age');
-    await fs.writeFile(file, encrypted);
+  it.each(sizes)('the age CLI decrypts what we encrypt (%i bytes)', async (size) => {
+    const plaintext = randomBytes(size);
+    const file = path.join(work, `ours-${size}.age`);
+    await pipeline(Readable.from([plaintext]), createEncryptStream([keys.recipient]), createWriteStream(file));
     const decrypted = execFileSync('age', ['--decrypt', '--identity', keyFile, file], { maxBuffer: 64 * 1024 * 1024 });
     expect(decrypted.equals(plaintext)).toBe(true);
   });
 
-  it('we decrypt what the age CLI encrypts', async () => {
+  it.each(sizes)('we decrypt what the age CLI encrypts (%i bytes)', async (size) => {
+    const plaintext = randomBytes(size);
     const encrypted = execFileSync('age', ['--encrypt', '--recipient', keys.recipient], { input: plaintext, maxBuffer: 64 * 1024 * 1024 });
-    const decrypted = await buffer(await decryptStream(Readable.from([encrypted]), [keys.identity]));
-    expect(decrypted.equals(plaintext)).toBe(true);
+    expect((await decrypt(encrypted, [keys.identity])).equals(plaintext)).toBe(true);
+  });
+
+  it('a second implementation (the age-encryption package) agrees both ways', async () => {
+    const plaintext = randomBytes(200_000);
+    const theirs = new AgeDecrypter();
+    theirs.addIdentity(keys.identity);
+    expect(Buffer.from(await theirs.decrypt(await encrypt(plaintext, [keys.recipient]))).equals(plaintext)).toBe(true);
+    const encrypter = new AgeEncrypter();
+    encrypter.addRecipient(keys.recipient);
+    expect((await decrypt(Buffer.from(await encrypter.encrypt(plaintext)), [keys.identity])).equals(plaintext)).toBe(true);
+  });
+
+  it('keys made by age-keygen work, and each of several recipients can decrypt', async () => {
+    const keygen = path.join(work, 'keygen.key');
+    execFileSync('age-keygen', ['-o', keygen], { stdio: 'ignore' });
+    const text = await fs.readFile(keygen, 'utf8');
+    const identity = parseIdentities('encryption-identity', text)[0]!;
+    const recipient = execFileSync('age-keygen', ['-y', keygen], { encoding: 'utf8' }).trim();
+    expect(recipientOf(identity)).toBe(recipient);
+    const plaintext = randomBytes(100_000);
+    const encrypted = await encrypt(plaintext, [keys.recipient, recipient]);
+    expect((await decrypt(encrypted, [identity])).equals(plaintext)).toBe(true);
+    expect((await decrypt(encrypted, [keys.identity])).equals(plaintext)).toBe(true);
+    expect(execFileSync('age', ['-d', '-i', keygen], { input: encrypted }).equals(plaintext)).toBe(true);
+  });
+
+  it('refuses a wrong key, a truncated file, a dropped last chunk and a flipped byte', async () => {
+    const plaintext = randomBytes(3 * 64 * 1024 + 5);
+    const encrypted = await encrypt(plaintext, [keys.recipient]);
+    await expect(decrypt(encrypted, [(await newKeyPair()).identity])).rejects.toThrow(AgeIdentityError);
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - 10), [keys.identity])).rejects.toThrow(/the file is truncated/);
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - 3), [keys.identity])).rejects.toThrow(/failed to decrypt and authenticate/);
+    const lastChunkBytes = 5 + 16;
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - lastChunkBytes), [keys.identity])).rejects.toThrow(/failed to decrypt|truncated/);
+    const flipped = Buffer.from(encrypted);
+    flipped[flipped.length >> 1]! ^= 1;
+    await expect(decrypt(flipped, [keys.identity])).rejects.toThrow(/chunk \d+ failed to decrypt and authenticate/);
+    await expect(decrypt(Buffer.from('not an age file'), [keys.identity])).rejects.toThrow(/Not an age/);
   });
 });
+
+async function encrypt(plaintext: Buffer, recipients: string[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(Readable.from([plaintext]), createEncryptStream(recipients), async function* (source) {
+    for await (const chunk of source) chunks.push(chunk as Buffer);
+  });
+  return Buffer.concat(chunks);
+}
+
+async function decrypt(ciphertext: Buffer, identities: string[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  // Small pieces, so the header and chunk boundaries fall anywhere.
+  const pieces = Array.from({ length: Math.ceil(ciphertext.length / 7001) }, (_, i) => ciphertext.subarray(i * 7001, (i + 1) * 7001));
+  await pipeline(Readable.from(pieces), createDecryptStream(identities), async function* (source) {
+    for await (const chunk of source) chunks.push(chunk as Buffer);
+  });
+  return Buffer.concat(chunks);
+}
 
 describe('restoring with only age, zstd and pg_restore (runbooks/restore-postgres.md)', () => {
   let cluster: ScratchCluster;

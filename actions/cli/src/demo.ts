@@ -1,10 +1,10 @@
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import pg from 'pg';
 import { runCommand, type CliIo } from '../../lib/cli.ts';
+import { generateIdentity, recipientOf } from '../../lib/crypto/age.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { startScratchCluster, type ScratchCluster } from '../../lib/postgres/cluster.ts';
 import { COMMANDS } from './commands.ts';
@@ -34,8 +34,8 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     source = await startScratchCluster({ fast: true, baseDir: work });
     await loadSample(source, ticks);
 
-    const identity = await generateX25519Identity();
-    const recipient = await identityToRecipient(identity);
+    const identity = generateIdentity();
+    const recipient = recipientOf(identity);
     io.out(`2/4  Generated an age key pair for this demo (public key ${recipient}).`);
 
     io.out(`3/4  dump-postgres → ${storage}`);

@@ -1,0 +1,153 @@
+/**
+ * Benchmark: dump-postgres and restore-drill against the stock tools, same machine, same run.
+ *
+ *   node bench/dump-restore.ts [--rows 10000000] [--rounds 2]
+ *
+ * Builds a tick_data database of --rows rows in a throwaway cluster, then alternates, --rounds times:
+ *   stock dump:   pg_dump -Fc -Z0 > /dev/null
+ *   our dump:     the dump-postgres bundle (zstd + age + sha256 → a local folder), run as the runner runs it
+ *   stock restore: pg_restore -d <empty db> <a pg_dump -Fc -Z0 file of the same database>
+ *   our drill:    the restore-drill bundle into an empty database (checksums, age, zstd, pg_restore, row counts)
+ * and prints the best wall time of each, the ratios, and the peak RSS of the action processes (VmHWM from /proc).
+ * Numbers, not assertions: run it on an idle machine.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
+import { startScratchCluster, type ScratchCluster } from '../actions/lib/postgres/cluster.ts';
+import { findToolVersions } from '../actions/lib/postgres/tools.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2).join(' ');
+const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
+const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 2);
+
+interface Measured {
+  seconds: number;
+  peakRssBytes: number;
+}
+
+/** Runs a command, timing it and sampling the peak RSS (VmHWM) of the process itself. */
+function measure(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env, stdoutTo?: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, argv, { env, stdio: ['ignore', stdoutTo === '/dev/null' ? 'ignore' : 'pipe', 'pipe'] });
+    let peak = 0;
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk));
+    const sample = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+      } catch {
+        // exited between samples
+      }
+    }, 20);
+    child.on('close', (code) => {
+      clearInterval(sample);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code === 0) resolve({ seconds, peakRssBytes: peak });
+      else reject(new Error(`${command} ${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+async function query(url: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freshDatabase(cluster: ScratchCluster, name: string): Promise<string> {
+  await query(cluster.url, `DROP DATABASE IF EXISTS ${name}`);
+  await query(cluster.url, `CREATE DATABASE ${name}`);
+  return cluster.urlFor(name);
+}
+
+function runnerEnv(inputs: Record<string, string>, work: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'), GITHUB_STEP_SUMMARY: path.join(work, 'summary') };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  return env;
+}
+
+const best = (runs: Measured[]): Measured => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-bench-'));
+  await fs.chmod(work, 0o755);
+  // The runner creates these files before a step runs.
+  await fs.writeFile(path.join(work, 'out'), '');
+  await fs.writeFile(path.join(work, 'summary'), '');
+  const cluster = await startScratchCluster({ baseDir: work });
+  try {
+    const [pgDump] = await findToolVersions('pg_dump');
+    const [pgRestore] = await findToolVersions('pg_restore');
+    if (!pgDump || !pgRestore) throw new Error('pg_dump/pg_restore not found');
+    const source = await freshDatabase(cluster, 'ticks');
+    process.stdout.write(`Generating ${ROWS.toLocaleString('en-US')} ticks in PostgreSQL ${cluster.major}… `);
+    const t0 = Date.now();
+    await query(source, `
+      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
+                              volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
+      INSERT INTO tick_data
+      SELECT timestamptz '2026-01-05' + i * interval '10 milliseconds' + (i % 1000) * interval '1 microsecond',
+             (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
+             round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
+             round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
+      FROM generate_series(0, ${ROWS} - 1) AS i;
+      CREATE INDEX ON tick_data (symbol, time DESC);`);
+    await query(source, 'VACUUM ANALYZE tick_data');
+    const size = (await query(source, "SELECT pg_size_pretty(pg_database_size('ticks')) AS s")).rows[0].s;
+    console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s, database ${size}`);
+
+    const identity = generateIdentity();
+    const recipient = recipientOf(identity);
+    const archive = path.join(work, 'stock.dump');
+    await measure(pgDump.path, ['-Fc', '-Z0', '-f', archive, '-d', source]);
+
+    const stockDump: Measured[] = [];
+    const ourDump: Measured[] = [];
+    const stockRestore: Measured[] = [];
+    const ourDrill: Measured[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      stockDump.push(await measure(pgDump.path, ['-Fc', '-Z0', '-d', source], process.env, '/dev/null'));
+      const storage = path.join(work, `backups-${round}`);
+      ourDump.push(await measure(process.execPath, [path.join(ROOT, 'actions/dump-postgres/dist/index.js')],
+        runnerEnv({ 'database-url': source, name: 'bench', 'storage-url': storage, 'encryption-recipients': recipient }, work)));
+
+      const stockTarget = await freshDatabase(cluster, 'stock_restore');
+      stockRestore.push(await measure(pgRestore.path, ['--no-owner', '--no-acl', '--exit-on-error', '-d', stockTarget, archive]));
+      await query(cluster.url, 'DROP DATABASE stock_restore');
+      const drillTarget = await freshDatabase(cluster, 'drill_restore');
+      ourDrill.push(await measure(process.execPath, [path.join(ROOT, 'actions/restore-drill/dist/index.js')],
+        runnerEnv({ 'storage-url': storage, name: 'bench', 'encryption-identity': identity, 'target-url': drillTarget }, work)));
+      await query(cluster.url, 'DROP DATABASE drill_restore');
+      await fs.rm(storage, { recursive: true, force: true });
+      console.log(`round ${round}: pg_dump ${stockDump.at(-1)!.seconds.toFixed(2)} s, dump-postgres ${ourDump.at(-1)!.seconds.toFixed(2)} s, ` +
+        `pg_restore ${stockRestore.at(-1)!.seconds.toFixed(2)} s, restore-drill ${ourDrill.at(-1)!.seconds.toFixed(2)} s`);
+    }
+    const rss = Math.max(...ourDump.map((m) => m.peakRssBytes), ...ourDrill.map((m) => m.peakRssBytes));
+    console.log(`
+${ROWS.toLocaleString('en-US')} ticks, PostgreSQL ${cluster.major}, ${os.cpus().length} CPUs, best of ${ROUNDS}
+  dump:  dump-postgres ${best(ourDump).seconds.toFixed(2)} s ÷ pg_dump -Fc -Z0 > /dev/null ${best(stockDump).seconds.toFixed(2)} s = ${(best(ourDump).seconds / best(stockDump).seconds).toFixed(2)}×  (target ≤ 1.15×)
+  drill: restore-drill ${best(ourDrill).seconds.toFixed(2)} s ÷ pg_restore ${best(stockRestore).seconds.toFixed(2)} s = ${(best(ourDrill).seconds / best(stockRestore).seconds).toFixed(2)}×  (target ≤ 1.2×)
+  peak RSS of the action processes: dump ${mib(Math.max(...ourDump.map((m) => m.peakRssBytes)))}, drill ${mib(Math.max(...ourDrill.map((m) => m.peakRssBytes)))}  (target < 200 MiB: ${rss < 200 * 1024 * 1024 ? 'met' : 'NOT met'})`);
+  } finally {
+    await cluster.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
