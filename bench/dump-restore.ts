@@ -1,7 +1,7 @@
 /**
  * Benchmark: dump-postgres and restore-drill against the stock tools, same machine, same run.
  *
- *   node bench/dump-restore.ts [--rows 10000000] [--rounds 2]
+ *   node bench/dump-restore.ts [--rows 10000000] [--rounds 3]
  *
  * Builds a tick_data database of --rows rows in a throwaway cluster, then alternates, --rounds times:
  *   stock dump:   pg_dump -Fc -Z0 > /dev/null
@@ -25,7 +25,7 @@ import { findToolVersions } from '../actions/lib/postgres/tools.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
-const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 2);
+const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 3);
 
 interface Measured {
   seconds: number;

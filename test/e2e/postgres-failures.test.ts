@@ -64,11 +64,12 @@ describe('a damaged backup', () => {
     expect(drill.errors[0]).toContain(`Checksum mismatch in prod/${id}/${file}`);
     expect(drill.errors[0]).toContain(manifest.files[0].sha256);
     expect(drill.summary).toContain('❌ NOT verified');
+    expect(drill.summary).toContain('❌ mismatch (see problems)');
     // The restore ran in one transaction: the target holds nothing that could pass for a restored database.
     expect(await rowCounts(target)).toEqual({});
     const drills = await fs.readdir(path.join(storage, 'prod', id, 'drills'));
     const record = JSON.parse(await fs.readFile(path.join(storage, 'prod', id, 'drills', drills[0]!), 'utf8'));
-    expect(record.verified).toBe(false);
+    expect(record).toMatchObject({ verified: false, checksumsVerified: false });
 
     const dry = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' });
     expect(dry.code).toBe(1);

@@ -74,7 +74,8 @@ describe('dump-postgres → restore-drill', () => {
     const drills = await fs.readdir(path.join(folder, 'drills'));
     expect(drills).toHaveLength(1);
     const record = JSON.parse(await fs.readFile(path.join(folder, 'drills', drills[0]!), 'utf8'));
-    expect(record).toMatchObject({ verified: true, backupId: dump.outputs['backup-id'], problems: [] });
+    expect(record).toMatchObject({ verified: true, checksumsVerified: true, backupId: dump.outputs['backup-id'], problems: [] });
+    expect(drill.summary).toContain('✅ sha256 of every file matches the manifest');
   });
 
   it('drills into a throwaway cluster when no target is given, and dry-runs without restoring', async () => {
@@ -127,10 +128,25 @@ describe('dump-postgres → restore-drill', () => {
     expect(slow.code).not.toBe(0);
     expect(slow.outputs.verified).toBe('false');
     expect(slow.errors.join('\n')).toContain('over max-restore-seconds 0.001 (RTO)');
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the backup is now surely older than 0.36 s
     const stale = await runAction('restore-drill', { 'storage-url': storage, name: 'budget-db', 'encryption-identity': keys.identity, 'max-age-hours': '0.0001', 'dry-run': 'true' });
     expect(stale.code).not.toBe(0);
     expect(stale.outputs.verified).toBe('false');
     expect(stale.errors.join('\n')).toContain('over max-age-hours 0.0001 (RPO)');
+  });
+
+  it('restores a TimescaleDB backup only into a target that has the extension, and says so', async () => {
+    const storage = path.join(work, 'timescale');
+    const dump = await runAction('dump-postgres', dumpInputs(storage, 'tsdb'));
+    expect(dump.code).toBe(0);
+    // TimescaleDB cannot be installed here: mark the backup as carrying it, as a dump of Tiger Cloud would be.
+    const manifestPath = path.join(storage, 'tsdb', dump.outputs['backup-id']!, 'manifest.json');
+    const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+    manifest.source.extensions.push({ name: 'timescaledb', version: '2.24.0' });
+    await fs.writeFile(manifestPath, JSON.stringify(manifest));
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'tsdb', 'encryption-identity': keys.identity });
+    expect(drill.code).toBe(1);
+    expect(drill.errors).toEqual([expect.stringContaining('The backup carries TimescaleDB 2.24.0 but the target has no timescaledb extension')]);
   });
 
   it('refuses to restore into a database that holds tables', async () => {

@@ -68295,6 +68295,7 @@ class LocalStore {
                 await handle.close();
             }
             await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
@@ -68354,6 +68355,16 @@ class LocalStore {
             throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
         }
         return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
     }
 }
 
@@ -69313,9 +69324,9 @@ function checkDigest(key, file, bytes, sha256) {
 
 /** pg_restore must read the archive version its pg_dump wrote: at least that major. */
 async function findPgRestore(options) {
-    const dumpedWith = (0,tools/* parseToolVersion */.mR)(`(PostgreSQL) ${options.found.manifest.tool.pgDump ?? '0'}`);
-    const major = dumpedWith?.major ?? 0;
-    return (0,tools/* findClientTool */.vc)('pg_restore', { version: options.found.manifest.tool.pgDump ?? '?', major }, options.pgBinDir);
+    const version = options.found.manifest.tool.pgDump ?? '0';
+    const major = (0,tools/* parseToolVersion */.mR)(`(PostgreSQL) ${version}`)?.major ?? 0;
+    return (0,tools/* findClientTool */.vc)('pg_restore', { version, major }, options.pgBinDir, `the pg_dump ${version} that wrote this backup`);
 }
 /**
  * Restores a PostgreSQL backup into an (empty) database. The custom format streams straight from storage into
@@ -69475,6 +69486,7 @@ async function drillPostgres(options) {
     };
     let tables = [];
     let tocEntries;
+    let checksumsVerified = false;
     let restoreSeconds = 0;
     let targetLabel = options.target?.display ?? 'a throwaway local PostgreSQL';
     let scratch;
@@ -69482,6 +69494,7 @@ async function drillPostgres(options) {
         if (options.dryRun) {
             const started = Date.now();
             tocEntries = (await listArchive(restoreOptions)).length;
+            checksumsVerified = true;
             restoreSeconds = (Date.now() - started) / 1000;
             targetLabel = 'none (dry run)';
             options.log(`Dry run: every file verified and decrypted; the archive lists ${tocEntries} entries.`);
@@ -69502,6 +69515,7 @@ async function drillPostgres(options) {
                 if (timescale)
                     await timescalePreRestore(client, timescale.version, options.log);
                 await restoreInto(target, restoreOptions);
+                checksumsVerified = true;
                 if (timescale)
                     await client.query('SELECT timescaledb_post_restore()');
                 restoreSeconds = (Date.now() - started) / 1000;
@@ -69540,6 +69554,7 @@ async function drillPostgres(options) {
         restoreSeconds,
         backupAgeHours,
         verified: problems.length === 0,
+        checksumsVerified,
         problems,
         tables,
         tocEntries,
@@ -69609,6 +69624,13 @@ async function writeDrillRecord(stores, manifest, record) {
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
+function checksumVerdict(record) {
+    if (record.checksumsVerified)
+        return '✅ sha256 of every file matches the manifest';
+    if (record.problems.some((problem) => problem.startsWith('Checksum mismatch')))
+        return '❌ mismatch (see problems)';
+    return '⚠️ not every file was read (see problems)';
+}
 function drillSummary(record, manifest, source) {
     const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
     const lines = [
@@ -69620,7 +69642,7 @@ function drillSummary(record, manifest, source) {
             ['Backup age', `${record.backupAgeHours.toFixed(1)} h`],
             ['Restored into', record.target],
             [record.dryRun ? 'Verify time' : 'Restore time (RTO)', formatSeconds(record.restoreSeconds)],
-            ['Checksums', record.problems.some((problem) => /Checksum mismatch/.test(problem)) ? '❌ mismatch' : '✅ sha256 of every file'],
+            ['Checksums', checksumVerdict(record)],
             ...(record.dryRun
                 ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
                 : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
@@ -73513,10 +73535,9 @@ async function findServerBinaries(options) {
     const usable = found.find((tool) => tool.major >= minMajor);
     if (!usable) {
         const have = found.map((tool) => tool.version).join(', ') || 'none';
-        const want = minMajor || 'any';
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries of version ${want}${minMajor ? ' or newer' : ''} for a scratch cluster ` +
-            `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or set ` +
-            'input "target-url" to a server to restore into.');
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
+            `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
+            'server to restore into (input "target-url").');
     }
     return { binDir: node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(usable.path), major: usable.major };
 }
@@ -73631,7 +73652,9 @@ async function findToolVersions(tool, explicitDir) {
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
  * both versions and what to install.
  */
-async function findClientTool(tool, server, explicitDir) {
+async function findClientTool(tool, server, explicitDir, 
+/** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
+against = `the server (PostgreSQL ${server.version})`) {
     const found = await findToolVersions(tool, explicitDir);
     const newest = found[0];
     if (!newest) {
@@ -73639,7 +73662,7 @@ async function findClientTool(tool, server, explicitDir) {
             `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`);
     }
     if (newest.major < server.major) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than the server (PostgreSQL ${server.version}): ` +
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
             `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`);
     }

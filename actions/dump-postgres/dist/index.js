@@ -68923,7 +68923,9 @@ async function findToolVersions(tool, explicitDir) {
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
  * both versions and what to install.
  */
-async function findClientTool(tool, server, explicitDir) {
+async function findClientTool(tool, server, explicitDir, 
+/** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
+against = `the server (PostgreSQL ${server.version})`) {
     const found = await findToolVersions(tool, explicitDir);
     const newest = found[0];
     if (!newest) {
@@ -68931,7 +68933,7 @@ async function findClientTool(tool, server, explicitDir) {
             `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`);
     }
     if (newest.major < server.major) {
-        throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than the server (PostgreSQL ${server.version}): ` +
+        throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
             `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`);
     }
@@ -69322,6 +69324,7 @@ class LocalStore {
                 await handle.close();
             }
             await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
@@ -69381,6 +69384,16 @@ class LocalStore {
             throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
         }
         return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
     }
 }
 

@@ -102,11 +102,10 @@ async function findServerBinaries(options: ScratchOptions): Promise<{ binDir: st
   const usable = found.find((tool) => tool.major >= minMajor);
   if (!usable) {
     const have = found.map((tool) => tool.version).join(', ') || 'none';
-    const want = minMajor || 'any';
     throw new ConfigurationError(
-      `No PostgreSQL server binaries of version ${want}${minMajor ? ' or newer' : ''} for a scratch cluster ` +
-        `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or set ` +
-        'input "target-url" to a server to restore into.',
+      `No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
+        `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
+        'server to restore into (input "target-url").',
     );
   }
   return { binDir: path.dirname(usable.path), major: usable.major };

@@ -45,6 +45,8 @@ export interface DrillRecord {
   restoreSeconds: number;
   backupAgeHours: number;
   verified: boolean;
+  /** Every stored file was read to its end and matched the manifest's sha256. */
+  checksumsVerified: boolean;
   problems: string[];
   tables: TableCheck[];
   tocEntries?: number;
@@ -78,6 +80,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
 
   let tables: TableCheck[] = [];
   let tocEntries: number | undefined;
+  let checksumsVerified = false;
   let restoreSeconds = 0;
   let targetLabel = options.target?.display ?? 'a throwaway local PostgreSQL';
   let scratch: ScratchCluster | undefined;
@@ -85,6 +88,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     if (options.dryRun) {
       const started = Date.now();
       tocEntries = (await listArchive(restoreOptions)).length;
+      checksumsVerified = true;
       restoreSeconds = (Date.now() - started) / 1000;
       targetLabel = 'none (dry run)';
       options.log(`Dry run: every file verified and decrypted; the archive lists ${tocEntries} entries.`);
@@ -103,6 +107,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
         const timescale = manifest.source.extensions.find((extension) => extension.name === 'timescaledb');
         if (timescale) await timescalePreRestore(client, timescale.version, options.log);
         await restoreInto(target, restoreOptions);
+        checksumsVerified = true;
         if (timescale) await client.query('SELECT timescaledb_post_restore()');
         restoreSeconds = (Date.now() - started) / 1000;
         tables = await compareRowCounts(client, manifest);
@@ -141,6 +146,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     restoreSeconds,
     backupAgeHours,
     verified: problems.length === 0,
+    checksumsVerified,
     problems,
     tables,
     tocEntries,

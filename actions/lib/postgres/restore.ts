@@ -22,9 +22,9 @@ export interface RestoreOptions {
 
 /** pg_restore must read the archive version its pg_dump wrote: at least that major. */
 export async function findPgRestore(options: RestoreOptions): Promise<PgTool> {
-  const dumpedWith = parseToolVersion(`(PostgreSQL) ${options.found.manifest.tool.pgDump ?? '0'}`);
-  const major = dumpedWith?.major ?? 0;
-  return findClientTool('pg_restore', { version: options.found.manifest.tool.pgDump ?? '?', major }, options.pgBinDir);
+  const version = options.found.manifest.tool.pgDump ?? '0';
+  const major = parseToolVersion(`(PostgreSQL) ${version}`)?.major ?? 0;
+  return findClientTool('pg_restore', { version, major }, options.pgBinDir, `the pg_dump ${version} that wrote this backup`);
 }
 
 /**

@@ -76,7 +76,13 @@ export async function findToolVersions(tool: ClientTool | 'initdb', explicitDir?
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
  * both versions and what to install.
  */
-export async function findClientTool(tool: ClientTool, server: ServerVersion, explicitDir?: string): Promise<PgTool> {
+export async function findClientTool(
+  tool: ClientTool,
+  server: ServerVersion,
+  explicitDir?: string,
+  /** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
+  against = `the server (PostgreSQL ${server.version})`,
+): Promise<PgTool> {
   const found = await findToolVersions(tool, explicitDir);
   const newest = found[0];
   if (!newest) {
@@ -87,7 +93,7 @@ export async function findClientTool(tool: ClientTool, server: ServerVersion, ex
   }
   if (newest.major < server.major) {
     throw new ConfigurationError(
-      `${tool} ${newest.version} (${newest.path}) is older than the server (PostgreSQL ${server.version}): ` +
+      `${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
         `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
         `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`,
     );

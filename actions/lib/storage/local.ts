@@ -34,6 +34,7 @@ export class LocalStore implements Store {
         await handle.close();
       }
       await fs.rename(partial, target);
+      await syncDirectory(path.dirname(target));
     } catch (error) {
       await fs.rm(partial, { force: true });
       throw error;
@@ -93,5 +94,15 @@ export class LocalStore implements Store {
       throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
     }
     return full;
+  }
+}
+
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

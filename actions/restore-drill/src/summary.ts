@@ -2,6 +2,12 @@ import type { Manifest } from '../../lib/manifest/schema.ts';
 import type { DrillRecord } from '../../lib/postgres/drill.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/report/format.ts';
 
+function checksumVerdict(record: DrillRecord): string {
+  if (record.checksumsVerified) return '✅ sha256 of every file matches the manifest';
+  if (record.problems.some((problem) => problem.startsWith('Checksum mismatch'))) return '❌ mismatch (see problems)';
+  return '⚠️ not every file was read (see problems)';
+}
+
 export function drillSummary(record: DrillRecord, manifest: Manifest, source: string): string {
   const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
   const lines = [
@@ -15,7 +21,7 @@ export function drillSummary(record: DrillRecord, manifest: Manifest, source: st
         ['Backup age', `${record.backupAgeHours.toFixed(1)} h`],
         ['Restored into', record.target],
         [record.dryRun ? 'Verify time' : 'Restore time (RTO)', formatSeconds(record.restoreSeconds)],
-        ['Checksums', record.problems.some((problem) => /Checksum mismatch/.test(problem)) ? '❌ mismatch' : '✅ sha256 of every file'],
+        ['Checksums', checksumVerdict(record)],
         ...(record.dryRun
           ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
           : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
