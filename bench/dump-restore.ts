@@ -11,8 +11,6 @@
  * and prints the best wall time of each, the ratios, and the peak RSS of the action processes (VmHWM from /proc).
  * Numbers, not assertions: run it on an idle machine.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,43 +19,12 @@ import pg from 'pg';
 import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
 import { startScratchCluster, type ScratchCluster } from '../actions/lib/postgres/cluster.ts';
 import { findToolVersions } from '../actions/lib/postgres/tools.ts';
+import { measure, type Measured } from './measure.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
 const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 3);
-
-interface Measured {
-  seconds: number;
-  peakRssBytes: number;
-}
-
-/** Runs a command, timing it and sampling the peak RSS (VmHWM) of the process itself. */
-function measure(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env, stdoutTo?: string): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, argv, { env, stdio: ['ignore', stdoutTo === '/dev/null' ? 'ignore' : 'pipe', 'pipe'] });
-    let peak = 0;
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk));
-    const sample = setInterval(() => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-        if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
-      } catch {
-        // exited between samples
-      }
-    }, 20);
-    child.on('close', (code) => {
-      clearInterval(sample);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code === 0) resolve({ seconds, peakRssBytes: peak });
-      else reject(new Error(`${command} ${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-}
 
 async function query(url: string, text: string): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url });
@@ -122,7 +89,7 @@ async function main(): Promise<void> {
     const stockRestore: Measured[] = [];
     const ourDrill: Measured[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      stockDump.push(await measure(pgDump.path, ['-Fc', '-Z0', '-d', source], process.env, '/dev/null'));
+      stockDump.push(await measure('sh', ['-c', `"${pgDump.path}" -Fc -Z0 -d "${source}" > /dev/null`]));
       const storage = path.join(work, `backups-${round}`);
       ourDump.push(await measure(process.execPath, [path.join(ROOT, 'actions/dump-postgres/dist/index.js')],
         runnerEnv({ 'database-url': source, name: 'bench', 'storage-url': storage, 'encryption-recipients': recipient }, work)));

@@ -3,6 +3,8 @@ import { INPUTS as DUMP_INPUTS } from '../../dump-postgres/src/inputs.ts';
 import { run as dumpPostgres } from '../../dump-postgres/src/main.ts';
 import { INPUTS as DRILL_INPUTS } from '../../restore-drill/src/inputs.ts';
 import { run as restoreDrill } from '../../restore-drill/src/main.ts';
+import { INPUTS as SNAPSHOT_INPUTS } from '../../snapshot-qdrant/src/inputs.ts';
+import { run as snapshotQdrant } from '../../snapshot-qdrant/src/main.ts';
 
 /** Every action, by the name it has in workflows. */
 export const COMMANDS: Record<string, CliCommand> = {
@@ -11,8 +13,13 @@ export const COMMANDS: Record<string, CliCommand> = {
     inputs: DUMP_INPUTS,
     run: dumpPostgres,
   },
+  'snapshot-qdrant': {
+    description: 'snapshot Qdrant collections (every node), streamed through zstd and age to every destination.',
+    inputs: SNAPSHOT_INPUTS,
+    run: snapshotQdrant,
+  },
   'restore-drill': {
-    description: 'restore the newest (or a given) backup into an empty database, verify checksums and row counts.',
+    description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',
     inputs: DRILL_INPUTS,
     run: restoreDrill,
   },

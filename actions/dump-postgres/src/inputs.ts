@@ -1,5 +1,4 @@
-import { parseRecipients } from '../../lib/crypto/age.ts';
-import { ConfigurationError } from '../../lib/errors.ts';
+import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/crypto/encryption-inputs.ts';
 import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
@@ -14,8 +13,7 @@ export const INPUTS = {
   kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
   format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
   jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
-  'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
-  'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+  ...ENCRYPTION_INPUTS,
   'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
 } as const satisfies InputSpecs;
@@ -36,14 +34,7 @@ export interface DumpInputs {
 export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
-  const recipients = parseRecipients('encryption-recipients', inputs.list('encryption-recipients'));
-  const allowUnencrypted = inputs.boolean('allow-unencrypted');
-  if (recipients.length === 0 && !allowUnencrypted) {
-    throw new ConfigurationError(
-      'Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.',
-    );
-  }
+  const recipients = readRecipients(inputs);
   return {
     database: parseDatabaseUrl('database-url', inputs.string('database-url')),
     name: checkBackupName('name', inputs.string('name')),
@@ -51,7 +42,7 @@ export function readInputs(runtime: Runtime): DumpInputs {
     kind: inputs.choice('kind', BACKUP_KINDS),
     format: inputs.choice('format', ['custom', 'directory'] as const),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-    recipients: recipients.length > 0 ? recipients : null,
+    recipients,
     excludeTableData: inputs.list('exclude-table-data'),
     pgBinDir: inputs.optional('pg-bin-dir'),
   };

@@ -8,7 +8,7 @@ export function dumpSummary(result: DumpResult, stores: Store[]): string {
   const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
   const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
   const stored = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
-  const timescale = manifest.source.extensions.find((extension) => extension.name === 'timescaledb');
+  const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
   const lines = [
     `## ✅ Backup ${manifest.id}`,
     '',

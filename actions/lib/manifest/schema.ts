@@ -19,6 +19,9 @@ export interface ManifestFile {
   sha256: string;
   /** Bytes the tool produced, before our compression. */
   rawBytes: number;
+  /** sha256 of the tool's output before compression and encryption, when the engine needs it (Qdrant's upload
+   *  checksum); `age -d | zstd -d | sha256sum` gives it back by hand. */
+  rawSha256?: string;
   compression: Compression;
   encryption: Encryption;
 }
@@ -35,6 +38,31 @@ export interface Extension {
   version: string;
 }
 
+/** One collection of a Qdrant backup: what a drill compares and what a restore recreates. */
+export interface QdrantCollection {
+  name: string;
+  points: number;
+  /** config.params.vectors as Qdrant reported it: one vector config or named ones. */
+  vectorsConfig: unknown;
+  shardNumber: number;
+  payloadSchema: unknown;
+  /** Aliases are not inside snapshots: recorded here, recreated on restore. */
+  aliases: string[];
+  /** One snapshot per node of the cluster (`nodes` in source). */
+  snapshots: QdrantSnapshot[];
+}
+
+export interface QdrantSnapshot {
+  /** Index into source.nodes. */
+  node: number;
+  /** The stored file (a path in `files`). */
+  file: string;
+  /** The node holds no shard of this collection: its snapshot is valid but empty. */
+  empty: boolean;
+  /** The checksum Qdrant gave when it made the snapshot (absent with S3 snapshot storage). */
+  qdrantChecksum: string | null;
+}
+
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
   id: string;
@@ -46,10 +74,13 @@ export interface Manifest {
   durationSeconds: number;
   source: {
     serverVersion: string;
-    serverVersionNum: number;
-    database: string;
     host: string;
-    extensions: Extension[];
+    /** PostgreSQL */
+    serverVersionNum?: number;
+    database?: string;
+    extensions?: Extension[];
+    /** Qdrant: every node snapshotted, without credentials. */
+    nodes?: string[];
   };
   tool: { name: 'backstop'; version: string; pgDump?: string };
   /** pg_dump archive format; the restore picks pg_restore's mode from it. */
@@ -58,6 +89,7 @@ export interface Manifest {
   encryption: { recipients: string[] } | null;
   files: ManifestFile[];
   tables?: TableCount[];
+  collections?: QdrantCollection[];
 }
 
 /** Checks the fields a restore relies on; anything else may grow over time. */

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
+import { Coalesce } from './coalesce.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { FanOut } from './fanout.ts';
@@ -16,6 +17,8 @@ export interface StoreStreamOptions {
   compress: boolean;
   /** age recipients; null stores the stream unencrypted (allow-unencrypted). */
   recipients: string[] | null;
+  /** Also hash the tool's output before compression (manifest rawSha256): costs one more sha256 pass. */
+  hashRaw?: boolean;
   log: (line: string) => void;
 }
 
@@ -26,8 +29,15 @@ export interface StoreStreamOptions {
  */
 const ZSTD_LEVEL = 1;
 
+/**
+ * Node's zlib works one write at a time on its thread pool, with 16 KiB output buffers by default: fed 64 KiB pipe
+ * chunks that way, zstd ran at ~300 MB/s. 1 MiB inputs (see Coalesce) and 1 MiB output buffers make it ~8× faster.
+ */
+export const ZSTD_CHUNK_BYTES = 1 << 20;
+
 export function zstdCompressor(): zlib.ZstdCompress {
   return zlib.createZstdCompress({
+    chunkSize: ZSTD_CHUNK_BYTES,
     params: {
       [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
       // A content checksum in every frame, so `zstd -t` and the stock tools can check a file on their own.
@@ -44,11 +54,11 @@ export function zstdCompressor(): zlib.ZstdCompress {
 export async function storeStream(source: Readable, stores: Store[], options: StoreStreamOptions): Promise<ManifestFile> {
   const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
   const key = `${options.folder}/${storedPath}`;
-  const raw = new CountingStream();
+  const raw = options.hashRaw ? new HashingStream() : new CountingStream();
   const stored = new HashingStream();
   const fanOut = new FanOut(stores.length);
   const stages: Transform[] = [raw];
-  if (options.compress) stages.push(zstdCompressor());
+  if (options.compress) stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor());
   if (options.recipients) stages.push(createEncryptStream(options.recipients));
   stages.push(stored);
 
@@ -72,6 +82,7 @@ export async function storeStream(source: Readable, stores: Store[], options: St
     bytes: stored.bytes,
     sha256: stored.digest(),
     rawBytes: raw.bytes,
+    ...(raw instanceof HashingStream ? { rawSha256: raw.digest() } : {}),
     compression: options.compress ? 'zstd' : 'none',
     encryption: options.recipients ? 'age' : 'none',
   };

@@ -9,7 +9,13 @@ export class FanOut extends Writable {
 
   constructor(count: number) {
     super({ highWaterMark: 1 << 20 });
-    this.outputs = Array.from({ length: count }, () => new PassThrough({ highWaterMark: 1 << 20 }));
+    this.outputs = Array.from({ length: count }, () => {
+      const output = new PassThrough({ highWaterMark: 1 << 20 });
+      // Each destination's put() sees a failure through its own listener or iterator; this one only keeps an error
+      // that arrives after a destination has already let go (the source cut mid-stream) from crashing the process.
+      output.on('error', () => undefined);
+      return output;
+    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

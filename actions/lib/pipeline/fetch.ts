@@ -6,6 +6,8 @@ import { HashingStream } from '../crypto/hash.ts';
 import { ConfigurationError, VerificationError } from '../errors.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
+import { ZSTD_CHUNK_BYTES } from './backup.ts';
+import { Coalesce } from './coalesce.ts';
 import { reportProgress } from './progress.ts';
 
 export interface FetchOptions {
@@ -34,7 +36,7 @@ export async function fetchFile(store: Store, folder: string, file: ManifestFile
   const hashed = new HashingStream();
   const stages: Transform[] = [hashed];
   if (file.encryption === 'age') stages.push(createDecryptStream(options.identities!));
-  if (file.compression === 'zstd') stages.push(zlib.createZstdDecompress());
+  if (file.compression === 'zstd') stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
   else if (file.compression === 'gzip') stages.push(zlib.createGunzip());
   const stopProgress = reportProgress(file.path, () => hashed.bytes, options.log);
   try {

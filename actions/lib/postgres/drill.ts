@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../errors.ts';
-import { backupFolder, manifestKey, putJson, type FoundBackup } from '../manifest/catalog.ts';
+import type { FoundBackup } from '../manifest/catalog.ts';
+import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { startScratchCluster, type ScratchCluster } from './cluster.ts';
@@ -8,7 +9,7 @@ import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } fr
 import { serverInfo } from './inventory.ts';
 import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
 
-export interface DrillOptions {
+export interface DrillOptions extends Budgets {
   found: FoundBackup;
   /** Every destination: the drill record is written next to the backup wherever the backup is. */
   stores: Store[];
@@ -17,8 +18,6 @@ export interface DrillOptions {
   targetInput: string;
   identities: string[] | null;
   dryRun: boolean;
-  maxRestoreSeconds?: number;
-  maxAgeHours?: number;
   jobs: number;
   pgBinDir?: string;
   tempDir: string;
@@ -33,21 +32,8 @@ export interface TableCheck {
   actual: number | null;
 }
 
-export interface DrillRecord {
-  version: 1;
-  backupId: string;
-  name: string;
+export interface DrillRecord extends DrillRecordBase {
   engine: 'postgres';
-  startedAt: string;
-  finishedAt: string;
-  dryRun: boolean;
-  target: string;
-  restoreSeconds: number;
-  backupAgeHours: number;
-  verified: boolean;
-  /** Every stored file was read to its end and matched the manifest's sha256. */
-  checksumsVerified: boolean;
-  problems: string[];
   tables: TableCheck[];
   tocEntries?: number;
 }
@@ -62,13 +48,9 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const problems: string[] = [];
-  const backupAgeHours = (startedAt.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
-  if (options.maxAgeHours !== undefined && backupAgeHours > options.maxAgeHours) {
-    problems.push(
-      `The newest backup is ${backupAgeHours.toFixed(1)} h old, over max-age-hours ${options.maxAgeHours} (RPO): ` +
-        'check that the backup workflow still runs.',
-    );
-  }
+  const ageHours = backupAgeHours(manifest, startedAt);
+  const stale = ageProblem(ageHours, options);
+  if (stale) problems.push(stale);
   const restoreOptions: RestoreOptions = {
     found: options.found,
     identities: options.identities,
@@ -95,8 +77,8 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     } else {
       let target = options.target;
       if (!target) {
-        scratch = await startScratchCluster({ minMajor: Math.floor(manifest.source.serverVersionNum / 10000), baseDir: options.tempDir });
-        target = await createScratchDatabase(scratch, manifest.source.database);
+        scratch = await startScratchCluster({ minMajor: Math.floor((manifest.source.serverVersionNum ?? 0) / 10000), baseDir: options.tempDir });
+        target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
         targetLabel = `a throwaway PostgreSQL ${scratch.major}`;
       }
       options.log(`Restoring ${manifest.id} into ${targetLabel}`);
@@ -104,7 +86,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
       try {
         await assertEmptyDatabase(client, target, options.targetInput);
         const started = Date.now();
-        const timescale = manifest.source.extensions.find((extension) => extension.name === 'timescaledb');
+        const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
         if (timescale) await timescalePreRestore(client, timescale.version, options.log);
         await restoreInto(target, restoreOptions);
         checksumsVerified = true;
@@ -121,11 +103,8 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
         );
       }
     }
-    if (options.maxRestoreSeconds !== undefined && restoreSeconds > options.maxRestoreSeconds) {
-      problems.push(
-        `The restore took ${restoreSeconds.toFixed(1)} s, over max-restore-seconds ${options.maxRestoreSeconds} (RTO).`,
-      );
-    }
+    const slow = restoreTimeProblem(restoreSeconds, options);
+    if (slow) problems.push(slow);
   } catch (error) {
     // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
     if (error instanceof ConfigurationError) throw error;
@@ -144,7 +123,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     dryRun: options.dryRun,
     target: targetLabel,
     restoreSeconds,
-    backupAgeHours,
+    backupAgeHours: ageHours,
     verified: problems.length === 0,
     checksumsVerified,
     problems,
@@ -210,13 +189,4 @@ async function compareRowCounts(client: pg.Client, manifest: Manifest): Promise<
     checks.push({ schema: table.schema, name: table.name, expected: table.rows, actual });
   }
   return checks;
-}
-
-async function writeDrillRecord(stores: Store[], manifest: Manifest, record: DrillRecord): Promise<void> {
-  const holders: Store[] = [];
-  for (const store of stores) {
-    if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined) holders.push(store);
-  }
-  const stamp = record.startedAt.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
 }

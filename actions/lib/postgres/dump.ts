@@ -8,7 +8,7 @@ import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts
 import type { BackupKind, Manifest, ManifestFile, TableCount } from '../manifest/schema.ts';
 import { storeStream } from '../pipeline/backup.ts';
 import { startTool } from '../process.ts';
-import type { Store } from '../storage/index.ts';
+import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from './connection.ts';
 import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
@@ -185,14 +185,4 @@ async function dumpDirectory(options: DumpOptions, pgDump: PgTool, snapshot: str
 function digestOfList(files: ManifestFile[]): string {
   const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');
   return createHash('sha256').update(list).digest('hex');
-}
-
-async function removeFolder(stores: Store[], folder: string): Promise<void> {
-  await Promise.allSettled(
-    stores.map(async (store) => {
-      const keys: string[] = [];
-      for await (const object of store.list(`${folder}/`)) keys.push(object.key);
-      await store.delete(keys);
-    }),
-  );
 }

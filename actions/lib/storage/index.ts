@@ -35,3 +35,14 @@ function openStore(inputName: string, url: string): Store {
   }
   return new LocalStore(path.resolve(url));
 }
+
+/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
+export async function removeFolder(stores: Store[], folder: string): Promise<void> {
+  await Promise.allSettled(
+    stores.map(async (store) => {
+      const keys: string[] = [];
+      for await (const object of store.list(`${folder}/`)) keys.push(object.key);
+      await store.delete(keys);
+    }),
+  );
+}

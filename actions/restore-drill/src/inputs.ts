@@ -2,7 +2,6 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parseIdentities } from '../../lib/crypto/age.ts';
 import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
 import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
-import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
 import type { Runtime } from '../../lib/runtime.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 import os from 'node:os';
@@ -12,7 +11,12 @@ export const INPUTS = {
   name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
   'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
   'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
-  'target-url': { description: 'postgresql:// URL of an EMPTY database to restore into; default: a throwaway local cluster.', secret: 'url' },
+  'target-url': {
+    description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+    secret: 'url',
+  },
+  'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
+  'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
   'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
   'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
   'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
@@ -25,7 +29,10 @@ export interface DrillInputs {
   name: string;
   backupId?: string;
   identities: string[] | null;
-  target?: DatabaseUrl;
+  /** Parsed once the backup's engine is known. */
+  targetUrl?: string;
+  qdrantApiKey?: string;
+  restoreAs: string[];
   maxRestoreSeconds?: number;
   maxAgeHours?: number;
   dryRun: boolean;
@@ -37,13 +44,15 @@ export function readInputs(runtime: Runtime): DrillInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   const backupId = inputs.optional('backup-id');
-  const targetUrl = inputs.optional('target-url');
+
   return {
     stores: openStores('storage-url', inputs.list('storage-url')),
     name: checkBackupName('name', inputs.string('name')),
     backupId: backupId && checkBackupId('backup-id', backupId),
     identities: readIdentities(runtime, inputs.optional('encryption-identity')),
-    target: targetUrl ? parseDatabaseUrl('target-url', targetUrl) : undefined,
+    targetUrl: inputs.optional('target-url'),
+    qdrantApiKey: inputs.optional('qdrant-api-key'),
+    restoreAs: inputs.list('restore-as'),
     maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
     maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
     dryRun: inputs.boolean('dry-run'),

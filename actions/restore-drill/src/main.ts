@@ -1,32 +1,56 @@
-import { VerificationError } from '../../lib/errors.ts';
-import { findBackup } from '../../lib/manifest/catalog.ts';
+import { ConfigurationError, VerificationError } from '../../lib/errors.ts';
+import { findBackup, type FoundBackup } from '../../lib/manifest/catalog.ts';
+import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
+import { parseDatabaseUrl } from '../../lib/postgres/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
+import { parseQdrantUrl } from '../../lib/qdrant/client.ts';
+import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/runtime.ts';
-import { readInputs } from './inputs.ts';
-import { drillSummary } from './summary.ts';
+import { readInputs, type DrillInputs } from './inputs.ts';
+import { postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
-/** restore-drill: find the backup → restore and verify → outputs, summary, and a failure unless verified. */
+/** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 export async function run(runtime: Runtime): Promise<void> {
   const inputs = readInputs(runtime);
   const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
   const { manifest } = found;
   runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-  if (manifest.engine !== 'postgres') {
-    throw new VerificationError(`Backup ${manifest.id} is a ${manifest.engine} backup; this restore-drill restores PostgreSQL backups.`);
-  }
+  const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
+  runtime.setOutput('backup-id', record.backupId);
+  runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
+  runtime.setOutput('verified', record.verified);
+  await runtime.writeSummary(summary);
+  if (!record.verified) throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
+  runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+}
+
+interface Drilled {
+  record: DrillRecordBase;
+  summary: string;
+}
+
+async function drillPostgresBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
+  if (inputs.restoreAs.length > 0) throw new ConfigurationError('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
   const record = await drillPostgres({
     ...inputs,
     found,
+    target: inputs.targetUrl ? parseDatabaseUrl('target-url', inputs.targetUrl) : undefined,
     targetInput: 'target-url',
     tempDir: runtime.tempDir,
     log: (line) => runtime.info(line),
   });
-  runtime.setOutput('backup-id', record.backupId);
-  runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
-  runtime.setOutput('verified', record.verified);
-  await runtime.writeSummary(drillSummary(record, manifest, found.store.displayUrl));
-  if (!record.verified) {
-    throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
-  }
-  runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+  return { record, summary: postgresDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+
+async function drillQdrantBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
+  const collections = (found.manifest.collections ?? []).map((collection) => collection.name);
+  const record = await drillQdrant({
+    ...inputs,
+    found,
+    target: inputs.targetUrl ? { url: parseQdrantUrl('target-url', inputs.targetUrl), apiKey: inputs.qdrantApiKey } : undefined,
+    restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs('restore-as', inputs.restoreAs, collections) : undefined,
+    log: (line) => runtime.info(line),
+    warn: (line) => runtime.warning(line),
+  });
+  return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }

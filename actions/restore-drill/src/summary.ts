@@ -1,14 +1,16 @@
 import type { Manifest } from '../../lib/manifest/schema.ts';
+import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import type { DrillRecord } from '../../lib/postgres/drill.ts';
+import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/report/format.ts';
 
-function checksumVerdict(record: DrillRecord): string {
+function checksumVerdict(record: DrillRecordBase): string {
   if (record.checksumsVerified) return '✅ sha256 of every file matches the manifest';
   if (record.problems.some((problem) => problem.startsWith('Checksum mismatch'))) return '❌ mismatch (see problems)';
   return '⚠️ not every file was read (see problems)';
 }
 
-export function drillSummary(record: DrillRecord, manifest: Manifest, source: string): string {
+export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, source: string): string {
   const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
   const lines = [
     `## ${verdict}: restore drill of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
@@ -39,5 +41,38 @@ export function drillSummary(record: DrillRecord, manifest: Manifest, source: st
       ),
     );
   }
+  return `${lines.join('\n')}\n`;
+}
+
+export function qdrantDrillSummary(record: QdrantDrillRecord, manifest: Manifest, source: string): string {
+  const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
+  const what = record.mode === 'restore' ? 'restore' : 'restore drill';
+  const lines = [
+    `## ${verdict}: Qdrant ${what} of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
+    '',
+    markdownTable(
+      ['', ''],
+      [
+        ['Backup', `${manifest.name} / ${manifest.id} (${manifest.kind}), Qdrant ${manifest.source.serverVersion}`],
+        ['Read from', source],
+        ['Backup age', `${record.backupAgeHours.toFixed(1)} h`],
+        ['Recovered into', record.target],
+        [record.dryRun ? 'Verify time' : 'Recovery time (RTO)', formatSeconds(record.restoreSeconds)],
+        ['Checksums', checksumVerdict(record)],
+      ],
+    ),
+    '',
+    markdownTable(
+      ['Collection', 'Recovered as', 'Points (manifest)', 'Points (recovered)', 'Vectors config'],
+      record.collections.map((c) => [
+        c.name,
+        c.restoredAs + (record.mode === 'drill' && !record.dryRun ? ' (deleted after)' : ''),
+        formatCount(c.expectedPoints),
+        c.actualPoints === null ? '—' : formatCount(c.actualPoints),
+        c.vectorsMatch === null ? '—' : c.vectorsMatch ? '✅ same' : '❌ differs',
+      ]),
+    ),
+  ];
+  if (record.problems.length > 0) lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,23 @@
+import { ConfigurationError } from '../errors.ts';
+import type { InputReader } from '../inputs.ts';
+import { parseRecipients } from './age.ts';
+
+/** The encryption inputs every backup action shares, as one rule. */
+export const ENCRYPTION_INPUTS = {
+  'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+  'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+} as const;
+
+/**
+ * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
+ * action then warns in its log and summary). Returns null for an unencrypted backup.
+ */
+export function readRecipients(inputs: InputReader): string[] | null {
+  const recipients = parseRecipients('encryption-recipients', inputs.list('encryption-recipients'));
+  if (recipients.length > 0) return recipients;
+  if (inputs.boolean('allow-unencrypted')) return null;
+  throw new ConfigurationError(
+    'Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+      'allow-unencrypted: true to store this backup in the clear.',
+  );
+}

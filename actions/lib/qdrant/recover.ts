@@ -1,0 +1,240 @@
+import { PassThrough } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigurationError, errorMessage } from '../errors.ts';
+import { backupFolder, type FoundBackup } from '../manifest/catalog.ts';
+import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
+import type { ManifestFile, QdrantCollection } from '../manifest/schema.ts';
+import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
+import type { Store } from '../storage/index.ts';
+import { request, result, serverVersionOf, uploadMultipart, type QdrantNode } from './client.ts';
+
+export interface QdrantDrillOptions extends Budgets {
+  found: FoundBackup;
+  stores: Store[];
+  /** The Qdrant to recover into (in workflows: a qdrant/qdrant service container). */
+  target?: QdrantNode;
+  identities: string[] | null;
+  dryRun: boolean;
+  /**
+   * A real restore: each backed-up collection → the name to recover it as (aliases are recreated on it). Absent:
+   * a drill into scratch collections `<name>-drill-<id>` that are deleted afterwards, whatever the outcome.
+   */
+  restoreAs?: Map<string, string>;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface CollectionCheck {
+  name: string;
+  restoredAs: string;
+  expectedPoints: number;
+  actualPoints: number | null;
+  vectorsMatch: boolean | null;
+}
+
+export interface QdrantDrillRecord extends DrillRecordBase {
+  engine: 'qdrant';
+  mode: 'drill' | 'restore';
+  collections: CollectionCheck[];
+}
+
+/** `trades=trades_v2, journal` or `*` (every collection under its own name) → source → target names. */
+export function parseRestoreAs(inputName: string, items: string[], collections: string[]): Map<string, string> {
+  const mapping = new Map<string, string>();
+  for (const item of items) {
+    if (item === '*') {
+      for (const name of collections) mapping.set(name, name);
+      continue;
+    }
+    const [source, target = source] = item.split('=').map((part) => part.trim());
+    if (!source || !target || !collections.includes(source)) {
+      throw new ConfigurationError(
+        `Input "${inputName}" has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`,
+      );
+    }
+    mapping.set(source, target);
+  }
+  return mapping;
+}
+
+/** Recovering across minor versions is only safe to the same or the next minor (shared/qdrant/NOTES.md). */
+export function versionWarning(backupVersion: string, targetVersion: string): string | undefined {
+  const minor = (version: string): [number, number] | undefined => {
+    const match = /^(\d+)\.(\d+)/.exec(version);
+    return match ? [Number(match[1]), Number(match[2])] : undefined;
+  };
+  const from = minor(backupVersion);
+  const to = minor(targetVersion);
+  if (!from || !to) return undefined;
+  if (from[0] !== to[0] || to[1] - from[1] > 1 || to[1] < from[1]) {
+    return `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only safe to recover into the same or the next minor version.`;
+  }
+  return undefined;
+}
+
+export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDrillRecord> {
+  const { manifest } = options.found;
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const ageHours = backupAgeHours(manifest, startedAt);
+  const problems: string[] = [];
+  const stale = ageProblem(ageHours, options);
+  if (stale) problems.push(stale);
+  const target = options.target;
+  if (!options.dryRun && !target) {
+    throw new ConfigurationError(
+      'Input "target-url" is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).',
+    );
+  }
+  if (target && !options.dryRun) {
+    const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
+    if (warning) options.warn(warning);
+  }
+
+  const checks: CollectionCheck[] = [];
+  let everyFileRead = true;
+  const started = Date.now();
+  for (const collection of manifest.collections ?? []) {
+    const restoredAs = options.restoreAs ? options.restoreAs.get(collection.name) : `${collection.name}-drill-${manifest.id.slice(-4)}`;
+    if (!restoredAs) continue;
+    try {
+      checks.push(await recoverOne(options, collection, restoredAs));
+    } catch (error) {
+      // It could not run (wrong key, existing collection): a setup problem, not a verdict on the backup.
+      if (error instanceof ConfigurationError) throw error;
+      everyFileRead = false;
+      problems.push(`${collection.name}: ${errorMessage(error)}`);
+      checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
+    }
+  }
+  const restoreSeconds = (Date.now() - started) / 1000;
+  for (const check of checks.filter((c) => c.actualPoints !== null)) {
+    if (check.actualPoints !== check.expectedPoints) {
+      problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
+    }
+    if (check.vectorsMatch === false) problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+  }
+  const slow = restoreTimeProblem(restoreSeconds, options);
+  if (!options.dryRun && slow) problems.push(slow);
+  if (options.restoreAs && !options.dryRun && problems.length === 0) await recreateAliases(target!, manifest.collections ?? [], options.restoreAs, options.log);
+
+  const record: QdrantDrillRecord = {
+    version: 1,
+    backupId: manifest.id,
+    name: manifest.name,
+    engine: 'qdrant',
+    mode: options.restoreAs ? 'restore' : 'drill',
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    dryRun: options.dryRun,
+    target: options.dryRun ? 'none (dry run)' : target!.url,
+    restoreSeconds,
+    backupAgeHours: ageHours,
+    verified: problems.length === 0,
+    checksumsVerified: everyFileRead && checks.length > 0,
+    problems,
+    collections: checks,
+  };
+  await writeDrillRecord(options.stores, manifest, record);
+  return record;
+}
+
+/** The snapshot to recover for a collection: the first node's that holds shards. */
+function snapshotFile(options: QdrantDrillOptions, collection: QdrantCollection): ManifestFile {
+  const snapshot = collection.snapshots.find((s) => !s.empty) ?? collection.snapshots[0];
+  const file = options.found.manifest.files.find((f) => f.path === snapshot?.file);
+  if (!file || !file.rawSha256) throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
+  return file;
+}
+
+async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollection, restoredAs: string): Promise<CollectionCheck> {
+  const { manifest, store } = options.found;
+  const folder = backupFolder(manifest.name, manifest.id);
+  const file = snapshotFile(options, collection);
+  if (options.dryRun) {
+    // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
+    const sink = new PassThrough().resume();
+    await fetchFile(store, folder, file, sink, { identities: options.identities, log: options.log });
+    return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
+  }
+  const target = options.target!;
+  const path = `/collections/${encodeURIComponent(restoredAs)}`;
+  if (await exists(target, path)) {
+    if (options.restoreAs) {
+      throw new ConfigurationError(
+        `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with input "restore-as".`,
+      );
+    }
+    options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
+    await request(target, 'DELETE', path);
+  }
+  options.log(`Recovering ${collection.name} into ${restoredAs} on ${target.url}`);
+  try {
+    await streamSnapshot(options, folder, file, target, restoredAs);
+    const info = await result<{ points_count?: number | null; config: { params: { vectors?: unknown } } }>(target, 'GET', path);
+    return {
+      name: collection.name,
+      restoredAs,
+      expectedPoints: collection.points,
+      actualPoints: info.points_count ?? 0,
+      vectorsMatch: isDeepStrictEqual(info.config.params.vectors ?? null, collection.vectorsConfig),
+    };
+  } finally {
+    // A drill never leaves its scratch collection behind, even when recovery or verification failed.
+    if (!options.restoreAs) {
+      await request(target, 'DELETE', path).catch((error: unknown) =>
+        options.warn(`Could not delete the scratch collection ${restoredAs}: ${errorMessage(error)}. Delete it by hand.`),
+      );
+    }
+  }
+}
+
+/**
+ * Storage → sha256 check → age → zstd → multipart upload, with Qdrant checking the snapshot's own sha256
+ * (`checksum`) before it recovers anything. A damaged stored file is reported as such, before Qdrant's view.
+ */
+async function streamSnapshot(options: QdrantDrillOptions, folder: string, file: ManifestFile, target: QdrantNode, restoredAs: string): Promise<void> {
+  const { store } = options.found;
+  const body = new PassThrough({ highWaterMark: 1 << 20 });
+  const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
+  const uploading = uploadMultipart(
+    target,
+    `/collections/${encodeURIComponent(restoredAs)}/snapshots/upload`,
+    { wait: 'true', priority: 'snapshot', checksum: file.rawSha256! },
+    { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` },
+  ).finally(() => body.destroy());
+  const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
+  if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)) {
+    throw fetched.reason;
+  }
+  if (uploaded.status === 'rejected') throw uploaded.reason;
+  if (fetched.status === 'rejected') throw fetched.reason;
+}
+
+async function exists(node: QdrantNode, path: string): Promise<boolean> {
+  try {
+    await request(node, 'GET', path);
+    return true;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return false;
+    throw error;
+  }
+}
+
+/** Aliases are not in snapshots: point each recorded alias at the restored collection, in one atomic update. */
+async function recreateAliases(target: QdrantNode, collections: QdrantCollection[], mapping: Map<string, string>, log: (line: string) => void): Promise<void> {
+  const existing = new Set((await result<{ aliases: { alias_name: string }[] }>(target, 'GET', '/aliases')).aliases.map((a) => a.alias_name));
+  const actions: unknown[] = [];
+  for (const collection of collections) {
+    const restoredAs = mapping.get(collection.name);
+    if (!restoredAs) continue;
+    for (const alias of collection.aliases) {
+      if (existing.has(alias)) actions.push({ delete_alias: { alias_name: alias } });
+      actions.push({ create_alias: { collection_name: restoredAs, alias_name: alias } });
+    }
+  }
+  if (actions.length === 0) return;
+  await request(target, 'POST', '/collections/aliases', { body: { actions } });
+  log(`Recreated ${actions.filter((action) => 'create_alias' in (action as object)).length} alias(es).`);
+}

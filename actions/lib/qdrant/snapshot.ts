@@ -1,0 +1,170 @@
+import { ChecksumError } from '../pipeline/fetch.ts';
+import { ConfigurationError } from '../errors.ts';
+import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
+import { newBackupId } from '../manifest/ids.ts';
+import type { BackupKind, Manifest, ManifestFile, QdrantCollection, QdrantSnapshot } from '../manifest/schema.ts';
+import { storeStream } from '../pipeline/backup.ts';
+import { removeFolder, type Store } from '../storage/index.ts';
+import { BACKSTOP_VERSION } from '../version.ts';
+import { download, request, result, serverVersionOf, type QdrantNode } from './client.ts';
+
+export interface SnapshotOptions {
+  /** Every node of the cluster (one for a single server). */
+  nodes: QdrantNode[];
+  /** Collections to back up; empty means all. */
+  collections: string[];
+  name: string;
+  kind: BackupKind;
+  recipients: string[] | null;
+  stores: Store[];
+  /** Leave Qdrant's own copy of each snapshot on the server (it fills the server's disk night after night). */
+  keepRemoteSnapshot: boolean;
+  /** How long snapshot creation may run without an answer. */
+  snapshotTimeoutMs: number;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+export interface SnapshotResult {
+  manifest: Manifest;
+  manifestUrl: string;
+}
+
+interface SnapshotDescription {
+  name: string;
+  size: number;
+  checksum?: string | null;
+}
+
+interface CollectionInfo {
+  points_count?: number | null;
+  config: { params: { vectors?: unknown; shard_number?: number } };
+  payload_schema: unknown;
+}
+
+/**
+ * snapshot-qdrant: for each collection and each node, Qdrant makes a snapshot; we stream it (sha256 while
+ * streaming, compared with Qdrant's own checksum when it gives one) through zstd and age to every destination,
+ * then delete the server-side snapshot. Aliases, points and vector configs go into the manifest, written last.
+ */
+export async function snapshotQdrant(options: SnapshotOptions): Promise<SnapshotResult> {
+  const createdAt = new Date();
+  const primary = options.nodes[0]!;
+  const serverVersion = await serverVersionOf(primary);
+  const collections = await chooseCollections(primary, options.collections);
+  const aliases = await listAliases(primary);
+  const id = newBackupId(options.kind, createdAt);
+  const folder = backupFolder(options.name, id);
+  options.log(`Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`);
+
+  const files: ManifestFile[] = [];
+  const records: QdrantCollection[] = [];
+  try {
+    for (const collection of collections) {
+      const info = await result<CollectionInfo>(primary, 'GET', `/collections/${encodeURIComponent(collection)}`);
+      const snapshots: QdrantSnapshot[] = [];
+      for (const [index, node] of options.nodes.entries()) {
+        const { file, snapshot } = await snapshotOnNode(options, node, index, collection, folder);
+        files.push(file);
+        snapshots.push(snapshot);
+      }
+      records.push({
+        name: collection,
+        points: info.points_count ?? 0,
+        vectorsConfig: info.config.params.vectors ?? null,
+        shardNumber: info.config.params.shard_number ?? 1,
+        payloadSchema: info.payload_schema,
+        aliases: aliases.filter((alias) => alias.collection_name === collection).map((alias) => alias.alias_name),
+        snapshots,
+      });
+      options.log(`${collection}: ${info.points_count ?? 0} points`);
+    }
+    const finishedAt = new Date();
+    const manifest: Manifest = {
+      version: 1,
+      id,
+      name: options.name,
+      engine: 'qdrant',
+      kind: options.kind,
+      createdAt: createdAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+      source: { serverVersion, host: new URL(primary.url).host, nodes: options.nodes.map((node) => node.url) },
+      tool: { name: 'backstop', version: BACKSTOP_VERSION },
+      encryption: options.recipients ? { recipients: options.recipients } : null,
+      files,
+      collections: records,
+    };
+    await writeManifest(options.stores, manifest);
+    return { manifest, manifestUrl: options.stores[0]!.urlOf(manifestKey(options.name, id)) };
+  } catch (error) {
+    await removeFolder(options.stores, folder);
+    throw error;
+  }
+}
+
+async function chooseCollections(node: QdrantNode, wanted: string[]): Promise<string[]> {
+  const existing = (await result<{ collections: { name: string }[] }>(node, 'GET', '/collections')).collections.map((c) => c.name).sort();
+  if (wanted.length === 0) {
+    if (existing.length === 0) throw new ConfigurationError(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
+    return existing;
+  }
+  const missing = wanted.filter((name) => !existing.includes(name));
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `Input "collections" names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`,
+    );
+  }
+  return wanted;
+}
+
+async function listAliases(node: QdrantNode): Promise<{ alias_name: string; collection_name: string }[]> {
+  return (await result<{ aliases: { alias_name: string; collection_name: string }[] }>(node, 'GET', '/aliases')).aliases;
+}
+
+/** Does this node hold any shard of the collection? A node without one makes a valid but empty snapshot. */
+async function holdsShards(node: QdrantNode, collection: string): Promise<boolean> {
+  const info = await result<{ local_shards?: unknown[] }>(node, 'GET', `/collections/${encodeURIComponent(collection)}/cluster`);
+  return (info.local_shards ?? []).length > 0;
+}
+
+async function snapshotOnNode(
+  options: SnapshotOptions,
+  node: QdrantNode,
+  index: number,
+  collection: string,
+  folder: string,
+): Promise<{ file: ManifestFile; snapshot: QdrantSnapshot }> {
+  const base = `/collections/${encodeURIComponent(collection)}/snapshots`;
+  const empty = !(await holdsShards(node, collection));
+  const description = await result<SnapshotDescription>(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
+  const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+  try {
+    const { stream } = await download(node, snapshotPath);
+    const file = await storeStream(stream, options.stores, {
+      path: `qdrant/node-${index}/${collection}.snapshot`,
+      folder,
+      compress: true,
+      recipients: options.recipients,
+      hashRaw: true,
+      log: options.log,
+    });
+    const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
+    if (file.rawBytes !== description.size) {
+      throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
+    }
+    if (description.checksum && description.checksum !== file.rawSha256) {
+      throw new ChecksumError(
+        `Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ${file.rawSha256}: ` +
+          'the download was corrupted in transit. Nothing was kept; run the backup again.',
+      );
+    }
+    return { file, snapshot: { node: index, file: file.path, empty, qdrantChecksum: description.checksum ?? null } };
+  } finally {
+    if (!options.keepRemoteSnapshot) {
+      await request(node, 'DELETE', snapshotPath, { query: { wait: 'true' } }).catch((error: unknown) =>
+        options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${(error as Error).message}`),
+      );
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/crypto/encryption-inputs.ts';
+import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { checkBackupName } from '../../lib/manifest/ids.ts';
+import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
+import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { openStores, type Store } from '../../lib/storage/index.ts';
+
+export const INPUTS = {
+  'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
+  'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
+  collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
+  name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
+  'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+  kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
+  ...ENCRYPTION_INPUTS,
+  'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
+  'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
+} as const satisfies InputSpecs;
+
+export interface SnapshotInputs {
+  nodes: QdrantNode[];
+  collections: string[];
+  name: string;
+  stores: Store[];
+  kind: BackupKind;
+  recipients: string[] | null;
+  keepRemoteSnapshot: boolean;
+  snapshotTimeoutMs: number;
+}
+
+export function readInputs(runtime: Runtime): SnapshotInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  const recipients = readRecipients(inputs);
+  const apiKey = inputs.optional('qdrant-api-key');
+  return {
+    nodes: inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey })),
+    collections: inputs.list('collections'),
+    name: checkBackupName('name', inputs.string('name')),
+    stores: openStores('storage-url', inputs.list('storage-url')),
+    kind: inputs.choice('kind', BACKUP_KINDS),
+    recipients,
+    keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
+    snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
+  };
+}

@@ -1,0 +1,23 @@
+import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { readInputs } from './inputs.ts';
+import { snapshotSummary } from './summary.ts';
+
+/** snapshot-qdrant: inputs → one library call → outputs and summary. */
+export async function run(runtime: Runtime): Promise<void> {
+  const inputs = readInputs(runtime);
+  if (!inputs.recipients) {
+    runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
+  }
+  const { manifest, manifestUrl } = await snapshotQdrant({
+    ...inputs,
+    log: (line) => runtime.info(line),
+    warn: (line) => runtime.warning(line),
+  });
+  runtime.setOutput('backup-id', manifest.id);
+  runtime.setOutput('manifest-url', manifestUrl);
+  runtime.setOutput('points', (manifest.collections ?? []).reduce((sum, collection) => sum + collection.points, 0));
+  runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
+  runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
+  await runtime.writeSummary(snapshotSummary(manifest, inputs.stores));
+}

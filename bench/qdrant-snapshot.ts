@@ -1,0 +1,74 @@
+/**
+ * Benchmark: snapshot-qdrant against `curl -o /dev/null` of the same snapshot, same stand-in, same run.
+ *
+ *   node bench/qdrant-snapshot.ts [--gib 2] [--rounds 3]
+ *
+ * The Qdrant stand-in (test/harness/qdrant) serves one collection whose snapshot is --gib GiB, generated while
+ * streaming. Each round: curl downloads a server-side snapshot to /dev/null; then the snapshot-qdrant bundle (run as
+ * the runner runs it) creates a snapshot, streams it through sha256 → zstd → age → sha256 to a local folder and
+ * deletes the server-side copy. For context it also times curl writing the same download to the same disk.
+ * The stand-in gives no checksum (as with S3 snapshot storage), so creating a snapshot
+ * costs nothing and both sides measure the same download. Prints the best times, the ratio and the action's peak RSS.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
+import { startQdrantStandin } from '../test/harness/qdrant/standin.ts';
+import { measure } from './measure.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2).join(' ');
+const GIB = Number(/--gib[= ](\d+(?:\.\d+)?)/.exec(args)?.[1] ?? 2);
+const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 3);
+
+async function main(): Promise<void> {
+  const bytes = Math.round(GIB * 1024 ** 3);
+  const qdrant = await startQdrantStandin({
+    collections: [{ name: 'embeddings', points: 1_000_000, vectors: { size: 768, distance: 'Cosine' }, snapshotBytes: bytes }],
+    checksum: 'absent',
+  });
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-bench-qdrant-'));
+  await fs.writeFile(path.join(work, 'out'), '');
+  const recipient = recipientOf(generateIdentity());
+  const curlTimes: number[] = [];
+  const curlFileTimes: number[] = [];
+  const ourTimes: number[] = [];
+  let peak = 0;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const created = await (await fetch(`${qdrant.url}/collections/embeddings/snapshots?wait=true`, { method: 'POST' })).json();
+      const url = `${qdrant.url}/collections/embeddings/snapshots/${created.result.name}`;
+      curlTimes.push((await measure('curl', ['-sS', '--fail', '-o', '/dev/null', url])).seconds);
+      // For context: the same download written to the same disk as our local destination, and synced.
+      const copy = path.join(work, 'curl.snapshot');
+      curlFileTimes.push((await measure('sh', ['-c', `curl -sS --fail -o "${copy}" "${url}" && sync "${copy}"`])).seconds);
+      await fs.rm(copy);
+      await fetch(url, { method: 'DELETE' });
+
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'),
+        'INPUT_QDRANT-URL': qdrant.url, INPUT_NAME: 'bench', 'INPUT_STORAGE-URL': path.join(work, 'backups'), 'INPUT_ENCRYPTION-RECIPIENTS': recipient,
+      };
+      const ours = await measure(process.execPath, [path.join(ROOT, 'actions/snapshot-qdrant/dist/index.js')], env);
+      ourTimes.push(ours.seconds);
+      peak = Math.max(peak, ours.peakRssBytes);
+      await fs.rm(path.join(work, 'backups'), { recursive: true, force: true });
+      console.log(`round ${round}: curl ${curlTimes.at(-1)!.toFixed(2)} s, curl to disk ${curlFileTimes.at(-1)!.toFixed(2)} s, snapshot-qdrant ${ours.seconds.toFixed(2)} s`);
+    }
+    const curl = Math.min(...curlTimes);
+    const ours = Math.min(...ourTimes);
+    const curlFile = Math.min(...curlFileTimes);
+    console.log(`
+${GIB} GiB snapshot, ${os.cpus().length} CPUs, best of ${ROUNDS}
+  snapshot-qdrant ${ours.toFixed(2)} s (${(bytes / ours / 1024 ** 2).toFixed(0)} MiB/s) ÷ curl -o /dev/null ${curl.toFixed(2)} s (${(bytes / curl / 1024 ** 2).toFixed(0)} MiB/s) = ${(ours / curl).toFixed(2)}×  (target ≤ 1.2×)
+  for context: ÷ curl -o <file on the same disk> + sync ${curlFile.toFixed(2)} s = ${(ours / curlFile).toFixed(2)}×
+  peak RSS of the action: ${(peak / 1024 ** 2).toFixed(0)} MiB`);
+  } finally {
+    await qdrant.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
