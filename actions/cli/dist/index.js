@@ -68307,7 +68307,7 @@ class LocalStore {
         await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
-            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx' });
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
             try {
@@ -73977,8 +73977,9 @@ function createEncryptStream(recipients) {
     const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
     const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
     const nonce = external_node_crypto_default().randomBytes(16);
-    const payloadKey = hkdf(fileKey, nonce, 'payload');
-    let block = Buffer.allocUnsafe(CHUNK);
+    const payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, nonce, 'payload'));
+    // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
+    const block = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
     let counter = 0;
     let started = false;
@@ -73990,7 +73991,6 @@ function createEncryptStream(recipients) {
     };
     const sealBlock = (stream, last) => {
         stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
-        block = Buffer.allocUnsafe(CHUNK);
         filled = 0;
     };
     return new external_node_stream_.Transform({
@@ -74089,7 +74089,7 @@ function createDecryptStream(identities) {
         if (!external_node_crypto_default().timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
             throw new Error('Damaged age header: its MAC does not match.');
         }
-        payloadKey = hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload');
+        payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
         pending = pending.subarray(end + 17);
         return true;
     };

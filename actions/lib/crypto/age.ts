@@ -95,13 +95,16 @@ function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', ikm, salt, info, 32));
 }
 
-function seal(key: Buffer, nonce: Buffer, plaintext: Buffer): Buffer {
+/** Keys are KeyObjects made once per file: a raw Buffer key costs a KeyObject per 64 KiB chunk (~0.3 s/GiB). */
+type Key = Buffer | crypto.KeyObject;
+
+function seal(key: Key, nonce: Buffer, plaintext: Buffer): Buffer {
   const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** undefined when the ciphertext does not authenticate. */
-function open(key: Buffer, nonce: Buffer, sealed: Buffer): Buffer | undefined {
+function open(key: Key, nonce: Buffer, sealed: Buffer): Buffer | undefined {
   const decipher = crypto.createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
   try {
@@ -148,9 +151,10 @@ export function createEncryptStream(recipients: string[]): Transform {
   const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
   const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
   const nonce = crypto.randomBytes(16);
-  const payloadKey = hkdf(fileKey, nonce, 'payload');
+  const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
 
-  let block = Buffer.allocUnsafe(CHUNK);
+  // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
+  const block = Buffer.allocUnsafe(CHUNK);
   let filled = 0;
   let counter = 0;
   let started = false;
@@ -161,7 +165,6 @@ export function createEncryptStream(recipients: string[]): Transform {
   };
   const sealBlock = (stream: Transform, last: boolean): void => {
     stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
-    block = Buffer.allocUnsafe(CHUNK);
     filled = 0;
   };
   return new Transform({
@@ -242,7 +245,7 @@ export function createDecryptStream(identities: string[]): Transform {
     return raw;
   });
   let pending: Buffer = Buffer.alloc(0);
-  let payloadKey: Buffer | undefined;
+  let payloadKey: crypto.KeyObject | undefined;
   let counter = 0;
 
   /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
@@ -259,7 +262,7 @@ export function createDecryptStream(identities: string[]): Transform {
     if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
       throw new Error('Damaged age header: its MAC does not match.');
     }
-    payloadKey = hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload');
+    payloadKey = crypto.createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
     pending = pending.subarray(end + 17);
     return true;
   };

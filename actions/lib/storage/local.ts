@@ -25,7 +25,7 @@ export class LocalStore implements Store {
     await fs.mkdir(path.dirname(target), { recursive: true });
     const partial = `${target}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`;
     try {
-      const file = createWriteStream(partial, { flags: 'wx' });
+      const file = createWriteStream(partial, { flags: 'wx', highWaterMark: 1 << 20 });
       await pipeline(body, file);
       const handle = await fs.open(partial, 'r');
       try {

@@ -64655,8 +64655,9 @@ function createEncryptStream(recipients) {
     const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
     const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
     const nonce = external_node_crypto_default().randomBytes(16);
-    const payloadKey = hkdf(fileKey, nonce, 'payload');
-    let block = Buffer.allocUnsafe(CHUNK);
+    const payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, nonce, 'payload'));
+    // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
+    const block = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
     let counter = 0;
     let started = false;
@@ -64668,7 +64669,6 @@ function createEncryptStream(recipients) {
     };
     const sealBlock = (stream, last) => {
         stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
-        block = Buffer.allocUnsafe(CHUNK);
         filled = 0;
     };
     return new external_node_stream_.Transform({
@@ -64767,7 +64767,7 @@ function age_createDecryptStream(identities) {
         if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
             throw new Error('Damaged age header: its MAC does not match.');
         }
-        payloadKey = hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload');
+        payloadKey = crypto.createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
         pending = pending.subarray(end + 17);
         return true;
     };
@@ -65291,7 +65291,7 @@ class LocalStore {
         await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
-            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx' });
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,promises_namespaceObject.pipeline)(body, file);
             const handle = await external_node_fs_promises_default().open(partial, 'r');
             try {
