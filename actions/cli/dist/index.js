@@ -33265,6 +33265,1085 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
+/***/ 3874:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Duplex } = __nccwpck_require__(2203)
+const assert = __nccwpck_require__(2613)
+const BufferList = __nccwpck_require__(1147)
+const code = __nccwpck_require__(5983)
+
+// Readable decoder states
+const PG_CODE = 0
+const PG_LENGTH = 1
+const PG_MESSAGE = 2
+
+class CopyStreamQuery extends Duplex {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+
+    // Readable side
+    this._state = PG_CODE
+    this._buffer = new BufferList()
+    this._unreadMessageContentLength = 0
+    this._copyDataChunks = new BufferList()
+    this._pgDataHandler = null
+    this._drained = false
+    this._forwarding = false
+    this._onReadableEvent = this._onReadable.bind(this)
+    this.alignOnCopyDataFrame = options ? options.alignOnCopyDataFrame === true : false
+
+    // Writable side
+    this._gotCopyInResponse = false
+    this.chunks = []
+    this.cb = null
+    this.cork()
+  }
+
+  submit(connection) {
+    this.connection = connection
+    this._attach()
+    connection.query(this.text)
+  }
+
+  /* Readable implementation */
+  _attach() {
+    const connectionStream = this.connection.stream
+    const pgDataListeners = connectionStream.listeners('data')
+    assert(pgDataListeners.length == 1)
+    this._pgDataHandler = pgDataListeners.pop()
+    connectionStream.removeListener('data', this._pgDataHandler)
+    connectionStream.pause()
+    this._forward()
+    connectionStream.on('readable', this._onReadableEvent)
+  }
+
+  _detach() {
+    const connectionStream = this.connection.stream
+    const unreadBuffer = this._buffer.take(this._buffer.size)
+    connectionStream.removeListener('readable', this._onReadableEvent)
+    connectionStream.addListener('data', this._pgDataHandler)
+    this._pgDataHandler(unreadBuffer)
+
+    // unpipe can pause the stream but also underlying onData event can potentially pause the stream because of hitting
+    // the highWaterMark and pausing the stream, so we resume the stream in the next tick after the underlying onData
+    // event has finished
+    process.nextTick(function () {
+      connectionStream.resume()
+    })
+  }
+
+  _cleanup() {
+    this._buffer = null
+    this._copyDataChunks = null
+    this._pgDataHandler = null
+    this._onReadableEvent = null
+  }
+
+  _onReadable() {
+    this._forward()
+  }
+
+  _read() {
+    this._drained = true
+    this._forward()
+  }
+
+  _forward() {
+    if (this._forwarding || !this._drained || !this.connection) return
+    this._forwarding = true
+    const connectionStream = this.connection.stream
+    let chunk
+    while (this._drained && (chunk = connectionStream.read()) !== null) {
+      this._drained = this._parse(chunk)
+    }
+    this._forwarding = false
+  }
+
+  _parse(chunk) {
+    let done = false
+    let drained = true
+    this._buffer.push(chunk)
+
+    while (!done && this._buffer.size > 0) {
+      if (PG_CODE === this._state) {
+        if (!this._buffer.has(1)) break
+        this._code = this._buffer.peekUInt8()
+        if (this._code === code.ErrorResponse) {
+          // ErrorResponse Interception
+          // We must let pg parse future messages and handle their consequences on
+          // the ActiveQuery
+          this._detach()
+          return
+        }
+        this._buffer.readUInt8()
+        this._state = PG_LENGTH
+      }
+
+      if (PG_LENGTH === this._state) {
+        if (!this._buffer.has(4)) break
+        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4
+        this._state = PG_MESSAGE
+      }
+
+      if (PG_MESSAGE === this._state) {
+        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+          const n = Math.min(this._buffer.size, this._unreadMessageContentLength)
+          const messageContentChunk = this._buffer.take(n)
+          this._unreadMessageContentLength -= n
+          if (this._code === code.CopyData) {
+            this._copyDataChunks.push(messageContentChunk)
+          }
+        }
+
+        if (this._unreadMessageContentLength === 0) {
+          // a full message has been captured
+          switch (this._code) {
+            case code.CopyBothResponse:
+              this._startCopyIn()
+              break
+            case code.CopyData:
+              if (this.alignOnCopyDataFrame) {
+                drained = this._flushCopyData()
+              }
+              break
+            // standard interspersed messages.
+            // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+            case code.ParameterStatus:
+            case code.NoticeResponse:
+            case code.NotificationResponse:
+              break
+            case code.CopyDone:
+            default:
+              done = true
+              break
+          }
+          this._state = PG_CODE
+        }
+      }
+    }
+
+    // When we are not in alignOnCopyDataFrame, copyData payload is not buffered
+    // Forward payload bytes as they arrive
+    if (!this.alignOnCopyDataFrame) {
+      drained = this._flushCopyData()
+    }
+
+    if (done) {
+      this._detach()
+      this.push(null)
+      this._cleanup()
+    }
+
+    return drained
+  }
+
+  _flushCopyData() {
+    let drained = true
+    const len = this._copyDataChunks.size
+    if (len > 0) {
+      drained = this.push(this._copyDataChunks.take(len))
+    }
+    return drained
+  }
+
+  /* Writable implementation */
+  _write(chunk, enc, cb) {
+    this.chunks.push({ chunk: chunk, encoding: enc })
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb = cb
+  }
+
+  _writev(chunks, cb) {
+    this.chunks.push(...chunks)
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb = cb
+  }
+
+  _final(cb) {
+    this.flush()
+    const Int32Len = 4
+    const finBuffer = Buffer.from([code.CopyDone, 0, 0, 0, Int32Len])
+    this.connection.stream.write(finBuffer)
+    this.cb_flush = cb
+  }
+
+  flush(callback) {
+    let chunk
+    let ok = true
+    while (ok && (chunk = this.chunks.shift())) {
+      ok = this.flushChunk(chunk.chunk)
+    }
+    if (callback) {
+      if (ok) {
+        callback()
+      } else {
+        if (this.chunks.length) {
+          this.connection.stream.once('drain', this.flush.bind(this, callback))
+        } else {
+          this.connection.stream.once('drain', callback)
+        }
+      }
+    }
+  }
+
+  flushChunk(chunk) {
+    const Int32Len = 4
+    const lenBuffer = Buffer.from([code.CopyData, 0, 0, 0, 0])
+    lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1)
+    this.connection.stream.write(lenBuffer)
+    return this.connection.stream.write(chunk)
+  }
+
+  _startCopyIn() {
+    this._gotCopyInResponse = true
+    this.uncork()
+    this.flush()
+    if (this.cb) {
+      const { cb } = this
+      this.cb = null
+      cb()
+    }
+  }
+
+  handleError(err) {
+    this.emit('error', err)
+    this._cleanup()
+  }
+
+  handleCopyData(chunk) {
+    // an out of band copyData message
+    // is received after copyDone
+    // this is currently discarded
+  }
+
+  handleCommandComplete() {}
+
+  handleReadyForQuery() {
+    this.connection = null
+    this.cb_flush()
+  }
+}
+
+
+/***/ }),
+
+/***/ 6473:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Writable } = __nccwpck_require__(2203)
+const code = __nccwpck_require__(5983)
+
+class CopyStreamQuery extends Writable {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+    this.rowCount = 0
+    this._gotCopyInResponse = false
+    this.chunks = []
+    this.cb_CopyInResponse = null
+    this.cb_ReadyForQuery = null
+    this.cb_destroy = null
+    this.cork()
+  }
+
+  submit(connection) {
+    this.connection = connection
+    connection.query(this.text)
+  }
+
+  callback() {
+    // this callback is empty but defining it allows
+    // `pg` to discover it and overwrite it
+    // with its timeout mechanism when query_timeout config is set
+  }
+
+  _write(chunk, enc, cb) {
+    this.chunks.push({ chunk: chunk, encoding: enc })
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb_CopyInResponse = cb
+  }
+
+  _writev(chunks, cb) {
+    // this.chunks.push(...chunks)
+    // => issue #136, RangeError: Maximum call stack size exceeded
+    // Using hybrid approach as advised on https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Function/apply
+    if (this.chunks.length == 0) {
+      this.chunks = chunks
+    } else {
+      // https://stackoverflow.com/questions/22747068/is-there-a-max-number-of-arguments-javascript-functions-can-accept
+      // 100K seems to be a reasonable size for v8
+      const QUANTUM = 125000
+      for (let i = 0; i < chunks.length; i += QUANTUM) {
+        this.chunks.push(...chunks.slice(i, Math.min(i + QUANTUM, chunks.length)))
+      }
+    }
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb_CopyInResponse = cb
+  }
+
+  _destroy(err, cb) {
+    // writable.destroy([error]) was called.
+    // send a CopyFail message that will rollback the COPY operation.
+    // the cb will be called only after the ErrorResponse message is received
+    // from the backend
+    if (this.cb_ReadyForQuery) return cb(err)
+    this.cb_destroy = cb
+    const msg = err ? err.message : 'NODE-PG-COPY-STREAMS destroy() was called'
+    const self = this
+    const done = function () {
+      self.connection.sendCopyFail(msg)
+    }
+
+    this.chunks = []
+    if (this._gotCopyInResponse) {
+      return this.flush(done)
+    }
+    this.cb_CopyInResponse = done
+  }
+
+  _final(cb) {
+    this.cb_ReadyForQuery = cb
+    const self = this
+    const done = function () {
+      const Int32Len = 4
+      const finBuffer = Buffer.from([code.CopyDone, 0, 0, 0, Int32Len])
+      self.connection.stream.write(finBuffer)
+    }
+
+    if (this._gotCopyInResponse) {
+      return this.flush(done)
+    }
+    this.cb_CopyInResponse = done
+  }
+
+  flush(callback) {
+    let chunk
+    let ok = true
+    while (ok && (chunk = this.chunks.shift())) {
+      ok = this.flushChunk(chunk.chunk)
+    }
+    if (callback) {
+      if (ok) {
+        callback()
+      } else {
+        if (this.chunks.length) {
+          this.connection.stream.once('drain', this.flush.bind(this, callback))
+        } else {
+          this.connection.stream.once('drain', callback)
+        }
+      }
+    }
+  }
+
+  flushChunk(chunk) {
+    const Int32Len = 4
+    const lenBuffer = Buffer.from([code.CopyData, 0, 0, 0, 0])
+    lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1)
+    this.connection.stream.write(lenBuffer)
+    return this.connection.stream.write(chunk)
+  }
+
+  handleError(e) {
+    // clear `pg` timeout mechanism
+    this.callback()
+
+    if (this.cb_destroy) {
+      const cb = this.cb_destroy
+      this.cb_destroy = null
+      cb(e)
+    } else {
+      this.emit('error', e)
+    }
+    this.connection = null
+  }
+
+  handleCopyInResponse(connection) {
+    this._gotCopyInResponse = true
+    if (!this.destroyed) {
+      this.uncork()
+    }
+    const cb = this.cb_CopyInResponse || function () {}
+    this.cb_CopyInResponse = null
+    this.flush(cb)
+  }
+
+  handleCommandComplete(msg) {
+    // Parse affected row count as in
+    // https://github.com/brianc/node-postgres/blob/35e5567f86774f808c2a8518dd312b8aa3586693/lib/result.js#L37
+    const match = /COPY (\d+)/.exec((msg || {}).text)
+    if (match) {
+      this.rowCount = parseInt(match[1], 10)
+    }
+  }
+
+  handleReadyForQuery() {
+    // triggered after ReadyForQuery
+    // we delay the _final callback so that the 'finish' event is
+    // sent only when the ingested data is visible inside postgres and
+    // after the postgres connection is ready for a new query
+
+    // Note: `pg` currently does not call this callback when the backend
+    // sends an ErrorResponse message during the query (for example during
+    // a CopyFail)
+
+    // clear `pg` timeout mechanism
+    this.callback()
+
+    this.cb_ReadyForQuery()
+    this.connection = null
+  }
+}
+
+
+/***/ }),
+
+/***/ 4820:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Readable } = __nccwpck_require__(2203)
+const assert = __nccwpck_require__(2613)
+const BufferList = __nccwpck_require__(1147)
+const code = __nccwpck_require__(5983)
+
+// decoder states
+const PG_CODE = 0
+const PG_LENGTH = 1
+const PG_MESSAGE = 2
+
+class CopyStreamQuery extends Readable {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+    this.rowCount = 0
+    this._state = PG_CODE
+    this._buffer = new BufferList()
+    this._unreadMessageContentLength = 0
+    this._copyDataChunks = new BufferList()
+    this._pgDataHandler = null
+    this._drained = false
+    this._forwarding = false
+    this._onReadableEvent = this._onReadable.bind(this)
+  }
+
+  submit(connection) {
+    this.connection = connection
+    this._attach()
+    connection.query(this.text)
+  }
+
+  _attach() {
+    const connectionStream = this.connection.stream
+    const pgDataListeners = connectionStream.listeners('data')
+    assert(pgDataListeners.length == 1)
+    this._pgDataHandler = pgDataListeners.pop()
+    connectionStream.removeListener('data', this._pgDataHandler)
+    connectionStream.pause()
+    this._forward()
+    connectionStream.on('readable', this._onReadableEvent)
+  }
+
+  _detach() {
+    const connectionStream = this.connection.stream
+    const unreadBuffer = this._buffer.take(this._buffer.size)
+    //connectionStream.unpipe(this)
+    connectionStream.removeListener('readable', this._onReadableEvent)
+    connectionStream.addListener('data', this._pgDataHandler)
+    this._pgDataHandler(unreadBuffer)
+
+    // unpipe can pause the stream but also underlying onData event can potentially pause the stream because of hitting
+    // the highWaterMark and pausing the stream, so we resume the stream in the next tick after the underlying onData
+    // event has finished
+    process.nextTick(function () {
+      connectionStream.resume()
+    })
+  }
+
+  _cleanup() {
+    this._buffer = null
+    this._copyDataChunks = null
+    this._pgDataHandler = null
+    this._onReadableEvent = null
+  }
+
+  _onReadable() {
+    this._forward()
+  }
+
+  _read() {
+    this._drained = true
+    this._forward()
+  }
+
+  _forward() {
+    if (this._forwarding || !this._drained || !this.connection) return
+    this._forwarding = true
+    const connectionStream = this.connection.stream
+    let chunk
+    while (this._drained && (chunk = connectionStream.read()) !== null) {
+      this._drained = this._parse(chunk)
+    }
+    this._forwarding = false
+  }
+
+  _parse(chunk) {
+    let done = false
+    let drained = true
+    this._buffer.push(chunk)
+
+    while (!done && this._buffer.size > 0) {
+      if (PG_CODE === this._state) {
+        if (!this._buffer.has(1)) break
+        this._code = this._buffer.peekUInt8()
+        if (this._code === code.ErrorResponse) {
+          // ErrorResponse Interception
+          // We must let pg parse future messages and handle their consequences on
+          // the ActiveQuery
+          this._detach()
+          return
+        }
+        this._buffer.readUInt8()
+        this._state = PG_LENGTH
+      }
+
+      if (PG_LENGTH === this._state) {
+        if (!this._buffer.has(4)) break
+        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4
+        this._state = PG_MESSAGE
+      }
+
+      if (PG_MESSAGE === this._state) {
+        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+          const n = Math.min(this._buffer.size, this._unreadMessageContentLength)
+          const messageContentChunk = this._buffer.take(n)
+          this._unreadMessageContentLength -= n
+          if (this._code === code.CopyData) {
+            this._copyDataChunks.push(messageContentChunk)
+          }
+        }
+
+        if (this._unreadMessageContentLength === 0) {
+          // a full message has been captured
+          switch (this._code) {
+            case code.CopyOutResponse:
+            case code.CopyData:
+            // standard interspersed messages.
+            // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+            case code.ParameterStatus:
+            case code.NoticeResponse:
+            case code.NotificationResponse:
+              break
+            case code.CopyDone:
+            default:
+              done = true
+              break
+          }
+          this._state = PG_CODE
+        }
+      }
+    }
+
+    // flush data if any data has been captured
+    const len = this._copyDataChunks.size
+    if (len > 0) {
+      drained = this.push(this._copyDataChunks.take(len))
+    }
+
+    if (done) {
+      this._detach()
+      this.push(null)
+      this._cleanup()
+    }
+
+    return drained
+  }
+
+  handleError(err) {
+    this.emit('error', err)
+    this._cleanup()
+  }
+
+  handleCommandComplete(msg) {
+    const match = /COPY (\d+)/.exec((msg || {}).text)
+    if (match) {
+      this.rowCount = parseInt(match[1], 10)
+    }
+  }
+
+  handleReadyForQuery() {}
+}
+
+
+/***/ }),
+
+/***/ 6901:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+const CopyToQueryStream = __nccwpck_require__(4820)
+const CopyFromQueryStream = __nccwpck_require__(6473)
+const CopyBothQueryStream = __nccwpck_require__(3874)
+
+exports.to = function copyTo(txt, options) {
+  return new CopyToQueryStream(txt, options)
+}
+
+exports.from = function copyFrom(txt, options) {
+  return new CopyFromQueryStream(txt, options)
+}
+
+exports.both = function copyBoth(txt, options) {
+  return new CopyBothQueryStream(txt, options)
+}
+
+
+/***/ }),
+
+/***/ 5983:
+/***/ ((module) => {
+
+/**
+ * The COPY feature uses the following protocol codes.
+ * The codes for the most recent protocol version are documented on
+ * https://www.postgresql.org/docs/current/static/protocol-message-formats.html
+ *
+ * The protocol flow itself is described on
+ * https://www.postgresql.org/docs/current/static/protocol-flow.html
+ */
+module.exports = {
+  ErrorResponse: 0x45, // E
+  CopyInResponse: 0x47, // G
+  CopyOutResponse: 0x48, // H
+  CopyBothResponse: 0x57, // W
+  CopyDone: 0x63, // c
+  CopyData: 0x64, // d
+  CopyFail: 0x66, // f
+  CommandComplete: 0x43, // C
+  ReadyForQuery: 0x5a, // Z
+
+  // It is possible for NoticeResponse and ParameterStatus messages to be interspersed between CopyData messages;
+  // frontends must handle these cases, and should be prepared for other asynchronous message types as well
+  // (see Section 50.2.6).
+  // Otherwise, any message type other than CopyData or CopyDone may be treated as terminating copy-out mode.
+  NotificationResponse: 0x41, // A
+  NoticeResponse: 0x4e, // N
+  ParameterStatus: 0x53, // S
+}
+
+
+/***/ }),
+
+/***/ 1147:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const Buffer = (__nccwpck_require__(181).Buffer)
+
+function OffsetBuffer() {
+  this.offset = 0
+  this.size = 0
+  this.buffers = []
+}
+module.exports = OffsetBuffer
+
+OffsetBuffer.prototype.isEmpty = function isEmpty() {
+  return this.size === 0
+}
+
+OffsetBuffer.prototype.clone = function clone(size) {
+  const r = new OffsetBuffer()
+  r.offset = this.offset
+  r.size = size
+  r.buffers = this.buffers.slice()
+  return r
+}
+
+OffsetBuffer.prototype.toChunks = function toChunks() {
+  if (this.size === 0) return []
+
+  // We are going to slice it anyway
+  if (this.offset !== 0) {
+    this.buffers[0] = this.buffers[0].slice(this.offset)
+    this.offset = 0
+  }
+
+  const chunks = []
+  let off = 0
+  let i
+  for (i = 0; off <= this.size && i < this.buffers.length; i++) {
+    let buf = this.buffers[i]
+    off += buf.length
+
+    // Slice off last buffer
+    if (off > this.size) {
+      buf = buf.slice(0, buf.length - (off - this.size))
+      this.buffers[i] = buf
+    }
+
+    chunks.push(buf)
+  }
+
+  // If some buffers were skipped - trim length
+  if (i < this.buffers.length) this.buffers.length = i
+
+  return chunks
+}
+
+OffsetBuffer.prototype.toString = function toString(enc) {
+  return this.toChunks()
+    .map(function (c) {
+      return c.toString(enc)
+    })
+    .join('')
+}
+
+OffsetBuffer.prototype.use = function use(buf, off, n) {
+  this.buffers = [buf]
+  this.offset = off
+  this.size = n
+}
+
+OffsetBuffer.prototype.push = function push(data) {
+  // Ignore empty writes
+  if (data.length === 0) return
+
+  this.size += data.length
+  this.buffers.push(data)
+}
+
+OffsetBuffer.prototype.has = function has(n) {
+  return this.size >= n
+}
+
+OffsetBuffer.prototype.skip = function skip(n) {
+  if (this.size === 0) return
+
+  this.size -= n
+
+  // Fast case, skip bytes in a first buffer
+  if (this.offset + n < this.buffers[0].length) {
+    this.offset += n
+    return
+  }
+
+  let left = n - (this.buffers[0].length - this.offset)
+  this.offset = 0
+  let shift
+  for (shift = 1; left > 0 && shift < this.buffers.length; shift++) {
+    const buf = this.buffers[shift]
+    if (buf.length > left) {
+      this.offset = left
+      break
+    }
+    left -= buf.length
+  }
+  this.buffers = this.buffers.slice(shift)
+}
+
+OffsetBuffer.prototype.copy = function copy(target, targetOff, off, n) {
+  if (this.size === 0) return
+  if (off !== 0) throw new Error('Unsupported offset in .copy()')
+
+  let toff = targetOff
+  const first = this.buffers[0]
+  const toCopy = Math.min(n, first.length - this.offset)
+  first.copy(target, toff, this.offset, this.offset + toCopy)
+
+  toff += toCopy
+  let left = n - toCopy
+  for (let i = 1; left > 0 && i < this.buffers.length; i++) {
+    const buf = this.buffers[i]
+    const toCopy = Math.min(left, buf.length)
+
+    buf.copy(target, toff, 0, toCopy)
+
+    toff += toCopy
+    left -= toCopy
+  }
+}
+
+OffsetBuffer.prototype.take = function take(n) {
+  if (n === 0) return Buffer.alloc(0)
+
+  this.size -= n
+
+  // Fast cases
+  const first = this.buffers[0].length - this.offset
+  if (first === n) {
+    let r = this.buffers.shift()
+    if (this.offset !== 0) {
+      r = r.slice(this.offset)
+      this.offset = 0
+    }
+    return r
+  } else if (first > n) {
+    const r = this.buffers[0].slice(this.offset, this.offset + n)
+    this.offset += n
+    return r
+  }
+
+  // Allocate and fill buffer
+  const out = Buffer.alloc(n)
+  let toOff = 0
+  let startOff = this.offset
+  let i
+  for (i = 0; toOff !== n && i < this.buffers.length; i++) {
+    const buf = this.buffers[i]
+    const toCopy = Math.min(buf.length - startOff, n - toOff)
+
+    buf.copy(out, toOff, startOff, startOff + toCopy)
+    if (startOff + toCopy < buf.length) {
+      this.offset = startOff + toCopy
+      break
+    } else {
+      toOff += toCopy
+      startOff = 0
+    }
+  }
+
+  this.buffers = this.buffers.slice(i)
+  if (this.buffers.length === 0) this.offset = 0
+
+  return out
+}
+
+OffsetBuffer.prototype.peekUInt8 = function peekUInt8() {
+  return this.buffers[0][this.offset]
+}
+
+OffsetBuffer.prototype.readUInt8 = function readUInt8() {
+  this.size -= 1
+  const first = this.buffers[0]
+  const r = first[this.offset]
+  if (++this.offset === first.length) {
+    this.offset = 0
+    this.buffers.shift()
+  }
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt16LE = function readUInt16LE() {
+  const first = this.buffers[0]
+  this.size -= 2
+
+  let r
+  let shift
+
+  // Fast case - first buffer has all bytes
+  if (first.length - this.offset >= 2) {
+    r = first.readUInt16LE(this.offset)
+    shift = 0
+    this.offset += 2
+
+    // One byte here - one byte there
+  } else {
+    r = first[this.offset] | (this.buffers[1][0] << 8)
+    shift = 1
+    this.offset = 1
+  }
+
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt24LE = function readUInt24LE() {
+  const first = this.buffers[0]
+
+  let r
+  let shift
+  const firstHas = first.length - this.offset
+
+  // Fast case - first buffer has all bytes
+  if (firstHas >= 3) {
+    r = first.readUInt16LE(this.offset) | (first[this.offset + 2] << 16)
+    shift = 0
+    this.offset += 3
+
+    // First buffer has 2 of 3 bytes
+  } else if (firstHas >= 2) {
+    r = first.readUInt16LE(this.offset) | (this.buffers[1][0] << 16)
+    shift = 1
+    this.offset = 1
+
+    // Slow case: First buffer has 1 of 3 bytes
+  } else {
+    r = first[this.offset]
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 1
+
+    r |= this.readUInt16LE() << 8
+    return r
+  }
+
+  this.size -= 3
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt32LE = function readUInt32LE() {
+  const first = this.buffers[0]
+
+  let r
+  let shift
+  const firstHas = first.length - this.offset
+
+  // Fast case - first buffer has all bytes
+  if (firstHas >= 4) {
+    r = first.readUInt32LE(this.offset)
+    shift = 0
+    this.offset += 4
+
+    // First buffer has 3 of 4 bytes
+  } else if (firstHas >= 3) {
+    r = (first.readUInt16LE(this.offset) | (first[this.offset + 2] << 16)) + this.buffers[1][0] * 0x1000000
+    shift = 1
+    this.offset = 1
+
+    // Slow case: First buffer has 2 of 4 bytes
+  } else if (firstHas >= 2) {
+    r = first.readUInt16LE(this.offset)
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 2
+
+    r += this.readUInt16LE() * 0x10000
+    return r
+
+    // Slow case: First buffer has 1 of 4 bytes
+  } else {
+    r = first[this.offset]
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 1
+
+    r += this.readUInt24LE() * 0x100
+    return r
+  }
+
+  this.size -= 4
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt16BE = function readUInt16BE() {
+  const r = this.readUInt16LE()
+
+  return ((r & 0xff) << 8) | (r >> 8)
+}
+
+OffsetBuffer.prototype.readUInt24BE = function readUInt24BE() {
+  const r = this.readUInt24LE()
+
+  return ((r & 0xff) << 16) | (((r >> 8) & 0xff) << 8) | (r >> 16)
+}
+
+OffsetBuffer.prototype.readUInt32BE = function readUInt32BE() {
+  const r = this.readUInt32LE()
+
+  return (((r & 0xff) << 24) | (((r >>> 8) & 0xff) << 16) | (((r >>> 16) & 0xff) << 8) | (r >>> 24)) >>> 0
+}
+
+// Signed number APIs
+
+function signedInt8(num) {
+  if (num >= 0x80) return -(0xff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.peekInt8 = function peekInt8() {
+  return signedInt8(this.peekUInt8())
+}
+
+OffsetBuffer.prototype.readInt8 = function readInt8() {
+  return signedInt8(this.readUInt8())
+}
+
+function signedInt16(num) {
+  if (num >= 0x8000) return -(0xffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt16BE = function readInt16BE() {
+  return signedInt16(this.readUInt16BE())
+}
+
+OffsetBuffer.prototype.readInt16LE = function readInt16LE() {
+  return signedInt16(this.readUInt16LE())
+}
+
+function signedInt24(num) {
+  if (num >= 0x800000) return -(0xffffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt24BE = function readInt24BE() {
+  return signedInt24(this.readUInt24BE())
+}
+
+OffsetBuffer.prototype.readInt24LE = function readInt24LE() {
+  return signedInt24(this.readUInt24LE())
+}
+
+function signedInt32(num) {
+  if (num >= 0x80000000) return -(0xffffffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt32BE = function readInt32BE() {
+  return signedInt32(this.readUInt32BE())
+}
+
+OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
+  return signedInt32(this.readUInt32LE())
+}
+
+
+/***/ }),
+
 /***/ 2299:
 /***/ ((module) => {
 
@@ -67990,7 +69069,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 8370:
+/***/ 7316:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69258,6 +70337,564 @@ async function run(runtime) {
     await runtime.writeSummary(dumpSummary(result, inputs.stores));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
+
+function parseShard(inputName, text) {
+    const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (!match || count < 1 || index < 1 || index > count) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
+    }
+    return { index, count };
+}
+/**
+ * Ranges aligned to the chunk interval (multiples of it since the Unix epoch, so a 1-day interval gives UTC days and
+ * each range is exactly one hypertable chunk or one daily partition), covering [from, to), then every n-th of them
+ * for shard i/n. The first and last ranges are clipped to from and to.
+ */
+function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
+    const ranges = [];
+    let start = Math.floor(from.getTime() / intervalMs) * intervalMs;
+    for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
+        if (position % shard.count !== shard.index - 1)
+            continue;
+        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
+    }
+    return ranges;
+}
+/** 2026-01-05 for whole UTC days, else the ISO bounds. */
+function describeRange(range) {
+    const day = 86_400_000;
+    if (range.start.getTime() % day === 0 && range.end.getTime() - range.start.getTime() === day)
+        return range.start.toISOString().slice(0, 10);
+    return `${range.start.toISOString()}–${range.end.toISOString()}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/tables.ts
+
+/** `tick_data` or `market.tick_data` (quoted parts allowed). */
+function parseTableName(inputName, text) {
+    const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
+    if (!match)
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
+    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+    return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]) };
+}
+/** The table and its columns as the server sees them; undefined when it does not exist. */
+async function findTable(client, table) {
+    const { rows } = await client.query(`SELECT c.oid, n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))
+     ORDER BY array_position(current_schemas(false), n.nspname) LIMIT 1`, [table.name, table.schema ?? null]);
+    const found = rows[0];
+    if (!found)
+        return undefined;
+    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+     WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
+    return { schema: found.schema, name: found.name, columns: columns.rows };
+}
+function assertTimeColumn(table, timeColumn, where) {
+    const column = table.columns.find((c) => c.name === timeColumn);
+    if (!column) {
+        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+            'set input "time-column" to its timestamp column.');
+    }
+    if (!/^timestamp/.test(column.type)) {
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/migrate-ticks/src/inputs.ts
+
+
+
+
+
+const inputs_INPUTS = {
+    'source-url': { description: 'postgresql:// URL of the database the ticks are in (a secret).', required: true, secret: 'url' },
+    'target-url': { description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).', required: true, secret: 'url' },
+    'source-table': { description: 'Source table, optionally schema-qualified.', default: 'tick_data' },
+    'target-table': { description: 'Target table, optionally schema-qualified.', default: 'tick_data' },
+    'time-column': { description: 'The timestamp column ranges are cut on (the same name on both sides).', default: 'time' },
+    from: { description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.' },
+    to: { description: 'Copy rows before this instant; default: just past the newest row.' },
+    workers: { description: 'Ranges copied in parallel.', default: '2' },
+    setup: { description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.', default: 'auto' },
+    shard: { description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).', default: '1/1' },
+    'dry-run': { description: 'Print the plan (ranges, source rows, estimated time) and write nothing.', default: 'false' },
+};
+function inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, inputs_INPUTS);
+    inputs.maskSecrets();
+    const from = readInstant(inputs.optional('from'), 'from');
+    const to = readInstant(inputs.optional('to'), 'to');
+    if (from && to && to <= from) {
+        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
+    }
+    return {
+        source: parseDatabaseUrl('source-url', inputs.string('source-url')),
+        target: parseDatabaseUrl('target-url', inputs.string('target-url')),
+        sourceTable: parseTableName('source-table', inputs.string('source-table')),
+        targetTable: parseTableName('target-table', inputs.string('target-table')),
+        timeColumn: inputs.string('time-column'),
+        from,
+        to,
+        workers: inputs.integer('workers', { min: 1, max: 32 }),
+        setup: inputs.choice('setup', ['auto', 'none']),
+        shard: parseShard('shard', inputs.string('shard')),
+        dryRun: inputs.boolean('dry-run'),
+    };
+}
+/** 2026-01-05 (a UTC day) or a full ISO timestamp; an instant without a zone is taken as UTC. */
+function readInstant(text, name) {
+    if (!text)
+        return undefined;
+    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+    const date = new Date(withZone);
+    if (Number.isNaN(date.getTime())) {
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`);
+    }
+    return date;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
+
+const SESSION_SETTINGS = {
+    TimeZone: 'UTC',
+    DateStyle: 'ISO, YMD',
+    IntervalStyle: 'postgres',
+    extra_float_digits: '3',
+};
+async function pinSession(client) {
+    for (const [name, value] of Object.entries(SESSION_SETTINGS)) {
+        await client.query(`SELECT set_config($1, $2, false)`, [name, value]);
+    }
+}
+/** The select list: each column, cast where the other side's type differs. */
+function selectList(table) {
+    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
+}
+const ROW_HASH = {
+    record: 'hash_record_extended(r, 0)',
+    text: 'hashtext(r::text)::bigint',
+};
+/** SQL for the fingerprint of one range; $1 and $2 are the bounds (timestamptz). */
+function fingerprintSql(table, method = 'text') {
+    return `SELECT count(*)::bigint AS rows, coalesce(sum(${ROW_HASH[method]}), 0)::text AS checksum
+    FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}
+          WHERE ${quoteIdent(table.timeColumn)} >= $1 AND ${quoteIdent(table.timeColumn)} < $2) AS r`;
+}
+async function fingerprint(client, table, start, end, method = 'text') {
+    const { rows } = await client.query(fingerprintSql(table, method), [start, end]);
+    return { rows: Number(rows[0].rows), checksum: rows[0].checksum };
+}
+/**
+ * 'record' when every server can hash these rows that way (14+, a hash function for each column type), else 'text'.
+ * Both sides must use the same method: the sums are only comparable then.
+ */
+async function chooseHashMethod(sides) {
+    for (const { client, table } of sides) {
+        const version = Number((await client.query("SELECT current_setting('server_version_num') AS v")).rows[0].v);
+        if (version < 140000)
+            return 'text';
+        try {
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
+        }
+        catch {
+            return 'text'; // e.g. a json column: no hash function for it
+        }
+    }
+    return 'record';
+}
+
+// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(6901);
+;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
+/**
+ * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
+ * the range's rows. A run killed at any moment leaves each range either fully copied and recorded, or untouched;
+ * a rerun skips what the ledger holds.
+ */
+const LEDGER = 'backstop.tick_ledger';
+async function ensureLedger(client) {
+    await client.query(`
+    CREATE SCHEMA IF NOT EXISTS backstop;
+    CREATE TABLE IF NOT EXISTS ${LEDGER} (
+      source_identity text NOT NULL,
+      target_table text NOT NULL,
+      range_start timestamptz NOT NULL,
+      range_end timestamptz NOT NULL,
+      rows bigint NOT NULL,
+      checksum text NOT NULL,
+      state text NOT NULL CHECK (state IN ('done')),
+      seconds double precision NOT NULL,
+      copied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (source_identity, target_table, range_start, range_end)
+    )`);
+}
+/** The ranges already copied and verified for this source and target. */
+async function finishedRanges(client, source, target) {
+    const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
+    if (!exists.rows[0]?.t)
+        return new Set();
+    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
+    return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
+}
+function rangeKey(range) {
+    return `${range.start.toISOString()}/${range.end.toISOString()}`;
+}
+async function recordRange(client, entry) {
+    await client.query(`INSERT INTO ${LEDGER} (source_identity, target_table, range_start, range_end, rows, checksum, state, seconds)
+     VALUES ($1, $2, $3, $4, $5, $6, 'done', $7)
+     ON CONFLICT (source_identity, target_table, range_start, range_end)
+     DO UPDATE SET rows = excluded.rows, checksum = excluded.checksum, state = 'done', seconds = excluded.seconds, copied_at = now()`, [entry.source, entry.target, entry.range.start, entry.range.end, entry.rows, entry.checksum, entry.seconds]);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/copy.ts
+
+
+
+
+
+
+
+function bound(date) {
+    return `'${date.toISOString()}'::timestamptz`;
+}
+/**
+ * Copies one range in one target transaction: delete whatever the range holds (a half-finished earlier attempt
+ * cannot exist, but a run without the ledger may have left rows), stream binary COPY from the source straight into
+ * COPY on the target (no row is parsed here), compare count and checksum of the range on both sides, record it in
+ * the ledger, commit. The source reads in one repeatable-read snapshot, so the copy and its checksum see the same
+ * rows even while the source is being written to.
+ */
+async function copyRange(sourceClient, targetClient, job) {
+    const started = Date.now();
+    const { source, target, range } = job;
+    const time = (table) => quoteIdent(table.timeColumn);
+    await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await targetClient.query('BEGIN');
+    try {
+        await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
+        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
+            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(out, into);
+        const [expected, actual] = await Promise.all([
+            fingerprint(sourceClient, source, range.start, range.end, job.hash),
+            fingerprint(targetClient, target, range.start, range.end, job.hash),
+        ]);
+        if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
+            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+                `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
+        }
+        const seconds = (Date.now() - started) / 1000;
+        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+        await targetClient.query('COMMIT');
+        await sourceClient.query('COMMIT');
+        return { range, rows: actual.rows, seconds };
+    }
+    catch (error) {
+        await targetClient.query('ROLLBACK').catch(() => undefined);
+        await sourceClient.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
+
+
+
+const DAY_MS = 86_400_000;
+/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
+function ddl(shape) {
+    return (0,external_node_fs_.readFileSync)(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
+}
+async function timescaleVersion(client) {
+    const { rows } = await client.query("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
+    return rows[0]?.v;
+}
+async function timescaleAvailable(client) {
+    const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
+    return rows.length > 0;
+}
+/**
+ * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
+ * available in the target (created when this role may), else native daily partitions with partitions made ahead
+ * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
+ */
+async function setupTarget(client, target, range, warn) {
+    if (target.name !== 'tick_data') {
+        throw new errors/* ConfigurationError */.j1(`Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+            'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
+    }
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
+    try {
+        if (await useTimescale(client, warn)) {
+            await client.query(ddl('timescaledb'));
+        }
+        else {
+            await client.query(ddl('postgres'));
+            const from = range.from.toISOString().slice(0, 10);
+            const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+            await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
+        }
+    }
+    finally {
+        await client.query('RESET search_path');
+    }
+}
+async function useTimescale(client, warn) {
+    if (await timescaleVersion(client))
+        return true;
+    if (!(await timescaleAvailable(client)))
+        return false;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        return true;
+    }
+    catch (error) {
+        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
+        return false;
+    }
+}
+/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
+async function describeTarget(client, target) {
+    const version = await timescaleVersion(client);
+    if (version) {
+        const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
+       WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
+        if (rows[0])
+            return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
+    }
+    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
+
+
+
+
+
+
+
+
+
+/** Rows per second assumed for a dry run's estimate: what bench/migrate-ticks.ts measured on a 2-core machine. */
+const ESTIMATED_ROWS_PER_SECOND = 450_000;
+/**
+ * migrate-ticks: plans day-aligned ranges over [from, to), sets up the target (unless dry-run or setup: none), then
+ * copies the ranges the ledger does not hold yet with `workers` in parallel, each range verified and recorded in its
+ * own transaction. A dry run reads the source and the ledger only.
+ */
+async function migrateTicks(options) {
+    const started = Date.now();
+    const { source, target } = await connectBoth(options);
+    try {
+        const sourceTable = await findTable(source, options.sourceTable);
+        if (!sourceTable) {
+            throw new errors/* ConfigurationError */.j1(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+        }
+        assertTimeColumn(sourceTable, options.timeColumn, options.source.display);
+        const bounds = await timeBounds(source, sourceTable, options);
+        const result = {
+            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+        };
+        if (!bounds.from || !bounds.to) {
+            options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
+            return { ...result, seconds: (Date.now() - started) / 1000 };
+        }
+        const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
+        let targetTable = await findTable(target, targetName);
+        if (!options.dryRun && options.setup === 'auto') {
+            await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
+            targetTable = await findTable(target, targetName);
+        }
+        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+        if (!targetTable && !options.dryRun) {
+            throw new errors/* ConfigurationError */.j1(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+        }
+        const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
+        result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
+        result.timescaleVersion = shape.timescaleVersion;
+        if (!options.dryRun)
+            result.shape = shape.kind;
+        const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
+        const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
+        const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
+        const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
+        result.skipped = ranges.length - todo.length;
+        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
+            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
+        if (options.dryRun) {
+            result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
+            return { ...result, seconds: (Date.now() - started) / 1000 };
+        }
+        await ensureLedger(target);
+        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
+        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const copyStarted = Date.now();
+        result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
+        result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
+        result.seconds = (Date.now() - copyStarted) / 1000;
+        return result;
+    }
+    finally {
+        await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+    }
+}
+/** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
+async function connectBoth(options) {
+    const source = await connect(options.source, 'source-url');
+    try {
+        const target = await connect(options.target, 'target-url');
+        await Promise.all([pinSession(source), pinSession(target)]);
+        return { source, target };
+    }
+    catch (error) {
+        // An open connection would keep the process alive after the error.
+        await source.end().catch(() => undefined);
+        throw error;
+    }
+}
+function nameOf(table) {
+    return table.schema ? `${table.schema}.${table.name}` : table.name;
+}
+/** from/to as given, else the source's first and last timestamps (to just past the last). */
+async function timeBounds(source, table, options) {
+    if (options.from && options.to)
+        return { from: options.from, to: options.to };
+    const time = quoteIdent(options.timeColumn);
+    const { rows } = await source.query(`SELECT min(${time}) AS first, max(${time}) AS last FROM ${qualified(table.schema, table.name)}
+     WHERE ($1::timestamptz IS NULL OR ${time} >= $1) AND ($2::timestamptz IS NULL OR ${time} < $2)`, [options.from ?? null, options.to ?? null]);
+    const first = rows[0]?.first;
+    const last = rows[0]?.last;
+    if (!first || !last)
+        return {};
+    // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
+    return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
+}
+/** Target columns, taken from the source by name and cast to the target's types where they differ. */
+function copyTables(source, target, timeColumn) {
+    const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
+    if (missing.length > 0) {
+        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+            'create the target with the source’s columns (setup: none) or use setup: auto.');
+    }
+    const columns = target.columns.map((column) => column.name);
+    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
+    return {
+        source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
+        target: { schema: target.schema, name: target.name, timeColumn, columns },
+    };
+}
+async function planWithCounts(source, table, timeColumn, ranges, finished) {
+    const plan = [];
+    const time = quoteIdent(timeColumn);
+    for (const range of ranges) {
+        const { rows } = await source.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`, [range.start, range.end]);
+        plan.push({ range, sourceRows: Number(rows[0].n), done: finished.has(rangeKey(range)) });
+    }
+    return plan;
+}
+/** `workers` connections pairs take ranges from one queue; the first failure stops the others taking more. */
+async function runWorkers(options, tables, sourceIdentity, todo, hash) {
+    const queue = [...todo];
+    const done = [];
+    const started = Date.now();
+    let failure;
+    const worker = async () => {
+        const { source, target } = await connectBoth(options);
+        try {
+            for (let range = queue.shift(); range && !failure; range = queue.shift()) {
+                try {
+                    const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
+                    done.push(result);
+                    logProgress(options.log, result, done, todo.length, started);
+                }
+                catch (error) {
+                    failure ??= error;
+                }
+            }
+        }
+        finally {
+            await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
+    if (failure)
+        throw new Error(`${(0,errors/* errorMessage */.gJ)(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
+    return done;
+}
+function logProgress(log, result, done, total, started) {
+    const elapsed = (Date.now() - started) / 1000;
+    const rows = done.reduce((sum, r) => sum + r.rows, 0);
+    const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
+    log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
+        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+        `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
+}
+
+;// CONCATENATED MODULE: ./actions/migrate-ticks/src/summary.ts
+
+
+
+const SLOWEST_SHOWN = 5;
+function migrationSummary(result) {
+    if (result.dryRun)
+        return dryRunSummary(result);
+    const rate = result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0;
+    const lines = [
+        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range verified`,
+        '',
+        markdownTable(['', ''], [
+            ['From → to', `${result.sourceTable} → ${result.targetTable} (${result.shape})`],
+            ['TimescaleDB', result.timescaleVersion ? `${result.timescaleVersion} (direct-compress COPY not used)` : 'not installed in the target'],
+            ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
+            ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
+            ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
+        ]),
+    ];
+    const slowest = [...result.copied].sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN);
+    if (slowest.length > 1) {
+        lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [describeRange(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
+    }
+    return `${lines.join('\n')}\n`;
+}
+function dryRunSummary(result) {
+    const pending = result.plan.filter((p) => !p.done);
+    const rows = pending.reduce((sum, p) => sum + p.sourceRows, 0);
+    return [
+        `## migrate-ticks plan (dry run, nothing written): ${pending.length} range(s), ${formatCount(rows)} rows to copy`,
+        '',
+        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
+            '(measured on a 2-core runner; divide by workers on bigger machines).',
+        '',
+        markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./actions/migrate-ticks/src/main.ts
+
+
+
+/** migrate-ticks: inputs → one library call → outputs and summary. */
+async function main_run(runtime) {
+    const inputs = inputs_readInputs(runtime);
+    const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
+    runtime.setOutput('rows-copied', result.rowsCopied);
+    runtime.setOutput('chunks-copied', result.copied.length);
+    runtime.setOutput('chunks-skipped', result.skipped);
+    runtime.setOutput('rows-per-second', result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0);
+    runtime.setOutput('verified', !result.dryRun && result.verified);
+    await runtime.writeSummary(migrationSummary(result));
+}
+
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
@@ -69268,7 +70905,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
-const inputs_INPUTS = {
+const src_inputs_INPUTS = {
     'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
     name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
     'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
@@ -69285,8 +70922,8 @@ const inputs_INPUTS = {
     jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
 };
-function inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, inputs_INPUTS);
+function src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, src_inputs_INPUTS);
     inputs.maskSecrets();
     const backupId = inputs.optional('backup-id');
     return {
@@ -70153,8 +71790,8 @@ function qdrantDrillSummary(record, manifest, source) {
 
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
-async function main_run(runtime) {
-    const inputs = inputs_readInputs(runtime);
+async function src_main_run(runtime) {
+    const inputs = src_inputs_readInputs(runtime);
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
@@ -70200,7 +71837,7 @@ async function drillQdrantBackup(runtime, inputs, found) {
 
 
 
-const src_inputs_INPUTS = {
+const snapshot_qdrant_src_inputs_INPUTS = {
     'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
@@ -70211,8 +71848,8 @@ const src_inputs_INPUTS = {
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
     'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
 };
-function src_inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, src_inputs_INPUTS);
+function snapshot_qdrant_src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, snapshot_qdrant_src_inputs_INPUTS);
     inputs.maskSecrets();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
@@ -70396,8 +72033,8 @@ function describeVectors(config) {
 
 
 /** snapshot-qdrant: inputs → one library call → outputs and summary. */
-async function src_main_run(runtime) {
-    const inputs = src_inputs_readInputs(runtime);
+async function snapshot_qdrant_src_main_run(runtime) {
+    const inputs = snapshot_qdrant_src_inputs_readInputs(runtime);
     if (!inputs.recipients) {
         runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
     }
@@ -70421,6 +72058,8 @@ async function src_main_run(runtime) {
 
 
 
+
+
 /** Every action, by the name it has in workflows. */
 const COMMANDS = {
     'dump-postgres': {
@@ -70430,13 +72069,18 @@ const COMMANDS = {
     },
     'snapshot-qdrant': {
         description: 'snapshot Qdrant collections (every node), streamed through zstd and age to every destination.',
-        inputs: src_inputs_INPUTS,
-        run: src_main_run,
+        inputs: snapshot_qdrant_src_inputs_INPUTS,
+        run: snapshot_qdrant_src_main_run,
+    },
+    'migrate-ticks': {
+        description: 'copy tick data into a TimescaleDB hypertable (or daily partitions), range by range, resumable, verified.',
+        inputs: inputs_INPUTS,
+        run: main_run,
     },
     'restore-drill': {
         description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',
-        inputs: inputs_INPUTS,
-        run: main_run,
+        inputs: src_inputs_INPUTS,
+        run: src_main_run,
     },
 };
 
@@ -70474,8 +72118,8 @@ var age = __nccwpck_require__(8270);
 var errors = __nccwpck_require__(2863);
 // EXTERNAL MODULE: ./actions/lib/postgres/cluster.ts
 var cluster = __nccwpck_require__(5554);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 37 modules
-var commands = __nccwpck_require__(8370);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 47 modules
+var commands = __nccwpck_require__(7316);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -70656,7 +72300,7 @@ async function loadSample(cluster, ticks) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3989);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8370);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7316);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1443);
 
 
@@ -74467,6 +76111,13 @@ module.exports = eval("require")("pg-native");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 

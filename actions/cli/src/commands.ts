@@ -1,6 +1,8 @@
 import type { CliCommand } from '../../lib/cli.ts';
 import { INPUTS as DUMP_INPUTS } from '../../dump-postgres/src/inputs.ts';
 import { run as dumpPostgres } from '../../dump-postgres/src/main.ts';
+import { INPUTS as MIGRATE_INPUTS } from '../../migrate-ticks/src/inputs.ts';
+import { run as migrateTicks } from '../../migrate-ticks/src/main.ts';
 import { INPUTS as DRILL_INPUTS } from '../../restore-drill/src/inputs.ts';
 import { run as restoreDrill } from '../../restore-drill/src/main.ts';
 import { INPUTS as SNAPSHOT_INPUTS } from '../../snapshot-qdrant/src/inputs.ts';
@@ -17,6 +19,11 @@ export const COMMANDS: Record<string, CliCommand> = {
     description: 'snapshot Qdrant collections (every node), streamed through zstd and age to every destination.',
     inputs: SNAPSHOT_INPUTS,
     run: snapshotQdrant,
+  },
+  'migrate-ticks': {
+    description: 'copy tick data into a TimescaleDB hypertable (or daily partitions), range by range, resumable, verified.',
+    inputs: MIGRATE_INPUTS,
+    run: migrateTicks,
   },
   'restore-drill': {
     description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',

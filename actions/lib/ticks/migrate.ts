@@ -1,0 +1,224 @@
+import type pg from 'pg';
+import { ConfigurationError, errorMessage } from '../errors.ts';
+import { chooseHashMethod, pinSession, type HashMethod, type RangeTable } from '../integrity/fingerprint.ts';
+import { connect, qualified, quoteIdent, type DatabaseUrl } from '../postgres/connection.ts';
+import { formatCount, formatSeconds } from '../report/format.ts';
+import { copyRange, type RangeResult } from './copy.ts';
+import { ensureLedger, finishedRanges, rangeKey } from './ledger.ts';
+import { describeRange, planRanges, type Shard, type TimeRange } from './plan.ts';
+import { describeTarget, setupTarget, timescaleVersion, type TargetShape } from './setup.ts';
+import { assertTimeColumn, findTable, type ResolvedTable, type TableName } from './tables.ts';
+
+export interface MigrateOptions {
+  source: DatabaseUrl;
+  target: DatabaseUrl;
+  sourceTable: TableName;
+  targetTable: TableName;
+  timeColumn: string;
+  from?: Date;
+  to?: Date;
+  workers: number;
+  setup: 'auto' | 'none';
+  shard: Shard;
+  dryRun: boolean;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+export interface PlannedRange {
+  range: TimeRange;
+  sourceRows: number;
+  done: boolean;
+}
+
+export interface MigrationResult {
+  dryRun: boolean;
+  shape: TargetShape['kind'] | 'not created (dry run)';
+  timescaleVersion?: string;
+  sourceTable: string;
+  targetTable: string;
+  from?: Date;
+  to?: Date;
+  copied: RangeResult[];
+  skipped: number;
+  /** Dry run only: every range of this shard, with its source rows. */
+  plan: PlannedRange[];
+  rowsCopied: number;
+  seconds: number;
+  verified: boolean;
+}
+
+/** Rows per second assumed for a dry run's estimate: what bench/migrate-ticks.ts measured on a 2-core machine. */
+export const ESTIMATED_ROWS_PER_SECOND = 450_000;
+
+/**
+ * migrate-ticks: plans day-aligned ranges over [from, to), sets up the target (unless dry-run or setup: none), then
+ * copies the ranges the ledger does not hold yet with `workers` in parallel, each range verified and recorded in its
+ * own transaction. A dry run reads the source and the ledger only.
+ */
+export async function migrateTicks(options: MigrateOptions): Promise<MigrationResult> {
+  const started = Date.now();
+  const { source, target } = await connectBoth(options);
+  try {
+    const sourceTable = await findTable(source, options.sourceTable);
+    if (!sourceTable) {
+      throw new ConfigurationError(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+    }
+    assertTimeColumn(sourceTable, options.timeColumn, options.source.display);
+    const bounds = await timeBounds(source, sourceTable, options);
+    const result: MigrationResult = {
+      dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+      targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+    };
+    if (!bounds.from || !bounds.to) {
+      options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
+      return { ...result, seconds: (Date.now() - started) / 1000 };
+    }
+    const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
+    let targetTable = await findTable(target, targetName);
+    if (!options.dryRun && options.setup === 'auto') {
+      await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
+      targetTable = await findTable(target, targetName);
+    }
+    const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+    if (!targetTable && !options.dryRun) {
+      throw new ConfigurationError(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+    }
+    const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
+    result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
+    result.timescaleVersion = shape.timescaleVersion;
+    if (!options.dryRun) result.shape = shape.kind;
+
+    const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
+    const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
+    const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
+    const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
+    result.skipped = ranges.length - todo.length;
+    options.log(
+      `${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
+        `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`,
+    );
+    if (options.dryRun) {
+      result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
+      return { ...result, seconds: (Date.now() - started) / 1000 };
+    }
+    await ensureLedger(target);
+    const hash = await chooseHashMethod([{ client: source, table: tables!.source }, { client: target, table: tables!.target }]);
+    options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+    const copyStarted = Date.now();
+    result.copied = await runWorkers(options, tables!, sourceIdentity, todo, hash);
+    result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
+    result.seconds = (Date.now() - copyStarted) / 1000;
+    return result;
+  } finally {
+    await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+  }
+}
+
+/** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
+async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client; target: pg.Client }> {
+  const source = await connect(options.source, 'source-url');
+  try {
+    const target = await connect(options.target, 'target-url');
+    await Promise.all([pinSession(source), pinSession(target)]);
+    return { source, target };
+  } catch (error) {
+    // An open connection would keep the process alive after the error.
+    await source.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+function nameOf(table: TableName): string {
+  return table.schema ? `${table.schema}.${table.name}` : table.name;
+}
+
+/** from/to as given, else the source's first and last timestamps (to just past the last). */
+async function timeBounds(source: pg.Client, table: ResolvedTable, options: MigrateOptions): Promise<{ from?: Date; to?: Date }> {
+  if (options.from && options.to) return { from: options.from, to: options.to };
+  const time = quoteIdent(options.timeColumn);
+  const { rows } = await source.query<{ first: Date | null; last: Date | null }>(
+    `SELECT min(${time}) AS first, max(${time}) AS last FROM ${qualified(table.schema, table.name)}
+     WHERE ($1::timestamptz IS NULL OR ${time} >= $1) AND ($2::timestamptz IS NULL OR ${time} < $2)`,
+    [options.from ?? null, options.to ?? null],
+  );
+  const first = rows[0]?.first;
+  const last = rows[0]?.last;
+  if (!first || !last) return {};
+  // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
+  return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
+}
+
+/** Target columns, taken from the source by name and cast to the target's types where they differ. */
+function copyTables(source: ResolvedTable, target: ResolvedTable, timeColumn: string): { source: RangeTable; target: RangeTable } {
+  const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+        'create the target with the source’s columns (setup: none) or use setup: auto.',
+    );
+  }
+  const columns = target.columns.map((column) => column.name);
+  const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name)!.type === column.type ? undefined : column.type));
+  return {
+    source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
+    target: { schema: target.schema, name: target.name, timeColumn, columns },
+  };
+}
+
+async function planWithCounts(source: pg.Client, table: ResolvedTable, timeColumn: string, ranges: TimeRange[], finished: Set<string>): Promise<PlannedRange[]> {
+  const plan: PlannedRange[] = [];
+  const time = quoteIdent(timeColumn);
+  for (const range of ranges) {
+    const { rows } = await source.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${qualified(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`,
+      [range.start, range.end],
+    );
+    plan.push({ range, sourceRows: Number(rows[0]!.n), done: finished.has(rangeKey(range)) });
+  }
+  return plan;
+}
+
+/** `workers` connections pairs take ranges from one queue; the first failure stops the others taking more. */
+async function runWorkers(
+  options: MigrateOptions,
+  tables: { source: RangeTable; target: RangeTable },
+  sourceIdentity: string,
+  todo: TimeRange[],
+  hash: HashMethod,
+): Promise<RangeResult[]> {
+  const queue = [...todo];
+  const done: RangeResult[] = [];
+  const started = Date.now();
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    const { source, target } = await connectBoth(options);
+    try {
+      for (let range = queue.shift(); range && !failure; range = queue.shift()) {
+        try {
+          const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
+          done.push(result);
+          logProgress(options.log, result, done, todo.length, started);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    } finally {
+      await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
+  if (failure) throw new Error(`${errorMessage(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
+  return done;
+}
+
+function logProgress(log: (line: string) => void, result: RangeResult, done: RangeResult[], total: number, started: number): void {
+  const elapsed = (Date.now() - started) / 1000;
+  const rows = done.reduce((sum, r) => sum + r.rows, 0);
+  const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
+  log(
+    `${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
+      `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+      `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`,
+  );
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { fingerprintSql } from '../../actions/lib/integrity/fingerprint.ts';
+import { describeRange, parseShard, planRanges } from '../../actions/lib/ticks/plan.ts';
+import { parseTableName } from '../../actions/lib/ticks/tables.ts';
+
+const DAY = 86_400_000;
+const at = (iso: string): Date => new Date(iso);
+
+describe('range planning', () => {
+  it('aligns ranges to UTC days, clipping the first and last to from and to', () => {
+    const ranges = planRanges(at('2026-01-05T13:00:00Z'), at('2026-01-07T06:00:00Z'), DAY);
+    expect(ranges.map((r) => [r.start.toISOString(), r.end.toISOString()])).toEqual([
+      ['2026-01-05T13:00:00.000Z', '2026-01-06T00:00:00.000Z'],
+      ['2026-01-06T00:00:00.000Z', '2026-01-07T00:00:00.000Z'],
+      ['2026-01-07T00:00:00.000Z', '2026-01-07T06:00:00.000Z'],
+    ]);
+    expect(describeRange(ranges[1]!)).toBe('2026-01-06');
+    expect(describeRange(ranges[0]!)).toBe('2026-01-05T13:00:00.000Z–2026-01-06T00:00:00.000Z');
+  });
+
+  it('shards take every n-th range, together covering each range exactly once', () => {
+    const all = planRanges(at('2026-01-01T00:00:00Z'), at('2026-01-11T00:00:00Z'), DAY);
+    const shards = [1, 2, 3].map((index) => planRanges(at('2026-01-01T00:00:00Z'), at('2026-01-11T00:00:00Z'), DAY, { index, count: 3 }));
+    expect(shards.map((s) => s.length)).toEqual([4, 3, 3]);
+    const merged = shards.flat().map((r) => r.start.getTime()).sort((a, b) => a - b);
+    expect(merged).toEqual(all.map((r) => r.start.getTime()));
+  });
+
+  it('parses shards and rejects impossible ones', () => {
+    expect(parseShard('shard', '2/4')).toEqual({ index: 2, count: 4 });
+    for (const bad of ['0/2', '3/2', '1/0', 'two', '1-2']) expect(() => parseShard('shard', bad)).toThrow('Input "shard"');
+  });
+});
+
+describe('table names', () => {
+  it('fold unquoted names to lower case and keep quoted ones', () => {
+    expect(parseTableName('t', 'Tick_Data')).toEqual({ schema: undefined, name: 'tick_data' });
+    expect(parseTableName('t', 'market."Ticks ""raw"""')).toEqual({ schema: 'market', name: 'Ticks "raw"' });
+    expect(() => parseTableName('source-table', 'a.b.c')).toThrow('Input "source-table" is "a.b.c"');
+    expect(() => parseTableName('source-table', "x'; drop table y")).toThrow('Input "source-table"');
+  });
+});
+
+describe('range fingerprint', () => {
+  it('hashes the same columns, cast where the other side differs, over a half-open range', () => {
+    const sql = fingerprintSql({ schema: 'public', name: 'tick_data', timeColumn: 'time', columns: ['time', 'price'], casts: [undefined, 'numeric(20,8)'] });
+    expect(sql).toContain('SELECT "time", "price"::numeric(20,8) FROM "public"."tick_data"');
+    expect(sql).toContain('WHERE "time" >= $1 AND "time" < $2');
+    expect(sql).toContain('sum(hashtext(r::text)::bigint)');
+    expect(fingerprintSql({ schema: 'public', name: 't', timeColumn: 'time', columns: ['time'] }, 'record')).toContain('sum(hash_record_extended(r, 0))');
+  });
+});
