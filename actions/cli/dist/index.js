@@ -71308,12 +71308,14 @@ async function createScratchDatabase(scratch, database) {
     }
     return parseDatabaseUrl('target-url', scratch.urlFor(database));
 }
-/** A drill must never write over data: it restores into an empty database or not at all. */
+/** A drill must never write over data: it restores into a database without tables of its own, or not at all. */
 async function assertEmptyDatabase(client, target, inputName) {
     const { rows } = await client.query(`
     SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg\\_toast%'`);
+      AND n.nspname NOT LIKE 'pg\\_toast%'
+      -- Tables an extension owns (TimescaleDB's catalog, created in every new database by its images) are not data.
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`);
     const count = Number(rows[0].n);
     if (count > 0) {
         throw new errors/* ConfigurationError */.j1(`Input "${inputName}": ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
