@@ -15,26 +15,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
 import { startScratchCluster, type ScratchCluster } from '../actions/lib/postgres/cluster.ts';
 import { findToolVersions } from '../actions/lib/postgres/tools.ts';
 import { measure, type Measured } from './measure.ts';
+import { query } from './sql.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
 const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 3);
-
-async function query(url: string, text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function freshDatabase(cluster: ScratchCluster, name: string): Promise<string> {
   await query(cluster.url, `DROP DATABASE IF EXISTS ${name}`);

@@ -1,79 +1,17 @@
 /**
- * TimescaleDB catalog queries, as plain SQL, each one run by test/integration/sql-timescaledb.test.ts against
- * TimescaleDB 2.23 (WASM build) and, in CI, a real TimescaleDB image. Only the public
- * `timescaledb_information` views and `pg_extension` are read (stable across 2.x), never `_timescaledb_catalog`.
- *
- * A table parameter (`$1`) is a table name as the caller would write it — `tick_data` (resolved through the
- * search_path) or `ticks.tick_data` — compared by regclass, so the schema never has to be passed separately.
- * A name that does not exist simply matches no row.
+ * The TimescaleDB catalog queries now live in the library, next to the integrity check that runs them
+ * (actions/lib/integrity/timescale.ts); they are re-exported here for the tests that verify them against
+ * TimescaleDB (test/integration/sql-timescaledb.test.ts, test/integration/integrity-timescale.test.ts).
  */
-
-/** (schema, name) of the table named by $1, or no row. */
-const TABLE_NAME_OF_PARAM = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`;
-
-/** Chunk interval of a hypertable's primary (time) dimension. $1 = hypertable name.
- *  Columns: chunk_interval (interval; null for integer time columns), chunk_interval_seconds (bigint). */
-export const HYPERTABLE_INTERVAL_SQL = `
-SELECT d.time_interval AS chunk_interval,
-       extract(epoch FROM d.time_interval)::bigint AS chunk_interval_seconds
-FROM timescaledb_information.dimensions d
-WHERE (d.hypertable_schema, d.hypertable_name) = (${TABLE_NAME_OF_PARAM})
-  AND d.dimension_number = 1`;
-
-/** Installed TimescaleDB version (e.g. '2.23.0'); no row when the extension is absent. Column: extversion. */
-export const TIMESCALEDB_VERSION_SQL = `
-SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`;
-
-/** Policy jobs attached to a hypertable. $1 = hypertable name.
- *  proc_name in 2.x: 'policy_compression' (the columnstore policy: add_columnstore_policy and the older
- *  add_compression_policy create the same job, config.compress_after), 'policy_retention' (config.drop_after),
- *  'policy_reorder'. A continuous aggregate's refresh policy is listed under the view (2.23 names the view in
- *  jobs.hypertable_name; older 2.x named its materialization hypertable), never under the raw table: see
- *  CAGG_REFRESH_POLICIES_SQL.
- *  Columns: job_id, application_name, proc_name, config (jsonb), schedule_interval, scheduled. */
-export const POLICIES_SQL = `
-SELECT j.job_id, j.application_name, j.proc_name, j.config, j.schedule_interval, j.scheduled
-FROM timescaledb_information.jobs j
-WHERE (j.hypertable_schema, j.hypertable_name) = (${TABLE_NAME_OF_PARAM})
-ORDER BY j.job_id`;
-
-/** Every continuous aggregate with what it is built on. parent_view_* is the finer continuous aggregate for a
- *  hierarchical one (5m on 1m) and null when it reads a hypertable directly; source_* is the hypertable it reads
- *  (for a hierarchical one, the parent's materialization hypertable).
- *  Columns: view_schema, view_name, materialized_only, source_schema, source_table, parent_view_schema,
- *  parent_view_name, materialization_hypertable_schema, materialization_hypertable_name. */
-export const CAGGS_SQL = `
-SELECT c.view_schema, c.view_name, c.materialized_only,
-       c.hypertable_schema AS source_schema, c.hypertable_name AS source_table,
-       p.view_schema AS parent_view_schema, p.view_name AS parent_view_name,
-       c.materialization_hypertable_schema, c.materialization_hypertable_name
-FROM timescaledb_information.continuous_aggregates c
-LEFT JOIN timescaledb_information.continuous_aggregates p
-  ON p.materialization_hypertable_schema = c.hypertable_schema
- AND p.materialization_hypertable_name = c.hypertable_name
-ORDER BY c.view_schema, c.view_name`;
-
-/** Refresh policy of every continuous aggregate (none → no row for that view). Matches the job on the view name
- *  (what 2.23's jobs view shows) or on the materialization hypertable (what older 2.x showed; job_stats still does).
- *  config holds start_offset, end_offset, mat_hypertable_id.
- *  Columns: view_schema, view_name, job_id, config (jsonb), schedule_interval, scheduled. */
-export const CAGG_REFRESH_POLICIES_SQL = `
-SELECT c.view_schema, c.view_name, j.job_id, j.config, j.schedule_interval, j.scheduled
-FROM timescaledb_information.continuous_aggregates c
-JOIN timescaledb_information.jobs j
-  ON j.proc_name = 'policy_refresh_continuous_aggregate'
- AND (j.hypertable_schema, j.hypertable_name) IN ((c.view_schema, c.view_name),
-                                                  (c.materialization_hypertable_schema, c.materialization_hypertable_name))
-ORDER BY c.view_schema, c.view_name, j.job_id`;
-
-/** Jobs whose last run failed (all jobs, not only policies). hypertable_* as in the jobs view (a refresh policy
- *  shows its continuous aggregate on 2.23); null for jobs not tied to a table.
- *  Columns: job_id, application_name, proc_schema, proc_name, hypertable_schema, hypertable_name,
- *  last_run_started_at, last_run_status, total_failures, next_start. */
-export const FAILING_JOBS_SQL = `
-SELECT s.job_id, j.application_name, j.proc_schema, j.proc_name, j.hypertable_schema, j.hypertable_name,
-       s.last_run_started_at, s.last_run_status, s.total_failures, s.next_start
-FROM timescaledb_information.job_stats s
-JOIN timescaledb_information.jobs j ON j.job_id = s.job_id
-WHERE s.last_run_status = 'Failed'
-ORDER BY s.job_id`;
+export {
+  CAGGS_SQL,
+  CAGG_FRESHNESS_SQL,
+  CAGG_REFRESH_POLICIES_SQL,
+  FAILING_JOBS_SQL,
+  HYPERTABLE_INTERVAL_SQL,
+  LAST_JOB_ERRORS_SQL,
+  POLICIES_SQL,
+  POLICY_SETTING_SQL,
+  RELATION_NAME_SQL,
+  TIMESCALEDB_VERSION_SQL,
+} from '../../actions/lib/integrity/timescale.ts';

@@ -7,6 +7,8 @@ import { INPUTS as DRILL_INPUTS } from '../../restore-drill/src/inputs.ts';
 import { run as restoreDrill } from '../../restore-drill/src/main.ts';
 import { INPUTS as SNAPSHOT_INPUTS } from '../../snapshot-qdrant/src/inputs.ts';
 import { run as snapshotQdrant } from '../../snapshot-qdrant/src/main.ts';
+import { INPUTS as INTEGRITY_INPUTS } from '../../validate-integrity/src/inputs.ts';
+import { run as validateIntegrity } from '../../validate-integrity/src/main.ts';
 
 /** Every action, by the name it has in workflows. */
 export const COMMANDS: Record<string, CliCommand> = {
@@ -24,6 +26,11 @@ export const COMMANDS: Record<string, CliCommand> = {
     description: 'copy tick data into a TimescaleDB hypertable (or daily partitions), range by range, resumable, verified.',
     inputs: MIGRATE_INPUTS,
     run: migrateTicks,
+  },
+  'validate-integrity': {
+    description: 'row counts, content parity with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness.',
+    inputs: INTEGRITY_INPUTS,
+    run: validateIntegrity,
   },
   'restore-drill': {
     description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',

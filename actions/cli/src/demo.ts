@@ -15,9 +15,9 @@ const DEMO_DATABASE = 'trading_journal';
 
 /**
  * `backstop demo` (npm run demo): the whole round trip on a fresh machine, nothing to configure. A throwaway
- * PostgreSQL with sample trading data → dump-postgres (zstd + age) to a local folder → restore-drill into a second
- * throwaway PostgreSQL, checksums and row counts verified → the verdict. Everything is removed at the end unless
- * --keep is given.
+ * PostgreSQL with sample trading data → dump-postgres (zstd + age) to a local folder → restore-drill into an empty
+ * database, checksums and row counts verified → validate-integrity of the restored database against the original
+ * → the verdict. Everything is removed at the end unless --keep is given.
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   if (typeof zlib.createZstdCompress !== 'function') {
@@ -30,15 +30,15 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   const storage = path.join(work, 'backups');
   let source: ScratchCluster | undefined;
   try {
-    io.out(`1/4  Starting a throwaway PostgreSQL and loading sample trading data (${ticks.toLocaleString('en-US')} ticks)…`);
+    io.out(`1/5  Starting a throwaway PostgreSQL and loading sample trading data (${ticks.toLocaleString('en-US')} ticks)…`);
     source = await startScratchCluster({ fast: true, baseDir: work });
     await loadSample(source, ticks);
 
     const identity = generateIdentity();
     const recipient = recipientOf(identity);
-    io.out(`2/4  Generated an age key pair for this demo (public key ${recipient}).`);
+    io.out(`2/5  Generated an age key pair for this demo (public key ${recipient}).`);
 
-    io.out(`3/4  dump-postgres → ${storage}`);
+    io.out(`3/5  dump-postgres → ${storage}`);
     const env = { ...process.env, BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE), BACKSTOP_ENCRYPTION_IDENTITY: identity, RUNNER_TEMP: work };
     const dumped = await runCommand(
       COMMANDS['dump-postgres']!,
@@ -48,16 +48,33 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     );
     if (dumped !== 0) return dumped;
 
-    io.out('\n4/4  restore-drill → a second throwaway PostgreSQL (RTO budget 15 min, RPO 1 h)');
+    io.out('\n4/5  restore-drill → an empty database (RTO budget 15 min, RPO 1 h)');
+    const restored = await emptyDatabase(source, 'trading_journal_restored');
     const drilled = await runCommand(
       COMMANDS['restore-drill']!,
       ['--name', 'demo', '--storage-url', storage, '--max-restore-seconds', '900', '--max-age-hours', '1'],
-      env,
+      { ...env, BACKSTOP_TARGET_URL: restored },
       io,
     );
-    io.out(drilled === 0 ? '\nDemo finished: the backup restored and every row count matched. ✅' : '\nDemo finished: the drill did NOT verify. ❌');
+    if (drilled !== 0) {
+      io.out('\nDemo finished: the drill did NOT verify. ❌');
+      return drilled;
+    }
+
+    io.out('\n5/5  validate-integrity: the restored database against the original, row by row');
+    const checked = await runCommand(
+      COMMANDS['validate-integrity']!,
+      ['--report-path', path.join(work, 'integrity-report.json')],
+      { ...env, BACKSTOP_DATABASE_URL: restored, BACKSTOP_COMPARE_URL: source.urlFor(DEMO_DATABASE) },
+      io,
+    );
+    io.out(
+      checked === 0
+        ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the original. ✅'
+        : '\nDemo finished: the restored data differs from the original. ❌',
+    );
     if (keep) io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
-    return drilled;
+    return checked;
   } catch (error) {
     io.err(`error: ${errorMessage(error)}`);
     return 1;
@@ -65,6 +82,17 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     await source?.stop();
     if (!keep) await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+async function emptyDatabase(cluster: ScratchCluster, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return cluster.urlFor(name);
 }
 
 async function loadSample(cluster: ScratchCluster, ticks: number): Promise<void> {

@@ -6,6 +6,11 @@
  *
  * Snapshot files are stand-in specific: a header line naming the collection and its configuration, then
  * deterministic filler generated while streaming, so a 1 GB snapshot never sits in memory.
+ *
+ * Points: a collection's `points` is a count only (what its info and snapshots report). Points written with
+ * `PUT /collections/{c}/points` are kept in memory with their ids, vectors and payloads, add to that count, and are
+ * what `POST /collections/{c}/points/scroll` pages through, ordered by id as Qdrant orders them. Declared points
+ * have no ids and never show in a scroll; recovering a snapshot or deleting the collection drops the stored ones.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -22,6 +27,7 @@ export interface VectorParams {
 
 export interface StandinCollection {
   name: string;
+  /** Points reported by the collection's info and snapshots; upserted points are added to it (see above). */
   points: number;
   /** Qdrant's config.params.vectors: one unnamed vector or named vectors. */
   vectors: VectorParams | Record<string, VectorParams>;
@@ -155,6 +161,9 @@ class Standin {
   private readonly collections = new Map<string, StandinCollection>();
   private readonly aliases = new Map<string, string>();
   private readonly snapshotFiles = new Map<string, Map<string, SnapshotRecord>>();
+  private readonly pointStores = new Map<string, PointStore>();
+  /** Qdrant numbers update operations; upserts answer with the next number. */
+  private operations = 0;
   private readonly openApi: QdrantOpenApi | undefined = loadQdrantOpenApi();
   private readonly server = http.createServer((req, res) => {
     // handle() answers its own errors; anything escaping it leaves no answer to give but a dropped connection.
@@ -215,6 +224,8 @@ class Standin {
       route('GET', '/collections/{collection_name}/snapshots/{snapshot_name}', this.downloadSnapshot),
       route('DELETE', '/collections/{collection_name}/snapshots/{snapshot_name}', this.deleteSnapshot),
       route('POST', '/collections/{collection_name}/snapshots/upload', this.uploadSnapshot),
+      route('PUT', '/collections/{collection_name}/points', this.upsertPoints),
+      route('POST', '/collections/{collection_name}/points/scroll', this.scrollPoints),
     ];
   }
 
@@ -317,6 +328,7 @@ class Standin {
     const name = ctx.params.collection_name!;
     // Qdrant answers 200 with `result: false` for a collection that does not exist, and drops its aliases.
     const existed = this.collections.delete(name);
+    this.pointStores.delete(name);
     for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
     this.ok(ctx, existed);
   }
@@ -342,6 +354,33 @@ class Standin {
     const collection = this.collections.get(name);
     if (!collection) throw collectionNotFound(name);
     return collection;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Points
+
+  /** Upserts a PointsList (`points`) or a PointsBatch (`batch`); Qdrant checks the whole request before applying any of it. */
+  private async upsertPoints(ctx: Context): Promise<void> {
+    const wait = waitParameter(ctx.query);
+    const collection = this.existingCollection(ctx);
+    const points = pointsOfUpsert(await readJsonBody(ctx.req));
+    for (const point of points) checkVector(collection.vectors, point.vector);
+    collection.points += this.pointStoreOf(collection.name).upsert(points);
+    // Unlike snapshot operations, a point update with wait=false is a 200 with status `acknowledged`, not a 202.
+    this.ok(ctx, { operation_id: this.operations++, status: wait ? 'completed' : 'acknowledged' });
+  }
+
+  private async scrollPoints(ctx: Context): Promise<void> {
+    const collection = this.existingCollection(ctx);
+    const request = scrollRequestOf(await readJsonBody(ctx.req));
+    const { page, next } = this.pointStoreOf(collection.name).page(request.offset, request.limit);
+    this.ok(ctx, { points: page.map((point) => recordOf(point, request)), next_page_offset: next ?? null });
+  }
+
+  private pointStoreOf(collection: string): PointStore {
+    let store = this.pointStores.get(collection);
+    if (!store) this.pointStores.set(collection, (store = new PointStore()));
+    return store;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -446,6 +485,8 @@ class Standin {
     }
     const header = parseSnapshotHeader(upload.headerLine);
     const name = ctx.params.collection_name!;
+    // Stand-in snapshots carry a point count, not points: the recovered collection has no stored points.
+    this.pointStores.delete(name);
     this.collections.set(name, {
       name,
       points: header.points,
@@ -539,6 +580,237 @@ async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   } catch (error) {
     throw new HttpError(400, `Format error in JSON body: ${(error as Error).message}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stored points
+
+/** Qdrant's ExtendedPointId: an unsigned integer or a UUID (kept in its canonical lowercase, hyphenated form). */
+type PointId = number | string;
+
+interface StoredPoint {
+  id: PointId;
+  vector: unknown;
+  payload: Record<string, unknown>;
+}
+
+/** Qdrant orders ids as its Rust enum does: every integer id before every UUID, integers by value, UUIDs by bytes. */
+function comparePointIds(a: PointId, b: PointId): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a !== typeof b) return typeof a === 'number' ? -1 : 1;
+  // Canonical UUID text is fixed-width lowercase hex, so text order is byte order.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+class PointStore {
+  private readonly points = new Map<string, StoredPoint>();
+  /** The points in id order, rebuilt after a change (scrolls come in runs, upserts in bursts). */
+  private ordered: StoredPoint[] | undefined;
+
+  /** Stores (replacing same-id points) and returns how many ids are new. */
+  upsert(points: StoredPoint[]): number {
+    let added = 0;
+    for (const point of points) {
+      if (!this.points.has(String(point.id))) added++;
+      this.points.set(String(point.id), point);
+    }
+    this.ordered = undefined;
+    return added;
+  }
+
+  /** `limit` points from the first id >= `offset`, and the id the next page starts at (Qdrant's next_page_offset). */
+  page(offset: PointId | undefined, limit: number): { page: StoredPoint[]; next: PointId | undefined } {
+    const ordered = (this.ordered ??= [...this.points.values()].sort((a, b) => comparePointIds(a.id, b.id)));
+    const start = offset === undefined ? 0 : lowerBound(ordered, offset);
+    return { page: ordered.slice(start, start + limit), next: ordered[start + limit]?.id };
+  }
+}
+
+/** Index of the first point whose id is >= `id`. */
+function lowerBound(ordered: StoredPoint[], id: PointId): number {
+  let [low, high] = [0, ordered.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePointIds(ordered[middle]!.id, id) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+const UUID_HYPHENATED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_SIMPLE = /^[0-9a-f]{32}$/i;
+
+/** A point id as Qdrant parses it: unsigned integers, and UUIDs hyphenated or not, answered in canonical form. */
+function pointIdOf(value: unknown): PointId {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && UUID_HYPHENATED.test(value)) return value.toLowerCase();
+  if (typeof value === 'string' && UUID_SIMPLE.test(value)) {
+    const hex = value.toLowerCase();
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  throw new HttpError(400, `Format error in JSON body: value ${JSON.stringify(value)} is not a valid point ID, valid values are either an unsigned integer or a UUID`);
+}
+
+function payloadOf(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new HttpError(400, 'Format error in JSON body: payload must be a JSON object');
+}
+
+/** The points of a PointsList (`{points: [...]}`) or a PointsBatch (`{batch: {ids, vectors, payloads}}`). */
+function pointsOfUpsert(body: unknown): StoredPoint[] {
+  const { points, batch } = (body ?? {}) as { points?: unknown; batch?: unknown };
+  if (Array.isArray(points)) return points.map(pointOfStruct);
+  if (typeof batch === 'object' && batch !== null) return pointsOfBatch(batch as { ids?: unknown; vectors?: unknown; payloads?: unknown });
+  throw new HttpError(400, 'Format error in JSON body: data did not match any variant of untagged enum PointInsertOperations');
+}
+
+function pointOfStruct(raw: unknown): StoredPoint {
+  const { id, vector, payload } = (raw ?? {}) as { id?: unknown; vector?: unknown; payload?: unknown };
+  if (vector === undefined) throw new HttpError(400, 'Format error in JSON body: missing field `vector`');
+  return { id: pointIdOf(id), vector, payload: payloadOf(payload) };
+}
+
+function pointsOfBatch(batch: { ids?: unknown; vectors?: unknown; payloads?: unknown }): StoredPoint[] {
+  const { ids, vectors, payloads } = batch;
+  if (!Array.isArray(ids)) throw new HttpError(400, 'Format error in JSON body: missing field `ids`');
+  const vectorAt = (index: number): unknown => {
+    if (Array.isArray(vectors)) return vectors[index];
+    // Named vectors in a batch: one array of vectors per name.
+    if (typeof vectors === 'object' && vectors !== null) {
+      return Object.fromEntries(Object.entries(vectors).map(([name, list]) => [name, (list as unknown[])[index]]));
+    }
+    throw new HttpError(400, 'Format error in JSON body: missing field `vectors`');
+  };
+  return ids.map((id, index) => ({
+    id: pointIdOf(id),
+    vector: vectorAt(index),
+    payload: payloadOf(Array.isArray(payloads) ? payloads[index] : undefined),
+  }));
+}
+
+/** Qdrant refuses a vector whose size or name does not fit the collection's configuration. */
+function checkVector(config: StandinCollection['vectors'], vector: unknown): void {
+  if (typeof (config as VectorParams).size === 'number') {
+    checkDimension((config as VectorParams).size, vector);
+    return;
+  }
+  if (typeof vector !== 'object' || vector === null || Array.isArray(vector)) {
+    throw new HttpError(400, 'Wrong input: Collection has named vectors: give the vector as an object of name → vector');
+  }
+  const named = config as Record<string, VectorParams>;
+  for (const [name, value] of Object.entries(vector)) {
+    const params = named[name];
+    if (!params) throw new HttpError(400, `Wrong input: Not existing vector name error: ${name}`);
+    checkDimension(params.size, value);
+  }
+}
+
+function checkDimension(size: number, vector: unknown): void {
+  if (!Array.isArray(vector) || !vector.every((element) => typeof element === 'number')) {
+    throw new HttpError(400, 'Format error in JSON body: a vector is an array of numbers');
+  }
+  if (vector.length !== size) throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${size}, got ${vector.length}`);
+}
+
+type PayloadSelection = boolean | { include: string[] } | { exclude: string[] };
+
+interface ScrollOptions {
+  offset: PointId | undefined;
+  limit: number;
+  withPayload: PayloadSelection;
+  withVector: boolean | string[];
+}
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/** A ScrollRequest with Qdrant's defaults (limit 10, payload on, vectors off). Filters and order_by are not served. */
+function scrollRequestOf(body: unknown): ScrollOptions {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'Format error in JSON body: expected a ScrollRequest object');
+  const request = body as Record<string, unknown>;
+  for (const unsupported of ['filter', 'order_by', 'shard_key']) {
+    if (request[unsupported] !== undefined && request[unsupported] !== null) {
+      throw new HttpError(400, `Bad request: the Qdrant stand-in does not serve scroll with \`${unsupported}\``);
+    }
+  }
+  const limit = request.limit ?? 10;
+  if (!Number.isInteger(limit) || (limit as number) < 1) {
+    throw new HttpError(422, `Validation error in JSON body: [limit: value ${JSON.stringify(limit)} invalid, must be 1 or larger]`);
+  }
+  const offset = request.offset === undefined || request.offset === null ? undefined : pointIdOf(request.offset);
+  return { offset, limit: limit as number, withPayload: payloadSelectionOf(request.with_payload), withVector: vectorSelectionOf(request.with_vector ?? request.with_vectors) };
+}
+
+function payloadSelectionOf(value: unknown): PayloadSelection {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'boolean') return value;
+  if (isStringArray(value)) return { include: value };
+  const selector = value as { include?: unknown; exclude?: unknown };
+  if (isStringArray(selector.include)) return { include: selector.include };
+  if (isStringArray(selector.exclude)) return { exclude: selector.exclude };
+  throw new HttpError(400, 'Format error in JSON body: with_payload: data did not match any variant of untagged enum WithPayloadInterface');
+}
+
+function vectorSelectionOf(value: unknown): boolean | string[] {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean' || isStringArray(value)) return value;
+  throw new HttpError(400, 'Format error in JSON body: with_vector: data did not match any variant of untagged enum WithVector');
+}
+
+/** A Record as Qdrant serializes it: `payload` and `vector` are left out, not null, when not asked for. */
+function recordOf(point: StoredPoint, options: ScrollOptions): Record<string, unknown> {
+  const record: Record<string, unknown> = { id: point.id };
+  const payload = selectPayload(point.payload, options.withPayload);
+  if (payload !== undefined) record.payload = payload;
+  const vector = selectVector(point.vector, options.withVector);
+  if (vector !== undefined) record.vector = vector;
+  return record;
+}
+
+/** Payload keys are paths (`meta.trade_id` reaches into nested objects), as in Qdrant's include/exclude. */
+function selectPayload(payload: Record<string, unknown>, selection: PayloadSelection): Record<string, unknown> | undefined {
+  if (selection === false) return undefined;
+  if (selection === true) return payload;
+  if ('include' in selection) {
+    const picked: Record<string, unknown> = {};
+    for (const path of selection.include) {
+      const value = valueAtPath(payload, path);
+      if (value !== undefined) setAtPath(picked, path, value);
+    }
+    return picked;
+  }
+  const kept = structuredClone(payload);
+  for (const path of selection.exclude) deleteAtPath(kept, path);
+  return kept;
+}
+
+function selectVector(vector: unknown, selection: boolean | string[]): unknown {
+  if (selection === false) return undefined;
+  if (selection === true) return vector;
+  if (typeof vector !== 'object' || vector === null || Array.isArray(vector)) return undefined;
+  return Object.fromEntries(Object.entries(vector).filter(([name]) => selection.includes(name)));
+}
+
+function valueAtPath(object: Record<string, unknown>, path: string): unknown {
+  let value: unknown = object;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function setAtPath(object: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let target = object;
+  for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+  target[keys.at(-1)!] = value;
+}
+
+function deleteAtPath(object: Record<string, unknown>, path: string): void {
+  const keys = path.split('.');
+  const parent = keys.length === 1 ? object : valueAtPath(object, keys.slice(0, -1).join('.'));
+  if (typeof parent === 'object' && parent !== null) delete (parent as Record<string, unknown>)[keys.at(-1)!];
 }
 
 /** Points of shard `id` when `points` are spread evenly over `shards` shards. */

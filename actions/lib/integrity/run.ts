@@ -1,0 +1,76 @@
+import type pg from 'pg';
+import { ConfigurationError, errorMessage } from '../errors.ts';
+import { connect, type DatabaseUrl } from '../postgres/connection.ts';
+import type { QdrantNode } from '../qdrant/client.ts';
+import type { Store } from '../storage/index.ts';
+import { fail, type CheckResult } from './check.ts';
+import type { IntegrityConfig } from './config.ts';
+import { checkCustom } from './custom.ts';
+import { checkEmbeddings } from './embeddings.ts';
+import { pinSession } from './fingerprint.ts';
+import { checkBackupFreshness } from './freshness.ts';
+import { checkParity, checkWholeTable, type Side } from './parity.ts';
+import { checkRelation, listRelations } from './relations.ts';
+import { checkRowCounts, discoverTables } from './tables.ts';
+import { checkTimescale } from './timescale.ts';
+
+export interface IntegrityOptions {
+  database: DatabaseUrl;
+  compare?: DatabaseUrl;
+  config: IntegrityConfig;
+  qdrant?: QdrantNode;
+  stores: Store[];
+  log: (line: string) => void;
+}
+
+/**
+ * Runs every check that applies: row counts and content parity when there is a database to compare with, foreign
+ * keys always, and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check
+ * that cannot run becomes a failed check saying why; only a configuration mistake stops the whole run.
+ */
+export async function runIntegrity(options: IntegrityOptions): Promise<CheckResult[]> {
+  const { config } = options;
+  if (config.embeddings.length > 0 && !options.qdrant) {
+    throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
+  }
+  if (config.backups.length > 0 && options.stores.length === 0) {
+    throw new ConfigurationError('The config has backups checks: set input "storage-url" to where the backups are.');
+  }
+  const db = await connect(options.database, 'database-url');
+  let compare: pg.Client | undefined;
+  try {
+    compare = options.compare ? await connect(options.compare, 'compare-url') : undefined;
+    await Promise.all([pinSession(db), compare && pinSession(compare)]);
+    const results: CheckResult[] = [];
+    const run = async (name: string, check: () => Promise<CheckResult | CheckResult[]>): Promise<void> => {
+      const started = Date.now();
+      try {
+        const outcome = await check();
+        results.push(...(Array.isArray(outcome) ? outcome : [outcome]));
+      } catch (error) {
+        if (error instanceof ConfigurationError) throw error;
+        results.push(fail(name, `could not run: ${errorMessage(error)}`));
+      }
+      options.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    };
+
+    const tables = await discoverTables(db, config);
+    if (compare) {
+      const sides: [Side, Side] = [{ client: db, label: 'database-url' }, { client: compare, label: 'compare-url' }];
+      await run('row counts', () => checkRowCounts(sides, tables));
+      for (const table of tables) {
+        await run(`content parity: ${table.label}`, () => (table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table)));
+      }
+    }
+    for (const relation of await listRelations(db, config.relations)) {
+      await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));
+    }
+    for (const mapping of config.embeddings) await run(`embeddings: ${mapping.table} → ${mapping.collection}`, () => checkEmbeddings(db, options.qdrant!, mapping));
+    for (const expectation of config.timescaledb) await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
+    for (const backup of config.backups) await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
+    for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
+    return results;
+  } finally {
+    await Promise.all([db.end().catch(() => undefined), compare?.end().catch(() => undefined)]);
+  }
+}

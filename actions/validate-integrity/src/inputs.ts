@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { emptyConfig, loadConfig, type IntegrityConfig } from '../../lib/integrity/config.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
+import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { openStores, type Store } from '../../lib/storage/index.ts';
+
+export const INPUTS = {
+  'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
+  'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
+  config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+  'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
+  'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
+  'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+  'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+  'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+} as const satisfies InputSpecs;
+
+export interface IntegrityInputs {
+  database: DatabaseUrl;
+  compare?: DatabaseUrl;
+  config: IntegrityConfig;
+  qdrant?: QdrantNode;
+  stores: Store[];
+  failOn: 'error' | 'warning' | 'never';
+  reportPath: string;
+}
+
+export function readInputs(runtime: Runtime): IntegrityInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  const compare = inputs.optional('compare-url');
+  const configPath = inputs.optional('config');
+  const qdrantUrl = inputs.optional('qdrant-url');
+  const storage = inputs.list('storage-url');
+  return {
+    database: parseDatabaseUrl('database-url', inputs.string('database-url')),
+    compare: compare ? parseDatabaseUrl('compare-url', compare) : undefined,
+    config: configPath ? loadConfig(configPath) : emptyConfig(),
+    qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
+    stores: storage.length > 0 ? openStores('storage-url', storage) : [],
+    failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
+    reportPath: inputs.optional('report-path') ?? path.join(runtime.tempDir, 'backstop-integrity-report.json'),
+  };
+}

@@ -1,0 +1,25 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { VerificationError } from '../../lib/errors.ts';
+import { runIntegrity } from '../../lib/integrity/run.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { readInputs } from './inputs.ts';
+import { integritySummary } from './summary.ts';
+
+/** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
+export async function run(runtime: Runtime): Promise<void> {
+  const inputs = readInputs(runtime);
+  const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
+  const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
+  const passed = inputs.failOn === 'never' || failures.length === 0;
+  const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
+  await fs.mkdir(path.dirname(path.resolve(inputs.reportPath)), { recursive: true });
+  const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
+  await fs.writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+  runtime.setOutput('passed', passed);
+  runtime.setOutput('failures', failures.length);
+  runtime.setOutput('report-path', path.resolve(inputs.reportPath));
+  for (const result of results) runtime.info(`${result.status.toUpperCase().padEnd(4)} ${result.name}: ${result.finding}`);
+  await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
+  if (!passed) throw new VerificationError(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+}
