@@ -156,6 +156,17 @@ describe('relations, custom SQL, config, backups', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const stale = await validate({ 'database-url': original, config, 'storage-url': storage });
     expect(failing(stale.report)).toContainEqual(expect.stringMatching(/^backup freshness: prod: the newest backup, \S+, is [\d.]+ h old \(max-age-hours 0.0001\)$/));
+
+    // A drill that misses its RTO budget records verified: false; the backup is fresh but not proven.
+    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true', 'max-restore-seconds': '0.001' });
+    expect(drill.outputs.verified).toBe('false');
+    await fs.writeFile(config, 'backups:\n  - name: prod\n    max-age-hours: 24\n');
+    const unproven = await validate({ 'database-url': original, config, 'storage-url': storage });
+    expect(failing(unproven.report)).toContainEqual(expect.stringMatching(/^backup freshness: prod: \S+, [\d.]+ h old; its latest drill \(.+\) did NOT verify$/));
+    const proven = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' });
+    expect(proven.outputs.verified).toBe('true');
+    const ok = await validate({ 'database-url': original, config, 'storage-url': storage });
+    expect(ok.report.checks.find((c) => c.name === 'backup freshness: prod')).toMatchObject({ status: 'pass', finding: expect.stringContaining('verified') });
   });
 });
 

@@ -51,6 +51,7 @@ export async function writeDrillRecord(stores: Store[], manifest: Manifest, reco
   for (const store of stores) {
     if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined) holders.push(store);
   }
-  const stamp = record.startedAt.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
+  const stamp = record.startedAt.replace(/[-:]/g, '');
   await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
 }
