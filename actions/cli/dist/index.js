@@ -69069,7 +69069,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 7284:
+/***/ 5939:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69423,8 +69423,21 @@ class LocalStore {
         yield* this.walk(start);
     }
     async delete(keys) {
-        for (const key of keys)
+        for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
     }
     urlOf(key) {
         return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
@@ -70952,7 +70965,44 @@ function readIdentities(runtime, value) {
     return identities;
 }
 
+;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
+
+
+
+/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
+const prune_backups_src_inputs_INPUTS = {
+    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+    name: { description: 'Backup name (the storage folder).', required: true },
+    'keep-last': { description: 'Keep the newest N backups.', default: '3' },
+    'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
+    'keep-daily': { description: 'Keep the newest backup of each of the newest N days (UTC).', default: '30' },
+    'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
+    'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
+    'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
+    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+    'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+};
+function prune_backups_src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, prune_backups_src_inputs_INPUTS);
+    const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
+    return {
+        stores: openStores('storage-url', inputs.list('storage-url')),
+        name: checkBackupName('name', inputs.string('name')),
+        policy: {
+            last: count('keep-last'),
+            hourly: count('keep-hourly'),
+            daily: count('keep-daily'),
+            weekly: count('keep-weekly'),
+            monthly: count('keep-monthly'),
+            yearly: count('keep-yearly'),
+        },
+        incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
+        dryRun: inputs.boolean('dry-run'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
+
 
 function backupAgeHours(manifest, at) {
     return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
@@ -70979,6 +71029,170 @@ async function writeDrillRecord(stores, manifest, record) {
     // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
     const stamp = record.startedAt.replace(/[-:]/g, '');
     await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+}
+/** The newest drill record of a backup, or undefined when it was never drilled. */
+async function readLatestDrill(store, name, id) {
+    const keys = [];
+    for await (const object of store.list(`${backupFolder(name, id)}/drills/`))
+        keys.push(object.key);
+    const latest = keys.sort().at(-1);
+    return latest ? JSON.parse(await (0,consumers_namespaceObject.text)(await store.get(latest))) : undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/retention.ts
+const PERIODS = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+/** The UTC calendar bucket a time falls in, per period. */
+function bucketOf(period, at) {
+    const iso = at.toISOString();
+    switch (period) {
+        case 'hourly':
+            return iso.slice(0, 13);
+        case 'daily':
+            return iso.slice(0, 10);
+        case 'monthly':
+            return iso.slice(0, 7);
+        case 'yearly':
+            return iso.slice(0, 4);
+        case 'weekly':
+            return isoWeek(at);
+    }
+}
+function isoWeek(at) {
+    const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+    const weekday = day.getUTCDay() || 7;
+    day.setUTCDate(day.getUTCDate() + 4 - weekday); // the Thursday of this week decides its year
+    const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+    const week = Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7);
+    return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+function decideRetention(backups, policy) {
+    // By the manifest's time, newest first; the id breaks ties (it sorts by time too).
+    const sorted = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    const keep = new Map();
+    const because = (id, reason) => void keep.set(id, [...(keep.get(id) ?? []), reason]);
+    sorted.slice(0, policy.last).forEach((backup) => because(backup.id, 'last'));
+    for (const period of PERIODS) {
+        const seen = new Set();
+        for (const backup of sorted) {
+            if (seen.size >= policy[period])
+                break;
+            const bucket = bucketOf(period, backup.createdAt);
+            if (seen.has(bucket))
+                continue;
+            seen.add(bucket);
+            because(backup.id, `${period} ${bucket}`);
+        }
+    }
+    if (sorted[0])
+        because(sorted[0].id, 'newest');
+    const newestVerified = sorted.find((backup) => backup.verified);
+    if (newestVerified)
+        because(newestVerified.id, 'newest verified');
+    return { keep, remove: sorted.filter((backup) => !keep.has(backup.id)).map((backup) => backup.id) };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/prune.ts
+
+
+
+
+/** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
+function idTime(id) {
+    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+    return match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6])) : undefined;
+}
+/**
+ * prune-backups, for every destination on its own (each holds what it holds): GFS over the complete backups,
+ * ordered by their manifests' time; incomplete folders older than the grace period go too. A deletion removes the
+ * manifest first, so a half-finished deletion never leaves a backup that looks complete but lacks files.
+ */
+async function pruneBackups(options) {
+    const now = options.now ?? new Date();
+    const results = [];
+    for (const store of options.stores) {
+        const listings = await listBackups(store, options.name);
+        const complete = listings.filter((listing) => listing.manifest);
+        const retained = await Promise.all(complete.map(async (listing) => ({
+            id: listing.id,
+            createdAt: new Date(listing.manifest.createdAt),
+            verified: (await readLatestDrill(store, options.name, listing.id).catch(() => undefined))?.verified === true,
+        })));
+        const decision = decideRetention(retained, options.policy);
+        const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
+        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+        for (const [id, reasons] of decision.keep)
+            result.kept.push({ id, bytes: bytesOf(id), reasons });
+        const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
+        const stale = listings.filter((listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd);
+        const doomed = [
+            ...decision.remove.map((id) => ({ id, bytes: bytesOf(id), reasons: ['retention'] })),
+            ...stale.map((listing) => ({ id: listing.id, bytes: listing.bytes, reasons: ['incomplete (no manifest)'] })),
+        ];
+        for (const backup of doomed) {
+            if (options.dryRun) {
+                result.deleted.push(backup);
+                continue;
+            }
+            try {
+                await deleteBackup(store, options.name, backup.id);
+                result.deleted.push(backup);
+                options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
+            }
+            catch (error) {
+                result.refused.push({ id: backup.id, error: error.message });
+            }
+        }
+        result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
+        results.push(result);
+    }
+    return results;
+}
+async function deleteBackup(store, name, id) {
+    const folder = backupFolder(name, id);
+    const keys = [];
+    for await (const object of store.list(`${folder}/`))
+        keys.push(object.key);
+    const manifest = `${folder}/${MANIFEST_FILE}`;
+    if (keys.includes(manifest))
+        await store.delete([manifest]);
+    await store.delete(keys.filter((key) => key !== manifest));
+}
+
+;// CONCATENATED MODULE: ./actions/prune-backups/src/summary.ts
+
+function pruneSummary(results, dryRun) {
+    const lines = [];
+    for (const result of results) {
+        const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
+        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+            ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
+            ...result.deleted.map((b) => [b.id, dryRun ? 'would delete' : 'deleted', b.reasons.join(', '), formatBytes(b.bytes)]),
+            ...result.refused.map((r) => [r.id, '⚠️ refused by the store', r.error, '']),
+        ]), '');
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./actions/prune-backups/src/main.ts
+
+
+
+/** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
+async function src_main_run(runtime) {
+    const inputs = prune_backups_src_inputs_readInputs(runtime);
+    const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    const deleted = results.flatMap((result) => result.deleted);
+    runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
+    runtime.setOutput('deleted', deleted.length);
+    runtime.setOutput('deleted-bytes', deleted.reduce((sum, backup) => sum + backup.bytes, 0));
+    for (const refused of results.flatMap((result) => result.refused.map((r) => ({ ...r, store: result.store })))) {
+        runtime.warning(`${refused.store}: could not delete ${refused.id} (${refused.error}); it is kept.`);
+    }
+    for (const result of results) {
+        for (const backup of result.deleted)
+            runtime.info(`${inputs.dryRun ? 'would delete' : 'deleted'} ${result.store} ${backup.id}: ${backup.reasons.join(', ')}`);
+    }
+    await runtime.writeSummary(pruneSummary(results, inputs.dryRun));
 }
 
 // EXTERNAL MODULE: ./actions/lib/postgres/cluster.ts
@@ -71793,7 +72007,7 @@ function qdrantDrillSummary(record, manifest, source) {
 
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
-async function src_main_run(runtime) {
+async function restore_drill_src_main_run(runtime) {
     const inputs = src_inputs_readInputs(runtime);
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
@@ -72585,22 +72799,13 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     if (ageHours > expectation.maxAgeHours) {
         return fail(name, `the newest backup, ${newest.id}, is ${ageHours.toFixed(1)} h old (max-age-hours ${expectation.maxAgeHours})`, { backupId: newest.id, ageHours });
     }
-    const drill = await latestDrill(store, expectation.name, newest.id);
+    const drill = await readLatestDrill(store, expectation.name, newest.id);
     const age = `${newest.id}, ${ageHours.toFixed(1)} h old`;
     if (!drill)
         return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
     if (!drill.verified)
         return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
-}
-async function latestDrill(store, name, id) {
-    const records = [];
-    for await (const object of store.list(`${name}/${id}/drills/`))
-        records.push(object.key);
-    const latest = records.sort().at(-1);
-    if (!latest)
-        return undefined;
-    return JSON.parse(await (0,consumers_namespaceObject.text)(await store.get(latest)));
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/parity.ts
@@ -73347,6 +73552,8 @@ async function validate_integrity_src_main_run(runtime) {
 
 
 
+
+
 /** Every action, by the name it has in workflows. */
 const COMMANDS = {
     'dump-postgres': {
@@ -73372,6 +73579,11 @@ const COMMANDS = {
     'restore-drill': {
         description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',
         inputs: src_inputs_INPUTS,
+        run: restore_drill_src_main_run,
+    },
+    'prune-backups': {
+        description: 'GFS retention in every destination; never deletes the newest backup nor the newest verified one.',
+        inputs: prune_backups_src_inputs_INPUTS,
         run: src_main_run,
     },
 };
@@ -73410,8 +73622,8 @@ var age = __nccwpck_require__(8270);
 var errors = __nccwpck_require__(2863);
 // EXTERNAL MODULE: ./actions/lib/postgres/cluster.ts
 var cluster = __nccwpck_require__(5554);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 60 modules
-var commands = __nccwpck_require__(7284);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 65 modules
+var commands = __nccwpck_require__(5939);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -73612,7 +73824,7 @@ async function loadSample(cluster, ticks) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3989);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7284);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5939);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1443);
 
 

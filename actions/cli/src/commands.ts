@@ -4,6 +4,8 @@ import { run as dumpPostgres } from '../../dump-postgres/src/main.ts';
 import { INPUTS as MIGRATE_INPUTS } from '../../migrate-ticks/src/inputs.ts';
 import { run as migrateTicks } from '../../migrate-ticks/src/main.ts';
 import { INPUTS as DRILL_INPUTS } from '../../restore-drill/src/inputs.ts';
+import { INPUTS as PRUNE_INPUTS } from '../../prune-backups/src/inputs.ts';
+import { run as pruneBackups } from '../../prune-backups/src/main.ts';
 import { run as restoreDrill } from '../../restore-drill/src/main.ts';
 import { INPUTS as SNAPSHOT_INPUTS } from '../../snapshot-qdrant/src/inputs.ts';
 import { run as snapshotQdrant } from '../../snapshot-qdrant/src/main.ts';
@@ -36,5 +38,10 @@ export const COMMANDS: Record<string, CliCommand> = {
     description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',
     inputs: DRILL_INPUTS,
     run: restoreDrill,
+  },
+  'prune-backups': {
+    description: 'GFS retention in every destination; never deletes the newest backup nor the newest verified one.',
+    inputs: PRUNE_INPUTS,
+    run: pruneBackups,
   },
 };

@@ -68871,8 +68871,21 @@ class LocalStore {
         yield* this.walk(start);
     }
     async delete(keys) {
-        for (const key of keys)
+        for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
     }
     urlOf(key) {
         return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;

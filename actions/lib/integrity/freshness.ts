@@ -1,13 +1,8 @@
-import { text } from 'node:stream/consumers';
 import { listBackups } from '../manifest/catalog.ts';
+import { readLatestDrill } from '../manifest/drills.ts';
 import type { Store } from '../storage/index.ts';
 import { fail, pass, warn, type CheckResult } from './check.ts';
 import type { BackupExpectation } from './config.ts';
-
-interface DrillSummary {
-  verified: boolean;
-  startedAt: string;
-}
 
 /**
  * RPO: the newest complete backup of each name is younger than max-age-hours, and its latest drill verified. A
@@ -21,17 +16,9 @@ export async function checkBackupFreshness(store: Store, expectation: BackupExpe
   if (ageHours > expectation.maxAgeHours) {
     return fail(name, `the newest backup, ${newest.id}, is ${ageHours.toFixed(1)} h old (max-age-hours ${expectation.maxAgeHours})`, { backupId: newest.id, ageHours });
   }
-  const drill = await latestDrill(store, expectation.name, newest.id);
+  const drill = await readLatestDrill(store, expectation.name, newest.id);
   const age = `${newest.id}, ${ageHours.toFixed(1)} h old`;
   if (!drill) return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
   if (!drill.verified) return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
   return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
-}
-
-async function latestDrill(store: Store, name: string, id: string): Promise<DrillSummary | undefined> {
-  const records: string[] = [];
-  for await (const object of store.list(`${name}/${id}/drills/`)) records.push(object.key);
-  const latest = records.sort().at(-1);
-  if (!latest) return undefined;
-  return JSON.parse(await text(await store.get(latest))) as DrillSummary;
 }

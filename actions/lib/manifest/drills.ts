@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import type { Store } from '../storage/index.ts';
 import { backupFolder, manifestKey, putJson } from './catalog.ts';
 import type { Manifest } from './schema.ts';
@@ -54,4 +55,12 @@ export async function writeDrillRecord(stores: Store[], manifest: Manifest, reco
   // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
   const stamp = record.startedAt.replace(/[-:]/g, '');
   await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+}
+
+/** The newest drill record of a backup, or undefined when it was never drilled. */
+export async function readLatestDrill(store: Store, name: string, id: string): Promise<DrillRecordBase | undefined> {
+  const keys: string[] = [];
+  for await (const object of store.list(`${backupFolder(name, id)}/drills/`)) keys.push(object.key);
+  const latest = keys.sort().at(-1);
+  return latest ? (JSON.parse(await text(await store.get(latest))) as DrillRecordBase) : undefined;
 }

@@ -62,7 +62,21 @@ export class LocalStore implements Store {
   }
 
   async delete(keys: string[]): Promise<void> {
-    for (const key of keys) await fs.rm(this.pathOf(key), { force: true });
+    for (const key of keys) {
+      await fs.rm(this.pathOf(key), { force: true });
+      await this.removeEmptyParents(path.dirname(this.pathOf(key)));
+    }
+  }
+
+  /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+  private async removeEmptyParents(dir: string): Promise<void> {
+    for (let current = dir; current.startsWith(this.root + path.sep); current = path.dirname(current)) {
+      try {
+        await fs.rmdir(current);
+      } catch {
+        return; // not empty (or gone): stop climbing
+      }
+    }
   }
 
   urlOf(key: string): string {

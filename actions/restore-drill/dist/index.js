@@ -71107,11 +71107,11 @@ function parseManifest(text, where) {
 
 
 
-function backupFolder(name, id) {
+function catalog_backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function manifestKey(name, id) {
-    return `${backupFolder(name, id)}/${MANIFEST_FILE}`;
+    return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
@@ -71268,6 +71268,7 @@ function qualified(schema, name) {
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
 
+
 function backupAgeHours(manifest, at) {
     return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
 }
@@ -71292,7 +71293,15 @@ async function writeDrillRecord(stores, manifest, record) {
     }
     // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
     const stamp = record.startedAt.replace(/[-:]/g, '');
-    await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+    await putJson(holders, `${catalog_backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+}
+/** The newest drill record of a backup, or undefined when it was never drilled. */
+async function readLatestDrill(store, name, id) {
+    const keys = [];
+    for await (const object of store.list(`${backupFolder(name, id)}/drills/`))
+        keys.push(object.key);
+    const latest = keys.sort().at(-1);
+    return latest ? JSON.parse(await text(await store.get(latest))) : undefined;
 }
 
 // EXTERNAL MODULE: external "node:child_process"
@@ -72290,7 +72299,7 @@ function onlyFile(options) {
  */
 async function streamInto(options, file, sink, toolExited) {
     const { manifest, store } = options.found;
-    const fetching = fetchFile(store, backupFolder(manifest.name, manifest.id), file, sink, {
+    const fetching = fetchFile(store, catalog_backupFolder(manifest.name, manifest.id), file, sink, {
         identities: options.identities,
         log: options.log,
     });
@@ -72311,7 +72320,7 @@ async function withFetchedDirectory(options, use) {
         await promises_default().mkdir(dir);
         for (const file of manifest.files) {
             const name = external_node_path_default().basename(file.path).replace(/\.age$/, '').replace(/\.zst$/, '');
-            await fetchFile(store, backupFolder(manifest.name, manifest.id), file, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(dir, name)), {
+            await fetchFile(store, catalog_backupFolder(manifest.name, manifest.id), file, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(dir, name)), {
                 identities: options.identities,
                 log: options.log,
             });
@@ -72800,7 +72809,7 @@ function snapshotFile(options, collection) {
 }
 async function recoverOne(options, collection, restoredAs) {
     const { manifest, store } = options.found;
-    const folder = backupFolder(manifest.name, manifest.id);
+    const folder = catalog_backupFolder(manifest.name, manifest.id);
     const file = snapshotFile(options, collection);
     if (options.dryRun) {
         // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
@@ -73088,8 +73097,21 @@ class LocalStore {
         yield* this.walk(start);
     }
     async delete(keys) {
-        for (const key of keys)
+        for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
     }
     urlOf(key) {
         return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;

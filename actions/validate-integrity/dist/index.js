@@ -71040,7 +71040,7 @@ async function runAsGitHubAction(run) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(381);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2743);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3593);
 
 
 await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
@@ -71050,7 +71050,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2743:
+/***/ 3593:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71784,11 +71784,11 @@ function parseManifest(text, where) {
 
 
 
-function backupFolder(name, id) {
+function catalog_backupFolder(name, id) {
     return `${name}/${id}`;
 }
-function manifestKey(name, id) {
-    return `${backupFolder(name, id)}/${MANIFEST_FILE}`;
+function catalog_manifestKey(name, id) {
+    return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
@@ -71814,7 +71814,7 @@ function sortKey(listing) {
     return `${listing.manifest?.createdAt ?? ''}|${listing.id}`;
 }
 async function readManifest(store, name, id) {
-    const key = manifestKey(name, id);
+    const key = catalog_manifestKey(name, id);
     const body = await (0,consumers_namespaceObject.text)(await store.get(key));
     return parseManifest(body, store.urlOf(key));
 }
@@ -71828,7 +71828,7 @@ async function findBackup(stores, name, id) {
     for (const store of stores) {
         try {
             if (id) {
-                if ((await store.head(manifestKey(name, id))) !== undefined) {
+                if ((await store.head(catalog_manifestKey(name, id))) !== undefined) {
                     return { store, manifest: await readManifest(store, name, id) };
                 }
                 problems.push(`${store.displayUrl}: no complete backup ${id}`);
@@ -71846,13 +71846,51 @@ async function findBackup(stores, name, id) {
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }
 /** Writes a small JSON document to every destination. */
-async function putJson(stores, key, value) {
+async function catalog_putJson(stores, key, value) {
     const body = `${JSON.stringify(value, null, 2)}\n`;
     await Promise.all(stores.map((store) => store.put(key, Readable.from([Buffer.from(body)]))));
 }
 /** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
 async function writeManifest(stores, manifest) {
-    await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
+    await catalog_putJson(stores, catalog_manifestKey(manifest.name, manifest.id), manifest);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
+
+
+function backupAgeHours(manifest, at) {
+    return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
+}
+/** RPO: is the backup older than allowed when the drill starts? */
+function ageProblem(ageHours, budgets) {
+    if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
+        return undefined;
+    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+}
+/** RTO: did the restore take longer than allowed? */
+function restoreTimeProblem(seconds, budgets) {
+    if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
+        return undefined;
+    return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/** Writes the record next to the backup in every destination that holds the backup. */
+async function writeDrillRecord(stores, manifest, record) {
+    const holders = [];
+    for (const store of stores) {
+        if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined)
+            holders.push(store);
+    }
+    // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
+    const stamp = record.startedAt.replace(/[-:]/g, '');
+    await putJson(holders, `${backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+}
+/** The newest drill record of a backup, or undefined when it was never drilled. */
+async function readLatestDrill(store, name, id) {
+    const keys = [];
+    for await (const object of store.list(`${catalog_backupFolder(name, id)}/drills/`))
+        keys.push(object.key);
+    const latest = keys.sort().at(-1);
+    return latest ? JSON.parse(await (0,consumers_namespaceObject.text)(await store.get(latest))) : undefined;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/freshness.ts
@@ -71872,22 +71910,13 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     if (ageHours > expectation.maxAgeHours) {
         return fail(name, `the newest backup, ${newest.id}, is ${ageHours.toFixed(1)} h old (max-age-hours ${expectation.maxAgeHours})`, { backupId: newest.id, ageHours });
     }
-    const drill = await latestDrill(store, expectation.name, newest.id);
+    const drill = await readLatestDrill(store, expectation.name, newest.id);
     const age = `${newest.id}, ${ageHours.toFixed(1)} h old`;
     if (!drill)
         return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
     if (!drill.verified)
         return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
-}
-async function latestDrill(store, name, id) {
-    const records = [];
-    for await (const object of store.list(`${name}/${id}/drills/`))
-        records.push(object.key);
-    const latest = records.sort().at(-1);
-    if (!latest)
-        return undefined;
-    return JSON.parse(await (0,consumers_namespaceObject.text)(await store.get(latest)));
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/format.ts
@@ -72907,8 +72936,21 @@ class LocalStore {
         yield* this.walk(start);
     }
     async delete(keys) {
-        for (const key of keys)
+        for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
     }
     urlOf(key) {
         return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;

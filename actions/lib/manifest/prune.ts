@@ -1,0 +1,93 @@
+import type { Store } from '../storage/index.ts';
+import { backupFolder, listBackups } from './catalog.ts';
+import { readLatestDrill } from './drills.ts';
+import { decideRetention, type RetentionPolicy } from './retention.ts';
+import { MANIFEST_FILE } from './schema.ts';
+
+export interface PruneOptions {
+  stores: Store[];
+  name: string;
+  policy: RetentionPolicy;
+  /** Folders without a manifest younger than this may be a backup still running: left alone. */
+  incompleteGraceHours: number;
+  dryRun: boolean;
+  log: (line: string) => void;
+  now?: Date;
+}
+
+export interface PrunedBackup {
+  id: string;
+  bytes: number;
+  /** Why it is kept, or why it goes ("retention", "incomplete"). */
+  reasons: string[];
+}
+
+export interface StorePrune {
+  store: string;
+  kept: PrunedBackup[];
+  deleted: PrunedBackup[];
+  /** Backups the store refused to delete (S3 Object Lock, permissions): reported, not fatal. */
+  refused: { id: string; error: string }[];
+}
+
+/** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
+function idTime(id: string): Date | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return match ? new Date(Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!)) : undefined;
+}
+
+/**
+ * prune-backups, for every destination on its own (each holds what it holds): GFS over the complete backups,
+ * ordered by their manifests' time; incomplete folders older than the grace period go too. A deletion removes the
+ * manifest first, so a half-finished deletion never leaves a backup that looks complete but lacks files.
+ */
+export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]> {
+  const now = options.now ?? new Date();
+  const results: StorePrune[] = [];
+  for (const store of options.stores) {
+    const listings = await listBackups(store, options.name);
+    const complete = listings.filter((listing) => listing.manifest);
+    const retained = await Promise.all(
+      complete.map(async (listing) => ({
+        id: listing.id,
+        createdAt: new Date(listing.manifest!.createdAt),
+        verified: (await readLatestDrill(store, options.name, listing.id).catch(() => undefined))?.verified === true,
+      })),
+    );
+    const decision = decideRetention(retained, options.policy);
+    const bytesOf = (id: string): number => listings.find((listing) => listing.id === id)?.bytes ?? 0;
+    const result: StorePrune = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+    for (const [id, reasons] of decision.keep) result.kept.push({ id, bytes: bytesOf(id), reasons });
+    const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
+    const stale = listings.filter((listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd);
+    const doomed = [
+      ...decision.remove.map((id) => ({ id, bytes: bytesOf(id), reasons: ['retention'] })),
+      ...stale.map((listing) => ({ id: listing.id, bytes: listing.bytes, reasons: ['incomplete (no manifest)'] })),
+    ];
+    for (const backup of doomed) {
+      if (options.dryRun) {
+        result.deleted.push(backup);
+        continue;
+      }
+      try {
+        await deleteBackup(store, options.name, backup.id);
+        result.deleted.push(backup);
+        options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
+      } catch (error) {
+        result.refused.push({ id: backup.id, error: (error as Error).message });
+      }
+    }
+    result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
+    results.push(result);
+  }
+  return results;
+}
+
+async function deleteBackup(store: Store, name: string, id: string): Promise<void> {
+  const folder = backupFolder(name, id);
+  const keys: string[] = [];
+  for await (const object of store.list(`${folder}/`)) keys.push(object.key);
+  const manifest = `${folder}/${MANIFEST_FILE}`;
+  if (keys.includes(manifest)) await store.delete([manifest]);
+  await store.delete(keys.filter((key) => key !== manifest));
+}

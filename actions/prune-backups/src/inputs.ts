@@ -1,0 +1,46 @@
+import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { checkBackupName } from '../../lib/manifest/ids.ts';
+import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { openStores, type Store } from '../../lib/storage/index.ts';
+
+/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
+export const INPUTS = {
+  'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+  name: { description: 'Backup name (the storage folder).', required: true },
+  'keep-last': { description: 'Keep the newest N backups.', default: '3' },
+  'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
+  'keep-daily': { description: 'Keep the newest backup of each of the newest N days (UTC).', default: '30' },
+  'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
+  'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
+  'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
+  'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+  'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+} as const satisfies InputSpecs;
+
+export interface PruneInputs {
+  stores: Store[];
+  name: string;
+  policy: RetentionPolicy;
+  incompleteGraceHours: number;
+  dryRun: boolean;
+}
+
+export function readInputs(runtime: Runtime): PruneInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
+  return {
+    stores: openStores('storage-url', inputs.list('storage-url')),
+    name: checkBackupName('name', inputs.string('name')),
+    policy: {
+      last: count('keep-last'),
+      hourly: count('keep-hourly'),
+      daily: count('keep-daily'),
+      weekly: count('keep-weekly'),
+      monthly: count('keep-monthly'),
+      yearly: count('keep-yearly'),
+    },
+    incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
+    dryRun: inputs.boolean('dry-run'),
+  };
+}
