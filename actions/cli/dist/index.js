@@ -73833,13 +73833,14 @@ const io = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
 };
+const NAME_WIDTH = Math.max(...Object.keys(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L).map((name) => name.length));
 const USAGE = `usage: backstop <command> [--input value ...]
 
 commands:
 ${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L)
-    .map(([name, command]) => `  ${name.padEnd(15)} ${command.description}`)
+    .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)} ${command.description}`)
     .join('\n')}
-  demo            a throwaway PostgreSQL with sample trading data: dump → restore drill → verdict
+  ${'demo'.padEnd(NAME_WIDTH)} a throwaway PostgreSQL with sample trading data: dump → restore drill → integrity check
 
 'backstop <command> --help' lists a command's inputs. Secrets go in BACKSTOP_<INPUT> variables,
 e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;

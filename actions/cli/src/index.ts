@@ -8,13 +8,15 @@ const io: CliIo = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+
 const USAGE = `usage: backstop <command> [--input value ...]
 
 commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(15)} ${command.description}`)
+  .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)} ${command.description}`)
   .join('\n')}
-  demo            a throwaway PostgreSQL with sample trading data: dump → restore drill → verdict
+  ${'demo'.padEnd(NAME_WIDTH)} a throwaway PostgreSQL with sample trading data: dump → restore drill → integrity check
 
 'backstop <command> --help' lists a command's inputs. Secrets go in BACKSTOP_<INPUT> variables,
 e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;

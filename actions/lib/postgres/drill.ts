@@ -6,7 +6,6 @@ import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { startScratchCluster, type ScratchCluster } from './cluster.ts';
 import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from './connection.ts';
-import { serverInfo } from './inventory.ts';
 import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
 
 export interface DrillOptions extends Budgets {
