@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../actions/lib/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
 import { checkTimescale, type TimescaleExpectation } from '../../actions/lib/integrity/timescale.ts';
+import { CANDLE_VIEWS } from '../harness/candles.ts';
 import { startPgliteTimescale, type PgliteTimescale } from '../harness/pglite.ts';
 import {
   CAGG_FRESHNESS_SQL,
@@ -25,7 +26,7 @@ import {
 
 const DDL = readFileSync(new URL('../../sql/timescaledb/tick_data.sql', import.meta.url), 'utf8');
 const SCHEMA = 'ticks_ts';
-const VIEWS = ['tick_candles_1m', 'tick_candles_5m', 'tick_candles_15m', 'tick_candles_1h'];
+const VIEWS: string[] = [...CANDLE_VIEWS];
 const EXPECTED: TimescaleExpectation = {
   hypertable: 'tick_data',
   chunkInterval: '1 day',

@@ -6,10 +6,11 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { emptyDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import { CANDLE_COLUMNS_SQL, CANDLE_VIEWS, EXPECTED_CANDLES, candle, fixtureTicksSql } from '../harness/candles.ts';
 
 const DDL = readFileSync(new URL('../../sql/postgres/tick_data.sql', import.meta.url), 'utf8');
 const SCHEMA = 'ticks_pg';
-const VIEWS = ['tick_candles_1m', 'tick_candles_5m', 'tick_candles_15m', 'tick_candles_1h'] as const;
+const VIEWS = CANDLE_VIEWS;
 
 let cluster: ScratchCluster;
 let url: string;
@@ -37,11 +38,9 @@ async function columns(relation: string): Promise<string[]> {
 }
 
 const candles = (view: string) => q(`
-  SELECT to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') AS at, symbol, open::text, high::text, low::text,
-         close::text, volume::text, ticks::text
+  SELECT ${CANDLE_COLUMNS_SQL}
   FROM ${SCHEMA}.${view} WHERE bucket < '2026-01-06' ORDER BY symbol, bucket`);
-const c = (at: string, symbol: string, o: string, h: string, l: string, cl: string, v: string, n: string) =>
-  ({ at, symbol, open: o, high: h, low: l, close: cl, volume: v, ticks: n });
+const c = candle;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
@@ -155,17 +154,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
 
   it('backstop_refresh_candles populates the views with exact OHLCV, and can run again', async () => {
     await expect(client.query(`SELECT * FROM tick_candles_1m`)).rejects.toThrow(/has not been populated/);
-    // Inserted out of time order on purpose: open/close follow time, not arrival.
-    await q(`INSERT INTO tick_data (time, symbol, price, volume, bid, ask) VALUES
-      ('2026-01-05 10:00:50+00', 'EURUSD', 1.20, 4, NULL, NULL),
-      ('2026-01-05 10:00:05+00', 'EURUSD', 1.10, 2, 1.09, 1.11),
-      ('2026-01-05 10:00:35+00', 'EURUSD', 1.30, 1, NULL, NULL),
-      ('2026-01-05 10:00:20+00', 'EURUSD', 1.00, 3, NULL, NULL),
-      ('2026-01-05 10:01:10+00', 'EURUSD', 1.50, 1, NULL, NULL),
-      ('2026-01-05 10:07:00+00', 'EURUSD', 0.90, 5, NULL, NULL),
-      ('2026-01-05 10:59:59.999999+00', 'EURUSD', 1.40, 0.5, NULL, NULL),
-      ('2026-01-05 11:00:00+00', 'EURUSD', 1.60, 2, NULL, NULL),
-      ('2026-01-05 10:00:30+00', 'GBPUSD', 2.00, 7, NULL, NULL)`);
+    await q(fixtureTicksSql('2026-01-05'));
     // Refreshed from a session in another time zone: buckets stay UTC.
     await q(`SET TimeZone = 'Asia/Kolkata'`);
     await q(`SELECT backstop_refresh_candles()`);
@@ -173,34 +162,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     expect(await q(`SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = $1 ORDER BY 1`, [SCHEMA]))
       .toEqual([...VIEWS].sort().map((matviewname) => ({ matviewname, ispopulated: true })));
 
-    const expected = {
-      tick_candles_1m: [
-        c('10:00', 'EURUSD', '1.10000000', '1.30000000', '1.00000000', '1.20000000', '10.00000000', '4'),
-        c('10:01', 'EURUSD', '1.50000000', '1.50000000', '1.50000000', '1.50000000', '1.00000000', '1'),
-        c('10:07', 'EURUSD', '0.90000000', '0.90000000', '0.90000000', '0.90000000', '5.00000000', '1'),
-        c('10:59', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-        c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-        c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-      ],
-      tick_candles_5m: [
-        c('10:00', 'EURUSD', '1.10000000', '1.50000000', '1.00000000', '1.50000000', '11.00000000', '5'),
-        c('10:05', 'EURUSD', '0.90000000', '0.90000000', '0.90000000', '0.90000000', '5.00000000', '1'),
-        c('10:55', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-        c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-        c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-      ],
-      tick_candles_15m: [
-        c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.90000000', '0.90000000', '16.00000000', '6'),
-        c('10:45', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-        c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-        c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-      ],
-      tick_candles_1h: [
-        c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.90000000', '1.40000000', '16.50000000', '7'),
-        c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-        c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-      ],
-    };
+    const expected = EXPECTED_CANDLES;
     for (const view of VIEWS) expect(await candles(view)).toEqual(expected[view]);
 
     // Second run: the views are populated now, so this is the CONCURRENTLY path; nothing changed, nothing moves.

@@ -8,6 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { CANDLE_COLUMNS_SQL, CANDLE_VIEWS, EXPECTED_CANDLES, candle, fixtureTicksSql } from '../harness/candles.ts';
 import { startPgliteTimescale, type PgliteTimescale } from '../harness/pglite.ts';
 import {
   CAGGS_SQL,
@@ -20,7 +21,7 @@ import {
 
 const DDL = readFileSync(new URL('../../sql/timescaledb/tick_data.sql', import.meta.url), 'utf8');
 const SCHEMA = 'ticks_ts';
-const VIEWS = ['tick_candles_1m', 'tick_candles_5m', 'tick_candles_15m', 'tick_candles_1h'] as const;
+const VIEWS = CANDLE_VIEWS;
 
 let db: PgliteTimescale;
 let client: pg.Client;
@@ -187,57 +188,23 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
   });
 
   it('refresh_continuous_aggregate materializes exact OHLCV candles, level by level', async () => {
-    // Inserted out of time order on purpose: open/close follow time, not arrival.
-    await q(`INSERT INTO tick_data (time, symbol, price, volume, bid, ask) VALUES
-      ('${DAY} 10:00:50+00', 'EURUSD', 1.20, 4, NULL, NULL),
-      ('${DAY} 10:00:05+00', 'EURUSD', 1.10, 2, 1.09, 1.11),
-      ('${DAY} 10:00:35+00', 'EURUSD', 1.30, 1, NULL, NULL),
-      ('${DAY} 10:00:20+00', 'EURUSD', 1.00, 3, NULL, NULL),
-      ('${DAY} 10:01:10+00', 'EURUSD', 1.50, 1, NULL, NULL),
-      ('${DAY} 10:07:00+00', 'EURUSD', 0.90, 5, NULL, NULL),
-      ('${DAY} 10:59:59.999999+00', 'EURUSD', 1.40, 0.5, NULL, NULL),
-      ('${DAY} 11:00:00+00', 'EURUSD', 1.60, 2, NULL, NULL),
-      ('${DAY} 10:00:30+00', 'GBPUSD', 2.00, 7, NULL, NULL)`);
+    await q(fixtureTicksSql(DAY));
     const candles = (view: string) => q(`
-      SELECT to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') AS at, symbol, open::text, high::text, low::text,
-             close::text, volume::text, ticks::text
+      SELECT ${CANDLE_COLUMNS_SQL}
       FROM ${view} WHERE bucket >= $1 AND bucket < $2 ORDER BY symbol, bucket`, [DAY, NEXT_DAY]);
-    const c = (at: string, symbol: string, o: string, h: string, l: string, cl: string, v: string, n: string) =>
-      ({ at, symbol, open: o, high: h, low: l, close: cl, volume: v, ticks: n });
+    const c = candle;
 
     expect(await candles('tick_candles_1m')).toEqual([]); // WITH NO DATA, materialized only
     await q(`CALL refresh_continuous_aggregate('tick_candles_1m', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_1m')).toEqual([
-      c('10:00', 'EURUSD', '1.10000000', '1.30000000', '1.00000000', '1.20000000', '10.00000000', '4'),
-      c('10:01', 'EURUSD', '1.50000000', '1.50000000', '1.50000000', '1.50000000', '1.00000000', '1'),
-      c('10:07', 'EURUSD', '0.90000000', '0.90000000', '0.90000000', '0.90000000', '5.00000000', '1'),
-      c('10:59', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-      c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-      c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-    ]);
+    expect(await candles('tick_candles_1m')).toEqual(EXPECTED_CANDLES.tick_candles_1m);
 
     await q(`CALL refresh_continuous_aggregate('tick_candles_5m', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_5m')).toEqual([
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '1.00000000', '1.50000000', '11.00000000', '5'),
-      c('10:05', 'EURUSD', '0.90000000', '0.90000000', '0.90000000', '0.90000000', '5.00000000', '1'),
-      c('10:55', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-      c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-      c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-    ]);
+    expect(await candles('tick_candles_5m')).toEqual(EXPECTED_CANDLES.tick_candles_5m);
 
     await q(`CALL refresh_continuous_aggregate('tick_candles_15m', '${DAY}', '${NEXT_DAY}')`);
     await q(`CALL refresh_continuous_aggregate('tick_candles_1h', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_15m')).toEqual([
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.90000000', '0.90000000', '16.00000000', '6'),
-      c('10:45', 'EURUSD', '1.40000000', '1.40000000', '1.40000000', '1.40000000', '0.50000000', '1'),
-      c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-      c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-    ]);
-    expect(await candles('tick_candles_1h')).toEqual([
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.90000000', '1.40000000', '16.50000000', '7'),
-      c('11:00', 'EURUSD', '1.60000000', '1.60000000', '1.60000000', '1.60000000', '2.00000000', '1'),
-      c('10:00', 'GBPUSD', '2.00000000', '2.00000000', '2.00000000', '2.00000000', '7.00000000', '1'),
-    ]);
+    expect(await candles('tick_candles_15m')).toEqual(EXPECTED_CANDLES.tick_candles_15m);
+    expect(await candles('tick_candles_1h')).toEqual(EXPECTED_CANDLES.tick_candles_1h);
 
     // A late tick is picked up by the next refresh of the minute it falls in, and flows up the hierarchy.
     await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ('${DAY} 10:00:59+00', 'EURUSD', 0.80, 1)`);
