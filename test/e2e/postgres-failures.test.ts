@@ -205,6 +205,8 @@ describe('the catalog', () => {
     const local = path.join(work, 'killed');
     const storage = `s3://${s3.bucket}/killed\n${local}`;
     const good = await dumpTo(storage, 'prod');
+    // Ids carry whole seconds; start the killed backup in a later second so it is the newer id.
+    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
     let killedId = '';
     const killed = await runAction(
       'dump-postgres',
