@@ -57,6 +57,7 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
     getInput: (name) => flags.get(name) ?? env[envName(name)] ?? '',
     setOutput: (name, value) => void outputs.set(name, String(value)),
     info: (message) => io.out(secrets.redact(message)),
+    notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
     warning: (message) => io.err(`warning: ${secrets.redact(message)}`),
     setSecret: (secret) => void secrets.add(secret),
     redact: (text) => secrets.redact(text),

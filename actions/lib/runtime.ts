@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import os from 'node:os';
 import { errorMessage } from './errors.ts';
+import type { InputSpecs } from './inputs.ts';
+import { recordableInputs, writeStepRecord } from './report/steps.ts';
 
 /**
  * Everything an action touches of its host. The GitHub runner and the CLI each implement it, so every action's
@@ -11,6 +13,8 @@ export interface Runtime {
   getInput(name: string): string;
   setOutput(name: string, value: string | number | boolean): void;
   info(message: string): void;
+  /** Worth a reader's attention but not a problem (GitHub shows it as a notice annotation). */
+  notice(message: string): void;
   warning(message: string): void;
   /** Registers a secret: masked by the runner, and redacted by the CLI from everything it prints. */
   setSecret(secret: string): void;
@@ -49,6 +53,7 @@ export function githubRuntime(): Runtime {
     getInput: (name) => core.getInput(name),
     setOutput: (name, value) => core.setOutput(name, String(value)),
     info: (message) => core.info(secrets.redact(message)),
+    notice: (message) => core.notice(secrets.redact(message)),
     warning: (message) => core.warning(secrets.redact(message)),
     setSecret: (secret) => {
       if (secrets.add(secret)) core.setSecret(secret);
@@ -62,12 +67,51 @@ export function githubRuntime(): Runtime {
   };
 }
 
-/** The whole of an action's dist entry: run, and turn any error into one failed line. */
-export async function runAsGitHubAction(run: ActionRun): Promise<void> {
+/** Which action is running, so its step can leave a record for the job's report step. */
+export interface StepIdentity {
+  action: string;
+  inputs: InputSpecs;
+}
+
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+export async function runAsGitHubAction(run: ActionRun, step?: StepIdentity): Promise<void> {
   const runtime = githubRuntime();
+  const summaries: string[] = [];
+  const recording: Runtime = {
+    ...runtime,
+    writeSummary: async (markdown) => {
+      summaries.push(runtime.redact(markdown));
+      await runtime.writeSummary(markdown);
+    },
+  };
+  let error: string | undefined;
   try {
-    await run(runtime);
-  } catch (error) {
-    core.setFailed(runtime.redact(errorMessage(error)));
+    await run(recording);
+  } catch (caught) {
+    error = runtime.redact(errorMessage(caught));
+    core.setFailed(error);
+  }
+  if (step && process.env.RUNNER_TEMP) await recordStep(runtime, step, summaries, error);
+}
+
+async function recordStep(runtime: Runtime, step: StepIdentity, summaries: string[], error: string | undefined): Promise<void> {
+  const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+  for (const name of Object.keys(inputs)) inputs[name] = runtime.redact(inputs[name]!);
+  try {
+    await writeStepRecord(runtime.tempDir, {
+      action: step.action,
+      ok: error === undefined,
+      ...(error === undefined ? {} : { error }),
+      summary: summaries.join('\n'),
+      inputs,
+      secretInputs,
+      finishedAt: new Date().toISOString(),
+    });
+  } catch (caught) {
+    // The step's own result stands; only the report loses its detail.
+    runtime.warning(`Could not leave a step record for the report step: ${errorMessage(caught)}`);
   }
 }

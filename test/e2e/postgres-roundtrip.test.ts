@@ -97,6 +97,11 @@ describe('dump-postgres → restore-drill', () => {
     expect(dry.code, dry.stdout).toBe(0);
     expect(dry.outputs.verified).toBe('true');
     expect(dry.summary).toMatch(/\d+ entries listed by pg_restore/);
+    // What a workflow's plan job reads to pick the drill's service container.
+    expect(dry.outputs.engine).toBe('postgres');
+    expect(dry.outputs['server-major']).toBe(String(cluster.major));
+    expect(dry.outputs['server-version']).toMatch(new RegExp(`^${cluster.major}\\.`));
+    expect(dry.outputs.extensions!.split(',')).toContain('plpgsql');
   });
 
   it('round-trips the directory format with parallel jobs', async () => {

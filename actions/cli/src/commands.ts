@@ -6,6 +6,8 @@ import { run as migrateTicks } from '../../migrate-ticks/src/main.ts';
 import { INPUTS as DRILL_INPUTS } from '../../restore-drill/src/inputs.ts';
 import { INPUTS as PRUNE_INPUTS } from '../../prune-backups/src/inputs.ts';
 import { run as pruneBackups } from '../../prune-backups/src/main.ts';
+import { INPUTS as REPORT_INPUTS } from '../../report/src/inputs.ts';
+import { run as report } from '../../report/src/main.ts';
 import { run as restoreDrill } from '../../restore-drill/src/main.ts';
 import { INPUTS as SNAPSHOT_INPUTS } from '../../snapshot-qdrant/src/inputs.ts';
 import { run as snapshotQdrant } from '../../snapshot-qdrant/src/main.ts';
@@ -43,5 +45,10 @@ export const COMMANDS: Record<string, CliCommand> = {
     description: 'GFS retention in every destination; never deletes the newest backup nor the newest verified one.',
     inputs: PRUNE_INPUTS,
     run: pruneBackups,
+  },
+  report: {
+    description: 'open, update or close the GitHub failure issue of a workflow and backup name (GITHUB_REPOSITORY, GITHUB_TOKEN).',
+    inputs: REPORT_INPUTS,
+    run: report,
   },
 };

@@ -4,6 +4,8 @@ import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
 import type { Runtime } from '../../lib/runtime.ts';
+import type { ArtifactCopyOptions } from '../../lib/storage/artifact-copy.ts';
+import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/storage/artifact-inputs.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -16,6 +18,7 @@ export const INPUTS = {
   ...ENCRYPTION_INPUTS,
   'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
+  ...ARTIFACT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface DumpInputs {
@@ -28,6 +31,8 @@ export interface DumpInputs {
   recipients: string[] | null;
   excludeTableData: string[];
   pgBinDir?: string;
+  /** null: no artifact copy. */
+  artifact: ArtifactCopyOptions | null;
 }
 
 /** Reads and checks every input; secrets are masked before anything else happens. */
@@ -35,15 +40,19 @@ export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   const recipients = readRecipients(inputs);
+  const database = parseDatabaseUrl('database-url', inputs.string('database-url'));
+  const name = checkBackupName('name', inputs.string('name'));
+  const stores = openStores('storage-url', inputs.list('storage-url'));
   return {
-    database: parseDatabaseUrl('database-url', inputs.string('database-url')),
-    name: checkBackupName('name', inputs.string('name')),
-    stores: openStores('storage-url', inputs.list('storage-url')),
+    database,
+    name,
+    stores,
     kind: inputs.choice('kind', BACKUP_KINDS),
     format: inputs.choice('format', ['custom', 'directory'] as const),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     recipients,
     excludeTableData: inputs.list('exclude-table-data'),
     pgBinDir: inputs.optional('pg-bin-dir'),
+    artifact: readArtifactCopy(inputs, stores),
   };
 }

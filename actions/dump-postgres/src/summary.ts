@@ -1,8 +1,9 @@
 import type { DumpResult } from '../../lib/postgres/dump.ts';
 import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/storage/artifact-copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
-export function dumpSummary(result: DumpResult, stores: Store[]): string {
+export function dumpSummary(result: DumpResult, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
   const { manifest } = result;
   const tables = manifest.tables ?? [];
   const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
@@ -23,6 +24,7 @@ export function dumpSummary(result: DumpResult, stores: Store[]): string {
         ['sha256', `\`${result.sha256}\``],
         ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
         ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
+        ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
       ],
     ),
   ];

@@ -36090,7 +36090,114 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 6461:
+/***/ 2089:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ng: () => (/* binding */ connect),
+  mx: () => (/* binding */ parseDatabaseUrl),
+  LX: () => (/* binding */ qualified),
+  v4: () => (/* binding */ quoteIdent)
+});
+
+// UNUSED EXPORTS: libpqEnvironment
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
+
+
+function parseDatabaseUrl(inputName, value) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+    }
+    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const withoutPassword = new URL(value);
+    withoutPassword.password = '';
+    const display = new URL(withoutPassword.href);
+    if (password !== undefined)
+        display.password = '***';
+    display.search = '';
+    return {
+        url: value,
+        display: display.href.replace('%2A%2A%2A', '***'),
+        withoutPassword: withoutPassword.href,
+        password,
+        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
+        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+    };
+}
+/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
+function libpqEnvironment(database) {
+    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
+    delete env.PGPASSWORD;
+    if (database.password !== undefined)
+        env.PGPASSWORD = database.password;
+    return env;
+}
+async function connect(database, inputName) {
+    const client = new esm.Client({
+        connectionString: database.url,
+        application_name: 'backstop',
+        connectionTimeoutMillis: 20_000,
+    });
+    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
+            'Check the host, port, credentials and that this machine can reach the server.');
+    }
+    await client.query("SET TimeZone = 'UTC'");
+    return client;
+}
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+function qualified(schema, name) {
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+
+/***/ }),
+
+/***/ 9550:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36125,7 +36232,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -38936,7 +39043,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -38944,7 +39051,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -38952,7 +39059,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -39051,7 +39158,53 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 // EXTERNAL MODULE: ./actions/lib/errors.ts
 var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+
 
 
 
@@ -39079,6 +39232,7 @@ function githubRuntime() {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, String(value)),
         info: (message) => info(secrets.redact(message)),
+        notice: (message) => notice(secrets.redact(message)),
         warning: (message) => warning(secrets.redact(message)),
         setSecret: (secret) => {
             if (secrets.add(secret))
@@ -39093,267 +39247,71 @@ function githubRuntime() {
         tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
     };
 }
-/** The whole of an action's dist entry: run, and turn any error into one failed line. */
-async function runAsGitHubAction(run) {
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(run, step) {
     const runtime = githubRuntime();
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
     try {
-        await run(runtime);
+        await run(recording);
     }
-    catch (error) {
-        setFailed(runtime.redact((0,errors/* errorMessage */.gJ)(error)));
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        setFailed(error);
+    }
+    if (step && process.env.RUNNER_TEMP)
+        await recordStep(runtime, step, summaries, error);
+}
+async function recordStep(runtime, step, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.tempDir, {
+            action: step.action,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
 }
 
 
 /***/ }),
 
-/***/ 9334:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6461);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(441);
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 441:
+/***/ 5660:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
-
-
-function parseDatabaseUrl(inputName, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
-    }
-    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
-    }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-    const withoutPassword = new URL(value);
-    withoutPassword.password = '';
-    const display = new URL(withoutPassword.href);
-    if (password !== undefined)
-        display.password = '***';
-    display.search = '';
-    return {
-        url: value,
-        display: display.href.replace('%2A%2A%2A', '***'),
-        withoutPassword: withoutPassword.href,
-        password,
-        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
-        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
-    };
-}
-/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
-function libpqEnvironment(database) {
-    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
-    delete env.PGPASSWORD;
-    if (database.password !== undefined)
-        env.PGPASSWORD = database.password;
-    return env;
-}
-async function connect(database, inputName) {
-    const client = new esm.Client({
-        connectionString: database.url,
-        application_name: 'backstop',
-        connectionTimeoutMillis: 20_000,
-    });
-    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
-    client.on('error', () => undefined);
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
-            'Check the host, port, credentials and that this machine can reach the server.');
-    }
-    await client.query("SET TimeZone = 'UTC'");
-    return client;
-}
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-function qualified(schema, name) {
-    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
-
-const SESSION_SETTINGS = {
-    TimeZone: 'UTC',
-    DateStyle: 'ISO, YMD',
-    IntervalStyle: 'postgres',
-    extra_float_digits: '3',
-};
-async function pinSession(client) {
-    for (const [name, value] of Object.entries(SESSION_SETTINGS)) {
-        await client.query(`SELECT set_config($1, $2, false)`, [name, value]);
-    }
-}
-/** The select list: each column, cast where the other side's type differs. */
-function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
-}
-const ROW_HASH = {
-    record: 'hash_record_extended(r, 0)',
-    text: 'hashtext(r::text)::bigint',
-};
-/** SQL for the fingerprint of one range; $1 and $2 are the bounds (timestamptz). */
-function fingerprintSql(table, method = 'text') {
-    return `SELECT count(*)::bigint AS rows, coalesce(sum(${ROW_HASH[method]}), 0)::text AS checksum
-    FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}
-          WHERE ${quoteIdent(table.timeColumn)} >= $1 AND ${quoteIdent(table.timeColumn)} < $2) AS r`;
-}
-async function fingerprint(client, table, start, end, method = 'text') {
-    const { rows } = await client.query(fingerprintSql(table, method), [start, end]);
-    return { rows: Number(rows[0].rows), checksum: rows[0].checksum };
-}
-/**
- * 'record' when every server can hash these rows that way (14+, a hash function for each column type), else 'text'.
- * Both sides must use the same method: the sums are only comparable then.
- */
-async function chooseHashMethod(sides) {
-    for (const { client, table } of sides) {
-        const version = Number((await client.query("SELECT current_setting('server_version_num') AS v")).rows[0].v);
-        if (version < 140000)
-            return 'text';
-        try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
-        }
-        catch {
-            return 'text'; // e.g. a json column: no hash function for it
-        }
-    }
-    return 'record';
-}
-
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
-    return lines.join('\n');
-}
-
-// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
-var pg_copy_streams = __nccwpck_require__(6901);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
-/**
- * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
- * the range's rows. A run killed at any moment leaves each range either fully copied and recorded, or untouched;
- * a rerun skips what the ledger holds.
- */
-const LEDGER = 'backstop.tick_ledger';
-async function ensureLedger(client) {
-    await client.query(`
-    CREATE SCHEMA IF NOT EXISTS backstop;
-    CREATE TABLE IF NOT EXISTS ${LEDGER} (
-      source_identity text NOT NULL,
-      target_table text NOT NULL,
-      range_start timestamptz NOT NULL,
-      range_end timestamptz NOT NULL,
-      rows bigint NOT NULL,
-      checksum text NOT NULL,
-      state text NOT NULL CHECK (state IN ('done')),
-      seconds double precision NOT NULL,
-      copied_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (source_identity, target_table, range_start, range_end)
-    )`);
-}
-/** The ranges already copied and verified for this source and target. */
-async function finishedRanges(client, source, target) {
-    const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
-    if (!exists.rows[0]?.t)
-        return new Set();
-    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
-    return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
-}
-function rangeKey(range) {
-    return `${range.start.toISOString()}/${range.end.toISOString()}`;
-}
-async function recordRange(client, entry) {
-    await client.query(`INSERT INTO ${LEDGER} (source_identity, target_table, range_start, range_end, rows, checksum, state, seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, 'done', $7)
-     ON CONFLICT (source_identity, target_table, range_start, range_end)
-     DO UPDATE SET rows = excluded.rows, checksum = excluded.checksum, state = 'done', seconds = excluded.seconds, copied_at = now()`, [entry.source, entry.target, entry.range.start, entry.range.end, entry.rows, entry.checksum, entry.seconds]);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   aA: () => (/* binding */ planRanges),
+/* harmony export */   pC: () => (/* binding */ describeRange),
+/* harmony export */   uK: () => (/* binding */ parseShard)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2863);
 
 function parseShard(inputName, text) {
     const match = /^(\d+)\/(\d+)$/.exec(text.trim());
     const index = Number(match?.[1]);
     const count = Number(match?.[2]);
     if (!match || count < 1 || index < 1 || index > count) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
     }
     return { index, count };
 }
@@ -39380,137 +39338,24 @@ function describeRange(range) {
     return `${range.start.toISOString()}–${range.end.toISOString()}`;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/ticks/copy.ts
 
+/***/ }),
 
+/***/ 3994:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-
-
-
-function bound(date) {
-    return `'${date.toISOString()}'::timestamptz`;
-}
-/**
- * Copies one range in one target transaction: delete whatever the range holds (a half-finished earlier attempt
- * cannot exist, but a run without the ledger may have left rows), stream binary COPY from the source straight into
- * COPY on the target (no row is parsed here), compare count and checksum of the range on both sides, record it in
- * the ledger, commit. The source reads in one repeatable-read snapshot, so the copy and its checksum see the same
- * rows even while the source is being written to.
- */
-async function copyRange(sourceClient, targetClient, job) {
-    const started = Date.now();
-    const { source, target, range } = job;
-    const time = (table) => quoteIdent(table.timeColumn);
-    await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await targetClient.query('BEGIN');
-    try {
-        await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
-        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
-        await (0,promises_namespaceObject.pipeline)(out, into);
-        const [expected, actual] = await Promise.all([
-            fingerprint(sourceClient, source, range.start, range.end, job.hash),
-            fingerprint(targetClient, target, range.start, range.end, job.hash),
-        ]);
-        if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
-                `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
-        }
-        const seconds = (Date.now() - started) / 1000;
-        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
-        await targetClient.query('COMMIT');
-        await sourceClient.query('COMMIT');
-        return { range, rows: actual.rows, seconds };
-    }
-    catch (error) {
-        await targetClient.query('ROLLBACK').catch(() => undefined);
-        await sourceClient.query('ROLLBACK').catch(() => undefined);
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
-
-
-
-const DAY_MS = 86_400_000;
-/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
-function ddl(shape) {
-    return (0,external_node_fs_namespaceObject.readFileSync)(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
-}
-async function timescaleVersion(client) {
-    const { rows } = await client.query("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
-    return rows[0]?.v;
-}
-async function timescaleAvailable(client) {
-    const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
-    return rows.length > 0;
-}
-/**
- * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
- * available in the target (created when this role may), else native daily partitions with partitions made ahead
- * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
- */
-async function setupTarget(client, target, range, warn) {
-    if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
-            'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
-    }
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
-    try {
-        if (await useTimescale(client, warn)) {
-            await client.query(ddl('timescaledb'));
-        }
-        else {
-            await client.query(ddl('postgres'));
-            const from = range.from.toISOString().slice(0, 10);
-            const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-            await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
-        }
-    }
-    finally {
-        await client.query('RESET search_path');
-    }
-}
-async function useTimescale(client, warn) {
-    if (await timescaleVersion(client))
-        return true;
-    if (!(await timescaleAvailable(client)))
-        return false;
-    try {
-        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-        return true;
-    }
-    catch (error) {
-        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
-        return false;
-    }
-}
-/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
-async function describeTarget(client, target) {
-    const version = await timescaleVersion(client);
-    if (version) {
-        const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
-       WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
-        if (rows[0])
-            return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
-    }
-    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
-    return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
-}
-
-;// CONCATENATED MODULE: ./actions/lib/ticks/tables.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HC: () => (/* binding */ parseTableName),
+/* harmony export */   MV: () => (/* binding */ assertTimeColumn),
+/* harmony export */   UI: () => (/* binding */ findTable)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2863);
 
 /** `tick_data` or `market.tick_data` (quoted parts allowed). */
 function parseTableName(inputName, text) {
     const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
     if (!match)
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
     const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
     return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]) };
 }
@@ -39530,180 +39375,46 @@ async function findTable(client, table) {
 function assertTimeColumn(table, timeColumn, where) {
     const column = table.columns.find((c) => c.name === timeColumn);
     if (!column) {
-        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
             'set input "time-column" to its timestamp column.');
     }
     if (!/^timestamp/.test(column.type)) {
-        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`);
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
+
+/***/ }),
+
+/***/ 9334:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9550);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4062);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9891);
 
 
 
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'migrate-ticks', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 4062:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ INPUTS),
+  K: () => (/* binding */ readInputs)
+});
 
-
-
-
-/** Rows per second assumed for a dry run's estimate: what bench/migrate-ticks.ts measured on a 2-core machine. */
-const ESTIMATED_ROWS_PER_SECOND = 450_000;
-/**
- * migrate-ticks: plans day-aligned ranges over [from, to), sets up the target (unless dry-run or setup: none), then
- * copies the ranges the ledger does not hold yet with `workers` in parallel, each range verified and recorded in its
- * own transaction. A dry run reads the source and the ledger only.
- */
-async function migrateTicks(options) {
-    const started = Date.now();
-    const { source, target } = await connectBoth(options);
-    try {
-        const sourceTable = await findTable(source, options.sourceTable);
-        if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
-        }
-        assertTimeColumn(sourceTable, options.timeColumn, options.source.display);
-        const bounds = await timeBounds(source, sourceTable, options);
-        const result = {
-            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
-            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
-        };
-        if (!bounds.from || !bounds.to) {
-            options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
-            return { ...result, seconds: (Date.now() - started) / 1000 };
-        }
-        const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
-        let targetTable = await findTable(target, targetName);
-        if (!options.dryRun && options.setup === 'auto') {
-            await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
-            targetTable = await findTable(target, targetName);
-        }
-        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
-        if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
-        }
-        const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
-        result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
-        result.timescaleVersion = shape.timescaleVersion;
-        if (!options.dryRun)
-            result.shape = shape.kind;
-        const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
-        const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
-        const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
-        const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
-        result.skipped = ranges.length - todo.length;
-        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
-            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
-        if (options.dryRun) {
-            result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
-            return { ...result, seconds: (Date.now() - started) / 1000 };
-        }
-        await ensureLedger(target);
-        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
-        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
-        const copyStarted = Date.now();
-        result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
-        result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
-        result.seconds = (Date.now() - copyStarted) / 1000;
-        return result;
-    }
-    finally {
-        await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
-    }
-}
-/** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
-async function connectBoth(options) {
-    const source = await connect(options.source, 'source-url');
-    try {
-        const target = await connect(options.target, 'target-url');
-        await Promise.all([pinSession(source), pinSession(target)]);
-        return { source, target };
-    }
-    catch (error) {
-        // An open connection would keep the process alive after the error.
-        await source.end().catch(() => undefined);
-        throw error;
-    }
-}
-function nameOf(table) {
-    return table.schema ? `${table.schema}.${table.name}` : table.name;
-}
-/** from/to as given, else the source's first and last timestamps (to just past the last). */
-async function timeBounds(source, table, options) {
-    if (options.from && options.to)
-        return { from: options.from, to: options.to };
-    const time = quoteIdent(options.timeColumn);
-    const { rows } = await source.query(`SELECT min(${time}) AS first, max(${time}) AS last FROM ${qualified(table.schema, table.name)}
-     WHERE ($1::timestamptz IS NULL OR ${time} >= $1) AND ($2::timestamptz IS NULL OR ${time} < $2)`, [options.from ?? null, options.to ?? null]);
-    const first = rows[0]?.first;
-    const last = rows[0]?.last;
-    if (!first || !last)
-        return {};
-    // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
-    return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
-}
-/** Target columns, taken from the source by name and cast to the target's types where they differ. */
-function copyTables(source, target, timeColumn) {
-    const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
-    if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
-            'create the target with the source’s columns (setup: none) or use setup: auto.');
-    }
-    const columns = target.columns.map((column) => column.name);
-    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
-    return {
-        source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
-        target: { schema: target.schema, name: target.name, timeColumn, columns },
-    };
-}
-async function planWithCounts(source, table, timeColumn, ranges, finished) {
-    const plan = [];
-    const time = quoteIdent(timeColumn);
-    for (const range of ranges) {
-        const { rows } = await source.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`, [range.start, range.end]);
-        plan.push({ range, sourceRows: Number(rows[0].n), done: finished.has(rangeKey(range)) });
-    }
-    return plan;
-}
-/** `workers` connections pairs take ranges from one queue; the first failure stops the others taking more. */
-async function runWorkers(options, tables, sourceIdentity, todo, hash) {
-    const queue = [...todo];
-    const done = [];
-    const started = Date.now();
-    let failure;
-    const worker = async () => {
-        const { source, target } = await connectBoth(options);
-        try {
-            for (let range = queue.shift(); range && !failure; range = queue.shift()) {
-                try {
-                    const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
-                    done.push(result);
-                    logProgress(options.log, result, done, todo.length, started);
-                }
-                catch (error) {
-                    failure ??= error;
-                }
-            }
-        }
-        finally {
-            await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
-    if (failure)
-        throw new Error(`${(0,errors/* errorMessage */.gJ)(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
-    return done;
-}
-function logProgress(log, result, done, total, started) {
-    const elapsed = (Date.now() - started) / 1000;
-    const rows = done.reduce((sum, r) => sum + r.rows, 0);
-    const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
-    log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
-        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
-        `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
-}
-
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
 ;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
@@ -39822,6 +39533,12 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
+// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
+var connection = __nccwpck_require__(2089);
+// EXTERNAL MODULE: ./actions/lib/ticks/plan.ts
+var plan = __nccwpck_require__(5660);
+// EXTERNAL MODULE: ./actions/lib/ticks/tables.ts
+var tables = __nccwpck_require__(3994);
 ;// CONCATENATED MODULE: ./actions/migrate-ticks/src/inputs.ts
 
 
@@ -39850,16 +39567,16 @@ function readInputs(runtime) {
         throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
     }
     return {
-        source: parseDatabaseUrl('source-url', inputs.string('source-url')),
-        target: parseDatabaseUrl('target-url', inputs.string('target-url')),
-        sourceTable: parseTableName('source-table', inputs.string('source-table')),
-        targetTable: parseTableName('target-table', inputs.string('target-table')),
+        source: (0,connection/* parseDatabaseUrl */.mx)('source-url', inputs.string('source-url')),
+        target: (0,connection/* parseDatabaseUrl */.mx)('target-url', inputs.string('target-url')),
+        sourceTable: (0,tables/* parseTableName */.HC)('source-table', inputs.string('source-table')),
+        targetTable: (0,tables/* parseTableName */.HC)('target-table', inputs.string('target-table')),
         timeColumn: inputs.string('time-column'),
         from,
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
         setup: inputs.choice('setup', ['auto', 'none']),
-        shard: parseShard('shard', inputs.string('shard')),
+        shard: (0,plan/* parseShard */.uK)('shard', inputs.string('shard')),
         dryRun: inputs.boolean('dry-run'),
     };
 }
@@ -39875,6 +39592,443 @@ function readInstant(text, name) {
     return date;
 }
 
+
+/***/ }),
+
+/***/ 9891:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  e: () => (/* binding */ run)
+});
+
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
+var connection = __nccwpck_require__(2089);
+;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
+
+const SESSION_SETTINGS = {
+    TimeZone: 'UTC',
+    DateStyle: 'ISO, YMD',
+    IntervalStyle: 'postgres',
+    extra_float_digits: '3',
+};
+async function pinSession(client) {
+    for (const [name, value] of Object.entries(SESSION_SETTINGS)) {
+        await client.query(`SELECT set_config($1, $2, false)`, [name, value]);
+    }
+}
+/** The select list: each column, cast where the other side's type differs. */
+function selectList(table) {
+    return table.columns.map((column, index) => (table.casts?.[index] ? `${(0,connection/* quoteIdent */.v4)(column)}::${table.casts[index]}` : (0,connection/* quoteIdent */.v4)(column))).join(', ');
+}
+const ROW_HASH = {
+    record: 'hash_record_extended(r, 0)',
+    text: 'hashtext(r::text)::bigint',
+};
+/** SQL for the fingerprint of one range; $1 and $2 are the bounds (timestamptz). */
+function fingerprintSql(table, method = 'text') {
+    return `SELECT count(*)::bigint AS rows, coalesce(sum(${ROW_HASH[method]}), 0)::text AS checksum
+    FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}
+          WHERE ${(0,connection/* quoteIdent */.v4)(table.timeColumn)} >= $1 AND ${(0,connection/* quoteIdent */.v4)(table.timeColumn)} < $2) AS r`;
+}
+async function fingerprint(client, table, start, end, method = 'text') {
+    const { rows } = await client.query(fingerprintSql(table, method), [start, end]);
+    return { rows: Number(rows[0].rows), checksum: rows[0].checksum };
+}
+/**
+ * 'record' when every server can hash these rows that way (14+, a hash function for each column type), else 'text'.
+ * Both sides must use the same method: the sums are only comparable then.
+ */
+async function chooseHashMethod(sides) {
+    for (const { client, table } of sides) {
+        const version = Number((await client.query("SELECT current_setting('server_version_num') AS v")).rows[0].v);
+        if (version < 140000)
+            return 'text';
+        try {
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} LIMIT 1) AS r`);
+        }
+        catch {
+            return 'text'; // e.g. a json column: no hash function for it
+        }
+    }
+    return 'record';
+}
+
+;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    return lines.join('\n');
+}
+
+// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(6901);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
+/**
+ * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
+ * the range's rows. A run killed at any moment leaves each range either fully copied and recorded, or untouched;
+ * a rerun skips what the ledger holds.
+ */
+const LEDGER = 'backstop.tick_ledger';
+async function ensureLedger(client) {
+    await client.query(`
+    CREATE SCHEMA IF NOT EXISTS backstop;
+    CREATE TABLE IF NOT EXISTS ${LEDGER} (
+      source_identity text NOT NULL,
+      target_table text NOT NULL,
+      range_start timestamptz NOT NULL,
+      range_end timestamptz NOT NULL,
+      rows bigint NOT NULL,
+      checksum text NOT NULL,
+      state text NOT NULL CHECK (state IN ('done')),
+      seconds double precision NOT NULL,
+      copied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (source_identity, target_table, range_start, range_end)
+    )`);
+}
+/** The ranges already copied and verified for this source and target. */
+async function finishedRanges(client, source, target) {
+    const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
+    if (!exists.rows[0]?.t)
+        return new Set();
+    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
+    return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
+}
+function rangeKey(range) {
+    return `${range.start.toISOString()}/${range.end.toISOString()}`;
+}
+async function recordRange(client, entry) {
+    await client.query(`INSERT INTO ${LEDGER} (source_identity, target_table, range_start, range_end, rows, checksum, state, seconds)
+     VALUES ($1, $2, $3, $4, $5, $6, 'done', $7)
+     ON CONFLICT (source_identity, target_table, range_start, range_end)
+     DO UPDATE SET rows = excluded.rows, checksum = excluded.checksum, state = 'done', seconds = excluded.seconds, copied_at = now()`, [entry.source, entry.target, entry.range.start, entry.range.end, entry.rows, entry.checksum, entry.seconds]);
+}
+
+// EXTERNAL MODULE: ./actions/lib/ticks/plan.ts
+var plan = __nccwpck_require__(5660);
+;// CONCATENATED MODULE: ./actions/lib/ticks/copy.ts
+
+
+
+
+
+
+
+function bound(date) {
+    return `'${date.toISOString()}'::timestamptz`;
+}
+/**
+ * Copies one range in one target transaction: delete whatever the range holds (a half-finished earlier attempt
+ * cannot exist, but a run without the ledger may have left rows), stream binary COPY from the source straight into
+ * COPY on the target (no row is parsed here), compare count and checksum of the range on both sides, record it in
+ * the ledger, commit. The source reads in one repeatable-read snapshot, so the copy and its checksum see the same
+ * rows even while the source is being written to.
+ */
+async function copyRange(sourceClient, targetClient, job) {
+    const started = Date.now();
+    const { source, target, range } = job;
+    const time = (table) => (0,connection/* quoteIdent */.v4)(table.timeColumn);
+    await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await targetClient.query('BEGIN');
+    try {
+        await targetClient.query(`DELETE FROM ${(0,connection/* qualified */.LX)(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
+        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${(0,connection/* qualified */.LX)(source.schema, source.name)} ` +
+            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${(0,connection/* qualified */.LX)(target.schema, target.name)} (${target.columns.map(connection/* quoteIdent */.v4).join(', ')}) FROM STDIN (FORMAT binary)`));
+        await (0,promises_namespaceObject.pipeline)(out, into);
+        const [expected, actual] = await Promise.all([
+            fingerprint(sourceClient, source, range.start, range.end, job.hash),
+            fingerprint(targetClient, target, range.start, range.end, job.hash),
+        ]);
+        if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
+            throw new errors/* VerificationError */.mk(`Range ${(0,plan/* describeRange */.pC)(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+                `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
+        }
+        const seconds = (Date.now() - started) / 1000;
+        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+        await targetClient.query('COMMIT');
+        await sourceClient.query('COMMIT');
+        return { range, rows: actual.rows, seconds };
+    }
+    catch (error) {
+        await targetClient.query('ROLLBACK').catch(() => undefined);
+        await sourceClient.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
+
+
+
+const DAY_MS = 86_400_000;
+/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
+function ddl(shape) {
+    return (0,external_node_fs_namespaceObject.readFileSync)(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
+}
+async function timescaleVersion(client) {
+    const { rows } = await client.query("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
+    return rows[0]?.v;
+}
+async function timescaleAvailable(client) {
+    const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
+    return rows.length > 0;
+}
+/**
+ * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
+ * available in the target (created when this role may), else native daily partitions with partitions made ahead
+ * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
+ */
+async function setupTarget(client, target, range, warn) {
+    if (target.name !== 'tick_data') {
+        throw new errors/* ConfigurationError */.j1(`Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+            'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
+    }
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${(0,connection/* quoteIdent */.v4)(target.schema)}`);
+    await client.query(`SELECT set_config('search_path', $1, false)`, [(0,connection/* quoteIdent */.v4)(target.schema)]);
+    try {
+        if (await useTimescale(client, warn)) {
+            await client.query(ddl('timescaledb'));
+        }
+        else {
+            await client.query(ddl('postgres'));
+            const from = range.from.toISOString().slice(0, 10);
+            const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+            await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
+        }
+    }
+    finally {
+        await client.query('RESET search_path');
+    }
+}
+async function useTimescale(client, warn) {
+    if (await timescaleVersion(client))
+        return true;
+    if (!(await timescaleAvailable(client)))
+        return false;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        return true;
+    }
+    catch (error) {
+        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
+        return false;
+    }
+}
+/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
+async function describeTarget(client, target) {
+    const version = await timescaleVersion(client);
+    if (version) {
+        const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
+       WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
+        if (rows[0])
+            return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
+    }
+    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
+}
+
+// EXTERNAL MODULE: ./actions/lib/ticks/tables.ts
+var ticks_tables = __nccwpck_require__(3994);
+;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
+
+
+
+
+
+
+
+
+
+/** Rows per second assumed for a dry run's estimate: what bench/migrate-ticks.ts measured on a 2-core machine. */
+const ESTIMATED_ROWS_PER_SECOND = 450_000;
+/**
+ * migrate-ticks: plans day-aligned ranges over [from, to), sets up the target (unless dry-run or setup: none), then
+ * copies the ranges the ledger does not hold yet with `workers` in parallel, each range verified and recorded in its
+ * own transaction. A dry run reads the source and the ledger only.
+ */
+async function migrateTicks(options) {
+    const started = Date.now();
+    const { source, target } = await connectBoth(options);
+    try {
+        const sourceTable = await (0,ticks_tables/* findTable */.UI)(source, options.sourceTable);
+        if (!sourceTable) {
+            throw new errors/* ConfigurationError */.j1(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+        }
+        (0,ticks_tables/* assertTimeColumn */.MV)(sourceTable, options.timeColumn, options.source.display);
+        const bounds = await timeBounds(source, sourceTable, options);
+        const result = {
+            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+        };
+        if (!bounds.from || !bounds.to) {
+            options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
+            return { ...result, seconds: (Date.now() - started) / 1000 };
+        }
+        const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
+        let targetTable = await (0,ticks_tables/* findTable */.UI)(target, targetName);
+        if (!options.dryRun && options.setup === 'auto') {
+            await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
+            targetTable = await (0,ticks_tables/* findTable */.UI)(target, targetName);
+        }
+        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+        if (!targetTable && !options.dryRun) {
+            throw new errors/* ConfigurationError */.j1(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+        }
+        const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
+        result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
+        result.timescaleVersion = shape.timescaleVersion;
+        if (!options.dryRun)
+            result.shape = shape.kind;
+        const ranges = (0,plan/* planRanges */.aA)(bounds.from, bounds.to, shape.intervalMs, options.shard);
+        const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
+        const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
+        const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
+        result.skipped = ranges.length - todo.length;
+        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
+            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
+        if (options.dryRun) {
+            result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
+            return { ...result, seconds: (Date.now() - started) / 1000 };
+        }
+        await ensureLedger(target);
+        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
+        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const copyStarted = Date.now();
+        result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
+        result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
+        result.seconds = (Date.now() - copyStarted) / 1000;
+        return result;
+    }
+    finally {
+        await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+    }
+}
+/** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
+async function connectBoth(options) {
+    const source = await (0,connection/* connect */.Ng)(options.source, 'source-url');
+    try {
+        const target = await (0,connection/* connect */.Ng)(options.target, 'target-url');
+        await Promise.all([pinSession(source), pinSession(target)]);
+        return { source, target };
+    }
+    catch (error) {
+        // An open connection would keep the process alive after the error.
+        await source.end().catch(() => undefined);
+        throw error;
+    }
+}
+function nameOf(table) {
+    return table.schema ? `${table.schema}.${table.name}` : table.name;
+}
+/** from/to as given, else the source's first and last timestamps (to just past the last). */
+async function timeBounds(source, table, options) {
+    if (options.from && options.to)
+        return { from: options.from, to: options.to };
+    const time = (0,connection/* quoteIdent */.v4)(options.timeColumn);
+    const { rows } = await source.query(`SELECT min(${time}) AS first, max(${time}) AS last FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}
+     WHERE ($1::timestamptz IS NULL OR ${time} >= $1) AND ($2::timestamptz IS NULL OR ${time} < $2)`, [options.from ?? null, options.to ?? null]);
+    const first = rows[0]?.first;
+    const last = rows[0]?.last;
+    if (!first || !last)
+        return {};
+    // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
+    return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
+}
+/** Target columns, taken from the source by name and cast to the target's types where they differ. */
+function copyTables(source, target, timeColumn) {
+    const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
+    if (missing.length > 0) {
+        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+            'create the target with the source’s columns (setup: none) or use setup: auto.');
+    }
+    const columns = target.columns.map((column) => column.name);
+    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
+    return {
+        source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
+        target: { schema: target.schema, name: target.name, timeColumn, columns },
+    };
+}
+async function planWithCounts(source, table, timeColumn, ranges, finished) {
+    const plan = [];
+    const time = (0,connection/* quoteIdent */.v4)(timeColumn);
+    for (const range of ranges) {
+        const { rows } = await source.query(`SELECT count(*) AS n FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`, [range.start, range.end]);
+        plan.push({ range, sourceRows: Number(rows[0].n), done: finished.has(rangeKey(range)) });
+    }
+    return plan;
+}
+/** `workers` connections pairs take ranges from one queue; the first failure stops the others taking more. */
+async function runWorkers(options, tables, sourceIdentity, todo, hash) {
+    const queue = [...todo];
+    const done = [];
+    const started = Date.now();
+    let failure;
+    const worker = async () => {
+        const { source, target } = await connectBoth(options);
+        try {
+            for (let range = queue.shift(); range && !failure; range = queue.shift()) {
+                try {
+                    const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
+                    done.push(result);
+                    logProgress(options.log, result, done, todo.length, started);
+                }
+                catch (error) {
+                    failure ??= error;
+                }
+            }
+        }
+        finally {
+            await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
+    if (failure)
+        throw new Error(`${(0,errors/* errorMessage */.gJ)(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
+    return done;
+}
+function logProgress(log, result, done, total, started) {
+    const elapsed = (Date.now() - started) / 1000;
+    const rows = done.reduce((sum, r) => sum + r.rows, 0);
+    const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
+    log(`${(0,plan/* describeRange */.pC)(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
+        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+        `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
+}
+
+// EXTERNAL MODULE: ./actions/migrate-ticks/src/inputs.ts + 2 modules
+var src_inputs = __nccwpck_require__(4062);
 ;// CONCATENATED MODULE: ./actions/migrate-ticks/src/summary.ts
 
 
@@ -39897,7 +40051,7 @@ function migrationSummary(result) {
     ];
     const slowest = [...result.copied].sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN);
     if (slowest.length > 1) {
-        lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [describeRange(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
+        lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [(0,plan/* describeRange */.pC)(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -39910,7 +40064,7 @@ function dryRunSummary(result) {
         `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
             '(measured on a 2-core runner; divide by workers on bigger machines).',
         '',
-        markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
+        markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [(0,plan/* describeRange */.pC)(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
         '',
     ].join('\n');
 }
@@ -39921,7 +40075,7 @@ function dryRunSummary(result) {
 
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 async function run(runtime) {
-    const inputs = readInputs(runtime);
+    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
     const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
     runtime.setOutput('rows-copied', result.rowsCopied);
     runtime.setOutput('chunks-copied', result.copied.length);

@@ -61406,7 +61406,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 3000:
+/***/ 1429:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61441,7 +61441,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -64252,7 +64252,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -64260,7 +64260,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -64268,7 +64268,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -64367,7 +64367,53 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: ./actions/lib/errors.ts
 var errors = __nccwpck_require__(2863);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+
 
 
 
@@ -64395,6 +64441,7 @@ function githubRuntime() {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, String(value)),
         info: (message) => info(secrets.redact(message)),
+        notice: (message) => notice(secrets.redact(message)),
         warning: (message) => warning(secrets.redact(message)),
         setSecret: (secret) => {
             if (secrets.add(secret))
@@ -64409,14 +64456,49 @@ function githubRuntime() {
         tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
     };
 }
-/** The whole of an action's dist entry: run, and turn any error into one failed line. */
-async function runAsGitHubAction(run) {
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(run, step) {
     const runtime = githubRuntime();
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
     try {
-        await run(runtime);
+        await run(recording);
     }
-    catch (error) {
-        setFailed(runtime.redact((0,errors/* errorMessage */.gJ)(error)));
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        setFailed(error);
+    }
+    if (step && process.env.RUNNER_TEMP)
+        await recordStep(runtime, step, summaries, error);
+}
+async function recordStep(runtime, step, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.tempDir, {
+            action: step.action,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
 }
 
@@ -64427,18 +64509,569 @@ async function runAsGitHubAction(run) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3000);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1403);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8957);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2772);
 
 
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
+
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'prune-backups', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1403:
+/***/ 8957:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ INPUTS),
+  K: () => (/* binding */ readInputs)
+});
+
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        return value === '' ? (this.spec(name).default ?? '') : value;
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
+
+
+/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
+function newBackupId(kind, at = new Date()) {
+    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
+}
+const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function checkBackupName(inputName, name) {
+    if (!NAME.test(name)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+    }
+    return name;
+}
+function checkBackupId(inputName, id) {
+    if (!BACKUP_ID.test(id)) {
+        throw new ConfigurationError(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+            'or leave it empty for the newest complete backup.');
+    }
+    return id;
+}
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = external_node_path_default().resolve(root);
+        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
+            const handle = await promises_default().open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
+        }
+        catch (error) {
+            await promises_default().rm(partial, { force: true });
+            throw error;
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await promises_default().access(file);
+        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await promises_default().stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await promises_default().stat(full);
+                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = external_node_path_default().resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+function partSizeFor(partNumber) {
+    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+/** The largest stream the part schedule can carry (for tests and docs). */
+function maxStreamBytes() {
+    let total = 0;
+    for (let part = 1; part <= MAX_PARTS; part++)
+        total += partSizeFor(part);
+    return total;
+}
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+    if (!match || !match[1])
+        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+/**
+ * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
+ * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
+ * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
+ * flexible checksums.
+ */
+function s3ClientFromEnvironment() {
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+    return new dist_cjs/* S3Client */.YxF({
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+}
+class S3Store {
+    displayUrl;
+    location;
+    client;
+    constructor(url, client = s3ClientFromEnvironment()) {
+        this.location = parseS3Url(url);
+        this.client = client;
+        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+    }
+    async put(key, body) {
+        const parts = readParts(body);
+        const first = await parts.next();
+        const firstPart = first.done ? Buffer.alloc(0) : first.value;
+        if (firstPart.length < partSizeFor(1)) {
+            // The whole stream fit in less than one part: one PUT, atomic by nature.
+            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            return;
+        }
+        await this.putMultipart(key, firstPart, parts);
+    }
+    async get(key) {
+        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+        return response.Body;
+    }
+    async head(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
+            return response.ContentLength ?? 0;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const fullPrefix = this.fullKey(prefix);
+        let token;
+        do {
+            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async delete(keys) {
+        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+        for (const key of keys)
+            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async putMultipart(key, firstPart, rest) {
+        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
+        if (!UploadId)
+            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+        const completed = [];
+        const inFlight = new Set();
+        let failure;
+        const upload = (partNumber, body) => {
+            const sent = this.client
+                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .then((response) => {
+                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+            })
+                .catch((error) => {
+                failure ??= error;
+            })
+                .finally(() => inFlight.delete(sent));
+            inFlight.add(sent);
+        };
+        try {
+            let partNumber = 1;
+            upload(partNumber, firstPart);
+            for await (const part of rest) {
+                partNumber += 1;
+                if (partNumber > MAX_PARTS)
+                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+                    await Promise.race(inFlight);
+                }
+                if (failure)
+                    break;
+                upload(partNumber, part);
+            }
+            await Promise.all(inFlight);
+            if (failure)
+                throw failure;
+            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+            await this.client
+                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
+                .catch(() => undefined);
+            throw error;
+        }
+    }
+    target(key) {
+        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    relativeKey(fullKey) {
+        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body) {
+    let partNumber = 1;
+    let chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= partSizeFor(partNumber)) {
+            yield Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            partNumber += 1;
+        }
+    }
+    if (size > 0 || partNumber === 1)
+        yield Buffer.concat(chunks, size);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
+
+
+
+
+/**
+ * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
+ * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
+ */
+function openStores(inputName, urls) {
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => openStore(inputName, url));
+}
+function openStore(inputName, url) {
+    if (url.startsWith('s3://')) {
+        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+        }
+        return new S3Store(url);
+    }
+    if (url.startsWith('file://'))
+        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+    }
+    return new LocalStore(external_node_path_default().resolve(url));
+}
+/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
+async function removeFolder(stores, folder) {
+    await Promise.allSettled(stores.map(async (store) => {
+        const keys = [];
+        for await (const object of store.list(`${folder}/`))
+            keys.push(object.key);
+        await store.delete(keys);
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
+
+
+
+/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
+const INPUTS = {
+    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+    name: { description: 'Backup name (the storage folder).', required: true },
+    'keep-last': { description: 'Keep the newest N backups.', default: '3' },
+    'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
+    'keep-daily': { description: 'Keep the newest backup of each of the newest N days (UTC).', default: '30' },
+    'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
+    'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
+    'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
+    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+    'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+};
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
+    return {
+        stores: openStores('storage-url', inputs.list('storage-url')),
+        name: checkBackupName('name', inputs.string('name')),
+        policy: {
+            last: count('keep-last'),
+            hourly: count('keep-hourly'),
+            daily: count('keep-daily'),
+            weekly: count('keep-weekly'),
+            monthly: count('keep-monthly'),
+            yearly: count('keep-yearly'),
+        },
+        incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
+        dryRun: inputs.boolean('dry-run'),
+    };
+}
+
+
+/***/ }),
+
+/***/ 2772:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64721,540 +65354,8 @@ async function deleteBackup(store, name, id) {
     await store.delete(keys.filter((key) => key !== manifest));
 }
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        runtime.setSecret(value);
-        return;
-    }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
-
-
-/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
-function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
-}
-const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
-    return name;
-}
-function checkBackupId(inputName, id) {
-    if (!BACKUP_ID.test(id)) {
-        throw new ConfigurationError(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
-            'or leave it empty for the newest complete backup.');
-    }
-    return id;
-}
-
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
-
-
-
-
-
-
-/** Marks a file that is still being written; never listed, removed when its writer fails. */
-const PARTIAL_MARK = '.partial-';
-/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
-class LocalStore {
-    root;
-    displayUrl;
-    constructor(root) {
-        this.root = external_node_path_default().resolve(root);
-        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
-    }
-    async put(key, body) {
-        const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
-        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-        try {
-            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
-            const handle = await promises_default().open(partial, 'r');
-            try {
-                await handle.sync();
-            }
-            finally {
-                await handle.close();
-            }
-            await promises_default().rename(partial, target);
-            await syncDirectory(external_node_path_default().dirname(target));
-        }
-        catch (error) {
-            await promises_default().rm(partial, { force: true });
-            throw error;
-        }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        await promises_default().access(file);
-        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
-    }
-    async head(key) {
-        try {
-            return (await promises_default().stat(this.pathOf(key))).size;
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const start = this.pathOf(prefix);
-        yield* this.walk(start);
-    }
-    async delete(keys) {
-        for (const key of keys) {
-            await promises_default().rm(this.pathOf(key), { force: true });
-            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
-        }
-    }
-    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
-    async removeEmptyParents(dir) {
-        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
-            try {
-                await promises_default().rmdir(current);
-            }
-            catch {
-                return; // not empty (or gone): stop climbing
-            }
-        }
-    }
-    urlOf(key) {
-        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
-    }
-    async *walk(dir) {
-        let entries;
-        try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return;
-            throw error;
-        }
-        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-            const full = external_node_path_default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                yield* this.walk(full);
-            }
-            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await promises_default().stat(full);
-                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
-            }
-        }
-    }
-    pathOf(key) {
-        const full = external_node_path_default().resolve(this.root, key);
-        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
-            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
-        }
-        return full;
-    }
-}
-/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
-async function syncDirectory(dir) {
-    const handle = await promises_default().open(dir, 'r');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
-
-
-const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
-}
-/** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
-    let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
-    return total;
-}
-function parseS3Url(url) {
-    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
-        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
-    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
-/**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
- */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
-    return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-}
-class S3Store {
-    displayUrl;
-    location;
-    client;
-    constructor(url, client = s3ClientFromEnvironment()) {
-        this.location = parseS3Url(url);
-        this.client = client;
-        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
-    }
-    async put(key, body) {
-        const parts = readParts(body);
-        const first = await parts.next();
-        const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
-            // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
-            return;
-        }
-        await this.putMultipart(key, firstPart, parts);
-    }
-    async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
-        if (!(response.Body instanceof external_node_stream_.Readable))
-            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
-    }
-    async head(key) {
-        try {
-            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
-            return response.ContentLength ?? 0;
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            if (status === 404 || error.name === 'NotFound')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const fullPrefix = this.fullKey(prefix);
-        let token;
-        do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
-            for (const object of page.Contents ?? []) {
-                if (object.Key)
-                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-    }
-    async delete(keys) {
-        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
-        for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
-    }
-    urlOf(key) {
-        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
-    }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
-        if (!UploadId)
-            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
-        const completed = [];
-        const inFlight = new Set();
-        let failure;
-        const upload = (partNumber, body) => {
-            const sent = this.client
-                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
-                .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
-            })
-                .catch((error) => {
-                failure ??= error;
-            })
-                .finally(() => inFlight.delete(sent));
-            inFlight.add(sent);
-        };
-        try {
-            let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
-                    await Promise.race(inFlight);
-                }
-                if (failure)
-                    break;
-                upload(partNumber, part);
-            }
-            await Promise.all(inFlight);
-            if (failure)
-                throw failure;
-            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
-        }
-        catch (error) {
-            await Promise.allSettled(inFlight);
-            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
-            throw error;
-        }
-    }
-    target(key) {
-        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
-    }
-    fullKey(key) {
-        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-    }
-    relativeKey(fullKey) {
-        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
-    }
-}
-/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
-    let partNumber = 1;
-    let chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
-            yield Buffer.concat(chunks, size);
-            chunks = [];
-            size = 0;
-            partNumber += 1;
-        }
-    }
-    if (size > 0 || partNumber === 1)
-        yield Buffer.concat(chunks, size);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
-
-
-
-
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
-}
-function openStore(inputName, url) {
-    if (url.startsWith('s3://')) {
-        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
-        }
-        return new S3Store(url);
-    }
-    if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
-    }
-    return new LocalStore(external_node_path_default().resolve(url));
-}
-/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
-async function removeFolder(stores, folder) {
-    await Promise.allSettled(stores.map(async (store) => {
-        const keys = [];
-        for await (const object of store.list(`${folder}/`))
-            keys.push(object.key);
-        await store.delete(keys);
-    }));
-}
-
-;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
-
-
-
-/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
-const INPUTS = {
-    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
-    name: { description: 'Backup name (the storage folder).', required: true },
-    'keep-last': { description: 'Keep the newest N backups.', default: '3' },
-    'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
-    'keep-daily': { description: 'Keep the newest backup of each of the newest N days (UTC).', default: '30' },
-    'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
-    'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
-    'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
-    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
-    'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
-};
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
-    const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
-    return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
-        policy: {
-            last: count('keep-last'),
-            hourly: count('keep-hourly'),
-            daily: count('keep-daily'),
-            weekly: count('keep-weekly'),
-            monthly: count('keep-monthly'),
-            yearly: count('keep-yearly'),
-        },
-        incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
-        dryRun: inputs.boolean('dry-run'),
-    };
-}
-
+// EXTERNAL MODULE: ./actions/prune-backups/src/inputs.ts + 7 modules
+var src_inputs = __nccwpck_require__(8957);
 ;// CONCATENATED MODULE: ./actions/lib/report/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
@@ -65306,7 +65407,7 @@ function pruneSummary(results, dryRun) {
 
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function run(runtime) {
-    const inputs = readInputs(runtime);
+    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));

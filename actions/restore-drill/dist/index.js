@@ -67989,6 +67989,386 @@ function extend(target) {
 
 /***/ }),
 
+/***/ 8270:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  E7: () => (/* binding */ AgeIdentityError),
+  Gf: () => (/* binding */ createDecryptStream),
+  go: () => (/* binding */ parseIdentities)
+});
+
+// UNUSED EXPORTS: createEncryptStream, generateIdentity, parseRecipients, recipientOf
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
+/** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
+const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+function polymod(values) {
+    let checksum = 1;
+    for (const value of values) {
+        const top = checksum >>> 25;
+        checksum = ((checksum & 0x1ffffff) << 5) ^ value;
+        for (let bit = 0; bit < 5; bit++)
+            if ((top >>> bit) & 1)
+                checksum ^= GENERATOR[bit];
+    }
+    return checksum;
+}
+function expandPrefix(prefix) {
+    return [...[...prefix].map((c) => c.charCodeAt(0) >>> 5), 0, ...[...prefix].map((c) => c.charCodeAt(0) & 31)];
+}
+function convertBits(data, from, to, pad) {
+    let accumulator = 0;
+    let bits = 0;
+    const out = [];
+    const max = (1 << to) - 1;
+    for (const value of data) {
+        accumulator = (accumulator << from) | value;
+        bits += from;
+        while (bits >= to) {
+            bits -= to;
+            out.push((accumulator >>> bits) & max);
+        }
+    }
+    if (pad) {
+        if (bits > 0)
+            out.push((accumulator << (to - bits)) & max);
+    }
+    else if (bits >= from || ((accumulator << (to - bits)) & max) !== 0) {
+        return undefined;
+    }
+    return out;
+}
+function bech32_bech32Encode(prefix, data) {
+    const words = convertBits(data, 8, 5, true);
+    const lower = prefix.toLowerCase();
+    const checksum = polymod([...expandPrefix(lower), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
+    const checkWords = Array.from({ length: 6 }, (_, i) => (checksum >>> (5 * (5 - i))) & 31);
+    return `${lower}1${[...words, ...checkWords].map((word) => CHARSET[word]).join('')}`;
+}
+/** Decodes a Bech32 string (all lower or all upper case); undefined when it is not valid. */
+function bech32_bech32Decode(text) {
+    if (text !== text.toLowerCase() && text !== text.toUpperCase())
+        return undefined;
+    const lower = text.toLowerCase();
+    const separator = lower.lastIndexOf('1');
+    if (separator < 1 || lower.length - separator < 7)
+        return undefined;
+    const prefix = lower.slice(0, separator);
+    const words = [];
+    for (const char of lower.slice(separator + 1)) {
+        const word = CHARSET.indexOf(char);
+        if (word < 0)
+            return undefined;
+        words.push(word);
+    }
+    if (polymod([...expandPrefix(prefix), ...words]) !== 1)
+        return undefined;
+    const bytes = convertBits(words.slice(0, -6), 5, 8, false);
+    return bytes ? { prefix, data: Buffer.from(bytes) } : undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/crypto/age.ts
+
+
+
+
+/**
+ * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
+ * we write and we decrypt what it writes (both are tested). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so
+ * encryption never slows a backup down; the pure-JS age-encryption package measured 60–70 MB/s here and was the
+ * bottleneck of the whole dump. Only what backups need is implemented: X25519 stanzas, binary (not armored) files.
+ */
+const VERSION_LINE = 'age-encryption.org/v1';
+const X25519_INFO = 'age-encryption.org/v1/X25519';
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const ENCRYPTED_CHUNK = CHUNK + TAG;
+/** A header is a few hundred bytes per recipient; anything this large is not an age file. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
+class AgeIdentityError extends Error {
+    name = 'AgeIdentityError';
+}
+// ---- keys ---------------------------------------------------------------------------------------------------
+function decodeRecipient(recipient) {
+    const decoded = bech32Decode(recipient);
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+}
+function decodeIdentity(identity) {
+    const decoded = bech32_bech32Decode(identity);
+    return decoded?.prefix === 'age-secret-key-' && decoded.data.length === 32 ? decoded.data : undefined;
+}
+function publicKeyObject(raw) {
+    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+function privateKeyObject(raw) {
+    return external_node_crypto_default().createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+}
+function rawPublicKey(key) {
+    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
+}
+function generateIdentity() {
+    return bech32Encode('AGE-SECRET-KEY-', crypto.randomBytes(32)).toUpperCase();
+}
+function recipientOf(identity) {
+    const raw = decodeIdentity(identity);
+    if (!raw)
+        throw new Error('Not an age X25519 identity.');
+    return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
+}
+function parseRecipients(inputName, values) {
+    for (const value of values) {
+        if (!decodeRecipient(value)) {
+            throw new ConfigurationError(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+                'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
+        }
+    }
+    return values;
+}
+/**
+ * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
+ * The error never echoes the value: it is a secret.
+ */
+function parseIdentities(inputName, text) {
+    const keys = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
+            '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
+    }
+    return keys;
+}
+// ---- primitives ---------------------------------------------------------------------------------------------
+function hkdf(ikm, salt, info) {
+    return Buffer.from(external_node_crypto_default().hkdfSync('sha256', ikm, salt, info, 32));
+}
+function seal(key, nonce, plaintext) {
+    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+/** undefined when the ciphertext does not authenticate. */
+function age_open(key, nonce, sealed) {
+    const decipher = external_node_crypto_default().createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    try {
+        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
+    }
+    catch {
+        return undefined;
+    }
+}
+const ZERO_NONCE = Buffer.alloc(12);
+const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
+function headerMac(fileKey, headerUpToDashes) {
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+}
+/** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
+function chunkNonce(counter, last) {
+    const nonce = Buffer.alloc(12);
+    nonce.writeUIntBE(counter, 5, 6);
+    nonce[11] = last ? 1 : 0;
+    return nonce;
+}
+// ---- encryption ---------------------------------------------------------------------------------------------
+function x25519Stanza(fileKey, recipient) {
+    const ephemeral = crypto.generateKeyPairSync('x25519');
+    const share = rawPublicKey(ephemeral.publicKey);
+    const shared = crypto.diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipient) });
+    const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO);
+    // A 32-byte body is 43 base64 characters: one line, shorter than 64 as the format requires.
+    return `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, ZERO_NONCE, fileKey))}\n`;
+}
+/** A Transform that age-encrypts its input for the recipients (age1… strings). */
+function createEncryptStream(recipients) {
+    const fileKey = crypto.randomBytes(16);
+    const stanzas = recipients.map((recipient) => {
+        const raw = decodeRecipient(recipient);
+        if (!raw)
+            throw new Error(`Not an age X25519 recipient: ${recipient}`);
+        return x25519Stanza(fileKey, raw);
+    });
+    const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
+    const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
+    const nonce = crypto.randomBytes(16);
+    const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
+    // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
+    const block = Buffer.allocUnsafe(CHUNK);
+    let filled = 0;
+    let counter = 0;
+    let started = false;
+    const start = (stream) => {
+        if (started)
+            return;
+        started = true;
+        stream.push(Buffer.concat([header, nonce]));
+    };
+    const sealBlock = (stream, last) => {
+        stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
+        filled = 0;
+    };
+    return new Transform({
+        readableHighWaterMark: 1 << 20,
+        writableHighWaterMark: 1 << 20,
+        transform(chunk, _encoding, callback) {
+            start(this);
+            let offset = 0;
+            while (offset < chunk.length) {
+                // A full block is sealed only once more data arrives: the last chunk must carry the "last" flag.
+                if (filled === CHUNK)
+                    sealBlock(this, false);
+                const copied = chunk.copy(block, filled, offset);
+                filled += copied;
+                offset += copied;
+            }
+            callback();
+        },
+        flush(callback) {
+            start(this);
+            sealBlock(this, true);
+            callback();
+        },
+    });
+}
+function parseHeader(text) {
+    const lines = text.split('\n');
+    if (lines[0] !== VERSION_LINE)
+        throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
+    const stanzas = [];
+    let index = 1;
+    while (lines[index]?.startsWith('-> ')) {
+        const args = lines[index].slice(3).split(' ');
+        const body = [];
+        for (index += 1;; index++) {
+            const line = lines[index];
+            if (line === undefined)
+                throw new Error('Damaged age header: a stanza has no final line.');
+            body.push(line);
+            if (line.length < 64)
+                break;
+        }
+        stanzas.push({ args, body: Buffer.from(body.join(''), 'base64') });
+        index += 1;
+    }
+    const macLine = lines[index];
+    if (!macLine?.startsWith('--- '))
+        throw new Error('Damaged age header: no MAC line.');
+    const upToDashes = `${lines.slice(0, index).join('\n')}\n---`;
+    return { stanzas, upToDashes, mac: Buffer.from(macLine.slice(4), 'base64') };
+}
+function unwrapFileKey(stanzas, identities) {
+    for (const identity of identities) {
+        const privateKey = privateKeyObject(identity);
+        const ownPublic = rawPublicKey(external_node_crypto_default().createPublicKey(privateKey));
+        for (const stanza of stanzas) {
+            if (stanza.args[0] !== 'X25519' || stanza.args.length !== 2 || stanza.body.length !== 32)
+                continue;
+            const share = Buffer.from(stanza.args[1], 'base64');
+            if (share.length !== 32)
+                continue;
+            const shared = external_node_crypto_default().diffieHellman({ privateKey, publicKey: publicKeyObject(share) });
+            if (shared.every((byte) => byte === 0))
+                throw new Error('Damaged age header: a low-order X25519 share.');
+            const fileKey = age_open(hkdf(shared, Buffer.concat([share, ownPublic]), X25519_INFO), ZERO_NONCE, stanza.body);
+            if (fileKey)
+                return fileKey;
+        }
+    }
+    return undefined;
+}
+/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
+function createDecryptStream(identities) {
+    const rawIdentities = identities.map((identity) => {
+        const raw = decodeIdentity(identity);
+        if (!raw)
+            throw new Error('Not an age X25519 identity.');
+        return raw;
+    });
+    let pending = Buffer.alloc(0);
+    let payloadKey;
+    let counter = 0;
+    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
+    const readHeader = () => {
+        const macAt = pending.indexOf('\n--- ');
+        const end = macAt < 0 ? -1 : pending.indexOf('\n', macAt + 1);
+        if (end < 0 || pending.length < end + 1 + 16) {
+            if (pending.length > MAX_HEADER_BYTES)
+                throw new Error('Not an age file: no header end in the first MiB.');
+            return false;
+        }
+        const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
+        const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
+        if (!fileKey)
+            throw new AgeIdentityError("no identity matched any of the file's recipients");
+        if (!external_node_crypto_default().timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
+            throw new Error('Damaged age header: its MAC does not match.');
+        }
+        payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
+        pending = pending.subarray(end + 17);
+        return true;
+    };
+    const openChunk = (sealed, last) => {
+        const plain = age_open(payloadKey, chunkNonce(counter, last), sealed);
+        if (!plain)
+            throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
+        counter += 1;
+        return plain;
+    };
+    return new external_node_stream_.Transform({
+        readableHighWaterMark: 1 << 20,
+        writableHighWaterMark: 1 << 20,
+        transform(chunk, _encoding, callback) {
+            try {
+                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+                if (!payloadKey && !readHeader())
+                    return callback();
+                // Open a chunk only when more bytes follow it: the one at the end must be opened as the last.
+                let offset = 0;
+                while (pending.length - offset > ENCRYPTED_CHUNK) {
+                    this.push(openChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK), false));
+                    offset += ENCRYPTED_CHUNK;
+                }
+                pending = pending.subarray(offset);
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+        flush(callback) {
+            try {
+                if (!payloadKey && !readHeader())
+                    throw new Error('Not an age file, or truncated inside its header.');
+                if (pending.length < TAG || (pending.length === TAG && counter > 0)) {
+                    throw new Error('age: the file is truncated (its last chunk is missing).');
+                }
+                this.push(openChunk(pending, true));
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+    });
+}
+
+
+/***/ }),
+
 /***/ 2863:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -68018,7 +68398,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 381:
+/***/ 8052:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68053,7 +68433,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -70864,7 +71244,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -70872,7 +71252,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -70880,7 +71260,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -70979,7 +71359,53 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: ./actions/lib/errors.ts
 var errors = __nccwpck_require__(2863);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+
 
 
 
@@ -71007,6 +71433,7 @@ function githubRuntime() {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, String(value)),
         info: (message) => info(secrets.redact(message)),
+        notice: (message) => notice(secrets.redact(message)),
         warning: (message) => warning(secrets.redact(message)),
         setSecret: (secret) => {
             if (secrets.add(secret))
@@ -71021,14 +71448,49 @@ function githubRuntime() {
         tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
     };
 }
-/** The whole of an action's dist entry: run, and turn any error into one failed line. */
-async function runAsGitHubAction(run) {
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(run, step) {
     const runtime = githubRuntime();
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
     try {
-        await run(runtime);
+        await run(recording);
     }
-    catch (error) {
-        setFailed(runtime.redact((0,errors/* errorMessage */.gJ)(error)));
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        setFailed(error);
+    }
+    if (step && process.env.RUNNER_TEMP)
+        await recordStep(runtime, step, summaries, error);
+}
+async function recordStep(runtime, step, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.tempDir, {
+            action: step.action,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
 }
 
@@ -71039,18 +71501,592 @@ async function runAsGitHubAction(run) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(381);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2662);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8052);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4654);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1808);
 
 
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
+
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'restore-drill', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2662:
+/***/ 4654:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ INPUTS),
+  K: () => (/* binding */ readInputs)
+});
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
+var age = __nccwpck_require__(8270);
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        return value === '' ? (this.spec(name).default ?? '') : value;
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
+
+
+/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
+function newBackupId(kind, at = new Date()) {
+    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
+}
+const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function checkBackupName(inputName, name) {
+    if (!NAME.test(name)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+    }
+    return name;
+}
+function checkBackupId(inputName, id) {
+    if (!BACKUP_ID.test(id)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+            'or leave it empty for the newest complete backup.');
+    }
+    return id;
+}
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = external_node_path_default().resolve(root);
+        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await (0,external_node_stream_promises_.pipeline)(body, file);
+            const handle = await promises_default().open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
+        }
+        catch (error) {
+            await promises_default().rm(partial, { force: true });
+            throw error;
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await promises_default().access(file);
+        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await promises_default().stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await promises_default().stat(full);
+                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = external_node_path_default().resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+function partSizeFor(partNumber) {
+    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+/** The largest stream the part schedule can carry (for tests and docs). */
+function maxStreamBytes() {
+    let total = 0;
+    for (let part = 1; part <= MAX_PARTS; part++)
+        total += partSizeFor(part);
+    return total;
+}
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+    if (!match || !match[1])
+        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+/**
+ * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
+ * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
+ * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
+ * flexible checksums.
+ */
+function s3ClientFromEnvironment() {
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+    return new dist_cjs/* S3Client */.YxF({
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+}
+class S3Store {
+    displayUrl;
+    location;
+    client;
+    constructor(url, client = s3ClientFromEnvironment()) {
+        this.location = parseS3Url(url);
+        this.client = client;
+        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+    }
+    async put(key, body) {
+        const parts = readParts(body);
+        const first = await parts.next();
+        const firstPart = first.done ? Buffer.alloc(0) : first.value;
+        if (firstPart.length < partSizeFor(1)) {
+            // The whole stream fit in less than one part: one PUT, atomic by nature.
+            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            return;
+        }
+        await this.putMultipart(key, firstPart, parts);
+    }
+    async get(key) {
+        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+        return response.Body;
+    }
+    async head(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
+            return response.ContentLength ?? 0;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const fullPrefix = this.fullKey(prefix);
+        let token;
+        do {
+            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async delete(keys) {
+        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+        for (const key of keys)
+            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async putMultipart(key, firstPart, rest) {
+        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
+        if (!UploadId)
+            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+        const completed = [];
+        const inFlight = new Set();
+        let failure;
+        const upload = (partNumber, body) => {
+            const sent = this.client
+                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .then((response) => {
+                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+            })
+                .catch((error) => {
+                failure ??= error;
+            })
+                .finally(() => inFlight.delete(sent));
+            inFlight.add(sent);
+        };
+        try {
+            let partNumber = 1;
+            upload(partNumber, firstPart);
+            for await (const part of rest) {
+                partNumber += 1;
+                if (partNumber > MAX_PARTS)
+                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+                    await Promise.race(inFlight);
+                }
+                if (failure)
+                    break;
+                upload(partNumber, part);
+            }
+            await Promise.all(inFlight);
+            if (failure)
+                throw failure;
+            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+            await this.client
+                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
+                .catch(() => undefined);
+            throw error;
+        }
+    }
+    target(key) {
+        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    relativeKey(fullKey) {
+        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body) {
+    let partNumber = 1;
+    let chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= partSizeFor(partNumber)) {
+            yield Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            partNumber += 1;
+        }
+    }
+    if (size > 0 || partNumber === 1)
+        yield Buffer.concat(chunks, size);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
+
+
+
+
+/**
+ * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
+ * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
+ */
+function openStores(inputName, urls) {
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => openStore(inputName, url));
+}
+function openStore(inputName, url) {
+    if (url.startsWith('s3://')) {
+        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+        }
+        return new S3Store(url);
+    }
+    if (url.startsWith('file://'))
+        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+    }
+    return new LocalStore(external_node_path_default().resolve(url));
+}
+/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
+async function removeFolder(stores, folder) {
+    await Promise.allSettled(stores.map(async (store) => {
+        const keys = [];
+        for await (const object of store.list(`${folder}/`))
+            keys.push(object.key);
+        await store.delete(keys);
+    }));
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
+
+
+
+
+
+
+const INPUTS = {
+    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+    name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
+    'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
+    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+    'target-url': {
+        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+        secret: 'url',
+    },
+    'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
+    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+    'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
+    'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
+    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
+    'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+};
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    inputs.maskSecrets();
+    const backupId = inputs.optional('backup-id');
+    return {
+        stores: openStores('storage-url', inputs.list('storage-url')),
+        name: checkBackupName('name', inputs.string('name')),
+        backupId: backupId && checkBackupId('backup-id', backupId),
+        identities: readIdentities(runtime, inputs.optional('encryption-identity')),
+        targetUrl: inputs.optional('target-url'),
+        qdrantApiKey: inputs.optional('qdrant-api-key'),
+        restoreAs: inputs.list('restore-as'),
+        maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
+        maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+        dryRun: inputs.boolean('dry-run'),
+        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+        pgBinDir: inputs.optional('pg-bin-dir'),
+    };
+}
+/** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
+function readIdentities(runtime, value) {
+    if (!value)
+        return null;
+    const text = !value.includes('AGE-SECRET-KEY-') && (0,external_node_fs_.existsSync)(value) ? (0,external_node_fs_.readFileSync)(value, 'utf8') : value;
+    const identities = (0,age/* parseIdentities */.go)('encryption-identity', text);
+    for (const identity of identities)
+        runtime.setSecret(identity);
+    return identities;
+}
+
+
+/***/ }),
+
+/***/ 1808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71552,371 +72588,15 @@ function freePort() {
     });
 }
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
+var age = __nccwpck_require__(8270);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
-/** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
-const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-function polymod(values) {
-    let checksum = 1;
-    for (const value of values) {
-        const top = checksum >>> 25;
-        checksum = ((checksum & 0x1ffffff) << 5) ^ value;
-        for (let bit = 0; bit < 5; bit++)
-            if ((top >>> bit) & 1)
-                checksum ^= GENERATOR[bit];
-    }
-    return checksum;
-}
-function expandPrefix(prefix) {
-    return [...[...prefix].map((c) => c.charCodeAt(0) >>> 5), 0, ...[...prefix].map((c) => c.charCodeAt(0) & 31)];
-}
-function convertBits(data, from, to, pad) {
-    let accumulator = 0;
-    let bits = 0;
-    const out = [];
-    const max = (1 << to) - 1;
-    for (const value of data) {
-        accumulator = (accumulator << from) | value;
-        bits += from;
-        while (bits >= to) {
-            bits -= to;
-            out.push((accumulator >>> bits) & max);
-        }
-    }
-    if (pad) {
-        if (bits > 0)
-            out.push((accumulator << (to - bits)) & max);
-    }
-    else if (bits >= from || ((accumulator << (to - bits)) & max) !== 0) {
-        return undefined;
-    }
-    return out;
-}
-function bech32_bech32Encode(prefix, data) {
-    const words = convertBits(data, 8, 5, true);
-    const lower = prefix.toLowerCase();
-    const checksum = polymod([...expandPrefix(lower), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-    const checkWords = Array.from({ length: 6 }, (_, i) => (checksum >>> (5 * (5 - i))) & 31);
-    return `${lower}1${[...words, ...checkWords].map((word) => CHARSET[word]).join('')}`;
-}
-/** Decodes a Bech32 string (all lower or all upper case); undefined when it is not valid. */
-function bech32_bech32Decode(text) {
-    if (text !== text.toLowerCase() && text !== text.toUpperCase())
-        return undefined;
-    const lower = text.toLowerCase();
-    const separator = lower.lastIndexOf('1');
-    if (separator < 1 || lower.length - separator < 7)
-        return undefined;
-    const prefix = lower.slice(0, separator);
-    const words = [];
-    for (const char of lower.slice(separator + 1)) {
-        const word = CHARSET.indexOf(char);
-        if (word < 0)
-            return undefined;
-        words.push(word);
-    }
-    if (polymod([...expandPrefix(prefix), ...words]) !== 1)
-        return undefined;
-    const bytes = convertBits(words.slice(0, -6), 5, 8, false);
-    return bytes ? { prefix, data: Buffer.from(bytes) } : undefined;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/crypto/age.ts
-
-
-
-
-/**
- * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
- * we write and we decrypt what it writes (both are tested). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so
- * encryption never slows a backup down; the pure-JS age-encryption package measured 60–70 MB/s here and was the
- * bottleneck of the whole dump. Only what backups need is implemented: X25519 stanzas, binary (not armored) files.
- */
-const VERSION_LINE = 'age-encryption.org/v1';
-const X25519_INFO = 'age-encryption.org/v1/X25519';
-const CHUNK = 64 * 1024;
-const TAG = 16;
-const ENCRYPTED_CHUNK = CHUNK + TAG;
-/** A header is a few hundred bytes per recipient; anything this large is not an age file. */
-const MAX_HEADER_BYTES = 1024 * 1024;
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-/** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
-class AgeIdentityError extends Error {
-    name = 'AgeIdentityError';
-}
-// ---- keys ---------------------------------------------------------------------------------------------------
-function decodeRecipient(recipient) {
-    const decoded = bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
-}
-function decodeIdentity(identity) {
-    const decoded = bech32_bech32Decode(identity);
-    return decoded?.prefix === 'age-secret-key-' && decoded.data.length === 32 ? decoded.data : undefined;
-}
-function publicKeyObject(raw) {
-    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-function privateKeyObject(raw) {
-    return external_node_crypto_default().createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-}
-function rawPublicKey(key) {
-    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
-}
-function generateIdentity() {
-    return bech32Encode('AGE-SECRET-KEY-', crypto.randomBytes(32)).toUpperCase();
-}
-function recipientOf(identity) {
-    const raw = decodeIdentity(identity);
-    if (!raw)
-        throw new Error('Not an age X25519 identity.');
-    return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
-}
-function parseRecipients(inputName, values) {
-    for (const value of values) {
-        if (!decodeRecipient(value)) {
-            throw new ConfigurationError(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
-                'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
-        }
-    }
-    return values;
-}
-/**
- * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
- * The error never echoes the value: it is a secret.
- */
-function parseIdentities(inputName, text) {
-    const keys = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
-            '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
-    }
-    return keys;
-}
-// ---- primitives ---------------------------------------------------------------------------------------------
-function hkdf(ikm, salt, info) {
-    return Buffer.from(external_node_crypto_default().hkdfSync('sha256', ikm, salt, info, 32));
-}
-function seal(key, nonce, plaintext) {
-    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-}
-/** undefined when the ciphertext does not authenticate. */
-function age_open(key, nonce, sealed) {
-    const decipher = external_node_crypto_default().createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-    try {
-        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
-    }
-    catch {
-        return undefined;
-    }
-}
-const ZERO_NONCE = Buffer.alloc(12);
-const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
-function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
-}
-/** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
-function chunkNonce(counter, last) {
-    const nonce = Buffer.alloc(12);
-    nonce.writeUIntBE(counter, 5, 6);
-    nonce[11] = last ? 1 : 0;
-    return nonce;
-}
-// ---- encryption ---------------------------------------------------------------------------------------------
-function x25519Stanza(fileKey, recipient) {
-    const ephemeral = crypto.generateKeyPairSync('x25519');
-    const share = rawPublicKey(ephemeral.publicKey);
-    const shared = crypto.diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipient) });
-    const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO);
-    // A 32-byte body is 43 base64 characters: one line, shorter than 64 as the format requires.
-    return `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, ZERO_NONCE, fileKey))}\n`;
-}
-/** A Transform that age-encrypts its input for the recipients (age1… strings). */
-function age_createEncryptStream(recipients) {
-    const fileKey = crypto.randomBytes(16);
-    const stanzas = recipients.map((recipient) => {
-        const raw = decodeRecipient(recipient);
-        if (!raw)
-            throw new Error(`Not an age X25519 recipient: ${recipient}`);
-        return x25519Stanza(fileKey, raw);
-    });
-    const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
-    const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
-    const nonce = crypto.randomBytes(16);
-    const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
-    // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
-    const block = Buffer.allocUnsafe(CHUNK);
-    let filled = 0;
-    let counter = 0;
-    let started = false;
-    const start = (stream) => {
-        if (started)
-            return;
-        started = true;
-        stream.push(Buffer.concat([header, nonce]));
-    };
-    const sealBlock = (stream, last) => {
-        stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
-        filled = 0;
-    };
-    return new Transform({
-        readableHighWaterMark: 1 << 20,
-        writableHighWaterMark: 1 << 20,
-        transform(chunk, _encoding, callback) {
-            start(this);
-            let offset = 0;
-            while (offset < chunk.length) {
-                // A full block is sealed only once more data arrives: the last chunk must carry the "last" flag.
-                if (filled === CHUNK)
-                    sealBlock(this, false);
-                const copied = chunk.copy(block, filled, offset);
-                filled += copied;
-                offset += copied;
-            }
-            callback();
-        },
-        flush(callback) {
-            start(this);
-            sealBlock(this, true);
-            callback();
-        },
-    });
-}
-function parseHeader(text) {
-    const lines = text.split('\n');
-    if (lines[0] !== VERSION_LINE)
-        throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
-    const stanzas = [];
-    let index = 1;
-    while (lines[index]?.startsWith('-> ')) {
-        const args = lines[index].slice(3).split(' ');
-        const body = [];
-        for (index += 1;; index++) {
-            const line = lines[index];
-            if (line === undefined)
-                throw new Error('Damaged age header: a stanza has no final line.');
-            body.push(line);
-            if (line.length < 64)
-                break;
-        }
-        stanzas.push({ args, body: Buffer.from(body.join(''), 'base64') });
-        index += 1;
-    }
-    const macLine = lines[index];
-    if (!macLine?.startsWith('--- '))
-        throw new Error('Damaged age header: no MAC line.');
-    const upToDashes = `${lines.slice(0, index).join('\n')}\n---`;
-    return { stanzas, upToDashes, mac: Buffer.from(macLine.slice(4), 'base64') };
-}
-function unwrapFileKey(stanzas, identities) {
-    for (const identity of identities) {
-        const privateKey = privateKeyObject(identity);
-        const ownPublic = rawPublicKey(external_node_crypto_default().createPublicKey(privateKey));
-        for (const stanza of stanzas) {
-            if (stanza.args[0] !== 'X25519' || stanza.args.length !== 2 || stanza.body.length !== 32)
-                continue;
-            const share = Buffer.from(stanza.args[1], 'base64');
-            if (share.length !== 32)
-                continue;
-            const shared = external_node_crypto_default().diffieHellman({ privateKey, publicKey: publicKeyObject(share) });
-            if (shared.every((byte) => byte === 0))
-                throw new Error('Damaged age header: a low-order X25519 share.');
-            const fileKey = age_open(hkdf(shared, Buffer.concat([share, ownPublic]), X25519_INFO), ZERO_NONCE, stanza.body);
-            if (fileKey)
-                return fileKey;
-        }
-    }
-    return undefined;
-}
-/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
-function createDecryptStream(identities) {
-    const rawIdentities = identities.map((identity) => {
-        const raw = decodeIdentity(identity);
-        if (!raw)
-            throw new Error('Not an age X25519 identity.');
-        return raw;
-    });
-    let pending = Buffer.alloc(0);
-    let payloadKey;
-    let counter = 0;
-    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
-    const readHeader = () => {
-        const macAt = pending.indexOf('\n--- ');
-        const end = macAt < 0 ? -1 : pending.indexOf('\n', macAt + 1);
-        if (end < 0 || pending.length < end + 1 + 16) {
-            if (pending.length > MAX_HEADER_BYTES)
-                throw new Error('Not an age file: no header end in the first MiB.');
-            return false;
-        }
-        const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
-        const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
-        if (!fileKey)
-            throw new AgeIdentityError("no identity matched any of the file's recipients");
-        if (!external_node_crypto_default().timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
-            throw new Error('Damaged age header: its MAC does not match.');
-        }
-        payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
-        pending = pending.subarray(end + 17);
-        return true;
-    };
-    const openChunk = (sealed, last) => {
-        const plain = age_open(payloadKey, chunkNonce(counter, last), sealed);
-        if (!plain)
-            throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
-        counter += 1;
-        return plain;
-    };
-    return new external_node_stream_.Transform({
-        readableHighWaterMark: 1 << 20,
-        writableHighWaterMark: 1 << 20,
-        transform(chunk, _encoding, callback) {
-            try {
-                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-                if (!payloadKey && !readHeader())
-                    return callback();
-                // Open a chunk only when more bytes follow it: the one at the end must be opened as the last.
-                let offset = 0;
-                while (pending.length - offset > ENCRYPTED_CHUNK) {
-                    this.push(openChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK), false));
-                    offset += ENCRYPTED_CHUNK;
-                }
-                pending = pending.subarray(offset);
-                callback();
-            }
-            catch (error) {
-                callback(error);
-            }
-        },
-        flush(callback) {
-            try {
-                if (!payloadKey && !readHeader())
-                    throw new Error('Not an age file, or truncated inside its header.');
-                if (pending.length < TAG || (pending.length === TAG && counter > 0)) {
-                    throw new Error('age: the file is truncated (its last chunk is missing).');
-                }
-                this.push(openChunk(pending, true));
-                callback();
-            }
-            catch (error) {
-                callback(error);
-            }
-        },
-    });
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
 
 
@@ -72183,19 +72863,19 @@ async function fetchFile(store, folder, file, sink, options) {
     const hashed = new hash_HashingStream();
     const stages = [hashed];
     if (file.encryption === 'age')
-        stages.push(createDecryptStream(options.identities));
+        stages.push((0,age/* createDecryptStream */.Gf)(options.identities));
     if (file.compression === 'zstd')
         stages.push(new coalesce_Coalesce(ZSTD_CHUNK_BYTES), external_node_zlib_default().createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
     else if (file.compression === 'gzip')
         stages.push(external_node_zlib_default().createGunzip());
     const stopProgress = progress_reportProgress(file.path, () => hashed.bytes, options.log);
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)([await store.get(key), ...stages, sink]);
+        await (0,external_node_stream_promises_.pipeline)([await store.get(key), ...stages, sink]);
     }
     catch (error) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
-        if (error instanceof AgeIdentityError) {
+        if (error instanceof age/* AgeIdentityError */.E7) {
             throw new errors/* ConfigurationError */.j1(`Input "encryption-identity" does not match any recipient of ${key}: use the age key whose public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
@@ -72210,7 +72890,7 @@ async function fetchFile(store, folder, file, sink, options) {
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {
     const hashed = new hash_HashingStream();
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
+    await (0,external_node_stream_promises_.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
     checkDigest(key, file, hashed.bytes, hashed.digest());
 }
 function checkDigest(key, file, bytes, sha256) {
@@ -72583,7 +73263,7 @@ function send(method, url, headers, timeoutMs, body) {
         else if (Buffer.isBuffer(body))
             request.end(body);
         else
-            (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
+            (0,external_node_stream_promises_.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
 async function readJson(response) {
@@ -72894,544 +73574,8 @@ async function recreateAliases(target, collections, mapping, log) {
     log(`Recreated ${actions.filter((action) => 'create_alias' in action).length} alias(es).`);
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        runtime.setSecret(value);
-        return;
-    }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
-
-
-/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
-function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
-}
-const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
-    return name;
-}
-function checkBackupId(inputName, id) {
-    if (!BACKUP_ID.test(id)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
-            'or leave it empty for the newest complete backup.');
-    }
-    return id;
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
-
-
-
-
-
-
-/** Marks a file that is still being written; never listed, removed when its writer fails. */
-const PARTIAL_MARK = '.partial-';
-/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
-class LocalStore {
-    root;
-    displayUrl;
-    constructor(root) {
-        this.root = external_node_path_default().resolve(root);
-        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
-    }
-    async put(key, body) {
-        const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
-        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-        try {
-            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
-            const handle = await promises_default().open(partial, 'r');
-            try {
-                await handle.sync();
-            }
-            finally {
-                await handle.close();
-            }
-            await promises_default().rename(partial, target);
-            await syncDirectory(external_node_path_default().dirname(target));
-        }
-        catch (error) {
-            await promises_default().rm(partial, { force: true });
-            throw error;
-        }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        await promises_default().access(file);
-        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
-    }
-    async head(key) {
-        try {
-            return (await promises_default().stat(this.pathOf(key))).size;
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const start = this.pathOf(prefix);
-        yield* this.walk(start);
-    }
-    async delete(keys) {
-        for (const key of keys) {
-            await promises_default().rm(this.pathOf(key), { force: true });
-            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
-        }
-    }
-    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
-    async removeEmptyParents(dir) {
-        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
-            try {
-                await promises_default().rmdir(current);
-            }
-            catch {
-                return; // not empty (or gone): stop climbing
-            }
-        }
-    }
-    urlOf(key) {
-        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
-    }
-    async *walk(dir) {
-        let entries;
-        try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return;
-            throw error;
-        }
-        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-            const full = external_node_path_default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                yield* this.walk(full);
-            }
-            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await promises_default().stat(full);
-                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
-            }
-        }
-    }
-    pathOf(key) {
-        const full = external_node_path_default().resolve(this.root, key);
-        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
-            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
-        }
-        return full;
-    }
-}
-/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
-async function syncDirectory(dir) {
-    const handle = await promises_default().open(dir, 'r');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
-
-
-const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
-}
-/** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
-    let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
-    return total;
-}
-function parseS3Url(url) {
-    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
-        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
-    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
-/**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
- */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
-    return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-}
-class S3Store {
-    displayUrl;
-    location;
-    client;
-    constructor(url, client = s3ClientFromEnvironment()) {
-        this.location = parseS3Url(url);
-        this.client = client;
-        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
-    }
-    async put(key, body) {
-        const parts = readParts(body);
-        const first = await parts.next();
-        const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
-            // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
-            return;
-        }
-        await this.putMultipart(key, firstPart, parts);
-    }
-    async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
-        if (!(response.Body instanceof external_node_stream_.Readable))
-            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
-    }
-    async head(key) {
-        try {
-            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
-            return response.ContentLength ?? 0;
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            if (status === 404 || error.name === 'NotFound')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const fullPrefix = this.fullKey(prefix);
-        let token;
-        do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
-            for (const object of page.Contents ?? []) {
-                if (object.Key)
-                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-    }
-    async delete(keys) {
-        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
-        for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
-    }
-    urlOf(key) {
-        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
-    }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
-        if (!UploadId)
-            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
-        const completed = [];
-        const inFlight = new Set();
-        let failure;
-        const upload = (partNumber, body) => {
-            const sent = this.client
-                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
-                .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
-            })
-                .catch((error) => {
-                failure ??= error;
-            })
-                .finally(() => inFlight.delete(sent));
-            inFlight.add(sent);
-        };
-        try {
-            let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
-                    await Promise.race(inFlight);
-                }
-                if (failure)
-                    break;
-                upload(partNumber, part);
-            }
-            await Promise.all(inFlight);
-            if (failure)
-                throw failure;
-            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
-        }
-        catch (error) {
-            await Promise.allSettled(inFlight);
-            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
-            throw error;
-        }
-    }
-    target(key) {
-        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
-    }
-    fullKey(key) {
-        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-    }
-    relativeKey(fullKey) {
-        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
-    }
-}
-/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
-    let partNumber = 1;
-    let chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
-            yield Buffer.concat(chunks, size);
-            chunks = [];
-            size = 0;
-            partNumber += 1;
-        }
-    }
-    if (size > 0 || partNumber === 1)
-        yield Buffer.concat(chunks, size);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
-
-
-
-
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
-}
-function openStore(inputName, url) {
-    if (url.startsWith('s3://')) {
-        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
-        }
-        return new S3Store(url);
-    }
-    if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
-    }
-    return new LocalStore(external_node_path_default().resolve(url));
-}
-/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
-async function removeFolder(stores, folder) {
-    await Promise.allSettled(stores.map(async (store) => {
-        const keys = [];
-        for await (const object of store.list(`${folder}/`))
-            keys.push(object.key);
-        await store.delete(keys);
-    }));
-}
-
-;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
-
-
-
-
-
-
-const INPUTS = {
-    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
-    name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
-    'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
-    'target-url': {
-        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
-        secret: 'url',
-    },
-    'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
-    'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
-    'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
-    jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
-    'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
-};
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
-    inputs.maskSecrets();
-    const backupId = inputs.optional('backup-id');
-    return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
-        backupId: backupId && checkBackupId('backup-id', backupId),
-        identities: readIdentities(runtime, inputs.optional('encryption-identity')),
-        targetUrl: inputs.optional('target-url'),
-        qdrantApiKey: inputs.optional('qdrant-api-key'),
-        restoreAs: inputs.list('restore-as'),
-        maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
-        maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
-        dryRun: inputs.boolean('dry-run'),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        pgBinDir: inputs.optional('pg-bin-dir'),
-    };
-}
-/** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
-function readIdentities(runtime, value) {
-    if (!value)
-        return null;
-    const text = !value.includes('AGE-SECRET-KEY-') && (0,external_node_fs_.existsSync)(value) ? (0,external_node_fs_.readFileSync)(value, 'utf8') : value;
-    const identities = parseIdentities('encryption-identity', text);
-    for (const identity of identities)
-        runtime.setSecret(identity);
-    return identities;
-}
-
+// EXTERNAL MODULE: ./actions/restore-drill/src/inputs.ts + 6 modules
+var src_inputs = __nccwpck_require__(4654);
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
 function checksumVerdict(record) {
@@ -73505,18 +73649,30 @@ function qdrantDrillSummary(record, manifest, source) {
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function run(runtime) {
-    const inputs = readInputs(runtime);
+    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
+    describeBackup(runtime, manifest);
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
     const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
-    runtime.setOutput('backup-id', record.backupId);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
     if (!record.verified)
         throw new errors/* VerificationError */.mk(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
     runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+}
+/**
+ * What a workflow needs to know before restoring (e.g. which service container image matches the backup), set as soon
+ * as the backup is chosen, so a dry run can plan the real drill.
+ */
+function describeBackup(runtime, manifest) {
+    runtime.setOutput('backup-id', manifest.id);
+    runtime.setOutput('engine', manifest.engine);
+    runtime.setOutput('server-version', manifest.source.serverVersion);
+    const versionNum = manifest.source.serverVersionNum;
+    runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
+    runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
 }
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
@@ -73755,6 +73911,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 

@@ -1,6 +1,7 @@
 import { ConfigurationError, VerificationError } from '../../lib/errors.ts';
 import { findBackup, type FoundBackup } from '../../lib/manifest/catalog.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
+import type { Manifest } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl } from '../../lib/postgres/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
 import { parseQdrantUrl } from '../../lib/qdrant/client.ts';
@@ -14,14 +15,27 @@ export async function run(runtime: Runtime): Promise<void> {
   const inputs = readInputs(runtime);
   const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
   const { manifest } = found;
+  describeBackup(runtime, manifest);
   runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
   const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
-  runtime.setOutput('backup-id', record.backupId);
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
   runtime.setOutput('verified', record.verified);
   await runtime.writeSummary(summary);
   if (!record.verified) throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
   runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+}
+
+/**
+ * What a workflow needs to know before restoring (e.g. which service container image matches the backup), set as soon
+ * as the backup is chosen, so a dry run can plan the real drill.
+ */
+function describeBackup(runtime: Runtime, manifest: Manifest): void {
+  runtime.setOutput('backup-id', manifest.id);
+  runtime.setOutput('engine', manifest.engine);
+  runtime.setOutput('server-version', manifest.source.serverVersion);
+  const versionNum = manifest.source.serverVersionNum;
+  runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
+  runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
 }
 
 interface Drilled {

@@ -4,6 +4,8 @@ import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/runtime.ts';
+import type { ArtifactCopyOptions } from '../../lib/storage/artifact-copy.ts';
+import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/storage/artifact-inputs.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -16,6 +18,7 @@ export const INPUTS = {
   ...ENCRYPTION_INPUTS,
   'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
   'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
+  ...ARTIFACT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface SnapshotInputs {
@@ -27,6 +30,8 @@ export interface SnapshotInputs {
   recipients: string[] | null;
   keepRemoteSnapshot: boolean;
   snapshotTimeoutMs: number;
+  /** null: no artifact copy. */
+  artifact: ArtifactCopyOptions | null;
 }
 
 export function readInputs(runtime: Runtime): SnapshotInputs {
@@ -34,14 +39,19 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   inputs.maskSecrets();
   const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
+  const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey }));
+  const collections = inputs.list('collections');
+  const name = checkBackupName('name', inputs.string('name'));
+  const stores = openStores('storage-url', inputs.list('storage-url'));
   return {
-    nodes: inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey })),
-    collections: inputs.list('collections'),
-    name: checkBackupName('name', inputs.string('name')),
-    stores: openStores('storage-url', inputs.list('storage-url')),
+    nodes,
+    collections,
+    name,
+    stores,
     kind: inputs.choice('kind', BACKUP_KINDS),
     recipients,
     keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
     snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
+    artifact: readArtifactCopy(inputs, stores),
   };
 }

@@ -1,8 +1,9 @@
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/storage/artifact-copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
-export function snapshotSummary(manifest: Manifest, stores: Store[]): string {
+export function snapshotSummary(manifest: Manifest, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
   const collections = manifest.collections ?? [];
   const fileOf = (path: string) => manifest.files.find((file) => file.path === path);
   const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
@@ -29,6 +30,7 @@ export function snapshotSummary(manifest: Manifest, stores: Store[]): string {
     '',
     markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),
     '',
+    ...(artifact ? [artifactSummaryLine(artifact), ''] : []),
   ].join('\n');
 }
 

@@ -37339,7 +37339,7 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 const Client = __nccwpck_require__(5042)
 const defaults = __nccwpck_require__(8995)
 const Connection = __nccwpck_require__(9809)
-const Result = __nccwpck_require__(6424)
+const Result = __nccwpck_require__(8014)
 const utils = __nccwpck_require__(9652)
 const Pool = __nccwpck_require__(7558)
 const TypeOverrides = __nccwpck_require__(365)
@@ -38036,7 +38036,7 @@ NativeQuery.prototype.submit = function (client) {
 
 const { EventEmitter } = __nccwpck_require__(4434)
 
-const Result = __nccwpck_require__(6424)
+const Result = __nccwpck_require__(8014)
 const utils = __nccwpck_require__(9652)
 
 class Query extends EventEmitter {
@@ -38299,7 +38299,7 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 6424:
+/***/ 8014:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -68018,7 +68018,291 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 381:
+/***/ 2089:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ng: () => (/* binding */ connect),
+  mx: () => (/* binding */ parseDatabaseUrl),
+  LX: () => (/* binding */ qualified),
+  v4: () => (/* binding */ quoteIdent)
+});
+
+// UNUSED EXPORTS: libpqEnvironment
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
+
+
+function parseDatabaseUrl(inputName, value) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+    }
+    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const withoutPassword = new URL(value);
+    withoutPassword.password = '';
+    const display = new URL(withoutPassword.href);
+    if (password !== undefined)
+        display.password = '***';
+    display.search = '';
+    return {
+        url: value,
+        display: display.href.replace('%2A%2A%2A', '***'),
+        withoutPassword: withoutPassword.href,
+        password,
+        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
+        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+    };
+}
+/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
+function libpqEnvironment(database) {
+    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
+    delete env.PGPASSWORD;
+    if (database.password !== undefined)
+        env.PGPASSWORD = database.password;
+    return env;
+}
+async function connect(database, inputName) {
+    const client = new esm.Client({
+        connectionString: database.url,
+        application_name: 'backstop',
+        connectionTimeoutMillis: 20_000,
+    });
+    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
+            'Check the host, port, credentials and that this machine can reach the server.');
+    }
+    await client.query("SET TimeZone = 'UTC'");
+    return client;
+}
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+function qualified(schema, name) {
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+
+/***/ }),
+
+/***/ 2654:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ke: () => (/* binding */ result),
+/* harmony export */   NT: () => (/* binding */ QdrantError),
+/* harmony export */   R1: () => (/* binding */ parseQdrantUrl)
+/* harmony export */ });
+/* unused harmony exports request, download, uploadMultipart, serverVersionOf */
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7067);
+/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4708);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6466);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2863);
+
+
+
+
+
+/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
+class QdrantError extends Error {
+    name = 'QdrantError';
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+    }
+}
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+function parseQdrantUrl(inputName, value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    }
+    if (url.username || url.password) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
+    }
+    return url.href.replace(/\/+$/, '');
+}
+function endpoint(node, path, query) {
+    const url = new URL(node.url + path);
+    for (const [key, value] of Object.entries(query ?? {}))
+        url.searchParams.set(key, value);
+    return url;
+}
+function headersFor(node, extra = {}) {
+    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
+}
+/** Sends a request and resolves with the response once its headers arrive. */
+function send(method, url, headers, timeoutMs, body) {
+    const transport = url.protocol === 'https:' ? (node_https__WEBPACK_IMPORTED_MODULE_1___default()) : (node_http__WEBPACK_IMPORTED_MODULE_0___default());
+    return new Promise((resolve, reject) => {
+        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
+        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+        request.on('error', reject);
+        if (body === undefined)
+            request.end();
+        else if (Buffer.isBuffer(body))
+            request.end(body);
+        else
+            (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_3__.pipeline)(body, request).catch((error) => request.destroy(error));
+    });
+}
+async function readJson(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+        return text ? JSON.parse(text) : undefined;
+    }
+    catch {
+        return text;
+    }
+}
+/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
+async function failure(node, method, path, response) {
+    const body = await readJson(response).catch(() => undefined);
+    const status = response.statusCode ?? 0;
+    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    if (status === 401 || status === 403) {
+        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
+            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
+    }
+    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
+}
+function unreachable(node, error) {
+    const code = error.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+    }
+    return error;
+}
+/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
+async function request(node, method, path, options = {}) {
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
+    let response;
+    try {
+        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, method, path, response);
+    return (await readJson(response));
+}
+/** The `result` of a `{result, status, time}` response. */
+async function result(node, method, path, options = {}) {
+    return (await request(node, method, path, options)).result;
+}
+/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
+async function download(node, path) {
+    let response;
+    try {
+        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'GET', path, response);
+    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
+    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
+    response.on('error', () => undefined);
+    const length = response.headers['content-length'];
+    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
+}
+/**
+ * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
+ * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
+ */
+async function uploadMultipart(node, path, query, file) {
+    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    async function* body() {
+        yield head;
+        for await (const chunk of file.stream)
+            yield chunk;
+        yield tail;
+    }
+    const headers = headersFor(node, {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + file.bytes + tail.length,
+    });
+    let response;
+    try {
+        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, Readable.from(body()));
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'POST', path, response);
+    return readJson(response);
+}
+/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
+async function serverVersionOf(node) {
+    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
+}
+
+
+/***/ }),
+
+/***/ 8052:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68053,7 +68337,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -70864,7 +71148,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -70872,7 +71156,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -70880,7 +71164,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -70979,7 +71263,53 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: ./actions/lib/errors.ts
 var errors = __nccwpck_require__(2863);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+
 
 
 
@@ -71007,6 +71337,7 @@ function githubRuntime() {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, String(value)),
         info: (message) => info(secrets.redact(message)),
+        notice: (message) => notice(secrets.redact(message)),
         warning: (message) => warning(secrets.redact(message)),
         setSecret: (secret) => {
             if (secrets.add(secret))
@@ -71021,14 +71352,49 @@ function githubRuntime() {
         tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
     };
 }
-/** The whole of an action's dist entry: run, and turn any error into one failed line. */
-async function runAsGitHubAction(run) {
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(run, step) {
     const runtime = githubRuntime();
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
     try {
-        await run(runtime);
+        await run(recording);
     }
-    catch (error) {
-        setFailed(runtime.redact((0,errors/* errorMessage */.gJ)(error)));
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        setFailed(error);
+    }
+    if (step && process.env.RUNNER_TEMP)
+        await recordStep(runtime, step, summaries, error);
+}
+async function recordStep(runtime, step, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.tempDir, {
+            action: step.action,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
 }
 
@@ -71039,18 +71405,659 @@ async function runAsGitHubAction(run) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(381);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3593);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8052);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8964);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5956);
 
 
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
+
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'validate-integrity', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 3593:
+/***/ 8964:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ INPUTS),
+  K: () => (/* binding */ readInputs)
+});
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        return value === '' ? (this.spec(name).default ?? '') : value;
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
+
+
+
+const TOP = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
+const ITEMS = {
+    tables: { table: 'string', 'time-column': 'string', key: 'string' },
+    relations: { from: 'string', to: 'string' },
+    embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
+    timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
+    backups: { name: 'string', 'max-age-hours': 'number' },
+    custom: { name: 'string', sql: 'string', severity: 'string' },
+};
+const REQUIRED = {
+    tables: ['table'],
+    relations: ['from', 'to'],
+    embeddings: ['table', 'key', 'collection'],
+    timescaledb: ['hypertable'],
+    backups: ['name', 'max-age-hours'],
+    custom: ['name', 'sql'],
+};
+function emptyConfig() {
+    return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
+}
+function loadConfig(path) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Input "config": cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+    }
+    let data;
+    try {
+        data = (0,dist/* parse */.qg)(text);
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Input "config": ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+    }
+    return parseConfig(data ?? {}, path);
+}
+function parseConfig(data, where) {
+    checkObject(data, TOP, where, '');
+    const raw = data;
+    for (const [section, shape] of Object.entries(ITEMS)) {
+        (raw[section] ?? []).forEach((item, index) => {
+            const at = `${section}[${index}]`;
+            checkObject(item, shape, where, at);
+            const missing = REQUIRED[section].filter((key) => item[key] === undefined);
+            if (missing.length > 0)
+                throw new errors/* ConfigurationError */.j1(`config ${where}: ${at} lacks ${missing.join(', ')}.`);
+        });
+    }
+    const list = (section) => (raw[section] ?? []);
+    return {
+        tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table, timeColumn: t['time-column'], key: t.key })),
+        exclude: raw.exclude ?? [],
+        relations: list('relations').map((r) => ({ from: r.from, to: r.to })),
+        embeddings: list('embeddings').map((e, index) => ({
+            table: e.table,
+            key: e.key,
+            collection: e.collection,
+            match: parseMatch(e.match, where, index),
+        })),
+        timescaledb: list('timescaledb').map((t) => ({
+            hypertable: t.hypertable,
+            chunkInterval: t['chunk-interval'],
+            columnstoreAfter: t['columnstore-after'],
+            retention: t.retention,
+            aggregates: t.aggregates,
+            maxLag: t['max-lag'],
+        })),
+        backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
+        custom: list('custom').map((c, index) => ({ name: c.name, sql: c.sql, severity: parseSeverity(c.severity, where, index) })),
+    };
+}
+function parseMatch(value, where, index) {
+    if (value === undefined || value === 'id')
+        return 'id';
+    const payload = /^payload:(.+)$/.exec(value);
+    if (payload)
+        return { payload: payload[1] };
+    throw new errors/* ConfigurationError */.j1(`config ${where}: embeddings[${index}].match is "${value}": use id, or payload:<field>.`);
+}
+function parseSeverity(value, where, index) {
+    if (value === undefined || value === 'fail' || value === 'error')
+        return 'fail';
+    if (value === 'warn' || value === 'warning')
+        return 'warn';
+    throw new errors/* ConfigurationError */.j1(`config ${where}: custom[${index}].severity is "${value}": use fail or warn.`);
+}
+function checkObject(value, shape, where, at) {
+    const label = at || 'the top level';
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new errors/* ConfigurationError */.j1(`config ${where}: ${label} must be a mapping of keys (${Object.keys(shape).join(', ')}).`);
+    }
+    for (const [key, item] of Object.entries(value)) {
+        const type = shape[key];
+        if (!type)
+            throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
+        const ok = type === 'string' ? typeof item === 'string' :
+            type === 'number' ? typeof item === 'number' :
+                type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
+                    Array.isArray(item);
+        if (!ok)
+            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+    }
+}
+
+// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
+var connection = __nccwpck_require__(2089);
+// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
+var client = __nccwpck_require__(2654);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = external_node_path_default().resolve(root);
+        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await (0,external_node_stream_promises_.pipeline)(body, file);
+            const handle = await promises_default().open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
+        }
+        catch (error) {
+            await promises_default().rm(partial, { force: true });
+            throw error;
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await promises_default().access(file);
+        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await promises_default().stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await promises_default().stat(full);
+                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = external_node_path_default().resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+function partSizeFor(partNumber) {
+    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+/** The largest stream the part schedule can carry (for tests and docs). */
+function maxStreamBytes() {
+    let total = 0;
+    for (let part = 1; part <= MAX_PARTS; part++)
+        total += partSizeFor(part);
+    return total;
+}
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+    if (!match || !match[1])
+        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+/**
+ * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
+ * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
+ * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
+ * flexible checksums.
+ */
+function s3ClientFromEnvironment() {
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+    return new dist_cjs/* S3Client */.YxF({
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+}
+class S3Store {
+    displayUrl;
+    location;
+    client;
+    constructor(url, client = s3ClientFromEnvironment()) {
+        this.location = parseS3Url(url);
+        this.client = client;
+        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+    }
+    async put(key, body) {
+        const parts = readParts(body);
+        const first = await parts.next();
+        const firstPart = first.done ? Buffer.alloc(0) : first.value;
+        if (firstPart.length < partSizeFor(1)) {
+            // The whole stream fit in less than one part: one PUT, atomic by nature.
+            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            return;
+        }
+        await this.putMultipart(key, firstPart, parts);
+    }
+    async get(key) {
+        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+        return response.Body;
+    }
+    async head(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
+            return response.ContentLength ?? 0;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const fullPrefix = this.fullKey(prefix);
+        let token;
+        do {
+            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async delete(keys) {
+        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+        for (const key of keys)
+            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async putMultipart(key, firstPart, rest) {
+        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
+        if (!UploadId)
+            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+        const completed = [];
+        const inFlight = new Set();
+        let failure;
+        const upload = (partNumber, body) => {
+            const sent = this.client
+                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .then((response) => {
+                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+            })
+                .catch((error) => {
+                failure ??= error;
+            })
+                .finally(() => inFlight.delete(sent));
+            inFlight.add(sent);
+        };
+        try {
+            let partNumber = 1;
+            upload(partNumber, firstPart);
+            for await (const part of rest) {
+                partNumber += 1;
+                if (partNumber > MAX_PARTS)
+                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+                    await Promise.race(inFlight);
+                }
+                if (failure)
+                    break;
+                upload(partNumber, part);
+            }
+            await Promise.all(inFlight);
+            if (failure)
+                throw failure;
+            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+            await this.client
+                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
+                .catch(() => undefined);
+            throw error;
+        }
+    }
+    target(key) {
+        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    relativeKey(fullKey) {
+        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body) {
+    let partNumber = 1;
+    let chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= partSizeFor(partNumber)) {
+            yield Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            partNumber += 1;
+        }
+    }
+    if (size > 0 || partNumber === 1)
+        yield Buffer.concat(chunks, size);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
+
+
+
+
+/**
+ * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
+ * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
+ */
+function openStores(inputName, urls) {
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => openStore(inputName, url));
+}
+function openStore(inputName, url) {
+    if (url.startsWith('s3://')) {
+        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+        }
+        return new S3Store(url);
+    }
+    if (url.startsWith('file://'))
+        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+    }
+    return new LocalStore(external_node_path_default().resolve(url));
+}
+/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
+async function removeFolder(stores, folder) {
+    await Promise.allSettled(stores.map(async (store) => {
+        const keys = [];
+        for await (const object of store.list(`${folder}/`))
+            keys.push(object.key);
+        await store.delete(keys);
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/validate-integrity/src/inputs.ts
+
+
+
+
+
+
+const INPUTS = {
+    'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
+    'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
+    config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+    'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
+    'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
+    'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+    'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+    'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+};
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    inputs.maskSecrets();
+    const compare = inputs.optional('compare-url');
+    const configPath = inputs.optional('config');
+    const qdrantUrl = inputs.optional('qdrant-url');
+    const storage = inputs.list('storage-url');
+    return {
+        database: (0,connection/* parseDatabaseUrl */.mx)('database-url', inputs.string('database-url')),
+        compare: compare ? (0,connection/* parseDatabaseUrl */.mx)('compare-url', compare) : undefined,
+        config: configPath ? loadConfig(configPath) : emptyConfig(),
+        qdrant: qdrantUrl ? { url: (0,client/* parseQdrantUrl */.R1)('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
+        stores: storage.length > 0 ? openStores('storage-url', storage) : [],
+        failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
+        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.tempDir, 'backstop-integrity-report.json'),
+    };
+}
+
+
+/***/ }),
+
+/***/ 5956:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71067,94 +72074,8 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./actions/lib/errors.ts
 var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
-
-
-function parseDatabaseUrl(inputName, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
-    }
-    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
-    }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-    const withoutPassword = new URL(value);
-    withoutPassword.password = '';
-    const display = new URL(withoutPassword.href);
-    if (password !== undefined)
-        display.password = '***';
-    display.search = '';
-    return {
-        url: value,
-        display: display.href.replace('%2A%2A%2A', '***'),
-        withoutPassword: withoutPassword.href,
-        password,
-        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
-        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
-    };
-}
-/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
-function libpqEnvironment(database) {
-    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
-    delete env.PGPASSWORD;
-    if (database.password !== undefined)
-        env.PGPASSWORD = database.password;
-    return env;
-}
-async function connect(database, inputName) {
-    const client = new esm.Client({
-        connectionString: database.url,
-        application_name: 'backstop',
-        connectionTimeoutMillis: 20_000,
-    });
-    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
-    client.on('error', () => undefined);
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
-            'Check the host, port, credentials and that this machine can reach the server.');
-    }
-    await client.query("SET TimeZone = 'UTC'");
-    return client;
-}
-function connection_quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-function connection_qualified(schema, name) {
-    return `${connection_quoteIdent(schema)}.${connection_quoteIdent(name)}`;
-}
-
+// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
+var connection = __nccwpck_require__(2089);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
 function pass(name, finding, details) {
     return { name, status: 'pass', finding, details };
@@ -71185,173 +72106,8 @@ async function checkCustom(client, check) {
     return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __nccwpck_require__(4708);
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
-
-
-
-
-
-/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
-class QdrantError extends Error {
-    name = 'QdrantError';
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-    }
-}
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(inputName, value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
-    }
-    if (url.username || url.password) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
-    }
-    return url.href.replace(/\/+$/, '');
-}
-function endpoint(node, path, query) {
-    const url = new URL(node.url + path);
-    for (const [key, value] of Object.entries(query ?? {}))
-        url.searchParams.set(key, value);
-    return url;
-}
-function headersFor(node, extra = {}) {
-    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
-}
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
-    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
-    return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
-        request.on('error', reject);
-        if (body === undefined)
-            request.end();
-        else if (Buffer.isBuffer(body))
-            request.end(body);
-        else
-            (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
-    });
-}
-async function readJson(response) {
-    const chunks = [];
-    for await (const chunk of response)
-        chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-        return text ? JSON.parse(text) : undefined;
-    }
-    catch {
-        return text;
-    }
-}
-/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
-async function failure(node, method, path, response) {
-    const body = await readJson(response).catch(() => undefined);
-    const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
-    if (status === 401 || status === 403) {
-        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
-    }
-    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
-}
-function unreachable(node, error) {
-    const code = error.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
-    }
-    return error;
-}
-/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function request(node, method, path, options = {}) {
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
-    let response;
-    try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, method, path, response);
-    return (await readJson(response));
-}
-/** The `result` of a `{result, status, time}` response. */
-async function result(node, method, path, options = {}) {
-    return (await request(node, method, path, options)).result;
-}
-/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-async function download(node, path) {
-    let response;
-    try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'GET', path, response);
-    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
-    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
-    response.on('error', () => undefined);
-    const length = response.headers['content-length'];
-    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
-}
-/**
- * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
- * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
- */
-async function uploadMultipart(node, path, query, file) {
-    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    async function* body() {
-        yield head;
-        for await (const chunk of file.stream)
-            yield chunk;
-        yield tail;
-    }
-    const headers = headersFor(node, {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': head.length + file.bytes + tail.length,
-    });
-    let response;
-    try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, Readable.from(body()));
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'POST', path, response);
-    return readJson(response);
-}
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-async function serverVersionOf(node) {
-    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
-}
-
+// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
+var client = __nccwpck_require__(2654);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings.ts
 
 
@@ -71402,7 +72158,7 @@ async function resolveKeyColumn(db, mapping) {
         throw new errors/* ConfigurationError */.j1(`Embedding check: table "${mapping.table}" does not exist or is not visible to this user; write it as schema.table.`);
     if (found.type === null)
         throw new errors/* ConfigurationError */.j1(`Embedding check: table ${found.schema}.${found.name} has no column "${mapping.key}".`);
-    return { table: connection_qualified(found.schema, found.name), column: connection_quoteIdent(mapping.key), type: found.type };
+    return { table: (0,connection/* qualified */.LX)(found.schema, found.name), column: (0,connection/* quoteIdent */.v4)(mapping.key), type: found.type };
 }
 /** The planner's row estimate, or an exact count when the table was never analyzed; only picks the side to hold. */
 async function estimatedRows(db, column) {
@@ -71440,11 +72196,11 @@ async function* rowKeys(db, column) {
 /** Qdrant's point count (approximate, but enough to choose which side to hold); a missing collection is a configuration error. */
 async function collectionPointCount(qdrant, collection) {
     try {
-        const info = await result(qdrant, 'GET', `/collections/${encodeURIComponent(collection)}`);
+        const info = await (0,client/* result */.Ke)(qdrant, 'GET', `/collections/${encodeURIComponent(collection)}`);
         return info.points_count ?? 0;
     }
     catch (error) {
-        if (error instanceof QdrantError && error.status === 404) {
+        if (error instanceof client/* QdrantError */.NT && error.status === 404) {
             throw new errors/* ConfigurationError */.j1(`Embedding check: Qdrant at ${qdrant.url} has no collection "${collection}".`);
         }
         throw error;
@@ -71457,7 +72213,7 @@ async function* pointKeys(qdrant, mapping) {
     let offset;
     do {
         const body = { limit: PAGE_SIZE, with_payload: field === undefined ? false : { include: [field] }, with_vector: false, ...(offset !== undefined && { offset }) };
-        const page = await result(qdrant, 'POST', path, { body });
+        const page = await (0,client/* result */.Ke)(qdrant, 'POST', path, { body });
         yield page.points.map((point) => {
             const id = exactText(point.id, 'point id');
             return { id, key: field === undefined ? id : payloadKey(point.payload, field) };
@@ -71705,7 +72461,7 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${connection_quoteIdent(column)}::${table.casts[index]}` : connection_quoteIdent(column))).join(', ');
+    return table.columns.map((column, index) => (table.casts?.[index] ? `${(0,connection/* quoteIdent */.v4)(column)}::${table.casts[index]}` : (0,connection/* quoteIdent */.v4)(column))).join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -71731,7 +72487,7 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${connection_qualified(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -71740,6 +72496,8 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
 ;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
@@ -71962,12 +72720,12 @@ const MICROS_PER_DAY = 86400000000n;
 const TIME_WIDTHS = [MICROS_PER_DAY, 3600000000n, 60000000n, 1000000n, 100000n, 10000n, 1000n, 100n, 10n, 1n];
 const KEY_SPLIT = 16n;
 function axisSql(table) {
-    const column = connection_quoteIdent(table.axis.column);
+    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
     return table.axis.kind === 'time' ? `(extract(epoch FROM ${column}) * 1000000)::bigint` : `${column}::bigint`;
 }
 /** Sargable bounds (an index on the column can serve them). */
 function whereSql(table, bucket) {
-    const column = connection_quoteIdent(table.axis.column);
+    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
     if (table.axis.kind === 'key')
         return `${column} >= ${bucket.lo} AND ${column} < ${bucket.hi}`;
     const at = (micros) => `(timestamptz 'epoch' + ${micros} * interval '1 microsecond')`;
@@ -71985,7 +72743,7 @@ function rowHash(method) {
 function grouping(table, method, width) {
     if (table.axis.kind === 'time' && method === 'record') {
         return {
-            perRow: `date_bin(interval '${width} microseconds', ${connection_quoteIdent(table.axis.column)}, timestamptz 'epoch')`,
+            perRow: `date_bin(interval '${width} microseconds', ${(0,connection/* quoteIdent */.v4)(table.axis.column)}, timestamptz 'epoch')`,
             toBucket: (group) => `(extract(epoch FROM ${group}) * 1000000)::bigint / ${width}`,
         };
     }
@@ -71993,11 +72751,11 @@ function grouping(table, method, width) {
 }
 /** count and hash per bucket of `width` inside `within` (or the whole table). */
 async function bucketPrints(side, table, method, width, within) {
-    const columns = table.columns.map(connection_quoteIdent).join(', ');
+    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
     const { perRow, toBucket } = grouping(table, method, width);
     const { rows } = await side.client.query(`SELECT ${toBucket('g.k')} AS b, g.n, g.h FROM (
        SELECT ${perRow} AS k, count(*) AS n, sum(${rowHash(method)})::text AS h
-       FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)}${within ? ` WHERE ${whereSql(table, within)}` : ''}) AS r
+       FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}${within ? ` WHERE ${whereSql(table, within)}` : ''}) AS r
        GROUP BY 1
      ) AS g`);
     return new Map(rows.map((row) => [row.b, `${row.n}:${row.h}`]));
@@ -72014,9 +72772,9 @@ function rowsIn(print) {
 }
 /** Compares the rows of one small bucket; counts what each side lacks, and (keyed tables) which keys differ. */
 async function diffRows(sides, table, bucket) {
-    const columns = table.columns.map(connection_quoteIdent).join(', ');
+    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
+        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
         return rows;
     }));
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
@@ -72093,8 +72851,8 @@ async function checkParity(sides, table) {
 }
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides, table) {
-    const column = connection_quoteIdent(table.axis.column);
-    const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${connection_qualified(table.schema, table.name)}`)).rows[0]));
+    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
+    const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}`)).rows[0]));
     const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v) => v !== null).map(BigInt);
     if (values.length === 0)
         return 1n;
@@ -72111,9 +72869,9 @@ async function topKeyWidth(sides, table) {
 async function checkWholeTable(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
     const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
-    const columns = table.columns.map(connection_quoteIdent).join(', ');
+    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)}) AS r`);
+        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}) AS r`);
         return rows[0];
     }));
     if (a.n === b.n && a.h === b.h)
@@ -72154,13 +72912,13 @@ async function checkRelation(client, relation) {
     const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
     const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
     const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-    const join = relation.from.columns.map((column, i) => `p.${connection_quoteIdent(relation.to.columns[i])} = c.${connection_quoteIdent(column)}`).join(' AND ');
-    const notNull = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)} IS NOT NULL`).join(' AND ');
-    const columns = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)}::text`).join(` || ',' || `);
+    const join = relation.from.columns.map((column, i) => `p.${(0,connection/* quoteIdent */.v4)(relation.to.columns[i])} = c.${(0,connection/* quoteIdent */.v4)(column)}`).join(' AND ');
+    const notNull = relation.from.columns.map((column) => `c.${(0,connection/* quoteIdent */.v4)(column)} IS NOT NULL`).join(' AND ');
+    const columns = relation.from.columns.map((column) => `c.${(0,connection/* quoteIdent */.v4)(column)}::text`).join(` || ',' || `);
     const { rows } = await client.query(`
     SELECT count(*) AS n, (array_agg(DISTINCT ${columns}))[1:${relations_SAMPLE}] AS sample
-    FROM ${connection_qualified(relation.from.schema, relation.from.table)} c
-    WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${connection_qualified(relation.to.schema, relation.to.table)} p WHERE ${join})`);
+    FROM ${(0,connection/* qualified */.LX)(relation.from.schema, relation.from.table)} c
+    WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${(0,connection/* qualified */.LX)(relation.to.schema, relation.to.table)} p WHERE ${join})`);
     const orphans = Number(rows[0].n);
     if (orphans === 0)
         return pass(name, 'no orphans');
@@ -72223,7 +72981,7 @@ async function checkRowCounts(sides, tables) {
     for (const table of tables) {
         const counts = await Promise.all(sides.map(async (side) => {
             try {
-                return Number((await side.client.query(`SELECT count(*) AS n FROM ${connection_qualified(table.schema, table.name)}`)).rows[0].n);
+                return Number((await side.client.query(`SELECT count(*) AS n FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}`)).rows[0].n);
             }
             catch {
                 return -1; // the table is missing on this side
@@ -72597,10 +73355,10 @@ async function runIntegrity(options) {
     if (config.backups.length > 0 && options.stores.length === 0) {
         throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
     }
-    const db = await connect(options.database, 'database-url');
+    const db = await (0,connection/* connect */.Ng)(options.database, 'database-url');
     let compare;
     try {
-        compare = options.compare ? await connect(options.compare, 'compare-url') : undefined;
+        compare = options.compare ? await (0,connection/* connect */.Ng)(options.compare, 'compare-url') : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
         const results = [];
         const run = async (name, check) => {
@@ -72642,616 +73400,8 @@ async function runIntegrity(options) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        runtime.setSecret(value);
-        return;
-    }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
-
-
-
-const TOP = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
-const ITEMS = {
-    tables: { table: 'string', 'time-column': 'string', key: 'string' },
-    relations: { from: 'string', to: 'string' },
-    embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
-    timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
-    backups: { name: 'string', 'max-age-hours': 'number' },
-    custom: { name: 'string', sql: 'string', severity: 'string' },
-};
-const REQUIRED = {
-    tables: ['table'],
-    relations: ['from', 'to'],
-    embeddings: ['table', 'key', 'collection'],
-    timescaledb: ['hypertable'],
-    backups: ['name', 'max-age-hours'],
-    custom: ['name', 'sql'],
-};
-function emptyConfig() {
-    return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
-}
-function loadConfig(path) {
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
-    }
-    let data;
-    try {
-        data = (0,dist/* parse */.qg)(text);
-    }
-    catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
-    }
-    return parseConfig(data ?? {}, path);
-}
-function parseConfig(data, where) {
-    checkObject(data, TOP, where, '');
-    const raw = data;
-    for (const [section, shape] of Object.entries(ITEMS)) {
-        (raw[section] ?? []).forEach((item, index) => {
-            const at = `${section}[${index}]`;
-            checkObject(item, shape, where, at);
-            const missing = REQUIRED[section].filter((key) => item[key] === undefined);
-            if (missing.length > 0)
-                throw new errors/* ConfigurationError */.j1(`config ${where}: ${at} lacks ${missing.join(', ')}.`);
-        });
-    }
-    const list = (section) => (raw[section] ?? []);
-    return {
-        tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table, timeColumn: t['time-column'], key: t.key })),
-        exclude: raw.exclude ?? [],
-        relations: list('relations').map((r) => ({ from: r.from, to: r.to })),
-        embeddings: list('embeddings').map((e, index) => ({
-            table: e.table,
-            key: e.key,
-            collection: e.collection,
-            match: parseMatch(e.match, where, index),
-        })),
-        timescaledb: list('timescaledb').map((t) => ({
-            hypertable: t.hypertable,
-            chunkInterval: t['chunk-interval'],
-            columnstoreAfter: t['columnstore-after'],
-            retention: t.retention,
-            aggregates: t.aggregates,
-            maxLag: t['max-lag'],
-        })),
-        backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
-        custom: list('custom').map((c, index) => ({ name: c.name, sql: c.sql, severity: parseSeverity(c.severity, where, index) })),
-    };
-}
-function parseMatch(value, where, index) {
-    if (value === undefined || value === 'id')
-        return 'id';
-    const payload = /^payload:(.+)$/.exec(value);
-    if (payload)
-        return { payload: payload[1] };
-    throw new errors/* ConfigurationError */.j1(`config ${where}: embeddings[${index}].match is "${value}": use id, or payload:<field>.`);
-}
-function parseSeverity(value, where, index) {
-    if (value === undefined || value === 'fail' || value === 'error')
-        return 'fail';
-    if (value === 'warn' || value === 'warning')
-        return 'warn';
-    throw new errors/* ConfigurationError */.j1(`config ${where}: custom[${index}].severity is "${value}": use fail or warn.`);
-}
-function checkObject(value, shape, where, at) {
-    const label = at || 'the top level';
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new errors/* ConfigurationError */.j1(`config ${where}: ${label} must be a mapping of keys (${Object.keys(shape).join(', ')}).`);
-    }
-    for (const [key, item] of Object.entries(value)) {
-        const type = shape[key];
-        if (!type)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
-        const ok = type === 'string' ? typeof item === 'string' :
-            type === 'number' ? typeof item === 'number' :
-                type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
-                    Array.isArray(item);
-        if (!ok)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
-    }
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
-
-
-
-
-
-
-/** Marks a file that is still being written; never listed, removed when its writer fails. */
-const PARTIAL_MARK = '.partial-';
-/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
-class LocalStore {
-    root;
-    displayUrl;
-    constructor(root) {
-        this.root = external_node_path_default().resolve(root);
-        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
-    }
-    async put(key, body) {
-        const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
-        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-        try {
-            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
-            const handle = await promises_default().open(partial, 'r');
-            try {
-                await handle.sync();
-            }
-            finally {
-                await handle.close();
-            }
-            await promises_default().rename(partial, target);
-            await syncDirectory(external_node_path_default().dirname(target));
-        }
-        catch (error) {
-            await promises_default().rm(partial, { force: true });
-            throw error;
-        }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        await promises_default().access(file);
-        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
-    }
-    async head(key) {
-        try {
-            return (await promises_default().stat(this.pathOf(key))).size;
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const start = this.pathOf(prefix);
-        yield* this.walk(start);
-    }
-    async delete(keys) {
-        for (const key of keys) {
-            await promises_default().rm(this.pathOf(key), { force: true });
-            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
-        }
-    }
-    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
-    async removeEmptyParents(dir) {
-        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
-            try {
-                await promises_default().rmdir(current);
-            }
-            catch {
-                return; // not empty (or gone): stop climbing
-            }
-        }
-    }
-    urlOf(key) {
-        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
-    }
-    async *walk(dir) {
-        let entries;
-        try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return;
-            throw error;
-        }
-        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-            const full = external_node_path_default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                yield* this.walk(full);
-            }
-            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await promises_default().stat(full);
-                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
-            }
-        }
-    }
-    pathOf(key) {
-        const full = external_node_path_default().resolve(this.root, key);
-        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
-            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
-        }
-        return full;
-    }
-}
-/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
-async function syncDirectory(dir) {
-    const handle = await promises_default().open(dir, 'r');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
-
-
-const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
-}
-/** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
-    let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
-    return total;
-}
-function parseS3Url(url) {
-    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
-        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
-    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
-/**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
- */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
-    return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-}
-class S3Store {
-    displayUrl;
-    location;
-    client;
-    constructor(url, client = s3ClientFromEnvironment()) {
-        this.location = parseS3Url(url);
-        this.client = client;
-        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
-    }
-    async put(key, body) {
-        const parts = readParts(body);
-        const first = await parts.next();
-        const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
-            // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
-            return;
-        }
-        await this.putMultipart(key, firstPart, parts);
-    }
-    async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
-        if (!(response.Body instanceof external_node_stream_.Readable))
-            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
-    }
-    async head(key) {
-        try {
-            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
-            return response.ContentLength ?? 0;
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            if (status === 404 || error.name === 'NotFound')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const fullPrefix = this.fullKey(prefix);
-        let token;
-        do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
-            for (const object of page.Contents ?? []) {
-                if (object.Key)
-                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-    }
-    async delete(keys) {
-        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
-        for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
-    }
-    urlOf(key) {
-        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
-    }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
-        if (!UploadId)
-            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
-        const completed = [];
-        const inFlight = new Set();
-        let failure;
-        const upload = (partNumber, body) => {
-            const sent = this.client
-                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
-                .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
-            })
-                .catch((error) => {
-                failure ??= error;
-            })
-                .finally(() => inFlight.delete(sent));
-            inFlight.add(sent);
-        };
-        try {
-            let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
-                    await Promise.race(inFlight);
-                }
-                if (failure)
-                    break;
-                upload(partNumber, part);
-            }
-            await Promise.all(inFlight);
-            if (failure)
-                throw failure;
-            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
-        }
-        catch (error) {
-            await Promise.allSettled(inFlight);
-            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
-            throw error;
-        }
-    }
-    target(key) {
-        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
-    }
-    fullKey(key) {
-        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-    }
-    relativeKey(fullKey) {
-        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
-    }
-}
-/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
-    let partNumber = 1;
-    let chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
-            yield Buffer.concat(chunks, size);
-            chunks = [];
-            size = 0;
-            partNumber += 1;
-        }
-    }
-    if (size > 0 || partNumber === 1)
-        yield Buffer.concat(chunks, size);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
-
-
-
-
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
-}
-function openStore(inputName, url) {
-    if (url.startsWith('s3://')) {
-        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
-        }
-        return new S3Store(url);
-    }
-    if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
-    }
-    return new LocalStore(external_node_path_default().resolve(url));
-}
-/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
-async function removeFolder(stores, folder) {
-    await Promise.allSettled(stores.map(async (store) => {
-        const keys = [];
-        for await (const object of store.list(`${folder}/`))
-            keys.push(object.key);
-        await store.delete(keys);
-    }));
-}
-
-;// CONCATENATED MODULE: ./actions/validate-integrity/src/inputs.ts
-
-
-
-
-
-
-const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
-    'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
-    config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
-    'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
-    'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
-    'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
-    'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
-    'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
-};
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
-    inputs.maskSecrets();
-    const compare = inputs.optional('compare-url');
-    const configPath = inputs.optional('config');
-    const qdrantUrl = inputs.optional('qdrant-url');
-    const storage = inputs.list('storage-url');
-    return {
-        database: parseDatabaseUrl('database-url', inputs.string('database-url')),
-        compare: compare ? parseDatabaseUrl('compare-url', compare) : undefined,
-        config: configPath ? loadConfig(configPath) : emptyConfig(),
-        qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
-        stores: storage.length > 0 ? openStores('storage-url', storage) : [],
-        failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
-        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.tempDir, 'backstop-integrity-report.json'),
-    };
-}
-
+// EXTERNAL MODULE: ./actions/validate-integrity/src/inputs.ts + 6 modules
+var src_inputs = __nccwpck_require__(8964);
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/summary.ts
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' };
@@ -73274,7 +73424,7 @@ function integritySummary(results, passed, where) {
 
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
 async function run(runtime) {
-    const inputs = readInputs(runtime);
+    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
     const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
@@ -73510,6 +73660,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
@@ -75372,7 +75529,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -76298,7 +76455,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -76581,7 +76738,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 
 class NodeBase {
     constructor(type) {
@@ -76674,7 +76831,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -76865,7 +77022,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -76986,7 +77143,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -77109,7 +77266,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 9281:
+/***/ 6424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -80376,7 +80533,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(9281);
+var toJS = __nccwpck_require__(6424);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);

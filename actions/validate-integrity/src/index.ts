@@ -1,4 +1,5 @@
 import { runAsGitHubAction } from '../../lib/runtime.ts';
+import { INPUTS } from './inputs.ts';
 import { run } from './main.ts';
 
-await runAsGitHubAction(run);
+await runAsGitHubAction(run, { action: 'validate-integrity', inputs: INPUTS });

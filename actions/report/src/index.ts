@@ -1,0 +1,5 @@
+import { runAsGitHubAction } from '../../lib/runtime.ts';
+import { run } from './main.ts';
+
+// No step record: the report step reads the records, it does not leave one.
+await runAsGitHubAction(run);

@@ -1,0 +1,90 @@
+import { getOctokit } from '@actions/github';
+import { ConfigurationError, errorMessage } from '../../lib/errors.ts';
+import { isBadCredentials, isPermissionDenied, reportFailure, reportRecovery, type GitHubClient, type IssueKey, type IssueOutcome, type Repository } from '../../lib/report/issues.ts';
+import { failureReport, recoveryComment, type RunContext } from '../../lib/report/run-report.ts';
+import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
+import { readStepRecords, type StepRecord } from '../../lib/report/steps.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { readInputs, type ReportInputs } from './inputs.ts';
+import { reportSummary } from './summary.ts';
+
+/**
+ * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
+ * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
+ * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
+ */
+export async function run(runtime: Runtime): Promise<void> {
+  const inputs = readInputs(runtime);
+  const { repository, run } = readRunContext(inputs);
+  const steps = await readStepRecords(runtime.tempDir);
+  // A Backstop step that failed under continue-on-error still failed its backup.
+  const failed = run.status !== 'success' || steps.some((step) => !step.ok);
+  const github = getOctokit(inputs.token);
+  const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
+
+  const issue = await permitted(runtime, 'write issues (give the job `issues: write`)', () =>
+    failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)),
+  );
+  const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
+  if (schedules) await reportSchedules(runtime, github, repository, inputs, schedules);
+
+  runtime.setOutput('issue-number', issue?.number ?? '');
+  runtime.setOutput('issue-action', issue?.action ?? 'none');
+  runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
+  await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
+  logOutcome(runtime, failed, steps, issue);
+}
+
+function readRunContext(inputs: ReportInputs): { repository: Repository; run: RunContext } {
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+  if (!owner || !repo) {
+    throw new ConfigurationError('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
+  }
+  const runId = process.env.GITHUB_RUN_ID ?? 'local';
+  const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+  return {
+    repository: { owner, repo },
+    run: {
+      workflow: process.env.GITHUB_WORKFLOW || 'backstop',
+      runId,
+      runUrl: `${server}/${owner}/${repo}/actions/runs/${runId}`,
+      status: inputs.status,
+    },
+  };
+}
+
+/** Runs a GitHub call that the job's permissions may forbid: a notice and undefined then; any other error stands. */
+async function permitted<T>(runtime: Runtime, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isBadCredentials(error)) {
+      throw new ConfigurationError(
+        'Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or pass a valid token for this repository.',
+      );
+    }
+    if (!isPermissionDenied(error)) throw error;
+    runtime.notice(`The workflow token may not ${what}: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+const SCHEDULES_KEY = { workflow: 'scheduled workflows', name: 'repository', title: 'Backstop: scheduled backups are stopping (GitHub inactivity)' };
+
+/** Schedule trouble gets a warning and its own issue (a green run is easy to overlook); it closes once all is well. */
+async function reportSchedules(runtime: Runtime, github: GitHubClient, repository: Repository, inputs: ReportInputs, health: ScheduleHealth): Promise<void> {
+  for (const problem of health.problems) runtime.warning(problem);
+  if (health.enabled.length > 0) runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
+  const key: IssueKey = { ...SCHEDULES_KEY, label: inputs.label };
+  await permitted(runtime, 'write issues (give the job `issues: write`)', (): Promise<IssueOutcome> =>
+    health.problems.length > 0
+      ? reportFailure(github, repository, key, health.problems.join('\n\n'))
+      : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'),
+  );
+}
+
+function logOutcome(runtime: Runtime, failed: boolean, steps: StepRecord[], issue: IssueOutcome | undefined): void {
+  const verdict = failed ? 'failed' : 'succeeded';
+  const where = issue?.number ? `: issue #${issue.number} ${issue.action}` : '';
+  runtime.info(`The job ${verdict} (${steps.length} Backstop step(s) recorded)${where}`);
+}
