@@ -187,5 +187,13 @@ describe('scheduled workflows and the 60-day rule', () => {
     const result = await report('success', { 'keep-alive': 'true' });
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain('::notice::The workflow token may not list workflows');
+
+    // May read but not write: keep-alive says what is missing, and the disabled workflow is still reported.
+    standin.permissions.actions = 'read';
+    const readOnly = await report('success', { 'keep-alive': 'true' });
+    expect(readOnly.code, readOnly.stdout).toBe(0);
+    expect(readOnly.stdout).toContain('::warning::keep-alive could not enable the scheduled workflows: give the job `actions: write`.');
+    expect(readOnly.outputs['disabled-workflows']).toBe('.github/workflows/restore-drill.yml');
+    expect(standin.issues.find((item) => item.title.includes('scheduled backups'))!.state).toBe('open');
   });
 });

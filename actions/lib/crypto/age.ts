@@ -149,42 +149,57 @@ export function createEncryptStream(recipients: string[]): Transform {
     return x25519Stanza(fileKey, raw);
   });
   const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
-  const header = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
+  const headerText = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
   const nonce = crypto.randomBytes(16);
   const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
 
-  // One plaintext block, reused: seal() copies it into a new ciphertext buffer.
+  // The block not sealed yet: a full block is sealed only once more data follows it, as the last block must carry
+  // the "last" flag. Only this remainder is copied; whole blocks are sealed straight from the input.
   const block = Buffer.allocUnsafe(CHUNK);
   let filled = 0;
   let counter = 0;
-  let started = false;
-  const start = (stream: Transform): void => {
-    if (started) return;
-    started = true;
-    stream.push(Buffer.concat([header, nonce]));
+  let header: Buffer | undefined = Buffer.concat([headerText, nonce]);
+
+  /**
+   * Pushes the header (once, before the first block) and `count` sealed blocks, `plaintext(i)` giving block i.
+   * Ciphertext and tag go downstream as they come out of the cipher: concatenating them cost a copy and a 64 KiB
+   * allocation per block, and the allocations alone (GC, freeing) ~0.2 s per GiB.
+   */
+  const sealBlocks = (stream: Transform, count: number, last: boolean, plaintext: (index: number) => Buffer): void => {
+    if (header) stream.push(header);
+    header = undefined;
+    for (let index = 0; index < count; index++) {
+      const cipher = crypto.createCipheriv('chacha20-poly1305', payloadKey, chunkNonce(counter++, last && index === count - 1), {
+        authTagLength: TAG,
+      });
+      stream.push(cipher.update(plaintext(index)));
+      cipher.final();
+      stream.push(cipher.getAuthTag());
+    }
   };
-  const sealBlock = (stream: Transform, last: boolean): void => {
-    stream.push(seal(payloadKey, chunkNonce(counter++, last), block.subarray(0, filled)));
-    filled = 0;
-  };
+
   return new Transform({
     readableHighWaterMark: 1 << 20,
     writableHighWaterMark: 1 << 20,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      start(this);
-      let offset = 0;
-      while (offset < chunk.length) {
-        // A full block is sealed only once more data arrives: the last chunk must carry the "last" flag.
-        if (filled === CHUNK) sealBlock(this, false);
-        const copied = chunk.copy(block, filled, offset);
-        filled += copied;
-        offset += copied;
+      const total = filled + chunk.length;
+      // Every block but the one holding the last byte so far (1 to CHUNK bytes) can be sealed now.
+      const count = total === 0 ? 0 : Math.floor((total - 1) / CHUNK);
+      if (count === 0) {
+        filled += chunk.copy(block, filled);
+        return callback();
       }
+      // Block 0 starts with what is left of the previous chunk, if anything; the others lie whole in this chunk.
+      const head = CHUNK - filled;
+      if (filled > 0) chunk.copy(block, filled, 0, head);
+      const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
+      sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+      filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
       callback();
     },
     flush(callback: TransformCallback) {
-      start(this);
-      sealBlock(this, true);
+      // An empty input still makes one (empty) last block.
+      sealBlocks(this, 1, true, () => block.subarray(0, filled));
       callback();
     },
   });

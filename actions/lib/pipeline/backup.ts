@@ -7,6 +7,7 @@ import { Coalesce } from './coalesce.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { FanOut } from './fanout.ts';
+import { Handoff } from './handoff.ts';
 import { reportProgress } from './progress.ts';
 
 export interface StoreStreamOptions {
@@ -58,7 +59,7 @@ export async function storeStream(source: Readable, stores: Store[], options: St
   const stored = new HashingStream();
   const fanOut = new FanOut(stores.length);
   const stages: Transform[] = [raw];
-  if (options.compress) stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor());
+  if (options.compress) stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
   if (options.recipients) stages.push(createEncryptStream(options.recipients));
   stages.push(stored);
 

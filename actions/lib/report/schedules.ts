@@ -1,4 +1,4 @@
-import type { GitHubClient, Repository } from './issues.ts';
+import { isPermissionDenied, type GitHubClient, type Repository } from './issues.ts';
 
 /**
  * GitHub disables scheduled workflows after 60 days without repository activity, silently: the nightly backup just
@@ -34,13 +34,10 @@ export async function checkSchedules(github: GitHubClient, repository: Repositor
 
   const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
   if (keepAlive && (nearLimit || disabled.length > 0)) {
-    // Enabling an active workflow is harmless, and it is what restarts the inactivity count.
-    for (const workflow of workflows.filter((item) => item.state === 'active' || item.state === 'disabled_inactivity')) {
-      await github.rest.actions.enableWorkflow({ ...repository, workflow_id: workflow.id });
-      health.enabled.push(workflow.path);
+    if (await enableAll(github, repository, workflows, health)) {
+      health.disabled = [];
+      return health;
     }
-    health.disabled = [];
-    return health;
   }
   if (disabled.length > 0) {
     health.problems.push(
@@ -54,4 +51,22 @@ export async function checkSchedules(github: GitHubClient, repository: Repositor
     );
   }
   return health;
+}
+
+/**
+ * Enables every active or inactivity-disabled workflow (enabling an active one is harmless, and it is what restarts
+ * the count). false, with the reason in `problems`, when the token may not (no `actions: write`).
+ */
+async function enableAll(github: GitHubClient, repository: Repository, workflows: WorkflowInfo[], health: ScheduleHealth): Promise<boolean> {
+  try {
+    for (const workflow of workflows.filter((item) => item.state === 'active' || item.state === 'disabled_inactivity')) {
+      await github.rest.actions.enableWorkflow({ ...repository, workflow_id: workflow.id });
+      health.enabled.push(workflow.path);
+    }
+    return true;
+  } catch (error) {
+    if (!isPermissionDenied(error)) throw error;
+    health.problems.push('keep-alive could not enable the scheduled workflows: give the job `actions: write`.');
+    return false;
+  }
 }

@@ -37577,6 +37577,7 @@ function truncate(text) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/schedules.ts
+
 /**
  * GitHub disables scheduled workflows after 60 days without repository activity, silently: the nightly backup just
  * stops. We warn from day WARN_AFTER_DAYS on, and (with keep-alive) enable the scheduled workflows again through the
@@ -37593,13 +37594,10 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
     const health = { daysSinceActivity, disabled: disabled.map((workflow) => workflow.path), enabled: [], problems: [] };
     const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
     if (keepAlive && (nearLimit || disabled.length > 0)) {
-        // Enabling an active workflow is harmless, and it is what restarts the inactivity count.
-        for (const workflow of workflows.filter((item) => item.state === 'active' || item.state === 'disabled_inactivity')) {
-            await github.rest.actions.enableWorkflow({ ...repository, workflow_id: workflow.id });
-            health.enabled.push(workflow.path);
+        if (await enableAll(github, repository, workflows, health)) {
+            health.disabled = [];
+            return health;
         }
-        health.disabled = [];
-        return health;
     }
     if (disabled.length > 0) {
         health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
@@ -37610,6 +37608,25 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
             '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: write`).');
     }
     return health;
+}
+/**
+ * Enables every active or inactivity-disabled workflow (enabling an active one is harmless, and it is what restarts
+ * the count). false, with the reason in `problems`, when the token may not (no `actions: write`).
+ */
+async function enableAll(github, repository, workflows, health) {
+    try {
+        for (const workflow of workflows.filter((item) => item.state === 'active' || item.state === 'disabled_inactivity')) {
+            await github.rest.actions.enableWorkflow({ ...repository, workflow_id: workflow.id });
+            health.enabled.push(workflow.path);
+        }
+        return true;
+    }
+    catch (error) {
+        if (!isPermissionDenied(error))
+            throw error;
+        health.problems.push('keep-alive could not enable the scheduled workflows: give the job `actions: write`.');
+        return false;
+    }
 }
 
 // EXTERNAL MODULE: ./actions/lib/report/steps.ts + 2 modules
