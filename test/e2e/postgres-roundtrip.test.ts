@@ -102,6 +102,17 @@ describe('dump-postgres → restore-drill', () => {
     expect(dry.outputs['server-major']).toBe(String(cluster.major));
     expect(dry.outputs['server-version']).toMatch(new RegExp(`^${cluster.major}\\.`));
     expect(dry.outputs.extensions!.split(',')).toContain('plpgsql');
+
+    // plan-only reads the manifest alone: no identity, and the data file is never opened (here it is gone).
+    const id = dump.outputs['backup-id']!;
+    const folder = path.join(storage, 'scratch-db', id);
+    for (const file of await fs.readdir(folder)) if (file !== 'manifest.json' && file !== 'drills') await fs.rm(path.join(folder, file), { recursive: true });
+    const plan = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'plan-only': 'true' });
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(plan.outputs['backup-id']).toBe(id);
+    expect(plan.outputs['server-major']).toBe(String(cluster.major));
+    expect(plan.outputs.verified).toBeUndefined();
+    expect(plan.summary).toContain('Nothing was downloaded or restored (plan-only).');
   });
 
   it('round-trips the directory format with parallel jobs', async () => {

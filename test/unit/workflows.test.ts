@@ -311,10 +311,12 @@ describe('what the workflows do', () => {
     expect(stepsUsing(job, 'prune-backups')[0]?.with).toMatchObject({ 'keep-hourly': 168, 'keep-daily': 30, 'keep-weekly': 12, 'keep-monthly': 12, 'keep-yearly': 7 });
   });
 
-  it('restore-drill: a dry run plans the service image, the drill restores into it within an RTO budget, then validates', () => {
+  it('restore-drill: a plan from the manifest picks the service image, the drill restores that backup into it within an RTO budget, then validates', () => {
     expect(crons('restore-drill.yml')).toHaveLength(1);
     const jobs = jobsOf('restore-drill.yml');
-    expect(stepsUsing(jobs.plan, 'restore-drill')[0]?.with?.['dry-run']).toBe(true);
+    const plan = stepsUsing(jobs.plan, 'restore-drill')[0];
+    expect(plan?.with?.['plan-only']).toBe(true);
+    expect(plan?.with?.['encryption-identity']).toBeUndefined();
     const image = (jobs.drill?.services?.postgres as Dict | undefined)?.image;
     expect(image).toMatch(/needs\.plan\.outputs\./);
     const imageScript = jobs.plan?.steps?.find((step) => step.id === 'image')?.run ?? '';
@@ -324,6 +326,7 @@ describe('what the workflows do', () => {
     expect(drill?.with).toMatchObject({ 'max-restore-seconds': 900 });
     expect(String(drill?.with?.['target-url'])).not.toBe('');
     expect(String(drill?.with?.['pg-bin-dir'])).toContain('steps.pg.outputs.bin-dir');
+    expect(String(drill?.with?.['backup-id'])).toBe('${{ needs.plan.outputs.backup-id }}');
     expect(stepsUsing(jobs.drill, 'validate-integrity')).toHaveLength(1);
     expect((jobs.qdrant?.services?.qdrant as Dict | undefined)?.image).toBe('qdrant/qdrant:v1.19.0');
   });

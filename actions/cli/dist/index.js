@@ -71966,6 +71966,10 @@ const src_inputs_INPUTS = {
     'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
     'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
     'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    'plan-only': {
+        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+        default: 'false',
+    },
     jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
 };
@@ -71984,6 +71988,7 @@ function src_inputs_readInputs(runtime) {
         maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
         maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
         dryRun: inputs.boolean('dry-run'),
+        planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBinDir: inputs.optional('pg-bin-dir'),
     };
@@ -73348,6 +73353,19 @@ function qdrantDrillSummary(record, manifest, source) {
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
     return `${lines.join('\n')}\n`;
 }
+/** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
+function planSummary(manifest, source) {
+    const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+    const lines = [
+        `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
+        '',
+        `${manifest.engine} ${manifest.source.serverVersion}, taken ${manifest.createdAt}, from ${source}.`,
+        ...(extensions ? ['', `Extensions: ${extensions}.`] : []),
+        '',
+        'Nothing was downloaded or restored (plan-only).',
+    ];
+    return `${lines.join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/main.ts
 
@@ -73364,6 +73382,11 @@ async function restore_drill_src_main_run(runtime) {
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
     describeBackup(runtime, manifest);
+    if (inputs.planOnly) {
+        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+        await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
+        return;
+    }
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
     const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));

@@ -20,6 +20,10 @@ export const INPUTS = {
   'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
   'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
   'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+  'plan-only': {
+    description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+    default: 'false',
+  },
   jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, os.availableParallelism())) },
   'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
 } as const satisfies InputSpecs;
@@ -36,6 +40,7 @@ export interface DrillInputs {
   maxRestoreSeconds?: number;
   maxAgeHours?: number;
   dryRun: boolean;
+  planOnly: boolean;
   jobs: number;
   pgBinDir?: string;
 }
@@ -56,6 +61,7 @@ export function readInputs(runtime: Runtime): DrillInputs {
     maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
     maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
     dryRun: inputs.boolean('dry-run'),
+    planOnly: inputs.boolean('plan-only'),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     pgBinDir: inputs.optional('pg-bin-dir'),
   };

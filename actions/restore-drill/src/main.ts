@@ -8,7 +8,7 @@ import { parseQdrantUrl } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/runtime.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
-import { postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
+import { planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 export async function run(runtime: Runtime): Promise<void> {
@@ -16,6 +16,11 @@ export async function run(runtime: Runtime): Promise<void> {
   const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
   const { manifest } = found;
   describeBackup(runtime, manifest);
+  if (inputs.planOnly) {
+    runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+    await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
+    return;
+  }
   runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
   const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));

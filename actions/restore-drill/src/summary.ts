@@ -76,3 +76,17 @@ export function qdrantDrillSummary(record: QdrantDrillRecord, manifest: Manifest
   if (record.problems.length > 0) lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   return `${lines.join('\n')}\n`;
 }
+
+/** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
+export function planSummary(manifest: Manifest, source: string): string {
+  const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+  const lines = [
+    `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
+    '',
+    `${manifest.engine} ${manifest.source.serverVersion}, taken ${manifest.createdAt}, from ${source}.`,
+    ...(extensions ? ['', `Extensions: ${extensions}.`] : []),
+    '',
+    'Nothing was downloaded or restored (plan-only).',
+  ];
+  return `${lines.join('\n')}\n`;
+}
