@@ -125,14 +125,20 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
     return false;
   }
 
-  function createArtifact(body: unknown, response: http.ServerResponse): void {
-    let request: CreateArtifactRequest;
+  /** The body parsed with the library's own generated type (strict: an unknown field is a violation), or undefined. */
+  function parseRequest<T>(method: string, type: { fromJson(json: never): T; typeName: string }, body: unknown, response: http.ServerResponse): T | undefined {
     try {
-      request = CreateArtifactRequest.fromJson(body as never);
+      return type.fromJson(body as never);
     } catch (error) {
-      violations.push(`CreateArtifact: body does not match CreateArtifactRequest (${(error as Error).message})`);
-      return twirpError(response, 400, 'malformed', 'bad request body');
+      violations.push(`${method}: body does not match ${type.typeName} (${(error as Error).message})`);
+      twirpError(response, 400, 'malformed', 'bad request body');
+      return undefined;
     }
+  }
+
+  function createArtifact(body: unknown, response: http.ServerResponse): void {
+    const request = parseRequest('CreateArtifact', CreateArtifactRequest, body, response);
+    if (!request) return;
     if (!checkIds('CreateArtifact', request)) return twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
     if (!request.name) {
       violations.push('CreateArtifact: empty name');
@@ -163,13 +169,8 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
   }
 
   function finalizeArtifact(body: unknown, response: http.ServerResponse): void {
-    let request: FinalizeArtifactRequest;
-    try {
-      request = FinalizeArtifactRequest.fromJson(body as never);
-    } catch (error) {
-      violations.push(`FinalizeArtifact: body does not match FinalizeArtifactRequest (${(error as Error).message})`);
-      return twirpError(response, 400, 'malformed', 'bad request body');
-    }
+    const request = parseRequest('FinalizeArtifact', FinalizeArtifactRequest, body, response);
+    if (!request) return;
     if (!checkIds('FinalizeArtifact', request)) return twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
     const entry = [...pending.values()].find((candidate) => candidate.name === request.name);
     if (!entry) {

@@ -71201,9 +71201,9 @@ function artifactNameOf(manifest) {
     return `backstop-${manifest.name}-${manifest.id}`;
 }
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options, manifest, env = process.env, uploader) {
+async function copyToArtifact(options, manifest) {
     const artifactName = artifactNameOf(manifest);
-    const notOnRunner = whyNotOnRunner(env);
+    const notOnRunner = whyNotOnRunner(process.env);
     if (notOnRunner)
         return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
     const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -71225,7 +71225,7 @@ async function copyToArtifact(options, manifest, env = process.env, uploader) {
     }
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
-        const client = uploader ?? (await loadArtifactClient());
+        const client = await loadArtifactClient();
         const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
@@ -71262,6 +71262,21 @@ function whyNotOnRunner(env) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
     return null;
+}
+/**
+ * A backup action's artifact step, once its manifest is written (so the artifact holds a complete backup or
+ * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
+ */
+async function copyToArtifactIfAsked(runtime, options, manifest) {
+    if (!options)
+        return null;
+    const result = await copyToArtifact(options, manifest);
+    logArtifactCopy(runtime, result);
+    return result;
+}
+/** The artifact-id output: the artifact's id, or empty when none was uploaded. */
+function artifactIdOf(result) {
+    return result?.status === 'uploaded' ? result.id : '';
 }
 /** Says what happened, at the level it deserves: a skipped-by-design copy is a notice, a missed one a warning. */
 function logArtifactCopy(runtime, result) {
@@ -71376,11 +71391,8 @@ async function run(runtime) {
     runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
     runtime.setOutput('server-version', manifest.source.serverVersion);
     runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
-    // Only now: the manifest is written, so the artifact holds a complete backup or nothing.
-    const artifact = inputs.artifact ? await copyToArtifact(inputs.artifact, manifest) : null;
-    runtime.setOutput('artifact-id', artifact?.status === 'uploaded' ? artifact.id : '');
-    if (artifact)
-        logArtifactCopy(runtime, artifact);
+    const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+    runtime.setOutput('artifact-id', artifactIdOf(artifact));
     await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
 }
 
@@ -72479,6 +72491,7 @@ function issueLine(issue) {
 
 
 
+const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
  * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
@@ -72492,7 +72505,7 @@ async function report_src_main_run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
-    const issue = await permitted(runtime, 'write issues (give the job `issues: write`)', () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+    const issue = await permitted(runtime, WRITE_ISSUES, () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -72542,7 +72555,7 @@ async function reportSchedules(runtime, github, repository, inputs, health) {
     if (health.enabled.length > 0)
         runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
     const key = { ...SCHEDULES_KEY, label: inputs.label };
-    await permitted(runtime, 'write issues (give the job `issues: write`)', () => health.problems.length > 0
+    await permitted(runtime, WRITE_ISSUES, () => health.problems.length > 0
         ? reportFailure(github, repository, key, health.problems.join('\n\n'))
         : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'));
 }
@@ -73662,11 +73675,8 @@ async function snapshot_qdrant_src_main_run(runtime) {
     runtime.setOutput('points', (manifest.collections ?? []).reduce((sum, collection) => sum + collection.points, 0));
     runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
     runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
-    // Only now: the manifest is written, so the artifact holds a complete backup or nothing.
-    const artifact = inputs.artifact ? await copyToArtifact(inputs.artifact, manifest) : null;
-    runtime.setOutput('artifact-id', artifact?.status === 'uploaded' ? artifact.id : '');
-    if (artifact)
-        logArtifactCopy(runtime, artifact);
+    const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+    runtime.setOutput('artifact-id', artifactIdOf(artifact));
     await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
 }
 

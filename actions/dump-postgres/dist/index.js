@@ -68985,9 +68985,9 @@ function artifactNameOf(manifest) {
     return `backstop-${manifest.name}-${manifest.id}`;
 }
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options, manifest, env = process.env, uploader) {
+async function copyToArtifact(options, manifest) {
     const artifactName = artifactNameOf(manifest);
-    const notOnRunner = whyNotOnRunner(env);
+    const notOnRunner = whyNotOnRunner(process.env);
     if (notOnRunner)
         return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
     const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -69009,7 +69009,7 @@ async function copyToArtifact(options, manifest, env = process.env, uploader) {
     }
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
-        const client = uploader ?? (await loadArtifactClient());
+        const client = await loadArtifactClient();
         const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
@@ -69046,6 +69046,21 @@ function whyNotOnRunner(env) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
     return null;
+}
+/**
+ * A backup action's artifact step, once its manifest is written (so the artifact holds a complete backup or
+ * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
+ */
+async function copyToArtifactIfAsked(runtime, options, manifest) {
+    if (!options)
+        return null;
+    const result = await copyToArtifact(options, manifest);
+    logArtifactCopy(runtime, result);
+    return result;
+}
+/** The artifact-id output: the artifact's id, or empty when none was uploaded. */
+function artifactIdOf(result) {
+    return result?.status === 'uploaded' ? result.id : '';
 }
 /** Says what happened, at the level it deserves: a skipped-by-design copy is a notice, a missed one a warning. */
 function logArtifactCopy(runtime, result) {
@@ -69162,11 +69177,8 @@ async function run(runtime) {
     runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
     runtime.setOutput('server-version', manifest.source.serverVersion);
     runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
-    // Only now: the manifest is written, so the artifact holds a complete backup or nothing.
-    const artifact = inputs.artifact ? await copyToArtifact(inputs.artifact, manifest) : null;
-    runtime.setOutput('artifact-id', artifact?.status === 'uploaded' ? artifact.id : '');
-    if (artifact)
-        logArtifactCopy(runtime, artifact);
+    const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+    runtime.setOutput('artifact-id', artifactIdOf(artifact));
     await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
 }
 

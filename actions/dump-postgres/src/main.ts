@@ -1,6 +1,6 @@
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
 import type { Runtime } from '../../lib/runtime.ts';
-import { copyToArtifact, logArtifactCopy } from '../../lib/storage/artifact-copy.ts';
+import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/storage/artifact-copy.ts';
 import { readInputs } from './inputs.ts';
 import { dumpSummary } from './summary.ts';
 
@@ -24,9 +24,7 @@ export async function run(runtime: Runtime): Promise<void> {
   runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
   runtime.setOutput('server-version', manifest.source.serverVersion);
   runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
-  // Only now: the manifest is written, so the artifact holds a complete backup or nothing.
-  const artifact = inputs.artifact ? await copyToArtifact(inputs.artifact, manifest) : null;
-  runtime.setOutput('artifact-id', artifact?.status === 'uploaded' ? artifact.id : '');
-  if (artifact) logArtifactCopy(runtime, artifact);
+  const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+  runtime.setOutput('artifact-id', artifactIdOf(artifact));
   await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
 }

@@ -27,7 +27,7 @@ export type ArtifactCopyResult =
   | { status: 'skipped'; artifactName: string; reason: string; level: 'notice' | 'warning' }
   | { status: 'failed'; artifactName: string; reason: string };
 
-/** What @actions/artifact's DefaultArtifactClient offers that we use (a seam for tests). */
+/** What we use of @actions/artifact's DefaultArtifactClient. */
 export interface ArtifactUploader {
   uploadArtifact(
     name: string,
@@ -37,19 +37,14 @@ export interface ArtifactUploader {
   ): Promise<{ id?: number; size?: number }>;
 }
 
-export function artifactNameOf(manifest: Pick<Manifest, 'name' | 'id'>): string {
+function artifactNameOf(manifest: Pick<Manifest, 'name' | 'id'>): string {
   return `backstop-${manifest.name}-${manifest.id}`;
 }
 
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-export async function copyToArtifact(
-  options: ArtifactCopyOptions,
-  manifest: Manifest,
-  env: NodeJS.ProcessEnv = process.env,
-  uploader?: ArtifactUploader,
-): Promise<ArtifactCopyResult> {
+async function copyToArtifact(options: ArtifactCopyOptions, manifest: Manifest): Promise<ArtifactCopyResult> {
   const artifactName = artifactNameOf(manifest);
-  const notOnRunner = whyNotOnRunner(env);
+  const notOnRunner = whyNotOnRunner(process.env);
   if (notOnRunner) return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
 
   const folder = fileURLToPath(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -71,7 +66,7 @@ export async function copyToArtifact(
 
   try {
     // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
-    const client = uploader ?? (await loadArtifactClient());
+    const client = await loadArtifactClient();
     const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
     if (uploaded.id === undefined) return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
     return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
@@ -90,7 +85,7 @@ async function loadArtifactClient(): Promise<ArtifactUploader> {
 }
 
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
-export function backupFiles(manifest: Pick<Manifest, 'files'>): string[] {
+function backupFiles(manifest: Pick<Manifest, 'files'>): string[] {
   return [...manifest.files.map((file) => file.path), MANIFEST_FILE];
 }
 
@@ -99,7 +94,7 @@ export function backupFiles(manifest: Pick<Manifest, 'files'>): string[] {
  * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
  * Enterprise Server (the library refuses, as its own isGhes() decides).
  */
-export function whyNotOnRunner(env: NodeJS.ProcessEnv): string | null {
+function whyNotOnRunner(env: NodeJS.ProcessEnv): string | null {
   const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !env[name]);
   if (missing.length > 0) {
     return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
@@ -111,13 +106,33 @@ export function whyNotOnRunner(env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
+/**
+ * A backup action's artifact step, once its manifest is written (so the artifact holds a complete backup or
+ * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
+ */
+export async function copyToArtifactIfAsked(
+  runtime: Pick<Runtime, 'info' | 'notice' | 'warning'>,
+  options: ArtifactCopyOptions | null,
+  manifest: Manifest,
+): Promise<ArtifactCopyResult | null> {
+  if (!options) return null;
+  const result = await copyToArtifact(options, manifest);
+  logArtifactCopy(runtime, result);
+  return result;
+}
+
+/** The artifact-id output: the artifact's id, or empty when none was uploaded. */
+export function artifactIdOf(result: ArtifactCopyResult | null): number | '' {
+  return result?.status === 'uploaded' ? result.id : '';
+}
+
 /** Says what happened, at the level it deserves: a skipped-by-design copy is a notice, a missed one a warning. */
-export function logArtifactCopy(runtime: Pick<Runtime, 'info' | 'notice' | 'warning'>, result: ArtifactCopyResult): void {
+function logArtifactCopy(runtime: Pick<Runtime, 'info' | 'notice' | 'warning'>, result: ArtifactCopyResult): void {
   const { level, line } = artifactLogLine(result);
   runtime[level](line);
 }
 
-export function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice' | 'warning'; line: string } {
+function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice' | 'warning'; line: string } {
   switch (result.status) {
     case 'uploaded':
       return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };

@@ -37828,6 +37828,7 @@ function issueLine(issue) {
 
 
 
+const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
  * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
@@ -37841,7 +37842,7 @@ async function run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = getOctokit(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
-    const issue = await permitted(runtime, 'write issues (give the job `issues: write`)', () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+    const issue = await permitted(runtime, WRITE_ISSUES, () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -37891,7 +37892,7 @@ async function reportSchedules(runtime, github, repository, inputs, health) {
     if (health.enabled.length > 0)
         runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
     const key = { ...SCHEDULES_KEY, label: inputs.label };
-    await permitted(runtime, 'write issues (give the job `issues: write`)', () => health.problems.length > 0
+    await permitted(runtime, WRITE_ISSUES, () => health.problems.length > 0
         ? reportFailure(github, repository, key, health.problems.join('\n\n'))
         : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'));
 }

@@ -8,6 +8,8 @@ import type { Runtime } from '../../lib/runtime.ts';
 import { readInputs, type ReportInputs } from './inputs.ts';
 import { reportSummary } from './summary.ts';
 
+const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
+
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
  * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
@@ -22,7 +24,7 @@ export async function run(runtime: Runtime): Promise<void> {
   const github = getOctokit(inputs.token);
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
-  const issue = await permitted(runtime, 'write issues (give the job `issues: write`)', () =>
+  const issue = await permitted(runtime, WRITE_ISSUES, () =>
     failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)),
   );
   const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
@@ -76,7 +78,7 @@ async function reportSchedules(runtime: Runtime, github: GitHubClient, repositor
   for (const problem of health.problems) runtime.warning(problem);
   if (health.enabled.length > 0) runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
   const key: IssueKey = { ...SCHEDULES_KEY, label: inputs.label };
-  await permitted(runtime, 'write issues (give the job `issues: write`)', (): Promise<IssueOutcome> =>
+  await permitted(runtime, WRITE_ISSUES, (): Promise<IssueOutcome> =>
     health.problems.length > 0
       ? reportFailure(github, repository, key, health.problems.join('\n\n'))
       : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'),

@@ -1,6 +1,6 @@
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
 import type { Runtime } from '../../lib/runtime.ts';
-import { copyToArtifact, logArtifactCopy } from '../../lib/storage/artifact-copy.ts';
+import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/storage/artifact-copy.ts';
 import { readInputs } from './inputs.ts';
 import { snapshotSummary } from './summary.ts';
 
@@ -20,9 +20,7 @@ export async function run(runtime: Runtime): Promise<void> {
   runtime.setOutput('points', (manifest.collections ?? []).reduce((sum, collection) => sum + collection.points, 0));
   runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
   runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
-  // Only now: the manifest is written, so the artifact holds a complete backup or nothing.
-  const artifact = inputs.artifact ? await copyToArtifact(inputs.artifact, manifest) : null;
-  runtime.setOutput('artifact-id', artifact?.status === 'uploaded' ? artifact.id : '');
-  if (artifact) logArtifactCopy(runtime, artifact);
+  const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+  runtime.setOutput('artifact-id', artifactIdOf(artifact));
   await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
 }
