@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
+import { startCuttingProxy } from '../harness/cutting-proxy.ts';
 import { startQdrantStandin, type QdrantStandin, type StandinCollection, type StandinOptions } from '../harness/qdrant/standin.ts';
 import { runAction } from '../harness/runner.ts';
 import { startTestS3, type TestS3 } from '../harness/s3.ts';
@@ -160,6 +161,51 @@ describe('snapshot-qdrant', () => {
     expect(run.errors).toHaveLength(1);
     expect((await fs.readdir(local, { recursive: true }).catch(() => [] as string[])).filter((e) => /\.(age|json)$/.test(String(e)))).toEqual([]);
     const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'qdrant-prod', 'dry-run': 'true' }, { env: s3.env });
+    expect(drill.errors).toEqual([expect.stringContaining('no complete backup of "qdrant-prod"')]);
+  });
+
+  it('an upload cut off mid-stream leaves no manifest and no file in any destination, nor the server-side snapshot', async () => {
+    const qdrant = await standin({ collections: [{ ...COLLECTIONS[0]!, snapshotBytes: 40 * 1024 ** 2 }] });
+    // The network to S3 fails for good halfway through the ~40 MB object (multipart parts of 8 MiB).
+    const proxy = await startCuttingProxy(s3.endpoint, 20 * 1024 ** 2);
+    const local = path.join(work, 'cut');
+    try {
+      const run = await runAction('snapshot-qdrant', snapshotInputs(qdrant.url, `s3://${s3.bucket}/cut\n${local}`), {
+        env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint },
+      });
+      expect(proxy.cut()).toBe(true);
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.errors).toEqual([expect.stringMatching(/^::error::Could not write s3:\/\/backups\/cut\/qdrant-prod\/\S+\/qdrant\/node-0\/trades\.snapshot\.zst\.age: /)]);
+      expect(await fs.readdir(local, { recursive: true }).catch(() => [] as string[])).not.toContainEqual(expect.stringMatching(/\.(age|json)$|partial/));
+      const drill = await runAction('restore-drill', { 'storage-url': `s3://${s3.bucket}/cut`, name: 'qdrant-prod', 'dry-run': 'true' }, { env: s3.env });
+      expect(drill.errors).toEqual([expect.stringContaining('no complete backup of "qdrant-prod"')]);
+      expect(qdrant.snapshots('trades')).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a backup killed mid-upload leaves no manifest and is never picked by the drill', async () => {
+    const qdrant = await standin({ collections: [{ ...COLLECTIONS[0]!, snapshotBytes: 200 * 1024 ** 2 }] });
+    const local = path.join(work, 'killed');
+    const run = await runAction('snapshot-qdrant', snapshotInputs(qdrant.url, local), {
+      onStart: (child) => {
+        // Wait until the upload is under way (a partial file exists), then SIGKILL: no cleanup code runs.
+        const poll = setInterval(async () => {
+          const entries = await fs.readdir(local, { recursive: true }).catch(() => [] as string[]);
+          if (entries.some((entry) => entry.includes('.partial-'))) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+          }
+        }, 5);
+        child.on('close', () => clearInterval(poll));
+      },
+    });
+    expect(run.code).toBeNull();
+    const leftovers = await fs.readdir(local, { recursive: true });
+    expect(leftovers).toContainEqual(expect.stringContaining('.partial-'));
+    expect(leftovers).not.toContainEqual(expect.stringMatching(/manifest\.json$/));
+    const drill = await runAction('restore-drill', { 'storage-url': local, name: 'qdrant-prod', 'dry-run': 'true' });
     expect(drill.errors).toEqual([expect.stringContaining('no complete backup of "qdrant-prod"')]);
   });
 

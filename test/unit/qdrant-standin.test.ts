@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { constants, zstdCompressSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadQdrantOpenApi, QDRANT_OPENAPI_PATH } from '../harness/qdrant/openapi.ts';
 import { SNAPSHOT_MAGIC, startQdrantStandin, type QdrantStandin, type StandinOptions } from '../harness/qdrant/standin.ts';
@@ -259,6 +260,26 @@ describe('Qdrant stand-in', () => {
     })();
     await expect(reading).rejects.toThrow();
     expect(received).toBe(100_000);
+  });
+
+  it("fills snapshots with unit-length float32 vectors when asked, which zstd compresses a little, unlike 'random'", async () => {
+    const ratios: Record<string, number> = {};
+    for (const content of ['random', 'vectors'] as const) {
+      const standin = await start({ snapshotContent: content, collections: [{ ...trades, snapshotBytes: 4 * MiB }] });
+      const snapshot = await createSnapshot(standin, 'trades');
+      const bytes = await download(standin, 'trades', snapshot.name);
+      expect(sha256(bytes)).toBe(snapshot.checksum);
+      ratios[content] = zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: 1 } }).length / bytes.length;
+      if (content === 'vectors') {
+        // The first block's filler, after the header line and the 16-byte block prefix: vectors of length 1.
+        const start = bytes.indexOf(0x0a) + 1 + 16;
+        const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + 384 * 4));
+        expect(Math.hypot(...floats)).toBeCloseTo(1, 5);
+      }
+    }
+    expect(ratios.random).toBeGreaterThan(0.999);
+    expect(ratios.vectors).toBeGreaterThan(0.8);
+    expect(ratios.vectors).toBeLessThan(0.97);
   });
 
   it('streams a 256 MiB snapshot without holding it in memory', async () => {

@@ -70891,6 +70891,7 @@ function reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -70929,20 +70930,25 @@ async function storeStream(source, stores, options) {
     if (options.recipients)
         stages.push((0,age/* createEncryptStream */.CV)(options.recipients));
     stages.push(stored);
-    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]));
-    // A destination that fails tears the whole pipeline down (and with it every other upload).
-    for (const upload of uploads)
-        upload.catch((error) => fanOut.destroy(error));
+    // The first destination to fail, named: a bare "socket hang up" does not say which of several it was.
+    let destinationFailure;
+    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        // A destination that fails tears the whole pipeline down (and with it every other upload).
+        fanOut.destroy(destinationFailure);
+        throw destinationFailure;
+    }));
     const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
     try {
         await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
     catch (error) {
         fanOut.destroy(error);
-        const settled = await Promise.allSettled(uploads);
-        // Report the first cause: a destination's own error explains the pipeline's "premature close".
-        const uploadFailure = settled.find((result) => result.status === 'rejected');
-        throw uploadFailure && error.message.includes('Premature close') ? uploadFailure.reason : error;
+        await Promise.allSettled(uploads);
+        // Report the first cause. The source failing also fails every upload, so those are only echoes of it; a
+        // destination failing shows in the pipeline as itself or as a "premature close".
+        const pipelineEchoesDestination = error === destinationFailure || error.message.includes('Premature close');
+        throw destinationFailure && pipelineEchoesDestination ? destinationFailure : error;
     }
     finally {
         stopProgress();

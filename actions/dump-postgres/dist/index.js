@@ -68354,6 +68354,8 @@ var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
 var age = __nccwpck_require__(98270);
+// EXTERNAL MODULE: ./actions/lib/errors.ts
+var errors = __nccwpck_require__(32863);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
 
 
@@ -68544,6 +68546,7 @@ function reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -68582,20 +68585,25 @@ async function storeStream(source, stores, options) {
     if (options.recipients)
         stages.push((0,age/* createEncryptStream */.CV)(options.recipients));
     stages.push(stored);
-    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]));
-    // A destination that fails tears the whole pipeline down (and with it every other upload).
-    for (const upload of uploads)
-        upload.catch((error) => fanOut.destroy(error));
+    // The first destination to fail, named: a bare "socket hang up" does not say which of several it was.
+    let destinationFailure;
+    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        // A destination that fails tears the whole pipeline down (and with it every other upload).
+        fanOut.destroy(destinationFailure);
+        throw destinationFailure;
+    }));
     const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
     try {
         await Promise.all([(0,external_node_stream_promises_.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
     catch (error) {
         fanOut.destroy(error);
-        const settled = await Promise.allSettled(uploads);
-        // Report the first cause: a destination's own error explains the pipeline's "premature close".
-        const uploadFailure = settled.find((result) => result.status === 'rejected');
-        throw uploadFailure && error.message.includes('Premature close') ? uploadFailure.reason : error;
+        await Promise.allSettled(uploads);
+        // Report the first cause. The source failing also fails every upload, so those are only echoes of it; a
+        // destination failing shows in the pipeline as itself or as a "premature close".
+        const pipelineEchoesDestination = error === destinationFailure || error.message.includes('Premature close');
+        throw destinationFailure && pipelineEchoesDestination ? destinationFailure : error;
     }
     finally {
         stopProgress();
@@ -68661,8 +68669,6 @@ const BACKSTOP_VERSION = '0.1.0';
 
 // EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
 var connection = __nccwpck_require__(62089);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
 ;// CONCATENATED MODULE: ./actions/lib/postgres/tools.ts
 
 

@@ -2,6 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
+import { errorMessage } from '../errors.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
 import { Coalesce } from './coalesce.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
@@ -63,18 +64,26 @@ export async function storeStream(source: Readable, stores: Store[], options: St
   if (options.recipients) stages.push(createEncryptStream(options.recipients));
   stages.push(stored);
 
-  const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]!));
-  // A destination that fails tears the whole pipeline down (and with it every other upload).
-  for (const upload of uploads) upload.catch((error: unknown) => fanOut.destroy(error as Error));
+  // The first destination to fail, named: a bare "socket hang up" does not say which of several it was.
+  let destinationFailure: Error | undefined;
+  const uploads = stores.map((store, index) =>
+    store.put(key, fanOut.outputs[index]!).catch((error: unknown) => {
+      destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${errorMessage(error)}`, { cause: error });
+      // A destination that fails tears the whole pipeline down (and with it every other upload).
+      fanOut.destroy(destinationFailure);
+      throw destinationFailure;
+    }),
+  );
   const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
   try {
     await Promise.all([pipeline([source, ...stages, fanOut]), ...uploads]);
   } catch (error) {
     fanOut.destroy(error as Error);
-    const settled = await Promise.allSettled(uploads);
-    // Report the first cause: a destination's own error explains the pipeline's "premature close".
-    const uploadFailure = settled.find((result) => result.status === 'rejected');
-    throw uploadFailure && (error as Error).message.includes('Premature close') ? uploadFailure.reason : error;
+    await Promise.allSettled(uploads);
+    // Report the first cause. The source failing also fails every upload, so those are only echoes of it; a
+    // destination failing shows in the pipeline as itself or as a "premature close".
+    const pipelineEchoesDestination = error === destinationFailure || (error as Error).message.includes('Premature close');
+    throw destinationFailure && pipelineEchoesDestination ? destinationFailure : error;
   } finally {
     stopProgress();
   }

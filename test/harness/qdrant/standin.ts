@@ -53,7 +53,15 @@ export interface StandinOptions {
   emptyNode?: boolean;
   /** Close the connection after this many bytes of a snapshot download (to test interrupted downloads). */
   breakDownloadAfterBytes?: number;
+  /**
+   * What fills the snapshot files after their header line: 'random' bytes (default: incompressible and the cheapest
+   * case for zstd), or 'vectors', unit-length float32 vectors as in Qdrant's vector storage (zstd level 1 saves ~8%
+   * on them and works twice as hard).
+   */
+  snapshotContent?: SnapshotContent;
 }
+
+export type SnapshotContent = 'random' | 'vectors';
 
 export interface StandinRequest {
   method: string;
@@ -525,7 +533,7 @@ class Standin {
       payloadSchema: collection.payloadSchema ?? {},
     };
     const size = empty ? EMPTY_NODE_SNAPSHOT_BYTES : (collection.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES);
-    return snapshotFile(header, size);
+    return snapshotFile(header, size, this.options.snapshotContent ?? 'random');
   }
 
   /**
@@ -861,35 +869,60 @@ function collectionInfo(collection: StandinCollection): Record<string, unknown> 
 
 const BLOCK_BYTES = MiB;
 const BLOCK_PREFIX_BYTES = 16;
-let sharedFiller: Buffer | undefined;
+const fillers = new Map<SnapshotContent, Buffer>();
 
 interface SnapshotFile {
   header: Buffer;
   seed: number;
   size: number;
+  content: SnapshotContent;
 }
 
-function snapshotFile(header: SnapshotHeader, requestedSize: number): SnapshotFile {
+function snapshotFile(header: SnapshotHeader, requestedSize: number, content: SnapshotContent): SnapshotFile {
   const line = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify(header)}\n`);
   const seed = createHash('sha256').update(line).digest().readUInt32BE(0);
   // A header longer than the requested size makes the whole file.
-  return { header: line, seed, size: Math.max(requestedSize, line.length) };
+  return { header: line, seed, size: Math.max(requestedSize, line.length), content };
 }
 
-/** 1 MiB minus the prefix of xorshift32 output, made once per process (a few milliseconds). */
-function fillerBuffer(): Buffer {
-  if (!sharedFiller) {
+/** 1 MiB minus the prefix of filler, made once per process and kind (a few milliseconds). */
+function fillerBuffer(content: SnapshotContent): Buffer {
+  let filler = fillers.get(content);
+  if (!filler) {
     const words = new Uint32Array((BLOCK_BYTES - BLOCK_PREFIX_BYTES) / 4);
     let state = 0x9e3779b9;
-    for (let index = 0; index < words.length; index++) {
+    const next = (): number => {
       state ^= state << 13;
       state ^= state >>> 17;
       state ^= state << 5;
-      words[index] = state >>> 0;
+      return state >>> 0;
+    };
+    if (content === 'random') {
+      for (let index = 0; index < words.length; index++) words[index] = next();
+    } else {
+      fillUnitVectors(new Float32Array(words.buffer), next);
     }
-    sharedFiller = Buffer.from(words.buffer);
+    filler = Buffer.from(words.buffer);
+    fillers.set(content, filler);
   }
-  return sharedFiller;
+  return filler;
+}
+
+/** 384-dimension vectors of roughly normal components, each scaled to unit length (as Cosine collections store them). */
+function fillUnitVectors(values: Float32Array, next: () => number): void {
+  const DIMENSIONS = 384;
+  for (let start = 0; start < values.length; start += DIMENSIONS) {
+    const end = Math.min(start + DIMENSIONS, values.length);
+    let norm = 0;
+    for (let index = start; index < end; index++) {
+      // The sum of four uniforms is close enough to a normal distribution for compressibility.
+      const value = (next() + next() + next() + next()) / 2 ** 32 - 2;
+      values[index] = value;
+      norm += value * value;
+    }
+    const scale = 1 / Math.sqrt(norm || 1);
+    for (let index = start; index < end; index++) values[index]! *= scale;
+  }
 }
 
 function blockPrefix(seed: number, block: number): Buffer {
@@ -904,7 +937,7 @@ function blockPrefix(seed: number, block: number): Buffer {
 /** The file's bytes as a sequence of buffers (views of shared memory: never modify them). */
 function* snapshotChunks(file: SnapshotFile): Generator<Buffer> {
   yield file.header;
-  const filler = fillerBuffer();
+  const filler = fillerBuffer(file.content);
   let remaining = file.size - file.header.length;
   for (let block = 0; remaining > 0; block++) {
     for (const part of [blockPrefix(file.seed, block), filler]) {
@@ -921,7 +954,7 @@ const checksumCache = new Map<string, string>();
 
 /** The file's sha256, hashed in slices that give the event loop a turn (a 1 GB file takes a couple of seconds). */
 async function snapshotSha256(file: SnapshotFile): Promise<string> {
-  const key = `${file.size}:${file.header.toString('base64')}`;
+  const key = `${file.content}:${file.size}:${file.header.toString('base64')}`;
   const cached = checksumCache.get(key);
   if (cached) return cached;
   const hash = createHash('sha256');

@@ -1,0 +1,58 @@
+import net from 'node:net';
+
+export interface CuttingProxy {
+  /** http://127.0.0.1:<port>, to use in place of the upstream endpoint. */
+  endpoint: string;
+  /** Request bytes forwarded so far (all connections). */
+  forwarded(): number;
+  /** Whether the cut has happened. */
+  cut(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP proxy that forwards to `upstream` until `cutAfterBytes` request bytes have gone through, then drops every
+ * connection and refuses all later ones: a network that fails in the middle of an upload and stays down, so the
+ * SDK's retries fail too.
+ */
+export async function startCuttingProxy(upstream: string, cutAfterBytes: number): Promise<CuttingProxy> {
+  const target = new URL(upstream);
+  const sockets = new Set<net.Socket>();
+  let forwarded = 0;
+  let cut = false;
+  const dropAll = (): void => {
+    cut = true;
+    for (const socket of sockets) socket.destroy();
+  };
+  const server = net.createServer((client) => {
+    if (cut) return void client.destroy();
+    const server = net.connect(Number(target.port), target.hostname);
+    for (const socket of [client, server]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      // One side failing ends its pair only.
+      socket.on('error', () => {
+        client.destroy();
+        server.destroy();
+      });
+    }
+    client.on('data', (chunk: Buffer) => {
+      forwarded += chunk.length;
+      if (forwarded > cutAfterBytes) return dropAll();
+      server.write(chunk);
+    });
+    server.pipe(client);
+    client.on('end', () => server.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    forwarded: () => forwarded,
+    cut: () => cut,
+    stop: async () => {
+      dropAll();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
