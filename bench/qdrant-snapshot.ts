@@ -1,7 +1,7 @@
 /**
  * Benchmark: snapshot-qdrant against `curl -o /dev/null` of the same snapshot, same stand-in, same run.
  *
- *   node bench/qdrant-snapshot.ts [--gib 2] [--rounds 3] [--content random|vectors]
+ *   node bench/qdrant-snapshot.ts [--gib 2] [--rounds 3] [--content random|vectors] [--serve-mibps 119]
  *
  * The Qdrant stand-in (test/harness/qdrant) serves one collection whose snapshot is --gib GiB, generated while
  * streaming. Each round: curl downloads a server-side snapshot to /dev/null; then the snapshot-qdrant bundle (run as
@@ -28,6 +28,8 @@ const GIB = Number(/--gib[= ](\d+(?:\.\d+)?)/.exec(args)?.[1] ?? 2);
 const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 3);
 /** 'random' (incompressible: the cheapest case for zstd) or 'vectors' (float32 embeddings, as Qdrant stores them). */
 const CONTENT = (/--content[= ](random|vectors)/.exec(args)?.[1] ?? 'random') as SnapshotContent;
+/** Serve the download no faster than this many MiB/s (a Qdrant across a network); default: from memory, unthrottled. */
+const SERVE_MIBPS = Number(/--serve-mibps[= ](\d+(?:\.\d+)?)/.exec(args)?.[1] ?? 0);
 
 async function main(): Promise<void> {
   const bytes = Math.round(GIB * 1024 ** 3);
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     collections: [{ name: 'embeddings', points: 1_000_000, vectors: { size: 768, distance: 'Cosine' }, snapshotBytes: bytes }],
     checksum: 'absent',
     snapshotContent: CONTENT,
+    ...(SERVE_MIBPS ? { downloadBytesPerSecond: SERVE_MIBPS * 1024 ** 2 } : {}),
   });
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-bench-qdrant-'));
   await fs.writeFile(path.join(work, 'out'), '');
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
     const stockPipe = Math.min(...stockTimes);
     const floor = Math.min(...floorTimes);
     console.log(`
-${GIB} GiB snapshot of ${CONTENT} content, ${os.cpus().length} CPUs, best of ${ROUNDS}
+${GIB} GiB snapshot of ${CONTENT} content served ${SERVE_MIBPS ? `at ${SERVE_MIBPS} MiB/s` : 'from memory'}, ${os.cpus().length} CPUs, best of ${ROUNDS}
   snapshot-qdrant ${ours.toFixed(2)} s (${(bytes / ours / 1024 ** 2).toFixed(0)} MiB/s) ÷ curl -o /dev/null ${curl.toFixed(2)} s (${(bytes / curl / 1024 ** 2).toFixed(0)} MiB/s) = ${(ours / curl).toFixed(2)}×  (target ≤ 1.2×)
   the floor the issue sets: curl | openssl dgst -sha256 (the required hash, nothing else) ${floor.toFixed(2)} s = ${(floor / curl).toFixed(2)}× curl; the target ${floor / curl > 1.2 ? 'is out of reach on this CPU' : 'is reachable on this CPU'}
   for context: ÷ curl -o <file on the same disk> + sync ${curlFile.toFixed(2)} s = ${(ours / curlFile).toFixed(2)}×

@@ -282,6 +282,16 @@ describe('Qdrant stand-in', () => {
     expect(ratios.vectors).toBeLessThan(0.97);
   });
 
+  it('serves downloads no faster than downloadBytesPerSecond', async () => {
+    const standin = await start({ downloadBytesPerSecond: 16 * MiB, collections: [{ ...trades, snapshotBytes: 4 * MiB }] });
+    const snapshot = await createSnapshot(standin, 'trades');
+    const started = performance.now();
+    const bytes = await download(standin, 'trades', snapshot.name);
+    expect(bytes.length).toBe(4 * MiB);
+    // 4 MiB at 16 MiB/s: a quarter of a second at least (less a millisecond of timer slack).
+    expect(performance.now() - started).toBeGreaterThan(249);
+  });
+
   it('streams a 256 MiB snapshot without holding it in memory', async () => {
     const standin = await start({ collections: [{ ...trades, snapshotBytes: 256 * MiB }] });
     const snapshot = await createSnapshot(standin, 'trades');

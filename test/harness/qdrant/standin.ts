@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import busboy from 'busboy';
 import { loadQdrantOpenApi, matchPathTemplate, type QdrantOpenApi } from './openapi.ts';
 
@@ -59,6 +59,8 @@ export interface StandinOptions {
    * on them and works twice as hard).
    */
   snapshotContent?: SnapshotContent;
+  /** Serve snapshot downloads no faster than this (a Qdrant across a network); default: as fast as the client reads. */
+  downloadBytesPerSecond?: number;
 }
 
 export type SnapshotContent = 'random' | 'vectors';
@@ -468,7 +470,7 @@ class Standin {
       'content-length': record.file.size,
       'content-disposition': `attachment; filename="${record.name}"`,
     });
-    await streamSnapshot(ctx.res, record.file, this.options.breakDownloadAfterBytes);
+    await streamSnapshot(ctx.res, record.file, this.options.breakDownloadAfterBytes, this.options.downloadBytesPerSecond);
   }
 
   private async deleteSnapshot(ctx: Context): Promise<void> {
@@ -972,11 +974,15 @@ async function snapshotSha256(file: SnapshotFile): Promise<string> {
   return digest;
 }
 
-/** Streams the file with backpressure; with `breakAfter`, sends that many bytes and then drops the connection. */
-async function streamSnapshot(res: http.ServerResponse, file: SnapshotFile, breakAfter: number | undefined): Promise<void> {
+/**
+ * Streams the file with backpressure; with `breakAfter`, sends that many bytes and then drops the connection; with
+ * `bytesPerSecond`, waits whenever it is ahead of that rate.
+ */
+async function streamSnapshot(res: http.ServerResponse, file: SnapshotFile, breakAfter: number | undefined, bytesPerSecond: number | undefined): Promise<void> {
   let closed = false;
   res.once('close', () => (closed = true));
   let sent = 0;
+  const started = performance.now();
   for (const chunk of snapshotChunks(file)) {
     if (breakAfter !== undefined && sent + chunk.length >= breakAfter) {
       await writeFlushed(res, chunk.subarray(0, breakAfter - sent));
@@ -984,6 +990,11 @@ async function streamSnapshot(res: http.ServerResponse, file: SnapshotFile, brea
       return;
     }
     sent += chunk.length;
+    if (bytesPerSecond) {
+      // Hold each chunk back until the rate allows all bytes up to its end.
+      const ahead = (sent / bytesPerSecond) * 1000 - (performance.now() - started);
+      if (ahead > 1) await sleep(ahead);
+    }
     if (!res.write(chunk) && !closed) await drainedOrClosed(res);
     // The client went away (an aborted download): stop generating.
     if (closed) return;
