@@ -3,8 +3,6 @@ import net from 'node:net';
 export interface CuttingProxy {
   /** http://127.0.0.1:<port>, to use in place of the upstream endpoint. */
   endpoint: string;
-  /** Request bytes forwarded so far (all connections). */
-  forwarded(): number;
   /** Whether the cut has happened. */
   cut(): boolean;
   stop(): Promise<void>;
@@ -26,29 +24,28 @@ export async function startCuttingProxy(upstream: string, cutAfterBytes: number)
   };
   const server = net.createServer((client) => {
     if (cut) return void client.destroy();
-    const server = net.connect(Number(target.port), target.hostname);
-    for (const socket of [client, server]) {
+    const toUpstream = net.connect(Number(target.port), target.hostname);
+    for (const socket of [client, toUpstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       // One side failing ends its pair only.
       socket.on('error', () => {
         client.destroy();
-        server.destroy();
+        toUpstream.destroy();
       });
     }
     client.on('data', (chunk: Buffer) => {
       forwarded += chunk.length;
       if (forwarded > cutAfterBytes) return dropAll();
-      server.write(chunk);
+      toUpstream.write(chunk);
     });
-    server.pipe(client);
-    client.on('end', () => server.end());
+    toUpstream.pipe(client);
+    client.on('end', () => toUpstream.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    forwarded: () => forwarded,
     cut: () => cut,
     stop: async () => {
       dropAll();

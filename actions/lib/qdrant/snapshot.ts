@@ -1,5 +1,5 @@
 import { ChecksumError } from '../pipeline/fetch.ts';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError, errorMessage } from '../errors.ts';
 import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
 import { newBackupId } from '../manifest/ids.ts';
 import type { BackupKind, Manifest, ManifestFile, QdrantCollection, QdrantSnapshot } from '../manifest/schema.ts';
@@ -139,8 +139,12 @@ async function snapshotOnNode(
   const empty = !(await holdsShards(node, collection));
   const description = await result<SnapshotDescription>(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
   const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+  const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
   try {
     const { stream } = await download(node, snapshotPath);
+    // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke.
+    let downloadFailure: Error | undefined;
+    stream.once('error', (error) => (downloadFailure = error));
     const file = await storeStream(stream, options.stores, {
       path: `qdrant/node-${index}/${collection}.snapshot`,
       folder,
@@ -148,8 +152,14 @@ async function snapshotOnNode(
       recipients: options.recipients,
       hashRaw: true,
       log: options.log,
+    }).catch((error: unknown) => {
+      if (!downloadFailure) throw error;
+      throw new Error(
+        `The download of the ${where} broke off before its ${description.size} bytes arrived (${errorMessage(downloadFailure)}). ` +
+          'Nothing was kept; run the backup again.',
+        { cause: error },
+      );
     });
-    const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
     if (file.rawBytes !== description.size) {
       throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
     }

@@ -72800,9 +72800,13 @@ async function storeStream(source, stores, options) {
     if (options.recipients)
         stages.push(createEncryptStream(options.recipients));
     stages.push(stored);
-    // The first destination to fail, named: a bare "socket hang up" does not say which of several it was.
+    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
+    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
+    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
     let destinationFailure;
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        if (fanOut.errored)
+            throw error;
         destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${errorMessage(error)}`, { cause: error });
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
@@ -72815,10 +72819,7 @@ async function storeStream(source, stores, options) {
     catch (error) {
         fanOut.destroy(error);
         await Promise.allSettled(uploads);
-        // Report the first cause. The source failing also fails every upload, so those are only echoes of it; a
-        // destination failing shows in the pipeline as itself or as a "premature close".
-        const pipelineEchoesDestination = error === destinationFailure || error.message.includes('Premature close');
-        throw destinationFailure && pipelineEchoesDestination ? destinationFailure : error;
+        throw destinationFailure ?? error;
     }
     finally {
         stopProgress();

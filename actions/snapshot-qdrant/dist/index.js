@@ -63109,9 +63109,13 @@ async function storeStream(source, stores, options) {
     if (options.recipients)
         stages.push((0,age/* createEncryptStream */.CV)(options.recipients));
     stages.push(stored);
-    // The first destination to fail, named: a bare "socket hang up" does not say which of several it was.
+    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
+    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
+    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
     let destinationFailure;
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        if (fanOut.errored)
+            throw error;
         destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
@@ -63124,10 +63128,7 @@ async function storeStream(source, stores, options) {
     catch (error) {
         fanOut.destroy(error);
         await Promise.allSettled(uploads);
-        // Report the first cause. The source failing also fails every upload, so those are only echoes of it; a
-        // destination failing shows in the pipeline as itself or as a "premature close".
-        const pipelineEchoesDestination = error === destinationFailure || error.message.includes('Premature close');
-        throw destinationFailure && pipelineEchoesDestination ? destinationFailure : error;
+        throw destinationFailure ?? error;
     }
     finally {
         stopProgress();
@@ -63392,8 +63393,12 @@ async function snapshotOnNode(options, node, index, collection, folder) {
     const empty = !(await holdsShards(node, collection));
     const description = await (0,client/* result */.Ke)(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
     const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+    const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
     try {
         const { stream } = await (0,client/* download */.RG)(node, snapshotPath);
+        // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke.
+        let downloadFailure;
+        stream.once('error', (error) => (downloadFailure = error));
         const file = await storeStream(stream, options.stores, {
             path: `qdrant/node-${index}/${collection}.snapshot`,
             folder,
@@ -63401,8 +63406,12 @@ async function snapshotOnNode(options, node, index, collection, folder) {
             recipients: options.recipients,
             hashRaw: true,
             log: options.log,
+        }).catch((error) => {
+            if (!downloadFailure)
+                throw error;
+            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived (${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
+                'Nothing was kept; run the backup again.', { cause: error });
         });
-        const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
         if (file.rawBytes !== description.size) {
             throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
         }
