@@ -142,7 +142,8 @@ async function snapshotOnNode(
   const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
   try {
     const { stream } = await download(node, snapshotPath);
-    // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke.
+    // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke. Only when
+    // it is the pipeline's own cause: a destination failing also ends the download, as an echo.
     let downloadFailure: Error | undefined;
     stream.once('error', (error) => (downloadFailure = error));
     const file = await storeStream(stream, options.stores, {
@@ -153,7 +154,7 @@ async function snapshotOnNode(
       hashRaw: true,
       log: options.log,
     }).catch((error: unknown) => {
-      if (!downloadFailure) throw error;
+      if (error !== downloadFailure) throw error;
       throw new Error(
         `The download of the ${where} broke off before its ${description.size} bytes arrived (${errorMessage(downloadFailure)}). ` +
           'Nothing was kept; run the backup again.',

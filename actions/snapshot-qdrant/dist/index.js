@@ -63396,7 +63396,8 @@ async function snapshotOnNode(options, node, index, collection, folder) {
     const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
     try {
         const { stream } = await (0,client/* download */.RG)(node, snapshotPath);
-        // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke.
+        // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke. Only when
+        // it is the pipeline's own cause: a destination failing also ends the download, as an echo.
         let downloadFailure;
         stream.once('error', (error) => (downloadFailure = error));
         const file = await storeStream(stream, options.stores, {
@@ -63407,7 +63408,7 @@ async function snapshotOnNode(options, node, index, collection, folder) {
             hashRaw: true,
             log: options.log,
         }).catch((error) => {
-            if (!downloadFailure)
+            if (error !== downloadFailure)
                 throw error;
             throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived (${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
                 'Nothing was kept; run the backup again.', { cause: error });
