@@ -13,8 +13,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startScratchCluster } from '../actions/lib/postgres/cluster.ts';
-import { findToolVersions } from '../actions/lib/postgres/tools.ts';
+import { startScratchCluster } from '../actions/lib/pg/cluster.ts';
+import { findToolVersions } from '../actions/lib/pg/tools.ts';
 import { measure, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 

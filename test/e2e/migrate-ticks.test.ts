@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../actions/lib/postgres/cluster.ts';
+import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { emptyDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3ClientFromEnvironment } from '../../actions/lib/storage/s3.ts';
-import { freePort } from '../../actions/lib/postgres/cluster.ts';
+import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { emptyDatabase, roleWithPassword, rowCounts, sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { ROOT, runAction } from '../harness/runner.ts';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { startScratchCluster, type ScratchCluster, type ScratchOptions } from '../../actions/lib/postgres/cluster.ts';
+import { startScratchCluster, type ScratchCluster, type ScratchOptions } from '../../actions/lib/pg/cluster.ts';
 import { sampleDatabaseSql } from '../../actions/cli/src/sample-data.ts';
 
 export type { ScratchCluster };

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { freePort } from '../../actions/lib/postgres/cluster.ts';
+import { freePort } from '../../actions/lib/pg/cluster.ts';
 
 export interface TestS3 {
   endpoint: string;

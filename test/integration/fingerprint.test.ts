@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseHashMethod, fingerprint, pinSession, type HashMethod, type RangeTable } from '../../actions/lib/integrity/fingerprint.ts';
+import { chooseHashMethod, fingerprint, pinSession, type HashMethod, type RangeTable } from '../../actions/lib/pg/fingerprint.ts';
 import { sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 
 /** The range check on real PostgreSQL: both hash methods, sessions in different time zones, a json column. */

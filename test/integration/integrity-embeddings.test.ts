@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../actions/lib/errors.ts';
+import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
 import { checkEmbeddings, compareKeys, PAGE_SIZE, type EmbeddingMapping } from '../../actions/lib/integrity/embeddings.ts';
 import { request, result, type QdrantNode } from '../../actions/lib/qdrant/client.ts';

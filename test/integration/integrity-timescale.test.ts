@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../actions/lib/errors.ts';
+import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
 import { checkTimescale, type TimescaleExpectation } from '../../actions/lib/integrity/timescale.ts';
 import { CANDLE_VIEWS } from '../harness/candles.ts';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cliRuntime, envName, parseFlags } from '../../actions/lib/cli.ts';
-import { ConfigurationError } from '../../actions/lib/errors.ts';
-import { InputReader, splitList, type InputSpecs } from '../../actions/lib/inputs.ts';
-import { maskUrlCredentials } from '../../actions/lib/report/mask.ts';
-import { SecretRegistry } from '../../actions/lib/runtime.ts';
+import { cliRuntime, envName, parseFlags } from '../../actions/lib/action/cli.ts';
+import { ConfigurationError } from '../../actions/lib/action/errors.ts';
+import { InputReader, splitList, type InputSpecs } from '../../actions/lib/action/input-reader.ts';
+import { maskUrlCredentials } from '../../actions/lib/action/mask.ts';
+import { SecretRegistry } from '../../actions/lib/action/runtime.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseUrl } from '../../actions/lib/postgres/connection.ts';
+import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { tablePatternMatcher } from '../../actions/lib/postgres/inventory.ts';
-import { parseToolVersion, serverMajor } from '../../actions/lib/postgres/tools.ts';
+import { parseToolVersion, serverMajor } from '../../actions/lib/pg/tools.ts';
 
 describe('database URLs', () => {
   it('split into a display form, a password-less form for libpq tools, and the password', () => {

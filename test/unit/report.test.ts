@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INPUTS as DUMP_INPUTS } from '../../actions/dump-postgres/src/inputs.ts';
 import { failureReport, recoveryComment, shellCommand, type RunContext } from '../../actions/lib/report/run-report.ts';
-import { recordableInputs, type StepRecord } from '../../actions/lib/report/steps.ts';
+import { recordableInputs, type StepRecord } from '../../actions/lib/action/steps.ts';
 
 const run: RunContext = { workflow: 'nightly-backup', runId: '42', runUrl: 'https://github.com/acme/shop/actions/runs/42', status: 'failure' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintSql } from '../../actions/lib/integrity/fingerprint.ts';
+import { fingerprintSql } from '../../actions/lib/pg/fingerprint.ts';
 import { describeRange, parseShard, planRanges } from '../../actions/lib/ticks/plan.ts';
 import { parseTableName } from '../../actions/lib/ticks/tables.ts';
 

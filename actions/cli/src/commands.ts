@@ -1,4 +1,4 @@
-import type { CliCommand } from '../../lib/cli.ts';
+import type { CliCommand } from '../../lib/action/cli.ts';
 import { INPUTS as DUMP_INPUTS } from '../../dump-postgres/src/inputs.ts';
 import { run as dumpPostgres } from '../../dump-postgres/src/main.ts';
 import { INPUTS as MIGRATE_INPUTS } from '../../migrate-ticks/src/inputs.ts';

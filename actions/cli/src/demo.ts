@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import pg from 'pg';
-import { runCommand, type CliIo } from '../../lib/cli.ts';
+import { runCommand, type CliIo } from '../../lib/action/cli.ts';
 import { generateIdentity, recipientOf } from '../../lib/crypto/age.ts';
-import { errorMessage } from '../../lib/errors.ts';
-import { startScratchCluster, type ScratchCluster } from '../../lib/postgres/cluster.ts';
+import { errorMessage } from '../../lib/action/errors.ts';
+import { startScratchCluster, type ScratchCluster } from '../../lib/pg/cluster.ts';
 import { COMMANDS } from './commands.ts';
 import { sampleDatabaseSql } from './sample-data.ts';
 

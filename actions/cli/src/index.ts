@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { commandHelp, runCommand, type CliIo } from '../../lib/cli.ts';
+import { commandHelp, runCommand, type CliIo } from '../../lib/action/cli.ts';
 import { COMMANDS } from './commands.ts';
 import { runDemo } from './demo.ts';
 

@@ -1,11 +1,11 @@
-import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/crypto/encryption-inputs.ts';
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/inputs/encryption.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
-import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
-import type { Runtime } from '../../lib/runtime.ts';
-import type { ArtifactCopyOptions } from '../../lib/storage/artifact-copy.ts';
-import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/storage/artifact-inputs.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
+import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
+import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {

@@ -1,6 +1,6 @@
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
-import type { Runtime } from '../../lib/runtime.ts';
-import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/storage/artifact-copy.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
+import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
 import { readInputs } from './inputs.ts';
 import { dumpSummary } from './summary.ts';
 

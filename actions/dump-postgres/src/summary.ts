@@ -1,6 +1,6 @@
 import type { DumpResult } from '../../lib/postgres/dump.ts';
-import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/report/format.ts';
-import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/storage/artifact-copy.ts';
+import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/format.ts';
+import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact/copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export function dumpSummary(result: DumpResult, stores: Store[], artifact: ArtifactCopyResult | null = null): string {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import { bech32Decode, bech32Encode } from './bech32.ts';
 
 /**

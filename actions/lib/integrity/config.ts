@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import type { EmbeddingMapping } from './embeddings.ts';
 import type { TimescaleExpectation } from './timescale.ts';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../errors.ts';
-import { qualified, quoteIdent } from '../postgres/connection.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import { qualified, quoteIdent } from '../pg/connection.ts';
 import { QdrantError, result, type QdrantNode } from '../qdrant/client.ts';
 import { fail, pass, type CheckResult } from './check.ts';
 

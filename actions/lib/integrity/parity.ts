@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { qualified, quoteIdent } from '../postgres/connection.ts';
-import { formatCount } from '../report/format.ts';
+import { qualified, quoteIdent } from '../pg/connection.ts';
+import { formatCount } from '../format.ts';
 import { fail, pass, type CheckResult } from './check.ts';
-import { chooseHashMethod, type HashMethod } from './fingerprint.ts';
+import { chooseHashMethod, type HashMethod } from '../pg/fingerprint.ts';
 
 /**
  * Content parity between two databases, as data-diff does it: both sides fingerprint every bucket of an axis (UTC

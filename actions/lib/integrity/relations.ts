@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { ConfigurationError } from '../errors.ts';
-import { qualified, quoteIdent } from '../postgres/connection.ts';
-import { formatCount } from '../report/format.ts';
+import { ConfigurationError } from '../action/errors.ts';
+import { qualified, quoteIdent } from '../pg/connection.ts';
+import { formatCount } from '../format.ts';
 import { fail, pass, type CheckResult } from './check.ts';
 import type { RelationConfig } from './config.ts';
 

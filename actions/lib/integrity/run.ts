@@ -1,13 +1,13 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../errors.ts';
-import { connect, type DatabaseUrl } from '../postgres/connection.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import { connect, type DatabaseUrl } from '../pg/connection.ts';
 import type { QdrantNode } from '../qdrant/client.ts';
 import type { Store } from '../storage/index.ts';
 import { fail, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
 import { checkCustom } from './custom.ts';
 import { checkEmbeddings } from './embeddings.ts';
-import { pinSession } from './fingerprint.ts';
+import { pinSession } from '../pg/fingerprint.ts';
 import { checkBackupFreshness } from './freshness.ts';
 import { checkParity, checkWholeTable, type Side } from './parity.ts';
 import { checkRelation, listRelations } from './relations.ts';

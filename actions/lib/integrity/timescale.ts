@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../errors.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { fail, pass, warn, type CheckResult, type CheckStatus } from './check.ts';
 
 // ---------------------------------------------------------------------------------------------------------------

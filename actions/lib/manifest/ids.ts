@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 export function newBackupId(kind: string, at: Date = new Date()): string {

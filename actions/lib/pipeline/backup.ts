@@ -2,7 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../action/errors.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
 import { Coalesce } from './coalesce.ts';
 import type { ManifestFile } from '../manifest/schema.ts';

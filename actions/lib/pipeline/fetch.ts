@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { AgeIdentityError, createDecryptStream } from '../crypto/age.ts';
 import { HashingStream } from '../crypto/hash.ts';
-import { ConfigurationError, VerificationError } from '../errors.ts';
+import { ConfigurationError, VerificationError } from '../action/errors.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { ZSTD_CHUNK_BYTES } from './backup.ts';

@@ -1,4 +1,4 @@
-import { formatBytes, formatRate } from '../report/format.ts';
+import { formatBytes, formatRate } from '../format.ts';
 
 const PROGRESS_INTERVAL_MS = 15_000;
 

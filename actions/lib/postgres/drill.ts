@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../errors.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { FoundBackup } from '../manifest/catalog.ts';
 import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
-import { startScratchCluster, type ScratchCluster } from './cluster.ts';
-import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from './connection.ts';
+import { startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
+import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
 import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
 
 export interface DrillOptions extends Budgets {

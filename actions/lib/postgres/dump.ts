@@ -10,9 +10,9 @@ import { storeStream } from '../pipeline/backup.ts';
 import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
-import { connect, libpqEnvironment, type DatabaseUrl } from './connection.ts';
+import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
-import { findClientTool, type PgTool } from './tools.ts';
+import { findClientTool, type PgTool } from '../pg/tools.ts';
 
 export interface DumpOptions {
   database: DatabaseUrl;

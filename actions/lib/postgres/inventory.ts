@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Extension, TableCount } from '../manifest/schema.ts';
-import { qualified } from './connection.ts';
-import { serverMajor } from './tools.ts';
+import { qualified } from '../pg/connection.ts';
+import { serverMajor } from '../pg/tools.ts';
 
 export interface ServerInfo {
   version: string;

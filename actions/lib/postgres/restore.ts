@@ -6,10 +6,10 @@ import type { FoundBackup } from '../manifest/catalog.ts';
 import { backupFolder } from '../manifest/catalog.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import { startTool } from '../process.ts';
-import { libpqEnvironment, type DatabaseUrl } from './connection.ts';
-import { findClientTool, parseToolVersion, type PgTool } from './tools.ts';
+import { libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
+import { findClientTool, parseToolVersion, type PgTool } from '../pg/tools.ts';
 
 export interface RestoreOptions {
   found: FoundBackup;

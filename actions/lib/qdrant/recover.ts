@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigurationError, errorMessage } from '../errors.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { backupFolder, type FoundBackup } from '../manifest/catalog.ts';
 import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
 import type { ManifestFile, QdrantCollection } from '../manifest/schema.ts';

@@ -1,5 +1,5 @@
 import { ChecksumError } from '../pipeline/fetch.ts';
-import { ConfigurationError, errorMessage } from '../errors.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
 import { newBackupId } from '../manifest/ids.ts';
 import type { BackupKind, Manifest, ManifestFile, QdrantCollection, QdrantSnapshot } from '../manifest/schema.ts';

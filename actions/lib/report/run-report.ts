@@ -1,5 +1,5 @@
-import { envName } from '../cli.ts';
-import type { StepRecord } from './steps.ts';
+import { envName } from '../action/cli.ts';
+import type { StepRecord } from '../action/steps.ts';
 
 /** Where this run is, for links and the re-run command. */
 export interface RunContext {

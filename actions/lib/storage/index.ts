@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import { LocalStore } from './local.ts';
 import { S3Store } from './s3.ts';
 import type { Store } from './types.ts';

@@ -1,9 +1,9 @@
 import copyStreams from 'pg-copy-streams';
 import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
-import { VerificationError } from '../errors.ts';
-import { fingerprint, selectList, type HashMethod, type RangeTable } from '../integrity/fingerprint.ts';
-import { qualified, quoteIdent } from '../postgres/connection.ts';
+import { VerificationError } from '../action/errors.ts';
+import { fingerprint, selectList, type HashMethod, type RangeTable } from '../pg/fingerprint.ts';
+import { qualified, quoteIdent } from '../pg/connection.ts';
 import { recordRange } from './ledger.ts';
 import { describeRange, type TimeRange } from './plan.ts';
 

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../errors.ts';
-import { chooseHashMethod, pinSession, type HashMethod, type RangeTable } from '../integrity/fingerprint.ts';
-import { connect, qualified, quoteIdent, type DatabaseUrl } from '../postgres/connection.ts';
-import { formatCount, formatSeconds } from '../report/format.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import { chooseHashMethod, pinSession, type HashMethod, type RangeTable } from '../pg/fingerprint.ts';
+import { connect, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
+import { formatCount, formatSeconds } from '../format.ts';
 import { copyRange, type RangeResult } from './copy.ts';
 import { ensureLedger, finishedRanges, rangeKey } from './ledger.ts';
 import { describeRange, planRanges, type Shard, type TimeRange } from './plan.ts';

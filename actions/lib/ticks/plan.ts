@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 
 /** One unit of work: the rows with start <= time < end. */
 export interface TimeRange {

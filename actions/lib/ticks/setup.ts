@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { ConfigurationError } from '../errors.ts';
-import { quoteIdent } from '../postgres/connection.ts';
+import { ConfigurationError } from '../action/errors.ts';
+import { quoteIdent } from '../pg/connection.ts';
 
 /** What the target table turned out to be. */
 export interface TargetShape {

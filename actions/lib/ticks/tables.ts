@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 
 export interface TableName {
   schema?: string;

@@ -1,7 +1,7 @@
-import { ConfigurationError } from '../../lib/errors.ts';
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
-import { parseDatabaseUrl } from '../../lib/postgres/connection.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import { ConfigurationError } from '../../lib/action/errors.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import type { MigrateOptions } from '../../lib/ticks/migrate.ts';
 import { parseShard } from '../../lib/ticks/plan.ts';
 import { parseTableName } from '../../lib/ticks/tables.ts';

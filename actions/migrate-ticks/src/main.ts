@@ -1,4 +1,4 @@
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { migrateTicks } from '../../lib/ticks/migrate.ts';
 import { readInputs } from './inputs.ts';
 import { migrationSummary } from './summary.ts';

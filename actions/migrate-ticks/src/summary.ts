@@ -1,4 +1,4 @@
-import { formatCount, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
 import { ESTIMATED_ROWS_PER_SECOND, type MigrationResult } from '../../lib/ticks/migrate.ts';
 import { describeRange } from '../../lib/ticks/plan.ts';
 

@@ -1,7 +1,7 @@
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */

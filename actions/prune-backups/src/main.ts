@@ -1,5 +1,5 @@
 import { pruneBackups } from '../../lib/manifest/prune.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { pruneSummary } from './summary.ts';
 

@@ -1,5 +1,5 @@
 import type { StorePrune } from '../../lib/manifest/prune.ts';
-import { formatBytes, markdownTable } from '../../lib/report/format.ts';
+import { formatBytes, markdownTable } from '../../lib/format.ts';
 
 export function pruneSummary(results: StorePrune[], dryRun: boolean): string {
   const lines: string[] = [];

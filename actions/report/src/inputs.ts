@@ -1,7 +1,7 @@
-import { ConfigurationError } from '../../lib/errors.ts';
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { ConfigurationError } from '../../lib/action/errors.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
 import { JOB_STATUSES, type JobStatus } from '../../lib/report/run-report.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 
 export const INPUTS = {
   name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },

@@ -1,10 +1,10 @@
 import { getOctokit } from '@actions/github';
-import { ConfigurationError, errorMessage } from '../../lib/errors.ts';
+import { ConfigurationError, errorMessage } from '../../lib/action/errors.ts';
 import { isBadCredentials, isPermissionDenied, reportFailure, reportRecovery, type GitHubClient, type IssueKey, type IssueOutcome, type Repository } from '../../lib/report/issues.ts';
 import { failureReport, recoveryComment, type RunContext } from '../../lib/report/run-report.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
-import { readStepRecords, type StepRecord } from '../../lib/report/steps.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type ReportInputs } from './inputs.ts';
 import { reportSummary } from './summary.ts';
 

@@ -1,6 +1,6 @@
 import type { IssueOutcome } from '../../lib/report/issues.ts';
 import type { ScheduleHealth } from '../../lib/report/schedules.ts';
-import type { StepRecord } from '../../lib/report/steps.ts';
+import type { StepRecord } from '../../lib/action/steps.ts';
 
 export interface ReportOutcome {
   failed: boolean;

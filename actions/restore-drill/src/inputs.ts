@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseIdentities } from '../../lib/crypto/age.ts';
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
 import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 import os from 'node:os';
 

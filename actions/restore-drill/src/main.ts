@@ -1,12 +1,12 @@
-import { ConfigurationError, VerificationError } from '../../lib/errors.ts';
+import { ConfigurationError, VerificationError } from '../../lib/action/errors.ts';
 import { findBackup, type FoundBackup } from '../../lib/manifest/catalog.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import type { Manifest } from '../../lib/manifest/schema.ts';
-import { parseDatabaseUrl } from '../../lib/postgres/connection.ts';
+import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
 import { parseQdrantUrl } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
 import { planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 

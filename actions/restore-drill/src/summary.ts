@@ -2,7 +2,7 @@ import type { Manifest } from '../../lib/manifest/schema.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import type { DrillRecord } from '../../lib/postgres/drill.ts';
 import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
-import { formatCount, formatSeconds, markdownTable } from '../../lib/report/format.ts';
+import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
 
 function checksumVerdict(record: DrillRecordBase): string {
   if (record.checksumsVerified) return '✅ sha256 of every file matches the manifest';

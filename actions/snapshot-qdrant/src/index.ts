@@ -1,4 +1,4 @@
-import { runAsGitHubAction } from '../../lib/runtime.ts';
+import { runAsGitHubAction } from '../../lib/action/runtime.ts';
 import { INPUTS } from './inputs.ts';
 import { run } from './main.ts';
 

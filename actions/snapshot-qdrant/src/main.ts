@@ -1,6 +1,6 @@
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
-import type { Runtime } from '../../lib/runtime.ts';
-import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/storage/artifact-copy.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
+import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
 import { readInputs } from './inputs.ts';
 import { snapshotSummary } from './summary.ts';
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { InputReader, type InputSpecs } from '../../lib/inputs.ts';
+import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
 import { emptyConfig, loadConfig, type IntegrityConfig } from '../../lib/integrity/config.ts';
-import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/postgres/connection.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { openStores, type Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { VerificationError } from '../../lib/errors.ts';
+import { VerificationError } from '../../lib/action/errors.ts';
 import { runIntegrity } from '../../lib/integrity/run.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { integritySummary } from './summary.ts';
 

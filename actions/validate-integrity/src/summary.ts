@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../lib/integrity/check.ts';
-import { markdownTable } from '../../lib/report/format.ts';
+import { markdownTable } from '../../lib/format.ts';
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 
 /**
  * A PostgreSQL URL split into what may be shown and what must not. libpq tools get the URL without its password

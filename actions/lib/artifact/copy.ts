@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../action/errors.ts';
 import { MANIFEST_FILE, type Manifest } from '../manifest/schema.ts';
-import { formatBytes } from '../report/format.ts';
-import type { Runtime } from '../runtime.ts';
-import type { LocalStore } from './local.ts';
+import { formatBytes } from '../format.ts';
+import type { Runtime } from '../action/runtime.ts';
+import type { LocalStore } from '../storage/local.ts';
 
 /**
  * A third copy of a small backup (3-2-1): the backup's files, exactly as they sit in a local destination, uploaded

@@ -1,6 +1,6 @@
-import { ConfigurationError } from '../errors.ts';
-import type { InputReader } from '../inputs.ts';
-import { parseRecipients } from './age.ts';
+import { ConfigurationError } from '../action/errors.ts';
+import type { InputReader } from '../action/input-reader.ts';
+import { parseRecipients } from '../crypto/age.ts';
 
 /** The encryption inputs every backup action shares, as one rule. */
 export const ENCRYPTION_INPUTS = {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import { runTool } from '../process.ts';
 
 export type ClientTool = 'pg_dump' | 'pg_restore' | 'psql';

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.ts';
-import { maskUrlCredentials } from './report/mask.ts';
+import { maskUrlCredentials } from './mask.ts';
 import type { Runtime } from './runtime.ts';
 
 /**

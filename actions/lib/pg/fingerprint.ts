@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { qualified, quoteIdent } from '../postgres/connection.ts';
+import { qualified, quoteIdent } from './connection.ts';
 
 /**
  * The range check shared by migrate-ticks and validate-integrity: for the rows of a table in [start, end) of a time

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ConfigurationError, errorMessage } from './errors.ts';
-import type { InputSpecs } from './inputs.ts';
+import type { InputSpecs } from './input-reader.ts';
 import { SecretRegistry, type ActionRun, type Runtime } from './runtime.ts';
 
 /**

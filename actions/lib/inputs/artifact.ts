@@ -1,8 +1,8 @@
-import { ConfigurationError } from '../errors.ts';
-import type { InputReader } from '../inputs.ts';
-import type { ArtifactCopyOptions } from './artifact-copy.ts';
-import { LocalStore } from './local.ts';
-import type { Store } from './types.ts';
+import { ConfigurationError } from '../action/errors.ts';
+import type { InputReader } from '../action/input-reader.ts';
+import type { ArtifactCopyOptions } from '../artifact/copy.ts';
+import { LocalStore } from '../storage/local.ts';
+import type { Store } from '../storage/types.ts';
 
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 export const ARTIFACT_INPUTS = {

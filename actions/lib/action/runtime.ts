@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import os from 'node:os';
 import { errorMessage } from './errors.ts';
-import type { InputSpecs } from './inputs.ts';
-import { recordableInputs, writeStepRecord } from './report/steps.ts';
+import type { InputSpecs } from './input-reader.ts';
+import { recordableInputs, writeStepRecord } from './steps.ts';
 
 /**
  * Everything an action touches of its host. The GitHub runner and the CLI each implement it, so every action's
