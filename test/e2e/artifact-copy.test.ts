@@ -9,7 +9,7 @@ import { startArtifactStandin, readZip, type ArtifactStandin, type StandinArtifa
 import { sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { startQdrantStandin, type QdrantStandin } from '../harness/qdrant/standin.ts';
 import { runAction, type ActionRun } from '../harness/runner.ts';
-import { startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
+import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
 /**
  * The artifact copy (artifact-retention-days), run as bundles against a stand-in of the GitHub Actions results
@@ -138,7 +138,7 @@ describe('dump-postgres artifact copy', () => {
     const restore = useS3Environment(s3);
     try {
       const written: string[] = [];
-      for await (const object of new S3Store(`s3://${s3.bucket}/no-local`).list('')) written.push(object.key);
+      for await (const object of new S3Store(`s3://${s3.bucket}/no-local`, envS3Settings()).list('')) written.push(object.key);
       expect(written).toEqual([]);
     } finally {
       restore();

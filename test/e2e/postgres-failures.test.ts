@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3ClientFromEnvironment } from '../../actions/lib/storage/s3.ts';
+import { s3Client } from '../../actions/lib/storage/s3.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { emptyDatabase, roleWithPassword, rowCounts, sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { ROOT, runAction } from '../harness/runner.ts';
-import { startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
+import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
 /** Every failure path of dump-postgres and restore-drill that the issue names, made to happen for real. */
 let cluster: ScratchCluster;
@@ -160,7 +160,7 @@ describe('secrets', () => {
     const everything = [dump, drill, failing].flatMap((run) => [masked(run.stdout), run.stderr, run.summary, JSON.stringify(run.outputs)]);
     const restore = useS3Environment(s3);
     try {
-      const keysInS3 = await s3ClientFromEnvironment().send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'canary/' }));
+      const keysInS3 = await s3Client(envS3Settings()).send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'canary/' }));
       everything.push(JSON.stringify(keysInS3.Contents?.map((object) => object.Key)));
     } finally {
       restore();
@@ -183,7 +183,7 @@ describe('the catalog', () => {
     const id = await dumpTo(storage, 'prod');
     const restore = useS3Environment(s3);
     try {
-      const client = s3ClientFromEnvironment();
+      const client = s3Client(envS3Settings());
       // 1,050 folders of later (incomplete) backups: without paging, listing would stop before the real one.
       for (let start = 0; start < 1050; start += 50) {
         await Promise.all(

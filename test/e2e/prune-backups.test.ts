@@ -10,7 +10,7 @@ import { LocalStore } from '../../actions/lib/storage/local.ts';
 import { S3Store } from '../../actions/lib/storage/s3.ts';
 import type { Store } from '../../actions/lib/storage/types.ts';
 import { runAction } from '../harness/runner.ts';
-import { startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
+import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
 let s3: TestS3;
 let work: string;
@@ -48,7 +48,7 @@ describe('prune-backups', () => {
     const local = new LocalStore(path.join(work, 'gfs'));
     const restore = useS3Environment(s3); // the SDK reads credentials on first use: keep them for the whole test
     try {
-      const remote = new S3Store(`s3://${s3.bucket}/gfs`);
+      const remote = new S3Store(`s3://${s3.bucket}/gfs`, envS3Settings());
       const now = Date.now();
       // 10 daily backups; only the 8-days-old one has a verified drill, the newest one's drill failed.
       const ids: string[] = [];

@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { runContext } from '../../actions/lib/action/env.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
+import type { S3Settings } from '../../actions/lib/storage/index.ts';
 
 export interface TestS3 {
   endpoint: string;
@@ -45,4 +47,9 @@ export function useS3Environment(s3: TestS3): () => void {
       else process.env[key] = value;
     }
   };
+}
+
+/** The S3 settings the actions derive from the environment the test process has now (after `env` is applied). */
+export function envS3Settings(): S3Settings {
+  return runContext(process.env).s3;
 }

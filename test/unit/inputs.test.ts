@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cliRuntime, envName, parseFlags } from '../../actions/lib/action/cli.ts';
+import { cliRuntime, parseFlags } from '../../actions/lib/action/cli.ts';
+import type { InputSpecs } from '../../actions/lib/action/descriptor.ts';
+import { inputEnvName } from '../../actions/lib/action/env.ts';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
-import { InputReader, splitList, type InputSpecs } from '../../actions/lib/action/input-reader.ts';
+import { InputReader, splitList } from '../../actions/lib/action/input-reader.ts';
 import { maskUrlCredentials } from '../../actions/lib/action/mask.ts';
 import { SecretRegistry } from '../../actions/lib/action/runtime.ts';
 
@@ -80,8 +82,8 @@ describe('CLI flags', () => {
   it('parses --name value, --name=value and bare booleans; inputs also come from BACKSTOP_ variables', () => {
     const flags = parseFlags(['--name', 'prod', '--jobs=8', '--dry-run'], SPECS);
     expect([...flags]).toEqual([['name', 'prod'], ['jobs', '8'], ['dry-run', 'true']]);
-    const { runtime } = cliRuntime(flags, { [envName('token')]: 'from-env' }, { out: () => undefined, err: () => undefined });
-    expect(envName('database-url')).toBe('BACKSTOP_DATABASE_URL');
+    const { runtime } = cliRuntime(flags, { [inputEnvName('token')]: 'from-env' }, { out: () => undefined, err: () => undefined });
+    expect(inputEnvName('database-url')).toBe('BACKSTOP_DATABASE_URL');
     expect(runtime.getInput('token')).toBe('from-env');
     expect(runtime.getInput('name')).toBe('prod');
   });

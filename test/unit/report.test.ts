@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { INPUTS as DUMP_INPUTS } from '../../actions/dump-postgres/src/inputs.ts';
-import { failureReport, recoveryComment, shellCommand, type RunContext } from '../../actions/lib/report/run-report.ts';
+import { failureReport, recoveryComment, shellCommand, type JobRun } from '../../actions/lib/report/run-report.ts';
 import { recordableInputs, type StepRecord } from '../../actions/lib/action/steps.ts';
 
-const run: RunContext = { workflow: 'nightly-backup', runId: '42', runUrl: 'https://github.com/acme/shop/actions/runs/42', status: 'failure' };
+const run: JobRun = { workflow: 'nightly-backup', runId: '42', runUrl: 'https://github.com/acme/shop/actions/runs/42', status: 'failure' };
 
 function step(overrides: Partial<StepRecord>): StepRecord {
   return { action: 'dump-postgres', ok: true, summary: '', inputs: {}, secretInputs: [], finishedAt: '2026-11-21T02:00:00.000Z', ...overrides };

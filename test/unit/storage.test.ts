@@ -7,8 +7,8 @@ import { buffer } from 'node:stream/consumers';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
-import { maxStreamBytes, partSizeFor, S3Store, s3ClientFromEnvironment } from '../../actions/lib/storage/s3.ts';
-import { startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
+import { maxStreamBytes, partSizeFor, S3Store, s3Client } from '../../actions/lib/storage/s3.ts';
+import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
 const MiB = 1024 * 1024;
 
@@ -76,7 +76,7 @@ describe('S3Store against an S3-compatible server', () => {
   });
 
   it('uploads a stream larger than one part as a multipart upload, byte for byte', async () => {
-    const store = new S3Store(`s3://${s3.bucket}/unit`);
+    const store = new S3Store(`s3://${s3.bucket}/unit`, envS3Settings());
     const hash = createHash('sha256');
     const source = randomStream(21 * MiB);
     source.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -88,15 +88,15 @@ describe('S3Store against an S3-compatible server', () => {
   });
 
   it('aborts the multipart upload when the stream fails: no object, no open upload', async () => {
-    const store = new S3Store(`s3://${s3.bucket}/unit`);
+    const store = new S3Store(`s3://${s3.bucket}/unit`, envS3Settings());
     await expect(store.put('dead.bin', randomStream(40 * MiB, 20 * MiB))).rejects.toThrow('source died');
     expect(await store.head('dead.bin')).toBeUndefined();
-    const uploads = await s3ClientFromEnvironment().send(new ListMultipartUploadsCommand({ Bucket: s3.bucket })).catch(() => undefined);
+    const uploads = await s3Client(envS3Settings()).send(new ListMultipartUploadsCommand({ Bucket: s3.bucket })).catch(() => undefined);
     expect(uploads?.Uploads ?? []).toEqual([]);
   });
 
   it('stores a small stream with one PUT, and an empty one too', async () => {
-    const store = new S3Store(`s3://${s3.bucket}/unit`);
+    const store = new S3Store(`s3://${s3.bucket}/unit`, envS3Settings());
     await store.put('small.txt', Readable.from([Buffer.from('hello')]));
     await store.put('empty.txt', Readable.from([]));
     expect(String(await buffer(await store.get('small.txt')))).toBe('hello');

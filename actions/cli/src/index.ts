@@ -34,7 +34,7 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(commandHelp(name, command));
+    io.out(commandHelp(command));
     return 0;
   }
   return runCommand(command, rest, process.env, io);

@@ -1,5 +1,4 @@
-import { runAsGitHubAction } from '../../lib/action/runtime.ts';
-import { INPUTS } from './inputs.ts';
-import { run } from './main.ts';
+import { runAsGitHubAction } from '../../lib/action/github.ts';
+import action from './action.ts';
 
-await runAsGitHubAction(run, { action: 'dump-postgres', inputs: INPUTS });
+await runAsGitHubAction(action);

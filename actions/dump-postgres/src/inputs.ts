@@ -1,12 +1,14 @@
 import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/inputs/encryption.ts';
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
-import { openStores, type Store } from '../../lib/storage/index.ts';
+import { readStores } from '../../lib/inputs/storage.ts';
+import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
   'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
@@ -42,7 +44,7 @@ export function readInputs(runtime: Runtime): DumpInputs {
   const recipients = readRecipients(inputs);
   const database = parseDatabaseUrl('database-url', inputs.string('database-url'));
   const name = checkBackupName('name', inputs.string('name'));
-  const stores = openStores('storage-url', inputs.list('storage-url'));
+  const stores = readStores(inputs, 'storage-url', runtime.context.s3);
   return {
     database,
     name,

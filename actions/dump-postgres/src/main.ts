@@ -4,8 +4,11 @@ import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts'
 import { readInputs } from './inputs.ts';
 import { dumpSummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type DumpPostgresOutput = 'backup-id' | 'manifest-url' | 'size-bytes' | 'sha256' | 'duration-seconds' | 'server-version' | 'artifact-id';
+
 /** dump-postgres: inputs → one library call → outputs and summary. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
     runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
@@ -13,7 +16,7 @@ export async function run(runtime: Runtime): Promise<void> {
   const result = await dumpPostgres({
     ...inputs,
     databaseInput: 'database-url',
-    tempDir: runtime.tempDir,
+    tempDir: runtime.context.tempDir,
     log: (line) => runtime.info(line),
   });
   const { manifest } = result;

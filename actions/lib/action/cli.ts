@@ -1,26 +1,17 @@
-import os from 'node:os';
+import type { ActionDescriptor, InputSpecs } from './descriptor.ts';
+import { inputEnvName, runContext } from './env.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
-import type { InputSpecs } from './input-reader.ts';
-import { SecretRegistry, type ActionRun, type Runtime } from './runtime.ts';
+import { SecretRegistry, type Runtime } from './runtime.ts';
 
-/**
- * The same run() as the GitHub action, driven from a terminal: inputs from `--input value` flags or
+/*
+ * The runtime port in a terminal: the same run() as the GitHub action, with inputs from `--input value` flags or
  * BACKSTOP_<INPUT> environment variables (use those for secrets: flags show in `ps` and shell history), outputs
  * and the summary printed. There is no runner to mask secrets here, so the CLI redacts them itself.
  */
-export interface CliCommand {
-  description: string;
-  inputs: InputSpecs;
-  run: ActionRun;
-}
 
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
-}
-
-export function envName(input: string): string {
-  return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 
 /** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
@@ -54,7 +45,7 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
   const secrets = new SecretRegistry();
   const outputs = new Map<string, string>();
   const runtime: Runtime = {
-    getInput: (name) => flags.get(name) ?? env[envName(name)] ?? '',
+    getInput: (name) => flags.get(name) ?? env[inputEnvName(name)] ?? '',
     setOutput: (name, value) => void outputs.set(name, String(value)),
     info: (message) => io.out(secrets.redact(message)),
     notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
@@ -62,13 +53,13 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
     setSecret: (secret) => void secrets.add(secret),
     redact: (text) => secrets.redact(text),
     writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
-    tempDir: env.RUNNER_TEMP || os.tmpdir(),
+    context: runContext(env),
   };
   return { runtime, outputs };
 }
 
 /** Runs one command; returns the process exit code. */
-export async function runCommand(command: CliCommand, args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function runCommand(command: ActionDescriptor, args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let redact = (text: string): string => text;
   try {
     const { runtime, outputs } = cliRuntime(parseFlags(args, command.inputs), env, io);
@@ -85,13 +76,17 @@ export async function runCommand(command: CliCommand, args: string[], env: NodeJ
   }
 }
 
-export function commandHelp(name: string, command: CliCommand): string {
-  const lines = [`backstop ${name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
+export function commandHelp(command: ActionDescriptor): string {
+  const lines = [`backstop ${command.name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
   for (const [input, spec] of Object.entries(command.inputs)) {
-    const flags = [spec.required ? 'required' : undefined, spec.default !== undefined ? `default ${spec.default}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
+    const flags = [spec.required ? 'required' : undefined, defaultText(spec) ? `default ${defaultText(spec)}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
       .filter(Boolean)
       .join(', ');
-    lines.push(`  --${input} / ${envName(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
+    lines.push(`  --${input} / ${inputEnvName(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
   }
   return lines.join('\n');
+}
+
+function defaultText(spec: InputSpecs[string]): string | undefined {
+  return spec.default ?? spec.machineDefault?.();
 }

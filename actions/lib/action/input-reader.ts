@@ -1,24 +1,8 @@
 import { ConfigurationError } from './errors.ts';
 import { maskUrlCredentials } from './mask.ts';
+import type { InputSpec, InputSpecs } from './descriptor.ts';
+import { Origin } from './origin.ts';
 import type { Runtime } from './runtime.ts';
-
-/**
- * One declared input of an action. Each action lists its inputs once (src/inputs.ts) with their defaults; action.yml
- * repeats names, `required` and defaults for GitHub, and a test keeps the two in step. Defaults live in code because
- * the CLI has no action.yml to read them from.
- */
-export interface InputSpec {
-  description: string;
-  required?: boolean;
-  default?: string;
-  /**
-   * Masked before the first log line and never echoed in an error: `true` masks the whole value; `'url'` masks a
-   * URL's password, and the whole URL only when it carries one (so a password-less URL stays readable).
-   */
-  secret?: true | 'url';
-}
-
-export type InputSpecs = Record<string, InputSpec>;
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
 export class InputReader {
@@ -95,9 +79,17 @@ export class InputReader {
     return value;
   }
 
+  /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+  origin(name: string): Origin {
+    this.spec(name);
+    return new Origin(name);
+  }
+
   private raw(name: string): string {
     const value = this.runtime.getInput(name).trim();
-    return value === '' ? (this.spec(name).default ?? '') : value;
+    if (value !== '') return value;
+    const spec = this.spec(name);
+    return spec.default ?? spec.machineDefault?.() ?? '';
   }
 
   private spec(name: string): InputSpec {

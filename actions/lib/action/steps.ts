@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { InputSpecs } from './input-reader.ts';
+import type { InputSpecs } from './descriptor.ts';
 
 /**
  * What one Backstop step of a job leaves behind for the job's report step: whether it worked, its one-line error,

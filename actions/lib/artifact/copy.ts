@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { ENV, type RunContext } from '../action/env.ts';
 import { errorMessage } from '../action/errors.ts';
 import { MANIFEST_FILE, type Manifest } from '../manifest/schema.ts';
 import { formatBytes } from '../format.ts';
@@ -42,9 +43,9 @@ function artifactNameOf(manifest: Pick<Manifest, 'name' | 'id'>): string {
 }
 
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options: ArtifactCopyOptions, manifest: Manifest): Promise<ArtifactCopyResult> {
+async function copyToArtifact(options: ArtifactCopyOptions, manifest: Manifest, context: RunContext): Promise<ArtifactCopyResult> {
   const artifactName = artifactNameOf(manifest);
-  const notOnRunner = whyNotOnRunner(process.env);
+  const notOnRunner = whyNotOnRunner(context);
   if (notOnRunner) return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
 
   const folder = fileURLToPath(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -94,12 +95,15 @@ function backupFiles(manifest: Pick<Manifest, 'files'>): string[] {
  * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
  * Enterprise Server (the library refuses, as its own isGhes() decides).
  */
-function whyNotOnRunner(env: NodeJS.ProcessEnv): string | null {
-  const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !env[name]);
+function whyNotOnRunner(context: RunContext): string | null {
+  const missing = [
+    context.artifacts.runtimeToken ? undefined : ENV.actionsRuntimeToken,
+    context.artifacts.resultsUrl ? undefined : ENV.actionsResultsUrl,
+  ].filter((name) => name !== undefined);
   if (missing.length > 0) {
     return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
   }
-  const host = hostOf(env.GITHUB_SERVER_URL || 'https://github.com');
+  const host = hostOf(context.github.serverUrl);
   if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
     return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
   }
@@ -111,12 +115,12 @@ function whyNotOnRunner(env: NodeJS.ProcessEnv): string | null {
  * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
  */
 export async function copyToArtifactIfAsked(
-  runtime: Pick<Runtime, 'info' | 'notice' | 'warning'>,
+  runtime: Pick<Runtime, 'info' | 'notice' | 'warning' | 'context'>,
   options: ArtifactCopyOptions | null,
   manifest: Manifest,
 ): Promise<ArtifactCopyResult | null> {
   if (!options) return null;
-  const result = await copyToArtifact(options, manifest);
+  const result = await copyToArtifact(options, manifest, runtime.context);
   logArtifactCopy(runtime, result);
   return result;
 }

@@ -1,8 +1,8 @@
-import { envName } from '../action/cli.ts';
+import { inputEnvName } from '../action/env.ts';
 import type { StepRecord } from '../action/steps.ts';
 
 /** Where this run is, for links and the re-run command. */
-export interface RunContext {
+export interface JobRun {
   workflow: string;
   runId: string;
   runUrl: string;
@@ -17,7 +17,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 const MAX_SUMMARY_CHARS = 20_000;
 
 /** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
-export function failureReport(run: RunContext, steps: StepRecord[], nextCommand: string | undefined): string {
+export function failureReport(run: JobRun, steps: StepRecord[], nextCommand: string | undefined): string {
   const failed = steps.filter((step) => !step.ok);
   const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
   lines.push('### What failed');
@@ -40,12 +40,12 @@ export function failureReport(run: RunContext, steps: StepRecord[], nextCommand:
   return lines.join('\n');
 }
 
-export function recoveryComment(run: RunContext, steps: StepRecord[]): string {
+export function recoveryComment(run: JobRun, steps: StepRecord[]): string {
   const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
   return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
 }
 
-function nextSteps(run: RunContext, failed: StepRecord[], nextCommand: string | undefined): string[] {
+function nextSteps(run: JobRun, failed: StepRecord[], nextCommand: string | undefined): string[] {
   const lines: string[] = [];
   if (nextCommand) lines.push(nextCommand.trim(), '');
   for (const step of failed) {
@@ -57,7 +57,7 @@ function nextSteps(run: RunContext, failed: StepRecord[], nextCommand: string | 
 
 /** The failed step as a CLI command: public inputs as flags, secrets as BACKSTOP_ variables the reader fills in. */
 export function shellCommand(step: StepRecord): string {
-  const secrets = step.secretInputs.map((name) => `${envName(name)}='…'`);
+  const secrets = step.secretInputs.map((name) => `${inputEnvName(name)}='…'`);
   const flags = Object.entries(step.inputs).map(([name, value]) => `--${name} ${shellQuote(value)}`);
   return [...secrets, `npx backstop ${step.action}`, ...flags].join(' \\\n  ');
 }

@@ -47,18 +47,23 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
+/** What the S3 client takes from the environment (read by the caller); credentials stay with the SDK's own chain. */
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-export function s3ClientFromEnvironment(): S3Client {
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+export function s3Client(settings: S3Settings): S3Client {
   return new S3Client({
-    endpoint,
-    forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-    region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    region: settings.region,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -69,9 +74,9 @@ export class S3Store implements Store {
   private readonly location: S3Location;
   private readonly client: S3Client;
 
-  constructor(url: string, client: S3Client = s3ClientFromEnvironment()) {
+  constructor(url: string, settings: S3Settings | S3Client) {
     this.location = parseS3Url(url);
-    this.client = client;
+    this.client = settings instanceof S3Client ? settings : s3Client(settings);
     this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
   }
 

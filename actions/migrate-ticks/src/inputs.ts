@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../../lib/action/errors.ts';
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import type { MigrateOptions } from '../../lib/ticks/migrate.ts';

@@ -3,8 +3,11 @@ import { migrateTicks } from '../../lib/ticks/migrate.ts';
 import { readInputs } from './inputs.ts';
 import { migrationSummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type MigrateTicksOutput = 'rows-copied' | 'chunks-copied' | 'chunks-skipped' | 'rows-per-second' | 'verified';
+
 /** migrate-ticks: inputs → one library call → outputs and summary. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<MigrateTicksOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
   runtime.setOutput('rows-copied', result.rowsCopied);

@@ -1,8 +1,10 @@
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
-import { openStores, type Store } from '../../lib/storage/index.ts';
+import { readStores } from '../../lib/inputs/storage.ts';
+import type { Store } from '../../lib/storage/index.ts';
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 export const INPUTS = {
@@ -30,7 +32,7 @@ export function readInputs(runtime: Runtime): PruneInputs {
   const inputs = new InputReader(runtime, INPUTS);
   const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
   return {
-    stores: openStores('storage-url', inputs.list('storage-url')),
+    stores: readStores(inputs, 'storage-url', runtime.context.s3),
     name: checkBackupName('name', inputs.string('name')),
     policy: {
       last: count('keep-last'),

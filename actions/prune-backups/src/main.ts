@@ -3,8 +3,11 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { pruneSummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type PruneBackupsOutput = 'kept' | 'deleted' | 'deleted-bytes';
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<PruneBackupsOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
   const deleted = results.flatMap((result) => result.deleted);

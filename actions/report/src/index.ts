@@ -1,5 +1,4 @@
-import { runAsGitHubAction } from '../../lib/action/runtime.ts';
-import { run } from './main.ts';
+import { runAsGitHubAction } from '../../lib/action/github.ts';
+import action from './action.ts';
 
-// No step record: the report step reads the records, it does not leave one.
-await runAsGitHubAction(run);
+await runAsGitHubAction(action);

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../../lib/action/errors.ts';
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { JOB_STATUSES, type JobStatus } from '../../lib/report/run-report.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 
@@ -34,7 +35,7 @@ export function readInputs(runtime: Runtime): ReportInputs {
   if (!(JOB_STATUSES as readonly string[]).includes(status)) {
     throw new ConfigurationError(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
   }
-  const token = inputs.optional('github-token') ?? process.env.GITHUB_TOKEN ?? '';
+  const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
   if (!token) throw new ConfigurationError('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
   runtime.setSecret(token);
   return {

@@ -1,7 +1,8 @@
 import { getOctokit } from '@actions/github';
 import { ConfigurationError, errorMessage } from '../../lib/action/errors.ts';
 import { isBadCredentials, isPermissionDenied, reportFailure, reportRecovery, type GitHubClient, type IssueKey, type IssueOutcome, type Repository } from '../../lib/report/issues.ts';
-import { failureReport, recoveryComment, type RunContext } from '../../lib/report/run-report.ts';
+import type { RunContext } from '../../lib/action/env.ts';
+import { failureReport, recoveryComment, type JobRun } from '../../lib/report/run-report.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
 import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -10,15 +11,18 @@ import { reportSummary } from './summary.ts';
 
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 
+/** The outputs this action sets (described in action.ts). */
+export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows';
+
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
  * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
  * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
  */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const inputs = readInputs(runtime);
-  const { repository, run } = readRunContext(inputs);
-  const steps = await readStepRecords(runtime.tempDir);
+  const { repository, run } = readRunContext(inputs, runtime.context.github);
+  const steps = await readStepRecords(runtime.context.tempDir);
   // A Backstop step that failed under continue-on-error still failed its backup.
   const failed = run.status !== 'success' || steps.some((step) => !step.ok);
   const github = getOctokit(inputs.token);
@@ -37,19 +41,21 @@ export async function run(runtime: Runtime): Promise<void> {
   logOutcome(runtime, failed, steps, issue);
 }
 
-function readRunContext(inputs: ReportInputs): { repository: Repository; run: RunContext } {
-  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
-  if (!owner || !repo) {
+function readRunContext(inputs: ReportInputs, github: RunContext['github']): { repository: Repository; run: JobRun } {
+  const [owner, repo, ...rest] = (github.repository ?? '').split('/');
+  if (!github.repository) {
     throw new ConfigurationError('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
   }
-  const runId = process.env.GITHUB_RUN_ID ?? 'local';
-  const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+  if (!owner || !repo || rest.length > 0) {
+    throw new ConfigurationError(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+  }
+  const runId = github.runId ?? 'local';
   return {
     repository: { owner, repo },
     run: {
-      workflow: process.env.GITHUB_WORKFLOW || 'backstop',
+      workflow: github.workflow ?? 'backstop',
       runId,
-      runUrl: `${server}/${owner}/${repo}/actions/runs/${runId}`,
+      runUrl: `${github.serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
       status: inputs.status,
     },
   };

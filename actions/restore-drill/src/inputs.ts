@@ -1,9 +1,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseIdentities } from '../../lib/crypto/age.ts';
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
-import { openStores, type Store } from '../../lib/storage/index.ts';
+import { readStores } from '../../lib/inputs/storage.ts';
+import type { Store } from '../../lib/storage/index.ts';
 import os from 'node:os';
 
 export const INPUTS = {
@@ -24,7 +26,10 @@ export const INPUTS = {
     description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
     default: 'false',
   },
-  jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, os.availableParallelism())) },
+  jobs: {
+    description: 'Parallel pg_restore jobs for directory-format backups; default the number of CPUs.',
+    machineDefault: () => String(Math.max(1, os.availableParallelism())),
+  },
   'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
 } as const satisfies InputSpecs;
 
@@ -51,7 +56,7 @@ export function readInputs(runtime: Runtime): DrillInputs {
   const backupId = inputs.optional('backup-id');
 
   return {
-    stores: openStores('storage-url', inputs.list('storage-url')),
+    stores: readStores(inputs, 'storage-url', runtime.context.s3),
     name: checkBackupName('name', inputs.string('name')),
     backupId: backupId && checkBackupId('backup-id', backupId),
     identities: readIdentities(runtime, inputs.optional('encryption-identity')),

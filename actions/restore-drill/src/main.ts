@@ -10,8 +10,11 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
 import { planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type RestoreDrillOutput = 'backup-id' | 'restore-seconds' | 'engine' | 'server-version' | 'server-major' | 'extensions' | 'verified';
+
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
   const { manifest } = found;
@@ -55,7 +58,7 @@ async function drillPostgresBackup(runtime: Runtime, inputs: DrillInputs, found:
     found,
     target: inputs.targetUrl ? parseDatabaseUrl('target-url', inputs.targetUrl) : undefined,
     targetInput: 'target-url',
-    tempDir: runtime.tempDir,
+    tempDir: runtime.context.tempDir,
     log: (line) => runtime.info(line),
   });
   return { record, summary: postgresDrillSummary(record, found.manifest, found.store.displayUrl) };

@@ -4,8 +4,11 @@ import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts'
 import { readInputs } from './inputs.ts';
 import { snapshotSummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type SnapshotQdrantOutput = 'backup-id' | 'manifest-url' | 'points' | 'size-bytes' | 'artifact-id';
+
 /** snapshot-qdrant: inputs → one library call → outputs and summary. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
     runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { InputReader, type InputSpecs } from '../../lib/action/input-reader.ts';
+import type { InputSpecs } from '../../lib/action/descriptor.ts';
+import { InputReader } from '../../lib/action/input-reader.ts';
 import { emptyConfig, loadConfig, type IntegrityConfig } from '../../lib/integrity/config.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
-import { openStores, type Store } from '../../lib/storage/index.ts';
+import { readStores } from '../../lib/inputs/storage.ts';
+import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
   'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
@@ -33,14 +35,13 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   const compare = inputs.optional('compare-url');
   const configPath = inputs.optional('config');
   const qdrantUrl = inputs.optional('qdrant-url');
-  const storage = inputs.list('storage-url');
   return {
     database: parseDatabaseUrl('database-url', inputs.string('database-url')),
     compare: compare ? parseDatabaseUrl('compare-url', compare) : undefined,
     config: configPath ? loadConfig(configPath) : emptyConfig(),
     qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
-    stores: storage.length > 0 ? openStores('storage-url', storage) : [],
+    stores: readStores(inputs, 'storage-url', runtime.context.s3, { optional: true }),
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
-    reportPath: inputs.optional('report-path') ?? path.join(runtime.tempDir, 'backstop-integrity-report.json'),
+    reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
 }

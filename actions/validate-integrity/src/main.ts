@@ -6,8 +6,11 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { integritySummary } from './summary.ts';
 
+/** The outputs this action sets (described in action.ts). */
+export type ValidateIntegrityOutput = 'passed' | 'failures' | 'report-path';
+
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
-export async function run(runtime: Runtime): Promise<void> {
+export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
   const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
