@@ -11,6 +11,7 @@ import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
+import { pgDumpArgv } from './argv.ts';
 import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
 import { findClientTool, type PgTool } from '../pg/tools.ts';
 
@@ -118,21 +119,10 @@ async function exportSnapshot(client: pg.Client): Promise<string> {
   }
 }
 
-function pgDumpArgs(options: DumpOptions, snapshot: string): string[] {
-  return [
-    `--dbname=${options.database.withoutPassword}`,
-    `--snapshot=${snapshot}`,
-    '--no-password',
-    ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
-  ];
-}
-
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options: DumpOptions, pgDump: PgTool, snapshot: string, folder: string): Promise<ManifestFile> {
-  const tool = startTool(pgDump.path, ['--format=custom', '--compress=0', ...pgDumpArgs(options, snapshot)], {
-    env: libpqEnvironment(options.database),
-    label: 'pg_dump',
-  });
+  const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
+  const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
   const storing = storeStream(tool.child.stdout!, options.stores, {
     path: 'postgres.dump',
     folder,
@@ -156,11 +146,9 @@ async function dumpDirectory(options: DumpOptions, pgDump: PgTool, snapshot: str
   const spool = path.join(options.tempDir, `backstop-${id}`);
   await fs.rm(spool, { recursive: true, force: true });
   try {
-    const tool = startTool(
-      pgDump.path,
-      ['--format=directory', `--jobs=${options.jobs}`, '--compress=1', `--file=${spool}`, ...pgDumpArgs(options, snapshot)],
-      { env: libpqEnvironment(options.database), label: 'pg_dump' },
-    );
+    const archive = { format: 'directory', path: spool, jobs: options.jobs } as const;
+    const argv = pgDumpArgv({ ...options, snapshot, archive });
+    const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     await tool.exited;
     const files: ManifestFile[] = [];
     for (const entry of (await fs.readdir(spool)).sort()) {

@@ -10,6 +10,7 @@ import { ConfigurationError } from '../action/errors.ts';
 import { startTool } from '../process.ts';
 import { libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { findClientTool, parseToolVersion, type PgTool } from '../pg/tools.ts';
+import { pgRestoreArgv } from './argv.ts';
 
 export interface RestoreOptions {
   found: FoundBackup;
@@ -34,19 +35,18 @@ export async function findPgRestore(options: RestoreOptions): Promise<PgTool> {
  */
 export async function restoreInto(target: DatabaseUrl, options: RestoreOptions): Promise<void> {
   const pgRestore = await findPgRestore(options);
-  const common = [`--dbname=${target.withoutPassword}`, '--no-owner', '--no-acl', '--exit-on-error', '--no-password'];
   const env = libpqEnvironment(target);
   if (options.found.manifest.format === 'directory') {
     await withFetchedDirectory(options, async (dir) => {
-      const tool = startTool(pgRestore.path, [...common, `--jobs=${options.jobs}`, '--format=directory', dir], {
-        env,
-        label: 'pg_restore',
-      });
+      const archive = { format: 'directory', path: dir, jobs: options.jobs } as const;
+      const argv = pgRestoreArgv({ mode: 'restore', database: target, archive });
+      const tool = startTool(pgRestore.path, argv, { env, label: 'pg_restore' });
       await tool.exited;
     });
     return;
   }
-  const tool = startTool(pgRestore.path, [...common, '--single-transaction', '--format=custom'], {
+  const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' } });
+  const tool = startTool(pgRestore.path, argv, {
     env,
     stdio: ['pipe', 'ignore', 'pipe'],
     label: 'pg_restore',
@@ -60,13 +60,15 @@ export async function listArchive(options: RestoreOptions): Promise<string[]> {
   if (options.found.manifest.format === 'directory') {
     let listing = '';
     await withFetchedDirectory(options, async (dir) => {
-      const tool = startTool(pgRestore.path, ['--list', '--format=directory', dir], { label: 'pg_restore' });
+      const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir } });
+      const tool = startTool(pgRestore.path, argv, { label: 'pg_restore' });
       tool.child.stdout!.setEncoding('utf8').on('data', (text: string) => (listing += text));
       await tool.exited;
     });
     return tocEntries(listing);
   }
-  const tool = startTool(pgRestore.path, ['--list', '--format=custom'], { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
+  const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' } });
+  const tool = startTool(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
   let listing = '';
   tool.child.stdout!.setEncoding('utf8').on('data', (text: string) => (listing += text));
   // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
