@@ -1,6 +1,7 @@
 import { text } from 'node:stream/consumers';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { Store } from '../storage/index.ts';
-import { backupFolder, manifestKey, putJson } from './catalog.ts';
+import { backupFolder, manifestKey, putJson, type FoundBackup } from './catalog.ts';
 import type { Manifest } from './schema.ts';
 
 /**
@@ -44,6 +45,90 @@ export function ageProblem(ageHours: number, budgets: Budgets): string | undefin
 export function restoreTimeProblem(seconds: number, budgets: Budgets): string | undefined {
   if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds) return undefined;
   return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+
+/** The engine's share of a drill record. The engine fills it in as it goes: a failure midway keeps what it learnt. */
+export interface EngineOutcome {
+  target: string;
+  restoreSeconds: number;
+  checksumsVerified: boolean;
+  /** What the engine found wrong with the restored data, in the order it found it. */
+  problems: string[];
+}
+
+export interface RunDrillOptions<Engine extends Manifest['engine'], Outcome extends EngineOutcome> {
+  found: FoundBackup;
+  /** Every destination: the record is written next to the backup wherever the backup is. */
+  stores: Store[];
+  budgets: Budgets;
+  dryRun: boolean;
+  now?: () => Date;
+  engine: Engine;
+  /** What the record says of the engine's work before the engine has done any: where, 0 s, nothing verified. */
+  outcome: Outcome;
+  /** Whether a dry run's time is held to max-restore-seconds (false where a dry run restores nothing). */
+  rtoInDryRun: boolean;
+  /**
+   * Runs only when the drill found no problem, before the record is written: a restore makes recovered data live
+   * only once it is verified. Its failure says nothing about the backup, so it ends the drill without a record.
+   */
+  onVerified?: () => Promise<void>;
+}
+
+export type DrillRecordOf<Engine extends Manifest['engine'], Outcome extends EngineOutcome> = DrillRecordBase & {
+  engine: Engine;
+} & Omit<Outcome, keyof EngineOutcome>;
+
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+export async function runDrill<Engine extends Manifest['engine'], Outcome extends EngineOutcome>(
+  options: RunDrillOptions<Engine, Outcome>,
+  restore: (outcome: Outcome) => Promise<void>,
+): Promise<DrillRecordOf<Engine, Outcome>> {
+  const { manifest } = options.found;
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const ageHours = backupAgeHours(manifest, startedAt);
+  const { outcome } = options;
+  let failure: string | undefined;
+  try {
+    await restore(outcome);
+  } catch (error) {
+    // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+    if (error instanceof ConfigurationError) throw error;
+    failure = errorMessage(error);
+  }
+  const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+  // A restore that failed has no time worth holding to the RTO.
+  const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+  const problems = [
+    failure,
+    ageProblem(ageHours, options.budgets),
+    ...found,
+    timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+  ].filter((problem) => problem !== undefined);
+  if (problems.length === 0) await options.onVerified?.();
+
+  const record: DrillRecordOf<Engine, Outcome> = {
+    version: 1,
+    backupId: manifest.id,
+    name: manifest.name,
+    engine: options.engine,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    dryRun: options.dryRun,
+    target,
+    restoreSeconds,
+    backupAgeHours: ageHours,
+    verified: problems.length === 0,
+    checksumsVerified,
+    problems,
+    ...engineFields,
+  };
+  await writeDrillRecord(options.stores, manifest, record);
+  return record;
 }
 
 /** Writes the record next to the backup in every destination that holds the backup. */

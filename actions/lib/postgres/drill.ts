@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import { ConfigurationError } from '../action/errors.ts';
 import type { FoundBackup } from '../manifest/catalog.ts';
-import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
+import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
 import { startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
@@ -37,100 +37,77 @@ export interface DrillRecord extends DrillRecordBase {
   tocEntries?: number;
 }
 
+type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries'>;
+
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
  * target → compare every table's row count with the manifest → RTO and RPO budgets → a drill record next to the
  * backup. Any failure makes the verdict "not verified"; the record says why.
  */
 export async function drillPostgres(options: DrillOptions): Promise<DrillRecord> {
-  const { manifest } = options.found;
-  const now = options.now ?? (() => new Date());
-  const startedAt = now();
-  const problems: string[] = [];
-  const ageHours = backupAgeHours(manifest, startedAt);
-  const stale = ageProblem(ageHours, options);
-  if (stale) problems.push(stale);
-  const restoreOptions: RestoreOptions = {
-    found: options.found,
-    identities: options.identities,
-    jobs: options.jobs,
-    pgBinDir: options.pgBinDir,
-    tempDir: options.tempDir,
-    log: options.log,
+  const outcome: PostgresOutcome = {
+    target: options.target?.display ?? 'a throwaway local PostgreSQL',
+    restoreSeconds: 0,
+    checksumsVerified: false,
+    problems: [],
+    tables: [],
+    tocEntries: undefined,
   };
+  return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) =>
+    options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress),
+  );
+}
 
-  let tables: TableCheck[] = [];
-  let tocEntries: number | undefined;
-  let checksumsVerified = false;
-  let restoreSeconds = 0;
-  let targetLabel = options.target?.display ?? 'a throwaway local PostgreSQL';
+function restoreOptionsOf(options: DrillOptions): RestoreOptions {
+  const { found, identities, jobs, pgBinDir, tempDir, log } = options;
+  return { found, identities, jobs, pgBinDir, tempDir, log };
+}
+
+/** Dry run: every file fetched, checksummed and decrypted, and the archive's contents listed; nothing restored. */
+async function listAndVerify(options: DrillOptions, outcome: PostgresOutcome): Promise<void> {
+  const started = Date.now();
+  outcome.tocEntries = (await listArchive(restoreOptionsOf(options))).length;
+  outcome.checksumsVerified = true;
+  outcome.restoreSeconds = (Date.now() - started) / 1000;
+  outcome.target = 'none (dry run)';
+  options.log(`Dry run: every file verified and decrypted; the archive lists ${outcome.tocEntries} entries.`);
+}
+
+async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome): Promise<void> {
+  const { manifest } = options.found;
   let scratch: ScratchCluster | undefined;
   try {
-    if (options.dryRun) {
-      const started = Date.now();
-      tocEntries = (await listArchive(restoreOptions)).length;
-      checksumsVerified = true;
-      restoreSeconds = (Date.now() - started) / 1000;
-      targetLabel = 'none (dry run)';
-      options.log(`Dry run: every file verified and decrypted; the archive lists ${tocEntries} entries.`);
-    } else {
-      let target = options.target;
-      if (!target) {
-        scratch = await startScratchCluster({ minMajor: Math.floor((manifest.source.serverVersionNum ?? 0) / 10000), baseDir: options.tempDir });
-        target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-        targetLabel = `a throwaway PostgreSQL ${scratch.major}`;
-      }
-      options.log(`Restoring ${manifest.id} into ${targetLabel}`);
-      const client = await connect(target, options.targetInput);
-      try {
-        await assertEmptyDatabase(client, target, options.targetInput);
-        const started = Date.now();
-        const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-        if (timescale) await timescalePreRestore(client, timescale.version, options.log);
-        await restoreInto(target, restoreOptions);
-        checksumsVerified = true;
-        if (timescale) await client.query('SELECT timescaledb_post_restore()');
-        restoreSeconds = (Date.now() - started) / 1000;
-        tables = await compareRowCounts(client, manifest);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-      for (const table of tables.filter((check) => check.actual !== check.expected)) {
-        problems.push(
-          `${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-            `the manifest says ${table.expected}`,
-        );
-      }
+    let target = options.target;
+    if (!target) {
+      const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+      scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir });
+      target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
+      outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
     }
-    const slow = restoreTimeProblem(restoreSeconds, options);
-    if (slow) problems.push(slow);
-  } catch (error) {
-    // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
-    if (error instanceof ConfigurationError) throw error;
-    problems.unshift(errorMessage(error));
+    options.log(`Restoring ${manifest.id} into ${outcome.target}`);
+    const client = await connect(target, options.targetInput);
+    try {
+      await assertEmptyDatabase(client, target, options.targetInput);
+      const started = Date.now();
+      const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
+      if (timescale) await timescalePreRestore(client, timescale.version, options.log);
+      await restoreInto(target, restoreOptionsOf(options));
+      outcome.checksumsVerified = true;
+      if (timescale) await client.query('SELECT timescaledb_post_restore()');
+      outcome.restoreSeconds = (Date.now() - started) / 1000;
+      outcome.tables = await compareRowCounts(client, manifest);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+      outcome.problems.push(
+        `${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
+          `the manifest says ${table.expected}`,
+      );
+    }
   } finally {
     await scratch?.stop();
   }
-
-  const record: DrillRecord = {
-    version: 1,
-    backupId: manifest.id,
-    name: manifest.name,
-    engine: 'postgres',
-    startedAt: startedAt.toISOString(),
-    finishedAt: now().toISOString(),
-    dryRun: options.dryRun,
-    target: targetLabel,
-    restoreSeconds,
-    backupAgeHours: ageHours,
-    verified: problems.length === 0,
-    checksumsVerified,
-    problems,
-    tables,
-    tocEntries,
-  };
-  await writeDrillRecord(options.stores, manifest, record);
-  return record;
 }
 
 async function createScratchDatabase(scratch: ScratchCluster, database: string): Promise<DatabaseUrl> {

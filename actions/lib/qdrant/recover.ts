@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { backupFolder, type FoundBackup } from '../manifest/catalog.ts';
-import { ageProblem, backupAgeHours, restoreTimeProblem, writeDrillRecord, type Budgets, type DrillRecordBase } from '../manifest/drills.ts';
+import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { ManifestFile, QdrantCollection } from '../manifest/schema.ts';
 import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
 import type { Store } from '../storage/index.ts';
@@ -73,15 +73,12 @@ export function versionWarning(backupVersion: string, targetVersion: string): st
   return undefined;
 }
 
+type QdrantOutcome = EngineOutcome & Pick<QdrantDrillRecord, 'mode' | 'collections'>;
+
 export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDrillRecord> {
   const { manifest } = options.found;
-  const now = options.now ?? (() => new Date());
-  const startedAt = now();
-  const ageHours = backupAgeHours(manifest, startedAt);
-  const problems: string[] = [];
-  const stale = ageProblem(ageHours, options);
-  if (stale) problems.push(stale);
   const target = options.target;
+  // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
   if (!options.dryRun && !target) {
     throw new ConfigurationError(
       'Input "target-url" is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).',
@@ -91,8 +88,36 @@ export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDr
     const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
     if (warning) options.warn(warning);
   }
+  const outcome: QdrantOutcome = {
+    target: options.dryRun ? 'none (dry run)' : target!.url,
+    restoreSeconds: 0,
+    checksumsVerified: false,
+    problems: [],
+    mode: options.restoreAs ? 'restore' : 'drill',
+    collections: [],
+  };
+  const { restoreAs } = options;
+  const pointAliases = restoreAs && !options.dryRun
+    ? () => recreateAliases(target!, manifest.collections ?? [], restoreAs, options.log)
+    : undefined;
+  return runDrill(
+    {
+      ...options,
+      budgets: options,
+      engine: 'qdrant',
+      outcome,
+      // A dry run only downloads: its time says nothing about how long a recovery takes.
+      rtoInDryRun: false,
+      onVerified: pointAliases,
+    },
+    (progress) => recoverAndCount(options, progress),
+  );
+}
 
-  const checks: CollectionCheck[] = [];
+/** Every collection recovered and checked; one that fails is a problem of its own, the others still run. */
+async function recoverAndCount(options: QdrantDrillOptions, outcome: QdrantOutcome): Promise<void> {
+  const { manifest } = options.found;
+  const checks = outcome.collections;
   let everyFileRead = true;
   const started = Date.now();
   for (const collection of manifest.collections ?? []) {
@@ -104,40 +129,22 @@ export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDr
       // It could not run (wrong key, existing collection): a setup problem, not a verdict on the backup.
       if (error instanceof ConfigurationError) throw error;
       everyFileRead = false;
-      problems.push(`${collection.name}: ${errorMessage(error)}`);
+      outcome.problems.push(`${collection.name}: ${errorMessage(error)}`);
       checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
     }
   }
-  const restoreSeconds = (Date.now() - started) / 1000;
+  outcome.restoreSeconds = (Date.now() - started) / 1000;
   for (const check of checks.filter((c) => c.actualPoints !== null)) {
     if (check.actualPoints !== check.expectedPoints) {
-      problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
+      outcome.problems.push(
+        `${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`,
+      );
     }
-    if (check.vectorsMatch === false) problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+    if (check.vectorsMatch === false) {
+      outcome.problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+    }
   }
-  const slow = restoreTimeProblem(restoreSeconds, options);
-  if (!options.dryRun && slow) problems.push(slow);
-  if (options.restoreAs && !options.dryRun && problems.length === 0) await recreateAliases(target!, manifest.collections ?? [], options.restoreAs, options.log);
-
-  const record: QdrantDrillRecord = {
-    version: 1,
-    backupId: manifest.id,
-    name: manifest.name,
-    engine: 'qdrant',
-    mode: options.restoreAs ? 'restore' : 'drill',
-    startedAt: startedAt.toISOString(),
-    finishedAt: now().toISOString(),
-    dryRun: options.dryRun,
-    target: options.dryRun ? 'none (dry run)' : target!.url,
-    restoreSeconds,
-    backupAgeHours: ageHours,
-    verified: problems.length === 0,
-    checksumsVerified: everyFileRead && checks.length > 0,
-    problems,
-    collections: checks,
-  };
-  await writeDrillRecord(options.stores, manifest, record);
-  return record;
+  outcome.checksumsVerified = everyFileRead && checks.length > 0;
 }
 
 /** The snapshot to recover for a collection: the first node's that holds shards. */
