@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { Origin } from '../../actions/lib/action/origin.ts';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -58,7 +59,7 @@ describe('age interoperability', () => {
     const keygen = path.join(work, 'keygen.key');
     execFileSync('age-keygen', ['-o', keygen], { stdio: 'ignore' });
     const text = await fs.readFile(keygen, 'utf8');
-    const identity = parseIdentities('encryption-identity', text)[0]!;
+    const identity = parseIdentities(text, Origin.input('encryption-identity'))[0]!;
     const recipient = execFileSync('age-keygen', ['-y', keygen], { encoding: 'utf8' }).trim();
     expect(recipientOf(identity)).toBe(recipient);
     const plaintext = randomBytes(100_000);

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { Origin } from '../../actions/lib/action/origin.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +24,8 @@ describe('backup ids', () => {
     const late = newBackupId('hourly', new Date('2026-01-18T04:00:00Z'));
     expect(early).toMatch(/^20260118T030000Z-daily-[0-9a-f]{4}$/);
     expect([late, early].sort()).toEqual([early, late]);
-    expect(checkBackupId('backup-id', early)).toBe(early);
-    expect(() => checkBackupId('backup-id', 'latest')).toThrow('Input "backup-id" is "latest", not a backup id');
+    expect(checkBackupId(early, Origin.input('backup-id'))).toBe(early);
+    expect(() => checkBackupId('latest', Origin.input('backup-id'))).toThrow('Input "backup-id" is "latest", not a backup id');
   });
 });
 

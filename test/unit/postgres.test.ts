@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { Origin } from '../../actions/lib/action/origin.ts';
 import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { tablePatternMatcher } from '../../actions/lib/postgres/inventory.ts';
 import { parseToolVersion, serverMajor } from '../../actions/lib/pg/tools.ts';
 
 describe('database URLs', () => {
   it('split into a display form, a password-less form for libpq tools, and the password', () => {
-    const url = parseDatabaseUrl('database-url', 'postgresql://app:s%40cret@db.example.com:6543/prod?sslmode=require');
+    const url = parseDatabaseUrl('postgresql://app:s%40cret@db.example.com:6543/prod?sslmode=require', Origin.input('database-url'));
     expect(url.display).toBe('postgresql://app:***@db.example.com:6543/prod');
     expect(url.withoutPassword).toBe('postgresql://app@db.example.com:6543/prod?sslmode=require');
     expect(url.password).toBe('s@cret');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprintSql } from '../../actions/lib/pg/fingerprint.ts';
+import { Origin } from '../../actions/lib/action/origin.ts';
 import { describeRange, parseShard, planRanges } from '../../actions/lib/ticks/plan.ts';
 import { parseTableName } from '../../actions/lib/ticks/tables.ts';
 
@@ -27,17 +28,17 @@ describe('range planning', () => {
   });
 
   it('parses shards and rejects impossible ones', () => {
-    expect(parseShard('shard', '2/4')).toEqual({ index: 2, count: 4 });
-    for (const bad of ['0/2', '3/2', '1/0', 'two', '1-2']) expect(() => parseShard('shard', bad)).toThrow('Input "shard"');
+    expect(parseShard('2/4', Origin.input('shard'))).toEqual({ index: 2, count: 4 });
+    for (const bad of ['0/2', '3/2', '1/0', 'two', '1-2']) expect(() => parseShard(bad, Origin.input('shard'))).toThrow('Input "shard"');
   });
 });
 
 describe('table names', () => {
   it('fold unquoted names to lower case and keep quoted ones', () => {
-    expect(parseTableName('t', 'Tick_Data')).toEqual({ schema: undefined, name: 'tick_data' });
-    expect(parseTableName('t', 'market."Ticks ""raw"""')).toEqual({ schema: 'market', name: 'Ticks "raw"' });
-    expect(() => parseTableName('source-table', 'a.b.c')).toThrow('Input "source-table" is "a.b.c"');
-    expect(() => parseTableName('source-table', "x'; drop table y")).toThrow('Input "source-table"');
+    expect(parseTableName('Tick_Data', Origin.input('t'))).toMatchObject({ schema: undefined, name: 'tick_data' });
+    expect(parseTableName('market."Ticks ""raw"""', Origin.input('t'))).toMatchObject({ schema: 'market', name: 'Ticks "raw"' });
+    expect(() => parseTableName('a.b.c', Origin.input('source-table'))).toThrow('Input "source-table" is "a.b.c"');
+    expect(() => parseTableName("x'; drop table y", Origin.input('source-table'))).toThrow('Input "source-table"');
   });
 });
 

@@ -4,6 +4,7 @@ import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
+import type { BinDirChoice } from '../../lib/pg/tools.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
@@ -32,7 +33,7 @@ export interface DumpInputs {
   jobs: number;
   recipients: string[] | null;
   excludeTableData: string[];
-  pgBinDir?: string;
+  pgBin: BinDirChoice;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
 }
@@ -42,8 +43,8 @@ export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   const recipients = readRecipients(inputs);
-  const database = parseDatabaseUrl('database-url', inputs.string('database-url'));
-  const name = checkBackupName('name', inputs.string('name'));
+  const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
+  const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
   const stores = readStores(inputs, 'storage-url', runtime.context.s3);
   return {
     database,
@@ -54,7 +55,7 @@ export function readInputs(runtime: Runtime): DumpInputs {
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     recipients,
     excludeTableData: inputs.list('exclude-table-data'),
-    pgBinDir: inputs.optional('pg-bin-dir'),
+    pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     artifact: readArtifactCopy(inputs, stores),
   };
 }

@@ -15,7 +15,6 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   }
   const result = await dumpPostgres({
     ...inputs,
-    databaseInput: 'database-url',
     tempDir: runtime.context.tempDir,
     log: (line) => runtime.info(line),
   });

@@ -82,7 +82,7 @@ export class InputReader {
   /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
   origin(name: string): Origin {
     this.spec(name);
-    return new Origin(name);
+    return Origin.input(name);
   }
 
   private raw(name: string): string {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ConfigurationError } from '../action/errors.ts';
 import { bech32Decode, bech32Encode } from './bech32.ts';
+import type { Origin } from '../action/origin.ts';
 
 /**
  * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
@@ -59,11 +60,11 @@ export function recipientOf(identity: string): string {
   return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
 }
 
-export function parseRecipients(inputName: string, values: string[]): string[] {
+export function parseRecipients(values: string[], origin: Origin): string[] {
   for (const value of values) {
     if (!decodeRecipient(value)) {
       throw new ConfigurationError(
-        `Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+        `${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
           'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.',
       );
     }
@@ -75,14 +76,20 @@ export function parseRecipients(inputName: string, values: string[]): string[] {
  * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
  * The error never echoes the value: it is a secret.
  */
-export function parseIdentities(inputName: string, text: string): string[] {
+/** age identities as an input gave them: the keys (null when none were given) and where they came from. */
+export interface Identities {
+  keys: string[] | null;
+  origin: Origin;
+}
+
+export function parseIdentities(text: string, origin: Origin): string[] {
   const keys = text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
     throw new ConfigurationError(
-      `Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
+      `${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
         '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.',
     );
   }

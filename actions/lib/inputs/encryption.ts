@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../action/errors.ts';
+import { Origin } from '../action/origin.ts';
 import type { InputReader } from '../action/input-reader.ts';
 import { parseRecipients } from '../crypto/age.ts';
 
@@ -13,7 +14,7 @@ export const ENCRYPTION_INPUTS = {
  * action then warns in its log and summary). Returns null for an unencrypted backup.
  */
 export function readRecipients(inputs: InputReader): string[] | null {
-  const recipients = parseRecipients('encryption-recipients', inputs.list('encryption-recipients'));
+  const recipients = parseRecipients(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
   if (recipients.length > 0) return recipients;
   if (inputs.boolean('allow-unencrypted')) return null;
   throw new ConfigurationError(

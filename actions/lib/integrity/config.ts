@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 import type { EmbeddingMapping } from './embeddings.ts';
 import type { TimescaleExpectation } from './timescale.ts';
 
@@ -69,18 +70,18 @@ export function emptyConfig(): IntegrityConfig {
   return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
 }
 
-export function loadConfig(path: string): IntegrityConfig {
+export function loadConfig(path: string, origin: Origin): IntegrityConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigurationError(`Input "config": cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML file, relative to the workspace.`);
+    throw new ConfigurationError(`${origin.title}: cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML file, relative to the workspace.`);
   }
   let data: unknown;
   try {
     data = parse(text);
   } catch (error) {
-    throw new ConfigurationError(`Input "config": ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigurationError(`${origin.title}: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   return parseConfig(data ?? {}, path);
 }

@@ -30,16 +30,10 @@ export interface IntegrityOptions {
  */
 export async function runIntegrity(options: IntegrityOptions): Promise<CheckResult[]> {
   const { config } = options;
-  if (config.embeddings.length > 0 && !options.qdrant) {
-    throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
-  }
-  if (config.backups.length > 0 && options.stores.length === 0) {
-    throw new ConfigurationError('The config has backups checks: set input "storage-url" to where the backups are.');
-  }
-  const db = await connect(options.database, 'database-url');
+  const db = await connect(options.database);
   let compare: pg.Client | undefined;
   try {
-    compare = options.compare ? await connect(options.compare, 'compare-url') : undefined;
+    compare = options.compare ? await connect(options.compare) : undefined;
     await Promise.all([pinSession(db), compare && pinSession(compare)]);
     const results: CheckResult[] = [];
     const run = async (name: string, check: () => Promise<CheckResult | CheckResult[]>): Promise<void> => {

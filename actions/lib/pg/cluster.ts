@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 import { runTool } from '../process.ts';
 import { findToolVersions } from './tools.ts';
 
@@ -33,6 +34,8 @@ export interface ScratchOptions {
   baseDir?: string;
   /** Trade durability for speed (tests, demo): fsync and synchronous_commit off. */
   fast?: boolean;
+  /** Where the user can name a server of their own instead, for the hints when no cluster can start. */
+  instead?: Origin;
 }
 
 const SERVER_USER = 'postgres';
@@ -40,7 +43,7 @@ const SERVER_USER = 'postgres';
 export async function startScratchCluster(options: ScratchOptions = {}): Promise<ScratchCluster> {
   const { binDir, major } = await findServerBinaries(options);
   const runAsPostgres = process.getuid?.() === 0;
-  if (runAsPostgres) assertPostgresUserExists();
+  if (runAsPostgres) assertPostgresUserExists(options);
   const root = await fs.mkdtemp(path.join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
   const dataDir = path.join(root, 'data');
   if (runAsPostgres) {
@@ -105,7 +108,7 @@ async function findServerBinaries(options: ScratchOptions): Promise<{ binDir: st
     throw new ConfigurationError(
       `No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
         `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
-        'server to restore into (input "target-url").',
+        `server to restore into${instead(options)}.`,
     );
   }
   return { binDir: path.dirname(usable.path), major: usable.major };
@@ -118,13 +121,17 @@ function clusterParent(baseDir: string | undefined, runAsPostgres: boolean): str
   return baseDir;
 }
 
-function assertPostgresUserExists(): void {
+function assertPostgresUserExists(options: ScratchOptions): void {
   if (spawnSync('id', ['-u', SERVER_USER]).status !== 0) {
     throw new ConfigurationError(
       'PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
-        'package (it creates the user), run as a normal user, or set input "target-url".',
+        `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`,
     );
   }
+}
+
+function instead(options: ScratchOptions): string {
+  return options.instead ? ` (${options.instead})` : '';
 }
 
 export function freePort(): Promise<number> {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 
 /**
  * A PostgreSQL URL split into what may be shown and what must not. libpq tools get the URL without its password
@@ -15,20 +16,22 @@ export interface DatabaseUrl {
   readonly password: string | undefined;
   readonly host: string;
   readonly database: string;
+  /** Where the URL came from, for errors about it. */
+  readonly origin: Origin;
 }
 
-export function parseDatabaseUrl(inputName: string, value: string): DatabaseUrl {
+export function parseDatabaseUrl(value: string, origin: Origin): DatabaseUrl {
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`,
+      `${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`,
     );
   }
   if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
     throw new ConfigurationError(
-      `Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`,
+      `${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`,
     );
   }
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
@@ -44,6 +47,7 @@ export function parseDatabaseUrl(inputName: string, value: string): DatabaseUrl 
     password,
     host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
     database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+    origin,
   };
 }
 
@@ -55,7 +59,7 @@ export function libpqEnvironment(database: DatabaseUrl): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function connect(database: DatabaseUrl, inputName: string): Promise<pg.Client> {
+export async function connect(database: DatabaseUrl): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: database.url,
     application_name: 'backstop',
@@ -68,7 +72,7 @@ export async function connect(database: DatabaseUrl, inputName: string): Promise
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new ConfigurationError(
-      `Cannot connect to ${database.display} (input "${inputName}"): ${(error as Error).message}. ` +
+      `Cannot connect to ${database.display} (${database.origin}): ${(error as Error).message}. ` +
         'Check the host, port, credentials and that this machine can reach the server.',
     );
   }

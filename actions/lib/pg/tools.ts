@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 import { runTool } from '../process.ts';
 
 export type ClientTool = 'pg_dump' | 'pg_restore' | 'psql';
@@ -71,6 +72,12 @@ export async function findToolVersions(tool: ClientTool | 'initdb', explicitDir?
   return found.sort((a, b) => b.major - a.major);
 }
 
+/** A bin folder the user chose (undefined: look everywhere), and where that choice is made, for the hints. */
+export interface BinDirChoice {
+  dir: string | undefined;
+  origin: Origin;
+}
+
 /**
  * The newest installed client tool whose major version is at least the server's. A pg_dump older than the server
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
@@ -79,23 +86,23 @@ export async function findToolVersions(tool: ClientTool | 'initdb', explicitDir?
 export async function findClientTool(
   tool: ClientTool,
   server: ServerVersion,
-  explicitDir?: string,
+  binDir: BinDirChoice,
   /** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
   against = `the server (PostgreSQL ${server.version})`,
 ): Promise<PgTool> {
-  const found = await findToolVersions(tool, explicitDir);
+  const found = await findToolVersions(tool, binDir.dir);
   const newest = found[0];
   if (!newest) {
     throw new ConfigurationError(
-      `${tool} was not found${explicitDir ? ` in ${explicitDir}` : ''}: install the PostgreSQL ${server.major} client ` +
-        `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`,
+      `${tool} was not found${binDir.dir ? ` in ${binDir.dir}` : ''}: install the PostgreSQL ${server.major} client ` +
+        `tools (apt-get install postgresql-client-${server.major}) or set ${binDir.origin} to their bin folder.`,
     );
   }
   if (newest.major < server.major) {
     throw new ConfigurationError(
       `${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
         `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-        `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`,
+        `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`,
     );
   }
   return newest;

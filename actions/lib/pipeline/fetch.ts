@@ -1,7 +1,7 @@
 import { PassThrough, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { AgeIdentityError, createDecryptStream } from '../crypto/age.ts';
+import { AgeIdentityError, createDecryptStream, type Identities } from '../crypto/age.ts';
 import { HashingStream } from '../crypto/hash.ts';
 import { ConfigurationError, VerificationError } from '../action/errors.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
@@ -11,8 +11,8 @@ import { Coalesce } from './coalesce.ts';
 import { reportProgress } from './progress.ts';
 
 export interface FetchOptions {
-  /** age identities; required when the file is encrypted. */
-  identities: string[] | null;
+  /** age identities; the keys are required when the file is encrypted. */
+  identities: Identities;
   log: (line: string) => void;
 }
 
@@ -27,15 +27,15 @@ export class ChecksumError extends VerificationError {
  */
 export async function fetchFile(store: Store, folder: string, file: ManifestFile, sink: Writable, options: FetchOptions): Promise<void> {
   const key = `${folder}/${file.path}`;
-  if (file.encryption === 'age' && !options.identities) {
+  if (file.encryption === 'age' && !options.identities.keys) {
     sink.destroy();
     throw new ConfigurationError(
-      `${key} is age-encrypted: set input "encryption-identity" to the age key that matches the backup's recipients.`,
+      `${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`,
     );
   }
   const hashed = new HashingStream();
   const stages: Transform[] = [hashed];
-  if (file.encryption === 'age') stages.push(createDecryptStream(options.identities!));
+  if (file.encryption === 'age') stages.push(createDecryptStream(options.identities.keys!));
   if (file.compression === 'zstd') stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
   else if (file.compression === 'gzip') stages.push(zlib.createGunzip());
   const stopProgress = reportProgress(file.path, () => hashed.bytes, options.log);
@@ -46,7 +46,7 @@ export async function fetchFile(store: Store, folder: string, file: ManifestFile
     sink.destroy();
     if (error instanceof AgeIdentityError) {
       throw new ConfigurationError(
-        `Input "encryption-identity" does not match any recipient of ${key}: use the age key whose public key is ` +
+        `${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
           "listed under encryption.recipients in the backup's manifest.json.",
       );
     }

@@ -1,4 +1,7 @@
+import type { BinDirChoice } from '../pg/tools.ts';
+import type { Identities } from '../crypto/age.ts';
 import type pg from 'pg';
+import { Origin } from '../action/origin.ts';
 import { ConfigurationError } from '../action/errors.ts';
 import type { FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
@@ -14,11 +17,12 @@ export interface DrillOptions extends Budgets {
   stores: Store[];
   /** Restore here (an empty database); when absent, into a throwaway local cluster. */
   target?: DatabaseUrl;
-  targetInput: string;
-  identities: string[] | null;
+  /** Where a target of one's own is given: named in the hints when none was and the throwaway one cannot do. */
+  targetOrigin: Origin;
+  identities: Identities;
   dryRun: boolean;
   jobs: number;
-  pgBinDir?: string;
+  pgBin: BinDirChoice;
   tempDir: string;
   log: (line: string) => void;
   now?: () => Date;
@@ -59,8 +63,8 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
 }
 
 function restoreOptionsOf(options: DrillOptions): RestoreOptions {
-  const { found, identities, jobs, pgBinDir, tempDir, log } = options;
-  return { found, identities, jobs, pgBinDir, tempDir, log };
+  const { found, identities, jobs, pgBin, tempDir, log } = options;
+  return { found, identities, jobs, pgBin, tempDir, log };
 }
 
 /** Dry run: every file fetched, checksummed and decrypted, and the archive's contents listed; nothing restored. */
@@ -80,17 +84,17 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
     let target = options.target;
     if (!target) {
       const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
-      scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir });
+      scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
       target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
       outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
     }
     options.log(`Restoring ${manifest.id} into ${outcome.target}`);
-    const client = await connect(target, options.targetInput);
+    const client = await connect(target);
     try {
-      await assertEmptyDatabase(client, target, options.targetInput);
+      await assertEmptyDatabase(client, target);
       const started = Date.now();
       const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-      if (timescale) await timescalePreRestore(client, timescale.version, options.log);
+      if (timescale) await timescalePreRestore(client, timescale.version, options);
       await restoreInto(target, restoreOptionsOf(options));
       outcome.checksumsVerified = true;
       if (timescale) await client.query('SELECT timescaledb_post_restore()');
@@ -110,18 +114,21 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
   }
 }
 
+/** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
+const THROWAWAY = Origin.internal('the throwaway cluster');
+
 async function createScratchDatabase(scratch: ScratchCluster, database: string): Promise<DatabaseUrl> {
-  const admin = await connect(parseDatabaseUrl('target-url', scratch.url), 'target-url');
+  const admin = await connect(parseDatabaseUrl(scratch.url, THROWAWAY));
   try {
     if (database !== 'postgres') await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
   } finally {
     await admin.end();
   }
-  return parseDatabaseUrl('target-url', scratch.urlFor(database));
+  return parseDatabaseUrl(scratch.urlFor(database), THROWAWAY);
 }
 
 /** A drill must never write over data: it restores into a database without tables of its own, or not at all. */
-async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl, inputName: string): Promise<void> {
+async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl): Promise<void> {
   const { rows } = await client.query<{ n: string }>(`
     SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -131,25 +138,25 @@ async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl, input
   const count = Number(rows[0]!.n);
   if (count > 0) {
     throw new ConfigurationError(
-      `Input "${inputName}": ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
+      `${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
         'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.',
     );
   }
 }
 
-async function timescalePreRestore(client: pg.Client, version: string, log: (line: string) => void): Promise<void> {
+async function timescalePreRestore(client: pg.Client, version: string, options: DrillOptions): Promise<void> {
   const { rows } = await client.query<{ v: string | null }>(
     "SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'",
   );
   if (rows.length === 0) {
     throw new ConfigurationError(
       `The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-        `TimescaleDB server (e.g. the timescale/timescaledb image) through input "target-url".`,
+        `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`,
     );
   }
   await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
   await client.query('SELECT timescaledb_pre_restore()');
-  log(`TimescaleDB ${version}: pre-restore mode on`);
+  options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
 
 async function compareRowCounts(client: pg.Client, manifest: Manifest): Promise<TableCheck[]> {

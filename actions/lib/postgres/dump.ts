@@ -13,12 +13,11 @@ import { BACKSTOP_VERSION } from '../version.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { pgDumpArgv } from './argv.ts';
 import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
-import { findClientTool, type PgTool } from '../pg/tools.ts';
+import { findClientTool, type BinDirChoice, type PgTool } from '../pg/tools.ts';
 
 export interface DumpOptions {
   database: DatabaseUrl;
   /** The input that held the URL, for error messages. */
-  databaseInput: string;
   name: string;
   kind: BackupKind;
   format: 'custom' | 'directory';
@@ -27,7 +26,7 @@ export interface DumpOptions {
   recipients: string[] | null;
   excludeTableData: string[];
   stores: Store[];
-  pgBinDir?: string;
+  pgBin: BinDirChoice;
   tempDir: string;
   log: (line: string) => void;
 }
@@ -46,12 +45,12 @@ export interface DumpResult {
  */
 export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
   const createdAt = new Date();
-  const client = await connect(options.database, options.databaseInput);
+  const client = await connect(options.database);
   const id = newBackupId(options.kind, createdAt);
   const folder = backupFolder(options.name, id);
   try {
     const server = await serverInfo(client);
-    const pgDump = await findClientTool('pg_dump', server, options.pgBinDir);
+    const pgDump = await findClientTool('pg_dump', server, options.pgBin);
     options.log(`PostgreSQL ${server.version} at ${options.database.display}; ${pgDump.path} ${pgDump.version}`);
 
     // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.

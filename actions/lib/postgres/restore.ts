@@ -1,3 +1,4 @@
+import type { Identities } from '../crypto/age.ts';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,14 +10,14 @@ import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
 import { ConfigurationError } from '../action/errors.ts';
 import { startTool } from '../process.ts';
 import { libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
-import { findClientTool, parseToolVersion, type PgTool } from '../pg/tools.ts';
+import { findClientTool, type BinDirChoice, parseToolVersion, type PgTool } from '../pg/tools.ts';
 import { pgRestoreArgv } from './argv.ts';
 
 export interface RestoreOptions {
   found: FoundBackup;
-  identities: string[] | null;
+  identities: Identities;
   jobs: number;
-  pgBinDir?: string;
+  pgBin: BinDirChoice;
   tempDir: string;
   log: (line: string) => void;
 }
@@ -25,7 +26,7 @@ export interface RestoreOptions {
 export async function findPgRestore(options: RestoreOptions): Promise<PgTool> {
   const version = options.found.manifest.tool.pgDump ?? '0';
   const major = parseToolVersion(`(PostgreSQL) ${version}`)?.major ?? 0;
-  return findClientTool('pg_restore', { version, major }, options.pgBinDir, `the pg_dump ${version} that wrote this backup`);
+  return findClientTool('pg_restore', { version, major }, options.pgBin, `the pg_dump ${version} that wrote this backup`);
 }
 
 /**

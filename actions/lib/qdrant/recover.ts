@@ -1,3 +1,4 @@
+import type { Identities } from '../crypto/age.ts';
 import { PassThrough } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
@@ -13,7 +14,7 @@ export interface QdrantDrillOptions extends Budgets {
   stores: Store[];
   /** The Qdrant to recover into (in workflows: a qdrant/qdrant service container). */
   target?: QdrantNode;
-  identities: string[] | null;
+  identities: Identities;
   dryRun: boolean;
   /**
    * A real restore: each backed-up collection → the name to recover it as (aliases are recreated on it). Absent:

@@ -1,3 +1,4 @@
+import type { Origin } from '../action/origin.ts';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { chooseHashMethod, pinSession, type HashMethod, type RangeTable } from '../pg/fingerprint.ts';
@@ -15,6 +16,8 @@ export interface MigrateOptions {
   sourceTable: TableName;
   targetTable: TableName;
   timeColumn: string;
+  /** Where the time column is named, for the error when a table lacks it. */
+  timeColumnOrigin: Origin;
   from?: Date;
   to?: Date;
   workers: number;
@@ -62,9 +65,9 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
   try {
     const sourceTable = await findTable(source, options.sourceTable);
     if (!sourceTable) {
-      throw new ConfigurationError(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+      throw new ConfigurationError(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
     }
-    assertTimeColumn(sourceTable, options.timeColumn, options.source.display);
+    assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
     const bounds = await timeBounds(source, sourceTable, options);
     const result: MigrationResult = {
       dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
@@ -74,7 +77,7 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
       return { ...result, seconds: (Date.now() - started) / 1000 };
     }
-    const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
+    const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
     let targetTable = await findTable(target, targetName);
     if (!options.dryRun && options.setup === 'auto') {
       await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
@@ -82,7 +85,7 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
     }
     const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
     if (!targetTable && !options.dryRun) {
-      throw new ConfigurationError(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+      throw new ConfigurationError(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
     }
     const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
     result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -117,9 +120,9 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
 
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client; target: pg.Client }> {
-  const source = await connect(options.source, 'source-url');
+  const source = await connect(options.source);
   try {
-    const target = await connect(options.target, 'target-url');
+    const target = await connect(options.target);
     await Promise.all([pinSession(source), pinSession(target)]);
     return { source, target };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 
 /** One unit of work: the rows with start <= time < end. */
 export interface TimeRange {
@@ -12,12 +13,12 @@ export interface Shard {
   count: number;
 }
 
-export function parseShard(inputName: string, text: string): Shard {
+export function parseShard(text: string, origin: Origin): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (!match || count < 1 || index < 1 || index > count) {
-    throw new ConfigurationError(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
+    throw new ConfigurationError(`${origin.title} is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
   }
   return { index, count };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 import { quoteIdent } from '../pg/connection.ts';
 
 /** What the target table turned out to be. */
@@ -35,13 +36,13 @@ async function timescaleAvailable(client: pg.Client): Promise<boolean> {
  */
 export async function setupTarget(
   client: pg.Client,
-  target: { schema: string; name: string },
+  target: { schema: string; name: string; origin: Origin },
   range: { from: Date; to: Date },
   warn: (line: string) => void,
 ): Promise<void> {
   if (target.name !== 'tick_data') {
     throw new ConfigurationError(
-      `Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+      `${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
         'Use target-table: tick_data (in any schema), or create your table and set setup: none.',
     );
   }

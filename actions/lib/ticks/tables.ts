@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 
 export interface TableName {
   schema?: string;
   name: string;
+  origin: Origin;
 }
 
 export interface Column {
@@ -18,11 +20,11 @@ export interface ResolvedTable {
 }
 
 /** `tick_data` or `market.tick_data` (quoted parts allowed). */
-export function parseTableName(inputName: string, text: string): TableName {
+export function parseTableName(text: string, origin: Origin): TableName {
   const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
-  if (!match) throw new ConfigurationError(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
+  if (!match) throw new ConfigurationError(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
   const unquote = (part: string): string => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
-  return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]!) };
+  return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]!), origin };
 }
 
 /** The table and its columns as the server sees them; undefined when it does not exist. */
@@ -44,17 +46,17 @@ export async function findTable(client: pg.Client, table: TableName): Promise<Re
   return { schema: found.schema, name: found.name, columns: columns.rows };
 }
 
-export function assertTimeColumn(table: ResolvedTable, timeColumn: string, where: string): void {
+export function assertTimeColumn(table: ResolvedTable, timeColumn: string, where: string, origin: Origin): void {
   const column = table.columns.find((c) => c.name === timeColumn);
   if (!column) {
     throw new ConfigurationError(
       `Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
-        'set input "time-column" to its timestamp column.',
+        `set ${origin} to its timestamp column.`,
     );
   }
   if (!/^timestamp/.test(column.type)) {
     throw new ConfigurationError(
-      `Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`,
+      `Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`,
     );
   }
 }

@@ -32,16 +32,17 @@ export function readInputs(runtime: Runtime): MigrateInputs {
     throw new ConfigurationError(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
   }
   return {
-    source: parseDatabaseUrl('source-url', inputs.string('source-url')),
-    target: parseDatabaseUrl('target-url', inputs.string('target-url')),
-    sourceTable: parseTableName('source-table', inputs.string('source-table')),
-    targetTable: parseTableName('target-table', inputs.string('target-table')),
+    source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
+    target: parseDatabaseUrl(inputs.string('target-url'), inputs.origin('target-url')),
+    sourceTable: parseTableName(inputs.string('source-table'), inputs.origin('source-table')),
+    targetTable: parseTableName(inputs.string('target-table'), inputs.origin('target-table')),
     timeColumn: inputs.string('time-column'),
+    timeColumnOrigin: inputs.origin('time-column'),
     from,
     to,
     workers: inputs.integer('workers', { min: 1, max: 32 }),
     setup: inputs.choice('setup', ['auto', 'none'] as const),
-    shard: parseShard('shard', inputs.string('shard')),
+    shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
     dryRun: inputs.boolean('dry-run'),
   };
 }

@@ -33,7 +33,7 @@ export function readInputs(runtime: Runtime): PruneInputs {
   const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
   return {
     stores: readStores(inputs, 'storage-url', runtime.context.s3),
-    name: checkBackupName('name', inputs.string('name')),
+    name: checkBackupName(inputs.string('name'), inputs.origin('name')),
     policy: {
       last: count('keep-last'),
       hourly: count('keep-hourly'),

@@ -1,8 +1,10 @@
+import type { Origin } from '../../lib/action/origin.ts';
 import { readFileSync, existsSync } from 'node:fs';
-import { parseIdentities } from '../../lib/crypto/age.ts';
+import { parseIdentities, type Identities } from '../../lib/crypto/age.ts';
 import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
+import type { BinDirChoice } from '../../lib/pg/tools.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
@@ -37,9 +39,10 @@ export interface DrillInputs {
   stores: Store[];
   name: string;
   backupId?: string;
-  identities: string[] | null;
+  identities: Identities;
   /** Parsed once the backup's engine is known. */
   targetUrl?: string;
+  targetOrigin: Origin;
   qdrantApiKey?: string;
   restoreAs: string[];
   maxRestoreSeconds?: number;
@@ -47,7 +50,7 @@ export interface DrillInputs {
   dryRun: boolean;
   planOnly: boolean;
   jobs: number;
-  pgBinDir?: string;
+  pgBin: BinDirChoice;
 }
 
 export function readInputs(runtime: Runtime): DrillInputs {
@@ -57,10 +60,11 @@ export function readInputs(runtime: Runtime): DrillInputs {
 
   return {
     stores: readStores(inputs, 'storage-url', runtime.context.s3),
-    name: checkBackupName('name', inputs.string('name')),
-    backupId: backupId && checkBackupId('backup-id', backupId),
-    identities: readIdentities(runtime, inputs.optional('encryption-identity')),
+    name: checkBackupName(inputs.string('name'), inputs.origin('name')),
+    backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
+    identities: readIdentities(runtime, inputs),
     targetUrl: inputs.optional('target-url'),
+    targetOrigin: inputs.origin('target-url'),
     qdrantApiKey: inputs.optional('qdrant-api-key'),
     restoreAs: inputs.list('restore-as'),
     maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
@@ -68,15 +72,17 @@ export function readInputs(runtime: Runtime): DrillInputs {
     dryRun: inputs.boolean('dry-run'),
     planOnly: inputs.boolean('plan-only'),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-    pgBinDir: inputs.optional('pg-bin-dir'),
+    pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
   };
 }
 
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
-function readIdentities(runtime: Runtime, value: string | undefined): string[] | null {
-  if (!value) return null;
+function readIdentities(runtime: Runtime, inputs: InputReader): Identities {
+  const origin = inputs.origin('encryption-identity');
+  const value = inputs.optional('encryption-identity');
+  if (!value) return { keys: null, origin };
   const text = !value.includes('AGE-SECRET-KEY-') && existsSync(value) ? readFileSync(value, 'utf8') : value;
-  const identities = parseIdentities('encryption-identity', text);
-  for (const identity of identities) runtime.setSecret(identity);
-  return identities;
+  const keys = parseIdentities(text, origin);
+  for (const key of keys) runtime.setSecret(key);
+  return { keys, origin };
 }

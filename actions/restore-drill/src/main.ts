@@ -56,8 +56,8 @@ async function drillPostgresBackup(runtime: Runtime, inputs: DrillInputs, found:
   const record = await drillPostgres({
     ...inputs,
     found,
-    target: inputs.targetUrl ? parseDatabaseUrl('target-url', inputs.targetUrl) : undefined,
-    targetInput: 'target-url',
+    target: inputs.targetUrl ? parseDatabaseUrl(inputs.targetUrl, inputs.targetOrigin) : undefined,
+    targetOrigin: inputs.targetOrigin,
     tempDir: runtime.context.tempDir,
     log: (line) => runtime.info(line),
   });

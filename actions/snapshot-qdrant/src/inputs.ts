@@ -43,7 +43,7 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   const apiKey = inputs.optional('qdrant-api-key');
   const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey }));
   const collections = inputs.list('collections');
-  const name = checkBackupName('name', inputs.string('name'));
+  const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
   const stores = readStores(inputs, 'storage-url', runtime.context.s3);
   return {
     nodes,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ConfigurationError } from '../../lib/action/errors.ts';
 import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
 import { emptyConfig, loadConfig, type IntegrityConfig } from '../../lib/integrity/config.ts';
@@ -35,12 +36,20 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   const compare = inputs.optional('compare-url');
   const configPath = inputs.optional('config');
   const qdrantUrl = inputs.optional('qdrant-url');
+  const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
+  const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+  if (config.embeddings.length > 0 && !qdrantUrl) {
+    throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
+  }
+  if (config.backups.length > 0 && stores.length === 0) {
+    throw new ConfigurationError('The config has backups checks: set input "storage-url" to where the backups are.');
+  }
   return {
-    database: parseDatabaseUrl('database-url', inputs.string('database-url')),
-    compare: compare ? parseDatabaseUrl('compare-url', compare) : undefined,
-    config: configPath ? loadConfig(configPath) : emptyConfig(),
+    database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+    compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
+    config,
     qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
-    stores: readStores(inputs, 'storage-url', runtime.context.s3, { optional: true }),
+    stores,
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
