@@ -1,6 +1,6 @@
 /**
  * The TimescaleDB catalog queries now live in the library, next to the integrity check that runs them
- * (actions/lib/integrity/timescale.ts); they are re-exported here for the tests that verify them against
+ * (actions/lib/integrity/timescale/sql.ts); they are re-exported here for the tests that verify them against
  * TimescaleDB (test/integration/sql-timescaledb.test.ts, test/integration/integrity-timescale.test.ts).
  */
 export {
@@ -14,4 +14,4 @@ export {
   POLICY_SETTING_SQL,
   RELATION_NAME_SQL,
   TIMESCALEDB_VERSION_SQL,
-} from '../../actions/lib/integrity/timescale.ts';
+} from '../../actions/lib/integrity/timescale/sql.ts';

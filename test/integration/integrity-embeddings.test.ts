@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
-import { checkEmbeddings, compareKeys, PAGE_SIZE, type EmbeddingMapping } from '../../actions/lib/integrity/embeddings.ts';
+import { checkEmbeddings, compareKeys, PAGE_SIZE, type EmbeddingMapping } from '../../actions/lib/integrity/embeddings/index.ts';
 import { request, result, type QdrantNode } from '../../actions/lib/qdrant/client.ts';
 import { emptyDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { startQdrantStandin, type QdrantStandin } from '../harness/qdrant/standin.ts';

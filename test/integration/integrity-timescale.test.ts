@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
-import { checkTimescale, type TimescaleExpectation } from '../../actions/lib/integrity/timescale.ts';
+import { checkTimescale, type TimescaleExpectation } from '../../actions/lib/integrity/timescale/index.ts';
 import { CANDLE_VIEWS } from '../harness/candles.ts';
 import { startPgliteTimescale, type PgliteTimescale } from '../harness/pglite.ts';
 import {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
-import type { EmbeddingMapping } from './embeddings.ts';
-import type { TimescaleExpectation } from './timescale.ts';
+import type { EmbeddingMapping } from './embeddings/index.ts';
+import type { TimescaleExpectation } from './timescale/index.ts';
 
 /**
  * The validate-integrity config: one YAML file. Every key is checked, so a typo ("tabels") is an error that names

@@ -6,13 +6,13 @@ import type { Store } from '../storage/index.ts';
 import { fail, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
 import { checkCustom } from './custom.ts';
-import { checkEmbeddings } from './embeddings.ts';
+import { checkEmbeddings } from './embeddings/index.ts';
 import { pinSession } from '../pg/fingerprint.ts';
 import { checkBackupFreshness } from './freshness.ts';
 import { checkParity, checkWholeTable, type Side } from './parity.ts';
 import { checkRelation, listRelations } from './relations.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
-import { checkTimescale } from './timescale.ts';
+import { checkTimescale } from './timescale/index.ts';
 
 export interface IntegrityOptions {
   database: DatabaseUrl;

@@ -9,7 +9,8 @@ import { ConfigurationError } from '../action/errors.ts';
  * it cannot download or upload snapshot files (it decodes the body as text, JSON-encodes uploads), and its
  * createSnapshot(wait: false) throws on HTTP 202 (shared/qdrant/NOTES.md). One HTTP path gives one error policy
  * (401 → "check the API key") and one timeout policy: snapshot creation with wait=true can take many minutes
- * without a byte on the wire, which fetch's default 300 s headers timeout would cut.
+ * without a byte on the wire, which fetch's default 300 s headers timeout would cut. The endpoints themselves
+ * (paths, request and response shapes) are spelled in api.ts only; this file knows HTTP, not Qdrant's routes.
  */
 export interface QdrantNode {
   /** Base URL without credentials, e.g. http://qdrant-0:6333 */
@@ -178,9 +179,4 @@ export async function uploadMultipart(
   }
   if ((response.statusCode ?? 0) >= 300) throw await failure(node, 'POST', path, response);
   return readJson(response);
-}
-
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-export async function serverVersionOf(node: QdrantNode): Promise<string> {
-  return ((await request<{ version?: string }>(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
 }

@@ -7,7 +7,16 @@ import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from
 import type { ManifestFile, QdrantCollection } from '../manifest/schema.ts';
 import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
 import type { Store } from '../storage/index.ts';
-import { request, result, serverVersionOf, uploadMultipart, type QdrantNode } from './client.ts';
+import {
+  collectionInfo,
+  deleteCollection,
+  listAliases,
+  serverVersionOf,
+  updateAliases,
+  uploadSnapshot,
+  type AliasOperation,
+} from './api.ts';
+import type { QdrantNode } from './client.ts';
 
 export interface QdrantDrillOptions extends Budgets {
   found: FoundBackup;
@@ -167,20 +176,19 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
     return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
   }
   const target = options.target!;
-  const path = `/collections/${encodeURIComponent(restoredAs)}`;
-  if (await exists(target, path)) {
+  if (await exists(target, restoredAs)) {
     if (options.restoreAs) {
       throw new ConfigurationError(
         `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with input "restore-as".`,
       );
     }
     options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
-    await request(target, 'DELETE', path);
+    await deleteCollection(target, restoredAs);
   }
   options.log(`Recovering ${collection.name} into ${restoredAs} on ${target.url}`);
   try {
     await streamSnapshot(options, folder, file, target, restoredAs);
-    const info = await result<{ points_count?: number | null; config: { params: { vectors?: unknown } } }>(target, 'GET', path);
+    const info = await collectionInfo(target, restoredAs);
     return {
       name: collection.name,
       restoredAs,
@@ -191,7 +199,7 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
   } finally {
     // A drill never leaves its scratch collection behind, even when recovery or verification failed.
     if (!options.restoreAs) {
-      await request(target, 'DELETE', path).catch((error: unknown) =>
+      await deleteCollection(target, restoredAs).catch((error: unknown) =>
         options.warn(`Could not delete the scratch collection ${restoredAs}: ${errorMessage(error)}. Delete it by hand.`),
       );
     }
@@ -206,10 +214,10 @@ async function streamSnapshot(options: QdrantDrillOptions, folder: string, file:
   const { store } = options.found;
   const body = new PassThrough({ highWaterMark: 1 << 20 });
   const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
-  const uploading = uploadMultipart(
+  const uploading = uploadSnapshot(
     target,
-    `/collections/${encodeURIComponent(restoredAs)}/snapshots/upload`,
-    { wait: 'true', priority: 'snapshot', checksum: file.rawSha256! },
+    restoredAs,
+    { priority: 'snapshot', checksum: file.rawSha256! },
     { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` },
   ).finally(() => body.destroy());
   const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
@@ -220,9 +228,9 @@ async function streamSnapshot(options: QdrantDrillOptions, folder: string, file:
   if (fetched.status === 'rejected') throw fetched.reason;
 }
 
-async function exists(node: QdrantNode, path: string): Promise<boolean> {
+async function exists(node: QdrantNode, collection: string): Promise<boolean> {
   try {
-    await request(node, 'GET', path);
+    await collectionInfo(node, collection);
     return true;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return false;
@@ -232,8 +240,8 @@ async function exists(node: QdrantNode, path: string): Promise<boolean> {
 
 /** Aliases are not in snapshots: point each recorded alias at the restored collection, in one atomic update. */
 async function recreateAliases(target: QdrantNode, collections: QdrantCollection[], mapping: Map<string, string>, log: (line: string) => void): Promise<void> {
-  const existing = new Set((await result<{ aliases: { alias_name: string }[] }>(target, 'GET', '/aliases')).aliases.map((a) => a.alias_name));
-  const actions: unknown[] = [];
+  const existing = new Set((await listAliases(target)).aliases.map((a) => a.alias_name));
+  const actions: AliasOperation[] = [];
   for (const collection of collections) {
     const restoredAs = mapping.get(collection.name);
     if (!restoredAs) continue;
@@ -243,6 +251,6 @@ async function recreateAliases(target: QdrantNode, collections: QdrantCollection
     }
   }
   if (actions.length === 0) return;
-  await request(target, 'POST', '/collections/aliases', { body: { actions } });
-  log(`Recreated ${actions.filter((action) => 'create_alias' in (action as object)).length} alias(es).`);
+  await updateAliases(target, actions);
+  log(`Recreated ${actions.filter((action) => 'create_alias' in action).length} alias(es).`);
 }

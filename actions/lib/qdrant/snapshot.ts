@@ -6,7 +6,17 @@ import type { BackupKind, Manifest, ManifestFile, QdrantCollection, QdrantSnapsh
 import { storeStream } from '../pipeline/backup.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
-import { download, request, result, serverVersionOf, type QdrantNode } from './client.ts';
+import {
+  collectionClusterInfo,
+  collectionInfo,
+  createSnapshot,
+  deleteSnapshot,
+  downloadSnapshot,
+  listAliases,
+  listCollections,
+  serverVersionOf,
+} from './api.ts';
+import type { QdrantNode } from './client.ts';
 
 export interface SnapshotOptions {
   /** Every node of the cluster (one for a single server). */
@@ -30,18 +40,6 @@ export interface SnapshotResult {
   manifestUrl: string;
 }
 
-interface SnapshotDescription {
-  name: string;
-  size: number;
-  checksum?: string | null;
-}
-
-interface CollectionInfo {
-  points_count?: number | null;
-  config: { params: { vectors?: unknown; shard_number?: number } };
-  payload_schema: unknown;
-}
-
 /**
  * snapshot-qdrant: for each collection and each node, Qdrant makes a snapshot; we stream it (sha256 while
  * streaming, compared with Qdrant's own checksum when it gives one) through zstd and age to every destination,
@@ -52,7 +50,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   const primary = options.nodes[0]!;
   const serverVersion = await serverVersionOf(primary);
   const collections = await chooseCollections(primary, options.collections);
-  const aliases = await listAliases(primary);
+  const { aliases } = await listAliases(primary);
   const id = newBackupId(options.kind, createdAt);
   const folder = backupFolder(options.name, id);
   options.log(`Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`);
@@ -61,7 +59,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   const records: QdrantCollection[] = [];
   try {
     for (const collection of collections) {
-      const info = await result<CollectionInfo>(primary, 'GET', `/collections/${encodeURIComponent(collection)}`);
+      const info = await collectionInfo(primary, collection);
       const snapshots: QdrantSnapshot[] = [];
       for (const [index, node] of options.nodes.entries()) {
         const { file, snapshot } = await snapshotOnNode(options, node, index, collection, folder);
@@ -104,7 +102,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
 }
 
 async function chooseCollections(node: QdrantNode, wanted: string[]): Promise<string[]> {
-  const existing = (await result<{ collections: { name: string }[] }>(node, 'GET', '/collections')).collections.map((c) => c.name).sort();
+  const existing = (await listCollections(node)).collections.map((c) => c.name).sort();
   if (wanted.length === 0) {
     if (existing.length === 0) throw new ConfigurationError(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
     return existing;
@@ -118,13 +116,9 @@ async function chooseCollections(node: QdrantNode, wanted: string[]): Promise<st
   return wanted;
 }
 
-async function listAliases(node: QdrantNode): Promise<{ alias_name: string; collection_name: string }[]> {
-  return (await result<{ aliases: { alias_name: string; collection_name: string }[] }>(node, 'GET', '/aliases')).aliases;
-}
-
 /** Does this node hold any shard of the collection? A node without one makes a valid but empty snapshot. */
 async function holdsShards(node: QdrantNode, collection: string): Promise<boolean> {
-  const info = await result<{ local_shards?: unknown[] }>(node, 'GET', `/collections/${encodeURIComponent(collection)}/cluster`);
+  const info = await collectionClusterInfo(node, collection);
   return (info.local_shards ?? []).length > 0;
 }
 
@@ -135,13 +129,11 @@ async function snapshotOnNode(
   collection: string,
   folder: string,
 ): Promise<{ file: ManifestFile; snapshot: QdrantSnapshot }> {
-  const base = `/collections/${encodeURIComponent(collection)}/snapshots`;
   const empty = !(await holdsShards(node, collection));
-  const description = await result<SnapshotDescription>(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
-  const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+  const description = await createSnapshot(node, collection, options.snapshotTimeoutMs);
   const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
   try {
-    const { stream } = await download(node, snapshotPath);
+    const { stream } = await downloadSnapshot(node, collection, description.name);
     // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke. Only when
     // it is the pipeline's own cause: a destination failing also ends the download, as an echo.
     let downloadFailure: Error | undefined;
@@ -173,7 +165,7 @@ async function snapshotOnNode(
     return { file, snapshot: { node: index, file: file.path, empty, qdrantChecksum: description.checksum ?? null } };
   } finally {
     if (!options.keepRemoteSnapshot) {
-      await request(node, 'DELETE', snapshotPath, { query: { wait: 'true' } }).catch((error: unknown) =>
+      await deleteSnapshot(node, collection, description.name).catch((error: unknown) =>
         options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${(error as Error).message}`),
       );
     }
