@@ -3,6 +3,7 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigurationError } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 
 /**
  * A small Qdrant REST client on node:http, for the handful of calls backups make. Not @qdrant/js-client-rest:
@@ -16,6 +17,8 @@ export interface QdrantNode {
   /** Base URL without credentials, e.g. http://qdrant-0:6333 */
   url: string;
   apiKey?: string;
+  /** Where the API key is given, for the hint when Qdrant refuses it. */
+  keyOrigin?: Origin;
 }
 
 export interface RequestOptions {
@@ -38,18 +41,18 @@ export class QdrantError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-export function parseQdrantUrl(inputName: string, value: string): string {
+export function parseQdrantUrl(value: string, origin: Origin, keyOrigin: Origin): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigurationError(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+    throw new ConfigurationError(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigurationError(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    throw new ConfigurationError(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
   }
   if (url.username || url.password) {
-    throw new ConfigurationError(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
+    throw new ConfigurationError(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -96,7 +99,9 @@ async function failure(node: QdrantNode, method: string, path: string, response:
   if (status === 401 || status === 403) {
     return new QdrantError(
       `Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-        (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'),
+        (node.apiKey
+          ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+          : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`),
       status,
     );
   }

@@ -2,6 +2,7 @@ import type { Identities } from '../crypto/age.ts';
 import { PassThrough } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import type { Origin } from '../action/origin.ts';
 import { backupFolder, type FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { ManifestFile, QdrantCollection } from '../manifest/schema.ts';
@@ -30,6 +31,9 @@ export interface QdrantDrillOptions extends Budgets {
    * a drill into scratch collections `<name>-drill-<id>` that are deleted afterwards, whatever the outcome.
    */
   restoreAs?: Map<string, string>;
+  /** Where the target and the restore-as mapping are given, for the hints. */
+  targetOrigin: Origin;
+  restoreAsOrigin: Origin;
   log: (line: string) => void;
   warn: (line: string) => void;
   now?: () => Date;
@@ -50,7 +54,7 @@ export interface QdrantDrillRecord extends DrillRecordBase {
 }
 
 /** `trades=trades_v2, journal` or `*` (every collection under its own name) → source → target names. */
-export function parseRestoreAs(inputName: string, items: string[], collections: string[]): Map<string, string> {
+export function parseRestoreAs(items: string[], collections: string[], origin: Origin): Map<string, string> {
   const mapping = new Map<string, string>();
   for (const item of items) {
     if (item === '*') {
@@ -60,7 +64,7 @@ export function parseRestoreAs(inputName: string, items: string[], collections: 
     const [source, target = source] = item.split('=').map((part) => part.trim());
     if (!source || !target || !collections.includes(source)) {
       throw new ConfigurationError(
-        `Input "${inputName}" has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`,
+        `${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`,
       );
     }
     mapping.set(source, target);
@@ -91,7 +95,7 @@ export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDr
   // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
   if (!options.dryRun && !target) {
     throw new ConfigurationError(
-      'Input "target-url" is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).',
+      `${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`,
     );
   }
   if (target && !options.dryRun) {
@@ -179,7 +183,7 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
   if (await exists(target, restoredAs)) {
     if (options.restoreAs) {
       throw new ConfigurationError(
-        `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with input "restore-as".`,
+        `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`,
       );
     }
     options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);

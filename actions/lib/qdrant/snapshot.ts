@@ -17,12 +17,15 @@ import {
   serverVersionOf,
 } from './api.ts';
 import type { QdrantNode } from './client.ts';
+import type { Origin } from '../action/origin.ts';
 
 export interface SnapshotOptions {
   /** Every node of the cluster (one for a single server). */
   nodes: QdrantNode[];
   /** Collections to back up; empty means all. */
   collections: string[];
+  /** Where they are named, for the error when Qdrant lacks one. */
+  collectionsOrigin: Origin;
   name: string;
   kind: BackupKind;
   recipients: string[] | null;
@@ -49,7 +52,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   const createdAt = new Date();
   const primary = options.nodes[0]!;
   const serverVersion = await serverVersionOf(primary);
-  const collections = await chooseCollections(primary, options.collections);
+  const collections = await chooseCollections(primary, options.collections, options.collectionsOrigin);
   const { aliases } = await listAliases(primary);
   const id = newBackupId(options.kind, createdAt);
   const folder = backupFolder(options.name, id);
@@ -101,7 +104,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   }
 }
 
-async function chooseCollections(node: QdrantNode, wanted: string[]): Promise<string[]> {
+async function chooseCollections(node: QdrantNode, wanted: string[], origin: Origin): Promise<string[]> {
   const existing = (await listCollections(node)).collections.map((c) => c.name).sort();
   if (wanted.length === 0) {
     if (existing.length === 0) throw new ConfigurationError(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
@@ -110,7 +113,7 @@ async function chooseCollections(node: QdrantNode, wanted: string[]): Promise<st
   const missing = wanted.filter((name) => !existing.includes(name));
   if (missing.length > 0) {
     throw new ConfigurationError(
-      `Input "collections" names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`,
+      `${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`,
     );
   }
   return wanted;

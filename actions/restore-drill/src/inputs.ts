@@ -43,6 +43,8 @@ export interface DrillInputs {
   /** Parsed once the backup's engine is known. */
   targetUrl?: string;
   targetOrigin: Origin;
+  qdrantKeyOrigin: Origin;
+  restoreAsOrigin: Origin;
   qdrantApiKey?: string;
   restoreAs: string[];
   maxRestoreSeconds?: number;
@@ -65,6 +67,8 @@ export function readInputs(runtime: Runtime): DrillInputs {
     identities: readIdentities(runtime, inputs),
     targetUrl: inputs.optional('target-url'),
     targetOrigin: inputs.origin('target-url'),
+    qdrantKeyOrigin: inputs.origin('qdrant-api-key'),
+    restoreAsOrigin: inputs.origin('restore-as'),
     qdrantApiKey: inputs.optional('qdrant-api-key'),
     restoreAs: inputs.list('restore-as'),
     maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),

@@ -4,7 +4,7 @@ import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
-import { parseQdrantUrl } from '../../lib/qdrant/client.ts';
+import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
@@ -69,10 +69,16 @@ async function drillQdrantBackup(runtime: Runtime, inputs: DrillInputs, found: F
   const record = await drillQdrant({
     ...inputs,
     found,
-    target: inputs.targetUrl ? { url: parseQdrantUrl('target-url', inputs.targetUrl), apiKey: inputs.qdrantApiKey } : undefined,
-    restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs('restore-as', inputs.restoreAs, collections) : undefined,
+    target: inputs.targetUrl ? qdrantTarget(inputs, inputs.targetUrl) : undefined,
+    targetOrigin: inputs.targetOrigin,
+    restoreAsOrigin: inputs.restoreAsOrigin,
+    restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs(inputs.restoreAs, collections, inputs.restoreAsOrigin) : undefined,
     log: (line) => runtime.info(line),
     warn: (line) => runtime.warning(line),
   });
   return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+
+function qdrantTarget(inputs: DrillInputs, url: string): QdrantNode {
+  return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
 }

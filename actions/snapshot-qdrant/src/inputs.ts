@@ -1,3 +1,4 @@
+import type { Origin } from '../../lib/action/origin.ts';
 import { ENCRYPTION_INPUTS, readRecipients } from '../../lib/inputs/encryption.ts';
 import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
@@ -26,6 +27,7 @@ export const INPUTS = {
 export interface SnapshotInputs {
   nodes: QdrantNode[];
   collections: string[];
+  collectionsOrigin: Origin;
   name: string;
   stores: Store[];
   kind: BackupKind;
@@ -41,13 +43,15 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   inputs.maskSecrets();
   const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
-  const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey }));
+  const keyOrigin = inputs.origin('qdrant-api-key');
+  const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
   const collections = inputs.list('collections');
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
   const stores = readStores(inputs, 'storage-url', runtime.context.s3);
   return {
     nodes,
     collections,
+    collectionsOrigin: inputs.origin('collections'),
     name,
     stores,
     kind: inputs.choice('kind', BACKUP_KINDS),

@@ -48,9 +48,14 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
     database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
     compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
     config,
-    qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
+    qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
     stores,
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
+}
+
+function readQdrant(inputs: InputReader, url: string): QdrantNode {
+  const keyOrigin = inputs.origin('qdrant-api-key');
+  return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
 }
