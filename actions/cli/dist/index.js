@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 30010:
+/***/ 85179:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69919,11 +69919,58 @@ __nccwpck_require__.d(__webpack_exports__, {
   L: () => (/* binding */ COMMANDS)
 });
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
+// UNUSED EXPORTS: ACTIONS
+
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
 var age = __nccwpck_require__(98270);
-;// CONCATENATED MODULE: ./actions/lib/crypto/encryption-inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
+
 
 
 /** The encryption inputs every backup action shares, as one rule. */
@@ -69936,7 +69983,7 @@ const ENCRYPTION_INPUTS = {
  * action then warns in its log and summary). Returns null for an unencrypted backup.
  */
 function readRecipients(inputs) {
-    const recipients = (0,age/* parseRecipients */.q)('encryption-recipients', inputs.list('encryption-recipients'));
+    const recipients = (0,age/* parseRecipients */.q)(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
     if (recipients.length > 0)
         return recipients;
     if (inputs.boolean('allow-unencrypted'))
@@ -69945,7 +69992,7 @@ function readRecipients(inputs) {
         'allow-unencrypted: true to store this backup in the clear.');
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
  * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
@@ -69973,7 +70020,8 @@ function maskUrlCredentials(runtime, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
 
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
@@ -70045,9 +70093,17 @@ class InputReader {
         }
         return value;
     }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
     raw(name) {
         const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
     }
     spec(name) {
         const spec = this.specs[name];
@@ -70075,15 +70131,15 @@ function newBackupId(kind, at = new Date()) {
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
+function checkBackupName(name, origin) {
     if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
     }
     return name;
 }
-function checkBackupId(inputName, id) {
+function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
             'or leave it empty for the newest complete backup.');
     }
     return id;
@@ -70129,19 +70185,19 @@ function parseManifest(text, where) {
 
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __nccwpck_require__(83849);
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
-function parseDatabaseUrl(inputName, value) {
+function parseDatabaseUrl(value, origin) {
     let parsed;
     try {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
     }
     const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
     const withoutPassword = new URL(value);
@@ -70157,6 +70213,7 @@ function parseDatabaseUrl(inputName, value) {
         password,
         host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
         database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+        origin,
     };
 }
 /** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
@@ -70167,7 +70224,7 @@ function libpqEnvironment(database) {
         env.PGPASSWORD = database.password;
     return env;
 }
-async function connect(database, inputName) {
+async function connect(database) {
     const client = new esm/* default.Client */.Ay.Client({
         connectionString: database.url,
         application_name: 'backstop',
@@ -70180,7 +70237,7 @@ async function connect(database, inputName) {
     }
     catch (error) {
         await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (${database.origin}): ${error.message}. ` +
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
@@ -70323,7 +70380,7 @@ async function syncDirectory(dir) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
 
 
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
@@ -70389,17 +70446,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -70408,9 +70463,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -70544,28 +70599,25 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
         return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
 }
@@ -70577,6 +70629,33 @@ async function removeFolder(stores, folder) {
             keys.push(object.key);
         await store.delete(keys);
     }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/inputs.ts
@@ -70604,9 +70683,9 @@ function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     const recipients = readRecipients(inputs);
-    const database = parseDatabaseUrl('database-url', inputs.string('database-url'));
-    const name = checkBackupName('name', inputs.string('name'));
-    const stores = openStores('storage-url', inputs.list('storage-url'));
+    const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
     return {
         database,
         name,
@@ -70616,7 +70695,7 @@ function readInputs(runtime) {
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         recipients,
         excludeTableData: inputs.list('exclude-table-data'),
-        pgBinDir: inputs.optional('pg-bin-dir'),
+        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
         artifact: readArtifactCopy(inputs, stores),
     };
 }
@@ -70838,7 +70917,7 @@ class Handoff extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
     let value = bytes;
@@ -70971,8 +71050,52 @@ var lib_process = __nccwpck_require__(42515);
 /** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
 const BACKSTOP_VERSION = '0.1.0';
 
-// EXTERNAL MODULE: ./actions/lib/postgres/tools.ts
-var tools = __nccwpck_require__(92515);
+;// CONCATENATED MODULE: ./actions/lib/postgres/argv.ts
+function pgDumpArgv(options) {
+    return [
+        ...dumpArchiveArgs(options.archive),
+        `--dbname=${options.database.withoutPassword}`,
+        `--snapshot=${options.snapshot}`,
+        '--no-password',
+        ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
+    ];
+}
+/**
+ * Custom format uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip); directory format
+ * with pg_dump's own fastest gzip, since its workers write their files themselves.
+ */
+function dumpArchiveArgs(archive) {
+    if (archive.format === 'custom')
+        return ['--format=custom', '--compress=0'];
+    return ['--format=directory', `--jobs=${archive.jobs}`, '--compress=1', `--file=${archive.path}`];
+}
+function pgRestoreArgv(options) {
+    if (options.mode === 'list')
+        return ['--list', ...restoreArchiveArgs(options.archive)];
+    return [
+        `--dbname=${options.database.withoutPassword}`,
+        '--no-owner',
+        '--no-acl',
+        '--exit-on-error',
+        '--no-password',
+        ...restoreModeArgs(options.archive),
+        ...restoreArchiveArgs(options.archive),
+    ];
+}
+/**
+ * A streamed archive restores in one transaction, so a failure leaves nothing behind; a directory restores with
+ * parallel jobs, which pg_restore cannot combine with a single transaction.
+ */
+function restoreModeArgs(archive) {
+    return archive.format === 'custom' ? ['--single-transaction'] : [`--jobs=${archive.jobs}`];
+}
+/** The format, then a directory archive's folder as the last argument; a streamed archive comes on stdin. */
+function restoreArchiveArgs(archive) {
+    return archive.format === 'custom' ? ['--format=custom'] : ['--format=directory', archive.path];
+}
+
+// EXTERNAL MODULE: ./actions/lib/pg/tools.ts
+var tools = __nccwpck_require__(85597);
 ;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
 
 
@@ -71060,6 +71183,7 @@ function splitPattern(pattern) {
 
 
 
+
 /**
  * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
  * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
@@ -71067,12 +71191,12 @@ function splitPattern(pattern) {
  */
 async function dumpPostgres(options) {
     const createdAt = new Date();
-    const client = await connect(options.database, options.databaseInput);
+    const client = await connect(options.database);
     const id = newBackupId(options.kind, createdAt);
     const folder = backupFolder(options.name, id);
     try {
         const server = await serverInfo(client);
-        const pgDump = await (0,tools/* findClientTool */.vc)('pg_dump', server, options.pgBinDir);
+        const pgDump = await (0,tools/* findClientTool */.vc)('pg_dump', server, options.pgBin);
         options.log(`PostgreSQL ${server.version} at ${options.database.display}; ${pgDump.path} ${pgDump.version}`);
         // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -71135,20 +71259,10 @@ async function exportSnapshot(client) {
             'connection, not a transaction-mode pooler (Supabase: port 5432, not 6543).');
     }
 }
-function pgDumpArgs(options, snapshot) {
-    return [
-        `--dbname=${options.database.withoutPassword}`,
-        `--snapshot=${snapshot}`,
-        '--no-password',
-        ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
-    ];
-}
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options, pgDump, snapshot, folder) {
-    const tool = (0,lib_process/* startTool */.p)(pgDump.path, ['--format=custom', '--compress=0', ...pgDumpArgs(options, snapshot)], {
-        env: libpqEnvironment(options.database),
-        label: 'pg_dump',
-    });
+    const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
+    const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
         path: 'postgres.dump',
         folder,
@@ -71173,7 +71287,9 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
     await promises_default().rm(spool, { recursive: true, force: true });
     try {
-        const tool = (0,lib_process/* startTool */.p)(pgDump.path, ['--format=directory', `--jobs=${options.jobs}`, '--compress=1', `--file=${spool}`, ...pgDumpArgs(options, snapshot)], { env: libpqEnvironment(options.database), label: 'pg_dump' });
+        const archive = { format: 'directory', path: spool, jobs: options.jobs };
+        const argv = pgDumpArgv({ ...options, snapshot, archive });
+        const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
         await tool.exited;
         const files = [];
         for (const entry of (await promises_default().readdir(spool)).sort()) {
@@ -71198,7 +71314,10 @@ function digestOfList(files) {
     return (0,external_node_crypto_.createHash)('sha256').update(list).digest('hex');
 }
 
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-copy.ts
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
+
 
 
 
@@ -71208,9 +71327,9 @@ function artifactNameOf(manifest) {
     return `backstop-${manifest.name}-${manifest.id}`;
 }
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options, manifest) {
+async function copyToArtifact(options, manifest, context) {
     const artifactName = artifactNameOf(manifest);
-    const notOnRunner = whyNotOnRunner(process.env);
+    const notOnRunner = whyNotOnRunner(context);
     if (notOnRunner)
         return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
     const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -71247,7 +71366,7 @@ async function copyToArtifact(options, manifest) {
  * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
  */
 async function loadArtifactClient() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 628).then(__nccwpck_require__.bind(__nccwpck_require__, 10628));
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 332).then(__nccwpck_require__.bind(__nccwpck_require__, 60332));
     return new DefaultArtifactClient();
 }
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
@@ -71259,12 +71378,15 @@ function backupFiles(manifest) {
  * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
  * Enterprise Server (the library refuses, as its own isGhes() decides).
  */
-function whyNotOnRunner(env) {
-    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !env[name]);
+function whyNotOnRunner(context) {
+    const missing = [
+        context.artifacts.runtimeToken ? undefined : env/* ENV */.Km.actionsRuntimeToken,
+        context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
+    ].filter((name) => name !== undefined);
     if (missing.length > 0) {
         return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
     }
-    const host = hostOf(env.GITHUB_SERVER_URL || 'https://github.com');
+    const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
@@ -71277,7 +71399,7 @@ function whyNotOnRunner(env) {
 async function copyToArtifactIfAsked(runtime, options, manifest) {
     if (!options)
         return null;
-    const result = await copyToArtifact(options, manifest);
+    const result = await copyToArtifact(options, manifest, runtime.context);
     logArtifactCopy(runtime, result);
     return result;
 }
@@ -71386,8 +71508,7 @@ async function run(runtime) {
     }
     const result = await dumpPostgres({
         ...inputs,
-        databaseInput: 'database-url',
-        tempDir: runtime.tempDir,
+        tempDir: runtime.context.tempDir,
         log: (line) => runtime.info(line),
     });
     const { manifest } = result;
@@ -71403,14 +71524,49 @@ async function run(runtime) {
     await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
 }
 
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/action.ts
+
+
+
+/** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'dump-postgres',
+    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
+    branding: { icon: 'database', color: 'blue' },
+    inputs: documented(INPUTS, {
+        'database-url': { docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.' },
+        name: { docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.' },
+        'storage-url': { docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.' },
+        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.' },
+        format: { docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.' },
+        jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
+        'encryption-recipients': { docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.' },
+        'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
+        'exclude-table-data': { docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.' },
+        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.' },
+        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
+        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The new backup\'s id, e.g. 20260118T030000Z-daily-3f9a.', docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)' },
+        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        'size-bytes': { description: 'Stored bytes (after compression and encryption).', docs: 'stored bytes (after zstd and age)' },
+        'sha256': { description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).', docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)' },
+        'duration-seconds': { description: 'Wall time of the backup.', docs: 'wall time' },
+        'server-version': { description: 'PostgreSQL server version of the source.', docs: 'PostgreSQL version of the source' },
+        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+    },
+    run: run,
+}));
+
 ;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
 
-function parseShard(inputName, text) {
+function parseShard(text, origin) {
     const match = /^(\d+)\/(\d+)$/.exec(text.trim());
     const index = Number(match?.[1]);
     const count = Number(match?.[2]);
     if (!match || count < 1 || index < 1 || index > count) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
     }
     return { index, count };
 }
@@ -71440,12 +71596,12 @@ function describeRange(range) {
 ;// CONCATENATED MODULE: ./actions/lib/ticks/tables.ts
 
 /** `tick_data` or `market.tick_data` (quoted parts allowed). */
-function parseTableName(inputName, text) {
+function parseTableName(text, origin) {
     const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
     if (!match)
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
     const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
-    return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]) };
+    return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
 }
 /** The table and its columns as the server sees them; undefined when it does not exist. */
 async function findTable(client, table) {
@@ -71460,14 +71616,14 @@ async function findTable(client, table) {
      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
     return { schema: found.schema, name: found.name, columns: columns.rows };
 }
-function assertTimeColumn(table, timeColumn, where) {
+function assertTimeColumn(table, timeColumn, where, origin) {
     const column = table.columns.find((c) => c.name === timeColumn);
     if (!column) {
         throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
-            'set input "time-column" to its timestamp column.');
+            `set ${origin} to its timestamp column.`);
     }
     if (!/^timestamp/.test(column.type)) {
-        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`);
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`);
     }
 }
 
@@ -71499,16 +71655,17 @@ function inputs_readInputs(runtime) {
         throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
     }
     return {
-        source: parseDatabaseUrl('source-url', inputs.string('source-url')),
-        target: parseDatabaseUrl('target-url', inputs.string('target-url')),
-        sourceTable: parseTableName('source-table', inputs.string('source-table')),
-        targetTable: parseTableName('target-table', inputs.string('target-table')),
+        source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
+        target: parseDatabaseUrl(inputs.string('target-url'), inputs.origin('target-url')),
+        sourceTable: parseTableName(inputs.string('source-table'), inputs.origin('source-table')),
+        targetTable: parseTableName(inputs.string('target-table'), inputs.origin('target-table')),
         timeColumn: inputs.string('time-column'),
+        timeColumnOrigin: inputs.origin('time-column'),
         from,
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
         setup: inputs.choice('setup', ['auto', 'none']),
-        shard: parseShard('shard', inputs.string('shard')),
+        shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
         dryRun: inputs.boolean('dry-run'),
     };
 }
@@ -71524,7 +71681,7 @@ function readInstant(text, name) {
     return date;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/fingerprint.ts
 
 const SESSION_SETTINGS = {
     TimeZone: 'UTC',
@@ -71692,7 +71849,7 @@ async function timescaleAvailable(client) {
  */
 async function setupTarget(client, target, range, warn) {
     if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
             'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
     }
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
@@ -71762,9 +71919,9 @@ async function migrateTicks(options) {
     try {
         const sourceTable = await findTable(source, options.sourceTable);
         if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
         }
-        assertTimeColumn(sourceTable, options.timeColumn, options.source.display);
+        assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
         const bounds = await timeBounds(source, sourceTable, options);
         const result = {
             dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
@@ -71774,7 +71931,7 @@ async function migrateTicks(options) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
-        const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
+        const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
         let targetTable = await findTable(target, targetName);
         if (!options.dryRun && options.setup === 'auto') {
             await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
@@ -71782,7 +71939,7 @@ async function migrateTicks(options) {
         }
         const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -71815,9 +71972,9 @@ async function migrateTicks(options) {
 }
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options) {
-    const source = await connect(options.source, 'source-url');
+    const source = await connect(options.source);
     try {
-        const target = await connect(options.target, 'target-url');
+        const target = await connect(options.target);
         await Promise.all([pinSession(source), pinSession(target)]);
         return { source, target };
     }
@@ -71961,74 +72118,44 @@ async function main_run(runtime) {
     await runtime.writeSummary(migrationSummary(result));
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
+;// CONCATENATED MODULE: ./actions/migrate-ticks/src/action.ts
 
 
 
-
-
-
-const src_inputs_INPUTS = {
-    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
-    name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
-    'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
-    'target-url': {
-        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
-        secret: 'url',
+/** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const src_action = (defineAction({
+    name: 'migrate-ticks',
+    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    branding: { icon: 'trending-up', color: 'orange' },
+    inputs: documented(inputs_INPUTS, {
+        'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
+        'target-url': { docs: '`postgresql://` URL of the TimescaleDB (or plain PostgreSQL) to copy into. Masked.' },
+        'source-table': { docs: 'Source table, optionally schema-qualified.' },
+        'target-table': { docs: 'Target table, optionally schema-qualified.' },
+        'time-column': { docs: 'The timestamp column ranges are cut on, the same name on both sides.' },
+        from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
+        to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
+        workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
+        setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+        shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
+        'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+    }),
+    outputs: {
+        'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
+        'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
+        'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+        'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
+        verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
     },
-    'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
-    'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
-    'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
-    'plan-only': {
-        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
-        default: 'false',
-    },
-    jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
-    'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
-};
-function src_inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, src_inputs_INPUTS);
-    inputs.maskSecrets();
-    const backupId = inputs.optional('backup-id');
-    return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
-        backupId: backupId && checkBackupId('backup-id', backupId),
-        identities: readIdentities(runtime, inputs.optional('encryption-identity')),
-        targetUrl: inputs.optional('target-url'),
-        qdrantApiKey: inputs.optional('qdrant-api-key'),
-        restoreAs: inputs.list('restore-as'),
-        maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
-        maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
-        dryRun: inputs.boolean('dry-run'),
-        planOnly: inputs.boolean('plan-only'),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        pgBinDir: inputs.optional('pg-bin-dir'),
-    };
-}
-/** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
-function readIdentities(runtime, value) {
-    if (!value)
-        return null;
-    const text = !value.includes('AGE-SECRET-KEY-') && (0,external_node_fs_.existsSync)(value) ? (0,external_node_fs_.readFileSync)(value, 'utf8') : value;
-    const identities = (0,age/* parseIdentities */.go)('encryption-identity', text);
-    for (const identity of identities)
-        runtime.setSecret(identity);
-    return identities;
-}
+    run: main_run,
+}));
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
 
 
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
-const prune_backups_src_inputs_INPUTS = {
+const src_inputs_INPUTS = {
     'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
     name: { description: 'Backup name (the storage folder).', required: true },
     'keep-last': { description: 'Keep the newest N backups.', default: '3' },
@@ -72040,12 +72167,12 @@ const prune_backups_src_inputs_INPUTS = {
     'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
 };
-function prune_backups_src_inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, prune_backups_src_inputs_INPUTS);
+function src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, src_inputs_INPUTS);
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
+        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         policy: {
             last: count('keep-last'),
             hourly: count('keep-hourly'),
@@ -72062,6 +72189,7 @@ function prune_backups_src_inputs_readInputs(runtime) {
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
 
 
+
 function backupAgeHours(manifest, at) {
     return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
 }
@@ -72076,6 +72204,56 @@ function restoreTimeProblem(seconds, budgets) {
     if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
         return undefined;
     return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+async function runDrill(options, restore) {
+    const { manifest } = options.found;
+    const now = options.now ?? (() => new Date());
+    const startedAt = now();
+    const ageHours = backupAgeHours(manifest, startedAt);
+    const { outcome } = options;
+    let failure;
+    try {
+        await restore(outcome);
+    }
+    catch (error) {
+        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        failure = (0,errors/* errorMessage */.gJ)(error);
+    }
+    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+    // A restore that failed has no time worth holding to the RTO.
+    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+    const problems = [
+        failure,
+        ageProblem(ageHours, options.budgets),
+        ...found,
+        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length === 0)
+        await options.onVerified?.();
+    const record = {
+        version: 1,
+        backupId: manifest.id,
+        name: manifest.name,
+        engine: options.engine,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        dryRun: options.dryRun,
+        target,
+        restoreSeconds,
+        backupAgeHours: ageHours,
+        verified: problems.length === 0,
+        checksumsVerified,
+        problems,
+        ...engineFields,
+    };
+    await writeDrillRecord(options.stores, manifest, record);
+    return record;
 }
 /** Writes the record next to the backup in every destination that holds the backup. */
 async function writeDrillRecord(stores, manifest, record) {
@@ -72237,7 +72415,7 @@ function pruneSummary(results, dryRun) {
 
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function src_main_run(runtime) {
-    const inputs = prune_backups_src_inputs_readInputs(runtime);
+    const inputs = src_inputs_readInputs(runtime);
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
@@ -72253,8 +72431,35 @@ async function src_main_run(runtime) {
     await runtime.writeSummary(pruneSummary(results, inputs.dryRun));
 }
 
-// EXTERNAL MODULE: ./actions/lib/cli.ts + 1 modules
-var cli = __nccwpck_require__(81584);
+;// CONCATENATED MODULE: ./actions/prune-backups/src/action.ts
+
+
+
+/** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const prune_backups_src_action = (defineAction({
+    name: 'prune-backups',
+    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    branding: { icon: 'scissors', color: 'gray-dark' },
+    inputs: documented(src_inputs_INPUTS, {
+        'storage-url': { docs: 'destinations, newline- or comma-separated' },
+        name: { docs: 'the backup name' },
+        'keep-last': { docs: 'the newest N backups' },
+        'keep-hourly': { docs: 'the newest backup of each of the newest N hours (UTC): 7 days of hourlies' },
+        'keep-daily': { docs: '… of each of the newest N days' },
+        'keep-weekly': { docs: '… of each of the newest N ISO weeks' },
+        'keep-monthly': { docs: '… of each of the newest N months' },
+        'keep-yearly': { docs: '… of each of the newest N years' },
+        'incomplete-grace-hours': { docs: 'folders without a manifest older than this are deleted' },
+        'dry-run': { docs: 'list what would go; delete nothing' },
+    }),
+    outputs: {
+        kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
+        deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+        'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
+    },
+    run: src_main_run,
+}));
+
 ;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
 
 const JOB_STATUSES = ['success', 'failure', 'cancelled'];
@@ -72298,7 +72503,7 @@ function nextSteps(run, failed, nextCommand) {
 }
 /** The failed step as a CLI command: public inputs as flags, secrets as BACKSTOP_ variables the reader fills in. */
 function shellCommand(step) {
-    const secrets = step.secretInputs.map((name) => `${(0,cli/* envName */.pD)(name)}='…'`);
+    const secrets = step.secretInputs.map((name) => `${(0,env/* inputEnvName */.d_)(name)}='…'`);
     const flags = Object.entries(step.inputs).map(([name, value]) => `--${name} ${shellQuote(value)}`);
     return [...secrets, `npx backstop ${step.action}`, ...flags].join(' \\\n  ');
 }
@@ -72334,7 +72539,7 @@ function report_src_inputs_readInputs(runtime) {
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
     }
-    const token = inputs.optional('github-token') ?? process.env.GITHUB_TOKEN ?? '';
+    const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
     if (!token)
         throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
     runtime.setSecret(token);
@@ -72456,8 +72661,45 @@ async function enableAll(github, repository, workflows, health) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/report/steps.ts
-var report_steps = __nccwpck_require__(654);
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await fs.mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = path.join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await fs.writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
 function reportSummary({ failed, steps, issue, schedules }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
@@ -72506,8 +72748,8 @@ const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
  */
 async function report_src_main_run(runtime) {
     const inputs = report_src_inputs_readInputs(runtime);
-    const { repository, run } = readRunContext(inputs);
-    const steps = await (0,report_steps/* readStepRecords */.ve)(runtime.tempDir);
+    const { repository, run } = readRunContext(inputs, runtime.context.github);
+    const steps = await readStepRecords(runtime.context.tempDir);
     // A Backstop step that failed under continue-on-error still failed its backup.
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
@@ -72522,19 +72764,21 @@ async function report_src_main_run(runtime) {
     await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
     logOutcome(runtime, failed, steps, issue);
 }
-function readRunContext(inputs) {
-    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
-    if (!owner || !repo) {
+function readRunContext(inputs, github) {
+    const [owner, repo, ...rest] = (github.repository ?? '').split('/');
+    if (!github.repository) {
         throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
     }
-    const runId = process.env.GITHUB_RUN_ID ?? 'local';
-    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+    if (!owner || !repo || rest.length > 0) {
+        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+    }
+    const runId = github.runId ?? 'local';
     return {
         repository: { owner, repo },
         run: {
-            workflow: process.env.GITHUB_WORKFLOW || 'backstop',
+            workflow: github.workflow ?? 'backstop',
             runId,
-            runUrl: `${server}/${owner}/${repo}/actions/runs/${runId}`,
+            runUrl: `${github.serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
             status: inputs.status,
         },
     };
@@ -72572,8 +72816,103 @@ function logOutcome(runtime, failed, steps, issue) {
     runtime.info(`The job ${verdict} (${steps.length} Backstop step(s) recorded)${where}`);
 }
 
-// EXTERNAL MODULE: ./actions/lib/postgres/cluster.ts
-var cluster = __nccwpck_require__(95554);
+;// CONCATENATED MODULE: ./actions/report/src/action.ts
+
+
+
+/** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const report_src_action = (defineAction({
+    name: 'report',
+    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    branding: { icon: 'alert-triangle', color: 'red' },
+    inputs: documented(report_src_inputs_INPUTS, {
+        name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
+        status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
+        'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
+        'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
+        'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+        label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+    }),
+    outputs: {
+        'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
+        'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
+        'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+    },
+    run: report_src_main_run,
+}));
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
+
+
+
+
+
+
+const restore_drill_src_inputs_INPUTS = {
+    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+    name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
+    'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
+    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+    'target-url': {
+        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+        secret: 'url',
+    },
+    'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
+    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+    'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
+    'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
+    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    'plan-only': {
+        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+        default: 'false',
+    },
+    jobs: {
+        description: 'Parallel pg_restore jobs for directory-format backups; default the number of CPUs.',
+        machineDefault: () => String(Math.max(1, external_node_os_default().availableParallelism())),
+    },
+    'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+};
+function restore_drill_src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
+    inputs.maskSecrets();
+    const backupId = inputs.optional('backup-id');
+    return {
+        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
+        backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
+        identities: readIdentities(runtime, inputs),
+        targetUrl: inputs.optional('target-url'),
+        targetOrigin: inputs.origin('target-url'),
+        qdrantKeyOrigin: inputs.origin('qdrant-api-key'),
+        restoreAsOrigin: inputs.origin('restore-as'),
+        qdrantApiKey: inputs.optional('qdrant-api-key'),
+        restoreAs: inputs.list('restore-as'),
+        maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
+        maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+        dryRun: inputs.boolean('dry-run'),
+        planOnly: inputs.boolean('plan-only'),
+        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+    };
+}
+/** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
+function readIdentities(runtime, inputs) {
+    const origin = inputs.origin('encryption-identity');
+    const value = inputs.optional('encryption-identity');
+    if (!value)
+        return { keys: null, origin };
+    const text = !value.includes('AGE-SECRET-KEY-') && (0,external_node_fs_.existsSync)(value) ? (0,external_node_fs_.readFileSync)(value, 'utf8') : value;
+    const keys = (0,age/* parseIdentities */.go)(text, origin);
+    for (const key of keys)
+        runtime.setSecret(key);
+    return { keys, origin };
+}
+
+// EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
+var cluster = __nccwpck_require__(5124);
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -72594,14 +72933,14 @@ class ChecksumError extends errors/* VerificationError */.mk {
  */
 async function fetchFile(store, folder, file, sink, options) {
     const key = `${folder}/${file.path}`;
-    if (file.encryption === 'age' && !options.identities) {
+    if (file.encryption === 'age' && !options.identities.keys) {
         sink.destroy();
-        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set input "encryption-identity" to the age key that matches the backup's recipients.`);
+        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`);
     }
     const hashed = new HashingStream();
     const stages = [hashed];
     if (file.encryption === 'age')
-        stages.push((0,age/* createDecryptStream */.Gf)(options.identities));
+        stages.push((0,age/* createDecryptStream */.Gf)(options.identities.keys));
     if (file.compression === 'zstd')
         stages.push(new Coalesce(ZSTD_CHUNK_BYTES), external_node_zlib_default().createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
     else if (file.compression === 'gzip')
@@ -72614,7 +72953,7 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof age/* AgeIdentityError */.E7) {
-            throw new errors/* ConfigurationError */.j1(`Input "encryption-identity" does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -72650,11 +72989,12 @@ function checkDigest(key, file, bytes, sha256) {
 
 
 
+
 /** pg_restore must read the archive version its pg_dump wrote: at least that major. */
 async function findPgRestore(options) {
     const version = options.found.manifest.tool.pgDump ?? '0';
     const major = (0,tools/* parseToolVersion */.mR)(`(PostgreSQL) ${version}`)?.major ?? 0;
-    return (0,tools/* findClientTool */.vc)('pg_restore', { version, major }, options.pgBinDir, `the pg_dump ${version} that wrote this backup`);
+    return (0,tools/* findClientTool */.vc)('pg_restore', { version, major }, options.pgBin, `the pg_dump ${version} that wrote this backup`);
 }
 /**
  * Restores a PostgreSQL backup into an (empty) database. The custom format streams straight from storage into
@@ -72663,19 +73003,18 @@ async function findPgRestore(options) {
  */
 async function restoreInto(target, options) {
     const pgRestore = await findPgRestore(options);
-    const common = [`--dbname=${target.withoutPassword}`, '--no-owner', '--no-acl', '--exit-on-error', '--no-password'];
     const env = libpqEnvironment(target);
     if (options.found.manifest.format === 'directory') {
         await withFetchedDirectory(options, async (dir) => {
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, [...common, `--jobs=${options.jobs}`, '--format=directory', dir], {
-                env,
-                label: 'pg_restore',
-            });
+            const archive = { format: 'directory', path: dir, jobs: options.jobs };
+            const argv = pgRestoreArgv({ mode: 'restore', database: target, archive });
+            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { env, label: 'pg_restore' });
             await tool.exited;
         });
         return;
     }
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, [...common, '--single-transaction', '--format=custom'], {
+    const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' } });
+    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
         label: 'pg_restore',
@@ -72688,13 +73027,15 @@ async function listArchive(options) {
     if (options.found.manifest.format === 'directory') {
         let listing = '';
         await withFetchedDirectory(options, async (dir) => {
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, ['--list', '--format=directory', dir], { label: 'pg_restore' });
+            const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir } });
+            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { label: 'pg_restore' });
             tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
             await tool.exited;
         });
         return tocEntries(listing);
     }
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, ['--list', '--format=custom'], { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
+    const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' } });
+    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
     let listing = '';
     tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
     // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
@@ -72789,108 +73130,78 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
 
 
 
+
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
  * target → compare every table's row count with the manifest → RTO and RPO budgets → a drill record next to the
  * backup. Any failure makes the verdict "not verified"; the record says why.
  */
 async function drillPostgres(options) {
-    const { manifest } = options.found;
-    const now = options.now ?? (() => new Date());
-    const startedAt = now();
-    const problems = [];
-    const ageHours = backupAgeHours(manifest, startedAt);
-    const stale = ageProblem(ageHours, options);
-    if (stale)
-        problems.push(stale);
-    const restoreOptions = {
-        found: options.found,
-        identities: options.identities,
-        jobs: options.jobs,
-        pgBinDir: options.pgBinDir,
-        tempDir: options.tempDir,
-        log: options.log,
+    const outcome = {
+        target: options.target?.display ?? 'a throwaway local PostgreSQL',
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        tables: [],
+        tocEntries: undefined,
     };
-    let tables = [];
-    let tocEntries;
-    let checksumsVerified = false;
-    let restoreSeconds = 0;
-    let targetLabel = options.target?.display ?? 'a throwaway local PostgreSQL';
+    return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) => options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress));
+}
+function restoreOptionsOf(options) {
+    const { found, identities, jobs, pgBin, tempDir, log } = options;
+    return { found, identities, jobs, pgBin, tempDir, log };
+}
+/** Dry run: every file fetched, checksummed and decrypted, and the archive's contents listed; nothing restored. */
+async function listAndVerify(options, outcome) {
+    const started = Date.now();
+    outcome.tocEntries = (await listArchive(restoreOptionsOf(options))).length;
+    outcome.checksumsVerified = true;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
+    outcome.target = 'none (dry run)';
+    options.log(`Dry run: every file verified and decrypted; the archive lists ${outcome.tocEntries} entries.`);
+}
+async function restoreAndCount(options, outcome) {
+    const { manifest } = options.found;
     let scratch;
     try {
-        if (options.dryRun) {
+        let target = options.target;
+        if (!target) {
+            const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+            scratch = await (0,cluster/* startScratchCluster */.b)({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+            target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
+            outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+        }
+        options.log(`Restoring ${manifest.id} into ${outcome.target}`);
+        const client = await connect(target);
+        try {
+            await assertEmptyDatabase(client, target);
             const started = Date.now();
-            tocEntries = (await listArchive(restoreOptions)).length;
-            checksumsVerified = true;
-            restoreSeconds = (Date.now() - started) / 1000;
-            targetLabel = 'none (dry run)';
-            options.log(`Dry run: every file verified and decrypted; the archive lists ${tocEntries} entries.`);
+            const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
+            if (timescale)
+                await timescalePreRestore(client, timescale.version, options);
+            await restoreInto(target, restoreOptionsOf(options));
+            outcome.checksumsVerified = true;
+            if (timescale)
+                await client.query('SELECT timescaledb_post_restore()');
+            outcome.restoreSeconds = (Date.now() - started) / 1000;
+            outcome.tables = await compareRowCounts(client, manifest);
         }
-        else {
-            let target = options.target;
-            if (!target) {
-                scratch = await (0,cluster/* startScratchCluster */.b)({ minMajor: Math.floor((manifest.source.serverVersionNum ?? 0) / 10000), baseDir: options.tempDir });
-                target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-                targetLabel = `a throwaway PostgreSQL ${scratch.major}`;
-            }
-            options.log(`Restoring ${manifest.id} into ${targetLabel}`);
-            const client = await connect(target, options.targetInput);
-            try {
-                await assertEmptyDatabase(client, target, options.targetInput);
-                const started = Date.now();
-                const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-                if (timescale)
-                    await timescalePreRestore(client, timescale.version, options.log);
-                await restoreInto(target, restoreOptions);
-                checksumsVerified = true;
-                if (timescale)
-                    await client.query('SELECT timescaledb_post_restore()');
-                restoreSeconds = (Date.now() - started) / 1000;
-                tables = await compareRowCounts(client, manifest);
-            }
-            finally {
-                await client.end().catch(() => undefined);
-            }
-            for (const table of tables.filter((check) => check.actual !== check.expected)) {
-                problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-                    `the manifest says ${table.expected}`);
-            }
+        finally {
+            await client.end().catch(() => undefined);
         }
-        const slow = restoreTimeProblem(restoreSeconds, options);
-        if (slow)
-            problems.push(slow);
-    }
-    catch (error) {
-        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
-        if (error instanceof errors/* ConfigurationError */.j1)
-            throw error;
-        problems.unshift((0,errors/* errorMessage */.gJ)(error));
+        for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+            outcome.problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
+                `the manifest says ${table.expected}`);
+        }
     }
     finally {
         await scratch?.stop();
     }
-    const record = {
-        version: 1,
-        backupId: manifest.id,
-        name: manifest.name,
-        engine: 'postgres',
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-        dryRun: options.dryRun,
-        target: targetLabel,
-        restoreSeconds,
-        backupAgeHours: ageHours,
-        verified: problems.length === 0,
-        checksumsVerified,
-        problems,
-        tables,
-        tocEntries,
-    };
-    await writeDrillRecord(options.stores, manifest, record);
-    return record;
 }
+/** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
+const THROWAWAY = Origin.internal('the throwaway cluster');
 async function createScratchDatabase(scratch, database) {
-    const admin = await connect(parseDatabaseUrl('target-url', scratch.url), 'target-url');
+    const admin = await connect(parseDatabaseUrl(scratch.url, THROWAWAY));
     try {
         if (database !== 'postgres')
             await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
@@ -72898,10 +73209,10 @@ async function createScratchDatabase(scratch, database) {
     finally {
         await admin.end();
     }
-    return parseDatabaseUrl('target-url', scratch.urlFor(database));
+    return parseDatabaseUrl(scratch.urlFor(database), THROWAWAY);
 }
 /** A drill must never write over data: it restores into a database without tables of its own, or not at all. */
-async function assertEmptyDatabase(client, target, inputName) {
+async function assertEmptyDatabase(client, target) {
     const { rows } = await client.query(`
     SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -72910,19 +73221,19 @@ async function assertEmptyDatabase(client, target, inputName) {
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`);
     const count = Number(rows[0].n);
     if (count > 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}": ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
             'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.');
     }
 }
-async function timescalePreRestore(client, version, log) {
+async function timescalePreRestore(client, version, options) {
     const { rows } = await client.query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'");
     if (rows.length === 0) {
         throw new errors/* ConfigurationError */.j1(`The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-            `TimescaleDB server (e.g. the timescale/timescaledb image) through input "target-url".`);
+            `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`);
     }
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
-    log(`TimescaleDB ${version}: pre-restore mode on`);
+    options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
 async function compareRowCounts(client, manifest) {
     const checks = [];
@@ -72964,19 +73275,19 @@ class QdrantError extends Error {
     }
 }
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(inputName, value) {
+function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
     }
     if (url.username || url.password) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
     }
     return url.href.replace(/\/+$/, '');
 }
@@ -73023,7 +73334,9 @@ async function failure(node, method, path, response) {
     const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
@@ -73100,13 +73413,75 @@ async function uploadMultipart(node, path, query, file) {
         throw await failure(node, 'POST', path, response);
     return readJson(response);
 }
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-async function serverVersionOf(node) {
-    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
-}
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
+;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
+
+function collectionPath(collection) {
+    return `/collections/${encodeURIComponent(collection)}`;
+}
+function snapshotsPath(collection) {
+    return `${collectionPath(collection)}/snapshots`;
+}
+function snapshotPath(collection, snapshot) {
+    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
+}
+/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
+function versionInfo(node) {
+    return request(node, 'GET', '/');
+}
+/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
+async function serverVersionOf(node) {
+    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
+}
+function listCollections(node) {
+    return result(node, 'GET', '/collections');
+}
+function listAliases(node) {
+    return result(node, 'GET', '/aliases');
+}
+/** Rejects with a QdrantError of status 404 when the collection does not exist. */
+function collectionInfo(node, collection) {
+    return result(node, 'GET', collectionPath(collection));
+}
+function collectionClusterInfo(node, collection) {
+    return result(node, 'GET', `${collectionPath(collection)}/cluster`);
+}
+/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
+function deleteCollection(node, collection) {
+    return result(node, 'DELETE', collectionPath(collection));
+}
+/** One atomic update of the aliases: every action applies, or none does. */
+function updateAliases(node, actions) {
+    return result(node, 'POST', '/collections/aliases', { body: { actions } });
+}
+/**
+ * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
+ * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
+ */
+function createSnapshot(node, collection, timeoutMs) {
+    return result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
+}
+/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
+function downloadSnapshot(node, collection, snapshot) {
+    return download(node, snapshotPath(collection, snapshot));
+}
+function deleteSnapshot(node, collection, snapshot) {
+    return result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
+}
+/**
+ * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
+ * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
+ */
+async function uploadSnapshot(node, collection, options, file) {
+    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
+    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
+}
+function scrollPoints(node, collection, body) {
+    return result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/recover.ts
 
 
@@ -73116,7 +73491,7 @@ var external_node_util_ = __nccwpck_require__(57975);
 
 
 /** `trades=trades_v2, journal` or `*` (every collection under its own name) → source → target names. */
-function parseRestoreAs(inputName, items, collections) {
+function parseRestoreAs(items, collections, origin) {
     const mapping = new Map();
     for (const item of items) {
         if (item === '*') {
@@ -73126,7 +73501,7 @@ function parseRestoreAs(inputName, items, collections) {
         }
         const [source, target = source] = item.split('=').map((part) => part.trim());
         if (!source || !target || !collections.includes(source)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
         }
         mapping.set(source, target);
     }
@@ -73149,23 +73524,42 @@ function versionWarning(backupVersion, targetVersion) {
 }
 async function drillQdrant(options) {
     const { manifest } = options.found;
-    const now = options.now ?? (() => new Date());
-    const startedAt = now();
-    const ageHours = backupAgeHours(manifest, startedAt);
-    const problems = [];
-    const stale = ageProblem(ageHours, options);
-    if (stale)
-        problems.push(stale);
     const target = options.target;
+    // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
     if (!options.dryRun && !target) {
-        throw new errors/* ConfigurationError */.j1('Input "target-url" is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).');
+        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`);
     }
     if (target && !options.dryRun) {
         const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
         if (warning)
             options.warn(warning);
     }
-    const checks = [];
+    const outcome = {
+        target: options.dryRun ? 'none (dry run)' : target.url,
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        mode: options.restoreAs ? 'restore' : 'drill',
+        collections: [],
+    };
+    const { restoreAs } = options;
+    const pointAliases = restoreAs && !options.dryRun
+        ? () => recreateAliases(target, manifest.collections ?? [], restoreAs, options.log)
+        : undefined;
+    return runDrill({
+        ...options,
+        budgets: options,
+        engine: 'qdrant',
+        outcome,
+        // A dry run only downloads: its time says nothing about how long a recovery takes.
+        rtoInDryRun: false,
+        onVerified: pointAliases,
+    }, (progress) => recoverAndCount(options, progress));
+}
+/** Every collection recovered and checked; one that fails is a problem of its own, the others still run. */
+async function recoverAndCount(options, outcome) {
+    const { manifest } = options.found;
+    const checks = outcome.collections;
     let everyFileRead = true;
     const started = Date.now();
     for (const collection of manifest.collections ?? []) {
@@ -73180,42 +73574,20 @@ async function drillQdrant(options) {
             if (error instanceof errors/* ConfigurationError */.j1)
                 throw error;
             everyFileRead = false;
-            problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            outcome.problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
             checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
         }
     }
-    const restoreSeconds = (Date.now() - started) / 1000;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
     for (const check of checks.filter((c) => c.actualPoints !== null)) {
         if (check.actualPoints !== check.expectedPoints) {
-            problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
+            outcome.problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
         }
-        if (check.vectorsMatch === false)
-            problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+        if (check.vectorsMatch === false) {
+            outcome.problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+        }
     }
-    const slow = restoreTimeProblem(restoreSeconds, options);
-    if (!options.dryRun && slow)
-        problems.push(slow);
-    if (options.restoreAs && !options.dryRun && problems.length === 0)
-        await recreateAliases(target, manifest.collections ?? [], options.restoreAs, options.log);
-    const record = {
-        version: 1,
-        backupId: manifest.id,
-        name: manifest.name,
-        engine: 'qdrant',
-        mode: options.restoreAs ? 'restore' : 'drill',
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-        dryRun: options.dryRun,
-        target: options.dryRun ? 'none (dry run)' : target.url,
-        restoreSeconds,
-        backupAgeHours: ageHours,
-        verified: problems.length === 0,
-        checksumsVerified: everyFileRead && checks.length > 0,
-        problems,
-        collections: checks,
-    };
-    await writeDrillRecord(options.stores, manifest, record);
-    return record;
+    outcome.checksumsVerified = everyFileRead && checks.length > 0;
 }
 /** The snapshot to recover for a collection: the first node's that holds shards. */
 function snapshotFile(options, collection) {
@@ -73236,18 +73608,17 @@ async function recoverOne(options, collection, restoredAs) {
         return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
     }
     const target = options.target;
-    const path = `/collections/${encodeURIComponent(restoredAs)}`;
-    if (await exists(target, path)) {
+    if (await exists(target, restoredAs)) {
         if (options.restoreAs) {
-            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with input "restore-as".`);
+            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
         }
         options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
-        await request(target, 'DELETE', path);
+        await deleteCollection(target, restoredAs);
     }
     options.log(`Recovering ${collection.name} into ${restoredAs} on ${target.url}`);
     try {
         await streamSnapshot(options, folder, file, target, restoredAs);
-        const info = await result(target, 'GET', path);
+        const info = await collectionInfo(target, restoredAs);
         return {
             name: collection.name,
             restoredAs,
@@ -73259,7 +73630,7 @@ async function recoverOne(options, collection, restoredAs) {
     finally {
         // A drill never leaves its scratch collection behind, even when recovery or verification failed.
         if (!options.restoreAs) {
-            await request(target, 'DELETE', path).catch((error) => options.warn(`Could not delete the scratch collection ${restoredAs}: ${(0,errors/* errorMessage */.gJ)(error)}. Delete it by hand.`));
+            await deleteCollection(target, restoredAs).catch((error) => options.warn(`Could not delete the scratch collection ${restoredAs}: ${(0,errors/* errorMessage */.gJ)(error)}. Delete it by hand.`));
         }
     }
 }
@@ -73271,7 +73642,7 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     const { store } = options.found;
     const body = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
     const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
-    const uploading = uploadMultipart(target, `/collections/${encodeURIComponent(restoredAs)}/snapshots/upload`, { wait: 'true', priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
+    const uploading = uploadSnapshot(target, restoredAs, { priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
     const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
     if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
@@ -73281,9 +73652,9 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     if (fetched.status === 'rejected')
         throw fetched.reason;
 }
-async function exists(node, path) {
+async function exists(node, collection) {
     try {
-        await request(node, 'GET', path);
+        await collectionInfo(node, collection);
         return true;
     }
     catch (error) {
@@ -73294,7 +73665,7 @@ async function exists(node, path) {
 }
 /** Aliases are not in snapshots: point each recorded alias at the restored collection, in one atomic update. */
 async function recreateAliases(target, collections, mapping, log) {
-    const existing = new Set((await result(target, 'GET', '/aliases')).aliases.map((a) => a.alias_name));
+    const existing = new Set((await listAliases(target)).aliases.map((a) => a.alias_name));
     const actions = [];
     for (const collection of collections) {
         const restoredAs = mapping.get(collection.name);
@@ -73308,7 +73679,7 @@ async function recreateAliases(target, collections, mapping, log) {
     }
     if (actions.length === 0)
         return;
-    await request(target, 'POST', '/collections/aliases', { body: { actions } });
+    await updateAliases(target, actions);
     log(`Recreated ${actions.filter((action) => 'create_alias' in action).length} alias(es).`);
 }
 
@@ -73398,7 +73769,7 @@ function planSummary(manifest, source) {
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function restore_drill_src_main_run(runtime) {
-    const inputs = src_inputs_readInputs(runtime);
+    const inputs = restore_drill_src_inputs_readInputs(runtime);
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
     describeBackup(runtime, manifest);
@@ -73434,9 +73805,9 @@ async function drillPostgresBackup(runtime, inputs, found) {
     const record = await drillPostgres({
         ...inputs,
         found,
-        target: inputs.targetUrl ? parseDatabaseUrl('target-url', inputs.targetUrl) : undefined,
-        targetInput: 'target-url',
-        tempDir: runtime.tempDir,
+        target: inputs.targetUrl ? parseDatabaseUrl(inputs.targetUrl, inputs.targetOrigin) : undefined,
+        targetOrigin: inputs.targetOrigin,
+        tempDir: runtime.context.tempDir,
         log: (line) => runtime.info(line),
     });
     return { record, summary: postgresDrillSummary(record, found.manifest, found.store.displayUrl) };
@@ -73446,13 +73817,54 @@ async function drillQdrantBackup(runtime, inputs, found) {
     const record = await drillQdrant({
         ...inputs,
         found,
-        target: inputs.targetUrl ? { url: parseQdrantUrl('target-url', inputs.targetUrl), apiKey: inputs.qdrantApiKey } : undefined,
-        restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs('restore-as', inputs.restoreAs, collections) : undefined,
+        target: inputs.targetUrl ? qdrantTarget(inputs, inputs.targetUrl) : undefined,
+        targetOrigin: inputs.targetOrigin,
+        restoreAsOrigin: inputs.restoreAsOrigin,
+        restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs(inputs.restoreAs, collections, inputs.restoreAsOrigin) : undefined,
         log: (line) => runtime.info(line),
         warn: (line) => runtime.warning(line),
     });
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
+function qdrantTarget(inputs, url) {
+    return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+}
+
+;// CONCATENATED MODULE: ./actions/restore-drill/src/action.ts
+
+
+
+/** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const restore_drill_src_action = (defineAction({
+    name: 'restore-drill',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    branding: { icon: 'rotate-ccw', color: 'green' },
+    inputs: documented(restore_drill_src_inputs_INPUTS, {
+        'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+        name: { docs: 'The backup name given to dump-postgres.' },
+        'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
+        'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
+        'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+        'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
+        'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+        'max-restore-seconds': { docs: 'RTO budget.' },
+        'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
+        'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
+        'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+        jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
+        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
+        'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
+        engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
+        'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
+        'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
+        extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
+        verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+    },
+    run: restore_drill_src_main_run,
+}));
 
 ;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/inputs.ts
 
@@ -73479,13 +73891,15 @@ function snapshot_qdrant_src_inputs_readInputs(runtime) {
     inputs.maskSecrets();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
-    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl('qdrant-url', url), apiKey }));
+    const keyOrigin = inputs.origin('qdrant-api-key');
+    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
     const collections = inputs.list('collections');
-    const name = checkBackupName('name', inputs.string('name'));
-    const stores = openStores('storage-url', inputs.list('storage-url'));
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
     return {
         nodes,
         collections,
+        collectionsOrigin: inputs.origin('collections'),
         name,
         stores,
         kind: inputs.choice('kind', BACKUP_KINDS),
@@ -73514,8 +73928,8 @@ async function snapshotQdrant(options) {
     const createdAt = new Date();
     const primary = options.nodes[0];
     const serverVersion = await serverVersionOf(primary);
-    const collections = await chooseCollections(primary, options.collections);
-    const aliases = await listAliases(primary);
+    const collections = await chooseCollections(primary, options.collections, options.collectionsOrigin);
+    const { aliases } = await listAliases(primary);
     const id = newBackupId(options.kind, createdAt);
     const folder = backupFolder(options.name, id);
     options.log(`Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`);
@@ -73523,7 +73937,7 @@ async function snapshotQdrant(options) {
     const records = [];
     try {
         for (const collection of collections) {
-            const info = await result(primary, 'GET', `/collections/${encodeURIComponent(collection)}`);
+            const info = await collectionInfo(primary, collection);
             const snapshots = [];
             for (const [index, node] of options.nodes.entries()) {
                 const { file, snapshot } = await snapshotOnNode(options, node, index, collection, folder);
@@ -73565,8 +73979,8 @@ async function snapshotQdrant(options) {
         throw error;
     }
 }
-async function chooseCollections(node, wanted) {
-    const existing = (await result(node, 'GET', '/collections')).collections.map((c) => c.name).sort();
+async function chooseCollections(node, wanted, origin) {
+    const existing = (await listCollections(node)).collections.map((c) => c.name).sort();
     if (wanted.length === 0) {
         if (existing.length === 0)
             throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
@@ -73574,26 +73988,21 @@ async function chooseCollections(node, wanted) {
     }
     const missing = wanted.filter((name) => !existing.includes(name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "collections" names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
     }
     return wanted;
 }
-async function listAliases(node) {
-    return (await result(node, 'GET', '/aliases')).aliases;
-}
 /** Does this node hold any shard of the collection? A node without one makes a valid but empty snapshot. */
 async function holdsShards(node, collection) {
-    const info = await result(node, 'GET', `/collections/${encodeURIComponent(collection)}/cluster`);
+    const info = await collectionClusterInfo(node, collection);
     return (info.local_shards ?? []).length > 0;
 }
 async function snapshotOnNode(options, node, index, collection, folder) {
-    const base = `/collections/${encodeURIComponent(collection)}/snapshots`;
     const empty = !(await holdsShards(node, collection));
-    const description = await result(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
-    const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+    const description = await createSnapshot(node, collection, options.snapshotTimeoutMs);
     const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
     try {
-        const { stream } = await download(node, snapshotPath);
+        const { stream } = await downloadSnapshot(node, collection, description.name);
         // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke. Only when
         // it is the pipeline's own cause: a destination failing also ends the download, as an echo.
         let downloadFailure;
@@ -73622,7 +74031,7 @@ async function snapshotOnNode(options, node, index, collection, folder) {
     }
     finally {
         if (!options.keepRemoteSnapshot) {
-            await request(node, 'DELETE', snapshotPath, { query: { wait: 'true' } }).catch((error) => options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${error.message}`));
+            await deleteSnapshot(node, collection, description.name).catch((error) => options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${error.message}`));
         }
     }
 }
@@ -73696,6 +74105,39 @@ async function snapshot_qdrant_src_main_run(runtime) {
     await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
 }
 
+;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/action.ts
+
+
+
+/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const snapshot_qdrant_src_action = (defineAction({
+    name: 'snapshot-qdrant',
+    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    branding: { icon: 'box', color: 'purple' },
+    inputs: documented(snapshot_qdrant_src_inputs_INPUTS, {
+        'qdrant-url': { docs: 'Qdrant REST URL (`http://localhost:6333`). For a cluster, every node\'s URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.' },
+        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.' },
+        collections: { defaultLabel: 'all', docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.' },
+        name: { docs: 'Backup name, the storage folder.' },
+        'storage-url': { docs: 'Destinations, as for dump-postgres.' },
+        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`.' },
+        'encryption-recipients': { docs: 'age public keys; required unless `allow-unencrypted`.' },
+        'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
+        'keep-remote-snapshot': { docs: 'Leave Qdrant\'s copy of each snapshot on the server.' },
+        'snapshot-timeout-seconds': { docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).' },
+        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
+        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The new backup\'s id.', docs: 'the new backup\'s id' },
+        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        points: { description: 'Points in all backed-up collections.', docs: 'points in all backed-up collections' },
+        'size-bytes': { description: 'Stored bytes (after zstd and age).', docs: 'stored bytes' },
+        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+    },
+    run: snapshot_qdrant_src_main_run,
+}));
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
@@ -73722,20 +74164,20 @@ const REQUIRED = {
 function emptyConfig() {
     return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
 }
-function loadConfig(path) {
+function loadConfig(path, origin) {
     let text;
     try {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
     }
     let data;
     try {
         data = (0,dist/* parse */.qg)(text);
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
     }
     return parseConfig(data ?? {}, path);
 }
@@ -73814,6 +74256,7 @@ function checkObject(value, shape, where, at) {
 
 
 
+
 const validate_integrity_src_inputs_INPUTS = {
     'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
     'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
@@ -73830,16 +74273,27 @@ function validate_integrity_src_inputs_readInputs(runtime) {
     const compare = inputs.optional('compare-url');
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
-    const storage = inputs.list('storage-url');
+    const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+    if (config.embeddings.length > 0 && !qdrantUrl) {
+        throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
+    }
+    if (config.backups.length > 0 && stores.length === 0) {
+        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
+    }
     return {
-        database: parseDatabaseUrl('database-url', inputs.string('database-url')),
-        compare: compare ? parseDatabaseUrl('compare-url', compare) : undefined,
-        config: configPath ? loadConfig(configPath) : emptyConfig(),
-        qdrant: qdrantUrl ? { url: parseQdrantUrl('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
-        stores: storage.length > 0 ? openStores('storage-url', storage) : [],
+        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
+        config,
+        qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+        stores,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
-        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.tempDir, 'backstop-integrity-report.json'),
+        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
     };
+}
+function readQdrant(inputs, url) {
+    const keyOrigin = inputs.origin('qdrant-api-key');
+    return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
@@ -73872,95 +74326,22 @@ async function checkCustom(client, check) {
     return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings.ts
-
-
-
-
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/mapping.ts
 /** Rows fetched per cursor FETCH and points per scroll page. */
 const PAGE_SIZE = 10_000;
-const DEFAULT_SAMPLE = 10;
-const FINDING_SAMPLE = 5;
-/** Key column types whose ORDER BY is Qdrant's scroll order for point ids. */
-const ID_ORDERED_TYPES = new Set(['smallint', 'integer', 'bigint', 'uuid']);
-async function checkEmbeddings(db, qdrant, mapping, options = {}) {
-    const sample = options.sample ?? DEFAULT_SAMPLE;
-    if (!Number.isInteger(sample) || sample < 0)
-        throw new errors/* ConfigurationError */.j1(`Embedding check sample must be a whole number ≥ 0, not ${sample}.`);
-    const column = await resolveKeyColumn(db, mapping);
-    const pointsCount = await collectionPointCount(qdrant, mapping.collection);
-    const tally = new Tally(sample);
-    const rows = () => rowKeys(db, column);
-    const points = () => pointKeys(qdrant, mapping);
-    if (mapping.match === 'id' && ID_ORDERED_TYPES.has(column.type)) {
-        await compareSorted(flatten(rows()), flatten(points()), tally);
-    }
-    else if ((await estimatedRows(db, column)) <= pointsCount) {
-        await compareHoldingRows(rows(), points(), tally);
-    }
-    else {
-        await compareHoldingPoints(rows(), points(), tally);
-    }
-    return verdict(mapping, tally);
-}
-/** Resolves the table as the database sees it (search_path included), so a wrong name fails before any reading. */
-async function resolveKeyColumn(db, mapping) {
-    let found;
-    try {
-        found = (await db.query(`
-      SELECT n.nspname AS schema, c.relname AS name, format_type(a.atttypid, NULL) AS type
-      FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-      WHERE c.oid = to_regclass($1)`, [mapping.table, mapping.key])).rows[0];
-    }
-    catch (error) {
-        // to_regclass raises on a malformed name (e.g. too many dots) instead of answering NULL.
-        throw new errors/* ConfigurationError */.j1(`Embedding check: "${mapping.table}" is not a table name: ${(0,errors/* errorMessage */.gJ)(error)}.`);
-    }
-    if (!found)
-        throw new errors/* ConfigurationError */.j1(`Embedding check: table "${mapping.table}" does not exist or is not visible to this user; write it as schema.table.`);
-    if (found.type === null)
-        throw new errors/* ConfigurationError */.j1(`Embedding check: table ${found.schema}.${found.name} has no column "${mapping.key}".`);
-    return { table: qualified(found.schema, found.name), column: quoteIdent(mapping.key), type: found.type };
-}
-/** The planner's row estimate, or an exact count when the table was never analyzed; only picks the side to hold. */
-async function estimatedRows(db, column) {
-    const { rows } = await db.query(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass`, [column.table]);
-    const estimate = rows[0]?.estimate ?? -1;
-    if (estimate >= 0)
-        return estimate;
-    return Number((await db.query(`SELECT count(*) AS n FROM ${column.table}`)).rows[0].n);
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/collection.ts
+
+
+
+
 /**
- * The key of every row, as text (null for a NULL key), in key order, a page at a time from a server-side cursor.
- * The transaction ends when the stream is exhausted or abandoned (return() runs the finally block).
+ * Qdrant's point count (approximate, but enough to choose which side to hold); a missing collection is a
+ * configuration error.
  */
-async function* rowKeys(db, column) {
-    await db.query('BEGIN READ ONLY');
-    let committed = false;
-    try {
-        // ORDER BY the table-qualified column: a bare name would sort by the output column of the same name, the text.
-        await db.query(`DECLARE backstop_embedding_keys NO SCROLL CURSOR FOR
-                    SELECT ${column.column}::text FROM ${column.table} ORDER BY ${column.table}.${column.column}`);
-        for (;;) {
-            const { rows } = await db.query({ text: `FETCH ${PAGE_SIZE} FROM backstop_embedding_keys`, rowMode: 'array' });
-            if (rows.length === 0)
-                break;
-            yield rows.map((row) => row[0]);
-        }
-        await db.query('COMMIT');
-        committed = true;
-    }
-    finally {
-        if (!committed)
-            await db.query('ROLLBACK').catch(() => undefined);
-    }
-}
-/** Qdrant's point count (approximate, but enough to choose which side to hold); a missing collection is a configuration error. */
 async function collectionPointCount(qdrant, collection) {
     try {
-        const info = await result(qdrant, 'GET', `/collections/${encodeURIComponent(collection)}`);
+        const info = await collectionInfo(qdrant, collection);
         return info.points_count ?? 0;
     }
     catch (error) {
@@ -73973,11 +74354,14 @@ async function collectionPointCount(qdrant, collection) {
 /** Every point, a page at a time, in Qdrant's scroll order (by id). Vectors are never fetched. */
 async function* pointKeys(qdrant, mapping) {
     const field = mapping.match === 'id' ? undefined : mapping.match.payload;
-    const path = `/collections/${encodeURIComponent(mapping.collection)}/points/scroll`;
     let offset;
     do {
-        const body = { limit: PAGE_SIZE, with_payload: field === undefined ? false : { include: [field] }, with_vector: false, ...(offset !== undefined && { offset }) };
-        const page = await result(qdrant, 'POST', path, { body });
+        const page = await scrollPoints(qdrant, mapping.collection, {
+            limit: PAGE_SIZE,
+            with_payload: field === undefined ? false : { include: [field] },
+            with_vector: false,
+            ...(offset !== undefined && { offset }),
+        });
         yield page.points.map((point) => {
             const id = exactText(point.id, 'point id');
             return { id, key: field === undefined ? id : payloadKey(point.payload, field) };
@@ -73988,142 +74372,31 @@ async function* pointKeys(qdrant, mapping) {
             exactText(offset, 'next_page_offset');
     } while (offset !== undefined);
 }
-/** A point id or payload number as text; integers past 2^53 were already rounded by JSON.parse, so they stop the check. */
+/**
+ * A point id or payload number as text; integers past 2^53 were already rounded by JSON.parse, so they stop the
+ * check.
+ */
 function exactText(value, what) {
     if (typeof value === 'string')
         return value;
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new Error(`Qdrant returned ${what} ${value}, beyond 2^53: JSON numbers that large lose precision in JavaScript, so keys cannot be compared exactly.`);
+        throw new Error(`Qdrant returned ${what} ${value}, beyond 2^53: JSON numbers that large lose precision in JavaScript, ` +
+            'so keys cannot be compared exactly.');
     }
     return String(value);
 }
 /** The payload value at a dotted path, as text; anything but a string or a number is no key. */
 function payloadKey(payload, field) {
     let value = payload;
-    for (const part of field.split('.'))
+    for (const part of field.split('.')) {
         value = typeof value === 'object' && value !== null ? value[part] : undefined;
+    }
     if (typeof value === 'string' || typeof value === 'number')
         return exactText(value, `payload "${field}"`);
     return undefined;
 }
-// ---------------------------------------------------------------------------------------------------------------
-// Comparing
-/** Counts and the first `sample` keys of each kind of difference. */
-class Tally {
-    rows = 0;
-    points = 0;
-    missingCount = 0;
-    orphanCount = 0;
-    missingPoints = [];
-    orphanPoints = [];
-    sample;
-    constructor(sample) {
-        this.sample = sample;
-    }
-    /** A row (key text, or null for a NULL key) with no point. */
-    missing(key) {
-        this.missingCount++;
-        if (this.missingPoints.length < this.sample)
-            this.missingPoints.push(key ?? 'NULL');
-    }
-    /** A point with no row, shown by its key (or by its id when its payload has no key). */
-    orphan(label) {
-        this.orphanCount++;
-        if (this.orphanPoints.length < this.sample)
-            this.orphanPoints.push(label);
-    }
-}
-async function* flatten(pages) {
-    for await (const page of pages)
-        yield* page;
-}
-/** An iterator with its current item in view; close() ends the underlying stream (the row cursor's transaction). */
-class Peek {
-    current;
-    done = false;
-    iterator;
-    constructor(source) {
-        this.iterator = source[Symbol.asyncIterator]();
-    }
-    async advance() {
-        const next = await this.iterator.next();
-        this.done = next.done === true;
-        this.current = next.done ? undefined : next.value;
-    }
-    async close() {
-        await this.iterator.return?.();
-    }
-}
-const DECIMAL = /^-?\d+$/;
-/**
- * Qdrant's id order on text keys: integers (by value) before UUIDs and other text (by code unit, which for
- * canonical lowercase UUIDs is byte order). A NULL key sorts last, as in ORDER BY ... ASC.
- */
-function compareKeys(a, b) {
-    if (a === null || b === null)
-        return a === b ? 0 : a === null ? 1 : -1;
-    const [aNumber, bNumber] = [DECIMAL.test(a), DECIMAL.test(b)];
-    if (aNumber !== bNumber)
-        return aNumber ? -1 : 1;
-    if (aNumber) {
-        // Up to 15 digits a double is exact; beyond that BigInt.
-        if (a.length <= 15 && b.length <= 15)
-            return Number(a) - Number(b);
-        const [x, y] = [BigInt(a), BigInt(b)];
-        return x < y ? -1 : x > y ? 1 : 0;
-    }
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Passes keys through, failing loudly if one arrives before its predecessor (the merge would be wrong). */
-async function* inOrder(source, keyOf, side) {
-    let previous;
-    let first = true;
-    for await (const item of source) {
-        const key = keyOf(item);
-        if (!first && compareKeys(previous, key) > 0) {
-            throw new Error(`Embedding check: ${side} arrived out of order (${key ?? 'NULL'} after ${previous ?? 'NULL'}), so the sorted comparison cannot be trusted.`);
-        }
-        [previous, first] = [key, false];
-        yield item;
-    }
-}
-/** Merges the rows (in key order) with the points (in id order); holds nothing but the two current pages. */
-async function compareSorted(rowStream, pointStream, tally) {
-    const rows = new Peek(inOrder(rowStream, (key) => key, 'the table keys'));
-    const points = new Peek(inOrder(pointStream, (point) => point.id, "Qdrant's scroll"));
-    try {
-        await rows.advance();
-        await points.advance();
-        while (!rows.done || !points.done) {
-            // A NULL key (they come last) has no point whatever the points side holds.
-            const order = rows.done ? 1 : points.done || rows.current === null ? -1 : compareKeys(rows.current, points.current.id);
-            if (order < 0) {
-                tally.rows++;
-                tally.missing(rows.current);
-                await rows.advance();
-            }
-            else if (order > 0) {
-                tally.points++;
-                tally.orphan(points.current.id);
-                await points.advance();
-            }
-            else {
-                // One point covers every row with its key (the key column need not be unique).
-                const key = points.current.id;
-                tally.points++;
-                await points.advance();
-                while (!rows.done && rows.current === key) {
-                    tally.rows++;
-                    await rows.advance();
-                }
-            }
-        }
-    }
-    finally {
-        await rows.close();
-        await points.close();
-    }
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/hold.ts
 /** Holds the row keys (with how many rows each has; 0 once a point matched), then streams the points past them. */
 async function compareHoldingRows(rowPages, pointPages, tally) {
     const unmatched = new Map();
@@ -74178,8 +74451,205 @@ async function compareHoldingPoints(rowPages, pointPages, tally) {
 function orphanLabel(point) {
     return point.key ?? `point ${point.id} (no key in payload)`;
 }
-// ---------------------------------------------------------------------------------------------------------------
-// The verdict
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/order.ts
+const DECIMAL = /^-?\d+$/;
+/**
+ * Qdrant's id order on text keys: integers (by value) before UUIDs and other text (by code unit, which for
+ * canonical lowercase UUIDs is byte order). A NULL key sorts last, as in ORDER BY ... ASC.
+ */
+function compareKeys(a, b) {
+    if (a === null || b === null)
+        return a === b ? 0 : a === null ? 1 : -1;
+    const [aNumber, bNumber] = [DECIMAL.test(a), DECIMAL.test(b)];
+    if (aNumber !== bNumber)
+        return aNumber ? -1 : 1;
+    if (aNumber) {
+        // Up to 15 digits a double is exact; beyond that BigInt.
+        if (a.length <= 15 && b.length <= 15)
+            return Number(a) - Number(b);
+        const [x, y] = [BigInt(a), BigInt(b)];
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Passes keys through, failing loudly if one arrives before its predecessor (the merge would be wrong). */
+async function* inOrder(source, keyOf, side) {
+    let previous;
+    let first = true;
+    for await (const item of source) {
+        const key = keyOf(item);
+        if (!first && compareKeys(previous, key) > 0) {
+            throw new Error(`Embedding check: ${side} arrived out of order (${key ?? 'NULL'} after ${previous ?? 'NULL'}), ` +
+                'so the sorted comparison cannot be trusted.');
+        }
+        [previous, first] = [key, false];
+        yield item;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/merge.ts
+
+async function* flatten(pages) {
+    for await (const page of pages)
+        yield* page;
+}
+/** An iterator with its current item in view; close() ends the underlying stream (the row cursor's transaction). */
+class Peek {
+    current;
+    done = false;
+    iterator;
+    constructor(source) {
+        this.iterator = source[Symbol.asyncIterator]();
+    }
+    async advance() {
+        const next = await this.iterator.next();
+        this.done = next.done === true;
+        this.current = next.done ? undefined : next.value;
+    }
+    async close() {
+        await this.iterator.return?.();
+    }
+}
+/** Merges the rows (in key order) with the points (in id order); holds nothing but the two current pages. */
+async function compareSorted(rowStream, pointStream, tally) {
+    const rows = new Peek(inOrder(rowStream, (key) => key, 'the table keys'));
+    const points = new Peek(inOrder(pointStream, (point) => point.id, "Qdrant's scroll"));
+    try {
+        await rows.advance();
+        await points.advance();
+        while (!rows.done || !points.done) {
+            // A NULL key (they come last) has no point whatever the points side holds.
+            const order = rows.done
+                ? 1
+                : points.done || rows.current === null
+                    ? -1
+                    : compareKeys(rows.current, points.current.id);
+            if (order < 0) {
+                tally.rows++;
+                tally.missing(rows.current);
+                await rows.advance();
+            }
+            else if (order > 0) {
+                tally.points++;
+                tally.orphan(points.current.id);
+                await points.advance();
+            }
+            else {
+                // One point covers every row with its key (the key column need not be unique).
+                const key = points.current.id;
+                tally.points++;
+                await points.advance();
+                while (!rows.done && rows.current === key) {
+                    tally.rows++;
+                    await rows.advance();
+                }
+            }
+        }
+    }
+    finally {
+        await rows.close();
+        await points.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/table.ts
+
+
+
+/** Resolves the table as the database sees it (search_path included), so a wrong name fails before any reading. */
+async function resolveKeyColumn(db, mapping) {
+    let found;
+    try {
+        found = (await db.query(`
+      SELECT n.nspname AS schema, c.relname AS name, format_type(a.atttypid, NULL) AS type
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE c.oid = to_regclass($1)`, [mapping.table, mapping.key])).rows[0];
+    }
+    catch (error) {
+        // to_regclass raises on a malformed name (e.g. too many dots) instead of answering NULL.
+        throw new errors/* ConfigurationError */.j1(`Embedding check: "${mapping.table}" is not a table name: ${(0,errors/* errorMessage */.gJ)(error)}.`);
+    }
+    if (!found) {
+        throw new errors/* ConfigurationError */.j1(`Embedding check: table "${mapping.table}" does not exist or is not visible to this user; ` +
+            'write it as schema.table.');
+    }
+    if (found.type === null) {
+        const table = `${found.schema}.${found.name}`;
+        throw new errors/* ConfigurationError */.j1(`Embedding check: table ${table} has no column "${mapping.key}".`);
+    }
+    return { table: qualified(found.schema, found.name), column: quoteIdent(mapping.key), type: found.type };
+}
+/** The planner's row estimate, or an exact count when the table was never analyzed; only picks the side to hold. */
+async function estimatedRows(db, column) {
+    const { rows } = await db.query(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass`, [column.table]);
+    const estimate = rows[0]?.estimate ?? -1;
+    if (estimate >= 0)
+        return estimate;
+    return Number((await db.query(`SELECT count(*) AS n FROM ${column.table}`)).rows[0].n);
+}
+/**
+ * The key of every row, as text (null for a NULL key), in key order, a page at a time from a server-side cursor.
+ * The transaction ends when the stream is exhausted or abandoned (return() runs the finally block).
+ */
+async function* rowKeys(db, column) {
+    await db.query('BEGIN READ ONLY');
+    let committed = false;
+    try {
+        // ORDER BY the table-qualified column: a bare name would sort by the output column of the same name, the text.
+        await db.query(`DECLARE backstop_embedding_keys NO SCROLL CURSOR FOR
+                    SELECT ${column.column}::text FROM ${column.table} ORDER BY ${column.table}.${column.column}`);
+        for (;;) {
+            const { rows } = await db.query({
+                text: `FETCH ${PAGE_SIZE} FROM backstop_embedding_keys`,
+                rowMode: 'array',
+            });
+            if (rows.length === 0)
+                break;
+            yield rows.map((row) => row[0]);
+        }
+        await db.query('COMMIT');
+        committed = true;
+    }
+    finally {
+        if (!committed)
+            await db.query('ROLLBACK').catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/tally.ts
+/** Counts and the first `sample` keys of each kind of difference. */
+class Tally {
+    rows = 0;
+    points = 0;
+    missingCount = 0;
+    orphanCount = 0;
+    missingPoints = [];
+    orphanPoints = [];
+    sample;
+    constructor(sample) {
+        this.sample = sample;
+    }
+    /** A row (key text, or null for a NULL key) with no point. */
+    missing(key) {
+        this.missingCount++;
+        if (this.missingPoints.length < this.sample)
+            this.missingPoints.push(key ?? 'NULL');
+    }
+    /** A point with no row, shown by its key (or by its id when its payload has no key). */
+    orphan(label) {
+        this.orphanCount++;
+        if (this.orphanPoints.length < this.sample)
+            this.orphanPoints.push(label);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/verdict.ts
+
+/** How many sampled keys the one-line finding names (the details keep the whole sample). */
+const FINDING_SAMPLE = 5;
 function verdict(mapping, tally) {
     const name = `embeddings: ${mapping.table} → ${mapping.collection}`;
     const details = {
@@ -74192,14 +74662,19 @@ function verdict(mapping, tally) {
     };
     const prefix = `${mapping.table} → ${mapping.collection}`;
     if (tally.missingCount === 0 && tally.orphanCount === 0) {
-        return pass(name, `${prefix}: all ${tally.rows} ${plural(tally.rows, 'row has', 'rows have')} a point and all ${tally.points} ${plural(tally.points, 'point has', 'points have')} a row`, details);
+        const rows = `${tally.rows} ${plural(tally.rows, 'row has', 'rows have')}`;
+        const points = `${tally.points} ${plural(tally.points, 'point has', 'points have')}`;
+        return pass(name, `${prefix}: all ${rows} a point and all ${points} a row`, details);
     }
     const parts = [];
     if (tally.missingCount > 0) {
-        parts.push(`${tally.missingCount} of ${tally.rows} ${plural(tally.rows, 'row', 'rows')} ${tally.missingCount === 1 ? 'has' : 'have'} no point${example(tally.missingPoints)}`);
+        const rows = `${tally.rows} ${plural(tally.rows, 'row', 'rows')}`;
+        const have = tally.missingCount === 1 ? 'has' : 'have';
+        parts.push(`${tally.missingCount} of ${rows} ${have} no point${example(tally.missingPoints)}`);
     }
     if (tally.orphanCount > 0) {
-        parts.push(`${tally.orphanCount} ${plural(tally.orphanCount, 'point has', 'points have')} no row${example(tally.orphanPoints)}`);
+        const have = plural(tally.orphanCount, 'point has', 'points have');
+        parts.push(`${tally.orphanCount} ${have} no row${example(tally.orphanPoints)}`);
     }
     return fail(name, `${prefix}: ${parts.join('; ')}`, details);
 }
@@ -74209,6 +74684,72 @@ function plural(count, one, many) {
 function example(sample) {
     return sample.length === 0 ? '' : ` (e.g. ${sample.slice(0, FINDING_SAMPLE).join(', ')})`;
 }
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/coverage.ts
+
+
+
+
+
+
+
+const DEFAULT_SAMPLE = 10;
+/** Key column types whose ORDER BY is Qdrant's scroll order for point ids. */
+const ID_ORDERED_TYPES = new Set(['smallint', 'integer', 'bigint', 'uuid']);
+/**
+ * Embedding coverage: every row of a table has a point in a Qdrant collection, and every point has its row.
+ *
+ * Both sides are read in pages of 10,000: the table through a server-side cursor (one read-only transaction, one
+ * snapshot; the key need not be unique or indexed, though an index on it spares the server a sort), the collection
+ * through Qdrant's scroll API (ids only, or ids and the one payload field matched on; never vectors).
+ *
+ * How the two are compared depends on what order they arrive in:
+ * - Point id = key, and the key column is an integer or uuid: Qdrant scrolls in id order (every integer id before
+ *   every UUID, integers by value, UUIDs by bytes), which is exactly ORDER BY of such a column. The two sorted
+ *   streams are merged and nothing is held but the current page of each side. Both orders are verified as they
+ *   arrive: a side out of order stops the check with an error instead of reporting wrong differences.
+ * - Otherwise (payload matching, text keys): scroll order says nothing about payload values, so the keys of the
+ *   smaller side (by the table's statistics and the collection's point count) are held in a Map while the other side
+ *   streams past. That costs about 55 bytes per held integer key and 95 per UUID (a string plus a Map entry, measured
+ *   on Node 24), so 0.5–1 GB per 10 million keys.
+ *
+ * Keys are compared as text: the column's ::text against the point id (a decimal integer or a UUID in its canonical
+ * lowercase form) or the payload value (a string, or a number written as JavaScript writes it). Point ids and
+ * payload integers beyond 2^53 cannot be read exactly from Qdrant's JSON here, so they stop the check with an error
+ * rather than produce false differences.
+ *
+ * The table and the collection are read one after the other (or interleaved), not at one instant: rows and points
+ * written while the check runs can show up as differences.
+ *
+ * `db` must not be inside a transaction: the check opens and ends its own.
+ */
+async function checkEmbeddings(db, qdrant, mapping, options = {}) {
+    const sample = options.sample ?? DEFAULT_SAMPLE;
+    if (!Number.isInteger(sample) || sample < 0) {
+        throw new errors/* ConfigurationError */.j1(`Embedding check sample must be a whole number ≥ 0, not ${sample}.`);
+    }
+    const column = await resolveKeyColumn(db, mapping);
+    const pointsCount = await collectionPointCount(qdrant, mapping.collection);
+    const tally = new Tally(sample);
+    const rows = () => rowKeys(db, column);
+    const points = () => pointKeys(qdrant, mapping);
+    if (mapping.match === 'id' && ID_ORDERED_TYPES.has(column.type)) {
+        await compareSorted(flatten(rows()), flatten(points()), tally);
+    }
+    else if ((await estimatedRows(db, column)) <= pointsCount) {
+        await compareHoldingRows(rows(), points(), tally);
+    }
+    else {
+        await compareHoldingPoints(rows(), points(), tally);
+    }
+    return verdict(mapping, tally);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/index.ts
+/** Embedding coverage: a table's rows against a Qdrant collection's points (coverage.ts says how). */
+
+
+
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/freshness.ts
 
@@ -74526,12 +75067,7 @@ async function checkRowCounts(sides, tables) {
     return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, { differences: differences.map(describe) });
 }
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/timescale.ts
-
-
-// ---------------------------------------------------------------------------------------------------------------
-// Catalog queries
-//
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
 // TimescaleDB catalog queries, as plain SQL, each one run by test/integration/sql-timescaledb.test.ts (the first
 // six) or test/integration/integrity-timescale.test.ts (the rest) against TimescaleDB 2.23 (WASM build) and, in CI,
 // a real TimescaleDB image. Only the public `timescaledb_information` views and `pg_extension`/`pg_class` are read
@@ -74541,7 +75077,8 @@ async function checkRowCounts(sides, tables) {
 // search_path) or `ticks.tick_data` — compared by regclass, so the schema never has to be passed separately.
 // A name that does not exist simply matches no row.
 /** (schema, name) of the table named by $1, or no row. */
-const TABLE_NAME_OF_PARAM = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`;
+const TABLE_NAME_OF_PARAM = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = to_regclass($1)`;
 /** Chunk interval of a hypertable's primary (time) dimension. $1 = hypertable name.
  *  Columns: chunk_interval (interval; null for integer time columns), chunk_interval_seconds (bigint). */
 const HYPERTABLE_INTERVAL_SQL = `
@@ -74589,8 +75126,9 @@ SELECT c.view_schema, c.view_name, j.job_id, j.config, j.schedule_interval, j.sc
 FROM timescaledb_information.continuous_aggregates c
 JOIN timescaledb_information.jobs j
   ON j.proc_name = 'policy_refresh_continuous_aggregate'
- AND (j.hypertable_schema, j.hypertable_name) IN ((c.view_schema, c.view_name),
-                                                  (c.materialization_hypertable_schema, c.materialization_hypertable_name))
+ AND (j.hypertable_schema, j.hypertable_name) IN (
+       (c.view_schema, c.view_name),
+       (c.materialization_hypertable_schema, c.materialization_hypertable_name))
 ORDER BY c.view_schema, c.view_name, j.job_id`;
 /** Jobs whose last run failed (all jobs, not only policies). hypertable_* as in the jobs view (a refresh policy
  *  shows its continuous aggregate on 2.23); null for jobs not tied to a table.
@@ -74620,7 +75158,8 @@ WHERE p.proc_name = $2::text`;
 /** Last successful run of each continuous aggregate's refresh policy and whether it is within $1 (an interval) of
  *  now(). job_stats.last_successful_finish is null before the job's first run and -infinity after runs that all
  *  failed (TimescaleDB's "no time yet"): both mean never. One row per refresh policy.
- *  Columns: view_schema, view_name, job_id, scheduled, last_refresh (text, UTC), age (text), fresh (null when never). */
+ *  Columns: view_schema, view_name, job_id, scheduled, last_refresh (text, UTC), age (text),
+ *  fresh (null when never). */
 const CAGG_FRESHNESS_SQL = `
 SELECT r.view_schema, r.view_name, r.job_id, r.scheduled,
        to_char(f.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS last_refresh,
@@ -74639,54 +75178,15 @@ SELECT DISTINCT ON (e.job_id) e.job_id,
 FROM timescaledb_information.job_errors e
 WHERE e.job_id = ANY ($1::int[])
 ORDER BY e.job_id, e.finish_time DESC NULLS LAST`;
-const INTERVAL_FIELDS = ['chunkInterval', 'columnstoreAfter', 'retention', 'maxLag'];
-/**
- * One result per aspect: extension, chunk interval (also: is it a hypertable), then only what the expectation asks
- * for — columnstore policy, retention policy, continuous aggregates, aggregate freshness (with maxLag) — and jobs.
- * Without the extension only the extension result is returned; without the hypertable, the first two.
- */
-async function checkTimescale(db, expectation) {
-    await validateIntervals(db, expectation);
-    const name = (aspect) => `timescaledb: ${expectation.hypertable} ${aspect}`;
-    const version = (await db.query(TIMESCALEDB_VERSION_SQL)).rows[0]?.extversion;
-    if (version === undefined) {
-        return [fail('timescaledb: extension', `the timescaledb extension is not installed in this database; expected it, with hypertable ${expectation.hypertable}`)];
-    }
-    const results = [pass('timescaledb: extension', `timescaledb ${version} is installed`, { version })];
-    const hypertable = await resolveHypertable(db, expectation);
-    results.push(checkChunkInterval(expectation, hypertable, name('chunk interval')));
-    if (hypertable === undefined || !hypertable.isHypertable)
-        return results;
-    if (expectation.columnstoreAfter !== undefined)
-        results.push(await checkPolicy(db, expectation, COLUMNSTORE, expectation.columnstoreAfter, name('columnstore policy')));
-    if (expectation.retention !== undefined)
-        results.push(await checkPolicy(db, expectation, RETENTION, expectation.retention, name('retention policy')));
-    const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
-    if (expectation.aggregates !== undefined)
-        results.push(await checkAggregates(db, expectation.aggregates, hypertable, aggregates, name('continuous aggregates')));
-    if (expectation.maxLag !== undefined)
-        results.push(await checkFreshness(db, expectation, aggregates, name('aggregate freshness')));
-    results.push(await checkJobs(db, hypertable, aggregates, name('jobs')));
-    return results;
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/relation.ts
+
+
+const key = (relation) => `${relation.schema}.${relation.name}`;
 async function queryRows(db, text, values) {
     return (await db.query(text, values)).rows;
 }
-/** A typo in an interval is the caller's to fix, so it is reported before anything is checked. */
-async function validateIntervals(db, expectation) {
-    for (const field of INTERVAL_FIELDS) {
-        const value = expectation[field];
-        if (value === undefined)
-            continue;
-        try {
-            await db.query('SELECT $1::interval', [value]);
-        }
-        catch (error) {
-            throw new errors/* ConfigurationError */.j1(`TimescaleDB check of ${expectation.hypertable}: ${field} "${value}" is not an interval (${(0,errors/* errorMessage */.gJ)(error)}); write e.g. "1 day", "30 days", "2 hours".`);
-        }
-    }
-}
-const key = (relation) => `${relation.schema}.${relation.name}`;
+/** The relation a name means (search_path included); undefined when there is none, an error when it is malformed. */
 async function resolveRelation(db, name, what) {
     let rows;
     try {
@@ -74697,51 +75197,12 @@ async function resolveRelation(db, name, what) {
     }
     return rows[0] && { schema: rows[0].nspname, name: rows[0].relname };
 }
-/** The table (undefined when it does not exist) and, when it is a hypertable, its chunk interval. */
-async function resolveHypertable(db, expectation) {
-    const table = await resolveRelation(db, expectation.hypertable, 'hypertable');
-    if (!table)
-        return undefined;
-    const [row] = await queryRows(db, `
-    SELECT h.chunk_interval::text AS interval, h.chunk_interval = $2::interval AS matches
-    FROM (${HYPERTABLE_INTERVAL_SQL}) h`, [expectation.hypertable, expectation.chunkInterval ?? null]);
-    return { ...table, isHypertable: row !== undefined, interval: row?.interval ?? null, matches: row?.matches ?? null };
-}
-function checkChunkInterval(expectation, hypertable, name) {
-    const expected = expectation.chunkInterval;
-    const wanted = expected === undefined ? 'expected a hypertable' : `expected a hypertable with ${expected} chunks`;
-    if (!hypertable)
-        return fail(name, `${expectation.hypertable} does not exist; ${wanted}`);
-    const details = { table: key(hypertable), chunkInterval: hypertable.interval, expected: expected ?? null };
-    if (!hypertable.isHypertable)
-        return fail(name, `${key(hypertable)} is a plain table, not a hypertable; ${wanted}`, details);
-    if (expected === undefined) {
-        return pass(name, `${key(hypertable)} is a hypertable ${hypertable.interval === null ? 'on an integer column' : `with ${hypertable.interval} chunks`}`, details);
-    }
-    if (hypertable.interval === null) {
-        return fail(name, `${key(hypertable)} is partitioned on an integer column, so its chunk interval is not an interval; expected ${expected}`, details);
-    }
-    if (!hypertable.matches)
-        return fail(name, `${key(hypertable)} has ${hypertable.interval} chunks; expected ${expected}`, details);
-    return pass(name, `${key(hypertable)} has ${hypertable.interval} chunks, as expected`, details);
-}
-const COLUMNSTORE = { proc: 'policy_compression', setting: 'compress_after', does: 'moves chunks to the columnstore after', label: 'columnstore policy' };
-const RETENTION = { proc: 'policy_retention', setting: 'drop_after', does: 'drops chunks older than', label: 'retention policy' };
-async function checkPolicy(db, expectation, kind, expected, name) {
-    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
-    const table = expectation.hypertable;
-    if (!policy)
-        return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
-    const details = { jobId: policy.job_id, scheduled: policy.scheduled, config: policy.config, expected };
-    // Another setting (compress_created_before, an integer) is named by its config, which says what it does.
-    const actual = policy.setting ?? JSON.stringify(policy.config);
-    if (!policy.matches)
-        return fail(name, `${table}'s ${kind.label} (job ${policy.job_id}) ${kind.does} ${actual}; expected ${expected}`, details);
-    // A paused policy is present but does nothing: the data it should move or drop piles up.
-    if (!policy.scheduled)
-        return fail(name, `${table}'s ${kind.label} (job ${policy.job_id}) is paused (scheduled = false); expected it running, ${expected}`, details);
-    return pass(name, `${table}'s ${kind.label} (job ${policy.job_id}) ${kind.does} ${actual}`, details);
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/aggregates.ts
+
+
+const viewOf = (cagg) => `${cagg.view_schema}.${cagg.view_name}`;
+const materializationOf = (cagg) => `${cagg.materialization_hypertable_schema}.${cagg.materialization_hypertable_name}`;
 /** The continuous aggregates built on the hypertable: on it directly, or on one of these (hierarchical). */
 function aggregatesOf(hypertable, caggs) {
     const found = [];
@@ -74750,20 +75211,19 @@ function aggregatesOf(hypertable, caggs) {
     for (let grew = true; grew;) {
         grew = false;
         for (const cagg of caggs) {
-            const view = `${cagg.view_schema}.${cagg.view_name}`;
+            const view = viewOf(cagg);
             const source = `${cagg.source_schema}.${cagg.source_table}`;
             const onBase = bases.has(source) || bases.has(materializations.get(source) ?? '');
             if (onBase && !bases.has(view)) {
                 found.push(cagg);
                 bases.add(view);
-                materializations.set(`${cagg.materialization_hypertable_schema}.${cagg.materialization_hypertable_name}`, view);
+                materializations.set(materializationOf(cagg), view);
                 grew = true;
             }
         }
     }
     return found;
 }
-const viewOf = (cagg) => `${cagg.view_schema}.${cagg.view_name}`;
 async function checkAggregates(db, expected, hypertable, aggregates, name) {
     const ours = new Set(aggregates.map(viewOf));
     const problems = [];
@@ -74777,24 +75237,59 @@ async function checkAggregates(db, expected, hypertable, aggregates, name) {
     const details = { expected, found: [...ours] };
     if (problems.length > 0)
         return fail(name, `${problems.join('; ')}; expected ${expected.join(', ')}`, details);
-    return pass(name, `${key(hypertable)} has ${expected.length === 1 ? 'its continuous aggregate' : `all ${expected.length} continuous aggregates`}: ${expected.join(', ')}`, details);
+    const all = expected.length === 1 ? 'its continuous aggregate' : `all ${expected.length} continuous aggregates`;
+    return pass(name, `${key(hypertable)} has ${all}: ${expected.join(', ')}`, details);
 }
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/expectation.ts
+
+const INTERVAL_FIELDS = ['chunkInterval', 'columnstoreAfter', 'retention', 'maxLag'];
+/** A typo in an interval is the caller's to fix, so it is reported before anything is checked. */
+async function validateIntervals(db, expectation) {
+    for (const field of INTERVAL_FIELDS) {
+        const value = expectation[field];
+        if (value === undefined)
+            continue;
+        try {
+            await db.query('SELECT $1::interval', [value]);
+        }
+        catch (error) {
+            throw new errors/* ConfigurationError */.j1(`TimescaleDB check of ${expectation.hypertable}: ${field} "${value}" is not an interval ` +
+                `(${(0,errors/* errorMessage */.gJ)(error)}); write e.g. "1 day", "30 days", "2 hours".`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/freshness.ts
+
+
+
+
 /** Each aggregate's last successful refresh against maxLag: stale or without a policy fails, never refreshed warns. */
 async function checkFreshness(db, expectation, aggregates, name) {
     const maxLag = expectation.maxLag;
     const targets = await freshnessTargets(db, expectation, aggregates);
-    if (targets.length === 0)
+    if (targets.length === 0) {
         return warn(name, `${expectation.hypertable} has no continuous aggregates to hold to a ${maxLag} lag`, { maxLag });
+    }
     const rows = await queryRows(db, CAGG_FRESHNESS_SQL, [maxLag]);
-    const verdicts = targets.map((view) => freshnessOf(view, rows.filter((row) => `${row.view_schema}.${row.view_name}` === view)));
+    const policiesOf = (view) => rows.filter((row) => `${row.view_schema}.${row.view_name}` === view);
+    const verdicts = targets.map((view) => freshnessOf(view, policiesOf(view)));
     const status = worst(verdicts.map((verdict) => verdict.status));
     const details = { maxLag, aggregates: verdicts };
-    if (status === 'pass')
+    if (status === 'pass') {
         return pass(name, `all ${targets.length} continuous aggregates refreshed within ${maxLag}`, details);
-    const problems = verdicts.filter((verdict) => verdict.status !== 'pass').map((verdict) => `${verdict.view} ${verdict.finding}`);
-    return (status === 'fail' ? fail : warn)(name, `${problems.join('; ')}; expected a successful refresh within ${maxLag}`, details);
+    }
+    const problems = verdicts
+        .filter((verdict) => verdict.status !== 'pass')
+        .map((verdict) => `${verdict.view} ${verdict.finding}`);
+    const finding = `${problems.join('; ')}; expected a successful refresh within ${maxLag}`;
+    return (status === 'fail' ? fail : warn)(name, finding, details);
 }
-/** The expected aggregates that exist (missing ones are the aggregates result's finding), else all of the hypertable's. */
+/**
+ * The expected aggregates that exist (missing ones are the aggregates result's finding), else all of the
+ * hypertable's.
+ */
 async function freshnessTargets(db, expectation, aggregates) {
     const ours = aggregates.map(viewOf);
     if (expectation.aggregates === undefined)
@@ -74812,29 +75307,87 @@ function freshnessOf(view, policies) {
     const [policy] = policies;
     if (!policy)
         return { view, status: 'fail', finding: 'has no refresh policy' };
+    const job = `job ${policy.job_id}`;
     const at = { jobId: policy.job_id, lastRefresh: policy.last_refresh };
     if (policy.fresh === null)
-        return { view, status: 'warn', finding: `was never refreshed (job ${policy.job_id})`, ...at };
-    if (!policy.fresh)
-        return { view, status: 'fail', finding: `was last refreshed ${policy.last_refresh}, ${policy.age} ago (job ${policy.job_id})`, ...at };
-    if (!policy.scheduled)
-        return { view, status: 'fail', finding: `has its refresh policy paused (job ${policy.job_id}, scheduled = false)`, ...at };
+        return { view, status: 'warn', finding: `was never refreshed (${job})`, ...at };
+    if (!policy.fresh) {
+        const finding = `was last refreshed ${policy.last_refresh}, ${policy.age} ago (${job})`;
+        return { view, status: 'fail', finding, ...at };
+    }
+    if (!policy.scheduled) {
+        return { view, status: 'fail', finding: `has its refresh policy paused (${job}, scheduled = false)`, ...at };
+    }
     return { view, status: 'pass', finding: `was refreshed ${policy.last_refresh}`, ...at };
 }
 function worst(statuses) {
     return statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass';
 }
-/** Jobs of the hypertable and its aggregates (by view, or by materialization hypertable on older 2.x) whose last run failed. */
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/hypertable.ts
+
+
+
+/** The table (undefined when it does not exist) and, when it is a hypertable, its chunk interval. */
+async function resolveHypertable(db, expectation) {
+    const table = await resolveRelation(db, expectation.hypertable, 'hypertable');
+    if (!table)
+        return undefined;
+    const [row] = await queryRows(db, `
+    SELECT h.chunk_interval::text AS interval, h.chunk_interval = $2::interval AS matches
+    FROM (${HYPERTABLE_INTERVAL_SQL}) h`, [expectation.hypertable, expectation.chunkInterval ?? null]);
+    return { ...table, isHypertable: row !== undefined, interval: row?.interval ?? null, matches: row?.matches ?? null };
+}
+function checkChunkInterval(expectation, hypertable, name) {
+    const expected = expectation.chunkInterval;
+    const wanted = expected === undefined ? 'expected a hypertable' : `expected a hypertable with ${expected} chunks`;
+    if (!hypertable)
+        return fail(name, `${expectation.hypertable} does not exist; ${wanted}`);
+    const table = key(hypertable);
+    const details = { table, chunkInterval: hypertable.interval, expected: expected ?? null };
+    if (!hypertable.isHypertable)
+        return fail(name, `${table} is a plain table, not a hypertable; ${wanted}`, details);
+    if (expected === undefined) {
+        const chunks = hypertable.interval === null ? 'on an integer column' : `with ${hypertable.interval} chunks`;
+        return pass(name, `${table} is a hypertable ${chunks}`, details);
+    }
+    if (hypertable.interval === null) {
+        return fail(name, `${table} is partitioned on an integer column, so its chunk interval is not an interval; expected ${expected}`, details);
+    }
+    if (!hypertable.matches) {
+        return fail(name, `${table} has ${hypertable.interval} chunks; expected ${expected}`, details);
+    }
+    return pass(name, `${table} has ${hypertable.interval} chunks, as expected`, details);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/jobs.ts
+
+
+
+
+/**
+ * Jobs of the hypertable and its aggregates (by view, or by materialization hypertable on older 2.x) whose last
+ * run failed.
+ */
 async function checkJobs(db, hypertable, aggregates, name) {
-    const ours = new Set([key(hypertable), ...aggregates.map(viewOf), ...aggregates.map((c) => `${c.materialization_hypertable_schema}.${c.materialization_hypertable_name}`)]);
-    const failing = (await queryRows(db, FAILING_JOBS_SQL)).filter((job) => ours.has(`${job.hypertable_schema}.${job.hypertable_name}`));
-    const scope = `${key(hypertable)}${aggregates.length > 0 ? ` and its ${aggregates.length} continuous aggregate${aggregates.length === 1 ? '' : 's'}` : ''}`;
+    const ours = new Set([key(hypertable), ...aggregates.map(viewOf), ...aggregates.map(materializationOf)]);
+    const tableOf = (job) => `${job.hypertable_schema}.${job.hypertable_name}`;
+    const failing = (await queryRows(db, FAILING_JOBS_SQL)).filter((job) => ours.has(tableOf(job)));
+    const caggs = `${aggregates.length} continuous aggregate${aggregates.length === 1 ? '' : 's'}`;
+    const scope = `${key(hypertable)}${aggregates.length > 0 ? ` and its ${caggs}` : ''}`;
     if (failing.length === 0)
         return pass(name, `no job of ${scope} failed its last run`);
     const errors = await lastErrors(db, failing.map((job) => job.job_id));
     const described = failing.map((job) => describeFailure(job, errors.get(job.job_id)));
-    const details = failing.map((job) => ({ jobId: job.job_id, proc: job.proc_name, table: `${job.hypertable_schema}.${job.hypertable_name}`, totalFailures: Number(job.total_failures), lastError: errors.get(job.job_id) ?? null }));
-    return fail(name, `${failing.length} job${failing.length === 1 ? '' : 's'} of ${scope} failing: ${described.join('; ')}`, details);
+    const details = failing.map((job) => ({
+        jobId: job.job_id,
+        proc: job.proc_name,
+        table: tableOf(job),
+        totalFailures: Number(job.total_failures),
+        lastError: errors.get(job.job_id) ?? null,
+    }));
+    const jobs = `${failing.length} job${failing.length === 1 ? '' : 's'}`;
+    return fail(name, `${jobs} of ${scope} failing: ${described.join('; ')}`, details);
 }
 /** The latest recorded error per job; none when the history holds none (trimmed, or a server without job_errors). */
 async function lastErrors(db, jobIds) {
@@ -74853,11 +75406,100 @@ async function lastErrors(db, jobIds) {
 function describeFailure(job, error) {
     // pg turns -infinity (TimescaleDB's "not yet") into a number, not a Date.
     const startedAt = job.last_run_started_at;
-    const started = startedAt instanceof Date && !Number.isNaN(startedAt.getTime()) ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'at an unknown time';
+    const started = startedAt instanceof Date && !Number.isNaN(startedAt.getTime())
+        ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+        : 'at an unknown time';
     const when = error?.finish_time ?? started;
     const message = error?.err_message ? `: ${error.err_message}` : '';
     return `job ${job.job_id} (${job.proc_name} on ${job.hypertable_name}) last failed ${when}${message}`;
 }
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/policies.ts
+
+
+
+const COLUMNSTORE = {
+    proc: 'policy_compression',
+    setting: 'compress_after',
+    does: 'moves chunks to the columnstore after',
+    label: 'columnstore policy',
+};
+const RETENTION = {
+    proc: 'policy_retention',
+    setting: 'drop_after',
+    does: 'drops chunks older than',
+    label: 'retention policy',
+};
+async function checkPolicy(db, expectation, kind, expected, name) {
+    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+    const table = expectation.hypertable;
+    if (!policy) {
+        return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
+    }
+    const details = { jobId: policy.job_id, scheduled: policy.scheduled, config: policy.config, expected };
+    const job = `${table}'s ${kind.label} (job ${policy.job_id})`;
+    // Another setting (compress_created_before, an integer) is named by its config, which says what it does.
+    const actual = policy.setting ?? JSON.stringify(policy.config);
+    if (!policy.matches)
+        return fail(name, `${job} ${kind.does} ${actual}; expected ${expected}`, details);
+    // A paused policy is present but does nothing: the data it should move or drop piles up.
+    if (!policy.scheduled) {
+        return fail(name, `${job} is paused (scheduled = false); expected it running, ${expected}`, details);
+    }
+    return pass(name, `${job} ${kind.does} ${actual}`, details);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/checks.ts
+
+
+
+
+
+
+
+
+
+/**
+ * One result per aspect: extension, chunk interval (also: is it a hypertable), then only what the expectation asks
+ * for — columnstore policy, retention policy, continuous aggregates, aggregate freshness (with maxLag) — and jobs.
+ * Without the extension only the extension result is returned; without the hypertable, the first two.
+ */
+async function checkTimescale(db, expectation) {
+    await validateIntervals(db, expectation);
+    const name = (aspect) => `timescaledb: ${expectation.hypertable} ${aspect}`;
+    const version = (await db.query(TIMESCALEDB_VERSION_SQL)).rows[0]?.extversion;
+    if (version === undefined) {
+        const finding = 'the timescaledb extension is not installed in this database; ' +
+            `expected it, with hypertable ${expectation.hypertable}`;
+        return [fail('timescaledb: extension', finding)];
+    }
+    const results = [pass('timescaledb: extension', `timescaledb ${version} is installed`, { version })];
+    const hypertable = await resolveHypertable(db, expectation);
+    results.push(checkChunkInterval(expectation, hypertable, name('chunk interval')));
+    if (hypertable === undefined || !hypertable.isHypertable)
+        return results;
+    const { columnstoreAfter, retention, maxLag } = expectation;
+    if (columnstoreAfter !== undefined) {
+        results.push(await checkPolicy(db, expectation, COLUMNSTORE, columnstoreAfter, name('columnstore policy')));
+    }
+    if (retention !== undefined) {
+        results.push(await checkPolicy(db, expectation, RETENTION, retention, name('retention policy')));
+    }
+    const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
+    if (expectation.aggregates !== undefined) {
+        const expected = expectation.aggregates;
+        results.push(await checkAggregates(db, expected, hypertable, aggregates, name('continuous aggregates')));
+    }
+    if (maxLag !== undefined) {
+        results.push(await checkFreshness(db, expectation, aggregates, name('aggregate freshness')));
+    }
+    results.push(await checkJobs(db, hypertable, aggregates, name('jobs')));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/index.ts
+/** TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts). */
+
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
 
@@ -74878,16 +75520,10 @@ function describeFailure(job, error) {
  */
 async function runIntegrity(options) {
     const { config } = options;
-    if (config.embeddings.length > 0 && !options.qdrant) {
-        throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
-    }
-    if (config.backups.length > 0 && options.stores.length === 0) {
-        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
-    }
-    const db = await connect(options.database, 'database-url');
+    const db = await connect(options.database);
     let compare;
     try {
-        compare = options.compare ? await connect(options.compare, 'compare-url') : undefined;
+        compare = options.compare ? await connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
         const results = [];
         const run = async (name, check) => {
@@ -74969,6 +75605,33 @@ async function validate_integrity_src_main_run(runtime) {
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
 }
 
+;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
+
+
+
+/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const validate_integrity_src_action = (defineAction({
+    name: 'validate-integrity',
+    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    branding: { icon: 'check-circle', color: 'green' },
+    inputs: documented(validate_integrity_src_inputs_INPUTS, {
+        'database-url': { docs: 'the database checked (masked)' },
+        'compare-url': { docs: 'a database that must hold the same data (masked)' },
+        config: { docs: 'the YAML file above' },
+        'qdrant-url': { docs: 'for embeddings checks' },
+        'qdrant-api-key': { docs: 'for embeddings checks' },
+        'storage-url': { docs: 'for backup freshness checks' },
+        'fail-on': { docs: '`error`, `warning` or `never`' },
+        'report-path': { docs: 'the JSON report' },
+    }),
+    outputs: {
+        passed: { description: 'true when no check failed (by fail-on\'s rule).' },
+        failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+        'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
+    },
+    run: validate_integrity_src_main_run,
+}));
+
 ;// CONCATENATED MODULE: ./actions/cli/src/commands.ts
 
 
@@ -74977,51 +75640,17 @@ async function validate_integrity_src_main_run(runtime) {
 
 
 
-
-
-
-
-
-
-
-/** Every action, by the name it has in workflows. */
-const COMMANDS = {
-    'dump-postgres': {
-        description: 'pg_dump streamed through zstd and age to every destination, manifest last.',
-        inputs: INPUTS,
-        run: run,
-    },
-    'snapshot-qdrant': {
-        description: 'snapshot Qdrant collections (every node), streamed through zstd and age to every destination.',
-        inputs: snapshot_qdrant_src_inputs_INPUTS,
-        run: snapshot_qdrant_src_main_run,
-    },
-    'migrate-ticks': {
-        description: 'copy tick data into a TimescaleDB hypertable (or daily partitions), range by range, resumable, verified.',
-        inputs: inputs_INPUTS,
-        run: main_run,
-    },
-    'validate-integrity': {
-        description: 'row counts, content parity with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness.',
-        inputs: validate_integrity_src_inputs_INPUTS,
-        run: validate_integrity_src_main_run,
-    },
-    'restore-drill': {
-        description: 'restore the newest (or a given) backup (PostgreSQL or Qdrant) into a scratch target and verify it.',
-        inputs: src_inputs_INPUTS,
-        run: restore_drill_src_main_run,
-    },
-    'prune-backups': {
-        description: 'GFS retention in every destination; never deletes the newest backup nor the newest verified one.',
-        inputs: prune_backups_src_inputs_INPUTS,
-        run: src_main_run,
-    },
-    report: {
-        description: 'open, update or close the GitHub failure issue of a workflow and backup name (GITHUB_REPOSITORY, GITHUB_TOKEN).',
-        inputs: report_src_inputs_INPUTS,
-        run: report_src_main_run,
-    },
-};
+/** Every action, in the order the help lists them; each is a CLI command under the name it has in workflows. */
+const ACTIONS = [
+    action,
+    snapshot_qdrant_src_action,
+    src_action,
+    validate_integrity_src_action,
+    restore_drill_src_action,
+    prune_backups_src_action,
+    report_src_action,
+];
+const COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.name, action]));
 
 
 /***/ }),
@@ -75049,16 +75678,16 @@ var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __nccwpck_require__(83849);
-// EXTERNAL MODULE: ./actions/lib/cli.ts + 1 modules
-var cli = __nccwpck_require__(81584);
+// EXTERNAL MODULE: ./actions/lib/action/cli.ts + 1 modules
+var cli = __nccwpck_require__(79199);
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
 var age = __nccwpck_require__(98270);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./actions/lib/postgres/cluster.ts
-var cluster = __nccwpck_require__(95554);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 74 modules
-var commands = __nccwpck_require__(30010);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+// EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
+var cluster = __nccwpck_require__(5124);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 105 modules
+var commands = __nccwpck_require__(85179);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -75258,8 +75887,8 @@ async function loadSample(cluster, ticks) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81584);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(30010);
+/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85179);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(51443);
 
 
@@ -75293,10 +75922,10 @@ async function main(args) {
         return 2;
     }
     if (rest.includes('--help') || rest.includes('-h')) {
-        io.out((0,_lib_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .commandHelp */ .bD)(name, command));
+        io.out((0,_lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .commandHelp */ .bD)(command));
         return 0;
     }
-    return (0,_lib_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCommand */ .d1)(command, rest, process.env, io);
+    return (0,_lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCommand */ .d1)(command, rest, process.env, io);
 }
 process.exitCode = await main(process.argv.slice(2));
 
@@ -75305,33 +75934,23 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 81584:
+/***/ 79199:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   bD: () => (/* binding */ commandHelp),
-  pD: () => (/* binding */ envName),
   d1: () => (/* binding */ runCommand)
 });
 
 // UNUSED EXPORTS: cliRuntime, parseFlags
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var lib_core = __nccwpck_require__(77094);
-// EXTERNAL MODULE: ./actions/lib/report/steps.ts
-var steps = __nccwpck_require__(654);
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
-
-
-
-
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var action_env = __nccwpck_require__(53798);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
 class SecretRegistry {
@@ -75350,80 +75969,11 @@ class SecretRegistry {
         return out;
     }
 }
-function githubRuntime() {
-    const secrets = new SecretRegistry();
-    return {
-        getInput: (name) => core.getInput(name),
-        setOutput: (name, value) => core.setOutput(name, String(value)),
-        info: (message) => core.info(secrets.redact(message)),
-        notice: (message) => core.notice(secrets.redact(message)),
-        warning: (message) => core.warning(secrets.redact(message)),
-        setSecret: (secret) => {
-            if (secrets.add(secret))
-                core.setSecret(secret);
-        },
-        redact: (text) => secrets.redact(text),
-        writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
-                return;
-            await core.summary.addRaw(secrets.redact(markdown), true).write();
-        },
-        tempDir: process.env.RUNNER_TEMP || os.tmpdir(),
-    };
-}
-/**
- * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
- * report step of the same job (actions/report), which turns failures into issues.
- */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
-    const summaries = [];
-    const recording = {
-        ...runtime,
-        writeSummary: async (markdown) => {
-            summaries.push(runtime.redact(markdown));
-            await runtime.writeSummary(markdown);
-        },
-    };
-    let error;
-    try {
-        await run(recording);
-    }
-    catch (caught) {
-        error = runtime.redact(errorMessage(caught));
-        core.setFailed(error);
-    }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
-}
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
-    for (const name of Object.keys(inputs))
-        inputs[name] = runtime.redact(inputs[name]);
-    try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
-            ok: error === undefined,
-            ...(error === undefined ? {} : { error }),
-            summary: summaries.join('\n'),
-            inputs,
-            secretInputs,
-            finishedAt: new Date().toISOString(),
-        });
-    }
-    catch (caught) {
-        // The step's own result stands; only the report loses its detail.
-        runtime.warning(`Could not leave a step record for the report step: ${errorMessage(caught)}`);
-    }
-}
 
-;// CONCATENATED MODULE: ./actions/lib/cli.ts
+;// CONCATENATED MODULE: ./actions/lib/action/cli.ts
 
 
 
-function envName(input) {
-    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
-}
 /** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
 function parseFlags(args, specs) {
     const values = new Map();
@@ -75451,7 +76001,7 @@ function cliRuntime(flags, env, io) {
     const secrets = new SecretRegistry();
     const outputs = new Map();
     const runtime = {
-        getInput: (name) => flags.get(name) ?? env[envName(name)] ?? '',
+        getInput: (name) => flags.get(name) ?? env[(0,action_env/* inputEnvName */.d_)(name)] ?? '',
         setOutput: (name, value) => void outputs.set(name, String(value)),
         info: (message) => io.out(secrets.redact(message)),
         notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
@@ -75459,7 +76009,7 @@ function cliRuntime(flags, env, io) {
         setSecret: (secret) => void secrets.add(secret),
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
-        tempDir: env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context: (0,action_env/* runContext */.pO)(env),
     };
     return { runtime, outputs };
 }
@@ -75483,15 +76033,110 @@ async function runCommand(command, args, env, io) {
         return 1;
     }
 }
-function commandHelp(name, command) {
-    const lines = [`backstop ${name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
+function commandHelp(command) {
+    const lines = [`backstop ${command.name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
     for (const [input, spec] of Object.entries(command.inputs)) {
-        const flags = [spec.required ? 'required' : undefined, spec.default !== undefined ? `default ${spec.default}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
+        const flags = [spec.required ? 'required' : undefined, defaultText(spec) ? `default ${defaultText(spec)}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
             .filter(Boolean)
             .join(', ');
-        lines.push(`  --${input} / ${envName(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
+        lines.push(`  --${input} / ${(0,action_env/* inputEnvName */.d_)(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
     }
     return lines.join('\n');
+}
+function defaultText(spec) {
+    return spec.default ?? spec.machineDefault?.();
+}
+
+
+/***/ }),
+
+/***/ 53798:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Km: () => (/* binding */ ENV),
+/* harmony export */   d_: () => (/* binding */ inputEnvName),
+/* harmony export */   pO: () => (/* binding */ runContext)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+
+/***/ }),
+
+/***/ 75974:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   mk: () => (/* binding */ VerificationError)
+/* harmony export */ });
+/**
+ * Two kinds of failure, told apart the way github/codeql-action does:
+ * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
+ * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
+ * Anything else is a bug or an outage and keeps its own message.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class VerificationError extends Error {
+    name = 'VerificationError';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
 }
 
 
@@ -75517,8 +76162,8 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -75639,26 +76284,22 @@ function recipientOf(identity) {
         throw new Error('Not an age X25519 identity.');
     return bech32Encode('age', rawPublicKey(external_node_crypto_default().createPublicKey(privateKeyObject(raw))));
 }
-function parseRecipients(inputName, values) {
+function parseRecipients(values, origin) {
     for (const value of values) {
         if (!decodeRecipient(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
         }
     }
     return values;
 }
-/**
- * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
- * The error never echoes the value: it is a secret.
- */
-function parseIdentities(inputName, text) {
+function parseIdentities(text, origin) {
     const keys = text
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
     if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
             '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
     }
     return keys;
@@ -75892,36 +76533,7 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
-/***/ 32863:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   mk: () => (/* binding */ VerificationError)
-/* harmony export */ });
-/**
- * Two kinds of failure, told apart the way github/codeql-action does:
- * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
- * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
- * Anything else is a bug or an outage and keeps its own message.
- */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class VerificationError extends Error {
-    name = 'VerificationError';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 95554:
+/***/ 5124:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -75940,9 +76552,9 @@ function errorMessage(error) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(32863);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(75974);
 /* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(42515);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(92515);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(85597);
 
 
 
@@ -75957,7 +76569,7 @@ async function startScratchCluster(options = {}) {
     const { binDir, major } = await findServerBinaries(options);
     const runAsPostgres = process.getuid?.() === 0;
     if (runAsPostgres)
-        assertPostgresUserExists();
+        assertPostgresUserExists(options);
     const root = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().mkdtemp(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
     const dataDir = node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'data');
     if (runAsPostgres) {
@@ -76018,9 +76630,9 @@ async function findServerBinaries(options) {
     const usable = found.find((tool) => tool.major >= minMajor);
     if (!usable) {
         const have = found.map((tool) => tool.version).join(', ') || 'none';
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
             `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
-            'server to restore into (input "target-url").');
+            `server to restore into${instead(options)}.`);
     }
     return { binDir: node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(usable.path), major: usable.major };
 }
@@ -76032,11 +76644,14 @@ function clusterParent(baseDir, runAsPostgres) {
         return node_os__WEBPACK_IMPORTED_MODULE_4___default().tmpdir();
     return baseDir;
 }
-function assertPostgresUserExists() {
+function assertPostgresUserExists(options) {
     if ((0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('id', ['-u', SERVER_USER]).status !== 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
-            'package (it creates the user), run as a normal user, or set input "target-url".');
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
+            `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
+}
+function instead(options) {
+    return options.instead ? ` (${options.instead})` : '';
 }
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -76052,7 +76667,7 @@ function freePort() {
 
 /***/ }),
 
-/***/ 92515:
+/***/ 85597:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76066,7 +76681,7 @@ function freePort() {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(32863);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75974);
 /* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(42515);
 
 
@@ -76135,19 +76750,19 @@ async function findToolVersions(tool, explicitDir) {
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
  * both versions and what to install.
  */
-async function findClientTool(tool, server, explicitDir, 
+async function findClientTool(tool, server, binDir, 
 /** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
 against = `the server (PostgreSQL ${server.version})`) {
-    const found = await findToolVersions(tool, explicitDir);
+    const found = await findToolVersions(tool, binDir.dir);
     const newest = found[0];
     if (!newest) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} was not found${explicitDir ? ` in ${explicitDir}` : ''}: install the PostgreSQL ${server.major} client ` +
-            `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`);
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} was not found${binDir.dir ? ` in ${binDir.dir}` : ''}: install the PostgreSQL ${server.major} client ` +
+            `tools (apt-get install postgresql-client-${server.major}) or set ${binDir.origin} to their bin folder.`);
     }
     if (newest.major < server.major) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
     }
     return newest;
 }
@@ -76206,58 +76821,6 @@ function lastLines(text, count = 5) {
 
 /***/ }),
 
-/***/ 654:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   ve: () => (/* binding */ readStepRecords)
-/* harmony export */ });
-/* unused harmony exports stepsFolder, writeStepRecord, recordableInputs */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-
-
-const STEPS_FOLDER = 'backstop-steps';
-function stepsFolder(tempDir) {
-    return node_path__WEBPACK_IMPORTED_MODULE_1___default().join(tempDir, STEPS_FOLDER);
-}
-async function writeStepRecord(tempDir, record) {
-    const folder = stepsFolder(tempDir);
-    await fs.mkdir(folder, { recursive: true });
-    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
-    const file = path.join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
-    await fs.writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-}
-/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
-async function readStepRecords(tempDir) {
-    const folder = stepsFolder(tempDir);
-    const files = (await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
-    const records = [];
-    for (const file of files)
-        records.push(JSON.parse(await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(folder, file), 'utf8')));
-    return records;
-}
-/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
-    const inputs = {};
-    const secretInputs = [];
-    for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
-        if (!value)
-            continue;
-        if (spec.secret)
-            secretInputs.push(name);
-        else
-            inputs[name] = value;
-    }
-    return { inputs, secretInputs };
-}
-
-
-/***/ }),
-
 /***/ 84390:
 /***/ ((module) => {
 
@@ -76277,6 +76840,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 35317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 
 /***/ }),
 
@@ -76578,6 +77148,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 53557:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
 
 /***/ }),
 
@@ -85190,2101 +85767,6 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 77094:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Yz: () => (/* binding */ core_debug),
-  z3: () => (/* binding */ error),
-  pq: () => (/* binding */ info),
-  Pq: () => (/* binding */ core_setSecret),
-  $e: () => (/* binding */ warning)
-});
-
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, setFailed, setOutput, startGroup, summary, toPlatformPath, toPosixPath, toWin32Path
-
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(70857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function utils_toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(76982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(79896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!fs.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(44942);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(92145);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return __awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return __awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(13193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(24434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(42613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-
-/***/ }),
-
 /***/ 37157:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -92282,904 +90764,6 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-
-/***/ }),
-
-/***/ 92145:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
-/* harmony export */ });
-/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-
-/***/ }),
-
-/***/ 44942:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Qq: () => (/* binding */ HttpClient),
-  Hv: () => (/* binding */ HttpCodes)
-});
-
-// UNUSED EXPORTS: Headers, HttpClientError, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
-
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(58611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(65692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(20770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 

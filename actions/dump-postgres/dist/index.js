@@ -67987,1230 +67987,66 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 57702:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(15753);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(86590);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(22202);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'dump-postgres', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 86590:
+/***/ 53011:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
+  A: () => (/* binding */ action)
 });
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-;// CONCATENATED MODULE: ./actions/lib/crypto/encryption-inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
 
-
-/** The encryption inputs every backup action shares, as one rule. */
-const ENCRYPTION_INPUTS = {
-    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
-    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
-};
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
- * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
- * action then warns in its log and summary). Returns null for an unencrypted backup.
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
  */
-function readRecipients(inputs) {
-    const recipients = (0,age/* parseRecipients */.q)('encryption-recipients', inputs.list('encryption-recipients'));
-    if (recipients.length > 0)
-        return recipients;
-    if (inputs.boolean('allow-unencrypted'))
-        return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
-}
-
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
     }
-    catch {
-        runtime.setSecret(value);
-        return;
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
     }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
     }
 }
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-// EXTERNAL MODULE: ./actions/lib/manifest/ids.ts
-var ids = __nccwpck_require__(90700);
-// EXTERNAL MODULE: ./actions/lib/manifest/schema.ts
-var schema = __nccwpck_require__(78523);
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(62089);
-// EXTERNAL MODULE: ./actions/lib/storage/local.ts
-var local = __nccwpck_require__(30771);
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-inputs.ts
-
-
-/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
-const ARTIFACT_INPUTS = {
-    'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
-    },
-    'artifact-max-mb': {
-        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
-        default: '500',
-    },
-};
-/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
-const MIB = 1024 * 1024;
-/**
- * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
- * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
- */
-function readArtifactCopy(inputs, stores) {
-    if (inputs.optional('artifact-retention-days') === undefined)
-        return null;
-    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
-    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
-    const store = stores.find((candidate) => candidate instanceof local/* LocalStore */.V);
-    if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
-            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
-    }
-    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
-}
-
-// EXTERNAL MODULE: ./actions/lib/storage/index.ts + 1 modules
-var storage = __nccwpck_require__(85805);
-;// CONCATENATED MODULE: ./actions/dump-postgres/src/inputs.ts
-
-
-
-
-
-
-
-const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
-    name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
-    kind: { description: `Why this backup exists: ${schema/* BACKUP_KINDS */.NJ.join(', ')}.`, default: 'manual' },
-    format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
-    jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
-    ...ENCRYPTION_INPUTS,
-    'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
-    'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
-    ...ARTIFACT_INPUTS,
-};
-/** Reads and checks every input; secrets are masked before anything else happens. */
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
-    inputs.maskSecrets();
-    const recipients = readRecipients(inputs);
-    const database = (0,connection/* parseDatabaseUrl */.mx)('database-url', inputs.string('database-url'));
-    const name = (0,ids/* checkBackupName */.Mg)('name', inputs.string('name'));
-    const stores = (0,storage/* openStores */.j)('storage-url', inputs.list('storage-url'));
-    return {
-        database,
-        name,
-        stores,
-        kind: inputs.choice('kind', schema/* BACKUP_KINDS */.NJ),
-        format: inputs.choice('format', ['custom', 'directory']),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        recipients,
-        excludeTableData: inputs.list('exclude-table-data'),
-        pgBinDir: inputs.optional('pg-bin-dir'),
-        artifact: readArtifactCopy(inputs, stores),
-    };
-}
-
-
-/***/ }),
-
-/***/ 22202:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./actions/lib/manifest/ids.ts
-var ids = __nccwpck_require__(90700);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
-;// CONCATENATED MODULE: external "node:stream/consumers"
-const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
-// EXTERNAL MODULE: ./actions/lib/manifest/schema.ts
-var schema = __nccwpck_require__(78523);
-;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
-
-
-
-function backupFolder(name, id) {
-    return `${name}/${id}`;
-}
-function manifestKey(name, id) {
-    return `${backupFolder(name, id)}/${schema/* MANIFEST_FILE */.h1}`;
-}
-/** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
-async function listBackups(store, name) {
-    const folders = new Map();
-    for await (const object of store.list(`${name}/`)) {
-        const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
-            continue;
-        const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
-        folder.bytes += object.bytes;
-        if (rest.join('/') === MANIFEST_FILE)
-            folder.hasManifest = true;
-        folders.set(id, folder);
-    }
-    const listings = [];
-    for (const [id, folder] of folders) {
-        const manifest = folder.hasManifest ? await readManifest(store, name, id) : undefined;
-        listings.push({ id, manifest, bytes: folder.bytes });
-    }
-    return listings.sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
-}
-function sortKey(listing) {
-    return `${listing.manifest?.createdAt ?? ''}|${listing.id}`;
-}
-async function readManifest(store, name, id) {
-    const key = manifestKey(name, id);
-    const body = await text(await store.get(key));
-    return parseManifest(body, store.urlOf(key));
-}
-/**
- * The backup to restore: `id` when given, else the newest complete one, from the first destination that has it.
- * Destinations that cannot be read are skipped (3-2-1 exists for the day one of them is down), and named in the
- * error when none has the backup.
- */
-async function findBackup(stores, name, id) {
-    const problems = [];
-    for (const store of stores) {
-        try {
-            if (id) {
-                if ((await store.head(manifestKey(name, id))) !== undefined) {
-                    return { store, manifest: await readManifest(store, name, id) };
-                }
-                problems.push(`${store.displayUrl}: no complete backup ${id}`);
-                continue;
-            }
-            const newest = (await listBackups(store, name)).find((listing) => listing.manifest);
-            if (newest?.manifest)
-                return { store, manifest: newest.manifest };
-            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
-        }
-        catch (error) {
-            problems.push(`${store.displayUrl}: ${error.message}`);
-        }
-    }
-    throw new Error(`No backup to restore (${problems.join('; ')}).`);
-}
-/** Writes a small JSON document to every destination. */
-async function putJson(stores, key, value) {
-    const body = `${JSON.stringify(value, null, 2)}\n`;
-    await Promise.all(stores.map((store) => store.put(key, external_node_stream_.Readable.from([Buffer.from(body)]))));
-}
-/** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
-async function writeManifest(stores, manifest) {
-    await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
-}
-
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(46466);
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(38522);
-var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
-
-
-/** A pass-through that hashes (sha256) and counts every byte it forwards. */
-class HashingStream extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    /** The hex digest; call once, after the stream has finished. */
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-/** A pass-through that only counts bytes (raw size before compression, progress). */
-class CountingStream extends external_node_stream_.Transform {
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
-
-/**
- * Gathers small chunks (64 KiB from a pipe or a socket) into chunks of at least `bytes`, so each call into a
- * per-chunk stage (zstd on the thread pool) does real work. One extra copy; memory stays at one chunk.
- */
-class Coalesce extends external_node_stream_.Transform {
-    bytes;
-    chunks = [];
-    size = 0;
-    constructor(bytes) {
-        super({ readableHighWaterMark: bytes, writableHighWaterMark: bytes });
-        this.bytes = bytes;
-    }
-    _transform(chunk, _encoding, callback) {
-        this.chunks.push(chunk);
-        this.size += chunk.length;
-        if (this.size >= this.bytes)
-            this.release();
-        callback();
-    }
-    _flush(callback) {
-        if (this.size > 0)
-            this.release();
-        callback();
-    }
-    release() {
-        this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size));
-        this.chunks = [];
-        this.size = 0;
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/fanout.ts
-
-/**
- * Writes every chunk to several streams (one per destination) and waits for the slowest: backpressure from any
- * destination slows the whole pipeline instead of buffering the dump in memory.
- */
-class FanOut extends external_node_stream_.Writable {
-    outputs;
-    constructor(count) {
-        super({ highWaterMark: 1 << 20 });
-        this.outputs = Array.from({ length: count }, () => {
-            const output = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
-            // Each destination's put() sees a failure through its own listener or iterator; this one only keeps an error
-            // that arrives after a destination has already let go (the source cut mid-stream) from crashing the process.
-            output.on('error', () => undefined);
-            return output;
-        });
-    }
-    _write(chunk, _encoding, callback) {
-        const waits = [];
-        for (const output of this.outputs) {
-            if (!output.write(chunk))
-                waits.push(drained(output));
-        }
-        if (waits.length === 0)
-            callback();
-        else
-            Promise.all(waits).then(() => callback(), callback);
-    }
-    _final(callback) {
-        for (const output of this.outputs)
-            output.end();
-        callback();
-    }
-    _destroy(error, callback) {
-        // Also called after a normal finish (autoDestroy): the outputs are ended then and must drain, not break.
-        if (error)
-            for (const output of this.outputs)
-                output.destroy(error);
-        callback(error);
-    }
-}
-function drained(stream) {
-    return new Promise((resolve, reject) => {
-        const onDrain = () => {
-            stream.off('error', onError);
-            stream.off('close', onClose);
-            resolve();
-        };
-        const onError = (error) => {
-            stream.off('drain', onDrain);
-            stream.off('close', onClose);
-            reject(error);
-        };
-        const onClose = () => onError(new Error('A destination closed before the backup stream ended.'));
-        stream.once('drain', onDrain);
-        stream.once('error', onError);
-        stream.once('close', onClose);
-    });
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/handoff.ts
-
-/**
- * Forwards each chunk on a later turn of the event loop. Node's zlib pushes a finished chunk downstream and only
- * then gives its thread-pool worker the next input; everything downstream (encryption, hashing, writes) runs inside
- * that push, so compression and the main thread took turns instead of working at once. After this stage the push
- * returns at once, zstd starts on the next input, and the main thread encrypts the previous output meanwhile.
- */
-class Handoff extends external_node_stream_.Transform {
-    constructor(highWaterMark) {
-        super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
-    }
-    _transform(chunk, _encoding, callback) {
-        setImmediate(callback, null, chunk);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
-
-const PROGRESS_INTERVAL_MS = 15_000;
-/** Logs "label: 1.2 GiB, 85 MiB/s" every 15 s while long work runs, so a stuck job is told from a slow one. */
-function reportProgress(label, bytesSoFar, log) {
-    const started = Date.now();
-    const timer = setInterval(() => {
-        const seconds = (Date.now() - started) / 1000;
-        log(`${label}: ${formatBytes(bytesSoFar())} so far, ${formatRate(bytesSoFar(), seconds)}`);
-    }, PROGRESS_INTERVAL_MS);
-    timer.unref();
-    return () => clearInterval(timer);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/backup.ts
-
-
-
-
-
-
-
-
-
-/**
- * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
- * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
- * already use the other cores.
- */
-const ZSTD_LEVEL = 1;
-/**
- * Node's zlib works one write at a time on its thread pool, with 16 KiB output buffers by default: fed 64 KiB pipe
- * chunks that way, zstd ran at ~300 MB/s. 1 MiB inputs (see Coalesce) and 1 MiB output buffers make it ~8× faster.
- */
-const ZSTD_CHUNK_BYTES = 1 << 20;
-function zstdCompressor() {
-    return external_node_zlib_default().createZstdCompress({
-        chunkSize: ZSTD_CHUNK_BYTES,
-        params: {
-            [(external_node_zlib_default()).constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
-            // A content checksum in every frame, so `zstd -t` and the stock tools can check a file on their own.
-            [(external_node_zlib_default()).constants.ZSTD_c_checksumFlag]: 1,
-        },
-    });
-}
-/**
- * The backup pipeline: tool output → zstd → age → sha256 → every destination at once. Nothing is spooled:
- * memory is a few buffers per stage whatever the size. Resolves with the manifest entry once every destination
- * holds the complete object; rejects (after tearing every stage down) if any stage or destination fails.
- */
-async function storeStream(source, stores, options) {
-    const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
-    const key = `${options.folder}/${storedPath}`;
-    const raw = options.hashRaw ? new HashingStream() : new CountingStream();
-    const stored = new HashingStream();
-    const fanOut = new FanOut(stores.length);
-    const stages = [raw];
-    if (options.compress)
-        stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
-    if (options.recipients)
-        stages.push((0,age/* createEncryptStream */.CV)(options.recipients));
-    stages.push(stored);
-    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
-    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
-    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
-    let destinationFailure;
-    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
-        if (fanOut.errored)
-            throw error;
-        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
-        // A destination that fails tears the whole pipeline down (and with it every other upload).
-        fanOut.destroy(destinationFailure);
-        throw destinationFailure;
-    }));
-    const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
-    try {
-        await Promise.all([(0,external_node_stream_promises_.pipeline)([source, ...stages, fanOut]), ...uploads]);
-    }
-    catch (error) {
-        fanOut.destroy(error);
-        await Promise.allSettled(uploads);
-        throw destinationFailure ?? error;
-    }
-    finally {
-        stopProgress();
-    }
-    return {
-        path: storedPath,
-        bytes: stored.bytes,
-        sha256: stored.digest(),
-        rawBytes: raw.bytes,
-        ...(raw instanceof HashingStream ? { rawSha256: raw.digest() } : {}),
-        compression: options.compress ? 'zstd' : 'none',
-        encryption: options.recipients ? 'age' : 'none',
-    };
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
-;// CONCATENATED MODULE: ./actions/lib/process.ts
-
-/** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
-const STDERR_TAIL_BYTES = 4096;
-function startTool(command, args, options = {}) {
-    const label = options.label ?? command.split('/').pop() ?? command;
-    const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    let tail = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text) => {
-        tail = (tail + text).slice(-STDERR_TAIL_BYTES);
-    });
-    const exited = new Promise((resolve, reject) => {
-        child.once('error', (error) => reject(new Error(`Could not run ${label}: ${error.message}`)));
-        child.once('close', (code, signal) => {
-            if (code === 0)
-                resolve();
-            else {
-                const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
-            }
-        });
-    });
-    return { child, exited, stderrTail: () => tail };
-}
-/** Runs a tool to completion and returns its stdout. */
-async function runTool(command, args, options = {}) {
-    const tool = startTool(command, args, options);
-    let out = '';
-    tool.child.stdout?.setEncoding('utf8');
-    tool.child.stdout?.on('data', (text) => {
-        out += text;
-    });
-    await tool.exited;
-    return out;
-}
-function lastLines(text, count = 5) {
-    return text.trim().split('\n').slice(-count).join(' / ');
-}
-
-// EXTERNAL MODULE: ./actions/lib/storage/index.ts + 1 modules
-var storage = __nccwpck_require__(85805);
-;// CONCATENATED MODULE: ./actions/lib/version.ts
-/** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
-const BACKSTOP_VERSION = '0.1.0';
-
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(62089);
-;// CONCATENATED MODULE: ./actions/lib/postgres/tools.ts
-
-
-
-
-/** server_version_num 150018 → 15 (and 90624 → 9: pre-10 minors are not compared, pg_dump 15+ reads 9.2+) */
-function serverMajor(versionNum) {
-    return Math.floor(versionNum / 10000);
-}
-function parseToolVersion(output) {
-    const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
-    if (!match)
-        return undefined;
-    const major = Number(match[1]);
-    return { version: match[2] ? `${match[1]}.${match[2]}` : String(match[1]), major };
-}
-/**
- * Where PostgreSQL binaries may be, best first: an explicit folder (input pg-bin-dir), then every version Debian
- * and Ubuntu install side by side (/usr/lib/postgresql/<major>/bin, newest first), then PATH.
- */
-function candidateBinDirs(explicit) {
-    if (explicit)
-        return [explicit];
-    const dirs = [];
-    const debianRoot = '/usr/lib/postgresql';
-    if ((0,external_node_fs_.existsSync)(debianRoot)) {
-        const majors = (0,external_node_fs_.readdirSync)(debianRoot)
-            .filter((entry) => /^\d+$/.test(entry))
-            .sort((a, b) => Number(b) - Number(a));
-        for (const major of majors)
-            dirs.push(external_node_path_default().join(debianRoot, major, 'bin'));
-    }
-    for (const dir of (process.env.PATH ?? '').split((external_node_path_default()).delimiter))
-        if (dir)
-            dirs.push(dir);
-    return dirs;
-}
-async function probe(file) {
-    if (!(0,external_node_fs_.existsSync)(file))
-        return undefined;
-    try {
-        const parsed = parseToolVersion(await runTool(file, ['--version']));
-        return parsed && { path: file, ...parsed };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Every installed copy of a tool, newest major first. */
-async function findToolVersions(tool, explicitDir) {
-    const found = [];
-    const seen = new Set();
-    for (const dir of candidateBinDirs(explicitDir)) {
-        const file = external_node_path_default().join(dir, tool);
-        if (seen.has(file))
-            continue;
-        seen.add(file);
-        const probed = await probe(file);
-        if (probed)
-            found.push(probed);
-    }
-    return found.sort((a, b) => b.major - a.major);
-}
-/**
- * The newest installed client tool whose major version is at least the server's. A pg_dump older than the server
- * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
- * both versions and what to install.
- */
-async function findClientTool(tool, server, explicitDir, 
-/** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
-against = `the server (PostgreSQL ${server.version})`) {
-    const found = await findToolVersions(tool, explicitDir);
-    const newest = found[0];
-    if (!newest) {
-        throw new errors/* ConfigurationError */.j1(`${tool} was not found${explicitDir ? ` in ${explicitDir}` : ''}: install the PostgreSQL ${server.major} client ` +
-            `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`);
-    }
-    if (newest.major < server.major) {
-        throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
-            `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`);
-    }
-    return newest;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
-
-
-async function serverInfo(client) {
-    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db");
-    const row = rows[0];
-    const versionNum = Number(row.num);
-    return { version: row.version.split(' ')[0], versionNum, major: serverMajor(versionNum), database: row.db };
-}
-async function listExtensions(client) {
-    const { rows } = await client.query('SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname');
-    return rows;
-}
-/**
- * The tables whose rows pg_dump writes: ordinary tables outside the system schemas, minus extension members
- * (pg_dump skips them) unless the extension marked them as configuration (pg_dump dumps those, e.g. TimescaleDB's
- * catalog). Partitioned parents hold no rows; their partitions are listed themselves. Counts use ONLY, like
- * pg_dump's COPY, so an inheritance parent is not counted twice.
- */
-async function listDumpedTables(client) {
-    const { rows } = await client.query(`
-    SELECT n.nspname AS schema, c.relname AS name
-    FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-      AND NOT EXISTS (
-        SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-          AND NOT (c.oid = ANY (coalesce(e.extconfig, '{}')))
-      )
-    ORDER BY 1, 2`);
-    return rows;
-}
-async function countRows(client, tables, excluded) {
-    const counts = [];
-    for (const table of tables) {
-        if (excluded(table)) {
-            counts.push({ ...table, rows: null });
-            continue;
-        }
-        const { rows } = await client.query(`SELECT count(*) AS n FROM ONLY ${(0,connection/* qualified */.LX)(table.schema, table.name)}`);
-        counts.push({ ...table, rows: Number(rows[0].n) });
-    }
-    return counts;
-}
-/**
- * pg_dump's --exclude-table-data patterns, as psql reads them: `*` and `?` wildcards, `schema.table` or a bare
- * table name in any schema, unquoted names folded to lower case. Used only to mark counts as "data excluded".
- */
-function tablePatternMatcher(patterns) {
-    const compiled = patterns.map((pattern) => {
-        const parts = splitPattern(pattern);
-        const toRegex = (part) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-        return parts.length === 2 ? { schema: toRegex(parts[0]), name: toRegex(parts[1]) } : { name: toRegex(parts[0]) };
-    });
-    return (table) => compiled.some((pattern) => pattern.name.test(table.name) && (!pattern.schema || pattern.schema.test(table.schema)));
-}
-function splitPattern(pattern) {
-    const parts = [''];
-    let quoted = false;
-    for (const char of pattern) {
-        if (char === '"')
-            quoted = !quoted;
-        else if (char === '.' && !quoted)
-            parts.push('');
-        else
-            parts[parts.length - 1] += quoted ? char : char.toLowerCase();
-    }
-    return parts.slice(-2);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/postgres/dump.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
- * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
- * never be restored anyway.
- */
-async function dumpPostgres(options) {
-    const createdAt = new Date();
-    const client = await (0,connection/* connect */.Ng)(options.database, options.databaseInput);
-    const id = (0,ids/* newBackupId */._H)(options.kind, createdAt);
-    const folder = backupFolder(options.name, id);
-    try {
-        const server = await serverInfo(client);
-        const pgDump = await findClientTool('pg_dump', server, options.pgBinDir);
-        options.log(`PostgreSQL ${server.version} at ${options.database.display}; ${pgDump.path} ${pgDump.version}`);
-        // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const snapshot = await exportSnapshot(client);
-        const extensions = await listExtensions(client);
-        const tables = await listDumpedTables(client);
-        options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
-        const counting = countRows(client, tables, tablePatternMatcher(options.excludeTableData));
-        counting.catch(() => undefined);
-        const files = options.format === 'custom'
-            ? [await dumpCustom(options, pgDump, snapshot, folder)]
-            : await dumpDirectory(options, pgDump, snapshot, folder, id);
-        const counts = await counting;
-        await client.query('COMMIT');
-        const finishedAt = new Date();
-        const manifest = {
-            version: 1,
-            id,
-            name: options.name,
-            engine: 'postgres',
-            kind: options.kind,
-            createdAt: createdAt.toISOString(),
-            finishedAt: finishedAt.toISOString(),
-            durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
-            source: {
-                serverVersion: server.version,
-                serverVersionNum: server.versionNum,
-                database: server.database,
-                host: options.database.host,
-                extensions,
-            },
-            tool: { name: 'backstop', version: BACKSTOP_VERSION, pgDump: pgDump.version },
-            format: options.format,
-            encryption: options.recipients ? { recipients: options.recipients } : null,
-            files,
-            tables: counts,
-        };
-        await writeManifest(options.stores, manifest);
-        return {
-            manifest,
-            manifestUrl: options.stores[0].urlOf(manifestKey(options.name, id)),
-            sha256: files.length === 1 ? files[0].sha256 : digestOfList(files),
-        };
-    }
-    catch (error) {
-        await (0,storage/* removeFolder */.v)(options.stores, folder);
-        throw error;
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-async function exportSnapshot(client) {
-    try {
-        const { rows } = await client.query('SELECT pg_export_snapshot() AS snapshot');
-        return rows[0].snapshot;
-    }
-    catch (error) {
-        throw new Error(`Could not export a snapshot (${error.message}): connect through a direct or session-mode ` +
-            'connection, not a transaction-mode pooler (Supabase: port 5432, not 6543).');
-    }
-}
-function pgDumpArgs(options, snapshot) {
-    return [
-        `--dbname=${options.database.withoutPassword}`,
-        `--snapshot=${snapshot}`,
-        '--no-password',
-        ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
-    ];
-}
-/** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
-async function dumpCustom(options, pgDump, snapshot, folder) {
-    const tool = startTool(pgDump.path, ['--format=custom', '--compress=0', ...pgDumpArgs(options, snapshot)], {
-        env: (0,connection/* libpqEnvironment */.SQ)(options.database),
-        label: 'pg_dump',
-    });
-    const storing = storeStream(tool.child.stdout, options.stores, {
-        path: 'postgres.dump',
-        folder,
-        compress: true,
-        recipients: options.recipients,
-        log: options.log,
-    });
-    // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
-    const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
-    return stored.value;
-}
-/**
- * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
- * spooled to the temp folder with pg_dump's own fast gzip, then each file is encrypted and stored and deleted.
- * This needs free disk for the compressed dump; the custom format needs none.
- */
-async function dumpDirectory(options, pgDump, snapshot, folder, id) {
-    const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
-    await promises_default().rm(spool, { recursive: true, force: true });
-    try {
-        const tool = startTool(pgDump.path, ['--format=directory', `--jobs=${options.jobs}`, '--compress=1', `--file=${spool}`, ...pgDumpArgs(options, snapshot)], { env: (0,connection/* libpqEnvironment */.SQ)(options.database), label: 'pg_dump' });
-        await tool.exited;
-        const files = [];
-        for (const entry of (await promises_default().readdir(spool)).sort()) {
-            const file = external_node_path_default().join(spool, entry);
-            files.push(await storeStream((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 }), options.stores, {
-                path: `dump/${entry}`,
-                folder,
-                compress: false,
-                recipients: options.recipients,
-                log: options.log,
-            }));
-            await promises_default().rm(file);
-        }
-        return files;
-    }
-    finally {
-        await promises_default().rm(spool, { recursive: true, force: true });
-    }
-}
-function digestOfList(files) {
-    const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');
-    return (0,external_node_crypto_.createHash)('sha256').update(list).digest('hex');
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-copy.ts
-
-
-
-
-
-function artifactNameOf(manifest) {
-    return `backstop-${manifest.name}-${manifest.id}`;
-}
-/** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options, manifest) {
-    const artifactName = artifactNameOf(manifest);
-    const notOnRunner = whyNotOnRunner(process.env);
-    if (notOnRunner)
-        return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
-    const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
-    const files = backupFiles(manifest).map((file) => (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}/${file}`)));
-    let bytes;
-    try {
-        bytes = await totalBytes(files);
-    }
-    catch (error) {
-        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
-    }
-    if (bytes > options.maxBytes) {
-        return {
-            status: 'skipped',
-            artifactName,
-            reason: `the backup is ${formatBytes(bytes)}, over artifact-max-mb (${options.maxMb} MiB)`,
-            level: 'notice',
-        };
-    }
-    try {
-        // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
-        const client = await loadArtifactClient();
-        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
-        if (uploaded.id === undefined)
-            return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
-    }
-    catch (error) {
-        return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
-    }
-}
-/**
- * @actions/artifact (with the Azure SDK under it) is several MB of code: loaded only when a copy is made, so the
- * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
- */
-async function loadArtifactClient() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 643).then(__nccwpck_require__.bind(__nccwpck_require__, 32643));
-    return new DefaultArtifactClient();
-}
-/** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
-function backupFiles(manifest) {
-    return [...manifest.files.map((file) => file.path), schema/* MANIFEST_FILE */.h1];
-}
-/**
- * Why no artifact can be uploaded from here, or null. The artifact service is reachable only from a job on a runner
- * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
- * Enterprise Server (the library refuses, as its own isGhes() decides).
- */
-function whyNotOnRunner(env) {
-    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !env[name]);
-    if (missing.length > 0) {
-        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
-    }
-    const host = hostOf(env.GITHUB_SERVER_URL || 'https://github.com');
-    if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
-        return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
-    }
-    return null;
-}
-/**
- * A backup action's artifact step, once its manifest is written (so the artifact holds a complete backup or
- * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
- */
-async function copyToArtifactIfAsked(runtime, options, manifest) {
-    if (!options)
-        return null;
-    const result = await copyToArtifact(options, manifest);
-    logArtifactCopy(runtime, result);
-    return result;
-}
-/** The artifact-id output: the artifact's id, or empty when none was uploaded. */
-function artifactIdOf(result) {
-    return result?.status === 'uploaded' ? result.id : '';
-}
-/** Says what happened, at the level it deserves: a skipped-by-design copy is a notice, a missed one a warning. */
-function logArtifactCopy(runtime, result) {
-    const { level, line } = artifactLogLine(result);
-    runtime[level](line);
-}
-function artifactLogLine(result) {
-    switch (result.status) {
-        case 'uploaded':
-            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
-        case 'skipped':
-            return {
-                level: result.level,
-                line: `No artifact copy: ${result.reason}. The backup is complete in every storage-url destination.`,
-            };
-        case 'failed':
-            return {
-                level: 'warning',
-                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
-            };
-    }
-}
-/** One Markdown line for the job summary. */
-function artifactSummaryLine(result) {
-    switch (result.status) {
-        case 'uploaded':
-            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
-        case 'skipped':
-            return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
-        case 'failed':
-            return `⚠️ Artifact copy failed: ${result.reason} (the backup is complete in its destinations)`;
-    }
-}
-function days(count) {
-    return `${count} day${count === 1 ? '' : 's'}`;
-}
-async function totalBytes(files) {
-    let total = 0;
-    for (const file of files)
-        total += (await promises_default().stat(file)).size;
-    return total;
-}
-function hostOf(url) {
-    try {
-        return new URL(url).hostname.toLowerCase();
-    }
-    catch {
-        return url;
-    }
-}
-/**
- * One line (the library's messages span several, which breaks a summary line), and without the upload URL's
- * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
- */
-function oneLineWithoutSignatures(text) {
-    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
-}
-
-// EXTERNAL MODULE: ./actions/dump-postgres/src/inputs.ts + 4 modules
-var src_inputs = __nccwpck_require__(86590);
-;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
-
-
-function dumpSummary(result, stores, artifact = null) {
-    const { manifest } = result;
-    const tables = manifest.tables ?? [];
-    const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
-    const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
-    const stored = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
-    const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-    const lines = [
-        `## ✅ Backup ${manifest.id}`,
-        '',
-        markdownTable(['', ''], [
-            ['Database', `${manifest.source.database} on ${manifest.source.host}`],
-            ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
-            ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
-            ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
-            ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
-            ['sha256', `\`${result.sha256}\``],
-            ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
-            ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
-            ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
-        ]),
-    ];
-    const excluded = tables.filter((table) => table.rows === null);
-    if (excluded.length > 0)
-        lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
-    return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./actions/dump-postgres/src/main.ts
-
-
-
-
-/** dump-postgres: inputs → one library call → outputs and summary. */
-async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
-    if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
-    }
-    const result = await dumpPostgres({
-        ...inputs,
-        databaseInput: 'database-url',
-        tempDir: runtime.tempDir,
-        log: (line) => runtime.info(line),
-    });
-    const { manifest } = result;
-    runtime.setOutput('backup-id', manifest.id);
-    runtime.setOutput('manifest-url', result.manifestUrl);
-    runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
-    runtime.setOutput('sha256', result.sha256);
-    runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
-    runtime.setOutput('server-version', manifest.source.serverVersion);
-    runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
-    const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
-    runtime.setOutput('artifact-id', artifactIdOf(artifact));
-    await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
-}
-
-
-/***/ }),
-
-/***/ 98270:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  CV: () => (/* binding */ createEncryptStream),
-  q: () => (/* binding */ parseRecipients)
-});
-
-// UNUSED EXPORTS: AgeIdentityError, createDecryptStream, generateIdentity, parseIdentities, recipientOf
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -69331,26 +68167,22 @@ function recipientOf(identity) {
         throw new Error('Not an age X25519 identity.');
     return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
 }
-function parseRecipients(inputName, values) {
+function parseRecipients(values, origin) {
     for (const value of values) {
         if (!decodeRecipient(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
         }
     }
     return values;
 }
-/**
- * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
- * The error never echoes the value: it is a secret.
- */
-function parseIdentities(inputName, text) {
+function parseIdentities(text, origin) {
     const keys = text
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
     if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
-        throw new ConfigurationError(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
+        throw new ConfigurationError(`${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
             '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
     }
     return keys;
@@ -69581,92 +68413,190 @@ function createDecryptStream(identities) {
     });
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
 
-/***/ }),
 
-/***/ 32863:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-/* unused harmony export VerificationError */
+/** The encryption inputs every backup action shares, as one rule. */
+const ENCRYPTION_INPUTS = {
+    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+};
 /**
- * Two kinds of failure, told apart the way github/codeql-action does:
- * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
- * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
- * Anything else is a bug or an outage and keeps its own message.
+ * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
+ * action then warns in its log and summary). Returns null for an unencrypted backup.
  */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class VerificationError extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'VerificationError';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
+function readRecipients(inputs) {
+    const recipients = parseRecipients(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
+    if (recipients.length > 0)
+        return recipients;
+    if (inputs.boolean('allow-unencrypted'))
+        return null;
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+        'allow-unencrypted: true to store this backup in the clear.');
 }
 
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
 
-/***/ }),
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
 
-/***/ 90700:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Mg: () => (/* binding */ checkBackupName),
-/* harmony export */   _H: () => (/* binding */ newBackupId)
-/* harmony export */ });
-/* unused harmony export checkBackupId */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(32863);
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
 
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
     const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    return `${stamp}-${kind}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(2).toString('hex')}`;
+    return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
+function checkBackupName(name, origin) {
     if (!NAME.test(name)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
     }
     return name;
 }
-function checkBackupId(inputName, id) {
+function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
-        throw new ConfigurationError(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+        throw new ConfigurationError(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
             'or leave it empty for the newest complete backup.');
     }
     return id;
 }
 
-
-/***/ }),
-
-/***/ 78523:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NJ: () => (/* binding */ BACKUP_KINDS),
-/* harmony export */   h1: () => (/* binding */ MANIFEST_FILE)
-/* harmony export */ });
-/* unused harmony exports MANIFEST_VERSION, parseManifest */
+;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
 /**
  * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
  * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
  */
 const MANIFEST_VERSION = 1;
-const MANIFEST_FILE = 'manifest.json';
+const schema_MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
 /** Checks the fields a restore relies on; anything else may grow over time. */
-function parseManifest(text, where) {
+function schema_parseManifest(text, where) {
     let data;
     try {
         data = JSON.parse(text);
@@ -69695,23 +68625,6 @@ function parseManifest(text, where) {
     return manifest;
 }
 
-
-/***/ }),
-
-/***/ 62089:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Ng: () => (/* binding */ connect),
-  SQ: () => (/* binding */ libpqEnvironment),
-  mx: () => (/* binding */ parseDatabaseUrl),
-  LX: () => (/* binding */ qualified)
-});
-
-// UNUSED EXPORTS: quoteIdent
-
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(13273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -69736,21 +68649,19 @@ const defaults = lib.defaults
 // Re-export the default
 /* harmony default export */ const esm = (lib);
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
-function parseDatabaseUrl(inputName, value) {
+function parseDatabaseUrl(value, origin) {
     let parsed;
     try {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
     }
     const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
     const withoutPassword = new URL(value);
@@ -69766,6 +68677,7 @@ function parseDatabaseUrl(inputName, value) {
         password,
         host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
         database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+        origin,
     };
 }
 /** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
@@ -69776,7 +68688,7 @@ function libpqEnvironment(database) {
         env.PGPASSWORD = database.password;
     return env;
 }
-async function connect(database, inputName) {
+async function connect(database) {
     const client = new esm.Client({
         connectionString: database.url,
         application_name: 'backstop',
@@ -69789,7 +68701,7 @@ async function connect(database, inputName) {
     }
     catch (error) {
         await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (${database.origin}): ${error.message}. ` +
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
@@ -69802,188 +68714,170 @@ function qualified(schema, name) {
     return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
-
-/***/ }),
-
-/***/ 15753:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
-});
-
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var core = __nccwpck_require__(77094);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
-
-
-const STEPS_FOLDER = 'backstop-steps';
-function stepsFolder(tempDir) {
-    return external_node_path_default().join(tempDir, STEPS_FOLDER);
-}
-async function writeStepRecord(tempDir, record) {
-    const folder = stepsFolder(tempDir);
-    await promises_default().mkdir(folder, { recursive: true });
-    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
-    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
-    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-}
-/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
-async function readStepRecords(tempDir) {
-    const folder = stepsFolder(tempDir);
-    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
-    const records = [];
-    for (const file of files)
-        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
-    return records;
-}
-/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
-    const inputs = {};
-    const secretInputs = [];
-    for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
-        if (!value)
-            continue;
-        if (spec.secret)
-            secretInputs.push(name);
-        else
-            inputs[name] = value;
-    }
-    return { inputs, secretInputs };
-}
-
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
-
-
-
-
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
-    const secrets = new SecretRegistry();
-    return {
-        getInput: (name) => core/* getInput */.V4(name),
-        setOutput: (name, value) => core/* setOutput */.uH(name, String(value)),
-        info: (message) => core/* info */.pq(secrets.redact(message)),
-        notice: (message) => core/* notice */.lm(secrets.redact(message)),
-        warning: (message) => core/* warning */.$e(secrets.redact(message)),
-        setSecret: (secret) => {
-            if (secrets.add(secret))
-                core/* setSecret */.Pq(secret);
-        },
-        redact: (text) => secrets.redact(text),
-        writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
-                return;
-            await core/* summary */.z.addRaw(secrets.redact(markdown), true).write();
-        },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
-    };
-}
-/**
- * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
- * report step of the same job (actions/report), which turns failures into issues.
- */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
-    const summaries = [];
-    const recording = {
-        ...runtime,
-        writeSummary: async (markdown) => {
-            summaries.push(runtime.redact(markdown));
-            await runtime.writeSummary(markdown);
-        },
-    };
-    let error;
-    try {
-        await run(recording);
-    }
-    catch (caught) {
-        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        core/* setFailed */.C1(error);
-    }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
-}
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
-    for (const name of Object.keys(inputs))
-        inputs[name] = runtime.redact(inputs[name]);
-    try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
-            ok: error === undefined,
-            ...(error === undefined ? {} : { error }),
-            summary: summaries.join('\n'),
-            inputs,
-            secretInputs,
-            finishedAt: new Date().toISOString(),
-        });
-    }
-    catch (caught) {
-        // The step's own result stands; only the report loses its detail.
-        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 85805:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  j: () => (/* binding */ openStores),
-  v: () => (/* binding */ removeFolder)
-});
-
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(73136);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./actions/lib/storage/local.ts
-var local = __nccwpck_require__(30771);
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = external_node_path_default().resolve(root);
+        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
+            const handle = await promises_default().open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
+        }
+        catch (error) {
+            await promises_default().rm(partial, { force: true });
+            throw error;
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await promises_default().access(file);
+        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await promises_default().stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await promises_default().stat(full);
+                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = external_node_path_default().resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
+
+
+/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
+const ARTIFACT_INPUTS = {
+    'artifact-retention-days': {
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+    },
+    'artifact-max-mb': {
+        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
+        default: '500',
+    },
+};
+/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
+const MIB = 1024 * 1024;
+/**
+ * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
+ * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
+ */
+function readArtifactCopy(inputs, stores) {
+    if (inputs.optional('artifact-retention-days') === undefined)
+        return null;
+    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
+    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
+    const store = stores.find((candidate) => candidate instanceof LocalStore);
+    if (!store) {
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
+    }
+    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
+}
+
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(53711);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
 
 
@@ -70014,17 +68908,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -70033,9 +68925,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -70169,30 +69061,27 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new local/* LocalStore */.V((0,external_node_url_.fileURLToPath)(url));
+        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
-    return new local/* LocalStore */.V(external_node_path_default().resolve(url));
+    return new LocalStore(external_node_path_default().resolve(url));
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -70204,141 +69093,1320 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/inputs.ts
+
+
+
+
+
+
+
+const INPUTS = {
+    'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
+    name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
+    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
+    format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+    jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
+    ...ENCRYPTION_INPUTS,
+    'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
+    'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
+    ...ARTIFACT_INPUTS,
+};
+/** Reads and checks every input; secrets are masked before anything else happens. */
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    inputs.maskSecrets();
+    const recipients = readRecipients(inputs);
+    const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    return {
+        database,
+        name,
+        stores,
+        kind: inputs.choice('kind', BACKUP_KINDS),
+        format: inputs.choice('format', ['custom', 'directory']),
+        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+        recipients,
+        excludeTableData: inputs.list('exclude-table-data'),
+        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+        artifact: readArtifactCopy(inputs, stores),
+    };
+}
+
+;// CONCATENATED MODULE: external "node:stream/consumers"
+const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
+;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
+
+
+
+function backupFolder(name, id) {
+    return `${name}/${id}`;
+}
+function manifestKey(name, id) {
+    return `${backupFolder(name, id)}/${schema_MANIFEST_FILE}`;
+}
+/** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
+async function listBackups(store, name) {
+    const folders = new Map();
+    for await (const object of store.list(`${name}/`)) {
+        const [, id, ...rest] = object.key.split('/');
+        if (!id || rest.length === 0)
+            continue;
+        const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
+        folder.bytes += object.bytes;
+        if (rest.join('/') === MANIFEST_FILE)
+            folder.hasManifest = true;
+        folders.set(id, folder);
+    }
+    const listings = [];
+    for (const [id, folder] of folders) {
+        const manifest = folder.hasManifest ? await readManifest(store, name, id) : undefined;
+        listings.push({ id, manifest, bytes: folder.bytes });
+    }
+    return listings.sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
+}
+function sortKey(listing) {
+    return `${listing.manifest?.createdAt ?? ''}|${listing.id}`;
+}
+async function readManifest(store, name, id) {
+    const key = manifestKey(name, id);
+    const body = await text(await store.get(key));
+    return parseManifest(body, store.urlOf(key));
+}
+/**
+ * The backup to restore: `id` when given, else the newest complete one, from the first destination that has it.
+ * Destinations that cannot be read are skipped (3-2-1 exists for the day one of them is down), and named in the
+ * error when none has the backup.
+ */
+async function findBackup(stores, name, id) {
+    const problems = [];
+    for (const store of stores) {
+        try {
+            if (id) {
+                if ((await store.head(manifestKey(name, id))) !== undefined) {
+                    return { store, manifest: await readManifest(store, name, id) };
+                }
+                problems.push(`${store.displayUrl}: no complete backup ${id}`);
+                continue;
+            }
+            const newest = (await listBackups(store, name)).find((listing) => listing.manifest);
+            if (newest?.manifest)
+                return { store, manifest: newest.manifest };
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/** Writes a small JSON document to every destination. */
+async function putJson(stores, key, value) {
+    const body = `${JSON.stringify(value, null, 2)}\n`;
+    await Promise.all(stores.map((store) => store.put(key, external_node_stream_.Readable.from([Buffer.from(body)]))));
+}
+/** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
+async function writeManifest(stores, manifest) {
+    await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(38522);
+var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
+
+
+/** A pass-through that hashes (sha256) and counts every byte it forwards. */
+class HashingStream extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    /** The hex digest; call once, after the stream has finished. */
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+/** A pass-through that only counts bytes (raw size before compression, progress). */
+class CountingStream extends external_node_stream_.Transform {
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
+
+/**
+ * Gathers small chunks (64 KiB from a pipe or a socket) into chunks of at least `bytes`, so each call into a
+ * per-chunk stage (zstd on the thread pool) does real work. One extra copy; memory stays at one chunk.
+ */
+class Coalesce extends external_node_stream_.Transform {
+    bytes;
+    chunks = [];
+    size = 0;
+    constructor(bytes) {
+        super({ readableHighWaterMark: bytes, writableHighWaterMark: bytes });
+        this.bytes = bytes;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.chunks.push(chunk);
+        this.size += chunk.length;
+        if (this.size >= this.bytes)
+            this.release();
+        callback();
+    }
+    _flush(callback) {
+        if (this.size > 0)
+            this.release();
+        callback();
+    }
+    release() {
+        this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size));
+        this.chunks = [];
+        this.size = 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/fanout.ts
+
+/**
+ * Writes every chunk to several streams (one per destination) and waits for the slowest: backpressure from any
+ * destination slows the whole pipeline instead of buffering the dump in memory.
+ */
+class FanOut extends external_node_stream_.Writable {
+    outputs;
+    constructor(count) {
+        super({ highWaterMark: 1 << 20 });
+        this.outputs = Array.from({ length: count }, () => {
+            const output = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
+            // Each destination's put() sees a failure through its own listener or iterator; this one only keeps an error
+            // that arrives after a destination has already let go (the source cut mid-stream) from crashing the process.
+            output.on('error', () => undefined);
+            return output;
+        });
+    }
+    _write(chunk, _encoding, callback) {
+        const waits = [];
+        for (const output of this.outputs) {
+            if (!output.write(chunk))
+                waits.push(drained(output));
+        }
+        if (waits.length === 0)
+            callback();
+        else
+            Promise.all(waits).then(() => callback(), callback);
+    }
+    _final(callback) {
+        for (const output of this.outputs)
+            output.end();
+        callback();
+    }
+    _destroy(error, callback) {
+        // Also called after a normal finish (autoDestroy): the outputs are ended then and must drain, not break.
+        if (error)
+            for (const output of this.outputs)
+                output.destroy(error);
+        callback(error);
+    }
+}
+function drained(stream) {
+    return new Promise((resolve, reject) => {
+        const onDrain = () => {
+            stream.off('error', onError);
+            stream.off('close', onClose);
+            resolve();
+        };
+        const onError = (error) => {
+            stream.off('drain', onDrain);
+            stream.off('close', onClose);
+            reject(error);
+        };
+        const onClose = () => onError(new Error('A destination closed before the backup stream ended.'));
+        stream.once('drain', onDrain);
+        stream.once('error', onError);
+        stream.once('close', onClose);
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/handoff.ts
+
+/**
+ * Forwards each chunk on a later turn of the event loop. Node's zlib pushes a finished chunk downstream and only
+ * then gives its thread-pool worker the next input; everything downstream (encryption, hashing, writes) runs inside
+ * that push, so compression and the main thread took turns instead of working at once. After this stage the push
+ * returns at once, zstd starts on the next input, and the main thread encrypts the previous output meanwhile.
+ */
+class Handoff extends external_node_stream_.Transform {
+    constructor(highWaterMark) {
+        super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
+    }
+    _transform(chunk, _encoding, callback) {
+        setImmediate(callback, null, chunk);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
+
+const PROGRESS_INTERVAL_MS = 15_000;
+/** Logs "label: 1.2 GiB, 85 MiB/s" every 15 s while long work runs, so a stuck job is told from a slow one. */
+function reportProgress(label, bytesSoFar, log) {
+    const started = Date.now();
+    const timer = setInterval(() => {
+        const seconds = (Date.now() - started) / 1000;
+        log(`${label}: ${formatBytes(bytesSoFar())} so far, ${formatRate(bytesSoFar(), seconds)}`);
+    }, PROGRESS_INTERVAL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/backup.ts
+
+
+
+
+
+
+
+
+
+/**
+ * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
+ * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
+ * already use the other cores.
+ */
+const ZSTD_LEVEL = 1;
+/**
+ * Node's zlib works one write at a time on its thread pool, with 16 KiB output buffers by default: fed 64 KiB pipe
+ * chunks that way, zstd ran at ~300 MB/s. 1 MiB inputs (see Coalesce) and 1 MiB output buffers make it ~8× faster.
+ */
+const ZSTD_CHUNK_BYTES = 1 << 20;
+function zstdCompressor() {
+    return external_node_zlib_default().createZstdCompress({
+        chunkSize: ZSTD_CHUNK_BYTES,
+        params: {
+            [(external_node_zlib_default()).constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
+            // A content checksum in every frame, so `zstd -t` and the stock tools can check a file on their own.
+            [(external_node_zlib_default()).constants.ZSTD_c_checksumFlag]: 1,
+        },
+    });
+}
+/**
+ * The backup pipeline: tool output → zstd → age → sha256 → every destination at once. Nothing is spooled:
+ * memory is a few buffers per stage whatever the size. Resolves with the manifest entry once every destination
+ * holds the complete object; rejects (after tearing every stage down) if any stage or destination fails.
+ */
+async function storeStream(source, stores, options) {
+    const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
+    const key = `${options.folder}/${storedPath}`;
+    const raw = options.hashRaw ? new HashingStream() : new CountingStream();
+    const stored = new HashingStream();
+    const fanOut = new FanOut(stores.length);
+    const stages = [raw];
+    if (options.compress)
+        stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
+    if (options.recipients)
+        stages.push(createEncryptStream(options.recipients));
+    stages.push(stored);
+    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
+    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
+    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
+    let destinationFailure;
+    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        if (fanOut.errored)
+            throw error;
+        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        // A destination that fails tears the whole pipeline down (and with it every other upload).
+        fanOut.destroy(destinationFailure);
+        throw destinationFailure;
+    }));
+    const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+    try {
+        await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
+    }
+    catch (error) {
+        fanOut.destroy(error);
+        await Promise.allSettled(uploads);
+        throw destinationFailure ?? error;
+    }
+    finally {
+        stopProgress();
+    }
+    return {
+        path: storedPath,
+        bytes: stored.bytes,
+        sha256: stored.digest(),
+        rawBytes: raw.bytes,
+        ...(raw instanceof HashingStream ? { rawSha256: raw.digest() } : {}),
+        compression: options.compress ? 'zstd' : 'none',
+        encryption: options.recipients ? 'age' : 'none',
+    };
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./actions/lib/process.ts
+
+/** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
+const STDERR_TAIL_BYTES = 4096;
+function startTool(command, args, options = {}) {
+    const label = options.label ?? command.split('/').pop() ?? command;
+    const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let tail = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text) => {
+        tail = (tail + text).slice(-STDERR_TAIL_BYTES);
+    });
+    const exited = new Promise((resolve, reject) => {
+        child.once('error', (error) => reject(new Error(`Could not run ${label}: ${error.message}`)));
+        child.once('close', (code, signal) => {
+            if (code === 0)
+                resolve();
+            else {
+                const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+            }
+        });
+    });
+    return { child, exited, stderrTail: () => tail };
+}
+/** Runs a tool to completion and returns its stdout. */
+async function runTool(command, args, options = {}) {
+    const tool = startTool(command, args, options);
+    let out = '';
+    tool.child.stdout?.setEncoding('utf8');
+    tool.child.stdout?.on('data', (text) => {
+        out += text;
+    });
+    await tool.exited;
+    return out;
+}
+function lastLines(text, count = 5) {
+    return text.trim().split('\n').slice(-count).join(' / ');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/version.ts
+/** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
+const BACKSTOP_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/argv.ts
+function pgDumpArgv(options) {
+    return [
+        ...dumpArchiveArgs(options.archive),
+        `--dbname=${options.database.withoutPassword}`,
+        `--snapshot=${options.snapshot}`,
+        '--no-password',
+        ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
+    ];
+}
+/**
+ * Custom format uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip); directory format
+ * with pg_dump's own fastest gzip, since its workers write their files themselves.
+ */
+function dumpArchiveArgs(archive) {
+    if (archive.format === 'custom')
+        return ['--format=custom', '--compress=0'];
+    return ['--format=directory', `--jobs=${archive.jobs}`, '--compress=1', `--file=${archive.path}`];
+}
+function pgRestoreArgv(options) {
+    if (options.mode === 'list')
+        return ['--list', ...restoreArchiveArgs(options.archive)];
+    return [
+        `--dbname=${options.database.withoutPassword}`,
+        '--no-owner',
+        '--no-acl',
+        '--exit-on-error',
+        '--no-password',
+        ...restoreModeArgs(options.archive),
+        ...restoreArchiveArgs(options.archive),
+    ];
+}
+/**
+ * A streamed archive restores in one transaction, so a failure leaves nothing behind; a directory restores with
+ * parallel jobs, which pg_restore cannot combine with a single transaction.
+ */
+function restoreModeArgs(archive) {
+    return archive.format === 'custom' ? ['--single-transaction'] : [`--jobs=${archive.jobs}`];
+}
+/** The format, then a directory archive's folder as the last argument; a streamed archive comes on stdin. */
+function restoreArchiveArgs(archive) {
+    return archive.format === 'custom' ? ['--format=custom'] : ['--format=directory', archive.path];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pg/tools.ts
+
+
+
+
+/** server_version_num 150018 → 15 (and 90624 → 9: pre-10 minors are not compared, pg_dump 15+ reads 9.2+) */
+function serverMajor(versionNum) {
+    return Math.floor(versionNum / 10000);
+}
+function parseToolVersion(output) {
+    const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+    if (!match)
+        return undefined;
+    const major = Number(match[1]);
+    return { version: match[2] ? `${match[1]}.${match[2]}` : String(match[1]), major };
+}
+/**
+ * Where PostgreSQL binaries may be, best first: an explicit folder (input pg-bin-dir), then every version Debian
+ * and Ubuntu install side by side (/usr/lib/postgresql/<major>/bin, newest first), then PATH.
+ */
+function candidateBinDirs(explicit) {
+    if (explicit)
+        return [explicit];
+    const dirs = [];
+    const debianRoot = '/usr/lib/postgresql';
+    if ((0,external_node_fs_.existsSync)(debianRoot)) {
+        const majors = (0,external_node_fs_.readdirSync)(debianRoot)
+            .filter((entry) => /^\d+$/.test(entry))
+            .sort((a, b) => Number(b) - Number(a));
+        for (const major of majors)
+            dirs.push(external_node_path_default().join(debianRoot, major, 'bin'));
+    }
+    for (const dir of (process.env.PATH ?? '').split((external_node_path_default()).delimiter))
+        if (dir)
+            dirs.push(dir);
+    return dirs;
+}
+async function probe(file) {
+    if (!(0,external_node_fs_.existsSync)(file))
+        return undefined;
+    try {
+        const parsed = parseToolVersion(await runTool(file, ['--version']));
+        return parsed && { path: file, ...parsed };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Every installed copy of a tool, newest major first. */
+async function findToolVersions(tool, explicitDir) {
+    const found = [];
+    const seen = new Set();
+    for (const dir of candidateBinDirs(explicitDir)) {
+        const file = external_node_path_default().join(dir, tool);
+        if (seen.has(file))
+            continue;
+        seen.add(file);
+        const probed = await probe(file);
+        if (probed)
+            found.push(probed);
+    }
+    return found.sort((a, b) => b.major - a.major);
+}
+/**
+ * The newest installed client tool whose major version is at least the server's. A pg_dump older than the server
+ * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
+ * both versions and what to install.
+ */
+async function findClientTool(tool, server, binDir, 
+/** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
+against = `the server (PostgreSQL ${server.version})`) {
+    const found = await findToolVersions(tool, binDir.dir);
+    const newest = found[0];
+    if (!newest) {
+        throw new errors/* ConfigurationError */.j1(`${tool} was not found${binDir.dir ? ` in ${binDir.dir}` : ''}: install the PostgreSQL ${server.major} client ` +
+            `tools (apt-get install postgresql-client-${server.major}) or set ${binDir.origin} to their bin folder.`);
+    }
+    if (newest.major < server.major) {
+        throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
+            `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
+    }
+    return newest;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
+
+
+async function serverInfo(client) {
+    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db");
+    const row = rows[0];
+    const versionNum = Number(row.num);
+    return { version: row.version.split(' ')[0], versionNum, major: serverMajor(versionNum), database: row.db };
+}
+async function listExtensions(client) {
+    const { rows } = await client.query('SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname');
+    return rows;
+}
+/**
+ * The tables whose rows pg_dump writes: ordinary tables outside the system schemas, minus extension members
+ * (pg_dump skips them) unless the extension marked them as configuration (pg_dump dumps those, e.g. TimescaleDB's
+ * catalog). Partitioned parents hold no rows; their partitions are listed themselves. Counts use ONLY, like
+ * pg_dump's COPY, so an inheritance parent is not counted twice.
+ */
+async function listDumpedTables(client) {
+    const { rows } = await client.query(`
+    SELECT n.nspname AS schema, c.relname AS name
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+      AND NOT EXISTS (
+        SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+          AND NOT (c.oid = ANY (coalesce(e.extconfig, '{}')))
+      )
+    ORDER BY 1, 2`);
+    return rows;
+}
+async function countRows(client, tables, excluded) {
+    const counts = [];
+    for (const table of tables) {
+        if (excluded(table)) {
+            counts.push({ ...table, rows: null });
+            continue;
+        }
+        const { rows } = await client.query(`SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`);
+        counts.push({ ...table, rows: Number(rows[0].n) });
+    }
+    return counts;
+}
+/**
+ * pg_dump's --exclude-table-data patterns, as psql reads them: `*` and `?` wildcards, `schema.table` or a bare
+ * table name in any schema, unquoted names folded to lower case. Used only to mark counts as "data excluded".
+ */
+function tablePatternMatcher(patterns) {
+    const compiled = patterns.map((pattern) => {
+        const parts = splitPattern(pattern);
+        const toRegex = (part) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        return parts.length === 2 ? { schema: toRegex(parts[0]), name: toRegex(parts[1]) } : { name: toRegex(parts[0]) };
+    });
+    return (table) => compiled.some((pattern) => pattern.name.test(table.name) && (!pattern.schema || pattern.schema.test(table.schema)));
+}
+function splitPattern(pattern) {
+    const parts = [''];
+    let quoted = false;
+    for (const char of pattern) {
+        if (char === '"')
+            quoted = !quoted;
+        else if (char === '.' && !quoted)
+            parts.push('');
+        else
+            parts[parts.length - 1] += quoted ? char : char.toLowerCase();
+    }
+    return parts.slice(-2);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/dump.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
+ * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
+ * never be restored anyway.
+ */
+async function dumpPostgres(options) {
+    const createdAt = new Date();
+    const client = await connect(options.database);
+    const id = newBackupId(options.kind, createdAt);
+    const folder = backupFolder(options.name, id);
+    try {
+        const server = await serverInfo(client);
+        const pgDump = await findClientTool('pg_dump', server, options.pgBin);
+        options.log(`PostgreSQL ${server.version} at ${options.database.display}; ${pgDump.path} ${pgDump.version}`);
+        // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const snapshot = await exportSnapshot(client);
+        const extensions = await listExtensions(client);
+        const tables = await listDumpedTables(client);
+        options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
+        const counting = countRows(client, tables, tablePatternMatcher(options.excludeTableData));
+        counting.catch(() => undefined);
+        const files = options.format === 'custom'
+            ? [await dumpCustom(options, pgDump, snapshot, folder)]
+            : await dumpDirectory(options, pgDump, snapshot, folder, id);
+        const counts = await counting;
+        await client.query('COMMIT');
+        const finishedAt = new Date();
+        const manifest = {
+            version: 1,
+            id,
+            name: options.name,
+            engine: 'postgres',
+            kind: options.kind,
+            createdAt: createdAt.toISOString(),
+            finishedAt: finishedAt.toISOString(),
+            durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+            source: {
+                serverVersion: server.version,
+                serverVersionNum: server.versionNum,
+                database: server.database,
+                host: options.database.host,
+                extensions,
+            },
+            tool: { name: 'backstop', version: BACKSTOP_VERSION, pgDump: pgDump.version },
+            format: options.format,
+            encryption: options.recipients ? { recipients: options.recipients } : null,
+            files,
+            tables: counts,
+        };
+        await writeManifest(options.stores, manifest);
+        return {
+            manifest,
+            manifestUrl: options.stores[0].urlOf(manifestKey(options.name, id)),
+            sha256: files.length === 1 ? files[0].sha256 : digestOfList(files),
+        };
+    }
+    catch (error) {
+        await removeFolder(options.stores, folder);
+        throw error;
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+async function exportSnapshot(client) {
+    try {
+        const { rows } = await client.query('SELECT pg_export_snapshot() AS snapshot');
+        return rows[0].snapshot;
+    }
+    catch (error) {
+        throw new Error(`Could not export a snapshot (${error.message}): connect through a direct or session-mode ` +
+            'connection, not a transaction-mode pooler (Supabase: port 5432, not 6543).');
+    }
+}
+/** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
+async function dumpCustom(options, pgDump, snapshot, folder) {
+    const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
+    const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+    const storing = storeStream(tool.child.stdout, options.stores, {
+        path: 'postgres.dump',
+        folder,
+        compress: true,
+        recipients: options.recipients,
+        log: options.log,
+    });
+    // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
+    const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
+/**
+ * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
+ * spooled to the temp folder with pg_dump's own fast gzip, then each file is encrypted and stored and deleted.
+ * This needs free disk for the compressed dump; the custom format needs none.
+ */
+async function dumpDirectory(options, pgDump, snapshot, folder, id) {
+    const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
+    await promises_default().rm(spool, { recursive: true, force: true });
+    try {
+        const archive = { format: 'directory', path: spool, jobs: options.jobs };
+        const argv = pgDumpArgv({ ...options, snapshot, archive });
+        const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+        await tool.exited;
+        const files = [];
+        for (const entry of (await promises_default().readdir(spool)).sort()) {
+            const file = external_node_path_default().join(spool, entry);
+            files.push(await storeStream((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 }), options.stores, {
+                path: `dump/${entry}`,
+                folder,
+                compress: false,
+                recipients: options.recipients,
+                log: options.log,
+            }));
+            await promises_default().rm(file);
+        }
+        return files;
+    }
+    finally {
+        await promises_default().rm(spool, { recursive: true, force: true });
+    }
+}
+function digestOfList(files) {
+    const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');
+    return (0,external_node_crypto_.createHash)('sha256').update(list).digest('hex');
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
+
+
+
+
+
+
+function artifactNameOf(manifest) {
+    return `backstop-${manifest.name}-${manifest.id}`;
+}
+/** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
+async function copyToArtifact(options, manifest, context) {
+    const artifactName = artifactNameOf(manifest);
+    const notOnRunner = whyNotOnRunner(context);
+    if (notOnRunner)
+        return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
+    const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
+    const files = backupFiles(manifest).map((file) => (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}/${file}`)));
+    let bytes;
+    try {
+        bytes = await totalBytes(files);
+    }
+    catch (error) {
+        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
+    }
+    if (bytes > options.maxBytes) {
+        return {
+            status: 'skipped',
+            artifactName,
+            reason: `the backup is ${formatBytes(bytes)}, over artifact-max-mb (${options.maxMb} MiB)`,
+            level: 'notice',
+        };
+    }
+    try {
+        // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
+        const client = await loadArtifactClient();
+        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
+        if (uploaded.id === undefined)
+            return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
+        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+    }
+    catch (error) {
+        return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
+    }
+}
+/**
+ * @actions/artifact (with the Azure SDK under it) is several MB of code: loaded only when a copy is made, so the
+ * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
+ */
+async function loadArtifactClient() {
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 643).then(__nccwpck_require__.bind(__nccwpck_require__, 32643));
+    return new DefaultArtifactClient();
+}
+/** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
+function backupFiles(manifest) {
+    return [...manifest.files.map((file) => file.path), schema_MANIFEST_FILE];
+}
+/**
+ * Why no artifact can be uploaded from here, or null. The artifact service is reachable only from a job on a runner
+ * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
+ * Enterprise Server (the library refuses, as its own isGhes() decides).
+ */
+function whyNotOnRunner(context) {
+    const missing = [
+        context.artifacts.runtimeToken ? undefined : env/* ENV */.Km.actionsRuntimeToken,
+        context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
+    ].filter((name) => name !== undefined);
+    if (missing.length > 0) {
+        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+    }
+    const host = hostOf(context.github.serverUrl);
+    if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
+        return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
+    }
+    return null;
+}
+/**
+ * A backup action's artifact step, once its manifest is written (so the artifact holds a complete backup or
+ * nothing): copies when the inputs asked for it and logs what happened. null when no copy was asked for.
+ */
+async function copyToArtifactIfAsked(runtime, options, manifest) {
+    if (!options)
+        return null;
+    const result = await copyToArtifact(options, manifest, runtime.context);
+    logArtifactCopy(runtime, result);
+    return result;
+}
+/** The artifact-id output: the artifact's id, or empty when none was uploaded. */
+function artifactIdOf(result) {
+    return result?.status === 'uploaded' ? result.id : '';
+}
+/** Says what happened, at the level it deserves: a skipped-by-design copy is a notice, a missed one a warning. */
+function logArtifactCopy(runtime, result) {
+    const { level, line } = artifactLogLine(result);
+    runtime[level](line);
+}
+function artifactLogLine(result) {
+    switch (result.status) {
+        case 'uploaded':
+            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+        case 'skipped':
+            return {
+                level: result.level,
+                line: `No artifact copy: ${result.reason}. The backup is complete in every storage-url destination.`,
+            };
+        case 'failed':
+            return {
+                level: 'warning',
+                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+            };
+    }
+}
+/** One Markdown line for the job summary. */
+function artifactSummaryLine(result) {
+    switch (result.status) {
+        case 'uploaded':
+            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+        case 'skipped':
+            return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
+        case 'failed':
+            return `⚠️ Artifact copy failed: ${result.reason} (the backup is complete in its destinations)`;
+    }
+}
+function days(count) {
+    return `${count} day${count === 1 ? '' : 's'}`;
+}
+async function totalBytes(files) {
+    let total = 0;
+    for (const file of files)
+        total += (await promises_default().stat(file)).size;
+    return total;
+}
+function hostOf(url) {
+    try {
+        return new URL(url).hostname.toLowerCase();
+    }
+    catch {
+        return url;
+    }
+}
+/**
+ * One line (the library's messages span several, which breaks a summary line), and without the upload URL's
+ * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
+ */
+function oneLineWithoutSignatures(text) {
+    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+}
+
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
+
+
+function dumpSummary(result, stores, artifact = null) {
+    const { manifest } = result;
+    const tables = manifest.tables ?? [];
+    const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
+    const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
+    const stored = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
+    const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
+    const lines = [
+        `## ✅ Backup ${manifest.id}`,
+        '',
+        markdownTable(['', ''], [
+            ['Database', `${manifest.source.database} on ${manifest.source.host}`],
+            ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+            ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
+            ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+            ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
+            ['sha256', `\`${result.sha256}\``],
+            ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+            ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
+            ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
+        ]),
+    ];
+    const excluded = tables.filter((table) => table.rows === null);
+    if (excluded.length > 0)
+        lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/main.ts
+
+
+
+
+/** dump-postgres: inputs → one library call → outputs and summary. */
+async function run(runtime) {
+    const inputs = readInputs(runtime);
+    if (!inputs.recipients) {
+        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+    }
+    const result = await dumpPostgres({
+        ...inputs,
+        tempDir: runtime.context.tempDir,
+        log: (line) => runtime.info(line),
+    });
+    const { manifest } = result;
+    runtime.setOutput('backup-id', manifest.id);
+    runtime.setOutput('manifest-url', result.manifestUrl);
+    runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
+    runtime.setOutput('sha256', result.sha256);
+    runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
+    runtime.setOutput('server-version', manifest.source.serverVersion);
+    runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
+    const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
+    runtime.setOutput('artifact-id', artifactIdOf(artifact));
+    await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
+}
+
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/action.ts
+
+
+
+/** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'dump-postgres',
+    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
+    branding: { icon: 'database', color: 'blue' },
+    inputs: documented(INPUTS, {
+        'database-url': { docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.' },
+        name: { docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.' },
+        'storage-url': { docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.' },
+        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.' },
+        format: { docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.' },
+        jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
+        'encryption-recipients': { docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.' },
+        'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
+        'exclude-table-data': { docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.' },
+        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.' },
+        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
+        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The new backup\'s id, e.g. 20260118T030000Z-daily-3f9a.', docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)' },
+        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        'size-bytes': { description: 'Stored bytes (after compression and encryption).', docs: 'stored bytes (after zstd and age)' },
+        'sha256': { description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).', docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)' },
+        'duration-seconds': { description: 'Wall time of the backup.', docs: 'wall time' },
+        'server-version': { description: 'PostgreSQL server version of the source.', docs: 'PostgreSQL version of the source' },
+        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+    },
+    run: run,
+}));
+
 
 /***/ }),
 
-/***/ 30771:
+/***/ 57702:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47280);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(53011);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 53798:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ LocalStore)
+/* harmony export */   Km: () => (/* binding */ ENV),
+/* harmony export */   pO: () => (/* binding */ runContext)
 /* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(46466);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(73136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_5__);
+/* unused harmony export inputEnvName */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
 
 
+/***/ }),
+
+/***/ 75974:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError)
+/* harmony export */ });
+/* unused harmony export VerificationError */
+/**
+ * Two kinds of failure, told apart the way github/codeql-action does:
+ * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
+ * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
+ * Anything else is a bug or an outage and keeps its own message.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class VerificationError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'VerificationError';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
 
 
+/***/ }),
+
+/***/ 47280:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-/** Marks a file that is still being written; never listed, removed when its writer fails. */
-const PARTIAL_MARK = '.partial-';
-/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
-class LocalStore {
-    root;
-    displayUrl;
-    constructor(root) {
-        this.root = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(root);
-        this.displayUrl = (0,node_url__WEBPACK_IMPORTED_MODULE_5__.pathToFileURL)(this.root).href;
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  r: () => (/* binding */ runAsGitHubAction)
+});
+
+// UNUSED EXPORTS: githubRuntime
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
+var core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
     }
-    async put(key, body) {
-        const target = this.pathOf(key);
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().mkdir(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(target), { recursive: true });
-        const partial = `${target}${PARTIAL_MARK}${(0,node_crypto__WEBPACK_IMPORTED_MODULE_3__.randomBytes)(4).toString('hex')}`;
-        try {
-            const file = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_4__.pipeline)(body, file);
-            const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().open(partial, 'r');
-            try {
-                await handle.sync();
-            }
-            finally {
-                await handle.close();
-            }
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rename(partial, target);
-            await syncDirectory(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(target));
-        }
-        catch (error) {
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rm(partial, { force: true });
-            throw error;
-        }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().access(file);
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.createReadStream)(file, { highWaterMark: 1 << 20 });
-    }
-    async head(key) {
-        try {
-            return (await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().stat(this.pathOf(key))).size;
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const start = this.pathOf(prefix);
-        yield* this.walk(start);
-    }
-    async delete(keys) {
-        for (const key of keys) {
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rm(this.pathOf(key), { force: true });
-            await this.removeEmptyParents(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(this.pathOf(key)));
-        }
-    }
-    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
-    async removeEmptyParents(dir) {
-        for (let current = dir; current.startsWith(this.root + (node_path__WEBPACK_IMPORTED_MODULE_2___default().sep)); current = node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(current)) {
-            try {
-                await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rmdir(current);
-            }
-            catch {
-                return; // not empty (or gone): stop climbing
-            }
-        }
-    }
-    urlOf(key) {
-        return (0,node_url__WEBPACK_IMPORTED_MODULE_5__.pathToFileURL)(this.pathOf(key)).href;
-    }
-    async *walk(dir) {
-        let entries;
-        try {
-            entries = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().readdir(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return;
-            throw error;
-        }
-        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-            const full = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                yield* this.walk(full);
-            }
-            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().stat(full);
-                yield { key: node_path__WEBPACK_IMPORTED_MODULE_2___default().relative(this.root, full).split((node_path__WEBPACK_IMPORTED_MODULE_2___default().sep)).join('/'), bytes: size };
-            }
-        }
-    }
-    pathOf(key) {
-        const full = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(this.root, key);
-        if (full !== this.root && !full.startsWith(this.root + (node_path__WEBPACK_IMPORTED_MODULE_2___default().sep))) {
-            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
-        }
-        return full;
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
     }
 }
-/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
-async function syncDirectory(dir) {
-    const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().open(dir, 'r');
-    try {
-        await handle.sync();
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
     }
-    finally {
-        await handle.close();
+    return { inputs, secretInputs };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
+
+
+
+
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
+    const secrets = new SecretRegistry();
+    return {
+        getInput: (name) => core/* getInput */.V4(name),
+        setOutput: (name, value) => core/* setOutput */.uH(name, String(value)),
+        info: (message) => core/* info */.pq(secrets.redact(message)),
+        notice: (message) => core/* notice */.lm(secrets.redact(message)),
+        warning: (message) => core/* warning */.$e(secrets.redact(message)),
+        setSecret: (secret) => {
+            if (secrets.add(secret))
+                core/* setSecret */.Pq(secret);
+        },
+        redact: (text) => secrets.redact(text),
+        writeSummary: async (markdown) => {
+            if (!context.stepSummaryFile)
+                return;
+            await core/* summary */.z.addRaw(secrets.redact(markdown), true).write();
+        },
+        context,
+    };
+}
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
+    try {
+        await action.run(recording);
+    }
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        core/* setFailed */.C1(error);
+    }
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
+}
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
 }
 
@@ -70581,13 +70649,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 46466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 

@@ -34,6 +34,8 @@ export interface ScratchOptions {
   baseDir?: string;
   /** Trade durability for speed (tests, demo): fsync and synchronous_commit off. */
   fast?: boolean;
+  /** Libraries the server loads at start (shared_preload_libraries), e.g. timescaledb, which refuses to work otherwise. */
+  preload?: string[];
   /** Where the user can name a server of their own instead, for the hints when no cluster can start. */
   instead?: Origin;
 }
@@ -63,6 +65,7 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
     `-c unix_socket_directories=${root}`,
     '-c max_connections=50',
     ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+    ...preloadSettings(options.preload ?? []),
   ];
   let stopped = false;
   const stopNow = (): void => {
@@ -128,6 +131,13 @@ function assertPostgresUserExists(options: ScratchOptions): void {
         `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`,
     );
   }
+}
+
+function preloadSettings(libraries: string[]): string[] {
+  if (libraries.length === 0) return [];
+  // A throwaway cluster never phones home: TimescaleDB's telemetry is off whenever it is loaded.
+  const telemetry = libraries.includes('timescaledb') ? ['-c timescaledb.telemetry_level=off'] : [];
+  return [`-c shared_preload_libraries=${libraries.join(',')}`, ...telemetry];
 }
 
 function instead(options: ScratchOptions): string {

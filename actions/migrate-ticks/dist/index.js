@@ -36061,7 +36061,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 2863:
+/***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -36090,123 +36090,16 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 2089:
+/***/ 5110:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Ng: () => (/* binding */ connect),
-  mx: () => (/* binding */ parseDatabaseUrl),
-  LX: () => (/* binding */ qualified),
-  v4: () => (/* binding */ quoteIdent)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: libpqEnvironment
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
-
-
-function parseDatabaseUrl(inputName, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
-    }
-    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
-    }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-    const withoutPassword = new URL(value);
-    withoutPassword.password = '';
-    const display = new URL(withoutPassword.href);
-    if (password !== undefined)
-        display.password = '***';
-    display.search = '';
-    return {
-        url: value,
-        display: display.href.replace('%2A%2A%2A', '***'),
-        withoutPassword: withoutPassword.href,
-        password,
-        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
-        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
-    };
-}
-/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
-function libpqEnvironment(database) {
-    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
-    delete env.PGPASSWORD;
-    if (database.password !== undefined)
-        env.PGPASSWORD = database.password;
-    return env;
-}
-async function connect(database, inputName) {
-    const client = new esm.Client({
-        connectionString: database.url,
-        application_name: 'backstop',
-        connectionTimeoutMillis: 20_000,
-    });
-    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
-    client.on('error', () => undefined);
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
-            'Check the host, port, credentials and that this machine can reach the server.');
-    }
-    await client.query("SET TimeZone = 'UTC'");
-    return client;
-}
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-function qualified(schema, name) {
-    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
-
-
-/***/ }),
-
-/***/ 9550:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
-});
-
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
+// UNUSED EXPORTS: githubRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -39156,15 +39049,86 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
 
 
 const STEPS_FOLDER = 'backstop-steps';
@@ -39203,30 +39167,14 @@ function recordableInputs(specs, valueOf) {
     return { inputs, secretInputs };
 }
 
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
 
 
 
 
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
     const secrets = new SecretRegistry();
     return {
         getInput: (name) => getInput(name),
@@ -39240,19 +39188,19 @@ function githubRuntime() {
         },
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
+            if (!context.stepSummaryFile)
                 return;
             await summary.addRaw(secrets.redact(markdown), true).write();
         },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context,
     };
 }
 /**
  * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
  * report step of the same job (actions/report), which turns failures into issues.
  */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime(runContext(process.env));
     const summaries = [];
     const recording = {
         ...runtime,
@@ -39263,22 +39211,22 @@ async function runAsGitHubAction(run, step) {
     };
     let error;
     try {
-        await run(recording);
+        await action.run(recording);
     }
     catch (caught) {
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
 }
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
     for (const name of Object.keys(inputs))
         inputs[name] = runtime.redact(inputs[name]);
     try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
             ok: error === undefined,
             ...(error === undefined ? {} : { error }),
             summary: summaries.join('\n'),
@@ -39296,126 +39244,31 @@ async function recordStep(runtime, step, summaries, error) {
 
 /***/ }),
 
-/***/ 5660:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   aA: () => (/* binding */ planRanges),
-/* harmony export */   pC: () => (/* binding */ describeRange),
-/* harmony export */   uK: () => (/* binding */ parseShard)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2863);
-
-function parseShard(inputName, text) {
-    const match = /^(\d+)\/(\d+)$/.exec(text.trim());
-    const index = Number(match?.[1]);
-    const count = Number(match?.[2]);
-    if (!match || count < 1 || index < 1 || index > count) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
-    }
-    return { index, count };
-}
-/**
- * Ranges aligned to the chunk interval (multiples of it since the Unix epoch, so a 1-day interval gives UTC days and
- * each range is exactly one hypertable chunk or one daily partition), covering [from, to), then every n-th of them
- * for shard i/n. The first and last ranges are clipped to from and to.
- */
-function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
-    const ranges = [];
-    let start = Math.floor(from.getTime() / intervalMs) * intervalMs;
-    for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
-        if (position % shard.count !== shard.index - 1)
-            continue;
-        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
-    }
-    return ranges;
-}
-/** 2026-01-05 for whole UTC days, else the ISO bounds. */
-function describeRange(range) {
-    const day = 86_400_000;
-    if (range.start.getTime() % day === 0 && range.end.getTime() - range.start.getTime() === day)
-        return range.start.toISOString().slice(0, 10);
-    return `${range.start.toISOString()}–${range.end.toISOString()}`;
-}
-
-
-/***/ }),
-
-/***/ 3994:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HC: () => (/* binding */ parseTableName),
-/* harmony export */   MV: () => (/* binding */ assertTimeColumn),
-/* harmony export */   UI: () => (/* binding */ findTable)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2863);
-
-/** `tick_data` or `market.tick_data` (quoted parts allowed). */
-function parseTableName(inputName, text) {
-    const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
-    if (!match)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
-    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
-    return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]) };
-}
-/** The table and its columns as the server sees them; undefined when it does not exist. */
-async function findTable(client, table) {
-    const { rows } = await client.query(`SELECT c.oid, n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-       AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))
-     ORDER BY array_position(current_schemas(false), n.nspname) LIMIT 1`, [table.name, table.schema ?? null]);
-    const found = rows[0];
-    if (!found)
-        return undefined;
-    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-     WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
-    return { schema: found.schema, name: found.name, columns: columns.rows };
-}
-function assertTimeColumn(table, timeColumn, where) {
-    const column = table.columns.find((c) => c.name === timeColumn);
-    if (!column) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
-            'set input "time-column" to its timestamp column.');
-    }
-    if (!/^timestamp/.test(column.type)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set input "time-column" to its timestamp column.`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 9334:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9550);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4062);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9891);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'migrate-ticks', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 4062:
+/***/ 4909:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
+  A: () => (/* binding */ action)
 });
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
  * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
@@ -39443,7 +39296,39 @@ function maskUrlCredentials(runtime, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
 
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
@@ -39515,9 +39400,17 @@ class InputReader {
         }
         return value;
     }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
     raw(name) {
         const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
     }
     spec(name) {
         const spec = this.specs[name];
@@ -39533,12 +39426,163 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(2089);
-// EXTERNAL MODULE: ./actions/lib/ticks/plan.ts
-var plan = __nccwpck_require__(5660);
-// EXTERNAL MODULE: ./actions/lib/ticks/tables.ts
-var tables = __nccwpck_require__(3994);
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
+
+function parseDatabaseUrl(value, origin) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+    }
+    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const withoutPassword = new URL(value);
+    withoutPassword.password = '';
+    const display = new URL(withoutPassword.href);
+    if (password !== undefined)
+        display.password = '***';
+    display.search = '';
+    return {
+        url: value,
+        display: display.href.replace('%2A%2A%2A', '***'),
+        withoutPassword: withoutPassword.href,
+        password,
+        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
+        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+        origin,
+    };
+}
+/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
+function libpqEnvironment(database) {
+    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
+    delete env.PGPASSWORD;
+    if (database.password !== undefined)
+        env.PGPASSWORD = database.password;
+    return env;
+}
+async function connect(database) {
+    const client = new esm.Client({
+        connectionString: database.url,
+        application_name: 'backstop',
+        connectionTimeoutMillis: 20_000,
+    });
+    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (${database.origin}): ${error.message}. ` +
+            'Check the host, port, credentials and that this machine can reach the server.');
+    }
+    await client.query("SET TimeZone = 'UTC'");
+    return client;
+}
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+function qualified(schema, name) {
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
+
+function parseShard(text, origin) {
+    const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (!match || count < 1 || index < 1 || index > count) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": use i/n with 1 ≤ i ≤ n, e.g. 2/4 for the second of four runners.`);
+    }
+    return { index, count };
+}
+/**
+ * Ranges aligned to the chunk interval (multiples of it since the Unix epoch, so a 1-day interval gives UTC days and
+ * each range is exactly one hypertable chunk or one daily partition), covering [from, to), then every n-th of them
+ * for shard i/n. The first and last ranges are clipped to from and to.
+ */
+function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
+    const ranges = [];
+    let start = Math.floor(from.getTime() / intervalMs) * intervalMs;
+    for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
+        if (position % shard.count !== shard.index - 1)
+            continue;
+        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
+    }
+    return ranges;
+}
+/** 2026-01-05 for whole UTC days, else the ISO bounds. */
+function describeRange(range) {
+    const day = 86_400_000;
+    if (range.start.getTime() % day === 0 && range.end.getTime() - range.start.getTime() === day)
+        return range.start.toISOString().slice(0, 10);
+    return `${range.start.toISOString()}–${range.end.toISOString()}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/tables.ts
+
+/** `tick_data` or `market.tick_data` (quoted parts allowed). */
+function parseTableName(text, origin) {
+    const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
+    if (!match)
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
+    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+    return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
+}
+/** The table and its columns as the server sees them; undefined when it does not exist. */
+async function findTable(client, table) {
+    const { rows } = await client.query(`SELECT c.oid, n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))
+     ORDER BY array_position(current_schemas(false), n.nspname) LIMIT 1`, [table.name, table.schema ?? null]);
+    const found = rows[0];
+    if (!found)
+        return undefined;
+    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+     WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
+    return { schema: found.schema, name: found.name, columns: columns.rows };
+}
+function assertTimeColumn(table, timeColumn, where, origin) {
+    const column = table.columns.find((c) => c.name === timeColumn);
+    if (!column) {
+        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+            `set ${origin} to its timestamp column.`);
+    }
+    if (!/^timestamp/.test(column.type)) {
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/migrate-ticks/src/inputs.ts
 
 
@@ -39567,16 +39611,17 @@ function readInputs(runtime) {
         throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
     }
     return {
-        source: (0,connection/* parseDatabaseUrl */.mx)('source-url', inputs.string('source-url')),
-        target: (0,connection/* parseDatabaseUrl */.mx)('target-url', inputs.string('target-url')),
-        sourceTable: (0,tables/* parseTableName */.HC)('source-table', inputs.string('source-table')),
-        targetTable: (0,tables/* parseTableName */.HC)('target-table', inputs.string('target-table')),
+        source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
+        target: parseDatabaseUrl(inputs.string('target-url'), inputs.origin('target-url')),
+        sourceTable: parseTableName(inputs.string('source-table'), inputs.origin('source-table')),
+        targetTable: parseTableName(inputs.string('target-table'), inputs.origin('target-table')),
         timeColumn: inputs.string('time-column'),
+        timeColumnOrigin: inputs.origin('time-column'),
         from,
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
         setup: inputs.choice('setup', ['auto', 'none']),
-        shard: (0,plan/* parseShard */.uK)('shard', inputs.string('shard')),
+        shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
         dryRun: inputs.boolean('dry-run'),
     };
 }
@@ -39592,23 +39637,7 @@ function readInstant(text, name) {
     return date;
 }
 
-
-/***/ }),
-
-/***/ 9891:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(2089);
-;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/fingerprint.ts
 
 const SESSION_SETTINGS = {
     TimeZone: 'UTC',
@@ -39623,7 +39652,7 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${(0,connection/* quoteIdent */.v4)(column)}::${table.casts[index]}` : (0,connection/* quoteIdent */.v4)(column))).join(', ');
+    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -39632,8 +39661,8 @@ const ROW_HASH = {
 /** SQL for the fingerprint of one range; $1 and $2 are the bounds (timestamptz). */
 function fingerprintSql(table, method = 'text') {
     return `SELECT count(*)::bigint AS rows, coalesce(sum(${ROW_HASH[method]}), 0)::text AS checksum
-    FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}
-          WHERE ${(0,connection/* quoteIdent */.v4)(table.timeColumn)} >= $1 AND ${(0,connection/* quoteIdent */.v4)(table.timeColumn)} < $2) AS r`;
+    FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)}
+          WHERE ${quoteIdent(table.timeColumn)} >= $1 AND ${quoteIdent(table.timeColumn)} < $2) AS r`;
 }
 async function fingerprint(client, table, start, end, method = 'text') {
     const { rows } = await client.query(fingerprintSql(table, method), [start, end]);
@@ -39649,7 +39678,7 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -39658,7 +39687,7 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
 function formatBytes(bytes) {
     let value = bytes;
@@ -39733,8 +39762,6 @@ async function recordRange(client, entry) {
      DO UPDATE SET rows = excluded.rows, checksum = excluded.checksum, state = 'done', seconds = excluded.seconds, copied_at = now()`, [entry.source, entry.target, entry.range.start, entry.range.end, entry.rows, entry.checksum, entry.seconds]);
 }
 
-// EXTERNAL MODULE: ./actions/lib/ticks/plan.ts
-var plan = __nccwpck_require__(5660);
 ;// CONCATENATED MODULE: ./actions/lib/ticks/copy.ts
 
 
@@ -39756,21 +39783,21 @@ function bound(date) {
 async function copyRange(sourceClient, targetClient, job) {
     const started = Date.now();
     const { source, target, range } = job;
-    const time = (table) => (0,connection/* quoteIdent */.v4)(table.timeColumn);
+    const time = (table) => quoteIdent(table.timeColumn);
     await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await targetClient.query('BEGIN');
     try {
-        await targetClient.query(`DELETE FROM ${(0,connection/* qualified */.LX)(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
-        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${(0,connection/* qualified */.LX)(source.schema, source.name)} ` +
+        await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
+        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
             `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${(0,connection/* qualified */.LX)(target.schema, target.name)} (${target.columns.map(connection/* quoteIdent */.v4).join(', ')}) FROM STDIN (FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
         await (0,promises_namespaceObject.pipeline)(out, into);
         const [expected, actual] = await Promise.all([
             fingerprint(sourceClient, source, range.start, range.end, job.hash),
             fingerprint(targetClient, target, range.start, range.end, job.hash),
         ]);
         if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${(0,plan/* describeRange */.pC)(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
                 `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
         }
         const seconds = (Date.now() - started) / 1000;
@@ -39812,11 +39839,11 @@ async function timescaleAvailable(client) {
  */
 async function setupTarget(client, target, range, warn) {
     if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`Input "target-table" is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
             'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
     }
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${(0,connection/* quoteIdent */.v4)(target.schema)}`);
-    await client.query(`SELECT set_config('search_path', $1, false)`, [(0,connection/* quoteIdent */.v4)(target.schema)]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
     try {
         if (await useTimescale(client, warn)) {
             await client.query(ddl('timescaledb'));
@@ -39859,8 +39886,6 @@ async function describeTarget(client, target) {
     return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
 }
 
-// EXTERNAL MODULE: ./actions/lib/ticks/tables.ts
-var ticks_tables = __nccwpck_require__(3994);
 ;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
 
 
@@ -39882,11 +39907,11 @@ async function migrateTicks(options) {
     const started = Date.now();
     const { source, target } = await connectBoth(options);
     try {
-        const sourceTable = await (0,ticks_tables/* findTable */.UI)(source, options.sourceTable);
+        const sourceTable = await findTable(source, options.sourceTable);
         if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`Input "source-table": ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
         }
-        (0,ticks_tables/* assertTimeColumn */.MV)(sourceTable, options.timeColumn, options.source.display);
+        assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
         const bounds = await timeBounds(source, sourceTable, options);
         const result = {
             dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
@@ -39896,22 +39921,22 @@ async function migrateTicks(options) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
-        const targetName = { schema: options.targetTable.schema ?? 'public', name: options.targetTable.name };
-        let targetTable = await (0,ticks_tables/* findTable */.UI)(target, targetName);
+        const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
+        let targetTable = await findTable(target, targetName);
         if (!options.dryRun && options.setup === 'auto') {
             await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
-            targetTable = await (0,ticks_tables/* findTable */.UI)(target, targetName);
+            targetTable = await findTable(target, targetName);
         }
         const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`Input "target-table": ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
         result.timescaleVersion = shape.timescaleVersion;
         if (!options.dryRun)
             result.shape = shape.kind;
-        const ranges = (0,plan/* planRanges */.aA)(bounds.from, bounds.to, shape.intervalMs, options.shard);
+        const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
         const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
         const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
@@ -39937,9 +39962,9 @@ async function migrateTicks(options) {
 }
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options) {
-    const source = await (0,connection/* connect */.Ng)(options.source, 'source-url');
+    const source = await connect(options.source);
     try {
-        const target = await (0,connection/* connect */.Ng)(options.target, 'target-url');
+        const target = await connect(options.target);
         await Promise.all([pinSession(source), pinSession(target)]);
         return { source, target };
     }
@@ -39956,8 +39981,8 @@ function nameOf(table) {
 async function timeBounds(source, table, options) {
     if (options.from && options.to)
         return { from: options.from, to: options.to };
-    const time = (0,connection/* quoteIdent */.v4)(options.timeColumn);
-    const { rows } = await source.query(`SELECT min(${time}) AS first, max(${time}) AS last FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}
+    const time = quoteIdent(options.timeColumn);
+    const { rows } = await source.query(`SELECT min(${time}) AS first, max(${time}) AS last FROM ${qualified(table.schema, table.name)}
      WHERE ($1::timestamptz IS NULL OR ${time} >= $1) AND ($2::timestamptz IS NULL OR ${time} < $2)`, [options.from ?? null, options.to ?? null]);
     const first = rows[0]?.first;
     const last = rows[0]?.last;
@@ -39982,9 +40007,9 @@ function copyTables(source, target, timeColumn) {
 }
 async function planWithCounts(source, table, timeColumn, ranges, finished) {
     const plan = [];
-    const time = (0,connection/* quoteIdent */.v4)(timeColumn);
+    const time = quoteIdent(timeColumn);
     for (const range of ranges) {
-        const { rows } = await source.query(`SELECT count(*) AS n FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`, [range.start, range.end]);
+        const { rows } = await source.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)} WHERE ${time} >= $1 AND ${time} < $2`, [range.start, range.end]);
         plan.push({ range, sourceRows: Number(rows[0].n), done: finished.has(rangeKey(range)) });
     }
     return plan;
@@ -40022,13 +40047,11 @@ function logProgress(log, result, done, total, started) {
     const elapsed = (Date.now() - started) / 1000;
     const rows = done.reduce((sum, r) => sum + r.rows, 0);
     const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
-    log(`${(0,plan/* describeRange */.pC)(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
+    log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
         `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
         `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
 }
 
-// EXTERNAL MODULE: ./actions/migrate-ticks/src/inputs.ts + 2 modules
-var src_inputs = __nccwpck_require__(4062);
 ;// CONCATENATED MODULE: ./actions/migrate-ticks/src/summary.ts
 
 
@@ -40051,7 +40074,7 @@ function migrationSummary(result) {
     ];
     const slowest = [...result.copied].sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN);
     if (slowest.length > 1) {
-        lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [(0,plan/* describeRange */.pC)(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
+        lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [describeRange(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -40064,7 +40087,7 @@ function dryRunSummary(result) {
         `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
             '(measured on a 2-core runner; divide by workers on bigger machines).',
         '',
-        markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [(0,plan/* describeRange */.pC)(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
+        markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
         '',
     ].join('\n');
 }
@@ -40075,7 +40098,7 @@ function dryRunSummary(result) {
 
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
+    const inputs = readInputs(runtime);
     const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
     runtime.setOutput('rows-copied', result.rowsCopied);
     runtime.setOutput('chunks-copied', result.copied.length);
@@ -40085,6 +40108,53 @@ async function run(runtime) {
     await runtime.writeSummary(migrationSummary(result));
 }
 
+;// CONCATENATED MODULE: ./actions/migrate-ticks/src/action.ts
+
+
+
+/** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'migrate-ticks',
+    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    branding: { icon: 'trending-up', color: 'orange' },
+    inputs: documented(INPUTS, {
+        'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
+        'target-url': { docs: '`postgresql://` URL of the TimescaleDB (or plain PostgreSQL) to copy into. Masked.' },
+        'source-table': { docs: 'Source table, optionally schema-qualified.' },
+        'target-table': { docs: 'Target table, optionally schema-qualified.' },
+        'time-column': { docs: 'The timestamp column ranges are cut on, the same name on both sides.' },
+        from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
+        to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
+        workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
+        setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+        shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
+        'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+    }),
+    outputs: {
+        'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
+        'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
+        'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+        'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
+        verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 9334:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5110);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4909);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 

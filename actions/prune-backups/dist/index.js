@@ -1380,7 +1380,7 @@ const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_re
 const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
 const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
 const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(9904);
 const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
 const { defaultProvider } = __nccwpck_require__(5861);
 const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(9542);
@@ -9068,7 +9068,7 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 7523:
+/***/ 9904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
@@ -13396,7 +13396,7 @@ const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunc
 const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
 const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
 const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(9904);
 const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
 const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
 const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
@@ -14006,7 +14006,7 @@ const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunc
 const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
 const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
 const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(9904);
 const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
 const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
 const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
@@ -14700,7 +14700,7 @@ const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunc
 const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
 const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
 const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(9904);
 const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
 const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
 const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
@@ -15181,7 +15181,7 @@ const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunc
 const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
 const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
 const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(9904);
 const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
 const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
 const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
@@ -16230,7 +16230,7 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { setTokenFeature } = __nccwpck_require__(5152);
-const { getBearerTokenEnvKey } = __nccwpck_require__(7523);
+const { getBearerTokenEnvKey } = __nccwpck_require__(9904);
 const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(7291);
 const { promises } = __nccwpck_require__(3024);
 
@@ -61377,7 +61377,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2863:
+/***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -61406,16 +61406,16 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 1429:
+/***/ 7523:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
+// UNUSED EXPORTS: githubRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -64365,15 +64365,86 @@ function getIDToken(aud) {
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
+    }
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
 
 
 const STEPS_FOLDER = 'backstop-steps';
@@ -64412,30 +64483,14 @@ function recordableInputs(specs, valueOf) {
     return { inputs, secretInputs };
 }
 
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
 
 
 
 
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
     const secrets = new SecretRegistry();
     return {
         getInput: (name) => getInput(name),
@@ -64449,19 +64504,19 @@ function githubRuntime() {
         },
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
+            if (!context.stepSummaryFile)
                 return;
             await summary.addRaw(secrets.redact(markdown), true).write();
         },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context,
     };
 }
 /**
  * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
  * report step of the same job (actions/report), which turns failures into issues.
  */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime(runContext(process.env));
     const summaries = [];
     const recording = {
         ...runtime,
@@ -64472,22 +64527,22 @@ async function runAsGitHubAction(run, step) {
     };
     let error;
     try {
-        await run(recording);
+        await action.run(recording);
     }
     catch (caught) {
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
 }
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
     for (const name of Object.keys(inputs))
         inputs[name] = runtime.redact(inputs[name]);
     try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
             ok: error === undefined,
             ...(error === undefined ? {} : { error }),
             summary: summaries.join('\n'),
@@ -64505,36 +64560,31 @@ async function recordStep(runtime, step, summaries, error) {
 
 /***/ }),
 
-/***/ 1398:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8957);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2772);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'prune-backups', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 8957:
+/***/ 56:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
+  A: () => (/* binding */ action)
 });
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
  * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
@@ -64562,7 +64612,39 @@ function maskUrlCredentials(runtime, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
 
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
@@ -64634,9 +64716,17 @@ class InputReader {
         }
         return value;
     }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
     raw(name) {
         const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
     }
     spec(name) {
         const spec = this.specs[name];
@@ -64664,15 +64754,15 @@ function newBackupId(kind, at = new Date()) {
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
+function checkBackupName(name, origin) {
     if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
     }
     return name;
 }
-function checkBackupId(inputName, id) {
+function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
-        throw new ConfigurationError(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+        throw new ConfigurationError(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
             'or leave it empty for the newest complete backup.');
     }
     return id;
@@ -64842,17 +64932,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -64861,9 +64949,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -64997,28 +65085,25 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
         return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
 }
@@ -65030,6 +65115,33 @@ async function removeFolder(stores, folder) {
             keys.push(object.key);
         await store.delete(keys);
     }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
@@ -65053,8 +65165,8 @@ function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
+        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         policy: {
             last: count('keep-last'),
             hourly: count('keep-hourly'),
@@ -65068,20 +65180,6 @@ function readInputs(runtime) {
     };
 }
 
-
-/***/ }),
-
-/***/ 2772:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
 ;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
@@ -65200,6 +65298,7 @@ async function writeManifest(stores, manifest) {
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
 
 
+
 function backupAgeHours(manifest, at) {
     return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
 }
@@ -65214,6 +65313,56 @@ function restoreTimeProblem(seconds, budgets) {
     if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
         return undefined;
     return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+async function runDrill(options, restore) {
+    const { manifest } = options.found;
+    const now = options.now ?? (() => new Date());
+    const startedAt = now();
+    const ageHours = backupAgeHours(manifest, startedAt);
+    const { outcome } = options;
+    let failure;
+    try {
+        await restore(outcome);
+    }
+    catch (error) {
+        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+        if (error instanceof ConfigurationError)
+            throw error;
+        failure = errorMessage(error);
+    }
+    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+    // A restore that failed has no time worth holding to the RTO.
+    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+    const problems = [
+        failure,
+        ageProblem(ageHours, options.budgets),
+        ...found,
+        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length === 0)
+        await options.onVerified?.();
+    const record = {
+        version: 1,
+        backupId: manifest.id,
+        name: manifest.name,
+        engine: options.engine,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        dryRun: options.dryRun,
+        target,
+        restoreSeconds,
+        backupAgeHours: ageHours,
+        verified: problems.length === 0,
+        checksumsVerified,
+        problems,
+        ...engineFields,
+    };
+    await writeDrillRecord(options.stores, manifest, record);
+    return record;
 }
 /** Writes the record next to the backup in every destination that holds the backup. */
 async function writeDrillRecord(stores, manifest, record) {
@@ -65354,9 +65503,7 @@ async function deleteBackup(store, name, id) {
     await store.delete(keys.filter((key) => key !== manifest));
 }
 
-// EXTERNAL MODULE: ./actions/prune-backups/src/inputs.ts + 7 modules
-var src_inputs = __nccwpck_require__(8957);
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
     let value = bytes;
@@ -65407,7 +65554,7 @@ function pruneSummary(results, dryRun) {
 
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
+    const inputs = readInputs(runtime);
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
@@ -65423,6 +65570,50 @@ async function run(runtime) {
     await runtime.writeSummary(pruneSummary(results, inputs.dryRun));
 }
 
+;// CONCATENATED MODULE: ./actions/prune-backups/src/action.ts
+
+
+
+/** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'prune-backups',
+    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    branding: { icon: 'scissors', color: 'gray-dark' },
+    inputs: documented(INPUTS, {
+        'storage-url': { docs: 'destinations, newline- or comma-separated' },
+        name: { docs: 'the backup name' },
+        'keep-last': { docs: 'the newest N backups' },
+        'keep-hourly': { docs: 'the newest backup of each of the newest N hours (UTC): 7 days of hourlies' },
+        'keep-daily': { docs: '… of each of the newest N days' },
+        'keep-weekly': { docs: '… of each of the newest N ISO weeks' },
+        'keep-monthly': { docs: '… of each of the newest N months' },
+        'keep-yearly': { docs: '… of each of the newest N years' },
+        'incomplete-grace-hours': { docs: 'folders without a manifest older than this are deleted' },
+        'dry-run': { docs: 'list what would go; delete nothing' },
+    }),
+    outputs: {
+        kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
+        deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+        'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 1398:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7523);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(56);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 

@@ -29211,7 +29211,76 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2863:
+/***/ 5926:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  d_: () => (/* binding */ inputEnvName),
+  pO: () => (/* binding */ runContext)
+});
+
+// UNUSED EXPORTS: ENV
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+
+/***/ }),
+
+/***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29240,77 +29309,16 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 3038:
+/***/ 7921:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  ve: () => (/* binding */ readStepRecords),
-  ZG: () => (/* binding */ recordableInputs),
-  Jf: () => (/* binding */ writeStepRecord)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: stepsFolder
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
-
-
-const STEPS_FOLDER = 'backstop-steps';
-function stepsFolder(tempDir) {
-    return external_node_path_default().join(tempDir, STEPS_FOLDER);
-}
-async function writeStepRecord(tempDir, record) {
-    const folder = stepsFolder(tempDir);
-    await promises_default().mkdir(folder, { recursive: true });
-    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
-    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
-    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-}
-/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
-async function readStepRecords(tempDir) {
-    const folder = stepsFolder(tempDir);
-    const files = (await promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
-    const records = [];
-    for (const file of files)
-        records.push(JSON.parse(await promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
-    return records;
-}
-/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
-    const inputs = {};
-    const secretInputs = [];
-    for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
-        if (!value)
-            continue;
-        if (spec.secret)
-            secretInputs.push(name);
-        else
-            inputs[name] = value;
-    }
-    return { inputs, secretInputs };
-}
-
-
-/***/ }),
-
-/***/ 6469:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
-});
-
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
+// UNUSED EXPORTS: githubRuntime
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -32257,18 +32265,11 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: ./actions/lib/report/steps.ts + 2 modules
-var steps = __nccwpck_require__(3038);
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
-
-
-
-
+// EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
+var env = __nccwpck_require__(5926);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
 class SecretRegistry {
@@ -32287,7 +32288,17 @@ class SecretRegistry {
         return out;
     }
 }
-function githubRuntime() {
+
+// EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
+var steps = __nccwpck_require__(9938);
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
+
+
+
+
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
     const secrets = new SecretRegistry();
     return {
         getInput: (name) => getInput(name),
@@ -32301,19 +32312,19 @@ function githubRuntime() {
         },
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
+            if (!context.stepSummaryFile)
                 return;
             await summary.addRaw(secrets.redact(markdown), true).write();
         },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context,
     };
 }
 /**
  * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
  * report step of the same job (actions/report), which turns failures into issues.
  */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
     const summaries = [];
     const recording = {
         ...runtime,
@@ -32324,22 +32335,22 @@ async function runAsGitHubAction(run, step) {
     };
     let error;
     try {
-        await run(recording);
+        await action.run(recording);
     }
     catch (caught) {
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
 }
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = (0,steps/* recordableInputs */.ZG)(step.inputs, (name) => runtime.getInput(name));
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = (0,steps/* recordableInputs */.ZG)(action.inputs, (name) => runtime.getInput(name));
     for (const name of Object.keys(inputs))
         inputs[name] = runtime.redact(inputs[name]);
     try {
-        await (0,steps/* writeStepRecord */.Jf)(runtime.tempDir, {
-            action: step.action,
+        await (0,steps/* writeStepRecord */.Jf)(runtime.context.tempDir, {
+            action: action.name,
             ok: error === undefined,
             ...(error === undefined ? {} : { error }),
             summary: summaries.join('\n'),
@@ -32357,30 +32368,343 @@ async function recordStep(runtime, step, summaries, error) {
 
 /***/ }),
 
-/***/ 3336:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6469);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2033);
-
-
-// No step record: the report step reads the records, it does not leave one.
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 2033:
+/***/ 9938:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  ve: () => (/* binding */ readStepRecords),
+  ZG: () => (/* binding */ recordableInputs),
+  Jf: () => (/* binding */ writeStepRecord)
 });
+
+// UNUSED EXPORTS: stepsFolder
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
+
+/***/ }),
+
+/***/ 5627:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  A: () => (/* binding */ action)
+});
+
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
+
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
+var env = __nccwpck_require__(5926);
+;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
+
+const JOB_STATUSES = ['success', 'failure', 'cancelled'];
+/** GitHub caps an issue body at 65,536 characters; summaries are cut well before, so the rest always fits. */
+const MAX_SUMMARY_CHARS = 20_000;
+/** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
+function failureReport(run, steps, nextCommand) {
+    const failed = steps.filter((step) => !step.ok);
+    const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
+    lines.push('### What failed');
+    if (failed.length === 0) {
+        lines.push(run.status === 'cancelled'
+            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
+            : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.');
+    }
+    for (const step of failed)
+        lines.push(`- \`${step.action}\`: ${step.error ?? 'failed'}`);
+    lines.push('', '### Next', ...nextSteps(run, failed, nextCommand));
+    const summaries = steps.filter((step) => step.summary.trim() !== '');
+    if (summaries.length > 0) {
+        lines.push('', '### Summaries');
+        for (const step of summaries) {
+            lines.push('', `<details${step.ok ? '' : ' open'}><summary>${step.action}${step.ok ? '' : ' (failed)'}</summary>`, '', truncate(step.summary), '', '</details>');
+        }
+    }
+    return lines.join('\n');
+}
+function recoveryComment(run, steps) {
+    const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
+    return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
+}
+function nextSteps(run, failed, nextCommand) {
+    const lines = [];
+    if (nextCommand)
+        lines.push(nextCommand.trim(), '');
+    for (const step of failed) {
+        lines.push(`Run \`${step.action}\` again from a shell (a clone of this repository, \`npm ci\`):`, '```sh', shellCommand(step), '```');
+    }
+    lines.push(`Or re-run the failed jobs: \`gh run rerun ${run.runId} --failed\``);
+    return lines;
+}
+/** The failed step as a CLI command: public inputs as flags, secrets as BACKSTOP_ variables the reader fills in. */
+function shellCommand(step) {
+    const secrets = step.secretInputs.map((name) => `${(0,env/* inputEnvName */.d_)(name)}='…'`);
+    const flags = Object.entries(step.inputs).map(([name, value]) => `--${name} ${shellQuote(value)}`);
+    return [...secrets, `npx backstop ${step.action}`, ...flags].join(' \\\n  ');
+}
+function shellQuote(value) {
+    return /^[A-Za-z0-9_./:@,=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+function truncate(text) {
+    return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
+}
+
+;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
+
+
+
+const INPUTS = {
+    name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
+    status: { description: 'The job status (pass job.status as an expression): success, failure or cancelled.', required: true },
+    'github-token': {
+        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
+        secret: true,
+    },
+    'next-command': { description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.' },
+    'keep-alive': {
+        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
+        default: 'false',
+    },
+    label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
+};
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    inputs.maskSecrets();
+    const status = inputs.string('status').toLowerCase();
+    if (!JOB_STATUSES.includes(status)) {
+        throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
+    }
+    const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
+    if (!token)
+        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
+    runtime.setSecret(token);
+    return {
+        name: inputs.string('name'),
+        status: status,
+        token,
+        nextCommand: inputs.optional('next-command'),
+        keepAlive: inputs.boolean('keep-alive'),
+        label: inputs.string('label'),
+    };
+}
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
@@ -37386,8 +37710,6 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
 ;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
 function issueMarker(key) {
     return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
@@ -37439,141 +37761,6 @@ function isBadCredentials(error) {
 }
 function statusOf(error) {
     return error?.status;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./actions/lib/runtime.ts + 19 modules
-var runtime = __nccwpck_require__(6469);
-;// CONCATENATED MODULE: ./actions/lib/cli.ts
-
-
-
-function envName(input) {
-    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
-function parseFlags(args, specs) {
-    const values = new Map();
-    for (let index = 0; index < args.length; index++) {
-        const arg = args[index];
-        const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
-        if (!match)
-            throw new ConfigurationError(`Unexpected argument "${arg}": inputs are given as --name value.`);
-        const name = match[1];
-        if (!(name in specs)) {
-            throw new ConfigurationError(`Unknown input --${name}: this command takes ${Object.keys(specs).map((n) => `--${n}`).join(', ')}.`);
-        }
-        let value = match[2];
-        if (value === undefined) {
-            const next = args[index + 1];
-            value = next === undefined || next.startsWith('--') ? 'true' : next;
-            if (value === next)
-                index += 1;
-        }
-        values.set(name, value);
-    }
-    return values;
-}
-function cliRuntime(flags, env, io) {
-    const secrets = new SecretRegistry();
-    const outputs = new Map();
-    const runtime = {
-        getInput: (name) => flags.get(name) ?? env[envName(name)] ?? '',
-        setOutput: (name, value) => void outputs.set(name, String(value)),
-        info: (message) => io.out(secrets.redact(message)),
-        notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
-        warning: (message) => io.err(`warning: ${secrets.redact(message)}`),
-        setSecret: (secret) => void secrets.add(secret),
-        redact: (text) => secrets.redact(text),
-        writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
-        tempDir: env.RUNNER_TEMP || os.tmpdir(),
-    };
-    return { runtime, outputs };
-}
-/** Runs one command; returns the process exit code. */
-async function runCommand(command, args, env, io) {
-    let redact = (text) => text;
-    try {
-        const { runtime, outputs } = cliRuntime(parseFlags(args, command.inputs), env, io);
-        redact = runtime.redact;
-        try {
-            await command.run(runtime);
-        }
-        finally {
-            if (outputs.size > 0)
-                io.out(['outputs:', ...[...outputs].map(([name, value]) => `  ${name}=${redact(value)}`)].join('\n'));
-        }
-        return 0;
-    }
-    catch (error) {
-        io.err(`error: ${redact(errorMessage(error))}`);
-        return 1;
-    }
-}
-function commandHelp(name, command) {
-    const lines = [`backstop ${name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
-    for (const [input, spec] of Object.entries(command.inputs)) {
-        const flags = [spec.required ? 'required' : undefined, spec.default !== undefined ? `default ${spec.default}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
-            .filter(Boolean)
-            .join(', ');
-        lines.push(`  --${input} / ${envName(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
-    }
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
-
-const JOB_STATUSES = ['success', 'failure', 'cancelled'];
-/** GitHub caps an issue body at 65,536 characters; summaries are cut well before, so the rest always fits. */
-const MAX_SUMMARY_CHARS = 20_000;
-/** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
-function failureReport(run, steps, nextCommand) {
-    const failed = steps.filter((step) => !step.ok);
-    const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
-    lines.push('### What failed');
-    if (failed.length === 0) {
-        lines.push(run.status === 'cancelled'
-            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
-            : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.');
-    }
-    for (const step of failed)
-        lines.push(`- \`${step.action}\`: ${step.error ?? 'failed'}`);
-    lines.push('', '### Next', ...nextSteps(run, failed, nextCommand));
-    const summaries = steps.filter((step) => step.summary.trim() !== '');
-    if (summaries.length > 0) {
-        lines.push('', '### Summaries');
-        for (const step of summaries) {
-            lines.push('', `<details${step.ok ? '' : ' open'}><summary>${step.action}${step.ok ? '' : ' (failed)'}</summary>`, '', truncate(step.summary), '', '</details>');
-        }
-    }
-    return lines.join('\n');
-}
-function recoveryComment(run, steps) {
-    const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
-    return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
-}
-function nextSteps(run, failed, nextCommand) {
-    const lines = [];
-    if (nextCommand)
-        lines.push(nextCommand.trim(), '');
-    for (const step of failed) {
-        lines.push(`Run \`${step.action}\` again from a shell (a clone of this repository, \`npm ci\`):`, '```sh', shellCommand(step), '```');
-    }
-    lines.push(`Or re-run the failed jobs: \`gh run rerun ${run.runId} --failed\``);
-    return lines;
-}
-/** The failed step as a CLI command: public inputs as flags, secrets as BACKSTOP_ variables the reader fills in. */
-function shellCommand(step) {
-    const secrets = step.secretInputs.map((name) => `${envName(name)}='…'`);
-    const flags = Object.entries(step.inputs).map(([name, value]) => `--${name} ${shellQuote(value)}`);
-    return [...secrets, `npx backstop ${step.action}`, ...flags].join(' \\\n  ');
-}
-function shellQuote(value) {
-    return /^[A-Za-z0-9_./:@,=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-function truncate(text) {
-    return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/schedules.ts
@@ -37629,165 +37816,8 @@ async function enableAll(github, repository, workflows, health) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/report/steps.ts + 2 modules
-var report_steps = __nccwpck_require__(3038);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        runtime.setSecret(value);
-        return;
-    }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
-
-
-
-const INPUTS = {
-    name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
-    status: { description: 'The job status (pass job.status as an expression): success, failure or cancelled.', required: true },
-    'github-token': {
-        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
-        secret: true,
-    },
-    'next-command': { description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.' },
-    'keep-alive': {
-        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
-        default: 'false',
-    },
-    label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
-};
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
-    inputs.maskSecrets();
-    const status = inputs.string('status').toLowerCase();
-    if (!JOB_STATUSES.includes(status)) {
-        throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
-    }
-    const token = inputs.optional('github-token') ?? process.env.GITHUB_TOKEN ?? '';
-    if (!token)
-        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
-    runtime.setSecret(token);
-    return {
-        name: inputs.string('name'),
-        status: status,
-        token,
-        nextCommand: inputs.optional('next-command'),
-        keepAlive: inputs.boolean('keep-alive'),
-        label: inputs.string('label'),
-    };
-}
-
+// EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
+var action_steps = __nccwpck_require__(9938);
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
 function reportSummary({ failed, steps, issue, schedules }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
@@ -37836,8 +37866,8 @@ const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
  */
 async function run(runtime) {
     const inputs = readInputs(runtime);
-    const { repository, run } = readRunContext(inputs);
-    const steps = await (0,report_steps/* readStepRecords */.ve)(runtime.tempDir);
+    const { repository, run } = readRunContext(inputs, runtime.context.github);
+    const steps = await (0,action_steps/* readStepRecords */.ve)(runtime.context.tempDir);
     // A Backstop step that failed under continue-on-error still failed its backup.
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = getOctokit(inputs.token);
@@ -37852,19 +37882,21 @@ async function run(runtime) {
     await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
     logOutcome(runtime, failed, steps, issue);
 }
-function readRunContext(inputs) {
-    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
-    if (!owner || !repo) {
+function readRunContext(inputs, github) {
+    const [owner, repo, ...rest] = (github.repository ?? '').split('/');
+    if (!github.repository) {
         throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
     }
-    const runId = process.env.GITHUB_RUN_ID ?? 'local';
-    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+    if (!owner || !repo || rest.length > 0) {
+        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+    }
+    const runId = github.runId ?? 'local';
     return {
         repository: { owner, repo },
         run: {
-            workflow: process.env.GITHUB_WORKFLOW || 'backstop',
+            workflow: github.workflow ?? 'backstop',
             runId,
-            runUrl: `${server}/${owner}/${repo}/actions/runs/${runId}`,
+            runUrl: `${github.serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
             status: inputs.status,
         },
     };
@@ -37902,6 +37934,46 @@ function logOutcome(runtime, failed, steps, issue) {
     runtime.info(`The job ${verdict} (${steps.length} Backstop step(s) recorded)${where}`);
 }
 
+;// CONCATENATED MODULE: ./actions/report/src/action.ts
+
+
+
+/** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'report',
+    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    branding: { icon: 'alert-triangle', color: 'red' },
+    inputs: documented(INPUTS, {
+        name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
+        status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
+        'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
+        'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
+        'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+        label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+    }),
+    outputs: {
+        'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
+        'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
+        'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 3336:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7921);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5627);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
@@ -38021,13 +38093,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 

@@ -67989,400 +67989,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 8270:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  E7: () => (/* binding */ AgeIdentityError),
-  Gf: () => (/* binding */ createDecryptStream),
-  go: () => (/* binding */ parseIdentities)
-});
-
-// UNUSED EXPORTS: createEncryptStream, generateIdentity, parseRecipients, recipientOf
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
-/** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
-const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-function polymod(values) {
-    let checksum = 1;
-    for (const value of values) {
-        const top = checksum >>> 25;
-        checksum = ((checksum & 0x1ffffff) << 5) ^ value;
-        for (let bit = 0; bit < 5; bit++)
-            if ((top >>> bit) & 1)
-                checksum ^= GENERATOR[bit];
-    }
-    return checksum;
-}
-function expandPrefix(prefix) {
-    return [...[...prefix].map((c) => c.charCodeAt(0) >>> 5), 0, ...[...prefix].map((c) => c.charCodeAt(0) & 31)];
-}
-function convertBits(data, from, to, pad) {
-    let accumulator = 0;
-    let bits = 0;
-    const out = [];
-    const max = (1 << to) - 1;
-    for (const value of data) {
-        accumulator = (accumulator << from) | value;
-        bits += from;
-        while (bits >= to) {
-            bits -= to;
-            out.push((accumulator >>> bits) & max);
-        }
-    }
-    if (pad) {
-        if (bits > 0)
-            out.push((accumulator << (to - bits)) & max);
-    }
-    else if (bits >= from || ((accumulator << (to - bits)) & max) !== 0) {
-        return undefined;
-    }
-    return out;
-}
-function bech32_bech32Encode(prefix, data) {
-    const words = convertBits(data, 8, 5, true);
-    const lower = prefix.toLowerCase();
-    const checksum = polymod([...expandPrefix(lower), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-    const checkWords = Array.from({ length: 6 }, (_, i) => (checksum >>> (5 * (5 - i))) & 31);
-    return `${lower}1${[...words, ...checkWords].map((word) => CHARSET[word]).join('')}`;
-}
-/** Decodes a Bech32 string (all lower or all upper case); undefined when it is not valid. */
-function bech32_bech32Decode(text) {
-    if (text !== text.toLowerCase() && text !== text.toUpperCase())
-        return undefined;
-    const lower = text.toLowerCase();
-    const separator = lower.lastIndexOf('1');
-    if (separator < 1 || lower.length - separator < 7)
-        return undefined;
-    const prefix = lower.slice(0, separator);
-    const words = [];
-    for (const char of lower.slice(separator + 1)) {
-        const word = CHARSET.indexOf(char);
-        if (word < 0)
-            return undefined;
-        words.push(word);
-    }
-    if (polymod([...expandPrefix(prefix), ...words]) !== 1)
-        return undefined;
-    const bytes = convertBits(words.slice(0, -6), 5, 8, false);
-    return bytes ? { prefix, data: Buffer.from(bytes) } : undefined;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/crypto/age.ts
-
-
-
-
-/**
- * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
- * we write and we decrypt what it writes (both are tested). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so
- * encryption never slows a backup down; the pure-JS age-encryption package measured 60–70 MB/s here and was the
- * bottleneck of the whole dump. Only what backups need is implemented: X25519 stanzas, binary (not armored) files.
- */
-const VERSION_LINE = 'age-encryption.org/v1';
-const X25519_INFO = 'age-encryption.org/v1/X25519';
-const CHUNK = 64 * 1024;
-const TAG = 16;
-const ENCRYPTED_CHUNK = CHUNK + TAG;
-/** A header is a few hundred bytes per recipient; anything this large is not an age file. */
-const MAX_HEADER_BYTES = 1024 * 1024;
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-/** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
-class AgeIdentityError extends Error {
-    name = 'AgeIdentityError';
-}
-// ---- keys ---------------------------------------------------------------------------------------------------
-function decodeRecipient(recipient) {
-    const decoded = bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
-}
-function decodeIdentity(identity) {
-    const decoded = bech32_bech32Decode(identity);
-    return decoded?.prefix === 'age-secret-key-' && decoded.data.length === 32 ? decoded.data : undefined;
-}
-function publicKeyObject(raw) {
-    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-function privateKeyObject(raw) {
-    return external_node_crypto_default().createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-}
-function rawPublicKey(key) {
-    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
-}
-function generateIdentity() {
-    return bech32Encode('AGE-SECRET-KEY-', crypto.randomBytes(32)).toUpperCase();
-}
-function recipientOf(identity) {
-    const raw = decodeIdentity(identity);
-    if (!raw)
-        throw new Error('Not an age X25519 identity.');
-    return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
-}
-function parseRecipients(inputName, values) {
-    for (const value of values) {
-        if (!decodeRecipient(value)) {
-            throw new ConfigurationError(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
-                'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
-        }
-    }
-    return values;
-}
-/**
- * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
- * The error never echoes the value: it is a secret.
- */
-function parseIdentities(inputName, text) {
-    const keys = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
-            '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
-    }
-    return keys;
-}
-// ---- primitives ---------------------------------------------------------------------------------------------
-function hkdf(ikm, salt, info) {
-    return Buffer.from(external_node_crypto_default().hkdfSync('sha256', ikm, salt, info, 32));
-}
-function seal(key, nonce, plaintext) {
-    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-}
-/** undefined when the ciphertext does not authenticate. */
-function age_open(key, nonce, sealed) {
-    const decipher = external_node_crypto_default().createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-    try {
-        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
-    }
-    catch {
-        return undefined;
-    }
-}
-const ZERO_NONCE = Buffer.alloc(12);
-const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
-function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
-}
-/** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
-function chunkNonce(counter, last) {
-    const nonce = Buffer.alloc(12);
-    nonce.writeUIntBE(counter, 5, 6);
-    nonce[11] = last ? 1 : 0;
-    return nonce;
-}
-// ---- encryption ---------------------------------------------------------------------------------------------
-function x25519Stanza(fileKey, recipient) {
-    const ephemeral = crypto.generateKeyPairSync('x25519');
-    const share = rawPublicKey(ephemeral.publicKey);
-    const shared = crypto.diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipient) });
-    const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO);
-    // A 32-byte body is 43 base64 characters: one line, shorter than 64 as the format requires.
-    return `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, ZERO_NONCE, fileKey))}\n`;
-}
-/** A Transform that age-encrypts its input for the recipients (age1… strings). */
-function createEncryptStream(recipients) {
-    const fileKey = crypto.randomBytes(16);
-    const stanzas = recipients.map((recipient) => {
-        const raw = decodeRecipient(recipient);
-        if (!raw)
-            throw new Error(`Not an age X25519 recipient: ${recipient}`);
-        return x25519Stanza(fileKey, raw);
-    });
-    const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
-    const headerText = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
-    const nonce = crypto.randomBytes(16);
-    const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
-    // The block not sealed yet: a full block is sealed only once more data follows it, as the last block must carry
-    // the "last" flag. Only this remainder is copied; whole blocks are sealed straight from the input.
-    const block = Buffer.allocUnsafe(CHUNK);
-    let filled = 0;
-    let counter = 0;
-    let header = Buffer.concat([headerText, nonce]);
-    /**
-     * Pushes the header (once, before the first block) and `count` sealed blocks, `plaintext(i)` giving block i.
-     * Ciphertext and tag go downstream as they come out of the cipher: concatenating them cost a copy and a 64 KiB
-     * allocation per block, and the allocations alone (GC, freeing) ~0.2 s per GiB.
-     */
-    const sealBlocks = (stream, count, last, plaintext) => {
-        if (header)
-            stream.push(header);
-        header = undefined;
-        for (let index = 0; index < count; index++) {
-            const cipher = crypto.createCipheriv('chacha20-poly1305', payloadKey, chunkNonce(counter++, last && index === count - 1), {
-                authTagLength: TAG,
-            });
-            stream.push(cipher.update(plaintext(index)));
-            cipher.final();
-            stream.push(cipher.getAuthTag());
-        }
-    };
-    return new Transform({
-        readableHighWaterMark: 1 << 20,
-        writableHighWaterMark: 1 << 20,
-        transform(chunk, _encoding, callback) {
-            const total = filled + chunk.length;
-            // Every block but the one holding the last byte so far (1 to CHUNK bytes) can be sealed now.
-            const count = total === 0 ? 0 : Math.floor((total - 1) / CHUNK);
-            if (count === 0) {
-                filled += chunk.copy(block, filled);
-                return callback();
-            }
-            // Block 0 starts with what is left of the previous chunk, if anything; the others lie whole in this chunk.
-            const head = CHUNK - filled;
-            if (filled > 0)
-                chunk.copy(block, filled, 0, head);
-            const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
-            filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
-            callback();
-        },
-        flush(callback) {
-            // An empty input still makes one (empty) last block.
-            sealBlocks(this, 1, true, () => block.subarray(0, filled));
-            callback();
-        },
-    });
-}
-function parseHeader(text) {
-    const lines = text.split('\n');
-    if (lines[0] !== VERSION_LINE)
-        throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
-    const stanzas = [];
-    let index = 1;
-    while (lines[index]?.startsWith('-> ')) {
-        const args = lines[index].slice(3).split(' ');
-        const body = [];
-        for (index += 1;; index++) {
-            const line = lines[index];
-            if (line === undefined)
-                throw new Error('Damaged age header: a stanza has no final line.');
-            body.push(line);
-            if (line.length < 64)
-                break;
-        }
-        stanzas.push({ args, body: Buffer.from(body.join(''), 'base64') });
-        index += 1;
-    }
-    const macLine = lines[index];
-    if (!macLine?.startsWith('--- '))
-        throw new Error('Damaged age header: no MAC line.');
-    const upToDashes = `${lines.slice(0, index).join('\n')}\n---`;
-    return { stanzas, upToDashes, mac: Buffer.from(macLine.slice(4), 'base64') };
-}
-function unwrapFileKey(stanzas, identities) {
-    for (const identity of identities) {
-        const privateKey = privateKeyObject(identity);
-        const ownPublic = rawPublicKey(external_node_crypto_default().createPublicKey(privateKey));
-        for (const stanza of stanzas) {
-            if (stanza.args[0] !== 'X25519' || stanza.args.length !== 2 || stanza.body.length !== 32)
-                continue;
-            const share = Buffer.from(stanza.args[1], 'base64');
-            if (share.length !== 32)
-                continue;
-            const shared = external_node_crypto_default().diffieHellman({ privateKey, publicKey: publicKeyObject(share) });
-            if (shared.every((byte) => byte === 0))
-                throw new Error('Damaged age header: a low-order X25519 share.');
-            const fileKey = age_open(hkdf(shared, Buffer.concat([share, ownPublic]), X25519_INFO), ZERO_NONCE, stanza.body);
-            if (fileKey)
-                return fileKey;
-        }
-    }
-    return undefined;
-}
-/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
-function createDecryptStream(identities) {
-    const rawIdentities = identities.map((identity) => {
-        const raw = decodeIdentity(identity);
-        if (!raw)
-            throw new Error('Not an age X25519 identity.');
-        return raw;
-    });
-    let pending = Buffer.alloc(0);
-    let payloadKey;
-    let counter = 0;
-    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
-    const readHeader = () => {
-        const macAt = pending.indexOf('\n--- ');
-        const end = macAt < 0 ? -1 : pending.indexOf('\n', macAt + 1);
-        if (end < 0 || pending.length < end + 1 + 16) {
-            if (pending.length > MAX_HEADER_BYTES)
-                throw new Error('Not an age file: no header end in the first MiB.');
-            return false;
-        }
-        const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
-        const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
-        if (!fileKey)
-            throw new AgeIdentityError("no identity matched any of the file's recipients");
-        if (!external_node_crypto_default().timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
-            throw new Error('Damaged age header: its MAC does not match.');
-        }
-        payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
-        pending = pending.subarray(end + 17);
-        return true;
-    };
-    const openChunk = (sealed, last) => {
-        const plain = age_open(payloadKey, chunkNonce(counter, last), sealed);
-        if (!plain)
-            throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
-        counter += 1;
-        return plain;
-    };
-    return new external_node_stream_.Transform({
-        readableHighWaterMark: 1 << 20,
-        writableHighWaterMark: 1 << 20,
-        transform(chunk, _encoding, callback) {
-            try {
-                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-                if (!payloadKey && !readHeader())
-                    return callback();
-                // Open a chunk only when more bytes follow it: the one at the end must be opened as the last.
-                let offset = 0;
-                while (pending.length - offset > ENCRYPTED_CHUNK) {
-                    this.push(openChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK), false));
-                    offset += ENCRYPTED_CHUNK;
-                }
-                pending = pending.subarray(offset);
-                callback();
-            }
-            catch (error) {
-                callback(error);
-            }
-        },
-        flush(callback) {
-            try {
-                if (!payloadKey && !readHeader())
-                    throw new Error('Not an age file, or truncated inside its header.');
-                if (pending.length < TAG || (pending.length === TAG && counter > 0)) {
-                    throw new Error('age: the file is truncated (its last chunk is missing).');
-                }
-                this.push(openChunk(pending, true));
-                callback();
-            }
-            catch (error) {
-                callback(error);
-            }
-        },
-    });
-}
-
-
-/***/ }),
-
-/***/ 2863:
+/***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -68411,16 +68018,16 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 8052:
+/***/ 6933:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
+// UNUSED EXPORTS: githubRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -71370,15 +70977,86 @@ function getIDToken(aud) {
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
+    }
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
 
 
 const STEPS_FOLDER = 'backstop-steps';
@@ -71417,30 +71095,14 @@ function recordableInputs(specs, valueOf) {
     return { inputs, secretInputs };
 }
 
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
 
 
 
 
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
     const secrets = new SecretRegistry();
     return {
         getInput: (name) => getInput(name),
@@ -71454,19 +71116,19 @@ function githubRuntime() {
         },
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
+            if (!context.stepSummaryFile)
                 return;
             await summary.addRaw(secrets.redact(markdown), true).write();
         },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context,
     };
 }
 /**
  * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
  * report step of the same job (actions/report), which turns failures into issues.
  */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime(runContext(process.env));
     const summaries = [];
     const recording = {
         ...runtime,
@@ -71477,22 +71139,22 @@ async function runAsGitHubAction(run, step) {
     };
     let error;
     try {
-        await run(recording);
+        await action.run(recording);
     }
     catch (caught) {
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
 }
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
     for (const name of Object.keys(inputs))
         inputs[name] = runtime.redact(inputs[name]);
     try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
             ok: error === undefined,
             ...(error === undefined ? {} : { error }),
             summary: summaries.join('\n'),
@@ -71510,40 +71172,404 @@ async function recordStep(runtime, step, summaries, error) {
 
 /***/ }),
 
-/***/ 9314:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8052);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4654);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7686);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'restore-drill', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 4654:
+/***/ 6692:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
+  A: () => (/* binding */ action)
 });
+
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(8270);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
+/** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
+const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+function polymod(values) {
+    let checksum = 1;
+    for (const value of values) {
+        const top = checksum >>> 25;
+        checksum = ((checksum & 0x1ffffff) << 5) ^ value;
+        for (let bit = 0; bit < 5; bit++)
+            if ((top >>> bit) & 1)
+                checksum ^= GENERATOR[bit];
+    }
+    return checksum;
+}
+function expandPrefix(prefix) {
+    return [...[...prefix].map((c) => c.charCodeAt(0) >>> 5), 0, ...[...prefix].map((c) => c.charCodeAt(0) & 31)];
+}
+function convertBits(data, from, to, pad) {
+    let accumulator = 0;
+    let bits = 0;
+    const out = [];
+    const max = (1 << to) - 1;
+    for (const value of data) {
+        accumulator = (accumulator << from) | value;
+        bits += from;
+        while (bits >= to) {
+            bits -= to;
+            out.push((accumulator >>> bits) & max);
+        }
+    }
+    if (pad) {
+        if (bits > 0)
+            out.push((accumulator << (to - bits)) & max);
+    }
+    else if (bits >= from || ((accumulator << (to - bits)) & max) !== 0) {
+        return undefined;
+    }
+    return out;
+}
+function bech32_bech32Encode(prefix, data) {
+    const words = convertBits(data, 8, 5, true);
+    const lower = prefix.toLowerCase();
+    const checksum = polymod([...expandPrefix(lower), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
+    const checkWords = Array.from({ length: 6 }, (_, i) => (checksum >>> (5 * (5 - i))) & 31);
+    return `${lower}1${[...words, ...checkWords].map((word) => CHARSET[word]).join('')}`;
+}
+/** Decodes a Bech32 string (all lower or all upper case); undefined when it is not valid. */
+function bech32_bech32Decode(text) {
+    if (text !== text.toLowerCase() && text !== text.toUpperCase())
+        return undefined;
+    const lower = text.toLowerCase();
+    const separator = lower.lastIndexOf('1');
+    if (separator < 1 || lower.length - separator < 7)
+        return undefined;
+    const prefix = lower.slice(0, separator);
+    const words = [];
+    for (const char of lower.slice(separator + 1)) {
+        const word = CHARSET.indexOf(char);
+        if (word < 0)
+            return undefined;
+        words.push(word);
+    }
+    if (polymod([...expandPrefix(prefix), ...words]) !== 1)
+        return undefined;
+    const bytes = convertBits(words.slice(0, -6), 5, 8, false);
+    return bytes ? { prefix, data: Buffer.from(bytes) } : undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/crypto/age.ts
+
+
+
+
+/**
+ * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
+ * we write and we decrypt what it writes (both are tested). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so
+ * encryption never slows a backup down; the pure-JS age-encryption package measured 60–70 MB/s here and was the
+ * bottleneck of the whole dump. Only what backups need is implemented: X25519 stanzas, binary (not armored) files.
+ */
+const VERSION_LINE = 'age-encryption.org/v1';
+const X25519_INFO = 'age-encryption.org/v1/X25519';
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const ENCRYPTED_CHUNK = CHUNK + TAG;
+/** A header is a few hundred bytes per recipient; anything this large is not an age file. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
+class AgeIdentityError extends Error {
+    name = 'AgeIdentityError';
+}
+// ---- keys ---------------------------------------------------------------------------------------------------
+function decodeRecipient(recipient) {
+    const decoded = bech32Decode(recipient);
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+}
+function decodeIdentity(identity) {
+    const decoded = bech32_bech32Decode(identity);
+    return decoded?.prefix === 'age-secret-key-' && decoded.data.length === 32 ? decoded.data : undefined;
+}
+function publicKeyObject(raw) {
+    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+function privateKeyObject(raw) {
+    return external_node_crypto_default().createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+}
+function rawPublicKey(key) {
+    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
+}
+function generateIdentity() {
+    return bech32Encode('AGE-SECRET-KEY-', crypto.randomBytes(32)).toUpperCase();
+}
+function recipientOf(identity) {
+    const raw = decodeIdentity(identity);
+    if (!raw)
+        throw new Error('Not an age X25519 identity.');
+    return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
+}
+function parseRecipients(values, origin) {
+    for (const value of values) {
+        if (!decodeRecipient(value)) {
+            throw new ConfigurationError(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+                'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
+        }
+    }
+    return values;
+}
+function parseIdentities(text, origin) {
+    const keys = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
+            '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
+    }
+    return keys;
+}
+// ---- primitives ---------------------------------------------------------------------------------------------
+function hkdf(ikm, salt, info) {
+    return Buffer.from(external_node_crypto_default().hkdfSync('sha256', ikm, salt, info, 32));
+}
+function seal(key, nonce, plaintext) {
+    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+/** undefined when the ciphertext does not authenticate. */
+function age_open(key, nonce, sealed) {
+    const decipher = external_node_crypto_default().createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    try {
+        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG)), decipher.final()]);
+    }
+    catch {
+        return undefined;
+    }
+}
+const ZERO_NONCE = Buffer.alloc(12);
+const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
+function headerMac(fileKey, headerUpToDashes) {
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+}
+/** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
+function chunkNonce(counter, last) {
+    const nonce = Buffer.alloc(12);
+    nonce.writeUIntBE(counter, 5, 6);
+    nonce[11] = last ? 1 : 0;
+    return nonce;
+}
+// ---- encryption ---------------------------------------------------------------------------------------------
+function x25519Stanza(fileKey, recipient) {
+    const ephemeral = crypto.generateKeyPairSync('x25519');
+    const share = rawPublicKey(ephemeral.publicKey);
+    const shared = crypto.diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipient) });
+    const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO);
+    // A 32-byte body is 43 base64 characters: one line, shorter than 64 as the format requires.
+    return `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, ZERO_NONCE, fileKey))}\n`;
+}
+/** A Transform that age-encrypts its input for the recipients (age1… strings). */
+function age_createEncryptStream(recipients) {
+    const fileKey = crypto.randomBytes(16);
+    const stanzas = recipients.map((recipient) => {
+        const raw = decodeRecipient(recipient);
+        if (!raw)
+            throw new Error(`Not an age X25519 recipient: ${recipient}`);
+        return x25519Stanza(fileKey, raw);
+    });
+    const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
+    const headerText = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
+    const nonce = crypto.randomBytes(16);
+    const payloadKey = crypto.createSecretKey(hkdf(fileKey, nonce, 'payload'));
+    // The block not sealed yet: a full block is sealed only once more data follows it, as the last block must carry
+    // the "last" flag. Only this remainder is copied; whole blocks are sealed straight from the input.
+    const block = Buffer.allocUnsafe(CHUNK);
+    let filled = 0;
+    let counter = 0;
+    let header = Buffer.concat([headerText, nonce]);
+    /**
+     * Pushes the header (once, before the first block) and `count` sealed blocks, `plaintext(i)` giving block i.
+     * Ciphertext and tag go downstream as they come out of the cipher: concatenating them cost a copy and a 64 KiB
+     * allocation per block, and the allocations alone (GC, freeing) ~0.2 s per GiB.
+     */
+    const sealBlocks = (stream, count, last, plaintext) => {
+        if (header)
+            stream.push(header);
+        header = undefined;
+        for (let index = 0; index < count; index++) {
+            const cipher = crypto.createCipheriv('chacha20-poly1305', payloadKey, chunkNonce(counter++, last && index === count - 1), {
+                authTagLength: TAG,
+            });
+            stream.push(cipher.update(plaintext(index)));
+            cipher.final();
+            stream.push(cipher.getAuthTag());
+        }
+    };
+    return new Transform({
+        readableHighWaterMark: 1 << 20,
+        writableHighWaterMark: 1 << 20,
+        transform(chunk, _encoding, callback) {
+            const total = filled + chunk.length;
+            // Every block but the one holding the last byte so far (1 to CHUNK bytes) can be sealed now.
+            const count = total === 0 ? 0 : Math.floor((total - 1) / CHUNK);
+            if (count === 0) {
+                filled += chunk.copy(block, filled);
+                return callback();
+            }
+            // Block 0 starts with what is left of the previous chunk, if anything; the others lie whole in this chunk.
+            const head = CHUNK - filled;
+            if (filled > 0)
+                chunk.copy(block, filled, 0, head);
+            const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
+            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
+            callback();
+        },
+        flush(callback) {
+            // An empty input still makes one (empty) last block.
+            sealBlocks(this, 1, true, () => block.subarray(0, filled));
+            callback();
+        },
+    });
+}
+function parseHeader(text) {
+    const lines = text.split('\n');
+    if (lines[0] !== VERSION_LINE)
+        throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
+    const stanzas = [];
+    let index = 1;
+    while (lines[index]?.startsWith('-> ')) {
+        const args = lines[index].slice(3).split(' ');
+        const body = [];
+        for (index += 1;; index++) {
+            const line = lines[index];
+            if (line === undefined)
+                throw new Error('Damaged age header: a stanza has no final line.');
+            body.push(line);
+            if (line.length < 64)
+                break;
+        }
+        stanzas.push({ args, body: Buffer.from(body.join(''), 'base64') });
+        index += 1;
+    }
+    const macLine = lines[index];
+    if (!macLine?.startsWith('--- '))
+        throw new Error('Damaged age header: no MAC line.');
+    const upToDashes = `${lines.slice(0, index).join('\n')}\n---`;
+    return { stanzas, upToDashes, mac: Buffer.from(macLine.slice(4), 'base64') };
+}
+function unwrapFileKey(stanzas, identities) {
+    for (const identity of identities) {
+        const privateKey = privateKeyObject(identity);
+        const ownPublic = rawPublicKey(external_node_crypto_default().createPublicKey(privateKey));
+        for (const stanza of stanzas) {
+            if (stanza.args[0] !== 'X25519' || stanza.args.length !== 2 || stanza.body.length !== 32)
+                continue;
+            const share = Buffer.from(stanza.args[1], 'base64');
+            if (share.length !== 32)
+                continue;
+            const shared = external_node_crypto_default().diffieHellman({ privateKey, publicKey: publicKeyObject(share) });
+            if (shared.every((byte) => byte === 0))
+                throw new Error('Damaged age header: a low-order X25519 share.');
+            const fileKey = age_open(hkdf(shared, Buffer.concat([share, ownPublic]), X25519_INFO), ZERO_NONCE, stanza.body);
+            if (fileKey)
+                return fileKey;
+        }
+    }
+    return undefined;
+}
+/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
+function createDecryptStream(identities) {
+    const rawIdentities = identities.map((identity) => {
+        const raw = decodeIdentity(identity);
+        if (!raw)
+            throw new Error('Not an age X25519 identity.');
+        return raw;
+    });
+    let pending = Buffer.alloc(0);
+    let payloadKey;
+    let counter = 0;
+    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
+    const readHeader = () => {
+        const macAt = pending.indexOf('\n--- ');
+        const end = macAt < 0 ? -1 : pending.indexOf('\n', macAt + 1);
+        if (end < 0 || pending.length < end + 1 + 16) {
+            if (pending.length > MAX_HEADER_BYTES)
+                throw new Error('Not an age file: no header end in the first MiB.');
+            return false;
+        }
+        const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
+        const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
+        if (!fileKey)
+            throw new AgeIdentityError("no identity matched any of the file's recipients");
+        if (!external_node_crypto_default().timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
+            throw new Error('Damaged age header: its MAC does not match.');
+        }
+        payloadKey = external_node_crypto_default().createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
+        pending = pending.subarray(end + 17);
+        return true;
+    };
+    const openChunk = (sealed, last) => {
+        const plain = age_open(payloadKey, chunkNonce(counter, last), sealed);
+        if (!plain)
+            throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
+        counter += 1;
+        return plain;
+    };
+    return new external_node_stream_.Transform({
+        readableHighWaterMark: 1 << 20,
+        writableHighWaterMark: 1 << 20,
+        transform(chunk, _encoding, callback) {
+            try {
+                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+                if (!payloadKey && !readHeader())
+                    return callback();
+                // Open a chunk only when more bytes follow it: the one at the end must be opened as the last.
+                let offset = 0;
+                while (pending.length - offset > ENCRYPTED_CHUNK) {
+                    this.push(openChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK), false));
+                    offset += ENCRYPTED_CHUNK;
+                }
+                pending = pending.subarray(offset);
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+        flush(callback) {
+            try {
+                if (!payloadKey && !readHeader())
+                    throw new Error('Not an age file, or truncated inside its header.');
+                if (pending.length < TAG || (pending.length === TAG && counter > 0)) {
+                    throw new Error('age: the file is truncated (its last chunk is missing).');
+                }
+                this.push(openChunk(pending, true));
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
  * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
@@ -71571,7 +71597,39 @@ function maskUrlCredentials(runtime, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
 
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
@@ -71643,9 +71701,17 @@ class InputReader {
         }
         return value;
     }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
     raw(name) {
         const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
     }
     spec(name) {
         const spec = this.specs[name];
@@ -71661,8 +71727,6 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
 
 
@@ -71673,15 +71737,15 @@ function newBackupId(kind, at = new Date()) {
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
+function checkBackupName(name, origin) {
     if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
     }
     return name;
 }
-function checkBackupId(inputName, id) {
+function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
             'or leave it empty for the newest complete backup.');
     }
     return id;
@@ -71695,8 +71759,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
 
 
@@ -71720,7 +71784,7 @@ class LocalStore {
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,external_node_stream_promises_.pipeline)(body, file);
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
             try {
                 await handle.sync();
@@ -71817,8 +71881,6 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
 
 
@@ -71849,17 +71911,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -71868,9 +71928,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -72004,28 +72064,25 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
         return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
 }
@@ -72037,6 +72094,33 @@ async function removeFolder(stores, folder) {
             keys.push(object.key);
         await store.delete(keys);
     }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -72067,7 +72151,10 @@ const INPUTS = {
         description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
         default: 'false',
     },
-    jobs: { description: 'Parallel pg_restore jobs (directory-format backups).', default: String(Math.max(1, external_node_os_default().availableParallelism())) },
+    jobs: {
+        description: 'Parallel pg_restore jobs for directory-format backups; default the number of CPUs.',
+        machineDefault: () => String(Math.max(1, external_node_os_default().availableParallelism())),
+    },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
 };
 function readInputs(runtime) {
@@ -72075,11 +72162,14 @@ function readInputs(runtime) {
     inputs.maskSecrets();
     const backupId = inputs.optional('backup-id');
     return {
-        stores: openStores('storage-url', inputs.list('storage-url')),
-        name: checkBackupName('name', inputs.string('name')),
-        backupId: backupId && checkBackupId('backup-id', backupId),
-        identities: readIdentities(runtime, inputs.optional('encryption-identity')),
+        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
+        backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
+        identities: readIdentities(runtime, inputs),
         targetUrl: inputs.optional('target-url'),
+        targetOrigin: inputs.origin('target-url'),
+        qdrantKeyOrigin: inputs.origin('qdrant-api-key'),
+        restoreAsOrigin: inputs.origin('restore-as'),
         qdrantApiKey: inputs.optional('qdrant-api-key'),
         restoreAs: inputs.list('restore-as'),
         maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
@@ -72087,36 +72177,22 @@ function readInputs(runtime) {
         dryRun: inputs.boolean('dry-run'),
         planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        pgBinDir: inputs.optional('pg-bin-dir'),
+        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     };
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
-function readIdentities(runtime, value) {
+function readIdentities(runtime, inputs) {
+    const origin = inputs.origin('encryption-identity');
+    const value = inputs.optional('encryption-identity');
     if (!value)
-        return null;
+        return { keys: null, origin };
     const text = !value.includes('AGE-SECRET-KEY-') && (0,external_node_fs_.existsSync)(value) ? (0,external_node_fs_.readFileSync)(value, 'utf8') : value;
-    const identities = (0,age/* parseIdentities */.go)('encryption-identity', text);
-    for (const identity of identities)
-        runtime.setSecret(identity);
-    return identities;
+    const keys = parseIdentities(text, origin);
+    for (const key of keys)
+        runtime.setSecret(key);
+    return { keys, origin };
 }
 
-
-/***/ }),
-
-/***/ 7686:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
 ;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
@@ -72256,19 +72332,19 @@ const defaults = lib.defaults
 // Re-export the default
 /* harmony default export */ const esm = (lib);
 
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
-function parseDatabaseUrl(inputName, value) {
+function parseDatabaseUrl(value, origin) {
     let parsed;
     try {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
     }
     const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
     const withoutPassword = new URL(value);
@@ -72284,6 +72360,7 @@ function parseDatabaseUrl(inputName, value) {
         password,
         host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
         database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+        origin,
     };
 }
 /** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
@@ -72294,7 +72371,7 @@ function libpqEnvironment(database) {
         env.PGPASSWORD = database.password;
     return env;
 }
-async function connect(database, inputName) {
+async function connect(database) {
     const client = new esm.Client({
         connectionString: database.url,
         application_name: 'backstop',
@@ -72307,7 +72384,7 @@ async function connect(database, inputName) {
     }
     catch (error) {
         await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (${database.origin}): ${error.message}. ` +
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
@@ -72321,6 +72398,7 @@ function qualified(schema, name) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
+
 
 
 function backupAgeHours(manifest, at) {
@@ -72337,6 +72415,56 @@ function restoreTimeProblem(seconds, budgets) {
     if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
         return undefined;
     return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+async function runDrill(options, restore) {
+    const { manifest } = options.found;
+    const now = options.now ?? (() => new Date());
+    const startedAt = now();
+    const ageHours = backupAgeHours(manifest, startedAt);
+    const { outcome } = options;
+    let failure;
+    try {
+        await restore(outcome);
+    }
+    catch (error) {
+        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        failure = (0,errors/* errorMessage */.gJ)(error);
+    }
+    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+    // A restore that failed has no time worth holding to the RTO.
+    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+    const problems = [
+        failure,
+        ageProblem(ageHours, options.budgets),
+        ...found,
+        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length === 0)
+        await options.onVerified?.();
+    const record = {
+        version: 1,
+        backupId: manifest.id,
+        name: manifest.name,
+        engine: options.engine,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        dryRun: options.dryRun,
+        target,
+        restoreSeconds,
+        backupAgeHours: ageHours,
+        verified: problems.length === 0,
+        checksumsVerified,
+        problems,
+        ...engineFields,
+    };
+    await writeDrillRecord(options.stores, manifest, record);
+    return record;
 }
 /** Writes the record next to the backup in every destination that holds the backup. */
 async function writeDrillRecord(stores, manifest, record) {
@@ -72360,20 +72488,9 @@ async function readLatestDrill(store, name, id) {
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./actions/lib/process.ts
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
@@ -72414,7 +72531,7 @@ function lastLines(text, count = 5) {
     return text.trim().split('\n').slice(-count).join(' / ');
 }
 
-;// CONCATENATED MODULE: ./actions/lib/postgres/tools.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/tools.ts
 
 
 
@@ -72482,24 +72599,24 @@ async function findToolVersions(tool, explicitDir) {
  * refuses to run ("server version mismatch", the most common complaint about backup jobs): we say so first, with
  * both versions and what to install.
  */
-async function findClientTool(tool, server, explicitDir, 
+async function findClientTool(tool, server, binDir, 
 /** What the version must match, for the message: the server, or the pg_dump that wrote an archive. */
 against = `the server (PostgreSQL ${server.version})`) {
-    const found = await findToolVersions(tool, explicitDir);
+    const found = await findToolVersions(tool, binDir.dir);
     const newest = found[0];
     if (!newest) {
-        throw new errors/* ConfigurationError */.j1(`${tool} was not found${explicitDir ? ` in ${explicitDir}` : ''}: install the PostgreSQL ${server.major} client ` +
-            `tools (apt-get install postgresql-client-${server.major}) or set input "pg-bin-dir" to their bin folder.`);
+        throw new errors/* ConfigurationError */.j1(`${tool} was not found${binDir.dir ? ` in ${binDir.dir}` : ''}: install the PostgreSQL ${server.major} client ` +
+            `tools (apt-get install postgresql-client-${server.major}) or set ${binDir.origin} to their bin folder.`);
     }
     if (newest.major < server.major) {
         throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set input "pg-bin-dir" to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
     }
     return newest;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/postgres/cluster.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/cluster.ts
 
 
 
@@ -72514,7 +72631,7 @@ async function startScratchCluster(options = {}) {
     const { binDir, major } = await findServerBinaries(options);
     const runAsPostgres = process.getuid?.() === 0;
     if (runAsPostgres)
-        assertPostgresUserExists();
+        assertPostgresUserExists(options);
     const root = await promises_default().mkdtemp(external_node_path_default().join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
     const dataDir = external_node_path_default().join(root, 'data');
     if (runAsPostgres) {
@@ -72577,7 +72694,7 @@ async function findServerBinaries(options) {
         const have = found.map((tool) => tool.version).join(', ') || 'none';
         throw new errors/* ConfigurationError */.j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
             `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
-            'server to restore into (input "target-url").');
+            `server to restore into${instead(options)}.`);
     }
     return { binDir: external_node_path_default().dirname(usable.path), major: usable.major };
 }
@@ -72589,11 +72706,14 @@ function clusterParent(baseDir, runAsPostgres) {
         return external_node_os_default().tmpdir();
     return baseDir;
 }
-function assertPostgresUserExists() {
+function assertPostgresUserExists(options) {
     if ((0,external_node_child_process_.spawnSync)('id', ['-u', SERVER_USER]).status !== 0) {
         throw new errors/* ConfigurationError */.j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
-            'package (it creates the user), run as a normal user, or set input "target-url".');
+            `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
+}
+function instead(options) {
+    return options.instead ? ` (${options.instead})` : '';
 }
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -72606,15 +72726,9 @@ function freePort() {
     });
 }
 
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(8270);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
 
 
@@ -72835,7 +72949,7 @@ async function storeStream(source, stores, options) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
     let value = bytes;
@@ -72899,27 +73013,27 @@ class ChecksumError extends errors/* VerificationError */.mk {
  */
 async function fetchFile(store, folder, file, sink, options) {
     const key = `${folder}/${file.path}`;
-    if (file.encryption === 'age' && !options.identities) {
+    if (file.encryption === 'age' && !options.identities.keys) {
         sink.destroy();
-        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set input "encryption-identity" to the age key that matches the backup's recipients.`);
+        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`);
     }
     const hashed = new hash_HashingStream();
     const stages = [hashed];
     if (file.encryption === 'age')
-        stages.push((0,age/* createDecryptStream */.Gf)(options.identities));
+        stages.push(createDecryptStream(options.identities.keys));
     if (file.compression === 'zstd')
         stages.push(new coalesce_Coalesce(ZSTD_CHUNK_BYTES), external_node_zlib_default().createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
     else if (file.compression === 'gzip')
         stages.push(external_node_zlib_default().createGunzip());
     const stopProgress = progress_reportProgress(file.path, () => hashed.bytes, options.log);
     try {
-        await (0,external_node_stream_promises_.pipeline)([await store.get(key), ...stages, sink]);
+        await (0,external_node_stream_promises_namespaceObject.pipeline)([await store.get(key), ...stages, sink]);
     }
     catch (error) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
-        if (error instanceof age/* AgeIdentityError */.E7) {
-            throw new errors/* ConfigurationError */.j1(`Input "encryption-identity" does not match any recipient of ${key}: use the age key whose public key is ` +
+        if (error instanceof AgeIdentityError) {
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -72933,7 +73047,7 @@ async function fetchFile(store, folder, file, sink, options) {
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {
     const hashed = new hash_HashingStream();
-    await (0,external_node_stream_promises_.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
     checkDigest(key, file, hashed.bytes, hashed.digest());
 }
 function checkDigest(key, file, bytes, sha256) {
@@ -72944,7 +73058,52 @@ function checkDigest(key, file, bytes, sha256) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/lib/postgres/argv.ts
+function pgDumpArgv(options) {
+    return [
+        ...dumpArchiveArgs(options.archive),
+        `--dbname=${options.database.withoutPassword}`,
+        `--snapshot=${options.snapshot}`,
+        '--no-password',
+        ...options.excludeTableData.map((pattern) => `--exclude-table-data=${pattern}`),
+    ];
+}
+/**
+ * Custom format uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip); directory format
+ * with pg_dump's own fastest gzip, since its workers write their files themselves.
+ */
+function dumpArchiveArgs(archive) {
+    if (archive.format === 'custom')
+        return ['--format=custom', '--compress=0'];
+    return ['--format=directory', `--jobs=${archive.jobs}`, '--compress=1', `--file=${archive.path}`];
+}
+function pgRestoreArgv(options) {
+    if (options.mode === 'list')
+        return ['--list', ...restoreArchiveArgs(options.archive)];
+    return [
+        `--dbname=${options.database.withoutPassword}`,
+        '--no-owner',
+        '--no-acl',
+        '--exit-on-error',
+        '--no-password',
+        ...restoreModeArgs(options.archive),
+        ...restoreArchiveArgs(options.archive),
+    ];
+}
+/**
+ * A streamed archive restores in one transaction, so a failure leaves nothing behind; a directory restores with
+ * parallel jobs, which pg_restore cannot combine with a single transaction.
+ */
+function restoreModeArgs(archive) {
+    return archive.format === 'custom' ? ['--single-transaction'] : [`--jobs=${archive.jobs}`];
+}
+/** The format, then a directory archive's folder as the last argument; a streamed archive comes on stdin. */
+function restoreArchiveArgs(archive) {
+    return archive.format === 'custom' ? ['--format=custom'] : ['--format=directory', archive.path];
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/postgres/restore.ts
+
 
 
 
@@ -72959,7 +73118,7 @@ function checkDigest(key, file, bytes, sha256) {
 async function findPgRestore(options) {
     const version = options.found.manifest.tool.pgDump ?? '0';
     const major = parseToolVersion(`(PostgreSQL) ${version}`)?.major ?? 0;
-    return findClientTool('pg_restore', { version, major }, options.pgBinDir, `the pg_dump ${version} that wrote this backup`);
+    return findClientTool('pg_restore', { version, major }, options.pgBin, `the pg_dump ${version} that wrote this backup`);
 }
 /**
  * Restores a PostgreSQL backup into an (empty) database. The custom format streams straight from storage into
@@ -72968,19 +73127,18 @@ async function findPgRestore(options) {
  */
 async function restoreInto(target, options) {
     const pgRestore = await findPgRestore(options);
-    const common = [`--dbname=${target.withoutPassword}`, '--no-owner', '--no-acl', '--exit-on-error', '--no-password'];
     const env = libpqEnvironment(target);
     if (options.found.manifest.format === 'directory') {
         await withFetchedDirectory(options, async (dir) => {
-            const tool = startTool(pgRestore.path, [...common, `--jobs=${options.jobs}`, '--format=directory', dir], {
-                env,
-                label: 'pg_restore',
-            });
+            const archive = { format: 'directory', path: dir, jobs: options.jobs };
+            const argv = pgRestoreArgv({ mode: 'restore', database: target, archive });
+            const tool = startTool(pgRestore.path, argv, { env, label: 'pg_restore' });
             await tool.exited;
         });
         return;
     }
-    const tool = startTool(pgRestore.path, [...common, '--single-transaction', '--format=custom'], {
+    const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' } });
+    const tool = startTool(pgRestore.path, argv, {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
         label: 'pg_restore',
@@ -72993,13 +73151,15 @@ async function listArchive(options) {
     if (options.found.manifest.format === 'directory') {
         let listing = '';
         await withFetchedDirectory(options, async (dir) => {
-            const tool = startTool(pgRestore.path, ['--list', '--format=directory', dir], { label: 'pg_restore' });
+            const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir } });
+            const tool = startTool(pgRestore.path, argv, { label: 'pg_restore' });
             tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
             await tool.exited;
         });
         return tocEntries(listing);
     }
-    const tool = startTool(pgRestore.path, ['--list', '--format=custom'], { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
+    const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' } });
+    const tool = startTool(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
     let listing = '';
     tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
     // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
@@ -73094,108 +73254,78 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
 
 
 
+
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
  * target → compare every table's row count with the manifest → RTO and RPO budgets → a drill record next to the
  * backup. Any failure makes the verdict "not verified"; the record says why.
  */
 async function drillPostgres(options) {
-    const { manifest } = options.found;
-    const now = options.now ?? (() => new Date());
-    const startedAt = now();
-    const problems = [];
-    const ageHours = backupAgeHours(manifest, startedAt);
-    const stale = ageProblem(ageHours, options);
-    if (stale)
-        problems.push(stale);
-    const restoreOptions = {
-        found: options.found,
-        identities: options.identities,
-        jobs: options.jobs,
-        pgBinDir: options.pgBinDir,
-        tempDir: options.tempDir,
-        log: options.log,
+    const outcome = {
+        target: options.target?.display ?? 'a throwaway local PostgreSQL',
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        tables: [],
+        tocEntries: undefined,
     };
-    let tables = [];
-    let tocEntries;
-    let checksumsVerified = false;
-    let restoreSeconds = 0;
-    let targetLabel = options.target?.display ?? 'a throwaway local PostgreSQL';
+    return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) => options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress));
+}
+function restoreOptionsOf(options) {
+    const { found, identities, jobs, pgBin, tempDir, log } = options;
+    return { found, identities, jobs, pgBin, tempDir, log };
+}
+/** Dry run: every file fetched, checksummed and decrypted, and the archive's contents listed; nothing restored. */
+async function listAndVerify(options, outcome) {
+    const started = Date.now();
+    outcome.tocEntries = (await listArchive(restoreOptionsOf(options))).length;
+    outcome.checksumsVerified = true;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
+    outcome.target = 'none (dry run)';
+    options.log(`Dry run: every file verified and decrypted; the archive lists ${outcome.tocEntries} entries.`);
+}
+async function restoreAndCount(options, outcome) {
+    const { manifest } = options.found;
     let scratch;
     try {
-        if (options.dryRun) {
+        let target = options.target;
+        if (!target) {
+            const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+            scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+            target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
+            outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+        }
+        options.log(`Restoring ${manifest.id} into ${outcome.target}`);
+        const client = await connect(target);
+        try {
+            await assertEmptyDatabase(client, target);
             const started = Date.now();
-            tocEntries = (await listArchive(restoreOptions)).length;
-            checksumsVerified = true;
-            restoreSeconds = (Date.now() - started) / 1000;
-            targetLabel = 'none (dry run)';
-            options.log(`Dry run: every file verified and decrypted; the archive lists ${tocEntries} entries.`);
+            const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
+            if (timescale)
+                await timescalePreRestore(client, timescale.version, options);
+            await restoreInto(target, restoreOptionsOf(options));
+            outcome.checksumsVerified = true;
+            if (timescale)
+                await client.query('SELECT timescaledb_post_restore()');
+            outcome.restoreSeconds = (Date.now() - started) / 1000;
+            outcome.tables = await compareRowCounts(client, manifest);
         }
-        else {
-            let target = options.target;
-            if (!target) {
-                scratch = await startScratchCluster({ minMajor: Math.floor((manifest.source.serverVersionNum ?? 0) / 10000), baseDir: options.tempDir });
-                target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-                targetLabel = `a throwaway PostgreSQL ${scratch.major}`;
-            }
-            options.log(`Restoring ${manifest.id} into ${targetLabel}`);
-            const client = await connect(target, options.targetInput);
-            try {
-                await assertEmptyDatabase(client, target, options.targetInput);
-                const started = Date.now();
-                const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-                if (timescale)
-                    await timescalePreRestore(client, timescale.version, options.log);
-                await restoreInto(target, restoreOptions);
-                checksumsVerified = true;
-                if (timescale)
-                    await client.query('SELECT timescaledb_post_restore()');
-                restoreSeconds = (Date.now() - started) / 1000;
-                tables = await compareRowCounts(client, manifest);
-            }
-            finally {
-                await client.end().catch(() => undefined);
-            }
-            for (const table of tables.filter((check) => check.actual !== check.expected)) {
-                problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-                    `the manifest says ${table.expected}`);
-            }
+        finally {
+            await client.end().catch(() => undefined);
         }
-        const slow = restoreTimeProblem(restoreSeconds, options);
-        if (slow)
-            problems.push(slow);
-    }
-    catch (error) {
-        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
-        if (error instanceof errors/* ConfigurationError */.j1)
-            throw error;
-        problems.unshift((0,errors/* errorMessage */.gJ)(error));
+        for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+            outcome.problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
+                `the manifest says ${table.expected}`);
+        }
     }
     finally {
         await scratch?.stop();
     }
-    const record = {
-        version: 1,
-        backupId: manifest.id,
-        name: manifest.name,
-        engine: 'postgres',
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-        dryRun: options.dryRun,
-        target: targetLabel,
-        restoreSeconds,
-        backupAgeHours: ageHours,
-        verified: problems.length === 0,
-        checksumsVerified,
-        problems,
-        tables,
-        tocEntries,
-    };
-    await writeDrillRecord(options.stores, manifest, record);
-    return record;
 }
+/** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
+const THROWAWAY = Origin.internal('the throwaway cluster');
 async function createScratchDatabase(scratch, database) {
-    const admin = await connect(parseDatabaseUrl('target-url', scratch.url), 'target-url');
+    const admin = await connect(parseDatabaseUrl(scratch.url, THROWAWAY));
     try {
         if (database !== 'postgres')
             await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
@@ -73203,10 +73333,10 @@ async function createScratchDatabase(scratch, database) {
     finally {
         await admin.end();
     }
-    return parseDatabaseUrl('target-url', scratch.urlFor(database));
+    return parseDatabaseUrl(scratch.urlFor(database), THROWAWAY);
 }
 /** A drill must never write over data: it restores into a database without tables of its own, or not at all. */
-async function assertEmptyDatabase(client, target, inputName) {
+async function assertEmptyDatabase(client, target) {
     const { rows } = await client.query(`
     SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -73215,19 +73345,19 @@ async function assertEmptyDatabase(client, target, inputName) {
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`);
     const count = Number(rows[0].n);
     if (count > 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}": ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
             'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.');
     }
 }
-async function timescalePreRestore(client, version, log) {
+async function timescalePreRestore(client, version, options) {
     const { rows } = await client.query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'");
     if (rows.length === 0) {
         throw new errors/* ConfigurationError */.j1(`The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-            `TimescaleDB server (e.g. the timescale/timescaledb image) through input "target-url".`);
+            `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`);
     }
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
-    log(`TimescaleDB ${version}: pre-restore mode on`);
+    options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
 async function compareRowCounts(client, manifest) {
     const checks = [];
@@ -73269,19 +73399,19 @@ class QdrantError extends Error {
     }
 }
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(inputName, value) {
+function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
     }
     if (url.username || url.password) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
     }
     return url.href.replace(/\/+$/, '');
 }
@@ -73306,7 +73436,7 @@ function send(method, url, headers, timeoutMs, body) {
         else if (Buffer.isBuffer(body))
             request.end(body);
         else
-            (0,external_node_stream_promises_.pipeline)(body, request).catch((error) => request.destroy(error));
+            (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
 async function readJson(response) {
@@ -73328,7 +73458,9 @@ async function failure(node, method, path, response) {
     const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
@@ -73355,11 +73487,11 @@ async function request(node, method, path, options = {}) {
     return (await readJson(response));
 }
 /** The `result` of a `{result, status, time}` response. */
-async function result(node, method, path, options = {}) {
+async function client_result(node, method, path, options = {}) {
     return (await request(node, method, path, options)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-async function download(node, path) {
+async function client_download(node, path) {
     let response;
     try {
         response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
@@ -73405,13 +73537,75 @@ async function uploadMultipart(node, path, query, file) {
         throw await failure(node, 'POST', path, response);
     return readJson(response);
 }
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-async function serverVersionOf(node) {
-    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
-}
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
+
+function collectionPath(collection) {
+    return `/collections/${encodeURIComponent(collection)}`;
+}
+function snapshotsPath(collection) {
+    return `${collectionPath(collection)}/snapshots`;
+}
+function snapshotPath(collection, snapshot) {
+    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
+}
+/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
+function versionInfo(node) {
+    return request(node, 'GET', '/');
+}
+/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
+async function serverVersionOf(node) {
+    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
+}
+function listCollections(node) {
+    return result(node, 'GET', '/collections');
+}
+function listAliases(node) {
+    return client_result(node, 'GET', '/aliases');
+}
+/** Rejects with a QdrantError of status 404 when the collection does not exist. */
+function collectionInfo(node, collection) {
+    return client_result(node, 'GET', collectionPath(collection));
+}
+function collectionClusterInfo(node, collection) {
+    return result(node, 'GET', `${collectionPath(collection)}/cluster`);
+}
+/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
+function deleteCollection(node, collection) {
+    return client_result(node, 'DELETE', collectionPath(collection));
+}
+/** One atomic update of the aliases: every action applies, or none does. */
+function updateAliases(node, actions) {
+    return client_result(node, 'POST', '/collections/aliases', { body: { actions } });
+}
+/**
+ * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
+ * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
+ */
+function createSnapshot(node, collection, timeoutMs) {
+    return result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
+}
+/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
+function downloadSnapshot(node, collection, snapshot) {
+    return download(node, snapshotPath(collection, snapshot));
+}
+function deleteSnapshot(node, collection, snapshot) {
+    return result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
+}
+/**
+ * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
+ * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
+ */
+async function uploadSnapshot(node, collection, options, file) {
+    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
+    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
+}
+function scrollPoints(node, collection, body) {
+    return result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/recover.ts
 
 
@@ -73421,7 +73615,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 /** `trades=trades_v2, journal` or `*` (every collection under its own name) → source → target names. */
-function parseRestoreAs(inputName, items, collections) {
+function parseRestoreAs(items, collections, origin) {
     const mapping = new Map();
     for (const item of items) {
         if (item === '*') {
@@ -73431,7 +73625,7 @@ function parseRestoreAs(inputName, items, collections) {
         }
         const [source, target = source] = item.split('=').map((part) => part.trim());
         if (!source || !target || !collections.includes(source)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
         }
         mapping.set(source, target);
     }
@@ -73454,23 +73648,42 @@ function versionWarning(backupVersion, targetVersion) {
 }
 async function drillQdrant(options) {
     const { manifest } = options.found;
-    const now = options.now ?? (() => new Date());
-    const startedAt = now();
-    const ageHours = backupAgeHours(manifest, startedAt);
-    const problems = [];
-    const stale = ageProblem(ageHours, options);
-    if (stale)
-        problems.push(stale);
     const target = options.target;
+    // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
     if (!options.dryRun && !target) {
-        throw new errors/* ConfigurationError */.j1('Input "target-url" is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).');
+        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`);
     }
     if (target && !options.dryRun) {
         const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
         if (warning)
             options.warn(warning);
     }
-    const checks = [];
+    const outcome = {
+        target: options.dryRun ? 'none (dry run)' : target.url,
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        mode: options.restoreAs ? 'restore' : 'drill',
+        collections: [],
+    };
+    const { restoreAs } = options;
+    const pointAliases = restoreAs && !options.dryRun
+        ? () => recreateAliases(target, manifest.collections ?? [], restoreAs, options.log)
+        : undefined;
+    return runDrill({
+        ...options,
+        budgets: options,
+        engine: 'qdrant',
+        outcome,
+        // A dry run only downloads: its time says nothing about how long a recovery takes.
+        rtoInDryRun: false,
+        onVerified: pointAliases,
+    }, (progress) => recoverAndCount(options, progress));
+}
+/** Every collection recovered and checked; one that fails is a problem of its own, the others still run. */
+async function recoverAndCount(options, outcome) {
+    const { manifest } = options.found;
+    const checks = outcome.collections;
     let everyFileRead = true;
     const started = Date.now();
     for (const collection of manifest.collections ?? []) {
@@ -73485,42 +73698,20 @@ async function drillQdrant(options) {
             if (error instanceof errors/* ConfigurationError */.j1)
                 throw error;
             everyFileRead = false;
-            problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            outcome.problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
             checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
         }
     }
-    const restoreSeconds = (Date.now() - started) / 1000;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
     for (const check of checks.filter((c) => c.actualPoints !== null)) {
         if (check.actualPoints !== check.expectedPoints) {
-            problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
+            outcome.problems.push(`${check.name}: ${check.actualPoints} points after recovery, the manifest says ${check.expectedPoints}`);
         }
-        if (check.vectorsMatch === false)
-            problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+        if (check.vectorsMatch === false) {
+            outcome.problems.push(`${check.name}: the recovered vectors config differs from the manifest's`);
+        }
     }
-    const slow = restoreTimeProblem(restoreSeconds, options);
-    if (!options.dryRun && slow)
-        problems.push(slow);
-    if (options.restoreAs && !options.dryRun && problems.length === 0)
-        await recreateAliases(target, manifest.collections ?? [], options.restoreAs, options.log);
-    const record = {
-        version: 1,
-        backupId: manifest.id,
-        name: manifest.name,
-        engine: 'qdrant',
-        mode: options.restoreAs ? 'restore' : 'drill',
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-        dryRun: options.dryRun,
-        target: options.dryRun ? 'none (dry run)' : target.url,
-        restoreSeconds,
-        backupAgeHours: ageHours,
-        verified: problems.length === 0,
-        checksumsVerified: everyFileRead && checks.length > 0,
-        problems,
-        collections: checks,
-    };
-    await writeDrillRecord(options.stores, manifest, record);
-    return record;
+    outcome.checksumsVerified = everyFileRead && checks.length > 0;
 }
 /** The snapshot to recover for a collection: the first node's that holds shards. */
 function snapshotFile(options, collection) {
@@ -73541,18 +73732,17 @@ async function recoverOne(options, collection, restoredAs) {
         return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
     }
     const target = options.target;
-    const path = `/collections/${encodeURIComponent(restoredAs)}`;
-    if (await exists(target, path)) {
+    if (await exists(target, restoredAs)) {
         if (options.restoreAs) {
-            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with input "restore-as".`);
+            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
         }
         options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
-        await request(target, 'DELETE', path);
+        await deleteCollection(target, restoredAs);
     }
     options.log(`Recovering ${collection.name} into ${restoredAs} on ${target.url}`);
     try {
         await streamSnapshot(options, folder, file, target, restoredAs);
-        const info = await result(target, 'GET', path);
+        const info = await collectionInfo(target, restoredAs);
         return {
             name: collection.name,
             restoredAs,
@@ -73564,7 +73754,7 @@ async function recoverOne(options, collection, restoredAs) {
     finally {
         // A drill never leaves its scratch collection behind, even when recovery or verification failed.
         if (!options.restoreAs) {
-            await request(target, 'DELETE', path).catch((error) => options.warn(`Could not delete the scratch collection ${restoredAs}: ${(0,errors/* errorMessage */.gJ)(error)}. Delete it by hand.`));
+            await deleteCollection(target, restoredAs).catch((error) => options.warn(`Could not delete the scratch collection ${restoredAs}: ${(0,errors/* errorMessage */.gJ)(error)}. Delete it by hand.`));
         }
     }
 }
@@ -73576,7 +73766,7 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     const { store } = options.found;
     const body = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
     const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
-    const uploading = uploadMultipart(target, `/collections/${encodeURIComponent(restoredAs)}/snapshots/upload`, { wait: 'true', priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
+    const uploading = uploadSnapshot(target, restoredAs, { priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
     const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
     if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
@@ -73586,9 +73776,9 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     if (fetched.status === 'rejected')
         throw fetched.reason;
 }
-async function exists(node, path) {
+async function exists(node, collection) {
     try {
-        await request(node, 'GET', path);
+        await collectionInfo(node, collection);
         return true;
     }
     catch (error) {
@@ -73599,7 +73789,7 @@ async function exists(node, path) {
 }
 /** Aliases are not in snapshots: point each recorded alias at the restored collection, in one atomic update. */
 async function recreateAliases(target, collections, mapping, log) {
-    const existing = new Set((await result(target, 'GET', '/aliases')).aliases.map((a) => a.alias_name));
+    const existing = new Set((await listAliases(target)).aliases.map((a) => a.alias_name));
     const actions = [];
     for (const collection of collections) {
         const restoredAs = mapping.get(collection.name);
@@ -73613,12 +73803,10 @@ async function recreateAliases(target, collections, mapping, log) {
     }
     if (actions.length === 0)
         return;
-    await request(target, 'POST', '/collections/aliases', { body: { actions } });
+    await updateAliases(target, actions);
     log(`Recreated ${actions.filter((action) => 'create_alias' in action).length} alias(es).`);
 }
 
-// EXTERNAL MODULE: ./actions/restore-drill/src/inputs.ts + 6 modules
-var src_inputs = __nccwpck_require__(4654);
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
 function checksumVerdict(record) {
@@ -73705,7 +73893,7 @@ function planSummary(manifest, source) {
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
+    const inputs = readInputs(runtime);
     const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
     const { manifest } = found;
     describeBackup(runtime, manifest);
@@ -73741,9 +73929,9 @@ async function drillPostgresBackup(runtime, inputs, found) {
     const record = await drillPostgres({
         ...inputs,
         found,
-        target: inputs.targetUrl ? parseDatabaseUrl('target-url', inputs.targetUrl) : undefined,
-        targetInput: 'target-url',
-        tempDir: runtime.tempDir,
+        target: inputs.targetUrl ? parseDatabaseUrl(inputs.targetUrl, inputs.targetOrigin) : undefined,
+        targetOrigin: inputs.targetOrigin,
+        tempDir: runtime.context.tempDir,
         log: (line) => runtime.info(line),
     });
     return { record, summary: postgresDrillSummary(record, found.manifest, found.store.displayUrl) };
@@ -73753,14 +73941,70 @@ async function drillQdrantBackup(runtime, inputs, found) {
     const record = await drillQdrant({
         ...inputs,
         found,
-        target: inputs.targetUrl ? { url: parseQdrantUrl('target-url', inputs.targetUrl), apiKey: inputs.qdrantApiKey } : undefined,
-        restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs('restore-as', inputs.restoreAs, collections) : undefined,
+        target: inputs.targetUrl ? qdrantTarget(inputs, inputs.targetUrl) : undefined,
+        targetOrigin: inputs.targetOrigin,
+        restoreAsOrigin: inputs.restoreAsOrigin,
+        restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs(inputs.restoreAs, collections, inputs.restoreAsOrigin) : undefined,
         log: (line) => runtime.info(line),
         warn: (line) => runtime.warning(line),
     });
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
+function qdrantTarget(inputs, url) {
+    return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+}
 
+;// CONCATENATED MODULE: ./actions/restore-drill/src/action.ts
+
+
+
+/** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'restore-drill',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    branding: { icon: 'rotate-ccw', color: 'green' },
+    inputs: documented(INPUTS, {
+        'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+        name: { docs: 'The backup name given to dump-postgres.' },
+        'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
+        'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
+        'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+        'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
+        'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+        'max-restore-seconds': { docs: 'RTO budget.' },
+        'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
+        'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
+        'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+        jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
+        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
+        'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
+        engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
+        'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
+        'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
+        extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
+        verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 9314:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6692);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
@@ -73972,13 +74216,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 6466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 

@@ -61375,25 +61375,317 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98270:
+/***/ 53798:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Km: () => (/* binding */ ENV),
+/* harmony export */   pO: () => (/* binding */ runContext)
+/* harmony export */ });
+/* unused harmony export inputEnvName */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+
+/***/ }),
+
+/***/ 75974:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   mk: () => (/* binding */ VerificationError)
+/* harmony export */ });
+/**
+ * Two kinds of failure, told apart the way github/codeql-action does:
+ * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
+ * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
+ * Anything else is a bug or an outage and keeps its own message.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class VerificationError extends Error {
+    name = 'VerificationError';
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+
+/***/ }),
+
+/***/ 47280:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  CV: () => (/* binding */ createEncryptStream),
-  q: () => (/* binding */ parseRecipients)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: AgeIdentityError, createDecryptStream, generateIdentity, parseIdentities, recipientOf
+// UNUSED EXPORTS: githubRuntime
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
+var core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
+
+
+const STEPS_FOLDER = 'backstop-steps';
+function stepsFolder(tempDir) {
+    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+}
+async function writeStepRecord(tempDir, record) {
+    const folder = stepsFolder(tempDir);
+    await promises_default().mkdir(folder, { recursive: true });
+    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
+    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
+async function readStepRecords(tempDir) {
+    const folder = stepsFolder(tempDir);
+    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const records = [];
+    for (const file of files)
+        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
+    return records;
+}
+/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
+function recordableInputs(specs, valueOf) {
+    const inputs = {};
+    const secretInputs = [];
+    for (const [name, spec] of Object.entries(specs)) {
+        const value = valueOf(name);
+        if (!value)
+            continue;
+        if (spec.secret)
+            secretInputs.push(name);
+        else
+            inputs[name] = value;
+    }
+    return { inputs, secretInputs };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
+
+
+
+
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
+    const secrets = new SecretRegistry();
+    return {
+        getInput: (name) => core/* getInput */.V4(name),
+        setOutput: (name, value) => core/* setOutput */.uH(name, String(value)),
+        info: (message) => core/* info */.pq(secrets.redact(message)),
+        notice: (message) => core/* notice */.lm(secrets.redact(message)),
+        warning: (message) => core/* warning */.$e(secrets.redact(message)),
+        setSecret: (secret) => {
+            if (secrets.add(secret))
+                core/* setSecret */.Pq(secret);
+        },
+        redact: (text) => secrets.redact(text),
+        writeSummary: async (markdown) => {
+            if (!context.stepSummaryFile)
+                return;
+            await core/* summary */.z.addRaw(secrets.redact(markdown), true).write();
+        },
+        context,
+    };
+}
+/**
+ * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
+ * report step of the same job (actions/report), which turns failures into issues.
+ */
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
+    const summaries = [];
+    const recording = {
+        ...runtime,
+        writeSummary: async (markdown) => {
+            summaries.push(runtime.redact(markdown));
+            await runtime.writeSummary(markdown);
+        },
+    };
+    let error;
+    try {
+        await action.run(recording);
+    }
+    catch (caught) {
+        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
+        core/* setFailed */.C1(error);
+    }
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
+}
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
+    for (const name of Object.keys(inputs))
+        inputs[name] = runtime.redact(inputs[name]);
+    try {
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
+            ok: error === undefined,
+            ...(error === undefined ? {} : { error }),
+            summary: summaries.join('\n'),
+            inputs,
+            secretInputs,
+            finishedAt: new Date().toISOString(),
+        });
+    }
+    catch (caught) {
+        // The step's own result stands; only the report loses its detail.
+        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 70770:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  A: () => (/* binding */ action)
+});
+
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(75974);
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -61484,7 +61776,7 @@ const MAX_HEADER_BYTES = (/* unused pure expression or super */ null && (1024 * 
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 /** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
-class AgeIdentityError extends (/* unused pure expression or super */ null && (Error)) {
+class age_AgeIdentityError extends (/* unused pure expression or super */ null && (Error)) {
     name = 'AgeIdentityError';
 }
 // ---- keys ---------------------------------------------------------------------------------------------------
@@ -61514,26 +61806,22 @@ function recipientOf(identity) {
         throw new Error('Not an age X25519 identity.');
     return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
 }
-function parseRecipients(inputName, values) {
+function parseRecipients(values, origin) {
     for (const value of values) {
         if (!decodeRecipient(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
         }
     }
     return values;
 }
-/**
- * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
- * The error never echoes the value: it is a secret.
- */
-function parseIdentities(inputName, text) {
+function parseIdentities(text, origin) {
     const keys = text
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
     if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
-        throw new ConfigurationError(`Input "${inputName}" is not an age identity: give the contents of the key file made by age-keygen ` +
+        throw new ConfigurationError(`${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
             '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
     }
     return keys;
@@ -61689,7 +61977,7 @@ function unwrapFileKey(stanzas, identities) {
     return undefined;
 }
 /** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
-function createDecryptStream(identities) {
+function age_createDecryptStream(identities) {
     const rawIdentities = identities.map((identity) => {
         const raw = decodeIdentity(identity);
         if (!raw)
@@ -61711,7 +61999,7 @@ function createDecryptStream(identities) {
         const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
         const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
         if (!fileKey)
-            throw new AgeIdentityError("no identity matched any of the file's recipients");
+            throw new age_AgeIdentityError("no identity matched any of the file's recipients");
         if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
             throw new Error('Damaged age header: its MAC does not match.');
         }
@@ -61764,92 +62052,190 @@ function createDecryptStream(identities) {
     });
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
 
-/***/ }),
 
-/***/ 32863:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   mk: () => (/* binding */ VerificationError)
-/* harmony export */ });
+/** The encryption inputs every backup action shares, as one rule. */
+const ENCRYPTION_INPUTS = {
+    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+};
 /**
- * Two kinds of failure, told apart the way github/codeql-action does:
- * - ConfigurationError: the user can fix it (a bad input, a missing tool, an unreachable URL). Printed as one line.
- * - VerificationError: the backup or the restore is not what the manifest promises (checksum, row counts, RTO/RPO).
- * Anything else is a bug or an outage and keeps its own message.
+ * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
+ * action then warns in its log and summary). Returns null for an unencrypted backup.
  */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class VerificationError extends Error {
-    name = 'VerificationError';
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
+function readRecipients(inputs) {
+    const recipients = parseRecipients(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
+    if (recipients.length > 0)
+        return recipients;
+    if (inputs.boolean('allow-unencrypted'))
+        return null;
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+        'allow-unencrypted: true to store this backup in the clear.');
 }
 
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
+/**
+ * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
+ * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
+ * that does not parse as a URL is masked whole: we cannot tell which part is secret.
+ */
+function maskUrlCredentials(runtime, value) {
+    if (!value)
+        return;
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        runtime.setSecret(value);
+        return;
+    }
+    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
+    if (parsed.password || queryPassword)
+        runtime.setSecret(value);
+    for (const secret of [parsed.password, queryPassword]) {
+        if (!secret)
+            continue;
+        runtime.setSecret(secret);
+        runtime.setSecret(decodeURIComponent(secret));
+    }
+}
 
-/***/ }),
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
 
-/***/ 90700:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Mg: () => (/* binding */ checkBackupName),
-/* harmony export */   _H: () => (/* binding */ newBackupId)
-/* harmony export */ });
-/* unused harmony export checkBackupId */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(32863);
+
+/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
+class InputReader {
+    runtime;
+    specs;
+    constructor(runtime, specs) {
+        this.runtime = runtime;
+        this.specs = specs;
+    }
+    /** Registers every secret input with the runtime. Call before anything is logged. */
+    maskSecrets() {
+        for (const [name, spec] of Object.entries(this.specs)) {
+            const value = this.raw(name);
+            if (!value || !spec.secret)
+                continue;
+            if (spec.secret === 'url')
+                maskUrlCredentials(this.runtime, value);
+            else
+                this.runtime.setSecret(value);
+        }
+    }
+    string(name) {
+        const value = this.raw(name);
+        if (value === '' && this.spec(name).required) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
+        }
+        return value;
+    }
+    optional(name) {
+        const value = this.string(name);
+        return value === '' ? undefined : value;
+    }
+    boolean(name) {
+        const value = this.string(name).toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(value))
+            return true;
+        if (['false', 'no', '0', 'off', ''].includes(value))
+            return false;
+        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
+    }
+    integer(name, range) {
+        return this.parseNumber(name, range, true);
+    }
+    optionalNumber(name, range) {
+        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
+    }
+    choice(name, choices) {
+        const value = this.string(name);
+        if (!choices.includes(value)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
+        }
+        return value;
+    }
+    /** Newline- or comma-separated values, blanks dropped. */
+    list(name) {
+        return splitList(this.string(name));
+    }
+    parseNumber(name, range, whole) {
+        const text = this.string(name);
+        const value = Number(text);
+        const kind = whole ? 'a whole number' : 'a number';
+        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
+        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
+        }
+        if (value < range.min || (range.max !== undefined && value > range.max)) {
+            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
+        }
+        return value;
+    }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
+    raw(name) {
+        const value = this.runtime.getInput(name).trim();
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
+    }
+    spec(name) {
+        const spec = this.specs[name];
+        if (!spec)
+            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
+        return spec;
+    }
+}
+function splitList(text) {
+    return text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
 
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
     const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    return `${stamp}-${kind}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(2).toString('hex')}`;
+    return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(inputName, name) {
+function checkBackupName(name, origin) {
     if (!NAME.test(name)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input "${inputName}" is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
     }
     return name;
 }
-function checkBackupId(inputName, id) {
+function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
-        throw new ConfigurationError(`Input "${inputName}" is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+        throw new ConfigurationError(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
             'or leave it empty for the newest complete backup.');
     }
     return id;
 }
 
-
-/***/ }),
-
-/***/ 78523:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NJ: () => (/* binding */ BACKUP_KINDS),
-/* harmony export */   h1: () => (/* binding */ MANIFEST_FILE)
-/* harmony export */ });
-/* unused harmony exports MANIFEST_VERSION, parseManifest */
+;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
 /**
  * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
  * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
  */
 const MANIFEST_VERSION = 1;
-const MANIFEST_FILE = 'manifest.json';
+const schema_MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
 /** Checks the fields a restore relies on; anything else may grow over time. */
-function parseManifest(text, where) {
+function schema_parseManifest(text, where) {
     let data;
     try {
         data = JSON.parse(text);
@@ -61878,29 +62264,15 @@ function parseManifest(text, where) {
     return manifest;
 }
 
-
-/***/ }),
-
-/***/ 52654:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Em: () => (/* binding */ request),
-/* harmony export */   FD: () => (/* binding */ serverVersionOf),
-/* harmony export */   Ke: () => (/* binding */ result),
-/* harmony export */   R1: () => (/* binding */ parseQdrantUrl),
-/* harmony export */   RG: () => (/* binding */ download)
-/* harmony export */ });
-/* unused harmony exports QdrantError, uploadMultipart */
-/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37067);
-/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(44708);
-/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(57075);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(46466);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(32863);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(44708);
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
 
 
 
@@ -61916,19 +62288,19 @@ class QdrantError extends Error {
     }
 }
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(inputName, value) {
+function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
     }
     if (url.username || url.password) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
     }
     return url.href.replace(/\/+$/, '');
 }
@@ -61943,7 +62315,7 @@ function headersFor(node, extra = {}) {
 }
 /** Sends a request and resolves with the response once its headers arrive. */
 function send(method, url, headers, timeoutMs, body) {
-    const transport = url.protocol === 'https:' ? (node_https__WEBPACK_IMPORTED_MODULE_1___default()) : (node_http__WEBPACK_IMPORTED_MODULE_0___default());
+    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
     return new Promise((resolve, reject) => {
         const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
         request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
@@ -61953,7 +62325,7 @@ function send(method, url, headers, timeoutMs, body) {
         else if (Buffer.isBuffer(body))
             request.end(body);
         else
-            (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_3__.pipeline)(body, request).catch((error) => request.destroy(error));
+            (0,promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
 async function readJson(response) {
@@ -61975,14 +62347,16 @@ async function failure(node, method, path, response) {
     const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
 function unreachable(node, error) {
     const code = error.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
     }
     return error;
 }
@@ -62002,7 +62376,7 @@ async function request(node, method, path, options = {}) {
     return (await readJson(response));
 }
 /** The `result` of a `{result, status, time}` response. */
-async function result(node, method, path, options = {}) {
+async function client_result(node, method, path, options = {}) {
     return (await request(node, method, path, options)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
@@ -62026,7 +62400,7 @@ async function download(node, path) {
  * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
  * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
  */
-async function uploadMultipart(node, path, query, file) {
+async function client_uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
@@ -62052,193 +62426,169 @@ async function uploadMultipart(node, path, query, file) {
         throw await failure(node, 'POST', path, response);
     return readJson(response);
 }
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-async function serverVersionOf(node) {
-    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
-}
 
-
-/***/ }),
-
-/***/ 15753:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
-});
-
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var core = __nccwpck_require__(77094);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
-
-
-const STEPS_FOLDER = 'backstop-steps';
-function stepsFolder(tempDir) {
-    return external_node_path_default().join(tempDir, STEPS_FOLDER);
-}
-async function writeStepRecord(tempDir, record) {
-    const folder = stepsFolder(tempDir);
-    await promises_default().mkdir(folder, { recursive: true });
-    // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
-    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
-    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-}
-/** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
-async function readStepRecords(tempDir) {
-    const folder = stepsFolder(tempDir);
-    const files = (await fs.readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
-    const records = [];
-    for (const file of files)
-        records.push(JSON.parse(await fs.readFile(path.join(folder, file), 'utf8')));
-    return records;
-}
-/** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
-    const inputs = {};
-    const secretInputs = [];
-    for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
-        if (!value)
-            continue;
-        if (spec.secret)
-            secretInputs.push(name);
-        else
-            inputs[name] = value;
-    }
-    return { inputs, secretInputs };
-}
-
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
-
-
-
-
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
-    const secrets = new SecretRegistry();
-    return {
-        getInput: (name) => core/* getInput */.V4(name),
-        setOutput: (name, value) => core/* setOutput */.uH(name, String(value)),
-        info: (message) => core/* info */.pq(secrets.redact(message)),
-        notice: (message) => core/* notice */.lm(secrets.redact(message)),
-        warning: (message) => core/* warning */.$e(secrets.redact(message)),
-        setSecret: (secret) => {
-            if (secrets.add(secret))
-                core/* setSecret */.Pq(secret);
-        },
-        redact: (text) => secrets.redact(text),
-        writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
-                return;
-            await core/* summary */.z.addRaw(secrets.redact(markdown), true).write();
-        },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
-    };
-}
-/**
- * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
- * report step of the same job (actions/report), which turns failures into issues.
- */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
-    const summaries = [];
-    const recording = {
-        ...runtime,
-        writeSummary: async (markdown) => {
-            summaries.push(runtime.redact(markdown));
-            await runtime.writeSummary(markdown);
-        },
-    };
-    let error;
-    try {
-        await run(recording);
-    }
-    catch (caught) {
-        error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        core/* setFailed */.C1(error);
-    }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
-}
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
-    for (const name of Object.keys(inputs))
-        inputs[name] = runtime.redact(inputs[name]);
-    try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
-            ok: error === undefined,
-            ...(error === undefined ? {} : { error }),
-            summary: summaries.join('\n'),
-            inputs,
-            secretInputs,
-            finishedAt: new Date().toISOString(),
-        });
-    }
-    catch (caught) {
-        // The step's own result stands; only the report loses its detail.
-        runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 85805:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  j: () => (/* binding */ openStores),
-  v: () => (/* binding */ removeFolder)
-});
-
+var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(73136);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./actions/lib/storage/local.ts
-var local = __nccwpck_require__(30771);
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = external_node_path_default().resolve(root);
+        this.displayUrl = (0,external_node_url_.pathToFileURL)(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await (0,promises_namespaceObject.pipeline)(body, file);
+            const handle = await external_node_fs_promises_default().open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await external_node_fs_promises_default().rename(partial, target);
+            await syncDirectory(external_node_path_default().dirname(target));
+        }
+        catch (error) {
+            await external_node_fs_promises_default().rm(partial, { force: true });
+            throw error;
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await external_node_fs_promises_default().access(file);
+        return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await external_node_fs_promises_default().stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await external_node_fs_promises_default().rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
+            try {
+                await external_node_fs_promises_default().rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return (0,external_node_url_.pathToFileURL)(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await external_node_fs_promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await external_node_fs_promises_default().stat(full);
+                yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = external_node_path_default().resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + (external_node_path_default()).sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await external_node_fs_promises_default().open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
+
+
+/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
+const ARTIFACT_INPUTS = {
+    'artifact-retention-days': {
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+    },
+    'artifact-max-mb': {
+        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
+        default: '500',
+    },
+};
+/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
+const MIB = 1024 * 1024;
+/**
+ * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
+ * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
+ */
+function readArtifactCopy(inputs, stores) {
+    if (inputs.optional('artifact-retention-days') === undefined)
+        return null;
+    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
+    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
+    const store = stores.find((candidate) => candidate instanceof LocalStore);
+    if (!store) {
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
+    }
+    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
+}
+
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(53711);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
 
 
@@ -62269,17 +62619,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -62288,9 +62636,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -62424,30 +62772,27 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new local/* LocalStore */.V((0,external_node_url_.fileURLToPath)(url));
+        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
-    return new local/* LocalStore */.V(external_node_path_default().resolve(url));
+    return new LocalStore(external_node_path_default().resolve(url));
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -62459,360 +62804,33 @@ async function removeFolder(stores, folder) {
     }));
 }
 
-
-/***/ }),
-
-/***/ 30771:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ LocalStore)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(46466);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(73136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_5__);
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
-
-
-
-
-/** Marks a file that is still being written; never listed, removed when its writer fails. */
-const PARTIAL_MARK = '.partial-';
-/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
-class LocalStore {
-    root;
-    displayUrl;
-    constructor(root) {
-        this.root = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(root);
-        this.displayUrl = (0,node_url__WEBPACK_IMPORTED_MODULE_5__.pathToFileURL)(this.root).href;
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
     }
-    async put(key, body) {
-        const target = this.pathOf(key);
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().mkdir(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(target), { recursive: true });
-        const partial = `${target}${PARTIAL_MARK}${(0,node_crypto__WEBPACK_IMPORTED_MODULE_3__.randomBytes)(4).toString('hex')}`;
+    return urls.map((url) => {
         try {
-            const file = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_4__.pipeline)(body, file);
-            const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().open(partial, 'r');
-            try {
-                await handle.sync();
-            }
-            finally {
-                await handle.close();
-            }
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rename(partial, target);
-            await syncDirectory(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(target));
+            return openStore(url, s3);
         }
         catch (error) {
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rm(partial, { force: true });
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
             throw error;
         }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().access(file);
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.createReadStream)(file, { highWaterMark: 1 << 20 });
-    }
-    async head(key) {
-        try {
-            return (await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().stat(this.pathOf(key))).size;
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return undefined;
-            throw error;
-        }
-    }
-    async *list(prefix) {
-        const start = this.pathOf(prefix);
-        yield* this.walk(start);
-    }
-    async delete(keys) {
-        for (const key of keys) {
-            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rm(this.pathOf(key), { force: true });
-            await this.removeEmptyParents(node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(this.pathOf(key)));
-        }
-    }
-    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
-    async removeEmptyParents(dir) {
-        for (let current = dir; current.startsWith(this.root + (node_path__WEBPACK_IMPORTED_MODULE_2___default().sep)); current = node_path__WEBPACK_IMPORTED_MODULE_2___default().dirname(current)) {
-            try {
-                await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().rmdir(current);
-            }
-            catch {
-                return; // not empty (or gone): stop climbing
-            }
-        }
-    }
-    urlOf(key) {
-        return (0,node_url__WEBPACK_IMPORTED_MODULE_5__.pathToFileURL)(this.pathOf(key)).href;
-    }
-    async *walk(dir) {
-        let entries;
-        try {
-            entries = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().readdir(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return;
-            throw error;
-        }
-        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-            const full = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                yield* this.walk(full);
-            }
-            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().stat(full);
-                yield { key: node_path__WEBPACK_IMPORTED_MODULE_2___default().relative(this.root, full).split((node_path__WEBPACK_IMPORTED_MODULE_2___default().sep)).join('/'), bytes: size };
-            }
-        }
-    }
-    pathOf(key) {
-        const full = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(this.root, key);
-        if (full !== this.root && !full.startsWith(this.root + (node_path__WEBPACK_IMPORTED_MODULE_2___default().sep))) {
-            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
-        }
-        return full;
-    }
-}
-/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
-async function syncDirectory(dir) {
-    const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default().open(dir, 'r');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
-    }
+    });
 }
 
-
-/***/ }),
-
-/***/ 33945:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(15753);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(88057);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(27595);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'snapshot-qdrant', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 88057:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
-});
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-;// CONCATENATED MODULE: ./actions/lib/crypto/encryption-inputs.ts
-
-
-/** The encryption inputs every backup action shares, as one rule. */
-const ENCRYPTION_INPUTS = {
-    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
-    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
-};
-/**
- * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
- * action then warns in its log and summary). Returns null for an unencrypted backup.
- */
-function readRecipients(inputs) {
-    const recipients = (0,age/* parseRecipients */.q)('encryption-recipients', inputs.list('encryption-recipients'));
-    if (recipients.length > 0)
-        return recipients;
-    if (inputs.boolean('allow-unencrypted'))
-        return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
-}
-
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
-/**
- * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
- * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
- * that does not parse as a URL is masked whole: we cannot tell which part is secret.
- */
-function maskUrlCredentials(runtime, value) {
-    if (!value)
-        return;
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        runtime.setSecret(value);
-        return;
-    }
-    const queryPassword = /[?&](?:ssl)?password=([^&]+)/i.exec(parsed.search)?.[1];
-    if (parsed.password || queryPassword)
-        runtime.setSecret(value);
-    for (const secret of [parsed.password, queryPassword]) {
-        if (!secret)
-            continue;
-        runtime.setSecret(secret);
-        runtime.setSecret(decodeURIComponent(secret));
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
-
-
-/** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
-class InputReader {
-    runtime;
-    specs;
-    constructor(runtime, specs) {
-        this.runtime = runtime;
-        this.specs = specs;
-    }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
-    maskSecrets() {
-        for (const [name, spec] of Object.entries(this.specs)) {
-            const value = this.raw(name);
-            if (!value || !spec.secret)
-                continue;
-            if (spec.secret === 'url')
-                maskUrlCredentials(this.runtime, value);
-            else
-                this.runtime.setSecret(value);
-        }
-    }
-    string(name) {
-        const value = this.raw(name);
-        if (value === '' && this.spec(name).required) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is required: ${this.spec(name).description}`);
-        }
-        return value;
-    }
-    optional(name) {
-        const value = this.string(name);
-        return value === '' ? undefined : value;
-    }
-    boolean(name) {
-        const value = this.string(name).toLowerCase();
-        if (['true', 'yes', '1', 'on'].includes(value))
-            return true;
-        if (['false', 'no', '0', 'off', ''].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}", not a boolean: set it to true or false.`);
-    }
-    integer(name, range) {
-        return this.parseNumber(name, range, true);
-    }
-    optionalNumber(name, range) {
-        return this.string(name) === '' ? undefined : this.parseNumber(name, range, false);
-    }
-    choice(name, choices) {
-        const value = this.string(name);
-        if (!choices.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${value}": use one of ${choices.join(', ')}.`);
-        }
-        return value;
-    }
-    /** Newline- or comma-separated values, blanks dropped. */
-    list(name) {
-        return splitList(this.string(name));
-    }
-    parseNumber(name, range, whole) {
-        const text = this.string(name);
-        const value = Number(text);
-        const kind = whole ? 'a whole number' : 'a number';
-        const bounds = range.max === undefined ? `${range.min} or more` : `from ${range.min} to ${range.max}`;
-        if (text === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not ${kind}: set it to ${kind} ${bounds}.`);
-        }
-        if (value < range.min || (range.max !== undefined && value > range.max)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${name}" is ${value}, out of range: set it to ${kind} ${bounds}.`);
-        }
-        return value;
-    }
-    raw(name) {
-        const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
-    }
-    spec(name) {
-        const spec = this.specs[name];
-        if (!spec)
-            throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
-        return spec;
-    }
-}
-function splitList(text) {
-    return text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-
-// EXTERNAL MODULE: ./actions/lib/manifest/ids.ts
-var ids = __nccwpck_require__(90700);
-// EXTERNAL MODULE: ./actions/lib/manifest/schema.ts
-var schema = __nccwpck_require__(78523);
-// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
-var client = __nccwpck_require__(52654);
-// EXTERNAL MODULE: ./actions/lib/storage/local.ts
-var local = __nccwpck_require__(30771);
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-inputs.ts
-
-
-/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
-const ARTIFACT_INPUTS = {
-    'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
-    },
-    'artifact-max-mb': {
-        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
-        default: '500',
-    },
-};
-/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
-const MIB = 1024 * 1024;
-/**
- * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
- * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
- */
-function readArtifactCopy(inputs, stores) {
-    if (inputs.optional('artifact-retention-days') === undefined)
-        return null;
-    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
-    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
-    const store = stores.find((candidate) => candidate instanceof local/* LocalStore */.V);
-    if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
-            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
-    }
-    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
-}
-
-// EXTERNAL MODULE: ./actions/lib/storage/index.ts + 1 modules
-var storage = __nccwpck_require__(85805);
 ;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/inputs.ts
 
 
@@ -62827,7 +62845,7 @@ const INPUTS = {
     collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
     name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
     'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
-    kind: { description: `Why this backup exists: ${schema/* BACKUP_KINDS */.NJ.join(', ')}.`, default: 'manual' },
+    kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
     ...ENCRYPTION_INPUTS,
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
     'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
@@ -62838,16 +62856,18 @@ function readInputs(runtime) {
     inputs.maskSecrets();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
-    const nodes = inputs.list('qdrant-url').map((url) => ({ url: (0,client/* parseQdrantUrl */.R1)('qdrant-url', url), apiKey }));
+    const keyOrigin = inputs.origin('qdrant-api-key');
+    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
     const collections = inputs.list('collections');
-    const name = (0,ids/* checkBackupName */.Mg)('name', inputs.string('name'));
-    const stores = (0,storage/* openStores */.j)('storage-url', inputs.list('storage-url'));
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
     return {
         nodes,
         collections,
+        collectionsOrigin: inputs.origin('collections'),
         name,
         stores,
-        kind: inputs.choice('kind', schema/* BACKUP_KINDS */.NJ),
+        kind: inputs.choice('kind', BACKUP_KINDS),
         recipients,
         keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
         snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
@@ -62855,29 +62875,9 @@ function readInputs(runtime) {
     };
 }
 
-
-/***/ }),
-
-/***/ 27595:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: external "node:stream/promises"
-var promises_ = __nccwpck_require__(46466);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
 
 
@@ -62904,8 +62904,6 @@ class CountingStream extends external_node_stream_.Transform {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(32863);
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
 
 /**
@@ -63017,7 +63015,7 @@ class Handoff extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
     let value = bytes;
@@ -63107,7 +63105,7 @@ async function storeStream(source, stores, options) {
     if (options.compress)
         stages.push(new coalesce_Coalesce(backup_ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(backup_ZSTD_CHUNK_BYTES));
     if (options.recipients)
-        stages.push((0,age/* createEncryptStream */.CV)(options.recipients));
+        stages.push(createEncryptStream(options.recipients));
     stages.push(stored);
     // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
     // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
@@ -63123,7 +63121,7 @@ async function storeStream(source, stores, options) {
     }));
     const stopProgress = progress_reportProgress(storedPath, () => raw.bytes, options.log);
     try {
-        await Promise.all([(0,promises_.pipeline)([source, ...stages, fanOut]), ...uploads]);
+        await Promise.all([(0,promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
     catch (error) {
         fanOut.destroy(error);
@@ -63164,14 +63162,14 @@ class ChecksumError extends errors/* VerificationError */.mk {
  */
 async function fetchFile(store, folder, file, sink, options) {
     const key = `${folder}/${file.path}`;
-    if (file.encryption === 'age' && !options.identities) {
+    if (file.encryption === 'age' && !options.identities.keys) {
         sink.destroy();
-        throw new ConfigurationError(`${key} is age-encrypted: set input "encryption-identity" to the age key that matches the backup's recipients.`);
+        throw new ConfigurationError(`${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`);
     }
     const hashed = new HashingStream();
     const stages = [hashed];
     if (file.encryption === 'age')
-        stages.push(createDecryptStream(options.identities));
+        stages.push(createDecryptStream(options.identities.keys));
     if (file.compression === 'zstd')
         stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
     else if (file.compression === 'gzip')
@@ -63184,7 +63182,7 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof AgeIdentityError) {
-            throw new ConfigurationError(`Input "encryption-identity" does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new ConfigurationError(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -63211,8 +63209,6 @@ function checkDigest(key, file, bytes, sha256) {
 
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
-// EXTERNAL MODULE: ./actions/lib/manifest/schema.ts
-var schema = __nccwpck_require__(78523);
 ;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
 
 
@@ -63221,7 +63217,7 @@ function backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function manifestKey(name, id) {
-    return `${backupFolder(name, id)}/${schema/* MANIFEST_FILE */.h1}`;
+    return `${backupFolder(name, id)}/${schema_MANIFEST_FILE}`;
 }
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
@@ -63288,16 +63284,76 @@ async function writeManifest(stores, manifest) {
     await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
 }
 
-// EXTERNAL MODULE: ./actions/lib/manifest/ids.ts
-var ids = __nccwpck_require__(90700);
-// EXTERNAL MODULE: ./actions/lib/storage/index.ts + 1 modules
-var storage = __nccwpck_require__(85805);
 ;// CONCATENATED MODULE: ./actions/lib/version.ts
 /** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
 const BACKSTOP_VERSION = '0.1.0';
 
-// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
-var client = __nccwpck_require__(52654);
+;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
+
+function collectionPath(collection) {
+    return `/collections/${encodeURIComponent(collection)}`;
+}
+function snapshotsPath(collection) {
+    return `${collectionPath(collection)}/snapshots`;
+}
+function snapshotPath(collection, snapshot) {
+    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
+}
+/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
+function versionInfo(node) {
+    return request(node, 'GET', '/');
+}
+/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
+async function serverVersionOf(node) {
+    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
+}
+function listCollections(node) {
+    return client_result(node, 'GET', '/collections');
+}
+function listAliases(node) {
+    return client_result(node, 'GET', '/aliases');
+}
+/** Rejects with a QdrantError of status 404 when the collection does not exist. */
+function collectionInfo(node, collection) {
+    return client_result(node, 'GET', collectionPath(collection));
+}
+function collectionClusterInfo(node, collection) {
+    return client_result(node, 'GET', `${collectionPath(collection)}/cluster`);
+}
+/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
+function deleteCollection(node, collection) {
+    return result(node, 'DELETE', collectionPath(collection));
+}
+/** One atomic update of the aliases: every action applies, or none does. */
+function updateAliases(node, actions) {
+    return result(node, 'POST', '/collections/aliases', { body: { actions } });
+}
+/**
+ * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
+ * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
+ */
+function createSnapshot(node, collection, timeoutMs) {
+    return client_result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
+}
+/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
+function downloadSnapshot(node, collection, snapshot) {
+    return download(node, snapshotPath(collection, snapshot));
+}
+function deleteSnapshot(node, collection, snapshot) {
+    return client_result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
+}
+/**
+ * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
+ * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
+ */
+async function uploadSnapshot(node, collection, options, file) {
+    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
+    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
+}
+function scrollPoints(node, collection, body) {
+    return result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/snapshot.ts
 
 
@@ -63315,17 +63371,17 @@ var client = __nccwpck_require__(52654);
 async function snapshotQdrant(options) {
     const createdAt = new Date();
     const primary = options.nodes[0];
-    const serverVersion = await (0,client/* serverVersionOf */.FD)(primary);
-    const collections = await chooseCollections(primary, options.collections);
-    const aliases = await listAliases(primary);
-    const id = (0,ids/* newBackupId */._H)(options.kind, createdAt);
+    const serverVersion = await serverVersionOf(primary);
+    const collections = await chooseCollections(primary, options.collections, options.collectionsOrigin);
+    const { aliases } = await listAliases(primary);
+    const id = newBackupId(options.kind, createdAt);
     const folder = backupFolder(options.name, id);
     options.log(`Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`);
     const files = [];
     const records = [];
     try {
         for (const collection of collections) {
-            const info = await (0,client/* result */.Ke)(primary, 'GET', `/collections/${encodeURIComponent(collection)}`);
+            const info = await collectionInfo(primary, collection);
             const snapshots = [];
             for (const [index, node] of options.nodes.entries()) {
                 const { file, snapshot } = await snapshotOnNode(options, node, index, collection, folder);
@@ -63363,12 +63419,12 @@ async function snapshotQdrant(options) {
         return { manifest, manifestUrl: options.stores[0].urlOf(manifestKey(options.name, id)) };
     }
     catch (error) {
-        await (0,storage/* removeFolder */.v)(options.stores, folder);
+        await removeFolder(options.stores, folder);
         throw error;
     }
 }
-async function chooseCollections(node, wanted) {
-    const existing = (await (0,client/* result */.Ke)(node, 'GET', '/collections')).collections.map((c) => c.name).sort();
+async function chooseCollections(node, wanted, origin) {
+    const existing = (await listCollections(node)).collections.map((c) => c.name).sort();
     if (wanted.length === 0) {
         if (existing.length === 0)
             throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
@@ -63376,26 +63432,21 @@ async function chooseCollections(node, wanted) {
     }
     const missing = wanted.filter((name) => !existing.includes(name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "collections" names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
     }
     return wanted;
 }
-async function listAliases(node) {
-    return (await (0,client/* result */.Ke)(node, 'GET', '/aliases')).aliases;
-}
 /** Does this node hold any shard of the collection? A node without one makes a valid but empty snapshot. */
 async function holdsShards(node, collection) {
-    const info = await (0,client/* result */.Ke)(node, 'GET', `/collections/${encodeURIComponent(collection)}/cluster`);
+    const info = await collectionClusterInfo(node, collection);
     return (info.local_shards ?? []).length > 0;
 }
 async function snapshotOnNode(options, node, index, collection, folder) {
-    const base = `/collections/${encodeURIComponent(collection)}/snapshots`;
     const empty = !(await holdsShards(node, collection));
-    const description = await (0,client/* result */.Ke)(node, 'POST', base, { query: { wait: 'true' }, timeoutMs: options.snapshotTimeoutMs });
-    const snapshotPath = `${base}/${encodeURIComponent(description.name)}`;
+    const description = await createSnapshot(node, collection, options.snapshotTimeoutMs);
     const where = `snapshot ${description.name} of ${collection} on ${node.url}`;
     try {
-        const { stream } = await (0,client/* download */.RG)(node, snapshotPath);
+        const { stream } = await downloadSnapshot(node, collection, description.name);
         // The connection breaking shows only as "aborted" or "socket hang up"; remember it to say what broke. Only when
         // it is the pipeline's own cause: a destination failing also ends the download, as an echo.
         let downloadFailure;
@@ -63424,17 +63475,15 @@ async function snapshotOnNode(options, node, index, collection, folder) {
     }
     finally {
         if (!options.keepRemoteSnapshot) {
-            await (0,client/* request */.Em)(node, 'DELETE', snapshotPath, { query: { wait: 'true' } }).catch((error) => options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${error.message}`));
+            await deleteSnapshot(node, collection, description.name).catch((error) => options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${error.message}`));
         }
     }
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var external_node_fs_promises_ = __nccwpck_require__(51455);
-var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_promises_);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-;// CONCATENATED MODULE: ./actions/lib/storage/artifact-copy.ts
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
+
 
 
 
@@ -63444,9 +63493,9 @@ function artifactNameOf(manifest) {
     return `backstop-${manifest.name}-${manifest.id}`;
 }
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options, manifest) {
+async function copyToArtifact(options, manifest, context) {
     const artifactName = artifactNameOf(manifest);
-    const notOnRunner = whyNotOnRunner(process.env);
+    const notOnRunner = whyNotOnRunner(context);
     if (notOnRunner)
         return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
     const folder = (0,external_node_url_.fileURLToPath)(options.store.urlOf(`${manifest.name}/${manifest.id}`));
@@ -63488,19 +63537,22 @@ async function loadArtifactClient() {
 }
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
 function backupFiles(manifest) {
-    return [...manifest.files.map((file) => file.path), schema/* MANIFEST_FILE */.h1];
+    return [...manifest.files.map((file) => file.path), schema_MANIFEST_FILE];
 }
 /**
  * Why no artifact can be uploaded from here, or null. The artifact service is reachable only from a job on a runner
  * (it gives the job ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), and artifacts v4 do not exist on GitHub
  * Enterprise Server (the library refuses, as its own isGhes() decides).
  */
-function whyNotOnRunner(env) {
-    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !env[name]);
+function whyNotOnRunner(context) {
+    const missing = [
+        context.artifacts.runtimeToken ? undefined : env/* ENV */.Km.actionsRuntimeToken,
+        context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
+    ].filter((name) => name !== undefined);
     if (missing.length > 0) {
         return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
     }
-    const host = hostOf(env.GITHUB_SERVER_URL || 'https://github.com');
+    const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
@@ -63513,7 +63565,7 @@ function whyNotOnRunner(env) {
 async function copyToArtifactIfAsked(runtime, options, manifest) {
     if (!options)
         return null;
-    const result = await copyToArtifact(options, manifest);
+    const result = await copyToArtifact(options, manifest, runtime.context);
     logArtifactCopy(runtime, result);
     return result;
 }
@@ -63578,8 +63630,6 @@ function oneLineWithoutSignatures(text) {
     return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
 }
 
-// EXTERNAL MODULE: ./actions/snapshot-qdrant/src/inputs.ts + 4 modules
-var src_inputs = __nccwpck_require__(88057);
 ;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/summary.ts
 
 
@@ -63630,7 +63680,7 @@ function describeVectors(config) {
 
 /** snapshot-qdrant: inputs → one library call → outputs and summary. */
 async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
+    const inputs = readInputs(runtime);
     if (!inputs.recipients) {
         runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
     }
@@ -63649,6 +63699,54 @@ async function run(runtime) {
     await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
 }
 
+;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/action.ts
+
+
+
+/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'snapshot-qdrant',
+    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    branding: { icon: 'box', color: 'purple' },
+    inputs: documented(INPUTS, {
+        'qdrant-url': { docs: 'Qdrant REST URL (`http://localhost:6333`). For a cluster, every node\'s URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.' },
+        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.' },
+        collections: { defaultLabel: 'all', docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.' },
+        name: { docs: 'Backup name, the storage folder.' },
+        'storage-url': { docs: 'Destinations, as for dump-postgres.' },
+        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`.' },
+        'encryption-recipients': { docs: 'age public keys; required unless `allow-unencrypted`.' },
+        'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
+        'keep-remote-snapshot': { docs: 'Leave Qdrant\'s copy of each snapshot on the server.' },
+        'snapshot-timeout-seconds': { docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).' },
+        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
+        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The new backup\'s id.', docs: 'the new backup\'s id' },
+        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        points: { description: 'Points in all backed-up collections.', docs: 'points in all backed-up collections' },
+        'size-bytes': { description: 'Stored bytes (after zstd and age).', docs: 'stored bytes' },
+        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 33945:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47280);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70770);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
@@ -63873,13 +63971,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 46466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 

@@ -67989,7 +67989,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 2863:
+/***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -68018,300 +68018,16 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 2089:
+/***/ 6933:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Ng: () => (/* binding */ connect),
-  mx: () => (/* binding */ parseDatabaseUrl),
-  LX: () => (/* binding */ qualified),
-  v4: () => (/* binding */ quoteIdent)
+  r: () => (/* binding */ runAsGitHubAction)
 });
 
-// UNUSED EXPORTS: libpqEnvironment
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/postgres/connection.ts
-
-
-function parseDatabaseUrl(inputName, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
-    }
-    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
-    }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-    const withoutPassword = new URL(value);
-    withoutPassword.password = '';
-    const display = new URL(withoutPassword.href);
-    if (password !== undefined)
-        display.password = '***';
-    display.search = '';
-    return {
-        url: value,
-        display: display.href.replace('%2A%2A%2A', '***'),
-        withoutPassword: withoutPassword.href,
-        password,
-        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
-        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
-    };
-}
-/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
-function libpqEnvironment(database) {
-    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
-    delete env.PGPASSWORD;
-    if (database.password !== undefined)
-        env.PGPASSWORD = database.password;
-    return env;
-}
-async function connect(database, inputName) {
-    const client = new esm.Client({
-        connectionString: database.url,
-        application_name: 'backstop',
-        connectionTimeoutMillis: 20_000,
-    });
-    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
-    client.on('error', () => undefined);
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (input "${inputName}"): ${error.message}. ` +
-            'Check the host, port, credentials and that this machine can reach the server.');
-    }
-    await client.query("SET TimeZone = 'UTC'");
-    return client;
-}
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-function qualified(schema, name) {
-    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
-
-
-/***/ }),
-
-/***/ 2654:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ke: () => (/* binding */ result),
-/* harmony export */   NT: () => (/* binding */ QdrantError),
-/* harmony export */   R1: () => (/* binding */ parseQdrantUrl)
-/* harmony export */ });
-/* unused harmony exports request, download, uploadMultipart, serverVersionOf */
-/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7067);
-/* harmony import */ var node_http__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_http__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4708);
-/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7075);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6466);
-/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2863);
-
-
-
-
-
-/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
-class QdrantError extends Error {
-    name = 'QdrantError';
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-    }
-}
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(inputName, value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
-    }
-    if (url.username || url.password) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input "${inputName}" carries credentials in the URL: pass the key through input "qdrant-api-key" instead.`);
-    }
-    return url.href.replace(/\/+$/, '');
-}
-function endpoint(node, path, query) {
-    const url = new URL(node.url + path);
-    for (const [key, value] of Object.entries(query ?? {}))
-        url.searchParams.set(key, value);
-    return url;
-}
-function headersFor(node, extra = {}) {
-    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
-}
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
-    const transport = url.protocol === 'https:' ? (node_https__WEBPACK_IMPORTED_MODULE_1___default()) : (node_http__WEBPACK_IMPORTED_MODULE_0___default());
-    return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
-        request.on('error', reject);
-        if (body === undefined)
-            request.end();
-        else if (Buffer.isBuffer(body))
-            request.end(body);
-        else
-            (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_3__.pipeline)(body, request).catch((error) => request.destroy(error));
-    });
-}
-async function readJson(response) {
-    const chunks = [];
-    for await (const chunk of response)
-        chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-        return text ? JSON.parse(text) : undefined;
-    }
-    catch {
-        return text;
-    }
-}
-/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
-async function failure(node, method, path, response) {
-    const body = await readJson(response).catch(() => undefined);
-    const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
-    if (status === 401 || status === 403) {
-        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey ? 'the API key is wrong or lacks the rights; check input "qdrant-api-key".' : 'it needs an API key; set input "qdrant-api-key".'), status);
-    }
-    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
-}
-function unreachable(node, error) {
-    const code = error.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
-    }
-    return error;
-}
-/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function request(node, method, path, options = {}) {
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
-    let response;
-    try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, method, path, response);
-    return (await readJson(response));
-}
-/** The `result` of a `{result, status, time}` response. */
-async function result(node, method, path, options = {}) {
-    return (await request(node, method, path, options)).result;
-}
-/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-async function download(node, path) {
-    let response;
-    try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'GET', path, response);
-    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
-    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
-    response.on('error', () => undefined);
-    const length = response.headers['content-length'];
-    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
-}
-/**
- * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
- * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
- */
-async function uploadMultipart(node, path, query, file) {
-    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    async function* body() {
-        yield head;
-        for await (const chunk of file.stream)
-            yield chunk;
-        yield tail;
-    }
-    const headers = headersFor(node, {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': head.length + file.bytes + tail.length,
-    });
-    let response;
-    try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, Readable.from(body()));
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'POST', path, response);
-    return readJson(response);
-}
-/** Qdrant's version (GET / answers VersionInfo itself, without the usual {result} envelope). */
-async function serverVersionOf(node) {
-    return ((await request(node, 'GET', '/')).version ?? 'unknown').replace(/^v/, '');
-}
-
-
-/***/ }),
-
-/***/ 8052:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rY: () => (/* binding */ runAsGitHubAction)
-});
-
-// UNUSED EXPORTS: SecretRegistry, githubRuntime
+// UNUSED EXPORTS: githubRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -71261,15 +70977,86 @@ function getIDToken(aud) {
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
+;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+        },
+    };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
+/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
+const MIN_REDACTED_LENGTH = 4;
+class SecretRegistry {
+    secrets = new Set();
+    add(secret) {
+        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
+            return false;
+        this.secrets.add(secret);
+        return true;
+    }
+    redact(text) {
+        let out = text;
+        // Longest first, so a URL is replaced whole before the password inside it.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+            out = out.split(secret).join('***');
+        return out;
+    }
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./actions/lib/report/steps.ts
+;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
 
 
 const STEPS_FOLDER = 'backstop-steps';
@@ -71308,30 +71095,14 @@ function recordableInputs(specs, valueOf) {
     return { inputs, secretInputs };
 }
 
-;// CONCATENATED MODULE: ./actions/lib/runtime.ts
+;// CONCATENATED MODULE: ./actions/lib/action/github.ts
 
 
 
 
-/** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
-const MIN_REDACTED_LENGTH = 4;
-class SecretRegistry {
-    secrets = new Set();
-    add(secret) {
-        if (secret.length < MIN_REDACTED_LENGTH || this.secrets.has(secret))
-            return false;
-        this.secrets.add(secret);
-        return true;
-    }
-    redact(text) {
-        let out = text;
-        // Longest first, so a URL is replaced whole before the password inside it.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            out = out.split(secret).join('***');
-        return out;
-    }
-}
-function githubRuntime() {
+
+/** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
+function githubRuntime(context) {
     const secrets = new SecretRegistry();
     return {
         getInput: (name) => getInput(name),
@@ -71345,19 +71116,19 @@ function githubRuntime() {
         },
         redact: (text) => secrets.redact(text),
         writeSummary: async (markdown) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
+            if (!context.stepSummaryFile)
                 return;
             await summary.addRaw(secrets.redact(markdown), true).write();
         },
-        tempDir: process.env.RUNNER_TEMP || external_node_os_default().tmpdir(),
+        context,
     };
 }
 /**
  * The whole of an action's dist entry: run, turn any error into one failed line, and leave a step record for the
  * report step of the same job (actions/report), which turns failures into issues.
  */
-async function runAsGitHubAction(run, step) {
-    const runtime = githubRuntime();
+async function runAsGitHubAction(action) {
+    const runtime = githubRuntime(runContext(process.env));
     const summaries = [];
     const recording = {
         ...runtime,
@@ -71368,22 +71139,22 @@ async function runAsGitHubAction(run, step) {
     };
     let error;
     try {
-        await run(recording);
+        await action.run(recording);
     }
     catch (caught) {
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
-    if (step && process.env.RUNNER_TEMP)
-        await recordStep(runtime, step, summaries, error);
+    if (runtime.context.runnerTemp)
+        await recordStep(runtime, action, summaries, error);
 }
-async function recordStep(runtime, step, summaries, error) {
-    const { inputs, secretInputs } = recordableInputs(step.inputs, (name) => runtime.getInput(name));
+async function recordStep(runtime, action, summaries, error) {
+    const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
     for (const name of Object.keys(inputs))
         inputs[name] = runtime.redact(inputs[name]);
     try {
-        await writeStepRecord(runtime.tempDir, {
-            action: step.action,
+        await writeStepRecord(runtime.context.tempDir, {
+            action: action.name,
             ok: error === undefined,
             ...(error === undefined ? {} : { error }),
             summary: summaries.join('\n'),
@@ -71401,39 +71172,34 @@ async function recordStep(runtime, step, summaries, error) {
 
 /***/ }),
 
-/***/ 5854:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8052);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8964);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5956);
-
-
-
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .rY)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e, { action: 'validate-integrity', inputs: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .INPUTS */ .m });
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 8964:
+/***/ 4600:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ INPUTS),
-  K: () => (/* binding */ readInputs)
+  A: () => (/* binding */ action)
 });
+
+;// CONCATENATED MODULE: ./actions/lib/action/descriptor.ts
+/** Types a descriptor: its run() may set only the outputs it declares. */
+function defineAction(descriptor) {
+    return descriptor;
+}
+/** The specs with each input's README text merged in; every documented name must be a declared input. */
+function documented(specs, docs) {
+    const merged = {};
+    for (const [name, spec] of Object.entries(specs))
+        merged[name] = { ...spec, ...docs[name] };
+    return merged;
+}
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-;// CONCATENATED MODULE: ./actions/lib/report/mask.ts
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
+;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
  * password in the userinfo or a password= parameter). A URL without credentials stays readable in logs. A value
@@ -71461,7 +71227,39 @@ function maskUrlCredentials(runtime, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs.ts
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
+
 
 
 /** Typed reads of declared inputs. Every error names the input, says what is wrong and what to do. */
@@ -71533,9 +71331,17 @@ class InputReader {
         }
         return value;
     }
+    /** Where a value read from this input came from, for the parsed value to carry (origin.ts). */
+    origin(name) {
+        this.spec(name);
+        return Origin.input(name);
+    }
     raw(name) {
         const value = this.runtime.getInput(name).trim();
-        return value === '' ? (this.spec(name).default ?? '') : value;
+        if (value !== '')
+            return value;
+        const spec = this.spec(name);
+        return spec.default ?? spec.machineDefault?.() ?? '';
     }
     spec(name) {
         const spec = this.specs[name];
@@ -71579,20 +71385,20 @@ const REQUIRED = {
 function emptyConfig() {
     return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
 }
-function loadConfig(path) {
+function loadConfig(path, origin) {
     let text;
     try {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
     }
     let data;
     try {
         data = (0,dist/* parse */.qg)(text);
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`Input "config": ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
     }
     return parseConfig(data ?? {}, path);
 }
@@ -71664,19 +71470,267 @@ function checkObject(value, shape, where, at) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(2089);
-// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
-var client = __nccwpck_require__(2654);
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
+
+function parseDatabaseUrl(value, origin) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+    }
+    if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const withoutPassword = new URL(value);
+    withoutPassword.password = '';
+    const display = new URL(withoutPassword.href);
+    if (password !== undefined)
+        display.password = '***';
+    display.search = '';
+    return {
+        url: value,
+        display: display.href.replace('%2A%2A%2A', '***'),
+        withoutPassword: withoutPassword.href,
+        password,
+        host: `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`,
+        database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres',
+        origin,
+    };
+}
+/** Environment for pg_dump/pg_restore/psql: the password out of argv, a name in pg_stat_activity. */
+function libpqEnvironment(database) {
+    const env = { ...process.env, PGAPPNAME: 'backstop', PGCONNECT_TIMEOUT: '20' };
+    delete env.PGPASSWORD;
+    if (database.password !== undefined)
+        env.PGPASSWORD = database.password;
+    return env;
+}
+async function connect(database) {
+    const client = new esm.Client({
+        connectionString: database.url,
+        application_name: 'backstop',
+        connectionTimeoutMillis: 20_000,
+    });
+    // An idle connection dropped by the server must not crash the process with an unhandled 'error' event.
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw new errors/* ConfigurationError */.j1(`Cannot connect to ${database.display} (${database.origin}): ${error.message}. ` +
+            'Check the host, port, credentials and that this machine can reach the server.');
+    }
+    await client.query("SET TimeZone = 'UTC'");
+    return client;
+}
+function connection_quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+function connection_qualified(schema, name) {
+    return `${connection_quoteIdent(schema)}.${connection_quoteIdent(name)}`;
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
+
+
+
+
+
+/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
+class QdrantError extends Error {
+    name = 'QdrantError';
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+    }
+}
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+function parseQdrantUrl(value, origin, keyOrigin) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    }
+    if (url.username || url.password) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
+    }
+    return url.href.replace(/\/+$/, '');
+}
+function endpoint(node, path, query) {
+    const url = new URL(node.url + path);
+    for (const [key, value] of Object.entries(query ?? {}))
+        url.searchParams.set(key, value);
+    return url;
+}
+function headersFor(node, extra = {}) {
+    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
+}
+/** Sends a request and resolves with the response once its headers arrive. */
+function send(method, url, headers, timeoutMs, body) {
+    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+    return new Promise((resolve, reject) => {
+        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
+        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+        request.on('error', reject);
+        if (body === undefined)
+            request.end();
+        else if (Buffer.isBuffer(body))
+            request.end(body);
+        else
+            (0,promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
+    });
+}
+async function readJson(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+        return text ? JSON.parse(text) : undefined;
+    }
+    catch {
+        return text;
+    }
+}
+/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
+async function failure(node, method, path, response) {
+    const body = await readJson(response).catch(() => undefined);
+    const status = response.statusCode ?? 0;
+    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    if (status === 401 || status === 403) {
+        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
+    }
+    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
+}
+function unreachable(node, error) {
+    const code = error.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+    }
+    return error;
+}
+/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
+async function client_request(node, method, path, options = {}) {
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
+    let response;
+    try {
+        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, method, path, response);
+    return (await readJson(response));
+}
+/** The `result` of a `{result, status, time}` response. */
+async function client_result(node, method, path, options = {}) {
+    return (await client_request(node, method, path, options)).result;
+}
+/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
+async function client_download(node, path) {
+    let response;
+    try {
+        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'GET', path, response);
+    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
+    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
+    response.on('error', () => undefined);
+    const length = response.headers['content-length'];
+    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
+}
+/**
+ * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
+ * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
+ */
+async function client_uploadMultipart(node, path, query, file) {
+    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    async function* body() {
+        yield head;
+        for await (const chunk of file.stream)
+            yield chunk;
+        yield tail;
+    }
+    const headers = headersFor(node, {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + file.bytes + tail.length,
+    });
+    let response;
+    try {
+        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, Readable.from(body()));
+    }
+    catch (error) {
+        throw unreachable(node, error);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'POST', path, response);
+    return readJson(response);
+}
+
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
 ;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
 
 
@@ -71696,34 +71750,34 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
-            await (0,external_node_stream_promises_.pipeline)(body, file);
-            const handle = await promises_default().open(partial, 'r');
+            await (0,promises_namespaceObject.pipeline)(body, file);
+            const handle = await external_node_fs_promises_default().open(partial, 'r');
             try {
                 await handle.sync();
             }
             finally {
                 await handle.close();
             }
-            await promises_default().rename(partial, target);
+            await external_node_fs_promises_default().rename(partial, target);
             await syncDirectory(external_node_path_default().dirname(target));
         }
         catch (error) {
-            await promises_default().rm(partial, { force: true });
+            await external_node_fs_promises_default().rm(partial, { force: true });
             throw error;
         }
     }
     async get(key) {
         const file = this.pathOf(key);
-        await promises_default().access(file);
+        await external_node_fs_promises_default().access(file);
         return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
     }
     async head(key) {
         try {
-            return (await promises_default().stat(this.pathOf(key))).size;
+            return (await external_node_fs_promises_default().stat(this.pathOf(key))).size;
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -71737,7 +71791,7 @@ class LocalStore {
     }
     async delete(keys) {
         for (const key of keys) {
-            await promises_default().rm(this.pathOf(key), { force: true });
+            await external_node_fs_promises_default().rm(this.pathOf(key), { force: true });
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
         }
     }
@@ -71745,7 +71799,7 @@ class LocalStore {
     async removeEmptyParents(dir) {
         for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
             try {
-                await promises_default().rmdir(current);
+                await external_node_fs_promises_default().rmdir(current);
             }
             catch {
                 return; // not empty (or gone): stop climbing
@@ -71758,7 +71812,7 @@ class LocalStore {
     async *walk(dir) {
         let entries;
         try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
+            entries = await external_node_fs_promises_default().readdir(dir, { withFileTypes: true });
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -71771,7 +71825,7 @@ class LocalStore {
                 yield* this.walk(full);
             }
             else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await promises_default().stat(full);
+                const { size } = await external_node_fs_promises_default().stat(full);
                 yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
             }
         }
@@ -71786,7 +71840,7 @@ class LocalStore {
 }
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
-    const handle = await promises_default().open(dir, 'r');
+    const handle = await external_node_fs_promises_default().open(dir, 'r');
     try {
         await handle.sync();
     }
@@ -71797,8 +71851,6 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
 
 
@@ -71829,17 +71881,15 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
- * Endpoint, region and credentials come from the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, keys
- * or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we use path-style addressing,
- * and we only send checksums the operation requires: many S3-compatible servers reject the SDK's default
- * flexible checksums.
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
  */
-function s3ClientFromEnvironment() {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+function s3Client(settings) {
     return new dist_cjs/* S3Client */.YxF({
-        endpoint,
-        forcePathStyle: Boolean(endpoint) || process.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -71848,9 +71898,9 @@ class S3Store {
     displayUrl;
     location;
     client;
-    constructor(url, client = s3ClientFromEnvironment()) {
+    constructor(url, settings) {
         this.location = parseS3Url(url);
-        this.client = client;
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
@@ -71984,28 +72034,25 @@ async function* readParts(body) {
 
 
 
-
-/**
- * Opens every destination of a `storage-url` input: s3://bucket/prefix, file:///abs/path, or a plain path
- * (relative to the working directory). Every destination gets every byte; restores read the first that has it.
- */
-function openStores(inputName, urls) {
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => openStore(inputName, url));
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends Error {
+    name = 'StorageUrlError';
 }
-function openStore(inputName, url) {
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
+ * Every destination gets every byte; restores read the first that has it.
+ */
+function openStore(url, s3) {
     if (url.startsWith('s3://')) {
         if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-            throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url}": the bucket name is not valid (s3://bucket/prefix).`);
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
         }
-        return new S3Store(url);
+        return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
         return new LocalStore((0,external_node_url_.fileURLToPath)(url));
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`Input "${inputName}" has "${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
 }
@@ -72019,7 +72066,35 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
+/**
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
+ */
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/inputs.ts
+
 
 
 
@@ -72042,40 +72117,29 @@ function readInputs(runtime) {
     const compare = inputs.optional('compare-url');
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
-    const storage = inputs.list('storage-url');
+    const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
+    const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+    if (config.embeddings.length > 0 && !qdrantUrl) {
+        throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
+    }
+    if (config.backups.length > 0 && stores.length === 0) {
+        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
+    }
     return {
-        database: (0,connection/* parseDatabaseUrl */.mx)('database-url', inputs.string('database-url')),
-        compare: compare ? (0,connection/* parseDatabaseUrl */.mx)('compare-url', compare) : undefined,
-        config: configPath ? loadConfig(configPath) : emptyConfig(),
-        qdrant: qdrantUrl ? { url: (0,client/* parseQdrantUrl */.R1)('qdrant-url', qdrantUrl), apiKey: inputs.optional('qdrant-api-key') } : undefined,
-        stores: storage.length > 0 ? openStores('storage-url', storage) : [],
+        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
+        config,
+        qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+        stores,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
-        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.tempDir, 'backstop-integrity-report.json'),
+        reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
     };
 }
+function readQdrant(inputs, url) {
+    const keyOrigin = inputs.origin('qdrant-api-key');
+    return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
+}
 
-
-/***/ }),
-
-/***/ 5956:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./actions/lib/errors.ts
-var errors = __nccwpck_require__(2863);
-// EXTERNAL MODULE: ./actions/lib/postgres/connection.ts + 1 modules
-var connection = __nccwpck_require__(2089);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
 function pass(name, finding, details) {
     return { name, status: 'pass', finding, details };
@@ -72106,101 +72170,92 @@ async function checkCustom(client, check) {
     return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
-// EXTERNAL MODULE: ./actions/lib/qdrant/client.ts
-var client = __nccwpck_require__(2654);
-;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings.ts
+;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
 
-
-
-
-/** Rows fetched per cursor FETCH and points per scroll page. */
-const PAGE_SIZE = 10_000;
-const DEFAULT_SAMPLE = 10;
-const FINDING_SAMPLE = 5;
-/** Key column types whose ORDER BY is Qdrant's scroll order for point ids. */
-const ID_ORDERED_TYPES = new Set(['smallint', 'integer', 'bigint', 'uuid']);
-async function checkEmbeddings(db, qdrant, mapping, options = {}) {
-    const sample = options.sample ?? DEFAULT_SAMPLE;
-    if (!Number.isInteger(sample) || sample < 0)
-        throw new errors/* ConfigurationError */.j1(`Embedding check sample must be a whole number ≥ 0, not ${sample}.`);
-    const column = await resolveKeyColumn(db, mapping);
-    const pointsCount = await collectionPointCount(qdrant, mapping.collection);
-    const tally = new Tally(sample);
-    const rows = () => rowKeys(db, column);
-    const points = () => pointKeys(qdrant, mapping);
-    if (mapping.match === 'id' && ID_ORDERED_TYPES.has(column.type)) {
-        await compareSorted(flatten(rows()), flatten(points()), tally);
-    }
-    else if ((await estimatedRows(db, column)) <= pointsCount) {
-        await compareHoldingRows(rows(), points(), tally);
-    }
-    else {
-        await compareHoldingPoints(rows(), points(), tally);
-    }
-    return verdict(mapping, tally);
+function collectionPath(collection) {
+    return `/collections/${encodeURIComponent(collection)}`;
 }
-/** Resolves the table as the database sees it (search_path included), so a wrong name fails before any reading. */
-async function resolveKeyColumn(db, mapping) {
-    let found;
-    try {
-        found = (await db.query(`
-      SELECT n.nspname AS schema, c.relname AS name, format_type(a.atttypid, NULL) AS type
-      FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-      WHERE c.oid = to_regclass($1)`, [mapping.table, mapping.key])).rows[0];
-    }
-    catch (error) {
-        // to_regclass raises on a malformed name (e.g. too many dots) instead of answering NULL.
-        throw new errors/* ConfigurationError */.j1(`Embedding check: "${mapping.table}" is not a table name: ${(0,errors/* errorMessage */.gJ)(error)}.`);
-    }
-    if (!found)
-        throw new errors/* ConfigurationError */.j1(`Embedding check: table "${mapping.table}" does not exist or is not visible to this user; write it as schema.table.`);
-    if (found.type === null)
-        throw new errors/* ConfigurationError */.j1(`Embedding check: table ${found.schema}.${found.name} has no column "${mapping.key}".`);
-    return { table: (0,connection/* qualified */.LX)(found.schema, found.name), column: (0,connection/* quoteIdent */.v4)(mapping.key), type: found.type };
+function snapshotsPath(collection) {
+    return `${collectionPath(collection)}/snapshots`;
 }
-/** The planner's row estimate, or an exact count when the table was never analyzed; only picks the side to hold. */
-async function estimatedRows(db, column) {
-    const { rows } = await db.query(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass`, [column.table]);
-    const estimate = rows[0]?.estimate ?? -1;
-    if (estimate >= 0)
-        return estimate;
-    return Number((await db.query(`SELECT count(*) AS n FROM ${column.table}`)).rows[0].n);
+function snapshotPath(collection, snapshot) {
+    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
+}
+/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
+function versionInfo(node) {
+    return request(node, 'GET', '/');
+}
+/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
+async function serverVersionOf(node) {
+    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
+}
+function listCollections(node) {
+    return result(node, 'GET', '/collections');
+}
+function listAliases(node) {
+    return result(node, 'GET', '/aliases');
+}
+/** Rejects with a QdrantError of status 404 when the collection does not exist. */
+function collectionInfo(node, collection) {
+    return client_result(node, 'GET', collectionPath(collection));
+}
+function collectionClusterInfo(node, collection) {
+    return result(node, 'GET', `${collectionPath(collection)}/cluster`);
+}
+/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
+function deleteCollection(node, collection) {
+    return result(node, 'DELETE', collectionPath(collection));
+}
+/** One atomic update of the aliases: every action applies, or none does. */
+function updateAliases(node, actions) {
+    return result(node, 'POST', '/collections/aliases', { body: { actions } });
 }
 /**
- * The key of every row, as text (null for a NULL key), in key order, a page at a time from a server-side cursor.
- * The transaction ends when the stream is exhausted or abandoned (return() runs the finally block).
+ * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
+ * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
  */
-async function* rowKeys(db, column) {
-    await db.query('BEGIN READ ONLY');
-    let committed = false;
-    try {
-        // ORDER BY the table-qualified column: a bare name would sort by the output column of the same name, the text.
-        await db.query(`DECLARE backstop_embedding_keys NO SCROLL CURSOR FOR
-                    SELECT ${column.column}::text FROM ${column.table} ORDER BY ${column.table}.${column.column}`);
-        for (;;) {
-            const { rows } = await db.query({ text: `FETCH ${PAGE_SIZE} FROM backstop_embedding_keys`, rowMode: 'array' });
-            if (rows.length === 0)
-                break;
-            yield rows.map((row) => row[0]);
-        }
-        await db.query('COMMIT');
-        committed = true;
-    }
-    finally {
-        if (!committed)
-            await db.query('ROLLBACK').catch(() => undefined);
-    }
+function createSnapshot(node, collection, timeoutMs) {
+    return result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
 }
-/** Qdrant's point count (approximate, but enough to choose which side to hold); a missing collection is a configuration error. */
+/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
+function downloadSnapshot(node, collection, snapshot) {
+    return download(node, snapshotPath(collection, snapshot));
+}
+function deleteSnapshot(node, collection, snapshot) {
+    return result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
+}
+/**
+ * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
+ * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
+ */
+async function uploadSnapshot(node, collection, options, file) {
+    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
+    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
+}
+function scrollPoints(node, collection, body) {
+    return client_result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/mapping.ts
+/** Rows fetched per cursor FETCH and points per scroll page. */
+const PAGE_SIZE = 10_000;
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/collection.ts
+
+
+
+
+/**
+ * Qdrant's point count (approximate, but enough to choose which side to hold); a missing collection is a
+ * configuration error.
+ */
 async function collectionPointCount(qdrant, collection) {
     try {
-        const info = await (0,client/* result */.Ke)(qdrant, 'GET', `/collections/${encodeURIComponent(collection)}`);
+        const info = await collectionInfo(qdrant, collection);
         return info.points_count ?? 0;
     }
     catch (error) {
-        if (error instanceof client/* QdrantError */.NT && error.status === 404) {
+        if (error instanceof QdrantError && error.status === 404) {
             throw new errors/* ConfigurationError */.j1(`Embedding check: Qdrant at ${qdrant.url} has no collection "${collection}".`);
         }
         throw error;
@@ -72209,11 +72264,14 @@ async function collectionPointCount(qdrant, collection) {
 /** Every point, a page at a time, in Qdrant's scroll order (by id). Vectors are never fetched. */
 async function* pointKeys(qdrant, mapping) {
     const field = mapping.match === 'id' ? undefined : mapping.match.payload;
-    const path = `/collections/${encodeURIComponent(mapping.collection)}/points/scroll`;
     let offset;
     do {
-        const body = { limit: PAGE_SIZE, with_payload: field === undefined ? false : { include: [field] }, with_vector: false, ...(offset !== undefined && { offset }) };
-        const page = await (0,client/* result */.Ke)(qdrant, 'POST', path, { body });
+        const page = await scrollPoints(qdrant, mapping.collection, {
+            limit: PAGE_SIZE,
+            with_payload: field === undefined ? false : { include: [field] },
+            with_vector: false,
+            ...(offset !== undefined && { offset }),
+        });
         yield page.points.map((point) => {
             const id = exactText(point.id, 'point id');
             return { id, key: field === undefined ? id : payloadKey(point.payload, field) };
@@ -72224,142 +72282,31 @@ async function* pointKeys(qdrant, mapping) {
             exactText(offset, 'next_page_offset');
     } while (offset !== undefined);
 }
-/** A point id or payload number as text; integers past 2^53 were already rounded by JSON.parse, so they stop the check. */
+/**
+ * A point id or payload number as text; integers past 2^53 were already rounded by JSON.parse, so they stop the
+ * check.
+ */
 function exactText(value, what) {
     if (typeof value === 'string')
         return value;
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new Error(`Qdrant returned ${what} ${value}, beyond 2^53: JSON numbers that large lose precision in JavaScript, so keys cannot be compared exactly.`);
+        throw new Error(`Qdrant returned ${what} ${value}, beyond 2^53: JSON numbers that large lose precision in JavaScript, ` +
+            'so keys cannot be compared exactly.');
     }
     return String(value);
 }
 /** The payload value at a dotted path, as text; anything but a string or a number is no key. */
 function payloadKey(payload, field) {
     let value = payload;
-    for (const part of field.split('.'))
+    for (const part of field.split('.')) {
         value = typeof value === 'object' && value !== null ? value[part] : undefined;
+    }
     if (typeof value === 'string' || typeof value === 'number')
         return exactText(value, `payload "${field}"`);
     return undefined;
 }
-// ---------------------------------------------------------------------------------------------------------------
-// Comparing
-/** Counts and the first `sample` keys of each kind of difference. */
-class Tally {
-    rows = 0;
-    points = 0;
-    missingCount = 0;
-    orphanCount = 0;
-    missingPoints = [];
-    orphanPoints = [];
-    sample;
-    constructor(sample) {
-        this.sample = sample;
-    }
-    /** A row (key text, or null for a NULL key) with no point. */
-    missing(key) {
-        this.missingCount++;
-        if (this.missingPoints.length < this.sample)
-            this.missingPoints.push(key ?? 'NULL');
-    }
-    /** A point with no row, shown by its key (or by its id when its payload has no key). */
-    orphan(label) {
-        this.orphanCount++;
-        if (this.orphanPoints.length < this.sample)
-            this.orphanPoints.push(label);
-    }
-}
-async function* flatten(pages) {
-    for await (const page of pages)
-        yield* page;
-}
-/** An iterator with its current item in view; close() ends the underlying stream (the row cursor's transaction). */
-class Peek {
-    current;
-    done = false;
-    iterator;
-    constructor(source) {
-        this.iterator = source[Symbol.asyncIterator]();
-    }
-    async advance() {
-        const next = await this.iterator.next();
-        this.done = next.done === true;
-        this.current = next.done ? undefined : next.value;
-    }
-    async close() {
-        await this.iterator.return?.();
-    }
-}
-const DECIMAL = /^-?\d+$/;
-/**
- * Qdrant's id order on text keys: integers (by value) before UUIDs and other text (by code unit, which for
- * canonical lowercase UUIDs is byte order). A NULL key sorts last, as in ORDER BY ... ASC.
- */
-function compareKeys(a, b) {
-    if (a === null || b === null)
-        return a === b ? 0 : a === null ? 1 : -1;
-    const [aNumber, bNumber] = [DECIMAL.test(a), DECIMAL.test(b)];
-    if (aNumber !== bNumber)
-        return aNumber ? -1 : 1;
-    if (aNumber) {
-        // Up to 15 digits a double is exact; beyond that BigInt.
-        if (a.length <= 15 && b.length <= 15)
-            return Number(a) - Number(b);
-        const [x, y] = [BigInt(a), BigInt(b)];
-        return x < y ? -1 : x > y ? 1 : 0;
-    }
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Passes keys through, failing loudly if one arrives before its predecessor (the merge would be wrong). */
-async function* inOrder(source, keyOf, side) {
-    let previous;
-    let first = true;
-    for await (const item of source) {
-        const key = keyOf(item);
-        if (!first && compareKeys(previous, key) > 0) {
-            throw new Error(`Embedding check: ${side} arrived out of order (${key ?? 'NULL'} after ${previous ?? 'NULL'}), so the sorted comparison cannot be trusted.`);
-        }
-        [previous, first] = [key, false];
-        yield item;
-    }
-}
-/** Merges the rows (in key order) with the points (in id order); holds nothing but the two current pages. */
-async function compareSorted(rowStream, pointStream, tally) {
-    const rows = new Peek(inOrder(rowStream, (key) => key, 'the table keys'));
-    const points = new Peek(inOrder(pointStream, (point) => point.id, "Qdrant's scroll"));
-    try {
-        await rows.advance();
-        await points.advance();
-        while (!rows.done || !points.done) {
-            // A NULL key (they come last) has no point whatever the points side holds.
-            const order = rows.done ? 1 : points.done || rows.current === null ? -1 : compareKeys(rows.current, points.current.id);
-            if (order < 0) {
-                tally.rows++;
-                tally.missing(rows.current);
-                await rows.advance();
-            }
-            else if (order > 0) {
-                tally.points++;
-                tally.orphan(points.current.id);
-                await points.advance();
-            }
-            else {
-                // One point covers every row with its key (the key column need not be unique).
-                const key = points.current.id;
-                tally.points++;
-                await points.advance();
-                while (!rows.done && rows.current === key) {
-                    tally.rows++;
-                    await rows.advance();
-                }
-            }
-        }
-    }
-    finally {
-        await rows.close();
-        await points.close();
-    }
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/hold.ts
 /** Holds the row keys (with how many rows each has; 0 once a point matched), then streams the points past them. */
 async function compareHoldingRows(rowPages, pointPages, tally) {
     const unmatched = new Map();
@@ -72414,8 +72361,205 @@ async function compareHoldingPoints(rowPages, pointPages, tally) {
 function orphanLabel(point) {
     return point.key ?? `point ${point.id} (no key in payload)`;
 }
-// ---------------------------------------------------------------------------------------------------------------
-// The verdict
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/order.ts
+const DECIMAL = /^-?\d+$/;
+/**
+ * Qdrant's id order on text keys: integers (by value) before UUIDs and other text (by code unit, which for
+ * canonical lowercase UUIDs is byte order). A NULL key sorts last, as in ORDER BY ... ASC.
+ */
+function compareKeys(a, b) {
+    if (a === null || b === null)
+        return a === b ? 0 : a === null ? 1 : -1;
+    const [aNumber, bNumber] = [DECIMAL.test(a), DECIMAL.test(b)];
+    if (aNumber !== bNumber)
+        return aNumber ? -1 : 1;
+    if (aNumber) {
+        // Up to 15 digits a double is exact; beyond that BigInt.
+        if (a.length <= 15 && b.length <= 15)
+            return Number(a) - Number(b);
+        const [x, y] = [BigInt(a), BigInt(b)];
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Passes keys through, failing loudly if one arrives before its predecessor (the merge would be wrong). */
+async function* inOrder(source, keyOf, side) {
+    let previous;
+    let first = true;
+    for await (const item of source) {
+        const key = keyOf(item);
+        if (!first && compareKeys(previous, key) > 0) {
+            throw new Error(`Embedding check: ${side} arrived out of order (${key ?? 'NULL'} after ${previous ?? 'NULL'}), ` +
+                'so the sorted comparison cannot be trusted.');
+        }
+        [previous, first] = [key, false];
+        yield item;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/merge.ts
+
+async function* flatten(pages) {
+    for await (const page of pages)
+        yield* page;
+}
+/** An iterator with its current item in view; close() ends the underlying stream (the row cursor's transaction). */
+class Peek {
+    current;
+    done = false;
+    iterator;
+    constructor(source) {
+        this.iterator = source[Symbol.asyncIterator]();
+    }
+    async advance() {
+        const next = await this.iterator.next();
+        this.done = next.done === true;
+        this.current = next.done ? undefined : next.value;
+    }
+    async close() {
+        await this.iterator.return?.();
+    }
+}
+/** Merges the rows (in key order) with the points (in id order); holds nothing but the two current pages. */
+async function compareSorted(rowStream, pointStream, tally) {
+    const rows = new Peek(inOrder(rowStream, (key) => key, 'the table keys'));
+    const points = new Peek(inOrder(pointStream, (point) => point.id, "Qdrant's scroll"));
+    try {
+        await rows.advance();
+        await points.advance();
+        while (!rows.done || !points.done) {
+            // A NULL key (they come last) has no point whatever the points side holds.
+            const order = rows.done
+                ? 1
+                : points.done || rows.current === null
+                    ? -1
+                    : compareKeys(rows.current, points.current.id);
+            if (order < 0) {
+                tally.rows++;
+                tally.missing(rows.current);
+                await rows.advance();
+            }
+            else if (order > 0) {
+                tally.points++;
+                tally.orphan(points.current.id);
+                await points.advance();
+            }
+            else {
+                // One point covers every row with its key (the key column need not be unique).
+                const key = points.current.id;
+                tally.points++;
+                await points.advance();
+                while (!rows.done && rows.current === key) {
+                    tally.rows++;
+                    await rows.advance();
+                }
+            }
+        }
+    }
+    finally {
+        await rows.close();
+        await points.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/table.ts
+
+
+
+/** Resolves the table as the database sees it (search_path included), so a wrong name fails before any reading. */
+async function resolveKeyColumn(db, mapping) {
+    let found;
+    try {
+        found = (await db.query(`
+      SELECT n.nspname AS schema, c.relname AS name, format_type(a.atttypid, NULL) AS type
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE c.oid = to_regclass($1)`, [mapping.table, mapping.key])).rows[0];
+    }
+    catch (error) {
+        // to_regclass raises on a malformed name (e.g. too many dots) instead of answering NULL.
+        throw new errors/* ConfigurationError */.j1(`Embedding check: "${mapping.table}" is not a table name: ${(0,errors/* errorMessage */.gJ)(error)}.`);
+    }
+    if (!found) {
+        throw new errors/* ConfigurationError */.j1(`Embedding check: table "${mapping.table}" does not exist or is not visible to this user; ` +
+            'write it as schema.table.');
+    }
+    if (found.type === null) {
+        const table = `${found.schema}.${found.name}`;
+        throw new errors/* ConfigurationError */.j1(`Embedding check: table ${table} has no column "${mapping.key}".`);
+    }
+    return { table: connection_qualified(found.schema, found.name), column: connection_quoteIdent(mapping.key), type: found.type };
+}
+/** The planner's row estimate, or an exact count when the table was never analyzed; only picks the side to hold. */
+async function estimatedRows(db, column) {
+    const { rows } = await db.query(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1::regclass`, [column.table]);
+    const estimate = rows[0]?.estimate ?? -1;
+    if (estimate >= 0)
+        return estimate;
+    return Number((await db.query(`SELECT count(*) AS n FROM ${column.table}`)).rows[0].n);
+}
+/**
+ * The key of every row, as text (null for a NULL key), in key order, a page at a time from a server-side cursor.
+ * The transaction ends when the stream is exhausted or abandoned (return() runs the finally block).
+ */
+async function* rowKeys(db, column) {
+    await db.query('BEGIN READ ONLY');
+    let committed = false;
+    try {
+        // ORDER BY the table-qualified column: a bare name would sort by the output column of the same name, the text.
+        await db.query(`DECLARE backstop_embedding_keys NO SCROLL CURSOR FOR
+                    SELECT ${column.column}::text FROM ${column.table} ORDER BY ${column.table}.${column.column}`);
+        for (;;) {
+            const { rows } = await db.query({
+                text: `FETCH ${PAGE_SIZE} FROM backstop_embedding_keys`,
+                rowMode: 'array',
+            });
+            if (rows.length === 0)
+                break;
+            yield rows.map((row) => row[0]);
+        }
+        await db.query('COMMIT');
+        committed = true;
+    }
+    finally {
+        if (!committed)
+            await db.query('ROLLBACK').catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/tally.ts
+/** Counts and the first `sample` keys of each kind of difference. */
+class Tally {
+    rows = 0;
+    points = 0;
+    missingCount = 0;
+    orphanCount = 0;
+    missingPoints = [];
+    orphanPoints = [];
+    sample;
+    constructor(sample) {
+        this.sample = sample;
+    }
+    /** A row (key text, or null for a NULL key) with no point. */
+    missing(key) {
+        this.missingCount++;
+        if (this.missingPoints.length < this.sample)
+            this.missingPoints.push(key ?? 'NULL');
+    }
+    /** A point with no row, shown by its key (or by its id when its payload has no key). */
+    orphan(label) {
+        this.orphanCount++;
+        if (this.orphanPoints.length < this.sample)
+            this.orphanPoints.push(label);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/verdict.ts
+
+/** How many sampled keys the one-line finding names (the details keep the whole sample). */
+const FINDING_SAMPLE = 5;
 function verdict(mapping, tally) {
     const name = `embeddings: ${mapping.table} → ${mapping.collection}`;
     const details = {
@@ -72428,14 +72572,19 @@ function verdict(mapping, tally) {
     };
     const prefix = `${mapping.table} → ${mapping.collection}`;
     if (tally.missingCount === 0 && tally.orphanCount === 0) {
-        return pass(name, `${prefix}: all ${tally.rows} ${plural(tally.rows, 'row has', 'rows have')} a point and all ${tally.points} ${plural(tally.points, 'point has', 'points have')} a row`, details);
+        const rows = `${tally.rows} ${plural(tally.rows, 'row has', 'rows have')}`;
+        const points = `${tally.points} ${plural(tally.points, 'point has', 'points have')}`;
+        return pass(name, `${prefix}: all ${rows} a point and all ${points} a row`, details);
     }
     const parts = [];
     if (tally.missingCount > 0) {
-        parts.push(`${tally.missingCount} of ${tally.rows} ${plural(tally.rows, 'row', 'rows')} ${tally.missingCount === 1 ? 'has' : 'have'} no point${example(tally.missingPoints)}`);
+        const rows = `${tally.rows} ${plural(tally.rows, 'row', 'rows')}`;
+        const have = tally.missingCount === 1 ? 'has' : 'have';
+        parts.push(`${tally.missingCount} of ${rows} ${have} no point${example(tally.missingPoints)}`);
     }
     if (tally.orphanCount > 0) {
-        parts.push(`${tally.orphanCount} ${plural(tally.orphanCount, 'point has', 'points have')} no row${example(tally.orphanPoints)}`);
+        const have = plural(tally.orphanCount, 'point has', 'points have');
+        parts.push(`${tally.orphanCount} ${have} no row${example(tally.orphanPoints)}`);
     }
     return fail(name, `${prefix}: ${parts.join('; ')}`, details);
 }
@@ -72446,7 +72595,73 @@ function example(sample) {
     return sample.length === 0 ? '' : ` (e.g. ${sample.slice(0, FINDING_SAMPLE).join(', ')})`;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/fingerprint.ts
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/coverage.ts
+
+
+
+
+
+
+
+const DEFAULT_SAMPLE = 10;
+/** Key column types whose ORDER BY is Qdrant's scroll order for point ids. */
+const ID_ORDERED_TYPES = new Set(['smallint', 'integer', 'bigint', 'uuid']);
+/**
+ * Embedding coverage: every row of a table has a point in a Qdrant collection, and every point has its row.
+ *
+ * Both sides are read in pages of 10,000: the table through a server-side cursor (one read-only transaction, one
+ * snapshot; the key need not be unique or indexed, though an index on it spares the server a sort), the collection
+ * through Qdrant's scroll API (ids only, or ids and the one payload field matched on; never vectors).
+ *
+ * How the two are compared depends on what order they arrive in:
+ * - Point id = key, and the key column is an integer or uuid: Qdrant scrolls in id order (every integer id before
+ *   every UUID, integers by value, UUIDs by bytes), which is exactly ORDER BY of such a column. The two sorted
+ *   streams are merged and nothing is held but the current page of each side. Both orders are verified as they
+ *   arrive: a side out of order stops the check with an error instead of reporting wrong differences.
+ * - Otherwise (payload matching, text keys): scroll order says nothing about payload values, so the keys of the
+ *   smaller side (by the table's statistics and the collection's point count) are held in a Map while the other side
+ *   streams past. That costs about 55 bytes per held integer key and 95 per UUID (a string plus a Map entry, measured
+ *   on Node 24), so 0.5–1 GB per 10 million keys.
+ *
+ * Keys are compared as text: the column's ::text against the point id (a decimal integer or a UUID in its canonical
+ * lowercase form) or the payload value (a string, or a number written as JavaScript writes it). Point ids and
+ * payload integers beyond 2^53 cannot be read exactly from Qdrant's JSON here, so they stop the check with an error
+ * rather than produce false differences.
+ *
+ * The table and the collection are read one after the other (or interleaved), not at one instant: rows and points
+ * written while the check runs can show up as differences.
+ *
+ * `db` must not be inside a transaction: the check opens and ends its own.
+ */
+async function checkEmbeddings(db, qdrant, mapping, options = {}) {
+    const sample = options.sample ?? DEFAULT_SAMPLE;
+    if (!Number.isInteger(sample) || sample < 0) {
+        throw new errors/* ConfigurationError */.j1(`Embedding check sample must be a whole number ≥ 0, not ${sample}.`);
+    }
+    const column = await resolveKeyColumn(db, mapping);
+    const pointsCount = await collectionPointCount(qdrant, mapping.collection);
+    const tally = new Tally(sample);
+    const rows = () => rowKeys(db, column);
+    const points = () => pointKeys(qdrant, mapping);
+    if (mapping.match === 'id' && ID_ORDERED_TYPES.has(column.type)) {
+        await compareSorted(flatten(rows()), flatten(points()), tally);
+    }
+    else if ((await estimatedRows(db, column)) <= pointsCount) {
+        await compareHoldingRows(rows(), points(), tally);
+    }
+    else {
+        await compareHoldingPoints(rows(), points(), tally);
+    }
+    return verdict(mapping, tally);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/index.ts
+/** Embedding coverage: a table's rows against a Qdrant collection's points (coverage.ts says how). */
+
+
+
+
+;// CONCATENATED MODULE: ./actions/lib/pg/fingerprint.ts
 
 const SESSION_SETTINGS = {
     TimeZone: 'UTC',
@@ -72461,7 +72676,7 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${(0,connection/* quoteIdent */.v4)(column)}::${table.casts[index]}` : (0,connection/* quoteIdent */.v4)(column))).join(', ');
+    return table.columns.map((column, index) => (table.casts?.[index] ? `${connection_quoteIdent(column)}::${table.casts[index]}` : connection_quoteIdent(column))).join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -72487,7 +72702,7 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${connection_qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -72496,8 +72711,6 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
 ;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
@@ -72616,6 +72829,7 @@ async function writeManifest(stores, manifest) {
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
 
 
+
 function backupAgeHours(manifest, at) {
     return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
 }
@@ -72630,6 +72844,56 @@ function restoreTimeProblem(seconds, budgets) {
     if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
         return undefined;
     return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+async function runDrill(options, restore) {
+    const { manifest } = options.found;
+    const now = options.now ?? (() => new Date());
+    const startedAt = now();
+    const ageHours = backupAgeHours(manifest, startedAt);
+    const { outcome } = options;
+    let failure;
+    try {
+        await restore(outcome);
+    }
+    catch (error) {
+        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+        if (error instanceof ConfigurationError)
+            throw error;
+        failure = errorMessage(error);
+    }
+    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+    // A restore that failed has no time worth holding to the RTO.
+    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+    const problems = [
+        failure,
+        ageProblem(ageHours, options.budgets),
+        ...found,
+        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length === 0)
+        await options.onVerified?.();
+    const record = {
+        version: 1,
+        backupId: manifest.id,
+        name: manifest.name,
+        engine: options.engine,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        dryRun: options.dryRun,
+        target,
+        restoreSeconds,
+        backupAgeHours: ageHours,
+        verified: problems.length === 0,
+        checksumsVerified,
+        problems,
+        ...engineFields,
+    };
+    await writeDrillRecord(options.stores, manifest, record);
+    return record;
 }
 /** Writes the record next to the backup in every destination that holds the backup. */
 async function writeDrillRecord(stores, manifest, record) {
@@ -72677,7 +72941,7 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
 }
 
-;// CONCATENATED MODULE: ./actions/lib/report/format.ts
+;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
 function formatBytes(bytes) {
     let value = bytes;
@@ -72720,12 +72984,12 @@ const MICROS_PER_DAY = 86400000000n;
 const TIME_WIDTHS = [MICROS_PER_DAY, 3600000000n, 60000000n, 1000000n, 100000n, 10000n, 1000n, 100n, 10n, 1n];
 const KEY_SPLIT = 16n;
 function axisSql(table) {
-    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
+    const column = connection_quoteIdent(table.axis.column);
     return table.axis.kind === 'time' ? `(extract(epoch FROM ${column}) * 1000000)::bigint` : `${column}::bigint`;
 }
 /** Sargable bounds (an index on the column can serve them). */
 function whereSql(table, bucket) {
-    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
+    const column = connection_quoteIdent(table.axis.column);
     if (table.axis.kind === 'key')
         return `${column} >= ${bucket.lo} AND ${column} < ${bucket.hi}`;
     const at = (micros) => `(timestamptz 'epoch' + ${micros} * interval '1 microsecond')`;
@@ -72743,7 +73007,7 @@ function rowHash(method) {
 function grouping(table, method, width) {
     if (table.axis.kind === 'time' && method === 'record') {
         return {
-            perRow: `date_bin(interval '${width} microseconds', ${(0,connection/* quoteIdent */.v4)(table.axis.column)}, timestamptz 'epoch')`,
+            perRow: `date_bin(interval '${width} microseconds', ${connection_quoteIdent(table.axis.column)}, timestamptz 'epoch')`,
             toBucket: (group) => `(extract(epoch FROM ${group}) * 1000000)::bigint / ${width}`,
         };
     }
@@ -72751,11 +73015,11 @@ function grouping(table, method, width) {
 }
 /** count and hash per bucket of `width` inside `within` (or the whole table). */
 async function bucketPrints(side, table, method, width, within) {
-    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
+    const columns = table.columns.map(connection_quoteIdent).join(', ');
     const { perRow, toBucket } = grouping(table, method, width);
     const { rows } = await side.client.query(`SELECT ${toBucket('g.k')} AS b, g.n, g.h FROM (
        SELECT ${perRow} AS k, count(*) AS n, sum(${rowHash(method)})::text AS h
-       FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}${within ? ` WHERE ${whereSql(table, within)}` : ''}) AS r
+       FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)}${within ? ` WHERE ${whereSql(table, within)}` : ''}) AS r
        GROUP BY 1
      ) AS g`);
     return new Map(rows.map((row) => [row.b, `${row.n}:${row.h}`]));
@@ -72772,9 +73036,9 @@ function rowsIn(print) {
 }
 /** Compares the rows of one small bucket; counts what each side lacks, and (keyed tables) which keys differ. */
 async function diffRows(sides, table, bucket) {
-    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
+    const columns = table.columns.map(connection_quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
+        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
         return rows;
     }));
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
@@ -72851,8 +73115,8 @@ async function checkParity(sides, table) {
 }
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides, table) {
-    const column = (0,connection/* quoteIdent */.v4)(table.axis.column);
-    const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}`)).rows[0]));
+    const column = connection_quoteIdent(table.axis.column);
+    const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${connection_qualified(table.schema, table.name)}`)).rows[0]));
     const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v) => v !== null).map(BigInt);
     if (values.length === 0)
         return 1n;
@@ -72869,9 +73133,9 @@ async function topKeyWidth(sides, table) {
 async function checkWholeTable(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
     const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
-    const columns = table.columns.map(connection/* quoteIdent */.v4).join(', ');
+    const columns = table.columns.map(connection_quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}) AS r`);
+        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)}) AS r`);
         return rows[0];
     }));
     if (a.n === b.n && a.h === b.h)
@@ -72912,13 +73176,13 @@ async function checkRelation(client, relation) {
     const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
     const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
     const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-    const join = relation.from.columns.map((column, i) => `p.${(0,connection/* quoteIdent */.v4)(relation.to.columns[i])} = c.${(0,connection/* quoteIdent */.v4)(column)}`).join(' AND ');
-    const notNull = relation.from.columns.map((column) => `c.${(0,connection/* quoteIdent */.v4)(column)} IS NOT NULL`).join(' AND ');
-    const columns = relation.from.columns.map((column) => `c.${(0,connection/* quoteIdent */.v4)(column)}::text`).join(` || ',' || `);
+    const join = relation.from.columns.map((column, i) => `p.${connection_quoteIdent(relation.to.columns[i])} = c.${connection_quoteIdent(column)}`).join(' AND ');
+    const notNull = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)} IS NOT NULL`).join(' AND ');
+    const columns = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)}::text`).join(` || ',' || `);
     const { rows } = await client.query(`
     SELECT count(*) AS n, (array_agg(DISTINCT ${columns}))[1:${relations_SAMPLE}] AS sample
-    FROM ${(0,connection/* qualified */.LX)(relation.from.schema, relation.from.table)} c
-    WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${(0,connection/* qualified */.LX)(relation.to.schema, relation.to.table)} p WHERE ${join})`);
+    FROM ${connection_qualified(relation.from.schema, relation.from.table)} c
+    WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${connection_qualified(relation.to.schema, relation.to.table)} p WHERE ${join})`);
     const orphans = Number(rows[0].n);
     if (orphans === 0)
         return pass(name, 'no orphans');
@@ -72981,7 +73245,7 @@ async function checkRowCounts(sides, tables) {
     for (const table of tables) {
         const counts = await Promise.all(sides.map(async (side) => {
             try {
-                return Number((await side.client.query(`SELECT count(*) AS n FROM ${(0,connection/* qualified */.LX)(table.schema, table.name)}`)).rows[0].n);
+                return Number((await side.client.query(`SELECT count(*) AS n FROM ${connection_qualified(table.schema, table.name)}`)).rows[0].n);
             }
             catch {
                 return -1; // the table is missing on this side
@@ -72997,12 +73261,7 @@ async function checkRowCounts(sides, tables) {
     return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, { differences: differences.map(describe) });
 }
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/timescale.ts
-
-
-// ---------------------------------------------------------------------------------------------------------------
-// Catalog queries
-//
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
 // TimescaleDB catalog queries, as plain SQL, each one run by test/integration/sql-timescaledb.test.ts (the first
 // six) or test/integration/integrity-timescale.test.ts (the rest) against TimescaleDB 2.23 (WASM build) and, in CI,
 // a real TimescaleDB image. Only the public `timescaledb_information` views and `pg_extension`/`pg_class` are read
@@ -73012,7 +73271,8 @@ async function checkRowCounts(sides, tables) {
 // search_path) or `ticks.tick_data` — compared by regclass, so the schema never has to be passed separately.
 // A name that does not exist simply matches no row.
 /** (schema, name) of the table named by $1, or no row. */
-const TABLE_NAME_OF_PARAM = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`;
+const TABLE_NAME_OF_PARAM = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = to_regclass($1)`;
 /** Chunk interval of a hypertable's primary (time) dimension. $1 = hypertable name.
  *  Columns: chunk_interval (interval; null for integer time columns), chunk_interval_seconds (bigint). */
 const HYPERTABLE_INTERVAL_SQL = `
@@ -73060,8 +73320,9 @@ SELECT c.view_schema, c.view_name, j.job_id, j.config, j.schedule_interval, j.sc
 FROM timescaledb_information.continuous_aggregates c
 JOIN timescaledb_information.jobs j
   ON j.proc_name = 'policy_refresh_continuous_aggregate'
- AND (j.hypertable_schema, j.hypertable_name) IN ((c.view_schema, c.view_name),
-                                                  (c.materialization_hypertable_schema, c.materialization_hypertable_name))
+ AND (j.hypertable_schema, j.hypertable_name) IN (
+       (c.view_schema, c.view_name),
+       (c.materialization_hypertable_schema, c.materialization_hypertable_name))
 ORDER BY c.view_schema, c.view_name, j.job_id`;
 /** Jobs whose last run failed (all jobs, not only policies). hypertable_* as in the jobs view (a refresh policy
  *  shows its continuous aggregate on 2.23); null for jobs not tied to a table.
@@ -73091,7 +73352,8 @@ WHERE p.proc_name = $2::text`;
 /** Last successful run of each continuous aggregate's refresh policy and whether it is within $1 (an interval) of
  *  now(). job_stats.last_successful_finish is null before the job's first run and -infinity after runs that all
  *  failed (TimescaleDB's "no time yet"): both mean never. One row per refresh policy.
- *  Columns: view_schema, view_name, job_id, scheduled, last_refresh (text, UTC), age (text), fresh (null when never). */
+ *  Columns: view_schema, view_name, job_id, scheduled, last_refresh (text, UTC), age (text),
+ *  fresh (null when never). */
 const CAGG_FRESHNESS_SQL = `
 SELECT r.view_schema, r.view_name, r.job_id, r.scheduled,
        to_char(f.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS last_refresh,
@@ -73110,54 +73372,15 @@ SELECT DISTINCT ON (e.job_id) e.job_id,
 FROM timescaledb_information.job_errors e
 WHERE e.job_id = ANY ($1::int[])
 ORDER BY e.job_id, e.finish_time DESC NULLS LAST`;
-const INTERVAL_FIELDS = ['chunkInterval', 'columnstoreAfter', 'retention', 'maxLag'];
-/**
- * One result per aspect: extension, chunk interval (also: is it a hypertable), then only what the expectation asks
- * for — columnstore policy, retention policy, continuous aggregates, aggregate freshness (with maxLag) — and jobs.
- * Without the extension only the extension result is returned; without the hypertable, the first two.
- */
-async function checkTimescale(db, expectation) {
-    await validateIntervals(db, expectation);
-    const name = (aspect) => `timescaledb: ${expectation.hypertable} ${aspect}`;
-    const version = (await db.query(TIMESCALEDB_VERSION_SQL)).rows[0]?.extversion;
-    if (version === undefined) {
-        return [fail('timescaledb: extension', `the timescaledb extension is not installed in this database; expected it, with hypertable ${expectation.hypertable}`)];
-    }
-    const results = [pass('timescaledb: extension', `timescaledb ${version} is installed`, { version })];
-    const hypertable = await resolveHypertable(db, expectation);
-    results.push(checkChunkInterval(expectation, hypertable, name('chunk interval')));
-    if (hypertable === undefined || !hypertable.isHypertable)
-        return results;
-    if (expectation.columnstoreAfter !== undefined)
-        results.push(await checkPolicy(db, expectation, COLUMNSTORE, expectation.columnstoreAfter, name('columnstore policy')));
-    if (expectation.retention !== undefined)
-        results.push(await checkPolicy(db, expectation, RETENTION, expectation.retention, name('retention policy')));
-    const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
-    if (expectation.aggregates !== undefined)
-        results.push(await checkAggregates(db, expectation.aggregates, hypertable, aggregates, name('continuous aggregates')));
-    if (expectation.maxLag !== undefined)
-        results.push(await checkFreshness(db, expectation, aggregates, name('aggregate freshness')));
-    results.push(await checkJobs(db, hypertable, aggregates, name('jobs')));
-    return results;
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/relation.ts
+
+
+const key = (relation) => `${relation.schema}.${relation.name}`;
 async function queryRows(db, text, values) {
     return (await db.query(text, values)).rows;
 }
-/** A typo in an interval is the caller's to fix, so it is reported before anything is checked. */
-async function validateIntervals(db, expectation) {
-    for (const field of INTERVAL_FIELDS) {
-        const value = expectation[field];
-        if (value === undefined)
-            continue;
-        try {
-            await db.query('SELECT $1::interval', [value]);
-        }
-        catch (error) {
-            throw new errors/* ConfigurationError */.j1(`TimescaleDB check of ${expectation.hypertable}: ${field} "${value}" is not an interval (${(0,errors/* errorMessage */.gJ)(error)}); write e.g. "1 day", "30 days", "2 hours".`);
-        }
-    }
-}
-const key = (relation) => `${relation.schema}.${relation.name}`;
+/** The relation a name means (search_path included); undefined when there is none, an error when it is malformed. */
 async function resolveRelation(db, name, what) {
     let rows;
     try {
@@ -73168,51 +73391,12 @@ async function resolveRelation(db, name, what) {
     }
     return rows[0] && { schema: rows[0].nspname, name: rows[0].relname };
 }
-/** The table (undefined when it does not exist) and, when it is a hypertable, its chunk interval. */
-async function resolveHypertable(db, expectation) {
-    const table = await resolveRelation(db, expectation.hypertable, 'hypertable');
-    if (!table)
-        return undefined;
-    const [row] = await queryRows(db, `
-    SELECT h.chunk_interval::text AS interval, h.chunk_interval = $2::interval AS matches
-    FROM (${HYPERTABLE_INTERVAL_SQL}) h`, [expectation.hypertable, expectation.chunkInterval ?? null]);
-    return { ...table, isHypertable: row !== undefined, interval: row?.interval ?? null, matches: row?.matches ?? null };
-}
-function checkChunkInterval(expectation, hypertable, name) {
-    const expected = expectation.chunkInterval;
-    const wanted = expected === undefined ? 'expected a hypertable' : `expected a hypertable with ${expected} chunks`;
-    if (!hypertable)
-        return fail(name, `${expectation.hypertable} does not exist; ${wanted}`);
-    const details = { table: key(hypertable), chunkInterval: hypertable.interval, expected: expected ?? null };
-    if (!hypertable.isHypertable)
-        return fail(name, `${key(hypertable)} is a plain table, not a hypertable; ${wanted}`, details);
-    if (expected === undefined) {
-        return pass(name, `${key(hypertable)} is a hypertable ${hypertable.interval === null ? 'on an integer column' : `with ${hypertable.interval} chunks`}`, details);
-    }
-    if (hypertable.interval === null) {
-        return fail(name, `${key(hypertable)} is partitioned on an integer column, so its chunk interval is not an interval; expected ${expected}`, details);
-    }
-    if (!hypertable.matches)
-        return fail(name, `${key(hypertable)} has ${hypertable.interval} chunks; expected ${expected}`, details);
-    return pass(name, `${key(hypertable)} has ${hypertable.interval} chunks, as expected`, details);
-}
-const COLUMNSTORE = { proc: 'policy_compression', setting: 'compress_after', does: 'moves chunks to the columnstore after', label: 'columnstore policy' };
-const RETENTION = { proc: 'policy_retention', setting: 'drop_after', does: 'drops chunks older than', label: 'retention policy' };
-async function checkPolicy(db, expectation, kind, expected, name) {
-    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
-    const table = expectation.hypertable;
-    if (!policy)
-        return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
-    const details = { jobId: policy.job_id, scheduled: policy.scheduled, config: policy.config, expected };
-    // Another setting (compress_created_before, an integer) is named by its config, which says what it does.
-    const actual = policy.setting ?? JSON.stringify(policy.config);
-    if (!policy.matches)
-        return fail(name, `${table}'s ${kind.label} (job ${policy.job_id}) ${kind.does} ${actual}; expected ${expected}`, details);
-    // A paused policy is present but does nothing: the data it should move or drop piles up.
-    if (!policy.scheduled)
-        return fail(name, `${table}'s ${kind.label} (job ${policy.job_id}) is paused (scheduled = false); expected it running, ${expected}`, details);
-    return pass(name, `${table}'s ${kind.label} (job ${policy.job_id}) ${kind.does} ${actual}`, details);
-}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/aggregates.ts
+
+
+const viewOf = (cagg) => `${cagg.view_schema}.${cagg.view_name}`;
+const materializationOf = (cagg) => `${cagg.materialization_hypertable_schema}.${cagg.materialization_hypertable_name}`;
 /** The continuous aggregates built on the hypertable: on it directly, or on one of these (hierarchical). */
 function aggregatesOf(hypertable, caggs) {
     const found = [];
@@ -73221,20 +73405,19 @@ function aggregatesOf(hypertable, caggs) {
     for (let grew = true; grew;) {
         grew = false;
         for (const cagg of caggs) {
-            const view = `${cagg.view_schema}.${cagg.view_name}`;
+            const view = viewOf(cagg);
             const source = `${cagg.source_schema}.${cagg.source_table}`;
             const onBase = bases.has(source) || bases.has(materializations.get(source) ?? '');
             if (onBase && !bases.has(view)) {
                 found.push(cagg);
                 bases.add(view);
-                materializations.set(`${cagg.materialization_hypertable_schema}.${cagg.materialization_hypertable_name}`, view);
+                materializations.set(materializationOf(cagg), view);
                 grew = true;
             }
         }
     }
     return found;
 }
-const viewOf = (cagg) => `${cagg.view_schema}.${cagg.view_name}`;
 async function checkAggregates(db, expected, hypertable, aggregates, name) {
     const ours = new Set(aggregates.map(viewOf));
     const problems = [];
@@ -73248,24 +73431,59 @@ async function checkAggregates(db, expected, hypertable, aggregates, name) {
     const details = { expected, found: [...ours] };
     if (problems.length > 0)
         return fail(name, `${problems.join('; ')}; expected ${expected.join(', ')}`, details);
-    return pass(name, `${key(hypertable)} has ${expected.length === 1 ? 'its continuous aggregate' : `all ${expected.length} continuous aggregates`}: ${expected.join(', ')}`, details);
+    const all = expected.length === 1 ? 'its continuous aggregate' : `all ${expected.length} continuous aggregates`;
+    return pass(name, `${key(hypertable)} has ${all}: ${expected.join(', ')}`, details);
 }
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/expectation.ts
+
+const INTERVAL_FIELDS = ['chunkInterval', 'columnstoreAfter', 'retention', 'maxLag'];
+/** A typo in an interval is the caller's to fix, so it is reported before anything is checked. */
+async function validateIntervals(db, expectation) {
+    for (const field of INTERVAL_FIELDS) {
+        const value = expectation[field];
+        if (value === undefined)
+            continue;
+        try {
+            await db.query('SELECT $1::interval', [value]);
+        }
+        catch (error) {
+            throw new errors/* ConfigurationError */.j1(`TimescaleDB check of ${expectation.hypertable}: ${field} "${value}" is not an interval ` +
+                `(${(0,errors/* errorMessage */.gJ)(error)}); write e.g. "1 day", "30 days", "2 hours".`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/freshness.ts
+
+
+
+
 /** Each aggregate's last successful refresh against maxLag: stale or without a policy fails, never refreshed warns. */
 async function checkFreshness(db, expectation, aggregates, name) {
     const maxLag = expectation.maxLag;
     const targets = await freshnessTargets(db, expectation, aggregates);
-    if (targets.length === 0)
+    if (targets.length === 0) {
         return warn(name, `${expectation.hypertable} has no continuous aggregates to hold to a ${maxLag} lag`, { maxLag });
+    }
     const rows = await queryRows(db, CAGG_FRESHNESS_SQL, [maxLag]);
-    const verdicts = targets.map((view) => freshnessOf(view, rows.filter((row) => `${row.view_schema}.${row.view_name}` === view)));
+    const policiesOf = (view) => rows.filter((row) => `${row.view_schema}.${row.view_name}` === view);
+    const verdicts = targets.map((view) => freshnessOf(view, policiesOf(view)));
     const status = worst(verdicts.map((verdict) => verdict.status));
     const details = { maxLag, aggregates: verdicts };
-    if (status === 'pass')
+    if (status === 'pass') {
         return pass(name, `all ${targets.length} continuous aggregates refreshed within ${maxLag}`, details);
-    const problems = verdicts.filter((verdict) => verdict.status !== 'pass').map((verdict) => `${verdict.view} ${verdict.finding}`);
-    return (status === 'fail' ? fail : warn)(name, `${problems.join('; ')}; expected a successful refresh within ${maxLag}`, details);
+    }
+    const problems = verdicts
+        .filter((verdict) => verdict.status !== 'pass')
+        .map((verdict) => `${verdict.view} ${verdict.finding}`);
+    const finding = `${problems.join('; ')}; expected a successful refresh within ${maxLag}`;
+    return (status === 'fail' ? fail : warn)(name, finding, details);
 }
-/** The expected aggregates that exist (missing ones are the aggregates result's finding), else all of the hypertable's. */
+/**
+ * The expected aggregates that exist (missing ones are the aggregates result's finding), else all of the
+ * hypertable's.
+ */
 async function freshnessTargets(db, expectation, aggregates) {
     const ours = aggregates.map(viewOf);
     if (expectation.aggregates === undefined)
@@ -73283,29 +73501,87 @@ function freshnessOf(view, policies) {
     const [policy] = policies;
     if (!policy)
         return { view, status: 'fail', finding: 'has no refresh policy' };
+    const job = `job ${policy.job_id}`;
     const at = { jobId: policy.job_id, lastRefresh: policy.last_refresh };
     if (policy.fresh === null)
-        return { view, status: 'warn', finding: `was never refreshed (job ${policy.job_id})`, ...at };
-    if (!policy.fresh)
-        return { view, status: 'fail', finding: `was last refreshed ${policy.last_refresh}, ${policy.age} ago (job ${policy.job_id})`, ...at };
-    if (!policy.scheduled)
-        return { view, status: 'fail', finding: `has its refresh policy paused (job ${policy.job_id}, scheduled = false)`, ...at };
+        return { view, status: 'warn', finding: `was never refreshed (${job})`, ...at };
+    if (!policy.fresh) {
+        const finding = `was last refreshed ${policy.last_refresh}, ${policy.age} ago (${job})`;
+        return { view, status: 'fail', finding, ...at };
+    }
+    if (!policy.scheduled) {
+        return { view, status: 'fail', finding: `has its refresh policy paused (${job}, scheduled = false)`, ...at };
+    }
     return { view, status: 'pass', finding: `was refreshed ${policy.last_refresh}`, ...at };
 }
 function worst(statuses) {
     return statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass';
 }
-/** Jobs of the hypertable and its aggregates (by view, or by materialization hypertable on older 2.x) whose last run failed. */
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/hypertable.ts
+
+
+
+/** The table (undefined when it does not exist) and, when it is a hypertable, its chunk interval. */
+async function resolveHypertable(db, expectation) {
+    const table = await resolveRelation(db, expectation.hypertable, 'hypertable');
+    if (!table)
+        return undefined;
+    const [row] = await queryRows(db, `
+    SELECT h.chunk_interval::text AS interval, h.chunk_interval = $2::interval AS matches
+    FROM (${HYPERTABLE_INTERVAL_SQL}) h`, [expectation.hypertable, expectation.chunkInterval ?? null]);
+    return { ...table, isHypertable: row !== undefined, interval: row?.interval ?? null, matches: row?.matches ?? null };
+}
+function checkChunkInterval(expectation, hypertable, name) {
+    const expected = expectation.chunkInterval;
+    const wanted = expected === undefined ? 'expected a hypertable' : `expected a hypertable with ${expected} chunks`;
+    if (!hypertable)
+        return fail(name, `${expectation.hypertable} does not exist; ${wanted}`);
+    const table = key(hypertable);
+    const details = { table, chunkInterval: hypertable.interval, expected: expected ?? null };
+    if (!hypertable.isHypertable)
+        return fail(name, `${table} is a plain table, not a hypertable; ${wanted}`, details);
+    if (expected === undefined) {
+        const chunks = hypertable.interval === null ? 'on an integer column' : `with ${hypertable.interval} chunks`;
+        return pass(name, `${table} is a hypertable ${chunks}`, details);
+    }
+    if (hypertable.interval === null) {
+        return fail(name, `${table} is partitioned on an integer column, so its chunk interval is not an interval; expected ${expected}`, details);
+    }
+    if (!hypertable.matches) {
+        return fail(name, `${table} has ${hypertable.interval} chunks; expected ${expected}`, details);
+    }
+    return pass(name, `${table} has ${hypertable.interval} chunks, as expected`, details);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/jobs.ts
+
+
+
+
+/**
+ * Jobs of the hypertable and its aggregates (by view, or by materialization hypertable on older 2.x) whose last
+ * run failed.
+ */
 async function checkJobs(db, hypertable, aggregates, name) {
-    const ours = new Set([key(hypertable), ...aggregates.map(viewOf), ...aggregates.map((c) => `${c.materialization_hypertable_schema}.${c.materialization_hypertable_name}`)]);
-    const failing = (await queryRows(db, FAILING_JOBS_SQL)).filter((job) => ours.has(`${job.hypertable_schema}.${job.hypertable_name}`));
-    const scope = `${key(hypertable)}${aggregates.length > 0 ? ` and its ${aggregates.length} continuous aggregate${aggregates.length === 1 ? '' : 's'}` : ''}`;
+    const ours = new Set([key(hypertable), ...aggregates.map(viewOf), ...aggregates.map(materializationOf)]);
+    const tableOf = (job) => `${job.hypertable_schema}.${job.hypertable_name}`;
+    const failing = (await queryRows(db, FAILING_JOBS_SQL)).filter((job) => ours.has(tableOf(job)));
+    const caggs = `${aggregates.length} continuous aggregate${aggregates.length === 1 ? '' : 's'}`;
+    const scope = `${key(hypertable)}${aggregates.length > 0 ? ` and its ${caggs}` : ''}`;
     if (failing.length === 0)
         return pass(name, `no job of ${scope} failed its last run`);
     const errors = await lastErrors(db, failing.map((job) => job.job_id));
     const described = failing.map((job) => describeFailure(job, errors.get(job.job_id)));
-    const details = failing.map((job) => ({ jobId: job.job_id, proc: job.proc_name, table: `${job.hypertable_schema}.${job.hypertable_name}`, totalFailures: Number(job.total_failures), lastError: errors.get(job.job_id) ?? null }));
-    return fail(name, `${failing.length} job${failing.length === 1 ? '' : 's'} of ${scope} failing: ${described.join('; ')}`, details);
+    const details = failing.map((job) => ({
+        jobId: job.job_id,
+        proc: job.proc_name,
+        table: tableOf(job),
+        totalFailures: Number(job.total_failures),
+        lastError: errors.get(job.job_id) ?? null,
+    }));
+    const jobs = `${failing.length} job${failing.length === 1 ? '' : 's'}`;
+    return fail(name, `${jobs} of ${scope} failing: ${described.join('; ')}`, details);
 }
 /** The latest recorded error per job; none when the history holds none (trimmed, or a server without job_errors). */
 async function lastErrors(db, jobIds) {
@@ -73324,11 +73600,100 @@ async function lastErrors(db, jobIds) {
 function describeFailure(job, error) {
     // pg turns -infinity (TimescaleDB's "not yet") into a number, not a Date.
     const startedAt = job.last_run_started_at;
-    const started = startedAt instanceof Date && !Number.isNaN(startedAt.getTime()) ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'at an unknown time';
+    const started = startedAt instanceof Date && !Number.isNaN(startedAt.getTime())
+        ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+        : 'at an unknown time';
     const when = error?.finish_time ?? started;
     const message = error?.err_message ? `: ${error.err_message}` : '';
     return `job ${job.job_id} (${job.proc_name} on ${job.hypertable_name}) last failed ${when}${message}`;
 }
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/policies.ts
+
+
+
+const COLUMNSTORE = {
+    proc: 'policy_compression',
+    setting: 'compress_after',
+    does: 'moves chunks to the columnstore after',
+    label: 'columnstore policy',
+};
+const RETENTION = {
+    proc: 'policy_retention',
+    setting: 'drop_after',
+    does: 'drops chunks older than',
+    label: 'retention policy',
+};
+async function checkPolicy(db, expectation, kind, expected, name) {
+    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+    const table = expectation.hypertable;
+    if (!policy) {
+        return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
+    }
+    const details = { jobId: policy.job_id, scheduled: policy.scheduled, config: policy.config, expected };
+    const job = `${table}'s ${kind.label} (job ${policy.job_id})`;
+    // Another setting (compress_created_before, an integer) is named by its config, which says what it does.
+    const actual = policy.setting ?? JSON.stringify(policy.config);
+    if (!policy.matches)
+        return fail(name, `${job} ${kind.does} ${actual}; expected ${expected}`, details);
+    // A paused policy is present but does nothing: the data it should move or drop piles up.
+    if (!policy.scheduled) {
+        return fail(name, `${job} is paused (scheduled = false); expected it running, ${expected}`, details);
+    }
+    return pass(name, `${job} ${kind.does} ${actual}`, details);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/checks.ts
+
+
+
+
+
+
+
+
+
+/**
+ * One result per aspect: extension, chunk interval (also: is it a hypertable), then only what the expectation asks
+ * for — columnstore policy, retention policy, continuous aggregates, aggregate freshness (with maxLag) — and jobs.
+ * Without the extension only the extension result is returned; without the hypertable, the first two.
+ */
+async function checkTimescale(db, expectation) {
+    await validateIntervals(db, expectation);
+    const name = (aspect) => `timescaledb: ${expectation.hypertable} ${aspect}`;
+    const version = (await db.query(TIMESCALEDB_VERSION_SQL)).rows[0]?.extversion;
+    if (version === undefined) {
+        const finding = 'the timescaledb extension is not installed in this database; ' +
+            `expected it, with hypertable ${expectation.hypertable}`;
+        return [fail('timescaledb: extension', finding)];
+    }
+    const results = [pass('timescaledb: extension', `timescaledb ${version} is installed`, { version })];
+    const hypertable = await resolveHypertable(db, expectation);
+    results.push(checkChunkInterval(expectation, hypertable, name('chunk interval')));
+    if (hypertable === undefined || !hypertable.isHypertable)
+        return results;
+    const { columnstoreAfter, retention, maxLag } = expectation;
+    if (columnstoreAfter !== undefined) {
+        results.push(await checkPolicy(db, expectation, COLUMNSTORE, columnstoreAfter, name('columnstore policy')));
+    }
+    if (retention !== undefined) {
+        results.push(await checkPolicy(db, expectation, RETENTION, retention, name('retention policy')));
+    }
+    const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
+    if (expectation.aggregates !== undefined) {
+        const expected = expectation.aggregates;
+        results.push(await checkAggregates(db, expected, hypertable, aggregates, name('continuous aggregates')));
+    }
+    if (maxLag !== undefined) {
+        results.push(await checkFreshness(db, expectation, aggregates, name('aggregate freshness')));
+    }
+    results.push(await checkJobs(db, hypertable, aggregates, name('jobs')));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/index.ts
+/** TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts). */
+
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
 
@@ -73349,16 +73714,10 @@ function describeFailure(job, error) {
  */
 async function runIntegrity(options) {
     const { config } = options;
-    if (config.embeddings.length > 0 && !options.qdrant) {
-        throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
-    }
-    if (config.backups.length > 0 && options.stores.length === 0) {
-        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
-    }
-    const db = await (0,connection/* connect */.Ng)(options.database, 'database-url');
+    const db = await connect(options.database);
     let compare;
     try {
-        compare = options.compare ? await (0,connection/* connect */.Ng)(options.compare, 'compare-url') : undefined;
+        compare = options.compare ? await connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
         const results = [];
         const run = async (name, check) => {
@@ -73400,8 +73759,6 @@ async function runIntegrity(options) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/validate-integrity/src/inputs.ts + 6 modules
-var src_inputs = __nccwpck_require__(8964);
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/summary.ts
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' };
@@ -73424,14 +73781,14 @@ function integritySummary(results, passed, where) {
 
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
 async function run(runtime) {
-    const inputs = (0,src_inputs/* readInputs */.K)(runtime);
+    const inputs = readInputs(runtime);
     const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-    await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
+    await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
     const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
-    await promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+    await external_node_fs_promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
     runtime.setOutput('report-path', external_node_path_default().resolve(inputs.reportPath));
@@ -73442,6 +73799,48 @@ async function run(runtime) {
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
 }
 
+;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
+
+
+
+/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const action = (defineAction({
+    name: 'validate-integrity',
+    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    branding: { icon: 'check-circle', color: 'green' },
+    inputs: documented(INPUTS, {
+        'database-url': { docs: 'the database checked (masked)' },
+        'compare-url': { docs: 'a database that must hold the same data (masked)' },
+        config: { docs: 'the YAML file above' },
+        'qdrant-url': { docs: 'for embeddings checks' },
+        'qdrant-api-key': { docs: 'for embeddings checks' },
+        'storage-url': { docs: 'for backup freshness checks' },
+        'fail-on': { docs: '`error`, `warning` or `never`' },
+        'report-path': { docs: 'the JSON report' },
+    }),
+    outputs: {
+        passed: { description: 'true when no check failed (by fail-on\'s rule).' },
+        failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+        'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
+    },
+    run: run,
+}));
+
+
+/***/ }),
+
+/***/ 5854:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4600);
+
+
+await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
@@ -73660,13 +74059,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 6466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
