@@ -33,7 +33,13 @@ async function freshDatabase(cluster: ScratchCluster, name: string): Promise<str
 }
 
 function runnerEnv(inputs: Record<string, string>, work: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'), GITHUB_STEP_SUMMARY: path.join(work, 'summary') };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RUNNER_TEMP: work,
+    GITHUB_OUTPUT: path.join(work, 'out'),
+    GITHUB_STEP_SUMMARY: path.join(work, 'summary'),
+  };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   return env;
 }
@@ -55,7 +61,9 @@ async function main(): Promise<void> {
     const source = await freshDatabase(cluster, 'ticks');
     process.stdout.write(`Generating ${ROWS.toLocaleString('en-US')} ticks in PostgreSQL ${cluster.major}… `);
     const t0 = Date.now();
-    await query(source, `
+    await query(
+      source,
+      `
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
       INSERT INTO tick_data
@@ -64,7 +72,8 @@ async function main(): Promise<void> {
              round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
              round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
       FROM generate_series(0, ${ROWS} - 1) AS i;
-      CREATE INDEX ON tick_data (symbol, time DESC);`);
+      CREATE INDEX ON tick_data (symbol, time DESC);`,
+    );
     await query(source, 'VACUUM ANALYZE tick_data');
     const size = (await query(source, "SELECT pg_size_pretty(pg_database_size('ticks')) AS s")).rows[0].s;
     console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s, database ${size}`);
@@ -81,19 +90,39 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       stockDump.push(await measure('sh', ['-c', `"${pgDump.path}" -Fc -Z0 -d "${source}" > /dev/null`]));
       const storage = path.join(work, `backups-${round}`);
-      ourDump.push(await measure(process.execPath, [path.join(ROOT, 'actions/dump-postgres/dist/index.js')],
-        runnerEnv({ 'database-url': source, name: 'bench', 'storage-url': storage, 'encryption-recipients': recipient }, work)));
+      ourDump.push(
+        await measure(
+          process.execPath,
+          [path.join(ROOT, 'actions/dump-postgres/dist/index.js')],
+          runnerEnv(
+            { 'database-url': source, name: 'bench', 'storage-url': storage, 'encryption-recipients': recipient },
+            work,
+          ),
+        ),
+      );
 
       const stockTarget = await freshDatabase(cluster, 'stock_restore');
-      stockRestore.push(await measure(pgRestore.path, ['--no-owner', '--no-acl', '--exit-on-error', '-d', stockTarget, archive]));
+      stockRestore.push(
+        await measure(pgRestore.path, ['--no-owner', '--no-acl', '--exit-on-error', '-d', stockTarget, archive]),
+      );
       await query(cluster.url, 'DROP DATABASE stock_restore');
       const drillTarget = await freshDatabase(cluster, 'drill_restore');
-      ourDrill.push(await measure(process.execPath, [path.join(ROOT, 'actions/restore-drill/dist/index.js')],
-        runnerEnv({ 'storage-url': storage, name: 'bench', 'encryption-identity': identity, 'target-url': drillTarget }, work)));
+      ourDrill.push(
+        await measure(
+          process.execPath,
+          [path.join(ROOT, 'actions/restore-drill/dist/index.js')],
+          runnerEnv(
+            { 'storage-url': storage, name: 'bench', 'encryption-identity': identity, 'target-url': drillTarget },
+            work,
+          ),
+        ),
+      );
       await query(cluster.url, 'DROP DATABASE drill_restore');
       await fs.rm(storage, { recursive: true, force: true });
-      console.log(`round ${round}: pg_dump ${stockDump.at(-1)!.seconds.toFixed(2)} s, dump-postgres ${ourDump.at(-1)!.seconds.toFixed(2)} s, ` +
-        `pg_restore ${stockRestore.at(-1)!.seconds.toFixed(2)} s, restore-drill ${ourDrill.at(-1)!.seconds.toFixed(2)} s`);
+      console.log(
+        `round ${round}: pg_dump ${stockDump.at(-1)!.seconds.toFixed(2)} s, dump-postgres ${ourDump.at(-1)!.seconds.toFixed(2)} s, ` +
+          `pg_restore ${stockRestore.at(-1)!.seconds.toFixed(2)} s, restore-drill ${ourDrill.at(-1)!.seconds.toFixed(2)} s`,
+      );
     }
     const rss = Math.max(...ourDump.map((m) => m.peakRssBytes), ...ourDrill.map((m) => m.peakRssBytes));
     console.log(`

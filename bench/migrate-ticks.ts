@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-bench-ticks-'));
   await fs.chmod(work, 0o755);
   await fs.writeFile(path.join(work, 'out'), '');
-  const [source, target] = await Promise.all([startScratchCluster({ baseDir: work }), startScratchCluster({ baseDir: work })]);
+  const [source, target] = await Promise.all([
+    startScratchCluster({ baseDir: work }),
+    startScratchCluster({ baseDir: work }),
+  ]);
   try {
     const [psql] = await findToolVersions('psql');
     if (!psql) throw new Error('psql not found');
@@ -48,7 +51,9 @@ async function main(): Promise<void> {
     const sourceUrl = source.urlFor('ticks');
     process.stdout.write(`Generating ${ROWS.toLocaleString('en-US')} ticks over ${DAYS} days… `);
     const t0 = Date.now();
-    await query(sourceUrl, `
+    await query(
+      sourceUrl,
+      `
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
       INSERT INTO tick_data
@@ -57,7 +62,8 @@ async function main(): Promise<void> {
              round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
              round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
       FROM generate_series(0, ${ROWS} - 1) AS i;
-      CREATE INDEX ON tick_data (time);`);
+      CREATE INDEX ON tick_data (time);`,
+    );
     await query(sourceUrl, 'VACUUM ANALYZE tick_data');
     console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
@@ -65,17 +71,34 @@ async function main(): Promise<void> {
     const ours: Measured[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const stockTarget = await freshTarget(target, true);
-      stock.push(await measure('bash', ['-o', 'pipefail', '-c',
-        `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT time, symbol, price, volume, bid, ask FROM tick_data) TO STDOUT (FORMAT binary)" ` +
-        `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM STDIN (FORMAT binary)"`,
-      ], { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget }));
+      stock.push(
+        await measure(
+          'bash',
+          [
+            '-o',
+            'pipefail',
+            '-c',
+            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT time, symbol, price, volume, bid, ask FROM tick_data) TO STDOUT (FORMAT binary)" ` +
+              `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM STDIN (FORMAT binary)"`,
+          ],
+          { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget },
+        ),
+      );
 
       const ourTarget = await freshTarget(target, false);
-      ours.push(await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
-        PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'),
-        'INPUT_SOURCE-URL': sourceUrl, 'INPUT_TARGET-URL': ourTarget,
-      }));
-      console.log(`round ${round}: COPY pipe ${stock.at(-1)!.seconds.toFixed(2)} s, migrate-ticks ${ours.at(-1)!.seconds.toFixed(2)} s`);
+      ours.push(
+        await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          RUNNER_TEMP: work,
+          GITHUB_OUTPUT: path.join(work, 'out'),
+          'INPUT_SOURCE-URL': sourceUrl,
+          'INPUT_TARGET-URL': ourTarget,
+        }),
+      );
+      console.log(
+        `round ${round}: COPY pipe ${stock.at(-1)!.seconds.toFixed(2)} s, migrate-ticks ${ours.at(-1)!.seconds.toFixed(2)} s`,
+      );
     }
     const best = (runs: Measured[]): number => Math.min(...runs.map((run) => run.seconds));
     console.log(`

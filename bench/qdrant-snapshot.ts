@@ -34,7 +34,9 @@ const SERVE_MIBPS = Number(/--serve-mibps[= ](\d+(?:\.\d+)?)/.exec(args)?.[1] ??
 async function main(): Promise<void> {
   const bytes = Math.round(GIB * 1024 ** 3);
   const qdrant = await startQdrantStandin({
-    collections: [{ name: 'embeddings', points: 1_000_000, vectors: { size: 768, distance: 'Cosine' }, snapshotBytes: bytes }],
+    collections: [
+      { name: 'embeddings', points: 1_000_000, vectors: { size: 768, distance: 'Cosine' }, snapshotBytes: bytes },
+    ],
     checksum: 'absent',
     snapshotContent: CONTENT,
     ...(SERVE_MIBPS ? { downloadBytesPerSecond: SERVE_MIBPS * 1024 ** 2 } : {}),
@@ -51,16 +53,23 @@ async function main(): Promise<void> {
   let stored = NaN;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      const created = await (await fetch(`${qdrant.url}/collections/embeddings/snapshots?wait=true`, { method: 'POST' })).json();
+      const created = await (
+        await fetch(`${qdrant.url}/collections/embeddings/snapshots?wait=true`, { method: 'POST' })
+      ).json();
       const url = `${qdrant.url}/collections/embeddings/snapshots/${created.result.name}`;
       curlTimes.push((await measure('curl', ['-sS', '--fail', '-o', '/dev/null', url])).seconds);
       // For context: the same download written to the same disk as our local destination, and synced.
       const copy = path.join(work, 'curl.snapshot');
-      curlFileTimes.push((await measure('sh', ['-c', `curl -sS --fail -o "${copy}" "${url}" && sync "${copy}"`])).seconds);
+      curlFileTimes.push(
+        (await measure('sh', ['-c', `curl -sS --fail -o "${copy}" "${url}" && sync "${copy}"`])).seconds,
+      );
       await fs.rm(copy);
       // The floor: the one sha256 of the download that the issue requires, with nothing else. No implementation of
       // the action can beat it on this CPU: a single sha256 stream cannot be split across cores.
-      floorTimes.push((await measure('bash', ['-c', `set -o pipefail; curl -sS --fail "${url}" | openssl dgst -sha256 > /dev/null`])).seconds);
+      floorTimes.push(
+        (await measure('bash', ['-c', `set -o pipefail; curl -sS --fail "${url}" | openssl dgst -sha256 > /dev/null`]))
+          .seconds,
+      );
       // For context: the stock tools doing the same work (sha256 of the download, zstd -1, age, sha256 of what is
       // stored, written and synced), each in its own process.
       const stock = path.join(work, 'stock.zst.age');
@@ -72,8 +81,14 @@ async function main(): Promise<void> {
       await fetch(url, { method: 'DELETE' });
 
       const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'),
-        'INPUT_QDRANT-URL': qdrant.url, INPUT_NAME: 'bench', 'INPUT_STORAGE-URL': path.join(work, 'backups'), 'INPUT_ENCRYPTION-RECIPIENTS': recipient,
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        RUNNER_TEMP: work,
+        GITHUB_OUTPUT: path.join(work, 'out'),
+        'INPUT_QDRANT-URL': qdrant.url,
+        INPUT_NAME: 'bench',
+        'INPUT_STORAGE-URL': path.join(work, 'backups'),
+        'INPUT_ENCRYPTION-RECIPIENTS': recipient,
       };
       const ours = await measure(process.execPath, [path.join(ROOT, 'actions/snapshot-qdrant/dist/index.js')], env);
       ourTimes.push(ours.seconds);

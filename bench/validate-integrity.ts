@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     const a = cluster.urlFor('ticks_a');
     process.stdout.write(`Generating ${ROWS.toLocaleString('en-US')} ticks and a copy… `);
     const t0 = Date.now();
-    await query(a, `
+    await query(
+      a,
+      `
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
       INSERT INTO tick_data
@@ -45,7 +47,8 @@ async function main(): Promise<void> {
              (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
              round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
              round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
-      FROM generate_series(0, ${ROWS} - 1) AS i;`);
+      FROM generate_series(0, ${ROWS} - 1) AS i;`,
+    );
     await query(a, 'VACUUM ANALYZE tick_data');
     await query(cluster.url, 'CREATE DATABASE ticks_b TEMPLATE ticks_a');
     const b = cluster.urlFor('ticks_b');
@@ -55,12 +58,30 @@ async function main(): Promise<void> {
     const ours: Measured[] = [];
     const scan = 'SELECT sum(hashtext(t::text)) FROM tick_data t';
     for (let round = 1; round <= ROUNDS; round++) {
-      stock.push(await measure('bash', ['-c', `"${psql.path}" -X -q -d "$A" -c "${scan}" > /dev/null & "${psql.path}" -X -q -d "$B" -c "${scan}" > /dev/null & wait`], { ...process.env, A: a, B: b }));
-      ours.push(await measure(process.execPath, [path.join(ROOT, 'actions/validate-integrity/dist/index.js')], {
-        PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: work, GITHUB_OUTPUT: path.join(work, 'out'),
-        'INPUT_DATABASE-URL': a, 'INPUT_COMPARE-URL': b, INPUT_CONFIG: config,
-      }));
-      console.log(`round ${round}: two parallel hashing scans ${stock.at(-1)!.seconds.toFixed(2)} s, validate-integrity ${ours.at(-1)!.seconds.toFixed(2)} s`);
+      stock.push(
+        await measure(
+          'bash',
+          [
+            '-c',
+            `"${psql.path}" -X -q -d "$A" -c "${scan}" > /dev/null & "${psql.path}" -X -q -d "$B" -c "${scan}" > /dev/null & wait`,
+          ],
+          { ...process.env, A: a, B: b },
+        ),
+      );
+      ours.push(
+        await measure(process.execPath, [path.join(ROOT, 'actions/validate-integrity/dist/index.js')], {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          RUNNER_TEMP: work,
+          GITHUB_OUTPUT: path.join(work, 'out'),
+          'INPUT_DATABASE-URL': a,
+          'INPUT_COMPARE-URL': b,
+          INPUT_CONFIG: config,
+        }),
+      );
+      console.log(
+        `round ${round}: two parallel hashing scans ${stock.at(-1)!.seconds.toFixed(2)} s, validate-integrity ${ours.at(-1)!.seconds.toFixed(2)} s`,
+      );
     }
     const best = (runs: Measured[]): number => Math.min(...runs.map((run) => run.seconds));
     console.log(`

@@ -10,7 +10,8 @@ import type { ActionDescriptor, InputSpec } from '../actions/lib/action/descript
  */
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
-const BEGIN = (table: string): string => `<!-- BEGIN GENERATED ${table} table: edit src/action.ts, then npm run generate -->`;
+const BEGIN = (table: string): string =>
+  `<!-- BEGIN GENERATED ${table} table: edit src/action.ts, then npm run generate -->`;
 const END = '<!-- END GENERATED -->';
 
 export interface GeneratedFile {
@@ -35,7 +36,11 @@ export function actionYml(action: ActionDescriptor): string {
   for (const [name, spec] of Object.entries(action.inputs)) {
     assertNoExpression(action.name, name, spec.description);
     const ymlDefault = spec.runnerDefault ?? spec.default;
-    inputs[name] = { description: spec.description, ...(spec.required ? { required: true } : {}), ...(ymlDefault !== undefined ? { default: ymlDefault } : {}) };
+    inputs[name] = {
+      description: spec.description,
+      ...(spec.required ? { required: true } : {}),
+      ...(ymlDefault !== undefined ? { default: ymlDefault } : {}),
+    };
   }
   const outputs: Record<string, { description: string }> = {};
   for (const [name, spec] of Object.entries(action.outputs)) {
@@ -57,16 +62,21 @@ export function actionYml(action: ActionDescriptor): string {
 
 /** GitHub evaluates `${{ }}` inside action.yml descriptions and then fails to load the action. */
 function assertNoExpression(action: string, name: string, text: string): void {
-  if (text.includes('${{')) throw new Error(`${action}: the description of ${name} holds a \${{ }} expression; put it in docs instead.`);
+  if (text.includes('${{'))
+    throw new Error(`${action}: the description of ${name} holds a \${{ }} expression; put it in docs instead.`);
 }
 
 function inputsTable(action: ActionDescriptor): string {
-  const rows = Object.entries(action.inputs).map(([name, spec]) => `| \`${name}\` | ${defaultCell(spec)} | ${cell(spec.docs ?? spec.description)} |`);
+  const rows = Object.entries(action.inputs).map(
+    ([name, spec]) => `| \`${name}\` | ${defaultCell(spec)} | ${cell(spec.docs ?? spec.description)} |`,
+  );
   return ['| input | default | what it is |', '|---|---|---|', ...rows].join('\n');
 }
 
 function outputsTable(action: ActionDescriptor): string {
-  const rows = Object.entries(action.outputs).map(([name, spec]) => `| \`${name}\` | ${cell(spec.docs ?? spec.description)} |`);
+  const rows = Object.entries(action.outputs).map(
+    ([name, spec]) => `| \`${name}\` | ${cell(spec.docs ?? spec.description)} |`,
+  );
   return ['| output | |', '|---|---|', ...rows].join('\n');
 }
 
@@ -83,13 +93,19 @@ function cell(text: string): string {
 
 /** The README with its two generated tables replaced (the text around them is the README's own). */
 export function withTables(readme: string, action: ActionDescriptor): string {
-  return replaceTable(replaceTable(readme, 'inputs', inputsTable(action), action.name), 'outputs', outputsTable(action), action.name);
+  return replaceTable(
+    replaceTable(readme, 'inputs', inputsTable(action), action.name),
+    'outputs',
+    outputsTable(action),
+    action.name,
+  );
 }
 
 function replaceTable(readme: string, table: string, content: string, actionName: string): string {
   const begin = readme.indexOf(BEGIN(table));
   const end = readme.indexOf(END, begin);
-  if (begin < 0 || end < 0) throw new Error(`actions/${actionName}/README.md has no generated ${table} table (markers missing).`);
+  if (begin < 0 || end < 0)
+    throw new Error(`actions/${actionName}/README.md has no generated ${table} table (markers missing).`);
   return `${readme.slice(0, begin)}${BEGIN(table)}\n${content}\n${readme.slice(end)}`;
 }
 

@@ -26,7 +26,7 @@ export function formatCount(count: number): string {
 
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const escape = (cell: string | number): string => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+  const escapeCell = (cell: string | number): string => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
   return lines.join('\n');
 }

@@ -10,7 +10,11 @@ export interface RunningTool {
   stderrTail(): string;
 }
 
-export function startTool(command: string, args: string[], options: SpawnOptions & { label?: string } = {}): RunningTool {
+export function startTool(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { label?: string } = {},
+): RunningTool {
   const label = options.label ?? command.split('/').pop() ?? command;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let tail = '';
@@ -32,7 +36,11 @@ export function startTool(command: string, args: string[], options: SpawnOptions
 }
 
 /** Runs a tool to completion and returns its stdout. */
-export async function runTool(command: string, args: string[], options: SpawnOptions & { label?: string } = {}): Promise<string> {
+export async function runTool(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { label?: string } = {},
+): Promise<string> {
   const tool = startTool(command, args, options);
   let out = '';
   tool.child.stdout?.setEncoding('utf8');

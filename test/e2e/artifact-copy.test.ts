@@ -5,7 +5,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../actions/lib/storage/s3.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
-import { startArtifactStandin, readZip, type ArtifactStandin, type StandinArtifact } from '../harness/artifact-standin.ts';
+import {
+  startArtifactStandin,
+  readZip,
+  type ArtifactStandin,
+  type StandinArtifact,
+} from '../harness/artifact-standin.ts';
 import { sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { startQdrantStandin, type QdrantStandin } from '../harness/qdrant/standin.ts';
 import { runAction, type ActionRun } from '../harness/runner.ts';
@@ -52,7 +57,14 @@ afterAll(async () => {
 });
 
 function dumpInputs(storage: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'database-url': sourceUrl, name: 'prod-db', 'storage-url': storage, 'encryption-recipients': keys.recipient, 'artifact-retention-days': '7', ...extra };
+  return {
+    'database-url': sourceUrl,
+    name: 'prod-db',
+    'storage-url': storage,
+    'encryption-recipients': keys.recipient,
+    'artifact-retention-days': '7',
+    ...extra,
+  };
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -62,9 +74,13 @@ const notices = (run: ActionRun): string[] => run.stdout.split('\n').filter((lin
 /** The artifact holds exactly the backup folder's files, byte for byte, stored (not recompressed). */
 async function expectArtifactHoldsBackup(artifact: StandinArtifact, folder: string): Promise<void> {
   const manifestBytes = await fs.readFile(path.join(folder, 'manifest.json'));
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as { files: { path: string; sha256: string; bytes: number }[] };
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as {
+    files: { path: string; sha256: string; bytes: number }[];
+  };
   const entries = readZip(artifact.blob);
-  expect(entries.map((entry) => entry.name).sort()).toEqual([...manifest.files.map((file) => file.path), 'manifest.json'].sort());
+  expect(entries.map((entry) => entry.name).sort()).toEqual(
+    [...manifest.files.map((file) => file.path), 'manifest.json'].sort(),
+  );
   for (const entry of entries) {
     expect(entry.method, entry.name).toBe(0);
     if (entry.name === 'manifest.json') {
@@ -115,7 +131,9 @@ describe('dump-postgres artifact copy', () => {
   it('does not copy a backup bigger than artifact-max-mb: a notice, exit 0, nothing uploaded', async () => {
     const service = await standin();
     const local = path.join(work, 'too-big');
-    const run = await runAction('dump-postgres', dumpInputs(local, { 'artifact-max-mb': '0.001' }), { env: service.env });
+    const run = await runAction('dump-postgres', dumpInputs(local, { 'artifact-max-mb': '0.001' }), {
+      env: service.env,
+    });
     expect(run.code, run.stdout).toBe(0);
     expect(warnings(run)).toEqual([]);
     expect(notices(run)).toHaveLength(1);
@@ -128,7 +146,9 @@ describe('dump-postgres artifact copy', () => {
 
   it('fails before anything is written when no storage-url destination is a local folder', async () => {
     const service = await standin();
-    const run = await runAction('dump-postgres', dumpInputs(`s3://${s3.bucket}/no-local`), { env: { ...s3.env, ...service.env } });
+    const run = await runAction('dump-postgres', dumpInputs(`s3://${s3.bucket}/no-local`), {
+      env: { ...s3.env, ...service.env },
+    });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain('Input "artifact-retention-days"');
@@ -138,7 +158,8 @@ describe('dump-postgres artifact copy', () => {
     const restore = useS3Environment(s3);
     try {
       const written: string[] = [];
-      for await (const object of new S3Store(`s3://${s3.bucket}/no-local`, envS3Settings()).list('')) written.push(object.key);
+      for await (const object of new S3Store(`s3://${s3.bucket}/no-local`, envS3Settings()).list(''))
+        written.push(object.key);
       expect(written).toEqual([]);
     } finally {
       restore();
@@ -147,7 +168,10 @@ describe('dump-postgres artifact copy', () => {
 
   it('refuses a retention out of range or not a whole number', async () => {
     for (const days of ['0', '91', '7.5', 'week']) {
-      const run = await runAction('dump-postgres', dumpInputs(path.join(work, 'bad-days'), { 'artifact-retention-days': days }));
+      const run = await runAction(
+        'dump-postgres',
+        dumpInputs(path.join(work, 'bad-days'), { 'artifact-retention-days': days }),
+      );
       expect(run.code, days).toBe(1);
       expect(run.errors, days).toHaveLength(1);
       expect(run.errors[0], days).toContain('Input "artifact-retention-days"');
@@ -168,7 +192,9 @@ describe('dump-postgres artifact copy', () => {
   it('warns and succeeds when the service refuses the upload; the backup stays complete', async () => {
     // 403 is not retried by the library (only 429 and 5xx are, for seconds); "insufficient usage" is how the
     // service says the storage quota is used up.
-    const service = await standin({ refuseCreate: { status: 403, code: 'permission_denied', msg: 'insufficient usage to create artifact' } });
+    const service = await standin({
+      refuseCreate: { status: 403, code: 'permission_denied', msg: 'insufficient usage to create artifact' },
+    });
     const local = path.join(work, 'refused');
     const started = Date.now();
     const run = await runAction('dump-postgres', dumpInputs(local), { env: service.env });
@@ -201,7 +227,13 @@ describe('snapshot-qdrant artifact copy', () => {
     const local = path.join(work, 'qdrant');
     const run = await runAction(
       'snapshot-qdrant',
-      { 'qdrant-url': qdrant.url, name: 'qdrant-prod', 'storage-url': local, 'encryption-recipients': keys.recipient, 'artifact-retention-days': '1' },
+      {
+        'qdrant-url': qdrant.url,
+        name: 'qdrant-prod',
+        'storage-url': local,
+        'encryption-recipients': keys.recipient,
+        'artifact-retention-days': '1',
+      },
       { env: service.env },
     );
     expect(run.errors).toEqual([]);

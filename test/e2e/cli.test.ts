@@ -21,7 +21,10 @@ afterAll(async () => {
   await Promise.all([cluster?.stop(), fs.rm(work, { recursive: true, force: true })]);
 });
 
-function backstop(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function backstop(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [path.join(ROOT, 'actions/cli/dist/index.js'), ...args], {
     env: { PATH: process.env.PATH, HOME: work, ...env },
     encoding: 'utf8',
@@ -34,9 +37,21 @@ describe('backstop CLI', () => {
   it('dumps and drills with secrets from BACKSTOP_ variables, printing summaries and outputs, redacting the password', async () => {
     const database = await sampleDatabase(cluster, 10_000);
     const url = await roleWithPassword(cluster, database.split('/').pop()!, 'cli_role', 'cli-Secret-9x');
-    const dump = backstop(['dump-postgres', '--name', 'prod', '--storage-url', './backups', '--kind=daily', '--encryption-recipients', keys.recipient], {
-      BACKSTOP_DATABASE_URL: url,
-    });
+    const dump = backstop(
+      [
+        'dump-postgres',
+        '--name',
+        'prod',
+        '--storage-url',
+        './backups',
+        '--kind=daily',
+        '--encryption-recipients',
+        keys.recipient,
+      ],
+      {
+        BACKSTOP_DATABASE_URL: url,
+      },
+    );
     expect(dump.stderr).toBe('');
     expect(dump.status).toBe(0);
     expect(dump.stdout).toContain('## ✅ Backup');
@@ -44,7 +59,9 @@ describe('backstop CLI', () => {
     expect(dump.stdout).toContain('postgresql://cli_role:***@127.0.0.1');
     expect(dump.stdout).not.toContain('cli-Secret-9x');
 
-    const drill = backstop(['restore-drill', '--name', 'prod', '--storage-url', './backups', '--dry-run'], { BACKSTOP_ENCRYPTION_IDENTITY: keys.identity });
+    const drill = backstop(['restore-drill', '--name', 'prod', '--storage-url', './backups', '--dry-run'], {
+      BACKSTOP_ENCRYPTION_IDENTITY: keys.identity,
+    });
     expect(drill.status, drill.stderr).toBe(0);
     expect(drill.stdout).toContain('verified=true');
   });
@@ -63,6 +80,8 @@ describe('backstop CLI', () => {
   it('a failure prints one error line and exits 1', () => {
     const result = backstop(['restore-drill', '--name', 'nothing-here', '--storage-url', './empty']);
     expect(result.status).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: No backup to restore \(file:.*empty: no complete backup of "nothing-here"\)\.$/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: No backup to restore \(file:.*empty: no complete backup of "nothing-here"\)\.$/),
+    ]);
   });
 });

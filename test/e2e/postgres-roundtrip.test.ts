@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
-import { emptyDatabase, rowCounts, sampleDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import {
+  emptyDatabase,
+  rowCounts,
+  sampleDatabase,
+  sql,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
 import { startTestS3, type TestS3 } from '../harness/s3.ts';
 
@@ -27,7 +34,13 @@ afterAll(async () => {
 });
 
 function dumpInputs(storageUrl: string, name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'database-url': sourceUrl, name, 'storage-url': storageUrl, 'encryption-recipients': keys.recipient, ...extra };
+  return {
+    'database-url': sourceUrl,
+    name,
+    'storage-url': storageUrl,
+    'encryption-recipients': keys.recipient,
+    ...extra,
+  };
 }
 
 describe('dump-postgres → restore-drill', () => {
@@ -38,7 +51,9 @@ describe('dump-postgres → restore-drill', () => {
     expect(dump.stderr).toBe('');
     expect(dump.code, dump.stdout).toBe(0);
     expect(dump.outputs['backup-id']).toMatch(/^\d{8}T\d{6}Z-daily-[0-9a-f]{4}$/);
-    expect(dump.outputs['manifest-url']).toBe(`s3://${s3.bucket}/team/prod/prod-db/${dump.outputs['backup-id']}/manifest.json`);
+    expect(dump.outputs['manifest-url']).toBe(
+      `s3://${s3.bucket}/team/prod/prod-db/${dump.outputs['backup-id']}/manifest.json`,
+    );
     expect(Number(dump.outputs['size-bytes'])).toBeGreaterThan(8 * 1024 * 1024); // more than one multipart part
     expect(dump.outputs['server-version']).toMatch(/^\d+\.\d+/);
     expect(dump.summary).toContain('Tables / rows');
@@ -47,22 +62,41 @@ describe('dump-postgres → restore-drill', () => {
     const folder = path.join(local, 'prod-db', dump.outputs['backup-id']!);
     const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
     expect(manifest.files).toHaveLength(1);
-    expect(manifest.files[0]).toMatchObject({ path: 'postgres.dump.zst.age', compression: 'zstd', encryption: 'age', sha256: dump.outputs.sha256 });
-    const counted = Object.fromEntries(manifest.tables.map((t: { schema: string; name: string; rows: number }) => [`${t.schema}.${t.name}`, t.rows]));
+    expect(manifest.files[0]).toMatchObject({
+      path: 'postgres.dump.zst.age',
+      compression: 'zstd',
+      encryption: 'age',
+      sha256: dump.outputs.sha256,
+    });
+    const counted = Object.fromEntries(
+      manifest.tables.map((t: { schema: string; name: string; rows: number }) => [`${t.schema}.${t.name}`, t.rows]),
+    );
     expect(counted).toEqual(await rowCounts(sourceUrl));
     expect(counted['public.tick_data']).toBe(TICKS);
-    const sha = spawnSync('sha256sum', [path.join(folder, 'postgres.dump.zst.age')], { encoding: 'utf8' }).stdout.split(' ')[0];
+    const sha = spawnSync('sha256sum', [path.join(folder, 'postgres.dump.zst.age')], { encoding: 'utf8' }).stdout.split(
+      ' ',
+    )[0];
     expect(sha).toBe(dump.outputs.sha256);
 
     // Drill from S3 (the first destination) into a real, empty database.
     // An extension's own tables do not make a target "not empty" (TimescaleDB images install theirs everywhere).
     const target = await emptyDatabase(cluster);
-    await sql(target, `CREATE EXTENSION pg_stat_statements;
+    await sql(
+      target,
+      `CREATE EXTENSION pg_stat_statements;
       CREATE TABLE extension_catalog (id int);
-      ALTER EXTENSION pg_stat_statements ADD TABLE extension_catalog;`);
+      ALTER EXTENSION pg_stat_statements ADD TABLE extension_catalog;`,
+    );
     const drill = await runAction(
       'restore-drill',
-      { 'storage-url': storage, name: 'prod-db', 'encryption-identity': keys.identity, 'target-url': target, 'max-restore-seconds': '600', 'max-age-hours': '1' },
+      {
+        'storage-url': storage,
+        name: 'prod-db',
+        'encryption-identity': keys.identity,
+        'target-url': target,
+        'max-restore-seconds': '600',
+        'max-age-hours': '1',
+      },
       { env: s3.env },
     );
     expect(drill.code, drill.stdout).toBe(0);
@@ -73,14 +107,20 @@ describe('dump-postgres → restore-drill', () => {
     expect(extensionTable).toBe(0);
     expect(restored).toEqual(await rowCounts(sourceUrl));
     // Content, not just counts: sums of numeric(20,8) and microsecond timestamps survive exactly.
-    const fingerprint = 'SELECT sum(price)::text AS p, sum(extract(epoch FROM time))::text AS t, count(bid) AS b FROM tick_data';
+    const fingerprint =
+      'SELECT sum(price)::text AS p, sum(extract(epoch FROM time))::text AS t, count(bid) AS b FROM tick_data';
     expect(await sql(target, fingerprint)).toEqual(await sql(sourceUrl, fingerprint));
 
     // The drill left its record next to the backup, in every destination.
     const drills = await fs.readdir(path.join(folder, 'drills'));
     expect(drills).toHaveLength(1);
     const record = JSON.parse(await fs.readFile(path.join(folder, 'drills', drills[0]!), 'utf8'));
-    expect(record).toMatchObject({ verified: true, checksumsVerified: true, backupId: dump.outputs['backup-id'], problems: [] });
+    expect(record).toMatchObject({
+      verified: true,
+      checksumsVerified: true,
+      backupId: dump.outputs['backup-id'],
+      problems: [],
+    });
     expect(drill.summary).toContain('✅ sha256 of every file matches the manifest');
   });
 
@@ -88,12 +128,21 @@ describe('dump-postgres → restore-drill', () => {
     const storage = path.join(work, 'scratch');
     const dump = await runAction('dump-postgres', dumpInputs(storage, 'scratch-db'));
     expect(dump.code, dump.stdout).toBe(0);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'encryption-identity': keys.identity });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'scratch-db',
+      'encryption-identity': keys.identity,
+    });
     expect(drill.code, drill.stdout).toBe(0);
     expect(drill.outputs.verified).toBe('true');
     expect(drill.summary).toContain('a throwaway PostgreSQL');
 
-    const dry = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'encryption-identity': keys.identity, 'dry-run': 'true' });
+    const dry = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'scratch-db',
+      'encryption-identity': keys.identity,
+      'dry-run': 'true',
+    });
     expect(dry.code, dry.stdout).toBe(0);
     expect(dry.outputs.verified).toBe('true');
     expect(dry.summary).toMatch(/\d+ entries listed by pg_restore/);
@@ -106,7 +155,8 @@ describe('dump-postgres → restore-drill', () => {
     // plan-only reads the manifest alone: no identity, and the data file is never opened (here it is gone).
     const id = dump.outputs['backup-id']!;
     const folder = path.join(storage, 'scratch-db', id);
-    for (const file of await fs.readdir(folder)) if (file !== 'manifest.json' && file !== 'drills') await fs.rm(path.join(folder, file), { recursive: true });
+    for (const file of await fs.readdir(folder))
+      if (file !== 'manifest.json' && file !== 'drills') await fs.rm(path.join(folder, file), { recursive: true });
     const plan = await runAction('restore-drill', { 'storage-url': storage, name: 'scratch-db', 'plan-only': 'true' });
     expect(plan.code, plan.stdout).toBe(0);
     expect(plan.outputs['backup-id']).toBe(id);
@@ -119,23 +169,40 @@ describe('dump-postgres → restore-drill', () => {
     const storage = path.join(work, 'directory');
     const dump = await runAction('dump-postgres', dumpInputs(storage, 'dir-db', { format: 'directory', jobs: '2' }));
     expect(dump.code, dump.stdout).toBe(0);
-    const manifest = JSON.parse(await fs.readFile(path.join(storage, 'dir-db', dump.outputs['backup-id']!, 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(
+      await fs.readFile(path.join(storage, 'dir-db', dump.outputs['backup-id']!, 'manifest.json'), 'utf8'),
+    );
     expect(manifest.format).toBe('directory');
     expect(manifest.files.map((f: { path: string }) => f.path)).toContain('dump/toc.dat.age');
     const target = await emptyDatabase(cluster);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'dir-db', 'encryption-identity': keys.identity, 'target-url': target, jobs: '2' });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'dir-db',
+      'encryption-identity': keys.identity,
+      'target-url': target,
+      jobs: '2',
+    });
     expect(drill.code, drill.stdout).toBe(0);
     expect(await rowCounts(target)).toEqual(await rowCounts(sourceUrl));
   });
 
   it('stores in the clear only with allow-unencrypted, and warns', async () => {
     const storage = path.join(work, 'clear');
-    const refused = await runAction('dump-postgres', { 'database-url': sourceUrl, name: 'clear-db', 'storage-url': storage });
+    const refused = await runAction('dump-postgres', {
+      'database-url': sourceUrl,
+      name: 'clear-db',
+      'storage-url': storage,
+    });
     expect(refused.code).not.toBe(0);
     expect(refused.errors).toEqual([expect.stringContaining('Input "encryption-recipients" is empty')]);
     await expect(fs.access(storage)).rejects.toThrow();
 
-    const dump = await runAction('dump-postgres', { 'database-url': sourceUrl, name: 'clear-db', 'storage-url': storage, 'allow-unencrypted': 'true' });
+    const dump = await runAction('dump-postgres', {
+      'database-url': sourceUrl,
+      name: 'clear-db',
+      'storage-url': storage,
+      'allow-unencrypted': 'true',
+    });
     expect(dump.code, dump.stdout).toBe(0);
     expect(dump.stdout).toContain('::warning::allow-unencrypted is set');
     expect(dump.summary).toContain('none (allow-unencrypted)');
@@ -146,12 +213,23 @@ describe('dump-postgres → restore-drill', () => {
   it('fails the drill on the RTO and RPO budgets', async () => {
     const storage = path.join(work, 'budgets');
     expect((await runAction('dump-postgres', dumpInputs(storage, 'budget-db'))).code).toBe(0);
-    const slow = await runAction('restore-drill', { 'storage-url': storage, name: 'budget-db', 'encryption-identity': keys.identity, 'max-restore-seconds': '0.001' });
+    const slow = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'budget-db',
+      'encryption-identity': keys.identity,
+      'max-restore-seconds': '0.001',
+    });
     expect(slow.code).not.toBe(0);
     expect(slow.outputs.verified).toBe('false');
     expect(slow.errors.join('\n')).toContain('over max-restore-seconds 0.001 (RTO)');
     await new Promise((resolve) => setTimeout(resolve, 1000)); // the backup is now surely older than 0.36 s
-    const stale = await runAction('restore-drill', { 'storage-url': storage, name: 'budget-db', 'encryption-identity': keys.identity, 'max-age-hours': '0.0001', 'dry-run': 'true' });
+    const stale = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'budget-db',
+      'encryption-identity': keys.identity,
+      'max-age-hours': '0.0001',
+      'dry-run': 'true',
+    });
     expect(stale.code).not.toBe(0);
     expect(stale.outputs.verified).toBe('false');
     expect(stale.errors.join('\n')).toContain('over max-age-hours 0.0001 (RPO)');
@@ -166,15 +244,26 @@ describe('dump-postgres → restore-drill', () => {
     const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
     manifest.source.extensions.push({ name: 'timescaledb', version: '2.24.0' });
     await fs.writeFile(manifestPath, JSON.stringify(manifest));
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'tsdb', 'encryption-identity': keys.identity });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'tsdb',
+      'encryption-identity': keys.identity,
+    });
     expect(drill.code).toBe(1);
-    expect(drill.errors).toEqual([expect.stringContaining('The backup carries TimescaleDB 2.24.0 but the target has no timescaledb extension')]);
+    expect(drill.errors).toEqual([
+      expect.stringContaining('The backup carries TimescaleDB 2.24.0 but the target has no timescaledb extension'),
+    ]);
   });
 
   it('refuses to restore into a database that holds tables', async () => {
     const storage = path.join(work, 'occupied');
     expect((await runAction('dump-postgres', dumpInputs(storage, 'occupied-db'))).code).toBe(0);
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'occupied-db', 'encryption-identity': keys.identity, 'target-url': sourceUrl });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'occupied-db',
+      'encryption-identity': keys.identity,
+      'target-url': sourceUrl,
+    });
     expect(drill.code).not.toBe(0);
     expect(drill.errors).toEqual([expect.stringMatching(/Input "target-url": .* already holds \d+ tables/)]);
     expect(await rowCounts(sourceUrl)).toMatchObject({ 'public.tick_data': TICKS });

@@ -24,20 +24,46 @@ afterAll(async () => {
 });
 
 function stamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** A complete backup (data file + manifest), optionally with a drill record. */
 async function backup(stores: Store[], at: Date, drill?: boolean): Promise<string> {
-  const id = `${stamp(at)}-daily-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
-  await Promise.all(stores.map((store) => store.put(`prod/${id}/postgres.dump.zst.age`, Readable.from([Buffer.alloc(1000)]))));
+  const id = `${stamp(at)}-daily-${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
+  await Promise.all(
+    stores.map((store) => store.put(`prod/${id}/postgres.dump.zst.age`, Readable.from([Buffer.alloc(1000)]))),
+  );
   const manifest = {
-    version: 1, id, name: 'prod', engine: 'postgres', kind: 'daily', createdAt: at.toISOString(), finishedAt: at.toISOString(), durationSeconds: 1,
-    source: { serverVersion: '15', host: 'h' }, tool: { name: 'backstop', version: '0' }, encryption: null,
-    files: [{ path: 'postgres.dump.zst.age', bytes: 1000, sha256: 'a'.repeat(64), rawBytes: 1000, compression: 'zstd', encryption: 'age' }],
+    version: 1,
+    id,
+    name: 'prod',
+    engine: 'postgres',
+    kind: 'daily',
+    createdAt: at.toISOString(),
+    finishedAt: at.toISOString(),
+    durationSeconds: 1,
+    source: { serverVersion: '15', host: 'h' },
+    tool: { name: 'backstop', version: '0' },
+    encryption: null,
+    files: [
+      {
+        path: 'postgres.dump.zst.age',
+        bytes: 1000,
+        sha256: 'a'.repeat(64),
+        rawBytes: 1000,
+        compression: 'zstd',
+        encryption: 'age',
+      },
+    ],
   } as Manifest;
   await writeManifest(stores, manifest);
-  if (drill !== undefined) await putJson(stores, `prod/${id}/drills/${stamp(at)}.json`, { verified: drill, startedAt: at.toISOString() });
+  if (drill !== undefined)
+    await putJson(stores, `prod/${id}/drills/${stamp(at)}.json`, { verified: drill, startedAt: at.toISOString() });
   return id;
 }
 
@@ -52,12 +78,34 @@ describe('prune-backups', () => {
       const now = Date.now();
       // 10 daily backups; only the 8-days-old one has a verified drill, the newest one's drill failed.
       const ids: string[] = [];
-      for (let age = 9; age >= 0; age--) ids.push(await backup([local, remote], new Date(now - age * DAY - 3_600_000), age === 8 ? true : age === 0 ? false : undefined));
+      for (let age = 9; age >= 0; age--)
+        ids.push(
+          await backup(
+            [local, remote],
+            new Date(now - age * DAY - 3_600_000),
+            age === 8 ? true : age === 0 ? false : undefined,
+          ),
+        );
       // An old incomplete folder (killed backup) and a young one (may still be running).
-      await local.put(`prod/${stamp(new Date(now - 3 * DAY))}-daily-dead/postgres.dump.zst.age`, Readable.from([Buffer.alloc(10)]));
-      await local.put(`prod/${stamp(new Date(now - 60_000))}-daily-live/postgres.dump.zst.age`, Readable.from([Buffer.alloc(10)]));
+      await local.put(
+        `prod/${stamp(new Date(now - 3 * DAY))}-daily-dead/postgres.dump.zst.age`,
+        Readable.from([Buffer.alloc(10)]),
+      );
+      await local.put(
+        `prod/${stamp(new Date(now - 60_000))}-daily-live/postgres.dump.zst.age`,
+        Readable.from([Buffer.alloc(10)]),
+      );
       const storage = `${path.join(work, 'gfs')}\ns3://${s3.bucket}/gfs`;
-      const inputs = { 'storage-url': storage, name: 'prod', 'keep-last': '2', 'keep-hourly': '0', 'keep-daily': '3', 'keep-weekly': '0', 'keep-monthly': '0', 'keep-yearly': '0' };
+      const inputs = {
+        'storage-url': storage,
+        name: 'prod',
+        'keep-last': '2',
+        'keep-hourly': '0',
+        'keep-daily': '3',
+        'keep-weekly': '0',
+        'keep-monthly': '0',
+        'keep-yearly': '0',
+      };
 
       const dry = await runAction('prune-backups', { ...inputs, 'dry-run': 'true' }, { env: s3.env });
       expect(dry.errors).toEqual([]);
@@ -93,11 +141,19 @@ describe('prune-backups', () => {
       put: (key, body) => inner.put(key, body),
       urlOf: (key) => inner.urlOf(key),
       delete: async (keys) => {
-        if (keys.some((key) => key.includes(old))) throw new Error('AccessDenied: object is WORM protected (Object Lock)');
+        if (keys.some((key) => key.includes(old)))
+          throw new Error('AccessDenied: object is WORM protected (Object Lock)');
         await inner.delete(keys);
       },
     };
-    const [result] = await pruneBackups({ stores: [locked], name: 'prod', policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 }, incompleteGraceHours: 24, dryRun: false, log: () => undefined });
+    const [result] = await pruneBackups({
+      stores: [locked],
+      name: 'prod',
+      policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      incompleteGraceHours: 24,
+      dryRun: false,
+      log: () => undefined,
+    });
     expect(result!.refused).toEqual([{ id: old, error: 'AccessDenied: object is WORM protected (Object Lock)' }]);
     expect(result!.deleted).toEqual([]);
     // The refused backup is whole: its manifest and its data are both still there.

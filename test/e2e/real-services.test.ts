@@ -40,12 +40,15 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     const suffix = Date.now().toString(36);
     await sql(source.url, `CREATE DATABASE ticks_${suffix}`);
     const sourceUrl = source.urlFor(`ticks_${suffix}`);
-    await sql(sourceUrl, `
+    await sql(
+      sourceUrl,
+      `
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
       INSERT INTO tick_data SELECT now() - interval '5 days' + i * interval '3 seconds' + (i % 997) * interval '1 microsecond',
         (ARRAY['ES', 'NQ'])[1 + i % 2], round((100 + sin(i))::numeric, 8), 1, NULLIF(i % 50, 0), 2
-      FROM generate_series(0, 100000) AS i;`);
+      FROM generate_series(0, 100000) AS i;`,
+    );
     await sql(TIMESCALE_URL!, `CREATE DATABASE tsdb_${suffix}`);
     const targetUrl = databaseUrl(TIMESCALE_URL!, `tsdb_${suffix}`);
 
@@ -55,16 +58,34 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     expect(migrate.summary).toContain('(timescaledb)');
     const perDay = `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(price)::text AS p, count(bid)::int AS b FROM tick_data GROUP BY 1 ORDER BY 1`;
     expect(await sql(targetUrl, perDay)).toEqual(await sql(sourceUrl, perDay));
-    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM timescaledb_information.hypertables WHERE hypertable_name = 'tick_data'")).toEqual([{ n: 1 }]);
-    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE 'tick_candles_%'")).toEqual([{ n: 4 }]);
+    expect(
+      await sql(
+        targetUrl,
+        "SELECT count(*)::int AS n FROM timescaledb_information.hypertables WHERE hypertable_name = 'tick_data'",
+      ),
+    ).toEqual([{ n: 1 }]);
+    expect(
+      await sql(
+        targetUrl,
+        "SELECT count(*)::int AS n FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE 'tick_candles_%'",
+      ),
+    ).toEqual([{ n: 4 }]);
 
     const storage = path.join(work, 'tsdb');
-    const dump = await runAction('dump-postgres', { 'database-url': targetUrl, name: 'tsdb', 'storage-url': storage, 'encryption-recipients': keys.recipient });
+    const dump = await runAction('dump-postgres', {
+      'database-url': targetUrl,
+      name: 'tsdb',
+      'storage-url': storage,
+      'encryption-recipients': keys.recipient,
+    });
     expect(dump.errors).toEqual([]);
     expect(dump.summary).toMatch(/TimescaleDB \d+\.\d+/);
     await sql(TIMESCALE_URL!, `CREATE DATABASE drill_${suffix}`);
     const drill = await runAction('restore-drill', {
-      'storage-url': storage, name: 'tsdb', 'encryption-identity': keys.identity, 'target-url': databaseUrl(TIMESCALE_URL!, `drill_${suffix}`),
+      'storage-url': storage,
+      name: 'tsdb',
+      'encryption-identity': keys.identity,
+      'target-url': databaseUrl(TIMESCALE_URL!, `drill_${suffix}`),
     });
     expect(drill.errors).toEqual([]);
     expect(drill.outputs.verified).toBe('true');
@@ -72,8 +93,13 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
 });
 
 describe.runIf(QDRANT_URL)('against a real Qdrant', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read manifests and Qdrant replies field by field.
   const call = async (method: string, route: string, body?: unknown): Promise<any> => {
-    const response = await fetch(`${QDRANT_URL}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${QDRANT_URL}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     expect(response.status, `${method} ${route}`).toBeLessThan(300);
     return response.json();
   };
@@ -82,23 +108,44 @@ describe.runIf(QDRANT_URL)('against a real Qdrant', () => {
     const name = `trades_${Date.now().toString(36)}`;
     await call('PUT', `/collections/${name}`, { vectors: { size: 4, distance: 'Cosine' } });
     await call('PUT', `/collections/${name}/points?wait=true`, {
-      points: Array.from({ length: 50 }, (_, i) => ({ id: i + 1, vector: [i, 1, 2, 3].map((v) => v / 10 + 0.01), payload: { user_id: i % 5 } })),
+      points: Array.from({ length: 50 }, (_, i) => ({
+        id: i + 1,
+        vector: [i, 1, 2, 3].map((v) => v / 10 + 0.01),
+        payload: { user_id: i % 5 },
+      })),
     });
-    await call('POST', '/collections/aliases', { actions: [{ create_alias: { collection_name: name, alias_name: `${name}_live` } }] });
+    await call('POST', '/collections/aliases', {
+      actions: [{ create_alias: { collection_name: name, alias_name: `${name}_live` } }],
+    });
     const storage = path.join(work, 'qdrant');
-    const snapshot = await runAction('snapshot-qdrant', { 'qdrant-url': QDRANT_URL!, collections: name, name: 'qdrant', 'storage-url': storage, 'encryption-recipients': keys.recipient });
+    const snapshot = await runAction('snapshot-qdrant', {
+      'qdrant-url': QDRANT_URL!,
+      collections: name,
+      name: 'qdrant',
+      'storage-url': storage,
+      'encryption-recipients': keys.recipient,
+    });
     expect(snapshot.errors).toEqual([]);
     expect(snapshot.outputs.points).toBe('50');
     expect((await call('GET', `/collections/${name}/snapshots`)).result).toEqual([]);
 
-    const drill = await runAction('restore-drill', { 'storage-url': storage, name: 'qdrant', 'encryption-identity': keys.identity, 'target-url': QDRANT_URL! });
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'qdrant',
+      'encryption-identity': keys.identity,
+      'target-url': QDRANT_URL!,
+    });
     expect(drill.errors).toEqual([]);
     expect(drill.outputs.verified).toBe('true');
     const names = (await call('GET', '/collections')).result.collections.map((c: { name: string }) => c.name);
     expect(names.filter((n: string) => n.includes('-drill-'))).toEqual([]);
 
     const restore = await runAction('restore-drill', {
-      'storage-url': storage, name: 'qdrant', 'encryption-identity': keys.identity, 'target-url': QDRANT_URL!, 'restore-as': `${name}=${name}_restored`,
+      'storage-url': storage,
+      name: 'qdrant',
+      'encryption-identity': keys.identity,
+      'target-url': QDRANT_URL!,
+      'restore-as': `${name}=${name}_restored`,
     });
     expect(restore.errors).toEqual([]);
     expect((await call('GET', `/collections/${name}_restored`)).result.points_count).toBe(50);

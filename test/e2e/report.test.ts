@@ -36,13 +36,21 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 async function failingDump() {
-  const dump = await runAction('dump-postgres', { 'database-url': unreachable, name: 'prod-db', 'storage-url': storage, 'allow-unencrypted': 'true' }, { env: env() });
+  const dump = await runAction(
+    'dump-postgres',
+    { 'database-url': unreachable, name: 'prod-db', 'storage-url': storage, 'allow-unencrypted': 'true' },
+    { env: env() },
+  );
   expect(dump.code).toBe(1);
   return dump;
 }
 
 async function succeedingPrune() {
-  const prune = await runAction('prune-backups', { 'storage-url': storage, name: 'prod-db', 'keep-last': '3' }, { env: env() });
+  const prune = await runAction(
+    'prune-backups',
+    { 'storage-url': storage, name: 'prod-db', 'keep-last': '3' },
+    { env: env() },
+  );
   expect(prune.code, prune.stdout).toBe(0);
 }
 
@@ -98,10 +106,19 @@ describe('report', () => {
 
   it('keeps one issue per workflow and backup name, and ignores pull requests and other issues', async () => {
     standin.seedIssue({ title: 'unrelated', body: 'hello', labels: ['backstop-failure'] });
-    standin.seedIssue({ title: 'a PR', body: '<!-- backstop-report {"workflow":"nightly-backup","name":"prod-db"} -->', labels: ['backstop-failure'], pullRequest: true });
+    standin.seedIssue({
+      title: 'a PR',
+      body: '<!-- backstop-report {"workflow":"nightly-backup","name":"prod-db"} -->',
+      labels: ['backstop-failure'],
+      pullRequest: true,
+    });
     await failingDump();
     const prod = await report('failure');
-    const other = await runAction('report', { name: 'analytics-db', status: 'failure', 'github-token': standin.token }, { env: env() });
+    const other = await runAction(
+      'report',
+      { name: 'analytics-db', status: 'failure', 'github-token': standin.token },
+      { env: env() },
+    );
     expect(prod.outputs['issue-action']).toBe('opened');
     expect(other.outputs['issue-action']).toBe('opened');
     expect(other.outputs['issue-number']).not.toBe(prod.outputs['issue-number']);
@@ -127,7 +144,9 @@ describe('report', () => {
     const result = await report('failure');
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs['issue-action']).toBe('none');
-    expect(result.stdout).toMatch(/::notice::The workflow token may not write issues \(give the job `issues: write`\): Resource not accessible by integration/);
+    expect(result.stdout).toMatch(
+      /::notice::The workflow token may not write issues \(give the job `issues: write`\): Resource not accessible by integration/,
+    );
     expect(standin.issues).toHaveLength(0);
   });
 
@@ -192,7 +211,9 @@ describe('scheduled workflows and the 60-day rule', () => {
     standin.permissions.actions = 'read';
     const readOnly = await report('success', { 'keep-alive': 'true' });
     expect(readOnly.code, readOnly.stdout).toBe(0);
-    expect(readOnly.stdout).toContain('::warning::keep-alive could not enable the scheduled workflows: give the job `actions: write`.');
+    expect(readOnly.stdout).toContain(
+      '::warning::keep-alive could not enable the scheduled workflows: give the job `actions: write`.',
+    );
     expect(readOnly.outputs['disabled-workflows']).toBe('.github/workflows/restore-drill.yml');
     expect(standin.issues.find((item) => item.title.includes('scheduled backups'))!.state).toBe('open');
   });

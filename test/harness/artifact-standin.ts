@@ -119,14 +119,28 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, msg }));
   }
 
-  function checkIds(method: string, message: { workflowRunBackendId: string; workflowJobRunBackendId: string }): boolean {
-    if (message.workflowRunBackendId === workflowRunBackendId && message.workflowJobRunBackendId === workflowJobRunBackendId) return true;
-    violations.push(`${method}: backend ids ${message.workflowRunBackendId}/${message.workflowJobRunBackendId} are not the token's`);
+  function checkIds(
+    method: string,
+    message: { workflowRunBackendId: string; workflowJobRunBackendId: string },
+  ): boolean {
+    if (
+      message.workflowRunBackendId === workflowRunBackendId &&
+      message.workflowJobRunBackendId === workflowJobRunBackendId
+    )
+      return true;
+    violations.push(
+      `${method}: backend ids ${message.workflowRunBackendId}/${message.workflowJobRunBackendId} are not the token's`,
+    );
     return false;
   }
 
   /** The body parsed with the library's own generated type (strict: an unknown field is a violation), or undefined. */
-  function parseRequest<T>(method: string, type: { fromJson(json: never): T; typeName: string }, body: unknown, response: http.ServerResponse): T | undefined {
+  function parseRequest<T>(
+    method: string,
+    type: { fromJson(json: never): T; typeName: string },
+    body: unknown,
+    response: http.ServerResponse,
+  ): T | undefined {
     try {
       return type.fromJson(body as never);
     } catch (error) {
@@ -139,15 +153,23 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
   function createArtifact(body: unknown, response: http.ServerResponse): void {
     const request = parseRequest('CreateArtifact', CreateArtifactRequest, body, response);
     if (!request) return;
-    if (!checkIds('CreateArtifact', request)) return twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
+    if (!checkIds('CreateArtifact', request)) {
+      twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
+      return;
+    }
     if (!request.name) {
       violations.push('CreateArtifact: empty name');
-      return twirpError(response, 400, 'invalid_argument', 'name is required');
+      twirpError(response, 400, 'invalid_argument', 'name is required');
+      return;
     }
-    if (options.refuseCreate) return twirpError(response, options.refuseCreate.status, options.refuseCreate.code, options.refuseCreate.msg);
+    if (options.refuseCreate) {
+      twirpError(response, options.refuseCreate.status, options.refuseCreate.code, options.refuseCreate.msg);
+      return;
+    }
     // Artifact names are unique within a run (artifacts v4 are immutable).
     if (artifacts.some((artifact) => artifact.name === request.name)) {
-      return twirpError(response, 409, 'already_exists', `an artifact named ${request.name} already exists in this run`);
+      twirpError(response, 409, 'already_exists', `an artifact named ${request.name} already exists in this run`);
+      return;
     }
     const key = randomBytes(8).toString('hex');
     const sig = randomBytes(24).toString('base64');
@@ -164,30 +186,40 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
     });
     const expiry = new Date(Date.now() + 3_600_000).toISOString();
     const signedUploadUrl = `${origin}${BLOB_PREFIX}${key}.zip?sv=2024-11-04&sr=b&sp=cw&se=${encodeURIComponent(expiry)}&sig=${encodeURIComponent(sig)}`;
-    const json = CreateArtifactResponse.toJson(CreateArtifactResponse.create({ ok: true, signedUploadUrl }), { useProtoFieldName: true });
+    const json = CreateArtifactResponse.toJson(CreateArtifactResponse.create({ ok: true, signedUploadUrl }), {
+      useProtoFieldName: true,
+    });
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json));
   }
 
   function finalizeArtifact(body: unknown, response: http.ServerResponse): void {
     const request = parseRequest('FinalizeArtifact', FinalizeArtifactRequest, body, response);
     if (!request) return;
-    if (!checkIds('FinalizeArtifact', request)) return twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
+    if (!checkIds('FinalizeArtifact', request)) {
+      twirpError(response, 400, 'invalid_argument', 'backend ids do not match the token');
+      return;
+    }
     const entry = [...pending.values()].find((candidate) => candidate.name === request.name);
     if (!entry) {
       violations.push(`FinalizeArtifact: no artifact named ${request.name} was created`);
-      return twirpError(response, 404, 'not_found', 'artifact not found');
+      twirpError(response, 404, 'not_found', 'artifact not found');
+      return;
     }
     if (!entry.committed) {
       violations.push(`FinalizeArtifact: ${request.name} finalized before its blob was committed`);
-      return twirpError(response, 400, 'failed_precondition', 'upload not complete');
+      twirpError(response, 400, 'failed_precondition', 'upload not complete');
+      return;
     }
     const { blob } = entry.committed;
     const sha256 = createHash('sha256').update(blob).digest('hex');
     const reportedSize = Number(request.size);
-    if (reportedSize !== blob.length) violations.push(`FinalizeArtifact: size ${request.size} but the blob holds ${blob.length} bytes`);
+    if (reportedSize !== blob.length)
+      violations.push(`FinalizeArtifact: size ${request.size} but the blob holds ${blob.length} bytes`);
     const reportedSha256 = request.hash?.value.replace(/^sha256:/, '');
-    if (request.hash && !request.hash.value.startsWith('sha256:')) violations.push(`FinalizeArtifact: hash "${request.hash.value}" is not sha256:<hex>`);
-    if (reportedSha256 !== sha256) violations.push(`FinalizeArtifact: hash ${reportedSha256} but the blob's sha256 is ${sha256}`);
+    if (request.hash && !request.hash.value.startsWith('sha256:'))
+      violations.push(`FinalizeArtifact: hash "${request.hash.value}" is not sha256:<hex>`);
+    if (reportedSha256 !== sha256)
+      violations.push(`FinalizeArtifact: hash ${reportedSha256} but the blob's sha256 is ${sha256}`);
     const id = String(nextId++);
     pending.delete(entry.key);
     artifacts.push({
@@ -205,13 +237,19 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
       reportedSha256,
       sha256,
     });
-    const json = FinalizeArtifactResponse.toJson(FinalizeArtifactResponse.create({ ok: true, artifactId: id }), { useProtoFieldName: true });
+    const json = FinalizeArtifactResponse.toJson(FinalizeArtifactResponse.create({ ok: true, artifactId: id }), {
+      useProtoFieldName: true,
+    });
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json));
   }
 
   function blobError(response: http.ServerResponse, status: number, code: string, message: string): void {
     response
-      .writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': code, 'x-ms-request-id': randomUUID() })
+      .writeHead(status, {
+        'content-type': 'application/xml',
+        'x-ms-error-code': code,
+        'x-ms-request-id': randomUUID(),
+      })
       .end(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
   }
 
@@ -220,11 +258,13 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
     const entry = pending.get(key);
     if (!entry) {
       violations.push(`PUT ${url.pathname}: not a signed upload URL this service handed out`);
-      return blobError(response, 404, 'BlobNotFound', 'no such upload');
+      blobError(response, 404, 'BlobNotFound', 'no such upload');
+      return;
     }
     if (url.searchParams.get('sig') !== entry.sig) {
       violations.push(`PUT ${url.pathname}: the SAS signature is missing or altered`);
-      return blobError(response, 403, 'AuthenticationFailed', 'signature mismatch');
+      blobError(response, 403, 'AuthenticationFailed', 'signature mismatch');
+      return;
     }
     const headers = {
       'x-ms-request-id': randomUUID(),
@@ -237,25 +277,31 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
       const blockId = url.searchParams.get('blockid');
       if (!blockId) {
         violations.push('Put Block without a blockid');
-        return blobError(response, 400, 'InvalidQueryParameterValue', 'blockid is required');
+        blobError(response, 400, 'InvalidQueryParameterValue', 'blockid is required');
+        return;
       }
       const md5 = request.headers['content-md5'];
       if (typeof md5 === 'string' && md5 !== createHash('md5').update(body).digest('base64')) {
         violations.push(`Put Block ${blockId}: Content-MD5 does not match the body`);
-        return blobError(response, 400, 'Md5Mismatch', 'Content-MD5 mismatch');
+        blobError(response, 400, 'Md5Mismatch', 'Content-MD5 mismatch');
+        return;
       }
       entry.staged.set(blockId, body);
       response.writeHead(201, headers).end();
       return;
     }
     if (comp === 'blocklist') {
-      const ids = [...body.toString('utf8').matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g)].map((match) => match[2]!);
+      const ids = [...body.toString('utf8').matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g)].map(
+        (match) => match[2]!,
+      );
       if (ids.length === 0) violations.push('Put Block List with no blocks');
-      if (new Set(ids.map((id) => Buffer.from(id, 'base64').length)).size > 1) violations.push('Put Block List: block ids of different lengths (Azure refuses them)');
+      if (new Set(ids.map((id) => Buffer.from(id, 'base64').length)).size > 1)
+        violations.push('Put Block List: block ids of different lengths (Azure refuses them)');
       const missing = ids.filter((id) => !entry.staged.has(id));
       if (missing.length > 0) {
         violations.push(`Put Block List names ${missing.length} block(s) never staged`);
-        return blobError(response, 400, 'InvalidBlockList', 'unknown block');
+        blobError(response, 400, 'InvalidBlockList', 'unknown block');
+        return;
       }
       const contentType = request.headers['x-ms-blob-content-type'];
       entry.committed = {
@@ -264,10 +310,18 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
         blocks: ids.length,
       };
       entry.staged.clear();
-      response.writeHead(201, { ...headers, etag: `"0x${randomBytes(8).toString('hex').toUpperCase()}"`, 'last-modified': headers.date }).end();
+      response
+        .writeHead(201, {
+          ...headers,
+          etag: `"0x${randomBytes(8).toString('hex').toUpperCase()}"`,
+          'last-modified': headers.date,
+        })
+        .end();
       return;
     }
-    violations.push(`PUT ${url.pathname}?comp=${comp}: not a block or block-list upload (uploadStream sends only those)`);
+    violations.push(
+      `PUT ${url.pathname}?comp=${comp}: not a block or block-list upload (uploadStream sends only those)`,
+    );
     blobError(response, 400, 'UnsupportedQueryParameter', 'unsupported');
   }
 
@@ -282,19 +336,24 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
         if (request.method === 'POST' && url.pathname.startsWith(SERVICE)) {
           if (request.headers.authorization !== `Bearer ${token}`) {
             violations.push(`${url.pathname}: no bearer token, or not the runtime token`);
-            return twirpError(response, 401, 'unauthenticated', 'bad token');
+            twirpError(response, 401, 'unauthenticated', 'bad token');
+            return;
           }
           if (!String(request.headers['content-type']).startsWith('application/json')) {
-            violations.push(`${url.pathname}: content-type ${request.headers['content-type']}, the JSON client sends application/json`);
+            violations.push(
+              `${url.pathname}: content-type ${request.headers['content-type']}, the JSON client sends application/json`,
+            );
           }
           const method = url.pathname.slice(SERVICE.length);
           const json: unknown = JSON.parse(body.toString('utf8'));
           if (method === 'CreateArtifact') return createArtifact(json, response);
           if (method === 'FinalizeArtifact') return finalizeArtifact(json, response);
           violations.push(`unexpected Twirp method ${method}`);
-          return twirpError(response, 404, 'bad_route', `no method ${method}`);
+          twirpError(response, 404, 'bad_route', `no method ${method}`);
+          return;
         }
-        if (request.method === 'PUT' && url.pathname.startsWith(BLOB_PREFIX)) return putBlob(url, request, body, response);
+        if (request.method === 'PUT' && url.pathname.startsWith(BLOB_PREFIX))
+          return putBlob(url, request, body, response);
         violations.push(`unexpected request ${request.method} ${url.pathname}`);
         twirpError(response, 404, 'bad_route', 'not found');
       } catch (error) {
@@ -365,7 +424,8 @@ export function readZip(zip: Buffer): ZipEntry[] {
     const raw = zip.subarray(start, start + compressed);
     const data = method === 0 ? raw : method === 8 ? zlib.inflateRawSync(raw) : null;
     if (!data) throw new Error(`${name}: compression method ${method} is not read here`);
-    if (data.length !== size || zlib.crc32(data) !== crc) throw new Error(`${name}: size or CRC does not match the central directory`);
+    if (data.length !== size || zlib.crc32(data) !== crc)
+      throw new Error(`${name}: size or CRC does not match the central directory`);
     entries.push({ name, method, data });
   }
   return entries;

@@ -35,8 +35,16 @@ export interface Candle {
   ticks: string;
 }
 
-export const candle = (at: string, symbol: string, o: string, h: string, l: string, cl: string, v: string, n: string): Candle =>
-  ({ at, symbol, open: o, high: h, low: l, close: cl, volume: v, ticks: n });
+export const candle = (
+  at: string,
+  symbol: string,
+  o: string,
+  h: string,
+  l: string,
+  cl: string,
+  v: string,
+  n: string,
+): Candle => ({ at, symbol, open: o, high: h, low: l, close: cl, volume: v, ticks: n });
 
 export const EXPECTED_CANDLES: Record<CandleView, Candle[]> = {
   tick_candles_1m: [

@@ -32,7 +32,9 @@ type ContentOf<R> = R extends { content: { 'application/json': infer Body } } ? 
 type Operation = keyof operations;
 /** The statuses an operation documents, and the JSON body it documents for one of them. */
 type DocumentedStatus<Op extends Operation> = Extract<keyof operations[Op]['responses'], number>;
-type ResponseBody<Op extends Operation, Status extends DocumentedStatus<Op>> = ContentOf<operations[Op]['responses'][Status]>;
+type ResponseBody<Op extends Operation, Status extends DocumentedStatus<Op>> = ContentOf<
+  operations[Op]['responses'][Status]
+>;
 type BasicError = Schemas['basic-error'];
 /** GitHub adds `status` to every error body, though its description lists it for basic-error only. */
 type ValidationError = Schemas['validation-error'] & { status: string };
@@ -155,7 +157,13 @@ export interface GitHubRequest {
   /** The path as requested; `/repositories/{id}/…` (from Link headers) is not rewritten. */
   path: string;
   query: Record<string, string>;
-  headers: { authorization?: string; accept?: string; 'content-type'?: string; 'user-agent'?: string; 'x-github-api-version'?: string };
+  headers: {
+    authorization?: string;
+    accept?: string;
+    'content-type'?: string;
+    'user-agent'?: string;
+    'x-github-api-version'?: string;
+  };
   /** The parsed JSON body, when there was one. */
   body?: unknown;
   /** The status answered (set once the response is sent). */
@@ -246,7 +254,12 @@ function basicError(status: number, message: string, documentationUrl: string): 
 }
 
 function validationFailed(documentationUrl: string, errors: NonNullable<ValidationError['errors']>): GitHubError {
-  const body: ValidationError = { message: 'Validation Failed', errors, documentation_url: documentationUrl, status: '422' };
+  const body: ValidationError = {
+    message: 'Validation Failed',
+    errors,
+    documentation_url: documentationUrl,
+    status: '422',
+  };
   return new GitHubError(422, body);
 }
 
@@ -337,7 +350,10 @@ class Standin {
       pushedAt: timestamp(options.pushedAt ?? this.now()),
       private: options.private ?? true,
     };
-    this.permissions = { issues: options.permissions?.issues ?? 'write', actions: options.permissions?.actions ?? 'write' };
+    this.permissions = {
+      issues: options.permissions?.issues ?? 'write',
+      actions: options.permissions?.actions ?? 'write',
+    };
     for (const label of options.labels ?? []) this.label(label.name, label.color, label.description);
     for (const seed of options.issues ?? []) this.seedIssue(seed);
     for (const seed of options.workflows ?? []) this.seedWorkflow(seed);
@@ -363,7 +379,13 @@ class Standin {
       seedIssue: (seed) => this.seedIssue(seed),
       seedWorkflow: (seed) => this.seedWorkflow(seed),
       failNext: (method, path, status, failureOptions = {}) => {
-        this.failures.push({ method: method.toUpperCase(), path, status, remaining: failureOptions.times ?? 1, options: failureOptions });
+        this.failures.push({
+          method: method.toUpperCase(),
+          path,
+          status,
+          remaining: failureOptions.times ?? 1,
+          options: failureOptions,
+        });
       },
       close: () => this.close(),
     };
@@ -403,9 +425,19 @@ class Standin {
       pullRequest: seed.pullRequest ?? false,
     };
     for (const comment of seed.comments ?? []) {
-      const { body, user, createdAt: at } = typeof comment === 'string' ? { body: comment, user: undefined, createdAt: undefined } : comment;
+      const {
+        body,
+        user,
+        createdAt: at,
+      } = typeof comment === 'string' ? { body: comment, user: undefined, createdAt: undefined } : comment;
       const commentAt = timestamp(at ?? createdAt);
-      issue.comments.push({ id: this.nextId++, body, user: user ?? this.repo.owner, createdAt: commentAt, updatedAt: commentAt });
+      issue.comments.push({
+        id: this.nextId++,
+        body,
+        user: user ?? this.repo.owner,
+        createdAt: commentAt,
+        updatedAt: commentAt,
+      });
     }
     this.issues.push(issue);
     return issue;
@@ -415,7 +447,14 @@ class Standin {
     const id = seed.id ?? 100_000_001 + this.workflows.length;
     if (this.workflows.some((workflow) => workflow.id === id)) throw new Error(`workflow ${id} already exists`);
     const createdAt = timestamp(seed.createdAt ?? this.now());
-    const workflow: StandinWorkflow = { id, name: seed.name, path: seed.path, state: seed.state ?? 'active', createdAt, updatedAt: createdAt };
+    const workflow: StandinWorkflow = {
+      id,
+      name: seed.name,
+      path: seed.path,
+      state: seed.state ?? 'active',
+      createdAt,
+      updatedAt: createdAt,
+    };
     this.workflows.push(workflow);
     return workflow;
   }
@@ -424,7 +463,13 @@ class Standin {
   private label(name: string, color?: string, description?: string | null): StandinLabel {
     const existing = this.labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
     if (existing) return existing;
-    const label: StandinLabel = { id: this.nextId++, name, color: color ?? NEW_LABEL_COLOR, description: description ?? null, default: false };
+    const label: StandinLabel = {
+      id: this.nextId++,
+      name,
+      color: color ?? NEW_LABEL_COLOR,
+      description: description ?? null,
+      default: false,
+    };
     this.labels.push(label);
     return label;
   }
@@ -451,17 +496,46 @@ class Standin {
       route('GET', /^\/issues\/(\d+)$/, issuesRead, 'issues/issues#get-an-issue', this.getIssue),
       route('PATCH', /^\/issues\/(\d+)$/, issuesWrite, 'issues/issues#update-an-issue', this.updateIssue),
       route('GET', /^\/issues\/(\d+)\/comments$/, issuesRead, 'issues/comments#list-issue-comments', this.listComments),
-      route('POST', /^\/issues\/(\d+)\/comments$/, issuesWrite, 'issues/comments#create-an-issue-comment', this.createComment),
-      route('GET', /^\/actions\/workflows$/, actionsRead, 'actions/workflows#list-repository-workflows', this.listWorkflows),
-      route('PUT', /^\/actions\/workflows\/([^/]+)\/enable$/, actionsWrite, 'actions/workflows#enable-a-workflow', this.enableWorkflow),
-      route('PUT', /^\/actions\/workflows\/([^/]+)\/disable$/, actionsWrite, 'actions/workflows#disable-a-workflow', this.disableWorkflow),
+      route(
+        'POST',
+        /^\/issues\/(\d+)\/comments$/,
+        issuesWrite,
+        'issues/comments#create-an-issue-comment',
+        this.createComment,
+      ),
+      route(
+        'GET',
+        /^\/actions\/workflows$/,
+        actionsRead,
+        'actions/workflows#list-repository-workflows',
+        this.listWorkflows,
+      ),
+      route(
+        'PUT',
+        /^\/actions\/workflows\/([^/]+)\/enable$/,
+        actionsWrite,
+        'actions/workflows#enable-a-workflow',
+        this.enableWorkflow,
+      ),
+      route(
+        'PUT',
+        /^\/actions\/workflows\/([^/]+)\/disable$/,
+        actionsWrite,
+        'actions/workflows#disable-a-workflow',
+        this.disableWorkflow,
+      ),
     ];
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://standin');
     const method = req.method ?? 'GET';
-    const record: GitHubRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: headersOf(req) };
+    const record: GitHubRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: headersOf(req),
+    };
     this.requests.push(record);
     let reply: Reply;
     try {
@@ -469,7 +543,10 @@ class Standin {
       if (body !== undefined) record.body = body;
       reply = this.answer(method, url, body, record);
     } catch (error) {
-      reply = error instanceof GitHubError ? { status: error.status, body: error.body } : { status: 500, body: { message: `stand-in error: ${(error as Error).message}` } };
+      reply =
+        error instanceof GitHubError
+          ? { status: error.status, body: error.body }
+          : { status: 500, body: { message: `stand-in error: ${(error as Error).message}` } };
     }
     record.status = reply.status;
     this.send(res, reply);
@@ -495,7 +572,8 @@ class Standin {
         return candidate.handler(ctx, match.slice(1));
       } catch (error) {
         // Handlers throw without knowing their documentation link; GitHub's bodies carry the endpoint's.
-        if (error instanceof GitHubError && error.body.documentation_url === '') error.body.documentation_url = candidate.docs;
+        if (error instanceof GitHubError && error.body.documentation_url === '')
+          error.body.documentation_url = candidate.docs;
         throw error;
       }
     }
@@ -507,7 +585,11 @@ class Standin {
   private repoPathOf(path: string): string | undefined {
     const canonical = `/repos/${this.repo.owner}/${this.repo.name}`;
     const byName = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
-    if (byName && decodeURIComponent(byName[1]!).toLowerCase() === this.repo.owner.toLowerCase() && decodeURIComponent(byName[2]!).toLowerCase() === this.repo.name.toLowerCase()) {
+    if (
+      byName &&
+      decodeURIComponent(byName[1]!).toLowerCase() === this.repo.owner.toLowerCase() &&
+      decodeURIComponent(byName[2]!).toLowerCase() === this.repo.name.toLowerCase()
+    ) {
       return canonical + (byName[3] ?? '');
     }
     const byId = /^\/repositories\/(\d+)(\/.*)?$/.exec(path);
@@ -516,11 +598,21 @@ class Standin {
   }
 
   private takeFailure(method: string, path: string): Reply | undefined {
-    const index = this.failures.findIndex((failure) => failure.method === method && (typeof failure.path === 'string' ? failure.path === path : failure.path.test(path)));
+    const index = this.failures.findIndex(
+      (failure) =>
+        failure.method === method &&
+        (typeof failure.path === 'string' ? failure.path === path : failure.path.test(path)),
+    );
     const failure = this.failures[index];
     if (!failure) return undefined;
     if (--failure.remaining <= 0) this.failures.splice(index, 1);
-    const body = failure.options.body ?? ({ message: STATUS_MESSAGES[failure.status] ?? `HTTP ${failure.status}`, documentation_url: DOCS, status: String(failure.status) } satisfies BasicError);
+    const body =
+      failure.options.body ??
+      ({
+        message: STATUS_MESSAGES[failure.status] ?? `HTTP ${failure.status}`,
+        documentation_url: DOCS,
+        status: String(failure.status),
+      } satisfies BasicError);
     return { status: failure.status, body, ...(failure.options.headers && { headers: failure.options.headers }) };
   }
 
@@ -574,11 +666,15 @@ class Standin {
       throw validationFailed('', [{ resource: 'Issue', field: 'state', code: 'invalid' }]);
     }
     // `labels` is a comma-separated list; an issue has to carry all of them.
-    const wanted = (ctx.query.get('labels') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const wanted = (ctx.query.get('labels') ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
     const since = ctx.query.get('since');
     const sort = ctx.query.get('sort') ?? 'created';
     const ascending = ctx.query.get('direction') === 'asc';
-    const key = (issue: StandinIssue): string | number => (sort === 'updated' ? issue.updatedAt : sort === 'comments' ? issue.comments.length : issue.createdAt);
+    const key = (issue: StandinIssue): string | number =>
+      sort === 'updated' ? issue.updatedAt : sort === 'comments' ? issue.comments.length : issue.createdAt;
     const matching = this.issues
       .filter((issue) => state === 'all' || issue.state === state)
       .filter((issue) => wanted.every((name) => issue.labels.some((label) => label.toLowerCase() === name)))
@@ -590,7 +686,12 @@ class Standin {
         return ascending ? order : -order;
       });
     const { items, headers } = this.page(ctx, matching);
-    return respond('issues/list-for-repo', 200, items.map((issue) => this.issueJson(issue)), headers);
+    return respond(
+      'issues/list-for-repo',
+      200,
+      items.map((issue) => this.issueJson(issue)),
+      headers,
+    );
   }
 
   private getIssue(_ctx: Context, [number]: string[]): Reply {
@@ -601,7 +702,8 @@ class Standin {
     const body = objectBody(ctx);
     const title = body.title;
     if (title === undefined || title === null) throw missingField('title', '');
-    if (typeof title !== 'string' && typeof title !== 'number') throw validationFailed('', [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
+    if (typeof title !== 'string' && typeof title !== 'number')
+      throw validationFailed('', [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
     const text = optionalBody(body.body, 'Issue');
     const labels = labelNames(body.labels);
     const at = timestamp(this.now());
@@ -633,17 +735,21 @@ class Standin {
     const body = objectBody(ctx);
     const at = timestamp(this.now());
     if (body.title !== undefined) {
-      if (typeof body.title !== 'string' && typeof body.title !== 'number') throw validationFailed('', [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
+      if (typeof body.title !== 'string' && typeof body.title !== 'number')
+        throw validationFailed('', [{ resource: 'Issue', field: 'title', code: 'invalid' }]);
       issue.title = String(body.title);
     }
     if (body.body !== undefined) issue.body = body.body === null ? null : (optionalBody(body.body, 'Issue') ?? null);
     if (body.labels !== undefined) issue.labels = labelNames(body.labels).map((name) => this.label(name).name);
     const reason = body.state_reason;
     if (reason !== undefined && reason !== null && !isStateReason(reason)) {
-      throw validationFailed('', [{ resource: 'Issue', field: 'state_reason', code: 'invalid', value: String(reason) }]);
+      throw validationFailed('', [
+        { resource: 'Issue', field: 'state_reason', code: 'invalid', value: String(reason) },
+      ]);
     }
     if (body.state !== undefined) {
-      if (body.state !== 'open' && body.state !== 'closed') throw validationFailed('', [{ resource: 'Issue', field: 'state', code: 'invalid', value: String(body.state) }]);
+      if (body.state !== 'open' && body.state !== 'closed')
+        throw validationFailed('', [{ resource: 'Issue', field: 'state', code: 'invalid', value: String(body.state) }]);
       if (body.state === 'closed') {
         if (issue.state === 'open') {
           issue.closedAt = at;
@@ -651,7 +757,8 @@ class Standin {
         }
         issue.state = 'closed';
         // Closing without a reason is closing as completed.
-        issue.stateReason = reason ?? (issue.stateReason === 'reopened' || issue.stateReason === null ? 'completed' : issue.stateReason);
+        issue.stateReason =
+          reason ?? (issue.stateReason === 'reopened' || issue.stateReason === null ? 'completed' : issue.stateReason);
       } else if (issue.state === 'closed') {
         issue.state = 'open';
         issue.stateReason = 'reopened';
@@ -668,7 +775,12 @@ class Standin {
   private listComments(ctx: Context, [number]: string[]): Reply {
     const issue = this.existingIssue(number);
     const { items, headers } = this.page(ctx, issue.comments);
-    return respond('issues/list-comments', 200, items.map((comment) => this.commentJson(issue, comment)), headers);
+    return respond(
+      'issues/list-comments',
+      200,
+      items.map((comment) => this.commentJson(issue, comment)),
+      headers,
+    );
   }
 
   private createComment(ctx: Context, [number]: string[]): Reply {
@@ -697,7 +809,12 @@ class Standin {
 
   private listWorkflows(ctx: Context): Reply {
     const { items, headers } = this.page(ctx, this.workflows);
-    return respond('actions/list-repo-workflows', 200, { total_count: this.workflows.length, workflows: items.map((workflow) => this.workflowJson(workflow)) }, headers);
+    return respond(
+      'actions/list-repo-workflows',
+      200,
+      { total_count: this.workflows.length, workflows: items.map((workflow) => this.workflowJson(workflow)) },
+      headers,
+    );
   }
 
   private enableWorkflow(_ctx: Context, [workflowId]: string[]): Reply {
@@ -713,7 +830,9 @@ class Standin {
   /** `workflowId` is the numeric id or the workflow's file name, as GitHub accepts both. */
   private setWorkflowState(workflowId: string | undefined, state: WorkflowState): void {
     const key = decodeURIComponent(workflowId ?? '');
-    const workflow = this.workflows.find((candidate) => (/^\d+$/.test(key) ? candidate.id === Number(key) : candidate.path.split('/').pop() === key));
+    const workflow = this.workflows.find((candidate) =>
+      /^\d+$/.test(key) ? candidate.id === Number(key) : candidate.path.split('/').pop() === key,
+    );
     if (!workflow || workflow.state === 'deleted') throw basicError(404, 'Not Found', '');
     if (workflow.state !== state) {
       workflow.state = state;
@@ -769,7 +888,9 @@ class Standin {
       login,
       id,
       node_id: bot ? 'MDM6Qm90NDE4OTgyODI=' : Buffer.from(`04:User${id}`).toString('base64'),
-      avatar_url: bot ? 'https://avatars.githubusercontent.com/in/15368?v=4' : `https://avatars.githubusercontent.com/u/${id}?v=4`,
+      avatar_url: bot
+        ? 'https://avatars.githubusercontent.com/in/15368?v=4'
+        : `https://avatars.githubusercontent.com/u/${id}?v=4`,
       gravatar_id: '',
       url: api,
       html_url: bot ? `${this.serverUrl}/apps/github-actions` : `${this.serverUrl}/${login}`,
@@ -806,7 +927,18 @@ class Standin {
   }
 
   private reactions(url: string): Schemas['reaction-rollup'] {
-    return { url: `${url}/reactions`, total_count: 0, '+1': 0, '-1': 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 };
+    return {
+      url: `${url}/reactions`,
+      total_count: 0,
+      '+1': 0,
+      '-1': 0,
+      laugh: 0,
+      hooray: 0,
+      confused: 0,
+      heart: 0,
+      rocket: 0,
+      eyes: 0,
+    };
   }
 
   private issueJson(issue: StandinIssue): Schemas['issue'] {
@@ -896,7 +1028,12 @@ class Standin {
     const host = new URL(this.serverUrl).host;
     const ownerJson = this.userJson(owner);
     const openIssues = this.issues.filter((issue) => issue.state === 'open').length;
-    const createdAt = this.issues.reduce((earliest, issue) => (issue.createdAt < earliest ? issue.createdAt : earliest), this.repo.pushedAt);
+    // ISO timestamps compare as strings, which Math.min cannot take.
+    const createdAt = this.issues.reduce(
+      // biome-ignore lint/complexity/useMathMinMax: strings, not numbers.
+      (earliest, issue) => (issue.createdAt < earliest ? issue.createdAt : earliest),
+      this.repo.pushedAt,
+    );
     return {
       id,
       node_id: Buffer.from(`010:Repository${id}`).toString('base64'),
@@ -1001,7 +1138,7 @@ function timestamp(value: string | Date): string {
 function stableId(name: string): number {
   let hash = 2166136261;
   for (const char of name) hash = Math.imul(hash ^ char.codePointAt(0)!, 16777619);
-  return (hash >>> 0) % 90_000_000 + 10_000_000;
+  return ((hash >>> 0) % 90_000_000) + 10_000_000;
 }
 
 const STATE_REASONS: readonly StateReason[] = ['completed', 'reopened', 'not_planned', 'duplicate'];
@@ -1037,7 +1174,8 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 function objectBody(ctx: Context): Record<string, unknown> {
   const body = ctx.body ?? {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw basicError(400, 'Problems parsing JSON', '');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw basicError(400, 'Problems parsing JSON', '');
   return body as Record<string, unknown>;
 }
 
@@ -1046,7 +1184,14 @@ function optionalBody(value: unknown, resource: 'Issue' | 'IssueComment'): strin
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw validationFailed('', [{ resource, field: 'body', code: 'invalid' }]);
   if (value.length > MAX_BODY_CHARS) {
-    throw validationFailed('', [{ resource, field: 'body', code: 'custom', message: `body is too long (maximum is ${MAX_BODY_CHARS} characters)` }]);
+    throw validationFailed('', [
+      {
+        resource,
+        field: 'body',
+        code: 'custom',
+        message: `body is too long (maximum is ${MAX_BODY_CHARS} characters)`,
+      },
+    ]);
   }
   return value;
 }
@@ -1056,8 +1201,14 @@ function labelNames(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw validationFailed('', [{ resource: 'Label', field: 'labels', code: 'invalid' }]);
   return value.map((entry: unknown) => {
-    const name = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as { name?: unknown }).name : undefined;
-    if (typeof name !== 'string' || name.trim() === '') throw validationFailed('', [{ resource: 'Label', field: 'name', code: 'missing_field' }]);
+    const name =
+      typeof entry === 'string'
+        ? entry
+        : typeof entry === 'object' && entry !== null
+          ? (entry as { name?: unknown }).name
+          : undefined;
+    if (typeof name !== 'string' || name.trim() === '')
+      throw validationFailed('', [{ resource: 'Label', field: 'name', code: 'missing_field' }]);
     return name.trim();
   });
 }

@@ -27,7 +27,11 @@ export interface RunOptions {
  * INPUT_<NAME> variable per input (name upper-cased, hyphens kept: that is why we spawn node directly, npx drops
  * such variables), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, RUNNER_TEMP.
  */
-export async function runAction(action: string, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+export async function runAction(
+  action: string,
+  inputs: Record<string, string>,
+  options: RunOptions = {},
+): Promise<ActionRun> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), `backstop-runner-${action}-`));
   const outputFile = path.join(work, 'output');
   const summaryFile = path.join(work, 'summary');

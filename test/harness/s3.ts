@@ -18,7 +18,13 @@ export interface TestS3 {
 export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-s3-'));
   const port = await freePort();
-  const server = new S3rver({ address: '127.0.0.1', port, directory, silent: process.env.S3RVER_VERBOSE !== '1', configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port,
+    directory,
+    silent: process.env.S3RVER_VERBOSE !== '1',
+    configureBuckets: [{ name: bucket }],
+  });
   await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {

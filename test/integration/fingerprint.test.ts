@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseHashMethod, fingerprint, pinSession, type HashMethod, type RangeTable } from '../../actions/lib/pg/fingerprint.ts';
+import {
+  chooseHashMethod,
+  fingerprint,
+  pinSession,
+  type HashMethod,
+  type RangeTable,
+} from '../../actions/lib/pg/fingerprint.ts';
 import { sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 
 /** The range check on real PostgreSQL: both hash methods, sessions in different time zones, a json column. */
@@ -15,18 +21,26 @@ async function client(database: string, timeZone: string): Promise<pg.Client> {
   return c;
 }
 
-const TABLE: RangeTable = { schema: 'public', name: 'ticks', timeColumn: 'time', columns: ['time', 'symbol', 'price', 'note'] };
+const TABLE: RangeTable = {
+  schema: 'public',
+  name: 'ticks',
+  timeColumn: 'time',
+  columns: ['time', 'symbol', 'price', 'note'],
+};
 const RANGE = [new Date('2026-01-05T00:00:00Z'), new Date('2026-01-06T00:00:00Z')] as const;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   for (const db of ['left_db', 'right_db']) {
     await sql(cluster.url, `CREATE DATABASE ${db}`);
-    await sql(cluster.urlFor(db), `
+    await sql(
+      cluster.urlFor(db),
+      `
       CREATE TABLE ticks (time timestamptz NOT NULL, symbol text, price numeric(20,8), note text, raw json);
       INSERT INTO ticks SELECT timestamptz '2026-01-05 00:00:00.123456+00' + i * interval '1 minute', 'ES',
         12345678.12345678 + i, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN '' ELSE 'x' END, '{"a":1}'
-      FROM generate_series(0, 2000) AS i;`);
+      FROM generate_series(0, 2000) AS i;`,
+    );
   }
 });
 
@@ -62,6 +76,8 @@ describe('choosing the hash', () => {
   it('uses hash_record_extended where it can, and falls back to text for a json column', async () => {
     const left = await client('left_db', 'UTC');
     expect(await chooseHashMethod([{ client: left, table: TABLE }])).toBe('record');
-    expect(await chooseHashMethod([{ client: left, table: { ...TABLE, columns: [...TABLE.columns, 'raw'] } }])).toBe('text');
+    expect(await chooseHashMethod([{ client: left, table: { ...TABLE, columns: [...TABLE.columns, 'raw'] } }])).toBe(
+      'text',
+    );
   });
 });

@@ -6,7 +6,12 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
-import { checkEmbeddings, compareKeys, PAGE_SIZE, type EmbeddingMapping } from '../../actions/lib/integrity/embeddings/index.ts';
+import {
+  checkEmbeddings,
+  compareKeys,
+  PAGE_SIZE,
+  type EmbeddingMapping,
+} from '../../actions/lib/integrity/embeddings/index.ts';
 import { request, result, type QdrantNode } from '../../actions/lib/qdrant/client.ts';
 import { emptyDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { startQdrantStandin, type QdrantStandin } from '../harness/qdrant/standin.ts';
@@ -57,12 +62,17 @@ interface Point {
 
 /** A stand-in holding one collection, filled through the upsert endpoint in batches (as a loader would). */
 async function qdrantWith(collection: string, points: Point[]): Promise<{ standin: QdrantStandin; node: QdrantNode }> {
-  const standin = await startQdrantStandin({ collections: [{ name: collection, points: 0, vectors: { size: VECTOR_SIZE, distance: 'Cosine' } }] });
+  const standin = await startQdrantStandin({
+    collections: [{ name: collection, points: 0, vectors: { size: VECTOR_SIZE, distance: 'Cosine' } }],
+  });
   standins.push(standin);
   const node = { url: standin.url };
   for (let start = 0; start < points.length; start += 2_000) {
     const batch = points.slice(start, start + 2_000).map((point) => ({ ...point, vector: [0.1, 0.2, 0.3, 0.4] }));
-    await request(node, 'PUT', `/collections/${collection}/points`, { query: { wait: 'true' }, body: { points: batch } });
+    await request(node, 'PUT', `/collections/${collection}/points`, {
+      query: { wait: 'true' },
+      body: { points: batch },
+    });
   }
   return { standin, node };
 }
@@ -71,7 +81,8 @@ const byId = (ids: number[]): Point[] => ids.map((id) => ({ id }));
 const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 function scrolls(standin: QdrantStandin): number {
-  return standin.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/points/scroll')).length;
+  return standin.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/points/scroll'))
+    .length;
 }
 
 interface FetchCounter {
@@ -104,7 +115,11 @@ function countFetches(client: pg.Client, standin: QdrantStandin): FetchCounter {
 }
 
 /** Runs the check with the FETCH counter in place. */
-async function checkCounting(standin: QdrantStandin, node: QdrantNode, mapping: EmbeddingMapping): Promise<{ checked: CheckResult; counter: FetchCounter }> {
+async function checkCounting(
+  standin: QdrantStandin,
+  node: QdrantNode,
+  mapping: EmbeddingMapping,
+): Promise<{ checked: CheckResult; counter: FetchCounter }> {
   const counter = countFetches(db, standin);
   try {
     return { checked: await check(node, mapping), counter };
@@ -138,7 +153,14 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     expect(await check(node, { table: trades, key: 'id', collection: 'trades', match: 'id' })).toMatchObject({
       status: 'fail',
       finding: `${trades} → trades: 3 of 843 rows have no point (e.g. 17, 42, 99)`,
-      details: { rows: 843, points: 840, missingPoints: ['17', '42', '99'], orphanPoints: [], missingCount: 3, orphanCount: 0 },
+      details: {
+        rows: 843,
+        points: 840,
+        missingPoints: ['17', '42', '99'],
+        orphanPoints: [],
+        missingCount: 3,
+        orphanCount: 0,
+      },
     });
   });
 
@@ -152,7 +174,8 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     });
     const both = await qdrantWith('trades', byId([...without(range(1, 843), [17, 42, 99]), 901]));
     expect((await check(both.node, { table: trades, key: 'id', collection: 'trades', match: 'id' })).finding).toBe(
-      `${trades} → trades: 3 of 843 rows have no point (e.g. 17, 42, 99); 1 point has no row (e.g. 901)`);
+      `${trades} → trades: 3 of 843 rows have no point (e.g. 17, 42, 99); 1 point has no row (e.g. 901)`,
+    );
   });
 
   it('keeps `sample` keys in the details and shows at most 5 in the finding; NULL keys count as rows without a point', async () => {
@@ -186,7 +209,12 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
       { id: uuid(78), payload: { symbol: 'no trade id' } },
     ];
     const { standin, node } = await qdrantWith('trade_notes', points);
-    const { checked, counter } = await checkCounting(standin, node, { table: trades, key: 'id', collection: 'trade_notes', match: { payload: 'trade_id' } });
+    const { checked, counter } = await checkCounting(standin, node, {
+      table: trades,
+      key: 'id',
+      collection: 'trade_notes',
+      match: { payload: 'trade_id' },
+    });
     expect(counter.scrollsAtFetch).toEqual([0, 0]); // the rows were read (and held) first
     expect(checked).toMatchObject({
       status: 'fail',
@@ -196,11 +224,23 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
   });
 
   it('matches by payload key, holding the smaller side: points when the table is larger (text keys, nested field)', async () => {
-    const orders = await table(range(1, 30).map((n) => `ORD-${n}`), 'text', 'orders');
-    const points: Point[] = [...range(1, 25), 99].map((n) => ({ id: n * 10, payload: { meta: { order_ref: `ORD-${n}` }, title: 'x' } }));
+    const orders = await table(
+      range(1, 30).map((n) => `ORD-${n}`),
+      'text',
+      'orders',
+    );
+    const points: Point[] = [...range(1, 25), 99].map((n) => ({
+      id: n * 10,
+      payload: { meta: { order_ref: `ORD-${n}` }, title: 'x' },
+    }));
     points.push({ id: 1000, payload: { meta: { order_ref: 'ORD-3' } } }); // a second point for one order is not an orphan
     const { standin, node } = await qdrantWith('order_docs', points);
-    const { checked, counter } = await checkCounting(standin, node, { table: orders, key: 'id', collection: 'order_docs', match: { payload: 'meta.order_ref' } });
+    const { checked, counter } = await checkCounting(standin, node, {
+      table: orders,
+      key: 'id',
+      collection: 'order_docs',
+      match: { payload: 'meta.order_ref' },
+    });
     expect(counter.scrollsAtFetch).toEqual([1, 1]); // the points were read (and held) first
     expect(checked).toMatchObject({
       status: 'fail',
@@ -213,7 +253,10 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     const rows = without(range(1, 12_345), [3, 10_001, 12_345]);
     const ids = [...without(range(1, 12_345), [500, 10_002]), 20_000];
     const trades = await table(rows);
-    const { standin, node } = await qdrantWith('trades', ids.map((id) => ({ id, payload: { trade_id: id } })));
+    const { standin, node } = await qdrantWith(
+      'trades',
+      ids.map((id) => ({ id, payload: { trade_id: id } })),
+    );
     const expected = {
       status: 'fail',
       finding: `${trades} → trades: 2 of 12342 rows have no point (e.g. 500, 10002); 4 points have no row (e.g. 3, 10001, 12345, 20000)`,
@@ -222,7 +265,12 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
 
     for (const match of ['id', { payload: 'trade_id' }] as const) {
       const before = scrolls(standin);
-      const { checked, counter } = await checkCounting(standin, node, { table: trades, key: 'id', collection: 'trades', match });
+      const { checked, counter } = await checkCounting(standin, node, {
+        table: trades,
+        key: 'id',
+        collection: 'trades',
+        match,
+      });
       expect(checked).toMatchObject(expected);
       // 12,344 points in pages of 10,000; 12,342 rows in FETCHes of 10,000, then the empty one that ends the cursor.
       expect(scrolls(standin) - before).toBe(Math.ceil(12_344 / PAGE_SIZE));
@@ -236,49 +284,114 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
   it('says what to fix when the table, the column or the collection does not exist', async () => {
     const trades = await table(range(1, 3));
     const { node } = await qdrantWith('trades', byId(range(1, 3)));
-    await expect(check(node, { table: 'public.nope', key: 'id', collection: 'trades', match: 'id' })).rejects.toThrow(/table "public.nope" does not exist/);
-    await expect(check(node, { table: trades, key: 'trade_id', collection: 'trades', match: 'id' })).rejects.toThrow(`has no column "trade_id"`);
-    await expect(check(node, { table: trades, key: 'id', collection: 'nope', match: 'id' })).rejects.toThrow(ConfigurationError);
-    await expect(check(node, { table: trades, key: 'id', collection: 'nope', match: 'id' })).rejects.toThrow(/has no collection "nope"/);
+    await expect(check(node, { table: 'public.nope', key: 'id', collection: 'trades', match: 'id' })).rejects.toThrow(
+      /table "public.nope" does not exist/,
+    );
+    await expect(check(node, { table: trades, key: 'trade_id', collection: 'trades', match: 'id' })).rejects.toThrow(
+      `has no column "trade_id"`,
+    );
+    await expect(check(node, { table: trades, key: 'id', collection: 'nope', match: 'id' })).rejects.toThrow(
+      ConfigurationError,
+    );
+    await expect(check(node, { table: trades, key: 'id', collection: 'nope', match: 'id' })).rejects.toThrow(
+      /has no collection "nope"/,
+    );
   });
 });
 
 describe('compareKeys: Qdrant scroll order on text keys', () => {
   it('puts integers first by value (beyond 2^53 too), then UUIDs by text, then NULL', () => {
-    const keys = [uuid(2), '18446744073709551615', '10', null, '9', uuid(1), '9007199254740993', '9007199254740992', '-1'];
-    expect([...keys].sort(compareKeys)).toEqual(['-1', '9', '10', '9007199254740992', '9007199254740993', '18446744073709551615', uuid(1), uuid(2), null]);
+    const keys = [
+      uuid(2),
+      '18446744073709551615',
+      '10',
+      null,
+      '9',
+      uuid(1),
+      '9007199254740993',
+      '9007199254740992',
+      '-1',
+    ];
+    expect([...keys].sort(compareKeys)).toEqual([
+      '-1',
+      '9',
+      '10',
+      '9007199254740992',
+      '9007199254740993',
+      '18446744073709551615',
+      uuid(1),
+      uuid(2),
+      null,
+    ]);
   });
 });
 
 describe('Qdrant stand-in: the points endpoints the check uses', () => {
   it('upserts (PointsList or PointsBatch) and scrolls in id order, integers before UUIDs, with next_page_offset', async () => {
-    const { standin, node } = await qdrantWith('docs', [{ id: uuid(3) }, { id: 20, payload: { a: { b: 1, c: 2 }, d: 3 } }, { id: 3 }]);
-    const acknowledged = await result<{ status: string; operation_id: number }>(node, 'PUT', '/collections/docs/points', {
-      query: { wait: 'false' },
-      body: { batch: { ids: [uuid(1), 7], vectors: [[1, 1, 1, 1], [2, 2, 2, 2]], payloads: [{ k: 'v' }, null] } },
-    });
+    const { standin, node } = await qdrantWith('docs', [
+      { id: uuid(3) },
+      { id: 20, payload: { a: { b: 1, c: 2 }, d: 3 } },
+      { id: 3 },
+    ]);
+    const acknowledged = await result<{ status: string; operation_id: number }>(
+      node,
+      'PUT',
+      '/collections/docs/points',
+      {
+        query: { wait: 'false' },
+        body: {
+          batch: {
+            ids: [uuid(1), 7],
+            vectors: [
+              [1, 1, 1, 1],
+              [2, 2, 2, 2],
+            ],
+            payloads: [{ k: 'v' }, null],
+          },
+        },
+      },
+    );
     expect(acknowledged).toMatchObject({ status: 'acknowledged', operation_id: expect.any(Number) });
     expect(standin.collection('docs')!.points).toBe(5);
 
-    const page = (body: object) => result<{ points: { id: number | string; payload?: unknown; vector?: unknown }[]; next_page_offset: unknown }>(
-      node, 'POST', '/collections/docs/points/scroll', { body });
+    const page = (body: object) =>
+      result<{ points: { id: number | string; payload?: unknown; vector?: unknown }[]; next_page_offset: unknown }>(
+        node,
+        'POST',
+        '/collections/docs/points/scroll',
+        { body },
+      );
     const first = await page({ limit: 2, with_payload: false });
     expect(first).toEqual({ points: [{ id: 3 }, { id: 7 }], next_page_offset: 20 });
     const second = await page({ limit: 2, offset: 20, with_payload: { include: ['a.b'] }, with_vector: true });
-    expect(second).toEqual({ points: [{ id: 20, payload: { a: { b: 1 } }, vector: [0.1, 0.2, 0.3, 0.4] }, { id: uuid(1), payload: {}, vector: [1, 1, 1, 1] }], next_page_offset: uuid(3) });
+    expect(second).toEqual({
+      points: [
+        { id: 20, payload: { a: { b: 1 } }, vector: [0.1, 0.2, 0.3, 0.4] },
+        { id: uuid(1), payload: {}, vector: [1, 1, 1, 1] },
+      ],
+      next_page_offset: uuid(3),
+    });
     const last = await page({ offset: uuid(3), with_payload: ['d'] });
     expect(last).toEqual({ points: [{ id: uuid(3), payload: {} }], next_page_offset: null });
-    expect((await page({ limit: 1, offset: 21, with_payload: { exclude: ['a'] } })).points).toEqual([{ id: uuid(1), payload: { k: 'v' } }]);
+    expect((await page({ limit: 1, offset: 21, with_payload: { exclude: ['a'] } })).points).toEqual([
+      { id: uuid(1), payload: { k: 'v' } },
+    ]);
   });
 
   it('refuses what Qdrant refuses, with its error shape', async () => {
     const { node } = await qdrantWith('docs', []);
     const put = (body: unknown) => request(node, 'PUT', '/collections/docs/points', { body });
-    await expect(put({ points: [{ id: 1, vector: [1, 2, 3] }] })).rejects.toThrow(/HTTP 400: Wrong input: Vector dimension error: expected dim: 4, got 3/);
+    await expect(put({ points: [{ id: 1, vector: [1, 2, 3] }] })).rejects.toThrow(
+      /HTTP 400: Wrong input: Vector dimension error: expected dim: 4, got 3/,
+    );
     await expect(put({ points: [{ id: 'trade-1', vector: [1, 2, 3, 4] }] })).rejects.toThrow(/not a valid point ID/);
     await expect(put({ points: [{ id: -1, vector: [1, 2, 3, 4] }] })).rejects.toThrow(/not a valid point ID/);
-    await expect(request(node, 'POST', '/collections/docs/points/scroll', { body: { limit: 0 } })).rejects.toThrow(/HTTP 422/);
+    await expect(request(node, 'POST', '/collections/docs/points/scroll', { body: { limit: 0 } })).rejects.toThrow(
+      /HTTP 422/,
+    );
     await expect(request(node, 'POST', '/collections/nope/points/scroll', { body: {} })).rejects.toThrow(/HTTP 404/);
-    await expect(request(node, 'POST', '/collections/docs/points/scroll', { body: { filter: { must: [] } } })).rejects.toThrow(/does not serve scroll with `filter`/);
+    await expect(
+      request(node, 'POST', '/collections/docs/points/scroll', { body: { filter: { must: [] } } }),
+    ).rejects.toThrow(/does not serve scroll with `filter`/);
   });
 });

@@ -53,7 +53,9 @@ async function refreshJobs(): Promise<Record<string, number>> {
 }
 
 async function policyJob(proc: string): Promise<number> {
-  return (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).find((row) => row.proc_name === proc)!.job_id;
+  return (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).find(
+    (row) => row.proc_name === proc,
+  )!.job_id;
 }
 
 /**
@@ -62,23 +64,29 @@ async function policyJob(proc: string): Promise<number> {
  */
 async function recordRun(jobId: number, run: { succeeded: boolean; ago: string }): Promise<void> {
   await q(`DELETE FROM _timescaledb_internal.bgw_job_stat WHERE job_id = $1`, [jobId]);
-  await q(`
+  await q(
+    `
     INSERT INTO _timescaledb_internal.bgw_job_stat
       (job_id, last_start, last_finish, next_start, last_successful_finish, last_run_success, total_runs, total_duration,
        total_duration_failures, total_successes, total_failures, total_crashes, consecutive_failures, consecutive_crashes)
     VALUES ($1, now() - $2::interval - INTERVAL '5 seconds', now() - $2::interval, now() + INTERVAL '1 minute',
             CASE WHEN $3::boolean THEN now() - $2::interval ELSE '-infinity' END, $3::boolean, 1, INTERVAL '5 seconds',
             CASE WHEN $3::boolean THEN INTERVAL '0' ELSE INTERVAL '5 seconds' END,
-            $3::boolean::int, (NOT $3::boolean)::int, 0, (NOT $3::boolean)::int, 0)`, [jobId, run.ago, run.succeeded]);
+            $3::boolean::int, (NOT $3::boolean)::int, 0, (NOT $3::boolean)::int, 0)`,
+    [jobId, run.ago, run.succeeded],
+  );
 }
 
 /** An error in the job history, as the scheduler writes it (timescaledb_information.job_errors reads it). */
 async function recordError(jobId: number, message: string): Promise<void> {
-  await q(`
+  await q(
+    `
     INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, pid, execution_start, execution_finish, succeeded, data)
     VALUES ($1, 4242, now() - INTERVAL '1 minute', now(), false,
             jsonb_build_object('job', jsonb_build_object('proc_schema', '_timescaledb_functions', 'proc_name', 'policy_refresh_continuous_aggregate'),
-                               'error_data', jsonb_build_object('message', $2::text, 'sqlerrcode', 'XX000')))`, [jobId, message]);
+                               'error_data', jsonb_build_object('message', $2::text, 'sqlerrcode', 'XX000')))`,
+    [jobId, message],
+  );
 }
 
 beforeAll(async () => {
@@ -92,7 +100,9 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // Every test starts from the shape the DDL makes, with no recorded runs (the last test drops the extension).
-  const [{ present }] = (await q<{ present: boolean }>(`SELECT to_regclass('_timescaledb_internal.bgw_job_stat') IS NOT NULL AS present`)) as [{ present: boolean }];
+  const [{ present }] = (await q<{ present: boolean }>(
+    `SELECT to_regclass('_timescaledb_internal.bgw_job_stat') IS NOT NULL AS present`,
+  )) as [{ present: boolean }];
   if (!present) return;
   await q(`DELETE FROM _timescaledb_internal.bgw_job_stat`);
   await q(`DELETE FROM _timescaledb_internal.bgw_job_stat_history`);
@@ -119,14 +129,26 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const aspects = byAspect(await checkTimescale(client, EXPECTED));
     expect(aspects['timescaledb: extension']!.finding).toMatch(/^timescaledb 2\.23\.\S+ is installed$/);
     expect(aspects['chunk interval']!.finding).toBe(`${SCHEMA}.tick_data has 1 day chunks, as expected`);
-    expect(aspects['columnstore policy']!.finding).toMatch(/^tick_data's columnstore policy \(job \d+\) moves chunks to the columnstore after 30 days$/);
-    expect(aspects['retention policy']!.finding).toMatch(/^tick_data's retention policy \(job \d+\) drops chunks older than 90 days$/);
-    expect(aspects['continuous aggregates']!.finding).toBe(`${SCHEMA}.tick_data has all 4 continuous aggregates: ${VIEWS.join(', ')}`);
-    expect(aspects.jobs!.finding).toBe(`no job of ${SCHEMA}.tick_data and its 4 continuous aggregates failed its last run`);
+    expect(aspects['columnstore policy']!.finding).toMatch(
+      /^tick_data's columnstore policy \(job \d+\) moves chunks to the columnstore after 30 days$/,
+    );
+    expect(aspects['retention policy']!.finding).toMatch(
+      /^tick_data's retention policy \(job \d+\) drops chunks older than 90 days$/,
+    );
+    expect(aspects['continuous aggregates']!.finding).toBe(
+      `${SCHEMA}.tick_data has all 4 continuous aggregates: ${VIEWS.join(', ')}`,
+    );
+    expect(aspects.jobs!.finding).toBe(
+      `no job of ${SCHEMA}.tick_data and its 4 continuous aggregates failed its last run`,
+    );
   });
 
   it('compares intervals as intervals ("24 hours" is "1 day") and checks only what is expected', async () => {
-    const results = await checkTimescale(client, { hypertable: 'tick_data', chunkInterval: '24 hours', columnstoreAfter: '720 hours' });
+    const results = await checkTimescale(client, {
+      hypertable: 'tick_data',
+      chunkInterval: '24 hours',
+      columnstoreAfter: '720 hours',
+    });
     expect(results.map((result) => [result.name, result.status])).toEqual([
       ['timescaledb: extension', 'pass'],
       ['timescaledb: tick_data chunk interval', 'pass'],
@@ -149,12 +171,19 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const missing = await checkTimescale(client, { ...EXPECTED, hypertable: 'no_such_ticks' });
     expect(missing.map((result) => [result.name, result.status, result.finding])).toEqual([
       ['timescaledb: extension', 'pass', expect.any(String)],
-      ['timescaledb: no_such_ticks chunk interval', 'fail', 'no_such_ticks does not exist; expected a hypertable with 1 day chunks'],
+      [
+        'timescaledb: no_such_ticks chunk interval',
+        'fail',
+        'no_such_ticks does not exist; expected a hypertable with 1 day chunks',
+      ],
     ]);
     await q(`CREATE TABLE plain_ticks (time timestamptz NOT NULL, price numeric)`);
     try {
       const plain = byAspect(await checkTimescale(client, { hypertable: 'plain_ticks' }), 'plain_ticks');
-      expect(plain['chunk interval']).toMatchObject({ status: 'fail', finding: `${SCHEMA}.plain_ticks is a plain table, not a hypertable; expected a hypertable` });
+      expect(plain['chunk interval']).toMatchObject({
+        status: 'fail',
+        finding: `${SCHEMA}.plain_ticks is a plain table, not a hypertable; expected a hypertable`,
+      });
       expect(Object.keys(plain)).toHaveLength(2);
     } finally {
       await q(`DROP TABLE plain_ticks`);
@@ -177,7 +206,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   });
 
   it('fails a policy with another setting, or paused', async () => {
-    const wrong = byAspect(await checkTimescale(client, { ...EXPECTED, columnstoreAfter: '7 days', retention: '1 year' }));
+    const wrong = byAspect(
+      await checkTimescale(client, { ...EXPECTED, columnstoreAfter: '7 days', retention: '1 year' }),
+    );
     const columnstoreJob = await policyJob('policy_compression');
     expect(wrong['columnstore policy']).toMatchObject({
       status: 'fail',
@@ -197,13 +228,17 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   });
 
   it('fails a missing continuous aggregate, and one that is not built on the hypertable', async () => {
-    const aspects = byAspect(await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'tick_candles_4h', 'tick_data'] }));
+    const aspects = byAspect(
+      await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'tick_candles_4h', 'tick_data'] }),
+    );
     expect(aspects['continuous aggregates']).toMatchObject({
       status: 'fail',
       finding: `tick_candles_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; expected ${[...VIEWS, 'tick_candles_4h', 'tick_data'].join(', ')}`,
     });
     // A hierarchical aggregate counts: tick_candles_1h reads tick_candles_15m's materialization, not tick_data.
-    expect((aspects['continuous aggregates']!.details as { found: string[] }).found.sort()).toEqual(VIEWS.map((view) => `${SCHEMA}.${view}`).sort());
+    expect((aspects['continuous aggregates']!.details as { found: string[] }).found.sort()).toEqual(
+      VIEWS.map((view) => `${SCHEMA}.${view}`).sort(),
+    );
   });
 
   it('warns about aggregates never refreshed (no run recorded, or only failed runs)', async () => {
@@ -211,10 +246,13 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     await recordRun(jobs.tick_candles_5m!, { succeeded: false, ago: '10 minutes' });
     await recordRun(jobs.tick_candles_15m!, { succeeded: true, ago: '10 minutes' });
     await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '10 minutes' });
-    const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
+    const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
+      'aggregate freshness'
+    ]!;
     expect(freshness).toMatchObject({
       status: 'warn',
-      finding: `${SCHEMA}.tick_candles_1m was never refreshed (job ${jobs.tick_candles_1m}); ` +
+      finding:
+        `${SCHEMA}.tick_candles_1m was never refreshed (job ${jobs.tick_candles_1m}); ` +
         `${SCHEMA}.tick_candles_5m was never refreshed (job ${jobs.tick_candles_5m}); expected a successful refresh within 2 hours`,
     });
   });
@@ -228,11 +266,16 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '3 hours' });
     const stale = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
     expect(stale.status).toBe('fail');
-    expect(stale.finding).toMatch(new RegExp(
-      `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago \\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`));
+    expect(stale.finding).toMatch(
+      new RegExp(
+        `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago \\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`,
+      ),
+    );
 
     // Without a list of aggregates, every aggregate built on the hypertable is held to the lag.
-    const all = byAspect(await checkTimescale(client, { hypertable: 'tick_data', maxLag: '4 hours' }))['aggregate freshness']!;
+    const all = byAspect(await checkTimescale(client, { hypertable: 'tick_data', maxLag: '4 hours' }))[
+      'aggregate freshness'
+    ]!;
     expect(all).toMatchObject({ status: 'pass', finding: 'all 4 continuous aggregates refreshed within 4 hours' });
   });
 
@@ -241,8 +284,13 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     for (const view of VIEWS) await recordRun(jobs[view]!, { succeeded: true, ago: '10 minutes' });
     await q(`SELECT remove_continuous_aggregate_policy('tick_candles_1h')`);
     try {
-      const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
-      expect(freshness).toMatchObject({ status: 'fail', finding: `${SCHEMA}.tick_candles_1h has no refresh policy; expected a successful refresh within 2 hours` });
+      const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
+        'aggregate freshness'
+      ]!;
+      expect(freshness).toMatchObject({
+        status: 'fail',
+        finding: `${SCHEMA}.tick_candles_1h has no refresh policy; expected a successful refresh within 2 hours`,
+      });
     } finally {
       await q(`SELECT add_continuous_aggregate_policy('tick_candles_1h', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
                                                      schedule_interval => INTERVAL '1 hour')`);
@@ -262,31 +310,52 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const at = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC';
     const failures = [
       { id: retentionJob, text: `job ${retentionJob} \\(policy_retention on tick_data\\) last failed ${at}` },
-      { id: jobs.tick_candles_5m!, text: `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ${at}: could not refresh continuous aggregate on purpose` },
-    ].sort((a, b) => a.id - b.id);
-    expect(jobsResult.finding).toMatch(new RegExp(
-      `^2 jobs of ${SCHEMA}\\.tick_data and its 4 continuous aggregates failing: ${failures.map((failure) => failure.text).join('; ')}$`));
-    expect(jobsResult.details).toEqual(expect.arrayContaining([
-      { jobId: retentionJob, proc: 'policy_retention', table: `${SCHEMA}.tick_data`, totalFailures: 1, lastError: null },
       {
-        jobId: jobs.tick_candles_5m,
-        proc: 'policy_refresh_continuous_aggregate',
-        table: `${SCHEMA}.tick_candles_5m`,
-        totalFailures: 1,
-        lastError: { finish_time: expect.stringMatching(/ UTC$/), err_message: 'could not refresh continuous aggregate on purpose' },
+        id: jobs.tick_candles_5m!,
+        text: `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ${at}: could not refresh continuous aggregate on purpose`,
       },
-    ]));
+    ].sort((a, b) => a.id - b.id);
+    expect(jobsResult.finding).toMatch(
+      new RegExp(
+        `^2 jobs of ${SCHEMA}\\.tick_data and its 4 continuous aggregates failing: ${failures.map((failure) => failure.text).join('; ')}$`,
+      ),
+    );
+    expect(jobsResult.details).toEqual(
+      expect.arrayContaining([
+        {
+          jobId: retentionJob,
+          proc: 'policy_retention',
+          table: `${SCHEMA}.tick_data`,
+          totalFailures: 1,
+          lastError: null,
+        },
+        {
+          jobId: jobs.tick_candles_5m,
+          proc: 'policy_refresh_continuous_aggregate',
+          table: `${SCHEMA}.tick_candles_5m`,
+          totalFailures: 1,
+          lastError: {
+            finish_time: expect.stringMatching(/ UTC$/),
+            err_message: 'could not refresh continuous aggregate on purpose',
+          },
+        },
+      ]),
+    );
     expect(jobsResult.details).toHaveLength(2);
   });
 
   it('leaves failing jobs of other tables alone (as sql-timescaledb.test.ts fails one: add_job, run_job, the stats row)', async () => {
     await q(`CREATE FUNCTION ${SCHEMA}.backstop_other_job(job_id integer, config jsonb) RETURNS void
              LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'another job fails on purpose'; END $$`);
-    const [{ id }] = (await q<{ id: number }>(`SELECT add_job('${SCHEMA}.backstop_other_job', INTERVAL '1 day', scheduled => false) AS id`)) as [{ id: number }];
+    const [{ id }] = (await q<{ id: number }>(
+      `SELECT add_job('${SCHEMA}.backstop_other_job', INTERVAL '1 day', scheduled => false) AS id`,
+    )) as [{ id: number }];
     try {
       await expect(client.query(`CALL run_job($1)`, [id])).rejects.toThrow(/fails on purpose/);
       await recordRun(id, { succeeded: false, ago: '1 minute' });
-      expect(await q(`SELECT job_id FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`)).toEqual([{ job_id: id }]);
+      expect(await q(`SELECT job_id FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`)).toEqual([
+        { job_id: id },
+      ]);
       expect(byAspect(await checkTimescale(client, EXPECTED)).jobs!.status).toBe('pass');
     } finally {
       await q(`SELECT delete_job($1)`, [id]);
@@ -295,7 +364,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
 
   it('refuses an expectation that is not an interval before checking anything', async () => {
     await expect(checkTimescale(client, { ...EXPECTED, maxLag: 'two hours' })).rejects.toThrow(ConfigurationError);
-    await expect(checkTimescale(client, { ...EXPECTED, retention: '90 dayz' })).rejects.toThrow(/retention "90 dayz" is not an interval/);
+    await expect(checkTimescale(client, { ...EXPECTED, retention: '90 dayz' })).rejects.toThrow(
+      /retention "90 dayz" is not an interval/,
+    );
     await expect(checkTimescale(client, { hypertable: 'a.b.c.d' })).rejects.toThrow(ConfigurationError);
   });
 
@@ -307,7 +378,8 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     expect(await q(POLICY_SETTING_SQL, ['tick_data', 'policy_reorder', 'index_name', '1 day'])).toEqual([]);
     const freshness = await q(CAGG_FRESHNESS_SQL, ['1 hour']);
     expect(freshness.map((row) => [row.view_name, row.last_refresh, row.fresh])).toEqual(
-      [...VIEWS].sort().map((view) => [view, null, null]));
+      [...VIEWS].sort().map((view) => [view, null, null]),
+    );
     expect(await q(LAST_JOB_ERRORS_SQL, [[1, 2, 3]])).toEqual([]);
   });
 
@@ -315,7 +387,12 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     // Last: dropping the extension drops the hypertable and everything built on it.
     await q(`DROP EXTENSION timescaledb CASCADE`);
     expect(await checkTimescale(client, EXPECTED)).toEqual([
-      { name: 'timescaledb: extension', status: 'fail', finding: 'the timescaledb extension is not installed in this database; expected it, with hypertable tick_data', details: undefined },
+      {
+        name: 'timescaledb: extension',
+        status: 'fail',
+        finding: 'the timescaledb extension is not installed in this database; expected it, with hypertable tick_data',
+        details: undefined,
+      },
     ]);
   });
 });

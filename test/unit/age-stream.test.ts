@@ -6,7 +6,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecryptStream, createEncryptStream, generateIdentity, recipientOf } from '../../actions/lib/crypto/age.ts';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  generateIdentity,
+  recipientOf,
+} from '../../actions/lib/crypto/age.ts';
 import { Handoff } from '../../actions/lib/pipeline/handoff.ts';
 
 const BLOCK = 64 * 1024;
@@ -65,7 +70,9 @@ describe('age encryption of chunked input', () => {
 
   it.each(cases)('the age CLI and our decrypter read it back (%s)', async (_name, size, sizes) => {
     const plaintext = randomBytes(size);
-    const encrypted = await buffer(Readable.from(chunked(plaintext, sizes)).pipe(createEncryptStream([recipientOf(identity)])));
+    const encrypted = await buffer(
+      Readable.from(chunked(plaintext, sizes)).pipe(createEncryptStream([recipientOf(identity)])),
+    );
     const headerEnd = encrypted.indexOf('\n', encrypted.indexOf('\n--- ') + 1) + 1;
     expect(encrypted.length - headerEnd).toBe(payloadBytes(size));
 

@@ -58,7 +58,11 @@ describe('GitHub stand-in, driven by @actions/github', () => {
     expect(octokit.request.endpoint.DEFAULTS.baseUrl).toBe(main.url);
     const { data, status } = await octokit.rest.repos.get({ owner: main.repo.owner, repo: main.repo.name });
     expect(status).toBe(200);
-    expect(data).toMatchObject({ full_name: `${main.repo.owner}/${main.repo.name}`, pushed_at: PUSHED_AT, private: true });
+    expect(data).toMatchObject({
+      full_name: `${main.repo.owner}/${main.repo.name}`,
+      pushed_at: PUSHED_AT,
+      private: true,
+    });
     const request = main.requests.at(-1)!;
     expect(request).toMatchObject({ method: 'GET', path: `/repos/${main.repo.owner}/${main.repo.name}`, status: 200 });
     expect(request.headers.authorization).toBe(`token ${main.token}`);
@@ -66,18 +70,30 @@ describe('GitHub stand-in, driven by @actions/github', () => {
 
   it('pages open labelled issues with Link headers that octokit.paginate follows', async () => {
     const standin = await start({});
-    for (let index = 0; index < OPEN_LABELLED; index++) standin.seedIssue({ title: `report ${index}`, labels: [LABEL] });
+    for (let index = 0; index < OPEN_LABELLED; index++)
+      standin.seedIssue({ title: `report ${index}`, labels: [LABEL] });
     standin.seedIssue({ title: 'old report', labels: [LABEL], state: 'closed' });
     standin.seedIssue({ title: 'unrelated', labels: ['bug'] });
     standin.seedIssue({ title: 'a pull request', labels: [LABEL], pullRequest: true });
     const octokit = octokitFor(standin);
-    const params = { owner: standin.repo.owner, repo: standin.repo.name, state: 'open', labels: LABEL, per_page: 100 } as const;
+    const params = {
+      owner: standin.repo.owner,
+      repo: standin.repo.name,
+      state: 'open',
+      labels: LABEL,
+      per_page: 100,
+    } as const;
 
     const issues = await octokit.paginate(octokit.rest.issues.listForRepo, params);
     expect(issues).toHaveLength(OPEN_LABELLED + 1);
     expect(issues.filter((issue) => issue.pull_request)).toHaveLength(1);
     expect(new Set(issues.map((issue) => issue.number)).size).toBe(issues.length);
-    expect(issues.every((issue) => issue.state === 'open' && issue.labels.some((label) => typeof label !== 'string' && label.name === LABEL))).toBe(true);
+    expect(
+      issues.every(
+        (issue) =>
+          issue.state === 'open' && issue.labels.some((label) => typeof label !== 'string' && label.name === LABEL),
+      ),
+    ).toBe(true);
     // Newest first, as GitHub sorts by default.
     expect(issues[0]!.number).toBeGreaterThan(issues[1]!.number);
     const pages = standin.requests.filter((request) => request.method === 'GET');
@@ -105,9 +121,19 @@ describe('GitHub stand-in, driven by @actions/github', () => {
     const octokit = octokitFor(standin);
     const repo = { owner: standin.repo.owner, repo: standin.repo.name };
 
-    const created = await octokit.rest.issues.create({ ...repo, title: 'Backups are stale', body: 'No dump for 3 days.', labels: [LABEL, 'stale'] });
+    const created = await octokit.rest.issues.create({
+      ...repo,
+      title: 'Backups are stale',
+      body: 'No dump for 3 days.',
+      labels: [LABEL, 'stale'],
+    });
     expect(created.status).toBe(201);
-    expect(created.data).toMatchObject({ number: 1, state: 'open', title: 'Backups are stale', user: { login: 'github-actions[bot]', type: 'Bot' } });
+    expect(created.data).toMatchObject({
+      number: 1,
+      state: 'open',
+      title: 'Backups are stale',
+      user: { login: 'github-actions[bot]', type: 'Bot' },
+    });
     expect(created.data.labels).toEqual([
       expect.objectContaining({ name: LABEL, color: 'b60205', description: 'Backstop reports', default: false }),
       // Unknown label names are created on the fly.
@@ -117,22 +143,54 @@ describe('GitHub stand-in, driven by @actions/github', () => {
 
     const comment = await octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'Still stale.' });
     expect(comment.status).toBe(201);
-    expect(comment.data).toMatchObject({ body: 'Still stale.', issue_url: created.data.url, user: { login: 'github-actions[bot]' } });
+    expect(comment.data).toMatchObject({
+      body: 'Still stale.',
+      issue_url: created.data.url,
+      user: { login: 'github-actions[bot]' },
+    });
 
-    const closed = await octokit.rest.issues.update({ ...repo, issue_number: 1, state: 'closed', state_reason: 'completed' });
+    const closed = await octokit.rest.issues.update({
+      ...repo,
+      issue_number: 1,
+      state: 'closed',
+      state_reason: 'completed',
+    });
     expect(closed.status).toBe(200);
-    expect(closed.data).toMatchObject({ state: 'closed', state_reason: 'completed', comments: 1, closed_by: { login: 'github-actions[bot]' } });
+    expect(closed.data).toMatchObject({
+      state: 'closed',
+      state_reason: 'completed',
+      comments: 1,
+      closed_by: { login: 'github-actions[bot]' },
+    });
     expect(closed.data.closed_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
-    expect(standin.issue(1)).toMatchObject({ state: 'closed', stateReason: 'completed', labels: [LABEL, 'stale'], comments: [{ body: 'Still stale.' }] });
+    expect(standin.issue(1)).toMatchObject({
+      state: 'closed',
+      stateReason: 'completed',
+      labels: [LABEL, 'stale'],
+      comments: [{ body: 'Still stale.' }],
+    });
     expect(standin.labels.map((label) => label.name)).toEqual([LABEL, 'stale']);
-    expect(standin.requests.map((request) => `${request.method} ${request.status}`)).toEqual(['POST 201', 'POST 201', 'PATCH 200']);
-    expect(standin.requests[0]!.body).toEqual({ title: 'Backups are stale', body: 'No dump for 3 days.', labels: [LABEL, 'stale'] });
+    expect(standin.requests.map((request) => `${request.method} ${request.status}`)).toEqual([
+      'POST 201',
+      'POST 201',
+      'PATCH 200',
+    ]);
+    expect(standin.requests[0]!.body).toEqual({
+      title: 'Backups are stale',
+      body: 'No dump for 3 days.',
+      labels: [LABEL, 'stale'],
+    });
 
     const open = await octokit.rest.issues.listForRepo({ ...repo, state: 'open', labels: LABEL });
     expect(open.data).toEqual([]);
-    await expect(octokit.rest.issues.createComment({ ...repo, issue_number: 9, body: 'x' })).rejects.toMatchObject({ name: 'HttpError', status: 404 });
-    await expect(octokit.rest.issues.create({ ...repo, title: 'too long', body: 'x'.repeat(65_537) })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.rest.issues.createComment({ ...repo, issue_number: 9, body: 'x' })).rejects.toMatchObject({
+      name: 'HttpError',
+      status: 404,
+    });
+    await expect(
+      octokit.rest.issues.create({ ...repo, title: 'too long', body: 'x'.repeat(65_537) }),
+    ).rejects.toMatchObject({ status: 422 });
   });
 
   it('answers a wrong token with 401 Bad credentials', async () => {
@@ -142,7 +200,9 @@ describe('GitHub stand-in, driven by @actions/github', () => {
       name: 'HttpError',
       status: 401,
       message: 'Bad credentials - https://docs.github.com/rest',
-      response: { data: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } },
+      response: {
+        data: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+      },
     });
   });
 
@@ -164,7 +224,9 @@ describe('GitHub stand-in, driven by @actions/github', () => {
       status: 403,
       message: 'Resource not accessible by integration - https://docs.github.com/rest/issues/issues#create-an-issue',
     });
-    await expect(octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'nope' })).rejects.toMatchObject({ status: 403 });
+    await expect(octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'nope' })).rejects.toMatchObject({
+      status: 403,
+    });
     expect(standin.issues).toHaveLength(1);
 
     standin.permissions.issues = 'none';
@@ -191,15 +253,23 @@ describe('GitHub stand-in, driven by @actions/github', () => {
     main.workflows[1]!.state = 'disabled_manually';
     expect((await octokit.rest.actions.enableWorkflow({ ...repo, workflow_id: 502 })).status).toBe(204);
     expect(main.workflows[1]!.state).toBe('active');
-    await expect(octokit.rest.actions.enableWorkflow({ ...repo, workflow_id: 'missing.yml' })).rejects.toMatchObject({ status: 404 });
+    await expect(octokit.rest.actions.enableWorkflow({ ...repo, workflow_id: 'missing.yml' })).rejects.toMatchObject({
+      status: 404,
+    });
 
-    const readOnly = await start({ permissions: { actions: 'read' }, workflows: [{ name: 'Backup', path: '.github/workflows/backup.yml', state: 'disabled_inactivity' }] });
+    const readOnly = await start({
+      permissions: { actions: 'read' },
+      workflows: [{ name: 'Backup', path: '.github/workflows/backup.yml', state: 'disabled_inactivity' }],
+    });
     const limited = octokitFor(readOnly);
     const readOnlyRepo = { owner: readOnly.repo.owner, repo: readOnly.repo.name };
     expect((await limited.rest.actions.listRepoWorkflows(readOnlyRepo)).data.workflows).toHaveLength(1);
-    await expect(limited.rest.actions.enableWorkflow({ ...readOnlyRepo, workflow_id: 'backup.yml' })).rejects.toMatchObject({
+    await expect(
+      limited.rest.actions.enableWorkflow({ ...readOnlyRepo, workflow_id: 'backup.yml' }),
+    ).rejects.toMatchObject({
       status: 403,
-      message: 'Resource not accessible by integration - https://docs.github.com/rest/actions/workflows#enable-a-workflow',
+      message:
+        'Resource not accessible by integration - https://docs.github.com/rest/actions/workflows#enable-a-workflow',
     });
     expect(readOnly.workflows[0]!.state).toBe('disabled_inactivity');
     readOnly.permissions.actions = 'none';

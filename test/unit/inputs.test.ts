@@ -36,12 +36,24 @@ describe('InputReader', () => {
   it.each([
     [{}, 'name', 'Input "name" is required: a name'],
     [{ name: 'x', jobs: '0' }, 'jobs', 'Input "jobs" is 0, out of range: set it to a whole number from 1 to 64.'],
-    [{ name: 'x', jobs: '2.5' }, 'jobs', 'Input "jobs" is "2.5", not a whole number: set it to a whole number from 1 to 64.'],
-    [{ name: 'x', 'dry-run': 'maybe' }, 'dry-run', 'Input "dry-run" is "maybe", not a boolean: set it to true or false.'],
+    [
+      { name: 'x', jobs: '2.5' },
+      'jobs',
+      'Input "jobs" is "2.5", not a whole number: set it to a whole number from 1 to 64.',
+    ],
+    [
+      { name: 'x', 'dry-run': 'maybe' },
+      'dry-run',
+      'Input "dry-run" is "maybe", not a boolean: set it to true or false.',
+    ],
   ] as [Record<string, string>, string, string][])('%o → one line naming %s', (values, name, message) => {
     const { inputs } = reader(values);
     const read = (): unknown =>
-      name === 'jobs' ? inputs.integer('jobs', { min: 1, max: 64 }) : name === 'dry-run' ? inputs.boolean('dry-run') : inputs.string('name');
+      name === 'jobs'
+        ? inputs.integer('jobs', { min: 1, max: 64 })
+        : name === 'dry-run'
+          ? inputs.boolean('dry-run')
+          : inputs.string('name');
     expect(read).toThrow(ConfigurationError);
     expect(read).toThrow(message);
   });
@@ -81,8 +93,16 @@ describe('masking', () => {
 describe('CLI flags', () => {
   it('parses --name value, --name=value and bare booleans; inputs also come from BACKSTOP_ variables', () => {
     const flags = parseFlags(['--name', 'prod', '--jobs=8', '--dry-run'], SPECS);
-    expect([...flags]).toEqual([['name', 'prod'], ['jobs', '8'], ['dry-run', 'true']]);
-    const { runtime } = cliRuntime(flags, { [inputEnvName('token')]: 'from-env' }, { out: () => undefined, err: () => undefined });
+    expect([...flags]).toEqual([
+      ['name', 'prod'],
+      ['jobs', '8'],
+      ['dry-run', 'true'],
+    ]);
+    const { runtime } = cliRuntime(
+      flags,
+      { [inputEnvName('token')]: 'from-env' },
+      { out: () => undefined, err: () => undefined },
+    );
     expect(inputEnvName('database-url')).toBe('BACKSTOP_DATABASE_URL');
     expect(runtime.getInput('token')).toBe('from-env');
     expect(runtime.getInput('name')).toBe('prod');

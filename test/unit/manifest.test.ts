@@ -10,10 +10,28 @@ import { LocalStore } from '../../actions/lib/storage/local.ts';
 
 function manifest(id: string, createdAt: string): Manifest {
   return {
-    version: 1, id, name: 'prod', engine: 'postgres', kind: 'daily', createdAt, finishedAt: createdAt, durationSeconds: 1,
+    version: 1,
+    id,
+    name: 'prod',
+    engine: 'postgres',
+    kind: 'daily',
+    createdAt,
+    finishedAt: createdAt,
+    durationSeconds: 1,
     source: { serverVersion: '15.18', serverVersionNum: 150018, database: 'prod', host: 'h', extensions: [] },
-    tool: { name: 'backstop', version: '0.1.0', pgDump: '15.18' }, format: 'custom', encryption: null,
-    files: [{ path: 'postgres.dump.zst', bytes: 1, sha256: 'a'.repeat(64), rawBytes: 1, compression: 'zstd', encryption: 'none' }],
+    tool: { name: 'backstop', version: '0.1.0', pgDump: '15.18' },
+    format: 'custom',
+    encryption: null,
+    files: [
+      {
+        path: 'postgres.dump.zst',
+        bytes: 1,
+        sha256: 'a'.repeat(64),
+        rawBytes: 1,
+        compression: 'zstd',
+        encryption: 'none',
+      },
+    ],
     tables: [],
   };
 }
@@ -25,7 +43,9 @@ describe('backup ids', () => {
     expect(early).toMatch(/^20260118T030000Z-daily-[0-9a-f]{4}$/);
     expect([late, early].sort()).toEqual([early, late]);
     expect(checkBackupId(early, Origin.input('backup-id'))).toBe(early);
-    expect(() => checkBackupId('latest', Origin.input('backup-id'))).toThrow('Input "backup-id" is "latest", not a backup id');
+    expect(() => checkBackupId('latest', Origin.input('backup-id'))).toThrow(
+      'Input "backup-id" is "latest", not a backup id',
+    );
   });
 });
 
@@ -34,7 +54,13 @@ describe('manifest parsing', () => {
     ['{', 'is not valid JSON'],
     ['{"version":2}', 'has manifest version 2; this Backstop reads version 1'],
     ['{"version":1,"id":"x"}', 'lacks name, engine, createdAt, files'],
-    [JSON.stringify({ ...manifest('x', 't'), files: [{ path: '../../etc/passwd', bytes: 1, sha256: 'a'.repeat(64) }] }), 'outside its backup folder'],
+    [
+      JSON.stringify({
+        ...manifest('x', 't'),
+        files: [{ path: '../../etc/passwd', bytes: 1, sha256: 'a'.repeat(64) }],
+      }),
+      'outside its backup folder',
+    ],
   ])('%s is refused', (text, message) => {
     expect(() => parseManifest(text, 'm.json')).toThrow(message);
   });
@@ -61,14 +87,24 @@ describe('catalog', () => {
       ['20260104T000000Z-daily-cccc', false],
     ]);
     expect((await findBackup([store], 'prod')).manifest.id).toBe('20260101T000000Z-daily-bbbb');
-    await expect(findBackup([store], 'prod', '20260104T000000Z-daily-cccc')).rejects.toThrow('no complete backup 20260104T000000Z-daily-cccc');
+    await expect(findBackup([store], 'prod', '20260104T000000Z-daily-cccc')).rejects.toThrow(
+      'no complete backup 20260104T000000Z-daily-cccc',
+    );
   });
 
   it('reads the first destination that has the backup, skipping one that is missing or broken', async () => {
     const empty = new LocalStore(path.join(root, 'empty'));
-    const broken = { ...new LocalStore(root), displayUrl: 's3://down', list: () => { throw new Error('connection reset'); } } as unknown as LocalStore;
+    const broken = {
+      ...new LocalStore(root),
+      displayUrl: 's3://down',
+      list: () => {
+        throw new Error('connection reset');
+      },
+    } as unknown as LocalStore;
     const found = await findBackup([empty, broken, new LocalStore(root)], 'prod');
     expect(found.manifest.id).toBe('20260101T000000Z-daily-bbbb');
-    await expect(findBackup([empty, broken], 'prod')).rejects.toThrow(/no complete backup of "prod".*s3:\/\/down: connection reset/);
+    await expect(findBackup([empty, broken], 'prod')).rejects.toThrow(
+      /no complete backup of "prod".*s3:\/\/down: connection reset/,
+    );
   });
 });

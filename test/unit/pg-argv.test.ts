@@ -10,7 +10,10 @@ import {
 import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 
 // A URL with a password: the expected argv below holds only its password-less form (the password goes in PGPASSWORD).
-const database = parseDatabaseUrl('postgresql://app:s3cret@db.example.com:5432/prod?sslmode=require', Origin.input('database-url'));
+const database = parseDatabaseUrl(
+  'postgresql://app:s3cret@db.example.com:5432/prod?sslmode=require',
+  Origin.input('database-url'),
+);
 const DBNAME = '--dbname=postgresql://app@db.example.com:5432/prod?sslmode=require';
 const SNAPSHOT = '00000003-0000001B-1';
 

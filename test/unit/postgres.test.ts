@@ -6,7 +6,10 @@ import { parseToolVersion, serverMajor } from '../../actions/lib/pg/tools.ts';
 
 describe('database URLs', () => {
   it('split into a display form, a password-less form for libpq tools, and the password', () => {
-    const url = parseDatabaseUrl('postgresql://app:s%40cret@db.example.com:6543/prod?sslmode=require', Origin.input('database-url'));
+    const url = parseDatabaseUrl(
+      'postgresql://app:s%40cret@db.example.com:6543/prod?sslmode=require',
+      Origin.input('database-url'),
+    );
     expect(url.display).toBe('postgresql://app:***@db.example.com:6543/prod');
     expect(url.withoutPassword).toBe('postgresql://app@db.example.com:6543/prod?sslmode=require');
     expect(url.password).toBe('s@cret');
@@ -17,7 +20,10 @@ describe('database URLs', () => {
 
 describe('versions', () => {
   it('parse pg_dump --version and server_version_num', () => {
-    expect(parseToolVersion('pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)')).toEqual({ version: '15.18', major: 15 });
+    expect(parseToolVersion('pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)')).toEqual({
+      version: '15.18',
+      major: 15,
+    });
     expect(parseToolVersion('initdb (PostgreSQL) 18.4')).toEqual({ version: '18.4', major: 18 });
     expect(parseToolVersion('something else')).toBeUndefined();
     expect(serverMajor(180004)).toBe(18);

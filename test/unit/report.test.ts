@@ -3,15 +3,33 @@ import { INPUTS as DUMP_INPUTS } from '../../actions/dump-postgres/src/inputs.ts
 import { failureReport, recoveryComment, shellCommand, type JobRun } from '../../actions/lib/report/run-report.ts';
 import { recordableInputs, type StepRecord } from '../../actions/lib/action/steps.ts';
 
-const run: JobRun = { workflow: 'nightly-backup', runId: '42', runUrl: 'https://github.com/acme/shop/actions/runs/42', status: 'failure' };
+const run: JobRun = {
+  workflow: 'nightly-backup',
+  runId: '42',
+  runUrl: 'https://github.com/acme/shop/actions/runs/42',
+  status: 'failure',
+};
 
 function step(overrides: Partial<StepRecord>): StepRecord {
-  return { action: 'dump-postgres', ok: true, summary: '', inputs: {}, secretInputs: [], finishedAt: '2026-11-21T02:00:00.000Z', ...overrides };
+  return {
+    action: 'dump-postgres',
+    ok: true,
+    summary: '',
+    inputs: {},
+    secretInputs: [],
+    finishedAt: '2026-11-21T02:00:00.000Z',
+    ...overrides,
+  };
 }
 
 describe('step records', () => {
   it('keep public inputs as values and secret ones by name only', () => {
-    const values: Record<string, string> = { 'database-url': 'postgresql://u:hunter22@db/prod', name: 'prod-db', 'storage-url': 's3://b/p', kind: '' };
+    const values: Record<string, string> = {
+      'database-url': 'postgresql://u:hunter22@db/prod',
+      name: 'prod-db',
+      'storage-url': 's3://b/p',
+      kind: '',
+    };
     const recorded = recordableInputs(DUMP_INPUTS, (name) => values[name] ?? '');
     expect(recorded.inputs).toEqual({ name: 'prod-db', 'storage-url': 's3://b/p' });
     expect(recorded.secretInputs).toEqual(['database-url']);
@@ -31,7 +49,9 @@ describe('failure report', () => {
     const body = failureReport(run, [step({ action: 'prune-backups', summary: 'pruned 2' }), failed], undefined);
     expect(body).toContain('**nightly-backup** failed in [run 42](https://github.com/acme/shop/actions/runs/42)');
     expect(body).toContain('- `dump-postgres`: Checksum mismatch in postgres.dump.zst.age');
-    expect(body).toContain("BACKSTOP_DATABASE_URL='…' \\\n  npx backstop dump-postgres \\\n  --name prod-db \\\n  --storage-url 's3://acme/backups\n./local copy'");
+    expect(body).toContain(
+      "BACKSTOP_DATABASE_URL='…' \\\n  npx backstop dump-postgres \\\n  --name prod-db \\\n  --storage-url 's3://acme/backups\n./local copy'",
+    );
     expect(body).toContain('gh run rerun 42 --failed');
     expect(body).toContain('<details open><summary>dump-postgres (failed)</summary>');
     expect(body).toContain('<details><summary>prune-backups</summary>');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, decideRetention, type RetainedBackup, type RetentionPolicy } from '../../actions/lib/manifest/retention.ts';
+import {
+  bucketOf,
+  decideRetention,
+  type RetainedBackup,
+  type RetentionPolicy,
+} from '../../actions/lib/manifest/retention.ts';
 
 /** A small seeded PRNG (mulberry32): property tests that fail the same way every run. */
 function random(seed: number): () => number {
@@ -61,8 +66,13 @@ describe('GFS retention, over 500 random histories and policies', () => {
         expect(kept.length, `seed ${seed} ${period}`).toBeLessThanOrEqual(p[period]);
         for (const [id] of kept) {
           const backup = backups.find((b) => b.id === id)!;
-          const sameBucket = backups.filter((b) => bucketOf(period, b.createdAt) === bucketOf(period, backup.createdAt));
-          expect(sameBucket.every((b) => b.createdAt <= backup.createdAt), `seed ${seed} ${period}`).toBe(true);
+          const sameBucket = backups.filter(
+            (b) => bucketOf(period, b.createdAt) === bucketOf(period, backup.createdAt),
+          );
+          expect(
+            sameBucket.every((b) => b.createdAt <= backup.createdAt),
+            `seed ${seed} ${period}`,
+          ).toBe(true);
         }
         const buckets = new Set(backups.map((b) => bucketOf(period, b.createdAt)));
         expect(kept.length, `seed ${seed} ${period}`).toBe(Math.min(p[period], buckets.size));

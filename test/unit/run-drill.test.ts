@@ -11,12 +11,27 @@ import { LocalStore } from '../../actions/lib/storage/local.ts';
 const BACKUP_FINISHED = '2026-03-01T00:00:00.000Z';
 
 const manifest: Manifest = {
-  version: 1, id: '20260301T000000Z-daily-abcd', name: 'prod', engine: 'postgres', kind: 'daily',
-  createdAt: BACKUP_FINISHED, finishedAt: BACKUP_FINISHED, durationSeconds: 1,
+  version: 1,
+  id: '20260301T000000Z-daily-abcd',
+  name: 'prod',
+  engine: 'postgres',
+  kind: 'daily',
+  createdAt: BACKUP_FINISHED,
+  finishedAt: BACKUP_FINISHED,
+  durationSeconds: 1,
   source: { serverVersion: '17.2', serverVersionNum: 170002, database: 'prod', host: 'h', extensions: [] },
-  tool: { name: 'backstop', version: '0.1.0', pgDump: '17.2' }, format: 'custom', encryption: null,
+  tool: { name: 'backstop', version: '0.1.0', pgDump: '17.2' },
+  format: 'custom',
+  encryption: null,
   files: [
-    { path: 'postgres.dump.zst', bytes: 1, sha256: 'a'.repeat(64), rawBytes: 1, compression: 'zstd', encryption: 'none' },
+    {
+      path: 'postgres.dump.zst',
+      bytes: 1,
+      sha256: 'a'.repeat(64),
+      rawBytes: 1,
+      compression: 'zstd',
+      encryption: 'none',
+    },
   ],
   tables: [],
 };

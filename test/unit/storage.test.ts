@@ -91,7 +91,9 @@ describe('S3Store against an S3-compatible server', () => {
     const store = new S3Store(`s3://${s3.bucket}/unit`, envS3Settings());
     await expect(store.put('dead.bin', randomStream(40 * MiB, 20 * MiB))).rejects.toThrow('source died');
     expect(await store.head('dead.bin')).toBeUndefined();
-    const uploads = await s3Client(envS3Settings()).send(new ListMultipartUploadsCommand({ Bucket: s3.bucket })).catch(() => undefined);
+    const uploads = await s3Client(envS3Settings())
+      .send(new ListMultipartUploadsCommand({ Bucket: s3.bucket }))
+      .catch(() => undefined);
     expect(uploads?.Uploads ?? []).toEqual([]);
   });
 

@@ -23,7 +23,8 @@ class MemoryStore implements Store {
   async put(_key: string, body: Readable): Promise<void> {
     for await (const chunk of body) {
       this.received += (chunk as Buffer).length;
-      if (this.failure?.afterBytes !== undefined && this.received >= this.failure.afterBytes) throw new Error(this.failure.message);
+      if (this.failure?.afterBytes !== undefined && this.received >= this.failure.afterBytes)
+        throw new Error(this.failure.message);
     }
     if (this.failure?.atEnd) throw new Error(this.failure.message);
     this.stored = true;
@@ -58,7 +59,13 @@ function source(megabytes: number, failAt?: number): Readable {
   );
 }
 
-const OPTIONS = { path: 'data.bin', folder: 'prod/20260101T000000Z-manual-0000', compress: true, recipients: null, log: () => undefined };
+const OPTIONS = {
+  path: 'data.bin',
+  folder: 'prod/20260101T000000Z-manual-0000',
+  compress: true,
+  recipients: null,
+  log: () => undefined,
+};
 
 describe('storeStream failures', () => {
   it('names the destination that failed mid-stream, and tears the others down', async () => {
@@ -73,7 +80,9 @@ describe('storeStream failures', () => {
   it('names a destination that fails after the whole stream arrived (fsync, completing an upload)', async () => {
     const good = new MemoryStore('good');
     const bad = new MemoryStore('bad', { atEnd: true, message: 'EIO: i/o error, fsync' });
-    await expect(storeStream(source(2), [good, bad], OPTIONS)).rejects.toThrow(/^Could not write mem:\/\/bad\/\S+: EIO: i\/o error, fsync$/);
+    await expect(storeStream(source(2), [good, bad], OPTIONS)).rejects.toThrow(
+      /^Could not write mem:\/\/bad\/\S+: EIO: i\/o error, fsync$/,
+    );
   });
 
   it('reports the source failing as itself, not as the destinations it took down', async () => {

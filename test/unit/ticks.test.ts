@@ -21,22 +21,31 @@ describe('range planning', () => {
 
   it('shards take every n-th range, together covering each range exactly once', () => {
     const all = planRanges(at('2026-01-01T00:00:00Z'), at('2026-01-11T00:00:00Z'), DAY);
-    const shards = [1, 2, 3].map((index) => planRanges(at('2026-01-01T00:00:00Z'), at('2026-01-11T00:00:00Z'), DAY, { index, count: 3 }));
+    const shards = [1, 2, 3].map((index) =>
+      planRanges(at('2026-01-01T00:00:00Z'), at('2026-01-11T00:00:00Z'), DAY, { index, count: 3 }),
+    );
     expect(shards.map((s) => s.length)).toEqual([4, 3, 3]);
-    const merged = shards.flat().map((r) => r.start.getTime()).sort((a, b) => a - b);
+    const merged = shards
+      .flat()
+      .map((r) => r.start.getTime())
+      .sort((a, b) => a - b);
     expect(merged).toEqual(all.map((r) => r.start.getTime()));
   });
 
   it('parses shards and rejects impossible ones', () => {
     expect(parseShard('2/4', Origin.input('shard'))).toEqual({ index: 2, count: 4 });
-    for (const bad of ['0/2', '3/2', '1/0', 'two', '1-2']) expect(() => parseShard(bad, Origin.input('shard'))).toThrow('Input "shard"');
+    for (const bad of ['0/2', '3/2', '1/0', 'two', '1-2'])
+      expect(() => parseShard(bad, Origin.input('shard'))).toThrow('Input "shard"');
   });
 });
 
 describe('table names', () => {
   it('fold unquoted names to lower case and keep quoted ones', () => {
     expect(parseTableName('Tick_Data', Origin.input('t'))).toMatchObject({ schema: undefined, name: 'tick_data' });
-    expect(parseTableName('market."Ticks ""raw"""', Origin.input('t'))).toMatchObject({ schema: 'market', name: 'Ticks "raw"' });
+    expect(parseTableName('market."Ticks ""raw"""', Origin.input('t'))).toMatchObject({
+      schema: 'market',
+      name: 'Ticks "raw"',
+    });
     expect(() => parseTableName('a.b.c', Origin.input('source-table'))).toThrow('Input "source-table" is "a.b.c"');
     expect(() => parseTableName("x'; drop table y", Origin.input('source-table'))).toThrow('Input "source-table"');
   });
@@ -44,10 +53,18 @@ describe('table names', () => {
 
 describe('range fingerprint', () => {
   it('hashes the same columns, cast where the other side differs, over a half-open range', () => {
-    const sql = fingerprintSql({ schema: 'public', name: 'tick_data', timeColumn: 'time', columns: ['time', 'price'], casts: [undefined, 'numeric(20,8)'] });
+    const sql = fingerprintSql({
+      schema: 'public',
+      name: 'tick_data',
+      timeColumn: 'time',
+      columns: ['time', 'price'],
+      casts: [undefined, 'numeric(20,8)'],
+    });
     expect(sql).toContain('SELECT "time", "price"::numeric(20,8) FROM "public"."tick_data"');
     expect(sql).toContain('WHERE "time" >= $1 AND "time" < $2');
     expect(sql).toContain('sum(hashtext(r::text)::bigint)');
-    expect(fingerprintSql({ schema: 'public', name: 't', timeColumn: 'time', columns: ['time'] }, 'record')).toContain('sum(hash_record_extended(r, 0))');
+    expect(fingerprintSql({ schema: 'public', name: 't', timeColumn: 'time', columns: ['time'] }, 'record')).toContain(
+      'sum(hash_record_extended(r, 0))',
+    );
   });
 });

@@ -29,18 +29,18 @@ const RULES = {
 
 type Rule = keyof typeof RULES;
 
-export interface Problem {
+interface Problem {
   rule: Rule;
   message: string;
 }
 
-export interface ActionMeta {
+interface ActionMeta {
   inputs: Record<string, { required?: boolean; default?: unknown }>;
   outputs: Record<string, unknown>;
 }
 
 /** Reads a local action's metadata; undefined when its action.yml does not exist. */
-export type ActionLoader = (name: string) => ActionMeta | undefined;
+type ActionLoader = (name: string) => ActionMeta | undefined;
 
 type Dict = Record<string, unknown>;
 
@@ -76,7 +76,14 @@ const LOCAL_ACTION = /^\.\/actions\/([a-z0-9-]+)\/?$/;
 const PINNED = /^[^@\s]+@[0-9a-f]{40}$/;
 const AWS_CREDENTIALS = 'aws-actions/configure-aws-credentials@';
 /** Actions that back up, drill, migrate or validate: their jobs must end with a report. */
-const REPORTED_ACTIONS = new Set(['dump-postgres', 'snapshot-qdrant', 'restore-drill', 'migrate-ticks', 'validate-integrity', 'prune-backups']);
+const REPORTED_ACTIONS = new Set([
+  'dump-postgres',
+  'snapshot-qdrant',
+  'restore-drill',
+  'migrate-ticks',
+  'validate-integrity',
+  'prune-backups',
+]);
 /** Write scopes a Backstop job may need: issues (report), id-token (AWS OIDC), actions (keep-alive). */
 const ALLOWED_WRITES = new Set(['issues', 'id-token', 'actions']);
 /** An expression that reads an untrusted or secret value; it must reach a script through env:, never inline. */
@@ -102,7 +109,7 @@ function localAction(step: Step): string | undefined {
   return typeof step.uses === 'string' ? LOCAL_ACTION.exec(step.uses)?.[1] : undefined;
 }
 
-export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
+function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
   const problems: Problem[] = [];
   const add = (rule: Rule, message: string): void => void problems.push({ rule, message });
   const workflow: unknown = parse(text);
@@ -110,16 +117,21 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
   const jobs = workflow.jobs as Record<string, Job>;
   const on = triggers(workflow.on);
 
-  if (on.includes('pull_request_target')) add('no-pull-request-target', 'the workflow runs on pull_request_target: use pull_request');
+  if (on.includes('pull_request_target'))
+    add('no-pull-request-target', 'the workflow runs on pull_request_target: use pull_request');
 
-  if (workflow.permissions === undefined) add('permissions', 'no top-level permissions: add permissions: {} (or contents: read)');
-  for (const scope of writes(workflow.permissions)) add('permissions', `top-level permissions grant ${scope}: grant writes per job`);
+  if (workflow.permissions === undefined)
+    add('permissions', 'no top-level permissions: add permissions: {} (or contents: read)');
+  for (const scope of writes(workflow.permissions))
+    add('permissions', `top-level permissions grant ${scope}: grant writes per job`);
 
   if (on.includes('schedule')) {
     const concurrency = workflow.concurrency;
     const group = typeof concurrency === 'string' ? concurrency : isDict(concurrency) ? concurrency.group : undefined;
-    if (typeof group !== 'string' || group === '') add('concurrency', 'a scheduled workflow without a concurrency group: two runs could overlap');
-    if (isDict(concurrency) && concurrency['cancel-in-progress'] === true) add('concurrency', 'cancel-in-progress: true would cancel a backup in progress');
+    if (typeof group !== 'string' || group === '')
+      add('concurrency', 'a scheduled workflow without a concurrency group: two runs could overlap');
+    if (isDict(concurrency) && concurrency['cancel-in-progress'] === true)
+      add('concurrency', 'cancel-in-progress: true would cancel a backup in progress');
   }
 
   // Outside the jobs (workflow env, for one) the identity would reach every job.
@@ -140,7 +152,8 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
     const needs = typeof job.needs === 'string' ? [job.needs] : Array.isArray(job.needs) ? job.needs : [];
     const jobWrites = writes(job.permissions);
     const inheritedWrites = job.permissions === undefined ? writes(workflow.permissions) : [];
-    const grants = (scope: string): boolean => jobWrites.includes(scope) || jobWrites.includes('write-all') || inheritedWrites.includes(scope);
+    const grants = (scope: string): boolean =>
+      jobWrites.includes(scope) || jobWrites.includes('write-all') || inheritedWrites.includes(scope);
     const reportSteps = steps.filter((step) => localAction(step) === 'report');
     const locals = steps.map(localAction);
 
@@ -163,7 +176,8 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
         return;
       }
       const given = isDict(step.with) ? Object.keys(step.with) : [];
-      for (const input of given) if (!(input in meta.inputs)) add('local-inputs', `${at}: ./actions/${name} has no input "${input}"`);
+      for (const input of given)
+        if (!(input in meta.inputs)) add('local-inputs', `${at}: ./actions/${name} has no input "${input}"`);
       for (const [input, spec] of Object.entries(meta.inputs)) {
         if (spec?.required === true && spec.default === undefined && !given.includes(input)) {
           add('local-inputs', `${at}: ./actions/${name} needs input "${input}"`);
@@ -173,7 +187,9 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
 
     // steps.<id>.outputs.<x>: set by an earlier step (declared in its action.yml, or written by its script).
     const stepRefs = (value: unknown, before: number, where: string): void => {
-      for (const match of strings(value).join('\n').matchAll(/\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
+      for (const match of strings(value)
+        .join('\n')
+        .matchAll(/\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
         const [, id = '', output = ''] = match;
         const index = steps.findIndex((step) => step.id === id);
         const source = steps[index];
@@ -181,11 +197,13 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
           add('step-outputs', `${at}${where}: steps.${id} is no step of this job`);
           continue;
         }
-        if (index >= before) add('step-outputs', `${at}${where}: steps.${id}.outputs.${output} is read before step ${id} runs`);
+        if (index >= before)
+          add('step-outputs', `${at}${where}: steps.${id}.outputs.${output} is read before step ${id} runs`);
         const name = locals[index];
         if (name !== undefined) {
           const meta = loadAction(name);
-          if (meta && !(output in meta.outputs)) add('step-outputs', `${at}${where}: ./actions/${name} (step ${id}) has no output "${output}"`);
+          if (meta && !(output in meta.outputs))
+            add('step-outputs', `${at}${where}: ./actions/${name} (step ${id}) has no output "${output}"`);
         } else if (typeof source.run === 'string') {
           if (!source.run.includes('GITHUB_OUTPUT') || !new RegExp(`\\b${output}=`).test(source.run)) {
             add('step-outputs', `${at}${where}: step ${id} never writes ${output}= to $GITHUB_OUTPUT`);
@@ -193,19 +211,23 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
         } // A third-party action's outputs are its own business.
       }
     };
-    steps.forEach((step, index) => stepRefs(step, index, ` step ${step.id ?? step.name ?? index + 1}`));
+    for (const [index, step] of steps.entries()) stepRefs(step, index, ` step ${step.id ?? step.name ?? index + 1}`);
     stepRefs({ ...job, steps: undefined }, steps.length, '');
 
     // needs.<job>: a job this one needs, and only its declared outputs.
-    for (const needed of needs) if (!(needed in jobs)) add('needs-outputs', `${at} needs ${needed}, which is no job of this workflow`);
-    for (const match of strings(job).join('\n').matchAll(/\bneeds\.([A-Za-z_][\w-]*)(?:\.outputs\.([A-Za-z_][\w-]*))?/g)) {
+    for (const needed of needs)
+      if (!(needed in jobs)) add('needs-outputs', `${at} needs ${needed}, which is no job of this workflow`);
+    for (const match of strings(job)
+      .join('\n')
+      .matchAll(/\bneeds\.([A-Za-z_][\w-]*)(?:\.outputs\.([A-Za-z_][\w-]*))?/g)) {
       const [, needed = '', output] = match;
       if (!needs.includes(needed)) {
         add('needs-outputs', `${at} reads needs.${needed} but does not need that job`);
         continue;
       }
       const outputs = jobs[needed]?.outputs;
-      if (output !== undefined && !(isDict(outputs) && output in outputs)) add('needs-outputs', `${at}: job ${needed} declares no output "${output}"`);
+      if (output !== undefined && !(isDict(outputs) && output in outputs))
+        add('needs-outputs', `${at}: job ${needed} declares no output "${output}"`);
     }
 
     // Permissions: least privilege.
@@ -214,12 +236,18 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
     if (grants('issues') && !hasReport) add('issues-write', `${at} has issues: write but no report step`);
     if (hasReport && !grants('issues')) add('issues-write', `${at} has a report step but no issues: write`);
     if (hasReport && !grants('actions') && !(isDict(job.permissions) && job.permissions.actions === 'read')) {
-      add('issues-write', `${at} has a report step but no actions: read (it lists the workflows to find disabled schedules)`);
+      add(
+        'issues-write',
+        `${at} has a report step but no actions: read (it lists the workflows to find disabled schedules)`,
+      );
     }
     for (const report of reportSteps) {
-      if (steps.indexOf(report) !== steps.length - 1) add('issues-write', `${at}: the report step is not the last step`);
-      if (!/\b(always|failure)\(\)/.test(report.if ?? '')) add('issues-write', `${at}: the report step needs if: always() (or failure())`);
-      if (!/^\$\{\{\s*job\.status\s*\}\}$/.test(String(report.with?.status ?? ''))) add('issues-write', `${at}: the report step's status is not \${{ job.status }}`);
+      if (steps.indexOf(report) !== steps.length - 1)
+        add('issues-write', `${at}: the report step is not the last step`);
+      if (!/\b(always|failure)\(\)/.test(report.if ?? ''))
+        add('issues-write', `${at}: the report step needs if: always() (or failure())`);
+      if (!/^\$\{\{\s*job\.status\s*\}\}$/.test(String(report.with?.status ?? '')))
+        add('issues-write', `${at}: the report step's status is not \${{ job.status }}`);
     }
     const onlyPullRequests = on.length > 0 && on.every((trigger) => trigger === 'pull_request');
     if (!onlyPullRequests && locals.some((name) => name !== undefined && REPORTED_ACTIONS.has(name)) && !hasReport) {
@@ -230,13 +258,20 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
     if (keepAlive && !grants('actions')) add('keep-alive', `${at}: keep-alive needs actions: write`);
     if (!keepAlive && grants('actions')) add('keep-alive', `${at} has actions: write without a keep-alive report`);
 
-    const usesAws = steps.some((step) => step.uses?.startsWith(AWS_CREDENTIALS) && isDict(step.with) && step.with['role-to-assume'] !== undefined);
-    if (grants('id-token') && !usesAws) add('id-token', `${at} has id-token: write but no aws-actions/configure-aws-credentials with role-to-assume`);
+    const usesAws = steps.some(
+      (step) =>
+        step.uses?.startsWith(AWS_CREDENTIALS) && isDict(step.with) && step.with['role-to-assume'] !== undefined,
+    );
+    if (grants('id-token') && !usesAws)
+      add('id-token', `${at} has id-token: write but no aws-actions/configure-aws-credentials with role-to-assume`);
     if (usesAws && !grants('id-token')) add('id-token', `${at} assumes an AWS role without id-token: write`);
 
     steps.forEach((step, index) => {
       if (typeof step.run === 'string' && EXPRESSION_IN_RUN.test(step.run)) {
-        add('no-expressions-in-run', `${at} step ${step.id ?? step.name ?? index + 1}: pass secrets, inputs, vars and event data through env:, not \${{ }} in run:`);
+        add(
+          'no-expressions-in-run',
+          `${at} step ${step.id ?? step.name ?? index + 1}: pass secrets, inputs, vars and event data through env:, not \${{ }} in run:`,
+        );
       }
     });
 
@@ -248,21 +283,35 @@ export function checkWorkflow(text: string, loadAction: ActionLoader): Problem[]
 }
 
 /** The repository's local actions, read from actions/<name>/action.yml. */
-export const loadRepositoryAction: ActionLoader = (name) => {
+const loadRepositoryAction: ActionLoader = (name) => {
   const file = path.join(ROOT, 'actions', name, 'action.yml');
   if (!fs.existsSync(file)) return undefined;
-  const yml = parse(fs.readFileSync(file, 'utf8')) as { inputs?: ActionMeta['inputs'] | null; outputs?: ActionMeta['outputs'] | null };
+  const yml = parse(fs.readFileSync(file, 'utf8')) as {
+    inputs?: ActionMeta['inputs'] | null;
+    outputs?: ActionMeta['outputs'] | null;
+  };
   return { inputs: yml.inputs ?? {}, outputs: yml.outputs ?? {} };
 };
 
 const WORKFLOW_DIR = path.join(ROOT, '.github', 'workflows');
-const FILES = fs.readdirSync(WORKFLOW_DIR).filter((file) => /\.ya?ml$/.test(file)).sort();
+const FILES = fs
+  .readdirSync(WORKFLOW_DIR)
+  .filter((file) => /\.ya?ml$/.test(file))
+  .sort();
 const read = (file: string): string => fs.readFileSync(path.join(WORKFLOW_DIR, file), 'utf8');
 const load = (file: string): Dict => parse(read(file)) as Dict;
 
 it('has the workflows a team copies', () => {
   expect(FILES).toEqual(
-    expect.arrayContaining(['ci.yml', 'hourly-backup.yml', 'integrity-pr.yml', 'migrate-ticks.yml', 'nightly-backup.yml', 'restore-drill.yml', 'restore.yml']),
+    expect.arrayContaining([
+      'ci.yml',
+      'hourly-backup.yml',
+      'integrity-pr.yml',
+      'migrate-ticks.yml',
+      'nightly-backup.yml',
+      'restore-drill.yml',
+      'restore.yml',
+    ]),
   );
 });
 
@@ -278,7 +327,8 @@ describe.each(FILES)('%s', (file) => {
 describe('what the workflows do', () => {
   type Jobs = Record<string, Job & { strategy?: Dict; services?: Dict; environment?: unknown; if?: string }>;
   const jobsOf = (file: string): Jobs => load(file).jobs as Jobs;
-  const stepsUsing = (job: Job | undefined, name: string): Step[] => (job?.steps ?? []).filter((step) => localAction(step) === name);
+  const stepsUsing = (job: Job | undefined, name: string): Step[] =>
+    (job?.steps ?? []).filter((step) => localAction(step) === name);
   const crons = (file: string): string[] => {
     const on = load(file).on as Dict;
     return ((on.schedule as { cron: string }[] | undefined) ?? []).map((entry) => entry.cron);
@@ -289,7 +339,7 @@ describe('what the workflows do', () => {
     expect(Object.keys(load('nightly-backup.yml').on as Dict)).toContain('workflow_dispatch');
     const jobs = jobsOf('nightly-backup.yml');
     const postgres = jobs.postgres;
-    const include = (postgres?.strategy?.matrix as { include: { name: string; secret: string }[] }).include;
+    const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string }[] }).include;
     expect(include.length).toBeGreaterThan(0);
     for (const entry of include) expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
     const [dump] = stepsUsing(postgres, 'dump-postgres');
@@ -308,7 +358,13 @@ describe('what the workflows do', () => {
     expect(crons('hourly-backup.yml')).toEqual(['0 * * * *']);
     const job = Object.values(jobsOf('hourly-backup.yml'))[0];
     expect(stepsUsing(job, 'dump-postgres')[0]?.with?.kind).toBe('hourly');
-    expect(stepsUsing(job, 'prune-backups')[0]?.with).toMatchObject({ 'keep-hourly': 168, 'keep-daily': 30, 'keep-weekly': 12, 'keep-monthly': 12, 'keep-yearly': 7 });
+    expect(stepsUsing(job, 'prune-backups')[0]?.with).toMatchObject({
+      'keep-hourly': 168,
+      'keep-daily': 30,
+      'keep-weekly': 12,
+      'keep-monthly': 12,
+      'keep-yearly': 7,
+    });
   });
 
   it('restore-drill: a plan from the manifest picks the service image, the drill restores that backup into it within an RTO budget, then validates', () => {
@@ -334,7 +390,9 @@ describe('what the workflows do', () => {
   it('restore: dispatch only, a protected environment per target, and confirm must equal the target', () => {
     const workflow = load('restore.yml');
     expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
-    expect(Object.keys(((workflow.on as Dict).workflow_dispatch as Dict).inputs as Dict)).toEqual(expect.arrayContaining(['name', 'backup-id', 'target', 'confirm']));
+    expect(Object.keys(((workflow.on as Dict).workflow_dispatch as Dict).inputs as Dict)).toEqual(
+      expect.arrayContaining(['name', 'backup-id', 'target', 'confirm']),
+    );
     const jobs = jobsOf('restore.yml');
     expect(jobs.restore?.environment).toBe('restore-${{ inputs.target }}');
     expect(jobs.restore?.needs).toBe('confirm');
@@ -350,14 +408,18 @@ describe('what the workflows do', () => {
     expect(stepsUsing(jobs.migrate, 'migrate-ticks')[0]?.with?.shard).toMatch(/matrix\.shard/);
     expect(stepsUsing(jobs.validate, 'validate-integrity')[0]?.with?.['compare-url']).toBeDefined();
     for (const job of [jobs.migrate, jobs.validate]) {
-      expect(String(stepsUsing(job, 'report')[0]?.with?.['next-command'])).toContain('${{ needs.backup.outputs.backup-id }}');
+      expect(String(stepsUsing(job, 'report')[0]?.with?.['next-command'])).toContain(
+        '${{ needs.backup.outputs.backup-id }}',
+      );
     }
   });
 
   it('integrity-pr: pull_request on sql/ and migrations, staging secrets, forks skipped with a notice', () => {
     const workflow = load('integrity-pr.yml');
     expect(Object.keys(workflow.on as Dict)).toEqual(['pull_request']);
-    expect(((workflow.on as Dict).pull_request as Dict).paths).toEqual(expect.arrayContaining(['sql/**', 'supabase/migrations/**']));
+    expect(((workflow.on as Dict).pull_request as Dict).paths).toEqual(
+      expect.arrayContaining(['sql/**', 'supabase/migrations/**']),
+    );
     const jobs = jobsOf('integrity-pr.yml');
     expect(jobs.validate?.environment).toBe('staging');
     expect(jobs.validate?.if).toContain('!github.event.pull_request.head.repo.fork');
@@ -368,8 +430,14 @@ describe('what the workflows do', () => {
 
 describe('checkWorkflow catches', () => {
   const FAKE: Record<string, ActionMeta> = {
-    'dump-postgres': { inputs: { 'database-url': { required: true }, name: { required: true }, kind: { default: 'manual' } }, outputs: { 'backup-id': {} } },
-    report: { inputs: { name: { required: true }, status: { required: true }, 'keep-alive': { default: 'false' } }, outputs: {} },
+    'dump-postgres': {
+      inputs: { 'database-url': { required: true }, name: { required: true }, kind: { default: 'manual' } },
+      outputs: { 'backup-id': {} },
+    },
+    report: {
+      inputs: { name: { required: true }, status: { required: true }, 'keep-alive': { default: 'false' } },
+      outputs: {},
+    },
   };
   const actions: ActionLoader = (name) => FAKE[name];
 
@@ -416,7 +484,7 @@ jobs:
     permissions:
       issues: write
     steps:
-      - run: echo "\$ID"
+      - run: echo "$ID"
         env:
           ID: \${{ needs.backup.outputs.missing }}
           KEY: \${{ secrets.BACKSTOP_AGE_IDENTITY }}
@@ -451,13 +519,25 @@ jobs:
   ];
 
   it.each(expected)('%s: %s', (rule, message) => {
-    expect(problems.filter((problem) => problem.rule === rule).map((problem) => problem.message)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+    expect(problems.filter((problem) => problem.rule === rule).map((problem) => problem.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(message)]),
+    );
   });
 
   it('secrets, inputs, vars and the event payload in run: each on its own', () => {
-    for (const expression of ['secrets.X', "secrets['X']", 'inputs.target', 'vars.URL', 'github.event.issue.title', 'github.head_ref']) {
+    for (const expression of [
+      'secrets.X',
+      "secrets['X']",
+      'inputs.target',
+      'vars.URL',
+      'github.event.issue.title',
+      'github.head_ref',
+    ]) {
       const text = `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo "\${{ ${expression} }}"\n`;
-      expect(checkWorkflow(text, actions).map((problem) => problem.rule), expression).toEqual(['no-expressions-in-run']);
+      expect(
+        checkWorkflow(text, actions).map((problem) => problem.rule),
+        expression,
+      ).toEqual(['no-expressions-in-run']);
     }
     const safe = `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo "$X \${{ github.event_name }} \${{ runner.temp }}"\n        env:\n          X: \${{ secrets.X }}\n`;
     expect(checkWorkflow(safe, actions)).toEqual([]);
@@ -506,7 +586,9 @@ jobs:
 
   it('a Backstop job without a report step, outside pull requests', () => {
     const job = `permissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - uses: ./actions/dump-postgres\n        with:\n          database-url: x\n          name: y\n`;
-    expect(checkWorkflow(`on: workflow_dispatch\n${job}`, actions).map((problem) => problem.rule)).toEqual(['report-steps']);
+    expect(checkWorkflow(`on: workflow_dispatch\n${job}`, actions).map((problem) => problem.rule)).toEqual([
+      'report-steps',
+    ]);
     expect(checkWorkflow(`on: pull_request\n${job}`, actions)).toEqual([]);
   });
 });

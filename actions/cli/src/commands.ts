@@ -18,4 +18,6 @@ export const ACTIONS: ActionDescriptor[] = [
   report,
 ];
 
-export const COMMANDS: Record<string, ActionDescriptor> = Object.fromEntries(ACTIONS.map((action) => [action.name, action]));
+export const COMMANDS: Record<string, ActionDescriptor> = Object.fromEntries(
+  ACTIONS.map((action) => [action.name, action]),
+);

@@ -21,7 +21,9 @@ const DEMO_DATABASE = 'trading_journal';
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   if (typeof zlib.createZstdCompress !== 'function') {
-    io.err(`error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which uses the node package from package.json.`);
+    io.err(
+      `error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which uses the node package from package.json.`,
+    );
     return 1;
   }
   const keep = args.includes('--keep');
@@ -30,7 +32,9 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   const storage = path.join(work, 'backups');
   let source: ScratchCluster | undefined;
   try {
-    io.out(`1/5  Starting a throwaway PostgreSQL and loading sample trading data (${ticks.toLocaleString('en-US')} ticks)…`);
+    io.out(
+      `1/5  Starting a throwaway PostgreSQL and loading sample trading data (${ticks.toLocaleString('en-US')} ticks)…`,
+    );
     source = await startScratchCluster({ fast: true, baseDir: work });
     await loadSample(source, ticks);
 
@@ -39,7 +43,12 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     io.out(`2/5  Generated an age key pair for this demo (public key ${recipient}).`);
 
     io.out(`3/5  dump-postgres → ${storage}`);
-    const env = { ...process.env, BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE), BACKSTOP_ENCRYPTION_IDENTITY: identity, RUNNER_TEMP: work };
+    const env = {
+      ...process.env,
+      BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE),
+      BACKSTOP_ENCRYPTION_IDENTITY: identity,
+      RUNNER_TEMP: work,
+    };
     const dumped = await runCommand(
       COMMANDS['dump-postgres']!,
       ['--name', 'demo', '--storage-url', storage, '--kind', 'manual', '--encryption-recipients', recipient],

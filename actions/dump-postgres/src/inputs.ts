@@ -12,11 +12,24 @@ import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
-  'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
-  name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
-  'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+  'database-url': {
+    description: 'postgresql:// URL of the database to back up (a secret).',
+    required: true,
+    secret: 'url',
+  },
+  name: {
+    description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+    required: true,
+  },
+  'storage-url': {
+    description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+    required: true,
+  },
   kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
-  format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+  format: {
+    description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
+    default: 'custom',
+  },
   jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
   ...ENCRYPTION_INPUTS,
   'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },

@@ -5,13 +5,22 @@ import { readInputs } from './inputs.ts';
 import { dumpSummary } from './summary.ts';
 
 /** The outputs this action sets (described in action.ts). */
-export type DumpPostgresOutput = 'backup-id' | 'manifest-url' | 'size-bytes' | 'sha256' | 'duration-seconds' | 'server-version' | 'artifact-id';
+export type DumpPostgresOutput =
+  | 'backup-id'
+  | 'manifest-url'
+  | 'size-bytes'
+  | 'sha256'
+  | 'duration-seconds'
+  | 'server-version'
+  | 'artifact-id';
 
 /** dump-postgres: inputs → one library call → outputs and summary. */
 export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
-    runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+    runtime.warning(
+      'allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.',
+    );
   }
   const result = await dumpPostgres({
     ...inputs,
@@ -21,7 +30,10 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   const { manifest } = result;
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', result.manifestUrl);
-  runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
+  runtime.setOutput(
+    'size-bytes',
+    manifest.files.reduce((sum, file) => sum + file.bytes, 0),
+  );
   runtime.setOutput('sha256', result.sha256);
   runtime.setOutput('duration-seconds', manifest.durationSeconds.toFixed(1));
   runtime.setOutput('server-version', manifest.source.serverVersion);

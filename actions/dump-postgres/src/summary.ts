@@ -17,18 +17,30 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
       ['', ''],
       [
         ['Database', `${manifest.source.database} on ${manifest.source.host}`],
-        ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+        [
+          'Server',
+          `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
+        ],
         ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
-        ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+        [
+          'Size',
+          `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`,
+        ],
         ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
         ['sha256', `\`${result.sha256}\``],
-        ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+        [
+          'Encryption',
+          manifest.encryption
+            ? `age, ${manifest.encryption.recipients.length} recipient(s)`
+            : '⚠️ none (allow-unencrypted)',
+        ],
         ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
         ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
       ],
     ),
   ];
   const excluded = tables.filter((table) => table.rows === null);
-  if (excluded.length > 0) lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
+  if (excluded.length > 0)
+    lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -23,7 +23,11 @@ export function parseFlags(args: string[], specs: InputSpecs): Map<string, strin
     if (!match) throw new ConfigurationError(`Unexpected argument "${arg}": inputs are given as --name value.`);
     const name = match[1]!;
     if (!(name in specs)) {
-      throw new ConfigurationError(`Unknown input --${name}: this command takes ${Object.keys(specs).map((n) => `--${n}`).join(', ')}.`);
+      throw new ConfigurationError(
+        `Unknown input --${name}: this command takes ${Object.keys(specs)
+          .map((n) => `--${n}`)
+          .join(', ')}.`,
+      );
     }
     let value = match[2];
     if (value === undefined) {
@@ -59,7 +63,12 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
 }
 
 /** Runs one command; returns the process exit code. */
-export async function runCommand(command: ActionDescriptor, args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function runCommand(
+  command: ActionDescriptor,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
   let redact = (text: string): string => text;
   try {
     const { runtime, outputs } = cliRuntime(parseFlags(args, command.inputs), env, io);
@@ -67,7 +76,8 @@ export async function runCommand(command: ActionDescriptor, args: string[], env:
     try {
       await command.run(runtime);
     } finally {
-      if (outputs.size > 0) io.out(['outputs:', ...[...outputs].map(([name, value]) => `  ${name}=${redact(value)}`)].join('\n'));
+      if (outputs.size > 0)
+        io.out(['outputs:', ...[...outputs].map(([name, value]) => `  ${name}=${redact(value)}`)].join('\n'));
     }
     return 0;
   } catch (error) {
@@ -79,7 +89,11 @@ export async function runCommand(command: ActionDescriptor, args: string[], env:
 export function commandHelp(command: ActionDescriptor): string {
   const lines = [`backstop ${command.name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
   for (const [input, spec] of Object.entries(command.inputs)) {
-    const flags = [spec.required ? 'required' : undefined, defaultText(spec) ? `default ${defaultText(spec)}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
+    const flags = [
+      spec.required ? 'required' : undefined,
+      defaultText(spec) ? `default ${defaultText(spec)}` : undefined,
+      spec.secret ? 'secret: prefer the variable' : undefined,
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push(`  --${input} / ${inputEnvName(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);

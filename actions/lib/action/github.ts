@@ -50,7 +50,12 @@ export async function runAsGitHubAction(action: ActionDescriptor): Promise<void>
   if (runtime.context.runnerTemp) await recordStep(runtime, action, summaries, error);
 }
 
-async function recordStep(runtime: Runtime, action: ActionDescriptor, summaries: string[], error: string | undefined): Promise<void> {
+async function recordStep(
+  runtime: Runtime,
+  action: ActionDescriptor,
+  summaries: string[],
+  error: string | undefined,
+): Promise<void> {
   const { inputs, secretInputs } = recordableInputs(action.inputs, (name) => runtime.getInput(name));
   for (const name of Object.keys(inputs)) inputs[name] = runtime.redact(inputs[name]!);
   try {

@@ -45,11 +45,14 @@ export async function readStepRecords(tempDir: string): Promise<StepRecord[]> {
 }
 
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-export function recordableInputs(specs: InputSpecs, valueOf: (name: string) => string): Pick<StepRecord, 'inputs' | 'secretInputs'> {
+export function recordableInputs(
+  specs: InputSpecs,
+  inputValue: (name: string) => string,
+): Pick<StepRecord, 'inputs' | 'secretInputs'> {
   const inputs: Record<string, string> = {};
   const secretInputs: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
-    const value = valueOf(name);
+    const value = inputValue(name);
     if (!value) continue;
     if (spec.secret) secretInputs.push(name);
     else inputs[name] = value;

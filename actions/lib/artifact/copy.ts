@@ -43,18 +43,28 @@ function artifactNameOf(manifest: Pick<Manifest, 'name' | 'id'>): string {
 }
 
 /** Uploads the backup's data files and manifest.json as one artifact. Never throws: the result says what happened. */
-async function copyToArtifact(options: ArtifactCopyOptions, manifest: Manifest, context: RunContext): Promise<ArtifactCopyResult> {
+async function copyToArtifact(
+  options: ArtifactCopyOptions,
+  manifest: Manifest,
+  context: RunContext,
+): Promise<ArtifactCopyResult> {
   const artifactName = artifactNameOf(manifest);
   const notOnRunner = whyNotOnRunner(context);
   if (notOnRunner) return { status: 'skipped', artifactName, reason: notOnRunner, level: 'warning' };
 
   const folder = fileURLToPath(options.store.urlOf(`${manifest.name}/${manifest.id}`));
-  const files = backupFiles(manifest).map((file) => fileURLToPath(options.store.urlOf(`${manifest.name}/${manifest.id}/${file}`)));
+  const files = backupFiles(manifest).map((file) =>
+    fileURLToPath(options.store.urlOf(`${manifest.name}/${manifest.id}/${file}`)),
+  );
   let bytes: number;
   try {
     bytes = await totalBytes(files);
   } catch (error) {
-    return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${errorMessage(error)})` };
+    return {
+      status: 'failed',
+      artifactName,
+      reason: `the backup's files are not readable in ${options.store.displayUrl} (${errorMessage(error)})`,
+    };
   }
   if (bytes > options.maxBytes) {
     return {
@@ -68,9 +78,19 @@ async function copyToArtifact(options: ArtifactCopyOptions, manifest: Manifest, 
   try {
     // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
     const client = await loadArtifactClient();
-    const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
-    if (uploaded.id === undefined) return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-    return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+    const uploaded = await client.uploadArtifact(artifactName, files, folder, {
+      retentionDays: options.retentionDays,
+      compressionLevel: 0,
+    });
+    if (uploaded.id === undefined)
+      return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
+    return {
+      status: 'uploaded',
+      artifactName,
+      id: uploaded.id,
+      bytes: uploaded.size ?? bytes,
+      retentionDays: options.retentionDays,
+    };
   } catch (error) {
     return { status: 'failed', artifactName, reason: oneLineWithoutSignatures(errorMessage(error)) };
   }
@@ -139,7 +159,10 @@ function logArtifactCopy(runtime: Pick<Runtime, 'info' | 'notice' | 'warning'>, 
 function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice' | 'warning'; line: string } {
   switch (result.status) {
     case 'uploaded':
-      return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+      return {
+        level: 'info',
+        line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).`,
+      };
     case 'skipped':
       return {
         level: result.level,
@@ -188,5 +211,8 @@ function hostOf(url: string): string {
  * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
  */
 function oneLineWithoutSignatures(text: string): string {
-  return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/([?&]sig=)[^&\s"']+/gi, '$1***')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -30,7 +30,9 @@ export class AgeIdentityError extends Error {
 
 function decodeRecipient(recipient: string): Buffer | undefined {
   const decoded = bech32Decode(recipient);
-  return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+  return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+    ? decoded.data
+    : undefined;
 }
 
 function decodeIdentity(identity: string): Buffer | undefined {
@@ -125,7 +127,10 @@ const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes: Buffer): string => bytes.toString('base64').replace(/=+$/, '');
 
 function headerMac(fileKey: Buffer, headerUpToDashes: string): Buffer {
-  return crypto.createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+  return crypto
+    .createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+    .update(headerUpToDashes)
+    .digest();
 }
 
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
@@ -176,9 +181,14 @@ export function createEncryptStream(recipients: string[]): Transform {
     if (header) stream.push(header);
     header = undefined;
     for (let index = 0; index < count; index++) {
-      const cipher = crypto.createCipheriv('chacha20-poly1305', payloadKey, chunkNonce(counter++, last && index === count - 1), {
-        authTagLength: TAG,
-      });
+      const cipher = crypto.createCipheriv(
+        'chacha20-poly1305',
+        payloadKey,
+        chunkNonce(counter++, last && index === count - 1),
+        {
+          authTagLength: TAG,
+        },
+      );
       stream.push(cipher.update(plaintext(index)));
       cipher.final();
       stream.push(cipher.getAuthTag());
@@ -200,7 +210,9 @@ export function createEncryptStream(recipients: string[]): Transform {
       const head = CHUNK - filled;
       if (filled > 0) chunk.copy(block, filled, 0, head);
       const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-      sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+      sealBlocks(this, count, false, (index) =>
+        index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK),
+      );
       filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
       callback();
     },
@@ -221,7 +233,8 @@ interface Stanza {
 
 function parseHeader(text: string): { stanzas: Stanza[]; upToDashes: string; mac: Buffer } {
   const lines = text.split('\n');
-  if (lines[0] !== VERSION_LINE) throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
+  if (lines[0] !== VERSION_LINE)
+    throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
   const stanzas: Stanza[] = [];
   let index = 1;
   while (lines[index]?.startsWith('-> ')) {
@@ -281,7 +294,12 @@ export function createDecryptStream(identities: string[]): Transform {
     const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
     const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
     if (!fileKey) throw new AgeIdentityError("no identity matched any of the file's recipients");
-    if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
+    if (
+      !crypto.timingSafeEqual(
+        headerMac(fileKey, header.upToDashes),
+        header.mac.length === 32 ? header.mac : Buffer.alloc(32),
+      )
+    ) {
       throw new Error('Damaged age header: its MAC does not match.');
     }
     payloadKey = crypto.createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
@@ -291,7 +309,8 @@ export function createDecryptStream(identities: string[]): Transform {
 
   const openChunk = (sealed: Buffer, last: boolean): Buffer => {
     const plain = open(payloadKey!, chunkNonce(counter, last), sealed);
-    if (!plain) throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
+    if (!plain)
+      throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
     counter += 1;
     return plain;
   };

@@ -7,7 +7,8 @@ import type { Store } from '../storage/types.ts';
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 export const ARTIFACT_INPUTS = {
   'artifact-retention-days': {
-    description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+    description:
+      'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
   },
   'artifact-max-mb': {
     description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -25,7 +26,8 @@ const MIB = 1024 * 1024;
 export function readArtifactCopy(inputs: InputReader, stores: Store[]): ArtifactCopyOptions | null {
   if (inputs.optional('artifact-retention-days') === undefined) return null;
   const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
-  const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
+  const maxMb =
+    inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
   const store = stores.find((candidate): candidate is LocalStore => candidate instanceof LocalStore);
   if (!store) {
     throw new ConfigurationError(

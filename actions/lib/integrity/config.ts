@@ -48,12 +48,27 @@ export interface IntegrityConfig {
 
 type Shape = Record<string, 'string' | 'number' | 'string[]' | 'list'>;
 
-const TOP: Shape = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
+const TOP: Shape = {
+  tables: 'list',
+  exclude: 'string[]',
+  relations: 'list',
+  embeddings: 'list',
+  timescaledb: 'list',
+  backups: 'list',
+  custom: 'list',
+};
 const ITEMS: Record<string, Shape> = {
   tables: { table: 'string', 'time-column': 'string', key: 'string' },
   relations: { from: 'string', to: 'string' },
   embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
-  timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
+  timescaledb: {
+    hypertable: 'string',
+    'chunk-interval': 'string',
+    'columnstore-after': 'string',
+    retention: 'string',
+    aggregates: 'string[]',
+    'max-lag': 'string',
+  },
   backups: { name: 'string', 'max-age-hours': 'number' },
   custom: { name: 'string', sql: 'string', severity: 'string' },
 };
@@ -75,13 +90,17 @@ export function loadConfig(path: string, origin: Origin): IntegrityConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigurationError(`${origin.title}: cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML file, relative to the workspace.`);
+    throw new ConfigurationError(
+      `${origin.title}: cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML file, relative to the workspace.`,
+    );
   }
   let data: unknown;
   try {
     data = parse(text);
   } catch (error) {
-    throw new ConfigurationError(`${origin.title}: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigurationError(
+      `${origin.title}: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   return parseConfig(data ?? {}, path);
 }
@@ -97,9 +116,17 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       if (missing.length > 0) throw new ConfigurationError(`config ${where}: ${at} lacks ${missing.join(', ')}.`);
     });
   }
-  const list = <T>(section: string): Record<string, unknown>[] => ((raw[section] as Record<string, unknown>[] | undefined) ?? []) as T & Record<string, unknown>[];
+  const list = <T>(section: string): Record<string, unknown>[] =>
+    ((raw[section] as Record<string, unknown>[] | undefined) ?? []) as T & Record<string, unknown>[];
   return {
-    tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table as string, timeColumn: t['time-column'] as string | undefined, key: t.key as string | undefined })),
+    tables:
+      raw.tables === undefined
+        ? undefined
+        : list('tables').map((t) => ({
+            table: t.table as string,
+            timeColumn: t['time-column'] as string | undefined,
+            key: t.key as string | undefined,
+          })),
     exclude: (raw.exclude as string[] | undefined) ?? [],
     relations: list('relations').map((r) => ({ from: r.from as string, to: r.to as string })),
     embeddings: list('embeddings').map((e, index) => ({
@@ -117,7 +144,11 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       maxLag: t['max-lag'] as string | undefined,
     })),
     backups: list('backups').map((b) => ({ name: b.name as string, maxAgeHours: b['max-age-hours'] as number })),
-    custom: list('custom').map((c, index) => ({ name: c.name as string, sql: c.sql as string, severity: parseSeverity(c.severity as string | undefined, where, index) })),
+    custom: list('custom').map((c, index) => ({
+      name: c.name as string,
+      sql: c.sql as string,
+      severity: parseSeverity(c.severity as string | undefined, where, index),
+    })),
   };
 }
 
@@ -125,7 +156,9 @@ function parseMatch(value: string | undefined, where: string, index: number): Em
   if (value === undefined || value === 'id') return 'id';
   const payload = /^payload:(.+)$/.exec(value);
   if (payload) return { payload: payload[1]! };
-  throw new ConfigurationError(`config ${where}: embeddings[${index}].match is "${value}": use id, or payload:<field>.`);
+  throw new ConfigurationError(
+    `config ${where}: embeddings[${index}].match is "${value}": use id, or payload:<field>.`,
+  );
 }
 
 function parseSeverity(value: string | undefined, where: string, index: number): 'fail' | 'warn' {
@@ -137,16 +170,27 @@ function parseSeverity(value: string | undefined, where: string, index: number):
 function checkObject(value: unknown, shape: Shape, where: string, at: string): void {
   const label = at || 'the top level';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigurationError(`config ${where}: ${label} must be a mapping of keys (${Object.keys(shape).join(', ')}).`);
+    throw new ConfigurationError(
+      `config ${where}: ${label} must be a mapping of keys (${Object.keys(shape).join(', ')}).`,
+    );
   }
   for (const [key, item] of Object.entries(value)) {
     const type = shape[key];
-    if (!type) throw new ConfigurationError(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
+    if (!type)
+      throw new ConfigurationError(
+        `config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`,
+      );
     const ok =
-      type === 'string' ? typeof item === 'string' :
-      type === 'number' ? typeof item === 'number' :
-      type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
-      Array.isArray(item);
-    if (!ok) throw new ConfigurationError(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+      type === 'string'
+        ? typeof item === 'string'
+        : type === 'number'
+          ? typeof item === 'number'
+          : type === 'string[]'
+            ? Array.isArray(item) && item.every((x) => typeof x === 'string')
+            : Array.isArray(item);
+    if (!ok)
+      throw new ConfigurationError(
+        `config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`,
+      );
   }
 }

@@ -15,5 +15,7 @@ export async function checkCustom(client: pg.Client, check: CustomCheck): Promis
   }
   if (rows.length === 0) return pass(name, 'no rows');
   const finding = `${rows.length === 1000 ? '1,000 or more' : rows.length} row(s), e.g. ${JSON.stringify(rows[0])}`;
-  return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+  return check.severity === 'warn'
+    ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
+    : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }

@@ -65,7 +65,11 @@ function rowHash(method: HashMethod): string {
  * converted: extract(epoch) returns numeric there, and numeric arithmetic on every row made the check 40 % slower
  * than a plain hashing scan. Older servers group by the epoch in microseconds.
  */
-function grouping(table: ParityTable, method: HashMethod, width: bigint): { perRow: string; toBucket: (group: string) => string } {
+function grouping(
+  table: ParityTable,
+  method: HashMethod,
+  width: bigint,
+): { perRow: string; toBucket: (group: string) => string } {
   if (table.axis.kind === 'time' && method === 'record') {
     return {
       perRow: `date_bin(interval '${width} microseconds', ${quoteIdent(table.axis.column)}, timestamptz 'epoch')`,
@@ -76,7 +80,13 @@ function grouping(table: ParityTable, method: HashMethod, width: bigint): { perR
 }
 
 /** count and hash per bucket of `width` inside `within` (or the whole table). */
-async function bucketPrints(side: Side, table: ParityTable, method: HashMethod, width: bigint, within?: Bucket): Promise<Map<string, string>> {
+async function bucketPrints(
+  side: Side,
+  table: ParityTable,
+  method: HashMethod,
+  width: bigint,
+  within?: Bucket,
+): Promise<Map<string, string>> {
   const columns = table.columns.map(quoteIdent).join(', ');
   const { perRow, toBucket } = grouping(table, method, width);
   const { rows } = await side.client.query<{ b: string; n: string; h: string }>(
@@ -112,17 +122,28 @@ async function diffRows(sides: [Side, Side], table: ParityTable, bucket: Bucket)
       return rows;
     }),
   );
-  const count = (rows: { t: string }[]): Map<string, number> => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map<string, number>());
+  const count = (rows: { t: string }[]): Map<string, number> =>
+    rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map<string, number>());
   const [inA, inB] = [count(a!), count(b!)];
   const lacking = (have: Map<string, number>, other: Map<string, number>): number =>
     [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
   const keyed = table.axis.kind === 'key';
-  const keysOf = (rows: { a: string; t: string }[], other: Map<string, number>): string[] => rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-  const keys = keyed ? [...new Set([...keysOf(a!, inB), ...keysOf(b!, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y))) : [];
+  const keysOf = (rows: { a: string; t: string }[], other: Map<string, number>): string[] =>
+    rows.filter((r) => !other.has(r.t)).map((r) => r.a);
+  const keys = keyed
+    ? [...new Set([...keysOf(a!, inB), ...keysOf(b!, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
+    : [];
   return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
 }
 
-async function narrow(sides: [Side, Side], table: ParityTable, method: HashMethod, bucket: Bucket, level: number, found: RangeDiff[]): Promise<void> {
+async function narrow(
+  sides: [Side, Side],
+  table: ParityTable,
+  method: HashMethod,
+  bucket: Bucket,
+  level: number,
+  found: RangeDiff[],
+): Promise<void> {
   if (found.length >= MAX_FINDINGS) return;
   const width = nextWidth(table, bucket, level);
   const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, width, bucket)));
@@ -156,39 +177,64 @@ function describeDiff(table: ParityTable, sides: [Side, Side], diff: RangeDiff):
   const parts = diff.missingIn
     .map((n, index) => (n > 0 ? `${formatCount(n)} row${n === 1 ? '' : 's'} missing in ${sides[index]!.label}` : ''))
     .filter(Boolean);
-  const keys = diff.keys.length > 0 ? ` (keys ${diff.keys.slice(0, 10).join(', ')}${diff.keys.length > 10 ? ', …' : ''})` : '';
+  const keys =
+    diff.keys.length > 0 ? ` (keys ${diff.keys.slice(0, 10).join(', ')}${diff.keys.length > 10 ? ', …' : ''})` : '';
   return `${table.name} ${describeBucket(table, diff.bucket)}: ${parts.join(', ') || 'rows differ'}${keys}`;
 }
 
 export async function checkParity(sides: [Side, Side], table: ParityTable): Promise<CheckResult> {
   const name = `content parity: ${table.schema}.${table.name}`;
-  const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns } })));
+  const method = await chooseHashMethod(
+    sides.map((side) => ({
+      client: side.client,
+      table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns },
+    })),
+  );
   const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
   const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
   const suspects = differing(a!, b!, top);
   if (suspects.length === 0) {
     const rows = [...a!.values()].reduce((sum, print) => sum + rowsIn(print), 0);
-    return pass(name, `${formatCount(rows)} rows in ${a!.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`);
+    return pass(
+      name,
+      `${formatCount(rows)} rows in ${a!.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`,
+    );
   }
   const found: RangeDiff[] = [];
   for (const bucket of suspects) {
     if (found.length >= MAX_FINDINGS) break;
     const key = (bucket.lo / top).toString();
-    if (rowsIn(a!.get(key)) <= LEAF_ROWS && rowsIn(b!.get(key)) <= LEAF_ROWS) found.push(await diffRows(sides, table, bucket));
+    if (rowsIn(a!.get(key)) <= LEAF_ROWS && rowsIn(b!.get(key)) <= LEAF_ROWS)
+      found.push(await diffRows(sides, table, bucket));
     else await narrow(sides, table, method, bucket, 1, found);
   }
   const lines = found.map((diff) => describeDiff(table, sides, diff));
-  return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, { ranges: lines, differingTopRanges: suspects.length, hash: method });
+  return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {
+    ranges: lines,
+    differingTopRanges: suspects.length,
+    hash: method,
+  });
 }
 
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides: [Side, Side], table: ParityTable): Promise<bigint> {
   const column = quoteIdent(table.axis.column);
   const spans = await Promise.all(
-    sides.map(async (side) => (await side.client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${qualified(table.schema, table.name)}`)).rows[0]!),
+    sides.map(
+      async (side) =>
+        (
+          await side.client.query<{ lo: string | null; hi: string | null }>(
+            `SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${qualified(table.schema, table.name)}`,
+          )
+        ).rows[0]!,
+    ),
   );
-  const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v): v is string => v !== null).map(BigInt);
+  const values = spans
+    .flatMap((s) => [s.lo, s.hi])
+    .filter((v): v is string => v !== null)
+    .map(BigInt);
   if (values.length === 0) return 1n;
+  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max and Math.min do not take.
   const span = values.reduce((x, y) => (x > y ? x : y)) - values.reduce((x, y) => (x < y ? x : y)) + 1n;
   let width = 1n;
   while (width * 256n < span) width *= 2n;
@@ -199,9 +245,17 @@ async function topKeyWidth(sides: [Side, Side], table: ParityTable): Promise<big
  * Tables with neither an integer key nor a timestamp column (a composite key, say): one count and checksum of the
  * whole table per side. Equal data passes; a difference fails without a narrower range (set tables[].key to get one).
  */
-export async function checkWholeTable(sides: [Side, Side], table: { schema: string; name: string; columns: string[] }): Promise<CheckResult> {
+export async function checkWholeTable(
+  sides: [Side, Side],
+  table: { schema: string; name: string; columns: string[] },
+): Promise<CheckResult> {
   const name = `content parity: ${table.schema}.${table.name}`;
-  const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
+  const method = await chooseHashMethod(
+    sides.map((side) => ({
+      client: side.client,
+      table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns },
+    })),
+  );
   const columns = table.columns.map(quoteIdent).join(', ');
   const [a, b] = await Promise.all(
     sides.map(async (side) => {
@@ -211,6 +265,10 @@ export async function checkWholeTable(sides: [Side, Side], table: { schema: stri
       return rows[0]!;
     }),
   );
-  if (a!.n === b!.n && a!.h === b!.h) return pass(name, `${formatCount(Number(a!.n))} rows identical on both sides (whole-table checksum)`);
-  return fail(name, `${table.name}: the rows differ (${formatCount(Number(a!.n))} in ${sides[0].label}, ${formatCount(Number(b!.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
+  if (a!.n === b!.n && a!.h === b!.h)
+    return pass(name, `${formatCount(Number(a!.n))} rows identical on both sides (whole-table checksum)`);
+  return fail(
+    name,
+    `${table.name}: the rows differ (${formatCount(Number(a!.n))} in ${sides[0].label}, ${formatCount(Number(b!.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`,
+  );
 }

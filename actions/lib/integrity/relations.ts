@@ -25,13 +25,27 @@ export async function listRelations(client: pg.Client, configured: RelationConfi
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
     WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
     ORDER BY 1, 2`);
-  const declared: Relation[] = rows.map((r) => ({ from: { schema: r.fs, table: r.ft, columns: r.fc }, to: { schema: r.ts, table: r.tt, columns: r.tc }, declared: true }));
-  return [...declared, ...configured.map((relation, index) => ({ from: splitColumn(relation.from, index), to: splitColumn(relation.to, index), declared: false }))];
+  const declared: Relation[] = rows.map((r) => ({
+    from: { schema: r.fs, table: r.ft, columns: r.fc },
+    to: { schema: r.ts, table: r.tt, columns: r.tc },
+    declared: true,
+  }));
+  return [
+    ...declared,
+    ...configured.map((relation, index) => ({
+      from: splitColumn(relation.from, index),
+      to: splitColumn(relation.to, index),
+      declared: false,
+    })),
+  ];
 }
 
 function splitColumn(text: string, index: number): { schema: string; table: string; columns: string[] } {
   const parts = text.split('.');
-  if (parts.length < 2 || parts.length > 3) throw new ConfigurationError(`config: relations[${index}] has "${text}": use schema.table.column (or table.column).`);
+  if (parts.length < 2 || parts.length > 3)
+    throw new ConfigurationError(
+      `config: relations[${index}] has "${text}": use schema.table.column (or table.column).`,
+    );
   const [schema, table, column] = parts.length === 3 ? parts : ['public', ...parts];
   return { schema: schema!, table: table!, columns: [column!] };
 }
@@ -41,7 +55,9 @@ export async function checkRelation(client: pg.Client, relation: Relation): Prom
   const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
   const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
   const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-  const join = relation.from.columns.map((column, i) => `p.${quoteIdent(relation.to.columns[i]!)} = c.${quoteIdent(column)}`).join(' AND ');
+  const join = relation.from.columns
+    .map((column, i) => `p.${quoteIdent(relation.to.columns[i]!)} = c.${quoteIdent(column)}`)
+    .join(' AND ');
   const notNull = relation.from.columns.map((column) => `c.${quoteIdent(column)} IS NOT NULL`).join(' AND ');
   const columns = relation.from.columns.map((column) => `c.${quoteIdent(column)}::text`).join(` || ',' || `);
   const { rows } = await client.query<{ n: string; sample: string[] | null }>(`
@@ -50,5 +66,9 @@ export async function checkRelation(client: pg.Client, relation: Relation): Prom
     WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(relation.to.schema, relation.to.table)} p WHERE ${join})`);
   const orphans = Number(rows[0]!.n);
   if (orphans === 0) return pass(name, 'no orphans');
-  return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0]!.sample ?? []).join(', ')})`, { orphans, sample: rows[0]!.sample });
+  return fail(
+    name,
+    `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0]!.sample ?? []).join(', ')})`,
+    { orphans, sample: rows[0]!.sample },
+  );
 }

@@ -50,18 +50,28 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
 
     const tables = await discoverTables(db, config);
     if (compare) {
-      const sides: [Side, Side] = [{ client: db, label: 'database-url' }, { client: compare, label: 'compare-url' }];
+      const sides: [Side, Side] = [
+        { client: db, label: 'database-url' },
+        { client: compare, label: 'compare-url' },
+      ];
       await run('row counts', () => checkRowCounts(sides, tables));
       for (const table of tables) {
-        await run(`content parity: ${table.label}`, () => (table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table)));
+        await run(`content parity: ${table.label}`, () =>
+          table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table),
+        );
       }
     }
     for (const relation of await listRelations(db, config.relations)) {
       await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));
     }
-    for (const mapping of config.embeddings) await run(`embeddings: ${mapping.table} → ${mapping.collection}`, () => checkEmbeddings(db, options.qdrant!, mapping));
-    for (const expectation of config.timescaledb) await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
-    for (const backup of config.backups) await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
+    for (const mapping of config.embeddings)
+      await run(`embeddings: ${mapping.table} → ${mapping.collection}`, () =>
+        checkEmbeddings(db, options.qdrant!, mapping),
+      );
+    for (const expectation of config.timescaledb)
+      await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
+    for (const backup of config.backups)
+      await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

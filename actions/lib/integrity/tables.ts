@@ -17,7 +17,14 @@ export interface CheckedTable extends ParityTable {
  * timestamp column; else none (the table is compared by count and one whole-table checksum).
  */
 export async function discoverTables(client: pg.Client, config: IntegrityConfig): Promise<CheckedTable[]> {
-  const { rows } = await client.query<{ schema: string; name: string; columns: string[]; pk: string | null; pk_type: string | null; times: string[] }>(`
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    columns: string[];
+    pk: string | null;
+    pk_type: string | null;
+    times: string[];
+  }>(`
     SELECT n.nspname AS schema, c.relname AS name,
       array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns,
       (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
@@ -33,13 +40,17 @@ export async function discoverTables(client: pg.Client, config: IntegrityConfig)
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
     ORDER BY 1, 2`);
   const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
-  const wanted = config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
+  const wanted =
+    config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
   const excluded = new Set(config.exclude.map(fullName));
   return wanted
     .filter((entry) => !excluded.has(fullName(entry.table)))
     .map((entry) => {
       const row = byName.get(fullName(entry.table));
-      if (!row) throw new ConfigurationError(`config: table ${entry.table} does not exist in database-url (or is a partition): check tables[].table.`);
+      if (!row)
+        throw new ConfigurationError(
+          `config: table ${entry.table} does not exist in database-url (or is a partition): check tables[].table.`,
+        );
       const integerKey = row.pk && /^(smallint|integer|bigint)$/.test(row.pk_type ?? '') ? row.pk : undefined;
       const axisColumn = entry.key ?? entry.timeColumn ?? integerKey ?? row.times[0];
       const kind = entry.key || (!entry.timeColumn && integerKey) ? 'key' : 'time';
@@ -57,14 +68,20 @@ function fullName(name: string): string {
   return name.includes('.') ? name : `public.${name}`;
 }
 
-export async function checkRowCounts(sides: { client: pg.Client; label: string }[], tables: CheckedTable[]): Promise<CheckResult> {
+export async function checkRowCounts(
+  sides: { client: pg.Client; label: string }[],
+  tables: CheckedTable[],
+): Promise<CheckResult> {
   const differences: { table: string; counts: number[] }[] = [];
   let total = 0;
   for (const table of tables) {
     const counts = await Promise.all(
       sides.map(async (side) => {
         try {
-          return Number((await side.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`)).rows[0]!.n);
+          return Number(
+            (await side.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`))
+              .rows[0]!.n,
+          );
         } catch {
           return -1; // the table is missing on this side
         }
@@ -73,8 +90,11 @@ export async function checkRowCounts(sides: { client: pg.Client; label: string }
     total += counts[0]!;
     if (counts.some((count) => count !== counts[0])) differences.push({ table: table.label, counts });
   }
-  if (differences.length === 0) return pass('row counts', `${tables.length} tables, ${formatCount(total)} rows, equal on both sides`);
+  if (differences.length === 0)
+    return pass('row counts', `${tables.length} tables, ${formatCount(total)} rows, equal on both sides`);
   const describe = (d: { table: string; counts: number[] }): string =>
     `${d.table}: ${d.counts.map((n, i) => `${n < 0 ? 'missing' : formatCount(n)} in ${sides[i]!.label}`).join(', ')}`;
-  return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0]!)}`, { differences: differences.map(describe) });
+  return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0]!)}`, {
+    differences: differences.map(describe),
+  });
 }

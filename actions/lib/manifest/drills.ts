@@ -135,7 +135,8 @@ export async function runDrill<Engine extends Manifest['engine'], Outcome extend
 export async function writeDrillRecord(stores: Store[], manifest: Manifest, record: DrillRecordBase): Promise<void> {
   const holders: Store[] = [];
   for (const store of stores) {
-    if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined) holders.push(store);
+    if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined)
+      holders.push(store);
   }
   // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
   const stamp = record.startedAt.replace(/[-:]/g, '');

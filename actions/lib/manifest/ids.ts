@@ -4,7 +4,10 @@ import type { Origin } from '../action/origin.ts';
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 export function newBackupId(kind: string, at: Date = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
 }
 

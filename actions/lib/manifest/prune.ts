@@ -33,7 +33,9 @@ export interface StorePrune {
 /** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
 function idTime(id: string): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-  return match ? new Date(Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!)) : undefined;
+  return match
+    ? new Date(Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!))
+    : undefined;
 }
 
 /**
@@ -59,7 +61,9 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
     const result: StorePrune = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
     for (const [id, reasons] of decision.keep) result.kept.push({ id, bytes: bytesOf(id), reasons });
     const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
-    const stale = listings.filter((listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd);
+    const stale = listings.filter(
+      (listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd,
+    );
     const doomed = [
       ...decision.remove.map((id) => ({ id, bytes: bytesOf(id), reasons: ['retention'] })),
       ...stale.map((listing) => ({ id: listing.id, bytes: listing.bytes, reasons: ['incomplete (no manifest)'] })),

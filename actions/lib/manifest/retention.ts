@@ -62,7 +62,7 @@ export function decideRetention(backups: RetainedBackup[], policy: RetentionPoli
   const keep = new Map<string, string[]>();
   const because = (id: string, reason: string): void => void keep.set(id, [...(keep.get(id) ?? []), reason]);
 
-  sorted.slice(0, policy.last).forEach((backup) => because(backup.id, 'last'));
+  for (const backup of sorted.slice(0, policy.last)) because(backup.id, 'last');
   for (const period of PERIODS) {
     const seen = new Set<string>();
     for (const backup of sorted) {

@@ -78,13 +78,25 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
   // A drill killed halfway must not leave a server running on the runner.
   process.once('exit', stopNow);
   try {
-    await run('pg_ctl', ['-D', dataDir, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', settings.join(' '), 'start']);
+    await run('pg_ctl', [
+      '-D',
+      dataDir,
+      '-l',
+      path.join(root, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      settings.join(' '),
+      'start',
+    ]);
   } catch (error) {
     const log = await fs.readFile(path.join(root, 'server.log'), 'utf8').catch(() => '');
     await fs.rm(root, { recursive: true, force: true });
     throw new Error(`The scratch PostgreSQL ${major} did not start: ${(error as Error).message} ${log.slice(-500)}`);
   }
-  const urlFor = (database: string): string => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string): string =>
+    `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   return {
     url: urlFor('postgres'),
     port,
@@ -120,7 +132,8 @@ async function findServerBinaries(options: ScratchOptions): Promise<{ binDir: st
 /** The requested parent folder, unless the postgres user could not reach it (a private temp folder of root's). */
 function clusterParent(baseDir: string | undefined, runAsPostgres: boolean): string {
   if (!baseDir) return os.tmpdir();
-  if (runAsPostgres && spawnSync('runuser', ['-u', SERVER_USER, '--', 'test', '-w', baseDir]).status !== 0) return os.tmpdir();
+  if (runAsPostgres && spawnSync('runuser', ['-u', SERVER_USER, '--', 'test', '-w', baseDir]).status !== 0)
+    return os.tmpdir();
   return baseDir;
 }
 
@@ -150,7 +163,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

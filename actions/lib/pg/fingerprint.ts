@@ -45,7 +45,11 @@ export interface RangeTable {
 
 /** The select list: each column, cast where the other side's type differs. */
 export function selectList(table: RangeTable): string {
-  return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
+  return table.columns
+    .map((column, index) =>
+      table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column),
+    )
+    .join(', ');
 }
 
 const ROW_HASH: Record<HashMethod, string> = {
@@ -60,7 +64,13 @@ export function fingerprintSql(table: RangeTable, method: HashMethod = 'text'): 
           WHERE ${quoteIdent(table.timeColumn)} >= $1 AND ${quoteIdent(table.timeColumn)} < $2) AS r`;
 }
 
-export async function fingerprint(client: pg.Client, table: RangeTable, start: Date, end: Date, method: HashMethod = 'text'): Promise<Fingerprint> {
+export async function fingerprint(
+  client: pg.Client,
+  table: RangeTable,
+  start: Date,
+  end: Date,
+  method: HashMethod = 'text',
+): Promise<Fingerprint> {
   const { rows } = await client.query<{ rows: string; checksum: string }>(fingerprintSql(table, method), [start, end]);
   return { rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum };
 }
@@ -71,10 +81,14 @@ export async function fingerprint(client: pg.Client, table: RangeTable, start: D
  */
 export async function chooseHashMethod(sides: { client: pg.Client; table: RangeTable }[]): Promise<HashMethod> {
   for (const { client, table } of sides) {
-    const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+    const version = Number(
+      (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v,
+    );
     if (version < 140000) return 'text';
     try {
-      await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
+      await client.query(
+        `SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`,
+      );
     } catch {
       return 'text'; // e.g. a json column: no hash function for it
     }

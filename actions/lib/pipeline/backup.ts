@@ -53,7 +53,11 @@ export function zstdCompressor(): zlib.ZstdCompress {
  * memory is a few buffers per stage whatever the size. Resolves with the manifest entry once every destination
  * holds the complete object; rejects (after tearing every stage down) if any stage or destination fails.
  */
-export async function storeStream(source: Readable, stores: Store[], options: StoreStreamOptions): Promise<ManifestFile> {
+export async function storeStream(
+  source: Readable,
+  stores: Store[],
+  options: StoreStreamOptions,
+): Promise<ManifestFile> {
   const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
   const key = `${options.folder}/${storedPath}`;
   const raw = options.hashRaw ? new HashingStream() : new CountingStream();
@@ -97,4 +101,3 @@ export async function storeStream(source: Readable, stores: Store[], options: St
     encryption: options.recipients ? 'age' : 'none',
   };
 }
-

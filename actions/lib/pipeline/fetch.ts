@@ -25,7 +25,13 @@ export class ChecksumError extends VerificationError {
  * stored bytes do not hash to the manifest's sha256 always fails with a ChecksumError naming the file, even when
  * decryption or decompression tripped over the damage first (we hash the stored object again to tell).
  */
-export async function fetchFile(store: Store, folder: string, file: ManifestFile, sink: Writable, options: FetchOptions): Promise<void> {
+export async function fetchFile(
+  store: Store,
+  folder: string,
+  file: ManifestFile,
+  sink: Writable,
+  options: FetchOptions,
+): Promise<void> {
   const key = `${folder}/${file.path}`;
   if (file.encryption === 'age' && !options.identities.keys) {
     sink.destroy();
@@ -36,7 +42,8 @@ export async function fetchFile(store: Store, folder: string, file: ManifestFile
   const hashed = new HashingStream();
   const stages: Transform[] = [hashed];
   if (file.encryption === 'age') stages.push(createDecryptStream(options.identities.keys!));
-  if (file.compression === 'zstd') stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
+  if (file.compression === 'zstd')
+    stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
   else if (file.compression === 'gzip') stages.push(zlib.createGunzip());
   const stopProgress = reportProgress(file.path, () => hashed.bytes, options.log);
   try {

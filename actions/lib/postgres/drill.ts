@@ -168,7 +168,9 @@ async function compareRowCounts(client: pg.Client, manifest: Manifest): Promise<
     ]);
     let actual: number | null = null;
     if (rows[0]!.exists) {
-      const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`);
+      const counted = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`,
+      );
       actual = Number(counted.rows[0]!.n);
     }
     checks.push({ schema: table.schema, name: table.name, expected: table.rows, actual });

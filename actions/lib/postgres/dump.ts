@@ -119,7 +119,12 @@ async function exportSnapshot(client: pg.Client): Promise<string> {
 }
 
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
-async function dumpCustom(options: DumpOptions, pgDump: PgTool, snapshot: string, folder: string): Promise<ManifestFile> {
+async function dumpCustom(
+  options: DumpOptions,
+  pgDump: PgTool,
+  snapshot: string,
+  folder: string,
+): Promise<ManifestFile> {
   const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
   const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
   const storing = storeStream(tool.child.stdout!, options.stores, {
@@ -141,7 +146,13 @@ async function dumpCustom(options: DumpOptions, pgDump: PgTool, snapshot: string
  * spooled to the temp folder with pg_dump's own fast gzip, then each file is encrypted and stored and deleted.
  * This needs free disk for the compressed dump; the custom format needs none.
  */
-async function dumpDirectory(options: DumpOptions, pgDump: PgTool, snapshot: string, folder: string, id: string): Promise<ManifestFile[]> {
+async function dumpDirectory(
+  options: DumpOptions,
+  pgDump: PgTool,
+  snapshot: string,
+  folder: string,
+  id: string,
+): Promise<ManifestFile[]> {
   const spool = path.join(options.tempDir, `backstop-${id}`);
   await fs.rm(spool, { recursive: true, force: true });
   try {

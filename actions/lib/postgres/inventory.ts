@@ -54,14 +54,20 @@ export async function listDumpedTables(client: pg.Client): Promise<TableRef[]> {
   return rows;
 }
 
-export async function countRows(client: pg.Client, tables: TableRef[], excluded: (table: TableRef) => boolean): Promise<TableCount[]> {
+export async function countRows(
+  client: pg.Client,
+  tables: TableRef[],
+  excluded: (table: TableRef) => boolean,
+): Promise<TableCount[]> {
   const counts: TableCount[] = [];
   for (const table of tables) {
     if (excluded(table)) {
       counts.push({ ...table, rows: null });
       continue;
     }
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`);
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`,
+    );
     counts.push({ ...table, rows: Number(rows[0]!.n) });
   }
   return counts;
@@ -75,7 +81,12 @@ export function tablePatternMatcher(patterns: string[]): (table: TableRef) => bo
   const compiled = patterns.map((pattern) => {
     const parts = splitPattern(pattern);
     const toRegex = (part: string): RegExp =>
-      new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      new RegExp(
+        `^${part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
     return parts.length === 2 ? { schema: toRegex(parts[0]!), name: toRegex(parts[1]!) } : { name: toRegex(parts[0]!) };
   });
   return (table) =>

@@ -26,7 +26,12 @@ export interface RestoreOptions {
 export async function findPgRestore(options: RestoreOptions): Promise<PgTool> {
   const version = options.found.manifest.tool.pgDump ?? '0';
   const major = parseToolVersion(`(PostgreSQL) ${version}`)?.major ?? 0;
-  return findClientTool('pg_restore', { version, major }, options.pgBin, `the pg_dump ${version} that wrote this backup`);
+  return findClientTool(
+    'pg_restore',
+    { version, major },
+    options.pgBin,
+    `the pg_dump ${version} that wrote this backup`,
+  );
 }
 
 /**
@@ -84,7 +89,9 @@ function tocEntries(listing: string): string[] {
 function onlyFile(options: RestoreOptions): ManifestFile {
   const file = options.found.manifest.files[0];
   if (!file || options.found.manifest.files.length !== 1) {
-    throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`);
+    throw new Error(
+      `Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`,
+    );
   }
   return file;
 }
@@ -93,14 +100,22 @@ function onlyFile(options: RestoreOptions): ManifestFile {
  * Streams one stored file into a tool's stdin and waits for both. Which failure to report: a damaged file or a
  * wrong key first (they explain everything after), then the tool's own error, then the stream's.
  */
-async function streamInto(options: RestoreOptions, file: ManifestFile, sink: Writable, toolExited: Promise<void>): Promise<void> {
+async function streamInto(
+  options: RestoreOptions,
+  file: ManifestFile,
+  sink: Writable,
+  toolExited: Promise<void>,
+): Promise<void> {
   const { manifest, store } = options.found;
   const fetching = fetchFile(store, backupFolder(manifest.name, manifest.id), file, sink, {
     identities: options.identities,
     log: options.log,
   });
   const [fetched, exited] = await Promise.allSettled([fetching, toolExited]);
-  if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)) {
+  if (
+    fetched.status === 'rejected' &&
+    (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)
+  ) {
     throw fetched.reason;
   }
   if (exited.status === 'rejected') throw exited.reason;
@@ -114,7 +129,10 @@ async function withFetchedDirectory(options: RestoreOptions, use: (dir: string) 
     const dir = path.join(root, 'dump');
     await fs.mkdir(dir);
     for (const file of manifest.files) {
-      const name = path.basename(file.path).replace(/\.age$/, '').replace(/\.zst$/, '');
+      const name = path
+        .basename(file.path)
+        .replace(/\.age$/, '')
+        .replace(/\.zst$/, '');
       await fetchFile(store, backupFolder(manifest.name, manifest.id), file, createWriteStream(path.join(dir, name)), {
         identities: options.identities,
         log: options.log,

@@ -46,13 +46,19 @@ export function parseQdrantUrl(value: string, origin: Origin, keyOrigin: Origin)
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigurationError(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+    throw new ConfigurationError(
+      `${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigurationError(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    throw new ConfigurationError(
+      `${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`,
+    );
   }
   if (url.username || url.password) {
-    throw new ConfigurationError(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
+    throw new ConfigurationError(
+      `${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -68,11 +74,19 @@ function headersFor(node: QdrantNode, extra: Record<string, string | number> = {
 }
 
 /** Sends a request and resolves with the response once its headers arrive. */
-function send(method: string, url: URL, headers: Record<string, string | number>, timeoutMs: number, body?: Readable | Buffer): Promise<http.IncomingMessage> {
+function send(
+  method: string,
+  url: URL,
+  headers: Record<string, string | number>,
+  timeoutMs: number,
+  body?: Readable | Buffer,
+): Promise<http.IncomingMessage> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-    request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+    request.on('timeout', () =>
+      request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)),
+    );
     request.on('error', reject);
     if (body === undefined) request.end();
     else if (Buffer.isBuffer(body)) request.end(body);
@@ -92,10 +106,20 @@ async function readJson(response: http.IncomingMessage): Promise<unknown> {
 }
 
 /** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
-async function failure(node: QdrantNode, method: string, path: string, response: http.IncomingMessage): Promise<QdrantError> {
+async function failure(
+  node: QdrantNode,
+  method: string,
+  path: string,
+  response: http.IncomingMessage,
+): Promise<QdrantError> {
   const body = await readJson(response).catch(() => undefined);
   const status = response.statusCode ?? 0;
-  const said = typeof body === 'object' && body !== null ? (body as { status?: { error?: string } }).status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+  const said =
+    typeof body === 'object' && body !== null
+      ? (body as { status?: { error?: string } }).status?.error
+      : typeof body === 'string'
+        ? body.slice(0, 300)
+        : undefined;
   if (status === 401 || status === 403) {
     return new QdrantError(
       `Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
@@ -105,24 +129,40 @@ async function failure(node: QdrantNode, method: string, path: string, response:
       status,
     );
   }
-  return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
+  return new QdrantError(
+    `Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`,
+    status,
+  );
 }
 
 function unreachable(node: QdrantNode, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-    return new ConfigurationError(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+    return new ConfigurationError(
+      `Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`,
+    );
   }
   return error as Error;
 }
 
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-export async function request<T = unknown>(node: QdrantNode, method: string, path: string, options: RequestOptions = {}): Promise<T> {
+export async function request<T = unknown>(
+  node: QdrantNode,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<T> {
   const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
   let response: http.IncomingMessage;
   try {
-    response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+    response = await send(
+      method,
+      endpoint(node, path, options.query),
+      headers,
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      body,
+    );
   } catch (error) {
     throw unreachable(node, error);
   }
@@ -131,12 +171,20 @@ export async function request<T = unknown>(node: QdrantNode, method: string, pat
 }
 
 /** The `result` of a `{result, status, time}` response. */
-export async function result<T>(node: QdrantNode, method: string, path: string, options: RequestOptions = {}): Promise<T> {
+export async function result<T>(
+  node: QdrantNode,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<T> {
   return (await request<{ result: T }>(node, method, path, options)).result;
 }
 
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-export async function download(node: QdrantNode, path: string): Promise<{ stream: http.IncomingMessage; bytes: number | undefined }> {
+export async function download(
+  node: QdrantNode,
+  path: string,
+): Promise<{ stream: http.IncomingMessage; bytes: number | undefined }> {
   let response: http.IncomingMessage;
   try {
     response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);

@@ -111,9 +111,10 @@ export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDr
     collections: [],
   };
   const { restoreAs } = options;
-  const pointAliases = restoreAs && !options.dryRun
-    ? () => recreateAliases(target!, manifest.collections ?? [], restoreAs, options.log)
-    : undefined;
+  const pointAliases =
+    restoreAs && !options.dryRun
+      ? () => recreateAliases(target!, manifest.collections ?? [], restoreAs, options.log)
+      : undefined;
   return runDrill(
     {
       ...options,
@@ -135,7 +136,9 @@ async function recoverAndCount(options: QdrantDrillOptions, outcome: QdrantOutco
   let everyFileRead = true;
   const started = Date.now();
   for (const collection of manifest.collections ?? []) {
-    const restoredAs = options.restoreAs ? options.restoreAs.get(collection.name) : `${collection.name}-drill-${manifest.id.slice(-4)}`;
+    const restoredAs = options.restoreAs
+      ? options.restoreAs.get(collection.name)
+      : `${collection.name}-drill-${manifest.id.slice(-4)}`;
     if (!restoredAs) continue;
     try {
       checks.push(await recoverOne(options, collection, restoredAs));
@@ -144,7 +147,13 @@ async function recoverAndCount(options: QdrantDrillOptions, outcome: QdrantOutco
       if (error instanceof ConfigurationError) throw error;
       everyFileRead = false;
       outcome.problems.push(`${collection.name}: ${errorMessage(error)}`);
-      checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
+      checks.push({
+        name: collection.name,
+        restoredAs,
+        expectedPoints: collection.points,
+        actualPoints: null,
+        vectorsMatch: null,
+      });
     }
   }
   outcome.restoreSeconds = (Date.now() - started) / 1000;
@@ -165,11 +174,15 @@ async function recoverAndCount(options: QdrantDrillOptions, outcome: QdrantOutco
 function snapshotFile(options: QdrantDrillOptions, collection: QdrantCollection): ManifestFile {
   const snapshot = collection.snapshots.find((s) => !s.empty) ?? collection.snapshots[0];
   const file = options.found.manifest.files.find((f) => f.path === snapshot?.file);
-  if (!file || !file.rawSha256) throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
+  if (!file?.rawSha256) throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
   return file;
 }
 
-async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollection, restoredAs: string): Promise<CollectionCheck> {
+async function recoverOne(
+  options: QdrantDrillOptions,
+  collection: QdrantCollection,
+  restoredAs: string,
+): Promise<CollectionCheck> {
   const { manifest, store } = options.found;
   const folder = backupFolder(manifest.name, manifest.id);
   const file = snapshotFile(options, collection);
@@ -177,7 +190,13 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
     // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
     const sink = new PassThrough().resume();
     await fetchFile(store, folder, file, sink, { identities: options.identities, log: options.log });
-    return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
+    return {
+      name: collection.name,
+      restoredAs: '(dry run)',
+      expectedPoints: collection.points,
+      actualPoints: collection.points,
+      vectorsMatch: true,
+    };
   }
   const target = options.target!;
   if (await exists(target, restoredAs)) {
@@ -204,7 +223,9 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
     // A drill never leaves its scratch collection behind, even when recovery or verification failed.
     if (!options.restoreAs) {
       await deleteCollection(target, restoredAs).catch((error: unknown) =>
-        options.warn(`Could not delete the scratch collection ${restoredAs}: ${errorMessage(error)}. Delete it by hand.`),
+        options.warn(
+          `Could not delete the scratch collection ${restoredAs}: ${errorMessage(error)}. Delete it by hand.`,
+        ),
       );
     }
   }
@@ -214,7 +235,13 @@ async function recoverOne(options: QdrantDrillOptions, collection: QdrantCollect
  * Storage → sha256 check → age → zstd → multipart upload, with Qdrant checking the snapshot's own sha256
  * (`checksum`) before it recovers anything. A damaged stored file is reported as such, before Qdrant's view.
  */
-async function streamSnapshot(options: QdrantDrillOptions, folder: string, file: ManifestFile, target: QdrantNode, restoredAs: string): Promise<void> {
+async function streamSnapshot(
+  options: QdrantDrillOptions,
+  folder: string,
+  file: ManifestFile,
+  target: QdrantNode,
+  restoredAs: string,
+): Promise<void> {
   const { store } = options.found;
   const body = new PassThrough({ highWaterMark: 1 << 20 });
   const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
@@ -225,7 +252,10 @@ async function streamSnapshot(options: QdrantDrillOptions, folder: string, file:
     { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` },
   ).finally(() => body.destroy());
   const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
-  if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)) {
+  if (
+    fetched.status === 'rejected' &&
+    (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)
+  ) {
     throw fetched.reason;
   }
   if (uploaded.status === 'rejected') throw uploaded.reason;
@@ -243,7 +273,12 @@ async function exists(node: QdrantNode, collection: string): Promise<boolean> {
 }
 
 /** Aliases are not in snapshots: point each recorded alias at the restored collection, in one atomic update. */
-async function recreateAliases(target: QdrantNode, collections: QdrantCollection[], mapping: Map<string, string>, log: (line: string) => void): Promise<void> {
+async function recreateAliases(
+  target: QdrantNode,
+  collections: QdrantCollection[],
+  mapping: Map<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
   const existing = new Set((await listAliases(target)).aliases.map((a) => a.alias_name));
   const actions: AliasOperation[] = [];
   for (const collection of collections) {

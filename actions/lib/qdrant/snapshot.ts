@@ -56,7 +56,9 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   const { aliases } = await listAliases(primary);
   const id = newBackupId(options.kind, createdAt);
   const folder = backupFolder(options.name, id);
-  options.log(`Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`);
+  options.log(
+    `Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`,
+  );
 
   const files: ManifestFile[] = [];
   const records: QdrantCollection[] = [];
@@ -107,7 +109,8 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
 async function chooseCollections(node: QdrantNode, wanted: string[], origin: Origin): Promise<string[]> {
   const existing = (await listCollections(node)).collections.map((c) => c.name).sort();
   if (wanted.length === 0) {
-    if (existing.length === 0) throw new ConfigurationError(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
+    if (existing.length === 0)
+      throw new ConfigurationError(`Qdrant at ${node.url} has no collections: there is nothing to back up.`);
     return existing;
   }
   const missing = wanted.filter((name) => !existing.includes(name));
@@ -157,7 +160,9 @@ async function snapshotOnNode(
       );
     });
     if (file.rawBytes !== description.size) {
-      throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
+      throw new ChecksumError(
+        `The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`,
+      );
     }
     if (description.checksum && description.checksum !== file.rawSha256) {
       throw new ChecksumError(
@@ -169,7 +174,9 @@ async function snapshotOnNode(
   } finally {
     if (!options.keepRemoteSnapshot) {
       await deleteSnapshot(node, collection, description.name).catch((error: unknown) =>
-        options.warn(`Could not delete the server-side snapshot ${description.name} on ${node.url}: ${(error as Error).message}`),
+        options.warn(
+          `Could not delete the server-side snapshot ${description.name} on ${node.url}: ${(error as Error).message}`,
+        ),
       );
     }
   }

@@ -36,15 +36,29 @@ export function issueTitle(key: IssueKey): string {
  * The open issue of this key, found by label and marker (not by title: a person may retitle it). Lists rather than
  * searches: the search index lags by minutes, and a repeat failure must find the issue the last run opened.
  */
-export async function findOpenIssue(github: GitHubClient, repository: Repository, key: IssueKey): Promise<{ number: number; url: string } | undefined> {
+export async function findOpenIssue(
+  github: GitHubClient,
+  repository: Repository,
+  key: IssueKey,
+): Promise<{ number: number; url: string } | undefined> {
   const marker = issueMarker(key);
-  const issues = await github.paginate(github.rest.issues.listForRepo, { ...repository, state: 'open', labels: key.label, per_page: 100 });
+  const issues = await github.paginate(github.rest.issues.listForRepo, {
+    ...repository,
+    state: 'open',
+    labels: key.label,
+    per_page: 100,
+  });
   const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
   return found ? { number: found.number, url: found.html_url } : undefined;
 }
 
 /** A failure: opens the key's issue, or comments on it when the last run already opened it. */
-export async function reportFailure(github: GitHubClient, repository: Repository, key: IssueKey, body: string): Promise<IssueOutcome> {
+export async function reportFailure(
+  github: GitHubClient,
+  repository: Repository,
+  key: IssueKey,
+  body: string,
+): Promise<IssueOutcome> {
   const open = await findOpenIssue(github, repository, key);
   if (open) {
     await github.rest.issues.createComment({ ...repository, issue_number: open.number, body });
@@ -60,11 +74,21 @@ export async function reportFailure(github: GitHubClient, repository: Repository
 }
 
 /** A success: closes the key's open issue with a comment saying which run recovered; nothing when none is open. */
-export async function reportRecovery(github: GitHubClient, repository: Repository, key: IssueKey, comment: string): Promise<IssueOutcome> {
+export async function reportRecovery(
+  github: GitHubClient,
+  repository: Repository,
+  key: IssueKey,
+  comment: string,
+): Promise<IssueOutcome> {
   const open = await findOpenIssue(github, repository, key);
   if (!open) return { action: 'none' };
   await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
-  await github.rest.issues.update({ ...repository, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+  await github.rest.issues.update({
+    ...repository,
+    issue_number: open.number,
+    state: 'closed',
+    state_reason: 'completed',
+  });
   return { action: 'closed', ...open };
 }
 

@@ -19,7 +19,10 @@ const MAX_SUMMARY_CHARS = 20_000;
 /** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
 export function failureReport(run: JobRun, steps: StepRecord[], nextCommand: string | undefined): string {
   const failed = steps.filter((step) => !step.ok);
-  const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
+  const lines = [
+    `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`,
+    '',
+  ];
   lines.push('### What failed');
   if (failed.length === 0) {
     lines.push(
@@ -34,7 +37,14 @@ export function failureReport(run: JobRun, steps: StepRecord[], nextCommand: str
   if (summaries.length > 0) {
     lines.push('', '### Summaries');
     for (const step of summaries) {
-      lines.push('', `<details${step.ok ? '' : ' open'}><summary>${step.action}${step.ok ? '' : ' (failed)'}</summary>`, '', truncate(step.summary), '', '</details>');
+      lines.push(
+        '',
+        `<details${step.ok ? '' : ' open'}><summary>${step.action}${step.ok ? '' : ' (failed)'}</summary>`,
+        '',
+        truncate(step.summary),
+        '',
+        '</details>',
+      );
     }
   }
   return lines.join('\n');
@@ -49,7 +59,12 @@ function nextSteps(run: JobRun, failed: StepRecord[], nextCommand: string | unde
   const lines: string[] = [];
   if (nextCommand) lines.push(nextCommand.trim(), '');
   for (const step of failed) {
-    lines.push(`Run \`${step.action}\` again from a shell (a clone of this repository, \`npm ci\`):`, '```sh', shellCommand(step), '```');
+    lines.push(
+      `Run \`${step.action}\` again from a shell (a clone of this repository, \`npm ci\`):`,
+      '```sh',
+      shellCommand(step),
+      '```',
+    );
   }
   lines.push(`Or re-run the failed jobs: \`gh run rerun ${run.runId} --failed\``);
   return lines;
@@ -67,5 +82,7 @@ function shellQuote(value: string): string {
 }
 
 function truncate(text: string): string {
-  return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
+  return text.length <= MAX_SUMMARY_CHARS
+    ? text
+    : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }

@@ -24,13 +24,26 @@ interface WorkflowInfo {
   state: string;
 }
 
-export async function checkSchedules(github: GitHubClient, repository: Repository, keepAlive: boolean, now: Date = new Date()): Promise<ScheduleHealth> {
+export async function checkSchedules(
+  github: GitHubClient,
+  repository: Repository,
+  keepAlive: boolean,
+  now: Date = new Date(),
+): Promise<ScheduleHealth> {
   const { data: repo } = await github.rest.repos.get({ ...repository });
   const lastActivity = new Date(repo.pushed_at ?? repo.updated_at ?? now.toISOString());
   const daysSinceActivity = Math.floor((now.getTime() - lastActivity.getTime()) / 86_400_000);
-  const workflows: WorkflowInfo[] = await github.paginate(github.rest.actions.listRepoWorkflows, { ...repository, per_page: 100 });
+  const workflows: WorkflowInfo[] = await github.paginate(github.rest.actions.listRepoWorkflows, {
+    ...repository,
+    per_page: 100,
+  });
   const disabled = workflows.filter((workflow) => workflow.state === 'disabled_inactivity');
-  const health: ScheduleHealth = { daysSinceActivity, disabled: disabled.map((workflow) => workflow.path), enabled: [], problems: [] };
+  const health: ScheduleHealth = {
+    daysSinceActivity,
+    disabled: disabled.map((workflow) => workflow.path),
+    enabled: [],
+    problems: [],
+  };
 
   const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
   if (keepAlive && (nearLimit || disabled.length > 0)) {
@@ -57,9 +70,16 @@ export async function checkSchedules(github: GitHubClient, repository: Repositor
  * Enables every active or inactivity-disabled workflow (enabling an active one is harmless, and it is what restarts
  * the count). false, with the reason in `problems`, when the token may not (no `actions: write`).
  */
-async function enableAll(github: GitHubClient, repository: Repository, workflows: WorkflowInfo[], health: ScheduleHealth): Promise<boolean> {
+async function enableAll(
+  github: GitHubClient,
+  repository: Repository,
+  workflows: WorkflowInfo[],
+  health: ScheduleHealth,
+): Promise<boolean> {
   try {
-    for (const workflow of workflows.filter((item) => item.state === 'active' || item.state === 'disabled_inactivity')) {
+    for (const workflow of workflows.filter(
+      (item) => item.state === 'active' || item.state === 'disabled_inactivity',
+    )) {
       await github.rest.actions.enableWorkflow({ ...repository, workflow_id: workflow.id });
       health.enabled.push(workflow.path);
     }

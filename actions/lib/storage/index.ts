@@ -25,7 +25,9 @@ export function openStore(url: string, s3: S3Settings): Store {
   }
   if (url.startsWith('file://')) return new LocalStore(fileURLToPath(url));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+    throw new StorageUrlError(
+      `"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`,
+    );
   }
   return new LocalStore(path.resolve(url));
 }

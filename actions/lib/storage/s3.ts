@@ -43,7 +43,7 @@ export interface S3Location {
 
 export function parseS3Url(url: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match || !match[1]) throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+  if (!match?.[1]) throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
   return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
@@ -173,9 +173,7 @@ export class S3Store implements Store {
     } catch (error) {
       await Promise.allSettled(inFlight);
       // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-      await this.client
-        .send(new AbortMultipartUploadCommand({ ...this.target(key), UploadId }))
-        .catch(() => undefined);
+      await this.client.send(new AbortMultipartUploadCommand({ ...this.target(key), UploadId })).catch(() => undefined);
       throw error;
     }
   }

@@ -40,7 +40,10 @@ export async function copyRange(sourceClient: pg.Client, targetClient: pg.Client
   await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await targetClient.query('BEGIN');
   try {
-    await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
+    await targetClient.query(
+      `DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`,
+      [range.start, range.end],
+    );
     const out = sourceClient.query(
       copyStreams.to(
         `COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
@@ -48,7 +51,9 @@ export async function copyRange(sourceClient: pg.Client, targetClient: pg.Client
       ),
     );
     const into = targetClient.query(
-      copyStreams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`),
+      copyStreams.from(
+        `COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`,
+      ),
     );
     await pipeline(out, into);
     const [expected, actual] = await Promise.all([
@@ -62,7 +67,14 @@ export async function copyRange(sourceClient: pg.Client, targetClient: pg.Client
       );
     }
     const seconds = (Date.now() - started) / 1000;
-    await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+    await recordRange(targetClient, {
+      source: job.sourceIdentity,
+      target: `${target.schema}.${target.name}`,
+      range,
+      rows: actual.rows,
+      checksum: actual.checksum,
+      seconds,
+    });
     await targetClient.query('COMMIT');
     await sourceClient.query('COMMIT');
     return { range, rows: actual.rows, seconds };

@@ -65,16 +65,29 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
   try {
     const sourceTable = await findTable(source, options.sourceTable);
     if (!sourceTable) {
-      throw new ConfigurationError(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+      throw new ConfigurationError(
+        `${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`,
+      );
     }
     assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
     const bounds = await timeBounds(source, sourceTable, options);
     const result: MigrationResult = {
-      dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
-      targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+      dryRun: options.dryRun,
+      shape: 'not created (dry run)',
+      sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+      targetTable: nameOf(options.targetTable),
+      ...bounds,
+      copied: [],
+      skipped: 0,
+      plan: [],
+      rowsCopied: 0,
+      seconds: 0,
+      verified: true,
     };
     if (!bounds.from || !bounds.to) {
-      options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
+      options.log(
+        `${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`,
+      );
       return { ...result, seconds: (Date.now() - started) / 1000 };
     }
     const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
@@ -83,9 +96,13 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
       targetTable = await findTable(target, targetName);
     }
-    const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+    const shape = targetTable
+      ? await describeTarget(target, targetTable)
+      : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
     if (!targetTable && !options.dryRun) {
-      throw new ConfigurationError(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+      throw new ConfigurationError(
+        `${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`,
+      );
     }
     const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
     result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -106,8 +123,13 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       return { ...result, seconds: (Date.now() - started) / 1000 };
     }
     await ensureLedger(target);
-    const hash = await chooseHashMethod([{ client: source, table: tables!.source }, { client: target, table: tables!.target }]);
-    options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+    const hash = await chooseHashMethod([
+      { client: source, table: tables!.source },
+      { client: target, table: tables!.target },
+    ]);
+    options.log(
+      `Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`,
+    );
     const copyStarted = Date.now();
     result.copied = await runWorkers(options, tables!, sourceIdentity, todo, hash);
     result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
@@ -137,7 +159,11 @@ function nameOf(table: TableName): string {
 }
 
 /** from/to as given, else the source's first and last timestamps (to just past the last). */
-async function timeBounds(source: pg.Client, table: ResolvedTable, options: MigrateOptions): Promise<{ from?: Date; to?: Date }> {
+async function timeBounds(
+  source: pg.Client,
+  table: ResolvedTable,
+  options: MigrateOptions,
+): Promise<{ from?: Date; to?: Date }> {
   if (options.from && options.to) return { from: options.from, to: options.to };
   const time = quoteIdent(options.timeColumn);
   const { rows } = await source.query<{ first: Date | null; last: Date | null }>(
@@ -153,7 +179,11 @@ async function timeBounds(source: pg.Client, table: ResolvedTable, options: Migr
 }
 
 /** Target columns, taken from the source by name and cast to the target's types where they differ. */
-function copyTables(source: ResolvedTable, target: ResolvedTable, timeColumn: string): { source: RangeTable; target: RangeTable } {
+function copyTables(
+  source: ResolvedTable,
+  target: ResolvedTable,
+  timeColumn: string,
+): { source: RangeTable; target: RangeTable } {
   const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
   if (missing.length > 0) {
     throw new ConfigurationError(
@@ -162,14 +192,22 @@ function copyTables(source: ResolvedTable, target: ResolvedTable, timeColumn: st
     );
   }
   const columns = target.columns.map((column) => column.name);
-  const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name)!.type === column.type ? undefined : column.type));
+  const casts = target.columns.map((column) =>
+    source.columns.find((c) => c.name === column.name)!.type === column.type ? undefined : column.type,
+  );
   return {
     source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
     target: { schema: target.schema, name: target.name, timeColumn, columns },
   };
 }
 
-async function planWithCounts(source: pg.Client, table: ResolvedTable, timeColumn: string, ranges: TimeRange[], finished: Set<string>): Promise<PlannedRange[]> {
+async function planWithCounts(
+  source: pg.Client,
+  table: ResolvedTable,
+  timeColumn: string,
+  ranges: TimeRange[],
+  finished: Set<string>,
+): Promise<PlannedRange[]> {
   const plan: PlannedRange[] = [];
   const time = quoteIdent(timeColumn);
   for (const range of ranges) {
@@ -211,11 +249,20 @@ async function runWorkers(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
-  if (failure) throw new Error(`${errorMessage(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
+  if (failure)
+    throw new Error(
+      `${errorMessage(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`,
+    );
   return done;
 }
 
-function logProgress(log: (line: string) => void, result: RangeResult, done: RangeResult[], total: number, started: number): void {
+function logProgress(
+  log: (line: string) => void,
+  result: RangeResult,
+  done: RangeResult[],
+  total: number,
+  started: number,
+): void {
   const elapsed = (Date.now() - started) / 1000;
   const rows = done.reduce((sum, r) => sum + r.rows, 0);
   const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';

@@ -20,7 +20,9 @@ function ddl(shape: 'timescaledb' | 'postgres'): string {
 }
 
 export async function timescaleVersion(client: pg.Client): Promise<string | undefined> {
-  const { rows } = await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
+  const { rows } = await client.query<{ v: string }>(
+    "SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'",
+  );
   return rows[0]?.v;
 }
 
@@ -69,13 +71,18 @@ async function useTimescale(client: pg.Client, warn: (line: string) => void): Pr
     await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
     return true;
   } catch (error) {
-    warn(`TimescaleDB is available in the target but could not be created (${(error as Error).message}): using native partitions.`);
+    warn(
+      `TimescaleDB is available in the target but could not be created (${(error as Error).message}): using native partitions.`,
+    );
     return false;
   }
 }
 
 /** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
-export async function describeTarget(client: pg.Client, target: { schema: string; name: string }): Promise<TargetShape> {
+export async function describeTarget(
+  client: pg.Client,
+  target: { schema: string; name: string },
+): Promise<TargetShape> {
   const version = await timescaleVersion(client);
   if (version) {
     const { rows } = await client.query<{ ms: string }>(

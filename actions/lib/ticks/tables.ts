@@ -21,9 +21,15 @@ export interface ResolvedTable {
 
 /** `tick_data` or `market.tick_data` (quoted parts allowed). */
 export function parseTableName(text: string, origin: Origin): TableName {
-  const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
-  if (!match) throw new ConfigurationError(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
-  const unquote = (part: string): string => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+  const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(
+    text.trim(),
+  );
+  if (!match)
+    throw new ConfigurationError(
+      `${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`,
+    );
+  const unquote = (part: string): string =>
+    part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase();
   return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]!), origin };
 }
 

@@ -5,7 +5,8 @@ import { run, type MigrateTicksOutput } from './main.ts';
 /** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
 export default defineAction<MigrateTicksOutput>({
   name: 'migrate-ticks',
-  description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+  description:
+    'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
   branding: { icon: 'trending-up', color: 'orange' },
   inputs: documented(INPUTS, {
     'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
@@ -16,16 +17,32 @@ export default defineAction<MigrateTicksOutput>({
     from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
     to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
     workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
-    setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+    setup: {
+      docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+    },
     shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
-    'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+    'dry-run': {
+      docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.',
+    },
   }),
   outputs: {
-    'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
-    'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
-    'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+    'rows-copied': {
+      description: 'Rows copied by this run (0 when every range was already in the ledger).',
+      docs: 'rows copied by this run (0 on a rerun of a finished migration)',
+    },
+    'chunks-copied': {
+      description: 'Ranges copied and verified by this run.',
+      docs: 'ranges copied and verified by this run',
+    },
+    'chunks-skipped': {
+      description: 'Ranges skipped because the ledger already holds them.',
+      docs: 'ranges the ledger already held',
+    },
     'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
-    verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
+    verified: {
+      description: 'true when every range copied by this run matched the source in count and checksum.',
+      docs: '`true` when every range this run copied matched the source in count and checksum',
+    },
   },
   run,
 });

@@ -8,17 +8,42 @@ import { parseShard } from '../../lib/ticks/plan.ts';
 import { parseTableName } from '../../lib/ticks/tables.ts';
 
 export const INPUTS = {
-  'source-url': { description: 'postgresql:// URL of the database the ticks are in (a secret).', required: true, secret: 'url' },
-  'target-url': { description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).', required: true, secret: 'url' },
+  'source-url': {
+    description: 'postgresql:// URL of the database the ticks are in (a secret).',
+    required: true,
+    secret: 'url',
+  },
+  'target-url': {
+    description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).',
+    required: true,
+    secret: 'url',
+  },
   'source-table': { description: 'Source table, optionally schema-qualified.', default: 'tick_data' },
   'target-table': { description: 'Target table, optionally schema-qualified.', default: 'tick_data' },
-  'time-column': { description: 'The timestamp column ranges are cut on (the same name on both sides).', default: 'time' },
-  from: { description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.' },
+  'time-column': {
+    description: 'The timestamp column ranges are cut on (the same name on both sides).',
+    default: 'time',
+  },
+  from: {
+    description:
+      'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.',
+  },
   to: { description: 'Copy rows before this instant; default: just past the newest row.' },
   workers: { description: 'Ranges copied in parallel.', default: '2' },
-  setup: { description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.', default: 'auto' },
-  shard: { description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).', default: '1/1' },
-  'dry-run': { description: 'Print the plan (ranges, source rows, estimated time) and write nothing.', default: 'false' },
+  setup: {
+    description:
+      'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.',
+    default: 'auto',
+  },
+  shard: {
+    description:
+      'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
+    default: '1/1',
+  },
+  'dry-run': {
+    description: 'Print the plan (ranges, source rows, estimated time) and write nothing.',
+    default: 'false',
+  },
 } as const satisfies InputSpecs;
 
 export type MigrateInputs = Omit<MigrateOptions, 'log' | 'warn'>;
@@ -29,7 +54,9 @@ export function readInputs(runtime: Runtime): MigrateInputs {
   const from = readInstant(inputs.optional('from'), 'from');
   const to = readInstant(inputs.optional('to'), 'to');
   if (from && to && to <= from) {
-    throw new ConfigurationError(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
+    throw new ConfigurationError(
+      `Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`,
+    );
   }
   return {
     source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
@@ -50,10 +77,16 @@ export function readInputs(runtime: Runtime): MigrateInputs {
 /** 2026-01-05 (a UTC day) or a full ISO timestamp; an instant without a zone is taken as UTC. */
 function readInstant(text: string | undefined, name: string): Date | undefined {
   if (!text) return undefined;
-  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
+    ? `${text}T00:00:00Z`
+    : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text)
+      ? text
+      : `${text}Z`;
   const date = new Date(withZone);
   if (Number.isNaN(date.getTime())) {
-    throw new ConfigurationError(`Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`);
+    throw new ConfigurationError(
+      `Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`,
+    );
   }
   return date;
 }

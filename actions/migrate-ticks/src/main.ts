@@ -9,7 +9,11 @@ export type MigrateTicksOutput = 'rows-copied' | 'chunks-copied' | 'chunks-skipp
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 export async function run(runtime: Runtime<MigrateTicksOutput>): Promise<void> {
   const inputs = readInputs(runtime);
-  const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
+  const result = await migrateTicks({
+    ...inputs,
+    log: (line) => runtime.info(line),
+    warn: (line) => runtime.warning(line),
+  });
   runtime.setOutput('rows-copied', result.rowsCopied);
   runtime.setOutput('chunks-copied', result.copied.length);
   runtime.setOutput('chunks-skipped', result.skipped);

@@ -14,7 +14,12 @@ export function migrationSummary(result: MigrationResult): string {
       ['', ''],
       [
         ['From → to', `${result.sourceTable} → ${result.targetTable} (${result.shape})`],
-        ['TimescaleDB', result.timescaleVersion ? `${result.timescaleVersion} (direct-compress COPY not used)` : 'not installed in the target'],
+        [
+          'TimescaleDB',
+          result.timescaleVersion
+            ? `${result.timescaleVersion} (direct-compress COPY not used)`
+            : 'not installed in the target',
+        ],
         ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
         ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
         ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
@@ -23,7 +28,15 @@ export function migrationSummary(result: MigrationResult): string {
   ];
   const slowest = [...result.copied].sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN);
   if (slowest.length > 1) {
-    lines.push('', '### Slowest ranges', '', markdownTable(['Range', 'Rows', 'Seconds'], slowest.map((r) => [describeRange(r.range), formatCount(r.rows), r.seconds.toFixed(1)])));
+    lines.push(
+      '',
+      '### Slowest ranges',
+      '',
+      markdownTable(
+        ['Range', 'Rows', 'Seconds'],
+        slowest.map((r) => [describeRange(r.range), formatCount(r.rows), r.seconds.toFixed(1)]),
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -37,7 +50,10 @@ function dryRunSummary(result: MigrationResult): string {
     `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
       '(measured on a 2-core runner; divide by workers on bigger machines).',
     '',
-    markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
+    markdownTable(
+      ['Range', 'Source rows', 'Status'],
+      result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy']),
+    ),
     '',
   ].join('\n');
 }

@@ -5,7 +5,8 @@ import { run, type PruneBackupsOutput } from './main.ts';
 /** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
 export default defineAction<PruneBackupsOutput>({
   name: 'prune-backups',
-  description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+  description:
+    'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
   branding: { icon: 'scissors', color: 'gray-dark' },
   inputs: documented(INPUTS, {
     'storage-url': { docs: 'destinations, newline- or comma-separated' },
@@ -21,7 +22,10 @@ export default defineAction<PruneBackupsOutput>({
   }),
   outputs: {
     kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
-    deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+    deleted: {
+      description: 'Backups deleted (or, in a dry run, that would be), over all destinations.',
+      docs: 'backups deleted (in a dry run: that would be)',
+    },
     'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
   },
   run,

@@ -8,7 +8,10 @@ import type { Store } from '../../lib/storage/index.ts';
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 export const INPUTS = {
-  'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+  'storage-url': {
+    description: 'Destinations to prune (each on its own), newline- or comma-separated.',
+    required: true,
+  },
   name: { description: 'Backup name (the storage folder).', required: true },
   'keep-last': { description: 'Keep the newest N backups.', default: '3' },
   'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
@@ -16,7 +19,10 @@ export const INPUTS = {
   'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
   'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
   'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
-  'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+  'incomplete-grace-hours': {
+    description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).',
+    default: '24',
+  },
   'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
 } as const satisfies InputSpecs;
 

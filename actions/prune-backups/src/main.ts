@@ -11,14 +11,23 @@ export async function run(runtime: Runtime<PruneBackupsOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
   const deleted = results.flatMap((result) => result.deleted);
-  runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
+  runtime.setOutput(
+    'kept',
+    results.reduce((sum, result) => sum + result.kept.length, 0),
+  );
   runtime.setOutput('deleted', deleted.length);
-  runtime.setOutput('deleted-bytes', deleted.reduce((sum, backup) => sum + backup.bytes, 0));
+  runtime.setOutput(
+    'deleted-bytes',
+    deleted.reduce((sum, backup) => sum + backup.bytes, 0),
+  );
   for (const refused of results.flatMap((result) => result.refused.map((r) => ({ ...r, store: result.store })))) {
     runtime.warning(`${refused.store}: could not delete ${refused.id} (${refused.error}); it is kept.`);
   }
   for (const result of results) {
-    for (const backup of result.deleted) runtime.info(`${inputs.dryRun ? 'would delete' : 'deleted'} ${result.store} ${backup.id}: ${backup.reasons.join(', ')}`);
+    for (const backup of result.deleted)
+      runtime.info(
+        `${inputs.dryRun ? 'would delete' : 'deleted'} ${result.store} ${backup.id}: ${backup.reasons.join(', ')}`,
+      );
   }
   await runtime.writeSummary(pruneSummary(results, inputs.dryRun));
 }

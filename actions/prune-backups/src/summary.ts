@@ -12,7 +12,12 @@ export function pruneSummary(results: StorePrune[], dryRun: boolean): string {
         ['Backup', 'Verdict', 'Why', 'Size'],
         [
           ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
-          ...result.deleted.map((b) => [b.id, dryRun ? 'would delete' : 'deleted', b.reasons.join(', '), formatBytes(b.bytes)]),
+          ...result.deleted.map((b) => [
+            b.id,
+            dryRun ? 'would delete' : 'deleted',
+            b.reasons.join(', '),
+            formatBytes(b.bytes),
+          ]),
           ...result.refused.map((r) => [r.id, '⚠️ refused by the store', r.error, '']),
         ],
       ),

@@ -5,20 +5,41 @@ import { run, type ReportOutput } from './main.ts';
 /** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
 export default defineAction<ReportOutput>({
   name: 'report',
-  description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+  description:
+    'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
   branding: { icon: 'alert-triangle', color: 'red' },
   inputs: documented(INPUTS, {
-    name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
-    status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
-    'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
-    'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
-    'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+    name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
+    status: {
+      docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).',
+    },
+    'github-token': {
+      defaultLabel: 'the workflow token',
+      runnerDefault: '${{ github.token }}',
+      docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.',
+    },
+    'next-command': {
+      docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.',
+    },
+    'keep-alive': {
+      docs: "When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs `actions: write`.",
+    },
     label: { docs: 'Label of the issues (GitHub creates it on first use).' },
   }),
   outputs: {
-    'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
-    'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
-    'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+    'issue-number': {
+      description: 'The failure issue opened, commented on or closed (empty when none).',
+      docs: 'the issue opened, commented on or closed; empty when none',
+    },
+    'issue-action': {
+      description: 'opened, commented, closed or none.',
+      docs: '`opened`, `commented`, `closed` or `none`',
+    },
+    'disabled-workflows': {
+      description:
+        'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).',
+      docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+    },
   },
   run,
 });

@@ -1,6 +1,15 @@
 import { getOctokit } from '@actions/github';
 import { ConfigurationError, errorMessage } from '../../lib/action/errors.ts';
-import { isBadCredentials, isPermissionDenied, reportFailure, reportRecovery, type GitHubClient, type IssueKey, type IssueOutcome, type Repository } from '../../lib/report/issues.ts';
+import {
+  isBadCredentials,
+  isPermissionDenied,
+  reportFailure,
+  reportRecovery,
+  type GitHubClient,
+  type IssueKey,
+  type IssueOutcome,
+  type Repository,
+} from '../../lib/report/issues.ts';
 import type { RunContext } from '../../lib/action/env.ts';
 import { failureReport, recoveryComment, type JobRun } from '../../lib/report/run-report.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
@@ -29,9 +38,13 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
   const issue = await permitted(runtime, WRITE_ISSUES, () =>
-    failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)),
+    failed
+      ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
+      : reportRecovery(github, repository, key, recoveryComment(run, steps)),
   );
-  const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
+  const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () =>
+    checkSchedules(github, repository, inputs.keepAlive),
+  );
   if (schedules) await reportSchedules(runtime, github, repository, inputs, schedules);
 
   runtime.setOutput('issue-number', issue?.number ?? '');
@@ -44,10 +57,14 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
 function readRunContext(inputs: ReportInputs, github: RunContext['github']): { repository: Repository; run: JobRun } {
   const [owner, repo, ...rest] = (github.repository ?? '').split('/');
   if (!github.repository) {
-    throw new ConfigurationError('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
+    throw new ConfigurationError(
+      'GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.',
+    );
   }
   if (!owner || !repo || rest.length > 0) {
-    throw new ConfigurationError(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+    throw new ConfigurationError(
+      `GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`,
+    );
   }
   const runId = github.runId ?? 'local';
   return {
@@ -77,17 +94,31 @@ async function permitted<T>(runtime: Runtime, what: string, call: () => Promise<
   }
 }
 
-const SCHEDULES_KEY = { workflow: 'scheduled workflows', name: 'repository', title: 'Backstop: scheduled backups are stopping (GitHub inactivity)' };
+const SCHEDULES_KEY = {
+  workflow: 'scheduled workflows',
+  name: 'repository',
+  title: 'Backstop: scheduled backups are stopping (GitHub inactivity)',
+};
 
 /** Schedule trouble gets a warning and its own issue (a green run is easy to overlook); it closes once all is well. */
-async function reportSchedules(runtime: Runtime, github: GitHubClient, repository: Repository, inputs: ReportInputs, health: ScheduleHealth): Promise<void> {
+async function reportSchedules(
+  runtime: Runtime,
+  github: GitHubClient,
+  repository: Repository,
+  inputs: ReportInputs,
+  health: ScheduleHealth,
+): Promise<void> {
   for (const problem of health.problems) runtime.warning(problem);
-  if (health.enabled.length > 0) runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
+  if (health.enabled.length > 0)
+    runtime.info(`Kept ${health.enabled.length} workflow(s) alive: ${health.enabled.join(', ')}`);
   const key: IssueKey = { ...SCHEDULES_KEY, label: inputs.label };
-  await permitted(runtime, WRITE_ISSUES, (): Promise<IssueOutcome> =>
-    health.problems.length > 0
-      ? reportFailure(github, repository, key, health.problems.join('\n\n'))
-      : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'),
+  await permitted(
+    runtime,
+    WRITE_ISSUES,
+    (): Promise<IssueOutcome> =>
+      health.problems.length > 0
+        ? reportFailure(github, repository, key, health.problems.join('\n\n'))
+        : reportRecovery(github, repository, key, 'Scheduled workflows are active again. Closing.'),
   );
 }
 

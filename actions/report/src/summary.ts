@@ -16,7 +16,11 @@ export function reportSummary({ failed, steps, issue, schedules }: ReportOutcome
   lines.push('', issueLine(issue));
   if (schedules) {
     for (const problem of schedules.problems) lines.push('', `⚠️ ${problem}`);
-    if (schedules.enabled.length > 0) lines.push('', `Kept alive (GitHub's 60-day inactivity rule): ${schedules.enabled.map((path) => `\`${path}\``).join(', ')}`);
+    if (schedules.enabled.length > 0)
+      lines.push(
+        '',
+        `Kept alive (GitHub's 60-day inactivity rule): ${schedules.enabled.map((path) => `\`${path}\``).join(', ')}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

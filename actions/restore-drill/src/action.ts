@@ -5,31 +5,67 @@ import { run, type RestoreDrillOutput } from './main.ts';
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 export default defineAction<RestoreDrillOutput>({
   name: 'restore-drill',
-  description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+  description:
+    'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
   branding: { icon: 'rotate-ccw', color: 'green' },
   inputs: documented(INPUTS, {
-    'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+    'storage-url': {
+      docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.',
+    },
     name: { docs: 'The backup name given to dump-postgres.' },
     'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
-    'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
-    'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+    'encryption-identity': {
+      docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.',
+    },
+    'target-url': {
+      defaultLabel: 'a throwaway cluster',
+      docs: "`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started (as the `postgres` user when running as root) and removed.",
+    },
     'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
-    'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+    'restore-as': {
+      docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.',
+    },
     'max-restore-seconds': { docs: 'RTO budget.' },
-    'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
-    'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
-    'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+    'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+    'dry-run': {
+      docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.',
+    },
+    'plan-only': {
+      docs: "Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow's plan job uses it to pick the drill's service container.",
+    },
     jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
-    'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+    'pg-bin-dir': {
+      defaultLabel: 'newest installed',
+      docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
+    },
   }),
   outputs: {
     'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
-    'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
-    engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
-    'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
-    'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
-    extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
-    verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+    'restore-seconds': {
+      description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
+      docs: 'first byte fetched → restore finished (the measured RTO)',
+    },
+    engine: {
+      description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
+      docs: "`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill's service container",
+    },
+    'server-version': {
+      description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
+      docs: 'the server version the backup was taken from',
+    },
+    'server-major': {
+      description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
+      docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+    },
+    extensions: {
+      description:
+        'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).',
+      docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+    },
+    verified: {
+      description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
+      docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+    },
   },
   run,
 });

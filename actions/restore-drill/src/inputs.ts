@@ -11,21 +11,36 @@ import type { Store } from '../../lib/storage/index.ts';
 import os from 'node:os';
 
 export const INPUTS = {
-  'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+  'storage-url': {
+    description:
+      'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
+    required: true,
+  },
   name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
   'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-  'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+  'encryption-identity': {
+    description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).',
+    secret: true,
+  },
   'target-url': {
-    description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+    description:
+      'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
     secret: 'url',
   },
   'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-  'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+  'restore-as': {
+    description:
+      'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.',
+  },
   'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
   'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-  'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+  'dry-run': {
+    description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
+    default: 'false',
+  },
   'plan-only': {
-    description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+    description:
+      'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
     default: 'false',
   },
   jobs: {

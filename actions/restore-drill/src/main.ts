@@ -11,7 +11,14 @@ import { readInputs, type DrillInputs } from './inputs.ts';
 import { planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
 /** The outputs this action sets (described in action.ts). */
-export type RestoreDrillOutput = 'backup-id' | 'restore-seconds' | 'engine' | 'server-version' | 'server-major' | 'extensions' | 'verified';
+export type RestoreDrillOutput =
+  | 'backup-id'
+  | 'restore-seconds'
+  | 'engine'
+  | 'server-version'
+  | 'server-major'
+  | 'extensions'
+  | 'verified';
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
@@ -20,16 +27,22 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   const { manifest } = found;
   describeBackup(runtime, manifest);
   if (inputs.planOnly) {
-    runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+    runtime.info(
+      `Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`,
+    );
     await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
     return;
   }
   runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-  const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
+  const { record, summary } =
+    manifest.engine === 'qdrant'
+      ? await drillQdrantBackup(runtime, inputs, found)
+      : await drillPostgresBackup(runtime, inputs, found);
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
   runtime.setOutput('verified', record.verified);
   await runtime.writeSummary(summary);
-  if (!record.verified) throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
+  if (!record.verified)
+    throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
   runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
 }
 
@@ -52,7 +65,8 @@ interface Drilled {
 }
 
 async function drillPostgresBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
-  if (inputs.restoreAs.length > 0) throw new ConfigurationError('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
+  if (inputs.restoreAs.length > 0)
+    throw new ConfigurationError('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
   const record = await drillPostgres({
     ...inputs,
     found,
@@ -72,7 +86,8 @@ async function drillQdrantBackup(runtime: Runtime, inputs: DrillInputs, found: F
     target: inputs.targetUrl ? qdrantTarget(inputs, inputs.targetUrl) : undefined,
     targetOrigin: inputs.targetOrigin,
     restoreAsOrigin: inputs.restoreAsOrigin,
-    restoreAs: inputs.restoreAs.length > 0 ? parseRestoreAs(inputs.restoreAs, collections, inputs.restoreAsOrigin) : undefined,
+    restoreAs:
+      inputs.restoreAs.length > 0 ? parseRestoreAs(inputs.restoreAs, collections, inputs.restoreAsOrigin) : undefined,
     log: (line) => runtime.info(line),
     warn: (line) => runtime.warning(line),
   });
@@ -80,5 +95,9 @@ async function drillQdrantBackup(runtime: Runtime, inputs: DrillInputs, found: F
 }
 
 function qdrantTarget(inputs: DrillInputs, url: string): QdrantNode {
-  return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+  return {
+    url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
+    apiKey: inputs.qdrantApiKey,
+    keyOrigin: inputs.qdrantKeyOrigin,
+  };
 }

@@ -26,18 +26,28 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
         ['Checksums', checksumVerdict(record)],
         ...(record.dryRun
           ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
-          : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
+          : [
+              [
+                'Row counts',
+                `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`,
+              ],
+            ]),
       ],
     ),
   ];
-  if (record.problems.length > 0) lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+  if (record.problems.length > 0)
+    lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   const mismatched = record.tables.filter((table) => table.actual !== table.expected);
   if (mismatched.length > 0) {
     lines.push(
       '',
       markdownTable(
         ['Table', 'Manifest', 'Restored'],
-        mismatched.map((t) => [`${t.schema}.${t.name}`, formatCount(t.expected), t.actual === null ? 'missing' : formatCount(t.actual)]),
+        mismatched.map((t) => [
+          `${t.schema}.${t.name}`,
+          formatCount(t.expected),
+          t.actual === null ? 'missing' : formatCount(t.actual),
+        ]),
       ),
     );
   }
@@ -73,13 +83,16 @@ export function qdrantDrillSummary(record: QdrantDrillRecord, manifest: Manifest
       ]),
     ),
   ];
-  if (record.problems.length > 0) lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+  if (record.problems.length > 0)
+    lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   return `${lines.join('\n')}\n`;
 }
 
 /** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
 export function planSummary(manifest: Manifest, source: string): string {
-  const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+  const extensions = (manifest.source.extensions ?? [])
+    .map((extension) => `${extension.name} ${extension.version}`)
+    .join(', ');
   const lines = [
     `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
     '',

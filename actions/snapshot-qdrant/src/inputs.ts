@@ -12,11 +12,17 @@ import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
-  'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
+  'qdrant-url': {
+    description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
+    required: true,
+  },
   'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
   collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
   name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
-  'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+  'storage-url': {
+    description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+    required: true,
+  },
   kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
   ...ENCRYPTION_INPUTS,
   'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
@@ -44,7 +50,9 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
   const keyOrigin = inputs.origin('qdrant-api-key');
-  const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+  const nodes = inputs
+    .list('qdrant-url')
+    .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
   const collections = inputs.list('collections');
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
   const stores = readStores(inputs, 'storage-url', runtime.context.s3);

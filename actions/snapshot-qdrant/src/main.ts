@@ -11,7 +11,9 @@ export type SnapshotQdrantOutput = 'backup-id' | 'manifest-url' | 'points' | 'si
 export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
-    runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
+    runtime.warning(
+      'allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.',
+    );
   }
   const { manifest, manifestUrl } = await snapshotQdrant({
     ...inputs,
@@ -20,8 +22,14 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
   });
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', manifestUrl);
-  runtime.setOutput('points', (manifest.collections ?? []).reduce((sum, collection) => sum + collection.points, 0));
-  runtime.setOutput('size-bytes', manifest.files.reduce((sum, file) => sum + file.bytes, 0));
+  runtime.setOutput(
+    'points',
+    (manifest.collections ?? []).reduce((sum, collection) => sum + collection.points, 0),
+  );
+  runtime.setOutput(
+    'size-bytes',
+    manifest.files.reduce((sum, file) => sum + file.bytes, 0),
+  );
   runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));

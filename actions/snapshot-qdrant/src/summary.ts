@@ -3,7 +3,11 @@ import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } fr
 import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact/copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
-export function snapshotSummary(manifest: Manifest, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
+export function snapshotSummary(
+  manifest: Manifest,
+  stores: Store[],
+  artifact: ArtifactCopyResult | null = null,
+): string {
   const collections = manifest.collections ?? [];
   const fileOf = (path: string) => manifest.files.find((file) => file.path === path);
   const raw = manifest.files.reduce((sum, file) => sum + file.rawBytes, 0);
@@ -17,7 +21,9 @@ export function snapshotSummary(manifest: Manifest, stores: Store[], artifact: A
       describeVectors(collection.vectorsConfig),
       collection.aliases.join(', ') || '—',
       `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
-      collection.snapshots.every((snapshot) => snapshot.qdrantChecksum) ? '✅ matches Qdrant’s' : '✅ computed (Qdrant gave none)',
+      collection.snapshots.every((snapshot) => snapshot.qdrantChecksum)
+        ? '✅ matches Qdrant’s'
+        : '✅ computed (Qdrant gave none)',
       `${collection.snapshots.length}${empties ? ` (${empties} without shards)` : ''}`,
     ];
   });

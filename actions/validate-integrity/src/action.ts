@@ -5,7 +5,8 @@ import { run, type ValidateIntegrityOutput } from './main.ts';
 /** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
 export default defineAction<ValidateIntegrityOutput>({
   name: 'validate-integrity',
-  description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+  description:
+    'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
   branding: { icon: 'check-circle', color: 'green' },
   inputs: documented(INPUTS, {
     'database-url': { docs: 'the database checked (masked)' },
@@ -18,8 +19,8 @@ export default defineAction<ValidateIntegrityOutput>({
     'report-path': { docs: 'the JSON report' },
   }),
   outputs: {
-    passed: { description: 'true when no check failed (by fail-on\'s rule).' },
-    failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+    passed: { description: "true when no check failed (by fail-on's rule)." },
+    failures: { description: "How many checks failed (by fail-on's rule)." },
     'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
   },
   run,

@@ -10,13 +10,25 @@ import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
-  'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
-  'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
-  config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+  'database-url': {
+    description: 'postgresql:// URL of the database to check (a secret).',
+    required: true,
+    secret: 'url',
+  },
+  'compare-url': {
+    description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+    secret: 'url',
+  },
+  config: {
+    description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.',
+  },
   'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
   'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
   'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
-  'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+  'fail-on': {
+    description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
+    default: 'error',
+  },
   'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
 } as const satisfies InputSpecs;
 
@@ -57,5 +69,9 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
 
 function readQdrant(inputs: InputReader, url: string): QdrantNode {
   const keyOrigin = inputs.origin('qdrant-api-key');
-  return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
+  return {
+    url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+    apiKey: inputs.optional('qdrant-api-key'),
+    keyOrigin,
+  };
 }

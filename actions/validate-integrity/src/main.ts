@@ -17,12 +17,23 @@ export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<vo
   const passed = inputs.failOn === 'never' || failures.length === 0;
   const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
   await fs.mkdir(path.dirname(path.resolve(inputs.reportPath)), { recursive: true });
-  const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
+  const report = {
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    database: inputs.database.display,
+    compare: inputs.compare?.display ?? null,
+    passed,
+    checks: results,
+  };
   await fs.writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
   runtime.setOutput('passed', passed);
   runtime.setOutput('failures', failures.length);
   runtime.setOutput('report-path', path.resolve(inputs.reportPath));
-  for (const result of results) runtime.info(`${result.status.toUpperCase().padEnd(4)} ${result.name}: ${result.finding}`);
+  for (const result of results)
+    runtime.info(`${result.status.toUpperCase().padEnd(4)} ${result.name}: ${result.finding}`);
   await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
-  if (!passed) throw new VerificationError(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+  if (!passed)
+    throw new VerificationError(
+      `${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`,
+    );
 }

@@ -8,7 +8,10 @@ export function integritySummary(results: CheckResult[], passed: boolean, where:
   return [
     `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`,
     '',
-    markdownTable(['', 'Check', 'Finding'], results.map((r) => [ICON[r.status], r.name, r.finding])),
+    markdownTable(
+      ['', 'Check', 'Finding'],
+      results.map((r) => [ICON[r.status], r.name, r.finding]),
+    ),
     '',
   ].join('\n');
 }

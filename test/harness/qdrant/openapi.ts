@@ -86,7 +86,8 @@ class OpenApiChecker implements QdrantOpenApi {
     const key = responseKeyFor(operation.responses, status);
     if (key === undefined) return [`${operationName} declares no response for status ${status}`];
     const schema = operation.responses[key]?.content?.['application/json']?.schema;
-    if (schema === undefined) return [`${operationName} declares no JSON body for status ${status} (response "${key}")`];
+    if (schema === undefined)
+      return [`${operationName} declares no JSON body for status ${status} (response "${key}")`];
     const validate = this.validatorFor(`${operationName} ${key}`, schema);
     if (validate(body)) return [];
     return describeErrors(validate.errors ?? []);
@@ -151,7 +152,8 @@ function makeNullable(schema: Record<string, unknown>): void {
 function describeErrors(errors: ErrorObject[]): string[] {
   const lines = errors.map((error) => {
     const where = error.instancePath || '(body)';
-    const detail = error.keyword === 'additionalProperties' || error.keyword === 'enum' ? ` ${JSON.stringify(error.params)}` : '';
+    const detail =
+      error.keyword === 'additionalProperties' || error.keyword === 'enum' ? ` ${JSON.stringify(error.params)}` : '';
     return `${where} ${error.message ?? error.keyword}${detail} (schema ${error.schemaPath})`;
   });
   return [...new Set(lines)];
@@ -175,7 +177,9 @@ export function matchPathTemplate(templates: Iterable<string>, concretePath: str
     if (!match) continue;
     // One digit per segment, 1 for a literal and 0 for a parameter; all candidates have as many segments as the
     // path, so the greatest string is the template whose first literal comes earliest.
-    const rank = splitPath(template).map((segment) => (isParameter(segment) ? '0' : '1')).join('');
+    const rank = splitPath(template)
+      .map((segment) => (isParameter(segment) ? '0' : '1'))
+      .join('');
     if (!best || rank > best.rank) best = { match, rank };
   }
   return best?.match;

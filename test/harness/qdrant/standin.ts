@@ -219,7 +219,11 @@ class Standin {
   }
 
   private defineRoutes(): Route[] {
-    const route = (method: string, template: string, handler: Handler): Route => ({ method, template, handler: handler.bind(this) });
+    const route = (method: string, template: string, handler: Handler): Route => ({
+      method,
+      template,
+      handler: handler.bind(this),
+    });
     return [
       route('GET', '/', this.getRoot),
       route('GET', '/collections', this.listCollections),
@@ -244,12 +248,20 @@ class Standin {
     const method = req.method ?? 'GET';
     const query = Object.fromEntries(url.searchParams);
     const presentedKey = apiKeyOf(req);
-    this.requests.push({ method, path: url.pathname, query, ...(presentedKey !== undefined && { apiKey: presentedKey }) });
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query,
+      ...(presentedKey !== undefined && { apiKey: presentedKey }),
+    });
 
     if (!this.authorized(url.pathname, presentedKey)) {
       // Qdrant's middleware answers before any handler, in plain text (not the JSON error shape).
       req.resume();
-      const message = presentedKey === undefined ? 'Must provide an API key or an Authorization bearer token' : 'Invalid API key or JWT';
+      const message =
+        presentedKey === undefined
+          ? 'Must provide an API key or an Authorization bearer token'
+          : 'Invalid API key or JWT';
       res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end(message);
       return;
     }
@@ -271,7 +283,13 @@ class Standin {
    * Which operation a request is answered as: the stand-in's route for this method when one matches (as Qdrant
    * routes by method, `GET /collections/aliases` is the collection "aliases"), else the document's template.
    */
-  private contextFor(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, query: Record<string, string>): Context {
+  private contextFor(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    query: Record<string, string>,
+  ): Context {
     const ownTemplates = this.routes.filter((route) => route.method === method).map((route) => route.template);
     const match = matchPathTemplate(ownTemplates, path);
     const template = match?.template ?? this.openApi?.pathTemplateOf(path) ?? path;
@@ -296,7 +314,9 @@ class Standin {
       }
     }
     const text = JSON.stringify(body);
-    ctx.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+    ctx.res
+      .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+      .end(text);
   }
 
   private ok(ctx: Context, result: unknown): void {
@@ -323,7 +343,11 @@ class Standin {
 
   private async getRoot(ctx: Context): Promise<void> {
     // The one endpoint without the result wrapper.
-    this.sendJson(ctx, 200, { title: 'qdrant - vector search engine', version: this.options.version ?? '1.19.0', commit: QDRANT_COMMIT });
+    this.sendJson(ctx, 200, {
+      title: 'qdrant - vector search engine',
+      version: this.options.version ?? '1.19.0',
+      commit: QDRANT_COMMIT,
+    });
   }
 
   private async listCollections(ctx: Context): Promise<void> {
@@ -352,7 +376,11 @@ class Standin {
       shard_count: shardIds.length,
       local_shards: empty
         ? []
-        : shardIds.map((id) => ({ shard_id: id, points_count: shardPoints(collection.points, shardIds.length, id), state: 'Active' })),
+        : shardIds.map((id) => ({
+            shard_id: id,
+            points_count: shardPoints(collection.points, shardIds.length, id),
+            state: 'Active',
+          })),
       // A node without shards sees them on the other peer of the cluster.
       remote_shards: empty ? shardIds.map((id) => ({ shard_id: id, peer_id: OTHER_PEER_ID, state: 'Active' })) : [],
       shard_transfers: [],
@@ -389,7 +417,10 @@ class Standin {
 
   private pointStoreOf(collection: string): PointStore {
     let store = this.pointStores.get(collection);
-    if (!store) this.pointStores.set(collection, (store = new PointStore()));
+    if (!store) {
+      store = new PointStore();
+      this.pointStores.set(collection, store);
+    }
     return store;
   }
 
@@ -422,20 +453,27 @@ class Standin {
   }
 
   private applyAliasAction(aliases: Map<string, string>, action: unknown): void {
-    const { create_alias: create, delete_alias: remove, rename_alias: rename } = (action ?? {}) as {
+    const {
+      create_alias: create,
+      delete_alias: remove,
+      rename_alias: rename,
+    } = (action ?? {}) as {
       create_alias?: { collection_name?: unknown; alias_name?: unknown };
       delete_alias?: { alias_name?: unknown };
       rename_alias?: { old_alias_name?: unknown; new_alias_name?: unknown };
     };
     if (create && typeof create.collection_name === 'string' && typeof create.alias_name === 'string') {
       if (!this.collections.has(create.collection_name)) throw collectionNotFound(create.collection_name);
-      if (this.collections.has(create.alias_name)) throw new HttpError(409, `Wrong input: Collection \`${create.alias_name}\` already exists!`);
+      if (this.collections.has(create.alias_name))
+        throw new HttpError(409, `Wrong input: Collection \`${create.alias_name}\` already exists!`);
       aliases.set(create.alias_name, create.collection_name);
     } else if (remove && typeof remove.alias_name === 'string') {
-      if (!aliases.delete(remove.alias_name)) throw new HttpError(404, `Not found: Alias \`${remove.alias_name}\` doesn't exist!`);
+      if (!aliases.delete(remove.alias_name))
+        throw new HttpError(404, `Not found: Alias \`${remove.alias_name}\` doesn't exist!`);
     } else if (rename && typeof rename.old_alias_name === 'string' && typeof rename.new_alias_name === 'string') {
       const target = aliases.get(rename.old_alias_name);
-      if (target === undefined) throw new HttpError(404, `Not found: Alias \`${rename.old_alias_name}\` doesn't exist!`);
+      if (target === undefined)
+        throw new HttpError(404, `Not found: Alias \`${rename.old_alias_name}\` doesn't exist!`);
       aliases.delete(rename.old_alias_name);
       aliases.set(rename.new_alias_name, target);
     } else {
@@ -460,7 +498,10 @@ class Standin {
 
   private async listSnapshots(ctx: Context): Promise<void> {
     const collection = this.existingCollection(ctx);
-    this.ok(ctx, [...this.snapshotsOf(collection.name).values()].map((record) => this.describeSnapshot(record)));
+    this.ok(
+      ctx,
+      [...this.snapshotsOf(collection.name).values()].map((record) => this.describeSnapshot(record)),
+    );
   }
 
   private async downloadSnapshot(ctx: Context): Promise<void> {
@@ -470,7 +511,12 @@ class Standin {
       'content-length': record.file.size,
       'content-disposition': `attachment; filename="${record.name}"`,
     });
-    await streamSnapshot(ctx.res, record.file, this.options.breakDownloadAfterBytes, this.options.downloadBytesPerSecond);
+    await streamSnapshot(
+      ctx.res,
+      record.file,
+      this.options.breakDownloadAfterBytes,
+      this.options.downloadBytesPerSecond,
+    );
   }
 
   private async deleteSnapshot(ctx: Context): Promise<void> {
@@ -486,7 +532,10 @@ class Standin {
     const wait = waitParameter(ctx.query);
     const priority = ctx.query.priority;
     if (priority !== undefined && !['no_sync', 'snapshot', 'replica'].includes(priority)) {
-      throw new HttpError(400, `Bad request: Deserialize error in query parameters: unknown variant \`${priority}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``);
+      throw new HttpError(
+        400,
+        `Bad request: Deserialize error in query parameters: unknown variant \`${priority}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``,
+      );
     }
     const upload = await receiveSnapshotUpload(ctx.req);
     const expected = ctx.query.checksum;
@@ -520,7 +569,10 @@ class Standin {
 
   private snapshotsOf(collection: string): Map<string, SnapshotRecord> {
     let files = this.snapshotFiles.get(collection);
-    if (!files) this.snapshotFiles.set(collection, (files = new Map()));
+    if (!files) {
+      files = new Map();
+      this.snapshotFiles.set(collection, files);
+    }
     return files;
   }
 
@@ -549,7 +601,11 @@ class Standin {
   }
 
   private describeSnapshot(record: SnapshotRecord): Record<string, unknown> {
-    const description: Record<string, unknown> = { name: record.name, creation_time: record.creationTime, size: record.file.size };
+    const description: Record<string, unknown> = {
+      name: record.name,
+      creation_time: record.creationTime,
+      size: record.file.size,
+    };
     const mode = this.options.checksum ?? 'correct';
     // With S3 snapshot storage Qdrant has no checksum and leaves the field out.
     if (mode === 'correct') description.checksum = record.sha256;
@@ -574,7 +630,10 @@ function waitParameter(query: Record<string, string>): boolean {
   const wait = query.wait;
   if (wait === undefined || wait === 'true') return true;
   if (wait === 'false') return false;
-  throw new HttpError(400, `Bad request: Deserialize error in query parameters: wait: provided string was not \`true\` or \`false\``);
+  throw new HttpError(
+    400,
+    `Bad request: Deserialize error in query parameters: wait: provided string was not \`true\` or \`false\``,
+  );
 }
 
 async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
@@ -630,7 +689,8 @@ class PointStore {
 
   /** `limit` points from the first id >= `offset`, and the id the next page starts at (Qdrant's next_page_offset). */
   page(offset: PointId | undefined, limit: number): { page: StoredPoint[]; next: PointId | undefined } {
-    const ordered = (this.ordered ??= [...this.points.values()].sort((a, b) => comparePointIds(a.id, b.id)));
+    this.ordered ??= [...this.points.values()].sort((a, b) => comparePointIds(a.id, b.id));
+    const ordered = this.ordered;
     const start = offset === undefined ? 0 : lowerBound(ordered, offset);
     return { page: ordered.slice(start, start + limit), next: ordered[start + limit]?.id };
   }
@@ -658,7 +718,10 @@ function pointIdOf(value: unknown): PointId {
     const hex = value.toLowerCase();
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
-  throw new HttpError(400, `Format error in JSON body: value ${JSON.stringify(value)} is not a valid point ID, valid values are either an unsigned integer or a UUID`);
+  throw new HttpError(
+    400,
+    `Format error in JSON body: value ${JSON.stringify(value)} is not a valid point ID, valid values are either an unsigned integer or a UUID`,
+  );
 }
 
 function payloadOf(value: unknown): Record<string, unknown> {
@@ -671,8 +734,12 @@ function payloadOf(value: unknown): Record<string, unknown> {
 function pointsOfUpsert(body: unknown): StoredPoint[] {
   const { points, batch } = (body ?? {}) as { points?: unknown; batch?: unknown };
   if (Array.isArray(points)) return points.map(pointOfStruct);
-  if (typeof batch === 'object' && batch !== null) return pointsOfBatch(batch as { ids?: unknown; vectors?: unknown; payloads?: unknown });
-  throw new HttpError(400, 'Format error in JSON body: data did not match any variant of untagged enum PointInsertOperations');
+  if (typeof batch === 'object' && batch !== null)
+    return pointsOfBatch(batch as { ids?: unknown; vectors?: unknown; payloads?: unknown });
+  throw new HttpError(
+    400,
+    'Format error in JSON body: data did not match any variant of untagged enum PointInsertOperations',
+  );
 }
 
 function pointOfStruct(raw: unknown): StoredPoint {
@@ -706,7 +773,10 @@ function checkVector(config: StandinCollection['vectors'], vector: unknown): voi
     return;
   }
   if (typeof vector !== 'object' || vector === null || Array.isArray(vector)) {
-    throw new HttpError(400, 'Wrong input: Collection has named vectors: give the vector as an object of name → vector');
+    throw new HttpError(
+      400,
+      'Wrong input: Collection has named vectors: give the vector as an object of name → vector',
+    );
   }
   const named = config as Record<string, VectorParams>;
   for (const [name, value] of Object.entries(vector)) {
@@ -720,7 +790,8 @@ function checkDimension(size: number, vector: unknown): void {
   if (!Array.isArray(vector) || !vector.every((element) => typeof element === 'number')) {
     throw new HttpError(400, 'Format error in JSON body: a vector is an array of numbers');
   }
-  if (vector.length !== size) throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${size}, got ${vector.length}`);
+  if (vector.length !== size)
+    throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${size}, got ${vector.length}`);
 }
 
 type PayloadSelection = boolean | { include: string[] } | { exclude: string[] };
@@ -732,11 +803,13 @@ interface ScrollOptions {
   withVector: boolean | string[];
 }
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** A ScrollRequest with Qdrant's defaults (limit 10, payload on, vectors off). Filters and order_by are not served. */
 function scrollRequestOf(body: unknown): ScrollOptions {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'Format error in JSON body: expected a ScrollRequest object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'Format error in JSON body: expected a ScrollRequest object');
   const request = body as Record<string, unknown>;
   for (const unsupported of ['filter', 'order_by', 'shard_key']) {
     if (request[unsupported] !== undefined && request[unsupported] !== null) {
@@ -745,10 +818,18 @@ function scrollRequestOf(body: unknown): ScrollOptions {
   }
   const limit = request.limit ?? 10;
   if (!Number.isInteger(limit) || (limit as number) < 1) {
-    throw new HttpError(422, `Validation error in JSON body: [limit: value ${JSON.stringify(limit)} invalid, must be 1 or larger]`);
+    throw new HttpError(
+      422,
+      `Validation error in JSON body: [limit: value ${JSON.stringify(limit)} invalid, must be 1 or larger]`,
+    );
   }
   const offset = request.offset === undefined || request.offset === null ? undefined : pointIdOf(request.offset);
-  return { offset, limit: limit as number, withPayload: payloadSelectionOf(request.with_payload), withVector: vectorSelectionOf(request.with_vector ?? request.with_vectors) };
+  return {
+    offset,
+    limit: limit as number,
+    withPayload: payloadSelectionOf(request.with_payload),
+    withVector: vectorSelectionOf(request.with_vector ?? request.with_vectors),
+  };
 }
 
 function payloadSelectionOf(value: unknown): PayloadSelection {
@@ -758,13 +839,19 @@ function payloadSelectionOf(value: unknown): PayloadSelection {
   const selector = value as { include?: unknown; exclude?: unknown };
   if (isStringArray(selector.include)) return { include: selector.include };
   if (isStringArray(selector.exclude)) return { exclude: selector.exclude };
-  throw new HttpError(400, 'Format error in JSON body: with_payload: data did not match any variant of untagged enum WithPayloadInterface');
+  throw new HttpError(
+    400,
+    'Format error in JSON body: with_payload: data did not match any variant of untagged enum WithPayloadInterface',
+  );
 }
 
 function vectorSelectionOf(value: unknown): boolean | string[] {
   if (value === undefined || value === null) return false;
   if (typeof value === 'boolean' || isStringArray(value)) return value;
-  throw new HttpError(400, 'Format error in JSON body: with_vector: data did not match any variant of untagged enum WithVector');
+  throw new HttpError(
+    400,
+    'Format error in JSON body: with_vector: data did not match any variant of untagged enum WithVector',
+  );
 }
 
 /** A Record as Qdrant serializes it: `payload` and `vector` are left out, not null, when not asked for. */
@@ -778,7 +865,10 @@ function recordOf(point: StoredPoint, options: ScrollOptions): Record<string, un
 }
 
 /** Payload keys are paths (`meta.trade_id` reaches into nested objects), as in Qdrant's include/exclude. */
-function selectPayload(payload: Record<string, unknown>, selection: PayloadSelection): Record<string, unknown> | undefined {
+function selectPayload(
+  payload: Record<string, unknown>,
+  selection: PayloadSelection,
+): Record<string, unknown> | undefined {
   if (selection === false) return undefined;
   if (selection === true) return payload;
   if ('include' in selection) {
@@ -813,7 +903,10 @@ function valueAtPath(object: Record<string, unknown>, path: string): unknown {
 function setAtPath(object: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let target = object;
-  for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    target[key] ??= {};
+    target = target[key] as Record<string, unknown>;
+  }
   target[keys.at(-1)!] = value;
 }
 
@@ -978,7 +1071,12 @@ async function snapshotSha256(file: SnapshotFile): Promise<string> {
  * Streams the file with backpressure; with `breakAfter`, sends that many bytes and then drops the connection; with
  * `bytesPerSecond`, waits whenever it is ahead of that rate.
  */
-async function streamSnapshot(res: http.ServerResponse, file: SnapshotFile, breakAfter: number | undefined, bytesPerSecond: number | undefined): Promise<void> {
+async function streamSnapshot(
+  res: http.ServerResponse,
+  file: SnapshotFile,
+  breakAfter: number | undefined,
+  bytesPerSecond: number | undefined,
+): Promise<void> {
   let closed = false;
   res.once('close', () => (closed = true));
   let sent = 0;

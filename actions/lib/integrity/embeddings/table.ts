@@ -17,12 +17,17 @@ export interface KeyColumn {
 export async function resolveKeyColumn(db: pg.Client, mapping: EmbeddingMapping): Promise<KeyColumn> {
   let found: { schema: string; name: string; type: string | null } | undefined;
   try {
-    found = (await db.query<{ schema: string; name: string; type: string | null }>(`
+    found = (
+      await db.query<{ schema: string; name: string; type: string | null }>(
+        `
       SELECT n.nspname AS schema, c.relname AS name, format_type(a.atttypid, NULL) AS type
       FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-      WHERE c.oid = to_regclass($1)`, [mapping.table, mapping.key])).rows[0];
+      WHERE c.oid = to_regclass($1)`,
+        [mapping.table, mapping.key],
+      )
+    ).rows[0];
   } catch (error) {
     // to_regclass raises on a malformed name (e.g. too many dots) instead of answering NULL.
     throw new ConfigurationError(`Embedding check: "${mapping.table}" is not a table name: ${errorMessage(error)}.`);

@@ -19,7 +19,8 @@ export async function checkTimescale(db: pg.Client, expectation: TimescaleExpect
   const name = (aspect: string) => `timescaledb: ${expectation.hypertable} ${aspect}`;
   const version = (await db.query<{ extversion: string }>(TIMESCALEDB_VERSION_SQL)).rows[0]?.extversion;
   if (version === undefined) {
-    const finding = 'the timescaledb extension is not installed in this database; ' +
+    const finding =
+      'the timescaledb extension is not installed in this database; ' +
       `expected it, with hypertable ${expectation.hypertable}`;
     return [fail('timescaledb: extension', finding)];
   }

@@ -19,9 +19,13 @@ export async function resolveHypertable(
 ): Promise<Hypertable | undefined> {
   const table = await resolveRelation(db, expectation.hypertable, 'hypertable');
   if (!table) return undefined;
-  const [row] = await queryRows<{ interval: string | null; matches: boolean | null }>(db, `
+  const [row] = await queryRows<{ interval: string | null; matches: boolean | null }>(
+    db,
+    `
     SELECT h.chunk_interval::text AS interval, h.chunk_interval = $2::interval AS matches
-    FROM (${HYPERTABLE_INTERVAL_SQL}) h`, [expectation.hypertable, expectation.chunkInterval ?? null]);
+    FROM (${HYPERTABLE_INTERVAL_SQL}) h`,
+    [expectation.hypertable, expectation.chunkInterval ?? null],
+  );
   return { ...table, isHypertable: row !== undefined, interval: row?.interval ?? null, matches: row?.matches ?? null };
 }
 

@@ -35,7 +35,10 @@ export async function checkJobs(
   const caggs = `${aggregates.length} continuous aggregate${aggregates.length === 1 ? '' : 's'}`;
   const scope = `${key(hypertable)}${aggregates.length > 0 ? ` and its ${caggs}` : ''}`;
   if (failing.length === 0) return pass(name, `no job of ${scope} failed its last run`);
-  const errors = await lastErrors(db, failing.map((job) => job.job_id));
+  const errors = await lastErrors(
+    db,
+    failing.map((job) => job.job_id),
+  );
   const described = failing.map((job) => describeFailure(job, errors.get(job.job_id)));
   const details = failing.map((job) => ({
     jobId: job.job_id,
@@ -64,9 +67,10 @@ async function lastErrors(db: pg.Client, jobIds: number[]): Promise<Map<number, 
 function describeFailure(job: FailingJob, error: JobError | undefined): string {
   // pg turns -infinity (TimescaleDB's "not yet") into a number, not a Date.
   const startedAt = job.last_run_started_at;
-  const started = startedAt instanceof Date && !Number.isNaN(startedAt.getTime())
-    ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
-    : 'at an unknown time';
+  const started =
+    startedAt instanceof Date && !Number.isNaN(startedAt.getTime())
+      ? `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+      : 'at an unknown time';
   const when = error?.finish_time ?? started;
   const message = error?.err_message ? `: ${error.err_message}` : '';
   return `job ${job.job_id} (${job.proc_name} on ${job.hypertable_name}) last failed ${when}${message}`;

@@ -40,8 +40,12 @@ export async function checkPolicy(
   expected: string,
   name: string,
 ): Promise<CheckResult> {
-  const [policy] = await queryRows<PolicySetting>(
-    db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+  const [policy] = await queryRows<PolicySetting>(db, POLICY_SETTING_SQL, [
+    expectation.hypertable,
+    kind.proc,
+    kind.setting,
+    expected,
+  ]);
   const table = expectation.hypertable;
   if (!policy) {
     return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
