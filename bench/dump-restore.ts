@@ -120,8 +120,10 @@ async function main(): Promise<void> {
       await query(cluster.url, 'DROP DATABASE drill_restore');
       await fs.rm(storage, { recursive: true, force: true });
       console.log(
-        `round ${round}: pg_dump ${stockDump.at(-1)!.seconds.toFixed(2)} s, dump-postgres ${ourDump.at(-1)!.seconds.toFixed(2)} s, ` +
-          `pg_restore ${stockRestore.at(-1)!.seconds.toFixed(2)} s, restore-drill ${ourDrill.at(-1)!.seconds.toFixed(2)} s`,
+        `round ${round}: pg_dump ${stockDump.at(-1)!.seconds.toFixed(2)} s, dump-postgres ` +
+          `${ourDump.at(-1)!.seconds.toFixed(2)} s, ` +
+          `pg_restore ${stockRestore.at(-1)!.seconds.toFixed(2)} s, restore-drill ` +
+          `${ourDrill.at(-1)!.seconds.toFixed(2)} s`,
       );
     }
     const rss = Math.max(...ourDump.map((m) => m.peakRssBytes), ...ourDrill.map((m) => m.peakRssBytes));

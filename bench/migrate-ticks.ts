@@ -57,7 +57,8 @@ async function main(): Promise<void> {
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
       INSERT INTO tick_data
-      SELECT timestamptz '2026-01-05' + i * (interval '1 day' * ${DAYS} / ${ROWS}) + (i % 1000) * interval '1 microsecond',
+      SELECT timestamptz '2026-01-05' + i * (interval '1 day' * ${DAYS} / ${ROWS}) + (i % 1000) * interval
+        '1 microsecond',
              (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
              round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
              round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
@@ -78,8 +79,10 @@ async function main(): Promise<void> {
             '-o',
             'pipefail',
             '-c',
-            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT time, symbol, price, volume, bid, ask FROM tick_data) TO STDOUT (FORMAT binary)" ` +
-              `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM STDIN (FORMAT binary)"`,
+            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT time, symbol, price, volume, bid, ask FROM ` +
+              `tick_data) TO STDOUT (FORMAT binary)" ` +
+              `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM ` +
+              `STDIN (FORMAT binary)"`,
           ],
           { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget },
         ),
@@ -97,7 +100,8 @@ async function main(): Promise<void> {
         }),
       );
       console.log(
-        `round ${round}: COPY pipe ${stock.at(-1)!.seconds.toFixed(2)} s, migrate-ticks ${ours.at(-1)!.seconds.toFixed(2)} s`,
+        `round ${round}: COPY pipe ${stock.at(-1)!.seconds.toFixed(2)} s, migrate-ticks ` +
+          `${ours.at(-1)!.seconds.toFixed(2)} s`,
       );
     }
     const best = (runs: Measured[]): number => Math.min(...runs.map((run) => run.seconds));

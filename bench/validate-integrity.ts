@@ -63,7 +63,8 @@ async function main(): Promise<void> {
           'bash',
           [
             '-c',
-            `"${psql.path}" -X -q -d "$A" -c "${scan}" > /dev/null & "${psql.path}" -X -q -d "$B" -c "${scan}" > /dev/null & wait`,
+            `"${psql.path}" -X -q -d "$A" -c "${scan}" > /dev/null & "${psql.path}" -X -q -d "$B" -c "${scan}" > ` +
+              `/dev/null & wait`,
           ],
           { ...process.env, A: a, B: b },
         ),
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
         }),
       );
       console.log(
-        `round ${round}: two parallel hashing scans ${stock.at(-1)!.seconds.toFixed(2)} s, validate-integrity ${ours.at(-1)!.seconds.toFixed(2)} s`,
+        `round ${round}: two parallel hashing scans ${stock.at(-1)!.seconds.toFixed(2)} s, validate-integrity ` +
+          `${ours.at(-1)!.seconds.toFixed(2)} s`,
       );
     }
     const best = (runs: Measured[]): number => Math.min(...runs.map((run) => run.seconds));

@@ -13,7 +13,9 @@ let sourceUrl: string;
 const DAYS = 6;
 const TICKS = 240_000;
 
-/** Ticks over six days, with NULLs, numeric(20,8) precision and microseconds, in a source whose sessions are not UTC. */
+/**
+ * Ticks over six days, with NULLs, numeric(20,8) precision and microseconds, in a source whose sessions are not UTC.
+ */
 async function tickSource(cluster: ScratchCluster, name: string, ticks: number): Promise<string> {
   await sql(cluster.url, `CREATE DATABASE ${name}`);
   await sql(cluster.url, `ALTER DATABASE ${name} SET TimeZone = 'America/New_York'`);
@@ -24,7 +26,8 @@ async function tickSource(cluster: ScratchCluster, name: string, ticks: number):
     CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                             volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
     INSERT INTO tick_data
-    SELECT timestamptz '2026-01-05 00:00:00+00' + i * (interval '1 day' * ${DAYS} / ${ticks}) + (i % 997) * interval '1 microsecond',
+    SELECT timestamptz '2026-01-05 00:00:00+00' + i * (interval '1 day' * ${DAYS} / ${ticks}) + (i % 997) * interval
+      '1 microsecond',
            (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
            round((100 + 10 * sin(i / 5000.0))::numeric, 8) + 0.00000001 * (i % 7),
            round(((i % 13) + 1)::numeric / 3, 8),
@@ -147,7 +150,8 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     expect(
       await sql(
         targetUrl,
-        "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+        'SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ' +
+          "NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
       ),
     ).toEqual([{ n: 0 }]);
   });

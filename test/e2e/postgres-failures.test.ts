@@ -150,7 +150,8 @@ describe('bad inputs and unreachable servers', () => {
     expect(dump.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `Cannot connect to postgresql://backup:\\*\\*\\*@127.0.0.1:${port}/prod \\(input "database-url"\\): .*ECONNREFUSED`,
+          `Cannot connect to postgresql://backup:\\*\\*\\*@127.0.0.1:${port}/prod \\(input "database-url"\\): ` +
+            `.*ECONNREFUSED`,
         ),
       ),
     ]);

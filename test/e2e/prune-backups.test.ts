@@ -127,37 +127,41 @@ describe('prune-backups', () => {
     }
   });
 
-  it('a store that refuses a deletion (S3 Object Lock) is reported, not fatal, and never leaves a half-deleted backup looking complete', async () => {
-    const inner = new LocalStore(path.join(work, 'locked'));
-    const now = Date.now();
-    const old = await backup([inner], new Date(now - 5 * DAY));
-    await backup([inner], new Date(now - DAY));
-    const locked: Store = {
-      ...inner,
-      displayUrl: 's3://locked',
-      list: (prefix) => inner.list(prefix),
-      get: (key) => inner.get(key),
-      head: (key) => inner.head(key),
-      put: (key, body) => inner.put(key, body),
-      urlOf: (key) => inner.urlOf(key),
-      delete: async (keys) => {
-        if (keys.some((key) => key.includes(old)))
-          throw new Error('AccessDenied: object is WORM protected (Object Lock)');
-        await inner.delete(keys);
-      },
-    };
-    const [result] = await pruneBackups({
-      stores: [locked],
-      name: 'prod',
-      policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
-      incompleteGraceHours: 24,
-      dryRun: false,
-      log: () => undefined,
-    });
-    expect(result!.refused).toEqual([{ id: old, error: 'AccessDenied: object is WORM protected (Object Lock)' }]);
-    expect(result!.deleted).toEqual([]);
-    // The refused backup is whole: its manifest and its data are both still there.
-    expect(await inner.head(`prod/${old}/manifest.json`)).toBeGreaterThan(0);
-    expect(await inner.head(`prod/${old}/postgres.dump.zst.age`)).toBe(1000);
-  });
+  it(
+    'a store that refuses a deletion (S3 Object Lock) is reported, not fatal, and never leaves a half-deleted ' +
+      'backup looking complete',
+    async () => {
+      const inner = new LocalStore(path.join(work, 'locked'));
+      const now = Date.now();
+      const old = await backup([inner], new Date(now - 5 * DAY));
+      await backup([inner], new Date(now - DAY));
+      const locked: Store = {
+        ...inner,
+        displayUrl: 's3://locked',
+        list: (prefix) => inner.list(prefix),
+        get: (key) => inner.get(key),
+        head: (key) => inner.head(key),
+        put: (key, body) => inner.put(key, body),
+        urlOf: (key) => inner.urlOf(key),
+        delete: async (keys) => {
+          if (keys.some((key) => key.includes(old)))
+            throw new Error('AccessDenied: object is WORM protected (Object Lock)');
+          await inner.delete(keys);
+        },
+      };
+      const [result] = await pruneBackups({
+        stores: [locked],
+        name: 'prod',
+        policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+        incompleteGraceHours: 24,
+        dryRun: false,
+        log: () => undefined,
+      });
+      expect(result!.refused).toEqual([{ id: old, error: 'AccessDenied: object is WORM protected (Object Lock)' }]);
+      expect(result!.deleted).toEqual([]);
+      // The refused backup is whole: its manifest and its data are both still there.
+      expect(await inner.head(`prod/${old}/manifest.json`)).toBeGreaterThan(0);
+      expect(await inner.head(`prod/${old}/postgres.dump.zst.age`)).toBe(1000);
+    },
+  );
 });

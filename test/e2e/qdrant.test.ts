@@ -172,7 +172,8 @@ describe('snapshot-qdrant', () => {
     );
     expect(run.errors).toEqual([
       expect.stringContaining(
-        `Input "collections" names embeddings, which Qdrant at ${qdrant.url} does not have (it has: journal, playbooks, trades)`,
+        `Input "collections" names embeddings, which Qdrant at ${qdrant.url} does not have (it has: journal, ` +
+          `playbooks, trades)`,
       ),
     ]);
     await expect(fs.access(storage)).rejects.toThrow();

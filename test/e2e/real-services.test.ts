@@ -45,7 +45,8 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
       `
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
                               volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
-      INSERT INTO tick_data SELECT now() - interval '5 days' + i * interval '3 seconds' + (i % 997) * interval '1 microsecond',
+      INSERT INTO tick_data SELECT now() - interval '5 days' + i * interval '3 seconds' + (i % 997) * interval
+        '1 microsecond',
         (ARRAY['ES', 'NQ'])[1 + i % 2], round((100 + sin(i))::numeric, 8), 1, NULLIF(i % 50, 0), 2
       FROM generate_series(0, 100000) AS i;`,
     );
@@ -56,7 +57,9 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     expect(migrate.errors).toEqual([]);
     expect(migrate.outputs.verified).toBe('true');
     expect(migrate.summary).toContain('(timescaledb)');
-    const perDay = `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(price)::text AS p, count(bid)::int AS b FROM tick_data GROUP BY 1 ORDER BY 1`;
+    const perDay =
+      `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(price)::text AS p, ` +
+      `count(bid)::int AS b FROM tick_data GROUP BY 1 ORDER BY 1`;
     expect(await sql(targetUrl, perDay)).toEqual(await sql(sourceUrl, perDay));
     expect(
       await sql(
@@ -67,7 +70,8 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     expect(
       await sql(
         targetUrl,
-        "SELECT count(*)::int AS n FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE 'tick_candles_%'",
+        'SELECT count(*)::int AS n FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE ' +
+          "'tick_candles_%'",
       ),
     ).toEqual([{ n: 4 }]);
 

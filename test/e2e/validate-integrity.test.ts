@@ -112,15 +112,18 @@ describe('content parity and row counts', () => {
     expect(failing((await validate({ 'database-url': target, 'compare-url': original })).report)).toEqual([]);
     await sql(
       target,
-      'DELETE FROM trade_tags WHERE trade_id = 10 AND tag_id = (SELECT min(tag_id) FROM trade_tags WHERE trade_id = 10)',
+      'DELETE FROM trade_tags WHERE trade_id = 10 AND tag_id = (SELECT min(tag_id) FROM trade_tags WHERE ' +
+        'trade_id = 10)',
     );
     await sql(
       target,
-      'INSERT INTO trade_tags SELECT 10, id FROM tags WHERE id NOT IN (SELECT tag_id FROM trade_tags WHERE trade_id = 10) LIMIT 1',
+      'INSERT INTO trade_tags SELECT 10, id FROM tags WHERE id NOT IN (SELECT tag_id FROM trade_tags WHERE trade_id ' +
+        '= 10) LIMIT 1',
     );
     const run = await validate({ 'database-url': target, 'compare-url': original });
     expect(failing(run.report)).toEqual([
-      'content parity: public.trade_tags: trade_tags: the rows differ (1,581 in database-url, 1,581 in compare-url); set tables[].key or time-column to narrow it down',
+      'content parity: public.trade_tags: trade_tags: the rows differ (1,581 in database-url, 1,581 in ' +
+        'compare-url); set tables[].key or time-column to narrow it down',
     ]);
   });
 });
@@ -141,7 +144,8 @@ describe('relations, custom SQL, config, backups', () => {
     const run = await validate({ 'database-url': target, config });
     const failures = failing(run.report);
     expect(failures).toContainEqual(
-      'foreign keys: public.journal_entries(trade_id) → public.trades(id): 1 row(s) of journal_entries point at no trades (e.g. 5)',
+      'foreign keys: public.journal_entries(trade_id) → public.trades(id): 1 row(s) of journal_entries point at no ' +
+        'trades (e.g. 5)',
     );
     expect(failures).toContainEqual(
       expect.stringMatching(
@@ -159,7 +163,8 @@ describe('relations, custom SQL, config, backups', () => {
         '  - name: no negative prices',
         '    sql: SELECT * FROM tick_data WHERE price < 0',
         '  - name: every trade journaled',
-        '    sql: SELECT id FROM trades WHERE id NOT IN (SELECT trade_id FROM journal_entries WHERE trade_id IS NOT NULL) OR id = 1',
+        '    sql: SELECT id FROM trades WHERE id NOT IN (SELECT trade_id FROM journal_entries WHERE trade_id IS NOT ' +
+          'NULL) OR id = 1',
         '    severity: warn',
       ].join('\n'),
     );
@@ -270,7 +275,8 @@ describe('embeddings', () => {
       const run = await validate({ 'database-url': original, config, 'qdrant-url': qdrant.url });
       expect(run.code).toBe(1);
       expect(failing(run.report)).toEqual([
-        'embeddings: public.trades → trades: public.trades → trades: 1 of 843 rows has no point (e.g. 42); 1 point has no row (e.g. 901)',
+        'embeddings: public.trades → trades: public.trades → trades: 1 of 843 rows has no point (e.g. 42); 1 point ' +
+          'has no row (e.g. 901)',
       ]);
       expect(qdrant.violations).toEqual([]);
       const noQdrant = await validate({ 'database-url': original, config });

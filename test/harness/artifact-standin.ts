@@ -105,7 +105,9 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
   const workflowRunBackendId = randomUUID();
   const workflowJobRunBackendId = randomUUID();
   const token = unsignedJwt({
-    scp: `Actions.GenericRead:${randomUUID()} Actions.Results:${workflowRunBackendId}:${workflowJobRunBackendId} Actions.UploadArtifacts:${randomUUID()}`,
+    scp:
+      `Actions.GenericRead:${randomUUID()} Actions.Results:${workflowRunBackendId}:${workflowJobRunBackendId} ` +
+      `Actions.UploadArtifacts:${randomUUID()}`,
     exp: Math.floor(Date.now() / 1000) + 3600,
   });
   const pending = new Map<string, Pending>(); // by blob key
@@ -341,7 +343,8 @@ export async function startArtifactStandin(options: ArtifactStandinOptions = {})
           }
           if (!String(request.headers['content-type']).startsWith('application/json')) {
             violations.push(
-              `${url.pathname}: content-type ${request.headers['content-type']}, the JSON client sends application/json`,
+              `${url.pathname}: content-type ${request.headers['content-type']}, the JSON client sends ` +
+                `application/json`,
             );
           }
           const method = url.pathname.slice(SERVICE.length);

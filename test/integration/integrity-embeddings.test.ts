@@ -218,7 +218,9 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     expect(counter.scrollsAtFetch).toEqual([0, 0]); // the rows were read (and held) first
     expect(checked).toMatchObject({
       status: 'fail',
-      finding: `${trades} → trade_notes: 1 of 20 rows has no point (e.g. 5); 2 points have no row (e.g. 77, point ${uuid(78)} (no key in payload))`,
+      finding:
+        `${trades} → trade_notes: 1 of 20 rows has no point (e.g. 5); 2 points have no row (e.g. 77, point ` +
+        `${uuid(78)} (no key in payload))`,
       details: { rows: 20, points: 21, missingPoints: ['5'], orphanCount: 2 },
     });
   });
@@ -244,7 +246,9 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     expect(counter.scrollsAtFetch).toEqual([1, 1]); // the points were read (and held) first
     expect(checked).toMatchObject({
       status: 'fail',
-      finding: `${orders} → order_docs: 5 of 30 rows have no point (e.g. ORD-26, ORD-27, ORD-28, ORD-29, ORD-30); 1 point has no row (e.g. ORD-99)`,
+      finding:
+        `${orders} → order_docs: 5 of 30 rows have no point (e.g. ORD-26, ORD-27, ORD-28, ORD-29, ORD-30); 1 ` +
+        `point has no row (e.g. ORD-99)`,
       details: { rows: 30, points: 27, missingCount: 5, orphanPoints: ['ORD-99'], orphanCount: 1 },
     });
   });
@@ -259,7 +263,9 @@ describe('checkEmbeddings: every row has a point and every point a row', () => {
     );
     const expected = {
       status: 'fail',
-      finding: `${trades} → trades: 2 of 12342 rows have no point (e.g. 500, 10002); 4 points have no row (e.g. 3, 10001, 12345, 20000)`,
+      finding:
+        `${trades} → trades: 2 of 12342 rows have no point (e.g. 500, 10002); 4 points have no row (e.g. 3, ` +
+        `10001, 12345, 20000)`,
       details: { rows: 12_342, points: 12_344, missingCount: 2, orphanCount: 4 },
     };
 

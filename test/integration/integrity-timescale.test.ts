@@ -81,7 +81,8 @@ async function recordRun(jobId: number, run: { succeeded: boolean; ago: string }
 async function recordError(jobId: number, message: string): Promise<void> {
   await q(
     `
-    INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, pid, execution_start, execution_finish, succeeded, data)
+    INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, pid, execution_start, execution_finish,
+      succeeded, data)
     VALUES ($1, 4242, now() - INTERVAL '1 minute', now(), false,
             jsonb_build_object('job', jsonb_build_object('proc_schema', '_timescaledb_functions', 'proc_name', 'policy_refresh_continuous_aggregate'),
                                'error_data', jsonb_build_object('message', $2::text, 'sqlerrcode', 'XX000')))`,
@@ -212,7 +213,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const columnstoreJob = await policyJob('policy_compression');
     expect(wrong['columnstore policy']).toMatchObject({
       status: 'fail',
-      finding: `tick_data's columnstore policy (job ${columnstoreJob}) moves chunks to the columnstore after 30 days; expected 7 days`,
+      finding:
+        `tick_data's columnstore policy (job ${columnstoreJob}) moves chunks to the columnstore after 30 ` +
+        `days; expected 7 days`,
     });
     expect(wrong['retention policy']!.finding).toMatch(/drops chunks older than 90 days; expected 1 year$/);
 
@@ -220,7 +223,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     try {
       expect(byAspect(await checkTimescale(client, EXPECTED))['columnstore policy']).toMatchObject({
         status: 'fail',
-        finding: `tick_data's columnstore policy (job ${columnstoreJob}) is paused (scheduled = false); expected it running, 30 days`,
+        finding:
+          `tick_data's columnstore policy (job ${columnstoreJob}) is paused (scheduled = false); expected it ` +
+          `running, 30 days`,
       });
     } finally {
       await q(`SELECT alter_job($1, scheduled => true)`, [columnstoreJob]);
@@ -233,7 +238,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     );
     expect(aspects['continuous aggregates']).toMatchObject({
       status: 'fail',
-      finding: `tick_candles_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; expected ${[...VIEWS, 'tick_candles_4h', 'tick_data'].join(', ')}`,
+      finding:
+        `tick_candles_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; ` +
+        `expected ${[...VIEWS, 'tick_candles_4h', 'tick_data'].join(', ')}`,
     });
     // A hierarchical aggregate counts: tick_candles_1h reads tick_candles_15m's materialization, not tick_data.
     expect((aspects['continuous aggregates']!.details as { found: string[] }).found.sort()).toEqual(
@@ -253,7 +260,8 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
       status: 'warn',
       finding:
         `${SCHEMA}.tick_candles_1m was never refreshed (job ${jobs.tick_candles_1m}); ` +
-        `${SCHEMA}.tick_candles_5m was never refreshed (job ${jobs.tick_candles_5m}); expected a successful refresh within 2 hours`,
+        `${SCHEMA}.tick_candles_5m was never refreshed (job ${jobs.tick_candles_5m}); expected a successful refresh ` +
+        `within 2 hours`,
     });
   });
 
@@ -268,7 +276,8 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     expect(stale.status).toBe('fail');
     expect(stale.finding).toMatch(
       new RegExp(
-        `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago \\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`,
+        `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago ` +
+          `\\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`,
       ),
     );
 
@@ -312,12 +321,15 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
       { id: retentionJob, text: `job ${retentionJob} \\(policy_retention on tick_data\\) last failed ${at}` },
       {
         id: jobs.tick_candles_5m!,
-        text: `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ${at}: could not refresh continuous aggregate on purpose`,
+        text:
+          `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ` +
+          `${at}: could not refresh continuous aggregate on purpose`,
       },
     ].sort((a, b) => a.id - b.id);
     expect(jobsResult.finding).toMatch(
       new RegExp(
-        `^2 jobs of ${SCHEMA}\\.tick_data and its 4 continuous aggregates failing: ${failures.map((failure) => failure.text).join('; ')}$`,
+        `^2 jobs of ${SCHEMA}\\.tick_data and its 4 continuous aggregates failing: ` +
+          `${failures.map((failure) => failure.text).join('; ')}$`,
       ),
     );
     expect(jobsResult.details).toEqual(
@@ -344,23 +356,27 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     expect(jobsResult.details).toHaveLength(2);
   });
 
-  it('leaves failing jobs of other tables alone (as sql-timescaledb.test.ts fails one: add_job, run_job, the stats row)', async () => {
-    await q(`CREATE FUNCTION ${SCHEMA}.backstop_other_job(job_id integer, config jsonb) RETURNS void
+  it(
+    'leaves failing jobs of other tables alone (as sql-timescaledb.test.ts fails one: add_job, run_job, the ' +
+      'stats row)',
+    async () => {
+      await q(`CREATE FUNCTION ${SCHEMA}.backstop_other_job(job_id integer, config jsonb) RETURNS void
              LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'another job fails on purpose'; END $$`);
-    const [{ id }] = (await q<{ id: number }>(
-      `SELECT add_job('${SCHEMA}.backstop_other_job', INTERVAL '1 day', scheduled => false) AS id`,
-    )) as [{ id: number }];
-    try {
-      await expect(client.query(`CALL run_job($1)`, [id])).rejects.toThrow(/fails on purpose/);
-      await recordRun(id, { succeeded: false, ago: '1 minute' });
-      expect(await q(`SELECT job_id FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`)).toEqual([
-        { job_id: id },
-      ]);
-      expect(byAspect(await checkTimescale(client, EXPECTED)).jobs!.status).toBe('pass');
-    } finally {
-      await q(`SELECT delete_job($1)`, [id]);
-    }
-  });
+      const [{ id }] = (await q<{ id: number }>(
+        `SELECT add_job('${SCHEMA}.backstop_other_job', INTERVAL '1 day', scheduled => false) AS id`,
+      )) as [{ id: number }];
+      try {
+        await expect(client.query(`CALL run_job($1)`, [id])).rejects.toThrow(/fails on purpose/);
+        await recordRun(id, { succeeded: false, ago: '1 minute' });
+        expect(
+          await q(`SELECT job_id FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`),
+        ).toEqual([{ job_id: id }]);
+        expect(byAspect(await checkTimescale(client, EXPECTED)).jobs!.status).toBe('pass');
+      } finally {
+        await q(`SELECT delete_job($1)`, [id]);
+      }
+    },
+  );
 
   it('refuses an expectation that is not an interval before checking anything', async () => {
     await expect(checkTimescale(client, { ...EXPECTED, maxLag: 'two hours' })).rejects.toThrow(ConfigurationError);

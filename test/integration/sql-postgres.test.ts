@@ -93,7 +93,8 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       await q(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`, [SCHEMA]),
     ).toEqual([
       {
-        indexdef: `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)`,
+        indexdef:
+          `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, ` + `"time" DESC)`,
       },
     ]);
     for (const view of VIEWS) {
@@ -142,7 +143,9 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     ).toEqual(
       ['20260105', '20260106', '20260107'].map((d) => ({
         tablename: `tick_data_p${d}`,
-        indexdef: `CREATE INDEX tick_data_p${d}_symbol_time_idx ON ${SCHEMA}.tick_data_p${d} USING btree (symbol, "time" DESC)`,
+        indexdef:
+          `CREATE INDEX tick_data_p${d}_symbol_time_idx ON ${SCHEMA}.tick_data_p${d} USING btree (symbol, ` +
+          `"time" DESC)`,
       })),
     );
     // Overlapping, empty and reversed ranges.
@@ -164,7 +167,8 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       ('2026-01-07 23:59:59+00', 'EDGE', 5, 1)`);
     expect(
       await q(
-        `SELECT price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ORDER BY price`,
+        `SELECT price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ORDER ` +
+          `BY price`,
       ),
     ).toEqual([
       { price: 1, part: 'tick_data_p20260105' },

@@ -49,7 +49,9 @@ describe('generated action files', () => {
   it("fills the README's tables between their markers and keeps the rest", () => {
     const begin = (table: string): string =>
       `<!-- BEGIN GENERATED ${table} table: edit src/action.ts, then npm run generate -->`;
-    const readme = `# sample\n\n## Inputs\n${begin('inputs')}\nold\n<!-- END GENERATED -->\n\n## Outputs\n${begin('outputs')}\n<!-- END GENERATED -->\nmore\n`;
+    const readme =
+      `# sample\n\n## Inputs\n${begin('inputs')}\nold\n<!-- END GENERATED -->\n\n## ` +
+      `Outputs\n${begin('outputs')}\n<!-- END GENERATED -->\nmore\n`;
     const out = withTables(readme, sample);
     expect(out).toContain('| `url` | required | the **long** text |');
     expect(out).toContain('| `jobs` | the number of CPUs | how many |');

@@ -270,7 +270,8 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
       if (typeof step.run === 'string' && EXPRESSION_IN_RUN.test(step.run)) {
         add(
           'no-expressions-in-run',
-          `${at} step ${step.id ?? step.name ?? index + 1}: pass secrets, inputs, vars and event data through env:, not \${{ }} in run:`,
+          `${at} step ${step.id ?? step.name ?? index + 1}: pass secrets, inputs, vars and event data through env:, ` +
+            `not \${{ }} in run:`,
         );
       }
     });
@@ -334,25 +335,31 @@ describe('what the workflows do', () => {
     return ((on.schedule as { cron: string }[] | undefined) ?? []).map((entry) => entry.cron);
   };
 
-  it('nightly-backup: 02:00 UTC and dispatch; a matrix of databases, each URL from its own secret; Qdrant; prune after each backup', () => {
-    expect(crons('nightly-backup.yml')).toEqual(['0 2 * * *']);
-    expect(Object.keys(load('nightly-backup.yml').on as Dict)).toContain('workflow_dispatch');
-    const jobs = jobsOf('nightly-backup.yml');
-    const postgres = jobs.postgres;
-    const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string }[] }).include;
-    expect(include.length).toBeGreaterThan(0);
-    for (const entry of include) expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
-    const [dump] = stepsUsing(postgres, 'dump-postgres');
-    expect(dump?.with).toMatchObject({ 'database-url': '${{ secrets[matrix.secret] }}', kind: 'daily' });
-    for (const job of [postgres, jobs.qdrant]) {
-      const steps = job?.steps ?? [];
-      const backup = steps.findIndex((step) => ['dump-postgres', 'snapshot-qdrant'].includes(localAction(step) ?? ''));
-      const prune = steps.findIndex((step) => localAction(step) === 'prune-backups');
-      expect(backup).toBeGreaterThan(-1);
-      expect(prune).toBeGreaterThan(backup);
-    }
-    expect(stepsUsing(jobs.qdrant, 'snapshot-qdrant')[0]?.with?.kind).toBe('daily');
-  });
+  it(
+    'nightly-backup: 02:00 UTC and dispatch; a matrix of databases, each URL from its own secret; Qdrant; prune ' +
+      'after each backup',
+    () => {
+      expect(crons('nightly-backup.yml')).toEqual(['0 2 * * *']);
+      expect(Object.keys(load('nightly-backup.yml').on as Dict)).toContain('workflow_dispatch');
+      const jobs = jobsOf('nightly-backup.yml');
+      const postgres = jobs.postgres;
+      const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string }[] }).include;
+      expect(include.length).toBeGreaterThan(0);
+      for (const entry of include) expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
+      const [dump] = stepsUsing(postgres, 'dump-postgres');
+      expect(dump?.with).toMatchObject({ 'database-url': '${{ secrets[matrix.secret] }}', kind: 'daily' });
+      for (const job of [postgres, jobs.qdrant]) {
+        const steps = job?.steps ?? [];
+        const backup = steps.findIndex((step) =>
+          ['dump-postgres', 'snapshot-qdrant'].includes(localAction(step) ?? ''),
+        );
+        const prune = steps.findIndex((step) => localAction(step) === 'prune-backups');
+        expect(backup).toBeGreaterThan(-1);
+        expect(prune).toBeGreaterThan(backup);
+      }
+      expect(stepsUsing(jobs.qdrant, 'snapshot-qdrant')[0]?.with?.kind).toBe('daily');
+    },
+  );
 
   it('hourly-backup: every hour, kind hourly, 7 days of hourlies in the retention', () => {
     expect(crons('hourly-backup.yml')).toEqual(['0 * * * *']);
@@ -367,25 +374,29 @@ describe('what the workflows do', () => {
     });
   });
 
-  it('restore-drill: a plan from the manifest picks the service image, the drill restores that backup into it within an RTO budget, then validates', () => {
-    expect(crons('restore-drill.yml')).toHaveLength(1);
-    const jobs = jobsOf('restore-drill.yml');
-    const plan = stepsUsing(jobs.plan, 'restore-drill')[0];
-    expect(plan?.with?.['plan-only']).toBe(true);
-    expect(plan?.with?.['encryption-identity']).toBeUndefined();
-    const image = (jobs.drill?.services?.postgres as Dict | undefined)?.image;
-    expect(image).toMatch(/needs\.plan\.outputs\./);
-    const imageScript = jobs.plan?.steps?.find((step) => step.id === 'image')?.run ?? '';
-    expect(imageScript).toContain('timescale/timescaledb:latest-pg$MAJOR');
-    expect(imageScript).toContain('postgres:$MAJOR');
-    const drill = stepsUsing(jobs.drill, 'restore-drill')[0];
-    expect(drill?.with).toMatchObject({ 'max-restore-seconds': 900 });
-    expect(String(drill?.with?.['target-url'])).not.toBe('');
-    expect(String(drill?.with?.['pg-bin-dir'])).toContain('steps.pg.outputs.bin-dir');
-    expect(String(drill?.with?.['backup-id'])).toBe('${{ needs.plan.outputs.backup-id }}');
-    expect(stepsUsing(jobs.drill, 'validate-integrity')).toHaveLength(1);
-    expect((jobs.qdrant?.services?.qdrant as Dict | undefined)?.image).toBe('qdrant/qdrant:v1.19.0');
-  });
+  it(
+    'restore-drill: a plan from the manifest picks the service image, the drill restores that backup into it ' +
+      'within an RTO budget, then validates',
+    () => {
+      expect(crons('restore-drill.yml')).toHaveLength(1);
+      const jobs = jobsOf('restore-drill.yml');
+      const plan = stepsUsing(jobs.plan, 'restore-drill')[0];
+      expect(plan?.with?.['plan-only']).toBe(true);
+      expect(plan?.with?.['encryption-identity']).toBeUndefined();
+      const image = (jobs.drill?.services?.postgres as Dict | undefined)?.image;
+      expect(image).toMatch(/needs\.plan\.outputs\./);
+      const imageScript = jobs.plan?.steps?.find((step) => step.id === 'image')?.run ?? '';
+      expect(imageScript).toContain('timescale/timescaledb:latest-pg$MAJOR');
+      expect(imageScript).toContain('postgres:$MAJOR');
+      const drill = stepsUsing(jobs.drill, 'restore-drill')[0];
+      expect(drill?.with).toMatchObject({ 'max-restore-seconds': 900 });
+      expect(String(drill?.with?.['target-url'])).not.toBe('');
+      expect(String(drill?.with?.['pg-bin-dir'])).toContain('steps.pg.outputs.bin-dir');
+      expect(String(drill?.with?.['backup-id'])).toBe('${{ needs.plan.outputs.backup-id }}');
+      expect(stepsUsing(jobs.drill, 'validate-integrity')).toHaveLength(1);
+      expect((jobs.qdrant?.services?.qdrant as Dict | undefined)?.image).toBe('qdrant/qdrant:v1.19.0');
+    },
+  );
 
   it('restore: dispatch only, a protected environment per target, and confirm must equal the target', () => {
     const workflow = load('restore.yml');
@@ -401,18 +412,22 @@ describe('what the workflows do', () => {
     expect(check?.run).toContain('"$CONFIRM" != "$TARGET"');
   });
 
-  it('migrate-ticks: pre-migration backup, shards as a matrix, validation source vs target, the rollback in the failure issue', () => {
-    const jobs = jobsOf('migrate-ticks.yml');
-    expect(stepsUsing(jobs.backup, 'dump-postgres')[0]?.with?.kind).toBe('pre-migration');
-    expect(jobs.migrate?.needs).toBe('backup');
-    expect(stepsUsing(jobs.migrate, 'migrate-ticks')[0]?.with?.shard).toMatch(/matrix\.shard/);
-    expect(stepsUsing(jobs.validate, 'validate-integrity')[0]?.with?.['compare-url']).toBeDefined();
-    for (const job of [jobs.migrate, jobs.validate]) {
-      expect(String(stepsUsing(job, 'report')[0]?.with?.['next-command'])).toContain(
-        '${{ needs.backup.outputs.backup-id }}',
-      );
-    }
-  });
+  it(
+    'migrate-ticks: pre-migration backup, shards as a matrix, validation source vs target, the rollback in the ' +
+      'failure issue',
+    () => {
+      const jobs = jobsOf('migrate-ticks.yml');
+      expect(stepsUsing(jobs.backup, 'dump-postgres')[0]?.with?.kind).toBe('pre-migration');
+      expect(jobs.migrate?.needs).toBe('backup');
+      expect(stepsUsing(jobs.migrate, 'migrate-ticks')[0]?.with?.shard).toMatch(/matrix\.shard/);
+      expect(stepsUsing(jobs.validate, 'validate-integrity')[0]?.with?.['compare-url']).toBeDefined();
+      for (const job of [jobs.migrate, jobs.validate]) {
+        expect(String(stepsUsing(job, 'report')[0]?.with?.['next-command'])).toContain(
+          '${{ needs.backup.outputs.backup-id }}',
+        );
+      }
+    },
+  );
 
   it('integrity-pr: pull_request on sql/ and migrations, staging secrets, forks skipped with a notice', () => {
     const workflow = load('integrity-pr.yml');
@@ -533,18 +548,25 @@ jobs:
       'github.event.issue.title',
       'github.head_ref',
     ]) {
-      const text = `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo "\${{ ${expression} }}"\n`;
+      const text =
+        `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo ` +
+        `"\${{ ${expression} }}"\n`;
       expect(
         checkWorkflow(text, actions).map((problem) => problem.rule),
         expression,
       ).toEqual(['no-expressions-in-run']);
     }
-    const safe = `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo "$X \${{ github.event_name }} \${{ runner.temp }}"\n        env:\n          X: \${{ secrets.X }}\n`;
+    const safe =
+      `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - run: echo "$X ` +
+      `\${{ github.event_name }} \${{ runner.temp }}"\n        env:\n          X: \${{ secrets.X }}\n`;
     expect(checkWorkflow(safe, actions)).toEqual([]);
   });
 
-  it('a report job without issues: write, a keep-alive without actions: write, a cancelling schedule, a role without id-token', () => {
-    const text = `
+  it(
+    'a report job without issues: write, a keep-alive without actions: write, a cancelling schedule, a role ' +
+      'without id-token',
+    () => {
+      const text = `
 on:
   schedule:
     - cron: '0 * * * *'
@@ -572,20 +594,23 @@ jobs:
           status: \${{ job.status }}
           keep-alive: 'true'
 `;
-    const rules = checkWorkflow(text, actions).map((problem) => `${problem.rule}: ${problem.message}`);
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^concurrency: cancel-in-progress/),
-        expect.stringMatching(/^issues-write: job j has a report step but no issues: write/),
-        expect.stringMatching(/^issues-write: job j has a report step but no actions: read/),
-        expect.stringMatching(/^keep-alive: job j: keep-alive needs actions: write/),
-        expect.stringMatching(/^id-token: job j assumes an AWS role without id-token: write/),
-      ]),
-    );
-  });
+      const rules = checkWorkflow(text, actions).map((problem) => `${problem.rule}: ${problem.message}`);
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^concurrency: cancel-in-progress/),
+          expect.stringMatching(/^issues-write: job j has a report step but no issues: write/),
+          expect.stringMatching(/^issues-write: job j has a report step but no actions: read/),
+          expect.stringMatching(/^keep-alive: job j: keep-alive needs actions: write/),
+          expect.stringMatching(/^id-token: job j assumes an AWS role without id-token: write/),
+        ]),
+      );
+    },
+  );
 
   it('a Backstop job without a report step, outside pull requests', () => {
-    const job = `permissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - uses: ./actions/dump-postgres\n        with:\n          database-url: x\n          name: y\n`;
+    const job =
+      `permissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - uses: ` +
+      `./actions/dump-postgres\n        with:\n          database-url: x\n          name: y\n`;
     expect(checkWorkflow(`on: workflow_dispatch\n${job}`, actions).map((problem) => problem.rule)).toEqual([
       'report-steps',
     ]);

@@ -22,7 +22,8 @@ const DEMO_DATABASE = 'trading_journal';
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   if (typeof zlib.createZstdCompress !== 'function') {
     io.err(
-      `error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which uses the node package from package.json.`,
+      `error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which ` +
+        `uses the node package from package.json.`,
     );
     return 1;
   }
@@ -79,7 +80,8 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     );
     io.out(
       checked === 0
-        ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the original. ✅'
+        ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the ' +
+            'original. ✅'
         : '\nDemo finished: the restored data differs from the original. ❌',
     );
     if (keep) io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);

@@ -66,7 +66,8 @@ SELECT i,
        round((100 + 10 * sin(i / 50.0))::numeric, 8),
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((100 + 10 * sin(i / 50.0) + cos(i)::numeric)::numeric, 8) END,
        timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds',
-       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds' + interval '42 minutes' END,
+       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval
+         '17 minutes 3.123456 seconds' + interval '42 minutes' END,
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((cos(i) * (1 + i % 5) / 4)::numeric, 8) END
 FROM generate_series(1, ${trades}) AS i;
 

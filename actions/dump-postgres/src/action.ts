@@ -10,38 +10,63 @@ export default defineAction<DumpPostgresOutput>({
   branding: { icon: 'database', color: 'blue' },
   inputs: documented(INPUTS, {
     'database-url': {
-      docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.',
+      docs:
+        '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
+        'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
+        'transaction pooler cannot export the snapshot.',
     },
     name: {
       docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',
     },
     'storage-url': {
-      docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.',
+      docs:
+        'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase ' +
+        'Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, ' +
+        '`AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.',
     },
     kind: {
-      docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.',
+      docs:
+        '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by ' +
+        'retention.',
     },
     format: {
-      docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.',
+      docs:
+        '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; ' +
+        'pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.',
     },
     jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
     'encryption-recipients': {
-      docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.',
+      docs:
+        'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless ' +
+        '`allow-unencrypted`. Public: a plain variable is fine.',
     },
     'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
     'exclude-table-data': {
-      docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.',
+      docs:
+        'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
+        'is `null`.',
     },
     'pg-bin-dir': {
       defaultLabel: 'newest installed',
-      docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.',
+      docs:
+        'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
+        'older than the server fails before anything is written, naming both versions and the package to install.',
     },
     'artifact-retention-days': {
       defaultLabel: '— (no copy)',
-      docs: "`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.",
+      docs:
+        '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+        'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+        "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+        'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+        'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+        'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+        'backup stands in its destinations and the step still succeeds.',
     },
     'artifact-max-mb': {
-      docs: "A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account's storage quota.",
+      docs:
+        'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+        "failure. Artifacts count against the account's storage quota.",
     },
   }),
   outputs: {

@@ -19,7 +19,8 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
     runtime.warning(
-      'allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.',
+      'allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
+        'the data.',
     );
   }
   const result = await dumpPostgres({

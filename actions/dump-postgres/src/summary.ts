@@ -24,7 +24,8 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
         ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
         [
           'Size',
-          `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`,
+          `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
+            `zstd${manifest.encryption ? ', age' : ''})`,
         ],
         ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
         ['sha256', `\`${result.sha256}\``],

@@ -121,7 +121,10 @@ function whyNotOnRunner(context: RunContext): string | null {
     context.artifacts.resultsUrl ? undefined : ENV.actionsResultsUrl,
   ].filter((name) => name !== undefined);
   if (missing.length > 0) {
-    return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+    return (
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
+      `from a GitHub Actions job`
+    );
   }
   const host = hostOf(context.github.serverUrl);
   if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
@@ -161,7 +164,9 @@ function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice'
     case 'uploaded':
       return {
         level: 'info',
-        line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).`,
+        line:
+          `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ` +
+          `${days(result.retentionDays)}).`,
       };
     case 'skipped':
       return {
@@ -171,7 +176,9 @@ function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice'
     case 'failed':
       return {
         level: 'warning',
-        line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+        line:
+          `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in ` +
+          `every storage-url destination.`,
       };
   }
 }
@@ -180,7 +187,10 @@ function artifactLogLine(result: ArtifactCopyResult): { level: 'info' | 'notice'
 export function artifactSummaryLine(result: ArtifactCopyResult): string {
   switch (result.status) {
     case 'uploaded':
-      return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+      return (
+        `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ` +
+        `${days(result.retentionDays)}`
+      );
     case 'skipped':
       return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
     case 'failed':

@@ -8,7 +8,8 @@ import type { Store } from '../storage/types.ts';
 export const ARTIFACT_INPUTS = {
   'artifact-retention-days': {
     description:
-      'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+      'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+      'a local folder among storage-url.',
   },
   'artifact-max-mb': {
     description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -31,7 +32,8 @@ export function readArtifactCopy(inputs: InputReader, stores: Store[]): Artifact
   const store = stores.find((candidate): candidate is LocalStore => candidate instanceof LocalStore);
   if (!store) {
     throw new ConfigurationError(
-      'Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+      'Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+        'is zipped ' +
         'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.',
     );
   }

@@ -91,7 +91,8 @@ export function loadConfig(path: string, origin: Origin): IntegrityConfig {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigurationError(
-      `${origin.title}: cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML file, relative to the workspace.`,
+      `${origin.title}: cannot read ${path} (${(error as NodeJS.ErrnoException).code}): give the path of the YAML ` +
+        `file, relative to the workspace.`,
     );
   }
   let data: unknown;
@@ -190,7 +191,8 @@ function checkObject(value: unknown, shape: Shape, where: string, at: string): v
             : Array.isArray(item);
     if (!ok)
       throw new ConfigurationError(
-        `config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`,
+        `config ${where}: "${key}" at ${label} must be ` +
+          `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`,
       );
   }
 }

@@ -117,7 +117,8 @@ async function diffRows(sides: [Side, Side], table: ParityTable, bucket: Bucket)
   const [a, b] = await Promise.all(
     sides.map(async (side) => {
       const { rows } = await side.client.query<{ a: string; t: string }>(
-        `SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`,
+        `SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ` +
+          `${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`,
       );
       return rows;
     }),
@@ -170,7 +171,11 @@ export function describeBucket(table: ParityTable, bucket: Bucket): string {
   if (width === MICROS_PER_DAY) return start.toISOString().slice(0, 10);
   const end = new Date(Number(bucket.hi / 1000n));
   const cut = width >= 60_000_000n ? 16 : width >= 1_000_000n ? 19 : 23;
-  return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`;
+  return (
+    `${start.toISOString().slice(0, 10)} ` +
+    `${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} ` +
+    `UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`
+  );
 }
 
 function describeDiff(table: ParityTable, sides: [Side, Side], diff: RangeDiff): string {
@@ -197,7 +202,8 @@ export async function checkParity(sides: [Side, Side], table: ParityTable): Prom
     const rows = [...a!.values()].reduce((sum, print) => sum + rowsIn(print), 0);
     return pass(
       name,
-      `${formatCount(rows)} rows in ${a!.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`,
+      `${formatCount(rows)} rows in ${a!.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+        `both sides`,
     );
   }
   const found: RangeDiff[] = [];
@@ -260,7 +266,8 @@ export async function checkWholeTable(
   const [a, b] = await Promise.all(
     sides.map(async (side) => {
       const { rows } = await side.client.query<{ n: string; h: string }>(
-        `SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)}) AS r`,
+        `SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ` +
+          `${qualified(table.schema, table.name)}) AS r`,
       );
       return rows[0]!;
     }),
@@ -269,6 +276,7 @@ export async function checkWholeTable(
     return pass(name, `${formatCount(Number(a!.n))} rows identical on both sides (whole-table checksum)`);
   return fail(
     name,
-    `${table.name}: the rows differ (${formatCount(Number(a!.n))} in ${sides[0].label}, ${formatCount(Number(b!.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`,
+    `${table.name}: the rows differ (${formatCount(Number(a!.n))} in ${sides[0].label}, ` +
+      `${formatCount(Number(b!.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`,
   );
 }

@@ -17,9 +17,11 @@ const SAMPLE = 5;
 export async function listRelations(client: pg.Client, configured: RelationConfig[]): Promise<Relation[]> {
   const { rows } = await client.query<{ fs: string; ft: string; fc: string[]; ts: string; tt: string; tc: string[] }>(`
     SELECT fn.nspname AS fs, f.relname AS ft,
-      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
+      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
       tn.nspname AS ts, t.relname AS tt,
-      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
+      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -68,7 +70,8 @@ export async function checkRelation(client: pg.Client, relation: Relation): Prom
   if (orphans === 0) return pass(name, 'no orphans');
   return fail(
     name,
-    `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0]!.sample ?? []).join(', ')})`,
+    `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ` +
+      `${(rows[0]!.sample ?? []).join(', ')})`,
     { orphans, sample: rows[0]!.sample },
   );
 }

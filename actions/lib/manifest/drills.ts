@@ -38,7 +38,10 @@ export function backupAgeHours(manifest: Manifest, at: Date): number {
 /** RPO: is the backup older than allowed when the drill starts? */
 export function ageProblem(ageHours: number, budgets: Budgets): string | undefined {
   if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours) return undefined;
-  return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+  return (
+    `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+    `the backup workflow still runs.`
+  );
 }
 
 /** RTO: did the restore take longer than allowed? */

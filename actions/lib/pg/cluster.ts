@@ -34,7 +34,9 @@ export interface ScratchOptions {
   baseDir?: string;
   /** Trade durability for speed (tests, demo): fsync and synchronous_commit off. */
   fast?: boolean;
-  /** Libraries the server loads at start (shared_preload_libraries), e.g. timescaledb, which refuses to work otherwise. */
+  /**
+   * Libraries the server loads at start (shared_preload_libraries), e.g. timescaledb, which refuses to work otherwise.
+   */
   preload?: string[];
   /** Where the user can name a server of their own instead, for the hints when no cluster can start. */
   instead?: Origin;

@@ -26,7 +26,8 @@ export function parseDatabaseUrl(value: string, origin: Origin): DatabaseUrl {
     parsed = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`,
+      `${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+        `a password).`,
     );
   }
   if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {

@@ -87,7 +87,8 @@ export async function chooseHashMethod(sides: { client: pg.Client; table: RangeT
     if (version < 140000) return 'text';
     try {
       await client.query(
-        `SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`,
+        `SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ` +
+          `${qualified(table.schema, table.name)} LIMIT 1) AS r`,
       );
     } catch {
       return 'text'; // e.g. a json column: no hash function for it

@@ -102,7 +102,8 @@ export async function findClientTool(
     throw new ConfigurationError(
       `${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
         `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-        `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`,
+        `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ ` +
+        `bin folder.`,
     );
   }
   return newest;

@@ -53,7 +53,8 @@ export async function fetchFile(
     sink.destroy();
     if (error instanceof AgeIdentityError) {
       throw new ConfigurationError(
-        `${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
+        `${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+          `public key is ` +
           "listed under encryption.recipients in the backup's manifest.json.",
       );
     }

@@ -139,7 +139,8 @@ async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl): Prom
   if (count > 0) {
     throw new ConfigurationError(
       `${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
-        'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.',
+        'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway ' +
+        'cluster.',
     );
   }
 }

@@ -12,7 +12,8 @@ export interface ServerInfo {
 
 export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
   const { rows } = await client.query<{ version: string; num: string; db: string }>(
-    "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db",
+    "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, " +
+      'current_database() AS db',
   );
   const row = rows[0]!;
   const versionNum = Number(row.num);

@@ -90,7 +90,8 @@ function onlyFile(options: RestoreOptions): ManifestFile {
   const file = options.found.manifest.files[0];
   if (!file || options.found.manifest.files.length !== 1) {
     throw new Error(
-      `Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`,
+      `Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
+        `${options.found.manifest.files.length}.`,
     );
   }
   return file;

@@ -211,7 +211,8 @@ export async function uploadMultipart(
 ): Promise<unknown> {
   const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+      `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
       'Content-Type: application/octet-stream\r\n\r\n',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);

@@ -64,7 +64,8 @@ export function parseRestoreAs(items: string[], collections: string[], origin: O
     const [source, target = source] = item.split('=').map((part) => part.trim());
     if (!source || !target || !collections.includes(source)) {
       throw new ConfigurationError(
-        `${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`,
+        `${origin.title} has "${item}": use source=target pairs of the backup's collections ` +
+          `(${collections.join(', ')}), or * for all under their own names.`,
       );
     }
     mapping.set(source, target);
@@ -82,7 +83,10 @@ export function versionWarning(backupVersion: string, targetVersion: string): st
   const to = minor(targetVersion);
   if (!from || !to) return undefined;
   if (from[0] !== to[0] || to[1] - from[1] > 1 || to[1] < from[1]) {
-    return `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only safe to recover into the same or the next minor version.`;
+    return (
+      `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only ` +
+      `safe to recover into the same or the next minor version.`
+    );
   }
   return undefined;
 }
@@ -95,7 +99,8 @@ export async function drillQdrant(options: QdrantDrillOptions): Promise<QdrantDr
   // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
   if (!options.dryRun && !target) {
     throw new ConfigurationError(
-      `${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`,
+      `${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into ` +
+        `(in a workflow, a qdrant/qdrant service container).`,
     );
   }
   if (target && !options.dryRun) {
@@ -202,7 +207,8 @@ async function recoverOne(
   if (await exists(target, restoredAs)) {
     if (options.restoreAs) {
       throw new ConfigurationError(
-        `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`,
+        `Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete ` +
+          `it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`,
       );
     }
     options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);

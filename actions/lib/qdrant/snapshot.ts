@@ -116,7 +116,8 @@ async function chooseCollections(node: QdrantNode, wanted: string[], origin: Ori
   const missing = wanted.filter((name) => !existing.includes(name));
   if (missing.length > 0) {
     throw new ConfigurationError(
-      `${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`,
+      `${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ` +
+        `${existing.join(', ') || 'none'}).`,
     );
   }
   return wanted;
@@ -154,7 +155,8 @@ async function snapshotOnNode(
     }).catch((error: unknown) => {
       if (error !== downloadFailure) throw error;
       throw new Error(
-        `The download of the ${where} broke off before its ${description.size} bytes arrived (${errorMessage(downloadFailure)}). ` +
+        `The download of the ${where} broke off before its ${description.size} bytes arrived ` +
+          `(${errorMessage(downloadFailure)}). ` +
           'Nothing was kept; run the backup again.',
         { cause: error },
       );
@@ -166,7 +168,8 @@ async function snapshotOnNode(
     }
     if (description.checksum && description.checksum !== file.rawSha256) {
       throw new ChecksumError(
-        `Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ${file.rawSha256}: ` +
+        `Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ` +
+          `${file.rawSha256}: ` +
           'the download was corrupted in transit. Nothing was kept; run the backup again.',
       );
     }

@@ -20,14 +20,16 @@ const MAX_SUMMARY_CHARS = 20_000;
 export function failureReport(run: JobRun, steps: StepRecord[], nextCommand: string | undefined): string {
   const failed = steps.filter((step) => !step.ok);
   const lines = [
-    `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`,
+    `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ` +
+      `${run.runId}](${run.runUrl}).`,
     '',
   ];
   lines.push('### What failed');
   if (failed.length === 0) {
     lines.push(
       run.status === 'cancelled'
-        ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
+        ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup ' +
+            'or drill was recorded.'
         : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.',
     );
   }
@@ -52,7 +54,10 @@ export function failureReport(run: JobRun, steps: StepRecord[], nextCommand: str
 
 export function recoveryComment(run: JobRun, steps: StepRecord[]): string {
   const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
-  return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
+  return (
+    `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** ` +
+    `succeeded${actions ? ` (${actions})` : ''}. Closing.`
+  );
 }
 
 function nextSteps(run: JobRun, failed: StepRecord[], nextCommand: string | undefined): string[] {

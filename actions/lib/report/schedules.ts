@@ -54,13 +54,17 @@ export async function checkSchedules(
   }
   if (disabled.length > 0) {
     health.problems.push(
-      `GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
-        'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with `actions: write`).',
+      `GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ` +
+        `${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
+        'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with ' +
+        '`actions: write`).',
     );
   } else if (nearLimit) {
     health.problems.push(
-      `The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
-        '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: write`).',
+      `The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows ` +
+        `after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
+        '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: ' +
+        'write`).',
     );
   }
   return health;

@@ -47,12 +47,14 @@ export async function copyRange(sourceClient: pg.Client, targetClient: pg.Client
     const out = sourceClient.query(
       copyStreams.to(
         `COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-          `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`,
+          `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
+          `(FORMAT binary)`,
       ),
     );
     const into = targetClient.query(
       copyStreams.from(
-        `COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`,
+        `COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
+          `(FORMAT binary)`,
       ),
     );
     await pipeline(out, into);
@@ -62,7 +64,8 @@ export async function copyRange(sourceClient: pg.Client, targetClient: pg.Client
     ]);
     if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
       throw new VerificationError(
-        `Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+        `Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
+          `${expected.checksum}), ` +
           `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`,
       );
     }

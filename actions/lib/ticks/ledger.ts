@@ -30,7 +30,8 @@ export async function finishedRanges(client: pg.Client, source: string, target: 
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('${LEDGER}')::text AS t`);
   if (!exists.rows[0]?.t) return new Set();
   const { rows } = await client.query<{ s: Date; e: Date }>(
-    `SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`,
+    `SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND ` +
+      `state = 'done'`,
     [source, target],
   );
   return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));

@@ -66,7 +66,8 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
     const sourceTable = await findTable(source, options.sourceTable);
     if (!sourceTable) {
       throw new ConfigurationError(
-        `${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`,
+        `${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ` +
+          `${options.source.display}: check the name (schema.table).`,
       );
     }
     assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
@@ -101,7 +102,8 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
     if (!targetTable && !options.dryRun) {
       throw new ConfigurationError(
-        `${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`,
+        `${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is ` +
+          `none: create it, or set setup: auto.`,
       );
     }
     const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
@@ -115,8 +117,10 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
     const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
     result.skipped = ranges.length - todo.length;
     options.log(
-      `${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
-        `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`,
+      `${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ` +
+        `${bounds.to.toISOString()}` +
+        `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} ` +
+        `to copy, ${result.skipped} already in the ledger`,
     );
     if (options.dryRun) {
       result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
@@ -128,7 +132,8 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       { client: target, table: tables!.target },
     ]);
     options.log(
-      `Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`,
+      `Each range is verified by its row count and a ` +
+        `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`,
     );
     const copyStarted = Date.now();
     result.copied = await runWorkers(options, tables!, sourceIdentity, todo, hash);
@@ -187,7 +192,8 @@ function copyTables(
   const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
   if (missing.length > 0) {
     throw new ConfigurationError(
-      `Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+      `Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ` +
+        `${source.schema}.${source.name} lacks: ` +
         'create the target with the source’s columns (setup: none) or use setup: auto.',
     );
   }
@@ -268,7 +274,8 @@ function logProgress(
   const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
   log(
     `${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
-      `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+      `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ` +
+      `ranges, ` +
       `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`,
   );
 }

@@ -44,7 +44,8 @@ export async function setupTarget(
 ): Promise<void> {
   if (target.name !== 'tick_data') {
     throw new ConfigurationError(
-      `${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+      `${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named ` +
+        `tick_data. ` +
         'Use target-table: tick_data (in any schema), or create your table and set setup: none.',
     );
   }
@@ -72,7 +73,8 @@ async function useTimescale(client: pg.Client, warn: (line: string) => void): Pr
     return true;
   } catch (error) {
     warn(
-      `TimescaleDB is available in the target but could not be created (${(error as Error).message}): using native partitions.`,
+      `TimescaleDB is available in the target but could not be created (${(error as Error).message}): using native ` +
+        `partitions.`,
     );
     return false;
   }
@@ -93,7 +95,8 @@ export async function describeTarget(
     if (rows[0]) return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
   }
   const { rows } = await client.query<{ kind: string }>(
-    'SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    'SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
+      'AND c.relname = $2',
     [target.schema, target.name],
   );
   return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };

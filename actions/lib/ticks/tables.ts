@@ -56,13 +56,15 @@ export function assertTimeColumn(table: ResolvedTable, timeColumn: string, where
   const column = table.columns.find((c) => c.name === timeColumn);
   if (!column) {
     throw new ConfigurationError(
-      `Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+      `Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ` +
+        `${table.columns.map((c) => c.name).join(', ')}): ` +
         `set ${origin} to its timestamp column.`,
     );
   }
   if (!/^timestamp/.test(column.type)) {
     throw new ConfigurationError(
-      `Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`,
+      `Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ` +
+        `${origin} to its timestamp column.`,
     );
   }
 }

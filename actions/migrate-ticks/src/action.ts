@@ -6,7 +6,8 @@ import { run, type MigrateTicksOutput } from './main.ts';
 export default defineAction<MigrateTicksOutput>({
   name: 'migrate-ticks',
   description:
-    'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
+    'every range verified.',
   branding: { icon: 'trending-up', color: 'orange' },
   inputs: documented(INPUTS, {
     'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
@@ -18,11 +19,16 @@ export default defineAction<MigrateTicksOutput>({
     to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
     workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
     setup: {
-      docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+      docs:
+        '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the ' +
+        'extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. ' +
+        'Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
     },
     shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
     'dry-run': {
-      docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.',
+      docs:
+        'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write ' +
+        'nothing at all.',
     },
   }),
   outputs: {

@@ -32,7 +32,8 @@ export const INPUTS = {
   workers: { description: 'Ranges copied in parallel.', default: '2' },
   setup: {
     description:
-      'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.',
+      'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table ' +
+      'as it is.',
     default: 'auto',
   },
   shard: {
@@ -55,7 +56,8 @@ export function readInputs(runtime: Runtime): MigrateInputs {
   const to = readInstant(inputs.optional('to'), 'to');
   if (from && to && to <= from) {
     throw new ConfigurationError(
-      `Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`,
+      `Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave ` +
+        `one empty.`,
     );
   }
   return {

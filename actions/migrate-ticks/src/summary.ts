@@ -8,7 +8,8 @@ export function migrationSummary(result: MigrationResult): string {
   if (result.dryRun) return dryRunSummary(result);
   const rate = result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0;
   const lines = [
-    `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range verified`,
+    `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range ` +
+      `verified`,
     '',
     markdownTable(
       ['', ''],
@@ -47,7 +48,8 @@ function dryRunSummary(result: MigrationResult): string {
   return [
     `## migrate-ticks plan (dry run, nothing written): ${pending.length} range(s), ${formatCount(rows)} rows to copy`,
     '',
-    `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
+    `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ` +
+      `~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
       '(measured on a 2-core runner; divide by workers on bigger machines).',
     '',
     markdownTable(

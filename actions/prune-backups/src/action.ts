@@ -6,7 +6,8 @@ import { run, type PruneBackupsOutput } from './main.ts';
 export default defineAction<PruneBackupsOutput>({
   name: 'prune-backups',
   description:
-    'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest ' +
+    'verified one.',
   branding: { icon: 'scissors', color: 'gray-dark' },
   inputs: documented(INPUTS, {
     'storage-url': { docs: 'destinations, newline- or comma-separated' },

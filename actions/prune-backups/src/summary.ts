@@ -6,7 +6,8 @@ export function pruneSummary(results: StorePrune[], dryRun: boolean): string {
   for (const result of results) {
     const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
     lines.push(
-      `## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`,
+      `## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
+        `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`,
       '',
       markdownTable(
         ['Backup', 'Verdict', 'Why', 'Size'],

@@ -6,23 +6,31 @@ import { run, type ReportOutput } from './main.ts';
 export default defineAction<ReportOutput>({
   name: 'report',
   description:
-    'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
+    'success closes it; warns before GitHub disables scheduled workflows.',
   branding: { icon: 'alert-triangle', color: 'red' },
   inputs: documented(INPUTS, {
     name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
     status: {
-      docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).',
+      docs:
+        '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
+        'a failure: no backup was made).',
     },
     'github-token': {
       defaultLabel: 'the workflow token',
       runnerDefault: '${{ github.token }}',
-      docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.',
+      docs:
+        'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good ' +
+        'backup red.',
     },
     'next-command': {
       docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.',
     },
     'keep-alive': {
-      docs: "When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs `actions: write`.",
+      docs:
+        'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), ' +
+        "enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs " +
+        '`actions: write`.',
     },
     label: { docs: 'Label of the issues (GitHub creates it on first use).' },
   }),
@@ -37,7 +45,8 @@ export default defineAction<ReportOutput>({
     },
     'disabled-workflows': {
       description:
-        'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).',
+        'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
+        'enabled them).',
       docs: 'workflow files GitHub disabled for inactivity, comma-separated',
     },
   },

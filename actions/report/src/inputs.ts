@@ -12,7 +12,8 @@ export const INPUTS = {
   },
   'github-token': {
     description:
-      'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
+      'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
+      'GITHUB_TOKEN from a shell.',
     secret: true,
   },
   'next-command': {
@@ -20,7 +21,8 @@ export const INPUTS = {
   },
   'keep-alive': {
     description:
-      'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
+      'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs ' +
+      '`actions: write`).',
     default: 'false',
   },
   label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
@@ -47,7 +49,8 @@ export function readInputs(runtime: Runtime): ReportInputs {
   const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
   if (!token)
     throw new ConfigurationError(
-      'Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.',
+      'Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from ' +
+        'a shell.',
     );
   runtime.setSecret(token);
   return {

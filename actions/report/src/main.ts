@@ -58,12 +58,14 @@ function readRunContext(inputs: ReportInputs, github: RunContext['github']): { r
   const [owner, repo, ...rest] = (github.repository ?? '').split('/');
   if (!github.repository) {
     throw new ConfigurationError(
-      'GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.',
+      'GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from ' +
+        'a shell.',
     );
   }
   if (!owner || !repo || rest.length > 0) {
     throw new ConfigurationError(
-      `GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`,
+      `GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, ` +
+        `e.g. acme/platform.`,
     );
   }
   const runId = github.runId ?? 'local';
@@ -85,7 +87,8 @@ async function permitted<T>(runtime: Runtime, what: string, call: () => Promise<
   } catch (error) {
     if (isBadCredentials(error)) {
       throw new ConfigurationError(
-        'Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or pass a valid token for this repository.',
+        'Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or ' +
+          'pass a valid token for this repository.',
       );
     }
     if (!isPermissionDenied(error)) throw error;

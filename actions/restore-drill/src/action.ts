@@ -6,32 +6,48 @@ import { run, type RestoreDrillOutput } from './main.ts';
 export default defineAction<RestoreDrillOutput>({
   name: 'restore-drill',
   description:
-    'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
+    'check RPO.',
   branding: { icon: 'rotate-ccw', color: 'green' },
   inputs: documented(INPUTS, {
     'storage-url': {
-      docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.',
+      docs:
+        'Where the backups are; the first destination that holds the backup is read, an unreachable one is ' +
+        'skipped.',
     },
     name: { docs: 'The backup name given to dump-postgres.' },
     'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
     'encryption-identity': {
-      docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.',
+      docs:
+        'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. ' +
+        'Required for encrypted backups.',
     },
     'target-url': {
       defaultLabel: 'a throwaway cluster',
-      docs: "`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started (as the `postgres` user when running as root) and removed.",
+      docs:
+        '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
+        "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
+        '(as the `postgres` user when running as root) and removed.',
     },
     'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
     'restore-as': {
-      docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.',
+      docs:
+        'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every ' +
+        'collection under its own name. A target collection that already exists is refused; the recorded aliases ' +
+        'are moved to the restored collections in one atomic update.',
     },
     'max-restore-seconds': { docs: 'RTO budget.' },
     'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
     'dry-run': {
-      docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.',
+      docs:
+        'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
+        '`pg_restore --list`; nothing is restored.',
     },
     'plan-only': {
-      docs: "Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow's plan job uses it to pick the drill's service container.",
+      docs:
+        'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
+        '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
+        "workflow's plan job uses it to pick the drill's service container.",
     },
     jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
     'pg-bin-dir': {
@@ -47,7 +63,9 @@ export default defineAction<RestoreDrillOutput>({
     },
     engine: {
       description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
-      docs: "`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill's service container",
+      docs:
+        '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
+        "also in a dry run, so a first job can plan the drill's service container",
     },
     'server-version': {
       description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -59,7 +77,8 @@ export default defineAction<RestoreDrillOutput>({
     },
     extensions: {
       description:
-        'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).',
+        'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
+        'plpgsql,timescaledb).',
       docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
     },
     verified: {

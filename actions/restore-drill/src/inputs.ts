@@ -24,13 +24,15 @@ export const INPUTS = {
   },
   'target-url': {
     description:
-      'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+      'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
+      'backups: the Qdrant to recover into.',
     secret: 'url',
   },
   'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
   'restore-as': {
     description:
-      'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.',
+      'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are ' +
+      'recreated. Default: a drill into scratch collections that are deleted.',
   },
   'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
   'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
@@ -40,7 +42,8 @@ export const INPUTS = {
   },
   'plan-only': {
     description:
-      'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+      'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); ' +
+      'download nothing. For a plan job.',
     default: 'false',
   },
   jobs: {

@@ -28,7 +28,8 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   describeBackup(runtime, manifest);
   if (inputs.planOnly) {
     runtime.info(
-      `Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`,
+      `Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ` +
+        `${found.store.displayUrl}; nothing downloaded`,
     );
     await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
     return;

@@ -29,7 +29,8 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
           : [
               [
                 'Row counts',
-                `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`,
+                `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                  `match the manifest`,
               ],
             ]),
       ],

@@ -2,22 +2,32 @@ import { defineAction, documented } from '../../lib/action/descriptor.ts';
 import { INPUTS } from './inputs.ts';
 import { run, type SnapshotQdrantOutput } from './main.ts';
 
-/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 export default defineAction<SnapshotQdrantOutput>({
   name: 'snapshot-qdrant',
   description:
-    'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, ' +
+    'manifest last.',
   branding: { icon: 'box', color: 'purple' },
   inputs: documented(INPUTS, {
     'qdrant-url': {
-      docs: "Qdrant REST URL (`http://localhost:6333`). For a cluster, every node's URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.",
+      docs:
+        "Qdrant REST URL (`http://localhost:6333`). For a cluster, every node's URL, newline- or " +
+        'comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty ' +
+        'snapshot, recorded as such.',
     },
     'qdrant-api-key': {
-      docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.',
+      docs:
+        'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one ' +
+        'line naming this input.',
     },
     collections: {
       defaultLabel: 'all',
-      docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.',
+      docs:
+        'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ' +
+        'ones it has.',
     },
     name: { docs: 'Backup name, the storage folder.' },
     'storage-url': { docs: 'Destinations, as for dump-postgres.' },
@@ -26,14 +36,25 @@ export default defineAction<SnapshotQdrantOutput>({
     'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
     'keep-remote-snapshot': { docs: "Leave Qdrant's copy of each snapshot on the server." },
     'snapshot-timeout-seconds': {
-      docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).',
+      docs:
+        'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
+        'keeps working after a client gives up).',
     },
     'artifact-retention-days': {
       defaultLabel: '— (no copy)',
-      docs: "`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.",
+      docs:
+        '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+        'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+        "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+        'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+        'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+        'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+        'backup stands in its destinations and the step still succeeds.',
     },
     'artifact-max-mb': {
-      docs: "A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account's storage quota.",
+      docs:
+        'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+        "failure. Artifacts count against the account's storage quota.",
     },
   }),
   outputs: {

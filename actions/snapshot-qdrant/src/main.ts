@@ -12,7 +12,8 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
   const inputs = readInputs(runtime);
   if (!inputs.recipients) {
     runtime.warning(
-      'allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.',
+      'allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can ' +
+        'read the data.',
     );
   }
   const { manifest, manifestUrl } = await snapshotQdrant({

@@ -20,7 +20,8 @@ export function snapshotSummary(
       formatCount(collection.points),
       describeVectors(collection.vectorsConfig),
       collection.aliases.join(', ') || '—',
-      `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
+      `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ` +
+        `${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
       collection.snapshots.every((snapshot) => snapshot.qdrantChecksum)
         ? '✅ matches Qdrant’s'
         : '✅ computed (Qdrant gave none)',
@@ -30,8 +31,10 @@ export function snapshotSummary(
   return [
     `## ✅ Qdrant backup ${manifest.id}`,
     '',
-    `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ${formatSeconds(manifest.durationSeconds)} ` +
-      `(${formatRate(raw, manifest.durationSeconds)}) · ${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
+    `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ` +
+      `${formatSeconds(manifest.durationSeconds)} ` +
+      `(${formatRate(raw, manifest.durationSeconds)}) · ` +
+      `${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
       stores.map((store) => store.displayUrl).join(', '),
     '',
     markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),

@@ -2,11 +2,14 @@ import { defineAction, documented } from '../../lib/action/descriptor.ts';
 import { INPUTS } from './inputs.ts';
 import { run, type ValidateIntegrityOutput } from './main.ts';
 
-/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 export default defineAction<ValidateIntegrityOutput>({
   name: 'validate-integrity',
   description:
-    'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
+    'bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
   branding: { icon: 'check-circle', color: 'green' },
   inputs: documented(INPUTS, {
     'database-url': { docs: 'the database checked (masked)' },

@@ -41,7 +41,9 @@ export interface QdrantOpenApi {
    * is itself a violation: the check must never pass silently.
    */
   validateResponse(method: string, pathTemplate: string, status: number, body: unknown): string[];
-  /** The document's path template for a concrete path, e.g. `/collections/trades` -> `/collections/{collection_name}`. */
+  /**
+   * The document's path template for a concrete path, e.g. `/collections/trades` -> `/collections/{collection_name}`.
+   */
   pathTemplateOf(path: string): string | undefined;
 }
 

@@ -47,9 +47,15 @@ export interface StandinOptions {
   apiKey?: string;
   /** GET / version, default '1.19.0'. */
   version?: string;
-  /** What POST .../snapshots returns as checksum: the real sha256 of the file (default), a wrong one, or none (as with S3 snapshot storage). */
+  /**
+   * What POST .../snapshots returns as checksum: the real sha256 of the file (default), a wrong one, or none (as with
+   * S3 snapshot storage).
+   */
   checksum?: 'correct' | 'wrong' | 'absent';
-  /** This node holds no shard of any collection: GET /collections/{c}/cluster reports no local shards, and snapshots are tiny (a few hundred bytes) but still valid stand-in snapshots with points 0. */
+  /**
+   * This node holds no shard of any collection: GET /collections/{c}/cluster reports no local shards, and snapshots are
+   * tiny (a few hundred bytes) but still valid stand-in snapshots with points 0.
+   */
   emptyNode?: boolean;
   /** Close the connection after this many bytes of a snapshot download (to test interrupted downloads). */
   breakDownloadAfterBytes?: number;
@@ -397,7 +403,10 @@ class Standin {
   // -------------------------------------------------------------------------------------------------------------
   // Points
 
-  /** Upserts a PointsList (`points`) or a PointsBatch (`batch`); Qdrant checks the whole request before applying any of it. */
+  /**
+   * Upserts a PointsList (`points`) or a PointsBatch (`batch`); Qdrant checks the whole request before applying any of
+   * it.
+   */
   private async upsertPoints(ctx: Context): Promise<void> {
     const wait = waitParameter(ctx.query);
     const collection = this.existingCollection(ctx);
@@ -534,7 +543,8 @@ class Standin {
     if (priority !== undefined && !['no_sync', 'snapshot', 'replica'].includes(priority)) {
       throw new HttpError(
         400,
-        `Bad request: Deserialize error in query parameters: unknown variant \`${priority}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``,
+        `Bad request: Deserialize error in query parameters: unknown variant \`${priority}\`, expected one of ` +
+          `\`no_sync\`, \`snapshot\`, \`replica\``,
       );
     }
     const upload = await receiveSnapshotUpload(ctx.req);
@@ -720,7 +730,8 @@ function pointIdOf(value: unknown): PointId {
   }
   throw new HttpError(
     400,
-    `Format error in JSON body: value ${JSON.stringify(value)} is not a valid point ID, valid values are either an unsigned integer or a UUID`,
+    `Format error in JSON body: value ${JSON.stringify(value)} is not a valid point ID, valid values are either an ` +
+      `unsigned integer or a UUID`,
   );
 }
 
@@ -1003,7 +1014,9 @@ function fillerBuffer(content: SnapshotContent): Buffer {
   return filler;
 }
 
-/** 384-dimension vectors of roughly normal components, each scaled to unit length (as Cosine collections store them). */
+/**
+ * 384-dimension vectors of roughly normal components, each scaled to unit length (as Cosine collections store them).
+ */
 function fillUnitVectors(values: Float32Array, next: () => number): void {
   const DIMENSIONS = 384;
   for (let start = 0; start < values.length; start += DIMENSIONS) {
