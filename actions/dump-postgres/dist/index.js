@@ -68143,7 +68143,9 @@ class AgeIdentityError extends (/* unused pure expression or super */ null && (E
 // ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32_bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+        ? decoded.data
+        : undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32Decode(identity);
@@ -68209,7 +68211,9 @@ function age_open(key, nonce, sealed) {
 const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
 function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+        .update(headerUpToDashes)
+        .digest();
 }
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
 function chunkNonce(counter, last) {
@@ -68280,7 +68284,7 @@ function createEncryptStream(recipients) {
             if (filled > 0)
                 chunk.copy(block, filled, 0, head);
             const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            sealBlocks(this, count, false, (index) => index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK));
             filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
             callback();
         },
@@ -68568,7 +68572,10 @@ function splitList(text) {
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -68658,7 +68665,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -68850,7 +68858,8 @@ async function syncDirectory(dir) {
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -68870,7 +68879,8 @@ function readArtifactCopy(inputs, stores) {
     const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
     const store = stores.find((candidate) => candidate instanceof LocalStore);
     if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
             'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
     }
     return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
@@ -68903,7 +68913,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -69021,9 +69031,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -69129,11 +69137,24 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
-    name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'database-url': {
+        description: 'postgresql:// URL of the database to back up (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    name: {
+        description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+        required: true,
+    },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
-    format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+    format: {
+        description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
+        default: 'custom',
+    },
     jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
     ...ENCRYPTION_INPUTS,
     'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
@@ -69404,8 +69425,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -69676,7 +69697,8 @@ against = `the server (PostgreSQL ${server.version})`) {
     if (newest.major < server.major) {
         throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ ` +
+            `bin folder.`);
     }
     return newest;
 }
@@ -69685,7 +69707,8 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 
 async function serverInfo(client) {
-    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db");
+    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, " +
+        'current_database() AS db');
     const row = rows[0];
     const versionNum = Number(row.num);
     return { version: row.version.split(' ')[0], versionNum, major: serverMajor(versionNum), database: row.db };
@@ -69735,7 +69758,10 @@ async function countRows(client, tables, excluded) {
 function tablePatternMatcher(patterns) {
     const compiled = patterns.map((pattern) => {
         const parts = splitPattern(pattern);
-        const toRegex = (part) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const toRegex = (part) => new RegExp(`^${part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`);
         return parts.length === 2 ? { schema: toRegex(parts[0]), name: toRegex(parts[1]) } : { name: toRegex(parts[0]) };
     });
     return (table) => compiled.some((pattern) => pattern.name.test(table.name) && (!pattern.schema || pattern.schema.test(table.schema)));
@@ -69924,7 +69950,11 @@ async function copyToArtifact(options, manifest, context) {
         bytes = await totalBytes(files);
     }
     catch (error) {
-        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
+        return {
+            status: 'failed',
+            artifactName,
+            reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})`,
+        };
     }
     if (bytes > options.maxBytes) {
         return {
@@ -69937,10 +69967,19 @@ async function copyToArtifact(options, manifest, context) {
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
         const client = await loadArtifactClient();
-        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
+        const uploaded = await client.uploadArtifact(artifactName, files, folder, {
+            retentionDays: options.retentionDays,
+            compressionLevel: 0,
+        });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+        return {
+            status: 'uploaded',
+            artifactName,
+            id: uploaded.id,
+            bytes: uploaded.size ?? bytes,
+            retentionDays: options.retentionDays,
+        };
     }
     catch (error) {
         return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
@@ -69969,7 +70008,8 @@ function whyNotOnRunner(context) {
         context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
     ].filter((name) => name !== undefined);
     if (missing.length > 0) {
-        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+        return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
+            `from a GitHub Actions job`);
     }
     const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
@@ -70000,7 +70040,11 @@ function logArtifactCopy(runtime, result) {
 function artifactLogLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+            return {
+                level: 'info',
+                line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ` +
+                    `${days(result.retentionDays)}).`,
+            };
         case 'skipped':
             return {
                 level: result.level,
@@ -70009,7 +70053,8 @@ function artifactLogLine(result) {
         case 'failed':
             return {
                 level: 'warning',
-                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in ` +
+                    `every storage-url destination.`,
             };
     }
 }
@@ -70017,7 +70062,8 @@ function artifactLogLine(result) {
 function artifactSummaryLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+            return (`📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ` +
+                `${days(result.retentionDays)}`);
         case 'skipped':
             return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
         case 'failed':
@@ -70046,7 +70092,10 @@ function hostOf(url) {
  * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
  */
 function oneLineWithoutSignatures(text) {
-    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+    return text
+        .replace(/([?&]sig=)[^&\s"']+/gi, '$1***')
+        .replace(/\s+/g, ' ')
+        .trim();
 }
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
@@ -70064,12 +70113,24 @@ function dumpSummary(result, stores, artifact = null) {
         '',
         markdownTable(['', ''], [
             ['Database', `${manifest.source.database} on ${manifest.source.host}`],
-            ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+            [
+                'Server',
+                `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
+            ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
-            ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+            [
+                'Size',
+                `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
+                    `zstd${manifest.encryption ? ', age' : ''})`,
+            ],
             ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
             ['sha256', `\`${result.sha256}\``],
-            ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+            [
+                'Encryption',
+                manifest.encryption
+                    ? `age, ${manifest.encryption.recipients.length} recipient(s)`
+                    : '⚠️ none (allow-unencrypted)',
+            ],
             ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
             ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
         ]),
@@ -70089,7 +70150,8 @@ function dumpSummary(result, stores, artifact = null) {
 async function run(runtime) {
     const inputs = readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
+            'the data.');
     }
     const result = await dumpPostgres({
         ...inputs,
@@ -70119,27 +70181,83 @@ async function run(runtime) {
     description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
-        'database-url': { docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.' },
-        name: { docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.' },
-        'storage-url': { docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.' },
-        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.' },
-        format: { docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.' },
+        'database-url': {
+            docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
+                'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
+                'transaction pooler cannot export the snapshot.',
+        },
+        name: {
+            docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',
+        },
+        'storage-url': {
+            docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase ' +
+                'Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, ' +
+                '`AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.',
+        },
+        kind: {
+            docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by ' +
+                'retention.',
+        },
+        format: {
+            docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; ' +
+                'pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.',
+        },
         jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
-        'encryption-recipients': { docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.' },
+        'encryption-recipients': {
+            docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless ' +
+                '`allow-unencrypted`. Public: a plain variable is fine.',
+        },
         'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
-        'exclude-table-data': { docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'exclude-table-data': {
+            docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
+                'is `null`.',
+        },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
+                'older than the server fails before anything is written, naming both versions and the package to install.',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id, e.g. 20260118T030000Z-daily-3f9a.', docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
-        'size-bytes': { description: 'Stored bytes (after compression and encryption).', docs: 'stored bytes (after zstd and age)' },
-        'sha256': { description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).', docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)' },
+        'backup-id': {
+            description: "The new backup's id, e.g. 20260118T030000Z-daily-3f9a.",
+            docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)',
+        },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
+        'size-bytes': {
+            description: 'Stored bytes (after compression and encryption).',
+            docs: 'stored bytes (after zstd and age)',
+        },
+        sha256: {
+            description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).',
+            docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)',
+        },
         'duration-seconds': { description: 'Wall time of the backup.', docs: 'wall time' },
-        'server-version': { description: 'PostgreSQL server version of the source.', docs: 'PostgreSQL version of the source' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'server-version': {
+            description: 'PostgreSQL server version of the source.',
+            docs: 'PostgreSQL version of the source',
+        },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: run,
 }));
@@ -70321,11 +70439,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)

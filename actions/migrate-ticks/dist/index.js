@@ -39152,11 +39152,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -39459,7 +39459,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -39537,7 +39538,10 @@ function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
     for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
         if (position % shard.count !== shard.index - 1)
             continue;
-        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
+        ranges.push({
+            start: new Date(Math.max(start, from.getTime())),
+            end: new Date(Math.min(start + intervalMs, to.getTime())),
+        });
     }
     return ranges;
 }
@@ -39556,7 +39560,7 @@ function parseTableName(text, origin) {
     const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
     if (!match)
         throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
-    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+    const unquote = (part) => part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase();
     return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
 }
 /** The table and its columns as the server sees them; undefined when it does not exist. */
@@ -39575,11 +39579,13 @@ async function findTable(client, table) {
 function assertTimeColumn(table, timeColumn, where, origin) {
     const column = table.columns.find((c) => c.name === timeColumn);
     if (!column) {
-        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ` +
+            `${table.columns.map((c) => c.name).join(', ')}): ` +
             `set ${origin} to its timestamp column.`);
     }
     if (!/^timestamp/.test(column.type)) {
-        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`);
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ` +
+            `${origin} to its timestamp column.`);
     }
 }
 
@@ -39590,17 +39596,40 @@ function assertTimeColumn(table, timeColumn, where, origin) {
 
 
 const INPUTS = {
-    'source-url': { description: 'postgresql:// URL of the database the ticks are in (a secret).', required: true, secret: 'url' },
-    'target-url': { description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).', required: true, secret: 'url' },
+    'source-url': {
+        description: 'postgresql:// URL of the database the ticks are in (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'target-url': {
+        description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).',
+        required: true,
+        secret: 'url',
+    },
     'source-table': { description: 'Source table, optionally schema-qualified.', default: 'tick_data' },
     'target-table': { description: 'Target table, optionally schema-qualified.', default: 'tick_data' },
-    'time-column': { description: 'The timestamp column ranges are cut on (the same name on both sides).', default: 'time' },
-    from: { description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.' },
+    'time-column': {
+        description: 'The timestamp column ranges are cut on (the same name on both sides).',
+        default: 'time',
+    },
+    from: {
+        description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.',
+    },
     to: { description: 'Copy rows before this instant; default: just past the newest row.' },
     workers: { description: 'Ranges copied in parallel.', default: '2' },
-    setup: { description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.', default: 'auto' },
-    shard: { description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).', default: '1/1' },
-    'dry-run': { description: 'Print the plan (ranges, source rows, estimated time) and write nothing.', default: 'false' },
+    setup: {
+        description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table ' +
+            'as it is.',
+        default: 'auto',
+    },
+    shard: {
+        description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
+        default: '1/1',
+    },
+    'dry-run': {
+        description: 'Print the plan (ranges, source rows, estimated time) and write nothing.',
+        default: 'false',
+    },
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
@@ -39608,7 +39637,8 @@ function readInputs(runtime) {
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {
-        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
+        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave ` +
+            `one empty.`);
     }
     return {
         source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
@@ -39629,7 +39659,11 @@ function readInputs(runtime) {
 function readInstant(text, name) {
     if (!text)
         return undefined;
-    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
+        ? `${text}T00:00:00Z`
+        : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text)
+            ? text
+            : `${text}Z`;
     const date = new Date(withZone);
     if (Number.isNaN(date.getTime())) {
         throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`);
@@ -39652,7 +39686,9 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
+    return table.columns
+        .map((column, index) => table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))
+        .join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -39678,7 +39714,8 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ` +
+                `${qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -39712,8 +39749,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -39749,7 +39786,8 @@ async function finishedRanges(client, source, target) {
     const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
     if (!exists.rows[0]?.t)
         return new Set();
-    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
+    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND ` +
+        `state = 'done'`, [source, target]);
     return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
 }
 function rangeKey(range) {
@@ -39789,19 +39827,29 @@ async function copyRange(sourceClient, targetClient, job) {
     try {
         await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
         const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
+            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
+            `(FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
+            `(FORMAT binary)`));
         await (0,promises_namespaceObject.pipeline)(out, into);
         const [expected, actual] = await Promise.all([
             fingerprint(sourceClient, source, range.start, range.end, job.hash),
             fingerprint(targetClient, target, range.start, range.end, job.hash),
         ]);
         if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
+                `${expected.checksum}), ` +
                 `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
         }
         const seconds = (Date.now() - started) / 1000;
-        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+        await recordRange(targetClient, {
+            source: job.sourceIdentity,
+            target: `${target.schema}.${target.name}`,
+            range,
+            rows: actual.rows,
+            checksum: actual.checksum,
+            seconds,
+        });
         await targetClient.query('COMMIT');
         await sourceClient.query('COMMIT');
         return { range, rows: actual.rows, seconds };
@@ -39839,7 +39887,8 @@ async function timescaleAvailable(client) {
  */
 async function setupTarget(client, target, range, warn) {
     if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named ` +
+            `tick_data. ` +
             'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
     }
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
@@ -39869,7 +39918,8 @@ async function useTimescale(client, warn) {
         return true;
     }
     catch (error) {
-        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
+        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native ` +
+            `partitions.`);
         return false;
     }
 }
@@ -39882,7 +39932,8 @@ async function describeTarget(client, target) {
         if (rows[0])
             return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
     }
-    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
+        'AND c.relname = $2', [target.schema, target.name]);
     return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
 }
 
@@ -39909,13 +39960,23 @@ async function migrateTicks(options) {
     try {
         const sourceTable = await findTable(source, options.sourceTable);
         if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ` +
+                `${options.source.display}: check the name (schema.table).`);
         }
         assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
         const bounds = await timeBounds(source, sourceTable, options);
         const result = {
-            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
-            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+            dryRun: options.dryRun,
+            shape: 'not created (dry run)',
+            sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+            targetTable: nameOf(options.targetTable),
+            ...bounds,
+            copied: [],
+            skipped: 0,
+            plan: [],
+            rowsCopied: 0,
+            seconds: 0,
+            verified: true,
         };
         if (!bounds.from || !bounds.to) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
@@ -39927,9 +39988,12 @@ async function migrateTicks(options) {
             await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
             targetTable = await findTable(target, targetName);
         }
-        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+        const shape = targetTable
+            ? await describeTarget(target, targetTable)
+            : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is ` +
+                `none: create it, or set setup: auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -39941,15 +40005,21 @@ async function migrateTicks(options) {
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
         const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
         result.skipped = ranges.length - todo.length;
-        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
-            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
+        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ` +
+            `${bounds.to.toISOString()}` +
+            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} ` +
+            `to copy, ${result.skipped} already in the ledger`);
         if (options.dryRun) {
             result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         await ensureLedger(target);
-        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
-        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const hash = await chooseHashMethod([
+            { client: source, table: tables.source },
+            { client: target, table: tables.target },
+        ]);
+        options.log(`Each range is verified by its row count and a ` +
+            `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
         const copyStarted = Date.now();
         result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
         result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
@@ -39995,11 +40065,12 @@ async function timeBounds(source, table, options) {
 function copyTables(source, target, timeColumn) {
     const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ` +
+            `${source.schema}.${source.name} lacks: ` +
             'create the target with the source’s columns (setup: none) or use setup: auto.');
     }
     const columns = target.columns.map((column) => column.name);
-    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
+    const casts = target.columns.map((column) => source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type);
     return {
         source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
         target: { schema: target.schema, name: target.name, timeColumn, columns },
@@ -40048,7 +40119,8 @@ function logProgress(log, result, done, total, started) {
     const rows = done.reduce((sum, r) => sum + r.rows, 0);
     const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
     log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
-        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ` +
+        `ranges, ` +
         `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
 }
 
@@ -40062,11 +40134,17 @@ function migrationSummary(result) {
         return dryRunSummary(result);
     const rate = result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0;
     const lines = [
-        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range verified`,
+        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range ` +
+            `verified`,
         '',
         markdownTable(['', ''], [
             ['From → to', `${result.sourceTable} → ${result.targetTable} (${result.shape})`],
-            ['TimescaleDB', result.timescaleVersion ? `${result.timescaleVersion} (direct-compress COPY not used)` : 'not installed in the target'],
+            [
+                'TimescaleDB',
+                result.timescaleVersion
+                    ? `${result.timescaleVersion} (direct-compress COPY not used)`
+                    : 'not installed in the target',
+            ],
             ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
             ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
             ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
@@ -40084,7 +40162,8 @@ function dryRunSummary(result) {
     return [
         `## migrate-ticks plan (dry run, nothing written): ${pending.length} range(s), ${formatCount(rows)} rows to copy`,
         '',
-        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
+        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ` +
+            `~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
             '(measured on a 2-core runner; divide by workers on bigger machines).',
         '',
         markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
@@ -40099,7 +40178,11 @@ function dryRunSummary(result) {
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
-    const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
+    const result = await migrateTicks({
+        ...inputs,
+        log: (line) => runtime.info(line),
+        warn: (line) => runtime.warning(line),
+    });
     runtime.setOutput('rows-copied', result.rowsCopied);
     runtime.setOutput('chunks-copied', result.copied.length);
     runtime.setOutput('chunks-skipped', result.skipped);
@@ -40115,7 +40198,8 @@ async function run(runtime) {
 /** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'migrate-ticks',
-    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
+        'every range verified.',
     branding: { icon: 'trending-up', color: 'orange' },
     inputs: documented(INPUTS, {
         'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
@@ -40126,16 +40210,35 @@ async function run(runtime) {
         from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
         to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
         workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
-        setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+        setup: {
+            docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the ' +
+                'extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. ' +
+                'Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+        },
         shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
-        'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+        'dry-run': {
+            docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write ' +
+                'nothing at all.',
+        },
     }),
     outputs: {
-        'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
-        'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
-        'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+        'rows-copied': {
+            description: 'Rows copied by this run (0 when every range was already in the ledger).',
+            docs: 'rows copied by this run (0 on a rerun of a finished migration)',
+        },
+        'chunks-copied': {
+            description: 'Ranges copied and verified by this run.',
+            docs: 'ranges copied and verified by this run',
+        },
+        'chunks-skipped': {
+            description: 'Ranges skipped because the ledger already holds them.',
+            docs: 'ranges the ledger already held',
+        },
         'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
-        verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
+        verified: {
+            description: 'true when every range copied by this run matched the source in count and checksum.',
+            docs: '`true` when every range this run copied matched the source in count and checksum',
+        },
     },
     run: run,
 }));

@@ -61534,11 +61534,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -61782,7 +61782,9 @@ class age_AgeIdentityError extends (/* unused pure expression or super */ null &
 // ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32_bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+        ? decoded.data
+        : undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32Decode(identity);
@@ -61848,7 +61850,9 @@ function age_open(key, nonce, sealed) {
 const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
 function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+        .update(headerUpToDashes)
+        .digest();
 }
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
 function chunkNonce(counter, last) {
@@ -61919,7 +61923,7 @@ function createEncryptStream(recipients) {
             if (filled > 0)
                 chunk.copy(block, filled, 0, head);
             const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            sealBlocks(this, count, false, (index) => index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK));
             filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
             callback();
         },
@@ -62207,7 +62211,10 @@ function splitList(text) {
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -62344,7 +62351,11 @@ async function readJson(response) {
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string'
+            ? body.slice(0, 300)
+            : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
             (node.apiKey
@@ -62402,7 +62413,8 @@ async function download(node, path) {
  */
 async function client_uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
@@ -62561,7 +62573,8 @@ async function syncDirectory(dir) {
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -62581,7 +62594,8 @@ function readArtifactCopy(inputs, stores) {
     const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
     const store = stores.find((candidate) => candidate instanceof LocalStore);
     if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
             'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
     }
     return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
@@ -62614,7 +62628,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -62732,9 +62746,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -62840,11 +62852,17 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const INPUTS = {
-    'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
+    'qdrant-url': {
+        description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
+        required: true,
+    },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
     name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
     ...ENCRYPTION_INPUTS,
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
@@ -62857,7 +62875,9 @@ function readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
-    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+    const nodes = inputs
+        .list('qdrant-url')
+        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
     const collections = inputs.list('collections');
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
     const stores = readStores(inputs, 'storage-url', runtime.context.s3);
@@ -63040,8 +63060,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -63182,7 +63202,8 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof AgeIdentityError) {
-            throw new ConfigurationError(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new ConfigurationError(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+                `public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -63432,7 +63453,8 @@ async function chooseCollections(node, wanted, origin) {
     }
     const missing = wanted.filter((name) => !existing.includes(name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ` +
+            `${existing.join(', ') || 'none'}).`);
     }
     return wanted;
 }
@@ -63461,14 +63483,16 @@ async function snapshotOnNode(options, node, index, collection, folder) {
         }).catch((error) => {
             if (error !== downloadFailure)
                 throw error;
-            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived (${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
+            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived ` +
+                `(${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
                 'Nothing was kept; run the backup again.', { cause: error });
         });
         if (file.rawBytes !== description.size) {
             throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
         }
         if (description.checksum && description.checksum !== file.rawSha256) {
-            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ${file.rawSha256}: ` +
+            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ` +
+                `${file.rawSha256}: ` +
                 'the download was corrupted in transit. Nothing was kept; run the backup again.');
         }
         return { file, snapshot: { node: index, file: file.path, empty, qdrantChecksum: description.checksum ?? null } };
@@ -63505,7 +63529,11 @@ async function copyToArtifact(options, manifest, context) {
         bytes = await totalBytes(files);
     }
     catch (error) {
-        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
+        return {
+            status: 'failed',
+            artifactName,
+            reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})`,
+        };
     }
     if (bytes > options.maxBytes) {
         return {
@@ -63518,10 +63546,19 @@ async function copyToArtifact(options, manifest, context) {
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
         const client = await loadArtifactClient();
-        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
+        const uploaded = await client.uploadArtifact(artifactName, files, folder, {
+            retentionDays: options.retentionDays,
+            compressionLevel: 0,
+        });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+        return {
+            status: 'uploaded',
+            artifactName,
+            id: uploaded.id,
+            bytes: uploaded.size ?? bytes,
+            retentionDays: options.retentionDays,
+        };
     }
     catch (error) {
         return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
@@ -63550,7 +63587,8 @@ function whyNotOnRunner(context) {
         context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
     ].filter((name) => name !== undefined);
     if (missing.length > 0) {
-        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+        return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
+            `from a GitHub Actions job`);
     }
     const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
@@ -63581,7 +63619,11 @@ function logArtifactCopy(runtime, result) {
 function artifactLogLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+            return {
+                level: 'info',
+                line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ` +
+                    `${days(result.retentionDays)}).`,
+            };
         case 'skipped':
             return {
                 level: result.level,
@@ -63590,7 +63632,8 @@ function artifactLogLine(result) {
         case 'failed':
             return {
                 level: 'warning',
-                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in ` +
+                    `every storage-url destination.`,
             };
     }
 }
@@ -63598,7 +63641,8 @@ function artifactLogLine(result) {
 function artifactSummaryLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+            return (`📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ` +
+                `${days(result.retentionDays)}`);
         case 'skipped':
             return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
         case 'failed':
@@ -63627,7 +63671,10 @@ function hostOf(url) {
  * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
  */
 function oneLineWithoutSignatures(text) {
-    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+    return text
+        .replace(/([?&]sig=)[^&\s"']+/gi, '$1***')
+        .replace(/\s+/g, ' ')
+        .trim();
 }
 
 ;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/summary.ts
@@ -63646,16 +63693,21 @@ function snapshotSummary(manifest, stores, artifact = null) {
             formatCount(collection.points),
             describeVectors(collection.vectorsConfig),
             collection.aliases.join(', ') || '—',
-            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
-            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum) ? '✅ matches Qdrant’s' : '✅ computed (Qdrant gave none)',
+            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ` +
+                `${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
+            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum)
+                ? '✅ matches Qdrant’s'
+                : '✅ computed (Qdrant gave none)',
             `${collection.snapshots.length}${empties ? ` (${empties} without shards)` : ''}`,
         ];
     });
     return [
         `## ✅ Qdrant backup ${manifest.id}`,
         '',
-        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ${formatSeconds(manifest.durationSeconds)} ` +
-            `(${formatRate(raw, manifest.durationSeconds)}) · ${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
+        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ` +
+            `${formatSeconds(manifest.durationSeconds)} ` +
+            `(${formatRate(raw, manifest.durationSeconds)}) · ` +
+            `${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
             stores.map((store) => store.displayUrl).join(', '),
         '',
         markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),
@@ -63682,7 +63734,8 @@ function describeVectors(config) {
 async function run(runtime) {
     const inputs = readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can ' +
+            'read the data.');
     }
     const { manifest, manifestUrl } = await snapshotQdrant({
         ...inputs,
@@ -63703,31 +63756,66 @@ async function run(runtime) {
 
 
 
-/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const action = (defineAction({
     name: 'snapshot-qdrant',
-    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, ' +
+        'manifest last.',
     branding: { icon: 'box', color: 'purple' },
     inputs: documented(INPUTS, {
-        'qdrant-url': { docs: 'Qdrant REST URL (`http://localhost:6333`). For a cluster, every node\'s URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.' },
-        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.' },
-        collections: { defaultLabel: 'all', docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.' },
+        'qdrant-url': {
+            docs: "Qdrant REST URL (`http://localhost:6333`). For a cluster, every node's URL, newline- or " +
+                'comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty ' +
+                'snapshot, recorded as such.',
+        },
+        'qdrant-api-key': {
+            docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one ' +
+                'line naming this input.',
+        },
+        collections: {
+            defaultLabel: 'all',
+            docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ' +
+                'ones it has.',
+        },
         name: { docs: 'Backup name, the storage folder.' },
         'storage-url': { docs: 'Destinations, as for dump-postgres.' },
         kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`.' },
         'encryption-recipients': { docs: 'age public keys; required unless `allow-unencrypted`.' },
         'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
-        'keep-remote-snapshot': { docs: 'Leave Qdrant\'s copy of each snapshot on the server.' },
-        'snapshot-timeout-seconds': { docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'keep-remote-snapshot': { docs: "Leave Qdrant's copy of each snapshot on the server." },
+        'snapshot-timeout-seconds': {
+            docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
+                'keeps working after a client gives up).',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id.', docs: 'the new backup\'s id' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        'backup-id': { description: "The new backup's id.", docs: "the new backup's id" },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
         points: { description: 'Points in all backed-up collections.', docs: 'points in all backed-up collections' },
         'size-bytes': { description: 'Stored bytes (after zstd and age).', docs: 'stored bytes' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: run,
 }));
