@@ -70126,7 +70126,10 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -70194,7 +70197,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -70386,7 +70390,8 @@ async function syncDirectory(dir) {
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -70406,7 +70411,8 @@ function readArtifactCopy(inputs, stores) {
     const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
     const store = stores.find((candidate) => candidate instanceof LocalStore);
     if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
             'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
     }
     return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
@@ -70441,7 +70447,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -70559,9 +70565,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -70667,11 +70671,24 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
-    name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'database-url': {
+        description: 'postgresql:// URL of the database to back up (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    name: {
+        description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+        required: true,
+    },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
-    format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+    format: {
+        description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
+        default: 'custom',
+    },
     jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
     ...ENCRYPTION_INPUTS,
     'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
@@ -70942,8 +70959,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -71100,7 +71117,8 @@ var tools = __nccwpck_require__(85597);
 
 
 async function serverInfo(client) {
-    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db");
+    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, " +
+        'current_database() AS db');
     const row = rows[0];
     const versionNum = Number(row.num);
     return { version: row.version.split(' ')[0], versionNum, major: (0,tools/* serverMajor */.jk)(versionNum), database: row.db };
@@ -71150,7 +71168,10 @@ async function countRows(client, tables, excluded) {
 function tablePatternMatcher(patterns) {
     const compiled = patterns.map((pattern) => {
         const parts = splitPattern(pattern);
-        const toRegex = (part) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const toRegex = (part) => new RegExp(`^${part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`);
         return parts.length === 2 ? { schema: toRegex(parts[0]), name: toRegex(parts[1]) } : { name: toRegex(parts[0]) };
     });
     return (table) => compiled.some((pattern) => pattern.name.test(table.name) && (!pattern.schema || pattern.schema.test(table.schema)));
@@ -71339,7 +71360,11 @@ async function copyToArtifact(options, manifest, context) {
         bytes = await totalBytes(files);
     }
     catch (error) {
-        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
+        return {
+            status: 'failed',
+            artifactName,
+            reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})`,
+        };
     }
     if (bytes > options.maxBytes) {
         return {
@@ -71352,10 +71377,19 @@ async function copyToArtifact(options, manifest, context) {
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
         const client = await loadArtifactClient();
-        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
+        const uploaded = await client.uploadArtifact(artifactName, files, folder, {
+            retentionDays: options.retentionDays,
+            compressionLevel: 0,
+        });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+        return {
+            status: 'uploaded',
+            artifactName,
+            id: uploaded.id,
+            bytes: uploaded.size ?? bytes,
+            retentionDays: options.retentionDays,
+        };
     }
     catch (error) {
         return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
@@ -71384,7 +71418,8 @@ function whyNotOnRunner(context) {
         context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
     ].filter((name) => name !== undefined);
     if (missing.length > 0) {
-        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+        return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
+            `from a GitHub Actions job`);
     }
     const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
@@ -71415,7 +71450,11 @@ function logArtifactCopy(runtime, result) {
 function artifactLogLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+            return {
+                level: 'info',
+                line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ` +
+                    `${days(result.retentionDays)}).`,
+            };
         case 'skipped':
             return {
                 level: result.level,
@@ -71424,7 +71463,8 @@ function artifactLogLine(result) {
         case 'failed':
             return {
                 level: 'warning',
-                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in ` +
+                    `every storage-url destination.`,
             };
     }
 }
@@ -71432,7 +71472,8 @@ function artifactLogLine(result) {
 function artifactSummaryLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+            return (`📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ` +
+                `${days(result.retentionDays)}`);
         case 'skipped':
             return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
         case 'failed':
@@ -71461,7 +71502,10 @@ function hostOf(url) {
  * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
  */
 function oneLineWithoutSignatures(text) {
-    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+    return text
+        .replace(/([?&]sig=)[^&\s"']+/gi, '$1***')
+        .replace(/\s+/g, ' ')
+        .trim();
 }
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
@@ -71479,12 +71523,24 @@ function dumpSummary(result, stores, artifact = null) {
         '',
         markdownTable(['', ''], [
             ['Database', `${manifest.source.database} on ${manifest.source.host}`],
-            ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+            [
+                'Server',
+                `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
+            ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
-            ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+            [
+                'Size',
+                `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
+                    `zstd${manifest.encryption ? ', age' : ''})`,
+            ],
             ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
             ['sha256', `\`${result.sha256}\``],
-            ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+            [
+                'Encryption',
+                manifest.encryption
+                    ? `age, ${manifest.encryption.recipients.length} recipient(s)`
+                    : '⚠️ none (allow-unencrypted)',
+            ],
             ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
             ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
         ]),
@@ -71504,7 +71560,8 @@ function dumpSummary(result, stores, artifact = null) {
 async function run(runtime) {
     const inputs = readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
+            'the data.');
     }
     const result = await dumpPostgres({
         ...inputs,
@@ -71534,27 +71591,83 @@ async function run(runtime) {
     description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
-        'database-url': { docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.' },
-        name: { docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.' },
-        'storage-url': { docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.' },
-        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.' },
-        format: { docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.' },
+        'database-url': {
+            docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
+                'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
+                'transaction pooler cannot export the snapshot.',
+        },
+        name: {
+            docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',
+        },
+        'storage-url': {
+            docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase ' +
+                'Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, ' +
+                '`AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.',
+        },
+        kind: {
+            docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by ' +
+                'retention.',
+        },
+        format: {
+            docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; ' +
+                'pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.',
+        },
         jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
-        'encryption-recipients': { docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.' },
+        'encryption-recipients': {
+            docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless ' +
+                '`allow-unencrypted`. Public: a plain variable is fine.',
+        },
         'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
-        'exclude-table-data': { docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'exclude-table-data': {
+            docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
+                'is `null`.',
+        },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
+                'older than the server fails before anything is written, naming both versions and the package to install.',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id, e.g. 20260118T030000Z-daily-3f9a.', docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
-        'size-bytes': { description: 'Stored bytes (after compression and encryption).', docs: 'stored bytes (after zstd and age)' },
-        'sha256': { description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).', docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)' },
+        'backup-id': {
+            description: "The new backup's id, e.g. 20260118T030000Z-daily-3f9a.",
+            docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)',
+        },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
+        'size-bytes': {
+            description: 'Stored bytes (after compression and encryption).',
+            docs: 'stored bytes (after zstd and age)',
+        },
+        sha256: {
+            description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).',
+            docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)',
+        },
         'duration-seconds': { description: 'Wall time of the backup.', docs: 'wall time' },
-        'server-version': { description: 'PostgreSQL server version of the source.', docs: 'PostgreSQL version of the source' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'server-version': {
+            description: 'PostgreSQL server version of the source.',
+            docs: 'PostgreSQL version of the source',
+        },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: run,
 }));
@@ -71581,7 +71694,10 @@ function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
     for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
         if (position % shard.count !== shard.index - 1)
             continue;
-        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
+        ranges.push({
+            start: new Date(Math.max(start, from.getTime())),
+            end: new Date(Math.min(start + intervalMs, to.getTime())),
+        });
     }
     return ranges;
 }
@@ -71600,7 +71716,7 @@ function parseTableName(text, origin) {
     const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
     if (!match)
         throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
-    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+    const unquote = (part) => part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase();
     return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
 }
 /** The table and its columns as the server sees them; undefined when it does not exist. */
@@ -71619,11 +71735,13 @@ async function findTable(client, table) {
 function assertTimeColumn(table, timeColumn, where, origin) {
     const column = table.columns.find((c) => c.name === timeColumn);
     if (!column) {
-        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ` +
+            `${table.columns.map((c) => c.name).join(', ')}): ` +
             `set ${origin} to its timestamp column.`);
     }
     if (!/^timestamp/.test(column.type)) {
-        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`);
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ` +
+            `${origin} to its timestamp column.`);
     }
 }
 
@@ -71634,17 +71752,40 @@ function assertTimeColumn(table, timeColumn, where, origin) {
 
 
 const inputs_INPUTS = {
-    'source-url': { description: 'postgresql:// URL of the database the ticks are in (a secret).', required: true, secret: 'url' },
-    'target-url': { description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).', required: true, secret: 'url' },
+    'source-url': {
+        description: 'postgresql:// URL of the database the ticks are in (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'target-url': {
+        description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).',
+        required: true,
+        secret: 'url',
+    },
     'source-table': { description: 'Source table, optionally schema-qualified.', default: 'tick_data' },
     'target-table': { description: 'Target table, optionally schema-qualified.', default: 'tick_data' },
-    'time-column': { description: 'The timestamp column ranges are cut on (the same name on both sides).', default: 'time' },
-    from: { description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.' },
+    'time-column': {
+        description: 'The timestamp column ranges are cut on (the same name on both sides).',
+        default: 'time',
+    },
+    from: {
+        description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.',
+    },
     to: { description: 'Copy rows before this instant; default: just past the newest row.' },
     workers: { description: 'Ranges copied in parallel.', default: '2' },
-    setup: { description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.', default: 'auto' },
-    shard: { description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).', default: '1/1' },
-    'dry-run': { description: 'Print the plan (ranges, source rows, estimated time) and write nothing.', default: 'false' },
+    setup: {
+        description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table ' +
+            'as it is.',
+        default: 'auto',
+    },
+    shard: {
+        description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
+        default: '1/1',
+    },
+    'dry-run': {
+        description: 'Print the plan (ranges, source rows, estimated time) and write nothing.',
+        default: 'false',
+    },
 };
 function inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, inputs_INPUTS);
@@ -71652,7 +71793,8 @@ function inputs_readInputs(runtime) {
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {
-        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
+        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave ` +
+            `one empty.`);
     }
     return {
         source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
@@ -71673,7 +71815,11 @@ function inputs_readInputs(runtime) {
 function readInstant(text, name) {
     if (!text)
         return undefined;
-    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
+        ? `${text}T00:00:00Z`
+        : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text)
+            ? text
+            : `${text}Z`;
     const date = new Date(withZone);
     if (Number.isNaN(date.getTime())) {
         throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`);
@@ -71696,7 +71842,9 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
+    return table.columns
+        .map((column, index) => table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))
+        .join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -71722,7 +71870,8 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ` +
+                `${qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -71761,7 +71910,8 @@ async function finishedRanges(client, source, target) {
     const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
     if (!exists.rows[0]?.t)
         return new Set();
-    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
+    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND ` +
+        `state = 'done'`, [source, target]);
     return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
 }
 function rangeKey(range) {
@@ -71801,19 +71951,29 @@ async function copyRange(sourceClient, targetClient, job) {
     try {
         await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
         const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
+            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
+            `(FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
+            `(FORMAT binary)`));
         await (0,external_node_stream_promises_namespaceObject.pipeline)(out, into);
         const [expected, actual] = await Promise.all([
             fingerprint(sourceClient, source, range.start, range.end, job.hash),
             fingerprint(targetClient, target, range.start, range.end, job.hash),
         ]);
         if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
+                `${expected.checksum}), ` +
                 `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
         }
         const seconds = (Date.now() - started) / 1000;
-        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+        await recordRange(targetClient, {
+            source: job.sourceIdentity,
+            target: `${target.schema}.${target.name}`,
+            range,
+            rows: actual.rows,
+            checksum: actual.checksum,
+            seconds,
+        });
         await targetClient.query('COMMIT');
         await sourceClient.query('COMMIT');
         return { range, rows: actual.rows, seconds };
@@ -71849,7 +72009,8 @@ async function timescaleAvailable(client) {
  */
 async function setupTarget(client, target, range, warn) {
     if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
+        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named ` +
+            `tick_data. ` +
             'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
     }
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
@@ -71879,7 +72040,8 @@ async function useTimescale(client, warn) {
         return true;
     }
     catch (error) {
-        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
+        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native ` +
+            `partitions.`);
         return false;
     }
 }
@@ -71892,7 +72054,8 @@ async function describeTarget(client, target) {
         if (rows[0])
             return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
     }
-    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
+        'AND c.relname = $2', [target.schema, target.name]);
     return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
 }
 
@@ -71919,13 +72082,23 @@ async function migrateTicks(options) {
     try {
         const sourceTable = await findTable(source, options.sourceTable);
         if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ` +
+                `${options.source.display}: check the name (schema.table).`);
         }
         assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
         const bounds = await timeBounds(source, sourceTable, options);
         const result = {
-            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
-            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+            dryRun: options.dryRun,
+            shape: 'not created (dry run)',
+            sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+            targetTable: nameOf(options.targetTable),
+            ...bounds,
+            copied: [],
+            skipped: 0,
+            plan: [],
+            rowsCopied: 0,
+            seconds: 0,
+            verified: true,
         };
         if (!bounds.from || !bounds.to) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
@@ -71937,9 +72110,12 @@ async function migrateTicks(options) {
             await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
             targetTable = await findTable(target, targetName);
         }
-        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+        const shape = targetTable
+            ? await describeTarget(target, targetTable)
+            : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is ` +
+                `none: create it, or set setup: auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -71951,15 +72127,21 @@ async function migrateTicks(options) {
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
         const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
         result.skipped = ranges.length - todo.length;
-        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
-            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
+        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ` +
+            `${bounds.to.toISOString()}` +
+            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} ` +
+            `to copy, ${result.skipped} already in the ledger`);
         if (options.dryRun) {
             result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         await ensureLedger(target);
-        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
-        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const hash = await chooseHashMethod([
+            { client: source, table: tables.source },
+            { client: target, table: tables.target },
+        ]);
+        options.log(`Each range is verified by its row count and a ` +
+            `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
         const copyStarted = Date.now();
         result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
         result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
@@ -72005,11 +72187,12 @@ async function timeBounds(source, table, options) {
 function copyTables(source, target, timeColumn) {
     const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
+        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ` +
+            `${source.schema}.${source.name} lacks: ` +
             'create the target with the source’s columns (setup: none) or use setup: auto.');
     }
     const columns = target.columns.map((column) => column.name);
-    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
+    const casts = target.columns.map((column) => source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type);
     return {
         source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
         target: { schema: target.schema, name: target.name, timeColumn, columns },
@@ -72058,7 +72241,8 @@ function logProgress(log, result, done, total, started) {
     const rows = done.reduce((sum, r) => sum + r.rows, 0);
     const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
     log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
-        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ` +
+        `ranges, ` +
         `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
 }
 
@@ -72072,11 +72256,17 @@ function migrationSummary(result) {
         return dryRunSummary(result);
     const rate = result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0;
     const lines = [
-        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range verified`,
+        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range ` +
+            `verified`,
         '',
         markdownTable(['', ''], [
             ['From → to', `${result.sourceTable} → ${result.targetTable} (${result.shape})`],
-            ['TimescaleDB', result.timescaleVersion ? `${result.timescaleVersion} (direct-compress COPY not used)` : 'not installed in the target'],
+            [
+                'TimescaleDB',
+                result.timescaleVersion
+                    ? `${result.timescaleVersion} (direct-compress COPY not used)`
+                    : 'not installed in the target',
+            ],
             ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
             ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
             ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
@@ -72094,7 +72284,8 @@ function dryRunSummary(result) {
     return [
         `## migrate-ticks plan (dry run, nothing written): ${pending.length} range(s), ${formatCount(rows)} rows to copy`,
         '',
-        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
+        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ` +
+            `~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
             '(measured on a 2-core runner; divide by workers on bigger machines).',
         '',
         markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
@@ -72109,7 +72300,11 @@ function dryRunSummary(result) {
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 async function main_run(runtime) {
     const inputs = inputs_readInputs(runtime);
-    const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
+    const result = await migrateTicks({
+        ...inputs,
+        log: (line) => runtime.info(line),
+        warn: (line) => runtime.warning(line),
+    });
     runtime.setOutput('rows-copied', result.rowsCopied);
     runtime.setOutput('chunks-copied', result.copied.length);
     runtime.setOutput('chunks-skipped', result.skipped);
@@ -72125,7 +72320,8 @@ async function main_run(runtime) {
 /** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const src_action = (defineAction({
     name: 'migrate-ticks',
-    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
+        'every range verified.',
     branding: { icon: 'trending-up', color: 'orange' },
     inputs: documented(inputs_INPUTS, {
         'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
@@ -72136,16 +72332,35 @@ async function main_run(runtime) {
         from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
         to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
         workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
-        setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+        setup: {
+            docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the ' +
+                'extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. ' +
+                'Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+        },
         shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
-        'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+        'dry-run': {
+            docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write ' +
+                'nothing at all.',
+        },
     }),
     outputs: {
-        'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
-        'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
-        'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+        'rows-copied': {
+            description: 'Rows copied by this run (0 when every range was already in the ledger).',
+            docs: 'rows copied by this run (0 on a rerun of a finished migration)',
+        },
+        'chunks-copied': {
+            description: 'Ranges copied and verified by this run.',
+            docs: 'ranges copied and verified by this run',
+        },
+        'chunks-skipped': {
+            description: 'Ranges skipped because the ledger already holds them.',
+            docs: 'ranges the ledger already held',
+        },
         'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
-        verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
+        verified: {
+            description: 'true when every range copied by this run matched the source in count and checksum.',
+            docs: '`true` when every range this run copied matched the source in count and checksum',
+        },
     },
     run: main_run,
 }));
@@ -72156,7 +72371,10 @@ async function main_run(runtime) {
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 const src_inputs_INPUTS = {
-    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+    'storage-url': {
+        description: 'Destinations to prune (each on its own), newline- or comma-separated.',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder).', required: true },
     'keep-last': { description: 'Keep the newest N backups.', default: '3' },
     'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
@@ -72164,7 +72382,10 @@ const src_inputs_INPUTS = {
     'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
     'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
     'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
-    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+    'incomplete-grace-hours': {
+        description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).',
+        default: '24',
+    },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
 };
 function src_inputs_readInputs(runtime) {
@@ -72197,7 +72418,8 @@ function backupAgeHours(manifest, at) {
 function ageProblem(ageHours, budgets) {
     if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
         return undefined;
-    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
 }
 /** RTO: did the restore take longer than allowed? */
 function restoreTimeProblem(seconds, budgets) {
@@ -72306,7 +72528,8 @@ function decideRetention(backups, policy) {
     const sorted = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
     const keep = new Map();
     const because = (id, reason) => void keep.set(id, [...(keep.get(id) ?? []), reason]);
-    sorted.slice(0, policy.last).forEach((backup) => because(backup.id, 'last'));
+    for (const backup of sorted.slice(0, policy.last))
+        because(backup.id, 'last');
     for (const period of PERIODS) {
         const seen = new Set();
         for (const backup of sorted) {
@@ -72335,7 +72558,9 @@ function decideRetention(backups, policy) {
 /** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
 function idTime(id) {
     const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-    return match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6])) : undefined;
+    return match
+        ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]))
+        : undefined;
 }
 /**
  * prune-backups, for every destination on its own (each holds what it holds): GFS over the complete backups,
@@ -72400,9 +72625,15 @@ function pruneSummary(results, dryRun) {
     const lines = [];
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
-        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
-            ...result.deleted.map((b) => [b.id, dryRun ? 'would delete' : 'deleted', b.reasons.join(', '), formatBytes(b.bytes)]),
+            ...result.deleted.map((b) => [
+                b.id,
+                dryRun ? 'would delete' : 'deleted',
+                b.reasons.join(', '),
+                formatBytes(b.bytes),
+            ]),
             ...result.refused.map((r) => [r.id, '⚠️ refused by the store', r.error, '']),
         ]), '');
     }
@@ -72438,7 +72669,8 @@ async function src_main_run(runtime) {
 /** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const prune_backups_src_action = (defineAction({
     name: 'prune-backups',
-    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest ' +
+        'verified one.',
     branding: { icon: 'scissors', color: 'gray-dark' },
     inputs: documented(src_inputs_INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
@@ -72454,7 +72686,10 @@ async function src_main_run(runtime) {
     }),
     outputs: {
         kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
-        deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+        deleted: {
+            description: 'Backups deleted (or, in a dry run, that would be), over all destinations.',
+            docs: 'backups deleted (in a dry run: that would be)',
+        },
         'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
     },
     run: src_main_run,
@@ -72468,11 +72703,16 @@ const MAX_SUMMARY_CHARS = 20_000;
 /** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
 function failureReport(run, steps, nextCommand) {
     const failed = steps.filter((step) => !step.ok);
-    const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
+    const lines = [
+        `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ` +
+            `${run.runId}](${run.runUrl}).`,
+        '',
+    ];
     lines.push('### What failed');
     if (failed.length === 0) {
         lines.push(run.status === 'cancelled'
-            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
+            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup ' +
+                'or drill was recorded.'
             : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.');
     }
     for (const step of failed)
@@ -72489,7 +72729,8 @@ function failureReport(run, steps, nextCommand) {
 }
 function recoveryComment(run, steps) {
     const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
-    return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
+    return (`Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** ` +
+        `succeeded${actions ? ` (${actions})` : ''}. Closing.`);
 }
 function nextSteps(run, failed, nextCommand) {
     const lines = [];
@@ -72511,7 +72752,9 @@ function shellQuote(value) {
     return /^[A-Za-z0-9_./:@,=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 function truncate(text) {
-    return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
+    return text.length <= MAX_SUMMARY_CHARS
+        ? text
+        : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }
 
 ;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
@@ -72520,14 +72763,21 @@ function truncate(text) {
 
 const report_src_inputs_INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
-    status: { description: 'The job status (pass job.status as an expression): success, failure or cancelled.', required: true },
+    status: {
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
+        required: true,
+    },
     'github-token': {
-        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
+        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
+            'GITHUB_TOKEN from a shell.',
         secret: true,
     },
-    'next-command': { description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.' },
+    'next-command': {
+        description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.',
+    },
     'keep-alive': {
-        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
+        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs ' +
+            '`actions: write`).',
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
@@ -72541,7 +72791,8 @@ function report_src_inputs_readInputs(runtime) {
     }
     const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
     if (!token)
-        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from ' +
+            'a shell.');
     runtime.setSecret(token);
     return {
         name: inputs.string('name'),
@@ -72568,7 +72819,12 @@ function issueTitle(key) {
  */
 async function findOpenIssue(github, repository, key) {
     const marker = issueMarker(key);
-    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repository, state: 'open', labels: key.label, per_page: 100 });
+    const issues = await github.paginate(github.rest.issues.listForRepo, {
+        ...repository,
+        state: 'open',
+        labels: key.label,
+        per_page: 100,
+    });
     const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
     return found ? { number: found.number, url: found.html_url } : undefined;
 }
@@ -72593,7 +72849,12 @@ async function reportRecovery(github, repository, key, comment) {
     if (!open)
         return { action: 'none' };
     await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
-    await github.rest.issues.update({ ...repository, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+    await github.rest.issues.update({
+        ...repository,
+        issue_number: open.number,
+        state: 'closed',
+        state_reason: 'completed',
+    });
     return { action: 'closed', ...open };
 }
 /** GitHub's answer when the workflow token lacks a permission (`permissions:` of the job). */
@@ -72621,9 +72882,17 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
     const { data: repo } = await github.rest.repos.get({ ...repository });
     const lastActivity = new Date(repo.pushed_at ?? repo.updated_at ?? now.toISOString());
     const daysSinceActivity = Math.floor((now.getTime() - lastActivity.getTime()) / 86_400_000);
-    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, { ...repository, per_page: 100 });
+    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, {
+        ...repository,
+        per_page: 100,
+    });
     const disabled = workflows.filter((workflow) => workflow.state === 'disabled_inactivity');
-    const health = { daysSinceActivity, disabled: disabled.map((workflow) => workflow.path), enabled: [], problems: [] };
+    const health = {
+        daysSinceActivity,
+        disabled: disabled.map((workflow) => workflow.path),
+        enabled: [],
+        problems: [],
+    };
     const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
     if (keepAlive && (nearLimit || disabled.length > 0)) {
         if (await enableAll(github, repository, workflows, health)) {
@@ -72632,12 +72901,16 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
         }
     }
     if (disabled.length > 0) {
-        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
-            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ` +
+            `${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
+            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with ' +
+            '`actions: write`).');
     }
     else if (nearLimit) {
-        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
-            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows ` +
+            `after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
+            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: ' +
+            'write`).');
     }
     return health;
 }
@@ -72685,11 +72958,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -72754,7 +73027,9 @@ async function report_src_main_run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
-    const issue = await permitted(runtime, WRITE_ISSUES, () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+    const issue = await permitted(runtime, WRITE_ISSUES, () => failed
+        ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
+        : reportRecovery(github, repository, key, recoveryComment(run, steps)));
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -72767,10 +73042,12 @@ async function report_src_main_run(runtime) {
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
     if (!github.repository) {
-        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from ' +
+            'a shell.');
     }
     if (!owner || !repo || rest.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, ` +
+            `e.g. acme/platform.`);
     }
     const runId = github.runId ?? 'local';
     return {
@@ -72790,7 +73067,8 @@ async function permitted(runtime, what, call) {
     }
     catch (error) {
         if (isBadCredentials(error)) {
-            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or pass a valid token for this repository.');
+            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or ' +
+                'pass a valid token for this repository.');
         }
         if (!isPermissionDenied(error))
             throw error;
@@ -72798,7 +73076,11 @@ async function permitted(runtime, what, call) {
         return undefined;
     }
 }
-const SCHEDULES_KEY = { workflow: 'scheduled workflows', name: 'repository', title: 'Backstop: scheduled backups are stopping (GitHub inactivity)' };
+const SCHEDULES_KEY = {
+    workflow: 'scheduled workflows',
+    name: 'repository',
+    title: 'Backstop: scheduled backups are stopping (GitHub inactivity)',
+};
 /** Schedule trouble gets a warning and its own issue (a green run is easy to overlook); it closes once all is well. */
 async function reportSchedules(runtime, github, repository, inputs, health) {
     for (const problem of health.problems)
@@ -72823,20 +73105,45 @@ function logOutcome(runtime, failed, steps, issue) {
 /** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const report_src_action = (defineAction({
     name: 'report',
-    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
+        'success closes it; warns before GitHub disables scheduled workflows.',
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(report_src_inputs_INPUTS, {
-        name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
-        status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
-        'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
-        'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
-        'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+        name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
+        status: {
+            docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
+                'a failure: no backup was made).',
+        },
+        'github-token': {
+            defaultLabel: 'the workflow token',
+            runnerDefault: '${{ github.token }}',
+            docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good ' +
+                'backup red.',
+        },
+        'next-command': {
+            docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.',
+        },
+        'keep-alive': {
+            docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), ' +
+                "enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs " +
+                '`actions: write`.',
+        },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
     }),
     outputs: {
-        'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
-        'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
-        'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+        'issue-number': {
+            description: 'The failure issue opened, commented on or closed (empty when none).',
+            docs: 'the issue opened, commented on or closed; empty when none',
+        },
+        'issue-action': {
+            description: 'opened, commented, closed or none.',
+            docs: '`opened`, `commented`, `closed` or `none`',
+        },
+        'disabled-workflows': {
+            description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
+                'enabled them).',
+            docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+        },
     },
     run: report_src_main_run,
 }));
@@ -72852,21 +73159,35 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 const restore_drill_src_inputs_INPUTS = {
-    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+    'storage-url': {
+        description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
     'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+    'encryption-identity': {
+        description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).',
+        secret: true,
+    },
     'target-url': {
-        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
+            'backups: the Qdrant to recover into.',
         secret: 'url',
     },
     'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+    'restore-as': {
+        description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are ' +
+            'recreated. Default: a drill into scratch collections that are deleted.',
+    },
     'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
     'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    'dry-run': {
+        description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
+        default: 'false',
+    },
     'plan-only': {
-        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); ' +
+            'download nothing. For a plan job.',
         default: 'false',
     },
     jobs: {
@@ -72953,7 +73274,8 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof age/* AgeIdentityError */.E7) {
-            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+                `public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -73048,7 +73370,8 @@ function tocEntries(listing) {
 function onlyFile(options) {
     const file = options.found.manifest.files[0];
     if (!file || options.found.manifest.files.length !== 1) {
-        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`);
+        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
+            `${options.found.manifest.files.length}.`);
     }
     return file;
 }
@@ -73063,7 +73386,8 @@ async function streamInto(options, file, sink, toolExited) {
         log: options.log,
     });
     const [fetched, exited] = await Promise.allSettled([fetching, toolExited]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (exited.status === 'rejected')
@@ -73078,7 +73402,9 @@ async function withFetchedDirectory(options, use) {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
         for (const file of manifest.files) {
-            const name = external_node_path_default().basename(file.path).replace(/\.age$/, '').replace(/\.zst$/, '');
+            const name = external_node_path_default().basename(file.path)
+                .replace(/\.age$/, '')
+                .replace(/\.zst$/, '');
             await fetchFile(store, backupFolder(manifest.name, manifest.id), file, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(dir, name)), {
                 identities: options.identities,
                 log: options.log,
@@ -73222,7 +73548,8 @@ async function assertEmptyDatabase(client, target) {
     const count = Number(rows[0].n);
     if (count > 0) {
         throw new errors/* ConfigurationError */.j1(`${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
-            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.');
+            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway ' +
+            'cluster.');
     }
 }
 async function timescalePreRestore(client, version, options) {
@@ -73331,7 +73658,11 @@ async function readJson(response) {
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string'
+            ? body.slice(0, 300)
+            : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
             (node.apiKey
@@ -73389,7 +73720,8 @@ async function download(node, path) {
  */
 async function uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
@@ -73501,7 +73833,8 @@ function parseRestoreAs(items, collections, origin) {
         }
         const [source, target = source] = item.split('=').map((part) => part.trim());
         if (!source || !target || !collections.includes(source)) {
-            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections ` +
+                `(${collections.join(', ')}), or * for all under their own names.`);
         }
         mapping.set(source, target);
     }
@@ -73518,7 +73851,8 @@ function versionWarning(backupVersion, targetVersion) {
     if (!from || !to)
         return undefined;
     if (from[0] !== to[0] || to[1] - from[1] > 1 || to[1] < from[1]) {
-        return `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only safe to recover into the same or the next minor version.`;
+        return (`The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only ` +
+            `safe to recover into the same or the next minor version.`);
     }
     return undefined;
 }
@@ -73527,7 +73861,8 @@ async function drillQdrant(options) {
     const target = options.target;
     // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
     if (!options.dryRun && !target) {
-        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`);
+        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into ` +
+            `(in a workflow, a qdrant/qdrant service container).`);
     }
     if (target && !options.dryRun) {
         const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
@@ -73563,7 +73898,9 @@ async function recoverAndCount(options, outcome) {
     let everyFileRead = true;
     const started = Date.now();
     for (const collection of manifest.collections ?? []) {
-        const restoredAs = options.restoreAs ? options.restoreAs.get(collection.name) : `${collection.name}-drill-${manifest.id.slice(-4)}`;
+        const restoredAs = options.restoreAs
+            ? options.restoreAs.get(collection.name)
+            : `${collection.name}-drill-${manifest.id.slice(-4)}`;
         if (!restoredAs)
             continue;
         try {
@@ -73575,7 +73912,13 @@ async function recoverAndCount(options, outcome) {
                 throw error;
             everyFileRead = false;
             outcome.problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
-            checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
+            checks.push({
+                name: collection.name,
+                restoredAs,
+                expectedPoints: collection.points,
+                actualPoints: null,
+                vectorsMatch: null,
+            });
         }
     }
     outcome.restoreSeconds = (Date.now() - started) / 1000;
@@ -73593,7 +73936,7 @@ async function recoverAndCount(options, outcome) {
 function snapshotFile(options, collection) {
     const snapshot = collection.snapshots.find((s) => !s.empty) ?? collection.snapshots[0];
     const file = options.found.manifest.files.find((f) => f.path === snapshot?.file);
-    if (!file || !file.rawSha256)
+    if (!file?.rawSha256)
         throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
     return file;
 }
@@ -73605,12 +73948,19 @@ async function recoverOne(options, collection, restoredAs) {
         // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
         const sink = new external_node_stream_.PassThrough().resume();
         await fetchFile(store, folder, file, sink, { identities: options.identities, log: options.log });
-        return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
+        return {
+            name: collection.name,
+            restoredAs: '(dry run)',
+            expectedPoints: collection.points,
+            actualPoints: collection.points,
+            vectorsMatch: true,
+        };
     }
     const target = options.target;
     if (await exists(target, restoredAs)) {
         if (options.restoreAs) {
-            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
+            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete ` +
+                `it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
         }
         options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
         await deleteCollection(target, restoredAs);
@@ -73644,7 +73994,8 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
     const uploading = uploadSnapshot(target, restoredAs, { priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
     const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (uploaded.status === 'rejected')
@@ -73706,14 +74057,24 @@ function postgresDrillSummary(record, manifest, source) {
             ['Checksums', checksumVerdict(record)],
             ...(record.dryRun
                 ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
-                : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
+                : [
+                    [
+                        'Row counts',
+                        `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                            `match the manifest`,
+                    ],
+                ]),
         ]),
     ];
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
     const mismatched = record.tables.filter((table) => table.actual !== table.expected);
     if (mismatched.length > 0) {
-        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [`${t.schema}.${t.name}`, formatCount(t.expected), t.actual === null ? 'missing' : formatCount(t.actual)])));
+        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [
+            `${t.schema}.${t.name}`,
+            formatCount(t.expected),
+            t.actual === null ? 'missing' : formatCount(t.actual),
+        ])));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -73746,7 +74107,9 @@ function qdrantDrillSummary(record, manifest, source) {
 }
 /** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
 function planSummary(manifest, source) {
-    const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+    const extensions = (manifest.source.extensions ?? [])
+        .map((extension) => `${extension.name} ${extension.version}`)
+        .join(', ');
     const lines = [
         `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
         '',
@@ -73774,12 +74137,15 @@ async function restore_drill_src_main_run(runtime) {
     const { manifest } = found;
     describeBackup(runtime, manifest);
     if (inputs.planOnly) {
-        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ` +
+            `${found.store.displayUrl}; nothing downloaded`);
         await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
         return;
     }
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-    const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
+    const { record, summary } = manifest.engine === 'qdrant'
+        ? await drillQdrantBackup(runtime, inputs, found)
+        : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
@@ -73827,7 +74193,11 @@ async function drillQdrantBackup(runtime, inputs, found) {
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 function qdrantTarget(inputs, url) {
-    return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
+        apiKey: inputs.qdrantApiKey,
+        keyOrigin: inputs.qdrantKeyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/action.ts
@@ -73837,31 +74207,77 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const restore_drill_src_action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
+        'check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(restore_drill_src_inputs_INPUTS, {
-        'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+        'storage-url': {
+            docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is ' +
+                'skipped.',
+        },
         name: { docs: 'The backup name given to dump-postgres.' },
         'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
-        'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
-        'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+        'encryption-identity': {
+            docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. ' +
+                'Required for encrypted backups.',
+        },
+        'target-url': {
+            defaultLabel: 'a throwaway cluster',
+            docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
+                "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
+                '(as the `postgres` user when running as root) and removed.',
+        },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
-        'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+        'restore-as': {
+            docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every ' +
+                'collection under its own name. A target collection that already exists is refused; the recorded aliases ' +
+                'are moved to the restored collections in one atomic update.',
+        },
         'max-restore-seconds': { docs: 'RTO budget.' },
-        'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
-        'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
-        'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+        'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+        'dry-run': {
+            docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
+                '`pg_restore --list`; nothing is restored.',
+        },
+        'plan-only': {
+            docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
+                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
+                "workflow's plan job uses it to pick the drill's service container.",
+        },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
+        },
     }),
     outputs: {
         'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
-        'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
-        engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
-        'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
-        'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
-        extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
-        verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+        'restore-seconds': {
+            description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
+            docs: 'first byte fetched → restore finished (the measured RTO)',
+        },
+        engine: {
+            description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first job can plan the drill's service container",
+        },
+        'server-version': {
+            description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
+            docs: 'the server version the backup was taken from',
+        },
+        'server-major': {
+            description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+        },
+        extensions: {
+            description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
+                'plpgsql,timescaledb).',
+            docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        verified: {
+            description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
+            docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+        },
     },
     run: restore_drill_src_main_run,
 }));
@@ -73875,11 +74291,17 @@ function qdrantTarget(inputs, url) {
 
 
 const snapshot_qdrant_src_inputs_INPUTS = {
-    'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
+    'qdrant-url': {
+        description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
+        required: true,
+    },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
     name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
     ...ENCRYPTION_INPUTS,
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
@@ -73892,7 +74314,9 @@ function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
-    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+    const nodes = inputs
+        .list('qdrant-url')
+        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
     const collections = inputs.list('collections');
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
     const stores = readStores(inputs, 'storage-url', runtime.context.s3);
@@ -73988,7 +74412,8 @@ async function chooseCollections(node, wanted, origin) {
     }
     const missing = wanted.filter((name) => !existing.includes(name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ` +
+            `${existing.join(', ') || 'none'}).`);
     }
     return wanted;
 }
@@ -74017,14 +74442,16 @@ async function snapshotOnNode(options, node, index, collection, folder) {
         }).catch((error) => {
             if (error !== downloadFailure)
                 throw error;
-            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived (${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
+            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived ` +
+                `(${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
                 'Nothing was kept; run the backup again.', { cause: error });
         });
         if (file.rawBytes !== description.size) {
             throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
         }
         if (description.checksum && description.checksum !== file.rawSha256) {
-            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ${file.rawSha256}: ` +
+            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ` +
+                `${file.rawSha256}: ` +
                 'the download was corrupted in transit. Nothing was kept; run the backup again.');
         }
         return { file, snapshot: { node: index, file: file.path, empty, qdrantChecksum: description.checksum ?? null } };
@@ -74052,16 +74479,21 @@ function snapshotSummary(manifest, stores, artifact = null) {
             formatCount(collection.points),
             describeVectors(collection.vectorsConfig),
             collection.aliases.join(', ') || '—',
-            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
-            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum) ? '✅ matches Qdrant’s' : '✅ computed (Qdrant gave none)',
+            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ` +
+                `${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
+            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum)
+                ? '✅ matches Qdrant’s'
+                : '✅ computed (Qdrant gave none)',
             `${collection.snapshots.length}${empties ? ` (${empties} without shards)` : ''}`,
         ];
     });
     return [
         `## ✅ Qdrant backup ${manifest.id}`,
         '',
-        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ${formatSeconds(manifest.durationSeconds)} ` +
-            `(${formatRate(raw, manifest.durationSeconds)}) · ${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
+        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ` +
+            `${formatSeconds(manifest.durationSeconds)} ` +
+            `(${formatRate(raw, manifest.durationSeconds)}) · ` +
+            `${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
             stores.map((store) => store.displayUrl).join(', '),
         '',
         markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),
@@ -74088,7 +74520,8 @@ function describeVectors(config) {
 async function snapshot_qdrant_src_main_run(runtime) {
     const inputs = snapshot_qdrant_src_inputs_readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can ' +
+            'read the data.');
     }
     const { manifest, manifestUrl } = await snapshotQdrant({
         ...inputs,
@@ -74109,31 +74542,66 @@ async function snapshot_qdrant_src_main_run(runtime) {
 
 
 
-/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const snapshot_qdrant_src_action = (defineAction({
     name: 'snapshot-qdrant',
-    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, ' +
+        'manifest last.',
     branding: { icon: 'box', color: 'purple' },
     inputs: documented(snapshot_qdrant_src_inputs_INPUTS, {
-        'qdrant-url': { docs: 'Qdrant REST URL (`http://localhost:6333`). For a cluster, every node\'s URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.' },
-        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.' },
-        collections: { defaultLabel: 'all', docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.' },
+        'qdrant-url': {
+            docs: "Qdrant REST URL (`http://localhost:6333`). For a cluster, every node's URL, newline- or " +
+                'comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty ' +
+                'snapshot, recorded as such.',
+        },
+        'qdrant-api-key': {
+            docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one ' +
+                'line naming this input.',
+        },
+        collections: {
+            defaultLabel: 'all',
+            docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ' +
+                'ones it has.',
+        },
         name: { docs: 'Backup name, the storage folder.' },
         'storage-url': { docs: 'Destinations, as for dump-postgres.' },
         kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`.' },
         'encryption-recipients': { docs: 'age public keys; required unless `allow-unencrypted`.' },
         'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
-        'keep-remote-snapshot': { docs: 'Leave Qdrant\'s copy of each snapshot on the server.' },
-        'snapshot-timeout-seconds': { docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'keep-remote-snapshot': { docs: "Leave Qdrant's copy of each snapshot on the server." },
+        'snapshot-timeout-seconds': {
+            docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
+                'keeps working after a client gives up).',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id.', docs: 'the new backup\'s id' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        'backup-id': { description: "The new backup's id.", docs: "the new backup's id" },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
         points: { description: 'Points in all backed-up collections.', docs: 'points in all backed-up collections' },
         'size-bytes': { description: 'Stored bytes (after zstd and age).', docs: 'stored bytes' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: snapshot_qdrant_src_main_run,
 }));
@@ -74144,12 +74612,27 @@ var dist = __nccwpck_require__(38815);
 
 
 
-const TOP = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
+const TOP = {
+    tables: 'list',
+    exclude: 'string[]',
+    relations: 'list',
+    embeddings: 'list',
+    timescaledb: 'list',
+    backups: 'list',
+    custom: 'list',
+};
 const ITEMS = {
     tables: { table: 'string', 'time-column': 'string', key: 'string' },
     relations: { from: 'string', to: 'string' },
     embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
-    timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
+    timescaledb: {
+        hypertable: 'string',
+        'chunk-interval': 'string',
+        'columnstore-after': 'string',
+        retention: 'string',
+        aggregates: 'string[]',
+        'max-lag': 'string',
+    },
     backups: { name: 'string', 'max-age-hours': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
@@ -74170,7 +74653,8 @@ function loadConfig(path, origin) {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML ` +
+            `file, relative to the workspace.`);
     }
     let data;
     try {
@@ -74195,7 +74679,13 @@ function parseConfig(data, where) {
     }
     const list = (section) => (raw[section] ?? []);
     return {
-        tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table, timeColumn: t['time-column'], key: t.key })),
+        tables: raw.tables === undefined
+            ? undefined
+            : list('tables').map((t) => ({
+                table: t.table,
+                timeColumn: t['time-column'],
+                key: t.key,
+            })),
         exclude: raw.exclude ?? [],
         relations: list('relations').map((r) => ({ from: r.from, to: r.to })),
         embeddings: list('embeddings').map((e, index) => ({
@@ -74213,7 +74703,11 @@ function parseConfig(data, where) {
             maxLag: t['max-lag'],
         })),
         backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
-        custom: list('custom').map((c, index) => ({ name: c.name, sql: c.sql, severity: parseSeverity(c.severity, where, index) })),
+        custom: list('custom').map((c, index) => ({
+            name: c.name,
+            sql: c.sql,
+            severity: parseSeverity(c.severity, where, index),
+        })),
     };
 }
 function parseMatch(value, where, index) {
@@ -74240,12 +74734,16 @@ function checkObject(value, shape, where, at) {
         const type = shape[key];
         if (!type)
             throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
-        const ok = type === 'string' ? typeof item === 'string' :
-            type === 'number' ? typeof item === 'number' :
-                type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
-                    Array.isArray(item);
+        const ok = type === 'string'
+            ? typeof item === 'string'
+            : type === 'number'
+                ? typeof item === 'number'
+                : type === 'string[]'
+                    ? Array.isArray(item) && item.every((x) => typeof x === 'string')
+                    : Array.isArray(item);
         if (!ok)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ` +
+                `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
     }
 }
 
@@ -74258,13 +74756,25 @@ function checkObject(value, shape, where, at) {
 
 
 const validate_integrity_src_inputs_INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
-    'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
-    config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+    'database-url': {
+        description: 'postgresql:// URL of the database to check (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'compare-url': {
+        description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+        secret: 'url',
+    },
+    config: {
+        description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.',
+    },
     'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
-    'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+    'fail-on': {
+        description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
+        default: 'error',
+    },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
 };
 function validate_integrity_src_inputs_readInputs(runtime) {
@@ -74293,7 +74803,11 @@ function validate_integrity_src_inputs_readInputs(runtime) {
 }
 function readQdrant(inputs, url) {
     const keyOrigin = inputs.origin('qdrant-api-key');
-    return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+        apiKey: inputs.optional('qdrant-api-key'),
+        keyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
@@ -74323,7 +74837,9 @@ async function checkCustom(client, check) {
     if (rows.length === 0)
         return pass(name, 'no rows');
     const finding = `${rows.length === 1000 ? '1,000 or more' : rows.length} row(s), e.g. ${JSON.stringify(rows[0])}`;
-    return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+    return check.severity === 'warn'
+        ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
+        : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/mapping.ts
@@ -74773,7 +75289,11 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     if (!drill)
         return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
     if (!drill.verified)
-        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
+        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, {
+            backupId: newest.id,
+            ageHours,
+            drill,
+        });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
 }
 
@@ -74844,7 +75364,8 @@ function rowsIn(print) {
 async function diffRows(sides, table, bucket) {
     const columns = table.columns.map(quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
+        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ` +
+            `${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
         return rows;
     }));
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
@@ -74852,7 +75373,9 @@ async function diffRows(sides, table, bucket) {
     const lacking = (have, other) => [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
     const keyed = table.axis.kind === 'key';
     const keysOf = (rows, other) => rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-    const keys = keyed ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y))) : [];
+    const keys = keyed
+        ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
+        : [];
     return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
 }
 async function narrow(sides, table, method, bucket, level, found) {
@@ -74887,7 +75410,9 @@ function describeBucket(table, bucket) {
         return start.toISOString().slice(0, 10);
     const end = new Date(Number(bucket.hi / 1000n));
     const cut = width >= 60000000n ? 16 : width >= 1000000n ? 19 : 23;
-    return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`;
+    return (`${start.toISOString().slice(0, 10)} ` +
+        `${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} ` +
+        `UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`);
 }
 function describeDiff(table, sides, diff) {
     const parts = diff.missingIn
@@ -74898,13 +75423,17 @@ function describeDiff(table, sides, diff) {
 }
 async function checkParity(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns },
+    })));
     const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
     const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
     const suspects = differing(a, b, top);
     if (suspects.length === 0) {
         const rows = [...a.values()].reduce((sum, print) => sum + rowsIn(print), 0);
-        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`);
+        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+            `both sides`);
     }
     const found = [];
     for (const bucket of suspects) {
@@ -74917,15 +75446,23 @@ async function checkParity(sides, table) {
             await narrow(sides, table, method, bucket, 1, found);
     }
     const lines = found.map((diff) => describeDiff(table, sides, diff));
-    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, { ranges: lines, differingTopRanges: suspects.length, hash: method });
+    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {
+        ranges: lines,
+        differingTopRanges: suspects.length,
+        hash: method,
+    });
 }
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides, table) {
     const column = quoteIdent(table.axis.column);
     const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${qualified(table.schema, table.name)}`)).rows[0]));
-    const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v) => v !== null).map(BigInt);
+    const values = spans
+        .flatMap((s) => [s.lo, s.hi])
+        .filter((v) => v !== null)
+        .map(BigInt);
     if (values.length === 0)
         return 1n;
+    // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max and Math.min do not take.
     const span = values.reduce((x, y) => (x > y ? x : y)) - values.reduce((x, y) => (x < y ? x : y)) + 1n;
     let width = 1n;
     while (width * 256n < span)
@@ -74938,15 +75475,20 @@ async function topKeyWidth(sides, table) {
  */
 async function checkWholeTable(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns },
+    })));
     const columns = table.columns.map(quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)}) AS r`);
+        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ` +
+            `${qualified(table.schema, table.name)}) AS r`);
         return rows[0];
     }));
     if (a.n === b.n && a.h === b.h)
         return pass(name, `${formatCount(Number(a.n))} rows identical on both sides (whole-table checksum)`);
-    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
+    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ` +
+        `${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/relations.ts
@@ -74959,16 +75501,29 @@ const relations_SAMPLE = 5;
 async function listRelations(client, configured) {
     const { rows } = await client.query(`
     SELECT fn.nspname AS fs, f.relname AS ft,
-      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
+      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
       tn.nspname AS ts, t.relname AS tt,
-      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
+      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
     WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
     ORDER BY 1, 2`);
-    const declared = rows.map((r) => ({ from: { schema: r.fs, table: r.ft, columns: r.fc }, to: { schema: r.ts, table: r.tt, columns: r.tc }, declared: true }));
-    return [...declared, ...configured.map((relation, index) => ({ from: splitColumn(relation.from, index), to: splitColumn(relation.to, index), declared: false }))];
+    const declared = rows.map((r) => ({
+        from: { schema: r.fs, table: r.ft, columns: r.fc },
+        to: { schema: r.ts, table: r.tt, columns: r.tc },
+        declared: true,
+    }));
+    return [
+        ...declared,
+        ...configured.map((relation, index) => ({
+            from: splitColumn(relation.from, index),
+            to: splitColumn(relation.to, index),
+            declared: false,
+        })),
+    ];
 }
 function splitColumn(text, index) {
     const parts = text.split('.');
@@ -74982,7 +75537,9 @@ async function checkRelation(client, relation) {
     const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
     const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
     const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-    const join = relation.from.columns.map((column, i) => `p.${quoteIdent(relation.to.columns[i])} = c.${quoteIdent(column)}`).join(' AND ');
+    const join = relation.from.columns
+        .map((column, i) => `p.${quoteIdent(relation.to.columns[i])} = c.${quoteIdent(column)}`)
+        .join(' AND ');
     const notNull = relation.from.columns.map((column) => `c.${quoteIdent(column)} IS NOT NULL`).join(' AND ');
     const columns = relation.from.columns.map((column) => `c.${quoteIdent(column)}::text`).join(` || ',' || `);
     const { rows } = await client.query(`
@@ -74992,7 +75549,8 @@ async function checkRelation(client, relation) {
     const orphans = Number(rows[0].n);
     if (orphans === 0)
         return pass(name, 'no orphans');
-    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
+    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ` +
+        `${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/tables.ts
@@ -75008,18 +75566,22 @@ async function checkRelation(client, relation) {
 async function discoverTables(client, config) {
     const { rows } = await client.query(`
     SELECT n.nspname AS schema, c.relname AS name,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns,
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER
+        BY attnum) AS columns,
       (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk,
-      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND
+        a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk_type,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND attnotnull
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND
+        attnotnull
         AND atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype) ORDER BY attnum) AS times
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\\_%'
       AND n.nspname NOT LIKE '\\_timescaledb%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND
+        d.deptype = 'e')
     ORDER BY 1, 2`);
     const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
     const wanted = config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
@@ -75051,7 +75613,8 @@ async function checkRowCounts(sides, tables) {
     for (const table of tables) {
         const counts = await Promise.all(sides.map(async (side) => {
             try {
-                return Number((await side.client.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`)).rows[0].n);
+                return Number((await side.client.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`))
+                    .rows[0].n);
             }
             catch {
                 return -1; // the table is missing on this side
@@ -75064,7 +75627,9 @@ async function checkRowCounts(sides, tables) {
     if (differences.length === 0)
         return pass('row counts', `${tables.length} tables, ${formatCount(total)} rows, equal on both sides`);
     const describe = (d) => `${d.table}: ${d.counts.map((n, i) => `${n < 0 ? 'missing' : formatCount(n)} in ${sides[i].label}`).join(', ')}`;
-    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, { differences: differences.map(describe) });
+    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, {
+        differences: differences.map(describe),
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
@@ -75431,7 +75996,12 @@ const RETENTION = {
     label: 'retention policy',
 };
 async function checkPolicy(db, expectation, kind, expected, name) {
-    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [
+        expectation.hypertable,
+        kind.proc,
+        kind.setting,
+        expected,
+    ]);
     const table = expectation.hypertable;
     if (!policy) {
         return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
@@ -75541,10 +76111,13 @@ async function runIntegrity(options) {
         };
         const tables = await discoverTables(db, config);
         if (compare) {
-            const sides = [{ client: db, label: 'database-url' }, { client: compare, label: 'compare-url' }];
+            const sides = [
+                { client: db, label: 'database-url' },
+                { client: compare, label: 'compare-url' },
+            ];
             await run('row counts', () => checkRowCounts(sides, tables));
             for (const table of tables) {
-                await run(`content parity: ${table.label}`, () => (table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table)));
+                await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
         }
         for (const relation of await listRelations(db, config.relations)) {
@@ -75571,7 +76144,8 @@ const ICON = { pass: '✅', warn: '⚠️', fail: '❌' };
 function integritySummary(results, passed, where) {
     const count = (status) => results.filter((r) => r.status === status).length;
     return [
-        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`,
+        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ` +
+            `${count('fail')} failed`,
         '',
         markdownTable(['', 'Check', 'Finding'], results.map((r) => [ICON[r.status], r.name, r.finding])),
         '',
@@ -75593,7 +76167,14 @@ async function validate_integrity_src_main_run(runtime) {
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
     await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
-    const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
+    const report = {
+        version: 1,
+        generatedAt: new Date().toISOString(),
+        database: inputs.database.display,
+        compare: inputs.compare?.display ?? null,
+        passed,
+        checks: results,
+    };
     await promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
@@ -75609,10 +76190,13 @@ async function validate_integrity_src_main_run(runtime) {
 
 
 
-/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const validate_integrity_src_action = (defineAction({
     name: 'validate-integrity',
-    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
+        'bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
     branding: { icon: 'check-circle', color: 'green' },
     inputs: documented(validate_integrity_src_inputs_INPUTS, {
         'database-url': { docs: 'the database checked (masked)' },
@@ -75625,8 +76209,8 @@ async function validate_integrity_src_main_run(runtime) {
         'report-path': { docs: 'the JSON report' },
     }),
     outputs: {
-        passed: { description: 'true when no check failed (by fail-on\'s rule).' },
-        failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+        passed: { description: "true when no check failed (by fail-on's rule)." },
+        failures: { description: "How many checks failed (by fail-on's rule)." },
         'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
     },
     run: validate_integrity_src_main_run,
@@ -75756,7 +76340,8 @@ SELECT i,
        round((100 + 10 * sin(i / 50.0))::numeric, 8),
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((100 + 10 * sin(i / 50.0) + cos(i)::numeric)::numeric, 8) END,
        timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds',
-       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds' + interval '42 minutes' END,
+       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval
+         '17 minutes 3.123456 seconds' + interval '42 minutes' END,
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((cos(i) * (1 + i % 5) / 4)::numeric, 8) END
 FROM generate_series(1, ${trades}) AS i;
 
@@ -75808,7 +76393,8 @@ const DEMO_DATABASE = 'trading_journal';
  */
 async function runDemo(args, io) {
     if (typeof (external_node_zlib_default()).createZstdCompress !== 'function') {
-        io.err(`error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which uses the node package from package.json.`);
+        io.err(`error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which ` +
+            `uses the node package from package.json.`);
         return 1;
     }
     const keep = args.includes('--keep');
@@ -75824,7 +76410,12 @@ async function runDemo(args, io) {
         const recipient = (0,age/* recipientOf */.du)(identity);
         io.out(`2/5  Generated an age key pair for this demo (public key ${recipient}).`);
         io.out(`3/5  dump-postgres → ${storage}`);
-        const env = { ...process.env, BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE), BACKSTOP_ENCRYPTION_IDENTITY: identity, RUNNER_TEMP: work };
+        const env = {
+            ...process.env,
+            BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE),
+            BACKSTOP_ENCRYPTION_IDENTITY: identity,
+            RUNNER_TEMP: work,
+        };
         const dumped = await (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['dump-postgres'], ['--name', 'demo', '--storage-url', storage, '--kind', 'manual', '--encryption-recipients', recipient], env, io);
         if (dumped !== 0)
             return dumped;
@@ -75838,7 +76429,8 @@ async function runDemo(args, io) {
         io.out('\n5/5  validate-integrity: the restored database against the original, row by row');
         const checked = await (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['validate-integrity'], ['--report-path', external_node_path_default().join(work, 'integrity-report.json')], { ...env, BACKSTOP_DATABASE_URL: restored, BACKSTOP_COMPARE_URL: source.urlFor(DEMO_DATABASE) }, io);
         io.out(checked === 0
-            ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the original. ✅'
+            ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the ' +
+                'original. ✅'
             : '\nDemo finished: the restored data differs from the original. ❌');
         if (keep)
             io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
@@ -75984,7 +76576,9 @@ function parseFlags(args, specs) {
             throw new errors/* ConfigurationError */.j1(`Unexpected argument "${arg}": inputs are given as --name value.`);
         const name = match[1];
         if (!(name in specs)) {
-            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs).map((n) => `--${n}`).join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs)
+                .map((n) => `--${n}`)
+                .join(', ')}.`);
         }
         let value = match[2];
         if (value === undefined) {
@@ -76036,7 +76630,11 @@ async function runCommand(command, args, env, io) {
 function commandHelp(command) {
     const lines = [`backstop ${command.name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
     for (const [input, spec] of Object.entries(command.inputs)) {
-        const flags = [spec.required ? 'required' : undefined, defaultText(spec) ? `default ${defaultText(spec)}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
+        const flags = [
+            spec.required ? 'required' : undefined,
+            defaultText(spec) ? `default ${defaultText(spec)}` : undefined,
+            spec.secret ? 'secret: prefer the variable' : undefined,
+        ]
             .filter(Boolean)
             .join(', ');
         lines.push(`  --${input} / ${(0,action_env/* inputEnvName */.d_)(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
@@ -76260,7 +76858,9 @@ class AgeIdentityError extends Error {
 // ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+        ? decoded.data
+        : undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32Decode(identity);
@@ -76326,7 +76926,9 @@ function age_open(key, nonce, sealed) {
 const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
 function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+        .update(headerUpToDashes)
+        .digest();
 }
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
 function chunkNonce(counter, last) {
@@ -76397,7 +76999,7 @@ function createEncryptStream(recipients) {
             if (filled > 0)
                 chunk.copy(block, filled, 0, head);
             const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            sealBlocks(this, count, false, (index) => index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK));
             filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
             callback();
         },
@@ -76587,6 +77189,7 @@ async function startScratchCluster(options = {}) {
         `-c unix_socket_directories=${root}`,
         '-c max_connections=50',
         ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+        ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
     const stopNow = () => {
@@ -76602,7 +77205,18 @@ async function startScratchCluster(options = {}) {
     // A drill killed halfway must not leave a server running on the runner.
     process.once('exit', stopNow);
     try {
-        await run('pg_ctl', ['-D', dataDir, '-l', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), '-w', '-t', '60', '-o', settings.join(' '), 'start']);
+        await run('pg_ctl', [
+            '-D',
+            dataDir,
+            '-l',
+            node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'),
+            '-w',
+            '-t',
+            '60',
+            '-o',
+            settings.join(' '),
+            'start',
+        ]);
     }
     catch (error) {
         const log = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), 'utf8').catch(() => '');
@@ -76650,6 +77264,13 @@ function assertPostgresUserExists(options) {
             `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
 }
+function preloadSettings(libraries) {
+    if (libraries.length === 0)
+        return [];
+    // A throwaway cluster never phones home: TimescaleDB's telemetry is off whenever it is loaded.
+    const telemetry = libraries.includes('timescaledb') ? ['-c timescaledb.telemetry_level=off'] : [];
+    return [`-c shared_preload_libraries=${libraries.join(',')}`, ...telemetry];
+}
 function instead(options) {
     return options.instead ? ` (${options.instead})` : '';
 }
@@ -76659,7 +77280,7 @@ function freePort() {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => {
             const address = server.address();
-            server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+            server.close(() => typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')));
         });
     });
 }
@@ -76762,7 +77383,8 @@ against = `the server (PostgreSQL ${server.version})`) {
     if (newest.major < server.major) {
         throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ ` +
+            `bin folder.`);
     }
     return newest;
 }

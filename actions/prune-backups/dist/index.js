@@ -64468,11 +64468,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -64749,7 +64749,10 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -64927,7 +64930,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -65045,9 +65048,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -65150,7 +65151,10 @@ function readStores(inputs, input, s3, options = {}) {
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 const INPUTS = {
-    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+    'storage-url': {
+        description: 'Destinations to prune (each on its own), newline- or comma-separated.',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder).', required: true },
     'keep-last': { description: 'Keep the newest N backups.', default: '3' },
     'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
@@ -65158,7 +65162,10 @@ const INPUTS = {
     'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
     'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
     'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
-    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+    'incomplete-grace-hours': {
+        description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).',
+        default: '24',
+    },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
 };
 function readInputs(runtime) {
@@ -65306,7 +65313,8 @@ function backupAgeHours(manifest, at) {
 function ageProblem(ageHours, budgets) {
     if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
         return undefined;
-    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
 }
 /** RTO: did the restore take longer than allowed? */
 function restoreTimeProblem(seconds, budgets) {
@@ -65415,7 +65423,8 @@ function decideRetention(backups, policy) {
     const sorted = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
     const keep = new Map();
     const because = (id, reason) => void keep.set(id, [...(keep.get(id) ?? []), reason]);
-    sorted.slice(0, policy.last).forEach((backup) => because(backup.id, 'last'));
+    for (const backup of sorted.slice(0, policy.last))
+        because(backup.id, 'last');
     for (const period of PERIODS) {
         const seen = new Set();
         for (const backup of sorted) {
@@ -65444,7 +65453,9 @@ function decideRetention(backups, policy) {
 /** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
 function idTime(id) {
     const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-    return match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6])) : undefined;
+    return match
+        ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]))
+        : undefined;
 }
 /**
  * prune-backups, for every destination on its own (each holds what it holds): GFS over the complete backups,
@@ -65528,8 +65539,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -65539,9 +65550,15 @@ function pruneSummary(results, dryRun) {
     const lines = [];
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
-        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
-            ...result.deleted.map((b) => [b.id, dryRun ? 'would delete' : 'deleted', b.reasons.join(', '), formatBytes(b.bytes)]),
+            ...result.deleted.map((b) => [
+                b.id,
+                dryRun ? 'would delete' : 'deleted',
+                b.reasons.join(', '),
+                formatBytes(b.bytes),
+            ]),
             ...result.refused.map((r) => [r.id, '⚠️ refused by the store', r.error, '']),
         ]), '');
     }
@@ -65577,7 +65594,8 @@ async function run(runtime) {
 /** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'prune-backups',
-    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest ' +
+        'verified one.',
     branding: { icon: 'scissors', color: 'gray-dark' },
     inputs: documented(INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
@@ -65593,7 +65611,10 @@ async function run(runtime) {
     }),
     outputs: {
         kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
-        deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+        deleted: {
+            description: 'Backups deleted (or, in a dry run, that would be), over all destinations.',
+            docs: 'backups deleted (in a dry run: that would be)',
+        },
         'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
     },
     run: run,

@@ -32411,11 +32411,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -32621,11 +32621,16 @@ const MAX_SUMMARY_CHARS = 20_000;
 /** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
 function failureReport(run, steps, nextCommand) {
     const failed = steps.filter((step) => !step.ok);
-    const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
+    const lines = [
+        `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ` +
+            `${run.runId}](${run.runUrl}).`,
+        '',
+    ];
     lines.push('### What failed');
     if (failed.length === 0) {
         lines.push(run.status === 'cancelled'
-            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
+            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup ' +
+                'or drill was recorded.'
             : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.');
     }
     for (const step of failed)
@@ -32642,7 +32647,8 @@ function failureReport(run, steps, nextCommand) {
 }
 function recoveryComment(run, steps) {
     const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
-    return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
+    return (`Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** ` +
+        `succeeded${actions ? ` (${actions})` : ''}. Closing.`);
 }
 function nextSteps(run, failed, nextCommand) {
     const lines = [];
@@ -32664,7 +32670,9 @@ function shellQuote(value) {
     return /^[A-Za-z0-9_./:@,=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 function truncate(text) {
-    return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
+    return text.length <= MAX_SUMMARY_CHARS
+        ? text
+        : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }
 
 ;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
@@ -32673,14 +32681,21 @@ function truncate(text) {
 
 const INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
-    status: { description: 'The job status (pass job.status as an expression): success, failure or cancelled.', required: true },
+    status: {
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
+        required: true,
+    },
     'github-token': {
-        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
+        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
+            'GITHUB_TOKEN from a shell.',
         secret: true,
     },
-    'next-command': { description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.' },
+    'next-command': {
+        description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.',
+    },
     'keep-alive': {
-        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
+        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs ' +
+            '`actions: write`).',
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
@@ -32694,7 +32709,8 @@ function readInputs(runtime) {
     }
     const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
     if (!token)
-        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from ' +
+            'a shell.');
     runtime.setSecret(token);
     return {
         name: inputs.string('name'),
@@ -37723,7 +37739,12 @@ function issueTitle(key) {
  */
 async function findOpenIssue(github, repository, key) {
     const marker = issueMarker(key);
-    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repository, state: 'open', labels: key.label, per_page: 100 });
+    const issues = await github.paginate(github.rest.issues.listForRepo, {
+        ...repository,
+        state: 'open',
+        labels: key.label,
+        per_page: 100,
+    });
     const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
     return found ? { number: found.number, url: found.html_url } : undefined;
 }
@@ -37748,7 +37769,12 @@ async function reportRecovery(github, repository, key, comment) {
     if (!open)
         return { action: 'none' };
     await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
-    await github.rest.issues.update({ ...repository, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+    await github.rest.issues.update({
+        ...repository,
+        issue_number: open.number,
+        state: 'closed',
+        state_reason: 'completed',
+    });
     return { action: 'closed', ...open };
 }
 /** GitHub's answer when the workflow token lacks a permission (`permissions:` of the job). */
@@ -37776,9 +37802,17 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
     const { data: repo } = await github.rest.repos.get({ ...repository });
     const lastActivity = new Date(repo.pushed_at ?? repo.updated_at ?? now.toISOString());
     const daysSinceActivity = Math.floor((now.getTime() - lastActivity.getTime()) / 86_400_000);
-    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, { ...repository, per_page: 100 });
+    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, {
+        ...repository,
+        per_page: 100,
+    });
     const disabled = workflows.filter((workflow) => workflow.state === 'disabled_inactivity');
-    const health = { daysSinceActivity, disabled: disabled.map((workflow) => workflow.path), enabled: [], problems: [] };
+    const health = {
+        daysSinceActivity,
+        disabled: disabled.map((workflow) => workflow.path),
+        enabled: [],
+        problems: [],
+    };
     const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
     if (keepAlive && (nearLimit || disabled.length > 0)) {
         if (await enableAll(github, repository, workflows, health)) {
@@ -37787,12 +37821,16 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
         }
     }
     if (disabled.length > 0) {
-        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
-            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ` +
+            `${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
+            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with ' +
+            '`actions: write`).');
     }
     else if (nearLimit) {
-        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
-            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows ` +
+            `after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
+            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: ' +
+            'write`).');
     }
     return health;
 }
@@ -37872,7 +37910,9 @@ async function run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = getOctokit(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
-    const issue = await permitted(runtime, WRITE_ISSUES, () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+    const issue = await permitted(runtime, WRITE_ISSUES, () => failed
+        ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
+        : reportRecovery(github, repository, key, recoveryComment(run, steps)));
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -37885,10 +37925,12 @@ async function run(runtime) {
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
     if (!github.repository) {
-        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from ' +
+            'a shell.');
     }
     if (!owner || !repo || rest.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, ` +
+            `e.g. acme/platform.`);
     }
     const runId = github.runId ?? 'local';
     return {
@@ -37908,7 +37950,8 @@ async function permitted(runtime, what, call) {
     }
     catch (error) {
         if (isBadCredentials(error)) {
-            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or pass a valid token for this repository.');
+            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or ' +
+                'pass a valid token for this repository.');
         }
         if (!isPermissionDenied(error))
             throw error;
@@ -37916,7 +37959,11 @@ async function permitted(runtime, what, call) {
         return undefined;
     }
 }
-const SCHEDULES_KEY = { workflow: 'scheduled workflows', name: 'repository', title: 'Backstop: scheduled backups are stopping (GitHub inactivity)' };
+const SCHEDULES_KEY = {
+    workflow: 'scheduled workflows',
+    name: 'repository',
+    title: 'Backstop: scheduled backups are stopping (GitHub inactivity)',
+};
 /** Schedule trouble gets a warning and its own issue (a green run is easy to overlook); it closes once all is well. */
 async function reportSchedules(runtime, github, repository, inputs, health) {
     for (const problem of health.problems)
@@ -37941,20 +37988,45 @@ function logOutcome(runtime, failed, steps, issue) {
 /** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'report',
-    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
+        'success closes it; warns before GitHub disables scheduled workflows.',
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(INPUTS, {
-        name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
-        status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
-        'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
-        'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
-        'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+        name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
+        status: {
+            docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
+                'a failure: no backup was made).',
+        },
+        'github-token': {
+            defaultLabel: 'the workflow token',
+            runnerDefault: '${{ github.token }}',
+            docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good ' +
+                'backup red.',
+        },
+        'next-command': {
+            docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.',
+        },
+        'keep-alive': {
+            docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), ' +
+                "enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs " +
+                '`actions: write`.',
+        },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
     }),
     outputs: {
-        'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
-        'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
-        'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+        'issue-number': {
+            description: 'The failure issue opened, commented on or closed (empty when none).',
+            docs: 'the issue opened, commented on or closed; empty when none',
+        },
+        'issue-action': {
+            description: 'opened, commented, closed or none.',
+            docs: '`opened`, `commented`, `closed` or `none`',
+        },
+        'disabled-workflows': {
+            description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
+                'enabled them).',
+            docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+        },
     },
     run: run,
 }));

@@ -71080,11 +71080,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -71299,7 +71299,9 @@ class AgeIdentityError extends Error {
 // ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+        ? decoded.data
+        : undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32_bech32Decode(identity);
@@ -71365,7 +71367,9 @@ function age_open(key, nonce, sealed) {
 const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
 function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+        .update(headerUpToDashes)
+        .digest();
 }
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
 function chunkNonce(counter, last) {
@@ -71436,7 +71440,7 @@ function age_createEncryptStream(recipients) {
             if (filled > 0)
                 chunk.copy(block, filled, 0, head);
             const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            sealBlocks(this, count, false, (index) => index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK));
             filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
             callback();
         },
@@ -71732,7 +71736,10 @@ function splitList(text) {
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -71906,7 +71913,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -72024,9 +72031,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -72134,21 +72139,35 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 const INPUTS = {
-    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+    'storage-url': {
+        description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
     'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+    'encryption-identity': {
+        description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).',
+        secret: true,
+    },
     'target-url': {
-        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
+            'backups: the Qdrant to recover into.',
         secret: 'url',
     },
     'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+    'restore-as': {
+        description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are ' +
+            'recreated. Default: a drill into scratch collections that are deleted.',
+    },
     'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
     'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    'dry-run': {
+        description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
+        default: 'false',
+    },
     'plan-only': {
-        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); ' +
+            'download nothing. For a plan job.',
         default: 'false',
     },
     jobs: {
@@ -72341,7 +72360,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -72408,7 +72428,8 @@ function backupAgeHours(manifest, at) {
 function ageProblem(ageHours, budgets) {
     if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
         return undefined;
-    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
 }
 /** RTO: did the restore take longer than allowed? */
 function restoreTimeProblem(seconds, budgets) {
@@ -72611,7 +72632,8 @@ against = `the server (PostgreSQL ${server.version})`) {
     if (newest.major < server.major) {
         throw new errors/* ConfigurationError */.j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ ` +
+            `bin folder.`);
     }
     return newest;
 }
@@ -72649,6 +72671,7 @@ async function startScratchCluster(options = {}) {
         `-c unix_socket_directories=${root}`,
         '-c max_connections=50',
         ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+        ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
     const stopNow = () => {
@@ -72664,7 +72687,18 @@ async function startScratchCluster(options = {}) {
     // A drill killed halfway must not leave a server running on the runner.
     process.once('exit', stopNow);
     try {
-        await run('pg_ctl', ['-D', dataDir, '-l', external_node_path_default().join(root, 'server.log'), '-w', '-t', '60', '-o', settings.join(' '), 'start']);
+        await run('pg_ctl', [
+            '-D',
+            dataDir,
+            '-l',
+            external_node_path_default().join(root, 'server.log'),
+            '-w',
+            '-t',
+            '60',
+            '-o',
+            settings.join(' '),
+            'start',
+        ]);
     }
     catch (error) {
         const log = await promises_default().readFile(external_node_path_default().join(root, 'server.log'), 'utf8').catch(() => '');
@@ -72712,6 +72746,13 @@ function assertPostgresUserExists(options) {
             `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
 }
+function preloadSettings(libraries) {
+    if (libraries.length === 0)
+        return [];
+    // A throwaway cluster never phones home: TimescaleDB's telemetry is off whenever it is loaded.
+    const telemetry = libraries.includes('timescaledb') ? ['-c timescaledb.telemetry_level=off'] : [];
+    return [`-c shared_preload_libraries=${libraries.join(',')}`, ...telemetry];
+}
 function instead(options) {
     return options.instead ? ` (${options.instead})` : '';
 }
@@ -72721,7 +72762,7 @@ function freePort() {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => {
             const address = server.address();
-            server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+            server.close(() => typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')));
         });
     });
 }
@@ -72974,8 +73015,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -73033,7 +73074,8 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof AgeIdentityError) {
-            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+                `public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -73172,7 +73214,8 @@ function tocEntries(listing) {
 function onlyFile(options) {
     const file = options.found.manifest.files[0];
     if (!file || options.found.manifest.files.length !== 1) {
-        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`);
+        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
+            `${options.found.manifest.files.length}.`);
     }
     return file;
 }
@@ -73187,7 +73230,8 @@ async function streamInto(options, file, sink, toolExited) {
         log: options.log,
     });
     const [fetched, exited] = await Promise.allSettled([fetching, toolExited]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (exited.status === 'rejected')
@@ -73202,7 +73246,9 @@ async function withFetchedDirectory(options, use) {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
         for (const file of manifest.files) {
-            const name = external_node_path_default().basename(file.path).replace(/\.age$/, '').replace(/\.zst$/, '');
+            const name = external_node_path_default().basename(file.path)
+                .replace(/\.age$/, '')
+                .replace(/\.zst$/, '');
             await fetchFile(store, catalog_backupFolder(manifest.name, manifest.id), file, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(dir, name)), {
                 identities: options.identities,
                 log: options.log,
@@ -73346,7 +73392,8 @@ async function assertEmptyDatabase(client, target) {
     const count = Number(rows[0].n);
     if (count > 0) {
         throw new errors/* ConfigurationError */.j1(`${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
-            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.');
+            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway ' +
+            'cluster.');
     }
 }
 async function timescalePreRestore(client, version, options) {
@@ -73455,7 +73502,11 @@ async function readJson(response) {
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string'
+            ? body.slice(0, 300)
+            : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
             (node.apiKey
@@ -73513,7 +73564,8 @@ async function client_download(node, path) {
  */
 async function uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
@@ -73625,7 +73677,8 @@ function parseRestoreAs(items, collections, origin) {
         }
         const [source, target = source] = item.split('=').map((part) => part.trim());
         if (!source || !target || !collections.includes(source)) {
-            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections ` +
+                `(${collections.join(', ')}), or * for all under their own names.`);
         }
         mapping.set(source, target);
     }
@@ -73642,7 +73695,8 @@ function versionWarning(backupVersion, targetVersion) {
     if (!from || !to)
         return undefined;
     if (from[0] !== to[0] || to[1] - from[1] > 1 || to[1] < from[1]) {
-        return `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only safe to recover into the same or the next minor version.`;
+        return (`The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only ` +
+            `safe to recover into the same or the next minor version.`);
     }
     return undefined;
 }
@@ -73651,7 +73705,8 @@ async function drillQdrant(options) {
     const target = options.target;
     // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
     if (!options.dryRun && !target) {
-        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`);
+        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into ` +
+            `(in a workflow, a qdrant/qdrant service container).`);
     }
     if (target && !options.dryRun) {
         const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
@@ -73687,7 +73742,9 @@ async function recoverAndCount(options, outcome) {
     let everyFileRead = true;
     const started = Date.now();
     for (const collection of manifest.collections ?? []) {
-        const restoredAs = options.restoreAs ? options.restoreAs.get(collection.name) : `${collection.name}-drill-${manifest.id.slice(-4)}`;
+        const restoredAs = options.restoreAs
+            ? options.restoreAs.get(collection.name)
+            : `${collection.name}-drill-${manifest.id.slice(-4)}`;
         if (!restoredAs)
             continue;
         try {
@@ -73699,7 +73756,13 @@ async function recoverAndCount(options, outcome) {
                 throw error;
             everyFileRead = false;
             outcome.problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
-            checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
+            checks.push({
+                name: collection.name,
+                restoredAs,
+                expectedPoints: collection.points,
+                actualPoints: null,
+                vectorsMatch: null,
+            });
         }
     }
     outcome.restoreSeconds = (Date.now() - started) / 1000;
@@ -73717,7 +73780,7 @@ async function recoverAndCount(options, outcome) {
 function snapshotFile(options, collection) {
     const snapshot = collection.snapshots.find((s) => !s.empty) ?? collection.snapshots[0];
     const file = options.found.manifest.files.find((f) => f.path === snapshot?.file);
-    if (!file || !file.rawSha256)
+    if (!file?.rawSha256)
         throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
     return file;
 }
@@ -73729,12 +73792,19 @@ async function recoverOne(options, collection, restoredAs) {
         // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
         const sink = new external_node_stream_.PassThrough().resume();
         await fetchFile(store, folder, file, sink, { identities: options.identities, log: options.log });
-        return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
+        return {
+            name: collection.name,
+            restoredAs: '(dry run)',
+            expectedPoints: collection.points,
+            actualPoints: collection.points,
+            vectorsMatch: true,
+        };
     }
     const target = options.target;
     if (await exists(target, restoredAs)) {
         if (options.restoreAs) {
-            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
+            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete ` +
+                `it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
         }
         options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
         await deleteCollection(target, restoredAs);
@@ -73768,7 +73838,8 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
     const uploading = uploadSnapshot(target, restoredAs, { priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
     const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (uploaded.status === 'rejected')
@@ -73830,14 +73901,24 @@ function postgresDrillSummary(record, manifest, source) {
             ['Checksums', checksumVerdict(record)],
             ...(record.dryRun
                 ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
-                : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
+                : [
+                    [
+                        'Row counts',
+                        `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                            `match the manifest`,
+                    ],
+                ]),
         ]),
     ];
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
     const mismatched = record.tables.filter((table) => table.actual !== table.expected);
     if (mismatched.length > 0) {
-        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [`${t.schema}.${t.name}`, formatCount(t.expected), t.actual === null ? 'missing' : formatCount(t.actual)])));
+        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [
+            `${t.schema}.${t.name}`,
+            formatCount(t.expected),
+            t.actual === null ? 'missing' : formatCount(t.actual),
+        ])));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -73870,7 +73951,9 @@ function qdrantDrillSummary(record, manifest, source) {
 }
 /** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
 function planSummary(manifest, source) {
-    const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+    const extensions = (manifest.source.extensions ?? [])
+        .map((extension) => `${extension.name} ${extension.version}`)
+        .join(', ');
     const lines = [
         `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
         '',
@@ -73898,12 +73981,15 @@ async function run(runtime) {
     const { manifest } = found;
     describeBackup(runtime, manifest);
     if (inputs.planOnly) {
-        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ` +
+            `${found.store.displayUrl}; nothing downloaded`);
         await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
         return;
     }
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-    const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
+    const { record, summary } = manifest.engine === 'qdrant'
+        ? await drillQdrantBackup(runtime, inputs, found)
+        : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
@@ -73951,7 +74037,11 @@ async function drillQdrantBackup(runtime, inputs, found) {
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 function qdrantTarget(inputs, url) {
-    return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
+        apiKey: inputs.qdrantApiKey,
+        keyOrigin: inputs.qdrantKeyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/action.ts
@@ -73961,31 +74051,77 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
+        'check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(INPUTS, {
-        'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+        'storage-url': {
+            docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is ' +
+                'skipped.',
+        },
         name: { docs: 'The backup name given to dump-postgres.' },
         'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
-        'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
-        'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+        'encryption-identity': {
+            docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. ' +
+                'Required for encrypted backups.',
+        },
+        'target-url': {
+            defaultLabel: 'a throwaway cluster',
+            docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
+                "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
+                '(as the `postgres` user when running as root) and removed.',
+        },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
-        'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+        'restore-as': {
+            docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every ' +
+                'collection under its own name. A target collection that already exists is refused; the recorded aliases ' +
+                'are moved to the restored collections in one atomic update.',
+        },
         'max-restore-seconds': { docs: 'RTO budget.' },
-        'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
-        'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
-        'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+        'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+        'dry-run': {
+            docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
+                '`pg_restore --list`; nothing is restored.',
+        },
+        'plan-only': {
+            docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
+                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
+                "workflow's plan job uses it to pick the drill's service container.",
+        },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
+        },
     }),
     outputs: {
         'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
-        'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
-        engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
-        'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
-        'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
-        extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
-        verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+        'restore-seconds': {
+            description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
+            docs: 'first byte fetched → restore finished (the measured RTO)',
+        },
+        engine: {
+            description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first job can plan the drill's service container",
+        },
+        'server-version': {
+            description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
+            docs: 'the server version the backup was taken from',
+        },
+        'server-major': {
+            description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+        },
+        extensions: {
+            description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
+                'plpgsql,timescaledb).',
+            docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        verified: {
+            description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
+            docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+        },
     },
     run: run,
 }));

@@ -71080,11 +71080,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -71365,12 +71365,27 @@ var dist = __nccwpck_require__(8815);
 
 
 
-const TOP = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
+const TOP = {
+    tables: 'list',
+    exclude: 'string[]',
+    relations: 'list',
+    embeddings: 'list',
+    timescaledb: 'list',
+    backups: 'list',
+    custom: 'list',
+};
 const ITEMS = {
     tables: { table: 'string', 'time-column': 'string', key: 'string' },
     relations: { from: 'string', to: 'string' },
     embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
-    timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
+    timescaledb: {
+        hypertable: 'string',
+        'chunk-interval': 'string',
+        'columnstore-after': 'string',
+        retention: 'string',
+        aggregates: 'string[]',
+        'max-lag': 'string',
+    },
     backups: { name: 'string', 'max-age-hours': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
@@ -71391,7 +71406,8 @@ function loadConfig(path, origin) {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML ` +
+            `file, relative to the workspace.`);
     }
     let data;
     try {
@@ -71416,7 +71432,13 @@ function parseConfig(data, where) {
     }
     const list = (section) => (raw[section] ?? []);
     return {
-        tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table, timeColumn: t['time-column'], key: t.key })),
+        tables: raw.tables === undefined
+            ? undefined
+            : list('tables').map((t) => ({
+                table: t.table,
+                timeColumn: t['time-column'],
+                key: t.key,
+            })),
         exclude: raw.exclude ?? [],
         relations: list('relations').map((r) => ({ from: r.from, to: r.to })),
         embeddings: list('embeddings').map((e, index) => ({
@@ -71434,7 +71456,11 @@ function parseConfig(data, where) {
             maxLag: t['max-lag'],
         })),
         backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
-        custom: list('custom').map((c, index) => ({ name: c.name, sql: c.sql, severity: parseSeverity(c.severity, where, index) })),
+        custom: list('custom').map((c, index) => ({
+            name: c.name,
+            sql: c.sql,
+            severity: parseSeverity(c.severity, where, index),
+        })),
     };
 }
 function parseMatch(value, where, index) {
@@ -71461,12 +71487,16 @@ function checkObject(value, shape, where, at) {
         const type = shape[key];
         if (!type)
             throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
-        const ok = type === 'string' ? typeof item === 'string' :
-            type === 'number' ? typeof item === 'number' :
-                type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
-                    Array.isArray(item);
+        const ok = type === 'string'
+            ? typeof item === 'string'
+            : type === 'number'
+                ? typeof item === 'number'
+                : type === 'string[]'
+                    ? Array.isArray(item) && item.every((x) => typeof x === 'string')
+                    : Array.isArray(item);
         if (!ok)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ` +
+                `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
     }
 }
 
@@ -71503,7 +71533,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -71641,7 +71672,11 @@ async function readJson(response) {
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string'
+            ? body.slice(0, 300)
+            : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
             (node.apiKey
@@ -71699,7 +71734,8 @@ async function client_download(node, path) {
  */
 async function client_uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
@@ -71876,7 +71912,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -71994,9 +72030,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -72102,13 +72136,25 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
-    'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
-    config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+    'database-url': {
+        description: 'postgresql:// URL of the database to check (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'compare-url': {
+        description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+        secret: 'url',
+    },
+    config: {
+        description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.',
+    },
     'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
-    'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+    'fail-on': {
+        description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
+        default: 'error',
+    },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
 };
 function readInputs(runtime) {
@@ -72137,7 +72183,11 @@ function readInputs(runtime) {
 }
 function readQdrant(inputs, url) {
     const keyOrigin = inputs.origin('qdrant-api-key');
-    return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+        apiKey: inputs.optional('qdrant-api-key'),
+        keyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
@@ -72167,7 +72217,9 @@ async function checkCustom(client, check) {
     if (rows.length === 0)
         return pass(name, 'no rows');
     const finding = `${rows.length === 1000 ? '1,000 or more' : rows.length} row(s), e.g. ${JSON.stringify(rows[0])}`;
-    return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+    return check.severity === 'warn'
+        ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
+        : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
@@ -72676,7 +72728,9 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${connection_quoteIdent(column)}::${table.casts[index]}` : connection_quoteIdent(column))).join(', ');
+    return table.columns
+        .map((column, index) => table.casts?.[index] ? `${connection_quoteIdent(column)}::${table.casts[index]}` : connection_quoteIdent(column))
+        .join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -72702,7 +72756,8 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${connection_qualified(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ` +
+                `${connection_qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -72837,7 +72892,8 @@ function backupAgeHours(manifest, at) {
 function ageProblem(ageHours, budgets) {
     if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
         return undefined;
-    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
 }
 /** RTO: did the restore take longer than allowed? */
 function restoreTimeProblem(seconds, budgets) {
@@ -72937,7 +72993,11 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     if (!drill)
         return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
     if (!drill.verified)
-        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
+        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, {
+            backupId: newest.id,
+            ageHours,
+            drill,
+        });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
 }
 
@@ -72966,8 +73026,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -73038,7 +73098,8 @@ function rowsIn(print) {
 async function diffRows(sides, table, bucket) {
     const columns = table.columns.map(connection_quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
+        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ` +
+            `${connection_qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
         return rows;
     }));
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
@@ -73046,7 +73107,9 @@ async function diffRows(sides, table, bucket) {
     const lacking = (have, other) => [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
     const keyed = table.axis.kind === 'key';
     const keysOf = (rows, other) => rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-    const keys = keyed ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y))) : [];
+    const keys = keyed
+        ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
+        : [];
     return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
 }
 async function narrow(sides, table, method, bucket, level, found) {
@@ -73081,7 +73144,9 @@ function describeBucket(table, bucket) {
         return start.toISOString().slice(0, 10);
     const end = new Date(Number(bucket.hi / 1000n));
     const cut = width >= 60000000n ? 16 : width >= 1000000n ? 19 : 23;
-    return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`;
+    return (`${start.toISOString().slice(0, 10)} ` +
+        `${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} ` +
+        `UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`);
 }
 function describeDiff(table, sides, diff) {
     const parts = diff.missingIn
@@ -73092,13 +73157,17 @@ function describeDiff(table, sides, diff) {
 }
 async function checkParity(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns },
+    })));
     const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
     const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
     const suspects = differing(a, b, top);
     if (suspects.length === 0) {
         const rows = [...a.values()].reduce((sum, print) => sum + rowsIn(print), 0);
-        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`);
+        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+            `both sides`);
     }
     const found = [];
     for (const bucket of suspects) {
@@ -73111,15 +73180,23 @@ async function checkParity(sides, table) {
             await narrow(sides, table, method, bucket, 1, found);
     }
     const lines = found.map((diff) => describeDiff(table, sides, diff));
-    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, { ranges: lines, differingTopRanges: suspects.length, hash: method });
+    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {
+        ranges: lines,
+        differingTopRanges: suspects.length,
+        hash: method,
+    });
 }
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides, table) {
     const column = connection_quoteIdent(table.axis.column);
     const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${connection_qualified(table.schema, table.name)}`)).rows[0]));
-    const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v) => v !== null).map(BigInt);
+    const values = spans
+        .flatMap((s) => [s.lo, s.hi])
+        .filter((v) => v !== null)
+        .map(BigInt);
     if (values.length === 0)
         return 1n;
+    // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max and Math.min do not take.
     const span = values.reduce((x, y) => (x > y ? x : y)) - values.reduce((x, y) => (x < y ? x : y)) + 1n;
     let width = 1n;
     while (width * 256n < span)
@@ -73132,15 +73209,20 @@ async function topKeyWidth(sides, table) {
  */
 async function checkWholeTable(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns },
+    })));
     const columns = table.columns.map(connection_quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${connection_qualified(table.schema, table.name)}) AS r`);
+        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ` +
+            `${connection_qualified(table.schema, table.name)}) AS r`);
         return rows[0];
     }));
     if (a.n === b.n && a.h === b.h)
         return pass(name, `${formatCount(Number(a.n))} rows identical on both sides (whole-table checksum)`);
-    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
+    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ` +
+        `${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/relations.ts
@@ -73153,16 +73235,29 @@ const relations_SAMPLE = 5;
 async function listRelations(client, configured) {
     const { rows } = await client.query(`
     SELECT fn.nspname AS fs, f.relname AS ft,
-      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
+      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
       tn.nspname AS ts, t.relname AS tt,
-      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
+      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
     WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
     ORDER BY 1, 2`);
-    const declared = rows.map((r) => ({ from: { schema: r.fs, table: r.ft, columns: r.fc }, to: { schema: r.ts, table: r.tt, columns: r.tc }, declared: true }));
-    return [...declared, ...configured.map((relation, index) => ({ from: splitColumn(relation.from, index), to: splitColumn(relation.to, index), declared: false }))];
+    const declared = rows.map((r) => ({
+        from: { schema: r.fs, table: r.ft, columns: r.fc },
+        to: { schema: r.ts, table: r.tt, columns: r.tc },
+        declared: true,
+    }));
+    return [
+        ...declared,
+        ...configured.map((relation, index) => ({
+            from: splitColumn(relation.from, index),
+            to: splitColumn(relation.to, index),
+            declared: false,
+        })),
+    ];
 }
 function splitColumn(text, index) {
     const parts = text.split('.');
@@ -73176,7 +73271,9 @@ async function checkRelation(client, relation) {
     const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
     const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
     const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-    const join = relation.from.columns.map((column, i) => `p.${connection_quoteIdent(relation.to.columns[i])} = c.${connection_quoteIdent(column)}`).join(' AND ');
+    const join = relation.from.columns
+        .map((column, i) => `p.${connection_quoteIdent(relation.to.columns[i])} = c.${connection_quoteIdent(column)}`)
+        .join(' AND ');
     const notNull = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)} IS NOT NULL`).join(' AND ');
     const columns = relation.from.columns.map((column) => `c.${connection_quoteIdent(column)}::text`).join(` || ',' || `);
     const { rows } = await client.query(`
@@ -73186,7 +73283,8 @@ async function checkRelation(client, relation) {
     const orphans = Number(rows[0].n);
     if (orphans === 0)
         return pass(name, 'no orphans');
-    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
+    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ` +
+        `${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/tables.ts
@@ -73202,18 +73300,22 @@ async function checkRelation(client, relation) {
 async function discoverTables(client, config) {
     const { rows } = await client.query(`
     SELECT n.nspname AS schema, c.relname AS name,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns,
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER
+        BY attnum) AS columns,
       (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk,
-      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND
+        a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk_type,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND attnotnull
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND
+        attnotnull
         AND atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype) ORDER BY attnum) AS times
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\\_%'
       AND n.nspname NOT LIKE '\\_timescaledb%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND
+        d.deptype = 'e')
     ORDER BY 1, 2`);
     const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
     const wanted = config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
@@ -73245,7 +73347,8 @@ async function checkRowCounts(sides, tables) {
     for (const table of tables) {
         const counts = await Promise.all(sides.map(async (side) => {
             try {
-                return Number((await side.client.query(`SELECT count(*) AS n FROM ${connection_qualified(table.schema, table.name)}`)).rows[0].n);
+                return Number((await side.client.query(`SELECT count(*) AS n FROM ${connection_qualified(table.schema, table.name)}`))
+                    .rows[0].n);
             }
             catch {
                 return -1; // the table is missing on this side
@@ -73258,7 +73361,9 @@ async function checkRowCounts(sides, tables) {
     if (differences.length === 0)
         return pass('row counts', `${tables.length} tables, ${formatCount(total)} rows, equal on both sides`);
     const describe = (d) => `${d.table}: ${d.counts.map((n, i) => `${n < 0 ? 'missing' : formatCount(n)} in ${sides[i].label}`).join(', ')}`;
-    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, { differences: differences.map(describe) });
+    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, {
+        differences: differences.map(describe),
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
@@ -73625,7 +73730,12 @@ const RETENTION = {
     label: 'retention policy',
 };
 async function checkPolicy(db, expectation, kind, expected, name) {
-    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [
+        expectation.hypertable,
+        kind.proc,
+        kind.setting,
+        expected,
+    ]);
     const table = expectation.hypertable;
     if (!policy) {
         return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
@@ -73735,10 +73845,13 @@ async function runIntegrity(options) {
         };
         const tables = await discoverTables(db, config);
         if (compare) {
-            const sides = [{ client: db, label: 'database-url' }, { client: compare, label: 'compare-url' }];
+            const sides = [
+                { client: db, label: 'database-url' },
+                { client: compare, label: 'compare-url' },
+            ];
             await run('row counts', () => checkRowCounts(sides, tables));
             for (const table of tables) {
-                await run(`content parity: ${table.label}`, () => (table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table)));
+                await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
         }
         for (const relation of await listRelations(db, config.relations)) {
@@ -73765,7 +73878,8 @@ const ICON = { pass: '✅', warn: '⚠️', fail: '❌' };
 function integritySummary(results, passed, where) {
     const count = (status) => results.filter((r) => r.status === status).length;
     return [
-        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`,
+        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ` +
+            `${count('fail')} failed`,
         '',
         markdownTable(['', 'Check', 'Finding'], results.map((r) => [ICON[r.status], r.name, r.finding])),
         '',
@@ -73787,7 +73901,14 @@ async function run(runtime) {
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
     await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
-    const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
+    const report = {
+        version: 1,
+        generatedAt: new Date().toISOString(),
+        database: inputs.database.display,
+        compare: inputs.compare?.display ?? null,
+        passed,
+        checks: results,
+    };
     await external_node_fs_promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
@@ -73803,10 +73924,13 @@ async function run(runtime) {
 
 
 
-/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const action = (defineAction({
     name: 'validate-integrity',
-    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
+        'bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
     branding: { icon: 'check-circle', color: 'green' },
     inputs: documented(INPUTS, {
         'database-url': { docs: 'the database checked (masked)' },
@@ -73819,8 +73943,8 @@ async function run(runtime) {
         'report-path': { docs: 'the JSON report' },
     }),
     outputs: {
-        passed: { description: 'true when no check failed (by fail-on\'s rule).' },
-        failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+        passed: { description: "true when no check failed (by fail-on's rule)." },
+        failures: { description: "How many checks failed (by fail-on's rule)." },
         'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
     },
     run: run,
