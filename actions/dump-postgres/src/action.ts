@@ -46,6 +46,13 @@ export default defineAction<DumpPostgresOutput>({
         'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
         'is `null`.',
     },
+    'row-counts': {
+      docs:
+        "`stream`: every table's exact row count is read from the dump's own bytes as they pass (the custom " +
+        "format's COPY data: one newline per row), so the database is read once, by pg_dump. `scan`: a " +
+        "`count(*)` of every table in the dump's snapshot, alongside pg_dump (the server reads every table twice). " +
+        'The directory format always scans; an archive the stream reader cannot read falls back to a scan, logged.',
+    },
     'pg-bin-dir': {
       defaultLabel: 'newest installed',
       docs:

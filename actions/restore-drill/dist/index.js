@@ -72917,6 +72917,7 @@ class handoff_Handoff extends external_node_stream_.Transform {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -72950,6 +72951,8 @@ async function storeStream(source, stores, options) {
     const stored = new HashingStream();
     const fanOut = new FanOut(stores.length);
     const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
     if (options.compress)
         stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
     if (options.recipients)
@@ -72988,6 +72991,18 @@ async function storeStream(source, stores, options) {
         compression: options.compress ? 'zstd' : 'none',
         encryption: options.recipients ? 'age' : 'none',
     };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/format.ts

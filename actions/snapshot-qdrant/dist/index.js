@@ -62575,10 +62575,20 @@ const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
         description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
             'a local folder among storage-url.',
+        defaultLabel: '— (no copy)',
+        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+            'backup stands in its destinations and the step still succeeds.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
         default: '500',
+        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+            "failure. Artifacts count against the account's storage quota.",
     },
 };
 /** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
@@ -63089,6 +63099,7 @@ function progress_reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -63122,6 +63133,8 @@ async function storeStream(source, stores, options) {
     const stored = new hash_HashingStream();
     const fanOut = new FanOut(stores.length);
     const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
     if (options.compress)
         stages.push(new coalesce_Coalesce(backup_ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(backup_ZSTD_CHUNK_BYTES));
     if (options.recipients)
@@ -63160,6 +63173,18 @@ async function storeStream(source, stores, options) {
         compression: options.compress ? 'zstd' : 'none',
         encryption: options.recipients ? 'age' : 'none',
     };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
@@ -63788,20 +63813,6 @@ async function run(runtime) {
         'snapshot-timeout-seconds': {
             docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
                 'keeps working after a client gives up).',
-        },
-        'artifact-retention-days': {
-            defaultLabel: '— (no copy)',
-            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-                'backup stands in its destinations and the step still succeeds.',
-        },
-        'artifact-max-mb': {
-            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-                "failure. Artifacts count against the account's storage quota.",
         },
     }),
     outputs: {
