@@ -84,19 +84,21 @@ async function main(): Promise<void> {
               `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM ` +
               `STDIN (FORMAT binary)"`,
           ],
-          { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget },
+          { env: { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget } },
         ),
       );
 
       const ourTarget = await freshTarget(target, false);
       ours.push(
         await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          RUNNER_TEMP: work,
-          GITHUB_OUTPUT: path.join(work, 'out'),
-          'INPUT_SOURCE-URL': sourceUrl,
-          'INPUT_TARGET-URL': ourTarget,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            RUNNER_TEMP: work,
+            GITHUB_OUTPUT: path.join(work, 'out'),
+            'INPUT_SOURCE-URL': sourceUrl,
+            'INPUT_TARGET-URL': ourTarget,
+          },
         }),
       );
       console.log(
