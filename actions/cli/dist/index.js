@@ -70019,6 +70019,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
 
@@ -70032,16 +70065,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -70618,8 +70666,10 @@ class StorageUrlError extends Error {
     name = 'StorageUrlError';
 }
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 function openStore(url, s3) {
     if (url.startsWith('s3://')) {
@@ -70629,11 +70679,23 @@ function openStore(url, s3) {
         return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!external_node_path_default().isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return (0,external_node_url_.fileURLToPath)(url);
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -70713,6 +70775,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const recipients = readRecipients(inputs);
     const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
@@ -72158,6 +72221,7 @@ const inputs_INPUTS = {
 function inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {
@@ -72758,6 +72822,8 @@ const src_inputs_INPUTS = {
 };
 function src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, src_inputs_INPUTS);
+    inputs.maskSecrets();
+    inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
         stores: readStores(inputs, 'storage-url', runtime.context.s3),
@@ -73153,6 +73219,7 @@ const report_src_inputs_INPUTS = {
 function report_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, report_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const status = inputs.string('status').toLowerCase();
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
@@ -73567,6 +73634,7 @@ const restore_drill_src_inputs_INPUTS = {
 function restore_drill_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
     return {
         stores: readStores(inputs, 'storage-url', runtime.context.s3),
@@ -74679,6 +74747,7 @@ const snapshot_qdrant_src_inputs_INPUTS = {
 function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, snapshot_qdrant_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
@@ -75134,6 +75203,7 @@ const validate_integrity_src_inputs_INPUTS = {
 function validate_integrity_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, validate_integrity_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const compare = inputs.optional('compare-url');
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
@@ -76890,8 +76960,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   d1: () => (/* binding */ runCommand)
 });
 
-// UNUSED EXPORTS: cliRuntime, parseFlags
+// UNUSED EXPORTS: cliRuntime, isBooleanInput, parseFlags
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
 var action_env = __nccwpck_require__(53798);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
@@ -76920,30 +76992,60 @@ class SecretRegistry {
 
 
 
-/** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
+
+/**
+ * Parses `--name value` and `--name=value` strictly (node:util parseArgs), booleans as switches (`--dry-run`,
+ * `--no-dry-run`). A flag missing its value, a value that is another flag, an unknown or repeated flag, or a stray
+ * word is one clear line, never a guess: `--storage-url --name x` must not back up into a folder named "true".
+ */
 function parseFlags(args, specs) {
-    const values = new Map();
-    for (let index = 0; index < args.length; index++) {
-        const arg = args[index];
-        const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
-        if (!match)
-            throw new errors/* ConfigurationError */.j1(`Unexpected argument "${arg}": inputs are given as --name value.`);
-        const name = match[1];
-        if (!(name in specs)) {
-            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs)
-                .map((n) => `--${n}`)
-                .join(', ')}.`);
+    const options = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: isBooleanInput(spec) ? 'boolean' : 'string' }]));
+    const parsed = parseStrictly(args, options, specs);
+    const seen = new Set();
+    for (const token of parsed.tokens) {
+        if (token.kind !== 'option' || token.name === undefined)
+            continue;
+        if (seen.has(token.name)) {
+            throw new errors/* ConfigurationError */.j1(`--${token.name} is given more than once: give it once (several destinations or keys go in one ` +
+                'comma-separated value).');
         }
-        let value = match[2];
-        if (value === undefined) {
-            const next = args[index + 1];
-            value = next === undefined || next.startsWith('--') ? 'true' : next;
-            if (value === next)
-                index += 1;
-        }
-        values.set(name, value);
+        seen.add(token.name);
     }
-    return values;
+    return new Map(Object.entries(parsed.values).map(([name, value]) => [name, String(value)]));
+}
+/** parseArgs with Backstop's rules; its errors become one line each. */
+function parseStrictly(args, options, specs) {
+    try {
+        return (0,external_node_util_.parseArgs)({ args, options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(flagProblem((0,errors/* errorMessage */.gJ)(error), specs));
+    }
+}
+/** An input the reader takes as true/false: a CLI switch. */
+function isBooleanInput(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+}
+/** parseArgs' message, said the way a person at a terminal needs it (its own text mentions positionals and `--`). */
+function flagProblem(message, specs) {
+    const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? '';
+    const known = Object.keys(specs)
+        .map((name) => `--${name}`)
+        .join(', ');
+    if (/Unknown option/.test(message))
+        return `Unknown input ${flag}: this command takes ${known}.`;
+    if (/argument is ambiguous/.test(message)) {
+        return `${flag} is followed by another flag, not by its value: give ${flag} a value (${flag}=<value> if the value starts with -).`;
+    }
+    if (/argument missing/.test(message))
+        return `${flag} needs a value: ${flag} <value>.`;
+    if (/does not take an argument/.test(message))
+        return `${flag} is a switch: give it alone (${flag}) or as --no-${flag.slice(2)}.`;
+    if (/Unexpected argument/.test(message)) {
+        const word = /Unexpected argument '([^']*)'/.exec(message)?.[1] ?? '';
+        return `Unexpected argument "${word}": inputs are given as --name value.`;
+    }
+    return message.split('\n')[0];
 }
 function cliRuntime(flags, env, io) {
     const secrets = new SecretRegistry();
@@ -77240,6 +77342,11 @@ function recipientOf(identity) {
 }
 function parseRecipients(values, origin) {
     for (const value of values) {
+        if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
+            // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
+            throw new errors/* ConfigurationError */.j1(`${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
+                '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.');
+        }
         if (!decodeRecipient(value)) {
             throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');

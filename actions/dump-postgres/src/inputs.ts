@@ -60,6 +60,7 @@ export interface DumpInputs {
 export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const recipients = readRecipients(inputs);
   const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
