@@ -8499,7 +8499,7 @@ __webpack_unused_export__ = GlacierJobParameters$;
 __webpack_unused_export__ = Grant$;
 __webpack_unused_export__ = Grantee$;
 __webpack_unused_export__ = HeadBucket$;
-__webpack_unused_export__ = HeadBucketCommand;
+exports.kuI = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
@@ -8576,7 +8576,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -70223,6 +70223,10 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
     for (const file of manifest.files ?? []) {
         if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
             throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
@@ -70236,7 +70240,10 @@ function parseManifest(text, where) {
 
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(64785);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 function parseDatabaseUrl(value, origin) {
@@ -70293,7 +70300,25 @@ async function connect(database) {
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
+    cancelOnInterrupt(client, database);
     return client;
+}
+/**
+ * Interrupted, a query of ours still running (a count(*), a COPY) is cancelled on the server, and the connection
+ * closed: a backend keeps working, and holding its locks, after its client is gone until it next writes to it.
+ */
+function cancelOnInterrupt(client, database) {
+    const pid = client.processID;
+    const forget = (0,interrupt/* onInterrupt */.nA)(`cancelled our queries on ${database.display}`, async () => {
+        if (pid) {
+            const canceller = new esm/* default.Client */.Ay.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+            canceller.on('error', () => undefined);
+            await canceller.connect();
+            await canceller.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => canceller.end());
+        }
+        await client.end();
+    });
+    client.once('end', forget);
 }
 function quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;
@@ -70376,6 +70401,42 @@ class LocalStore {
         for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    async exists() {
+        return (await promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = external_node_path_default().join(file.parentPath, file.name);
+            const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await promises_default().stat(full);
+            yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(external_node_path_default().join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
         }
     }
     /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
@@ -70580,6 +70641,54 @@ class S3Store {
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw error;
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw error;
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
     async putMultipart(key, firstPart, rest) {
         const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
@@ -71067,6 +71176,7 @@ function reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -71120,6 +71230,11 @@ async function storeStream(source, stores, options) {
         throw destinationFailure;
     }));
     const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`aborted the unfinished ${storedPath} in every destination`, async () => {
+        fanOut.destroy(new Error('interrupted'));
+        await Promise.allSettled(uploads);
+    });
     try {
         await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
@@ -71129,6 +71244,7 @@ async function storeStream(source, stores, options) {
         throw destinationFailure ?? error;
     }
     finally {
+        forget();
         stopProgress();
     }
     return {
@@ -71599,6 +71715,7 @@ function splitPattern(pattern) {
 
 
 
+
 /**
  * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
  * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
@@ -71609,6 +71726,8 @@ async function dumpPostgres(options) {
     const client = await connect(options.database);
     const id = newBackupId(options.kind, createdAt);
     const folder = backupFolder(options.name, id);
+    // Until the manifest is written, whatever reached a destination is removed on an interrupt, as on a failure.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`removed the unfinished backup ${id}`, () => removeFolder(options.stores, folder));
     try {
         const server = await serverInfo(client);
         const pgDump = await (0,tools/* findClientTool */.vc)('pg_dump', server, options.pgBin);
@@ -71666,6 +71785,7 @@ async function dumpPostgres(options) {
         throw error;
     }
     finally {
+        forget();
         await client.end().catch(() => undefined);
     }
 }
@@ -71707,6 +71827,7 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
 async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
     await promises_default().rm(spool, { recursive: true, force: true });
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the spooled dump files', () => promises_default().rm(spool, { recursive: true, force: true }));
     try {
         const archive = { format: 'directory', path: spool, jobs: options.jobs };
         const argv = pgDumpArgv({ ...options, snapshot, archive });
@@ -71727,6 +71848,7 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
         return files;
     }
     finally {
+        forget();
         await promises_default().rm(spool, { recursive: true, force: true });
     }
 }
@@ -73014,7 +73136,7 @@ async function pruneBackups(options) {
         })));
         const decision = decideRetention(retained, options.policy);
         const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
-        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [], leftovers: 0 };
         for (const [id, reasons] of decision.keep)
             result.kept.push({ id, bytes: bytesOf(id), reasons });
         const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
@@ -73037,10 +73159,24 @@ async function pruneBackups(options) {
                 result.refused.push({ id: backup.id, error: error.message });
             }
         }
+        result.leftovers = await removeLeftovers(store, options, graceEnd);
         result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
         results.push(result);
     }
     return results;
+}
+/** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
+async function removeLeftovers(store, options, graceEnd) {
+    let removed = 0;
+    for await (const leftover of store.leftovers(`${options.name}/`)) {
+        if (leftover.startedAt.getTime() >= graceEnd)
+            continue;
+        if (!options.dryRun)
+            await store.removeLeftover(leftover);
+        removed += 1;
+        options.log(`${store.displayUrl}: ${options.dryRun ? 'would remove' : 'removed'} the unfinished write of ${leftover.key}`);
+    }
+    return removed;
 }
 async function deleteBackup(store, name, id) {
     const folder = backupFolder(name, id);
@@ -73060,7 +73196,10 @@ function pruneSummary(results, dryRun) {
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
         lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
-            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})` +
+            (result.leftovers > 0
+                ? `; ${result.leftovers} unfinished write(s) of killed runs ${dryRun ? 'to remove' : 'removed'}`
+                : ''), '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
             ...result.deleted.map((b) => [
                 b.id,
@@ -73078,10 +73217,21 @@ function pruneSummary(results, dryRun) {
 
 
 
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function src_main_run(runtime) {
     const inputs = src_inputs_readInputs(runtime);
+    for (const store of inputs.stores) {
+        if (!(await store.exists())) {
+            throw new errors/* ConfigurationError */.j1(`Input "storage-url": ${store.displayUrl} does not exist: check the URL (pruning a mistyped location would ` +
+                'report nothing to delete and hide the mistake).');
+        }
+    }
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
+        runtime.warning(`No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
+            'prune. Check the name (it is the storage folder the backups were written under).');
+    }
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
     runtime.setOutput('deleted', deleted.length);
@@ -73711,9 +73861,9 @@ async function fetchFile(store, folder, file, sink, options) {
         sink.destroy();
         if (error instanceof age/* AgeIdentityError */.E7) {
             throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-                `public key is ` +
-                "listed under encryption.recipients in the backup's manifest.json.");
+                "public key is listed under encryption.recipients in the backup's manifest.json.");
         }
+        await assertPresent(store, key, file);
         await assertStoredChecksum(store, key, file);
         throw error;
     }
@@ -73721,6 +73871,13 @@ async function fetchFile(store, folder, file, sink, options) {
         stopProgress();
     }
     checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store, key, file) {
+    if ((await store.head(key).catch(() => 0)) !== undefined)
+        return;
+    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
 }
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {
@@ -73737,6 +73894,7 @@ function checkDigest(key, file, bytes, sha256) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/restore.ts
+
 
 
 
@@ -73834,6 +73992,7 @@ async function streamInto(options, file, sink, toolExited) {
 async function withFetchedDirectory(options, use) {
     const { manifest, store } = options.found;
     const root = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-restore-'));
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the fetched dump files', () => promises_default().rm(root, { recursive: true, force: true }));
     try {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
@@ -73849,6 +74008,7 @@ async function withFetchedDirectory(options, use) {
         await use(dir);
     }
     finally {
+        forget();
         await promises_default().rm(root, { recursive: true, force: true });
     }
 }
@@ -76904,8 +77064,10 @@ async function loadSample(cluster, ticks) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(94908);
-/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(51443);
+/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(94908);
+/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
+
 
 
 
@@ -76913,11 +77075,11 @@ const io = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
 };
-const NAME_WIDTH = Math.max(...Object.keys(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L).map((name) => name.length));
+const NAME_WIDTH = Math.max(...Object.keys(_commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L).map((name) => name.length));
 const USAGE = `usage: backstop <command> [--input value ...]
 
 commands:
-${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L)
+${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L)
     .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)} ${command.description}`)
     .join('\n')}
   ${'demo'.padEnd(NAME_WIDTH)} a throwaway PostgreSQL with sample trading data: dump → restore drill → integrity check
@@ -76926,13 +77088,14 @@ ${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L)
 e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;
 async function main(args) {
     const [name, ...rest] = args;
+    (0,_lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__/* .exitCleanlyOnSignals */ .xi)({ error: (line) => io.err(`error: ${line}`), info: (line) => io.err(line) }, `running backstop ${name ?? ''}`.trim());
     if (!name || name === '--help' || name === '-h' || name === 'help') {
         io.out(USAGE);
         return name ? 0 : 2;
     }
     if (name === 'demo')
-        return (0,_demo_js__WEBPACK_IMPORTED_MODULE_2__/* .runDemo */ .n)(rest, io);
-    const command = _commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L[name];
+        return (0,_demo_js__WEBPACK_IMPORTED_MODULE_3__/* .runDemo */ .n)(rest, io);
+    const command = _commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L[name];
     if (!command) {
         io.err(`error: unknown command "${name}".\n\n${USAGE}`);
         return 2;
@@ -76966,6 +77129,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
 var action_env = __nccwpck_require__(53798);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(64785);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(75974);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -76989,6 +77154,7 @@ class SecretRegistry {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/action/cli.ts
+
 
 
 
@@ -77079,7 +77245,9 @@ async function runCommand(command, args, env, io) {
         return 0;
     }
     catch (error) {
-        io.err(`error: ${redact((0,errors/* errorMessage */.gJ)(error))}`);
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if (!(0,interrupt/* interrupted */.VM)())
+            io.err(`error: ${redact((0,errors/* errorMessage */.gJ)(error))}`);
         return 1;
     }
 }
@@ -77596,6 +77764,80 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
+/***/ 64785:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VM: () => (/* binding */ interrupted),
+/* harmony export */   nA: () => (/* binding */ onInterrupt),
+/* harmony export */   xi: () => (/* binding */ exitCleanlyOnSignals)
+/* harmony export */ });
+/* unused harmony export runCleanups */
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+}
+
+
+/***/ }),
+
 /***/ 5124:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -77615,9 +77857,11 @@ function createDecryptStream(identities) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(75974);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(42515);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(85597);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(75974);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(64785);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(42515);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(85597);
+
 
 
 
@@ -77635,14 +77879,27 @@ async function startScratchCluster(options = {}) {
         assertPostgresUserExists(options);
     const root = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().mkdtemp(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
     const dataDir = node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'data');
+    // From here on an interrupt stops the server (once it runs) and removes its folder.
+    let stopNow = () => undefined;
+    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_6__/* .onInterrupt */ .nA)('stopped and removed the throwaway PostgreSQL', async () => {
+        stopNow();
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
+    });
     if (runAsPostgres) {
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().chmod(root, 0o755);
         (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('chown', ['-R', `${SERVER_USER}:`, root]);
     }
     const run = (tool, args) => runAsPostgres
-        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
-        : (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
-    await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
+        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
+    try {
+        await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    }
+    catch (error) {
+        forget();
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
+        throw error;
+    }
     const port = await freePort();
     const settings = [
         `-c port=${port}`,
@@ -77653,7 +77910,7 @@ async function startScratchCluster(options = {}) {
         ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
-    const stopNow = () => {
+    stopNow = () => {
         if (stopped)
             return;
         stopped = true;
@@ -77681,6 +77938,7 @@ async function startScratchCluster(options = {}) {
     }
     catch (error) {
         const log = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), 'utf8').catch(() => '');
+        forget();
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
         throw new Error(`The scratch PostgreSQL ${major} did not start: ${error.message} ${log.slice(-500)}`);
     }
@@ -77694,6 +77952,7 @@ async function startScratchCluster(options = {}) {
         urlFor,
         stop: async () => {
             stopNow();
+            forget();
             process.off('exit', stopNow);
             await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
         },
@@ -77701,11 +77960,11 @@ async function startScratchCluster(options = {}) {
 }
 async function findServerBinaries(options) {
     const minMajor = options.minMajor ?? 0;
-    const found = (await (0,_tools_js__WEBPACK_IMPORTED_MODULE_7__/* .findToolVersions */ .Ht)('initdb', options.binDir)).filter((tool) => (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(tool.path), 'pg_ctl')));
+    const found = (await (0,_tools_js__WEBPACK_IMPORTED_MODULE_8__/* .findToolVersions */ .Ht)('initdb', options.binDir)).filter((tool) => (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(tool.path), 'pg_ctl')));
     const usable = found.find((tool) => tool.major >= minMajor);
     if (!usable) {
         const have = found.map((tool) => tool.version).join(', ') || 'none';
-        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_9__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
             `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
             `server to restore into${instead(options)}.`);
     }
@@ -77721,7 +77980,7 @@ function clusterParent(baseDir, runAsPostgres) {
 }
 function assertPostgresUserExists(options) {
     if ((0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('id', ['-u', SERVER_USER]).status !== 0) {
-        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_9__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
             `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
 }
@@ -77862,12 +78121,18 @@ against = `the server (PostgreSQL ${server.version})`) {
 /* harmony export */ });
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
+
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
+    // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
+    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_1__/* .onInterrupt */ .nA)(`stopped ${label}`, () => stopChild(child));
+    child.once('close', forget);
     let tail = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text) => {
@@ -77896,6 +78161,19 @@ async function runTool(command, args, options = {}) {
     });
     await tool.exited;
     return out;
+}
+const STOP_GRACE_MS = 3_000;
+function stopChild(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    });
 }
 function lastLines(text, count = 5) {
     return text.trim().split('\n').slice(-count).join(' / ');

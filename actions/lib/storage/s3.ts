@@ -4,7 +4,9 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -12,7 +14,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { Store, StoredObject } from './types.ts';
+import type { Leftover, Store, StoredObject } from './types.ts';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
@@ -132,6 +134,58 @@ export class S3Store implements Store {
 
   urlOf(key: string): string {
     return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchBucket')
+        return false;
+      throw error;
+    }
+  }
+
+  async *leftovers(prefix: string): AsyncIterable<Leftover> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client
+        .send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.location.bucket,
+            Prefix: this.fullKey(prefix),
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        )
+        .catch((error: unknown) => {
+          // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+          // (README, storage) then clears them instead.
+          if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501)
+            return undefined;
+          throw error;
+        });
+      if (!page) return;
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        yield {
+          key: this.relativeKey(upload.Key),
+          startedAt: upload.Initiated ?? new Date(0),
+          handle: upload.UploadId,
+        };
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async removeLeftover(leftover: Leftover): Promise<void> {
+    await this.client.send(
+      new AbortMultipartUploadCommand({ ...this.target(leftover.key), UploadId: leftover.handle }),
+    );
   }
 
   private async putMultipart(key: string, firstPart: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {

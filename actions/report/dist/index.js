@@ -29309,7 +29309,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 7921:
+/***/ 8865:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32131,7 +32131,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -32154,7 +32154,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -32267,6 +32267,69 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
 var env = __nccwpck_require__(5926);
+;// CONCATENATED MODULE: ./actions/lib/interrupt.ts
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+}
+
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(5974);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -32292,6 +32355,7 @@ class SecretRegistry {
 // EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
 var steps = __nccwpck_require__(9938);
 ;// CONCATENATED MODULE: ./actions/lib/action/github.ts
+
 
 
 
@@ -32325,6 +32389,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
+    exitCleanlyOnSignals({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -32338,6 +32403,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if (interrupted())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
@@ -38087,7 +38155,7 @@ function logOutcome(runtime, failed, steps, issue) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7921);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8865);
 /* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5627);
 
 
