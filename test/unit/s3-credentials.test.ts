@@ -51,6 +51,16 @@ async function startExpiringProxy(upstream: string): Promise<ExpiringProxy> {
 
 async function noop(): Promise<void> {}
 
+/** The error a call fails with (the test fails if it succeeds). */
+async function failure(call: Promise<unknown>): Promise<Error> {
+  const error = await call.then(
+    () => undefined,
+    (caught: unknown) => caught as Error,
+  );
+  if (!error) throw new Error('expected the call to fail');
+  return error;
+}
+
 const MiB = 1024 * 1024;
 const EXPIRED = /^S3 refused s3:\/\/backups\/unit\/(\S+): the AWS credentials expired \(ExpiredToken\)/;
 
@@ -78,7 +88,7 @@ describe('S3 credentials that expire during a job', () => {
   it('a multipart upload cut by the expiry fails with the fix in its message and leaves no object', async () => {
     proxy.expireAfter = proxy.forwarded + 2; // CreateMultipartUpload and the first part get through
     const body = Readable.from([Buffer.alloc(9 * MiB, 1), Buffer.alloc(9 * MiB, 2), Buffer.alloc(9 * MiB, 3)]);
-    const error = await store.put('big.bin', body).catch((caught: unknown) => caught as Error);
+    const error = await failure(store.put('big.bin', body));
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(EXPIRED);
     expect(error.message).toContain('unit/big.bin');
@@ -96,20 +106,22 @@ describe('S3 credentials that expire during a job', () => {
     for (const [what, call] of [
       ['small.json', () => store.get('small.json')],
       ['small.json', () => store.delete(['small.json'])],
-      ['prefix/', async () => Array.fromAsync(store.list('prefix/'))],
+      [
+        'prefix/',
+        async () => {
+          for await (const object of store.list('prefix/')) void object;
+        },
+      ],
     ] as const) {
-      const error = await call().then(
-        () => undefined,
-        (caught: unknown) => caught as Error,
-      );
-      expect(error?.message, what).toMatch(EXPIRED);
-      expect(EXPIRED.exec(error?.message ?? '')?.[1], what).toBe(what);
+      const error = await failure(call());
+      expect(error.message, what).toMatch(EXPIRED);
+      expect(EXPIRED.exec(error.message)?.[1], what).toBe(what);
     }
   });
 
   it('a HEAD, whose answer carries no error code, names expired credentials as the likely cause', async () => {
     proxy.expireAfter = proxy.forwarded;
-    const error = await store.head('small.json').catch((caught: unknown) => caught as Error);
+    const error = await failure(store.head('small.json'));
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(
       /^S3 answered 400 Bad Request to a HEAD of s3:\/\/backups\/unit\/small\.json, .* credentials that expired/,
@@ -119,7 +131,7 @@ describe('S3 credentials that expire during a job', () => {
 
   it('other S3 errors keep their own name and message', async () => {
     const missing = new S3Store('s3://no-such-bucket/x', { ...envS3Settings(), endpoint: proxy.endpoint });
-    const error = await missing.get('nothing').catch((caught: unknown) => caught as Error);
+    const error = await failure(missing.get('nothing'));
     expect(error.name).toBe('NoSuchBucket');
     expect(error.message).not.toContain('credentials expired');
   });
