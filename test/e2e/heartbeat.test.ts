@@ -180,13 +180,26 @@ describe('heartbeat-url: a watcher that is down, slow or failing is a warning, n
     expect(watcher.pings).toHaveLength(3);
   });
 
-  it('a heartbeat-url that is no URL fails the step in one line, without repeating the value', async () => {
-    const result = await report({ status: 'success', 'heartbeat-url': `hc-ping.com/${TOKEN}` });
-    expect(result.code).toBe(1);
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]).toContain('Input "heartbeat-url" is not an http(s) URL');
-    expect(result.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(TOKEN);
+  it('a heartbeat-url that is no URL is a warning naming the input, without the value; the issue work goes on', async () => {
+    const broken = `hc-ping.com/${TOKEN}`;
+    const start = await report({ ping: 'start', 'heartbeat-url': broken });
+    expect(start.code, start.stdout).toBe(0);
+    expect(start.outputs.heartbeat).toBe('failed');
+    expect(start.stdout).toContain('::warning::Input "heartbeat-url" is not an http(s) URL');
+    expect(start.stdout).toContain('No start ping was sent; this step goes on.');
+    const end = await report({ status: 'failure', 'heartbeat-url': broken });
+    expect(end.code, end.stdout).toBe(0);
+    expect(end.outputs['issue-action']).toBe('opened');
+    expect(end.summary).toContain('⚠️ Heartbeat: no fail ping sent (heartbeat-url is not an http(s) URL).');
+    for (const result of [start, end]) expectNeverPrinted(result, broken);
     expect(watcher.pings).toEqual([]);
+  });
+
+  it("the job's own start ping is not reported as Backstop work", async () => {
+    expect((await report({ ping: 'start', 'heartbeat-url': checkUrl })).code).toBe(0);
+    const result = await report({ status: 'success', 'heartbeat-url': checkUrl });
+    expect(result.stdout).toContain('(0 Backstop step(s) recorded)');
+    expect(result.summary).toContain('no Backstop step ran in this job');
   });
 });
 

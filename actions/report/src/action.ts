@@ -40,7 +40,8 @@ export default defineAction<ReportOutput>({
         '(Healthchecks.io, Better Stack and most others), `?state=complete` / `?state=fail` on `cronitor.link`. ' +
         "The watcher alerts when the success ping is overdue, so it also hears of runs that never start (GitHub's " +
         'minutes used up, a dropped or disabled schedule, a job that failed before checkout). A ping that is ' +
-        'refused, fails or times out is a warning, never a failed step. Empty: no ping.',
+        'refused, fails or times out, or a value that is no URL, is a warning, never a failed step (a mistyped ' +
+        'secret must not stop a backup). Empty: no ping.',
     },
     ping: {
       docs:

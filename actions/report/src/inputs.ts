@@ -46,9 +46,11 @@ export const INPUTS = {
   },
 } as const satisfies InputSpecs;
 
-interface CommonInputs {
+export interface CommonInputs {
   name: string;
   heartbeat?: Heartbeat;
+  /** Why heartbeat-url could not be used: a warning, because a mistyped secret must not stop backups or issues. */
+  heartbeatProblem?: string;
 }
 
 /** ping: start sends the start ping and nothing else: no status, token or repository is needed yet. */
@@ -72,7 +74,7 @@ export function readInputs(runtime: Runtime): ReportInputs {
   inputs.maskSecrets();
   inputs.checkRequired();
   const ping = inputs.choice('ping', ['start', 'end'] as const);
-  const common: CommonInputs = { name: inputs.string('name'), heartbeat: readHeartbeat(inputs) };
+  const common: CommonInputs = { name: inputs.string('name'), ...readHeartbeat(inputs) };
   if (ping === 'start') return { ...common, ping };
   const status = inputs.string('status').toLowerCase();
   if (status === '') {
@@ -103,9 +105,15 @@ export function readInputs(runtime: Runtime): ReportInputs {
   };
 }
 
-/** Empty (an unset secret) means no heartbeat. */
-function readHeartbeat(inputs: InputReader): Heartbeat | undefined {
+/** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
+function readHeartbeat(inputs: InputReader): Pick<CommonInputs, 'heartbeat' | 'heartbeatProblem'> {
   const url = inputs.optional('heartbeat-url');
   const timeout = inputs.integer('heartbeat-timeout-seconds', { min: 1, max: 120 });
-  return url ? parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) : undefined;
+  if (!url) return {};
+  try {
+    return { heartbeat: parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) };
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return { heartbeatProblem: error.message };
+  }
 }

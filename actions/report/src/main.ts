@@ -11,12 +11,12 @@ import {
   type Repository,
 } from '../../lib/report/issues.ts';
 import type { RunContext } from '../../lib/action/env.ts';
-import { ping, pingWarning, type Heartbeat, type PingKind, type PingOutcome } from '../../lib/report/heartbeat.ts';
+import { ping, pingWarning, type PingKind, type PingOutcome } from '../../lib/report/heartbeat.ts';
 import { failureReport, recoveryComment, type JobRun } from '../../lib/report/run-report.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
 import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
-import { readInputs, type EndInputs } from './inputs.ts';
+import { readInputs, type CommonInputs, type EndInputs } from './inputs.ts';
 import { reportSummary } from './summary.ts';
 
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
@@ -34,16 +34,19 @@ export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows
 export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (inputs.ping === 'start') {
-    const outcome = await sendHeartbeat(runtime, inputs.heartbeat, 'start');
+    const outcome = await sendHeartbeat(runtime, inputs, 'start');
     runtime.setOutput('heartbeat', outcome?.result ?? 'none');
     return;
   }
   const { repository, run } = readRunContext(inputs, runtime.context.github);
-  const steps = await readStepRecords(runtime.context.tempDir);
+  // The job's own start ping left a record too: it is no Backstop work to report on (unless it failed).
+  const steps = (await readStepRecords(runtime.context.tempDir)).filter(
+    (step) => !(step.action === 'report' && step.ok),
+  );
   // A Backstop step that failed under continue-on-error still failed its backup.
   const failed = run.status !== 'success' || steps.some((step) => !step.ok);
   // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
-  const heartbeat = await sendHeartbeat(runtime, inputs.heartbeat, failed ? 'fail' : 'success');
+  const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
   const github = getOctokit(inputs.token);
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
@@ -65,12 +68,19 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   logOutcome(runtime, failed, steps, issue);
 }
 
-/** A ping, logged by host only; a ping that does not arrive is a warning. Undefined without a heartbeat-url. */
+/**
+ * A ping, logged by host only. A ping that does not arrive, or a heartbeat-url that is no URL, is a warning. Undefined
+ * without a heartbeat-url.
+ */
 async function sendHeartbeat(
   runtime: Runtime,
-  heartbeat: Heartbeat | undefined,
+  { heartbeat, heartbeatProblem }: CommonInputs,
   kind: PingKind,
 ): Promise<PingOutcome | undefined> {
+  if (heartbeatProblem) {
+    runtime.warning(`${heartbeatProblem} No ${kind} ping was sent; this step goes on.`);
+    return { kind, host: '', result: 'failed', detail: 'heartbeat-url is not an http(s) URL' };
+  }
   if (!heartbeat) return undefined;
   const outcome = await ping(heartbeat, kind);
   if (outcome.result === 'failed') runtime.warning(pingWarning(outcome, heartbeat.origin));

@@ -49,6 +49,8 @@ function heartbeatLine(heartbeat: PingOutcome): string {
     case 'skipped':
       return `Heartbeat: no ${heartbeat.kind} ping (${heartbeat.detail}).`;
     case 'failed':
-      return `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`;
+      return heartbeat.host
+        ? `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`
+        : `⚠️ Heartbeat: no ${heartbeat.kind} ping sent (${heartbeat.detail}).`;
   }
 }
