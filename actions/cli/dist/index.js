@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 94908:
+/***/ 36070:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70594,6 +70594,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -70605,7 +70608,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -70619,14 +70622,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -70637,7 +70640,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -70744,6 +70747,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -73279,6 +73317,111 @@ async function src_main_run(runtime) {
     run: src_main_run,
 }));
 
+;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
+
+/** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
+const RETRY_PAUSE_MS = 1000;
+function parseHeartbeatUrl(text, origin, timeoutSeconds) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        url = undefined;
+    }
+    // The message never repeats the value: it is the check's secret.
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+            '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
+            'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
+    }
+    return { url, origin, timeoutMs: timeoutSeconds * 1000 };
+}
+/** Cronitor takes ?state=; Better Stack has no start ping; Healthchecks.io and most others take /start and /fail. */
+function dialectOf(url) {
+    if (url.hostname === 'cronitor.link' || url.hostname.endsWith('.cronitor.link'))
+        return 'cronitor';
+    if (/(^|\.)(betterstack|betteruptime)\.com$/.test(url.hostname))
+        return 'betterstack';
+    return 'healthchecks';
+}
+const CRONITOR_STATES = { start: 'run', success: 'complete', fail: 'fail' };
+/** The URL to request for a ping, in the watcher's own dialect; undefined when it has no such ping. */
+function pingUrl(base, kind) {
+    const url = new URL(base);
+    const dialect = dialectOf(base);
+    if (dialect === 'cronitor') {
+        url.searchParams.set('state', CRONITOR_STATES[kind]);
+        return url;
+    }
+    if (kind === 'success')
+        return url;
+    if (kind === 'start' && dialect === 'betterstack')
+        return undefined;
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${kind}`;
+    return url;
+}
+/** One ping. Never throws: a watcher that is down or slow must not fail a backup, so the caller warns instead. */
+async function ping(heartbeat, kind) {
+    const host = heartbeat.url.host;
+    const url = pingUrl(heartbeat.url, kind);
+    if (!url)
+        return { kind, host, result: 'skipped', detail: `${host} has no ${kind} ping` };
+    let detail = '';
+    for (let attempt = 1; attempt <= 2; attempt++) {
+        const outcome = await request(url, heartbeat.timeoutMs);
+        if (outcome.ok)
+            return { kind, host, result: 'sent' };
+        detail = outcome.detail;
+        // A slow watcher is not asked twice (the job would wait twice as long), nor one that refused the request.
+        if (!outcome.retry)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    }
+    return { kind, host, result: 'failed', detail };
+}
+async function request(url, timeoutMs) {
+    try {
+        const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+        await response.body?.cancel();
+        if (response.ok)
+            return { ok: true };
+        return { ok: false, detail: `answered HTTP ${response.status}`, retry: response.status >= 500 };
+    }
+    catch (error) {
+        const name = error.name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+            return { ok: false, detail: `did not answer within ${timeoutMs / 1000} s`, retry: false };
+        }
+        return { ok: false, detail: networkProblem(error), retry: true };
+    }
+}
+/** fetch's own message says only "fetch failed"; the cause's code says what happened (and carries no URL path). */
+function networkProblem(error) {
+    const code = error.cause?.code;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'refused the connection';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'could not be resolved (DNS)';
+        case 'ECONNRESET':
+            return 'dropped the connection';
+        default:
+            return typeof code === 'string' ? `could not be reached (${code})` : 'could not be reached';
+    }
+}
+/** The warning for a ping that did not arrive: what it means for the watcher, and what to check. */
+function pingWarning(outcome, origin) {
+    const effect = outcome.kind === 'start'
+        ? 'the watcher will not time this run'
+        : outcome.kind === 'success'
+            ? 'the watcher may alert although the job succeeded'
+            : 'the watcher learns of this failure only when the next ping is overdue';
+    return (`Heartbeat ${outcome.kind} ping to ${outcome.host} failed: it ${outcome.detail}. This step still succeeds; ` +
+        `${effect}. Check the URL given in ${origin} and that this runner can reach ${outcome.host}.`);
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
 
 const JOB_STATUSES = ['success', 'failure', 'cancelled'];
@@ -73345,11 +73488,12 @@ function truncate(text) {
 
 
 
+
 const report_src_inputs_INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
     status: {
-        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
-        required: true,
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled. Required unless ping is ' +
+            'start.',
     },
     'github-token': {
         description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
@@ -73365,12 +73509,33 @@ const report_src_inputs_INPUTS = {
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
+    'heartbeat-url': {
+        description: "Ping URL of an outside dead-man's switch (Healthchecks.io, Cronitor, Better Stack), a secret: the job's " +
+            'result is pinged at the end, /start with ping start.',
+        secret: true,
+    },
+    ping: {
+        description: 'end: report the job (issue, heartbeat success or fail); start: only send the heartbeat start ping (a step ' +
+            'at the start of the job).',
+        default: 'end',
+    },
+    'heartbeat-timeout-seconds': {
+        description: 'How long a heartbeat ping may take before it is given up with a warning.',
+        default: '10',
+    },
 };
 function report_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, report_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
+    const ping = inputs.choice('ping', ['start', 'end']);
+    const common = { name: inputs.string('name'), ...readHeartbeat(inputs) };
+    if (ping === 'start')
+        return { ...common, ping };
     const status = inputs.string('status').toLowerCase();
+    if (status === '') {
+        throw new errors/* ConfigurationError */.j1('Input "status" is required (unless ping is start): pass ${{ job.status }} in the last step of the job.');
+    }
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
     }
@@ -73380,13 +73545,29 @@ function report_src_inputs_readInputs(runtime) {
             'a shell.');
     runtime.setSecret(token);
     return {
-        name: inputs.string('name'),
+        ...common,
+        ping,
         status: status,
         token,
         nextCommand: inputs.optional('next-command'),
         keepAlive: inputs.boolean('keep-alive'),
         label: inputs.string('label'),
     };
+}
+/** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
+function readHeartbeat(inputs) {
+    const url = inputs.optional('heartbeat-url');
+    const timeout = inputs.integer('heartbeat-timeout-seconds', { min: 1, max: 120 });
+    if (!url)
+        return {};
+    try {
+        return { heartbeat: parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) };
+    }
+    catch (error) {
+        if (!(error instanceof errors/* ConfigurationError */.j1))
+            throw error;
+        return { heartbeatProblem: error.message };
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
@@ -73559,13 +73740,15 @@ function recordableInputs(specs, inputValue) {
 }
 
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
-function reportSummary({ failed, steps, issue, schedules }) {
+function reportSummary({ failed, steps, issue, schedules, heartbeat }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
     for (const step of steps)
         lines.push(`- \`${step.action}\`: ${step.ok ? 'ok' : (step.error ?? 'failed')}`);
     if (steps.length === 0)
         lines.push('- no Backstop step ran in this job');
     lines.push('', issueLine(issue));
+    if (heartbeat)
+        lines.push('', heartbeatLine(heartbeat));
     if (schedules) {
         for (const problem of schedules.problems)
             lines.push('', `⚠️ ${problem}`);
@@ -73588,8 +73771,21 @@ function issueLine(issue) {
             return 'Failure issue: none open.';
     }
 }
+function heartbeatLine(heartbeat) {
+    switch (heartbeat.result) {
+        case 'sent':
+            return `Heartbeat: ${heartbeat.kind} ping sent to ${heartbeat.host}.`;
+        case 'skipped':
+            return `Heartbeat: no ${heartbeat.kind} ping (${heartbeat.detail}).`;
+        case 'failed':
+            return heartbeat.host
+                ? `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`
+                : `⚠️ Heartbeat: no ${heartbeat.kind} ping sent (${heartbeat.detail}).`;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/report/src/main.ts
+
 
 
 
@@ -73601,15 +73797,25 @@ function issueLine(issue) {
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
- * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
- * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
+ * success closes it; the heartbeat (if any) gets the job's result first. Then it checks that GitHub has not disabled,
+ * or is about to disable, the scheduled workflows. A token that may not write issues gets a notice, and a heartbeat
+ * that cannot be reached a warning, never a failure: reporting must never turn a good backup red.
+ * With `ping: start` (a step at the start of the job) it only sends the heartbeat's start ping.
  */
 async function report_src_main_run(runtime) {
     const inputs = report_src_inputs_readInputs(runtime);
+    if (inputs.ping === 'start') {
+        const outcome = await sendHeartbeat(runtime, inputs, 'start');
+        runtime.setOutput('heartbeat', outcome?.result ?? 'none');
+        return;
+    }
     const { repository, run } = readRunContext(inputs, runtime.context.github);
-    const steps = await readStepRecords(runtime.context.tempDir);
+    // The job's own start ping left a record too: it is no Backstop work to report on (unless it failed).
+    const steps = (await readStepRecords(runtime.context.tempDir)).filter((step) => !(step.action === 'report' && step.ok));
     // A Backstop step that failed under continue-on-error still failed its backup.
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
+    // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
+    const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
@@ -73621,8 +73827,29 @@ async function report_src_main_run(runtime) {
     runtime.setOutput('issue-number', issue?.number ?? '');
     runtime.setOutput('issue-action', issue?.action ?? 'none');
     runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
-    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
+    runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
     logOutcome(runtime, failed, steps, issue);
+}
+/**
+ * A ping, logged by host only. A ping that does not arrive, or a heartbeat-url that is no URL, is a warning. Undefined
+ * without a heartbeat-url.
+ */
+async function sendHeartbeat(runtime, { heartbeat, heartbeatProblem }, kind) {
+    if (heartbeatProblem) {
+        runtime.warning(`${heartbeatProblem} No ${kind} ping was sent; this step goes on.`);
+        return { kind, host: '', result: 'failed', detail: 'heartbeat-url is not an http(s) URL' };
+    }
+    if (!heartbeat)
+        return undefined;
+    const outcome = await ping(heartbeat, kind);
+    if (outcome.result === 'failed')
+        runtime.warning(pingWarning(outcome, heartbeat.origin));
+    else if (outcome.result === 'skipped')
+        runtime.info(`Heartbeat: no ${kind} ping sent (${outcome.detail})`);
+    else
+        runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
+    return outcome;
 }
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
@@ -73691,13 +73918,13 @@ function logOutcome(runtime, failed, steps, issue) {
 /* harmony default export */ const report_src_action = (defineAction({
     name: 'report',
     description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
-        'success closes it; warns before GitHub disables scheduled workflows.',
+        "success closes it; pings a dead-man's switch; warns before GitHub disables scheduled workflows.",
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(report_src_inputs_INPUTS, {
         name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
         status: {
             docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
-                'a failure: no backup was made).',
+                'a failure: no backup was made). Required unless `ping` is `start`.',
         },
         'github-token': {
             defaultLabel: 'the workflow token',
@@ -73714,6 +73941,23 @@ function logOutcome(runtime, failed, steps, issue) {
                 '`actions: write`.',
         },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+        'heartbeat-url': {
+            docs: "The ping URL of an outside dead-man's switch, from a secret (masked, never printed: messages name only " +
+                'its host). At the end of the job it gets the result: the URL itself on success, `/fail` on a failure ' +
+                '(Healthchecks.io, Better Stack and most others), `?state=complete` / `?state=fail` on `cronitor.link`. ' +
+                "The watcher alerts when the success ping is overdue, so it also hears of runs that never start (GitHub's " +
+                'minutes used up, a dropped or disabled schedule, a job that failed before checkout). A ping that is ' +
+                'refused, fails or times out, or a value that is no URL, is a warning, never a failed step (a mistyped ' +
+                'secret must not stop a backup). Empty: no ping.',
+        },
+        ping: {
+            docs: '`end` (the last step, `if: always()`): issues and the result ping. `start`: only the start ping ' +
+                '(`/start`; `?state=run` on Cronitor; Better Stack has none), sent by a step right after checkout so the ' +
+                'watcher can time the run and alert on one that hangs. `status` is then not needed.',
+        },
+        'heartbeat-timeout-seconds': {
+            docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
+        },
     }),
     outputs: {
         'issue-number': {
@@ -73728,6 +73972,10 @@ function logOutcome(runtime, failed, steps, issue) {
             description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
                 'enabled them).',
             docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+        },
+        heartbeat: {
+            description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
+            docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
         },
     },
     run: report_src_main_run,
@@ -74275,7 +74523,7 @@ function unreachable(node, error) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function request(node, method, path, options = {}) {
+async function client_request(node, method, path, options = {}) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
@@ -74291,7 +74539,7 @@ async function request(node, method, path, options = {}) {
 }
 /** The `result` of a `{result, status, time}` response. */
 async function result(node, method, path, options = {}) {
-    return (await request(node, method, path, options)).result;
+    return (await client_request(node, method, path, options)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function download(node, path) {
@@ -74357,7 +74605,7 @@ function snapshotPath(collection, snapshot) {
 }
 /** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
 function versionInfo(node) {
-    return request(node, 'GET', '/');
+    return client_request(node, 'GET', '/');
 }
 /** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
 async function serverVersionOf(node) {
@@ -74759,7 +75007,18 @@ function describeBackup(runtime, manifest) {
     runtime.setOutput('server-version', manifest.source.serverVersion);
     const versionNum = manifest.source.serverVersionNum;
     runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
-    runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
+    const extensions = manifest.source.extensions ?? [];
+    runtime.setOutput('extensions', extensions.map((extension) => extension.name).join(','));
+    // A TimescaleDB dump restores only into the same extension version: the drill's image is chosen by it.
+    const timescale = extensions.find((extension) => extension.name === 'timescaledb');
+    runtime.setOutput('timescaledb-version', timescale?.version ?? '');
+    runtime.setOutput('provider', providerOf(manifest));
+    runtime.setOutput('pg-dump-version', manifest.tool.pgDump ?? '');
+}
+/** The managed provider the source ran on (e.g. supabase), recorded by newer dumps; empty when unknown or none. */
+function providerOf(manifest) {
+    const provider = manifest.source.provider;
+    return typeof provider === 'string' ? provider : '';
 }
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
@@ -74837,8 +75096,9 @@ function qdrantTarget(inputs, url) {
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
-                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
-                "workflow's plan job uses it to pick the drill's service container.",
+                '`server-version`, `server-major`, `extensions`, `timescaledb-version`, `provider` and `pg-dump-version`; ' +
+                "nothing is downloaded and no identity is needed. A workflow's plan step uses it to pick the drill's " +
+                'database image.',
         },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
         'pg-bin-dir': {
@@ -74854,8 +75114,8 @@ function qdrantTarget(inputs, url) {
         },
         engine: {
             description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
-            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
-                "also in a dry run, so a first job can plan the drill's service container",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next six are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first step can pick the drill's database image",
         },
         'server-version': {
             description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -74863,12 +75123,25 @@ function qdrantTarget(inputs, url) {
         },
         'server-major': {
             description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
-            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:<version>-pg16`)",
         },
         extensions: {
             description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
                 'plpgsql,timescaledb).',
             docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        'timescaledb-version': {
+            description: 'PostgreSQL only: the TimescaleDB extension version of the backed-up database (empty without TimescaleDB).',
+            docs: 'the backed-up TimescaleDB version, e.g. `2.24.0` (a dump restores only into the same version: pick ' +
+                '`timescale/timescaledb:2.24.0-pg<major>`); empty without TimescaleDB',
+        },
+        provider: {
+            description: 'The managed provider the source ran on, from the manifest (e.g. supabase); empty when none.',
+            docs: 'the managed provider the source ran on, e.g. `supabase` (drill into `supabase/postgres`); empty when none',
+        },
+        'pg-dump-version': {
+            description: 'PostgreSQL only: the pg_dump version that wrote the backup (pg_restore must be at least as new).',
+            docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
         },
         verified: {
             description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
@@ -76854,8 +77127,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 106 modules
-var commands = __nccwpck_require__(94908);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 107 modules
+var commands = __nccwpck_require__(36070);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -77065,7 +77338,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(94908);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(36070);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 

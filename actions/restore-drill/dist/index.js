@@ -72111,6 +72111,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -72122,7 +72125,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -72136,14 +72139,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -72154,7 +72157,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -72261,6 +72264,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -74331,7 +74369,18 @@ function describeBackup(runtime, manifest) {
     runtime.setOutput('server-version', manifest.source.serverVersion);
     const versionNum = manifest.source.serverVersionNum;
     runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
-    runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
+    const extensions = manifest.source.extensions ?? [];
+    runtime.setOutput('extensions', extensions.map((extension) => extension.name).join(','));
+    // A TimescaleDB dump restores only into the same extension version: the drill's image is chosen by it.
+    const timescale = extensions.find((extension) => extension.name === 'timescaledb');
+    runtime.setOutput('timescaledb-version', timescale?.version ?? '');
+    runtime.setOutput('provider', providerOf(manifest));
+    runtime.setOutput('pg-dump-version', manifest.tool.pgDump ?? '');
+}
+/** The managed provider the source ran on (e.g. supabase), recorded by newer dumps; empty when unknown or none. */
+function providerOf(manifest) {
+    const provider = manifest.source.provider;
+    return typeof provider === 'string' ? provider : '';
 }
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
@@ -74409,8 +74458,9 @@ function qdrantTarget(inputs, url) {
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
-                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
-                "workflow's plan job uses it to pick the drill's service container.",
+                '`server-version`, `server-major`, `extensions`, `timescaledb-version`, `provider` and `pg-dump-version`; ' +
+                "nothing is downloaded and no identity is needed. A workflow's plan step uses it to pick the drill's " +
+                'database image.',
         },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
         'pg-bin-dir': {
@@ -74426,8 +74476,8 @@ function qdrantTarget(inputs, url) {
         },
         engine: {
             description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
-            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
-                "also in a dry run, so a first job can plan the drill's service container",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next six are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first step can pick the drill's database image",
         },
         'server-version': {
             description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -74435,12 +74485,25 @@ function qdrantTarget(inputs, url) {
         },
         'server-major': {
             description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
-            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:<version>-pg16`)",
         },
         extensions: {
             description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
                 'plpgsql,timescaledb).',
             docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        'timescaledb-version': {
+            description: 'PostgreSQL only: the TimescaleDB extension version of the backed-up database (empty without TimescaleDB).',
+            docs: 'the backed-up TimescaleDB version, e.g. `2.24.0` (a dump restores only into the same version: pick ' +
+                '`timescale/timescaledb:2.24.0-pg<major>`); empty without TimescaleDB',
+        },
+        provider: {
+            description: 'The managed provider the source ran on, from the manifest (e.g. supabase); empty when none.',
+            docs: 'the managed provider the source ran on, e.g. `supabase` (drill into `supabase/postgres`); empty when none',
+        },
+        'pg-dump-version': {
+            description: 'PostgreSQL only: the pg_dump version that wrote the backup (pg_restore must be at least as new).',
+            docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
         },
         verified: {
             description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
