@@ -777,7 +777,10 @@ describe("restore-drill.yml's drill image, from the plan's outputs", () => {
         tool: { name: 'backstop', version: '0.1.0', pgDump: '18.1' },
         format: 'custom',
         encryption: null,
-        files: [],
+        // plan-only downloads nothing, so the file itself need not be there.
+        files: [
+          { path: 'postgres.dump.zst', bytes: 1, sha256: 'a'.repeat(64), compression: 'zstd', encryption: 'none' },
+        ],
       };
       fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
       const plan = await runAction('restore-drill', { 'storage-url': storage, name: 'tsdb', 'plan-only': 'true' });
