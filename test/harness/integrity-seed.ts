@@ -26,22 +26,26 @@ export interface SeedOptions {
   refreshUntil?: string;
 }
 
-function candleSql(view: string, width: string, source = 'tick_data', time = 'time', price = 'last_price'): string {
-  const [open, high, low, close, volume] =
-    source === 'tick_data'
-      ? [`first(${price}, ${time})`, `max(${price})`, `min(${price})`, `last(${price}, ${time})`, 'sum(volume)']
-      : [`first(open, ${time})`, 'max(high)', 'min(low)', `last(close, ${time})`, 'sum(volume)'];
+/** OHLCV by time_bucket: from the ticks' last_price, or (hierarchical) from a finer aggregate's candles. */
+function candleSql(view: string, width: string, source = 'tick_data'): string {
+  const fromTicks = source === 'tick_data';
+  const time = fromTicks ? 'time' : 'bucket';
+  const [open, high, low, close] = fromTicks
+    ? [`first(last_price, ${time})`, 'max(last_price)', 'min(last_price)', `last(last_price, ${time})`]
+    : [`first(open, ${time})`, 'max(high)', 'min(low)', `last(close, ${time})`];
   return `
     CREATE MATERIALIZED VIEW ${view} WITH (timescaledb.continuous) AS
     SELECT time_bucket(INTERVAL '${width}', ${time}) AS bucket, symbol, ${open} AS open, ${high} AS high,
-           ${low} AS low, ${close} AS close, ${volume} AS volume
+           ${low} AS low, ${close} AS close, sum(volume) AS volume
     FROM ${source} GROUP BY time_bucket(INTERVAL '${width}', ${time}), symbol WITH NO DATA;`;
 }
 
-export function seedSql(options: SeedOptions = {}): string {
-  const until = options.refreshUntil ? `'${options.refreshUntil}+00'` : 'NULL';
+/**
+ * The tables, the hypertable with its columnstore and retention, the aggregates (WITH NO DATA) and their refresh
+ * policies, in the current schema; the extension must exist. One multi-statement query can send it.
+ */
+export function seedSchemaSql(): string {
   return `
-    CREATE EXTENSION IF NOT EXISTS timescaledb;
     CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);
     CREATE TABLE accounts (id uuid PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));
     CREATE TABLE trades (id bigint PRIMARY KEY, account_id uuid NOT NULL REFERENCES accounts (id), symbol text);
@@ -54,7 +58,23 @@ export function seedSql(options: SeedOptions = {}): string {
                                timescaledb.orderby = 'time DESC');
     CALL add_columnstore_policy('tick_data', after => INTERVAL '30 days');
     SELECT add_retention_policy('tick_data', drop_after => INTERVAL '90 days');
+    ${candleSql('candle_1m', '1 minute')}
+    ${candleSql('candle_5m', '5 minutes')}
+    ${candleSql('candle_15m', '15 minutes')}
+    ${candleSql('candle_1h', '1 hour', 'candle_15m')}
+    SELECT add_continuous_aggregate_policy('candle_1m', start_offset => INTERVAL '1 hour',
+      end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 minute');
+    SELECT add_continuous_aggregate_policy('candle_5m', start_offset => INTERVAL '6 hours',
+      end_offset => INTERVAL '5 minutes', schedule_interval => INTERVAL '5 minutes');
+    SELECT add_continuous_aggregate_policy('candle_15m', start_offset => INTERVAL '12 hours',
+      end_offset => INTERVAL '15 minutes', schedule_interval => INTERVAL '15 minutes');
+    SELECT add_continuous_aggregate_policy('candle_1h', start_offset => INTERVAL '1 day',
+      end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour');`;
+}
 
+/** 11 users, 3 accounts, 843 trades and SEED_TICKS ticks. */
+export function seedDataSql(): string {
+  return `
     INSERT INTO users SELECT i, 'trader ' || i FROM generate_series(1, 11) AS i;
     INSERT INTO accounts SELECT md5('account ' || i)::uuid, 1 + i % 11 FROM generate_series(1, 3) AS i;
     INSERT INTO trades SELECT i, md5('account ' || (1 + i % 3))::uuid, (ARRAY['ES', 'NQ'])[1 + i % 2]
@@ -64,39 +84,16 @@ export function seedSql(options: SeedOptions = {}): string {
            CASE WHEN i % 50 <> 0 THEN 99.99 + (i % 97) / 100.0 END, 100.01 + (i % 97) / 100.0, 100 + (i % 97) / 100.0,
            1 + i % 13, 'fixture', CASE WHEN i % 100 = 0 THEN md5('trade ' || i)::uuid END,
            md5('account ' || (1 + i % 3))::uuid
-    FROM generate_series(0, ${SEED_TICKS} - 1) AS i;
-
-    ${candleSql('candle_1m', '1 minute')}
-    ${candleSql('candle_5m', '5 minutes')}
-    ${candleSql('candle_15m', '15 minutes')}
-    ${candleSql('candle_1h', '1 hour', 'candle_15m', 'bucket')}
-    SELECT add_continuous_aggregate_policy('candle_1m', start_offset => INTERVAL '1 hour',
-      end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 minute');
-    SELECT add_continuous_aggregate_policy('candle_5m', start_offset => INTERVAL '6 hours',
-      end_offset => INTERVAL '5 minutes', schedule_interval => INTERVAL '5 minutes');
-    SELECT add_continuous_aggregate_policy('candle_15m', start_offset => INTERVAL '12 hours',
-      end_offset => INTERVAL '15 minutes', schedule_interval => INTERVAL '15 minutes');
-    SELECT add_continuous_aggregate_policy('candle_1h', start_offset => INTERVAL '1 day',
-      end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour');
-    CALL refresh_continuous_aggregate('candle_1m', NULL, ${until});
-    CALL refresh_continuous_aggregate('candle_5m', NULL, ${until});
-    CALL refresh_continuous_aggregate('candle_15m', NULL, ${until});
-    CALL refresh_continuous_aggregate('candle_1h', NULL, ${until});`;
+    FROM generate_series(0, ${SEED_TICKS} - 1) AS i;`;
 }
 
 /** A new database in the cluster (which must preload timescaledb), in the seeds' shape; returns its URL. */
 export async function seedDatabase(cluster: ScratchCluster, name: string, options: SeedOptions = {}): Promise<string> {
   await sql(cluster.url, `CREATE DATABASE ${name}`);
   const url = cluster.urlFor(name);
-  // CALL refresh_continuous_aggregate cannot run inside a transaction block: one statement at a time.
-  for (const statement of splitStatements(seedSql(options))) await sql(url, statement);
+  await sql(url, `CREATE EXTENSION IF NOT EXISTS timescaledb; ${seedSchemaSql()} ${seedDataSql()}`);
+  // CALL refresh_continuous_aggregate cannot run inside a transaction block (a multi-statement query is one).
+  const until = options.refreshUntil ? `'${options.refreshUntil}+00'` : 'NULL';
+  for (const view of SEED_AGGREGATES) await sql(url, `CALL refresh_continuous_aggregate('${view}', NULL, ${until})`);
   return url;
-}
-
-/** The statements of seedSql, split at semicolons that end a line (none of them holds one inside). */
-function splitStatements(script: string): string[] {
-  return script
-    .split(/;\s*\n/)
-    .map((statement) => statement.trim())
-    .filter(Boolean);
 }

@@ -110,7 +110,7 @@ function aggregateShape(row: pg.QueryResultRow, extensionSchema: string): Aggreg
     name: row.name,
     view: `${row.schema}.${row.name}`,
     source: row.source,
-    definition: normalizedDefinition(row.definition, extensionSchema),
+    definition: normalizedDefinition(row.definition, extensionSchema, row.source),
     materializedOnly: row.materialized_only,
     columnstore: row.columnstore,
     columns: row.columns,
@@ -122,14 +122,21 @@ function aggregateShape(row: pg.QueryResultRow, extensionSchema: string): Aggreg
 }
 
 /**
- * The definition without the extension's schema before its functions (public.time_bucket(…) → time_bucket(…)): the
- * extension may live in another schema on the other side (public on Tiger Cloud, extensions elsewhere), which does
- * not change what the aggregate computes. Tables keep their schema.
+ * The definition as both sides can agree on it: without the extension's schema before its functions
+ * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger Cloud,
+ * extensions on other services) and without the source's name before its columns (tick_data.last_price →
+ * last_price; PostgreSQL 15 writes it, 17 leaves it out). Tables keep their schema.
  */
-export function normalizedDefinition(definition: string, extensionSchema: string): string {
+export function normalizedDefinition(definition: string, extensionSchema: string, source: string): string {
+  const sourceName = source.slice(source.lastIndexOf('.') + 1);
+  const prefix = (name: string, before: string) => new RegExp(`(?<![\\w."])${identifier(name)}\\.(?=${before})`, 'g');
+  return definition.replace(prefix(extensionSchema, '\\w+\\('), '').replace(prefix(sourceName, '[\\w"]'), '').trim();
+}
+
+/** A name as pg_get_viewdef may write it, bare or quoted, as a regular expression. */
+function identifier(name: string): string {
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const schema = `(?:${escaped(extensionSchema)}|"${escaped(extensionSchema.replace(/"/g, '""'))}")`;
-  return definition.replace(new RegExp(`(?<![\\w."])${schema}\\.(?=\\w+\\()`, 'g'), '').trim();
+  return `(?:${escaped(name)}|"${escaped(name.replace(/"/g, '""'))}")`;
 }
 
 function jobShape(row: pg.QueryResultRow, aggregates: AggregateShape[]): JobShape {
