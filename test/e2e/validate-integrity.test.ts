@@ -339,7 +339,7 @@ describe.runIf(TIMESCALE)('TimescaleDB databases (the real TimescaleDB, seed-sha
     expect(run.summary).toContain('✅ | timescaledb parity: continuous aggregate public.candle_1h |');
   });
 
-  it('a server that does not preload timescaledb: one line naming shared_preload_libraries, for either side', async () => {
+  it('a server that does not preload timescaledb: one line naming shared_preload_libraries, either side', async () => {
     // Last in this group: the server keeps running without the library.
     restartWithoutPreload(timescale);
     const alone = await validate({ 'database-url': target });

@@ -118,7 +118,7 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
     expect(candles.details).toMatchObject({ buckets: [`${DAY}T10:02:00.000Z`], differingDays: 1 });
   });
 
-  it('aggregates refreshed less far on one side: the buckets are counted by hour, and the side without rows named', async () => {
+  it('aggregates refreshed less far on one side: buckets counted by hour, the side without rows named', async () => {
     const { results } = await integrity(original, await copy({ refreshUntil: `${DAY} 10:00` }));
     const aggregates = failing(results).filter((line) => line.includes('continuous aggregate public.'));
     expect(aggregates).toEqual([
@@ -136,7 +136,7 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
     expect(failing(results).filter((line) => !line.includes('continuous aggregate public.'))).toEqual([]);
   });
 
-  it('a different chunk interval, a missing aggregate, a dropped policy and another schedule are each named', async () => {
+  it('another chunk interval, a missing aggregate, a dropped policy, another schedule: each named', async () => {
     const target = await copy();
     await sql(target, `SELECT set_chunk_time_interval('tick_data', INTERVAL '7 days')`);
     await sql(target, `DROP MATERIALIZED VIEW candle_1h`);
@@ -161,7 +161,7 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
     );
   });
 
-  it('other columnstore settings fail; compressed chunks only one side has do not, and their rows still compare', async () => {
+  it('other columnstore settings fail; more compressed chunks do not, and their rows still compare', async () => {
     const compressed = await copy();
     await sql(
       compressed,
@@ -240,7 +240,7 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
     );
   });
 
-  it('foreign keys of and to hypertables are checked on the hypertables, never on chunks or TimescaleDB catalogs', async () => {
+  it('foreign keys of and to hypertables are checked on them, never on chunks or TimescaleDB catalogs', async () => {
     const target = await copy();
     // Chunks in a schema of the user's (associated_schema_name), and a key to a hypertable, which TimescaleDB 2.16+
     // copies onto every chunk: a row matches one chunk only, so a check against one chunk would find false orphans.
@@ -250,7 +250,8 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
        CREATE TABLE fills (time timestamptz NOT NULL, id bigint NOT NULL, PRIMARY KEY (time, id));
        SELECT create_hypertable('fills', 'time', chunk_time_interval => INTERVAL '1 day',
                                 associated_schema_name => 'fill_chunks');
-       INSERT INTO fills SELECT timestamptz '${SEED_DAY} 12:00+00' + i * INTERVAL '1 day', i FROM generate_series(0, 2) i;
+       INSERT INTO fills SELECT timestamptz '${SEED_DAY} 12:00+00' + i * INTERVAL '1 day', i
+                         FROM generate_series(0, 2) AS i;
        CREATE TABLE fill_notes (time timestamptz NOT NULL, fill_id bigint NOT NULL, note text,
                                 FOREIGN KEY (time, fill_id) REFERENCES fills (time, id));
        INSERT INTO fill_notes SELECT time, id, 'note ' || id FROM fills;`,

@@ -14,8 +14,9 @@ export interface CheckedTable extends ParityTable {
 
 /**
  * The tables to check: the config's list, or every user table (not partitions nor TimescaleDB chunks: a hypertable is
- * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one; else a single-column integer primary key; else the first non-null
- * timestamp column; else none (the table is compared by count and one whole-table checksum).
+ * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one;
+ * else a single-column integer primary key; else the first non-null timestamp column; else none (the table is
+ * compared by count and one whole-table checksum).
  */
 export async function discoverTables(client: pg.Client, config: IntegrityConfig): Promise<CheckedTable[]> {
   const { rows } = await client.query<{
@@ -51,7 +52,8 @@ export async function discoverTables(client: pg.Client, config: IntegrityConfig)
       const row = byName.get(fullName(entry.table));
       if (!row)
         throw new ConfigurationError(
-          `config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an extension's): check tables[].table.`,
+          `config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an ` +
+            `extension's): check tables[].table.`,
         );
       const integerKey = row.pk && /^(smallint|integer|bigint)$/.test(row.pk_type ?? '') ? row.pk : undefined;
       const axisColumn = entry.key ?? entry.timeColumn ?? integerKey ?? row.times[0];

@@ -123,8 +123,8 @@ function aggregateShape(row: pg.QueryResultRow, extensionSchema: string): Aggreg
 
 /**
  * The definition as both sides can agree on it: without the extension's schema before its functions
- * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger Cloud,
- * extensions on other services) and without the source's name before its columns (tick_data.last_price →
+ * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger
+ * Cloud, extensions on other services) and without the source's name before its columns (tick_data.last_price →
  * last_price; PostgreSQL 15 writes it, 17 leaves it out). Tables keep their schema.
  */
 export function normalizedDefinition(definition: string, extensionSchema: string, source: string): string {
