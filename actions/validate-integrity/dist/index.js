@@ -73365,8 +73365,9 @@ async function checkRelation(client, relation) {
 
 /**
  * The tables to check: the config's list, or every user table (not partitions nor TimescaleDB chunks: a hypertable is
- * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one; else a single-column integer primary key; else the first non-null
- * timestamp column; else none (the table is compared by count and one whole-table checksum).
+ * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one;
+ * else a single-column integer primary key; else the first non-null timestamp column; else none (the table is
+ * compared by count and one whole-table checksum).
  */
 async function discoverTables(client, config) {
     const { rows } = await client.query(`
@@ -73393,7 +73394,8 @@ async function discoverTables(client, config) {
         .map((entry) => {
         const row = byName.get(fullName(entry.table));
         if (!row)
-            throw new errors/* ConfigurationError */.j1(`config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an extension's): check tables[].table.`);
+            throw new errors/* ConfigurationError */.j1(`config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an ` +
+                `extension's): check tables[].table.`);
         const integerKey = row.pk && /^(smallint|integer|bigint)$/.test(row.pk_type ?? '') ? row.pk : undefined;
         const axisColumn = entry.key ?? entry.timeColumn ?? integerKey ?? row.times[0];
         const kind = entry.key || (!entry.timeColumn && integerKey) ? 'key' : 'time';
@@ -74025,8 +74027,8 @@ function aggregateShape(row, extensionSchema) {
 }
 /**
  * The definition as both sides can agree on it: without the extension's schema before its functions
- * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger Cloud,
- * extensions on other services) and without the source's name before its columns (tick_data.last_price →
+ * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger
+ * Cloud, extensions on other services) and without the source's name before its columns (tick_data.last_price →
  * last_price; PostgreSQL 15 writes it, 17 leaves it out). Tables keep their schema.
  */
 function normalizedDefinition(definition, extensionSchema, source) {
