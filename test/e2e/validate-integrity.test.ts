@@ -1,11 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair } from '../harness/age.ts';
+import { seedDatabase } from '../harness/integrity-seed.ts';
 import { startQdrantStandin } from '../harness/qdrant/standin.ts';
 import { sampleDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
+import { sayWhenTimescaleIsMissing, startTimescaleCluster, TIMESCALE } from '../harness/timescale.ts';
 
 /**
  * validate-integrity run as the bundle on real PostgreSQL pairs: a sample trading database and an exact copy
@@ -286,5 +289,70 @@ describe('embeddings', () => {
     } finally {
       await qdrant.stop();
     }
+  });
+});
+
+sayWhenTimescaleIsMissing();
+
+/**
+ * The same server started again without shared_preload_libraries, as a server whose configuration lost the line would
+ * be: the databases still have the timescaledb extension, the library is not loaded.
+ */
+function restartWithoutPreload(server: ScratchCluster): void {
+  const root = path.dirname(server.dataDir);
+  const settings = `-c port=${server.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${root}`;
+  const args = ['-D', server.dataDir, '-m', 'fast', '-w', '-l', path.join(root, 'server.log'), '-o', settings];
+  const pgCtl = path.join(server.binDir, 'pg_ctl');
+  const restart =
+    process.getuid?.() === 0
+      ? spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args, 'restart'], { encoding: 'utf8' })
+      : spawnSync(pgCtl, [...args, 'restart'], { encoding: 'utf8' });
+  expect(restart.status, restart.stderr).toBe(0);
+}
+
+describe.runIf(TIMESCALE)('TimescaleDB databases (the real TimescaleDB, seed-shaped)', () => {
+  let timescale: ScratchCluster;
+  let source: string;
+  let target: string;
+  beforeAll(async () => {
+    timescale = await startTimescaleCluster();
+    source = await seedDatabase(timescale, 'seed_source');
+    target = await seedDatabase(timescale, 'seed_target');
+  });
+  afterAll(async () => timescale?.stop());
+
+  it('identical databases pass, with the TimescaleDB comparison and no check of a chunk or a catalog', async () => {
+    const run = await validate({ 'database-url': target, 'compare-url': source });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ passed: 'true', failures: '0' });
+    const names = run.report.checks.map((check) => check.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'content parity: public.tick_data',
+        'timescaledb parity: hypertables',
+        'timescaledb parity: continuous aggregate public.candle_5m',
+        'timescaledb parity: jobs',
+        'foreign keys: public.tick_data(account_id) → public.accounts(id)',
+      ]),
+    );
+    expect(names.filter((name) => /_timescaledb|_hyper_|_materialized_/.test(name))).toEqual([]);
+    expect(run.summary).toContain('✅ | timescaledb parity: continuous aggregate public.candle_1h |');
+  });
+
+  it('a server that does not preload timescaledb: one line naming shared_preload_libraries, either side', async () => {
+    // Last in this group: the server keeps running without the library.
+    restartWithoutPreload(timescale);
+    const alone = await validate({ 'database-url': target });
+    expect(alone.code).toBe(1);
+    expect(alone.errors).toEqual([
+      `::error::postgresql://postgres@127.0.0.1:${timescale.port}/seed_target (input "database-url") has the ` +
+        'timescaledb extension, but its server does not preload the timescaledb library, so its hypertables ' +
+        'cannot be read: add timescaledb to shared_preload_libraries (postgresql.conf: shared_preload_libraries = ' +
+        "'timescaledb', keeping any libraries already listed), restart the server and run again.",
+    ]);
+    const compared = await validate({ 'database-url': original, 'compare-url': source });
+    expect(compared.errors).toEqual([
+      expect.stringContaining('/seed_source (input "compare-url") has the timescaledb'),
+    ]);
   });
 });

@@ -1,19 +1,22 @@
 /**
- * checkTimescale against TimescaleDB 2.23 compiled to WASM (test/harness/pglite.ts), with sql/timescaledb/tick_data.sql
- * applied. The WASM build has no background workers: the job scheduler never runs, so job_stats never records a run.
- * Runs are therefore written into TimescaleDB's own stats table by hand, as test/integration/sql-timescaledb.test.ts
- * does for a failed job: a successful refresh (last_successful_finish), a failed run (last_run_success = false,
+ * checkTimescale against TimescaleDB 2.23 compiled to WASM (test/harness/pglite.ts), on the seeds' shape
+ * (test/harness/integrity-seed.ts: tick_data with its columnstore and retention, candle_1m … candle_1h). The WASM
+ * build has no background workers: the job scheduler never runs, so job_stats never records a run. Runs are
+ * therefore written into TimescaleDB's own stats table by hand, as test/integration/sql-timescaledb.test.ts does for
+ * a failed job: a successful refresh (last_successful_finish), a failed run (last_run_success = false,
  * last_successful_finish = -infinity, which is what TimescaleDB stores until a first success), and an error in the
  * job history that timescaledb_information.job_errors shows. What is checked is the check's queries against the
- * real 2.23 views, not the scheduler.
+ * real 2.23 views, not the scheduler (a real server's scheduler would overwrite those stats, which is why these
+ * tests stay on the WASM build). The comparison of two databases reads its catalog here too; it is tested in full
+ * against the real TimescaleDB (integrity-timescale-parity.test.ts).
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import type { CheckResult } from '../../actions/lib/integrity/check.ts';
 import { checkTimescale, type TimescaleExpectation } from '../../actions/lib/integrity/timescale/index.ts';
-import { CANDLE_VIEWS } from '../harness/candles.ts';
+import { readCatalog } from '../../actions/lib/integrity/timescale/parity/catalog.ts';
+import { SEED_AGGREGATES, seedSchemaSql } from '../harness/integrity-seed.ts';
 import { startPgliteTimescale, type PgliteTimescale } from '../harness/pglite.ts';
 import {
   CAGG_FRESHNESS_SQL,
@@ -24,9 +27,8 @@ import {
   RELATION_NAME_SQL,
 } from '../harness/timescale-catalog.ts';
 
-const DDL = readFileSync(new URL('../../sql/timescaledb/tick_data.sql', import.meta.url), 'utf8');
 const SCHEMA = 'ticks_ts';
-const VIEWS: string[] = [...CANDLE_VIEWS];
+const VIEWS: string[] = [...SEED_AGGREGATES];
 const EXPECTED: TimescaleExpectation = {
   hypertable: 'tick_data',
   chunkInterval: '1 day',
@@ -95,8 +97,9 @@ beforeAll(async () => {
   client = new pg.Client({ connectionString: db.url });
   await client.connect();
   await q(`CREATE SCHEMA ${SCHEMA}`);
-  await q(`SET search_path = ${SCHEMA}`);
-  await client.query(DDL);
+  // The tables in their own schema; the extension's functions (in public) still reachable.
+  await q(`SET search_path = ${SCHEMA}, public`);
+  await client.query(seedSchemaSql());
 });
 
 afterEach(async () => {
@@ -114,7 +117,7 @@ afterAll(async () => {
   await db?.stop();
 });
 
-describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_data.sql', () => {
+describe('checkTimescale on TimescaleDB 2.23 (WASM), seed-shaped', () => {
   it('passes the shape the DDL makes, aspect by aspect, by bare or qualified name', async () => {
     for (const hypertable of ['tick_data', `${SCHEMA}.tick_data`]) {
       const results = await checkTimescale(client, { ...EXPECTED, hypertable });
@@ -234,15 +237,15 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
 
   it('fails a missing continuous aggregate, and one that is not built on the hypertable', async () => {
     const aspects = byAspect(
-      await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'tick_candles_4h', 'tick_data'] }),
+      await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'candle_4h', 'tick_data'] }),
     );
     expect(aspects['continuous aggregates']).toMatchObject({
       status: 'fail',
       finding:
-        `tick_candles_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; ` +
-        `expected ${[...VIEWS, 'tick_candles_4h', 'tick_data'].join(', ')}`,
+        `candle_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; ` +
+        `expected ${[...VIEWS, 'candle_4h', 'tick_data'].join(', ')}`,
     });
-    // A hierarchical aggregate counts: tick_candles_1h reads tick_candles_15m's materialization, not tick_data.
+    // A hierarchical aggregate counts: candle_1h reads candle_15m's materialization, not tick_data.
     expect((aspects['continuous aggregates']!.details as { found: string[] }).found.sort()).toEqual(
       VIEWS.map((view) => `${SCHEMA}.${view}`).sort(),
     );
@@ -250,17 +253,17 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
 
   it('warns about aggregates never refreshed (no run recorded, or only failed runs)', async () => {
     const jobs = await refreshJobs();
-    await recordRun(jobs.tick_candles_5m!, { succeeded: false, ago: '10 minutes' });
-    await recordRun(jobs.tick_candles_15m!, { succeeded: true, ago: '10 minutes' });
-    await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '10 minutes' });
+    await recordRun(jobs.candle_5m!, { succeeded: false, ago: '10 minutes' });
+    await recordRun(jobs.candle_15m!, { succeeded: true, ago: '10 minutes' });
+    await recordRun(jobs.candle_1h!, { succeeded: true, ago: '10 minutes' });
     const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
       'aggregate freshness'
     ]!;
     expect(freshness).toMatchObject({
       status: 'warn',
       finding:
-        `${SCHEMA}.tick_candles_1m was never refreshed (job ${jobs.tick_candles_1m}); ` +
-        `${SCHEMA}.tick_candles_5m was never refreshed (job ${jobs.tick_candles_5m}); expected a successful refresh ` +
+        `${SCHEMA}.candle_1m was never refreshed (job ${jobs.candle_1m}); ` +
+        `${SCHEMA}.candle_5m was never refreshed (job ${jobs.candle_5m}); expected a successful refresh ` +
         `within 2 hours`,
     });
   });
@@ -271,13 +274,13 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const fresh = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
     expect(fresh).toMatchObject({ status: 'pass', finding: 'all 4 continuous aggregates refreshed within 2 hours' });
 
-    await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '3 hours' });
+    await recordRun(jobs.candle_1h!, { succeeded: true, ago: '3 hours' });
     const stale = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
     expect(stale.status).toBe('fail');
     expect(stale.finding).toMatch(
       new RegExp(
-        `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago ` +
-          `\\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`,
+        `^${SCHEMA}\\.candle_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago ` +
+          `\\(job ${jobs.candle_1h}\\); expected a successful refresh within 2 hours$`,
       ),
     );
 
@@ -291,17 +294,17 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   it('fails an aggregate without a refresh policy: nothing refreshes it', async () => {
     const jobs = await refreshJobs();
     for (const view of VIEWS) await recordRun(jobs[view]!, { succeeded: true, ago: '10 minutes' });
-    await q(`SELECT remove_continuous_aggregate_policy('tick_candles_1h')`);
+    await q(`SELECT remove_continuous_aggregate_policy('candle_1h')`);
     try {
       const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
         'aggregate freshness'
       ]!;
       expect(freshness).toMatchObject({
         status: 'fail',
-        finding: `${SCHEMA}.tick_candles_1h has no refresh policy; expected a successful refresh within 2 hours`,
+        finding: `${SCHEMA}.candle_1h has no refresh policy; expected a successful refresh within 2 hours`,
       });
     } finally {
-      await q(`SELECT add_continuous_aggregate_policy('tick_candles_1h', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
+      await q(`SELECT add_continuous_aggregate_policy('candle_1h', start_offset => INTERVAL '1 day', end_offset => INTERVAL '1 hour',
                                                      schedule_interval => INTERVAL '1 hour')`);
     }
   });
@@ -309,8 +312,8 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   it('fails a failing job of the hypertable or its aggregates, naming the job, its proc and its last error', async () => {
     const jobs = await refreshJobs();
     const retentionJob = await policyJob('policy_retention');
-    await recordRun(jobs.tick_candles_5m!, { succeeded: false, ago: '2 minutes' });
-    await recordError(jobs.tick_candles_5m!, 'could not refresh continuous aggregate on purpose');
+    await recordRun(jobs.candle_5m!, { succeeded: false, ago: '2 minutes' });
+    await recordError(jobs.candle_5m!, 'could not refresh continuous aggregate on purpose');
     await recordRun(retentionJob, { succeeded: false, ago: '1 hour' }); // no error in the history: the run's start is named
 
     const jobsResult = byAspect(await checkTimescale(client, EXPECTED)).jobs!;
@@ -320,9 +323,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const failures = [
       { id: retentionJob, text: `job ${retentionJob} \\(policy_retention on tick_data\\) last failed ${at}` },
       {
-        id: jobs.tick_candles_5m!,
+        id: jobs.candle_5m!,
         text:
-          `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ` +
+          `job ${jobs.candle_5m} \\(policy_refresh_continuous_aggregate on candle_5m\\) last failed ` +
           `${at}: could not refresh continuous aggregate on purpose`,
       },
     ].sort((a, b) => a.id - b.id);
@@ -342,9 +345,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
           lastError: null,
         },
         {
-          jobId: jobs.tick_candles_5m,
+          jobId: jobs.candle_5m,
           proc: 'policy_refresh_continuous_aggregate',
-          table: `${SCHEMA}.tick_candles_5m`,
+          table: `${SCHEMA}.candle_5m`,
           totalFailures: 1,
           lastError: {
             finish_time: expect.stringMatching(/ UTC$/),
@@ -397,6 +400,52 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
       [...VIEWS].sort().map((view) => [view, null, null]),
     );
     expect(await q(LAST_JOB_ERRORS_SQL, [[1, 2, 3]])).toEqual([]);
+  });
+
+  it("the comparison of two databases reads 2.23's catalog: hypertable, columnstore, aggregates and jobs", async () => {
+    const catalog = (await readCatalog(client))!;
+    expect(catalog.version).toMatch(/^2\.23\./);
+    expect(catalog.hypertables).toEqual([
+      {
+        table: `${SCHEMA}.tick_data`,
+        timeColumn: 'time',
+        timeType: 'timestamp with time zone',
+        chunkInterval: '1 day',
+        otherDimensions: '',
+        columnstore: { enabled: true, segmentby: 'symbol', orderby: 'time DESC' },
+        chunks: 0,
+        compressedChunks: 0,
+      },
+    ]);
+    expect(catalog.aggregates.map((aggregate) => [aggregate.view, aggregate.source, aggregate.bucketMicros])).toEqual([
+      [`${SCHEMA}.candle_1m`, `${SCHEMA}.tick_data`, 60_000_000n],
+      [`${SCHEMA}.candle_5m`, `${SCHEMA}.tick_data`, 300_000_000n],
+      [`${SCHEMA}.candle_15m`, `${SCHEMA}.tick_data`, 900_000_000n],
+      [`${SCHEMA}.candle_1h`, `${SCHEMA}.candle_15m`, 3_600_000_000n],
+    ]);
+    // Tables named by schema whatever the session's search_path; columns and the extension's functions by name.
+    expect(catalog.aggregates[3]!.definition).toContain(`FROM ${SCHEMA}.candle_15m`);
+    expect(catalog.aggregates[3]!.definition).toContain('first(open, bucket) AS open');
+    expect(catalog.aggregates[0]!.columns).toEqual(['bucket', 'symbol', 'open', 'high', 'low', 'close', 'volume']);
+    // By job id; earlier tests removed and added the retention and candle_1h policies again.
+    const jobs = catalog.jobs.map((job) => [job.proc, job.on, job.schedule, job.config]);
+    expect(jobs.sort((a, b) => String(a.slice(0, 2)).localeCompare(String(b.slice(0, 2))))).toEqual([
+      ['policy_compression', `${SCHEMA}.tick_data`, '12:00:00', { compress_after: '30 days' }],
+      ...[
+        ['candle_15m', '00:15:00', '12:00:00', '00:15:00'],
+        ['candle_1h', '01:00:00', '1 day', '01:00:00'],
+        ['candle_1m', '00:01:00', '01:00:00', '00:01:00'],
+        ['candle_5m', '00:05:00', '06:00:00', '00:05:00'],
+      ].map(([view, schedule, start, end]) => [
+        'policy_refresh_continuous_aggregate',
+        `${SCHEMA}.${view}`,
+        schedule,
+        { start_offset: start, end_offset: end },
+      ]),
+      ['policy_retention', `${SCHEMA}.tick_data`, '1 day', { drop_after: '90 days' }],
+    ]);
+    // The session's search_path is left as it was.
+    expect(await q('SHOW search_path')).toEqual([{ search_path: `${SCHEMA}, public` }]);
   });
 
   it('fails "timescaledb: extension", alone, when the extension is absent', async () => {

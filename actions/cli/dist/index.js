@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 36070:
+/***/ 97489:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75474,6 +75474,7 @@ const TOP = {
     relations: 'list',
     embeddings: 'list',
     timescaledb: 'list',
+    'timescaledb-parity': 'mapping',
     backups: 'list',
     custom: 'list',
 };
@@ -75492,6 +75493,10 @@ const ITEMS = {
     backups: { name: 'string', 'max-age-hours': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
+/** Sections that are one mapping rather than a list of them. */
+const MAPPINGS = {
+    'timescaledb-parity': { enabled: 'boolean', aggregates: 'string[]' },
+};
 const REQUIRED = {
     tables: ['table'],
     relations: ['from', 'to'],
@@ -75501,7 +75506,7 @@ const REQUIRED = {
     custom: ['name', 'sql'],
 };
 function emptyConfig() {
-    return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
+    return { exclude: [], relations: [], embeddings: [], timescaledb: [], timescaleParity: {}, backups: [], custom: [] };
 }
 function loadConfig(path, origin) {
     let text;
@@ -75533,6 +75538,11 @@ function parseConfig(data, where) {
                 throw new errors/* ConfigurationError */.j1(`config ${where}: ${at} lacks ${missing.join(', ')}.`);
         });
     }
+    for (const [section, shape] of Object.entries(MAPPINGS)) {
+        if (raw[section] !== undefined)
+            checkObject(raw[section], shape, where, section);
+    }
+    const parity = raw['timescaledb-parity'] ?? {};
     const list = (section) => (raw[section] ?? []);
     return {
         tables: raw.tables === undefined
@@ -75558,6 +75568,10 @@ function parseConfig(data, where) {
             aggregates: t.aggregates,
             maxLag: t['max-lag'],
         })),
+        timescaleParity: {
+            enabled: parity.enabled,
+            aggregates: parity.aggregates,
+        },
         backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
@@ -75581,6 +75595,20 @@ function parseSeverity(value, where, index) {
         return 'warn';
     throw new errors/* ConfigurationError */.j1(`config ${where}: custom[${index}].severity is "${value}": use fail or warn.`);
 }
+const SHAPES = {
+    string: { is: (item) => typeof item === 'string', described: 'a string' },
+    number: { is: (item) => typeof item === 'number', described: 'a number' },
+    boolean: { is: (item) => typeof item === 'boolean', described: 'true or false' },
+    'string[]': {
+        is: (item) => Array.isArray(item) && item.every((x) => typeof x === 'string'),
+        described: 'a list of strings',
+    },
+    list: { is: Array.isArray, described: 'a list' },
+    mapping: {
+        is: (item) => typeof item === 'object' && item !== null && !Array.isArray(item),
+        described: 'a mapping of keys',
+    },
+};
 function checkObject(value, shape, where, at) {
     const label = at || 'the top level';
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -75590,16 +75618,8 @@ function checkObject(value, shape, where, at) {
         const type = shape[key];
         if (!type)
             throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
-        const ok = type === 'string'
-            ? typeof item === 'string'
-            : type === 'number'
-                ? typeof item === 'number'
-                : type === 'string[]'
-                    ? Array.isArray(item) && item.every((x) => typeof x === 'string')
-                    : Array.isArray(item);
-        if (!ok)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ` +
-                `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+        if (!SHAPES[type].is(item))
+            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${SHAPES[type].described}.`);
     }
 }
 
@@ -76217,7 +76237,10 @@ function differing(a, b, width) {
 function rowsIn(print) {
     return print ? Number(print.split(':')[0]) : 0;
 }
-/** Compares the rows of one small bucket; counts what each side lacks, and (keyed tables) which keys differ. */
+/**
+ * Compares the rows of one small bucket: counts what each side lacks and which axis values hold rows that differ
+ * (with each side's row count at that value).
+ */
 async function diffRows(sides, table, bucket) {
     const columns = table.columns.map(quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
@@ -76228,27 +76251,39 @@ async function diffRows(sides, table, bucket) {
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
     const [inA, inB] = [count(a), count(b)];
     const lacking = (have, other) => [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
-    const keyed = table.axis.kind === 'key';
-    const keysOf = (rows, other) => rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-    const keys = keyed
-        ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
-        : [];
-    return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
+    const differs = (row) => inA.get(row.t) !== inB.get(row.t);
+    const differingValues = [...new Set([...a, ...b].filter(differs).map((row) => BigInt(row.a)))];
+    const values = new Map(differingValues.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map((value) => [value, [0, 0]]));
+    for (const [index, rows] of [a, b].entries()) {
+        for (const row of rows) {
+            const counts = values.get(BigInt(row.a));
+            if (counts)
+                counts[index] += 1;
+        }
+    }
+    return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], values };
 }
-async function narrow(sides, table, method, bucket, level, found) {
-    if (found.length >= MAX_FINDINGS)
-        return;
-    const width = nextWidth(table, bucket, level);
-    const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, width, bucket)));
-    for (const sub of differing(a, b, width)) {
-        if (found.length >= MAX_FINDINGS)
+/** The range `bucket`, `width` wide, whose prints differ: compared row by row when small enough, else split. */
+async function visit(search, bucket, width, prints, level) {
+    const key = (bucket.lo / width).toString();
+    const small = prints.every((print) => rowsIn(print.get(key)) <= LEAF_ROWS);
+    if (small || width <= search.finest)
+        search.found.push(await diffRows(search.sides, search.table, bucket));
+    else
+        await narrow(search, bucket, level);
+}
+async function narrow(search, bucket, level) {
+    const width = nextWidth(search.table, bucket, level);
+    const prints = await Promise.all(search.sides.map((side) => bucketPrints(side, search.table, search.method, width, bucket)));
+    await visitAll(search, differing(prints[0], prints[1], width), width, prints, level + 1);
+}
+async function visitAll(search, buckets, width, prints, level) {
+    for (const bucket of buckets) {
+        if (search.found.length >= MAX_FINDINGS) {
+            search.stopped = true;
             return;
-        const key = (sub.lo / width).toString();
-        const small = rowsIn(a.get(key)) <= LEAF_ROWS && rowsIn(b.get(key)) <= LEAF_ROWS;
-        if (small || width === 1n)
-            found.push(await diffRows(sides, table, sub));
-        else
-            await narrow(sides, table, method, sub, level + 1, found);
+        }
+        await visit(search, bucket, width, prints, level);
     }
 }
 function nextWidth(table, bucket, level) {
@@ -76275,11 +76310,15 @@ function describeDiff(table, sides, diff) {
     const parts = diff.missingIn
         .map((n, index) => (n > 0 ? `${formatCount(n)} row${n === 1 ? '' : 's'} missing in ${sides[index].label}` : ''))
         .filter(Boolean);
-    const keys = diff.keys.length > 0 ? ` (keys ${diff.keys.slice(0, 10).join(', ')}${diff.keys.length > 10 ? ', …' : ''})` : '';
+    const differing = table.axis.kind === 'key' ? [...diff.values.keys()] : [];
+    const keys = differing.length > 0 ? ` (keys ${differing.slice(0, 10).join(', ')}${differing.length > 10 ? ', …' : ''})` : '';
     return `${table.name} ${describeBucket(table, diff.bucket)}: ${parts.join(', ') || 'rows differ'}${keys}`;
 }
-async function checkParity(sides, table) {
-    const name = `content parity: ${table.schema}.${table.name}`;
+/**
+ * The bisection itself, for a table or anything read like one (a continuous aggregate's view): one grouped scan per
+ * side over the top-level ranges, then only the ranges that differ, narrower and narrower.
+ */
+async function findDifferences(sides, table, options = {}) {
     const method = await chooseHashMethod(sides.map((side) => ({
         client: side.client,
         table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns },
@@ -76287,20 +76326,18 @@ async function checkParity(sides, table) {
     const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
     const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
     const suspects = differing(a, b, top);
+    const rows = [...a.values()].reduce((sum, print) => sum + rowsIn(print), 0);
+    // A microsecond (or one key) is as narrow as a range gets.
+    const search = { sides, table, method, finest: options.finest ?? 1n, found: [], stopped: false };
+    await visitAll(search, suspects, top, [a, b], 1);
+    return { method, rows, ranges: a.size, suspects, found: search.found, complete: !search.stopped };
+}
+async function checkParity(sides, table) {
+    const name = `content parity: ${table.schema}.${table.name}`;
+    const { method, rows, ranges, suspects, found } = await findDifferences(sides, table);
     if (suspects.length === 0) {
-        const rows = [...a.values()].reduce((sum, print) => sum + rowsIn(print), 0);
-        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+        return pass(name, `${formatCount(rows)} rows in ${ranges} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
             `both sides`);
-    }
-    const found = [];
-    for (const bucket of suspects) {
-        if (found.length >= MAX_FINDINGS)
-            break;
-        const key = (bucket.lo / top).toString();
-        if (rowsIn(a.get(key)) <= LEAF_ROWS && rowsIn(b.get(key)) <= LEAF_ROWS)
-            found.push(await diffRows(sides, table, bucket));
-        else
-            await narrow(sides, table, method, bucket, 1, found);
     }
     const lines = found.map((diff) => describeDiff(table, sides, diff));
     return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {
@@ -76348,13 +76385,44 @@ async function checkWholeTable(sides, table) {
         `${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
 }
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/internals.ts
+/**
+ * SQL conditions that keep the checks on the user's own tables, never on what an extension or TimescaleDB keeps for
+ * itself: an extension's schemas (TimescaleDB's _timescaledb_catalog, _timescaledb_config, _timescaledb_internal,
+ * timescaledb_information, …) and tables, and inheritance children (a hypertable's chunks, wherever they live, and
+ * old-style partitions): their rows are read, compared and checked through the parent table.
+ * Each takes the alias of a pg_namespace or pg_class row.
+ */
+function extensionSchema(namespace) {
+    return (`EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = ${namespace}.oid ` +
+        `AND d.deptype = 'e')`);
+}
+function extensionTable(relation) {
+    return (`EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ${relation}.oid ` +
+        `AND d.deptype = 'e')`);
+}
+function inheritanceChild(relation) {
+    return `(${relation}.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ${relation}.oid))`;
+}
+/** System schemas, and TimescaleDB's by name (older versions did not mark them all as the extension's). */
+function systemSchema(namespace) {
+    return (`(${namespace}.nspname IN ('pg_catalog', 'information_schema') OR ${namespace}.nspname LIKE 'pg\\_%' ` +
+        `OR ${namespace}.nspname LIKE '\\_timescaledb%')`);
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/relations.ts
 
 
 
 
+
 const relations_SAMPLE = 5;
-/** Declared foreign keys, plus relations from the config (a migrated copy has often lost its constraints). */
+/**
+ * Declared foreign keys, plus relations from the config (a migrated copy has often lost its constraints). Not the
+ * keys of extensions' own catalogs (TimescaleDB declares dozens among its _timescaledb_* tables), nor the copies
+ * TimescaleDB puts on every chunk: a key from a hypertable is checked on the hypertable, and a key to one (2.16+
+ * adds one per chunk to the referencing table) on the key to the hypertable, since a row matches one chunk only.
+ */
 async function listRelations(client, configured) {
     const { rows } = await client.query(`
     SELECT fn.nspname AS fs, f.relname AS ft,
@@ -76366,7 +76434,9 @@ async function listRelations(client, configured) {
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-    WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
+    WHERE con.contype = 'f' AND NOT ${inheritanceChild('f')} AND NOT ${inheritanceChild('t')}
+      AND NOT ${systemSchema('fn')} AND NOT ${extensionSchema('fn')} AND NOT ${extensionSchema('tn')}
+      AND NOT ${extensionTable('f')}
     ORDER BY 1, 2`);
     const declared = rows.map((r) => ({
         from: { schema: r.fs, table: r.ft, columns: r.fc },
@@ -76415,10 +76485,12 @@ async function checkRelation(client, relation) {
 
 
 
+
 /**
- * The tables to check: the config's list, or every user table (not partitions, not extension-owned, not Backstop's
- * own ledger). The axis: the configured one; else a single-column integer primary key; else the first non-null
- * timestamp column; else none (the table is compared by count and one whole-table checksum).
+ * The tables to check: the config's list, or every user table (not partitions nor TimescaleDB chunks: a hypertable is
+ * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one;
+ * else a single-column integer primary key; else the first non-null timestamp column; else none (the table is
+ * compared by count and one whole-table checksum).
  */
 async function discoverTables(client, config) {
     const { rows } = await client.query(`
@@ -76434,11 +76506,8 @@ async function discoverTables(client, config) {
         attnotnull
         AND atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype) ORDER BY attnum) AS times
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\\_%'
-      AND n.nspname NOT LIKE '\\_timescaledb%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND
-        d.deptype = 'e')
+    WHERE c.relkind IN ('r', 'p') AND NOT ${inheritanceChild('c')} AND NOT ${systemSchema('n')}
+      AND n.nspname <> 'backstop' AND NOT ${extensionSchema('n')} AND NOT ${extensionTable('c')}
     ORDER BY 1, 2`);
     const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
     const wanted = config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
@@ -76448,7 +76517,8 @@ async function discoverTables(client, config) {
         .map((entry) => {
         const row = byName.get(fullName(entry.table));
         if (!row)
-            throw new errors/* ConfigurationError */.j1(`config: table ${entry.table} does not exist in database-url (or is a partition): check tables[].table.`);
+            throw new errors/* ConfigurationError */.j1(`config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an ` +
+                `extension's): check tables[].table.`);
         const integerKey = row.pk && /^(smallint|integer|bigint)$/.test(row.pk_type ?? '') ? row.pk : undefined;
         const axisColumn = entry.key ?? entry.timeColumn ?? integerKey ?? row.times[0];
         const kind = entry.key || (!entry.timeColumn && integerKey) ? 'key' : 'time';
@@ -76924,8 +76994,641 @@ async function checkTimescale(db, expectation) {
     return results;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/sql.ts
+// The TimescaleDB catalog of one database as the comparison of two databases reads it (catalog.ts). Plain SQL over
+// the public timescaledb_information views (2.x), never _timescaledb_catalog, run by
+// test/integration/integrity-timescale-parity.test.ts against the real TimescaleDB and by
+// test/integration/integrity-timescale.test.ts against the WASM build. Names are schema and name apart, unquoted.
+/** The extension's version and the schema its functions live in. Columns: version, schema. */
+const EXTENSION_SQL = `
+SELECT e.extversion AS version, n.nspname AS schema
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = 'timescaledb'`;
+/** Every hypertable the user made (continuous aggregates' materialization hypertables are not listed by the view),
+ *  with its time dimension, any further dimension, and its chunks. chunk_interval is an interval as text, or an
+ *  integer for an integer time column. other_dimensions: e.g. "symbol (4 partitions)", null when none.
+ *  Columns: schema, name, columnstore, time_column, time_type, chunk_interval, other_dimensions, chunks,
+ *  compressed_chunks. */
+const HYPERTABLES_SQL = `
+SELECT h.hypertable_schema AS schema, h.hypertable_name AS name, h.compression_enabled AS columnstore,
+       d.column_name::text AS time_column, d.column_type::text AS time_type,
+       coalesce(d.time_interval::text, d.integer_interval::text) AS chunk_interval,
+       (SELECT string_agg(format('%s (%s)', o.column_name, coalesce(o.num_partitions || ' partitions',
+                                 o.time_interval::text, o.integer_interval::text)), ', ' ORDER BY o.dimension_number)
+        FROM timescaledb_information.dimensions o
+        WHERE (o.hypertable_schema, o.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+          AND o.dimension_number > 1) AS other_dimensions,
+       c.chunks, c.compressed_chunks
+FROM timescaledb_information.hypertables h
+LEFT JOIN timescaledb_information.dimensions d
+  ON (d.hypertable_schema, d.hypertable_name) = (h.hypertable_schema, h.hypertable_name) AND d.dimension_number = 1
+CROSS JOIN LATERAL (
+  SELECT count(*)::int AS chunks, (count(*) FILTER (WHERE k.is_compressed))::int AS compressed_chunks
+  FROM timescaledb_information.chunks k
+  WHERE (k.hypertable_schema, k.hypertable_name) = (h.hypertable_schema, h.hypertable_name)) c
+ORDER BY 1, 2`;
+/** The columnstore (compression) settings of each hypertable that has them: segmentby and orderby as written in
+ *  ALTER TABLE … SET (timescaledb.segmentby = …, timescaledb.orderby = …), null when not set; the direction and
+ *  NULLS placement only when they are not the default for it.
+ *  Columns: schema, name, segmentby, orderby. */
+const COLUMNSTORE_SETTINGS_SQL = `
+SELECT s.hypertable_schema AS schema, s.hypertable_name AS name,
+       string_agg(s.attname::text, ', ' ORDER BY s.segmentby_column_index)
+         FILTER (WHERE s.segmentby_column_index IS NOT NULL) AS segmentby,
+       string_agg(s.attname::text || CASE WHEN s.orderby_asc THEN '' ELSE ' DESC' END
+                  || CASE WHEN s.orderby_nullsfirst = s.orderby_asc
+                          THEN CASE WHEN s.orderby_nullsfirst THEN ' NULLS FIRST' ELSE ' NULLS LAST' END
+                          ELSE '' END,
+                  ', ' ORDER BY s.orderby_column_index)
+         FILTER (WHERE s.orderby_column_index IS NOT NULL) AS orderby
+FROM timescaledb_information.compression_settings s
+GROUP BY 1, 2
+ORDER BY 1, 2`;
+/** Every continuous aggregate: what it reads (its hypertable, or for a hierarchical one the aggregate it is built
+ *  on, never the internal materialization name), its definition as pg_get_viewdef renders it under the session's
+ *  search_path, its options, its columns, and its bucket column (the materialization's time dimension) with the
+ *  width of time_bucket's first argument in microseconds (null when that is not an interval literal).
+ *  Columns: schema, name, source, definition, materialized_only, columnstore, columns (text[]), bucket_column,
+ *  bucket_type, bucket_micros, materialization. */
+const AGGREGATES_SQL = `
+SELECT c.view_schema AS schema, c.view_name AS name,
+       coalesce(p.view_schema || '.' || p.view_name, c.hypertable_schema || '.' || c.hypertable_name) AS source,
+       c.view_definition AS definition, c.materialized_only, c.compression_enabled AS columnstore,
+       array(SELECT a.attname::text FROM pg_attribute a
+             WHERE a.attrelid = format('%I.%I', c.view_schema, c.view_name)::regclass AND a.attnum > 0
+               AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+       d.column_name::text AS bucket_column, d.column_type::text AS bucket_type,
+       (extract(epoch FROM w.width::interval) * 1000000)::bigint AS bucket_micros,
+       c.materialization_hypertable_schema || '.' || c.materialization_hypertable_name AS materialization
+FROM timescaledb_information.continuous_aggregates c
+LEFT JOIN timescaledb_information.continuous_aggregates p
+  ON p.materialization_hypertable_schema = c.hypertable_schema
+ AND p.materialization_hypertable_name = c.hypertable_name
+LEFT JOIN timescaledb_information.dimensions d
+  ON (d.hypertable_schema, d.hypertable_name) = (c.materialization_hypertable_schema,
+                                                 c.materialization_hypertable_name)
+ AND d.dimension_number = 1
+CROSS JOIN LATERAL (SELECT substring(c.view_definition FROM $re$time_bucket\\('([^']+)'::interval$re$) AS width) w
+ORDER BY 1, 2`;
+/** The jobs the user made, directly or through a policy: TimescaleDB numbers its own (telemetry, job-history
+ *  retention) below 1000. on_schema/on_name: the hypertable or continuous aggregate a policy is attached to (a
+ *  refresh policy shows its aggregate on 2.23+, its materialization hypertable before), null for add_job jobs.
+ *  Columns: job_id, proc_schema, proc_name, on_schema, on_name, schedule, scheduled, config (jsonb). */
+const JOBS_SQL = `
+SELECT j.job_id, j.proc_schema::text, j.proc_name::text, j.hypertable_schema::text AS on_schema,
+       j.hypertable_name::text AS on_name, j.schedule_interval::text AS schedule, j.scheduled, j.config
+FROM timescaledb_information.jobs j
+WHERE j.job_id >= 1000
+ORDER BY j.job_id`;
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/catalog.ts
+
+/** TimescaleDB's own procedure schemas (2.x moved them from _timescaledb_internal to _timescaledb_functions). */
+const OWN_PROCS = new Set(['_timescaledb_functions', '_timescaledb_internal']);
+const INTERNAL_CONFIG_KEYS = ['hypertable_id', 'mat_hypertable_id'];
+/** The database's TimescaleDB catalog; undefined when the extension is not installed there. */
+async function readCatalog(client) {
+    const extension = (await client.query(EXTENSION_SQL)).rows[0];
+    if (!extension)
+        return undefined;
+    // One snapshot for every query, and a search_path of pg_catalog alone: pg_get_viewdef then names every table by
+    // its schema, whatever the role's own search_path is, so the definitions of both sides compare as text.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+        await client.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
+        const hypertables = await client.query(HYPERTABLES_SQL);
+        const settings = await client.query(COLUMNSTORE_SETTINGS_SQL);
+        const aggregates = await client.query(AGGREGATES_SQL);
+        const jobs = await client.query(JOBS_SQL);
+        const shapes = aggregates.rows.map((row) => aggregateShape(row, extension.schema)).sort(finestFirst);
+        return {
+            version: extension.version,
+            hypertables: hypertables.rows.map((row) => hypertableShape(row, settings.rows)),
+            aggregates: shapes,
+            jobs: jobs.rows.map((row) => jobShape(row, shapes)),
+        };
+    }
+    finally {
+        await client.query('COMMIT');
+    }
+}
+/** candle_1m before candle_5m before candle_1h: by bucket width, then by name. */
+function finestFirst(a, b) {
+    const width = (shape) => shape.bucketMicros ?? BigInt(Number.MAX_SAFE_INTEGER);
+    if (width(a) !== width(b))
+        return width(a) < width(b) ? -1 : 1;
+    return a.view < b.view ? -1 : a.view > b.view ? 1 : 0;
+}
+function hypertableShape(row, settings) {
+    const own = settings.find((setting) => setting.schema === row.schema && setting.name === row.name);
+    return {
+        table: `${row.schema}.${row.name}`,
+        timeColumn: row.time_column,
+        timeType: row.time_type,
+        chunkInterval: row.chunk_interval,
+        otherDimensions: row.other_dimensions ?? '',
+        columnstore: { enabled: row.columnstore, segmentby: own?.segmentby ?? '', orderby: own?.orderby ?? '' },
+        chunks: row.chunks,
+        compressedChunks: row.compressed_chunks,
+    };
+}
+function aggregateShape(row, extensionSchema) {
+    return {
+        schema: row.schema,
+        name: row.name,
+        view: `${row.schema}.${row.name}`,
+        source: row.source,
+        definition: normalizedDefinition(row.definition, extensionSchema, row.source),
+        materializedOnly: row.materialized_only,
+        columnstore: row.columnstore,
+        columns: row.columns,
+        bucketColumn: row.bucket_column,
+        bucketType: row.bucket_type,
+        bucketMicros: row.bucket_micros === null ? undefined : BigInt(row.bucket_micros),
+        materialization: row.materialization,
+    };
+}
+/**
+ * The definition as both sides can agree on it: without the extension's schema before its functions
+ * (public.time_bucket(…) → time_bucket(…); the extension may live elsewhere on the other side, public on Tiger
+ * Cloud, extensions on other services) and without the source's name before its columns (tick_data.last_price →
+ * last_price; PostgreSQL 15 writes it, 17 leaves it out). Tables keep their schema.
+ */
+function normalizedDefinition(definition, extensionSchema, source) {
+    const sourceName = source.slice(source.lastIndexOf('.') + 1);
+    const prefix = (name, before) => new RegExp(`(?<![\\w."])${identifier(name)}\\.(?=${before})`, 'g');
+    return definition.replace(prefix(extensionSchema, '\\w+\\('), '').replace(prefix(sourceName, '[\\w"]'), '').trim();
+}
+/** A name as pg_get_viewdef may write it, bare or quoted, as a regular expression. */
+function identifier(name) {
+    const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return `(?:${escaped(name)}|"${escaped(name.replace(/"/g, '""'))}")`;
+}
+function jobShape(row, aggregates) {
+    const table = row.on_name === null ? undefined : `${row.on_schema}.${row.on_name}`;
+    // Before 2.23 a refresh policy named the aggregate's materialization hypertable, whose name differs per database.
+    const aggregate = aggregates.find((shape) => shape.materialization === table);
+    const config = { ...(row.config ?? {}) };
+    for (const key of INTERNAL_CONFIG_KEYS)
+        delete config[key];
+    return {
+        id: row.job_id,
+        proc: OWN_PROCS.has(row.proc_schema) ? row.proc_name : `${row.proc_schema}.${row.proc_name}`,
+        on: aggregate?.view ?? table,
+        schedule: row.schedule,
+        scheduled: row.scheduled,
+        config,
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/words.ts
+/** "1 day in database-url, 7 days in compare-url". */
+function bothSides(sides, values) {
+    return `${values[0]} in ${sides[0].label}, ${values[1]} in ${sides[1].label}`;
+}
+/** "3 jobs", "1 job". */
+function counted(count, word, plural = `${word}s`) {
+    return `${count} ${count === 1 ? word : plural}`;
+}
+/** The first few names, and how many there are in all when there are more. */
+function listed(names, max = 4) {
+    return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, … (${names.length} in all)`;
+}
+/**
+ * Pairs the items of both sides by key, in the first side's order and then the second's: [key, item of the first
+ * side, item of the second side]. An item only one side has is paired with undefined.
+ */
+function paired(items, keyOf) {
+    const keys = [...new Set([...items[0], ...items[1]].map(keyOf))];
+    const find = (side, key) => side.find((item) => keyOf(item) === key);
+    return keys.map((key) => [key, find(items[0], key), find(items[1], key)]);
+}
+/** "public.candle_15m is missing in compare-url" for an item only one side has; undefined when both have it. */
+function missing(sides, what, present) {
+    if (present[0] === undefined)
+        return `${what} is missing in ${sides[0].label}`;
+    if (present[1] === undefined)
+        return `${what} is missing in ${sides[1].label}`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/content.ts
+
+
+
+
+const MICROS_PER_HOUR = 3600000000n;
+const content_MICROS_PER_DAY = 24n * MICROS_PER_HOUR;
+/** Buckets listed by time in a finding; more are only counted. */
+const LISTED_BUCKETS = 4;
+/**
+ * The rows of a continuous aggregate, read through its view (what a query of it returns), compared the way tables
+ * are (parity.ts): per day of the bucket column, bisected down to the buckets that differ. Those are named by the
+ * hour they fall in (by the day, for buckets of an hour or more), with how many rows each side has in them.
+ */
+async function compareAggregateContent(sides, aggregate) {
+    const name = `timescaledb parity: continuous aggregate ${aggregate.view}`;
+    const integer = /^(smallint|integer|bigint)$/.test(aggregate.bucketType);
+    const table = {
+        schema: aggregate.schema,
+        name: aggregate.name,
+        columns: aggregate.columns,
+        axis: { kind: integer ? 'key' : 'time', column: aggregate.bucketColumn },
+    };
+    const groupWidth = reportWidth(aggregate.bucketMicros);
+    const { method, rows, ranges, suspects, found, complete } = await findDifferences(sides, table, {
+        finest: groupWidth,
+    });
+    if (suspects.length === 0) {
+        const unit = integer ? 'bucket range' : 'day';
+        return pass(name, `${formatCount(rows)} rows in ${counted(ranges, unit)} identical on both sides`);
+    }
+    const groups = groupBuckets(found, groupWidth);
+    const lines = groups.map((group) => describeGroup(sides, group, integer));
+    const more = complete
+        ? lines.length > 1
+            ? `; ${counted(lines.length - 1, 'more range differs', 'more ranges differ')}`
+            : ''
+        : `; more ranges differ, in ${counted(suspects.length, integer ? 'bucket range' : 'day')} in all`;
+    return fail(name, `${lines[0]}${more}`, {
+        ranges: lines,
+        buckets: groups.flatMap((group) => group.buckets.map((bucket) => bucketTime(bucket, integer))).slice(0, 100),
+        differingDays: suspects.length,
+        hash: method,
+    });
+}
+/** Buckets narrower than an hour are reported by the hour, wider ones by the day; integer buckets by key range. */
+function reportWidth(bucketMicros) {
+    if (bucketMicros === undefined)
+        return undefined;
+    return bucketMicros < MICROS_PER_HOUR ? MICROS_PER_HOUR : content_MICROS_PER_DAY;
+}
+/** The differing buckets by the hour or day they fall in (integer buckets: by the range they were found in). */
+function groupBuckets(found, width) {
+    const groups = new Map();
+    for (const diff of found) {
+        for (const [bucket, rows] of diff.values) {
+            const start = width === undefined ? diff.bucket.lo : floorTo(bucket, width);
+            const group = groups.get(start) ?? {
+                start,
+                width: width ?? diff.bucket.hi - diff.bucket.lo,
+                buckets: [],
+                rows: [0, 0],
+            };
+            group.buckets.push(bucket);
+            group.rows = [group.rows[0] + rows[0], group.rows[1] + rows[1]];
+            groups.set(start, group);
+        }
+    }
+    return [...groups.values()].sort((x, y) => (x.start < y.start ? -1 : 1));
+}
+function floorTo(value, width) {
+    const rest = value % width;
+    return rest < 0n ? value - rest - width : value - rest;
+}
+/**
+ * "3 buckets differ in 2026-01-05 10:00–11:00 UTC (10:00, 10:05, 10:10; compare-url has 0 rows there)", or for one
+ * "bucket 2026-01-05 10:05 UTC differs (the values differ)".
+ */
+function describeGroup(sides, group, integer) {
+    const there = rowsThere(sides, group.rows);
+    if (group.buckets.length === 1) {
+        const [bucket] = group.buckets;
+        return `bucket ${integer ? bucket : `${isoDate(bucket)} ${isoMinute(bucket)} UTC`} differs (${there})`;
+    }
+    const where = integer
+        ? `${group.start}–${group.start + group.width - 1n}`
+        : group.width === content_MICROS_PER_DAY
+            ? isoDate(group.start)
+            : `${isoDate(group.start)} ${isoMinute(group.start)}–${isoMinute(group.start + group.width)} UTC`;
+    const listed = group.buckets.length <= LISTED_BUCKETS;
+    const which = listed ? `${group.buckets.map((bucket) => (integer ? bucket : isoMinute(bucket))).join(', ')}; ` : '';
+    return `${group.buckets.length} buckets differ in ${where} (${which}${there})`;
+}
+function rowsThere(sides, [a, b]) {
+    if (a === 0)
+        return `${sides[0].label} has 0 rows there`;
+    if (b === 0)
+        return `${sides[1].label} has 0 rows there`;
+    if (a !== b)
+        return `${formatCount(a)} rows in ${sides[0].label}, ${formatCount(b)} in ${sides[1].label}`;
+    return 'the values differ';
+}
+function bucketTime(bucket, integer) {
+    return integer ? String(bucket) : new Date(Number(bucket / 1000n)).toISOString();
+}
+const isoDate = (micros) => new Date(Number(micros / 1000n)).toISOString().slice(0, 10);
+const isoMinute = (micros) => new Date(Number(micros / 1000n)).toISOString().slice(11, 16);
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/jobs.ts
+
+
+/** "policy_retention on public.tick_data", or the procedure alone for a job tied to no table. */
+function jobKey(job) {
+    return job.on ? `${job.proc} on ${job.on}` : job.proc;
+}
+/** "every 1 day, drop_after 90 days", what a job does in a few words. */
+function describeJob(job) {
+    const settings = Object.entries(job.config).map(([key, value]) => `${key} ${setting(value)}`);
+    return [`every ${job.schedule}`, ...settings, ...(job.scheduled ? [] : ['paused'])].join(', ');
+}
+function setting(value) {
+    return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+/**
+ * The policy and user jobs of both sides, paired by procedure and the table they belong to (job ids differ between
+ * any two databases): each one on both sides, with the same schedule, paused or not, and the same config.
+ */
+function compareJobs(sides, catalogs) {
+    const name = 'timescaledb parity: jobs';
+    const problems = [];
+    const groups = paired([groupedByKey(catalogs[0].jobs), groupedByKey(catalogs[1].jobs)], (group) => group.key);
+    for (const [key, a, b] of groups) {
+        if (!a || !b) {
+            const present = (a ?? b).jobs;
+            const where = sides[a ? 1 : 0].label;
+            problems.push(`${key} is missing in ${where} (${present.map(describeJob).join('; ')})`);
+        }
+        else if (a.jobs.length === 1 && b.jobs.length === 1) {
+            const differences = jobDifferences(sides, a.jobs[0], b.jobs[0]);
+            if (differences.length > 0)
+                problems.push(`${key}: ${differences.join(', ')}`);
+        }
+        else if (a.jobs.map(describeJob).sort().join('|') !== b.jobs.map(describeJob).sort().join('|')) {
+            const jobs = (group) => `${counted(group.jobs.length, 'job')} (${group.jobs.map(describeJob).join('; ')})`;
+            problems.push(`${key}: ${bothSides(sides, [jobs(a), jobs(b)])}`);
+        }
+    }
+    const details = {
+        jobs: catalogs.map((catalog) => catalog.jobs.map((job) => ({ id: job.id, job: jobKey(job), does: describeJob(job) }))),
+    };
+    if (problems.length > 0)
+        return fail(name, problems.join('; '), details);
+    const count = catalogs[0].jobs.length;
+    if (count === 0)
+        return pass(name, 'no policy or user jobs on either side', details);
+    return pass(name, `${counted(count, 'job')} alike on both sides (procedure, schedule, config)`, details);
+}
+function groupedByKey(jobs) {
+    const groups = new Map();
+    for (const job of jobs)
+        groups.set(jobKey(job), [...(groups.get(jobKey(job)) ?? []), job]);
+    return [...groups].map(([key, members]) => ({ key, jobs: members }));
+}
+function jobDifferences(sides, a, b) {
+    const differences = [];
+    if (a.schedule !== b.schedule)
+        differences.push(`schedule ${bothSides(sides, [a.schedule, b.schedule])}`);
+    if (a.scheduled !== b.scheduled)
+        differences.push(`paused in ${sides[a.scheduled ? 1 : 0].label}`);
+    const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].sort();
+    for (const key of keys) {
+        const [x, y] = [setting(a.config[key]), setting(b.config[key])];
+        if (x !== y)
+            differences.push(`${key} ${bothSides(sides, [x, y])}`);
+    }
+    return differences;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/shape.ts
+
+
+/** The versions: a dump restores only into the same one, but a migration target may well run a newer one. */
+function compareExtension(sides, catalogs) {
+    const name = 'timescaledb parity: extension';
+    const [a, b] = catalogs.map((catalog) => catalog.version);
+    const details = { versions: { [sides[0].label]: a, [sides[1].label]: b } };
+    if (a === b)
+        return pass(name, `timescaledb ${a} on both sides`, details);
+    return warn(name, `timescaledb ${bothSides(sides, [a, b])}; the shapes below are compared all the same`, details);
+}
+/** Which tables are hypertables, on which time column, with which chunk interval and further dimensions. */
+function compareHypertables(sides, catalogs) {
+    const name = 'timescaledb parity: hypertables';
+    const problems = [];
+    const alike = [];
+    for (const [table, a, b] of paired([catalogs[0].hypertables, catalogs[1].hypertables], (h) => h.table)) {
+        if (!a || !b) {
+            problems.push(`${table} is not a hypertable in ${sides[a ? 1 : 0].label}`);
+            continue;
+        }
+        const differences = [
+            differs('time column', `${a.timeColumn} (${a.timeType})`, `${b.timeColumn} (${b.timeType})`),
+            differs('chunk interval', a.chunkInterval, b.chunkInterval),
+            differs('other dimensions', a.otherDimensions || 'none', b.otherDimensions || 'none'),
+        ].filter((difference) => difference !== undefined);
+        if (differences.length === 0)
+            alike.push(a);
+        else
+            problems.push(`${table}: ${differences.map((d) => `${d.what} ${bothSides(sides, d.values)}`).join(', ')}`);
+    }
+    const details = { hypertables: catalogs.map((catalog) => catalog.hypertables.map(withoutChunks)) };
+    if (problems.length > 0)
+        return fail(name, problems.join('; '), details);
+    if (alike.length === 0)
+        return pass(name, 'no hypertables on either side', details);
+    const described = alike.map((h) => `${h.table} (${h.timeColumn}, ${h.chunkInterval} chunks)`);
+    return pass(name, `${counted(alike.length, 'hypertable')} alike on both sides: ${listed(described)}`, details);
+}
+function withoutChunks({ chunks: _chunks, compressedChunks: _compressed, ...shape }) {
+    return shape;
+}
+function differs(what, a, b) {
+    return a === b ? undefined : { what, values: [a, b] };
+}
+/**
+ * The columnstore (compression) settings of the hypertables both sides have. How many chunks are compressed is
+ * reported, never held against either side: each server's columnstore policy compresses old chunks on its own
+ * schedule (a restored copy or a migration target only when its job first runs), which changes where rows are
+ * stored, not which rows there are; content parity reads them through either.
+ */
+function compareCompression(sides, catalogs) {
+    const name = 'timescaledb parity: compression';
+    const problems = [];
+    const counts = [];
+    const settled = [];
+    for (const [table, a, b] of paired([catalogs[0].hypertables, catalogs[1].hypertables], (h) => h.table)) {
+        if (!a || !b)
+            continue; // named by the hypertables check
+        const state = (h) => (h.columnstore.enabled ? 'enabled' : 'not enabled');
+        const differences = [
+            differs('columnstore', state(a), state(b)),
+            differs('segmentby', a.columnstore.segmentby || '(none)', b.columnstore.segmentby || '(none)'),
+            differs('orderby', a.columnstore.orderby || '(none)', b.columnstore.orderby || '(none)'),
+        ].filter((difference) => difference !== undefined);
+        if (differences.length > 0) {
+            problems.push(`${table}: ${differences.map((d) => `${d.what} ${bothSides(sides, d.values)}`).join(', ')}`);
+        }
+        else if (a.columnstore.enabled) {
+            settled.push(`${table} segmentby ${a.columnstore.segmentby || '(none)'}, orderby ${a.columnstore.orderby}`);
+        }
+        if (a.compressedChunks !== b.compressedChunks) {
+            const of = (h) => `${h.compressedChunks} of ${h.chunks}`;
+            counts.push(`${table} ${bothSides(sides, [of(a), of(b)])}`);
+        }
+    }
+    const details = {
+        compressedChunks: catalogs.map((catalog) => Object.fromEntries(catalog.hypertables.map((h) => [h.table, { compressed: h.compressedChunks, of: h.chunks }]))),
+    };
+    const note = counts.length === 0
+        ? ''
+        : `; compressed chunks differ (${counts.join('; ')}): not a difference in the data, each server's columnstore ` +
+            'policy compresses on its own schedule';
+    if (problems.length > 0)
+        return fail(name, `${problems.join('; ')}${note}`, details);
+    if (settled.length === 0)
+        return pass(name, `no hypertable has the columnstore enabled on either side${note}`, details);
+    return pass(name, `the same columnstore settings on both sides: ${listed(settled)}${note}`, details);
+}
+/** Which continuous aggregates exist, what each reads and computes (its definition) and its options. */
+function compareAggregateDefinitions(sides, catalogs) {
+    const name = 'timescaledb parity: continuous aggregates';
+    const problems = [];
+    const alike = [];
+    for (const [view, a, b] of paired([catalogs[0].aggregates, catalogs[1].aggregates], (c) => c.view)) {
+        const absent = missing(sides, view, [a, b]);
+        if (absent) {
+            problems.push(absent);
+            continue;
+        }
+        const differences = aggregateDifferences(sides, a, b);
+        if (differences.length === 0)
+            alike.push(view);
+        else
+            problems.push(`${view}: ${differences.join(', ')}`);
+    }
+    const details = { aggregates: catalogs.map((catalog) => catalog.aggregates.map((c) => c.view)) };
+    if (problems.length > 0)
+        return fail(name, problems.join('; '), details);
+    if (alike.length === 0)
+        return pass(name, 'no continuous aggregates on either side', details);
+    return pass(name, `${counted(alike.length, 'continuous aggregate')} defined alike: ${listed(alike)}`, details);
+}
+function aggregateDifferences(sides, a, b) {
+    const differences = [];
+    if (a.source !== b.source)
+        differences.push(`reads ${bothSides(sides, [a.source, b.source])}`);
+    if (a.definition !== b.definition)
+        differences.push(`the definitions differ (${firstDifference(sides, a, b)})`);
+    if (a.materializedOnly !== b.materializedOnly) {
+        differences.push(`materialized_only ${bothSides(sides, [String(a.materializedOnly), String(b.materializedOnly)])}`);
+    }
+    if (a.columnstore !== b.columnstore) {
+        differences.push(`columnstore ${bothSides(sides, [String(a.columnstore), String(b.columnstore)])}`);
+    }
+    return differences;
+}
+/** The first line of the definitions that differs, on each side, trimmed: enough to see what changed. */
+function firstDifference(sides, a, b) {
+    const [linesA, linesB] = [a.definition, b.definition].map((definition) => definition.split('\n'));
+    const at = linesA.findIndex((line, index) => line !== linesB[index]);
+    const index = at === -1 ? linesA.length : at;
+    const line = (lines) => {
+        const text = (lines[index] ?? '(end)').trim();
+        return `"${text.length > 80 ? `${text.slice(0, 77)}...` : text}"`;
+    };
+    return bothSides(sides, [line(linesA), line(linesB)]);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/compare.ts
+
+
+
+
+
+
+const compare_NAME = 'timescaledb parity';
+/**
+ * TimescaleDB between two databases (a restore, a migration target, a replica): the extension's version, the
+ * hypertables, their columnstore settings, the continuous aggregates' definitions and then their rows, and the
+ * jobs. The tables themselves, hypertables included, are compared by the row counts and content parity checks.
+ */
+async function compareTimescale(sides, settings, log) {
+    if (settings.enabled === false)
+        return [];
+    const [a, b] = await Promise.all(sides.map((side) => readCatalog(side.client)));
+    if (!a || !b) {
+        const without = sides.filter((_, index) => ![a, b][index]).map((side) => side.label);
+        const lacking = `${without.join(' and ')} ${without.length === 1 ? 'has' : 'have'} no timescaledb extension`;
+        if (settings.enabled === undefined && settings.aggregates === undefined) {
+            if (a || b)
+                log(`${compare_NAME}: not compared, ${lacking}`);
+            return [];
+        }
+        return [fail(compare_NAME, `${lacking}, and the config asks for the comparison (timescaledb-parity)`)];
+    }
+    const catalogs = [a, b];
+    const results = [
+        compareExtension(sides, catalogs),
+        compareHypertables(sides, catalogs),
+        compareCompression(sides, catalogs),
+        compareAggregateDefinitions(sides, catalogs),
+    ];
+    const { compared, unknown } = aggregatesToCompare(catalogs, settings.aggregates);
+    for (const view of unknown) {
+        results.push(fail(`${compare_NAME}: continuous aggregate ${view}`, `no continuous aggregate ${view} in ${sides[0].label} nor ${sides[1].label}: check ` +
+            'timescaledb-parity.aggregates in the config'));
+    }
+    for (const aggregate of compared)
+        results.push(await guarded(sides, aggregate));
+    results.push(compareJobs(sides, catalogs));
+    return results;
+}
+/**
+ * The aggregates both sides have with the same columns (any other difference is the definitions check's finding),
+ * limited to the config's list; the names on that list that neither side has.
+ */
+function aggregatesToCompare(catalogs, wanted) {
+    const views = wanted?.map((view) => (view.includes('.') ? view : `public.${view}`));
+    const known = new Set(catalogs.flatMap((catalog) => catalog.aggregates.map((aggregate) => aggregate.view)));
+    const compared = catalogs[0].aggregates.filter((aggregate) => {
+        const other = catalogs[1].aggregates.find((candidate) => candidate.view === aggregate.view);
+        const sameColumns = other !== undefined && other.columns.join(',') === aggregate.columns.join(',');
+        return sameColumns && (views === undefined || views.includes(aggregate.view));
+    });
+    return { compared, unknown: (views ?? []).filter((view) => !known.has(view)) };
+}
+/** One aggregate that cannot be read fails alone, saying why; the others are still compared. */
+async function guarded(sides, aggregate) {
+    try {
+        return await compareAggregateContent(sides, aggregate);
+    }
+    catch (error) {
+        return fail(`${compare_NAME}: continuous aggregate ${aggregate.view}`, `could not run: ${(0,errors/* errorMessage */.gJ)(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/parity/index.ts
+/** TimescaleDB between two databases: shapes, continuous aggregates' rows and jobs (compare.ts). */
+
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/preload.ts
+
+/**
+ * A database with the timescaledb extension on a server that does not preload its library is refused before any
+ * check reads it: the first query that reaches into TimescaleDB makes the server end the session (FATAL: extension
+ * "timescaledb" must be preloaded), which the client reports only as a lost connection on its next query, and a
+ * hypertable read without the library misses every row in a compressed chunk. The library, once loaded, defines
+ * its timescaledb.* settings; shared_preload_libraries itself is readable by superusers only.
+ */
+async function assertTimescaleLoaded(client, database) {
+    const { rows } = await client.query(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS loaded`);
+    if (rows[0].installed && !rows[0].loaded) {
+        throw new errors/* ConfigurationError */.j1(`${database.display} (${database.origin}) has the timescaledb extension, but its server does not preload the ` +
+            `timescaledb library, so its hypertables cannot be read: add timescaledb to shared_preload_libraries ` +
+            `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
+            'the server and run again.');
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/index.ts
-/** TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts). */
+/**
+ * TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts), and
+ * two databases against each other (parity/).
+ */
+
+
 
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
@@ -76941,9 +77644,10 @@ async function checkTimescale(db, expectation) {
 
 
 /**
- * Runs every check that applies: row counts and content parity when there is a database to compare with, foreign
- * keys always, and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check
- * that cannot run becomes a failed check saying why; only a configuration mistake stops the whole run.
+ * Runs every check that applies: row counts, content parity and (when both sides have TimescaleDB) the TimescaleDB
+ * comparison when there is a database to compare with, foreign keys always, and embeddings, TimescaleDB shape,
+ * backup freshness and custom SQL when the config asks. A check that cannot run becomes a failed check saying why;
+ * only a configuration mistake (or a server that cannot serve TimescaleDB) stops the whole run.
  */
 async function runIntegrity(options) {
     const { config } = options;
@@ -76952,6 +77656,9 @@ async function runIntegrity(options) {
     try {
         compare = options.compare ? await connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
+        await assertTimescaleLoaded(db, options.database);
+        if (compare && options.compare)
+            await assertTimescaleLoaded(compare, options.compare);
         const results = [];
         const run = async (name, check) => {
             const started = Date.now();
@@ -76976,6 +77683,7 @@ async function runIntegrity(options) {
             for (const table of tables) {
                 await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
+            await run('timescaledb parity', () => compareTimescale(sides, config.timescaleParity, options.log));
         }
         for (const relation of await listRelations(db, config.relations)) {
             await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));
@@ -77053,11 +77761,12 @@ async function validate_integrity_src_main_run(runtime) {
 /* harmony default export */ const validate_integrity_src_action = (defineAction({
     name: 'validate-integrity',
     description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
-        'bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+        'bisection, TimescaleDB parity (hypertables, compression, continuous aggregates, jobs), foreign keys, ' +
+        'embeddings, TimescaleDB shape, backup freshness, custom SQL.',
     branding: { icon: 'check-circle', color: 'green' },
     inputs: documented(validate_integrity_src_inputs_INPUTS, {
         'database-url': { docs: 'the database checked (masked)' },
-        'compare-url': { docs: 'a database that must hold the same data (masked)' },
+        'compare-url': { docs: 'a database that must hold the same data (masked); TimescaleDB too when both have it' },
         config: { docs: 'the YAML file above' },
         'qdrant-url': { docs: 'for embeddings checks' },
         'qdrant-api-key': { docs: 'for embeddings checks' },
@@ -77127,8 +77836,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 107 modules
-var commands = __nccwpck_require__(36070);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 117 modules
+var commands = __nccwpck_require__(97489);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -77338,7 +78047,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(36070);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(97489);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 

@@ -3,12 +3,13 @@ import { parse } from 'yaml';
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
 import type { EmbeddingMapping } from './embeddings/index.ts';
-import type { TimescaleExpectation } from './timescale/index.ts';
+import type { TimescaleExpectation, TimescaleParitySettings } from './timescale/index.ts';
 
 /**
  * The validate-integrity config: one YAML file. Every key is checked, so a typo ("tabels") is an error that names
  * it and lists what is allowed, not a check silently skipped. With no config: every user table, declared foreign
- * keys, and row counts and content parity when compare-url is given.
+ * keys, and row counts and content parity when compare-url is given (plus the TimescaleDB comparison when both
+ * sides have TimescaleDB).
  */
 export interface TableConfig {
   table: string;
@@ -42,11 +43,12 @@ export interface IntegrityConfig {
   relations: RelationConfig[];
   embeddings: EmbeddingMapping[];
   timescaledb: TimescaleExpectation[];
+  timescaleParity: TimescaleParitySettings;
   backups: BackupExpectation[];
   custom: CustomCheck[];
 }
 
-type Shape = Record<string, 'string' | 'number' | 'string[]' | 'list'>;
+type Shape = Record<string, 'string' | 'number' | 'boolean' | 'string[]' | 'list' | 'mapping'>;
 
 const TOP: Shape = {
   tables: 'list',
@@ -54,6 +56,7 @@ const TOP: Shape = {
   relations: 'list',
   embeddings: 'list',
   timescaledb: 'list',
+  'timescaledb-parity': 'mapping',
   backups: 'list',
   custom: 'list',
 };
@@ -72,6 +75,10 @@ const ITEMS: Record<string, Shape> = {
   backups: { name: 'string', 'max-age-hours': 'number' },
   custom: { name: 'string', sql: 'string', severity: 'string' },
 };
+/** Sections that are one mapping rather than a list of them. */
+const MAPPINGS: Record<string, Shape> = {
+  'timescaledb-parity': { enabled: 'boolean', aggregates: 'string[]' },
+};
 const REQUIRED: Record<string, string[]> = {
   tables: ['table'],
   relations: ['from', 'to'],
@@ -82,7 +89,7 @@ const REQUIRED: Record<string, string[]> = {
 };
 
 export function emptyConfig(): IntegrityConfig {
-  return { exclude: [], relations: [], embeddings: [], timescaledb: [], backups: [], custom: [] };
+  return { exclude: [], relations: [], embeddings: [], timescaledb: [], timescaleParity: {}, backups: [], custom: [] };
 }
 
 export function loadConfig(path: string, origin: Origin): IntegrityConfig {
@@ -117,6 +124,10 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       if (missing.length > 0) throw new ConfigurationError(`config ${where}: ${at} lacks ${missing.join(', ')}.`);
     });
   }
+  for (const [section, shape] of Object.entries(MAPPINGS)) {
+    if (raw[section] !== undefined) checkObject(raw[section], shape, where, section);
+  }
+  const parity = (raw['timescaledb-parity'] as Record<string, unknown> | undefined) ?? {};
   const list = <T>(section: string): Record<string, unknown>[] =>
     ((raw[section] as Record<string, unknown>[] | undefined) ?? []) as T & Record<string, unknown>[];
   return {
@@ -144,6 +155,10 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       aggregates: t.aggregates as string[] | undefined,
       maxLag: t['max-lag'] as string | undefined,
     })),
+    timescaleParity: {
+      enabled: parity.enabled as boolean | undefined,
+      aggregates: parity.aggregates as string[] | undefined,
+    },
     backups: list('backups').map((b) => ({ name: b.name as string, maxAgeHours: b['max-age-hours'] as number })),
     custom: list('custom').map((c, index) => ({
       name: c.name as string,
@@ -168,6 +183,21 @@ function parseSeverity(value: string | undefined, where: string, index: number):
   throw new ConfigurationError(`config ${where}: custom[${index}].severity is "${value}": use fail or warn.`);
 }
 
+const SHAPES: Record<Shape[string], { is: (item: unknown) => boolean; described: string }> = {
+  string: { is: (item) => typeof item === 'string', described: 'a string' },
+  number: { is: (item) => typeof item === 'number', described: 'a number' },
+  boolean: { is: (item) => typeof item === 'boolean', described: 'true or false' },
+  'string[]': {
+    is: (item) => Array.isArray(item) && item.every((x) => typeof x === 'string'),
+    described: 'a list of strings',
+  },
+  list: { is: Array.isArray, described: 'a list' },
+  mapping: {
+    is: (item) => typeof item === 'object' && item !== null && !Array.isArray(item),
+    described: 'a mapping of keys',
+  },
+};
+
 function checkObject(value: unknown, shape: Shape, where: string, at: string): void {
   const label = at || 'the top level';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -181,18 +211,7 @@ function checkObject(value: unknown, shape: Shape, where: string, at: string): v
       throw new ConfigurationError(
         `config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`,
       );
-    const ok =
-      type === 'string'
-        ? typeof item === 'string'
-        : type === 'number'
-          ? typeof item === 'number'
-          : type === 'string[]'
-            ? Array.isArray(item) && item.every((x) => typeof x === 'string')
-            : Array.isArray(item);
-    if (!ok)
-      throw new ConfigurationError(
-        `config ${where}: "${key}" at ${label} must be ` +
-          `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`,
-      );
+    if (!SHAPES[type].is(item))
+      throw new ConfigurationError(`config ${where}: "${key}" at ${label} must be ${SHAPES[type].described}.`);
   }
 }

@@ -31,15 +31,44 @@ const MICROS_PER_DAY = 86_400_000_000n;
 const TIME_WIDTHS = [MICROS_PER_DAY, 3_600_000_000n, 60_000_000n, 1_000_000n, 100_000n, 10_000n, 1_000n, 100n, 10n, 1n];
 const KEY_SPLIT = 16n;
 
-interface Bucket {
+/** A half-open range [lo, hi) of the axis: microseconds since the epoch, or key values. */
+export interface Bucket {
   lo: bigint;
   hi: bigint;
 }
 
-interface RangeDiff {
+/** One narrowest range that differs, compared row by row. */
+export interface RangeDiff {
   bucket: Bucket;
+  /** Rows each side lacks that the other has (a changed row counts once on each side). */
   missingIn: [number, number];
-  keys: string[];
+  /**
+   * The axis values (microseconds, or keys) whose rows differ, with how many rows each side holds at that value:
+   * for a keyed table the keys, for a continuous aggregate its buckets.
+   */
+  values: Map<bigint, [number, number]>;
+}
+
+/** What the bisection found: the differing top-level ranges and, inside them, the narrowest ranges. */
+export interface Differences {
+  method: HashMethod;
+  /** Rows and top-level ranges (days or key ranges) of the first side, for a passing finding. */
+  rows: number;
+  ranges: number;
+  /** Top-level ranges whose count or hash differ. */
+  suspects: Bucket[];
+  /** At most MAX_FINDINGS narrowest ranges, in axis order. */
+  found: RangeDiff[];
+  /** False when the search stopped at MAX_FINDINGS ranges, with more left to look at. */
+  complete: boolean;
+}
+
+export interface SearchOptions {
+  /**
+   * A range this wide or narrower is compared row by row, however many rows it holds (a continuous aggregate is
+   * reported by the hour or day its buckets fall in). Default: split down to a few rows.
+   */
+  finest?: bigint;
 }
 
 function axisSql(table: ParityTable): string {
@@ -111,7 +140,10 @@ function rowsIn(print: string | undefined): number {
   return print ? Number(print.split(':')[0]) : 0;
 }
 
-/** Compares the rows of one small bucket; counts what each side lacks, and (keyed tables) which keys differ. */
+/**
+ * Compares the rows of one small bucket: counts what each side lacks and which axis values hold rows that differ
+ * (with each side's row count at that value).
+ */
 async function diffRows(sides: [Side, Side], table: ParityTable, bucket: Bucket): Promise<RangeDiff> {
   const columns = table.columns.map(quoteIdent).join(', ');
   const [a, b] = await Promise.all(
@@ -128,32 +160,59 @@ async function diffRows(sides: [Side, Side], table: ParityTable, bucket: Bucket)
   const [inA, inB] = [count(a!), count(b!)];
   const lacking = (have: Map<string, number>, other: Map<string, number>): number =>
     [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
-  const keyed = table.axis.kind === 'key';
-  const keysOf = (rows: { a: string; t: string }[], other: Map<string, number>): string[] =>
-    rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-  const keys = keyed
-    ? [...new Set([...keysOf(a!, inB), ...keysOf(b!, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
-    : [];
-  return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
+  const differs = (row: { t: string }): boolean => inA.get(row.t) !== inB.get(row.t);
+  const differingValues = [...new Set([...a!, ...b!].filter(differs).map((row) => BigInt(row.a)))];
+  const values = new Map(
+    differingValues.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map((value) => [value, [0, 0] as [number, number]]),
+  );
+  for (const [index, rows] of [a!, b!].entries()) {
+    for (const row of rows) {
+      const counts = values.get(BigInt(row.a));
+      if (counts) counts[index]! += 1;
+    }
+  }
+  return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], values };
 }
 
-async function narrow(
-  sides: [Side, Side],
-  table: ParityTable,
-  method: HashMethod,
-  bucket: Bucket,
+interface Search {
+  sides: [Side, Side];
+  table: ParityTable;
+  method: HashMethod;
+  finest: bigint;
+  found: RangeDiff[];
+  /** Set when MAX_FINDINGS ranges were found with more still to look at. */
+  stopped: boolean;
+}
+
+/** The range `bucket`, `width` wide, whose prints differ: compared row by row when small enough, else split. */
+async function visit(search: Search, bucket: Bucket, width: bigint, prints: Map<string, string>[], level: number) {
+  const key = (bucket.lo / width).toString();
+  const small = prints.every((print) => rowsIn(print.get(key)) <= LEAF_ROWS);
+  if (small || width <= search.finest) search.found.push(await diffRows(search.sides, search.table, bucket));
+  else await narrow(search, bucket, level);
+}
+
+async function narrow(search: Search, bucket: Bucket, level: number): Promise<void> {
+  const width = nextWidth(search.table, bucket, level);
+  const prints = await Promise.all(
+    search.sides.map((side) => bucketPrints(side, search.table, search.method, width, bucket)),
+  );
+  await visitAll(search, differing(prints[0]!, prints[1]!, width), width, prints, level + 1);
+}
+
+async function visitAll(
+  search: Search,
+  buckets: Bucket[],
+  width: bigint,
+  prints: Map<string, string>[],
   level: number,
-  found: RangeDiff[],
 ): Promise<void> {
-  if (found.length >= MAX_FINDINGS) return;
-  const width = nextWidth(table, bucket, level);
-  const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, width, bucket)));
-  for (const sub of differing(a!, b!, width)) {
-    if (found.length >= MAX_FINDINGS) return;
-    const key = (sub.lo / width).toString();
-    const small = rowsIn(a!.get(key)) <= LEAF_ROWS && rowsIn(b!.get(key)) <= LEAF_ROWS;
-    if (small || width === 1n) found.push(await diffRows(sides, table, sub));
-    else await narrow(sides, table, method, sub, level + 1, found);
+  for (const bucket of buckets) {
+    if (search.found.length >= MAX_FINDINGS) {
+      search.stopped = true;
+      return;
+    }
+    await visit(search, bucket, width, prints, level);
   }
 }
 
@@ -182,13 +241,21 @@ function describeDiff(table: ParityTable, sides: [Side, Side], diff: RangeDiff):
   const parts = diff.missingIn
     .map((n, index) => (n > 0 ? `${formatCount(n)} row${n === 1 ? '' : 's'} missing in ${sides[index]!.label}` : ''))
     .filter(Boolean);
+  const differing = table.axis.kind === 'key' ? [...diff.values.keys()] : [];
   const keys =
-    diff.keys.length > 0 ? ` (keys ${diff.keys.slice(0, 10).join(', ')}${diff.keys.length > 10 ? ', …' : ''})` : '';
+    differing.length > 0 ? ` (keys ${differing.slice(0, 10).join(', ')}${differing.length > 10 ? ', …' : ''})` : '';
   return `${table.name} ${describeBucket(table, diff.bucket)}: ${parts.join(', ') || 'rows differ'}${keys}`;
 }
 
-export async function checkParity(sides: [Side, Side], table: ParityTable): Promise<CheckResult> {
-  const name = `content parity: ${table.schema}.${table.name}`;
+/**
+ * The bisection itself, for a table or anything read like one (a continuous aggregate's view): one grouped scan per
+ * side over the top-level ranges, then only the ranges that differ, narrower and narrower.
+ */
+export async function findDifferences(
+  sides: [Side, Side],
+  table: ParityTable,
+  options: SearchOptions = {},
+): Promise<Differences> {
   const method = await chooseHashMethod(
     sides.map((side) => ({
       client: side.client,
@@ -198,21 +265,22 @@ export async function checkParity(sides: [Side, Side], table: ParityTable): Prom
   const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
   const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
   const suspects = differing(a!, b!, top);
+  const rows = [...a!.values()].reduce((sum, print) => sum + rowsIn(print), 0);
+  // A microsecond (or one key) is as narrow as a range gets.
+  const search: Search = { sides, table, method, finest: options.finest ?? 1n, found: [], stopped: false };
+  await visitAll(search, suspects, top, [a!, b!], 1);
+  return { method, rows, ranges: a!.size, suspects, found: search.found, complete: !search.stopped };
+}
+
+export async function checkParity(sides: [Side, Side], table: ParityTable): Promise<CheckResult> {
+  const name = `content parity: ${table.schema}.${table.name}`;
+  const { method, rows, ranges, suspects, found } = await findDifferences(sides, table);
   if (suspects.length === 0) {
-    const rows = [...a!.values()].reduce((sum, print) => sum + rowsIn(print), 0);
     return pass(
       name,
-      `${formatCount(rows)} rows in ${a!.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+      `${formatCount(rows)} rows in ${ranges} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
         `both sides`,
     );
-  }
-  const found: RangeDiff[] = [];
-  for (const bucket of suspects) {
-    if (found.length >= MAX_FINDINGS) break;
-    const key = (bucket.lo / top).toString();
-    if (rowsIn(a!.get(key)) <= LEAF_ROWS && rowsIn(b!.get(key)) <= LEAF_ROWS)
-      found.push(await diffRows(sides, table, bucket));
-    else await narrow(sides, table, method, bucket, 1, found);
   }
   const lines = found.map((diff) => describeDiff(table, sides, diff));
   return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {

@@ -4,6 +4,7 @@ import { qualified, quoteIdent } from '../pg/connection.ts';
 import { formatCount } from '../format.ts';
 import { fail, pass, type CheckResult } from './check.ts';
 import type { RelationConfig } from './config.ts';
+import { extensionSchema, extensionTable, inheritanceChild, systemSchema } from './internals.ts';
 
 interface Relation {
   from: { schema: string; table: string; columns: string[] };
@@ -13,7 +14,12 @@ interface Relation {
 
 const SAMPLE = 5;
 
-/** Declared foreign keys, plus relations from the config (a migrated copy has often lost its constraints). */
+/**
+ * Declared foreign keys, plus relations from the config (a migrated copy has often lost its constraints). Not the
+ * keys of extensions' own catalogs (TimescaleDB declares dozens among its _timescaledb_* tables), nor the copies
+ * TimescaleDB puts on every chunk: a key from a hypertable is checked on the hypertable, and a key to one (2.16+
+ * adds one per chunk to the referencing table) on the key to the hypertable, since a row matches one chunk only.
+ */
 export async function listRelations(client: pg.Client, configured: RelationConfig[]): Promise<Relation[]> {
   const { rows } = await client.query<{ fs: string; ft: string; fc: string[]; ts: string; tt: string; tc: string[] }>(`
     SELECT fn.nspname AS fs, f.relname AS ft,
@@ -25,7 +31,9 @@ export async function listRelations(client: pg.Client, configured: RelationConfi
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-    WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
+    WHERE con.contype = 'f' AND NOT ${inheritanceChild('f')} AND NOT ${inheritanceChild('t')}
+      AND NOT ${systemSchema('fn')} AND NOT ${extensionSchema('fn')} AND NOT ${extensionSchema('tn')}
+      AND NOT ${extensionTable('f')}
     ORDER BY 1, 2`);
   const declared: Relation[] = rows.map((r) => ({
     from: { schema: r.fs, table: r.ft, columns: r.fc },

@@ -12,7 +12,7 @@ import { checkBackupFreshness } from './freshness.ts';
 import { checkParity, checkWholeTable, type Side } from './parity.ts';
 import { checkRelation, listRelations } from './relations.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
-import { checkTimescale } from './timescale/index.ts';
+import { assertTimescaleLoaded, checkTimescale, compareTimescale } from './timescale/index.ts';
 
 export interface IntegrityOptions {
   database: DatabaseUrl;
@@ -24,9 +24,10 @@ export interface IntegrityOptions {
 }
 
 /**
- * Runs every check that applies: row counts and content parity when there is a database to compare with, foreign
- * keys always, and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check
- * that cannot run becomes a failed check saying why; only a configuration mistake stops the whole run.
+ * Runs every check that applies: row counts, content parity and (when both sides have TimescaleDB) the TimescaleDB
+ * comparison when there is a database to compare with, foreign keys always, and embeddings, TimescaleDB shape,
+ * backup freshness and custom SQL when the config asks. A check that cannot run becomes a failed check saying why;
+ * only a configuration mistake (or a server that cannot serve TimescaleDB) stops the whole run.
  */
 export async function runIntegrity(options: IntegrityOptions): Promise<CheckResult[]> {
   const { config } = options;
@@ -35,6 +36,8 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
   try {
     compare = options.compare ? await connect(options.compare) : undefined;
     await Promise.all([pinSession(db), compare && pinSession(compare)]);
+    await assertTimescaleLoaded(db, options.database);
+    if (compare && options.compare) await assertTimescaleLoaded(compare, options.compare);
     const results: CheckResult[] = [];
     const run = async (name: string, check: () => Promise<CheckResult | CheckResult[]>): Promise<void> => {
       const started = Date.now();
@@ -60,6 +63,7 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
           table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table),
         );
       }
+      await run('timescaledb parity', () => compareTimescale(sides, config.timescaleParity, options.log));
     }
     for (const relation of await listRelations(db, config.relations)) {
       await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));

@@ -4,6 +4,7 @@ import { qualified } from '../pg/connection.ts';
 import { formatCount } from '../format.ts';
 import { fail, pass, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
+import { extensionSchema, extensionTable, inheritanceChild, systemSchema } from './internals.ts';
 import type { ParityTable } from './parity.ts';
 
 /** A user table and how to compare it: by its integer key, by a time column, or only as a whole. */
@@ -12,9 +13,10 @@ export interface CheckedTable extends ParityTable {
 }
 
 /**
- * The tables to check: the config's list, or every user table (not partitions, not extension-owned, not Backstop's
- * own ledger). The axis: the configured one; else a single-column integer primary key; else the first non-null
- * timestamp column; else none (the table is compared by count and one whole-table checksum).
+ * The tables to check: the config's list, or every user table (not partitions nor TimescaleDB chunks: a hypertable is
+ * compared as its parent table; nothing of an extension's; not Backstop's own ledger). The axis: the configured one;
+ * else a single-column integer primary key; else the first non-null timestamp column; else none (the table is
+ * compared by count and one whole-table checksum).
  */
 export async function discoverTables(client: pg.Client, config: IntegrityConfig): Promise<CheckedTable[]> {
   const { rows } = await client.query<{
@@ -37,11 +39,8 @@ export async function discoverTables(client: pg.Client, config: IntegrityConfig)
         attnotnull
         AND atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype) ORDER BY attnum) AS times
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\\_%'
-      AND n.nspname NOT LIKE '\\_timescaledb%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND
-        d.deptype = 'e')
+    WHERE c.relkind IN ('r', 'p') AND NOT ${inheritanceChild('c')} AND NOT ${systemSchema('n')}
+      AND n.nspname <> 'backstop' AND NOT ${extensionSchema('n')} AND NOT ${extensionTable('c')}
     ORDER BY 1, 2`);
   const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
   const wanted =
@@ -53,7 +52,8 @@ export async function discoverTables(client: pg.Client, config: IntegrityConfig)
       const row = byName.get(fullName(entry.table));
       if (!row)
         throw new ConfigurationError(
-          `config: table ${entry.table} does not exist in database-url (or is a partition): check tables[].table.`,
+          `config: table ${entry.table} does not exist in database-url (or is a partition, a chunk or an ` +
+            `extension's): check tables[].table.`,
         );
       const integerKey = row.pk && /^(smallint|integer|bigint)$/.test(row.pk_type ?? '') ? row.pk : undefined;
       const axisColumn = entry.key ?? entry.timeColumn ?? integerKey ?? row.times[0];
