@@ -7,9 +7,12 @@ import type { FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
-import { startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
+import { MissingLibraryError, startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
+import { notPreloadedMessage, timescaleImage, timescaleOnServer, timescalePackage } from '../pg/timescale.ts';
+import { serverMajor } from '../pg/tools.ts';
 import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
 import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
+import { compareTimescaleObjects, readTimescaleObjects, type Tally, type TimescaleCheck } from './timescale.ts';
 
 export interface DrillOptions extends Budgets {
   found: FoundBackup;
@@ -39,9 +42,11 @@ export interface DrillRecord extends DrillRecordBase {
   engine: 'postgres';
   tables: TableCheck[];
   tocEntries?: number;
+  /** A backup that records TimescaleDB objects: how many of each the restored database matches. */
+  timescaledb?: TimescaleCheck;
 }
 
-type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries'>;
+type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries' | 'timescaledb'>;
 
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
@@ -56,6 +61,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     problems: [],
     tables: [],
     tocEntries: undefined,
+    timescaledb: undefined,
   };
   return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) =>
     options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress),
@@ -79,27 +85,37 @@ async function listAndVerify(options: DrillOptions, outcome: PostgresOutcome): P
 
 async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome): Promise<void> {
   const { manifest } = options.found;
+  const timescale = timescaleOf(manifest);
   let scratch: ScratchCluster | undefined;
   try {
     let target = options.target;
+    // Who lacks what, in mid-sentence: "the target postgresql://…/db (input "target-url")".
+    let where = target ? `the target ${target.display} (${target.origin})` : '';
     if (!target) {
-      const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
-      scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+      scratch = await startThrowaway(options, timescale);
       target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-      outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+      outcome.target = `a throwaway PostgreSQL ${scratch.major}${timescale ? ' that preloads TimescaleDB' : ''}`;
+      where = `the local PostgreSQL ${scratch.major}`;
     }
     options.log(`Restoring ${manifest.id} into ${outcome.target}`);
     const client = await connect(target);
     try {
       await assertEmptyDatabase(client, target);
+      if (timescale) await timescalePreRestore(client, timescale, where, !scratch, options);
       const started = Date.now();
-      const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-      if (timescale) await timescalePreRestore(client, timescale.version, options);
       await restoreInto(target, restoreOptionsOf(options));
       outcome.checksumsVerified = true;
-      if (timescale) await client.query('SELECT timescaledb_post_restore()');
       outcome.restoreSeconds = (Date.now() - started) / 1000;
+      // Verified while the database is still in restore mode, so its policies (compression, retention, refresh)
+      // cannot change it under the counts; this session alone runs with TimescaleDB working, as the dump's did.
+      if (timescale) await client.query('SET timescaledb.restoring = off');
       outcome.tables = await compareRowCounts(client, manifest);
+      if (manifest.timescaledb) await compareTimescale(client, manifest, outcome, options);
+      if (timescale) {
+        const postStarted = Date.now();
+        await client.query('SELECT timescaledb_post_restore()');
+        outcome.restoreSeconds += (Date.now() - postStarted) / 1000;
+      }
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -112,6 +128,48 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
   } finally {
     await scratch?.stop();
   }
+}
+
+/** The TimescaleDB version the backup needs, when its source had the extension. */
+function timescaleOf(manifest: Manifest): string | undefined {
+  return (
+    manifest.timescaledb?.version ??
+    (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb')?.version
+  );
+}
+
+function sourceMajor(manifest: Manifest): number {
+  return Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+}
+
+/** A local cluster at least as new as the source, preloading TimescaleDB when the backup needs it. */
+async function startThrowaway(options: DrillOptions, timescale: string | undefined): Promise<ScratchCluster> {
+  const minMajor = sourceMajor(options.found.manifest);
+  try {
+    return await startScratchCluster({
+      minMajor,
+      baseDir: options.tempDir,
+      instead: options.targetOrigin,
+      preload: timescale ? ['timescaledb'] : [],
+    });
+  } catch (error) {
+    if (timescale && error instanceof MissingLibraryError) {
+      throw new ConfigurationError(
+        `The backup needs TimescaleDB ${timescale} and the local PostgreSQL ${error.major} has no TimescaleDB: ` +
+          getTimescale(timescale, error.major, options.found.manifest, options.targetOrigin),
+      );
+    }
+    throw error;
+  }
+}
+
+/** How to get the TimescaleDB version a backup needs: installed locally, or a server of one's own. */
+function getTimescale(version: string, localMajor: number, manifest: Manifest, targetOrigin: Origin): string {
+  const image = timescaleImage(version, sourceMajor(manifest) || localMajor);
+  return (
+    `install ${timescalePackage(version, localMajor)}, or run ${image} and give its empty database through ` +
+    `${targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+  );
 }
 
 /** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
@@ -145,19 +203,76 @@ async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl): Prom
   }
 }
 
-async function timescalePreRestore(client: pg.Client, version: string, options: DrillOptions): Promise<void> {
-  const { rows } = await client.query<{ v: string | null }>(
-    "SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'",
-  );
-  if (rows.length === 0) {
+/**
+ * A dump of TimescaleDB restores only into the same extension version, between timescaledb_pre_restore() and
+ * timescaledb_post_restore(): checked before anything is restored, without calling into a library that is not
+ * preloaded (that would end the session with a bare FATAL).
+ */
+async function timescalePreRestore(
+  client: pg.Client,
+  version: string,
+  where: string,
+  ownTarget: boolean,
+  options: DrillOptions,
+): Promise<void> {
+  const server = await timescaleOnServer(client);
+  const major = sourceMajor(options.found.manifest);
+  const elsewhere = ownTarget
+    ? `restore into a server running TimescaleDB ${version} (e.g. ${timescaleImage(version, major)}) through ` +
+      `${options.targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+    : getTimescale(version, major, options.found.manifest, options.targetOrigin);
+  if (server.available.length === 0) {
+    throw new ConfigurationError(`The backup needs TimescaleDB ${version} and ${where} has none: ${elsewhere}`);
+  }
+  if (server.installed !== null && server.installed !== version) {
     throw new ConfigurationError(
-      `The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-        `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`,
+      `The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ${server.installed} in the ` +
+        `database: ${elsewhere}`,
     );
   }
+  if (!server.available.includes(version)) {
+    throw new ConfigurationError(
+      `The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
+        `${server.available.join(', ')}: ${elsewhere}`,
+    );
+  }
+  if (!server.preloaded) throw new ConfigurationError(notPreloadedMessage(capitalized(where)));
   await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
   await client.query('SELECT timescaledb_pre_restore()');
   options.log(`TimescaleDB ${version}: pre-restore mode on`);
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The restored hypertables, continuous aggregates and jobs against the manifest's record of them. */
+async function compareTimescale(
+  client: pg.Client,
+  manifest: Manifest,
+  outcome: PostgresOutcome,
+  options: DrillOptions,
+): Promise<void> {
+  const expected = manifest.timescaledb!;
+  const actual = await readTimescaleObjects(client, expected.version);
+  const { rows } = await client.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
+  const restoredMajor = serverMajor(Number(rows[0]!.n));
+  // Another PostgreSQL major may print the same view differently: definitions compare only on the same major.
+  const sameMajor = restoredMajor === sourceMajor(manifest);
+  const { check, problems } = compareTimescaleObjects(expected, actual, sameMajor);
+  outcome.timescaledb = check;
+  outcome.problems.push(...problems.map((problem) => `TimescaleDB ${problem}`));
+  options.log(
+    `TimescaleDB: ${tally(check.hypertables)} hypertables, ${tally(check.continuousAggregates)} continuous ` +
+      `aggregates, ${tally(check.jobs)} policy jobs match the manifest` +
+      (sameMajor
+        ? ''
+        : ` (view definitions not compared: PostgreSQL ${restoredMajor}, the source ran ${sourceMajor(manifest)})`),
+  );
+}
+
+function tally(counts: Tally): string {
+  return `${counts.matching} of ${counts.expected}`;
 }
 
 async function compareRowCounts(client: pg.Client, manifest: Manifest): Promise<TableCheck[]> {
