@@ -226,6 +226,25 @@ describe.runIf(TIMESCALE)('dump-postgres → restore-drill of a real TimescaleDB
     expect(state).toEqual({ restoring: 'off', ticks: source!.ticks });
   });
 
+  it('a restore that fails midway still takes a target of its own out of restore mode', async () => {
+    const { storage, id } = await dumpOnce('damaged');
+    const file = path.join(storage, 'tsdb', id, 'postgres.dump.zst.age');
+    const bytes = await fs.readFile(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await fs.writeFile(file, bytes);
+    const target = await timescaleTarget();
+    const drilled = await drill(storage, { 'target-url': target });
+    expect(drilled.code).toBe(1);
+    expect(drilled.outputs.verified).toBe('false');
+    expect(drilled.errors.join('\n')).toContain('Checksum mismatch');
+    expect(drilled.stdout).toContain('pre-restore mode on');
+    const [state] = await sql<{ restoring: string }>(
+      target,
+      "SELECT current_setting('timescaledb.restoring') AS restoring",
+    );
+    expect(state!.restoring).toBe('off');
+  });
+
   it('refuses a backup of another TimescaleDB version before restoring anything, naming both versions', async () => {
     const { storage, id, manifestPath } = await dumpOnce('other-version');
     await editManifest(manifestPath, (manifest) => {

@@ -89,7 +89,6 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
   let scratch: ScratchCluster | undefined;
   try {
     let target = options.target;
-    // Who lacks what, in mid-sentence: "the target postgresql://…/db (input "target-url")".
     let where = target ? `the target ${target.display} (${target.origin})` : '';
     if (!target) {
       scratch = await startThrowaway(options, timescale);
@@ -101,21 +100,9 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
     const client = await connect(target);
     try {
       await assertEmptyDatabase(client, target);
-      if (timescale) await timescalePreRestore(client, timescale, where, !scratch, options);
-      const started = Date.now();
-      await restoreInto(target, restoreOptionsOf(options));
-      outcome.checksumsVerified = true;
-      outcome.restoreSeconds = (Date.now() - started) / 1000;
-      // Verified while the database is still in restore mode, so its policies (compression, retention, refresh)
-      // cannot change it under the counts; this session alone runs with TimescaleDB working, as the dump's did.
-      if (timescale) await client.query('SET timescaledb.restoring = off');
-      outcome.tables = await compareRowCounts(client, manifest);
-      if (manifest.timescaledb) await compareTimescale(client, manifest, outcome, options);
-      if (timescale) {
-        const postStarted = Date.now();
-        await client.query('SELECT timescaledb_post_restore()');
-        outcome.restoreSeconds += (Date.now() - postStarted) / 1000;
-      }
+      if (timescale)
+        await restoreTimescale(client, target, { version: timescale, where, own: !scratch }, options, outcome);
+      else await restoreAndVerify(client, target, options, outcome);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -127,6 +114,57 @@ async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome):
     }
   } finally {
     await scratch?.stop();
+  }
+}
+
+async function restoreAndVerify(
+  client: pg.Client,
+  target: DatabaseUrl,
+  options: DrillOptions,
+  outcome: PostgresOutcome,
+): Promise<void> {
+  const { manifest } = options.found;
+  const started = Date.now();
+  await restoreInto(target, restoreOptionsOf(options));
+  outcome.checksumsVerified = true;
+  outcome.restoreSeconds = (Date.now() - started) / 1000;
+  outcome.tables = await compareRowCounts(client, manifest);
+  if (manifest.timescaledb) await compareTimescale(client, manifest, outcome, options);
+}
+
+/** The TimescaleDB a backup needs, and where it is to be restored (for the messages). */
+interface TimescaleTarget {
+  version: string;
+  /** Who lacks what, in mid-sentence. */
+  where: string;
+  /** A target of one's own (not the throwaway cluster). */
+  own: boolean;
+}
+
+/**
+ * TimescaleDB: the restore and the checks between timescaledb_pre_restore() and timescaledb_post_restore(). They
+ * are verified while the database is still in restore mode, so its policies (compression, retention, refresh)
+ * cannot change it under the counts; the checking session alone runs with TimescaleDB working, as the dump's did.
+ */
+async function restoreTimescale(
+  client: pg.Client,
+  target: DatabaseUrl,
+  timescale: TimescaleTarget,
+  options: DrillOptions,
+  outcome: PostgresOutcome,
+): Promise<void> {
+  await timescalePreRestore(client, timescale, options);
+  let restoreMode = true;
+  try {
+    await client.query('SET timescaledb.restoring = off');
+    await restoreAndVerify(client, target, options, outcome);
+    const started = Date.now();
+    await client.query('SELECT timescaledb_post_restore()');
+    restoreMode = false;
+    outcome.restoreSeconds += (Date.now() - started) / 1000;
+  } finally {
+    // Whatever failed, a database of one's own is not left with TimescaleDB in restore mode (its jobs stopped).
+    if (restoreMode) await client.query('SELECT timescaledb_post_restore()').catch(() => undefined);
   }
 }
 
@@ -210,14 +248,13 @@ async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl): Prom
  */
 async function timescalePreRestore(
   client: pg.Client,
-  version: string,
-  where: string,
-  ownTarget: boolean,
+  timescale: TimescaleTarget,
   options: DrillOptions,
 ): Promise<void> {
+  const { version, where } = timescale;
   const server = await timescaleOnServer(client);
   const major = sourceMajor(options.found.manifest);
-  const elsewhere = ownTarget
+  const elsewhere = timescale.own
     ? `restore into a server running TimescaleDB ${version} (e.g. ${timescaleImage(version, major)}) through ` +
       `${options.targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
     : getTimescale(version, major, options.found.manifest, options.targetOrigin);
