@@ -1,6 +1,6 @@
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
-import type { DrillRecord } from '../../lib/postgres/drill.ts';
+import { rowCountMatches, type DrillRecord } from '../../lib/postgres/drill.ts';
 import type { Tally } from '../../lib/postgres/timescale.ts';
 import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
@@ -30,7 +30,7 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
           : [
               [
                 'Row counts',
-                `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                `${record.tables.filter(rowCountMatches).length} of ${record.tables.length} tables ` +
                   `match the manifest`,
               ],
               ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, timescaleLine(record)]] : []),
@@ -40,7 +40,7 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
   ];
   if (record.problems.length > 0)
     lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
-  const mismatched = record.tables.filter((table) => table.actual !== table.expected);
+  const mismatched = record.tables.filter((table) => !rowCountMatches(table));
   if (mismatched.length > 0) {
     lines.push(
       '',
@@ -48,7 +48,7 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
         ['Table', 'Manifest', 'Restored'],
         mismatched.map((t) => [
           `${t.schema}.${t.name}`,
-          formatCount(t.expected),
+          `${t.atLeast ? '≥ ' : ''}${formatCount(t.expected)}`,
           t.actual === null ? 'missing' : formatCount(t.actual),
         ]),
       ),
