@@ -30,3 +30,8 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
   return lines.join('\n');
 }
+
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+export function countOf(count: number, noun: string): string {
+  return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}

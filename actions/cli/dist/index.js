@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 97489:
+/***/ 27902:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71188,6 +71188,10 @@ function markdownTable(header, rows) {
     const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
@@ -71736,7 +71740,220 @@ function splitPattern(pattern) {
     return parts.slice(-2);
 }
 
+;// CONCATENATED MODULE: ./actions/lib/postgres/timescale.ts
+
+
+// Only the public timescaledb_information views are read (stable across 2.x), never _timescaledb_catalog.
+const HYPERTABLES_SQL = `
+SELECT h.hypertable_schema AS schema, h.hypertable_name AS name, d.column_name AS time_column,
+       coalesce(d.time_interval::text, d.integer_interval::text) AS chunk_interval,
+       h.compression_enabled, h.num_chunks,
+       (SELECT count(*) FROM timescaledb_information.chunks c
+         WHERE (c.hypertable_schema, c.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND c.is_compressed) AS compressed_chunks,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text) ORDER BY s.segmentby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.segmentby_column_index IS NOT NULL), '{}') AS segment_by,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text)
+                   || CASE WHEN s.orderby_asc THEN ' ASC' ELSE ' DESC' END
+                   -- ASC puts nulls last and DESC first unless told otherwise: only the exception is spelled.
+                   || CASE WHEN s.orderby_nullsfirst = s.orderby_asc
+                           THEN CASE WHEN s.orderby_nullsfirst THEN ' NULLS FIRST' ELSE ' NULLS LAST' END
+                           ELSE '' END
+                   ORDER BY s.orderby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.orderby_column_index IS NOT NULL), '{}') AS order_by
+FROM timescaledb_information.hypertables h
+JOIN timescaledb_information.dimensions d
+  ON (d.hypertable_schema, d.hypertable_name) = (h.hypertable_schema, h.hypertable_name) AND d.dimension_number = 1
+ORDER BY 1, 2`;
+const CONTINUOUS_AGGREGATES_SQL = `
+SELECT view_schema, view_name, hypertable_schema, hypertable_name, materialized_only, view_definition,
+       materialization_hypertable_schema, materialization_hypertable_name
+FROM timescaledb_information.continuous_aggregates
+ORDER BY 1, 2`;
+/** Jobs from 1000 up are the database's own; below are TimescaleDB's (telemetry, its job-history retention). */
+const JOBS_SQL = `
+SELECT proc_name, hypertable_schema, hypertable_name, schedule_interval::text AS schedule_interval, scheduled, config
+FROM timescaledb_information.jobs
+WHERE job_id >= 1000
+ORDER BY job_id`;
+/** The TimescaleDB objects of the connected database (in the caller's transaction, e.g. the dump's snapshot). */
+async function readTimescaleObjects(client, version) {
+    return {
+        version,
+        hypertables: await readHypertables(client),
+        continuousAggregates: await readContinuousAggregates(client),
+        jobs: await readJobs(client),
+    };
+}
+async function readHypertables(client) {
+    const { rows } = await client.query(HYPERTABLES_SQL);
+    return rows.map((row) => ({
+        schema: row.schema,
+        name: row.name,
+        timeColumn: row.time_column,
+        chunkInterval: row.chunk_interval ?? '',
+        compression: { enabled: row.compression_enabled, segmentBy: row.segment_by, orderBy: row.order_by },
+        chunks: Number(row.num_chunks),
+        compressedChunks: Number(row.compressed_chunks),
+    }));
+}
+async function readContinuousAggregates(client) {
+    const { rows } = await client.query(CONTINUOUS_AGGREGATES_SQL);
+    const aggregates = [];
+    for (const row of rows) {
+        // The materialization hypertable, not the view: the view of a real-time aggregate adds rows from the raw data.
+        const materialized = qualified(row.materialization_hypertable_schema, row.materialization_hypertable_name);
+        const counted = await client.query(`SELECT count(*) AS n FROM ${materialized}`);
+        aggregates.push({
+            schema: row.view_schema,
+            name: row.view_name,
+            source: `${row.hypertable_schema}.${row.hypertable_name}`,
+            materializedOnly: row.materialized_only,
+            definitionSha256: (0,external_node_crypto_.createHash)('sha256').update(row.view_definition).digest('hex'),
+            rows: Number(counted.rows[0].n),
+        });
+    }
+    return aggregates;
+}
+async function readJobs(client) {
+    const { rows } = await client.query(JOBS_SQL);
+    return rows.map((row) => ({
+        proc: row.proc_name,
+        hypertable: row.hypertable_name === null ? null : `${row.hypertable_schema}.${row.hypertable_name}`,
+        scheduleInterval: row.schedule_interval,
+        scheduled: row.scheduled,
+        config: row.config,
+    }));
+}
+/** The restored database's TimescaleDB objects against the manifest's record of them. */
+function compareTimescaleObjects(expected, actual, compareDefinitions) {
+    const hypertables = compareNamed('hypertable', expected.hypertables, actual.hypertables, hypertableDifferences);
+    const aggregates = compareNamed('continuous aggregate', expected.continuousAggregates, actual.continuousAggregates, (want, have) => aggregateDifferences(want, have, compareDefinitions));
+    const jobs = compareJobs(expected.jobs, actual.jobs);
+    return {
+        check: {
+            version: expected.version,
+            hypertables: hypertables.tally,
+            continuousAggregates: aggregates.tally,
+            jobs: jobs.tally,
+            definitionsCompared: compareDefinitions,
+        },
+        problems: [...hypertables.problems, ...aggregates.problems, ...jobs.problems],
+    };
+}
+function compareNamed(kind, expected, actual, differences) {
+    const key = (item) => `${item.schema}.${item.name}`;
+    const restored = new Map(actual.map((item) => [key(item), item]));
+    const problems = [];
+    let matching = 0;
+    for (const want of expected) {
+        const have = restored.get(key(want));
+        const found = have ? differences(want, have) : ['missing after restore'];
+        if (found.length === 0)
+            matching++;
+        problems.push(...found.map((difference) => `${kind} ${key(want)}: ${difference}`));
+    }
+    const recorded = new Set(expected.map(key));
+    for (const have of actual.filter((item) => !recorded.has(key(item))))
+        problems.push(`${kind} ${key(have)}: restored, but not in the manifest`);
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function hypertableDifferences(want, have) {
+    return [
+        differs('time column', have.timeColumn, want.timeColumn),
+        differs('chunk interval', have.chunkInterval, want.chunkInterval),
+        differs('compression', onOff(have.compression.enabled), onOff(want.compression.enabled)),
+        differs('segmentby', list(have.compression.segmentBy), list(want.compression.segmentBy)),
+        differs('orderby', list(have.compression.orderBy), list(want.compression.orderBy)),
+        differs('chunks', String(have.chunks), String(want.chunks)),
+        differs('compressed chunks', String(have.compressedChunks), String(want.compressedChunks)),
+    ].filter((difference) => difference !== undefined);
+}
+function aggregateDifferences(want, have, compareDefinitions) {
+    return [
+        differs('source', have.source, want.source),
+        differs('materialized_only', String(have.materializedOnly), String(want.materializedOnly)),
+        compareDefinitions && have.definitionSha256 !== want.definitionSha256
+            ? `its definition differs from the manifest's (sha256 ${timescale_short(have.definitionSha256)}, the manifest says ` +
+                `${timescale_short(want.definitionSha256)})`
+            : undefined,
+        differs('materialized rows', String(have.rows), String(want.rows)),
+    ].filter((difference) => difference !== undefined);
+}
+/**
+ * Jobs have no name: they are matched by procedure and hypertable (one job of each kind per hypertable is the rule;
+ * several, e.g. user jobs, are matched by their settings first, then in order).
+ */
+function compareJobs(expected, actual) {
+    const key = (job) => `${job.proc} on ${job.hypertable ?? 'no hypertable'}`;
+    const restoredByKey = groupBy(actual, key);
+    const problems = [];
+    let matching = 0;
+    for (const [jobKey, wanted] of groupBy(expected, key)) {
+        const pool = restoredByKey.get(jobKey) ?? [];
+        restoredByKey.delete(jobKey);
+        const unmatched = [];
+        for (const want of wanted) {
+            const same = pool.findIndex((have) => jobDifferences(want, have).length === 0);
+            if (same === -1)
+                unmatched.push(want);
+            else {
+                pool.splice(same, 1);
+                matching++;
+            }
+        }
+        for (const want of unmatched) {
+            const have = pool.shift();
+            problems.push(`job ${jobKey}: ${have ? jobDifferences(want, have).join('; ') : 'missing after restore'}`);
+        }
+        for (const extra of pool)
+            problems.push(notRecorded(jobKey, extra));
+    }
+    for (const [jobKey, extras] of restoredByKey)
+        for (const extra of extras)
+            problems.push(notRecorded(jobKey, extra));
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function notRecorded(jobKey, job) {
+    return `job ${jobKey}: restored, but not in the manifest (schedule ${job.scheduleInterval}, config ${canonical(job.config)})`;
+}
+function jobDifferences(want, have) {
+    return [
+        differs('schedule', have.scheduleInterval, want.scheduleInterval),
+        differs('scheduled', String(have.scheduled), String(want.scheduled)),
+        differs('config', canonical(have.config), canonical(want.config)),
+    ].filter((difference) => difference !== undefined);
+}
+function differs(what, have, want) {
+    return have === want ? undefined : `${what} ${have || '(none)'}, the manifest says ${want || '(none)'}`;
+}
+/** JSON with sorted keys, so two configs compare by content, not by the order jsonb happened to print. */
+function canonical(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonical).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([name, item]) => `${JSON.stringify(name)}:${canonical(item)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+function groupBy(items, key) {
+    const groups = new Map();
+    for (const item of items)
+        groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+    return groups;
+}
+const onOff = (enabled) => (enabled ? 'on' : 'off');
+const list = (items) => items.join(', ');
+const timescale_short = (sha) => sha.slice(0, 12);
+
 ;// CONCATENATED MODULE: ./actions/lib/postgres/dump.ts
+
+
 
 
 
@@ -71781,9 +71998,14 @@ async function dumpPostgres(options) {
         const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
         const scanning = streamed ? undefined : countRows(client, tables, excluded);
         scanning?.catch(() => undefined);
+        // After the scan, never alongside it: a read that fails rolls back to its savepoint, which queued counts must
+        // not run into. Still in the dump's snapshot, while pg_dump runs.
+        const recording = Promise.resolve(scanning).then(() => recordTimescale(client, extensions, options));
+        recording.catch(() => undefined);
         const files = options.format === 'custom'
             ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
             : await dumpDirectory(options, pgDump, snapshot, folder, id);
+        const timescaledb = await recording;
         const counts = scanning
             ? await scanning
             : await streamedCounts(streamed, client, tables, excluded, options.log);
@@ -71810,6 +72032,7 @@ async function dumpPostgres(options) {
             encryption: options.recipients ? { recipients: options.recipients } : null,
             files,
             tables: counts,
+            ...(timescaledb ? { timescaledb } : {}),
         };
         await writeManifest(options.stores, manifest);
         return {
@@ -71825,6 +72048,30 @@ async function dumpPostgres(options) {
     finally {
         forget();
         await client.end().catch(() => undefined);
+    }
+}
+/**
+ * The hypertables, continuous aggregates and policy jobs, for drills to compare. A TimescaleDB whose views this
+ * Backstop cannot read (an old 2.x) still gets its backup: without the record, drills compare rows only.
+ */
+async function recordTimescale(client, extensions, options) {
+    const version = extensions.find((extension) => extension.name === 'timescaledb')?.version;
+    if (!version)
+        return undefined;
+    await client.query('SAVEPOINT timescale_objects');
+    try {
+        const objects = await readTimescaleObjects(client, version);
+        await client.query('RELEASE SAVEPOINT timescale_objects');
+        options.log(`TimescaleDB ${version}: ${countOf(objects.hypertables.length, 'hypertable')}, ` +
+            `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+            `${countOf(objects.jobs.length, 'policy job')} recorded`);
+        return objects;
+    }
+    catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT timescale_objects');
+        options.warn(`TimescaleDB ${version}: its objects could not be read (${(0,errors/* errorMessage */.gJ)(error)}); the manifest does not ` +
+            'record them, so drills of this backup compare rows only.');
+        return undefined;
     }
 }
 async function exportSnapshot(client) {
@@ -72127,6 +72374,7 @@ function dumpSummary(result, stores, artifact = null) {
                 `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
             ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
+            ...(manifest.timescaledb ? [['TimescaleDB objects', timescaleLine(manifest.timescaledb)]] : []),
             [
                 'Size',
                 `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
@@ -72149,6 +72397,14 @@ function dumpSummary(result, stores, artifact = null) {
         lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
     return `${lines.join('\n')}\n`;
 }
+/** What a drill of this backup will compare besides rows. */
+function timescaleLine(objects) {
+    const chunks = objects.hypertables.reduce((sum, table) => sum + table.chunks, 0);
+    const compressed = objects.hypertables.reduce((sum, table) => sum + table.compressedChunks, 0);
+    return (`${countOf(objects.hypertables.length, 'hypertable')} (${countOf(chunks, 'chunk')}, ${compressed} compressed), ` +
+        `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+        `${countOf(objects.jobs.length, 'policy job')}`);
+}
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/main.ts
 
@@ -72166,6 +72422,7 @@ async function run(runtime) {
         ...inputs,
         tempDir: runtime.context.tempDir,
         log: (line) => runtime.info(line),
+        warn: (line) => runtime.warning(line),
     });
     const { manifest } = result;
     runtime.setOutput('backup-id', manifest.id);
@@ -72187,7 +72444,8 @@ async function run(runtime) {
 /** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'dump-postgres',
-    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
+    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts and the ' +
+        'TimescaleDB objects; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
         'database-url': {
@@ -74068,6 +74326,37 @@ function readIdentities(runtime, inputs) {
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
+;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
+async function timescaleOnServer(client) {
+    const { rows } = await client.query(`
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load') AS preloaded,
+           (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+           (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
+             WHERE name = 'timescaledb') AS available,
+           (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS default_version`);
+    const row = rows[0];
+    return {
+        preloaded: row.preloaded,
+        installed: row.installed,
+        available: row.available ?? [],
+        defaultVersion: row.default_version,
+    };
+}
+/** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
+function notPreloadedMessage(where) {
+    return (`${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
+        "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
+        '(the timescale/timescaledb images preload it).');
+}
+/** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
+function timescaleImage(version, major) {
+    return `timescale/timescaledb:${version}-pg${major}`;
+}
+/** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
+function timescalePackage(version, major) {
+    return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -74301,6 +74590,15 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
 
 
 
+
+
+
+/** The restored table holds what the manifest says it should. */
+function rowCountMatches(check) {
+    if (check.actual === null)
+        return false;
+    return check.atLeast ? check.actual >= check.expected : check.actual === check.expected;
+}
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
  * target → compare every table's row count with the manifest → RTO and RPO budgets → a drill record next to the
@@ -74314,6 +74612,7 @@ async function drillPostgres(options) {
         problems: [],
         tables: [],
         tocEntries: undefined,
+        timescaledb: undefined,
     };
     return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) => options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress));
 }
@@ -74332,41 +74631,102 @@ async function listAndVerify(options, outcome) {
 }
 async function restoreAndCount(options, outcome) {
     const { manifest } = options.found;
+    const timescale = timescaleOf(manifest);
     let scratch;
     try {
         let target = options.target;
+        let where = target ? `the target ${target.display} (${target.origin})` : '';
         if (!target) {
-            const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
-            scratch = await (0,cluster/* startScratchCluster */.b)({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+            scratch = await startThrowaway(options, timescale);
             target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-            outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+            outcome.target = `a throwaway PostgreSQL ${scratch.major}${timescale ? ' that preloads TimescaleDB' : ''}`;
+            where = `the local PostgreSQL ${scratch.major}`;
         }
         options.log(`Restoring ${manifest.id} into ${outcome.target}`);
         const client = await connect(target);
         try {
             await assertEmptyDatabase(client, target);
-            const started = Date.now();
-            const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
             if (timescale)
-                await timescalePreRestore(client, timescale.version, options);
-            await restoreInto(target, restoreOptionsOf(options));
-            outcome.checksumsVerified = true;
-            if (timescale)
-                await client.query('SELECT timescaledb_post_restore()');
-            outcome.restoreSeconds = (Date.now() - started) / 1000;
-            outcome.tables = await compareRowCounts(client, manifest);
+                await restoreTimescale(client, target, { version: timescale, where, own: !scratch }, options, outcome);
+            else
+                await restoreAndVerify(client, target, options, outcome);
         }
         finally {
             await client.end().catch(() => undefined);
         }
-        for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+        for (const table of outcome.tables.filter((check) => !rowCountMatches(check))) {
             outcome.problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-                `the manifest says ${table.expected}`);
+                `the manifest says ${table.atLeast ? 'at least ' : ''}${table.expected}`);
         }
     }
     finally {
         await scratch?.stop();
     }
+}
+async function restoreAndVerify(client, target, options, outcome) {
+    const { manifest } = options.found;
+    const started = Date.now();
+    await restoreInto(target, restoreOptionsOf(options));
+    outcome.checksumsVerified = true;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
+    outcome.tables = await compareRowCounts(client, manifest);
+    if (manifest.timescaledb)
+        await compareTimescale(client, manifest, outcome, options);
+}
+/**
+ * TimescaleDB: the restore and the checks between timescaledb_pre_restore() and timescaledb_post_restore(). They
+ * are verified while the database is still in restore mode, so its policies (compression, retention, refresh)
+ * cannot change it under the counts; the checking session alone runs with TimescaleDB working, as the dump's did.
+ */
+async function restoreTimescale(client, target, timescale, options, outcome) {
+    await timescalePreRestore(client, timescale, options);
+    let restoreMode = true;
+    try {
+        await client.query('SET timescaledb.restoring = off');
+        await restoreAndVerify(client, target, options, outcome);
+        const started = Date.now();
+        await client.query('SELECT timescaledb_post_restore()');
+        restoreMode = false;
+        outcome.restoreSeconds += (Date.now() - started) / 1000;
+    }
+    finally {
+        // Whatever failed, a database of one's own is not left with TimescaleDB in restore mode (its jobs stopped).
+        if (restoreMode)
+            await client.query('SELECT timescaledb_post_restore()').catch(() => undefined);
+    }
+}
+/** The TimescaleDB version the backup needs, when its source had the extension. */
+function timescaleOf(manifest) {
+    return (manifest.timescaledb?.version ??
+        (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb')?.version);
+}
+function sourceMajor(manifest) {
+    return Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+}
+/** A local cluster at least as new as the source, preloading TimescaleDB when the backup needs it. */
+async function startThrowaway(options, timescale) {
+    const minMajor = sourceMajor(options.found.manifest);
+    try {
+        return await (0,cluster/* startScratchCluster */.bS)({
+            minMajor,
+            baseDir: options.tempDir,
+            instead: options.targetOrigin,
+            preload: timescale ? ['timescaledb'] : [],
+        });
+    }
+    catch (error) {
+        if (timescale && error instanceof cluster/* MissingLibraryError */.IR) {
+            throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${timescale} and the local PostgreSQL ${error.major} has no TimescaleDB: ` +
+                getTimescale(timescale, error.major, options.found.manifest, options.targetOrigin));
+        }
+        throw error;
+    }
+}
+/** How to get the TimescaleDB version a backup needs: installed locally, or a server of one's own. */
+function getTimescale(version, localMajor, manifest, targetOrigin) {
+    const image = timescaleImage(version, sourceMajor(manifest) || localMajor);
+    return (`install ${timescalePackage(version, localMajor)}, or run ${image} and give its empty database through ` +
+        `${targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`);
 }
 /** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
 const THROWAWAY = Origin.internal('the throwaway cluster');
@@ -74396,32 +74756,84 @@ async function assertEmptyDatabase(client, target) {
             'cluster.');
     }
 }
-async function timescalePreRestore(client, version, options) {
-    const { rows } = await client.query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'");
-    if (rows.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-            `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`);
+/**
+ * A dump of TimescaleDB restores only into the same extension version, between timescaledb_pre_restore() and
+ * timescaledb_post_restore(): checked before anything is restored, without calling into a library that is not
+ * preloaded (that would end the session with a bare FATAL).
+ */
+async function timescalePreRestore(client, timescale, options) {
+    const { version, where } = timescale;
+    const server = await timescaleOnServer(client);
+    const major = sourceMajor(options.found.manifest);
+    const elsewhere = timescale.own
+        ? `restore into a server running TimescaleDB ${version} (e.g. ${timescaleImage(version, major)}) through ` +
+            `${options.targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+        : getTimescale(version, major, options.found.manifest, options.targetOrigin);
+    if (server.available.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has none: ${elsewhere}`);
     }
+    if (server.installed !== null && server.installed !== version) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ${server.installed} in the ` +
+            `database: ${elsewhere}`);
+    }
+    if (!server.available.includes(version)) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
+            `${server.available.join(', ')}: ${elsewhere}`);
+    }
+    if (!server.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where)));
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
     options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
+function capitalized(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** The restored hypertables, continuous aggregates and jobs against the manifest's record of them. */
+async function compareTimescale(client, manifest, outcome, options) {
+    const expected = manifest.timescaledb;
+    const actual = await readTimescaleObjects(client, expected.version);
+    const { rows } = await client.query("SELECT current_setting('server_version_num') AS n");
+    const restoredMajor = (0,tools/* serverMajor */.jk)(Number(rows[0].n));
+    // Another PostgreSQL major may print the same view differently: definitions compare only on the same major.
+    const sameMajor = restoredMajor === sourceMajor(manifest);
+    const { check, problems } = compareTimescaleObjects(expected, actual, sameMajor);
+    outcome.timescaledb = check;
+    outcome.problems.push(...problems.map((problem) => `TimescaleDB ${problem}`));
+    options.log(`TimescaleDB: ${tally(check.hypertables)} hypertables, ${tally(check.continuousAggregates)} continuous ` +
+        `aggregates, ${tally(check.jobs)} policy jobs match the manifest` +
+        (sameMajor
+            ? ''
+            : ` (view definitions not compared: PostgreSQL ${restoredMajor}, the source ran ${sourceMajor(manifest)})`));
+}
+function tally(counts) {
+    return `${counts.matching} of ${counts.expected}`;
+}
 async function compareRowCounts(client, manifest) {
+    const configuration = await extensionConfigurationTables(client);
     const checks = [];
     for (const table of manifest.tables ?? []) {
         if (table.rows === null)
             continue;
-        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [
-            qualified(table.schema, table.name),
-        ]);
+        const name = qualified(table.schema, table.name);
+        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [name]);
         let actual = null;
         if (rows[0].exists) {
-            const counted = await client.query(`SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`);
+            const counted = await client.query(`SELECT count(*) AS n FROM ONLY ${name}`);
             actual = Number(counted.rows[0].n);
         }
-        checks.push({ schema: table.schema, name: table.name, expected: table.rows, actual });
+        const check = { schema: table.schema, name: table.name, expected: table.rows, actual };
+        checks.push(configuration.has(name) ? { ...check, atLeast: true } : check);
     }
     return checks;
+}
+/** The tables extensions mark as configuration (pg_dump dumps their rows, filtered), as qualified names. */
+async function extensionConfigurationTables(client) {
+    const { rows } = await client.query(`
+    SELECT n.nspname AS schema, c.relname AS name
+    FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) AS config(oid)
+    JOIN pg_class c ON c.oid = config.oid JOIN pg_namespace n ON n.oid = c.relnamespace`);
+    return new Set(rows.map((row) => qualified(row.schema, row.name)));
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -74880,6 +75292,7 @@ async function recreateAliases(target, collections, mapping, log) {
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
+
 function checksumVerdict(record) {
     if (record.checksumsVerified)
         return '✅ sha256 of every file matches the manifest';
@@ -74904,23 +75317,33 @@ function postgresDrillSummary(record, manifest, source) {
                 : [
                     [
                         'Row counts',
-                        `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                        `${record.tables.filter(rowCountMatches).length} of ${record.tables.length} tables ` +
                             `match the manifest`,
                     ],
+                    ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, summary_timescaleLine(record)]] : []),
                 ]),
         ]),
     ];
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
-    const mismatched = record.tables.filter((table) => table.actual !== table.expected);
+    const mismatched = record.tables.filter((table) => !rowCountMatches(table));
     if (mismatched.length > 0) {
         lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [
             `${t.schema}.${t.name}`,
-            formatCount(t.expected),
+            `${t.atLeast ? '≥ ' : ''}${formatCount(t.expected)}`,
             t.actual === null ? 'missing' : formatCount(t.actual),
         ])));
     }
     return `${lines.join('\n')}\n`;
+}
+/** How many of the manifest's TimescaleDB objects the restored database matches (the problems name the others). */
+function summary_timescaleLine(record) {
+    const check = record.timescaledb;
+    const mark = (tally) => (tally.matching === tally.expected ? '✅' : '❌');
+    const part = (tally, what) => `${mark(tally)} ${tally.matching} of ${tally.expected} ${what}`;
+    return (`${part(check.hypertables, 'hypertables')}, ${part(check.continuousAggregates, 'continuous aggregates')}, ` +
+        `${part(check.jobs, 'policy jobs')} match the manifest` +
+        (check.definitionsCompared ? '' : ' (view definitions not compared: another PostgreSQL major)'));
 }
 function qdrantDrillSummary(record, manifest, source) {
     const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
@@ -75062,8 +75485,8 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const restore_drill_src_action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
-        'check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums, row counts and TimescaleDB ' +
+        'objects, measure RTO, check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(restore_drill_src_inputs_INPUTS, {
         'storage-url': {
@@ -75080,7 +75503,10 @@ function qdrantTarget(inputs, url) {
             defaultLabel: 'a throwaway cluster',
             docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
                 "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
-                '(as the `postgres` user when running as root) and removed.',
+                '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
+                'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
+                "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
+                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
         },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
         'restore-as': {
@@ -77009,7 +77435,7 @@ WHERE e.extname = 'timescaledb'`;
  *  integer for an integer time column. other_dimensions: e.g. "symbol (4 partitions)", null when none.
  *  Columns: schema, name, columnstore, time_column, time_type, chunk_interval, other_dimensions, chunks,
  *  compressed_chunks. */
-const HYPERTABLES_SQL = `
+const sql_HYPERTABLES_SQL = `
 SELECT h.hypertable_schema AS schema, h.hypertable_name AS name, h.compression_enabled AS columnstore,
        d.column_name::text AS time_column, d.column_type::text AS time_type,
        coalesce(d.time_interval::text, d.integer_interval::text) AS chunk_interval,
@@ -77074,7 +77500,7 @@ ORDER BY 1, 2`;
  *  retention) below 1000. on_schema/on_name: the hypertable or continuous aggregate a policy is attached to (a
  *  refresh policy shows its aggregate on 2.23+, its materialization hypertable before), null for add_job jobs.
  *  Columns: job_id, proc_schema, proc_name, on_schema, on_name, schedule, scheduled, config (jsonb). */
-const JOBS_SQL = `
+const sql_JOBS_SQL = `
 SELECT j.job_id, j.proc_schema::text, j.proc_name::text, j.hypertable_schema::text AS on_schema,
        j.hypertable_name::text AS on_name, j.schedule_interval::text AS schedule, j.scheduled, j.config
 FROM timescaledb_information.jobs j
@@ -77096,10 +77522,10 @@ async function readCatalog(client) {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
         await client.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
-        const hypertables = await client.query(HYPERTABLES_SQL);
+        const hypertables = await client.query(sql_HYPERTABLES_SQL);
         const settings = await client.query(COLUMNSTORE_SETTINGS_SQL);
         const aggregates = await client.query(AGGREGATES_SQL);
-        const jobs = await client.query(JOBS_SQL);
+        const jobs = await client.query(sql_JOBS_SQL);
         const shapes = aggregates.rows.map((row) => aggregateShape(row, extension.schema)).sort(finestFirst);
         return {
             version: extension.version,
@@ -77339,7 +77765,7 @@ function setting(value) {
  * The policy and user jobs of both sides, paired by procedure and the table they belong to (job ids differ between
  * any two databases): each one on both sides, with the same schedule, paused or not, and the same config.
  */
-function compareJobs(sides, catalogs) {
+function jobs_compareJobs(sides, catalogs) {
     const name = 'timescaledb parity: jobs';
     const problems = [];
     const groups = paired([groupedByKey(catalogs[0].jobs), groupedByKey(catalogs[1].jobs)], (group) => group.key);
@@ -77350,7 +77776,7 @@ function compareJobs(sides, catalogs) {
             problems.push(`${key} is missing in ${where} (${present.map(describeJob).join('; ')})`);
         }
         else if (a.jobs.length === 1 && b.jobs.length === 1) {
-            const differences = jobDifferences(sides, a.jobs[0], b.jobs[0]);
+            const differences = jobs_jobDifferences(sides, a.jobs[0], b.jobs[0]);
             if (differences.length > 0)
                 problems.push(`${key}: ${differences.join(', ')}`);
         }
@@ -77375,7 +77801,7 @@ function groupedByKey(jobs) {
         groups.set(jobKey(job), [...(groups.get(jobKey(job)) ?? []), job]);
     return [...groups].map(([key, members]) => ({ key, jobs: members }));
 }
-function jobDifferences(sides, a, b) {
+function jobs_jobDifferences(sides, a, b) {
     const differences = [];
     if (a.schedule !== b.schedule)
         differences.push(`schedule ${bothSides(sides, [a.schedule, b.schedule])}`);
@@ -77413,9 +77839,9 @@ function compareHypertables(sides, catalogs) {
             continue;
         }
         const differences = [
-            differs('time column', `${a.timeColumn} (${a.timeType})`, `${b.timeColumn} (${b.timeType})`),
-            differs('chunk interval', a.chunkInterval, b.chunkInterval),
-            differs('other dimensions', a.otherDimensions || 'none', b.otherDimensions || 'none'),
+            shape_differs('time column', `${a.timeColumn} (${a.timeType})`, `${b.timeColumn} (${b.timeType})`),
+            shape_differs('chunk interval', a.chunkInterval, b.chunkInterval),
+            shape_differs('other dimensions', a.otherDimensions || 'none', b.otherDimensions || 'none'),
         ].filter((difference) => difference !== undefined);
         if (differences.length === 0)
             alike.push(a);
@@ -77433,7 +77859,7 @@ function compareHypertables(sides, catalogs) {
 function withoutChunks({ chunks: _chunks, compressedChunks: _compressed, ...shape }) {
     return shape;
 }
-function differs(what, a, b) {
+function shape_differs(what, a, b) {
     return a === b ? undefined : { what, values: [a, b] };
 }
 /**
@@ -77452,9 +77878,9 @@ function compareCompression(sides, catalogs) {
             continue; // named by the hypertables check
         const state = (h) => (h.columnstore.enabled ? 'enabled' : 'not enabled');
         const differences = [
-            differs('columnstore', state(a), state(b)),
-            differs('segmentby', a.columnstore.segmentby || '(none)', b.columnstore.segmentby || '(none)'),
-            differs('orderby', a.columnstore.orderby || '(none)', b.columnstore.orderby || '(none)'),
+            shape_differs('columnstore', state(a), state(b)),
+            shape_differs('segmentby', a.columnstore.segmentby || '(none)', b.columnstore.segmentby || '(none)'),
+            shape_differs('orderby', a.columnstore.orderby || '(none)', b.columnstore.orderby || '(none)'),
         ].filter((difference) => difference !== undefined);
         if (differences.length > 0) {
             problems.push(`${table}: ${differences.map((d) => `${d.what} ${bothSides(sides, d.values)}`).join(', ')}`);
@@ -77491,7 +77917,7 @@ function compareAggregateDefinitions(sides, catalogs) {
             problems.push(absent);
             continue;
         }
-        const differences = aggregateDifferences(sides, a, b);
+        const differences = shape_aggregateDifferences(sides, a, b);
         if (differences.length === 0)
             alike.push(view);
         else
@@ -77504,7 +77930,7 @@ function compareAggregateDefinitions(sides, catalogs) {
         return pass(name, 'no continuous aggregates on either side', details);
     return pass(name, `${counted(alike.length, 'continuous aggregate')} defined alike: ${listed(alike)}`, details);
 }
-function aggregateDifferences(sides, a, b) {
+function shape_aggregateDifferences(sides, a, b) {
     const differences = [];
     if (a.source !== b.source)
         differences.push(`reads ${bothSides(sides, [a.source, b.source])}`);
@@ -77543,7 +77969,7 @@ const compare_NAME = 'timescaledb parity';
  * hypertables, their columnstore settings, the continuous aggregates' definitions and then their rows, and the
  * jobs. The tables themselves, hypertables included, are compared by the row counts and content parity checks.
  */
-async function compareTimescale(sides, settings, log) {
+async function compare_compareTimescale(sides, settings, log) {
     if (settings.enabled === false)
         return [];
     const [a, b] = await Promise.all(sides.map((side) => readCatalog(side.client)));
@@ -77571,7 +77997,7 @@ async function compareTimescale(sides, settings, log) {
     }
     for (const aggregate of compared)
         results.push(await guarded(sides, aggregate));
-    results.push(compareJobs(sides, catalogs));
+    results.push(jobs_compareJobs(sides, catalogs));
     return results;
 }
 /**
@@ -77683,7 +78109,7 @@ async function runIntegrity(options) {
             for (const table of tables) {
                 await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
-            await run('timescaledb parity', () => compareTimescale(sides, config.timescaleParity, options.log));
+            await run('timescaledb parity', () => compare_compareTimescale(sides, config.timescaleParity, options.log));
         }
         for (const relation of await listRelations(db, config.relations)) {
             await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));
@@ -77836,8 +78262,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 117 modules
-var commands = __nccwpck_require__(97489);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 119 modules
+var commands = __nccwpck_require__(27902);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -77970,7 +78396,7 @@ async function runDemo(args, io) {
     let source;
     try {
         io.out(`1/5  Starting a throwaway PostgreSQL and loading sample trading data (${ticks.toLocaleString('en-US')} ticks)…`);
-        source = await (0,cluster/* startScratchCluster */.b)({ fast: true, baseDir: work });
+        source = await (0,cluster/* startScratchCluster */.bS)({ fast: true, baseDir: work });
         await loadSample(source, ticks);
         const identity = (0,age/* generateIdentity */.Cc)();
         const recipient = (0,age/* recipientOf */.du)(identity);
@@ -78047,7 +78473,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(97489);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(27902);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 
@@ -78824,7 +79250,8 @@ function exitCleanlyOnSignals(report, doing) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ startScratchCluster)
+/* harmony export */   IR: () => (/* binding */ MissingLibraryError),
+/* harmony export */   bS: () => (/* binding */ startScratchCluster)
 /* harmony export */ });
 /* unused harmony export freePort */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
@@ -78922,6 +79349,9 @@ async function startScratchCluster(options = {}) {
         const log = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), 'utf8').catch(() => '');
         forget();
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
+        const missing = (options.preload ?? []).find((library) => log.includes(`could not access file "${library}"`));
+        if (missing)
+            throw new MissingLibraryError(missing, major, options);
         throw new Error(`The scratch PostgreSQL ${major} did not start: ${error.message} ${log.slice(-500)}`);
     }
     const urlFor = (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -78939,6 +79369,17 @@ async function startScratchCluster(options = {}) {
             await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
         },
     };
+}
+/** A library asked for in `preload` is not installed for the server: the caller knows which version it needs. */
+class MissingLibraryError extends _action_errors_js__WEBPACK_IMPORTED_MODULE_9__/* .ConfigurationError */ .j1 {
+    library;
+    major;
+    constructor(library, major, options) {
+        super(`The local PostgreSQL ${major} has no ${library} library to preload: install it for PostgreSQL ${major}, or ` +
+            `give a server that has it${instead(options)}.`);
+        this.library = library;
+        this.major = major;
+    }
 }
 async function findServerBinaries(options) {
     const minMajor = options.minMajor ?? 0;

@@ -67987,7 +67987,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 88819:
+/***/ 28414:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69659,6 +69659,10 @@ function markdownTable(header, rows) {
     const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
@@ -70349,7 +70353,220 @@ function splitPattern(pattern) {
     return parts.slice(-2);
 }
 
+;// CONCATENATED MODULE: ./actions/lib/postgres/timescale.ts
+
+
+// Only the public timescaledb_information views are read (stable across 2.x), never _timescaledb_catalog.
+const HYPERTABLES_SQL = `
+SELECT h.hypertable_schema AS schema, h.hypertable_name AS name, d.column_name AS time_column,
+       coalesce(d.time_interval::text, d.integer_interval::text) AS chunk_interval,
+       h.compression_enabled, h.num_chunks,
+       (SELECT count(*) FROM timescaledb_information.chunks c
+         WHERE (c.hypertable_schema, c.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND c.is_compressed) AS compressed_chunks,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text) ORDER BY s.segmentby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.segmentby_column_index IS NOT NULL), '{}') AS segment_by,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text)
+                   || CASE WHEN s.orderby_asc THEN ' ASC' ELSE ' DESC' END
+                   -- ASC puts nulls last and DESC first unless told otherwise: only the exception is spelled.
+                   || CASE WHEN s.orderby_nullsfirst = s.orderby_asc
+                           THEN CASE WHEN s.orderby_nullsfirst THEN ' NULLS FIRST' ELSE ' NULLS LAST' END
+                           ELSE '' END
+                   ORDER BY s.orderby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.orderby_column_index IS NOT NULL), '{}') AS order_by
+FROM timescaledb_information.hypertables h
+JOIN timescaledb_information.dimensions d
+  ON (d.hypertable_schema, d.hypertable_name) = (h.hypertable_schema, h.hypertable_name) AND d.dimension_number = 1
+ORDER BY 1, 2`;
+const CONTINUOUS_AGGREGATES_SQL = `
+SELECT view_schema, view_name, hypertable_schema, hypertable_name, materialized_only, view_definition,
+       materialization_hypertable_schema, materialization_hypertable_name
+FROM timescaledb_information.continuous_aggregates
+ORDER BY 1, 2`;
+/** Jobs from 1000 up are the database's own; below are TimescaleDB's (telemetry, its job-history retention). */
+const JOBS_SQL = `
+SELECT proc_name, hypertable_schema, hypertable_name, schedule_interval::text AS schedule_interval, scheduled, config
+FROM timescaledb_information.jobs
+WHERE job_id >= 1000
+ORDER BY job_id`;
+/** The TimescaleDB objects of the connected database (in the caller's transaction, e.g. the dump's snapshot). */
+async function readTimescaleObjects(client, version) {
+    return {
+        version,
+        hypertables: await readHypertables(client),
+        continuousAggregates: await readContinuousAggregates(client),
+        jobs: await readJobs(client),
+    };
+}
+async function readHypertables(client) {
+    const { rows } = await client.query(HYPERTABLES_SQL);
+    return rows.map((row) => ({
+        schema: row.schema,
+        name: row.name,
+        timeColumn: row.time_column,
+        chunkInterval: row.chunk_interval ?? '',
+        compression: { enabled: row.compression_enabled, segmentBy: row.segment_by, orderBy: row.order_by },
+        chunks: Number(row.num_chunks),
+        compressedChunks: Number(row.compressed_chunks),
+    }));
+}
+async function readContinuousAggregates(client) {
+    const { rows } = await client.query(CONTINUOUS_AGGREGATES_SQL);
+    const aggregates = [];
+    for (const row of rows) {
+        // The materialization hypertable, not the view: the view of a real-time aggregate adds rows from the raw data.
+        const materialized = qualified(row.materialization_hypertable_schema, row.materialization_hypertable_name);
+        const counted = await client.query(`SELECT count(*) AS n FROM ${materialized}`);
+        aggregates.push({
+            schema: row.view_schema,
+            name: row.view_name,
+            source: `${row.hypertable_schema}.${row.hypertable_name}`,
+            materializedOnly: row.materialized_only,
+            definitionSha256: (0,external_node_crypto_.createHash)('sha256').update(row.view_definition).digest('hex'),
+            rows: Number(counted.rows[0].n),
+        });
+    }
+    return aggregates;
+}
+async function readJobs(client) {
+    const { rows } = await client.query(JOBS_SQL);
+    return rows.map((row) => ({
+        proc: row.proc_name,
+        hypertable: row.hypertable_name === null ? null : `${row.hypertable_schema}.${row.hypertable_name}`,
+        scheduleInterval: row.schedule_interval,
+        scheduled: row.scheduled,
+        config: row.config,
+    }));
+}
+/** The restored database's TimescaleDB objects against the manifest's record of them. */
+function compareTimescaleObjects(expected, actual, compareDefinitions) {
+    const hypertables = compareNamed('hypertable', expected.hypertables, actual.hypertables, hypertableDifferences);
+    const aggregates = compareNamed('continuous aggregate', expected.continuousAggregates, actual.continuousAggregates, (want, have) => aggregateDifferences(want, have, compareDefinitions));
+    const jobs = compareJobs(expected.jobs, actual.jobs);
+    return {
+        check: {
+            version: expected.version,
+            hypertables: hypertables.tally,
+            continuousAggregates: aggregates.tally,
+            jobs: jobs.tally,
+            definitionsCompared: compareDefinitions,
+        },
+        problems: [...hypertables.problems, ...aggregates.problems, ...jobs.problems],
+    };
+}
+function compareNamed(kind, expected, actual, differences) {
+    const key = (item) => `${item.schema}.${item.name}`;
+    const restored = new Map(actual.map((item) => [key(item), item]));
+    const problems = [];
+    let matching = 0;
+    for (const want of expected) {
+        const have = restored.get(key(want));
+        const found = have ? differences(want, have) : ['missing after restore'];
+        if (found.length === 0)
+            matching++;
+        problems.push(...found.map((difference) => `${kind} ${key(want)}: ${difference}`));
+    }
+    const recorded = new Set(expected.map(key));
+    for (const have of actual.filter((item) => !recorded.has(key(item))))
+        problems.push(`${kind} ${key(have)}: restored, but not in the manifest`);
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function hypertableDifferences(want, have) {
+    return [
+        differs('time column', have.timeColumn, want.timeColumn),
+        differs('chunk interval', have.chunkInterval, want.chunkInterval),
+        differs('compression', onOff(have.compression.enabled), onOff(want.compression.enabled)),
+        differs('segmentby', list(have.compression.segmentBy), list(want.compression.segmentBy)),
+        differs('orderby', list(have.compression.orderBy), list(want.compression.orderBy)),
+        differs('chunks', String(have.chunks), String(want.chunks)),
+        differs('compressed chunks', String(have.compressedChunks), String(want.compressedChunks)),
+    ].filter((difference) => difference !== undefined);
+}
+function aggregateDifferences(want, have, compareDefinitions) {
+    return [
+        differs('source', have.source, want.source),
+        differs('materialized_only', String(have.materializedOnly), String(want.materializedOnly)),
+        compareDefinitions && have.definitionSha256 !== want.definitionSha256
+            ? `its definition differs from the manifest's (sha256 ${timescale_short(have.definitionSha256)}, the manifest says ` +
+                `${timescale_short(want.definitionSha256)})`
+            : undefined,
+        differs('materialized rows', String(have.rows), String(want.rows)),
+    ].filter((difference) => difference !== undefined);
+}
+/**
+ * Jobs have no name: they are matched by procedure and hypertable (one job of each kind per hypertable is the rule;
+ * several, e.g. user jobs, are matched by their settings first, then in order).
+ */
+function compareJobs(expected, actual) {
+    const key = (job) => `${job.proc} on ${job.hypertable ?? 'no hypertable'}`;
+    const restoredByKey = groupBy(actual, key);
+    const problems = [];
+    let matching = 0;
+    for (const [jobKey, wanted] of groupBy(expected, key)) {
+        const pool = restoredByKey.get(jobKey) ?? [];
+        restoredByKey.delete(jobKey);
+        const unmatched = [];
+        for (const want of wanted) {
+            const same = pool.findIndex((have) => jobDifferences(want, have).length === 0);
+            if (same === -1)
+                unmatched.push(want);
+            else {
+                pool.splice(same, 1);
+                matching++;
+            }
+        }
+        for (const want of unmatched) {
+            const have = pool.shift();
+            problems.push(`job ${jobKey}: ${have ? jobDifferences(want, have).join('; ') : 'missing after restore'}`);
+        }
+        for (const extra of pool)
+            problems.push(notRecorded(jobKey, extra));
+    }
+    for (const [jobKey, extras] of restoredByKey)
+        for (const extra of extras)
+            problems.push(notRecorded(jobKey, extra));
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function notRecorded(jobKey, job) {
+    return `job ${jobKey}: restored, but not in the manifest (schedule ${job.scheduleInterval}, config ${canonical(job.config)})`;
+}
+function jobDifferences(want, have) {
+    return [
+        differs('schedule', have.scheduleInterval, want.scheduleInterval),
+        differs('scheduled', String(have.scheduled), String(want.scheduled)),
+        differs('config', canonical(have.config), canonical(want.config)),
+    ].filter((difference) => difference !== undefined);
+}
+function differs(what, have, want) {
+    return have === want ? undefined : `${what} ${have || '(none)'}, the manifest says ${want || '(none)'}`;
+}
+/** JSON with sorted keys, so two configs compare by content, not by the order jsonb happened to print. */
+function canonical(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonical).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([name, item]) => `${JSON.stringify(name)}:${canonical(item)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+function groupBy(items, key) {
+    const groups = new Map();
+    for (const item of items)
+        groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+    return groups;
+}
+const onOff = (enabled) => (enabled ? 'on' : 'off');
+const list = (items) => items.join(', ');
+const timescale_short = (sha) => sha.slice(0, 12);
+
 ;// CONCATENATED MODULE: ./actions/lib/postgres/dump.ts
+
+
 
 
 
@@ -70394,9 +70611,14 @@ async function dumpPostgres(options) {
         const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
         const scanning = streamed ? undefined : countRows(client, tables, excluded);
         scanning?.catch(() => undefined);
+        // After the scan, never alongside it: a read that fails rolls back to its savepoint, which queued counts must
+        // not run into. Still in the dump's snapshot, while pg_dump runs.
+        const recording = Promise.resolve(scanning).then(() => recordTimescale(client, extensions, options));
+        recording.catch(() => undefined);
         const files = options.format === 'custom'
             ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
             : await dumpDirectory(options, pgDump, snapshot, folder, id);
+        const timescaledb = await recording;
         const counts = scanning
             ? await scanning
             : await streamedCounts(streamed, client, tables, excluded, options.log);
@@ -70423,6 +70645,7 @@ async function dumpPostgres(options) {
             encryption: options.recipients ? { recipients: options.recipients } : null,
             files,
             tables: counts,
+            ...(timescaledb ? { timescaledb } : {}),
         };
         await writeManifest(options.stores, manifest);
         return {
@@ -70438,6 +70661,30 @@ async function dumpPostgres(options) {
     finally {
         forget();
         await client.end().catch(() => undefined);
+    }
+}
+/**
+ * The hypertables, continuous aggregates and policy jobs, for drills to compare. A TimescaleDB whose views this
+ * Backstop cannot read (an old 2.x) still gets its backup: without the record, drills compare rows only.
+ */
+async function recordTimescale(client, extensions, options) {
+    const version = extensions.find((extension) => extension.name === 'timescaledb')?.version;
+    if (!version)
+        return undefined;
+    await client.query('SAVEPOINT timescale_objects');
+    try {
+        const objects = await readTimescaleObjects(client, version);
+        await client.query('RELEASE SAVEPOINT timescale_objects');
+        options.log(`TimescaleDB ${version}: ${countOf(objects.hypertables.length, 'hypertable')}, ` +
+            `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+            `${countOf(objects.jobs.length, 'policy job')} recorded`);
+        return objects;
+    }
+    catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT timescale_objects');
+        options.warn(`TimescaleDB ${version}: its objects could not be read (${(0,errors/* errorMessage */.gJ)(error)}); the manifest does not ` +
+            'record them, so drills of this backup compare rows only.');
+        return undefined;
     }
 }
 async function exportSnapshot(client) {
@@ -70740,6 +70987,7 @@ function dumpSummary(result, stores, artifact = null) {
                 `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
             ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
+            ...(manifest.timescaledb ? [['TimescaleDB objects', timescaleLine(manifest.timescaledb)]] : []),
             [
                 'Size',
                 `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
@@ -70762,6 +71010,14 @@ function dumpSummary(result, stores, artifact = null) {
         lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
     return `${lines.join('\n')}\n`;
 }
+/** What a drill of this backup will compare besides rows. */
+function timescaleLine(objects) {
+    const chunks = objects.hypertables.reduce((sum, table) => sum + table.chunks, 0);
+    const compressed = objects.hypertables.reduce((sum, table) => sum + table.compressedChunks, 0);
+    return (`${countOf(objects.hypertables.length, 'hypertable')} (${countOf(chunks, 'chunk')}, ${compressed} compressed), ` +
+        `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+        `${countOf(objects.jobs.length, 'policy job')}`);
+}
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/main.ts
 
@@ -70779,6 +71035,7 @@ async function run(runtime) {
         ...inputs,
         tempDir: runtime.context.tempDir,
         log: (line) => runtime.info(line),
+        warn: (line) => runtime.warning(line),
     });
     const { manifest } = result;
     runtime.setOutput('backup-id', manifest.id);
@@ -70800,7 +71057,8 @@ async function run(runtime) {
 /** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'dump-postgres',
-    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
+    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts and the ' +
+        'TimescaleDB objects; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
         'database-url': {
@@ -70884,7 +71142,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47280);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(88819);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(28414);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -6,7 +6,8 @@ import { run, type DumpPostgresOutput } from './main.ts';
 export default defineAction<DumpPostgresOutput>({
   name: 'dump-postgres',
   description:
-    'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
+    'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts and the ' +
+    'TimescaleDB objects; manifest last.',
   branding: { icon: 'database', color: 'blue' },
   inputs: documented(INPUTS, {
     'database-url': {

@@ -27,6 +27,7 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
     ...inputs,
     tempDir: runtime.context.tempDir,
     log: (line) => runtime.info(line),
+    warn: (line) => runtime.warning(line),
   });
   const { manifest } = result;
   runtime.setOutput('backup-id', manifest.id);

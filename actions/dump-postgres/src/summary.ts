@@ -1,7 +1,8 @@
 import type { DumpResult } from '../../lib/postgres/dump.ts';
-import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/format.ts';
+import { countOf, formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/format.ts';
 import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact/copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
+import type { TimescaleObjects } from '../../lib/manifest/schema.ts';
 
 export function dumpSummary(result: DumpResult, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
   const { manifest } = result;
@@ -22,6 +23,7 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
           `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
         ],
         ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
+        ...(manifest.timescaledb ? [['TimescaleDB objects', timescaleLine(manifest.timescaledb)]] : []),
         [
           'Size',
           `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
@@ -44,4 +46,15 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
   if (excluded.length > 0)
     lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What a drill of this backup will compare besides rows. */
+function timescaleLine(objects: TimescaleObjects): string {
+  const chunks = objects.hypertables.reduce((sum, table) => sum + table.chunks, 0);
+  const compressed = objects.hypertables.reduce((sum, table) => sum + table.compressedChunks, 0);
+  return (
+    `${countOf(objects.hypertables.length, 'hypertable')} (${countOf(chunks, 'chunk')}, ${compressed} compressed), ` +
+    `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+    `${countOf(objects.jobs.length, 'policy job')}`
+  );
 }

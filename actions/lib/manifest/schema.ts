@@ -38,6 +38,59 @@ export interface Extension {
   version: string;
 }
 
+/**
+ * TimescaleDB's objects as the dump's snapshot saw them: what a drill compares the restored database with. Names are
+ * TimescaleDB's own (a dump restores its catalog as it was, internal names included); intervals are as the server
+ * prints them ('1 day', '12:00:00'), which the same extension version prints the same way.
+ */
+export interface TimescaleObjects {
+  /** The extension version of the source: a dump of TimescaleDB restores only into this same version. */
+  version: string;
+  hypertables: HypertableRecord[];
+  continuousAggregates: ContinuousAggregateRecord[];
+  /** The policy jobs (compression/columnstore, retention, refresh, reorder, user jobs), not TimescaleDB's own. */
+  jobs: TimescaleJobRecord[];
+}
+
+export interface HypertableRecord {
+  schema: string;
+  name: string;
+  timeColumn: string;
+  /** The time dimension's chunk interval ('1 day'), or the integer interval of an integer time column. */
+  chunkInterval: string;
+  compression: {
+    /** Compression (the columnstore, since 2.18) is enabled on the hypertable. */
+    enabled: boolean;
+    segmentBy: string[];
+    /** Column and direction, e.g. `"time" DESC`. */
+    orderBy: string[];
+  };
+  chunks: number;
+  compressedChunks: number;
+}
+
+export interface ContinuousAggregateRecord {
+  schema: string;
+  name: string;
+  /** The hypertable it reads, schema.name (a hierarchical one reads its parent's materialization hypertable). */
+  source: string;
+  materializedOnly: boolean;
+  /** sha256 of the view's definition as the server prints it (timescaledb_information.continuous_aggregates). */
+  definitionSha256: string;
+  /** Rows of its materialization hypertable: what has been materialized. */
+  rows: number;
+}
+
+export interface TimescaleJobRecord {
+  /** The job's procedure, e.g. policy_compression, policy_retention, policy_refresh_continuous_aggregate. */
+  proc: string;
+  /** The hypertable or continuous aggregate it works on (schema.name); null for a job tied to none. */
+  hypertable: string | null;
+  scheduleInterval: string;
+  scheduled: boolean;
+  config: Record<string, unknown> | null;
+}
+
 /** One collection of a Qdrant backup: what a drill compares and what a restore recreates. */
 export interface QdrantCollection {
   name: string;
@@ -89,6 +142,8 @@ export interface Manifest {
   encryption: { recipients: string[] } | null;
   files: ManifestFile[];
   tables?: TableCount[];
+  /** PostgreSQL with the timescaledb extension: its hypertables, continuous aggregates and policy jobs. */
+  timescaledb?: TimescaleObjects;
   collections?: QdrantCollection[];
 }
 

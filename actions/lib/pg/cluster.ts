@@ -109,6 +109,8 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
     const log = await fs.readFile(path.join(root, 'server.log'), 'utf8').catch(() => '');
     forget();
     await fs.rm(root, { recursive: true, force: true });
+    const missing = (options.preload ?? []).find((library) => log.includes(`could not access file "${library}"`));
+    if (missing) throw new MissingLibraryError(missing, major, options);
     throw new Error(`The scratch PostgreSQL ${major} did not start: ${(error as Error).message} ${log.slice(-500)}`);
   }
   const urlFor = (database: string): string =>
@@ -127,6 +129,21 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
       await fs.rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A library asked for in `preload` is not installed for the server: the caller knows which version it needs. */
+export class MissingLibraryError extends ConfigurationError {
+  readonly library: string;
+  readonly major: number;
+
+  constructor(library: string, major: number, options: ScratchOptions) {
+    super(
+      `The local PostgreSQL ${major} has no ${library} library to preload: install it for PostgreSQL ${major}, or ` +
+        `give a server that has it${instead(options)}.`,
+    );
+    this.library = library;
+    this.major = major;
+  }
 }
 
 async function findServerBinaries(options: ScratchOptions): Promise<{ binDir: string; major: number }> {

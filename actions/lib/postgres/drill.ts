@@ -7,9 +7,12 @@ import type { FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Store } from '../storage/index.ts';
-import { startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
+import { MissingLibraryError, startScratchCluster, type ScratchCluster } from '../pg/cluster.ts';
+import { notPreloadedMessage, timescaleImage, timescaleOnServer, timescalePackage } from '../pg/timescale.ts';
+import { serverMajor } from '../pg/tools.ts';
 import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
 import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
+import { compareTimescaleObjects, readTimescaleObjects, type Tally, type TimescaleCheck } from './timescale.ts';
 
 export interface DrillOptions extends Budgets {
   found: FoundBackup;
@@ -33,15 +36,28 @@ export interface TableCheck {
   name: string;
   expected: number;
   actual: number | null;
+  /**
+   * An extension's configuration table (TimescaleDB's catalog): CREATE EXTENSION fills it with rows of its own before
+   * the dumped ones are restored, so it must hold at least the manifest's count.
+   */
+  atLeast?: true;
+}
+
+/** The restored table holds what the manifest says it should. */
+export function rowCountMatches(check: TableCheck): boolean {
+  if (check.actual === null) return false;
+  return check.atLeast ? check.actual >= check.expected : check.actual === check.expected;
 }
 
 export interface DrillRecord extends DrillRecordBase {
   engine: 'postgres';
   tables: TableCheck[];
   tocEntries?: number;
+  /** A backup that records TimescaleDB objects: how many of each the restored database matches. */
+  timescaledb?: TimescaleCheck;
 }
 
-type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries'>;
+type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries' | 'timescaledb'>;
 
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
@@ -56,6 +72,7 @@ export async function drillPostgres(options: DrillOptions): Promise<DrillRecord>
     problems: [],
     tables: [],
     tocEntries: undefined,
+    timescaledb: undefined,
   };
   return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) =>
     options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress),
@@ -79,39 +96,129 @@ async function listAndVerify(options: DrillOptions, outcome: PostgresOutcome): P
 
 async function restoreAndCount(options: DrillOptions, outcome: PostgresOutcome): Promise<void> {
   const { manifest } = options.found;
+  const timescale = timescaleOf(manifest);
   let scratch: ScratchCluster | undefined;
   try {
     let target = options.target;
+    let where = target ? `the target ${target.display} (${target.origin})` : '';
     if (!target) {
-      const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
-      scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+      scratch = await startThrowaway(options, timescale);
       target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-      outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+      outcome.target = `a throwaway PostgreSQL ${scratch.major}${timescale ? ' that preloads TimescaleDB' : ''}`;
+      where = `the local PostgreSQL ${scratch.major}`;
     }
     options.log(`Restoring ${manifest.id} into ${outcome.target}`);
     const client = await connect(target);
     try {
       await assertEmptyDatabase(client, target);
-      const started = Date.now();
-      const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
-      if (timescale) await timescalePreRestore(client, timescale.version, options);
-      await restoreInto(target, restoreOptionsOf(options));
-      outcome.checksumsVerified = true;
-      if (timescale) await client.query('SELECT timescaledb_post_restore()');
-      outcome.restoreSeconds = (Date.now() - started) / 1000;
-      outcome.tables = await compareRowCounts(client, manifest);
+      if (timescale)
+        await restoreTimescale(client, target, { version: timescale, where, own: !scratch }, options, outcome);
+      else await restoreAndVerify(client, target, options, outcome);
     } finally {
       await client.end().catch(() => undefined);
     }
-    for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+    for (const table of outcome.tables.filter((check) => !rowCountMatches(check))) {
       outcome.problems.push(
         `${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-          `the manifest says ${table.expected}`,
+          `the manifest says ${table.atLeast ? 'at least ' : ''}${table.expected}`,
       );
     }
   } finally {
     await scratch?.stop();
   }
+}
+
+async function restoreAndVerify(
+  client: pg.Client,
+  target: DatabaseUrl,
+  options: DrillOptions,
+  outcome: PostgresOutcome,
+): Promise<void> {
+  const { manifest } = options.found;
+  const started = Date.now();
+  await restoreInto(target, restoreOptionsOf(options));
+  outcome.checksumsVerified = true;
+  outcome.restoreSeconds = (Date.now() - started) / 1000;
+  outcome.tables = await compareRowCounts(client, manifest);
+  if (manifest.timescaledb) await compareTimescale(client, manifest, outcome, options);
+}
+
+/** The TimescaleDB a backup needs, and where it is to be restored (for the messages). */
+interface TimescaleTarget {
+  version: string;
+  /** Who lacks what, in mid-sentence. */
+  where: string;
+  /** A target of one's own (not the throwaway cluster). */
+  own: boolean;
+}
+
+/**
+ * TimescaleDB: the restore and the checks between timescaledb_pre_restore() and timescaledb_post_restore(). They
+ * are verified while the database is still in restore mode, so its policies (compression, retention, refresh)
+ * cannot change it under the counts; the checking session alone runs with TimescaleDB working, as the dump's did.
+ */
+async function restoreTimescale(
+  client: pg.Client,
+  target: DatabaseUrl,
+  timescale: TimescaleTarget,
+  options: DrillOptions,
+  outcome: PostgresOutcome,
+): Promise<void> {
+  await timescalePreRestore(client, timescale, options);
+  let restoreMode = true;
+  try {
+    await client.query('SET timescaledb.restoring = off');
+    await restoreAndVerify(client, target, options, outcome);
+    const started = Date.now();
+    await client.query('SELECT timescaledb_post_restore()');
+    restoreMode = false;
+    outcome.restoreSeconds += (Date.now() - started) / 1000;
+  } finally {
+    // Whatever failed, a database of one's own is not left with TimescaleDB in restore mode (its jobs stopped).
+    if (restoreMode) await client.query('SELECT timescaledb_post_restore()').catch(() => undefined);
+  }
+}
+
+/** The TimescaleDB version the backup needs, when its source had the extension. */
+function timescaleOf(manifest: Manifest): string | undefined {
+  return (
+    manifest.timescaledb?.version ??
+    (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb')?.version
+  );
+}
+
+function sourceMajor(manifest: Manifest): number {
+  return Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+}
+
+/** A local cluster at least as new as the source, preloading TimescaleDB when the backup needs it. */
+async function startThrowaway(options: DrillOptions, timescale: string | undefined): Promise<ScratchCluster> {
+  const minMajor = sourceMajor(options.found.manifest);
+  try {
+    return await startScratchCluster({
+      minMajor,
+      baseDir: options.tempDir,
+      instead: options.targetOrigin,
+      preload: timescale ? ['timescaledb'] : [],
+    });
+  } catch (error) {
+    if (timescale && error instanceof MissingLibraryError) {
+      throw new ConfigurationError(
+        `The backup needs TimescaleDB ${timescale} and the local PostgreSQL ${error.major} has no TimescaleDB: ` +
+          getTimescale(timescale, error.major, options.found.manifest, options.targetOrigin),
+      );
+    }
+    throw error;
+  }
+}
+
+/** How to get the TimescaleDB version a backup needs: installed locally, or a server of one's own. */
+function getTimescale(version: string, localMajor: number, manifest: Manifest, targetOrigin: Origin): string {
+  const image = timescaleImage(version, sourceMajor(manifest) || localMajor);
+  return (
+    `install ${timescalePackage(version, localMajor)}, or run ${image} and give its empty database through ` +
+    `${targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+  );
 }
 
 /** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
@@ -145,36 +252,100 @@ async function assertEmptyDatabase(client: pg.Client, target: DatabaseUrl): Prom
   }
 }
 
-async function timescalePreRestore(client: pg.Client, version: string, options: DrillOptions): Promise<void> {
-  const { rows } = await client.query<{ v: string | null }>(
-    "SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'",
-  );
-  if (rows.length === 0) {
+/**
+ * A dump of TimescaleDB restores only into the same extension version, between timescaledb_pre_restore() and
+ * timescaledb_post_restore(): checked before anything is restored, without calling into a library that is not
+ * preloaded (that would end the session with a bare FATAL).
+ */
+async function timescalePreRestore(
+  client: pg.Client,
+  timescale: TimescaleTarget,
+  options: DrillOptions,
+): Promise<void> {
+  const { version, where } = timescale;
+  const server = await timescaleOnServer(client);
+  const major = sourceMajor(options.found.manifest);
+  const elsewhere = timescale.own
+    ? `restore into a server running TimescaleDB ${version} (e.g. ${timescaleImage(version, major)}) through ` +
+      `${options.targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+    : getTimescale(version, major, options.found.manifest, options.targetOrigin);
+  if (server.available.length === 0) {
+    throw new ConfigurationError(`The backup needs TimescaleDB ${version} and ${where} has none: ${elsewhere}`);
+  }
+  if (server.installed !== null && server.installed !== version) {
     throw new ConfigurationError(
-      `The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-        `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`,
+      `The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ${server.installed} in the ` +
+        `database: ${elsewhere}`,
     );
   }
+  if (!server.available.includes(version)) {
+    throw new ConfigurationError(
+      `The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
+        `${server.available.join(', ')}: ${elsewhere}`,
+    );
+  }
+  if (!server.preloaded) throw new ConfigurationError(notPreloadedMessage(capitalized(where)));
   await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
   await client.query('SELECT timescaledb_pre_restore()');
   options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The restored hypertables, continuous aggregates and jobs against the manifest's record of them. */
+async function compareTimescale(
+  client: pg.Client,
+  manifest: Manifest,
+  outcome: PostgresOutcome,
+  options: DrillOptions,
+): Promise<void> {
+  const expected = manifest.timescaledb!;
+  const actual = await readTimescaleObjects(client, expected.version);
+  const { rows } = await client.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
+  const restoredMajor = serverMajor(Number(rows[0]!.n));
+  // Another PostgreSQL major may print the same view differently: definitions compare only on the same major.
+  const sameMajor = restoredMajor === sourceMajor(manifest);
+  const { check, problems } = compareTimescaleObjects(expected, actual, sameMajor);
+  outcome.timescaledb = check;
+  outcome.problems.push(...problems.map((problem) => `TimescaleDB ${problem}`));
+  options.log(
+    `TimescaleDB: ${tally(check.hypertables)} hypertables, ${tally(check.continuousAggregates)} continuous ` +
+      `aggregates, ${tally(check.jobs)} policy jobs match the manifest` +
+      (sameMajor
+        ? ''
+        : ` (view definitions not compared: PostgreSQL ${restoredMajor}, the source ran ${sourceMajor(manifest)})`),
+  );
+}
+
+function tally(counts: Tally): string {
+  return `${counts.matching} of ${counts.expected}`;
+}
+
 async function compareRowCounts(client: pg.Client, manifest: Manifest): Promise<TableCheck[]> {
+  const configuration = await extensionConfigurationTables(client);
   const checks: TableCheck[] = [];
   for (const table of manifest.tables ?? []) {
     if (table.rows === null) continue;
-    const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
-      qualified(table.schema, table.name),
-    ]);
+    const name = qualified(table.schema, table.name);
+    const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [name]);
     let actual: number | null = null;
     if (rows[0]!.exists) {
-      const counted = await client.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`,
-      );
+      const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${name}`);
       actual = Number(counted.rows[0]!.n);
     }
-    checks.push({ schema: table.schema, name: table.name, expected: table.rows, actual });
+    const check: TableCheck = { schema: table.schema, name: table.name, expected: table.rows, actual };
+    checks.push(configuration.has(name) ? { ...check, atLeast: true } : check);
   }
   return checks;
+}
+
+/** The tables extensions mark as configuration (pg_dump dumps their rows, filtered), as qualified names. */
+async function extensionConfigurationTables(client: pg.Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ schema: string; name: string }>(`
+    SELECT n.nspname AS schema, c.relname AS name
+    FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) AS config(oid)
+    JOIN pg_class c ON c.oid = config.oid JOIN pg_namespace n ON n.oid = c.relnamespace`);
+  return new Set(rows.map((row) => qualified(row.schema, row.name)));
 }

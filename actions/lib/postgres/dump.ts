@@ -5,13 +5,21 @@ import path from 'node:path';
 import type pg from 'pg';
 import { newBackupId } from '../manifest/ids.ts';
 import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
-import type { BackupKind, Manifest, ManifestFile, TableCount } from '../manifest/schema.ts';
+import type {
+  BackupKind,
+  Extension,
+  Manifest,
+  ManifestFile,
+  TableCount,
+  TimescaleObjects,
+} from '../manifest/schema.ts';
 import { errorMessage } from '../action/errors.ts';
 import { storeStream } from '../pipeline/backup.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
+import { countOf } from '../format.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { pgDumpArgv } from './argv.ts';
 import { ArchiveRowCounter } from './archive-rows.ts';
@@ -23,6 +31,7 @@ import {
   tablePatternMatcher,
   type TableRef,
 } from './inventory.ts';
+import { readTimescaleObjects } from './timescale.ts';
 import { findClientTool, type BinDirChoice, type PgTool } from '../pg/tools.ts';
 
 export interface DumpOptions {
@@ -40,6 +49,7 @@ export interface DumpOptions {
   pgBin: BinDirChoice;
   tempDir: string;
   log: (line: string) => void;
+  warn: (line: string) => void;
 }
 
 export interface DumpResult {
@@ -78,10 +88,15 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
     const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
     const scanning = streamed ? undefined : countRows(client, tables, excluded);
     scanning?.catch(() => undefined);
+    // After the scan, never alongside it: a read that fails rolls back to its savepoint, which queued counts must
+    // not run into. Still in the dump's snapshot, while pg_dump runs.
+    const recording = Promise.resolve(scanning).then(() => recordTimescale(client, extensions, options));
+    recording.catch(() => undefined);
     const files =
       options.format === 'custom'
         ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
         : await dumpDirectory(options, pgDump, snapshot, folder, id);
+    const timescaledb = await recording;
     const counts: TableCount[] = scanning
       ? await scanning
       : await streamedCounts(streamed!, client, tables, excluded, options.log);
@@ -109,6 +124,7 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
       encryption: options.recipients ? { recipients: options.recipients } : null,
       files,
       tables: counts,
+      ...(timescaledb ? { timescaledb } : {}),
     };
     await writeManifest(options.stores, manifest);
     return {
@@ -122,6 +138,37 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
   } finally {
     forget();
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The hypertables, continuous aggregates and policy jobs, for drills to compare. A TimescaleDB whose views this
+ * Backstop cannot read (an old 2.x) still gets its backup: without the record, drills compare rows only.
+ */
+async function recordTimescale(
+  client: pg.Client,
+  extensions: Extension[],
+  options: DumpOptions,
+): Promise<TimescaleObjects | undefined> {
+  const version = extensions.find((extension) => extension.name === 'timescaledb')?.version;
+  if (!version) return undefined;
+  await client.query('SAVEPOINT timescale_objects');
+  try {
+    const objects = await readTimescaleObjects(client, version);
+    await client.query('RELEASE SAVEPOINT timescale_objects');
+    options.log(
+      `TimescaleDB ${version}: ${countOf(objects.hypertables.length, 'hypertable')}, ` +
+        `${countOf(objects.continuousAggregates.length, 'continuous aggregate')}, ` +
+        `${countOf(objects.jobs.length, 'policy job')} recorded`,
+    );
+    return objects;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT timescale_objects');
+    options.warn(
+      `TimescaleDB ${version}: its objects could not be read (${errorMessage(error)}); the manifest does not ` +
+        'record them, so drills of this backup compare rows only.',
+    );
+    return undefined;
   }
 }
 

@@ -71253,7 +71253,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 6692:
+/***/ 9810:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -73032,6 +73032,9 @@ async function startScratchCluster(options = {}) {
         const log = await promises_default().readFile(external_node_path_default().join(root, 'server.log'), 'utf8').catch(() => '');
         forget();
         await promises_default().rm(root, { recursive: true, force: true });
+        const missing = (options.preload ?? []).find((library) => log.includes(`could not access file "${library}"`));
+        if (missing)
+            throw new MissingLibraryError(missing, major, options);
         throw new Error(`The scratch PostgreSQL ${major} did not start: ${error.message} ${log.slice(-500)}`);
     }
     const urlFor = (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -73049,6 +73052,17 @@ async function startScratchCluster(options = {}) {
             await promises_default().rm(root, { recursive: true, force: true });
         },
     };
+}
+/** A library asked for in `preload` is not installed for the server: the caller knows which version it needs. */
+class MissingLibraryError extends errors/* ConfigurationError */.j1 {
+    library;
+    major;
+    constructor(library, major, options) {
+        super(`The local PostgreSQL ${major} has no ${library} library to preload: install it for PostgreSQL ${major}, or ` +
+            `give a server that has it${instead(options)}.`);
+        this.library = library;
+        this.major = major;
+    }
 }
 async function findServerBinaries(options) {
     const minMajor = options.minMajor ?? 0;
@@ -73095,6 +73109,37 @@ function freePort() {
             server.close(() => typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')));
         });
     });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
+async function timescaleOnServer(client) {
+    const { rows } = await client.query(`
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load') AS preloaded,
+           (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+           (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
+             WHERE name = 'timescaledb') AS available,
+           (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS default_version`);
+    const row = rows[0];
+    return {
+        preloaded: row.preloaded,
+        installed: row.installed,
+        available: row.available ?? [],
+        defaultVersion: row.default_version,
+    };
+}
+/** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
+function notPreloadedMessage(where) {
+    return (`${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
+        "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
+        '(the timescale/timescaledb images preload it).');
+}
+/** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
+function timescaleImage(version, major) {
+    return `timescale/timescaledb:${version}-pg${major}`;
+}
+/** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
+function timescalePackage(version, major) {
+    return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
 }
 
 // EXTERNAL MODULE: external "node:zlib"
@@ -73370,6 +73415,10 @@ function markdownTable(header, rows) {
     const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
     const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
@@ -73656,6 +73705,217 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/lib/postgres/timescale.ts
+
+
+// Only the public timescaledb_information views are read (stable across 2.x), never _timescaledb_catalog.
+const HYPERTABLES_SQL = `
+SELECT h.hypertable_schema AS schema, h.hypertable_name AS name, d.column_name AS time_column,
+       coalesce(d.time_interval::text, d.integer_interval::text) AS chunk_interval,
+       h.compression_enabled, h.num_chunks,
+       (SELECT count(*) FROM timescaledb_information.chunks c
+         WHERE (c.hypertable_schema, c.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND c.is_compressed) AS compressed_chunks,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text) ORDER BY s.segmentby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.segmentby_column_index IS NOT NULL), '{}') AS segment_by,
+       coalesce((SELECT array_agg(quote_ident(s.attname::text)
+                   || CASE WHEN s.orderby_asc THEN ' ASC' ELSE ' DESC' END
+                   -- ASC puts nulls last and DESC first unless told otherwise: only the exception is spelled.
+                   || CASE WHEN s.orderby_nullsfirst = s.orderby_asc
+                           THEN CASE WHEN s.orderby_nullsfirst THEN ' NULLS FIRST' ELSE ' NULLS LAST' END
+                           ELSE '' END
+                   ORDER BY s.orderby_column_index)
+         FROM timescaledb_information.compression_settings s
+         WHERE (s.hypertable_schema, s.hypertable_name) = (h.hypertable_schema, h.hypertable_name)
+           AND s.orderby_column_index IS NOT NULL), '{}') AS order_by
+FROM timescaledb_information.hypertables h
+JOIN timescaledb_information.dimensions d
+  ON (d.hypertable_schema, d.hypertable_name) = (h.hypertable_schema, h.hypertable_name) AND d.dimension_number = 1
+ORDER BY 1, 2`;
+const CONTINUOUS_AGGREGATES_SQL = `
+SELECT view_schema, view_name, hypertable_schema, hypertable_name, materialized_only, view_definition,
+       materialization_hypertable_schema, materialization_hypertable_name
+FROM timescaledb_information.continuous_aggregates
+ORDER BY 1, 2`;
+/** Jobs from 1000 up are the database's own; below are TimescaleDB's (telemetry, its job-history retention). */
+const JOBS_SQL = `
+SELECT proc_name, hypertable_schema, hypertable_name, schedule_interval::text AS schedule_interval, scheduled, config
+FROM timescaledb_information.jobs
+WHERE job_id >= 1000
+ORDER BY job_id`;
+/** The TimescaleDB objects of the connected database (in the caller's transaction, e.g. the dump's snapshot). */
+async function readTimescaleObjects(client, version) {
+    return {
+        version,
+        hypertables: await readHypertables(client),
+        continuousAggregates: await readContinuousAggregates(client),
+        jobs: await readJobs(client),
+    };
+}
+async function readHypertables(client) {
+    const { rows } = await client.query(HYPERTABLES_SQL);
+    return rows.map((row) => ({
+        schema: row.schema,
+        name: row.name,
+        timeColumn: row.time_column,
+        chunkInterval: row.chunk_interval ?? '',
+        compression: { enabled: row.compression_enabled, segmentBy: row.segment_by, orderBy: row.order_by },
+        chunks: Number(row.num_chunks),
+        compressedChunks: Number(row.compressed_chunks),
+    }));
+}
+async function readContinuousAggregates(client) {
+    const { rows } = await client.query(CONTINUOUS_AGGREGATES_SQL);
+    const aggregates = [];
+    for (const row of rows) {
+        // The materialization hypertable, not the view: the view of a real-time aggregate adds rows from the raw data.
+        const materialized = qualified(row.materialization_hypertable_schema, row.materialization_hypertable_name);
+        const counted = await client.query(`SELECT count(*) AS n FROM ${materialized}`);
+        aggregates.push({
+            schema: row.view_schema,
+            name: row.view_name,
+            source: `${row.hypertable_schema}.${row.hypertable_name}`,
+            materializedOnly: row.materialized_only,
+            definitionSha256: (0,external_node_crypto_.createHash)('sha256').update(row.view_definition).digest('hex'),
+            rows: Number(counted.rows[0].n),
+        });
+    }
+    return aggregates;
+}
+async function readJobs(client) {
+    const { rows } = await client.query(JOBS_SQL);
+    return rows.map((row) => ({
+        proc: row.proc_name,
+        hypertable: row.hypertable_name === null ? null : `${row.hypertable_schema}.${row.hypertable_name}`,
+        scheduleInterval: row.schedule_interval,
+        scheduled: row.scheduled,
+        config: row.config,
+    }));
+}
+/** The restored database's TimescaleDB objects against the manifest's record of them. */
+function compareTimescaleObjects(expected, actual, compareDefinitions) {
+    const hypertables = compareNamed('hypertable', expected.hypertables, actual.hypertables, hypertableDifferences);
+    const aggregates = compareNamed('continuous aggregate', expected.continuousAggregates, actual.continuousAggregates, (want, have) => aggregateDifferences(want, have, compareDefinitions));
+    const jobs = compareJobs(expected.jobs, actual.jobs);
+    return {
+        check: {
+            version: expected.version,
+            hypertables: hypertables.tally,
+            continuousAggregates: aggregates.tally,
+            jobs: jobs.tally,
+            definitionsCompared: compareDefinitions,
+        },
+        problems: [...hypertables.problems, ...aggregates.problems, ...jobs.problems],
+    };
+}
+function compareNamed(kind, expected, actual, differences) {
+    const key = (item) => `${item.schema}.${item.name}`;
+    const restored = new Map(actual.map((item) => [key(item), item]));
+    const problems = [];
+    let matching = 0;
+    for (const want of expected) {
+        const have = restored.get(key(want));
+        const found = have ? differences(want, have) : ['missing after restore'];
+        if (found.length === 0)
+            matching++;
+        problems.push(...found.map((difference) => `${kind} ${key(want)}: ${difference}`));
+    }
+    const recorded = new Set(expected.map(key));
+    for (const have of actual.filter((item) => !recorded.has(key(item))))
+        problems.push(`${kind} ${key(have)}: restored, but not in the manifest`);
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function hypertableDifferences(want, have) {
+    return [
+        differs('time column', have.timeColumn, want.timeColumn),
+        differs('chunk interval', have.chunkInterval, want.chunkInterval),
+        differs('compression', onOff(have.compression.enabled), onOff(want.compression.enabled)),
+        differs('segmentby', list(have.compression.segmentBy), list(want.compression.segmentBy)),
+        differs('orderby', list(have.compression.orderBy), list(want.compression.orderBy)),
+        differs('chunks', String(have.chunks), String(want.chunks)),
+        differs('compressed chunks', String(have.compressedChunks), String(want.compressedChunks)),
+    ].filter((difference) => difference !== undefined);
+}
+function aggregateDifferences(want, have, compareDefinitions) {
+    return [
+        differs('source', have.source, want.source),
+        differs('materialized_only', String(have.materializedOnly), String(want.materializedOnly)),
+        compareDefinitions && have.definitionSha256 !== want.definitionSha256
+            ? `its definition differs from the manifest's (sha256 ${timescale_short(have.definitionSha256)}, the manifest says ` +
+                `${timescale_short(want.definitionSha256)})`
+            : undefined,
+        differs('materialized rows', String(have.rows), String(want.rows)),
+    ].filter((difference) => difference !== undefined);
+}
+/**
+ * Jobs have no name: they are matched by procedure and hypertable (one job of each kind per hypertable is the rule;
+ * several, e.g. user jobs, are matched by their settings first, then in order).
+ */
+function compareJobs(expected, actual) {
+    const key = (job) => `${job.proc} on ${job.hypertable ?? 'no hypertable'}`;
+    const restoredByKey = groupBy(actual, key);
+    const problems = [];
+    let matching = 0;
+    for (const [jobKey, wanted] of groupBy(expected, key)) {
+        const pool = restoredByKey.get(jobKey) ?? [];
+        restoredByKey.delete(jobKey);
+        const unmatched = [];
+        for (const want of wanted) {
+            const same = pool.findIndex((have) => jobDifferences(want, have).length === 0);
+            if (same === -1)
+                unmatched.push(want);
+            else {
+                pool.splice(same, 1);
+                matching++;
+            }
+        }
+        for (const want of unmatched) {
+            const have = pool.shift();
+            problems.push(`job ${jobKey}: ${have ? jobDifferences(want, have).join('; ') : 'missing after restore'}`);
+        }
+        for (const extra of pool)
+            problems.push(notRecorded(jobKey, extra));
+    }
+    for (const [jobKey, extras] of restoredByKey)
+        for (const extra of extras)
+            problems.push(notRecorded(jobKey, extra));
+    return { tally: { expected: expected.length, matching }, problems };
+}
+function notRecorded(jobKey, job) {
+    return `job ${jobKey}: restored, but not in the manifest (schedule ${job.scheduleInterval}, config ${canonical(job.config)})`;
+}
+function jobDifferences(want, have) {
+    return [
+        differs('schedule', have.scheduleInterval, want.scheduleInterval),
+        differs('scheduled', String(have.scheduled), String(want.scheduled)),
+        differs('config', canonical(have.config), canonical(want.config)),
+    ].filter((difference) => difference !== undefined);
+}
+function differs(what, have, want) {
+    return have === want ? undefined : `${what} ${have || '(none)'}, the manifest says ${want || '(none)'}`;
+}
+/** JSON with sorted keys, so two configs compare by content, not by the order jsonb happened to print. */
+function canonical(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonical).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([name, item]) => `${JSON.stringify(name)}:${canonical(item)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+function groupBy(items, key) {
+    const groups = new Map();
+    for (const item of items)
+        groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+    return groups;
+}
+const onOff = (enabled) => (enabled ? 'on' : 'off');
+const list = (items) => items.join(', ');
+const timescale_short = (sha) => sha.slice(0, 12);
+
 ;// CONCATENATED MODULE: ./actions/lib/postgres/drill.ts
 
 
@@ -73663,6 +73923,15 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
 
 
 
+
+
+
+/** The restored table holds what the manifest says it should. */
+function rowCountMatches(check) {
+    if (check.actual === null)
+        return false;
+    return check.atLeast ? check.actual >= check.expected : check.actual === check.expected;
+}
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
  * target → compare every table's row count with the manifest → RTO and RPO budgets → a drill record next to the
@@ -73676,6 +73945,7 @@ async function drillPostgres(options) {
         problems: [],
         tables: [],
         tocEntries: undefined,
+        timescaledb: undefined,
     };
     return runDrill({ ...options, budgets: options, engine: 'postgres', outcome, rtoInDryRun: true }, (progress) => options.dryRun ? listAndVerify(options, progress) : restoreAndCount(options, progress));
 }
@@ -73694,41 +73964,102 @@ async function listAndVerify(options, outcome) {
 }
 async function restoreAndCount(options, outcome) {
     const { manifest } = options.found;
+    const timescale = timescaleOf(manifest);
     let scratch;
     try {
         let target = options.target;
+        let where = target ? `the target ${target.display} (${target.origin})` : '';
         if (!target) {
-            const minMajor = Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
-            scratch = await startScratchCluster({ minMajor, baseDir: options.tempDir, instead: options.targetOrigin });
+            scratch = await startThrowaway(options, timescale);
             target = await createScratchDatabase(scratch, manifest.source.database ?? 'restored');
-            outcome.target = `a throwaway PostgreSQL ${scratch.major}`;
+            outcome.target = `a throwaway PostgreSQL ${scratch.major}${timescale ? ' that preloads TimescaleDB' : ''}`;
+            where = `the local PostgreSQL ${scratch.major}`;
         }
         options.log(`Restoring ${manifest.id} into ${outcome.target}`);
         const client = await connect(target);
         try {
             await assertEmptyDatabase(client, target);
-            const started = Date.now();
-            const timescale = (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb');
             if (timescale)
-                await timescalePreRestore(client, timescale.version, options);
-            await restoreInto(target, restoreOptionsOf(options));
-            outcome.checksumsVerified = true;
-            if (timescale)
-                await client.query('SELECT timescaledb_post_restore()');
-            outcome.restoreSeconds = (Date.now() - started) / 1000;
-            outcome.tables = await compareRowCounts(client, manifest);
+                await restoreTimescale(client, target, { version: timescale, where, own: !scratch }, options, outcome);
+            else
+                await restoreAndVerify(client, target, options, outcome);
         }
         finally {
             await client.end().catch(() => undefined);
         }
-        for (const table of outcome.tables.filter((check) => check.actual !== check.expected)) {
+        for (const table of outcome.tables.filter((check) => !rowCountMatches(check))) {
             outcome.problems.push(`${table.schema}.${table.name}: ${table.actual === null ? 'missing after restore' : `${table.actual} rows`}, ` +
-                `the manifest says ${table.expected}`);
+                `the manifest says ${table.atLeast ? 'at least ' : ''}${table.expected}`);
         }
     }
     finally {
         await scratch?.stop();
     }
+}
+async function restoreAndVerify(client, target, options, outcome) {
+    const { manifest } = options.found;
+    const started = Date.now();
+    await restoreInto(target, restoreOptionsOf(options));
+    outcome.checksumsVerified = true;
+    outcome.restoreSeconds = (Date.now() - started) / 1000;
+    outcome.tables = await compareRowCounts(client, manifest);
+    if (manifest.timescaledb)
+        await compareTimescale(client, manifest, outcome, options);
+}
+/**
+ * TimescaleDB: the restore and the checks between timescaledb_pre_restore() and timescaledb_post_restore(). They
+ * are verified while the database is still in restore mode, so its policies (compression, retention, refresh)
+ * cannot change it under the counts; the checking session alone runs with TimescaleDB working, as the dump's did.
+ */
+async function restoreTimescale(client, target, timescale, options, outcome) {
+    await timescalePreRestore(client, timescale, options);
+    let restoreMode = true;
+    try {
+        await client.query('SET timescaledb.restoring = off');
+        await restoreAndVerify(client, target, options, outcome);
+        const started = Date.now();
+        await client.query('SELECT timescaledb_post_restore()');
+        restoreMode = false;
+        outcome.restoreSeconds += (Date.now() - started) / 1000;
+    }
+    finally {
+        // Whatever failed, a database of one's own is not left with TimescaleDB in restore mode (its jobs stopped).
+        if (restoreMode)
+            await client.query('SELECT timescaledb_post_restore()').catch(() => undefined);
+    }
+}
+/** The TimescaleDB version the backup needs, when its source had the extension. */
+function timescaleOf(manifest) {
+    return (manifest.timescaledb?.version ??
+        (manifest.source.extensions ?? []).find((extension) => extension.name === 'timescaledb')?.version);
+}
+function sourceMajor(manifest) {
+    return Math.floor((manifest.source.serverVersionNum ?? 0) / 10000);
+}
+/** A local cluster at least as new as the source, preloading TimescaleDB when the backup needs it. */
+async function startThrowaway(options, timescale) {
+    const minMajor = sourceMajor(options.found.manifest);
+    try {
+        return await startScratchCluster({
+            minMajor,
+            baseDir: options.tempDir,
+            instead: options.targetOrigin,
+            preload: timescale ? ['timescaledb'] : [],
+        });
+    }
+    catch (error) {
+        if (timescale && error instanceof MissingLibraryError) {
+            throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${timescale} and the local PostgreSQL ${error.major} has no TimescaleDB: ` +
+                getTimescale(timescale, error.major, options.found.manifest, options.targetOrigin));
+        }
+        throw error;
+    }
+}
+/** How to get the TimescaleDB version a backup needs: installed locally, or a server of one's own. */
+function getTimescale(version, localMajor, manifest, targetOrigin) {
+    const image = timescaleImage(version, sourceMajor(manifest) || localMajor);
+    return (`install ${timescalePackage(version, localMajor)}, or run ${image} and give its empty database through ` +
+        `${targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`);
 }
 /** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
 const THROWAWAY = Origin.internal('the throwaway cluster');
@@ -73758,32 +74089,84 @@ async function assertEmptyDatabase(client, target) {
             'cluster.');
     }
 }
-async function timescalePreRestore(client, version, options) {
-    const { rows } = await client.query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'");
-    if (rows.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`The backup carries TimescaleDB ${version} but the target has no timescaledb extension: restore into a ` +
-            `TimescaleDB server (e.g. the timescale/timescaledb image) through ${options.targetOrigin}.`);
+/**
+ * A dump of TimescaleDB restores only into the same extension version, between timescaledb_pre_restore() and
+ * timescaledb_post_restore(): checked before anything is restored, without calling into a library that is not
+ * preloaded (that would end the session with a bare FATAL).
+ */
+async function timescalePreRestore(client, timescale, options) {
+    const { version, where } = timescale;
+    const server = await timescaleOnServer(client);
+    const major = sourceMajor(options.found.manifest);
+    const elsewhere = timescale.own
+        ? `restore into a server running TimescaleDB ${version} (e.g. ${timescaleImage(version, major)}) through ` +
+            `${options.targetOrigin} (a dump of TimescaleDB restores only into the same extension version).`
+        : getTimescale(version, major, options.found.manifest, options.targetOrigin);
+    if (server.available.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has none: ${elsewhere}`);
     }
+    if (server.installed !== null && server.installed !== version) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ${server.installed} in the ` +
+            `database: ${elsewhere}`);
+    }
+    if (!server.available.includes(version)) {
+        throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
+            `${server.available.join(', ')}: ${elsewhere}`);
+    }
+    if (!server.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where)));
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
     options.log(`TimescaleDB ${version}: pre-restore mode on`);
 }
+function capitalized(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** The restored hypertables, continuous aggregates and jobs against the manifest's record of them. */
+async function compareTimescale(client, manifest, outcome, options) {
+    const expected = manifest.timescaledb;
+    const actual = await readTimescaleObjects(client, expected.version);
+    const { rows } = await client.query("SELECT current_setting('server_version_num') AS n");
+    const restoredMajor = serverMajor(Number(rows[0].n));
+    // Another PostgreSQL major may print the same view differently: definitions compare only on the same major.
+    const sameMajor = restoredMajor === sourceMajor(manifest);
+    const { check, problems } = compareTimescaleObjects(expected, actual, sameMajor);
+    outcome.timescaledb = check;
+    outcome.problems.push(...problems.map((problem) => `TimescaleDB ${problem}`));
+    options.log(`TimescaleDB: ${tally(check.hypertables)} hypertables, ${tally(check.continuousAggregates)} continuous ` +
+        `aggregates, ${tally(check.jobs)} policy jobs match the manifest` +
+        (sameMajor
+            ? ''
+            : ` (view definitions not compared: PostgreSQL ${restoredMajor}, the source ran ${sourceMajor(manifest)})`));
+}
+function tally(counts) {
+    return `${counts.matching} of ${counts.expected}`;
+}
 async function compareRowCounts(client, manifest) {
+    const configuration = await extensionConfigurationTables(client);
     const checks = [];
     for (const table of manifest.tables ?? []) {
         if (table.rows === null)
             continue;
-        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [
-            qualified(table.schema, table.name),
-        ]);
+        const name = qualified(table.schema, table.name);
+        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS exists', [name]);
         let actual = null;
         if (rows[0].exists) {
-            const counted = await client.query(`SELECT count(*) AS n FROM ONLY ${qualified(table.schema, table.name)}`);
+            const counted = await client.query(`SELECT count(*) AS n FROM ONLY ${name}`);
             actual = Number(counted.rows[0].n);
         }
-        checks.push({ schema: table.schema, name: table.name, expected: table.rows, actual });
+        const check = { schema: table.schema, name: table.name, expected: table.rows, actual };
+        checks.push(configuration.has(name) ? { ...check, atLeast: true } : check);
     }
     return checks;
+}
+/** The tables extensions mark as configuration (pg_dump dumps their rows, filtered), as qualified names. */
+async function extensionConfigurationTables(client) {
+    const { rows } = await client.query(`
+    SELECT n.nspname AS schema, c.relname AS name
+    FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) AS config(oid)
+    JOIN pg_class c ON c.oid = config.oid JOIN pg_namespace n ON n.oid = c.relnamespace`);
+    return new Set(rows.map((row) => qualified(row.schema, row.name)));
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -74242,6 +74625,7 @@ async function recreateAliases(target, collections, mapping, log) {
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
+
 function checksumVerdict(record) {
     if (record.checksumsVerified)
         return '✅ sha256 of every file matches the manifest';
@@ -74266,23 +74650,33 @@ function postgresDrillSummary(record, manifest, source) {
                 : [
                     [
                         'Row counts',
-                        `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                        `${record.tables.filter(rowCountMatches).length} of ${record.tables.length} tables ` +
                             `match the manifest`,
                     ],
+                    ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, timescaleLine(record)]] : []),
                 ]),
         ]),
     ];
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
-    const mismatched = record.tables.filter((table) => table.actual !== table.expected);
+    const mismatched = record.tables.filter((table) => !rowCountMatches(table));
     if (mismatched.length > 0) {
         lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [
             `${t.schema}.${t.name}`,
-            formatCount(t.expected),
+            `${t.atLeast ? '≥ ' : ''}${formatCount(t.expected)}`,
             t.actual === null ? 'missing' : formatCount(t.actual),
         ])));
     }
     return `${lines.join('\n')}\n`;
+}
+/** How many of the manifest's TimescaleDB objects the restored database matches (the problems name the others). */
+function timescaleLine(record) {
+    const check = record.timescaledb;
+    const mark = (tally) => (tally.matching === tally.expected ? '✅' : '❌');
+    const part = (tally, what) => `${mark(tally)} ${tally.matching} of ${tally.expected} ${what}`;
+    return (`${part(check.hypertables, 'hypertables')}, ${part(check.continuousAggregates, 'continuous aggregates')}, ` +
+        `${part(check.jobs, 'policy jobs')} match the manifest` +
+        (check.definitionsCompared ? '' : ' (view definitions not compared: another PostgreSQL major)'));
 }
 function qdrantDrillSummary(record, manifest, source) {
     const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
@@ -74424,8 +74818,8 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
-        'check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums, row counts and TimescaleDB ' +
+        'objects, measure RTO, check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(INPUTS, {
         'storage-url': {
@@ -74442,7 +74836,10 @@ function qdrantTarget(inputs, url) {
             defaultLabel: 'a throwaway cluster',
             docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
                 "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
-                '(as the `postgres` user when running as root) and removed.',
+                '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
+                'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
+                "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
+                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
         },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
         'restore-as': {
@@ -74521,7 +74918,7 @@ function qdrantTarget(inputs, url) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6692);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9810);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

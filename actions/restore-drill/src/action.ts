@@ -6,8 +6,8 @@ import { run, type RestoreDrillOutput } from './main.ts';
 export default defineAction<RestoreDrillOutput>({
   name: 'restore-drill',
   description:
-    'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
-    'check RPO.',
+    'Restore the newest (or a given) backup into an empty database, verify checksums, row counts and TimescaleDB ' +
+    'objects, measure RTO, check RPO.',
   branding: { icon: 'rotate-ccw', color: 'green' },
   inputs: documented(INPUTS, {
     'storage-url': {
@@ -27,7 +27,10 @@ export default defineAction<RestoreDrillOutput>({
       docs:
         '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
         "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
-        '(as the `postgres` user when running as root) and removed.',
+        '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
+        'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
+        "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
+        '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
     },
     'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
     'restore-as': {

@@ -1,6 +1,7 @@
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
-import type { DrillRecord } from '../../lib/postgres/drill.ts';
+import { rowCountMatches, type DrillRecord } from '../../lib/postgres/drill.ts';
+import type { Tally } from '../../lib/postgres/timescale.ts';
 import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
 
@@ -29,16 +30,17 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
           : [
               [
                 'Row counts',
-                `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                `${record.tables.filter(rowCountMatches).length} of ${record.tables.length} tables ` +
                   `match the manifest`,
               ],
+              ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, timescaleLine(record)]] : []),
             ]),
       ],
     ),
   ];
   if (record.problems.length > 0)
     lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
-  const mismatched = record.tables.filter((table) => table.actual !== table.expected);
+  const mismatched = record.tables.filter((table) => !rowCountMatches(table));
   if (mismatched.length > 0) {
     lines.push(
       '',
@@ -46,13 +48,25 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
         ['Table', 'Manifest', 'Restored'],
         mismatched.map((t) => [
           `${t.schema}.${t.name}`,
-          formatCount(t.expected),
+          `${t.atLeast ? '≥ ' : ''}${formatCount(t.expected)}`,
           t.actual === null ? 'missing' : formatCount(t.actual),
         ]),
       ),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** How many of the manifest's TimescaleDB objects the restored database matches (the problems name the others). */
+function timescaleLine(record: DrillRecord): string {
+  const check = record.timescaledb!;
+  const mark = (tally: Tally): string => (tally.matching === tally.expected ? '✅' : '❌');
+  const part = (tally: Tally, what: string): string => `${mark(tally)} ${tally.matching} of ${tally.expected} ${what}`;
+  return (
+    `${part(check.hypertables, 'hypertables')}, ${part(check.continuousAggregates, 'continuous aggregates')}, ` +
+    `${part(check.jobs, 'policy jobs')} match the manifest` +
+    (check.definitionsCompared ? '' : ' (view definitions not compared: another PostgreSQL major)')
+  );
 }
 
 export function qdrantDrillSummary(record: QdrantDrillRecord, manifest: Manifest, source: string): string {

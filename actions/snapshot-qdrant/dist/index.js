@@ -63351,6 +63351,10 @@ function markdownTable(header, rows) {
     const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
