@@ -234,15 +234,15 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
 
   it('fails a missing continuous aggregate, and one that is not built on the hypertable', async () => {
     const aspects = byAspect(
-      await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'tick_candles_4h', 'tick_data'] }),
+      await checkTimescale(client, { ...EXPECTED, aggregates: [...VIEWS, 'candle_4h', 'tick_data'] }),
     );
     expect(aspects['continuous aggregates']).toMatchObject({
       status: 'fail',
       finding:
-        `tick_candles_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; ` +
-        `expected ${[...VIEWS, 'tick_candles_4h', 'tick_data'].join(', ')}`,
+        `candle_4h does not exist; tick_data is not a continuous aggregate of ${SCHEMA}.tick_data; ` +
+        `expected ${[...VIEWS, 'candle_4h', 'tick_data'].join(', ')}`,
     });
-    // A hierarchical aggregate counts: tick_candles_1h reads tick_candles_15m's materialization, not tick_data.
+    // A hierarchical aggregate counts: candle_1h reads candle_15m's materialization, not tick_data.
     expect((aspects['continuous aggregates']!.details as { found: string[] }).found.sort()).toEqual(
       VIEWS.map((view) => `${SCHEMA}.${view}`).sort(),
     );
@@ -250,17 +250,17 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
 
   it('warns about aggregates never refreshed (no run recorded, or only failed runs)', async () => {
     const jobs = await refreshJobs();
-    await recordRun(jobs.tick_candles_5m!, { succeeded: false, ago: '10 minutes' });
-    await recordRun(jobs.tick_candles_15m!, { succeeded: true, ago: '10 minutes' });
-    await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '10 minutes' });
+    await recordRun(jobs.candle_5m!, { succeeded: false, ago: '10 minutes' });
+    await recordRun(jobs.candle_15m!, { succeeded: true, ago: '10 minutes' });
+    await recordRun(jobs.candle_1h!, { succeeded: true, ago: '10 minutes' });
     const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
       'aggregate freshness'
     ]!;
     expect(freshness).toMatchObject({
       status: 'warn',
       finding:
-        `${SCHEMA}.tick_candles_1m was never refreshed (job ${jobs.tick_candles_1m}); ` +
-        `${SCHEMA}.tick_candles_5m was never refreshed (job ${jobs.tick_candles_5m}); expected a successful refresh ` +
+        `${SCHEMA}.candle_1m was never refreshed (job ${jobs.candle_1m}); ` +
+        `${SCHEMA}.candle_5m was never refreshed (job ${jobs.candle_5m}); expected a successful refresh ` +
         `within 2 hours`,
     });
   });
@@ -271,13 +271,13 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const fresh = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
     expect(fresh).toMatchObject({ status: 'pass', finding: 'all 4 continuous aggregates refreshed within 2 hours' });
 
-    await recordRun(jobs.tick_candles_1h!, { succeeded: true, ago: '3 hours' });
+    await recordRun(jobs.candle_1h!, { succeeded: true, ago: '3 hours' });
     const stale = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))['aggregate freshness']!;
     expect(stale.status).toBe('fail');
     expect(stale.finding).toMatch(
       new RegExp(
-        `^${SCHEMA}\\.tick_candles_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago ` +
-          `\\(job ${jobs.tick_candles_1h}\\); expected a successful refresh within 2 hours$`,
+        `^${SCHEMA}\\.candle_1h was last refreshed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, 03:00:0\\d ago ` +
+          `\\(job ${jobs.candle_1h}\\); expected a successful refresh within 2 hours$`,
       ),
     );
 
@@ -291,17 +291,17 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   it('fails an aggregate without a refresh policy: nothing refreshes it', async () => {
     const jobs = await refreshJobs();
     for (const view of VIEWS) await recordRun(jobs[view]!, { succeeded: true, ago: '10 minutes' });
-    await q(`SELECT remove_continuous_aggregate_policy('tick_candles_1h')`);
+    await q(`SELECT remove_continuous_aggregate_policy('candle_1h')`);
     try {
       const freshness = byAspect(await checkTimescale(client, { ...EXPECTED, maxLag: '2 hours' }))[
         'aggregate freshness'
       ]!;
       expect(freshness).toMatchObject({
         status: 'fail',
-        finding: `${SCHEMA}.tick_candles_1h has no refresh policy; expected a successful refresh within 2 hours`,
+        finding: `${SCHEMA}.candle_1h has no refresh policy; expected a successful refresh within 2 hours`,
       });
     } finally {
-      await q(`SELECT add_continuous_aggregate_policy('tick_candles_1h', start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
+      await q(`SELECT add_continuous_aggregate_policy('candle_1h', start_offset => INTERVAL '1 day', end_offset => INTERVAL '1 hour',
                                                      schedule_interval => INTERVAL '1 hour')`);
     }
   });
@@ -309,8 +309,8 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
   it('fails a failing job of the hypertable or its aggregates, naming the job, its proc and its last error', async () => {
     const jobs = await refreshJobs();
     const retentionJob = await policyJob('policy_retention');
-    await recordRun(jobs.tick_candles_5m!, { succeeded: false, ago: '2 minutes' });
-    await recordError(jobs.tick_candles_5m!, 'could not refresh continuous aggregate on purpose');
+    await recordRun(jobs.candle_5m!, { succeeded: false, ago: '2 minutes' });
+    await recordError(jobs.candle_5m!, 'could not refresh continuous aggregate on purpose');
     await recordRun(retentionJob, { succeeded: false, ago: '1 hour' }); // no error in the history: the run's start is named
 
     const jobsResult = byAspect(await checkTimescale(client, EXPECTED)).jobs!;
@@ -320,9 +320,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
     const failures = [
       { id: retentionJob, text: `job ${retentionJob} \\(policy_retention on tick_data\\) last failed ${at}` },
       {
-        id: jobs.tick_candles_5m!,
+        id: jobs.candle_5m!,
         text:
-          `job ${jobs.tick_candles_5m} \\(policy_refresh_continuous_aggregate on tick_candles_5m\\) last failed ` +
+          `job ${jobs.candle_5m} \\(policy_refresh_continuous_aggregate on candle_5m\\) last failed ` +
           `${at}: could not refresh continuous aggregate on purpose`,
       },
     ].sort((a, b) => a.id - b.id);
@@ -342,9 +342,9 @@ describe('checkTimescale on TimescaleDB 2.23 (WASM) with sql/timescaledb/tick_da
           lastError: null,
         },
         {
-          jobId: jobs.tick_candles_5m,
+          jobId: jobs.candle_5m,
           proc: 'policy_refresh_continuous_aggregate',
-          table: `${SCHEMA}.tick_candles_5m`,
+          table: `${SCHEMA}.candle_5m`,
           totalFailures: 1,
           lastError: {
             finish_time: expect.stringMatching(/ UTC$/),
