@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 89659:
+/***/ 31947:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -55,9 +55,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(58611));
 const https = __importStar(__nccwpck_require__(65692));
-const pm = __importStar(__nccwpck_require__(83335));
-const tunnel = __importStar(__nccwpck_require__(20770));
-const undici_1 = __nccwpck_require__(46752);
+const pm = __importStar(__nccwpck_require__(89431));
+const tunnel = __importStar(__nccwpck_require__(58482));
+const undici_1 = __nccwpck_require__(42480);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -745,7 +745,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 83335:
+/***/ 89431:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -845,10 +845,10 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 8282:
+/***/ 68234:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(99542);
+const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(50566);
 exports.Crc32 = Crc32;
 exports.Crc32Js = Crc32Js;
 exports.Crc32Node = Crc32Node;
@@ -1011,14 +1011,14 @@ exports.crc64NvmeCrtContainer = crc64NvmeCrtContainer;
 
 /***/ }),
 
-/***/ 20238:
+/***/ 53182:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setFeature } = __nccwpck_require__(5152);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(92430);
-const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(8282);
-const { normalizeProvider } = __nccwpck_require__(92658);
+const { setFeature } = __nccwpck_require__(90544);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(67518);
+const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(68234);
+const { normalizeProvider } = __nccwpck_require__(63042);
 
 const RequestChecksumCalculation = {
     WHEN_SUPPORTED: "WHEN_SUPPORTED",
@@ -1463,12 +1463,12 @@ exports.resolveFlexibleChecksumsConfig = resolveFlexibleChecksumsConfig;
 
 /***/ }),
 
-/***/ 63242:
+/***/ 58:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHmac, createHash } = __nccwpck_require__(77598);
-const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(99542);
+const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(50566);
 exports.Sha256 = Sha256;
 exports.Sha256Js = Sha256Js;
 exports.Sha256Node = Sha256Node;
@@ -2206,31 +2206,31 @@ exports.Sha512WebCrypto = Sha512WebCrypto;
 
 /***/ }),
 
-/***/ 53711:
+/***/ 55423:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(20238);
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(45028);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(53182);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(74420);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(62085);
-const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(56579);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { defaultProvider } = __nccwpck_require__(5861);
-const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(99542);
-const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { Sha1 } = __nccwpck_require__(63242);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(18869);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(90259);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { defaultProvider } = __nccwpck_require__(64213);
+const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(50566);
+const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { Sha1 } = __nccwpck_require__(58);
 
 const aw = "ref", ax = "argv", ay = "backend", az = "authSchemes", aA = "disableDoubleEncoding", aB = "signingName", aC = "signingRegion", aD = "signingRegionSet";
 const a = -1, b = true, c = false, d = "isSet", e = "booleanEquals", f = "stringEquals", g = "coalesce", h = "substring", i = "", j = "aws.partition", k = "partitionResult", l = "accessPointSuffix", m = "regionPrefix", n = (n) => "outpostId_ssa_" + n + i, o = "hardwareType", p = "ite", q = "isValidHostLabel", s = "sigv4", t = "aws.isVirtualHostableS3Bucket", u = "url", v = "getAttr", w = "bucketArn", x = "--", y = "arnType", z = "accesspoint", A = (n) => "accessPointName_ssa_" + n + i, B = "s3-object-lambda", C = "s3-outposts", D = "bucketPartition", E = "us-east-1", F = "outpostType", G = "name", H = "s3", I = "{url#scheme}://{Bucket}.{url#authority}{url#path}", J = "{url#scheme}://{url#authority}{url#path}", K = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}", L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}", M = "https://{Bucket}.s3.{partitionResult#dnsSuffix}", N = (n) => "{url#scheme}://{accessPointName_ssa_" + n + "}-{bucketArn#accountId}.{url#authority}{url#path}", O = (n) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n + "}`", P = "sigv4a", Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}", R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", S = "https://s3.{partitionResult#dnsSuffix}", T = { [aw]: "UseFIPS" }, U = { [aw]: "UseDualStack" }, V = { [aw]: "Bucket" }, W = { "fn": v, [ax]: [{ [aw]: k }, G] }, X = { [aw]: u }, Y = { [aw]: "Region" }, Z = { [aw]: w }, aa = { [aw]: y }, ab = { [aw]: "accessPointName_ssa_1" }, ac = { "fn": v, [ax]: [Z, "region"] }, ad = { [aw]: o }, ae = { "fn": v, [ax]: [Z, "service"] }, af = { "fn": v, [ax]: [Z, "accountId"] }, ag = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: "{_s3e_auth}", [aB]: "s3express", [aC]: "{Region}" }] }, ah = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: s, [aB]: "s3express", [aC]: "{Region}" }] }, ai = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{Region}" }] }, aj = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: E }] }, ak = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{Region}" }] }, al = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{bucketArn#region}" }] }, am = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{bucketArn#region}" }] }, an = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{bucketArn#region}" }] }, ao = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{Region}" }] }, ap = [Y], aq = [{ [aw]: "Endpoint" }], as = [V], at = [V, 0, 7, true], au = [Z, "resourceId[1]"], av = ["*"];
@@ -8891,22 +8891,22 @@ __webpack_unused_export__ = waitUntilObjectNotExists;
 
 /***/ }),
 
-/***/ 5152:
+/***/ 90544:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { HttpRequest, parseUrl } = __nccwpck_require__(93422);
-const { InvokeStore } = __nccwpck_require__(29320);
-const { normalizeProvider } = __nccwpck_require__(90402);
-const { RETRY_MODES } = __nccwpck_require__(23609);
+const { HttpRequest, parseUrl } = __nccwpck_require__(61342);
+const { InvokeStore } = __nccwpck_require__(63864);
+const { normalizeProvider } = __nccwpck_require__(77138);
+const { RETRY_MODES } = __nccwpck_require__(93129);
 const { platform, release } = __nccwpck_require__(48161);
 const { versions, env } = __nccwpck_require__(1708);
-const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(62085);
-const { EndpointError, resolveEndpoint } = __nccwpck_require__(62085);
+const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(18869);
+const { EndpointError, resolveEndpoint } = __nccwpck_require__(18869);
 exports.EndpointError = EndpointError;
 exports.isIpAddress = isIpAddress;
 exports.resolveEndpoint = resolveEndpoint;
-const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(47291);
-const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(47291);
+const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(99467);
+const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(99467);
 exports.NODE_REGION_CONFIG_FILE_OPTIONS = NODE_REGION_CONFIG_FILE_OPTIONS;
 exports.NODE_REGION_CONFIG_OPTIONS = NODE_REGION_CONFIG_OPTIONS;
 exports.REGION_ENV_NAME = REGION_ENV_NAME;
@@ -9705,7 +9705,7 @@ const NODE_APP_ID_CONFIG_OPTIONS = {
 };
 
 const createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-    const module = __nccwpck_require__(9449);
+    const module = __nccwpck_require__(67065);
     const parse = module.parse ?? module.default.parse ?? (() => "");
     const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse(window.navigator.userAgent) : undefined;
     const sections = [
@@ -9912,15 +9912,15 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 97523:
+/***/ 78915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(90402);
-const { SignatureV4 } = __nccwpck_require__(75118);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(77138);
+const { SignatureV4 } = __nccwpck_require__(54366);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getDateHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.date ?? response.headers?.Date) : undefined;
 const getAgeHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.age ?? response.headers?.Age) : undefined;
@@ -10280,14 +10280,14 @@ exports.validateSigningProperties = validateSigningProperties;
 
 /***/ }),
 
-/***/ 37288:
+/***/ 97368:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(64645);
-const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(26890);
-const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(92658);
-const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(93422);
-const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(93422);
+const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(38741);
+const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(95066);
+const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(63042);
+const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(61342);
+const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(61342);
 exports.JsonCodec = JsonCodec;
 exports.JsonCodec2 = JsonCodec2;
 exports.JsonShapeDeserializer = JsonShapeDeserializer;
@@ -10298,8 +10298,8 @@ exports.loadJsonRpcErrorCode = loadJsonRpcErrorCode;
 exports.loadRestJsonErrorCode = loadRestJsonErrorCode;
 exports.parseJsonBody = parseJsonBody;
 exports.parseJsonErrorBody = parseJsonErrorBody;
-const { parseXML, XmlNode, XmlText } = __nccwpck_require__(94274);
-const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(92430);
+const { parseXML, XmlNode, XmlText } = __nccwpck_require__(60402);
+const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(67518);
 
 class ProtocolLib {
     queryCompat;
@@ -11791,10 +11791,10 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
-/***/ 519:
+/***/ 63351:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { buildQueryString } = __nccwpck_require__(93422);
+const { buildQueryString } = __nccwpck_require__(61342);
 
 const validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
 const parse = (arn) => {
@@ -11861,11 +11861,11 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 55606:
+/***/ 44710:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
 
 const ENV_KEY = "AWS_ACCESS_KEY_ID";
 const ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
@@ -11907,15 +11907,15 @@ exports.fromEnv = fromEnv;
 
 /***/ }),
 
-/***/ 98605:
+/***/ 56829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
-const { NodeHttpHandler } = __nccwpck_require__(61279);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
+const { NodeHttpHandler } = __nccwpck_require__(63343);
 const fs = __nccwpck_require__(51455);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(92430);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(67518);
 
 const ECS_CONTAINER_HOST = "169.254.170.2";
 const EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
@@ -12093,28 +12093,28 @@ exports.fromHttp = fromHttp;
 
 /***/ }),
 
-/***/ 75869:
+/***/ 28461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const resolveCredentialSource = (credentialSource, profileName, logger) => {
     const sourceProvidersMap = {
         EcsContainer: async (options) => {
-            const { fromHttp } = __nccwpck_require__(98605);
-            const { fromContainerMetadata } = __nccwpck_require__(40566);
+            const { fromHttp } = __nccwpck_require__(56829);
+            const { fromContainerMetadata } = __nccwpck_require__(6438);
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
             return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
         },
         Ec2InstanceMetadata: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
-            const { fromInstanceMetadata } = __nccwpck_require__(40566);
+            const { fromInstanceMetadata } = __nccwpck_require__(6438);
             return async () => fromInstanceMetadata(options)().then(setNamedProvider);
         },
         Environment: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
-            const { fromEnv } = __nccwpck_require__(55606);
+            const { fromEnv } = __nccwpck_require__(44710);
             return async () => fromEnv(options)().then(setNamedProvider);
         },
     };
@@ -12156,7 +12156,7 @@ const resolveAssumeRoleCredentials = async (profileName, profiles, options, call
     const profileData = profiles[profileName];
     const { source_profile, region } = profileData;
     if (!options.roleAssumer) {
-        const { getDefaultRoleAssumer } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumer } = __nccwpck_require__(77088);
         options.roleAssumer = getDefaultRoleAssumer({
             ...options.clientConfig,
             credentialProviderLogger: options.logger,
@@ -12209,7 +12209,7 @@ const isLoginProfile = (data) => {
     return Boolean(data && data.login_session);
 };
 const resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
-    const { fromLoginCredentials } = __nccwpck_require__(84072);
+    const { fromLoginCredentials } = __nccwpck_require__(87832);
     const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName,
@@ -12219,7 +12219,7 @@ const resolveLoginCredentials = async (profileName, options, callerClientConfig)
 
 const isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
 const resolveProcessCredentials = async (options, profile) => {
-    const { fromProcess } = __nccwpck_require__(75360);
+    const { fromProcess } = __nccwpck_require__(912);
     const credentials = await fromProcess({
         ...options,
         profile,
@@ -12228,7 +12228,7 @@ const resolveProcessCredentials = async (options, profile) => {
 };
 
 const resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
-    const { fromSSO } = __nccwpck_require__(60998);
+    const { fromSSO } = __nccwpck_require__(66198);
     return fromSSO({
         profile,
         logger: options.logger,
@@ -12276,7 +12276,7 @@ const isWebIdentityProfile = (arg) => Boolean(arg) &&
     typeof arg.role_arn === "string" &&
     ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
 const resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
-    const { fromTokenFile } = __nccwpck_require__(29956);
+    const { fromTokenFile } = __nccwpck_require__(22100);
     const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
         roleArn: profile.role_arn,
@@ -12329,12 +12329,12 @@ exports.fromIni = fromIni;
 
 /***/ }),
 
-/***/ 84072:
+/***/ 87832:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
-const { HttpRequest } = __nccwpck_require__(93422);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
+const { HttpRequest } = __nccwpck_require__(61342);
 const { createHash, createPrivateKey, createPublicKey, sign } = __nccwpck_require__(77598);
 const { promises } = __nccwpck_require__(73024);
 const { homedir } = __nccwpck_require__(48161);
@@ -12389,7 +12389,7 @@ class LoginCredentialsFetcher {
         if (freshExpiry - Date.now() > LoginCredentialsFetcher.REFRESH_THRESHOLD) {
             return this.toCredentials(freshToken.accessToken);
         }
-        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(99762);
+        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(31106);
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
         const isH2 = (requestHandler) => {
             return requestHandler?.metadata?.handlerProtocol === "h2";
@@ -12630,18 +12630,18 @@ exports.fromLoginCredentials = fromLoginCredentials;
 
 /***/ }),
 
-/***/ 5861:
+/***/ 64213:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(55606);
-const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(47291);
+const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(44710);
+const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(99467);
 
 const ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
 const remoteProvider = async (init) => {
-    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(40566);
+    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(6438);
     if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
-        const { fromHttp } = __nccwpck_require__(98605);
+        const { fromHttp } = __nccwpck_require__(56829);
         return chain(fromHttp(init), fromContainerMetadata(init));
     }
     if (process.env[ENV_IMDS_DISABLED] && process.env[ENV_IMDS_DISABLED] !== "false") {
@@ -12764,22 +12764,22 @@ const defaultProvider = (init = {}) => memoizeChain([
         if (!ssoStartUrl && !ssoAccountId && !ssoRegion && !ssoRoleName && !ssoSession) {
             throw new CredentialsProviderError("Skipping SSO provider in default chain (inputs do not include SSO fields).", { logger: init.logger });
         }
-        const { fromSSO } = __nccwpck_require__(60998);
+        const { fromSSO } = __nccwpck_require__(66198);
         return fromSSO(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromIni");
-        const { fromIni } = __nccwpck_require__(75869);
+        const { fromIni } = __nccwpck_require__(28461);
         return fromIni(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromProcess");
-        const { fromProcess } = __nccwpck_require__(75360);
+        const { fromProcess } = __nccwpck_require__(912);
         return fromProcess(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromTokenFile");
-        const { fromTokenFile } = __nccwpck_require__(29956);
+        const { fromTokenFile } = __nccwpck_require__(22100);
         return fromTokenFile(init)(awsIdentityProperties);
     },
     async () => {
@@ -12803,13 +12803,13 @@ exports.defaultProvider = defaultProvider;
 
 /***/ }),
 
-/***/ 75360:
+/***/ 912:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
+const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
 const { exec } = __nccwpck_require__(31421);
 const { promisify } = __nccwpck_require__(57975);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const getValidatedProcessCredentials = (profileName, data, profiles) => {
     if (data.Version !== 1) {
@@ -12886,12 +12886,12 @@ exports.fromProcess = fromProcess;
 
 /***/ }),
 
-/***/ 60998:
+/***/ 66198:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { fromSso } = __nccwpck_require__(75433);
+const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { fromSso } = __nccwpck_require__(73753);
 
 const isSsoProfile = (arg) => arg &&
     (typeof arg.sso_start_url === "string" ||
@@ -12945,7 +12945,7 @@ const resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ss
         });
     }
     const { accessToken } = token;
-    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(23707);
+    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(9803);
     const sso = ssoClient ||
         new SSOClient(Object.assign({}, clientConfig ?? {}, {
             logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -13085,21 +13085,21 @@ exports.validateSsoProfile = validateSsoProfile;
 
 /***/ }),
 
-/***/ 23707:
+/***/ 9803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(32579);
+const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(5779);
 exports.GetRoleCredentialsCommand = GetRoleCredentialsCommand;
 exports.SSOClient = SSOClient;
 
 
 /***/ }),
 
-/***/ 29956:
+/***/ 22100:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(99467);
 const { readFileSync } = __nccwpck_require__(73024);
 
 const fromWebToken = (init) => async (awsIdentityProperties) => {
@@ -13107,7 +13107,7 @@ const fromWebToken = (init) => async (awsIdentityProperties) => {
     const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
     let { roleAssumerWithWebIdentity } = init;
     if (!roleAssumerWithWebIdentity) {
-        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(77088);
         roleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdentity({
             ...init.clientConfig,
             credentialProviderLogger: init.logger,
@@ -13160,20 +13160,20 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
-/***/ 45028:
+/***/ 74420:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { NoOpLogger, getSmithyContext } = __nccwpck_require__(92658);
-const { HttpRequest, HttpResponse } = __nccwpck_require__(93422);
-const { setFeature } = __nccwpck_require__(5152);
-const { parseRfc7231DateTime } = __nccwpck_require__(92430);
-const { SignatureV4SignWithCredentials } = __nccwpck_require__(5785);
-const { booleanSelector, SelectorType } = __nccwpck_require__(47291);
-const { httpSigningMiddlewareOptions } = __nccwpck_require__(90402);
+const { NoOpLogger, getSmithyContext } = __nccwpck_require__(63042);
+const { HttpRequest, HttpResponse } = __nccwpck_require__(61342);
+const { setFeature } = __nccwpck_require__(90544);
+const { parseRfc7231DateTime } = __nccwpck_require__(67518);
+const { SignatureV4SignWithCredentials } = __nccwpck_require__(65353);
+const { booleanSelector, SelectorType } = __nccwpck_require__(99467);
+const { httpSigningMiddlewareOptions } = __nccwpck_require__(77138);
 const { Readable } = __nccwpck_require__(57075);
-const { validate, parse } = __nccwpck_require__(519);
-const { AwsRestXmlProtocol } = __nccwpck_require__(37288);
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { validate, parse } = __nccwpck_require__(63351);
+const { AwsRestXmlProtocol } = __nccwpck_require__(97368);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const CONTENT_LENGTH_HEADER = "content-length";
 const DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
@@ -14226,25 +14226,25 @@ exports.validateRegion = validateRegion;
 
 /***/ }),
 
-/***/ 99762:
+/***/ 31106:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -14836,25 +14836,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 89443:
+/***/ 65139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -15530,25 +15530,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 32579:
+/***/ 5779:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -16011,26 +16011,26 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 1136:
+/***/ 77088:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsQueryProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsQueryProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -16908,10 +16908,10 @@ exports.getDefaultRoleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdent
 
 /***/ }),
 
-/***/ 5785:
+/***/ 65353:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(75118);
+const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(54366);
 
 const signatureV4CrtContainer = {
     CrtSignerV4: null,
@@ -17070,12 +17070,12 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 
 /***/ }),
 
-/***/ 75433:
+/***/ 73753:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setTokenFeature } = __nccwpck_require__(5152);
-const { getBearerTokenEnvKey } = __nccwpck_require__(97523);
-const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(47291);
+const { setTokenFeature } = __nccwpck_require__(90544);
+const { getBearerTokenEnvKey } = __nccwpck_require__(78915);
+const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(99467);
 const { promises } = __nccwpck_require__(73024);
 
 const fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
@@ -17096,7 +17096,7 @@ const EXPIRE_WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
 
 const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
-    const { SSOOIDCClient } = __nccwpck_require__(89443);
+    const { SSOOIDCClient } = __nccwpck_require__(65139);
     const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
     const ssoOidcClient = new SSOOIDCClient(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
@@ -17107,7 +17107,7 @@ const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
 };
 
 const getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
-    const { CreateTokenCommand } = __nccwpck_require__(89443);
+    const { CreateTokenCommand } = __nccwpck_require__(65139);
     const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
     return ssoOidcClient.send(new CreateTokenCommand({
         clientId: ssoToken.clientId,
@@ -17253,7 +17253,7 @@ exports.nodeProvider = nodeProvider;
 
 /***/ }),
 
-/***/ 94274:
+/***/ 60402:
 /***/ ((__unused_webpack_module, exports) => {
 
 const ATTR_ESCAPE_RE = /[&<>"]/g;
@@ -17632,7 +17632,7 @@ exports.parseXML = parseXML;
 
 /***/ }),
 
-/***/ 29320:
+/***/ 63864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -17770,15 +17770,15 @@ exports.InvokeStoreBase = InvokeStoreBase;
 
 /***/ }),
 
-/***/ 90402:
+/***/ 77138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(34534);
+const { getSmithyContext, hasOwn } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
-const { HttpRequest } = __nccwpck_require__(93422);
-const { requestBuilder } = __nccwpck_require__(93422);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { requestBuilder } = __nccwpck_require__(61342);
 exports.requestBuilder = requestBuilder;
-const { HttpApiKeyAuthLocation } = __nccwpck_require__(90690);
+const { HttpApiKeyAuthLocation } = __nccwpck_require__(64242);
 
 const resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
     if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -18123,13 +18123,13 @@ exports.setFeature = setFeature;
 
 /***/ }),
 
-/***/ 64645:
+/***/ 38741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(92430);
-const { hasOwn } = __nccwpck_require__(34534);
-const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(93422);
-const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(26890);
+const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(67518);
+const { hasOwn } = __nccwpck_require__(17046);
+const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(61342);
+const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(95066);
 
 const majorUint64 = 0;
 const majorNegativeInt64 = 1;
@@ -20672,12 +20672,12 @@ exports.tagSymbol = tagSymbol;
 
 /***/ }),
 
-/***/ 99542:
+/***/ 50566:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createReadStream } = __nccwpck_require__(73024);
 const { Writable } = __nccwpck_require__(57075);
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHash, createHmac } = __nccwpck_require__(77598);
 const zlib = __nccwpck_require__(38522);
 
@@ -21256,16 +21256,16 @@ exports.readableStreamHasher = readableStreamHasher;
 
 /***/ }),
 
-/***/ 92658:
+/***/ 63042:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(34534);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(34534);
+const { hasOwn } = __nccwpck_require__(17046);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
-const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(64242);
 exports.AlgorithmId = AlgorithmId;
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const getAllAliases = (name, aliases) => {
     const _aliases = [];
@@ -22496,16 +22496,16 @@ exports.withBaseException = withBaseException;
 
 /***/ }),
 
-/***/ 47291:
+/***/ 99467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { homedir } = __nccwpck_require__(48161);
 const { sep, join } = __nccwpck_require__(76760);
 const { createHash } = __nccwpck_require__(77598);
 const { readFile: readFile$1 } = __nccwpck_require__(51455);
-const { IniSectionType } = __nccwpck_require__(90690);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { isValidHostLabel } = __nccwpck_require__(34534);
+const { IniSectionType } = __nccwpck_require__(64242);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { isValidHostLabel } = __nccwpck_require__(17046);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -23290,15 +23290,15 @@ exports.resolveRegionConfig = resolveRegionConfig;
 
 /***/ }),
 
-/***/ 62085:
+/***/ 18869:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(34534);
+const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(17046);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
-const { EndpointURLScheme } = __nccwpck_require__(90690);
+const { EndpointURLScheme } = __nccwpck_require__(64242);
 
 const ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 const CONFIG_ENDPOINT_URL = "endpoint_url";
@@ -24181,14 +24181,14 @@ exports.resolveParams = resolveParams;
 
 /***/ }),
 
-/***/ 56579:
+/***/ 90259:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32 } = __nccwpck_require__(99542);
-const { hasOwn } = __nccwpck_require__(34534);
-const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(92430);
+const { Crc32 } = __nccwpck_require__(50566);
+const { hasOwn } = __nccwpck_require__(17046);
+const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(67518);
 const { Readable } = __nccwpck_require__(57075);
-const { TypeRegistry } = __nccwpck_require__(26890);
+const { TypeRegistry } = __nccwpck_require__(95066);
 
 class Int64 {
     bytes;
@@ -25131,19 +25131,19 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 
 /***/ }),
 
-/***/ 93422:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(92430);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(34534);
-const { parseQueryString, parseUrl } = __nccwpck_require__(34534);
+const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(67518);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(17046);
+const { parseQueryString, parseUrl } = __nccwpck_require__(17046);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
 exports.parseQueryString = parseQueryString;
 exports.parseUrl = parseUrl;
-const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(26890);
-const { FieldPosition } = __nccwpck_require__(90690);
+const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(95066);
+const { FieldPosition } = __nccwpck_require__(64242);
 
 const collectBody = async (streamBody = new Uint8Array(), context) => {
     if (streamBody instanceof Uint8Array) {
@@ -25546,7 +25546,7 @@ class HttpProtocol extends SerdeContext {
         });
     }
     async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(56579);
+        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(90259);
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
             marshaller,
@@ -28234,15 +28234,15 @@ exports.resolvedPath = resolvedPath;
 
 /***/ }),
 
-/***/ 23609:
+/***/ 93129:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Readable } = __nccwpck_require__(57075);
-const { NoOpLogger, normalizeProvider } = __nccwpck_require__(92658);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { parseRfc7231DateTime, v4 } = __nccwpck_require__(92430);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
-const { hasOwn } = __nccwpck_require__(34534);
+const { NoOpLogger, normalizeProvider } = __nccwpck_require__(63042);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { parseRfc7231DateTime, v4 } = __nccwpck_require__(67518);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
+const { hasOwn } = __nccwpck_require__(17046);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -29129,10 +29129,10 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 
 /***/ }),
 
-/***/ 26890:
+/***/ 95066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(34534);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(17046);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -29845,14 +29845,14 @@ exports.translateTraits = translateTraits;
 
 /***/ }),
 
-/***/ 92430:
+/***/ 67518:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(77598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(34534);
+const { hasOwn, HttpResponse } = __nccwpck_require__(17046);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(73024);
-const { toEndpointV1 } = __nccwpck_require__(62085);
+const { toEndpointV1 } = __nccwpck_require__(18869);
 const { Readable, Writable, PassThrough } = __nccwpck_require__(57075);
 
 const isArrayBuffer = (arg) => (typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer) ||
@@ -31628,10 +31628,10 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 34534:
+/***/ 17046:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
 
@@ -31827,12 +31827,12 @@ exports.toEndpointV1 = toEndpointV1;
 
 /***/ }),
 
-/***/ 40566:
+/***/ 6438:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(47291);
+const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(99467);
 const node_http = __nccwpck_require__(37067);
-const { parseUrl } = __nccwpck_require__(93422);
+const { parseUrl } = __nccwpck_require__(61342);
 
 const isImdsCredentials = (arg) => Boolean(arg) &&
     typeof arg === "object" &&
@@ -32204,13 +32204,13 @@ exports.providerConfigFromInit = providerConfigFromInit;
 
 /***/ }),
 
-/***/ 61279:
+/***/ 63343:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(92430);
-const { streamCollector } = __nccwpck_require__(92430);
+const { hasOwn } = __nccwpck_require__(67518);
+const { streamCollector } = __nccwpck_require__(67518);
 exports.streamCollector = streamCollector;
-const { buildQueryString, HttpResponse } = __nccwpck_require__(93422);
+const { buildQueryString, HttpResponse } = __nccwpck_require__(61342);
 const node_https = __nccwpck_require__(44708);
 const { Readable } = __nccwpck_require__(57075);
 const http2 = __nccwpck_require__(32467);
@@ -33125,12 +33125,12 @@ exports.NodeHttpHandler = NodeHttpHandler;
 
 /***/ }),
 
-/***/ 75118:
+/***/ 54366:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(92430);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { escapeUri, HttpRequest } = __nccwpck_require__(93422);
+const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(67518);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { escapeUri, HttpRequest } = __nccwpck_require__(61342);
 
 class HeaderFormatter {
     format(headers) {
@@ -33729,7 +33729,7 @@ exports.signatureV4aContainer = signatureV4aContainer;
 
 /***/ }),
 
-/***/ 90690:
+/***/ 64242:
 /***/ ((__unused_webpack_module, exports) => {
 
 var HttpAuthLocation;
@@ -33832,7 +33832,7 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
 
 /***/ }),
 
-/***/ 9449:
+/***/ 67065:
 /***/ (function(module) {
 
 /*!
@@ -33852,7 +33852,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 785:
+/***/ 86657:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33864,7 +33864,7 @@ exports["default"] = {};
 
 /***/ }),
 
-/***/ 26122:
+/***/ 15386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34108,7 +34108,7 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
-/***/ 83874:
+/***/ 69522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34119,8 +34119,8 @@ module.exports = function (txt, options) {
 
 const { Duplex } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // Readable decoder states
 const PG_CODE = 0
@@ -34382,7 +34382,7 @@ class CopyStreamQuery extends Duplex {
 
 /***/ }),
 
-/***/ 96473:
+/***/ 32457:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34392,7 +34392,7 @@ module.exports = function (txt, options) {
 }
 
 const { Writable } = __nccwpck_require__(2203)
-const code = __nccwpck_require__(55983)
+const code = __nccwpck_require__(71679)
 
 class CopyStreamQuery extends Writable {
   constructor(text, options) {
@@ -34562,7 +34562,7 @@ class CopyStreamQuery extends Writable {
 
 /***/ }),
 
-/***/ 24820:
+/***/ 79716:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34573,8 +34573,8 @@ module.exports = function (txt, options) {
 
 const { Readable } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // decoder states
 const PG_CODE = 0
@@ -34746,14 +34746,14 @@ class CopyStreamQuery extends Readable {
 
 /***/ }),
 
-/***/ 26901:
+/***/ 61957:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-const CopyToQueryStream = __nccwpck_require__(24820)
-const CopyFromQueryStream = __nccwpck_require__(96473)
-const CopyBothQueryStream = __nccwpck_require__(83874)
+const CopyToQueryStream = __nccwpck_require__(79716)
+const CopyFromQueryStream = __nccwpck_require__(32457)
+const CopyBothQueryStream = __nccwpck_require__(69522)
 
 exports.to = function copyTo(txt, options) {
   return new CopyToQueryStream(txt, options)
@@ -34770,7 +34770,7 @@ exports.both = function copyBoth(txt, options) {
 
 /***/ }),
 
-/***/ 55983:
+/***/ 71679:
 /***/ ((module) => {
 
 /**
@@ -34804,7 +34804,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 91147:
+/***/ 4347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const Buffer = (__nccwpck_require__(20181).Buffer)
@@ -35187,7 +35187,7 @@ OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
 
 /***/ }),
 
-/***/ 62299:
+/***/ 79083:
 /***/ ((module) => {
 
 
@@ -35294,7 +35294,7 @@ module.exports = readInt8;
 
 /***/ }),
 
-/***/ 17558:
+/***/ 17734:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35391,7 +35391,7 @@ class Pool extends EventEmitter {
     this.options.allowExitOnIdle = this.options.allowExitOnIdle || false
     this.options.maxLifetimeSeconds = this.options.maxLifetimeSeconds || 0
     this.log = this.options.log || function () {}
-    this.Client = this.options.Client || Client || (__nccwpck_require__(13273).Client)
+    this.Client = this.options.Client || Client || (__nccwpck_require__(61097).Client)
     this.Promise = this.options.Promise || global.Promise
 
     if (typeof this.options.idleTimeoutMillis === 'undefined') {
@@ -35818,7 +35818,7 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 19971:
+/***/ 73203:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35879,7 +35879,7 @@ exports.BufferReader = BufferReader;
 
 /***/ }),
 
-/***/ 49315:
+/***/ 90995:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35998,18 +35998,18 @@ exports.Writer = Writer;
 
 /***/ }),
 
-/***/ 74233:
+/***/ 46313:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DatabaseError = exports.serialize = void 0;
 exports.parse = parse;
-const messages_1 = __nccwpck_require__(85809);
+const messages_1 = __nccwpck_require__(55553);
 Object.defineProperty(exports, "DatabaseError", ({ enumerable: true, get: function () { return messages_1.DatabaseError; } }));
-const serializer_1 = __nccwpck_require__(76513);
+const serializer_1 = __nccwpck_require__(69393);
 Object.defineProperty(exports, "serialize", ({ enumerable: true, get: function () { return serializer_1.serialize; } }));
-const parser_1 = __nccwpck_require__(43318);
+const parser_1 = __nccwpck_require__(8614);
 function parse(stream, callback) {
     const parser = new parser_1.Parser();
     stream.on('data', (buffer) => parser.parse(buffer, callback));
@@ -36019,7 +36019,7 @@ function parse(stream, callback) {
 
 /***/ }),
 
-/***/ 85809:
+/***/ 55553:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36185,14 +36185,14 @@ exports.NoticeMessage = NoticeMessage;
 
 /***/ }),
 
-/***/ 43318:
+/***/ 8614:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Parser = void 0;
-const messages_1 = __nccwpck_require__(85809);
-const buffer_reader_1 = __nccwpck_require__(19971);
+const messages_1 = __nccwpck_require__(55553);
+const buffer_reader_1 = __nccwpck_require__(73203);
 // every message is prefixed with a single byte
 const CODE_LENGTH = 1;
 // every message has an int32 length which includes itself but does
@@ -36516,13 +36516,13 @@ const parseErrorMessage = (reader, name) => {
 
 /***/ }),
 
-/***/ 76513:
+/***/ 69393:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.serialize = void 0;
-const buffer_writer_1 = __nccwpck_require__(49315);
+const buffer_writer_1 = __nccwpck_require__(90995);
 const writer = new buffer_writer_1.Writer();
 const startup = (opts) => {
     // protocol version
@@ -36720,13 +36720,13 @@ exports.serialize = serialize;
 
 /***/ }),
 
-/***/ 11549:
+/***/ 71661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var textParsers = __nccwpck_require__(74784);
-var binaryParsers = __nccwpck_require__(87522);
-var arrayParser = __nccwpck_require__(76471);
-var builtinTypes = __nccwpck_require__(16345);
+var textParsers = __nccwpck_require__(46928);
+var binaryParsers = __nccwpck_require__(48338);
+var arrayParser = __nccwpck_require__(46439);
+var builtinTypes = __nccwpck_require__(18953);
 
 exports.getTypeParser = getTypeParser;
 exports.setTypeParser = setTypeParser;
@@ -36774,10 +36774,10 @@ binaryParsers.init(function(oid, converter) {
 
 /***/ }),
 
-/***/ 76471:
+/***/ 46439:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879);
+var array = __nccwpck_require__(42903);
 
 module.exports = {
   create: function (source, transform) {
@@ -36792,10 +36792,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 87522:
+/***/ 48338:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var parseInt64 = __nccwpck_require__(62299);
+var parseInt64 = __nccwpck_require__(79083);
 
 var parseBits = function(data, bits, offset, invert, callback) {
   offset = offset || 0;
@@ -37056,7 +37056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 16345:
+/***/ 18953:
 /***/ ((module) => {
 
 /**
@@ -37136,14 +37136,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 74784:
+/***/ 46928:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879)
-var arrayParser = __nccwpck_require__(76471);
-var parseDate = __nccwpck_require__(92690);
-var parseInterval = __nccwpck_require__(68755);
-var parseByteA = __nccwpck_require__(463);
+var array = __nccwpck_require__(42903)
+var arrayParser = __nccwpck_require__(46439);
+var parseDate = __nccwpck_require__(80546);
+var parseInterval = __nccwpck_require__(61443);
+var parseByteA = __nccwpck_require__(57119);
 
 function allowNull (fn) {
   return function nullAllowed (value) {
@@ -37358,20 +37358,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 75042:
+/***/ 80242:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 const nodeUtils = __nccwpck_require__(39023)
-const sasl = __nccwpck_require__(20948)
-const TypeOverrides = __nccwpck_require__(50365)
+const sasl = __nccwpck_require__(42436)
+const TypeOverrides = __nccwpck_require__(84685)
 
-const ConnectionParameters = __nccwpck_require__(646)
-const Query = __nccwpck_require__(84473)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const crypto = __nccwpck_require__(84150)
+const ConnectionParameters = __nccwpck_require__(54422)
+const Query = __nccwpck_require__(62697)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const crypto = __nccwpck_require__(83142)
 
 const activeQueryDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -37659,7 +37659,7 @@ class Client extends EventEmitter {
       cb()
     } else {
       try {
-        const pgPass = __nccwpck_require__(13272)
+        const pgPass = __nccwpck_require__(67336)
         pgPass(this.connectionParameters, (pass) => {
           if (undefined !== pass) {
             pgPassDeprecationNotice()
@@ -38211,16 +38211,16 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 646:
+/***/ 54422:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const dns = __nccwpck_require__(72250)
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 
-const parse = (__nccwpck_require__(26122).parse) // parses a connection string
+const parse = (__nccwpck_require__(15386).parse) // parses a connection string
 
 const val = function (key, config, envVar) {
   if (config[key]) {
@@ -38402,15 +38402,15 @@ module.exports = ConnectionParameters
 
 /***/ }),
 
-/***/ 9809:
+/***/ 64609:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 
-const { parse, serialize } = __nccwpck_require__(74233)
-const stream = __nccwpck_require__(30829)
+const { parse, serialize } = __nccwpck_require__(46313)
+const stream = __nccwpck_require__(60573)
 const { getStream } = stream
 
 const flushBuffer = serialize.flush()
@@ -38659,7 +38659,7 @@ module.exports = Connection
 
 /***/ }),
 
-/***/ 9765:
+/***/ 54869:
 /***/ ((module) => {
 
 function x509Error(msg, cert) {
@@ -38788,12 +38788,12 @@ module.exports = { signatureAlgorithmHashFromCertificate }
 
 /***/ }),
 
-/***/ 20948:
+/***/ 42436:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const crypto = __nccwpck_require__(84150)
-const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(9765)
+const crypto = __nccwpck_require__(83142)
+const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(54869)
 
 // SASLprep (RFC 4013) — minimal in-tree implementation.
 //
@@ -39057,7 +39057,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84150:
+/***/ 83142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeCrypto = __nccwpck_require__(76982)
@@ -39153,7 +39153,7 @@ async function deriveKey(password, salt, iterations) {
 
 /***/ }),
 
-/***/ 68995:
+/***/ 87027:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39240,7 +39240,7 @@ module.exports = {
   keepalives_idle: 0,
 }
 
-const pgTypes = __nccwpck_require__(11549)
+const pgTypes = __nccwpck_require__(71661)
 // save default parsers
 const parseBigInteger = pgTypes.getTypeParser(20, 'text')
 const parseBigIntegerArray = pgTypes.getTypeParser(1016, 'text')
@@ -39254,20 +39254,20 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 
 /***/ }),
 
-/***/ 13273:
+/***/ 61097:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(75042)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
-const Pool = __nccwpck_require__(17558)
-const TypeOverrides = __nccwpck_require__(50365)
-const { DatabaseError } = __nccwpck_require__(74233)
-const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(69652)
+const Client = __nccwpck_require__(80242)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
+const Pool = __nccwpck_require__(17734)
+const TypeOverrides = __nccwpck_require__(84685)
+const { DatabaseError } = __nccwpck_require__(46313)
+const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(25348)
 
 const poolFactory = (Client) => {
   return class BoundPool extends Pool {
@@ -39284,7 +39284,7 @@ const PG = function (clientConstructor) {
   this.Pool = poolFactory(this.Client)
   this._pools = []
   this.Connection = Connection
-  this.types = __nccwpck_require__(11549)
+  this.types = __nccwpck_require__(71661)
   this.DatabaseError = DatabaseError
   this.TypeOverrides = TypeOverrides
   this.escapeIdentifier = escapeIdentifier
@@ -39303,7 +39303,7 @@ try {
 }
 
 if (forceNative) {
-  clientConstructor = __nccwpck_require__(45301)
+  clientConstructor = __nccwpck_require__(40165)
 }
 
 module.exports = new PG(clientConstructor)
@@ -39315,7 +39315,7 @@ Object.defineProperty(module.exports, "native", ({
   get() {
     let native = null
     try {
-      native = new PG(__nccwpck_require__(45301))
+      native = new PG(__nccwpck_require__(40165))
     } catch (err) {
       if (err.code !== 'MODULE_NOT_FOUND') {
         throw err
@@ -39334,7 +39334,7 @@ Object.defineProperty(module.exports, "native", ({
 
 /***/ }),
 
-/***/ 28942:
+/***/ 7134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeUtils = __nccwpck_require__(39023)
@@ -39343,16 +39343,16 @@ var Native
 // eslint-disable-next-line no-useless-catch
 try {
   // Wrap this `require()` in a try-catch to avoid upstream bundlers from complaining that this might not be available since it is an optional import
-  Native = __nccwpck_require__(84390)
+  Native = __nccwpck_require__(82516)
 } catch (e) {
   throw e
 }
-const TypeOverrides = __nccwpck_require__(50365)
+const TypeOverrides = __nccwpck_require__(84685)
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const ConnectionParameters = __nccwpck_require__(646)
+const ConnectionParameters = __nccwpck_require__(54422)
 
-const NativeQuery = __nccwpck_require__(17581)
+const NativeQuery = __nccwpck_require__(8733)
 
 const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -39668,7 +39668,7 @@ Client.prototype._pulsePipelinedQueryQueue = function () {
   const self = this
   const queries = []
   const nativeQueries = []
-  const utils = __nccwpck_require__(69652)
+  const utils = __nccwpck_require__(25348)
 
   while (this._queryQueue.length > 0) {
     const query = this._queryQueue.shift()
@@ -39769,23 +39769,23 @@ Client.prototype.getTransactionStatus = function () {
 
 /***/ }),
 
-/***/ 45301:
+/***/ 40165:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-module.exports = __nccwpck_require__(28942)
+module.exports = __nccwpck_require__(7134)
 
 
 /***/ }),
 
-/***/ 17581:
+/***/ 8733:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 
 const NativeQuery = (module.exports = function (config, values, callback) {
   EventEmitter.call(this)
@@ -39952,15 +39952,15 @@ NativeQuery.prototype.submit = function (client) {
 
 /***/ }),
 
-/***/ 84473:
+/***/ 62697:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(24434)
 
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
 
 class Query extends EventEmitter {
   constructor(config, values, callback) {
@@ -40222,12 +40222,12 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 26424:
+/***/ 16808:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 const matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/
 
@@ -40338,7 +40338,7 @@ module.exports = Result
 
 /***/ }),
 
-/***/ 30829:
+/***/ 60573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { getStream, getSecureStream } = getStreamFuncs()
@@ -40381,7 +40381,7 @@ function getNodejsStreamFuncs() {
  */
 function getCloudflareStreamFuncs() {
   function getStream(ssl) {
-    const { CloudflareSocket } = __nccwpck_require__(785)
+    const { CloudflareSocket } = __nccwpck_require__(86657)
     return new CloudflareSocket(ssl)
   }
 
@@ -40428,12 +40428,12 @@ function getStreamFuncs() {
 
 /***/ }),
 
-/***/ 50365:
+/***/ 84685:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 function TypeOverrides(userTypes) {
   this._types = userTypes || types
@@ -40470,12 +40470,12 @@ module.exports = TypeOverrides
 
 /***/ }),
 
-/***/ 69652:
+/***/ 25348:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 const nodeUtils = __nccwpck_require__(39023)
 
 const { isDate } = __nccwpck_require__(98253)
@@ -40702,14 +40702,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98702:
+/***/ 28830:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , Stream = (__nccwpck_require__(2203).Stream)
-  , split = __nccwpck_require__(35286)
+  , split = __nccwpck_require__(38630)
   , util = __nccwpck_require__(39023)
   , defaultPort = 5432
   , isWin = (process.platform === 'win32')
@@ -40942,14 +40942,14 @@ var isValidEntry = module.exports.isValidEntry = function(entry){
 
 /***/ }),
 
-/***/ 13272:
+/***/ 67336:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , fs = __nccwpck_require__(79896)
-  , helper = __nccwpck_require__(98702)
+  , helper = __nccwpck_require__(28830)
 ;
 
 
@@ -40972,7 +40972,7 @@ module.exports.warnTo = helper.warnTo;
 
 /***/ }),
 
-/***/ 3879:
+/***/ 42903:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41076,7 +41076,7 @@ function identity (value) {
 
 /***/ }),
 
-/***/ 463:
+/***/ 57119:
 /***/ ((module) => {
 
 
@@ -41116,7 +41116,7 @@ module.exports = function parseBytea (input) {
 
 /***/ }),
 
-/***/ 92690:
+/***/ 80546:
 /***/ ((module) => {
 
 
@@ -41239,12 +41239,12 @@ function is0To99 (num) {
 
 /***/ }),
 
-/***/ 68755:
+/***/ 61443:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var extend = __nccwpck_require__(80223)
+var extend = __nccwpck_require__(93743)
 
 module.exports = PostgresInterval
 
@@ -41371,7 +41371,7 @@ function parse (interval) {
 
 /***/ }),
 
-/***/ 35286:
+/***/ 38630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*
@@ -41519,15 +41519,15 @@ module.exports = split
 
 /***/ }),
 
-/***/ 20770:
+/***/ 58482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(29290);
 
 
 /***/ }),
 
-/***/ 20218:
+/***/ 29290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -41798,33 +41798,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 42480:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(23701)
-const Dispatcher = __nccwpck_require__(30883)
-const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(57405)
-const ProxyAgent = __nccwpck_require__(76672)
-const EnvHttpProxyAgent = __nccwpck_require__(53137)
-const RetryAgent = __nccwpck_require__(30050)
-const errors = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(81285)
+const Dispatcher = __nccwpck_require__(97939)
+const Pool = __nccwpck_require__(92244)
+const BalancedPool = __nccwpck_require__(2549)
+const Agent = __nccwpck_require__(58285)
+const ProxyAgent = __nccwpck_require__(39920)
+const EnvHttpProxyAgent = __nccwpck_require__(40929)
+const RetryAgent = __nccwpck_require__(71346)
+const errors = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(56615)
-const buildConnector = __nccwpck_require__(59136)
-const MockClient = __nccwpck_require__(47365)
-const MockAgent = __nccwpck_require__(47501)
-const MockPool = __nccwpck_require__(94004)
-const mockErrors = __nccwpck_require__(52429)
-const RetryHandler = __nccwpck_require__(17816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
-const DecoratorHandler = __nccwpck_require__(58155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const api = __nccwpck_require__(88567)
+const buildConnector = __nccwpck_require__(32784)
+const MockClient = __nccwpck_require__(9493)
+const MockAgent = __nccwpck_require__(1437)
+const MockPool = __nccwpck_require__(45220)
+const mockErrors = __nccwpck_require__(49917)
+const RetryHandler = __nccwpck_require__(45640)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(78421)
+const DecoratorHandler = __nccwpck_require__(80091)
+const RedirectHandler = __nccwpck_require__(67970)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -41842,10 +41842,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(21514),
-  retry: __nccwpck_require__(92026),
-  dump: __nccwpck_require__(88060),
-  dns: __nccwpck_require__(70379)
+  redirect: __nccwpck_require__(20730),
+  retry: __nccwpck_require__(74346),
+  dump: __nccwpck_require__(78412),
+  dns: __nccwpck_require__(48731)
 }
 
 module.exports.buildConnector = buildConnector
@@ -41907,7 +41907,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(54398).fetch)
+const fetchImpl = (__nccwpck_require__(58702).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -41919,39 +41919,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(60660).Headers
-module.exports.Response = __nccwpck_require__(99051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(35910).FormData
+module.exports.Headers = __nccwpck_require__(75524).Headers
+module.exports.Response = __nccwpck_require__(70715).Response
+module.exports.Request = __nccwpck_require__(30175).Request
+module.exports.FormData = __nccwpck_require__(41142).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(48355).FileReader
+module.exports.FileReader = __nccwpck_require__(54848).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(30179)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(20109)
+const { CacheStorage } = __nccwpck_require__(15965)
+const { kConstruct } = __nccwpck_require__(40061)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(16933)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(57708)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
-module.exports.WebSocket = __nccwpck_require__(13726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(77316)
+module.exports.WebSocket = __nccwpck_require__(71886).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -41967,18 +41967,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(21238)
+const { EventSource } = __nccwpck_require__(61670)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 80158:
+/***/ 90670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(68707)
+const { addAbortListener } = __nccwpck_require__(84640)
+const { RequestAbortedError } = __nccwpck_require__(44627)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -42038,16 +42038,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34660:
+/***/ 42004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -42153,7 +42153,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 76862:
+/***/ 65646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -42167,10 +42167,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
@@ -42411,16 +42411,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 14043:
+/***/ 4203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { Readable } = __nccwpck_require__(49927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { Readable } = __nccwpck_require__(80471)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
@@ -42632,18 +42632,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 29656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { finished, PassThrough } = __nccwpck_require__(57075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -42859,15 +42859,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 61882:
+/***/ 6730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
 const { AsyncResource } = __nccwpck_require__(16698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
@@ -42974,21 +42974,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 56615:
+/***/ 88567:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(14043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(76862)
-module.exports.upgrade = __nccwpck_require__(61882)
-module.exports.connect = __nccwpck_require__(34660)
+module.exports.request = __nccwpck_require__(4203)
+module.exports.stream = __nccwpck_require__(29656)
+module.exports.pipeline = __nccwpck_require__(65646)
+module.exports.upgrade = __nccwpck_require__(6730)
+module.exports.connect = __nccwpck_require__(42004)
 
 
 /***/ }),
 
-/***/ 49927:
+/***/ 80471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -42997,9 +42997,9 @@ module.exports.connect = __nccwpck_require__(34660)
 
 const assert = __nccwpck_require__(34589)
 const { Readable } = __nccwpck_require__(57075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { ReadableStreamFrom } = __nccwpck_require__(84640)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -43380,15 +43380,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 87655:
+/***/ 32247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 
-const { chunksDecode } = __nccwpck_require__(49927)
+const { chunksDecode } = __nccwpck_require__(80471)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -43480,16 +43480,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 59136:
+/***/ 32784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(77030)
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(44627)
+const timers = __nccwpck_require__(91275)
 
 function noop () {}
 
@@ -43727,7 +43727,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 10735:
+/***/ 22303:
 /***/ ((module) => {
 
 
@@ -43852,7 +43852,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 42414:
+/***/ 53374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44061,7 +44061,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 68707:
+/***/ 44627:
 /***/ ((module) => {
 
 
@@ -44493,7 +44493,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44655:
+/***/ 37311:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44501,7 +44501,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
@@ -44516,9 +44516,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+} = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -44982,7 +44982,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 36443:
+/***/ 64043:
 /***/ ((module) => {
 
 module.exports = {
@@ -45056,7 +45056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 67752:
+/***/ 84152:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45064,7 +45064,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(10735)
+} = __nccwpck_require__(22303)
 
 class TstNode {
   /** @type {any} */
@@ -45215,13 +45215,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 84640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(64043)
 const { IncomingMessage } = __nccwpck_require__(37067)
 const stream = __nccwpck_require__(57075)
 const net = __nccwpck_require__(77030)
@@ -45229,9 +45229,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 const { stringify } = __nccwpck_require__(41792)
 const { EventEmitter: EE } = __nccwpck_require__(78474)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
-const { tree } = __nccwpck_require__(67752)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
+const { tree } = __nccwpck_require__(84152)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -45941,18 +45941,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57405:
+/***/ 58285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
-const DispatcherBase = __nccwpck_require__(21841)
-const Pool = __nccwpck_require__(30628)
-const Client = __nccwpck_require__(23701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
+const DispatcherBase = __nccwpck_require__(19265)
+const Pool = __nccwpck_require__(92244)
+const Client = __nccwpck_require__(81285)
+const util = __nccwpck_require__(84640)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -46081,7 +46081,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 2549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46089,7 +46089,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   PoolBase,
   kClients,
@@ -46097,10 +46097,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Pool = __nccwpck_require__(30628)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(73856)
+const Pool = __nccwpck_require__(92244)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const { parseOrigin } = __nccwpck_require__(84640)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -46297,7 +46297,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 29133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46305,9 +46305,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const timers = __nccwpck_require__(91275)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -46320,7 +46320,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -46353,9 +46353,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
-const constants = __nccwpck_require__(52824)
+const constants = __nccwpck_require__(80776)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -46367,11 +46367,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(53434))
+    mod = await WebAssembly.compile(__nccwpck_require__(88586))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -46379,7 +46379,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -47294,7 +47294,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(84492).extractBody)
+      extractBody = (__nccwpck_require__(46396).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -47817,7 +47817,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 88788:
+/***/ 4548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47825,13 +47825,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(34589)
 const { errorMonitor } = __nccwpck_require__(78474)
 const { pipeline } = __nccwpck_require__(57075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -47850,7 +47850,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -48256,7 +48256,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(84492).extractBody)
+    extractBody ??= (__nccwpck_require__(46396).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -48616,7 +48616,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 23701:
+/***/ 81285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -48626,16 +48626,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(34589)
 const net = __nccwpck_require__(77030)
 const http = __nccwpck_require__(37067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const Request = __nccwpck_require__(44655)
-const DispatcherBase = __nccwpck_require__(21841)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const Request = __nccwpck_require__(37311)
+const DispatcherBase = __nccwpck_require__(19265)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
 const {
   kUrl,
   kServerName,
@@ -48677,9 +48677,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(36443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(88788)
+} = __nccwpck_require__(64043)
+const connectH1 = __nccwpck_require__(29133)
+const connectH2 = __nccwpck_require__(4548)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -48987,7 +48987,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 function onError (client, err) {
   if (
@@ -49247,19 +49247,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 21841:
+/***/ 19265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(30883)
+const Dispatcher = __nccwpck_require__(97939)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+} = __nccwpck_require__(44627)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -49462,7 +49462,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 30883:
+/***/ 97939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -49534,15 +49534,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 53137:
+/***/ 40929:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
-const ProxyAgent = __nccwpck_require__(76672)
-const Agent = __nccwpck_require__(57405)
+const DispatcherBase = __nccwpck_require__(19265)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(64043)
+const ProxyAgent = __nccwpck_require__(39920)
+const Agent = __nccwpck_require__(58285)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -49701,7 +49701,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 64660:
+/***/ 95844:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -49825,15 +49825,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 42128:
+/***/ 73856:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const FixedQueue = __nccwpck_require__(64660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
-const PoolStats = __nccwpck_require__(43246)
+const DispatcherBase = __nccwpck_require__(19265)
+const FixedQueue = __nccwpck_require__(95844)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(64043)
+const PoolStats = __nccwpck_require__(15710)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -50026,10 +50026,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43246:
+/***/ 15710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(64043)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -50067,7 +50067,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 30628:
+/***/ 92244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50078,14 +50078,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Client = __nccwpck_require__(23701)
+} = __nccwpck_require__(73856)
+const Client = __nccwpck_require__(81285)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const buildConnector = __nccwpck_require__(32784)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -50181,19 +50181,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 76672:
+/***/ 39920:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 const { URL } = __nccwpck_require__(73136)
-const Agent = __nccwpck_require__(57405)
-const Pool = __nccwpck_require__(30628)
-const DispatcherBase = __nccwpck_require__(21841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
-const Client = __nccwpck_require__(23701)
+const Agent = __nccwpck_require__(58285)
+const Pool = __nccwpck_require__(92244)
+const DispatcherBase = __nccwpck_require__(19265)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
+const Client = __nccwpck_require__(81285)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -50462,13 +50462,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 30050:
+/***/ 71346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(30883)
-const RetryHandler = __nccwpck_require__(17816)
+const Dispatcher = __nccwpck_require__(97939)
+const RetryHandler = __nccwpck_require__(45640)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -50504,7 +50504,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 32581:
+/***/ 78421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50512,8 +50512,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const Agent = __nccwpck_require__(57405)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const Agent = __nccwpck_require__(58285)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -50543,7 +50543,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 58155:
+/***/ 80091:
 /***/ ((module) => {
 
 
@@ -50594,15 +50594,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 67970:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(36443)
+const util = __nccwpck_require__(84640)
+const { kBodyUsed } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -50833,20 +50833,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 17816:
+/***/ 45640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
-const { RequestRetryError } = __nccwpck_require__(68707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(64043)
+const { RequestRetryError } = __nccwpck_require__(44627)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(84640)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -51277,14 +51277,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 70379:
+/***/ 48731:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(77030)
 const { lookup } = __nccwpck_require__(40610)
-const DecoratorHandler = __nccwpck_require__(58155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(80091)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(44627)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -51659,14 +51659,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 88060:
+/***/ 78412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const DecoratorHandler = __nccwpck_require__(58155)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const DecoratorHandler = __nccwpck_require__(80091)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -51789,12 +51789,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 25092:
+/***/ 66036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -51817,11 +51817,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 21514:
+/***/ 20730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -51848,11 +51848,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 92026:
+/***/ 74346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(17816)
+const RetryHandler = __nccwpck_require__(45640)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -51874,13 +51874,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 52824:
+/***/ 80776:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(50172);
+const utils_1 = __nccwpck_require__(11308);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -52158,7 +52158,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 63870:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52170,7 +52170,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 53434:
+/***/ 88586:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52182,7 +52182,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 50172:
+/***/ 11308:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -52203,13 +52203,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 47501:
+/***/ 1437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(36443)
-const Agent = __nccwpck_require__(57405)
+const { kClients } = __nccwpck_require__(64043)
+const Agent = __nccwpck_require__(58285)
 const {
   kAgent,
   kMockAgentSet,
@@ -52220,14 +52220,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(91117)
-const MockClient = __nccwpck_require__(47365)
-const MockPool = __nccwpck_require__(94004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
-const Dispatcher = __nccwpck_require__(30883)
-const Pluralizer = __nccwpck_require__(91529)
-const PendingInterceptorsFormatter = __nccwpck_require__(56142)
+} = __nccwpck_require__(90941)
+const MockClient = __nccwpck_require__(9493)
+const MockPool = __nccwpck_require__(45220)
+const { matchValue, buildMockOptions } = __nccwpck_require__(58981)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(44627)
+const Dispatcher = __nccwpck_require__(97939)
+const Pluralizer = __nccwpck_require__(43289)
+const PendingInterceptorsFormatter = __nccwpck_require__(81726)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -52370,14 +52370,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 47365:
+/***/ 9493:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Client = __nccwpck_require__(23701)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Client = __nccwpck_require__(81285)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52386,10 +52386,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -52436,12 +52436,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 52429:
+/***/ 49917:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(68707)
+const { UndiciError } = __nccwpck_require__(44627)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -52471,12 +52471,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31511:
+/***/ 35015:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kDispatchKey,
@@ -52484,9 +52484,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(91117)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { buildURL } = __nccwpck_require__(84640)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -52685,14 +52685,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 94004:
+/***/ 45220:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Pool = __nccwpck_require__(30628)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Pool = __nccwpck_require__(92244)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52701,10 +52701,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -52751,7 +52751,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 91117:
+/***/ 90941:
 /***/ ((module) => {
 
 
@@ -52781,20 +52781,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53397:
+/***/ 58981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(52429)
+const { MockNotMatchedError } = __nccwpck_require__(49917)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(91117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { buildURL } = __nccwpck_require__(84640)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
@@ -53155,7 +53155,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 56142:
+/***/ 81726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -53205,7 +53205,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 91529:
+/***/ 43289:
 /***/ ((module) => {
 
 
@@ -53241,7 +53241,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 96603:
+/***/ 91275:
 /***/ ((module) => {
 
 
@@ -53671,20 +53671,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 89634:
+/***/ 78514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(45893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(93627)
-const { fetching } = __nccwpck_require__(54398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const { kConstruct } = __nccwpck_require__(40061)
+const { urlEquals, getFieldValues } = __nccwpck_require__(16814)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(84640)
+const { webidl } = __nccwpck_require__(15701)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(70715)
+const { Request, fromInnerRequest } = __nccwpck_require__(30175)
+const { kState } = __nccwpck_require__(61995)
+const { fetching } = __nccwpck_require__(58702)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(19520)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -54537,15 +54537,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 15965:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { Cache } = __nccwpck_require__(89634)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(40061)
+const { Cache } = __nccwpck_require__(78514)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class CacheStorage {
   /**
@@ -54696,26 +54696,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20109:
+/***/ 40061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(36443).kConstruct)
+  kConstruct: (__nccwpck_require__(64043).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 76798:
+/***/ 16814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { isValidHeaderName } = __nccwpck_require__(73168)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { isValidHeaderName } = __nccwpck_require__(19520)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -54760,7 +54760,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 71276:
+/***/ 33404:
 /***/ ((module) => {
 
 
@@ -54779,15 +54779,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79061:
+/***/ 16933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(11978)
-const { stringify } = __nccwpck_require__(57797)
-const { webidl } = __nccwpck_require__(45893)
-const { Headers } = __nccwpck_require__(60660)
+const { parseSetCookie } = __nccwpck_require__(58906)
+const { stringify } = __nccwpck_require__(41077)
+const { webidl } = __nccwpck_require__(15701)
+const { Headers } = __nccwpck_require__(75524)
 
 /**
  * @typedef {Object} Cookie
@@ -54970,14 +54970,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11978:
+/***/ 58906:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
-const { isCTLExcludingHtab } = __nccwpck_require__(57797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(33404)
+const { isCTLExcludingHtab } = __nccwpck_require__(41077)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(57708)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -55287,7 +55287,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57797:
+/***/ 41077:
 /***/ ((module) => {
 
 
@@ -55646,13 +55646,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 24031:
+/***/ 335:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(57075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(63691)
 
 /**
  * @type {number[]} BOM
@@ -56227,23 +56227,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 21238:
+/***/ 61670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(57075)
-const { fetching } = __nccwpck_require__(54398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(45893)
-const { EventSourceStream } = __nccwpck_require__(24031)
-const { parseMIMEType } = __nccwpck_require__(51900)
-const { createFastMessageEvent } = __nccwpck_require__(15188)
-const { isNetworkError } = __nccwpck_require__(99051)
-const { delay } = __nccwpck_require__(94811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { fetching } = __nccwpck_require__(58702)
+const { makeRequest } = __nccwpck_require__(30175)
+const { webidl } = __nccwpck_require__(15701)
+const { EventSourceStream } = __nccwpck_require__(335)
+const { parseMIMEType } = __nccwpck_require__(57708)
+const { createFastMessageEvent } = __nccwpck_require__(77316)
+const { isNetworkError } = __nccwpck_require__(70715)
+const { delay } = __nccwpck_require__(63691)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 
 let experimentalWarned = false
 
@@ -56717,7 +56717,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94811:
+/***/ 63691:
 /***/ ((module) => {
 
 
@@ -56761,12 +56761,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84492:
+/***/ 46396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -56776,16 +56776,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(73168)
-const { FormData } = __nccwpck_require__(35910)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { FormData } = __nccwpck_require__(41142)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(34589)
 const { isErrored, isDisturbed } = __nccwpck_require__(57075)
 const { isArrayBuffer } = __nccwpck_require__(73429)
-const { serializeAMimeType } = __nccwpck_require__(51900)
-const { multipartFormDataParser } = __nccwpck_require__(50116)
+const { serializeAMimeType } = __nccwpck_require__(57708)
+const { multipartFormDataParser } = __nccwpck_require__(23028)
 let random
 
 try {
@@ -57297,7 +57297,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 27775:
 /***/ ((module) => {
 
 
@@ -57428,7 +57428,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 51900:
+/***/ 57708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -58179,12 +58179,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 66653:
+/***/ 69197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(36443)
+const { kConnected, kSize } = __nccwpck_require__(64043)
 
 class CompatWeakRef {
   constructor (value) {
@@ -58232,14 +58232,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 27114:
+/***/ 92538:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -58365,16 +58365,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 50116:
+/***/ 23028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(73168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
-const { isFileLike } = __nccwpck_require__(27114)
-const { makeEntry } = __nccwpck_require__(35910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { utf8DecodeBytes } = __nccwpck_require__(19520)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(57708)
+const { isFileLike } = __nccwpck_require__(92538)
+const { makeEntry } = __nccwpck_require__(41142)
 const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -58846,16 +58846,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 35910:
+/***/ 41142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
-const { kState } = __nccwpck_require__(93627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(27114)
-const { webidl } = __nccwpck_require__(45893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(19520)
+const { kState } = __nccwpck_require__(61995)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { FileLike, isFileLike } = __nccwpck_require__(92538)
+const { webidl } = __nccwpck_require__(15701)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 
@@ -59105,7 +59105,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 51059:
+/***/ 30179:
 /***/ ((module) => {
 
 
@@ -59152,21 +59152,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60660:
+/***/ 75524:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(36443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(64043)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(73168)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { webidl } = __nccwpck_require__(15701)
 const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(57975)
 
@@ -59846,7 +59846,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54398:
+/***/ 58702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -59859,9 +59859,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(99051)
-const { HeadersList } = __nccwpck_require__(60660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(70715)
+const { HeadersList } = __nccwpck_require__(75524)
+const { Request, cloneRequest } = __nccwpck_require__(30175)
 const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
@@ -59897,23 +59897,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(73168)
-const { kState, kDispatcher } = __nccwpck_require__(93627)
+} = __nccwpck_require__(19520)
+const { kState, kDispatcher } = __nccwpck_require__(61995)
 const assert = __nccwpck_require__(34589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(46396)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const EE = __nccwpck_require__(78474)
 const { Readable, pipeline, finished } = __nccwpck_require__(57075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
-const { webidl } = __nccwpck_require__(45893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(57708)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
+const { webidl } = __nccwpck_require__(15701)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -62123,23 +62123,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 30175:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
-const { FinalizationRegistry } = __nccwpck_require__(66653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(46396)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(75524)
+const { FinalizationRegistry } = __nccwpck_require__(69197)()
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -62149,12 +62149,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
@@ -63167,14 +63167,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 99051:
+/***/ 70715:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(75524)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(46396)
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
@@ -63186,16 +63186,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { FormData } = __nccwpck_require__(35910)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+} = __nccwpck_require__(27775)
+const { kState, kHeaders } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { FormData } = __nccwpck_require__(41142)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { types } = __nccwpck_require__(57975)
 
@@ -63784,7 +63784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93627:
+/***/ 61995:
 /***/ ((module) => {
 
 
@@ -63800,21 +63800,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73168:
+/***/ 19520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(57075)
 const zlib = __nccwpck_require__(38522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(51059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(27775)
+const { getGlobalOrigin } = __nccwpck_require__(30179)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(57708)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(84640)
 const assert = __nccwpck_require__(34589)
 const { isUint8Array } = __nccwpck_require__(73429)
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 let supportedHashes = []
 
@@ -65439,14 +65439,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45893:
+/***/ 15701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(57975)
 const { markAsUncloneable } = __nccwpck_require__(75919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(84640)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -66141,7 +66141,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 22607:
+/***/ 92927:
 /***/ ((module) => {
 
 
@@ -66438,7 +66438,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 48355:
+/***/ 54848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66447,16 +66447,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(53610)
+} = __nccwpck_require__(20410)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(20961)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(14929)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -66789,12 +66789,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88573:
+/***/ 45549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -66874,7 +66874,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20961:
+/***/ 14929:
 /***/ ((module) => {
 
 
@@ -66891,7 +66891,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53610:
+/***/ 20410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66902,10 +66902,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(20961)
-const { ProgressEvent } = __nccwpck_require__(88573)
-const { getEncoding } = __nccwpck_require__(22607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+} = __nccwpck_require__(14929)
+const { ProgressEvent } = __nccwpck_require__(45549)
+const { getEncoding } = __nccwpck_require__(92927)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(57708)
 const { types } = __nccwpck_require__(57975)
 const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
@@ -67289,27 +67289,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 86897:
+/***/ 7905:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(26096)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(61216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
-const { channels } = __nccwpck_require__(42414)
-const { CloseEvent } = __nccwpck_require__(15188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(54398)
-const { Headers, getHeadersList } = __nccwpck_require__(60660)
-const { getDecodeSplit } = __nccwpck_require__(73168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(90032)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(31025)
+const { channels } = __nccwpck_require__(53374)
+const { CloseEvent } = __nccwpck_require__(77316)
+const { makeRequest } = __nccwpck_require__(30175)
+const { fetching } = __nccwpck_require__(58702)
+const { Headers, getHeadersList } = __nccwpck_require__(75524)
+const { getDecodeSplit } = __nccwpck_require__(19520)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -67667,7 +67667,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20736:
+/***/ 26096:
 /***/ ((module) => {
 
 
@@ -67740,14 +67740,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15188:
+/***/ 77316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(36443)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { kConstruct } = __nccwpck_require__(64043)
 const { MessagePort } = __nccwpck_require__(75919)
 
 /**
@@ -68076,12 +68076,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 89104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(20736)
+const { maxUnsigned16Bit } = __nccwpck_require__(26096)
 
 const BUFFER_SIZE = 16386
 
@@ -68179,14 +68179,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19469:
+/***/ 31869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
-const { isValidClientWindowBits } = __nccwpck_require__(98625)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+const { isValidClientWindowBits } = __nccwpck_require__(31025)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -68291,16 +68291,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 81652:
+/***/ 99332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(57075)
 const assert = __nccwpck_require__(34589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
-const { channels } = __nccwpck_require__(42414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(26096)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(90032)
+const { channels } = __nccwpck_require__(53374)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -68310,11 +68310,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(98625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(86897)
-const { PerMessageDeflate } = __nccwpck_require__(19469)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(31025)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { closeWebSocketConnection } = __nccwpck_require__(7905)
+const { PerMessageDeflate } = __nccwpck_require__(31869)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -68825,14 +68825,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13900:
+/***/ 59388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(20736)
-const FixedQueue = __nccwpck_require__(64660)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { opcodes, sendHints } = __nccwpck_require__(26096)
+const FixedQueue = __nccwpck_require__(95844)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -68936,7 +68936,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 61216:
+/***/ 90032:
 /***/ ((module) => {
 
 
@@ -68955,16 +68955,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98625:
+/***/ 31025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
-const { states, opcodes } = __nccwpck_require__(20736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(90032)
+const { states, opcodes } = __nccwpck_require__(26096)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(77316)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(57708)
 
 /* globals Blob */
 
@@ -69284,15 +69284,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13726:
+/***/ 71886:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(26096)
 const {
   kWebSocketURL,
   kReadyState,
@@ -69301,21 +69301,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(61216)
+} = __nccwpck_require__(90032)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(98625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
-const { ByteParser } = __nccwpck_require__(81652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+} = __nccwpck_require__(31025)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7905)
+const { ByteParser } = __nccwpck_require__(99332)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(84640)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 const { types } = __nccwpck_require__(57975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
-const { SendQueue } = __nccwpck_require__(13900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(77316)
+const { SendQueue } = __nccwpck_require__(59388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -69886,7 +69886,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 80223:
+/***/ 93743:
 /***/ ((module) => {
 
 module.exports = extend
@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 85179:
+/***/ 37840:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69935,7 +69935,7 @@ function documented(specs, docs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
  * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
@@ -69968,7 +69968,7 @@ class Origin {
 }
 
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
+var age = __nccwpck_require__(7629);
 ;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
 
 
@@ -70126,7 +70126,10 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
 function newBackupId(kind, at = new Date()) {
-    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
     return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
 }
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
@@ -70183,8 +70186,8 @@ function parseManifest(text, where) {
     return manifest;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
@@ -70194,7 +70197,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
+            `a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -70386,7 +70390,8 @@ async function syncDirectory(dir) {
 /** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
 const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs a local folder among storage-url.',
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
@@ -70406,14 +70411,15 @@ function readArtifactCopy(inputs, stores) {
     const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
     const store = stores.find((candidate) => candidate instanceof LocalStore);
     if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact is zipped ' +
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
             'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
     }
     return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(53711);
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(55423);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
@@ -70441,7 +70447,7 @@ function maxStreamBytes() {
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match || !match[1])
+    if (!match?.[1])
         throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -70559,9 +70565,7 @@ class S3Store {
         catch (error) {
             await Promise.allSettled(inFlight);
             // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client
-                .send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId }))
-                .catch(() => undefined);
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
             throw error;
         }
     }
@@ -70667,11 +70671,24 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to back up (a secret).', required: true, secret: 'url' },
-    name: { description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'database-url': {
+        description: 'postgresql:// URL of the database to back up (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    name: {
+        description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+        required: true,
+    },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
-    format: { description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).', default: 'custom' },
+    format: {
+        description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
+        default: 'custom',
+    },
     jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
     ...ENCRYPTION_INPUTS,
     'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
@@ -70942,8 +70959,8 @@ function formatCount(count) {
 }
 /** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
 function markdownTable(header, rows) {
-    const escape = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`);
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
     return lines.join('\n');
 }
 
@@ -71045,7 +71062,7 @@ async function storeStream(source, stores, options) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
-var lib_process = __nccwpck_require__(42515);
+var lib_process = __nccwpck_require__(46701);
 ;// CONCATENATED MODULE: ./actions/lib/version.ts
 /** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
 const BACKSTOP_VERSION = '0.1.0';
@@ -71095,12 +71112,13 @@ function restoreArchiveArgs(archive) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/tools.ts
-var tools = __nccwpck_require__(85597);
+var tools = __nccwpck_require__(94163);
 ;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
 
 
 async function serverInfo(client) {
-    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, current_database() AS db");
+    const { rows } = await client.query("SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, " +
+        'current_database() AS db');
     const row = rows[0];
     const versionNum = Number(row.num);
     return { version: row.version.split(' ')[0], versionNum, major: (0,tools/* serverMajor */.jk)(versionNum), database: row.db };
@@ -71150,7 +71168,10 @@ async function countRows(client, tables, excluded) {
 function tablePatternMatcher(patterns) {
     const compiled = patterns.map((pattern) => {
         const parts = splitPattern(pattern);
-        const toRegex = (part) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const toRegex = (part) => new RegExp(`^${part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`);
         return parts.length === 2 ? { schema: toRegex(parts[0]), name: toRegex(parts[1]) } : { name: toRegex(parts[0]) };
     });
     return (table) => compiled.some((pattern) => pattern.name.test(table.name) && (!pattern.schema || pattern.schema.test(table.schema)));
@@ -71315,7 +71336,7 @@ function digestOfList(files) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var env = __nccwpck_require__(53798);
+var env = __nccwpck_require__(97992);
 ;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
 
 
@@ -71339,7 +71360,11 @@ async function copyToArtifact(options, manifest, context) {
         bytes = await totalBytes(files);
     }
     catch (error) {
-        return { status: 'failed', artifactName, reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})` };
+        return {
+            status: 'failed',
+            artifactName,
+            reason: `the backup's files are not readable in ${options.store.displayUrl} (${(0,errors/* errorMessage */.gJ)(error)})`,
+        };
     }
     if (bytes > options.maxBytes) {
         return {
@@ -71352,10 +71377,19 @@ async function copyToArtifact(options, manifest, context) {
     try {
         // Level 0 stores the files: they are zstd + age already, deflating them again only burns CPU.
         const client = await loadArtifactClient();
-        const uploaded = await client.uploadArtifact(artifactName, files, folder, { retentionDays: options.retentionDays, compressionLevel: 0 });
+        const uploaded = await client.uploadArtifact(artifactName, files, folder, {
+            retentionDays: options.retentionDays,
+            compressionLevel: 0,
+        });
         if (uploaded.id === undefined)
             return { status: 'failed', artifactName, reason: 'the artifact service returned no artifact id' };
-        return { status: 'uploaded', artifactName, id: uploaded.id, bytes: uploaded.size ?? bytes, retentionDays: options.retentionDays };
+        return {
+            status: 'uploaded',
+            artifactName,
+            id: uploaded.id,
+            bytes: uploaded.size ?? bytes,
+            retentionDays: options.retentionDays,
+        };
     }
     catch (error) {
         return { status: 'failed', artifactName, reason: oneLineWithoutSignatures((0,errors/* errorMessage */.gJ)(error)) };
@@ -71366,7 +71400,7 @@ async function copyToArtifact(options, manifest, context) {
  * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
  */
 async function loadArtifactClient() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 332).then(__nccwpck_require__.bind(__nccwpck_require__, 60332));
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 356).then(__nccwpck_require__.bind(__nccwpck_require__, 11356));
     return new DefaultArtifactClient();
 }
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
@@ -71384,7 +71418,8 @@ function whyNotOnRunner(context) {
         context.artifacts.resultsUrl ? undefined : env/* ENV */.Km.actionsResultsUrl,
     ].filter((name) => name !== undefined);
     if (missing.length > 0) {
-        return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded from a GitHub Actions job`;
+        return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
+            `from a GitHub Actions job`);
     }
     const host = hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
@@ -71415,7 +71450,11 @@ function logArtifactCopy(runtime, result) {
 function artifactLogLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return { level: 'info', line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ${days(result.retentionDays)}).` };
+            return {
+                level: 'info',
+                line: `Artifact ${result.artifactName} uploaded (id ${result.id}, ${formatBytes(result.bytes)}, kept ` +
+                    `${days(result.retentionDays)}).`,
+            };
         case 'skipped':
             return {
                 level: result.level,
@@ -71424,7 +71463,8 @@ function artifactLogLine(result) {
         case 'failed':
             return {
                 level: 'warning',
-                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in every storage-url destination.`,
+                line: `Artifact copy ${result.artifactName} failed: ${result.reason}. The backup itself is complete in ` +
+                    `every storage-url destination.`,
             };
     }
 }
@@ -71432,7 +71472,8 @@ function artifactLogLine(result) {
 function artifactSummaryLine(result) {
     switch (result.status) {
         case 'uploaded':
-            return `📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ${days(result.retentionDays)}`;
+            return (`📦 Artifact \`${result.artifactName}\` (id ${result.id}, ${formatBytes(result.bytes)}), kept ` +
+                `${days(result.retentionDays)}`);
         case 'skipped':
             return `${result.level === 'notice' ? 'ℹ️' : '⚠️'} No artifact copy: ${result.reason}`;
         case 'failed':
@@ -71461,7 +71502,10 @@ function hostOf(url) {
  * signature (`sig=`): the library masks it on the runner, but an error message can carry it elsewhere.
  */
 function oneLineWithoutSignatures(text) {
-    return text.replace(/([?&]sig=)[^&\s"']+/gi, '$1***').replace(/\s+/g, ' ').trim();
+    return text
+        .replace(/([?&]sig=)[^&\s"']+/gi, '$1***')
+        .replace(/\s+/g, ' ')
+        .trim();
 }
 
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
@@ -71479,12 +71523,24 @@ function dumpSummary(result, stores, artifact = null) {
         '',
         markdownTable(['', ''], [
             ['Database', `${manifest.source.database} on ${manifest.source.host}`],
-            ['Server', `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`],
+            [
+                'Server',
+                `PostgreSQL ${manifest.source.serverVersion}${timescale ? `, TimescaleDB ${timescale.version}` : ''}`,
+            ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
-            ['Size', `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, zstd${manifest.encryption ? ', age' : ''})`],
+            [
+                'Size',
+                `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
+                    `zstd${manifest.encryption ? ', age' : ''})`,
+            ],
             ['Time', `${formatSeconds(manifest.durationSeconds)} (${formatRate(raw, manifest.durationSeconds)})`],
             ['sha256', `\`${result.sha256}\``],
-            ['Encryption', manifest.encryption ? `age, ${manifest.encryption.recipients.length} recipient(s)` : '⚠️ none (allow-unencrypted)'],
+            [
+                'Encryption',
+                manifest.encryption
+                    ? `age, ${manifest.encryption.recipients.length} recipient(s)`
+                    : '⚠️ none (allow-unencrypted)',
+            ],
             ['Destinations', stores.map((store) => store.displayUrl).join('<br>')],
             ...(artifact ? [['Artifact', artifactSummaryLine(artifact)]] : []),
         ]),
@@ -71504,7 +71560,8 @@ function dumpSummary(result, stores, artifact = null) {
 async function run(runtime) {
     const inputs = readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
+            'the data.');
     }
     const result = await dumpPostgres({
         ...inputs,
@@ -71534,27 +71591,83 @@ async function run(runtime) {
     description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
-        'database-url': { docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a transaction pooler cannot export the snapshot.' },
-        name: { docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.' },
-        'storage-url': { docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, `AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.' },
-        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by retention.' },
-        format: { docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.' },
+        'database-url': {
+            docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
+                'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
+                'transaction pooler cannot export the snapshot.',
+        },
+        name: {
+            docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',
+        },
+        'storage-url': {
+            docs: 'One or more destinations, newline- or comma-separated: `s3://bucket/prefix` (AWS, R2, MinIO, Supabase ' +
+                'Storage; endpoint, region and credentials from the standard AWS variables such as `AWS_ENDPOINT_URL_S3`, ' +
+                '`AWS_REGION`), `file:///abs/path` or a relative path. Every destination gets every byte.',
+        },
+        kind: {
+            docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id, used by ' +
+                'retention.',
+        },
+        format: {
+            docs: '`custom`: streamed end to end, no temp file, memory flat. `directory`: `pg_dump --jobs` in parallel; ' +
+                'pg_dump writes its files (gzip-compressed) to `RUNNER_TEMP` first, so it needs that much free disk.',
+        },
         jobs: { docs: 'Parallel pg_dump jobs (directory format).' },
-        'encryption-recipients': { docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless `allow-unencrypted`. Public: a plain variable is fine.' },
+        'encryption-recipients': {
+            docs: 'age public keys (`age1…` from `age-keygen`), newline- or comma-separated. Required unless ' +
+                '`allow-unencrypted`. Public: a plain variable is fine.',
+        },
         'allow-unencrypted': { docs: 'Store in the clear. Logged and shown in the summary as a warning.' },
-        'exclude-table-data': { docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count is `null`.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump older than the server fails before anything is written, naming both versions and the package to install.' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'exclude-table-data': {
+            docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
+                'is `null`.',
+        },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
+                'older than the server fails before anything is written, naming both versions and the package to install.',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id, e.g. 20260118T030000Z-daily-3f9a.', docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
-        'size-bytes': { description: 'Stored bytes (after compression and encryption).', docs: 'stored bytes (after zstd and age)' },
-        'sha256': { description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).', docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)' },
+        'backup-id': {
+            description: "The new backup's id, e.g. 20260118T030000Z-daily-3f9a.",
+            docs: 'e.g. `20260118T030000Z-daily-3f9a` (sorts by time)',
+        },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
+        'size-bytes': {
+            description: 'Stored bytes (after compression and encryption).',
+            docs: 'stored bytes (after zstd and age)',
+        },
+        sha256: {
+            description: 'sha256 of the stored dump file (directory format - of its sha256sum-style file list).',
+            docs: 'sha256 of the stored dump file (directory format: of its `sha256sum`-style file list)',
+        },
         'duration-seconds': { description: 'Wall time of the backup.', docs: 'wall time' },
-        'server-version': { description: 'PostgreSQL server version of the source.', docs: 'PostgreSQL version of the source' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'server-version': {
+            description: 'PostgreSQL server version of the source.',
+            docs: 'PostgreSQL version of the source',
+        },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: run,
 }));
@@ -71581,7 +71694,10 @@ function planRanges(from, to, intervalMs, shard = { index: 1, count: 1 }) {
     for (let position = 0; start < to.getTime(); position++, start += intervalMs) {
         if (position % shard.count !== shard.index - 1)
             continue;
-        ranges.push({ start: new Date(Math.max(start, from.getTime())), end: new Date(Math.min(start + intervalMs, to.getTime())) });
+        ranges.push({
+            start: new Date(Math.max(start, from.getTime())),
+            end: new Date(Math.min(start + intervalMs, to.getTime())),
+        });
     }
     return ranges;
 }
@@ -71600,7 +71716,7 @@ function parseTableName(text, origin) {
     const match = /^(?:("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)$/.exec(text.trim());
     if (!match)
         throw new errors/* ConfigurationError */.j1(`${origin.title} is "${text}": give a table name, optionally schema-qualified (market.tick_data).`);
-    const unquote = (part) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase());
+    const unquote = (part) => part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase();
     return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
 }
 /** The table and its columns as the server sees them; undefined when it does not exist. */
@@ -71612,18 +71728,20 @@ async function findTable(client, table) {
     const found = rows[0];
     if (!found)
         return undefined;
-    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS "notNull" FROM pg_attribute
      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
     return { schema: found.schema, name: found.name, columns: columns.rows };
 }
 function assertTimeColumn(table, timeColumn, where, origin) {
     const column = table.columns.find((c) => c.name === timeColumn);
     if (!column) {
-        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ${table.columns.map((c) => c.name).join(', ')}): ` +
+        throw new errors/* ConfigurationError */.j1(`Table ${table.schema}.${table.name} in ${where} has no column "${timeColumn}" (it has ` +
+            `${table.columns.map((c) => c.name).join(', ')}): ` +
             `set ${origin} to its timestamp column.`);
     }
     if (!/^timestamp/.test(column.type)) {
-        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ${origin} to its timestamp column.`);
+        throw new errors/* ConfigurationError */.j1(`Column "${timeColumn}" of ${table.schema}.${table.name} in ${where} is ${column.type}, not a timestamp: set ` +
+            `${origin} to its timestamp column.`);
     }
 }
 
@@ -71634,17 +71752,45 @@ function assertTimeColumn(table, timeColumn, where, origin) {
 
 
 const inputs_INPUTS = {
-    'source-url': { description: 'postgresql:// URL of the database the ticks are in (a secret).', required: true, secret: 'url' },
-    'target-url': { description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).', required: true, secret: 'url' },
+    'source-url': {
+        description: 'postgresql:// URL of the database the ticks are in (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'target-url': {
+        description: 'postgresql:// URL of the TimescaleDB (or plain PostgreSQL) to copy into (a secret).',
+        required: true,
+        secret: 'url',
+    },
     'source-table': { description: 'Source table, optionally schema-qualified.', default: 'tick_data' },
     'target-table': { description: 'Target table, optionally schema-qualified.', default: 'tick_data' },
-    'time-column': { description: 'The timestamp column ranges are cut on (the same name on both sides).', default: 'time' },
-    from: { description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.' },
+    'time-column': {
+        description: 'The timestamp column ranges are cut on (the same name on both sides).',
+        default: 'time',
+    },
+    from: {
+        description: 'First instant to copy (ISO date or timestamp, UTC unless it says otherwise); default: the oldest row.',
+    },
     to: { description: 'Copy rows before this instant; default: just past the newest row.' },
     workers: { description: 'Ranges copied in parallel.', default: '2' },
-    setup: { description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table as it is.', default: 'auto' },
-    shard: { description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).', default: '1/1' },
-    'dry-run': { description: 'Print the plan (ranges, source rows, estimated time) and write nothing.', default: 'false' },
+    setup: {
+        description: "auto: create the target from the source's columns as a TimescaleDB hypertable with candles (or native daily " +
+            'partitions without TimescaleDB); none: use the target table as it is.',
+        default: 'auto',
+    },
+    'price-column': {
+        description: 'Source column the candles take open/high/low/close from (setup auto); default: last_price when the source ' +
+            'has it, else price.',
+    },
+    'volume-column': { description: 'Source column the candles sum as volume (setup auto).', default: 'volume' },
+    shard: {
+        description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
+        default: '1/1',
+    },
+    'dry-run': {
+        description: 'Print the plan (ranges, source rows, estimated time) and write nothing.',
+        default: 'false',
+    },
 };
 function inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, inputs_INPUTS);
@@ -71652,7 +71798,8 @@ function inputs_readInputs(runtime) {
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {
-        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave one empty.`);
+        throw new errors/* ConfigurationError */.j1(`Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave ` +
+            `one empty.`);
     }
     return {
         source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
@@ -71665,6 +71812,13 @@ function inputs_readInputs(runtime) {
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
         setup: inputs.choice('setup', ['auto', 'none']),
+        setupOrigin: inputs.origin('setup'),
+        candles: {
+            price: inputs.optional('price-column'),
+            priceOrigin: inputs.origin('price-column'),
+            volume: inputs.string('volume-column'),
+            volumeOrigin: inputs.origin('volume-column'),
+        },
         shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
         dryRun: inputs.boolean('dry-run'),
     };
@@ -71673,7 +71827,11 @@ function inputs_readInputs(runtime) {
 function readInstant(text, name) {
     if (!text)
         return undefined;
-    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`;
+    const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
+        ? `${text}T00:00:00Z`
+        : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text)
+            ? text
+            : `${text}Z`;
     const date = new Date(withZone);
     if (Number.isNaN(date.getTime())) {
         throw new errors/* ConfigurationError */.j1(`Input "${name}" is "${text}", not a date or timestamp: use e.g. 2026-01-05 or 2026-01-05T13:30:00Z.`);
@@ -71696,7 +71854,9 @@ async function pinSession(client) {
 }
 /** The select list: each column, cast where the other side's type differs. */
 function selectList(table) {
-    return table.columns.map((column, index) => (table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))).join(', ');
+    return table.columns
+        .map((column, index) => table.casts?.[index] ? `${quoteIdent(column)}::${table.casts[index]}` : quoteIdent(column))
+        .join(', ');
 }
 const ROW_HASH = {
     record: 'hash_record_extended(r, 0)',
@@ -71722,7 +71882,8 @@ async function chooseHashMethod(sides) {
         if (version < 140000)
             return 'text';
         try {
-            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ${qualified(table.schema, table.name)} LIMIT 1) AS r`);
+            await client.query(`SELECT hash_record_extended(r, 0) FROM (SELECT ${selectList(table)} FROM ` +
+                `${qualified(table.schema, table.name)} LIMIT 1) AS r`);
         }
         catch {
             return 'text'; // e.g. a json column: no hash function for it
@@ -71731,8 +71892,8 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
-// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
-var pg_copy_streams = __nccwpck_require__(26901);
+// EXTERNAL MODULE: ../main/node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(61957);
 ;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
 /**
  * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
@@ -71761,7 +71922,8 @@ async function finishedRanges(client, source, target) {
     const exists = await client.query(`SELECT to_regclass('${LEDGER}')::text AS t`);
     if (!exists.rows[0]?.t)
         return new Set();
-    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND state = 'done'`, [source, target]);
+    const { rows } = await client.query(`SELECT range_start AS s, range_end AS e FROM ${LEDGER} WHERE source_identity = $1 AND target_table = $2 AND ` +
+        `state = 'done'`, [source, target]);
     return new Set(rows.map((row) => rangeKey({ start: row.s, end: row.e })));
 }
 function rangeKey(range) {
@@ -71801,19 +71963,29 @@ async function copyRange(sourceClient, targetClient, job) {
     try {
         await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
         const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT (FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`));
+            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
+            `(FORMAT binary)`));
+        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
+            `(FORMAT binary)`));
         await (0,external_node_stream_promises_namespaceObject.pipeline)(out, into);
         const [expected, actual] = await Promise.all([
             fingerprint(sourceClient, source, range.start, range.end, job.hash),
             fingerprint(targetClient, target, range.start, range.end, job.hash),
         ]);
         if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ${expected.checksum}), ` +
+            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
+                `${expected.checksum}), ` +
                 `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
         }
         const seconds = (Date.now() - started) / 1000;
-        await recordRange(targetClient, { source: job.sourceIdentity, target: `${target.schema}.${target.name}`, range, rows: actual.rows, checksum: actual.checksum, seconds });
+        await recordRange(targetClient, {
+            source: job.sourceIdentity,
+            target: `${target.schema}.${target.name}`,
+            range,
+            rows: actual.rows,
+            checksum: actual.checksum,
+            seconds,
+        });
         await targetClient.query('COMMIT');
         await sourceClient.query('COMMIT');
         return { range, rows: actual.rows, seconds };
@@ -71825,78 +71997,557 @@ async function copyRange(sourceClient, targetClient, job) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/lib/ticks/ddl.ts
+
+/**
+ * The tick_data shapes, written once: migrate-ticks (setup: auto) sends these statements built from the source
+ * table's own columns, and `npm run generate` writes sql/timescaledb/tick_data.sql and sql/postgres/tick_data.sql
+ * from them for the seeds' columns (story 1.6), for operators who apply the shape by hand.
+ */
+const TICK_TABLE = 'tick_data';
+/** The seeds' tick table (story 1.6), exactly. */
+const SEED_TICK_TABLE = {
+    columns: [
+        { name: 'time', type: 'timestamptz', notNull: true },
+        { name: 'symbol', type: 'text', notNull: true },
+        { name: 'bid_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'ask_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'last_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'volume', type: 'bigint', notNull: false },
+        { name: 'source', type: 'text', notNull: false },
+        { name: 'trade_id', type: 'uuid', notNull: false },
+        { name: 'account_id', type: 'uuid', notNull: false },
+    ],
+    timeColumn: 'time',
+    symbolColumn: 'symbol',
+    candles: { symbol: 'symbol', price: 'last_price', volume: 'volume' },
+};
+/**
+ * candle_1m's policy is story 1.6's (1 hour back, up to 1 minute ago, every minute). The seeds leave the coarser
+ * ones open; each follows the same pattern: it stops one bucket short of now, runs once a bucket, and looks back far
+ * enough to cover several buckets (TimescaleDB requires two at least) and what the finer level refreshed since.
+ */
+const CANDLE_LEVELS = [
+    { view: 'candle_1m', bucket: '1 minute', startOffset: '1 hour', endOffset: '1 minute', every: '1 minute' },
+    { view: 'candle_5m', bucket: '5 minutes', startOffset: '2 hours', endOffset: '5 minutes', every: '5 minutes' },
+    { view: 'candle_15m', bucket: '15 minutes', startOffset: '6 hours', endOffset: '15 minutes', every: '15 minutes' },
+    { view: 'candle_1h', bucket: '1 hour', startOffset: '1 day', endOffset: '1 hour', every: '1 hour' },
+];
+const CANDLE_VIEWS = CANDLE_LEVELS.map((level) => level.view);
+const CHUNK_INTERVAL = '1 day';
+const COLUMNSTORE_AFTER = '30 days';
+const RETENTION = '90 days';
+const NO_CANDLES = '\n-- No candles: the table has no price, volume or symbol column for them.\n';
+const literal = (text) => `'${text.replace(/'/g, "''")}'`;
+function createTable(table, suffix = '') {
+    const names = table.columns.map((column) => quoteIdent(column.name));
+    const width = Math.max(...names.map((name) => name.length));
+    const lines = table.columns.map((column, index) => `  ${names[index].padEnd(width)} ${column.type}${column.notNull ? ' NOT NULL' : ''}`);
+    return `CREATE TABLE IF NOT EXISTS ${TICK_TABLE} (\n${lines.join(',\n')}\n)${suffix};`;
+}
+/**
+ * `expression AS name` lines, the names aligned after the first line (the bucket, long or on two lines); an empty
+ * name keeps the expression as it is.
+ */
+function ddl_selectList([bucket, ...items]) {
+    const width = Math.max(...items.filter(([, name]) => name).map(([expression]) => expression.length));
+    const rest = items.map(([expression, name]) => (name ? `${expression.padEnd(width)} AS ${name}` : expression));
+    return [`${bucket[0]} AS ${bucket[1]}`, ...rest].join(',\n       ');
+}
+function replayIndex(table, note = '') {
+    if (!table.symbolColumn)
+        return '-- No symbol column: no (symbol, time) index.';
+    return (`-- Replay reads one symbol over a time window.${note}\n` +
+        `CREATE INDEX IF NOT EXISTS ${TICK_TABLE}_symbol_time_idx ON ${TICK_TABLE} ` +
+        `(${quoteIdent(table.symbolColumn)}, ${quoteIdent(table.timeColumn)} DESC);`);
+}
+const TIMESCALE_NOTES = (/* unused pure expression or super */ null && (`\
+-- tick_data on TimescaleDB (story 1.6): a hypertable with 1-day chunks, columnstore (compression) after 30 days
+-- segmented by symbol, newest first, 90-day retention, and the candle continuous aggregates candle_1m, candle_5m,
+-- candle_15m and candle_1h (open/high/low/close from last_price, summed volume) with their refresh policies.
+--
+-- Written for TimescaleDB 2.18+ (the hypercore/columnstore names). Checked against TimescaleDB 2.23 (WASM build,
+-- test/integration/sql-timescaledb.test.ts) and a real TimescaleDB 2.24 when one is installed.
+--
+-- How to apply
+--   * Idempotent: safe to run again on a database that already has it (every step is IF NOT EXISTS or guarded).
+--     It never changes settings that already exist: to change an interval, remove the policy / alter the job.
+--   * Objects go into the current schema: the caller sets search_path (e.g. \`SET search_path = ticks\`). The
+--     TimescaleDB functions live in the extension's schema (usually public): when the search_path does not reach
+--     it, the statement after the extension check appends it to the session's search_path, after the caller's schemas.
+--   * The extension must already exist (CREATE EXTENSION timescaledb is an operator step: it needs
+--     shared_preload_libraries = 'timescaledb' on self-hosted servers and is preinstalled on Tiger Cloud); the file
+--     stops with a clear error when it does not.
+--   * Can be sent as one multi-statement query. Nothing here waits for data: the continuous aggregates are created
+--     WITH NO DATA and their refresh policies fill them in the background (or CALL refresh_continuous_aggregate).
+--   * create_hypertable refuses a non-empty plain table (no migrate_data here): create tick_data with this file
+--     first, then copy the ticks in.
+--
+-- Servers older than 2.18 (the names this file uses did not exist yet):
+--   before 2.13, create_hypertable had no by_range():
+--     SELECT create_hypertable('tick_data', 'time', chunk_time_interval => INTERVAL '1 day', if_not_exists => true);
+--   before 2.18, the columnstore was called compression:
+--     ALTER TABLE tick_data SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol',
+--                                timescaledb.compress_orderby = 'time DESC');
+--     SELECT add_compression_policy('tick_data', compress_after => INTERVAL '30 days', if_not_exists => true);
+--   (2.18+ still accepts these old names as deprecated aliases; the policy job is the same either way:
+--    timescaledb_information.jobs.proc_name = 'policy_compression', application_name 'Columnstore Policy [n]'.)
+--
+-- Do NOT set timescaledb.enable_direct_compress_copy (COPY straight into compressed chunks), in this file or in the
+-- session that copies ticks in: it crashed a 2.24 server in our test, and on 2.21–2.25 it loses rows when the
+-- client sends them out of time order. Plain COPY into the rowstore + the columnstore policy is the supported path.`));
+/** The TimescaleDB shape: hypertable, columnstore, retention, candle aggregates and their refresh policies. */
+function timescaleDdl(table) {
+    const time = quoteIdent(table.timeColumn);
+    const segmentBy = table.symbolColumn
+        ? `\n      timescaledb.segmentby = ${literal(quoteIdent(table.symbolColumn))},`
+        : '';
+    return `DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+    RAISE EXCEPTION 'sql/timescaledb/tick_data.sql: the timescaledb extension is not installed in database %',
+      current_database()
+      USING HINT = 'CREATE EXTENSION timescaledb (self-hosted: shared_preload_libraries must include timescaledb), '
+                   'or use sql/postgres/tick_data.sql for plain PostgreSQL.';
+  END IF;
+END
+$$;
+
+-- Reach the extension's functions (create_hypertable, time_bucket, first, last, ...) without moving the current
+-- schema: appended to this session's search_path only when missing from it.
+SELECT set_config('search_path', concat_ws(', ', nullif(current_setting('search_path'), ''), quote_ident(n.nspname)),
+                  false)
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = 'timescaledb' AND NOT (n.nspname = ANY (current_schemas(false)));
+
+${createTable(table)}
+
+-- 1-day chunks. (create_hypertable also adds its default index on (time DESC).)
+SELECT create_hypertable('${TICK_TABLE}', by_range(${literal(table.timeColumn)}, INTERVAL '${CHUNK_INTERVAL}'),
+                         if_not_exists => true);
+
+${replayIndex(table)}
+
+-- Columnstore${table.symbolColumn ? ' segmented by symbol' : ''}, newest first inside a segment. Guarded: only when the
+-- columnstore is not yet enabled, so a second run never touches the settings. (2.23 accepts the ALTER again even
+-- with chunks in the columnstore, since settings became per chunk; older 2.x could refuse it once a chunk was
+-- compressed.)
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1
+    FROM timescaledb_information.hypertables h
+    WHERE format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass = '${TICK_TABLE}'::regclass
+      AND h.compression_enabled
+  ) THEN
+    ALTER TABLE ${TICK_TABLE} SET (
+      timescaledb.enable_columnstore = true,${segmentBy}
+      timescaledb.orderby = ${literal(`${time} DESC`)}
+    );
+  END IF;
+END
+$$;
+
+-- Chunks move to the columnstore once they are 30 days old (a procedure since 2.18: CALL, not SELECT).
+CALL add_columnstore_policy('${TICK_TABLE}', after => INTERVAL '${COLUMNSTORE_AFTER}', if_not_exists => true);
+
+-- Raw ticks are dropped after 90 days. The candles outlive them: their refresh windows (at most a day back) never
+-- reach dropped chunks, so dropping raw data does not erase materialized candles.
+SELECT add_retention_policy('${TICK_TABLE}', drop_after => INTERVAL '${RETENTION}', if_not_exists => true);
+${table.candles ? timescaleCandles(table.candles, time) : NO_CANDLES}`;
+}
+function timescaleCandles(candles, time) {
+    const [first, ...coarser] = CANDLE_LEVELS;
+    const price = quoteIdent(candles.price);
+    const symbol = quoteIdent(candles.symbol);
+    const volume = quoteIdent(candles.volume);
+    const views = [
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${first.view}
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT ${ddl_selectList([
+            [`time_bucket(INTERVAL '${first.bucket}', ${time})`, 'bucket'],
+            [symbol, 'symbol'],
+            [`first(${price}, ${time})`, 'open'],
+            [`max(${price})`, 'high'],
+            [`min(${price})`, 'low'],
+            [`last(${price}, ${time})`, 'close'],
+            [`sum(${volume})`, 'volume'],
+        ])}
+FROM ${TICK_TABLE}
+GROUP BY time_bucket(INTERVAL '${first.bucket}', ${time}), ${symbol}
+WITH NO DATA;`,
+        ...coarser.map((level, index) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${level.view}
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT ${ddl_selectList([
+            [`time_bucket(INTERVAL '${level.bucket}', bucket)`, 'bucket'],
+            ['symbol', ''],
+            ['first(open, bucket)', 'open'],
+            ['max(high)', 'high'],
+            ['min(low)', 'low'],
+            ['last(close, bucket)', 'close'],
+            ['sum(volume)', 'volume'],
+        ])}
+FROM ${CANDLE_LEVELS[index].view}
+GROUP BY time_bucket(INTERVAL '${level.bucket}', bucket), symbol
+WITH NO DATA;`),
+    ];
+    const policies = CANDLE_LEVELS.map((level) => `SELECT add_continuous_aggregate_policy('${level.view}',
+  start_offset => INTERVAL '${level.startOffset}', end_offset => INTERVAL '${level.endOffset}',
+  schedule_interval => INTERVAL '${level.every}', if_not_exists => true);`);
+    return `
+-- Candles. Hierarchical: candle_1m is built on tick_data, candle_5m on candle_1m, candle_15m on candle_5m,
+-- candle_1h on candle_15m (each bucket a multiple of the finer one, as TimescaleDB requires). Materialized only (no
+-- real-time union with raw rows): queries read exactly what was materialized. Buckets are UTC (time_bucket's default
+-- for timestamptz). open/close are the first/last price by time, high/low its max/min, volume the sum.
+
+${views.join('\n\n')}
+
+-- Refresh policies. candle_1m's is story 1.6's: 1 hour back, up to 1 minute ago, every minute. Each coarser view
+-- runs once a bucket, stops one bucket short of now and looks further back, so it sees what the finer view
+-- materialized. Windows stay far inside the 30-day columnstore horizon, so refreshes never have to decompress.
+${policies.join('\n\n')}
+`;
+}
+const POSTGRES_NOTES = (/* unused pure expression or super */ null && (`\
+-- tick_data on plain PostgreSQL 13+ (no TimescaleDB: Supabase dropped the extension on Postgres 17). The same
+-- table and candle views as sql/timescaledb/tick_data.sql, built from native features:
+--   * tick_data is range-partitioned by time, one partition per UTC day (tick_data_pYYYYMMDD), made by
+--     backstop_create_tick_partitions(from_day, to_day). There is NO default partition: a tick for a day without
+--     a partition fails loudly ("no partition of relation ... found for row") instead of piling up in a default
+--     partition, which would also have to be scanned — and could block — every later partition creation.
+--   * Candles are plain materialized views (candle_1m from tick_data, candle_5m from candle_1m, candle_15m from
+--     candle_5m, candle_1h from candle_15m), created WITH NO DATA and filled by backstop_refresh_candles(), which
+--     recomputes them fully (plain PostgreSQL has no incremental refresh: schedule it, e.g. with pg_cron, no more
+--     often than a refresh takes).
+--   * Retention (90 days on TimescaleDB) is dropping old partitions: DROP TABLE tick_data_pYYYYMMDD. There is no
+--     columnstore equivalent.
+--
+-- How to apply: idempotent (run it again at will); objects go into the current schema (the caller sets
+-- search_path); can be sent as one multi-statement query. The two functions remember the search_path they were
+-- created with (SET search_path FROM CURRENT), so they find tick_data and the views whatever the caller's
+-- search_path is later.`));
+/** The plain-PostgreSQL shape: daily partitions made by a function, candle materialized views and their refresh. */
+function postgresDdl(table) {
+    return `${createTable(table, ` PARTITION BY RANGE (${quoteIdent(table.timeColumn)})`)}
+
+${replayIndex(table, ' Defined on the parent, so every partition gets (inherits) it.')}
+
+${PARTITION_FUNCTION}
+${table.candles ? postgresCandles(table.candles, quoteIdent(table.timeColumn)) : NO_CANDLES}`;
+}
+const PARTITION_FUNCTION = `\
+-- Creates the daily partitions tick_data_pYYYYMMDD for every day in [from_day, to_day) that has none yet, each
+-- covering [day 00:00 UTC, next day 00:00 UTC); returns how many it created (0 when all exist).
+-- Each partition is created as a table and then ATTACHed: ATTACH PARTITION takes only a SHARE UPDATE EXCLUSIVE
+-- lock on tick_data, so reads and writes (a migration's COPY into other days) keep going, whereas
+-- CREATE TABLE ... PARTITION OF would wait for them and block them. Callers are serialized by the same lock,
+-- so two workers asking for the same days create each partition once.
+CREATE OR REPLACE FUNCTION backstop_create_tick_partitions(from_day date, to_day date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  parent        regclass := '${TICK_TABLE}'::regclass;
+  parent_schema name;
+  parent_name   name;
+  part_day      date;
+  part_name     text;
+  existing      regclass;
+  created       integer := 0;
+BEGIN
+  IF from_day IS NULL OR to_day IS NULL THEN
+    RAISE EXCEPTION 'backstop_create_tick_partitions: from_day and to_day are required (got % and %)', from_day, to_day;
+  END IF;
+  IF to_day < from_day THEN
+    RAISE EXCEPTION 'backstop_create_tick_partitions: to_day (%) is before from_day (%); the range is '
+                    '[from_day, to_day)', to_day, from_day;
+  END IF;
+
+  SELECT n.nspname, c.relname INTO parent_schema, parent_name
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = parent;
+
+  EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+
+  FOR i IN 0 .. (to_day - from_day) - 1 LOOP
+    part_day := from_day + i;
+    part_name := parent_name || '_p' || to_char(part_day, 'YYYYMMDD');
+    existing := to_regclass(format('%I.%I', parent_schema, part_name));
+    IF existing IS NOT NULL THEN
+      IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = existing AND inhparent = parent) THEN
+        RAISE EXCEPTION 'backstop_create_tick_partitions: % exists but is not a partition of %', existing, parent
+          USING HINT = format('Attach it (ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)) or drop it.',
+                              parent, existing, to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                              to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+      END IF;
+      CONTINUE;
+    END IF;
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                   parent_schema, part_name, parent);
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
+                   parent, parent_schema, part_name,
+                   to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                   to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+    created := created + 1;
+  END LOOP;
+  RETURN created;
+END
+$$;`;
+/** SQL for the start of the UTC bucket of a finer candle's bucket, aligned like time_bucket. */
+function utcBucket(level, column) {
+    const utc = `${column} AT TIME ZONE 'UTC'`;
+    const minutes = /^(\d+) minutes?$/.exec(level.bucket)?.[1];
+    if (level.bucket === '1 hour')
+        return `date_trunc('hour', ${utc}) AT TIME ZONE 'UTC'`;
+    if (minutes === '1')
+        return `date_trunc('minute', ${utc}) AT TIME ZONE 'UTC'`;
+    return (`(date_trunc('hour', ${utc})\n        + floor(date_part('minute', ${utc}) / ${minutes}) * ` +
+        `INTERVAL '${level.bucket}')\n       AT TIME ZONE 'UTC'`);
+}
+function postgresCandles(candles, time) {
+    const [first, ...coarser] = CANDLE_LEVELS;
+    const price = quoteIdent(candles.price);
+    const views = [
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${first.view} AS
+SELECT ${ddl_selectList([
+            [utcBucket(first, time), 'bucket'],
+            [quoteIdent(candles.symbol), 'symbol'],
+            [`(array_agg(${price} ORDER BY ${time}))[1]`, 'open'],
+            [`max(${price})`, 'high'],
+            [`min(${price})`, 'low'],
+            [`(array_agg(${price} ORDER BY ${time} DESC))[1]`, 'close'],
+            [`sum(${quoteIdent(candles.volume)})`, 'volume'],
+        ])}
+FROM ${TICK_TABLE}
+GROUP BY 1, 2
+WITH NO DATA;`,
+        ...coarser.map((level, index) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${level.view} AS
+SELECT ${ddl_selectList([
+            [utcBucket(level, 'bucket'), 'bucket'],
+            ['symbol', ''],
+            ['(array_agg(open ORDER BY bucket))[1]', 'open'],
+            ['max(high)', 'high'],
+            ['min(low)', 'low'],
+            ['(array_agg(close ORDER BY bucket DESC))[1]', 'close'],
+            ['sum(volume)', 'volume'],
+        ])}
+FROM ${CANDLE_LEVELS[index].view}
+GROUP BY 1, 2
+WITH NO DATA;`),
+    ];
+    const indexes = CANDLE_LEVELS.map((level) => `CREATE UNIQUE INDEX IF NOT EXISTS ${level.view}_symbol_bucket_key ON ${level.view} (symbol, bucket);`);
+    return `
+-- Candles. Buckets are UTC and aligned like TimescaleDB's time_bucket (whatever the session TimeZone), open/close
+-- are the first/last price by time, high/low its max/min, volume the sum; each coarser view aggregates the finer one.
+
+${views.join('\n\n')}
+
+-- A unique index over all rows is what REFRESH MATERIALIZED VIEW CONCURRENTLY needs (and what candle reads use).
+${indexes.join('\n')}
+
+-- Refreshes the candle views finest first (each coarser one reads the finer one, in the same transaction).
+-- CONCURRENTLY once a view holds data, so readers are never blocked; a view that was never populated (WITH NO
+-- DATA above) cannot be refreshed concurrently, so its first refresh is a plain one.
+CREATE OR REPLACE FUNCTION backstop_refresh_candles()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  view_name text;
+  populated boolean;
+BEGIN
+  FOREACH view_name IN ARRAY ARRAY[${CANDLE_VIEWS.map(literal).join(', ')}] LOOP
+    SELECT m.ispopulated INTO populated
+    FROM pg_matviews m
+    JOIN pg_namespace n ON n.nspname = m.schemaname
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.matviewname
+    WHERE c.oid = view_name::regclass;
+    IF populated THEN
+      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', view_name::regclass);
+    ELSE
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s', view_name::regclass);
+    END IF;
+  END LOOP;
+END
+$$;
+`;
+}
+/** The files in sql/ (written by npm run generate): the seeds' table in both shapes, with the notes for operators. */
+function seedDdlFiles() {
+    const generated = '-- Generated from actions/lib/ticks/ddl.ts by `npm run generate` (edit that file, not this one). migrate-ticks\n' +
+        "-- (setup: auto) sends the same statements, built from the source table's own columns.\n--\n";
+    return [
+        {
+            path: 'sql/timescaledb/tick_data.sql',
+            content: `${generated}${TIMESCALE_NOTES}\n\n${timescaleDdl(SEED_TICK_TABLE)}`,
+        },
+        { path: 'sql/postgres/tick_data.sql', content: `${generated}${POSTGRES_NOTES}\n\n${postgresDdl(SEED_TICK_TABLE)}` },
+    ];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/definition.ts
+const SYMBOL = 'symbol';
+const DEFAULT_PRICES = ['last_price', 'price'];
+/**
+ * The tick table setup: auto makes from a table's own columns (the source's, or the existing target's): every
+ * column kept with its type and nullability, the columnstore segmented by symbol when there is one, and candles
+ * when the price, volume and symbol columns exist.
+ */
+function defineTickTable(table, timeColumn, choice) {
+    const has = (name) => table.columns.some((column) => column.name === name);
+    const price = choice.price ?? DEFAULT_PRICES.find(has) ?? DEFAULT_PRICES[0];
+    const missing = [
+        ...(has(price)
+            ? []
+            : [choice.price ? `price column "${price}" (${choice.priceOrigin})` : `last_price or price column`]),
+        ...(has(choice.volume) ? [] : [`volume column "${choice.volume}" (${choice.volumeOrigin})`]),
+        ...(has(SYMBOL) ? [] : ['symbol column']),
+    ];
+    const candles = missing.length === 0 ? { symbol: SYMBOL, price, volume: choice.volume } : undefined;
+    const definition = {
+        columns: table.columns.map(({ name, type, notNull }) => ({ name, type, notNull })),
+        timeColumn,
+        symbolColumn: has(SYMBOL) ? SYMBOL : undefined,
+        candles,
+    };
+    if (candles)
+        return { definition };
+    return {
+        definition,
+        noCandles: `No candles: ${table.schema}.${table.name} has no ${missing.join(', no ')}, so the candle aggregates are ` +
+            `skipped; the ticks are copied all the same. For candles, set ${choice.priceOrigin} and ` +
+            `${choice.volumeOrigin} to its columns (it has ${table.columns.map((column) => column.name).join(', ')}).`,
+    };
+}
+/** How the candles are made, for the summary: `last_price, volume`. */
+function describeCandles(candles) {
+    return `open/high/low/close from ${candles.price}, volume from ${candles.volume}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pg/timescaledb.ts
+
+async function timescaleState(client) {
+    const { rows } = await client.query(`SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+            EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+            -- The loader defines these settings; shared_preload_libraries itself is readable by superusers only.
+            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS preloaded`);
+    const state = rows[0];
+    return { installed: state.installed ?? undefined, available: state.available, preloaded: state.preloaded };
+}
+/** The one line for a server that has TimescaleDB's files but does not preload its library. */
+function notPreloadedMessage(database) {
+    return (`TimescaleDB is installed on the server of ${database.display} (${database.origin}) but not preloaded, so the ` +
+        `timescaledb extension cannot be created or used there: add timescaledb to shared_preload_libraries ` +
+        `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
+        `the server and run again.`);
+}
+/**
+ * The extension in this database, created when missing. A server without the library preloaded is refused before
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
+ */
+async function ensureTimescaleExtension(client, database, state) {
+    if (!state.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+    if (state.installed)
+        return state.installed;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    }
+    catch (error) {
+        if (/must be preloaded/.test((0,errors/* errorMessage */.gJ)(error)))
+            throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+        throw new errors/* ConfigurationError */.j1(`The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
+            `${(0,errors/* errorMessage */.gJ)(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+            `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+            'shared_preload_libraries), then run again.');
+    }
+    return (await timescaleState(client)).installed;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
 
 
 
+
 const DAY_MS = 86_400_000;
-/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
-function ddl(shape) {
-    return (0,external_node_fs_.readFileSync)(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
-}
 async function timescaleVersion(client) {
     const { rows } = await client.query("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
     return rows[0]?.v;
 }
-async function timescaleAvailable(client) {
-    const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
-    return rows.length > 0;
-}
 /**
- * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
- * available in the target (created when this role may), else native daily partitions with partitions made ahead
- * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
+ * setup: auto — the target table from the definition (the source's own columns) unless it exists, then the
+ * TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the server has TimescaleDB (the
+ * extension created when missing), else native daily partitions with partitions made ahead for the copy range. Both
+ * are idempotent (ddl.ts). Only the standard table name is created this way.
  */
-async function setupTarget(client, target, range, warn) {
-    if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named tick_data. ` +
-            'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
+async function setupTarget(client, request) {
+    const { table } = request;
+    if (table.name !== TICK_TABLE) {
+        throw new errors/* ConfigurationError */.j1(`${table.origin.title} is ${table.schema}.${table.name}: ${request.setupOrigin} auto creates the standard ` +
+            `shape, named ${TICK_TABLE}. Name the target ${TICK_TABLE} (in any schema), or create your table and set ` +
+            `${request.setupOrigin} to none.`);
     }
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
+    const kind = (await useTimescale(client, request)) ? 'timescaledb' : 'partitioned';
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.schema)}`);
+    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(table.schema)]);
     try {
-        if (await useTimescale(client, warn)) {
-            await client.query(ddl('timescaledb'));
+        if (kind === 'timescaledb') {
+            await client.query(timescaleDdl(request.definition));
         }
         else {
-            await client.query(ddl('postgres'));
-            const from = range.from.toISOString().slice(0, 10);
-            const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+            await client.query(postgresDdl(request.definition));
+            const from = request.range.from.toISOString().slice(0, 10);
+            const to = new Date(Math.ceil(request.range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
             await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
         }
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Setting up ${table.schema}.${table.name} (${kind === 'timescaledb' ? 'hypertable' : 'daily partitions'}) ` +
+            `in ${request.database.display} failed: ${(0,errors/* errorMessage */.gJ)(error)}. Create the table yourself and set ` +
+            `${request.setupOrigin} to none, or fix the cause and run again.`);
     }
     finally {
         await client.query('RESET search_path');
     }
 }
-async function useTimescale(client, warn) {
-    if (await timescaleVersion(client))
-        return true;
-    if (!(await timescaleAvailable(client)))
+/**
+ * TimescaleDB when the server has it, else partitions. A server that has the files but does not preload the library,
+ * or a role that may not create the extension, is refused with one line saying what to do: falling back to
+ * partitions would give a TimescaleDB user the wrong shape, and calling into the extension would end the session.
+ */
+async function useTimescale(client, request) {
+    const state = await timescaleState(client);
+    if (!state.installed && !state.available)
         return false;
-    try {
-        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-        return true;
-    }
-    catch (error) {
-        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native partitions.`);
-        return false;
-    }
+    await ensureTimescaleExtension(client, request.database, state);
+    return true;
 }
-/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
-async function describeTarget(client, target) {
-    const version = await timescaleVersion(client);
+/**
+ * Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. A
+ * database with the extension on a server that no longer preloads it is refused before a query calls into it.
+ */
+async function describeTarget(client, database, target) {
+    const state = await timescaleState(client);
+    if (state.installed && !state.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+    const version = state.installed;
     if (version) {
         const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
        WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
         if (rows[0])
             return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
     }
-    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
+        'AND c.relname = $2', [target.schema, target.name]);
     return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
+
+
 
 
 
@@ -71919,27 +72570,37 @@ async function migrateTicks(options) {
     try {
         const sourceTable = await findTable(source, options.sourceTable);
         if (!sourceTable) {
-            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ${options.source.display}: check the name (schema.table).`);
+            throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ` +
+                `${options.source.display}: check the name (schema.table).`);
         }
         assertTimeColumn(sourceTable, options.timeColumn, options.source.display, options.timeColumnOrigin);
         const bounds = await timeBounds(source, sourceTable, options);
         const result = {
-            dryRun: options.dryRun, shape: 'not created (dry run)', sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
-            targetTable: nameOf(options.targetTable), ...bounds, copied: [], skipped: 0, plan: [], rowsCopied: 0, seconds: 0, verified: true,
+            dryRun: options.dryRun,
+            shape: 'not created (dry run)',
+            sourceTable: `${sourceTable.schema}.${sourceTable.name}`,
+            targetTable: nameOf(options.targetTable),
+            ...bounds,
+            copied: [],
+            skipped: 0,
+            plan: [],
+            rowsCopied: 0,
+            seconds: 0,
+            verified: true,
         };
         if (!bounds.from || !bounds.to) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
-        let targetTable = await findTable(target, targetName);
-        if (!options.dryRun && options.setup === 'auto') {
-            await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
-            targetTable = await findTable(target, targetName);
-        }
-        const shape = targetTable ? await describeTarget(target, targetTable) : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
+        const span = { from: bounds.from, to: bounds.to };
+        const targetTable = await prepareTarget(target, sourceTable, targetName, span, { options, result });
+        const shape = targetTable
+            ? await describeTarget(target, options.target, targetTable)
+            : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and ` +
+                `${options.setupOrigin} is none: create it, or set ${options.setupOrigin} to auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -71951,15 +72612,21 @@ async function migrateTicks(options) {
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
         const todo = ranges.filter((range) => !finished.has(rangeKey(range)));
         result.skipped = ranges.length - todo.length;
-        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ${bounds.to.toISOString()}` +
-            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} to copy, ${result.skipped} already in the ledger`);
+        options.log(`${ranges.length} range(s) of ${formatSeconds(shape.intervalMs / 1000)} over ${bounds.from.toISOString()} – ` +
+            `${bounds.to.toISOString()}` +
+            `${options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}: ${todo.length} ` +
+            `to copy, ${result.skipped} already in the ledger`);
         if (options.dryRun) {
             result.plan = await planWithCounts(source, sourceTable, options.timeColumn, ranges, finished);
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         await ensureLedger(target);
-        const hash = await chooseHashMethod([{ client: source, table: tables.source }, { client: target, table: tables.target }]);
-        options.log(`Each range is verified by its row count and a ${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const hash = await chooseHashMethod([
+            { client: source, table: tables.source },
+            { client: target, table: tables.target },
+        ]);
+        options.log(`Each range is verified by its row count and a ` +
+            `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
         const copyStarted = Date.now();
         result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
         result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
@@ -71969,6 +72636,33 @@ async function migrateTicks(options) {
     finally {
         await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
     }
+}
+/**
+ * The target table, checked against the source when it exists, and set up (setup: auto, not a dry run) from its own
+ * columns or the source's. Notes in the result which candles setup: auto makes.
+ */
+async function prepareTarget(target, sourceTable, targetName, range, { options, result }) {
+    const existing = await findTable(target, targetName);
+    if (existing)
+        checkTargetColumns(sourceTable, existing, options);
+    if (options.setup !== 'auto')
+        return existing;
+    const { definition, noCandles } = defineTickTable(existing ?? sourceTable, options.timeColumn, options.candles);
+    if (noCandles)
+        options.warn(noCandles);
+    result.candles = definition.candles
+        ? `${CANDLE_VIEWS.join(', ')}: ${describeCandles(definition.candles)}`
+        : 'none (see the warning)';
+    if (options.dryRun)
+        return existing;
+    await setupTarget(target, {
+        database: options.target,
+        table: targetName,
+        definition,
+        range,
+        setupOrigin: options.setupOrigin,
+    });
+    return findTable(target, targetName);
 }
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options) {
@@ -72001,15 +72695,33 @@ async function timeBounds(source, table, options) {
     // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
     return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
 }
+/**
+ * An existing target must take every one of its columns from the source (by name; types may differ, the copy casts);
+ * source columns the target lacks are not copied, which is said once.
+ */
+function checkTargetColumns(source, target, options) {
+    assertTimeColumn(target, options.timeColumn, options.target.display, options.timeColumnOrigin);
+    const names = (table, others) => table.columns.filter((column) => !others.columns.some((c) => c.name === column.name)).map((c) => c.name);
+    const lacking = names(target, source);
+    const targetName = `${target.schema}.${target.name}`;
+    if (lacking.length > 0) {
+        const auto = `With ${options.setupOrigin} auto, a missing target is created from the source's columns, but an existing ` +
+            `table is never changed: drop or rename ${targetName} and run again, or give the source those columns.`;
+        const none = `Drop those columns from ${targetName}, give the source those columns, or drop ${targetName} and set ` +
+            `${options.setupOrigin} to auto to create it from the source's columns.`;
+        throw new errors/* ConfigurationError */.j1(`Target ${targetName} already exists with column(s) ${lacking.join(', ')} that source ` +
+            `${source.schema}.${source.name} lacks. ${options.setup === 'auto' ? auto : none}`);
+    }
+    const uncopied = names(source, target);
+    if (uncopied.length > 0) {
+        options.warn(`Source column(s) ${uncopied.join(', ')} of ${source.schema}.${source.name} are not in target ${targetName}: ` +
+            'they are not copied.');
+    }
+}
 /** Target columns, taken from the source by name and cast to the target's types where they differ. */
 function copyTables(source, target, timeColumn) {
-    const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
-    if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ${source.schema}.${source.name} lacks: ` +
-            'create the target with the source’s columns (setup: none) or use setup: auto.');
-    }
     const columns = target.columns.map((column) => column.name);
-    const casts = target.columns.map((column) => (source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type));
+    const casts = target.columns.map((column) => source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type);
     return {
         source: { schema: source.schema, name: source.name, timeColumn, columns, casts },
         target: { schema: target.schema, name: target.name, timeColumn, columns },
@@ -72058,7 +72770,8 @@ function logProgress(log, result, done, total, started) {
     const rows = done.reduce((sum, r) => sum + r.rows, 0);
     const eta = done.length < total ? `, ETA ${formatSeconds((elapsed / done.length) * (total - done.length))}` : '';
     log(`${describeRange(result.range)}: ${formatCount(result.rows)} rows in ${result.seconds.toFixed(1)} s ` +
-        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ranges, ` +
+        `(${formatCount(Math.round(result.rows / Math.max(result.seconds, 0.001)))} rows/s) — ${done.length}/${total} ` +
+        `ranges, ` +
         `${formatCount(Math.round(rows / Math.max(elapsed, 0.001)))} rows/s overall${eta}`);
 }
 
@@ -72072,11 +72785,18 @@ function migrationSummary(result) {
         return dryRunSummary(result);
     const rate = result.seconds > 0 ? Math.round(result.rowsCopied / result.seconds) : 0;
     const lines = [
-        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range verified`,
+        `## ✅ migrate-ticks: ${formatCount(result.rowsCopied)} rows in ${result.copied.length} range(s), every range ` +
+            `verified`,
         '',
         markdownTable(['', ''], [
             ['From → to', `${result.sourceTable} → ${result.targetTable} (${result.shape})`],
-            ['TimescaleDB', result.timescaleVersion ? `${result.timescaleVersion} (direct-compress COPY not used)` : 'not installed in the target'],
+            [
+                'TimescaleDB',
+                result.timescaleVersion
+                    ? `${result.timescaleVersion} (direct-compress COPY not used)`
+                    : 'not installed in the target',
+            ],
+            ...(result.candles ? [['Candles', result.candles]] : []),
             ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
             ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
             ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
@@ -72094,7 +72814,8 @@ function dryRunSummary(result) {
     return [
         `## migrate-ticks plan (dry run, nothing written): ${pending.length} range(s), ${formatCount(rows)} rows to copy`,
         '',
-        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
+        `${result.sourceTable} → ${result.targetTable}; estimated ${formatSeconds(rows / ESTIMATED_ROWS_PER_SECOND)} at ` +
+            `~${formatCount(ESTIMATED_ROWS_PER_SECOND)} rows/s ` +
             '(measured on a 2-core runner; divide by workers on bigger machines).',
         '',
         markdownTable(['Range', 'Source rows', 'Status'], result.plan.map((p) => [describeRange(p.range), formatCount(p.sourceRows), p.done ? 'done (ledger)' : 'to copy'])),
@@ -72109,7 +72830,11 @@ function dryRunSummary(result) {
 /** migrate-ticks: inputs → one library call → outputs and summary. */
 async function main_run(runtime) {
     const inputs = inputs_readInputs(runtime);
-    const result = await migrateTicks({ ...inputs, log: (line) => runtime.info(line), warn: (line) => runtime.warning(line) });
+    const result = await migrateTicks({
+        ...inputs,
+        log: (line) => runtime.info(line),
+        warn: (line) => runtime.warning(line),
+    });
     runtime.setOutput('rows-copied', result.rowsCopied);
     runtime.setOutput('chunks-copied', result.copied.length);
     runtime.setOutput('chunks-skipped', result.skipped);
@@ -72125,7 +72850,8 @@ async function main_run(runtime) {
 /** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const src_action = (defineAction({
     name: 'migrate-ticks',
-    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, every range verified.',
+    description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
+        'every range verified.',
     branding: { icon: 'trending-up', color: 'orange' },
     inputs: documented(inputs_INPUTS, {
         'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
@@ -72136,16 +72862,46 @@ async function main_run(runtime) {
         from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
         to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
         workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
-        setup: { docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).' },
+        setup: {
+            docs: "`auto`: create the target table from the source's own columns (names, types, nullability; nothing dropped) " +
+                'unless it exists, then, when the target server has TimescaleDB, make it a hypertable with 1-day chunks, ' +
+                'the columnstore after 30 days (segmented by `symbol`, newest first), 90-day retention and the candle ' +
+                'aggregates `candle_1m`, `candle_5m`, `candle_15m`, `candle_1h` with their refresh policies (the extension ' +
+                'is created when missing; a server that does not preload the library fails with what to set); without ' +
+                'TimescaleDB, daily partitions for the copy range and candle materialized views. The same statements as ' +
+                '`sql/timescaledb/tick_data.sql` and `sql/postgres/tick_data.sql`, idempotent. `none`: use the target ' +
+                'table as it is (every column of it must exist in the source).',
+        },
+        'price-column': {
+            defaultLabel: '`last_price`, else `price`',
+            docs: 'The column the candles take open/high/low/close from. Without it (or without `volume-column` or a ' +
+                '`symbol` column) the ticks still migrate and the candles are skipped with one warning.',
+        },
+        'volume-column': { docs: 'The column the candles sum as their volume.' },
         shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
-        'dry-run': { docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write nothing at all.' },
+        'dry-run': {
+            docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write ' +
+                'nothing at all.',
+        },
     }),
     outputs: {
-        'rows-copied': { description: 'Rows copied by this run (0 when every range was already in the ledger).', docs: 'rows copied by this run (0 on a rerun of a finished migration)' },
-        'chunks-copied': { description: 'Ranges copied and verified by this run.', docs: 'ranges copied and verified by this run' },
-        'chunks-skipped': { description: 'Ranges skipped because the ledger already holds them.', docs: 'ranges the ledger already held' },
+        'rows-copied': {
+            description: 'Rows copied by this run (0 when every range was already in the ledger).',
+            docs: 'rows copied by this run (0 on a rerun of a finished migration)',
+        },
+        'chunks-copied': {
+            description: 'Ranges copied and verified by this run.',
+            docs: 'ranges copied and verified by this run',
+        },
+        'chunks-skipped': {
+            description: 'Ranges skipped because the ledger already holds them.',
+            docs: 'ranges the ledger already held',
+        },
         'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
-        verified: { description: 'true when every range copied by this run matched the source in count and checksum.', docs: '`true` when every range this run copied matched the source in count and checksum' },
+        verified: {
+            description: 'true when every range copied by this run matched the source in count and checksum.',
+            docs: '`true` when every range this run copied matched the source in count and checksum',
+        },
     },
     run: main_run,
 }));
@@ -72156,7 +72912,10 @@ async function main_run(runtime) {
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 const src_inputs_INPUTS = {
-    'storage-url': { description: 'Destinations to prune (each on its own), newline- or comma-separated.', required: true },
+    'storage-url': {
+        description: 'Destinations to prune (each on its own), newline- or comma-separated.',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder).', required: true },
     'keep-last': { description: 'Keep the newest N backups.', default: '3' },
     'keep-hourly': { description: 'Keep the newest backup of each of the newest N hours (UTC).', default: '168' },
@@ -72164,7 +72923,10 @@ const src_inputs_INPUTS = {
     'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
     'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
     'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
-    'incomplete-grace-hours': { description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).', default: '24' },
+    'incomplete-grace-hours': {
+        description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).',
+        default: '24',
+    },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
 };
 function src_inputs_readInputs(runtime) {
@@ -72197,7 +72959,8 @@ function backupAgeHours(manifest, at) {
 function ageProblem(ageHours, budgets) {
     if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
         return undefined;
-    return `The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that the backup workflow still runs.`;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
 }
 /** RTO: did the restore take longer than allowed? */
 function restoreTimeProblem(seconds, budgets) {
@@ -72306,7 +73069,8 @@ function decideRetention(backups, policy) {
     const sorted = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
     const keep = new Map();
     const because = (id, reason) => void keep.set(id, [...(keep.get(id) ?? []), reason]);
-    sorted.slice(0, policy.last).forEach((backup) => because(backup.id, 'last'));
+    for (const backup of sorted.slice(0, policy.last))
+        because(backup.id, 'last');
     for (const period of PERIODS) {
         const seen = new Set();
         for (const backup of sorted) {
@@ -72335,7 +73099,9 @@ function decideRetention(backups, policy) {
 /** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
 function idTime(id) {
     const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-    return match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6])) : undefined;
+    return match
+        ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]))
+        : undefined;
 }
 /**
  * prune-backups, for every destination on its own (each holds what it holds): GFS over the complete backups,
@@ -72400,9 +73166,15 @@ function pruneSummary(results, dryRun) {
     const lines = [];
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
-        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+        lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
-            ...result.deleted.map((b) => [b.id, dryRun ? 'would delete' : 'deleted', b.reasons.join(', '), formatBytes(b.bytes)]),
+            ...result.deleted.map((b) => [
+                b.id,
+                dryRun ? 'would delete' : 'deleted',
+                b.reasons.join(', '),
+                formatBytes(b.bytes),
+            ]),
             ...result.refused.map((r) => [r.id, '⚠️ refused by the store', r.error, '']),
         ]), '');
     }
@@ -72438,7 +73210,8 @@ async function src_main_run(runtime) {
 /** prune-backups: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const prune_backups_src_action = (defineAction({
     name: 'prune-backups',
-    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest verified one.',
+    description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest ' +
+        'verified one.',
     branding: { icon: 'scissors', color: 'gray-dark' },
     inputs: documented(src_inputs_INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
@@ -72454,7 +73227,10 @@ async function src_main_run(runtime) {
     }),
     outputs: {
         kept: { description: 'Backups kept, over all destinations.', docs: 'backups kept, over all destinations' },
-        deleted: { description: 'Backups deleted (or, in a dry run, that would be), over all destinations.', docs: 'backups deleted (in a dry run: that would be)' },
+        deleted: {
+            description: 'Backups deleted (or, in a dry run, that would be), over all destinations.',
+            docs: 'backups deleted (in a dry run: that would be)',
+        },
         'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
     },
     run: src_main_run,
@@ -72468,11 +73244,16 @@ const MAX_SUMMARY_CHARS = 20_000;
 /** The body of a failure issue (or of the comment on a repeat failure): what failed, how to go on, the summaries. */
 function failureReport(run, steps, nextCommand) {
     const failed = steps.filter((step) => !step.ok);
-    const lines = [`**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ${run.runId}](${run.runUrl}).`, ''];
+    const lines = [
+        `**${run.workflow}** ${run.status === 'cancelled' ? 'was cancelled or timed out' : 'failed'} in [run ` +
+            `${run.runId}](${run.runUrl}).`,
+        '',
+    ];
     lines.push('### What failed');
     if (failed.length === 0) {
         lines.push(run.status === 'cancelled'
-            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup or drill was recorded.'
+            ? '- The job was cancelled (or hit its `timeout-minutes`) before its Backstop steps finished: no new backup ' +
+                'or drill was recorded.'
             : '- A step outside Backstop failed (checkout, credentials, tool installation…): see the run log.');
     }
     for (const step of failed)
@@ -72489,7 +73270,8 @@ function failureReport(run, steps, nextCommand) {
 }
 function recoveryComment(run, steps) {
     const actions = [...new Set(steps.map((step) => `\`${step.action}\``))].join(', ');
-    return `Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** succeeded${actions ? ` (${actions})` : ''}. Closing.`;
+    return (`Recovered: [run ${run.runId}](${run.runUrl}) of **${run.workflow}** ` +
+        `succeeded${actions ? ` (${actions})` : ''}. Closing.`);
 }
 function nextSteps(run, failed, nextCommand) {
     const lines = [];
@@ -72511,7 +73293,9 @@ function shellQuote(value) {
     return /^[A-Za-z0-9_./:@,=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 function truncate(text) {
-    return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
+    return text.length <= MAX_SUMMARY_CHARS
+        ? text
+        : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }
 
 ;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
@@ -72520,14 +73304,21 @@ function truncate(text) {
 
 const report_src_inputs_INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
-    status: { description: 'The job status (pass job.status as an expression): success, failure or cancelled.', required: true },
+    status: {
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
+        required: true,
+    },
     'github-token': {
-        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or GITHUB_TOKEN from a shell.',
+        description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
+            'GITHUB_TOKEN from a shell.',
         secret: true,
     },
-    'next-command': { description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.' },
+    'next-command': {
+        description: 'Extra next step shown first in a failure issue, e.g. the rollback command of a migration.',
+    },
     'keep-alive': {
-        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs `actions: write`).',
+        description: 'Enable the scheduled workflows again before GitHub disables them after 60 days without activity (needs ' +
+            '`actions: write`).',
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
@@ -72541,7 +73332,8 @@ function report_src_inputs_readInputs(runtime) {
     }
     const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
     if (!token)
-        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('Input "github-token" is empty: keep its default (the workflow token) or set GITHUB_TOKEN when running from ' +
+            'a shell.');
     runtime.setSecret(token);
     return {
         name: inputs.string('name'),
@@ -72553,8 +73345,8 @@ function report_src_inputs_readInputs(runtime) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
-var lib_github = __nccwpck_require__(61351);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
+var lib_github = __nccwpck_require__(96823);
 ;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
 function issueMarker(key) {
     return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
@@ -72568,7 +73360,12 @@ function issueTitle(key) {
  */
 async function findOpenIssue(github, repository, key) {
     const marker = issueMarker(key);
-    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repository, state: 'open', labels: key.label, per_page: 100 });
+    const issues = await github.paginate(github.rest.issues.listForRepo, {
+        ...repository,
+        state: 'open',
+        labels: key.label,
+        per_page: 100,
+    });
     const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
     return found ? { number: found.number, url: found.html_url } : undefined;
 }
@@ -72593,7 +73390,12 @@ async function reportRecovery(github, repository, key, comment) {
     if (!open)
         return { action: 'none' };
     await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
-    await github.rest.issues.update({ ...repository, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+    await github.rest.issues.update({
+        ...repository,
+        issue_number: open.number,
+        state: 'closed',
+        state_reason: 'completed',
+    });
     return { action: 'closed', ...open };
 }
 /** GitHub's answer when the workflow token lacks a permission (`permissions:` of the job). */
@@ -72621,9 +73423,17 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
     const { data: repo } = await github.rest.repos.get({ ...repository });
     const lastActivity = new Date(repo.pushed_at ?? repo.updated_at ?? now.toISOString());
     const daysSinceActivity = Math.floor((now.getTime() - lastActivity.getTime()) / 86_400_000);
-    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, { ...repository, per_page: 100 });
+    const workflows = await github.paginate(github.rest.actions.listRepoWorkflows, {
+        ...repository,
+        per_page: 100,
+    });
     const disabled = workflows.filter((workflow) => workflow.state === 'disabled_inactivity');
-    const health = { daysSinceActivity, disabled: disabled.map((workflow) => workflow.path), enabled: [], problems: [] };
+    const health = {
+        daysSinceActivity,
+        disabled: disabled.map((workflow) => workflow.path),
+        enabled: [],
+        problems: [],
+    };
     const nearLimit = daysSinceActivity >= WARN_AFTER_DAYS;
     if (keepAlive && (nearLimit || disabled.length > 0)) {
         if (await enableAll(github, repository, workflows, health)) {
@@ -72632,12 +73442,16 @@ async function checkSchedules(github, repository, keepAlive, now = new Date()) {
         }
     }
     if (disabled.length > 0) {
-        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
-            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`GitHub disabled ${disabled.map((workflow) => `\`${workflow.path}\``).join(', ')} after ` +
+            `${INACTIVITY_LIMIT_DAYS} days without repository activity: ` +
+            'their schedules no longer run. Enable them under Actions, or set `keep-alive: true` on a report step (with ' +
+            '`actions: write`).');
     }
     else if (nearLimit) {
-        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
-            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: write`).');
+        health.problems.push(`The last push to this repository was ${daysSinceActivity} days ago; GitHub disables scheduled workflows ` +
+            `after ${INACTIVITY_LIMIT_DAYS} days without activity ` +
+            '(backups would stop silently). Push a commit, or set `keep-alive: true` on a report step (with `actions: ' +
+            'write`).');
     }
     return health;
 }
@@ -72685,11 +73499,11 @@ async function readStepRecords(tempDir) {
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
-function recordableInputs(specs, valueOf) {
+function recordableInputs(specs, inputValue) {
     const inputs = {};
     const secretInputs = [];
     for (const [name, spec] of Object.entries(specs)) {
-        const value = valueOf(name);
+        const value = inputValue(name);
         if (!value)
             continue;
         if (spec.secret)
@@ -72754,7 +73568,9 @@ async function report_src_main_run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
-    const issue = await permitted(runtime, WRITE_ISSUES, () => failed ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand)) : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+    const issue = await permitted(runtime, WRITE_ISSUES, () => failed
+        ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
+        : reportRecovery(github, repository, key, recoveryComment(run, steps)));
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -72767,10 +73583,12 @@ async function report_src_main_run(runtime) {
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
     if (!github.repository) {
-        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from a shell.');
+        throw new errors/* ConfigurationError */.j1('GITHUB_REPOSITORY is not set (owner/repo): report runs in a GitHub workflow, or set it when running from ' +
+            'a shell.');
     }
     if (!owner || !repo || rest.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, e.g. acme/platform.`);
+        throw new errors/* ConfigurationError */.j1(`GITHUB_REPOSITORY is "${github.repository}", not owner/repo: set it to the repository the issues belong in, ` +
+            `e.g. acme/platform.`);
     }
     const runId = github.runId ?? 'local';
     return {
@@ -72790,7 +73608,8 @@ async function permitted(runtime, what, call) {
     }
     catch (error) {
         if (isBadCredentials(error)) {
-            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or pass a valid token for this repository.');
+            throw new errors/* ConfigurationError */.j1('Input "github-token" was refused by GitHub (401 Bad credentials): keep the default (the workflow token) or ' +
+                'pass a valid token for this repository.');
         }
         if (!isPermissionDenied(error))
             throw error;
@@ -72798,7 +73617,11 @@ async function permitted(runtime, what, call) {
         return undefined;
     }
 }
-const SCHEDULES_KEY = { workflow: 'scheduled workflows', name: 'repository', title: 'Backstop: scheduled backups are stopping (GitHub inactivity)' };
+const SCHEDULES_KEY = {
+    workflow: 'scheduled workflows',
+    name: 'repository',
+    title: 'Backstop: scheduled backups are stopping (GitHub inactivity)',
+};
 /** Schedule trouble gets a warning and its own issue (a green run is easy to overlook); it closes once all is well. */
 async function reportSchedules(runtime, github, repository, inputs, health) {
     for (const problem of health.problems)
@@ -72823,20 +73646,45 @@ function logOutcome(runtime, failed, steps, issue) {
 /** report: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const report_src_action = (defineAction({
     name: 'report',
-    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a success closes it; warns before GitHub disables scheduled workflows.',
+    description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
+        'success closes it; warns before GitHub disables scheduled workflows.',
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(report_src_inputs_INPUTS, {
-        name: { docs: 'The backup name the job is about; with the workflow\'s name it keys the issue.' },
-        status: { docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as a failure: no backup was made).' },
-        'github-token': { defaultLabel: 'the workflow token', runnerDefault: '${{ github.token }}', docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good backup red.' },
-        'next-command': { docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.' },
-        'keep-alive': { docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), enable every scheduled workflow again through the API, which restarts GitHub\'s 60-day count. Needs `actions: write`.' },
+        name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
+        status: {
+            docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
+                'a failure: no backup was made).',
+        },
+        'github-token': {
+            defaultLabel: 'the workflow token',
+            runnerDefault: '${{ github.token }}',
+            docs: 'Needs `issues: write`. Without it the step logs a notice and succeeds: reporting never turns a good ' +
+                'backup red.',
+        },
+        'next-command': {
+            docs: 'Text shown first under "Next" in a failure issue, e.g. the rollback command of `migrate-ticks.yml`.',
+        },
+        'keep-alive': {
+            docs: 'When the repository has had no push for 45 days (or a workflow was already disabled for inactivity), ' +
+                "enable every scheduled workflow again through the API, which restarts GitHub's 60-day count. Needs " +
+                '`actions: write`.',
+        },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
     }),
     outputs: {
-        'issue-number': { description: 'The failure issue opened, commented on or closed (empty when none).', docs: 'the issue opened, commented on or closed; empty when none' },
-        'issue-action': { description: 'opened, commented, closed or none.', docs: '`opened`, `commented`, `closed` or `none`' },
-        'disabled-workflows': { description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive enabled them).', docs: 'workflow files GitHub disabled for inactivity, comma-separated' },
+        'issue-number': {
+            description: 'The failure issue opened, commented on or closed (empty when none).',
+            docs: 'the issue opened, commented on or closed; empty when none',
+        },
+        'issue-action': {
+            description: 'opened, commented, closed or none.',
+            docs: '`opened`, `commented`, `closed` or `none`',
+        },
+        'disabled-workflows': {
+            description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
+                'enabled them).',
+            docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+        },
     },
     run: report_src_main_run,
 }));
@@ -72852,21 +73700,35 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 const restore_drill_src_inputs_INPUTS = {
-    'storage-url': { description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).', required: true },
+    'storage-url': {
+        description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
+        required: true,
+    },
     name: { description: 'Backup name (the storage folder), as given to dump-postgres.', required: true },
     'backup-id': { description: 'The backup to drill; default: the newest complete one.' },
-    'encryption-identity': { description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).', secret: true },
+    'encryption-identity': {
+        description: 'age identity (AGE-SECRET-KEY-1…), or a path to an age key file (a secret).',
+        secret: true,
+    },
     'target-url': {
-        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant backups: the Qdrant to recover into.',
+        description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
+            'backups: the Qdrant to recover into.',
         secret: 'url',
     },
     'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
-    'restore-as': { description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are recreated. Default: a drill into scratch collections that are deleted.' },
+    'restore-as': {
+        description: 'Qdrant only, a real restore: source=target collection names (or * for the same names); aliases are ' +
+            'recreated. Default: a drill into scratch collections that are deleted.',
+    },
     'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
     'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
-    'dry-run': { description: 'Download, verify checksums, decrypt and list the archive; restore nothing.', default: 'false' },
+    'dry-run': {
+        description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
+        default: 'false',
+    },
     'plan-only': {
-        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); download nothing. For a plan job.',
+        description: 'Only choose the backup and set its outputs (backup-id, engine, server-version, server-major, extensions); ' +
+            'download nothing. For a plan job.',
         default: 'false',
     },
     jobs: {
@@ -72912,7 +73774,7 @@ function readIdentities(runtime, inputs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
+var cluster = __nccwpck_require__(45298);
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -72953,7 +73815,8 @@ async function fetchFile(store, folder, file, sink, options) {
         // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
         sink.destroy();
         if (error instanceof age/* AgeIdentityError */.E7) {
-            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose public key is ` +
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+                `public key is ` +
                 "listed under encryption.recipients in the backup's manifest.json.");
         }
         await assertStoredChecksum(store, key, file);
@@ -73048,7 +73911,8 @@ function tocEntries(listing) {
 function onlyFile(options) {
     const file = options.found.manifest.files[0];
     if (!file || options.found.manifest.files.length !== 1) {
-        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ${options.found.manifest.files.length}.`);
+        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
+            `${options.found.manifest.files.length}.`);
     }
     return file;
 }
@@ -73063,7 +73927,8 @@ async function streamInto(options, file, sink, toolExited) {
         log: options.log,
     });
     const [fetched, exited] = await Promise.allSettled([fetching, toolExited]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (exited.status === 'rejected')
@@ -73078,7 +73943,9 @@ async function withFetchedDirectory(options, use) {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
         for (const file of manifest.files) {
-            const name = external_node_path_default().basename(file.path).replace(/\.age$/, '').replace(/\.zst$/, '');
+            const name = external_node_path_default().basename(file.path)
+                .replace(/\.age$/, '')
+                .replace(/\.zst$/, '');
             await fetchFile(store, backupFolder(manifest.name, manifest.id), file, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(dir, name)), {
                 identities: options.identities,
                 log: options.log,
@@ -73222,7 +74089,8 @@ async function assertEmptyDatabase(client, target) {
     const count = Number(rows[0].n);
     if (count > 0) {
         throw new errors/* ConfigurationError */.j1(`${target.origin.title}: ${target.display} already holds ${count} tables. A drill restores only into an empty ` +
-            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway cluster.');
+            'database, so it can never overwrite data: create an empty one, or leave the input empty for a throwaway ' +
+            'cluster.');
     }
 }
 async function timescalePreRestore(client, version, options) {
@@ -73331,7 +74199,11 @@ async function readJson(response) {
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null ? body.status?.error : typeof body === 'string' ? body.slice(0, 300) : undefined;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string'
+            ? body.slice(0, 300)
+            : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
             (node.apiKey
@@ -73389,7 +74261,8 @@ async function download(node, path) {
  */
 async function uploadMultipart(node, path, query, file) {
     const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
@@ -73501,7 +74374,8 @@ function parseRestoreAs(items, collections, origin) {
         }
         const [source, target = source] = item.split('=').map((part) => part.trim());
         if (!source || !target || !collections.includes(source)) {
-            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections (${collections.join(', ')}), or * for all under their own names.`);
+            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${item}": use source=target pairs of the backup's collections ` +
+                `(${collections.join(', ')}), or * for all under their own names.`);
         }
         mapping.set(source, target);
     }
@@ -73518,7 +74392,8 @@ function versionWarning(backupVersion, targetVersion) {
     if (!from || !to)
         return undefined;
     if (from[0] !== to[0] || to[1] - from[1] > 1 || to[1] < from[1]) {
-        return `The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only safe to recover into the same or the next minor version.`;
+        return (`The backup was made by Qdrant ${backupVersion}; the target runs ${targetVersion}. Snapshots are only ` +
+            `safe to recover into the same or the next minor version.`);
     }
     return undefined;
 }
@@ -73527,7 +74402,8 @@ async function drillQdrant(options) {
     const target = options.target;
     // Before the drill starts: a missing or unreachable target says nothing about the backup, so it leaves no record.
     if (!options.dryRun && !target) {
-        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into (in a workflow, a qdrant/qdrant service container).`);
+        throw new errors/* ConfigurationError */.j1(`${options.targetOrigin.title} is required to drill a Qdrant backup: give the URL of a Qdrant to recover into ` +
+            `(in a workflow, a qdrant/qdrant service container).`);
     }
     if (target && !options.dryRun) {
         const warning = versionWarning(manifest.source.serverVersion, await serverVersionOf(target));
@@ -73563,7 +74439,9 @@ async function recoverAndCount(options, outcome) {
     let everyFileRead = true;
     const started = Date.now();
     for (const collection of manifest.collections ?? []) {
-        const restoredAs = options.restoreAs ? options.restoreAs.get(collection.name) : `${collection.name}-drill-${manifest.id.slice(-4)}`;
+        const restoredAs = options.restoreAs
+            ? options.restoreAs.get(collection.name)
+            : `${collection.name}-drill-${manifest.id.slice(-4)}`;
         if (!restoredAs)
             continue;
         try {
@@ -73575,7 +74453,13 @@ async function recoverAndCount(options, outcome) {
                 throw error;
             everyFileRead = false;
             outcome.problems.push(`${collection.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
-            checks.push({ name: collection.name, restoredAs, expectedPoints: collection.points, actualPoints: null, vectorsMatch: null });
+            checks.push({
+                name: collection.name,
+                restoredAs,
+                expectedPoints: collection.points,
+                actualPoints: null,
+                vectorsMatch: null,
+            });
         }
     }
     outcome.restoreSeconds = (Date.now() - started) / 1000;
@@ -73593,7 +74477,7 @@ async function recoverAndCount(options, outcome) {
 function snapshotFile(options, collection) {
     const snapshot = collection.snapshots.find((s) => !s.empty) ?? collection.snapshots[0];
     const file = options.found.manifest.files.find((f) => f.path === snapshot?.file);
-    if (!file || !file.rawSha256)
+    if (!file?.rawSha256)
         throw new Error(`The manifest lists no snapshot file for ${collection.name}.`);
     return file;
 }
@@ -73605,12 +74489,19 @@ async function recoverOne(options, collection, restoredAs) {
         // Every byte fetched, checksummed, decrypted and decompressed; the snapshot's own sha256 checked too.
         const sink = new external_node_stream_.PassThrough().resume();
         await fetchFile(store, folder, file, sink, { identities: options.identities, log: options.log });
-        return { name: collection.name, restoredAs: '(dry run)', expectedPoints: collection.points, actualPoints: collection.points, vectorsMatch: true };
+        return {
+            name: collection.name,
+            restoredAs: '(dry run)',
+            expectedPoints: collection.points,
+            actualPoints: collection.points,
+            vectorsMatch: true,
+        };
     }
     const target = options.target;
     if (await exists(target, restoredAs)) {
         if (options.restoreAs) {
-            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
+            throw new errors/* ConfigurationError */.j1(`Collection ${restoredAs} already exists on ${target.url}: a restore never replaces a collection. Delete ` +
+                `it, or map ${collection.name} to another name with ${options.restoreAsOrigin}.`);
         }
         options.warn(`Deleting ${restoredAs}, left behind by an earlier drill of this backup.`);
         await deleteCollection(target, restoredAs);
@@ -73644,7 +74535,8 @@ async function streamSnapshot(options, folder, file, target, restoredAs) {
     const fetching = fetchFile(store, folder, file, body, { identities: options.identities, log: options.log });
     const uploading = uploadSnapshot(target, restoredAs, { priority: 'snapshot', checksum: file.rawSha256 }, { stream: body, bytes: file.rawBytes, fileName: `${restoredAs}.snapshot` }).finally(() => body.destroy());
     const [fetched, uploaded] = await Promise.allSettled([fetching, uploading]);
-    if (fetched.status === 'rejected' && (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+    if (fetched.status === 'rejected' &&
+        (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
         throw fetched.reason;
     }
     if (uploaded.status === 'rejected')
@@ -73706,14 +74598,24 @@ function postgresDrillSummary(record, manifest, source) {
             ['Checksums', checksumVerdict(record)],
             ...(record.dryRun
                 ? [['Archive', `${record.tocEntries ?? 0} entries listed by pg_restore`]]
-                : [['Row counts', `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables match the manifest`]]),
+                : [
+                    [
+                        'Row counts',
+                        `${record.tables.filter((t) => t.actual === t.expected).length} of ${record.tables.length} tables ` +
+                            `match the manifest`,
+                    ],
+                ]),
         ]),
     ];
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
     const mismatched = record.tables.filter((table) => table.actual !== table.expected);
     if (mismatched.length > 0) {
-        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [`${t.schema}.${t.name}`, formatCount(t.expected), t.actual === null ? 'missing' : formatCount(t.actual)])));
+        lines.push('', markdownTable(['Table', 'Manifest', 'Restored'], mismatched.map((t) => [
+            `${t.schema}.${t.name}`,
+            formatCount(t.expected),
+            t.actual === null ? 'missing' : formatCount(t.actual),
+        ])));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -73746,7 +74648,9 @@ function qdrantDrillSummary(record, manifest, source) {
 }
 /** plan-only: which backup a later job will restore, and what it needs (no bytes were fetched). */
 function planSummary(manifest, source) {
-    const extensions = (manifest.source.extensions ?? []).map((extension) => `${extension.name} ${extension.version}`).join(', ');
+    const extensions = (manifest.source.extensions ?? [])
+        .map((extension) => `${extension.name} ${extension.version}`)
+        .join(', ');
     const lines = [
         `### 🗺️ Planned: ${manifest.name}/${manifest.id}`,
         '',
@@ -73774,12 +74678,15 @@ async function restore_drill_src_main_run(runtime) {
     const { manifest } = found;
     describeBackup(runtime, manifest);
     if (inputs.planOnly) {
-        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ${found.store.displayUrl}; nothing downloaded`);
+        runtime.info(`Planned ${manifest.name}/${manifest.id} (${manifest.engine} ${manifest.source.serverVersion}) from ` +
+            `${found.store.displayUrl}; nothing downloaded`);
         await runtime.writeSummary(planSummary(manifest, found.store.displayUrl));
         return;
     }
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-    const { record, summary } = manifest.engine === 'qdrant' ? await drillQdrantBackup(runtime, inputs, found) : await drillPostgresBackup(runtime, inputs, found);
+    const { record, summary } = manifest.engine === 'qdrant'
+        ? await drillQdrantBackup(runtime, inputs, found)
+        : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
@@ -73827,7 +74734,11 @@ async function drillQdrantBackup(runtime, inputs, found) {
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 function qdrantTarget(inputs, url) {
-    return { url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin), apiKey: inputs.qdrantApiKey, keyOrigin: inputs.qdrantKeyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
+        apiKey: inputs.qdrantApiKey,
+        keyOrigin: inputs.qdrantKeyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/action.ts
@@ -73837,31 +74748,77 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const restore_drill_src_action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database, verify checksums and row counts, measure RTO, ' +
+        'check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(restore_drill_src_inputs_INPUTS, {
-        'storage-url': { docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is skipped.' },
+        'storage-url': {
+            docs: 'Where the backups are; the first destination that holds the backup is read, an unreachable one is ' +
+                'skipped.',
+        },
         name: { docs: 'The backup name given to dump-postgres.' },
         'backup-id': { defaultLabel: 'newest complete', docs: 'A specific backup.' },
-        'encryption-identity': { docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. Required for encrypted backups.' },
-        'target-url': { defaultLabel: 'a throwaway cluster', docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill never writes over data. Without it, a local PostgreSQL at least as new as the backup\'s server is started (as the `postgres` user when running as root) and removed.' },
+        'encryption-identity': {
+            docs: 'The age identity (`AGE-SECRET-KEY-1…`, several lines allowed) or a path to an age key file. Masked. ' +
+                'Required for encrypted backups.',
+        },
+        'target-url': {
+            defaultLabel: 'a throwaway cluster',
+            docs: '`postgresql://` URL of an **empty** database. A database that already holds tables is refused: a drill ' +
+                "never writes over data. Without it, a local PostgreSQL at least as new as the backup's server is started " +
+                '(as the `postgres` user when running as root) and removed.',
+        },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
-        'restore-as': { docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every collection under its own name. A target collection that already exists is refused; the recorded aliases are moved to the restored collections in one atomic update.' },
+        'restore-as': {
+            docs: 'Qdrant backups only: a **real restore** instead of a drill. `source=target` pairs, or `*` for every ' +
+                'collection under its own name. A target collection that already exists is refused; the recorded aliases ' +
+                'are moved to the restored collections in one atomic update.',
+        },
         'max-restore-seconds': { docs: 'RTO budget.' },
-        'max-age-hours': { docs: 'RPO budget: the backup\'s age when the drill starts.' },
-        'dry-run': { docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with `pg_restore --list`; nothing is restored.' },
-        'plan-only': { docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, `server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A workflow\'s plan job uses it to pick the drill\'s service container.' },
+        'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+        'dry-run': {
+            docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
+                '`pg_restore --list`; nothing is restored.',
+        },
+        'plan-only': {
+            docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
+                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
+                "workflow's plan job uses it to pick the drill's service container.",
+        },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
-        'pg-bin-dir': { defaultLabel: 'newest installed', docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).' },
+        'pg-bin-dir': {
+            defaultLabel: 'newest installed',
+            docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
+        },
     }),
     outputs: {
         'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
-        'restore-seconds': { description: 'Time from the first byte fetched to the end of the restore (the measured RTO).', docs: 'first byte fetched → restore finished (the measured RTO)' },
-        engine: { description: 'The backup\'s engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).', docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, also in a dry run, so a first job can plan the drill\'s service container' },
-        'server-version': { description: 'The server version the backup was taken from (PostgreSQL or Qdrant).', docs: 'the server version the backup was taken from' },
-        'server-major': { description: 'PostgreSQL only: the server\'s major version, e.g. 16 (pick a matching service container image).', docs: 'PostgreSQL\'s major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)' },
-        extensions: { description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. plpgsql,timescaledb).', docs: 'the backed-up database\'s extensions, comma-separated, e.g. `plpgsql,timescaledb`' },
-        verified: { description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.', docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass' },
+        'restore-seconds': {
+            description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
+            docs: 'first byte fetched → restore finished (the measured RTO)',
+        },
+        engine: {
+            description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first job can plan the drill's service container",
+        },
+        'server-version': {
+            description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
+            docs: 'the server version the backup was taken from',
+        },
+        'server-major': {
+            description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+        },
+        extensions: {
+            description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
+                'plpgsql,timescaledb).',
+            docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        verified: {
+            description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
+            docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+        },
     },
     run: restore_drill_src_main_run,
 }));
@@ -73875,11 +74832,17 @@ function qdrantTarget(inputs, url) {
 
 
 const snapshot_qdrant_src_inputs_INPUTS = {
-    'qdrant-url': { description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).', required: true },
+    'qdrant-url': {
+        description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
+        required: true,
+    },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     collections: { description: 'Collections to back up, newline- or comma-separated; default: all.' },
     name: { description: 'Backup name: the storage folder, e.g. qdrant-prod.', required: true },
-    'storage-url': { description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.', required: true },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
     ...ENCRYPTION_INPUTS,
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
@@ -73892,7 +74855,9 @@ function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
-    const nodes = inputs.list('qdrant-url').map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+    const nodes = inputs
+        .list('qdrant-url')
+        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
     const collections = inputs.list('collections');
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
     const stores = readStores(inputs, 'storage-url', runtime.context.s3);
@@ -73988,7 +74953,8 @@ async function chooseCollections(node, wanted, origin) {
     }
     const missing = wanted.filter((name) => !existing.includes(name));
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ${existing.join(', ') || 'none'}).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${missing.join(', ')}, which Qdrant at ${node.url} does not have (it has: ` +
+            `${existing.join(', ') || 'none'}).`);
     }
     return wanted;
 }
@@ -74017,14 +74983,16 @@ async function snapshotOnNode(options, node, index, collection, folder) {
         }).catch((error) => {
             if (error !== downloadFailure)
                 throw error;
-            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived (${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
+            throw new Error(`The download of the ${where} broke off before its ${description.size} bytes arrived ` +
+                `(${(0,errors/* errorMessage */.gJ)(downloadFailure)}). ` +
                 'Nothing was kept; run the backup again.', { cause: error });
         });
         if (file.rawBytes !== description.size) {
             throw new ChecksumError(`The ${where} should be ${description.size} bytes; ${file.rawBytes} arrived: the download was cut short.`);
         }
         if (description.checksum && description.checksum !== file.rawSha256) {
-            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ${file.rawSha256}: ` +
+            throw new ChecksumError(`Qdrant's checksum of the ${where} is ${description.checksum}; the downloaded bytes hash to ` +
+                `${file.rawSha256}: ` +
                 'the download was corrupted in transit. Nothing was kept; run the backup again.');
         }
         return { file, snapshot: { node: index, file: file.path, empty, qdrantChecksum: description.checksum ?? null } };
@@ -74052,16 +75020,21 @@ function snapshotSummary(manifest, stores, artifact = null) {
             formatCount(collection.points),
             describeVectors(collection.vectorsConfig),
             collection.aliases.join(', ') || '—',
-            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
-            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum) ? '✅ matches Qdrant’s' : '✅ computed (Qdrant gave none)',
+            `${formatBytes(files.reduce((sum, file) => sum + (file?.rawBytes ?? 0), 0))} → ` +
+                `${formatBytes(files.reduce((sum, file) => sum + (file?.bytes ?? 0), 0))}`,
+            collection.snapshots.every((snapshot) => snapshot.qdrantChecksum)
+                ? '✅ matches Qdrant’s'
+                : '✅ computed (Qdrant gave none)',
             `${collection.snapshots.length}${empties ? ` (${empties} without shards)` : ''}`,
         ];
     });
     return [
         `## ✅ Qdrant backup ${manifest.id}`,
         '',
-        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ${formatSeconds(manifest.durationSeconds)} ` +
-            `(${formatRate(raw, manifest.durationSeconds)}) · ${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
+        `Qdrant ${manifest.source.serverVersion} · ${formatBytes(raw)} of snapshots → ${formatBytes(stored)} stored in ` +
+            `${formatSeconds(manifest.durationSeconds)} ` +
+            `(${formatRate(raw, manifest.durationSeconds)}) · ` +
+            `${manifest.encryption ? 'age-encrypted' : '⚠️ not encrypted (allow-unencrypted)'} · ` +
             stores.map((store) => store.displayUrl).join(', '),
         '',
         markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),
@@ -74088,7 +75061,8 @@ function describeVectors(config) {
 async function snapshot_qdrant_src_main_run(runtime) {
     const inputs = snapshot_qdrant_src_inputs_readInputs(runtime);
     if (!inputs.recipients) {
-        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can read the data.');
+        runtime.warning('allow-unencrypted is set: these snapshots are stored without encryption. Anyone who can read the storage can ' +
+            'read the data.');
     }
     const { manifest, manifestUrl } = await snapshotQdrant({
         ...inputs,
@@ -74109,47 +75083,97 @@ async function snapshot_qdrant_src_main_run(runtime) {
 
 
 
-/** snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * snapshot-qdrant: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const snapshot_qdrant_src_action = (defineAction({
     name: 'snapshot-qdrant',
-    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, manifest last.',
+    description: 'Snapshot Qdrant collections (every node of a cluster), stream them through zstd and age to every destination, ' +
+        'manifest last.',
     branding: { icon: 'box', color: 'purple' },
     inputs: documented(snapshot_qdrant_src_inputs_INPUTS, {
-        'qdrant-url': { docs: 'Qdrant REST URL (`http://localhost:6333`). For a cluster, every node\'s URL, newline- or comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty snapshot, recorded as such.' },
-        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one line naming this input.' },
-        collections: { defaultLabel: 'all', docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ones it has.' },
+        'qdrant-url': {
+            docs: "Qdrant REST URL (`http://localhost:6333`). For a cluster, every node's URL, newline- or " +
+                'comma-separated: snapshots are per node. A node that holds no shard of a collection makes a valid, empty ' +
+                'snapshot, recorded as such.',
+        },
+        'qdrant-api-key': {
+            docs: 'Sent as the `api-key` header. Masked before the first log line. A wrong or missing key fails with one ' +
+                'line naming this input.',
+        },
+        collections: {
+            defaultLabel: 'all',
+            docs: 'Collections to back up. A name Qdrant does not have fails before anything is written, listing the ' +
+                'ones it has.',
+        },
         name: { docs: 'Backup name, the storage folder.' },
         'storage-url': { docs: 'Destinations, as for dump-postgres.' },
         kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`.' },
         'encryption-recipients': { docs: 'age public keys; required unless `allow-unencrypted`.' },
         'allow-unencrypted': { docs: 'Store in the clear (warned in the log and summary).' },
-        'keep-remote-snapshot': { docs: 'Leave Qdrant\'s copy of each snapshot on the server.' },
-        'snapshot-timeout-seconds': { docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server keeps working after a client gives up).' },
-        'artifact-retention-days': { defaultLabel: '— (no copy)', docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy of a small backup (3-2-1) that the run\'s page offers for download. The zip is built straight from the first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the backup stands in its destinations and the step still succeeds.' },
-        'artifact-max-mb': { docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a failure. Artifacts count against the account\'s storage quota.' },
+        'keep-remote-snapshot': { docs: "Leave Qdrant's copy of each snapshot on the server." },
+        'snapshot-timeout-seconds': {
+            docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
+                'keeps working after a client gives up).',
+        },
+        'artifact-retention-days': {
+            defaultLabel: '— (no copy)',
+            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+                'backup stands in its destinations and the step still succeeds.',
+        },
+        'artifact-max-mb': {
+            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+                "failure. Artifacts count against the account's storage quota.",
+        },
     }),
     outputs: {
-        'backup-id': { description: 'The new backup\'s id.', docs: 'the new backup\'s id' },
-        'manifest-url': { description: 'URL of the backup\'s manifest.json in the first destination.', docs: 'the manifest in the first destination' },
+        'backup-id': { description: "The new backup's id.", docs: "the new backup's id" },
+        'manifest-url': {
+            description: "URL of the backup's manifest.json in the first destination.",
+            docs: 'the manifest in the first destination',
+        },
         points: { description: 'Points in all backed-up collections.', docs: 'points in all backed-up collections' },
         'size-bytes': { description: 'Stored bytes (after zstd and age).', docs: 'stored bytes' },
-        'artifact-id': { description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.', docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made' },
+        'artifact-id': {
+            description: 'Id of the artifact copy (see artifact-retention-days); empty when no copy was made.',
+            docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
+        },
     },
     run: snapshot_qdrant_src_main_run,
 }));
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
+// EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(43439);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
 
 
 
-const TOP = { tables: 'list', exclude: 'string[]', relations: 'list', embeddings: 'list', timescaledb: 'list', backups: 'list', custom: 'list' };
+const TOP = {
+    tables: 'list',
+    exclude: 'string[]',
+    relations: 'list',
+    embeddings: 'list',
+    timescaledb: 'list',
+    backups: 'list',
+    custom: 'list',
+};
 const ITEMS = {
     tables: { table: 'string', 'time-column': 'string', key: 'string' },
     relations: { from: 'string', to: 'string' },
     embeddings: { table: 'string', key: 'string', collection: 'string', match: 'string' },
-    timescaledb: { hypertable: 'string', 'chunk-interval': 'string', 'columnstore-after': 'string', retention: 'string', aggregates: 'string[]', 'max-lag': 'string' },
+    timescaledb: {
+        hypertable: 'string',
+        'chunk-interval': 'string',
+        'columnstore-after': 'string',
+        retention: 'string',
+        aggregates: 'string[]',
+        'max-lag': 'string',
+    },
     backups: { name: 'string', 'max-age-hours': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
@@ -74170,7 +75194,8 @@ function loadConfig(path, origin) {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML file, relative to the workspace.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: cannot read ${path} (${error.code}): give the path of the YAML ` +
+            `file, relative to the workspace.`);
     }
     let data;
     try {
@@ -74195,7 +75220,13 @@ function parseConfig(data, where) {
     }
     const list = (section) => (raw[section] ?? []);
     return {
-        tables: raw.tables === undefined ? undefined : list('tables').map((t) => ({ table: t.table, timeColumn: t['time-column'], key: t.key })),
+        tables: raw.tables === undefined
+            ? undefined
+            : list('tables').map((t) => ({
+                table: t.table,
+                timeColumn: t['time-column'],
+                key: t.key,
+            })),
         exclude: raw.exclude ?? [],
         relations: list('relations').map((r) => ({ from: r.from, to: r.to })),
         embeddings: list('embeddings').map((e, index) => ({
@@ -74213,7 +75244,11 @@ function parseConfig(data, where) {
             maxLag: t['max-lag'],
         })),
         backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
-        custom: list('custom').map((c, index) => ({ name: c.name, sql: c.sql, severity: parseSeverity(c.severity, where, index) })),
+        custom: list('custom').map((c, index) => ({
+            name: c.name,
+            sql: c.sql,
+            severity: parseSeverity(c.severity, where, index),
+        })),
     };
 }
 function parseMatch(value, where, index) {
@@ -74240,12 +75275,16 @@ function checkObject(value, shape, where, at) {
         const type = shape[key];
         if (!type)
             throw new errors/* ConfigurationError */.j1(`config ${where}: unknown key "${key}" at ${label}; known keys: ${Object.keys(shape).join(', ')}.`);
-        const ok = type === 'string' ? typeof item === 'string' :
-            type === 'number' ? typeof item === 'number' :
-                type === 'string[]' ? Array.isArray(item) && item.every((x) => typeof x === 'string') :
-                    Array.isArray(item);
+        const ok = type === 'string'
+            ? typeof item === 'string'
+            : type === 'number'
+                ? typeof item === 'number'
+                : type === 'string[]'
+                    ? Array.isArray(item) && item.every((x) => typeof x === 'string')
+                    : Array.isArray(item);
         if (!ok)
-            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
+            throw new errors/* ConfigurationError */.j1(`config ${where}: "${key}" at ${label} must be ` +
+                `${type === 'list' ? 'a list' : type === 'string[]' ? 'a list of strings' : `a ${type}`}.`);
     }
 }
 
@@ -74258,13 +75297,25 @@ function checkObject(value, shape, where, at) {
 
 
 const validate_integrity_src_inputs_INPUTS = {
-    'database-url': { description: 'postgresql:// URL of the database to check (a secret).', required: true, secret: 'url' },
-    'compare-url': { description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).', secret: 'url' },
-    config: { description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.' },
+    'database-url': {
+        description: 'postgresql:// URL of the database to check (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    'compare-url': {
+        description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+        secret: 'url',
+    },
+    config: {
+        description: 'YAML file of tables, relations, embeddings, TimescaleDB expectations, backups and custom checks.',
+    },
     'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
     'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
-    'fail-on': { description: 'error: fail when a check fails; warning: also on warnings; never: report only.', default: 'error' },
+    'fail-on': {
+        description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
+        default: 'error',
+    },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
 };
 function validate_integrity_src_inputs_readInputs(runtime) {
@@ -74293,7 +75344,11 @@ function validate_integrity_src_inputs_readInputs(runtime) {
 }
 function readQdrant(inputs, url) {
     const keyOrigin = inputs.origin('qdrant-api-key');
-    return { url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey: inputs.optional('qdrant-api-key'), keyOrigin };
+    return {
+        url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+        apiKey: inputs.optional('qdrant-api-key'),
+        keyOrigin,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/check.ts
@@ -74323,7 +75378,9 @@ async function checkCustom(client, check) {
     if (rows.length === 0)
         return pass(name, 'no rows');
     const finding = `${rows.length === 1000 ? '1,000 or more' : rows.length} row(s), e.g. ${JSON.stringify(rows[0])}`;
-    return check.severity === 'warn' ? warn(name, finding, { sample: rows.slice(0, SAMPLE) }) : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+    return check.severity === 'warn'
+        ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
+        : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/embeddings/mapping.ts
@@ -74773,7 +75830,11 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
     if (!drill)
         return warn(name, `${age}; never drilled (run restore-drill)`, { backupId: newest.id, ageHours });
     if (!drill.verified)
-        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, { backupId: newest.id, ageHours, drill });
+        return fail(name, `${age}; its latest drill (${drill.startedAt}) did NOT verify`, {
+            backupId: newest.id,
+            ageHours,
+            drill,
+        });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
 }
 
@@ -74844,7 +75905,8 @@ function rowsIn(print) {
 async function diffRows(sides, table, bucket) {
     const columns = table.columns.map(quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
+        const { rows } = await side.client.query(`SELECT ${axisSql(table)}::text AS a, r::text AS t FROM (SELECT ${columns} FROM ` +
+            `${qualified(table.schema, table.name)} WHERE ${whereSql(table, bucket)}) AS r`);
         return rows;
     }));
     const count = (rows) => rows.reduce((m, r) => m.set(r.t, (m.get(r.t) ?? 0) + 1), new Map());
@@ -74852,7 +75914,9 @@ async function diffRows(sides, table, bucket) {
     const lacking = (have, other) => [...other].reduce((sum, [text, n]) => sum + Math.max(0, n - (have.get(text) ?? 0)), 0);
     const keyed = table.axis.kind === 'key';
     const keysOf = (rows, other) => rows.filter((r) => !other.has(r.t)).map((r) => r.a);
-    const keys = keyed ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y))) : [];
+    const keys = keyed
+        ? [...new Set([...keysOf(a, inB), ...keysOf(b, inA)])].sort((x, y) => Number(BigInt(x) - BigInt(y)))
+        : [];
     return { bucket, missingIn: [lacking(inA, inB), lacking(inB, inA)], keys };
 }
 async function narrow(sides, table, method, bucket, level, found) {
@@ -74887,7 +75951,9 @@ function describeBucket(table, bucket) {
         return start.toISOString().slice(0, 10);
     const end = new Date(Number(bucket.hi / 1000n));
     const cut = width >= 60000000n ? 16 : width >= 1000000n ? 19 : 23;
-    return `${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`;
+    return (`${start.toISOString().slice(0, 10)} ` +
+        `${start.toISOString().slice(11, cut)}–${end.toISOString().slice(11, cut)} ` +
+        `UTC${width < 1000n ? ` (+${bucket.lo % 1000n} µs)` : ''}`);
 }
 function describeDiff(table, sides, diff) {
     const parts = diff.missingIn
@@ -74898,13 +75964,17 @@ function describeDiff(table, sides, diff) {
 }
 async function checkParity(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: table.axis.column, columns: table.columns },
+    })));
     const top = table.axis.kind === 'time' ? MICROS_PER_DAY : await topKeyWidth(sides, table);
     const [a, b] = await Promise.all(sides.map((side) => bucketPrints(side, table, method, top)));
     const suspects = differing(a, b, top);
     if (suspects.length === 0) {
         const rows = [...a.values()].reduce((sum, print) => sum + rowsIn(print), 0);
-        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on both sides`);
+        return pass(name, `${formatCount(rows)} rows in ${a.size} ${table.axis.kind === 'time' ? 'day' : 'key range'}(s) identical on ` +
+            `both sides`);
     }
     const found = [];
     for (const bucket of suspects) {
@@ -74917,15 +75987,23 @@ async function checkParity(sides, table) {
             await narrow(sides, table, method, bucket, 1, found);
     }
     const lines = found.map((diff) => describeDiff(table, sides, diff));
-    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, { ranges: lines, differingTopRanges: suspects.length, hash: method });
+    return fail(name, lines[0] ?? `${suspects.length} range(s) differ`, {
+        ranges: lines,
+        differingTopRanges: suspects.length,
+        hash: method,
+    });
 }
 /** Key buckets: about 256 over the span of both sides' keys, a power of two wide. */
 async function topKeyWidth(sides, table) {
     const column = quoteIdent(table.axis.column);
     const spans = await Promise.all(sides.map(async (side) => (await side.client.query(`SELECT min(${column})::text AS lo, max(${column})::text AS hi FROM ${qualified(table.schema, table.name)}`)).rows[0]));
-    const values = spans.flatMap((s) => [s.lo, s.hi]).filter((v) => v !== null).map(BigInt);
+    const values = spans
+        .flatMap((s) => [s.lo, s.hi])
+        .filter((v) => v !== null)
+        .map(BigInt);
     if (values.length === 0)
         return 1n;
+    // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max and Math.min do not take.
     const span = values.reduce((x, y) => (x > y ? x : y)) - values.reduce((x, y) => (x < y ? x : y)) + 1n;
     let width = 1n;
     while (width * 256n < span)
@@ -74938,15 +76016,20 @@ async function topKeyWidth(sides, table) {
  */
 async function checkWholeTable(sides, table) {
     const name = `content parity: ${table.schema}.${table.name}`;
-    const method = await chooseHashMethod(sides.map((side) => ({ client: side.client, table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns } })));
+    const method = await chooseHashMethod(sides.map((side) => ({
+        client: side.client,
+        table: { schema: table.schema, name: table.name, timeColumn: '', columns: table.columns },
+    })));
     const columns = table.columns.map(quoteIdent).join(', ');
     const [a, b] = await Promise.all(sides.map(async (side) => {
-        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ${qualified(table.schema, table.name)}) AS r`);
+        const { rows } = await side.client.query(`SELECT count(*) AS n, coalesce(sum(${rowHash(method)}), 0)::text AS h FROM (SELECT ${columns} FROM ` +
+            `${qualified(table.schema, table.name)}) AS r`);
         return rows[0];
     }));
     if (a.n === b.n && a.h === b.h)
         return pass(name, `${formatCount(Number(a.n))} rows identical on both sides (whole-table checksum)`);
-    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
+    return fail(name, `${table.name}: the rows differ (${formatCount(Number(a.n))} in ${sides[0].label}, ` +
+        `${formatCount(Number(b.n))} in ${sides[1].label}); set tables[].key or time-column to narrow it down`);
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/relations.ts
@@ -74959,16 +76042,29 @@ const relations_SAMPLE = 5;
 async function listRelations(client, configured) {
     const { rows } = await client.query(`
     SELECT fn.nspname AS fs, f.relname AS ft,
-      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
+      array(SELECT attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.conrelid AND a.attnum = k.n ORDER BY i) AS fc,
       tn.nspname AS ts, t.relname AS tt,
-      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
+      array(SELECT attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid =
+        con.confrelid AND a.attnum = k.n ORDER BY i) AS tc
     FROM pg_constraint con
     JOIN pg_class f ON f.oid = con.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
     JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
     WHERE con.contype = 'f' AND NOT f.relispartition AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
     ORDER BY 1, 2`);
-    const declared = rows.map((r) => ({ from: { schema: r.fs, table: r.ft, columns: r.fc }, to: { schema: r.ts, table: r.tt, columns: r.tc }, declared: true }));
-    return [...declared, ...configured.map((relation, index) => ({ from: splitColumn(relation.from, index), to: splitColumn(relation.to, index), declared: false }))];
+    const declared = rows.map((r) => ({
+        from: { schema: r.fs, table: r.ft, columns: r.fc },
+        to: { schema: r.ts, table: r.tt, columns: r.tc },
+        declared: true,
+    }));
+    return [
+        ...declared,
+        ...configured.map((relation, index) => ({
+            from: splitColumn(relation.from, index),
+            to: splitColumn(relation.to, index),
+            declared: false,
+        })),
+    ];
 }
 function splitColumn(text, index) {
     const parts = text.split('.');
@@ -74982,7 +76078,9 @@ async function checkRelation(client, relation) {
     const from = `${relation.from.schema}.${relation.from.table}(${relation.from.columns.join(', ')})`;
     const to = `${relation.to.schema}.${relation.to.table}(${relation.to.columns.join(', ')})`;
     const name = `foreign keys: ${from} → ${to}${relation.declared ? '' : ' (config)'}`;
-    const join = relation.from.columns.map((column, i) => `p.${quoteIdent(relation.to.columns[i])} = c.${quoteIdent(column)}`).join(' AND ');
+    const join = relation.from.columns
+        .map((column, i) => `p.${quoteIdent(relation.to.columns[i])} = c.${quoteIdent(column)}`)
+        .join(' AND ');
     const notNull = relation.from.columns.map((column) => `c.${quoteIdent(column)} IS NOT NULL`).join(' AND ');
     const columns = relation.from.columns.map((column) => `c.${quoteIdent(column)}::text`).join(` || ',' || `);
     const { rows } = await client.query(`
@@ -74992,7 +76090,8 @@ async function checkRelation(client, relation) {
     const orphans = Number(rows[0].n);
     if (orphans === 0)
         return pass(name, 'no orphans');
-    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
+    return fail(name, `${formatCount(orphans)} row(s) of ${relation.from.table} point at no ${relation.to.table} (e.g. ` +
+        `${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/tables.ts
@@ -75008,18 +76107,22 @@ async function checkRelation(client, relation) {
 async function discoverTables(client, config) {
     const { rows } = await client.query(`
     SELECT n.nspname AS schema, c.relname AS name,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns,
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER
+        BY attnum) AS columns,
       (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk,
-      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      (SELECT format_type(a.atttypid, NULL) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND
+        a.attnum = i.indkey[0]
         WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1) AS pk_type,
-      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND attnotnull
+      array(SELECT attname::text FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped AND
+        attnotnull
         AND atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype) ORDER BY attnum) AS times
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\\_%'
       AND n.nspname NOT LIKE '\\_timescaledb%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND
+        d.deptype = 'e')
     ORDER BY 1, 2`);
     const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
     const wanted = config.tables ?? rows.map((row) => ({ table: `${row.schema}.${row.name}`, timeColumn: undefined, key: undefined }));
@@ -75051,7 +76154,8 @@ async function checkRowCounts(sides, tables) {
     for (const table of tables) {
         const counts = await Promise.all(sides.map(async (side) => {
             try {
-                return Number((await side.client.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`)).rows[0].n);
+                return Number((await side.client.query(`SELECT count(*) AS n FROM ${qualified(table.schema, table.name)}`))
+                    .rows[0].n);
             }
             catch {
                 return -1; // the table is missing on this side
@@ -75064,7 +76168,9 @@ async function checkRowCounts(sides, tables) {
     if (differences.length === 0)
         return pass('row counts', `${tables.length} tables, ${formatCount(total)} rows, equal on both sides`);
     const describe = (d) => `${d.table}: ${d.counts.map((n, i) => `${n < 0 ? 'missing' : formatCount(n)} in ${sides[i].label}`).join(', ')}`;
-    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, { differences: differences.map(describe) });
+    return fail('row counts', `${differences.length} table(s) differ — ${describe(differences[0])}`, {
+        differences: differences.map(describe),
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
@@ -75424,14 +76530,19 @@ const COLUMNSTORE = {
     does: 'moves chunks to the columnstore after',
     label: 'columnstore policy',
 };
-const RETENTION = {
+const policies_RETENTION = {
     proc: 'policy_retention',
     setting: 'drop_after',
     does: 'drops chunks older than',
     label: 'retention policy',
 };
 async function checkPolicy(db, expectation, kind, expected, name) {
-    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [expectation.hypertable, kind.proc, kind.setting, expected]);
+    const [policy] = await queryRows(db, POLICY_SETTING_SQL, [
+        expectation.hypertable,
+        kind.proc,
+        kind.setting,
+        expected,
+    ]);
     const table = expectation.hypertable;
     if (!policy) {
         return fail(name, `${table} has no ${kind.label}; expected one that ${kind.does} ${expected}`, { expected });
@@ -75483,7 +76594,7 @@ async function checkTimescale(db, expectation) {
         results.push(await checkPolicy(db, expectation, COLUMNSTORE, columnstoreAfter, name('columnstore policy')));
     }
     if (retention !== undefined) {
-        results.push(await checkPolicy(db, expectation, RETENTION, retention, name('retention policy')));
+        results.push(await checkPolicy(db, expectation, policies_RETENTION, retention, name('retention policy')));
     }
     const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
     if (expectation.aggregates !== undefined) {
@@ -75541,10 +76652,13 @@ async function runIntegrity(options) {
         };
         const tables = await discoverTables(db, config);
         if (compare) {
-            const sides = [{ client: db, label: 'database-url' }, { client: compare, label: 'compare-url' }];
+            const sides = [
+                { client: db, label: 'database-url' },
+                { client: compare, label: 'compare-url' },
+            ];
             await run('row counts', () => checkRowCounts(sides, tables));
             for (const table of tables) {
-                await run(`content parity: ${table.label}`, () => (table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table)));
+                await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
         }
         for (const relation of await listRelations(db, config.relations)) {
@@ -75571,7 +76685,8 @@ const ICON = { pass: '✅', warn: '⚠️', fail: '❌' };
 function integritySummary(results, passed, where) {
     const count = (status) => results.filter((r) => r.status === status).length;
     return [
-        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`,
+        `## ${passed ? '✅' : '❌'} Integrity of ${where}: ${count('pass')} passed, ${count('warn')} warnings, ` +
+            `${count('fail')} failed`,
         '',
         markdownTable(['', 'Check', 'Finding'], results.map((r) => [ICON[r.status], r.name, r.finding])),
         '',
@@ -75593,7 +76708,14 @@ async function validate_integrity_src_main_run(runtime) {
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
     await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
-    const report = { version: 1, generatedAt: new Date().toISOString(), database: inputs.database.display, compare: inputs.compare?.display ?? null, passed, checks: results };
+    const report = {
+        version: 1,
+        generatedAt: new Date().toISOString(),
+        database: inputs.database.display,
+        compare: inputs.compare?.display ?? null,
+        passed,
+        checks: results,
+    };
     await promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
@@ -75609,10 +76731,13 @@ async function validate_integrity_src_main_run(runtime) {
 
 
 
-/** validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/**
+ * validate-integrity: the one place its contract is written (action.yml and the README's tables are generated from it).
+ */
 /* harmony default export */ const validate_integrity_src_action = (defineAction({
     name: 'validate-integrity',
-    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
+        'bisection, foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
     branding: { icon: 'check-circle', color: 'green' },
     inputs: documented(validate_integrity_src_inputs_INPUTS, {
         'database-url': { docs: 'the database checked (masked)' },
@@ -75625,8 +76750,8 @@ async function validate_integrity_src_main_run(runtime) {
         'report-path': { docs: 'the JSON report' },
     }),
     outputs: {
-        passed: { description: 'true when no check failed (by fail-on\'s rule).' },
-        failures: { description: 'How many checks failed (by fail-on\'s rule).' },
+        passed: { description: "true when no check failed (by fail-on's rule)." },
+        failures: { description: "How many checks failed (by fail-on's rule)." },
         'report-path': { description: 'Path of the JSON report (every check, its finding and details).' },
     },
     run: validate_integrity_src_main_run,
@@ -75655,7 +76780,7 @@ const COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.name, action
 
 /***/ }),
 
-/***/ 51443:
+/***/ 75627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75676,18 +76801,18 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
 // EXTERNAL MODULE: ./actions/lib/action/cli.ts + 1 modules
-var cli = __nccwpck_require__(79199);
+var cli = __nccwpck_require__(16270);
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
+var age = __nccwpck_require__(7629);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 105 modules
-var commands = __nccwpck_require__(85179);
+var cluster = __nccwpck_require__(45298);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 108 modules
+var commands = __nccwpck_require__(37840);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -75695,6 +76820,36 @@ var commands = __nccwpck_require__(85179);
  * arguments give the same rows, so tests can assert exact counts and sums.
  */
 const SAMPLE_COUNTS = { users: 11, trades: 843, journalEntries: 843, tags: 8 };
+/** The seeds' tick table (story 1.6), as a source database has it. */
+const TICK_TABLE_SQL = `CREATE TABLE tick_data (
+  time timestamptz NOT NULL,
+  symbol text NOT NULL,
+  bid_price numeric(20,8),
+  ask_price numeric(20,8),
+  last_price numeric(20,8),
+  volume bigint,
+  source text,
+  trade_id uuid,
+  account_id uuid
+);`;
+/**
+ * Seed-shaped ticks: `rows` of them from `from`, one every `step` (an SQL interval expression, which may use i, the
+ * row number), with microseconds, NULL quotes now and then, a feed name, and trade and account ids (md5-made uuids,
+ * the same for the same row) on the ticks a trade was filled at.
+ */
+function ticksInsertSql({ rows, from, step }) {
+    return `INSERT INTO tick_data
+SELECT timestamptz '${from}' + i * ${step} + (i % 1000) * interval '1 microsecond',
+       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
+       (i % 13) + 1,
+       (ARRAY['cme', 'binance', 'oanda'])[1 + i % 3],
+       CASE WHEN i % 500 = 0 THEN md5('trade' || i)::uuid END,
+       CASE WHEN i % 500 = 0 THEN md5('account' || (1 + i % ${SAMPLE_COUNTS.users}))::uuid END
+FROM generate_series(0, ${rows} - 1) AS i;`;
+}
 function sampleDatabaseSql(ticks) {
     const { users, trades, journalEntries, tags } = SAMPLE_COUNTS;
     return `
@@ -75730,14 +76885,7 @@ CREATE TABLE trade_tags (
   tag_id int NOT NULL REFERENCES tags (id),
   PRIMARY KEY (trade_id, tag_id)
 );
-CREATE TABLE tick_data (
-  time timestamptz NOT NULL,
-  symbol text NOT NULL,
-  price numeric(20,8) NOT NULL,
-  volume numeric(20,8) NOT NULL,
-  bid numeric(20,8),
-  ask numeric(20,8)
-);
+${TICK_TABLE_SQL}
 
 INSERT INTO users
 SELECT i, 'trader' || i || '@example.com', 'Trader ' || i, timestamptz '2025-06-01 00:00:00+00' + i * interval '3 days'
@@ -75756,7 +76904,8 @@ SELECT i,
        round((100 + 10 * sin(i / 50.0))::numeric, 8),
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((100 + 10 * sin(i / 50.0) + cos(i)::numeric)::numeric, 8) END,
        timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds',
-       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval '17 minutes 3.123456 seconds' + interval '42 minutes' END,
+       CASE WHEN i % 10 = 0 THEN NULL ELSE timestamptz '2026-01-05 13:30:00+00' + i * interval
+         '17 minutes 3.123456 seconds' + interval '42 minutes' END,
        CASE WHEN i % 10 = 0 THEN NULL ELSE round((cos(i) * (1 + i % 5) / 4)::numeric, 8) END
 FROM generate_series(1, ${trades}) AS i;
 
@@ -75772,14 +76921,7 @@ SELECT t, 1 + (t * k) % ${tags}
 FROM generate_series(1, ${trades}) AS t, generate_series(1, 2) AS k
 ON CONFLICT DO NOTHING;
 
-INSERT INTO tick_data
-SELECT timestamptz '2026-01-05 00:00:00+00' + i * interval '250 milliseconds' + (i % 1000) * interval '1 microsecond',
-       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
-       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
-       round(((i % 13) + 1)::numeric / 3, 8),
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END
-FROM generate_series(0, ${ticks} - 1) AS i;
+${ticksInsertSql({ rows: ticks, from: '2026-01-05 00:00:00+00', step: "interval '250 milliseconds'" })}
 
 CREATE INDEX tick_data_symbol_time ON tick_data (symbol, time DESC);
 ANALYZE;
@@ -75808,7 +76950,8 @@ const DEMO_DATABASE = 'trading_journal';
  */
 async function runDemo(args, io) {
     if (typeof (external_node_zlib_default()).createZstdCompress !== 'function') {
-        io.err(`error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which uses the node package from package.json.`);
+        io.err(`error: Node ${process.version} has no zstd; Backstop needs Node 24. Run it through npm (npm run demo), which ` +
+            `uses the node package from package.json.`);
         return 1;
     }
     const keep = args.includes('--keep');
@@ -75824,7 +76967,12 @@ async function runDemo(args, io) {
         const recipient = (0,age/* recipientOf */.du)(identity);
         io.out(`2/5  Generated an age key pair for this demo (public key ${recipient}).`);
         io.out(`3/5  dump-postgres → ${storage}`);
-        const env = { ...process.env, BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE), BACKSTOP_ENCRYPTION_IDENTITY: identity, RUNNER_TEMP: work };
+        const env = {
+            ...process.env,
+            BACKSTOP_DATABASE_URL: source.urlFor(DEMO_DATABASE),
+            BACKSTOP_ENCRYPTION_IDENTITY: identity,
+            RUNNER_TEMP: work,
+        };
         const dumped = await (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['dump-postgres'], ['--name', 'demo', '--storage-url', storage, '--kind', 'manual', '--encryption-recipients', recipient], env, io);
         if (dumped !== 0)
             return dumped;
@@ -75838,7 +76986,8 @@ async function runDemo(args, io) {
         io.out('\n5/5  validate-integrity: the restored database against the original, row by row');
         const checked = await (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['validate-integrity'], ['--report-path', external_node_path_default().join(work, 'integrity-report.json')], { ...env, BACKSTOP_DATABASE_URL: restored, BACKSTOP_COMPARE_URL: source.urlFor(DEMO_DATABASE) }, io);
         io.out(checked === 0
-            ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the original. ✅'
+            ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the ' +
+                'original. ✅'
             : '\nDemo finished: the restored data differs from the original. ❌');
         if (keep)
             io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
@@ -75883,13 +77032,13 @@ async function loadSample(cluster, ticks) {
 
 /***/ }),
 
-/***/ 26302:
+/***/ 42704:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85179);
-/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(51443);
+/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37840);
+/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(75627);
 
 
 
@@ -75934,7 +77083,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 79199:
+/***/ 16270:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75947,9 +77096,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: cliRuntime, parseFlags
 
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var action_env = __nccwpck_require__(53798);
+var action_env = __nccwpck_require__(97992);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -75984,7 +77133,9 @@ function parseFlags(args, specs) {
             throw new errors/* ConfigurationError */.j1(`Unexpected argument "${arg}": inputs are given as --name value.`);
         const name = match[1];
         if (!(name in specs)) {
-            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs).map((n) => `--${n}`).join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs)
+                .map((n) => `--${n}`)
+                .join(', ')}.`);
         }
         let value = match[2];
         if (value === undefined) {
@@ -76036,7 +77187,11 @@ async function runCommand(command, args, env, io) {
 function commandHelp(command) {
     const lines = [`backstop ${command.name}: ${command.description}`, '', 'Inputs (flag, or environment variable):'];
     for (const [input, spec] of Object.entries(command.inputs)) {
-        const flags = [spec.required ? 'required' : undefined, defaultText(spec) ? `default ${defaultText(spec)}` : undefined, spec.secret ? 'secret: prefer the variable' : undefined]
+        const flags = [
+            spec.required ? 'required' : undefined,
+            defaultText(spec) ? `default ${defaultText(spec)}` : undefined,
+            spec.secret ? 'secret: prefer the variable' : undefined,
+        ]
             .filter(Boolean)
             .join(', ');
         lines.push(`  --${input} / ${(0,action_env/* inputEnvName */.d_)(input)}${flags ? ` (${flags})` : ''}`, `      ${spec.description}`);
@@ -76050,7 +77205,7 @@ function defaultText(spec) {
 
 /***/ }),
 
-/***/ 53798:
+/***/ 97992:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76113,7 +77268,7 @@ function inputEnvName(input) {
 
 /***/ }),
 
-/***/ 75974:
+/***/ 93432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76142,7 +77297,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 98270:
+/***/ 7629:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76163,7 +77318,7 @@ var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_n
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -76260,7 +77415,9 @@ class AgeIdentityError extends Error {
 // ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase() ? decoded.data : undefined;
+    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
+        ? decoded.data
+        : undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32Decode(identity);
@@ -76326,7 +77483,9 @@ function age_open(key, nonce, sealed) {
 const ZERO_NONCE = Buffer.alloc(12);
 const b64 = (bytes) => bytes.toString('base64').replace(/=+$/, '');
 function headerMac(fileKey, headerUpToDashes) {
-    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
+    return external_node_crypto_default().createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+        .update(headerUpToDashes)
+        .digest();
 }
 /** The STREAM nonce of chunk `counter`: an 11-byte big-endian counter, then 1 for the last chunk. */
 function chunkNonce(counter, last) {
@@ -76397,7 +77556,7 @@ function createEncryptStream(recipients) {
             if (filled > 0)
                 chunk.copy(block, filled, 0, head);
             const first = filled > 0 ? block : chunk.subarray(0, CHUNK);
-            sealBlocks(this, count, false, (index) => (index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK)));
+            sealBlocks(this, count, false, (index) => index === 0 ? first : chunk.subarray(head + (index - 1) * CHUNK, head + index * CHUNK));
             filled = chunk.copy(block, 0, head + (count - 1) * CHUNK);
             callback();
         },
@@ -76533,7 +77692,7 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
-/***/ 5124:
+/***/ 45298:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76552,9 +77711,9 @@ function createDecryptStream(identities) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(75974);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(42515);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(85597);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(93432);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(46701);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(94163);
 
 
 
@@ -76587,6 +77746,7 @@ async function startScratchCluster(options = {}) {
         `-c unix_socket_directories=${root}`,
         '-c max_connections=50',
         ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+        ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
     const stopNow = () => {
@@ -76602,7 +77762,18 @@ async function startScratchCluster(options = {}) {
     // A drill killed halfway must not leave a server running on the runner.
     process.once('exit', stopNow);
     try {
-        await run('pg_ctl', ['-D', dataDir, '-l', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), '-w', '-t', '60', '-o', settings.join(' '), 'start']);
+        await run('pg_ctl', [
+            '-D',
+            dataDir,
+            '-l',
+            node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'),
+            '-w',
+            '-t',
+            '60',
+            '-o',
+            settings.join(' '),
+            'start',
+        ]);
     }
     catch (error) {
         const log = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), 'utf8').catch(() => '');
@@ -76650,6 +77821,13 @@ function assertPostgresUserExists(options) {
             `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
 }
+function preloadSettings(libraries) {
+    if (libraries.length === 0)
+        return [];
+    // A throwaway cluster never phones home: TimescaleDB's telemetry is off whenever it is loaded.
+    const telemetry = libraries.includes('timescaledb') ? ['-c timescaledb.telemetry_level=off'] : [];
+    return [`-c shared_preload_libraries=${libraries.join(',')}`, ...telemetry];
+}
 function instead(options) {
     return options.instead ? ` (${options.instead})` : '';
 }
@@ -76659,7 +77837,7 @@ function freePort() {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => {
             const address = server.address();
-            server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+            server.close(() => typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')));
         });
     });
 }
@@ -76667,7 +77845,7 @@ function freePort() {
 
 /***/ }),
 
-/***/ 85597:
+/***/ 94163:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76681,8 +77859,8 @@ function freePort() {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75974);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(42515);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(93432);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46701);
 
 
 
@@ -76762,7 +77940,8 @@ against = `the server (PostgreSQL ${server.version})`) {
     if (newest.major < server.major) {
         throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${tool} ${newest.version} (${newest.path}) is older than ${against}: ` +
             `${tool} must be version ${server.major} or newer. Install postgresql-client-${server.major} ` +
-            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ bin folder.`);
+            `(https://www.postgresql.org/download/linux/) or set ${binDir.origin} to a PostgreSQL ${server.major}+ ` +
+            `bin folder.`);
     }
     return newest;
 }
@@ -76770,7 +77949,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 /***/ }),
 
-/***/ 42515:
+/***/ 46701:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -76821,7 +78000,7 @@ function lastLines(text, count = 5) {
 
 /***/ }),
 
-/***/ 84390:
+/***/ 82516:
 /***/ ((module) => {
 
 module.exports = eval("require")("pg-native");
@@ -77200,18 +78379,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 57349:
+/***/ 2197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveBlockMap = __nccwpck_require__(87103);
-var resolveBlockSeq = __nccwpck_require__(90334);
-var resolveFlowCollection = __nccwpck_require__(13142);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveBlockMap = __nccwpck_require__(143);
+var resolveBlockSeq = __nccwpck_require__(91854);
+var resolveFlowCollection = __nccwpck_require__(9030);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -77297,15 +78476,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 23683:
+/***/ 83:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(45937);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
+var Document = __nccwpck_require__(573);
+var composeNode = __nccwpck_require__(84961);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -77349,17 +78528,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 45937:
+/***/ 84961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var composeCollection = __nccwpck_require__(57349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(17788);
-var utilEmptyScalarPosition = __nccwpck_require__(22599);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var composeCollection = __nccwpck_require__(2197);
+var composeScalar = __nccwpck_require__(43573);
+var resolveEnd = __nccwpck_require__(71020);
+var utilEmptyScalarPosition = __nccwpck_require__(28407);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -77468,15 +78647,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 43573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -77563,18 +78742,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 89984:
+/***/ 13104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(61342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var identity = __nccwpck_require__(41127);
-var composeDoc = __nccwpck_require__(23683);
-var resolveEnd = __nccwpck_require__(17788);
+var directives = __nccwpck_require__(2606);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var identity = __nccwpck_require__(24919);
+var composeDoc = __nccwpck_require__(83);
+var resolveEnd = __nccwpck_require__(71020);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -77794,17 +78973,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 87103:
+/***/ 143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
-var utilMapIncludes = __nccwpck_require__(81187);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -77918,12 +79097,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 48913:
+/***/ 25089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -78125,14 +79304,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 90334:
+/***/ 91854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveProps = __nccwpck_require__(34631);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveProps = __nccwpck_require__(70775);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -78183,7 +79362,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 17788:
+/***/ 71020:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -78229,19 +79408,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 13142:
+/***/ 9030:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(81187);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -78445,13 +79624,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 76842:
+/***/ 45882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var resolveEnd = __nccwpck_require__(17788);
+var Scalar = __nccwpck_require__(50389);
+var resolveEnd = __nccwpck_require__(71020);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -78680,7 +79859,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 34631:
+/***/ 70775:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -78835,7 +80014,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 74283:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -78878,7 +80057,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 22599:
+/***/ 28407:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -78913,12 +80092,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 74051:
+/***/ 11795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(74283);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -78937,12 +80116,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 81187:
+/***/ 51091:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -78959,22 +80138,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var toJS = __nccwpck_require__(74043);
-var Schema = __nccwpck_require__(45840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(71596);
-var applyReviver = __nccwpck_require__(83661);
-var createNode = __nccwpck_require__(42404);
-var directives = __nccwpck_require__(61342);
+var Alias = __nccwpck_require__(97105);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var toJS = __nccwpck_require__(53899);
+var Schema = __nccwpck_require__(28224);
+var stringifyDocument = __nccwpck_require__(72285);
+var anchors = __nccwpck_require__(79196);
+var applyReviver = __nccwpck_require__(50909);
+var createNode = __nccwpck_require__(91732);
+var directives = __nccwpck_require__(2606);
 
 class Document {
     constructor(value, replacer, options) {
@@ -79303,13 +80482,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 71596:
+/***/ 79196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -79386,7 +80565,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 83661:
+/***/ 50909:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -79450,14 +80629,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 42404:
+/***/ 91732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -79547,13 +80726,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 61342:
+/***/ 2606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 const escapeChars = {
     '!': '%21',
@@ -79732,7 +80911,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 91464:
+/***/ 20152:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -79801,28 +80980,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 38815:
+/***/ 43439:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(45840);
-var errors = __nccwpck_require__(91464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(84047);
-var visit = __nccwpck_require__(10204);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var Schema = __nccwpck_require__(28224);
+var errors = __nccwpck_require__(20152);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
+var publicApi = __nccwpck_require__(64543);
+var visit = __nccwpck_require__(12588);
 
 
 
@@ -79859,7 +81038,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 57249:
+/***/ 77297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -79885,16 +81064,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 97105:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var visit = __nccwpck_require__(10204);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var anchors = __nccwpck_require__(79196);
+var visit = __nccwpck_require__(12588);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -80012,14 +81191,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 40101:
+/***/ 44661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
+var createNode = __nccwpck_require__(91732);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -80170,14 +81349,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 66673:
+/***/ 44833:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(83661);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var applyReviver = __nccwpck_require__(50909);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 class NodeBase {
     constructor(type) {
@@ -80217,15 +81396,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 57165:
+/***/ 75773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyPair = __nccwpck_require__(59748);
-var addPairToJSMap = __nccwpck_require__(97104);
-var identity = __nccwpck_require__(41127);
+var createNode = __nccwpck_require__(91732);
+var stringifyPair = __nccwpck_require__(27764);
+var addPairToJSMap = __nccwpck_require__(88768);
+var identity = __nccwpck_require__(24919);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -80263,14 +81442,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 63301:
+/***/ 50389:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -80297,17 +81476,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 84454:
+/***/ 65462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(61212);
-var addPairToJSMap = __nccwpck_require__(97104);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
+var stringifyCollection = __nccwpck_require__(94156);
+var addPairToJSMap = __nccwpck_require__(88768);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -80451,17 +81630,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 92223:
+/***/ 66831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyCollection = __nccwpck_require__(61212);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var toJS = __nccwpck_require__(74043);
+var createNode = __nccwpck_require__(91732);
+var stringifyCollection = __nccwpck_require__(94156);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var toJS = __nccwpck_require__(53899);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -80573,16 +81752,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 97104:
+/***/ 88768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(57249);
-var merge = __nccwpck_require__(90452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var log = __nccwpck_require__(77297);
+var merge = __nccwpck_require__(29380);
+var stringify = __nccwpck_require__(9300);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -80645,7 +81824,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 41127:
+/***/ 24919:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -80705,12 +81884,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 74043:
+/***/ 53899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -80751,15 +81930,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 60110:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
-var errors = __nccwpck_require__(91464);
-var stringifyString = __nccwpck_require__(83069);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
+var errors = __nccwpck_require__(20152);
+var stringifyString = __nccwpck_require__(81773);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -80976,7 +82155,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 91733:
+/***/ 13701:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -81046,7 +82225,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 97715:
+/***/ 15235:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -81152,14 +82331,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 49877:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(60110);
-var cstStringify = __nccwpck_require__(91733);
-var cstVisit = __nccwpck_require__(97715);
+var cstScalar = __nccwpck_require__(90334);
+var cstStringify = __nccwpck_require__(13701);
+var cstVisit = __nccwpck_require__(15235);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -81271,12 +82450,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 40361:
+/***/ 65145:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(49877);
 
 /*
 START -> stream
@@ -82001,7 +83180,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 66628:
+/***/ 41460:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -82049,14 +83228,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 2064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -83036,18 +84215,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 84047:
+/***/ 64543:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var log = __nccwpck_require__(57249);
-var identity = __nccwpck_require__(41127);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var log = __nccwpck_require__(77297);
+var identity = __nccwpck_require__(24919);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -83150,16 +84329,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 45840:
+/***/ 28224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var tags = __nccwpck_require__(90018);
+var identity = __nccwpck_require__(24919);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var tags = __nccwpck_require__(36178);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -83196,13 +84375,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 47451:
+/***/ 24043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var YAMLMap = __nccwpck_require__(65462);
 
 const map = {
     collection: 'map',
@@ -83222,12 +84401,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 73632:
+/***/ 15632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const nullTag = {
     identify: value => value == null,
@@ -83246,13 +84425,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 17562:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var YAMLSeq = __nccwpck_require__(66831);
 
 const seq = {
     collection: 'seq',
@@ -83272,12 +84451,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 66464:
+/***/ 94704:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(83069);
+var stringifyString = __nccwpck_require__(81773);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -83295,12 +84474,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 73959:
+/***/ 74359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -83323,13 +84502,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 38405:
+/***/ 66229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -83377,12 +84556,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 59874:
+/***/ 27602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -83426,18 +84605,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 70896:
+/***/ 27904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
 
 const schema = [
     map.map,
@@ -83458,14 +84637,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 33559:
+/***/ 48647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(50389);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -83529,27 +84708,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 90018:
+/***/ 36178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
-var schema = __nccwpck_require__(70896);
-var schema$1 = __nccwpck_require__(33559);
-var binary = __nccwpck_require__(56083);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var schema$2 = __nccwpck_require__(35913);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
+var schema = __nccwpck_require__(27904);
+var schema$1 = __nccwpck_require__(48647);
+var binary = __nccwpck_require__(64355);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var schema$2 = __nccwpck_require__(93081);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -83635,14 +84814,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 56083:
+/***/ 64355:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(20181);
-var Scalar = __nccwpck_require__(63301);
-var stringifyString = __nccwpck_require__(83069);
+var Scalar = __nccwpck_require__(50389);
+var stringifyString = __nccwpck_require__(81773);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -83712,12 +84891,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 88398:
+/***/ 36158:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -83748,13 +84927,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 35782:
+/***/ 10838:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -83805,12 +84984,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 10873:
+/***/ 45609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -83888,13 +85067,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 90452:
+/***/ 29380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -83966,16 +85145,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 50303:
+/***/ 96431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var pairs = __nccwpck_require__(18385);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var pairs = __nccwpck_require__(49281);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -84050,15 +85229,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 18385:
+/***/ 49281:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLSeq = __nccwpck_require__(66831);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -84139,24 +85318,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 35913:
+/***/ 93081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var binary = __nccwpck_require__(56083);
-var bool = __nccwpck_require__(88398);
-var float = __nccwpck_require__(35782);
-var int = __nccwpck_require__(10873);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var binary = __nccwpck_require__(64355);
+var bool = __nccwpck_require__(36158);
+var float = __nccwpck_require__(10838);
+var int = __nccwpck_require__(45609);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schema = [
     map.map,
@@ -84187,14 +85366,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 81528:
+/***/ 62504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -84290,12 +85469,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 24371:
+/***/ 54960:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -84402,7 +85581,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 34475:
+/***/ 69915:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84560,15 +85739,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var identity = __nccwpck_require__(41127);
-var stringifyComment = __nccwpck_require__(59799);
-var stringifyString = __nccwpck_require__(83069);
+var anchors = __nccwpck_require__(79196);
+var identity = __nccwpck_require__(24919);
+var stringifyComment = __nccwpck_require__(66599);
+var stringifyString = __nccwpck_require__(81773);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -84699,14 +85878,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 61212:
+/***/ 94156:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -84861,7 +86040,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 59799:
+/***/ 66599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84892,14 +86071,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 72285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -84986,7 +86165,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 28689:
+/***/ 13569:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -85020,15 +86199,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 59748:
+/***/ 27764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -85179,13 +86358,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 83069:
+/***/ 81773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var foldFlowLines = __nccwpck_require__(34475);
+var Scalar = __nccwpck_require__(50389);
+var foldFlowLines = __nccwpck_require__(69915);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -85524,12 +86703,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 10204:
+/***/ 12588:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -85767,7 +86946,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 37157:
+/***/ 49237:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -85830,15 +87009,15 @@ class Context {
 
 /***/ }),
 
-/***/ 61351:
+/***/ 96823:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Q: () => (/* binding */ getOctokit)
 /* harmony export */ });
 /* unused harmony export context */
-/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37157);
-/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48282);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49237);
+/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(55018);
 
 
 const context = new _context_js__WEBPACK_IMPORTED_MODULE_0__/* .Context */ .o();
@@ -85856,7 +87035,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 /***/ }),
 
-/***/ 48282:
+/***/ 55018:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85869,13 +87048,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: context, getUserAgentWithOrchestrationId
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/context.js
-var context = __nccwpck_require__(37157);
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(89659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/context.js
+var context = __nccwpck_require__(49237);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(31947);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(42480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -85928,7 +87107,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ../main/node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -85943,7 +87122,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -85972,7 +87151,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -86020,7 +87199,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -86041,7 +87220,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -86088,7 +87267,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -86434,7 +87613,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -86726,7 +87905,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ../main/node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -87327,9 +88506,9 @@ const JSONParse = (text, reviver) => {
 
 
 
-// EXTERNAL MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-var dist_src = __nccwpck_require__(31015);
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// EXTERNAL MODULE: ../main/node_modules/@octokit/request-error/dist-src/index.js
+var dist_src = __nccwpck_require__(55575);
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -87536,7 +88715,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -87667,7 +88846,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -87722,11 +88901,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -87867,12 +89046,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -90166,7 +91345,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -90292,7 +91471,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -90313,7 +91492,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -90725,7 +91904,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -90767,7 +91946,7 @@ function getOctokitOptions(token, options) {
 
 /***/ }),
 
-/***/ 31015:
+/***/ 55575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90816,14 +91995,14 @@ class RequestError extends Error {
 
 /***/ }),
 
-/***/ 83849:
+/***/ 29977:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ay: () => (__WEBPACK_DEFAULT_EXPORT__)
 /* harmony export */ });
 /* unused harmony exports Client, Pool, Connection, types, Query, DatabaseError, escapeIdentifier, escapeLiteral, Result, TypeOverrides, defaults */
-/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(13273);
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(61097);
 // ESM wrapper for pg
 
 
@@ -91128,6 +92307,6 @@ const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(26302);
+/******/ var __webpack_exports__ = __nccwpck_require__(42704);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -39,7 +39,8 @@ export function notPreloadedMessage(database: DatabaseUrl): string {
 
 /**
  * The extension in this database, created when missing. A server without the library preloaded is refused before
- * anything calls into it; a role that may not create it gets the statement a superuser must run.
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
  */
 export async function ensureTimescaleExtension(
   client: pg.Client,
@@ -54,8 +55,9 @@ export async function ensureTimescaleExtension(
     if (/must be preloaded/.test(errorMessage(error))) throw new ConfigurationError(notPreloadedMessage(database));
     throw new ConfigurationError(
       `The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
-        `${errorMessage(error)}. Have a superuser run CREATE EXTENSION timescaledb in database ` +
-        `${database.database} (the server must list timescaledb in shared_preload_libraries), then run again.`,
+        `${errorMessage(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+        `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+        'shared_preload_libraries), then run again.',
     );
   }
   return (await timescaleState(client)).installed!;

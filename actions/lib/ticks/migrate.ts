@@ -230,8 +230,8 @@ function checkTargetColumns(source: ResolvedTable, target: ResolvedTable, option
   const targetName = `${target.schema}.${target.name}`;
   if (lacking.length > 0) {
     const auto =
-      `${options.setupOrigin} auto creates a missing target from the source's columns but never changes an ` +
-      `existing table: drop or rename ${targetName} and run again, or give the source those columns.`;
+      `With ${options.setupOrigin} auto, a missing target is created from the source's columns, but an existing ` +
+      `table is never changed: drop or rename ${targetName} and run again, or give the source those columns.`;
     const none =
       `Drop those columns from ${targetName}, give the source those columns, or drop ${targetName} and set ` +
       `${options.setupOrigin} to auto to create it from the source's columns.`;
