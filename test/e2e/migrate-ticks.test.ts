@@ -255,7 +255,8 @@ describe("setup: auto builds the target from the source's own columns", () => {
   it('a source without price and volume columns still migrates; the candles are skipped with one warning', async () => {
     const url = await customSource(`
       CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, bid numeric(20,8));
-      INSERT INTO tick_data SELECT timestamptz '2026-01-05' + i * interval '1 hour', 'ES', i FROM generate_series(0, 47) i;`);
+      INSERT INTO tick_data
+      SELECT timestamptz '2026-01-05' + i * interval '1 hour', 'ES', i FROM generate_series(0, 47) AS i;`);
     const targetUrl = await emptyDatabase(plain);
     const run = await runAction('migrate-ticks', { 'source-url': url, 'target-url': targetUrl });
     expect(run.errors).toEqual([]);
@@ -272,7 +273,7 @@ describe("setup: auto builds the target from the source's own columns", () => {
     expect(await columns(targetUrl)).toEqual(await columns(url));
   });
 
-  it('a target that exists with other columns fails with one line that says what to do, and writes nothing', async () => {
+  it('a target that exists with other columns fails with one line saying what to do, and writes nothing', async () => {
     const targetUrl = await emptyDatabase(plain);
     await sql(targetUrl, 'CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text, price numeric, bid numeric)');
     const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl });
@@ -352,7 +353,7 @@ describe.runIf(TIMESCALE)(`migrate-ticks into the installed TimescaleDB ${TIMESC
   });
   afterAll(() => timescale?.stop());
 
-  it('with the defaults: the source columns, a hypertable with the columnstore, retention and four candles', async () => {
+  it('with the defaults: the source columns, a hypertable, columnstore, retention and four candles', async () => {
     const targetUrl = await emptyDatabase(timescale);
     const run = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': targetUrl });
     expect(run.errors).toEqual([]);
@@ -454,7 +455,11 @@ describe.runIf(TIMESCALE)(`migrate-ticks into the installed TimescaleDB ${TIMESC
       expect(run.code).toBe(1);
       expect(run.errors).toEqual([
         expect.stringMatching(
-          /TimescaleDB is installed on the server of postgresql:\/\/postgres@127\.0\.0\.1:\d+\/\w+ \(input "target-url"\) but not preloaded, so the timescaledb extension cannot be created or used there: add timescaledb to shared_preload_libraries .* restart the server and run again\./,
+          new RegExp(
+            '^::error::TimescaleDB is installed on the server of postgresql://postgres@127\\.0\\.0\\.1:\\d+/\\w+ ' +
+              '\\(input "target-url"\\) but not preloaded, so the timescaledb extension cannot be created or used ' +
+              'there: add timescaledb to shared_preload_libraries .* restart the server and run again\\.$',
+          ),
         ),
       ]);
       expect(run.stdout).not.toMatch(/connection error|Connection terminated/i);

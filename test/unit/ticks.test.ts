@@ -57,10 +57,10 @@ describe('range fingerprint', () => {
       schema: 'public',
       name: 'tick_data',
       timeColumn: 'time',
-      columns: ['time', 'price'],
+      columns: ['time', 'last_price'],
       casts: [undefined, 'numeric(20,8)'],
     });
-    expect(sql).toContain('SELECT "time", "price"::numeric(20,8) FROM "public"."tick_data"');
+    expect(sql).toContain('SELECT "time", "last_price"::numeric(20,8) FROM "public"."tick_data"');
     expect(sql).toContain('WHERE "time" >= $1 AND "time" < $2');
     expect(sql).toContain('sum(hashtext(r::text)::bigint)');
     expect(fingerprintSql({ schema: 'public', name: 't', timeColumn: 'time', columns: ['time'] }, 'record')).toContain(
