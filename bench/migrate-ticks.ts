@@ -79,20 +79,22 @@ async function main(): Promise<void> {
               `(FORMAT binary)" | "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (${SEED_COLUMNS}) FROM ` +
               `STDIN (FORMAT binary)"`,
           ],
-          { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget },
+          { env: { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget } },
         ),
       );
 
       const ourTarget = await freshTarget(target);
       ours.push(
         await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          RUNNER_TEMP: work,
-          GITHUB_OUTPUT: path.join(work, 'out'),
-          'INPUT_SOURCE-URL': sourceUrl,
-          'INPUT_TARGET-URL': ourTarget,
-          INPUT_SETUP: 'none',
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            RUNNER_TEMP: work,
+            GITHUB_OUTPUT: path.join(work, 'out'),
+            'INPUT_SOURCE-URL': sourceUrl,
+            'INPUT_TARGET-URL': ourTarget,
+            INPUT_SETUP: 'none',
+          },
         }),
       );
       console.log(

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         'INPUT_STORAGE-URL': path.join(work, 'backups'),
         'INPUT_ENCRYPTION-RECIPIENTS': recipient,
       };
-      const ours = await measure(process.execPath, [path.join(ROOT, 'actions/snapshot-qdrant/dist/index.js')], env);
+      const ours = await measure(process.execPath, [path.join(ROOT, 'actions/snapshot-qdrant/dist/index.js')], { env });
       ourTimes.push(ours.seconds);
       peak = Math.max(peak, ours.peakRssBytes);
       const outputs = await fs.readFile(path.join(work, 'out'), 'utf8');

@@ -62,18 +62,20 @@ async function main(): Promise<void> {
             `"${psql.path}" -X -q -d "$A" -c "${scan}" > /dev/null & "${psql.path}" -X -q -d "$B" -c "${scan}" > ` +
               `/dev/null & wait`,
           ],
-          { ...process.env, A: a, B: b },
+          { env: { ...process.env, A: a, B: b } },
         ),
       );
       ours.push(
         await measure(process.execPath, [path.join(ROOT, 'actions/validate-integrity/dist/index.js')], {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          RUNNER_TEMP: work,
-          GITHUB_OUTPUT: path.join(work, 'out'),
-          'INPUT_DATABASE-URL': a,
-          'INPUT_COMPARE-URL': b,
-          INPUT_CONFIG: config,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            RUNNER_TEMP: work,
+            GITHUB_OUTPUT: path.join(work, 'out'),
+            'INPUT_DATABASE-URL': a,
+            'INPUT_COMPARE-URL': b,
+            INPUT_CONFIG: config,
+          },
         }),
       );
       console.log(

@@ -82,7 +82,7 @@ describe.each(ACTIONS.map((action) => [action.name, action] as const))('%s', (na
       .readdirSync(path.join(dir, 'src'))
       .map((file) => fs.readFileSync(path.join(dir, 'src', file), 'utf8'));
     const set = new Set(
-      sources.flatMap((source) => [...source.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((match) => match[1])),
+      sources.flatMap((source) => [...source.matchAll(/setOutput\(\s*'([a-z0-9-]+)'/g)].map((match) => match[1])),
     );
     expect([...set].sort()).toEqual(Object.keys(action.outputs).sort());
   });

@@ -61,10 +61,31 @@ describe('InputReader', () => {
   it('masks secret inputs: whole values, and only the password part of URLs without one', () => {
     const withPassword = reader({ token: 'tok-123456', url: 'postgresql://u:p%40ss-word@h/db' });
     withPassword.inputs.maskSecrets();
-    expect(withPassword.secrets).toEqual(['tok-123456', 'postgresql://u:p%40ss-word@h/db', 'p%40ss-word', 'p@ss-word']);
+    expect(new Set(withPassword.secrets)).toEqual(
+      new Set(['tok-123456', 'postgresql://u:p%40ss-word@h/db', 'p%40ss-word', 'p@ss-word']),
+    );
     const withoutPassword = reader({ url: 'postgresql://u@h/db' });
     withoutPassword.inputs.maskSecrets();
     expect(withoutPassword.secrets).toEqual([]);
+  });
+
+  it('masks what looks like a secret in any input, whether or not the input is a secret', () => {
+    const identity = 'AGE-SECRET-KEY-1QQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KH';
+    const pasted = reader({ name: `x ${identity}`, jobs: 'https://bob:hunter22@example.com/x' });
+    pasted.inputs.maskSecrets();
+    expect(pasted.secrets).toContain(identity);
+    expect(pasted.secrets).toContain('hunter22');
+    const plain = reader({ name: 'prod-db', jobs: 'https://example.com/x' });
+    plain.inputs.maskSecrets();
+    expect(plain.secrets).toEqual([]);
+  });
+
+  it('names every missing required input at once', () => {
+    const twoRequired = { a: { description: 'a', required: true }, b: { description: 'b', required: true } };
+    const { runtime } = cliRuntime(new Map(), {}, { out: () => undefined, err: () => undefined });
+    expect(() => new InputReader(runtime, twoRequired).checkRequired()).toThrow(
+      'Inputs "a", "b" are required: set each of them (--help lists what they take).',
+    );
   });
 
   it('splits lists on newlines and commas', () => {

@@ -7,33 +7,10 @@ import { findBackup, listBackups, writeManifest } from '../../actions/lib/manife
 import { checkBackupId, newBackupId } from '../../actions/lib/manifest/ids.ts';
 import { parseManifest, type Manifest } from '../../actions/lib/manifest/schema.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
+import { postgresManifest } from '../harness/manifests.ts';
 
 function manifest(id: string, createdAt: string): Manifest {
-  return {
-    version: 1,
-    id,
-    name: 'prod',
-    engine: 'postgres',
-    kind: 'daily',
-    createdAt,
-    finishedAt: createdAt,
-    durationSeconds: 1,
-    source: { serverVersion: '15.18', serverVersionNum: 150018, database: 'prod', host: 'h', extensions: [] },
-    tool: { name: 'backstop', version: '0.1.0', pgDump: '15.18' },
-    format: 'custom',
-    encryption: null,
-    files: [
-      {
-        path: 'postgres.dump.zst',
-        bytes: 1,
-        sha256: 'a'.repeat(64),
-        rawBytes: 1,
-        compression: 'zstd',
-        encryption: 'none',
-      },
-    ],
-    tables: [],
-  };
+  return postgresManifest(id, createdAt, '15.18');
 }
 
 describe('backup ids', () => {

@@ -7,34 +7,11 @@ import { writeManifest, type FoundBackup } from '../../actions/lib/manifest/cata
 import { readLatestDrill, runDrill, type Budgets, type EngineOutcome } from '../../actions/lib/manifest/drills.ts';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
+import { postgresManifest } from '../harness/manifests.ts';
 
 const BACKUP_FINISHED = '2026-03-01T00:00:00.000Z';
 
-const manifest: Manifest = {
-  version: 1,
-  id: '20260301T000000Z-daily-abcd',
-  name: 'prod',
-  engine: 'postgres',
-  kind: 'daily',
-  createdAt: BACKUP_FINISHED,
-  finishedAt: BACKUP_FINISHED,
-  durationSeconds: 1,
-  source: { serverVersion: '17.2', serverVersionNum: 170002, database: 'prod', host: 'h', extensions: [] },
-  tool: { name: 'backstop', version: '0.1.0', pgDump: '17.2' },
-  format: 'custom',
-  encryption: null,
-  files: [
-    {
-      path: 'postgres.dump.zst',
-      bytes: 1,
-      sha256: 'a'.repeat(64),
-      rawBytes: 1,
-      compression: 'zstd',
-      encryption: 'none',
-    },
-  ],
-  tables: [],
-};
+const manifest: Manifest = postgresManifest('20260301T000000Z-daily-abcd', BACKUP_FINISHED);
 
 type TestOutcome = EngineOutcome & { tables: string[] };
 

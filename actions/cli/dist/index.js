@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 37840:
+/***/ 51464:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70019,6 +70019,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
 
@@ -70032,16 +70065,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -70392,10 +70440,20 @@ const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
         description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
             'a local folder among storage-url.',
+        defaultLabel: '— (no copy)',
+        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+            'backup stands in its destinations and the step still succeeds.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
         default: '500',
+        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+            "failure. Artifacts count against the account's storage quota.",
     },
 };
 /** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
@@ -70608,8 +70666,10 @@ class StorageUrlError extends Error {
     name = 'StorageUrlError';
 }
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 function openStore(url, s3) {
     if (url.startsWith('s3://')) {
@@ -70619,11 +70679,23 @@ function openStore(url, s3) {
         return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!external_node_path_default().isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return (0,external_node_url_.fileURLToPath)(url);
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -70692,6 +70764,10 @@ const INPUTS = {
     jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
     ...ENCRYPTION_INPUTS,
     'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
+    'row-counts': {
+        description: 'How the manifest counts rows: stream (read from the dump itself) or scan (count(*) of each table).',
+        default: 'stream',
+    },
     'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
     ...ARTIFACT_INPUTS,
 };
@@ -70699,6 +70775,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const recipients = readRecipients(inputs);
     const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
@@ -70712,6 +70789,7 @@ function readInputs(runtime) {
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         recipients,
         excludeTableData: inputs.list('exclude-table-data'),
+        rowCounts: inputs.choice('row-counts', ['stream', 'scan']),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
         artifact: readArtifactCopy(inputs, stores),
     };
@@ -70988,6 +71066,7 @@ function reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -71021,6 +71100,8 @@ async function storeStream(source, stores, options) {
     const stored = new HashingStream();
     const fanOut = new FanOut(stores.length);
     const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
     if (options.compress)
         stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
     if (options.recipients)
@@ -71059,6 +71140,18 @@ async function storeStream(source, stores, options) {
         compression: options.compress ? 'zstd' : 'none',
         encryption: options.recipients ? 'age' : 'none',
     };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
@@ -71109,6 +71202,305 @@ function restoreModeArgs(archive) {
 /** The format, then a directory archive's folder as the last argument; a streamed archive comes on stdin. */
 function restoreArchiveArgs(archive) {
     return archive.format === 'custom' ? ['--format=custom'] : ['--format=directory', archive.path];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/archive-rows.ts
+/**
+ * Exact row counts read from a pg_dump custom-format archive as it streams past, so the dump's database is read
+ * once (by pg_dump), not twice (pg_dump and a count(*) of every table in the same snapshot).
+ *
+ * The archive, uncompressed (`--compress=0`), as pg_dump 12–18 writes it to a pipe (pg_backup_archiver.c and
+ * pg_backup_custom.c describe it; the header and TOC come first because a pipe cannot be rewritten at the end):
+ * - header: `PGDMP`, version major/minor/revision bytes, int size, offset size, format byte, then the compression
+ *   (a byte from archive version 1.15, an int before), the creation time (7 ints), the database name and the server
+ *   and pg_dump versions (strings);
+ * - the TOC: an int count, then per entry its dump id, had-dumper flag, table oid, oid, tag, desc, section, defn,
+ *   drop statement, copy statement, namespace, tablespace, table access method (1.14+), relkind (1.16+ as an int),
+ *   owner, the "with oids" string, the dependency strings ended by a NULL string, and the data offset (a flag byte
+ *   and an offset);
+ * - data blocks: a type byte (1 = table data, 3 = large objects) and the entry's dump id, then chunks (an int length
+ *   and that many bytes) ended by a zero length; large objects repeat (oid, chunks) ended by a zero oid.
+ * An int is a sign byte and `intSize` bytes, little-endian; a string is an int length (-1: NULL) and its bytes.
+ *
+ * COPY's text format ends every row with a newline and escapes newlines inside values (`\n`), so a table's row
+ * count is the number of newline bytes in its data chunks, less the three of the end marker pg_dump writes after
+ * the rows (`\.` and two empty lines). A block that does not end with that marker is not read as rows.
+ */
+const MAGIC = Buffer.from('PGDMP');
+const FORMAT_CUSTOM = 1;
+const BLOCK_DATA = 1;
+const BLOCK_LARGE_OBJECTS = 3;
+/** What pg_dump writes after a table's COPY rows: `\.`, then two empty lines. */
+const END_OF_COPY = Buffer.from('\\.\n\n\n');
+/** Archive versions as pg_dump numbers them: (major * 256 + minor) * 256 + revision. */
+const version = (major, minor) => (major * 256 + minor) * 256;
+const OLDEST_READ = version(1, 12);
+const NEWEST_READ = version(1, 16);
+/** Thrown inside the parser when the bytes received so far end in the middle of what it is reading. */
+class NeedMore extends Error {
+}
+/** The archive is not one this reader understands; the caller counts with count(*) instead. */
+class UnreadableArchiveError extends Error {
+    name = 'UnreadableArchiveError';
+}
+/**
+ * Feed it every chunk of pg_dump's stdout, in order, then call finish(). It never changes or holds on to the data
+ * blocks (only the header and the TOC, which are small, are buffered until they are whole).
+ */
+class ArchiveRowCounter {
+    intSize = 4;
+    offsetSize = 8;
+    archiveVersion = 0;
+    entries = new Map();
+    phase = 'header';
+    tocLeft = 0;
+    /** Bytes not yet parsed: the header or TOC so far, or a block header split between two chunks. */
+    pending = Buffer.alloc(0);
+    block = {
+        kind: 'none',
+    };
+    /** Inside large objects: waiting for an object's oid (true) or in its chunks (false). */
+    awaitingOid = true;
+    /** Bytes of the current chunk still to come. */
+    chunkLeft = 0;
+    /** The last bytes of the current table's data, to find the end marker. */
+    tail = Buffer.alloc(END_OF_COPY.length);
+    tailLength = 0;
+    push(chunk) {
+        let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+        let at = 0;
+        if (this.phase !== 'blocks') {
+            const read = this.readHeaderAndToc(buffer);
+            at = read.at;
+            if (!read.done) {
+                this.pending = buffer.subarray(at);
+                return;
+            }
+        }
+        at = this.readBlocks(buffer, at);
+        buffer = buffer.subarray(at);
+        // Keep a split block header (a few bytes) for the next chunk; never the data itself.
+        this.pending = buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0);
+    }
+    /** Row counts by `schema.name`, once the whole archive has been pushed. */
+    finish() {
+        if (this.phase !== 'blocks' || this.chunkLeft > 0 || this.block.kind !== 'none' || this.pending.length > 0) {
+            throw new UnreadableArchiveError('the archive ended in the middle of its header, TOC or a data block');
+        }
+        const counts = new Map();
+        for (const entry of this.entries.values())
+            counts.set(`${entry.schema}.${entry.name}`, entry);
+        return counts;
+    }
+    // ---- header and TOC: parsed entry by entry; an entry cut off by the chunk's end is read again with more bytes
+    readHeaderAndToc(buffer) {
+        const reader = new Reader(buffer, this.intSize, this.offsetSize);
+        let committed = 0;
+        try {
+            if (this.phase === 'header') {
+                this.readHeader(reader);
+                this.tocLeft = reader.int();
+                this.phase = 'toc';
+                committed = reader.at;
+            }
+            while (this.tocLeft > 0) {
+                this.readTocEntry(reader);
+                this.tocLeft -= 1;
+                committed = reader.at;
+            }
+            this.phase = 'blocks';
+            return { at: committed, done: true };
+        }
+        catch (error) {
+            if (!(error instanceof NeedMore))
+                throw error;
+            return { at: committed, done: false };
+        }
+    }
+    readHeader(reader) {
+        if (!reader.bytes(5).equals(MAGIC))
+            throw new UnreadableArchiveError('it does not start with PGDMP');
+        const [major, minor, revision] = [reader.byte(), reader.byte(), reader.byte()];
+        this.archiveVersion = (major * 256 + minor) * 256 + revision;
+        if (this.archiveVersion < OLDEST_READ || this.archiveVersion > NEWEST_READ + 255) {
+            throw new UnreadableArchiveError(`archive version ${major}.${minor}.${revision} is not one this reader knows`);
+        }
+        this.intSize = reader.byte();
+        this.offsetSize = reader.byte();
+        reader.intSize = this.intSize;
+        reader.offsetSize = this.offsetSize;
+        if (reader.byte() !== FORMAT_CUSTOM)
+            throw new UnreadableArchiveError('it is not the custom format');
+        const compressed = this.archiveVersion >= version(1, 15) ? reader.byte() !== 0 : reader.int() !== 0;
+        if (compressed)
+            throw new UnreadableArchiveError('its data is compressed (the dump must use --compress=0)');
+        for (let field = 0; field < 7; field++)
+            reader.int(); // creation time
+        reader.string(); // database name
+        reader.string(); // server version
+        reader.string(); // pg_dump version
+    }
+    readTocEntry(reader) {
+        const dumpId = reader.int();
+        reader.int(); // had a data dumper
+        reader.string(); // table oid
+        reader.string(); // oid
+        const tag = reader.string();
+        const desc = reader.string();
+        reader.int(); // section
+        reader.string(); // definition
+        reader.string(); // drop statement
+        reader.string(); // copy statement
+        const namespace = reader.string();
+        reader.string(); // tablespace
+        reader.string(); // table access method (1.14+; the oldest version read is 1.12)
+        if (this.archiveVersion >= version(1, 16))
+            reader.int(); // relkind
+        reader.string(); // owner
+        reader.string(); // "with oids"
+        while (reader.string() !== null)
+            ; // dependencies, ended by a NULL string
+        reader.offset();
+        if (desc === 'TABLE DATA' && tag !== null)
+            this.entries.set(dumpId, { schema: namespace ?? '', name: tag, rows: 0 });
+    }
+    // ---- data blocks: walked in place, counting newline bytes in table data
+    readBlocks(buffer, start) {
+        let at = start;
+        const intBytes = 1 + this.intSize;
+        while (at < buffer.length) {
+            if (this.chunkLeft > 0) {
+                at = this.consumeChunk(buffer, at);
+                continue;
+            }
+            if (this.block.kind === 'none') {
+                if (buffer.length - at < 1 + intBytes)
+                    return at;
+                const type = buffer[at];
+                const dumpId = readInt(buffer, at + 1, this.intSize);
+                at += 1 + intBytes;
+                this.tailLength = 0;
+                if (type === BLOCK_DATA)
+                    this.block = { kind: 'data', entry: this.entries.get(dumpId) };
+                else if (type === BLOCK_LARGE_OBJECTS)
+                    this.block = { kind: 'objects' };
+                else
+                    throw new UnreadableArchiveError(`unknown data block type ${type}`);
+                this.awaitingOid = true;
+                continue;
+            }
+            if (buffer.length - at < intBytes)
+                return at;
+            const value = readInt(buffer, at, this.intSize);
+            at += intBytes;
+            if (this.block.kind === 'objects' && this.awaitingOid) {
+                if (value === 0)
+                    this.block = { kind: 'none' };
+                else
+                    this.awaitingOid = false;
+            }
+            else if (value === 0) {
+                // The end of a table's data, or of one large object's chunks.
+                if (this.block.kind === 'data') {
+                    this.endTableData(this.block.entry);
+                    this.block = { kind: 'none' };
+                }
+                else
+                    this.awaitingOid = true;
+            }
+            else if (value < 0) {
+                throw new UnreadableArchiveError(`a data chunk claims ${value} bytes`);
+            }
+            else {
+                this.chunkLeft = value;
+            }
+        }
+        return at;
+    }
+    consumeChunk(buffer, at) {
+        const end = Math.min(buffer.length, at + this.chunkLeft);
+        if (this.block.kind === 'data') {
+            if (this.block.entry)
+                this.block.entry.rows += countNewlines(buffer, at, end);
+            this.keepTail(buffer, at, end);
+        }
+        this.chunkLeft -= end - at;
+        return end;
+    }
+    /** Slides the last few data bytes seen into `tail`. */
+    keepTail(buffer, start, end) {
+        const size = this.tail.length;
+        const take = Math.min(size, end - start);
+        const keep = Math.min(this.tailLength, size - take);
+        this.tail.copyWithin(0, this.tailLength - keep, this.tailLength);
+        buffer.copy(this.tail, keep, end - take, end);
+        this.tailLength = keep + take;
+    }
+    endTableData(entry) {
+        const ended = this.tailLength === END_OF_COPY.length && this.tail.equals(END_OF_COPY);
+        if (!ended)
+            throw new UnreadableArchiveError(`the data of ${entry ? `${entry.schema}.${entry.name}` : 'a table'} has no end marker`);
+        if (entry)
+            entry.rows -= 3;
+    }
+}
+function countNewlines(buffer, start, end) {
+    let count = 0;
+    let at = buffer.indexOf(10, start);
+    while (at !== -1 && at < end) {
+        count += 1;
+        at = buffer.indexOf(10, at + 1);
+    }
+    return count;
+}
+function readInt(buffer, at, intSize) {
+    let value = 0;
+    for (let byte = intSize - 1; byte >= 0; byte--)
+        value = value * 256 + buffer[at + 1 + byte];
+    return buffer[at] === 0 ? value : -value;
+}
+/** Sequential reads over the bytes received so far; running out throws NeedMore. */
+class Reader {
+    at = 0;
+    intSize;
+    offsetSize;
+    buffer;
+    constructor(buffer, intSize, offsetSize) {
+        this.buffer = buffer;
+        this.intSize = intSize;
+        this.offsetSize = offsetSize;
+    }
+    byte() {
+        this.need(1);
+        return this.buffer[this.at++];
+    }
+    bytes(length) {
+        this.need(length);
+        const out = this.buffer.subarray(this.at, this.at + length);
+        this.at += length;
+        return out;
+    }
+    int() {
+        this.need(1 + this.intSize);
+        const value = readInt(this.buffer, this.at, this.intSize);
+        this.at += 1 + this.intSize;
+        return value;
+    }
+    string() {
+        const length = this.int();
+        if (length < 0)
+            return null;
+        return this.bytes(length).toString('utf8');
+    }
+    /** A data offset: a flag byte and an offset of the archive's offset size (skipped: we read in order). */
+    offset() {
+        this.byte();
+        this.bytes(this.offsetSize);
+    }
+    need(length) {
+        if (this.at + length > this.buffer.length)
+            throw new NeedMore();
+    }
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/tools.ts
@@ -71205,6 +71597,8 @@ function splitPattern(pattern) {
 
 
 
+
+
 /**
  * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
  * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
@@ -71225,12 +71619,17 @@ async function dumpPostgres(options) {
         const extensions = await listExtensions(client);
         const tables = await listDumpedTables(client);
         options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
-        const counting = countRows(client, tables, tablePatternMatcher(options.excludeTableData));
-        counting.catch(() => undefined);
+        const excluded = tablePatternMatcher(options.excludeTableData);
+        // Counted from the dump's own bytes when they can be read (the custom format), else by count(*) alongside it.
+        const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
+        const scanning = streamed ? undefined : countRows(client, tables, excluded);
+        scanning?.catch(() => undefined);
         const files = options.format === 'custom'
-            ? [await dumpCustom(options, pgDump, snapshot, folder)]
+            ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
             : await dumpDirectory(options, pgDump, snapshot, folder, id);
-        const counts = await counting;
+        const counts = scanning
+            ? await scanning
+            : await streamedCounts(streamed, client, tables, excluded, options.log);
         await client.query('COMMIT');
         const finishedAt = new Date();
         const manifest = {
@@ -71281,7 +71680,7 @@ async function exportSnapshot(client) {
     }
 }
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
-async function dumpCustom(options, pgDump, snapshot, folder) {
+async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
     const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
@@ -71289,6 +71688,7 @@ async function dumpCustom(options, pgDump, snapshot, folder) {
         folder,
         compress: true,
         recipients: options.recipients,
+        observe: counts && ((chunk) => counts.push(chunk)),
         log: options.log,
     });
     // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
@@ -71329,6 +71729,45 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     finally {
         await promises_default().rm(spool, { recursive: true, force: true });
     }
+}
+/** The archive's row counter, which never fails the dump: an archive it cannot read sends us back to count(*). */
+class StreamedCounts {
+    counter = new ArchiveRowCounter();
+    failure;
+    push(chunk) {
+        if (this.failure)
+            return;
+        try {
+            this.counter.push(chunk);
+        }
+        catch (error) {
+            this.failure = error;
+        }
+    }
+    finish() {
+        if (this.failure)
+            throw this.failure;
+        return this.counter.finish();
+    }
+}
+/**
+ * The manifest's counts from the dump stream. A table the stream has no data for (a partitioned parent, or one
+ * whose data was left out) is counted with count(*) in the same snapshot, which is still open; so is every table
+ * when the archive could not be read.
+ */
+async function streamedCounts(streamed, client, tables, excluded, log) {
+    let fromStream;
+    try {
+        fromStream = streamed.finish();
+    }
+    catch (error) {
+        log(`Row counts: the dump stream could not be read (${(0,errors/* errorMessage */.gJ)(error)}); counting with count(*) instead.`);
+        return countRows(client, tables, excluded);
+    }
+    const key = (table) => `${table.schema}.${table.name}`;
+    const unseen = tables.filter((table) => !fromStream.has(key(table)));
+    const scanned = new Map((await countRows(client, unseen, excluded)).map((count) => [key(count), count.rows]));
+    return tables.map((table) => ({ ...table, rows: fromStream.get(key(table))?.rows ?? scanned.get(key(table)) }));
 }
 function digestOfList(files) {
     const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');
@@ -71622,24 +72061,16 @@ async function run(runtime) {
             docs: 'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
                 'is `null`.',
         },
+        'row-counts': {
+            docs: "`stream`: every table's exact row count is read from the dump's own bytes as they pass (the custom " +
+                "format's COPY data: one newline per row), so the database is read once, by pg_dump. `scan`: a " +
+                "`count(*)` of every table in the dump's snapshot, alongside pg_dump (the server reads every table twice). " +
+                'The directory format always scans; an archive the stream reader cannot read falls back to a scan, logged.',
+        },
         'pg-bin-dir': {
             defaultLabel: 'newest installed',
             docs: 'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
                 'older than the server fails before anything is written, naming both versions and the package to install.',
-        },
-        'artifact-retention-days': {
-            defaultLabel: '— (no copy)',
-            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-                'backup stands in its destinations and the step still succeeds.',
-        },
-        'artifact-max-mb': {
-            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-                "failure. Artifacts count against the account's storage quota.",
         },
     }),
     outputs: {
@@ -71795,6 +72226,7 @@ const inputs_INPUTS = {
 function inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {
@@ -72931,6 +73363,8 @@ const src_inputs_INPUTS = {
 };
 function src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, src_inputs_INPUTS);
+    inputs.maskSecrets();
+    inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
         stores: readStores(inputs, 'storage-url', runtime.context.s3),
@@ -73326,6 +73760,7 @@ const report_src_inputs_INPUTS = {
 function report_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, report_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const status = inputs.string('status').toLowerCase();
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
@@ -73740,6 +74175,7 @@ const restore_drill_src_inputs_INPUTS = {
 function restore_drill_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
     return {
         stores: readStores(inputs, 'storage-url', runtime.context.s3),
@@ -74852,6 +75288,7 @@ const snapshot_qdrant_src_inputs_INPUTS = {
 function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, snapshot_qdrant_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
@@ -75116,20 +75553,6 @@ async function snapshot_qdrant_src_main_run(runtime) {
             docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
                 'keeps working after a client gives up).',
         },
-        'artifact-retention-days': {
-            defaultLabel: '— (no copy)',
-            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-                'backup stands in its destinations and the step still succeeds.',
-        },
-        'artifact-max-mb': {
-            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-                "failure. Artifacts count against the account's storage quota.",
-        },
     }),
     outputs: {
         'backup-id': { description: "The new backup's id.", docs: "the new backup's id" },
@@ -75321,6 +75744,7 @@ const validate_integrity_src_inputs_INPUTS = {
 function validate_integrity_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, validate_integrity_src_inputs_INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const compare = inputs.optional('compare-url');
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
@@ -76811,8 +77235,8 @@ var age = __nccwpck_require__(7629);
 var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(45298);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 108 modules
-var commands = __nccwpck_require__(37840);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 109 modules
+var commands = __nccwpck_require__(51464);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -77037,7 +77461,7 @@ async function loadSample(cluster, ticks) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37840);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51464);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(75627);
 
 
@@ -77093,8 +77517,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   d1: () => (/* binding */ runCommand)
 });
 
-// UNUSED EXPORTS: cliRuntime, parseFlags
+// UNUSED EXPORTS: cliRuntime, isBooleanInput, parseFlags
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
 var action_env = __nccwpck_require__(97992);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
@@ -77123,30 +77549,60 @@ class SecretRegistry {
 
 
 
-/** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
+
+/**
+ * Parses `--name value` and `--name=value` strictly (node:util parseArgs), booleans as switches (`--dry-run`,
+ * `--no-dry-run`). A flag missing its value, a value that is another flag, an unknown or repeated flag, or a stray
+ * word is one clear line, never a guess: `--storage-url --name x` must not back up into a folder named "true".
+ */
 function parseFlags(args, specs) {
-    const values = new Map();
-    for (let index = 0; index < args.length; index++) {
-        const arg = args[index];
-        const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
-        if (!match)
-            throw new errors/* ConfigurationError */.j1(`Unexpected argument "${arg}": inputs are given as --name value.`);
-        const name = match[1];
-        if (!(name in specs)) {
-            throw new errors/* ConfigurationError */.j1(`Unknown input --${name}: this command takes ${Object.keys(specs)
-                .map((n) => `--${n}`)
-                .join(', ')}.`);
+    const options = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: isBooleanInput(spec) ? 'boolean' : 'string' }]));
+    const parsed = parseStrictly(args, options, specs);
+    const seen = new Set();
+    for (const token of parsed.tokens) {
+        if (token.kind !== 'option' || token.name === undefined)
+            continue;
+        if (seen.has(token.name)) {
+            throw new errors/* ConfigurationError */.j1(`--${token.name} is given more than once: give it once (several destinations or keys go in one ` +
+                'comma-separated value).');
         }
-        let value = match[2];
-        if (value === undefined) {
-            const next = args[index + 1];
-            value = next === undefined || next.startsWith('--') ? 'true' : next;
-            if (value === next)
-                index += 1;
-        }
-        values.set(name, value);
+        seen.add(token.name);
     }
-    return values;
+    return new Map(Object.entries(parsed.values).map(([name, value]) => [name, String(value)]));
+}
+/** parseArgs with Backstop's rules; its errors become one line each. */
+function parseStrictly(args, options, specs) {
+    try {
+        return (0,external_node_util_.parseArgs)({ args, options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(flagProblem((0,errors/* errorMessage */.gJ)(error), specs));
+    }
+}
+/** An input the reader takes as true/false: a CLI switch. */
+function isBooleanInput(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+}
+/** parseArgs' message, said the way a person at a terminal needs it (its own text mentions positionals and `--`). */
+function flagProblem(message, specs) {
+    const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? '';
+    const known = Object.keys(specs)
+        .map((name) => `--${name}`)
+        .join(', ');
+    if (/Unknown option/.test(message))
+        return `Unknown input ${flag}: this command takes ${known}.`;
+    if (/argument is ambiguous/.test(message)) {
+        return `${flag} is followed by another flag, not by its value: give ${flag} a value (${flag}=<value> if the value starts with -).`;
+    }
+    if (/argument missing/.test(message))
+        return `${flag} needs a value: ${flag} <value>.`;
+    if (/does not take an argument/.test(message))
+        return `${flag} is a switch: give it alone (${flag}) or as --no-${flag.slice(2)}.`;
+    if (/Unexpected argument/.test(message)) {
+        const word = /Unexpected argument '([^']*)'/.exec(message)?.[1] ?? '';
+        return `Unexpected argument "${word}": inputs are given as --name value.`;
+    }
+    return message.split('\n')[0];
 }
 function cliRuntime(flags, env, io) {
     const secrets = new SecretRegistry();
@@ -77443,6 +77899,11 @@ function recipientOf(identity) {
 }
 function parseRecipients(values, origin) {
     for (const value of values) {
+        if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
+            // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
+            throw new errors/* ConfigurationError */.j1(`${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
+                '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.');
+        }
         if (!decodeRecipient(value)) {
             throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');

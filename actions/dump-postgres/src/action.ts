@@ -46,27 +46,18 @@ export default defineAction<DumpPostgresOutput>({
         'pg_dump patterns of tables whose rows are not dumped (their definitions are). Their manifest row count ' +
         'is `null`.',
     },
+    'row-counts': {
+      docs:
+        "`stream`: every table's exact row count is read from the dump's own bytes as they pass (the custom " +
+        "format's COPY data: one newline per row), so the database is read once, by pg_dump. `scan`: a " +
+        "`count(*)` of every table in the dump's snapshot, alongside pg_dump (the server reads every table twice). " +
+        'The directory format always scans; an archive the stream reader cannot read falls back to a scan, logged.',
+    },
     'pg-bin-dir': {
       defaultLabel: 'newest installed',
       docs:
         'Folder with `pg_dump`. By default the newest of `/usr/lib/postgresql/*/bin` and `PATH`. A pg_dump ' +
         'older than the server fails before anything is written, naming both versions and the package to install.',
-    },
-    'artifact-retention-days': {
-      defaultLabel: '— (no copy)',
-      docs:
-        '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-        'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-        "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-        'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-        'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-        'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-        'backup stands in its destinations and the step still succeeds.',
-    },
-    'artifact-max-mb': {
-      docs:
-        'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-        "failure. Artifacts count against the account's storage quota.",
     },
   }),
   outputs: {

@@ -33,6 +33,10 @@ export const INPUTS = {
   jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
   ...ENCRYPTION_INPUTS,
   'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
+  'row-counts': {
+    description: 'How the manifest counts rows: stream (read from the dump itself) or scan (count(*) of each table).',
+    default: 'stream',
+  },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
   ...ARTIFACT_INPUTS,
 } as const satisfies InputSpecs;
@@ -46,6 +50,7 @@ export interface DumpInputs {
   jobs: number;
   recipients: string[] | null;
   excludeTableData: string[];
+  rowCounts: 'stream' | 'scan';
   pgBin: BinDirChoice;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
@@ -55,6 +60,7 @@ export interface DumpInputs {
 export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const recipients = readRecipients(inputs);
   const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
@@ -68,6 +74,7 @@ export function readInputs(runtime: Runtime): DumpInputs {
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     recipients,
     excludeTableData: inputs.list('exclude-table-data'),
+    rowCounts: inputs.choice('row-counts', ['stream', 'scan'] as const),
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     artifact: readArtifactCopy(inputs, stores),
   };

@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ActionDescriptor, InputSpecs } from './descriptor.ts';
 import { inputEnvName, runContext } from './env.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
@@ -14,30 +15,62 @@ export interface CliIo {
   err: (text: string) => void;
 }
 
-/** Parses `--name value`, `--name=value` and bare boolean flags (`--dry-run`). */
+/**
+ * Parses `--name value` and `--name=value` strictly (node:util parseArgs), booleans as switches (`--dry-run`,
+ * `--no-dry-run`). A flag missing its value, a value that is another flag, an unknown or repeated flag, or a stray
+ * word is one clear line, never a guess: `--storage-url --name x` must not back up into a folder named "true".
+ */
 export function parseFlags(args: string[], specs: InputSpecs): Map<string, string> {
-  const values = new Map<string, string>();
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
-    if (!match) throw new ConfigurationError(`Unexpected argument "${arg}": inputs are given as --name value.`);
-    const name = match[1]!;
-    if (!(name in specs)) {
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [name, { type: isBooleanInput(spec) ? 'boolean' : 'string' } as const]),
+  );
+  const parsed = parseStrictly(args, options, specs);
+  const seen = new Set<string>();
+  for (const token of parsed.tokens as { kind: string; name?: string }[]) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name)) {
       throw new ConfigurationError(
-        `Unknown input --${name}: this command takes ${Object.keys(specs)
-          .map((n) => `--${n}`)
-          .join(', ')}.`,
+        `--${token.name} is given more than once: give it once (several destinations or keys go in one ` +
+          'comma-separated value).',
       );
     }
-    let value = match[2];
-    if (value === undefined) {
-      const next = args[index + 1];
-      value = next === undefined || next.startsWith('--') ? 'true' : next;
-      if (value === next) index += 1;
-    }
-    values.set(name, value);
+    seen.add(token.name);
   }
-  return values;
+  return new Map(Object.entries(parsed.values).map(([name, value]) => [name, String(value)]));
+}
+
+/** parseArgs with Backstop's rules; its errors become one line each. */
+function parseStrictly(args: string[], options: ParseArgsConfig['options'], specs: InputSpecs) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
+  } catch (error) {
+    throw new ConfigurationError(flagProblem(errorMessage(error), specs));
+  }
+}
+
+/** An input the reader takes as true/false: a CLI switch. */
+export function isBooleanInput(spec: InputSpecs[string]): boolean {
+  return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+}
+
+/** parseArgs' message, said the way a person at a terminal needs it (its own text mentions positionals and `--`). */
+function flagProblem(message: string, specs: InputSpecs): string {
+  const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? '';
+  const known = Object.keys(specs)
+    .map((name) => `--${name}`)
+    .join(', ');
+  if (/Unknown option/.test(message)) return `Unknown input ${flag}: this command takes ${known}.`;
+  if (/argument is ambiguous/.test(message)) {
+    return `${flag} is followed by another flag, not by its value: give ${flag} a value (${flag}=<value> if the value starts with -).`;
+  }
+  if (/argument missing/.test(message)) return `${flag} needs a value: ${flag} <value>.`;
+  if (/does not take an argument/.test(message))
+    return `${flag} is a switch: give it alone (${flag}) or as --no-${flag.slice(2)}.`;
+  if (/Unexpected argument/.test(message)) {
+    const word = /Unexpected argument '([^']*)'/.exec(message)?.[1] ?? '';
+    return `Unexpected argument "${word}": inputs are given as --name value.`;
+  }
+  return message.split('\n')[0]!;
 }
 
 export interface CliRuntimeResult {

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.ts';
-import { maskUrlCredentials } from './mask.ts';
+import { maskUrlCredentials, secretLookingParts } from './mask.ts';
 import type { InputSpec, InputSpecs } from './descriptor.ts';
 import { Origin } from './origin.ts';
 import type { Runtime } from './runtime.ts';
@@ -14,13 +14,27 @@ export class InputReader {
     this.specs = specs;
   }
 
-  /** Registers every secret input with the runtime. Call before anything is logged. */
+  /**
+   * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+   * identity given as a recipient, a URL with a password). Call before anything is logged.
+   */
   maskSecrets(): void {
     for (const [name, spec] of Object.entries(this.specs)) {
       const value = this.raw(name);
-      if (!value || !spec.secret) continue;
+      if (!value) continue;
+      for (const part of secretLookingParts(value)) this.runtime.setSecret(part);
       if (spec.secret === 'url') maskUrlCredentials(this.runtime, value);
-      else this.runtime.setSecret(value);
+      else if (spec.secret) this.runtime.setSecret(value);
+    }
+  }
+
+  /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+  checkRequired(): void {
+    const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+    if (missing.length === 1) this.string(missing[0]![0]);
+    if (missing.length > 1) {
+      const names = missing.map(([name]) => `"${name}"`).join(', ');
+      throw new ConfigurationError(`Inputs ${names} are required: set each of them (--help lists what they take).`);
     }
   }
 

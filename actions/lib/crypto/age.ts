@@ -64,6 +64,13 @@ export function recipientOf(identity: string): string {
 
 export function parseRecipients(values: string[], origin: Origin): string[] {
   for (const value of values) {
+    if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
+      // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
+      throw new ConfigurationError(
+        `${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
+          '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.',
+      );
+    }
     if (!decodeRecipient(value)) {
       throw new ConfigurationError(
         `${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +

@@ -1,4 +1,4 @@
-import type { Readable, Transform } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
@@ -21,6 +21,8 @@ export interface StoreStreamOptions {
   recipients: string[] | null;
   /** Also hash the tool's output before compression (manifest rawSha256): costs one more sha256 pass. */
   hashRaw?: boolean;
+  /** Sees every chunk of the tool's output as it passes (e.g. to count rows); it must not keep or change them. */
+  observe?: (chunk: Buffer) => void;
   log: (line: string) => void;
 }
 
@@ -64,6 +66,7 @@ export async function storeStream(
   const stored = new HashingStream();
   const fanOut = new FanOut(stores.length);
   const stages: Transform[] = [raw];
+  if (options.observe) stages.push(new Observe(options.observe));
   if (options.compress) stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
   if (options.recipients) stages.push(createEncryptStream(options.recipients));
   stages.push(stored);
@@ -100,4 +103,19 @@ export async function storeStream(
     compression: options.compress ? 'zstd' : 'none',
     encryption: options.recipients ? 'age' : 'none',
   };
+}
+
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends Transform {
+  private readonly see: (chunk: Buffer) => void;
+
+  constructor(see: (chunk: Buffer) => void) {
+    super();
+    this.see = see;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.see(chunk);
+    callback(null, chunk);
+  }
 }

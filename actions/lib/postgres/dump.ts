@@ -6,18 +6,26 @@ import type pg from 'pg';
 import { newBackupId } from '../manifest/ids.ts';
 import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts';
 import type { BackupKind, Manifest, ManifestFile, TableCount } from '../manifest/schema.ts';
+import { errorMessage } from '../action/errors.ts';
 import { storeStream } from '../pipeline/backup.ts';
 import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { pgDumpArgv } from './argv.ts';
-import { countRows, listDumpedTables, listExtensions, serverInfo, tablePatternMatcher } from './inventory.ts';
+import { ArchiveRowCounter } from './archive-rows.ts';
+import {
+  countRows,
+  listDumpedTables,
+  listExtensions,
+  serverInfo,
+  tablePatternMatcher,
+  type TableRef,
+} from './inventory.ts';
 import { findClientTool, type BinDirChoice, type PgTool } from '../pg/tools.ts';
 
 export interface DumpOptions {
   database: DatabaseUrl;
-  /** The input that held the URL, for error messages. */
   name: string;
   kind: BackupKind;
   format: 'custom' | 'directory';
@@ -25,6 +33,8 @@ export interface DumpOptions {
   /** null: unencrypted (allow-unencrypted). */
   recipients: string[] | null;
   excludeTableData: string[];
+  /** stream: exact counts read from the dump's own bytes (custom format); scan: count(*) of every table alongside. */
+  rowCounts: 'stream' | 'scan';
   stores: Store[];
   pgBin: BinDirChoice;
   tempDir: string;
@@ -60,13 +70,18 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
     const tables = await listDumpedTables(client);
     options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
 
-    const counting = countRows(client, tables, tablePatternMatcher(options.excludeTableData));
-    counting.catch(() => undefined);
+    const excluded = tablePatternMatcher(options.excludeTableData);
+    // Counted from the dump's own bytes when they can be read (the custom format), else by count(*) alongside it.
+    const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
+    const scanning = streamed ? undefined : countRows(client, tables, excluded);
+    scanning?.catch(() => undefined);
     const files =
       options.format === 'custom'
-        ? [await dumpCustom(options, pgDump, snapshot, folder)]
+        ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
         : await dumpDirectory(options, pgDump, snapshot, folder, id);
-    const counts: TableCount[] = await counting;
+    const counts: TableCount[] = scanning
+      ? await scanning
+      : await streamedCounts(streamed!, client, tables, excluded, options.log);
     await client.query('COMMIT');
 
     const finishedAt = new Date();
@@ -124,6 +139,7 @@ async function dumpCustom(
   pgDump: PgTool,
   snapshot: string,
   folder: string,
+  counts: StreamedCounts | undefined,
 ): Promise<ManifestFile> {
   const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
   const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
@@ -132,6 +148,7 @@ async function dumpCustom(
     folder,
     compress: true,
     recipients: options.recipients,
+    observe: counts && ((chunk) => counts.push(chunk)),
     log: options.log,
   });
   // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
@@ -178,6 +195,51 @@ async function dumpDirectory(
   } finally {
     await fs.rm(spool, { recursive: true, force: true });
   }
+}
+
+/** The archive's row counter, which never fails the dump: an archive it cannot read sends us back to count(*). */
+class StreamedCounts {
+  private readonly counter = new ArchiveRowCounter();
+  failure: Error | undefined;
+
+  push(chunk: Buffer): void {
+    if (this.failure) return;
+    try {
+      this.counter.push(chunk);
+    } catch (error) {
+      this.failure = error as Error;
+    }
+  }
+
+  finish(): Map<string, { rows: number }> {
+    if (this.failure) throw this.failure;
+    return this.counter.finish();
+  }
+}
+
+/**
+ * The manifest's counts from the dump stream. A table the stream has no data for (a partitioned parent, or one
+ * whose data was left out) is counted with count(*) in the same snapshot, which is still open; so is every table
+ * when the archive could not be read.
+ */
+async function streamedCounts(
+  streamed: StreamedCounts,
+  client: pg.Client,
+  tables: TableRef[],
+  excluded: (table: TableRef) => boolean,
+  log: (line: string) => void,
+): Promise<TableCount[]> {
+  let fromStream: Map<string, { rows: number }>;
+  try {
+    fromStream = streamed.finish();
+  } catch (error) {
+    log(`Row counts: the dump stream could not be read (${errorMessage(error)}); counting with count(*) instead.`);
+    return countRows(client, tables, excluded);
+  }
+  const key = (table: TableRef): string => `${table.schema}.${table.name}`;
+  const unseen = tables.filter((table) => !fromStream.has(key(table)));
+  const scanned = new Map((await countRows(client, unseen, excluded)).map((count) => [key(count), count.rows]));
+  return tables.map((table) => ({ ...table, rows: fromStream.get(key(table))?.rows ?? scanned.get(key(table))! }));
 }
 
 function digestOfList(files: ManifestFile[]): string {

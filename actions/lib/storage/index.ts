@@ -13,8 +13,10 @@ export class StorageUrlError extends Error {
 }
 
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 export function openStore(url: string, s3: S3Settings): Store {
   if (url.startsWith('s3://')) {
@@ -23,13 +25,28 @@ export function openStore(url: string, s3: S3Settings): Store {
     }
     return new S3Store(url, s3);
   }
-  if (url.startsWith('file://')) return new LocalStore(fileURLToPath(url));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  if (url.startsWith('file://')) return new LocalStore(localPathOf(url));
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
     throw new StorageUrlError(
-      `"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`,
+      `"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+        'file:///absolute/path, or a path (absolute, or starting with ./).',
+    );
+  }
+  if (!path.isAbsolute(url) && !/^\.\.?\//.test(url)) {
+    throw new StorageUrlError(
+      `"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+        `taken for one; write ./${url} if a folder here is meant.`,
     );
   }
   return new LocalStore(path.resolve(url));
+}
+
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url: string): string {
+  if (!url.startsWith('file:///')) {
+    throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+  }
+  return fileURLToPath(url);
 }
 
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */

@@ -39295,6 +39295,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
@@ -39339,16 +39372,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -39639,6 +39687,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const from = readInstant(inputs.optional('from'), 'from');
     const to = readInstant(inputs.optional('to'), 'to');
     if (from && to && to <= from) {

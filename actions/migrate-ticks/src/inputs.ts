@@ -58,6 +58,7 @@ export type MigrateInputs = Omit<MigrateOptions, 'log' | 'warn'>;
 export function readInputs(runtime: Runtime): MigrateInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const from = readInstant(inputs.optional('from'), 'from');
   const to = readInstant(inputs.optional('to'), 'to');
   if (from && to && to <= from) {

@@ -36,6 +36,8 @@ export interface PruneInputs {
 
 export function readInputs(runtime: Runtime): PruneInputs {
   const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  inputs.checkRequired();
   const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
   return {
     stores: readStores(inputs, 'storage-url', runtime.context.s3),

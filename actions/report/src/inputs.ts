@@ -40,6 +40,7 @@ export interface ReportInputs {
 export function readInputs(runtime: Runtime): ReportInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const status = inputs.string('status').toLowerCase();
   if (!(JOB_STATUSES as readonly string[]).includes(status)) {
     throw new ConfigurationError(

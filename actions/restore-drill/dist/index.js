@@ -71327,6 +71327,11 @@ function recipientOf(identity) {
 }
 function parseRecipients(values, origin) {
     for (const value of values) {
+        if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
+            // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
+            throw new ConfigurationError(`${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
+                '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.');
+        }
         if (!decodeRecipient(value)) {
             throw new ConfigurationError(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
@@ -71600,6 +71605,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
@@ -71644,16 +71682,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -72074,8 +72127,10 @@ class StorageUrlError extends Error {
     name = 'StorageUrlError';
 }
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 function openStore(url, s3) {
     if (url.startsWith('s3://')) {
@@ -72085,11 +72140,23 @@ function openStore(url, s3) {
         return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!external_node_path_default().isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return (0,external_node_url_.fileURLToPath)(url);
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -72179,6 +72246,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
     return {
         stores: readStores(inputs, 'storage-url', runtime.context.s3),
@@ -72917,6 +72985,7 @@ class handoff_Handoff extends external_node_stream_.Transform {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -72950,6 +73019,8 @@ async function storeStream(source, stores, options) {
     const stored = new HashingStream();
     const fanOut = new FanOut(stores.length);
     const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
     if (options.compress)
         stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
     if (options.recipients)
@@ -72988,6 +73059,18 @@ async function storeStream(source, stores, options) {
         compression: options.compress ? 'zstd' : 'none',
         encryption: options.recipients ? 'age' : 'none',
     };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/format.ts

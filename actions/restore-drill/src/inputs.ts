@@ -76,6 +76,7 @@ export interface DrillInputs {
 export function readInputs(runtime: Runtime): DrillInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const backupId = inputs.optional('backup-id');
 
   return {

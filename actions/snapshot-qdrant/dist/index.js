@@ -61810,6 +61810,11 @@ function recipientOf(identity) {
 }
 function parseRecipients(values, origin) {
     for (const value of values) {
+        if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
+            // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
+            throw new errors/* ConfigurationError */.j1(`${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
+                '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.');
+        }
         if (!decodeRecipient(value)) {
             throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
                 'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
@@ -62106,6 +62111,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/input-reader.ts
 
@@ -62119,16 +62157,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -62575,10 +62628,20 @@ const ARTIFACT_INPUTS = {
     'artifact-retention-days': {
         description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
             'a local folder among storage-url.',
+        defaultLabel: '— (no copy)',
+        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+            'backup stands in its destinations and the step still succeeds.',
     },
     'artifact-max-mb': {
         description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
         default: '500',
+        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+            "failure. Artifacts count against the account's storage quota.",
     },
 };
 /** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
@@ -62789,8 +62852,10 @@ class StorageUrlError extends Error {
     name = 'StorageUrlError';
 }
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 function openStore(url, s3) {
     if (url.startsWith('s3://')) {
@@ -62800,11 +62865,23 @@ function openStore(url, s3) {
         return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!external_node_path_default().isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return (0,external_node_url_.fileURLToPath)(url);
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -62872,6 +62949,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
@@ -63089,6 +63167,7 @@ function progress_reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -63122,6 +63201,8 @@ async function storeStream(source, stores, options) {
     const stored = new hash_HashingStream();
     const fanOut = new FanOut(stores.length);
     const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
     if (options.compress)
         stages.push(new coalesce_Coalesce(backup_ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(backup_ZSTD_CHUNK_BYTES));
     if (options.recipients)
@@ -63160,6 +63241,18 @@ async function storeStream(source, stores, options) {
         compression: options.compress ? 'zstd' : 'none',
         encryption: options.recipients ? 'age' : 'none',
     };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
@@ -63788,20 +63881,6 @@ async function run(runtime) {
         'snapshot-timeout-seconds': {
             docs: 'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
                 'keeps working after a client gives up).',
-        },
-        'artifact-retention-days': {
-            defaultLabel: '— (no copy)',
-            docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-                'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-                "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-                'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-                'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-                'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-                'backup stands in its destinations and the step still succeeds.',
-        },
-        'artifact-max-mb': {
-            docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-                "failure. Artifacts count against the account's storage quota.",
         },
     }),
     outputs: {

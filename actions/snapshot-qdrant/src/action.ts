@@ -40,22 +40,6 @@ export default defineAction<SnapshotQdrantOutput>({
         'How long Qdrant may work on one snapshot without answering (large collections take minutes; the server ' +
         'keeps working after a client gives up).',
     },
-    'artifact-retention-days': {
-      defaultLabel: '— (no copy)',
-      docs:
-        '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-        'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-        "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-        'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-        'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-        'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-        'backup stands in its destinations and the step still succeeds.',
-    },
-    'artifact-max-mb': {
-      docs:
-        'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-        "failure. Artifacts count against the account's storage quota.",
-    },
   }),
   outputs: {
     'backup-id': { description: "The new backup's id.", docs: "the new backup's id" },

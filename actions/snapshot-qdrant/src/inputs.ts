@@ -47,6 +47,7 @@ export interface SnapshotInputs {
 export function readInputs(runtime: Runtime): SnapshotInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
   const keyOrigin = inputs.origin('qdrant-api-key');

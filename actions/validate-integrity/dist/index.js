@@ -71226,6 +71226,39 @@ function maskUrlCredentials(runtime, value) {
         runtime.setSecret(decodeURIComponent(secret));
     }
 }
+/**
+ * Parts of a value that look like a secret whatever input they came in: an age identity pasted where its public
+ * key belongs, a URL's password, a GitHub, Slack or OpenAI-style token, a private key block. They are masked before
+ * any message quotes the input, so a mistake never prints a secret.
+ */
+const SECRET_SHAPES = [
+    /AGE-SECRET-KEY-1[0-9A-Z]+/g,
+    /AGE-PLUGIN-[0-9A-Z-]+1[0-9A-Z]+/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+    /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+    /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+    /\bsk-[A-Za-z0-9_-]{20,}/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+function secretLookingParts(value) {
+    const parts = SECRET_SHAPES.flatMap((shape) => [...value.matchAll(shape)].map((match) => match[0]));
+    for (const candidate of value.split(/[\s,]+/)) {
+        const password = urlPassword(candidate);
+        if (password)
+            parts.push(password, candidate);
+    }
+    return parts;
+}
+function urlPassword(text) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i.test(text))
+        return undefined;
+    try {
+        return new URL(text).password || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
@@ -71270,16 +71303,31 @@ class InputReader {
         this.runtime = runtime;
         this.specs = specs;
     }
-    /** Registers every secret input with the runtime. Call before anything is logged. */
+    /**
+     * Registers every secret input with the runtime, and whatever looks like a secret in any other input (an age
+     * identity given as a recipient, a URL with a password). Call before anything is logged.
+     */
     maskSecrets() {
         for (const [name, spec] of Object.entries(this.specs)) {
             const value = this.raw(name);
-            if (!value || !spec.secret)
+            if (!value)
                 continue;
+            for (const part of secretLookingParts(value))
+                this.runtime.setSecret(part);
             if (spec.secret === 'url')
                 maskUrlCredentials(this.runtime, value);
-            else
+            else if (spec.secret)
                 this.runtime.setSecret(value);
+        }
+    }
+    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    checkRequired() {
+        const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
+        if (missing.length === 1)
+            this.string(missing[0][0]);
+        if (missing.length > 1) {
+            const names = missing.map(([name]) => `"${name}"`).join(', ');
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
         }
     }
     string(name) {
@@ -72073,8 +72121,10 @@ class StorageUrlError extends Error {
     name = 'StorageUrlError';
 }
 /**
- * Opens one destination: s3://bucket/prefix, file:///abs/path, or a plain path (relative to the working directory).
- * Every destination gets every byte; restores read the first that has it.
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
  */
 function openStore(url, s3) {
     if (url.startsWith('s3://')) {
@@ -72084,11 +72134,23 @@ function openStore(url, s3) {
         return new S3Store(url, s3);
     }
     if (url.startsWith('file://'))
-        return new LocalStore((0,external_node_url_.fileURLToPath)(url));
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": only s3:// URLs and local paths are supported.`);
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!external_node_path_default().isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
     }
     return new LocalStore(external_node_path_default().resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return (0,external_node_url_.fileURLToPath)(url);
 }
 /** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
 async function removeFolder(stores, folder) {
@@ -72160,6 +72222,7 @@ const INPUTS = {
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
+    inputs.checkRequired();
     const compare = inputs.optional('compare-url');
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');

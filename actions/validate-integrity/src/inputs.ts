@@ -45,6 +45,7 @@ export interface IntegrityInputs {
 export function readInputs(runtime: Runtime): IntegrityInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
+  inputs.checkRequired();
   const compare = inputs.optional('compare-url');
   const configPath = inputs.optional('config');
   const qdrantUrl = inputs.optional('qdrant-url');
