@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { onInterrupt } from './interrupt.ts';
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
@@ -17,6 +18,10 @@ export function startTool(
 ): RunningTool {
   const label = options.label ?? command.split('/').pop() ?? command;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
+  // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
+  const forget = onInterrupt(`stopped ${label}`, () => stopChild(child));
+  child.once('close', forget);
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
@@ -49,6 +54,20 @@ export async function runTool(
   });
   await tool.exited;
   return out;
+}
+
+const STOP_GRACE_MS = 3_000;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('close', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 function lastLines(text: string, count = 5): string {

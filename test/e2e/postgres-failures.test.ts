@@ -171,7 +171,8 @@ describe('bad inputs and unreachable servers', () => {
     [{ jobs: 'many' }, 'Input "jobs" is "many", not a whole number'],
     [
       { 'storage-url': 'ftp://host/x' },
-      'Input "storage-url" has "ftp://host/x": only s3:// URLs and local paths are supported.',
+      'Input "storage-url" has "ftp://host/x": not a storage URL Backstop knows. Use s3://bucket/prefix, ' +
+        'file:///absolute/path, or a path (absolute, or starting with ./).',
     ],
   ])('%o gives one line naming the input', async (bad, message) => {
     const storage = path.join(work, 'bad-input');

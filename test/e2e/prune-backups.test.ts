@@ -143,6 +143,9 @@ describe('prune-backups', () => {
         head: (key) => inner.head(key),
         put: (key, body) => inner.put(key, body),
         urlOf: (key) => inner.urlOf(key),
+        exists: () => inner.exists(),
+        leftovers: (prefix) => inner.leftovers(prefix),
+        removeLeftover: (leftover) => inner.removeLeftover(leftover),
         delete: async (keys) => {
           if (keys.some((key) => key.includes(old)))
             throw new Error('AccessDenied: object is WORM protected (Object Lock)');

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { storeStream } from '../../actions/lib/pipeline/backup.ts';
-import type { Store, StoredObject } from '../../actions/lib/storage/index.ts';
+import type { Leftover, Store, StoredObject } from '../../actions/lib/storage/index.ts';
 
 /**
  * Which failure storeStream reports when several things break at once: the first destination that failed on its
@@ -33,6 +33,14 @@ class MemoryStore implements Store {
   urlOf(key: string): string {
     return `${this.displayUrl}/${key}`;
   }
+
+  async exists(): Promise<boolean> {
+    return true;
+  }
+
+  async *leftovers(): AsyncIterable<Leftover> {}
+
+  async removeLeftover(): Promise<void> {}
 
   get(): Promise<Readable> {
     throw new Error('not used');

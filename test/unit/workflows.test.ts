@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT } from '../harness/runner.ts';
+import { Origin } from '../../actions/lib/action/origin.ts';
+import { loadConfig } from '../../actions/lib/integrity/config.ts';
+import { ROOT, runAction } from '../harness/runner.ts';
 
 /**
  * The workflow contract: every workflow in .github/workflows is parsed and checked against the action.yml files of
@@ -25,6 +31,13 @@ const RULES = {
   'age-identity': 'BACKSTOP_AGE_IDENTITY only in jobs that use restore-drill',
   timeout: 'every job has timeout-minutes',
   concurrency: 'scheduled workflows have a concurrency group that never cancels a run in progress',
+  'credential-duration': "where OIDC is used, role-duration-seconds is at least the job's timeout-minutes × 60",
+  'schedule-minute': 'no schedule fires at minute 0, when GitHub delays and drops the most scheduled runs',
+  'report-independent':
+    'a job with a report step checks out first and starts no service or job container (databases start in steps)',
+  'drill-image': 'drill databases come from the backup manifest or a variable, never a fixed or latest image',
+  heartbeat: 'scheduled Backstop jobs ping a heartbeat from a secret: a start step and the report step',
+  'pg-isready': 'pg_isready checks over TCP (-h), never the socket (which answers during initialisation)',
 } as const;
 
 type Rule = keyof typeof RULES;
@@ -60,6 +73,8 @@ interface Job {
   steps?: Step[];
   'timeout-minutes'?: unknown;
   uses?: string;
+  services?: Dict;
+  container?: unknown;
 }
 
 const isDict = (value: unknown): value is Dict => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -109,6 +124,29 @@ function localAction(step: Step): string | undefined {
   return typeof step.uses === 'string' ? LOCAL_ACTION.exec(step.uses)?.[1] : undefined;
 }
 
+/** A report step in `ping: start` mode: the heartbeat's start ping, at the start of a job. */
+function isStartPing(step: Step): boolean {
+  return localAction(step) === 'report' && String(step.with?.ping ?? 'end') === 'start';
+}
+
+/** GitHub's limit when a job sets no timeout-minutes. */
+const DEFAULT_TIMEOUT_MINUTES = 360;
+/** configure-aws-credentials' session when role-duration-seconds is not given. */
+const DEFAULT_ROLE_SECONDS = 3600;
+
+/** Whether a cron minute field (`0`, `*`, `*\/15`, `0-10`, `5,35`) includes minute 0. */
+function firesAtMinuteZero(field: string): boolean {
+  return field.split(',').some((item) => {
+    const [range = ''] = item.split('/');
+    if (range === '*') return true;
+    return Number(range.split('-')[0]) === 0;
+  });
+}
+
+/** Database images a drill starts: the tag must come from the manifest or a variable (a `$` in it), never fixed. */
+const DRILL_IMAGE =
+  /(?<![\w/@.:-])(postgres|timescale\/timescaledb(?:-ha)?|pgvector\/pgvector|supabase\/postgres|qdrant\/qdrant):([\w.${}-]+)(?!@)/g;
+
 function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
   const problems: Problem[] = [];
   const add = (rule: Rule, message: string): void => void problems.push({ rule, message });
@@ -154,7 +192,8 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
     const inheritedWrites = job.permissions === undefined ? writes(workflow.permissions) : [];
     const grants = (scope: string): boolean =>
       jobWrites.includes(scope) || jobWrites.includes('write-all') || inheritedWrites.includes(scope);
-    const reportSteps = steps.filter((step) => localAction(step) === 'report');
+    const reportSteps = steps.filter((step) => localAction(step) === 'report' && !isStartPing(step));
+    const startPings = steps.filter(isStartPing);
     const locals = steps.map(localAction);
 
     if (job['timeout-minutes'] === undefined && job.uses === undefined) add('timeout', `${at} has no timeout-minutes`);
@@ -258,10 +297,11 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
     if (keepAlive && !grants('actions')) add('keep-alive', `${at}: keep-alive needs actions: write`);
     if (!keepAlive && grants('actions')) add('keep-alive', `${at} has actions: write without a keep-alive report`);
 
-    const usesAws = steps.some(
+    const awsRoles = steps.filter(
       (step) =>
         step.uses?.startsWith(AWS_CREDENTIALS) && isDict(step.with) && step.with['role-to-assume'] !== undefined,
     );
+    const usesAws = awsRoles.length > 0;
     if (grants('id-token') && !usesAws)
       add('id-token', `${at} has id-token: write but no aws-actions/configure-aws-credentials with role-to-assume`);
     if (usesAws && !grants('id-token')) add('id-token', `${at} assumes an AWS role without id-token: write`);
@@ -279,8 +319,92 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
     if (JSON.stringify(job).includes('BACKSTOP_AGE_IDENTITY') && !locals.includes('restore-drill')) {
       add('age-identity', `${at} reads BACKSTOP_AGE_IDENTITY but does not use ./actions/restore-drill`);
     }
+
+    // Credentials from OIDC last role-duration-seconds and cannot refresh: they must outlast the job.
+    const timeout = job['timeout-minutes'] ?? DEFAULT_TIMEOUT_MINUTES;
+    for (const step of awsRoles) {
+      const duration = step.with?.['role-duration-seconds'] ?? DEFAULT_ROLE_SECONDS;
+      if (typeof duration !== 'number' || typeof timeout !== 'number') {
+        add('credential-duration', `${at}: role-duration-seconds and timeout-minutes must be numbers to be compared`);
+      } else if (duration < timeout * 60) {
+        add(
+          'credential-duration',
+          `${at}: role-duration-seconds ${duration} is shorter than timeout-minutes ${timeout} (${timeout * 60} s): a ` +
+            'long step would fail with ExpiredToken; set it to at least the timeout',
+        );
+      }
+    }
+
+    // The report must not depend on what can fail before it: checkout first, and no container GitHub starts.
+    if (reportSteps.length > 0) {
+      if (job.services !== undefined || job.container !== undefined) {
+        add(
+          'report-independent',
+          `${at} has services or a container: when one fails to start, no step runs and no issue is opened; ` +
+            'start the database in a step after checkout',
+        );
+      }
+      if (!steps[0]?.uses?.startsWith('actions/checkout@')) {
+        add(
+          'report-independent',
+          `${at}: the first step is not actions/checkout (a failure before it skips the report)`,
+        );
+      }
+    }
+
+    if (locals.includes('restore-drill')) {
+      for (const [service, spec] of Object.entries(isDict(job.services) ? job.services : {})) {
+        const image = isDict(spec) ? spec.image : spec;
+        if (typeof image === 'string' && !image.includes('${{'))
+          add('drill-image', `${at}: service ${service} has the fixed image ${image}: derive it from the manifest`);
+      }
+      for (const match of strings({ ...job, permissions: undefined })
+        .join('\n')
+        .matchAll(DRILL_IMAGE)) {
+        const [image, , tag = ''] = match;
+        if (tag.includes('$')) continue;
+        add(
+          'drill-image',
+          `${at}: the drill image ${image} is ${/latest/.test(tag) ? 'a latest tag' : 'fixed'}: derive it from the ` +
+            "backup's manifest (restore-drill plan-only) or a variable",
+        );
+      }
+    }
+
+    for (const match of strings(job)
+      .join('\n')
+      .matchAll(/pg_isready[^\n;&|"]*/g)) {
+      if (!/\s(-h|--host)[\s=]\S/.test(match[0]))
+        add('pg-isready', `${at}: "${match[0].trim()}" checks the socket: add -h 127.0.0.1`);
+    }
+
+    // A dead-man's switch per scheduled Backstop job: when runs stop, the outside watcher notices.
+    const backsUp = locals.some((name) => name !== undefined && REPORTED_ACTIONS.has(name));
+    if (on.includes('schedule') && backsUp) {
+      const url = reportSteps[0]?.with?.['heartbeat-url'];
+      const first = locals.findIndex((name) => name !== undefined && REPORTED_ACTIONS.has(name));
+      if (typeof url !== 'string' || !/\$\{\{\s*secrets[.[]/.test(url)) {
+        add('heartbeat', `${at}: the report step has no heartbeat-url from a secret`);
+      } else if (!startPings.some((step) => step.with?.['heartbeat-url'] === url && steps.indexOf(step) < first)) {
+        add('heartbeat', `${at}: no ping: start step with the same heartbeat-url before its first Backstop step`);
+      }
+    }
+  }
+
+  for (const cron of crons(workflow.on)) {
+    if (firesAtMinuteZero(cron.trim().split(/\s+/)[0] ?? ''))
+      add(
+        'schedule-minute',
+        `cron '${cron}' fires at minute 0: use an odd minute, e.g. '17${cron.replace(/^\S+/, '')}'`,
+      );
   }
   return problems;
+}
+
+function crons(on: unknown): string[] {
+  const schedule = isDict(on) ? on.schedule : undefined;
+  if (!Array.isArray(schedule)) return [];
+  return schedule.flatMap((entry) => (isDict(entry) && typeof entry.cron === 'string' ? [entry.cron] : []));
 }
 
 /** The repository's local actions, read from actions/<name>/action.yml. */
@@ -305,6 +429,7 @@ const load = (file: string): Dict => parse(read(file)) as Dict;
 it('has the workflows a team copies', () => {
   expect(FILES).toEqual(
     expect.arrayContaining([
+      'backup-freshness.yml',
       'ci.yml',
       'hourly-backup.yml',
       'integrity-pr.yml',
@@ -325,27 +450,99 @@ describe.each(FILES)('%s', (file) => {
   }
 });
 
-describe('what the workflows do', () => {
-  type Jobs = Record<string, Job & { strategy?: Dict; services?: Dict; environment?: unknown; if?: string }>;
-  const jobsOf = (file: string): Jobs => load(file).jobs as Jobs;
-  const stepsUsing = (job: Job | undefined, name: string): Step[] =>
-    (job?.steps ?? []).filter((step) => localAction(step) === name);
-  const crons = (file: string): string[] => {
-    const on = load(file).on as Dict;
-    return ((on.schedule as { cron: string }[] | undefined) ?? []).map((entry) => entry.cron);
-  };
+type Jobs = Record<string, Job & { strategy?: Dict; environment?: unknown; if?: string; env?: Dict }>;
+const jobsOf = (file: string): Jobs => load(file).jobs as Jobs;
+const stepsUsing = (job: Job | undefined, name: string): Step[] =>
+  (job?.steps ?? []).filter((step) => localAction(step) === name);
+const scheduleOf = (file: string): string[] => crons(load(file).on);
 
+/** The `run:` script of a step, found by id. */
+function script(file: string, job: string, id: string): string {
+  const run = jobsOf(file)[job]?.steps?.find((step) => step.id === id)?.run;
+  if (typeof run !== 'string') throw new Error(`${file}: job ${job} has no run step ${id}`);
+  return run;
+}
+
+interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/**
+ * Runs a step's script as a Linux runner does (`bash --noprofile --norc -eo pipefail`), with only the given
+ * environment, PATH and the runner's files: what the workflow logic does can be tested here, not only on GitHub.
+ */
+async function runScript(run: string, env: Record<string, string>, pathPrefix = ''): Promise<ScriptRun> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-step-'));
+  const file = path.join(work, 'step.sh');
+  const output = path.join(work, 'output');
+  const summary = path.join(work, 'summary');
+  fs.writeFileSync(file, run);
+  fs.writeFileSync(output, '');
+  fs.writeFileSync(summary, '');
+  try {
+    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+      env: {
+        PATH: `${pathPrefix}${process.env.PATH ?? ''}`,
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        RUNNER_TEMP: work,
+        ...env,
+      },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const outputs = Object.fromEntries(
+      fs
+        .readFileSync(output, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    return { code, stdout, outputs, summary: fs.readFileSync(summary, 'utf8') };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A local HTTP server answering JSON by path (and 404 otherwise), recording the paths asked for. */
+async function jsonServer(routes: Record<string, unknown>): Promise<{ url: string; asked: string[]; close(): void }> {
+  const asked: string[] = [];
+  const server = http.createServer((request, response) => {
+    const url = request.url ?? '';
+    asked.push(`${request.headers.authorization ?? ''} ${url}`);
+    const key = Object.keys(routes).find((route) => url === route || url.startsWith(`${route}?`));
+    if (key === undefined) return void response.writeHead(404).end('{"message":"Not Found"}');
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes[key]));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asked,
+    close: () => server.close(),
+  };
+}
+
+describe('what the workflows do', () => {
   it(
-    'nightly-backup: 02:00 UTC and dispatch; a matrix of databases, each URL from its own secret; Qdrant; prune ' +
-      'after each backup',
+    'nightly-backup: 02:23 UTC and dispatch; a matrix of databases, each URL and heartbeat from its own secret; ' +
+      'Qdrant when configured; prune after each backup',
     () => {
-      expect(crons('nightly-backup.yml')).toEqual(['0 2 * * *']);
+      expect(scheduleOf('nightly-backup.yml')).toEqual(['23 2 * * *']);
       expect(Object.keys(load('nightly-backup.yml').on as Dict)).toContain('workflow_dispatch');
       const jobs = jobsOf('nightly-backup.yml');
       const postgres = jobs.postgres;
-      const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string }[] }).include;
+      const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string; heartbeat: string }[] })
+        .include;
       expect(include.length).toBeGreaterThan(0);
-      for (const entry of include) expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
+      for (const entry of include) {
+        expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
+        expect(entry.heartbeat).toMatch(/^BACKSTOP_[A-Z0-9_]+_HEARTBEAT_URL$/);
+      }
       const [dump] = stepsUsing(postgres, 'dump-postgres');
       expect(dump?.with).toMatchObject({ 'database-url': '${{ secrets[matrix.secret] }}', kind: 'daily' });
       for (const job of [postgres, jobs.qdrant]) {
@@ -358,12 +555,15 @@ describe('what the workflows do', () => {
         expect(prune).toBeGreaterThan(backup);
       }
       expect(stepsUsing(jobs.qdrant, 'snapshot-qdrant')[0]?.with?.kind).toBe('daily');
+      expect(jobs.qdrant?.if).toBe("vars.BACKSTOP_QDRANT_URL != ''");
+      expect(jobs.qdrant?.env?.BACKUP_NAME).toBe("${{ vars.BACKSTOP_QDRANT_NAME || 'qdrant-prod' }}");
     },
   );
 
-  it('hourly-backup: every hour, kind hourly, 7 days of hourlies in the retention', () => {
-    expect(crons('hourly-backup.yml')).toEqual(['0 * * * *']);
+  it('hourly-backup: every hour at minute 41, kind hourly, 7 days of hourlies, the name from a variable', () => {
+    expect(scheduleOf('hourly-backup.yml')).toEqual(['41 * * * *']);
     const job = Object.values(jobsOf('hourly-backup.yml'))[0];
+    expect(job?.env?.BACKUP_NAME).toBe("${{ vars.BACKSTOP_HOURLY_NAME || 'app-db' }}");
     expect(stepsUsing(job, 'dump-postgres')[0]?.with?.kind).toBe('hourly');
     expect(stepsUsing(job, 'prune-backups')[0]?.with).toMatchObject({
       'keep-hourly': 168,
@@ -375,42 +575,76 @@ describe('what the workflows do', () => {
   });
 
   it(
-    'restore-drill: a plan from the manifest picks the service image, the drill restores that backup into it ' +
-      'within an RTO budget, then validates',
+    'restore-drill: names from variables; in each job the plan picks the image, a step after checkout starts it, ' +
+      'the drill restores that very backup within an RTO budget, then validates',
     () => {
-      expect(crons('restore-drill.yml')).toHaveLength(1);
+      expect(scheduleOf('restore-drill.yml')).toHaveLength(1);
+      const text = read('restore-drill.yml');
+      expect(text).not.toMatch(/default: (prod-db|qdrant-prod)/);
+      expect((load('restore-drill.yml').env as Dict).POSTGRES_BACKUP).toBe(
+        "${{ inputs.name || vars.BACKSTOP_DRILL_NAME || 'prod-db' }}",
+      );
       const jobs = jobsOf('restore-drill.yml');
-      const plan = stepsUsing(jobs.plan, 'restore-drill')[0];
-      expect(plan?.with?.['plan-only']).toBe(true);
-      expect(plan?.with?.['encryption-identity']).toBeUndefined();
-      const image = (jobs.drill?.services?.postgres as Dict | undefined)?.image;
-      expect(image).toMatch(/needs\.plan\.outputs\./);
-      const imageScript = jobs.plan?.steps?.find((step) => step.id === 'image')?.run ?? '';
-      expect(imageScript).toContain('timescale/timescaledb:latest-pg$MAJOR');
-      expect(imageScript).toContain('postgres:$MAJOR');
-      const drill = stepsUsing(jobs.drill, 'restore-drill')[0];
-      expect(drill?.with).toMatchObject({ 'max-restore-seconds': 900 });
-      expect(String(drill?.with?.['target-url'])).not.toBe('');
-      expect(String(drill?.with?.['pg-bin-dir'])).toContain('steps.pg.outputs.bin-dir');
-      expect(String(drill?.with?.['backup-id'])).toBe('${{ needs.plan.outputs.backup-id }}');
-      expect(stepsUsing(jobs.drill, 'validate-integrity')).toHaveLength(1);
-      expect((jobs.qdrant?.services?.qdrant as Dict | undefined)?.image).toBe('qdrant/qdrant:v1.19.0');
+      for (const [name, job] of Object.entries(jobs)) {
+        const steps = job.steps ?? [];
+        const plan = stepsUsing(job, 'restore-drill')[0];
+        expect(plan?.with?.['plan-only'], name).toBe(true);
+        expect(plan?.with?.['encryption-identity'], name).toBeUndefined();
+        const drill = stepsUsing(job, 'restore-drill')[1];
+        expect(String(drill?.with?.['backup-id']), name).toBe('${{ steps.plan.outputs.backup-id }}');
+        expect(drill?.with).toMatchObject({ 'max-restore-seconds': 900 });
+        const start = steps.findIndex((step) => /docker run/.test(step.run ?? ''));
+        expect(start, name).toBeGreaterThan(steps.findIndex((step) => step.id === 'image'));
+        expect(steps.indexOf(drill!), name).toBeGreaterThan(start);
+        expect(job.services, name).toBeUndefined();
+      }
+      expect(String(stepsUsing(jobs.postgres, 'restore-drill')[1]?.with?.['pg-bin-dir'])).toContain(
+        'steps.pg.outputs.bin-dir',
+      );
+      expect(stepsUsing(jobs.postgres, 'validate-integrity')).toHaveLength(1);
+      expect(text).toContain('--env TIMESCALEDB_TELEMETRY=off');
+      expect(text).toContain('pg_isready -h 127.0.0.1');
     },
   );
 
-  it('restore: dispatch only, a protected environment per target, and confirm must equal the target', () => {
-    const workflow = load('restore.yml');
-    expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
-    expect(Object.keys(((workflow.on as Dict).workflow_dispatch as Dict).inputs as Dict)).toEqual(
-      expect.arrayContaining(['name', 'backup-id', 'target', 'confirm']),
-    );
-    const jobs = jobsOf('restore.yml');
-    expect(jobs.restore?.environment).toBe('restore-${{ inputs.target }}');
-    expect(jobs.restore?.needs).toBe('confirm');
-    const check = jobs.confirm?.steps?.[0] as (Step & { env?: Dict }) | undefined;
-    expect(check?.env).toEqual({ TARGET: '${{ inputs.target }}', CONFIRM: '${{ inputs.confirm }}' });
-    expect(check?.run).toContain('"$CONFIRM" != "$TARGET"');
-  });
+  it(
+    'restore: dispatch only, exact targets, a gate before the environment, the restore role, pg_restore as new ' +
+      "as the target and the backup's pg_dump",
+    () => {
+      const workflow = load('restore.yml');
+      expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
+      const inputs = ((workflow.on as Dict).workflow_dispatch as Dict).inputs as Record<string, Dict>;
+      expect(Object.keys(inputs)).toEqual(
+        expect.arrayContaining(['name', 'backup-id', 'target', 'confirm', 'approve']),
+      );
+      expect(inputs.target).toMatchObject({ type: 'choice' });
+      expect(workflow['run-name']).toMatch(/inputs\.name.*inputs\.backup-id.*inputs\.target/);
+      const jobs = jobsOf('restore.yml');
+      expect(jobs.restore?.environment).toBe('restore-${{ inputs.target }}');
+      expect(jobs.restore?.needs).toBe('gate');
+      expect(jobs.restore?.if).toBe("needs.gate.outputs.approved == 'true'");
+      expect(jobs.gate?.permissions).toEqual({ actions: 'read' });
+      const aws = jobs.restore?.steps?.find((step) => step.uses?.startsWith(AWS_CREDENTIALS));
+      expect(aws?.with?.['role-to-assume']).toBe('${{ vars.BACKSTOP_AWS_RESTORE_ROLE_ARN }}');
+      expect(script('restore.yml', 'restore', 'pg')).toContain('PG_DUMP_VERSION%%.*');
+    },
+  );
+
+  it(
+    'backup-freshness: every 6 hours, the RPOs from a variable, validate-integrity against a local empty ' +
+      'database, a report that opens the failure issue, a heartbeat',
+    () => {
+      expect(scheduleOf('backup-freshness.yml')).toEqual(['53 */6 * * *']);
+      const job = jobsOf('backup-freshness.yml').freshness;
+      const [validate] = stepsUsing(job, 'validate-integrity');
+      expect(validate?.with).toMatchObject({
+        'storage-url': '${{ vars.BACKSTOP_STORAGE_URL }}',
+        config: '${{ steps.config.outputs.path }}',
+        'database-url': '${{ steps.local.outputs.url }}',
+      });
+      expect(script('backup-freshness.yml', 'freshness', 'local')).toContain('pg_isready -h 127.0.0.1');
+    },
+  );
 
   it(
     'migrate-ticks: pre-migration backup, shards as a matrix, validation source vs target, the rollback in the ' +
@@ -443,6 +677,352 @@ describe('what the workflows do', () => {
   });
 });
 
+describe("restore-drill.yml's drill image, from the plan's outputs", () => {
+  const imageOf = (env: Record<string, string>) =>
+    runScript(script('restore-drill.yml', 'postgres', 'image'), {
+      ENGINE: 'postgres',
+      MAJOR: '17',
+      SERVER_VERSION: '17.4',
+      EXTENSIONS: 'plpgsql',
+      TIMESCALEDB: '',
+      PROVIDER: '',
+      OVERRIDE: '',
+      SUPABASE_TAGS: 'http://127.0.0.1:1/unused',
+      ...env,
+    });
+
+  it.each([
+    [{}, 'postgres:17'],
+    [{ MAJOR: '16', EXTENSIONS: 'plpgsql,vector' }, 'pgvector/pgvector:pg16'],
+    [{ MAJOR: '18', EXTENSIONS: 'plpgsql,timescaledb', TIMESCALEDB: '2.24.0' }, 'timescale/timescaledb:2.24.0-pg18'],
+    [{ OVERRIDE: 'ghcr.io/acme/postgres-with-postgis:17.4' }, 'ghcr.io/acme/postgres-with-postgis:17.4'],
+  ])('%j → %s', async (env, image) => {
+    const result = await imageOf(env);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.image).toBe(image);
+  });
+
+  it('a Supabase source: the newest supabase/postgres tag of its version, else of its major', async () => {
+    const tags = {
+      results: ['15.8.1.085', '15.8.1.100', '15.8.1.100-orioledb', '15.6.1.146', '17.4.1.054'].map((name) => ({
+        name,
+      })),
+    };
+    const hub = await jsonServer({ '/tags': tags });
+    try {
+      const base = { PROVIDER: 'supabase', MAJOR: '15', SUPABASE_TAGS: `${hub.url}/tags` };
+      const same = await imageOf({ ...base, SERVER_VERSION: '15.8' });
+      expect(same.code, same.stdout).toBe(0);
+      expect(same.outputs.image).toBe('supabase/postgres:15.8.1.100');
+      const newer = await imageOf({ ...base, SERVER_VERSION: '15.12' });
+      expect(newer.outputs.image).toBe('supabase/postgres:15.8.1.100');
+      expect(hub.asked.at(-1)).toContain('/tags?page_size=100&name=15.');
+    } finally {
+      hub.close();
+    }
+  });
+
+  it.each([
+    [{ EXTENSIONS: 'timescaledb,vector', TIMESCALEDB: '2.24.0' }, /needs TimescaleDB 2\.24\.0 and pgvector/],
+    [{ OVERRIDE: 'timescale/timescaledb:latest-pg17' }, /never a latest tag/],
+    [{ OVERRIDE: 'postgres' }, /without a tag/],
+    [{ ENGINE: 'qdrant', MAJOR: '' }, /No PostgreSQL backup to drill/],
+    [{ PROVIDER: 'supabase' }, /Could not list the supabase\/postgres tags/],
+  ])('%j fails: %s', async (env, message) => {
+    const result = await imageOf(env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^::error::/m);
+    expect(result.stdout).toMatch(message);
+    expect(result.outputs.image).toBeUndefined();
+  });
+
+  it('Qdrant: the version that made the snapshot, or a variable, never latest', async () => {
+    const qdrant = script('restore-drill.yml', 'qdrant', 'image');
+    const base = { ENGINE: 'qdrant', SERVER_VERSION: '1.19.0', OVERRIDE: '' };
+    expect((await runScript(qdrant, base)).outputs.image).toBe('qdrant/qdrant:v1.19.0');
+    expect((await runScript(qdrant, { ...base, OVERRIDE: 'qdrant/qdrant:v1.20.1' })).outputs.image).toBe(
+      'qdrant/qdrant:v1.20.1',
+    );
+    const latest = await runScript(qdrant, { ...base, OVERRIDE: 'qdrant/qdrant:latest' });
+    expect(latest.code).toBe(1);
+    expect(latest.stdout).toContain('never latest');
+  });
+
+  it("end to end: restore-drill plan-only's outputs for a TimescaleDB backup pick the matching image", async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-plan-'));
+    try {
+      const id = '20260118T030000Z-daily-3f9a';
+      const folder = path.join(storage, 'tsdb', id);
+      fs.mkdirSync(folder, { recursive: true });
+      const manifest = {
+        version: 1,
+        id,
+        name: 'tsdb',
+        engine: 'postgres',
+        kind: 'daily',
+        createdAt: '2026-01-18T03:00:00.000Z',
+        finishedAt: '2026-01-18T03:04:00.000Z',
+        durationSeconds: 240,
+        source: {
+          serverVersion: '18.1',
+          serverVersionNum: 180001,
+          host: 'db.example.com',
+          database: 'tsdb',
+          extensions: [
+            { name: 'plpgsql', version: '1.0' },
+            { name: 'timescaledb', version: '2.24.0' },
+          ],
+          provider: 'timescale',
+        },
+        tool: { name: 'backstop', version: '0.1.0', pgDump: '18.1' },
+        format: 'custom',
+        encryption: null,
+        // plan-only downloads nothing, so the file itself need not be there.
+        files: [
+          { path: 'postgres.dump.zst', bytes: 1, sha256: 'a'.repeat(64), compression: 'zstd', encryption: 'none' },
+        ],
+      };
+      fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+      const plan = await runAction('restore-drill', { 'storage-url': storage, name: 'tsdb', 'plan-only': 'true' });
+      expect(plan.code, plan.stdout).toBe(0);
+      expect(plan.outputs).toMatchObject({
+        'timescaledb-version': '2.24.0',
+        provider: 'timescale',
+        'pg-dump-version': '18.1',
+        'server-major': '18',
+      });
+      const image = await imageOf({
+        ENGINE: plan.outputs.engine ?? '',
+        MAJOR: plan.outputs['server-major'] ?? '',
+        SERVER_VERSION: plan.outputs['server-version'] ?? '',
+        EXTENSIONS: plan.outputs.extensions ?? '',
+        TIMESCALEDB: plan.outputs['timescaledb-version'] ?? '',
+        PROVIDER: plan.outputs.provider ?? '',
+      });
+      expect(image.outputs.image).toBe('timescale/timescaledb:2.24.0-pg18');
+      // Without the extension and the provider, both outputs are empty.
+      manifest.source.extensions = [{ name: 'plpgsql', version: '1.0' }];
+      delete (manifest.source as { provider?: string }).provider;
+      fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+      const plain = await runAction('restore-drill', { 'storage-url': storage, name: 'tsdb', 'plan-only': 'true' });
+      expect(plain.outputs['timescaledb-version']).toBe('');
+      expect(plain.outputs.provider).toBe('');
+    } finally {
+      fs.rmSync(storage, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('client tools: at least the newer of the server and the pg_dump that wrote the backup', () => {
+  const installed = fs.existsSync('/usr/lib/postgresql')
+    ? Math.max(0, ...fs.readdirSync('/usr/lib/postgresql').map(Number).filter(Number.isFinite))
+    : 0;
+  /** A sudo that records what it was asked to do instead of doing it. */
+  function fakeSudo(): { dir: string; calls: () => string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-sudo-'));
+    fs.writeFileSync(path.join(dir, 'sudo'), `#!/bin/sh\necho "$*" >> "${dir}/calls"\n`, { mode: 0o755 });
+    return {
+      dir,
+      calls: () => (fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8') : ''),
+    };
+  }
+
+  it('installs nothing when the runner has a new enough client, and the pg_dump major when it is newer', async () => {
+    const sudo = fakeSudo();
+    try {
+      const step = script('restore-drill.yml', 'postgres', 'pg');
+      const enough = await runScript(
+        step,
+        { MAJOR: String(Math.max(installed, 10)), PG_DUMP_VERSION: '' },
+        `${sudo.dir}:`,
+      );
+      expect(enough.code, enough.stdout).toBe(0);
+      if (installed >= 10) expect(enough.outputs['bin-dir']).toBe(`/usr/lib/postgresql/${installed}/bin`);
+      const newer = await runScript(step, { MAJOR: '15', PG_DUMP_VERSION: '99.1' }, `${sudo.dir}:`);
+      expect(newer.code, newer.stdout).toBe(0);
+      expect(newer.outputs['bin-dir']).toBe('/usr/lib/postgresql/99/bin');
+      expect(sudo.calls()).toContain('apt-get install -y -qq postgresql-client-99');
+      expect(newer.stdout).toContain('by pg_dump 99.1; client tools 99');
+    } finally {
+      fs.rmSync(sudo.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("backup-freshness.yml's RPO list", () => {
+  const step = () => script('backup-freshness.yml', 'freshness', 'config');
+
+  it('becomes a validate-integrity config with one backups entry per name', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-rpo-'));
+    try {
+      const result = await runScript(`${step()}\ncp "$RUNNER_TEMP/backstop-freshness.yml" "${work}/config.yml"`, {
+        RPO_HOURS: 'prod-db=26, app-db=2\nqdrant-prod=26.5\n',
+      });
+      expect(result.code, result.stdout).toBe(0);
+      const config = loadConfig(path.join(work, 'config.yml'), Origin.input('config'));
+      expect(config.backups).toEqual([
+        { name: 'prod-db', maxAgeHours: 26 },
+        { name: 'app-db', maxAgeHours: 2 },
+        { name: 'qdrant-prod', maxAgeHours: 26.5 },
+      ]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['', /Variable BACKSTOP_RPO_HOURS is empty/],
+    ['prod-db:26', /has 'prod-db:26', not name=hours/],
+    ['prod-db=a day', /has 'prod-db=a', not name=hours/],
+  ])('%j fails: %s', async (value, message) => {
+    const result = await runScript(step(), { RPO_HOURS: value });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(message);
+  });
+});
+
+describe("restore.yml's gate: two people decide on every plan", () => {
+  const REPO = '/repos/acme/shop';
+  const WORKFLOW = '.github/workflows/restore.yml';
+  const TITLE = 'restore prod-db (newest) into staging';
+  const run = (id: number, extra: Dict = {}) => ({
+    id,
+    path: WORKFLOW,
+    event: 'workflow_dispatch',
+    display_title: TITLE,
+    conclusion: 'success',
+    created_at: new Date(Date.now() - 3_600_000).toISOString(),
+    triggering_actor: { login: 'alice' },
+    ...extra,
+  });
+  const reviewers = (prevent: boolean) => ({
+    name: 'restore-staging',
+    protection_rules: [
+      { id: 1, type: 'required_reviewers', prevent_self_review: prevent, reviewers: [{ type: 'User', reviewer: {} }] },
+    ],
+  });
+  const unprotected = { name: 'restore-staging', protection_rules: [] };
+
+  async function gate(routes: Record<string, unknown>, env: Record<string, string> = {}): Promise<ScriptRun> {
+    const api = await jsonServer(routes);
+    try {
+      return await runScript(script('restore.yml', 'gate', 'gate'), {
+        TARGET: 'staging',
+        CONFIRM: 'staging',
+        APPROVE: '',
+        NAME: 'prod-db',
+        BACKUP_ID: '',
+        RESTORE_AS: '',
+        APPROVAL: '',
+        ACTOR: 'bob',
+        GH_TOKEN: 'ghs_token',
+        GITHUB_API_URL: api.url,
+        GITHUB_REPOSITORY: 'acme/shop',
+        GITHUB_RUN_ID: '200',
+        ...env,
+      });
+    } finally {
+      api.close();
+    }
+  }
+
+  it('an environment whose reviewers may not approve their own runs: GitHub asks them', async () => {
+    const result = await gate({ [`${REPO}/environments/restore-staging`]: reviewers(true) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.approved).toBe('true');
+  });
+
+  it('no reviewers (private Free, Pro, Team): a request, nothing restored, the approval command in the summary', async () => {
+    for (const environment of [unprotected, reviewers(false)]) {
+      const result = await gate({ [`${REPO}/environments/restore-staging`]: environment });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs.approved).toBe('false');
+      expect(result.summary).toContain('Restore requested by @bob');
+      expect(result.summary).toContain(
+        "gh workflow run restore.yml -f name='prod-db' -f backup-id='' -f target='staging' -f confirm='staging' " +
+          '-f approve=200',
+      );
+    }
+  });
+
+  it('a second person approves the request with its run id', async () => {
+    const routes = {
+      [`${REPO}/environments/restore-staging`]: unprotected,
+      [`${REPO}/actions/runs/200`]: run(200, { triggering_actor: { login: 'bob' }, conclusion: null }),
+      [`${REPO}/actions/runs/150`]: run(150),
+    };
+    const result = await gate(routes, { APPROVE: '150' });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.approved).toBe('true');
+    expect(result.stdout).toContain('@bob approves the restore @alice requested in run 150');
+  });
+
+  it.each([
+    ['the same person', run(150, { triggering_actor: { login: 'bob' } }), /dispatched by @bob too/],
+    [
+      'another restore',
+      run(150, { display_title: 'restore prod-db (newest) into prod-recovery' }),
+      /requested 'restore/,
+    ],
+    ['another workflow', run(150, { path: '.github/workflows/nightly-backup.yml' }), /is not a dispatched run of/],
+    ['an old request', run(150, { created_at: '2020-01-01T00:00:00Z' }), /more than 24/],
+    ['a failed request', run(150, { conclusion: 'failure' }), /has not finished successfully/],
+  ])('refuses %s', async (_what, request, message) => {
+    const result = await gate(
+      {
+        [`${REPO}/environments/restore-staging`]: unprotected,
+        [`${REPO}/actions/runs/200`]: run(200, { triggering_actor: { login: 'bob' } }),
+        [`${REPO}/actions/runs/150`]: request,
+      },
+      { APPROVE: '150' },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(message);
+    expect(result.outputs.approved).toBeUndefined();
+  });
+
+  it('refuses a missing environment (GitHub would create it unprotected), a wrong confirm and a bad run id', async () => {
+    const missing = await gate({});
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/Environment restore-staging does not exist/);
+    const typo = await gate({ [`${REPO}/environments/restore-staging`]: reviewers(true) }, { CONFIRM: 'stagin' });
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toMatch(/confirm \('stagin'\) does not equal target/);
+    const bad = await gate({ [`${REPO}/environments/restore-staging`]: unprotected }, { APPROVE: 'yes' });
+    expect(bad.stdout).toMatch(/approve is 'yes', not a run id/);
+  });
+
+  it('one-person mode is a choice the variable states, and it says so', async () => {
+    const result = await gate({ [`${REPO}/environments/restore-staging`]: unprotected }, { APPROVAL: 'one-person' });
+    expect(result.code).toBe(0);
+    expect(result.outputs.approved).toBe('true');
+    expect(result.stdout).toContain('::warning title=One-person restore::');
+  });
+
+  it('asks with the workflow token', async () => {
+    const api = await jsonServer({ [`${REPO}/environments/restore-staging`]: reviewers(true) });
+    try {
+      await runScript(script('restore.yml', 'gate', 'gate'), {
+        TARGET: 'staging',
+        CONFIRM: 'staging',
+        GH_TOKEN: 'ghs_token',
+        GITHUB_API_URL: api.url,
+        GITHUB_REPOSITORY: 'acme/shop',
+        GITHUB_RUN_ID: '200',
+        APPROVE: '',
+        APPROVAL: '',
+        ACTOR: 'bob',
+        NAME: 'prod-db',
+        BACKUP_ID: '',
+        RESTORE_AS: '',
+      });
+      expect(api.asked).toEqual([`Bearer ghs_token ${REPO}/environments/restore-staging`]);
+    } finally {
+      api.close();
+    }
+  });
+});
+
 describe('checkWorkflow catches', () => {
   const FAKE: Record<string, ActionMeta> = {
     'dump-postgres': {
@@ -450,7 +1030,13 @@ describe('checkWorkflow catches', () => {
       outputs: { 'backup-id': {} },
     },
     report: {
-      inputs: { name: { required: true }, status: { required: true }, 'keep-alive': { default: 'false' } },
+      inputs: {
+        name: { required: true },
+        status: {},
+        'keep-alive': { default: 'false' },
+        'heartbeat-url': {},
+        ping: { default: 'end' },
+      },
       outputs: {},
     },
   };
@@ -615,5 +1201,149 @@ jobs:
       'report-steps',
     ]);
     expect(checkWorkflow(`on: pull_request\n${job}`, actions)).toEqual([]);
+  });
+  describe('on real runners', () => {
+    const RESTORE_DRILL: ActionMeta = { inputs: { name: { required: true } }, outputs: { 'backup-id': {} } };
+    const withDrill: ActionLoader = (name) => (name === 'restore-drill' ? RESTORE_DRILL : actions(name));
+    const RUNNER_BAD = `
+on:
+  schedule:
+    - cron: '0 3 * * *'
+    - cron: '*/15 * * * *'
+    - cron: '7 3 * * *'
+permissions: {}
+concurrency:
+  group: drills
+  cancel-in-progress: false
+jobs:
+  drill:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 240
+    permissions:
+      contents: read
+      id-token: write
+      issues: write
+      actions: read
+    services:
+      postgres:
+        image: timescale/timescaledb:latest-pg16
+        options: --health-cmd "pg_isready -U postgres"
+      qdrant:
+        image: qdrant/qdrant:v1.19.0
+    steps:
+      - uses: aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722 # v4.1.0
+        with:
+          role-to-assume: arn
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - run: docker run -d --publish 127.0.0.1:5433:5432 postgres:16
+      - id: drill
+        uses: ./actions/restore-drill
+        with:
+          name: x
+      - uses: ./actions/report
+        if: always()
+        with:
+          name: x
+          status: \${{ job.status }}
+`;
+    const problems = checkWorkflow(RUNNER_BAD, withDrill);
+    const runnerExpected: [Rule, RegExp][] = [
+      ['schedule-minute', /cron '0 3 \* \* \*' fires at minute 0: use an odd minute, e\.g\. '17 3 \* \* \*'/],
+      ['schedule-minute', /cron '\*\/15 \* \* \* \*' fires at minute 0/],
+      ['credential-duration', /role-duration-seconds 3600 is shorter than timeout-minutes 240 \(14400 s\)/],
+      ['report-independent', /job drill has services or a container/],
+      ['report-independent', /the first step is not actions\/checkout/],
+      ['drill-image', /service qdrant has the fixed image qdrant\/qdrant:v1\.19\.0/],
+      ['drill-image', /the drill image timescale\/timescaledb:latest-pg16 is a latest tag/],
+      ['drill-image', /the drill image postgres:16 is fixed/],
+      ['pg-isready', /"pg_isready -U postgres" checks the socket/],
+      ['heartbeat', /the report step has no heartbeat-url from a secret/],
+    ];
+
+    it.each(runnerExpected)('%s: %s', (rule, message) => {
+      expect(problems.filter((problem) => problem.rule === rule).map((problem) => problem.message)).toEqual(
+        expect.arrayContaining([expect.stringMatching(message)]),
+      );
+    });
+
+    it('an odd minute, a role that outlasts the job and databases from the plan pass', () => {
+      expect(problems.filter((problem) => problem.message.includes("'7 3 * * *'"))).toEqual([]);
+      const good = RUNNER_BAD.replace(/ {4}services:[\s\S]*? {4}steps:\n/, '    steps:\n')
+        .replace(
+          '          role-to-assume: arn',
+          '          role-to-assume: arn\n          role-duration-seconds: 14400',
+        )
+        .replace(
+          /( {6}- uses: aws-actions[^\n]*\n[^\n]*\n[^\n]*\n[^\n]*\n)( {6}- uses: actions\/checkout[^\n]*\n)/,
+          '$2$1',
+        )
+        .replace('postgres:16', '"$IMAGE"');
+      const rules = checkWorkflow(good, withDrill).map((problem) => problem.rule);
+      for (const rule of ['credential-duration', 'report-independent', 'drill-image', 'pg-isready'] as const)
+        expect(rules, rule).not.toContain(rule);
+    });
+
+    it('role-duration-seconds from an expression cannot be checked, and is reported', () => {
+      const text = RUNNER_BAD.replace(
+        '          role-to-assume: arn',
+        '          role-to-assume: arn\n          role-duration-seconds: ${{ vars.SECONDS }}',
+      );
+      expect(checkWorkflow(text, withDrill).map((problem) => problem.message)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/must be numbers to be compared/)]),
+      );
+    });
+
+    const heartbeatJob = (steps: string) => `
+on:
+  schedule:
+    - cron: '7 3 * * *'
+permissions: {}
+concurrency: backups
+jobs:
+  j:
+    timeout-minutes: 5
+    permissions:
+      contents: read
+      issues: write
+      actions: read
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+${steps}
+      - uses: ./actions/report
+        if: always()
+        with:
+          name: y
+          status: \${{ job.status }}
+          heartbeat-url: \${{ secrets.HB }}
+`;
+    const start = (url: string) =>
+      `      - uses: ./actions/report\n        with:\n          name: y\n          ping: start\n          heartbeat-url: ${url}\n`;
+    const dump = '      - uses: ./actions/dump-postgres\n        with:\n          database-url: x\n          name: y\n';
+    const heartbeatProblems = (steps: string) =>
+      checkWorkflow(heartbeatJob(steps), withDrill)
+        .filter((problem) => problem.rule === 'heartbeat')
+        .map((problem) => problem.message);
+
+    it('heartbeat: a start ping with the same secret before the first Backstop step, or it is reported', () => {
+      expect(heartbeatProblems(start('${{ secrets.HB }}') + dump)).toEqual([]);
+      expect(heartbeatProblems(dump)).toEqual([
+        expect.stringMatching(/no ping: start step with the same heartbeat-url/),
+      ]);
+      expect(heartbeatProblems(dump + start('${{ secrets.HB }}'))).toHaveLength(1);
+      expect(heartbeatProblems(start('${{ secrets.OTHER }}') + dump)).toHaveLength(1);
+      const plain = heartbeatJob(start('https://hc-ping.com/x') + dump).replace(
+        'heartbeat-url: ${{ secrets.HB }}',
+        'heartbeat-url: https://hc-ping.com/x',
+      );
+      expect(checkWorkflow(plain, withDrill).map((problem) => problem.message)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/no heartbeat-url from a secret/)]),
+      );
+      // A start ping is not the job's report: it need not be last, nor have a status.
+      expect(
+        checkWorkflow(heartbeatJob(start('${{ secrets.HB }}') + dump), withDrill).filter(
+          (problem) => problem.rule === 'issues-write',
+        ),
+      ).toEqual([]);
+    });
   });
 });

@@ -8499,7 +8499,7 @@ __webpack_unused_export__ = GlacierJobParameters$;
 __webpack_unused_export__ = Grant$;
 __webpack_unused_export__ = Grantee$;
 __webpack_unused_export__ = HeadBucket$;
-__webpack_unused_export__ = HeadBucketCommand;
+exports.kuI = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
@@ -8576,7 +8576,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 51464:
+/***/ 15893:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70223,6 +70223,10 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
     for (const file of manifest.files ?? []) {
         if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
             throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
@@ -70236,7 +70240,10 @@ function parseManifest(text, where) {
 
 // EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
 var esm = __nccwpck_require__(29977);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(57619);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 function parseDatabaseUrl(value, origin) {
@@ -70293,7 +70300,25 @@ async function connect(database) {
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
+    cancelOnInterrupt(client, database);
     return client;
+}
+/**
+ * Interrupted, a query of ours still running (a count(*), a COPY) is cancelled on the server, and the connection
+ * closed: a backend keeps working, and holding its locks, after its client is gone until it next writes to it.
+ */
+function cancelOnInterrupt(client, database) {
+    const pid = client.processID;
+    const forget = (0,interrupt/* onInterrupt */.nA)(`cancelled our queries on ${database.display}`, async () => {
+        if (pid) {
+            const canceller = new esm/* default.Client */.Ay.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+            canceller.on('error', () => undefined);
+            await canceller.connect();
+            await canceller.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => canceller.end());
+        }
+        await client.end();
+    });
+    client.once('end', forget);
 }
 function quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;
@@ -70376,6 +70401,42 @@ class LocalStore {
         for (const key of keys) {
             await promises_default().rm(this.pathOf(key), { force: true });
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
+        }
+    }
+    async exists() {
+        return (await promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = external_node_path_default().join(file.parentPath, file.name);
+            const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await promises_default().stat(full);
+            yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(external_node_path_default().join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
         }
     }
     /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
@@ -70533,6 +70594,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -70544,7 +70608,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -70558,14 +70622,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -70576,10 +70640,58 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw error;
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw error;
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
     async putMultipart(key, firstPart, rest) {
         const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
@@ -70635,6 +70747,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -71067,6 +71214,7 @@ function reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -71120,6 +71268,11 @@ async function storeStream(source, stores, options) {
         throw destinationFailure;
     }));
     const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`aborted the unfinished ${storedPath} in every destination`, async () => {
+        fanOut.destroy(new Error('interrupted'));
+        await Promise.allSettled(uploads);
+    });
     try {
         await Promise.all([(0,external_node_stream_promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
@@ -71129,6 +71282,7 @@ async function storeStream(source, stores, options) {
         throw destinationFailure ?? error;
     }
     finally {
+        forget();
         stopProgress();
     }
     return {
@@ -71599,6 +71753,7 @@ function splitPattern(pattern) {
 
 
 
+
 /**
  * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
  * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
@@ -71609,6 +71764,8 @@ async function dumpPostgres(options) {
     const client = await connect(options.database);
     const id = newBackupId(options.kind, createdAt);
     const folder = backupFolder(options.name, id);
+    // Until the manifest is written, whatever reached a destination is removed on an interrupt, as on a failure.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`removed the unfinished backup ${id}`, () => removeFolder(options.stores, folder));
     try {
         const server = await serverInfo(client);
         const pgDump = await (0,tools/* findClientTool */.vc)('pg_dump', server, options.pgBin);
@@ -71666,6 +71823,7 @@ async function dumpPostgres(options) {
         throw error;
     }
     finally {
+        forget();
         await client.end().catch(() => undefined);
     }
 }
@@ -71707,6 +71865,7 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
 async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
     await promises_default().rm(spool, { recursive: true, force: true });
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the spooled dump files', () => promises_default().rm(spool, { recursive: true, force: true }));
     try {
         const archive = { format: 'directory', path: spool, jobs: options.jobs };
         const argv = pgDumpArgv({ ...options, snapshot, archive });
@@ -71727,6 +71886,7 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
         return files;
     }
     finally {
+        forget();
         await promises_default().rm(spool, { recursive: true, force: true });
     }
 }
@@ -73555,7 +73715,7 @@ async function pruneBackups(options) {
         })));
         const decision = decideRetention(retained, options.policy);
         const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
-        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [], leftovers: 0 };
         for (const [id, reasons] of decision.keep)
             result.kept.push({ id, bytes: bytesOf(id), reasons });
         const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
@@ -73578,10 +73738,24 @@ async function pruneBackups(options) {
                 result.refused.push({ id: backup.id, error: error.message });
             }
         }
+        result.leftovers = await removeLeftovers(store, options, graceEnd);
         result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
         results.push(result);
     }
     return results;
+}
+/** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
+async function removeLeftovers(store, options, graceEnd) {
+    let removed = 0;
+    for await (const leftover of store.leftovers(`${options.name}/`)) {
+        if (leftover.startedAt.getTime() >= graceEnd)
+            continue;
+        if (!options.dryRun)
+            await store.removeLeftover(leftover);
+        removed += 1;
+        options.log(`${store.displayUrl}: ${options.dryRun ? 'would remove' : 'removed'} the unfinished write of ${leftover.key}`);
+    }
+    return removed;
 }
 async function deleteBackup(store, name, id) {
     const folder = backupFolder(name, id);
@@ -73601,7 +73775,10 @@ function pruneSummary(results, dryRun) {
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
         lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
-            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})` +
+            (result.leftovers > 0
+                ? `; ${result.leftovers} unfinished write(s) of killed runs ${dryRun ? 'to remove' : 'removed'}`
+                : ''), '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
             ...result.deleted.map((b) => [
                 b.id,
@@ -73619,10 +73796,21 @@ function pruneSummary(results, dryRun) {
 
 
 
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function src_main_run(runtime) {
     const inputs = src_inputs_readInputs(runtime);
+    for (const store of inputs.stores) {
+        if (!(await store.exists())) {
+            throw new errors/* ConfigurationError */.j1(`Input "storage-url": ${store.displayUrl} does not exist: check the URL (pruning a mistyped location would ` +
+                'report nothing to delete and hide the mistake).');
+        }
+    }
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
+        runtime.warning(`No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
+            'prune. Check the name (it is the storage folder the backups were written under).');
+    }
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
     runtime.setOutput('deleted', deleted.length);
@@ -73669,6 +73857,111 @@ async function src_main_run(runtime) {
     },
     run: src_main_run,
 }));
+
+;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
+
+/** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
+const RETRY_PAUSE_MS = 1000;
+function parseHeartbeatUrl(text, origin, timeoutSeconds) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        url = undefined;
+    }
+    // The message never repeats the value: it is the check's secret.
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+            '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
+            'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
+    }
+    return { url, origin, timeoutMs: timeoutSeconds * 1000 };
+}
+/** Cronitor takes ?state=; Better Stack has no start ping; Healthchecks.io and most others take /start and /fail. */
+function dialectOf(url) {
+    if (url.hostname === 'cronitor.link' || url.hostname.endsWith('.cronitor.link'))
+        return 'cronitor';
+    if (/(^|\.)(betterstack|betteruptime)\.com$/.test(url.hostname))
+        return 'betterstack';
+    return 'healthchecks';
+}
+const CRONITOR_STATES = { start: 'run', success: 'complete', fail: 'fail' };
+/** The URL to request for a ping, in the watcher's own dialect; undefined when it has no such ping. */
+function pingUrl(base, kind) {
+    const url = new URL(base);
+    const dialect = dialectOf(base);
+    if (dialect === 'cronitor') {
+        url.searchParams.set('state', CRONITOR_STATES[kind]);
+        return url;
+    }
+    if (kind === 'success')
+        return url;
+    if (kind === 'start' && dialect === 'betterstack')
+        return undefined;
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${kind}`;
+    return url;
+}
+/** One ping. Never throws: a watcher that is down or slow must not fail a backup, so the caller warns instead. */
+async function ping(heartbeat, kind) {
+    const host = heartbeat.url.host;
+    const url = pingUrl(heartbeat.url, kind);
+    if (!url)
+        return { kind, host, result: 'skipped', detail: `${host} has no ${kind} ping` };
+    let detail = '';
+    for (let attempt = 1; attempt <= 2; attempt++) {
+        const outcome = await request(url, heartbeat.timeoutMs);
+        if (outcome.ok)
+            return { kind, host, result: 'sent' };
+        detail = outcome.detail;
+        // A slow watcher is not asked twice (the job would wait twice as long), nor one that refused the request.
+        if (!outcome.retry)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    }
+    return { kind, host, result: 'failed', detail };
+}
+async function request(url, timeoutMs) {
+    try {
+        const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+        await response.body?.cancel();
+        if (response.ok)
+            return { ok: true };
+        return { ok: false, detail: `answered HTTP ${response.status}`, retry: response.status >= 500 };
+    }
+    catch (error) {
+        const name = error.name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+            return { ok: false, detail: `did not answer within ${timeoutMs / 1000} s`, retry: false };
+        }
+        return { ok: false, detail: networkProblem(error), retry: true };
+    }
+}
+/** fetch's own message says only "fetch failed"; the cause's code says what happened (and carries no URL path). */
+function networkProblem(error) {
+    const code = error.cause?.code;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'refused the connection';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'could not be resolved (DNS)';
+        case 'ECONNRESET':
+            return 'dropped the connection';
+        default:
+            return typeof code === 'string' ? `could not be reached (${code})` : 'could not be reached';
+    }
+}
+/** The warning for a ping that did not arrive: what it means for the watcher, and what to check. */
+function pingWarning(outcome, origin) {
+    const effect = outcome.kind === 'start'
+        ? 'the watcher will not time this run'
+        : outcome.kind === 'success'
+            ? 'the watcher may alert although the job succeeded'
+            : 'the watcher learns of this failure only when the next ping is overdue';
+    return (`Heartbeat ${outcome.kind} ping to ${outcome.host} failed: it ${outcome.detail}. This step still succeeds; ` +
+        `${effect}. Check the URL given in ${origin} and that this runner can reach ${outcome.host}.`);
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
 
@@ -73736,11 +74029,12 @@ function truncate(text) {
 
 
 
+
 const report_src_inputs_INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
     status: {
-        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
-        required: true,
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled. Required unless ping is ' +
+            'start.',
     },
     'github-token': {
         description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
@@ -73756,12 +74050,33 @@ const report_src_inputs_INPUTS = {
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
+    'heartbeat-url': {
+        description: "Ping URL of an outside dead-man's switch (Healthchecks.io, Cronitor, Better Stack), a secret: the job's " +
+            'result is pinged at the end, /start with ping start.',
+        secret: true,
+    },
+    ping: {
+        description: 'end: report the job (issue, heartbeat success or fail); start: only send the heartbeat start ping (a step ' +
+            'at the start of the job).',
+        default: 'end',
+    },
+    'heartbeat-timeout-seconds': {
+        description: 'How long a heartbeat ping may take before it is given up with a warning.',
+        default: '10',
+    },
 };
 function report_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, report_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
+    const ping = inputs.choice('ping', ['start', 'end']);
+    const common = { name: inputs.string('name'), ...readHeartbeat(inputs) };
+    if (ping === 'start')
+        return { ...common, ping };
     const status = inputs.string('status').toLowerCase();
+    if (status === '') {
+        throw new errors/* ConfigurationError */.j1('Input "status" is required (unless ping is start): pass ${{ job.status }} in the last step of the job.');
+    }
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
     }
@@ -73771,13 +74086,29 @@ function report_src_inputs_readInputs(runtime) {
             'a shell.');
     runtime.setSecret(token);
     return {
-        name: inputs.string('name'),
+        ...common,
+        ping,
         status: status,
         token,
         nextCommand: inputs.optional('next-command'),
         keepAlive: inputs.boolean('keep-alive'),
         label: inputs.string('label'),
     };
+}
+/** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
+function readHeartbeat(inputs) {
+    const url = inputs.optional('heartbeat-url');
+    const timeout = inputs.integer('heartbeat-timeout-seconds', { min: 1, max: 120 });
+    if (!url)
+        return {};
+    try {
+        return { heartbeat: parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) };
+    }
+    catch (error) {
+        if (!(error instanceof errors/* ConfigurationError */.j1))
+            throw error;
+        return { heartbeatProblem: error.message };
+    }
 }
 
 // EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
@@ -73950,13 +74281,15 @@ function recordableInputs(specs, inputValue) {
 }
 
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
-function reportSummary({ failed, steps, issue, schedules }) {
+function reportSummary({ failed, steps, issue, schedules, heartbeat }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
     for (const step of steps)
         lines.push(`- \`${step.action}\`: ${step.ok ? 'ok' : (step.error ?? 'failed')}`);
     if (steps.length === 0)
         lines.push('- no Backstop step ran in this job');
     lines.push('', issueLine(issue));
+    if (heartbeat)
+        lines.push('', heartbeatLine(heartbeat));
     if (schedules) {
         for (const problem of schedules.problems)
             lines.push('', `⚠️ ${problem}`);
@@ -73979,8 +74312,21 @@ function issueLine(issue) {
             return 'Failure issue: none open.';
     }
 }
+function heartbeatLine(heartbeat) {
+    switch (heartbeat.result) {
+        case 'sent':
+            return `Heartbeat: ${heartbeat.kind} ping sent to ${heartbeat.host}.`;
+        case 'skipped':
+            return `Heartbeat: no ${heartbeat.kind} ping (${heartbeat.detail}).`;
+        case 'failed':
+            return heartbeat.host
+                ? `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`
+                : `⚠️ Heartbeat: no ${heartbeat.kind} ping sent (${heartbeat.detail}).`;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/report/src/main.ts
+
 
 
 
@@ -73992,15 +74338,25 @@ function issueLine(issue) {
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
- * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
- * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
+ * success closes it; the heartbeat (if any) gets the job's result first. Then it checks that GitHub has not disabled,
+ * or is about to disable, the scheduled workflows. A token that may not write issues gets a notice, and a heartbeat
+ * that cannot be reached a warning, never a failure: reporting must never turn a good backup red.
+ * With `ping: start` (a step at the start of the job) it only sends the heartbeat's start ping.
  */
 async function report_src_main_run(runtime) {
     const inputs = report_src_inputs_readInputs(runtime);
+    if (inputs.ping === 'start') {
+        const outcome = await sendHeartbeat(runtime, inputs, 'start');
+        runtime.setOutput('heartbeat', outcome?.result ?? 'none');
+        return;
+    }
     const { repository, run } = readRunContext(inputs, runtime.context.github);
-    const steps = await readStepRecords(runtime.context.tempDir);
+    // The job's own start ping left a record too: it is no Backstop work to report on (unless it failed).
+    const steps = (await readStepRecords(runtime.context.tempDir)).filter((step) => !(step.action === 'report' && step.ok));
     // A Backstop step that failed under continue-on-error still failed its backup.
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
+    // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
+    const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
     const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
@@ -74012,8 +74368,29 @@ async function report_src_main_run(runtime) {
     runtime.setOutput('issue-number', issue?.number ?? '');
     runtime.setOutput('issue-action', issue?.action ?? 'none');
     runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
-    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
+    runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
     logOutcome(runtime, failed, steps, issue);
+}
+/**
+ * A ping, logged by host only. A ping that does not arrive, or a heartbeat-url that is no URL, is a warning. Undefined
+ * without a heartbeat-url.
+ */
+async function sendHeartbeat(runtime, { heartbeat, heartbeatProblem }, kind) {
+    if (heartbeatProblem) {
+        runtime.warning(`${heartbeatProblem} No ${kind} ping was sent; this step goes on.`);
+        return { kind, host: '', result: 'failed', detail: 'heartbeat-url is not an http(s) URL' };
+    }
+    if (!heartbeat)
+        return undefined;
+    const outcome = await ping(heartbeat, kind);
+    if (outcome.result === 'failed')
+        runtime.warning(pingWarning(outcome, heartbeat.origin));
+    else if (outcome.result === 'skipped')
+        runtime.info(`Heartbeat: no ${kind} ping sent (${outcome.detail})`);
+    else
+        runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
+    return outcome;
 }
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
@@ -74082,13 +74459,13 @@ function logOutcome(runtime, failed, steps, issue) {
 /* harmony default export */ const report_src_action = (defineAction({
     name: 'report',
     description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
-        'success closes it; warns before GitHub disables scheduled workflows.',
+        "success closes it; pings a dead-man's switch; warns before GitHub disables scheduled workflows.",
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(report_src_inputs_INPUTS, {
         name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
         status: {
             docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
-                'a failure: no backup was made).',
+                'a failure: no backup was made). Required unless `ping` is `start`.',
         },
         'github-token': {
             defaultLabel: 'the workflow token',
@@ -74105,6 +74482,23 @@ function logOutcome(runtime, failed, steps, issue) {
                 '`actions: write`.',
         },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+        'heartbeat-url': {
+            docs: "The ping URL of an outside dead-man's switch, from a secret (masked, never printed: messages name only " +
+                'its host). At the end of the job it gets the result: the URL itself on success, `/fail` on a failure ' +
+                '(Healthchecks.io, Better Stack and most others), `?state=complete` / `?state=fail` on `cronitor.link`. ' +
+                "The watcher alerts when the success ping is overdue, so it also hears of runs that never start (GitHub's " +
+                'minutes used up, a dropped or disabled schedule, a job that failed before checkout). A ping that is ' +
+                'refused, fails or times out, or a value that is no URL, is a warning, never a failed step (a mistyped ' +
+                'secret must not stop a backup). Empty: no ping.',
+        },
+        ping: {
+            docs: '`end` (the last step, `if: always()`): issues and the result ping. `start`: only the start ping ' +
+                '(`/start`; `?state=run` on Cronitor; Better Stack has none), sent by a step right after checkout so the ' +
+                'watcher can time the run and alert on one that hangs. `status` is then not needed.',
+        },
+        'heartbeat-timeout-seconds': {
+            docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
+        },
     }),
     outputs: {
         'issue-number': {
@@ -74119,6 +74513,10 @@ function logOutcome(runtime, failed, steps, issue) {
             description: 'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
                 'enabled them).',
             docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+        },
+        heartbeat: {
+            description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
+            docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
         },
     },
     run: report_src_main_run,
@@ -74252,9 +74650,9 @@ async function fetchFile(store, folder, file, sink, options) {
         sink.destroy();
         if (error instanceof age/* AgeIdentityError */.E7) {
             throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-                `public key is ` +
-                "listed under encryption.recipients in the backup's manifest.json.");
+                "public key is listed under encryption.recipients in the backup's manifest.json.");
         }
+        await assertPresent(store, key, file);
         await assertStoredChecksum(store, key, file);
         throw error;
     }
@@ -74262,6 +74660,13 @@ async function fetchFile(store, folder, file, sink, options) {
         stopProgress();
     }
     checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store, key, file) {
+    if ((await store.head(key).catch(() => 0)) !== undefined)
+        return;
+    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
 }
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {
@@ -74278,6 +74683,7 @@ function checkDigest(key, file, bytes, sha256) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/restore.ts
+
 
 
 
@@ -74375,6 +74781,7 @@ async function streamInto(options, file, sink, toolExited) {
 async function withFetchedDirectory(options, use) {
     const { manifest, store } = options.found;
     const root = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-restore-'));
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the fetched dump files', () => promises_default().rm(root, { recursive: true, force: true }));
     try {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
@@ -74390,6 +74797,7 @@ async function withFetchedDirectory(options, use) {
         await use(dir);
     }
     finally {
+        forget();
         await promises_default().rm(root, { recursive: true, force: true });
     }
 }
@@ -74656,7 +75064,7 @@ function unreachable(node, error) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function request(node, method, path, options = {}) {
+async function client_request(node, method, path, options = {}) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
@@ -74672,7 +75080,7 @@ async function request(node, method, path, options = {}) {
 }
 /** The `result` of a `{result, status, time}` response. */
 async function result(node, method, path, options = {}) {
-    return (await request(node, method, path, options)).result;
+    return (await client_request(node, method, path, options)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function download(node, path) {
@@ -74738,7 +75146,7 @@ function snapshotPath(collection, snapshot) {
 }
 /** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
 function versionInfo(node) {
-    return request(node, 'GET', '/');
+    return client_request(node, 'GET', '/');
 }
 /** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
 async function serverVersionOf(node) {
@@ -75140,7 +75548,18 @@ function describeBackup(runtime, manifest) {
     runtime.setOutput('server-version', manifest.source.serverVersion);
     const versionNum = manifest.source.serverVersionNum;
     runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
-    runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
+    const extensions = manifest.source.extensions ?? [];
+    runtime.setOutput('extensions', extensions.map((extension) => extension.name).join(','));
+    // A TimescaleDB dump restores only into the same extension version: the drill's image is chosen by it.
+    const timescale = extensions.find((extension) => extension.name === 'timescaledb');
+    runtime.setOutput('timescaledb-version', timescale?.version ?? '');
+    runtime.setOutput('provider', providerOf(manifest));
+    runtime.setOutput('pg-dump-version', manifest.tool.pgDump ?? '');
+}
+/** The managed provider the source ran on (e.g. supabase), recorded by newer dumps; empty when unknown or none. */
+function providerOf(manifest) {
+    const provider = manifest.source.provider;
+    return typeof provider === 'string' ? provider : '';
 }
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
@@ -75218,8 +75637,9 @@ function qdrantTarget(inputs, url) {
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
-                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
-                "workflow's plan job uses it to pick the drill's service container.",
+                '`server-version`, `server-major`, `extensions`, `timescaledb-version`, `provider` and `pg-dump-version`; ' +
+                "nothing is downloaded and no identity is needed. A workflow's plan step uses it to pick the drill's " +
+                'database image.',
         },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
         'pg-bin-dir': {
@@ -75235,8 +75655,8 @@ function qdrantTarget(inputs, url) {
         },
         engine: {
             description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
-            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
-                "also in a dry run, so a first job can plan the drill's service container",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next six are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first step can pick the drill's database image",
         },
         'server-version': {
             description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -75244,12 +75664,25 @@ function qdrantTarget(inputs, url) {
         },
         'server-major': {
             description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
-            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:<version>-pg16`)",
         },
         extensions: {
             description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
                 'plpgsql,timescaledb).',
             docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        'timescaledb-version': {
+            description: 'PostgreSQL only: the TimescaleDB extension version of the backed-up database (empty without TimescaleDB).',
+            docs: 'the backed-up TimescaleDB version, e.g. `2.24.0` (a dump restores only into the same version: pick ' +
+                '`timescale/timescaledb:2.24.0-pg<major>`); empty without TimescaleDB',
+        },
+        provider: {
+            description: 'The managed provider the source ran on, from the manifest (e.g. supabase); empty when none.',
+            docs: 'the managed provider the source ran on, e.g. `supabase` (drill into `supabase/postgres`); empty when none',
+        },
+        'pg-dump-version': {
+            description: 'PostgreSQL only: the pg_dump version that wrote the backup (pg_restore must be at least as new).',
+            docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
         },
         verified: {
             description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
@@ -77235,8 +77668,8 @@ var age = __nccwpck_require__(7629);
 var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(45298);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 109 modules
-var commands = __nccwpck_require__(51464);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 110 modules
+var commands = __nccwpck_require__(15893);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -77461,8 +77894,10 @@ async function loadSample(cluster, ticks) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51464);
-/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(75627);
+/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(15893);
+/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
+
 
 
 
@@ -77470,11 +77905,11 @@ const io = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
 };
-const NAME_WIDTH = Math.max(...Object.keys(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L).map((name) => name.length));
+const NAME_WIDTH = Math.max(...Object.keys(_commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L).map((name) => name.length));
 const USAGE = `usage: backstop <command> [--input value ...]
 
 commands:
-${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L)
+${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L)
     .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)} ${command.description}`)
     .join('\n')}
   ${'demo'.padEnd(NAME_WIDTH)} a throwaway PostgreSQL with sample trading data: dump → restore drill → integrity check
@@ -77483,13 +77918,14 @@ ${Object.entries(_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L)
 e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;
 async function main(args) {
     const [name, ...rest] = args;
+    (0,_lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__/* .exitCleanlyOnSignals */ .xi)({ error: (line) => io.err(`error: ${line}`), info: (line) => io.err(line) }, `running backstop ${name ?? ''}`.trim());
     if (!name || name === '--help' || name === '-h' || name === 'help') {
         io.out(USAGE);
         return name ? 0 : 2;
     }
     if (name === 'demo')
-        return (0,_demo_js__WEBPACK_IMPORTED_MODULE_2__/* .runDemo */ .n)(rest, io);
-    const command = _commands_js__WEBPACK_IMPORTED_MODULE_1__/* .COMMANDS */ .L[name];
+        return (0,_demo_js__WEBPACK_IMPORTED_MODULE_3__/* .runDemo */ .n)(rest, io);
+    const command = _commands_js__WEBPACK_IMPORTED_MODULE_2__/* .COMMANDS */ .L[name];
     if (!command) {
         io.err(`error: unknown command "${name}".\n\n${USAGE}`);
         return 2;
@@ -77523,6 +77959,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
 var action_env = __nccwpck_require__(97992);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(57619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -77546,6 +77984,7 @@ class SecretRegistry {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/action/cli.ts
+
 
 
 
@@ -77636,7 +78075,9 @@ async function runCommand(command, args, env, io) {
         return 0;
     }
     catch (error) {
-        io.err(`error: ${redact((0,errors/* errorMessage */.gJ)(error))}`);
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if (!(0,interrupt/* interrupted */.VM)())
+            io.err(`error: ${redact((0,errors/* errorMessage */.gJ)(error))}`);
         return 1;
     }
 }
@@ -78153,6 +78594,80 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
+/***/ 57619:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VM: () => (/* binding */ interrupted),
+/* harmony export */   nA: () => (/* binding */ onInterrupt),
+/* harmony export */   xi: () => (/* binding */ exitCleanlyOnSignals)
+/* harmony export */ });
+/* unused harmony export runCleanups */
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+}
+
+
+/***/ }),
+
 /***/ 45298:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -78172,9 +78687,11 @@ function createDecryptStream(identities) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(93432);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(46701);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(94163);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(93432);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(57619);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(46701);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(94163);
+
 
 
 
@@ -78192,14 +78709,27 @@ async function startScratchCluster(options = {}) {
         assertPostgresUserExists(options);
     const root = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().mkdtemp(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
     const dataDir = node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'data');
+    // From here on an interrupt stops the server (once it runs) and removes its folder.
+    let stopNow = () => undefined;
+    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_6__/* .onInterrupt */ .nA)('stopped and removed the throwaway PostgreSQL', async () => {
+        stopNow();
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
+    });
     if (runAsPostgres) {
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().chmod(root, 0o755);
         (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('chown', ['-R', `${SERVER_USER}:`, root]);
     }
     const run = (tool, args) => runAsPostgres
-        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
-        : (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
-    await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
+        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
+    try {
+        await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    }
+    catch (error) {
+        forget();
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
+        throw error;
+    }
     const port = await freePort();
     const settings = [
         `-c port=${port}`,
@@ -78210,7 +78740,7 @@ async function startScratchCluster(options = {}) {
         ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
-    const stopNow = () => {
+    stopNow = () => {
         if (stopped)
             return;
         stopped = true;
@@ -78238,6 +78768,7 @@ async function startScratchCluster(options = {}) {
     }
     catch (error) {
         const log = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(root, 'server.log'), 'utf8').catch(() => '');
+        forget();
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
         throw new Error(`The scratch PostgreSQL ${major} did not start: ${error.message} ${log.slice(-500)}`);
     }
@@ -78251,6 +78782,7 @@ async function startScratchCluster(options = {}) {
         urlFor,
         stop: async () => {
             stopNow();
+            forget();
             process.off('exit', stopNow);
             await node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default().rm(root, { recursive: true, force: true });
         },
@@ -78258,11 +78790,11 @@ async function startScratchCluster(options = {}) {
 }
 async function findServerBinaries(options) {
     const minMajor = options.minMajor ?? 0;
-    const found = (await (0,_tools_js__WEBPACK_IMPORTED_MODULE_7__/* .findToolVersions */ .Ht)('initdb', options.binDir)).filter((tool) => (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(tool.path), 'pg_ctl')));
+    const found = (await (0,_tools_js__WEBPACK_IMPORTED_MODULE_8__/* .findToolVersions */ .Ht)('initdb', options.binDir)).filter((tool) => (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(node_path__WEBPACK_IMPORTED_MODULE_5___default().dirname(tool.path), 'pg_ctl')));
     const usable = found.find((tool) => tool.major >= minMajor);
     if (!usable) {
         const have = found.map((tool) => tool.version).join(', ') || 'none';
-        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_9__/* .ConfigurationError */ .j1(`No PostgreSQL server binaries${minMajor ? ` of version ${minMajor} or newer` : ''} for a throwaway cluster ` +
             `(found: ${have}). Install them (apt-get install postgresql${minMajor ? `-${minMajor}` : ''}) or give a ` +
             `server to restore into${instead(options)}.`);
     }
@@ -78278,7 +78810,7 @@ function clusterParent(baseDir, runAsPostgres) {
 }
 function assertPostgresUserExists(options) {
     if ((0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('id', ['-u', SERVER_USER]).status !== 0) {
-        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
+        throw new _action_errors_js__WEBPACK_IMPORTED_MODULE_9__/* .ConfigurationError */ .j1('PostgreSQL refuses to run as root and there is no "postgres" user to run it as: install the postgresql ' +
             `package (it creates the user), run as a normal user, or give a server to restore into${instead(options)}.`);
     }
 }
@@ -78419,12 +78951,18 @@ against = `the server (PostgreSQL ${server.version})`) {
 /* harmony export */ });
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
+
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
+    // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
+    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_1__/* .onInterrupt */ .nA)(`stopped ${label}`, () => stopChild(child));
+    child.once('close', forget);
     let tail = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text) => {
@@ -78453,6 +78991,19 @@ async function runTool(command, args, options = {}) {
     });
     await tool.exited;
     return out;
+}
+const STOP_GRACE_MS = 3_000;
+function stopChild(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    });
 }
 function lastLines(text, count = 5) {
     return text.trim().split('\n').slice(-count).join(' / ');

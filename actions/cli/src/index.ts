@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { commandHelp, runCommand, type CliIo } from '../../lib/action/cli.ts';
+import { exitCleanlyOnSignals } from '../../lib/interrupt.ts';
 import { COMMANDS } from './commands.ts';
 import { runDemo } from './demo.ts';
 
@@ -23,6 +24,10 @@ e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;
 
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
+  exitCleanlyOnSignals(
+    { error: (line) => io.err(`error: ${line}`), info: (line) => io.err(line) },
+    `running backstop ${name ?? ''}`.trim(),
+  );
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
     return name ? 0 : 2;

@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ActionDescriptor, InputSpecs } from './descriptor.ts';
 import { inputEnvName, runContext } from './env.ts';
+import { interrupted } from '../interrupt.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 
@@ -114,7 +115,8 @@ export async function runCommand(
     }
     return 0;
   } catch (error) {
-    io.err(`error: ${redact(errorMessage(error))}`);
+    // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+    if (!interrupted()) io.err(`error: ${redact(errorMessage(error))}`);
     return 1;
   }
 }

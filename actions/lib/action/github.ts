@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { ActionDescriptor } from './descriptor.ts';
 import { runContext, type RunContext } from './env.ts';
+import { exitCleanlyOnSignals, interrupted } from '../interrupt.ts';
 import { errorMessage } from './errors.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 import { recordableInputs, writeStepRecord } from './steps.ts';
@@ -32,6 +33,10 @@ export function githubRuntime(context: RunContext): Runtime {
  */
 export async function runAsGitHubAction(action: ActionDescriptor): Promise<void> {
   const runtime = githubRuntime(runContext(process.env));
+  exitCleanlyOnSignals(
+    { error: (line) => core.error(runtime.redact(line)), info: (line) => core.info(runtime.redact(line)) },
+    `running ${action.name}`,
+  );
   const summaries: string[] = [];
   const recording: Runtime = {
     ...runtime,
@@ -44,6 +49,8 @@ export async function runAsGitHubAction(action: ActionDescriptor): Promise<void>
   try {
     await action.run(recording);
   } catch (caught) {
+    // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+    if (interrupted()) return;
     error = runtime.redact(errorMessage(caught));
     core.setFailed(error);
   }

@@ -28,6 +28,8 @@ export interface StorePrune {
   deleted: PrunedBackup[];
   /** Backups the store refused to delete (S3 Object Lock, permissions): reported, not fatal. */
   refused: { id: string; error: string }[];
+  /** Partial files and unfinished uploads of killed writers, older than the grace period, removed (or to be). */
+  leftovers: number;
 }
 
 /** Backup ids start with their UTC time (20260118T030000Z-…): the age of a folder that has no manifest. */
@@ -58,7 +60,7 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
     );
     const decision = decideRetention(retained, options.policy);
     const bytesOf = (id: string): number => listings.find((listing) => listing.id === id)?.bytes ?? 0;
-    const result: StorePrune = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+    const result: StorePrune = { store: store.displayUrl, kept: [], deleted: [], refused: [], leftovers: 0 };
     for (const [id, reasons] of decision.keep) result.kept.push({ id, bytes: bytesOf(id), reasons });
     const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
     const stale = listings.filter(
@@ -81,10 +83,25 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
         result.refused.push({ id: backup.id, error: (error as Error).message });
       }
     }
+    result.leftovers = await removeLeftovers(store, options, graceEnd);
     result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
     results.push(result);
   }
   return results;
+}
+
+/** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
+async function removeLeftovers(store: Store, options: PruneOptions, graceEnd: number): Promise<number> {
+  let removed = 0;
+  for await (const leftover of store.leftovers(`${options.name}/`)) {
+    if (leftover.startedAt.getTime() >= graceEnd) continue;
+    if (!options.dryRun) await store.removeLeftover(leftover);
+    removed += 1;
+    options.log(
+      `${store.displayUrl}: ${options.dryRun ? 'would remove' : 'removed'} the unfinished write of ${leftover.key}`,
+    );
+  }
+  return removed;
 }
 
 async function deleteBackup(store: Store, name: string, id: string): Promise<void> {

@@ -110,6 +110,10 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   const missing = (['id', 'name', 'engine', 'createdAt', 'files'] as const).filter((key) => manifest[key] == null);
   if (missing.length > 0) throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+  if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+    // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+    throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+  }
   for (const file of manifest.files ?? []) {
     if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
       throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { runTool } from '../process.ts';
 import { findToolVersions } from './tools.ts';
 
@@ -50,6 +51,12 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
   if (runAsPostgres) assertPostgresUserExists(options);
   const root = await fs.mkdtemp(path.join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
   const dataDir = path.join(root, 'data');
+  // From here on an interrupt stops the server (once it runs) and removes its folder.
+  let stopNow = (): void => undefined;
+  const forget = onInterrupt('stopped and removed the throwaway PostgreSQL', async () => {
+    stopNow();
+    await fs.rm(root, { recursive: true, force: true });
+  });
   if (runAsPostgres) {
     await fs.chmod(root, 0o755);
     spawnSync('chown', ['-R', `${SERVER_USER}:`, root]);
@@ -59,7 +66,13 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
       ? runTool('runuser', ['-u', SERVER_USER, '--', path.join(binDir, tool), ...args], { label: tool, cwd: root })
       : runTool(path.join(binDir, tool), args, { cwd: root });
 
-  await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+  try {
+    await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+  } catch (error) {
+    forget();
+    await fs.rm(root, { recursive: true, force: true });
+    throw error;
+  }
   const port = await freePort();
   const settings = [
     `-c port=${port}`,
@@ -70,7 +83,7 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
     ...preloadSettings(options.preload ?? []),
   ];
   let stopped = false;
-  const stopNow = (): void => {
+  stopNow = (): void => {
     if (stopped) return;
     stopped = true;
     const args = ['-D', dataDir, '-m', 'immediate', 'stop'];
@@ -94,6 +107,7 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
     ]);
   } catch (error) {
     const log = await fs.readFile(path.join(root, 'server.log'), 'utf8').catch(() => '');
+    forget();
     await fs.rm(root, { recursive: true, force: true });
     throw new Error(`The scratch PostgreSQL ${major} did not start: ${(error as Error).message} ${log.slice(-500)}`);
   }
@@ -108,6 +122,7 @@ export async function startScratchCluster(options: ScratchOptions = {}): Promise
     urlFor,
     stop: async () => {
       stopNow();
+      forget();
       process.off('exit', stopNow);
       await fs.rm(root, { recursive: true, force: true });
     },

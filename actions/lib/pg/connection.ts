@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
+import { onInterrupt } from '../interrupt.ts';
 import type { Origin } from '../action/origin.ts';
 
 /**
@@ -78,7 +79,26 @@ export async function connect(database: DatabaseUrl): Promise<pg.Client> {
     );
   }
   await client.query("SET TimeZone = 'UTC'");
+  cancelOnInterrupt(client, database);
   return client;
+}
+
+/**
+ * Interrupted, a query of ours still running (a count(*), a COPY) is cancelled on the server, and the connection
+ * closed: a backend keeps working, and holding its locks, after its client is gone until it next writes to it.
+ */
+function cancelOnInterrupt(client: pg.Client, database: DatabaseUrl): void {
+  const pid = (client as unknown as { processID: number | null }).processID;
+  const forget = onInterrupt(`cancelled our queries on ${database.display}`, async () => {
+    if (pid) {
+      const canceller = new pg.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+      canceller.on('error', () => undefined);
+      await canceller.connect();
+      await canceller.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => canceller.end());
+    }
+    await client.end();
+  });
+  client.once('end', forget);
 }
 
 export function quoteIdent(name: string): string {

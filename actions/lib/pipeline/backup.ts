@@ -2,6 +2,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { errorMessage } from '../action/errors.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
 import { Coalesce } from './coalesce.ts';
@@ -85,6 +86,11 @@ export async function storeStream(
     }),
   );
   const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+  // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+  const forget = onInterrupt(`aborted the unfinished ${storedPath} in every destination`, async () => {
+    fanOut.destroy(new Error('interrupted'));
+    await Promise.allSettled(uploads);
+  });
   try {
     await Promise.all([pipeline([source, ...stages, fanOut]), ...uploads]);
   } catch (error) {
@@ -92,6 +98,7 @@ export async function storeStream(
     await Promise.allSettled(uploads);
     throw destinationFailure ?? error;
   } finally {
+    forget();
     stopProgress();
   }
   return {

@@ -54,16 +54,25 @@ export async function fetchFile(
     if (error instanceof AgeIdentityError) {
       throw new ConfigurationError(
         `${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-          `public key is ` +
-          "listed under encryption.recipients in the backup's manifest.json.",
+          "public key is listed under encryption.recipients in the backup's manifest.json.",
       );
     }
+    await assertPresent(store, key, file);
     await assertStoredChecksum(store, key, file);
     throw error;
   } finally {
     stopProgress();
   }
   checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store: Store, key: string, file: ManifestFile): Promise<void> {
+  if ((await store.head(key).catch(() => 0)) !== undefined) return;
+  throw new ChecksumError(
+    `${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+      'destination has no such file. Restore from another destination, or choose another backup (backup-id).',
+  );
 }
 
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */

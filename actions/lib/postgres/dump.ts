@@ -8,6 +8,7 @@ import { backupFolder, manifestKey, writeManifest } from '../manifest/catalog.ts
 import type { BackupKind, Manifest, ManifestFile, TableCount } from '../manifest/schema.ts';
 import { errorMessage } from '../action/errors.ts';
 import { storeStream } from '../pipeline/backup.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
@@ -58,6 +59,8 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
   const client = await connect(options.database);
   const id = newBackupId(options.kind, createdAt);
   const folder = backupFolder(options.name, id);
+  // Until the manifest is written, whatever reached a destination is removed on an interrupt, as on a failure.
+  const forget = onInterrupt(`removed the unfinished backup ${id}`, () => removeFolder(options.stores, folder));
   try {
     const server = await serverInfo(client);
     const pgDump = await findClientTool('pg_dump', server, options.pgBin);
@@ -117,6 +120,7 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
     await removeFolder(options.stores, folder);
     throw error;
   } finally {
+    forget();
     await client.end().catch(() => undefined);
   }
 }
@@ -172,6 +176,7 @@ async function dumpDirectory(
 ): Promise<ManifestFile[]> {
   const spool = path.join(options.tempDir, `backstop-${id}`);
   await fs.rm(spool, { recursive: true, force: true });
+  const forget = onInterrupt('removed the spooled dump files', () => fs.rm(spool, { recursive: true, force: true }));
   try {
     const archive = { format: 'directory', path: spool, jobs: options.jobs } as const;
     const argv = pgDumpArgv({ ...options, snapshot, archive });
@@ -193,6 +198,7 @@ async function dumpDirectory(
     }
     return files;
   } finally {
+    forget();
     await fs.rm(spool, { recursive: true, force: true });
   }
 }

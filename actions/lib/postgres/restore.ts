@@ -8,6 +8,7 @@ import { backupFolder } from '../manifest/catalog.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
 import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
 import { ConfigurationError } from '../action/errors.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { startTool } from '../process.ts';
 import { libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { findClientTool, type BinDirChoice, parseToolVersion, type PgTool } from '../pg/tools.ts';
@@ -126,6 +127,7 @@ async function streamInto(
 async function withFetchedDirectory(options: RestoreOptions, use: (dir: string) => Promise<void>): Promise<void> {
   const { manifest, store } = options.found;
   const root = await fs.mkdtemp(path.join(options.tempDir, 'backstop-restore-'));
+  const forget = onInterrupt('removed the fetched dump files', () => fs.rm(root, { recursive: true, force: true }));
   try {
     const dir = path.join(root, 'dump');
     await fs.mkdir(dir);
@@ -141,6 +143,7 @@ async function withFetchedDirectory(options: RestoreOptions, use: (dir: string) 
     }
     await use(dir);
   } finally {
+    forget();
     await fs.rm(root, { recursive: true, force: true });
   }
 }

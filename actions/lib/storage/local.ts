@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import type { Store, StoredObject } from './types.ts';
+import type { Leftover, Store, StoredObject } from './types.ts';
 
 /** Marks a file that is still being written; never listed, removed when its writer fails. */
 const PARTIAL_MARK = '.partial-';
@@ -66,6 +66,41 @@ export class LocalStore implements Store {
     for (const key of keys) {
       await fs.rm(this.pathOf(key), { force: true });
       await this.removeEmptyParents(path.dirname(this.pathOf(key)));
+    }
+  }
+
+  async exists(): Promise<boolean> {
+    return (await fs.stat(this.root).catch(() => undefined))?.isDirectory() === true;
+  }
+
+  async *leftovers(prefix: string): AsyncIterable<Leftover> {
+    for await (const file of this.walkFiles(this.pathOf(prefix))) {
+      const mark = file.name.indexOf(PARTIAL_MARK);
+      if (mark < 0) continue;
+      const full = path.join(file.parentPath, file.name);
+      const key = path.relative(this.root, path.join(file.parentPath, file.name.slice(0, mark)));
+      const { mtime } = await fs.stat(full);
+      yield { key: key.split(path.sep).join('/'), startedAt: mtime, handle: full };
+    }
+  }
+
+  async removeLeftover(leftover: Leftover): Promise<void> {
+    if (!path.basename(leftover.handle).includes(PARTIAL_MARK))
+      throw new Error(`${leftover.handle} is not a partial file.`);
+    await fs.rm(this.pathOf(path.relative(this.root, leftover.handle)), { force: true });
+  }
+
+  private async *walkFiles(dir: string): AsyncIterable<Dirent> {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) yield* this.walkFiles(path.join(dir, entry.name));
+      else if (entry.isFile()) yield entry;
     }
   }
 

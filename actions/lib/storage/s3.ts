@@ -4,7 +4,9 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -12,7 +14,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { Store, StoredObject } from './types.ts';
+import type { Leftover, Store, StoredObject } from './types.ts';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
@@ -81,6 +83,10 @@ export class S3Store implements Store {
   }
 
   async put(key: string, body: Readable): Promise<void> {
+    await explained(this.urlOf(key), this.upload(key, body));
+  }
+
+  private async upload(key: string, body: Readable): Promise<void> {
     const parts = readParts(body);
     const first = await parts.next();
     const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -95,7 +101,7 @@ export class S3Store implements Store {
   }
 
   async get(key: string): Promise<Readable> {
-    const response = await this.client.send(new GetObjectCommand(this.target(key)));
+    const response = await explained(this.urlOf(key), this.client.send(new GetObjectCommand(this.target(key))));
     if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
     return response.Body;
   }
@@ -107,7 +113,7 @@ export class S3Store implements Store {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (error as Error).name === 'NotFound') return undefined;
-      throw error;
+      throw explainHead(this.urlOf(key), error);
     }
   }
 
@@ -115,8 +121,11 @@ export class S3Store implements Store {
     const fullPrefix = this.fullKey(prefix);
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }),
+      const page = await explained(
+        `s3://${this.location.bucket}/${fullPrefix}`,
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }),
+        ),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key) yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -127,11 +136,64 @@ export class S3Store implements Store {
 
   async delete(keys: string[]): Promise<void> {
     // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
-    for (const key of keys) await this.client.send(new DeleteObjectCommand(this.target(key)));
+    for (const key of keys)
+      await explained(this.urlOf(key), this.client.send(new DeleteObjectCommand(this.target(key))));
   }
 
   urlOf(key: string): string {
     return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchBucket')
+        return false;
+      throw error;
+    }
+  }
+
+  async *leftovers(prefix: string): AsyncIterable<Leftover> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client
+        .send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.location.bucket,
+            Prefix: this.fullKey(prefix),
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        )
+        .catch((error: unknown) => {
+          // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+          // (README, storage) then clears them instead.
+          if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501)
+            return undefined;
+          throw error;
+        });
+      if (!page) return;
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        yield {
+          key: this.relativeKey(upload.Key),
+          startedAt: upload.Initiated ?? new Date(0),
+          handle: upload.UploadId,
+        };
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async removeLeftover(leftover: Leftover): Promise<void> {
+    await this.client.send(
+      new AbortMultipartUploadCommand({ ...this.target(leftover.key), UploadId: leftover.handle }),
+    );
   }
 
   private async putMultipart(key: string, firstPart: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
@@ -188,6 +250,47 @@ export class S3Store implements Store {
 
   private relativeKey(fullKey: string): string {
     return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+  }
+}
+
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url: string, error: unknown): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name)) return error;
+  return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+    cause: error,
+  });
+}
+
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url: string, error: unknown): unknown {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== 400) return explain(url, error);
+  return new Error(
+    `S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+      `often AWS credentials that expired (ExpiredToken). ${RENEW}`,
+    { cause: error },
+  );
+}
+
+const RENEW =
+  'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+  "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+  "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+  'much.';
+
+async function explained<T>(url: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw explain(url, error);
   }
 }
 

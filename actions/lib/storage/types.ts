@@ -22,4 +22,20 @@ export interface Store {
   delete(keys: string[]): Promise<void>;
   /** The absolute URL of a key, for outputs and summaries. */
   urlOf(key: string): string;
+  /** Whether the destination itself (the folder, the bucket) is there: an empty one exists, a typo does not. */
+  exists(): Promise<boolean>;
+  /**
+   * What writers killed outright left under a prefix: partial files of a local folder, unfinished multipart
+   * uploads of S3. Never listed by `list`, never complete; removed with `removeLeftover` once old enough.
+   */
+  leftovers(prefix: string): AsyncIterable<Leftover>;
+  removeLeftover(leftover: Leftover): Promise<void>;
+}
+
+export interface Leftover {
+  /** The key it was being written to. */
+  key: string;
+  startedAt: Date;
+  /** Which write it is (a partial file's name, a multipart upload id). */
+  handle: string;
 }

@@ -38912,7 +38912,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -38935,7 +38935,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -39100,6 +39100,8 @@ function inputEnvName(input) {
     return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(7619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -39173,6 +39175,7 @@ function recordableInputs(specs, inputValue) {
 
 
 
+
 /** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
 function githubRuntime(context) {
     const secrets = new SecretRegistry();
@@ -39201,6 +39204,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime(runContext(process.env));
+    (0,interrupt/* exitCleanlyOnSignals */.xi)({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -39214,6 +39218,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if ((0,interrupt/* interrupted */.VM)())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
@@ -39239,6 +39246,80 @@ async function recordStep(runtime, action, summaries, error) {
         // The step's own result stands; only the report loses its detail.
         runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
+}
+
+
+/***/ }),
+
+/***/ 7619:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VM: () => (/* binding */ interrupted),
+/* harmony export */   nA: () => (/* binding */ onInterrupt),
+/* harmony export */   xi: () => (/* binding */ exitCleanlyOnSignals)
+/* harmony export */ });
+/* unused harmony export runCleanups */
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
 }
 
 
@@ -39498,7 +39579,10 @@ const defaults = lib.defaults
 // Re-export the default
 /* harmony default export */ const esm = (lib);
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(7619);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 function parseDatabaseUrl(value, origin) {
@@ -39555,7 +39639,25 @@ async function connect(database) {
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
+    cancelOnInterrupt(client, database);
     return client;
+}
+/**
+ * Interrupted, a query of ours still running (a count(*), a COPY) is cancelled on the server, and the connection
+ * closed: a backend keeps working, and holding its locks, after its client is gone until it next writes to it.
+ */
+function cancelOnInterrupt(client, database) {
+    const pid = client.processID;
+    const forget = (0,interrupt/* onInterrupt */.nA)(`cancelled our queries on ${database.display}`, async () => {
+        if (pid) {
+            const canceller = new esm.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+            canceller.on('error', () => undefined);
+            await canceller.connect();
+            await canceller.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => canceller.end());
+        }
+        await client.end();
+    });
+    client.once('end', forget);
 }
 function quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;

@@ -7655,7 +7655,7 @@ __webpack_unused_export__ = GlacierJobParameters$;
 __webpack_unused_export__ = Grant$;
 __webpack_unused_export__ = Grantee$;
 __webpack_unused_export__ = HeadBucket$;
-__webpack_unused_export__ = HeadBucketCommand;
+exports.kuI = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
@@ -7732,7 +7732,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -61406,7 +61406,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 7484:
+/***/ 4470:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64228,7 +64228,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -64251,7 +64251,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -64416,6 +64416,69 @@ function inputEnvName(input) {
     return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/interrupt.ts
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+}
+
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -64489,6 +64552,7 @@ function recordableInputs(specs, inputValue) {
 
 
 
+
 /** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
 function githubRuntime(context) {
     const secrets = new SecretRegistry();
@@ -64517,6 +64581,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime(runContext(process.env));
+    exitCleanlyOnSignals({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -64530,6 +64595,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if (interrupted())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
@@ -64895,6 +64963,42 @@ class LocalStore {
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
         }
     }
+    async exists() {
+        return (await promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = external_node_path_default().join(file.parentPath, file.name);
+            const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await promises_default().stat(full);
+            yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(external_node_path_default().join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
+        }
+    }
     /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
     async removeEmptyParents(dir) {
         for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
@@ -65006,6 +65110,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -65017,7 +65124,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -65031,14 +65138,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -65049,10 +65156,58 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw error;
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw error;
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
     async putMultipart(key, firstPart, rest) {
         const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
@@ -65108,6 +65263,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -65280,6 +65470,10 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
     for (const file of manifest.files ?? []) {
         if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
             throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
@@ -65539,7 +65733,7 @@ async function pruneBackups(options) {
         })));
         const decision = decideRetention(retained, options.policy);
         const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
-        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [] };
+        const result = { store: store.displayUrl, kept: [], deleted: [], refused: [], leftovers: 0 };
         for (const [id, reasons] of decision.keep)
             result.kept.push({ id, bytes: bytesOf(id), reasons });
         const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
@@ -65562,10 +65756,24 @@ async function pruneBackups(options) {
                 result.refused.push({ id: backup.id, error: error.message });
             }
         }
+        result.leftovers = await removeLeftovers(store, options, graceEnd);
         result.kept.sort((a, b) => (a.id < b.id ? 1 : -1));
         results.push(result);
     }
     return results;
+}
+/** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
+async function removeLeftovers(store, options, graceEnd) {
+    let removed = 0;
+    for await (const leftover of store.leftovers(`${options.name}/`)) {
+        if (leftover.startedAt.getTime() >= graceEnd)
+            continue;
+        if (!options.dryRun)
+            await store.removeLeftover(leftover);
+        removed += 1;
+        options.log(`${store.displayUrl}: ${options.dryRun ? 'would remove' : 'removed'} the unfinished write of ${leftover.key}`);
+    }
+    return removed;
 }
 async function deleteBackup(store, name, id) {
     const folder = catalog_backupFolder(name, id);
@@ -65615,7 +65823,10 @@ function pruneSummary(results, dryRun) {
     for (const result of results) {
         const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
         lines.push(`## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
-            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`, '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
+            `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})` +
+            (result.leftovers > 0
+                ? `; ${result.leftovers} unfinished write(s) of killed runs ${dryRun ? 'to remove' : 'removed'}`
+                : ''), '', markdownTable(['Backup', 'Verdict', 'Why', 'Size'], [
             ...result.kept.map((b) => [b.id, 'kept', b.reasons.join(', '), formatBytes(b.bytes)]),
             ...result.deleted.map((b) => [
                 b.id,
@@ -65633,10 +65844,21 @@ function pruneSummary(results, dryRun) {
 
 
 
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
+    for (const store of inputs.stores) {
+        if (!(await store.exists())) {
+            throw new errors/* ConfigurationError */.j1(`Input "storage-url": ${store.displayUrl} does not exist: check the URL (pruning a mistyped location would ` +
+                'report nothing to delete and hide the mistake).');
+        }
+    }
     const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
+        runtime.warning(`No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
+            'prune. Check the name (it is the storage folder the backups were written under).');
+    }
     const deleted = results.flatMap((result) => result.deleted);
     runtime.setOutput('kept', results.reduce((sum, result) => sum + result.kept.length, 0));
     runtime.setOutput('deleted', deleted.length);
@@ -65691,7 +65913,7 @@ async function run(runtime) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7484);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4470);
 /* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3855);
 
 

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../lib/action/errors.ts';
 import { pruneBackups } from '../../lib/manifest/prune.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
@@ -9,7 +10,21 @@ export type PruneBackupsOutput = 'kept' | 'deleted' | 'deleted-bytes';
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 export async function run(runtime: Runtime<PruneBackupsOutput>): Promise<void> {
   const inputs = readInputs(runtime);
+  for (const store of inputs.stores) {
+    if (!(await store.exists())) {
+      throw new ConfigurationError(
+        `Input "storage-url": ${store.displayUrl} does not exist: check the URL (pruning a mistyped location would ` +
+          'report nothing to delete and hide the mistake).',
+      );
+    }
+  }
   const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+  if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
+    runtime.warning(
+      `No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
+        'prune. Check the name (it is the storage folder the backups were written under).',
+    );
+  }
   const deleted = results.flatMap((result) => result.deleted);
   runtime.setOutput(
     'kept',

@@ -7,7 +7,10 @@ export function pruneSummary(results: StorePrune[], dryRun: boolean): string {
     const freed = result.deleted.reduce((sum, backup) => sum + backup.bytes, 0);
     lines.push(
       `## ${dryRun ? 'Would prune (dry run)' : 'Pruned'} ${result.store}: ${result.kept.length} kept, ` +
-        `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})`,
+        `${result.deleted.length} ${dryRun ? 'to delete' : 'deleted'} (${formatBytes(freed)})` +
+        (result.leftovers > 0
+          ? `; ${result.leftovers} unfinished write(s) of killed runs ${dryRun ? 'to remove' : 'removed'}`
+          : ''),
       '',
       markdownTable(
         ['Backup', 'Verdict', 'Why', 'Size'],

@@ -29280,7 +29280,7 @@ function inputEnvName(input) {
 
 /***/ }),
 
-/***/ 1051:
+/***/ 3432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29309,7 +29309,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 3432:
+/***/ 9146:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32131,7 +32131,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -32154,7 +32154,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -32267,8 +32267,71 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
 var env = __nccwpck_require__(9123);
+;// CONCATENATED MODULE: ./actions/lib/interrupt.ts
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+}
+
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(1051);
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -32292,6 +32355,7 @@ class SecretRegistry {
 // EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
 var steps = __nccwpck_require__(2790);
 ;// CONCATENATED MODULE: ./actions/lib/action/github.ts
+
 
 
 
@@ -32325,6 +32389,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
+    exitCleanlyOnSignals({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -32338,6 +32403,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if (interrupted())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
@@ -32429,7 +32497,7 @@ function recordableInputs(specs, inputValue) {
 
 /***/ }),
 
-/***/ 9736:
+/***/ 3811:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32452,7 +32520,7 @@ function documented(specs, docs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(1051);
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
@@ -32659,6 +32727,111 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
+;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
+
+/** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
+const RETRY_PAUSE_MS = 1000;
+function parseHeartbeatUrl(text, origin, timeoutSeconds) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        url = undefined;
+    }
+    // The message never repeats the value: it is the check's secret.
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+            '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
+            'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
+    }
+    return { url, origin, timeoutMs: timeoutSeconds * 1000 };
+}
+/** Cronitor takes ?state=; Better Stack has no start ping; Healthchecks.io and most others take /start and /fail. */
+function dialectOf(url) {
+    if (url.hostname === 'cronitor.link' || url.hostname.endsWith('.cronitor.link'))
+        return 'cronitor';
+    if (/(^|\.)(betterstack|betteruptime)\.com$/.test(url.hostname))
+        return 'betterstack';
+    return 'healthchecks';
+}
+const CRONITOR_STATES = { start: 'run', success: 'complete', fail: 'fail' };
+/** The URL to request for a ping, in the watcher's own dialect; undefined when it has no such ping. */
+function pingUrl(base, kind) {
+    const url = new URL(base);
+    const dialect = dialectOf(base);
+    if (dialect === 'cronitor') {
+        url.searchParams.set('state', CRONITOR_STATES[kind]);
+        return url;
+    }
+    if (kind === 'success')
+        return url;
+    if (kind === 'start' && dialect === 'betterstack')
+        return undefined;
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${kind}`;
+    return url;
+}
+/** One ping. Never throws: a watcher that is down or slow must not fail a backup, so the caller warns instead. */
+async function ping(heartbeat, kind) {
+    const host = heartbeat.url.host;
+    const url = pingUrl(heartbeat.url, kind);
+    if (!url)
+        return { kind, host, result: 'skipped', detail: `${host} has no ${kind} ping` };
+    let detail = '';
+    for (let attempt = 1; attempt <= 2; attempt++) {
+        const outcome = await request(url, heartbeat.timeoutMs);
+        if (outcome.ok)
+            return { kind, host, result: 'sent' };
+        detail = outcome.detail;
+        // A slow watcher is not asked twice (the job would wait twice as long), nor one that refused the request.
+        if (!outcome.retry)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    }
+    return { kind, host, result: 'failed', detail };
+}
+async function request(url, timeoutMs) {
+    try {
+        const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+        await response.body?.cancel();
+        if (response.ok)
+            return { ok: true };
+        return { ok: false, detail: `answered HTTP ${response.status}`, retry: response.status >= 500 };
+    }
+    catch (error) {
+        const name = error.name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+            return { ok: false, detail: `did not answer within ${timeoutMs / 1000} s`, retry: false };
+        }
+        return { ok: false, detail: networkProblem(error), retry: true };
+    }
+}
+/** fetch's own message says only "fetch failed"; the cause's code says what happened (and carries no URL path). */
+function networkProblem(error) {
+    const code = error.cause?.code;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'refused the connection';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'could not be resolved (DNS)';
+        case 'ECONNRESET':
+            return 'dropped the connection';
+        default:
+            return typeof code === 'string' ? `could not be reached (${code})` : 'could not be reached';
+    }
+}
+/** The warning for a ping that did not arrive: what it means for the watcher, and what to check. */
+function pingWarning(outcome, origin) {
+    const effect = outcome.kind === 'start'
+        ? 'the watcher will not time this run'
+        : outcome.kind === 'success'
+            ? 'the watcher may alert although the job succeeded'
+            : 'the watcher learns of this failure only when the next ping is overdue';
+    return (`Heartbeat ${outcome.kind} ping to ${outcome.host} failed: it ${outcome.detail}. This step still succeeds; ` +
+        `${effect}. Check the URL given in ${origin} and that this runner can reach ${outcome.host}.`);
+}
+
 // EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
 var env = __nccwpck_require__(9123);
 ;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
@@ -32727,11 +32900,12 @@ function truncate(text) {
 
 
 
+
 const INPUTS = {
     name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
     status: {
-        description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
-        required: true,
+        description: 'The job status (pass job.status as an expression): success, failure or cancelled. Required unless ping is ' +
+            'start.',
     },
     'github-token': {
         description: 'Token that may write issues (the workflow token, with `issues: write`); default the workflow token, or ' +
@@ -32747,12 +32921,33 @@ const INPUTS = {
         default: 'false',
     },
     label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
+    'heartbeat-url': {
+        description: "Ping URL of an outside dead-man's switch (Healthchecks.io, Cronitor, Better Stack), a secret: the job's " +
+            'result is pinged at the end, /start with ping start.',
+        secret: true,
+    },
+    ping: {
+        description: 'end: report the job (issue, heartbeat success or fail); start: only send the heartbeat start ping (a step ' +
+            'at the start of the job).',
+        default: 'end',
+    },
+    'heartbeat-timeout-seconds': {
+        description: 'How long a heartbeat ping may take before it is given up with a warning.',
+        default: '10',
+    },
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
+    const ping = inputs.choice('ping', ['start', 'end']);
+    const common = { name: inputs.string('name'), ...readHeartbeat(inputs) };
+    if (ping === 'start')
+        return { ...common, ping };
     const status = inputs.string('status').toLowerCase();
+    if (status === '') {
+        throw new errors/* ConfigurationError */.j1('Input "status" is required (unless ping is start): pass ${{ job.status }} in the last step of the job.');
+    }
     if (!JOB_STATUSES.includes(status)) {
         throw new errors/* ConfigurationError */.j1(`Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`);
     }
@@ -32762,13 +32957,29 @@ function readInputs(runtime) {
             'a shell.');
     runtime.setSecret(token);
     return {
-        name: inputs.string('name'),
+        ...common,
+        ping,
         status: status,
         token,
         nextCommand: inputs.optional('next-command'),
         keepAlive: inputs.boolean('keep-alive'),
         label: inputs.string('label'),
     };
+}
+/** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
+function readHeartbeat(inputs) {
+    const url = inputs.optional('heartbeat-url');
+    const timeout = inputs.integer('heartbeat-timeout-seconds', { min: 1, max: 120 });
+    if (!url)
+        return {};
+    try {
+        return { heartbeat: parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) };
+    }
+    catch (error) {
+        if (!(error instanceof errors/* ConfigurationError */.j1))
+            throw error;
+        return { heartbeatProblem: error.message };
+    }
 }
 
 // EXTERNAL MODULE: external "fs"
@@ -34527,7 +34738,7 @@ function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
+var dist_bundle_request = dist_bundle_withDefaults(endpoint, defaults_default);
 
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
@@ -34647,7 +34858,7 @@ function graphql_dist_bundle_withDefaults(request2, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
+var graphql2 = graphql_dist_bundle_withDefaults(dist_bundle_request, {
   headers: {
     "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
   },
@@ -34792,7 +35003,7 @@ class Octokit {
   constructor(options = {}) {
     const hook = new before_after_hook.Collection();
     const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      baseUrl: dist_bundle_request.endpoint.DEFAULTS.baseUrl,
       headers: {},
       request: Object.assign({}, options.request, {
         // @ts-ignore internal usage only, no need to type
@@ -34813,7 +35024,7 @@ class Octokit {
     if (options.timeZone) {
       requestDefaults.headers["time-zone"] = options.timeZone;
     }
-    this.request = request.defaults(requestDefaults);
+    this.request = dist_bundle_request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
     this.log = createLogger(options.log);
     this.hook = hook;
@@ -37906,13 +38117,15 @@ async function enableAll(github, repository, workflows, health) {
 // EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
 var action_steps = __nccwpck_require__(2790);
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
-function reportSummary({ failed, steps, issue, schedules }) {
+function reportSummary({ failed, steps, issue, schedules, heartbeat }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
     for (const step of steps)
         lines.push(`- \`${step.action}\`: ${step.ok ? 'ok' : (step.error ?? 'failed')}`);
     if (steps.length === 0)
         lines.push('- no Backstop step ran in this job');
     lines.push('', issueLine(issue));
+    if (heartbeat)
+        lines.push('', heartbeatLine(heartbeat));
     if (schedules) {
         for (const problem of schedules.problems)
             lines.push('', `⚠️ ${problem}`);
@@ -37935,8 +38148,21 @@ function issueLine(issue) {
             return 'Failure issue: none open.';
     }
 }
+function heartbeatLine(heartbeat) {
+    switch (heartbeat.result) {
+        case 'sent':
+            return `Heartbeat: ${heartbeat.kind} ping sent to ${heartbeat.host}.`;
+        case 'skipped':
+            return `Heartbeat: no ${heartbeat.kind} ping (${heartbeat.detail}).`;
+        case 'failed':
+            return heartbeat.host
+                ? `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`
+                : `⚠️ Heartbeat: no ${heartbeat.kind} ping sent (${heartbeat.detail}).`;
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/report/src/main.ts
+
 
 
 
@@ -37948,15 +38174,25 @@ function issueLine(issue) {
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
- * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
- * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
+ * success closes it; the heartbeat (if any) gets the job's result first. Then it checks that GitHub has not disabled,
+ * or is about to disable, the scheduled workflows. A token that may not write issues gets a notice, and a heartbeat
+ * that cannot be reached a warning, never a failure: reporting must never turn a good backup red.
+ * With `ping: start` (a step at the start of the job) it only sends the heartbeat's start ping.
  */
 async function run(runtime) {
     const inputs = readInputs(runtime);
+    if (inputs.ping === 'start') {
+        const outcome = await sendHeartbeat(runtime, inputs, 'start');
+        runtime.setOutput('heartbeat', outcome?.result ?? 'none');
+        return;
+    }
     const { repository, run } = readRunContext(inputs, runtime.context.github);
-    const steps = await (0,action_steps/* readStepRecords */.ve)(runtime.context.tempDir);
+    // The job's own start ping left a record too: it is no Backstop work to report on (unless it failed).
+    const steps = (await (0,action_steps/* readStepRecords */.ve)(runtime.context.tempDir)).filter((step) => !(step.action === 'report' && step.ok));
     // A Backstop step that failed under continue-on-error still failed its backup.
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
+    // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
+    const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
     const github = getOctokit(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
@@ -37968,8 +38204,29 @@ async function run(runtime) {
     runtime.setOutput('issue-number', issue?.number ?? '');
     runtime.setOutput('issue-action', issue?.action ?? 'none');
     runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
-    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
+    runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+    await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
     logOutcome(runtime, failed, steps, issue);
+}
+/**
+ * A ping, logged by host only. A ping that does not arrive, or a heartbeat-url that is no URL, is a warning. Undefined
+ * without a heartbeat-url.
+ */
+async function sendHeartbeat(runtime, { heartbeat, heartbeatProblem }, kind) {
+    if (heartbeatProblem) {
+        runtime.warning(`${heartbeatProblem} No ${kind} ping was sent; this step goes on.`);
+        return { kind, host: '', result: 'failed', detail: 'heartbeat-url is not an http(s) URL' };
+    }
+    if (!heartbeat)
+        return undefined;
+    const outcome = await ping(heartbeat, kind);
+    if (outcome.result === 'failed')
+        runtime.warning(pingWarning(outcome, heartbeat.origin));
+    else if (outcome.result === 'skipped')
+        runtime.info(`Heartbeat: no ${kind} ping sent (${outcome.detail})`);
+    else
+        runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
+    return outcome;
 }
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
@@ -38038,13 +38295,13 @@ function logOutcome(runtime, failed, steps, issue) {
 /* harmony default export */ const action = (defineAction({
     name: 'report',
     description: 'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
-        'success closes it; warns before GitHub disables scheduled workflows.',
+        "success closes it; pings a dead-man's switch; warns before GitHub disables scheduled workflows.",
     branding: { icon: 'alert-triangle', color: 'red' },
     inputs: documented(INPUTS, {
         name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
         status: {
             docs: '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
-                'a failure: no backup was made).',
+                'a failure: no backup was made). Required unless `ping` is `start`.',
         },
         'github-token': {
             defaultLabel: 'the workflow token',
@@ -38061,6 +38318,23 @@ function logOutcome(runtime, failed, steps, issue) {
                 '`actions: write`.',
         },
         label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+        'heartbeat-url': {
+            docs: "The ping URL of an outside dead-man's switch, from a secret (masked, never printed: messages name only " +
+                'its host). At the end of the job it gets the result: the URL itself on success, `/fail` on a failure ' +
+                '(Healthchecks.io, Better Stack and most others), `?state=complete` / `?state=fail` on `cronitor.link`. ' +
+                "The watcher alerts when the success ping is overdue, so it also hears of runs that never start (GitHub's " +
+                'minutes used up, a dropped or disabled schedule, a job that failed before checkout). A ping that is ' +
+                'refused, fails or times out, or a value that is no URL, is a warning, never a failed step (a mistyped ' +
+                'secret must not stop a backup). Empty: no ping.',
+        },
+        ping: {
+            docs: '`end` (the last step, `if: always()`): issues and the result ping. `start`: only the start ping ' +
+                '(`/start`; `?state=run` on Cronitor; Better Stack has none), sent by a step right after checkout so the ' +
+                'watcher can time the run and alert on one that hangs. `status` is then not needed.',
+        },
+        'heartbeat-timeout-seconds': {
+            docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
+        },
     }),
     outputs: {
         'issue-number': {
@@ -38076,6 +38350,10 @@ function logOutcome(runtime, failed, steps, issue) {
                 'enabled them).',
             docs: 'workflow files GitHub disabled for inactivity, comma-separated',
         },
+        heartbeat: {
+            description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
+            docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
+        },
     },
     run: run,
 }));
@@ -38087,8 +38365,8 @@ function logOutcome(runtime, failed, steps, issue) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3432);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9736);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9146);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3811);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -7,14 +7,14 @@ export default defineAction<ReportOutput>({
   name: 'report',
   description:
     'The last step of a job (if: always()): a failure opens or updates one issue per workflow and backup name, a ' +
-    'success closes it; warns before GitHub disables scheduled workflows.',
+    "success closes it; pings a dead-man's switch; warns before GitHub disables scheduled workflows.",
   branding: { icon: 'alert-triangle', color: 'red' },
   inputs: documented(INPUTS, {
     name: { docs: "The backup name the job is about; with the workflow's name it keys the issue." },
     status: {
       docs:
         '`${{ job.status }}`: `success`, `failure` or `cancelled` (a cancelled or timed-out job is reported as ' +
-        'a failure: no backup was made).',
+        'a failure: no backup was made). Required unless `ping` is `start`.',
     },
     'github-token': {
       defaultLabel: 'the workflow token',
@@ -33,6 +33,25 @@ export default defineAction<ReportOutput>({
         '`actions: write`.',
     },
     label: { docs: 'Label of the issues (GitHub creates it on first use).' },
+    'heartbeat-url': {
+      docs:
+        "The ping URL of an outside dead-man's switch, from a secret (masked, never printed: messages name only " +
+        'its host). At the end of the job it gets the result: the URL itself on success, `/fail` on a failure ' +
+        '(Healthchecks.io, Better Stack and most others), `?state=complete` / `?state=fail` on `cronitor.link`. ' +
+        "The watcher alerts when the success ping is overdue, so it also hears of runs that never start (GitHub's " +
+        'minutes used up, a dropped or disabled schedule, a job that failed before checkout). A ping that is ' +
+        'refused, fails or times out, or a value that is no URL, is a warning, never a failed step (a mistyped ' +
+        'secret must not stop a backup). Empty: no ping.',
+    },
+    ping: {
+      docs:
+        '`end` (the last step, `if: always()`): issues and the result ping. `start`: only the start ping ' +
+        '(`/start`; `?state=run` on Cronitor; Better Stack has none), sent by a step right after checkout so the ' +
+        'watcher can time the run and alert on one that hangs. `status` is then not needed.',
+    },
+    'heartbeat-timeout-seconds': {
+      docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
+    },
   }),
   outputs: {
     'issue-number': {
@@ -48,6 +67,10 @@ export default defineAction<ReportOutput>({
         'Workflow files GitHub disabled for inactivity, comma-separated (empty when none, or after keep-alive ' +
         'enabled them).',
       docs: 'workflow files GitHub disabled for inactivity, comma-separated',
+    },
+    heartbeat: {
+      description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
+      docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
     },
   },
   run,

@@ -1,14 +1,16 @@
 import { ConfigurationError } from '../../lib/action/errors.ts';
 import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
+import { parseHeartbeatUrl, type Heartbeat } from '../../lib/report/heartbeat.ts';
 import { JOB_STATUSES, type JobStatus } from '../../lib/report/run-report.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 
 export const INPUTS = {
   name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
   status: {
-    description: 'The job status (pass job.status as an expression): success, failure or cancelled.',
-    required: true,
+    description:
+      'The job status (pass job.status as an expression): success, failure or cancelled. Required unless ping is ' +
+      'start.',
   },
   'github-token': {
     description:
@@ -26,10 +28,38 @@ export const INPUTS = {
     default: 'false',
   },
   label: { description: 'Label of failure issues (created when missing).', default: 'backstop-failure' },
+  'heartbeat-url': {
+    description:
+      "Ping URL of an outside dead-man's switch (Healthchecks.io, Cronitor, Better Stack), a secret: the job's " +
+      'result is pinged at the end, /start with ping start.',
+    secret: true,
+  },
+  ping: {
+    description:
+      'end: report the job (issue, heartbeat success or fail); start: only send the heartbeat start ping (a step ' +
+      'at the start of the job).',
+    default: 'end',
+  },
+  'heartbeat-timeout-seconds': {
+    description: 'How long a heartbeat ping may take before it is given up with a warning.',
+    default: '10',
+  },
 } as const satisfies InputSpecs;
 
-export interface ReportInputs {
+export interface CommonInputs {
   name: string;
+  heartbeat?: Heartbeat;
+  /** Why heartbeat-url could not be used: a warning, because a mistyped secret must not stop backups or issues. */
+  heartbeatProblem?: string;
+}
+
+/** ping: start sends the start ping and nothing else: no status, token or repository is needed yet. */
+export interface StartInputs extends CommonInputs {
+  ping: 'start';
+}
+
+export interface EndInputs extends CommonInputs {
+  ping: 'end';
   status: JobStatus;
   token: string;
   nextCommand?: string;
@@ -37,11 +67,21 @@ export interface ReportInputs {
   label: string;
 }
 
+export type ReportInputs = StartInputs | EndInputs;
+
 export function readInputs(runtime: Runtime): ReportInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
+  const ping = inputs.choice('ping', ['start', 'end'] as const);
+  const common: CommonInputs = { name: inputs.string('name'), ...readHeartbeat(inputs) };
+  if (ping === 'start') return { ...common, ping };
   const status = inputs.string('status').toLowerCase();
+  if (status === '') {
+    throw new ConfigurationError(
+      'Input "status" is required (unless ping is start): pass ${{ job.status }} in the last step of the job.',
+    );
+  }
   if (!(JOB_STATUSES as readonly string[]).includes(status)) {
     throw new ConfigurationError(
       `Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`,
@@ -55,11 +95,25 @@ export function readInputs(runtime: Runtime): ReportInputs {
     );
   runtime.setSecret(token);
   return {
-    name: inputs.string('name'),
+    ...common,
+    ping,
     status: status as JobStatus,
     token,
     nextCommand: inputs.optional('next-command'),
     keepAlive: inputs.boolean('keep-alive'),
     label: inputs.string('label'),
   };
+}
+
+/** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
+function readHeartbeat(inputs: InputReader): Pick<CommonInputs, 'heartbeat' | 'heartbeatProblem'> {
+  const url = inputs.optional('heartbeat-url');
+  const timeout = inputs.integer('heartbeat-timeout-seconds', { min: 1, max: 120 });
+  if (!url) return {};
+  try {
+    return { heartbeat: parseHeartbeatUrl(url, inputs.origin('heartbeat-url'), timeout) };
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return { heartbeatProblem: error.message };
+  }
 }

@@ -11,29 +11,42 @@ import {
   type Repository,
 } from '../../lib/report/issues.ts';
 import type { RunContext } from '../../lib/action/env.ts';
+import { ping, pingWarning, type PingKind, type PingOutcome } from '../../lib/report/heartbeat.ts';
 import { failureReport, recoveryComment, type JobRun } from '../../lib/report/run-report.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
 import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
-import { readInputs, type ReportInputs } from './inputs.ts';
+import { readInputs, type CommonInputs, type EndInputs } from './inputs.ts';
 import { reportSummary } from './summary.ts';
 
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 
 /** The outputs this action sets (described in action.ts). */
-export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows';
+export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows' | 'heartbeat';
 
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
- * success closes it. Then it checks that GitHub has not disabled, or is about to disable, the scheduled workflows.
- * A token that may not write issues gets a notice, not a failure: reporting must never turn a good backup red.
+ * success closes it; the heartbeat (if any) gets the job's result first. Then it checks that GitHub has not disabled,
+ * or is about to disable, the scheduled workflows. A token that may not write issues gets a notice, and a heartbeat
+ * that cannot be reached a warning, never a failure: reporting must never turn a good backup red.
+ * With `ping: start` (a step at the start of the job) it only sends the heartbeat's start ping.
  */
 export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const inputs = readInputs(runtime);
+  if (inputs.ping === 'start') {
+    const outcome = await sendHeartbeat(runtime, inputs, 'start');
+    runtime.setOutput('heartbeat', outcome?.result ?? 'none');
+    return;
+  }
   const { repository, run } = readRunContext(inputs, runtime.context.github);
-  const steps = await readStepRecords(runtime.context.tempDir);
+  // The job's own start ping left a record too: it is no Backstop work to report on (unless it failed).
+  const steps = (await readStepRecords(runtime.context.tempDir)).filter(
+    (step) => !(step.action === 'report' && step.ok),
+  );
   // A Backstop step that failed under continue-on-error still failed its backup.
   const failed = run.status !== 'success' || steps.some((step) => !step.ok);
+  // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
+  const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
   const github = getOctokit(inputs.token);
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
@@ -50,11 +63,33 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   runtime.setOutput('issue-number', issue?.number ?? '');
   runtime.setOutput('issue-action', issue?.action ?? 'none');
   runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
-  await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules }));
+  runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+  await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
   logOutcome(runtime, failed, steps, issue);
 }
 
-function readRunContext(inputs: ReportInputs, github: RunContext['github']): { repository: Repository; run: JobRun } {
+/**
+ * A ping, logged by host only. A ping that does not arrive, or a heartbeat-url that is no URL, is a warning. Undefined
+ * without a heartbeat-url.
+ */
+async function sendHeartbeat(
+  runtime: Runtime,
+  { heartbeat, heartbeatProblem }: CommonInputs,
+  kind: PingKind,
+): Promise<PingOutcome | undefined> {
+  if (heartbeatProblem) {
+    runtime.warning(`${heartbeatProblem} No ${kind} ping was sent; this step goes on.`);
+    return { kind, host: '', result: 'failed', detail: 'heartbeat-url is not an http(s) URL' };
+  }
+  if (!heartbeat) return undefined;
+  const outcome = await ping(heartbeat, kind);
+  if (outcome.result === 'failed') runtime.warning(pingWarning(outcome, heartbeat.origin));
+  else if (outcome.result === 'skipped') runtime.info(`Heartbeat: no ${kind} ping sent (${outcome.detail})`);
+  else runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
+  return outcome;
+}
+
+function readRunContext(inputs: EndInputs, github: RunContext['github']): { repository: Repository; run: JobRun } {
   const [owner, repo, ...rest] = (github.repository ?? '').split('/');
   if (!github.repository) {
     throw new ConfigurationError(
@@ -108,7 +143,7 @@ async function reportSchedules(
   runtime: Runtime,
   github: GitHubClient,
   repository: Repository,
-  inputs: ReportInputs,
+  inputs: EndInputs,
   health: ScheduleHealth,
 ): Promise<void> {
   for (const problem of health.problems) runtime.warning(problem);

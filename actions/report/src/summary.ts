@@ -1,3 +1,4 @@
+import type { PingOutcome } from '../../lib/report/heartbeat.ts';
 import type { IssueOutcome } from '../../lib/report/issues.ts';
 import type { ScheduleHealth } from '../../lib/report/schedules.ts';
 import type { StepRecord } from '../../lib/action/steps.ts';
@@ -7,13 +8,15 @@ export interface ReportOutcome {
   steps: StepRecord[];
   issue?: IssueOutcome;
   schedules?: ScheduleHealth;
+  heartbeat?: PingOutcome;
 }
 
-export function reportSummary({ failed, steps, issue, schedules }: ReportOutcome): string {
+export function reportSummary({ failed, steps, issue, schedules, heartbeat }: ReportOutcome): string {
   const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
   for (const step of steps) lines.push(`- \`${step.action}\`: ${step.ok ? 'ok' : (step.error ?? 'failed')}`);
   if (steps.length === 0) lines.push('- no Backstop step ran in this job');
   lines.push('', issueLine(issue));
+  if (heartbeat) lines.push('', heartbeatLine(heartbeat));
   if (schedules) {
     for (const problem of schedules.problems) lines.push('', `⚠️ ${problem}`);
     if (schedules.enabled.length > 0)
@@ -36,5 +39,18 @@ function issueLine(issue: IssueOutcome | undefined): string {
       return `Failure issue: closed [#${issue.number}](${issue.url}) (recovered).`;
     case 'none':
       return 'Failure issue: none open.';
+  }
+}
+
+function heartbeatLine(heartbeat: PingOutcome): string {
+  switch (heartbeat.result) {
+    case 'sent':
+      return `Heartbeat: ${heartbeat.kind} ping sent to ${heartbeat.host}.`;
+    case 'skipped':
+      return `Heartbeat: no ${heartbeat.kind} ping (${heartbeat.detail}).`;
+    case 'failed':
+      return heartbeat.host
+        ? `⚠️ Heartbeat: the ${heartbeat.kind} ping to ${heartbeat.host} failed (it ${heartbeat.detail}).`
+        : `⚠️ Heartbeat: no ${heartbeat.kind} ping sent (${heartbeat.detail}).`;
   }
 }

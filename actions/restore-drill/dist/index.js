@@ -7655,7 +7655,7 @@ __webpack_unused_export__ = GlacierJobParameters$;
 __webpack_unused_export__ = Grant$;
 __webpack_unused_export__ = Grantee$;
 __webpack_unused_export__ = HeadBucket$;
-__webpack_unused_export__ = HeadBucketCommand;
+exports.kuI = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
@@ -7732,7 +7732,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -70840,7 +70840,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -70863,7 +70863,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -71028,6 +71028,8 @@ function inputEnvName(input) {
     return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(7619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -71101,6 +71103,7 @@ function recordableInputs(specs, inputValue) {
 
 
 
+
 /** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
 function githubRuntime(context) {
     const secrets = new SecretRegistry();
@@ -71129,6 +71132,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime(runContext(process.env));
+    (0,interrupt/* exitCleanlyOnSignals */.xi)({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -71142,6 +71146,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if ((0,interrupt/* interrupted */.VM)())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         setFailed(error);
     }
@@ -71167,6 +71174,80 @@ async function recordStep(runtime, action, summaries, error) {
         // The step's own result stands; only the report loses its detail.
         runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
+}
+
+
+/***/ }),
+
+/***/ 7619:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VM: () => (/* binding */ interrupted),
+/* harmony export */   nA: () => (/* binding */ onInterrupt),
+/* harmony export */   xi: () => (/* binding */ exitCleanlyOnSignals)
+/* harmony export */ });
+/* unused harmony export runCleanups */
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
 }
 
 
@@ -71885,6 +71966,42 @@ class LocalStore {
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
         }
     }
+    async exists() {
+        return (await promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = external_node_path_default().join(file.parentPath, file.name);
+            const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await promises_default().stat(full);
+            yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(external_node_path_default().join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
+        }
+    }
     /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
     async removeEmptyParents(dir) {
         for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
@@ -71994,6 +72111,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -72005,7 +72125,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -72019,14 +72139,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -72037,10 +72157,58 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw error;
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw error;
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
     async putMultipart(key, firstPart, rest) {
         const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
@@ -72096,6 +72264,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -72309,6 +72512,10 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
     for (const file of manifest.files ?? []) {
         if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
             throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
@@ -72419,7 +72626,10 @@ const defaults = lib.defaults
 // Re-export the default
 /* harmony default export */ const esm = (lib);
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(7619);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 function parseDatabaseUrl(value, origin) {
@@ -72476,7 +72686,25 @@ async function connect(database) {
             'Check the host, port, credentials and that this machine can reach the server.');
     }
     await client.query("SET TimeZone = 'UTC'");
+    cancelOnInterrupt(client, database);
     return client;
+}
+/**
+ * Interrupted, a query of ours still running (a count(*), a COPY) is cancelled on the server, and the connection
+ * closed: a backend keeps working, and holding its locks, after its client is gone until it next writes to it.
+ */
+function cancelOnInterrupt(client, database) {
+    const pid = client.processID;
+    const forget = (0,interrupt/* onInterrupt */.nA)(`cancelled our queries on ${database.display}`, async () => {
+        if (pid) {
+            const canceller = new esm.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+            canceller.on('error', () => undefined);
+            await canceller.connect();
+            await canceller.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => canceller.end());
+        }
+        await client.end();
+    });
+    client.once('end', forget);
 }
 function quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;
@@ -72582,11 +72810,16 @@ var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 ;// CONCATENATED MODULE: ./actions/lib/process.ts
 
+
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
+    // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`stopped ${label}`, () => stopChild(child));
+    child.once('close', forget);
     let tail = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text) => {
@@ -72615,6 +72848,19 @@ async function runTool(command, args, options = {}) {
     });
     await tool.exited;
     return out;
+}
+const STOP_GRACE_MS = 3_000;
+function stopChild(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    });
 }
 function lastLines(text, count = 5) {
     return text.trim().split('\n').slice(-count).join(' / ');
@@ -72716,6 +72962,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 
 
+
 const SERVER_USER = 'postgres';
 async function startScratchCluster(options = {}) {
     const { binDir, major } = await findServerBinaries(options);
@@ -72724,6 +72971,12 @@ async function startScratchCluster(options = {}) {
         assertPostgresUserExists(options);
     const root = await promises_default().mkdtemp(external_node_path_default().join(clusterParent(options.baseDir, runAsPostgres), 'backstop-pg-'));
     const dataDir = external_node_path_default().join(root, 'data');
+    // From here on an interrupt stops the server (once it runs) and removes its folder.
+    let stopNow = () => undefined;
+    const forget = (0,interrupt/* onInterrupt */.nA)('stopped and removed the throwaway PostgreSQL', async () => {
+        stopNow();
+        await promises_default().rm(root, { recursive: true, force: true });
+    });
     if (runAsPostgres) {
         await promises_default().chmod(root, 0o755);
         (0,external_node_child_process_.spawnSync)('chown', ['-R', `${SERVER_USER}:`, root]);
@@ -72731,7 +72984,14 @@ async function startScratchCluster(options = {}) {
     const run = (tool, args) => runAsPostgres
         ? runTool('runuser', ['-u', SERVER_USER, '--', external_node_path_default().join(binDir, tool), ...args], { label: tool, cwd: root })
         : runTool(external_node_path_default().join(binDir, tool), args, { cwd: root });
-    await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    try {
+        await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    }
+    catch (error) {
+        forget();
+        await promises_default().rm(root, { recursive: true, force: true });
+        throw error;
+    }
     const port = await freePort();
     const settings = [
         `-c port=${port}`,
@@ -72742,7 +73002,7 @@ async function startScratchCluster(options = {}) {
         ...preloadSettings(options.preload ?? []),
     ];
     let stopped = false;
-    const stopNow = () => {
+    stopNow = () => {
         if (stopped)
             return;
         stopped = true;
@@ -72770,6 +73030,7 @@ async function startScratchCluster(options = {}) {
     }
     catch (error) {
         const log = await promises_default().readFile(external_node_path_default().join(root, 'server.log'), 'utf8').catch(() => '');
+        forget();
         await promises_default().rm(root, { recursive: true, force: true });
         throw new Error(`The scratch PostgreSQL ${major} did not start: ${error.message} ${log.slice(-500)}`);
     }
@@ -72783,6 +73044,7 @@ async function startScratchCluster(options = {}) {
         urlFor,
         stop: async () => {
             stopNow();
+            forget();
             process.off('exit', stopNow);
             await promises_default().rm(root, { recursive: true, force: true });
         },
@@ -72986,6 +73248,7 @@ class handoff_Handoff extends external_node_stream_.Transform {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -73039,6 +73302,11 @@ async function storeStream(source, stores, options) {
         throw destinationFailure;
     }));
     const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+    const forget = onInterrupt(`aborted the unfinished ${storedPath} in every destination`, async () => {
+        fanOut.destroy(new Error('interrupted'));
+        await Promise.allSettled(uploads);
+    });
     try {
         await Promise.all([pipeline([source, ...stages, fanOut]), ...uploads]);
     }
@@ -73048,6 +73316,7 @@ async function storeStream(source, stores, options) {
         throw destinationFailure ?? error;
     }
     finally {
+        forget();
         stopProgress();
     }
     return {
@@ -73158,9 +73427,9 @@ async function fetchFile(store, folder, file, sink, options) {
         sink.destroy();
         if (error instanceof AgeIdentityError) {
             throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-                `public key is ` +
-                "listed under encryption.recipients in the backup's manifest.json.");
+                "public key is listed under encryption.recipients in the backup's manifest.json.");
         }
+        await assertPresent(store, key, file);
         await assertStoredChecksum(store, key, file);
         throw error;
     }
@@ -73168,6 +73437,13 @@ async function fetchFile(store, folder, file, sink, options) {
         stopProgress();
     }
     checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store, key, file) {
+    if ((await store.head(key).catch(() => 0)) !== undefined)
+        return;
+    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
 }
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {
@@ -73228,6 +73504,7 @@ function restoreArchiveArgs(archive) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/restore.ts
+
 
 
 
@@ -73325,6 +73602,7 @@ async function streamInto(options, file, sink, toolExited) {
 async function withFetchedDirectory(options, use) {
     const { manifest, store } = options.found;
     const root = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-restore-'));
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the fetched dump files', () => promises_default().rm(root, { recursive: true, force: true }));
     try {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
@@ -73340,6 +73618,7 @@ async function withFetchedDirectory(options, use) {
         await use(dir);
     }
     finally {
+        forget();
         await promises_default().rm(root, { recursive: true, force: true });
     }
 }
@@ -74090,7 +74369,18 @@ function describeBackup(runtime, manifest) {
     runtime.setOutput('server-version', manifest.source.serverVersion);
     const versionNum = manifest.source.serverVersionNum;
     runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
-    runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
+    const extensions = manifest.source.extensions ?? [];
+    runtime.setOutput('extensions', extensions.map((extension) => extension.name).join(','));
+    // A TimescaleDB dump restores only into the same extension version: the drill's image is chosen by it.
+    const timescale = extensions.find((extension) => extension.name === 'timescaledb');
+    runtime.setOutput('timescaledb-version', timescale?.version ?? '');
+    runtime.setOutput('provider', providerOf(manifest));
+    runtime.setOutput('pg-dump-version', manifest.tool.pgDump ?? '');
+}
+/** The managed provider the source ran on (e.g. supabase), recorded by newer dumps; empty when unknown or none. */
+function providerOf(manifest) {
+    const provider = manifest.source.provider;
+    return typeof provider === 'string' ? provider : '';
 }
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
@@ -74168,8 +74458,9 @@ function qdrantTarget(inputs, url) {
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
-                '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
-                "workflow's plan job uses it to pick the drill's service container.",
+                '`server-version`, `server-major`, `extensions`, `timescaledb-version`, `provider` and `pg-dump-version`; ' +
+                "nothing is downloaded and no identity is needed. A workflow's plan step uses it to pick the drill's " +
+                'database image.',
         },
         jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
         'pg-bin-dir': {
@@ -74185,8 +74476,8 @@ function qdrantTarget(inputs, url) {
         },
         engine: {
             description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
-            docs: '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
-                "also in a dry run, so a first job can plan the drill's service container",
+            docs: '`postgres` or `qdrant`; this, `backup-id` and the next six are set as soon as the backup is chosen, ' +
+                "also in a dry run, so a first step can pick the drill's database image",
         },
         'server-version': {
             description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -74194,12 +74485,25 @@ function qdrantTarget(inputs, url) {
         },
         'server-major': {
             description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
-            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+            docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:<version>-pg16`)",
         },
         extensions: {
             description: 'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
                 'plpgsql,timescaledb).',
             docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+        },
+        'timescaledb-version': {
+            description: 'PostgreSQL only: the TimescaleDB extension version of the backed-up database (empty without TimescaleDB).',
+            docs: 'the backed-up TimescaleDB version, e.g. `2.24.0` (a dump restores only into the same version: pick ' +
+                '`timescale/timescaledb:2.24.0-pg<major>`); empty without TimescaleDB',
+        },
+        provider: {
+            description: 'The managed provider the source ran on, from the manifest (e.g. supabase); empty when none.',
+            docs: 'the managed provider the source ran on, e.g. `supabase` (drill into `supabase/postgres`); empty when none',
+        },
+        'pg-dump-version': {
+            description: 'PostgreSQL only: the pg_dump version that wrote the backup (pg_restore must be at least as new).',
+            docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
         },
         verified: {
             description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',

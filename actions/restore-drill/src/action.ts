@@ -46,8 +46,9 @@ export default defineAction<RestoreDrillOutput>({
     'plan-only': {
       docs:
         'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
-        '`server-version`, `server-major` and `extensions`; nothing is downloaded and no identity is needed. A ' +
-        "workflow's plan job uses it to pick the drill's service container.",
+        '`server-version`, `server-major`, `extensions`, `timescaledb-version`, `provider` and `pg-dump-version`; ' +
+        "nothing is downloaded and no identity is needed. A workflow's plan step uses it to pick the drill's " +
+        'database image.',
     },
     jobs: { defaultLabel: 'CPUs', docs: '`pg_restore --jobs` for directory-format backups.' },
     'pg-bin-dir': {
@@ -64,8 +65,8 @@ export default defineAction<RestoreDrillOutput>({
     engine: {
       description: "The backup's engine, postgres or qdrant (set as soon as the backup is chosen, also in a dry run).",
       docs:
-        '`postgres` or `qdrant`; this, `backup-id` and the next three are set as soon as the backup is chosen, ' +
-        "also in a dry run, so a first job can plan the drill's service container",
+        '`postgres` or `qdrant`; this, `backup-id` and the next six are set as soon as the backup is chosen, ' +
+        "also in a dry run, so a first step can pick the drill's database image",
     },
     'server-version': {
       description: 'The server version the backup was taken from (PostgreSQL or Qdrant).',
@@ -73,13 +74,28 @@ export default defineAction<RestoreDrillOutput>({
     },
     'server-major': {
       description: "PostgreSQL only: the server's major version, e.g. 16 (pick a matching service container image).",
-      docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:latest-pg16`)",
+      docs: "PostgreSQL's major version, e.g. `16` (pick `postgres:16`, or `timescale/timescaledb:<version>-pg16`)",
     },
     extensions: {
       description:
         'PostgreSQL only: the extensions installed in the backed-up database, comma-separated (e.g. ' +
         'plpgsql,timescaledb).',
       docs: "the backed-up database's extensions, comma-separated, e.g. `plpgsql,timescaledb`",
+    },
+    'timescaledb-version': {
+      description:
+        'PostgreSQL only: the TimescaleDB extension version of the backed-up database (empty without TimescaleDB).',
+      docs:
+        'the backed-up TimescaleDB version, e.g. `2.24.0` (a dump restores only into the same version: pick ' +
+        '`timescale/timescaledb:2.24.0-pg<major>`); empty without TimescaleDB',
+    },
+    provider: {
+      description: 'The managed provider the source ran on, from the manifest (e.g. supabase); empty when none.',
+      docs: 'the managed provider the source ran on, e.g. `supabase` (drill into `supabase/postgres`); empty when none',
+    },
+    'pg-dump-version': {
+      description: 'PostgreSQL only: the pg_dump version that wrote the backup (pg_restore must be at least as new).',
+      docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
     },
     verified: {
       description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',

@@ -18,6 +18,9 @@ export type RestoreDrillOutput =
   | 'server-version'
   | 'server-major'
   | 'extensions'
+  | 'timescaledb-version'
+  | 'provider'
+  | 'pg-dump-version'
   | 'verified';
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
@@ -57,7 +60,19 @@ function describeBackup(runtime: Runtime, manifest: Manifest): void {
   runtime.setOutput('server-version', manifest.source.serverVersion);
   const versionNum = manifest.source.serverVersionNum;
   runtime.setOutput('server-major', versionNum ? String(Math.floor(versionNum / 10000)) : '');
-  runtime.setOutput('extensions', (manifest.source.extensions ?? []).map((extension) => extension.name).join(','));
+  const extensions = manifest.source.extensions ?? [];
+  runtime.setOutput('extensions', extensions.map((extension) => extension.name).join(','));
+  // A TimescaleDB dump restores only into the same extension version: the drill's image is chosen by it.
+  const timescale = extensions.find((extension) => extension.name === 'timescaledb');
+  runtime.setOutput('timescaledb-version', timescale?.version ?? '');
+  runtime.setOutput('provider', providerOf(manifest));
+  runtime.setOutput('pg-dump-version', manifest.tool.pgDump ?? '');
+}
+
+/** The managed provider the source ran on (e.g. supabase), recorded by newer dumps; empty when unknown or none. */
+function providerOf(manifest: Manifest): string {
+  const provider: unknown = (manifest.source as { provider?: unknown }).provider;
+  return typeof provider === 'string' ? provider : '';
 }
 
 interface Drilled {

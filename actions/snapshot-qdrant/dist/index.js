@@ -7655,7 +7655,7 @@ __webpack_unused_export__ = GlacierJobParameters$;
 __webpack_unused_export__ = Grant$;
 __webpack_unused_export__ = Grantee$;
 __webpack_unused_export__ = HeadBucket$;
-__webpack_unused_export__ = HeadBucketCommand;
+exports.kuI = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
@@ -7732,7 +7732,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -61482,6 +61482,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var core = __nccwpck_require__(69846);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
 var env = __nccwpck_require__(97992);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(57619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
 var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
@@ -61555,6 +61557,7 @@ function recordableInputs(specs, inputValue) {
 
 
 
+
 /** The runtime port on a GitHub runner: @actions/core for inputs, outputs, annotations, masks and the summary. */
 function githubRuntime(context) {
     const secrets = new SecretRegistry();
@@ -61583,6 +61586,7 @@ function githubRuntime(context) {
  */
 async function runAsGitHubAction(action) {
     const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
+    (0,interrupt/* exitCleanlyOnSignals */.xi)({ error: (line) => core/* error */.z3(runtime.redact(line)), info: (line) => core/* info */.pq(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
         ...runtime,
@@ -61596,6 +61600,9 @@ async function runAsGitHubAction(action) {
         await action.run(recording);
     }
     catch (caught) {
+        // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
+        if ((0,interrupt/* interrupted */.VM)())
+            return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
         core/* setFailed */.C1(error);
     }
@@ -61621,6 +61628,80 @@ async function recordStep(runtime, action, summaries, error) {
         // The step's own result stands; only the report loses its detail.
         runtime.warning(`Could not leave a step record for the report step: ${(0,errors/* errorMessage */.gJ)(caught)}`);
     }
+}
+
+
+/***/ }),
+
+/***/ 57619:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VM: () => (/* binding */ interrupted),
+/* harmony export */   nA: () => (/* binding */ onInterrupt),
+/* harmony export */   xi: () => (/* binding */ exitCleanlyOnSignals)
+/* harmony export */ });
+/* unused harmony export runCleanups */
+const registered = new Set();
+/** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
+function onInterrupt(what, run) {
+    const cleanup = { what, run };
+    registered.add(cleanup);
+    return () => void registered.delete(cleanup);
+}
+/** How long one cleanup may take before it is given up (the runner sends SIGKILL ~7.5 s after SIGINT). */
+const CLEANUP_TIMEOUT_MS = 5_000;
+/**
+ * Runs every registered cleanup, newest first (an upload is aborted before the folder it reads is removed), each
+ * bounded in time; returns what was done and what failed. Never throws.
+ */
+async function runCleanups() {
+    const cleanups = [...registered].reverse();
+    registered.clear();
+    const done = [];
+    const failed = [];
+    for (const cleanup of cleanups) {
+        const outcome = await Promise.race([
+            Promise.resolve()
+                .then(cleanup.run)
+                .then(() => 'done')
+                .catch(() => 'failed'),
+            new Promise((resolve) => setTimeout(() => resolve('timed out'), CLEANUP_TIMEOUT_MS).unref()),
+        ]);
+        if (outcome === 'done')
+            done.push(cleanup.what);
+        else
+            failed.push(`${cleanup.what} (${outcome})`);
+    }
+    return { done, failed };
+}
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/** The first signal received, once one was: the work it cut short fails, and that failure is not reported again. */
+let first;
+function interrupted() {
+    return first !== undefined;
+}
+/**
+ * On the first SIGINT or SIGTERM: run the cleanups, print one line saying what was interrupted and what was
+ * cleaned, and exit 130 or 143. A second signal while cleaning (the runner sends SIGTERM after SIGINT) does not cut
+ * the cleanup short: it is said once, and the cleanup goes on.
+ */
+function exitCleanlyOnSignals(report, doing) {
+    const handle = (signal) => {
+        if (first) {
+            report.info(`${signal} during cleanup: still cleaning up after ${first}, exiting as soon as that is done.`);
+            return;
+        }
+        first = signal;
+        void runCleanups().then(({ done, failed }) => {
+            const cleaned = done.length > 0 ? `; cleaned up: ${done.join(', ')}` : '; there was nothing to clean up';
+            const left = failed.length > 0 ? `; could not clean up: ${failed.join(', ')}` : '';
+            report.error(`Interrupted by ${signal} while ${doing}${cleaned}${left}. No half-written backup was kept.`);
+            process.exit(EXIT_CODES[signal] ?? 1);
+        });
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
 }
 
 
@@ -62313,6 +62394,10 @@ function schema_parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
     for (const file of manifest.files ?? []) {
         if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
             throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
@@ -62566,6 +62651,42 @@ class LocalStore {
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
         }
     }
+    async exists() {
+        return (await external_node_fs_promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = external_node_path_default().join(file.parentPath, file.name);
+            const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await external_node_fs_promises_default().stat(full);
+            yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await external_node_fs_promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await external_node_fs_promises_default().readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(external_node_path_default().join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
+        }
+    }
     /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
     async removeEmptyParents(dir) {
         for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
@@ -62719,6 +62840,9 @@ class S3Store {
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
+        await explained(this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
         const parts = readParts(body);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
@@ -62730,7 +62854,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key)));
+        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -62744,14 +62868,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw error;
+            throw explainHead(this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }));
+            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -62762,10 +62886,58 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key)));
+            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw error;
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw error;
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
     async putMultipart(key, firstPart, rest) {
         const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
@@ -62821,6 +62993,41 @@ class S3Store {
     }
     relativeKey(fullKey) {
         return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
+function explain(url, error) {
+    const name = error?.name;
+    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
+        return error;
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+        cause: error,
+    });
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -63002,6 +63209,8 @@ class CountingStream extends external_node_stream_.Transform {
     }
 }
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(57619);
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
 
 /**
@@ -63168,6 +63377,7 @@ function progress_reportProgress(label, bytesSoFar, log) {
 
 
 
+
 /**
  * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
  * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
@@ -63221,6 +63431,11 @@ async function storeStream(source, stores, options) {
         throw destinationFailure;
     }));
     const stopProgress = progress_reportProgress(storedPath, () => raw.bytes, options.log);
+    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`aborted the unfinished ${storedPath} in every destination`, async () => {
+        fanOut.destroy(new Error('interrupted'));
+        await Promise.allSettled(uploads);
+    });
     try {
         await Promise.all([(0,promises_namespaceObject.pipeline)([source, ...stages, fanOut]), ...uploads]);
     }
@@ -63230,6 +63445,7 @@ async function storeStream(source, stores, options) {
         throw destinationFailure ?? error;
     }
     finally {
+        forget();
         stopProgress();
     }
     return {
@@ -63296,9 +63512,9 @@ async function fetchFile(store, folder, file, sink, options) {
         sink.destroy();
         if (error instanceof AgeIdentityError) {
             throw new ConfigurationError(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-                `public key is ` +
-                "listed under encryption.recipients in the backup's manifest.json.");
+                "public key is listed under encryption.recipients in the backup's manifest.json.");
         }
+        await assertPresent(store, key, file);
         await assertStoredChecksum(store, key, file);
         throw error;
     }
@@ -63306,6 +63522,13 @@ async function fetchFile(store, folder, file, sink, options) {
         stopProgress();
     }
     checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store, key, file) {
+    if ((await store.head(key).catch(() => 0)) !== undefined)
+        return;
+    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
 }
 /** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
 async function assertStoredChecksum(store, key, file) {

@@ -1,0 +1,179 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newKeyPair, type KeyPair } from '../harness/age.ts';
+import { sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import { ROOT, runAction } from '../harness/runner.ts';
+
+/**
+ * A hostile (or tired) user's inputs: each mistake is one line naming the input, a non-zero exit, nothing written,
+ * and no secret in the output. docs/failures.md lists them.
+ */
+let cluster: ScratchCluster;
+let keys: KeyPair;
+let sourceUrl: string;
+let work: string;
+
+beforeAll(async () => {
+  [cluster, keys] = await Promise.all([startTestCluster(), newKeyPair()]);
+  sourceUrl = await sampleDatabase(cluster, 2_000);
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-hostile-'));
+});
+
+afterAll(async () => {
+  await Promise.all([cluster?.stop(), work && fs.rm(work, { recursive: true, force: true })]);
+});
+
+/** The bundled CLI in a fresh, empty working folder; returns what it printed and what it left in that folder. */
+async function backstop(args: string[], env: Record<string, string> = {}) {
+  const cwd = await fs.mkdtemp(path.join(work, 'cwd-'));
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'actions/cli/dist/index.js'), ...args], {
+    env: { PATH: process.env.PATH, HOME: work, BACKSTOP_DATABASE_URL: sourceUrl, ...env },
+    encoding: 'utf8',
+    cwd,
+    timeout: 60_000,
+  });
+  const left = await fs.readdir(cwd, { recursive: true });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, left };
+}
+
+const dump = (storage: string, extra: string[] = []): string[] => [
+  'dump-postgres',
+  '--name',
+  'prod',
+  '--storage-url',
+  storage,
+  '--encryption-recipients',
+  keys.recipient,
+  ...extra,
+];
+
+describe('a typo never succeeds', () => {
+  it.each([
+    ['s3:/bucket', /not a storage URL Backstop knows/],
+    ['s3//bucket', /a local folder must be an absolute path or start with \.\//],
+    ['S3://bucket/prefix', /not a storage URL Backstop knows/],
+    ['file://relative/path', /a file URL needs three slashes/],
+    ['file://host/srv/backups', /a file URL needs three slashes/],
+    ['gs://bucket', /not a storage URL Backstop knows/],
+    ['backups', /write \.\/backups if a folder here is meant/],
+  ])('storage-url %s is one line naming the input, and nothing is written', async (storage, why) => {
+    const run = await backstop(dump(storage));
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: Input "storage-url" has "/);
+    expect(lines[0]).toMatch(why);
+    expect(run.left).toEqual([]);
+  });
+
+  it('as INPUT_STORAGE-URL on the runner too', async () => {
+    const run = await runAction('dump-postgres', {
+      'database-url': sourceUrl,
+      name: 'prod',
+      'storage-url': 's3:/b',
+      'encryption-recipients': keys.recipient,
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^::error::Input "storage-url" has "s3:\/b": not a storage URL/),
+    ]);
+  });
+
+  it.each([
+    [['--storage-url', '--name', 'x'], /--storage-url is followed by another flag, not by its value/],
+    [['--storage-url'], /--storage-url needs a value/],
+    [['--name', 'a', '--name', 'b', '--storage-url', './x'], /--name is given more than once/],
+    [['--name', 'a', 'stray', '--storage-url', './x'], /Unexpected argument "stray"/],
+    [['--dry-run=yes', '--name', 'a', '--storage-url', './x'], /--dry-run is a switch/],
+  ])('prune-backups %j is one line and prunes nothing', async (args, why) => {
+    const run = await backstop(['prune-backups', ...args]);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(why)]);
+    expect(run.left).toEqual([]);
+  });
+
+  it('names every missing required input at once', async () => {
+    const run = await backstop(['restore-drill']);
+    expect(run.stderr.trim()).toBe(
+      'error: Inputs "storage-url", "name" are required: set each of them (--help lists what they take).',
+    );
+  });
+
+  it('prune of a name that has no backups says so; of a location that does not exist, fails', async () => {
+    const empty = path.join(work, 'empty-storage');
+    await fs.mkdir(empty);
+    const nothing = await backstop(['prune-backups', '--name', 'no-such-name', '--storage-url', empty]);
+    expect(nothing.status).toBe(0);
+    expect(nothing.stderr).toMatch(/warning: No backups named "no-such-name" in .*: nothing to prune/);
+    const missing = await backstop(['prune-backups', '--name', 'prod', '--storage-url', path.join(work, 'nope')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^error: Input "storage-url": file:.*nope does not exist/);
+  });
+});
+
+describe('secrets are never echoed', () => {
+  it('an age identity given as the recipient is refused without printing it', async () => {
+    const run = await backstop([
+      'dump-postgres',
+      '--name',
+      'prod',
+      '--storage-url',
+      './b',
+      '--encryption-recipients',
+      keys.identity,
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: Input "encryption-recipients" holds an age identity \(a secret key/);
+    expect(run.stdout + run.stderr).not.toContain(keys.identity);
+    expect(run.stdout + run.stderr).not.toContain(keys.identity.slice(20, 50));
+    expect(run.left).toEqual([]);
+  });
+
+  it('a password inside a non-secret input is masked in the error that quotes it', async () => {
+    const run = await backstop(dump('https://user:Hunter2-Secret@example.com/backups'));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Input "storage-url"/);
+    expect(run.stdout + run.stderr).not.toContain('Hunter2-Secret');
+  });
+});
+
+describe('a damaged backup names what is missing, and nothing waits forever', () => {
+  async function backupAt(storage: string): Promise<{ folder: string; manifestFile: string }> {
+    const run = await backstop(dump(storage));
+    expect(run.status, run.stderr).toBe(0);
+    const id = /backup-id=(\S+)/.exec(run.stdout)![1]!;
+    const folder = path.join(storage, 'prod', id);
+    return { folder, manifestFile: path.join(folder, 'manifest.json') };
+  }
+
+  it('a manifest whose files list is empty fails the drill at once, with one line', async () => {
+    const storage = path.join(work, 'no-files');
+    const { manifestFile } = await backupAt(storage);
+    const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8'));
+    await fs.writeFile(manifestFile, JSON.stringify({ ...manifest, files: [] }));
+    const started = Date.now();
+    const run = await backstop(['restore-drill', '--name', 'prod', '--storage-url', storage], {
+      BACKSTOP_ENCRYPTION_IDENTITY: keys.identity,
+    });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/lists no files: the manifest is damaged/)]);
+  });
+
+  it('a deleted data file fails the drill naming the file and where it should have been', async () => {
+    const storage = path.join(work, 'deleted-file');
+    const { folder } = await backupAt(storage);
+    await fs.rm(path.join(folder, 'postgres.dump.zst.age'));
+    const run = await backstop(['restore-drill', '--name', 'prod', '--storage-url', storage], {
+      BACKSTOP_ENCRYPTION_IDENTITY: keys.identity,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /postgres\.dump\.zst\.age is missing: the manifest lists it \(\d+ bytes\) at file:.*postgres\.dump\.zst\.age/,
+    );
+    expect(run.stderr).not.toMatch(/end of file/);
+  });
+});
