@@ -3,11 +3,11 @@
  *
  *   node bench/migrate-ticks.ts [--rows 10000000] [--rounds 2]
  *
- * A source cluster holds --rows ticks over 30 days; a target cluster gets, each round, a fresh database with the
- * partitioned shape (sql/postgres/tick_data.sql, daily partitions made ahead) and:
+ * A source cluster holds --rows ticks of the seeds' shape over 30 days; a target cluster gets, each round, a fresh
+ * database with the partitioned shape (sql/postgres/tick_data.sql, daily partitions made ahead) and:
  *   stock: psql -c "COPY (SELECT …) TO STDOUT (FORMAT binary)" | psql -c "COPY tick_data FROM STDIN (FORMAT binary)"
- *   ours:  the migrate-ticks bundle (default workers, every range verified by count and checksum on both sides,
- *          ledger written), run as the runner runs it.
+ *   ours:  the migrate-ticks bundle (setup none, default workers, every range verified by count and checksum on
+ *          both sides, ledger written), run as the runner runs it.
  * Prints rows/s of both, the ratio and the action's peak RSS.
  */
 import fs from 'node:fs/promises';
@@ -16,6 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startScratchCluster, type ScratchCluster } from '../actions/lib/pg/cluster.ts';
 import { findToolVersions } from '../actions/lib/pg/tools.ts';
+import { ticksInsertSql, TICK_TABLE_SQL } from '../actions/cli/src/sample-data.ts';
+import { SEED_TICK_TABLE } from '../actions/lib/ticks/ddl.ts';
 import { measure, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 
@@ -24,15 +26,16 @@ const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
 const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 2);
 const DAYS = 30;
+const FROM = '2026-01-05 00:00:00+00';
+const SEED_COLUMNS = SEED_TICK_TABLE.columns.map((column) => column.name).join(', ');
 
-async function freshTarget(cluster: ScratchCluster, withShape: boolean): Promise<string> {
+/** The same target shape for both: the seeds' table in daily partitions, made ahead (migrate-ticks: setup none). */
+async function freshTarget(cluster: ScratchCluster): Promise<string> {
   await query(cluster.url, 'DROP DATABASE IF EXISTS bench_target');
   await query(cluster.url, 'CREATE DATABASE bench_target');
   const url = cluster.urlFor('bench_target');
-  if (withShape) {
-    await query(url, await fs.readFile(path.join(ROOT, 'sql/postgres/tick_data.sql'), 'utf8'));
-    await query(url, `SELECT backstop_create_tick_partitions('2026-01-01', '2026-02-05')`);
-  }
+  await query(url, await fs.readFile(path.join(ROOT, 'sql/postgres/tick_data.sql'), 'utf8'));
+  await query(url, `SELECT backstop_create_tick_partitions('2026-01-01', '2026-02-05')`);
   return url;
 }
 
@@ -54,15 +57,8 @@ async function main(): Promise<void> {
     await query(
       sourceUrl,
       `
-      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
-                              volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
-      INSERT INTO tick_data
-      SELECT timestamptz '2026-01-05' + i * (interval '1 day' * ${DAYS} / ${ROWS}) + (i % 1000) * interval
-        '1 microsecond',
-             (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
-             round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
-             round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
-      FROM generate_series(0, ${ROWS} - 1) AS i;
+      ${TICK_TABLE_SQL}
+      ${ticksInsertSql({ rows: ROWS, from: FROM, step: `(interval '1 day' * ${DAYS} / ${ROWS})` })}
       CREATE INDEX ON tick_data (time);`,
     );
     await query(sourceUrl, 'VACUUM ANALYZE tick_data');
@@ -71,7 +67,7 @@ async function main(): Promise<void> {
     const stock: Measured[] = [];
     const ours: Measured[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const stockTarget = await freshTarget(target, true);
+      const stockTarget = await freshTarget(target);
       stock.push(
         await measure(
           'bash',
@@ -79,16 +75,15 @@ async function main(): Promise<void> {
             '-o',
             'pipefail',
             '-c',
-            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT time, symbol, price, volume, bid, ask FROM ` +
-              `tick_data) TO STDOUT (FORMAT binary)" ` +
-              `| "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (time, symbol, price, volume, bid, ask) FROM ` +
+            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT ${SEED_COLUMNS} FROM tick_data) TO STDOUT ` +
+              `(FORMAT binary)" | "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (${SEED_COLUMNS}) FROM ` +
               `STDIN (FORMAT binary)"`,
           ],
           { env: { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget } },
         ),
       );
 
-      const ourTarget = await freshTarget(target, false);
+      const ourTarget = await freshTarget(target);
       ours.push(
         await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
           env: {
@@ -98,6 +93,7 @@ async function main(): Promise<void> {
             GITHUB_OUTPUT: path.join(work, 'out'),
             'INPUT_SOURCE-URL': sourceUrl,
             'INPUT_TARGET-URL': ourTarget,
+            INPUT_SETUP: 'none',
           },
         }),
       );

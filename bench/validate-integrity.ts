@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startScratchCluster } from '../actions/lib/pg/cluster.ts';
 import { findToolVersions } from '../actions/lib/pg/tools.ts';
+import { ticksInsertSql, TICK_TABLE_SQL } from '../actions/cli/src/sample-data.ts';
 import { measure, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 
@@ -40,14 +41,9 @@ async function main(): Promise<void> {
     await query(
       a,
       `
-      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
-                              volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
-      INSERT INTO tick_data
-      SELECT timestamptz '2026-01-05' + i * (interval '1 day' * 30 / ${ROWS}) + (i % 1000) * interval '1 microsecond',
-             (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
-             round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), round(((i % 13) + 1)::numeric / 3, 8),
-             round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8)
-      FROM generate_series(0, ${ROWS} - 1) AS i;`,
+      ${TICK_TABLE_SQL}
+      ${ticksInsertSql({ rows: ROWS, from: '2026-01-05 00:00:00+00', step: `(interval '1 day' * 30 / ${ROWS})` })}
+      `,
     );
     await query(a, 'VACUUM ANALYZE tick_data');
     await query(cluster.url, 'CREATE DATABASE ticks_b TEMPLATE ticks_a');

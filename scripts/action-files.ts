@@ -3,10 +3,12 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ACTIONS } from '../actions/cli/src/commands.ts';
 import type { ActionDescriptor, InputSpec } from '../actions/lib/action/descriptor.ts';
+import { seedDdlFiles } from '../actions/lib/ticks/ddl.ts';
 
 /**
  * The files generated from the action descriptors (actions/<name>/src/action.ts): each action.yml, and the input
- * and output tables of each README. `npm run generate` writes them; a unit test fails when a committed one differs.
+ * and output tables of each README; and the tick shapes in sql/. `npm run generate` writes them; a unit test fails
+ * when a committed one differs.
  */
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -28,6 +30,11 @@ export function generatedFiles(actions: ActionDescriptor[] = ACTIONS): Generated
       { path: readme, content: withTables(fs.readFileSync(readme, 'utf8'), action) },
     ];
   });
+}
+
+/** sql/timescaledb/tick_data.sql and sql/postgres/tick_data.sql, from the DDL migrate-ticks sends. */
+export function sqlFiles(): GeneratedFile[] {
+  return seedDdlFiles().map((file) => ({ path: path.join(ROOT, file.path), content: file.content }));
 }
 
 /** action.yml as GitHub reads it: the descriptor's texts, required flags and fixed defaults, runs on node24. */

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generatedFiles, ROOT } from './action-files.ts';
+import { generatedFiles, ROOT, sqlFiles } from './action-files.ts';
 
-/** npm run generate: writes every action.yml and the README tables from the action descriptors. */
+/** npm run generate: writes every action.yml and the README tables from the action descriptors, and sql/. */
 let written = 0;
-for (const file of generatedFiles()) {
+for (const file of [...generatedFiles(), ...sqlFiles()]) {
   if (fs.existsSync(file.path) && fs.readFileSync(file.path, 'utf8') === file.content) continue;
   fs.writeFileSync(file.path, file.content);
   written += 1;

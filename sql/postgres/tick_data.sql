@@ -1,12 +1,16 @@
+-- Generated from actions/lib/ticks/ddl.ts by `npm run generate` (edit that file, not this one). migrate-ticks
+-- (setup: auto) sends the same statements, built from the source table's own columns.
+--
 -- tick_data on plain PostgreSQL 13+ (no TimescaleDB: Supabase dropped the extension on Postgres 17). The same
 -- table and candle views as sql/timescaledb/tick_data.sql, built from native features:
 --   * tick_data is range-partitioned by time, one partition per UTC day (tick_data_pYYYYMMDD), made by
 --     backstop_create_tick_partitions(from_day, to_day). There is NO default partition: a tick for a day without
 --     a partition fails loudly ("no partition of relation ... found for row") instead of piling up in a default
 --     partition, which would also have to be scanned — and could block — every later partition creation.
---   * Candles are plain materialized views (1m from tick_data, 5m from 1m, 15m from 5m, 1h from 15m), created
---     WITH NO DATA and filled by backstop_refresh_candles(), which recomputes them fully (plain PostgreSQL has no
---     incremental refresh: schedule it, e.g. with pg_cron, no more often than a refresh takes).
+--   * Candles are plain materialized views (candle_1m from tick_data, candle_5m from candle_1m, candle_15m from
+--     candle_5m, candle_1h from candle_15m), created WITH NO DATA and filled by backstop_refresh_candles(), which
+--     recomputes them fully (plain PostgreSQL has no incremental refresh: schedule it, e.g. with pg_cron, no more
+--     often than a refresh takes).
 --   * Retention (90 days on TimescaleDB) is dropping old partitions: DROP TABLE tick_data_pYYYYMMDD. There is no
 --     columnstore equivalent.
 --
@@ -16,16 +20,19 @@
 -- search_path is later.
 
 CREATE TABLE IF NOT EXISTS tick_data (
-  time   timestamptz    NOT NULL,
-  symbol text           NOT NULL,
-  price  numeric(20, 8) NOT NULL,
-  volume numeric(20, 8) NOT NULL,
-  bid    numeric(20, 8),
-  ask    numeric(20, 8)
-) PARTITION BY RANGE (time);
+  "time"       timestamptz NOT NULL,
+  "symbol"     text NOT NULL,
+  "bid_price"  numeric(20,8),
+  "ask_price"  numeric(20,8),
+  "last_price" numeric(20,8),
+  "volume"     bigint,
+  "source"     text,
+  "trade_id"   uuid,
+  "account_id" uuid
+) PARTITION BY RANGE ("time");
 
--- Defined on the parent, so every partition gets (inherits) it.
-CREATE INDEX IF NOT EXISTS tick_data_symbol_time_idx ON tick_data (symbol, time DESC);
+-- Replay reads one symbol over a time window. Defined on the parent, so every partition gets (inherits) it.
+CREATE INDEX IF NOT EXISTS tick_data_symbol_time_idx ON tick_data ("symbol", "time" DESC);
 
 -- Creates the daily partitions tick_data_pYYYYMMDD for every day in [from_day, to_day) that has none yet, each
 -- covering [day 00:00 UTC, next day 00:00 UTC); returns how many it created (0 when all exist).
@@ -51,8 +58,8 @@ BEGIN
     RAISE EXCEPTION 'backstop_create_tick_partitions: from_day and to_day are required (got % and %)', from_day, to_day;
   END IF;
   IF to_day < from_day THEN
-    RAISE EXCEPTION 'backstop_create_tick_partitions: to_day (%) is before from_day (%); the range is [from_day, to_day)',
-      to_day, from_day;
+    RAISE EXCEPTION 'backstop_create_tick_partitions: to_day (%) is before from_day (%); the range is '
+                    '[from_day, to_day)', to_day, from_day;
   END IF;
 
   SELECT n.nspname, c.relname INTO parent_schema, parent_name
@@ -78,7 +85,8 @@ BEGIN
                    parent_schema, part_name, parent);
     EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
                    parent, parent_schema, part_name,
-                   to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+                   to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                   to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
     created := created + 1;
   END LOOP;
   RETURN created;
@@ -86,67 +94,65 @@ END
 $$;
 
 -- Candles. Buckets are UTC and aligned like TimescaleDB's time_bucket (whatever the session TimeZone), open/close
--- are the first/last price by time, volume is summed, ticks counted; each coarser view aggregates the finer one.
+-- are the first/last price by time, high/low its max/min, volume the sum; each coarser view aggregates the finer one.
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS tick_candles_1m AS
-SELECT date_trunc('minute', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-       symbol,
-       (array_agg(price ORDER BY time))[1]      AS open,
-       max(price)                               AS high,
-       min(price)                               AS low,
-       (array_agg(price ORDER BY time DESC))[1] AS close,
-       sum(volume)                              AS volume,
-       count(*)                                 AS ticks
+CREATE MATERIALIZED VIEW IF NOT EXISTS candle_1m AS
+SELECT date_trunc('minute', "time" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
+       "symbol"                                          AS symbol,
+       (array_agg("last_price" ORDER BY "time"))[1]      AS open,
+       max("last_price")                                 AS high,
+       min("last_price")                                 AS low,
+       (array_agg("last_price" ORDER BY "time" DESC))[1] AS close,
+       sum("volume")                                     AS volume
 FROM tick_data
 GROUP BY 1, 2
 WITH NO DATA;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS tick_candles_5m AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS candle_5m AS
 SELECT (date_trunc('hour', bucket AT TIME ZONE 'UTC')
-        + floor(date_part('minute', bucket AT TIME ZONE 'UTC') / 5) * INTERVAL '5 minutes') AT TIME ZONE 'UTC' AS bucket,
+        + floor(date_part('minute', bucket AT TIME ZONE 'UTC') / 5) * INTERVAL '5 minutes')
+       AT TIME ZONE 'UTC' AS bucket,
        symbol,
        (array_agg(open ORDER BY bucket))[1]       AS open,
        max(high)                                  AS high,
        min(low)                                   AS low,
        (array_agg(close ORDER BY bucket DESC))[1] AS close,
-       sum(volume)                                AS volume,
-       sum(ticks)::bigint                         AS ticks
-FROM tick_candles_1m
+       sum(volume)                                AS volume
+FROM candle_1m
 GROUP BY 1, 2
 WITH NO DATA;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS tick_candles_15m AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS candle_15m AS
 SELECT (date_trunc('hour', bucket AT TIME ZONE 'UTC')
-        + floor(date_part('minute', bucket AT TIME ZONE 'UTC') / 15) * INTERVAL '15 minutes') AT TIME ZONE 'UTC' AS bucket,
+        + floor(date_part('minute', bucket AT TIME ZONE 'UTC') / 15) * INTERVAL '15 minutes')
+       AT TIME ZONE 'UTC' AS bucket,
        symbol,
        (array_agg(open ORDER BY bucket))[1]       AS open,
        max(high)                                  AS high,
        min(low)                                   AS low,
        (array_agg(close ORDER BY bucket DESC))[1] AS close,
-       sum(volume)                                AS volume,
-       sum(ticks)::bigint                         AS ticks
-FROM tick_candles_5m
+       sum(volume)                                AS volume
+FROM candle_5m
 GROUP BY 1, 2
 WITH NO DATA;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS tick_candles_1h AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS candle_1h AS
 SELECT date_trunc('hour', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
        symbol,
        (array_agg(open ORDER BY bucket))[1]       AS open,
        max(high)                                  AS high,
        min(low)                                   AS low,
        (array_agg(close ORDER BY bucket DESC))[1] AS close,
-       sum(volume)                                AS volume,
-       sum(ticks)::bigint                         AS ticks
-FROM tick_candles_15m
+       sum(volume)                                AS volume
+FROM candle_15m
 GROUP BY 1, 2
 WITH NO DATA;
 
 -- A unique index over all rows is what REFRESH MATERIALIZED VIEW CONCURRENTLY needs (and what candle reads use).
-CREATE UNIQUE INDEX IF NOT EXISTS tick_candles_1m_symbol_bucket_key  ON tick_candles_1m  (symbol, bucket);
-CREATE UNIQUE INDEX IF NOT EXISTS tick_candles_5m_symbol_bucket_key  ON tick_candles_5m  (symbol, bucket);
-CREATE UNIQUE INDEX IF NOT EXISTS tick_candles_15m_symbol_bucket_key ON tick_candles_15m (symbol, bucket);
-CREATE UNIQUE INDEX IF NOT EXISTS tick_candles_1h_symbol_bucket_key  ON tick_candles_1h  (symbol, bucket);
+CREATE UNIQUE INDEX IF NOT EXISTS candle_1m_symbol_bucket_key ON candle_1m (symbol, bucket);
+CREATE UNIQUE INDEX IF NOT EXISTS candle_5m_symbol_bucket_key ON candle_5m (symbol, bucket);
+CREATE UNIQUE INDEX IF NOT EXISTS candle_15m_symbol_bucket_key ON candle_15m (symbol, bucket);
+CREATE UNIQUE INDEX IF NOT EXISTS candle_1h_symbol_bucket_key ON candle_1h (symbol, bucket);
 
 -- Refreshes the candle views finest first (each coarser one reads the finer one, in the same transaction).
 -- CONCURRENTLY once a view holds data, so readers are never blocked; a view that was never populated (WITH NO
@@ -160,7 +166,7 @@ DECLARE
   view_name text;
   populated boolean;
 BEGIN
-  FOREACH view_name IN ARRAY ARRAY['tick_candles_1m', 'tick_candles_5m', 'tick_candles_15m', 'tick_candles_1h'] LOOP
+  FOREACH view_name IN ARRAY ARRAY['candle_1m', 'candle_5m', 'candle_15m', 'candle_1h'] LOOP
     SELECT m.ispopulated INTO populated
     FROM pg_matviews m
     JOIN pg_namespace n ON n.nspname = m.schemaname

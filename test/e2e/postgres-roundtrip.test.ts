@@ -110,7 +110,8 @@ describe('dump-postgres → restore-drill', () => {
     expect(restored).toEqual(await rowCounts(sourceUrl));
     // Content, not just counts: sums of numeric(20,8) and microsecond timestamps survive exactly.
     const fingerprint =
-      'SELECT sum(price)::text AS p, sum(extract(epoch FROM time))::text AS t, count(bid) AS b FROM tick_data';
+      'SELECT sum(last_price)::text AS p, sum(extract(epoch FROM time))::text AS t, count(bid_price) AS b, ' +
+      'sum(volume)::text AS v, count(trade_id) AS trades FROM tick_data';
     expect(await sql(target, fingerprint)).toEqual(await sql(sourceUrl, fingerprint));
 
     // The drill left its record next to the backup, in every destination.

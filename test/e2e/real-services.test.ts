@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
+import { TICK_TABLE_SQL } from '../../actions/cli/src/sample-data.ts';
 
 /**
  * The same round trips against the real servers that cannot be installed on our development machines: a
@@ -43,10 +44,9 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     await sql(
       sourceUrl,
       `
-      CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, price numeric(20,8) NOT NULL,
-                              volume numeric(20,8) NOT NULL, bid numeric(20,8), ask numeric(20,8));
-      INSERT INTO tick_data SELECT now() - interval '5 days' + i * interval '3 seconds' + (i % 997) * interval
-        '1 microsecond',
+      ${TICK_TABLE_SQL}
+      INSERT INTO tick_data (time, symbol, last_price, volume, bid_price, ask_price)
+      SELECT now() - interval '5 days' + i * interval '3 seconds' + (i % 997) * interval '1 microsecond',
         (ARRAY['ES', 'NQ'])[1 + i % 2], round((100 + sin(i))::numeric, 8), 1, NULLIF(i % 50, 0), 2
       FROM generate_series(0, 100000) AS i;`,
     );
@@ -58,8 +58,8 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
     expect(migrate.outputs.verified).toBe('true');
     expect(migrate.summary).toContain('(timescaledb)');
     const perDay =
-      `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(price)::text AS p, ` +
-      `count(bid)::int AS b FROM tick_data GROUP BY 1 ORDER BY 1`;
+      `SELECT (time AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n, sum(last_price)::text AS p, ` +
+      `count(bid_price)::int AS b FROM tick_data GROUP BY 1 ORDER BY 1`;
     expect(await sql(targetUrl, perDay)).toEqual(await sql(sourceUrl, perDay));
     expect(
       await sql(
@@ -71,7 +71,7 @@ describe.runIf(TIMESCALE_URL)('against a real TimescaleDB', () => {
       await sql(
         targetUrl,
         'SELECT count(*)::int AS n FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE ' +
-          "'tick_candles_%'",
+          "'candle\\_%'",
       ),
     ).toEqual([{ n: 4 }]);
 

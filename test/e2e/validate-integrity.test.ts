@@ -164,7 +164,7 @@ describe('relations, custom SQL, config, backups', () => {
       [
         'custom:',
         '  - name: no negative prices',
-        '    sql: SELECT * FROM tick_data WHERE price < 0',
+        '    sql: SELECT * FROM tick_data WHERE last_price < 0',
         '  - name: every trade journaled',
         '    sql: SELECT id FROM trades WHERE id NOT IN (SELECT trade_id FROM journal_entries WHERE trade_id IS NOT ' +
           'NULL) OR id = 1',

@@ -73,14 +73,17 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     expect(await inventory()).toEqual(first);
   });
 
-  it('creates tick_data with the agreed columns, range-partitioned by time, no default partition', async () => {
+  it("creates tick_data with the seeds' columns, range-partitioned by time, no default partition", async () => {
     expect(await columns(`${SCHEMA}.tick_data`)).toEqual([
       'time timestamp with time zone not null',
       'symbol text not null',
-      'price numeric(20,8) not null',
-      'volume numeric(20,8) not null',
-      'bid numeric(20,8)',
-      'ask numeric(20,8)',
+      'bid_price numeric(20,8)',
+      'ask_price numeric(20,8)',
+      'last_price numeric(20,8)',
+      'volume bigint',
+      'source text',
+      'trade_id uuid',
+      'account_id uuid',
     ]);
     expect(
       await q(
@@ -93,8 +96,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       await q(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`, [SCHEMA]),
     ).toEqual([
       {
-        indexdef:
-          `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, ` + `"time" DESC)`,
+        indexdef: `CREATE INDEX tick_data_symbol_time_idx ON ONLY ${SCHEMA}.tick_data USING btree (symbol, "time" DESC)`,
       },
     ]);
     for (const view of VIEWS) {
@@ -106,7 +108,6 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
         'low numeric',
         'close numeric',
         'volume numeric',
-        'ticks bigint',
       ]);
     }
   });
@@ -159,7 +160,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
 
   it('puts rows into the partition of their UTC day, whatever the session time zone, and refuses rows outside', async () => {
     await q(`SET TimeZone = 'Asia/Kolkata'`); // +05:30: local midnight is not UTC midnight
-    await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES
+    await q(`INSERT INTO tick_data (time, symbol, last_price, volume) VALUES
       ('2026-01-05 00:00:00+00', 'EDGE', 1, 1),
       ('2026-01-05 23:59:59.999999+00', 'EDGE', 2, 1),
       ('2026-01-06 00:00:00+00', 'EDGE', 3, 1),
@@ -167,8 +168,8 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
       ('2026-01-07 23:59:59+00', 'EDGE', 5, 1)`);
     expect(
       await q(
-        `SELECT price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ORDER ` +
-          `BY price`,
+        `SELECT last_price::int AS price, tableoid::regclass::text AS part FROM tick_data WHERE symbol = 'EDGE' ` +
+          `ORDER BY last_price`,
       ),
     ).toEqual([
       { price: 1, part: 'tick_data_p20260105' },
@@ -179,7 +180,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     ]);
     for (const time of ['2026-01-04 23:59:59.999999+00', '2026-01-08 00:00:00+00', '2025-06-01 12:00:00+00']) {
       await expect(
-        client.query(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ($1, 'OUT', 1, 1)`, [time]),
+        client.query(`INSERT INTO tick_data (time, symbol, last_price, volume) VALUES ($1, 'OUT', 1, 1)`, [time]),
       ).rejects.toThrow(/no partition of relation "tick_data" found for row/);
     }
     await q(`DELETE FROM tick_data WHERE symbol = 'EDGE'`);
@@ -207,7 +208,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
   });
 
   it('backstop_refresh_candles populates the views with exact OHLCV, and can run again', async () => {
-    await expect(client.query(`SELECT * FROM tick_candles_1m`)).rejects.toThrow(/has not been populated/);
+    await expect(client.query(`SELECT * FROM candle_1m`)).rejects.toThrow(/has not been populated/);
     await q(fixtureTicksSql('2026-01-05'));
     // Refreshed from a session in another time zone: buckets stay UTC.
     await q(`SET TimeZone = 'Asia/Kolkata'`);
@@ -225,13 +226,15 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     for (const view of VIEWS) expect(await candles(view)).toEqual(expected[view]);
 
     // A late tick flows up the hierarchy on the next refresh.
-    await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ('2026-01-05 10:00:59+00', 'EURUSD', 0.80, 1)`);
-    await q(`SELECT backstop_refresh_candles()`);
-    expect((await candles('tick_candles_1m'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.30000000', '0.80000000', '0.80000000', '11.00000000', '5'),
+    await q(
+      `INSERT INTO tick_data (time, symbol, last_price, volume) VALUES ('2026-01-05 10:00:59+00', 'EURUSD', 0.80, 1)`,
     );
-    expect((await candles('tick_candles_1h'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'),
+    await q(`SELECT backstop_refresh_candles()`);
+    expect((await candles('candle_1m'))[0]).toEqual(
+      c('10:00', 'EURUSD', '1.10000000', '1.30000000', '0.80000000', '0.80000000', '11'),
+    );
+    expect((await candles('candle_1h'))[0]).toEqual(
+      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '23'),
     );
   });
 
@@ -240,7 +243,7 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     await reader.connect();
     try {
       await reader.query(`BEGIN`);
-      await reader.query(`SELECT count(*) FROM ${SCHEMA}.tick_candles_1h`); // holds ACCESS SHARE until COMMIT
+      await reader.query(`SELECT count(*) FROM ${SCHEMA}.candle_1h`); // holds ACCESS SHARE until COMMIT
       // A plain REFRESH would wait for the reader's lock; the concurrent one does not.
       await q(`SET lock_timeout = '5s'`);
       await q(`SELECT backstop_refresh_candles()`);
@@ -272,6 +275,6 @@ describe('sql/postgres/tick_data.sql on PostgreSQL', () => {
     await client.query(DDL);
     expect(await inventory()).toEqual(before);
     expect(await q(`SELECT count(*)::int AS n FROM tick_data`)).toEqual([{ n: 10 }]);
-    expect((await candles('tick_candles_1h'))[0]!.ticks).toBe('8');
+    expect((await candles('candle_1h'))[0]!.volume).toBe('23');
   });
 });

@@ -1,15 +1,18 @@
 /**
  * sql/timescaledb/tick_data.sql and the catalog queries of test/harness/timescale-catalog.ts, against TimescaleDB
- * 2.23 compiled to WASM (test/harness/pglite.ts). Everything goes through the `pg` client over the socket, the way
- * the migration applies the file. The WASM build has no background workers, so the job scheduler never runs:
- * policies are checked in the catalog and run in the foreground with CALL run_job(); see the FAILING_JOBS_SQL test
- * for the one place where a scheduler record has to be written by hand.
+ * 2.23 compiled to WASM (test/harness/pglite.ts) and, when one is installed here, a real TimescaleDB
+ * (test/harness/timescale.ts). Everything goes through the `pg` client, the way the migration applies the file.
+ * The WASM build has no background workers, so the job scheduler never runs: policies are checked in the catalog
+ * and run in the foreground with CALL run_job(); see the FAILING_JOBS_SQL test for the one place where a scheduler
+ * record has to be written by hand; the real server's scheduler is stopped for the same tests (see realTimescale).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { CANDLE_COLUMNS_SQL, CANDLE_VIEWS, EXPECTED_CANDLES, candle, fixtureTicksSql } from '../harness/candles.ts';
-import { startPgliteTimescale, type PgliteTimescale } from '../harness/pglite.ts';
+import { startPgliteTimescale } from '../harness/pglite.ts';
+import { sql } from '../harness/postgres.ts';
+import { sayWhenTimescaleIsMissing, startTimescaleCluster, TIMESCALE } from '../harness/timescale.ts';
 import {
   CAGGS_SQL,
   CAGG_REFRESH_POLICIES_SQL,
@@ -23,10 +26,37 @@ const DDL = readFileSync(new URL('../../sql/timescaledb/tick_data.sql', import.m
 const SCHEMA = 'ticks_ts';
 const VIEWS = CANDLE_VIEWS;
 
-let db: PgliteTimescale;
+/**
+ * A server with TimescaleDB and the extension created in the database at url. The real one's job scheduler is
+ * stopped, as in WASM: policies run when a test runs them (the scheduler's own runs would race the assertions; and
+ * the TimescaleDB build on our machines fails every background job, its own included, with `cannot drop portal ""
+ * while it is being set up`, while the same jobs run fine in the foreground).
+ */
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function realTimescale(): Promise<Server> {
+  const cluster = await startTimescaleCluster();
+  await sql(cluster.url, 'CREATE DATABASE ticks_sql');
+  const url = cluster.urlFor('ticks_sql');
+  await sql(url, 'CREATE EXTENSION timescaledb');
+  await sql(url, 'SELECT _timescaledb_functions.stop_background_workers()');
+  return { url, stop: () => cluster.stop() };
+}
+
+const SERVERS = [
+  { label: 'TimescaleDB 2.23 (WASM)', start: startPgliteTimescale, present: true },
+  { label: `the installed TimescaleDB ${TIMESCALE?.version}`, start: realTimescale, present: Boolean(TIMESCALE) },
+];
+
+sayWhenTimescaleIsMissing();
+
+let db: Server | undefined;
 let client: pg.Client;
 /** UTC days relative to today, so that on a real server (where the job scheduler runs) no policy touches a day
- *  before the test means it to: DAY is outside every refresh window (at most 3 days back), younger than the
+ *  before the test means it to: DAY is outside every refresh window (at most a day back), younger than the
  *  30-day columnstore horizon; OLD is past it; ANCIENT is past the 90-day retention. */
 let DAY: string, NEXT_DAY: string, OLD: string, ANCIENT: string;
 
@@ -56,8 +86,8 @@ async function columns(relation: string): Promise<string[]> {
   return rows.map((r) => r.c);
 }
 
-beforeAll(async () => {
-  db = await startPgliteTimescale();
+async function connect(server: (typeof SERVERS)[number]): Promise<void> {
+  db = await server.start();
   client = new pg.Client({ connectionString: db.url });
   await client.connect();
   // The file creates everything in the current schema. The search_path does not reach the extension's schema
@@ -69,14 +99,18 @@ beforeAll(async () => {
            to_char(d - 40, 'YYYY-MM-DD') AS old, to_char(d - 100, 'YYYY-MM-DD') AS ancient
     FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS d) AS today`);
   ({ day: DAY, next_day: NEXT_DAY, old: OLD, ancient: ANCIENT } = days!);
-});
+}
 
-afterAll(async () => {
+async function disconnect(): Promise<void> {
   await client?.end().catch(() => {});
   await db?.stop();
-});
+  db = undefined;
+}
 
-describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
+describe.each(SERVERS.filter((server) => server.present))('sql/timescaledb/tick_data.sql on $label', (server) => {
+  beforeAll(() => connect(server));
+  afterAll(disconnect);
+
   it('applies as one multi-statement query, twice, and the second run changes nothing', async () => {
     await client.query(DDL);
     const first = await inventory();
@@ -99,14 +133,17 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     ).toEqual([]);
   });
 
-  it('creates tick_data with the agreed columns, in the current schema, indexed on (symbol, time DESC)', async () => {
+  it("creates tick_data with the seeds' columns, in the current schema, indexed on (symbol, time DESC)", async () => {
     expect(await columns(`${SCHEMA}.tick_data`)).toEqual([
       'time timestamp with time zone not null',
       'symbol text not null',
-      'price numeric(20,8) not null',
-      'volume numeric(20,8) not null',
-      'bid numeric(20,8)',
-      'ask numeric(20,8)',
+      'bid_price numeric(20,8)',
+      'ask_price numeric(20,8)',
+      'last_price numeric(20,8)',
+      'volume bigint',
+      'source text',
+      'trade_id uuid',
+      'account_id uuid',
     ]);
     const indexes = await q<{ indexdef: string }>(
       `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tick_data'`,
@@ -173,12 +210,12 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
   it('CAGGS_SQL shows the four candle views, each coarser one built on the finer one', async () => {
     const rows = await q(CAGGS_SQL);
     expect(rows.map((r) => [r.view_schema, r.view_name, r.parent_view_name, r.materialized_only]).sort()).toEqual([
-      [SCHEMA, 'tick_candles_15m', 'tick_candles_5m', true],
-      [SCHEMA, 'tick_candles_1h', 'tick_candles_15m', true],
-      [SCHEMA, 'tick_candles_1m', null, true],
-      [SCHEMA, 'tick_candles_5m', 'tick_candles_1m', true],
+      [SCHEMA, 'candle_15m', 'candle_5m', true],
+      [SCHEMA, 'candle_1h', 'candle_15m', true],
+      [SCHEMA, 'candle_1m', null, true],
+      [SCHEMA, 'candle_5m', 'candle_1m', true],
     ]);
-    const oneMinute = rows.find((r) => r.view_name === 'tick_candles_1m')!;
+    const oneMinute = rows.find((r) => r.view_name === 'candle_1m')!;
     expect([oneMinute.source_schema, oneMinute.source_table]).toEqual([SCHEMA, 'tick_data']);
     for (const view of VIEWS) {
       expect(await columns(`${SCHEMA}.${view}`)).toEqual([
@@ -189,22 +226,21 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
         'low numeric',
         'close numeric',
         'volume numeric',
-        'ticks bigint',
       ]);
     }
   });
 
-  it('CAGG_REFRESH_POLICIES_SQL finds one refresh policy per candle view', async () => {
+  it('CAGG_REFRESH_POLICIES_SQL finds one refresh policy per candle view (candle_1m: story 1.6)', async () => {
     const rows = await q(CAGG_REFRESH_POLICIES_SQL);
     const byView = Object.fromEntries(
       rows.map((r) => [r.view_name, [r.config.start_offset, r.config.end_offset, r.schedule_interval.toPostgres()]]),
     );
     expect(rows).toHaveLength(4);
     expect(byView).toEqual({
-      tick_candles_1m: ['03:00:00', '00:01:00', '1 minutes'],
-      tick_candles_5m: ['06:00:00', '00:05:00', '5 minutes'],
-      tick_candles_15m: ['1 day', '00:15:00', '15 minutes'],
-      tick_candles_1h: ['3 days', '01:00:00', '1 hours'],
+      candle_1m: ['01:00:00', '00:01:00', '1 minutes'],
+      candle_5m: ['02:00:00', '00:05:00', '5 minutes'],
+      candle_15m: ['06:00:00', '00:15:00', '15 minutes'],
+      candle_1h: ['1 day', '01:00:00', '1 hours'],
     });
     expect(rows.every((r) => r.scheduled === true)).toBe(true);
   });
@@ -220,50 +256,52 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
       );
     const c = candle;
 
-    expect(await candles('tick_candles_1m')).toEqual([]); // WITH NO DATA, materialized only
-    await q(`CALL refresh_continuous_aggregate('tick_candles_1m', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_1m')).toEqual(EXPECTED_CANDLES.tick_candles_1m);
+    expect(await candles('candle_1m')).toEqual([]); // WITH NO DATA, materialized only
+    await q(`CALL refresh_continuous_aggregate('candle_1m', '${DAY}', '${NEXT_DAY}')`);
+    expect(await candles('candle_1m')).toEqual(EXPECTED_CANDLES.candle_1m);
 
-    await q(`CALL refresh_continuous_aggregate('tick_candles_5m', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_5m')).toEqual(EXPECTED_CANDLES.tick_candles_5m);
+    await q(`CALL refresh_continuous_aggregate('candle_5m', '${DAY}', '${NEXT_DAY}')`);
+    expect(await candles('candle_5m')).toEqual(EXPECTED_CANDLES.candle_5m);
 
-    await q(`CALL refresh_continuous_aggregate('tick_candles_15m', '${DAY}', '${NEXT_DAY}')`);
-    await q(`CALL refresh_continuous_aggregate('tick_candles_1h', '${DAY}', '${NEXT_DAY}')`);
-    expect(await candles('tick_candles_15m')).toEqual(EXPECTED_CANDLES.tick_candles_15m);
-    expect(await candles('tick_candles_1h')).toEqual(EXPECTED_CANDLES.tick_candles_1h);
+    await q(`CALL refresh_continuous_aggregate('candle_15m', '${DAY}', '${NEXT_DAY}')`);
+    await q(`CALL refresh_continuous_aggregate('candle_1h', '${DAY}', '${NEXT_DAY}')`);
+    expect(await candles('candle_15m')).toEqual(EXPECTED_CANDLES.candle_15m);
+    expect(await candles('candle_1h')).toEqual(EXPECTED_CANDLES.candle_1h);
 
     // A late tick is picked up by the next refresh of the minute it falls in, and flows up the hierarchy.
-    await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES ('${DAY} 10:00:59+00', 'EURUSD', 0.80, 1)`);
+    await q(
+      `INSERT INTO tick_data (time, symbol, last_price, volume) VALUES ('${DAY} 10:00:59+00', 'EURUSD', 0.80, 1)`,
+    );
     for (const view of VIEWS) await q(`CALL refresh_continuous_aggregate('${view}', '${DAY}', '${NEXT_DAY}')`);
-    expect((await candles('tick_candles_1h'))[0]).toEqual(
-      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '17.50000000', '8'),
+    expect((await candles('candle_1h'))[0]).toEqual(
+      c('10:00', 'EURUSD', '1.10000000', '1.50000000', '0.80000000', '1.40000000', '23'),
     );
   });
 
-  it('the refresh policies, run as jobs, materialize recent ticks through all four levels', async () => {
-    // Two hours back, aligned to the hour: inside every policy's [now - start_offset, now - end_offset) window.
-    await q(`INSERT INTO tick_data (time, symbol, price, volume)
-             SELECT date_trunc('hour', now()) - INTERVAL '2 hours' + s * INTERVAL '7 minutes', 'JOBTEST', 10 + s, 1
+  it('the refresh policies, run as jobs, materialize what their windows hold, level by level', async () => {
+    // 45 minutes back, a tick a minute: inside candle_1m's window (1 hour back), and every 5- and 15-minute bucket
+    // they fall in is complete inside the 5m and 15m windows. Their hour cannot be: candle_1h stops an hour short of
+    // now while candle_1m looks back only an hour, so the hour fills on a later run, never on this one.
+    await q(`INSERT INTO tick_data (time, symbol, last_price, volume)
+             SELECT date_trunc('minute', now() - INTERVAL '45 minutes') + s * INTERVAL '1 minute', 'JOBTEST', 10 + s, 1
              FROM generate_series(0, 8) AS s`);
     const jobs = await q<{ view_name: string; job_id: number }>(CAGG_REFRESH_POLICIES_SQL);
     for (const view of VIEWS) await q(`CALL run_job($1)`, [jobs.find((j) => j.view_name === view)!.job_id]);
-    expect(
-      await q(`SELECT open::text, high::text, low::text, close::text, volume::text, ticks::text
-                    FROM tick_candles_1h WHERE symbol = 'JOBTEST'`),
-    ).toEqual([
-      {
-        open: '10.00000000',
-        high: '18.00000000',
-        low: '10.00000000',
-        close: '18.00000000',
-        volume: '9.00000000',
-        ticks: '9',
-      },
-    ]);
+    for (const view of ['candle_1m', 'candle_5m', 'candle_15m']) {
+      expect(
+        await q(`SELECT (array_agg(open ORDER BY bucket))[1]::text AS open, max(high)::text AS high,
+                        min(low)::text AS low, (array_agg(close ORDER BY bucket DESC))[1]::text AS close,
+                        sum(volume)::text AS volume
+                 FROM ${view} WHERE symbol = 'JOBTEST'`),
+        view,
+      ).toEqual([{ open: '10.00000000', high: '18.00000000', low: '10.00000000', close: '18.00000000', volume: '9' }]);
+    }
+    expect(await q(`SELECT count(*)::int AS n FROM candle_1m WHERE symbol = 'JOBTEST'`)).toEqual([{ n: 9 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM candle_1h WHERE symbol = 'JOBTEST'`)).toEqual([{ n: 0 }]);
   });
 
   it('the columnstore policy, run as a job, moves chunks older than 30 days to the columnstore', async () => {
-    await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES
+    await q(`INSERT INTO tick_data (time, symbol, last_price, volume) VALUES
       ('${OLD} 12:00:00+00', 'OLDTICK', 3.5, 1), ('${OLD} 12:00:01+00', 'OLDTICK', 3.25, 2), ('${OLD} 13:00:00+00', 'OLDTICK', 3.75, 3)`);
     const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).filter(
       (r) => r.proc_name === 'policy_compression',
@@ -277,9 +315,9 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     expect(chunks.filter((chunk) => chunk.old)).toHaveLength(1); // OLD's chunk
     // Still readable, by symbol (the segment) and in time order.
     expect(
-      await q(`SELECT string_agg(price::text, ',' ORDER BY time DESC) AS prices, sum(volume)::text AS v
+      await q(`SELECT string_agg(last_price::text, ',' ORDER BY time DESC) AS prices, sum(volume)::text AS v
                     FROM tick_data WHERE symbol = 'OLDTICK'`),
-    ).toEqual([{ prices: '3.75000000,3.25000000,3.50000000', v: '6.00000000' }]);
+    ).toEqual([{ prices: '3.75000000,3.25000000,3.50000000', v: '6' }]);
   });
 
   it('applies again over existing data and a chunk already in the columnstore', async () => {
@@ -294,11 +332,11 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
   });
 
   it('the retention policy, run as a job, drops ticks older than 90 days and leaves their candles', async () => {
-    await q(`INSERT INTO tick_data (time, symbol, price, volume) VALUES
+    await q(`INSERT INTO tick_data (time, symbol, last_price, volume) VALUES
       ('${ANCIENT} 12:00:00+00', 'ANCIENT', 7, 1), ('${ANCIENT} 12:00:30+00', 'ANCIENT', 8, 1)`);
-    await q(`CALL refresh_continuous_aggregate('tick_candles_1m', '${ANCIENT}', '${ANCIENT}'::date + 1)`);
-    const candle = await q(`SELECT open::text, close::text, ticks::int FROM tick_candles_1m WHERE symbol = 'ANCIENT'`);
-    expect(candle).toEqual([{ open: '7.00000000', close: '8.00000000', ticks: 2 }]);
+    await q(`CALL refresh_continuous_aggregate('candle_1m', '${ANCIENT}', '${ANCIENT}'::date + 1)`);
+    const candle = await q(`SELECT open::text, close::text, volume::int FROM candle_1m WHERE symbol = 'ANCIENT'`);
+    expect(candle).toEqual([{ open: '7.00000000', close: '8.00000000', volume: 2 }]);
 
     const [policy] = (await q<{ job_id: number; proc_name: string }>(POLICIES_SQL, ['tick_data'])).filter(
       (r) => r.proc_name === 'policy_retention',
@@ -309,7 +347,7 @@ describe('sql/timescaledb/tick_data.sql on TimescaleDB (WASM)', () => {
     ]);
     expect(await q(`SELECT count(*)::int AS n FROM tick_data`)).toEqual([{ n: 10 + 9 + 3 }]);
     // Candles are materialized data of their own: raw retention does not remove them.
-    expect(await q(`SELECT open::text, close::text, ticks::int FROM tick_candles_1m WHERE symbol = 'ANCIENT'`)).toEqual(
+    expect(await q(`SELECT open::text, close::text, volume::int FROM candle_1m WHERE symbol = 'ANCIENT'`)).toEqual(
       candle,
     );
   });

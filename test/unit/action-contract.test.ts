@@ -5,12 +5,19 @@ import { parse } from 'yaml';
 import { ACTIONS } from '../../actions/cli/src/commands.ts';
 import { defineAction } from '../../actions/lib/action/descriptor.ts';
 import { BACKSTOP_VERSION } from '../../actions/lib/version.ts';
-import { actionYml, generatedFiles, withTables } from '../../scripts/action-files.ts';
+import { actionYml, generatedFiles, sqlFiles, withTables } from '../../scripts/action-files.ts';
 import { ROOT } from '../harness/runner.ts';
 
 describe('generated action files', () => {
   it.each(generatedFiles().map((file) => [path.relative(ROOT, file.path), file] as const))(
     '%s is what its descriptor generates (run npm run generate)',
+    (_name, file) => {
+      expect(fs.readFileSync(file.path, 'utf8')).toBe(file.content);
+    },
+  );
+
+  it.each(sqlFiles().map((file) => [path.relative(ROOT, file.path), file] as const))(
+    '%s is what actions/lib/ticks/ddl.ts generates (run npm run generate)',
     (_name, file) => {
       expect(fs.readFileSync(file.path, 'utf8')).toBe(file.content);
     },

@@ -3,6 +3,8 @@ import { fingerprintSql } from '../../actions/lib/pg/fingerprint.ts';
 import { Origin } from '../../actions/lib/action/origin.ts';
 import { describeRange, parseShard, planRanges } from '../../actions/lib/ticks/plan.ts';
 import { parseTableName } from '../../actions/lib/ticks/tables.ts';
+import { postgresDdl, SEED_TICK_TABLE, timescaleDdl } from '../../actions/lib/ticks/ddl.ts';
+import { defineTickTable } from '../../actions/lib/ticks/definition.ts';
 
 const DAY = 86_400_000;
 const at = (iso: string): Date => new Date(iso);
@@ -57,14 +59,69 @@ describe('range fingerprint', () => {
       schema: 'public',
       name: 'tick_data',
       timeColumn: 'time',
-      columns: ['time', 'price'],
+      columns: ['time', 'last_price'],
       casts: [undefined, 'numeric(20,8)'],
     });
-    expect(sql).toContain('SELECT "time", "price"::numeric(20,8) FROM "public"."tick_data"');
+    expect(sql).toContain('SELECT "time", "last_price"::numeric(20,8) FROM "public"."tick_data"');
     expect(sql).toContain('WHERE "time" >= $1 AND "time" < $2');
     expect(sql).toContain('sum(hashtext(r::text)::bigint)');
     expect(fingerprintSql({ schema: 'public', name: 't', timeColumn: 'time', columns: ['time'] }, 'record')).toContain(
       'sum(hash_record_extended(r, 0))',
     );
+  });
+});
+
+describe('the table setup: auto makes', () => {
+  const table = (...names: string[]) => ({
+    schema: 'public',
+    name: 'tick_data',
+    columns: names.map((name) => ({
+      name,
+      type: name === 'time' ? 'timestamp with time zone' : 'numeric',
+      notNull: false,
+    })),
+  });
+  const choice = (price?: string) => ({
+    price,
+    priceOrigin: Origin.input('price-column'),
+    volume: 'volume',
+    volumeOrigin: Origin.input('volume-column'),
+  });
+
+  it('takes the candle price from last_price before price, or from the column named', () => {
+    const both = table('time', 'symbol', 'price', 'last_price', 'volume');
+    expect(defineTickTable(both, 'time', choice()).definition.candles).toEqual({
+      symbol: 'symbol',
+      price: 'last_price',
+      volume: 'volume',
+    });
+    expect(defineTickTable(both, 'time', choice('price')).definition.candles?.price).toBe('price');
+    expect(
+      defineTickTable(table('time', 'symbol', 'price', 'volume'), 'time', choice()).definition.candles?.price,
+    ).toBe('price');
+  });
+
+  it('skips the candles, saying why in one line, when a column is missing; the columns stay as they are', () => {
+    const defined = defineTickTable(table('time', 'symbol', 'volume'), 'time', choice('mid'));
+    expect(defined.definition.candles).toBeUndefined();
+    expect(defined.definition.columns.map((column) => column.name)).toEqual(['time', 'symbol', 'volume']);
+    expect(defined.noCandles).toBe(
+      'No candles: public.tick_data has no price column "mid" (input "price-column"), so the candle aggregates are ' +
+        'skipped; the ticks are copied all the same. For candles, set input "price-column" and input ' +
+        '"volume-column" to its columns (it has time, symbol, volume).',
+    );
+    expect(defineTickTable(table('time', 'price', 'volume'), 'time', choice()).noCandles).toContain(
+      'has no symbol column,',
+    );
+  });
+
+  it('without a symbol: no segmentby, no (symbol, time) index, no candles, in both shapes', () => {
+    const { definition } = defineTickTable(table('time', 'price', 'volume'), 'time', choice());
+    const timescale = timescaleDdl(definition);
+    expect(timescale).not.toContain('segmentby');
+    expect(timescale).toContain(`timescaledb.orderby = '"time" DESC'`);
+    expect(timescale).not.toMatch(/CREATE (INDEX|MATERIALIZED VIEW)/);
+    expect(postgresDdl(definition)).not.toMatch(/CREATE (INDEX|MATERIALIZED VIEW)|backstop_refresh_candles/);
+    expect(timescaleDdl(SEED_TICK_TABLE).match(/CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)/g)).toHaveLength(4);
   });
 });

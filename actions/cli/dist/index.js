@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 27902:
+/***/ 69223:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72577,7 +72577,7 @@ async function findTable(client, table) {
     const found = rows[0];
     if (!found)
         return undefined;
-    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+    const columns = await client.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS "notNull" FROM pg_attribute
      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [found.oid]);
     return { schema: found.schema, name: found.name, columns: columns.rows };
 }
@@ -72623,10 +72623,15 @@ const inputs_INPUTS = {
     to: { description: 'Copy rows before this instant; default: just past the newest row.' },
     workers: { description: 'Ranges copied in parallel.', default: '2' },
     setup: {
-        description: 'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table ' +
-            'as it is.',
+        description: "auto: create the target from the source's columns as a TimescaleDB hypertable with candles (or native daily " +
+            'partitions without TimescaleDB); none: use the target table as it is.',
         default: 'auto',
     },
+    'price-column': {
+        description: 'Source column the candles take open/high/low/close from (setup auto); default: last_price when the source ' +
+            'has it, else price.',
+    },
+    'volume-column': { description: 'Source column the candles sum as volume (setup auto).', default: 'volume' },
     shard: {
         description: 'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
         default: '1/1',
@@ -72657,6 +72662,13 @@ function inputs_readInputs(runtime) {
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
         setup: inputs.choice('setup', ['auto', 'none']),
+        setupOrigin: inputs.origin('setup'),
+        candles: {
+            price: inputs.optional('price-column'),
+            priceOrigin: inputs.origin('price-column'),
+            volume: inputs.string('volume-column'),
+            volumeOrigin: inputs.origin('volume-column'),
+        },
         shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
         dryRun: inputs.boolean('dry-run'),
     };
@@ -72835,69 +72847,543 @@ async function copyRange(sourceClient, targetClient, job) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/lib/ticks/ddl.ts
+
+/**
+ * The tick_data shapes, written once: migrate-ticks (setup: auto) sends these statements built from the source
+ * table's own columns, and `npm run generate` writes sql/timescaledb/tick_data.sql and sql/postgres/tick_data.sql
+ * from them for the seeds' columns (story 1.6), for operators who apply the shape by hand.
+ */
+const TICK_TABLE = 'tick_data';
+/** The seeds' tick table (story 1.6), exactly. */
+const SEED_TICK_TABLE = {
+    columns: [
+        { name: 'time', type: 'timestamptz', notNull: true },
+        { name: 'symbol', type: 'text', notNull: true },
+        { name: 'bid_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'ask_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'last_price', type: 'numeric(20,8)', notNull: false },
+        { name: 'volume', type: 'bigint', notNull: false },
+        { name: 'source', type: 'text', notNull: false },
+        { name: 'trade_id', type: 'uuid', notNull: false },
+        { name: 'account_id', type: 'uuid', notNull: false },
+    ],
+    timeColumn: 'time',
+    symbolColumn: 'symbol',
+    candles: { symbol: 'symbol', price: 'last_price', volume: 'volume' },
+};
+/**
+ * candle_1m's policy is story 1.6's (1 hour back, up to 1 minute ago, every minute). The seeds leave the coarser
+ * ones open; each follows the same pattern: it stops one bucket short of now, runs once a bucket, and looks back far
+ * enough to cover several buckets (TimescaleDB requires two at least) and what the finer level refreshed since.
+ */
+const CANDLE_LEVELS = [
+    { view: 'candle_1m', bucket: '1 minute', startOffset: '1 hour', endOffset: '1 minute', every: '1 minute' },
+    { view: 'candle_5m', bucket: '5 minutes', startOffset: '2 hours', endOffset: '5 minutes', every: '5 minutes' },
+    { view: 'candle_15m', bucket: '15 minutes', startOffset: '6 hours', endOffset: '15 minutes', every: '15 minutes' },
+    { view: 'candle_1h', bucket: '1 hour', startOffset: '1 day', endOffset: '1 hour', every: '1 hour' },
+];
+const CANDLE_VIEWS = CANDLE_LEVELS.map((level) => level.view);
+const CHUNK_INTERVAL = '1 day';
+const COLUMNSTORE_AFTER = '30 days';
+const RETENTION = '90 days';
+const NO_CANDLES = '\n-- No candles: the table has no price, volume or symbol column for them.\n';
+const literal = (text) => `'${text.replace(/'/g, "''")}'`;
+function createTable(table, suffix = '') {
+    const names = table.columns.map((column) => quoteIdent(column.name));
+    const width = Math.max(...names.map((name) => name.length));
+    const lines = table.columns.map((column, index) => `  ${names[index].padEnd(width)} ${column.type}${column.notNull ? ' NOT NULL' : ''}`);
+    return `CREATE TABLE IF NOT EXISTS ${TICK_TABLE} (\n${lines.join(',\n')}\n)${suffix};`;
+}
+/**
+ * `expression AS name` lines, the names aligned after the first line (the bucket, long or on two lines); an empty
+ * name keeps the expression as it is.
+ */
+function ddl_selectList([bucket, ...items]) {
+    const width = Math.max(...items.filter(([, name]) => name).map(([expression]) => expression.length));
+    const rest = items.map(([expression, name]) => (name ? `${expression.padEnd(width)} AS ${name}` : expression));
+    return [`${bucket[0]} AS ${bucket[1]}`, ...rest].join(',\n       ');
+}
+function replayIndex(table, note = '') {
+    if (!table.symbolColumn)
+        return '-- No symbol column: no (symbol, time) index.';
+    return (`-- Replay reads one symbol over a time window.${note}\n` +
+        `CREATE INDEX IF NOT EXISTS ${TICK_TABLE}_symbol_time_idx ON ${TICK_TABLE} ` +
+        `(${quoteIdent(table.symbolColumn)}, ${quoteIdent(table.timeColumn)} DESC);`);
+}
+const TIMESCALE_NOTES = (/* unused pure expression or super */ null && (`\
+-- tick_data on TimescaleDB (story 1.6): a hypertable with 1-day chunks, columnstore (compression) after 30 days
+-- segmented by symbol, newest first, 90-day retention, and the candle continuous aggregates candle_1m, candle_5m,
+-- candle_15m and candle_1h (open/high/low/close from last_price, summed volume) with their refresh policies.
+--
+-- Written for TimescaleDB 2.18+ (the hypercore/columnstore names). Checked against TimescaleDB 2.23 (WASM build,
+-- test/integration/sql-timescaledb.test.ts) and a real TimescaleDB 2.24 when one is installed.
+--
+-- How to apply
+--   * Idempotent: safe to run again on a database that already has it (every step is IF NOT EXISTS or guarded).
+--     It never changes settings that already exist: to change an interval, remove the policy / alter the job.
+--   * Objects go into the current schema: the caller sets search_path (e.g. \`SET search_path = ticks\`). The
+--     TimescaleDB functions live in the extension's schema (usually public): when the search_path does not reach
+--     it, the statement after the extension check appends it to the session's search_path, after the caller's schemas.
+--   * The extension must already exist (CREATE EXTENSION timescaledb is an operator step: it needs
+--     shared_preload_libraries = 'timescaledb' on self-hosted servers and is preinstalled on Tiger Cloud); the file
+--     stops with a clear error when it does not.
+--   * Can be sent as one multi-statement query. Nothing here waits for data: the continuous aggregates are created
+--     WITH NO DATA and their refresh policies fill them in the background (or CALL refresh_continuous_aggregate).
+--   * create_hypertable refuses a non-empty plain table (no migrate_data here): create tick_data with this file
+--     first, then copy the ticks in.
+--
+-- Servers older than 2.18 (the names this file uses did not exist yet):
+--   before 2.13, create_hypertable had no by_range():
+--     SELECT create_hypertable('tick_data', 'time', chunk_time_interval => INTERVAL '1 day', if_not_exists => true);
+--   before 2.18, the columnstore was called compression:
+--     ALTER TABLE tick_data SET (timescaledb.compress, timescaledb.compress_segmentby = 'symbol',
+--                                timescaledb.compress_orderby = 'time DESC');
+--     SELECT add_compression_policy('tick_data', compress_after => INTERVAL '30 days', if_not_exists => true);
+--   (2.18+ still accepts these old names as deprecated aliases; the policy job is the same either way:
+--    timescaledb_information.jobs.proc_name = 'policy_compression', application_name 'Columnstore Policy [n]'.)
+--
+-- Do NOT set timescaledb.enable_direct_compress_copy (COPY straight into compressed chunks), in this file or in the
+-- session that copies ticks in: it crashed a 2.24 server in our test, and on 2.21–2.25 it loses rows when the
+-- client sends them out of time order. Plain COPY into the rowstore + the columnstore policy is the supported path.`));
+/** The TimescaleDB shape: hypertable, columnstore, retention, candle aggregates and their refresh policies. */
+function timescaleDdl(table) {
+    const time = quoteIdent(table.timeColumn);
+    const segmentBy = table.symbolColumn
+        ? `\n      timescaledb.segmentby = ${literal(quoteIdent(table.symbolColumn))},`
+        : '';
+    return `DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+    RAISE EXCEPTION 'sql/timescaledb/tick_data.sql: the timescaledb extension is not installed in database %',
+      current_database()
+      USING HINT = 'CREATE EXTENSION timescaledb (self-hosted: shared_preload_libraries must include timescaledb), '
+                   'or use sql/postgres/tick_data.sql for plain PostgreSQL.';
+  END IF;
+END
+$$;
+
+-- Reach the extension's functions (create_hypertable, time_bucket, first, last, ...) without moving the current
+-- schema: appended to this session's search_path only when missing from it.
+SELECT set_config('search_path', concat_ws(', ', nullif(current_setting('search_path'), ''), quote_ident(n.nspname)),
+                  false)
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = 'timescaledb' AND NOT (n.nspname = ANY (current_schemas(false)));
+
+${createTable(table)}
+
+-- 1-day chunks. (create_hypertable also adds its default index on (time DESC).)
+SELECT create_hypertable('${TICK_TABLE}', by_range(${literal(table.timeColumn)}, INTERVAL '${CHUNK_INTERVAL}'),
+                         if_not_exists => true);
+
+${replayIndex(table)}
+
+-- Columnstore${table.symbolColumn ? ' segmented by symbol' : ''}, newest first inside a segment. Guarded: only when the
+-- columnstore is not yet enabled, so a second run never touches the settings. (2.23 accepts the ALTER again even
+-- with chunks in the columnstore, since settings became per chunk; older 2.x could refuse it once a chunk was
+-- compressed.)
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1
+    FROM timescaledb_information.hypertables h
+    WHERE format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass = '${TICK_TABLE}'::regclass
+      AND h.compression_enabled
+  ) THEN
+    ALTER TABLE ${TICK_TABLE} SET (
+      timescaledb.enable_columnstore = true,${segmentBy}
+      timescaledb.orderby = ${literal(`${time} DESC`)}
+    );
+  END IF;
+END
+$$;
+
+-- Chunks move to the columnstore once they are 30 days old (a procedure since 2.18: CALL, not SELECT).
+CALL add_columnstore_policy('${TICK_TABLE}', after => INTERVAL '${COLUMNSTORE_AFTER}', if_not_exists => true);
+
+-- Raw ticks are dropped after 90 days. The candles outlive them: their refresh windows (at most a day back) never
+-- reach dropped chunks, so dropping raw data does not erase materialized candles.
+SELECT add_retention_policy('${TICK_TABLE}', drop_after => INTERVAL '${RETENTION}', if_not_exists => true);
+${table.candles ? timescaleCandles(table.candles, time) : NO_CANDLES}`;
+}
+function timescaleCandles(candles, time) {
+    const [first, ...coarser] = CANDLE_LEVELS;
+    const price = quoteIdent(candles.price);
+    const symbol = quoteIdent(candles.symbol);
+    const volume = quoteIdent(candles.volume);
+    const views = [
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${first.view}
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT ${ddl_selectList([
+            [`time_bucket(INTERVAL '${first.bucket}', ${time})`, 'bucket'],
+            [symbol, 'symbol'],
+            [`first(${price}, ${time})`, 'open'],
+            [`max(${price})`, 'high'],
+            [`min(${price})`, 'low'],
+            [`last(${price}, ${time})`, 'close'],
+            [`sum(${volume})`, 'volume'],
+        ])}
+FROM ${TICK_TABLE}
+GROUP BY time_bucket(INTERVAL '${first.bucket}', ${time}), ${symbol}
+WITH NO DATA;`,
+        ...coarser.map((level, index) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${level.view}
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT ${ddl_selectList([
+            [`time_bucket(INTERVAL '${level.bucket}', bucket)`, 'bucket'],
+            ['symbol', ''],
+            ['first(open, bucket)', 'open'],
+            ['max(high)', 'high'],
+            ['min(low)', 'low'],
+            ['last(close, bucket)', 'close'],
+            ['sum(volume)', 'volume'],
+        ])}
+FROM ${CANDLE_LEVELS[index].view}
+GROUP BY time_bucket(INTERVAL '${level.bucket}', bucket), symbol
+WITH NO DATA;`),
+    ];
+    const policies = CANDLE_LEVELS.map((level) => `SELECT add_continuous_aggregate_policy('${level.view}',
+  start_offset => INTERVAL '${level.startOffset}', end_offset => INTERVAL '${level.endOffset}',
+  schedule_interval => INTERVAL '${level.every}', if_not_exists => true);`);
+    return `
+-- Candles. Hierarchical: candle_1m is built on tick_data, candle_5m on candle_1m, candle_15m on candle_5m,
+-- candle_1h on candle_15m (each bucket a multiple of the finer one, as TimescaleDB requires). Materialized only (no
+-- real-time union with raw rows): queries read exactly what was materialized. Buckets are UTC (time_bucket's default
+-- for timestamptz). open/close are the first/last price by time, high/low its max/min, volume the sum.
+
+${views.join('\n\n')}
+
+-- Refresh policies. candle_1m's is story 1.6's: 1 hour back, up to 1 minute ago, every minute. Each coarser view
+-- runs once a bucket, stops one bucket short of now and looks further back, so it sees what the finer view
+-- materialized. Windows stay far inside the 30-day columnstore horizon, so refreshes never have to decompress.
+${policies.join('\n\n')}
+`;
+}
+const POSTGRES_NOTES = (/* unused pure expression or super */ null && (`\
+-- tick_data on plain PostgreSQL 13+ (no TimescaleDB: Supabase dropped the extension on Postgres 17). The same
+-- table and candle views as sql/timescaledb/tick_data.sql, built from native features:
+--   * tick_data is range-partitioned by time, one partition per UTC day (tick_data_pYYYYMMDD), made by
+--     backstop_create_tick_partitions(from_day, to_day). There is NO default partition: a tick for a day without
+--     a partition fails loudly ("no partition of relation ... found for row") instead of piling up in a default
+--     partition, which would also have to be scanned — and could block — every later partition creation.
+--   * Candles are plain materialized views (candle_1m from tick_data, candle_5m from candle_1m, candle_15m from
+--     candle_5m, candle_1h from candle_15m), created WITH NO DATA and filled by backstop_refresh_candles(), which
+--     recomputes them fully (plain PostgreSQL has no incremental refresh: schedule it, e.g. with pg_cron, no more
+--     often than a refresh takes).
+--   * Retention (90 days on TimescaleDB) is dropping old partitions: DROP TABLE tick_data_pYYYYMMDD. There is no
+--     columnstore equivalent.
+--
+-- How to apply: idempotent (run it again at will); objects go into the current schema (the caller sets
+-- search_path); can be sent as one multi-statement query. The two functions remember the search_path they were
+-- created with (SET search_path FROM CURRENT), so they find tick_data and the views whatever the caller's
+-- search_path is later.`));
+/** The plain-PostgreSQL shape: daily partitions made by a function, candle materialized views and their refresh. */
+function postgresDdl(table) {
+    return `${createTable(table, ` PARTITION BY RANGE (${quoteIdent(table.timeColumn)})`)}
+
+${replayIndex(table, ' Defined on the parent, so every partition gets (inherits) it.')}
+
+${PARTITION_FUNCTION}
+${table.candles ? postgresCandles(table.candles, quoteIdent(table.timeColumn)) : NO_CANDLES}`;
+}
+const PARTITION_FUNCTION = `\
+-- Creates the daily partitions tick_data_pYYYYMMDD for every day in [from_day, to_day) that has none yet, each
+-- covering [day 00:00 UTC, next day 00:00 UTC); returns how many it created (0 when all exist).
+-- Each partition is created as a table and then ATTACHed: ATTACH PARTITION takes only a SHARE UPDATE EXCLUSIVE
+-- lock on tick_data, so reads and writes (a migration's COPY into other days) keep going, whereas
+-- CREATE TABLE ... PARTITION OF would wait for them and block them. Callers are serialized by the same lock,
+-- so two workers asking for the same days create each partition once.
+CREATE OR REPLACE FUNCTION backstop_create_tick_partitions(from_day date, to_day date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  parent        regclass := '${TICK_TABLE}'::regclass;
+  parent_schema name;
+  parent_name   name;
+  part_day      date;
+  part_name     text;
+  existing      regclass;
+  created       integer := 0;
+BEGIN
+  IF from_day IS NULL OR to_day IS NULL THEN
+    RAISE EXCEPTION 'backstop_create_tick_partitions: from_day and to_day are required (got % and %)', from_day, to_day;
+  END IF;
+  IF to_day < from_day THEN
+    RAISE EXCEPTION 'backstop_create_tick_partitions: to_day (%) is before from_day (%); the range is '
+                    '[from_day, to_day)', to_day, from_day;
+  END IF;
+
+  SELECT n.nspname, c.relname INTO parent_schema, parent_name
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = parent;
+
+  EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+
+  FOR i IN 0 .. (to_day - from_day) - 1 LOOP
+    part_day := from_day + i;
+    part_name := parent_name || '_p' || to_char(part_day, 'YYYYMMDD');
+    existing := to_regclass(format('%I.%I', parent_schema, part_name));
+    IF existing IS NOT NULL THEN
+      IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = existing AND inhparent = parent) THEN
+        RAISE EXCEPTION 'backstop_create_tick_partitions: % exists but is not a partition of %', existing, parent
+          USING HINT = format('Attach it (ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)) or drop it.',
+                              parent, existing, to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                              to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+      END IF;
+      CONTINUE;
+    END IF;
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                   parent_schema, part_name, parent);
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
+                   parent, parent_schema, part_name,
+                   to_char(part_day, 'YYYY-MM-DD') || ' 00:00:00+00',
+                   to_char(part_day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+    created := created + 1;
+  END LOOP;
+  RETURN created;
+END
+$$;`;
+/** SQL for the start of the UTC bucket of a finer candle's bucket, aligned like time_bucket. */
+function utcBucket(level, column) {
+    const utc = `${column} AT TIME ZONE 'UTC'`;
+    const minutes = /^(\d+) minutes?$/.exec(level.bucket)?.[1];
+    if (level.bucket === '1 hour')
+        return `date_trunc('hour', ${utc}) AT TIME ZONE 'UTC'`;
+    if (minutes === '1')
+        return `date_trunc('minute', ${utc}) AT TIME ZONE 'UTC'`;
+    return (`(date_trunc('hour', ${utc})\n        + floor(date_part('minute', ${utc}) / ${minutes}) * ` +
+        `INTERVAL '${level.bucket}')\n       AT TIME ZONE 'UTC'`);
+}
+function postgresCandles(candles, time) {
+    const [first, ...coarser] = CANDLE_LEVELS;
+    const price = quoteIdent(candles.price);
+    const views = [
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${first.view} AS
+SELECT ${ddl_selectList([
+            [utcBucket(first, time), 'bucket'],
+            [quoteIdent(candles.symbol), 'symbol'],
+            [`(array_agg(${price} ORDER BY ${time}))[1]`, 'open'],
+            [`max(${price})`, 'high'],
+            [`min(${price})`, 'low'],
+            [`(array_agg(${price} ORDER BY ${time} DESC))[1]`, 'close'],
+            [`sum(${quoteIdent(candles.volume)})`, 'volume'],
+        ])}
+FROM ${TICK_TABLE}
+GROUP BY 1, 2
+WITH NO DATA;`,
+        ...coarser.map((level, index) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${level.view} AS
+SELECT ${ddl_selectList([
+            [utcBucket(level, 'bucket'), 'bucket'],
+            ['symbol', ''],
+            ['(array_agg(open ORDER BY bucket))[1]', 'open'],
+            ['max(high)', 'high'],
+            ['min(low)', 'low'],
+            ['(array_agg(close ORDER BY bucket DESC))[1]', 'close'],
+            ['sum(volume)', 'volume'],
+        ])}
+FROM ${CANDLE_LEVELS[index].view}
+GROUP BY 1, 2
+WITH NO DATA;`),
+    ];
+    const indexes = CANDLE_LEVELS.map((level) => `CREATE UNIQUE INDEX IF NOT EXISTS ${level.view}_symbol_bucket_key ON ${level.view} (symbol, bucket);`);
+    return `
+-- Candles. Buckets are UTC and aligned like TimescaleDB's time_bucket (whatever the session TimeZone), open/close
+-- are the first/last price by time, high/low its max/min, volume the sum; each coarser view aggregates the finer one.
+
+${views.join('\n\n')}
+
+-- A unique index over all rows is what REFRESH MATERIALIZED VIEW CONCURRENTLY needs (and what candle reads use).
+${indexes.join('\n')}
+
+-- Refreshes the candle views finest first (each coarser one reads the finer one, in the same transaction).
+-- CONCURRENTLY once a view holds data, so readers are never blocked; a view that was never populated (WITH NO
+-- DATA above) cannot be refreshed concurrently, so its first refresh is a plain one.
+CREATE OR REPLACE FUNCTION backstop_refresh_candles()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  view_name text;
+  populated boolean;
+BEGIN
+  FOREACH view_name IN ARRAY ARRAY[${CANDLE_VIEWS.map(literal).join(', ')}] LOOP
+    SELECT m.ispopulated INTO populated
+    FROM pg_matviews m
+    JOIN pg_namespace n ON n.nspname = m.schemaname
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.matviewname
+    WHERE c.oid = view_name::regclass;
+    IF populated THEN
+      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', view_name::regclass);
+    ELSE
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s', view_name::regclass);
+    END IF;
+  END LOOP;
+END
+$$;
+`;
+}
+/** The files in sql/ (written by npm run generate): the seeds' table in both shapes, with the notes for operators. */
+function seedDdlFiles() {
+    const generated = '-- Generated from actions/lib/ticks/ddl.ts by `npm run generate` (edit that file, not this one). migrate-ticks\n' +
+        "-- (setup: auto) sends the same statements, built from the source table's own columns.\n--\n";
+    return [
+        {
+            path: 'sql/timescaledb/tick_data.sql',
+            content: `${generated}${TIMESCALE_NOTES}\n\n${timescaleDdl(SEED_TICK_TABLE)}`,
+        },
+        { path: 'sql/postgres/tick_data.sql', content: `${generated}${POSTGRES_NOTES}\n\n${postgresDdl(SEED_TICK_TABLE)}` },
+    ];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/ticks/definition.ts
+const SYMBOL = 'symbol';
+const DEFAULT_PRICES = ['last_price', 'price'];
+/**
+ * The tick table setup: auto makes from a table's own columns (the source's, or the existing target's): every
+ * column kept with its type and nullability, the columnstore segmented by symbol when there is one, and candles
+ * when the price, volume and symbol columns exist.
+ */
+function defineTickTable(table, timeColumn, choice) {
+    const has = (name) => table.columns.some((column) => column.name === name);
+    const price = choice.price ?? DEFAULT_PRICES.find(has) ?? DEFAULT_PRICES[0];
+    const missing = [
+        ...(has(price)
+            ? []
+            : [choice.price ? `price column "${price}" (${choice.priceOrigin})` : `last_price or price column`]),
+        ...(has(choice.volume) ? [] : [`volume column "${choice.volume}" (${choice.volumeOrigin})`]),
+        ...(has(SYMBOL) ? [] : ['symbol column']),
+    ];
+    const candles = missing.length === 0 ? { symbol: SYMBOL, price, volume: choice.volume } : undefined;
+    const definition = {
+        columns: table.columns.map(({ name, type, notNull }) => ({ name, type, notNull })),
+        timeColumn,
+        symbolColumn: has(SYMBOL) ? SYMBOL : undefined,
+        candles,
+    };
+    if (candles)
+        return { definition };
+    return {
+        definition,
+        noCandles: `No candles: ${table.schema}.${table.name} has no ${missing.join(', no ')}, so the candle aggregates are ` +
+            `skipped; the ticks are copied all the same. For candles, set ${choice.priceOrigin} and ` +
+            `${choice.volumeOrigin} to its columns (it has ${table.columns.map((column) => column.name).join(', ')}).`,
+    };
+}
+/** How the candles are made, for the summary: `last_price, volume`. */
+function describeCandles(candles) {
+    return `open/high/low/close from ${candles.price}, volume from ${candles.volume}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pg/timescaledb.ts
+
+async function timescaleState(client) {
+    const { rows } = await client.query(`SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+            EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+            -- The loader defines these settings; shared_preload_libraries itself is readable by superusers only.
+            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS preloaded`);
+    const state = rows[0];
+    return { installed: state.installed ?? undefined, available: state.available, preloaded: state.preloaded };
+}
+/** The one line for a server that has TimescaleDB's files but does not preload its library. */
+function notPreloadedMessage(database) {
+    return (`TimescaleDB is installed on the server of ${database.display} (${database.origin}) but not preloaded, so the ` +
+        `timescaledb extension cannot be created or used there: add timescaledb to shared_preload_libraries ` +
+        `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
+        `the server and run again.`);
+}
+/**
+ * The extension in this database, created when missing. A server without the library preloaded is refused before
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
+ */
+async function ensureTimescaleExtension(client, database, state) {
+    if (!state.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+    if (state.installed)
+        return state.installed;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    }
+    catch (error) {
+        if (/must be preloaded/.test((0,errors/* errorMessage */.gJ)(error)))
+            throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+        throw new errors/* ConfigurationError */.j1(`The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
+            `${(0,errors/* errorMessage */.gJ)(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+            `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+            'shared_preload_libraries), then run again.');
+    }
+    return (await timescaleState(client)).installed;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
 
 
 
+
 const DAY_MS = 86_400_000;
-/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
-function ddl(shape) {
-    return (0,external_node_fs_.readFileSync)(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
-}
 async function timescaleVersion(client) {
     const { rows } = await client.query("SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'");
     return rows[0]?.v;
 }
-async function timescaleAvailable(client) {
-    const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
-    return rows.length > 0;
-}
 /**
- * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
- * available in the target (created when this role may), else native daily partitions with partitions made ahead
- * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
+ * setup: auto — the target table from the definition (the source's own columns) unless it exists, then the
+ * TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the server has TimescaleDB (the
+ * extension created when missing), else native daily partitions with partitions made ahead for the copy range. Both
+ * are idempotent (ddl.ts). Only the standard table name is created this way.
  */
-async function setupTarget(client, target, range, warn) {
-    if (target.name !== 'tick_data') {
-        throw new errors/* ConfigurationError */.j1(`${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named ` +
-            `tick_data. ` +
-            'Use target-table: tick_data (in any schema), or create your table and set setup: none.');
+async function setupTarget(client, request) {
+    const { table } = request;
+    if (table.name !== TICK_TABLE) {
+        throw new errors/* ConfigurationError */.j1(`${table.origin.title} is ${table.schema}.${table.name}: ${request.setupOrigin} auto creates the standard ` +
+            `shape, named ${TICK_TABLE}. Name the target ${TICK_TABLE} (in any schema), or create your table and set ` +
+            `${request.setupOrigin} to none.`);
     }
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
+    const kind = (await useTimescale(client, request)) ? 'timescaledb' : 'partitioned';
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.schema)}`);
+    await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(table.schema)]);
     try {
-        if (await useTimescale(client, warn)) {
-            await client.query(ddl('timescaledb'));
+        if (kind === 'timescaledb') {
+            await client.query(timescaleDdl(request.definition));
         }
         else {
-            await client.query(ddl('postgres'));
-            const from = range.from.toISOString().slice(0, 10);
-            const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+            await client.query(postgresDdl(request.definition));
+            const from = request.range.from.toISOString().slice(0, 10);
+            const to = new Date(Math.ceil(request.range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
             await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
         }
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Setting up ${table.schema}.${table.name} (${kind === 'timescaledb' ? 'hypertable' : 'daily partitions'}) ` +
+            `in ${request.database.display} failed: ${(0,errors/* errorMessage */.gJ)(error)}. Create the table yourself and set ` +
+            `${request.setupOrigin} to none, or fix the cause and run again.`);
     }
     finally {
         await client.query('RESET search_path');
     }
 }
-async function useTimescale(client, warn) {
-    if (await timescaleVersion(client))
-        return true;
-    if (!(await timescaleAvailable(client)))
+/**
+ * TimescaleDB when the server has it, else partitions. A server that has the files but does not preload the library,
+ * or a role that may not create the extension, is refused with one line saying what to do: falling back to
+ * partitions would give a TimescaleDB user the wrong shape, and calling into the extension would end the session.
+ */
+async function useTimescale(client, request) {
+    const state = await timescaleState(client);
+    if (!state.installed && !state.available)
         return false;
-    try {
-        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-        return true;
-    }
-    catch (error) {
-        warn(`TimescaleDB is available in the target but could not be created (${error.message}): using native ` +
-            `partitions.`);
-        return false;
-    }
+    await ensureTimescaleExtension(client, request.database, state);
+    return true;
 }
-/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
-async function describeTarget(client, target) {
-    const version = await timescaleVersion(client);
+/**
+ * Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. A
+ * database with the extension on a server that no longer preloads it is refused before a query calls into it.
+ */
+async function describeTarget(client, database, target) {
+    const state = await timescaleState(client);
+    if (state.installed && !state.preloaded)
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+    const version = state.installed;
     if (version) {
         const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
        WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
@@ -72910,6 +73396,8 @@ async function describeTarget(client, target) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
+
+
 
 
 
@@ -72955,17 +73443,14 @@ async function migrateTicks(options) {
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
-        let targetTable = await findTable(target, targetName);
-        if (!options.dryRun && options.setup === 'auto') {
-            await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
-            targetTable = await findTable(target, targetName);
-        }
+        const span = { from: bounds.from, to: bounds.to };
+        const targetTable = await prepareTarget(target, sourceTable, targetName, span, { options, result });
         const shape = targetTable
-            ? await describeTarget(target, targetTable)
+            ? await describeTarget(target, options.target, targetTable)
             : { kind: 'plain', intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
         if (!targetTable && !options.dryRun) {
-            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is ` +
-                `none: create it, or set setup: auto.`);
+            throw new errors/* ConfigurationError */.j1(`${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and ` +
+                `${options.setupOrigin} is none: create it, or set ${options.setupOrigin} to auto.`);
         }
         const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
         result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
@@ -73002,6 +73487,33 @@ async function migrateTicks(options) {
         await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
     }
 }
+/**
+ * The target table, checked against the source when it exists, and set up (setup: auto, not a dry run) from its own
+ * columns or the source's. Notes in the result which candles setup: auto makes.
+ */
+async function prepareTarget(target, sourceTable, targetName, range, { options, result }) {
+    const existing = await findTable(target, targetName);
+    if (existing)
+        checkTargetColumns(sourceTable, existing, options);
+    if (options.setup !== 'auto')
+        return existing;
+    const { definition, noCandles } = defineTickTable(existing ?? sourceTable, options.timeColumn, options.candles);
+    if (noCandles)
+        options.warn(noCandles);
+    result.candles = definition.candles
+        ? `${CANDLE_VIEWS.join(', ')}: ${describeCandles(definition.candles)}`
+        : 'none (see the warning)';
+    if (options.dryRun)
+        return existing;
+    await setupTarget(target, {
+        database: options.target,
+        table: targetName,
+        definition,
+        range,
+        setupOrigin: options.setupOrigin,
+    });
+    return findTable(target, targetName);
+}
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options) {
     const source = await connect(options.source);
@@ -73033,14 +73545,31 @@ async function timeBounds(source, table, options) {
     // max() is the last row itself: one millisecond past it (timestamps are microseconds; Date has milliseconds).
     return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
 }
+/**
+ * An existing target must take every one of its columns from the source (by name; types may differ, the copy casts);
+ * source columns the target lacks are not copied, which is said once.
+ */
+function checkTargetColumns(source, target, options) {
+    assertTimeColumn(target, options.timeColumn, options.target.display, options.timeColumnOrigin);
+    const names = (table, others) => table.columns.filter((column) => !others.columns.some((c) => c.name === column.name)).map((c) => c.name);
+    const lacking = names(target, source);
+    const targetName = `${target.schema}.${target.name}`;
+    if (lacking.length > 0) {
+        const auto = `With ${options.setupOrigin} auto, a missing target is created from the source's columns, but an existing ` +
+            `table is never changed: drop or rename ${targetName} and run again, or give the source those columns.`;
+        const none = `Drop those columns from ${targetName}, give the source those columns, or drop ${targetName} and set ` +
+            `${options.setupOrigin} to auto to create it from the source's columns.`;
+        throw new errors/* ConfigurationError */.j1(`Target ${targetName} already exists with column(s) ${lacking.join(', ')} that source ` +
+            `${source.schema}.${source.name} lacks. ${options.setup === 'auto' ? auto : none}`);
+    }
+    const uncopied = names(source, target);
+    if (uncopied.length > 0) {
+        options.warn(`Source column(s) ${uncopied.join(', ')} of ${source.schema}.${source.name} are not in target ${targetName}: ` +
+            'they are not copied.');
+    }
+}
 /** Target columns, taken from the source by name and cast to the target's types where they differ. */
 function copyTables(source, target, timeColumn) {
-    const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
-    if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j1(`Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ` +
-            `${source.schema}.${source.name} lacks: ` +
-            'create the target with the source’s columns (setup: none) or use setup: auto.');
-    }
     const columns = target.columns.map((column) => column.name);
     const casts = target.columns.map((column) => source.columns.find((c) => c.name === column.name).type === column.type ? undefined : column.type);
     return {
@@ -73117,6 +73646,7 @@ function migrationSummary(result) {
                     ? `${result.timescaleVersion} (direct-compress COPY not used)`
                     : 'not installed in the target',
             ],
+            ...(result.candles ? [['Candles', result.candles]] : []),
             ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
             ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
             ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
@@ -73183,10 +73713,21 @@ async function main_run(runtime) {
         to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
         workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
         setup: {
-            docs: '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the ' +
-                'extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. ' +
-                'Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+            docs: "`auto`: create the target table from the source's own columns (names, types, nullability; nothing dropped) " +
+                'unless it exists, then, when the target server has TimescaleDB, make it a hypertable with 1-day chunks, ' +
+                'the columnstore after 30 days (segmented by `symbol`, newest first), 90-day retention and the candle ' +
+                'aggregates `candle_1m`, `candle_5m`, `candle_15m`, `candle_1h` with their refresh policies (the extension ' +
+                'is created when missing; a server that does not preload the library fails with what to set); without ' +
+                'TimescaleDB, daily partitions for the copy range and candle materialized views. The same statements as ' +
+                '`sql/timescaledb/tick_data.sql` and `sql/postgres/tick_data.sql`, idempotent. `none`: use the target ' +
+                'table as it is (every column of it must exist in the source).',
         },
+        'price-column': {
+            defaultLabel: '`last_price`, else `price`',
+            docs: 'The column the candles take open/high/low/close from. Without it (or without `volume-column` or a ' +
+                '`symbol` column) the ticks still migrate and the candles are skipped with one warning.',
+        },
+        'volume-column': { docs: 'The column the candles sum as their volume.' },
         shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
         'dry-run': {
             docs: 'Print the plan (ranges, source rows per range, what the ledger already holds, estimated time); write ' +
@@ -74343,7 +74884,7 @@ async function timescaleOnServer(client) {
     };
 }
 /** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
-function notPreloadedMessage(where) {
+function timescale_notPreloadedMessage(where) {
     return (`${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
         "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
         '(the timescale/timescaledb images preload it).');
@@ -74781,7 +75322,7 @@ async function timescalePreRestore(client, timescale, options) {
             `${server.available.join(', ')}: ${elsewhere}`);
     }
     if (!server.preloaded)
-        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where)));
+        throw new errors/* ConfigurationError */.j1(timescale_notPreloadedMessage(capitalized(where)));
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
     options.log(`TimescaleDB ${version}: pre-restore mode on`);
@@ -77342,7 +77883,7 @@ const COLUMNSTORE = {
     does: 'moves chunks to the columnstore after',
     label: 'columnstore policy',
 };
-const RETENTION = {
+const policies_RETENTION = {
     proc: 'policy_retention',
     setting: 'drop_after',
     does: 'drops chunks older than',
@@ -77406,7 +77947,7 @@ async function checkTimescale(db, expectation) {
         results.push(await checkPolicy(db, expectation, COLUMNSTORE, columnstoreAfter, name('columnstore policy')));
     }
     if (retention !== undefined) {
-        results.push(await checkPolicy(db, expectation, RETENTION, retention, name('retention policy')));
+        results.push(await checkPolicy(db, expectation, policies_RETENTION, retention, name('retention policy')));
     }
     const aggregates = aggregatesOf(hypertable, await queryRows(db, CAGGS_SQL));
     if (expectation.aggregates !== undefined) {
@@ -78262,8 +78803,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 119 modules
-var commands = __nccwpck_require__(27902);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 122 modules
+var commands = __nccwpck_require__(69223);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -78271,6 +78812,36 @@ var commands = __nccwpck_require__(27902);
  * arguments give the same rows, so tests can assert exact counts and sums.
  */
 const SAMPLE_COUNTS = { users: 11, trades: 843, journalEntries: 843, tags: 8 };
+/** The seeds' tick table (story 1.6), as a source database has it. */
+const TICK_TABLE_SQL = `CREATE TABLE tick_data (
+  time timestamptz NOT NULL,
+  symbol text NOT NULL,
+  bid_price numeric(20,8),
+  ask_price numeric(20,8),
+  last_price numeric(20,8),
+  volume bigint,
+  source text,
+  trade_id uuid,
+  account_id uuid
+);`;
+/**
+ * Seed-shaped ticks: `rows` of them from `from`, one every `step` (an SQL interval expression, which may use i, the
+ * row number), with microseconds, NULL quotes now and then, a feed name, and trade and account ids (md5-made uuids,
+ * the same for the same row) on the ticks a trade was filled at.
+ */
+function ticksInsertSql({ rows, from, step }) {
+    return `INSERT INTO tick_data
+SELECT timestamptz '${from}' + i * ${step} + (i % 1000) * interval '1 microsecond',
+       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
+       (i % 13) + 1,
+       (ARRAY['cme', 'binance', 'oanda'])[1 + i % 3],
+       CASE WHEN i % 500 = 0 THEN md5('trade' || i)::uuid END,
+       CASE WHEN i % 500 = 0 THEN md5('account' || (1 + i % ${SAMPLE_COUNTS.users}))::uuid END
+FROM generate_series(0, ${rows} - 1) AS i;`;
+}
 function sampleDatabaseSql(ticks) {
     const { users, trades, journalEntries, tags } = SAMPLE_COUNTS;
     return `
@@ -78306,14 +78877,7 @@ CREATE TABLE trade_tags (
   tag_id int NOT NULL REFERENCES tags (id),
   PRIMARY KEY (trade_id, tag_id)
 );
-CREATE TABLE tick_data (
-  time timestamptz NOT NULL,
-  symbol text NOT NULL,
-  price numeric(20,8) NOT NULL,
-  volume numeric(20,8) NOT NULL,
-  bid numeric(20,8),
-  ask numeric(20,8)
-);
+${TICK_TABLE_SQL}
 
 INSERT INTO users
 SELECT i, 'trader' || i || '@example.com', 'Trader ' || i, timestamptz '2025-06-01 00:00:00+00' + i * interval '3 days'
@@ -78349,14 +78913,7 @@ SELECT t, 1 + (t * k) % ${tags}
 FROM generate_series(1, ${trades}) AS t, generate_series(1, 2) AS k
 ON CONFLICT DO NOTHING;
 
-INSERT INTO tick_data
-SELECT timestamptz '2026-01-05 00:00:00+00' + i * interval '250 milliseconds' + (i % 1000) * interval '1 microsecond',
-       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
-       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
-       round(((i % 13) + 1)::numeric / 3, 8),
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END
-FROM generate_series(0, ${ticks} - 1) AS i;
+${ticksInsertSql({ rows: ticks, from: '2026-01-05 00:00:00+00', step: "interval '250 milliseconds'" })}
 
 CREATE INDEX tick_data_symbol_time ON tick_data (symbol, time DESC);
 ANALYZE;
@@ -78473,7 +79030,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(27902);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(69223);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 

@@ -5,6 +5,38 @@
  */
 export const SAMPLE_COUNTS = { users: 11, trades: 843, journalEntries: 843, tags: 8 } as const;
 
+/** The seeds' tick table (story 1.6), as a source database has it. */
+export const TICK_TABLE_SQL = `CREATE TABLE tick_data (
+  time timestamptz NOT NULL,
+  symbol text NOT NULL,
+  bid_price numeric(20,8),
+  ask_price numeric(20,8),
+  last_price numeric(20,8),
+  volume bigint,
+  source text,
+  trade_id uuid,
+  account_id uuid
+);`;
+
+/**
+ * Seed-shaped ticks: `rows` of them from `from`, one every `step` (an SQL interval expression, which may use i, the
+ * row number), with microseconds, NULL quotes now and then, a feed name, and trade and account ids (md5-made uuids,
+ * the same for the same row) on the ticks a trade was filled at.
+ */
+export function ticksInsertSql({ rows, from, step }: { rows: number; from: string; step: string }): string {
+  return `INSERT INTO tick_data
+SELECT timestamptz '${from}' + i * ${step} + (i % 1000) * interval '1 microsecond',
+       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END,
+       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
+       (i % 13) + 1,
+       (ARRAY['cme', 'binance', 'oanda'])[1 + i % 3],
+       CASE WHEN i % 500 = 0 THEN md5('trade' || i)::uuid END,
+       CASE WHEN i % 500 = 0 THEN md5('account' || (1 + i % ${SAMPLE_COUNTS.users}))::uuid END
+FROM generate_series(0, ${rows} - 1) AS i;`;
+}
+
 export function sampleDatabaseSql(ticks: number): string {
   const { users, trades, journalEntries, tags } = SAMPLE_COUNTS;
   return `
@@ -40,14 +72,7 @@ CREATE TABLE trade_tags (
   tag_id int NOT NULL REFERENCES tags (id),
   PRIMARY KEY (trade_id, tag_id)
 );
-CREATE TABLE tick_data (
-  time timestamptz NOT NULL,
-  symbol text NOT NULL,
-  price numeric(20,8) NOT NULL,
-  volume numeric(20,8) NOT NULL,
-  bid numeric(20,8),
-  ask numeric(20,8)
-);
+${TICK_TABLE_SQL}
 
 INSERT INTO users
 SELECT i, 'trader' || i || '@example.com', 'Trader ' || i, timestamptz '2025-06-01 00:00:00+00' + i * interval '3 days'
@@ -83,14 +108,7 @@ SELECT t, 1 + (t * k) % ${tags}
 FROM generate_series(1, ${trades}) AS t, generate_series(1, 2) AS k
 ON CONFLICT DO NOTHING;
 
-INSERT INTO tick_data
-SELECT timestamptz '2026-01-05 00:00:00+00' + i * interval '250 milliseconds' + (i % 1000) * interval '1 microsecond',
-       (ARRAY['ES', 'NQ', 'BTCUSD', 'EURUSD'])[1 + i % 4],
-       round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8),
-       round(((i % 13) + 1)::numeric / 3, 8),
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((99.99 + 10 * sin(i / 5000.0))::numeric, 8) END,
-       CASE WHEN i % 101 = 0 THEN NULL ELSE round((100.01 + 10 * sin(i / 5000.0))::numeric, 8) END
-FROM generate_series(0, ${ticks} - 1) AS i;
+${ticksInsertSql({ rows: ticks, from: '2026-01-05 00:00:00+00', step: "interval '250 milliseconds'" })}
 
 CREATE INDEX tick_data_symbol_time ON tick_data (symbol, time DESC);
 ANALYZE;

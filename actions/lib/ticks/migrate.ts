@@ -7,6 +7,8 @@ import { formatCount, formatSeconds } from '../format.ts';
 import { copyRange, type RangeResult } from './copy.ts';
 import { ensureLedger, finishedRanges, rangeKey } from './ledger.ts';
 import { describeRange, planRanges, type Shard, type TimeRange } from './plan.ts';
+import { CANDLE_VIEWS } from './ddl.ts';
+import { defineTickTable, describeCandles, type CandleChoice } from './definition.ts';
 import { describeTarget, setupTarget, timescaleVersion, type TargetShape } from './setup.ts';
 import { assertTimeColumn, findTable, type ResolvedTable, type TableName } from './tables.ts';
 
@@ -22,6 +24,10 @@ export interface MigrateOptions {
   to?: Date;
   workers: number;
   setup: 'auto' | 'none';
+  /** Where setup was chosen, for errors that suggest the other choice. */
+  setupOrigin: Origin;
+  /** The columns setup: auto's candles read. */
+  candles: CandleChoice;
   shard: Shard;
   dryRun: boolean;
   log: (line: string) => void;
@@ -38,6 +44,8 @@ export interface MigrationResult {
   dryRun: boolean;
   shape: TargetShape['kind'] | 'not created (dry run)';
   timescaleVersion?: string;
+  /** setup: auto only: which candle aggregates were set up from what, or why none were. */
+  candles?: string;
   sourceTable: string;
   targetTable: string;
   from?: Date;
@@ -92,18 +100,15 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       return { ...result, seconds: (Date.now() - started) / 1000 };
     }
     const targetName = { ...options.targetTable, schema: options.targetTable.schema ?? 'public' };
-    let targetTable = await findTable(target, targetName);
-    if (!options.dryRun && options.setup === 'auto') {
-      await setupTarget(target, targetName, { from: bounds.from, to: bounds.to }, options.warn);
-      targetTable = await findTable(target, targetName);
-    }
+    const span = { from: bounds.from, to: bounds.to };
+    const targetTable = await prepareTarget(target, sourceTable, targetName, span, { options, result });
     const shape = targetTable
-      ? await describeTarget(target, targetTable)
+      ? await describeTarget(target, options.target, targetTable)
       : { kind: 'plain' as const, intervalMs: 86_400_000, timescaleVersion: await timescaleVersion(target) };
     if (!targetTable && !options.dryRun) {
       throw new ConfigurationError(
-        `${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and setup is ` +
-          `none: create it, or set setup: auto.`,
+        `${targetName.origin.title}: ${nameOf(targetName)} does not exist in ${options.target.display} and ` +
+          `${options.setupOrigin} is none: create it, or set ${options.setupOrigin} to auto.`,
       );
     }
     const tables = targetTable ? copyTables(sourceTable, targetTable, options.timeColumn) : undefined;
@@ -145,6 +150,36 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
   }
 }
 
+/**
+ * The target table, checked against the source when it exists, and set up (setup: auto, not a dry run) from its own
+ * columns or the source's. Notes in the result which candles setup: auto makes.
+ */
+async function prepareTarget(
+  target: pg.Client,
+  sourceTable: ResolvedTable,
+  targetName: TableName & { schema: string },
+  range: { from: Date; to: Date },
+  { options, result }: { options: MigrateOptions; result: MigrationResult },
+): Promise<ResolvedTable | undefined> {
+  const existing = await findTable(target, targetName);
+  if (existing) checkTargetColumns(sourceTable, existing, options);
+  if (options.setup !== 'auto') return existing;
+  const { definition, noCandles } = defineTickTable(existing ?? sourceTable, options.timeColumn, options.candles);
+  if (noCandles) options.warn(noCandles);
+  result.candles = definition.candles
+    ? `${CANDLE_VIEWS.join(', ')}: ${describeCandles(definition.candles)}`
+    : 'none (see the warning)';
+  if (options.dryRun) return existing;
+  await setupTarget(target, {
+    database: options.target,
+    table: targetName,
+    definition,
+    range,
+    setupOrigin: options.setupOrigin,
+  });
+  return findTable(target, targetName);
+}
+
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client; target: pg.Client }> {
   const source = await connect(options.source);
@@ -183,20 +218,43 @@ async function timeBounds(
   return { from: options.from ?? first, to: options.to ?? new Date(Math.floor(last.getTime()) + 1) };
 }
 
+/**
+ * An existing target must take every one of its columns from the source (by name; types may differ, the copy casts);
+ * source columns the target lacks are not copied, which is said once.
+ */
+function checkTargetColumns(source: ResolvedTable, target: ResolvedTable, options: MigrateOptions): void {
+  assertTimeColumn(target, options.timeColumn, options.target.display, options.timeColumnOrigin);
+  const names = (table: ResolvedTable, others: ResolvedTable): string[] =>
+    table.columns.filter((column) => !others.columns.some((c) => c.name === column.name)).map((c) => c.name);
+  const lacking = names(target, source);
+  const targetName = `${target.schema}.${target.name}`;
+  if (lacking.length > 0) {
+    const auto =
+      `With ${options.setupOrigin} auto, a missing target is created from the source's columns, but an existing ` +
+      `table is never changed: drop or rename ${targetName} and run again, or give the source those columns.`;
+    const none =
+      `Drop those columns from ${targetName}, give the source those columns, or drop ${targetName} and set ` +
+      `${options.setupOrigin} to auto to create it from the source's columns.`;
+    throw new ConfigurationError(
+      `Target ${targetName} already exists with column(s) ${lacking.join(', ')} that source ` +
+        `${source.schema}.${source.name} lacks. ${options.setup === 'auto' ? auto : none}`,
+    );
+  }
+  const uncopied = names(source, target);
+  if (uncopied.length > 0) {
+    options.warn(
+      `Source column(s) ${uncopied.join(', ')} of ${source.schema}.${source.name} are not in target ${targetName}: ` +
+        'they are not copied.',
+    );
+  }
+}
+
 /** Target columns, taken from the source by name and cast to the target's types where they differ. */
 function copyTables(
   source: ResolvedTable,
   target: ResolvedTable,
   timeColumn: string,
 ): { source: RangeTable; target: RangeTable } {
-  const missing = target.columns.filter((column) => !source.columns.some((c) => c.name === column.name));
-  if (missing.length > 0) {
-    throw new ConfigurationError(
-      `Target ${target.schema}.${target.name} has column(s) ${missing.map((c) => c.name).join(', ')} that source ` +
-        `${source.schema}.${source.name} lacks: ` +
-        'create the target with the source’s columns (setup: none) or use setup: auto.',
-    );
-  }
   const columns = target.columns.map((column) => column.name);
   const casts = target.columns.map((column) =>
     source.columns.find((c) => c.name === column.name)!.type === column.type ? undefined : column.type,

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { ConfigurationError } from '../action/errors.ts';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
-import { quoteIdent } from '../pg/connection.ts';
+import { quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
+import { ensureTimescaleExtension, notPreloadedMessage, timescaleState } from '../pg/timescaledb.ts';
+import { postgresDdl, TICK_TABLE, timescaleDdl, type TickTableDefinition } from './ddl.ts';
 
 /** What the target table turned out to be. */
 export interface TargetShape {
@@ -12,12 +13,18 @@ export interface TargetShape {
   timescaleVersion?: string;
 }
 
-const DAY_MS = 86_400_000;
-
-/** The DDL shipped in sql/, read next to the code (the repository is checked out with the action). */
-function ddl(shape: 'timescaledb' | 'postgres'): string {
-  return readFileSync(new URL(`../../../sql/${shape}/tick_data.sql`, import.meta.url), 'utf8');
+export interface SetupRequest {
+  database: DatabaseUrl;
+  table: { schema: string; name: string; origin: Origin };
+  /** The table to create when it does not exist (the source's columns), and what the candles read. */
+  definition: TickTableDefinition;
+  /** The copy's span: daily partitions are made ahead for it. */
+  range: { from: Date; to: Date };
+  /** Where setup was chosen, for the ways around a server that cannot take TimescaleDB. */
+  setupOrigin: Origin;
 }
+
+const DAY_MS = 86_400_000;
 
 export async function timescaleVersion(client: pg.Client): Promise<string | undefined> {
   const { rows } = await client.query<{ v: string }>(
@@ -26,66 +33,68 @@ export async function timescaleVersion(client: pg.Client): Promise<string | unde
   return rows[0]?.v;
 }
 
-async function timescaleAvailable(client: pg.Client): Promise<boolean> {
-  const { rows } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
-  return rows.length > 0;
-}
-
 /**
- * setup: auto — the TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the extension is
- * available in the target (created when this role may), else native daily partitions with partitions made ahead
- * for [from, to). Both DDL files are idempotent. Only the standard table name is created this way.
+ * setup: auto — the target table from the definition (the source's own columns) unless it exists, then the
+ * TimescaleDB shape (hypertable, columnstore, retention, candle aggregates) when the server has TimescaleDB (the
+ * extension created when missing), else native daily partitions with partitions made ahead for the copy range. Both
+ * are idempotent (ddl.ts). Only the standard table name is created this way.
  */
-export async function setupTarget(
-  client: pg.Client,
-  target: { schema: string; name: string; origin: Origin },
-  range: { from: Date; to: Date },
-  warn: (line: string) => void,
-): Promise<void> {
-  if (target.name !== 'tick_data') {
+export async function setupTarget(client: pg.Client, request: SetupRequest): Promise<void> {
+  const { table } = request;
+  if (table.name !== TICK_TABLE) {
     throw new ConfigurationError(
-      `${target.origin.title} is ${target.schema}.${target.name}: setup: auto creates the standard shape, named ` +
-        `tick_data. ` +
-        'Use target-table: tick_data (in any schema), or create your table and set setup: none.',
+      `${table.origin.title} is ${table.schema}.${table.name}: ${request.setupOrigin} auto creates the standard ` +
+        `shape, named ${TICK_TABLE}. Name the target ${TICK_TABLE} (in any schema), or create your table and set ` +
+        `${request.setupOrigin} to none.`,
     );
   }
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-  await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(target.schema)]);
+  const kind = (await useTimescale(client, request)) ? 'timescaledb' : 'partitioned';
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.schema)}`);
+  await client.query(`SELECT set_config('search_path', $1, false)`, [quoteIdent(table.schema)]);
   try {
-    if (await useTimescale(client, warn)) {
-      await client.query(ddl('timescaledb'));
+    if (kind === 'timescaledb') {
+      await client.query(timescaleDdl(request.definition));
     } else {
-      await client.query(ddl('postgres'));
-      const from = range.from.toISOString().slice(0, 10);
-      const to = new Date(Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+      await client.query(postgresDdl(request.definition));
+      const from = request.range.from.toISOString().slice(0, 10);
+      const to = new Date(Math.ceil(request.range.to.getTime() / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
       await client.query('SELECT backstop_create_tick_partitions($1::date, $2::date)', [from, to]);
     }
+  } catch (error) {
+    throw new ConfigurationError(
+      `Setting up ${table.schema}.${table.name} (${kind === 'timescaledb' ? 'hypertable' : 'daily partitions'}) ` +
+        `in ${request.database.display} failed: ${errorMessage(error)}. Create the table yourself and set ` +
+        `${request.setupOrigin} to none, or fix the cause and run again.`,
+    );
   } finally {
     await client.query('RESET search_path');
   }
 }
 
-async function useTimescale(client: pg.Client, warn: (line: string) => void): Promise<boolean> {
-  if (await timescaleVersion(client)) return true;
-  if (!(await timescaleAvailable(client))) return false;
-  try {
-    await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-    return true;
-  } catch (error) {
-    warn(
-      `TimescaleDB is available in the target but could not be created (${(error as Error).message}): using native ` +
-        `partitions.`,
-    );
-    return false;
-  }
+/**
+ * TimescaleDB when the server has it, else partitions. A server that has the files but does not preload the library,
+ * or a role that may not create the extension, is refused with one line saying what to do: falling back to
+ * partitions would give a TimescaleDB user the wrong shape, and calling into the extension would end the session.
+ */
+async function useTimescale(client: pg.Client, request: SetupRequest): Promise<boolean> {
+  const state = await timescaleState(client);
+  if (!state.installed && !state.available) return false;
+  await ensureTimescaleExtension(client, request.database, state);
+  return true;
 }
 
-/** Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. */
+/**
+ * Reads what the target table is: a hypertable (and its chunk interval), a partitioned table, or a plain one. A
+ * database with the extension on a server that no longer preloads it is refused before a query calls into it.
+ */
 export async function describeTarget(
   client: pg.Client,
+  database: DatabaseUrl,
   target: { schema: string; name: string },
 ): Promise<TargetShape> {
-  const version = await timescaleVersion(client);
+  const state = await timescaleState(client);
+  if (state.installed && !state.preloaded) throw new ConfigurationError(notPreloadedMessage(database));
+  const version = state.installed;
   if (version) {
     const { rows } = await client.query<{ ms: string }>(
       `SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions

@@ -10,7 +10,9 @@ export interface TableName {
 
 export interface Column {
   name: string;
+  /** As format_type() spells it, e.g. numeric(20,8): what CREATE TABLE takes. */
   type: string;
+  notNull: boolean;
 }
 
 export interface ResolvedTable {
@@ -45,7 +47,7 @@ export async function findTable(client: pg.Client, table: TableName): Promise<Re
   const found = rows[0];
   if (!found) return undefined;
   const columns = await client.query<Column>(
-    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS "notNull" FROM pg_attribute
      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [found.oid],
   );

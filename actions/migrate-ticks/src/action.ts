@@ -20,10 +20,22 @@ export default defineAction<MigrateTicksOutput>({
     workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
     setup: {
       docs:
-        '`auto`: apply `sql/timescaledb/tick_data.sql` when the target has TimescaleDB available (creating the ' +
-        'extension when this role may), else `sql/postgres/tick_data.sql` and daily partitions for the copy range. ' +
-        'Both are idempotent. `none`: use the target table as it is (its columns must exist in the source).',
+        "`auto`: create the target table from the source's own columns (names, types, nullability; nothing dropped) " +
+        'unless it exists, then, when the target server has TimescaleDB, make it a hypertable with 1-day chunks, ' +
+        'the columnstore after 30 days (segmented by `symbol`, newest first), 90-day retention and the candle ' +
+        'aggregates `candle_1m`, `candle_5m`, `candle_15m`, `candle_1h` with their refresh policies (the extension ' +
+        'is created when missing; a server that does not preload the library fails with what to set); without ' +
+        'TimescaleDB, daily partitions for the copy range and candle materialized views. The same statements as ' +
+        '`sql/timescaledb/tick_data.sql` and `sql/postgres/tick_data.sql`, idempotent. `none`: use the target ' +
+        'table as it is (every column of it must exist in the source).',
     },
+    'price-column': {
+      defaultLabel: '`last_price`, else `price`',
+      docs:
+        'The column the candles take open/high/low/close from. Without it (or without `volume-column` or a ' +
+        '`symbol` column) the ticks still migrate and the candles are skipped with one warning.',
+    },
+    'volume-column': { docs: 'The column the candles sum as their volume.' },
     shard: { docs: '`i/n`: this run takes every n-th range starting with the i-th.' },
     'dry-run': {
       docs:

@@ -32,10 +32,16 @@ export const INPUTS = {
   workers: { description: 'Ranges copied in parallel.', default: '2' },
   setup: {
     description:
-      'auto: create the TimescaleDB shape (or native partitions without the extension); none: use the target table ' +
-      'as it is.',
+      "auto: create the target from the source's columns as a TimescaleDB hypertable with candles (or native daily " +
+      'partitions without TimescaleDB); none: use the target table as it is.',
     default: 'auto',
   },
+  'price-column': {
+    description:
+      'Source column the candles take open/high/low/close from (setup auto); default: last_price when the source ' +
+      'has it, else price.',
+  },
+  'volume-column': { description: 'Source column the candles sum as volume (setup auto).', default: 'volume' },
   shard: {
     description:
       'i/n: this run takes every n-th range, starting with the i-th (a workflow matrix spreads one migration).',
@@ -72,6 +78,13 @@ export function readInputs(runtime: Runtime): MigrateInputs {
     to,
     workers: inputs.integer('workers', { min: 1, max: 32 }),
     setup: inputs.choice('setup', ['auto', 'none'] as const),
+    setupOrigin: inputs.origin('setup'),
+    candles: {
+      price: inputs.optional('price-column'),
+      priceOrigin: inputs.origin('price-column'),
+      volume: inputs.string('volume-column'),
+      volumeOrigin: inputs.origin('volume-column'),
+    },
     shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
     dryRun: inputs.boolean('dry-run'),
   };

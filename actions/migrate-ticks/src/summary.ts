@@ -21,6 +21,7 @@ export function migrationSummary(result: MigrationResult): string {
             ? `${result.timescaleVersion} (direct-compress COPY not used)`
             : 'not installed in the target',
         ],
+        ...(result.candles ? [['Candles', result.candles]] : []),
         ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
         ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
         ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
