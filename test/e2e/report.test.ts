@@ -46,6 +46,8 @@ async function failingDump() {
 }
 
 async function succeedingPrune() {
+  // prune refuses a location that does not exist: the job's storage folder is there, if empty.
+  await fs.mkdir(storage, { recursive: true });
   const prune = await runAction(
     'prune-backups',
     { 'storage-url': storage, name: 'prod-db', 'keep-last': '3' },
