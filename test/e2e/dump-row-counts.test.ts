@@ -64,6 +64,8 @@ describe('dump-postgres row counts', () => {
     await fs.writeFile(path.join(bin, 'pg_dump'), `#!/bin/sh\nexec "${real.path}" "$@" --compress=1\n`, {
       mode: 0o755,
     });
+    // The roles file comes from the pg_dumpall of the same folder.
+    await fs.symlink(path.join(path.dirname(real.path), 'pg_dumpall'), path.join(bin, 'pg_dumpall'));
     const { run, counts } = await dumpAndReadCounts('fallback', { 'pg-bin-dir': bin });
     expect(run.stdout).toMatch(/Row counts: the dump stream could not be read \(.*compressed.*\); counting with count/);
     expect(counts).toEqual(await rowCounts(sourceUrl));

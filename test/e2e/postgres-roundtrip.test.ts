@@ -63,12 +63,20 @@ describe('dump-postgres → restore-drill', () => {
     // Both destinations hold identical bytes, and the manifest's counts are the source's exact counts.
     const folder = path.join(local, 'prod-db', dump.outputs['backup-id']!);
     const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
-    expect(manifest.files).toHaveLength(1);
+    // The dump, then the roles file (pg_dumpall --roles-only), compressed and encrypted the same way.
+    expect(manifest.files).toHaveLength(2);
     expect(manifest.files[0]).toMatchObject({
       path: 'postgres.dump.zst.age',
       compression: 'zstd',
       encryption: 'age',
       sha256: dump.outputs.sha256,
+      contents: 'database',
+    });
+    expect(manifest.files[1]).toMatchObject({
+      path: 'roles.sql.zst.age',
+      compression: 'zstd',
+      encryption: 'age',
+      contents: 'roles',
     });
     const counted = Object.fromEntries(
       manifest.tables.map((t: { schema: string; name: string; rows: number }) => [`${t.schema}.${t.name}`, t.rows]),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Origin } from '../../actions/lib/action/origin.ts';
 import {
   pgDumpArgv,
+  pgDumpallRolesArgv,
   pgRestoreArgv,
   type PgDumpArgvOptions,
   type PgListOptions,
@@ -93,8 +94,18 @@ const restoreRows: { description: string; options: PgListOptions | PgRestoreInto
     argv: ['--list', '--format=directory', '/tmp/backstop-restore-x/dump'],
   },
   {
-    description: 'restore, custom format: one transaction from stdin',
-    options: { mode: 'restore', database, archive: { format: 'custom' } },
+    description: 'list with dependencies: --verbose adds the `depends on` lines',
+    options: { mode: 'list', archive: { format: 'custom' }, dependencies: true },
+    argv: ['--list', '--verbose', '--format=custom'],
+  },
+  {
+    description: 'restore, custom format: one transaction from stdin, owners and grants as in the source',
+    options: { mode: 'restore', database, archive: { format: 'custom' }, privileges: true },
+    argv: [DBNAME, '--exit-on-error', '--no-password', '--single-transaction', '--format=custom'],
+  },
+  {
+    description: 'restore without privileges: no owners, no grants',
+    options: { mode: 'restore', database, archive: { format: 'custom' }, privileges: false },
     argv: [
       DBNAME,
       '--no-owner',
@@ -106,8 +117,25 @@ const restoreRows: { description: string; options: PgListOptions | PgRestoreInto
     ],
   },
   {
+    description: 'restore from an edited list: only its entries',
+    options: { mode: 'restore', database, archive: { format: 'custom' }, privileges: true, useList: '/tmp/r/list' },
+    argv: [
+      DBNAME,
+      '--use-list=/tmp/r/list',
+      '--exit-on-error',
+      '--no-password',
+      '--single-transaction',
+      '--format=custom',
+    ],
+  },
+  {
     description: 'restore, directory format: parallel jobs instead of one transaction, the folder last',
-    options: { mode: 'restore', database, archive: { format: 'directory', path: '/tmp/r/dump', jobs: 3 } },
+    options: {
+      mode: 'restore',
+      database,
+      archive: { format: 'directory', path: '/tmp/r/dump', jobs: 3 },
+      privileges: false,
+    },
     argv: [
       DBNAME,
       '--no-owner',
@@ -124,6 +152,18 @@ const restoreRows: { description: string; options: PgListOptions | PgRestoreInto
 describe('pg_dump argv', () => {
   it.each(dumpRows)('$description', ({ options, argv }) => {
     expect(pgDumpArgv(options)).toEqual(argv);
+  });
+});
+
+describe('pg_dumpall argv', () => {
+  it('roles only, never a password hash, connecting to the dumped database', () => {
+    expect(pgDumpallRolesArgv({ database, databaseName: 'app' })).toEqual([
+      '--roles-only',
+      '--no-role-passwords',
+      DBNAME,
+      '--database=app',
+      '--no-password',
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 89659:
+/***/ 31947:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -55,9 +55,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(58611));
 const https = __importStar(__nccwpck_require__(65692));
-const pm = __importStar(__nccwpck_require__(83335));
-const tunnel = __importStar(__nccwpck_require__(20770));
-const undici_1 = __nccwpck_require__(46752);
+const pm = __importStar(__nccwpck_require__(89431));
+const tunnel = __importStar(__nccwpck_require__(58482));
+const undici_1 = __nccwpck_require__(42480);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -745,7 +745,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 83335:
+/***/ 89431:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -845,10 +845,10 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 8282:
+/***/ 68234:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(99542);
+const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(50566);
 exports.Crc32 = Crc32;
 exports.Crc32Js = Crc32Js;
 exports.Crc32Node = Crc32Node;
@@ -1011,14 +1011,14 @@ exports.crc64NvmeCrtContainer = crc64NvmeCrtContainer;
 
 /***/ }),
 
-/***/ 20238:
+/***/ 53182:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setFeature } = __nccwpck_require__(5152);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(92430);
-const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(8282);
-const { normalizeProvider } = __nccwpck_require__(92658);
+const { setFeature } = __nccwpck_require__(90544);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(67518);
+const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(68234);
+const { normalizeProvider } = __nccwpck_require__(63042);
 
 const RequestChecksumCalculation = {
     WHEN_SUPPORTED: "WHEN_SUPPORTED",
@@ -1463,12 +1463,12 @@ exports.resolveFlexibleChecksumsConfig = resolveFlexibleChecksumsConfig;
 
 /***/ }),
 
-/***/ 63242:
+/***/ 58:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHmac, createHash } = __nccwpck_require__(77598);
-const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(99542);
+const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(50566);
 exports.Sha256 = Sha256;
 exports.Sha256Js = Sha256Js;
 exports.Sha256Node = Sha256Node;
@@ -2206,31 +2206,31 @@ exports.Sha512WebCrypto = Sha512WebCrypto;
 
 /***/ }),
 
-/***/ 53711:
+/***/ 55423:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(20238);
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(45028);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(53182);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(74420);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(62085);
-const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(56579);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { defaultProvider } = __nccwpck_require__(5861);
-const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(99542);
-const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { Sha1 } = __nccwpck_require__(63242);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(18869);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(90259);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { defaultProvider } = __nccwpck_require__(64213);
+const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(50566);
+const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { Sha1 } = __nccwpck_require__(58);
 
 const aw = "ref", ax = "argv", ay = "backend", az = "authSchemes", aA = "disableDoubleEncoding", aB = "signingName", aC = "signingRegion", aD = "signingRegionSet";
 const a = -1, b = true, c = false, d = "isSet", e = "booleanEquals", f = "stringEquals", g = "coalesce", h = "substring", i = "", j = "aws.partition", k = "partitionResult", l = "accessPointSuffix", m = "regionPrefix", n = (n) => "outpostId_ssa_" + n + i, o = "hardwareType", p = "ite", q = "isValidHostLabel", s = "sigv4", t = "aws.isVirtualHostableS3Bucket", u = "url", v = "getAttr", w = "bucketArn", x = "--", y = "arnType", z = "accesspoint", A = (n) => "accessPointName_ssa_" + n + i, B = "s3-object-lambda", C = "s3-outposts", D = "bucketPartition", E = "us-east-1", F = "outpostType", G = "name", H = "s3", I = "{url#scheme}://{Bucket}.{url#authority}{url#path}", J = "{url#scheme}://{url#authority}{url#path}", K = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}", L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}", M = "https://{Bucket}.s3.{partitionResult#dnsSuffix}", N = (n) => "{url#scheme}://{accessPointName_ssa_" + n + "}-{bucketArn#accountId}.{url#authority}{url#path}", O = (n) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n + "}`", P = "sigv4a", Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}", R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", S = "https://s3.{partitionResult#dnsSuffix}", T = { [aw]: "UseFIPS" }, U = { [aw]: "UseDualStack" }, V = { [aw]: "Bucket" }, W = { "fn": v, [ax]: [{ [aw]: k }, G] }, X = { [aw]: u }, Y = { [aw]: "Region" }, Z = { [aw]: w }, aa = { [aw]: y }, ab = { [aw]: "accessPointName_ssa_1" }, ac = { "fn": v, [ax]: [Z, "region"] }, ad = { [aw]: o }, ae = { "fn": v, [ax]: [Z, "service"] }, af = { "fn": v, [ax]: [Z, "accountId"] }, ag = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: "{_s3e_auth}", [aB]: "s3express", [aC]: "{Region}" }] }, ah = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: s, [aB]: "s3express", [aC]: "{Region}" }] }, ai = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{Region}" }] }, aj = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: E }] }, ak = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{Region}" }] }, al = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{bucketArn#region}" }] }, am = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{bucketArn#region}" }] }, an = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{bucketArn#region}" }] }, ao = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{Region}" }] }, ap = [Y], aq = [{ [aw]: "Endpoint" }], as = [V], at = [V, 0, 7, true], au = [Z, "resourceId[1]"], av = ["*"];
@@ -8891,22 +8891,22 @@ __webpack_unused_export__ = waitUntilObjectNotExists;
 
 /***/ }),
 
-/***/ 5152:
+/***/ 90544:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { HttpRequest, parseUrl } = __nccwpck_require__(93422);
-const { InvokeStore } = __nccwpck_require__(29320);
-const { normalizeProvider } = __nccwpck_require__(90402);
-const { RETRY_MODES } = __nccwpck_require__(23609);
+const { HttpRequest, parseUrl } = __nccwpck_require__(61342);
+const { InvokeStore } = __nccwpck_require__(63864);
+const { normalizeProvider } = __nccwpck_require__(77138);
+const { RETRY_MODES } = __nccwpck_require__(93129);
 const { platform, release } = __nccwpck_require__(48161);
 const { versions, env } = __nccwpck_require__(1708);
-const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(62085);
-const { EndpointError, resolveEndpoint } = __nccwpck_require__(62085);
+const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(18869);
+const { EndpointError, resolveEndpoint } = __nccwpck_require__(18869);
 exports.EndpointError = EndpointError;
 exports.isIpAddress = isIpAddress;
 exports.resolveEndpoint = resolveEndpoint;
-const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(47291);
-const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(47291);
+const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(99467);
+const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(99467);
 exports.NODE_REGION_CONFIG_FILE_OPTIONS = NODE_REGION_CONFIG_FILE_OPTIONS;
 exports.NODE_REGION_CONFIG_OPTIONS = NODE_REGION_CONFIG_OPTIONS;
 exports.REGION_ENV_NAME = REGION_ENV_NAME;
@@ -9705,7 +9705,7 @@ const NODE_APP_ID_CONFIG_OPTIONS = {
 };
 
 const createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-    const module = __nccwpck_require__(9449);
+    const module = __nccwpck_require__(67065);
     const parse = module.parse ?? module.default.parse ?? (() => "");
     const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse(window.navigator.userAgent) : undefined;
     const sections = [
@@ -9912,15 +9912,15 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 97523:
+/***/ 78915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(90402);
-const { SignatureV4 } = __nccwpck_require__(75118);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(77138);
+const { SignatureV4 } = __nccwpck_require__(54366);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getDateHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.date ?? response.headers?.Date) : undefined;
 const getAgeHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.age ?? response.headers?.Age) : undefined;
@@ -10280,14 +10280,14 @@ exports.validateSigningProperties = validateSigningProperties;
 
 /***/ }),
 
-/***/ 37288:
+/***/ 97368:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(64645);
-const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(26890);
-const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(92658);
-const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(93422);
-const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(93422);
+const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(38741);
+const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(95066);
+const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(63042);
+const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(61342);
+const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(61342);
 exports.JsonCodec = JsonCodec;
 exports.JsonCodec2 = JsonCodec2;
 exports.JsonShapeDeserializer = JsonShapeDeserializer;
@@ -10298,8 +10298,8 @@ exports.loadJsonRpcErrorCode = loadJsonRpcErrorCode;
 exports.loadRestJsonErrorCode = loadRestJsonErrorCode;
 exports.parseJsonBody = parseJsonBody;
 exports.parseJsonErrorBody = parseJsonErrorBody;
-const { parseXML, XmlNode, XmlText } = __nccwpck_require__(94274);
-const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(92430);
+const { parseXML, XmlNode, XmlText } = __nccwpck_require__(60402);
+const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(67518);
 
 class ProtocolLib {
     queryCompat;
@@ -11791,10 +11791,10 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
-/***/ 519:
+/***/ 63351:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { buildQueryString } = __nccwpck_require__(93422);
+const { buildQueryString } = __nccwpck_require__(61342);
 
 const validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
 const parse = (arn) => {
@@ -11861,11 +11861,11 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 55606:
+/***/ 44710:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
 
 const ENV_KEY = "AWS_ACCESS_KEY_ID";
 const ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
@@ -11907,15 +11907,15 @@ exports.fromEnv = fromEnv;
 
 /***/ }),
 
-/***/ 98605:
+/***/ 56829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
-const { NodeHttpHandler } = __nccwpck_require__(61279);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
+const { NodeHttpHandler } = __nccwpck_require__(63343);
 const fs = __nccwpck_require__(51455);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(92430);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(67518);
 
 const ECS_CONTAINER_HOST = "169.254.170.2";
 const EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
@@ -12093,28 +12093,28 @@ exports.fromHttp = fromHttp;
 
 /***/ }),
 
-/***/ 75869:
+/***/ 28461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const resolveCredentialSource = (credentialSource, profileName, logger) => {
     const sourceProvidersMap = {
         EcsContainer: async (options) => {
-            const { fromHttp } = __nccwpck_require__(98605);
-            const { fromContainerMetadata } = __nccwpck_require__(40566);
+            const { fromHttp } = __nccwpck_require__(56829);
+            const { fromContainerMetadata } = __nccwpck_require__(6438);
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
             return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
         },
         Ec2InstanceMetadata: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
-            const { fromInstanceMetadata } = __nccwpck_require__(40566);
+            const { fromInstanceMetadata } = __nccwpck_require__(6438);
             return async () => fromInstanceMetadata(options)().then(setNamedProvider);
         },
         Environment: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
-            const { fromEnv } = __nccwpck_require__(55606);
+            const { fromEnv } = __nccwpck_require__(44710);
             return async () => fromEnv(options)().then(setNamedProvider);
         },
     };
@@ -12156,7 +12156,7 @@ const resolveAssumeRoleCredentials = async (profileName, profiles, options, call
     const profileData = profiles[profileName];
     const { source_profile, region } = profileData;
     if (!options.roleAssumer) {
-        const { getDefaultRoleAssumer } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumer } = __nccwpck_require__(77088);
         options.roleAssumer = getDefaultRoleAssumer({
             ...options.clientConfig,
             credentialProviderLogger: options.logger,
@@ -12209,7 +12209,7 @@ const isLoginProfile = (data) => {
     return Boolean(data && data.login_session);
 };
 const resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
-    const { fromLoginCredentials } = __nccwpck_require__(84072);
+    const { fromLoginCredentials } = __nccwpck_require__(87832);
     const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName,
@@ -12219,7 +12219,7 @@ const resolveLoginCredentials = async (profileName, options, callerClientConfig)
 
 const isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
 const resolveProcessCredentials = async (options, profile) => {
-    const { fromProcess } = __nccwpck_require__(75360);
+    const { fromProcess } = __nccwpck_require__(912);
     const credentials = await fromProcess({
         ...options,
         profile,
@@ -12228,7 +12228,7 @@ const resolveProcessCredentials = async (options, profile) => {
 };
 
 const resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
-    const { fromSSO } = __nccwpck_require__(60998);
+    const { fromSSO } = __nccwpck_require__(66198);
     return fromSSO({
         profile,
         logger: options.logger,
@@ -12276,7 +12276,7 @@ const isWebIdentityProfile = (arg) => Boolean(arg) &&
     typeof arg.role_arn === "string" &&
     ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
 const resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
-    const { fromTokenFile } = __nccwpck_require__(29956);
+    const { fromTokenFile } = __nccwpck_require__(22100);
     const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
         roleArn: profile.role_arn,
@@ -12329,12 +12329,12 @@ exports.fromIni = fromIni;
 
 /***/ }),
 
-/***/ 84072:
+/***/ 87832:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
-const { HttpRequest } = __nccwpck_require__(93422);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
+const { HttpRequest } = __nccwpck_require__(61342);
 const { createHash, createPrivateKey, createPublicKey, sign } = __nccwpck_require__(77598);
 const { promises } = __nccwpck_require__(73024);
 const { homedir } = __nccwpck_require__(48161);
@@ -12389,7 +12389,7 @@ class LoginCredentialsFetcher {
         if (freshExpiry - Date.now() > LoginCredentialsFetcher.REFRESH_THRESHOLD) {
             return this.toCredentials(freshToken.accessToken);
         }
-        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(99762);
+        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(31106);
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
         const isH2 = (requestHandler) => {
             return requestHandler?.metadata?.handlerProtocol === "h2";
@@ -12630,18 +12630,18 @@ exports.fromLoginCredentials = fromLoginCredentials;
 
 /***/ }),
 
-/***/ 5861:
+/***/ 64213:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(55606);
-const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(47291);
+const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(44710);
+const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(99467);
 
 const ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
 const remoteProvider = async (init) => {
-    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(40566);
+    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(6438);
     if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
-        const { fromHttp } = __nccwpck_require__(98605);
+        const { fromHttp } = __nccwpck_require__(56829);
         return chain(fromHttp(init), fromContainerMetadata(init));
     }
     if (process.env[ENV_IMDS_DISABLED] && process.env[ENV_IMDS_DISABLED] !== "false") {
@@ -12764,22 +12764,22 @@ const defaultProvider = (init = {}) => memoizeChain([
         if (!ssoStartUrl && !ssoAccountId && !ssoRegion && !ssoRoleName && !ssoSession) {
             throw new CredentialsProviderError("Skipping SSO provider in default chain (inputs do not include SSO fields).", { logger: init.logger });
         }
-        const { fromSSO } = __nccwpck_require__(60998);
+        const { fromSSO } = __nccwpck_require__(66198);
         return fromSSO(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromIni");
-        const { fromIni } = __nccwpck_require__(75869);
+        const { fromIni } = __nccwpck_require__(28461);
         return fromIni(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromProcess");
-        const { fromProcess } = __nccwpck_require__(75360);
+        const { fromProcess } = __nccwpck_require__(912);
         return fromProcess(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromTokenFile");
-        const { fromTokenFile } = __nccwpck_require__(29956);
+        const { fromTokenFile } = __nccwpck_require__(22100);
         return fromTokenFile(init)(awsIdentityProperties);
     },
     async () => {
@@ -12803,13 +12803,13 @@ exports.defaultProvider = defaultProvider;
 
 /***/ }),
 
-/***/ 75360:
+/***/ 912:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
+const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
 const { exec } = __nccwpck_require__(31421);
 const { promisify } = __nccwpck_require__(57975);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const getValidatedProcessCredentials = (profileName, data, profiles) => {
     if (data.Version !== 1) {
@@ -12886,12 +12886,12 @@ exports.fromProcess = fromProcess;
 
 /***/ }),
 
-/***/ 60998:
+/***/ 66198:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { fromSso } = __nccwpck_require__(75433);
+const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { fromSso } = __nccwpck_require__(73753);
 
 const isSsoProfile = (arg) => arg &&
     (typeof arg.sso_start_url === "string" ||
@@ -12945,7 +12945,7 @@ const resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ss
         });
     }
     const { accessToken } = token;
-    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(23707);
+    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(9803);
     const sso = ssoClient ||
         new SSOClient(Object.assign({}, clientConfig ?? {}, {
             logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -13085,21 +13085,21 @@ exports.validateSsoProfile = validateSsoProfile;
 
 /***/ }),
 
-/***/ 23707:
+/***/ 9803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(32579);
+const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(5779);
 exports.GetRoleCredentialsCommand = GetRoleCredentialsCommand;
 exports.SSOClient = SSOClient;
 
 
 /***/ }),
 
-/***/ 29956:
+/***/ 22100:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(99467);
 const { readFileSync } = __nccwpck_require__(73024);
 
 const fromWebToken = (init) => async (awsIdentityProperties) => {
@@ -13107,7 +13107,7 @@ const fromWebToken = (init) => async (awsIdentityProperties) => {
     const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
     let { roleAssumerWithWebIdentity } = init;
     if (!roleAssumerWithWebIdentity) {
-        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(77088);
         roleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdentity({
             ...init.clientConfig,
             credentialProviderLogger: init.logger,
@@ -13160,20 +13160,20 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
-/***/ 45028:
+/***/ 74420:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { NoOpLogger, getSmithyContext } = __nccwpck_require__(92658);
-const { HttpRequest, HttpResponse } = __nccwpck_require__(93422);
-const { setFeature } = __nccwpck_require__(5152);
-const { parseRfc7231DateTime } = __nccwpck_require__(92430);
-const { SignatureV4SignWithCredentials } = __nccwpck_require__(5785);
-const { booleanSelector, SelectorType } = __nccwpck_require__(47291);
-const { httpSigningMiddlewareOptions } = __nccwpck_require__(90402);
+const { NoOpLogger, getSmithyContext } = __nccwpck_require__(63042);
+const { HttpRequest, HttpResponse } = __nccwpck_require__(61342);
+const { setFeature } = __nccwpck_require__(90544);
+const { parseRfc7231DateTime } = __nccwpck_require__(67518);
+const { SignatureV4SignWithCredentials } = __nccwpck_require__(65353);
+const { booleanSelector, SelectorType } = __nccwpck_require__(99467);
+const { httpSigningMiddlewareOptions } = __nccwpck_require__(77138);
 const { Readable } = __nccwpck_require__(57075);
-const { validate, parse } = __nccwpck_require__(519);
-const { AwsRestXmlProtocol } = __nccwpck_require__(37288);
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { validate, parse } = __nccwpck_require__(63351);
+const { AwsRestXmlProtocol } = __nccwpck_require__(97368);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const CONTENT_LENGTH_HEADER = "content-length";
 const DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
@@ -14226,25 +14226,25 @@ exports.validateRegion = validateRegion;
 
 /***/ }),
 
-/***/ 99762:
+/***/ 31106:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -14836,25 +14836,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 89443:
+/***/ 65139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -15530,25 +15530,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 32579:
+/***/ 5779:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -16011,26 +16011,26 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 1136:
+/***/ 77088:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsQueryProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsQueryProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -16908,10 +16908,10 @@ exports.getDefaultRoleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdent
 
 /***/ }),
 
-/***/ 5785:
+/***/ 65353:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(75118);
+const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(54366);
 
 const signatureV4CrtContainer = {
     CrtSignerV4: null,
@@ -17070,12 +17070,12 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 
 /***/ }),
 
-/***/ 75433:
+/***/ 73753:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setTokenFeature } = __nccwpck_require__(5152);
-const { getBearerTokenEnvKey } = __nccwpck_require__(97523);
-const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(47291);
+const { setTokenFeature } = __nccwpck_require__(90544);
+const { getBearerTokenEnvKey } = __nccwpck_require__(78915);
+const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(99467);
 const { promises } = __nccwpck_require__(73024);
 
 const fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
@@ -17096,7 +17096,7 @@ const EXPIRE_WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
 
 const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
-    const { SSOOIDCClient } = __nccwpck_require__(89443);
+    const { SSOOIDCClient } = __nccwpck_require__(65139);
     const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
     const ssoOidcClient = new SSOOIDCClient(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
@@ -17107,7 +17107,7 @@ const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
 };
 
 const getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
-    const { CreateTokenCommand } = __nccwpck_require__(89443);
+    const { CreateTokenCommand } = __nccwpck_require__(65139);
     const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
     return ssoOidcClient.send(new CreateTokenCommand({
         clientId: ssoToken.clientId,
@@ -17253,7 +17253,7 @@ exports.nodeProvider = nodeProvider;
 
 /***/ }),
 
-/***/ 94274:
+/***/ 60402:
 /***/ ((__unused_webpack_module, exports) => {
 
 const ATTR_ESCAPE_RE = /[&<>"]/g;
@@ -17632,7 +17632,7 @@ exports.parseXML = parseXML;
 
 /***/ }),
 
-/***/ 29320:
+/***/ 63864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -17770,15 +17770,15 @@ exports.InvokeStoreBase = InvokeStoreBase;
 
 /***/ }),
 
-/***/ 90402:
+/***/ 77138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(34534);
+const { getSmithyContext, hasOwn } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
-const { HttpRequest } = __nccwpck_require__(93422);
-const { requestBuilder } = __nccwpck_require__(93422);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { requestBuilder } = __nccwpck_require__(61342);
 exports.requestBuilder = requestBuilder;
-const { HttpApiKeyAuthLocation } = __nccwpck_require__(90690);
+const { HttpApiKeyAuthLocation } = __nccwpck_require__(64242);
 
 const resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
     if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -18123,13 +18123,13 @@ exports.setFeature = setFeature;
 
 /***/ }),
 
-/***/ 64645:
+/***/ 38741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(92430);
-const { hasOwn } = __nccwpck_require__(34534);
-const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(93422);
-const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(26890);
+const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(67518);
+const { hasOwn } = __nccwpck_require__(17046);
+const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(61342);
+const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(95066);
 
 const majorUint64 = 0;
 const majorNegativeInt64 = 1;
@@ -20672,12 +20672,12 @@ exports.tagSymbol = tagSymbol;
 
 /***/ }),
 
-/***/ 99542:
+/***/ 50566:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createReadStream } = __nccwpck_require__(73024);
 const { Writable } = __nccwpck_require__(57075);
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHash, createHmac } = __nccwpck_require__(77598);
 const zlib = __nccwpck_require__(38522);
 
@@ -21256,16 +21256,16 @@ exports.readableStreamHasher = readableStreamHasher;
 
 /***/ }),
 
-/***/ 92658:
+/***/ 63042:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(34534);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(34534);
+const { hasOwn } = __nccwpck_require__(17046);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
-const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(64242);
 exports.AlgorithmId = AlgorithmId;
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const getAllAliases = (name, aliases) => {
     const _aliases = [];
@@ -22496,16 +22496,16 @@ exports.withBaseException = withBaseException;
 
 /***/ }),
 
-/***/ 47291:
+/***/ 99467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { homedir } = __nccwpck_require__(48161);
 const { sep, join } = __nccwpck_require__(76760);
 const { createHash } = __nccwpck_require__(77598);
 const { readFile: readFile$1 } = __nccwpck_require__(51455);
-const { IniSectionType } = __nccwpck_require__(90690);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { isValidHostLabel } = __nccwpck_require__(34534);
+const { IniSectionType } = __nccwpck_require__(64242);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { isValidHostLabel } = __nccwpck_require__(17046);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -23290,15 +23290,15 @@ exports.resolveRegionConfig = resolveRegionConfig;
 
 /***/ }),
 
-/***/ 62085:
+/***/ 18869:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(34534);
+const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(17046);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
-const { EndpointURLScheme } = __nccwpck_require__(90690);
+const { EndpointURLScheme } = __nccwpck_require__(64242);
 
 const ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 const CONFIG_ENDPOINT_URL = "endpoint_url";
@@ -24181,14 +24181,14 @@ exports.resolveParams = resolveParams;
 
 /***/ }),
 
-/***/ 56579:
+/***/ 90259:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32 } = __nccwpck_require__(99542);
-const { hasOwn } = __nccwpck_require__(34534);
-const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(92430);
+const { Crc32 } = __nccwpck_require__(50566);
+const { hasOwn } = __nccwpck_require__(17046);
+const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(67518);
 const { Readable } = __nccwpck_require__(57075);
-const { TypeRegistry } = __nccwpck_require__(26890);
+const { TypeRegistry } = __nccwpck_require__(95066);
 
 class Int64 {
     bytes;
@@ -25131,19 +25131,19 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 
 /***/ }),
 
-/***/ 93422:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(92430);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(34534);
-const { parseQueryString, parseUrl } = __nccwpck_require__(34534);
+const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(67518);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(17046);
+const { parseQueryString, parseUrl } = __nccwpck_require__(17046);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
 exports.parseQueryString = parseQueryString;
 exports.parseUrl = parseUrl;
-const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(26890);
-const { FieldPosition } = __nccwpck_require__(90690);
+const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(95066);
+const { FieldPosition } = __nccwpck_require__(64242);
 
 const collectBody = async (streamBody = new Uint8Array(), context) => {
     if (streamBody instanceof Uint8Array) {
@@ -25546,7 +25546,7 @@ class HttpProtocol extends SerdeContext {
         });
     }
     async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(56579);
+        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(90259);
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
             marshaller,
@@ -28234,15 +28234,15 @@ exports.resolvedPath = resolvedPath;
 
 /***/ }),
 
-/***/ 23609:
+/***/ 93129:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Readable } = __nccwpck_require__(57075);
-const { NoOpLogger, normalizeProvider } = __nccwpck_require__(92658);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { parseRfc7231DateTime, v4 } = __nccwpck_require__(92430);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
-const { hasOwn } = __nccwpck_require__(34534);
+const { NoOpLogger, normalizeProvider } = __nccwpck_require__(63042);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { parseRfc7231DateTime, v4 } = __nccwpck_require__(67518);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
+const { hasOwn } = __nccwpck_require__(17046);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -29129,10 +29129,10 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 
 /***/ }),
 
-/***/ 26890:
+/***/ 95066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(34534);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(17046);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -29845,14 +29845,14 @@ exports.translateTraits = translateTraits;
 
 /***/ }),
 
-/***/ 92430:
+/***/ 67518:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(77598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(34534);
+const { hasOwn, HttpResponse } = __nccwpck_require__(17046);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(73024);
-const { toEndpointV1 } = __nccwpck_require__(62085);
+const { toEndpointV1 } = __nccwpck_require__(18869);
 const { Readable, Writable, PassThrough } = __nccwpck_require__(57075);
 
 const isArrayBuffer = (arg) => (typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer) ||
@@ -31628,10 +31628,10 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 34534:
+/***/ 17046:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
 
@@ -31827,12 +31827,12 @@ exports.toEndpointV1 = toEndpointV1;
 
 /***/ }),
 
-/***/ 40566:
+/***/ 6438:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(47291);
+const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(99467);
 const node_http = __nccwpck_require__(37067);
-const { parseUrl } = __nccwpck_require__(93422);
+const { parseUrl } = __nccwpck_require__(61342);
 
 const isImdsCredentials = (arg) => Boolean(arg) &&
     typeof arg === "object" &&
@@ -32204,13 +32204,13 @@ exports.providerConfigFromInit = providerConfigFromInit;
 
 /***/ }),
 
-/***/ 61279:
+/***/ 63343:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(92430);
-const { streamCollector } = __nccwpck_require__(92430);
+const { hasOwn } = __nccwpck_require__(67518);
+const { streamCollector } = __nccwpck_require__(67518);
 exports.streamCollector = streamCollector;
-const { buildQueryString, HttpResponse } = __nccwpck_require__(93422);
+const { buildQueryString, HttpResponse } = __nccwpck_require__(61342);
 const node_https = __nccwpck_require__(44708);
 const { Readable } = __nccwpck_require__(57075);
 const http2 = __nccwpck_require__(32467);
@@ -33125,12 +33125,12 @@ exports.NodeHttpHandler = NodeHttpHandler;
 
 /***/ }),
 
-/***/ 75118:
+/***/ 54366:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(92430);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { escapeUri, HttpRequest } = __nccwpck_require__(93422);
+const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(67518);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { escapeUri, HttpRequest } = __nccwpck_require__(61342);
 
 class HeaderFormatter {
     format(headers) {
@@ -33729,7 +33729,7 @@ exports.signatureV4aContainer = signatureV4aContainer;
 
 /***/ }),
 
-/***/ 90690:
+/***/ 64242:
 /***/ ((__unused_webpack_module, exports) => {
 
 var HttpAuthLocation;
@@ -33832,7 +33832,7 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
 
 /***/ }),
 
-/***/ 9449:
+/***/ 67065:
 /***/ (function(module) {
 
 /*!
@@ -33852,7 +33852,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 785:
+/***/ 86657:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33864,7 +33864,7 @@ exports["default"] = {};
 
 /***/ }),
 
-/***/ 26122:
+/***/ 15386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34108,7 +34108,7 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
-/***/ 83874:
+/***/ 69522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34119,8 +34119,8 @@ module.exports = function (txt, options) {
 
 const { Duplex } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // Readable decoder states
 const PG_CODE = 0
@@ -34382,7 +34382,7 @@ class CopyStreamQuery extends Duplex {
 
 /***/ }),
 
-/***/ 96473:
+/***/ 32457:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34392,7 +34392,7 @@ module.exports = function (txt, options) {
 }
 
 const { Writable } = __nccwpck_require__(2203)
-const code = __nccwpck_require__(55983)
+const code = __nccwpck_require__(71679)
 
 class CopyStreamQuery extends Writable {
   constructor(text, options) {
@@ -34562,7 +34562,7 @@ class CopyStreamQuery extends Writable {
 
 /***/ }),
 
-/***/ 24820:
+/***/ 79716:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34573,8 +34573,8 @@ module.exports = function (txt, options) {
 
 const { Readable } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // decoder states
 const PG_CODE = 0
@@ -34746,14 +34746,14 @@ class CopyStreamQuery extends Readable {
 
 /***/ }),
 
-/***/ 26901:
+/***/ 61957:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-const CopyToQueryStream = __nccwpck_require__(24820)
-const CopyFromQueryStream = __nccwpck_require__(96473)
-const CopyBothQueryStream = __nccwpck_require__(83874)
+const CopyToQueryStream = __nccwpck_require__(79716)
+const CopyFromQueryStream = __nccwpck_require__(32457)
+const CopyBothQueryStream = __nccwpck_require__(69522)
 
 exports.to = function copyTo(txt, options) {
   return new CopyToQueryStream(txt, options)
@@ -34770,7 +34770,7 @@ exports.both = function copyBoth(txt, options) {
 
 /***/ }),
 
-/***/ 55983:
+/***/ 71679:
 /***/ ((module) => {
 
 /**
@@ -34804,7 +34804,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 91147:
+/***/ 4347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const Buffer = (__nccwpck_require__(20181).Buffer)
@@ -35187,7 +35187,7 @@ OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
 
 /***/ }),
 
-/***/ 62299:
+/***/ 79083:
 /***/ ((module) => {
 
 
@@ -35294,7 +35294,7 @@ module.exports = readInt8;
 
 /***/ }),
 
-/***/ 17558:
+/***/ 17734:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35391,7 +35391,7 @@ class Pool extends EventEmitter {
     this.options.allowExitOnIdle = this.options.allowExitOnIdle || false
     this.options.maxLifetimeSeconds = this.options.maxLifetimeSeconds || 0
     this.log = this.options.log || function () {}
-    this.Client = this.options.Client || Client || (__nccwpck_require__(13273).Client)
+    this.Client = this.options.Client || Client || (__nccwpck_require__(61097).Client)
     this.Promise = this.options.Promise || global.Promise
 
     if (typeof this.options.idleTimeoutMillis === 'undefined') {
@@ -35818,7 +35818,7 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 19971:
+/***/ 73203:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35879,7 +35879,7 @@ exports.BufferReader = BufferReader;
 
 /***/ }),
 
-/***/ 49315:
+/***/ 90995:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35998,18 +35998,18 @@ exports.Writer = Writer;
 
 /***/ }),
 
-/***/ 74233:
+/***/ 46313:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DatabaseError = exports.serialize = void 0;
 exports.parse = parse;
-const messages_1 = __nccwpck_require__(85809);
+const messages_1 = __nccwpck_require__(55553);
 Object.defineProperty(exports, "DatabaseError", ({ enumerable: true, get: function () { return messages_1.DatabaseError; } }));
-const serializer_1 = __nccwpck_require__(76513);
+const serializer_1 = __nccwpck_require__(69393);
 Object.defineProperty(exports, "serialize", ({ enumerable: true, get: function () { return serializer_1.serialize; } }));
-const parser_1 = __nccwpck_require__(43318);
+const parser_1 = __nccwpck_require__(8614);
 function parse(stream, callback) {
     const parser = new parser_1.Parser();
     stream.on('data', (buffer) => parser.parse(buffer, callback));
@@ -36019,7 +36019,7 @@ function parse(stream, callback) {
 
 /***/ }),
 
-/***/ 85809:
+/***/ 55553:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36185,14 +36185,14 @@ exports.NoticeMessage = NoticeMessage;
 
 /***/ }),
 
-/***/ 43318:
+/***/ 8614:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Parser = void 0;
-const messages_1 = __nccwpck_require__(85809);
-const buffer_reader_1 = __nccwpck_require__(19971);
+const messages_1 = __nccwpck_require__(55553);
+const buffer_reader_1 = __nccwpck_require__(73203);
 // every message is prefixed with a single byte
 const CODE_LENGTH = 1;
 // every message has an int32 length which includes itself but does
@@ -36516,13 +36516,13 @@ const parseErrorMessage = (reader, name) => {
 
 /***/ }),
 
-/***/ 76513:
+/***/ 69393:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.serialize = void 0;
-const buffer_writer_1 = __nccwpck_require__(49315);
+const buffer_writer_1 = __nccwpck_require__(90995);
 const writer = new buffer_writer_1.Writer();
 const startup = (opts) => {
     // protocol version
@@ -36720,13 +36720,13 @@ exports.serialize = serialize;
 
 /***/ }),
 
-/***/ 11549:
+/***/ 71661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var textParsers = __nccwpck_require__(74784);
-var binaryParsers = __nccwpck_require__(87522);
-var arrayParser = __nccwpck_require__(76471);
-var builtinTypes = __nccwpck_require__(16345);
+var textParsers = __nccwpck_require__(46928);
+var binaryParsers = __nccwpck_require__(48338);
+var arrayParser = __nccwpck_require__(46439);
+var builtinTypes = __nccwpck_require__(18953);
 
 exports.getTypeParser = getTypeParser;
 exports.setTypeParser = setTypeParser;
@@ -36774,10 +36774,10 @@ binaryParsers.init(function(oid, converter) {
 
 /***/ }),
 
-/***/ 76471:
+/***/ 46439:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879);
+var array = __nccwpck_require__(42903);
 
 module.exports = {
   create: function (source, transform) {
@@ -36792,10 +36792,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 87522:
+/***/ 48338:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var parseInt64 = __nccwpck_require__(62299);
+var parseInt64 = __nccwpck_require__(79083);
 
 var parseBits = function(data, bits, offset, invert, callback) {
   offset = offset || 0;
@@ -37056,7 +37056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 16345:
+/***/ 18953:
 /***/ ((module) => {
 
 /**
@@ -37136,14 +37136,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 74784:
+/***/ 46928:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879)
-var arrayParser = __nccwpck_require__(76471);
-var parseDate = __nccwpck_require__(92690);
-var parseInterval = __nccwpck_require__(68755);
-var parseByteA = __nccwpck_require__(463);
+var array = __nccwpck_require__(42903)
+var arrayParser = __nccwpck_require__(46439);
+var parseDate = __nccwpck_require__(80546);
+var parseInterval = __nccwpck_require__(61443);
+var parseByteA = __nccwpck_require__(57119);
 
 function allowNull (fn) {
   return function nullAllowed (value) {
@@ -37358,20 +37358,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 75042:
+/***/ 80242:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 const nodeUtils = __nccwpck_require__(39023)
-const sasl = __nccwpck_require__(20948)
-const TypeOverrides = __nccwpck_require__(50365)
+const sasl = __nccwpck_require__(42436)
+const TypeOverrides = __nccwpck_require__(84685)
 
-const ConnectionParameters = __nccwpck_require__(646)
-const Query = __nccwpck_require__(84473)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const crypto = __nccwpck_require__(84150)
+const ConnectionParameters = __nccwpck_require__(54422)
+const Query = __nccwpck_require__(62697)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const crypto = __nccwpck_require__(83142)
 
 const activeQueryDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -37659,7 +37659,7 @@ class Client extends EventEmitter {
       cb()
     } else {
       try {
-        const pgPass = __nccwpck_require__(13272)
+        const pgPass = __nccwpck_require__(67336)
         pgPass(this.connectionParameters, (pass) => {
           if (undefined !== pass) {
             pgPassDeprecationNotice()
@@ -38211,16 +38211,16 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 646:
+/***/ 54422:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const dns = __nccwpck_require__(72250)
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 
-const parse = (__nccwpck_require__(26122).parse) // parses a connection string
+const parse = (__nccwpck_require__(15386).parse) // parses a connection string
 
 const val = function (key, config, envVar) {
   if (config[key]) {
@@ -38402,15 +38402,15 @@ module.exports = ConnectionParameters
 
 /***/ }),
 
-/***/ 9809:
+/***/ 64609:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 
-const { parse, serialize } = __nccwpck_require__(74233)
-const stream = __nccwpck_require__(30829)
+const { parse, serialize } = __nccwpck_require__(46313)
+const stream = __nccwpck_require__(60573)
 const { getStream } = stream
 
 const flushBuffer = serialize.flush()
@@ -38659,7 +38659,7 @@ module.exports = Connection
 
 /***/ }),
 
-/***/ 9765:
+/***/ 54869:
 /***/ ((module) => {
 
 function x509Error(msg, cert) {
@@ -38788,12 +38788,12 @@ module.exports = { signatureAlgorithmHashFromCertificate }
 
 /***/ }),
 
-/***/ 20948:
+/***/ 42436:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const crypto = __nccwpck_require__(84150)
-const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(9765)
+const crypto = __nccwpck_require__(83142)
+const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(54869)
 
 // SASLprep (RFC 4013) — minimal in-tree implementation.
 //
@@ -39057,7 +39057,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84150:
+/***/ 83142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeCrypto = __nccwpck_require__(76982)
@@ -39153,7 +39153,7 @@ async function deriveKey(password, salt, iterations) {
 
 /***/ }),
 
-/***/ 68995:
+/***/ 87027:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39240,7 +39240,7 @@ module.exports = {
   keepalives_idle: 0,
 }
 
-const pgTypes = __nccwpck_require__(11549)
+const pgTypes = __nccwpck_require__(71661)
 // save default parsers
 const parseBigInteger = pgTypes.getTypeParser(20, 'text')
 const parseBigIntegerArray = pgTypes.getTypeParser(1016, 'text')
@@ -39254,20 +39254,20 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 
 /***/ }),
 
-/***/ 13273:
+/***/ 61097:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(75042)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
-const Pool = __nccwpck_require__(17558)
-const TypeOverrides = __nccwpck_require__(50365)
-const { DatabaseError } = __nccwpck_require__(74233)
-const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(69652)
+const Client = __nccwpck_require__(80242)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
+const Pool = __nccwpck_require__(17734)
+const TypeOverrides = __nccwpck_require__(84685)
+const { DatabaseError } = __nccwpck_require__(46313)
+const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(25348)
 
 const poolFactory = (Client) => {
   return class BoundPool extends Pool {
@@ -39284,7 +39284,7 @@ const PG = function (clientConstructor) {
   this.Pool = poolFactory(this.Client)
   this._pools = []
   this.Connection = Connection
-  this.types = __nccwpck_require__(11549)
+  this.types = __nccwpck_require__(71661)
   this.DatabaseError = DatabaseError
   this.TypeOverrides = TypeOverrides
   this.escapeIdentifier = escapeIdentifier
@@ -39303,7 +39303,7 @@ try {
 }
 
 if (forceNative) {
-  clientConstructor = __nccwpck_require__(45301)
+  clientConstructor = __nccwpck_require__(40165)
 }
 
 module.exports = new PG(clientConstructor)
@@ -39315,7 +39315,7 @@ Object.defineProperty(module.exports, "native", ({
   get() {
     let native = null
     try {
-      native = new PG(__nccwpck_require__(45301))
+      native = new PG(__nccwpck_require__(40165))
     } catch (err) {
       if (err.code !== 'MODULE_NOT_FOUND') {
         throw err
@@ -39334,7 +39334,7 @@ Object.defineProperty(module.exports, "native", ({
 
 /***/ }),
 
-/***/ 28942:
+/***/ 7134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeUtils = __nccwpck_require__(39023)
@@ -39343,16 +39343,16 @@ var Native
 // eslint-disable-next-line no-useless-catch
 try {
   // Wrap this `require()` in a try-catch to avoid upstream bundlers from complaining that this might not be available since it is an optional import
-  Native = __nccwpck_require__(84390)
+  Native = __nccwpck_require__(82516)
 } catch (e) {
   throw e
 }
-const TypeOverrides = __nccwpck_require__(50365)
+const TypeOverrides = __nccwpck_require__(84685)
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const ConnectionParameters = __nccwpck_require__(646)
+const ConnectionParameters = __nccwpck_require__(54422)
 
-const NativeQuery = __nccwpck_require__(17581)
+const NativeQuery = __nccwpck_require__(8733)
 
 const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -39668,7 +39668,7 @@ Client.prototype._pulsePipelinedQueryQueue = function () {
   const self = this
   const queries = []
   const nativeQueries = []
-  const utils = __nccwpck_require__(69652)
+  const utils = __nccwpck_require__(25348)
 
   while (this._queryQueue.length > 0) {
     const query = this._queryQueue.shift()
@@ -39769,23 +39769,23 @@ Client.prototype.getTransactionStatus = function () {
 
 /***/ }),
 
-/***/ 45301:
+/***/ 40165:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-module.exports = __nccwpck_require__(28942)
+module.exports = __nccwpck_require__(7134)
 
 
 /***/ }),
 
-/***/ 17581:
+/***/ 8733:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 
 const NativeQuery = (module.exports = function (config, values, callback) {
   EventEmitter.call(this)
@@ -39952,15 +39952,15 @@ NativeQuery.prototype.submit = function (client) {
 
 /***/ }),
 
-/***/ 84473:
+/***/ 62697:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(24434)
 
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
 
 class Query extends EventEmitter {
   constructor(config, values, callback) {
@@ -40222,12 +40222,12 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 26424:
+/***/ 16808:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 const matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/
 
@@ -40338,7 +40338,7 @@ module.exports = Result
 
 /***/ }),
 
-/***/ 30829:
+/***/ 60573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { getStream, getSecureStream } = getStreamFuncs()
@@ -40381,7 +40381,7 @@ function getNodejsStreamFuncs() {
  */
 function getCloudflareStreamFuncs() {
   function getStream(ssl) {
-    const { CloudflareSocket } = __nccwpck_require__(785)
+    const { CloudflareSocket } = __nccwpck_require__(86657)
     return new CloudflareSocket(ssl)
   }
 
@@ -40428,12 +40428,12 @@ function getStreamFuncs() {
 
 /***/ }),
 
-/***/ 50365:
+/***/ 84685:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 function TypeOverrides(userTypes) {
   this._types = userTypes || types
@@ -40470,12 +40470,12 @@ module.exports = TypeOverrides
 
 /***/ }),
 
-/***/ 69652:
+/***/ 25348:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 const nodeUtils = __nccwpck_require__(39023)
 
 const { isDate } = __nccwpck_require__(98253)
@@ -40702,14 +40702,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98702:
+/***/ 28830:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , Stream = (__nccwpck_require__(2203).Stream)
-  , split = __nccwpck_require__(35286)
+  , split = __nccwpck_require__(38630)
   , util = __nccwpck_require__(39023)
   , defaultPort = 5432
   , isWin = (process.platform === 'win32')
@@ -40942,14 +40942,14 @@ var isValidEntry = module.exports.isValidEntry = function(entry){
 
 /***/ }),
 
-/***/ 13272:
+/***/ 67336:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , fs = __nccwpck_require__(79896)
-  , helper = __nccwpck_require__(98702)
+  , helper = __nccwpck_require__(28830)
 ;
 
 
@@ -40972,7 +40972,7 @@ module.exports.warnTo = helper.warnTo;
 
 /***/ }),
 
-/***/ 3879:
+/***/ 42903:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41076,7 +41076,7 @@ function identity (value) {
 
 /***/ }),
 
-/***/ 463:
+/***/ 57119:
 /***/ ((module) => {
 
 
@@ -41116,7 +41116,7 @@ module.exports = function parseBytea (input) {
 
 /***/ }),
 
-/***/ 92690:
+/***/ 80546:
 /***/ ((module) => {
 
 
@@ -41239,12 +41239,12 @@ function is0To99 (num) {
 
 /***/ }),
 
-/***/ 68755:
+/***/ 61443:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var extend = __nccwpck_require__(80223)
+var extend = __nccwpck_require__(93743)
 
 module.exports = PostgresInterval
 
@@ -41371,7 +41371,7 @@ function parse (interval) {
 
 /***/ }),
 
-/***/ 35286:
+/***/ 38630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*
@@ -41519,15 +41519,15 @@ module.exports = split
 
 /***/ }),
 
-/***/ 20770:
+/***/ 58482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(29290);
 
 
 /***/ }),
 
-/***/ 20218:
+/***/ 29290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -41798,33 +41798,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 42480:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(23701)
-const Dispatcher = __nccwpck_require__(30883)
-const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(57405)
-const ProxyAgent = __nccwpck_require__(76672)
-const EnvHttpProxyAgent = __nccwpck_require__(53137)
-const RetryAgent = __nccwpck_require__(30050)
-const errors = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(81285)
+const Dispatcher = __nccwpck_require__(97939)
+const Pool = __nccwpck_require__(92244)
+const BalancedPool = __nccwpck_require__(2549)
+const Agent = __nccwpck_require__(58285)
+const ProxyAgent = __nccwpck_require__(39920)
+const EnvHttpProxyAgent = __nccwpck_require__(40929)
+const RetryAgent = __nccwpck_require__(71346)
+const errors = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(56615)
-const buildConnector = __nccwpck_require__(59136)
-const MockClient = __nccwpck_require__(47365)
-const MockAgent = __nccwpck_require__(47501)
-const MockPool = __nccwpck_require__(94004)
-const mockErrors = __nccwpck_require__(52429)
-const RetryHandler = __nccwpck_require__(17816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
-const DecoratorHandler = __nccwpck_require__(58155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const api = __nccwpck_require__(88567)
+const buildConnector = __nccwpck_require__(32784)
+const MockClient = __nccwpck_require__(9493)
+const MockAgent = __nccwpck_require__(1437)
+const MockPool = __nccwpck_require__(45220)
+const mockErrors = __nccwpck_require__(49917)
+const RetryHandler = __nccwpck_require__(45640)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(78421)
+const DecoratorHandler = __nccwpck_require__(80091)
+const RedirectHandler = __nccwpck_require__(67970)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -41842,10 +41842,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(21514),
-  retry: __nccwpck_require__(92026),
-  dump: __nccwpck_require__(88060),
-  dns: __nccwpck_require__(70379)
+  redirect: __nccwpck_require__(20730),
+  retry: __nccwpck_require__(74346),
+  dump: __nccwpck_require__(78412),
+  dns: __nccwpck_require__(48731)
 }
 
 module.exports.buildConnector = buildConnector
@@ -41907,7 +41907,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(54398).fetch)
+const fetchImpl = (__nccwpck_require__(58702).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -41919,39 +41919,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(60660).Headers
-module.exports.Response = __nccwpck_require__(99051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(35910).FormData
+module.exports.Headers = __nccwpck_require__(75524).Headers
+module.exports.Response = __nccwpck_require__(70715).Response
+module.exports.Request = __nccwpck_require__(30175).Request
+module.exports.FormData = __nccwpck_require__(41142).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(48355).FileReader
+module.exports.FileReader = __nccwpck_require__(54848).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(30179)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(20109)
+const { CacheStorage } = __nccwpck_require__(15965)
+const { kConstruct } = __nccwpck_require__(40061)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(16933)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(57708)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
-module.exports.WebSocket = __nccwpck_require__(13726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(77316)
+module.exports.WebSocket = __nccwpck_require__(71886).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -41967,18 +41967,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(21238)
+const { EventSource } = __nccwpck_require__(61670)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 80158:
+/***/ 90670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(68707)
+const { addAbortListener } = __nccwpck_require__(84640)
+const { RequestAbortedError } = __nccwpck_require__(44627)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -42038,16 +42038,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34660:
+/***/ 42004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -42153,7 +42153,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 76862:
+/***/ 65646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -42167,10 +42167,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
@@ -42411,16 +42411,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 14043:
+/***/ 4203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { Readable } = __nccwpck_require__(49927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { Readable } = __nccwpck_require__(80471)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
@@ -42632,18 +42632,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 29656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { finished, PassThrough } = __nccwpck_require__(57075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -42859,15 +42859,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 61882:
+/***/ 6730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
 const { AsyncResource } = __nccwpck_require__(16698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
@@ -42974,21 +42974,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 56615:
+/***/ 88567:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(14043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(76862)
-module.exports.upgrade = __nccwpck_require__(61882)
-module.exports.connect = __nccwpck_require__(34660)
+module.exports.request = __nccwpck_require__(4203)
+module.exports.stream = __nccwpck_require__(29656)
+module.exports.pipeline = __nccwpck_require__(65646)
+module.exports.upgrade = __nccwpck_require__(6730)
+module.exports.connect = __nccwpck_require__(42004)
 
 
 /***/ }),
 
-/***/ 49927:
+/***/ 80471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -42997,9 +42997,9 @@ module.exports.connect = __nccwpck_require__(34660)
 
 const assert = __nccwpck_require__(34589)
 const { Readable } = __nccwpck_require__(57075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { ReadableStreamFrom } = __nccwpck_require__(84640)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -43380,15 +43380,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 87655:
+/***/ 32247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 
-const { chunksDecode } = __nccwpck_require__(49927)
+const { chunksDecode } = __nccwpck_require__(80471)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -43480,16 +43480,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 59136:
+/***/ 32784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(77030)
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(44627)
+const timers = __nccwpck_require__(91275)
 
 function noop () {}
 
@@ -43727,7 +43727,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 10735:
+/***/ 22303:
 /***/ ((module) => {
 
 
@@ -43852,7 +43852,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 42414:
+/***/ 53374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44061,7 +44061,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 68707:
+/***/ 44627:
 /***/ ((module) => {
 
 
@@ -44493,7 +44493,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44655:
+/***/ 37311:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44501,7 +44501,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
@@ -44516,9 +44516,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+} = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -44982,7 +44982,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 36443:
+/***/ 64043:
 /***/ ((module) => {
 
 module.exports = {
@@ -45056,7 +45056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 67752:
+/***/ 84152:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45064,7 +45064,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(10735)
+} = __nccwpck_require__(22303)
 
 class TstNode {
   /** @type {any} */
@@ -45215,13 +45215,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 84640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(64043)
 const { IncomingMessage } = __nccwpck_require__(37067)
 const stream = __nccwpck_require__(57075)
 const net = __nccwpck_require__(77030)
@@ -45229,9 +45229,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 const { stringify } = __nccwpck_require__(41792)
 const { EventEmitter: EE } = __nccwpck_require__(78474)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
-const { tree } = __nccwpck_require__(67752)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
+const { tree } = __nccwpck_require__(84152)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -45941,18 +45941,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57405:
+/***/ 58285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
-const DispatcherBase = __nccwpck_require__(21841)
-const Pool = __nccwpck_require__(30628)
-const Client = __nccwpck_require__(23701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
+const DispatcherBase = __nccwpck_require__(19265)
+const Pool = __nccwpck_require__(92244)
+const Client = __nccwpck_require__(81285)
+const util = __nccwpck_require__(84640)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -46081,7 +46081,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 2549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46089,7 +46089,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   PoolBase,
   kClients,
@@ -46097,10 +46097,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Pool = __nccwpck_require__(30628)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(73856)
+const Pool = __nccwpck_require__(92244)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const { parseOrigin } = __nccwpck_require__(84640)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -46297,7 +46297,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 29133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46305,9 +46305,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const timers = __nccwpck_require__(91275)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -46320,7 +46320,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -46353,9 +46353,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
-const constants = __nccwpck_require__(52824)
+const constants = __nccwpck_require__(80776)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -46367,11 +46367,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(53434))
+    mod = await WebAssembly.compile(__nccwpck_require__(88586))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -46379,7 +46379,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -47294,7 +47294,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(84492).extractBody)
+      extractBody = (__nccwpck_require__(46396).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -47817,7 +47817,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 88788:
+/***/ 4548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47825,13 +47825,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(34589)
 const { errorMonitor } = __nccwpck_require__(78474)
 const { pipeline } = __nccwpck_require__(57075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -47850,7 +47850,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -48256,7 +48256,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(84492).extractBody)
+    extractBody ??= (__nccwpck_require__(46396).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -48616,7 +48616,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 23701:
+/***/ 81285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -48626,16 +48626,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(34589)
 const net = __nccwpck_require__(77030)
 const http = __nccwpck_require__(37067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const Request = __nccwpck_require__(44655)
-const DispatcherBase = __nccwpck_require__(21841)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const Request = __nccwpck_require__(37311)
+const DispatcherBase = __nccwpck_require__(19265)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
 const {
   kUrl,
   kServerName,
@@ -48677,9 +48677,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(36443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(88788)
+} = __nccwpck_require__(64043)
+const connectH1 = __nccwpck_require__(29133)
+const connectH2 = __nccwpck_require__(4548)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -48987,7 +48987,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 function onError (client, err) {
   if (
@@ -49247,19 +49247,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 21841:
+/***/ 19265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(30883)
+const Dispatcher = __nccwpck_require__(97939)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+} = __nccwpck_require__(44627)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -49462,7 +49462,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 30883:
+/***/ 97939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -49534,15 +49534,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 53137:
+/***/ 40929:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
-const ProxyAgent = __nccwpck_require__(76672)
-const Agent = __nccwpck_require__(57405)
+const DispatcherBase = __nccwpck_require__(19265)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(64043)
+const ProxyAgent = __nccwpck_require__(39920)
+const Agent = __nccwpck_require__(58285)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -49701,7 +49701,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 64660:
+/***/ 95844:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -49825,15 +49825,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 42128:
+/***/ 73856:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const FixedQueue = __nccwpck_require__(64660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
-const PoolStats = __nccwpck_require__(43246)
+const DispatcherBase = __nccwpck_require__(19265)
+const FixedQueue = __nccwpck_require__(95844)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(64043)
+const PoolStats = __nccwpck_require__(15710)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -50026,10 +50026,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43246:
+/***/ 15710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(64043)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -50067,7 +50067,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 30628:
+/***/ 92244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50078,14 +50078,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Client = __nccwpck_require__(23701)
+} = __nccwpck_require__(73856)
+const Client = __nccwpck_require__(81285)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const buildConnector = __nccwpck_require__(32784)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -50181,19 +50181,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 76672:
+/***/ 39920:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 const { URL } = __nccwpck_require__(73136)
-const Agent = __nccwpck_require__(57405)
-const Pool = __nccwpck_require__(30628)
-const DispatcherBase = __nccwpck_require__(21841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
-const Client = __nccwpck_require__(23701)
+const Agent = __nccwpck_require__(58285)
+const Pool = __nccwpck_require__(92244)
+const DispatcherBase = __nccwpck_require__(19265)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
+const Client = __nccwpck_require__(81285)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -50462,13 +50462,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 30050:
+/***/ 71346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(30883)
-const RetryHandler = __nccwpck_require__(17816)
+const Dispatcher = __nccwpck_require__(97939)
+const RetryHandler = __nccwpck_require__(45640)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -50504,7 +50504,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 32581:
+/***/ 78421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50512,8 +50512,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const Agent = __nccwpck_require__(57405)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const Agent = __nccwpck_require__(58285)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -50543,7 +50543,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 58155:
+/***/ 80091:
 /***/ ((module) => {
 
 
@@ -50594,15 +50594,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 67970:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(36443)
+const util = __nccwpck_require__(84640)
+const { kBodyUsed } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -50833,20 +50833,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 17816:
+/***/ 45640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
-const { RequestRetryError } = __nccwpck_require__(68707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(64043)
+const { RequestRetryError } = __nccwpck_require__(44627)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(84640)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -51277,14 +51277,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 70379:
+/***/ 48731:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(77030)
 const { lookup } = __nccwpck_require__(40610)
-const DecoratorHandler = __nccwpck_require__(58155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(80091)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(44627)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -51659,14 +51659,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 88060:
+/***/ 78412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const DecoratorHandler = __nccwpck_require__(58155)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const DecoratorHandler = __nccwpck_require__(80091)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -51789,12 +51789,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 25092:
+/***/ 66036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -51817,11 +51817,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 21514:
+/***/ 20730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -51848,11 +51848,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 92026:
+/***/ 74346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(17816)
+const RetryHandler = __nccwpck_require__(45640)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -51874,13 +51874,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 52824:
+/***/ 80776:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(50172);
+const utils_1 = __nccwpck_require__(11308);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -52158,7 +52158,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 63870:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52170,7 +52170,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 53434:
+/***/ 88586:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52182,7 +52182,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 50172:
+/***/ 11308:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -52203,13 +52203,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 47501:
+/***/ 1437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(36443)
-const Agent = __nccwpck_require__(57405)
+const { kClients } = __nccwpck_require__(64043)
+const Agent = __nccwpck_require__(58285)
 const {
   kAgent,
   kMockAgentSet,
@@ -52220,14 +52220,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(91117)
-const MockClient = __nccwpck_require__(47365)
-const MockPool = __nccwpck_require__(94004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
-const Dispatcher = __nccwpck_require__(30883)
-const Pluralizer = __nccwpck_require__(91529)
-const PendingInterceptorsFormatter = __nccwpck_require__(56142)
+} = __nccwpck_require__(90941)
+const MockClient = __nccwpck_require__(9493)
+const MockPool = __nccwpck_require__(45220)
+const { matchValue, buildMockOptions } = __nccwpck_require__(58981)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(44627)
+const Dispatcher = __nccwpck_require__(97939)
+const Pluralizer = __nccwpck_require__(43289)
+const PendingInterceptorsFormatter = __nccwpck_require__(81726)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -52370,14 +52370,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 47365:
+/***/ 9493:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Client = __nccwpck_require__(23701)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Client = __nccwpck_require__(81285)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52386,10 +52386,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -52436,12 +52436,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 52429:
+/***/ 49917:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(68707)
+const { UndiciError } = __nccwpck_require__(44627)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -52471,12 +52471,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31511:
+/***/ 35015:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kDispatchKey,
@@ -52484,9 +52484,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(91117)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { buildURL } = __nccwpck_require__(84640)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -52685,14 +52685,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 94004:
+/***/ 45220:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Pool = __nccwpck_require__(30628)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Pool = __nccwpck_require__(92244)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52701,10 +52701,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -52751,7 +52751,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 91117:
+/***/ 90941:
 /***/ ((module) => {
 
 
@@ -52781,20 +52781,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53397:
+/***/ 58981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(52429)
+const { MockNotMatchedError } = __nccwpck_require__(49917)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(91117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { buildURL } = __nccwpck_require__(84640)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
@@ -53155,7 +53155,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 56142:
+/***/ 81726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -53205,7 +53205,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 91529:
+/***/ 43289:
 /***/ ((module) => {
 
 
@@ -53241,7 +53241,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 96603:
+/***/ 91275:
 /***/ ((module) => {
 
 
@@ -53671,20 +53671,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 89634:
+/***/ 78514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(45893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(93627)
-const { fetching } = __nccwpck_require__(54398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const { kConstruct } = __nccwpck_require__(40061)
+const { urlEquals, getFieldValues } = __nccwpck_require__(16814)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(84640)
+const { webidl } = __nccwpck_require__(15701)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(70715)
+const { Request, fromInnerRequest } = __nccwpck_require__(30175)
+const { kState } = __nccwpck_require__(61995)
+const { fetching } = __nccwpck_require__(58702)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(19520)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -54537,15 +54537,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 15965:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { Cache } = __nccwpck_require__(89634)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(40061)
+const { Cache } = __nccwpck_require__(78514)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class CacheStorage {
   /**
@@ -54696,26 +54696,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20109:
+/***/ 40061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(36443).kConstruct)
+  kConstruct: (__nccwpck_require__(64043).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 76798:
+/***/ 16814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { isValidHeaderName } = __nccwpck_require__(73168)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { isValidHeaderName } = __nccwpck_require__(19520)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -54760,7 +54760,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 71276:
+/***/ 33404:
 /***/ ((module) => {
 
 
@@ -54779,15 +54779,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79061:
+/***/ 16933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(11978)
-const { stringify } = __nccwpck_require__(57797)
-const { webidl } = __nccwpck_require__(45893)
-const { Headers } = __nccwpck_require__(60660)
+const { parseSetCookie } = __nccwpck_require__(58906)
+const { stringify } = __nccwpck_require__(41077)
+const { webidl } = __nccwpck_require__(15701)
+const { Headers } = __nccwpck_require__(75524)
 
 /**
  * @typedef {Object} Cookie
@@ -54970,14 +54970,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11978:
+/***/ 58906:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
-const { isCTLExcludingHtab } = __nccwpck_require__(57797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(33404)
+const { isCTLExcludingHtab } = __nccwpck_require__(41077)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(57708)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -55287,7 +55287,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57797:
+/***/ 41077:
 /***/ ((module) => {
 
 
@@ -55646,13 +55646,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 24031:
+/***/ 335:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(57075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(63691)
 
 /**
  * @type {number[]} BOM
@@ -56227,23 +56227,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 21238:
+/***/ 61670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(57075)
-const { fetching } = __nccwpck_require__(54398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(45893)
-const { EventSourceStream } = __nccwpck_require__(24031)
-const { parseMIMEType } = __nccwpck_require__(51900)
-const { createFastMessageEvent } = __nccwpck_require__(15188)
-const { isNetworkError } = __nccwpck_require__(99051)
-const { delay } = __nccwpck_require__(94811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { fetching } = __nccwpck_require__(58702)
+const { makeRequest } = __nccwpck_require__(30175)
+const { webidl } = __nccwpck_require__(15701)
+const { EventSourceStream } = __nccwpck_require__(335)
+const { parseMIMEType } = __nccwpck_require__(57708)
+const { createFastMessageEvent } = __nccwpck_require__(77316)
+const { isNetworkError } = __nccwpck_require__(70715)
+const { delay } = __nccwpck_require__(63691)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 
 let experimentalWarned = false
 
@@ -56717,7 +56717,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94811:
+/***/ 63691:
 /***/ ((module) => {
 
 
@@ -56761,12 +56761,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84492:
+/***/ 46396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -56776,16 +56776,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(73168)
-const { FormData } = __nccwpck_require__(35910)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { FormData } = __nccwpck_require__(41142)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(34589)
 const { isErrored, isDisturbed } = __nccwpck_require__(57075)
 const { isArrayBuffer } = __nccwpck_require__(73429)
-const { serializeAMimeType } = __nccwpck_require__(51900)
-const { multipartFormDataParser } = __nccwpck_require__(50116)
+const { serializeAMimeType } = __nccwpck_require__(57708)
+const { multipartFormDataParser } = __nccwpck_require__(23028)
 let random
 
 try {
@@ -57297,7 +57297,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 27775:
 /***/ ((module) => {
 
 
@@ -57428,7 +57428,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 51900:
+/***/ 57708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -58179,12 +58179,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 66653:
+/***/ 69197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(36443)
+const { kConnected, kSize } = __nccwpck_require__(64043)
 
 class CompatWeakRef {
   constructor (value) {
@@ -58232,14 +58232,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 27114:
+/***/ 92538:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -58365,16 +58365,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 50116:
+/***/ 23028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(73168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
-const { isFileLike } = __nccwpck_require__(27114)
-const { makeEntry } = __nccwpck_require__(35910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { utf8DecodeBytes } = __nccwpck_require__(19520)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(57708)
+const { isFileLike } = __nccwpck_require__(92538)
+const { makeEntry } = __nccwpck_require__(41142)
 const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -58846,16 +58846,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 35910:
+/***/ 41142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
-const { kState } = __nccwpck_require__(93627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(27114)
-const { webidl } = __nccwpck_require__(45893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(19520)
+const { kState } = __nccwpck_require__(61995)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { FileLike, isFileLike } = __nccwpck_require__(92538)
+const { webidl } = __nccwpck_require__(15701)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 
@@ -59105,7 +59105,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 51059:
+/***/ 30179:
 /***/ ((module) => {
 
 
@@ -59152,21 +59152,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60660:
+/***/ 75524:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(36443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(64043)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(73168)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { webidl } = __nccwpck_require__(15701)
 const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(57975)
 
@@ -59846,7 +59846,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54398:
+/***/ 58702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -59859,9 +59859,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(99051)
-const { HeadersList } = __nccwpck_require__(60660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(70715)
+const { HeadersList } = __nccwpck_require__(75524)
+const { Request, cloneRequest } = __nccwpck_require__(30175)
 const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
@@ -59897,23 +59897,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(73168)
-const { kState, kDispatcher } = __nccwpck_require__(93627)
+} = __nccwpck_require__(19520)
+const { kState, kDispatcher } = __nccwpck_require__(61995)
 const assert = __nccwpck_require__(34589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(46396)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const EE = __nccwpck_require__(78474)
 const { Readable, pipeline, finished } = __nccwpck_require__(57075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
-const { webidl } = __nccwpck_require__(45893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(57708)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
+const { webidl } = __nccwpck_require__(15701)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -62123,23 +62123,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 30175:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
-const { FinalizationRegistry } = __nccwpck_require__(66653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(46396)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(75524)
+const { FinalizationRegistry } = __nccwpck_require__(69197)()
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -62149,12 +62149,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
@@ -63167,14 +63167,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 99051:
+/***/ 70715:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(75524)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(46396)
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
@@ -63186,16 +63186,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { FormData } = __nccwpck_require__(35910)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+} = __nccwpck_require__(27775)
+const { kState, kHeaders } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { FormData } = __nccwpck_require__(41142)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { types } = __nccwpck_require__(57975)
 
@@ -63784,7 +63784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93627:
+/***/ 61995:
 /***/ ((module) => {
 
 
@@ -63800,21 +63800,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73168:
+/***/ 19520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(57075)
 const zlib = __nccwpck_require__(38522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(51059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(27775)
+const { getGlobalOrigin } = __nccwpck_require__(30179)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(57708)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(84640)
 const assert = __nccwpck_require__(34589)
 const { isUint8Array } = __nccwpck_require__(73429)
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 let supportedHashes = []
 
@@ -65439,14 +65439,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45893:
+/***/ 15701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(57975)
 const { markAsUncloneable } = __nccwpck_require__(75919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(84640)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -66141,7 +66141,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 22607:
+/***/ 92927:
 /***/ ((module) => {
 
 
@@ -66438,7 +66438,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 48355:
+/***/ 54848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66447,16 +66447,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(53610)
+} = __nccwpck_require__(20410)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(20961)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(14929)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -66789,12 +66789,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88573:
+/***/ 45549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -66874,7 +66874,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20961:
+/***/ 14929:
 /***/ ((module) => {
 
 
@@ -66891,7 +66891,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53610:
+/***/ 20410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66902,10 +66902,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(20961)
-const { ProgressEvent } = __nccwpck_require__(88573)
-const { getEncoding } = __nccwpck_require__(22607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+} = __nccwpck_require__(14929)
+const { ProgressEvent } = __nccwpck_require__(45549)
+const { getEncoding } = __nccwpck_require__(92927)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(57708)
 const { types } = __nccwpck_require__(57975)
 const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
@@ -67289,27 +67289,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 86897:
+/***/ 7905:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(26096)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(61216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
-const { channels } = __nccwpck_require__(42414)
-const { CloseEvent } = __nccwpck_require__(15188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(54398)
-const { Headers, getHeadersList } = __nccwpck_require__(60660)
-const { getDecodeSplit } = __nccwpck_require__(73168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(90032)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(31025)
+const { channels } = __nccwpck_require__(53374)
+const { CloseEvent } = __nccwpck_require__(77316)
+const { makeRequest } = __nccwpck_require__(30175)
+const { fetching } = __nccwpck_require__(58702)
+const { Headers, getHeadersList } = __nccwpck_require__(75524)
+const { getDecodeSplit } = __nccwpck_require__(19520)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -67667,7 +67667,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20736:
+/***/ 26096:
 /***/ ((module) => {
 
 
@@ -67740,14 +67740,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15188:
+/***/ 77316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(36443)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { kConstruct } = __nccwpck_require__(64043)
 const { MessagePort } = __nccwpck_require__(75919)
 
 /**
@@ -68076,12 +68076,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 89104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(20736)
+const { maxUnsigned16Bit } = __nccwpck_require__(26096)
 
 const BUFFER_SIZE = 16386
 
@@ -68179,14 +68179,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19469:
+/***/ 31869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
-const { isValidClientWindowBits } = __nccwpck_require__(98625)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+const { isValidClientWindowBits } = __nccwpck_require__(31025)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -68291,16 +68291,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 81652:
+/***/ 99332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(57075)
 const assert = __nccwpck_require__(34589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
-const { channels } = __nccwpck_require__(42414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(26096)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(90032)
+const { channels } = __nccwpck_require__(53374)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -68310,11 +68310,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(98625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(86897)
-const { PerMessageDeflate } = __nccwpck_require__(19469)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(31025)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { closeWebSocketConnection } = __nccwpck_require__(7905)
+const { PerMessageDeflate } = __nccwpck_require__(31869)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -68825,14 +68825,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13900:
+/***/ 59388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(20736)
-const FixedQueue = __nccwpck_require__(64660)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { opcodes, sendHints } = __nccwpck_require__(26096)
+const FixedQueue = __nccwpck_require__(95844)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -68936,7 +68936,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 61216:
+/***/ 90032:
 /***/ ((module) => {
 
 
@@ -68955,16 +68955,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98625:
+/***/ 31025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
-const { states, opcodes } = __nccwpck_require__(20736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(90032)
+const { states, opcodes } = __nccwpck_require__(26096)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(77316)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(57708)
 
 /* globals Blob */
 
@@ -69284,15 +69284,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13726:
+/***/ 71886:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(26096)
 const {
   kWebSocketURL,
   kReadyState,
@@ -69301,21 +69301,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(61216)
+} = __nccwpck_require__(90032)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(98625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
-const { ByteParser } = __nccwpck_require__(81652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+} = __nccwpck_require__(31025)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7905)
+const { ByteParser } = __nccwpck_require__(99332)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(84640)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 const { types } = __nccwpck_require__(57975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
-const { SendQueue } = __nccwpck_require__(13900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(77316)
+const { SendQueue } = __nccwpck_require__(59388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -69886,7 +69886,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 80223:
+/***/ 93743:
 /***/ ((module) => {
 
 module.exports = extend
@@ -69910,13 +69910,13 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 69223:
+/***/ 65045:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  L: () => (/* binding */ COMMANDS)
+  L: () => (/* binding */ commands_COMMANDS)
 });
 
 // UNUSED EXPORTS: ACTIONS
@@ -69935,7 +69935,7 @@ function documented(specs, docs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
 /**
  * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
@@ -69968,7 +69968,7 @@ class Origin {
 }
 
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
+var age = __nccwpck_require__(7629);
 ;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
 
 
@@ -70238,10 +70238,10 @@ function parseManifest(text, where) {
     return manifest;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
-var interrupt = __nccwpck_require__(64785);
+var interrupt = __nccwpck_require__(57619);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
@@ -70537,8 +70537,8 @@ function readArtifactCopy(inputs, stores) {
     return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(53711);
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(55423);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
@@ -71313,7 +71313,7 @@ class Observe extends external_node_stream_.Transform {
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
-var lib_process = __nccwpck_require__(42515);
+var lib_process = __nccwpck_require__(46701);
 ;// CONCATENATED MODULE: ./actions/lib/version.ts
 /** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
 const BACKSTOP_VERSION = '0.1.0';
@@ -71338,16 +71338,30 @@ function dumpArchiveArgs(archive) {
     return ['--format=directory', `--jobs=${archive.jobs}`, '--compress=1', `--file=${archive.path}`];
 }
 function pgRestoreArgv(options) {
-    if (options.mode === 'list')
-        return ['--list', ...restoreArchiveArgs(options.archive)];
+    if (options.mode === 'list') {
+        return ['--list', ...(options.dependencies ? ['--verbose'] : []), ...restoreArchiveArgs(options.archive)];
+    }
     return [
         `--dbname=${options.database.withoutPassword}`,
-        '--no-owner',
-        '--no-acl',
+        ...(options.privileges ? [] : ['--no-owner', '--no-acl']),
+        ...(options.useList ? [`--use-list=${options.useList}`] : []),
         '--exit-on-error',
         '--no-password',
         ...restoreModeArgs(options.archive),
         ...restoreArchiveArgs(options.archive),
+    ];
+}
+/**
+ * The cluster's roles, memberships and role settings. --no-role-passwords reads pg_roles instead of pg_authid: no
+ * password hash is ever written, and no superuser is needed (Supabase's postgres role is not one).
+ */
+function pgDumpallRolesArgv(options) {
+    return [
+        '--roles-only',
+        '--no-role-passwords',
+        `--dbname=${options.database.withoutPassword}`,
+        `--database=${options.databaseName}`,
+        '--no-password',
     ];
 }
 /**
@@ -71662,7 +71676,7 @@ class Reader {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/tools.ts
-var tools = __nccwpck_require__(85597);
+var tools = __nccwpck_require__(94163);
 ;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
 
 
@@ -71672,10 +71686,6 @@ async function serverInfo(client) {
     const row = rows[0];
     const versionNum = Number(row.num);
     return { version: row.version.split(' ')[0], versionNum, major: (0,tools/* serverMajor */.jk)(versionNum), database: row.db };
-}
-async function listExtensions(client) {
-    const { rows } = await client.query('SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname');
-    return rows;
 }
 /**
  * The tables whose rows pg_dump writes: ordinary tables outside the system schemas, minus extension members
@@ -71738,6 +71748,480 @@ function splitPattern(pattern) {
             parts[parts.length - 1] += quoted ? char : char.toLowerCase();
     }
     return parts.slice(-2);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/extensions.ts
+/**
+ * The database's extensions with what a drill needs when the target lacks one (a provider's pg_graphql, pg_cron,
+ * pgsodium … on a bare server): the schemas the extension created, and the dumped objects that use its objects.
+ * pg_dump records no dependency on an extension's members in the archive, so without this list a view calling an
+ * extension's function would only fail halfway through the restore.
+ */
+async function describeExtensions(client) {
+    const { rows } = await client.query(`
+    SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema,
+      array(SELECT s.nspname::text FROM pg_depend d JOIN pg_namespace s ON s.oid = d.objid
+        WHERE d.classid = 'pg_namespace'::regclass AND d.refclassid = 'pg_extension'::regclass
+          AND d.refobjid = e.oid AND d.deptype = 'e' ORDER BY 1) AS member_schemas
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    ORDER BY 1`);
+    const dependents = await extensionDependents(client);
+    return rows.map((row) => ({
+        name: row.name,
+        version: row.version,
+        schema: row.schema,
+        ...(row.member_schemas.length > 0 ? { memberSchemas: row.member_schemas } : {}),
+        ...(dependents.has(row.name) ? { dependents: dependents.get(row.name) } : {}),
+    }));
+}
+/**
+ * Objects outside an extension that depend on it or on its members (directly: what depends on those is in the
+ * archive's own dependencies), as the catalog ids pg_restore --list prints. A view's dependency is its rewrite rule's:
+ * it is mapped to the view; a default's or check constraint's also to its table. The members include what belongs to a member internally (a type's array type).
+ */
+async function extensionDependents(client) {
+    const { rows } = await client.query(`
+    WITH RECURSIVE members(classid, objid, ext) AS (
+      SELECT d.classid, d.objid, d.refobjid FROM pg_depend d
+      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+      UNION
+      SELECT d.classid, d.objid, m.ext FROM pg_depend d
+      JOIN members m ON d.refclassid = m.classid AND d.refobjid = m.objid
+      WHERE d.deptype = 'i'
+    ), users AS (
+      SELECT m.ext, d.classid, d.objid FROM pg_depend d
+      JOIN members m ON d.refclassid = m.classid AND d.refobjid = m.objid
+      WHERE d.deptype IN ('n', 'a')
+      UNION
+      SELECT d.refobjid, d.classid, d.objid FROM pg_depend d
+      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype IN ('n', 'a', 'x')
+    ), located AS (
+      SELECT u.ext,
+        CASE WHEN r.oid IS NOT NULL AND r.rulename = '_RETURN' THEN 'pg_class'::regclass::oid ELSE u.classid END
+          AS classid,
+        CASE WHEN r.oid IS NOT NULL AND r.rulename = '_RETURN' THEN r.ev_class ELSE u.objid END AS objid
+      FROM users u
+      LEFT JOIN pg_rewrite r ON u.classid = 'pg_rewrite'::regclass AND r.oid = u.objid
+      UNION
+      -- Defaults and check constraints are usually part of their table's CREATE TABLE, not entries of their own.
+      SELECT u.ext, 'pg_class'::regclass::oid, coalesce(ad.adrelid, con.conrelid)
+      FROM users u
+      LEFT JOIN pg_attrdef ad ON u.classid = 'pg_attrdef'::regclass AND ad.oid = u.objid
+      LEFT JOIN pg_constraint con ON u.classid = 'pg_constraint'::regclass AND con.oid = u.objid
+        AND con.contype = 'c' AND con.conrelid <> 0
+      WHERE ad.oid IS NOT NULL OR con.oid IS NOT NULL
+    )
+    SELECT DISTINCT e.extname AS name, l.classid || ' ' || l.objid AS catalog
+    FROM located l JOIN pg_extension e ON e.oid = l.ext
+    -- plpgsql is part of every PostgreSQL (each function in it would be listed for nothing), and TimescaleDB is
+    -- restored only into its own version, never left out.
+    WHERE e.extname NOT IN ('plpgsql', 'timescaledb') AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = l.classid AND x.objid = l.objid)
+    ORDER BY 1, 2`);
+    const byExtension = new Map();
+    for (const row of rows)
+        byExtension.set(row.name, [...(byExtension.get(row.name) ?? []), row.catalog]);
+    return byExtension;
+}
+
+// EXTERNAL MODULE: external "node:string_decoder"
+var external_node_string_decoder_ = __nccwpck_require__(46193);
+;// CONCATENATED MODULE: ./actions/lib/postgres/roles.ts
+
+
+
+
+
+
+/**
+ * The roles file of a backup: pg_dumpall --roles-only --no-role-passwords → zstd → age → every destination, like
+ * the dump. Its text is read as it passes (it is small) to list the roles for the manifest and to prove that no
+ * password went into it.
+ */
+async function dumpRoles(options) {
+    const argv = pgDumpallRolesArgv({ database: options.database, databaseName: options.database.database });
+    const tool = (0,lib_process/* startTool */.p)(options.pgDumpall.path, argv, {
+        env: libpqEnvironment(options.database),
+        label: 'pg_dumpall',
+    });
+    const decoder = new external_node_string_decoder_.StringDecoder('utf8');
+    let text = '';
+    const storing = storeStream(tool.child.stdout, options.stores, {
+        path: 'roles.sql',
+        folder: options.folder,
+        compress: true,
+        recipients: options.recipients,
+        observe: (chunk) => (text += decoder.write(chunk)),
+        log: options.log,
+    });
+    const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    text += decoder.end();
+    assertNoPassword(text);
+    const roles = parseRolesFile(text);
+    options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
+    return { file: { ...stored.value, contents: 'roles' }, roles };
+}
+/** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
+function assertNoPassword(text) {
+    for (const statement of splitStatements(text)) {
+        if (/^(CREATE|ALTER) ROLE\b/i.test(statement) && /\bPASSWORD\s+'/i.test(statement)) {
+            throw new Error('pg_dumpall wrote a role password into the roles file; the backup is not kept.');
+        }
+    }
+}
+const IDENT = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const CREATE_ROLE = new RegExp(`^CREATE ROLE ${IDENT}$`);
+const ALTER_ROLE_WITH = new RegExp(`^ALTER ROLE ${IDENT} WITH (.*)$`, 's');
+const ALTER_ROLE_SET = new RegExp(`^ALTER ROLE ${IDENT}(?: IN DATABASE ${IDENT})? SET (.*)$`, 's');
+const GRANT_ROLE = new RegExp(`^GRANT ${IDENT} TO ${IDENT}(?: WITH (.*?))?(?: GRANTED BY ${IDENT})?$`, 's');
+/**
+ * Reads the statements pg_dumpall writes for roles (PostgreSQL 12–18): CREATE ROLE, ALTER ROLE … WITH, ALTER ROLE
+ * … SET and GRANT role TO role. Comments, psql meta-commands (\restrict), SET lines and anything else are skipped.
+ */
+function parseRolesFile(text) {
+    const roles = new Map();
+    const roleNamed = (name) => {
+        let role = roles.get(name);
+        if (!role) {
+            role = { name, attributes: [], memberOf: [], settings: [] };
+            roles.set(name, role);
+        }
+        return role;
+    };
+    const readers = [
+        [CREATE_ROLE, (match) => roleNamed(unquote(match[1]))],
+        [ALTER_ROLE_WITH, (match) => (roleNamed(unquote(match[1])).attributes = attributeWords(match[2]))],
+        [
+            ALTER_ROLE_SET,
+            (match) => roleNamed(unquote(match[1])).settings.push({
+                database: match[2] ? unquote(match[2]) : null,
+                setting: match[3],
+            }),
+        ],
+        [
+            GRANT_ROLE,
+            (match) => roleNamed(unquote(match[2])).memberOf.push({
+                role: unquote(match[1]),
+                // ADMIN OPTION is never restored: a restore hands out no right to grant.
+                options: (match[3] ?? '')
+                    .split(',')
+                    .map((option) => option.trim())
+                    .filter((option) => /^(INHERIT|SET) (TRUE|FALSE)$/.test(option)),
+            }),
+        ],
+    ];
+    for (const statement of splitStatements(text)) {
+        for (const [pattern, read] of readers) {
+            const match = pattern.exec(statement);
+            if (match) {
+                read(match);
+                break;
+            }
+        }
+    }
+    return [...roles.values()];
+}
+/** NOSUPERUSER INHERIT … CONNECTION LIMIT 5 VALID UNTIL '…' → the attributes alone (limits and dates are not kept). */
+function attributeWords(text) {
+    return text
+        .replace(/'(?:[^']|'')*'/g, '')
+        .split(/\s+/)
+        .filter((word) => /^(NO)?(SUPERUSER|INHERIT|CREATEROLE|CREATEDB|LOGIN|REPLICATION|BYPASSRLS)$/.test(word));
+}
+function unquote(ident) {
+    return ident.startsWith('"') ? ident.slice(1, -1).replace(/""/g, '"') : ident;
+}
+/**
+ * The file's SQL statements, without their `;`: split at semicolons outside quoted strings and identifiers (a
+ * role comment may hold one); lines outside a statement that are comments or psql meta-commands are dropped.
+ */
+function splitStatements(text) {
+    const statements = [];
+    let current = '';
+    let quote = null;
+    for (const line of text.split('\n')) {
+        if (quote === null && current.trim() === '' && (line.startsWith('--') || line.startsWith('\\')))
+            continue;
+        for (const char of `${line}\n`) {
+            if (quote) {
+                if (char === quote)
+                    quote = null;
+            }
+            else if (char === "'" || char === '"') {
+                quote = char;
+            }
+            else if (char === ';') {
+                if (current.trim())
+                    statements.push(current.trim());
+                current = '';
+                continue;
+            }
+            current += char;
+        }
+    }
+    return statements;
+}
+/**
+ * Creates the roles of the backup that the target lacks, so pg_restore can give objects their owners and grants
+ * (and CREATE POLICY … TO a role works at all). A created role gets NOLOGIN and no password: a restore never opens
+ * a way in. It keeps NOINHERIT, its memberships (their INHERIT and SET options too, on PostgreSQL 16+; never ADMIN
+ * OPTION) and its settings; a role that was a
+ * superuser stays one only where the restoring user is a superuser itself (event triggers and foreign data
+ * wrappers must be owned by one). Roles the target already has, a provider's reserved ones above all, are never
+ * altered, and neither are memberships between them.
+ */
+async function createMissingRoles(client, roles, options) {
+    const { rows } = await client.query('SELECT rolname AS name FROM pg_roles WHERE rolname = ANY($1)', [roles.map((role) => role.name)]);
+    const existing = new Set(rows.map((row) => row.name));
+    const restoringAsSuperuser = await isSuperuser(client);
+    const missing = roles.filter((role) => !existing.has(role.name));
+    for (const role of missing)
+        await createRole(client, role, restoringAsSuperuser, options.log);
+    const created = new Set(missing.map((role) => role.name));
+    const known = new Set([...existing, ...created]);
+    const notApplied = [];
+    const attempt = async (statement) => {
+        try {
+            await client.query(statement);
+        }
+        catch (error) {
+            notApplied.push(`${statement}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            options.log(`Not applied: ${statement} (${(0,errors/* errorMessage */.gJ)(error)})`);
+        }
+    };
+    const { rows: target } = await client.query("SELECT current_database() AS db, current_setting('server_version_num') AS num");
+    const database = target[0].db;
+    // INHERIT and SET options of a membership exist from PostgreSQL 16; older servers take the plain GRANT.
+    const membershipOptions = Number(target[0].num) >= 160000;
+    for (const role of roles) {
+        for (const { role: group, options } of role.memberOf) {
+            if ((created.has(role.name) || created.has(group)) && known.has(group)) {
+                const withOptions = membershipOptions && options.length > 0 ? ` WITH ${options.join(', ')}` : '';
+                await attempt(`GRANT ${quoteIdent(group)} TO ${quoteIdent(role.name)}${withOptions}`);
+            }
+        }
+        if (!created.has(role.name))
+            continue;
+        for (const { database: settingDatabase, setting } of role.settings) {
+            if (settingDatabase === null)
+                await attempt(`ALTER ROLE ${quoteIdent(role.name)} SET ${setting}`);
+            else if (settingDatabase === options.sourceDatabase) {
+                await attempt(`ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(database)} SET ${setting}`);
+            }
+        }
+    }
+    return {
+        inBackup: roles.length,
+        created: [...created],
+        existing: roles.filter((role) => existing.has(role.name)).map((role) => role.name),
+        notApplied,
+    };
+}
+async function isSuperuser(client) {
+    const { rows } = await client.query('SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user');
+    return rows[0]?.super === true;
+}
+async function createRole(client, role, restoringAsSuperuser, log) {
+    const superuser = restoringAsSuperuser && role.attributes.includes('SUPERUSER');
+    const attributes = ['NOLOGIN', ...(role.attributes.includes('NOINHERIT') ? ['NOINHERIT'] : [])];
+    if (superuser)
+        attributes.push('SUPERUSER');
+    try {
+        await client.query(`CREATE ROLE ${quoteIdent(role.name)} ${attributes.join(' ')}`);
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Could not create role "${role.name}" on the target (${(0,errors/* errorMessage */.gJ)(error)}): the objects of this backup ` +
+            'belong to it or name it in policies. Restore as a user with CREATEROLE (or a superuser), or create the ' +
+            "backup's roles first.");
+    }
+    const leftOff = role.attributes.filter((word) => ['LOGIN', 'CREATEDB', 'CREATEROLE', 'REPLICATION', 'BYPASSRLS', ...(superuser ? [] : ['SUPERUSER'])].includes(word));
+    log(`Created role ${role.name} (${attributes.join(' ')}, no password${leftOff.length > 0 ? `; not given: ${leftOff.join(' ')}` : ''})`);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/security.ts
+/** Objects an extension owns are its own business: CREATE EXTENSION makes them again, grants included. */
+const NOT_EXTENSION_MEMBER = (catalog, oid) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} ` +
+    "AND d.deptype = 'e')";
+/** TimescaleDB's chunks take their hypertable's grants: counting them again would only grow the manifest. */
+const USER_SCHEMA = (schema) => `${schema} NOT IN ('pg_catalog', 'information_schema') AND ${schema} NOT LIKE 'pg\\_toast%' ` +
+    `AND ${schema} NOT LIKE 'pg\\_temp\\_%' AND ${schema} NOT LIKE '\\_timescaledb%'`;
+/**
+ * Grants (to roles other than the owner: the owner's own are implied), default privileges, row level security and
+ * policies: read at backup time in the dump's snapshot, and again in the restored database by a drill.
+ */
+async function readSecurityInventory(client) {
+    // One query after another: a client runs one at a time anyway (and pg warns about queuing them).
+    const grants = await client.query(`
+      WITH objects AS (
+        SELECT 'schema ' || n.nspname AS object, n.nspname AS schema, n.nspacl AS acl, n.nspowner AS owner
+        FROM pg_namespace n
+        WHERE ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}
+        UNION ALL
+        SELECT 'relation ' || n.nspname || '.' || c.relname, n.nspname, c.relacl, c.relowner
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+        UNION ALL
+        -- As pg_restore --list names functions: argument types only.
+        SELECT 'function ' || n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
+          n.nspname, p.proacl, p.proowner
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}
+      )
+      SELECT o.object, count(DISTINCT a.grantee) AS n
+      FROM objects o, aclexplode(o.acl) a
+      WHERE ${USER_SCHEMA('o.schema')} AND a.grantee <> o.owner
+      GROUP BY 1 ORDER BY 1`);
+    const defaults = await client.query(`
+      SELECT count(*) AS n FROM pg_default_acl d, aclexplode(d.defaclacl) a
+      WHERE a.grantee <> d.defaclrole`);
+    const rls = await client.query(`
+      SELECT n.nspname AS schema, c.relname AS name, c.relforcerowsecurity AS forced
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relrowsecurity AND ${USER_SCHEMA('n.nspname')} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+      ORDER BY 1, 2`);
+    const policies = await client.query(`
+      SELECT n.nspname AS schema, c.relname AS table, p.polname AS name
+      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_SCHEMA('n.nspname')} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+      ORDER BY 1, 2, 3`);
+    return {
+        grants: Object.fromEntries(grants.rows.map((row) => [row.object, Number(row.n)])),
+        defaultPrivileges: Number(defaults.rows[0].n),
+        rls: rls.rows,
+        policies: policies.rows,
+    };
+}
+/** Compares the restored database's privileges and RLS with the backup's; every difference becomes a problem. */
+async function checkRestoredSecurity(client, expectation) {
+    const actual = await readSecurityInventory(client);
+    const problems = [];
+    const rls = checkRls(expectation, actual, problems);
+    const privileges = expectation.privileges
+        ? {
+            grants: checkGrants(expectation, actual, problems),
+            defaultPrivileges: checkDefaultPrivileges(expectation, actual, problems),
+            schemaOwners: await checkSchemaOwners(client, expectation, problems),
+        }
+        : { grants: null, defaultPrivileges: null, schemaOwners: null };
+    return { check: { privileges: expectation.privileges, ...privileges, ...rls }, problems };
+}
+/** The seeds' RLS validation: every table's row level security (enabled, forced) and every policy, by name. */
+function checkRls(expectation, actual, problems) {
+    const kept = (schema, table) => !expectation.skipSchemas.has(schema) && !expectation.skipTables.has(`${schema}.${table}`);
+    const tables = expectation.inventory.rls.filter((table) => kept(table.schema, table.name));
+    const restoredTables = new Map(actual.rls.map((table) => [`${table.schema}.${table.name}`, table]));
+    let tablesRestored = 0;
+    for (const table of tables) {
+        const found = restoredTables.get(`${table.schema}.${table.name}`);
+        if (!found)
+            problems.push(`${table.schema}.${table.name}: row level security is not enabled after restore`);
+        else if (table.forced && !found.forced) {
+            problems.push(`${table.schema}.${table.name}: row level security is not forced after restore`);
+        }
+        else
+            tablesRestored += 1;
+    }
+    const policies = expectation.inventory.policies.filter((policy) => kept(policy.schema, policy.table));
+    const restoredPolicies = new Set(actual.policies.map(policyKey));
+    const missing = policies.filter((policy) => !restoredPolicies.has(policyKey(policy)));
+    for (const policy of missing) {
+        problems.push(`policy "${policy.name}" on ${policy.schema}.${policy.table}: missing after restore`);
+    }
+    return {
+        policies: { expected: policies.length, restored: policies.length - missing.length },
+        rlsTables: { expected: tables.length, restored: tablesRestored },
+        rlsValidation: tablesRestored === tables.length && missing.length === 0 ? 'passed' : 'failed',
+    };
+}
+/** Per object, as many grantees as in the backup (objects that were left out are not expected). */
+function checkGrants(expectation, actual, problems) {
+    const grants = { expected: 0, restored: 0 };
+    for (const [object, count] of Object.entries(expectation.inventory.grants)) {
+        if (expectation.skipGrantsOn(object))
+            continue;
+        const restored = actual.grants[object] ?? 0;
+        grants.expected += count;
+        grants.restored += Math.min(restored, count);
+        if (restored !== count)
+            problems.push(`grants on ${object}: ${restored} grantees after restore, ${count} in the backup`);
+    }
+    return grants;
+}
+function checkDefaultPrivileges(expectation, actual, problems) {
+    const expected = expectation.inventory.defaultPrivileges;
+    if (actual.defaultPrivileges !== expected) {
+        problems.push(`default privileges: ${actual.defaultPrivileges} after restore, ${expected} in the backup`);
+    }
+    return { expected, restored: actual.defaultPrivileges };
+}
+function policyKey(policy) {
+    return JSON.stringify([policy.schema, policy.table, policy.name]);
+}
+/** The schemas pg_restore made (an extension's own schemas belong to whoever created the extension here). */
+async function checkSchemaOwners(client, expectation, problems) {
+    const { rows } = await client.query('SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace');
+    const owners = new Map(rows.map((row) => [row.name, row.owner]));
+    const schemas = expectation.schemas.filter((schema) => !expectation.skipSchemas.has(schema.name));
+    let restored = 0;
+    for (const schema of schemas) {
+        const owner = owners.get(schema.name);
+        if (owner === schema.owner)
+            restored += 1;
+        else if (owner === undefined)
+            problems.push(`schema ${schema.name}: missing after restore`);
+        else
+            problems.push(`schema ${schema.name}: owned by ${owner} after restore, by ${schema.owner} in the backup`);
+    }
+    return { expected: schemas.length, restored };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/supabase.ts
+/**
+ * Supabase, recognised by what every project has: its API roles and the admin role, and the schemas of its Auth
+ * and Storage services. A database that only looks a little like it (PostgREST's anon and authenticated on a
+ * self-hosted server) is not taken for it.
+ */
+const SUPABASE_ROLES = ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin'];
+const SUPABASE_SCHEMAS = ['auth', 'storage'];
+/**
+ * Roles Supabase creates and manages in every project. They are recorded with the backup; where a target already
+ * has one (a Supabase project, the supabase/postgres image) it is never altered.
+ */
+const SUPABASE_RESERVED_ROLES = new Set([
+    ...SUPABASE_ROLES,
+    'dashboard_user',
+    'pgbouncer',
+    'pgsodium_keyholder',
+    'pgsodium_keyiduser',
+    'pgsodium_keymaker',
+    'supabase_auth_admin',
+    'supabase_etl_admin',
+    'supabase_functions_admin',
+    'supabase_read_only_user',
+    'supabase_realtime_admin',
+    'supabase_replication_admin',
+    'supabase_storage_admin',
+]);
+function detectProvider(schemas, roles) {
+    const schemaNames = new Set(schemas.map((schema) => schema.name));
+    const roleNames = new Set(roles);
+    const supabase = SUPABASE_ROLES.every((role) => roleNames.has(role)) && SUPABASE_SCHEMAS.every((schema) => schemaNames.has(schema));
+    return supabase ? 'supabase' : undefined;
+}
+function isReservedRole(provider, role) {
+    return provider === 'supabase' && SUPABASE_RESERVED_ROLES.has(role);
+}
+/** Every schema but PostgreSQL's own, with its owner. */
+async function listSchemaOwners(client) {
+    const { rows } = await client.query(`
+    SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner FROM pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+      AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+    ORDER BY 1`);
+    return rows;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/timescale.ts
@@ -71971,6 +72455,10 @@ const timescale_short = (sha) => sha.slice(0, 12);
 
 
 
+
+
+
+
 /**
  * dump-postgres: pg_dump in an exported snapshot → zstd → age → every destination, row counts taken in that same
  * snapshot, manifest last. On failure, whatever was stored is removed (best effort); without a manifest it would
@@ -71990,9 +72478,10 @@ async function dumpPostgres(options) {
         // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const snapshot = await exportSnapshot(client);
-        const extensions = await listExtensions(client);
+        const extensions = await describeExtensions(client);
         const tables = await listDumpedTables(client);
         options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
+        const access = await readAccess(client, options, server, folder);
         const excluded = tablePatternMatcher(options.excludeTableData);
         // Counted from the dump's own bytes when they can be read (the custom format), else by count(*) alongside it.
         const streamed = options.format === 'custom' && options.rowCounts === 'stream' ? new StreamedCounts() : undefined;
@@ -72002,10 +72491,12 @@ async function dumpPostgres(options) {
         // not run into. Still in the dump's snapshot, while pg_dump runs.
         const recording = Promise.resolve(scanning).then(() => recordTimescale(client, extensions, options));
         recording.catch(() => undefined);
-        const files = options.format === 'custom'
+        const dumped = options.format === 'custom'
             ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
             : await dumpDirectory(options, pgDump, snapshot, folder, id);
         const timescaledb = await recording;
+        const databaseFiles = dumped.map((file) => ({ ...file, contents: 'database' }));
+        const files = [...databaseFiles, access.rolesFile];
         const counts = scanning
             ? await scanning
             : await streamedCounts(streamed, client, tables, excluded, options.log);
@@ -72026,6 +72517,8 @@ async function dumpPostgres(options) {
                 database: server.database,
                 host: options.database.host,
                 extensions,
+                ...(access.provider ? { provider: access.provider } : {}),
+                schemas: access.schemas,
             },
             tool: { name: 'backstop', version: BACKSTOP_VERSION, pgDump: pgDump.version },
             format: options.format,
@@ -72033,12 +72526,14 @@ async function dumpPostgres(options) {
             files,
             tables: counts,
             ...(timescaledb ? { timescaledb } : {}),
+            roles: access.roles,
+            security: access.security,
         };
         await writeManifest(options.stores, manifest);
         return {
             manifest,
             manifestUrl: options.stores[0].urlOf(manifestKey(options.name, id)),
-            sha256: files.length === 1 ? files[0].sha256 : digestOfList(files),
+            sha256: databaseFiles.length === 1 ? databaseFiles[0].sha256 : digestOfList(databaseFiles),
         };
     }
     catch (error) {
@@ -72073,6 +72568,25 @@ async function recordTimescale(client, extensions, options) {
             'record them, so drills of this backup compare rows only.');
         return undefined;
     }
+}
+/**
+ * Who may see what: the roles file (pg_dumpall, cluster-wide, no passwords), every schema's owner, and the grants,
+ * default privileges, row level security and policies in the dump's snapshot; and the provider they reveal.
+ */
+async function readAccess(client, options, server, folder) {
+    const [schemas, security] = [await listSchemaOwners(client), await readSecurityInventory(client)];
+    const pgDumpall = await (0,tools/* findClientTool */.vc)('pg_dumpall', server, options.pgBin);
+    const { file, roles } = await dumpRoles({ ...options, pgDumpall, folder });
+    const provider = detectProvider(schemas, roles.map((role) => role.name));
+    if (provider)
+        options.log(`Provider: ${provider} (its roles and its auth and storage schemas)`);
+    return {
+        rolesFile: file,
+        roles: roles.map((role) => ({ name: role.name, reserved: isReservedRole(provider, role.name) })),
+        schemas,
+        security,
+        provider,
+    };
 }
 async function exportSnapshot(client) {
     try {
@@ -72182,7 +72696,7 @@ function digestOfList(files) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var env = __nccwpck_require__(53798);
+var env = __nccwpck_require__(97992);
 ;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
 
 
@@ -72246,7 +72760,7 @@ async function copyToArtifact(options, manifest, context) {
  * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
  */
 async function loadArtifactClient() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 332).then(__nccwpck_require__.bind(__nccwpck_require__, 60332));
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 356).then(__nccwpck_require__.bind(__nccwpck_require__, 11356));
     return new DefaultArtifactClient();
 }
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
@@ -72357,6 +72871,30 @@ function oneLineWithoutSignatures(text) {
 ;// CONCATENATED MODULE: ./actions/dump-postgres/src/summary.ts
 
 
+/** The roles file and the privileges recorded: what a restore needs to behave like the source. */
+function accessRows(manifest) {
+    const rows = [];
+    if (manifest.source.provider)
+        rows.push(['Provider', manifest.source.provider]);
+    if (manifest.roles) {
+        const reserved = manifest.roles.filter((role) => role.reserved).length;
+        rows.push([
+            'Roles',
+            `${manifest.roles.length} in the roles file, without passwords` +
+                (reserved > 0 ? ` (${reserved} reserved by ${manifest.source.provider})` : ''),
+        ]);
+    }
+    const security = manifest.security;
+    if (security) {
+        const grants = Object.values(security.grants).reduce((sum, count) => sum + count, 0);
+        rows.push([
+            'Grants / policies',
+            `${formatCount(grants)} grants, ${security.defaultPrivileges} default privileges / ${security.policies.length} ` +
+                `policies on ${security.rls.length} tables with row level security`,
+        ]);
+    }
+    return rows;
+}
 function dumpSummary(result, stores, artifact = null) {
     const { manifest } = result;
     const tables = manifest.tables ?? [];
@@ -72375,6 +72913,7 @@ function dumpSummary(result, stores, artifact = null) {
             ],
             ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
             ...(manifest.timescaledb ? [['TimescaleDB objects', timescaleLine(manifest.timescaledb)]] : []),
+            ...accessRows(manifest),
             [
                 'Size',
                 `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +
@@ -72444,14 +72983,17 @@ async function run(runtime) {
 /** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const action = (defineAction({
     name: 'dump-postgres',
-    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts and the ' +
-        'TimescaleDB objects; manifest last.',
+    description: 'pg_dump in one snapshot, streamed through zstd and age to every destination, with the roles file; exact row ' +
+        'counts, the TimescaleDB objects, privileges and RLS in the manifest; manifest last.',
     branding: { icon: 'database', color: 'blue' },
     inputs: documented(INPUTS, {
         'database-url': {
             docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
-                'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
-                'transaction pooler cannot export the snapshot.',
+                'through `PGPASSWORD`, never argv. Use a direct or session-mode connection: a transaction pooler cannot ' +
+                'export the snapshot. Supabase from GitHub-hosted runners (no IPv6): the session pooler, ' +
+                '`postgresql://postgres.<project-ref>:…@aws-0-<region>.pooler.supabase.com:5432/postgres` ' +
+                '([runbooks/supabase.md](../../runbooks/supabase.md)). No superuser is needed, but the role must read ' +
+                'every table unfiltered by RLS (Supabase: `postgres`).',
         },
         name: {
             docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',
@@ -72742,8 +73284,8 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
-// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
-var pg_copy_streams = __nccwpck_require__(26901);
+// EXTERNAL MODULE: ../main/node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(61957);
 ;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
 /**
  * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
@@ -74369,8 +74911,8 @@ function readHeartbeat(inputs) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
-var lib_github = __nccwpck_require__(61351);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
+var lib_github = __nccwpck_require__(96823);
 ;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
 function issueMarker(key) {
     return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
@@ -74813,6 +75355,11 @@ const restore_drill_src_inputs_INPUTS = {
     },
     'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
     'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
+    privileges: {
+        description: "PostgreSQL: restore owners and grants, creating the backup's missing roles (NOLOGIN, no password) first; " +
+            'false restores with --no-owner --no-acl.',
+        default: 'true',
+    },
     'dry-run': {
         description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
         default: 'false',
@@ -74846,6 +75393,7 @@ function restore_drill_src_inputs_readInputs(runtime) {
         restoreAs: inputs.list('restore-as'),
         maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
         maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+        privileges: inputs.boolean('privileges'),
         dryRun: inputs.boolean('dry-run'),
         planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
@@ -74866,7 +75414,7 @@ function readIdentities(runtime, inputs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
+var cluster = __nccwpck_require__(45298);
 ;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
 async function timescaleOnServer(client) {
     const { rows } = await client.query(`
@@ -74995,19 +75543,19 @@ async function findPgRestore(options) {
  * pg_restore in one transaction, so a failure leaves nothing behind; the directory format is fetched to the temp
  * folder first (pg_restore --jobs needs files it can seek).
  */
-async function restoreInto(target, options) {
+async function restoreInto(target, options, selection = { privileges: false }) {
     const pgRestore = await findPgRestore(options);
     const env = libpqEnvironment(target);
     if (options.found.manifest.format === 'directory') {
         await withFetchedDirectory(options, async (dir) => {
             const archive = { format: 'directory', path: dir, jobs: options.jobs };
-            const argv = pgRestoreArgv({ mode: 'restore', database: target, archive });
+            const argv = pgRestoreArgv({ mode: 'restore', database: target, archive, ...selection });
             const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { env, label: 'pg_restore' });
             await tool.exited;
         });
         return;
     }
-    const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' } });
+    const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' }, ...selection });
     const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
@@ -75017,35 +75565,68 @@ async function restoreInto(target, options) {
 }
 /** Dry run: every byte downloaded, checksummed and decrypted; pg_restore --list reads the table of contents. */
 async function listArchive(options) {
+    return tocEntries(await readListing(options, false));
+}
+/**
+ * The table of contents as pg_restore --list --verbose prints it, each entry followed by what it depends on: to
+ * choose what a target that lacks an extension can take. Every byte is fetched and verified, as in a dry run.
+ */
+function readTocListing(options) {
+    return readListing(options, true);
+}
+async function readListing(options, dependencies) {
     const pgRestore = await findPgRestore(options);
     if (options.found.manifest.format === 'directory') {
         let listing = '';
         await withFetchedDirectory(options, async (dir) => {
-            const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir } });
+            const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir }, dependencies });
             const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { label: 'pg_restore' });
             tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
             await tool.exited;
         });
-        return tocEntries(listing);
+        return listing;
     }
-    const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' } });
+    const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' }, dependencies });
     const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
     let listing = '';
     tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
     // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
     await streamInto(options, onlyFile(options), new ForwardUntilClosed(tool.child.stdin), tool.exited);
-    return tocEntries(listing);
+    return listing;
+}
+/** The backup's roles file (pg_dumpall --roles-only), decrypted; undefined for backups made before it existed. */
+async function fetchRolesFile(options) {
+    const { manifest, store } = options.found;
+    const file = manifest.files.find((candidate) => candidate.contents === 'roles');
+    if (!file)
+        return undefined;
+    const chunks = [];
+    const sink = new external_node_stream_.Writable({
+        write(chunk, _encoding, callback) {
+            chunks.push(chunk);
+            callback();
+        },
+    });
+    await fetchFile(store, backupFolder(manifest.name, manifest.id), file, sink, {
+        identities: options.identities,
+        log: options.log,
+    });
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** The pg_dump archive's files: those marked `database`, or every file of a backup made before files were marked. */
+function databaseFiles(manifest) {
+    return manifest.files.filter((file) => file.contents === undefined || file.contents === 'database');
 }
 function tocEntries(listing) {
     return listing.split('\n').filter((line) => line.trim() !== '' && !line.startsWith(';'));
 }
 function onlyFile(options) {
-    const file = options.found.manifest.files[0];
-    if (!file || options.found.manifest.files.length !== 1) {
-        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
-            `${options.found.manifest.files.length}.`);
+    const files = databaseFiles(options.found.manifest);
+    if (files.length !== 1) {
+        throw new Error(`Backup ${options.found.manifest.id} should hold one custom-format dump file; the manifest lists ` +
+            `${files.length}.`);
     }
-    return file;
+    return files[0];
 }
 /**
  * Streams one stored file into a tool's stdin and waits for both. Which failure to report: a damaged file or a
@@ -75074,7 +75655,7 @@ async function withFetchedDirectory(options, use) {
     try {
         const dir = external_node_path_default().join(root, 'dump');
         await promises_default().mkdir(dir);
-        for (const file of manifest.files) {
+        for (const file of databaseFiles(manifest)) {
             const name = external_node_path_default().basename(file.path)
                 .replace(/\.age$/, '')
                 .replace(/\.zst$/, '');
@@ -75124,7 +75705,343 @@ class ForwardUntilClosed extends external_node_stream_.Writable {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/lib/postgres/restore-list.ts
+/** pg_dump's entry kinds, longest first, so "TABLE DATA" is not read as "TABLE". */
+const DESCS = [
+    'PUBLICATION TABLES IN SCHEMA',
+    'TEXT SEARCH CONFIGURATION',
+    'TEXT SEARCH DICTIONARY',
+    'MATERIALIZED VIEW DATA',
+    'FOREIGN DATA WRAPPER',
+    'TEXT SEARCH TEMPLATE',
+    'DATABASE PROPERTIES',
+    'PROCEDURAL LANGUAGE',
+    'TEXT SEARCH PARSER',
+    'SUBSCRIPTION TABLE',
+    'PUBLICATION TABLE',
+    'MATERIALIZED VIEW',
+    'SEQUENCE OWNED BY',
+    'CHECK CONSTRAINT',
+    'OPERATOR FAMILY',
+    'OPERATOR CLASS',
+    'SECURITY LABEL',
+    'FOREIGN SERVER',
+    'BLOB METADATA',
+    'ACCESS METHOD',
+    'EVENT TRIGGER',
+    'FK CONSTRAINT',
+    'FOREIGN TABLE',
+    'LARGE OBJECT',
+    'SEQUENCE SET',
+    'ROW SECURITY',
+    'TABLE ATTACH',
+    'INDEX ATTACH',
+    'USER MAPPING',
+    'SUBSCRIPTION',
+    'DEFAULT ACL',
+    'PUBLICATION',
+    'STDSTRINGS',
+    'SEARCHPATH',
+    'SHELL TYPE',
+    'CONVERSION',
+    'STATISTICS',
+    'CONSTRAINT',
+    'TABLESPACE',
+    'TABLE DATA',
+    'COLLATION',
+    'PROCEDURE',
+    'AGGREGATE',
+    'EXTENSION',
+    'TRANSFORM',
+    'FUNCTION',
+    'OPERATOR',
+    'SEQUENCE',
+    'ENCODING',
+    'DATABASE',
+    'DEFAULT',
+    'COMMENT',
+    'TRIGGER',
+    'SCHEMA',
+    'POLICY',
+    'DOMAIN',
+    'SERVER',
+    'BLOBS',
+    'INDEX',
+    'TABLE',
+    'BLOB',
+    'CAST',
+    'RULE',
+    'TYPE',
+    'VIEW',
+    'ACL',
+];
+const ENTRY = /^(\d+); (\d+) (\d+) (.*)$/;
+const DEPENDS = /^;\s+depends on:((?: \d+)*)\s*$/;
+function parseTocListing(text) {
+    const entries = [];
+    for (const line of text.split('\n')) {
+        const depends = DEPENDS.exec(line);
+        if (depends && entries.length > 0) {
+            entries.at(-1).dependsOn.push(...depends[1].trim().split(/\s+/).filter(Boolean).map(Number));
+            continue;
+        }
+        const match = ENTRY.exec(line);
+        if (!match)
+            continue;
+        const body = match[4];
+        const desc = DESCS.find((candidate) => body.startsWith(`${candidate} `)) ?? body.split(' ')[0];
+        const afterDesc = body.slice(desc.length + 1);
+        const space = afterDesc.indexOf(' ');
+        entries.push({
+            id: Number(match[1]),
+            catalog: `${match[2]} ${match[3]}`,
+            desc,
+            namespace: space < 0 ? afterDesc : afterDesc.slice(0, space),
+            rest: space < 0 ? '' : afterDesc.slice(space + 1),
+            dependsOn: [],
+            line,
+        });
+    }
+    return entries;
+}
+/** Extensions that provide security labels: without them, SECURITY LABEL FOR … cannot be restored. */
+const LABEL_PROVIDERS = new Set(['pgsodium', 'anon', 'sepgsql']);
+/** What must be left out for the target to take the rest, each entry with the missing extension it needs. */
+function entriesToLeaveOut(entries, missing) {
+    const reason = new Map();
+    for (const extension of missing) {
+        const schemas = new Set(extension.memberSchemas ?? []);
+        const dependents = new Set(extension.dependents ?? []);
+        for (const entry of entries) {
+            if (reason.has(entry.id))
+                continue;
+            if (belongsToExtension(entry, extension.name) ||
+                inSchemas(entry, schemas) ||
+                dependents.has(entry.catalog) ||
+                (entry.desc === 'SECURITY LABEL' && LABEL_PROVIDERS.has(extension.name))) {
+                reason.set(entry.id, extension.name);
+            }
+        }
+    }
+    // Whatever depends on a left-out entry goes too (a table's data, indexes and grants follow the table), in
+    // archive order until nothing changes: dependencies may point forward.
+    for (let changed = true; changed;) {
+        changed = false;
+        for (const entry of entries) {
+            if (reason.has(entry.id))
+                continue;
+            const needed = entry.dependsOn.find((id) => reason.has(id));
+            if (needed !== undefined) {
+                reason.set(entry.id, reason.get(needed));
+                changed = true;
+            }
+        }
+    }
+    return entries.filter((entry) => reason.has(entry.id)).map((entry) => ({ entry, extension: reason.get(entry.id) }));
+}
+/** `EXTENSION - pg_cron`, and the comment on it (`COMMENT - EXTENSION pg_cron`). */
+function belongsToExtension(entry, name) {
+    if (entry.namespace !== '-')
+        return false;
+    if (entry.desc === 'EXTENSION')
+        return entry.rest === name || entry.rest.startsWith(`${name} `);
+    return entry.rest === `EXTENSION ${name}` || entry.rest.startsWith(`EXTENSION ${name} `);
+}
+/** In a schema the extension created, or that schema itself (`SCHEMA - cron`), its grants and its comment. */
+function inSchemas(entry, schemas) {
+    if (schemas.has(entry.namespace))
+        return true;
+    if (entry.namespace !== '-')
+        return false;
+    let named;
+    if (entry.desc === 'SCHEMA')
+        named = entry.rest;
+    else if (entry.rest.startsWith('SCHEMA '))
+        named = entry.rest.slice('SCHEMA '.length);
+    else
+        return false;
+    return [...schemas].some((schema) => named === schema || named.startsWith(`${schema} `));
+}
+/** The listing with the left-out entries commented out: pg_restore --use-list skips them and keeps the order. */
+function useListOf(text, leftOut) {
+    const ids = new Set(leftOut.map((item) => item.entry.id));
+    return text
+        .split('\n')
+        .map((line) => {
+        const match = ENTRY.exec(line);
+        return match && ids.has(Number(match[1])) ? `;${line}` : line;
+    })
+        .join('\n');
+}
+/** The entry's name: what follows the schema, without the owner (pg_restore prints an empty owner as a space). */
+function entryName(entry) {
+    return (entry.line.endsWith(' ') ? entry.rest : entry.rest.replace(/ \S+$/, '')).trim() || entry.rest.trim();
+}
+/** For people: `VIEW public.notes`, `TABLE DATA cron.job`, `ACL TABLE job in schema cron`. */
+function describeEntry(entry) {
+    const name = entryName(entry);
+    if (entry.namespace === '-')
+        return `${entry.desc} ${name}`;
+    if (['ACL', 'COMMENT', 'SECURITY LABEL'].includes(entry.desc))
+        return `${entry.desc} ${name} in schema ${entry.namespace}`;
+    return `${entry.desc} ${entry.namespace}.${name}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/postgres/restore-plan.ts
+
+
+
+
+
+
+
+
+/** Extensions a restore never needs to leave out: plpgsql is everywhere, TimescaleDB is checked on its own. */
+const ALWAYS_THERE = new Set(['plpgsql', 'timescaledb']);
+/**
+ * Before pg_restore: the roles the target lacks are created from the backup's roles file (without one, an older
+ * backup restores without owners and grants), and when the target lacks an extension of the source, the archive's
+ * table of contents is read to leave out what needs it (the archive is then read twice).
+ */
+async function planRestore(client, options) {
+    const { manifest } = options.found;
+    const rolesFile = await fetchRolesFile(options);
+    const roles = rolesFile
+        ? await createMissingRoles(client, parseRolesFile(rolesFile), {
+            sourceDatabase: manifest.source.database,
+            log: options.log,
+        })
+        : null;
+    if (roles) {
+        options.log(`Roles: ${roles.inBackup} in the backup, ${roles.created.length} created, ${roles.existing.length} already ` +
+            'there (left as they are)');
+    }
+    const withoutPrivileges = !options.privileges ? 'asked' : rolesFile === undefined ? 'no roles file' : undefined;
+    if (withoutPrivileges === 'no roles file') {
+        options.log('This backup has no roles file (an older Backstop made it): restoring without owners and grants.');
+    }
+    else if (withoutPrivileges)
+        options.log('Restoring without owners and grants (--no-owner --no-acl), as asked.');
+    const missing = await missingExtensions(client, manifest);
+    const plan = {
+        selection: { privileges: withoutPrivileges === undefined },
+        withoutPrivileges,
+        roles,
+        leftOut: [],
+        missing,
+        cleanup: async () => undefined,
+    };
+    if (missing.length === 0)
+        return plan;
+    options.log(`The target lacks ${missing.map((extension) => `${extension.name} ${extension.version}`).join(', ')}: reading ` +
+        "the archive's table of contents to restore everything else");
+    const listing = await readTocListing(options);
+    plan.leftOut = entriesToLeaveOut(parseTocListing(listing), missing);
+    for (const { entry, extension } of plan.leftOut) {
+        options.log(`Left out (needs extension ${extension}, not available here): ${describeEntry(entry)}`);
+    }
+    const folder = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-list-'));
+    const remove = () => promises_default().rm(folder, { recursive: true, force: true });
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the restore list', remove);
+    const useList = external_node_path_default().join(folder, 'restore.list');
+    await promises_default().writeFile(useList, useListOf(listing, plan.leftOut));
+    plan.selection.useList = useList;
+    plan.cleanup = async () => {
+        forget();
+        await remove();
+    };
+    return plan;
+}
+/** The source's extensions that the target cannot create (not in pg_available_extensions). */
+async function missingExtensions(client, manifest) {
+    const wanted = (manifest.source.extensions ?? []).filter((extension) => !ALWAYS_THERE.has(extension.name));
+    if (wanted.length === 0)
+        return [];
+    const { rows } = await client.query('SELECT name FROM pg_available_extensions WHERE name = ANY($1)', [wanted.map((extension) => extension.name)]);
+    const available = new Set(rows.map((row) => row.name));
+    return wanted.filter((extension) => !available.has(extension.name));
+}
+/**
+ * The row checks a drill keeps, and the problems of the tables that were left out: a missing extension's own
+ * tables (pg_cron's cron.job) are provider objects, listed as left out; a user table that needs the extension is
+ * data this target cannot restore, and the drill says so.
+ */
+function checkLeftOutTables(tables, plan) {
+    const providerSchemas = new Set(plan.missing.flatMap((extension) => extension.memberSchemas ?? []));
+    const leftOutTables = new Map();
+    for (const { entry, extension } of plan.leftOut) {
+        if (entry.desc !== 'TABLE' && entry.desc !== 'TABLE DATA')
+            continue;
+        leftOutTables.set(`${entry.namespace}.${entryName(entry)}`, extension);
+    }
+    const problems = [];
+    const kept = tables.filter((table) => {
+        const extension = leftOutTables.get(`${table.schema}.${table.name}`);
+        if (extension === undefined)
+            return true;
+        if (providerSchemas.has(table.schema))
+            return false;
+        problems.push(`${table.schema}.${table.name}: not restored, it needs extension ${extension}, which the target lacks ` +
+            `(${formatCount(table.expected)} row${table.expected === 1 ? '' : 's'} in the backup)`);
+        return false;
+    });
+    return { tables: kept, problems };
+}
+/**
+ * After pg_restore: grants, default privileges and schema owners (when restored), and the seeds' RLS validation
+ * (every table's row level security and every policy), against what the backup recorded. Backups made before this
+ * was recorded are not checked.
+ */
+async function checkRestoredPrivileges(client, manifest, plan) {
+    if (!manifest.security)
+        return { check: undefined, problems: [] };
+    const everyMemberSchema = new Set((manifest.source.extensions ?? []).flatMap((e) => e.memberSchemas ?? []));
+    const leftOutSchemas = new Set(plan.missing.flatMap((extension) => extension.memberSchemas ?? []));
+    const leftOutTables = new Set(plan.leftOut
+        .filter(({ entry }) => entry.desc === 'TABLE')
+        .map(({ entry }) => `${entry.namespace}.${entryName(entry)}`));
+    const leftOutGrants = new Set(plan.leftOut.flatMap(({ entry }) => grantKeyOf(entry)));
+    const skipGrantsOn = (object) => {
+        const [kind, name] = [object.slice(0, object.indexOf(' ')), object.slice(object.indexOf(' ') + 1)];
+        return leftOutGrants.has(object) || leftOutSchemas.has(kind === 'schema' ? name : name.split('.')[0]);
+    };
+    return checkRestoredSecurity(client, {
+        inventory: manifest.security,
+        // An extension's own schemas belong to whoever created the extension on the target.
+        schemas: (manifest.source.schemas ?? []).filter((schema) => !everyMemberSchema.has(schema.name)),
+        privileges: plan.selection.privileges,
+        skipSchemas: leftOutSchemas,
+        skipTables: leftOutTables,
+        skipGrantsOn,
+    });
+}
+const RELATIONS = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'SEQUENCE', 'FOREIGN TABLE']);
+const ROUTINES = new Set(['FUNCTION', 'PROCEDURE', 'AGGREGATE']);
+/** How the manifest's grant counts name the object of a left-out entry (see SecurityInventory.grants). */
+function grantKeyOf(entry) {
+    if (RELATIONS.has(entry.desc))
+        return [`relation ${entry.namespace}.${entryName(entry)}`];
+    if (ROUTINES.has(entry.desc))
+        return [`function ${entry.namespace}.${entryName(entry)}`];
+    if (entry.desc === 'SCHEMA')
+        return [`schema ${entryName(entry)}`];
+    return [];
+}
+function leftOutObjects(plan) {
+    return plan.leftOut.map(({ entry, extension }) => ({ entry: describeEntry(entry), extension }));
+}
+/** "verified", "not verified", or "verified, N provider objects not restorable here": never a pretended full fidelity. */
+function drillVerdict(record) {
+    if (!record.verified)
+        return 'not verified';
+    const leftOut = record.leftOut?.length ?? 0;
+    if (leftOut === 0)
+        return 'verified';
+    return `verified, ${leftOut} provider object${leftOut === 1 ? '' : 's'} not restorable here`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/postgres/drill.ts
+
 
 
 
@@ -75165,6 +76082,7 @@ function restoreOptionsOf(options) {
 async function listAndVerify(options, outcome) {
     const started = Date.now();
     outcome.tocEntries = (await listArchive(restoreOptionsOf(options))).length;
+    await fetchRolesFile(restoreOptionsOf(options));
     outcome.checksumsVerified = true;
     outcome.restoreSeconds = (Date.now() - started) / 1000;
     outcome.target = 'none (dry run)';
@@ -75207,10 +76125,17 @@ async function restoreAndCount(options, outcome) {
 async function restoreAndVerify(client, target, options, outcome) {
     const { manifest } = options.found;
     const started = Date.now();
-    await restoreInto(target, restoreOptionsOf(options));
+    const plan = await planRestore(client, { ...restoreOptionsOf(options), privileges: options.privileges ?? true });
+    outcome.roles = plan.roles;
+    outcome.leftOut = leftOutObjects(plan);
+    await restoreInto(target, restoreOptionsOf(options), plan.selection).finally(plan.cleanup);
     outcome.checksumsVerified = true;
     outcome.restoreSeconds = (Date.now() - started) / 1000;
-    outcome.tables = await compareRowCounts(client, manifest);
+    const counted = checkLeftOutTables(await compareRowCounts(client, manifest), plan);
+    outcome.tables = counted.tables;
+    const privileges = await checkRestoredPrivileges(client, manifest, plan);
+    outcome.security = privileges.check;
+    outcome.problems.push(...counted.problems, ...privileges.problems);
     if (manifest.timescaledb)
         await compareTimescale(client, manifest, outcome, options);
 }
@@ -75834,6 +76759,7 @@ async function recreateAliases(target, collections, mapping, log) {
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
 
+
 function checksumVerdict(record) {
     if (record.checksumsVerified)
         return '✅ sha256 of every file matches the manifest';
@@ -75842,7 +76768,7 @@ function checksumVerdict(record) {
     return '⚠️ not every file was read (see problems)';
 }
 function postgresDrillSummary(record, manifest, source) {
-    const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
+    const verdict = record.verified ? `✅ ${drillVerdict(record)}` : '❌ NOT verified';
     const lines = [
         `## ${verdict}: restore drill of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
         '',
@@ -75862,9 +76788,17 @@ function postgresDrillSummary(record, manifest, source) {
                             `match the manifest`,
                     ],
                     ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, summary_timescaleLine(record)]] : []),
+                    ...summary_accessRows(record, manifest),
                 ]),
         ]),
     ];
+    const leftOut = record.leftOut ?? [];
+    if (leftOut.length > 0) {
+        const extensions = [...new Set(leftOut.map((item) => item.extension))].join(', ');
+        lines.push('', `### Not restorable here: ${leftOut.length} provider object${leftOut.length === 1 ? '' : 's'}`, '', `The target lacks ${extensions}; everything else was restored. Drill into a server that has ` +
+            `${leftOut.length === 1 ? 'it' : 'them'} (for Supabase, the supabase/postgres image of the same major ` +
+            'version) for full fidelity.', '', ...leftOut.map((item) => `- ${item.entry} (needs ${item.extension})`));
+    }
     if (record.problems.length > 0)
         lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
     const mismatched = record.tables.filter((table) => !rowCountMatches(table));
@@ -75885,6 +76819,52 @@ function summary_timescaleLine(record) {
     return (`${part(check.hypertables, 'hypertables')}, ${part(check.continuousAggregates, 'continuous aggregates')}, ` +
         `${part(check.jobs, 'policy jobs')} match the manifest` +
         (check.definitionsCompared ? '' : ' (view definitions not compared: another PostgreSQL major)'));
+}
+/** Roles, owners and grants, and the RLS validation: what makes the restored database behave like the source. */
+function summary_accessRows(record, manifest) {
+    const rows = [];
+    const roles = record.roles;
+    if (roles) {
+        const created = roles.created.length > 0 ? `created ${roles.created.join(', ')} (NOLOGIN, no password)` : '';
+        const existing = roles.existing.length > 0 ? `${roles.existing.length} already there, left as they were` : '';
+        rows.push(['Roles', [`${roles.inBackup} in the backup`, created, existing].filter(Boolean).join('; ')]);
+        if (roles.notApplied.length > 0)
+            rows.push(['Not applied', roles.notApplied.join('<br>')]);
+    }
+    const security = record.security;
+    if (security?.privileges) {
+        const parts = [
+            restoredOf(security.grants, 'grants'),
+            restoredOf(security.defaultPrivileges, 'default privileges'),
+            restoredOf(security.schemaOwners, 'schema owners'),
+        ];
+        rows.push(['Owners and grants', parts.filter(Boolean).join(', ')]);
+    }
+    else if (security || record.roles === null) {
+        rows.push([
+            'Owners and grants',
+            record.roles === null
+                ? '⚠️ not restored: this backup has no roles file (made by an older Backstop); --no-owner --no-acl'
+                : '⚠️ not restored (privileges: false): --no-owner --no-acl, everything is owned by the restoring user and ' +
+                    'no grant was restored',
+        ]);
+    }
+    if (security) {
+        const icon = security.rlsValidation === 'passed' ? '✅' : '❌';
+        rows.push([
+            'RLS validation',
+            `${icon} ${restoredOf(security.rlsTables, 'tables with row level security')}, ` +
+                `${restoredOf(security.policies, 'policies')}`,
+        ]);
+    }
+    if (manifest.source.provider)
+        rows.push(['Provider', manifest.source.provider]);
+    return rows;
+}
+function restoredOf(count, what) {
+    if (!count)
+        return '';
+    return `${formatCount(count.restored)} of ${formatCount(count.expected)} ${what}`;
 }
 function qdrantDrillSummary(record, manifest, source) {
     const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
@@ -75938,6 +76918,7 @@ function planSummary(manifest, source) {
 
 
 
+
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function restore_drill_src_main_run(runtime) {
     const inputs = restore_drill_src_inputs_readInputs(runtime);
@@ -75959,7 +76940,7 @@ async function restore_drill_src_main_run(runtime) {
     await runtime.writeSummary(summary);
     if (!record.verified)
         throw new errors/* VerificationError */.mk(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
-    runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+    runtime.info(`Drill of ${record.backupId} ${drillVerdict(record)} in ${record.restoreSeconds.toFixed(1)} s`);
 }
 /**
  * What a workflow needs to know before restoring (e.g. which service container image matches the backup), set as soon
@@ -76026,8 +77007,8 @@ function qdrantTarget(inputs, url) {
 /** restore-drill: the one place its contract is written (action.yml and the README's tables are generated from it). */
 /* harmony default export */ const restore_drill_src_action = (defineAction({
     name: 'restore-drill',
-    description: 'Restore the newest (or a given) backup into an empty database, verify checksums, row counts and TimescaleDB ' +
-        'objects, measure RTO, check RPO.',
+    description: 'Restore the newest (or a given) backup into an empty database with its roles, owners, grants and policies; ' +
+        'verify checksums, row counts, TimescaleDB objects and RLS; measure RTO, check RPO.',
     branding: { icon: 'rotate-ccw', color: 'green' },
     inputs: documented(restore_drill_src_inputs_INPUTS, {
         'storage-url': {
@@ -76057,6 +77038,13 @@ function qdrantTarget(inputs, url) {
         },
         'max-restore-seconds': { docs: 'RTO budget.' },
         'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+        privileges: {
+            docs: "PostgreSQL backups: before `pg_restore`, the roles of the backup's roles file that the target lacks are " +
+                'created (`NOLOGIN`, no password, with their memberships and settings; roles the target has, a ' +
+                "provider's reserved ones above all, are never altered), then owners and grants are restored as in the " +
+                'source and checked against the manifest. `false`: `--no-owner --no-acl` (everything owned by the ' +
+                'restoring user, no grants), said so in the summary. Backups made before roles files restore as `false`.',
+        },
         'dry-run': {
             docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
                 '`pg_restore --list`; nothing is restored.',
@@ -76111,8 +77099,10 @@ function qdrantTarget(inputs, url) {
             docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
         },
         verified: {
-            description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
-            docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+            description: 'true when checksums, decryption, the restore, every row count, the grants and RLS validation, and the ' +
+                'RTO/RPO budgets all passed (provider objects the target cannot take are named, not counted against it).',
+            docs: '`true` only when checksums, decryption, the restore, every row count, the grants and the RLS validation, ' +
+                'and both budgets pass; objects of extensions the target lacks are named in the summary instead',
         },
     },
     run: restore_drill_src_main_run,
@@ -76429,8 +77419,8 @@ async function snapshot_qdrant_src_main_run(runtime) {
     run: snapshot_qdrant_src_main_run,
 }));
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
+// EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(43439);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
 
 
@@ -76605,7 +77595,8 @@ const validate_integrity_src_inputs_INPUTS = {
         secret: 'url',
     },
     'compare-url': {
-        description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+        description: 'postgresql:// URL of a database that must hold the same data and schema (row counts, content, schema, grants ' +
+            'and RLS parity).',
         secret: 'url',
     },
     config: {
@@ -77447,6 +78438,441 @@ async function checkRelation(client, relation) {
         `${(rows[0].sample ?? []).join(', ')})`, { orphans, sample: rows[0].sample });
 }
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/diff.ts
+/**
+ * Every difference between two databases' objects, one line each, naming the object, what differs and where:
+ * `policy "own trades" on public.trades: missing in database-url`,
+ * `column public.trades.quantity: type numeric(20,8) in database-url, numeric in compare-url`.
+ */
+function differences(sides, labels) {
+    const [first, second] = sides.map((objects) => new Map(objects.map((object) => [object.key, object])));
+    const keys = [...new Set([...first.keys(), ...second.keys()])].sort();
+    const found = [];
+    for (const key of keys) {
+        const a = first.get(key);
+        const b = second.get(key);
+        if (!a || !b) {
+            const [present, absent] = a ? labels : [labels[1], labels[0]];
+            const object = (a ?? b);
+            found.push(object.presence ? `${key}: ${object.presence} in ${present}, not in ${absent}` : `${key}: missing in ${absent}`);
+            continue;
+        }
+        for (const attribute of Object.keys({ ...a.attributes, ...b.attributes })) {
+            const [x, y] = [a.attributes[attribute] ?? null, b.attributes[attribute] ?? null];
+            if (x === y)
+                continue;
+            found.push(`${key}: ${describe(a, attribute, [x, y], labels)}`);
+        }
+    }
+    return found;
+}
+function describe(object, attribute, values, labels) {
+    if (object.long?.includes(attribute))
+        return `${attribute} differs`;
+    if (object.hashed?.includes(attribute)) {
+        const short = values.map((value) => (value ?? 'none').slice(0, 8));
+        return `${attribute} differs (md5 ${short[0]}… in ${labels[0]}, ${short[1]}… in ${labels[1]})`;
+    }
+    const shown = values.map((value) => (value === null ? 'none' : value));
+    return `${attribute} ${shown[0]} in ${labels[0]}, ${shown[1]} in ${labels[1]}`;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/scope.ts
+/**
+ * What the schema check looks at: every schema but PostgreSQL's own, TimescaleDB's internals (the timescaledb
+ * check covers them) and Backstop's ledger, and no object an extension owns (compared as the extension's version).
+ */
+function userSchema(namespace) {
+    return (`${namespace}.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop', 'timescaledb_information', ` +
+        `'timescaledb_experimental') AND ${namespace}.nspname NOT LIKE 'pg\\_toast%' AND ${namespace}.nspname NOT LIKE ` +
+        `'pg\\_temp\\_%' AND ${namespace}.nspname NOT LIKE '\\_timescaledb%'`);
+}
+function notExtensionMember(catalog, oid) {
+    return (`NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} ` +
+        "AND dep.deptype = 'e')");
+}
+/** A table's name as keys spell it: schema.name, unquoted (people read it; it is never run). */
+const RELATION_NAME = "n.nspname || '.' || c.relname";
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/grants.ts
+
+const RELATION_KINDS = "CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN " +
+    "'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'table' END";
+/**
+ * Who holds which privilege on schemas, tables, views, sequences and functions: one object per grantee of each,
+ * privileges sorted (`with grant option` marked). An object without an ACL has its owner's default one, so an
+ * explicit grant that equals the default is not a difference.
+ */
+async function readGrants(client) {
+    const { rows } = await client.query(`
+    WITH objects AS (
+      SELECT 'schema' AS kind, n.nspname AS name, NULL AS relation, coalesce(n.nspacl, acldefault('n'::"char", n.nspowner))
+        AS acl
+      FROM pg_namespace n WHERE ${userSchema('n')} AND ${notExtensionMember('pg_namespace', 'n.oid')}
+      UNION ALL
+      SELECT ${RELATION_KINDS}, n.nspname || '.' || c.relname, n.nspname || '.' || c.relname,
+        coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${userSchema('n')}
+        AND ${notExtensionMember('pg_class', 'c.oid')}
+      UNION ALL
+      SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END,
+        n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
+        coalesce(p.proacl, acldefault('f'::"char", p.proowner))
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE ${userSchema('n')} AND ${notExtensionMember('pg_proc', 'p.oid')}
+    )
+    SELECT o.kind, o.name, o.relation, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END
+        AS grantee,
+      string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN ' (with grant option)' ELSE '' END, ', '
+        ORDER BY a.privilege_type) AS privileges
+    FROM objects o, aclexplode(o.acl) a
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4`);
+    return rows.map((row) => ({
+        area: 'grants',
+        kind: 'grant',
+        key: `grants on ${row.kind} ${row.name} to ${row.grantee}`,
+        relation: row.relation ?? undefined,
+        attributes: { privileges: row.privileges },
+    }));
+}
+const DEFAULT_ACL_KINDS = {
+    r: 'tables',
+    S: 'sequences',
+    f: 'functions',
+    T: 'types',
+    n: 'schemas',
+};
+/** ALTER DEFAULT PRIVILEGES: for whose new objects, in which schema (or all), of which kind, to whom. */
+async function readDefaultPrivileges(client) {
+    const { rows } = await client.query(`
+    SELECT pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS type,
+      CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee,
+      string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN ' (with grant option)' ELSE '' END, ', '
+        ORDER BY a.privilege_type) AS privileges
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
+    return rows.map((row) => ({
+        area: 'grants',
+        kind: 'default privilege',
+        key: `default privileges of ${row.role}${row.schema ? ` in schema ${row.schema}` : ''} on ` +
+            `${DEFAULT_ACL_KINDS[row.type] ?? row.type} to ${row.grantee}`,
+        attributes: { privileges: row.privileges },
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/functions.ts
+
+const KINDS = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window function' };
+const VOLATILITY = { i: 'IMMUTABLE', s: 'STABLE', v: 'VOLATILE' };
+/**
+ * Functions and procedures by signature (schema, name, argument types): what they return, their language, the
+ * md5 of their body (a SQL-standard body, PostgreSQL 14+, is read from its parsed form), SECURITY DEFINER,
+ * volatility, strictness and SET options.
+ */
+async function readFunctions(client) {
+    const num = Number((await client.query('SHOW server_version_num')).rows[0].n);
+    const body = num >= 140000 ? "p.prosrc || coalesce(pg_get_function_sqlbody(p.oid), '')" : 'p.prosrc';
+    const { rows } = await client.query(`
+    SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS signature,
+      p.prokind AS kind, pg_get_function_result(p.oid) AS result, l.lanname AS language, md5(${body}) AS body,
+      p.prosecdef AS definer, p.provolatile AS volatility, p.proisstrict AS strict,
+      array_to_string(p.proconfig, ', ') AS config
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+    WHERE ${userSchema('n')} AND ${notExtensionMember('pg_proc', 'p.oid')}
+    ORDER BY 1`);
+    return rows.map((row) => {
+        const kind = KINDS[row.kind] ?? 'function';
+        return {
+            area: 'schema',
+            kind,
+            key: `${kind} ${row.signature}`,
+            attributes: {
+                returns: row.result,
+                language: row.language,
+                body: row.body,
+                'security definer': row.definer ? 'yes' : 'no',
+                volatility: VOLATILITY[row.volatility] ?? row.volatility,
+                strict: row.strict ? 'yes' : 'no',
+                'SET options': row.config,
+            },
+            hashed: ['body'],
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/policies.ts
+
+const COMMANDS = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' };
+/** Every row level security policy: its command, whether it is permissive, its roles, USING and WITH CHECK. */
+async function readPolicies(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS relation, p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
+      array_to_string(array(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END
+        FROM unnest(p.polroles) AS r ORDER BY 1), ', ') AS roles,
+      pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS check
+    FROM pg_policy p
+    JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1, 2`);
+    return rows.map((row) => ({
+        area: 'rls',
+        kind: 'policy',
+        key: `policy "${row.name}" on ${row.relation}`,
+        relation: row.relation,
+        attributes: {
+            command: COMMANDS[row.command] ?? row.command,
+            type: row.permissive ? 'PERMISSIVE' : 'RESTRICTIVE',
+            roles: row.roles,
+            USING: row.using,
+            'WITH CHECK': row.check,
+        },
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/relations.ts
+
+/** Indexes by name, with their definition as the server prints it. */
+async function readIndexes(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS relation, n.nspname || '.' || ic.relname AS name,
+      pg_get_indexdef(i.indexrelid) AS definition
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 2`);
+    return rows.map((row) => ({
+        area: 'schema',
+        kind: 'index',
+        key: `index ${row.name}`,
+        relation: row.relation,
+        attributes: { definition: row.definition },
+    }));
+}
+/** Table constraints (primary and unique keys, foreign keys, checks, exclusions), not-null ones being columns'. */
+async function readConstraints(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS relation, con.conname AS name, pg_get_constraintdef(con.oid) AS definition
+    FROM pg_constraint con
+    JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE con.contype <> 'n' AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1, 2`);
+    return rows.map((row) => ({
+        area: 'schema',
+        kind: 'constraint',
+        key: `constraint ${row.name} on ${row.relation}`,
+        relation: row.relation,
+        attributes: { definition: row.definition },
+    }));
+}
+/** Views and materialized views, with their definitions. */
+async function readViews(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS name, c.relkind AS kind, pg_get_viewdef(c.oid, true) AS definition
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('v', 'm') AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1`);
+    return rows.map((row) => {
+        const kind = row.kind === 'm' ? 'materialized view' : 'view';
+        return {
+            area: 'schema',
+            kind,
+            key: `${kind} ${row.name}`,
+            relation: row.name,
+            attributes: { definition: row.definition },
+            long: ['definition'],
+        };
+    });
+}
+/** Triggers (not the internal ones that enforce foreign keys), with their definition and whether they fire. */
+async function readTriggers(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS relation, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition,
+      t.tgenabled AS enabled
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1, 2`);
+    return rows.map((row) => ({
+        area: 'schema',
+        kind: 'trigger',
+        key: `trigger ${row.name} on ${row.relation}`,
+        relation: row.relation,
+        attributes: {
+            definition: row.definition,
+            enabled: { O: 'enabled', D: 'disabled', R: 'replica only', A: 'always' }[row.enabled] ?? row.enabled,
+        },
+    }));
+}
+/** Sequences: their parameters and where they stand (a restore must not hand out ids that exist). */
+async function readSequences(client) {
+    const { rows } = await client.query(`
+    SELECT s.schemaname || '.' || s.sequencename AS name, s.data_type::text AS type, s.start_value::text AS start,
+      s.increment_by::text AS increment, s.min_value::text AS min, s.max_value::text AS max,
+      s.cache_size::text AS cache, s.cycle::text AS cycle, s.last_value::text AS value
+    FROM pg_sequences s
+    JOIN pg_namespace n ON n.nspname = s.schemaname
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = s.sequencename
+    WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1`);
+    return rows.map(({ name, value, ...parameters }) => ({
+        area: 'schema',
+        kind: 'sequence',
+        key: `sequence ${name}`,
+        attributes: { ...parameters, value: value ?? 'not used yet' },
+    }));
+}
+/** Extensions and their versions (their own objects are not compared one by one). */
+async function readExtensions(client) {
+    const { rows } = await client.query(`
+    SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1`);
+    return rows.map((row) => ({
+        area: 'schema',
+        kind: 'extension',
+        key: `extension ${row.name}`,
+        attributes: { version: row.version, schema: row.schema },
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/tables.ts
+
+const TABLE_KINDS = { r: 'table', p: 'partitioned table', f: 'foreign table' };
+/** Tables (their kind), and where row level security is on, whether it is enabled and forced. */
+async function readTables(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS name, c.relkind AS kind, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f') AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1`);
+    return rows.flatMap((row) => [
+        {
+            area: 'schema',
+            kind: 'table',
+            key: `table ${row.name}`,
+            relation: row.name,
+            attributes: { kind: TABLE_KINDS[row.kind] ?? row.kind },
+        },
+        ...(row.rls || row.forced
+            ? [
+                {
+                    area: 'rls',
+                    kind: 'table with row level security',
+                    key: `table ${row.name}`,
+                    relation: row.name,
+                    attributes: { 'row level security': row.rls ? 'enabled' : 'disabled', forced: row.forced ? 'yes' : 'no' },
+                    presence: 'row level security enabled',
+                },
+            ]
+            : []),
+    ]);
+}
+/** Every column of those tables: its type, default and nullability (and identity or generation). */
+async function readColumns(client) {
+    const { rows } = await client.query(`
+    SELECT ${RELATION_NAME} AS relation, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+      pg_get_expr(d.adbin, d.adrelid) AS default, a.attnotnull AS not_null, a.attidentity AS identity,
+      a.attgenerated AS generated
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND ${userSchema('n')}
+      AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1, a.attnum`);
+    return rows.map((row) => ({
+        area: 'schema',
+        kind: 'column',
+        key: `column ${row.relation}.${row.name}`,
+        relation: row.relation,
+        attributes: {
+            type: row.type,
+            default: row.generated ? null : row.default,
+            nullability: row.not_null ? 'NOT NULL' : 'nullable',
+            identity: { a: 'ALWAYS', d: 'BY DEFAULT' }[row.identity] ?? null,
+            generated: row.generated ? row.default : null,
+        },
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/schema/index.ts
+
+
+
+
+
+
+
+/** How many differences a finding names; the report's details hold them all. */
+const NAMED = 5;
+const RESULTS = [
+    {
+        area: 'schema',
+        name: 'schema',
+        what: 'tables, columns, indexes, constraints, views, functions, triggers, sequences, extensions',
+    },
+    { area: 'grants', name: 'schema: grants', what: 'grants and default privileges' },
+    // The seeds' "RLS validation: verify RLS policies after migrations", as its own named check.
+    { area: 'rls', name: 'RLS validation', what: 'row level security and policies' },
+];
+/**
+ * Schema parity: the two databases compared object by object (tables and columns, indexes, constraints, views,
+ * functions by signature and body hash, triggers, sequences and their values, extensions; grants and default
+ * privileges; row level security and every policy), each difference named. Tables the config excludes are left
+ * out with everything on them.
+ */
+async function checkSchema(sides, exclude) {
+    const excluded = new Set(exclude.map((name) => (name.includes('.') ? name : `public.${name}`)));
+    const [first, second] = await Promise.all([readSchema(sides[0].client), readSchema(sides[1].client)]);
+    const kept = (objects) => objects.filter((object) => object.relation === undefined || !excluded.has(object.relation));
+    const labels = [sides[0].label, sides[1].label];
+    return RESULTS.map(({ area, name, what }) => {
+        const inArea = (objects) => kept(objects).filter((o) => o.area === area);
+        const found = differences([inArea(first), inArea(second)], labels);
+        if (found.length === 0)
+            return pass(name, `identical: ${counted(inArea(first)) || `no ${what}`}`);
+        const more = found.length > NAMED ? ` (and ${found.length - NAMED} more)` : '';
+        return fail(name, `${found.slice(0, NAMED).join('; ')}${more}`, { differences: found });
+    });
+}
+async function readSchema(client) {
+    const readers = [
+        readTables,
+        readColumns,
+        readIndexes,
+        readConstraints,
+        readViews,
+        readFunctions,
+        readTriggers,
+        readSequences,
+        readExtensions,
+        readGrants,
+        readDefaultPrivileges,
+        readPolicies,
+    ];
+    const objects = [];
+    // One after another: a client runs one query at a time anyway.
+    for (const read of readers)
+        objects.push(...(await read(client)));
+    return objects;
+}
+/** "3 tables, 21 columns, 4 indexes" */
+function counted(objects) {
+    const counts = new Map();
+    for (const object of objects)
+        counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
+    return [...counts].map(([kind, count]) => `${count} ${count === 1 ? kind : schema_plural(kind)}`).join(', ');
+}
+function schema_plural(kind) {
+    if (kind.startsWith('table with '))
+        return kind.replace(/^table/, 'tables');
+    if (kind.endsWith('y'))
+        return `${kind.slice(0, -1)}ies`;
+    if (kind.endsWith('x'))
+        return `${kind}es`;
+    return `${kind}s`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/tables.ts
 
 
@@ -78154,7 +79580,7 @@ function bothSides(sides, values) {
     return `${values[0]} in ${sides[0].label}, ${values[1]} in ${sides[1].label}`;
 }
 /** "3 jobs", "1 job". */
-function counted(count, word, plural = `${word}s`) {
+function words_counted(count, word, plural = `${word}s`) {
     return `${count} ${count === 1 ? word : plural}`;
 }
 /** The first few names, and how many there are in all when there are more. */
@@ -78208,15 +79634,15 @@ async function compareAggregateContent(sides, aggregate) {
     });
     if (suspects.length === 0) {
         const unit = integer ? 'bucket range' : 'day';
-        return pass(name, `${formatCount(rows)} rows in ${counted(ranges, unit)} identical on both sides`);
+        return pass(name, `${formatCount(rows)} rows in ${words_counted(ranges, unit)} identical on both sides`);
     }
     const groups = groupBuckets(found, groupWidth);
     const lines = groups.map((group) => describeGroup(sides, group, integer));
     const more = complete
         ? lines.length > 1
-            ? `; ${counted(lines.length - 1, 'more range differs', 'more ranges differ')}`
+            ? `; ${words_counted(lines.length - 1, 'more range differs', 'more ranges differ')}`
             : ''
-        : `; more ranges differ, in ${counted(suspects.length, integer ? 'bucket range' : 'day')} in all`;
+        : `; more ranges differ, in ${words_counted(suspects.length, integer ? 'bucket range' : 'day')} in all`;
     return fail(name, `${lines[0]}${more}`, {
         ranges: lines,
         buckets: groups.flatMap((group) => group.buckets.map((bucket) => bucketTime(bucket, integer))).slice(0, 100),
@@ -78322,7 +79748,7 @@ function jobs_compareJobs(sides, catalogs) {
                 problems.push(`${key}: ${differences.join(', ')}`);
         }
         else if (a.jobs.map(describeJob).sort().join('|') !== b.jobs.map(describeJob).sort().join('|')) {
-            const jobs = (group) => `${counted(group.jobs.length, 'job')} (${group.jobs.map(describeJob).join('; ')})`;
+            const jobs = (group) => `${words_counted(group.jobs.length, 'job')} (${group.jobs.map(describeJob).join('; ')})`;
             problems.push(`${key}: ${bothSides(sides, [jobs(a), jobs(b)])}`);
         }
     }
@@ -78334,7 +79760,7 @@ function jobs_compareJobs(sides, catalogs) {
     const count = catalogs[0].jobs.length;
     if (count === 0)
         return pass(name, 'no policy or user jobs on either side', details);
-    return pass(name, `${counted(count, 'job')} alike on both sides (procedure, schedule, config)`, details);
+    return pass(name, `${words_counted(count, 'job')} alike on both sides (procedure, schedule, config)`, details);
 }
 function groupedByKey(jobs) {
     const groups = new Map();
@@ -78395,7 +79821,7 @@ function compareHypertables(sides, catalogs) {
     if (alike.length === 0)
         return pass(name, 'no hypertables on either side', details);
     const described = alike.map((h) => `${h.table} (${h.timeColumn}, ${h.chunkInterval} chunks)`);
-    return pass(name, `${counted(alike.length, 'hypertable')} alike on both sides: ${listed(described)}`, details);
+    return pass(name, `${words_counted(alike.length, 'hypertable')} alike on both sides: ${listed(described)}`, details);
 }
 function withoutChunks({ chunks: _chunks, compressedChunks: _compressed, ...shape }) {
     return shape;
@@ -78469,7 +79895,7 @@ function compareAggregateDefinitions(sides, catalogs) {
         return fail(name, problems.join('; '), details);
     if (alike.length === 0)
         return pass(name, 'no continuous aggregates on either side', details);
-    return pass(name, `${counted(alike.length, 'continuous aggregate')} defined alike: ${listed(alike)}`, details);
+    return pass(name, `${words_counted(alike.length, 'continuous aggregate')} defined alike: ${listed(alike)}`, details);
 }
 function shape_aggregateDifferences(sides, a, b) {
     const differences = [];
@@ -78610,11 +80036,13 @@ async function assertTimescaleLoaded(client, database) {
 
 
 
+
 /**
- * Runs every check that applies: row counts, content parity and (when both sides have TimescaleDB) the TimescaleDB
- * comparison when there is a database to compare with, foreign keys always, and embeddings, TimescaleDB shape,
- * backup freshness and custom SQL when the config asks. A check that cannot run becomes a failed check saying why;
- * only a configuration mistake (or a server that cannot serve TimescaleDB) stops the whole run.
+ * Runs every check that applies: row counts, content parity, schema parity (grants and RLS included) and (when both
+ * sides have TimescaleDB) the TimescaleDB comparison when there is a database to compare with, foreign keys always,
+ * and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check that cannot run
+ * becomes a failed check saying why; only a configuration mistake (or a server that cannot serve TimescaleDB) stops
+ * the whole run.
  */
 async function runIntegrity(options) {
     const { config } = options;
@@ -78651,6 +80079,7 @@ async function runIntegrity(options) {
                 await run(`content parity: ${table.label}`, () => table.axis.column ? checkParity(sides, table) : checkWholeTable(sides, table));
             }
             await run('timescaledb parity', () => compare_compareTimescale(sides, config.timescaleParity, options.log));
+            await run('schema', () => checkSchema(sides, config.exclude));
         }
         for (const relation of await listRelations(db, config.relations)) {
             await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));
@@ -78728,12 +80157,14 @@ async function validate_integrity_src_main_run(runtime) {
 /* harmony default export */ const validate_integrity_src_action = (defineAction({
     name: 'validate-integrity',
     description: 'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
-        'bisection, TimescaleDB parity (hypertables, compression, continuous aggregates, jobs), foreign keys, ' +
-        'embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+        'bisection, schema, grants and RLS parity, TimescaleDB parity (hypertables, compression, continuous aggregates, ' +
+        'jobs), foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
     branding: { icon: 'check-circle', color: 'green' },
     inputs: documented(validate_integrity_src_inputs_INPUTS, {
         'database-url': { docs: 'the database checked (masked)' },
-        'compare-url': { docs: 'a database that must hold the same data (masked); TimescaleDB too when both have it' },
+        'compare-url': {
+            docs: 'a database that must hold the same data and schema (masked): the parity checks; TimescaleDB too when both have it',
+        },
         config: { docs: 'the YAML file above' },
         'qdrant-url': { docs: 'for embeddings checks' },
         'qdrant-api-key': { docs: 'for embeddings checks' },
@@ -78767,12 +80198,12 @@ const ACTIONS = [
     prune_backups_src_action,
     report_src_action,
 ];
-const COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.name, action]));
+const commands_COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.name, action]));
 
 
 /***/ }),
 
-/***/ 51443:
+/***/ 75627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78793,18 +80224,18 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
 // EXTERNAL MODULE: ./actions/lib/action/cli.ts + 1 modules
-var cli = __nccwpck_require__(79199);
+var cli = __nccwpck_require__(16270);
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
+var age = __nccwpck_require__(7629);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 122 modules
-var commands = __nccwpck_require__(69223);
+var cluster = __nccwpck_require__(45298);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 136 modules
+var commands = __nccwpck_require__(65045);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -78975,11 +80406,12 @@ async function runDemo(args, io) {
             io.out('\nDemo finished: the drill did NOT verify. ❌');
             return drilled;
         }
-        io.out('\n5/5  validate-integrity: the restored database against the original, row by row');
+        io.out('\n5/5  validate-integrity: the restored database against the original, row by row, and object by object ' +
+            '(schema, grants, RLS policies)');
         const checked = await (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['validate-integrity'], ['--report-path', external_node_path_default().join(work, 'integrity-report.json')], { ...env, BACKSTOP_DATABASE_URL: restored, BACKSTOP_COMPARE_URL: source.urlFor(DEMO_DATABASE) }, io);
         io.out(checked === 0
-            ? '\nDemo finished: the backup restored, every row count matched, and the restored data is identical to the ' +
-                'original. ✅'
+            ? '\nDemo finished: the backup restored, every row count matched, and the restored data, schema, grants and ' +
+                'RLS policies are identical to the original. ✅'
             : '\nDemo finished: the restored data differs from the original. ❌');
         if (keep)
             io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
@@ -79006,6 +80438,17 @@ async function emptyDatabase(cluster, name) {
     }
     return cluster.urlFor(name);
 }
+/**
+ * What an application's database also is: a role that reads through row level security, its grant and its policy
+ * (one trader sees only their own trades). The drill restores them, and validate-integrity's schema and RLS
+ * validation checks show them identical in the copy.
+ */
+const DEMO_ACCESS_SQL = `
+CREATE ROLE journal_app NOLOGIN;
+GRANT SELECT ON trades TO journal_app;
+ALTER TABLE trades ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own trades" ON trades FOR SELECT TO journal_app
+  USING (user_id = nullif(current_setting('app.user_id', true), '')::bigint);`;
 async function loadSample(cluster, ticks) {
     const admin = new esm/* default.Client */.Ay.Client({ connectionString: cluster.url });
     await admin.connect();
@@ -79015,6 +80458,7 @@ async function loadSample(cluster, ticks) {
     await client.connect();
     try {
         await client.query(sampleDatabaseSql(ticks));
+        await client.query(DEMO_ACCESS_SQL);
     }
     finally {
         await client.end();
@@ -79024,14 +80468,14 @@ async function loadSample(cluster, ticks) {
 
 /***/ }),
 
-/***/ 26302:
+/***/ 42704:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
-/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(69223);
-/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
+/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
+/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(65045);
+/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
 
 
 
@@ -79078,7 +80522,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 79199:
+/***/ 16270:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79093,11 +80537,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var action_env = __nccwpck_require__(53798);
+var action_env = __nccwpck_require__(97992);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
-var interrupt = __nccwpck_require__(64785);
+var interrupt = __nccwpck_require__(57619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -79237,7 +80681,7 @@ function defaultText(spec) {
 
 /***/ }),
 
-/***/ 53798:
+/***/ 97992:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -79300,7 +80744,7 @@ function inputEnvName(input) {
 
 /***/ }),
 
-/***/ 75974:
+/***/ 93432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -79329,7 +80773,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 98270:
+/***/ 7629:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79350,7 +80794,7 @@ var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_n
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -79729,7 +81173,7 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
-/***/ 64785:
+/***/ 57619:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -79803,7 +81247,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 5124:
+/***/ 45298:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -79823,10 +81267,10 @@ function exitCleanlyOnSignals(report, doing) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(75974);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(64785);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(42515);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(85597);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(93432);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(57619);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(46701);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(94163);
 
 
 
@@ -79988,7 +81432,7 @@ function freePort() {
 
 /***/ }),
 
-/***/ 85597:
+/***/ 94163:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -80002,8 +81446,8 @@ function freePort() {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75974);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(42515);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(93432);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46701);
 
 
 
@@ -80092,7 +81536,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 /***/ }),
 
-/***/ 42515:
+/***/ 46701:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -80101,7 +81545,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 /* harmony export */ });
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
 
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
@@ -80162,7 +81606,7 @@ function lastLines(text, count = 5) {
 
 /***/ }),
 
-/***/ 84390:
+/***/ 82516:
 /***/ ((module) => {
 
 module.exports = eval("require")("pg-native");
@@ -80541,18 +81985,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 57349:
+/***/ 2197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveBlockMap = __nccwpck_require__(87103);
-var resolveBlockSeq = __nccwpck_require__(90334);
-var resolveFlowCollection = __nccwpck_require__(13142);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveBlockMap = __nccwpck_require__(143);
+var resolveBlockSeq = __nccwpck_require__(91854);
+var resolveFlowCollection = __nccwpck_require__(9030);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -80638,15 +82082,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 23683:
+/***/ 83:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(45937);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
+var Document = __nccwpck_require__(573);
+var composeNode = __nccwpck_require__(84961);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -80690,17 +82134,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 45937:
+/***/ 84961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var composeCollection = __nccwpck_require__(57349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(17788);
-var utilEmptyScalarPosition = __nccwpck_require__(22599);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var composeCollection = __nccwpck_require__(2197);
+var composeScalar = __nccwpck_require__(43573);
+var resolveEnd = __nccwpck_require__(71020);
+var utilEmptyScalarPosition = __nccwpck_require__(28407);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -80809,15 +82253,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 43573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -80904,18 +82348,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 89984:
+/***/ 13104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(61342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var identity = __nccwpck_require__(41127);
-var composeDoc = __nccwpck_require__(23683);
-var resolveEnd = __nccwpck_require__(17788);
+var directives = __nccwpck_require__(2606);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var identity = __nccwpck_require__(24919);
+var composeDoc = __nccwpck_require__(83);
+var resolveEnd = __nccwpck_require__(71020);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -81135,17 +82579,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 87103:
+/***/ 143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
-var utilMapIncludes = __nccwpck_require__(81187);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -81259,12 +82703,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 48913:
+/***/ 25089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -81466,14 +82910,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 90334:
+/***/ 91854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveProps = __nccwpck_require__(34631);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveProps = __nccwpck_require__(70775);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -81524,7 +82968,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 17788:
+/***/ 71020:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -81570,19 +83014,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 13142:
+/***/ 9030:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(81187);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -81786,13 +83230,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 76842:
+/***/ 45882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var resolveEnd = __nccwpck_require__(17788);
+var Scalar = __nccwpck_require__(50389);
+var resolveEnd = __nccwpck_require__(71020);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -82021,7 +83465,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 34631:
+/***/ 70775:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -82176,7 +83620,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 74283:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -82219,7 +83663,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 22599:
+/***/ 28407:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -82254,12 +83698,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 74051:
+/***/ 11795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(74283);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -82278,12 +83722,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 81187:
+/***/ 51091:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -82300,22 +83744,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var toJS = __nccwpck_require__(74043);
-var Schema = __nccwpck_require__(45840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(71596);
-var applyReviver = __nccwpck_require__(83661);
-var createNode = __nccwpck_require__(42404);
-var directives = __nccwpck_require__(61342);
+var Alias = __nccwpck_require__(97105);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var toJS = __nccwpck_require__(53899);
+var Schema = __nccwpck_require__(28224);
+var stringifyDocument = __nccwpck_require__(72285);
+var anchors = __nccwpck_require__(79196);
+var applyReviver = __nccwpck_require__(50909);
+var createNode = __nccwpck_require__(91732);
+var directives = __nccwpck_require__(2606);
 
 class Document {
     constructor(value, replacer, options) {
@@ -82644,13 +84088,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 71596:
+/***/ 79196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -82727,7 +84171,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 83661:
+/***/ 50909:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -82791,14 +84235,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 42404:
+/***/ 91732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -82888,13 +84332,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 61342:
+/***/ 2606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 const escapeChars = {
     '!': '%21',
@@ -83073,7 +84517,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 91464:
+/***/ 20152:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -83142,28 +84586,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 38815:
+/***/ 43439:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(45840);
-var errors = __nccwpck_require__(91464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(84047);
-var visit = __nccwpck_require__(10204);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var Schema = __nccwpck_require__(28224);
+var errors = __nccwpck_require__(20152);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
+var publicApi = __nccwpck_require__(64543);
+var visit = __nccwpck_require__(12588);
 
 
 
@@ -83200,7 +84644,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 57249:
+/***/ 77297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -83226,16 +84670,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 97105:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var visit = __nccwpck_require__(10204);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var anchors = __nccwpck_require__(79196);
+var visit = __nccwpck_require__(12588);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -83353,14 +84797,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 40101:
+/***/ 44661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
+var createNode = __nccwpck_require__(91732);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -83511,14 +84955,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 66673:
+/***/ 44833:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(83661);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var applyReviver = __nccwpck_require__(50909);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 class NodeBase {
     constructor(type) {
@@ -83558,15 +85002,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 57165:
+/***/ 75773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyPair = __nccwpck_require__(59748);
-var addPairToJSMap = __nccwpck_require__(97104);
-var identity = __nccwpck_require__(41127);
+var createNode = __nccwpck_require__(91732);
+var stringifyPair = __nccwpck_require__(27764);
+var addPairToJSMap = __nccwpck_require__(88768);
+var identity = __nccwpck_require__(24919);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -83604,14 +85048,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 63301:
+/***/ 50389:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -83638,17 +85082,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 84454:
+/***/ 65462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(61212);
-var addPairToJSMap = __nccwpck_require__(97104);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
+var stringifyCollection = __nccwpck_require__(94156);
+var addPairToJSMap = __nccwpck_require__(88768);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -83792,17 +85236,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 92223:
+/***/ 66831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyCollection = __nccwpck_require__(61212);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var toJS = __nccwpck_require__(74043);
+var createNode = __nccwpck_require__(91732);
+var stringifyCollection = __nccwpck_require__(94156);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var toJS = __nccwpck_require__(53899);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -83914,16 +85358,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 97104:
+/***/ 88768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(57249);
-var merge = __nccwpck_require__(90452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var log = __nccwpck_require__(77297);
+var merge = __nccwpck_require__(29380);
+var stringify = __nccwpck_require__(9300);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -83986,7 +85430,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 41127:
+/***/ 24919:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84046,12 +85490,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 74043:
+/***/ 53899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -84092,15 +85536,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 60110:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
-var errors = __nccwpck_require__(91464);
-var stringifyString = __nccwpck_require__(83069);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
+var errors = __nccwpck_require__(20152);
+var stringifyString = __nccwpck_require__(81773);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -84317,7 +85761,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 91733:
+/***/ 13701:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84387,7 +85831,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 97715:
+/***/ 15235:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84493,14 +85937,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 49877:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(60110);
-var cstStringify = __nccwpck_require__(91733);
-var cstVisit = __nccwpck_require__(97715);
+var cstScalar = __nccwpck_require__(90334);
+var cstStringify = __nccwpck_require__(13701);
+var cstVisit = __nccwpck_require__(15235);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -84612,12 +86056,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 40361:
+/***/ 65145:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(49877);
 
 /*
 START -> stream
@@ -85342,7 +86786,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 66628:
+/***/ 41460:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -85390,14 +86834,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 2064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -86377,18 +87821,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 84047:
+/***/ 64543:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var log = __nccwpck_require__(57249);
-var identity = __nccwpck_require__(41127);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var log = __nccwpck_require__(77297);
+var identity = __nccwpck_require__(24919);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -86491,16 +87935,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 45840:
+/***/ 28224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var tags = __nccwpck_require__(90018);
+var identity = __nccwpck_require__(24919);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var tags = __nccwpck_require__(36178);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -86537,13 +87981,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 47451:
+/***/ 24043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var YAMLMap = __nccwpck_require__(65462);
 
 const map = {
     collection: 'map',
@@ -86563,12 +88007,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 73632:
+/***/ 15632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const nullTag = {
     identify: value => value == null,
@@ -86587,13 +88031,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 17562:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var YAMLSeq = __nccwpck_require__(66831);
 
 const seq = {
     collection: 'seq',
@@ -86613,12 +88057,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 66464:
+/***/ 94704:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(83069);
+var stringifyString = __nccwpck_require__(81773);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -86636,12 +88080,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 73959:
+/***/ 74359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -86664,13 +88108,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 38405:
+/***/ 66229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -86718,12 +88162,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 59874:
+/***/ 27602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -86767,18 +88211,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 70896:
+/***/ 27904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
 
 const schema = [
     map.map,
@@ -86799,14 +88243,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 33559:
+/***/ 48647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(50389);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -86870,27 +88314,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 90018:
+/***/ 36178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
-var schema = __nccwpck_require__(70896);
-var schema$1 = __nccwpck_require__(33559);
-var binary = __nccwpck_require__(56083);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var schema$2 = __nccwpck_require__(35913);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
+var schema = __nccwpck_require__(27904);
+var schema$1 = __nccwpck_require__(48647);
+var binary = __nccwpck_require__(64355);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var schema$2 = __nccwpck_require__(93081);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -86976,14 +88420,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 56083:
+/***/ 64355:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(20181);
-var Scalar = __nccwpck_require__(63301);
-var stringifyString = __nccwpck_require__(83069);
+var Scalar = __nccwpck_require__(50389);
+var stringifyString = __nccwpck_require__(81773);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -87053,12 +88497,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 88398:
+/***/ 36158:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -87089,13 +88533,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 35782:
+/***/ 10838:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -87146,12 +88590,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 10873:
+/***/ 45609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -87229,13 +88673,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 90452:
+/***/ 29380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -87307,16 +88751,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 50303:
+/***/ 96431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var pairs = __nccwpck_require__(18385);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var pairs = __nccwpck_require__(49281);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -87391,15 +88835,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 18385:
+/***/ 49281:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLSeq = __nccwpck_require__(66831);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -87480,24 +88924,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 35913:
+/***/ 93081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var binary = __nccwpck_require__(56083);
-var bool = __nccwpck_require__(88398);
-var float = __nccwpck_require__(35782);
-var int = __nccwpck_require__(10873);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var binary = __nccwpck_require__(64355);
+var bool = __nccwpck_require__(36158);
+var float = __nccwpck_require__(10838);
+var int = __nccwpck_require__(45609);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schema = [
     map.map,
@@ -87528,14 +88972,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 81528:
+/***/ 62504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -87631,12 +89075,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 24371:
+/***/ 54960:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -87743,7 +89187,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 34475:
+/***/ 69915:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -87901,15 +89345,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var identity = __nccwpck_require__(41127);
-var stringifyComment = __nccwpck_require__(59799);
-var stringifyString = __nccwpck_require__(83069);
+var anchors = __nccwpck_require__(79196);
+var identity = __nccwpck_require__(24919);
+var stringifyComment = __nccwpck_require__(66599);
+var stringifyString = __nccwpck_require__(81773);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -88040,14 +89484,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 61212:
+/***/ 94156:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -88202,7 +89646,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 59799:
+/***/ 66599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -88233,14 +89677,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 72285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -88327,7 +89771,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 28689:
+/***/ 13569:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -88361,15 +89805,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 59748:
+/***/ 27764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -88520,13 +89964,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 83069:
+/***/ 81773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var foldFlowLines = __nccwpck_require__(34475);
+var Scalar = __nccwpck_require__(50389);
+var foldFlowLines = __nccwpck_require__(69915);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -88865,12 +90309,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 10204:
+/***/ 12588:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -89108,7 +90552,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 37157:
+/***/ 49237:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -89171,15 +90615,15 @@ class Context {
 
 /***/ }),
 
-/***/ 61351:
+/***/ 96823:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Q: () => (/* binding */ getOctokit)
 /* harmony export */ });
 /* unused harmony export context */
-/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37157);
-/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48282);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49237);
+/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(55018);
 
 
 const context = new _context_js__WEBPACK_IMPORTED_MODULE_0__/* .Context */ .o();
@@ -89197,7 +90641,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 /***/ }),
 
-/***/ 48282:
+/***/ 55018:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -89210,13 +90654,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: context, getUserAgentWithOrchestrationId
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/context.js
-var context = __nccwpck_require__(37157);
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(89659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/context.js
+var context = __nccwpck_require__(49237);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(31947);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(42480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -89269,7 +90713,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ../main/node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -89284,7 +90728,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -89313,7 +90757,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -89361,7 +90805,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -89382,7 +90826,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -89429,7 +90873,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -89775,7 +91219,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -90067,7 +91511,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ../main/node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -90668,9 +92112,9 @@ const JSONParse = (text, reviver) => {
 
 
 
-// EXTERNAL MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-var dist_src = __nccwpck_require__(31015);
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// EXTERNAL MODULE: ../main/node_modules/@octokit/request-error/dist-src/index.js
+var dist_src = __nccwpck_require__(55575);
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -90877,7 +92321,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -91008,7 +92452,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -91063,11 +92507,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -91208,12 +92652,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -93507,7 +94951,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -93633,7 +95077,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -93654,7 +95098,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -94066,7 +95510,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -94108,7 +95552,7 @@ function getOctokitOptions(token, options) {
 
 /***/ }),
 
-/***/ 31015:
+/***/ 55575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -94157,14 +95601,14 @@ class RequestError extends Error {
 
 /***/ }),
 
-/***/ 83849:
+/***/ 29977:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ay: () => (__WEBPACK_DEFAULT_EXPORT__)
 /* harmony export */ });
 /* unused harmony exports Client, Pool, Connection, types, Query, DatabaseError, escapeIdentifier, escapeLiteral, Result, TypeOverrides, defaults */
-/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(13273);
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(61097);
 // ESM wrapper for pg
 
 
@@ -94469,6 +95913,6 @@ const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(26302);
+/******/ var __webpack_exports__ = __nccwpck_require__(42704);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

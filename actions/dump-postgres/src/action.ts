@@ -6,15 +6,18 @@ import { run, type DumpPostgresOutput } from './main.ts';
 export default defineAction<DumpPostgresOutput>({
   name: 'dump-postgres',
   description:
-    'pg_dump in one snapshot, streamed through zstd and age to every destination; exact row counts and the ' +
-    'TimescaleDB objects; manifest last.',
+    'pg_dump in one snapshot, streamed through zstd and age to every destination, with the roles file; exact row ' +
+    'counts, the TimescaleDB objects, privileges and RLS in the manifest; manifest last.',
   branding: { icon: 'database', color: 'blue' },
   inputs: documented(INPUTS, {
     'database-url': {
       docs:
         '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
-        'through `PGPASSWORD`, never argv. Use a direct or session-mode connection (Supabase: port 5432): a ' +
-        'transaction pooler cannot export the snapshot.',
+        'through `PGPASSWORD`, never argv. Use a direct or session-mode connection: a transaction pooler cannot ' +
+        'export the snapshot. Supabase from GitHub-hosted runners (no IPv6): the session pooler, ' +
+        '`postgresql://postgres.<project-ref>:…@aws-0-<region>.pooler.supabase.com:5432/postgres` ' +
+        '([runbooks/supabase.md](../../runbooks/supabase.md)). No superuser is needed, but the role must read ' +
+        'every table unfiltered by RLS (Supabase: `postgres`).',
     },
     name: {
       docs: 'The backup name: the storage folder (`<prefix>/<name>/<backup-id>/`). Letters, digits, `.`, `_`, `-`.',

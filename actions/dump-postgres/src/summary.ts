@@ -4,6 +4,30 @@ import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact
 import type { Store } from '../../lib/storage/index.ts';
 import type { TimescaleObjects } from '../../lib/manifest/schema.ts';
 
+/** The roles file and the privileges recorded: what a restore needs to behave like the source. */
+function accessRows(manifest: DumpResult['manifest']): string[][] {
+  const rows: string[][] = [];
+  if (manifest.source.provider) rows.push(['Provider', manifest.source.provider]);
+  if (manifest.roles) {
+    const reserved = manifest.roles.filter((role) => role.reserved).length;
+    rows.push([
+      'Roles',
+      `${manifest.roles.length} in the roles file, without passwords` +
+        (reserved > 0 ? ` (${reserved} reserved by ${manifest.source.provider})` : ''),
+    ]);
+  }
+  const security = manifest.security;
+  if (security) {
+    const grants = Object.values(security.grants).reduce((sum, count) => sum + count, 0);
+    rows.push([
+      'Grants / policies',
+      `${formatCount(grants)} grants, ${security.defaultPrivileges} default privileges / ${security.policies.length} ` +
+        `policies on ${security.rls.length} tables with row level security`,
+    ]);
+  }
+  return rows;
+}
+
 export function dumpSummary(result: DumpResult, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
   const { manifest } = result;
   const tables = manifest.tables ?? [];
@@ -24,6 +48,7 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
         ],
         ['Tables / rows', `${tables.length} / ${formatCount(rows)}`],
         ...(manifest.timescaledb ? [['TimescaleDB objects', timescaleLine(manifest.timescaledb)]] : []),
+        ...accessRows(manifest),
         [
           'Size',
           `${formatBytes(raw)} dumped → ${formatBytes(stored)} stored (${manifest.format}, ` +

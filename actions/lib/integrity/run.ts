@@ -11,6 +11,7 @@ import { pinSession } from '../pg/fingerprint.ts';
 import { checkBackupFreshness } from './freshness.ts';
 import { checkParity, checkWholeTable, type Side } from './parity.ts';
 import { checkRelation, listRelations } from './relations.ts';
+import { checkSchema } from './schema/index.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
 import { assertTimescaleLoaded, checkTimescale, compareTimescale } from './timescale/index.ts';
 
@@ -24,10 +25,11 @@ export interface IntegrityOptions {
 }
 
 /**
- * Runs every check that applies: row counts, content parity and (when both sides have TimescaleDB) the TimescaleDB
- * comparison when there is a database to compare with, foreign keys always, and embeddings, TimescaleDB shape,
- * backup freshness and custom SQL when the config asks. A check that cannot run becomes a failed check saying why;
- * only a configuration mistake (or a server that cannot serve TimescaleDB) stops the whole run.
+ * Runs every check that applies: row counts, content parity, schema parity (grants and RLS included) and (when both
+ * sides have TimescaleDB) the TimescaleDB comparison when there is a database to compare with, foreign keys always,
+ * and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check that cannot run
+ * becomes a failed check saying why; only a configuration mistake (or a server that cannot serve TimescaleDB) stops
+ * the whole run.
  */
 export async function runIntegrity(options: IntegrityOptions): Promise<CheckResult[]> {
   const { config } = options;
@@ -64,6 +66,7 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
         );
       }
       await run('timescaledb parity', () => compareTimescale(sides, config.timescaleParity, options.log));
+      await run('schema', () => checkSchema(sides, config.exclude));
     }
     for (const relation of await listRelations(db, config.relations)) {
       await run(`foreign keys: ${relation.from.table} → ${relation.to.table}`, () => checkRelation(db, relation));

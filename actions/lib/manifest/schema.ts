@@ -24,7 +24,12 @@ export interface ManifestFile {
   rawSha256?: string;
   compression: Compression;
   encryption: Encryption;
+  /** What the file holds: the dump itself, or the cluster's roles. Absent in older manifests: the database. */
+  contents?: FileContents;
 }
+
+/** `database`: the pg_dump archive; `roles`: pg_dumpall --roles-only --no-role-passwords (no password in it). */
+export type FileContents = 'database' | 'roles';
 
 export interface TableCount {
   schema: string;
@@ -36,6 +41,45 @@ export interface TableCount {
 export interface Extension {
   name: string;
   version: string;
+  /** The schema its objects are in (pg_extension.extnamespace). */
+  schema?: string;
+  /** Schemas the extension itself created (its members, e.g. pg_cron's `cron`): what leaves with it. */
+  memberSchemas?: string[];
+  /**
+   * Dumped objects outside the extension that use its objects (a view calling its function, a column of its type),
+   * as pg_restore --list names their catalog ids (`<catalog oid> <object oid>`): a target that lacks the extension
+   * cannot restore them, and pg_dump's own dependencies do not say so.
+   */
+  dependents?: string[];
+}
+
+/** A schema and its owner, so a drill can tell a provider's managed schemas from the user's. */
+export interface SchemaOwner {
+  name: string;
+  owner: string;
+}
+
+/** A role of the roles file; `reserved`: one the provider manages (never altered where it already exists). */
+export interface RoleRecord {
+  name: string;
+  reserved: boolean;
+}
+
+/**
+ * Who may see what, as the dump's snapshot saw it: what a drill checks the restore against. Objects an extension
+ * owns are left out (the extension recreates them).
+ */
+export interface SecurityInventory {
+  /**
+   * How many roles besides the owner hold privileges on each schema, table, view, sequence and function that has
+   * any: `schema auth`, `relation public.trades`, `function public.handle_new_user()` (argument types only).
+   */
+  grants: Record<string, number>;
+  /** ALTER DEFAULT PRIVILEGES entries (role, schema, object type, grantee). */
+  defaultPrivileges: number;
+  /** Tables with row level security enabled, and whether it is forced on their owner too. */
+  rls: { schema: string; name: string; forced: boolean }[];
+  policies: { schema: string; table: string; name: string }[];
 }
 
 /**
@@ -132,6 +176,10 @@ export interface Manifest {
     serverVersionNum?: number;
     database?: string;
     extensions?: Extension[];
+    /** The managed service the database runs on, when recognised (its reserved roles and schemas). */
+    provider?: 'supabase';
+    /** PostgreSQL: every schema of the database and its owner. */
+    schemas?: SchemaOwner[];
     /** Qdrant: every node snapshotted, without credentials. */
     nodes?: string[];
   };
@@ -144,6 +192,10 @@ export interface Manifest {
   tables?: TableCount[];
   /** PostgreSQL with the timescaledb extension: its hypertables, continuous aggregates and policy jobs. */
   timescaledb?: TimescaleObjects;
+  /** PostgreSQL: the roles in the roles file (cluster-wide), without any password. */
+  roles?: RoleRecord[];
+  /** PostgreSQL: grants, default privileges, row level security and policies in the dump. */
+  security?: SecurityInventory;
   collections?: QdrantCollection[];
 }
 

@@ -4,7 +4,7 @@ import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
 import { runTool } from '../process.ts';
 
-export type ClientTool = 'pg_dump' | 'pg_restore' | 'psql';
+export type ClientTool = 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'psql';
 
 export interface PgTool {
   path: string;

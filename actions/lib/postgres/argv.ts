@@ -52,24 +52,52 @@ function dumpArchiveArgs(archive: StreamedArchive | ParallelDirectoryArchive): s
 export interface PgListOptions {
   readonly mode: 'list';
   readonly archive: StreamedArchive | DirectoryArchive;
+  /** Also print each entry's dependencies (`;\tdepends on: 12 34`), to leave out what needs a missing object. */
+  readonly dependencies?: boolean;
 }
 
 export interface PgRestoreIntoOptions {
   readonly mode: 'restore';
   readonly database: LibpqTarget;
   readonly archive: StreamedArchive | ParallelDirectoryArchive;
+  /** Owners and grants as in the source (the roles must exist); false: everything owned by the restoring user. */
+  readonly privileges: boolean;
+  /** A pg_restore --list file, edited: only its entries are restored, in its order. */
+  readonly useList?: string;
 }
 
 export function pgRestoreArgv(options: PgListOptions | PgRestoreIntoOptions): string[] {
-  if (options.mode === 'list') return ['--list', ...restoreArchiveArgs(options.archive)];
+  if (options.mode === 'list') {
+    return ['--list', ...(options.dependencies ? ['--verbose'] : []), ...restoreArchiveArgs(options.archive)];
+  }
   return [
     `--dbname=${options.database.withoutPassword}`,
-    '--no-owner',
-    '--no-acl',
+    ...(options.privileges ? [] : ['--no-owner', '--no-acl']),
+    ...(options.useList ? [`--use-list=${options.useList}`] : []),
     '--exit-on-error',
     '--no-password',
     ...restoreModeArgs(options.archive),
     ...restoreArchiveArgs(options.archive),
+  ];
+}
+
+export interface PgDumpallRolesOptions {
+  readonly database: LibpqTarget;
+  /** The database pg_dumpall connects to: the dumped one (the default, postgres, may not be reachable). */
+  readonly databaseName: string;
+}
+
+/**
+ * The cluster's roles, memberships and role settings. --no-role-passwords reads pg_roles instead of pg_authid: no
+ * password hash is ever written, and no superuser is needed (Supabase's postgres role is not one).
+ */
+export function pgDumpallRolesArgv(options: PgDumpallRolesOptions): string[] {
+  return [
+    '--roles-only',
+    '--no-role-passwords',
+    `--dbname=${options.database.withoutPassword}`,
+    `--database=${options.databaseName}`,
+    '--no-password',
   ];
 }
 

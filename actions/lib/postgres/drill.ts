@@ -11,7 +11,16 @@ import { MissingLibraryError, startScratchCluster, type ScratchCluster } from '.
 import { notPreloadedMessage, timescaleImage, timescaleOnServer, timescalePackage } from '../pg/timescale.ts';
 import { serverMajor } from '../pg/tools.ts';
 import { connect, parseDatabaseUrl, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
-import { listArchive, restoreInto, type RestoreOptions } from './restore.ts';
+import { fetchRolesFile, listArchive, restoreInto, type RestoreOptions } from './restore.ts';
+import {
+  checkLeftOutTables,
+  checkRestoredPrivileges,
+  leftOutObjects,
+  planRestore,
+  type LeftOutObject,
+} from './restore-plan.ts';
+import type { RolesRestored } from './roles.ts';
+import type { SecurityCheck } from './security.ts';
 import { compareTimescaleObjects, readTimescaleObjects, type Tally, type TimescaleCheck } from './timescale.ts';
 
 export interface DrillOptions extends Budgets {
@@ -29,6 +38,8 @@ export interface DrillOptions extends Budgets {
   tempDir: string;
   log: (line: string) => void;
   now?: () => Date;
+  /** Owners and grants as in the source (the default); false: --no-owner --no-acl. */
+  privileges?: boolean;
 }
 
 export interface TableCheck {
@@ -55,9 +66,16 @@ export interface DrillRecord extends DrillRecordBase {
   tocEntries?: number;
   /** A backup that records TimescaleDB objects: how many of each the restored database matches. */
   timescaledb?: TimescaleCheck;
+  /** The backup's roles: which the target lacked and got, which it had already. */
+  roles?: RolesRestored | null;
+  /** Owners, grants and default privileges restored, and the RLS validation, against the backup. */
+  security?: SecurityCheck;
+  /** What the target could not take because it lacks an extension of the source, named. */
+  leftOut?: LeftOutObject[];
 }
 
-type PostgresOutcome = EngineOutcome & Pick<DrillRecord, 'tables' | 'tocEntries' | 'timescaledb'>;
+type PostgresOutcome = EngineOutcome &
+  Pick<DrillRecord, 'tables' | 'tocEntries' | 'timescaledb' | 'roles' | 'security' | 'leftOut'>;
 
 /**
  * restore-drill for PostgreSQL: fetch (checksums verified while streaming) → decrypt → pg_restore into an empty
@@ -88,6 +106,7 @@ function restoreOptionsOf(options: DrillOptions): RestoreOptions {
 async function listAndVerify(options: DrillOptions, outcome: PostgresOutcome): Promise<void> {
   const started = Date.now();
   outcome.tocEntries = (await listArchive(restoreOptionsOf(options))).length;
+  await fetchRolesFile(restoreOptionsOf(options));
   outcome.checksumsVerified = true;
   outcome.restoreSeconds = (Date.now() - started) / 1000;
   outcome.target = 'none (dry run)';
@@ -136,10 +155,17 @@ async function restoreAndVerify(
 ): Promise<void> {
   const { manifest } = options.found;
   const started = Date.now();
-  await restoreInto(target, restoreOptionsOf(options));
+  const plan = await planRestore(client, { ...restoreOptionsOf(options), privileges: options.privileges ?? true });
+  outcome.roles = plan.roles;
+  outcome.leftOut = leftOutObjects(plan);
+  await restoreInto(target, restoreOptionsOf(options), plan.selection).finally(plan.cleanup);
   outcome.checksumsVerified = true;
   outcome.restoreSeconds = (Date.now() - started) / 1000;
-  outcome.tables = await compareRowCounts(client, manifest);
+  const counted = checkLeftOutTables(await compareRowCounts(client, manifest), plan);
+  outcome.tables = counted.tables;
+  const privileges = await checkRestoredPrivileges(client, manifest, plan);
+  outcome.security = privileges.check;
+  outcome.problems.push(...counted.problems, ...privileges.problems);
   if (manifest.timescaledb) await compareTimescale(client, manifest, outcome, options);
 }
 

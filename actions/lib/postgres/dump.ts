@@ -10,6 +10,9 @@ import type {
   Extension,
   Manifest,
   ManifestFile,
+  RoleRecord,
+  SchemaOwner,
+  SecurityInventory,
   TableCount,
   TimescaleObjects,
 } from '../manifest/schema.ts';
@@ -23,16 +26,13 @@ import { countOf } from '../format.ts';
 import { connect, libpqEnvironment, type DatabaseUrl } from '../pg/connection.ts';
 import { pgDumpArgv } from './argv.ts';
 import { ArchiveRowCounter } from './archive-rows.ts';
-import {
-  countRows,
-  listDumpedTables,
-  listExtensions,
-  serverInfo,
-  tablePatternMatcher,
-  type TableRef,
-} from './inventory.ts';
+import { countRows, listDumpedTables, serverInfo, tablePatternMatcher, type TableRef } from './inventory.ts';
+import { describeExtensions } from './extensions.ts';
+import { dumpRoles } from './roles.ts';
+import { readSecurityInventory } from './security.ts';
+import { detectProvider, isReservedRole, listSchemaOwners, type Provider } from './supabase.ts';
 import { readTimescaleObjects } from './timescale.ts';
-import { findClientTool, type BinDirChoice, type PgTool } from '../pg/tools.ts';
+import { findClientTool, type BinDirChoice, type PgTool, type ServerVersion } from '../pg/tools.ts';
 
 export interface DumpOptions {
   database: DatabaseUrl;
@@ -79,9 +79,10 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
     // One snapshot for the dump and the counts: the manifest's row counts are exactly what the dump holds.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = await exportSnapshot(client);
-    const extensions = await listExtensions(client);
+    const extensions = await describeExtensions(client);
     const tables = await listDumpedTables(client);
     options.log(`Backup ${id}: ${tables.length} tables, snapshot ${snapshot}, ${options.format} format`);
+    const access = await readAccess(client, options, server, folder);
 
     const excluded = tablePatternMatcher(options.excludeTableData);
     // Counted from the dump's own bytes when they can be read (the custom format), else by count(*) alongside it.
@@ -92,11 +93,13 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
     // not run into. Still in the dump's snapshot, while pg_dump runs.
     const recording = Promise.resolve(scanning).then(() => recordTimescale(client, extensions, options));
     recording.catch(() => undefined);
-    const files =
+    const dumped =
       options.format === 'custom'
         ? [await dumpCustom(options, pgDump, snapshot, folder, streamed)]
         : await dumpDirectory(options, pgDump, snapshot, folder, id);
     const timescaledb = await recording;
+    const databaseFiles = dumped.map((file): ManifestFile => ({ ...file, contents: 'database' }));
+    const files = [...databaseFiles, access.rolesFile];
     const counts: TableCount[] = scanning
       ? await scanning
       : await streamedCounts(streamed!, client, tables, excluded, options.log);
@@ -118,6 +121,8 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
         database: server.database,
         host: options.database.host,
         extensions,
+        ...(access.provider ? { provider: access.provider } : {}),
+        schemas: access.schemas,
       },
       tool: { name: 'backstop', version: BACKSTOP_VERSION, pgDump: pgDump.version },
       format: options.format,
@@ -125,12 +130,14 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
       files,
       tables: counts,
       ...(timescaledb ? { timescaledb } : {}),
+      roles: access.roles,
+      security: access.security,
     };
     await writeManifest(options.stores, manifest);
     return {
       manifest,
       manifestUrl: options.stores[0]!.urlOf(manifestKey(options.name, id)),
-      sha256: files.length === 1 ? files[0]!.sha256 : digestOfList(files),
+      sha256: databaseFiles.length === 1 ? databaseFiles[0]!.sha256 : digestOfList(databaseFiles),
     };
   } catch (error) {
     await removeFolder(options.stores, folder);
@@ -170,6 +177,39 @@ async function recordTimescale(
     );
     return undefined;
   }
+}
+
+/**
+ * Who may see what: the roles file (pg_dumpall, cluster-wide, no passwords), every schema's owner, and the grants,
+ * default privileges, row level security and policies in the dump's snapshot; and the provider they reveal.
+ */
+async function readAccess(
+  client: pg.Client,
+  options: DumpOptions,
+  server: ServerVersion,
+  folder: string,
+): Promise<{
+  rolesFile: ManifestFile;
+  roles: RoleRecord[];
+  schemas: SchemaOwner[];
+  security: SecurityInventory;
+  provider: Provider | undefined;
+}> {
+  const [schemas, security] = [await listSchemaOwners(client), await readSecurityInventory(client)];
+  const pgDumpall = await findClientTool('pg_dumpall', server, options.pgBin);
+  const { file, roles } = await dumpRoles({ ...options, pgDumpall, folder });
+  const provider = detectProvider(
+    schemas,
+    roles.map((role) => role.name),
+  );
+  if (provider) options.log(`Provider: ${provider} (its roles and its auth and storage schemas)`);
+  return {
+    rolesFile: file,
+    roles: roles.map((role) => ({ name: role.name, reserved: isReservedRole(provider, role.name) })),
+    schemas,
+    security,
+    provider,
+  };
 }
 
 async function exportSnapshot(client: pg.Client): Promise<string> {

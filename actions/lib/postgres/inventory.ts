@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Extension, TableCount } from '../manifest/schema.ts';
+import type { TableCount } from '../manifest/schema.ts';
 import { qualified } from '../pg/connection.ts';
 import { serverMajor } from '../pg/tools.ts';
 
@@ -18,13 +18,6 @@ export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
   const row = rows[0]!;
   const versionNum = Number(row.num);
   return { version: row.version.split(' ')[0]!, versionNum, major: serverMajor(versionNum), database: row.db };
-}
-
-export async function listExtensions(client: pg.Client): Promise<Extension[]> {
-  const { rows } = await client.query<{ name: string; version: string }>(
-    'SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname',
-  );
-  return rows;
 }
 
 export interface TableRef {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FoundBackup } from '../manifest/catalog.ts';
 import { backupFolder } from '../manifest/catalog.ts';
-import type { ManifestFile } from '../manifest/schema.ts';
+import type { Manifest, ManifestFile } from '../manifest/schema.ts';
 import { ChecksumError, fetchFile } from '../pipeline/fetch.ts';
 import { ConfigurationError } from '../action/errors.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -35,24 +35,36 @@ export async function findPgRestore(options: RestoreOptions): Promise<PgTool> {
   );
 }
 
+/** What to restore of the archive. */
+export interface RestoreSelection {
+  /** Owners and grants as in the source: the backup's roles must exist on the target. */
+  privileges: boolean;
+  /** A pg_restore --list file with the entries the target cannot take commented out. */
+  useList?: string;
+}
+
 /**
  * Restores a PostgreSQL backup into an (empty) database. The custom format streams straight from storage into
  * pg_restore in one transaction, so a failure leaves nothing behind; the directory format is fetched to the temp
  * folder first (pg_restore --jobs needs files it can seek).
  */
-export async function restoreInto(target: DatabaseUrl, options: RestoreOptions): Promise<void> {
+export async function restoreInto(
+  target: DatabaseUrl,
+  options: RestoreOptions,
+  selection: RestoreSelection = { privileges: false },
+): Promise<void> {
   const pgRestore = await findPgRestore(options);
   const env = libpqEnvironment(target);
   if (options.found.manifest.format === 'directory') {
     await withFetchedDirectory(options, async (dir) => {
       const archive = { format: 'directory', path: dir, jobs: options.jobs } as const;
-      const argv = pgRestoreArgv({ mode: 'restore', database: target, archive });
+      const argv = pgRestoreArgv({ mode: 'restore', database: target, archive, ...selection });
       const tool = startTool(pgRestore.path, argv, { env, label: 'pg_restore' });
       await tool.exited;
     });
     return;
   }
-  const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' } });
+  const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' }, ...selection });
   const tool = startTool(pgRestore.path, argv, {
     env,
     stdio: ['pipe', 'ignore', 'pipe'],
@@ -63,24 +75,60 @@ export async function restoreInto(target: DatabaseUrl, options: RestoreOptions):
 
 /** Dry run: every byte downloaded, checksummed and decrypted; pg_restore --list reads the table of contents. */
 export async function listArchive(options: RestoreOptions): Promise<string[]> {
+  return tocEntries(await readListing(options, false));
+}
+
+/**
+ * The table of contents as pg_restore --list --verbose prints it, each entry followed by what it depends on: to
+ * choose what a target that lacks an extension can take. Every byte is fetched and verified, as in a dry run.
+ */
+export function readTocListing(options: RestoreOptions): Promise<string> {
+  return readListing(options, true);
+}
+
+async function readListing(options: RestoreOptions, dependencies: boolean): Promise<string> {
   const pgRestore = await findPgRestore(options);
   if (options.found.manifest.format === 'directory') {
     let listing = '';
     await withFetchedDirectory(options, async (dir) => {
-      const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir } });
+      const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir }, dependencies });
       const tool = startTool(pgRestore.path, argv, { label: 'pg_restore' });
       tool.child.stdout!.setEncoding('utf8').on('data', (text: string) => (listing += text));
       await tool.exited;
     });
-    return tocEntries(listing);
+    return listing;
   }
-  const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' } });
+  const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' }, dependencies });
   const tool = startTool(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
   let listing = '';
   tool.child.stdout!.setEncoding('utf8').on('data', (text: string) => (listing += text));
   // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
   await streamInto(options, onlyFile(options), new ForwardUntilClosed(tool.child.stdin!), tool.exited);
-  return tocEntries(listing);
+  return listing;
+}
+
+/** The backup's roles file (pg_dumpall --roles-only), decrypted; undefined for backups made before it existed. */
+export async function fetchRolesFile(options: RestoreOptions): Promise<string | undefined> {
+  const { manifest, store } = options.found;
+  const file = manifest.files.find((candidate) => candidate.contents === 'roles');
+  if (!file) return undefined;
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await fetchFile(store, backupFolder(manifest.name, manifest.id), file, sink, {
+    identities: options.identities,
+    log: options.log,
+  });
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The pg_dump archive's files: those marked `database`, or every file of a backup made before files were marked. */
+export function databaseFiles(manifest: Manifest): ManifestFile[] {
+  return manifest.files.filter((file) => file.contents === undefined || file.contents === 'database');
 }
 
 function tocEntries(listing: string): string[] {
@@ -88,14 +136,14 @@ function tocEntries(listing: string): string[] {
 }
 
 function onlyFile(options: RestoreOptions): ManifestFile {
-  const file = options.found.manifest.files[0];
-  if (!file || options.found.manifest.files.length !== 1) {
+  const files = databaseFiles(options.found.manifest);
+  if (files.length !== 1) {
     throw new Error(
-      `Backup ${options.found.manifest.id} should hold one custom-format file; the manifest lists ` +
-        `${options.found.manifest.files.length}.`,
+      `Backup ${options.found.manifest.id} should hold one custom-format dump file; the manifest lists ` +
+        `${files.length}.`,
     );
   }
-  return file;
+  return files[0]!;
 }
 
 /**
@@ -131,7 +179,7 @@ async function withFetchedDirectory(options: RestoreOptions, use: (dir: string) 
   try {
     const dir = path.join(root, 'dump');
     await fs.mkdir(dir);
-    for (const file of manifest.files) {
+    for (const file of databaseFiles(manifest)) {
       const name = path
         .basename(file.path)
         .replace(/\.age$/, '')

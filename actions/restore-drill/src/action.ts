@@ -6,8 +6,8 @@ import { run, type RestoreDrillOutput } from './main.ts';
 export default defineAction<RestoreDrillOutput>({
   name: 'restore-drill',
   description:
-    'Restore the newest (or a given) backup into an empty database, verify checksums, row counts and TimescaleDB ' +
-    'objects, measure RTO, check RPO.',
+    'Restore the newest (or a given) backup into an empty database with its roles, owners, grants and policies; ' +
+    'verify checksums, row counts, TimescaleDB objects and RLS; measure RTO, check RPO.',
   branding: { icon: 'rotate-ccw', color: 'green' },
   inputs: documented(INPUTS, {
     'storage-url': {
@@ -41,6 +41,14 @@ export default defineAction<RestoreDrillOutput>({
     },
     'max-restore-seconds': { docs: 'RTO budget.' },
     'max-age-hours': { docs: "RPO budget: the backup's age when the drill starts." },
+    privileges: {
+      docs:
+        "PostgreSQL backups: before `pg_restore`, the roles of the backup's roles file that the target lacks are " +
+        'created (`NOLOGIN`, no password, with their memberships and settings; roles the target has, a ' +
+        "provider's reserved ones above all, are never altered), then owners and grants are restored as in the " +
+        'source and checked against the manifest. `false`: `--no-owner --no-acl` (everything owned by the ' +
+        'restoring user, no grants), said so in the summary. Backups made before roles files restore as `false`.',
+    },
     'dry-run': {
       docs:
         'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
@@ -101,8 +109,12 @@ export default defineAction<RestoreDrillOutput>({
       docs: 'the `pg_dump` version that wrote the backup, e.g. `17.2`: install a `pg_restore` of at least that major',
     },
     verified: {
-      description: 'true when checksums, decryption, the restore, every row count and the RTO/RPO budgets all passed.',
-      docs: '`true` only when checksums, decryption, the restore, every row count and both budgets pass',
+      description:
+        'true when checksums, decryption, the restore, every row count, the grants and RLS validation, and the ' +
+        'RTO/RPO budgets all passed (provider objects the target cannot take are named, not counted against it).',
+      docs:
+        '`true` only when checksums, decryption, the restore, every row count, the grants and the RLS validation, ' +
+        'and both budgets pass; objects of extensions the target lacks are named in the summary instead',
     },
   },
   run,

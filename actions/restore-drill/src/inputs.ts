@@ -36,6 +36,12 @@ export const INPUTS = {
   },
   'max-restore-seconds': { description: 'RTO budget: fail when the restore takes longer.' },
   'max-age-hours': { description: 'RPO budget: fail when the backup is older.' },
+  privileges: {
+    description:
+      "PostgreSQL: restore owners and grants, creating the backup's missing roles (NOLOGIN, no password) first; " +
+      'false restores with --no-owner --no-acl.',
+    default: 'true',
+  },
   'dry-run': {
     description: 'Download, verify checksums, decrypt and list the archive; restore nothing.',
     default: 'false',
@@ -67,6 +73,7 @@ export interface DrillInputs {
   restoreAs: string[];
   maxRestoreSeconds?: number;
   maxAgeHours?: number;
+  privileges: boolean;
   dryRun: boolean;
   planOnly: boolean;
   jobs: number;
@@ -92,6 +99,7 @@ export function readInputs(runtime: Runtime): DrillInputs {
     restoreAs: inputs.list('restore-as'),
     maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
     maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+    privileges: inputs.boolean('privileges'),
     dryRun: inputs.boolean('dry-run'),
     planOnly: inputs.boolean('plan-only'),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),

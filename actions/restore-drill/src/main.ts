@@ -4,6 +4,7 @@ import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
+import { drillVerdict } from '../../lib/postgres/restore-plan.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -47,7 +48,7 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   await runtime.writeSummary(summary);
   if (!record.verified)
     throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
-  runtime.info(`Drill of ${record.backupId} verified in ${record.restoreSeconds.toFixed(1)} s`);
+  runtime.info(`Drill of ${record.backupId} ${drillVerdict(record)} in ${record.restoreSeconds.toFixed(1)} s`);
 }
 
 /**

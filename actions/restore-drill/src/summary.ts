@@ -1,6 +1,8 @@
 import type { Manifest } from '../../lib/manifest/schema.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import { rowCountMatches, type DrillRecord } from '../../lib/postgres/drill.ts';
+import { drillVerdict } from '../../lib/postgres/restore-plan.ts';
+import type { Restored } from '../../lib/postgres/security.ts';
 import type { Tally } from '../../lib/postgres/timescale.ts';
 import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
@@ -12,7 +14,7 @@ function checksumVerdict(record: DrillRecordBase): string {
 }
 
 export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, source: string): string {
-  const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
+  const verdict = record.verified ? `✅ ${drillVerdict(record)}` : '❌ NOT verified';
   const lines = [
     `## ${verdict}: restore drill of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
     '',
@@ -34,10 +36,25 @@ export function postgresDrillSummary(record: DrillRecord, manifest: Manifest, so
                   `match the manifest`,
               ],
               ...(record.timescaledb ? [[`TimescaleDB ${record.timescaledb.version}`, timescaleLine(record)]] : []),
+              ...accessRows(record, manifest),
             ]),
       ],
     ),
   ];
+  const leftOut = record.leftOut ?? [];
+  if (leftOut.length > 0) {
+    const extensions = [...new Set(leftOut.map((item) => item.extension))].join(', ');
+    lines.push(
+      '',
+      `### Not restorable here: ${leftOut.length} provider object${leftOut.length === 1 ? '' : 's'}`,
+      '',
+      `The target lacks ${extensions}; everything else was restored. Drill into a server that has ` +
+        `${leftOut.length === 1 ? 'it' : 'them'} (for Supabase, the supabase/postgres image of the same major ` +
+        'version) for full fidelity.',
+      '',
+      ...leftOut.map((item) => `- ${item.entry} (needs ${item.extension})`),
+    );
+  }
   if (record.problems.length > 0)
     lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   const mismatched = record.tables.filter((table) => !rowCountMatches(table));
@@ -67,6 +84,50 @@ function timescaleLine(record: DrillRecord): string {
     `${part(check.jobs, 'policy jobs')} match the manifest` +
     (check.definitionsCompared ? '' : ' (view definitions not compared: another PostgreSQL major)')
   );
+}
+
+/** Roles, owners and grants, and the RLS validation: what makes the restored database behave like the source. */
+function accessRows(record: DrillRecord, manifest: Manifest): string[][] {
+  const rows: string[][] = [];
+  const roles = record.roles;
+  if (roles) {
+    const created = roles.created.length > 0 ? `created ${roles.created.join(', ')} (NOLOGIN, no password)` : '';
+    const existing = roles.existing.length > 0 ? `${roles.existing.length} already there, left as they were` : '';
+    rows.push(['Roles', [`${roles.inBackup} in the backup`, created, existing].filter(Boolean).join('; ')]);
+    if (roles.notApplied.length > 0) rows.push(['Not applied', roles.notApplied.join('<br>')]);
+  }
+  const security = record.security;
+  if (security?.privileges) {
+    const parts = [
+      restoredOf(security.grants, 'grants'),
+      restoredOf(security.defaultPrivileges, 'default privileges'),
+      restoredOf(security.schemaOwners, 'schema owners'),
+    ];
+    rows.push(['Owners and grants', parts.filter(Boolean).join(', ')]);
+  } else if (security || record.roles === null) {
+    rows.push([
+      'Owners and grants',
+      record.roles === null
+        ? '⚠️ not restored: this backup has no roles file (made by an older Backstop); --no-owner --no-acl'
+        : '⚠️ not restored (privileges: false): --no-owner --no-acl, everything is owned by the restoring user and ' +
+          'no grant was restored',
+    ]);
+  }
+  if (security) {
+    const icon = security.rlsValidation === 'passed' ? '✅' : '❌';
+    rows.push([
+      'RLS validation',
+      `${icon} ${restoredOf(security.rlsTables, 'tables with row level security')}, ` +
+        `${restoredOf(security.policies, 'policies')}`,
+    ]);
+  }
+  if (manifest.source.provider) rows.push(['Provider', manifest.source.provider]);
+  return rows;
+}
+
+function restoredOf(count: Restored | null, what: string): string {
+  if (!count) return '';
+  return `${formatCount(count.restored)} of ${formatCount(count.expected)} ${what}`;
 }
 
 export function qdrantDrillSummary(record: QdrantDrillRecord, manifest: Manifest, source: string): string {

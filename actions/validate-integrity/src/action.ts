@@ -9,12 +9,14 @@ export default defineAction<ValidateIntegrityOutput>({
   name: 'validate-integrity',
   description:
     'Prove that databases, the vector store and the backups agree - row counts, content parity by range with ' +
-    'bisection, TimescaleDB parity (hypertables, compression, continuous aggregates, jobs), foreign keys, ' +
-    'embeddings, TimescaleDB shape, backup freshness, custom SQL.',
+    'bisection, schema, grants and RLS parity, TimescaleDB parity (hypertables, compression, continuous aggregates, ' +
+    'jobs), foreign keys, embeddings, TimescaleDB shape, backup freshness, custom SQL.',
   branding: { icon: 'check-circle', color: 'green' },
   inputs: documented(INPUTS, {
     'database-url': { docs: 'the database checked (masked)' },
-    'compare-url': { docs: 'a database that must hold the same data (masked); TimescaleDB too when both have it' },
+    'compare-url': {
+      docs: 'a database that must hold the same data and schema (masked): the parity checks; TimescaleDB too when both have it',
+    },
     config: { docs: 'the YAML file above' },
     'qdrant-url': { docs: 'for embeddings checks' },
     'qdrant-api-key': { docs: 'for embeddings checks' },

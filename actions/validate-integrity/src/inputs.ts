@@ -16,7 +16,9 @@ export const INPUTS = {
     secret: 'url',
   },
   'compare-url': {
-    description: 'postgresql:// URL of a database that must hold the same data (row counts and content parity).',
+    description:
+      'postgresql:// URL of a database that must hold the same data and schema (row counts, content, schema, grants ' +
+      'and RLS parity).',
     secret: 'url',
   },
   config: {
