@@ -17,15 +17,17 @@ export interface Measured {
 
 /**
  * Runs a command to completion under GNU time, with the server's CPU read from /proc before and after; rejects
- * with the output's tail on failure. `dataDir`: the cluster whose server work counts (its postmaster.pid).
+ * with the output's tail on failure. `dataDir`: the cluster(s) whose server work counts (their postmaster.pid).
  */
 export async function measure(
   command: string,
   argv: string[],
-  options: { env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; dataDir?: string | string[] } = {},
 ): Promise<Measured> {
   const report = path.join(os.tmpdir(), `backstop-time-${process.pid}-${Date.now()}`);
-  const serverBefore = options.dataDir ? serverCpuSeconds(options.dataDir) : 0;
+  const dataDirs = [options.dataDir ?? []].flat();
+  const serversNow = (): number => dataDirs.reduce((sum, dataDir) => sum + serverCpuSeconds(dataDir), 0);
+  const serverBefore = serversNow();
   const started = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', report, command, ...argv], {
@@ -46,7 +48,7 @@ export async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const [user, system, maxKb] = (await fs.readFile(report, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
   await fs.rm(report, { force: true });
-  const serverSeconds = options.dataDir ? serverCpuSeconds(options.dataDir) - serverBefore : 0;
+  const serverSeconds = serversNow() - serverBefore;
   return { seconds, userSeconds: user!, systemSeconds: system!, peakRssBytes: maxKb! * 1024, serverSeconds };
 }
 

@@ -1,15 +1,20 @@
 /**
  * Benchmark: migrate-ticks against a bare binary COPY pipe into the same target shape, same machine, same run.
  *
- *   node bench/migrate-ticks.ts [--rows 10000000] [--rounds 2]
+ *   node bench/migrate-ticks.ts [--rows 10000000] [--pairs 5] [--into hypertable|partitions] [--verify stream|reread]
  *
- * A source cluster holds --rows ticks of the seeds' shape over 30 days; a target cluster gets, each round, a fresh
- * database with the partitioned shape (sql/postgres/tick_data.sql, daily partitions made ahead) and:
+ * A source cluster holds --rows ticks of the seeds' shape over 30 days; a target cluster gets, for every run, a fresh
+ * database with the chosen shape, made ahead (migrate-ticks runs with setup: none):
+ *   hypertable (the default when TimescaleDB is installed here): sql/timescaledb/tick_data.sql's hypertable with
+ *              1-day chunks, on a server that preloads timescaledb;
+ *   partitions: sql/postgres/tick_data.sql, daily partitions made ahead.
+ * Then, in alternating order (pipe first, then migrate-ticks first), median of the pair ratios:
  *   stock: psql -c "COPY (SELECT …) TO STDOUT (FORMAT binary)" | psql -c "COPY tick_data FROM STDIN (FORMAT binary)"
- *   ours:  the migrate-ticks bundle (setup none, default workers, every range verified by count and checksum on
- *          both sides, ledger written), run as the runner runs it.
- * Prints rows/s of both, the ratio and the action's peak RSS.
+ *   ours:  the migrate-ticks bundle (default workers, every range verified as --verify says, ledger written), run as
+ *          the runner runs it.
+ * Prints wall and CPU seconds of both (the processes' and the two servers'), the ratio and the action's peak RSS.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,24 +23,52 @@ import { startScratchCluster, type ScratchCluster } from '../actions/lib/pg/clus
 import { findToolVersions } from '../actions/lib/pg/tools.ts';
 import { ticksInsertSql, TICK_TABLE_SQL } from '../actions/cli/src/sample-data.ts';
 import { SEED_TICK_TABLE } from '../actions/lib/ticks/ddl.ts';
-import { measure, type Measured } from './measure.ts';
+import { alternatingPairs, describePairs, measure, median, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
-const ROUNDS = Number(/--rounds[= ](\d+)/.exec(args)?.[1] ?? 2);
+const PAIRS = Number(/--pairs[= ](\d+)/.exec(args)?.[1] ?? 5);
+const VERIFY = /--verify[= ](stream|reread)/.exec(args)?.[1] ?? 'stream';
+const TIMESCALE_INSTALLED = timescaleInstalled();
+const INTO = /--into[= ](hypertable|partitions)/.exec(args)?.[1] ?? (TIMESCALE_INSTALLED ? 'hypertable' : 'partitions');
 const DAYS = 30;
 const FROM = '2026-01-05 00:00:00+00';
 const SEED_COLUMNS = SEED_TICK_TABLE.columns.map((column) => column.name).join(', ');
 
-/** The same target shape for both: the seeds' table in daily partitions, made ahead (migrate-ticks: setup none). */
+/** TimescaleDB's library and control file for the newest local PostgreSQL (where the clusters run). */
+function timescaleInstalled(): boolean {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return false;
+  const major = readdirSync(root)
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .sort((a, b) => b - a)[0];
+  return (
+    major !== undefined &&
+    existsSync(path.join(root, String(major), 'lib', 'timescaledb.so')) &&
+    existsSync(`/usr/share/postgresql/${major}/extension/timescaledb.control`)
+  );
+}
+
+let targets = 0;
+
+/** The same target shape for both, made ahead (migrate-ticks: setup none), in a fresh database each run. */
 async function freshTarget(cluster: ScratchCluster): Promise<string> {
-  await query(cluster.url, 'DROP DATABASE IF EXISTS bench_target');
-  await query(cluster.url, 'CREATE DATABASE bench_target');
-  const url = cluster.urlFor('bench_target');
-  await query(url, await fs.readFile(path.join(ROOT, 'sql/postgres/tick_data.sql'), 'utf8'));
-  await query(url, `SELECT backstop_create_tick_partitions('2026-01-01', '2026-02-05')`);
+  const name = `bench_target_${++targets}`;
+  // The previous pair's databases go: the target disk holds two copies at most.
+  if (targets > 2) await query(cluster.url, `DROP DATABASE IF EXISTS bench_target_${targets - 2}`);
+  await query(cluster.url, `CREATE DATABASE ${name}`);
+  const url = cluster.urlFor(name);
+  if (INTO === 'hypertable') {
+    await query(url, 'CREATE EXTENSION timescaledb');
+    await query(url, await fs.readFile(path.join(ROOT, 'sql/timescaledb/tick_data.sql'), 'utf8'));
+  } else {
+    await query(url, await fs.readFile(path.join(ROOT, 'sql/postgres/tick_data.sql'), 'utf8'));
+    await query(url, `SELECT backstop_create_tick_partitions('2026-01-01', '2026-02-05')`);
+  }
+  await query(url, 'CHECKPOINT');
   return url;
 }
 
@@ -45,7 +78,7 @@ async function main(): Promise<void> {
   await fs.writeFile(path.join(work, 'out'), '');
   const [source, target] = await Promise.all([
     startScratchCluster({ baseDir: work }),
-    startScratchCluster({ baseDir: work }),
+    startScratchCluster({ baseDir: work, preload: INTO === 'hypertable' ? ['timescaledb'] : [] }),
   ]);
   try {
     const [psql] = await findToolVersions('psql');
@@ -64,50 +97,49 @@ async function main(): Promise<void> {
     await query(sourceUrl, 'VACUUM ANALYZE tick_data');
     console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
-    const stock: Measured[] = [];
-    const ours: Measured[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
+    const stock = async (): Promise<Measured> => {
       const stockTarget = await freshTarget(target);
-      stock.push(
-        await measure(
-          'bash',
-          [
-            '-o',
-            'pipefail',
-            '-c',
-            `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT ${SEED_COLUMNS} FROM tick_data) TO STDOUT ` +
-              `(FORMAT binary)" | "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (${SEED_COLUMNS}) FROM ` +
-              `STDIN (FORMAT binary)"`,
-          ],
-          { env: { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget } },
-        ),
+      return measure(
+        'bash',
+        [
+          '-o',
+          'pipefail',
+          '-c',
+          `"${psql.path}" -X -q -d "$SOURCE" -c "COPY (SELECT ${SEED_COLUMNS} FROM tick_data) TO STDOUT ` +
+            `(FORMAT binary)" | "${psql.path}" -X -q -d "$TARGET" -c "COPY tick_data (${SEED_COLUMNS}) FROM ` +
+            `STDIN (FORMAT binary)"`,
+        ],
+        { env: { ...process.env, SOURCE: sourceUrl, TARGET: stockTarget }, dataDir: [source.dataDir, target.dataDir] },
       );
-
+    };
+    const ours = async (): Promise<Measured> => {
       const ourTarget = await freshTarget(target);
-      ours.push(
-        await measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
-          env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            RUNNER_TEMP: work,
-            GITHUB_OUTPUT: path.join(work, 'out'),
-            'INPUT_SOURCE-URL': sourceUrl,
-            'INPUT_TARGET-URL': ourTarget,
-            INPUT_SETUP: 'none',
-          },
-        }),
-      );
+      return measure(process.execPath, [path.join(ROOT, 'actions/migrate-ticks/dist/index.js')], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          RUNNER_TEMP: work,
+          GITHUB_OUTPUT: path.join(work, 'out'),
+          'INPUT_SOURCE-URL': sourceUrl,
+          'INPUT_TARGET-URL': ourTarget,
+          INPUT_SETUP: 'none',
+          INPUT_VERIFY: VERIFY,
+        },
+        dataDir: [source.dataDir, target.dataDir],
+      });
+    };
+    const pairs = await alternatingPairs(PAIRS, stock, ours, (pair, round) =>
       console.log(
-        `round ${round}: COPY pipe ${stock.at(-1)!.seconds.toFixed(2)} s, migrate-ticks ` +
-          `${ours.at(-1)!.seconds.toFixed(2)} s`,
-      );
-    }
-    const best = (runs: Measured[]): number => Math.min(...runs.map((run) => run.seconds));
+        `pair ${round}: COPY pipe ${pair.stock.seconds.toFixed(2)} s, migrate-ticks ${pair.ours.seconds.toFixed(2)} s ` +
+          `= ${(pair.ours.seconds / pair.stock.seconds).toFixed(2)}×`,
+      ),
+    );
+    const shape = INTO === 'hypertable' ? 'a TimescaleDB hypertable (1-day chunks)' : 'daily partitions';
     console.log(`
-${ROWS.toLocaleString('en-US')} ticks over ${DAYS} days into daily partitions, PostgreSQL ${target.major}, ${os.cpus().length} CPUs, best of ${ROUNDS}
-  migrate-ticks ${best(ours).toFixed(2)} s (${Math.round(ROWS / best(ours)).toLocaleString('en-US')} rows/s, every range verified)
-  ÷ binary COPY pipe ${best(stock).toFixed(2)} s (${Math.round(ROWS / best(stock)).toLocaleString('en-US')} rows/s) = ${(best(ours) / best(stock)).toFixed(2)}×  (target ≤ 1.1×)
-  peak RSS of the action: ${(Math.max(...ours.map((run) => run.peakRssBytes)) / 1024 ** 2).toFixed(0)} MiB`);
+${ROWS.toLocaleString('en-US')} ticks over ${DAYS} days into ${shape}, PostgreSQL ${target.major}, ${os.cpus().length} CPUs, verify: ${VERIFY}
+${describePairs('migrate-ticks ÷ binary COPY pipe', pairs, '≤ 1.1×')}
+  rows/s: migrate-ticks ${Math.round(ROWS / median(pairs.map((p) => p.ours.seconds))).toLocaleString('en-US')}, pipe ${Math.round(ROWS / median(pairs.map((p) => p.stock.seconds))).toLocaleString('en-US')}
+  peak RSS of the action: ${(Math.max(...pairs.map((pair) => pair.ours.peakRssBytes)) / 1024 ** 2).toFixed(0)} MiB`);
   } finally {
     await Promise.all([source.stop(), target.stop()]);
     await fs.rm(work, { recursive: true, force: true });

@@ -163,11 +163,97 @@ describe('migrate-ticks into native partitions (a PostgreSQL without TimescaleDB
       'SELECT count(*)::int AS n, sum(rows)::int AS rows FROM backstop.tick_ledger',
     );
     expect(ledger[0]).toEqual({ n: DAYS, rows: TICKS });
+    // verify: stream (the default) records the sha256 of each range's binary stream.
+    const checksums = await sql<{ c: string }>(targetUrl, 'SELECT checksum AS c FROM backstop.tick_ledger');
+    expect(
+      checksums.every((row) => /^sha256:[0-9a-f]{64}$/.test(row.c)),
+      JSON.stringify(checksums),
+    ).toBe(true);
+    expect(run.summary).toContain("counts along the stream: the source's COPY, the tuples crossing the pipe");
 
     const again = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl });
     expect(again.errors).toEqual([]);
     expect(again.outputs).toMatchObject({ 'rows-copied': '0', 'chunks-copied': '0', 'chunks-skipped': String(DAYS) });
     expect(await sql(targetUrl, 'SELECT count(*)::int AS n FROM tick_data')).toEqual([{ n: TICKS }]);
+  });
+
+  it('verify: reread reads every range back on both sides and records its row checksum', async () => {
+    const targetUrl = await emptyDatabase(plain);
+    const inputs = { 'source-url': sourceUrl, 'target-url': targetUrl, verify: 'reread', from: '2026-01-05' };
+    const run = await runAction('migrate-ticks', { ...inputs, to: '2026-01-07' });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ 'chunks-copied': '2', verified: 'true' });
+    expect(run.stdout).toContain('then read back on both sides for its row count and a 64-bit hash_record_extended');
+    expect(run.summary).toContain('then every row read back on both sides');
+    const checksums = await sql<{ c: string }>(targetUrl, 'SELECT checksum AS c FROM backstop.tick_ledger');
+    expect(checksums).toHaveLength(2);
+    expect(checksums.some((row) => row.c.startsWith('sha256:'))).toBe(false);
+  });
+
+  /** A plain seed-shaped target (setup: none) whose trigger `body` runs before each inserted row. */
+  async function targetWithTrigger(body: string, before = ''): Promise<string> {
+    const targetUrl = await emptyDatabase(plain);
+    await sql(
+      targetUrl,
+      `${before} CREATE TABLE tick_data (${SEED_COLUMNS.join(', ')});
+       CREATE FUNCTION meddle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} END $$;
+       CREATE TRIGGER meddle BEFORE INSERT ON tick_data FOR EACH ROW EXECUTE FUNCTION meddle();`,
+    );
+    return targetUrl;
+  }
+
+  async function expectRefused(targetUrl: string, verify: string, message: RegExp): Promise<void> {
+    const run = await runAction('migrate-ticks', {
+      'source-url': sourceUrl,
+      'target-url': targetUrl,
+      setup: 'none',
+      verify,
+      from: '2026-01-05',
+      to: '2026-01-06',
+    });
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(message);
+    expect(run.errors[0]).toContain('Nothing of this range was kept');
+    expect(await sql(targetUrl, 'SELECT count(*)::int AS n FROM tick_data')).toEqual([{ n: 0 }]);
+    expect(await sql(targetUrl, 'SELECT count(*)::int AS n FROM backstop.tick_ledger')).toEqual([{ n: 0 }]);
+  }
+
+  it.each(['stream', 'reread'])('verify: %s catches a target that silently drops rows on insert', async (verify) => {
+    const targetUrl = await targetWithTrigger("IF NEW.symbol = 'NQ' THEN RETURN NULL; END IF; RETURN NEW;");
+    await expectRefused(
+      targetUrl,
+      verify,
+      /Range 2026-01-05 did not verify: the source sent 40000 rows, 40000 crossed the pipe, the target stored 30000\./,
+    );
+  });
+
+  it('verify: reread also catches a target that rewrites values on insert, which counts cannot see', async () => {
+    const targetUrl = await targetWithTrigger('NEW.volume := 0; RETURN NEW;');
+    await expectRefused(targetUrl, 'reread', /Range 2026-01-05 did not verify: the source has 40000 rows \(checksum/);
+  });
+
+  it('a range the server rolls back for a deadlock is copied again; one that keeps failing stops the run', async () => {
+    // The first row inserted raises deadlock_detected, as PostgreSQL does to one of two deadlocked COPYs creating
+    // TimescaleDB chunks; a sequence is not rolled back, so only the first attempt fails.
+    const once = await targetWithTrigger(
+      "IF nextval('attempts') = 1 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF; RETURN NEW;",
+      'CREATE SEQUENCE attempts;',
+    );
+    const inputs = { 'source-url': sourceUrl, setup: 'none', from: '2026-01-05', to: '2026-01-06' };
+    const run = await runAction('migrate-ticks', { ...inputs, 'target-url': once });
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toMatch(
+      /2026-01-05: deadlock detected \(the server rolled the range back whole\): copying it again/,
+    );
+    expect(run.outputs).toMatchObject({ 'rows-copied': '40000', verified: 'true' });
+    expect(await sql(once, 'SELECT count(*)::int AS n FROM tick_data')).toEqual([{ n: 40_000 }]);
+
+    const always = await targetWithTrigger("RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';");
+    const failed = await runAction('migrate-ticks', { ...inputs, 'target-url': always });
+    expect(failed.code).toBe(1);
+    expect(failed.errors).toEqual([expect.stringMatching(/^::error::deadlock detected \(0 of 1 ranges were copied/)]);
+    expect(failed.stdout.match(/copying it again/g)).toHaveLength(3);
   });
 
   it('resumes exactly after SIGKILL: no duplicates, every day equal to the source', async () => {
@@ -456,9 +542,9 @@ describe.runIf(TIMESCALE)(`migrate-ticks into the installed TimescaleDB ${TIMESC
       expect(run.errors).toEqual([
         expect.stringMatching(
           new RegExp(
-            '^::error::TimescaleDB is installed on the server of postgresql://postgres@127\\.0\\.0\\.1:\\d+/\\w+ ' +
-              '\\(input "target-url"\\) but not preloaded, so the timescaledb extension cannot be created or used ' +
-              'there: add timescaledb to shared_preload_libraries .* restart the server and run again\\.$',
+            '^::error::The server of postgresql://postgres@127\\.0\\.0\\.1:\\d+/\\w+ \\(input "target-url"\\) has ' +
+              'TimescaleDB but does not preload it, so the timescaledb extension cannot be created or used there: ' +
+              'add timescaledb to shared_preload_libraries .* restart the server .*, then run again\\.$',
           ),
         ),
       ]);

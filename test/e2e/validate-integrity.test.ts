@@ -345,14 +345,14 @@ describe.runIf(TIMESCALE)('TimescaleDB databases (the real TimescaleDB, seed-sha
     const alone = await validate({ 'database-url': target });
     expect(alone.code).toBe(1);
     expect(alone.errors).toEqual([
-      `::error::postgresql://postgres@127.0.0.1:${timescale.port}/seed_target (input "database-url") has the ` +
-        'timescaledb extension, but its server does not preload the timescaledb library, so its hypertables ' +
-        'cannot be read: add timescaledb to shared_preload_libraries (postgresql.conf: shared_preload_libraries = ' +
-        "'timescaledb', keeping any libraries already listed), restart the server and run again.",
+      `::error::postgresql://postgres@127.0.0.1:${timescale.port}/seed_target (input "database-url") has ` +
+        'TimescaleDB but does not preload it, so its hypertables cannot be read: add timescaledb to ' +
+        "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries " +
+        'already listed) and restart the server (the timescale/timescaledb images preload it), then run again.',
     ]);
     const compared = await validate({ 'database-url': original, 'compare-url': source });
     expect(compared.errors).toEqual([
-      expect.stringContaining('/seed_source (input "compare-url") has the timescaledb'),
+      expect.stringContaining('/seed_source (input "compare-url") has TimescaleDB but does not preload it'),
     ]);
   });
 });

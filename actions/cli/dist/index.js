@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 22874:
+/***/ 75901:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -73164,6 +73164,12 @@ const inputs_INPUTS = {
     },
     to: { description: 'Copy rows before this instant; default: just past the newest row.' },
     workers: { description: 'Ranges copied in parallel.', default: '2' },
+    verify: {
+        description: "stream: each range's rows counted three times, as the source sent them, as they crossed the pipe and as the " +
+            'target stored them, all equal (binary COPY moves every value in its own binary form); reread: also read ' +
+            'every range back on both sides for a count and checksum of every row (a second pass over both).',
+        default: 'stream',
+    },
     setup: {
         description: "auto: create the target from the source's columns as a TimescaleDB hypertable with candles (or native daily " +
             'partitions without TimescaleDB); none: use the target table as it is.',
@@ -73203,6 +73209,7 @@ function inputs_readInputs(runtime) {
         from,
         to,
         workers: inputs.integer('workers', { min: 1, max: 32 }),
+        verify: inputs.choice('verify', ['stream', 'reread']),
         setup: inputs.choice('setup', ['auto', 'none']),
         setupOrigin: inputs.origin('setup'),
         candles: {
@@ -73286,6 +73293,142 @@ async function chooseHashMethod(sides) {
 
 // EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
 var pg_copy_streams = __nccwpck_require__(26901);
+;// CONCATENATED MODULE: ./actions/lib/pg/copy-witness.ts
+
+
+/** PostgreSQL's binary COPY signature: "PGCOPY\n\377\r\n\0". */
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Signature, flags (int32) and header extension length (int32). */
+const FIXED_HEADER = SIGNATURE.length + 8;
+/**
+ * A pass-through for a binary COPY stream (`COPY … TO STDOUT (FORMAT binary)` piped into `COPY … FROM STDIN (FORMAT
+ * binary)`) that counts the tuples as they go by and hashes the bytes, without copying or parsing any value: it
+ * walks the tuple headers and field lengths only. It is the middle witness between the source's "COPY n" and the
+ * target's: the rows that left one server are the rows that crossed the pipe are the rows the other one stored.
+ * A stream that does not follow the format (or ends before its trailer) fails the pipe with the byte offset.
+ */
+class CopyWitness extends external_node_stream_.Transform {
+    /** Tuples seen so far; final once the stream has ended. */
+    tuples = 0;
+    bytes = 0;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    step = 'header';
+    /** Bytes still to skip (extension, field data) or still needed for the header being read. */
+    remaining = FIXED_HEADER;
+    fieldsLeft = 0;
+    /** A header (up to 15 bytes) split across chunks. */
+    carry = Buffer.alloc(0);
+    /** sha256 of every byte that passed, hex; call after the stream ended. */
+    digest() {
+        return this.hash.digest('hex');
+    }
+    _transform(chunk, _encoding, done) {
+        try {
+            this.walk(chunk);
+        }
+        catch (error) {
+            done(error);
+            return;
+        }
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        done(null, chunk);
+    }
+    _flush(done) {
+        if (this.step !== 'trailer') {
+            done(new Error(`The binary COPY stream ended after ${this.bytes} bytes, before its trailer: it was cut off.`));
+            return;
+        }
+        done();
+    }
+    walk(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.step === 'extension' || this.step === 'field-data') {
+                const skipped = Math.min(this.remaining, chunk.length - at);
+                at += skipped;
+                this.remaining -= skipped;
+                if (this.remaining === 0)
+                    this.step = this.nextField();
+                continue;
+            }
+            if (this.step === 'trailer')
+                throw this.malformed(at, 'bytes after the trailer');
+            // A fixed-size header: read it whole, from the carry when it straddles chunks.
+            const need = this.remaining;
+            let header;
+            if (this.carry.length === 0 && chunk.length - at >= need) {
+                header = chunk.subarray(at, at + need);
+                at += need;
+            }
+            else {
+                const take = Math.min(need - this.carry.length, chunk.length - at);
+                this.carry = Buffer.concat([this.carry, chunk.subarray(at, at + take)]);
+                at += take;
+                if (this.carry.length < need)
+                    continue;
+                header = this.carry;
+                this.carry = Buffer.alloc(0);
+            }
+            this.readHeader(header, this.bytes + at - need);
+        }
+    }
+    /** One complete header of the current step. */
+    readHeader(header, offset) {
+        switch (this.step) {
+            case 'header': {
+                if (!header.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+                    throw this.malformed(offset, 'no signature');
+                this.remaining = header.readInt32BE(SIGNATURE.length + 4);
+                if (this.remaining < 0)
+                    throw this.malformed(offset, `header extension length ${this.remaining}`);
+                this.step = this.remaining > 0 ? 'extension' : 'field-count';
+                if (this.remaining === 0)
+                    this.remaining = 2;
+                return;
+            }
+            case 'field-count': {
+                const fields = header.readInt16BE(0);
+                if (fields === -1) {
+                    this.step = 'trailer';
+                    return;
+                }
+                if (fields < 0)
+                    throw this.malformed(offset, `field count ${fields}`);
+                this.tuples += 1;
+                this.fieldsLeft = fields;
+                this.step = this.nextField();
+                return;
+            }
+            case 'field-length': {
+                const length = header.readInt32BE(0);
+                if (length < -1)
+                    throw this.malformed(offset, `field length ${length}`);
+                this.fieldsLeft -= 1;
+                if (length > 0) {
+                    this.step = 'field-data';
+                    this.remaining = length;
+                }
+                else {
+                    // NULL (-1) or empty: no data follows.
+                    this.step = this.nextField();
+                }
+                return;
+            }
+            default:
+                throw this.malformed(offset, `unexpected step ${this.step}`);
+        }
+    }
+    /** After a tuple header or a field: the next field's length, or the next tuple's field count. */
+    nextField() {
+        this.remaining = this.fieldsLeft > 0 ? 4 : 2;
+        return this.fieldsLeft > 0 ? 'field-length' : 'field-count';
+    }
+    malformed(offset, what) {
+        return new Error(`The binary COPY stream is not in PostgreSQL's format at byte ${offset}: ${what}.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/ticks/ledger.ts
 /**
  * The ledger lives in the target, in its own schema: one row per copied range, written in the same transaction as
@@ -73336,57 +73479,92 @@ async function recordRange(client, entry) {
 
 
 
+
 function bound(date) {
     return `'${date.toISOString()}'::timestamptz`;
 }
 /**
  * Copies one range in one target transaction: delete whatever the range holds (a half-finished earlier attempt
  * cannot exist, but a run without the ledger may have left rows), stream binary COPY from the source straight into
- * COPY on the target (no row is parsed here), compare count and checksum of the range on both sides, record it in
- * the ledger, commit. The source reads in one repeatable-read snapshot, so the copy and its checksum see the same
- * rows even while the source is being written to.
+ * COPY on the target through a witness that counts the tuples (no value is parsed here), verify the range
+ * (`VerifyMode`), record it in the ledger, commit. The source reads in one repeatable-read snapshot, so the copy and
+ * its checksum see the same rows even while the source is being written to. After a failure mid-stream the source
+ * session is closed: open a new pair before the next range.
  */
 async function copyRange(sourceClient, targetClient, job) {
     const started = Date.now();
-    const { source, target, range } = job;
-    const time = (table) => quoteIdent(table.timeColumn);
+    const { target, range } = job;
     await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await targetClient.query('BEGIN');
+    let streaming = false;
     try {
         await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
-        const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
-            `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
-            `(FORMAT binary)`));
-        const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
-            `(FORMAT binary)`));
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(out, into);
-        const [expected, actual] = await Promise.all([
-            fingerprint(sourceClient, source, range.start, range.end, job.hash),
-            fingerprint(targetClient, target, range.start, range.end, job.hash),
-        ]);
-        if (expected.rows !== actual.rows || expected.checksum !== actual.checksum) {
-            throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
-                `${expected.checksum}), ` +
-                `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
-        }
+        streaming = true;
+        const streamed = await streamRange(sourceClient, targetClient, job);
+        streaming = false;
+        const rows = checkStreamCounts(range, streamed);
+        const checksum = job.verify === 'reread' ? await rereadRange(sourceClient, targetClient, job, rows) : streamed.sha256;
         const seconds = (Date.now() - started) / 1000;
         await recordRange(targetClient, {
             source: job.sourceIdentity,
             target: `${target.schema}.${target.name}`,
             range,
-            rows: actual.rows,
-            checksum: actual.checksum,
+            rows,
+            checksum,
             seconds,
         });
         await targetClient.query('COMMIT');
         await sourceClient.query('COMMIT');
-        return { range, rows: actual.rows, seconds };
+        return { range, rows, seconds };
     }
     catch (error) {
         await targetClient.query('ROLLBACK').catch(() => undefined);
-        await sourceClient.query('ROLLBACK').catch(() => undefined);
+        // A source whose COPY broke off is still sending into a stream nobody reads: a ROLLBACK would queue behind it
+        // forever. Its session is closed instead (which ends its read-only transaction); the caller opens a new one.
+        if (streaming)
+            await sourceClient.end().catch(() => undefined);
+        else
+            await sourceClient.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
+}
+function time(table) {
+    return quoteIdent(table.timeColumn);
+}
+/** Binary COPY out of the source, through the witness, into COPY on the target. */
+async function streamRange(sourceClient, targetClient, job) {
+    const { source, target, range } = job;
+    const out = sourceClient.query(pg_copy_streams.to(`COPY (SELECT ${selectList(source)} FROM ${qualified(source.schema, source.name)} ` +
+        `WHERE ${time(source)} >= ${bound(range.start)} AND ${time(source)} < ${bound(range.end)}) TO STDOUT ` +
+        `(FORMAT binary)`));
+    const witness = new CopyWitness();
+    const into = targetClient.query(pg_copy_streams.from(`COPY ${qualified(target.schema, target.name)} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN ` +
+        `(FORMAT binary)`));
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(out, witness, into);
+    return { sent: out.rowCount, crossed: witness.tuples, stored: into.rowCount, sha256: `sha256:${witness.digest()}` };
+}
+/** The three witnesses of a copy agree, or nothing of the range is kept. */
+function checkStreamCounts(range, streamed) {
+    const { sent, crossed, stored } = streamed;
+    if (sent !== crossed || crossed !== stored) {
+        throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source sent ${sent} rows, ${crossed} crossed the pipe, ` +
+            `the target stored ${stored}. Nothing of this range was kept.`);
+    }
+    return stored;
+}
+/** verify: reread: both sides read the range back; count and checksum must match. Returns the checksum. */
+async function rereadRange(sourceClient, targetClient, job, copied) {
+    const { source, target, range } = job;
+    const [expected, actual] = await Promise.all([
+        fingerprint(sourceClient, source, range.start, range.end, job.hash),
+        fingerprint(targetClient, target, range.start, range.end, job.hash),
+    ]);
+    if (expected.rows !== actual.rows || expected.checksum !== actual.checksum || actual.rows !== copied) {
+        throw new errors/* VerificationError */.mk(`Range ${describeRange(range)} did not verify: the source has ${expected.rows} rows (checksum ` +
+            `${expected.checksum}), ` +
+            `the target after the copy ${actual.rows} (checksum ${actual.checksum}). Nothing of this range was kept.`);
+    }
+    return actual.checksum;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/ddl.ts
@@ -73818,45 +73996,70 @@ function describeCandles(candles) {
     return `open/high/low/close from ${candles.price}, volume from ${candles.volume}`;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/pg/timescaledb.ts
+;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
 
-async function timescaleState(client) {
-    const { rows } = await client.query(`SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
-            EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
-            -- The loader defines these settings; shared_preload_libraries itself is readable by superusers only.
-            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS preloaded`);
-    const state = rows[0];
-    return { installed: state.installed ?? undefined, available: state.available, preloaded: state.preloaded };
+async function timescaleOnServer(client) {
+    const { rows } = await client.query(`
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load' AND vartype = 'bool') AS preloaded,
+           (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+           (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
+             WHERE name = 'timescaledb') AS available,
+           (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS default_version`);
+    const row = rows[0];
+    return {
+        preloaded: row.preloaded,
+        installed: row.installed,
+        available: row.available ?? [],
+        defaultVersion: row.default_version,
+    };
 }
-/** The one line for a server that has TimescaleDB's files but does not preload its library. */
-function notPreloadedMessage(database) {
-    return (`TimescaleDB is installed on the server of ${database.display} (${database.origin}) but not preloaded, so the ` +
-        `timescaledb extension cannot be created or used there: add timescaledb to shared_preload_libraries ` +
-        `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
-        `the server and run again.`);
+/**
+ * The one line for a server that has TimescaleDB but does not preload it: `where` starts the sentence (the server or
+ * database, with the input that names it), `so` says what cannot be done there.
+ */
+function notPreloadedMessage(where, so) {
+    return (`${where} has TimescaleDB but does not preload it, so ${so}: add timescaledb to shared_preload_libraries ` +
+        "(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed) and restart " +
+        'the server (the timescale/timescaledb images preload it), then run again.');
+}
+/** A database whose extension exists on a server that does not preload it is refused before anything calls into it. */
+async function assertTimescaleLoaded(client, database, so) {
+    const server = await timescaleOnServer(client);
+    if (server.installed && !server.preloaded) {
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(`${database.display} (${database.origin})`, so));
+    }
 }
 /**
  * The extension in this database, created when missing. A server without the library preloaded is refused before
  * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
  * the statement the database owner or a superuser must run.
  */
-async function ensureTimescaleExtension(client, database, state) {
-    if (!state.preloaded)
-        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
-    if (state.installed)
-        return state.installed;
+async function ensureTimescaleExtension(client, database, server) {
+    const refused = () => new errors/* ConfigurationError */.j1(notPreloadedMessage(`The server of ${database.display} (${database.origin})`, 'the timescaledb extension cannot be created or used there'));
+    if (!server.preloaded)
+        throw refused();
+    if (server.installed)
+        return server.installed;
     try {
         await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
     }
     catch (error) {
         if (/must be preloaded/.test((0,errors/* errorMessage */.gJ)(error)))
-            throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
+            throw refused();
         throw new errors/* ConfigurationError */.j1(`The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
             `${(0,errors/* errorMessage */.gJ)(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
             `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
             'shared_preload_libraries), then run again.');
     }
-    return (await timescaleState(client)).installed;
+    return (await timescaleOnServer(client)).installed;
+}
+/** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
+function timescaleImage(version, major) {
+    return `timescale/timescaledb:${version}-pg${major}`;
+}
+/** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
+function timescalePackage(version, major) {
+    return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/setup.ts
@@ -73911,10 +74114,10 @@ async function setupTarget(client, request) {
  * partitions would give a TimescaleDB user the wrong shape, and calling into the extension would end the session.
  */
 async function useTimescale(client, request) {
-    const state = await timescaleState(client);
-    if (!state.installed && !state.available)
+    const server = await timescaleOnServer(client);
+    if (!server.installed && server.available.length === 0)
         return false;
-    await ensureTimescaleExtension(client, request.database, state);
+    await ensureTimescaleExtension(client, request.database, server);
     return true;
 }
 /**
@@ -73922,10 +74125,8 @@ async function useTimescale(client, request) {
  * database with the extension on a server that no longer preloads it is refused before a query calls into it.
  */
 async function describeTarget(client, database, target) {
-    const state = await timescaleState(client);
-    if (state.installed && !state.preloaded)
-        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(database));
-    const version = state.installed;
+    await assertTimescaleLoaded(client, database, 'the timescaledb extension cannot be used there');
+    const version = (await timescaleOnServer(client)).installed ?? undefined;
     if (version) {
         const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
        WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
@@ -73979,6 +74180,7 @@ async function migrateTicks(options) {
             rowsCopied: 0,
             seconds: 0,
             verified: true,
+            verify: options.verify,
         };
         if (!bounds.from || !bounds.to) {
             options.log(`${result.sourceTable} has no rows${options.from || options.to ? ' in the range' : ''}: nothing to copy.`);
@@ -74013,12 +74215,7 @@ async function migrateTicks(options) {
             return { ...result, seconds: (Date.now() - started) / 1000 };
         }
         await ensureLedger(target);
-        const hash = await chooseHashMethod([
-            { client: source, table: tables.source },
-            { client: target, table: tables.target },
-        ]);
-        options.log(`Each range is verified by its row count and a ` +
-            `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`);
+        const hash = await chooseVerification(options, source, target, tables);
         const copyStarted = Date.now();
         result.copied = await runWorkers(options, tables, sourceIdentity, todo, hash);
         result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
@@ -74026,7 +74223,7 @@ async function migrateTicks(options) {
         return result;
     }
     finally {
-        await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+        await closeBoth({ source, target });
     }
 }
 /**
@@ -74056,6 +74253,24 @@ async function prepareTarget(target, sourceTable, targetName, range, { options, 
     });
     return findTable(target, targetName);
 }
+/**
+ * Says how every range will be proven; for verify: reread, the checksum both servers can compute alike (a 64-bit
+ * hash_record_extended where both have it).
+ */
+async function chooseVerification(options, source, target, tables) {
+    const counts = "the rows the source's COPY sent, the tuples that crossed the pipe and the rows the target stored";
+    if (options.verify === 'stream') {
+        options.log(`Each range is verified from its stream: ${counts} must be equal (its sha256 goes into the ledger).`);
+        return 'record';
+    }
+    const hash = await chooseHashMethod([
+        { client: source, table: tables.source },
+        { client: target, table: tables.target },
+    ]);
+    options.log(`Each range is verified from its stream (${counts}), then read back on both sides for its row count and a ` +
+        `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum.`);
+    return hash;
+}
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options) {
     const source = await connect(options.source);
@@ -74069,6 +74284,9 @@ async function connectBoth(options) {
         await source.end().catch(() => undefined);
         throw error;
     }
+}
+async function closeBoth(pair) {
+    await Promise.all([pair.source.end().catch(() => undefined), pair.target.end().catch(() => undefined)]);
 }
 function nameOf(table) {
     return table.schema ? `${table.schema}.${table.name}` : table.name;
@@ -74135,11 +74353,21 @@ async function runWorkers(options, tables, sourceIdentity, todo, hash) {
     const started = Date.now();
     let failure;
     const worker = async () => {
-        const { source, target } = await connectBoth(options);
+        let pair = await connectBoth(options);
+        // A failed attempt may have closed the source session (copy.ts): every retry starts on a new pair.
+        const freshPair = async () => {
+            await closeBoth(pair);
+            pair = await connectBoth(options);
+        };
         try {
             for (let range = queue.shift(); range && !failure; range = queue.shift()) {
                 try {
-                    const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
+                    const job = { ...tables, sourceIdentity, range, hash, verify: options.verify };
+                    const result = await copyWithRetry(range, options.log, async (attempt) => {
+                        if (attempt > 1)
+                            await freshPair();
+                        return copyRange(pair.source, pair.target, job);
+                    });
                     done.push(result);
                     logProgress(options.log, result, done, todo.length, started);
                 }
@@ -74149,13 +74377,38 @@ async function runWorkers(options, tables, sourceIdentity, todo, hash) {
             }
         }
         finally {
-            await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+            await closeBoth(pair);
         }
     };
     await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
     if (failure)
         throw new Error(`${(0,errors/* errorMessage */.gJ)(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`);
     return done;
+}
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole, by design. */
+const TRANSIENT = new Set(['40P01', '40001']);
+const ATTEMPTS = 4;
+/**
+ * A range again when the server rolled it back for a deadlock: two workers whose COPYs create TimescaleDB chunks at
+ * the same moment can deadlock on the hypertable's catalog, and PostgreSQL then aborts one of them. A range is one
+ * transaction (rows and ledger entry), so nothing of the aborted attempt remains; after a short, jittered pause
+ * the range is copied again, up to ATTEMPTS times.
+ */
+async function copyWithRetry(range, log, copy) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await copy(attempt);
+        }
+        catch (error) {
+            const code = error.code;
+            if (typeof code !== 'string' || !TRANSIENT.has(code) || attempt === ATTEMPTS)
+                throw error;
+            const pause = 100 * 2 ** attempt * (0.5 + Math.random());
+            log(`${describeRange(range)}: ${(0,errors/* errorMessage */.gJ)(error)} (the server rolled the range back whole): copying it again ` +
+                `in ${Math.round(pause)} ms (attempt ${attempt + 1} of ${ATTEMPTS}).`);
+            await new Promise((resolve) => setTimeout(resolve, pause));
+        }
+    }
 }
 function logProgress(log, result, done, total, started) {
     const elapsed = (Date.now() - started) / 1000;
@@ -74191,6 +74444,12 @@ function migrationSummary(result) {
             ...(result.candles ? [['Candles', result.candles]] : []),
             ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
             ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
+            [
+                'Verified by',
+                result.verify === 'reread'
+                    ? 'counts along the stream, then every row read back on both sides (count and checksum)'
+                    : "counts along the stream: the source's COPY, the tuples crossing the pipe, the target's COPY",
+            ],
             ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
         ]),
     ];
@@ -74254,6 +74513,12 @@ async function main_run(runtime) {
         from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
         to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
         workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
+        verify: {
+            docs: "`stream`: each range's rows counted as the source's COPY sent them, as they crossed the pipe and as the " +
+                "target's COPY stored them, all three equal (binary COPY moves every value in its own binary form, so what " +
+                "crosses is what the source holds); the stream's sha256 goes into the ledger. `reread`: also reads every " +
+                'range back on both sides for a count and a checksum of every row: a second pass over both, ~1.5× the time.',
+        },
         setup: {
             docs: "`auto`: create the target table from the source's own columns (names, types, nullability; nothing dropped) " +
                 'unless it exists, then, when the target server has TimescaleDB, make it a hypertable with 1-day chunks, ' +
@@ -74291,8 +74556,8 @@ async function main_run(runtime) {
         },
         'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
         verified: {
-            description: 'true when every range copied by this run matched the source in count and checksum.',
-            docs: '`true` when every range this run copied matched the source in count and checksum',
+            description: 'true when every range copied by this run verified (input verify says how).',
+            docs: '`true` when every range this run copied verified (see `verify`)',
         },
     },
     run: main_run,
@@ -75415,37 +75680,6 @@ function readIdentities(runtime, inputs) {
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
-async function timescaleOnServer(client) {
-    const { rows } = await client.query(`
-    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load') AS preloaded,
-           (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
-           (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
-             WHERE name = 'timescaledb') AS available,
-           (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS default_version`);
-    const row = rows[0];
-    return {
-        preloaded: row.preloaded,
-        installed: row.installed,
-        available: row.available ?? [],
-        defaultVersion: row.default_version,
-    };
-}
-/** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
-function timescale_notPreloadedMessage(where) {
-    return (`${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
-        "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
-        '(the timescale/timescaledb images preload it).');
-}
-/** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
-function timescaleImage(version, major) {
-    return `timescale/timescaledb:${version}-pg${major}`;
-}
-/** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
-function timescalePackage(version, major) {
-    return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -76246,8 +76480,9 @@ async function timescalePreRestore(client, timescale, options) {
         throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
             `${server.available.join(', ')}: ${elsewhere}`);
     }
-    if (!server.preloaded)
-        throw new errors/* ConfigurationError */.j1(timescale_notPreloadedMessage(capitalized(where)));
+    if (!server.preloaded) {
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where), `a backup of TimescaleDB ${version} cannot be restored there`));
+    }
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
     options.log(`TimescaleDB ${version}: pre-restore mode on`);
@@ -79995,32 +80230,11 @@ async function guarded(sides, aggregate) {
 /** TimescaleDB between two databases: shapes, continuous aggregates' rows and jobs (compare.ts). */
 
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/preload.ts
-
-/**
- * A database with the timescaledb extension on a server that does not preload its library is refused before any
- * check reads it: the first query that reaches into TimescaleDB makes the server end the session (FATAL: extension
- * "timescaledb" must be preloaded), which the client reports only as a lost connection on its next query, and a
- * hypertable read without the library misses every row in a compressed chunk. The library, once loaded, defines
- * its timescaledb.* settings; shared_preload_libraries itself is readable by superusers only.
- */
-async function assertTimescaleLoaded(client, database) {
-    const { rows } = await client.query(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS installed,
-            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS loaded`);
-    if (rows[0].installed && !rows[0].loaded) {
-        throw new errors/* ConfigurationError */.j1(`${database.display} (${database.origin}) has the timescaledb extension, but its server does not preload the ` +
-            `timescaledb library, so its hypertables cannot be read: add timescaledb to shared_preload_libraries ` +
-            `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
-            'the server and run again.');
-    }
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/index.ts
 /**
  * TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts), and
  * two databases against each other (parity/).
  */
-
 
 
 
@@ -80037,6 +80251,9 @@ async function assertTimescaleLoaded(client, database) {
 
 
 
+
+/** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
+const UNREADABLE = 'its hypertables cannot be read';
 /**
  * Runs every check that applies: row counts, content parity, schema parity (grants and RLS included) and (when both
  * sides have TimescaleDB) the TimescaleDB comparison when there is a database to compare with, foreign keys always,
@@ -80051,9 +80268,9 @@ async function runIntegrity(options) {
     try {
         compare = options.compare ? await connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
-        await assertTimescaleLoaded(db, options.database);
+        await assertTimescaleLoaded(db, options.database, UNREADABLE);
         if (compare && options.compare)
-            await assertTimescaleLoaded(compare, options.compare);
+            await assertTimescaleLoaded(compare, options.compare, UNREADABLE);
         const results = [];
         const run = async (name, check) => {
             const started = Date.now();
@@ -80234,8 +80451,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 136 modules
-var commands = __nccwpck_require__(22874);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 135 modules
+var commands = __nccwpck_require__(75901);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -80474,7 +80691,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(22874);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(75901);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 

@@ -13,7 +13,11 @@ import { checkParity, checkWholeTable, type Side } from './parity.ts';
 import { checkRelation, listRelations } from './relations.ts';
 import { checkSchema } from './schema/index.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
-import { assertTimescaleLoaded, checkTimescale, compareTimescale } from './timescale/index.ts';
+import { assertTimescaleLoaded } from '../pg/timescale.ts';
+import { checkTimescale, compareTimescale } from './timescale/index.ts';
+
+/** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
+const UNREADABLE = 'its hypertables cannot be read';
 
 export interface IntegrityOptions {
   database: DatabaseUrl;
@@ -38,8 +42,8 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
   try {
     compare = options.compare ? await connect(options.compare) : undefined;
     await Promise.all([pinSession(db), compare && pinSession(compare)]);
-    await assertTimescaleLoaded(db, options.database);
-    if (compare && options.compare) await assertTimescaleLoaded(compare, options.compare);
+    await assertTimescaleLoaded(db, options.database, UNREADABLE);
+    if (compare && options.compare) await assertTimescaleLoaded(compare, options.compare, UNREADABLE);
     const results: CheckResult[] = [];
     const run = async (name: string, check: () => Promise<CheckResult | CheckResult[]>): Promise<void> => {
       const started = Date.now();

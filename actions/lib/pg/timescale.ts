@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { ConfigurationError, errorMessage } from '../action/errors.ts';
+import type { DatabaseUrl } from './connection.ts';
 
 /**
  * What a server offers of TimescaleDB, read without touching the extension itself: on a server that does not preload
@@ -6,7 +8,11 @@ import type pg from 'pg';
  * call one. Any engine that works on TimescaleDB (drills, migrations, integrity checks) asks this first.
  */
 export interface TimescaleOnServer {
-  /** The timescaledb loader is in shared_preload_libraries (it defines timescaledb.disable_load when loaded). */
+  /**
+   * The timescaledb loader is in shared_preload_libraries: it defines the boolean timescaledb.disable_load when
+   * loaded (shared_preload_libraries itself is readable by superusers only; a timescaledb.* line in postgresql.conf
+   * without the library is a mere placeholder, of type string).
+   */
   preloaded: boolean;
   /** The version created in the connected database, or null. */
   installed: string | null;
@@ -23,7 +29,7 @@ export async function timescaleOnServer(client: pg.Client): Promise<TimescaleOnS
     available: string[] | null;
     default_version: string | null;
   }>(`
-    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load') AS preloaded,
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load' AND vartype = 'bool') AS preloaded,
            (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
            (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
              WHERE name = 'timescaledb') AS available,
@@ -37,13 +43,57 @@ export async function timescaleOnServer(client: pg.Client): Promise<TimescaleOnS
   };
 }
 
-/** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
-export function notPreloadedMessage(where: string): string {
+/**
+ * The one line for a server that has TimescaleDB but does not preload it: `where` starts the sentence (the server or
+ * database, with the input that names it), `so` says what cannot be done there.
+ */
+export function notPreloadedMessage(where: string, so: string): string {
   return (
-    `${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
-    "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
-    '(the timescale/timescaledb images preload it).'
+    `${where} has TimescaleDB but does not preload it, so ${so}: add timescaledb to shared_preload_libraries ` +
+    "(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed) and restart " +
+    'the server (the timescale/timescaledb images preload it), then run again.'
   );
+}
+
+/** A database whose extension exists on a server that does not preload it is refused before anything calls into it. */
+export async function assertTimescaleLoaded(client: pg.Client, database: DatabaseUrl, so: string): Promise<void> {
+  const server = await timescaleOnServer(client);
+  if (server.installed && !server.preloaded) {
+    throw new ConfigurationError(notPreloadedMessage(`${database.display} (${database.origin})`, so));
+  }
+}
+
+/**
+ * The extension in this database, created when missing. A server without the library preloaded is refused before
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
+ */
+export async function ensureTimescaleExtension(
+  client: pg.Client,
+  database: DatabaseUrl,
+  server: TimescaleOnServer,
+): Promise<string> {
+  const refused = (): ConfigurationError =>
+    new ConfigurationError(
+      notPreloadedMessage(
+        `The server of ${database.display} (${database.origin})`,
+        'the timescaledb extension cannot be created or used there',
+      ),
+    );
+  if (!server.preloaded) throw refused();
+  if (server.installed) return server.installed;
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+  } catch (error) {
+    if (/must be preloaded/.test(errorMessage(error))) throw refused();
+    throw new ConfigurationError(
+      `The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
+        `${errorMessage(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+        `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+        'shared_preload_libraries), then run again.',
+    );
+  }
+  return (await timescaleOnServer(client)).installed!;
 }
 
 /** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */

@@ -310,7 +310,11 @@ async function timescalePreRestore(
         `${server.available.join(', ')}: ${elsewhere}`,
     );
   }
-  if (!server.preloaded) throw new ConfigurationError(notPreloadedMessage(capitalized(where)));
+  if (!server.preloaded) {
+    throw new ConfigurationError(
+      notPreloadedMessage(capitalized(where), `a backup of TimescaleDB ${version} cannot be restored there`),
+    );
+  }
   await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
   await client.query('SELECT timescaledb_pre_restore()');
   options.log(`TimescaleDB ${version}: pre-restore mode on`);

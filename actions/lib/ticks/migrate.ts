@@ -4,7 +4,7 @@ import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { chooseHashMethod, pinSession, type HashMethod, type RangeTable } from '../pg/fingerprint.ts';
 import { connect, qualified, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
 import { formatCount, formatSeconds } from '../format.ts';
-import { copyRange, type RangeResult } from './copy.ts';
+import { copyRange, type RangeResult, type VerifyMode } from './copy.ts';
 import { ensureLedger, finishedRanges, rangeKey } from './ledger.ts';
 import { describeRange, planRanges, type Shard, type TimeRange } from './plan.ts';
 import { CANDLE_VIEWS } from './ddl.ts';
@@ -23,6 +23,7 @@ export interface MigrateOptions {
   from?: Date;
   to?: Date;
   workers: number;
+  verify: VerifyMode;
   setup: 'auto' | 'none';
   /** Where setup was chosen, for errors that suggest the other choice. */
   setupOrigin: Origin;
@@ -57,6 +58,8 @@ export interface MigrationResult {
   rowsCopied: number;
   seconds: number;
   verified: boolean;
+  /** How each range was proven (copy.ts, VerifyMode). */
+  verify: VerifyMode;
 }
 
 /** Rows per second assumed for a dry run's estimate: what bench/migrate-ticks.ts measured on a 2-core machine. */
@@ -92,6 +95,7 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       rowsCopied: 0,
       seconds: 0,
       verified: true,
+      verify: options.verify,
     };
     if (!bounds.from || !bounds.to) {
       options.log(
@@ -132,21 +136,14 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
       return { ...result, seconds: (Date.now() - started) / 1000 };
     }
     await ensureLedger(target);
-    const hash = await chooseHashMethod([
-      { client: source, table: tables!.source },
-      { client: target, table: tables!.target },
-    ]);
-    options.log(
-      `Each range is verified by its row count and a ` +
-        `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum on both sides.`,
-    );
+    const hash = await chooseVerification(options, source, target, tables!);
     const copyStarted = Date.now();
     result.copied = await runWorkers(options, tables!, sourceIdentity, todo, hash);
     result.rowsCopied = result.copied.reduce((sum, copied) => sum + copied.rows, 0);
     result.seconds = (Date.now() - copyStarted) / 1000;
     return result;
   } finally {
-    await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+    await closeBoth({ source, target });
   }
 }
 
@@ -180,6 +177,32 @@ async function prepareTarget(
   return findTable(target, targetName);
 }
 
+/**
+ * Says how every range will be proven; for verify: reread, the checksum both servers can compute alike (a 64-bit
+ * hash_record_extended where both have it).
+ */
+async function chooseVerification(
+  options: MigrateOptions,
+  source: pg.Client,
+  target: pg.Client,
+  tables: { source: RangeTable; target: RangeTable },
+): Promise<HashMethod> {
+  const counts = "the rows the source's COPY sent, the tuples that crossed the pipe and the rows the target stored";
+  if (options.verify === 'stream') {
+    options.log(`Each range is verified from its stream: ${counts} must be equal (its sha256 goes into the ledger).`);
+    return 'record';
+  }
+  const hash = await chooseHashMethod([
+    { client: source, table: tables.source },
+    { client: target, table: tables.target },
+  ]);
+  options.log(
+    `Each range is verified from its stream (${counts}), then read back on both sides for its row count and a ` +
+      `${hash === 'record' ? '64-bit hash_record_extended' : 'hashtext(row::text)'} checksum.`,
+  );
+  return hash;
+}
+
 /** A source and a target session, pinned to the same settings; neither is left open if the other fails. */
 async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client; target: pg.Client }> {
   const source = await connect(options.source);
@@ -192,6 +215,10 @@ async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client
     await source.end().catch(() => undefined);
     throw error;
   }
+}
+
+async function closeBoth(pair: { source: pg.Client; target: pg.Client }): Promise<void> {
+  await Promise.all([pair.source.end().catch(() => undefined), pair.target.end().catch(() => undefined)]);
 }
 
 function nameOf(table: TableName): string {
@@ -297,11 +324,20 @@ async function runWorkers(
   const started = Date.now();
   let failure: unknown;
   const worker = async (): Promise<void> => {
-    const { source, target } = await connectBoth(options);
+    let pair = await connectBoth(options);
+    // A failed attempt may have closed the source session (copy.ts): every retry starts on a new pair.
+    const freshPair = async (): Promise<void> => {
+      await closeBoth(pair);
+      pair = await connectBoth(options);
+    };
     try {
       for (let range = queue.shift(); range && !failure; range = queue.shift()) {
         try {
-          const result = await copyRange(source, target, { ...tables, sourceIdentity, range, hash });
+          const job = { ...tables, sourceIdentity, range, hash, verify: options.verify };
+          const result = await copyWithRetry(range, options.log, async (attempt) => {
+            if (attempt > 1) await freshPair();
+            return copyRange(pair.source, pair.target, job);
+          });
           done.push(result);
           logProgress(options.log, result, done, todo.length, started);
         } catch (error) {
@@ -309,7 +345,7 @@ async function runWorkers(
         }
       }
     } finally {
-      await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
+      await closeBoth(pair);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.workers, Math.max(todo.length, 1)) }, worker));
@@ -318,6 +354,37 @@ async function runWorkers(
       `${errorMessage(failure)} (${done.length} of ${todo.length} ranges were copied and recorded; rerun to resume.)`,
     );
   return done;
+}
+
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole, by design. */
+const TRANSIENT = new Set(['40P01', '40001']);
+const ATTEMPTS = 4;
+
+/**
+ * A range again when the server rolled it back for a deadlock: two workers whose COPYs create TimescaleDB chunks at
+ * the same moment can deadlock on the hypertable's catalog, and PostgreSQL then aborts one of them. A range is one
+ * transaction (rows and ledger entry), so nothing of the aborted attempt remains; after a short, jittered pause
+ * the range is copied again, up to ATTEMPTS times.
+ */
+async function copyWithRetry(
+  range: TimeRange,
+  log: (line: string) => void,
+  copy: (attempt: number) => Promise<RangeResult>,
+): Promise<RangeResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await copy(attempt);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !TRANSIENT.has(code) || attempt === ATTEMPTS) throw error;
+      const pause = 100 * 2 ** attempt * (0.5 + Math.random());
+      log(
+        `${describeRange(range)}: ${errorMessage(error)} (the server rolled the range back whole): copying it again ` +
+          `in ${Math.round(pause)} ms (attempt ${attempt + 1} of ${ATTEMPTS}).`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 function logProgress(

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
 import { quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
-import { ensureTimescaleExtension, notPreloadedMessage, timescaleState } from '../pg/timescaledb.ts';
+import { assertTimescaleLoaded, ensureTimescaleExtension, timescaleOnServer } from '../pg/timescale.ts';
 import { postgresDdl, TICK_TABLE, timescaleDdl, type TickTableDefinition } from './ddl.ts';
 
 /** What the target table turned out to be. */
@@ -77,9 +77,9 @@ export async function setupTarget(client: pg.Client, request: SetupRequest): Pro
  * partitions would give a TimescaleDB user the wrong shape, and calling into the extension would end the session.
  */
 async function useTimescale(client: pg.Client, request: SetupRequest): Promise<boolean> {
-  const state = await timescaleState(client);
-  if (!state.installed && !state.available) return false;
-  await ensureTimescaleExtension(client, request.database, state);
+  const server = await timescaleOnServer(client);
+  if (!server.installed && server.available.length === 0) return false;
+  await ensureTimescaleExtension(client, request.database, server);
   return true;
 }
 
@@ -92,9 +92,8 @@ export async function describeTarget(
   database: DatabaseUrl,
   target: { schema: string; name: string },
 ): Promise<TargetShape> {
-  const state = await timescaleState(client);
-  if (state.installed && !state.preloaded) throw new ConfigurationError(notPreloadedMessage(database));
-  const version = state.installed;
+  await assertTimescaleLoaded(client, database, 'the timescaledb extension cannot be used there');
+  const version = (await timescaleOnServer(client)).installed ?? undefined;
   if (version) {
     const { rows } = await client.query<{ ms: string }>(
       `SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions

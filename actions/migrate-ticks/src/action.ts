@@ -18,6 +18,13 @@ export default defineAction<MigrateTicksOutput>({
     from: { defaultLabel: 'oldest row', docs: 'First instant to copy: `2026-01-05` (a UTC day) or an ISO timestamp.' },
     to: { defaultLabel: 'past the newest row', docs: 'Copy rows before this instant.' },
     workers: { docs: 'Ranges copied in parallel (each uses one source and one target connection).' },
+    verify: {
+      docs:
+        "`stream`: each range's rows counted as the source's COPY sent them, as they crossed the pipe and as the " +
+        "target's COPY stored them, all three equal (binary COPY moves every value in its own binary form, so what " +
+        "crosses is what the source holds); the stream's sha256 goes into the ledger. `reread`: also reads every " +
+        'range back on both sides for a count and a checksum of every row: a second pass over both, ~1.5× the time.',
+    },
     setup: {
       docs:
         "`auto`: create the target table from the source's own columns (names, types, nullability; nothing dropped) " +
@@ -58,8 +65,8 @@ export default defineAction<MigrateTicksOutput>({
     },
     'rows-per-second': { description: 'Copy throughput of this run.', docs: 'copy throughput of this run' },
     verified: {
-      description: 'true when every range copied by this run matched the source in count and checksum.',
-      docs: '`true` when every range this run copied matched the source in count and checksum',
+      description: 'true when every range copied by this run verified (input verify says how).',
+      docs: '`true` when every range this run copied verified (see `verify`)',
     },
   },
   run,

@@ -30,6 +30,13 @@ export const INPUTS = {
   },
   to: { description: 'Copy rows before this instant; default: just past the newest row.' },
   workers: { description: 'Ranges copied in parallel.', default: '2' },
+  verify: {
+    description:
+      "stream: each range's rows counted three times, as the source sent them, as they crossed the pipe and as the " +
+      'target stored them, all equal (binary COPY moves every value in its own binary form); reread: also read ' +
+      'every range back on both sides for a count and checksum of every row (a second pass over both).',
+    default: 'stream',
+  },
   setup: {
     description:
       "auto: create the target from the source's columns as a TimescaleDB hypertable with candles (or native daily " +
@@ -77,6 +84,7 @@ export function readInputs(runtime: Runtime): MigrateInputs {
     from,
     to,
     workers: inputs.integer('workers', { min: 1, max: 32 }),
+    verify: inputs.choice('verify', ['stream', 'reread'] as const),
     setup: inputs.choice('setup', ['auto', 'none'] as const),
     setupOrigin: inputs.origin('setup'),
     candles: {

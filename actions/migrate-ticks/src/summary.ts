@@ -24,6 +24,12 @@ export function migrationSummary(result: MigrationResult): string {
         ...(result.candles ? [['Candles', result.candles]] : []),
         ['Span', result.from && result.to ? `${result.from.toISOString()} – ${result.to.toISOString()}` : 'no rows'],
         ['Ranges', `${result.copied.length} copied, ${result.skipped} skipped (already in the ledger)`],
+        [
+          'Verified by',
+          result.verify === 'reread'
+            ? 'counts along the stream, then every row read back on both sides (count and checksum)'
+            : "counts along the stream: the source's COPY, the tuples crossing the pipe, the target's COPY",
+        ],
         ['Time', `${formatSeconds(result.seconds)}, ${formatCount(rate)} rows/s`],
       ],
     ),

@@ -73118,9 +73118,10 @@ function freePort() {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
+
 async function timescaleOnServer(client) {
     const { rows } = await client.query(`
-    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load') AS preloaded,
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load' AND vartype = 'bool') AS preloaded,
            (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
            (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
              WHERE name = 'timescaledb') AS available,
@@ -73133,11 +73134,45 @@ async function timescaleOnServer(client) {
         defaultVersion: row.default_version,
     };
 }
-/** How to fix a server that has TimescaleDB but does not preload it; `where` starts the sentence. */
-function notPreloadedMessage(where) {
-    return (`${where} has TimescaleDB but does not preload it, and TimescaleDB works only preloaded: add timescaledb to ` +
-        "shared_preload_libraries (postgresql.conf: shared_preload_libraries = 'timescaledb') and restart the server " +
-        '(the timescale/timescaledb images preload it).');
+/**
+ * The one line for a server that has TimescaleDB but does not preload it: `where` starts the sentence (the server or
+ * database, with the input that names it), `so` says what cannot be done there.
+ */
+function notPreloadedMessage(where, so) {
+    return (`${where} has TimescaleDB but does not preload it, so ${so}: add timescaledb to shared_preload_libraries ` +
+        "(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed) and restart " +
+        'the server (the timescale/timescaledb images preload it), then run again.');
+}
+/** A database whose extension exists on a server that does not preload it is refused before anything calls into it. */
+async function assertTimescaleLoaded(client, database, so) {
+    const server = await timescaleOnServer(client);
+    if (server.installed && !server.preloaded) {
+        throw new ConfigurationError(notPreloadedMessage(`${database.display} (${database.origin})`, so));
+    }
+}
+/**
+ * The extension in this database, created when missing. A server without the library preloaded is refused before
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
+ */
+async function ensureTimescaleExtension(client, database, server) {
+    const refused = () => new ConfigurationError(notPreloadedMessage(`The server of ${database.display} (${database.origin})`, 'the timescaledb extension cannot be created or used there'));
+    if (!server.preloaded)
+        throw refused();
+    if (server.installed)
+        return server.installed;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    }
+    catch (error) {
+        if (/must be preloaded/.test(errorMessage(error)))
+            throw refused();
+        throw new ConfigurationError(`The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
+            `${errorMessage(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+            `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+            'shared_preload_libraries), then run again.');
+    }
+    return (await timescaleOnServer(client)).installed;
 }
 /** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
 function timescaleImage(version, major) {
@@ -74865,8 +74900,9 @@ async function timescalePreRestore(client, timescale, options) {
         throw new errors/* ConfigurationError */.j1(`The backup needs TimescaleDB ${version} and ${where} has TimescaleDB ` +
             `${server.available.join(', ')}: ${elsewhere}`);
     }
-    if (!server.preloaded)
-        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where)));
+    if (!server.preloaded) {
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(capitalized(where), `a backup of TimescaleDB ${version} cannot be restored there`));
+    }
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${version.replace(/'/g, "''")}'`);
     await client.query('SELECT timescaledb_pre_restore()');
     options.log(`TimescaleDB ${version}: pre-restore mode on`);

@@ -71253,7 +71253,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 5982:
+/***/ 5620:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -74167,6 +74167,72 @@ async function checkRowCounts(sides, tables) {
     });
 }
 
+;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
+
+async function timescaleOnServer(client) {
+    const { rows } = await client.query(`
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load' AND vartype = 'bool') AS preloaded,
+           (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+           (SELECT array_agg(version ORDER BY version) FROM pg_available_extension_versions
+             WHERE name = 'timescaledb') AS available,
+           (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS default_version`);
+    const row = rows[0];
+    return {
+        preloaded: row.preloaded,
+        installed: row.installed,
+        available: row.available ?? [],
+        defaultVersion: row.default_version,
+    };
+}
+/**
+ * The one line for a server that has TimescaleDB but does not preload it: `where` starts the sentence (the server or
+ * database, with the input that names it), `so` says what cannot be done there.
+ */
+function notPreloadedMessage(where, so) {
+    return (`${where} has TimescaleDB but does not preload it, so ${so}: add timescaledb to shared_preload_libraries ` +
+        "(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed) and restart " +
+        'the server (the timescale/timescaledb images preload it), then run again.');
+}
+/** A database whose extension exists on a server that does not preload it is refused before anything calls into it. */
+async function assertTimescaleLoaded(client, database, so) {
+    const server = await timescaleOnServer(client);
+    if (server.installed && !server.preloaded) {
+        throw new errors/* ConfigurationError */.j1(notPreloadedMessage(`${database.display} (${database.origin})`, so));
+    }
+}
+/**
+ * The extension in this database, created when missing. A server without the library preloaded is refused before
+ * anything calls into it; a role that may not create it (a trusted extension: it takes CREATE on the database) gets
+ * the statement the database owner or a superuser must run.
+ */
+async function ensureTimescaleExtension(client, database, server) {
+    const refused = () => new ConfigurationError(notPreloadedMessage(`The server of ${database.display} (${database.origin})`, 'the timescaledb extension cannot be created or used there'));
+    if (!server.preloaded)
+        throw refused();
+    if (server.installed)
+        return server.installed;
+    try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    }
+    catch (error) {
+        if (/must be preloaded/.test(errorMessage(error)))
+            throw refused();
+        throw new ConfigurationError(`The timescaledb extension could not be created in ${database.display} (${database.origin}): ` +
+            `${errorMessage(error)}. Have the database owner or a superuser run CREATE EXTENSION timescaledb in ` +
+            `database ${database.database} (or grant this role CREATE on it; the server must list timescaledb in ` +
+            'shared_preload_libraries), then run again.');
+    }
+    return (await timescaleOnServer(client)).installed;
+}
+/** The image that runs a given TimescaleDB on a given PostgreSQL major: never `latest`, a dump needs its version. */
+function timescaleImage(version, major) {
+    return `timescale/timescaledb:${version}-pg${major}`;
+}
+/** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
+function timescalePackage(version, major) {
+    return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/sql.ts
 // TimescaleDB catalog queries, as plain SQL, each one run by test/integration/sql-timescaledb.test.ts (the first
 // six) or test/integration/integrity-timescale.test.ts (the rest) against TimescaleDB 2.23 (WASM build) and, in CI,
@@ -75210,32 +75276,11 @@ async function guarded(sides, aggregate) {
 /** TimescaleDB between two databases: shapes, continuous aggregates' rows and jobs (compare.ts). */
 
 
-;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/preload.ts
-
-/**
- * A database with the timescaledb extension on a server that does not preload its library is refused before any
- * check reads it: the first query that reaches into TimescaleDB makes the server end the session (FATAL: extension
- * "timescaledb" must be preloaded), which the client reports only as a lost connection on its next query, and a
- * hypertable read without the library misses every row in a compressed chunk. The library, once loaded, defines
- * its timescaledb.* settings; shared_preload_libraries itself is readable by superusers only.
- */
-async function assertTimescaleLoaded(client, database) {
-    const { rows } = await client.query(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS installed,
-            EXISTS (SELECT 1 FROM pg_settings WHERE name LIKE 'timescaledb.%') AS loaded`);
-    if (rows[0].installed && !rows[0].loaded) {
-        throw new errors/* ConfigurationError */.j1(`${database.display} (${database.origin}) has the timescaledb extension, but its server does not preload the ` +
-            `timescaledb library, so its hypertables cannot be read: add timescaledb to shared_preload_libraries ` +
-            `(postgresql.conf: shared_preload_libraries = 'timescaledb', keeping any libraries already listed), restart ` +
-            'the server and run again.');
-    }
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/integrity/timescale/index.ts
 /**
  * TimescaleDB integrity: one hypertable against its expected chunks, policies, aggregates and jobs (checks.ts), and
  * two databases against each other (parity/).
  */
-
 
 
 
@@ -75252,6 +75297,9 @@ async function assertTimescaleLoaded(client, database) {
 
 
 
+
+/** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
+const UNREADABLE = 'its hypertables cannot be read';
 /**
  * Runs every check that applies: row counts, content parity, schema parity (grants and RLS included) and (when both
  * sides have TimescaleDB) the TimescaleDB comparison when there is a database to compare with, foreign keys always,
@@ -75266,9 +75314,9 @@ async function runIntegrity(options) {
     try {
         compare = options.compare ? await connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
-        await assertTimescaleLoaded(db, options.database);
+        await assertTimescaleLoaded(db, options.database, UNREADABLE);
         if (compare && options.compare)
-            await assertTimescaleLoaded(compare, options.compare);
+            await assertTimescaleLoaded(compare, options.compare, UNREADABLE);
         const results = [];
         const run = async (name, check) => {
             const started = Date.now();
@@ -75403,7 +75451,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5982);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5620);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

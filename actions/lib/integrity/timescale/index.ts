@@ -5,4 +5,3 @@
 export { checkTimescale } from './checks.ts';
 export type { TimescaleExpectation } from './expectation.ts';
 export { compareTimescale, type TimescaleParitySettings } from './parity/index.ts';
-export { assertTimescaleLoaded } from './preload.ts';
