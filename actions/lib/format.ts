@@ -35,3 +35,13 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
 export function countOf(count: number, noun: string): string {
   return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
+
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
+ * a URL". Never quotes the text (it may hold a password).
+ */
+export function whyNotAUrl(text: string): string {
+  const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (port !== undefined && Number(port) > 65_535) return `a URL with port ${port}, out of range (ports go up to 65535)`;
+  return 'not a URL';
+}

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
+import { whyNotAUrl } from '../format.ts';
 
 /**
  * A small Qdrant REST client on node:http, for the handful of calls backups make. Not @qdrant/js-client-rest:
@@ -47,7 +48,7 @@ export function parseQdrantUrl(value: string, origin: Origin, keyOrigin: Origin)
     url = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`,
+      `${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
