@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 65045:
+/***/ 84009:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70183,10 +70183,20 @@ function newBackupId(kind, at = new Date()) {
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function checkBackupName(name, origin) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
+    if (!NAME.test(name))
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
     return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
 }
 function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
@@ -70242,7 +70252,52 @@ function parseManifest(text, where) {
 var esm = __nccwpck_require__(29977);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(57619);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
+ * a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -70252,8 +70307,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -70541,7 +70596,12 @@ function readArtifactCopy(inputs, stores) {
 var dist_cjs = __nccwpck_require__(55423);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
 
 
 const MiB = 1024 * 1024;
@@ -70571,30 +70631,58 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
 }
 class S3Store {
     displayUrl;
     location;
     client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
     constructor(url, settings) {
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
-        await explained(this.urlOf(key), this.upload(key, body));
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
         const parts = readParts(body);
@@ -70608,7 +70696,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -70622,14 +70710,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw explainHead(this.urlOf(key), error);
+            throw explainHead(this.peer, this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -70640,7 +70728,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -70654,7 +70742,7 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
                 return false;
-            throw error;
+            throw explain(this.peer, this.urlOf(''), error);
         }
     }
     async *leftovers(prefix) {
@@ -70673,7 +70761,7 @@ class S3Store {
                 // (README, storage) then clears them instead.
                 if (error.$metadata?.httpStatusCode === 501)
                     return undefined;
-                throw error;
+                throw explain(this.peer, this.urlOf(prefix), error);
             });
             if (!page)
                 return;
@@ -70755,20 +70843,52 @@ class S3Store {
  * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url, error) {
-    const name = error?.name;
-    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
-        return error;
-    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-        cause: error,
-    });
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    return error;
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url, error) {
+function explainHead(peer, url, error) {
     const status = error.$metadata?.httpStatusCode;
     if (status !== 400)
-        return explain(url, error);
+        return explain(peer, url, error);
     return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
         `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
 }
@@ -70776,12 +70896,12 @@ const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-a
     "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
     "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
     'much.';
-async function explained(url, call) {
+async function explained(peer, url, call) {
     try {
         return await call;
     }
     catch (error) {
-        throw explain(url, error);
+        throw explain(peer, url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -70804,6 +70924,7 @@ async function* readParts(body) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
 
 
 
@@ -70854,6 +70975,32 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -70889,6 +71036,7 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to back up (a secret).',
@@ -70917,6 +71065,7 @@ const INPUTS = {
     },
     'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
     ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
 };
 /** Reads and checks every input; secrets are masked before anything else happens. */
 function readInputs(runtime) {
@@ -70926,7 +71075,7 @@ function readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
     return {
         database,
         name,
@@ -71157,40 +71306,6 @@ class Handoff extends external_node_stream_.Transform {
     _transform(chunk, _encoding, callback) {
         setImmediate(callback, null, chunk);
     }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
@@ -72781,7 +72896,7 @@ function whyNotOnRunner(context) {
         return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
             `from a GitHub Actions job`);
     }
-    const host = hostOf(context.github.serverUrl);
+    const host = copy_hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
@@ -72849,7 +72964,7 @@ async function totalBytes(files) {
         total += (await promises_default().stat(file)).size;
     return total;
 }
-function hostOf(url) {
+function copy_hostOf(url) {
     try {
         return new URL(url).hostname.toLowerCase();
     }
@@ -74302,6 +74417,7 @@ async function main_run(runtime) {
 
 
 
+
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 const src_inputs_INPUTS = {
     'storage-url': {
@@ -74320,6 +74436,7 @@ const src_inputs_INPUTS = {
         default: '24',
     },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+    ...TIMEOUT_INPUTS,
 };
 function src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, src_inputs_INPUTS);
@@ -74327,7 +74444,7 @@ function src_inputs_readInputs(runtime) {
     inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
         name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         policy: {
             last: count('keep-last'),
@@ -74660,6 +74777,7 @@ async function src_main_run(runtime) {
 
 ;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
 
+
 /** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
 const RETRY_PAUSE_MS = 1000;
 function parseHeartbeatUrl(text, origin, timeoutSeconds) {
@@ -74672,7 +74790,8 @@ function parseHeartbeatUrl(text, origin, timeoutSeconds) {
     }
     // The message never repeats the value: it is the check's secret.
     if (!url || !['http:', 'https:'].includes(url.protocol)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
             '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
             'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
     }
@@ -75332,6 +75451,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 const restore_drill_src_inputs_INPUTS = {
     'storage-url': {
         description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
@@ -75374,14 +75494,16 @@ const restore_drill_src_inputs_INPUTS = {
         machineDefault: () => String(Math.max(1, external_node_os_default().availableParallelism())),
     },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+    ...TIMEOUT_INPUTS,
 };
 function restore_drill_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
+    const timeouts = readTimeouts(inputs);
     return {
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
         name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
         identities: readIdentities(runtime, inputs),
@@ -75398,6 +75520,7 @@ function restore_drill_src_inputs_readInputs(runtime) {
         planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+        timeouts,
     };
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
@@ -76314,6 +76437,8 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 
 
 
+
+
 /** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
 class QdrantError extends Error {
     name = 'QdrantError';
@@ -76323,14 +76448,18 @@ class QdrantError extends Error {
         this.status = status;
     }
 }
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
+ * A snapshot download streams, so the node's own idle timeout holds for it.
+ */
+const RECOVERY_TIMEOUT_MS = 10 * 60_000;
 function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -76349,12 +76478,34 @@ function endpoint(node, path, query) {
 function headersFor(node, extra = {}) {
     return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
 }
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
+/** A request that ran out of time: to connect, or waiting for the next byte. */
+class QdrantTimeout extends Error {
+    name = 'QdrantTimeout';
+    phase;
+    limitMs;
+    constructor(phase, limitMs) {
+        super(`${phase} timeout of ${limitMs} ms`);
+        this.phase = phase;
+        this.limitMs = limitMs;
+    }
+}
+/**
+ * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
+ * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
+ * streams.
+ */
+function send(method, url, headers, limits, body) {
     const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
     return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+        const request = transport.request(url, { method, headers }, resolve);
+        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                return;
+            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
+            socket.once('connect', () => clearTimeout(timer));
+            request.once('close', () => clearTimeout(timer));
+        });
         request.on('error', reject);
         if (body === undefined)
             request.end();
@@ -76393,7 +76544,20 @@ async function failure(node, method, path, response) {
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
-function unreachable(node, error) {
+function limitsOf(node, idleMs) {
+    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
+    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
+}
+function unreachable(node, error, what) {
+    if (error instanceof QdrantTimeout) {
+        const setBy = node.timeouts?.setBy?.[error.phase];
+        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
+        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
+            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
+                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
+            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
+                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
+    }
     const code = error.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
         return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
@@ -76406,10 +76570,10 @@ async function client_request(node, method, path, options = {}) {
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
     try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `${method} ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, method, path, response);
@@ -76423,10 +76587,10 @@ async function result(node, method, path, options = {}) {
 async function download(node, path) {
     let response;
     try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
+        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `GET ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'GET', path, response);
@@ -76458,10 +76622,11 @@ async function uploadMultipart(node, path, query, file) {
     });
     let response;
     try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, external_node_stream_.Readable.from(body()));
+        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
+        response = await send('POST', endpoint(node, path, query), headers, limits, external_node_stream_.Readable.from(body()));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `POST ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'POST', path, response);
@@ -76997,6 +77162,7 @@ function qdrantTarget(inputs, url) {
         url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
         apiKey: inputs.qdrantApiKey,
         keyOrigin: inputs.qdrantKeyOrigin,
+        timeouts: inputs.timeouts,
     };
 }
 
@@ -77116,6 +77282,7 @@ function qdrantTarget(inputs, url) {
 
 
 
+
 const snapshot_qdrant_src_inputs_INPUTS = {
     'qdrant-url': {
         description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
@@ -77133,6 +77300,7 @@ const snapshot_qdrant_src_inputs_INPUTS = {
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
     'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
     ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
 };
 function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, snapshot_qdrant_src_inputs_INPUTS);
@@ -77141,12 +77309,13 @@ function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
+    const timeouts = readTimeouts(inputs);
     const nodes = inputs
         .list('qdrant-url')
-        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin, timeouts }));
     const collections = inputs.list('collections');
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts });
     return {
         nodes,
         collections,
@@ -77588,6 +77757,7 @@ function checkObject(value, shape, where, at) {
 
 
 
+
 const validate_integrity_src_inputs_INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to check (a secret).',
@@ -77610,6 +77780,7 @@ const validate_integrity_src_inputs_INPUTS = {
         default: 'error',
     },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+    ...TIMEOUT_INPUTS,
 };
 function validate_integrity_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, validate_integrity_src_inputs_INPUTS);
@@ -77619,7 +77790,8 @@ function validate_integrity_src_inputs_readInputs(runtime) {
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
     const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+    const timeouts = readTimeouts(inputs);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }, { optional: true });
     if (config.embeddings.length > 0 && !qdrantUrl) {
         throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
     }
@@ -77630,7 +77802,7 @@ function validate_integrity_src_inputs_readInputs(runtime) {
         database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
         compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
         config,
-        qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+        qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
         stores,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
         reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
@@ -80234,8 +80406,8 @@ var age = __nccwpck_require__(7629);
 var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(45298);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 136 modules
-var commands = __nccwpck_require__(65045);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 138 modules
+var commands = __nccwpck_require__(84009);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -80474,7 +80646,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(65045);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(84009);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
 
 

@@ -23,8 +23,10 @@ export function checkBackupName(name: string, origin: Origin): string {
 function whatIsWrongWith(name: string): string {
   const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
   if (name === '.' || name === '..') {
-    return `"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
-      `name: ${rules}, e.g. prod-db.`;
+    return (
+      `"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+      `name: ${rules}, e.g. prod-db.`
+    );
   }
   if (name.length > 100) return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
   return `${rules}, e.g. prod-db.`;

@@ -79,7 +79,7 @@ export async function storeStream(
   const uploads = stores.map((store, index) =>
     store.put(key, fanOut.outputs[index]!).catch((error: unknown) => {
       if (fanOut.errored) throw error;
-      destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${errorMessage(error)}`, { cause: error });
+      destinationFailure ??= namingTheObject(store.urlOf(key), error);
       // A destination that fails tears the whole pipeline down (and with it every other upload).
       fanOut.destroy(destinationFailure);
       throw destinationFailure;
@@ -125,4 +125,11 @@ class Observe extends Transform {
     this.see(chunk);
     callback(null, chunk);
   }
+}
+
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url: string, error: unknown): Error {
+  const message = errorMessage(error);
+  if (message.includes(url) && error instanceof Error) return error;
+  return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }
