@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
 import { onInterrupt } from '../interrupt.ts';
+import type { ToolExitError } from '../process.ts';
 import { errorMessage } from '../action/errors.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
 import { Coalesce } from './coalesce.ts';
@@ -125,6 +126,19 @@ class Observe extends Transform {
     this.see(chunk);
     callback(null, chunk);
   }
+}
+
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+export function toolAndStore<T>(stored: PromiseSettledResult<T>, exited: PromiseSettledResult<void>): T {
+  const brokenPipe = exited.status === 'rejected' && (exited.reason as ToolExitError).signal === 'SIGPIPE';
+  if (stored.status === 'rejected' && brokenPipe) throw stored.reason;
+  if (exited.status === 'rejected') throw exited.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  return stored.value;
 }
 
 /** The destination's error, prefixed with the object it was writing unless it already names that object. */

@@ -65933,6 +65933,17 @@ function whyNotAUrl(text) {
         return `a URL with port ${port}, out of range (ports go up to 65535)`;
     return 'not a URL';
 }
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/summary.ts
 

@@ -71718,6 +71718,17 @@ function whyNotAUrl(text) {
         return `a URL with port ${port}, out of range (ports go up to 65535)`;
     return 'not a URL';
 }
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
@@ -72441,11 +72452,14 @@ function send(method, url, headers, limits, body) {
             (0,promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
-async function readJson(response) {
+async function readText(response) {
     const chunks = [];
     for await (const chunk of response)
         chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
     try {
         return text ? JSON.parse(text) : undefined;
     }
@@ -72453,14 +72467,35 @@ async function readJson(response) {
         return text;
     }
 }
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
 /** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
     const said = typeof body === 'object' && body !== null
         ? body.status?.error
-        : typeof body === 'string'
-            ? body.slice(0, 300)
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
             : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
@@ -72491,7 +72526,10 @@ function unreachable(node, error, what) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function client_request(node, method, path, options = {}) {
+function client_request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
@@ -72503,11 +72541,11 @@ async function client_request(node, method, path, options = {}) {
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, method, path, response);
-    return (await readJson(response));
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
 }
 /** The `result` of a `{result, status, time}` response. */
 async function client_result(node, method, path, options = {}) {
-    return (await client_request(node, method, path, options)).result;
+    return (await call(node, method, path, options, true)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function client_download(node, path) {
