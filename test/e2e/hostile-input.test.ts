@@ -225,4 +225,25 @@ describe('a destination that cannot be written is named, with the OS error', () 
       await fs.rm(job, { recursive: true, force: true });
     }
   });
+
+  it('an integrity report into a read-only folder names the path and the OS error', async () => {
+    const user = unprivileged();
+    const job = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-readonly-report-'));
+    try {
+      const readonly = path.join(job, 'readonly');
+      await fs.mkdir(readonly);
+      if (user) for (const folder of [job, readonly]) await fs.chown(folder, user.uid, user.gid);
+      await fs.chmod(job, 0o755);
+      await fs.chmod(readonly, 0o555);
+      const report = path.join(readonly, 'report.json');
+      const run = await runAction('validate-integrity', { 'database-url': sourceUrl, 'report-path': report }, { user });
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.errors).toEqual([
+        `::error::Cannot write the integrity report to ${report} (EACCES: permission denied): set input ` +
+          '"report-path" to a file in a folder this job may write to (the default is in the runner\'s temp folder).',
+      ]);
+    } finally {
+      await fs.rm(job, { recursive: true, force: true });
+    }
+  });
 });

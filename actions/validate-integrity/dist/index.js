@@ -71852,9 +71852,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,promises_namespaceObject.pipeline)(body, file);
             const handle = await external_node_fs_promises_default().open(partial, 'r');
@@ -71869,7 +71869,9 @@ class LocalStore {
         }
         catch (error) {
             await external_node_fs_promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -71975,6 +71977,22 @@ class LocalStore {
         }
         return full;
     }
+}
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
 }
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
@@ -75528,7 +75546,6 @@ async function run(runtime) {
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-    await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
     const report = {
         version: 1,
         generatedAt: new Date().toISOString(),
@@ -75537,7 +75554,7 @@ async function run(runtime) {
         passed,
         checks: results,
     };
-    await external_node_fs_promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+    await writeReport(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
     runtime.setOutput('report-path', external_node_path_default().resolve(inputs.reportPath));
@@ -75546,6 +75563,20 @@ async function run(runtime) {
     await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
     if (!passed)
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+}
+/** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
+async function writeReport(file, text) {
+    try {
+        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
+        await external_node_fs_promises_default().writeFile(file, text);
+    }
+    catch (error) {
+        const { code, message } = error;
+        if (!code)
+            throw error;
+        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}): ` +
+            'set input "report-path" to a file in a folder this job may write to (the default is in the runner\'s temp folder).');
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
