@@ -55,7 +55,8 @@ export function parseQdrantUrl(value: string, origin: Origin, keyOrigin: Origin)
     url = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`,
+      `${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+        'https://xyz.cloud.qdrant.io:6333.',
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

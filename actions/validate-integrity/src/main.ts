@@ -45,9 +45,11 @@ async function writeReport(file: string, text: string): Promise<void> {
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (!code) throw error;
+    // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+    const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
     throw new ConfigurationError(
-      `Cannot write the integrity report to ${path.resolve(file)} (${code}: ${message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}): ` +
-        'set input "report-path" to a file in a folder this job may write to (the default is in the runner\'s temp folder).',
+      `Cannot write the integrity report to ${path.resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+        "a file in a folder this job may write to (the default is in the runner's temp folder).",
     );
   }
 }
