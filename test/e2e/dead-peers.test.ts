@@ -110,6 +110,40 @@ describe('every wait has a bound', () => {
     expect(await leftIn(temp)).toEqual([]);
   });
 
+  it('an S3 endpoint that refuses the connection is named, after the retries', async () => {
+    const port = await freePort();
+    const { temp, local } = await jobFolders();
+    const run = await runAction(
+      'dump-postgres',
+      {
+        'database-url': sourceUrl,
+        name: 'prod',
+        'storage-url': `${local}\ns3://backups/nightly`,
+        'encryption-recipients': keys.recipient,
+      },
+      {
+        env: {
+          RUNNER_TEMP: temp,
+          AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
+          AWS_REGION: 'us-east-1',
+        },
+      },
+    );
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^::error::S3 at 127\\.0\\.0\\.1:${port} refused the connection \\(ECONNREFUSED, 3 attempts\\) for ` +
+            's3://backups/nightly/prod/\\S+: check the endpoint and that this machine can reach it\\.$',
+        ),
+      ),
+    ]);
+    expect(await leftIn(local)).toEqual([]);
+    expect(await leftIn(temp)).toEqual([]);
+  });
+
   it('a Qdrant that accepts and never answers fails at its first GET, in seconds', async () => {
     const peer = await silent();
     const { temp, local } = await jobFolders();

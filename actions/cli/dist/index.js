@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 84009:
+/***/ 86017:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70286,14 +70286,25 @@ function countOf(count, noun) {
     return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 /**
- * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
- * a URL". Never quotes the text (it may hold a password).
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
  */
 function whyNotAUrl(text) {
     const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
     if (port !== undefined && Number(port) > 65_535)
         return `a URL with port ${port}, out of range (ports go up to 65535)`;
     return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
@@ -70413,9 +70424,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -70430,7 +70441,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -70536,6 +70549,22 @@ class LocalStore {
         }
         return full;
     }
+}
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
 }
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
@@ -71381,7 +71410,7 @@ async function storeStream(source, stores, options) {
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
         if (fanOut.errored)
             throw error;
-        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        destinationFailure ??= namingTheObject(store.urlOf(key), error);
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
         throw destinationFailure;
@@ -71425,6 +71454,28 @@ class Observe extends external_node_stream_.Transform {
         this.see(chunk);
         callback(null, chunk);
     }
+}
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url, error) {
+    const message = (0,errors/* errorMessage */.gJ)(error);
+    if (message.includes(url) && error instanceof Error)
+        return error;
+    return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
@@ -71954,7 +72005,7 @@ var external_node_string_decoder_ = __nccwpck_require__(46193);
  */
 async function dumpRoles(options) {
     const argv = pgDumpallRolesArgv({ database: options.database, databaseName: options.database.database });
-    const tool = (0,lib_process/* startTool */.p)(options.pgDumpall.path, argv, {
+    const tool = (0,lib_process/* startTool */.pQ)(options.pgDumpall.path, argv, {
         env: libpqEnvironment(options.database),
         label: 'pg_dumpall',
     });
@@ -71969,15 +72020,12 @@ async function dumpRoles(options) {
         log: options.log,
     });
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
+    const file = toolAndStore(stored, exited);
     text += decoder.end();
     assertNoPassword(text);
     const roles = parseRolesFile(text);
     options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-    return { file: { ...stored.value, contents: 'roles' }, roles };
+    return { file: { ...file, contents: 'roles' }, roles };
 }
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
 function assertNoPassword(text) {
@@ -72716,7 +72764,7 @@ async function exportSnapshot(client) {
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
-    const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+    const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
         path: 'postgres.dump',
         folder,
@@ -72727,11 +72775,7 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     });
     // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
-    return stored.value;
+    return toolAndStore(stored, exited);
 }
 /**
  * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
@@ -72745,7 +72789,7 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     try {
         const archive = { format: 'directory', path: spool, jobs: options.jobs };
         const argv = pgDumpArgv({ ...options, snapshot, archive });
-        const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+        const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
         await tool.exited;
         const files = [];
         for (const entry of (await promises_default().readdir(spool)).sort()) {
@@ -74176,7 +74220,14 @@ async function connectBoth(options) {
     const source = await connect(options.source);
     try {
         const target = await connect(options.target);
-        await Promise.all([pinSession(source), pinSession(target)]);
+        try {
+            await refuseOneDatabase(source, target, options);
+            await Promise.all([pinSession(source), pinSession(target)]);
+        }
+        catch (error) {
+            await target.end().catch(() => undefined);
+            throw error;
+        }
         return { source, target };
     }
     catch (error) {
@@ -74184,6 +74235,29 @@ async function connectBoth(options) {
         await source.end().catch(() => undefined);
         throw error;
     }
+}
+/**
+ * The same database as source and target would "migrate" the table onto itself (or beside itself) and verify it
+ * against itself: a typo, never a migration. Told by the server's identity, not the URLs' text (localhost and
+ * 127.0.0.1, a pooler in front): the cluster's system identifier where the user may read it, else the postmaster's
+ * start time, with the database's oid. Before anything is written.
+ */
+async function refuseOneDatabase(source, target, options) {
+    const [from, to] = await Promise.all([serverIdentity(source), serverIdentity(target)]);
+    if (from.identity !== to.identity)
+        return;
+    throw new errors/* ConfigurationError */.j1(`${options.source.origin.title} and ${options.target.origin} reach the same database (${from.database} on the ` +
+        `server ${from.server}): nothing would move. Point ${options.target.origin} at the database the ticks go to.`);
+}
+async function serverIdentity(client) {
+    const { rows } = await client.query(`
+    SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+                THEN 'with system identifier ' || (SELECT system_identifier FROM pg_control_system())::text
+                ELSE 'started at ' || pg_postmaster_start_time()::text END AS server,
+           current_database() AS database,
+           (SELECT oid FROM pg_database WHERE datname = current_database())::text AS oid`);
+    const row = rows[0];
+    return { identity: `${row.server}/${row.oid}`, server: row.server, database: row.database };
 }
 function nameOf(table) {
     return table.schema ? `${table.schema}.${table.name}` : table.name;
@@ -75030,8 +75104,6 @@ function readHeartbeat(inputs) {
     }
 }
 
-// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
-var lib_github = __nccwpck_require__(96823);
 ;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
 function issueMarker(key) {
     return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
@@ -75093,6 +75165,95 @@ function isBadCredentials(error) {
 }
 function statusOf(error) {
     return error?.status;
+}
+
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
+var lib_github = __nccwpck_require__(96823);
+;// CONCATENATED MODULE: ./actions/lib/report/github-api.ts
+
+
+
+/** GitHub answers in well under a second; a call that has taken this long is stuck (a proxy that swallowed it). */
+const CALL_TIMEOUT_MS = 30_000;
+const WHERE_THE_API_IS = 'check GITHUB_API_URL (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server) and that this ' +
+    'runner can reach it';
+/**
+ * The workflow token's client, whose every call is bounded in time and whose answers are checked before they are
+ * read: an HTML page (a proxy, a wrong API URL), a 5xx, a host that cannot be reached or does not answer each fail
+ * with one line naming GitHub's API and what to do. 4xx errors pass as they are: the report decides on them
+ * (a refused token, a missing permission).
+ */
+function gitHubClient(token) {
+    const github = (0,lib_github/* getOctokit */.Q)(token);
+    github.hook.wrap('request', async (request, options) => {
+        const call = { host: github_api_hostOf(String(options.baseUrl)), route: `${options.method} ${pathOf(options)}` };
+        let response;
+        try {
+            response = await request({
+                ...options,
+                request: { ...options.request, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+            });
+        }
+        catch (error) {
+            throw github_api_explain(call, error);
+        }
+        if (typeof response.data === 'string' && response.data.trim() !== '') {
+            throw new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${response.status} ` +
+                `${response.headers['content-type'] ?? 'no content type'} (${quoteStart(response.data)}), not JSON: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return response;
+    });
+    return github;
+}
+/** The path a call goes to; octokit's options carry a route template or, when paginating, the whole URL. */
+function pathOf(options) {
+    const route = String(options.url ?? '').replace(/\{(\w+)\}/g, (whole, name) => typeof options[name] === 'string' || typeof options[name] === 'number' ? String(options[name]) : whole);
+    try {
+        return new URL(route, 'http://x').pathname;
+    }
+    catch {
+        return route;
+    }
+}
+function github_api_hostOf(url) {
+    try {
+        return new URL(url).host;
+    }
+    catch {
+        return url;
+    }
+}
+const NETWORK = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+function github_api_explain(call, error) {
+    const failure = (error ?? {});
+    if (!failure.response) {
+        const cause = failure.cause;
+        if (cause?.name === 'TimeoutError' || error?.name === 'TimeoutError') {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} did not answer ${call.route} within ${CALL_TIMEOUT_MS / 1000} s: ` +
+                `${WHERE_THE_API_IS}; if it can, GitHub is slow: re-run the job later.`);
+        }
+        const code = cause?.code ?? cause?.cause?.code;
+        const problem = code ? NETWORK[code] : undefined;
+        if (problem || code) {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} ${problem ?? 'could not be reached'} (${code}) for ${call.route}: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return error;
+    }
+    if ((failure.status ?? 0) >= 500) {
+        return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${failure.status} ` +
+            `(${quoteStart(failure.message ?? '')}): GitHub failed on its side; re-run the job later ` +
+            '(https://www.githubstatus.com shows outages).');
+    }
+    return error;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/schedules.ts
@@ -75276,7 +75437,7 @@ async function report_src_main_run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
     const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
-    const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
+    const github = gitHubClient(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
         ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
@@ -75673,13 +75834,13 @@ async function restoreInto(target, options, selection = { privileges: false }) {
         await withFetchedDirectory(options, async (dir) => {
             const archive = { format: 'directory', path: dir, jobs: options.jobs };
             const argv = pgRestoreArgv({ mode: 'restore', database: target, archive, ...selection });
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { env, label: 'pg_restore' });
+            const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { env, label: 'pg_restore' });
             await tool.exited;
         });
         return;
     }
     const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' }, ...selection });
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, {
+    const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
         label: 'pg_restore',
@@ -75703,14 +75864,14 @@ async function readListing(options, dependencies) {
         let listing = '';
         await withFetchedDirectory(options, async (dir) => {
             const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir }, dependencies });
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { label: 'pg_restore' });
+            const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { label: 'pg_restore' });
             tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
             await tool.exited;
         });
         return listing;
     }
     const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' }, dependencies });
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
+    const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
     let listing = '';
     tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
     // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
@@ -76459,7 +76620,8 @@ function parseQdrantUrl(value, origin, keyOrigin) {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -76515,11 +76677,14 @@ function send(method, url, headers, limits, body) {
             (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
-async function readJson(response) {
+async function readText(response) {
     const chunks = [];
     for await (const chunk of response)
         chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
     try {
         return text ? JSON.parse(text) : undefined;
     }
@@ -76527,14 +76692,35 @@ async function readJson(response) {
         return text;
     }
 }
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
 /** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
     const said = typeof body === 'object' && body !== null
         ? body.status?.error
-        : typeof body === 'string'
-            ? body.slice(0, 300)
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
             : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
@@ -76565,7 +76751,10 @@ function unreachable(node, error, what) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function client_request(node, method, path, options = {}) {
+function client_request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
@@ -76577,11 +76766,11 @@ async function client_request(node, method, path, options = {}) {
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, method, path, response);
-    return (await readJson(response));
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
 }
 /** The `result` of a `{result, status, time}` response. */
 async function result(node, method, path, options = {}) {
-    return (await client_request(node, method, path, options)).result;
+    return (await call(node, method, path, options, true)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function download(node, path) {
@@ -80299,7 +80488,6 @@ async function validate_integrity_src_main_run(runtime) {
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-    await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
     const report = {
         version: 1,
         generatedAt: new Date().toISOString(),
@@ -80308,7 +80496,7 @@ async function validate_integrity_src_main_run(runtime) {
         passed,
         checks: results,
     };
-    await promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+    await writeReport(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
     runtime.setOutput('report-path', external_node_path_default().resolve(inputs.reportPath));
@@ -80317,6 +80505,22 @@ async function validate_integrity_src_main_run(runtime) {
     await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
     if (!passed)
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+}
+/** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
+async function writeReport(file, text) {
+    try {
+        await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
+        await promises_default().writeFile(file, text);
+    }
+    catch (error) {
+        const { code, message } = error;
+        if (!code)
+            throw error;
+        // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+        const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+            "a file in a folder this job may write to (the default is in the runner's temp folder).");
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
@@ -80406,8 +80610,8 @@ var age = __nccwpck_require__(7629);
 var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(45298);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 138 modules
-var commands = __nccwpck_require__(84009);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 139 modules
+var commands = __nccwpck_require__(86017);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -80646,7 +80850,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(84009);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(86017);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
 
 
@@ -81472,8 +81676,8 @@ async function startScratchCluster(options = {}) {
         (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('chown', ['-R', `${SERVER_USER}:`, root]);
     }
     const run = (tool, args) => runAsPostgres
-        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
-        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
+        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .qI)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
+        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .qI)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
     try {
         await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
     }
@@ -81660,7 +81864,7 @@ async function probe(file) {
     if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(file))
         return undefined;
     try {
-        const parsed = parseToolVersion(await (0,_process_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .q)(file, ['--version']));
+        const parsed = parseToolVersion(await (0,_process_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)(file, ['--version']));
         return parsed && { path: file, ...parsed };
     }
     catch {
@@ -81712,9 +81916,10 @@ against = `the server (PostgreSQL ${server.version})`) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   p: () => (/* binding */ startTool),
-/* harmony export */   q: () => (/* binding */ runTool)
+/* harmony export */   pQ: () => (/* binding */ startTool),
+/* harmony export */   qI: () => (/* binding */ runTool)
 /* harmony export */ });
+/* unused harmony export ToolExitError */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
@@ -81722,6 +81927,15 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -81741,7 +81955,7 @@ function startTool(command, args, options = {}) {
                 resolve();
             else {
                 const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
             }
         });
     });
