@@ -306,6 +306,8 @@ const UNREACHABLE: Record<string, string> = {
   ENOTFOUND: 'could not be resolved (DNS)',
   EAI_AGAIN: 'could not be resolved (DNS)',
   ECONNRESET: 'dropped the connection',
+  EPIPE: 'closed the connection mid-request',
+  ETIMEDOUT: 'did not accept the connection in time',
   EHOSTUNREACH: 'is unreachable from here',
   ENETUNREACH: 'is unreachable from here',
 };
@@ -323,6 +325,15 @@ function explain(peer: Peer, url: string, error: unknown): unknown {
       cause: error,
     });
   }
+  // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+  const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+  if (problem) {
+    return new Error(
+      `S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+        'reach it.',
+      { cause: error },
+    );
+  }
   if (name === 'TimeoutError') {
     const connecting = typeof message === 'string' && message.includes('establish a connection');
     const [limit, what] = connecting
@@ -332,14 +343,6 @@ function explain(peer: Peer, url: string, error: unknown): unknown {
       `S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
         `for ${url}: check that the endpoint is an S3 service this machine can reach` +
         `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`,
-      { cause: error },
-    );
-  }
-  const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-  if (problem) {
-    return new Error(
-      `S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-        'reach it.',
       { cause: error },
     );
   }

@@ -42,8 +42,8 @@ export interface Leftover {
 
 /**
  * How long a network peer may take: to accept the connection, and to send the next byte once connected. `setBy`
- * says where each is set, e.g. `input "idle-timeout-seconds"`, for the advice in a timeout's error (the caller knows
- * the inputs; storage and the engines do not).
+ * says where each is set (an Origin's text), for the advice in a timeout's error: the caller knows the inputs,
+ * storage and the engines do not.
  */
 export interface Timeouts {
   connectMs: number;
