@@ -70706,7 +70706,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -70878,6 +70878,8 @@ const UNREACHABLE = {
     ENOTFOUND: 'could not be resolved (DNS)',
     EAI_AGAIN: 'could not be resolved (DNS)',
     ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
@@ -70894,6 +70896,12 @@ function explain(peer, url, error) {
             cause: error,
         });
     }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
     if (name === 'TimeoutError') {
         const connecting = typeof message === 'string' && message.includes('establish a connection');
         const [limit, what] = connecting
@@ -70902,11 +70910,6 @@ function explain(peer, url, error) {
         return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
             `for ${url}: check that the endpoint is an S3 service this machine can reach` +
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
     }
     return error;
 }
@@ -76646,7 +76649,10 @@ class QdrantTimeout extends Error {
     phase;
     limitMs;
     constructor(phase, limitMs) {
-        super(`${phase} timeout of ${limitMs} ms`);
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
         this.phase = phase;
         this.limitMs = limitMs;
     }

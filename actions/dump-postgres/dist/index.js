@@ -68759,8 +68759,8 @@ function countOf(count, noun) {
     return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 /**
- * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
- * a URL". Never quotes the text (it may hold a password).
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
  */
 function whyNotAUrl(text) {
     const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
@@ -69177,7 +69177,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -69349,6 +69349,8 @@ const UNREACHABLE = {
     ENOTFOUND: 'could not be resolved (DNS)',
     EAI_AGAIN: 'could not be resolved (DNS)',
     ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
@@ -69365,6 +69367,12 @@ function explain(peer, url, error) {
             cause: error,
         });
     }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
     if (name === 'TimeoutError') {
         const connecting = typeof message === 'string' && message.includes('establish a connection');
         const [limit, what] = connecting
@@ -69373,11 +69381,6 @@ function explain(peer, url, error) {
         return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
             `for ${url}: check that the endpoint is an S3 service this machine can reach` +
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
     }
     return error;
 }

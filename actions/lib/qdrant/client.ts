@@ -89,7 +89,12 @@ class QdrantTimeout extends Error {
   readonly limitMs: number;
 
   constructor(phase: 'connect' | 'idle', limitMs: number) {
-    super(`${phase} timeout of ${limitMs} ms`);
+    // What a consumer of a streaming download sees when the stream stops mid-body.
+    super(
+      phase === 'connect'
+        ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+        : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`,
+    );
     this.phase = phase;
     this.limitMs = limitMs;
   }

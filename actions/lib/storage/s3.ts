@@ -107,7 +107,7 @@ export class S3Store implements Store {
     this.client = settings instanceof S3Client ? settings : s3Client(settings);
     this.peer =
       settings instanceof S3Client
-        ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+        ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
         : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
     this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
   }

@@ -64928,9 +64928,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -64945,7 +64945,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -65052,6 +65054,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await promises_default().open(dir, 'r');
@@ -65148,7 +65166,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -65320,6 +65338,8 @@ const UNREACHABLE = {
     ENOTFOUND: 'could not be resolved (DNS)',
     EAI_AGAIN: 'could not be resolved (DNS)',
     ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
@@ -65336,6 +65356,12 @@ function explain(peer, url, error) {
             cause: error,
         });
     }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
     if (name === 'TimeoutError') {
         const connecting = typeof message === 'string' && message.includes('establish a connection');
         const [limit, what] = connecting
@@ -65344,11 +65370,6 @@ function explain(peer, url, error) {
         return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
             `for ${url}: check that the endpoint is an S3 service this machine can reach` +
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
     }
     return error;
 }
@@ -65924,8 +65945,8 @@ function countOf(count, noun) {
     return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 /**
- * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
- * a URL". Never quotes the text (it may hold a password).
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
  */
 function whyNotAUrl(text) {
     const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];

@@ -71931,9 +71931,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -71948,7 +71948,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -72055,6 +72057,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await promises_default().open(dir, 'r');
@@ -72149,7 +72167,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -72321,6 +72339,8 @@ const UNREACHABLE = {
     ENOTFOUND: 'could not be resolved (DNS)',
     EAI_AGAIN: 'could not be resolved (DNS)',
     ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
@@ -72337,6 +72357,12 @@ function explain(peer, url, error) {
             cause: error,
         });
     }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
     if (name === 'TimeoutError') {
         const connecting = typeof message === 'string' && message.includes('establish a connection');
         const [limit, what] = connecting
@@ -72345,11 +72371,6 @@ function explain(peer, url, error) {
         return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
             `for ${url}: check that the endpoint is an S3 service this machine can reach` +
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
     }
     return error;
 }
@@ -72774,8 +72795,8 @@ function countOf(count, noun) {
     return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 /**
- * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
- * a URL". Never quotes the text (it may hold a password).
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
  */
 function whyNotAUrl(text) {
     const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
@@ -72981,6 +73002,15 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
 function process_startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -73000,7 +73030,7 @@ function process_startTool(command, args, options = {}) {
                 resolve();
             else {
                 const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
             }
         });
     });
@@ -73554,6 +73584,21 @@ class Observe extends external_node_stream_.Transform {
         callback(null, chunk);
     }
 }
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function backup_toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
 /** The destination's error, prefixed with the object it was writing unless it already names that object. */
 function namingTheObject(url, error) {
     const message = errorMessage(error);
@@ -74106,15 +74151,12 @@ async function dumpRoles(options) {
         log: options.log,
     });
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
+    const file = toolAndStore(stored, exited);
     text += decoder.end();
     assertNoPassword(text);
     const roles = parseRolesFile(text);
     options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-    return { file: { ...stored.value, contents: 'roles' }, roles };
+    return { file: { ...file, contents: 'roles' }, roles };
 }
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
 function assertNoPassword(text) {
@@ -75090,7 +75132,8 @@ function parseQdrantUrl(value, origin, keyOrigin) {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -75115,7 +75158,10 @@ class QdrantTimeout extends Error {
     phase;
     limitMs;
     constructor(phase, limitMs) {
-        super(`${phase} timeout of ${limitMs} ms`);
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
         this.phase = phase;
         this.limitMs = limitMs;
     }

@@ -62747,7 +62747,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -63102,7 +63102,10 @@ class QdrantTimeout extends Error {
     phase;
     limitMs;
     constructor(phase, limitMs) {
-        super(`${phase} timeout of ${limitMs} ms`);
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
         this.phase = phase;
         this.limitMs = limitMs;
     }

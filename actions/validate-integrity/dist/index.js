@@ -71709,8 +71709,8 @@ function countOf(count, noun) {
     return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 /**
- * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such, not as "not
- * a URL". Never quotes the text (it may hold a password).
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
  */
 function whyNotAUrl(text) {
     const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
@@ -72088,7 +72088,7 @@ class S3Store {
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
             settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'S3', timeouts: DEFAULT_TIMEOUTS }
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
                 : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
@@ -72260,6 +72260,8 @@ const UNREACHABLE = {
     ENOTFOUND: 'could not be resolved (DNS)',
     EAI_AGAIN: 'could not be resolved (DNS)',
     ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
@@ -72276,6 +72278,12 @@ function explain(peer, url, error) {
             cause: error,
         });
     }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
     if (name === 'TimeoutError') {
         const connecting = typeof message === 'string' && message.includes('establish a connection');
         const [limit, what] = connecting
@@ -72284,11 +72292,6 @@ function explain(peer, url, error) {
         return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
             `for ${url}: check that the endpoint is an S3 service this machine can reach` +
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
     }
     return error;
 }
@@ -72414,7 +72417,8 @@ function parseQdrantUrl(value, origin, keyOrigin) {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -72439,7 +72443,10 @@ class QdrantTimeout extends Error {
     phase;
     limitMs;
     constructor(phase, limitMs) {
-        super(`${phase} timeout of ${limitMs} ms`);
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
         this.phase = phase;
         this.limitMs = limitMs;
     }
@@ -75574,8 +75581,10 @@ async function writeReport(file, text) {
         const { code, message } = error;
         if (!code)
             throw error;
-        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}): ` +
-            'set input "report-path" to a file in a folder this job may write to (the default is in the runner\'s temp folder).');
+        // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+        const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+            "a file in a folder this job may write to (the default is in the runner's temp folder).");
     }
 }
 
