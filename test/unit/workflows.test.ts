@@ -615,9 +615,10 @@ describe('what the workflows do', () => {
       expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
       const inputs = ((workflow.on as Dict).workflow_dispatch as Dict).inputs as Record<string, Dict>;
       expect(Object.keys(inputs)).toEqual(
-        expect.arrayContaining(['name', 'backup-id', 'target', 'confirm', 'approve']),
+        expect.arrayContaining(['name', 'backup-id', 'target', 'confirm', 'privileges', 'approve']),
       );
       expect(inputs.target).toMatchObject({ type: 'choice' });
+      expect(inputs.privileges).toMatchObject({ type: 'boolean', default: true });
       expect(workflow['run-name']).toMatch(/inputs\.name.*inputs\.backup-id.*inputs\.target/);
       const jobs = jobsOf('restore.yml');
       expect(jobs.restore?.environment).toBe('restore-${{ inputs.target }}');
@@ -627,6 +628,8 @@ describe('what the workflows do', () => {
       const aws = jobs.restore?.steps?.find((step) => step.uses?.startsWith(AWS_CREDENTIALS));
       expect(aws?.with?.['role-to-assume']).toBe('${{ vars.BACKSTOP_AWS_RESTORE_ROLE_ARN }}');
       expect(script('restore.yml', 'restore', 'pg')).toContain('PG_DUMP_VERSION%%.*');
+      const [, restore] = stepsUsing(jobs.restore, 'restore-drill');
+      expect(restore?.with?.privileges).toBe('${{ inputs.privileges }}');
     },
   );
 
@@ -734,6 +737,34 @@ describe("restore-drill.yml's drill image, from the plan's outputs", () => {
     expect(result.stdout).toMatch(/^::error::/m);
     expect(result.stdout).toMatch(message);
     expect(result.outputs.image).toBeUndefined();
+  });
+
+  it("the drill database: a fresh database beside the image's own for a Supabase source", async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-docker-'));
+    const calls = path.join(bin, 'calls');
+    // A docker that records its arguments, says the container runs and that the server is ready.
+    fs.writeFileSync(
+      path.join(bin, 'docker'),
+      `#!/bin/sh\necho "$*" >> '${calls}'\n[ "$1" = inspect ] && echo true\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const start = script('restore-drill.yml', 'postgres', 'db');
+      const plain = await runScript(start, { IMAGE: 'postgres:17', PROVIDER: '' }, `${bin}:`);
+      expect(plain.code, plain.stdout).toBe(0);
+      expect(plain.outputs.url).toBe('postgresql://postgres:backstop-drill@127.0.0.1:5433/postgres');
+      expect(fs.readFileSync(calls, 'utf8')).not.toContain('CREATE DATABASE');
+      const supabase = await runScript(
+        start,
+        { IMAGE: 'supabase/postgres:15.8.1.100', PROVIDER: 'supabase' },
+        `${bin}:`,
+      );
+      expect(supabase.code, supabase.stdout).toBe(0);
+      expect(supabase.outputs.url).toBe('postgresql://postgres:backstop-drill@127.0.0.1:5433/backstop_drill');
+      expect(fs.readFileSync(calls, 'utf8')).toMatch(/exec .*psql .*CREATE DATABASE backstop_drill/);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('Qdrant: the version that made the snapshot, or a variable, never latest', async () => {
@@ -913,6 +944,7 @@ describe("restore.yml's gate: two people decide on every plan", () => {
         NAME: 'prod-db',
         BACKUP_ID: '',
         RESTORE_AS: '',
+        PRIVILEGES: 'true',
         APPROVAL: '',
         ACTOR: 'bob',
         GH_TOKEN: 'ghs_token',
@@ -943,6 +975,13 @@ describe("restore.yml's gate: two people decide on every plan", () => {
           '-f approve=200',
       );
     }
+  });
+
+  it('a restore without privileges asks the second person for exactly that', async () => {
+    const result = await gate({ [`${REPO}/environments/restore-staging`]: unprotected }, { PRIVILEGES: 'false' });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.summary).toContain("-f confirm='staging' -f privileges=false -f approve=200");
+    expect(load('restore.yml')['run-name']).toContain("!inputs.privileges && ' without privileges'");
   });
 
   it('a second person approves the request with its run id', async () => {
