@@ -35,3 +35,26 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
 export function countOf(count: number, noun: string): string {
   return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
+
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+export function whyNotAUrl(text: string): string {
+  const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (port !== undefined && Number(port) > 65_535)
+    return `a URL with port ${port}, out of range (ports go up to 65535)`;
+  return 'not a URL';
+}
+
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+export function quoteStart(text: string, max = 60): string {
+  const flat = text
+    .replace(/\s+/g, ' ')
+    .replace(/\p{Cc}/gu, '?')
+    .trim();
+  return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}

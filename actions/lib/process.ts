@@ -4,6 +4,17 @@ import { onInterrupt } from './interrupt.ts';
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+export class ToolExitError extends Error {
+  override name = 'ToolExitError';
+  readonly signal: NodeJS.Signals | null;
+
+  constructor(message: string, signal: NodeJS.Signals | null) {
+    super(message);
+    this.signal = signal;
+  }
+}
+
 export interface RunningTool {
   child: ChildProcess;
   /** Resolves when the tool exits 0; rejects with its stderr tail otherwise. */
@@ -33,7 +44,7 @@ export function startTool(
       if (code === 0) resolve();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+        reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
       }
     });
   });

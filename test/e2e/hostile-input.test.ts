@@ -177,3 +177,73 @@ describe('a damaged backup names what is missing, and nothing waits forever', ()
     expect(run.stderr).not.toMatch(/end of file/);
   });
 });
+
+describe('a destination that cannot be written is named, with the OS error', () => {
+  /** Root may write anywhere: as root, the action runs as the postgres OS user, who meets the folder's mode. */
+  function unprivileged(): { uid: number; gid: number } | undefined {
+    if (process.getuid?.() !== 0) return undefined;
+    const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    return { uid: id('-u'), gid: id('-g') };
+  }
+
+  it('a read-only folder fails the dump naming it and EACCES, and neither destination keeps anything', async () => {
+    const user = unprivileged();
+    const job = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-readonly-'));
+    try {
+      const [readonly, good, temp] = ['readonly', 'good', 'temp'].map((name) => path.join(job, name)) as [
+        string,
+        string,
+        string,
+      ];
+      for (const folder of [readonly, good, temp]) await fs.mkdir(folder);
+      if (user) for (const folder of [job, readonly, good, temp]) await fs.chown(folder, user.uid, user.gid);
+      await fs.chmod(job, 0o755);
+      await fs.chmod(readonly, 0o555);
+      const run = await runAction(
+        'dump-postgres',
+        {
+          'database-url': sourceUrl,
+          name: 'prod',
+          'storage-url': `${readonly}\n${good}`,
+          'encryption-recipients': keys.recipient,
+        },
+        { env: { RUNNER_TEMP: temp }, user },
+      );
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^::error::Cannot write file://${readonly}/prod/\\S+ \\(EACCES: permission denied\\): check that the ` +
+              'user running the job may write to this folder\\.$',
+          ),
+        ),
+      ]);
+      expect(run.stdout).not.toMatch(/SIGPIPE/);
+      expect(await fs.readdir(readonly, { recursive: true })).toEqual([]);
+      expect(await fs.readdir(good, { recursive: true })).toEqual([]);
+    } finally {
+      await fs.rm(job, { recursive: true, force: true });
+    }
+  });
+
+  it('an integrity report into a read-only folder names the path and the OS error', async () => {
+    const user = unprivileged();
+    const job = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-readonly-report-'));
+    try {
+      const readonly = path.join(job, 'readonly');
+      await fs.mkdir(readonly);
+      if (user) for (const folder of [job, readonly]) await fs.chown(folder, user.uid, user.gid);
+      await fs.chmod(job, 0o755);
+      await fs.chmod(readonly, 0o555);
+      const report = path.join(readonly, 'report.json');
+      const run = await runAction('validate-integrity', { 'database-url': sourceUrl, 'report-path': report }, { user });
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.errors).toEqual([
+        `::error::Cannot write the integrity report to ${report} (EACCES: permission denied): set input ` +
+          '"report-path" to a file in a folder this job may write to (the default is in the runner\'s temp folder).',
+      ]);
+    } finally {
+      await fs.rm(job, { recursive: true, force: true });
+    }
+  });
+});

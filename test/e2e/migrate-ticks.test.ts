@@ -410,6 +410,33 @@ describe('bad inputs', () => {
     ]);
   });
 
+  it('the same database as source and target is refused before anything is written, however spelled', async () => {
+    const sameUrl = `${sourceUrl}?sslmode=disable&application_name=other`;
+    for (const targetUrl of [sourceUrl, sameUrl]) {
+      const run = await runAction('migrate-ticks', {
+        'source-url': sourceUrl,
+        'target-url': targetUrl,
+        'target-table': 'ticks_copy',
+      });
+      expect(run.code).toBe(1);
+      expect(run.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            '^::error::Input "source-url" and input "target-url" reach the same database \\(ticks_1 on the server ' +
+              'with system identifier \\d+\\): nothing would move\\. Point input "target-url" at the database the ' +
+              'ticks go to\\.$',
+          ),
+        ),
+      ]);
+    }
+    expect(
+      await sql(sourceUrl, "SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('ticks_copy', 'ranges')"),
+    ).toEqual([{ n: 0 }]);
+    expect(await sql(sourceUrl, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'backstop'")).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it('an unreachable target gives one line naming target-url', async () => {
     const port = await freePort();
     const run = await runAction('migrate-ticks', {

@@ -20,6 +20,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Called once the process is running (to kill it mid-way). */
   onStart?: (child: ChildProcess) => void;
+  /** Run as this OS user (when the tests run as root, to meet a permission a user meets). */
+  user?: { uid: number; gid: number };
 }
 
 /**
@@ -47,8 +49,17 @@ export async function runAction(
     ...options.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  const user = options.user;
+  if (user) {
+    env.HOME = work;
+    for (const file of [work, outputFile, summaryFile]) await fs.chown(file, user.uid, user.gid);
+  }
   try {
-    const child = spawn(process.execPath, [path.join(ROOT, 'actions', action, 'dist', 'index.js')], { env, cwd: work });
+    const child = spawn(process.execPath, [path.join(ROOT, 'actions', action, 'dist', 'index.js')], {
+      env,
+      cwd: work,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));

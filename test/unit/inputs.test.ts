@@ -5,7 +5,12 @@ import { inputEnvName } from '../../actions/lib/action/env.ts';
 import { ConfigurationError } from '../../actions/lib/action/errors.ts';
 import { InputReader, splitList } from '../../actions/lib/action/input-reader.ts';
 import { maskUrlCredentials } from '../../actions/lib/action/mask.ts';
+import { Origin } from '../../actions/lib/action/origin.ts';
 import { SecretRegistry } from '../../actions/lib/action/runtime.ts';
+import { checkBackupName } from '../../actions/lib/manifest/ids.ts';
+import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
+import { parseQdrantUrl } from '../../actions/lib/qdrant/client.ts';
+import { parseHeartbeatUrl } from '../../actions/lib/report/heartbeat.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -132,5 +137,35 @@ describe('CLI flags', () => {
   it('rejects unknown flags and stray arguments, listing what is accepted', () => {
     expect(() => parseFlags(['--nme', 'x'], SPECS)).toThrow('Unknown input --nme: this command takes --name, --jobs');
     expect(() => parseFlags(['prod'], SPECS)).toThrow('Unexpected argument "prod"');
+  });
+});
+
+describe('messages say what is wrong, not something near it', () => {
+  const origin = (name: string) => Origin.input(name);
+
+  it('a port out of range is said as such in a PostgreSQL, Qdrant or heartbeat URL', () => {
+    expect(() => parseDatabaseUrl('postgresql://u:pw@db:99999/prod', origin('database-url'))).toThrow(
+      'Input "database-url" is a URL with port 99999, out of range (ports go up to 65535): use postgresql://',
+    );
+    expect(() => parseDatabaseUrl('not a url', origin('database-url'))).toThrow('Input "database-url" is not a URL:');
+    expect(() => parseQdrantUrl('http://qdrant:99999', origin('qdrant-url'), origin('qdrant-api-key'))).toThrow(
+      'Input "qdrant-url" has "http://qdrant:99999", a URL with port 99999, out of range',
+    );
+    expect(() => parseHeartbeatUrl('https://hc-ping.com:70000/x', origin('heartbeat-url'), 10)).toThrow(
+      'Input "heartbeat-url" is a URL with port 70000, out of range',
+    );
+    expect(() => parseHeartbeatUrl('nope', origin('heartbeat-url'), 10)).toThrow(
+      'Input "heartbeat-url" is not an http(s) URL:',
+    );
+  });
+
+  it('a name that is a path step is told so; other bad names get the rule', () => {
+    expect(() => checkBackupName('..', origin('name'))).toThrow(
+      'Input "name" is "..": ".." is a path step (the parent folder), not allowed as a name',
+    );
+    expect(() => checkBackupName('.', origin('name'))).toThrow('"." is a path step (this folder)');
+    expect(() => checkBackupName('a/b', origin('name'))).toThrow('Input "name" is "a/b": use letters, digits');
+    expect(() => checkBackupName('x'.repeat(101), origin('name'))).toThrow('101 characters, at most 100');
+    expect(checkBackupName('prod.db_2-a', origin('name'))).toBe('prod.db_2-a');
   });
 });

@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 75901:
+/***/ 24835:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70183,10 +70183,20 @@ function newBackupId(kind, at = new Date()) {
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function checkBackupName(name, origin) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
+    if (!NAME.test(name))
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
     return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
 }
 function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
@@ -70242,7 +70252,63 @@ function parseManifest(text, where) {
 var esm = __nccwpck_require__(83849);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(64785);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -70252,8 +70318,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -70358,9 +70424,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -70375,7 +70441,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -70482,6 +70550,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await promises_default().open(dir, 'r');
@@ -70541,7 +70625,12 @@ function readArtifactCopy(inputs, stores) {
 var dist_cjs = __nccwpck_require__(53711);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
 
 
 const MiB = 1024 * 1024;
@@ -70571,30 +70660,58 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
 }
 class S3Store {
     displayUrl;
     location;
     client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
     constructor(url, settings) {
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
-        await explained(this.urlOf(key), this.upload(key, body));
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
         const parts = readParts(body);
@@ -70608,7 +70725,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -70622,14 +70739,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw explainHead(this.urlOf(key), error);
+            throw explainHead(this.peer, this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -70640,7 +70757,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -70654,7 +70771,7 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
                 return false;
-            throw error;
+            throw explain(this.peer, this.urlOf(''), error);
         }
     }
     async *leftovers(prefix) {
@@ -70673,7 +70790,7 @@ class S3Store {
                 // (README, storage) then clears them instead.
                 if (error.$metadata?.httpStatusCode === 501)
                     return undefined;
-                throw error;
+                throw explain(this.peer, this.urlOf(prefix), error);
             });
             if (!page)
                 return;
@@ -70755,20 +70872,55 @@ class S3Store {
  * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url, error) {
-    const name = error?.name;
-    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
-        return error;
-    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-        cause: error,
-    });
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url, error) {
+function explainHead(peer, url, error) {
     const status = error.$metadata?.httpStatusCode;
     if (status !== 400)
-        return explain(url, error);
+        return explain(peer, url, error);
     return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
         `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
 }
@@ -70776,12 +70928,12 @@ const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-a
     "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
     "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
     'much.';
-async function explained(url, call) {
+async function explained(peer, url, call) {
     try {
         return await call;
     }
     catch (error) {
-        throw explain(url, error);
+        throw explain(peer, url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -70804,6 +70956,7 @@ async function* readParts(body) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
 
 
 
@@ -70854,6 +71007,32 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -70889,6 +71068,7 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to back up (a secret).',
@@ -70917,6 +71097,7 @@ const INPUTS = {
     },
     'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
     ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
 };
 /** Reads and checks every input; secrets are masked before anything else happens. */
 function readInputs(runtime) {
@@ -70926,7 +71107,7 @@ function readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
     return {
         database,
         name,
@@ -71159,40 +71340,6 @@ class Handoff extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
 const PROGRESS_INTERVAL_MS = 15_000;
@@ -71266,7 +71413,7 @@ async function storeStream(source, stores, options) {
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
         if (fanOut.errored)
             throw error;
-        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        destinationFailure ??= namingTheObject(store.urlOf(key), error);
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
         throw destinationFailure;
@@ -71310,6 +71457,28 @@ class Observe extends external_node_stream_.Transform {
         this.see(chunk);
         callback(null, chunk);
     }
+}
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url, error) {
+    const message = (0,errors/* errorMessage */.gJ)(error);
+    if (message.includes(url) && error instanceof Error)
+        return error;
+    return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
@@ -71839,7 +72008,7 @@ var external_node_string_decoder_ = __nccwpck_require__(46193);
  */
 async function dumpRoles(options) {
     const argv = pgDumpallRolesArgv({ database: options.database, databaseName: options.database.database });
-    const tool = (0,lib_process/* startTool */.p)(options.pgDumpall.path, argv, {
+    const tool = (0,lib_process/* startTool */.pQ)(options.pgDumpall.path, argv, {
         env: libpqEnvironment(options.database),
         label: 'pg_dumpall',
     });
@@ -71854,15 +72023,12 @@ async function dumpRoles(options) {
         log: options.log,
     });
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
+    const file = toolAndStore(stored, exited);
     text += decoder.end();
     assertNoPassword(text);
     const roles = parseRolesFile(text);
     options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-    return { file: { ...stored.value, contents: 'roles' }, roles };
+    return { file: { ...file, contents: 'roles' }, roles };
 }
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
 function assertNoPassword(text) {
@@ -72601,7 +72767,7 @@ async function exportSnapshot(client) {
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
-    const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+    const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
         path: 'postgres.dump',
         folder,
@@ -72612,11 +72778,7 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     });
     // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
-    return stored.value;
+    return toolAndStore(stored, exited);
 }
 /**
  * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
@@ -72630,7 +72792,7 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     try {
         const archive = { format: 'directory', path: spool, jobs: options.jobs };
         const argv = pgDumpArgv({ ...options, snapshot, archive });
-        const tool = (0,lib_process/* startTool */.p)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
+        const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
         await tool.exited;
         const files = [];
         for (const entry of (await promises_default().readdir(spool)).sort()) {
@@ -72781,7 +72943,7 @@ function whyNotOnRunner(context) {
         return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
             `from a GitHub Actions job`);
     }
-    const host = hostOf(context.github.serverUrl);
+    const host = copy_hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
@@ -72849,7 +73011,7 @@ async function totalBytes(files) {
         total += (await promises_default().stat(file)).size;
     return total;
 }
-function hostOf(url) {
+function copy_hostOf(url) {
     try {
         return new URL(url).hostname.toLowerCase();
     }
@@ -74276,7 +74438,14 @@ async function connectBoth(options) {
     const source = await connect(options.source);
     try {
         const target = await connect(options.target);
-        await Promise.all([pinSession(source), pinSession(target)]);
+        try {
+            await refuseOneDatabase(source, target, options);
+            await Promise.all([pinSession(source), pinSession(target)]);
+        }
+        catch (error) {
+            await target.end().catch(() => undefined);
+            throw error;
+        }
         return { source, target };
     }
     catch (error) {
@@ -74287,6 +74456,29 @@ async function connectBoth(options) {
 }
 async function closeBoth(pair) {
     await Promise.all([pair.source.end().catch(() => undefined), pair.target.end().catch(() => undefined)]);
+}
+/**
+ * The same database as source and target would "migrate" the table onto itself (or beside itself) and verify it
+ * against itself: a typo, never a migration. Told by the server's identity, not the URLs' text (localhost and
+ * 127.0.0.1, a pooler in front): the cluster's system identifier where the user may read it, else the postmaster's
+ * start time, with the database's oid. Before anything is written.
+ */
+async function refuseOneDatabase(source, target, options) {
+    const [from, to] = await Promise.all([serverIdentity(source), serverIdentity(target)]);
+    if (from.identity !== to.identity)
+        return;
+    throw new errors/* ConfigurationError */.j1(`${options.source.origin.title} and ${options.target.origin} reach the same database (${from.database} on the ` +
+        `server ${from.server}): nothing would move. Point ${options.target.origin} at the database the ticks go to.`);
+}
+async function serverIdentity(client) {
+    const { rows } = await client.query(`
+    SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+                THEN 'with system identifier ' || (SELECT system_identifier FROM pg_control_system())::text
+                ELSE 'started at ' || pg_postmaster_start_time()::text END AS server,
+           current_database() AS database,
+           (SELECT oid FROM pg_database WHERE datname = current_database())::text AS oid`);
+    const row = rows[0];
+    return { identity: `${row.server}/${row.oid}`, server: row.server, database: row.database };
 }
 function nameOf(table) {
     return table.schema ? `${table.schema}.${table.name}` : table.name;
@@ -74567,6 +74759,7 @@ async function main_run(runtime) {
 
 
 
+
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
 const src_inputs_INPUTS = {
     'storage-url': {
@@ -74585,6 +74778,7 @@ const src_inputs_INPUTS = {
         default: '24',
     },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+    ...TIMEOUT_INPUTS,
 };
 function src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, src_inputs_INPUTS);
@@ -74592,7 +74786,7 @@ function src_inputs_readInputs(runtime) {
     inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
     return {
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
         name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         policy: {
             last: count('keep-last'),
@@ -74925,6 +75119,7 @@ async function src_main_run(runtime) {
 
 ;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
 
+
 /** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
 const RETRY_PAUSE_MS = 1000;
 function parseHeartbeatUrl(text, origin, timeoutSeconds) {
@@ -74937,7 +75132,8 @@ function parseHeartbeatUrl(text, origin, timeoutSeconds) {
     }
     // The message never repeats the value: it is the check's secret.
     if (!url || !['http:', 'https:'].includes(url.protocol)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
             '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
             'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
     }
@@ -75176,8 +75372,6 @@ function readHeartbeat(inputs) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
-var lib_github = __nccwpck_require__(61351);
 ;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
 function issueMarker(key) {
     return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
@@ -75239,6 +75433,95 @@ function isBadCredentials(error) {
 }
 function statusOf(error) {
     return error?.status;
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
+var lib_github = __nccwpck_require__(61351);
+;// CONCATENATED MODULE: ./actions/lib/report/github-api.ts
+
+
+
+/** GitHub answers in well under a second; a call that has taken this long is stuck (a proxy that swallowed it). */
+const CALL_TIMEOUT_MS = 30_000;
+const WHERE_THE_API_IS = 'check GITHUB_API_URL (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server) and that this ' +
+    'runner can reach it';
+/**
+ * The workflow token's client, whose every call is bounded in time and whose answers are checked before they are
+ * read: an HTML page (a proxy, a wrong API URL), a 5xx, a host that cannot be reached or does not answer each fail
+ * with one line naming GitHub's API and what to do. 4xx errors pass as they are: the report decides on them
+ * (a refused token, a missing permission).
+ */
+function gitHubClient(token) {
+    const github = (0,lib_github/* getOctokit */.Q)(token);
+    github.hook.wrap('request', async (request, options) => {
+        const call = { host: github_api_hostOf(String(options.baseUrl)), route: `${options.method} ${pathOf(options)}` };
+        let response;
+        try {
+            response = await request({
+                ...options,
+                request: { ...options.request, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+            });
+        }
+        catch (error) {
+            throw github_api_explain(call, error);
+        }
+        if (typeof response.data === 'string' && response.data.trim() !== '') {
+            throw new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${response.status} ` +
+                `${response.headers['content-type'] ?? 'no content type'} (${quoteStart(response.data)}), not JSON: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return response;
+    });
+    return github;
+}
+/** The path a call goes to; octokit's options carry a route template or, when paginating, the whole URL. */
+function pathOf(options) {
+    const route = String(options.url ?? '').replace(/\{(\w+)\}/g, (whole, name) => typeof options[name] === 'string' || typeof options[name] === 'number' ? String(options[name]) : whole);
+    try {
+        return new URL(route, 'http://x').pathname;
+    }
+    catch {
+        return route;
+    }
+}
+function github_api_hostOf(url) {
+    try {
+        return new URL(url).host;
+    }
+    catch {
+        return url;
+    }
+}
+const NETWORK = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+function github_api_explain(call, error) {
+    const failure = (error ?? {});
+    if (!failure.response) {
+        const cause = failure.cause;
+        if (cause?.name === 'TimeoutError' || error?.name === 'TimeoutError') {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} did not answer ${call.route} within ${CALL_TIMEOUT_MS / 1000} s: ` +
+                `${WHERE_THE_API_IS}; if it can, GitHub is slow: re-run the job later.`);
+        }
+        const code = cause?.code ?? cause?.cause?.code;
+        const problem = code ? NETWORK[code] : undefined;
+        if (problem || code) {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} ${problem ?? 'could not be reached'} (${code}) for ${call.route}: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return error;
+    }
+    if ((failure.status ?? 0) >= 500) {
+        return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${failure.status} ` +
+            `(${quoteStart(failure.message ?? '')}): GitHub failed on its side; re-run the job later ` +
+            '(https://www.githubstatus.com shows outages).');
+    }
+    return error;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/schedules.ts
@@ -75422,7 +75705,7 @@ async function report_src_main_run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
     const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
-    const github = (0,lib_github/* getOctokit */.Q)(inputs.token);
+    const github = gitHubClient(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
         ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
@@ -75597,6 +75880,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 const restore_drill_src_inputs_INPUTS = {
     'storage-url': {
         description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
@@ -75639,14 +75923,16 @@ const restore_drill_src_inputs_INPUTS = {
         machineDefault: () => String(Math.max(1, external_node_os_default().availableParallelism())),
     },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+    ...TIMEOUT_INPUTS,
 };
 function restore_drill_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
+    const timeouts = readTimeouts(inputs);
     return {
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
         name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
         identities: readIdentities(runtime, inputs),
@@ -75663,6 +75949,7 @@ function restore_drill_src_inputs_readInputs(runtime) {
         planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+        timeouts,
     };
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
@@ -75784,13 +76071,13 @@ async function restoreInto(target, options, selection = { privileges: false }) {
         await withFetchedDirectory(options, async (dir) => {
             const archive = { format: 'directory', path: dir, jobs: options.jobs };
             const argv = pgRestoreArgv({ mode: 'restore', database: target, archive, ...selection });
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { env, label: 'pg_restore' });
+            const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { env, label: 'pg_restore' });
             await tool.exited;
         });
         return;
     }
     const argv = pgRestoreArgv({ mode: 'restore', database: target, archive: { format: 'custom' }, ...selection });
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, {
+    const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],
         label: 'pg_restore',
@@ -75814,14 +76101,14 @@ async function readListing(options, dependencies) {
         let listing = '';
         await withFetchedDirectory(options, async (dir) => {
             const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'directory', path: dir }, dependencies });
-            const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { label: 'pg_restore' });
+            const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { label: 'pg_restore' });
             tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
             await tool.exited;
         });
         return listing;
     }
     const argv = pgRestoreArgv({ mode: 'list', archive: { format: 'custom' }, dependencies });
-    const tool = (0,lib_process/* startTool */.p)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
+    const tool = (0,lib_process/* startTool */.pQ)(pgRestore.path, argv, { stdio: ['pipe', 'pipe', 'pipe'], label: 'pg_restore' });
     let listing = '';
     tool.child.stdout.setEncoding('utf8').on('data', (text) => (listing += text));
     // pg_restore --list stops reading after the table of contents; the rest is still downloaded and verified.
@@ -76549,6 +76836,8 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 
 
 
+
+
 /** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
 class QdrantError extends Error {
     name = 'QdrantError';
@@ -76558,14 +76847,19 @@ class QdrantError extends Error {
         this.status = status;
     }
 }
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
+ * A snapshot download streams, so the node's own idle timeout holds for it.
+ */
+const RECOVERY_TIMEOUT_MS = 10 * 60_000;
 function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -76584,12 +76878,37 @@ function endpoint(node, path, query) {
 function headersFor(node, extra = {}) {
     return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
 }
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
+/** A request that ran out of time: to connect, or waiting for the next byte. */
+class QdrantTimeout extends Error {
+    name = 'QdrantTimeout';
+    phase;
+    limitMs;
+    constructor(phase, limitMs) {
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
+        this.phase = phase;
+        this.limitMs = limitMs;
+    }
+}
+/**
+ * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
+ * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
+ * streams.
+ */
+function send(method, url, headers, limits, body) {
     const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
     return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+        const request = transport.request(url, { method, headers }, resolve);
+        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                return;
+            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
+            socket.once('connect', () => clearTimeout(timer));
+            request.once('close', () => clearTimeout(timer));
+        });
         request.on('error', reject);
         if (body === undefined)
             request.end();
@@ -76599,11 +76918,14 @@ function send(method, url, headers, timeoutMs, body) {
             (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
-async function readJson(response) {
+async function readText(response) {
     const chunks = [];
     for await (const chunk of response)
         chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
     try {
         return text ? JSON.parse(text) : undefined;
     }
@@ -76611,14 +76933,35 @@ async function readJson(response) {
         return text;
     }
 }
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
 /** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
     const said = typeof body === 'object' && body !== null
         ? body.status?.error
-        : typeof body === 'string'
-            ? body.slice(0, 300)
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
             : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
@@ -76628,7 +76971,20 @@ async function failure(node, method, path, response) {
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
-function unreachable(node, error) {
+function limitsOf(node, idleMs) {
+    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
+    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
+}
+function unreachable(node, error, what) {
+    if (error instanceof QdrantTimeout) {
+        const setBy = node.timeouts?.setBy?.[error.phase];
+        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
+        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
+            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
+                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
+            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
+                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
+    }
     const code = error.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
         return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
@@ -76636,32 +76992,35 @@ function unreachable(node, error) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function client_request(node, method, path, options = {}) {
+function client_request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
     try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `${method} ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, method, path, response);
-    return (await readJson(response));
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
 }
 /** The `result` of a `{result, status, time}` response. */
 async function result(node, method, path, options = {}) {
-    return (await client_request(node, method, path, options)).result;
+    return (await call(node, method, path, options, true)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function download(node, path) {
     let response;
     try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
+        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `GET ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'GET', path, response);
@@ -76693,10 +77052,11 @@ async function uploadMultipart(node, path, query, file) {
     });
     let response;
     try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, external_node_stream_.Readable.from(body()));
+        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
+        response = await send('POST', endpoint(node, path, query), headers, limits, external_node_stream_.Readable.from(body()));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `POST ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'POST', path, response);
@@ -77232,6 +77592,7 @@ function qdrantTarget(inputs, url) {
         url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
         apiKey: inputs.qdrantApiKey,
         keyOrigin: inputs.qdrantKeyOrigin,
+        timeouts: inputs.timeouts,
     };
 }
 
@@ -77351,6 +77712,7 @@ function qdrantTarget(inputs, url) {
 
 
 
+
 const snapshot_qdrant_src_inputs_INPUTS = {
     'qdrant-url': {
         description: 'Qdrant REST URL(s): one, or every node of a cluster (newline- or comma-separated).',
@@ -77368,6 +77730,7 @@ const snapshot_qdrant_src_inputs_INPUTS = {
     'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
     'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
     ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
 };
 function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, snapshot_qdrant_src_inputs_INPUTS);
@@ -77376,12 +77739,13 @@ function snapshot_qdrant_src_inputs_readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const apiKey = inputs.optional('qdrant-api-key');
     const keyOrigin = inputs.origin('qdrant-api-key');
+    const timeouts = readTimeouts(inputs);
     const nodes = inputs
         .list('qdrant-url')
-        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+        .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin, timeouts }));
     const collections = inputs.list('collections');
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts });
     return {
         nodes,
         collections,
@@ -77823,6 +78187,7 @@ function checkObject(value, shape, where, at) {
 
 
 
+
 const validate_integrity_src_inputs_INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to check (a secret).',
@@ -77845,6 +78210,7 @@ const validate_integrity_src_inputs_INPUTS = {
         default: 'error',
     },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+    ...TIMEOUT_INPUTS,
 };
 function validate_integrity_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, validate_integrity_src_inputs_INPUTS);
@@ -77854,7 +78220,8 @@ function validate_integrity_src_inputs_readInputs(runtime) {
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
     const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+    const timeouts = readTimeouts(inputs);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }, { optional: true });
     if (config.embeddings.length > 0 && !qdrantUrl) {
         throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
     }
@@ -77865,7 +78232,7 @@ function validate_integrity_src_inputs_readInputs(runtime) {
         database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
         compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
         config,
-        qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+        qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
         stores,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
         reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
@@ -80344,7 +80711,6 @@ async function validate_integrity_src_main_run(runtime) {
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-    await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
     const report = {
         version: 1,
         generatedAt: new Date().toISOString(),
@@ -80353,7 +80719,7 @@ async function validate_integrity_src_main_run(runtime) {
         passed,
         checks: results,
     };
-    await promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+    await writeReport(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
     runtime.setOutput('report-path', external_node_path_default().resolve(inputs.reportPath));
@@ -80362,6 +80728,22 @@ async function validate_integrity_src_main_run(runtime) {
     await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
     if (!passed)
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+}
+/** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
+async function writeReport(file, text) {
+    try {
+        await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
+        await promises_default().writeFile(file, text);
+    }
+    catch (error) {
+        const { code, message } = error;
+        if (!code)
+            throw error;
+        // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+        const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+            "a file in a folder this job may write to (the default is in the runner's temp folder).");
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
@@ -80451,8 +80833,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 135 modules
-var commands = __nccwpck_require__(75901);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 138 modules
+var commands = __nccwpck_require__(24835);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -80691,7 +81073,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(75901);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(24835);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 
@@ -81517,8 +81899,8 @@ async function startScratchCluster(options = {}) {
         (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('chown', ['-R', `${SERVER_USER}:`, root]);
     }
     const run = (tool, args) => runAsPostgres
-        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
-        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .q)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
+        ? (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .qI)('runuser', ['-u', SERVER_USER, '--', node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), ...args], { label: tool, cwd: root })
+        : (0,_process_js__WEBPACK_IMPORTED_MODULE_7__/* .runTool */ .qI)(node_path__WEBPACK_IMPORTED_MODULE_5___default().join(binDir, tool), args, { cwd: root });
     try {
         await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
     }
@@ -81705,7 +82087,7 @@ async function probe(file) {
     if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(file))
         return undefined;
     try {
-        const parsed = parseToolVersion(await (0,_process_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .q)(file, ['--version']));
+        const parsed = parseToolVersion(await (0,_process_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)(file, ['--version']));
         return parsed && { path: file, ...parsed };
     }
     catch {
@@ -81757,9 +82139,10 @@ against = `the server (PostgreSQL ${server.version})`) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   p: () => (/* binding */ startTool),
-/* harmony export */   q: () => (/* binding */ runTool)
+/* harmony export */   pQ: () => (/* binding */ startTool),
+/* harmony export */   qI: () => (/* binding */ runTool)
 /* harmony export */ });
+/* unused harmony export ToolExitError */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
@@ -81767,6 +82150,15 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -81786,7 +82178,7 @@ function startTool(command, args, options = {}) {
                 resolve();
             else {
                 const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
             }
         });
     });

@@ -67987,7 +67987,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 55109:
+/***/ 96058:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68634,10 +68634,20 @@ function newBackupId(kind, at = new Date()) {
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function checkBackupName(name, origin) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
+    if (!NAME.test(name))
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
     return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
 }
 function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
@@ -68715,7 +68725,63 @@ const defaults = lib.defaults
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(64785);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -68725,8 +68791,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -68831,9 +68897,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -68848,7 +68914,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -68955,6 +69023,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await promises_default().open(dir, 'r');
@@ -69012,7 +69096,12 @@ function readArtifactCopy(inputs, stores) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(53711);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
 
 
 const MiB = 1024 * 1024;
@@ -69042,30 +69131,58 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
 }
 class S3Store {
     displayUrl;
     location;
     client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
     constructor(url, settings) {
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
-        await explained(this.urlOf(key), this.upload(key, body));
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
         const parts = readParts(body);
@@ -69079,7 +69196,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -69093,14 +69210,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw explainHead(this.urlOf(key), error);
+            throw explainHead(this.peer, this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -69111,7 +69228,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -69125,7 +69242,7 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
                 return false;
-            throw error;
+            throw explain(this.peer, this.urlOf(''), error);
         }
     }
     async *leftovers(prefix) {
@@ -69144,7 +69261,7 @@ class S3Store {
                 // (README, storage) then clears them instead.
                 if (error.$metadata?.httpStatusCode === 501)
                     return undefined;
-                throw error;
+                throw explain(this.peer, this.urlOf(prefix), error);
             });
             if (!page)
                 return;
@@ -69226,20 +69343,55 @@ class S3Store {
  * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url, error) {
-    const name = error?.name;
-    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
-        return error;
-    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-        cause: error,
-    });
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url, error) {
+function explainHead(peer, url, error) {
     const status = error.$metadata?.httpStatusCode;
     if (status !== 400)
-        return explain(url, error);
+        return explain(peer, url, error);
     return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
         `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
 }
@@ -69247,12 +69399,12 @@ const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-a
     "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
     "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
     'much.';
-async function explained(url, call) {
+async function explained(peer, url, call) {
     try {
         return await call;
     }
     catch (error) {
-        throw explain(url, error);
+        throw explain(peer, url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -69275,6 +69427,7 @@ async function* readParts(body) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
 
 
 
@@ -69325,6 +69478,32 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -69360,6 +69539,7 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to back up (a secret).',
@@ -69388,6 +69568,7 @@ const INPUTS = {
     },
     'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
     ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
 };
 /** Reads and checks every input; secrets are masked before anything else happens. */
 function readInputs(runtime) {
@@ -69397,7 +69578,7 @@ function readInputs(runtime) {
     const recipients = readRecipients(inputs);
     const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
     return {
         database,
         name,
@@ -69630,40 +69811,6 @@ class Handoff extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
 const PROGRESS_INTERVAL_MS = 15_000;
@@ -69737,7 +69884,7 @@ async function storeStream(source, stores, options) {
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
         if (fanOut.errored)
             throw error;
-        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        destinationFailure ??= namingTheObject(store.urlOf(key), error);
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
         throw destinationFailure;
@@ -69782,6 +69929,28 @@ class Observe extends external_node_stream_.Transform {
         callback(null, chunk);
     }
 }
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url, error) {
+    const message = (0,errors/* errorMessage */.gJ)(error);
+    if (message.includes(url) && error instanceof Error)
+        return error;
+    return new Error(`Could not write ${url}: ${message}`, { cause: error });
+}
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -69790,6 +69959,15 @@ var external_node_child_process_ = __nccwpck_require__(31421);
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -69809,7 +69987,7 @@ function startTool(command, args, options = {}) {
                 resolve();
             else {
                 const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
             }
         });
     });
@@ -70467,15 +70645,12 @@ async function dumpRoles(options) {
         log: options.log,
     });
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
+    const file = toolAndStore(stored, exited);
     text += decoder.end();
     assertNoPassword(text);
     const roles = parseRolesFile(text);
     options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-    return { file: { ...stored.value, contents: 'roles' }, roles };
+    return { file: { ...file, contents: 'roles' }, roles };
 }
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
 function assertNoPassword(text) {
@@ -71225,11 +71400,7 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     });
     // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
-    return stored.value;
+    return toolAndStore(stored, exited);
 }
 /**
  * Directory format with parallel jobs. pg_dump cannot stream it (each worker writes its own files), so it is
@@ -71394,7 +71565,7 @@ function whyNotOnRunner(context) {
         return (`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: artifacts can only be uploaded ` +
             `from a GitHub Actions job`);
     }
-    const host = hostOf(context.github.serverUrl);
+    const host = copy_hostOf(context.github.serverUrl);
     if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost')) {
         return `${host} is a GitHub Enterprise Server, which does not support artifacts v4`;
     }
@@ -71462,7 +71633,7 @@ async function totalBytes(files) {
         total += (await promises_default().stat(file)).size;
     return total;
 }
-function hostOf(url) {
+function copy_hostOf(url) {
     try {
         return new URL(url).hostname.toLowerCase();
     }
@@ -71684,7 +71855,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47280);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(55109);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(96058);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -8,6 +8,7 @@ import type { BinDirChoice } from '../../lib/pg/tools.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
+import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -39,6 +40,7 @@ export const INPUTS = {
   },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
   ...ARTIFACT_INPUTS,
+  ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface DumpInputs {
@@ -64,7 +66,7 @@ export function readInputs(runtime: Runtime): DumpInputs {
   const recipients = readRecipients(inputs);
   const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-  const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
   return {
     database,
     name,

@@ -15,12 +15,21 @@ const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function checkBackupName(name: string, origin: Origin): string {
-  if (!NAME.test(name)) {
-    throw new ConfigurationError(
-      `${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`,
+  if (!NAME.test(name)) throw new ConfigurationError(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
+  return name;
+}
+
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name: string): string {
+  const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+  if (name === '.' || name === '..') {
+    return (
+      `"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+      `name: ${rules}, e.g. prod-db.`
     );
   }
-  return name;
+  if (name.length > 100) return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+  return `${rules}, e.g. prod-db.`;
 }
 
 export function checkBackupId(id: string, origin: Origin): string {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
 import { onInterrupt } from '../interrupt.ts';
 import type { Origin } from '../action/origin.ts';
+import { whyNotAUrl } from '../format.ts';
 
 /**
  * A PostgreSQL URL split into what may be shown and what must not. libpq tools get the URL without its password
@@ -27,8 +28,8 @@ export function parseDatabaseUrl(value: string, origin: Origin): DatabaseUrl {
     parsed = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-        `a password).`,
+      `${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+        `it may hold a password).`,
     );
   }
   if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {

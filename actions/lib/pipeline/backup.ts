@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createEncryptStream } from '../crypto/age.ts';
 import { onInterrupt } from '../interrupt.ts';
+import type { ToolExitError } from '../process.ts';
 import { errorMessage } from '../action/errors.ts';
 import { CountingStream, HashingStream } from '../crypto/hash.ts';
 import { Coalesce } from './coalesce.ts';
@@ -79,7 +80,7 @@ export async function storeStream(
   const uploads = stores.map((store, index) =>
     store.put(key, fanOut.outputs[index]!).catch((error: unknown) => {
       if (fanOut.errored) throw error;
-      destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${errorMessage(error)}`, { cause: error });
+      destinationFailure ??= namingTheObject(store.urlOf(key), error);
       // A destination that fails tears the whole pipeline down (and with it every other upload).
       fanOut.destroy(destinationFailure);
       throw destinationFailure;
@@ -125,4 +126,24 @@ class Observe extends Transform {
     this.see(chunk);
     callback(null, chunk);
   }
+}
+
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+export function toolAndStore<T>(stored: PromiseSettledResult<T>, exited: PromiseSettledResult<void>): T {
+  const brokenPipe = exited.status === 'rejected' && (exited.reason as ToolExitError).signal === 'SIGPIPE';
+  if (stored.status === 'rejected' && brokenPipe) throw stored.reason;
+  if (exited.status === 'rejected') throw exited.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  return stored.value;
+}
+
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url: string, error: unknown): Error {
+  const message = errorMessage(error);
+  if (message.includes(url) && error instanceof Error) return error;
+  return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }

@@ -17,7 +17,7 @@ import type {
   TimescaleObjects,
 } from '../manifest/schema.ts';
 import { errorMessage } from '../action/errors.ts';
-import { storeStream } from '../pipeline/backup.ts';
+import { storeStream, toolAndStore } from '../pipeline/backup.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { startTool } from '../process.ts';
 import { removeFolder, type Store } from '../storage/index.ts';
@@ -244,9 +244,7 @@ async function dumpCustom(
   });
   // pg_dump's exit status decides: a dump that stopped early still ends its stdout cleanly.
   const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-  if (exited.status === 'rejected') throw exited.reason;
-  if (stored.status === 'rejected') throw stored.reason;
-  return stored.value;
+  return toolAndStore(stored, exited);
 }
 
 /**

@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { ManifestFile } from '../manifest/schema.ts';
-import { storeStream } from '../pipeline/backup.ts';
+import { storeStream, toolAndStore } from '../pipeline/backup.ts';
 import { libpqEnvironment, quoteIdent, type DatabaseUrl } from '../pg/connection.ts';
 import type { PgTool } from '../pg/tools.ts';
 import { startTool } from '../process.ts';
@@ -51,13 +51,12 @@ export async function dumpRoles(options: RolesDumpOptions): Promise<{ file: Mani
     log: options.log,
   });
   const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-  if (exited.status === 'rejected') throw exited.reason;
-  if (stored.status === 'rejected') throw stored.reason;
+  const file = toolAndStore(stored, exited);
   text += decoder.end();
   assertNoPassword(text);
   const roles = parseRolesFile(text);
   options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-  return { file: { ...stored.value, contents: 'roles' }, roles };
+  return { file: { ...file, contents: 'roles' }, roles };
 }
 
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */

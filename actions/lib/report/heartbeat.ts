@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
+import { whyNotAUrl } from '../format.ts';
 
 /**
  * The dead-man's switch: pings to an outside watcher (Healthchecks.io, Cronitor, Better Stack, …) that alerts when
@@ -38,8 +39,9 @@ export function parseHeartbeatUrl(text: string, origin: Origin, timeoutSeconds: 
   }
   // The message never repeats the value: it is the check's secret.
   if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
     throw new ConfigurationError(
-      `${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+      `${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
         '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
         'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).',
     );

@@ -5,7 +5,8 @@ import { S3Store, type S3Settings } from './s3.ts';
 import type { Store } from './types.ts';
 
 export type { S3Settings } from './s3.ts';
-export type { Leftover, Store, StoredObject } from './types.ts';
+export type { Leftover, Store, StoredObject, Timeouts } from './types.ts';
+export { DEFAULT_TIMEOUTS } from './types.ts';
 
 /** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
 export class StorageUrlError extends Error {

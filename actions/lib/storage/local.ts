@@ -23,9 +23,9 @@ export class LocalStore implements Store {
 
   async put(key: string, body: Readable): Promise<void> {
     const target = this.pathOf(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
     const partial = `${target}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`;
     try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
       const file = createWriteStream(partial, { flags: 'wx', highWaterMark: 1 << 20 });
       await pipeline(body, file);
       const handle = await fs.open(partial, 'r');
@@ -38,7 +38,9 @@ export class LocalStore implements Store {
       await syncDirectory(path.dirname(target));
     } catch (error) {
       await fs.rm(partial, { force: true });
-      throw error;
+      // Nor an empty folder: a failed backup leaves nothing in any destination.
+      await this.removeEmptyParents(path.dirname(target));
+      throw cannotWrite(this.urlOf(key), error);
     }
   }
 
@@ -145,6 +147,23 @@ export class LocalStore implements Store {
     }
     return full;
   }
+}
+
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS: Record<string, [string, string]> = {
+  EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+  EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+  EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+  ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+  EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const refusal = code ? REFUSALS[code] : undefined;
+  if (!refusal) return error;
+  return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
 }
 
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */

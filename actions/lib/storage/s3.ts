@@ -14,7 +14,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { Leftover, Store, StoredObject } from './types.ts';
+import { DEFAULT_TIMEOUTS, type Leftover, type Store, type StoredObject, type Timeouts } from './types.ts';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
@@ -54,36 +54,66 @@ export interface S3Settings {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+  /** Default: DEFAULT_TIMEOUTS. */
+  timeouts?: Timeouts;
 }
+
+/**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
 
 /**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 export function s3Client(settings: S3Settings): S3Client {
+  const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
   return new S3Client({
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
     region: settings.region,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    retryMode: 'standard',
+    maxAttempts: MAX_ATTEMPTS,
+    // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+    requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
   });
+}
+
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings: S3Settings, bucket: string): string {
+  if (!settings.endpoint) return `${bucket}.s3.${settings.region}.amazonaws.com`;
+  try {
+    return new URL(settings.endpoint).host;
+  } catch {
+    return settings.endpoint;
+  }
 }
 
 export class S3Store implements Store {
   readonly displayUrl: string;
   private readonly location: S3Location;
   private readonly client: S3Client;
+  /** Where requests go and how long they may take, for the errors that say so. */
+  private readonly peer: Peer;
 
   constructor(url: string, settings: S3Settings | S3Client) {
     this.location = parseS3Url(url);
     this.client = settings instanceof S3Client ? settings : s3Client(settings);
+    this.peer =
+      settings instanceof S3Client
+        ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+        : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
     this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
   }
 
   async put(key: string, body: Readable): Promise<void> {
-    await explained(this.urlOf(key), this.upload(key, body));
+    await explained(this.peer, this.urlOf(key), this.upload(key, body));
   }
 
   private async upload(key: string, body: Readable): Promise<void> {
@@ -101,7 +131,11 @@ export class S3Store implements Store {
   }
 
   async get(key: string): Promise<Readable> {
-    const response = await explained(this.urlOf(key), this.client.send(new GetObjectCommand(this.target(key))));
+    const response = await explained(
+      this.peer,
+      this.urlOf(key),
+      this.client.send(new GetObjectCommand(this.target(key))),
+    );
     if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
     return response.Body;
   }
@@ -113,7 +147,7 @@ export class S3Store implements Store {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (error as Error).name === 'NotFound') return undefined;
-      throw explainHead(this.urlOf(key), error);
+      throw explainHead(this.peer, this.urlOf(key), error);
     }
   }
 
@@ -122,6 +156,7 @@ export class S3Store implements Store {
     let token: string | undefined;
     do {
       const page = await explained(
+        this.peer,
         `s3://${this.location.bucket}/${fullPrefix}`,
         this.client.send(
           new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token }),
@@ -137,7 +172,7 @@ export class S3Store implements Store {
   async delete(keys: string[]): Promise<void> {
     // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
     for (const key of keys)
-      await explained(this.urlOf(key), this.client.send(new DeleteObjectCommand(this.target(key))));
+      await explained(this.peer, this.urlOf(key), this.client.send(new DeleteObjectCommand(this.target(key))));
   }
 
   urlOf(key: string): string {
@@ -152,7 +187,7 @@ export class S3Store implements Store {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchBucket')
         return false;
-      throw error;
+      throw explain(this.peer, this.urlOf(''), error);
     }
   }
 
@@ -174,7 +209,7 @@ export class S3Store implements Store {
           // (README, storage) then clears them instead.
           if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501)
             return undefined;
-          throw error;
+          throw explain(this.peer, this.urlOf(prefix), error);
         });
       if (!page) return;
       for (const upload of page.Uploads ?? []) {
@@ -260,19 +295,68 @@ export class S3Store implements Store {
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
 
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url: string, error: unknown): unknown {
-  const name = (error as { name?: unknown } | null)?.name;
-  if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name)) return error;
-  return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-    cause: error,
-  });
+interface Peer {
+  host: string;
+  timeouts: Timeouts;
+}
+
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'refused the connection',
+  ENOTFOUND: 'could not be resolved (DNS)',
+  EAI_AGAIN: 'could not be resolved (DNS)',
+  ECONNRESET: 'dropped the connection',
+  EPIPE: 'closed the connection mid-request',
+  ETIMEDOUT: 'did not accept the connection in time',
+  EHOSTUNREACH: 'is unreachable from here',
+  ENETUNREACH: 'is unreachable from here',
+};
+
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer: Peer, url: string, error: unknown): unknown {
+  const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  const attempts = (error as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts ?? 1;
+  const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+  if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+      cause: error,
+    });
+  }
+  // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+  const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+  if (problem) {
+    return new Error(
+      `S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+        'reach it.',
+      { cause: error },
+    );
+  }
+  if (name === 'TimeoutError') {
+    const connecting = typeof message === 'string' && message.includes('establish a connection');
+    const [limit, what] = connecting
+      ? [peer.timeouts.connectMs, 'accepted no connection']
+      : [peer.timeouts.idleMs, 'went silent'];
+    return new Error(
+      `S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+        `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+        `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url: string, error: unknown): unknown {
+function explainHead(peer: Peer, url: string, error: unknown): unknown {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== 400) return explain(url, error);
+  if (status !== 400) return explain(peer, url, error);
   return new Error(
     `S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
       `often AWS credentials that expired (ExpiredToken). ${RENEW}`,
@@ -286,11 +370,11 @@ const RENEW =
   "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
   'much.';
 
-async function explained<T>(url: string, call: Promise<T>): Promise<T> {
+async function explained<T>(peer: Peer, url: string, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    throw explain(url, error);
+    throw explain(peer, url, error);
   }
 }
 

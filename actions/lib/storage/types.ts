@@ -39,3 +39,17 @@ export interface Leftover {
   /** Which write it is (a partial file's name, a multipart upload id). */
   handle: string;
 }
+
+/**
+ * How long a network peer may take: to accept the connection, and to send the next byte once connected. `setBy`
+ * says where each is set (an Origin's text), for the advice in a timeout's error: the caller knows the inputs,
+ * storage and the engines do not.
+ */
+export interface Timeouts {
+  connectMs: number;
+  idleMs: number;
+  setBy?: { connect: string; idle: string };
+}
+
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 10_000, idleMs: 120_000 };

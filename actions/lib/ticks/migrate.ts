@@ -208,7 +208,13 @@ async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client
   const source = await connect(options.source);
   try {
     const target = await connect(options.target);
-    await Promise.all([pinSession(source), pinSession(target)]);
+    try {
+      await refuseOneDatabase(source, target, options);
+      await Promise.all([pinSession(source), pinSession(target)]);
+    } catch (error) {
+      await target.end().catch(() => undefined);
+      throw error;
+    }
     return { source, target };
   } catch (error) {
     // An open connection would keep the process alive after the error.
@@ -219,6 +225,32 @@ async function connectBoth(options: MigrateOptions): Promise<{ source: pg.Client
 
 async function closeBoth(pair: { source: pg.Client; target: pg.Client }): Promise<void> {
   await Promise.all([pair.source.end().catch(() => undefined), pair.target.end().catch(() => undefined)]);
+}
+
+/**
+ * The same database as source and target would "migrate" the table onto itself (or beside itself) and verify it
+ * against itself: a typo, never a migration. Told by the server's identity, not the URLs' text (localhost and
+ * 127.0.0.1, a pooler in front): the cluster's system identifier where the user may read it, else the postmaster's
+ * start time, with the database's oid. Before anything is written.
+ */
+async function refuseOneDatabase(source: pg.Client, target: pg.Client, options: MigrateOptions): Promise<void> {
+  const [from, to] = await Promise.all([serverIdentity(source), serverIdentity(target)]);
+  if (from.identity !== to.identity) return;
+  throw new ConfigurationError(
+    `${options.source.origin.title} and ${options.target.origin} reach the same database (${from.database} on the ` +
+      `server ${from.server}): nothing would move. Point ${options.target.origin} at the database the ticks go to.`,
+  );
+}
+
+async function serverIdentity(client: pg.Client): Promise<{ identity: string; server: string; database: string }> {
+  const { rows } = await client.query<{ server: string; database: string; oid: string }>(`
+    SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+                THEN 'with system identifier ' || (SELECT system_identifier FROM pg_control_system())::text
+                ELSE 'started at ' || pg_postmaster_start_time()::text END AS server,
+           current_database() AS database,
+           (SELECT oid FROM pg_database WHERE datname = current_database())::text AS oid`);
+  const row = rows[0]!;
+  return { identity: `${row.server}/${row.oid}`, server: row.server, database: row.database };
 }
 
 function nameOf(table: TableName): string {

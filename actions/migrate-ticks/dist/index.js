@@ -39581,7 +39581,63 @@ const defaults = lib.defaults
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(4785);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -39591,8 +39647,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -39892,40 +39948,6 @@ async function chooseHashMethod(sides) {
         }
     }
     return 'record';
-}
-
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 
 // EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
@@ -40919,7 +40941,14 @@ async function connectBoth(options) {
     const source = await connect(options.source);
     try {
         const target = await connect(options.target);
-        await Promise.all([pinSession(source), pinSession(target)]);
+        try {
+            await refuseOneDatabase(source, target, options);
+            await Promise.all([pinSession(source), pinSession(target)]);
+        }
+        catch (error) {
+            await target.end().catch(() => undefined);
+            throw error;
+        }
         return { source, target };
     }
     catch (error) {
@@ -40930,6 +40959,29 @@ async function connectBoth(options) {
 }
 async function closeBoth(pair) {
     await Promise.all([pair.source.end().catch(() => undefined), pair.target.end().catch(() => undefined)]);
+}
+/**
+ * The same database as source and target would "migrate" the table onto itself (or beside itself) and verify it
+ * against itself: a typo, never a migration. Told by the server's identity, not the URLs' text (localhost and
+ * 127.0.0.1, a pooler in front): the cluster's system identifier where the user may read it, else the postmaster's
+ * start time, with the database's oid. Before anything is written.
+ */
+async function refuseOneDatabase(source, target, options) {
+    const [from, to] = await Promise.all([serverIdentity(source), serverIdentity(target)]);
+    if (from.identity !== to.identity)
+        return;
+    throw new errors/* ConfigurationError */.j1(`${options.source.origin.title} and ${options.target.origin} reach the same database (${from.database} on the ` +
+        `server ${from.server}): nothing would move. Point ${options.target.origin} at the database the ticks go to.`);
+}
+async function serverIdentity(client) {
+    const { rows } = await client.query(`
+    SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+                THEN 'with system identifier ' || (SELECT system_identifier FROM pg_control_system())::text
+                ELSE 'started at ' || pg_postmaster_start_time()::text END AS server,
+           current_database() AS database,
+           (SELECT oid FROM pg_database WHERE datname = current_database())::text AS oid`);
+    const row = rows[0];
+    return { identity: `${row.server}/${row.oid}`, server: row.server, database: row.database };
 }
 function nameOf(table) {
     return table.schema ? `${table.schema}.${table.name}` : table.name;

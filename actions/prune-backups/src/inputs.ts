@@ -3,6 +3,7 @@ import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
+import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -24,6 +25,7 @@ export const INPUTS = {
     default: '24',
   },
   'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+  ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface PruneInputs {
@@ -40,7 +42,7 @@ export function readInputs(runtime: Runtime): PruneInputs {
   inputs.checkRequired();
   const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
   return {
-    stores: readStores(inputs, 'storage-url', runtime.context.s3),
+    stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
     name: checkBackupName(inputs.string('name'), inputs.origin('name')),
     policy: {
       last: count('keep-last'),

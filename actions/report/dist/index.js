@@ -32497,7 +32497,7 @@ function recordableInputs(specs, inputValue) {
 
 /***/ }),
 
-/***/ 1850:
+/***/ 5878:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32727,7 +32727,63 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
+
 
 /** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
 const RETRY_PAUSE_MS = 1000;
@@ -32741,7 +32797,8 @@ function parseHeartbeatUrl(text, origin, timeoutSeconds) {
     }
     // The message never repeats the value: it is the check's secret.
     if (!url || !['http:', 'https:'].includes(url.protocol)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an http(s) URL: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
             '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
             'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
     }
@@ -32980,6 +33037,69 @@ function readHeartbeat(inputs) {
             throw error;
         return { heartbeatProblem: error.message };
     }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
+function issueMarker(key) {
+    return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
+}
+function issueTitle(key) {
+    return key.title ?? `Backstop: ${key.workflow} is failing for ${key.name}`;
+}
+/**
+ * The open issue of this key, found by label and marker (not by title: a person may retitle it). Lists rather than
+ * searches: the search index lags by minutes, and a repeat failure must find the issue the last run opened.
+ */
+async function findOpenIssue(github, repository, key) {
+    const marker = issueMarker(key);
+    const issues = await github.paginate(github.rest.issues.listForRepo, {
+        ...repository,
+        state: 'open',
+        labels: key.label,
+        per_page: 100,
+    });
+    const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
+    return found ? { number: found.number, url: found.html_url } : undefined;
+}
+/** A failure: opens the key's issue, or comments on it when the last run already opened it. */
+async function reportFailure(github, repository, key, body) {
+    const open = await findOpenIssue(github, repository, key);
+    if (open) {
+        await github.rest.issues.createComment({ ...repository, issue_number: open.number, body });
+        return { action: 'commented', ...open };
+    }
+    const created = await github.rest.issues.create({
+        ...repository,
+        title: issueTitle(key),
+        body: `${issueMarker(key)}\n${body}`,
+        labels: [key.label],
+    });
+    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+}
+/** A success: closes the key's open issue with a comment saying which run recovered; nothing when none is open. */
+async function reportRecovery(github, repository, key, comment) {
+    const open = await findOpenIssue(github, repository, key);
+    if (!open)
+        return { action: 'none' };
+    await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
+    await github.rest.issues.update({
+        ...repository,
+        issue_number: open.number,
+        state: 'closed',
+        state_reason: 'completed',
+    });
+    return { action: 'closed', ...open };
+}
+/** GitHub's answer when the workflow token lacks a permission (`permissions:` of the job). */
+function isPermissionDenied(error) {
+    const status = statusOf(error);
+    return status === 403 || status === 404;
+}
+function isBadCredentials(error) {
+    return statusOf(error) === 401;
+}
+function statusOf(error) {
+    return error?.status;
 }
 
 // EXTERNAL MODULE: external "fs"
@@ -37986,67 +38106,91 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./actions/lib/report/issues.ts
-function issueMarker(key) {
-    return `<!-- backstop-report ${JSON.stringify({ workflow: key.workflow, name: key.name })} -->`;
-}
-function issueTitle(key) {
-    return key.title ?? `Backstop: ${key.workflow} is failing for ${key.name}`;
-}
+;// CONCATENATED MODULE: ./actions/lib/report/github-api.ts
+
+
+
+/** GitHub answers in well under a second; a call that has taken this long is stuck (a proxy that swallowed it). */
+const CALL_TIMEOUT_MS = 30_000;
+const WHERE_THE_API_IS = 'check GITHUB_API_URL (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server) and that this ' +
+    'runner can reach it';
 /**
- * The open issue of this key, found by label and marker (not by title: a person may retitle it). Lists rather than
- * searches: the search index lags by minutes, and a repeat failure must find the issue the last run opened.
+ * The workflow token's client, whose every call is bounded in time and whose answers are checked before they are
+ * read: an HTML page (a proxy, a wrong API URL), a 5xx, a host that cannot be reached or does not answer each fail
+ * with one line naming GitHub's API and what to do. 4xx errors pass as they are: the report decides on them
+ * (a refused token, a missing permission).
  */
-async function findOpenIssue(github, repository, key) {
-    const marker = issueMarker(key);
-    const issues = await github.paginate(github.rest.issues.listForRepo, {
-        ...repository,
-        state: 'open',
-        labels: key.label,
-        per_page: 100,
+function gitHubClient(token) {
+    const github = getOctokit(token);
+    github.hook.wrap('request', async (request, options) => {
+        const call = { host: hostOf(String(options.baseUrl)), route: `${options.method} ${pathOf(options)}` };
+        let response;
+        try {
+            response = await request({
+                ...options,
+                request: { ...options.request, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+            });
+        }
+        catch (error) {
+            throw explain(call, error);
+        }
+        if (typeof response.data === 'string' && response.data.trim() !== '') {
+            throw new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${response.status} ` +
+                `${response.headers['content-type'] ?? 'no content type'} (${quoteStart(response.data)}), not JSON: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return response;
     });
-    const found = issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
-    return found ? { number: found.number, url: found.html_url } : undefined;
+    return github;
 }
-/** A failure: opens the key's issue, or comments on it when the last run already opened it. */
-async function reportFailure(github, repository, key, body) {
-    const open = await findOpenIssue(github, repository, key);
-    if (open) {
-        await github.rest.issues.createComment({ ...repository, issue_number: open.number, body });
-        return { action: 'commented', ...open };
+/** The path a call goes to; octokit's options carry a route template or, when paginating, the whole URL. */
+function pathOf(options) {
+    const route = String(options.url ?? '').replace(/\{(\w+)\}/g, (whole, name) => typeof options[name] === 'string' || typeof options[name] === 'number' ? String(options[name]) : whole);
+    try {
+        return new URL(route, 'http://x').pathname;
     }
-    const created = await github.rest.issues.create({
-        ...repository,
-        title: issueTitle(key),
-        body: `${issueMarker(key)}\n${body}`,
-        labels: [key.label],
-    });
-    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+    catch {
+        return route;
+    }
 }
-/** A success: closes the key's open issue with a comment saying which run recovered; nothing when none is open. */
-async function reportRecovery(github, repository, key, comment) {
-    const open = await findOpenIssue(github, repository, key);
-    if (!open)
-        return { action: 'none' };
-    await github.rest.issues.createComment({ ...repository, issue_number: open.number, body: comment });
-    await github.rest.issues.update({
-        ...repository,
-        issue_number: open.number,
-        state: 'closed',
-        state_reason: 'completed',
-    });
-    return { action: 'closed', ...open };
+function hostOf(url) {
+    try {
+        return new URL(url).host;
+    }
+    catch {
+        return url;
+    }
 }
-/** GitHub's answer when the workflow token lacks a permission (`permissions:` of the job). */
-function isPermissionDenied(error) {
-    const status = statusOf(error);
-    return status === 403 || status === 404;
-}
-function isBadCredentials(error) {
-    return statusOf(error) === 401;
-}
-function statusOf(error) {
-    return error?.status;
+const NETWORK = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+function explain(call, error) {
+    const failure = (error ?? {});
+    if (!failure.response) {
+        const cause = failure.cause;
+        if (cause?.name === 'TimeoutError' || error?.name === 'TimeoutError') {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} did not answer ${call.route} within ${CALL_TIMEOUT_MS / 1000} s: ` +
+                `${WHERE_THE_API_IS}; if it can, GitHub is slow: re-run the job later.`);
+        }
+        const code = cause?.code ?? cause?.cause?.code;
+        const problem = code ? NETWORK[code] : undefined;
+        if (problem || code) {
+            return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} ${problem ?? 'could not be reached'} (${code}) for ${call.route}: ` +
+                `${WHERE_THE_API_IS}.`);
+        }
+        return error;
+    }
+    if ((failure.status ?? 0) >= 500) {
+        return new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${failure.status} ` +
+            `(${quoteStart(failure.message ?? '')}): GitHub failed on its side; re-run the job later ` +
+            '(https://www.githubstatus.com shows outages).');
+    }
+    return error;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/report/schedules.ts
@@ -38193,7 +38337,7 @@ async function run(runtime) {
     const failed = run.status !== 'success' || steps.some((step) => !step.ok);
     // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
     const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
-    const github = getOctokit(inputs.token);
+    const github = gitHubClient(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
         ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
@@ -38366,7 +38510,7 @@ function logOutcome(runtime, failed, steps, issue) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8865);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1850);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5878);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -1,4 +1,3 @@
-import { getOctokit } from '@actions/github';
 import { ConfigurationError, errorMessage } from '../../lib/action/errors.ts';
 import {
   isBadCredentials,
@@ -13,6 +12,7 @@ import {
 import type { RunContext } from '../../lib/action/env.ts';
 import { ping, pingWarning, type PingKind, type PingOutcome } from '../../lib/report/heartbeat.ts';
 import { failureReport, recoveryComment, type JobRun } from '../../lib/report/run-report.ts';
+import { gitHubClient } from '../../lib/report/github-api.ts';
 import { checkSchedules, type ScheduleHealth } from '../../lib/report/schedules.ts';
 import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -47,7 +47,7 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const failed = run.status !== 'success' || steps.some((step) => !step.ok);
   // First, so that nothing below (GitHub's API down, a refused token) keeps the watcher from hearing the result.
   const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
-  const github = getOctokit(inputs.token);
+  const github = gitHubClient(inputs.token);
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
   const issue = await permitted(runtime, WRITE_ISSUES, () =>

@@ -71253,7 +71253,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 4243:
+/***/ 8552:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71879,10 +71879,20 @@ function newBackupId(kind, at = new Date()) {
 const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function checkBackupName(name, origin) {
-    if (!NAME.test(name)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": use letters, digits, ".", "_" or "-" (it names a storage folder), e.g. prod-db.`);
-    }
+    if (!NAME.test(name))
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
     return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
 }
 function checkBackupId(id, origin) {
     if (!BACKUP_ID.test(id)) {
@@ -71921,9 +71931,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
             const handle = await promises_default().open(partial, 'r');
@@ -71938,7 +71948,9 @@ class LocalStore {
         }
         catch (error) {
             await promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -72045,6 +72057,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await promises_default().open(dir, 'r');
@@ -72058,7 +72086,12 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
 
 
 const MiB = 1024 * 1024;
@@ -72088,30 +72121,58 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
 }
 class S3Store {
     displayUrl;
     location;
     client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
     constructor(url, settings) {
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
-        await explained(this.urlOf(key), this.upload(key, body));
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
         const parts = readParts(body);
@@ -72125,7 +72186,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -72139,14 +72200,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw explainHead(this.urlOf(key), error);
+            throw explainHead(this.peer, this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -72157,7 +72218,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -72171,7 +72232,7 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
                 return false;
-            throw error;
+            throw explain(this.peer, this.urlOf(''), error);
         }
     }
     async *leftovers(prefix) {
@@ -72190,7 +72251,7 @@ class S3Store {
                 // (README, storage) then clears them instead.
                 if (error.$metadata?.httpStatusCode === 501)
                     return undefined;
-                throw error;
+                throw explain(this.peer, this.urlOf(prefix), error);
             });
             if (!page)
                 return;
@@ -72272,20 +72333,55 @@ class S3Store {
  * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url, error) {
-    const name = error?.name;
-    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
-        return error;
-    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-        cause: error,
-    });
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url, error) {
+function explainHead(peer, url, error) {
     const status = error.$metadata?.httpStatusCode;
     if (status !== 400)
-        return explain(url, error);
+        return explain(peer, url, error);
     return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
         `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
 }
@@ -72293,12 +72389,12 @@ const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-a
     "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
     "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
     'much.';
-async function explained(url, call) {
+async function explained(peer, url, call) {
     try {
         return await call;
     }
     catch (error) {
-        throw explain(url, error);
+        throw explain(peer, url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -72321,6 +72417,7 @@ async function* readParts(body) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
 
 
 
@@ -72371,6 +72468,32 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -72402,6 +72525,7 @@ function readStores(inputs, input, s3, options = {}) {
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
+
 
 
 
@@ -72450,14 +72574,16 @@ const INPUTS = {
         machineDefault: () => String(Math.max(1, external_node_os_default().availableParallelism())),
     },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+    ...TIMEOUT_INPUTS,
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
+    const timeouts = readTimeouts(inputs);
     return {
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
         name: checkBackupName(inputs.string('name'), inputs.origin('name')),
         backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
         identities: readIdentities(runtime, inputs),
@@ -72474,6 +72600,7 @@ function readInputs(runtime) {
         planOnly: inputs.boolean('plan-only'),
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+        timeouts,
     };
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
@@ -72634,7 +72761,63 @@ const defaults = lib.defaults
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(4785);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -72644,8 +72827,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -72819,6 +73002,15 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
 function process_startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
     const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -72838,7 +73030,7 @@ function process_startTool(command, args, options = {}) {
                 resolve();
             else {
                 const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-                reject(new Error(`${label} ${why}: ${lastLines(tail) || 'no error output'}`));
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
             }
         });
     });
@@ -73382,7 +73574,7 @@ async function backup_storeStream(source, stores, options) {
     const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
         if (fanOut.errored)
             throw error;
-        destinationFailure ??= new Error(`Could not write ${store.urlOf(key)}: ${errorMessage(error)}`, { cause: error });
+        destinationFailure ??= namingTheObject(store.urlOf(key), error);
         // A destination that fails tears the whole pipeline down (and with it every other upload).
         fanOut.destroy(destinationFailure);
         throw destinationFailure;
@@ -73427,39 +73619,27 @@ class Observe extends external_node_stream_.Transform {
         callback(null, chunk);
     }
 }
-
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function backup_toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
 }
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url, error) {
+    const message = errorMessage(error);
+    if (message.includes(url) && error instanceof Error)
+        return error;
+    return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
@@ -74006,15 +74186,12 @@ async function dumpRoles(options) {
         log: options.log,
     });
     const [stored, exited] = await Promise.allSettled([storing, tool.exited]);
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
+    const file = toolAndStore(stored, exited);
     text += decoder.end();
     assertNoPassword(text);
     const roles = parseRolesFile(text);
     options.log(`Roles: ${roles.length} (${roles.map((role) => role.name).join(', ')}), without passwords`);
-    return { file: { ...stored.value, contents: 'roles' }, roles };
+    return { file: { ...file, contents: 'roles' }, roles };
 }
 /** Never stored, whatever pg_dumpall does: a PASSWORD clause fails the backup (which is then removed). */
 function assertNoPassword(text) {
@@ -74969,6 +75146,8 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 
 
 
+
+
 /** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
 class QdrantError extends Error {
     name = 'QdrantError';
@@ -74978,14 +75157,19 @@ class QdrantError extends Error {
         this.status = status;
     }
 }
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
+ * A snapshot download streams, so the node's own idle timeout holds for it.
+ */
+const RECOVERY_TIMEOUT_MS = 10 * 60_000;
 function parseQdrantUrl(value, origin, keyOrigin) {
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
@@ -75004,12 +75188,37 @@ function endpoint(node, path, query) {
 function headersFor(node, extra = {}) {
     return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
 }
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
+/** A request that ran out of time: to connect, or waiting for the next byte. */
+class QdrantTimeout extends Error {
+    name = 'QdrantTimeout';
+    phase;
+    limitMs;
+    constructor(phase, limitMs) {
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
+        this.phase = phase;
+        this.limitMs = limitMs;
+    }
+}
+/**
+ * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
+ * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
+ * streams.
+ */
+function send(method, url, headers, limits, body) {
     const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
     return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
+        const request = transport.request(url, { method, headers }, resolve);
+        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                return;
+            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
+            socket.once('connect', () => clearTimeout(timer));
+            request.once('close', () => clearTimeout(timer));
+        });
         request.on('error', reject);
         if (body === undefined)
             request.end();
@@ -75019,11 +75228,14 @@ function send(method, url, headers, timeoutMs, body) {
             (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
     });
 }
-async function readJson(response) {
+async function readText(response) {
     const chunks = [];
     for await (const chunk of response)
         chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
     try {
         return text ? JSON.parse(text) : undefined;
     }
@@ -75031,14 +75243,35 @@ async function readJson(response) {
         return text;
     }
 }
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
 /** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
 async function failure(node, method, path, response) {
     const body = await readJson(response).catch(() => undefined);
     const status = response.statusCode ?? 0;
     const said = typeof body === 'object' && body !== null
         ? body.status?.error
-        : typeof body === 'string'
-            ? body.slice(0, 300)
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
             : undefined;
     if (status === 401 || status === 403) {
         return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
@@ -75048,7 +75281,20 @@ async function failure(node, method, path, response) {
     }
     return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
 }
-function unreachable(node, error) {
+function limitsOf(node, idleMs) {
+    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
+    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
+}
+function unreachable(node, error, what) {
+    if (error instanceof QdrantTimeout) {
+        const setBy = node.timeouts?.setBy?.[error.phase];
+        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
+        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
+            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
+                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
+            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
+                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
+    }
     const code = error.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
         return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
@@ -75056,32 +75302,35 @@ function unreachable(node, error) {
     return error;
 }
 /** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function request(node, method, path, options = {}) {
+function request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
     let response;
     try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
+        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `${method} ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, method, path, response);
-    return (await readJson(response));
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
 }
 /** The `result` of a `{result, status, time}` response. */
 async function client_result(node, method, path, options = {}) {
-    return (await request(node, method, path, options)).result;
+    return (await call(node, method, path, options, true)).result;
 }
 /** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
 async function client_download(node, path) {
     let response;
     try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
+        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `GET ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'GET', path, response);
@@ -75113,10 +75362,11 @@ async function uploadMultipart(node, path, query, file) {
     });
     let response;
     try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, external_node_stream_.Readable.from(body()));
+        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
+        response = await send('POST', endpoint(node, path, query), headers, limits, external_node_stream_.Readable.from(body()));
     }
     catch (error) {
-        throw unreachable(node, error);
+        throw unreachable(node, error, `POST ${path}`);
     }
     if ((response.statusCode ?? 0) >= 300)
         throw await failure(node, 'POST', path, response);
@@ -75652,6 +75902,7 @@ function qdrantTarget(inputs, url) {
         url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
         apiKey: inputs.qdrantApiKey,
         keyOrigin: inputs.qdrantKeyOrigin,
+        timeouts: inputs.timeouts,
     };
 }
 
@@ -75771,7 +76022,7 @@ function qdrantTarget(inputs, url) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4243);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8552);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

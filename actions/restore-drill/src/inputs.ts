@@ -6,8 +6,9 @@ import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
 import type { BinDirChoice } from '../../lib/pg/tools.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
+import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
-import type { Store } from '../../lib/storage/index.ts';
+import type { Store, Timeouts } from '../../lib/storage/index.ts';
 import os from 'node:os';
 
 export const INPUTS = {
@@ -57,6 +58,7 @@ export const INPUTS = {
     machineDefault: () => String(Math.max(1, os.availableParallelism())),
   },
   'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
+  ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface DrillInputs {
@@ -78,6 +80,8 @@ export interface DrillInputs {
   planOnly: boolean;
   jobs: number;
   pgBin: BinDirChoice;
+  /** For S3 and a Qdrant target. */
+  timeouts: Timeouts;
 }
 
 export function readInputs(runtime: Runtime): DrillInputs {
@@ -85,9 +89,10 @@ export function readInputs(runtime: Runtime): DrillInputs {
   inputs.maskSecrets();
   inputs.checkRequired();
   const backupId = inputs.optional('backup-id');
+  const timeouts = readTimeouts(inputs);
 
   return {
-    stores: readStores(inputs, 'storage-url', runtime.context.s3),
+    stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
     name: checkBackupName(inputs.string('name'), inputs.origin('name')),
     backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
     identities: readIdentities(runtime, inputs),
@@ -104,6 +109,7 @@ export function readInputs(runtime: Runtime): DrillInputs {
     planOnly: inputs.boolean('plan-only'),
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+    timeouts,
   };
 }
 

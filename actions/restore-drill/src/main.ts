@@ -116,5 +116,6 @@ function qdrantTarget(inputs: DrillInputs, url: string): QdrantNode {
     url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
     apiKey: inputs.qdrantApiKey,
     keyOrigin: inputs.qdrantKeyOrigin,
+    timeouts: inputs.timeouts,
   };
 }

@@ -8,6 +8,7 @@ import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
+import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -28,6 +29,7 @@ export const INPUTS = {
   'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
   'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
   ...ARTIFACT_INPUTS,
+  ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface SnapshotInputs {
@@ -51,12 +53,13 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
   const keyOrigin = inputs.origin('qdrant-api-key');
+  const timeouts = readTimeouts(inputs);
   const nodes = inputs
     .list('qdrant-url')
-    .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin }));
+    .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin, timeouts }));
   const collections = inputs.list('collections');
   const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-  const stores = readStores(inputs, 'storage-url', runtime.context.s3);
+  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts });
   return {
     nodes,
     collections,

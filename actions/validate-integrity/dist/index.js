@@ -71253,7 +71253,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 5620:
+/***/ 9839:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71675,7 +71675,63 @@ const defaults = lib.defaults
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(4785);
+;// CONCATENATED MODULE: ./actions/lib/format.ts
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
+}
+function formatRate(bytes, seconds) {
+    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatCount(count) {
+    return count.toLocaleString('en-US');
+}
+/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
+function markdownTable(header, rows) {
+    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+    return lines.join('\n');
+}
+/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
+function countOf(count, noun) {
+    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+/**
+ * What a text that `new URL()` refused is, to follow "is" in an error message: a port out of range is said as such,
+ * not as "not a URL". Never quotes the text (it may hold a password).
+ */
+function whyNotAUrl(text) {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65_535)
+        return `a URL with port ${port}, out of range (ports go up to 65535)`;
+    return 'not a URL';
+}
+/**
+ * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
+ * one space, other control characters as "?", cut after `max` characters, in quotes.
+ */
+function quoteStart(text, max = 60) {
+    const flat = text
+        .replace(/\s+/g, ' ')
+        .replace(/\p{Cc}/gu, '?')
+        .trim();
+    return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
+
 
 
 
@@ -71685,8 +71741,8 @@ function parseDatabaseUrl(value, origin) {
         parsed = new URL(value);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is not a URL: use postgresql://user:password@host:5432/dbname (value not shown: it may hold ` +
-            `a password).`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${whyNotAUrl(value)}: use postgresql://user:password@host:5432/dbname (value not shown: ` +
+            `it may hold a password).`);
     }
     if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
         throw new errors/* ConfigurationError */.j1(`${origin.title} has scheme "${parsed.protocol}": use postgresql://user:password@host:5432/dbname.`);
@@ -71770,166 +71826,6 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
-
-
-
-
-
-/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
-class QdrantError extends Error {
-    name = 'QdrantError';
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-    }
-}
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(value, origin, keyOrigin) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", not a URL: use e.g. http://localhost:6333 or https://xyz.cloud.qdrant.io:6333.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
-    }
-    if (url.username || url.password) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
-    }
-    return url.href.replace(/\/+$/, '');
-}
-function endpoint(node, path, query) {
-    const url = new URL(node.url + path);
-    for (const [key, value] of Object.entries(query ?? {}))
-        url.searchParams.set(key, value);
-    return url;
-}
-function headersFor(node, extra = {}) {
-    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
-}
-/** Sends a request and resolves with the response once its headers arrive. */
-function send(method, url, headers, timeoutMs, body) {
-    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
-    return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers, timeout: timeoutMs }, resolve);
-        request.on('timeout', () => request.destroy(new Error(`no answer from Qdrant for ${Math.round(timeoutMs / 1000)} s`)));
-        request.on('error', reject);
-        if (body === undefined)
-            request.end();
-        else if (Buffer.isBuffer(body))
-            request.end(body);
-        else
-            (0,promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
-    });
-}
-async function readJson(response) {
-    const chunks = [];
-    for await (const chunk of response)
-        chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-        return text ? JSON.parse(text) : undefined;
-    }
-    catch {
-        return text;
-    }
-}
-/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
-async function failure(node, method, path, response) {
-    const body = await readJson(response).catch(() => undefined);
-    const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null
-        ? body.status?.error
-        : typeof body === 'string'
-            ? body.slice(0, 300)
-            : undefined;
-    if (status === 401 || status === 403) {
-        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey
-                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
-                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
-    }
-    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
-}
-function unreachable(node, error) {
-    const code = error.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
-    }
-    return error;
-}
-/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-async function client_request(node, method, path, options = {}) {
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
-    let response;
-    try {
-        response = await send(method, endpoint(node, path, options.query), headers, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, body);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, method, path, response);
-    return (await readJson(response));
-}
-/** The `result` of a `{result, status, time}` response. */
-async function client_result(node, method, path, options = {}) {
-    return (await client_request(node, method, path, options)).result;
-}
-/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-async function client_download(node, path) {
-    let response;
-    try {
-        response = await send('GET', endpoint(node, path), headersFor(node), DEFAULT_TIMEOUT_MS);
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'GET', path, response);
-    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
-    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
-    response.on('error', () => undefined);
-    const length = response.headers['content-length'];
-    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
-}
-/**
- * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
- * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
- */
-async function client_uploadMultipart(node, path, query, file) {
-    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
-        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    async function* body() {
-        yield head;
-        for await (const chunk of file.stream)
-            yield chunk;
-        yield tail;
-    }
-    const headers = headersFor(node, {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': head.length + file.bytes + tail.length,
-    });
-    let response;
-    try {
-        response = await send('POST', endpoint(node, path, query), headers, DEFAULT_TIMEOUT_MS, Readable.from(body()));
-    }
-    catch (error) {
-        throw unreachable(node, error);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'POST', path, response);
-    return readJson(response);
-}
-
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -71956,9 +71852,9 @@ class LocalStore {
     }
     async put(key, body) {
         const target = this.pathOf(key);
-        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
+            await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,promises_namespaceObject.pipeline)(body, file);
             const handle = await external_node_fs_promises_default().open(partial, 'r');
@@ -71973,7 +71869,9 @@ class LocalStore {
         }
         catch (error) {
             await external_node_fs_promises_default().rm(partial, { force: true });
-            throw error;
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(external_node_path_default().dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
         }
     }
     async get(key) {
@@ -72080,6 +71978,22 @@ class LocalStore {
         return full;
     }
 }
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
     const handle = await external_node_fs_promises_default().open(dir, 'r');
@@ -72093,7 +72007,12 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
 
 
 const MiB = 1024 * 1024;
@@ -72123,30 +72042,58 @@ function parseS3Url(url) {
     return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 /**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
  * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
  * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
 }
 class S3Store {
     displayUrl;
     location;
     client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
     constructor(url, settings) {
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
         this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
     }
     async put(key, body) {
-        await explained(this.urlOf(key), this.upload(key, body));
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
         const parts = readParts(body);
@@ -72160,7 +72107,7 @@ class S3Store {
         await this.putMultipart(key, firstPart, parts);
     }
     async get(key) {
-        const response = await explained(this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
         return response.Body;
@@ -72174,14 +72121,14 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound')
                 return undefined;
-            throw explainHead(this.urlOf(key), error);
+            throw explainHead(this.peer, this.urlOf(key), error);
         }
     }
     async *list(prefix) {
         const fullPrefix = this.fullKey(prefix);
         let token;
         do {
-            const page = await explained(`s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
             for (const object of page.Contents ?? []) {
                 if (object.Key)
                     yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
@@ -72192,7 +72139,7 @@ class S3Store {
     async delete(keys) {
         // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
         for (const key of keys)
-            await explained(this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
     }
     urlOf(key) {
         return `s3://${this.location.bucket}/${this.fullKey(key)}`;
@@ -72206,7 +72153,7 @@ class S3Store {
             const status = error.$metadata?.httpStatusCode;
             if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
                 return false;
-            throw error;
+            throw explain(this.peer, this.urlOf(''), error);
         }
     }
     async *leftovers(prefix) {
@@ -72225,7 +72172,7 @@ class S3Store {
                 // (README, storage) then clears them instead.
                 if (error.$metadata?.httpStatusCode === 501)
                     return undefined;
-                throw error;
+                throw explain(this.peer, this.urlOf(prefix), error);
             });
             if (!page)
                 return;
@@ -72307,20 +72254,55 @@ class S3Store {
  * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
  */
 const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** The error S3 gave, or, for expired credentials, one that says so and what to change. */
-function explain(url, error) {
-    const name = error?.name;
-    if (typeof name !== 'string' || !EXPIRED_CREDENTIALS.has(name))
-        return error;
-    return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-        cause: error,
-    });
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 /** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(url, error) {
+function explainHead(peer, url, error) {
     const status = error.$metadata?.httpStatusCode;
     if (status !== 400)
-        return explain(url, error);
+        return explain(peer, url, error);
     return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
         `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
 }
@@ -72328,12 +72310,12 @@ const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-a
     "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
     "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
     'much.';
-async function explained(url, call) {
+async function explained(peer, url, call) {
     try {
         return await call;
     }
     catch (error) {
-        throw explain(url, error);
+        throw explain(peer, url, error);
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
@@ -72356,6 +72338,7 @@ async function* readParts(body) {
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
 
 
 
@@ -72406,6 +72389,265 @@ async function removeFolder(stores, folder) {
     }));
 }
 
+;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
+
+
+
+
+
+
+
+/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
+class QdrantError extends Error {
+    name = 'QdrantError';
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+    }
+}
+/**
+ * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
+ * A snapshot download streams, so the node's own idle timeout holds for it.
+ */
+const RECOVERY_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60_000));
+function parseQdrantUrl(value, origin, keyOrigin) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    }
+    if (url.username || url.password) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
+    }
+    return url.href.replace(/\/+$/, '');
+}
+function endpoint(node, path, query) {
+    const url = new URL(node.url + path);
+    for (const [key, value] of Object.entries(query ?? {}))
+        url.searchParams.set(key, value);
+    return url;
+}
+function headersFor(node, extra = {}) {
+    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
+}
+/** A request that ran out of time: to connect, or waiting for the next byte. */
+class QdrantTimeout extends Error {
+    name = 'QdrantTimeout';
+    phase;
+    limitMs;
+    constructor(phase, limitMs) {
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
+        this.phase = phase;
+        this.limitMs = limitMs;
+    }
+}
+/**
+ * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
+ * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
+ * streams.
+ */
+function send(method, url, headers, limits, body) {
+    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+    return new Promise((resolve, reject) => {
+        const request = transport.request(url, { method, headers }, resolve);
+        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                return;
+            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
+            socket.once('connect', () => clearTimeout(timer));
+            request.once('close', () => clearTimeout(timer));
+        });
+        request.on('error', reject);
+        if (body === undefined)
+            request.end();
+        else if (Buffer.isBuffer(body))
+            request.end(body);
+        else
+            (0,promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
+    });
+}
+async function readText(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
+    try {
+        return text ? JSON.parse(text) : undefined;
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
+/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
+async function failure(node, method, path, response) {
+    const body = await readJson(response).catch(() => undefined);
+    const status = response.statusCode ?? 0;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
+            : undefined;
+    if (status === 401 || status === 403) {
+        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
+    }
+    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
+}
+function limitsOf(node, idleMs) {
+    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
+    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
+}
+function unreachable(node, error, what) {
+    if (error instanceof QdrantTimeout) {
+        const setBy = node.timeouts?.setBy?.[error.phase];
+        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
+        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
+            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
+                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
+            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
+                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
+    }
+    const code = error.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+    }
+    return error;
+}
+/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
+function client_request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
+    let response;
+    try {
+        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
+    }
+    catch (error) {
+        throw unreachable(node, error, `${method} ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, method, path, response);
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
+}
+/** The `result` of a `{result, status, time}` response. */
+async function client_result(node, method, path, options = {}) {
+    return (await call(node, method, path, options, true)).result;
+}
+/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
+async function client_download(node, path) {
+    let response;
+    try {
+        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
+    }
+    catch (error) {
+        throw unreachable(node, error, `GET ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'GET', path, response);
+    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
+    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
+    response.on('error', () => undefined);
+    const length = response.headers['content-length'];
+    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
+}
+/**
+ * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
+ * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
+ */
+async function client_uploadMultipart(node, path, query, file) {
+    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    async function* body() {
+        yield head;
+        for await (const chunk of file.stream)
+            yield chunk;
+        yield tail;
+    }
+    const headers = headersFor(node, {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + file.bytes + tail.length,
+    });
+    let response;
+    try {
+        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
+        response = await send('POST', endpoint(node, path, query), headers, limits, Readable.from(body()));
+    }
+    catch (error) {
+        throw unreachable(node, error, `POST ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'POST', path, response);
+    return readJson(response);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -72441,6 +72683,7 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to check (a secret).',
@@ -72463,6 +72706,7 @@ const INPUTS = {
         default: 'error',
     },
     'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+    ...TIMEOUT_INPUTS,
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
@@ -72472,7 +72716,8 @@ function readInputs(runtime) {
     const configPath = inputs.optional('config');
     const qdrantUrl = inputs.optional('qdrant-url');
     const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
-    const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+    const timeouts = readTimeouts(inputs);
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }, { optional: true });
     if (config.embeddings.length > 0 && !qdrantUrl) {
         throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
     }
@@ -72483,7 +72728,7 @@ function readInputs(runtime) {
         database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
         compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
         config,
-        qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+        qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
         stores,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
         reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
@@ -73311,40 +73556,6 @@ async function checkBackupFreshness(store, expectation, now = new Date()) {
             drill,
         });
     return pass(name, `${age}; drill of ${drill.startedAt} verified`, { backupId: newest.id, ageHours, drill });
-}
-
-;// CONCATENATED MODULE: ./actions/lib/format.ts
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${UNITS[unit]}`;
-}
-function formatRate(bytes, seconds) {
-    return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : 'n/a';
-}
-function formatSeconds(seconds) {
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatCount(count) {
-    return count.toLocaleString('en-US');
-}
-/** A Markdown table; cells are escaped so a table name with a pipe cannot break the layout. */
-function markdownTable(header, rows) {
-    const escapeCell = (cell) => String(cell).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
-    return lines.join('\n');
-}
-/** `1 hypertable`, `2 hypertables`: a count with its noun in the right number. */
-function countOf(count, noun) {
-    return `${formatCount(count)} ${count === 1 ? noun : `${noun}s`}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/parity.ts
@@ -75390,7 +75601,6 @@ async function run(runtime) {
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-    await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(inputs.reportPath)), { recursive: true });
     const report = {
         version: 1,
         generatedAt: new Date().toISOString(),
@@ -75399,7 +75609,7 @@ async function run(runtime) {
         passed,
         checks: results,
     };
-    await external_node_fs_promises_default().writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+    await writeReport(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
     runtime.setOutput('passed', passed);
     runtime.setOutput('failures', failures.length);
     runtime.setOutput('report-path', external_node_path_default().resolve(inputs.reportPath));
@@ -75408,6 +75618,22 @@ async function run(runtime) {
     await runtime.writeSummary(integritySummary(results, failures.length === 0, where));
     if (!passed)
         throw new errors/* VerificationError */.mk(`${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`);
+}
+/** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
+async function writeReport(file, text) {
+    try {
+        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
+        await external_node_fs_promises_default().writeFile(file, text);
+    }
+    catch (error) {
+        const { code, message } = error;
+        if (!code)
+            throw error;
+        // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+        const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+        throw new errors/* ConfigurationError */.j1(`Cannot write the integrity report to ${external_node_path_default().resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+            "a file in a folder this job may write to (the default is in the runner's temp folder).");
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/validate-integrity/src/action.ts
@@ -75451,7 +75677,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5620);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -6,6 +6,7 @@ import { emptyConfig, loadConfig, type IntegrityConfig } from '../../lib/integri
 import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
+import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -32,6 +33,7 @@ export const INPUTS = {
     default: 'error',
   },
   'report-path': { description: 'Where to write the JSON report; default: in the runner’s temp folder.' },
+  ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface IntegrityInputs {
@@ -52,7 +54,8 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   const configPath = inputs.optional('config');
   const qdrantUrl = inputs.optional('qdrant-url');
   const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
-  const stores = readStores(inputs, 'storage-url', runtime.context.s3, { optional: true });
+  const timeouts = readTimeouts(inputs);
+  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }, { optional: true });
   if (config.embeddings.length > 0 && !qdrantUrl) {
     throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
   }
@@ -63,7 +66,7 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
     database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
     compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
     config,
-    qdrant: qdrantUrl ? readQdrant(inputs, qdrantUrl) : undefined,
+    qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
     stores,
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { VerificationError } from '../../lib/action/errors.ts';
+import { ConfigurationError, VerificationError } from '../../lib/action/errors.ts';
 import { runIntegrity } from '../../lib/integrity/run.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
@@ -16,7 +16,6 @@ export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<vo
   const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
   const passed = inputs.failOn === 'never' || failures.length === 0;
   const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
-  await fs.mkdir(path.dirname(path.resolve(inputs.reportPath)), { recursive: true });
   const report = {
     version: 1,
     generatedAt: new Date().toISOString(),
@@ -25,7 +24,7 @@ export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<vo
     passed,
     checks: results,
   };
-  await fs.writeFile(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
+  await writeReport(inputs.reportPath, runtime.redact(`${JSON.stringify(report, null, 2)}\n`));
   runtime.setOutput('passed', passed);
   runtime.setOutput('failures', failures.length);
   runtime.setOutput('report-path', path.resolve(inputs.reportPath));
@@ -36,4 +35,21 @@ export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<vo
     throw new VerificationError(
       `${failures.length} integrity check(s) failed: ${failures.map((f) => `${f.name}: ${f.finding}`).join(' | ')}`,
     );
+}
+
+/** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
+async function writeReport(file: string, text: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await fs.writeFile(file, text);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (!code) throw error;
+    // Node's message is "EROFS: read-only file system, open '/path'": the words between the code and the syscall.
+    const words = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+    throw new ConfigurationError(
+      `Cannot write the integrity report to ${path.resolve(file)} (${code}: ${words}): set input "report-path" to ` +
+        "a file in a folder this job may write to (the default is in the runner's temp folder).",
+    );
+  }
 }
