@@ -1,9 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { onInterrupt } from './interrupt.ts';
-
-/** coreutils' stdbuf, where this system has it (every Linux runner; not macOS without GNU coreutils). */
-const STDBUF = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((candidate) => existsSync(candidate));
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
@@ -26,21 +22,13 @@ export interface RunningTool {
   stderrTail(): string;
 }
 
-export interface ToolOptions extends SpawnOptions {
-  label?: string;
-  /**
-   * The tool writes its stdout through a 1 MiB stdio buffer (coreutils' stdbuf, which then execs the tool: same
-   * process, same signals) where stdbuf exists. pg_dump writes its archive with fwrite, which into a pipe flushes
-   * every 4 KiB: a write and a wake-up of our reader per 4 KiB, measured at ~85,000 writes for 300 MB and twice the
-   * CPU of the same dump with the buffer.
-   */
-  largeWrites?: boolean;
-}
-
-export function startTool(command: string, args: string[], options: ToolOptions = {}): RunningTool {
+export function startTool(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { label?: string } = {},
+): RunningTool {
   const label = options.label ?? command.split('/').pop() ?? command;
-  const [file, argv] = options.largeWrites && STDBUF ? [STDBUF, ['-o', '1M', command, ...args]] : [command, args];
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
   // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
   const forget = onInterrupt(`stopped ${label}`, () => stopChild(child));

@@ -72767,11 +72767,7 @@ async function exportSnapshot(client) {
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
-    const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, {
-        env: libpqEnvironment(options.database),
-        label: 'pg_dump',
-        largeWrites: true,
-    });
+    const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
         path: 'postgres.dump',
         folder,
@@ -82149,14 +82145,9 @@ against = `the server (PostgreSQL ${server.version})`) {
 /* unused harmony export ToolExitError */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(64785);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
 
 
-
-/** coreutils' stdbuf, where this system has it (every Linux runner; not macOS without GNU coreutils). */
-const STDBUF = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((candidate) => (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(candidate));
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 /** A tool that did not exit 0; `signal` is set when a signal ended it. */
@@ -82170,11 +82161,10 @@ class ToolExitError extends Error {
 }
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
-    const [file, argv] = options.largeWrites && STDBUF ? [STDBUF, ['-o', '1M', command, ...args]] : [command, args];
-    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
     // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
-    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_2__/* .onInterrupt */ .nA)(`stopped ${label}`, () => stopChild(child));
+    const forget = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_1__/* .onInterrupt */ .nA)(`stopped ${label}`, () => stopChild(child));
     child.once('close', forget);
     let tail = '';
     child.stderr?.setEncoding('utf8');

@@ -69957,9 +69957,6 @@ var external_node_child_process_ = __nccwpck_require__(31421);
 ;// CONCATENATED MODULE: ./actions/lib/process.ts
 
 
-
-/** coreutils' stdbuf, where this system has it (every Linux runner; not macOS without GNU coreutils). */
-const STDBUF = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((candidate) => (0,external_node_fs_.existsSync)(candidate));
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 /** A tool that did not exit 0; `signal` is set when a signal ended it. */
@@ -69973,8 +69970,7 @@ class ToolExitError extends Error {
 }
 function startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
-    const [file, argv] = options.largeWrites && STDBUF ? [STDBUF, ['-o', '1M', command, ...args]] : [command, args];
-    const child = (0,external_node_child_process_.spawn)(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
     // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
     const forget = (0,interrupt/* onInterrupt */.nA)(`stopped ${label}`, () => stopChild(child));
@@ -71393,11 +71389,7 @@ async function exportSnapshot(client) {
 /** Custom format to stdout, uncompressed (we compress with zstd, faster and smaller than pg_dump's gzip). */
 async function dumpCustom(options, pgDump, snapshot, folder, counts) {
     const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
-    const tool = startTool(pgDump.path, argv, {
-        env: libpqEnvironment(options.database),
-        label: 'pg_dump',
-        largeWrites: true,
-    });
+    const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
     const storing = storeStream(tool.child.stdout, options.stores, {
         path: 'postgres.dump',
         folder,

@@ -233,11 +233,7 @@ async function dumpCustom(
   counts: StreamedCounts | undefined,
 ): Promise<ManifestFile> {
   const argv = pgDumpArgv({ ...options, snapshot, archive: { format: 'custom' } });
-  const tool = startTool(pgDump.path, argv, {
-    env: libpqEnvironment(options.database),
-    label: 'pg_dump',
-    largeWrites: true,
-  });
+  const tool = startTool(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
   const storing = storeStream(tool.child.stdout!, options.stores, {
     path: 'postgres.dump',
     folder,

@@ -73000,9 +73000,6 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 ;// CONCATENATED MODULE: ./actions/lib/process.ts
 
 
-
-/** coreutils' stdbuf, where this system has it (every Linux runner; not macOS without GNU coreutils). */
-const STDBUF = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((candidate) => (0,external_node_fs_.existsSync)(candidate));
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
 const STDERR_TAIL_BYTES = 4096;
 /** A tool that did not exit 0; `signal` is set when a signal ended it. */
@@ -73016,8 +73013,7 @@ class ToolExitError extends Error {
 }
 function process_startTool(command, args, options = {}) {
     const label = options.label ?? command.split('/').pop() ?? command;
-    const [file, argv] = options.largeWrites && STDBUF ? [STDBUF, ['-o', '1M', command, ...args]] : [command, args];
-    const child = (0,external_node_child_process_.spawn)(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
     // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
     const forget = (0,interrupt/* onInterrupt */.nA)(`stopped ${label}`, () => stopChild(child));
