@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
-import { startAnsweringServer, startSilentServer, type Peer } from '../harness/dead-peers.ts';
+import { startAnsweringServer, startSilentServer, startUnacceptingPeer, type Peer } from '../harness/dead-peers.ts';
 import { sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
 import { runAction } from '../harness/runner.ts';
 
@@ -108,6 +108,67 @@ describe('every wait has a bound', () => {
     expect(run.stdout).not.toContain('secret-never-printed');
     expect(await leftIn(local)).toEqual([]);
     expect(await leftIn(temp)).toEqual([]);
+  });
+
+  it('an S3 endpoint that never accepts the connection (packets dropped) fails on the connect timeout', async () => {
+    const peer = await startUnacceptingPeer();
+    peers.push(peer);
+    const { temp, local } = await jobFolders();
+    const { result: run, seconds } = await timed(() =>
+      runAction(
+        'dump-postgres',
+        {
+          'database-url': sourceUrl,
+          name: 'prod',
+          'storage-url': `s3://backups/nightly\n${local}`,
+          'encryption-recipients': keys.recipient,
+          ...SHORT,
+        },
+        {
+          env: {
+            RUNNER_TEMP: temp,
+            AWS_ENDPOINT_URL_S3: peer.url,
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
+            AWS_REGION: 'us-east-1',
+          },
+        },
+      ),
+    );
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^::error::S3 at ${peer.host} accepted no connection within 1 s \\(connect timeout, 3 attempts\\) for ` +
+            's3://backups/nightly/prod/.*, or raise input "connect-timeout-seconds"\\.$',
+        ),
+      ),
+    ]);
+    expect(seconds).toBeLessThan(30);
+    expect(run.stdout).not.toContain('secret-never-printed');
+    expect(await leftIn(local)).toEqual([]);
+    expect(await leftIn(temp)).toEqual([]);
+  });
+
+  it('a Qdrant that never accepts the connection fails on the connect timeout, in seconds', async () => {
+    const peer = await startUnacceptingPeer();
+    peers.push(peer);
+    const { temp, local } = await jobFolders();
+    const { result: run, seconds } = await timed(() =>
+      runAction(
+        'snapshot-qdrant',
+        { 'qdrant-url': peer.url, name: 'vectors', 'storage-url': local, 'allow-unencrypted': 'true', ...SHORT },
+        { env: { RUNNER_TEMP: temp } },
+      ),
+    );
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`^::error::Qdrant at ${peer.url} accepted no connection within 1 s \\(connect timeout\\) for `),
+      ),
+    ]);
+    expect(seconds).toBeLessThan(10);
+    expect(await leftIn(local)).toEqual([]);
   });
 
   it('an S3 endpoint that refuses the connection is named, after the retries', async () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -58,4 +60,54 @@ async function listening(server: net.Server, sockets: Set<net.Socket>, accepted:
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A port whose listener never accepts, as behind a firewall that drops packets: a process listens with a backlog of
+ * one and is then stopped (SIGSTOP), two connections fill the kernel's accept queue, and from then on the kernel
+ * drops every SYN, so a connect waits until the client gives up. connections() counts the two fillers only.
+ */
+export async function startUnacceptingPeer(): Promise<Peer> {
+  const listener = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const server = require('node:net').createServer();
+       server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+         console.log(server.address().port);
+         setTimeout(() => process.kill(process.pid, 'SIGSTOP'), 50);
+       });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = Number(
+    await new Promise<string>((resolve) => listener.stdout!.once('data', (text) => resolve(String(text).trim()))),
+  );
+  await waitUntilStopped(listener.pid!);
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const filler = net.connect({ port, host: '127.0.0.1' });
+    filler.on('error', () => undefined);
+    await new Promise((resolve) => filler.once('connect', resolve));
+    fillers.push(filler);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    connections: () => fillers.length,
+    close: async () => {
+      for (const filler of fillers) filler.destroy();
+      listener.kill('SIGKILL');
+    },
+  };
+}
+
+/** Until /proc says the process is stopped (state T). */
+async function waitUntilStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the listener ${pid} did not stop`);
 }

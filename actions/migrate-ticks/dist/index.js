@@ -40160,7 +40160,9 @@ async function copyRange(sourceClient, targetClient, job) {
     const started = Date.now();
     const { target, range } = job;
     await sourceClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await sourceClient.query(BITMAP_READS);
     await targetClient.query('BEGIN');
+    await targetClient.query(BITMAP_READS);
     let streaming = false;
     try {
         await targetClient.query(`DELETE FROM ${qualified(target.schema, target.name)} WHERE ${time(target)} >= $1 AND ${time(target)} < $2`, [range.start, range.end]);
@@ -40193,6 +40195,13 @@ async function copyRange(sourceClient, targetClient, job) {
         throw error;
     }
 }
+/**
+ * A day of ticks is a few percent of a table with an index on time, where the planner picks an index scan: one heap
+ * visit per row, in index order. A bitmap heap scan through the same index reads each heap page once, in physical
+ * order: measured on 3M seed-shaped ticks, 100–145 ms against 19 ms per 100,000-row range (a sequential scan of the
+ * whole table costs 23–33 ms per 100,000 rows). For this transaction only.
+ */
+const BITMAP_READS = 'SET LOCAL enable_indexscan = off';
 function time(table) {
     return quoteIdent(table.timeColumn);
 }
