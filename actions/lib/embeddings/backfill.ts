@@ -1,0 +1,275 @@
+import type pg from 'pg';
+import { ConfigurationError } from '../action/errors.ts';
+import type { EmbeddingSource } from './config.ts';
+import { describeBatch, type BatchLabel, type Embedder } from './embedder.ts';
+import { contentHash, pointIdOf } from './point-id.ts';
+import { PAYLOAD, type PointStore } from './points.ts';
+import { Progress } from './progress.ts';
+import { payloadValue, renderText, resolveSource, type ResolvedSource } from './table.ts';
+
+export interface BackfillOptions {
+  /** Not inside a transaction: rows are read a page at a time, each its own statement. */
+  db: pg.Client;
+  sources: EmbeddingSource[];
+  /** Where the sources come from, for errors: `input "config" (embeddings.yml)` or "the default sources". */
+  sourcesFrom: string;
+  embedder: Embedder;
+  store: PointStore;
+  batchSize: number;
+  /** Estimated tokens per request (about 3 characters a token, on the safe side of the provider's limit). */
+  maxBatchTokens: number;
+  /** Batches in flight at once. */
+  concurrency: number;
+  prune: boolean;
+  log: (line: string) => void;
+  notice: (line: string) => void;
+  /** Rows read per page (default 1000). */
+  pageSize?: number;
+}
+
+export interface SourceResult {
+  table: string;
+  collection: string;
+  rows: number;
+  embedded: number;
+  skipped: number;
+  deleted: number;
+  /** Points of rows no longer in the table, left because prune is off. */
+  stale: number;
+  tokens: number;
+  seconds: number;
+  created: boolean;
+  dimensions: number | undefined;
+}
+
+export interface BackfillResult {
+  embedder: string;
+  sources: SourceResult[];
+  /** Default sources whose table does not exist. */
+  absent: string[];
+}
+
+interface Row {
+  rowId: string;
+  pointId: string;
+  text: string;
+  hash: string;
+  payload: Record<string, unknown>;
+}
+
+const DELETE_CHUNK = 500;
+
+/**
+ * Embeds every row of every source into its collection, idempotently: a point whose stored content hash equals the
+ * row's current one is skipped, so a rerun after a failure (or on a schedule) embeds only what is new or changed.
+ * Every source is checked against the database before the first request.
+ */
+export async function backfillEmbeddings(options: BackfillOptions): Promise<BackfillResult> {
+  const resolved: ResolvedSource[] = [];
+  const absent: string[] = [];
+  for (const [index, source] of options.sources.entries()) {
+    const found = await resolveSource(options.db, source, `${options.sourcesFrom}: sources[${index}]`);
+    if (found) resolved.push(found);
+    else absent.push(source.table);
+  }
+  for (const table of absent) options.notice(`Table ${table} does not exist: its default source is skipped.`);
+  options.log(`Embedding with the ${options.embedder.label}, into ${options.store.label}.`);
+  const results: SourceResult[] = [];
+  for (const source of resolved) results.push(await backfillSource(source, options));
+  return { embedder: options.embedder.label, sources: results, absent };
+}
+
+async function backfillSource(resolved: ResolvedSource, options: BackfillOptions): Promise<SourceResult> {
+  const started = performance.now();
+  const { store, embedder } = options;
+  const collection = resolved.source.collection;
+  let dimensions = await store.vectorSize(collection);
+  const existed = dimensions !== undefined;
+  const stored = existed ? await storedHashes(store, collection, resolved.name) : new Map<string, string>();
+  const total = Number((await options.db.query<{ n: string }>(resolved.count)).rows[0]!.n);
+  options.log(
+    `${resolved.name} → ${collection}: ${total} rows; ${existed ? `${stored.size} points of this table stored` : 'a new collection'}.`,
+  );
+  const result: SourceResult = {
+    table: resolved.name,
+    collection,
+    rows: 0,
+    embedded: 0,
+    skipped: 0,
+    deleted: 0,
+    stale: 0,
+    tokens: 0,
+    seconds: 0,
+    created: false,
+    dimensions,
+  };
+  const progress = new Progress(resolved.name, total, options.log);
+  const seen = new Set<string>();
+  let batchNumber = 0;
+  // The first answer fixes the collection's size (or is checked against it) before any batch writes.
+  let ready: Promise<number> | undefined;
+  const collectionFor = (size: number, batch: BatchLabel): Promise<number> => {
+    ready ??= (async () => {
+      if (dimensions === undefined) {
+        await store.createCollection(collection, { size, distance: resolved.source.distance }, indexesOf(resolved));
+        options.log(`Created collection ${collection} (${size} dimensions, ${resolved.source.distance}).`);
+        result.created = true;
+        dimensions = size;
+      } else if (dimensions !== size) {
+        throw new ConfigurationError(
+          `${store.label}: collection "${collection}" holds ${dimensions}-dimension vectors, but the ` +
+            `${embedder.label} returned ${size} for ${describeBatch(batch)}. Nothing was written: use a model ` +
+            'of that size, or another collection.',
+        );
+      }
+      result.dimensions = dimensions;
+      return dimensions;
+    })();
+    return ready;
+  };
+  const writeBatch = async (rows: Row[]): Promise<void> => {
+    const batch: BatchLabel = {
+      source: resolved.name,
+      number: ++batchNumber,
+      firstRow: rows[0]!.rowId,
+      lastRow: rows.at(-1)!.rowId,
+    };
+    const { vectors, tokens } = await embedder.embed(
+      rows.map((row) => row.text),
+      batch,
+    );
+    const size = await collectionFor(vectors[0]!.length, batch);
+    const wrong = vectors.find((vector) => vector.length !== size);
+    if (wrong) {
+      throw new Error(
+        `The ${embedder.label} returned a ${wrong.length}-dimension vector in ${describeBatch(batch)}, not ${size}: ` +
+          'every vector of a collection has one size.',
+      );
+    }
+    await store.upsert(
+      collection,
+      rows.map((row, index) => ({ id: row.pointId, vector: vectors[index]!, payload: row.payload })),
+    );
+    result.embedded += rows.length;
+    result.tokens += tokens;
+  };
+
+  for await (const page of rowPages(options.db, resolved, embedder.model, options.pageSize ?? 1000)) {
+    const pending: Row[] = [];
+    for (const row of page) {
+      seen.add(row.pointId);
+      if (stored.get(row.pointId) === row.hash) result.skipped++;
+      else pending.push(row);
+    }
+    await inParallel(batchesOf(pending, options.batchSize, options.maxBatchTokens), options.concurrency, writeBatch);
+    result.rows += page.length;
+    progress.update(result.rows, result.embedded, result.skipped);
+  }
+  progress.update(result.rows, result.embedded, result.skipped, true);
+
+  const gone = [...stored.keys()].filter((id) => !seen.has(id));
+  if (options.prune) {
+    for (let start = 0; start < gone.length; start += DELETE_CHUNK) {
+      await store.delete(collection, gone.slice(start, start + DELETE_CHUNK));
+      result.deleted += Math.min(DELETE_CHUNK, gone.length - start);
+    }
+    if (gone.length > 0) options.log(`${resolved.name}: deleted ${gone.length} points whose rows are gone.`);
+  } else if (gone.length > 0) {
+    result.stale = gone.length;
+    options.notice(
+      `${collection}: ${gone.length} points of ${resolved.name} have no row any more (deleted, or outside its ` +
+        'where); prune deletes them.',
+    );
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+/** Point id → stored content hash, for this table's points (other writers' points in the collection are left). */
+async function storedHashes(store: PointStore, collection: string, table: string): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for await (const page of store.scroll(collection, [PAYLOAD.table, PAYLOAD.hash])) {
+    for (const point of page) {
+      if (point.payload[PAYLOAD.table] !== table) continue;
+      const hash = point.payload[PAYLOAD.hash];
+      hashes.set(point.id, typeof hash === 'string' ? hash : '');
+    }
+  }
+  return hashes;
+}
+
+function indexesOf(resolved: ResolvedSource): { field: string; type: ResolvedSource['payload'][number]['index'] }[] {
+  return [
+    { field: PAYLOAD.rowId, type: 'keyword' },
+    { field: PAYLOAD.table, type: 'keyword' },
+    ...resolved.payload.map(({ column, index }) => ({ field: column, type: index })),
+  ];
+}
+
+async function* rowPages(db: pg.Client, resolved: ResolvedSource, model: string, size: number): AsyncGenerator<Row[]> {
+  let last: string | undefined;
+  for (;;) {
+    const { rows } = await db.query<Record<string, unknown>>(
+      last === undefined ? resolved.first : resolved.after,
+      last === undefined ? [size] : [size, last],
+    );
+    if (rows.length === 0) return;
+    yield rows.map((row) => rowOf(resolved, model, row));
+    last = rows.at(-1)!.row_id as string;
+    if (rows.length < size) return;
+  }
+}
+
+function rowOf(resolved: ResolvedSource, model: string, row: Record<string, unknown>): Row {
+  const rowId = row.row_id as string;
+  const values = Object.fromEntries(resolved.placeholders.map((name, index) => [name, row[`c${index}`]]));
+  const text = renderText(resolved.source.text, values);
+  const hash = contentHash(model, text);
+  const payload: Record<string, unknown> = {};
+  resolved.payload.forEach(({ column, index }, offset) => {
+    payload[column] = payloadValue(row[`c${resolved.placeholders.length + offset}`], index);
+  });
+  Object.assign(payload, {
+    [PAYLOAD.rowId]: rowId,
+    [PAYLOAD.table]: resolved.name,
+    [PAYLOAD.hash]: hash,
+    [PAYLOAD.model]: model,
+  });
+  return { rowId, pointId: pointIdOf(resolved.name, rowId), text, hash, payload };
+}
+
+/** Up to `size` rows per batch, fewer when their estimated tokens would pass `maxTokens` (a long text goes alone). */
+export function batchesOf(rows: Row[], size: number, maxTokens: number): Row[][] {
+  const batches: Row[][] = [];
+  let current: Row[] = [];
+  let tokens = 0;
+  for (const row of rows) {
+    const estimate = Math.ceil(row.text.length / 3) + 1;
+    if (current.length > 0 && (current.length >= size || tokens + estimate > maxTokens)) {
+      batches.push(current);
+      [current, tokens] = [[], 0];
+    }
+    current.push(row);
+    tokens += estimate;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Runs `work` over the items, at most `limit` at once; the first failure stops new work and is thrown. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
