@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ConfigurationError } from '../action/errors.ts';
 import type { EmbeddingSource } from './config.ts';
+import { defaultSources } from './defaults.ts';
 import { describeBatch, type BatchLabel, type Embedder } from './embedder.ts';
 import { contentHash, pointIdOf } from './point-id.ts';
 import { PAYLOAD, type PointStore } from './points.ts';
@@ -10,8 +11,9 @@ import { payloadValue, renderText, resolveSource, type ResolvedSource } from './
 export interface BackfillOptions {
   /** Not inside a transaction: rows are read a page at a time, each its own statement. */
   db: pg.Client;
-  sources: EmbeddingSource[];
-  /** Where the sources come from, for errors: `input "config" (embeddings.yml)` or "the default sources". */
+  /** undefined: the seeds' tables (defaults.ts), each when it exists. */
+  sources: EmbeddingSource[] | undefined;
+  /** Where the sources come from, for errors: `input "config" (embeddings.yml)`. */
   sourcesFrom: string;
   embedder: Embedder;
   store: PointStore;
@@ -29,6 +31,8 @@ export interface BackfillOptions {
 
 export interface SourceResult {
   table: string;
+  /** The id column: what validate-integrity's coverage check keys on. */
+  key: string;
   collection: string;
   rows: number;
   embedded: number;
@@ -67,8 +71,10 @@ const DELETE_CHUNK = 500;
 export async function backfillEmbeddings(options: BackfillOptions): Promise<BackfillResult> {
   const resolved: ResolvedSource[] = [];
   const absent: string[] = [];
-  for (const [index, source] of options.sources.entries()) {
-    const found = await resolveSource(options.db, source, `${options.sourcesFrom}: sources[${index}]`);
+  const sources = options.sources ?? (await defaultSources(options.db));
+  const from = options.sources ? options.sourcesFrom : 'the default sources';
+  for (const [index, source] of sources.entries()) {
+    const found = await resolveSource(options.db, source, `${from}: sources[${index}]`);
     if (found) resolved.push(found);
     else absent.push(source.table);
   }
@@ -92,6 +98,7 @@ async function backfillSource(resolved: ResolvedSource, options: BackfillOptions
   );
   const result: SourceResult = {
     table: resolved.name,
+    key: resolved.source.id,
     collection,
     rows: 0,
     embedded: 0,
