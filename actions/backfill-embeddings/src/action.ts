@@ -19,7 +19,7 @@ export default defineAction<BackfillEmbeddingsOutput>({
       docs:
         'YAML: `sources:`, each with `table`, `id` (default `id`), `text` (a template: `{column}` is the column’s ' +
         'value, NULL is empty), `columns` (computed columns for the template: name → SQL over the row `t`, e.g. ' +
-        "the journal bodies of a trade), `payload` (columns copied into the payload, each indexed), `collection`, " +
+        'the journal bodies of a trade), `payload` (columns copied into the payload, each indexed), `collection`, ' +
         '`distance` (default `Cosine`) and `where` (SQL on `t`). Without it: `trades` (symbol, side, prices, pnl, ' +
         'notes and its journal entries), `playbooks` and `journal_entries`, each when it exists. See ' +
         '[runbooks/backfill-embeddings.md](../../runbooks/backfill-embeddings.md).',
@@ -34,7 +34,9 @@ export default defineAction<BackfillEmbeddingsOutput>({
         'offline **deterministic local embedder, not semantic** (384 dimensions, feature hashing; for demos and ' +
         'tests: it needs no network and no model, and its vectors carry no meaning).',
     },
-    'embeddings-model': { docs: 'Required with `embeddings-url`. Part of each point’s content hash: a new model re-embeds every row.' },
+    'embeddings-model': {
+      docs: 'Required with `embeddings-url`. Part of each point’s content hash: a new model re-embeds every row.',
+    },
     'embeddings-api-key': {
       docs:
         'Sent as `Authorization: Bearer` (and `api-key` for Azure). Masked before the first log line; never in ' +
@@ -49,7 +51,9 @@ export default defineAction<BackfillEmbeddingsOutput>({
         'sends; then the run fails naming the batch (a rerun skips what was stored).',
     },
     'embeddings-timeout-seconds': { docs: 'A request that takes longer counts as a failed attempt.' },
-    prune: { docs: 'Delete the points whose rows are gone (or outside `where`); off, they are counted in the summary.' },
+    prune: {
+      docs: 'Delete the points whose rows are gone (or outside `where`); off, they are counted in the summary.',
+    },
   }),
   outputs: {
     embedded: { description: 'Rows embedded and written in this run.', docs: 'rows embedded and written' },

@@ -8,7 +8,9 @@ export function backfillSummary(result: BackfillResult, database: string, qdrant
     formatCount(source.rows),
     formatCount(source.embedded),
     formatCount(source.skipped),
-    source.stale > 0 ? `${formatCount(source.deleted)} (${source.stale} stale: prune is off)` : formatCount(source.deleted),
+    source.stale > 0
+      ? `${formatCount(source.deleted)} (${source.stale} stale: prune is off)`
+      : formatCount(source.deleted),
     formatCount(source.tokens),
     source.dimensions === undefined ? '—' : String(source.dimensions),
     formatSeconds(source.seconds),
@@ -22,7 +24,10 @@ export function backfillSummary(result: BackfillResult, database: string, qdrant
     '',
     `${database} → Qdrant at ${qdrant} · embedder: ${result.embedder}`,
     '',
-    markdownTable(['Source → collection', 'Rows', 'Embedded', 'Skipped', 'Deleted', 'Tokens', 'Dimensions', 'Time'], rows),
+    markdownTable(
+      ['Source → collection', 'Rows', 'Embedded', 'Skipped', 'Deleted', 'Tokens', 'Dimensions', 'Time'],
+      rows,
+    ),
     '',
     ...(result.absent.length > 0 ? [`Skipped (no such table): ${result.absent.join(', ')}`, ''] : []),
     'Coverage check for validate-integrity (its `config`):',

@@ -115,7 +115,9 @@ function asObject(value: unknown, where: string, expected: string): Record<strin
 function requiredString(raw: Record<string, unknown>, key: string, where: string): string {
   const value = raw[key];
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConfigurationError(`${where}: ${key} must be a non-empty text${value === undefined ? ' (missing)' : ''}.`);
+    throw new ConfigurationError(
+      `${where}: ${key} must be a non-empty text${value === undefined ? ' (missing)' : ''}.`,
+    );
   }
   return value;
 }

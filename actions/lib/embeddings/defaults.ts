@@ -21,12 +21,15 @@ const SPECS: DefaultSpec[] = [
     payload: ['symbol', 'side', 'user_id', 'account_id', 'opened_at'],
     joinJournal: true,
   },
-  { table: 'playbooks', text: ['name', 'title', 'description', 'rules', 'body', 'notes'], payload: ['user_id', 'name'] },
+  {
+    table: 'playbooks',
+    text: ['name', 'title', 'description', 'rules', 'body', 'notes'],
+    payload: ['user_id', 'name'],
+  },
   { table: 'journal_entries', text: ['title', 'body', 'mood'], payload: ['trade_id', 'user_id', 'mood', 'created_at'] },
 ];
 
-const JOURNAL =
-  "(SELECT string_agg(j.body, ' ' ORDER BY j.id) FROM journal_entries j WHERE j.trade_id = t.id)";
+const JOURNAL = "(SELECT string_agg(j.body, ' ' ORDER BY j.id) FROM journal_entries j WHERE j.trade_id = t.id)";
 
 export async function defaultSources(db: pg.Client): Promise<EmbeddingSource[]> {
   const sources: EmbeddingSource[] = [];

@@ -164,7 +164,7 @@ export class OpenAiEmbedder implements Embedder {
       throw new Error(
         `The embeddings endpoint ${this.display} answered ${describeBatch(batch)} with ` +
           `${data ? `${data.length} embeddings for ${expected} texts` : `no embeddings (${quoteStart(text)})`}: ` +
-          "check that the URL is an OpenAI-compatible /embeddings endpoint.",
+          'check that the URL is an OpenAI-compatible /embeddings endpoint.',
       );
     }
     data.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));

@@ -18,7 +18,10 @@ export interface PointStore {
   /** Every point's id and the named payload fields, a page at a time. */
   scroll(collection: string, fields: string[]): AsyncIterable<{ id: string; payload: Record<string, unknown> }[]>;
   /** Returns once the points are stored (wait=true). */
-  upsert(collection: string, points: { id: string; vector: number[]; payload: Record<string, unknown> }[]): Promise<void>;
+  upsert(
+    collection: string,
+    points: { id: string; vector: number[]; payload: Record<string, unknown> }[],
+  ): Promise<void>;
   delete(collection: string, ids: string[]): Promise<void>;
 }
 

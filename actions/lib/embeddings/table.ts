@@ -92,7 +92,9 @@ export async function resolveSource(
   try {
     await db.query(`EXPLAIN ${resolved.first.replace('$1', '1')}`);
   } catch (error) {
-    throw new ConfigurationError(`${where}: the query for ${name} fails: ${errorMessage(error)} (check columns and where).`);
+    throw new ConfigurationError(
+      `${where}: the query for ${name} fails: ${errorMessage(error)} (check columns and where).`,
+    );
   }
   return resolved;
 }

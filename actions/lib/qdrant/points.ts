@@ -49,7 +49,10 @@ export function qdrantPointStore(node: QdrantNode) {
       for (const index of indexes) await createPayloadIndex(node, collection, index.field, index.type);
     },
 
-    async *scroll(collection: string, fields: string[]): AsyncGenerator<{ id: string; payload: Record<string, unknown> }[]> {
+    async *scroll(
+      collection: string,
+      fields: string[],
+    ): AsyncGenerator<{ id: string; payload: Record<string, unknown> }[]> {
       let offset: PointId | undefined;
       do {
         const page = await scrollPoints(node, collection, {
