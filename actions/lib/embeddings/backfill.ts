@@ -13,7 +13,7 @@ export interface BackfillOptions {
   db: pg.Client;
   /** undefined: the seeds' tables (defaults.ts), each when it exists. */
   sources: EmbeddingSource[] | undefined;
-  /** Where the sources come from, for errors: `input "config" (embeddings.yml)`. */
+  /** Where the sources come from, for errors: the config's origin and path. */
   sourcesFrom: string;
   embedder: Embedder;
   store: PointStore;
