@@ -251,6 +251,26 @@ describe('backfill-embeddings with an OpenAI-compatible endpoint', () => {
     expect((await coverage(database, standin, 'public.trades', 'trades')).status).toBe('pass');
   });
 
+  it('keeps at most `concurrency` requests in flight, and batches under max-batch-tokens', async () => {
+    const database = await journalDatabase();
+    const standin = await qdrant();
+    const api = await endpoint({ delayMs: 100 });
+    const run = await backfill(database, standin.url, {
+      config: await tradesOnly(),
+      ...openai(api.url, { concurrency: '2', 'max-batch-tokens': '1000' }),
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.embedded).toBe(String(TRADES));
+    expect(api.maxInFlight()).toBe(2);
+    // Texts of ~40-60 characters are ~15-21 estimated tokens: about 50 of them fit under 1000, not 96.
+    const sizes = api.requests.map((request) => request.inputs.length);
+    expect(Math.max(...sizes)).toBeLessThan(96);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(TRADES);
+    for (const request of api.requests) {
+      expect(request.inputs.reduce((sum, text) => sum + Math.ceil(text.length / 3) + 1, 0)).toBeLessThanOrEqual(1000);
+    }
+  });
+
   it('fails with one line naming the batch after 500 three times, and writes nothing of it', async () => {
     const database = await journalDatabase();
     const standin = await qdrant();

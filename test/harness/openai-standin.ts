@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A local OpenAI-compatible embeddings endpoint (POST /v1/embeddings) for the backfill tests: it records every
@@ -23,6 +24,8 @@ export interface OpenAiStandinOptions {
   failures?: ScriptedFailure[];
   /** Every request fails with this status (after the scripted failures). */
   alwaysFail?: ScriptedFailure;
+  /** Each answer waits this long (to see how many requests a client keeps in flight). */
+  delayMs?: number;
 }
 
 export interface OpenAiRequest {
@@ -38,6 +41,8 @@ export interface OpenAiStandin {
   /** Base URL, e.g. http://127.0.0.1:1234/v1 */
   url: string;
   requests: OpenAiRequest[];
+  /** The most requests that were open at once. */
+  maxInFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -50,7 +55,12 @@ export async function startOpenAiStandin(options: OpenAiStandinOptions = {}): Pr
   const requests: OpenAiRequest[] = [];
   const failures = [...(options.failures ?? [])];
   const dimensions = options.dimensions ?? 16;
+  let [inFlight, maxInFlight] = [0, 0];
   const server = http.createServer(async (req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    if (options.delayMs) await sleep(options.delayMs);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body: { model?: unknown; input?: unknown } = {};
@@ -107,6 +117,7 @@ export async function startOpenAiStandin(options: OpenAiStandinOptions = {}): Pr
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    maxInFlight: () => maxInFlight,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

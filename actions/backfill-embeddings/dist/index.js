@@ -35220,7 +35220,11 @@ const SPECS = [
         payload: ['symbol', 'side', 'user_id', 'account_id', 'opened_at'],
         joinJournal: true,
     },
-    { table: 'playbooks', text: ['name', 'title', 'description', 'rules', 'body', 'notes'], payload: ['user_id', 'name'] },
+    {
+        table: 'playbooks',
+        text: ['name', 'title', 'description', 'rules', 'body', 'notes'],
+        payload: ['user_id', 'name'],
+    },
     { table: 'journal_entries', text: ['title', 'body', 'mood'], payload: ['trade_id', 'user_id', 'mood', 'created_at'] },
 ];
 const JOURNAL = "(SELECT string_agg(j.body, ' ' ORDER BY j.id) FROM journal_entries j WHERE j.trade_id = t.id)";
@@ -36094,7 +36098,7 @@ class OpenAiEmbedder {
         if (!data || data.length !== expected || !data.every((item) => isVector(item.embedding))) {
             throw new Error(`The embeddings endpoint ${this.display} answered ${describeBatch(batch)} with ` +
                 `${data ? `${data.length} embeddings for ${expected} texts` : `no embeddings (${quoteStart(text)})`}: ` +
-                "check that the URL is an OpenAI-compatible /embeddings endpoint.");
+                'check that the URL is an OpenAI-compatible /embeddings endpoint.');
         }
         data.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
         return { vectors: data.map((item) => item.embedding), tokens: body.usage?.total_tokens ?? 0 };
@@ -37217,7 +37221,9 @@ function backfillSummary(result, database, qdrant) {
         formatCount(source.rows),
         formatCount(source.embedded),
         formatCount(source.skipped),
-        source.stale > 0 ? `${formatCount(source.deleted)} (${source.stale} stale: prune is off)` : formatCount(source.deleted),
+        source.stale > 0
+            ? `${formatCount(source.deleted)} (${source.stale} stale: prune is off)`
+            : formatCount(source.deleted),
         formatCount(source.tokens),
         source.dimensions === undefined ? '—' : String(source.dimensions),
         formatSeconds(source.seconds),
@@ -37292,7 +37298,7 @@ async function run(runtime) {
             defaultLabel: 'the seeds’ tables',
             docs: 'YAML: `sources:`, each with `table`, `id` (default `id`), `text` (a template: `{column}` is the column’s ' +
                 'value, NULL is empty), `columns` (computed columns for the template: name → SQL over the row `t`, e.g. ' +
-                "the journal bodies of a trade), `payload` (columns copied into the payload, each indexed), `collection`, " +
+                'the journal bodies of a trade), `payload` (columns copied into the payload, each indexed), `collection`, ' +
                 '`distance` (default `Cosine`) and `where` (SQL on `t`). Without it: `trades` (symbol, side, prices, pnl, ' +
                 'notes and its journal entries), `playbooks` and `journal_entries`, each when it exists. See ' +
                 '[runbooks/backfill-embeddings.md](../../runbooks/backfill-embeddings.md).',
@@ -37306,7 +37312,9 @@ async function run(runtime) {
                 'offline **deterministic local embedder, not semantic** (384 dimensions, feature hashing; for demos and ' +
                 'tests: it needs no network and no model, and its vectors carry no meaning).',
         },
-        'embeddings-model': { docs: 'Required with `embeddings-url`. Part of each point’s content hash: a new model re-embeds every row.' },
+        'embeddings-model': {
+            docs: 'Required with `embeddings-url`. Part of each point’s content hash: a new model re-embeds every row.',
+        },
         'embeddings-api-key': {
             docs: 'Sent as `Authorization: Bearer` (and `api-key` for Azure). Masked before the first log line; never in ' +
                 'outputs or the summary. A wrong key fails with one line naming this input.',
@@ -37319,7 +37327,9 @@ async function run(runtime) {
                 'sends; then the run fails naming the batch (a rerun skips what was stored).',
         },
         'embeddings-timeout-seconds': { docs: 'A request that takes longer counts as a failed attempt.' },
-        prune: { docs: 'Delete the points whose rows are gone (or outside `where`); off, they are counted in the summary.' },
+        prune: {
+            docs: 'Delete the points whose rows are gone (or outside `where`); off, they are counted in the summary.',
+        },
     }),
     outputs: {
         embedded: { description: 'Rows embedded and written in this run.', docs: 'rows embedded and written' },
