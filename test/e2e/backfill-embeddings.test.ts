@@ -271,6 +271,23 @@ describe('backfill-embeddings with an OpenAI-compatible endpoint', () => {
     }
   });
 
+  it('stops at once when Retry-After asks for more than 10 minutes (a quota, not a pause)', async () => {
+    const database = await journalDatabase();
+    const standin = await qdrant();
+    const api = await endpoint({ failures: [{ status: 429, retryAfter: 3600, message: 'quota exceeded' }] });
+    const run = await backfill(database, standin.url, {
+      config: await tradesOnly(),
+      ...openai(api.url, { concurrency: '1' }),
+    });
+    expect(run.code).toBe(1);
+    expect(api.requests).toHaveLength(1);
+    expect(run.errors).toEqual([
+      '::error::Embedding batch 1 of public.trades (rows 1–96): HTTP 429: "quota exceeded", and the endpoint asks to ' +
+        'wait 3600 s (Retry-After), more than 600 s: run again later (rows embedded before it are stored and will ' +
+        'be skipped).',
+    ]);
+  });
+
   it('fails with one line naming the batch after 500 three times, and writes nothing of it', async () => {
     const database = await journalDatabase();
     const standin = await qdrant();

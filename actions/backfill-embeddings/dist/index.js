@@ -35970,6 +35970,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 
 
 const MAX_BACKOFF_MS = 30_000;
+/** A Retry-After longer than this is a quota exhausted for the day, not a pause: the run stops and says so. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
 /** An answer worth another try (rate limit, server trouble, a dropped connection), with how long it asks to wait. */
 class Retryable extends Error {
     waitMs;
@@ -36030,6 +36032,11 @@ class OpenAiEmbedder {
                 if (attempt >= attempts) {
                     throw new Error(`Embedding ${describeBatch(batch)} failed ${attempts} ${attempts === 1 ? 'time' : 'times'}, last with ` +
                         `${error.message}. Rows embedded before it are stored: run again later to continue from there.`);
+                }
+                if (error.waitMs !== undefined && error.waitMs > MAX_RETRY_AFTER_MS) {
+                    throw new Error(`Embedding ${describeBatch(batch)}: ${error.message}, and the endpoint asks to wait ` +
+                        `${Math.round(error.waitMs / 1000)} s (Retry-After), more than ${MAX_RETRY_AFTER_MS / 1000} s: run ` +
+                        'again later (rows embedded before it are stored and will be skipped).');
                 }
                 const waitMs = error.waitMs ?? this.backoff(attempt);
                 this.options.log(`${describeBatch(batch)}: ${error.message}; try ${attempt + 1} of ${attempts} in ` +

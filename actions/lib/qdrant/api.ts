@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { download, request, result, uploadMultipart, type QdrantNode } from './client.ts';
 
 /**
- * Qdrant's REST API as backups use it: one typed function per endpoint, and the only place in the code that spells
+ * Qdrant's REST API as backups (and the embeddings backfill) use it: one typed function per endpoint, and the only place in the code that spells
  * an endpoint's path (test/unit/qdrant-api-paths.test.ts holds every other file to that). The shapes are the parts
- * of Qdrant's OpenAPI document (v1.19) that backups send or read, named after its schemas.
+ * of Qdrant's OpenAPI document (v1.19) that they send or read, named after its schemas.
  */
 
 /** VersionInfo */
