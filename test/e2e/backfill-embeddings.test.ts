@@ -336,7 +336,7 @@ describe('backfill-embeddings with an OpenAI-compatible endpoint', () => {
       `collection "trades" holds 384-dimension vectors, but the text-embedding-3-small at ${api.url}/embeddings ` +
         'returned 1536 for batch',
     );
-    expect(run.errors[0]).toContain('Nothing was written');
+    expect(run.errors[0]).toContain('Nothing was written to it');
     expect(upserts(standin)).toEqual([]);
   });
 

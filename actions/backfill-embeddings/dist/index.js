@@ -35686,98 +35686,121 @@ async function backfillEmbeddings(options) {
 }
 async function backfillSource(resolved, options) {
     const started = performance.now();
-    const { store, embedder } = options;
     const collection = resolved.source.collection;
-    let dimensions = await store.vectorSize(collection);
-    const existed = dimensions !== undefined;
-    const stored = existed ? await storedHashes(store, collection, resolved.name) : new Map();
+    const dimensions = await options.store.vectorSize(collection);
+    const stored = dimensions === undefined ? new Map() : await storedHashes(options.store, collection, resolved.name);
     const total = Number((await options.db.query(resolved.count)).rows[0].n);
-    options.log(`${resolved.name} → ${collection}: ${total} rows; ${existed ? `${stored.size} points of this table stored` : 'a new collection'}.`);
-    const result = {
-        table: resolved.name,
-        key: resolved.source.id,
-        collection,
-        rows: 0,
-        embedded: 0,
-        skipped: 0,
-        deleted: 0,
-        stale: 0,
-        tokens: 0,
-        seconds: 0,
-        created: false,
-        dimensions,
-    };
+    options.log(`${resolved.name} → ${collection}: ${total} rows; ` +
+        (dimensions === undefined ? 'a new collection.' : `${stored.size} points of this table stored.`));
+    const run = new SourceRun(resolved, options, dimensions);
     const progress = new Progress(resolved.name, total, options.log);
     const seen = new Set();
-    let batchNumber = 0;
-    // The first answer fixes the collection's size (or is checked against it) before any batch writes.
-    let ready;
-    const collectionFor = (size, batch) => {
-        ready ??= (async () => {
-            if (dimensions === undefined) {
-                await store.createCollection(collection, { size, distance: resolved.source.distance }, indexesOf(resolved));
-                options.log(`Created collection ${collection} (${size} dimensions, ${resolved.source.distance}).`);
-                result.created = true;
-                dimensions = size;
-            }
-            else if (dimensions !== size) {
-                throw new errors/* ConfigurationError */.j1(`${store.label}: collection "${collection}" holds ${dimensions}-dimension vectors, but the ` +
-                    `${embedder.label} returned ${size} for ${describeBatch(batch)}. Nothing was written: use a model ` +
-                    'of that size, or another collection.');
-            }
-            result.dimensions = dimensions;
-            return dimensions;
-        })();
-        return ready;
-    };
-    const writeBatch = async (rows) => {
+    // A page holds enough batches to keep every slot busy; the slots drain only at its end.
+    const pageSize = options.pageSize ?? Math.max(1000, options.batchSize * options.concurrency * 4);
+    for await (const page of rowPages(options.db, resolved, options.embedder.model, pageSize)) {
+        const pending = [];
+        for (const row of page) {
+            seen.add(row.pointId);
+            if (stored.get(row.pointId) === row.hash)
+                run.result.skipped++;
+            else
+                pending.push(row);
+        }
+        await inParallel(batchesOf(pending, options.batchSize, options.maxBatchTokens), options.concurrency, (rows) => run.write(rows));
+        run.result.rows += page.length;
+        progress.update(run.result.rows, run.result.embedded, run.result.skipped);
+    }
+    progress.update(run.result.rows, run.result.embedded, run.result.skipped, true);
+    await run.removeGone([...stored.keys()].filter((id) => !seen.has(id)));
+    run.result.seconds = (performance.now() - started) / 1000;
+    return run.result;
+}
+/** One source's writes into its collection: the collection made or checked once, batches, pruning. */
+class SourceRun {
+    result;
+    resolved;
+    options;
+    dimensions;
+    batches = 0;
+    /** Settles once the collection exists with the first answer's size; every batch waits for it before writing. */
+    ready;
+    constructor(resolved, options, dimensions) {
+        this.resolved = resolved;
+        this.options = options;
+        this.dimensions = dimensions;
+        this.result = {
+            table: resolved.name,
+            key: resolved.source.id,
+            collection: resolved.source.collection,
+            rows: 0,
+            embedded: 0,
+            skipped: 0,
+            deleted: 0,
+            stale: 0,
+            tokens: 0,
+            seconds: 0,
+            created: false,
+            dimensions,
+        };
+    }
+    get collection() {
+        return this.resolved.source.collection;
+    }
+    async write(rows) {
         const batch = {
-            source: resolved.name,
-            number: ++batchNumber,
+            source: this.resolved.name,
+            number: ++this.batches,
             firstRow: rows[0].rowId,
             lastRow: rows.at(-1).rowId,
         };
+        const { embedder, store } = this.options;
         const { vectors, tokens } = await embedder.embed(rows.map((row) => row.text), batch);
-        const size = await collectionFor(vectors[0].length, batch);
+        this.ready ??= this.collectionFor(vectors[0].length, batch);
+        const size = await this.ready;
         const wrong = vectors.find((vector) => vector.length !== size);
         if (wrong) {
             throw new Error(`The ${embedder.label} returned a ${wrong.length}-dimension vector in ${describeBatch(batch)}, not ${size}: ` +
                 'every vector of a collection has one size.');
         }
-        await store.upsert(collection, rows.map((row, index) => ({ id: row.pointId, vector: vectors[index], payload: row.payload })));
-        result.embedded += rows.length;
-        result.tokens += tokens;
-    };
-    for await (const page of rowPages(options.db, resolved, embedder.model, options.pageSize ?? 1000)) {
-        const pending = [];
-        for (const row of page) {
-            seen.add(row.pointId);
-            if (stored.get(row.pointId) === row.hash)
-                result.skipped++;
-            else
-                pending.push(row);
-        }
-        await inParallel(batchesOf(pending, options.batchSize, options.maxBatchTokens), options.concurrency, writeBatch);
-        result.rows += page.length;
-        progress.update(result.rows, result.embedded, result.skipped);
+        await store.upsert(this.collection, rows.map((row, index) => ({ id: row.pointId, vector: vectors[index], payload: row.payload })));
+        this.result.embedded += rows.length;
+        this.result.tokens += tokens;
     }
-    progress.update(result.rows, result.embedded, result.skipped, true);
-    const gone = [...stored.keys()].filter((id) => !seen.has(id));
-    if (options.prune) {
+    /** Creates the collection at the size of the first answer, or checks that size against the existing one. */
+    async collectionFor(size, batch) {
+        const { store, embedder } = this.options;
+        const distance = this.resolved.source.distance;
+        if (this.dimensions === undefined) {
+            await store.createCollection(this.collection, { size, distance }, indexesOf(this.resolved));
+            this.options.log(`Created collection ${this.collection} (${size} dimensions, ${distance}).`);
+            this.result.created = true;
+            this.dimensions = size;
+        }
+        else if (this.dimensions !== size) {
+            throw new errors/* ConfigurationError */.j1(`${store.label}: collection "${this.collection}" holds ${this.dimensions}-dimension vectors, but the ` +
+                `${embedder.label} returned ${size} for ${describeBatch(batch)}. Nothing was written to it: use a model ` +
+                'of that size, or another collection.');
+        }
+        this.result.dimensions = this.dimensions;
+        return this.dimensions;
+    }
+    /** The points of rows that are gone: deleted with prune, counted (and said) without. */
+    async removeGone(gone) {
+        if (gone.length === 0)
+            return;
+        if (!this.options.prune) {
+            this.result.stale = gone.length;
+            this.options.notice(`${this.collection}: ${gone.length} points of ${this.resolved.name} have no row any more (deleted, or ` +
+                'outside its where); prune deletes them.');
+            return;
+        }
         for (let start = 0; start < gone.length; start += DELETE_CHUNK) {
-            await store.delete(collection, gone.slice(start, start + DELETE_CHUNK));
-            result.deleted += Math.min(DELETE_CHUNK, gone.length - start);
+            const chunk = gone.slice(start, start + DELETE_CHUNK);
+            await this.options.store.delete(this.collection, chunk);
+            this.result.deleted += chunk.length;
         }
-        if (gone.length > 0)
-            options.log(`${resolved.name}: deleted ${gone.length} points whose rows are gone.`);
+        this.options.log(`${this.resolved.name}: deleted ${gone.length} points whose rows are gone.`);
     }
-    else if (gone.length > 0) {
-        result.stale = gone.length;
-        options.notice(`${collection}: ${gone.length} points of ${resolved.name} have no row any more (deleted, or outside its ` +
-            'where); prune deletes them.');
-    }
-    result.seconds = (performance.now() - started) / 1000;
-    return result;
 }
 /** Point id → stored content hash, for this table's points (other writers' points in the collection are left). */
 async function storedHashes(store, collection, table) {
