@@ -166,6 +166,41 @@ describe('Qdrant stand-in', () => {
     expect(standin.requests[0]).toEqual({ method: 'GET', path: '/', query: {} });
   });
 
+  it('creates a collection with payload indexes, and deletes points by id, as the OpenAPI document says', async () => {
+    const standin = await start();
+    const json = (method: string, path: string, body: unknown) =>
+      call(standin, method, path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const created = await json('PUT', '/collections/notes', { vectors: { size: 3, distance: 'Dot' } });
+    expect(created.body).toMatchObject({ status: 'ok', result: true });
+    expect((await json('PUT', '/collections/notes', { vectors: { size: 3, distance: 'Dot' } })).status).toBe(409);
+    expect((await json('PUT', '/collections/bad', { vectors: { size: 0, distance: 'Dot' } })).status).toBe(400);
+    expect((await json('PUT', '/collections/bad', { vectors: { size: 3, distance: 'Near' } })).status).toBe(400);
+    const index = await json('PUT', '/collections/notes/index?wait=true', {
+      field_name: 'row_id',
+      field_schema: 'keyword',
+    });
+    expect(index.body.result).toMatchObject({ status: 'completed' });
+    expect((await json('PUT', '/collections/notes/index', { field_name: 'x', field_schema: 'vector' })).status).toBe(
+      400,
+    );
+    expect((await call(standin, 'GET', '/collections/notes')).body.result).toMatchObject({
+      config: { params: { vectors: { size: 3, distance: 'Dot' } } },
+      payload_schema: { row_id: { data_type: 'keyword' } },
+    });
+
+    const ids = ['00000000-0000-5000-8000-000000000001', '00000000-0000-5000-8000-000000000002'];
+    const points = ids.map((id) => ({ id, vector: [1, 0, 0], payload: { row_id: id } }));
+    expect((await json('PUT', '/collections/notes/points?wait=true', { points })).status).toBe(200);
+    expect((await json('PUT', '/collections/notes/points', { points: [{ id: 7, vector: [1, 0] }] })).status).toBe(400);
+    const deleted = await json('POST', '/collections/notes/points/delete?wait=true', { points: [ids[0], 99] });
+    expect(deleted.body.result).toMatchObject({ status: 'completed' });
+    const left = await json('POST', '/collections/notes/points/scroll', { limit: 10 });
+    expect(left.body.result.points.map((point: { id: string }) => point.id)).toEqual([ids[1]]);
+    expect((await call(standin, 'GET', '/collections/notes')).body.result.points_count).toBe(1);
+    expect((await json('POST', '/collections/notes/points/delete', { filter: {} })).status).toBe(400);
+    expect(standin.violations).toEqual([]);
+  });
+
   it('flags a request to an endpoint the Qdrant API does not have', async () => {
     const standin = await start();
     expect((await call(standin, 'GET', '/collections/trades/backup')).status).toBe(404);

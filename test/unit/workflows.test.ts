@@ -90,7 +90,7 @@ function strings(value: unknown): string[] {
 const LOCAL_ACTION = /^\.\/actions\/([a-z0-9-]+)\/?$/;
 const PINNED = /^[^@\s]+@[0-9a-f]{40}$/;
 const AWS_CREDENTIALS = 'aws-actions/configure-aws-credentials@';
-/** Actions that back up, drill, migrate or validate: their jobs must end with a report. */
+/** Actions that back up, drill, migrate, validate or write embeddings: their jobs must end with a report. */
 const REPORTED_ACTIONS = new Set([
   'dump-postgres',
   'snapshot-qdrant',
@@ -98,6 +98,7 @@ const REPORTED_ACTIONS = new Set([
   'migrate-ticks',
   'validate-integrity',
   'prune-backups',
+  'backfill-embeddings',
 ]);
 /** Write scopes a Backstop job may need: issues (report), id-token (AWS OIDC), actions (keep-alive). */
 const ALLOWED_WRITES = new Set(['issues', 'id-token', 'actions']);
@@ -429,6 +430,7 @@ const load = (file: string): Dict => parse(read(file)) as Dict;
 it('has the workflows a team copies', () => {
   expect(FILES).toEqual(
     expect.arrayContaining([
+      'backfill-embeddings.yml',
       'backup-freshness.yml',
       'ci.yml',
       'hourly-backup.yml',

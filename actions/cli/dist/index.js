@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 89659:
+/***/ 31947:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -55,9 +55,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(58611));
 const https = __importStar(__nccwpck_require__(65692));
-const pm = __importStar(__nccwpck_require__(83335));
-const tunnel = __importStar(__nccwpck_require__(20770));
-const undici_1 = __nccwpck_require__(46752);
+const pm = __importStar(__nccwpck_require__(89431));
+const tunnel = __importStar(__nccwpck_require__(58482));
+const undici_1 = __nccwpck_require__(42480);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -745,7 +745,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 83335:
+/***/ 89431:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -845,10 +845,10 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 8282:
+/***/ 68234:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(99542);
+const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(50566);
 exports.Crc32 = Crc32;
 exports.Crc32Js = Crc32Js;
 exports.Crc32Node = Crc32Node;
@@ -1011,14 +1011,14 @@ exports.crc64NvmeCrtContainer = crc64NvmeCrtContainer;
 
 /***/ }),
 
-/***/ 20238:
+/***/ 53182:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setFeature } = __nccwpck_require__(5152);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(92430);
-const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(8282);
-const { normalizeProvider } = __nccwpck_require__(92658);
+const { setFeature } = __nccwpck_require__(90544);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(67518);
+const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(68234);
+const { normalizeProvider } = __nccwpck_require__(63042);
 
 const RequestChecksumCalculation = {
     WHEN_SUPPORTED: "WHEN_SUPPORTED",
@@ -1463,12 +1463,12 @@ exports.resolveFlexibleChecksumsConfig = resolveFlexibleChecksumsConfig;
 
 /***/ }),
 
-/***/ 63242:
+/***/ 58:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHmac, createHash } = __nccwpck_require__(77598);
-const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(99542);
+const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(50566);
 exports.Sha256 = Sha256;
 exports.Sha256Js = Sha256Js;
 exports.Sha256Node = Sha256Node;
@@ -2206,31 +2206,31 @@ exports.Sha512WebCrypto = Sha512WebCrypto;
 
 /***/ }),
 
-/***/ 53711:
+/***/ 55423:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(20238);
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(45028);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(53182);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(74420);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(62085);
-const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(56579);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { defaultProvider } = __nccwpck_require__(5861);
-const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(99542);
-const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { Sha1 } = __nccwpck_require__(63242);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(18869);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(90259);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { defaultProvider } = __nccwpck_require__(64213);
+const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(50566);
+const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { Sha1 } = __nccwpck_require__(58);
 
 const aw = "ref", ax = "argv", ay = "backend", az = "authSchemes", aA = "disableDoubleEncoding", aB = "signingName", aC = "signingRegion", aD = "signingRegionSet";
 const a = -1, b = true, c = false, d = "isSet", e = "booleanEquals", f = "stringEquals", g = "coalesce", h = "substring", i = "", j = "aws.partition", k = "partitionResult", l = "accessPointSuffix", m = "regionPrefix", n = (n) => "outpostId_ssa_" + n + i, o = "hardwareType", p = "ite", q = "isValidHostLabel", s = "sigv4", t = "aws.isVirtualHostableS3Bucket", u = "url", v = "getAttr", w = "bucketArn", x = "--", y = "arnType", z = "accesspoint", A = (n) => "accessPointName_ssa_" + n + i, B = "s3-object-lambda", C = "s3-outposts", D = "bucketPartition", E = "us-east-1", F = "outpostType", G = "name", H = "s3", I = "{url#scheme}://{Bucket}.{url#authority}{url#path}", J = "{url#scheme}://{url#authority}{url#path}", K = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}", L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}", M = "https://{Bucket}.s3.{partitionResult#dnsSuffix}", N = (n) => "{url#scheme}://{accessPointName_ssa_" + n + "}-{bucketArn#accountId}.{url#authority}{url#path}", O = (n) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n + "}`", P = "sigv4a", Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}", R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", S = "https://s3.{partitionResult#dnsSuffix}", T = { [aw]: "UseFIPS" }, U = { [aw]: "UseDualStack" }, V = { [aw]: "Bucket" }, W = { "fn": v, [ax]: [{ [aw]: k }, G] }, X = { [aw]: u }, Y = { [aw]: "Region" }, Z = { [aw]: w }, aa = { [aw]: y }, ab = { [aw]: "accessPointName_ssa_1" }, ac = { "fn": v, [ax]: [Z, "region"] }, ad = { [aw]: o }, ae = { "fn": v, [ax]: [Z, "service"] }, af = { "fn": v, [ax]: [Z, "accountId"] }, ag = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: "{_s3e_auth}", [aB]: "s3express", [aC]: "{Region}" }] }, ah = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: s, [aB]: "s3express", [aC]: "{Region}" }] }, ai = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{Region}" }] }, aj = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: E }] }, ak = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{Region}" }] }, al = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{bucketArn#region}" }] }, am = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{bucketArn#region}" }] }, an = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{bucketArn#region}" }] }, ao = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{Region}" }] }, ap = [Y], aq = [{ [aw]: "Endpoint" }], as = [V], at = [V, 0, 7, true], au = [Z, "resourceId[1]"], av = ["*"];
@@ -8891,22 +8891,22 @@ __webpack_unused_export__ = waitUntilObjectNotExists;
 
 /***/ }),
 
-/***/ 5152:
+/***/ 90544:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { HttpRequest, parseUrl } = __nccwpck_require__(93422);
-const { InvokeStore } = __nccwpck_require__(29320);
-const { normalizeProvider } = __nccwpck_require__(90402);
-const { RETRY_MODES } = __nccwpck_require__(23609);
+const { HttpRequest, parseUrl } = __nccwpck_require__(61342);
+const { InvokeStore } = __nccwpck_require__(63864);
+const { normalizeProvider } = __nccwpck_require__(77138);
+const { RETRY_MODES } = __nccwpck_require__(93129);
 const { platform, release } = __nccwpck_require__(48161);
 const { versions, env } = __nccwpck_require__(1708);
-const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(62085);
-const { EndpointError, resolveEndpoint } = __nccwpck_require__(62085);
+const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(18869);
+const { EndpointError, resolveEndpoint } = __nccwpck_require__(18869);
 exports.EndpointError = EndpointError;
 exports.isIpAddress = isIpAddress;
 exports.resolveEndpoint = resolveEndpoint;
-const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(47291);
-const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(47291);
+const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(99467);
+const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(99467);
 exports.NODE_REGION_CONFIG_FILE_OPTIONS = NODE_REGION_CONFIG_FILE_OPTIONS;
 exports.NODE_REGION_CONFIG_OPTIONS = NODE_REGION_CONFIG_OPTIONS;
 exports.REGION_ENV_NAME = REGION_ENV_NAME;
@@ -9705,7 +9705,7 @@ const NODE_APP_ID_CONFIG_OPTIONS = {
 };
 
 const createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-    const module = __nccwpck_require__(9449);
+    const module = __nccwpck_require__(67065);
     const parse = module.parse ?? module.default.parse ?? (() => "");
     const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse(window.navigator.userAgent) : undefined;
     const sections = [
@@ -9912,15 +9912,15 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 97523:
+/***/ 78915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(90402);
-const { SignatureV4 } = __nccwpck_require__(75118);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(77138);
+const { SignatureV4 } = __nccwpck_require__(54366);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getDateHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.date ?? response.headers?.Date) : undefined;
 const getAgeHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.age ?? response.headers?.Age) : undefined;
@@ -10280,14 +10280,14 @@ exports.validateSigningProperties = validateSigningProperties;
 
 /***/ }),
 
-/***/ 37288:
+/***/ 97368:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(64645);
-const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(26890);
-const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(92658);
-const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(93422);
-const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(93422);
+const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(38741);
+const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(95066);
+const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(63042);
+const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(61342);
+const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(61342);
 exports.JsonCodec = JsonCodec;
 exports.JsonCodec2 = JsonCodec2;
 exports.JsonShapeDeserializer = JsonShapeDeserializer;
@@ -10298,8 +10298,8 @@ exports.loadJsonRpcErrorCode = loadJsonRpcErrorCode;
 exports.loadRestJsonErrorCode = loadRestJsonErrorCode;
 exports.parseJsonBody = parseJsonBody;
 exports.parseJsonErrorBody = parseJsonErrorBody;
-const { parseXML, XmlNode, XmlText } = __nccwpck_require__(94274);
-const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(92430);
+const { parseXML, XmlNode, XmlText } = __nccwpck_require__(60402);
+const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(67518);
 
 class ProtocolLib {
     queryCompat;
@@ -11791,10 +11791,10 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
-/***/ 519:
+/***/ 63351:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { buildQueryString } = __nccwpck_require__(93422);
+const { buildQueryString } = __nccwpck_require__(61342);
 
 const validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
 const parse = (arn) => {
@@ -11861,11 +11861,11 @@ exports.validate = validate;
 
 /***/ }),
 
-/***/ 55606:
+/***/ 44710:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
 
 const ENV_KEY = "AWS_ACCESS_KEY_ID";
 const ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
@@ -11907,15 +11907,15 @@ exports.fromEnv = fromEnv;
 
 /***/ }),
 
-/***/ 98605:
+/***/ 56829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(47291);
-const { NodeHttpHandler } = __nccwpck_require__(61279);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError } = __nccwpck_require__(99467);
+const { NodeHttpHandler } = __nccwpck_require__(63343);
 const fs = __nccwpck_require__(51455);
-const { HttpRequest } = __nccwpck_require__(93422);
-const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(92430);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(67518);
 
 const ECS_CONTAINER_HOST = "169.254.170.2";
 const EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
@@ -12093,28 +12093,28 @@ exports.fromHttp = fromHttp;
 
 /***/ }),
 
-/***/ 75869:
+/***/ 28461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const resolveCredentialSource = (credentialSource, profileName, logger) => {
     const sourceProvidersMap = {
         EcsContainer: async (options) => {
-            const { fromHttp } = __nccwpck_require__(98605);
-            const { fromContainerMetadata } = __nccwpck_require__(40566);
+            const { fromHttp } = __nccwpck_require__(56829);
+            const { fromContainerMetadata } = __nccwpck_require__(6438);
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
             return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
         },
         Ec2InstanceMetadata: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
-            const { fromInstanceMetadata } = __nccwpck_require__(40566);
+            const { fromInstanceMetadata } = __nccwpck_require__(6438);
             return async () => fromInstanceMetadata(options)().then(setNamedProvider);
         },
         Environment: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
-            const { fromEnv } = __nccwpck_require__(55606);
+            const { fromEnv } = __nccwpck_require__(44710);
             return async () => fromEnv(options)().then(setNamedProvider);
         },
     };
@@ -12156,7 +12156,7 @@ const resolveAssumeRoleCredentials = async (profileName, profiles, options, call
     const profileData = profiles[profileName];
     const { source_profile, region } = profileData;
     if (!options.roleAssumer) {
-        const { getDefaultRoleAssumer } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumer } = __nccwpck_require__(77088);
         options.roleAssumer = getDefaultRoleAssumer({
             ...options.clientConfig,
             credentialProviderLogger: options.logger,
@@ -12209,7 +12209,7 @@ const isLoginProfile = (data) => {
     return Boolean(data && data.login_session);
 };
 const resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
-    const { fromLoginCredentials } = __nccwpck_require__(84072);
+    const { fromLoginCredentials } = __nccwpck_require__(87832);
     const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName,
@@ -12219,7 +12219,7 @@ const resolveLoginCredentials = async (profileName, options, callerClientConfig)
 
 const isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
 const resolveProcessCredentials = async (options, profile) => {
-    const { fromProcess } = __nccwpck_require__(75360);
+    const { fromProcess } = __nccwpck_require__(912);
     const credentials = await fromProcess({
         ...options,
         profile,
@@ -12228,7 +12228,7 @@ const resolveProcessCredentials = async (options, profile) => {
 };
 
 const resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
-    const { fromSSO } = __nccwpck_require__(60998);
+    const { fromSSO } = __nccwpck_require__(66198);
     return fromSSO({
         profile,
         logger: options.logger,
@@ -12276,7 +12276,7 @@ const isWebIdentityProfile = (arg) => Boolean(arg) &&
     typeof arg.role_arn === "string" &&
     ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
 const resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
-    const { fromTokenFile } = __nccwpck_require__(29956);
+    const { fromTokenFile } = __nccwpck_require__(22100);
     const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
         roleArn: profile.role_arn,
@@ -12329,12 +12329,12 @@ exports.fromIni = fromIni;
 
 /***/ }),
 
-/***/ 84072:
+/***/ 87832:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
-const { HttpRequest } = __nccwpck_require__(93422);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
+const { HttpRequest } = __nccwpck_require__(61342);
 const { createHash, createPrivateKey, createPublicKey, sign } = __nccwpck_require__(77598);
 const { promises } = __nccwpck_require__(73024);
 const { homedir } = __nccwpck_require__(48161);
@@ -12389,7 +12389,7 @@ class LoginCredentialsFetcher {
         if (freshExpiry - Date.now() > LoginCredentialsFetcher.REFRESH_THRESHOLD) {
             return this.toCredentials(freshToken.accessToken);
         }
-        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(99762);
+        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(31106);
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
         const isH2 = (requestHandler) => {
             return requestHandler?.metadata?.handlerProtocol === "h2";
@@ -12630,18 +12630,18 @@ exports.fromLoginCredentials = fromLoginCredentials;
 
 /***/ }),
 
-/***/ 5861:
+/***/ 64213:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(55606);
-const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(47291);
+const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(44710);
+const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(99467);
 
 const ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
 const remoteProvider = async (init) => {
-    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(40566);
+    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(6438);
     if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
-        const { fromHttp } = __nccwpck_require__(98605);
+        const { fromHttp } = __nccwpck_require__(56829);
         return chain(fromHttp(init), fromContainerMetadata(init));
     }
     if (process.env[ENV_IMDS_DISABLED] && process.env[ENV_IMDS_DISABLED] !== "false") {
@@ -12764,22 +12764,22 @@ const defaultProvider = (init = {}) => memoizeChain([
         if (!ssoStartUrl && !ssoAccountId && !ssoRegion && !ssoRoleName && !ssoSession) {
             throw new CredentialsProviderError("Skipping SSO provider in default chain (inputs do not include SSO fields).", { logger: init.logger });
         }
-        const { fromSSO } = __nccwpck_require__(60998);
+        const { fromSSO } = __nccwpck_require__(66198);
         return fromSSO(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromIni");
-        const { fromIni } = __nccwpck_require__(75869);
+        const { fromIni } = __nccwpck_require__(28461);
         return fromIni(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromProcess");
-        const { fromProcess } = __nccwpck_require__(75360);
+        const { fromProcess } = __nccwpck_require__(912);
         return fromProcess(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromTokenFile");
-        const { fromTokenFile } = __nccwpck_require__(29956);
+        const { fromTokenFile } = __nccwpck_require__(22100);
         return fromTokenFile(init)(awsIdentityProperties);
     },
     async () => {
@@ -12803,13 +12803,13 @@ exports.defaultProvider = defaultProvider;
 
 /***/ }),
 
-/***/ 75360:
+/***/ 912:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(47291);
+const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(99467);
 const { exec } = __nccwpck_require__(31421);
 const { promisify } = __nccwpck_require__(57975);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { setCredentialFeature } = __nccwpck_require__(90544);
 
 const getValidatedProcessCredentials = (profileName, data, profiles) => {
     if (data.Version !== 1) {
@@ -12886,12 +12886,12 @@ exports.fromProcess = fromProcess;
 
 /***/ }),
 
-/***/ 60998:
+/***/ 66198:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(47291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { fromSso } = __nccwpck_require__(75433);
+const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(99467);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { fromSso } = __nccwpck_require__(73753);
 
 const isSsoProfile = (arg) => arg &&
     (typeof arg.sso_start_url === "string" ||
@@ -12945,7 +12945,7 @@ const resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ss
         });
     }
     const { accessToken } = token;
-    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(23707);
+    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(9803);
     const sso = ssoClient ||
         new SSOClient(Object.assign({}, clientConfig ?? {}, {
             logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -13085,21 +13085,21 @@ exports.validateSsoProfile = validateSsoProfile;
 
 /***/ }),
 
-/***/ 23707:
+/***/ 9803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(32579);
+const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(5779);
 exports.GetRoleCredentialsCommand = GetRoleCredentialsCommand;
 exports.SSOClient = SSOClient;
 
 
 /***/ }),
 
-/***/ 29956:
+/***/ 22100:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(47291);
+const { setCredentialFeature } = __nccwpck_require__(90544);
+const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(99467);
 const { readFileSync } = __nccwpck_require__(73024);
 
 const fromWebToken = (init) => async (awsIdentityProperties) => {
@@ -13107,7 +13107,7 @@ const fromWebToken = (init) => async (awsIdentityProperties) => {
     const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
     let { roleAssumerWithWebIdentity } = init;
     if (!roleAssumerWithWebIdentity) {
-        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(77088);
         roleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdentity({
             ...init.clientConfig,
             credentialProviderLogger: init.logger,
@@ -13160,20 +13160,20 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
-/***/ 45028:
+/***/ 74420:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { NoOpLogger, getSmithyContext } = __nccwpck_require__(92658);
-const { HttpRequest, HttpResponse } = __nccwpck_require__(93422);
-const { setFeature } = __nccwpck_require__(5152);
-const { parseRfc7231DateTime } = __nccwpck_require__(92430);
-const { SignatureV4SignWithCredentials } = __nccwpck_require__(5785);
-const { booleanSelector, SelectorType } = __nccwpck_require__(47291);
-const { httpSigningMiddlewareOptions } = __nccwpck_require__(90402);
+const { NoOpLogger, getSmithyContext } = __nccwpck_require__(63042);
+const { HttpRequest, HttpResponse } = __nccwpck_require__(61342);
+const { setFeature } = __nccwpck_require__(90544);
+const { parseRfc7231DateTime } = __nccwpck_require__(67518);
+const { SignatureV4SignWithCredentials } = __nccwpck_require__(65353);
+const { booleanSelector, SelectorType } = __nccwpck_require__(99467);
+const { httpSigningMiddlewareOptions } = __nccwpck_require__(77138);
 const { Readable } = __nccwpck_require__(57075);
-const { validate, parse } = __nccwpck_require__(519);
-const { AwsRestXmlProtocol } = __nccwpck_require__(37288);
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { validate, parse } = __nccwpck_require__(63351);
+const { AwsRestXmlProtocol } = __nccwpck_require__(97368);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const CONTENT_LENGTH_HEADER = "content-length";
 const DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
@@ -14226,25 +14226,25 @@ exports.validateRegion = validateRegion;
 
 /***/ }),
 
-/***/ 99762:
+/***/ 31106:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -14836,25 +14836,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 89443:
+/***/ 65139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -15530,25 +15530,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 32579:
+/***/ 5779:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -16011,26 +16011,26 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 1136:
+/***/ 77088:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(90402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(92658);
-const { Command: $Command } = __nccwpck_require__(92658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(90544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(77138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(63042);
+const { Command: $Command } = __nccwpck_require__(63042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(47291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(62085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(93422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(23609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(26890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(97523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(92430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(61279);
-const { AwsQueryProtocol } = __nccwpck_require__(37288);
-const { Sha256 } = __nccwpck_require__(99542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(99467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(18869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(61342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(93129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(95066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(78915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(65353);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(67518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(63343);
+const { AwsQueryProtocol } = __nccwpck_require__(97368);
+const { Sha256 } = __nccwpck_require__(50566);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -16908,10 +16908,10 @@ exports.getDefaultRoleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdent
 
 /***/ }),
 
-/***/ 5785:
+/***/ 65353:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(75118);
+const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(54366);
 
 const signatureV4CrtContainer = {
     CrtSignerV4: null,
@@ -17070,12 +17070,12 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 
 /***/ }),
 
-/***/ 75433:
+/***/ 73753:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setTokenFeature } = __nccwpck_require__(5152);
-const { getBearerTokenEnvKey } = __nccwpck_require__(97523);
-const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(47291);
+const { setTokenFeature } = __nccwpck_require__(90544);
+const { getBearerTokenEnvKey } = __nccwpck_require__(78915);
+const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(99467);
 const { promises } = __nccwpck_require__(73024);
 
 const fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
@@ -17096,7 +17096,7 @@ const EXPIRE_WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
 
 const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
-    const { SSOOIDCClient } = __nccwpck_require__(89443);
+    const { SSOOIDCClient } = __nccwpck_require__(65139);
     const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
     const ssoOidcClient = new SSOOIDCClient(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
@@ -17107,7 +17107,7 @@ const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
 };
 
 const getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
-    const { CreateTokenCommand } = __nccwpck_require__(89443);
+    const { CreateTokenCommand } = __nccwpck_require__(65139);
     const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
     return ssoOidcClient.send(new CreateTokenCommand({
         clientId: ssoToken.clientId,
@@ -17253,7 +17253,7 @@ exports.nodeProvider = nodeProvider;
 
 /***/ }),
 
-/***/ 94274:
+/***/ 60402:
 /***/ ((__unused_webpack_module, exports) => {
 
 const ATTR_ESCAPE_RE = /[&<>"]/g;
@@ -17632,7 +17632,7 @@ exports.parseXML = parseXML;
 
 /***/ }),
 
-/***/ 29320:
+/***/ 63864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -17770,15 +17770,15 @@ exports.InvokeStoreBase = InvokeStoreBase;
 
 /***/ }),
 
-/***/ 90402:
+/***/ 77138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(34534);
+const { getSmithyContext, hasOwn } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
-const { HttpRequest } = __nccwpck_require__(93422);
-const { requestBuilder } = __nccwpck_require__(93422);
+const { HttpRequest } = __nccwpck_require__(61342);
+const { requestBuilder } = __nccwpck_require__(61342);
 exports.requestBuilder = requestBuilder;
-const { HttpApiKeyAuthLocation } = __nccwpck_require__(90690);
+const { HttpApiKeyAuthLocation } = __nccwpck_require__(64242);
 
 const resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
     if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -18123,13 +18123,13 @@ exports.setFeature = setFeature;
 
 /***/ }),
 
-/***/ 64645:
+/***/ 38741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(92430);
-const { hasOwn } = __nccwpck_require__(34534);
-const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(93422);
-const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(26890);
+const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(67518);
+const { hasOwn } = __nccwpck_require__(17046);
+const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(61342);
+const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(95066);
 
 const majorUint64 = 0;
 const majorNegativeInt64 = 1;
@@ -20672,12 +20672,12 @@ exports.tagSymbol = tagSymbol;
 
 /***/ }),
 
-/***/ 99542:
+/***/ 50566:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createReadStream } = __nccwpck_require__(73024);
 const { Writable } = __nccwpck_require__(57075);
-const { toUint8Array, concatBytes } = __nccwpck_require__(92430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(67518);
 const { createHash, createHmac } = __nccwpck_require__(77598);
 const zlib = __nccwpck_require__(38522);
 
@@ -21256,16 +21256,16 @@ exports.readableStreamHasher = readableStreamHasher;
 
 /***/ }),
 
-/***/ 92658:
+/***/ 63042:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(34534);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(34534);
+const { hasOwn } = __nccwpck_require__(17046);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(17046);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
-const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(64242);
 exports.AlgorithmId = AlgorithmId;
-const { NormalizedSchema } = __nccwpck_require__(26890);
+const { NormalizedSchema } = __nccwpck_require__(95066);
 
 const getAllAliases = (name, aliases) => {
     const _aliases = [];
@@ -22496,16 +22496,16 @@ exports.withBaseException = withBaseException;
 
 /***/ }),
 
-/***/ 47291:
+/***/ 99467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { homedir } = __nccwpck_require__(48161);
 const { sep, join } = __nccwpck_require__(76760);
 const { createHash } = __nccwpck_require__(77598);
 const { readFile: readFile$1 } = __nccwpck_require__(51455);
-const { IniSectionType } = __nccwpck_require__(90690);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { isValidHostLabel } = __nccwpck_require__(34534);
+const { IniSectionType } = __nccwpck_require__(64242);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { isValidHostLabel } = __nccwpck_require__(17046);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -23290,15 +23290,15 @@ exports.resolveRegionConfig = resolveRegionConfig;
 
 /***/ }),
 
-/***/ 62085:
+/***/ 18869:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(47291);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(34534);
+const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(99467);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(17046);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
-const { EndpointURLScheme } = __nccwpck_require__(90690);
+const { EndpointURLScheme } = __nccwpck_require__(64242);
 
 const ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 const CONFIG_ENDPOINT_URL = "endpoint_url";
@@ -24181,14 +24181,14 @@ exports.resolveParams = resolveParams;
 
 /***/ }),
 
-/***/ 56579:
+/***/ 90259:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32 } = __nccwpck_require__(99542);
-const { hasOwn } = __nccwpck_require__(34534);
-const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(92430);
+const { Crc32 } = __nccwpck_require__(50566);
+const { hasOwn } = __nccwpck_require__(17046);
+const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(67518);
 const { Readable } = __nccwpck_require__(57075);
-const { TypeRegistry } = __nccwpck_require__(26890);
+const { TypeRegistry } = __nccwpck_require__(95066);
 
 class Int64 {
     bytes;
@@ -25131,19 +25131,19 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 
 /***/ }),
 
-/***/ 93422:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(92430);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(34534);
-const { parseQueryString, parseUrl } = __nccwpck_require__(34534);
+const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(67518);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(17046);
+const { parseQueryString, parseUrl } = __nccwpck_require__(17046);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
 exports.parseQueryString = parseQueryString;
 exports.parseUrl = parseUrl;
-const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(26890);
-const { FieldPosition } = __nccwpck_require__(90690);
+const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(95066);
+const { FieldPosition } = __nccwpck_require__(64242);
 
 const collectBody = async (streamBody = new Uint8Array(), context) => {
     if (streamBody instanceof Uint8Array) {
@@ -25546,7 +25546,7 @@ class HttpProtocol extends SerdeContext {
         });
     }
     async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(56579);
+        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(90259);
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
             marshaller,
@@ -28234,15 +28234,15 @@ exports.resolvedPath = resolvedPath;
 
 /***/ }),
 
-/***/ 23609:
+/***/ 93129:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Readable } = __nccwpck_require__(57075);
-const { NoOpLogger, normalizeProvider } = __nccwpck_require__(92658);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(93422);
-const { parseRfc7231DateTime, v4 } = __nccwpck_require__(92430);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
-const { hasOwn } = __nccwpck_require__(34534);
+const { NoOpLogger, normalizeProvider } = __nccwpck_require__(63042);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(61342);
+const { parseRfc7231DateTime, v4 } = __nccwpck_require__(67518);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
+const { hasOwn } = __nccwpck_require__(17046);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -29129,10 +29129,10 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 
 /***/ }),
 
-/***/ 26890:
+/***/ 95066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(34534);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(17046);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -29845,14 +29845,14 @@ exports.translateTraits = translateTraits;
 
 /***/ }),
 
-/***/ 92430:
+/***/ 67518:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(77598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(34534);
+const { hasOwn, HttpResponse } = __nccwpck_require__(17046);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(73024);
-const { toEndpointV1 } = __nccwpck_require__(62085);
+const { toEndpointV1 } = __nccwpck_require__(18869);
 const { Readable, Writable, PassThrough } = __nccwpck_require__(57075);
 
 const isArrayBuffer = (arg) => (typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer) ||
@@ -31628,10 +31628,10 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 34534:
+/***/ 17046:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(90690);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(64242);
 
 const getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
 
@@ -31827,12 +31827,12 @@ exports.toEndpointV1 = toEndpointV1;
 
 /***/ }),
 
-/***/ 40566:
+/***/ 6438:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(47291);
+const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(99467);
 const node_http = __nccwpck_require__(37067);
-const { parseUrl } = __nccwpck_require__(93422);
+const { parseUrl } = __nccwpck_require__(61342);
 
 const isImdsCredentials = (arg) => Boolean(arg) &&
     typeof arg === "object" &&
@@ -32204,13 +32204,13 @@ exports.providerConfigFromInit = providerConfigFromInit;
 
 /***/ }),
 
-/***/ 61279:
+/***/ 63343:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(92430);
-const { streamCollector } = __nccwpck_require__(92430);
+const { hasOwn } = __nccwpck_require__(67518);
+const { streamCollector } = __nccwpck_require__(67518);
 exports.streamCollector = streamCollector;
-const { buildQueryString, HttpResponse } = __nccwpck_require__(93422);
+const { buildQueryString, HttpResponse } = __nccwpck_require__(61342);
 const node_https = __nccwpck_require__(44708);
 const { Readable } = __nccwpck_require__(57075);
 const http2 = __nccwpck_require__(32467);
@@ -33125,12 +33125,12 @@ exports.NodeHttpHandler = NodeHttpHandler;
 
 /***/ }),
 
-/***/ 75118:
+/***/ 54366:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(92430);
-const { normalizeProvider } = __nccwpck_require__(92658);
-const { escapeUri, HttpRequest } = __nccwpck_require__(93422);
+const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(67518);
+const { normalizeProvider } = __nccwpck_require__(63042);
+const { escapeUri, HttpRequest } = __nccwpck_require__(61342);
 
 class HeaderFormatter {
     format(headers) {
@@ -33729,7 +33729,7 @@ exports.signatureV4aContainer = signatureV4aContainer;
 
 /***/ }),
 
-/***/ 90690:
+/***/ 64242:
 /***/ ((__unused_webpack_module, exports) => {
 
 var HttpAuthLocation;
@@ -33832,7 +33832,7 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
 
 /***/ }),
 
-/***/ 9449:
+/***/ 67065:
 /***/ (function(module) {
 
 /*!
@@ -33852,7 +33852,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 785:
+/***/ 86657:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33864,7 +33864,7 @@ exports["default"] = {};
 
 /***/ }),
 
-/***/ 26122:
+/***/ 15386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34108,7 +34108,7 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
-/***/ 83874:
+/***/ 69522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34119,8 +34119,8 @@ module.exports = function (txt, options) {
 
 const { Duplex } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // Readable decoder states
 const PG_CODE = 0
@@ -34382,7 +34382,7 @@ class CopyStreamQuery extends Duplex {
 
 /***/ }),
 
-/***/ 96473:
+/***/ 32457:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34392,7 +34392,7 @@ module.exports = function (txt, options) {
 }
 
 const { Writable } = __nccwpck_require__(2203)
-const code = __nccwpck_require__(55983)
+const code = __nccwpck_require__(71679)
 
 class CopyStreamQuery extends Writable {
   constructor(text, options) {
@@ -34562,7 +34562,7 @@ class CopyStreamQuery extends Writable {
 
 /***/ }),
 
-/***/ 24820:
+/***/ 79716:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34573,8 +34573,8 @@ module.exports = function (txt, options) {
 
 const { Readable } = __nccwpck_require__(2203)
 const assert = __nccwpck_require__(42613)
-const BufferList = __nccwpck_require__(91147)
-const code = __nccwpck_require__(55983)
+const BufferList = __nccwpck_require__(4347)
+const code = __nccwpck_require__(71679)
 
 // decoder states
 const PG_CODE = 0
@@ -34746,14 +34746,14 @@ class CopyStreamQuery extends Readable {
 
 /***/ }),
 
-/***/ 26901:
+/***/ 61957:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-const CopyToQueryStream = __nccwpck_require__(24820)
-const CopyFromQueryStream = __nccwpck_require__(96473)
-const CopyBothQueryStream = __nccwpck_require__(83874)
+const CopyToQueryStream = __nccwpck_require__(79716)
+const CopyFromQueryStream = __nccwpck_require__(32457)
+const CopyBothQueryStream = __nccwpck_require__(69522)
 
 exports.to = function copyTo(txt, options) {
   return new CopyToQueryStream(txt, options)
@@ -34770,7 +34770,7 @@ exports.both = function copyBoth(txt, options) {
 
 /***/ }),
 
-/***/ 55983:
+/***/ 71679:
 /***/ ((module) => {
 
 /**
@@ -34804,7 +34804,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 91147:
+/***/ 4347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const Buffer = (__nccwpck_require__(20181).Buffer)
@@ -35187,7 +35187,7 @@ OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
 
 /***/ }),
 
-/***/ 62299:
+/***/ 79083:
 /***/ ((module) => {
 
 
@@ -35294,7 +35294,7 @@ module.exports = readInt8;
 
 /***/ }),
 
-/***/ 17558:
+/***/ 17734:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35391,7 +35391,7 @@ class Pool extends EventEmitter {
     this.options.allowExitOnIdle = this.options.allowExitOnIdle || false
     this.options.maxLifetimeSeconds = this.options.maxLifetimeSeconds || 0
     this.log = this.options.log || function () {}
-    this.Client = this.options.Client || Client || (__nccwpck_require__(13273).Client)
+    this.Client = this.options.Client || Client || (__nccwpck_require__(61097).Client)
     this.Promise = this.options.Promise || global.Promise
 
     if (typeof this.options.idleTimeoutMillis === 'undefined') {
@@ -35818,7 +35818,7 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 19971:
+/***/ 73203:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35879,7 +35879,7 @@ exports.BufferReader = BufferReader;
 
 /***/ }),
 
-/***/ 49315:
+/***/ 90995:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35998,18 +35998,18 @@ exports.Writer = Writer;
 
 /***/ }),
 
-/***/ 74233:
+/***/ 46313:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DatabaseError = exports.serialize = void 0;
 exports.parse = parse;
-const messages_1 = __nccwpck_require__(85809);
+const messages_1 = __nccwpck_require__(55553);
 Object.defineProperty(exports, "DatabaseError", ({ enumerable: true, get: function () { return messages_1.DatabaseError; } }));
-const serializer_1 = __nccwpck_require__(76513);
+const serializer_1 = __nccwpck_require__(69393);
 Object.defineProperty(exports, "serialize", ({ enumerable: true, get: function () { return serializer_1.serialize; } }));
-const parser_1 = __nccwpck_require__(43318);
+const parser_1 = __nccwpck_require__(8614);
 function parse(stream, callback) {
     const parser = new parser_1.Parser();
     stream.on('data', (buffer) => parser.parse(buffer, callback));
@@ -36019,7 +36019,7 @@ function parse(stream, callback) {
 
 /***/ }),
 
-/***/ 85809:
+/***/ 55553:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36185,14 +36185,14 @@ exports.NoticeMessage = NoticeMessage;
 
 /***/ }),
 
-/***/ 43318:
+/***/ 8614:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Parser = void 0;
-const messages_1 = __nccwpck_require__(85809);
-const buffer_reader_1 = __nccwpck_require__(19971);
+const messages_1 = __nccwpck_require__(55553);
+const buffer_reader_1 = __nccwpck_require__(73203);
 // every message is prefixed with a single byte
 const CODE_LENGTH = 1;
 // every message has an int32 length which includes itself but does
@@ -36516,13 +36516,13 @@ const parseErrorMessage = (reader, name) => {
 
 /***/ }),
 
-/***/ 76513:
+/***/ 69393:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.serialize = void 0;
-const buffer_writer_1 = __nccwpck_require__(49315);
+const buffer_writer_1 = __nccwpck_require__(90995);
 const writer = new buffer_writer_1.Writer();
 const startup = (opts) => {
     // protocol version
@@ -36720,13 +36720,13 @@ exports.serialize = serialize;
 
 /***/ }),
 
-/***/ 11549:
+/***/ 71661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var textParsers = __nccwpck_require__(74784);
-var binaryParsers = __nccwpck_require__(87522);
-var arrayParser = __nccwpck_require__(76471);
-var builtinTypes = __nccwpck_require__(16345);
+var textParsers = __nccwpck_require__(46928);
+var binaryParsers = __nccwpck_require__(48338);
+var arrayParser = __nccwpck_require__(46439);
+var builtinTypes = __nccwpck_require__(18953);
 
 exports.getTypeParser = getTypeParser;
 exports.setTypeParser = setTypeParser;
@@ -36774,10 +36774,10 @@ binaryParsers.init(function(oid, converter) {
 
 /***/ }),
 
-/***/ 76471:
+/***/ 46439:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879);
+var array = __nccwpck_require__(42903);
 
 module.exports = {
   create: function (source, transform) {
@@ -36792,10 +36792,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 87522:
+/***/ 48338:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var parseInt64 = __nccwpck_require__(62299);
+var parseInt64 = __nccwpck_require__(79083);
 
 var parseBits = function(data, bits, offset, invert, callback) {
   offset = offset || 0;
@@ -37056,7 +37056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 16345:
+/***/ 18953:
 /***/ ((module) => {
 
 /**
@@ -37136,14 +37136,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 74784:
+/***/ 46928:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(3879)
-var arrayParser = __nccwpck_require__(76471);
-var parseDate = __nccwpck_require__(92690);
-var parseInterval = __nccwpck_require__(68755);
-var parseByteA = __nccwpck_require__(463);
+var array = __nccwpck_require__(42903)
+var arrayParser = __nccwpck_require__(46439);
+var parseDate = __nccwpck_require__(80546);
+var parseInterval = __nccwpck_require__(61443);
+var parseByteA = __nccwpck_require__(57119);
 
 function allowNull (fn) {
   return function nullAllowed (value) {
@@ -37358,20 +37358,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 75042:
+/***/ 80242:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 const nodeUtils = __nccwpck_require__(39023)
-const sasl = __nccwpck_require__(20948)
-const TypeOverrides = __nccwpck_require__(50365)
+const sasl = __nccwpck_require__(42436)
+const TypeOverrides = __nccwpck_require__(84685)
 
-const ConnectionParameters = __nccwpck_require__(646)
-const Query = __nccwpck_require__(84473)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const crypto = __nccwpck_require__(84150)
+const ConnectionParameters = __nccwpck_require__(54422)
+const Query = __nccwpck_require__(62697)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const crypto = __nccwpck_require__(83142)
 
 const activeQueryDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -37659,7 +37659,7 @@ class Client extends EventEmitter {
       cb()
     } else {
       try {
-        const pgPass = __nccwpck_require__(13272)
+        const pgPass = __nccwpck_require__(67336)
         pgPass(this.connectionParameters, (pass) => {
           if (undefined !== pass) {
             pgPassDeprecationNotice()
@@ -38211,16 +38211,16 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 646:
+/***/ 54422:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const dns = __nccwpck_require__(72250)
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 
-const parse = (__nccwpck_require__(26122).parse) // parses a connection string
+const parse = (__nccwpck_require__(15386).parse) // parses a connection string
 
 const val = function (key, config, envVar) {
   if (config[key]) {
@@ -38402,15 +38402,15 @@ module.exports = ConnectionParameters
 
 /***/ }),
 
-/***/ 9809:
+/***/ 64609:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 
-const { parse, serialize } = __nccwpck_require__(74233)
-const stream = __nccwpck_require__(30829)
+const { parse, serialize } = __nccwpck_require__(46313)
+const stream = __nccwpck_require__(60573)
 const { getStream } = stream
 
 const flushBuffer = serialize.flush()
@@ -38659,7 +38659,7 @@ module.exports = Connection
 
 /***/ }),
 
-/***/ 9765:
+/***/ 54869:
 /***/ ((module) => {
 
 function x509Error(msg, cert) {
@@ -38788,12 +38788,12 @@ module.exports = { signatureAlgorithmHashFromCertificate }
 
 /***/ }),
 
-/***/ 20948:
+/***/ 42436:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const crypto = __nccwpck_require__(84150)
-const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(9765)
+const crypto = __nccwpck_require__(83142)
+const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(54869)
 
 // SASLprep (RFC 4013) — minimal in-tree implementation.
 //
@@ -39057,7 +39057,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84150:
+/***/ 83142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeCrypto = __nccwpck_require__(76982)
@@ -39153,7 +39153,7 @@ async function deriveKey(password, salt, iterations) {
 
 /***/ }),
 
-/***/ 68995:
+/***/ 87027:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39240,7 +39240,7 @@ module.exports = {
   keepalives_idle: 0,
 }
 
-const pgTypes = __nccwpck_require__(11549)
+const pgTypes = __nccwpck_require__(71661)
 // save default parsers
 const parseBigInteger = pgTypes.getTypeParser(20, 'text')
 const parseBigIntegerArray = pgTypes.getTypeParser(1016, 'text')
@@ -39254,20 +39254,20 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 
 /***/ }),
 
-/***/ 13273:
+/***/ 61097:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(75042)
-const defaults = __nccwpck_require__(68995)
-const Connection = __nccwpck_require__(9809)
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
-const Pool = __nccwpck_require__(17558)
-const TypeOverrides = __nccwpck_require__(50365)
-const { DatabaseError } = __nccwpck_require__(74233)
-const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(69652)
+const Client = __nccwpck_require__(80242)
+const defaults = __nccwpck_require__(87027)
+const Connection = __nccwpck_require__(64609)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
+const Pool = __nccwpck_require__(17734)
+const TypeOverrides = __nccwpck_require__(84685)
+const { DatabaseError } = __nccwpck_require__(46313)
+const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(25348)
 
 const poolFactory = (Client) => {
   return class BoundPool extends Pool {
@@ -39284,7 +39284,7 @@ const PG = function (clientConstructor) {
   this.Pool = poolFactory(this.Client)
   this._pools = []
   this.Connection = Connection
-  this.types = __nccwpck_require__(11549)
+  this.types = __nccwpck_require__(71661)
   this.DatabaseError = DatabaseError
   this.TypeOverrides = TypeOverrides
   this.escapeIdentifier = escapeIdentifier
@@ -39303,7 +39303,7 @@ try {
 }
 
 if (forceNative) {
-  clientConstructor = __nccwpck_require__(45301)
+  clientConstructor = __nccwpck_require__(40165)
 }
 
 module.exports = new PG(clientConstructor)
@@ -39315,7 +39315,7 @@ Object.defineProperty(module.exports, "native", ({
   get() {
     let native = null
     try {
-      native = new PG(__nccwpck_require__(45301))
+      native = new PG(__nccwpck_require__(40165))
     } catch (err) {
       if (err.code !== 'MODULE_NOT_FOUND') {
         throw err
@@ -39334,7 +39334,7 @@ Object.defineProperty(module.exports, "native", ({
 
 /***/ }),
 
-/***/ 28942:
+/***/ 7134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeUtils = __nccwpck_require__(39023)
@@ -39343,16 +39343,16 @@ var Native
 // eslint-disable-next-line no-useless-catch
 try {
   // Wrap this `require()` in a try-catch to avoid upstream bundlers from complaining that this might not be available since it is an optional import
-  Native = __nccwpck_require__(84390)
+  Native = __nccwpck_require__(82516)
 } catch (e) {
   throw e
 }
-const TypeOverrides = __nccwpck_require__(50365)
+const TypeOverrides = __nccwpck_require__(84685)
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const ConnectionParameters = __nccwpck_require__(646)
+const ConnectionParameters = __nccwpck_require__(54422)
 
-const NativeQuery = __nccwpck_require__(17581)
+const NativeQuery = __nccwpck_require__(8733)
 
 const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -39668,7 +39668,7 @@ Client.prototype._pulsePipelinedQueryQueue = function () {
   const self = this
   const queries = []
   const nativeQueries = []
-  const utils = __nccwpck_require__(69652)
+  const utils = __nccwpck_require__(25348)
 
   while (this._queryQueue.length > 0) {
     const query = this._queryQueue.shift()
@@ -39769,23 +39769,23 @@ Client.prototype.getTransactionStatus = function () {
 
 /***/ }),
 
-/***/ 45301:
+/***/ 40165:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-module.exports = __nccwpck_require__(28942)
+module.exports = __nccwpck_require__(7134)
 
 
 /***/ }),
 
-/***/ 17581:
+/***/ 8733:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(24434).EventEmitter)
 const util = __nccwpck_require__(39023)
-const utils = __nccwpck_require__(69652)
+const utils = __nccwpck_require__(25348)
 
 const NativeQuery = (module.exports = function (config, values, callback) {
   EventEmitter.call(this)
@@ -39952,15 +39952,15 @@ NativeQuery.prototype.submit = function (client) {
 
 /***/ }),
 
-/***/ 84473:
+/***/ 62697:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(24434)
 
-const Result = __nccwpck_require__(26424)
-const utils = __nccwpck_require__(69652)
+const Result = __nccwpck_require__(16808)
+const utils = __nccwpck_require__(25348)
 
 class Query extends EventEmitter {
   constructor(config, values, callback) {
@@ -40222,12 +40222,12 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 26424:
+/***/ 16808:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 const matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/
 
@@ -40338,7 +40338,7 @@ module.exports = Result
 
 /***/ }),
 
-/***/ 30829:
+/***/ 60573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { getStream, getSecureStream } = getStreamFuncs()
@@ -40381,7 +40381,7 @@ function getNodejsStreamFuncs() {
  */
 function getCloudflareStreamFuncs() {
   function getStream(ssl) {
-    const { CloudflareSocket } = __nccwpck_require__(785)
+    const { CloudflareSocket } = __nccwpck_require__(86657)
     return new CloudflareSocket(ssl)
   }
 
@@ -40428,12 +40428,12 @@ function getStreamFuncs() {
 
 /***/ }),
 
-/***/ 50365:
+/***/ 84685:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(11549)
+const types = __nccwpck_require__(71661)
 
 function TypeOverrides(userTypes) {
   this._types = userTypes || types
@@ -40470,12 +40470,12 @@ module.exports = TypeOverrides
 
 /***/ }),
 
-/***/ 69652:
+/***/ 25348:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const defaults = __nccwpck_require__(68995)
+const defaults = __nccwpck_require__(87027)
 const nodeUtils = __nccwpck_require__(39023)
 
 const { isDate } = __nccwpck_require__(98253)
@@ -40702,14 +40702,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98702:
+/***/ 28830:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , Stream = (__nccwpck_require__(2203).Stream)
-  , split = __nccwpck_require__(35286)
+  , split = __nccwpck_require__(38630)
   , util = __nccwpck_require__(39023)
   , defaultPort = 5432
   , isWin = (process.platform === 'win32')
@@ -40942,14 +40942,14 @@ var isValidEntry = module.exports.isValidEntry = function(entry){
 
 /***/ }),
 
-/***/ 13272:
+/***/ 67336:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(16928)
   , fs = __nccwpck_require__(79896)
-  , helper = __nccwpck_require__(98702)
+  , helper = __nccwpck_require__(28830)
 ;
 
 
@@ -40972,7 +40972,7 @@ module.exports.warnTo = helper.warnTo;
 
 /***/ }),
 
-/***/ 3879:
+/***/ 42903:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41076,7 +41076,7 @@ function identity (value) {
 
 /***/ }),
 
-/***/ 463:
+/***/ 57119:
 /***/ ((module) => {
 
 
@@ -41116,7 +41116,7 @@ module.exports = function parseBytea (input) {
 
 /***/ }),
 
-/***/ 92690:
+/***/ 80546:
 /***/ ((module) => {
 
 
@@ -41239,12 +41239,12 @@ function is0To99 (num) {
 
 /***/ }),
 
-/***/ 68755:
+/***/ 61443:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var extend = __nccwpck_require__(80223)
+var extend = __nccwpck_require__(93743)
 
 module.exports = PostgresInterval
 
@@ -41371,7 +41371,7 @@ function parse (interval) {
 
 /***/ }),
 
-/***/ 35286:
+/***/ 38630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*
@@ -41519,15 +41519,15 @@ module.exports = split
 
 /***/ }),
 
-/***/ 20770:
+/***/ 58482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(29290);
 
 
 /***/ }),
 
-/***/ 20218:
+/***/ 29290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -41798,33 +41798,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 42480:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(23701)
-const Dispatcher = __nccwpck_require__(30883)
-const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(57405)
-const ProxyAgent = __nccwpck_require__(76672)
-const EnvHttpProxyAgent = __nccwpck_require__(53137)
-const RetryAgent = __nccwpck_require__(30050)
-const errors = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(81285)
+const Dispatcher = __nccwpck_require__(97939)
+const Pool = __nccwpck_require__(92244)
+const BalancedPool = __nccwpck_require__(2549)
+const Agent = __nccwpck_require__(58285)
+const ProxyAgent = __nccwpck_require__(39920)
+const EnvHttpProxyAgent = __nccwpck_require__(40929)
+const RetryAgent = __nccwpck_require__(71346)
+const errors = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(56615)
-const buildConnector = __nccwpck_require__(59136)
-const MockClient = __nccwpck_require__(47365)
-const MockAgent = __nccwpck_require__(47501)
-const MockPool = __nccwpck_require__(94004)
-const mockErrors = __nccwpck_require__(52429)
-const RetryHandler = __nccwpck_require__(17816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
-const DecoratorHandler = __nccwpck_require__(58155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const api = __nccwpck_require__(88567)
+const buildConnector = __nccwpck_require__(32784)
+const MockClient = __nccwpck_require__(9493)
+const MockAgent = __nccwpck_require__(1437)
+const MockPool = __nccwpck_require__(45220)
+const mockErrors = __nccwpck_require__(49917)
+const RetryHandler = __nccwpck_require__(45640)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(78421)
+const DecoratorHandler = __nccwpck_require__(80091)
+const RedirectHandler = __nccwpck_require__(67970)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -41842,10 +41842,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(21514),
-  retry: __nccwpck_require__(92026),
-  dump: __nccwpck_require__(88060),
-  dns: __nccwpck_require__(70379)
+  redirect: __nccwpck_require__(20730),
+  retry: __nccwpck_require__(74346),
+  dump: __nccwpck_require__(78412),
+  dns: __nccwpck_require__(48731)
 }
 
 module.exports.buildConnector = buildConnector
@@ -41907,7 +41907,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(54398).fetch)
+const fetchImpl = (__nccwpck_require__(58702).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -41919,39 +41919,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(60660).Headers
-module.exports.Response = __nccwpck_require__(99051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(35910).FormData
+module.exports.Headers = __nccwpck_require__(75524).Headers
+module.exports.Response = __nccwpck_require__(70715).Response
+module.exports.Request = __nccwpck_require__(30175).Request
+module.exports.FormData = __nccwpck_require__(41142).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(48355).FileReader
+module.exports.FileReader = __nccwpck_require__(54848).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(30179)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(20109)
+const { CacheStorage } = __nccwpck_require__(15965)
+const { kConstruct } = __nccwpck_require__(40061)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(16933)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(57708)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
-module.exports.WebSocket = __nccwpck_require__(13726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(77316)
+module.exports.WebSocket = __nccwpck_require__(71886).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -41967,18 +41967,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(21238)
+const { EventSource } = __nccwpck_require__(61670)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 80158:
+/***/ 90670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(68707)
+const { addAbortListener } = __nccwpck_require__(84640)
+const { RequestAbortedError } = __nccwpck_require__(44627)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -42038,16 +42038,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34660:
+/***/ 42004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -42153,7 +42153,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 76862:
+/***/ 65646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -42167,10 +42167,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
@@ -42411,16 +42411,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 14043:
+/***/ 4203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { Readable } = __nccwpck_require__(49927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { Readable } = __nccwpck_require__(80471)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
@@ -42632,18 +42632,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 29656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { finished, PassThrough } = __nccwpck_require__(57075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(32247)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -42859,15 +42859,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 61882:
+/***/ 6730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(44627)
 const { AsyncResource } = __nccwpck_require__(16698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const util = __nccwpck_require__(84640)
+const { addSignal, removeSignal } = __nccwpck_require__(90670)
 const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
@@ -42974,21 +42974,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 56615:
+/***/ 88567:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(14043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(76862)
-module.exports.upgrade = __nccwpck_require__(61882)
-module.exports.connect = __nccwpck_require__(34660)
+module.exports.request = __nccwpck_require__(4203)
+module.exports.stream = __nccwpck_require__(29656)
+module.exports.pipeline = __nccwpck_require__(65646)
+module.exports.upgrade = __nccwpck_require__(6730)
+module.exports.connect = __nccwpck_require__(42004)
 
 
 /***/ }),
 
-/***/ 49927:
+/***/ 80471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -42997,9 +42997,9 @@ module.exports.connect = __nccwpck_require__(34660)
 
 const assert = __nccwpck_require__(34589)
 const { Readable } = __nccwpck_require__(57075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { ReadableStreamFrom } = __nccwpck_require__(84640)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -43380,15 +43380,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 87655:
+/***/ 32247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 
-const { chunksDecode } = __nccwpck_require__(49927)
+const { chunksDecode } = __nccwpck_require__(80471)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -43480,16 +43480,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 59136:
+/***/ 32784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(77030)
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(44627)
+const timers = __nccwpck_require__(91275)
 
 function noop () {}
 
@@ -43727,7 +43727,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 10735:
+/***/ 22303:
 /***/ ((module) => {
 
 
@@ -43852,7 +43852,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 42414:
+/***/ 53374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44061,7 +44061,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 68707:
+/***/ 44627:
 /***/ ((module) => {
 
 
@@ -44493,7 +44493,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44655:
+/***/ 37311:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44501,7 +44501,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
@@ -44516,9 +44516,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+} = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -44982,7 +44982,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 36443:
+/***/ 64043:
 /***/ ((module) => {
 
 module.exports = {
@@ -45056,7 +45056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 67752:
+/***/ 84152:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45064,7 +45064,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(10735)
+} = __nccwpck_require__(22303)
 
 class TstNode {
   /** @type {any} */
@@ -45215,13 +45215,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 84640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(64043)
 const { IncomingMessage } = __nccwpck_require__(37067)
 const stream = __nccwpck_require__(57075)
 const net = __nccwpck_require__(77030)
@@ -45229,9 +45229,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 const { stringify } = __nccwpck_require__(41792)
 const { EventEmitter: EE } = __nccwpck_require__(78474)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
-const { tree } = __nccwpck_require__(67752)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(22303)
+const { tree } = __nccwpck_require__(84152)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -45941,18 +45941,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57405:
+/***/ 58285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
-const DispatcherBase = __nccwpck_require__(21841)
-const Pool = __nccwpck_require__(30628)
-const Client = __nccwpck_require__(23701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
+const DispatcherBase = __nccwpck_require__(19265)
+const Pool = __nccwpck_require__(92244)
+const Client = __nccwpck_require__(81285)
+const util = __nccwpck_require__(84640)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -46081,7 +46081,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 2549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46089,7 +46089,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   PoolBase,
   kClients,
@@ -46097,10 +46097,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Pool = __nccwpck_require__(30628)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(73856)
+const Pool = __nccwpck_require__(92244)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const { parseOrigin } = __nccwpck_require__(84640)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -46297,7 +46297,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 29133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46305,9 +46305,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const timers = __nccwpck_require__(91275)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -46320,7 +46320,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -46353,9 +46353,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
-const constants = __nccwpck_require__(52824)
+const constants = __nccwpck_require__(80776)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -46367,11 +46367,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(53434))
+    mod = await WebAssembly.compile(__nccwpck_require__(88586))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -46379,7 +46379,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -47294,7 +47294,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(84492).extractBody)
+      extractBody = (__nccwpck_require__(46396).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -47817,7 +47817,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 88788:
+/***/ 4548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47825,13 +47825,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(34589)
 const { errorMonitor } = __nccwpck_require__(78474)
 const { pipeline } = __nccwpck_require__(57075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(44627)
 const {
   kUrl,
   kReset,
@@ -47850,7 +47850,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(64043)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -48256,7 +48256,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(84492).extractBody)
+    extractBody ??= (__nccwpck_require__(46396).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -48616,7 +48616,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 23701:
+/***/ 81285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -48626,16 +48626,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(34589)
 const net = __nccwpck_require__(77030)
 const http = __nccwpck_require__(37067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const Request = __nccwpck_require__(44655)
-const DispatcherBase = __nccwpck_require__(21841)
+const util = __nccwpck_require__(84640)
+const { channels } = __nccwpck_require__(53374)
+const Request = __nccwpck_require__(37311)
+const DispatcherBase = __nccwpck_require__(19265)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
 const {
   kUrl,
   kServerName,
@@ -48677,9 +48677,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(36443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(88788)
+} = __nccwpck_require__(64043)
+const connectH1 = __nccwpck_require__(29133)
+const connectH2 = __nccwpck_require__(4548)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -48987,7 +48987,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const createRedirectInterceptor = __nccwpck_require__(66036)
 
 function onError (client, err) {
   if (
@@ -49247,19 +49247,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 21841:
+/***/ 19265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(30883)
+const Dispatcher = __nccwpck_require__(97939)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+} = __nccwpck_require__(44627)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -49462,7 +49462,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 30883:
+/***/ 97939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -49534,15 +49534,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 53137:
+/***/ 40929:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
-const ProxyAgent = __nccwpck_require__(76672)
-const Agent = __nccwpck_require__(57405)
+const DispatcherBase = __nccwpck_require__(19265)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(64043)
+const ProxyAgent = __nccwpck_require__(39920)
+const Agent = __nccwpck_require__(58285)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -49701,7 +49701,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 64660:
+/***/ 95844:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -49825,15 +49825,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 42128:
+/***/ 73856:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const FixedQueue = __nccwpck_require__(64660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
-const PoolStats = __nccwpck_require__(43246)
+const DispatcherBase = __nccwpck_require__(19265)
+const FixedQueue = __nccwpck_require__(95844)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(64043)
+const PoolStats = __nccwpck_require__(15710)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -50026,10 +50026,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43246:
+/***/ 15710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(64043)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -50067,7 +50067,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 30628:
+/***/ 92244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50078,14 +50078,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Client = __nccwpck_require__(23701)
+} = __nccwpck_require__(73856)
+const Client = __nccwpck_require__(81285)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(44627)
+const util = __nccwpck_require__(84640)
+const { kUrl, kInterceptors } = __nccwpck_require__(64043)
+const buildConnector = __nccwpck_require__(32784)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -50181,19 +50181,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 76672:
+/***/ 39920:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(64043)
 const { URL } = __nccwpck_require__(73136)
-const Agent = __nccwpck_require__(57405)
-const Pool = __nccwpck_require__(30628)
-const DispatcherBase = __nccwpck_require__(21841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
-const Client = __nccwpck_require__(23701)
+const Agent = __nccwpck_require__(58285)
+const Pool = __nccwpck_require__(92244)
+const DispatcherBase = __nccwpck_require__(19265)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(44627)
+const buildConnector = __nccwpck_require__(32784)
+const Client = __nccwpck_require__(81285)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -50462,13 +50462,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 30050:
+/***/ 71346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(30883)
-const RetryHandler = __nccwpck_require__(17816)
+const Dispatcher = __nccwpck_require__(97939)
+const RetryHandler = __nccwpck_require__(45640)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -50504,7 +50504,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 32581:
+/***/ 78421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -50512,8 +50512,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const Agent = __nccwpck_require__(57405)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const Agent = __nccwpck_require__(58285)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -50543,7 +50543,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 58155:
+/***/ 80091:
 /***/ ((module) => {
 
 
@@ -50594,15 +50594,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 67970:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(36443)
+const util = __nccwpck_require__(84640)
+const { kBodyUsed } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -50833,20 +50833,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 17816:
+/***/ 45640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
-const { RequestRetryError } = __nccwpck_require__(68707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(64043)
+const { RequestRetryError } = __nccwpck_require__(44627)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(84640)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -51277,14 +51277,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 70379:
+/***/ 48731:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(77030)
 const { lookup } = __nccwpck_require__(40610)
-const DecoratorHandler = __nccwpck_require__(58155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(80091)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(44627)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -51659,14 +51659,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 88060:
+/***/ 78412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const DecoratorHandler = __nccwpck_require__(58155)
+const util = __nccwpck_require__(84640)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(44627)
+const DecoratorHandler = __nccwpck_require__(80091)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -51789,12 +51789,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 25092:
+/***/ 66036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -51817,11 +51817,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 21514:
+/***/ 20730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(67970)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -51848,11 +51848,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 92026:
+/***/ 74346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(17816)
+const RetryHandler = __nccwpck_require__(45640)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -51874,13 +51874,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 52824:
+/***/ 80776:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(50172);
+const utils_1 = __nccwpck_require__(11308);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -52158,7 +52158,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 63870:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52170,7 +52170,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 53434:
+/***/ 88586:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -52182,7 +52182,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 50172:
+/***/ 11308:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -52203,13 +52203,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 47501:
+/***/ 1437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(36443)
-const Agent = __nccwpck_require__(57405)
+const { kClients } = __nccwpck_require__(64043)
+const Agent = __nccwpck_require__(58285)
 const {
   kAgent,
   kMockAgentSet,
@@ -52220,14 +52220,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(91117)
-const MockClient = __nccwpck_require__(47365)
-const MockPool = __nccwpck_require__(94004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
-const Dispatcher = __nccwpck_require__(30883)
-const Pluralizer = __nccwpck_require__(91529)
-const PendingInterceptorsFormatter = __nccwpck_require__(56142)
+} = __nccwpck_require__(90941)
+const MockClient = __nccwpck_require__(9493)
+const MockPool = __nccwpck_require__(45220)
+const { matchValue, buildMockOptions } = __nccwpck_require__(58981)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(44627)
+const Dispatcher = __nccwpck_require__(97939)
+const Pluralizer = __nccwpck_require__(43289)
+const PendingInterceptorsFormatter = __nccwpck_require__(81726)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -52370,14 +52370,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 47365:
+/***/ 9493:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Client = __nccwpck_require__(23701)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Client = __nccwpck_require__(81285)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52386,10 +52386,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -52436,12 +52436,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 52429:
+/***/ 49917:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(68707)
+const { UndiciError } = __nccwpck_require__(44627)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -52471,12 +52471,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31511:
+/***/ 35015:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kDispatchKey,
@@ -52484,9 +52484,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(91117)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
+const { buildURL } = __nccwpck_require__(84640)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -52685,14 +52685,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 94004:
+/***/ 45220:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Pool = __nccwpck_require__(30628)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Pool = __nccwpck_require__(92244)
+const { buildMockDispatch } = __nccwpck_require__(58981)
 const {
   kDispatches,
   kMockAgent,
@@ -52701,10 +52701,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(90941)
+const { MockInterceptor } = __nccwpck_require__(35015)
+const Symbols = __nccwpck_require__(64043)
+const { InvalidArgumentError } = __nccwpck_require__(44627)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -52751,7 +52751,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 91117:
+/***/ 90941:
 /***/ ((module) => {
 
 
@@ -52781,20 +52781,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53397:
+/***/ 58981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(52429)
+const { MockNotMatchedError } = __nccwpck_require__(49917)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(91117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(90941)
+const { buildURL } = __nccwpck_require__(84640)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
@@ -53155,7 +53155,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 56142:
+/***/ 81726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -53205,7 +53205,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 91529:
+/***/ 43289:
 /***/ ((module) => {
 
 
@@ -53241,7 +53241,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 96603:
+/***/ 91275:
 /***/ ((module) => {
 
 
@@ -53671,20 +53671,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 89634:
+/***/ 78514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(45893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(93627)
-const { fetching } = __nccwpck_require__(54398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const { kConstruct } = __nccwpck_require__(40061)
+const { urlEquals, getFieldValues } = __nccwpck_require__(16814)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(84640)
+const { webidl } = __nccwpck_require__(15701)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(70715)
+const { Request, fromInnerRequest } = __nccwpck_require__(30175)
+const { kState } = __nccwpck_require__(61995)
+const { fetching } = __nccwpck_require__(58702)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(19520)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -54537,15 +54537,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 15965:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { Cache } = __nccwpck_require__(89634)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(40061)
+const { Cache } = __nccwpck_require__(78514)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class CacheStorage {
   /**
@@ -54696,26 +54696,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20109:
+/***/ 40061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(36443).kConstruct)
+  kConstruct: (__nccwpck_require__(64043).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 76798:
+/***/ 16814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { isValidHeaderName } = __nccwpck_require__(73168)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { isValidHeaderName } = __nccwpck_require__(19520)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -54760,7 +54760,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 71276:
+/***/ 33404:
 /***/ ((module) => {
 
 
@@ -54779,15 +54779,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79061:
+/***/ 16933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(11978)
-const { stringify } = __nccwpck_require__(57797)
-const { webidl } = __nccwpck_require__(45893)
-const { Headers } = __nccwpck_require__(60660)
+const { parseSetCookie } = __nccwpck_require__(58906)
+const { stringify } = __nccwpck_require__(41077)
+const { webidl } = __nccwpck_require__(15701)
+const { Headers } = __nccwpck_require__(75524)
 
 /**
  * @typedef {Object} Cookie
@@ -54970,14 +54970,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11978:
+/***/ 58906:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
-const { isCTLExcludingHtab } = __nccwpck_require__(57797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(33404)
+const { isCTLExcludingHtab } = __nccwpck_require__(41077)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(57708)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -55287,7 +55287,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57797:
+/***/ 41077:
 /***/ ((module) => {
 
 
@@ -55646,13 +55646,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 24031:
+/***/ 335:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(57075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(63691)
 
 /**
  * @type {number[]} BOM
@@ -56227,23 +56227,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 21238:
+/***/ 61670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(57075)
-const { fetching } = __nccwpck_require__(54398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(45893)
-const { EventSourceStream } = __nccwpck_require__(24031)
-const { parseMIMEType } = __nccwpck_require__(51900)
-const { createFastMessageEvent } = __nccwpck_require__(15188)
-const { isNetworkError } = __nccwpck_require__(99051)
-const { delay } = __nccwpck_require__(94811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { fetching } = __nccwpck_require__(58702)
+const { makeRequest } = __nccwpck_require__(30175)
+const { webidl } = __nccwpck_require__(15701)
+const { EventSourceStream } = __nccwpck_require__(335)
+const { parseMIMEType } = __nccwpck_require__(57708)
+const { createFastMessageEvent } = __nccwpck_require__(77316)
+const { isNetworkError } = __nccwpck_require__(70715)
+const { delay } = __nccwpck_require__(63691)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 
 let experimentalWarned = false
 
@@ -56717,7 +56717,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94811:
+/***/ 63691:
 /***/ ((module) => {
 
 
@@ -56761,12 +56761,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84492:
+/***/ 46396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(84640)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -56776,16 +56776,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(73168)
-const { FormData } = __nccwpck_require__(35910)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { FormData } = __nccwpck_require__(41142)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(34589)
 const { isErrored, isDisturbed } = __nccwpck_require__(57075)
 const { isArrayBuffer } = __nccwpck_require__(73429)
-const { serializeAMimeType } = __nccwpck_require__(51900)
-const { multipartFormDataParser } = __nccwpck_require__(50116)
+const { serializeAMimeType } = __nccwpck_require__(57708)
+const { multipartFormDataParser } = __nccwpck_require__(23028)
 let random
 
 try {
@@ -57297,7 +57297,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 27775:
 /***/ ((module) => {
 
 
@@ -57428,7 +57428,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 51900:
+/***/ 57708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -58179,12 +58179,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 66653:
+/***/ 69197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(36443)
+const { kConnected, kSize } = __nccwpck_require__(64043)
 
 class CompatWeakRef {
   constructor (value) {
@@ -58232,14 +58232,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 27114:
+/***/ 92538:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+const { kState } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -58365,16 +58365,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 50116:
+/***/ 23028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(73168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
-const { isFileLike } = __nccwpck_require__(27114)
-const { makeEntry } = __nccwpck_require__(35910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { utf8DecodeBytes } = __nccwpck_require__(19520)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(57708)
+const { isFileLike } = __nccwpck_require__(92538)
+const { makeEntry } = __nccwpck_require__(41142)
 const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -58846,16 +58846,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 35910:
+/***/ 41142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
-const { kState } = __nccwpck_require__(93627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(27114)
-const { webidl } = __nccwpck_require__(45893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(19520)
+const { kState } = __nccwpck_require__(61995)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { FileLike, isFileLike } = __nccwpck_require__(92538)
+const { webidl } = __nccwpck_require__(15701)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 
@@ -59105,7 +59105,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 51059:
+/***/ 30179:
 /***/ ((module) => {
 
 
@@ -59152,21 +59152,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60660:
+/***/ 75524:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(36443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(64043)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(73168)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(19520)
+const { webidl } = __nccwpck_require__(15701)
 const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(57975)
 
@@ -59846,7 +59846,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54398:
+/***/ 58702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -59859,9 +59859,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(99051)
-const { HeadersList } = __nccwpck_require__(60660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(70715)
+const { HeadersList } = __nccwpck_require__(75524)
+const { Request, cloneRequest } = __nccwpck_require__(30175)
 const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
@@ -59897,23 +59897,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(73168)
-const { kState, kDispatcher } = __nccwpck_require__(93627)
+} = __nccwpck_require__(19520)
+const { kState, kDispatcher } = __nccwpck_require__(61995)
 const assert = __nccwpck_require__(34589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(46396)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const EE = __nccwpck_require__(78474)
 const { Readable, pipeline, finished } = __nccwpck_require__(57075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
-const { webidl } = __nccwpck_require__(45893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(84640)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(57708)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
+const { webidl } = __nccwpck_require__(15701)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -62123,23 +62123,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 30175:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
-const { FinalizationRegistry } = __nccwpck_require__(66653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(46396)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(75524)
+const { FinalizationRegistry } = __nccwpck_require__(69197)()
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -62149,12 +62149,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(27775)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
@@ -63167,14 +63167,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 99051:
+/***/ 70715:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(75524)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(46396)
+const util = __nccwpck_require__(84640)
 const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
@@ -63186,16 +63186,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(19520)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { FormData } = __nccwpck_require__(35910)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+} = __nccwpck_require__(27775)
+const { kState, kHeaders } = __nccwpck_require__(61995)
+const { webidl } = __nccwpck_require__(15701)
+const { FormData } = __nccwpck_require__(41142)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { kConstruct } = __nccwpck_require__(64043)
 const assert = __nccwpck_require__(34589)
 const { types } = __nccwpck_require__(57975)
 
@@ -63784,7 +63784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93627:
+/***/ 61995:
 /***/ ((module) => {
 
 
@@ -63800,21 +63800,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73168:
+/***/ 19520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(57075)
 const zlib = __nccwpck_require__(38522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(51059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(27775)
+const { getGlobalOrigin } = __nccwpck_require__(30179)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(57708)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(84640)
 const assert = __nccwpck_require__(34589)
 const { isUint8Array } = __nccwpck_require__(73429)
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 let supportedHashes = []
 
@@ -65439,14 +65439,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45893:
+/***/ 15701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(57975)
 const { markAsUncloneable } = __nccwpck_require__(75919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(84640)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -66141,7 +66141,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 22607:
+/***/ 92927:
 /***/ ((module) => {
 
 
@@ -66438,7 +66438,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 48355:
+/***/ 54848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66447,16 +66447,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(53610)
+} = __nccwpck_require__(20410)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(20961)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(14929)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -66789,12 +66789,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88573:
+/***/ 45549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(15701)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -66874,7 +66874,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20961:
+/***/ 14929:
 /***/ ((module) => {
 
 
@@ -66891,7 +66891,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53610:
+/***/ 20410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -66902,10 +66902,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(20961)
-const { ProgressEvent } = __nccwpck_require__(88573)
-const { getEncoding } = __nccwpck_require__(22607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+} = __nccwpck_require__(14929)
+const { ProgressEvent } = __nccwpck_require__(45549)
+const { getEncoding } = __nccwpck_require__(92927)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(57708)
 const { types } = __nccwpck_require__(57975)
 const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
@@ -67289,27 +67289,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 86897:
+/***/ 7905:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(26096)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(61216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
-const { channels } = __nccwpck_require__(42414)
-const { CloseEvent } = __nccwpck_require__(15188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(54398)
-const { Headers, getHeadersList } = __nccwpck_require__(60660)
-const { getDecodeSplit } = __nccwpck_require__(73168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(90032)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(31025)
+const { channels } = __nccwpck_require__(53374)
+const { CloseEvent } = __nccwpck_require__(77316)
+const { makeRequest } = __nccwpck_require__(30175)
+const { fetching } = __nccwpck_require__(58702)
+const { Headers, getHeadersList } = __nccwpck_require__(75524)
+const { getDecodeSplit } = __nccwpck_require__(19520)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -67667,7 +67667,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20736:
+/***/ 26096:
 /***/ ((module) => {
 
 
@@ -67740,14 +67740,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15188:
+/***/ 77316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(36443)
+const { webidl } = __nccwpck_require__(15701)
+const { kEnumerableProperty } = __nccwpck_require__(84640)
+const { kConstruct } = __nccwpck_require__(64043)
 const { MessagePort } = __nccwpck_require__(75919)
 
 /**
@@ -68076,12 +68076,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 89104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(20736)
+const { maxUnsigned16Bit } = __nccwpck_require__(26096)
 
 const BUFFER_SIZE = 16386
 
@@ -68179,14 +68179,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19469:
+/***/ 31869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
-const { isValidClientWindowBits } = __nccwpck_require__(98625)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+const { isValidClientWindowBits } = __nccwpck_require__(31025)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -68291,16 +68291,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 81652:
+/***/ 99332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(57075)
 const assert = __nccwpck_require__(34589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
-const { channels } = __nccwpck_require__(42414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(26096)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(90032)
+const { channels } = __nccwpck_require__(53374)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -68310,11 +68310,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(98625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(86897)
-const { PerMessageDeflate } = __nccwpck_require__(19469)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(31025)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { closeWebSocketConnection } = __nccwpck_require__(7905)
+const { PerMessageDeflate } = __nccwpck_require__(31869)
+const { MessageSizeExceededError } = __nccwpck_require__(44627)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -68825,14 +68825,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13900:
+/***/ 59388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(20736)
-const FixedQueue = __nccwpck_require__(64660)
+const { WebsocketFrameSend } = __nccwpck_require__(89104)
+const { opcodes, sendHints } = __nccwpck_require__(26096)
+const FixedQueue = __nccwpck_require__(95844)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -68936,7 +68936,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 61216:
+/***/ 90032:
 /***/ ((module) => {
 
 
@@ -68955,16 +68955,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98625:
+/***/ 31025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
-const { states, opcodes } = __nccwpck_require__(20736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(90032)
+const { states, opcodes } = __nccwpck_require__(26096)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(77316)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(57708)
 
 /* globals Blob */
 
@@ -69284,15 +69284,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13726:
+/***/ 71886:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
+const { webidl } = __nccwpck_require__(15701)
+const { URLSerializer } = __nccwpck_require__(57708)
+const { environmentSettingsObject } = __nccwpck_require__(19520)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(26096)
 const {
   kWebSocketURL,
   kReadyState,
@@ -69301,21 +69301,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(61216)
+} = __nccwpck_require__(90032)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(98625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
-const { ByteParser } = __nccwpck_require__(81652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+} = __nccwpck_require__(31025)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7905)
+const { ByteParser } = __nccwpck_require__(99332)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(84640)
+const { getGlobalDispatcher } = __nccwpck_require__(78421)
 const { types } = __nccwpck_require__(57975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
-const { SendQueue } = __nccwpck_require__(13900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(77316)
+const { SendQueue } = __nccwpck_require__(59388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -69886,7 +69886,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 80223:
+/***/ 93743:
 /***/ ((module) => {
 
 module.exports = extend
@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 24835:
+/***/ 86220:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69935,63 +69935,7 @@ function documented(specs, docs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
-;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
-/**
- * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
- * about it can name its source without the capability code knowing what the input is called.
- */
-class Origin {
-    /** The input's name, when the value came from one. */
-    input;
-    label;
-    constructor(label, input) {
-        this.label = label;
-        this.input = input;
-    }
-    /** A value an input gave. */
-    static input(name) {
-        return new Origin(`input "${name}"`, name);
-    }
-    /** A value Backstop made itself, e.g. "the throwaway cluster". */
-    static internal(what) {
-        return new Origin(what);
-    }
-    /** `input "target-url"`, for the middle of a sentence. */
-    toString() {
-        return this.label;
-    }
-    /** `Input "target-url"`, to start a sentence. */
-    get title() {
-        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
-    }
-}
-
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
-
-
-
-/** The encryption inputs every backup action shares, as one rule. */
-const ENCRYPTION_INPUTS = {
-    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
-    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
-};
-/**
- * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
- * action then warns in its log and summary). Returns null for an unencrypted backup.
- */
-function readRecipients(inputs) {
-    const recipients = (0,age/* parseRecipients */.q)(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
-    if (recipients.length > 0)
-        return recipients;
-    if (inputs.boolean('allow-unencrypted'))
-        return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
-}
-
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
@@ -70050,6 +69994,37 @@ function urlPassword(text) {
     }
     catch {
         return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/action/origin.ts
+/**
+ * Where a parsed value came from, carried by the value itself (a DatabaseUrl, age keys, a table name…), so an error
+ * about it can name its source without the capability code knowing what the input is called.
+ */
+class Origin {
+    /** The input's name, when the value came from one. */
+    input;
+    label;
+    constructor(label, input) {
+        this.label = label;
+        this.input = input;
+    }
+    /** A value an input gave. */
+    static input(name) {
+        return new Origin(`input "${name}"`, name);
+    }
+    /** A value Backstop made itself, e.g. "the throwaway cluster". */
+    static internal(what) {
+        return new Origin(what);
+    }
+    /** `input "target-url"`, for the middle of a sentence. */
+    toString() {
+        return this.label;
+    }
+    /** `Input "target-url"`, to start a sentence. */
+    get title() {
+        return this.label.charAt(0).toUpperCase() + this.label.slice(1);
     }
 }
 
@@ -70167,91 +70142,134 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
+;// CONCATENATED MODULE: ./actions/lib/embeddings/defaults.ts
+const SPECS = [
+    {
+        table: 'trades',
+        text: ['symbol', 'side', 'quantity', 'entry_price', 'exit_price', 'pnl', 'setup', 'notes'],
+        payload: ['symbol', 'side', 'user_id', 'account_id', 'opened_at'],
+        joinJournal: true,
+    },
+    {
+        table: 'playbooks',
+        text: ['name', 'title', 'description', 'rules', 'body', 'notes'],
+        payload: ['user_id', 'name'],
+    },
+    { table: 'journal_entries', text: ['title', 'body', 'mood'], payload: ['trade_id', 'user_id', 'mood', 'created_at'] },
+];
+const JOURNAL = "(SELECT string_agg(j.body, ' ' ORDER BY j.id) FROM journal_entries j WHERE j.trade_id = t.id)";
+async function defaultSources(db) {
+    const sources = [];
+    for (const spec of SPECS) {
+        const columns = await columnsOf(db, spec.table);
+        const text = spec.text.filter((column) => columns.has(column));
+        const journal = spec.joinJournal && (await hasColumns(db, 'journal_entries', ['id', 'trade_id', 'body']));
+        const parts = [...text.map((column) => `${column}: {${column}}`), ...(journal ? ['journal: {journal}'] : [])];
+        sources.push({
+            table: spec.table,
+            id: 'id',
+            // A table that exists without any known text column still gets a point per row (its id as the text).
+            text: parts.length > 0 ? parts.join('; ') : `${spec.table} {id}`,
+            columns: journal ? { journal: JOURNAL } : {},
+            payload: spec.payload.filter((column) => columns.has(column)),
+            collection: spec.table,
+            distance: 'Cosine',
+            optional: true,
+        });
+    }
+    return sources;
+}
+async function columnsOf(db, table) {
+    const { rows } = await db.query(`SELECT attname AS name FROM pg_attribute
+     WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, [table]);
+    return new Set(rows.map((row) => row.name));
+}
+async function hasColumns(db, table, names) {
+    const columns = await columnsOf(db, table);
+    return names.every((name) => columns.has(name));
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
+;// CONCATENATED MODULE: ./actions/lib/embeddings/embedder.ts
 
-
-/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
-function newBackupId(kind, at = new Date()) {
-    const stamp = at
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}/, '');
-    return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
+function describeBatch(batch) {
+    return `batch ${batch.number} of ${batch.source} (rows ${batch.firstRow}–${batch.lastRow})`;
 }
-const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function checkBackupName(name, origin) {
-    if (!NAME.test(name))
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
-    return name;
-}
-/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
-function whatIsWrongWith(name) {
-    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
-    if (name === '.' || name === '..') {
-        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
-            `name: ${rules}, e.g. prod-db.`);
-    }
-    if (name.length > 100)
-        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
-    return `${rules}, e.g. prod-db.`;
-}
-function checkBackupId(id, origin) {
-    if (!BACKUP_ID.test(id)) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
-            'or leave it empty for the newest complete backup.');
-    }
-    return id;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
+const LOCAL_DIMENSIONS = 384;
+const LOCAL_MODEL = `backstop-local-hash-${LOCAL_DIMENSIONS}`;
 /**
- * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
- * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
+ * Offline and deterministic: each word and word pair is hashed to a dimension and a sign (feature hashing), and
+ * the vector is scaled to unit length. Texts sharing words land near each other, but there is no meaning in it:
+ * it exists so the demo and the tests need no network and no model download, and it says so wherever it shows.
  */
-const MANIFEST_VERSION = 1;
-const MANIFEST_FILE = 'manifest.json';
-const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
-/** Checks the fields a restore relies on; anything else may grow over time. */
-function parseManifest(text, where) {
-    let data;
-    try {
-        data = JSON.parse(text);
+class LocalEmbedder {
+    label = `deterministic local embedder, not semantic (${LOCAL_DIMENSIONS} dimensions)`;
+    model = LOCAL_MODEL;
+    async embed(texts) {
+        let tokens = 0;
+        const vectors = texts.map((text) => {
+            const words = text.toLowerCase().match(/[\p{L}\p{N}_.-]+/gu) ?? [];
+            tokens += words.length;
+            return hashedVector(words);
+        });
+        return { vectors, tokens };
     }
-    catch {
-        throw new Error(`${where} is not valid JSON: the manifest is damaged; restore from another destination.`);
+}
+function hashedVector(words) {
+    const vector = new Array(LOCAL_DIMENSIONS).fill(0);
+    const features = [...words, ...words.slice(1).map((word, index) => `${words[index]} ${word}`)];
+    for (const feature of features) {
+        const digest = (0,external_node_crypto_.createHash)('sha256').update(feature).digest();
+        vector[digest.readUInt32BE(0) % LOCAL_DIMENSIONS] += digest[4] & 1 ? 1 : -1;
     }
-    const manifest = data;
-    if (typeof manifest !== 'object' || manifest === null)
-        throw new Error(`${where} is not a manifest object.`);
-    if (manifest.version !== MANIFEST_VERSION) {
-        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
-            'use the Backstop release that wrote it.');
-    }
-    const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
-    if (missing.length > 0)
-        throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
-    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
-        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
-        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
-    }
-    for (const file of manifest.files ?? []) {
-        if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
-            throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
-        }
-        if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
-            throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
-        }
-    }
-    return manifest;
+    const norm = Math.hypot(...vector);
+    // An empty text still needs a valid vector: a zero vector has no direction for cosine distance.
+    if (norm === 0)
+        return vector.map((_, index) => (index === 0 ? 1 : 0));
+    return vector.map((value) => value / norm);
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
-// EXTERNAL MODULE: ./actions/lib/interrupt.ts
-var interrupt = __nccwpck_require__(64785);
+;// CONCATENATED MODULE: ./actions/lib/embeddings/point-id.ts
+
+/**
+ * Backstop's namespace for embedding point ids (a fixed random UUID): the same table and row always give the same
+ * point id, so a rerun overwrites instead of duplicating, and any tool can compute a row's point id.
+ */
+const POINT_NAMESPACE = '6f1d9a52-3c8e-4b7a-9e21-5d4c0b8a7f13';
+/** RFC 9562 UUID version 5 (SHA-1) of a name in a namespace, in canonical lowercase form. */
+function uuidV5(name, namespace = POINT_NAMESPACE) {
+    const bytes = (0,external_node_crypto_.createHash)('sha1')
+        .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+        .update(name, 'utf8')
+        .digest()
+        .subarray(0, 16);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+/** A row's point id: UUID v5 of its table (schema-qualified, unquoted) and its id as text. */
+function pointIdOf(table, rowId) {
+    return uuidV5(`${table}:${rowId}`);
+}
+/** What decides whether a stored point is current: the model that embedded it and the exact text. */
+function contentHash(model, text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(model).update('\n').update(text).digest('hex');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/embeddings/points.ts
+/** The payload fields Backstop writes into every point, besides the configured columns. */
+const PAYLOAD = {
+    /** The row's id: what validate-integrity's coverage check matches on (match: payload:row_id). */
+    rowId: 'row_id',
+    /** schema.table of the row, so prune never deletes another writer's points. */
+    table: 'source_table',
+    /** sha256 of the model and the text: an equal hash means the point is current. */
+    hash: 'content_hash',
+    model: 'embedding_model',
+};
+
 ;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
@@ -70307,6 +70325,40 @@ function quoteStart(text, max = 60) {
     return `"${flat.length > max ? `${flat.slice(0, max)}…` : flat}"`;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/embeddings/progress.ts
+
+/** A progress line at most every `everyMs`, with rows per second and the time left at that rate. */
+class Progress {
+    started = performance.now();
+    lastLine = 0;
+    total;
+    name;
+    log;
+    everyMs;
+    constructor(name, total, log, everyMs = 5_000) {
+        this.name = name;
+        this.total = total;
+        this.log = log;
+        this.everyMs = everyMs;
+    }
+    update(done, embedded, skipped, force = false) {
+        const now = performance.now();
+        if (!force && now - this.lastLine < this.everyMs)
+            return;
+        this.lastLine = now;
+        const seconds = (now - this.started) / 1000;
+        const rate = seconds > 0 ? done / seconds : 0;
+        const percent = this.total > 0 ? Math.floor((100 * done) / this.total) : 100;
+        const left = rate > 0 ? formatSeconds((this.total - done) / rate) : '—';
+        this.log(`${this.name}: ${done} of ${this.total} rows (${percent}%): ${embedded} embedded, ${skipped} skipped · ` +
+            `${rate.toFixed(0)} rows/s · ETA ${done >= this.total ? 'done' : left}`);
+    }
+}
+
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(57619);
 ;// CONCATENATED MODULE: ./actions/lib/pg/connection.ts
 
 
@@ -70393,18 +70445,658 @@ function qualified(schema, name) {
     return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/embeddings/table.ts
+
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+function placeholdersOf(template) {
+    return [...new Set([...template.matchAll(PLACEHOLDER)].map((match) => match[1]))];
+}
+/** The template with each placeholder replaced by its value; NULL is empty, whitespace runs become one space. */
+function renderText(template, values) {
+    return template
+        .replace(PLACEHOLDER, (_, name) => textOf(values[name]))
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+function textOf(value) {
+    if (value === null || value === undefined)
+        return '';
+    if (value instanceof Date)
+        return value.toISOString();
+    if (typeof value === 'object')
+        return JSON.stringify(value);
+    return String(value);
+}
+/**
+ * Resolves the table (search_path included), and checks the id, every placeholder and payload column before a row
+ * is read; the computed columns and `where` are checked by planning the query once.
+ */
+async function resolveSource(db, source, where) {
+    const table = await findTable(db, source.table, where);
+    if (!table) {
+        if (source.optional)
+            return undefined;
+        throw new errors/* ConfigurationError */.j1(`${where}: table "${source.table}" does not exist or is not visible to this user; write it as schema.table.`);
+    }
+    const name = `${table.schema}.${table.name}`;
+    const missing = (column) => !table.columns.has(column);
+    if (missing(source.id))
+        throw new errors/* ConfigurationError */.j1(`${where}: table ${name} has no id column "${source.id}".`);
+    const placeholders = placeholdersOf(source.text);
+    const unknown = placeholders.find((column) => missing(column) && !(column in source.columns));
+    if (unknown) {
+        throw new errors/* ConfigurationError */.j1(`${where}: the text uses {${unknown}}, which is neither a column of ${name} nor one of its computed ` +
+            `columns (it has ${[...table.columns.keys()].join(', ')}).`);
+    }
+    const absent = source.payload.find(missing);
+    if (absent)
+        throw new errors/* ConfigurationError */.j1(`${where}: payload column "${absent}" is no column of ${name}.`);
+    const from = `${qualified(table.schema, table.name)} AS t`;
+    const condition = source.where ? `(${source.where})` : 'true';
+    const expression = (column) => column in source.columns && missing(column) ? `(${source.columns[column]})` : `t.${quoteIdent(column)}`;
+    const values = [...placeholders, ...source.payload].map((column, index) => `${expression(column)} AS c${index}`);
+    const id = `t.${quoteIdent(source.id)}`;
+    const select = (where) => `SELECT ${[`${id}::text AS row_id`, ...values].join(', ')} FROM ${from} WHERE ${where} ORDER BY ${id} LIMIT $1`;
+    const resolved = {
+        source,
+        name,
+        first: select(condition),
+        after: select(`${condition} AND ${id} > $2`),
+        count: `SELECT count(*)::bigint AS n FROM ${from} WHERE ${condition}`,
+        placeholders,
+        payload: source.payload.map((column) => ({ column, index: indexTypeOf(table.columns.get(column)) })),
+    };
+    try {
+        await db.query(`EXPLAIN ${resolved.first.replace('$1', '1')}`);
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`${where}: the query for ${name} fails: ${(0,errors/* errorMessage */.gJ)(error)} (check columns and where).`);
+    }
+    return resolved;
+}
+async function findTable(db, table, where) {
+    let rows;
+    try {
+        rows = (await db.query(`SELECT n.nspname AS schema, c.relname AS name, a.attname AS column, format_type(a.atttypid, NULL) AS type
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.oid = to_regclass($1) ORDER BY a.attnum`, [table])).rows;
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`${where}: "${table}" is not a table name: ${(0,errors/* errorMessage */.gJ)(error)}.`);
+    }
+    if (rows.length === 0)
+        return undefined;
+    const columns = new Map(rows.filter((row) => row.column !== null).map((row) => [row.column, row.type]));
+    return { schema: rows[0].schema, name: rows[0].name, columns };
+}
+function indexTypeOf(type) {
+    if (['smallint', 'integer', 'bigint'].includes(type))
+        return 'integer';
+    if (['numeric', 'real', 'double precision'].includes(type))
+        return 'float';
+    if (type === 'boolean')
+        return 'bool';
+    if (type === 'uuid')
+        return 'uuid';
+    if (type.startsWith('timestamp') || type === 'date')
+        return 'datetime';
+    return 'keyword';
+}
+/** A column value as its payload index expects it: numbers as numbers (exact ones only), times as ISO text. */
+function payloadValue(value, index) {
+    if (value === null || value === undefined)
+        return null;
+    if (value instanceof Date)
+        return value.toISOString();
+    if ((index === 'integer' || index === 'float') && typeof value === 'string') {
+        const number = Number(value);
+        return index === 'integer' && !Number.isSafeInteger(number) ? value : number;
+    }
+    return value;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/embeddings/backfill.ts
+
+
+
+
+
+
+
+const DELETE_CHUNK = 500;
+/**
+ * Embeds every row of every source into its collection, idempotently: a point whose stored content hash equals the
+ * row's current one is skipped, so a rerun after a failure (or on a schedule) embeds only what is new or changed.
+ * Every source is checked against the database before the first request.
+ */
+async function backfillEmbeddings(options) {
+    const resolved = [];
+    const absent = [];
+    const sources = options.sources ?? (await defaultSources(options.db));
+    const from = options.sources ? options.sourcesFrom : 'the default sources';
+    for (const [index, source] of sources.entries()) {
+        const found = await resolveSource(options.db, source, `${from}: sources[${index}]`);
+        if (found)
+            resolved.push(found);
+        else
+            absent.push(source.table);
+    }
+    for (const table of absent)
+        options.notice(`Table ${table} does not exist: its default source is skipped.`);
+    options.log(`Embedding with the ${options.embedder.label}, into ${options.store.label}.`);
+    const results = [];
+    for (const source of resolved)
+        results.push(await backfillSource(source, options));
+    return { embedder: options.embedder.label, sources: results, absent };
+}
+async function backfillSource(resolved, options) {
+    const started = performance.now();
+    const collection = resolved.source.collection;
+    const dimensions = await options.store.vectorSize(collection);
+    const stored = dimensions === undefined ? new Map() : await storedHashes(options.store, collection, resolved.name);
+    const total = Number((await options.db.query(resolved.count)).rows[0].n);
+    options.log(`${resolved.name} → ${collection}: ${total} rows; ` +
+        (dimensions === undefined ? 'a new collection.' : `${stored.size} points of this table stored.`));
+    const run = new SourceRun(resolved, options, dimensions);
+    const progress = new Progress(resolved.name, total, options.log);
+    const seen = new Set();
+    // A page holds enough batches to keep every slot busy; the slots drain only at its end.
+    const pageSize = options.pageSize ?? Math.max(1000, options.batchSize * options.concurrency * 4);
+    for await (const page of rowPages(options.db, resolved, options.embedder.model, pageSize)) {
+        const pending = [];
+        for (const row of page) {
+            seen.add(row.pointId);
+            if (stored.get(row.pointId) === row.hash)
+                run.result.skipped++;
+            else
+                pending.push(row);
+        }
+        await inParallel(batchesOf(pending, options.batchSize, options.maxBatchTokens), options.concurrency, (rows) => run.write(rows));
+        run.result.rows += page.length;
+        progress.update(run.result.rows, run.result.embedded, run.result.skipped);
+    }
+    progress.update(run.result.rows, run.result.embedded, run.result.skipped, true);
+    await run.removeGone([...stored.keys()].filter((id) => !seen.has(id)));
+    run.result.seconds = (performance.now() - started) / 1000;
+    return run.result;
+}
+/** One source's writes into its collection: the collection made or checked once, batches, pruning. */
+class SourceRun {
+    result;
+    resolved;
+    options;
+    dimensions;
+    batches = 0;
+    /** Settles once the collection exists with the first answer's size; every batch waits for it before writing. */
+    ready;
+    constructor(resolved, options, dimensions) {
+        this.resolved = resolved;
+        this.options = options;
+        this.dimensions = dimensions;
+        this.result = {
+            table: resolved.name,
+            key: resolved.source.id,
+            collection: resolved.source.collection,
+            rows: 0,
+            embedded: 0,
+            skipped: 0,
+            deleted: 0,
+            stale: 0,
+            tokens: 0,
+            seconds: 0,
+            created: false,
+            dimensions,
+        };
+    }
+    get collection() {
+        return this.resolved.source.collection;
+    }
+    async write(rows) {
+        const batch = {
+            source: this.resolved.name,
+            number: ++this.batches,
+            firstRow: rows[0].rowId,
+            lastRow: rows.at(-1).rowId,
+        };
+        const { embedder, store } = this.options;
+        const { vectors, tokens } = await embedder.embed(rows.map((row) => row.text), batch);
+        this.ready ??= this.collectionFor(vectors[0].length, batch);
+        const size = await this.ready;
+        const wrong = vectors.find((vector) => vector.length !== size);
+        if (wrong) {
+            throw new Error(`The ${embedder.label} returned a ${wrong.length}-dimension vector in ${describeBatch(batch)}, not ${size}: ` +
+                'every vector of a collection has one size.');
+        }
+        await store.upsert(this.collection, rows.map((row, index) => ({ id: row.pointId, vector: vectors[index], payload: row.payload })));
+        this.result.embedded += rows.length;
+        this.result.tokens += tokens;
+    }
+    /** Creates the collection at the size of the first answer, or checks that size against the existing one. */
+    async collectionFor(size, batch) {
+        const { store, embedder } = this.options;
+        const distance = this.resolved.source.distance;
+        if (this.dimensions === undefined) {
+            await store.createCollection(this.collection, { size, distance }, indexesOf(this.resolved));
+            this.options.log(`Created collection ${this.collection} (${size} dimensions, ${distance}).`);
+            this.result.created = true;
+            this.dimensions = size;
+        }
+        else if (this.dimensions !== size) {
+            throw new errors/* ConfigurationError */.j1(`${store.label}: collection "${this.collection}" holds ${this.dimensions}-dimension vectors, but the ` +
+                `${embedder.label} returned ${size} for ${describeBatch(batch)}. Nothing was written to it: use a model ` +
+                'of that size, or another collection.');
+        }
+        this.result.dimensions = this.dimensions;
+        return this.dimensions;
+    }
+    /** The points of rows that are gone: deleted with prune, counted (and said) without. */
+    async removeGone(gone) {
+        if (gone.length === 0)
+            return;
+        if (!this.options.prune) {
+            this.result.stale = gone.length;
+            this.options.notice(`${this.collection}: ${gone.length} points of ${this.resolved.name} have no row any more (deleted, or ` +
+                'outside its where); prune deletes them.');
+            return;
+        }
+        for (let start = 0; start < gone.length; start += DELETE_CHUNK) {
+            const chunk = gone.slice(start, start + DELETE_CHUNK);
+            await this.options.store.delete(this.collection, chunk);
+            this.result.deleted += chunk.length;
+        }
+        this.options.log(`${this.resolved.name}: deleted ${gone.length} points whose rows are gone.`);
+    }
+}
+/** Point id → stored content hash, for this table's points (other writers' points in the collection are left). */
+async function storedHashes(store, collection, table) {
+    const hashes = new Map();
+    for await (const page of store.scroll(collection, [PAYLOAD.table, PAYLOAD.hash])) {
+        for (const point of page) {
+            if (point.payload[PAYLOAD.table] !== table)
+                continue;
+            const hash = point.payload[PAYLOAD.hash];
+            hashes.set(point.id, typeof hash === 'string' ? hash : '');
+        }
+    }
+    return hashes;
+}
+function indexesOf(resolved) {
+    return [
+        { field: PAYLOAD.rowId, type: 'keyword' },
+        { field: PAYLOAD.table, type: 'keyword' },
+        ...resolved.payload.map(({ column, index }) => ({ field: column, type: index })),
+    ];
+}
+async function* rowPages(db, resolved, model, size) {
+    let last;
+    for (;;) {
+        const { rows } = await db.query(last === undefined ? resolved.first : resolved.after, last === undefined ? [size] : [size, last]);
+        if (rows.length === 0)
+            return;
+        yield rows.map((row) => rowOf(resolved, model, row));
+        last = rows.at(-1).row_id;
+        if (rows.length < size)
+            return;
+    }
+}
+function rowOf(resolved, model, row) {
+    const rowId = row.row_id;
+    const values = Object.fromEntries(resolved.placeholders.map((name, index) => [name, row[`c${index}`]]));
+    const text = renderText(resolved.source.text, values);
+    const hash = contentHash(model, text);
+    const payload = {};
+    resolved.payload.forEach(({ column, index }, offset) => {
+        payload[column] = payloadValue(row[`c${resolved.placeholders.length + offset}`], index);
+    });
+    Object.assign(payload, {
+        [PAYLOAD.rowId]: rowId,
+        [PAYLOAD.table]: resolved.name,
+        [PAYLOAD.hash]: hash,
+        [PAYLOAD.model]: model,
+    });
+    return { rowId, pointId: pointIdOf(resolved.name, rowId), text, hash, payload };
+}
+/** Up to `size` rows per batch, fewer when their estimated tokens would pass `maxTokens` (a long text goes alone). */
+function batchesOf(rows, size, maxTokens) {
+    const batches = [];
+    let current = [];
+    let tokens = 0;
+    for (const row of rows) {
+        const estimate = Math.ceil(row.text.length / 3) + 1;
+        if (current.length > 0 && (current.length >= size || tokens + estimate > maxTokens)) {
+            batches.push(current);
+            [current, tokens] = [[], 0];
+        }
+        current.push(row);
+        tokens += estimate;
+    }
+    if (current.length > 0)
+        batches.push(current);
+    return batches;
+}
+/** Runs `work` over the items, at most `limit` at once; the first failure stops new work and is thrown. */
+async function inParallel(items, limit, work) {
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && !failure) {
+            const item = items[next++];
+            try {
+                await work(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure)
+        throw failure.error;
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+// EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(43439);
+;// CONCATENATED MODULE: ./actions/lib/embeddings/config.ts
+
+
+
+/** Qdrant's distance functions (Distance in its OpenAPI document). */
+const DISTANCES = ['Cosine', 'Dot', 'Euclid', 'Manhattan'];
+const KEYS = ['table', 'id', 'text', 'columns', 'payload', 'collection', 'distance', 'where'];
+/** Reads the YAML config (`sources:` list); every key is checked, so a typo fails instead of being ignored. */
+function loadSources(path, origin) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} names ${path}, which cannot be read: ${(0,errors/* errorMessage */.gJ)(error)}.`);
+    }
+    let document;
+    try {
+        document = (0,dist/* parse */.qg)(text);
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title}: ${path} is not valid YAML: ${(0,errors/* errorMessage */.gJ)(error)}`);
+    }
+    return parseSources(document, `${origin} (${path})`);
+}
+function parseSources(document, where) {
+    const root = asObject(document, `${where}: the config`, 'an object with a `sources:` list');
+    const unknown = Object.keys(root).filter((key) => key !== 'sources');
+    if (unknown.length > 0) {
+        throw new errors/* ConfigurationError */.j1(`${where}: unknown key "${unknown[0]}"; the config has only \`sources:\`.`);
+    }
+    if (!Array.isArray(root.sources) || root.sources.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${where}: \`sources:\` must be a non-empty list of tables to embed.`);
+    }
+    const sources = root.sources.map((entry, index) => parseSource(entry, `${where}: sources[${index}]`));
+    const collections = new Map();
+    for (const source of sources) {
+        const other = collections.get(source.collection);
+        if (other) {
+            throw new errors/* ConfigurationError */.j1(`${where}: ${other} and ${source.table} both write collection "${source.collection}": give each ` +
+                'source its own collection (prune and coverage are per collection).');
+        }
+        collections.set(source.collection, source.table);
+    }
+    return sources;
+}
+function parseSource(entry, where) {
+    const raw = asObject(entry, where, 'an object (table, id, text, collection, …)');
+    const unknown = Object.keys(raw).find((key) => !KEYS.includes(key));
+    if (unknown)
+        throw new errors/* ConfigurationError */.j1(`${where}: unknown key "${unknown}"; allowed: ${KEYS.join(', ')}.`);
+    const table = requiredString(raw, 'table', where);
+    const distance = raw.distance === undefined ? 'Cosine' : requiredString(raw, 'distance', where);
+    if (!DISTANCES.includes(distance)) {
+        throw new errors/* ConfigurationError */.j1(`${where}: distance is "${distance}": use one of ${DISTANCES.join(', ')}.`);
+    }
+    const columns = raw.columns === undefined ? {} : asObject(raw.columns, `${where}: columns`, 'name: SQL expression');
+    for (const [name, expression] of Object.entries(columns)) {
+        if (typeof expression !== 'string' || expression.trim() === '') {
+            throw new errors/* ConfigurationError */.j1(`${where}: columns.${name} must be an SQL expression (text).`);
+        }
+    }
+    const payload = raw.payload ?? [];
+    if (!Array.isArray(payload) || !payload.every((item) => typeof item === 'string')) {
+        throw new errors/* ConfigurationError */.j1(`${where}: payload must be a list of column names.`);
+    }
+    return {
+        table,
+        id: raw.id === undefined ? 'id' : requiredString(raw, 'id', where),
+        text: requiredString(raw, 'text', where),
+        columns: columns,
+        payload,
+        collection: raw.collection === undefined ? table.split('.').pop() : requiredString(raw, 'collection', where),
+        distance: distance,
+        ...(raw.where !== undefined && { where: requiredString(raw, 'where', where) }),
+        optional: false,
+    };
+}
+function asObject(value, where, expected) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new errors/* ConfigurationError */.j1(`${where} must be ${expected}.`);
+    }
+    return value;
+}
+function requiredString(raw, key, where) {
+    const value = raw[key];
+    if (typeof value !== 'string' || value.trim() === '') {
+        throw new errors/* ConfigurationError */.j1(`${where}: ${key} must be a non-empty text${value === undefined ? ' (missing)' : ''}.`);
+    }
+    return value;
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./actions/lib/embeddings/openai.ts
+
+
+
+
+const MAX_BACKOFF_MS = 30_000;
+/** A Retry-After longer than this is a quota exhausted for the day, not a pause: the run stops and says so. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** An answer worth another try (rate limit, server trouble, a dropped connection), with how long it asks to wait. */
+class Retryable extends Error {
+    waitMs;
+    constructor(message, waitMs) {
+        super(message);
+        this.waitMs = waitMs;
+    }
+}
+/** Resolves an embeddings URL: a full …/embeddings endpoint as given, a base URL (…/v1) with /embeddings added. */
+function embeddingsEndpoint(value, origin) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. https://api.openai.com/v1 or ` +
+            'http://localhost:11434/v1.');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": an embeddings endpoint is http:// or https://.`);
+    }
+    if (url.username || url.password) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key as the API key.`);
+    }
+    if (!url.pathname.replace(/\/+$/, '').endsWith('/embeddings')) {
+        url.pathname = `${url.pathname.replace(/\/+$/, '')}/embeddings`;
+    }
+    return url;
+}
+/**
+ * POST /embeddings as OpenAI defines it, which Azure OpenAI, Ollama, vLLM and LM Studio serve too. The key goes as
+ * `Authorization: Bearer` and, for Azure, as `api-key`. 429 and 5xx are retried with jittered exponential backoff,
+ * or after the wait the endpoint asks for (Retry-After, retry-after-ms); 401/403 fail at once naming the key.
+ */
+class OpenAiEmbedder {
+    label;
+    model;
+    endpoint;
+    options;
+    constructor(options) {
+        this.options = options;
+        this.endpoint = embeddingsEndpoint(options.url, options.urlOrigin);
+        this.model = options.model;
+        this.label = `${options.model} at ${this.display}`;
+    }
+    get display() {
+        return `${this.endpoint.origin}${this.endpoint.pathname}`;
+    }
+    async embed(texts, batch) {
+        const attempts = this.options.attempts;
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await this.request(texts, batch);
+            }
+            catch (error) {
+                if (!(error instanceof Retryable))
+                    throw error;
+                if (attempt >= attempts) {
+                    throw new Error(`Embedding ${describeBatch(batch)} failed ${attempts} ${attempts === 1 ? 'time' : 'times'}, last with ` +
+                        `${error.message}. Rows embedded before it are stored: run again later to continue from there.`);
+                }
+                if (error.waitMs !== undefined && error.waitMs > MAX_RETRY_AFTER_MS) {
+                    throw new Error(`Embedding ${describeBatch(batch)}: ${error.message}, and the endpoint asks to wait ` +
+                        `${Math.round(error.waitMs / 1000)} s (Retry-After), more than ${MAX_RETRY_AFTER_MS / 1000} s: run ` +
+                        'again later (rows embedded before it are stored and will be skipped).');
+                }
+                const waitMs = error.waitMs ?? this.backoff(attempt);
+                this.options.log(`${describeBatch(batch)}: ${error.message}; try ${attempt + 1} of ${attempts} in ` +
+                    `${(waitMs / 1000).toFixed(1)} s${error.waitMs === undefined ? '' : ' (as the endpoint asks)'}.`);
+                await (0,promises_namespaceObject.setTimeout)(waitMs);
+            }
+        }
+    }
+    /** Full jitter: anywhere between half and all of base × 2^(attempt-1), capped. */
+    backoff(attempt) {
+        const step = Math.min(MAX_BACKOFF_MS, (this.options.backoffMs ?? 1000) * 2 ** (attempt - 1));
+        return step / 2 + Math.random() * (step / 2);
+    }
+    headers() {
+        const key = this.options.apiKey;
+        const headers = { 'content-type': 'application/json', accept: 'application/json' };
+        if (key) {
+            headers.authorization = `Bearer ${key}`;
+            if (this.endpoint.hostname.endsWith('.azure.com'))
+                headers['api-key'] = key;
+        }
+        return headers;
+    }
+    async request(texts, batch) {
+        let response;
+        try {
+            response = await fetch(this.endpoint, {
+                method: 'POST',
+                headers: this.headers(),
+                body: JSON.stringify({ model: this.model, input: texts, encoding_format: 'float' }),
+                signal: AbortSignal.timeout(this.options.timeoutMs),
+            });
+        }
+        catch (error) {
+            const cause = error.cause?.code ?? error.name;
+            if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND') {
+                throw new errors/* ConfigurationError */.j1(`Cannot reach the embeddings endpoint ${this.display} (${cause}): check ${this.options.urlOrigin}.`);
+            }
+            throw new Retryable(cause === 'TimeoutError' ? `no answer within ${this.options.timeoutMs / 1000} s` : cause);
+        }
+        const text = this.scrub(await response.text().catch(() => ''));
+        if (response.ok)
+            return this.parse(text, texts.length, batch);
+        const said = errorText(text);
+        const status = `HTTP ${response.status}${said ? `: ${said}` : ''}`;
+        if (response.status === 401 || response.status === 403) {
+            throw new errors/* ConfigurationError */.j1(`The embeddings endpoint ${this.display} refused the request (${status}): ` +
+                (this.options.apiKey
+                    ? `the API key is wrong or lacks access to model "${this.model}"; check ${this.options.keyOrigin}.`
+                    : `it needs an API key; set ${this.options.keyOrigin}.`));
+        }
+        if (response.status === 429 || response.status >= 500) {
+            throw new Retryable(status, retryAfterMs(response.headers));
+        }
+        throw new Error(`The embeddings endpoint ${this.display} refused ${describeBatch(batch)} (${status}).`);
+    }
+    parse(text, expected, batch) {
+        let body;
+        try {
+            body = JSON.parse(text);
+        }
+        catch {
+            body = {};
+        }
+        const data = Array.isArray(body.data) ? [...body.data] : undefined;
+        if (!data || data.length !== expected || !data.every((item) => isVector(item.embedding))) {
+            throw new Error(`The embeddings endpoint ${this.display} answered ${describeBatch(batch)} with ` +
+                `${data ? `${data.length} embeddings for ${expected} texts` : `no embeddings (${quoteStart(text)})`}: ` +
+                'check that the URL is an OpenAI-compatible /embeddings endpoint.');
+        }
+        data.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+        return { vectors: data.map((item) => item.embedding), tokens: body.usage?.total_tokens ?? 0 };
+    }
+    /** An endpoint that echoes the key (some proxies do) must not put it in a log line. */
+    scrub(text) {
+        const key = this.options.apiKey;
+        return key ? text.split(key).join('***') : text;
+    }
+}
+function isVector(value) {
+    return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'number');
+}
+/** OpenAI's `{error: {message}}`, or the start of whatever else came. */
+function errorText(text) {
+    try {
+        const body = JSON.parse(text);
+        const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+        if (message)
+            return quoteStart(message, 200);
+    }
+    catch {
+        // not JSON
+    }
+    return text ? quoteStart(text, 120) : '';
+}
+/** retry-after-ms (OpenAI, Azure), else Retry-After in seconds or as an HTTP date. */
+function retryAfterMs(headers, now = Date.now()) {
+    const ms = Number(headers.get('retry-after-ms'));
+    if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0)
+        return ms;
+    const value = headers.get('retry-after');
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0)
+        return seconds * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/embeddings/index.ts
+/** Embeddings for existing rows: sources (config.ts, defaults.ts), embedders, and the backfill into a PointStore. */
+
+
+
+
+
+
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
 
 
@@ -70426,21 +71118,21 @@ class LocalStore {
         const target = this.pathOf(key);
         const partial = `${target}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
-            await promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
+            await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(target), { recursive: true });
             const file = (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx', highWaterMark: 1 << 20 });
             await (0,external_node_stream_promises_namespaceObject.pipeline)(body, file);
-            const handle = await promises_default().open(partial, 'r');
+            const handle = await external_node_fs_promises_default().open(partial, 'r');
             try {
                 await handle.sync();
             }
             finally {
                 await handle.close();
             }
-            await promises_default().rename(partial, target);
+            await external_node_fs_promises_default().rename(partial, target);
             await syncDirectory(external_node_path_default().dirname(target));
         }
         catch (error) {
-            await promises_default().rm(partial, { force: true });
+            await external_node_fs_promises_default().rm(partial, { force: true });
             // Nor an empty folder: a failed backup leaves nothing in any destination.
             await this.removeEmptyParents(external_node_path_default().dirname(target));
             throw cannotWrite(this.urlOf(key), error);
@@ -70448,12 +71140,12 @@ class LocalStore {
     }
     async get(key) {
         const file = this.pathOf(key);
-        await promises_default().access(file);
+        await external_node_fs_promises_default().access(file);
         return (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 });
     }
     async head(key) {
         try {
-            return (await promises_default().stat(this.pathOf(key))).size;
+            return (await external_node_fs_promises_default().stat(this.pathOf(key))).size;
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -70467,12 +71159,12 @@ class LocalStore {
     }
     async delete(keys) {
         for (const key of keys) {
-            await promises_default().rm(this.pathOf(key), { force: true });
+            await external_node_fs_promises_default().rm(this.pathOf(key), { force: true });
             await this.removeEmptyParents(external_node_path_default().dirname(this.pathOf(key)));
         }
     }
     async exists() {
-        return (await promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
+        return (await external_node_fs_promises_default().stat(this.root).catch(() => undefined))?.isDirectory() === true;
     }
     async *leftovers(prefix) {
         for await (const file of this.walkFiles(this.pathOf(prefix))) {
@@ -70481,19 +71173,19 @@ class LocalStore {
                 continue;
             const full = external_node_path_default().join(file.parentPath, file.name);
             const key = external_node_path_default().relative(this.root, external_node_path_default().join(file.parentPath, file.name.slice(0, mark)));
-            const { mtime } = await promises_default().stat(full);
+            const { mtime } = await external_node_fs_promises_default().stat(full);
             yield { key: key.split((external_node_path_default()).sep).join('/'), startedAt: mtime, handle: full };
         }
     }
     async removeLeftover(leftover) {
         if (!external_node_path_default().basename(leftover.handle).includes(PARTIAL_MARK))
             throw new Error(`${leftover.handle} is not a partial file.`);
-        await promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
+        await external_node_fs_promises_default().rm(this.pathOf(external_node_path_default().relative(this.root, leftover.handle)), { force: true });
     }
     async *walkFiles(dir) {
         let entries;
         try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
+            entries = await external_node_fs_promises_default().readdir(dir, { withFileTypes: true });
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -70511,7 +71203,7 @@ class LocalStore {
     async removeEmptyParents(dir) {
         for (let current = dir; current.startsWith(this.root + (external_node_path_default()).sep); current = external_node_path_default().dirname(current)) {
             try {
-                await promises_default().rmdir(current);
+                await external_node_fs_promises_default().rmdir(current);
             }
             catch {
                 return; // not empty (or gone): stop climbing
@@ -70524,7 +71216,7 @@ class LocalStore {
     async *walk(dir) {
         let entries;
         try {
-            entries = await promises_default().readdir(dir, { withFileTypes: true });
+            entries = await external_node_fs_promises_default().readdir(dir, { withFileTypes: true });
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -70537,7 +71229,7 @@ class LocalStore {
                 yield* this.walk(full);
             }
             else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
-                const { size } = await promises_default().stat(full);
+                const { size } = await external_node_fs_promises_default().stat(full);
                 yield { key: external_node_path_default().relative(this.root, full).split((external_node_path_default()).sep).join('/'), bytes: size };
             }
         }
@@ -70568,7 +71260,7 @@ function cannotWrite(url, error) {
 }
 /** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
 async function syncDirectory(dir) {
-    const handle = await promises_default().open(dir, 'r');
+    const handle = await external_node_fs_promises_default().open(dir, 'r');
     try {
         await handle.sync();
     }
@@ -70577,52 +71269,8 @@ async function syncDirectory(dir) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
-
-
-/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
-const ARTIFACT_INPUTS = {
-    'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
-            'a local folder among storage-url.',
-        defaultLabel: '— (no copy)',
-        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-            'backup stands in its destinations and the step still succeeds.',
-    },
-    'artifact-max-mb': {
-        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
-        default: '500',
-        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-            "failure. Artifacts count against the account's storage quota.",
-    },
-};
-/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
-const MIB = 1024 * 1024;
-/**
- * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
- * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
- */
-function readArtifactCopy(inputs, stores) {
-    if (inputs.optional('artifact-retention-days') === undefined)
-        return null;
-    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
-    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
-    const store = stores.find((candidate) => candidate instanceof LocalStore);
-    if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
-            'is zipped ' +
-            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
-    }
-    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(53711);
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(55423);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
@@ -71033,6 +71681,761 @@ function readTimeouts(inputs) {
     };
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(44708);
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
+
+
+
+
+
+
+
+/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
+class QdrantError extends Error {
+    name = 'QdrantError';
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+    }
+}
+/**
+ * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
+ * A snapshot download streams, so the node's own idle timeout holds for it.
+ */
+const RECOVERY_TIMEOUT_MS = 10 * 60_000;
+function parseQdrantUrl(value, origin, keyOrigin) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
+            'https://xyz.cloud.qdrant.io:6333.');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
+    }
+    if (url.username || url.password) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
+    }
+    return url.href.replace(/\/+$/, '');
+}
+function endpoint(node, path, query) {
+    const url = new URL(node.url + path);
+    for (const [key, value] of Object.entries(query ?? {}))
+        url.searchParams.set(key, value);
+    return url;
+}
+function headersFor(node, extra = {}) {
+    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
+}
+/** A request that ran out of time: to connect, or waiting for the next byte. */
+class QdrantTimeout extends Error {
+    name = 'QdrantTimeout';
+    phase;
+    limitMs;
+    constructor(phase, limitMs) {
+        // What a consumer of a streaming download sees when the stream stops mid-body.
+        super(phase === 'connect'
+            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
+            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
+        this.phase = phase;
+        this.limitMs = limitMs;
+    }
+}
+/**
+ * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
+ * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
+ * streams.
+ */
+function send(method, url, headers, limits, body) {
+    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+    return new Promise((resolve, reject) => {
+        const request = transport.request(url, { method, headers }, resolve);
+        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
+        request.on('socket', (socket) => {
+            if (!socket.connecting)
+                return;
+            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
+            socket.once('connect', () => clearTimeout(timer));
+            request.once('close', () => clearTimeout(timer));
+        });
+        request.on('error', reject);
+        if (body === undefined)
+            request.end();
+        else if (Buffer.isBuffer(body))
+            request.end(body);
+        else
+            (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
+    });
+}
+async function readText(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+}
+async function readJson(response) {
+    const text = await readText(response);
+    try {
+        return text ? JSON.parse(text) : undefined;
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
+ * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
+ */
+async function readAnswer(node, call, response, envelope) {
+    const text = await readText(response);
+    let body;
+    try {
+        body = text === '' ? undefined : JSON.parse(text);
+    }
+    catch {
+        body = undefined;
+    }
+    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
+    if (body !== undefined && (!envelope || isEnvelope))
+        return body;
+    const type = response.headers['content-type'] ?? 'no content type';
+    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
+        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
+        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
+}
+/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
+async function failure(node, method, path, response) {
+    const body = await readJson(response).catch(() => undefined);
+    const status = response.statusCode ?? 0;
+    const said = typeof body === 'object' && body !== null
+        ? body.status?.error
+        : typeof body === 'string' && body !== ''
+            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
+            : undefined;
+    if (status === 401 || status === 403) {
+        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
+            (node.apiKey
+                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
+                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
+    }
+    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
+}
+function limitsOf(node, idleMs) {
+    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
+    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
+}
+function unreachable(node, error, what) {
+    if (error instanceof QdrantTimeout) {
+        const setBy = node.timeouts?.setBy?.[error.phase];
+        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
+        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
+            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
+                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
+            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
+                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
+    }
+    const code = error.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
+    }
+    return error;
+}
+/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
+function request(node, method, path, options = {}) {
+    return call(node, method, path, options, false);
+}
+async function call(node, method, path, options, envelope) {
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
+    let response;
+    try {
+        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
+    }
+    catch (error) {
+        throw unreachable(node, error, `${method} ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, method, path, response);
+    return (await readAnswer(node, `${method} ${path}`, response, envelope));
+}
+/** The `result` of a `{result, status, time}` response. */
+async function result(node, method, path, options = {}) {
+    return (await call(node, method, path, options, true)).result;
+}
+/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
+async function download(node, path) {
+    let response;
+    try {
+        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
+    }
+    catch (error) {
+        throw unreachable(node, error, `GET ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'GET', path, response);
+    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
+    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
+    response.on('error', () => undefined);
+    const length = response.headers['content-length'];
+    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
+}
+/**
+ * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
+ * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
+ */
+async function uploadMultipart(node, path, query, file) {
+    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
+        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    async function* body() {
+        yield head;
+        for await (const chunk of file.stream)
+            yield chunk;
+        yield tail;
+    }
+    const headers = headersFor(node, {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + file.bytes + tail.length,
+    });
+    let response;
+    try {
+        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
+        response = await send('POST', endpoint(node, path, query), headers, limits, external_node_stream_.Readable.from(body()));
+    }
+    catch (error) {
+        throw unreachable(node, error, `POST ${path}`);
+    }
+    if ((response.statusCode ?? 0) >= 300)
+        throw await failure(node, 'POST', path, response);
+    return readJson(response);
+}
+
+;// CONCATENATED MODULE: ./actions/backfill-embeddings/src/inputs.ts
+
+
+
+
+
+
+const INPUTS = {
+    'database-url': {
+        description: 'postgresql:// URL of the database whose rows are embedded (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    config: { description: 'YAML file of sources (table, id, text, payload, collection…); default: the seeds’ tables.' },
+    'qdrant-url': { description: 'Qdrant REST URL, e.g. http://localhost:6333.', required: true },
+    'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
+    'embeddings-url': {
+        description: 'OpenAI-compatible embeddings endpoint or its base URL (…/v1); empty: the offline deterministic local embedder.',
+    },
+    'embeddings-model': { description: 'Model name sent to the endpoint, e.g. text-embedding-3-small.' },
+    'embeddings-api-key': { description: 'API key of the embeddings endpoint (a secret).', secret: true },
+    'batch-size': { description: 'Texts per embeddings request.', default: '96' },
+    'max-batch-tokens': {
+        description: 'Estimated tokens per request (3 characters a token); keep it under the provider’s limit.',
+        default: '100000',
+    },
+    concurrency: { description: 'Requests in flight at once.', default: '4' },
+    'max-attempts': { description: 'Tries per batch on HTTP 429, 5xx or a dropped connection.', default: '3' },
+    'embeddings-timeout-seconds': { description: 'How long one embeddings request may take.', default: '120' },
+    prune: {
+        description: 'Delete the points of rows that are gone from their table.',
+        default: 'false',
+        type: 'boolean',
+    },
+    ...TIMEOUT_INPUTS,
+};
+function readInputs(runtime) {
+    const inputs = new InputReader(runtime, INPUTS);
+    inputs.maskSecrets();
+    inputs.checkRequired();
+    const timeouts = readTimeouts(inputs);
+    const keyOrigin = inputs.origin('qdrant-api-key');
+    const configPath = inputs.optional('config');
+    return {
+        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        sources: configPath ? loadSources(configPath, inputs.origin('config')) : undefined,
+        sourcesFrom: `${inputs.origin('config')} (${configPath ?? 'unset'})`,
+        qdrant: {
+            url: parseQdrantUrl(inputs.string('qdrant-url'), inputs.origin('qdrant-url'), keyOrigin),
+            apiKey: inputs.optional('qdrant-api-key'),
+            keyOrigin,
+            timeouts,
+        },
+        embedder: readEmbedder(inputs, runtime),
+        batchSize: inputs.integer('batch-size', { min: 1, max: 2048 }),
+        maxBatchTokens: inputs.integer('max-batch-tokens', { min: 100 }),
+        concurrency: inputs.integer('concurrency', { min: 1, max: 64 }),
+        prune: inputs.boolean('prune'),
+    };
+}
+function readEmbedder(inputs, runtime) {
+    const url = inputs.optional('embeddings-url');
+    const model = inputs.optional('embeddings-model');
+    if (!url) {
+        if (model || inputs.optional('embeddings-api-key')) {
+            throw new errors/* ConfigurationError */.j1(`${inputs.origin('embeddings-model')} or ${inputs.origin('embeddings-api-key')} is set without ` +
+                `${inputs.origin('embeddings-url')}: set the endpoint too, or neither for the local embedder.`);
+        }
+        return new LocalEmbedder();
+    }
+    if (!model) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin('embeddings-url').title} is set: set ${inputs.origin('embeddings-model')} too ` +
+            '(e.g. text-embedding-3-small, or the model name your server serves).');
+    }
+    return new OpenAiEmbedder({
+        url,
+        urlOrigin: inputs.origin('embeddings-url'),
+        model,
+        apiKey: inputs.optional('embeddings-api-key'),
+        keyOrigin: inputs.origin('embeddings-api-key'),
+        attempts: inputs.integer('max-attempts', { min: 1, max: 20 }),
+        timeoutMs: inputs.integer('embeddings-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        log: (line) => runtime.warning(line),
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
+
+function collectionPath(collection) {
+    return `/collections/${encodeURIComponent(collection)}`;
+}
+function snapshotsPath(collection) {
+    return `${collectionPath(collection)}/snapshots`;
+}
+function snapshotPath(collection, snapshot) {
+    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
+}
+/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
+function versionInfo(node) {
+    return request(node, 'GET', '/');
+}
+/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
+async function serverVersionOf(node) {
+    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
+}
+function listCollections(node) {
+    return result(node, 'GET', '/collections');
+}
+function listAliases(node) {
+    return result(node, 'GET', '/aliases');
+}
+/** Rejects with a QdrantError of status 404 when the collection does not exist. */
+function collectionInfo(node, collection) {
+    return result(node, 'GET', collectionPath(collection));
+}
+function collectionClusterInfo(node, collection) {
+    return result(node, 'GET', `${collectionPath(collection)}/cluster`);
+}
+/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
+function deleteCollection(node, collection) {
+    return result(node, 'DELETE', collectionPath(collection));
+}
+/** One atomic update of the aliases: every action applies, or none does. */
+function updateAliases(node, actions) {
+    return result(node, 'POST', '/collections/aliases', { body: { actions } });
+}
+/**
+ * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
+ * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
+ */
+function createSnapshot(node, collection, timeoutMs) {
+    return result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
+}
+/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
+function downloadSnapshot(node, collection, snapshot) {
+    return download(node, snapshotPath(collection, snapshot));
+}
+function deleteSnapshot(node, collection, snapshot) {
+    return result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
+}
+/**
+ * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
+ * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
+ */
+async function uploadSnapshot(node, collection, options, file) {
+    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
+    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
+}
+function scrollPoints(node, collection, body) {
+    return result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+/** CreateCollection with one unnamed vector; Qdrant answers 409 when the collection already exists. */
+function createCollection(node, collection, vectors) {
+    return result(node, 'PUT', collectionPath(collection), { body: { vectors } });
+}
+/** CreateFieldIndex, waiting until the index exists. */
+function createPayloadIndex(node, collection, field, schema) {
+    return result(node, 'PUT', `${collectionPath(collection)}/index`, {
+        query: { wait: 'true' },
+        body: { field_name: field, field_schema: schema },
+    });
+}
+/** PointsList upsert; `wait=true` answers once the points are stored (and searchable). */
+function upsertPoints(node, collection, points) {
+    return result(node, 'PUT', `${collectionPath(collection)}/points`, {
+        query: { wait: 'true' },
+        body: { points },
+    });
+}
+/** PointIdsList delete, waiting until it is applied. */
+function deletePoints(node, collection, ids) {
+    return result(node, 'POST', `${collectionPath(collection)}/points/delete`, {
+        query: { wait: 'true' },
+        body: { points: ids },
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/qdrant/points.ts
+
+
+
+const SCROLL_PAGE = 1_000;
+/**
+ * A Qdrant collection as a store of embedded rows: what the embeddings backfill writes through (its PointStore
+ * port, matched by shape; this room knows nothing of rows or embedders).
+ */
+function qdrantPointStore(node) {
+    return {
+        label: `Qdrant at ${node.url}`,
+        /** The single unnamed vector's size; undefined when there is no such collection. */
+        async vectorSize(collection) {
+            let vectors;
+            try {
+                vectors = (await collectionInfo(node, collection)).config.params.vectors;
+            }
+            catch (error) {
+                if (error instanceof QdrantError && error.status === 404)
+                    return undefined;
+                throw error;
+            }
+            const size = vectors?.size;
+            if (typeof size === 'number')
+                return size;
+            throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url}: collection "${collection}" has named vectors ` +
+                `(${Object.keys(vectors ?? {}).join(', ') || 'none'}); a backfill writes one unnamed vector per point: ` +
+                'give it a collection of its own.');
+        },
+        async createCollection(collection, vectors, indexes) {
+            await createCollection(node, collection, vectors);
+            for (const index of indexes)
+                await createPayloadIndex(node, collection, index.field, index.type);
+        },
+        async *scroll(collection, fields) {
+            let offset;
+            do {
+                const page = await scrollPoints(node, collection, {
+                    limit: SCROLL_PAGE,
+                    with_payload: { include: fields },
+                    with_vector: false,
+                    ...(offset !== undefined && { offset }),
+                });
+                yield page.points.map((point) => ({ id: String(point.id), payload: point.payload ?? {} }));
+                offset = page.next_page_offset ?? undefined;
+            } while (offset !== undefined);
+        },
+        async upsert(collection, points) {
+            await upsertPoints(node, collection, points);
+        },
+        async delete(collection, ids) {
+            await deletePoints(node, collection, ids);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/backfill-embeddings/src/summary.ts
+
+
+function backfillSummary(result, database, qdrant) {
+    const rows = result.sources.map((source) => [
+        `${source.table} → ${source.collection}${source.created ? ' (created)' : ''}`,
+        formatCount(source.rows),
+        formatCount(source.embedded),
+        formatCount(source.skipped),
+        source.stale > 0
+            ? `${formatCount(source.deleted)} (${source.stale} stale: prune is off)`
+            : formatCount(source.deleted),
+        formatCount(source.tokens),
+        source.dimensions === undefined ? '—' : String(source.dimensions),
+        formatSeconds(source.seconds),
+    ]);
+    const coverage = result.sources.map((source) => `  - { table: ${source.table}, key: ${source.key}, collection: ${source.collection}, match: 'payload:${PAYLOAD.rowId}' }`);
+    return [
+        '## ✅ Embeddings backfill',
+        '',
+        `${database} → Qdrant at ${qdrant} · embedder: ${result.embedder}`,
+        '',
+        markdownTable(['Source → collection', 'Rows', 'Embedded', 'Skipped', 'Deleted', 'Tokens', 'Dimensions', 'Time'], rows),
+        '',
+        ...(result.absent.length > 0 ? [`Skipped (no such table): ${result.absent.join(', ')}`, ''] : []),
+        'Coverage check for validate-integrity (its `config`):',
+        '',
+        '```yaml',
+        'embeddings:',
+        ...coverage,
+        '```',
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./actions/backfill-embeddings/src/main.ts
+
+
+
+
+
+/** backfill-embeddings: inputs → the backfill (PostgreSQL rows → embedder → Qdrant) → outputs and summary. */
+async function run(runtime) {
+    const inputs = readInputs(runtime);
+    const db = await connect(inputs.database);
+    try {
+        const result = await backfillEmbeddings({
+            ...inputs,
+            db,
+            store: qdrantPointStore(inputs.qdrant),
+            log: (line) => runtime.info(line),
+            notice: (line) => runtime.notice(line),
+        });
+        const total = (field) => result.sources.reduce((sum, source) => sum + source[field], 0);
+        runtime.setOutput('embedded', total('embedded'));
+        runtime.setOutput('skipped', total('skipped'));
+        runtime.setOutput('deleted', total('deleted'));
+        runtime.setOutput('tokens', total('tokens'));
+        runtime.info(`Backfill complete: ${total('embedded')} embedded, ${total('skipped')} skipped (unchanged), ` +
+            `${total('deleted')} deleted, ${total('tokens')} tokens, with the ${result.embedder}.`);
+        await runtime.writeSummary(backfillSummary(result, inputs.database.display, inputs.qdrant.url));
+    }
+    finally {
+        await db.end().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/backfill-embeddings/src/action.ts
+
+
+
+/**
+ * backfill-embeddings: the one place its contract is written (action.yml and the README's tables are generated
+ * from it).
+ */
+/* harmony default export */ const action = (defineAction({
+    name: 'backfill-embeddings',
+    description: 'Embed existing rows (trades, playbooks, journal entries) with any OpenAI-compatible endpoint into Qdrant: ' +
+        'resumable, idempotent, prunes deleted rows.',
+    branding: { icon: 'cpu', color: 'purple' },
+    inputs: documented(INPUTS, {
+        'database-url': { docs: 'The database whose rows are embedded; read only. Masked before the first log line.' },
+        config: {
+            defaultLabel: 'the seeds’ tables',
+            docs: 'YAML: `sources:`, each with `table`, `id` (default `id`), `text` (a template: `{column}` is the column’s ' +
+                'value, NULL is empty), `columns` (computed columns for the template: name → SQL over the row `t`, e.g. ' +
+                'the journal bodies of a trade), `payload` (columns copied into the payload, each indexed), `collection`, ' +
+                '`distance` (default `Cosine`) and `where` (SQL on `t`). Without it: `trades` (symbol, side, prices, pnl, ' +
+                'notes and its journal entries), `playbooks` and `journal_entries`, each when it exists. See ' +
+                '[runbooks/backfill-embeddings.md](../../runbooks/backfill-embeddings.md).',
+        },
+        'qdrant-url': { docs: 'Qdrant REST URL. A missing collection is created, sized by the first embeddings answer.' },
+        'qdrant-api-key': { docs: 'Sent as the `api-key` header. Masked before the first log line.' },
+        'embeddings-url': {
+            defaultLabel: 'the local embedder',
+            docs: 'POST …/embeddings as OpenAI defines it: OpenAI (`https://api.openai.com/v1`), Azure OpenAI (the ' +
+                'deployment’s URL with `?api-version=`), Ollama (`http://localhost:11434/v1`), vLLM, LM Studio. Empty: the ' +
+                'offline **deterministic local embedder, not semantic** (384 dimensions, feature hashing; for demos and ' +
+                'tests: it needs no network and no model, and its vectors carry no meaning).',
+        },
+        'embeddings-model': {
+            docs: 'Required with `embeddings-url`. Part of each point’s content hash: a new model re-embeds every row.',
+        },
+        'embeddings-api-key': {
+            docs: 'Sent as `Authorization: Bearer` (and `api-key` for Azure). Masked before the first log line; never in ' +
+                'outputs or the summary. A wrong key fails with one line naming this input.',
+        },
+        'batch-size': { docs: 'Texts per request (OpenAI takes up to 2048).' },
+        'max-batch-tokens': { docs: 'A batch closes early when its estimated tokens would pass this.' },
+        concurrency: { docs: 'Batches embedded and written at once.' },
+        'max-attempts': {
+            docs: 'HTTP 429 and 5xx are retried with jittered exponential backoff, or after the `Retry-After` the endpoint ' +
+                'sends; then the run fails naming the batch (a rerun skips what was stored).',
+        },
+        'embeddings-timeout-seconds': { docs: 'A request that takes longer counts as a failed attempt.' },
+        prune: {
+            docs: 'Delete the points whose rows are gone (or outside `where`); off, they are counted in the summary.',
+        },
+    }),
+    outputs: {
+        embedded: { description: 'Rows embedded and written in this run.', docs: 'rows embedded and written' },
+        skipped: {
+            description: 'Rows whose stored point was current (same text and model).',
+            docs: 'rows whose point was current',
+        },
+        deleted: { description: 'Points deleted because their rows are gone (prune).', docs: 'points pruned' },
+        tokens: {
+            description: 'Tokens the embeddings endpoint reported (words, for the local embedder).',
+            docs: 'tokens the endpoint reported',
+        },
+    },
+    run: run,
+}));
+
+// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
+var age = __nccwpck_require__(7629);
+;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
+
+
+
+/** The encryption inputs every backup action shares, as one rule. */
+const ENCRYPTION_INPUTS = {
+    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+};
+/**
+ * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
+ * action then warns in its log and summary). Returns null for an unencrypted backup.
+ */
+function readRecipients(inputs) {
+    const recipients = (0,age/* parseRecipients */.q)(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
+    if (recipients.length > 0)
+        return recipients;
+    if (inputs.boolean('allow-unencrypted'))
+        return null;
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+        'allow-unencrypted: true to store this backup in the clear.');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
+
+
+/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
+function newBackupId(kind, at = new Date()) {
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+    return `${stamp}-${kind}-${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
+}
+const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function checkBackupName(name, origin) {
+    if (!NAME.test(name))
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
+    return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
+}
+function checkBackupId(id, origin) {
+    if (!BACKUP_ID.test(id)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+            'or leave it empty for the newest complete backup.');
+    }
+    return id;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
+/**
+ * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
+ * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
+ */
+const MANIFEST_VERSION = 1;
+const MANIFEST_FILE = 'manifest.json';
+const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
+/** Checks the fields a restore relies on; anything else may grow over time. */
+function parseManifest(text, where) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new Error(`${where} is not valid JSON: the manifest is damaged; restore from another destination.`);
+    }
+    const manifest = data;
+    if (typeof manifest !== 'object' || manifest === null)
+        throw new Error(`${where} is not a manifest object.`);
+    if (manifest.version !== MANIFEST_VERSION) {
+        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
+            'use the Backstop release that wrote it.');
+    }
+    const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
+    if (missing.length > 0)
+        throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
+    for (const file of manifest.files ?? []) {
+        if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
+            throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
+        }
+        if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
+            throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
+
+
+/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
+const ARTIFACT_INPUTS = {
+    'artifact-retention-days': {
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
+        defaultLabel: '— (no copy)',
+        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+            'backup stands in its destinations and the step still succeeds.',
+    },
+    'artifact-max-mb': {
+        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
+        default: '500',
+        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+            "failure. Artifacts count against the account's storage quota.",
+    },
+};
+/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
+const MIB = 1024 * 1024;
+/**
+ * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
+ * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
+ */
+function readArtifactCopy(inputs, stores) {
+    if (inputs.optional('artifact-retention-days') === undefined)
+        return null;
+    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
+    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
+    const store = stores.find((candidate) => candidate instanceof LocalStore);
+    if (!store) {
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
+            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
+    }
+    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -71069,7 +72472,7 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
-const INPUTS = {
+const inputs_INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to back up (a secret).',
         required: true,
@@ -71100,8 +72503,8 @@ const INPUTS = {
     ...TIMEOUT_INPUTS,
 };
 /** Reads and checks every input; secrets are masked before anything else happens. */
-function readInputs(runtime) {
-    const inputs = new InputReader(runtime, INPUTS);
+function inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const recipients = readRecipients(inputs);
@@ -71482,7 +72885,7 @@ function namingTheObject(url, error) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/process.ts
-var lib_process = __nccwpck_require__(42515);
+var lib_process = __nccwpck_require__(46701);
 ;// CONCATENATED MODULE: ./actions/lib/version.ts
 /** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
 const BACKSTOP_VERSION = '0.1.0';
@@ -71845,7 +73248,7 @@ class Reader {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/tools.ts
-var tools = __nccwpck_require__(85597);
+var tools = __nccwpck_require__(94163);
 ;// CONCATENATED MODULE: ./actions/lib/postgres/inventory.ts
 
 
@@ -72787,15 +74190,15 @@ async function dumpCustom(options, pgDump, snapshot, folder, counts) {
  */
 async function dumpDirectory(options, pgDump, snapshot, folder, id) {
     const spool = external_node_path_default().join(options.tempDir, `backstop-${id}`);
-    await promises_default().rm(spool, { recursive: true, force: true });
-    const forget = (0,interrupt/* onInterrupt */.nA)('removed the spooled dump files', () => promises_default().rm(spool, { recursive: true, force: true }));
+    await external_node_fs_promises_default().rm(spool, { recursive: true, force: true });
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the spooled dump files', () => external_node_fs_promises_default().rm(spool, { recursive: true, force: true }));
     try {
         const archive = { format: 'directory', path: spool, jobs: options.jobs };
         const argv = pgDumpArgv({ ...options, snapshot, archive });
         const tool = (0,lib_process/* startTool */.pQ)(pgDump.path, argv, { env: libpqEnvironment(options.database), label: 'pg_dump' });
         await tool.exited;
         const files = [];
-        for (const entry of (await promises_default().readdir(spool)).sort()) {
+        for (const entry of (await external_node_fs_promises_default().readdir(spool)).sort()) {
             const file = external_node_path_default().join(spool, entry);
             files.push(await storeStream((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 }), options.stores, {
                 path: `dump/${entry}`,
@@ -72804,13 +74207,13 @@ async function dumpDirectory(options, pgDump, snapshot, folder, id) {
                 recipients: options.recipients,
                 log: options.log,
             }));
-            await promises_default().rm(file);
+            await external_node_fs_promises_default().rm(file);
         }
         return files;
     }
     finally {
         forget();
-        await promises_default().rm(spool, { recursive: true, force: true });
+        await external_node_fs_promises_default().rm(spool, { recursive: true, force: true });
     }
 }
 /** The archive's row counter, which never fails the dump: an archive it cannot read sends us back to count(*). */
@@ -72858,7 +74261,7 @@ function digestOfList(files) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var env = __nccwpck_require__(53798);
+var env = __nccwpck_require__(97992);
 ;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
 
 
@@ -72922,7 +74325,7 @@ async function copyToArtifact(options, manifest, context) {
  * actions' memory stays what streaming needs (ncc puts it in a chunk of its own).
  */
 async function loadArtifactClient() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 332).then(__nccwpck_require__.bind(__nccwpck_require__, 60332));
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 356).then(__nccwpck_require__.bind(__nccwpck_require__, 11356));
     return new DefaultArtifactClient();
 }
 /** The files of a complete backup, relative to its folder: what the manifest lists, and the manifest itself. */
@@ -73008,7 +74411,7 @@ function days(count) {
 async function totalBytes(files) {
     let total = 0;
     for (const file of files)
-        total += (await promises_default().stat(file)).size;
+        total += (await external_node_fs_promises_default().stat(file)).size;
     return total;
 }
 function copy_hostOf(url) {
@@ -73113,8 +74516,8 @@ function timescaleLine(objects) {
 
 
 /** dump-postgres: inputs → one library call → outputs and summary. */
-async function run(runtime) {
-    const inputs = readInputs(runtime);
+async function main_run(runtime) {
+    const inputs = inputs_readInputs(runtime);
     if (!inputs.recipients) {
         runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
             'the data.');
@@ -73143,12 +74546,12 @@ async function run(runtime) {
 
 
 /** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
-/* harmony default export */ const action = (defineAction({
+/* harmony default export */ const src_action = (defineAction({
     name: 'dump-postgres',
     description: 'pg_dump in one snapshot, streamed through zstd and age to every destination, with the roles file; exact row ' +
         'counts, the TimescaleDB objects, privileges and RLS in the manifest; manifest last.',
     branding: { icon: 'database', color: 'blue' },
-    inputs: documented(INPUTS, {
+    inputs: documented(inputs_INPUTS, {
         'database-url': {
             docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
                 'through `PGPASSWORD`, never argv. Use a direct or session-mode connection: a transaction pooler cannot ' +
@@ -73222,7 +74625,7 @@ async function run(runtime) {
             docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
         },
     },
-    run: run,
+    run: main_run,
 }));
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
@@ -73273,7 +74676,7 @@ function parseTableName(text, origin) {
     return { schema: match[1] ? unquote(match[1]) : undefined, name: unquote(match[2]), origin };
 }
 /** The table and its columns as the server sees them; undefined when it does not exist. */
-async function findTable(client, table) {
+async function tables_findTable(client, table) {
     const { rows } = await client.query(`SELECT c.oid, n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
        AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))
@@ -73304,7 +74707,7 @@ function assertTimeColumn(table, timeColumn, where, origin) {
 
 
 
-const inputs_INPUTS = {
+const src_inputs_INPUTS = {
     'source-url': {
         description: 'postgresql:// URL of the database the ticks are in (a secret).',
         required: true,
@@ -73351,8 +74754,8 @@ const inputs_INPUTS = {
         default: 'false',
     },
 };
-function inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, inputs_INPUTS);
+function src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const from = readInstant(inputs.optional('from'), 'from');
@@ -73453,8 +74856,8 @@ async function chooseHashMethod(sides) {
     return 'record';
 }
 
-// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
-var pg_copy_streams = __nccwpck_require__(26901);
+// EXTERNAL MODULE: ../main/node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(61957);
 ;// CONCATENATED MODULE: ./actions/lib/pg/copy-witness.ts
 
 
@@ -74323,7 +75726,7 @@ async function migrateTicks(options) {
     const started = Date.now();
     const { source, target } = await connectBoth(options);
     try {
-        const sourceTable = await findTable(source, options.sourceTable);
+        const sourceTable = await tables_findTable(source, options.sourceTable);
         if (!sourceTable) {
             throw new errors/* ConfigurationError */.j1(`${options.sourceTable.origin.title}: ${nameOf(options.sourceTable)} does not exist in ` +
                 `${options.source.display}: check the name (schema.table).`);
@@ -74393,7 +75796,7 @@ async function migrateTicks(options) {
  * columns or the source's. Notes in the result which candles setup: auto makes.
  */
 async function prepareTarget(target, sourceTable, targetName, range, { options, result }) {
-    const existing = await findTable(target, targetName);
+    const existing = await tables_findTable(target, targetName);
     if (existing)
         checkTargetColumns(sourceTable, existing, options);
     if (options.setup !== 'auto')
@@ -74413,7 +75816,7 @@ async function prepareTarget(target, sourceTable, targetName, range, { options, 
         range,
         setupOrigin: options.setupOrigin,
     });
-    return findTable(target, targetName);
+    return tables_findTable(target, targetName);
 }
 /**
  * Says how every range will be proven; for verify: reread, the checksum both servers can compute alike (a 64-bit
@@ -74671,8 +76074,8 @@ function dryRunSummary(result) {
 
 
 /** migrate-ticks: inputs → one library call → outputs and summary. */
-async function main_run(runtime) {
-    const inputs = inputs_readInputs(runtime);
+async function src_main_run(runtime) {
+    const inputs = src_inputs_readInputs(runtime);
     const result = await migrateTicks({
         ...inputs,
         log: (line) => runtime.info(line),
@@ -74691,12 +76094,12 @@ async function main_run(runtime) {
 
 
 /** migrate-ticks: the one place its contract is written (action.yml and the README's tables are generated from it). */
-/* harmony default export */ const src_action = (defineAction({
+/* harmony default export */ const migrate_ticks_src_action = (defineAction({
     name: 'migrate-ticks',
     description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
         'every range verified.',
     branding: { icon: 'trending-up', color: 'orange' },
-    inputs: documented(inputs_INPUTS, {
+    inputs: documented(src_inputs_INPUTS, {
         'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
         'target-url': { docs: '`postgresql://` URL of the TimescaleDB (or plain PostgreSQL) to copy into. Masked.' },
         'source-table': { docs: 'Source table, optionally schema-qualified.' },
@@ -74752,7 +76155,7 @@ async function main_run(runtime) {
             docs: '`true` when every range this run copied verified (see `verify`)',
         },
     },
-    run: main_run,
+    run: src_main_run,
 }));
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
@@ -74761,7 +76164,7 @@ async function main_run(runtime) {
 
 
 /** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
-const src_inputs_INPUTS = {
+const prune_backups_src_inputs_INPUTS = {
     'storage-url': {
         description: 'Destinations to prune (each on its own), newline- or comma-separated.',
         required: true,
@@ -74780,8 +76183,8 @@ const src_inputs_INPUTS = {
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
     ...TIMEOUT_INPUTS,
 };
-function src_inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, src_inputs_INPUTS);
+function prune_backups_src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, prune_backups_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
@@ -75057,8 +76460,8 @@ function pruneSummary(results, dryRun) {
 
 
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
-async function src_main_run(runtime) {
-    const inputs = src_inputs_readInputs(runtime);
+async function prune_backups_src_main_run(runtime) {
+    const inputs = prune_backups_src_inputs_readInputs(runtime);
     for (const store of inputs.stores) {
         if (!(await store.exists())) {
             throw new errors/* ConfigurationError */.j1(`Input "storage-url": ${store.displayUrl} does not exist: check the URL (pruning a mistyped location would ` +
@@ -75094,7 +76497,7 @@ async function src_main_run(runtime) {
     description: 'GFS retention over complete backups, in every destination; never deletes the newest backup nor the newest ' +
         'verified one.',
     branding: { icon: 'scissors', color: 'gray-dark' },
-    inputs: documented(src_inputs_INPUTS, {
+    inputs: documented(prune_backups_src_inputs_INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
         name: { docs: 'the backup name' },
         'keep-last': { docs: 'the newest N backups' },
@@ -75114,7 +76517,7 @@ async function src_main_run(runtime) {
         },
         'deleted-bytes': { description: 'Bytes they held.', docs: 'bytes they held' },
     },
-    run: src_main_run,
+    run: prune_backups_src_main_run,
 }));
 
 ;// CONCATENATED MODULE: ./actions/lib/report/heartbeat.ts
@@ -75171,7 +76574,7 @@ async function ping(heartbeat, kind) {
         return { kind, host, result: 'skipped', detail: `${host} has no ${kind} ping` };
     let detail = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
-        const outcome = await request(url, heartbeat.timeoutMs);
+        const outcome = await heartbeat_request(url, heartbeat.timeoutMs);
         if (outcome.ok)
             return { kind, host, result: 'sent' };
         detail = outcome.detail;
@@ -75182,7 +76585,7 @@ async function ping(heartbeat, kind) {
     }
     return { kind, host, result: 'failed', detail };
 }
-async function request(url, timeoutMs) {
+async function heartbeat_request(url, timeoutMs) {
     try {
         const response = await fetch(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
         await response.body?.cancel();
@@ -75435,8 +76838,8 @@ function statusOf(error) {
     return error?.status;
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
-var lib_github = __nccwpck_require__(61351);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/github.js
+var lib_github = __nccwpck_require__(96823);
 ;// CONCATENATED MODULE: ./actions/lib/report/github-api.ts
 
 
@@ -75606,10 +77009,10 @@ async function writeStepRecord(tempDir, record) {
 /** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
 async function readStepRecords(tempDir) {
     const folder = stepsFolder(tempDir);
-    const files = (await promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const files = (await external_node_fs_promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
     const records = [];
     for (const file of files)
-        records.push(JSON.parse(await promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
+        records.push(JSON.parse(await external_node_fs_promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
@@ -75966,7 +77369,7 @@ function readIdentities(runtime, inputs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
+var cluster = __nccwpck_require__(45298);
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -76171,11 +77574,11 @@ async function streamInto(options, file, sink, toolExited) {
 }
 async function withFetchedDirectory(options, use) {
     const { manifest, store } = options.found;
-    const root = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-restore-'));
-    const forget = (0,interrupt/* onInterrupt */.nA)('removed the fetched dump files', () => promises_default().rm(root, { recursive: true, force: true }));
+    const root = await external_node_fs_promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-restore-'));
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the fetched dump files', () => external_node_fs_promises_default().rm(root, { recursive: true, force: true }));
     try {
         const dir = external_node_path_default().join(root, 'dump');
-        await promises_default().mkdir(dir);
+        await external_node_fs_promises_default().mkdir(dir);
         for (const file of databaseFiles(manifest)) {
             const name = external_node_path_default().basename(file.path)
                 .replace(/\.age$/, '')
@@ -76189,7 +77592,7 @@ async function withFetchedDirectory(options, use) {
     }
     finally {
         forget();
-        await promises_default().rm(root, { recursive: true, force: true });
+        await external_node_fs_promises_default().rm(root, { recursive: true, force: true });
     }
 }
 /** Forwards to a child's stdin until the child stops reading, then swallows the rest. */
@@ -76461,11 +77864,11 @@ async function planRestore(client, options) {
     for (const { entry, extension } of plan.leftOut) {
         options.log(`Left out (needs extension ${extension}, not available here): ${describeEntry(entry)}`);
     }
-    const folder = await promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-list-'));
-    const remove = () => promises_default().rm(folder, { recursive: true, force: true });
+    const folder = await external_node_fs_promises_default().mkdtemp(external_node_path_default().join(options.tempDir, 'backstop-list-'));
+    const remove = () => external_node_fs_promises_default().rm(folder, { recursive: true, force: true });
     const forget = (0,interrupt/* onInterrupt */.nA)('removed the restore list', remove);
     const useList = external_node_path_default().join(folder, 'restore.list');
-    await promises_default().writeFile(useList, useListOf(listing, plan.leftOut));
+    await external_node_fs_promises_default().writeFile(useList, useListOf(listing, plan.leftOut));
     plan.selection.useList = useList;
     plan.cleanup = async () => {
         forget();
@@ -76824,313 +78227,8 @@ async function extensionConfigurationTables(client) {
     return new Set(rows.map((row) => qualified(row.schema, row.name)));
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(37067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __nccwpck_require__(44708);
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
-;// CONCATENATED MODULE: ./actions/lib/qdrant/client.ts
-
-
-
-
-
-
-
-/** An HTTP error from Qdrant, with its status and Qdrant's own error text. */
-class QdrantError extends Error {
-    name = 'QdrantError';
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-    }
-}
-/**
- * Recovering an uploaded snapshot: Qdrant answers once the collection is restored, and sends nothing until then.
- * A snapshot download streams, so the node's own idle timeout holds for it.
- */
-const RECOVERY_TIMEOUT_MS = 10 * 60_000;
-function parseQdrantUrl(value, origin, keyOrigin) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", ${whyNotAUrl(value)}: use e.g. http://localhost:6333 or ` +
-            'https://xyz.cloud.qdrant.io:6333.');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}": Qdrant's REST API is http:// or https:// (port 6333 by default).`);
-    }
-    if (url.username || url.password) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} carries credentials in the URL: pass the key through ${keyOrigin} instead.`);
-    }
-    return url.href.replace(/\/+$/, '');
-}
-function endpoint(node, path, query) {
-    const url = new URL(node.url + path);
-    for (const [key, value] of Object.entries(query ?? {}))
-        url.searchParams.set(key, value);
-    return url;
-}
-function headersFor(node, extra = {}) {
-    return { ...(node.apiKey ? { 'api-key': node.apiKey } : {}), ...extra };
-}
-/** A request that ran out of time: to connect, or waiting for the next byte. */
-class QdrantTimeout extends Error {
-    name = 'QdrantTimeout';
-    phase;
-    limitMs;
-    constructor(phase, limitMs) {
-        // What a consumer of a streaming download sees when the stream stops mid-body.
-        super(phase === 'connect'
-            ? `Qdrant accepted no connection within ${limitMs / 1000} s (connect timeout)`
-            : `Qdrant sent nothing for ${limitMs / 1000} s (idle timeout)`);
-        this.phase = phase;
-        this.limitMs = limitMs;
-    }
-}
-/**
- * Sends a request and resolves with the response once its headers arrive. The connect timeout runs until the TCP
- * connection is up (a dropped SYN waits minutes otherwise); the idle timeout from then on, also while a response body
- * streams.
- */
-function send(method, url, headers, limits, body) {
-    const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
-    return new Promise((resolve, reject) => {
-        const request = transport.request(url, { method, headers }, resolve);
-        request.setTimeout(limits.idleMs, () => request.destroy(new QdrantTimeout('idle', limits.idleMs)));
-        request.on('socket', (socket) => {
-            if (!socket.connecting)
-                return;
-            const timer = setTimeout(() => request.destroy(new QdrantTimeout('connect', limits.connectMs)), limits.connectMs);
-            socket.once('connect', () => clearTimeout(timer));
-            request.once('close', () => clearTimeout(timer));
-        });
-        request.on('error', reject);
-        if (body === undefined)
-            request.end();
-        else if (Buffer.isBuffer(body))
-            request.end(body);
-        else
-            (0,external_node_stream_promises_namespaceObject.pipeline)(body, request).catch((error) => request.destroy(error));
-    });
-}
-async function readText(response) {
-    const chunks = [];
-    for await (const chunk of response)
-        chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
-}
-async function readJson(response) {
-    const text = await readText(response);
-    try {
-        return text ? JSON.parse(text) : undefined;
-    }
-    catch {
-        return text;
-    }
-}
-/**
- * A successful answer's JSON, checked before anyone reads a field of it: an HTML page (a proxy's login, a web UI on
- * the port) is said to be one, instead of failing later as "cannot read properties of undefined".
- */
-async function readAnswer(node, call, response, envelope) {
-    const text = await readText(response);
-    let body;
-    try {
-        body = text === '' ? undefined : JSON.parse(text);
-    }
-    catch {
-        body = undefined;
-    }
-    const isEnvelope = typeof body === 'object' && body !== null && 'result' in body;
-    if (body !== undefined && (!envelope || isEnvelope))
-        return body;
-    const type = response.headers['content-type'] ?? 'no content type';
-    throw new errors/* ConfigurationError */.j1(`Qdrant at ${node.url} answered ${call} with HTTP ${response.statusCode} ${type} ` +
-        `(${text === '' ? 'an empty body' : quoteStart(text)}), not Qdrant's JSON: check that the URL is Qdrant's REST ` +
-        'endpoint (port 6333 by default), not a web page or a proxy in front of it.');
-}
-/** Turns a failed response into one clear error: 401/403 name the key, others carry Qdrant's own message. */
-async function failure(node, method, path, response) {
-    const body = await readJson(response).catch(() => undefined);
-    const status = response.statusCode ?? 0;
-    const said = typeof body === 'object' && body !== null
-        ? body.status?.error
-        : typeof body === 'string' && body !== ''
-            ? `${response.headers['content-type'] ?? 'no content type'} ${quoteStart(body)}`
-            : undefined;
-    if (status === 401 || status === 403) {
-        return new QdrantError(`Qdrant at ${node.url} refused the request (HTTP ${status}${said ? `: ${said}` : ''}): ` +
-            (node.apiKey
-                ? `the API key is wrong or lacks the rights; check ${node.keyOrigin ?? 'the API key'}.`
-                : `it needs an API key; set ${node.keyOrigin ?? 'one'}.`), status);
-    }
-    return new QdrantError(`Qdrant at ${node.url}: ${method} ${path} failed with HTTP ${status}${said ? `: ${said}` : ''}`, status);
-}
-function limitsOf(node, idleMs) {
-    const timeouts = node.timeouts ?? DEFAULT_TIMEOUTS;
-    return { connectMs: timeouts.connectMs, idleMs: idleMs ?? timeouts.idleMs };
-}
-function unreachable(node, error, what) {
-    if (error instanceof QdrantTimeout) {
-        const setBy = node.timeouts?.setBy?.[error.phase];
-        const seconds = `${Number((error.limitMs / 1000).toFixed(1))} s`;
-        return new errors/* ConfigurationError */.j1(error.phase === 'connect'
-            ? `Qdrant at ${node.url} accepted no connection within ${seconds} (connect timeout) for ${what}: check the ` +
-                `URL and that this machine can reach it${setBy ? `, or raise ${setBy}` : ''}.`
-            : `Qdrant at ${node.url} went silent for ${seconds} (idle timeout) during ${what}: check that the URL is ` +
-                `Qdrant's REST port (6333) and that the server is healthy${setBy ? `, or raise ${setBy}` : ''}.`);
-    }
-    const code = error.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        return new errors/* ConfigurationError */.j1(`Cannot reach Qdrant at ${node.url} (${code}): check the URL and that this machine can reach it.`);
-    }
-    return error;
-}
-/** A JSON call; resolves with the body (for Qdrant's usual `{result, status, time}` envelope, call result()). */
-function client_request(node, method, path, options = {}) {
-    return call(node, method, path, options, false);
-}
-async function call(node, method, path, options, envelope) {
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers = headersFor(node, body ? { 'content-type': 'application/json', 'content-length': body.length } : {});
-    let response;
-    try {
-        response = await send(method, endpoint(node, path, options.query), headers, limitsOf(node, options.timeoutMs), body);
-    }
-    catch (error) {
-        throw unreachable(node, error, `${method} ${path}`);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, method, path, response);
-    return (await readAnswer(node, `${method} ${path}`, response, envelope));
-}
-/** The `result` of a `{result, status, time}` response. */
-async function result(node, method, path, options = {}) {
-    return (await call(node, method, path, options, true)).result;
-}
-/** Streams a binary response (a snapshot download); the stream errors if the connection breaks. */
-async function download(node, path) {
-    let response;
-    try {
-        response = await send('GET', endpoint(node, path), headersFor(node), limitsOf(node));
-    }
-    catch (error) {
-        throw unreachable(node, error, `GET ${path}`);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'GET', path, response);
-    // A connection cut mid-body emits 'aborted' on the response, sometimes after the consuming pipeline has already
-    // failed with "premature close" and let go of it: without a listener of its own that would crash the process.
-    response.on('error', () => undefined);
-    const length = response.headers['content-length'];
-    return { stream: response, bytes: length === undefined ? undefined : Number(length) };
-}
-/**
- * Uploads a file as multipart/form-data (field `snapshot`) straight from a stream: the size is known from the
- * manifest, so the body has a Content-Length and nothing is buffered or written to disk.
- */
-async function uploadMultipart(node, path, query, file) {
-    const boundary = `backstop-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="snapshot"; ` +
-        `filename="${file.fileName.replace(/"/g, '')}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    async function* body() {
-        yield head;
-        for await (const chunk of file.stream)
-            yield chunk;
-        yield tail;
-    }
-    const headers = headersFor(node, {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': head.length + file.bytes + tail.length,
-    });
-    let response;
-    try {
-        const limits = limitsOf(node, Math.max(RECOVERY_TIMEOUT_MS, limitsOf(node).idleMs));
-        response = await send('POST', endpoint(node, path, query), headers, limits, external_node_stream_.Readable.from(body()));
-    }
-    catch (error) {
-        throw unreachable(node, error, `POST ${path}`);
-    }
-    if ((response.statusCode ?? 0) >= 300)
-        throw await failure(node, 'POST', path, response);
-    return readJson(response);
-}
-
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
-;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
-
-function collectionPath(collection) {
-    return `/collections/${encodeURIComponent(collection)}`;
-}
-function snapshotsPath(collection) {
-    return `${collectionPath(collection)}/snapshots`;
-}
-function snapshotPath(collection, snapshot) {
-    return `${snapshotsPath(collection)}/${encodeURIComponent(snapshot)}`;
-}
-/** GET / answers VersionInfo itself, without the usual `{result}` envelope. */
-function versionInfo(node) {
-    return client_request(node, 'GET', '/');
-}
-/** Qdrant's version without the leading "v" ("unknown" when the server does not say). */
-async function serverVersionOf(node) {
-    return ((await versionInfo(node)).version ?? 'unknown').replace(/^v/, '');
-}
-function listCollections(node) {
-    return result(node, 'GET', '/collections');
-}
-function listAliases(node) {
-    return result(node, 'GET', '/aliases');
-}
-/** Rejects with a QdrantError of status 404 when the collection does not exist. */
-function collectionInfo(node, collection) {
-    return result(node, 'GET', collectionPath(collection));
-}
-function collectionClusterInfo(node, collection) {
-    return result(node, 'GET', `${collectionPath(collection)}/cluster`);
-}
-/** Resolves with false when there was no such collection (Qdrant answers 200 either way). */
-function deleteCollection(node, collection) {
-    return result(node, 'DELETE', collectionPath(collection));
-}
-/** One atomic update of the aliases: every action applies, or none does. */
-function updateAliases(node, actions) {
-    return result(node, 'POST', '/collections/aliases', { body: { actions } });
-}
-/**
- * Makes a snapshot and answers once it is on the server's disk (`wait=true`: the JS client's wait=false path
- * throws on HTTP 202). A large collection takes minutes without a byte on the wire, hence the caller's timeout.
- */
-function createSnapshot(node, collection, timeoutMs) {
-    return result(node, 'POST', snapshotsPath(collection), { query: { wait: 'true' }, timeoutMs });
-}
-/** The snapshot file as a stream (octet-stream), with its length when the server sends one. */
-function downloadSnapshot(node, collection, snapshot) {
-    return download(node, snapshotPath(collection, snapshot));
-}
-function deleteSnapshot(node, collection, snapshot) {
-    return result(node, 'DELETE', snapshotPath(collection, snapshot), { query: { wait: 'true' } });
-}
-/**
- * Recovers (creates or replaces) a collection from an uploaded snapshot file, multipart field `snapshot`. Qdrant
- * checks the file against `checksum` (sha256 hex) before it recovers anything: a mismatch is HTTP 400.
- */
-async function uploadSnapshot(node, collection, options, file) {
-    const query = { wait: 'true', priority: options.priority, checksum: options.checksum };
-    await uploadMultipart(node, `${snapshotsPath(collection)}/upload`, query, file);
-}
-function scrollPoints(node, collection, body) {
-    return result(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
-}
-
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/recover.ts
 
 
@@ -78018,8 +79116,6 @@ async function snapshot_qdrant_src_main_run(runtime) {
     run: snapshot_qdrant_src_main_run,
 }));
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./actions/lib/integrity/config.ts
 
 
@@ -80732,8 +81828,8 @@ async function validate_integrity_src_main_run(runtime) {
 /** The JSON report; a folder that refuses it is named with the OS error, not as a bare EROFS. */
 async function writeReport(file, text) {
     try {
-        await promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
-        await promises_default().writeFile(file, text);
+        await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
+        await external_node_fs_promises_default().writeFile(file, text);
     }
     catch (error) {
         const { code, message } = error;
@@ -80787,12 +81883,14 @@ async function writeReport(file, text) {
 
 
 
+
 /** Every action, in the order the help lists them; each is a CLI command under the name it has in workflows. */
 const ACTIONS = [
-    action,
-    snapshot_qdrant_src_action,
     src_action,
+    snapshot_qdrant_src_action,
+    migrate_ticks_src_action,
     validate_integrity_src_action,
+    action,
     restore_drill_src_action,
     prune_backups_src_action,
     report_src_action,
@@ -80802,7 +81900,7 @@ const commands_COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.nam
 
 /***/ }),
 
-/***/ 51443:
+/***/ 75627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80823,18 +81921,18 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(83849);
+// EXTERNAL MODULE: ../main/node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(29977);
 // EXTERNAL MODULE: ./actions/lib/action/cli.ts + 1 modules
-var cli = __nccwpck_require__(79199);
+var cli = __nccwpck_require__(16270);
 // EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
+var age = __nccwpck_require__(7629);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
-var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 138 modules
-var commands = __nccwpck_require__(24835);
+var cluster = __nccwpck_require__(45298);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 154 modules
+var commands = __nccwpck_require__(86220);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -80968,7 +82066,8 @@ const DEMO_DATABASE = 'trading_journal';
  * `backstop demo` (npm run demo): the whole round trip on a fresh machine, nothing to configure. A throwaway
  * PostgreSQL with sample trading data → dump-postgres (zstd + age) to a local folder → restore-drill into an empty
  * database, checksums and row counts verified → validate-integrity of the restored database against the original
- * → the verdict. Everything is removed at the end unless --keep is given.
+ * → the verdict; with --qdrant-url=…, backfill-embeddings of the sample trades into that Qdrant. Everything is
+ * removed at the end unless --keep is given.
  */
 async function runDemo(args, io) {
     if (typeof (external_node_zlib_default()).createZstdCompress !== 'function') {
@@ -81012,9 +82111,10 @@ async function runDemo(args, io) {
             ? '\nDemo finished: the backup restored, every row count matched, and the restored data, schema, grants and ' +
                 'RLS policies are identical to the original. ✅'
             : '\nDemo finished: the restored data differs from the original. ❌');
+        const embedded = await embedIfQdrant(args, env, source.urlFor(DEMO_DATABASE), io);
         if (keep)
             io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
-        return checked;
+        return checked || embedded;
     }
     catch (error) {
         io.err(`error: ${(0,errors/* errorMessage */.gJ)(error)}`);
@@ -81025,6 +82125,19 @@ async function runDemo(args, io) {
         if (!keep)
             await promises_default().rm(work, { recursive: true, force: true });
     }
+}
+/**
+ * The sample trades (with their journal entries) into a Qdrant, when one is given (--qdrant-url=… or
+ * BACKSTOP_QDRANT_URL; the tests' stand-in serves too), with the local embedder: offline, nothing to download.
+ */
+async function embedIfQdrant(args, env, database, io) {
+    const qdrantUrl = /--qdrant-url=(\S+)/.exec(args.join(' '))?.[1] ?? env.BACKSTOP_QDRANT_URL;
+    if (!qdrantUrl) {
+        io.out('\n+    backfill-embeddings: skipped (no Qdrant; give --qdrant-url=http://localhost:6333 to embed the trades).');
+        return 0;
+    }
+    io.out(`\n+    backfill-embeddings → Qdrant at ${qdrantUrl} (deterministic local embedder, not semantic)`);
+    return (0,cli/* runCommand */.d1)(commands/* COMMANDS */.L['backfill-embeddings'], ['--qdrant-url', qdrantUrl], { ...env, BACKSTOP_DATABASE_URL: database }, io);
 }
 async function emptyDatabase(cluster, name) {
     const admin = new esm/* default.Client */.Ay.Client({ connectionString: cluster.url });
@@ -81067,14 +82180,14 @@ async function loadSample(cluster, ticks) {
 
 /***/ }),
 
-/***/ 26302:
+/***/ 42704:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
-/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(24835);
-/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
+/* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
+/* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(86220);
+/* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
 
 
 
@@ -81121,7 +82234,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 79199:
+/***/ 16270:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81136,11 +82249,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./actions/lib/action/env.ts
-var action_env = __nccwpck_require__(53798);
+var action_env = __nccwpck_require__(97992);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
-var interrupt = __nccwpck_require__(64785);
+var interrupt = __nccwpck_require__(57619);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -81280,7 +82393,7 @@ function defaultText(spec) {
 
 /***/ }),
 
-/***/ 53798:
+/***/ 97992:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -81343,7 +82456,7 @@ function inputEnvName(input) {
 
 /***/ }),
 
-/***/ 75974:
+/***/ 93432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -81372,7 +82485,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 98270:
+/***/ 7629:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81393,7 +82506,7 @@ var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_n
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(75974);
+var errors = __nccwpck_require__(93432);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -81772,7 +82885,7 @@ function createDecryptStream(identities) {
 
 /***/ }),
 
-/***/ 64785:
+/***/ 57619:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -81846,7 +82959,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 5124:
+/***/ 45298:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -81866,10 +82979,10 @@ function exitCleanlyOnSignals(report, doing) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_4__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_5__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(75974);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(64785);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(42515);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(85597);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(93432);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(57619);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(46701);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(94163);
 
 
 
@@ -82031,7 +83144,7 @@ function freePort() {
 
 /***/ }),
 
-/***/ 85597:
+/***/ 94163:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -82045,8 +83158,8 @@ function freePort() {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75974);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(42515);
+/* harmony import */ var _action_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(93432);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46701);
 
 
 
@@ -82135,7 +83248,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 
 /***/ }),
 
-/***/ 42515:
+/***/ 46701:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -82145,7 +83258,7 @@ against = `the server (PostgreSQL ${server.version})`) {
 /* unused harmony export ToolExitError */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
 
 
 /** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
@@ -82215,7 +83328,7 @@ function lastLines(text, count = 5) {
 
 /***/ }),
 
-/***/ 84390:
+/***/ 82516:
 /***/ ((module) => {
 
 module.exports = eval("require")("pg-native");
@@ -82594,18 +83707,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 57349:
+/***/ 2197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveBlockMap = __nccwpck_require__(87103);
-var resolveBlockSeq = __nccwpck_require__(90334);
-var resolveFlowCollection = __nccwpck_require__(13142);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveBlockMap = __nccwpck_require__(143);
+var resolveBlockSeq = __nccwpck_require__(91854);
+var resolveFlowCollection = __nccwpck_require__(9030);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -82691,15 +83804,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 23683:
+/***/ 83:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(45937);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
+var Document = __nccwpck_require__(573);
+var composeNode = __nccwpck_require__(84961);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -82743,17 +83856,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 45937:
+/***/ 84961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var composeCollection = __nccwpck_require__(57349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(17788);
-var utilEmptyScalarPosition = __nccwpck_require__(22599);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var composeCollection = __nccwpck_require__(2197);
+var composeScalar = __nccwpck_require__(43573);
+var resolveEnd = __nccwpck_require__(71020);
+var utilEmptyScalarPosition = __nccwpck_require__(28407);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -82862,15 +83975,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 43573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -82957,18 +84070,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 89984:
+/***/ 13104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(61342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var identity = __nccwpck_require__(41127);
-var composeDoc = __nccwpck_require__(23683);
-var resolveEnd = __nccwpck_require__(17788);
+var directives = __nccwpck_require__(2606);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var identity = __nccwpck_require__(24919);
+var composeDoc = __nccwpck_require__(83);
+var resolveEnd = __nccwpck_require__(71020);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -83188,17 +84301,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 87103:
+/***/ 143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
-var utilMapIncludes = __nccwpck_require__(81187);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -83312,12 +84425,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 48913:
+/***/ 25089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -83519,14 +84632,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 90334:
+/***/ 91854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveProps = __nccwpck_require__(34631);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveProps = __nccwpck_require__(70775);
+var utilFlowIndentCheck = __nccwpck_require__(11795);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -83577,7 +84690,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 17788:
+/***/ 71020:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -83623,19 +84736,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 13142:
+/***/ 9030:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(81187);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var resolveEnd = __nccwpck_require__(71020);
+var resolveProps = __nccwpck_require__(70775);
+var utilContainsNewline = __nccwpck_require__(74283);
+var utilMapIncludes = __nccwpck_require__(51091);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -83839,13 +84952,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 76842:
+/***/ 45882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var resolveEnd = __nccwpck_require__(17788);
+var Scalar = __nccwpck_require__(50389);
+var resolveEnd = __nccwpck_require__(71020);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -84074,7 +85187,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 34631:
+/***/ 70775:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84229,7 +85342,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 74283:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84272,7 +85385,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 22599:
+/***/ 28407:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84307,12 +85420,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 74051:
+/***/ 11795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(74283);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -84331,12 +85444,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 81187:
+/***/ 51091:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -84353,22 +85466,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var toJS = __nccwpck_require__(74043);
-var Schema = __nccwpck_require__(45840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(71596);
-var applyReviver = __nccwpck_require__(83661);
-var createNode = __nccwpck_require__(42404);
-var directives = __nccwpck_require__(61342);
+var Alias = __nccwpck_require__(97105);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var toJS = __nccwpck_require__(53899);
+var Schema = __nccwpck_require__(28224);
+var stringifyDocument = __nccwpck_require__(72285);
+var anchors = __nccwpck_require__(79196);
+var applyReviver = __nccwpck_require__(50909);
+var createNode = __nccwpck_require__(91732);
+var directives = __nccwpck_require__(2606);
 
 class Document {
     constructor(value, replacer, options) {
@@ -84697,13 +85810,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 71596:
+/***/ 79196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -84780,7 +85893,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 83661:
+/***/ 50909:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -84844,14 +85957,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 42404:
+/***/ 91732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -84941,13 +86054,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 61342:
+/***/ 2606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(24919);
+var visit = __nccwpck_require__(12588);
 
 const escapeChars = {
     '!': '%21',
@@ -85126,7 +86239,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 91464:
+/***/ 20152:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -85195,28 +86308,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 38815:
+/***/ 43439:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(45840);
-var errors = __nccwpck_require__(91464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(84047);
-var visit = __nccwpck_require__(10204);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var Schema = __nccwpck_require__(28224);
+var errors = __nccwpck_require__(20152);
+var Alias = __nccwpck_require__(97105);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
+var publicApi = __nccwpck_require__(64543);
+var visit = __nccwpck_require__(12588);
 
 
 
@@ -85253,7 +86366,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 57249:
+/***/ 77297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -85279,16 +86392,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 97105:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var visit = __nccwpck_require__(10204);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var anchors = __nccwpck_require__(79196);
+var visit = __nccwpck_require__(12588);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -85406,14 +86519,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 40101:
+/***/ 44661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
+var createNode = __nccwpck_require__(91732);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -85564,14 +86677,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 66673:
+/***/ 44833:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(83661);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var applyReviver = __nccwpck_require__(50909);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 class NodeBase {
     constructor(type) {
@@ -85611,15 +86724,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 57165:
+/***/ 75773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyPair = __nccwpck_require__(59748);
-var addPairToJSMap = __nccwpck_require__(97104);
-var identity = __nccwpck_require__(41127);
+var createNode = __nccwpck_require__(91732);
+var stringifyPair = __nccwpck_require__(27764);
+var addPairToJSMap = __nccwpck_require__(88768);
+var identity = __nccwpck_require__(24919);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -85657,14 +86770,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 63301:
+/***/ 50389:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var identity = __nccwpck_require__(24919);
+var Node = __nccwpck_require__(44833);
+var toJS = __nccwpck_require__(53899);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -85691,17 +86804,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 84454:
+/***/ 65462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(61212);
-var addPairToJSMap = __nccwpck_require__(97104);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
+var stringifyCollection = __nccwpck_require__(94156);
+var addPairToJSMap = __nccwpck_require__(88768);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -85845,17 +86958,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 92223:
+/***/ 66831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyCollection = __nccwpck_require__(61212);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var toJS = __nccwpck_require__(74043);
+var createNode = __nccwpck_require__(91732);
+var stringifyCollection = __nccwpck_require__(94156);
+var Collection = __nccwpck_require__(44661);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var toJS = __nccwpck_require__(53899);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -85967,16 +87080,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 97104:
+/***/ 88768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(57249);
-var merge = __nccwpck_require__(90452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var log = __nccwpck_require__(77297);
+var merge = __nccwpck_require__(29380);
+var stringify = __nccwpck_require__(9300);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -86039,7 +87152,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 41127:
+/***/ 24919:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -86099,12 +87212,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 74043:
+/***/ 53899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -86145,15 +87258,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 60110:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
-var errors = __nccwpck_require__(91464);
-var stringifyString = __nccwpck_require__(83069);
+var resolveBlockScalar = __nccwpck_require__(25089);
+var resolveFlowScalar = __nccwpck_require__(45882);
+var errors = __nccwpck_require__(20152);
+var stringifyString = __nccwpck_require__(81773);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -86370,7 +87483,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 91733:
+/***/ 13701:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -86440,7 +87553,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 97715:
+/***/ 15235:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -86546,14 +87659,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 49877:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(60110);
-var cstStringify = __nccwpck_require__(91733);
-var cstVisit = __nccwpck_require__(97715);
+var cstScalar = __nccwpck_require__(90334);
+var cstStringify = __nccwpck_require__(13701);
+var cstVisit = __nccwpck_require__(15235);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -86665,12 +87778,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 40361:
+/***/ 65145:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(49877);
 
 /*
 START -> stream
@@ -87395,7 +88508,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 66628:
+/***/ 41460:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -87443,14 +88556,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 2064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
+var cst = __nccwpck_require__(49877);
+var lexer = __nccwpck_require__(65145);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -88430,18 +89543,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 84047:
+/***/ 64543:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var log = __nccwpck_require__(57249);
-var identity = __nccwpck_require__(41127);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(13104);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(20152);
+var log = __nccwpck_require__(77297);
+var identity = __nccwpck_require__(24919);
+var lineCounter = __nccwpck_require__(41460);
+var parser = __nccwpck_require__(2064);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -88544,16 +89657,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 45840:
+/***/ 28224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var tags = __nccwpck_require__(90018);
+var identity = __nccwpck_require__(24919);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var tags = __nccwpck_require__(36178);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -88590,13 +89703,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 47451:
+/***/ 24043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var YAMLMap = __nccwpck_require__(65462);
 
 const map = {
     collection: 'map',
@@ -88616,12 +89729,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 73632:
+/***/ 15632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const nullTag = {
     identify: value => value == null,
@@ -88640,13 +89753,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 17562:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var YAMLSeq = __nccwpck_require__(66831);
 
 const seq = {
     collection: 'seq',
@@ -88666,12 +89779,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 66464:
+/***/ 94704:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(83069);
+var stringifyString = __nccwpck_require__(81773);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -88689,12 +89802,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 73959:
+/***/ 74359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -88717,13 +89830,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 38405:
+/***/ 66229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -88771,12 +89884,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 59874:
+/***/ 27602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -88820,18 +89933,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 70896:
+/***/ 27904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
 
 const schema = [
     map.map,
@@ -88852,14 +89965,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 33559:
+/***/ 48647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(50389);
+var map = __nccwpck_require__(24043);
+var seq = __nccwpck_require__(17562);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -88923,27 +90036,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 90018:
+/***/ 36178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
-var schema = __nccwpck_require__(70896);
-var schema$1 = __nccwpck_require__(33559);
-var binary = __nccwpck_require__(56083);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var schema$2 = __nccwpck_require__(35913);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var bool = __nccwpck_require__(74359);
+var float = __nccwpck_require__(66229);
+var int = __nccwpck_require__(27602);
+var schema = __nccwpck_require__(27904);
+var schema$1 = __nccwpck_require__(48647);
+var binary = __nccwpck_require__(64355);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var schema$2 = __nccwpck_require__(93081);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -89029,14 +90142,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 56083:
+/***/ 64355:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(20181);
-var Scalar = __nccwpck_require__(63301);
-var stringifyString = __nccwpck_require__(83069);
+var Scalar = __nccwpck_require__(50389);
+var stringifyString = __nccwpck_require__(81773);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -89106,12 +90219,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 88398:
+/***/ 36158:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(50389);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -89142,13 +90255,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 35782:
+/***/ 10838:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(50389);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -89199,12 +90312,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 10873:
+/***/ 45609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -89282,13 +90395,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 90452:
+/***/ 29380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -89360,16 +90473,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 50303:
+/***/ 96431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var pairs = __nccwpck_require__(18385);
+var identity = __nccwpck_require__(24919);
+var toJS = __nccwpck_require__(53899);
+var YAMLMap = __nccwpck_require__(65462);
+var YAMLSeq = __nccwpck_require__(66831);
+var pairs = __nccwpck_require__(49281);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -89444,15 +90557,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 18385:
+/***/ 49281:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var Scalar = __nccwpck_require__(50389);
+var YAMLSeq = __nccwpck_require__(66831);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -89533,24 +90646,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 35913:
+/***/ 93081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var binary = __nccwpck_require__(56083);
-var bool = __nccwpck_require__(88398);
-var float = __nccwpck_require__(35782);
-var int = __nccwpck_require__(10873);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(24043);
+var _null = __nccwpck_require__(15632);
+var seq = __nccwpck_require__(17562);
+var string = __nccwpck_require__(94704);
+var binary = __nccwpck_require__(64355);
+var bool = __nccwpck_require__(36158);
+var float = __nccwpck_require__(10838);
+var int = __nccwpck_require__(45609);
+var merge = __nccwpck_require__(29380);
+var omap = __nccwpck_require__(96431);
+var pairs = __nccwpck_require__(49281);
+var set = __nccwpck_require__(62504);
+var timestamp = __nccwpck_require__(54960);
 
 const schema = [
     map.map,
@@ -89581,14 +90694,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 81528:
+/***/ 62504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(24919);
+var Pair = __nccwpck_require__(75773);
+var YAMLMap = __nccwpck_require__(65462);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -89684,12 +90797,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 24371:
+/***/ 54960:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(13569);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -89796,7 +90909,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 34475:
+/***/ 69915:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -89954,15 +91067,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var identity = __nccwpck_require__(41127);
-var stringifyComment = __nccwpck_require__(59799);
-var stringifyString = __nccwpck_require__(83069);
+var anchors = __nccwpck_require__(79196);
+var identity = __nccwpck_require__(24919);
+var stringifyComment = __nccwpck_require__(66599);
+var stringifyString = __nccwpck_require__(81773);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -90093,14 +91206,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 61212:
+/***/ 94156:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -90255,7 +91368,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 59799:
+/***/ 66599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -90286,14 +91399,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 72285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -90380,7 +91493,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 28689:
+/***/ 13569:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -90414,15 +91527,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 59748:
+/***/ 27764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(24919);
+var Scalar = __nccwpck_require__(50389);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(66599);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -90573,13 +91686,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 83069:
+/***/ 81773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var foldFlowLines = __nccwpck_require__(34475);
+var Scalar = __nccwpck_require__(50389);
+var foldFlowLines = __nccwpck_require__(69915);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -90918,12 +92031,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 10204:
+/***/ 12588:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(24919);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -91161,7 +92274,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 37157:
+/***/ 49237:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -91224,15 +92337,15 @@ class Context {
 
 /***/ }),
 
-/***/ 61351:
+/***/ 96823:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Q: () => (/* binding */ getOctokit)
 /* harmony export */ });
 /* unused harmony export context */
-/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37157);
-/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48282);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49237);
+/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(55018);
 
 
 const context = new _context_js__WEBPACK_IMPORTED_MODULE_0__/* .Context */ .o();
@@ -91250,7 +92363,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 /***/ }),
 
-/***/ 48282:
+/***/ 55018:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91263,13 +92376,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: context, getUserAgentWithOrchestrationId
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/context.js
-var context = __nccwpck_require__(37157);
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(89659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/lib/context.js
+var context = __nccwpck_require__(49237);
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(31947);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(42480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -91322,7 +92435,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ../main/node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -91337,7 +92450,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -91366,7 +92479,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -91414,7 +92527,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -91435,7 +92548,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -91482,7 +92595,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -91828,7 +92941,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -92120,7 +93233,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ../main/node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -92721,9 +93834,9 @@ const JSONParse = (text, reviver) => {
 
 
 
-// EXTERNAL MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-var dist_src = __nccwpck_require__(31015);
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// EXTERNAL MODULE: ../main/node_modules/@octokit/request-error/dist-src/index.js
+var dist_src = __nccwpck_require__(55575);
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -92930,7 +94043,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -93061,7 +94174,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -93116,11 +94229,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -93261,12 +94374,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -95560,7 +96673,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -95686,7 +96799,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -95707,7 +96820,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -96119,7 +97232,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -96161,7 +97274,7 @@ function getOctokitOptions(token, options) {
 
 /***/ }),
 
-/***/ 31015:
+/***/ 55575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -96210,14 +97323,14 @@ class RequestError extends Error {
 
 /***/ }),
 
-/***/ 83849:
+/***/ 29977:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ay: () => (__WEBPACK_DEFAULT_EXPORT__)
 /* harmony export */ });
 /* unused harmony exports Client, Pool, Connection, types, Query, DatabaseError, escapeIdentifier, escapeLiteral, Result, TypeOverrides, defaults */
-/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(13273);
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(61097);
 // ESM wrapper for pg
 
 
@@ -96522,6 +97635,6 @@ const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(26302);
+/******/ var __webpack_exports__ = __nccwpck_require__(42704);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

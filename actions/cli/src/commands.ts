@@ -1,4 +1,5 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
+import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -13,6 +14,7 @@ export const ACTIONS: ActionDescriptor[] = [
   snapshotQdrant,
   migrateTicks,
   validateIntegrity,
+  backfillEmbeddings,
   restoreDrill,
   pruneBackups,
   report,

@@ -17,7 +17,8 @@ const DEMO_DATABASE = 'trading_journal';
  * `backstop demo` (npm run demo): the whole round trip on a fresh machine, nothing to configure. A throwaway
  * PostgreSQL with sample trading data → dump-postgres (zstd + age) to a local folder → restore-drill into an empty
  * database, checksums and row counts verified → validate-integrity of the restored database against the original
- * → the verdict. Everything is removed at the end unless --keep is given.
+ * → the verdict; with --qdrant-url=…, backfill-embeddings of the sample trades into that Qdrant. Everything is
+ * removed at the end unless --keep is given.
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   if (typeof zlib.createZstdCompress !== 'function') {
@@ -87,8 +88,9 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
             'RLS policies are identical to the original. ✅'
         : '\nDemo finished: the restored data differs from the original. ❌',
     );
+    const embedded = await embedIfQdrant(args, env, source.urlFor(DEMO_DATABASE), io);
     if (keep) io.out(`Kept: backups in ${storage}, age identity in BACKSTOP_ENCRYPTION_IDENTITY above (not printed).`);
-    return checked;
+    return checked || embedded;
   } catch (error) {
     io.err(`error: ${errorMessage(error)}`);
     return 1;
@@ -96,6 +98,27 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     await source?.stop();
     if (!keep) await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The sample trades (with their journal entries) into a Qdrant, when one is given (--qdrant-url=… or
+ * BACKSTOP_QDRANT_URL; the tests' stand-in serves too), with the local embedder: offline, nothing to download.
+ */
+async function embedIfQdrant(args: string[], env: NodeJS.ProcessEnv, database: string, io: CliIo): Promise<number> {
+  const qdrantUrl = /--qdrant-url=(\S+)/.exec(args.join(' '))?.[1] ?? env.BACKSTOP_QDRANT_URL;
+  if (!qdrantUrl) {
+    io.out(
+      '\n+    backfill-embeddings: skipped (no Qdrant; give --qdrant-url=http://localhost:6333 to embed the trades).',
+    );
+    return 0;
+  }
+  io.out(`\n+    backfill-embeddings → Qdrant at ${qdrantUrl} (deterministic local embedder, not semantic)`);
+  return runCommand(
+    COMMANDS['backfill-embeddings']!,
+    ['--qdrant-url', qdrantUrl],
+    { ...env, BACKSTOP_DATABASE_URL: database },
+    io,
+  );
 }
 
 async function emptyDatabase(cluster: ScratchCluster, name: string): Promise<string> {

@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { download, request, result, uploadMultipart, type QdrantNode } from './client.ts';
 
 /**
- * Qdrant's REST API as backups use it: one typed function per endpoint, and the only place in the code that spells
+ * Qdrant's REST API as backups (and the embeddings backfill) use it: one typed function per endpoint, and the only place in the code that spells
  * an endpoint's path (test/unit/qdrant-api-paths.test.ts holds every other file to that). The shapes are the parts
- * of Qdrant's OpenAPI document (v1.19) that backups send or read, named after its schemas.
+ * of Qdrant's OpenAPI document (v1.19) that they send or read, named after its schemas.
  */
 
 /** VersionInfo */
@@ -84,6 +84,28 @@ export interface ScrollRequest {
 export interface ScrollResult {
   points: { id: PointId; payload?: Record<string, unknown> | null }[];
   next_page_offset?: PointId | null;
+}
+
+/** VectorParams: one unnamed vector per point, as a backfill creates. */
+export interface VectorParams {
+  size: number;
+  distance: 'Cosine' | 'Dot' | 'Euclid' | 'Manhattan';
+}
+
+/** PayloadSchemaType: what a payload index is built as. */
+export type PayloadSchemaType = 'keyword' | 'integer' | 'float' | 'geo' | 'text' | 'bool' | 'datetime' | 'uuid';
+
+/** PointStruct with an unnamed vector. */
+export interface PointStruct {
+  id: PointId;
+  vector: number[];
+  payload?: Record<string, unknown>;
+}
+
+/** UpdateResult */
+export interface UpdateResult {
+  operation_id?: number | null;
+  status: 'acknowledged' | 'completed' | 'wait_timeout';
 }
 
 /** A snapshot file to upload: its size is known in advance, so nothing is buffered. */
@@ -179,4 +201,38 @@ export async function uploadSnapshot(
 
 export function scrollPoints(node: QdrantNode, collection: string, body: ScrollRequest): Promise<ScrollResult> {
   return result<ScrollResult>(node, 'POST', `${collectionPath(collection)}/points/scroll`, { body });
+}
+
+/** CreateCollection with one unnamed vector; Qdrant answers 409 when the collection already exists. */
+export function createCollection(node: QdrantNode, collection: string, vectors: VectorParams): Promise<boolean> {
+  return result<boolean>(node, 'PUT', collectionPath(collection), { body: { vectors } });
+}
+
+/** CreateFieldIndex, waiting until the index exists. */
+export function createPayloadIndex(
+  node: QdrantNode,
+  collection: string,
+  field: string,
+  schema: PayloadSchemaType,
+): Promise<UpdateResult> {
+  return result<UpdateResult>(node, 'PUT', `${collectionPath(collection)}/index`, {
+    query: { wait: 'true' },
+    body: { field_name: field, field_schema: schema },
+  });
+}
+
+/** PointsList upsert; `wait=true` answers once the points are stored (and searchable). */
+export function upsertPoints(node: QdrantNode, collection: string, points: PointStruct[]): Promise<UpdateResult> {
+  return result<UpdateResult>(node, 'PUT', `${collectionPath(collection)}/points`, {
+    query: { wait: 'true' },
+    body: { points },
+  });
+}
+
+/** PointIdsList delete, waiting until it is applied. */
+export function deletePoints(node: QdrantNode, collection: string, ids: PointId[]): Promise<UpdateResult> {
+  return result<UpdateResult>(node, 'POST', `${collectionPath(collection)}/points/delete`, {
+    query: { wait: 'true' },
+    body: { points: ids },
+  });
 }

@@ -11,6 +11,8 @@
  * `PUT /collections/{c}/points` are kept in memory with their ids, vectors and payloads, add to that count, and are
  * what `POST /collections/{c}/points/scroll` pages through, ordered by id as Qdrant orders them. Declared points
  * have no ids and never show in a scroll; recovering a snapshot or deleting the collection drops the stored ones.
+ * `POST /collections/{c}/points/delete` removes stored points by id; `PUT /collections/{c}` creates a collection of
+ * one unnamed vector, and `PUT /collections/{c}/index` adds a payload index to its schema (as embedding backfills do).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -120,7 +122,8 @@ const PEER_ID = 5738206264375337;
 const OTHER_PEER_ID = 8123456789012345;
 /** The commit of Qdrant's v1.19.0 tag, which GET / reports. */
 const QDRANT_COMMIT = '74f3e85b9473c62560006c043e13737ce6b48412';
-const MAX_JSON_BODY = MiB;
+/** Qdrant's default service.max_request_size_mb. */
+const MAX_JSON_BODY = 32 * MiB;
 const MAX_HEADER_LINE = MiB;
 /** Qdrant's API key middleware lets these through without a key. */
 const OPEN_PATHS = [/^\/$/, /^\/healthz$/, /^\/readyz/, /^\/livez/];
@@ -244,7 +247,10 @@ class Standin {
       route('GET', '/collections/{collection_name}/snapshots/{snapshot_name}', this.downloadSnapshot),
       route('DELETE', '/collections/{collection_name}/snapshots/{snapshot_name}', this.deleteSnapshot),
       route('POST', '/collections/{collection_name}/snapshots/upload', this.uploadSnapshot),
+      route('PUT', '/collections/{collection_name}', this.createCollection),
+      route('PUT', '/collections/{collection_name}/index', this.createFieldIndex),
       route('PUT', '/collections/{collection_name}/points', this.upsertPoints),
+      route('POST', '/collections/{collection_name}/points/delete', this.deletePoints),
       route('POST', '/collections/{collection_name}/points/scroll', this.scrollPoints),
     ];
   }
@@ -373,6 +379,39 @@ class Standin {
     this.ok(ctx, existed);
   }
 
+  /** CreateCollection with one unnamed vector (named vectors, sparse vectors and the rest are not served). */
+  private async createCollection(ctx: Context): Promise<void> {
+    const name = ctx.params.collection_name!;
+    const body = (await readJsonBody(ctx.req)) as { vectors?: { size?: unknown; distance?: unknown } } | null;
+    if (this.collections.has(name)) throw new HttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
+    const size = body?.vectors?.size;
+    const distance = body?.vectors?.distance;
+    if (!Number.isInteger(size) || (size as number) < 1) {
+      throw new HttpError(400, 'Format error in JSON body: vectors.size must be a positive integer');
+    }
+    if (!['Cosine', 'Dot', 'Euclid', 'Manhattan'].includes(distance as string)) {
+      throw new HttpError(400, `Format error in JSON body: unknown variant \`${String(distance)}\` for distance`);
+    }
+    this.collections.set(name, { name, points: 0, vectors: { size: size as number, distance: distance as Distance } });
+    this.ok(ctx, true);
+  }
+
+  /** CreateFieldIndex with a PayloadSchemaType name; the schema then reports it, with the points that have the key. */
+  private async createFieldIndex(ctx: Context): Promise<void> {
+    const collection = this.existingCollection(ctx);
+    const body = (await readJsonBody(ctx.req)) as { field_name?: unknown; field_schema?: unknown } | null;
+    const types = ['keyword', 'integer', 'float', 'geo', 'text', 'bool', 'datetime', 'uuid'];
+    if (typeof body?.field_name !== 'string') throw new HttpError(400, 'Format error in JSON body: missing field_name');
+    if (!types.includes(body.field_schema as string)) {
+      throw new HttpError(400, `Format error in JSON body: unknown field_schema ${JSON.stringify(body.field_schema)}`);
+    }
+    collection.payloadSchema = {
+      ...collection.payloadSchema,
+      [body.field_name]: { data_type: body.field_schema as string, points: 0 },
+    };
+    this.ok(ctx, { operation_id: this.operations++, status: 'completed' });
+  }
+
   private async getClusterInfo(ctx: Context): Promise<void> {
     const collection = this.existingCollection(ctx);
     const shardIds = [...Array(collection.shardNumber ?? 1).keys()];
@@ -414,6 +453,18 @@ class Standin {
     for (const point of points) checkVector(collection.vectors, point.vector);
     collection.points += this.pointStoreOf(collection.name).upsert(points);
     // Unlike snapshot operations, a point update with wait=false is a 200 with status `acknowledged`, not a 202.
+    this.ok(ctx, { operation_id: this.operations++, status: wait ? 'completed' : 'acknowledged' });
+  }
+
+  /** A PointIdsList (`{points: [...]}`); filter selectors are not served. Unknown ids are no error, as in Qdrant. */
+  private async deletePoints(ctx: Context): Promise<void> {
+    const wait = waitParameter(ctx.query);
+    const collection = this.existingCollection(ctx);
+    const { points } = ((await readJsonBody(ctx.req)) ?? {}) as { points?: unknown };
+    if (!Array.isArray(points)) {
+      throw new HttpError(400, 'Format error in JSON body: the stand-in serves only PointIdsList (`points`)');
+    }
+    collection.points -= this.pointStoreOf(collection.name).delete(points.map(pointIdOf));
     this.ok(ctx, { operation_id: this.operations++, status: wait ? 'completed' : 'acknowledged' });
   }
 
@@ -695,6 +746,14 @@ class PointStore {
     }
     this.ordered = undefined;
     return added;
+  }
+
+  /** Removes the points and returns how many existed. */
+  delete(ids: PointId[]): number {
+    let removed = 0;
+    for (const id of ids) if (this.points.delete(String(id))) removed++;
+    this.ordered = undefined;
+    return removed;
   }
 
   /** `limit` points from the first id >= `offset`, and the id the next page starts at (Qdrant's next_page_offset). */
