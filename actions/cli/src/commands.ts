@@ -1,4 +1,5 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
+import archiveConfig from './archive-config.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -18,6 +19,9 @@ export const ACTIONS: ActionDescriptor[] = [
   report,
 ];
 
+/** Commands of the CLI alone: one-off setup on a database host, no GitHub action of their own. */
+const CLI_ONLY: ActionDescriptor[] = [archiveConfig];
+
 export const COMMANDS: Record<string, ActionDescriptor> = Object.fromEntries(
-  ACTIONS.map((action) => [action.name, action]),
+  [...ACTIONS, ...CLI_ONLY].map((action) => [action.name, action]),
 );

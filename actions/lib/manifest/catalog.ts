@@ -22,12 +22,18 @@ export function manifestKey(name: string, id: string): string {
   return `${backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
 
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+export const NOT_BACKUPS = new Set(['pgbackrest']);
+
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 export async function listBackups(store: Store, name: string): Promise<BackupListing[]> {
   const folders = new Map<string, { bytes: number; hasManifest: boolean }>();
   for await (const object of store.list(`${name}/`)) {
     const [, id, ...rest] = object.key.split('/');
-    if (!id || rest.length === 0) continue;
+    if (!id || rest.length === 0 || NOT_BACKUPS.has(id)) continue;
     const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
     folder.bytes += object.bytes;
     if (rest.join('/') === MANIFEST_FILE) folder.hasManifest = true;

@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runCommand } from '../../actions/lib/action/cli.ts';
+import { COMMANDS } from '../../actions/cli/src/commands.ts';
+import { sql, startTestCluster, type ScratchCluster } from './postgres.ts';
+
+/** What one CLI command printed and set, run in this process from source (the same run() the bundles run). */
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+  outputs: Record<string, string>;
+}
+
+export async function backstop(command: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  let out = '';
+  let err = '';
+  const io = {
+    out: (text: string): void => {
+      out += `${text}\n`;
+    },
+    err: (text: string): void => {
+      err += `${text}\n`;
+    },
+  };
+  const code = await runCommand(COMMANDS[command]!, args, { PATH: process.env.PATH, ...env }, io);
+  const outputs: Record<string, string> = {};
+  const block = out.split('\noutputs:\n')[1] ?? '';
+  for (const line of block.split('\n')) {
+    const match = /^ {2}([a-z-]+)=(.*)$/.exec(line);
+    if (match) outputs[match[1]!] = match[2]!;
+  }
+  return { code, out, err, outputs };
+}
+
+/** A folder the server's user (postgres, when the tests run as root) can write into: the storage of these tests. */
+export async function sharedFolder(prefix: string): Promise<string> {
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  await fs.chmod(folder, 0o777);
+  return folder;
+}
+
+function asServerUser(command: string, args: string[]): { command: string; args: string[] } {
+  return process.getuid?.() === 0
+    ? { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args] }
+    : { command, args };
+}
+
+/** Appends lines to the cluster's postgresql.conf and restarts it (archive_mode needs a restart). */
+export function reconfigure(cluster: ScratchCluster, lines: string[]): Promise<void> {
+  return fs.appendFile(path.join(cluster.dataDir, 'postgresql.conf'), `\n${lines.join('\n')}\n`).then(() => {
+    const restart = asServerUser(path.join(cluster.binDir, 'pg_ctl'), [
+      '-D',
+      cluster.dataDir,
+      // A log file, so the server does not hold our pipes open (spawnSync would wait for it forever).
+      '-l',
+      path.join(path.dirname(cluster.dataDir), 'server.log'),
+      '-w',
+      'restart',
+    ]);
+    const result = spawnSync(restart.command, restart.args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`pg_ctl restart failed: ${result.stderr}${result.stdout}`);
+  });
+}
+
+/** A cluster that is not in fast mode: full_page_writes stays on, as a physical backup needs. */
+export function startArchivingCluster(): Promise<ScratchCluster> {
+  return startTestCluster({ fast: false });
+}
+
+/** Runs pgbackrest as the server's user, as an operator would by hand (for what the tests check independently). */
+export function pgbackrestByHand(args: string[], passphrase: string): { status: number | null; out: string } {
+  const run = asServerUser('/usr/bin/pgbackrest', args);
+  const result = spawnSync(run.command, run.args, {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, PGBACKREST_REPO1_CIPHER_PASS: passphrase },
+  });
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+export async function switchWal(url: string): Promise<void> {
+  await sql(url, 'SELECT pg_switch_wal()');
+}
