@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchCluster } from '../harness/postgres.ts';
+import { sql, type ScratchCluster } from '../harness/postgres.ts';
+import { ROOT } from '../harness/runner.ts';
 import { backstop, pgbackrestByHand, reconfigure, sharedFolder, startArchivingCluster } from '../harness/pitr.ts';
 
 const PASSPHRASE = 'pitr-test-passphrase-0123456789';
@@ -81,5 +83,102 @@ describe.runIf(PGBACKREST)('archive-config with the real pgBackRest', () => {
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/^error: Input "config" is .*pgbackrest\.conf, a pgBackRest configuration Backstop did/);
     expect(readFileSync(foreign, 'utf8')).toBe('[global]\nrepo1-path=/var/lib/pgbackrest\n');
+  });
+
+  const backupArgs = (type = 'auto'): string[] => [
+    '--name=prod',
+    `--storage-url=file://${storage}`,
+    `--pg-data=${cluster.dataDir}`,
+    `--database-url=${cluster.url}`,
+    `--type=${type}`,
+    '--kind=hourly',
+  ];
+
+  async function manifests(): Promise<string[]> {
+    const folders = (await fs.readdir(path.join(storage, 'prod'))).filter((entry) => entry !== 'pgbackrest');
+    return folders.filter((folder) => existsSync(path.join(storage, 'prod', folder, 'manifest.json'))).sort();
+  }
+
+  it('backup-physical: a full backup first (auto), verified, recorded in a manifest written last', async () => {
+    await sql(
+      cluster.url,
+      'CREATE TABLE canary (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())',
+    );
+    await sql(cluster.url, 'INSERT INTO canary (id) SELECT generate_series(1, 1000)');
+    const run = await backstop('backup-physical', backupArgs(), env);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.outputs.type).toBe('full');
+    expect(run.outputs.label).toMatch(/^\d{8}-\d{6}F$/);
+    expect(Number(run.outputs['size-bytes'])).toBeGreaterThan(100_000);
+    expect(run.out).not.toContain(PASSPHRASE);
+    const manifest = JSON.parse(
+      readFileSync(path.join(storage, 'prod', run.outputs['backup-id']!, 'manifest.json'), 'utf8'),
+    );
+    expect(manifest).toMatchObject({ engine: 'pgbackrest', kind: 'hourly', name: 'prod' });
+    expect(manifest.pgbackrest).toMatchObject({
+      stanza: 'prod',
+      label: run.outputs.label,
+      type: 'full',
+      prior: null,
+      cipher: 'aes-256-cbc',
+      pgbackrestVersion: '2.45',
+    });
+    expect(manifest.pgbackrest.lsn.start).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(manifest.pgbackrest.wal.start).toMatch(/^[0-9A-F]{24}$/);
+    expect(Date.parse(manifest.pgbackrest.stoppedAt)).toBeGreaterThan(Date.parse(manifest.pgbackrest.startedAt) - 1);
+    expect(manifest.source.serverVersionNum).toBeGreaterThanOrEqual(150000);
+    expect(manifest.files).toEqual([
+      expect.objectContaining({ path: 'pgbackrest-info.json', contents: 'pgbackrest-info' }),
+    ]);
+  });
+
+  it('backup-physical: auto makes an incremental one on the full', async () => {
+    await sql(cluster.url, 'INSERT INTO canary (id) SELECT generate_series(1001, 2000)');
+    const run = await backstop('backup-physical', backupArgs(), env);
+    expect(run.err).toBe('');
+    expect(run.outputs.type).toBe('incr');
+    expect(run.outputs.label).toMatch(/^\d{8}-\d{6}F_\d{8}-\d{6}I$/);
+  });
+
+  it('backup-physical: a wrong passphrase fails in one line and records nothing', async () => {
+    const before = await manifests();
+    const run = await backstop('backup-physical', backupArgs(), {
+      BACKSTOP_ENCRYPTION_PASSPHRASE: 'not-the-passphrase-0123456789',
+    });
+    expect(run.code).toBe(1);
+    expect(run.err.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^error: The encryption passphrase does not open the pgBackRest repository .*prod\/pgbackrest/,
+      ),
+    ]);
+    expect(await manifests()).toEqual(before);
+  });
+
+  it('backup-physical: SIGKILL mid-run leaves no manifest, and the next run succeeds', async () => {
+    const before = await manifests();
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'actions/cli/src/index.ts'), 'backup-physical', ...backupArgs('full')],
+      { env: { PATH: process.env.PATH, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (text: string) => {
+        out += text;
+        if (out.includes('pgbackrest backup --type=full')) resolve();
+      });
+      child.once('close', () => resolve());
+    });
+    // The whole process group, as a runner that loses the machine or an OOM kill of the job would.
+    process.kill(-child.pid!, 'SIGKILL');
+    await closed;
+    expect(out).toContain('pgbackrest backup --type=full');
+    expect(await manifests()).toEqual(before);
+    const next = await backstop('backup-physical', backupArgs('full'), env);
+    expect(next.err).toBe('');
+    expect(next.code).toBe(0);
+    expect(await manifests()).toEqual([...before, next.outputs['backup-id']].sort());
   });
 });

@@ -1,5 +1,6 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
 import archiveConfig from './archive-config.ts';
+import backupPhysical from '../../backup-physical/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -11,6 +12,7 @@ import validateIntegrity from '../../validate-integrity/src/action.ts';
 /** Every action, in the order the help lists them; each is a CLI command under the name it has in workflows. */
 export const ACTIONS: ActionDescriptor[] = [
   dumpPostgres,
+  backupPhysical,
   snapshotQdrant,
   migrateTicks,
   validateIntegrity,

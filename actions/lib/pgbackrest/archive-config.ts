@@ -7,7 +7,15 @@ import { chownTo, dataDirOwner } from '../pg/os-user.ts';
 import type { S3Settings, Store } from '../storage/index.ts';
 import { findPgbackrest } from './binary.ts';
 import { pgbackrest, type Pgbackrest } from './command.ts';
-import { CONFIG_HEADER, type Options, pgOptions, postgresqlConfLines, renderConfig, repoOptions } from './config.ts';
+import {
+  CONFIG_HEADER,
+  type Options,
+  pgOptions,
+  postgresqlConfLines,
+  renderConfig,
+  repoDisplay,
+  repoOptions,
+} from './config.ts';
 import { checkSameCluster, readServerFacts } from './server.ts';
 
 export interface ArchiveConfigOptions {
@@ -106,11 +114,6 @@ function secretOptions(options: ArchiveConfigOptions): Options {
     if (credentials.sessionToken) secrets.push(['repo1-s3-token', credentials.sessionToken]);
   }
   return secrets;
-}
-
-export function repoDisplay(repo: Options): string {
-  const get = (name: string): string | undefined => repo.find(([option]) => option === name)?.[1];
-  return get('repo1-type') === 's3' ? `s3://${get('repo1-s3-bucket')}${get('repo1-path')}` : `${get('repo1-path')}`;
 }
 
 /** Writes the file only when its content differs; never over a file some other tool or person wrote. */

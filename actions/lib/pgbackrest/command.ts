@@ -17,6 +17,8 @@ export interface Pgbackrest {
   s3Credentials?: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
   /** Where the repository is, for error messages. */
   repoDisplay: string;
+  /** The database-url password, for pgBackRest's libpq connection (PGPASSWORD). */
+  libpqPassword?: string;
 }
 
 /** Secrets never go on the command line (`ps` shows it to every user): pgBackRest reads them from its environment. */
@@ -27,6 +29,7 @@ export function pgbackrestEnvironment(tool: Pgbackrest): NodeJS.ProcessEnv {
   if (credentials.accessKeyId) extra.PGBACKREST_REPO1_S3_KEY = credentials.accessKeyId;
   if (credentials.secretAccessKey) extra.PGBACKREST_REPO1_S3_KEY_SECRET = credentials.secretAccessKey;
   if (credentials.sessionToken) extra.PGBACKREST_REPO1_S3_TOKEN = credentials.sessionToken;
+  if (tool.libpqPassword !== undefined) extra.PGPASSWORD = tool.libpqPassword;
   return childEnvironment(extra);
 }
 
@@ -71,22 +74,33 @@ export function explainFailure(tool: Pgbackrest, command: string, message: strin
   const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
   const code = first?.[1];
   const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
-  if (tool.passphrase !== undefined && /unable to load info file/.test(message) && /FormatError|cipher/.test(message)) {
+  const missing = /FileMissingError|missing stanza path/.test(message);
+  if (!missing && tool.passphrase !== undefined && looksUndecryptable(message)) {
     return new ConfigurationError(
       `The encryption passphrase does not open the pgBackRest repository ${tool.repoDisplay} (stanza ` +
         `${tool.stanza}): give the passphrase archive-config was run with.`,
     );
   }
-  if (tool.passphrase === undefined && /cipher|requires option: repo1-cipher-pass/.test(message)) {
+  if (tool.passphrase === undefined && /requires option: repo1-cipher-pass|cipher/.test(message)) {
     return new ConfigurationError(
       `The pgBackRest repository ${tool.repoDisplay} is encrypted: give its encryption passphrase.`,
     );
   }
-  if (code === '055' || /missing stanza path|has a stanza-create been performed/.test(message)) {
+  if (missing || code === '055') {
     return new ConfigurationError(
       `There is no pgBackRest stanza ${tool.stanza} in ${tool.repoDisplay}: run backstop archive-config for it ` +
         'first (it creates the stanza and prints the postgresql.conf lines).',
     );
   }
   return new Error(`pgbackrest ${command} failed${code ? ` (error ${code})` : ''}: ${text}`);
+}
+
+/**
+ * A wrong key decrypts an info file into noise, which pgBackRest then fails to parse (quoting the noise, which can
+ * push its own first lines out of the tail we keep): noise, a parse error or a crypto error all say the same.
+ */
+function looksUndecryptable(message: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the decrypted noise is what we look for
+  const noise = /[\x00-\x08\x0e-\x1f\ufffd]/.test(message);
+  return noise || /FormatError|CryptoError|key\/value found outside of section/.test(message);
 }

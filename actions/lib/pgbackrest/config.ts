@@ -65,6 +65,12 @@ function s3Options(url: string, target: RepoTarget): Options {
   return options;
 }
 
+/** The repository, for people: its folder, or s3://bucket/path. */
+export function repoDisplay(repo: Options): string {
+  const get = (name: string): string | undefined => repo.find(([option]) => option === name)?.[1];
+  return get('repo1-type') === 's3' ? `s3://${get('repo1-s3-bucket')}${get('repo1-path')}` : `${get('repo1-path')}`;
+}
+
 /** Where PostgreSQL is: its data directory, and the socket folder and port pgBackRest connects through. */
 export interface PgLocation {
   dataDir: string;

@@ -1,4 +1,4 @@
-import { pgbackrest, type Pgbackrest } from './command.ts';
+import { explainFailure, pgbackrest, type Pgbackrest } from './command.ts';
 
 /** One backup set as `pgbackrest info --output=json` describes it (the fields Backstop reads). */
 export interface BackupSet {
@@ -26,9 +26,20 @@ export interface StanzaInfo {
 
 export async function stanzaInfo(tool: Pgbackrest): Promise<StanzaInfo> {
   const out = await pgbackrest(tool, 'info', ['--output=json']);
-  const stanzas = JSON.parse(out) as StanzaInfo[];
+  let stanzas: StanzaInfo[];
+  try {
+    stanzas = JSON.parse(out) as StanzaInfo[];
+  } catch {
+    // pgBackRest quotes an info file it could not read, noise and all, into its JSON.
+    throw explainFailure(tool, 'info', out);
+  }
   const info = stanzas.find((stanza) => stanza.name === tool.stanza);
   if (!info) throw new Error(`pgbackrest info did not describe stanza ${tool.stanza}.`);
+  // 0 ok, 2 no backup yet; anything else (a missing stanza, a passphrase that decrypts nothing) says why only in
+  // the text form, which names the error.
+  if (info.status.code !== 0 && info.status.code !== 2) {
+    throw explainFailure(tool, 'info', `${info.status.message}: ${await pgbackrest(tool, 'info')}`);
+  }
   return info;
 }
 
