@@ -83,3 +83,52 @@ export function pgbackrestByHand(args: string[], passphrase: string): { status: 
 export async function switchWal(url: string): Promise<void> {
   await sql(url, 'SELECT pg_switch_wal()');
 }
+
+export const TEST_PASSPHRASE = 'pitr-test-passphrase-0123456789';
+
+export interface ArchivingSetup {
+  cluster: ScratchCluster;
+  storage: string;
+  configFile: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** A cluster archiving its WAL through pgBackRest into a file:// repository, set up by archive-config. */
+export async function archivingSetup(name: string): Promise<ArchivingSetup> {
+  const [cluster, storage] = await Promise.all([startArchivingCluster(), sharedFolder('backstop-pitr-')]);
+  const configFile = path.join(storage, 'etc', `backstop-${name}.conf`);
+  const env = { BACKSTOP_ENCRYPTION_PASSPHRASE: TEST_PASSPHRASE };
+  const configured = await backstop(
+    'archive-config',
+    [
+      `--name=${name}`,
+      `--storage-url=file://${storage}`,
+      `--pg-data=${cluster.dataDir}`,
+      `--database-url=${cluster.url}`,
+      `--config=${configFile}`,
+    ],
+    env,
+  );
+  if (configured.code !== 0) throw new Error(`archive-config failed: ${configured.err}`);
+  await reconfigure(
+    cluster,
+    configured.out.split('\n').filter((line) => /^archive_|^wal_level/.test(line)),
+  );
+  return {
+    cluster,
+    storage,
+    configFile,
+    env,
+    stop: async () => {
+      await cluster.stop();
+      await fs.rm(storage, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Forces the current WAL segment into the archive and waits for it (what pgbackrest check does). */
+export function archiveNow(setup: ArchivingSetup, name: string): void {
+  const check = pgbackrestByHand([`--config=${setup.configFile}`, `--stanza=${name}`, 'check'], TEST_PASSPHRASE);
+  if (check.status !== 0) throw new Error(`pgbackrest check failed: ${check.out}`);
+}

@@ -34,7 +34,7 @@ export function pgbackrestEnvironment(tool: Pgbackrest): NodeJS.ProcessEnv {
 }
 
 /** Console quiet, every warning and error on stderr (what the error message quotes), no log files of its own. */
-function argv(tool: Pgbackrest, command: string, args: string[]): string[] {
+function argv(tool: Pgbackrest, command: string, args: string[], operands: string[]): string[] {
   return [
     `--config=${tool.configFile}`,
     `--stanza=${tool.stanza}`,
@@ -43,17 +43,29 @@ function argv(tool: Pgbackrest, command: string, args: string[]): string[] {
     '--log-level-file=off',
     ...args,
     command,
+    ...operands,
   ];
 }
 
-export function startPgbackrest(tool: Pgbackrest, command: string, args: string[] = []): RunningTool {
-  const run = asUser(tool.user, tool.binary, argv(tool, command, args));
+export function startPgbackrest(
+  tool: Pgbackrest,
+  command: string,
+  args: string[] = [],
+  operands: string[] = [],
+): RunningTool {
+  const run = asUser(tool.user, tool.binary, argv(tool, command, args, operands));
   return startTool(run.command, run.args, { env: pgbackrestEnvironment(tool), label: `pgbackrest ${command}` });
 }
 
 /** Runs one pgBackRest command to its end; its failure is one line that says what to do. */
-export async function pgbackrest(tool: Pgbackrest, command: string, args: string[] = []): Promise<string> {
-  const running = startPgbackrest(tool, command, args);
+/** `operands` follow the command (repo-ls's path); options come before it. */
+export async function pgbackrest(
+  tool: Pgbackrest,
+  command: string,
+  args: string[] = [],
+  operands: string[] = [],
+): Promise<string> {
+  const running = startPgbackrest(tool, command, args, operands);
   let out = '';
   running.child.stdout?.setEncoding('utf8').on('data', (text: string) => {
     out += text;

@@ -14,6 +14,7 @@ export interface ServerFacts {
   user: string;
   archiveMode: string;
   archiveCommand: string;
+  walSegmentBytes: number;
 }
 
 export async function readServerFacts(database: DatabaseUrl): Promise<ServerFacts> {
@@ -24,7 +25,8 @@ export async function readServerFacts(database: DatabaseUrl): Promise<ServerFact
         `SELECT current_setting('data_directory') AS data_dir, current_setting('port') AS port,
                 current_setting('unix_socket_directories') AS sockets, current_setting('server_version') AS version,
                 current_setting('server_version_num') AS version_num, current_user AS "user",
-                current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command`,
+                current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
+                pg_size_bytes(current_setting('wal_segment_size')) AS wal_segment_bytes`,
       )
     ).rows[0]!;
     return {
@@ -36,6 +38,7 @@ export async function readServerFacts(database: DatabaseUrl): Promise<ServerFact
       user: row.user!,
       archiveMode: row.archive_mode!,
       archiveCommand: row.archive_command!,
+      walSegmentBytes: Number(row.wal_segment_bytes),
     };
   } catch (error) {
     throw new ConfigurationError(
