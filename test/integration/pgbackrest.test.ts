@@ -3,6 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Origin } from '../../actions/lib/action/origin.ts';
+import { checkWalArchive } from '../../actions/lib/integrity/wal-archive.ts';
+import { connect, parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { sql, type ScratchCluster } from '../harness/postgres.ts';
 import { ROOT } from '../harness/runner.ts';
 import { backstop, pgbackrestByHand, reconfigure, sharedFolder, startArchivingCluster } from '../harness/pitr.ts';
@@ -180,5 +183,32 @@ describe.runIf(PGBACKREST)('archive-config with the real pgBackRest', () => {
     expect(next.err).toBe('');
     expect(next.code).toBe(0);
     expect(await manifests()).toEqual([...before, next.outputs['backup-id']].sort());
+  });
+
+  it('validate-integrity wal-archive: the newest archived segment is fresh, and a failing archive_command fails', async () => {
+    const db = await connect(parseDatabaseUrl(cluster.url, Origin.internal('the test cluster')));
+    try {
+      const fresh = await checkWalArchive(db, { name: 'prod', maxAgeHours: 1, maxWalAgeMinutes: 5 });
+      expect(fresh).toMatchObject({ status: 'pass', name: 'wal archive: prod' });
+      expect(fresh.finding).toMatch(/^newest archived WAL [0-9A-F]{24}\S*, \d+\.\d min old; \d+ archived, no failure$/);
+      expect((await checkWalArchive(db, { name: 'prod', maxAgeHours: 1, maxWalAgeMinutes: 0.0001 })).status).toBe(
+        'fail',
+      );
+      await db.query("ALTER SYSTEM SET archive_command = 'false'");
+      await db.query('SELECT pg_reload_conf()');
+      await db.query('CREATE TABLE wal_filler AS SELECT generate_series(1, 1000) AS n');
+      await db.query('SELECT pg_switch_wal()');
+      let failing = await checkWalArchive(db, { name: 'prod', maxAgeHours: 1, maxWalAgeMinutes: 5 });
+      for (let tries = 0; failing.status !== 'fail' && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        failing = await checkWalArchive(db, { name: 'prod', maxAgeHours: 1, maxWalAgeMinutes: 5 });
+      }
+      expect(failing.status).toBe('fail');
+      expect(failing.finding).toMatch(/^archive_command is failing: \d+ failure\(s\), the last on [0-9A-F]{24} at /);
+    } finally {
+      await db.query('ALTER SYSTEM RESET archive_command').catch(() => undefined);
+      await db.query('SELECT pg_reload_conf()').catch(() => undefined);
+      await db.end();
+    }
   });
 });

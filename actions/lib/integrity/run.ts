@@ -14,6 +14,7 @@ import { checkRelation, listRelations } from './relations.ts';
 import { checkSchema } from './schema/index.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
 import { assertTimescaleLoaded, checkTimescale, compareTimescale } from './timescale/index.ts';
+import { checkWalArchive } from './wal-archive.ts';
 
 export interface IntegrityOptions {
   database: DatabaseUrl;
@@ -79,6 +80,8 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
     for (const backup of config.backups)
       await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
+    for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+      await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

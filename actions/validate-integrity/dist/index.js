@@ -70998,6 +70998,9 @@ const ENV = {
     s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
     awsRegion: 'AWS_REGION',
     awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -71021,7 +71024,19 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
         },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
+        },
     };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
 }
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
 function inputEnvName(input) {
@@ -73084,6 +73099,13 @@ const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.u
 const MANIFEST_VERSION = 1;
 const MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function schema_consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
 /** Checks the fields a restore relies on; anything else may grow over time. */
 function parseManifest(text, where) {
     let data;
@@ -73122,18 +73144,24 @@ function parseManifest(text, where) {
 
 
 
+
 function catalog_backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function catalog_manifestKey(name, id) {
     return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
     const folders = new Map();
     for await (const object of store.list(`${name}/`)) {
         const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
             continue;
         const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
         folder.bytes += object.bytes;
@@ -73180,6 +73208,41 @@ async function findBackup(stores, name, id) {
         catch (error) {
             problems.push(`${store.displayUrl}: ${error.message}`);
         }
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new ConfigurationError(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
     }
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }
