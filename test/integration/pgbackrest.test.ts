@@ -211,4 +211,36 @@ describe.runIf(PGBACKREST)('archive-config with the real pgBackRest', () => {
       await db.end();
     }
   });
+
+  it('prune-backups drives pgbackrest expire: a dropped physical backup leaves the repository, chains kept', async () => {
+    const sets = (): string[] => {
+      const info = pgbackrestByHand([`--config=${configFile}`, '--stanza=prod', '--output=json', 'info'], PASSPHRASE);
+      return (JSON.parse(info.out)[0].backup as { label: string }[]).map((set) => set.label);
+    };
+    const before = await manifests();
+    expect(before.length).toBe(3); // full, incr on it, full (after the killed run)
+    const labelOf = (id: string): string =>
+      JSON.parse(readFileSync(path.join(storage, 'prod', id, 'manifest.json'), 'utf8')).pgbackrest.label;
+    const [first, incr, newest] = before.map(labelOf);
+    expect(sets()).toEqual(expect.arrayContaining([first, incr, newest]));
+    const keepNone = ['--keep-hourly=0', '--keep-daily=0', '--keep-weekly=0', '--keep-monthly=0', '--keep-yearly=0'];
+    const prune = (args: string[], passphrase?: string) =>
+      backstop('prune-backups', ['--name=prod', `--storage-url=file://${storage}`, ...keepNone, ...args], {
+        ...(passphrase ? { BACKSTOP_ENCRYPTION_PASSPHRASE: passphrase } : {}),
+      });
+    // Without the passphrase nothing leaves: the repository cannot be expired, so the backups are kept.
+    const refused = await prune(['--keep-last=1']);
+    expect(refused.err).toMatch(/could not delete .*encryption-passphrase" is empty/);
+    expect(await manifests()).toEqual(before);
+    // keep-last 2 keeps the incremental, and so the full it is built on: nothing goes.
+    const chained = await prune(['--keep-last=2'], PASSPHRASE);
+    expect(chained.err).toBe('');
+    expect(chained.outputs.deleted).toBe('0');
+    expect(chained.out).toContain(`base of ${before[1]}`);
+    const pruned = await prune(['--keep-last=1'], PASSPHRASE);
+    expect(pruned.err).toBe('');
+    expect(pruned.outputs.deleted).toBe('2');
+    expect(await manifests()).toEqual([before[2]]);
+    expect(sets()).toEqual([newest]);
+  });
 });

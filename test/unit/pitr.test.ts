@@ -181,3 +181,22 @@ describe('pgBackRest configuration', () => {
     ]);
   });
 });
+
+describe('retention of physical backup chains', () => {
+  it('a kept incremental keeps its whole chain down to the full, and nothing else', async () => {
+    const { decideRetention } = await import('../../actions/lib/manifest/retention.ts');
+    const at = (day: number): Date => new Date(Date.UTC(2026, 0, day));
+    const decision = decideRetention(
+      [
+        { id: 'full-1', createdAt: at(1), verified: false },
+        { id: 'incr-2', createdAt: at(2), verified: false, dependsOn: 'full-1' },
+        { id: 'incr-3', createdAt: at(3), verified: false, dependsOn: 'incr-2' },
+        { id: 'full-0', createdAt: at(0), verified: false },
+      ],
+      { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+    );
+    expect(decision.keep.get('incr-2')).toEqual(['base of incr-3']);
+    expect(decision.keep.get('full-1')).toEqual(['base of incr-3']);
+    expect(decision.remove).toEqual(['full-0']);
+  });
+});
