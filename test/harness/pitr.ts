@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,4 +131,24 @@ export async function archivingSetup(name: string): Promise<ArchivingSetup> {
 export function archiveNow(setup: ArchivingSetup, name: string): void {
   const check = pgbackrestByHand([`--config=${setup.configFile}`, `--stanza=${name}`, 'check'], TEST_PASSPHRASE);
   if (check.status !== 0) throw new Error(`pgbackrest check failed: ${check.out}`);
+}
+
+/**
+ * pgbackrestByHand without blocking this process: needed when the S3 server pgBackRest talks to runs in this same
+ * process (spawnSync would stop it from answering, and both would wait forever).
+ */
+export function pgbackrestByHandAsync(
+  args: string[],
+  passphrase: string,
+): Promise<{ status: number | null; out: string }> {
+  const run = asServerUser('/usr/bin/pgbackrest', args);
+  return new Promise((resolve) => {
+    const child = spawn(run.command, run.args, {
+      env: { PATH: process.env.PATH, PGBACKREST_REPO1_CIPHER_PASS: passphrase },
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (out += text));
+    child.on('close', (status) => resolve({ status, out }));
+  });
 }

@@ -23,6 +23,7 @@ export const ENV = {
   awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
   awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
   awsSessionToken: 'AWS_SESSION_TOKEN',
+  awsCaBundle: 'AWS_CA_BUNDLE',
 } as const;
 
 export interface RunContext {
@@ -69,6 +70,7 @@ export function runContext(env: NodeJS.ProcessEnv): RunContext {
       // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
       forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
       region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+      caBundle: value(ENV.awsCaBundle),
     },
     awsCredentials: {
       accessKeyId: value(ENV.awsAccessKeyId),

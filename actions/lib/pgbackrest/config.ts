@@ -62,6 +62,7 @@ function s3Options(url: string, target: RepoTarget): Options {
   ];
   if (endpoint?.port) options.push(['repo1-s3-port', endpoint.port]);
   if (target.s3.forcePathStyle) options.push(['repo1-s3-uri-style', 'path']);
+  if (target.s3.caBundle) options.push(['repo1-storage-ca-file', target.s3.caBundle]);
   return options;
 }
 

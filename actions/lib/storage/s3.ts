@@ -54,6 +54,11 @@ export interface S3Settings {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+  /**
+   * AWS_CA_BUNDLE: the CA file of an endpoint with a private certificate, for the tools that take one (pgBackRest's
+   * repo1-storage-ca-file). Node's own TLS takes NODE_EXTRA_CA_CERTS.
+   */
+  caBundle?: string;
 }
 
 /**
