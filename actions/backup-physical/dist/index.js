@@ -69385,6 +69385,8 @@ function s3Options(url, target) {
         options.push(['repo1-s3-port', endpoint.port]);
     if (target.s3.forcePathStyle)
         options.push(['repo1-s3-uri-style', 'path']);
+    if (target.s3.caBundle)
+        options.push(['repo1-storage-ca-file', target.s3.caBundle]);
     return options;
 }
 /** The repository, for people: its folder, or s3://bucket/path. */
@@ -69931,6 +69933,7 @@ const ENV = {
     awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -69953,6 +69956,7 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),

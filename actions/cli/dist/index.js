@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 12387:
+/***/ 58390:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71013,6 +71013,8 @@ function s3Options(url, target) {
         options.push(['repo1-s3-port', endpoint.port]);
     if (target.s3.forcePathStyle)
         options.push(['repo1-s3-uri-style', 'path']);
+    if (target.s3.caBundle)
+        options.push(['repo1-storage-ca-file', target.s3.caBundle]);
     return options;
 }
 /** The repository, for people: its folder, or s3://bucket/path. */
@@ -75304,6 +75306,10 @@ const prune_backups_src_inputs_INPUTS = {
         default: '24',
     },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
+    'encryption-passphrase': {
+        description: 'pgBackRest backups: the repository passphrase (a secret), to expire their sets with pgbackrest expire.',
+        secret: true,
+    },
 };
 function prune_backups_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, prune_backups_src_inputs_INPUTS);
@@ -75323,6 +75329,8 @@ function prune_backups_src_inputs_readInputs(runtime) {
         },
         incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
         dryRun: inputs.boolean('dry-run'),
+        passphrase: inputs.optional('encryption-passphrase'),
+        passphraseOrigin: inputs.origin('encryption-passphrase'),
     };
 }
 
@@ -75466,7 +75474,19 @@ function decideRetention(backups, policy) {
     const newestVerified = sorted.find((backup) => backup.verified);
     if (newestVerified)
         because(newestVerified.id, 'newest verified');
+    keepChains(sorted, keep);
     return { keep, remove: sorted.filter((backup) => !keep.has(backup.id)).map((backup) => backup.id) };
+}
+/** A kept incremental keeps what it is built on, down to its full backup: a chain is restorable whole or not at all. */
+function keepChains(backups, keep) {
+    const byId = new Map(backups.map((backup) => [backup.id, backup]));
+    for (const id of [...keep.keys()]) {
+        let base = byId.get(id)?.dependsOn;
+        while (base && byId.has(base)) {
+            keep.set(base, [...(keep.get(base) ?? []), `base of ${id}`]);
+            base = byId.get(base)?.dependsOn;
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/prune.ts
@@ -75492,10 +75512,12 @@ async function pruneBackups(options) {
     for (const store of options.stores) {
         const listings = await listBackups(store, options.name);
         const complete = listings.filter((listing) => listing.manifest);
+        const bases = chainBases(complete.map((listing) => listing.manifest));
         const retained = await Promise.all(complete.map(async (listing) => ({
             id: listing.id,
             createdAt: new Date(listing.manifest.createdAt),
             verified: (await readLatestDrill(store, options.name, listing.id).catch(() => undefined))?.verified === true,
+            dependsOn: bases.get(listing.id),
         })));
         const decision = decideRetention(retained, options.policy);
         const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
@@ -75514,6 +75536,9 @@ async function pruneBackups(options) {
                 continue;
             }
             try {
+                const manifest = listings.find((listing) => listing.id === backup.id)?.manifest;
+                if (manifest)
+                    await options.beforeDelete?.(store, manifest);
                 await deleteBackup(store, options.name, backup.id);
                 result.deleted.push(backup);
                 options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
@@ -75527,6 +75552,17 @@ async function pruneBackups(options) {
         results.push(result);
     }
     return results;
+}
+/** Which backup each incremental or differential physical backup is built on (by pgBackRest's `prior` label). */
+function chainBases(manifests) {
+    const byLabel = new Map(manifests.filter((manifest) => manifest.pgbackrest).map((manifest) => [manifest.pgbackrest.label, manifest.id]));
+    const bases = new Map();
+    for (const manifest of manifests) {
+        const base = manifest.pgbackrest?.prior ? byLabel.get(manifest.pgbackrest.prior) : undefined;
+        if (base)
+            bases.set(manifest.id, base);
+    }
+    return bases;
 }
 /** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
 async function removeLeftovers(store, options, graceEnd) {
@@ -75550,6 +75586,69 @@ async function deleteBackup(store, name, id) {
     if (keys.includes(manifest))
         await store.delete([manifest]);
     await store.delete(keys.filter((key) => key !== manifest));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/expire.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * prune-backups for a physical backup: its set leaves pgBackRest's repository (`pgbackrest expire --set`, which also
+ * drops the WAL no remaining backup needs) before its Backstop folder goes. Retention already kept every base a kept
+ * backup needs, so whatever expire takes with the set (its dependents) is going too. A set no longer in the
+ * repository (a prune cut short after its expire) is nothing to do.
+ */
+function expireBeforeDelete(options) {
+    return async (store, manifest) => {
+        const record = manifest.pgbackrest;
+        if (!record)
+            return;
+        const repo = repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
+        // Only the destination that holds the repository expires it; the others hold the manifest alone.
+        if (repoDisplay(repo) !== record.repo)
+            return;
+        if (record.cipher !== 'none' && options.passphrase === undefined) {
+            throw new errors/* ConfigurationError */.j1(`${options.passphraseOrigin.title} is empty: ${manifest.id} is a pgBackRest backup in an encrypted ` +
+                'repository, and expiring it needs the passphrase archive-config was run with.');
+        }
+        const binary = await findPgbackrest();
+        const user = repoOwner(repo);
+        const staging = await stagingFolder();
+        try {
+            const tool = {
+                binary: binary.path,
+                configFile: await writeRunConfig(staging, record.stanza, repo, user),
+                stanza: record.stanza,
+                user,
+                passphrase: record.cipher === 'none' ? undefined : options.passphrase,
+                s3Credentials: options.s3Credentials,
+                repoDisplay: record.repo,
+            };
+            const info = await stanzaInfo(tool);
+            if (!info.backup.some((set) => set.label === record.label))
+                return;
+            await pgbackrest(tool, 'expire', [`--set=${record.label}`]);
+            options.log(`pgbackrest expire --set=${record.label}: removed from ${record.repo} (and the WAL nothing needs)`);
+        }
+        finally {
+            await promises_default().rm(staging, { recursive: true, force: true });
+        }
+    };
+}
+/** A local repository is pgBackRest's to write as its owner (the server's user); S3 needs no particular user. */
+function repoOwner(repo) {
+    const repoPath = repo.find(([name]) => name === 'repo1-path')?.[1];
+    if (repo.find(([name]) => name === 'repo1-type')?.[1] !== 'posix' || !repoPath)
+        return currentUser();
+    const uid = (0,external_node_fs_.statSync)(repoPath).uid;
+    return (0,external_node_child_process_.spawnSync)('id', ['-nu', String(uid)], { encoding: 'utf8' }).stdout.trim() || currentUser();
 }
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/summary.ts
@@ -75581,6 +75680,7 @@ function pruneSummary(results, dryRun) {
 
 
 
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function prune_backups_src_main_run(runtime) {
     const inputs = prune_backups_src_inputs_readInputs(runtime);
@@ -75590,7 +75690,14 @@ async function prune_backups_src_main_run(runtime) {
                 'report nothing to delete and hide the mistake).');
         }
     }
-    const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    const log = (line) => runtime.info(line);
+    const beforeDelete = expireBeforeDelete({
+        ...inputs,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        log,
+    });
+    const results = await pruneBackups({ ...inputs, log, beforeDelete });
     if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
         runtime.warning(`No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
             'prune. Check the name (it is the storage folder the backups were written under).');
@@ -75622,6 +75729,12 @@ async function prune_backups_src_main_run(runtime) {
     inputs: documented(prune_backups_src_inputs_INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
         name: { docs: 'the backup name' },
+        'encryption-passphrase': {
+            docs: 'pgBackRest backups (`backup-physical`): the repository passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`). A ' +
+                'physical backup that retention drops leaves the repository first (`pgbackrest expire --set`, which also ' +
+                'drops the WAL no remaining backup needs), then its Backstop folder; without the passphrase it is kept, ' +
+                'with a warning. An incremental kept keeps the backups it is built on.',
+        },
         'keep-last': { docs: 'the newest N backups' },
         'keep-hourly': { docs: 'the newest backup of each of the newest N hours (UTC): 7 days of hourlies' },
         'keep-daily': { docs: '… of each of the newest N days' },
@@ -81731,8 +81844,8 @@ var age = __nccwpck_require__(7629);
 var errors = __nccwpck_require__(93432);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(45298);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 155 modules
-var commands = __nccwpck_require__(12387);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 156 modules
+var commands = __nccwpck_require__(58390);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -81971,7 +82084,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16270);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(57619);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(12387);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(58390);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(75627);
 
 
@@ -82212,6 +82325,7 @@ const ENV = {
     awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -82234,6 +82348,7 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),

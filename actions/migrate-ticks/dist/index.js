@@ -39073,6 +39073,7 @@ const ENV = {
     awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -39095,6 +39096,7 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),

@@ -71001,6 +71001,7 @@ const ENV = {
     awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -71023,6 +71024,7 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -71268,7 +71270,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 435:
+/***/ 1299:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71531,7 +71533,7 @@ const ITEMS = {
         aggregates: 'string[]',
         'max-lag': 'string',
     },
-    backups: { name: 'string', 'max-age-hours': 'number' },
+    backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -71613,7 +71615,11 @@ function parseConfig(data, where) {
             enabled: parity.enabled,
             aggregates: parity.aggregates,
         },
-        backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
+        backups: list('backups').map((b) => ({
+            name: b.name,
+            maxAgeHours: b['max-age-hours'],
+            maxWalAgeMinutes: b['max-wal-age-minutes'],
+        })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
             sql: c.sql,
@@ -75302,7 +75308,55 @@ async function assertTimescaleLoaded(client, database) {
 
 
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/wal-archive.ts
+
+/**
+ * The PITR RPO, from the server itself (pg_stat_archiver of database-url): how old the newest archived WAL segment
+ * is, and whether archive_command is failing now (its last failure is newer than its last success: PostgreSQL keeps
+ * the segment and retries, and pg_wal grows until the disk is full). On an idle server nothing is archived (no WAL
+ * is written, archive_timeout switches only a segment that has some): set max-wal-age-minutes above the quietest
+ * stretch, or keep a heartbeat write (e.g. a cron UPDATE every few minutes).
+ */
+async function checkWalArchive(db, expectation) {
+    const name = `wal archive: ${expectation.name}`;
+    const max = expectation.maxWalAgeMinutes;
+    const row = (await db.query(`SELECT current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time,
+              failed_count, last_failed_wal, last_failed_time, now() AS now FROM pg_stat_archiver`)).rows[0];
+    const details = {
+        archivedCount: Number(row.archived_count),
+        failedCount: Number(row.failed_count),
+        lastArchivedWal: row.last_archived_wal,
+        lastArchivedTime: row.last_archived_time?.toISOString() ?? null,
+        lastFailedWal: row.last_failed_wal,
+        lastFailedTime: row.last_failed_time?.toISOString() ?? null,
+    };
+    if (row.mode === 'off') {
+        return fail(name, 'archive_mode is off on this server: no WAL is archived (run backstop archive-config)', details);
+    }
+    const failing = row.last_failed_time !== null &&
+        (row.last_archived_time === null || row.last_failed_time.getTime() > row.last_archived_time.getTime());
+    if (failing) {
+        return fail(name, `archive_command is failing: ${details.failedCount} failure(s), the last on ${row.last_failed_wal} at ` +
+            `${details.lastFailedTime}; the server log says why (pgBackRest's archive-push error)`, details);
+    }
+    if (!row.last_archived_time)
+        return fail(name, 'no WAL segment has been archived yet', details);
+    const ageMinutes = (row.now.getTime() - row.last_archived_time.getTime()) / 60_000;
+    const newest = `newest archived WAL ${row.last_archived_wal}, ${ageMinutes.toFixed(1)} min old`;
+    if (ageMinutes > max) {
+        return fail(name, `${newest} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, {
+            ...details,
+            ageMinutes,
+        });
+    }
+    if (details.failedCount > 0) {
+        return warn(name, `${newest}; ${details.failedCount} earlier archive_command failure(s), the last at ${details.lastFailedTime}`, { ...details, ageMinutes });
+    }
+    return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
+
 
 
 
@@ -75368,6 +75422,8 @@ async function runIntegrity(options) {
             await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
         for (const backup of config.backups)
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
+        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+            await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -75466,7 +75522,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7179);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(435);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1299);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
