@@ -102,12 +102,12 @@ describe.runIf(PGBACKREST)('pgBackRest with an S3 repository over TLS', () => {
     await fs.rm(folder, { recursive: true, force: true });
   });
 
-  it('archives WAL, backs up and drills to a time, all in s3://backups/pg/prod/pgbackrest', async () => {
-    const configFile = path.join(folder, 'backstop-prod.conf');
+  it('archives WAL, backs up and drills to a time, all in s3://backups/pg/tls/pgbackrest', async () => {
+    const configFile = path.join(folder, 'backstop-tls.conf');
     const configured = await backstop(
       'archive-config',
       [
-        '--name=prod',
+        '--name=tls',
         '--storage-url=s3://backups/pg',
         `--pg-data=${cluster.dataDir}`,
         `--database-url=${cluster.url}`,
@@ -121,14 +121,14 @@ describe.runIf(PGBACKREST)('pgBackRest with an S3 repository over TLS', () => {
       cluster,
       configured.out.split('\n').filter((line) => /^archive_|^wal_level/.test(line)),
     );
-    const check = await pgbackrestByHandAsync([`--config=${configFile}`, '--stanza=prod', 'check'], TEST_PASSPHRASE);
+    const check = await pgbackrestByHandAsync([`--config=${configFile}`, '--stanza=tls', 'check'], TEST_PASSPHRASE);
     expect(check.out).toBe('');
     expect(check.status).toBe(0);
 
     await sql(cluster.url, 'CREATE TABLE canary (id int PRIMARY KEY)');
     await sql(cluster.url, 'INSERT INTO canary VALUES (1)');
     const backupArgs = [
-      '--name=prod',
+      '--name=tls',
       '--storage-url=s3://backups/pg',
       `--pg-data=${cluster.dataDir}`,
       `--database-url=${cluster.url}`,
@@ -141,15 +141,15 @@ describe.runIf(PGBACKREST)('pgBackRest with an S3 repository over TLS', () => {
     const t = (await sql<{ t: Date }>(cluster.url, 'SELECT clock_timestamp() AS t'))[0]!.t;
     await new Promise((resolve) => setTimeout(resolve, 300));
     await sql(cluster.url, 'INSERT INTO canary VALUES (3)');
-    await pgbackrestByHandAsync([`--config=${configFile}`, '--stanza=prod', 'check'], TEST_PASSPHRASE);
+    await pgbackrestByHandAsync([`--config=${configFile}`, '--stanza=tls', 'check'], TEST_PASSPHRASE);
 
     const keys = storedKeys(path.join(folder, 'data', 'backups'));
-    expect(keys.some((key) => key.startsWith('pg/prod/pgbackrest/archive/prod/'))).toBe(true);
-    expect(keys.some((key) => /^pg\/prod\/\d{8}T\d{6}Z-manual-[0-9a-f]{4}\/manifest\.json/.test(key))).toBe(true);
+    expect(keys.some((key) => key.startsWith('pg/tls/pgbackrest/archive/tls/'))).toBe(true);
+    expect(keys.some((key) => /^pg\/tls\/\d{8}T\d{6}Z-manual-[0-9a-f]{4}\/manifest\.json/.test(key))).toBe(true);
 
     const drill = await cli([
       'restore-drill',
-      '--name=prod',
+      '--name=tls',
       '--storage-url=s3://backups/pg',
       `--to-time=${t.toISOString()}`,
       "--verify-sql=SELECT array_agg(id ORDER BY id) = '{1,2}' FROM canary",

@@ -20,7 +20,7 @@ async function backup(type: string): Promise<Record<string, string>> {
   const run = await backstop(
     'backup-physical',
     [
-      '--name=prod',
+      '--name=pitr',
       `--storage-url=file://${setup.storage}`,
       `--pg-data=${setup.cluster.dataDir}`,
       `--database-url=${setup.cluster.url}`,
@@ -33,7 +33,7 @@ async function backup(type: string): Promise<Record<string, string>> {
 }
 
 function drill(args: string[], env = setup.env) {
-  return backstop('restore-drill', ['--name=prod', `--storage-url=file://${setup.storage}`, ...args], env);
+  return backstop('restore-drill', ['--name=pitr', `--storage-url=file://${setup.storage}`, ...args], env);
 }
 
 /** Exactly the rows committed before T, none after. */
@@ -41,7 +41,7 @@ const BEFORE_T = "SELECT array_agg(id ORDER BY id) = '{1,2,3,4}' FROM canary";
 
 describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real PostgreSQL, real pgBackRest)', () => {
   beforeAll(async () => {
-    setup = await archivingSetup('prod');
+    setup = await archivingSetup('pitr');
     await sql(setup.cluster.url, 'CREATE TABLE canary (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())');
     await insert(1);
     full = await backup('full');
@@ -57,7 +57,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     await insert(5);
     await switchWal();
     await insert(6);
-    archiveNow(setup, 'prod');
+    archiveNow(setup, 'pitr');
   }, 120_000);
   afterAll(async () => {
     await setup?.stop();
@@ -76,16 +76,14 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     expect(Number(run.outputs['restore-seconds'])).toBeGreaterThan(0);
     expect(run.out).toMatch(/Recovery stopped \| recovery stopping before commit of transaction \d+/);
     expect(run.out).not.toContain(setup.env.BACKSTOP_ENCRYPTION_PASSPHRASE);
-    const drills = path.join(setup.storage, 'prod', incr['backup-id']!, 'drills');
+    const drills = path.join(setup.storage, 'pitr', incr['backup-id']!, 'drills');
     const record = JSON.parse(readFileSync(path.join(drills, readdirSync(drills)[0]!), 'utf8'));
     expect(record).toMatchObject({ engine: 'pgbackrest', verified: true, toTime: target, baseBackup: incr.label });
     expect(record.walReplayed).toBeGreaterThan(0);
-    // Nothing is left behind: no server, no folder.
-    expect(
-      readdirSync('/tmp').filter(
-        (entry) => entry.startsWith('backstop-pitr-') && entry !== path.basename(setup.storage),
-      ),
-    ).toEqual([]);
+    // Nothing is left behind: the drill's folder (and the server that ran in it) is gone.
+    const dataDir = / into (\S+\/backstop-pitr-drill-[^/\s]+)\/data/.exec(run.out)?.[1];
+    expect(dataDir).toBeDefined();
+    expect(existsSync(dataDir!)).toBe(false);
   });
 
   it('fails when verify-sql is false (the rows after T must not be there)', async () => {
@@ -108,7 +106,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     expect(run.code).toBe(1);
     expect(run.err.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^error: Input "to-time" is 2001-01-01T00:00:00.000Z, before the oldest complete pgbackrest backup of "prod" \(consistent from .*\): choose a time after that\.$/,
+        /^error: Input "to-time" is 2001-01-01T00:00:00.000Z, before the oldest complete pgbackrest backup of "pitr" \(consistent from .*\): choose a time after that\.$/,
       ),
     ]);
   });
@@ -130,9 +128,9 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
 
   it('a WAL segment missing from the repository is caught by verify (backup-physical fails) and by the drill', async () => {
     const manifest = JSON.parse(
-      readFileSync(path.join(setup.storage, 'prod', incr['backup-id']!, 'manifest.json'), 'utf8'),
+      readFileSync(path.join(setup.storage, 'pitr', incr['backup-id']!, 'manifest.json'), 'utf8'),
     );
-    const folder = path.join(setup.storage, 'prod/pgbackrest/archive/prod/15-1/0000000100000000');
+    const folder = path.join(setup.storage, 'pitr/pgbackrest/archive/pitr/15-1/0000000100000000');
     const after = readdirSync(folder)
       .filter((file) => /^[0-9A-F]{24}-/.test(file) && file.slice(0, 24) > manifest.pgbackrest.wal.stop)
       .sort();
@@ -141,7 +139,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     const verify = await backstop(
       'backup-physical',
       [
-        '--name=prod',
+        '--name=pitr',
         `--storage-url=file://${setup.storage}`,
         `--pg-data=${setup.cluster.dataDir}`,
         `--database-url=${setup.cluster.url}`,

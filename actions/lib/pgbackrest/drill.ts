@@ -114,7 +114,7 @@ async function prepare(options: PitrDrillOptions): Promise<Prepared> {
   const binary = await findPgbackrest();
   const binDir = await serverBinDir(manifest, options.pgBin);
   const user = serverUser();
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-pitr-'));
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-pitr-drill-'));
   await fs.chmod(work, 0o700);
   chownTo(user, work);
   const dataDir = path.join(work, 'data');
@@ -122,7 +122,8 @@ async function prepare(options: PitrDrillOptions): Promise<Prepared> {
   const repo = repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
   const tool: Pgbackrest = {
     binary: binary.path,
-    configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir]], user),
+    // Locks of its own: a drill on the database host must not wait for, nor block, the host's backups and archiving.
+    configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir], ['lock-path', work]], user),
     stanza: record.stanza,
     user,
     passphrase: record.cipher === 'none' ? undefined : options.passphrase,
