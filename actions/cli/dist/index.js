@@ -76674,7 +76674,7 @@ async function prepare(options) {
     const binary = await findPgbackrest();
     const binDir = await serverBinDir(manifest, options.pgBin);
     const user = serverUser();
-    const work = await promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pitr-'));
+    const work = await promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pitr-drill-'));
     await promises_default().chmod(work, 0o700);
     chownTo(user, work);
     const dataDir = external_node_path_default().join(work, 'data');
@@ -76682,7 +76682,8 @@ async function prepare(options) {
     const repo = repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
     const tool = {
         binary: binary.path,
-        configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir]], user),
+        // Locks of its own: a drill on the database host must not wait for, nor block, the host's backups and archiving.
+        configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir], ['lock-path', work]], user),
         stanza: record.stanza,
         user,
         passphrase: record.cipher === 'none' ? undefined : options.passphrase,
