@@ -562,6 +562,16 @@ describe('what the workflows do', () => {
     },
   );
 
+  it('hourly-backup: a self-hosted variant, pgBackRest every hour (auto: full weekly), only when its name is set', () => {
+    const job = jobsOf('hourly-backup.yml').physical;
+    expect((job as Record<string, unknown> | undefined)?.['runs-on']).toMatch(
+      /vars\.BACKSTOP_PHYSICAL_RUNS_ON.*self-hosted/,
+    );
+    expect(job?.if).toBe("vars.BACKSTOP_PHYSICAL_NAME != ''");
+    expect(stepsUsing(job, 'backup-physical')[0]?.with).toMatchObject({ type: 'auto', kind: 'hourly' });
+    expect(stepsUsing(job, 'report').at(-1)?.if).toBe('always()');
+  });
+
   it('hourly-backup: every hour at minute 41, kind hourly, 7 days of hourlies, the name from a variable', () => {
     expect(scheduleOf('hourly-backup.yml')).toEqual(['41 * * * *']);
     const job = Object.values(jobsOf('hourly-backup.yml'))[0];

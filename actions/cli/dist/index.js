@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 17094:
+/***/ 4084:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72288,29 +72288,60 @@ async function run(runtime) {
     run: run,
 }));
 
-// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
-var age = __nccwpck_require__(98270);
-;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
+;// CONCATENATED MODULE: ./actions/lib/inputs/passphrase.ts
 
-
-
-/** The encryption inputs every backup action shares, as one rule. */
-const ENCRYPTION_INPUTS = {
-    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
-    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+/** The pgBackRest repository's encryption inputs, shared by archive-config, backup-physical and restore-drill. */
+const PASSPHRASE_INPUTS = {
+    'encryption-passphrase': {
+        description: 'Passphrase of the pgBackRest repository (aes-256-cbc), a secret: BACKSTOP_ENCRYPTION_PASSPHRASE. Handed to ' +
+            'pgBackRest through its environment, never its command line.',
+        secret: true,
+    },
+    'allow-unencrypted': { description: 'Keep the repository unencrypted (not recommended).', default: 'false' },
 };
+/** Long enough that guessing it is hopeless; `openssl rand -base64 48` makes one. */
+const MIN_PASSPHRASE_LENGTH = 20;
+/** The passphrase, or undefined for an unencrypted repository (only when allow-unencrypted says so). */
+function readPassphrase(inputs) {
+    const passphrase = inputs.optional('encryption-passphrase');
+    if (passphrase === undefined) {
+        if (inputs.boolean('allow-unencrypted'))
+            return undefined;
+        throw new errors/* ConfigurationError */.j1('Input "encryption-passphrase" is empty: set BACKSTOP_ENCRYPTION_PASSPHRASE (e.g. from openssl rand -base64 ' +
+            '48, kept in your secret store), or set allow-unencrypted: true for an unencrypted repository.');
+    }
+    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+        throw new errors/* ConfigurationError */.j1(`Input "encryption-passphrase" has ${passphrase.length} characters: use at least ${MIN_PASSPHRASE_LENGTH} ` +
+            '(openssl rand -base64 48 prints a good one).');
+    }
+    return passphrase;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
+
+
 /**
- * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
- * action then warns in its log and summary). Returns null for an unencrypted backup.
+ * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
+ * complaint about a URL is turned here into one line that names the input.
  */
-function readRecipients(inputs) {
-    const recipients = (0,age/* parseRecipients */.q)(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
-    if (recipients.length > 0)
-        return recipients;
-    if (inputs.boolean('allow-unencrypted'))
-        return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
+function readStores(inputs, input, s3, options = {}) {
+    const urls = inputs.list(input);
+    if (urls.length === 0 && options.optional)
+        return [];
+    const origin = inputs.origin(input);
+    if (urls.length === 0) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
+    }
+    return urls.map((url) => {
+        try {
+            return openStore(url, s3);
+        }
+        catch (error) {
+            if (error instanceof StorageUrlError)
+                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
+            throw error;
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
@@ -72350,6 +72381,496 @@ function checkBackupId(id, origin) {
     return id;
 }
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./actions/lib/pg/os-user.ts
+
+
+
+/**
+ * The operating-system user a PostgreSQL data directory belongs to. The server runs as that user, and so must every
+ * tool that reads or writes its files or its WAL archive (pgBackRest refuses mixed owners): as root, Backstop runs
+ * such tools through `runuser -u <owner>`.
+ */
+function dataDirOwner(dataDir, origin) {
+    let uid;
+    try {
+        uid = (0,external_node_fs_.statSync)(dataDir).uid;
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${dataDir}, which does not exist or cannot be read: give the PostgreSQL data directory ` +
+            '(SHOW data_directory on the server), on this machine: a physical backup runs where the files are.');
+    }
+    const name = (0,external_node_child_process_.spawnSync)('id', ['-nu', String(uid)], { encoding: 'utf8' }).stdout.trim();
+    return name || String(uid);
+}
+/** Whether this process runs as root. */
+function runningAsRoot() {
+    return process.getuid?.() === 0;
+}
+/** The name this process runs as. */
+function currentUser() {
+    return (0,external_node_child_process_.spawnSync)('id', ['-nu'], { encoding: 'utf8' }).stdout.trim();
+}
+/**
+ * `command args` as `user`: unchanged when we already are that user, through runuser as root (which keeps the
+ * environment, so secrets handed down in it still reach the tool).
+ */
+function asUser(user, command, args) {
+    if (user === currentUser())
+        return { command, args };
+    if (!runningAsRoot()) {
+        throw new errors/* ConfigurationError */.j1(`The data directory belongs to "${user}" but Backstop runs as "${currentUser()}": run it as ${user} ` +
+            `(sudo -u ${user} backstop …) or as root.`);
+    }
+    return { command: 'runuser', args: ['-u', user, '--', command, ...args] };
+}
+/** The user a throwaway server runs as: PostgreSQL refuses root, so root's servers run as `postgres`. */
+function serverUser() {
+    return runningAsRoot() ? 'postgres' : currentUser();
+}
+/** Gives a file or folder (not what is in it) to `user`, when we are root and it is not ours to keep. */
+function chownTo(user, target) {
+    if (runningAsRoot() && user !== 'root')
+        (0,external_node_child_process_.spawnSync)('chown', [`${user}:`, target]);
+}
+
+// EXTERNAL MODULE: ./actions/lib/process.ts
+var lib_process = __nccwpck_require__(42515);
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/binary.ts
+
+
+
+/** Where the packages put it; run by absolute path, because runuser's PATH is not ours. */
+const CANDIDATES = ['/usr/bin/pgbackrest', '/usr/local/bin/pgbackrest'];
+async function findPgbackrest() {
+    const file = CANDIDATES.find((candidate) => (0,external_node_fs_.existsSync)(candidate)) ?? 'pgbackrest';
+    let out;
+    try {
+        out = await (0,lib_process/* runTool */.qI)(file, ['version']);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1('pgBackRest is not installed on this machine: apt-get install pgbackrest (or dnf install pgbackrest), on the ' +
+            'database host and wherever drills run.');
+    }
+    const version = /pgBackRest (\S+)/.exec(out)?.[1] ?? out.trim();
+    return { path: file, version };
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(53798);
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/command.ts
+
+
+
+
+/** Secrets never go on the command line (`ps` shows it to every user): pgBackRest reads them from its environment. */
+function pgbackrestEnvironment(tool) {
+    const extra = {};
+    if (tool.passphrase !== undefined)
+        extra.PGBACKREST_REPO1_CIPHER_PASS = tool.passphrase;
+    const credentials = tool.s3Credentials ?? {};
+    if (credentials.accessKeyId)
+        extra.PGBACKREST_REPO1_S3_KEY = credentials.accessKeyId;
+    if (credentials.secretAccessKey)
+        extra.PGBACKREST_REPO1_S3_KEY_SECRET = credentials.secretAccessKey;
+    if (credentials.sessionToken)
+        extra.PGBACKREST_REPO1_S3_TOKEN = credentials.sessionToken;
+    if (tool.libpqPassword !== undefined)
+        extra.PGPASSWORD = tool.libpqPassword;
+    return (0,env/* childEnvironment */.Qc)(extra);
+}
+/** Console quiet, every warning and error on stderr (what the error message quotes), no log files of its own. */
+function argv(tool, command, args, operands) {
+    return [
+        `--config=${tool.configFile}`,
+        `--stanza=${tool.stanza}`,
+        '--log-level-console=off',
+        '--log-level-stderr=warn',
+        '--log-level-file=off',
+        ...args,
+        command,
+        ...operands,
+    ];
+}
+function startPgbackrest(tool, command, args = [], operands = []) {
+    const run = asUser(tool.user, tool.binary, argv(tool, command, args, operands));
+    return (0,lib_process/* startTool */.pQ)(run.command, run.args, { env: pgbackrestEnvironment(tool), label: `pgbackrest ${command}` });
+}
+/** Runs one pgBackRest command to its end; its failure is one line that says what to do. */
+/** `operands` follow the command (repo-ls's path); options come before it. */
+async function pgbackrest(tool, command, args = [], operands = []) {
+    const running = startPgbackrest(tool, command, args, operands);
+    let out = '';
+    running.child.stdout?.setEncoding('utf8').on('data', (text) => {
+        out += text;
+    });
+    try {
+        await running.exited;
+        return out;
+    }
+    catch (error) {
+        throw explainFailure(tool, command, running.stderrTail() || error.message);
+    }
+}
+/**
+ * pgBackRest's errors as a person can act on them. A wrong passphrase shows only as an info file that "is not" an
+ * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
+ */
+function explainFailure(tool, command, message) {
+    const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+    const code = first?.[1];
+    const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
+    const missing = /FileMissingError|missing stanza path/.test(message);
+    if (!missing && tool.passphrase !== undefined && looksUndecryptable(message)) {
+        return new errors/* ConfigurationError */.j1(`The encryption passphrase does not open the pgBackRest repository ${tool.repoDisplay} (stanza ` +
+            `${tool.stanza}): give the passphrase archive-config was run with.`);
+    }
+    if (tool.passphrase === undefined && /requires option: repo1-cipher-pass|cipher/.test(message)) {
+        return new errors/* ConfigurationError */.j1(`The pgBackRest repository ${tool.repoDisplay} is encrypted: give its encryption passphrase.`);
+    }
+    if (missing || code === '055') {
+        return new errors/* ConfigurationError */.j1(`There is no pgBackRest stanza ${tool.stanza} in ${tool.repoDisplay}: run backstop archive-config for it ` +
+            'first (it creates the stanza and prints the postgresql.conf lines).');
+    }
+    return new Error(`pgbackrest ${command} failed${code ? ` (error ${code})` : ''}: ${text}`);
+}
+/**
+ * A wrong key decrypts an info file into noise, which pgBackRest then fails to parse (quoting the noise, which can
+ * push its own first lines out of the tail we keep): noise, a parse error or a crypto error all say the same.
+ */
+function looksUndecryptable(message) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the decrypted noise is what we look for
+    const noise = /[\x00-\x08\x0e-\x1f\ufffd]/.test(message);
+    return noise || /FormatError|CryptoError|key\/value found outside of section/.test(message);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/config.ts
+
+
+
+
+/**
+ * pgBackRest's configuration as Backstop writes it: one stanza per backup name, its repository on the same storage
+ * as the logical backups, under `<prefix>/<name>/pgbackrest/` (a folder the catalog never takes for a backup), every
+ * option in the stanza's own section so one file can hold several stanzas' worth of nothing else.
+ */
+const REPO_FOLDER = 'pgbackrest';
+/** Where the repository lives and how to reach it: pgBackRest's repo1-* options, never a secret among them. */
+function repoOptions(target) {
+    const url = target.store.displayUrl;
+    const common = [
+        ['repo1-cipher-type', target.encrypted ? 'aes-256-cbc' : 'none'],
+        // Backstop expires by its own GFS policy (prune-backups drives `pgbackrest expire`): pgBackRest keeps all.
+        ['repo1-retention-full', '9999999'],
+        ['compress-type', 'zst'],
+    ];
+    if (url.startsWith('file://')) {
+        return [
+            ['repo1-type', 'posix'],
+            ['repo1-path', external_node_path_default().join((0,external_node_url_.fileURLToPath)(url), target.name, REPO_FOLDER)],
+            ...common,
+        ];
+    }
+    if (url.startsWith('s3://'))
+        return [...s3Options(url, target), ...common];
+    throw new errors/* ConfigurationError */.j1(`${url} cannot hold a pgBackRest repository: use s3://bucket/prefix or file:///path.`);
+}
+/** pgBackRest speaks only HTTPS to S3; a custom endpoint (MinIO, R2) is named by host (and port). */
+function s3Options(url, target) {
+    const { bucket, prefix } = parseS3Url(url);
+    const endpoint = target.s3.endpoint ? new URL(target.s3.endpoint) : undefined;
+    if (endpoint && endpoint.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`The S3 endpoint ${endpoint.origin} is plain HTTP: pgBackRest speaks only HTTPS to S3. Serve it over TLS ` +
+            '(a self-signed certificate works with repo1-s3-verify-tls=n in the pgBackRest configuration).');
+    }
+    const options = [
+        ['repo1-type', 's3'],
+        ['repo1-path', `/${[prefix, target.name, REPO_FOLDER].filter(Boolean).join('/')}`],
+        ['repo1-s3-bucket', bucket],
+        ['repo1-s3-region', target.s3.region],
+        ['repo1-s3-endpoint', endpoint?.hostname ?? `s3.${target.s3.region}.amazonaws.com`],
+    ];
+    if (endpoint?.port)
+        options.push(['repo1-s3-port', endpoint.port]);
+    if (target.s3.forcePathStyle)
+        options.push(['repo1-s3-uri-style', 'path']);
+    if (target.s3.caBundle)
+        options.push(['repo1-storage-ca-file', target.s3.caBundle]);
+    return options;
+}
+/** The repository, for people: its folder, or s3://bucket/path. */
+function repoDisplay(repo) {
+    const get = (name) => repo.find(([option]) => option === name)?.[1];
+    return get('repo1-type') === 's3' ? `s3://${get('repo1-s3-bucket')}${get('repo1-path')}` : `${get('repo1-path')}`;
+}
+function pgOptions(pg) {
+    const options = [['pg1-path', pg.dataDir]];
+    if (pg.port !== undefined)
+        options.push(['pg1-port', String(pg.port)]);
+    if (pg.socketDir)
+        options.push(['pg1-socket-path', pg.socketDir]);
+    return options;
+}
+const CONFIG_HEADER = '# Written by `backstop archive-config`';
+/** The file itself: a header saying who wrote it and how to change it, then the stanza's section. */
+function renderConfig(stanza, options, note = []) {
+    return [
+        `${CONFIG_HEADER}: run it again to change this file (it rewrites the whole file).`,
+        ...note.map((line) => `# ${line}`),
+        `[${stanza}]`,
+        ...options.map(([name, value]) => `${name}=${value}`),
+        '',
+    ].join('\n');
+}
+/** The lines to add to postgresql.conf: archive every WAL segment, and at least one a minute on an idle server. */
+function postgresqlConfLines(configFile, stanza, archiveTimeoutSeconds) {
+    return [
+        'archive_mode = on',
+        `archive_command = 'pgbackrest --config=${configFile} --stanza=${stanza} archive-push %p'`,
+        `archive_timeout = ${archiveTimeoutSeconds}`,
+        'wal_level = replica',
+    ];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/server.ts
+
+
+
+async function readServerFacts(database) {
+    const client = await connect(database);
+    try {
+        const row = (await client.query(`SELECT current_setting('data_directory') AS data_dir, current_setting('port') AS port,
+                current_setting('unix_socket_directories') AS sockets, current_setting('server_version') AS version,
+                current_setting('server_version_num') AS version_num, current_user AS "user",
+                current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
+                pg_size_bytes(current_setting('wal_segment_size')) AS wal_segment_bytes`)).rows[0];
+        return {
+            dataDir: row.data_dir,
+            port: Number(row.port),
+            socketDir: row.sockets.split(',')[0]?.trim() || undefined,
+            version: row.version,
+            versionNum: Number(row.version_num),
+            user: row.user,
+            archiveMode: row.archive_mode,
+            archiveCommand: row.archive_command,
+            walSegmentBytes: Number(row.wal_segment_bytes),
+        };
+    }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j1(`Cannot read the server's settings over ${database.display} (${database.origin}): ${error.message}. ` +
+            'The role needs to read data_directory: a superuser or a member of pg_read_all_settings.');
+    }
+    finally {
+        await client.end();
+    }
+}
+/** pg-data and the server must be the same cluster: a backup of another folder would restore the wrong database. */
+function checkSameCluster(pgData, facts, pgDataOrigin, database) {
+    const real = (dir) => {
+        try {
+            return (0,external_node_fs_.realpathSync)(dir);
+        }
+        catch {
+            return dir;
+        }
+    };
+    if (real(pgData) !== real(facts.dataDir)) {
+        throw new errors/* ConfigurationError */.j1(`${pgDataOrigin.title} is ${pgData} but the server at ${database.display} runs from ${facts.dataDir}: give ` +
+            'the data directory of that server (SHOW data_directory).');
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/archive-config.ts
+
+
+
+
+
+
+
+
+/**
+ * `backstop archive-config`: the pgBackRest configuration for one server, its stanza, and the postgresql.conf lines.
+ * Running it again with the same inputs changes nothing. The file holds the repository passphrase (and S3 keys)
+ * because the server's archive_command runs pgBackRest with nothing but that file: it is written 0600, owned by
+ * the server's user. Backstop's own runs hand the passphrase to pgBackRest through its environment instead.
+ */
+async function configureArchiving(options) {
+    const binary = await findPgbackrest();
+    const user = dataDirOwner(options.pgData, options.pgDataOrigin);
+    const facts = options.database ? await readServerFacts(options.database) : undefined;
+    if (facts && options.database)
+        checkSameCluster(options.pgData, facts, options.pgDataOrigin, options.database);
+    const repo = repoOptions({ ...options, encrypted: options.passphrase !== undefined });
+    const settings = [
+        ...repo,
+        ...secretOptions(options),
+        ...pgOptions({ dataDir: options.pgData, port: facts?.port, socketDir: facts?.socketDir }),
+        // archive-push logs to the server's log (its stderr); no log folder of its own to create or rotate.
+        ['log-level-file', 'off'],
+        ['start-fast', 'y'],
+    ];
+    const content = renderConfig(options.name, settings, [
+        `Stanza ${options.name}: repository ${repoDisplay(repo)}.`,
+        'Holds the repository passphrase: keep it 0600 and owned by the PostgreSQL user.',
+    ]);
+    const configChanged = await writeConfig(options.configFile, content, user, options.configOrigin);
+    options.log(`${configChanged ? 'Wrote' : 'Unchanged:'} ${options.configFile}`);
+    await prepareRepoFolder(repo, user);
+    const tool = {
+        binary: binary.path,
+        configFile: options.configFile,
+        stanza: options.name,
+        user,
+        passphrase: options.passphrase,
+        s3Credentials: options.s3Credentials,
+        repoDisplay: repoDisplay(repo),
+    };
+    await pgbackrest(tool, 'stanza-create');
+    options.log(`Stanza ${options.name} is ready in ${tool.repoDisplay}`);
+    const postgresqlConf = postgresqlConfLines(options.configFile, options.name, options.archiveTimeoutSeconds);
+    const command = postgresqlConf[1].replace(/^archive_command = '(.*)'$/, '$1');
+    const archiving = facts?.archiveMode === 'on' && facts.archiveCommand === command;
+    if (archiving) {
+        await pgbackrest(tool, 'check');
+        options.log('The server archives through pgBackRest: pgbackrest check pushed a WAL segment to the repository');
+    }
+    return {
+        configFile: options.configFile,
+        configChanged,
+        stanza: options.name,
+        repo: tool.repoDisplay,
+        postgresqlConf,
+        archiving,
+        pgbackrestVersion: binary.version,
+    };
+}
+function secretOptions(options) {
+    const secrets = [];
+    if (options.passphrase !== undefined)
+        secrets.push(['repo1-cipher-pass', options.passphrase]);
+    const credentials = options.s3Credentials ?? {};
+    if (options.store.displayUrl.startsWith('s3://')) {
+        if (credentials.accessKeyId)
+            secrets.push(['repo1-s3-key', credentials.accessKeyId]);
+        if (credentials.secretAccessKey)
+            secrets.push(['repo1-s3-key-secret', credentials.secretAccessKey]);
+        if (credentials.sessionToken)
+            secrets.push(['repo1-s3-token', credentials.sessionToken]);
+    }
+    return secrets;
+}
+/** Writes the file only when its content differs; never over a file some other tool or person wrote. */
+async function writeConfig(file, content, user, origin) {
+    const existing = await external_node_fs_promises_default().readFile(file, 'utf8').catch(() => undefined);
+    if (existing === content)
+        return false;
+    if (existing !== undefined && !existing.startsWith(CONFIG_HEADER)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${file}, a pgBackRest configuration Backstop did not write: give another file (the ` +
+            'default is /etc/pgbackrest/backstop-<name>.conf), or move that one aside.');
+    }
+    await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(file), { recursive: true });
+    const staging = `${file}.backstop-new`;
+    await external_node_fs_promises_default().writeFile(staging, content, { mode: 0o600 });
+    chownTo(user, staging);
+    await external_node_fs_promises_default().rename(staging, file);
+    return true;
+}
+/** A local repository folder must exist and belong to the server's user before pgBackRest writes into it. */
+async function prepareRepoFolder(repo, user) {
+    const type = repo.find(([name]) => name === 'repo1-type')?.[1];
+    const repoPath = repo.find(([name]) => name === 'repo1-path')?.[1];
+    if (type !== 'posix' || !repoPath)
+        return;
+    // The folders above it keep the default mode: the server's user must pass through them.
+    await external_node_fs_promises_default().mkdir(external_node_path_default().dirname(repoPath), { recursive: true });
+    await external_node_fs_promises_default().mkdir(repoPath, { recursive: true, mode: 0o750 });
+    chownTo(user, repoPath);
+}
+
+;// CONCATENATED MODULE: ./actions/cli/src/archive-config.ts
+
+
+
+
+
+
+
+
+const archive_config_INPUTS = {
+    name: { description: 'Backup name: also the pgBackRest stanza, e.g. prod-db.', required: true },
+    'storage-url': {
+        description: 'Where the backups are (s3://bucket/prefix or file:///path); the repository goes under <prefix>/<name>/pgbackrest/.',
+        required: true,
+    },
+    'pg-data': { description: 'The PostgreSQL data directory on this machine (SHOW data_directory).', required: true },
+    'database-url': {
+        description: 'A local connection (postgresql://postgres@localhost/postgres): finds the port and socket, checks pg-data.',
+        secret: 'url',
+    },
+    config: {
+        description: 'The pgBackRest configuration file to write; default /etc/pgbackrest/backstop-<name>.conf.',
+    },
+    ...PASSPHRASE_INPUTS,
+    'archive-timeout': {
+        description: 'Seconds after which an idle server still archives its WAL segment (archive_timeout): the RPO.',
+        default: '60',
+    },
+};
+/**
+ * archive-config (CLI only: it runs once, by hand, on the database host): the pgBackRest configuration and stanza for
+ * one server, and the postgresql.conf lines to add. Running it twice changes nothing.
+ */
+/* harmony default export */ const archive_config = (defineAction({
+    name: 'archive-config',
+    description: 'pgBackRest for a self-hosted server: writes its configuration (repository under storage-url, aes-256-cbc, ' +
+        'zstd), creates the stanza, prints the postgresql.conf lines. Idempotent.',
+    branding: { icon: 'archive', color: 'blue' },
+    inputs: archive_config_INPUTS,
+    outputs: {
+        'config-file': { description: 'The pgBackRest configuration file.' },
+        stanza: { description: 'The stanza (the backup name).' },
+        changed: { description: 'Whether the file was written (false: it already said exactly this).' },
+        archiving: { description: 'Whether the server already archives through it (pgbackrest check passed).' },
+    },
+    run: archive_config_run,
+}));
+async function archive_config_run(runtime) {
+    const inputs = new InputReader(runtime, archive_config_INPUTS);
+    inputs.maskSecrets();
+    inputs.checkRequired();
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const passphrase = readPassphrase(inputs);
+    const [store] = readStores(inputs, 'storage-url', runtime.context.s3);
+    const databaseUrl = inputs.optional('database-url');
+    if (!passphrase)
+        runtime.warning('allow-unencrypted is set: the pgBackRest repository is not encrypted.');
+    const result = await configureArchiving({
+        name,
+        store: store,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        pgData: external_node_path_default().resolve(inputs.string('pg-data')),
+        pgDataOrigin: inputs.origin('pg-data'),
+        database: databaseUrl ? parseDatabaseUrl(databaseUrl, inputs.origin('database-url')) : undefined,
+        configFile: external_node_path_default().resolve(inputs.optional('config') ?? `/etc/pgbackrest/backstop-${name}.conf`),
+        configOrigin: inputs.origin('config'),
+        passphrase,
+        archiveTimeoutSeconds: inputs.integer('archive-timeout', { min: 1, max: 3600 }),
+        log: (line) => runtime.info(line),
+    });
+    runtime.setOutput('config-file', result.configFile);
+    runtime.setOutput('stanza', result.stanza);
+    runtime.setOutput('changed', result.configChanged);
+    runtime.setOutput('archiving', result.archiving);
+    const conf = result.postgresqlConf.join('\n');
+    await runtime.writeSummary(result.archiving
+        ? `## ✅ ${result.stanza}: WAL archives to ${result.repo}\n\npostgresql.conf already has:\n\n\`\`\`\n${conf}\n\`\`\`\n`
+        : `## ${result.stanza}: pgBackRest is configured (${result.repo})\n\nAdd to postgresql.conf, restart the ` +
+            `server, then run this command again (it checks that WAL archives):\n\n\`\`\`\n${conf}\n\`\`\`\n`);
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
 /**
  * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
@@ -72358,6 +72879,13 @@ function checkBackupId(id, origin) {
 const MANIFEST_VERSION = 1;
 const MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
 /** Checks the fields a restore relies on; anything else may grow over time. */
 function parseManifest(text, where) {
     let data;
@@ -72392,79 +72920,7 @@ function parseManifest(text, where) {
     return manifest;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
-
-
-/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
-const ARTIFACT_INPUTS = {
-    'artifact-retention-days': {
-        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
-            'a local folder among storage-url.',
-        defaultLabel: '— (no copy)',
-        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
-            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
-            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
-            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
-            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
-            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
-            'backup stands in its destinations and the step still succeeds.',
-    },
-    'artifact-max-mb': {
-        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
-        default: '500',
-        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
-            "failure. Artifacts count against the account's storage quota.",
-    },
-};
-/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
-const MIB = 1024 * 1024;
-/**
- * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
- * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
- */
-function readArtifactCopy(inputs, stores) {
-    if (inputs.optional('artifact-retention-days') === undefined)
-        return null;
-    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
-    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
-    const store = stores.find((candidate) => candidate instanceof LocalStore);
-    if (!store) {
-        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
-            'is zipped ' +
-            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
-    }
-    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
-}
-
-;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
-
-
-/**
- * Every destination of a storage-url input (newline- or comma-separated). Storage knows nothing of inputs, so its
- * complaint about a URL is turned here into one line that names the input.
- */
-function readStores(inputs, input, s3, options = {}) {
-    const urls = inputs.list(input);
-    if (urls.length === 0 && options.optional)
-        return [];
-    const origin = inputs.origin(input);
-    if (urls.length === 0) {
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is empty: give at least one destination, e.g. s3://my-bucket/backups or ./backups.`);
-    }
-    return urls.map((url) => {
-        try {
-            return openStore(url, s3);
-        }
-        catch (error) {
-            if (error instanceof StorageUrlError)
-                throw new errors/* ConfigurationError */.j1(`${origin.title} has ${error.message}`);
-            throw error;
-        }
-    });
-}
-
-;// CONCATENATED MODULE: ./actions/dump-postgres/src/inputs.ts
-
+;// CONCATENATED MODULE: ./actions/backup-physical/src/inputs.ts
 
 
 
@@ -72473,62 +72929,47 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 const inputs_INPUTS = {
-    'database-url': {
-        description: 'postgresql:// URL of the database to back up (a secret).',
-        required: true,
-        secret: 'url',
-    },
     name: {
-        description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+        description: 'Backup name: the storage folder and the pgBackRest stanza (as given to archive-config).',
         required: true,
     },
     'storage-url': {
-        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        description: 'Destinations (s3://bucket/prefix, file:///path); the first holds the pgBackRest repository, every one the manifest.',
         required: true,
     },
+    'pg-data': { description: 'The PostgreSQL data directory on this machine (SHOW data_directory).', required: true },
+    'database-url': {
+        description: 'A local connection to that server (a secret), e.g. postgresql://postgres@localhost/postgres.',
+        required: true,
+        secret: 'url',
+    },
+    ...PASSPHRASE_INPUTS,
+    type: { description: 'auto (full when none in 7 days, else incr), full, diff or incr.', default: 'auto' },
     kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
-    format: {
-        description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
-        default: 'custom',
-    },
-    jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
-    ...ENCRYPTION_INPUTS,
-    'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
-    'row-counts': {
-        description: 'How the manifest counts rows: stream (read from the dump itself) or scan (count(*) of each table).',
-        default: 'stream',
-    },
-    'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
-    ...ARTIFACT_INPUTS,
-    ...TIMEOUT_INPUTS,
 };
-/** Reads and checks every input; secrets are masked before anything else happens. */
 function inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
-    const recipients = readRecipients(inputs);
-    const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
-    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
     return {
-        database,
-        name,
-        stores,
+        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
+        stores: readStores(inputs, 'storage-url', runtime.context.s3),
+        pgData: external_node_path_default().resolve(inputs.string('pg-data')),
+        pgDataOrigin: inputs.origin('pg-data'),
+        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        passphrase: readPassphrase(inputs),
+        type: inputs.choice('type', ['auto', 'full', 'diff', 'incr']),
         kind: inputs.choice('kind', BACKUP_KINDS),
-        format: inputs.choice('format', ['custom', 'directory']),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        recipients,
-        excludeTableData: inputs.list('exclude-table-data'),
-        rowCounts: inputs.choice('row-counts', ['stream', 'scan']),
-        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
-        artifact: readArtifactCopy(inputs, stores),
     };
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: external "node:stream/consumers"
 const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
 ;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
+
 
 
 
@@ -72538,12 +72979,17 @@ function backupFolder(name, id) {
 function manifestKey(name, id) {
     return `${backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
     const folders = new Map();
     for await (const object of store.list(`${name}/`)) {
         const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
             continue;
         const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
         folder.bytes += object.bytes;
@@ -72593,6 +73039,41 @@ async function findBackup(stores, name, id) {
     }
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
 /** Writes a small JSON document to every destination. */
 async function putJson(stores, key, value) {
     const body = `${JSON.stringify(value, null, 2)}\n`;
@@ -72601,6 +73082,519 @@ async function putJson(stores, key, value) {
 /** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
 async function writeManifest(stores, manifest) {
     await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/version.ts
+/** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
+const BACKSTOP_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/info.ts
+
+async function stanzaInfo(tool) {
+    const out = await pgbackrest(tool, 'info', ['--output=json']);
+    let stanzas;
+    try {
+        stanzas = JSON.parse(out);
+    }
+    catch {
+        // pgBackRest quotes an info file it could not read, noise and all, into its JSON.
+        throw explainFailure(tool, 'info', out);
+    }
+    const info = stanzas.find((stanza) => stanza.name === tool.stanza);
+    if (!info)
+        throw new Error(`pgbackrest info did not describe stanza ${tool.stanza}.`);
+    // 0 ok, 2 no backup yet; anything else (a missing stanza, a passphrase that decrypts nothing) says why only in
+    // the text form, which names the error.
+    if (info.status.code !== 0 && info.status.code !== 2) {
+        throw explainFailure(tool, 'info', `${info.status.message}: ${await pgbackrest(tool, 'info')}`);
+    }
+    return info;
+}
+function backupSet(info, label) {
+    return info.backup.find((set) => set.label === label);
+}
+function isoOf(unixSeconds) {
+    return new Date(unixSeconds * 1000).toISOString();
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/wal.ts
+
+/**
+ * The WAL archive's continuity. pgBackRest 2.45's verify checks every file it finds, not the files that are not
+ * there: a segment deleted from the repository passes it, yet no recovery can go past that segment. Backstop lists
+ * the archive and looks for the holes itself.
+ */
+const SEGMENT = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})-[0-9a-f]{40}/;
+/** Every archived segment name (24 hex digits) of the stanza's archive ids, sorted. */
+async function archivedSegments(tool, info) {
+    const names = [];
+    for (const archive of info.archive) {
+        const folder = `archive/${tool.stanza}/${archive.id}`;
+        const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [folder]);
+        for (const key of Object.keys(JSON.parse(out))) {
+            const name = key.split('/').pop() ?? '';
+            const match = SEGMENT.exec(name);
+            if (match)
+                names.push(name.slice(0, 24));
+        }
+    }
+    return [...new Set(names)].sort();
+}
+/**
+ * Holes in each timeline's run of segments, from `from` (the oldest backup's first segment) on: with 16 MiB
+ * segments, 256 per log file number (`segmentBytes` says otherwise for a server initialised with another size).
+ */
+function walGaps(segments, from, segmentBytes = 16 * 1024 * 1024) {
+    const perLog = 0x1_0000_0000 / segmentBytes;
+    const position = (name) => Number.parseInt(name.slice(8, 16), 16) * perLog + Number.parseInt(name.slice(16, 24), 16);
+    const gaps = [];
+    const byTimeline = new Map();
+    for (const name of segments) {
+        if (from && name.slice(0, 8) === from.slice(0, 8) && name < from)
+            continue;
+        byTimeline.set(name.slice(0, 8), [...(byTimeline.get(name.slice(0, 8)) ?? []), name]);
+    }
+    for (const names of byTimeline.values()) {
+        for (let index = 1; index < names.length; index++) {
+            const missing = position(names[index]) - position(names[index - 1]) - 1;
+            if (missing > 0)
+                gaps.push({ after: names[index - 1], before: names[index], missing });
+        }
+    }
+    return gaps;
+}
+/** One line for people: where recovery would stop, and what still restores. */
+function describeGaps(gaps) {
+    const first = gaps[0];
+    const total = gaps.reduce((sum, gap) => sum + gap.missing, 0);
+    return (`the WAL archive has ${total} segment(s) missing, first after ${first.after} (next archived: ${first.before}): ` +
+        `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
+        'backup so that later times can be restored');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** auto: a full backup when none finished in the last 7 days (restores stay a short chain), else incremental. */
+const FULL_EVERY_DAYS = 7;
+function chooseType(requested, sets, now) {
+    if (requested !== 'auto')
+        return { type: requested, reason: `type ${requested}` };
+    const fulls = sets.filter((set) => set.type === 'full' && !set.error);
+    const newest = fulls.at(-1);
+    if (!newest)
+        return { type: 'full', reason: 'auto: no full backup yet' };
+    const ageDays = (now.getTime() / 1000 - newest.timestamp.stop) / 86_400;
+    if (ageDays >= FULL_EVERY_DAYS) {
+        return { type: 'full', reason: `auto: the newest full backup is ${ageDays.toFixed(1)} days old` };
+    }
+    return { type: 'incr', reason: `auto: incremental on full ${newest.label} (${ageDays.toFixed(1)} days old)` };
+}
+/**
+ * backup-physical: `pgbackrest backup`, then `pgbackrest verify`, then a Backstop manifest, written last, so the
+ * catalog, retention, freshness and the report see the physical backup like any other. A run killed halfway leaves
+ * no manifest (pgBackRest resumes or discards its partial set on the next run).
+ */
+async function backupPhysical(options) {
+    const now = options.now ?? (() => new Date());
+    const binary = await findPgbackrest();
+    const user = dataDirOwner(options.pgData, options.pgDataOrigin);
+    const facts = await readServerFacts(options.database);
+    checkSameCluster(options.pgData, facts, options.pgDataOrigin, options.database);
+    const repo = repoOptions({
+        store: options.stores[0],
+        name: options.name,
+        s3: options.s3,
+        encrypted: !!options.passphrase,
+    });
+    const staging = await stagingFolder();
+    try {
+        const tool = {
+            binary: binary.path,
+            configFile: await writeRunConfig(staging, options.name, [...repo, ...connectionOptions(options.pgData, facts)], user),
+            stanza: options.name,
+            user,
+            passphrase: options.passphrase,
+            s3Credentials: options.s3Credentials,
+            repoDisplay: repoDisplay(repo),
+            libpqPassword: options.database.password,
+        };
+        const before = await stanzaInfo(tool);
+        const createdAt = now();
+        const { type, reason } = chooseType(options.type, before.backup, createdAt);
+        const id = newBackupId(options.kind, createdAt);
+        options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+        await pgbackrest(tool, 'backup', [`--type=${type}`]);
+        const after = await stanzaInfo(tool);
+        const set = newSet(before, after);
+        options.log(`Backup set ${set.label} done; pgbackrest verify of the repository`);
+        const verifyStart = Date.now();
+        await pgbackrest(tool, 'verify');
+        await checkWalContinuity(tool, after, facts.walSegmentBytes);
+        const verifySeconds = (Date.now() - verifyStart) / 1000;
+        const info = infoFile(after, set);
+        await Promise.all(options.stores.map((store) => store.put(`${backupFolder(options.name, id)}/${info.path}`, external_node_stream_.Readable.from([info.body]))));
+        const finishedAt = now();
+        const manifest = {
+            version: MANIFEST_VERSION,
+            id,
+            name: options.name,
+            engine: 'pgbackrest',
+            kind: options.kind,
+            createdAt: createdAt.toISOString(),
+            finishedAt: finishedAt.toISOString(),
+            durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+            source: {
+                serverVersion: facts.version,
+                serverVersionNum: facts.versionNum,
+                host: options.database.host,
+                database: options.database.database,
+            },
+            tool: { name: 'backstop', version: BACKSTOP_VERSION },
+            encryption: null,
+            files: [info.file],
+            pgbackrest: {
+                stanza: options.name,
+                label: set.label,
+                type: set.type,
+                prior: set.prior,
+                startedAt: isoOf(set.timestamp.start),
+                stoppedAt: isoOf(set.timestamp.stop),
+                lsn: set.lsn,
+                wal: set.archive,
+                sizeBytes: set.info.size,
+                deltaBytes: set.info.delta,
+                repoSizeBytes: set.info.repository.size,
+                repoDeltaBytes: set.info.repository.delta,
+                pgbackrestVersion: binary.version,
+                repo: tool.repoDisplay,
+                cipher: options.passphrase ? 'aes-256-cbc' : 'none',
+                role: facts.user,
+            },
+        };
+        await writeManifest(options.stores, manifest);
+        return {
+            manifest,
+            manifestUrl: options.stores[0].urlOf(`${backupFolder(options.name, id)}/manifest.json`),
+            set,
+            typeReason: reason,
+            verifySeconds,
+        };
+    }
+    finally {
+        await external_node_fs_promises_default().rm(staging, { recursive: true, force: true });
+    }
+}
+/** verify's blind spot: a segment missing between the oldest backup and now (wal.ts). */
+async function checkWalContinuity(tool, info, segmentBytes) {
+    const oldest = info.backup.find((set) => !set.error)?.archive.start ?? null;
+    const gaps = walGaps(await archivedSegments(tool, info), oldest, segmentBytes);
+    if (gaps.length > 0)
+        throw new errors/* VerificationError */.mk(`Verify of the repository ${tool.repoDisplay} failed: ${describeGaps(gaps)}.`);
+}
+/** The set this run made: the one the repository has now and did not have before. */
+function newSet(before, after) {
+    const known = new Set(before.backup.map((set) => set.label));
+    const made = after.backup.filter((set) => !known.has(set.label)).at(-1);
+    if (!made)
+        throw new Error('pgbackrest backup ended without a new backup set in the repository.');
+    return made;
+}
+/** pgBackRest connects through the server's socket, as the database-url role (libpq's PGPASSWORD when it has one). */
+function connectionOptions(pgData, facts) {
+    return [
+        ...pgOptions({ dataDir: pgData, port: facts.port, socketDir: facts.socketDir }),
+        ['pg1-user', facts.user],
+        ['start-fast', 'y'],
+    ];
+}
+/** A folder the server's user can read a configuration from: the runner's temp folder may be private to us. */
+async function stagingFolder() {
+    const folder = await external_node_fs_promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pgbackrest-'));
+    await external_node_fs_promises_default().chmod(folder, 0o755);
+    return folder;
+}
+/** The configuration of one Backstop run: no secret in it (those go through the environment). */
+async function writeRunConfig(folder, stanza, options, user) {
+    const file = external_node_path_default().join(folder, 'pgbackrest.conf');
+    await external_node_fs_promises_default().writeFile(file, renderConfig(stanza, options, ['For one Backstop run; removed when it ends.']), {
+        mode: 0o644,
+    });
+    chownTo(user, file);
+    return file;
+}
+/** pgbackrest-info.json: the set as pgBackRest described it, and the stanza's WAL range then. */
+function infoFile(info, set) {
+    const body = Buffer.from(`${JSON.stringify({ stanza: info.name, cipher: info.cipher, db: info.db, archive: info.archive, set }, null, 2)}\n`);
+    const sha256 = (0,external_node_crypto_.createHash)('sha256').update(body).digest('hex');
+    const file = {
+        path: 'pgbackrest-info.json',
+        bytes: body.length,
+        sha256,
+        rawBytes: body.length,
+        compression: 'none',
+        encryption: 'none',
+        contents: 'pgbackrest-info',
+    };
+    return { path: file.path, body, file };
+}
+
+;// CONCATENATED MODULE: ./actions/backup-physical/src/summary.ts
+
+function physicalSummary(result, stores) {
+    const { manifest, typeReason } = result;
+    const record = manifest.pgbackrest;
+    return `${[
+        `## ✅ Physical backup ${manifest.id}`,
+        '',
+        markdownTable(['', ''], [
+            [
+                'pgBackRest set',
+                `\`${record.label}\` (${record.type}${record.prior ? ` on ${record.prior}` : ''}; ${typeReason})`,
+            ],
+            [
+                'Server',
+                `PostgreSQL ${manifest.source.serverVersion} on ${manifest.source.host}, pgBackRest ${record.pgbackrestVersion}`,
+            ],
+            ['Consistent from', `${record.stoppedAt} (LSN ${record.lsn.start} → ${record.lsn.stop})`],
+            ['WAL', `${record.wal.start ?? '?'} → ${record.wal.stop ?? '?'}`],
+            [
+                'Size',
+                `${formatBytes(record.sizeBytes)} cluster, ${formatBytes(record.deltaBytes)} copied → ` +
+                    `${formatBytes(record.repoDeltaBytes)} stored (zstd${record.cipher === 'none' ? '' : `, ${record.cipher}`})`,
+            ],
+            ['Time', `${formatSeconds(manifest.durationSeconds)} (verify ${formatSeconds(result.verifySeconds)})`],
+            ['Encryption', record.cipher === 'none' ? '⚠️ none (allow-unencrypted)' : record.cipher],
+            ['Repository', record.repo],
+            ['Manifest', stores.map((store) => store.displayUrl).join('<br>')],
+        ]),
+    ].join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./actions/backup-physical/src/main.ts
+
+
+
+/** backup-physical: inputs → pgbackrest backup + verify → manifest → outputs and summary. */
+async function main_run(runtime) {
+    const inputs = inputs_readInputs(runtime);
+    if (!inputs.passphrase)
+        runtime.warning('allow-unencrypted is set: the pgBackRest repository is not encrypted.');
+    const result = await backupPhysical({
+        ...inputs,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        log: (line) => runtime.info(line),
+    });
+    const record = result.manifest.pgbackrest;
+    runtime.setOutput('backup-id', result.manifest.id);
+    runtime.setOutput('label', record.label);
+    runtime.setOutput('size-bytes', record.repoDeltaBytes);
+    runtime.setOutput('manifest-url', result.manifestUrl);
+    runtime.setOutput('type', record.type);
+    runtime.info(`Backup ${result.manifest.id} (pgBackRest ${record.label}, ${record.type}) complete: ${result.manifestUrl}`);
+    await runtime.writeSummary(physicalSummary(result, inputs.stores));
+}
+
+;// CONCATENATED MODULE: ./actions/backup-physical/src/action.ts
+
+
+
+/** backup-physical: the one place its contract is written (action.yml and the README's tables are generated from it). */
+/* harmony default export */ const src_action = (defineAction({
+    name: 'backup-physical',
+    description: 'pgBackRest backup of a self-hosted PostgreSQL (full, diff or incr), then pgbackrest verify, recorded as a ' +
+        'Backstop manifest (written last) so the catalog, retention, drills and the report see it.',
+    branding: { icon: 'hard-drive', color: 'blue' },
+    inputs: documented(inputs_INPUTS, {
+        name: {
+            docs: 'The backup name: the storage folder (`<prefix>/<name>/`) and the pgBackRest stanza, as given to ' +
+                '`backstop archive-config`.',
+        },
+        'storage-url': {
+            docs: 'The same destinations as the logical backups. The first holds the pgBackRest repository ' +
+                '(`<prefix>/<name>/pgbackrest/`: `file:///path`, or `s3://bucket/prefix` over HTTPS with the standard AWS ' +
+                'variables and endpoint); every destination gets the manifest.',
+        },
+        'pg-data': {
+            docs: 'The data directory, on the machine this runs on: a self-hosted runner on the database host, or the CLI ' +
+                "from cron or a systemd timer. pgBackRest runs as the directory's owner (through `runuser` when Backstop " +
+                'runs as root). Must be the directory of the server at `database-url`.',
+        },
+        'database-url': {
+            docs: 'A local connection, e.g. `postgresql://postgres@localhost/postgres`: Backstop reads the port, socket ' +
+                'folder and `data_directory` from it; pgBackRest connects through the socket as the same role, the ' +
+                'password (if any) in `PGPASSWORD`. A superuser, or a role with `pg_read_all_settings` and backup rights.',
+        },
+        'encryption-passphrase': {
+            docs: 'The repository passphrase archive-config was run with (`BACKSTOP_ENCRYPTION_PASSPHRASE`). Handed to ' +
+                'pgBackRest as `PGBACKREST_REPO1_CIPHER_PASS` in its environment, never on a command line or in a log.',
+        },
+        'allow-unencrypted': { docs: 'The repository was made without encryption. Logged and shown as a warning.' },
+        type: {
+            docs: '`auto`: a full backup when the repository has none that finished in the last 7 days, else an ' +
+                'incremental one on the newest full. `full`, `diff` (on the newest full) or `incr` (on the newest backup).',
+        },
+        kind: { docs: '`hourly`, `daily`, `weekly`, `monthly`, `manual` or `pre-migration`: part of the backup id.' },
+    }),
+    outputs: {
+        'backup-id': { description: 'The Backstop backup id, e.g. 20260118T030000Z-hourly-3f9a.', docs: 'sorts by time' },
+        label: { description: "pgBackRest's label of the set, e.g. 20260118-030000F_20260118-040000I." },
+        'size-bytes': {
+            description: 'Bytes this backup added to the repository (compressed, encrypted).',
+            docs: 'what this backup added to the repository (zstd, encrypted); a full backup: all of it',
+        },
+        'manifest-url': { description: "URL of the backup's manifest.json in the first destination." },
+        type: { description: 'The type made: full, diff or incr (what auto chose).' },
+    },
+    run: main_run,
+}));
+
+// EXTERNAL MODULE: ./actions/lib/crypto/age.ts + 1 modules
+var age = __nccwpck_require__(98270);
+;// CONCATENATED MODULE: ./actions/lib/inputs/encryption.ts
+
+
+
+/** The encryption inputs every backup action shares, as one rule. */
+const ENCRYPTION_INPUTS = {
+    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+    'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
+};
+/**
+ * Recipients are required: a backup is stored in the clear only when `allow-unencrypted: true` says so (the
+ * action then warns in its log and summary). Returns null for an unencrypted backup.
+ */
+function readRecipients(inputs) {
+    const recipients = (0,age/* parseRecipients */.q)(inputs.list('encryption-recipients'), Origin.input('encryption-recipients'));
+    if (recipients.length > 0)
+        return recipients;
+    if (inputs.boolean('allow-unencrypted'))
+        return null;
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
+        'allow-unencrypted: true to store this backup in the clear.');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/artifact.ts
+
+
+/** The artifact-copy inputs every backup action shares, declared once so they read and default identically. */
+const ARTIFACT_INPUTS = {
+    'artifact-retention-days': {
+        description: 'Also keep the backup as a GitHub Actions artifact for this many days (1-90); empty: no artifact copy. Needs ' +
+            'a local folder among storage-url.',
+        defaultLabel: '— (no copy)',
+        docs: '`1`–`90`: once the backup is complete (manifest written), its files and `manifest.json` are also ' +
+            'uploaded as one GitHub Actions artifact, `backstop-<name>-<backup-id>`, kept that many days: a third copy ' +
+            "of a small backup (3-2-1) that the run's page offers for download. The zip is built straight from the " +
+            'first local folder among `storage-url` (stored, not recompressed: the files are zstd + age already), ' +
+            'so `storage-url` must hold one, e.g. `${{ runner.temp }}/backstop`; without one the action fails ' +
+            'before anything is written. Outside a runner (CLI), or when the upload fails, a warning: the ' +
+            'backup stands in its destinations and the step still succeeds.',
+    },
+    'artifact-max-mb': {
+        description: 'Largest backup (MiB) copied as an artifact; a bigger one is not copied (a notice, not a failure).',
+        default: '500',
+        docs: 'A backup bigger than this (MiB, decimals allowed) is not copied: a notice and a summary line, not a ' +
+            "failure. Artifacts count against the account's storage quota.",
+    },
+};
+/** 1 MB here is a MiB: the summaries print sizes in binary units, so the limit reads the same way. */
+const MIB = 1024 * 1024;
+/**
+ * null when no artifact copy is asked for. The copy is zipped straight from a local destination's folder (no temp
+ * copy), so a storage-url without one is a configuration error, raised here, before anything is written.
+ */
+function readArtifactCopy(inputs, stores) {
+    if (inputs.optional('artifact-retention-days') === undefined)
+        return null;
+    const retentionDays = inputs.integer('artifact-retention-days', { min: 1, max: 90 });
+    const maxMb = inputs.optionalNumber('artifact-max-mb', { min: 0.001 }) ?? Number(ARTIFACT_INPUTS['artifact-max-mb'].default);
+    const store = stores.find((candidate) => candidate instanceof LocalStore);
+    if (!store) {
+        throw new errors/* ConfigurationError */.j1('Input "artifact-retention-days" is set but no storage-url destination is a local folder: the artifact ' +
+            'is zipped ' +
+            'from one, so add one, e.g. ${{ runner.temp }}/backstop, or leave artifact-retention-days empty.');
+    }
+    return { retentionDays, maxBytes: Math.floor(maxMb * MIB), maxMb, store };
+}
+
+;// CONCATENATED MODULE: ./actions/dump-postgres/src/inputs.ts
+
+
+
+
+
+
+
+
+const src_inputs_INPUTS = {
+    'database-url': {
+        description: 'postgresql:// URL of the database to back up (a secret).',
+        required: true,
+        secret: 'url',
+    },
+    name: {
+        description: 'Backup name: the storage folder this database’s backups live in, e.g. prod-db.',
+        required: true,
+    },
+    'storage-url': {
+        description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
+        required: true,
+    },
+    kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
+    format: {
+        description: 'pg_dump archive format: custom (streamed, no temp file) or directory (parallel jobs).',
+        default: 'custom',
+    },
+    jobs: { description: 'Parallel pg_dump jobs for the directory format.', default: '4' },
+    ...ENCRYPTION_INPUTS,
+    'exclude-table-data': { description: 'pg_dump patterns of tables whose rows are skipped (schema kept).' },
+    'row-counts': {
+        description: 'How the manifest counts rows: stream (read from the dump itself) or scan (count(*) of each table).',
+        default: 'stream',
+    },
+    'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
+    ...ARTIFACT_INPUTS,
+    ...TIMEOUT_INPUTS,
+};
+/** Reads and checks every input; secrets are masked before anything else happens. */
+function src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, src_inputs_INPUTS);
+    inputs.maskSecrets();
+    inputs.checkRequired();
+    const recipients = readRecipients(inputs);
+    const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
+    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
+    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
+    return {
+        database,
+        name,
+        stores,
+        kind: inputs.choice('kind', BACKUP_KINDS),
+        format: inputs.choice('format', ['custom', 'directory']),
+        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
+        recipients,
+        excludeTableData: inputs.list('exclude-table-data'),
+        rowCounts: inputs.choice('row-counts', ['stream', 'scan']),
+        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
+        artifact: readArtifactCopy(inputs, stores),
+    };
 }
 
 // EXTERNAL MODULE: external "node:zlib"
@@ -72883,12 +73877,6 @@ function namingTheObject(url, error) {
         return error;
     return new Error(`Could not write ${url}: ${message}`, { cause: error });
 }
-
-// EXTERNAL MODULE: ./actions/lib/process.ts
-var lib_process = __nccwpck_require__(42515);
-;// CONCATENATED MODULE: ./actions/lib/version.ts
-/** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
-const BACKSTOP_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/argv.ts
 function pgDumpArgv(options) {
@@ -74260,8 +75248,6 @@ function digestOfList(files) {
     return (0,external_node_crypto_.createHash)('sha256').update(list).digest('hex');
 }
 
-// EXTERNAL MODULE: ./actions/lib/action/env.ts
-var env = __nccwpck_require__(53798);
 ;// CONCATENATED MODULE: ./actions/lib/artifact/copy.ts
 
 
@@ -74516,8 +75502,8 @@ function timescaleLine(objects) {
 
 
 /** dump-postgres: inputs → one library call → outputs and summary. */
-async function main_run(runtime) {
-    const inputs = inputs_readInputs(runtime);
+async function src_main_run(runtime) {
+    const inputs = src_inputs_readInputs(runtime);
     if (!inputs.recipients) {
         runtime.warning('allow-unencrypted is set: this backup is stored without encryption. Anyone who can read the storage can read ' +
             'the data.');
@@ -74546,12 +75532,12 @@ async function main_run(runtime) {
 
 
 /** dump-postgres: the one place its contract is written (action.yml and the README's tables are generated from it). */
-/* harmony default export */ const src_action = (defineAction({
+/* harmony default export */ const dump_postgres_src_action = (defineAction({
     name: 'dump-postgres',
     description: 'pg_dump in one snapshot, streamed through zstd and age to every destination, with the roles file; exact row ' +
         'counts, the TimescaleDB objects, privileges and RLS in the manifest; manifest last.',
     branding: { icon: 'database', color: 'blue' },
-    inputs: documented(inputs_INPUTS, {
+    inputs: documented(src_inputs_INPUTS, {
         'database-url': {
             docs: '`postgresql://user:password@host:5432/db`. Masked before the first log line; pg_dump gets the password ' +
                 'through `PGPASSWORD`, never argv. Use a direct or session-mode connection: a transaction pooler cannot ' +
@@ -74625,7 +75611,7 @@ async function main_run(runtime) {
             docs: 'id of the artifact copy (`artifact-retention-days`); empty when none was made',
         },
     },
-    run: main_run,
+    run: src_main_run,
 }));
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/plan.ts
@@ -74707,7 +75693,7 @@ function assertTimeColumn(table, timeColumn, where, origin) {
 
 
 
-const src_inputs_INPUTS = {
+const migrate_ticks_src_inputs_INPUTS = {
     'source-url': {
         description: 'postgresql:// URL of the database the ticks are in (a secret).',
         required: true,
@@ -74754,8 +75740,8 @@ const src_inputs_INPUTS = {
         default: 'false',
     },
 };
-function src_inputs_readInputs(runtime) {
-    const inputs = new InputReader(runtime, src_inputs_INPUTS);
+function migrate_ticks_src_inputs_readInputs(runtime) {
+    const inputs = new InputReader(runtime, migrate_ticks_src_inputs_INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
     const from = readInstant(inputs.optional('from'), 'from');
@@ -76083,8 +77069,8 @@ function dryRunSummary(result) {
 
 
 /** migrate-ticks: inputs → one library call → outputs and summary. */
-async function src_main_run(runtime) {
-    const inputs = src_inputs_readInputs(runtime);
+async function migrate_ticks_src_main_run(runtime) {
+    const inputs = migrate_ticks_src_inputs_readInputs(runtime);
     const result = await migrateTicks({
         ...inputs,
         log: (line) => runtime.info(line),
@@ -76108,7 +77094,7 @@ async function src_main_run(runtime) {
     description: 'Copy tick data from PostgreSQL into a TimescaleDB hypertable (or native partitions) range by range, resumable, ' +
         'every range verified.',
     branding: { icon: 'trending-up', color: 'orange' },
-    inputs: documented(src_inputs_INPUTS, {
+    inputs: documented(migrate_ticks_src_inputs_INPUTS, {
         'source-url': { docs: '`postgresql://` URL of the database the ticks are in. Masked.' },
         'target-url': { docs: '`postgresql://` URL of the TimescaleDB (or plain PostgreSQL) to copy into. Masked.' },
         'source-table': { docs: 'Source table, optionally schema-qualified.' },
@@ -76164,7 +77150,7 @@ async function src_main_run(runtime) {
             docs: '`true` when every range this run copied verified (see `verify`)',
         },
     },
-    run: src_main_run,
+    run: migrate_ticks_src_main_run,
 }));
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/inputs.ts
@@ -76191,6 +77177,10 @@ const prune_backups_src_inputs_INPUTS = {
     },
     'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
     ...TIMEOUT_INPUTS,
+    'encryption-passphrase': {
+        description: 'pgBackRest backups: the repository passphrase (a secret), to expire their sets with pgbackrest expire.',
+        secret: true,
+    },
 };
 function prune_backups_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, prune_backups_src_inputs_INPUTS);
@@ -76210,6 +77200,8 @@ function prune_backups_src_inputs_readInputs(runtime) {
         },
         incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
         dryRun: inputs.boolean('dry-run'),
+        passphrase: inputs.optional('encryption-passphrase'),
+        passphraseOrigin: inputs.origin('encryption-passphrase'),
     };
 }
 
@@ -76353,7 +77345,19 @@ function decideRetention(backups, policy) {
     const newestVerified = sorted.find((backup) => backup.verified);
     if (newestVerified)
         because(newestVerified.id, 'newest verified');
+    keepChains(sorted, keep);
     return { keep, remove: sorted.filter((backup) => !keep.has(backup.id)).map((backup) => backup.id) };
+}
+/** A kept incremental keeps what it is built on, down to its full backup: a chain is restorable whole or not at all. */
+function keepChains(backups, keep) {
+    const byId = new Map(backups.map((backup) => [backup.id, backup]));
+    for (const id of [...keep.keys()]) {
+        let base = byId.get(id)?.dependsOn;
+        while (base && byId.has(base)) {
+            keep.set(base, [...(keep.get(base) ?? []), `base of ${id}`]);
+            base = byId.get(base)?.dependsOn;
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/prune.ts
@@ -76379,10 +77383,12 @@ async function pruneBackups(options) {
     for (const store of options.stores) {
         const listings = await listBackups(store, options.name);
         const complete = listings.filter((listing) => listing.manifest);
+        const bases = chainBases(complete.map((listing) => listing.manifest));
         const retained = await Promise.all(complete.map(async (listing) => ({
             id: listing.id,
             createdAt: new Date(listing.manifest.createdAt),
             verified: (await readLatestDrill(store, options.name, listing.id).catch(() => undefined))?.verified === true,
+            dependsOn: bases.get(listing.id),
         })));
         const decision = decideRetention(retained, options.policy);
         const bytesOf = (id) => listings.find((listing) => listing.id === id)?.bytes ?? 0;
@@ -76401,6 +77407,9 @@ async function pruneBackups(options) {
                 continue;
             }
             try {
+                const manifest = listings.find((listing) => listing.id === backup.id)?.manifest;
+                if (manifest)
+                    await options.beforeDelete?.(store, manifest);
                 await deleteBackup(store, options.name, backup.id);
                 result.deleted.push(backup);
                 options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
@@ -76414,6 +77423,17 @@ async function pruneBackups(options) {
         results.push(result);
     }
     return results;
+}
+/** Which backup each incremental or differential physical backup is built on (by pgBackRest's `prior` label). */
+function chainBases(manifests) {
+    const byLabel = new Map(manifests.filter((manifest) => manifest.pgbackrest).map((manifest) => [manifest.pgbackrest.label, manifest.id]));
+    const bases = new Map();
+    for (const manifest of manifests) {
+        const base = manifest.pgbackrest?.prior ? byLabel.get(manifest.pgbackrest.prior) : undefined;
+        if (base)
+            bases.set(manifest.id, base);
+    }
+    return bases;
 }
 /** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */
 async function removeLeftovers(store, options, graceEnd) {
@@ -76437,6 +77457,69 @@ async function deleteBackup(store, name, id) {
     if (keys.includes(manifest))
         await store.delete([manifest]);
     await store.delete(keys.filter((key) => key !== manifest));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/expire.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * prune-backups for a physical backup: its set leaves pgBackRest's repository (`pgbackrest expire --set`, which also
+ * drops the WAL no remaining backup needs) before its Backstop folder goes. Retention already kept every base a kept
+ * backup needs, so whatever expire takes with the set (its dependents) is going too. A set no longer in the
+ * repository (a prune cut short after its expire) is nothing to do.
+ */
+function expireBeforeDelete(options) {
+    return async (store, manifest) => {
+        const record = manifest.pgbackrest;
+        if (!record)
+            return;
+        const repo = repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
+        // Only the destination that holds the repository expires it; the others hold the manifest alone.
+        if (repoDisplay(repo) !== record.repo)
+            return;
+        if (record.cipher !== 'none' && options.passphrase === undefined) {
+            throw new errors/* ConfigurationError */.j1(`${options.passphraseOrigin.title} is empty: ${manifest.id} is a pgBackRest backup in an encrypted ` +
+                'repository, and expiring it needs the passphrase archive-config was run with.');
+        }
+        const binary = await findPgbackrest();
+        const user = repoOwner(repo);
+        const staging = await stagingFolder();
+        try {
+            const tool = {
+                binary: binary.path,
+                configFile: await writeRunConfig(staging, record.stanza, repo, user),
+                stanza: record.stanza,
+                user,
+                passphrase: record.cipher === 'none' ? undefined : options.passphrase,
+                s3Credentials: options.s3Credentials,
+                repoDisplay: record.repo,
+            };
+            const info = await stanzaInfo(tool);
+            if (!info.backup.some((set) => set.label === record.label))
+                return;
+            await pgbackrest(tool, 'expire', [`--set=${record.label}`]);
+            options.log(`pgbackrest expire --set=${record.label}: removed from ${record.repo} (and the WAL nothing needs)`);
+        }
+        finally {
+            await external_node_fs_promises_default().rm(staging, { recursive: true, force: true });
+        }
+    };
+}
+/** A local repository is pgBackRest's to write as its owner (the server's user); S3 needs no particular user. */
+function repoOwner(repo) {
+    const repoPath = repo.find(([name]) => name === 'repo1-path')?.[1];
+    if (repo.find(([name]) => name === 'repo1-type')?.[1] !== 'posix' || !repoPath)
+        return currentUser();
+    const uid = (0,external_node_fs_.statSync)(repoPath).uid;
+    return (0,external_node_child_process_.spawnSync)('id', ['-nu', String(uid)], { encoding: 'utf8' }).stdout.trim() || currentUser();
 }
 
 ;// CONCATENATED MODULE: ./actions/prune-backups/src/summary.ts
@@ -76468,6 +77551,7 @@ function pruneSummary(results, dryRun) {
 
 
 
+
 /** prune-backups: inputs → GFS retention in every destination → outputs and summary. */
 async function prune_backups_src_main_run(runtime) {
     const inputs = prune_backups_src_inputs_readInputs(runtime);
@@ -76477,7 +77561,14 @@ async function prune_backups_src_main_run(runtime) {
                 'report nothing to delete and hide the mistake).');
         }
     }
-    const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+    const log = (line) => runtime.info(line);
+    const beforeDelete = expireBeforeDelete({
+        ...inputs,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        log,
+    });
+    const results = await pruneBackups({ ...inputs, log, beforeDelete });
     if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
         runtime.warning(`No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +
             'prune. Check the name (it is the storage folder the backups were written under).');
@@ -76509,6 +77600,12 @@ async function prune_backups_src_main_run(runtime) {
     inputs: documented(prune_backups_src_inputs_INPUTS, {
         'storage-url': { docs: 'destinations, newline- or comma-separated' },
         name: { docs: 'the backup name' },
+        'encryption-passphrase': {
+            docs: 'pgBackRest backups (`backup-physical`): the repository passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`). A ' +
+                'physical backup that retention drops leaves the repository first (`pgbackrest expire --set`, which also ' +
+                'drops the WAL no remaining backup needs), then its Backstop folder; without the passphrase it is kept, ' +
+                'with a warning. An incremental kept keeps the backups it is built on.',
+        },
         'keep-last': { docs: 'the newest N backups' },
         'keep-hourly': { docs: 'the newest backup of each of the newest N hours (UTC): 7 days of hourlies' },
         'keep-daily': { docs: '… of each of the newest N days' },
@@ -77282,10 +78379,8 @@ function logOutcome(runtime, failed, steps, issue) {
     run: report_src_main_run,
 }));
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/inputs.ts
+
 
 
 
@@ -77336,6 +78431,17 @@ const restore_drill_src_inputs_INPUTS = {
     },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
     ...TIMEOUT_INPUTS,
+    'to-time': {
+        description: 'Point in time to recover to, ISO 8601 with offset (2026-01-18T03:25:00+01:00): the newest backup at or ' +
+            'before it, plus WAL up to it for pgBackRest backups.',
+    },
+    'verify-sql': {
+        description: 'A query that must return one true value in the recovered database (pgBackRest backups).',
+    },
+    'encryption-passphrase': {
+        description: 'Passphrase of the pgBackRest repository (a secret: BACKSTOP_ENCRYPTION_PASSPHRASE).',
+        secret: true,
+    },
 };
 function restore_drill_src_inputs_readInputs(runtime) {
     const inputs = new InputReader(runtime, restore_drill_src_inputs_INPUTS);
@@ -77362,7 +78468,28 @@ function restore_drill_src_inputs_readInputs(runtime) {
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
         timeouts,
+        toTime: readTime(inputs.optional('to-time'), inputs.origin('to-time')),
+        toTimeOrigin: inputs.origin('to-time'),
+        verifySql: inputs.optional('verify-sql'),
+        verifySqlOrigin: inputs.origin('verify-sql'),
+        passphrase: inputs.optional('encryption-passphrase'),
+        passphraseOrigin: inputs.origin('encryption-passphrase'),
     };
+}
+/** ISO 8601 with an explicit offset: a time without one means a different second on every runner's clock. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+function readTime(value, origin) {
+    if (value === undefined)
+        return undefined;
+    const at = new Date(value
+        .replace(' ', 'T')
+        .replace(/([+-]\d{2})$/, '$1:00')
+        .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    if (!ISO_WITH_OFFSET.test(value) || Number.isNaN(at.getTime())) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${value}", not an ISO 8601 time with offset: write e.g. 2026-01-18T03:25:00Z or ` +
+            '2026-01-18T04:25:00+01:00.');
+    }
+    return at;
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
 function readIdentities(runtime, inputs) {
@@ -77379,6 +78506,337 @@ function readIdentities(runtime, inputs) {
 
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
+;// CONCATENATED MODULE: ./actions/lib/pg/server.ts
+
+
+
+
+
+
+
+async function startServer(options) {
+    const port = await (0,cluster/* freePort */.ov)();
+    const logFile = external_node_path_default().join(options.workDir, 'server.log');
+    const settings = [
+        `-c port=${port}`,
+        "-c listen_addresses='127.0.0.1'",
+        `-c unix_socket_directories='${options.workDir}'`,
+        '-c archive_mode=off',
+        "-c archive_command=''",
+        ...(options.settings ?? []).map((setting) => `-c ${setting}`),
+    ];
+    const pgCtl = external_node_path_default().join(options.binDir, 'pg_ctl');
+    const stopNow = () => {
+        const stop = asUser(options.user, pgCtl, ['-D', options.dataDir, '-m', 'immediate', 'stop']);
+        (0,external_node_child_process_.spawnSync)(stop.command, stop.args, { stdio: 'ignore' });
+    };
+    const forget = (0,interrupt/* onInterrupt */.nA)('stopped the restored PostgreSQL', stopNow);
+    process.once('exit', stopNow);
+    const start = asUser(options.user, pgCtl, [
+        '-D',
+        options.dataDir,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        String(options.timeoutSeconds ?? 600),
+        '-o',
+        settings.join(' '),
+        'start',
+    ]);
+    const stop = async () => {
+        stopNow();
+        forget();
+        process.off('exit', stopNow);
+    };
+    const log = () => external_node_fs_promises_default().readFile(logFile, 'utf8').catch(() => '');
+    try {
+        await (0,lib_process/* runTool */.qI)(start.command, start.args, { label: 'pg_ctl start', env: options.env, cwd: options.workDir });
+    }
+    catch (error) {
+        await stop();
+        throw Object.assign(error, { serverLog: await log() });
+    }
+    return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, port, logFile, log, stop };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/recovery-log.ts
+function readRecoveryLog(text) {
+    const lines = text.split('\n');
+    const restored = lines
+        .map((line) => /restored log file "([0-9A-F]{24})" from archive/.exec(line)?.[1])
+        .filter((segment) => segment !== undefined);
+    const message = (line) => line ? line.replace(/^.*?(LOG|FATAL|PANIC):\s+/, '').trim() : null;
+    return {
+        segmentsRestored: new Set(restored).size,
+        lastSegment: restored.at(-1) ?? null,
+        stopLine: message(lines.find((line) => /recovery stopping (before|after)/.test(line))),
+        endedBeforeTarget: lines.some((line) => /recovery ended before configured recovery target was reached/.test(line)),
+        fatal: message(lines.find((line) => /\b(FATAL|PANIC):/.test(line))),
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/drill.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
+ * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
+ * version on its own port that recovers from the archive, the wait for its promotion, then the proof: PostgreSQL's
+ * log says recovery stopped at the target (never "ended before" it) and the last replayed transaction is at or
+ * before it; verify-sql must return true. The folder and the server are gone afterwards, whatever happened.
+ */
+async function drillPitr(options) {
+    const record = options.found.manifest.pgbackrest;
+    if (!record)
+        throw new Error(`${options.found.manifest.id} is not a pgBackRest backup.`);
+    checkTarget(options.found.manifest, options);
+    const outcome = {
+        target: 'a throwaway PostgreSQL restored by pgBackRest',
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        toTime: options.toTime?.toISOString() ?? null,
+        recoveredTo: null,
+        baseBackup: record.label,
+        walReplayed: 0,
+        recoveryStop: null,
+        verifySqlResult: null,
+    };
+    const prepared = await prepare(options);
+    return runDrill({ ...options, budgets: options, dryRun: false, engine: 'pgbackrest', outcome, rtoInDryRun: false }, (progress) => recover(options, prepared, progress));
+}
+/** A pinned base backup must hold the database before the target: recovery only goes forward from it. */
+function checkTarget(manifest, options) {
+    const stoppedAt = manifest.pgbackrest.stoppedAt;
+    if (options.toTime && Date.parse(stoppedAt) > options.toTime.getTime()) {
+        throw new errors/* ConfigurationError */.j1(`${options.toTimeOrigin.title} is ${options.toTime.toISOString()}, before backup ${manifest.id} was ` +
+            `consistent (${stoppedAt}): choose a later time, or an older backup (or none: the newest before the time).`);
+    }
+}
+/** What must be right before anything is restored: tools, the passphrase, a folder of our own. */
+async function prepare(options) {
+    const { manifest } = options.found;
+    const record = manifest.pgbackrest;
+    if (record.cipher !== 'none' && options.passphrase === undefined) {
+        throw new errors/* ConfigurationError */.j1(`${options.passphraseOrigin.title} is empty: backup ${manifest.id} is in an encrypted pgBackRest repository ` +
+            '(aes-256-cbc); give the passphrase archive-config was run with.');
+    }
+    const binary = await findPgbackrest();
+    const binDir = await serverBinDir(manifest, options.pgBin);
+    const user = serverUser();
+    const work = await external_node_fs_promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pitr-drill-'));
+    await external_node_fs_promises_default().chmod(work, 0o700);
+    chownTo(user, work);
+    const dataDir = external_node_path_default().join(work, 'data');
+    const store = repoStore(options.stores, manifest, options.s3) ?? options.found.store;
+    const repo = repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
+    const tool = {
+        binary: binary.path,
+        // Locks of its own: a drill on the database host must not wait for, nor block, the host's backups and archiving.
+        configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir], ['lock-path', work]], user),
+        stanza: record.stanza,
+        user,
+        passphrase: record.cipher === 'none' ? undefined : options.passphrase,
+        s3Credentials: options.s3Credentials,
+        repoDisplay: repoDisplay(repo),
+    };
+    return { tool, binDir, work, dataDir };
+}
+/** The destination that holds the repository the backup was made into (the first destination of that run). */
+function repoStore(stores, manifest, s3) {
+    return stores.find((store) => {
+        const repo = repoOptions({ store, name: manifest.name, s3, encrypted: true });
+        return repoDisplay(repo) === manifest.pgbackrest.repo;
+    });
+}
+/** A physical backup starts only on a server of its own major version. */
+async function serverBinDir(manifest, pgBin) {
+    const major = (0,tools/* serverMajor */.jk)(manifest.source.serverVersionNum ?? 0);
+    const found = (await (0,tools/* findToolVersions */.Ht)('initdb', pgBin.dir)).find((tool) => tool.major === major);
+    if (!found) {
+        throw new errors/* ConfigurationError */.j1(`Backup ${manifest.id} is of PostgreSQL ${major}, and a physical backup starts only on PostgreSQL ${major}: ` +
+            `install postgresql-${major} on this machine${pgBin.dir ? `, or set ${pgBin.origin} to its bin folder` : ''}.`);
+    }
+    return external_node_path_default().dirname(found.path);
+}
+async function recover(options, prepared, outcome) {
+    const started = Date.now();
+    let server;
+    try {
+        options.log(`pgbackrest restore of ${outcome.baseBackup}` +
+            `${outcome.toTime ? ` to ${outcome.toTime}` : ' (to its consistent point)'} into ${prepared.dataDir}`);
+        await pgbackrest(prepared.tool, 'restore', restoreArgs(options, outcome));
+        await prepareRestoredDir(prepared);
+        server = await startRecovered(options, prepared, outcome);
+        await waitForPromotion(server, options, outcome);
+        outcome.restoreSeconds = (Date.now() - started) / 1000;
+        outcome.checksumsVerified = true;
+        const log = readRecoveryLog(await server.log());
+        outcome.walReplayed = log.segmentsRestored;
+        outcome.recoveryStop = log.stopLine;
+        const database = await recoveredDatabase(server, options.found.manifest);
+        outcome.recoveredTo = database.lastReplay;
+        outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));
+        if (options.verifySql) {
+            outcome.verifySqlResult = await runVerifySql(server, options);
+            if (!outcome.verifySqlResult)
+                outcome.problems.push(`${options.verifySqlOrigin.title} returned false in the database recovered to ${outcome.toTime ?? 'the end'}.`);
+        }
+        options.log(`Recovered to ${outcome.recoveredTo ?? 'the backup'} in ${outcome.restoreSeconds.toFixed(1)} s ` +
+            `(${outcome.walReplayed} WAL segments from the archive)`);
+    }
+    finally {
+        await server?.stop();
+        await external_node_fs_promises_default().rm(prepared.work, { recursive: true, force: true });
+    }
+}
+function restoreArgs(options, outcome) {
+    const args = [`--set=${outcome.baseBackup}`, '--target-action=promote'];
+    if (!options.toTime)
+        return [...args, '--type=immediate'];
+    return [...args, '--type=time', `--target=${postgresTime(options.toTime)}`];
+}
+/** recovery_target_time as PostgreSQL reads it unambiguously: UTC, milliseconds, explicit offset. */
+function postgresTime(at) {
+    return at.toISOString().replace('T', ' ').replace('Z', '+00');
+}
+/**
+ * A restored data directory is production's: its pg_hba.conf may want passwords the drill does not have, and a
+ * Debian cluster keeps postgresql.conf in /etc. The drill trusts loopback only and starts from an empty
+ * postgresql.conf when there is none (the server's own defaults, then ours on the command line).
+ */
+async function prepareRestoredDir(prepared) {
+    const hba = external_node_path_default().join(prepared.work, 'pg_hba.conf');
+    await external_node_fs_promises_default().writeFile(hba, 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+    chownTo(prepared.tool.user, hba);
+    const conf = external_node_path_default().join(prepared.dataDir, 'postgresql.conf');
+    if (!(await external_node_fs_promises_default().stat(conf).catch(() => undefined))) {
+        await external_node_fs_promises_default().writeFile(conf, '# The backup had no postgresql.conf (Debian keeps it in /etc/postgresql).\n');
+        chownTo(prepared.tool.user, conf);
+    }
+}
+async function startRecovered(options, prepared, outcome) {
+    try {
+        return await startServer({
+            binDir: prepared.binDir,
+            dataDir: prepared.dataDir,
+            workDir: prepared.work,
+            user: prepared.tool.user,
+            // The server's restore_command is pgBackRest's archive-get: it needs the passphrase, from its environment.
+            env: pgbackrestEnvironment(prepared.tool),
+            settings: [`hba_file='${external_node_path_default().join(prepared.work, 'pg_hba.conf')}'`, 'ssl=off', 'hot_standby=on'],
+            timeoutSeconds: options.recoveryTimeoutSeconds ?? 1800,
+        });
+    }
+    catch (error) {
+        const serverLog = error.serverLog ?? '';
+        const log = readRecoveryLog(serverLog);
+        outcome.walReplayed = log.segmentsRestored;
+        throw new Error(recoveryFailure(options, log, (0,errors/* errorMessage */.gJ)(error)));
+    }
+}
+/** Why the restored server never came up, in one line from its log. */
+function recoveryFailure(options, log, fallback) {
+    if (log.endedBeforeTarget) {
+        return (`Recovery ended before the target ${options.toTime?.toISOString() ?? ''}: the archive has no WAL past ` +
+            `${log.lastSegment ?? 'the backup'} (a segment missing from the repository, or a time later than the newest ` +
+            'archived transaction); check archiving (pgbackrest check) and choose an earlier time.');
+    }
+    return `The restored server did not start: ${log.fatal ?? fallback}`;
+}
+/** A hot standby accepts connections before recovery is over: promotion is when pg_is_in_recovery() turns false. */
+async function waitForPromotion(server, options, outcome) {
+    const timeoutSeconds = options.recoveryTimeoutSeconds ?? 1800;
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const database = parseDatabaseUrl(server.url, Origin.internal('the restored server'));
+    while (Date.now() < deadline) {
+        const client = await connect(database).catch(() => undefined);
+        if (client) {
+            const row = (await client.query('SELECT pg_is_in_recovery() AS recovering')).rows[0];
+            await client.end();
+            if (row && !row.recovering)
+                return;
+        }
+        const log = readRecoveryLog(await server.log());
+        if (log.fatal) {
+            outcome.walReplayed = log.segmentsRestored;
+            throw new Error(recoveryFailure(options, log, log.fatal));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`The restored server was not promoted within ${timeoutSeconds} s (still replaying WAL).`);
+}
+/** The recovered database, reached as the role the backup connected as; and the last transaction replayed. */
+async function recoveredDatabase(server, manifest) {
+    const client = await connect(recoveredUrl(server, manifest));
+    try {
+        const row = (await client.query('SELECT pg_last_xact_replay_timestamp() AS at')).rows[0];
+        return { lastReplay: row?.at ? row.at.toISOString() : null };
+    }
+    finally {
+        await client.end();
+    }
+}
+function recoveredUrl(server, manifest) {
+    const role = encodeURIComponent(manifest.pgbackrest.role);
+    const database = encodeURIComponent(manifest.source.database ?? 'postgres');
+    return parseDatabaseUrl(`postgresql://${role}@127.0.0.1:${server.port}/${database}`, Origin.internal('the restored server'));
+}
+/**
+ * Recovery stopped where it was asked to: PostgreSQL says "recovery stopping before …" (the first transaction past
+ * the target), and the last transaction it replayed is not after the target.
+ */
+function targetProblems(toTime, log, lastReplay) {
+    if (!toTime)
+        return [];
+    const problems = [];
+    if (log.endedBeforeTarget)
+        problems.push(`Recovery ended before the target ${toTime.toISOString()}.`);
+    else if (!log.stopLine) {
+        problems.push(`PostgreSQL did not log where recovery stopped for target ${toTime.toISOString()}: it may have replayed ` +
+            'everything archived without reaching the target.');
+    }
+    if (lastReplay && Date.parse(lastReplay) > toTime.getTime()) {
+        problems.push(`The last replayed transaction (${lastReplay}) is after the target ${toTime.toISOString()}.`);
+    }
+    return problems;
+}
+async function runVerifySql(server, options) {
+    const client = await connect(recoveredUrl(server, options.found.manifest));
+    try {
+        const result = await client.query({ text: options.verifySql, rowMode: 'array' });
+        const rows = result.rows;
+        if (rows.length !== 1 || rows[0].length !== 1 || typeof rows[0][0] !== 'boolean') {
+            throw new errors/* ConfigurationError */.j1(`${options.verifySqlOrigin.title} returned ${rows.length} row(s) of ${rows[0]?.length ?? 0} column(s): it ` +
+                'must return one boolean, e.g. SELECT count(*) = 3 FROM canary.');
+        }
+        return rows[0][0] === true;
+    }
+    catch (error) {
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        // A canary table that is not there is missing data, not a typo we can tell apart: the drill fails on it.
+        throw new Error(`${options.verifySqlOrigin.title} failed in the recovered database: ${(0,errors/* errorMessage */.gJ)(error)}`);
+    }
+    finally {
+        await client.end();
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
 
 
@@ -78610,8 +80068,37 @@ function planSummary(manifest, source) {
     ];
     return `${lines.join('\n')}\n`;
 }
+/** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
+function pitrDrillSummary(record, manifest, source) {
+    const physical = manifest.pgbackrest;
+    const verdict = record.verified ? '✅ recovered and verified' : '❌ NOT verified';
+    const verifySql = record.verifySqlResult === null ? 'not given' : record.verifySqlResult ? '✅ true' : '❌ false';
+    const lines = [
+        `## ${verdict}: point-in-time drill of ${record.backupId}`,
+        '',
+        markdownTable(['', ''], [
+            [
+                'Base backup',
+                `${manifest.id}: pgBackRest \`${physical.label}\` (${physical.type}), consistent from ${physical.stoppedAt}`,
+            ],
+            ['Read from', `${source} (repository ${physical.repo})`],
+            ['Target', record.toTime ?? 'the end of the base backup (no to-time)'],
+            ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
+            ['Recovery stopped', record.recoveryStop ?? '—'],
+            ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+            ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
+            ['verify-sql', verifySql],
+            ['Restored into', record.target],
+        ]),
+    ];
+    if (record.problems.length > 0)
+        lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+    return `${lines.join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/main.ts
+
+
 
 
 
@@ -78624,7 +80111,7 @@ function planSummary(manifest, source) {
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function restore_drill_src_main_run(runtime) {
     const inputs = restore_drill_src_inputs_readInputs(runtime);
-    const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
+    const found = await chooseBackup(runtime, inputs);
     const { manifest } = found;
     describeBackup(runtime, manifest);
     if (inputs.planOnly) {
@@ -78636,13 +80123,36 @@ async function restore_drill_src_main_run(runtime) {
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
     const { record, summary } = manifest.engine === 'qdrant'
         ? await drillQdrantBackup(runtime, inputs, found)
-        : await drillPostgresBackup(runtime, inputs, found);
+        : manifest.engine === 'pgbackrest'
+            ? await drillPhysicalBackup(runtime, inputs, found)
+            : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
     if (!record.verified)
         throw new errors/* VerificationError */.mk(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
     runtime.info(`Drill of ${record.backupId} ${drillVerdict(record)} in ${record.restoreSeconds.toFixed(1)} s`);
+}
+/**
+ * The backup to drill: the one pinned by backup-id, else with to-time the newest that holds the database as of that
+ * time (a pgBackRest one when the name has any: it recovers to the very second), else the newest complete one.
+ */
+async function chooseBackup(runtime, inputs) {
+    const { toTime } = inputs;
+    if (inputs.backupId || !toTime)
+        return findBackup(inputs.stores, inputs.name, inputs.backupId);
+    const found = await findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin, 'pgbackrest').catch((error) => {
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        return findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin);
+    });
+    if (found.manifest.engine !== 'pgbackrest') {
+        // A dump holds its snapshot's moment, nothing after: what lies between it and to-time is what it cannot give.
+        const hours = (toTime.getTime() - Date.parse(consistentAt(found.manifest))) / 3_600_000;
+        runtime.notice(`to-time ${toTime.toISOString()}: the newest complete backup at or before it is ${found.manifest.id}, ` +
+            `${hours.toFixed(1)} h before (a logical backup restores its own moment: that is the achievable RPO).`);
+    }
+    return found;
 }
 /**
  * What a workflow needs to know before restoring (e.g. which service container image matches the backup), set as soon
@@ -78670,6 +80180,9 @@ function providerOf(manifest) {
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
         throw new errors/* ConfigurationError */.j1('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
+    if (inputs.verifySql) {
+        throw new errors/* ConfigurationError */.j1('Input "verify-sql" applies to pgBackRest backups; this backup is a dump, checked by its row counts.');
+    }
     const record = await drillPostgres({
         ...inputs,
         found,
@@ -78693,6 +80206,21 @@ async function drillQdrantBackup(runtime, inputs, found) {
         warn: (line) => runtime.warning(line),
     });
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+async function drillPhysicalBackup(runtime, inputs, found) {
+    if (inputs.targetUrl) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.targetOrigin.title} is set, but a pgBackRest backup is drilled into a throwaway cluster of its own ` +
+            '(a physical restore replaces a whole data directory): leave it empty.');
+    }
+    const record = await drillPitr({
+        ...inputs,
+        found,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        log: (line) => runtime.info(line),
+    });
+    runtime.setOutput('recovered-to', record.recoveredTo ?? '');
+    return { record, summary: pitrDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 function qdrantTarget(inputs, url) {
     return {
@@ -78763,9 +80291,33 @@ function qdrantTarget(inputs, url) {
             defaultLabel: 'newest installed',
             docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
         },
+        'to-time': {
+            docs: 'ISO 8601 with an offset (`2026-01-18T03:25:00Z`, `2026-01-18T04:25:00+01:00`). A pgBackRest backup ' +
+                '(`backup-physical`): the newest base backup consistent before that time (or the one `backup-id` pins, ' +
+                'e.g. a 7-day-old one) is restored by `pgbackrest restore --type=time --target-action=promote` into a ' +
+                'throwaway cluster on its own port, which replays the archived WAL up to the target; the drill then ' +
+                "checks in PostgreSQL's log and with `pg_last_xact_replay_timestamp()` that recovery stopped at the " +
+                'target (never "ended before" it). The target must be before the newest archived transaction. Logical ' +
+                'backups: the newest complete backup at or before the time, and a notice of how far before (the RPO ' +
+                'of dumps). See [runbooks/pitr.md](../../runbooks/pitr.md).',
+        },
+        'verify-sql': {
+            docs: 'pgBackRest backups: a query run in the recovered database (the one the backup connected to) that must ' +
+                'return one row of one boolean, true, e.g. `SELECT count(*) FILTER (WHERE id = 41) = 1 AND count(*) ' +
+                'FILTER (WHERE id = 42) = 0 FROM canary` for a canary row written just before the target and one just ' +
+                'after. False fails the drill; an error in it too (a missing table is missing data).',
+        },
+        'encryption-passphrase': {
+            docs: 'pgBackRest backups in an encrypted repository: its passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`), handed ' +
+                "to pgBackRest and to the throwaway server's `restore_command` through their environment only.",
+        },
     }),
     outputs: {
         'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
+        'recovered-to': {
+            description: 'pgBackRest backups: the last transaction replayed (pg_last_xact_replay_timestamp), ISO 8601.',
+            docs: 'pgBackRest backups: time of the last replayed transaction (`pg_last_xact_replay_timestamp()`)',
+        },
         'restore-seconds': {
             description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
             docs: 'first byte fetched → restore finished (the measured RTO)',
@@ -79151,7 +80703,7 @@ const ITEMS = {
         aggregates: 'string[]',
         'max-lag': 'string',
     },
-    backups: { name: 'string', 'max-age-hours': 'number' },
+    backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -79233,7 +80785,11 @@ function parseConfig(data, where) {
             enabled: parity.enabled,
             aggregates: parity.aggregates,
         },
-        backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
+        backups: list('backups').map((b) => ({
+            name: b.name,
+            maxAgeHours: b['max-age-hours'],
+            maxWalAgeMinutes: b['max-wal-age-minutes'],
+        })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
             sql: c.sql,
@@ -81710,7 +83266,55 @@ async function guarded(sides, aggregate) {
 
 
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/wal-archive.ts
+
+/**
+ * The PITR RPO, from the server itself (pg_stat_archiver of database-url): how old the newest archived WAL segment
+ * is, and whether archive_command is failing now (its last failure is newer than its last success: PostgreSQL keeps
+ * the segment and retries, and pg_wal grows until the disk is full). On an idle server nothing is archived (no WAL
+ * is written, archive_timeout switches only a segment that has some): set max-wal-age-minutes above the quietest
+ * stretch, or keep a heartbeat write (e.g. a cron UPDATE every few minutes).
+ */
+async function checkWalArchive(db, expectation) {
+    const name = `wal archive: ${expectation.name}`;
+    const max = expectation.maxWalAgeMinutes;
+    const row = (await db.query(`SELECT current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time,
+              failed_count, last_failed_wal, last_failed_time, now() AS now FROM pg_stat_archiver`)).rows[0];
+    const details = {
+        archivedCount: Number(row.archived_count),
+        failedCount: Number(row.failed_count),
+        lastArchivedWal: row.last_archived_wal,
+        lastArchivedTime: row.last_archived_time?.toISOString() ?? null,
+        lastFailedWal: row.last_failed_wal,
+        lastFailedTime: row.last_failed_time?.toISOString() ?? null,
+    };
+    if (row.mode === 'off') {
+        return fail(name, 'archive_mode is off on this server: no WAL is archived (run backstop archive-config)', details);
+    }
+    const failing = row.last_failed_time !== null &&
+        (row.last_archived_time === null || row.last_failed_time.getTime() > row.last_archived_time.getTime());
+    if (failing) {
+        return fail(name, `archive_command is failing: ${details.failedCount} failure(s), the last on ${row.last_failed_wal} at ` +
+            `${details.lastFailedTime}; the server log says why (pgBackRest's archive-push error)`, details);
+    }
+    if (!row.last_archived_time)
+        return fail(name, 'no WAL segment has been archived yet', details);
+    const ageMinutes = (row.now.getTime() - row.last_archived_time.getTime()) / 60_000;
+    const newest = `newest archived WAL ${row.last_archived_wal}, ${ageMinutes.toFixed(1)} min old`;
+    if (ageMinutes > max) {
+        return fail(name, `${newest} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, {
+            ...details,
+            ageMinutes,
+        });
+    }
+    if (details.failedCount > 0) {
+        return warn(name, `${newest}; ${details.failedCount} earlier archive_command failure(s), the last at ${details.lastFailedTime}`, { ...details, ageMinutes });
+    }
+    return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
+
 
 
 
@@ -81779,6 +83383,8 @@ async function runIntegrity(options) {
             await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
         for (const backup of config.backups)
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
+        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+            await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -81893,8 +83499,11 @@ async function writeReport(file, text) {
 
 
 
+
+
 /** Every action, in the order the help lists them; each is a CLI command under the name it has in workflows. */
 const ACTIONS = [
+    dump_postgres_src_action,
     src_action,
     snapshot_qdrant_src_action,
     migrate_ticks_src_action,
@@ -81904,7 +83513,9 @@ const ACTIONS = [
     prune_backups_src_action,
     report_src_action,
 ];
-const commands_COMMANDS = Object.fromEntries(ACTIONS.map((action) => [action.name, action]));
+/** Commands of the CLI alone: one-off setup on a database host, no GitHub action of their own. */
+const CLI_ONLY = [archive_config];
+const commands_COMMANDS = Object.fromEntries([...ACTIONS, ...CLI_ONLY].map((action) => [action.name, action]));
 
 
 /***/ }),
@@ -81940,8 +83551,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 154 modules
-var commands = __nccwpck_require__(17094);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 174 modules
+var commands = __nccwpck_require__(4084);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -82195,7 +83806,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(17094);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4084);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 
@@ -82407,6 +84018,7 @@ function defaultText(spec) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Km: () => (/* binding */ ENV),
+/* harmony export */   Qc: () => (/* binding */ childEnvironment),
 /* harmony export */   d_: () => (/* binding */ inputEnvName),
 /* harmony export */   pO: () => (/* binding */ runContext)
 /* harmony export */ });
@@ -82432,6 +84044,10 @@ const ENV = {
     s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
     awsRegion: 'AWS_REGION',
     awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -82454,8 +84070,21 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
 }
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
 function inputEnvName(input) {
@@ -82973,9 +84602,9 @@ function exitCleanlyOnSignals(report, doing) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   IR: () => (/* binding */ MissingLibraryError),
-/* harmony export */   bS: () => (/* binding */ startScratchCluster)
+/* harmony export */   bS: () => (/* binding */ startScratchCluster),
+/* harmony export */   ov: () => (/* binding */ freePort)
 /* harmony export */ });
-/* unused harmony export freePort */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);

@@ -1,5 +1,7 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
 import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
+import archiveConfig from './archive-config.ts';
+import backupPhysical from '../../backup-physical/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -11,6 +13,7 @@ import validateIntegrity from '../../validate-integrity/src/action.ts';
 /** Every action, in the order the help lists them; each is a CLI command under the name it has in workflows. */
 export const ACTIONS: ActionDescriptor[] = [
   dumpPostgres,
+  backupPhysical,
   snapshotQdrant,
   migrateTicks,
   validateIntegrity,
@@ -20,6 +23,9 @@ export const ACTIONS: ActionDescriptor[] = [
   report,
 ];
 
+/** Commands of the CLI alone: one-off setup on a database host, no GitHub action of their own. */
+const CLI_ONLY: ActionDescriptor[] = [archiveConfig];
+
 export const COMMANDS: Record<string, ActionDescriptor> = Object.fromEntries(
-  ACTIONS.map((action) => [action.name, action]),
+  [...ACTIONS, ...CLI_ONLY].map((action) => [action.name, action]),
 );

@@ -20,6 +20,10 @@ export const ENV = {
   s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
   awsRegion: 'AWS_REGION',
   awsDefaultRegion: 'AWS_DEFAULT_REGION',
+  awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+  awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+  awsSessionToken: 'AWS_SESSION_TOKEN',
+  awsCaBundle: 'AWS_CA_BUNDLE',
 } as const;
 
 export interface RunContext {
@@ -38,6 +42,11 @@ export interface RunContext {
   /** The artifact service's credentials, which GitHub gives a job on a runner only. */
   artifacts: { runtimeToken?: string; resultsUrl?: string };
   s3: S3Settings;
+  /**
+   * The standard AWS credentials, for tools that take them only as their own options (pgBackRest reads no AWS_*
+   * variable). The AWS SDK finds its own through its credential chain and never reads these.
+   */
+  awsCredentials: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
 }
 
 /** The environment read once, as plain values (pure: the same env gives the same context). */
@@ -61,8 +70,22 @@ export function runContext(env: NodeJS.ProcessEnv): RunContext {
       // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
       forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
       region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+      caBundle: value(ENV.awsCaBundle),
+    },
+    awsCredentials: {
+      accessKeyId: value(ENV.awsAccessKeyId),
+      secretAccessKey: value(ENV.awsSecretAccessKey),
+      sessionToken: value(ENV.awsSessionToken),
     },
   };
+}
+
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+export function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
 }
 
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */

@@ -35,6 +35,8 @@ export interface CustomCheck {
 export interface BackupExpectation {
   name: string;
   maxAgeHours: number;
+  /** Self-hosted with WAL archiving: the newest archived segment may be at most this old (the PITR RPO). */
+  maxWalAgeMinutes?: number;
 }
 
 export interface IntegrityConfig {
@@ -72,7 +74,7 @@ const ITEMS: Record<string, Shape> = {
     aggregates: 'string[]',
     'max-lag': 'string',
   },
-  backups: { name: 'string', 'max-age-hours': 'number' },
+  backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
   custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -159,7 +161,11 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       enabled: parity.enabled as boolean | undefined,
       aggregates: parity.aggregates as string[] | undefined,
     },
-    backups: list('backups').map((b) => ({ name: b.name as string, maxAgeHours: b['max-age-hours'] as number })),
+    backups: list('backups').map((b) => ({
+      name: b.name as string,
+      maxAgeHours: b['max-age-hours'] as number,
+      maxWalAgeMinutes: b['max-wal-age-minutes'] as number | undefined,
+    })),
     custom: list('custom').map((c, index) => ({
       name: c.name as string,
       sql: c.sql as string,

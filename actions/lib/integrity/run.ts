@@ -15,6 +15,7 @@ import { checkSchema } from './schema/index.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
 import { assertTimescaleLoaded } from '../pg/timescale.ts';
 import { checkTimescale, compareTimescale } from './timescale/index.ts';
+import { checkWalArchive } from './wal-archive.ts';
 
 /** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
 const UNREADABLE = 'its hypertables cannot be read';
@@ -83,6 +84,8 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
     for (const backup of config.backups)
       await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
+    for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+      await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

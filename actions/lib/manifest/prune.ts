@@ -2,7 +2,7 @@ import type { Store } from '../storage/index.ts';
 import { backupFolder, listBackups } from './catalog.ts';
 import { readLatestDrill } from './drills.ts';
 import { decideRetention, type RetentionPolicy } from './retention.ts';
-import { MANIFEST_FILE } from './schema.ts';
+import { MANIFEST_FILE, type Manifest } from './schema.ts';
 
 export interface PruneOptions {
   stores: Store[];
@@ -13,6 +13,11 @@ export interface PruneOptions {
   dryRun: boolean;
   log: (line: string) => void;
   now?: Date;
+  /**
+   * Runs before a complete backup's folder is deleted, e.g. to drop a physical backup's data from pgBackRest's own
+   * repository (`pgbackrest expire`). Its failure keeps the backup (reported as refused), manifest and all.
+   */
+  beforeDelete?: (store: Store, manifest: Manifest) => Promise<void>;
 }
 
 export interface PrunedBackup {
@@ -51,11 +56,13 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
   for (const store of options.stores) {
     const listings = await listBackups(store, options.name);
     const complete = listings.filter((listing) => listing.manifest);
+    const bases = chainBases(complete.map((listing) => listing.manifest!));
     const retained = await Promise.all(
       complete.map(async (listing) => ({
         id: listing.id,
         createdAt: new Date(listing.manifest!.createdAt),
         verified: (await readLatestDrill(store, options.name, listing.id).catch(() => undefined))?.verified === true,
+        dependsOn: bases.get(listing.id),
       })),
     );
     const decision = decideRetention(retained, options.policy);
@@ -76,6 +83,8 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
         continue;
       }
       try {
+        const manifest = listings.find((listing) => listing.id === backup.id)?.manifest;
+        if (manifest) await options.beforeDelete?.(store, manifest);
         await deleteBackup(store, options.name, backup.id);
         result.deleted.push(backup);
         options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
@@ -88,6 +97,19 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
     results.push(result);
   }
   return results;
+}
+
+/** Which backup each incremental or differential physical backup is built on (by pgBackRest's `prior` label). */
+function chainBases(manifests: Manifest[]): Map<string, string> {
+  const byLabel = new Map(
+    manifests.filter((manifest) => manifest.pgbackrest).map((manifest) => [manifest.pgbackrest!.label, manifest.id]),
+  );
+  const bases = new Map<string, string>();
+  for (const manifest of manifests) {
+    const base = manifest.pgbackrest?.prior ? byLabel.get(manifest.pgbackrest.prior) : undefined;
+    if (base) bases.set(manifest.id, base);
+  }
+  return bases;
 }
 
 /** A writer killed outright (SIGKILL, a lost runner) leaves partial files or multipart uploads that no listing shows. */

@@ -18,6 +18,8 @@ export interface RetainedBackup {
   createdAt: Date;
   /** Its latest drill verified. */
   verified: boolean;
+  /** The backup it cannot be restored without (an incremental's base): kept whenever this one is. */
+  dependsOn?: string;
 }
 
 export interface RetentionDecision {
@@ -76,5 +78,18 @@ export function decideRetention(backups: RetainedBackup[], policy: RetentionPoli
   if (sorted[0]) because(sorted[0].id, 'newest');
   const newestVerified = sorted.find((backup) => backup.verified);
   if (newestVerified) because(newestVerified.id, 'newest verified');
+  keepChains(sorted, keep);
   return { keep, remove: sorted.filter((backup) => !keep.has(backup.id)).map((backup) => backup.id) };
+}
+
+/** A kept incremental keeps what it is built on, down to its full backup: a chain is restorable whole or not at all. */
+function keepChains(backups: RetainedBackup[], keep: Map<string, string[]>): void {
+  const byId = new Map(backups.map((backup) => [backup.id, backup]));
+  for (const id of [...keep.keys()]) {
+    let base = byId.get(id)?.dependsOn;
+    while (base && byId.has(base)) {
+      keep.set(base, [...(keep.get(base) ?? []), `base of ${id}`]);
+      base = byId.get(base)?.dependsOn;
+    }
+  }
 }

@@ -29,7 +29,7 @@ export interface ManifestFile {
 }
 
 /** `database`: the pg_dump archive; `roles`: pg_dumpall --roles-only --no-role-passwords (no password in it). */
-export type FileContents = 'database' | 'roles';
+export type FileContents = 'database' | 'roles' | 'pgbackrest-info';
 
 export interface TableCount {
   schema: string;
@@ -164,7 +164,7 @@ export interface Manifest {
   version: typeof MANIFEST_VERSION;
   id: string;
   name: string;
-  engine: 'postgres' | 'qdrant';
+  engine: 'postgres' | 'qdrant' | 'pgbackrest';
   kind: BackupKind;
   createdAt: string;
   finishedAt: string;
@@ -197,6 +197,46 @@ export interface Manifest {
   /** PostgreSQL: grants, default privileges, row level security and policies in the dump. */
   security?: SecurityInventory;
   collections?: QdrantCollection[];
+  /** pgBackRest: the physical backup this manifest stands for (its files are in the repository, not here). */
+  pgbackrest?: PgbackrestBackupRecord;
+}
+
+/**
+ * A pgBackRest backup set as Backstop records it. The data lives in pgBackRest's repository (`<name>/pgbackrest/`);
+ * the Backstop folder holds `pgbackrest-info.json` (the set as `pgbackrest info` described it) and this manifest.
+ */
+export interface PgbackrestBackupRecord {
+  stanza: string;
+  /** pgBackRest's own label, e.g. 20260118-030000F or 20260118-030000F_20260118-040000I. */
+  label: string;
+  type: 'full' | 'diff' | 'incr';
+  /** The backup it depends on (diff, incr); null for a full one. */
+  prior: string | null;
+  /** Where pgBackRest's backup started and stopped (ISO times): the database is consistent from `stoppedAt` on. */
+  startedAt: string;
+  stoppedAt: string;
+  lsn: { start: string; stop: string };
+  /** The WAL segments the backup itself needs (restore replays these at least). */
+  wal: { start: string | null; stop: string | null };
+  /** The cluster's size, what this backup copied, and what the repository stores for it (zstd, encrypted). */
+  sizeBytes: number;
+  deltaBytes: number;
+  repoSizeBytes: number;
+  repoDeltaBytes: number;
+  pgbackrestVersion: string;
+  /** The repository, for people: file path or s3://bucket/path. */
+  repo: string;
+  cipher: 'aes-256-cbc' | 'none';
+  /** The role database-url connected as: the drill connects to the restored cluster as it. */
+  role: string;
+}
+
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+export function consistentAt(manifest: Manifest): string {
+  return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
 }
 
 /** Checks the fields a restore relies on; anything else may grow over time. */

@@ -56,6 +56,11 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Default: DEFAULT_TIMEOUTS. */
   timeouts?: Timeouts;
+  /**
+   * AWS_CA_BUNDLE: the CA file of an endpoint with a private certificate, for the tools that take one (pgBackRest's
+   * repo1-storage-ca-file). Node's own TLS takes NODE_EXTRA_CA_CERTS.
+   */
+  caBundle?: string;
 }
 
 /**

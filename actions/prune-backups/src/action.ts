@@ -12,6 +12,13 @@ export default defineAction<PruneBackupsOutput>({
   inputs: documented(INPUTS, {
     'storage-url': { docs: 'destinations, newline- or comma-separated' },
     name: { docs: 'the backup name' },
+    'encryption-passphrase': {
+      docs:
+        'pgBackRest backups (`backup-physical`): the repository passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`). A ' +
+        'physical backup that retention drops leaves the repository first (`pgbackrest expire --set`, which also ' +
+        'drops the WAL no remaining backup needs), then its Backstop folder; without the passphrase it is kept, ' +
+        'with a warning. An incremental kept keeps the backups it is built on.',
+    },
     'keep-last': { docs: 'the newest N backups' },
     'keep-hourly': { docs: 'the newest backup of each of the newest N hours (UTC): 7 days of hourlies' },
     'keep-daily': { docs: '… of each of the newest N days' },

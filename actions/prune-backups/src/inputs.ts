@@ -2,6 +2,7 @@ import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
+import type { Origin } from '../../lib/action/origin.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
@@ -26,6 +27,11 @@ export const INPUTS = {
   },
   'dry-run': { description: 'Print what would be deleted; delete nothing.', default: 'false' },
   ...TIMEOUT_INPUTS,
+  'encryption-passphrase': {
+    description:
+      'pgBackRest backups: the repository passphrase (a secret), to expire their sets with pgbackrest expire.',
+    secret: true,
+  },
 } as const satisfies InputSpecs;
 
 export interface PruneInputs {
@@ -34,6 +40,8 @@ export interface PruneInputs {
   policy: RetentionPolicy;
   incompleteGraceHours: number;
   dryRun: boolean;
+  passphrase?: string;
+  passphraseOrigin: Origin;
 }
 
 export function readInputs(runtime: Runtime): PruneInputs {
@@ -54,5 +62,7 @@ export function readInputs(runtime: Runtime): PruneInputs {
     },
     incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
     dryRun: inputs.boolean('dry-run'),
+    passphrase: inputs.optional('encryption-passphrase'),
+    passphraseOrigin: inputs.origin('encryption-passphrase'),
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../../lib/action/errors.ts';
 import { pruneBackups } from '../../lib/manifest/prune.ts';
+import { expireBeforeDelete } from '../../lib/pgbackrest/expire.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { pruneSummary } from './summary.ts';
@@ -18,7 +19,14 @@ export async function run(runtime: Runtime<PruneBackupsOutput>): Promise<void> {
       );
     }
   }
-  const results = await pruneBackups({ ...inputs, log: (line) => runtime.info(line) });
+  const log = (line: string): void => runtime.info(line);
+  const beforeDelete = expireBeforeDelete({
+    ...inputs,
+    s3: runtime.context.s3,
+    s3Credentials: runtime.context.awsCredentials,
+    log,
+  });
+  const results = await pruneBackups({ ...inputs, log, beforeDelete });
   if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
     runtime.warning(
       `No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +

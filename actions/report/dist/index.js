@@ -29221,7 +29221,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   pO: () => (/* binding */ runContext)
 });
 
-// UNUSED EXPORTS: ENV
+// UNUSED EXPORTS: ENV, childEnvironment
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
@@ -29247,6 +29247,10 @@ const ENV = {
     s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
     awsRegion: 'AWS_REGION',
     awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -29269,8 +29273,21 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
 }
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
 function inputEnvName(input) {

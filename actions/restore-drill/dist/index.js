@@ -67989,6 +67989,86 @@ function extend(target) {
 
 /***/ }),
 
+/***/ 3798:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Qc: () => (/* binding */ childEnvironment),
+/* harmony export */   pO: () => (/* binding */ runContext)
+/* harmony export */ });
+/* unused harmony exports ENV, inputEnvName */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
+        },
+    };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+
+/***/ }),
+
 /***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -68018,7 +68098,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 6933:
+/***/ 6267:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70974,60 +71054,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./actions/lib/action/env.ts
-
-/**
- * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
- * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
- */
-const ENV = {
-    runnerTemp: 'RUNNER_TEMP',
-    stepSummary: 'GITHUB_STEP_SUMMARY',
-    repository: 'GITHUB_REPOSITORY',
-    token: 'GITHUB_TOKEN',
-    runId: 'GITHUB_RUN_ID',
-    serverUrl: 'GITHUB_SERVER_URL',
-    workflow: 'GITHUB_WORKFLOW',
-    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
-    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
-    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
-    awsEndpoint: 'AWS_ENDPOINT_URL',
-    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
-    awsRegion: 'AWS_REGION',
-    awsDefaultRegion: 'AWS_DEFAULT_REGION',
-};
-/** The environment read once, as plain values (pure: the same env gives the same context). */
-function runContext(env) {
-    const value = (name) => env[name] || undefined;
-    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
-    return {
-        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
-        runnerTemp: value(ENV.runnerTemp),
-        stepSummaryFile: value(ENV.stepSummary),
-        github: {
-            repository: value(ENV.repository),
-            token: value(ENV.token),
-            runId: value(ENV.runId),
-            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
-            workflow: value(ENV.workflow),
-        },
-        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
-        s3: {
-            endpoint,
-            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
-            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
-            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
-        },
-    };
-}
-/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
-function inputEnvName(input) {
-    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(3798);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(4785);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
@@ -71131,7 +71159,7 @@ function githubRuntime(context) {
  * report step of the same job (actions/report), which turns failures into issues.
  */
 async function runAsGitHubAction(action) {
-    const runtime = githubRuntime(runContext(process.env));
+    const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
     (0,interrupt/* exitCleanlyOnSignals */.xi)({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
@@ -71253,7 +71281,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 8552:
+/***/ 287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71277,13 +71305,13 @@ function documented(specs, docs) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(5974);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(5974);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -71869,7 +71897,7 @@ function splitList(text) {
 
 
 /** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
-function newBackupId(kind, at = new Date()) {
+function ids_newBackupId(kind, at = new Date()) {
     const stamp = at
         .toISOString()
         .replace(/[-:]/g, '')
@@ -72532,6 +72560,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 const INPUTS = {
     'storage-url': {
         description: 'Where the backups are: s3://bucket/prefix, file:///path or ./path (the first that has the backup is used).',
@@ -72575,6 +72604,17 @@ const INPUTS = {
     },
     'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
     ...TIMEOUT_INPUTS,
+    'to-time': {
+        description: 'Point in time to recover to, ISO 8601 with offset (2026-01-18T03:25:00+01:00): the newest backup at or ' +
+            'before it, plus WAL up to it for pgBackRest backups.',
+    },
+    'verify-sql': {
+        description: 'A query that must return one true value in the recovered database (pgBackRest backups).',
+    },
+    'encryption-passphrase': {
+        description: 'Passphrase of the pgBackRest repository (a secret: BACKSTOP_ENCRYPTION_PASSPHRASE).',
+        secret: true,
+    },
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
@@ -72601,7 +72641,28 @@ function readInputs(runtime) {
         jobs: inputs.integer('jobs', { min: 1, max: 64 }),
         pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
         timeouts,
+        toTime: readTime(inputs.optional('to-time'), inputs.origin('to-time')),
+        toTimeOrigin: inputs.origin('to-time'),
+        verifySql: inputs.optional('verify-sql'),
+        verifySqlOrigin: inputs.origin('verify-sql'),
+        passphrase: inputs.optional('encryption-passphrase'),
+        passphraseOrigin: inputs.origin('encryption-passphrase'),
     };
+}
+/** ISO 8601 with an explicit offset: a time without one means a different second on every runner's clock. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+function readTime(value, origin) {
+    if (value === undefined)
+        return undefined;
+    const at = new Date(value
+        .replace(' ', 'T')
+        .replace(/([+-]\d{2})$/, '$1:00')
+        .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    if (!ISO_WITH_OFFSET.test(value) || Number.isNaN(at.getTime())) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is "${value}", not an ISO 8601 time with offset: write e.g. 2026-01-18T03:25:00Z or ` +
+            '2026-01-18T04:25:00+01:00.');
+    }
+    return at;
 }
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */
 function readIdentities(runtime, inputs) {
@@ -72623,9 +72684,16 @@ const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.u
  * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
  * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
  */
-const MANIFEST_VERSION = 1;
+const schema_MANIFEST_VERSION = 1;
 const MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
 /** Checks the fields a restore relies on; anything else may grow over time. */
 function parseManifest(text, where) {
     let data;
@@ -72638,8 +72706,8 @@ function parseManifest(text, where) {
     const manifest = data;
     if (typeof manifest !== 'object' || manifest === null)
         throw new Error(`${where} is not a manifest object.`);
-    if (manifest.version !== MANIFEST_VERSION) {
-        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
+    if (manifest.version !== schema_MANIFEST_VERSION) {
+        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${schema_MANIFEST_VERSION}: ` +
             'use the Backstop release that wrote it.');
     }
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
@@ -72664,18 +72732,24 @@ function parseManifest(text, where) {
 
 
 
+
 function catalog_backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function manifestKey(name, id) {
     return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
     const folders = new Map();
     for await (const object of store.list(`${name}/`)) {
         const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
             continue;
         const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
         folder.bytes += object.bytes;
@@ -72725,14 +72799,139 @@ async function findBackup(stores, name, id) {
     }
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
 /** Writes a small JSON document to every destination. */
 async function putJson(stores, key, value) {
     const body = `${JSON.stringify(value, null, 2)}\n`;
     await Promise.all(stores.map((store) => store.put(key, external_node_stream_.Readable.from([Buffer.from(body)]))));
 }
 /** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
-async function writeManifest(stores, manifest) {
+async function catalog_writeManifest(stores, manifest) {
     await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
+
+
+
+function backupAgeHours(manifest, at) {
+    return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
+}
+/** RPO: is the backup older than allowed when the drill starts? */
+function ageProblem(ageHours, budgets) {
+    if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
+        return undefined;
+    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
+        `the backup workflow still runs.`);
+}
+/** RTO: did the restore take longer than allowed? */
+function restoreTimeProblem(seconds, budgets) {
+    if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
+        return undefined;
+    return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
+}
+/**
+ * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
+ * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
+ */
+async function runDrill(options, restore) {
+    const { manifest } = options.found;
+    const now = options.now ?? (() => new Date());
+    const startedAt = now();
+    const ageHours = backupAgeHours(manifest, startedAt);
+    const { outcome } = options;
+    let failure;
+    try {
+        await restore(outcome);
+    }
+    catch (error) {
+        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        failure = (0,errors/* errorMessage */.gJ)(error);
+    }
+    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
+    // A restore that failed has no time worth holding to the RTO.
+    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
+    const problems = [
+        failure,
+        ageProblem(ageHours, options.budgets),
+        ...found,
+        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length === 0)
+        await options.onVerified?.();
+    const record = {
+        version: 1,
+        backupId: manifest.id,
+        name: manifest.name,
+        engine: options.engine,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        dryRun: options.dryRun,
+        target,
+        restoreSeconds,
+        backupAgeHours: ageHours,
+        verified: problems.length === 0,
+        checksumsVerified,
+        problems,
+        ...engineFields,
+    };
+    await writeDrillRecord(options.stores, manifest, record);
+    return record;
+}
+/** Writes the record next to the backup in every destination that holds the backup. */
+async function writeDrillRecord(stores, manifest, record) {
+    const holders = [];
+    for (const store of stores) {
+        if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined)
+            holders.push(store);
+    }
+    // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
+    const stamp = record.startedAt.replace(/[-:]/g, '');
+    await putJson(holders, `${catalog_backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
+}
+/** The newest drill record of a backup, or undefined when it was never drilled. */
+async function readLatestDrill(store, name, id) {
+    const keys = [];
+    for await (const object of store.list(`${backupFolder(name, id)}/drills/`))
+        keys.push(object.key);
+    const latest = keys.sort().at(-1);
+    return latest ? JSON.parse(await text(await store.get(latest))) : undefined;
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -72858,7 +73057,7 @@ function connection_libpqEnvironment(database) {
         env.PGPASSWORD = database.password;
     return env;
 }
-async function connect(database) {
+async function connection_connect(database) {
     const client = new esm.Client({
         connectionString: database.url,
         application_name: 'backstop',
@@ -72902,101 +73101,60 @@ function qualified(schema, name) {
     return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
-;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
-
-
-
-function backupAgeHours(manifest, at) {
-    return (at.getTime() - Date.parse(manifest.finishedAt)) / 3_600_000;
-}
-/** RPO: is the backup older than allowed when the drill starts? */
-function ageProblem(ageHours, budgets) {
-    if (budgets.maxAgeHours === undefined || ageHours <= budgets.maxAgeHours)
-        return undefined;
-    return (`The backup is ${ageHours.toFixed(1)} h old, over max-age-hours ${budgets.maxAgeHours} (RPO): check that ` +
-        `the backup workflow still runs.`);
-}
-/** RTO: did the restore take longer than allowed? */
-function restoreTimeProblem(seconds, budgets) {
-    if (budgets.maxRestoreSeconds === undefined || seconds <= budgets.maxRestoreSeconds)
-        return undefined;
-    return `The restore took ${seconds.toFixed(1)} s, over max-restore-seconds ${budgets.maxRestoreSeconds} (RTO).`;
-}
-/**
- * One drill, whatever the engine: RPO when it starts, the engine's restore and checks (`restore` fills in
- * `options.outcome`), RTO after, then the record next to the backup. The backup is verified when nothing is wrong.
- */
-async function runDrill(options, restore) {
-    const { manifest } = options.found;
-    const now = options.now ?? (() => new Date());
-    const startedAt = now();
-    const ageHours = backupAgeHours(manifest, startedAt);
-    const { outcome } = options;
-    let failure;
-    try {
-        await restore(outcome);
-    }
-    catch (error) {
-        // It could not run (bad target, wrong key, missing tools): a setup problem, not a verdict on the backup.
-        if (error instanceof errors/* ConfigurationError */.j1)
-            throw error;
-        failure = (0,errors/* errorMessage */.gJ)(error);
-    }
-    const { target, restoreSeconds, checksumsVerified, problems: found, ...engineFields } = outcome;
-    // A restore that failed has no time worth holding to the RTO.
-    const timed = failure === undefined && (options.rtoInDryRun || !options.dryRun);
-    const problems = [
-        failure,
-        ageProblem(ageHours, options.budgets),
-        ...found,
-        timed ? restoreTimeProblem(restoreSeconds, options.budgets) : undefined,
-    ].filter((problem) => problem !== undefined);
-    if (problems.length === 0)
-        await options.onVerified?.();
-    const record = {
-        version: 1,
-        backupId: manifest.id,
-        name: manifest.name,
-        engine: options.engine,
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-        dryRun: options.dryRun,
-        target,
-        restoreSeconds,
-        backupAgeHours: ageHours,
-        verified: problems.length === 0,
-        checksumsVerified,
-        problems,
-        ...engineFields,
-    };
-    await writeDrillRecord(options.stores, manifest, record);
-    return record;
-}
-/** Writes the record next to the backup in every destination that holds the backup. */
-async function writeDrillRecord(stores, manifest, record) {
-    const holders = [];
-    for (const store of stores) {
-        if ((await store.head(manifestKey(manifest.name, manifest.id)).catch(() => undefined)) !== undefined)
-            holders.push(store);
-    }
-    // Milliseconds kept: two drills in the same second (a retry) must not overwrite each other's record.
-    const stamp = record.startedAt.replace(/[-:]/g, '');
-    await putJson(holders, `${catalog_backupFolder(manifest.name, manifest.id)}/drills/${stamp}.json`, record);
-}
-/** The newest drill record of a backup, or undefined when it was never drilled. */
-async function readLatestDrill(store, name, id) {
-    const keys = [];
-    for await (const object of store.list(`${backupFolder(name, id)}/drills/`))
-        keys.push(object.key);
-    const latest = keys.sort().at(-1);
-    return latest ? JSON.parse(await text(await store.get(latest))) : undefined;
-}
-
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+;// CONCATENATED MODULE: ./actions/lib/pg/os-user.ts
+
+
+
+/**
+ * The operating-system user a PostgreSQL data directory belongs to. The server runs as that user, and so must every
+ * tool that reads or writes its files or its WAL archive (pgBackRest refuses mixed owners): as root, Backstop runs
+ * such tools through `runuser -u <owner>`.
+ */
+function os_user_dataDirOwner(dataDir, origin) {
+    let uid;
+    try {
+        uid = statSync(dataDir).uid;
+    }
+    catch {
+        throw new ConfigurationError(`${origin.title} is ${dataDir}, which does not exist or cannot be read: give the PostgreSQL data directory ` +
+            '(SHOW data_directory on the server), on this machine: a physical backup runs where the files are.');
+    }
+    const name = spawnSync('id', ['-nu', String(uid)], { encoding: 'utf8' }).stdout.trim();
+    return name || String(uid);
+}
+/** Whether this process runs as root. */
+function runningAsRoot() {
+    return process.getuid?.() === 0;
+}
+/** The name this process runs as. */
+function currentUser() {
+    return (0,external_node_child_process_.spawnSync)('id', ['-nu'], { encoding: 'utf8' }).stdout.trim();
+}
+/**
+ * `command args` as `user`: unchanged when we already are that user, through runuser as root (which keeps the
+ * environment, so secrets handed down in it still reach the tool).
+ */
+function asUser(user, command, args) {
+    if (user === currentUser())
+        return { command, args };
+    if (!runningAsRoot()) {
+        throw new errors/* ConfigurationError */.j1(`The data directory belongs to "${user}" but Backstop runs as "${currentUser()}": run it as ${user} ` +
+            `(sudo -u ${user} backstop …) or as root.`);
+    }
+    return { command: 'runuser', args: ['-u', user, '--', command, ...args] };
+}
+/** The user a throwaway server runs as: PostgreSQL refuses root, so root's servers run as `postgres`. */
+function serverUser() {
+    return runningAsRoot() ? 'postgres' : currentUser();
+}
+/** Gives a file or folder (not what is in it) to `user`, when we are root and it is not ours to keep. */
+function chownTo(user, target) {
+    if (runningAsRoot() && user !== 'root')
+        (0,external_node_child_process_.spawnSync)('chown', [`${user}:`, target]);
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/process.ts
 
 
@@ -73064,6 +73222,9 @@ function lastLines(text, count = 5) {
     return text.trim().split('\n').slice(-count).join(' / ');
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 ;// CONCATENATED MODULE: ./actions/lib/pg/tools.ts
 
 
@@ -73307,6 +73468,847 @@ function freePort() {
             server.close(() => typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')));
         });
     });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pg/server.ts
+
+
+
+
+
+
+
+async function startServer(options) {
+    const port = await freePort();
+    const logFile = external_node_path_default().join(options.workDir, 'server.log');
+    const settings = [
+        `-c port=${port}`,
+        "-c listen_addresses='127.0.0.1'",
+        `-c unix_socket_directories='${options.workDir}'`,
+        '-c archive_mode=off',
+        "-c archive_command=''",
+        ...(options.settings ?? []).map((setting) => `-c ${setting}`),
+    ];
+    const pgCtl = external_node_path_default().join(options.binDir, 'pg_ctl');
+    const stopNow = () => {
+        const stop = asUser(options.user, pgCtl, ['-D', options.dataDir, '-m', 'immediate', 'stop']);
+        (0,external_node_child_process_.spawnSync)(stop.command, stop.args, { stdio: 'ignore' });
+    };
+    const forget = (0,interrupt/* onInterrupt */.nA)('stopped the restored PostgreSQL', stopNow);
+    process.once('exit', stopNow);
+    const start = asUser(options.user, pgCtl, [
+        '-D',
+        options.dataDir,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        String(options.timeoutSeconds ?? 600),
+        '-o',
+        settings.join(' '),
+        'start',
+    ]);
+    const stop = async () => {
+        stopNow();
+        forget();
+        process.off('exit', stopNow);
+    };
+    const log = () => promises_default().readFile(logFile, 'utf8').catch(() => '');
+    try {
+        await runTool(start.command, start.args, { label: 'pg_ctl start', env: options.env, cwd: options.workDir });
+    }
+    catch (error) {
+        await stop();
+        throw Object.assign(error, { serverLog: await log() });
+    }
+    return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, port, logFile, log, stop };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/binary.ts
+
+
+
+/** Where the packages put it; run by absolute path, because runuser's PATH is not ours. */
+const CANDIDATES = ['/usr/bin/pgbackrest', '/usr/local/bin/pgbackrest'];
+async function binary_findPgbackrest() {
+    const file = CANDIDATES.find((candidate) => (0,external_node_fs_.existsSync)(candidate)) ?? 'pgbackrest';
+    let out;
+    try {
+        out = await runTool(file, ['version']);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1('pgBackRest is not installed on this machine: apt-get install pgbackrest (or dnf install pgbackrest), on the ' +
+            'database host and wherever drills run.');
+    }
+    const version = /pgBackRest (\S+)/.exec(out)?.[1] ?? out.trim();
+    return { path: file, version };
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(3798);
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/command.ts
+
+
+
+
+/** Secrets never go on the command line (`ps` shows it to every user): pgBackRest reads them from its environment. */
+function pgbackrestEnvironment(tool) {
+    const extra = {};
+    if (tool.passphrase !== undefined)
+        extra.PGBACKREST_REPO1_CIPHER_PASS = tool.passphrase;
+    const credentials = tool.s3Credentials ?? {};
+    if (credentials.accessKeyId)
+        extra.PGBACKREST_REPO1_S3_KEY = credentials.accessKeyId;
+    if (credentials.secretAccessKey)
+        extra.PGBACKREST_REPO1_S3_KEY_SECRET = credentials.secretAccessKey;
+    if (credentials.sessionToken)
+        extra.PGBACKREST_REPO1_S3_TOKEN = credentials.sessionToken;
+    if (tool.libpqPassword !== undefined)
+        extra.PGPASSWORD = tool.libpqPassword;
+    return (0,env/* childEnvironment */.Qc)(extra);
+}
+/** Console quiet, every warning and error on stderr (what the error message quotes), no log files of its own. */
+function argv(tool, command, args, operands) {
+    return [
+        `--config=${tool.configFile}`,
+        `--stanza=${tool.stanza}`,
+        '--log-level-console=off',
+        '--log-level-stderr=warn',
+        '--log-level-file=off',
+        ...args,
+        command,
+        ...operands,
+    ];
+}
+function startPgbackrest(tool, command, args = [], operands = []) {
+    const run = asUser(tool.user, tool.binary, argv(tool, command, args, operands));
+    return process_startTool(run.command, run.args, { env: pgbackrestEnvironment(tool), label: `pgbackrest ${command}` });
+}
+/** Runs one pgBackRest command to its end; its failure is one line that says what to do. */
+/** `operands` follow the command (repo-ls's path); options come before it. */
+async function command_pgbackrest(tool, command, args = [], operands = []) {
+    const running = startPgbackrest(tool, command, args, operands);
+    let out = '';
+    running.child.stdout?.setEncoding('utf8').on('data', (text) => {
+        out += text;
+    });
+    try {
+        await running.exited;
+        return out;
+    }
+    catch (error) {
+        throw command_explainFailure(tool, command, running.stderrTail() || error.message);
+    }
+}
+/**
+ * pgBackRest's errors as a person can act on them. A wrong passphrase shows only as an info file that "is not" an
+ * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
+ */
+function command_explainFailure(tool, command, message) {
+    const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+    const code = first?.[1];
+    const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
+    const missing = /FileMissingError|missing stanza path/.test(message);
+    if (!missing && tool.passphrase !== undefined && looksUndecryptable(message)) {
+        return new errors/* ConfigurationError */.j1(`The encryption passphrase does not open the pgBackRest repository ${tool.repoDisplay} (stanza ` +
+            `${tool.stanza}): give the passphrase archive-config was run with.`);
+    }
+    if (tool.passphrase === undefined && /requires option: repo1-cipher-pass|cipher/.test(message)) {
+        return new errors/* ConfigurationError */.j1(`The pgBackRest repository ${tool.repoDisplay} is encrypted: give its encryption passphrase.`);
+    }
+    if (missing || code === '055') {
+        return new errors/* ConfigurationError */.j1(`There is no pgBackRest stanza ${tool.stanza} in ${tool.repoDisplay}: run backstop archive-config for it ` +
+            'first (it creates the stanza and prints the postgresql.conf lines).');
+    }
+    return new Error(`pgbackrest ${command} failed${code ? ` (error ${code})` : ''}: ${text}`);
+}
+/**
+ * A wrong key decrypts an info file into noise, which pgBackRest then fails to parse (quoting the noise, which can
+ * push its own first lines out of the tail we keep): noise, a parse error or a crypto error all say the same.
+ */
+function looksUndecryptable(message) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the decrypted noise is what we look for
+    const noise = /[\x00-\x08\x0e-\x1f\ufffd]/.test(message);
+    return noise || /FormatError|CryptoError|key\/value found outside of section/.test(message);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/config.ts
+
+
+
+
+/**
+ * pgBackRest's configuration as Backstop writes it: one stanza per backup name, its repository on the same storage
+ * as the logical backups, under `<prefix>/<name>/pgbackrest/` (a folder the catalog never takes for a backup), every
+ * option in the stanza's own section so one file can hold several stanzas' worth of nothing else.
+ */
+const REPO_FOLDER = 'pgbackrest';
+/** Where the repository lives and how to reach it: pgBackRest's repo1-* options, never a secret among them. */
+function config_repoOptions(target) {
+    const url = target.store.displayUrl;
+    const common = [
+        ['repo1-cipher-type', target.encrypted ? 'aes-256-cbc' : 'none'],
+        // Backstop expires by its own GFS policy (prune-backups drives `pgbackrest expire`): pgBackRest keeps all.
+        ['repo1-retention-full', '9999999'],
+        ['compress-type', 'zst'],
+    ];
+    if (url.startsWith('file://')) {
+        return [
+            ['repo1-type', 'posix'],
+            ['repo1-path', external_node_path_default().join((0,external_node_url_.fileURLToPath)(url), target.name, REPO_FOLDER)],
+            ...common,
+        ];
+    }
+    if (url.startsWith('s3://'))
+        return [...s3Options(url, target), ...common];
+    throw new errors/* ConfigurationError */.j1(`${url} cannot hold a pgBackRest repository: use s3://bucket/prefix or file:///path.`);
+}
+/** pgBackRest speaks only HTTPS to S3; a custom endpoint (MinIO, R2) is named by host (and port). */
+function s3Options(url, target) {
+    const { bucket, prefix } = parseS3Url(url);
+    const endpoint = target.s3.endpoint ? new URL(target.s3.endpoint) : undefined;
+    if (endpoint && endpoint.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`The S3 endpoint ${endpoint.origin} is plain HTTP: pgBackRest speaks only HTTPS to S3. Serve it over TLS ` +
+            '(a self-signed certificate works with repo1-s3-verify-tls=n in the pgBackRest configuration).');
+    }
+    const options = [
+        ['repo1-type', 's3'],
+        ['repo1-path', `/${[prefix, target.name, REPO_FOLDER].filter(Boolean).join('/')}`],
+        ['repo1-s3-bucket', bucket],
+        ['repo1-s3-region', target.s3.region],
+        ['repo1-s3-endpoint', endpoint?.hostname ?? `s3.${target.s3.region}.amazonaws.com`],
+    ];
+    if (endpoint?.port)
+        options.push(['repo1-s3-port', endpoint.port]);
+    if (target.s3.forcePathStyle)
+        options.push(['repo1-s3-uri-style', 'path']);
+    if (target.s3.caBundle)
+        options.push(['repo1-storage-ca-file', target.s3.caBundle]);
+    return options;
+}
+/** The repository, for people: its folder, or s3://bucket/path. */
+function config_repoDisplay(repo) {
+    const get = (name) => repo.find(([option]) => option === name)?.[1];
+    return get('repo1-type') === 's3' ? `s3://${get('repo1-s3-bucket')}${get('repo1-path')}` : `${get('repo1-path')}`;
+}
+function config_pgOptions(pg) {
+    const options = [['pg1-path', pg.dataDir]];
+    if (pg.port !== undefined)
+        options.push(['pg1-port', String(pg.port)]);
+    if (pg.socketDir)
+        options.push(['pg1-socket-path', pg.socketDir]);
+    return options;
+}
+const CONFIG_HEADER = '# Written by `backstop archive-config`';
+/** The file itself: a header saying who wrote it and how to change it, then the stanza's section. */
+function renderConfig(stanza, options, note = []) {
+    return [
+        `${CONFIG_HEADER}: run it again to change this file (it rewrites the whole file).`,
+        ...note.map((line) => `# ${line}`),
+        `[${stanza}]`,
+        ...options.map(([name, value]) => `${name}=${value}`),
+        '',
+    ].join('\n');
+}
+/** The lines to add to postgresql.conf: archive every WAL segment, and at least one a minute on an idle server. */
+function postgresqlConfLines(configFile, stanza, archiveTimeoutSeconds) {
+    return [
+        'archive_mode = on',
+        `archive_command = 'pgbackrest --config=${configFile} --stanza=${stanza} archive-push %p'`,
+        `archive_timeout = ${archiveTimeoutSeconds}`,
+        'wal_level = replica',
+    ];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/info.ts
+
+async function info_stanzaInfo(tool) {
+    const out = await pgbackrest(tool, 'info', ['--output=json']);
+    let stanzas;
+    try {
+        stanzas = JSON.parse(out);
+    }
+    catch {
+        // pgBackRest quotes an info file it could not read, noise and all, into its JSON.
+        throw explainFailure(tool, 'info', out);
+    }
+    const info = stanzas.find((stanza) => stanza.name === tool.stanza);
+    if (!info)
+        throw new Error(`pgbackrest info did not describe stanza ${tool.stanza}.`);
+    // 0 ok, 2 no backup yet; anything else (a missing stanza, a passphrase that decrypts nothing) says why only in
+    // the text form, which names the error.
+    if (info.status.code !== 0 && info.status.code !== 2) {
+        throw explainFailure(tool, 'info', `${info.status.message}: ${await pgbackrest(tool, 'info')}`);
+    }
+    return info;
+}
+function backupSet(info, label) {
+    return info.backup.find((set) => set.label === label);
+}
+function info_isoOf(unixSeconds) {
+    return new Date(unixSeconds * 1000).toISOString();
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/server.ts
+
+
+
+async function server_readServerFacts(database) {
+    const client = await connect(database);
+    try {
+        const row = (await client.query(`SELECT current_setting('data_directory') AS data_dir, current_setting('port') AS port,
+                current_setting('unix_socket_directories') AS sockets, current_setting('server_version') AS version,
+                current_setting('server_version_num') AS version_num, current_user AS "user",
+                current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
+                pg_size_bytes(current_setting('wal_segment_size')) AS wal_segment_bytes`)).rows[0];
+        return {
+            dataDir: row.data_dir,
+            port: Number(row.port),
+            socketDir: row.sockets.split(',')[0]?.trim() || undefined,
+            version: row.version,
+            versionNum: Number(row.version_num),
+            user: row.user,
+            archiveMode: row.archive_mode,
+            archiveCommand: row.archive_command,
+            walSegmentBytes: Number(row.wal_segment_bytes),
+        };
+    }
+    catch (error) {
+        throw new ConfigurationError(`Cannot read the server's settings over ${database.display} (${database.origin}): ${error.message}. ` +
+            'The role needs to read data_directory: a superuser or a member of pg_read_all_settings.');
+    }
+    finally {
+        await client.end();
+    }
+}
+/** pg-data and the server must be the same cluster: a backup of another folder would restore the wrong database. */
+function server_checkSameCluster(pgData, facts, pgDataOrigin, database) {
+    const real = (dir) => {
+        try {
+            return realpathSync(dir);
+        }
+        catch {
+            return dir;
+        }
+    };
+    if (real(pgData) !== real(facts.dataDir)) {
+        throw new ConfigurationError(`${pgDataOrigin.title} is ${pgData} but the server at ${database.display} runs from ${facts.dataDir}: give ` +
+            'the data directory of that server (SHOW data_directory).');
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/wal.ts
+
+/**
+ * The WAL archive's continuity. pgBackRest 2.45's verify checks every file it finds, not the files that are not
+ * there: a segment deleted from the repository passes it, yet no recovery can go past that segment. Backstop lists
+ * the archive and looks for the holes itself.
+ */
+const SEGMENT = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})-[0-9a-f]{40}/;
+/** Every archived segment name (24 hex digits) of the stanza's archive ids, sorted. */
+async function wal_archivedSegments(tool, info) {
+    const names = [];
+    for (const archive of info.archive) {
+        const folder = `archive/${tool.stanza}/${archive.id}`;
+        const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [folder]);
+        for (const key of Object.keys(JSON.parse(out))) {
+            const name = key.split('/').pop() ?? '';
+            const match = SEGMENT.exec(name);
+            if (match)
+                names.push(name.slice(0, 24));
+        }
+    }
+    return [...new Set(names)].sort();
+}
+/**
+ * Holes in each timeline's run of segments, from `from` (the oldest backup's first segment) on: with 16 MiB
+ * segments, 256 per log file number (`segmentBytes` says otherwise for a server initialised with another size).
+ */
+function wal_walGaps(segments, from, segmentBytes = 16 * 1024 * 1024) {
+    const perLog = 0x1_0000_0000 / segmentBytes;
+    const position = (name) => Number.parseInt(name.slice(8, 16), 16) * perLog + Number.parseInt(name.slice(16, 24), 16);
+    const gaps = [];
+    const byTimeline = new Map();
+    for (const name of segments) {
+        if (from && name.slice(0, 8) === from.slice(0, 8) && name < from)
+            continue;
+        byTimeline.set(name.slice(0, 8), [...(byTimeline.get(name.slice(0, 8)) ?? []), name]);
+    }
+    for (const names of byTimeline.values()) {
+        for (let index = 1; index < names.length; index++) {
+            const missing = position(names[index]) - position(names[index - 1]) - 1;
+            if (missing > 0)
+                gaps.push({ after: names[index - 1], before: names[index], missing });
+        }
+    }
+    return gaps;
+}
+/** One line for people: where recovery would stop, and what still restores. */
+function wal_describeGaps(gaps) {
+    const first = gaps[0];
+    const total = gaps.reduce((sum, gap) => sum + gap.missing, 0);
+    return (`the WAL archive has ${total} segment(s) missing, first after ${first.after} (next archived: ${first.before}): ` +
+        `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
+        'backup so that later times can be restored');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** auto: a full backup when none finished in the last 7 days (restores stay a short chain), else incremental. */
+const FULL_EVERY_DAYS = 7;
+function chooseType(requested, sets, now) {
+    if (requested !== 'auto')
+        return { type: requested, reason: `type ${requested}` };
+    const fulls = sets.filter((set) => set.type === 'full' && !set.error);
+    const newest = fulls.at(-1);
+    if (!newest)
+        return { type: 'full', reason: 'auto: no full backup yet' };
+    const ageDays = (now.getTime() / 1000 - newest.timestamp.stop) / 86_400;
+    if (ageDays >= FULL_EVERY_DAYS) {
+        return { type: 'full', reason: `auto: the newest full backup is ${ageDays.toFixed(1)} days old` };
+    }
+    return { type: 'incr', reason: `auto: incremental on full ${newest.label} (${ageDays.toFixed(1)} days old)` };
+}
+/**
+ * backup-physical: `pgbackrest backup`, then `pgbackrest verify`, then a Backstop manifest, written last, so the
+ * catalog, retention, freshness and the report see the physical backup like any other. A run killed halfway leaves
+ * no manifest (pgBackRest resumes or discards its partial set on the next run).
+ */
+async function backupPhysical(options) {
+    const now = options.now ?? (() => new Date());
+    const binary = await findPgbackrest();
+    const user = dataDirOwner(options.pgData, options.pgDataOrigin);
+    const facts = await readServerFacts(options.database);
+    checkSameCluster(options.pgData, facts, options.pgDataOrigin, options.database);
+    const repo = repoOptions({
+        store: options.stores[0],
+        name: options.name,
+        s3: options.s3,
+        encrypted: !!options.passphrase,
+    });
+    const staging = await stagingFolder();
+    try {
+        const tool = {
+            binary: binary.path,
+            configFile: await writeRunConfig(staging, options.name, [...repo, ...connectionOptions(options.pgData, facts)], user),
+            stanza: options.name,
+            user,
+            passphrase: options.passphrase,
+            s3Credentials: options.s3Credentials,
+            repoDisplay: repoDisplay(repo),
+            libpqPassword: options.database.password,
+        };
+        const before = await stanzaInfo(tool);
+        const createdAt = now();
+        const { type, reason } = chooseType(options.type, before.backup, createdAt);
+        const id = newBackupId(options.kind, createdAt);
+        options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+        await pgbackrest(tool, 'backup', [`--type=${type}`]);
+        const after = await stanzaInfo(tool);
+        const set = newSet(before, after);
+        options.log(`Backup set ${set.label} done; pgbackrest verify of the repository`);
+        const verifyStart = Date.now();
+        await pgbackrest(tool, 'verify');
+        await checkWalContinuity(tool, after, facts.walSegmentBytes);
+        const verifySeconds = (Date.now() - verifyStart) / 1000;
+        const info = infoFile(after, set);
+        await Promise.all(options.stores.map((store) => store.put(`${backupFolder(options.name, id)}/${info.path}`, Readable.from([info.body]))));
+        const finishedAt = now();
+        const manifest = {
+            version: MANIFEST_VERSION,
+            id,
+            name: options.name,
+            engine: 'pgbackrest',
+            kind: options.kind,
+            createdAt: createdAt.toISOString(),
+            finishedAt: finishedAt.toISOString(),
+            durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+            source: {
+                serverVersion: facts.version,
+                serverVersionNum: facts.versionNum,
+                host: options.database.host,
+                database: options.database.database,
+            },
+            tool: { name: 'backstop', version: BACKSTOP_VERSION },
+            encryption: null,
+            files: [info.file],
+            pgbackrest: {
+                stanza: options.name,
+                label: set.label,
+                type: set.type,
+                prior: set.prior,
+                startedAt: isoOf(set.timestamp.start),
+                stoppedAt: isoOf(set.timestamp.stop),
+                lsn: set.lsn,
+                wal: set.archive,
+                sizeBytes: set.info.size,
+                deltaBytes: set.info.delta,
+                repoSizeBytes: set.info.repository.size,
+                repoDeltaBytes: set.info.repository.delta,
+                pgbackrestVersion: binary.version,
+                repo: tool.repoDisplay,
+                cipher: options.passphrase ? 'aes-256-cbc' : 'none',
+                role: facts.user,
+            },
+        };
+        await writeManifest(options.stores, manifest);
+        return {
+            manifest,
+            manifestUrl: options.stores[0].urlOf(`${backupFolder(options.name, id)}/manifest.json`),
+            set,
+            typeReason: reason,
+            verifySeconds,
+        };
+    }
+    finally {
+        await fs.rm(staging, { recursive: true, force: true });
+    }
+}
+/** verify's blind spot: a segment missing between the oldest backup and now (wal.ts). */
+async function checkWalContinuity(tool, info, segmentBytes) {
+    const oldest = info.backup.find((set) => !set.error)?.archive.start ?? null;
+    const gaps = walGaps(await archivedSegments(tool, info), oldest, segmentBytes);
+    if (gaps.length > 0)
+        throw new VerificationError(`Verify of the repository ${tool.repoDisplay} failed: ${describeGaps(gaps)}.`);
+}
+/** The set this run made: the one the repository has now and did not have before. */
+function newSet(before, after) {
+    const known = new Set(before.backup.map((set) => set.label));
+    const made = after.backup.filter((set) => !known.has(set.label)).at(-1);
+    if (!made)
+        throw new Error('pgbackrest backup ended without a new backup set in the repository.');
+    return made;
+}
+/** pgBackRest connects through the server's socket, as the database-url role (libpq's PGPASSWORD when it has one). */
+function connectionOptions(pgData, facts) {
+    return [
+        ...pgOptions({ dataDir: pgData, port: facts.port, socketDir: facts.socketDir }),
+        ['pg1-user', facts.user],
+        ['start-fast', 'y'],
+    ];
+}
+/** A folder the server's user can read a configuration from: the runner's temp folder may be private to us. */
+async function stagingFolder() {
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-pgbackrest-'));
+    await fs.chmod(folder, 0o755);
+    return folder;
+}
+/** The configuration of one Backstop run: no secret in it (those go through the environment). */
+async function writeRunConfig(folder, stanza, options, user) {
+    const file = external_node_path_default().join(folder, 'pgbackrest.conf');
+    await promises_default().writeFile(file, renderConfig(stanza, options, ['For one Backstop run; removed when it ends.']), {
+        mode: 0o644,
+    });
+    chownTo(user, file);
+    return file;
+}
+/** pgbackrest-info.json: the set as pgBackRest described it, and the stanza's WAL range then. */
+function infoFile(info, set) {
+    const body = Buffer.from(`${JSON.stringify({ stanza: info.name, cipher: info.cipher, db: info.db, archive: info.archive, set }, null, 2)}\n`);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const file = {
+        path: 'pgbackrest-info.json',
+        bytes: body.length,
+        sha256,
+        rawBytes: body.length,
+        compression: 'none',
+        encryption: 'none',
+        contents: 'pgbackrest-info',
+    };
+    return { path: file.path, body, file };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/recovery-log.ts
+function readRecoveryLog(text) {
+    const lines = text.split('\n');
+    const restored = lines
+        .map((line) => /restored log file "([0-9A-F]{24})" from archive/.exec(line)?.[1])
+        .filter((segment) => segment !== undefined);
+    const message = (line) => line ? line.replace(/^.*?(LOG|FATAL|PANIC):\s+/, '').trim() : null;
+    return {
+        segmentsRestored: new Set(restored).size,
+        lastSegment: restored.at(-1) ?? null,
+        stopLine: message(lines.find((line) => /recovery stopping (before|after)/.test(line))),
+        endedBeforeTarget: lines.some((line) => /recovery ended before configured recovery target was reached/.test(line)),
+        fatal: message(lines.find((line) => /\b(FATAL|PANIC):/.test(line))),
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/drill.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
+ * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
+ * version on its own port that recovers from the archive, the wait for its promotion, then the proof: PostgreSQL's
+ * log says recovery stopped at the target (never "ended before" it) and the last replayed transaction is at or
+ * before it; verify-sql must return true. The folder and the server are gone afterwards, whatever happened.
+ */
+async function drillPitr(options) {
+    const record = options.found.manifest.pgbackrest;
+    if (!record)
+        throw new Error(`${options.found.manifest.id} is not a pgBackRest backup.`);
+    checkTarget(options.found.manifest, options);
+    const outcome = {
+        target: 'a throwaway PostgreSQL restored by pgBackRest',
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        toTime: options.toTime?.toISOString() ?? null,
+        recoveredTo: null,
+        baseBackup: record.label,
+        walReplayed: 0,
+        recoveryStop: null,
+        verifySqlResult: null,
+    };
+    const prepared = await prepare(options);
+    return runDrill({ ...options, budgets: options, dryRun: false, engine: 'pgbackrest', outcome, rtoInDryRun: false }, (progress) => recover(options, prepared, progress));
+}
+/** A pinned base backup must hold the database before the target: recovery only goes forward from it. */
+function checkTarget(manifest, options) {
+    const stoppedAt = manifest.pgbackrest.stoppedAt;
+    if (options.toTime && Date.parse(stoppedAt) > options.toTime.getTime()) {
+        throw new errors/* ConfigurationError */.j1(`${options.toTimeOrigin.title} is ${options.toTime.toISOString()}, before backup ${manifest.id} was ` +
+            `consistent (${stoppedAt}): choose a later time, or an older backup (or none: the newest before the time).`);
+    }
+}
+/** What must be right before anything is restored: tools, the passphrase, a folder of our own. */
+async function prepare(options) {
+    const { manifest } = options.found;
+    const record = manifest.pgbackrest;
+    if (record.cipher !== 'none' && options.passphrase === undefined) {
+        throw new errors/* ConfigurationError */.j1(`${options.passphraseOrigin.title} is empty: backup ${manifest.id} is in an encrypted pgBackRest repository ` +
+            '(aes-256-cbc); give the passphrase archive-config was run with.');
+    }
+    const binary = await binary_findPgbackrest();
+    const binDir = await serverBinDir(manifest, options.pgBin);
+    const user = serverUser();
+    const work = await promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pitr-drill-'));
+    await promises_default().chmod(work, 0o700);
+    chownTo(user, work);
+    const dataDir = external_node_path_default().join(work, 'data');
+    const store = repoStore(options.stores, manifest, options.s3) ?? options.found.store;
+    const repo = config_repoOptions({ store, name: manifest.name, s3: options.s3, encrypted: record.cipher !== 'none' });
+    const tool = {
+        binary: binary.path,
+        // Locks of its own: a drill on the database host must not wait for, nor block, the host's backups and archiving.
+        configFile: await writeRunConfig(work, record.stanza, [...repo, ['pg1-path', dataDir], ['lock-path', work]], user),
+        stanza: record.stanza,
+        user,
+        passphrase: record.cipher === 'none' ? undefined : options.passphrase,
+        s3Credentials: options.s3Credentials,
+        repoDisplay: config_repoDisplay(repo),
+    };
+    return { tool, binDir, work, dataDir };
+}
+/** The destination that holds the repository the backup was made into (the first destination of that run). */
+function repoStore(stores, manifest, s3) {
+    return stores.find((store) => {
+        const repo = config_repoOptions({ store, name: manifest.name, s3, encrypted: true });
+        return config_repoDisplay(repo) === manifest.pgbackrest.repo;
+    });
+}
+/** A physical backup starts only on a server of its own major version. */
+async function serverBinDir(manifest, pgBin) {
+    const major = serverMajor(manifest.source.serverVersionNum ?? 0);
+    const found = (await findToolVersions('initdb', pgBin.dir)).find((tool) => tool.major === major);
+    if (!found) {
+        throw new errors/* ConfigurationError */.j1(`Backup ${manifest.id} is of PostgreSQL ${major}, and a physical backup starts only on PostgreSQL ${major}: ` +
+            `install postgresql-${major} on this machine${pgBin.dir ? `, or set ${pgBin.origin} to its bin folder` : ''}.`);
+    }
+    return external_node_path_default().dirname(found.path);
+}
+async function recover(options, prepared, outcome) {
+    const started = Date.now();
+    let server;
+    try {
+        options.log(`pgbackrest restore of ${outcome.baseBackup}` +
+            `${outcome.toTime ? ` to ${outcome.toTime}` : ' (to its consistent point)'} into ${prepared.dataDir}`);
+        await command_pgbackrest(prepared.tool, 'restore', restoreArgs(options, outcome));
+        await prepareRestoredDir(prepared);
+        server = await startRecovered(options, prepared, outcome);
+        await waitForPromotion(server, options, outcome);
+        outcome.restoreSeconds = (Date.now() - started) / 1000;
+        outcome.checksumsVerified = true;
+        const log = readRecoveryLog(await server.log());
+        outcome.walReplayed = log.segmentsRestored;
+        outcome.recoveryStop = log.stopLine;
+        const database = await recoveredDatabase(server, options.found.manifest);
+        outcome.recoveredTo = database.lastReplay;
+        outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));
+        if (options.verifySql) {
+            outcome.verifySqlResult = await runVerifySql(server, options);
+            if (!outcome.verifySqlResult)
+                outcome.problems.push(`${options.verifySqlOrigin.title} returned false in the database recovered to ${outcome.toTime ?? 'the end'}.`);
+        }
+        options.log(`Recovered to ${outcome.recoveredTo ?? 'the backup'} in ${outcome.restoreSeconds.toFixed(1)} s ` +
+            `(${outcome.walReplayed} WAL segments from the archive)`);
+    }
+    finally {
+        await server?.stop();
+        await promises_default().rm(prepared.work, { recursive: true, force: true });
+    }
+}
+function restoreArgs(options, outcome) {
+    const args = [`--set=${outcome.baseBackup}`, '--target-action=promote'];
+    if (!options.toTime)
+        return [...args, '--type=immediate'];
+    return [...args, '--type=time', `--target=${postgresTime(options.toTime)}`];
+}
+/** recovery_target_time as PostgreSQL reads it unambiguously: UTC, milliseconds, explicit offset. */
+function postgresTime(at) {
+    return at.toISOString().replace('T', ' ').replace('Z', '+00');
+}
+/**
+ * A restored data directory is production's: its pg_hba.conf may want passwords the drill does not have, and a
+ * Debian cluster keeps postgresql.conf in /etc. The drill trusts loopback only and starts from an empty
+ * postgresql.conf when there is none (the server's own defaults, then ours on the command line).
+ */
+async function prepareRestoredDir(prepared) {
+    const hba = external_node_path_default().join(prepared.work, 'pg_hba.conf');
+    await promises_default().writeFile(hba, 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+    chownTo(prepared.tool.user, hba);
+    const conf = external_node_path_default().join(prepared.dataDir, 'postgresql.conf');
+    if (!(await promises_default().stat(conf).catch(() => undefined))) {
+        await promises_default().writeFile(conf, '# The backup had no postgresql.conf (Debian keeps it in /etc/postgresql).\n');
+        chownTo(prepared.tool.user, conf);
+    }
+}
+async function startRecovered(options, prepared, outcome) {
+    try {
+        return await startServer({
+            binDir: prepared.binDir,
+            dataDir: prepared.dataDir,
+            workDir: prepared.work,
+            user: prepared.tool.user,
+            // The server's restore_command is pgBackRest's archive-get: it needs the passphrase, from its environment.
+            env: pgbackrestEnvironment(prepared.tool),
+            settings: [`hba_file='${external_node_path_default().join(prepared.work, 'pg_hba.conf')}'`, 'ssl=off', 'hot_standby=on'],
+            timeoutSeconds: options.recoveryTimeoutSeconds ?? 1800,
+        });
+    }
+    catch (error) {
+        const serverLog = error.serverLog ?? '';
+        const log = readRecoveryLog(serverLog);
+        outcome.walReplayed = log.segmentsRestored;
+        throw new Error(recoveryFailure(options, log, (0,errors/* errorMessage */.gJ)(error)));
+    }
+}
+/** Why the restored server never came up, in one line from its log. */
+function recoveryFailure(options, log, fallback) {
+    if (log.endedBeforeTarget) {
+        return (`Recovery ended before the target ${options.toTime?.toISOString() ?? ''}: the archive has no WAL past ` +
+            `${log.lastSegment ?? 'the backup'} (a segment missing from the repository, or a time later than the newest ` +
+            'archived transaction); check archiving (pgbackrest check) and choose an earlier time.');
+    }
+    return `The restored server did not start: ${log.fatal ?? fallback}`;
+}
+/** A hot standby accepts connections before recovery is over: promotion is when pg_is_in_recovery() turns false. */
+async function waitForPromotion(server, options, outcome) {
+    const timeoutSeconds = options.recoveryTimeoutSeconds ?? 1800;
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const database = parseDatabaseUrl(server.url, Origin.internal('the restored server'));
+    while (Date.now() < deadline) {
+        const client = await connection_connect(database).catch(() => undefined);
+        if (client) {
+            const row = (await client.query('SELECT pg_is_in_recovery() AS recovering')).rows[0];
+            await client.end();
+            if (row && !row.recovering)
+                return;
+        }
+        const log = readRecoveryLog(await server.log());
+        if (log.fatal) {
+            outcome.walReplayed = log.segmentsRestored;
+            throw new Error(recoveryFailure(options, log, log.fatal));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`The restored server was not promoted within ${timeoutSeconds} s (still replaying WAL).`);
+}
+/** The recovered database, reached as the role the backup connected as; and the last transaction replayed. */
+async function recoveredDatabase(server, manifest) {
+    const client = await connection_connect(recoveredUrl(server, manifest));
+    try {
+        const row = (await client.query('SELECT pg_last_xact_replay_timestamp() AS at')).rows[0];
+        return { lastReplay: row?.at ? row.at.toISOString() : null };
+    }
+    finally {
+        await client.end();
+    }
+}
+function recoveredUrl(server, manifest) {
+    const role = encodeURIComponent(manifest.pgbackrest.role);
+    const database = encodeURIComponent(manifest.source.database ?? 'postgres');
+    return parseDatabaseUrl(`postgresql://${role}@127.0.0.1:${server.port}/${database}`, Origin.internal('the restored server'));
+}
+/**
+ * Recovery stopped where it was asked to: PostgreSQL says "recovery stopping before …" (the first transaction past
+ * the target), and the last transaction it replayed is not after the target.
+ */
+function targetProblems(toTime, log, lastReplay) {
+    if (!toTime)
+        return [];
+    const problems = [];
+    if (log.endedBeforeTarget)
+        problems.push(`Recovery ended before the target ${toTime.toISOString()}.`);
+    else if (!log.stopLine) {
+        problems.push(`PostgreSQL did not log where recovery stopped for target ${toTime.toISOString()}: it may have replayed ` +
+            'everything archived without reaching the target.');
+    }
+    if (lastReplay && Date.parse(lastReplay) > toTime.getTime()) {
+        problems.push(`The last replayed transaction (${lastReplay}) is after the target ${toTime.toISOString()}.`);
+    }
+    return problems;
+}
+async function runVerifySql(server, options) {
+    const client = await connection_connect(recoveredUrl(server, options.found.manifest));
+    try {
+        const result = await client.query({ text: options.verifySql, rowMode: 'array' });
+        const rows = result.rows;
+        if (rows.length !== 1 || rows[0].length !== 1 || typeof rows[0][0] !== 'boolean') {
+            throw new errors/* ConfigurationError */.j1(`${options.verifySqlOrigin.title} returned ${rows.length} row(s) of ${rows[0]?.length ?? 0} column(s): it ` +
+                'must return one boolean, e.g. SELECT count(*) = 3 FROM canary.');
+        }
+        return rows[0][0] === true;
+    }
+    catch (error) {
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        // A canary table that is not there is missing data, not a typo we can tell apart: the drill fails on it.
+        throw new Error(`${options.verifySqlOrigin.title} failed in the recovered database: ${(0,errors/* errorMessage */.gJ)(error)}`);
+    }
+    finally {
+        await client.end();
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pg/timescale.ts
@@ -74933,7 +75935,7 @@ async function restoreAndCount(options, outcome) {
             where = `the local PostgreSQL ${scratch.major}`;
         }
         options.log(`Restoring ${manifest.id} into ${outcome.target}`);
-        const client = await connect(target);
+        const client = await connection_connect(target);
         try {
             await assertEmptyDatabase(client, target);
             if (timescale)
@@ -75028,7 +76030,7 @@ function getTimescale(version, localMajor, manifest, targetOrigin) {
 /** The throwaway cluster's URLs are Backstop's own: an error about them is ours, not an input's. */
 const THROWAWAY = Origin.internal('the throwaway cluster');
 async function createScratchDatabase(scratch, database) {
-    const admin = await connect(parseDatabaseUrl(scratch.url, THROWAWAY));
+    const admin = await connection_connect(parseDatabaseUrl(scratch.url, THROWAWAY));
     try {
         if (database !== 'postgres')
             await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
@@ -75838,8 +76840,37 @@ function planSummary(manifest, source) {
     ];
     return `${lines.join('\n')}\n`;
 }
+/** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
+function pitrDrillSummary(record, manifest, source) {
+    const physical = manifest.pgbackrest;
+    const verdict = record.verified ? '✅ recovered and verified' : '❌ NOT verified';
+    const verifySql = record.verifySqlResult === null ? 'not given' : record.verifySqlResult ? '✅ true' : '❌ false';
+    const lines = [
+        `## ${verdict}: point-in-time drill of ${record.backupId}`,
+        '',
+        markdownTable(['', ''], [
+            [
+                'Base backup',
+                `${manifest.id}: pgBackRest \`${physical.label}\` (${physical.type}), consistent from ${physical.stoppedAt}`,
+            ],
+            ['Read from', `${source} (repository ${physical.repo})`],
+            ['Target', record.toTime ?? 'the end of the base backup (no to-time)'],
+            ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
+            ['Recovery stopped', record.recoveryStop ?? '—'],
+            ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+            ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
+            ['verify-sql', verifySql],
+            ['Restored into', record.target],
+        ]),
+    ];
+    if (record.problems.length > 0)
+        lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+    return `${lines.join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/main.ts
+
+
 
 
 
@@ -75852,7 +76883,7 @@ function planSummary(manifest, source) {
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
-    const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
+    const found = await chooseBackup(runtime, inputs);
     const { manifest } = found;
     describeBackup(runtime, manifest);
     if (inputs.planOnly) {
@@ -75864,13 +76895,36 @@ async function run(runtime) {
     runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
     const { record, summary } = manifest.engine === 'qdrant'
         ? await drillQdrantBackup(runtime, inputs, found)
-        : await drillPostgresBackup(runtime, inputs, found);
+        : manifest.engine === 'pgbackrest'
+            ? await drillPhysicalBackup(runtime, inputs, found)
+            : await drillPostgresBackup(runtime, inputs, found);
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
     if (!record.verified)
         throw new errors/* VerificationError */.mk(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
     runtime.info(`Drill of ${record.backupId} ${drillVerdict(record)} in ${record.restoreSeconds.toFixed(1)} s`);
+}
+/**
+ * The backup to drill: the one pinned by backup-id, else with to-time the newest that holds the database as of that
+ * time (a pgBackRest one when the name has any: it recovers to the very second), else the newest complete one.
+ */
+async function chooseBackup(runtime, inputs) {
+    const { toTime } = inputs;
+    if (inputs.backupId || !toTime)
+        return findBackup(inputs.stores, inputs.name, inputs.backupId);
+    const found = await findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin, 'pgbackrest').catch((error) => {
+        if (error instanceof errors/* ConfigurationError */.j1)
+            throw error;
+        return findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin);
+    });
+    if (found.manifest.engine !== 'pgbackrest') {
+        // A dump holds its snapshot's moment, nothing after: what lies between it and to-time is what it cannot give.
+        const hours = (toTime.getTime() - Date.parse(consistentAt(found.manifest))) / 3_600_000;
+        runtime.notice(`to-time ${toTime.toISOString()}: the newest complete backup at or before it is ${found.manifest.id}, ` +
+            `${hours.toFixed(1)} h before (a logical backup restores its own moment: that is the achievable RPO).`);
+    }
+    return found;
 }
 /**
  * What a workflow needs to know before restoring (e.g. which service container image matches the backup), set as soon
@@ -75898,6 +76952,9 @@ function providerOf(manifest) {
 async function drillPostgresBackup(runtime, inputs, found) {
     if (inputs.restoreAs.length > 0)
         throw new errors/* ConfigurationError */.j1('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
+    if (inputs.verifySql) {
+        throw new errors/* ConfigurationError */.j1('Input "verify-sql" applies to pgBackRest backups; this backup is a dump, checked by its row counts.');
+    }
     const record = await drillPostgres({
         ...inputs,
         found,
@@ -75921,6 +76978,21 @@ async function drillQdrantBackup(runtime, inputs, found) {
         warn: (line) => runtime.warning(line),
     });
     return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+async function drillPhysicalBackup(runtime, inputs, found) {
+    if (inputs.targetUrl) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.targetOrigin.title} is set, but a pgBackRest backup is drilled into a throwaway cluster of its own ` +
+            '(a physical restore replaces a whole data directory): leave it empty.');
+    }
+    const record = await drillPitr({
+        ...inputs,
+        found,
+        s3: runtime.context.s3,
+        s3Credentials: runtime.context.awsCredentials,
+        log: (line) => runtime.info(line),
+    });
+    runtime.setOutput('recovered-to', record.recoveredTo ?? '');
+    return { record, summary: pitrDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 function qdrantTarget(inputs, url) {
     return {
@@ -75991,9 +77063,33 @@ function qdrantTarget(inputs, url) {
             defaultLabel: 'newest installed',
             docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
         },
+        'to-time': {
+            docs: 'ISO 8601 with an offset (`2026-01-18T03:25:00Z`, `2026-01-18T04:25:00+01:00`). A pgBackRest backup ' +
+                '(`backup-physical`): the newest base backup consistent before that time (or the one `backup-id` pins, ' +
+                'e.g. a 7-day-old one) is restored by `pgbackrest restore --type=time --target-action=promote` into a ' +
+                'throwaway cluster on its own port, which replays the archived WAL up to the target; the drill then ' +
+                "checks in PostgreSQL's log and with `pg_last_xact_replay_timestamp()` that recovery stopped at the " +
+                'target (never "ended before" it). The target must be before the newest archived transaction. Logical ' +
+                'backups: the newest complete backup at or before the time, and a notice of how far before (the RPO ' +
+                'of dumps). See [runbooks/pitr.md](../../runbooks/pitr.md).',
+        },
+        'verify-sql': {
+            docs: 'pgBackRest backups: a query run in the recovered database (the one the backup connected to) that must ' +
+                'return one row of one boolean, true, e.g. `SELECT count(*) FILTER (WHERE id = 41) = 1 AND count(*) ' +
+                'FILTER (WHERE id = 42) = 0 FROM canary` for a canary row written just before the target and one just ' +
+                'after. False fails the drill; an error in it too (a missing table is missing data).',
+        },
+        'encryption-passphrase': {
+            docs: 'pgBackRest backups in an encrypted repository: its passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`), handed ' +
+                "to pgBackRest and to the throwaway server's `restore_command` through their environment only.",
+        },
     }),
     outputs: {
         'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
+        'recovered-to': {
+            description: 'pgBackRest backups: the last transaction replayed (pg_last_xact_replay_timestamp), ISO 8601.',
+            docs: 'pgBackRest backups: time of the last replayed transaction (`pg_last_xact_replay_timestamp()`)',
+        },
         'restore-seconds': {
             description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
             docs: 'first byte fetched → restore finished (the measured RTO)',
@@ -76046,8 +77142,8 @@ function qdrantTarget(inputs, url) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8552);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6267);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(287);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -66,9 +66,36 @@ export default defineAction<RestoreDrillOutput>({
       defaultLabel: 'newest installed',
       docs: 'Folder with `pg_restore` (and `initdb`/`pg_ctl` for the throwaway cluster).',
     },
+    'to-time': {
+      docs:
+        'ISO 8601 with an offset (`2026-01-18T03:25:00Z`, `2026-01-18T04:25:00+01:00`). A pgBackRest backup ' +
+        '(`backup-physical`): the newest base backup consistent before that time (or the one `backup-id` pins, ' +
+        'e.g. a 7-day-old one) is restored by `pgbackrest restore --type=time --target-action=promote` into a ' +
+        'throwaway cluster on its own port, which replays the archived WAL up to the target; the drill then ' +
+        "checks in PostgreSQL's log and with `pg_last_xact_replay_timestamp()` that recovery stopped at the " +
+        'target (never "ended before" it). The target must be before the newest archived transaction. Logical ' +
+        'backups: the newest complete backup at or before the time, and a notice of how far before (the RPO ' +
+        'of dumps). See [runbooks/pitr.md](../../runbooks/pitr.md).',
+    },
+    'verify-sql': {
+      docs:
+        'pgBackRest backups: a query run in the recovered database (the one the backup connected to) that must ' +
+        'return one row of one boolean, true, e.g. `SELECT count(*) FILTER (WHERE id = 41) = 1 AND count(*) ' +
+        'FILTER (WHERE id = 42) = 0 FROM canary` for a canary row written just before the target and one just ' +
+        'after. False fails the drill; an error in it too (a missing table is missing data).',
+    },
+    'encryption-passphrase': {
+      docs:
+        'pgBackRest backups in an encrypted repository: its passphrase (`BACKSTOP_ENCRYPTION_PASSPHRASE`), handed ' +
+        "to pgBackRest and to the throwaway server's `restore_command` through their environment only.",
+    },
   }),
   outputs: {
     'backup-id': { description: 'The backup that was drilled.', docs: 'the backup that was drilled' },
+    'recovered-to': {
+      description: 'pgBackRest backups: the last transaction replayed (pg_last_xact_replay_timestamp), ISO 8601.',
+      docs: 'pgBackRest backups: time of the last replayed transaction (`pg_last_xact_replay_timestamp()`)',
+    },
     'restore-seconds': {
       description: 'Time from the first byte fetched to the end of the restore (the measured RTO).',
       docs: 'first byte fetched → restore finished (the measured RTO)',

@@ -1,5 +1,6 @@
 import type { Origin } from '../../lib/action/origin.ts';
 import { readFileSync, existsSync } from 'node:fs';
+import { ConfigurationError } from '../../lib/action/errors.ts';
 import { parseIdentities, type Identities } from '../../lib/crypto/age.ts';
 import type { InputSpecs } from '../../lib/action/descriptor.ts';
 import { InputReader } from '../../lib/action/input-reader.ts';
@@ -59,6 +60,18 @@ export const INPUTS = {
   },
   'pg-bin-dir': { description: 'Folder holding pg_restore (and initdb/pg_ctl for the throwaway cluster).' },
   ...TIMEOUT_INPUTS,
+  'to-time': {
+    description:
+      'Point in time to recover to, ISO 8601 with offset (2026-01-18T03:25:00+01:00): the newest backup at or ' +
+      'before it, plus WAL up to it for pgBackRest backups.',
+  },
+  'verify-sql': {
+    description: 'A query that must return one true value in the recovered database (pgBackRest backups).',
+  },
+  'encryption-passphrase': {
+    description: 'Passphrase of the pgBackRest repository (a secret: BACKSTOP_ENCRYPTION_PASSPHRASE).',
+    secret: true,
+  },
 } as const satisfies InputSpecs;
 
 export interface DrillInputs {
@@ -82,6 +95,12 @@ export interface DrillInputs {
   pgBin: BinDirChoice;
   /** For S3 and a Qdrant target. */
   timeouts: Timeouts;
+  toTime?: Date;
+  toTimeOrigin: Origin;
+  verifySql?: string;
+  verifySqlOrigin: Origin;
+  passphrase?: string;
+  passphraseOrigin: Origin;
 }
 
 export function readInputs(runtime: Runtime): DrillInputs {
@@ -110,7 +129,33 @@ export function readInputs(runtime: Runtime): DrillInputs {
     jobs: inputs.integer('jobs', { min: 1, max: 64 }),
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     timeouts,
+    toTime: readTime(inputs.optional('to-time'), inputs.origin('to-time')),
+    toTimeOrigin: inputs.origin('to-time'),
+    verifySql: inputs.optional('verify-sql'),
+    verifySqlOrigin: inputs.origin('verify-sql'),
+    passphrase: inputs.optional('encryption-passphrase'),
+    passphraseOrigin: inputs.origin('encryption-passphrase'),
   };
+}
+
+/** ISO 8601 with an explicit offset: a time without one means a different second on every runner's clock. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+export function readTime(value: string | undefined, origin: Origin): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(
+    value
+      .replace(' ', 'T')
+      .replace(/([+-]\d{2})$/, '$1:00')
+      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'),
+  );
+  if (!ISO_WITH_OFFSET.test(value) || Number.isNaN(at.getTime())) {
+    throw new ConfigurationError(
+      `${origin.title} is "${value}", not an ISO 8601 time with offset: write e.g. 2026-01-18T03:25:00Z or ` +
+        '2026-01-18T04:25:00+01:00.',
+    );
+  }
+  return at;
 }
 
 /** The identity itself, or a path to a key file (as age -i takes). The key read from a file is masked too. */

@@ -1,7 +1,8 @@
 import { ConfigurationError, VerificationError } from '../../lib/action/errors.ts';
-import { findBackup, type FoundBackup } from '../../lib/manifest/catalog.ts';
+import { findBackup, findBackupAsOf, type FoundBackup } from '../../lib/manifest/catalog.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
-import type { Manifest } from '../../lib/manifest/schema.ts';
+import { consistentAt, type Manifest } from '../../lib/manifest/schema.ts';
+import { drillPitr } from '../../lib/pgbackrest/drill.ts';
 import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
 import { drillVerdict } from '../../lib/postgres/restore-plan.ts';
@@ -9,7 +10,7 @@ import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
-import { planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
+import { pitrDrillSummary, planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
 /** The outputs this action sets (described in action.ts). */
 export type RestoreDrillOutput =
@@ -22,12 +23,13 @@ export type RestoreDrillOutput =
   | 'timescaledb-version'
   | 'provider'
   | 'pg-dump-version'
-  | 'verified';
+  | 'verified'
+  | 'recovered-to';
 
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   const inputs = readInputs(runtime);
-  const found = await findBackup(inputs.stores, inputs.name, inputs.backupId);
+  const found = await chooseBackup(runtime, inputs);
   const { manifest } = found;
   describeBackup(runtime, manifest);
   if (inputs.planOnly) {
@@ -42,13 +44,39 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
   const { record, summary } =
     manifest.engine === 'qdrant'
       ? await drillQdrantBackup(runtime, inputs, found)
-      : await drillPostgresBackup(runtime, inputs, found);
+      : manifest.engine === 'pgbackrest'
+        ? await drillPhysicalBackup(runtime, inputs, found)
+        : await drillPostgresBackup(runtime, inputs, found);
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
   runtime.setOutput('verified', record.verified);
   await runtime.writeSummary(summary);
   if (!record.verified)
     throw new VerificationError(`Drill of ${record.backupId} failed: ${record.problems.join(' | ')}`);
   runtime.info(`Drill of ${record.backupId} ${drillVerdict(record)} in ${record.restoreSeconds.toFixed(1)} s`);
+}
+
+/**
+ * The backup to drill: the one pinned by backup-id, else with to-time the newest that holds the database as of that
+ * time (a pgBackRest one when the name has any: it recovers to the very second), else the newest complete one.
+ */
+async function chooseBackup(runtime: Runtime, inputs: DrillInputs): Promise<FoundBackup> {
+  const { toTime } = inputs;
+  if (inputs.backupId || !toTime) return findBackup(inputs.stores, inputs.name, inputs.backupId);
+  const found = await findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin, 'pgbackrest').catch(
+    (error: unknown) => {
+      if (error instanceof ConfigurationError) throw error;
+      return findBackupAsOf(inputs.stores, inputs.name, toTime, inputs.toTimeOrigin);
+    },
+  );
+  if (found.manifest.engine !== 'pgbackrest') {
+    // A dump holds its snapshot's moment, nothing after: what lies between it and to-time is what it cannot give.
+    const hours = (toTime.getTime() - Date.parse(consistentAt(found.manifest))) / 3_600_000;
+    runtime.notice(
+      `to-time ${toTime.toISOString()}: the newest complete backup at or before it is ${found.manifest.id}, ` +
+        `${hours.toFixed(1)} h before (a logical backup restores its own moment: that is the achievable RPO).`,
+    );
+  }
+  return found;
 }
 
 /**
@@ -84,6 +112,11 @@ interface Drilled {
 async function drillPostgresBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
   if (inputs.restoreAs.length > 0)
     throw new ConfigurationError('Input "restore-as" applies to Qdrant backups only; this backup is PostgreSQL.');
+  if (inputs.verifySql) {
+    throw new ConfigurationError(
+      'Input "verify-sql" applies to pgBackRest backups; this backup is a dump, checked by its row counts.',
+    );
+  }
   const record = await drillPostgres({
     ...inputs,
     found,
@@ -109,6 +142,24 @@ async function drillQdrantBackup(runtime: Runtime, inputs: DrillInputs, found: F
     warn: (line) => runtime.warning(line),
   });
   return { record, summary: qdrantDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+
+async function drillPhysicalBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
+  if (inputs.targetUrl) {
+    throw new ConfigurationError(
+      `${inputs.targetOrigin.title} is set, but a pgBackRest backup is drilled into a throwaway cluster of its own ` +
+        '(a physical restore replaces a whole data directory): leave it empty.',
+    );
+  }
+  const record = await drillPitr({
+    ...inputs,
+    found,
+    s3: runtime.context.s3,
+    s3Credentials: runtime.context.awsCredentials,
+    log: (line) => runtime.info(line),
+  });
+  runtime.setOutput('recovered-to', record.recoveredTo ?? '');
+  return { record, summary: pitrDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
 
 function qdrantTarget(inputs: DrillInputs, url: string): QdrantNode {

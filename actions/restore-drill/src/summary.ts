@@ -5,6 +5,7 @@ import { drillVerdict } from '../../lib/postgres/restore-plan.ts';
 import type { Restored } from '../../lib/postgres/security.ts';
 import type { Tally } from '../../lib/postgres/timescale.ts';
 import type { QdrantDrillRecord } from '../../lib/qdrant/recover.ts';
+import type { PitrDrillRecord } from '../../lib/pgbackrest/drill.ts';
 import { formatCount, formatSeconds, markdownTable } from '../../lib/format.ts';
 
 function checksumVerdict(record: DrillRecordBase): string {
@@ -177,5 +178,36 @@ export function planSummary(manifest: Manifest, source: string): string {
     '',
     'Nothing was downloaded or restored (plan-only).',
   ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
+export function pitrDrillSummary(record: PitrDrillRecord, manifest: Manifest, source: string): string {
+  const physical = manifest.pgbackrest!;
+  const verdict = record.verified ? '✅ recovered and verified' : '❌ NOT verified';
+  const verifySql = record.verifySqlResult === null ? 'not given' : record.verifySqlResult ? '✅ true' : '❌ false';
+  const lines = [
+    `## ${verdict}: point-in-time drill of ${record.backupId}`,
+    '',
+    markdownTable(
+      ['', ''],
+      [
+        [
+          'Base backup',
+          `${manifest.id}: pgBackRest \`${physical.label}\` (${physical.type}), consistent from ${physical.stoppedAt}`,
+        ],
+        ['Read from', `${source} (repository ${physical.repo})`],
+        ['Target', record.toTime ?? 'the end of the base backup (no to-time)'],
+        ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
+        ['Recovery stopped', record.recoveryStop ?? '—'],
+        ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+        ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
+        ['verify-sql', verifySql],
+        ['Restored into', record.target],
+      ],
+    ),
+  ];
+  if (record.problems.length > 0)
+    lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
   return `${lines.join('\n')}\n`;
 }

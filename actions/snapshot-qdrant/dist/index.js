@@ -61382,7 +61382,7 @@ module.exports = {
 /* harmony export */   Km: () => (/* binding */ ENV),
 /* harmony export */   pO: () => (/* binding */ runContext)
 /* harmony export */ });
-/* unused harmony export inputEnvName */
+/* unused harmony exports childEnvironment, inputEnvName */
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 
@@ -61405,6 +61405,10 @@ const ENV = {
     s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
     awsRegion: 'AWS_REGION',
     awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -61427,8 +61431,21 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
 }
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
 function inputEnvName(input) {
@@ -62385,6 +62402,13 @@ function checkBackupId(id, origin) {
 const MANIFEST_VERSION = 1;
 const schema_MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = ['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration'];
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function schema_consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
 /** Checks the fields a restore relies on; anything else may grow over time. */
 function schema_parseManifest(text, where) {
     let data;
@@ -63796,18 +63820,24 @@ const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.u
 
 
 
+
 function backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function manifestKey(name, id) {
     return `${backupFolder(name, id)}/${schema_MANIFEST_FILE}`;
 }
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
     const folders = new Map();
     for await (const object of store.list(`${name}/`)) {
         const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
             continue;
         const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
         folder.bytes += object.bytes;
@@ -63854,6 +63884,41 @@ async function findBackup(stores, name, id) {
         catch (error) {
             problems.push(`${store.displayUrl}: ${error.message}`);
         }
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new ConfigurationError(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
     }
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }

@@ -70998,6 +70998,10 @@ const ENV = {
     s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
     awsRegion: 'AWS_REGION',
     awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -71020,8 +71024,21 @@ function runContext(env) {
             // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
 }
 /** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
 function inputEnvName(input) {
@@ -71253,7 +71270,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 9839:
+/***/ 1771:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71516,7 +71533,7 @@ const ITEMS = {
         aggregates: 'string[]',
         'max-lag': 'string',
     },
-    backups: { name: 'string', 'max-age-hours': 'number' },
+    backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -71598,7 +71615,11 @@ function parseConfig(data, where) {
             enabled: parity.enabled,
             aggregates: parity.aggregates,
         },
-        backups: list('backups').map((b) => ({ name: b.name, maxAgeHours: b['max-age-hours'] })),
+        backups: list('backups').map((b) => ({
+            name: b.name,
+            maxAgeHours: b['max-age-hours'],
+            maxWalAgeMinutes: b['max-wal-age-minutes'],
+        })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
             sql: c.sql,
@@ -73354,6 +73375,13 @@ const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.u
 const MANIFEST_VERSION = 1;
 const MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function schema_consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
 /** Checks the fields a restore relies on; anything else may grow over time. */
 function parseManifest(text, where) {
     let data;
@@ -73392,18 +73420,24 @@ function parseManifest(text, where) {
 
 
 
+
 function catalog_backupFolder(name, id) {
     return `${name}/${id}`;
 }
 function catalog_manifestKey(name, id) {
     return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
 }
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
 /** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
 async function listBackups(store, name) {
     const folders = new Map();
     for await (const object of store.list(`${name}/`)) {
         const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0)
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
             continue;
         const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
         folder.bytes += object.bytes;
@@ -73450,6 +73484,41 @@ async function findBackup(stores, name, id) {
         catch (error) {
             problems.push(`${store.displayUrl}: ${error.message}`);
         }
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new ConfigurationError(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
     }
     throw new Error(`No backup to restore (${problems.join('; ')}).`);
 }
@@ -75520,7 +75589,55 @@ async function guarded(sides, aggregate) {
 
 
 
+;// CONCATENATED MODULE: ./actions/lib/integrity/wal-archive.ts
+
+/**
+ * The PITR RPO, from the server itself (pg_stat_archiver of database-url): how old the newest archived WAL segment
+ * is, and whether archive_command is failing now (its last failure is newer than its last success: PostgreSQL keeps
+ * the segment and retries, and pg_wal grows until the disk is full). On an idle server nothing is archived (no WAL
+ * is written, archive_timeout switches only a segment that has some): set max-wal-age-minutes above the quietest
+ * stretch, or keep a heartbeat write (e.g. a cron UPDATE every few minutes).
+ */
+async function checkWalArchive(db, expectation) {
+    const name = `wal archive: ${expectation.name}`;
+    const max = expectation.maxWalAgeMinutes;
+    const row = (await db.query(`SELECT current_setting('archive_mode') AS mode, archived_count, last_archived_wal, last_archived_time,
+              failed_count, last_failed_wal, last_failed_time, now() AS now FROM pg_stat_archiver`)).rows[0];
+    const details = {
+        archivedCount: Number(row.archived_count),
+        failedCount: Number(row.failed_count),
+        lastArchivedWal: row.last_archived_wal,
+        lastArchivedTime: row.last_archived_time?.toISOString() ?? null,
+        lastFailedWal: row.last_failed_wal,
+        lastFailedTime: row.last_failed_time?.toISOString() ?? null,
+    };
+    if (row.mode === 'off') {
+        return fail(name, 'archive_mode is off on this server: no WAL is archived (run backstop archive-config)', details);
+    }
+    const failing = row.last_failed_time !== null &&
+        (row.last_archived_time === null || row.last_failed_time.getTime() > row.last_archived_time.getTime());
+    if (failing) {
+        return fail(name, `archive_command is failing: ${details.failedCount} failure(s), the last on ${row.last_failed_wal} at ` +
+            `${details.lastFailedTime}; the server log says why (pgBackRest's archive-push error)`, details);
+    }
+    if (!row.last_archived_time)
+        return fail(name, 'no WAL segment has been archived yet', details);
+    const ageMinutes = (row.now.getTime() - row.last_archived_time.getTime()) / 60_000;
+    const newest = `newest archived WAL ${row.last_archived_wal}, ${ageMinutes.toFixed(1)} min old`;
+    if (ageMinutes > max) {
+        return fail(name, `${newest} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, {
+            ...details,
+            ageMinutes,
+        });
+    }
+    if (details.failedCount > 0) {
+        return warn(name, `${newest}; ${details.failedCount} earlier archive_command failure(s), the last at ${details.lastFailedTime}`, { ...details, ageMinutes });
+    }
+    return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
+
 
 
 
@@ -75589,6 +75706,8 @@ async function runIntegrity(options) {
             await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
         for (const backup of config.backups)
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
+        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+            await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -75702,7 +75821,7 @@ async function writeReport(file, text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1771);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
