@@ -6,7 +6,9 @@ import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { startAnsweringServer, startSilentServer, startUnacceptingPeer, type Peer } from '../harness/dead-peers.ts';
 import { sampleDatabase, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
+import { startStallingProxy } from '../harness/cutting-proxy.ts';
 import { runAction } from '../harness/runner.ts';
+import { startTestS3 } from '../harness/s3.ts';
 
 /**
  * Peers that accept and never answer, or answer with something that is not their API: every wait has a bound, the
@@ -169,6 +171,53 @@ describe('every wait has a bound', () => {
     ]);
     expect(seconds).toBeLessThan(10);
     expect(await leftIn(local)).toEqual([]);
+  });
+
+  it('an S3 download that stops mid-body fails the drill on the idle timeout, naming the object', async () => {
+    const s3 = await startTestS3();
+    const bigger = await sampleDatabase(cluster, 40_000);
+    try {
+      const storage = `s3://${s3.bucket}/stall`;
+      const dump = await runAction(
+        'dump-postgres',
+        { 'database-url': bigger, name: 'prod', 'storage-url': storage, 'encryption-recipients': keys.recipient },
+        { env: s3.env },
+      );
+      expect(dump.errors).toEqual([]);
+      // The listing and the manifest come back whole; the dump's body stops after its first 4 KiB.
+      const proxy = await startStallingProxy(s3.endpoint, /GET \S*postgres\.dump/, 4096);
+      try {
+        const { result: drill, seconds } = await timed(() =>
+          runAction(
+            'restore-drill',
+            {
+              'storage-url': storage,
+              name: 'prod',
+              'dry-run': 'true',
+              'encryption-identity': keys.identity,
+              'idle-timeout-seconds': '1',
+            },
+            { env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint } },
+          ),
+        );
+        expect(proxy.cut()).toBe(true);
+        expect(drill.code, drill.stdout).toBe(1);
+        expect(drill.errors).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^::error::Drill of \\S+ failed: S3 at 127\\.0\\.0\\.1:\\d+ went silent within 1 s \\(idle timeout\\) for ` +
+                's3://backups/stall/prod/\\S+/postgres\\.dump\\.zst\\.age: check that the endpoint is an S3 service ' +
+                'this machine can reach, or raise input "idle-timeout-seconds"\\.',
+            ),
+          ),
+        ]);
+        expect(seconds).toBeLessThan(30);
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await s3.stop();
+    }
   });
 
   it('an S3 endpoint that refuses the connection is named, after the retries', async () => {

@@ -53,3 +53,46 @@ export async function startCuttingProxy(upstream: string, cutAfterBytes: number)
     },
   };
 }
+
+/**
+ * A TCP proxy that forwards both ways, until a request matching `request` (e.g. /postgres\.dump/) goes up a
+ * connection: of its answer only the first `afterBytes` come back (headers and the start of the body), then nothing
+ * more, the connection kept open. An S3 endpoint whose download stops mid-body and never ends.
+ */
+export async function startStallingProxy(upstream: string, request: RegExp, afterBytes: number): Promise<CuttingProxy> {
+  const target = new URL(upstream);
+  const sockets = new Set<net.Socket>();
+  let stalled = false;
+  const server = net.createServer((client) => {
+    const toUpstream = net.connect(Number(target.port), target.hostname);
+    for (const socket of [client, toUpstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        toUpstream.destroy();
+      });
+    }
+    let allowance = Number.POSITIVE_INFINITY;
+    client.on('data', (chunk: Buffer) => {
+      if (request.test(chunk.toString('latin1'))) allowance = afterBytes;
+      toUpstream.write(chunk);
+    });
+    toUpstream.on('data', (chunk: Buffer) => {
+      const passed = chunk.subarray(0, Math.max(Math.min(allowance, chunk.length), 0));
+      if (passed.length < chunk.length) stalled = true;
+      allowance -= passed.length;
+      if (passed.length > 0) client.write(passed);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    cut: () => stalled,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -36464,7 +36464,7 @@ class s3_S3Store {
         const response = await explained(this.peer, this.urlOf(key), this.client.send(new GetObjectCommand(this.target(key))));
         if (!(response.Body instanceof Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
+        return explainedBody(response.Body, this.peer, this.urlOf(key));
     }
     async head(key) {
         try {
@@ -36648,6 +36648,16 @@ function explain(peer, url, error) {
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
     }
     return error;
+}
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body, peer, url) {
+    const explainedStream = new PassThrough();
+    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
+    explainedStream.once('close', () => body.destroy());
+    return body.pipe(explainedStream);
 }
 function seconds(ms) {
     return `${Number((ms / 1000).toFixed(1))} s`;

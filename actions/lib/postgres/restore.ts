@@ -146,9 +146,18 @@ function onlyFile(options: RestoreOptions): ManifestFile {
   return files[0]!;
 }
 
+/** Errors of writing into a tool that has already gone: the tool's own failure says why. */
+const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+
+function isSinkEcho(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SINK_ECHOES.has(code);
+}
+
 /**
  * Streams one stored file into a tool's stdin and waits for both. Which failure to report: a damaged file or a
- * wrong key first (they explain everything after), then the tool's own error, then the stream's.
+ * wrong key first (they explain everything after), then a stream that failed on its own (the storage went silent
+ * or away: the tool then only saw its input end early), then the tool's own error, then the stream's echo of it.
  */
 async function streamInto(
   options: RestoreOptions,
@@ -166,6 +175,9 @@ async function streamInto(
     fetched.status === 'rejected' &&
     (fetched.reason instanceof ChecksumError || fetched.reason instanceof ConfigurationError)
   ) {
+    throw fetched.reason;
+  }
+  if (fetched.status === 'rejected' && exited.status === 'rejected' && !isSinkEcho(fetched.reason)) {
     throw fetched.reason;
   }
   if (exited.status === 'rejected') throw exited.reason;

@@ -13,7 +13,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { DEFAULT_TIMEOUTS, type Leftover, type Store, type StoredObject, type Timeouts } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -142,7 +142,7 @@ export class S3Store implements Store {
       this.client.send(new GetObjectCommand(this.target(key))),
     );
     if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-    return response.Body;
+    return explainedBody(response.Body, this.peer, this.urlOf(key));
   }
 
   async head(key: string): Promise<number | undefined> {
@@ -352,6 +352,17 @@ function explain(peer: Peer, url: string, error: unknown): unknown {
     );
   }
   return error;
+}
+
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body: Readable, peer: Peer, url: string): Readable {
+  const explainedStream = new PassThrough();
+  body.once('error', (error) => explainedStream.destroy(explain(peer, url, error) as Error));
+  explainedStream.once('close', () => body.destroy());
+  return body.pipe(explainedStream);
 }
 
 function seconds(ms: number): string {

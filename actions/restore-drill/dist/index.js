@@ -72217,7 +72217,7 @@ class S3Store {
         const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
+        return explainedBody(response.Body, this.peer, this.urlOf(key));
     }
     async head(key) {
         try {
@@ -72401,6 +72401,16 @@ function explain(peer, url, error) {
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
     }
     return error;
+}
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body, peer, url) {
+    const explainedStream = new external_node_stream_.PassThrough();
+    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
+    explainedStream.once('close', () => body.destroy());
+    return body.pipe(explainedStream);
 }
 function seconds(ms) {
     return `${Number((ms / 1000).toFixed(1))} s`;
@@ -74898,9 +74908,16 @@ function onlyFile(options) {
     }
     return files[0];
 }
+/** Errors of writing into a tool that has already gone: the tool's own failure says why. */
+const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+function isSinkEcho(error) {
+    const code = error?.code;
+    return typeof code === 'string' && SINK_ECHOES.has(code);
+}
 /**
  * Streams one stored file into a tool's stdin and waits for both. Which failure to report: a damaged file or a
- * wrong key first (they explain everything after), then the tool's own error, then the stream's.
+ * wrong key first (they explain everything after), then a stream that failed on its own (the storage went silent
+ * or away: the tool then only saw its input end early), then the tool's own error, then the stream's echo of it.
  */
 async function streamInto(options, file, sink, toolExited) {
     const { manifest, store } = options.found;
@@ -74911,6 +74928,9 @@ async function streamInto(options, file, sink, toolExited) {
     const [fetched, exited] = await Promise.allSettled([fetching, toolExited]);
     if (fetched.status === 'rejected' &&
         (fetched.reason instanceof ChecksumError || fetched.reason instanceof errors/* ConfigurationError */.j1)) {
+        throw fetched.reason;
+    }
+    if (fetched.status === 'rejected' && exited.status === 'rejected' && !isSinkEcho(fetched.reason)) {
         throw fetched.reason;
     }
     if (exited.status === 'rejected')

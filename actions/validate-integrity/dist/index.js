@@ -72131,7 +72131,7 @@ class S3Store {
         const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
         if (!(response.Body instanceof external_node_stream_.Readable))
             throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return response.Body;
+        return explainedBody(response.Body, this.peer, this.urlOf(key));
     }
     async head(key) {
         try {
@@ -72315,6 +72315,16 @@ function explain(peer, url, error) {
             `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
     }
     return error;
+}
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body, peer, url) {
+    const explainedStream = new external_node_stream_.PassThrough();
+    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
+    explainedStream.once('close', () => body.destroy());
+    return body.pipe(explainedStream);
 }
 function seconds(ms) {
     return `${Number((ms / 1000).toFixed(1))} s`;
