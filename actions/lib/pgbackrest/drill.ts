@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import { Origin } from '../action/origin.ts';
+import { onInterrupt } from '../interrupt.ts';
 import type { FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
@@ -157,6 +158,11 @@ async function serverBinDir(manifest: Manifest, pgBin: BinDirChoice): Promise<st
 async function recover(options: PitrDrillOptions, prepared: Prepared, outcome: PitrOutcome): Promise<void> {
   const started = Date.now();
   let server: RunningServer | undefined;
+  // Interrupted: the restored data folder (the size of the database) goes too, after its server has stopped.
+  const forget = onInterrupt('removed the restored data folder', async () => {
+    await server?.stop();
+    await fs.rm(prepared.work, { recursive: true, force: true });
+  });
   try {
     options.log(
       `pgbackrest restore of ${outcome.baseBackup}` +
@@ -186,6 +192,7 @@ async function recover(options: PitrDrillOptions, prepared: Prepared, outcome: P
         `(${outcome.walReplayed} WAL segments from the archive)`,
     );
   } finally {
+    forget();
     await server?.stop();
     await fs.rm(prepared.work, { recursive: true, force: true });
   }

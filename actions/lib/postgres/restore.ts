@@ -147,7 +147,7 @@ function onlyFile(options: RestoreOptions): ManifestFile {
 }
 
 /** Errors of writing into a tool that has already gone: the tool's own failure says why. */
-const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 
 function isSinkEcho(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

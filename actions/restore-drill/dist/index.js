@@ -72854,6 +72854,8 @@ async function catalog_writeManifest(stores, manifest) {
     await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
 }
 
+// EXTERNAL MODULE: ./actions/lib/interrupt.ts
+var interrupt = __nccwpck_require__(4785);
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
 
 
@@ -72968,8 +72970,6 @@ const defaults = lib.defaults
 // Re-export the default
 /* harmony default export */ const esm = (lib);
 
-// EXTERNAL MODULE: ./actions/lib/interrupt.ts
-var interrupt = __nccwpck_require__(4785);
 ;// CONCATENATED MODULE: ./actions/lib/format.ts
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
@@ -74076,6 +74076,7 @@ function readRecoveryLog(text) {
 
 
 
+
 /**
  * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
  * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
@@ -74160,6 +74161,11 @@ async function serverBinDir(manifest, pgBin) {
 async function recover(options, prepared, outcome) {
     const started = Date.now();
     let server;
+    // Interrupted: the restored data folder (the size of the database) goes too, after its server has stopped.
+    const forget = (0,interrupt/* onInterrupt */.nA)('removed the restored data folder', async () => {
+        await server?.stop();
+        await promises_default().rm(prepared.work, { recursive: true, force: true });
+    });
     try {
         options.log(`pgbackrest restore of ${outcome.baseBackup}` +
             `${outcome.toTime ? ` to ${outcome.toTime}` : ' (to its consistent point)'} into ${prepared.dataDir}`);
@@ -74184,6 +74190,7 @@ async function recover(options, prepared, outcome) {
             `(${outcome.walReplayed} WAL segments from the archive)`);
     }
     finally {
+        forget();
         await server?.stop();
         await promises_default().rm(prepared.work, { recursive: true, force: true });
     }
@@ -74909,7 +74916,7 @@ function onlyFile(options) {
     return files[0];
 }
 /** Errors of writing into a tool that has already gone: the tool's own failure says why. */
-const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+const SINK_ECHOES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 function isSinkEcho(error) {
     const code = error?.code;
     return typeof code === 'string' && SINK_ECHOES.has(code);
