@@ -69,30 +69,35 @@ async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: nu
   return { result, seconds: (performance.now() - started) / 1000 };
 }
 
+/** dump-postgres into S3 at `endpoint` (plus a good local folder), with keys that must never be printed. */
+function dumpToS3(endpoint: string, storageUrl: string, temp: string, extra: Record<string, string> = {}) {
+  return runAction(
+    'dump-postgres',
+    {
+      'database-url': sourceUrl,
+      name: 'prod',
+      'storage-url': storageUrl,
+      'encryption-recipients': keys.recipient,
+      ...extra,
+    },
+    {
+      env: {
+        RUNNER_TEMP: temp,
+        AWS_ENDPOINT_URL_S3: endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
+        AWS_REGION: 'us-east-1',
+      },
+    },
+  );
+}
+
 describe('every wait has a bound', () => {
   it('an S3 endpoint that accepts and never answers fails the dump in seconds, naming host and timeout', async () => {
     const peer = await silent();
     const { temp, local } = await jobFolders();
     const { result: run, seconds } = await timed(() =>
-      runAction(
-        'dump-postgres',
-        {
-          'database-url': sourceUrl,
-          name: 'prod',
-          'storage-url': `s3://backups/nightly\n${local}`,
-          'encryption-recipients': keys.recipient,
-          ...SHORT,
-        },
-        {
-          env: {
-            RUNNER_TEMP: temp,
-            AWS_ENDPOINT_URL_S3: peer.url,
-            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-            AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
-            AWS_REGION: 'us-east-1',
-          },
-        },
-      ),
+      dumpToS3(peer.url, `s3://backups/nightly\n${local}`, temp, SHORT),
     );
     expect(run.code, run.stdout).toBe(1);
     expect(run.errors).toEqual([
@@ -117,25 +122,7 @@ describe('every wait has a bound', () => {
     peers.push(peer);
     const { temp, local } = await jobFolders();
     const { result: run, seconds } = await timed(() =>
-      runAction(
-        'dump-postgres',
-        {
-          'database-url': sourceUrl,
-          name: 'prod',
-          'storage-url': `s3://backups/nightly\n${local}`,
-          'encryption-recipients': keys.recipient,
-          ...SHORT,
-        },
-        {
-          env: {
-            RUNNER_TEMP: temp,
-            AWS_ENDPOINT_URL_S3: peer.url,
-            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-            AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
-            AWS_REGION: 'us-east-1',
-          },
-        },
-      ),
+      dumpToS3(peer.url, `s3://backups/nightly\n${local}`, temp, SHORT),
     );
     expect(run.code, run.stdout).toBe(1);
     expect(run.errors).toEqual([
@@ -223,24 +210,7 @@ describe('every wait has a bound', () => {
   it('an S3 endpoint that refuses the connection is named, after the retries', async () => {
     const port = await freePort();
     const { temp, local } = await jobFolders();
-    const run = await runAction(
-      'dump-postgres',
-      {
-        'database-url': sourceUrl,
-        name: 'prod',
-        'storage-url': `${local}\ns3://backups/nightly`,
-        'encryption-recipients': keys.recipient,
-      },
-      {
-        env: {
-          RUNNER_TEMP: temp,
-          AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'secret-never-printed',
-          AWS_REGION: 'us-east-1',
-        },
-      },
-    );
+    const run = await dumpToS3(`http://127.0.0.1:${port}`, `${local}\ns3://backups/nightly`, temp);
     expect(run.code, run.stdout).toBe(1);
     expect(run.errors).toEqual([
       expect.stringMatching(
