@@ -2,6 +2,7 @@
  * Benchmark: migrate-ticks against a bare binary COPY pipe into the same target shape, same machine, same run.
  *
  *   node bench/migrate-ticks.ts [--rows 10000000] [--pairs 5] [--into hypertable|partitions] [--verify stream|reread]
+ *                               [--workers N]
  *
  * A source cluster holds --rows ticks of the seeds' shape over 30 days; a target cluster gets, for every run, a fresh
  * database with the chosen shape, made ahead (migrate-ticks runs with setup: none):
@@ -10,7 +11,7 @@
  *   partitions: sql/postgres/tick_data.sql, daily partitions made ahead.
  * Then, in alternating order (pipe first, then migrate-ticks first), median of the pair ratios:
  *   stock: psql -c "COPY (SELECT …) TO STDOUT (FORMAT binary)" | psql -c "COPY tick_data FROM STDIN (FORMAT binary)"
- *   ours:  the migrate-ticks bundle (default workers, every range verified as --verify says, ledger written), run as
+ *   ours:  the migrate-ticks bundle (its default workers unless --workers, every range verified as --verify says, ledger written), run as
  *          the runner runs it.
  * Prints wall and CPU seconds of both (the processes' and the two servers'), the ratio and the action's peak RSS.
  */
@@ -31,6 +32,7 @@ const args = process.argv.slice(2).join(' ');
 const ROWS = Number(/--rows[= ](\d+)/.exec(args)?.[1] ?? 10_000_000);
 const PAIRS = Number(/--pairs[= ](\d+)/.exec(args)?.[1] ?? 5);
 const VERIFY = /--verify[= ](stream|reread)/.exec(args)?.[1] ?? 'stream';
+const WORKERS = /--workers[= ](\d+)/.exec(args)?.[1];
 const TIMESCALE_INSTALLED = timescaleInstalled();
 const INTO = /--into[= ](hypertable|partitions)/.exec(args)?.[1] ?? (TIMESCALE_INSTALLED ? 'hypertable' : 'partitions');
 const DAYS = 30;
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
           'INPUT_TARGET-URL': ourTarget,
           INPUT_SETUP: 'none',
           INPUT_VERIFY: VERIFY,
+          ...(WORKERS ? { INPUT_WORKERS: WORKERS } : {}),
         },
         dataDir: [source.dataDir, target.dataDir],
       });
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     );
     const shape = INTO === 'hypertable' ? 'a TimescaleDB hypertable (1-day chunks)' : 'daily partitions';
     console.log(`
-${ROWS.toLocaleString('en-US')} ticks over ${DAYS} days into ${shape}, PostgreSQL ${target.major}, ${os.cpus().length} CPUs, verify: ${VERIFY}
+${ROWS.toLocaleString('en-US')} ticks over ${DAYS} days into ${shape}, PostgreSQL ${target.major}, ${os.cpus().length} CPUs, verify: ${VERIFY}, workers: ${WORKERS ?? 'default'}
 ${describePairs('migrate-ticks ÷ binary COPY pipe', pairs, '≤ 1.1×')}
   rows/s: migrate-ticks ${Math.round(ROWS / median(pairs.map((p) => p.ours.seconds))).toLocaleString('en-US')}, pipe ${Math.round(ROWS / median(pairs.map((p) => p.stock.seconds))).toLocaleString('en-US')}
   peak RSS of the action: ${(Math.max(...pairs.map((pair) => pair.ours.peakRssBytes)) / 1024 ** 2).toFixed(0)} MiB`);

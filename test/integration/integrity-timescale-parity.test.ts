@@ -58,6 +58,7 @@ describe.runIf(TIMESCALE)('validate-integrity on the real TimescaleDB, seed-shap
       compare: compare ? parseDatabaseUrl(compare, Origin.input('compare-url')) : undefined,
       config,
       stores: [],
+      repository: { s3: { region: 'us-east-1', forcePathStyle: true }, s3Credentials: {} },
       log: (line) => log.push(line),
     });
     return { results, log };

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../harness/postgres.ts';
@@ -34,6 +34,16 @@ async function backup(type: string): Promise<Record<string, string>> {
 
 function drill(args: string[], env = setup.env) {
   return backstop('restore-drill', ['--name=pitr', `--storage-url=file://${setup.storage}`, ...args], env);
+}
+
+/** The newest WAL segment file in the test's repository, read from the folder itself. */
+function newestSegmentOnDisk(): string {
+  const folder = path.join(setup.storage, 'pitr/pgbackrest/archive/pitr/15-1/0000000100000000');
+  const segments = readdirSync(folder).filter((file) => /^[0-9A-F]{24}-/.test(file));
+  return segments
+    .map((file) => file.slice(0, 24))
+    .sort()
+    .at(-1)!;
 }
 
 /** Exactly the rows committed before T, none after. */
@@ -80,6 +90,10 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     const record = JSON.parse(readFileSync(path.join(drills, readdirSync(drills)[0]!), 'utf8'));
     expect(record).toMatchObject({ engine: 'pgbackrest', verified: true, toTime: target, baseBackup: incr.label });
     expect(record.walReplayed).toBeGreaterThan(0);
+    // The RPO as the repository saw it: its newest segment, at least as new as the one the backup ended in.
+    expect(record.newestWal.segment).toBe(newestSegmentOnDisk());
+    expect(Date.parse(record.newestWal.archivedAt)).toBeLessThanOrEqual(Date.parse(record.startedAt) + 1000);
+    expect(run.out).toContain(`Newest archived WAL (RPO) | ${record.newestWal.segment}, archived `);
     // Nothing is left behind: the drill's folder (and the server that ran in it) is gone.
     const dataDir = / into (\S+\/backstop-pitr-drill-[^/\s]+)\/data/.exec(run.out)?.[1];
     expect(dataDir).toBeDefined();
@@ -124,6 +138,28 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     expect(run.code).toBe(1);
     expect(run.err.trim().split('\n')).toHaveLength(1);
     expect(run.err).toMatch(/The encryption passphrase does not open the pgBackRest repository/);
+  });
+
+  it('validate-integrity reads the newest archived WAL from the repository in storage: fresh passes, stale fails', async () => {
+    const config = path.join(setup.storage, 'wal-age.yml');
+    const check = async (minutes: number) => {
+      writeFileSync(config, `backups:\n  - name: pitr\n    max-age-hours: 24\n    max-wal-age-minutes: ${minutes}\n`);
+      const run = await backstop('validate-integrity', [
+        `--database-url=${setup.cluster.url}`,
+        `--storage-url=file://${setup.storage}`,
+        `--config=${config}`,
+        '--fail-on=never',
+      ]);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
+      return report.checks.find((c: { name: string }) => c.name === 'wal repository: pitr');
+    };
+    const fresh = await check(60);
+    expect(fresh).toMatchObject({ status: 'pass', details: { segment: newestSegmentOnDisk() } });
+    expect(fresh.finding).toMatch(/^newest WAL in \/.*\/pitr\/pgbackrest: [0-9A-F]{24}, \d+\.\d min old$/);
+    const stale = await check(0.0001);
+    expect(stale.status).toBe('fail');
+    expect(stale.finding).toMatch(/\(max-wal-age-minutes 0\.0001\): check archive_command and archive_timeout$/);
   });
 
   it('a WAL segment missing from the repository is caught by verify (backup-physical fails) and by the drill', async () => {

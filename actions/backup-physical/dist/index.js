@@ -69461,7 +69461,7 @@ function startPgbackrest(tool, command, args = [], operands = []) {
 }
 /** Runs one pgBackRest command to its end; its failure is one line that says what to do. */
 /** `operands` follow the command (repo-ls's path); options come before it. */
-async function pgbackrest(tool, command, args = [], operands = []) {
+async function command_pgbackrest(tool, command, args = [], operands = []) {
     const running = startPgbackrest(tool, command, args, operands);
     let out = '';
     running.child.stdout?.setEncoding('utf8').on('data', (text) => {
@@ -69598,7 +69598,7 @@ function postgresqlConfLines(configFile, stanza, archiveTimeoutSeconds) {
 ;// CONCATENATED MODULE: ./actions/lib/pgbackrest/info.ts
 
 async function stanzaInfo(tool) {
-    const out = await pgbackrest(tool, 'info', ['--output=json']);
+    const out = await command_pgbackrest(tool, 'info', ['--output=json']);
     let stanzas;
     try {
         stanzas = JSON.parse(out);
@@ -69613,7 +69613,7 @@ async function stanzaInfo(tool) {
     // 0 ok, 2 no backup yet; anything else (a missing stanza, a passphrase that decrypts nothing) says why only in
     // the text form, which names the error.
     if (info.status.code !== 0 && info.status.code !== 2) {
-        throw explainFailure(tool, 'info', `${info.status.message}: ${await pgbackrest(tool, 'info')}`);
+        throw explainFailure(tool, 'info', `${info.status.message}: ${await command_pgbackrest(tool, 'info')}`);
     }
     return info;
 }
@@ -69685,7 +69685,7 @@ async function archivedSegments(tool, info) {
     const names = [];
     for (const archive of info.archive) {
         const folder = `archive/${tool.stanza}/${archive.id}`;
-        const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [folder]);
+        const out = await command_pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [folder]);
         for (const key of Object.keys(JSON.parse(out))) {
             const name = key.split('/').pop() ?? '';
             const match = SEGMENT.exec(name);
@@ -69725,6 +69725,25 @@ function describeGaps(gaps) {
     return (`the WAL archive has ${total} segment(s) missing, first after ${first.after} (next archived: ${first.before}): ` +
         `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
         'backup so that later times can be restored');
+}
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+async function newestArchivedWal(tool) {
+    const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+    let newest;
+    for (const [key, entry] of Object.entries(JSON.parse(out))) {
+        const name = key.split('/').pop() ?? '';
+        if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name))
+            continue;
+        const segment = name.slice(0, 24);
+        if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+            newest = { segment, time: entry.time };
+        }
+    }
+    return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
@@ -69794,12 +69813,12 @@ async function backupPhysical(options) {
         const { type, reason } = chooseType(options.type, before.backup, createdAt);
         const id = newBackupId(options.kind, createdAt);
         options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
-        await pgbackrest(tool, 'backup', [`--type=${type}`]);
+        await command_pgbackrest(tool, 'backup', [`--type=${type}`]);
         const after = await stanzaInfo(tool);
         const set = newSet(before, after);
         options.log(`Backup set ${set.label} done; pgbackrest verify of the repository`);
         const verifyStart = Date.now();
-        await pgbackrest(tool, 'verify');
+        await command_pgbackrest(tool, 'verify');
         await checkWalContinuity(tool, after, facts.walSegmentBytes);
         const verifySeconds = (Date.now() - verifyStart) / 1000;
         const info = infoFile(after, set);

@@ -69910,7 +69910,7 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 4084:
+/***/ 46861:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -73180,6 +73180,25 @@ function describeGaps(gaps) {
     return (`the WAL archive has ${total} segment(s) missing, first after ${first.after} (next archived: ${first.before}): ` +
         `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
         'backup so that later times can be restored');
+}
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+async function newestArchivedWal(tool) {
+    const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+    let newest;
+    for (const [key, entry] of Object.entries(JSON.parse(out))) {
+        const name = key.split('/').pop() ?? '';
+        if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name))
+            continue;
+        const segment = name.slice(0, 24);
+        if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+            newest = { segment, time: entry.time };
+        }
+    }
+    return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
@@ -78606,6 +78625,7 @@ function readRecoveryLog(text) {
 
 
 
+
 /**
  * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
  * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
@@ -78629,6 +78649,7 @@ async function drillPitr(options) {
         walReplayed: 0,
         recoveryStop: null,
         verifySqlResult: null,
+        newestWal: null,
     };
     const prepared = await prepare(options);
     return runDrill({ ...options, budgets: options, dryRun: false, engine: 'pgbackrest', outcome, rtoInDryRun: false }, (progress) => recover(options, prepared, progress));
@@ -78707,6 +78728,7 @@ async function recover(options, prepared, outcome) {
         const log = readRecoveryLog(await server.log());
         outcome.walReplayed = log.segmentsRestored;
         outcome.recoveryStop = log.stopLine;
+        outcome.newestWal = (await newestArchivedWal(prepared.tool)) ?? null;
         const database = await recoveredDatabase(server, options.found.manifest);
         outcome.recoveredTo = database.lastReplay;
         outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));
@@ -80098,6 +80120,14 @@ function planSummary(manifest, source) {
     ];
     return `${lines.join('\n')}\n`;
 }
+/** How far a recovery could go when the drill ran: the newest segment in the repository, and how old it was. */
+function newestWal(record) {
+    if (!record.newestWal)
+        return '— (none archived)';
+    const minutes = (Date.parse(record.startedAt) - Date.parse(record.newestWal.archivedAt)) / 60_000;
+    const age = minutes > 0 ? `, ${minutes.toFixed(1)} min before the drill started` : '';
+    return `${record.newestWal.segment}, archived ${record.newestWal.archivedAt}${age}`;
+}
 /** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
 function pitrDrillSummary(record, manifest, source) {
     const physical = manifest.pgbackrest;
@@ -80116,6 +80146,7 @@ function pitrDrillSummary(record, manifest, source) {
             ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
             ['Recovery stopped', record.recoveryStop ?? '—'],
             ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+            ['Newest archived WAL (RPO)', newestWal(record)],
             ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
             ['verify-sql', verifySql],
             ['Restored into', record.target],
@@ -83296,7 +83327,47 @@ async function guarded(sides, aggregate) {
 
 
 
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/repository.ts
+
+
+
+
+
+
+/**
+ * The newest archived WAL of the repository a physical backup was made into, read from wherever Backstop runs
+ * (a GitHub runner that cannot reach the database host).
+ * Listing needs no passphrase, so the configuration says the repository is not encrypted: nothing is decrypted.
+ */
+async function repositoryNewestWal(store, manifest, access) {
+    const record = manifest.pgbackrest;
+    if (!record)
+        return { holds: false };
+    const repo = repoOptions({ store, name: manifest.name, s3: access.s3, encrypted: false });
+    if (repoDisplay(repo) !== record.repo)
+        return { holds: false };
+    const binary = await findPgbackrest();
+    const staging = await stagingFolder();
+    try {
+        const user = currentUser();
+        const tool = {
+            binary: binary.path,
+            configFile: await writeRunConfig(staging, record.stanza, repo, user),
+            stanza: record.stanza,
+            user,
+            s3Credentials: access.s3Credentials,
+            repoDisplay: record.repo,
+        };
+        return { holds: true, newest: await newestArchivedWal(tool) };
+    }
+    finally {
+        await external_node_fs_promises_default().rm(staging, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/wal-archive.ts
+
+
 
 /**
  * The PITR RPO, from the server itself (pg_stat_archiver of database-url): how old the newest archived WAL segment
@@ -83341,6 +83412,36 @@ async function checkWalArchive(db, expectation) {
         return warn(name, `${newest}; ${details.failedCount} earlier archive_command failure(s), the last at ${details.lastFailedTime}`, { ...details, ageMinutes });
     }
     return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
+}
+/**
+ * The same RPO from the other end: the newest segment that reached the pgBackRest repository of the name's newest
+ * physical backup, read from the storage (no connection to the database host needed, so it runs on GitHub too).
+ * pg_stat_archiver counts what archive_command returned 0 for; this is what a recovery can actually replay. A name
+ * with no physical backup has no repository to read: nothing to report.
+ */
+async function checkWalRepository(stores, expectation, access, now = new Date()) {
+    const name = `wal repository: ${expectation.name}`;
+    const max = expectation.maxWalAgeMinutes;
+    for (const store of stores) {
+        const physical = (await listBackups(store, expectation.name)).find((b) => b.manifest?.engine === 'pgbackrest');
+        if (!physical?.manifest)
+            continue;
+        const wal = await repositoryNewestWal(store, physical.manifest, access);
+        if (!wal.holds)
+            continue;
+        const repo = physical.manifest.pgbackrest.repo;
+        if (!wal.newest)
+            return [fail(name, `no WAL segment in ${repo} yet: check archive_command (pgbackrest check)`)];
+        const ageMinutes = (now.getTime() - Date.parse(wal.newest.archivedAt)) / 60_000;
+        const details = { repository: repo, ...wal.newest, ageMinutes };
+        const finding = `newest WAL in ${repo}: ${wal.newest.segment}, ${ageMinutes.toFixed(1)} min old`;
+        return [
+            ageMinutes > max
+                ? fail(name, `${finding} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, details)
+                : pass(name, finding, details),
+        ];
+    }
+    return [];
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
@@ -83413,8 +83514,10 @@ async function runIntegrity(options) {
             await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
         for (const backup of config.backups)
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
-        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined)) {
             await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
+            await run(`wal repository: ${backup.name}`, () => checkWalRepository(options.stores, backup, options.repository));
+        }
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -83448,7 +83551,11 @@ function integritySummary(results, passed, where) {
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
 async function validate_integrity_src_main_run(runtime) {
     const inputs = validate_integrity_src_inputs_readInputs(runtime);
-    const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
+    const results = await runIntegrity({
+        ...inputs,
+        repository: { s3: runtime.context.s3, s3Credentials: runtime.context.awsCredentials },
+        log: (line) => runtime.info(line),
+    });
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
@@ -83581,8 +83688,8 @@ var age = __nccwpck_require__(98270);
 var errors = __nccwpck_require__(75974);
 // EXTERNAL MODULE: ./actions/lib/pg/cluster.ts
 var cluster = __nccwpck_require__(5124);
-// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 174 modules
-var commands = __nccwpck_require__(4084);
+// EXTERNAL MODULE: ./actions/cli/src/commands.ts + 175 modules
+var commands = __nccwpck_require__(46861);
 ;// CONCATENATED MODULE: ./actions/cli/src/sample-data.ts
 /**
  * A trading-journal database shaped like the one in the seeds (users, trades, journal entries, tags, tick data),
@@ -83836,7 +83943,7 @@ async function loadSample(cluster, ticks) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79199);
 /* harmony import */ var _lib_interrupt_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(64785);
-/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4084);
+/* harmony import */ var _commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46861);
 /* harmony import */ var _demo_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(51443);
 
 

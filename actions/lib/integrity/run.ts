@@ -15,7 +15,8 @@ import { checkSchema } from './schema/index.ts';
 import { checkRowCounts, discoverTables } from './tables.ts';
 import { assertTimescaleLoaded } from '../pg/timescale.ts';
 import { checkTimescale, compareTimescale } from './timescale/index.ts';
-import { checkWalArchive } from './wal-archive.ts';
+import { checkWalArchive, checkWalRepository } from './wal-archive.ts';
+import type { RepositoryAccess } from '../pgbackrest/repository.ts';
 
 /** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
 const UNREADABLE = 'its hypertables cannot be read';
@@ -26,6 +27,8 @@ export interface IntegrityOptions {
   config: IntegrityConfig;
   qdrant?: QdrantNode;
   stores: Store[];
+  /** How pgBackRest reaches the repositories of physical backups in those stores (their WAL age). */
+  repository: RepositoryAccess;
   log: (line: string) => void;
 }
 
@@ -84,8 +87,10 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
     for (const backup of config.backups)
       await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
-    for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+    for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined)) {
       await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
+      await run(`wal repository: ${backup.name}`, () => checkWalRepository(options.stores, backup, options.repository));
+    }
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

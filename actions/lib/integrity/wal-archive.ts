@@ -1,4 +1,7 @@
 import type pg from 'pg';
+import { listBackups } from '../manifest/catalog.ts';
+import { repositoryNewestWal, type RepositoryAccess } from '../pgbackrest/repository.ts';
+import type { Store } from '../storage/index.ts';
 import { fail, pass, warn, type CheckResult } from './check.ts';
 import type { BackupExpectation } from './config.ts';
 
@@ -68,4 +71,37 @@ export async function checkWalArchive(db: pg.Client, expectation: BackupExpectat
     );
   }
   return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
+}
+
+/**
+ * The same RPO from the other end: the newest segment that reached the pgBackRest repository of the name's newest
+ * physical backup, read from the storage (no connection to the database host needed, so it runs on GitHub too).
+ * pg_stat_archiver counts what archive_command returned 0 for; this is what a recovery can actually replay. A name
+ * with no physical backup has no repository to read: nothing to report.
+ */
+export async function checkWalRepository(
+  stores: Store[],
+  expectation: BackupExpectation,
+  access: RepositoryAccess,
+  now = new Date(),
+): Promise<CheckResult[]> {
+  const name = `wal repository: ${expectation.name}`;
+  const max = expectation.maxWalAgeMinutes!;
+  for (const store of stores) {
+    const physical = (await listBackups(store, expectation.name)).find((b) => b.manifest?.engine === 'pgbackrest');
+    if (!physical?.manifest) continue;
+    const wal = await repositoryNewestWal(store, physical.manifest, access);
+    if (!wal.holds) continue;
+    const repo = physical.manifest.pgbackrest!.repo;
+    if (!wal.newest) return [fail(name, `no WAL segment in ${repo} yet: check archive_command (pgbackrest check)`)];
+    const ageMinutes = (now.getTime() - Date.parse(wal.newest.archivedAt)) / 60_000;
+    const details = { repository: repo, ...wal.newest, ageMinutes };
+    const finding = `newest WAL in ${repo}: ${wal.newest.segment}, ${ageMinutes.toFixed(1)} min old`;
+    return [
+      ageMinutes > max
+        ? fail(name, `${finding} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, details)
+        : pass(name, finding, details),
+    ];
+  }
+  return [];
 }

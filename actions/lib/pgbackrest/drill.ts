@@ -17,6 +17,7 @@ import { findPgbackrest } from './binary.ts';
 import { pgbackrest, pgbackrestEnvironment, type Pgbackrest } from './command.ts';
 import { repoDisplay, repoOptions } from './config.ts';
 import { readRecoveryLog, type RecoveryLog } from './recovery-log.ts';
+import { newestArchivedWal, type NewestWal } from './wal.ts';
 
 export interface PitrDrillOptions extends Budgets {
   found: FoundBackup;
@@ -50,6 +51,8 @@ export interface PitrOutcome extends EngineOutcome {
   recoveryStop: string | null;
   /** verify-sql's answer, when given. */
   verifySqlResult: boolean | null;
+  /** The newest segment in the repository when the drill ran: how far a recovery could go right now (the RPO). */
+  newestWal: NewestWal | null;
 }
 
 export type PitrDrillRecord = DrillRecordBase & Omit<PitrOutcome, keyof EngineOutcome>;
@@ -76,6 +79,7 @@ export async function drillPitr(options: PitrDrillOptions): Promise<PitrDrillRec
     walReplayed: 0,
     recoveryStop: null,
     verifySqlResult: null,
+    newestWal: null,
   };
   const prepared = await prepare(options);
   return runDrill(
@@ -177,6 +181,7 @@ async function recover(options: PitrDrillOptions, prepared: Prepared, outcome: P
     const log = readRecoveryLog(await server.log());
     outcome.walReplayed = log.segmentsRestored;
     outcome.recoveryStop = log.stopLine;
+    outcome.newestWal = (await newestArchivedWal(prepared.tool)) ?? null;
     const database = await recoveredDatabase(server, options.found.manifest);
     outcome.recoveredTo = database.lastReplay;
     outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));

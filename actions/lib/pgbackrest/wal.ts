@@ -63,3 +63,33 @@ export function describeGaps(gaps: WalGap[]): string {
     'backup so that later times can be restored'
   );
 }
+
+/** The newest WAL segment in the repository and when it arrived there. */
+export interface NewestWal {
+  segment: string;
+  archivedAt: string;
+}
+
+interface ListedEntry {
+  type: string;
+  time?: number;
+}
+
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+export async function newestArchivedWal(tool: Pgbackrest): Promise<NewestWal | undefined> {
+  const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+  let newest: { segment: string; time: number } | undefined;
+  for (const [key, entry] of Object.entries(JSON.parse(out) as Record<string, ListedEntry>)) {
+    const name = key.split('/').pop() ?? '';
+    if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name)) continue;
+    const segment = name.slice(0, 24);
+    if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+      newest = { segment, time: entry.time };
+    }
+  }
+  return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
+}

@@ -73219,6 +73219,25 @@ function wal_describeGaps(gaps) {
         `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
         'backup so that later times can be restored');
 }
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+async function newestArchivedWal(tool) {
+    const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+    let newest;
+    for (const [key, entry] of Object.entries(JSON.parse(out))) {
+        const name = key.split('/').pop() ?? '';
+        if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name))
+            continue;
+        const segment = name.slice(0, 24);
+        if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+            newest = { segment, time: entry.time };
+        }
+    }
+    return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
 

@@ -73861,6 +73861,25 @@ function wal_describeGaps(gaps) {
         `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
         'backup so that later times can be restored');
 }
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+async function newestArchivedWal(tool) {
+    const out = await command_pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+    let newest;
+    for (const [key, entry] of Object.entries(JSON.parse(out))) {
+        const name = key.split('/').pop() ?? '';
+        if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name))
+            continue;
+        const segment = name.slice(0, 24);
+        if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+            newest = { segment, time: entry.time };
+        }
+    }
+    return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
 
@@ -74077,6 +74096,7 @@ function readRecoveryLog(text) {
 
 
 
+
 /**
  * restore-drill of a pgBackRest backup: `pgbackrest restore` of the chosen base backup into a throwaway folder (with
  * `--type=time --target=<to-time> --target-action=promote` when a time is given), a server of the backup's major
@@ -74100,6 +74120,7 @@ async function drillPitr(options) {
         walReplayed: 0,
         recoveryStop: null,
         verifySqlResult: null,
+        newestWal: null,
     };
     const prepared = await prepare(options);
     return runDrill({ ...options, budgets: options, dryRun: false, engine: 'pgbackrest', outcome, rtoInDryRun: false }, (progress) => recover(options, prepared, progress));
@@ -74178,6 +74199,7 @@ async function recover(options, prepared, outcome) {
         const log = readRecoveryLog(await server.log());
         outcome.walReplayed = log.segmentsRestored;
         outcome.recoveryStop = log.stopLine;
+        outcome.newestWal = (await newestArchivedWal(prepared.tool)) ?? null;
         const database = await recoveredDatabase(server, options.found.manifest);
         outcome.recoveredTo = database.lastReplay;
         outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));
@@ -76867,6 +76889,14 @@ function planSummary(manifest, source) {
     ];
     return `${lines.join('\n')}\n`;
 }
+/** How far a recovery could go when the drill ran: the newest segment in the repository, and how old it was. */
+function newestWal(record) {
+    if (!record.newestWal)
+        return '— (none archived)';
+    const minutes = (Date.parse(record.startedAt) - Date.parse(record.newestWal.archivedAt)) / 60_000;
+    const age = minutes > 0 ? `, ${minutes.toFixed(1)} min before the drill started` : '';
+    return `${record.newestWal.segment}, archived ${record.newestWal.archivedAt}${age}`;
+}
 /** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
 function pitrDrillSummary(record, manifest, source) {
     const physical = manifest.pgbackrest;
@@ -76885,6 +76915,7 @@ function pitrDrillSummary(record, manifest, source) {
             ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
             ['Recovery stopped', record.recoveryStop ?? '—'],
             ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+            ['Newest archived WAL (RPO)', newestWal(record)],
             ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
             ['verify-sql', verifySql],
             ['Restored into', record.target],

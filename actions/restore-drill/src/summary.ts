@@ -181,6 +181,14 @@ export function planSummary(manifest: Manifest, source: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** How far a recovery could go when the drill ran: the newest segment in the repository, and how old it was. */
+function newestWal(record: PitrDrillRecord): string {
+  if (!record.newestWal) return '— (none archived)';
+  const minutes = (Date.parse(record.startedAt) - Date.parse(record.newestWal.archivedAt)) / 60_000;
+  const age = minutes > 0 ? `, ${minutes.toFixed(1)} min before the drill started` : '';
+  return `${record.newestWal.segment}, archived ${record.newestWal.archivedAt}${age}`;
+}
+
 /** A point-in-time drill: target, where recovery stopped, the RTO, and how much WAL it took. */
 export function pitrDrillSummary(record: PitrDrillRecord, manifest: Manifest, source: string): string {
   const physical = manifest.pgbackrest!;
@@ -201,6 +209,7 @@ export function pitrDrillSummary(record: PitrDrillRecord, manifest: Manifest, so
         ['Recovered to', `${record.recoveredTo ?? '—'} (last replayed transaction)`],
         ['Recovery stopped', record.recoveryStop ?? '—'],
         ['WAL replayed', `${formatCount(record.walReplayed)} segments from the archive`],
+        ['Newest archived WAL (RPO)', newestWal(record)],
         ['Restore + recovery (RTO)', formatSeconds(record.restoreSeconds)],
         ['verify-sql', verifySql],
         ['Restored into', record.target],

@@ -67989,6 +67989,86 @@ function extend(target) {
 
 /***/ }),
 
+/***/ 3798:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Qc: () => (/* binding */ childEnvironment),
+/* harmony export */   pO: () => (/* binding */ runContext)
+/* harmony export */ });
+/* unused harmony exports ENV, inputEnvName */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
+ * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
+ */
+const ENV = {
+    runnerTemp: 'RUNNER_TEMP',
+    stepSummary: 'GITHUB_STEP_SUMMARY',
+    repository: 'GITHUB_REPOSITORY',
+    token: 'GITHUB_TOKEN',
+    runId: 'GITHUB_RUN_ID',
+    serverUrl: 'GITHUB_SERVER_URL',
+    workflow: 'GITHUB_WORKFLOW',
+    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
+    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
+    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
+    awsEndpoint: 'AWS_ENDPOINT_URL',
+    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+    awsRegion: 'AWS_REGION',
+    awsDefaultRegion: 'AWS_DEFAULT_REGION',
+    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    awsSessionToken: 'AWS_SESSION_TOKEN',
+    awsCaBundle: 'AWS_CA_BUNDLE',
+};
+/** The environment read once, as plain values (pure: the same env gives the same context). */
+function runContext(env) {
+    const value = (name) => env[name] || undefined;
+    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
+    return {
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
+        runnerTemp: value(ENV.runnerTemp),
+        stepSummaryFile: value(ENV.stepSummary),
+        github: {
+            repository: value(ENV.repository),
+            token: value(ENV.token),
+            runId: value(ENV.runId),
+            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
+            workflow: value(ENV.workflow),
+        },
+        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
+        s3: {
+            endpoint,
+            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
+            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
+            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
+            caBundle: value(ENV.awsCaBundle),
+        },
+        awsCredentials: {
+            accessKeyId: value(ENV.awsAccessKeyId),
+            secretAccessKey: value(ENV.awsSecretAccessKey),
+            sessionToken: value(ENV.awsSessionToken),
+        },
+    };
+}
+/**
+ * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
+ * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
+ */
+function childEnvironment(extra) {
+    return { ...process.env, ...extra };
+}
+/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
+function inputEnvName(input) {
+    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+
+/***/ }),
+
 /***/ 5974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -68018,7 +68098,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 6933:
+/***/ 6267:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70974,77 +71054,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./actions/lib/action/env.ts
-
-/**
- * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
- * hand the result on; nothing else reads process.env (a child process may still inherit it whole).
- */
-const ENV = {
-    runnerTemp: 'RUNNER_TEMP',
-    stepSummary: 'GITHUB_STEP_SUMMARY',
-    repository: 'GITHUB_REPOSITORY',
-    token: 'GITHUB_TOKEN',
-    runId: 'GITHUB_RUN_ID',
-    serverUrl: 'GITHUB_SERVER_URL',
-    workflow: 'GITHUB_WORKFLOW',
-    actionsRuntimeToken: 'ACTIONS_RUNTIME_TOKEN',
-    actionsResultsUrl: 'ACTIONS_RESULTS_URL',
-    s3Endpoint: 'AWS_ENDPOINT_URL_S3',
-    awsEndpoint: 'AWS_ENDPOINT_URL',
-    s3ForcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
-    awsRegion: 'AWS_REGION',
-    awsDefaultRegion: 'AWS_DEFAULT_REGION',
-    awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
-    awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
-    awsSessionToken: 'AWS_SESSION_TOKEN',
-    awsCaBundle: 'AWS_CA_BUNDLE',
-};
-/** The environment read once, as plain values (pure: the same env gives the same context). */
-function runContext(env) {
-    const value = (name) => env[name] || undefined;
-    const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
-    return {
-        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
-        runnerTemp: value(ENV.runnerTemp),
-        stepSummaryFile: value(ENV.stepSummary),
-        github: {
-            repository: value(ENV.repository),
-            token: value(ENV.token),
-            runId: value(ENV.runId),
-            serverUrl: value(ENV.serverUrl) ?? 'https://github.com',
-            workflow: value(ENV.workflow),
-        },
-        artifacts: { runtimeToken: value(ENV.actionsRuntimeToken), resultsUrl: value(ENV.actionsResultsUrl) },
-        s3: {
-            endpoint,
-            // A custom endpoint (MinIO, R2, Supabase Storage, a test server) wants path-style addressing.
-            forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
-            region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
-            caBundle: value(ENV.awsCaBundle),
-        },
-        awsCredentials: {
-            accessKeyId: value(ENV.awsAccessKeyId),
-            secretAccessKey: value(ENV.awsSecretAccessKey),
-            sessionToken: value(ENV.awsSessionToken),
-        },
-    };
-}
-/**
- * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
- * PGBACKREST_REPO1_CIPHER_PASS) go this way, never on its command line, where `ps` shows them.
- */
-function childEnvironment(extra) {
-    return { ...process.env, ...extra };
-}
-/** The variable that carries an input from a shell: BACKSTOP_DATABASE_URL for database-url. */
-function inputEnvName(input) {
-    return `BACKSTOP_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(3798);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(4785);
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
@@ -71148,7 +71159,7 @@ function githubRuntime(context) {
  * report step of the same job (actions/report), which turns failures into issues.
  */
 async function runAsGitHubAction(action) {
-    const runtime = githubRuntime(runContext(process.env));
+    const runtime = githubRuntime((0,env/* runContext */.pO)(process.env));
     (0,interrupt/* exitCleanlyOnSignals */.xi)({ error: (line) => core_error(runtime.redact(line)), info: (line) => info(runtime.redact(line)) }, `running ${action.name}`);
     const summaries = [];
     const recording = {
@@ -71270,7 +71281,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 1771:
+/***/ 2616:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71793,7 +71804,7 @@ function libpqEnvironment(database) {
         env.PGPASSWORD = database.password;
     return env;
 }
-async function connect(database) {
+async function connection_connect(database) {
     const client = new esm.Client({
         connectionString: database.url,
         application_name: 'backstop',
@@ -73382,7 +73393,7 @@ const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.u
  * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
  * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
  */
-const MANIFEST_VERSION = 1;
+const schema_MANIFEST_VERSION = 1;
 const MANIFEST_FILE = 'manifest.json';
 const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
 /**
@@ -73404,8 +73415,8 @@ function parseManifest(text, where) {
     const manifest = data;
     if (typeof manifest !== 'object' || manifest === null)
         throw new Error(`${where} is not a manifest object.`);
-    if (manifest.version !== MANIFEST_VERSION) {
-        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
+    if (manifest.version !== schema_MANIFEST_VERSION) {
+        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${schema_MANIFEST_VERSION}: ` +
             'use the Backstop release that wrote it.');
     }
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
@@ -73538,7 +73549,7 @@ async function catalog_putJson(stores, key, value) {
     await Promise.all(stores.map((store) => store.put(key, Readable.from([Buffer.from(body)]))));
 }
 /** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
-async function writeManifest(stores, manifest) {
+async function catalog_writeManifest(stores, manifest) {
     await catalog_putJson(stores, catalog_manifestKey(manifest.name, manifest.id), manifest);
 }
 
@@ -75599,7 +75610,737 @@ async function guarded(sides, aggregate) {
 
 
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./actions/lib/pg/os-user.ts
+
+
+
+/**
+ * The operating-system user a PostgreSQL data directory belongs to. The server runs as that user, and so must every
+ * tool that reads or writes its files or its WAL archive (pgBackRest refuses mixed owners): as root, Backstop runs
+ * such tools through `runuser -u <owner>`.
+ */
+function os_user_dataDirOwner(dataDir, origin) {
+    let uid;
+    try {
+        uid = statSync(dataDir).uid;
+    }
+    catch {
+        throw new ConfigurationError(`${origin.title} is ${dataDir}, which does not exist or cannot be read: give the PostgreSQL data directory ` +
+            '(SHOW data_directory on the server), on this machine: a physical backup runs where the files are.');
+    }
+    const name = spawnSync('id', ['-nu', String(uid)], { encoding: 'utf8' }).stdout.trim();
+    return name || String(uid);
+}
+/** Whether this process runs as root. */
+function runningAsRoot() {
+    return process.getuid?.() === 0;
+}
+/** The name this process runs as. */
+function currentUser() {
+    return (0,external_node_child_process_.spawnSync)('id', ['-nu'], { encoding: 'utf8' }).stdout.trim();
+}
+/**
+ * `command args` as `user`: unchanged when we already are that user, through runuser as root (which keeps the
+ * environment, so secrets handed down in it still reach the tool).
+ */
+function asUser(user, command, args) {
+    if (user === currentUser())
+        return { command, args };
+    if (!runningAsRoot()) {
+        throw new errors/* ConfigurationError */.j1(`The data directory belongs to "${user}" but Backstop runs as "${currentUser()}": run it as ${user} ` +
+            `(sudo -u ${user} backstop …) or as root.`);
+    }
+    return { command: 'runuser', args: ['-u', user, '--', command, ...args] };
+}
+/** The user a throwaway server runs as: PostgreSQL refuses root, so root's servers run as `postgres`. */
+function serverUser() {
+    return runningAsRoot() ? 'postgres' : currentUser();
+}
+/** Gives a file or folder (not what is in it) to `user`, when we are root and it is not ours to keep. */
+function chownTo(user, target) {
+    if (runningAsRoot() && user !== 'root')
+        (0,external_node_child_process_.spawnSync)('chown', [`${user}:`, target]);
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./actions/lib/manifest/ids.ts
+
+
+/** Backup ids sort by time as plain strings: 20260118T030000Z-daily-3f9a. */
+function ids_newBackupId(kind, at = new Date()) {
+    const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+    return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
+}
+const BACKUP_ID = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/;
+const ids_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function checkBackupName(name, origin) {
+    if (!ids_NAME.test(name))
+        throw new ConfigurationError(`${origin.title} is "${name}": ${whatIsWrongWith(name)}`);
+    return name;
+}
+/** Says which rule a name breaks: `..` has only allowed characters, yet is a path step, not a folder of its own. */
+function whatIsWrongWith(name) {
+    const rules = 'use letters, digits, ".", "_" or "-", starting with a letter or digit (it names a storage folder)';
+    if (name === '.' || name === '..') {
+        return (`"${name}" is a path step (${name === '.' ? 'this folder' : 'the parent folder'}), not allowed as a ` +
+            `name: ${rules}, e.g. prod-db.`);
+    }
+    if (name.length > 100)
+        return `${name.length} characters, at most 100 are allowed: give a shorter name.`;
+    return `${rules}, e.g. prod-db.`;
+}
+function checkBackupId(id, origin) {
+    if (!BACKUP_ID.test(id)) {
+        throw new ConfigurationError(`${origin.title} is "${id}", not a backup id like 20260118T030000Z-daily-3f9a: copy it from a manifest-url ` +
+            'or leave it empty for the newest complete backup.');
+    }
+    return id;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/process.ts
+
+
+/** Keeps the last lines of a child's stderr for the error message (the whole of it could be gigabytes). */
+const STDERR_TAIL_BYTES = 4096;
+/** A tool that did not exit 0; `signal` is set when a signal ended it. */
+class ToolExitError extends Error {
+    name = 'ToolExitError';
+    signal;
+    constructor(message, signal) {
+        super(message);
+        this.signal = signal;
+    }
+}
+function startTool(command, args, options = {}) {
+    const label = options.label ?? command.split('/').pop() ?? command;
+    const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // Interrupted, we stop the tool ourselves: SIGTERM first (pg_dump and pg_restore then cancel their server
+    // queries), SIGKILL if it is still there after a grace period. A tool left running would hold locks for hours.
+    const forget = (0,interrupt/* onInterrupt */.nA)(`stopped ${label}`, () => stopChild(child));
+    child.once('close', forget);
+    let tail = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text) => {
+        tail = (tail + text).slice(-STDERR_TAIL_BYTES);
+    });
+    const exited = new Promise((resolve, reject) => {
+        child.once('error', (error) => reject(new Error(`Could not run ${label}: ${error.message}`)));
+        child.once('close', (code, signal) => {
+            if (code === 0)
+                resolve();
+            else {
+                const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+                reject(new ToolExitError(`${label} ${why}: ${lastLines(tail) || 'no error output'}`, signal));
+            }
+        });
+    });
+    return { child, exited, stderrTail: () => tail };
+}
+/** Runs a tool to completion and returns its stdout. */
+async function runTool(command, args, options = {}) {
+    const tool = startTool(command, args, options);
+    let out = '';
+    tool.child.stdout?.setEncoding('utf8');
+    tool.child.stdout?.on('data', (text) => {
+        out += text;
+    });
+    await tool.exited;
+    return out;
+}
+const STOP_GRACE_MS = 3_000;
+function stopChild(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    });
+}
+function lastLines(text, count = 5) {
+    return text.trim().split('\n').slice(-count).join(' / ');
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/binary.ts
+
+
+
+/** Where the packages put it; run by absolute path, because runuser's PATH is not ours. */
+const CANDIDATES = ['/usr/bin/pgbackrest', '/usr/local/bin/pgbackrest'];
+async function binary_findPgbackrest() {
+    const file = CANDIDATES.find((candidate) => (0,external_node_fs_.existsSync)(candidate)) ?? 'pgbackrest';
+    let out;
+    try {
+        out = await runTool(file, ['version']);
+    }
+    catch {
+        throw new errors/* ConfigurationError */.j1('pgBackRest is not installed on this machine: apt-get install pgbackrest (or dnf install pgbackrest), on the ' +
+            'database host and wherever drills run.');
+    }
+    const version = /pgBackRest (\S+)/.exec(out)?.[1] ?? out.trim();
+    return { path: file, version };
+}
+
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(3798);
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/command.ts
+
+
+
+
+/** Secrets never go on the command line (`ps` shows it to every user): pgBackRest reads them from its environment. */
+function pgbackrestEnvironment(tool) {
+    const extra = {};
+    if (tool.passphrase !== undefined)
+        extra.PGBACKREST_REPO1_CIPHER_PASS = tool.passphrase;
+    const credentials = tool.s3Credentials ?? {};
+    if (credentials.accessKeyId)
+        extra.PGBACKREST_REPO1_S3_KEY = credentials.accessKeyId;
+    if (credentials.secretAccessKey)
+        extra.PGBACKREST_REPO1_S3_KEY_SECRET = credentials.secretAccessKey;
+    if (credentials.sessionToken)
+        extra.PGBACKREST_REPO1_S3_TOKEN = credentials.sessionToken;
+    if (tool.libpqPassword !== undefined)
+        extra.PGPASSWORD = tool.libpqPassword;
+    return (0,env/* childEnvironment */.Qc)(extra);
+}
+/** Console quiet, every warning and error on stderr (what the error message quotes), no log files of its own. */
+function argv(tool, command, args, operands) {
+    return [
+        `--config=${tool.configFile}`,
+        `--stanza=${tool.stanza}`,
+        '--log-level-console=off',
+        '--log-level-stderr=warn',
+        '--log-level-file=off',
+        ...args,
+        command,
+        ...operands,
+    ];
+}
+function startPgbackrest(tool, command, args = [], operands = []) {
+    const run = asUser(tool.user, tool.binary, argv(tool, command, args, operands));
+    return startTool(run.command, run.args, { env: pgbackrestEnvironment(tool), label: `pgbackrest ${command}` });
+}
+/** Runs one pgBackRest command to its end; its failure is one line that says what to do. */
+/** `operands` follow the command (repo-ls's path); options come before it. */
+async function command_pgbackrest(tool, command, args = [], operands = []) {
+    const running = startPgbackrest(tool, command, args, operands);
+    let out = '';
+    running.child.stdout?.setEncoding('utf8').on('data', (text) => {
+        out += text;
+    });
+    try {
+        await running.exited;
+        return out;
+    }
+    catch (error) {
+        throw command_explainFailure(tool, command, running.stderrTail() || error.message);
+    }
+}
+/**
+ * pgBackRest's errors as a person can act on them. A wrong passphrase shows only as an info file that "is not" an
+ * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
+ */
+function command_explainFailure(tool, command, message) {
+    const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+    const code = first?.[1];
+    const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
+    const missing = /FileMissingError|missing stanza path/.test(message);
+    if (!missing && tool.passphrase !== undefined && looksUndecryptable(message)) {
+        return new errors/* ConfigurationError */.j1(`The encryption passphrase does not open the pgBackRest repository ${tool.repoDisplay} (stanza ` +
+            `${tool.stanza}): give the passphrase archive-config was run with.`);
+    }
+    if (tool.passphrase === undefined && /requires option: repo1-cipher-pass|cipher/.test(message)) {
+        return new errors/* ConfigurationError */.j1(`The pgBackRest repository ${tool.repoDisplay} is encrypted: give its encryption passphrase.`);
+    }
+    if (missing || code === '055') {
+        return new errors/* ConfigurationError */.j1(`There is no pgBackRest stanza ${tool.stanza} in ${tool.repoDisplay}: run backstop archive-config for it ` +
+            'first (it creates the stanza and prints the postgresql.conf lines).');
+    }
+    return new Error(`pgbackrest ${command} failed${code ? ` (error ${code})` : ''}: ${text}`);
+}
+/**
+ * A wrong key decrypts an info file into noise, which pgBackRest then fails to parse (quoting the noise, which can
+ * push its own first lines out of the tail we keep): noise, a parse error or a crypto error all say the same.
+ */
+function looksUndecryptable(message) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the decrypted noise is what we look for
+    const noise = /[\x00-\x08\x0e-\x1f\ufffd]/.test(message);
+    return noise || /FormatError|CryptoError|key\/value found outside of section/.test(message);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/config.ts
+
+
+
+
+/**
+ * pgBackRest's configuration as Backstop writes it: one stanza per backup name, its repository on the same storage
+ * as the logical backups, under `<prefix>/<name>/pgbackrest/` (a folder the catalog never takes for a backup), every
+ * option in the stanza's own section so one file can hold several stanzas' worth of nothing else.
+ */
+const REPO_FOLDER = 'pgbackrest';
+/** Where the repository lives and how to reach it: pgBackRest's repo1-* options, never a secret among them. */
+function config_repoOptions(target) {
+    const url = target.store.displayUrl;
+    const common = [
+        ['repo1-cipher-type', target.encrypted ? 'aes-256-cbc' : 'none'],
+        // Backstop expires by its own GFS policy (prune-backups drives `pgbackrest expire`): pgBackRest keeps all.
+        ['repo1-retention-full', '9999999'],
+        ['compress-type', 'zst'],
+    ];
+    if (url.startsWith('file://')) {
+        return [
+            ['repo1-type', 'posix'],
+            ['repo1-path', external_node_path_default().join((0,external_node_url_.fileURLToPath)(url), target.name, REPO_FOLDER)],
+            ...common,
+        ];
+    }
+    if (url.startsWith('s3://'))
+        return [...s3Options(url, target), ...common];
+    throw new errors/* ConfigurationError */.j1(`${url} cannot hold a pgBackRest repository: use s3://bucket/prefix or file:///path.`);
+}
+/** pgBackRest speaks only HTTPS to S3; a custom endpoint (MinIO, R2) is named by host (and port). */
+function s3Options(url, target) {
+    const { bucket, prefix } = parseS3Url(url);
+    const endpoint = target.s3.endpoint ? new URL(target.s3.endpoint) : undefined;
+    if (endpoint && endpoint.protocol !== 'https:') {
+        throw new errors/* ConfigurationError */.j1(`The S3 endpoint ${endpoint.origin} is plain HTTP: pgBackRest speaks only HTTPS to S3. Serve it over TLS ` +
+            '(a self-signed certificate works with repo1-s3-verify-tls=n in the pgBackRest configuration).');
+    }
+    const options = [
+        ['repo1-type', 's3'],
+        ['repo1-path', `/${[prefix, target.name, REPO_FOLDER].filter(Boolean).join('/')}`],
+        ['repo1-s3-bucket', bucket],
+        ['repo1-s3-region', target.s3.region],
+        ['repo1-s3-endpoint', endpoint?.hostname ?? `s3.${target.s3.region}.amazonaws.com`],
+    ];
+    if (endpoint?.port)
+        options.push(['repo1-s3-port', endpoint.port]);
+    if (target.s3.forcePathStyle)
+        options.push(['repo1-s3-uri-style', 'path']);
+    if (target.s3.caBundle)
+        options.push(['repo1-storage-ca-file', target.s3.caBundle]);
+    return options;
+}
+/** The repository, for people: its folder, or s3://bucket/path. */
+function config_repoDisplay(repo) {
+    const get = (name) => repo.find(([option]) => option === name)?.[1];
+    return get('repo1-type') === 's3' ? `s3://${get('repo1-s3-bucket')}${get('repo1-path')}` : `${get('repo1-path')}`;
+}
+function config_pgOptions(pg) {
+    const options = [['pg1-path', pg.dataDir]];
+    if (pg.port !== undefined)
+        options.push(['pg1-port', String(pg.port)]);
+    if (pg.socketDir)
+        options.push(['pg1-socket-path', pg.socketDir]);
+    return options;
+}
+const CONFIG_HEADER = '# Written by `backstop archive-config`';
+/** The file itself: a header saying who wrote it and how to change it, then the stanza's section. */
+function renderConfig(stanza, options, note = []) {
+    return [
+        `${CONFIG_HEADER}: run it again to change this file (it rewrites the whole file).`,
+        ...note.map((line) => `# ${line}`),
+        `[${stanza}]`,
+        ...options.map(([name, value]) => `${name}=${value}`),
+        '',
+    ].join('\n');
+}
+/** The lines to add to postgresql.conf: archive every WAL segment, and at least one a minute on an idle server. */
+function postgresqlConfLines(configFile, stanza, archiveTimeoutSeconds) {
+    return [
+        'archive_mode = on',
+        `archive_command = 'pgbackrest --config=${configFile} --stanza=${stanza} archive-push %p'`,
+        `archive_timeout = ${archiveTimeoutSeconds}`,
+        'wal_level = replica',
+    ];
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/info.ts
+
+async function info_stanzaInfo(tool) {
+    const out = await pgbackrest(tool, 'info', ['--output=json']);
+    let stanzas;
+    try {
+        stanzas = JSON.parse(out);
+    }
+    catch {
+        // pgBackRest quotes an info file it could not read, noise and all, into its JSON.
+        throw explainFailure(tool, 'info', out);
+    }
+    const info = stanzas.find((stanza) => stanza.name === tool.stanza);
+    if (!info)
+        throw new Error(`pgbackrest info did not describe stanza ${tool.stanza}.`);
+    // 0 ok, 2 no backup yet; anything else (a missing stanza, a passphrase that decrypts nothing) says why only in
+    // the text form, which names the error.
+    if (info.status.code !== 0 && info.status.code !== 2) {
+        throw explainFailure(tool, 'info', `${info.status.message}: ${await pgbackrest(tool, 'info')}`);
+    }
+    return info;
+}
+function backupSet(info, label) {
+    return info.backup.find((set) => set.label === label);
+}
+function info_isoOf(unixSeconds) {
+    return new Date(unixSeconds * 1000).toISOString();
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/server.ts
+
+
+
+async function server_readServerFacts(database) {
+    const client = await connect(database);
+    try {
+        const row = (await client.query(`SELECT current_setting('data_directory') AS data_dir, current_setting('port') AS port,
+                current_setting('unix_socket_directories') AS sockets, current_setting('server_version') AS version,
+                current_setting('server_version_num') AS version_num, current_user AS "user",
+                current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
+                pg_size_bytes(current_setting('wal_segment_size')) AS wal_segment_bytes`)).rows[0];
+        return {
+            dataDir: row.data_dir,
+            port: Number(row.port),
+            socketDir: row.sockets.split(',')[0]?.trim() || undefined,
+            version: row.version,
+            versionNum: Number(row.version_num),
+            user: row.user,
+            archiveMode: row.archive_mode,
+            archiveCommand: row.archive_command,
+            walSegmentBytes: Number(row.wal_segment_bytes),
+        };
+    }
+    catch (error) {
+        throw new ConfigurationError(`Cannot read the server's settings over ${database.display} (${database.origin}): ${error.message}. ` +
+            'The role needs to read data_directory: a superuser or a member of pg_read_all_settings.');
+    }
+    finally {
+        await client.end();
+    }
+}
+/** pg-data and the server must be the same cluster: a backup of another folder would restore the wrong database. */
+function server_checkSameCluster(pgData, facts, pgDataOrigin, database) {
+    const real = (dir) => {
+        try {
+            return realpathSync(dir);
+        }
+        catch {
+            return dir;
+        }
+    };
+    if (real(pgData) !== real(facts.dataDir)) {
+        throw new ConfigurationError(`${pgDataOrigin.title} is ${pgData} but the server at ${database.display} runs from ${facts.dataDir}: give ` +
+            'the data directory of that server (SHOW data_directory).');
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/wal.ts
+
+/**
+ * The WAL archive's continuity. pgBackRest 2.45's verify checks every file it finds, not the files that are not
+ * there: a segment deleted from the repository passes it, yet no recovery can go past that segment. Backstop lists
+ * the archive and looks for the holes itself.
+ */
+const SEGMENT = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})-[0-9a-f]{40}/;
+/** Every archived segment name (24 hex digits) of the stanza's archive ids, sorted. */
+async function wal_archivedSegments(tool, info) {
+    const names = [];
+    for (const archive of info.archive) {
+        const folder = `archive/${tool.stanza}/${archive.id}`;
+        const out = await pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [folder]);
+        for (const key of Object.keys(JSON.parse(out))) {
+            const name = key.split('/').pop() ?? '';
+            const match = SEGMENT.exec(name);
+            if (match)
+                names.push(name.slice(0, 24));
+        }
+    }
+    return [...new Set(names)].sort();
+}
+/**
+ * Holes in each timeline's run of segments, from `from` (the oldest backup's first segment) on: with 16 MiB
+ * segments, 256 per log file number (`segmentBytes` says otherwise for a server initialised with another size).
+ */
+function wal_walGaps(segments, from, segmentBytes = 16 * 1024 * 1024) {
+    const perLog = 0x1_0000_0000 / segmentBytes;
+    const position = (name) => Number.parseInt(name.slice(8, 16), 16) * perLog + Number.parseInt(name.slice(16, 24), 16);
+    const gaps = [];
+    const byTimeline = new Map();
+    for (const name of segments) {
+        if (from && name.slice(0, 8) === from.slice(0, 8) && name < from)
+            continue;
+        byTimeline.set(name.slice(0, 8), [...(byTimeline.get(name.slice(0, 8)) ?? []), name]);
+    }
+    for (const names of byTimeline.values()) {
+        for (let index = 1; index < names.length; index++) {
+            const missing = position(names[index]) - position(names[index - 1]) - 1;
+            if (missing > 0)
+                gaps.push({ after: names[index - 1], before: names[index], missing });
+        }
+    }
+    return gaps;
+}
+/** One line for people: where recovery would stop, and what still restores. */
+function wal_describeGaps(gaps) {
+    const first = gaps[0];
+    const total = gaps.reduce((sum, gap) => sum + gap.missing, 0);
+    return (`the WAL archive has ${total} segment(s) missing, first after ${first.after} (next archived: ${first.before}): ` +
+        `no recovery can replay past ${first.after}; check archive_command (pg_stat_archiver), and take a full ` +
+        'backup so that later times can be restored');
+}
+/**
+ * The PITR RPO as the repository sees it (not as the server believes it): the newest archived segment and its
+ * arrival time, from `repo-ls` of the stanza's archive (every archive id). A later timeline sorts after an earlier
+ * one, as segment names do. Listing reads names only: no passphrase is needed, nothing is decrypted.
+ */
+async function newestArchivedWal(tool) {
+    const out = await command_pgbackrest(tool, 'repo-ls', ['--recurse', '--output=json'], [`archive/${tool.stanza}`]);
+    let newest;
+    for (const [key, entry] of Object.entries(JSON.parse(out))) {
+        const name = key.split('/').pop() ?? '';
+        if (entry.type !== 'file' || entry.time === undefined || !SEGMENT.test(name))
+            continue;
+        const segment = name.slice(0, 24);
+        if (!newest || segment > newest.segment || (segment === newest.segment && entry.time > newest.time)) {
+            newest = { segment, time: entry.time };
+        }
+    }
+    return newest && { segment: newest.segment, archivedAt: new Date(newest.time * 1000).toISOString() };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/backup.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** auto: a full backup when none finished in the last 7 days (restores stay a short chain), else incremental. */
+const FULL_EVERY_DAYS = 7;
+function chooseType(requested, sets, now) {
+    if (requested !== 'auto')
+        return { type: requested, reason: `type ${requested}` };
+    const fulls = sets.filter((set) => set.type === 'full' && !set.error);
+    const newest = fulls.at(-1);
+    if (!newest)
+        return { type: 'full', reason: 'auto: no full backup yet' };
+    const ageDays = (now.getTime() / 1000 - newest.timestamp.stop) / 86_400;
+    if (ageDays >= FULL_EVERY_DAYS) {
+        return { type: 'full', reason: `auto: the newest full backup is ${ageDays.toFixed(1)} days old` };
+    }
+    return { type: 'incr', reason: `auto: incremental on full ${newest.label} (${ageDays.toFixed(1)} days old)` };
+}
+/**
+ * backup-physical: `pgbackrest backup`, then `pgbackrest verify`, then a Backstop manifest, written last, so the
+ * catalog, retention, freshness and the report see the physical backup like any other. A run killed halfway leaves
+ * no manifest (pgBackRest resumes or discards its partial set on the next run).
+ */
+async function backupPhysical(options) {
+    const now = options.now ?? (() => new Date());
+    const binary = await findPgbackrest();
+    const user = dataDirOwner(options.pgData, options.pgDataOrigin);
+    const facts = await readServerFacts(options.database);
+    checkSameCluster(options.pgData, facts, options.pgDataOrigin, options.database);
+    const repo = repoOptions({
+        store: options.stores[0],
+        name: options.name,
+        s3: options.s3,
+        encrypted: !!options.passphrase,
+    });
+    const staging = await stagingFolder();
+    try {
+        const tool = {
+            binary: binary.path,
+            configFile: await writeRunConfig(staging, options.name, [...repo, ...connectionOptions(options.pgData, facts)], user),
+            stanza: options.name,
+            user,
+            passphrase: options.passphrase,
+            s3Credentials: options.s3Credentials,
+            repoDisplay: repoDisplay(repo),
+            libpqPassword: options.database.password,
+        };
+        const before = await stanzaInfo(tool);
+        const createdAt = now();
+        const { type, reason } = chooseType(options.type, before.backup, createdAt);
+        const id = newBackupId(options.kind, createdAt);
+        options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+        await pgbackrest(tool, 'backup', [`--type=${type}`]);
+        const after = await stanzaInfo(tool);
+        const set = newSet(before, after);
+        options.log(`Backup set ${set.label} done; pgbackrest verify of the repository`);
+        const verifyStart = Date.now();
+        await pgbackrest(tool, 'verify');
+        await checkWalContinuity(tool, after, facts.walSegmentBytes);
+        const verifySeconds = (Date.now() - verifyStart) / 1000;
+        const info = infoFile(after, set);
+        await Promise.all(options.stores.map((store) => store.put(`${backupFolder(options.name, id)}/${info.path}`, Readable.from([info.body]))));
+        const finishedAt = now();
+        const manifest = {
+            version: MANIFEST_VERSION,
+            id,
+            name: options.name,
+            engine: 'pgbackrest',
+            kind: options.kind,
+            createdAt: createdAt.toISOString(),
+            finishedAt: finishedAt.toISOString(),
+            durationSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
+            source: {
+                serverVersion: facts.version,
+                serverVersionNum: facts.versionNum,
+                host: options.database.host,
+                database: options.database.database,
+            },
+            tool: { name: 'backstop', version: BACKSTOP_VERSION },
+            encryption: null,
+            files: [info.file],
+            pgbackrest: {
+                stanza: options.name,
+                label: set.label,
+                type: set.type,
+                prior: set.prior,
+                startedAt: isoOf(set.timestamp.start),
+                stoppedAt: isoOf(set.timestamp.stop),
+                lsn: set.lsn,
+                wal: set.archive,
+                sizeBytes: set.info.size,
+                deltaBytes: set.info.delta,
+                repoSizeBytes: set.info.repository.size,
+                repoDeltaBytes: set.info.repository.delta,
+                pgbackrestVersion: binary.version,
+                repo: tool.repoDisplay,
+                cipher: options.passphrase ? 'aes-256-cbc' : 'none',
+                role: facts.user,
+            },
+        };
+        await writeManifest(options.stores, manifest);
+        return {
+            manifest,
+            manifestUrl: options.stores[0].urlOf(`${backupFolder(options.name, id)}/manifest.json`),
+            set,
+            typeReason: reason,
+            verifySeconds,
+        };
+    }
+    finally {
+        await fs.rm(staging, { recursive: true, force: true });
+    }
+}
+/** verify's blind spot: a segment missing between the oldest backup and now (wal.ts). */
+async function checkWalContinuity(tool, info, segmentBytes) {
+    const oldest = info.backup.find((set) => !set.error)?.archive.start ?? null;
+    const gaps = walGaps(await archivedSegments(tool, info), oldest, segmentBytes);
+    if (gaps.length > 0)
+        throw new VerificationError(`Verify of the repository ${tool.repoDisplay} failed: ${describeGaps(gaps)}.`);
+}
+/** The set this run made: the one the repository has now and did not have before. */
+function newSet(before, after) {
+    const known = new Set(before.backup.map((set) => set.label));
+    const made = after.backup.filter((set) => !known.has(set.label)).at(-1);
+    if (!made)
+        throw new Error('pgbackrest backup ended without a new backup set in the repository.');
+    return made;
+}
+/** pgBackRest connects through the server's socket, as the database-url role (libpq's PGPASSWORD when it has one). */
+function connectionOptions(pgData, facts) {
+    return [
+        ...pgOptions({ dataDir: pgData, port: facts.port, socketDir: facts.socketDir }),
+        ['pg1-user', facts.user],
+        ['start-fast', 'y'],
+    ];
+}
+/** A folder the server's user can read a configuration from: the runner's temp folder may be private to us. */
+async function stagingFolder() {
+    const folder = await external_node_fs_promises_default().mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'backstop-pgbackrest-'));
+    await external_node_fs_promises_default().chmod(folder, 0o755);
+    return folder;
+}
+/** The configuration of one Backstop run: no secret in it (those go through the environment). */
+async function writeRunConfig(folder, stanza, options, user) {
+    const file = external_node_path_default().join(folder, 'pgbackrest.conf');
+    await external_node_fs_promises_default().writeFile(file, renderConfig(stanza, options, ['For one Backstop run; removed when it ends.']), {
+        mode: 0o644,
+    });
+    chownTo(user, file);
+    return file;
+}
+/** pgbackrest-info.json: the set as pgBackRest described it, and the stanza's WAL range then. */
+function infoFile(info, set) {
+    const body = Buffer.from(`${JSON.stringify({ stanza: info.name, cipher: info.cipher, db: info.db, archive: info.archive, set }, null, 2)}\n`);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const file = {
+        path: 'pgbackrest-info.json',
+        bytes: body.length,
+        sha256,
+        rawBytes: body.length,
+        compression: 'none',
+        encryption: 'none',
+        contents: 'pgbackrest-info',
+    };
+    return { path: file.path, body, file };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pgbackrest/repository.ts
+
+
+
+
+
+
+/**
+ * The newest archived WAL of the repository a physical backup was made into, read from wherever Backstop runs
+ * (a GitHub runner that cannot reach the database host).
+ * Listing needs no passphrase, so the configuration says the repository is not encrypted: nothing is decrypted.
+ */
+async function repositoryNewestWal(store, manifest, access) {
+    const record = manifest.pgbackrest;
+    if (!record)
+        return { holds: false };
+    const repo = config_repoOptions({ store, name: manifest.name, s3: access.s3, encrypted: false });
+    if (config_repoDisplay(repo) !== record.repo)
+        return { holds: false };
+    const binary = await binary_findPgbackrest();
+    const staging = await stagingFolder();
+    try {
+        const user = currentUser();
+        const tool = {
+            binary: binary.path,
+            configFile: await writeRunConfig(staging, record.stanza, repo, user),
+            stanza: record.stanza,
+            user,
+            s3Credentials: access.s3Credentials,
+            repoDisplay: record.repo,
+        };
+        return { holds: true, newest: await newestArchivedWal(tool) };
+    }
+    finally {
+        await external_node_fs_promises_default().rm(staging, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/integrity/wal-archive.ts
+
+
 
 /**
  * The PITR RPO, from the server itself (pg_stat_archiver of database-url): how old the newest archived WAL segment
@@ -75645,6 +76386,36 @@ async function checkWalArchive(db, expectation) {
     }
     return pass(name, `${newest}; ${details.archivedCount} archived, no failure`, { ...details, ageMinutes });
 }
+/**
+ * The same RPO from the other end: the newest segment that reached the pgBackRest repository of the name's newest
+ * physical backup, read from the storage (no connection to the database host needed, so it runs on GitHub too).
+ * pg_stat_archiver counts what archive_command returned 0 for; this is what a recovery can actually replay. A name
+ * with no physical backup has no repository to read: nothing to report.
+ */
+async function checkWalRepository(stores, expectation, access, now = new Date()) {
+    const name = `wal repository: ${expectation.name}`;
+    const max = expectation.maxWalAgeMinutes;
+    for (const store of stores) {
+        const physical = (await listBackups(store, expectation.name)).find((b) => b.manifest?.engine === 'pgbackrest');
+        if (!physical?.manifest)
+            continue;
+        const wal = await repositoryNewestWal(store, physical.manifest, access);
+        if (!wal.holds)
+            continue;
+        const repo = physical.manifest.pgbackrest.repo;
+        if (!wal.newest)
+            return [fail(name, `no WAL segment in ${repo} yet: check archive_command (pgbackrest check)`)];
+        const ageMinutes = (now.getTime() - Date.parse(wal.newest.archivedAt)) / 60_000;
+        const details = { repository: repo, ...wal.newest, ageMinutes };
+        const finding = `newest WAL in ${repo}: ${wal.newest.segment}, ${ageMinutes.toFixed(1)} min old`;
+        return [
+            ageMinutes > max
+                ? fail(name, `${finding} (max-wal-age-minutes ${max}): check archive_command and archive_timeout`, details)
+                : pass(name, finding, details),
+        ];
+    }
+    return [];
+}
 
 ;// CONCATENATED MODULE: ./actions/lib/integrity/run.ts
 
@@ -75672,10 +76443,10 @@ const UNREADABLE = 'its hypertables cannot be read';
  */
 async function runIntegrity(options) {
     const { config } = options;
-    const db = await connect(options.database);
+    const db = await connection_connect(options.database);
     let compare;
     try {
-        compare = options.compare ? await connect(options.compare) : undefined;
+        compare = options.compare ? await connection_connect(options.compare) : undefined;
         await Promise.all([pinSession(db), compare && pinSession(compare)]);
         await assertTimescaleLoaded(db, options.database, UNREADABLE);
         if (compare && options.compare)
@@ -75716,8 +76487,10 @@ async function runIntegrity(options) {
             await run(`timescaledb: ${expectation.hypertable}`, () => checkTimescale(db, expectation));
         for (const backup of config.backups)
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
-        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
+        for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined)) {
             await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
+            await run(`wal repository: ${backup.name}`, () => checkWalRepository(options.stores, backup, options.repository));
+        }
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -75751,7 +76524,11 @@ function integritySummary(results, passed, where) {
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
-    const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
+    const results = await runIntegrity({
+        ...inputs,
+        repository: { s3: runtime.context.s3, s3Credentials: runtime.context.awsCredentials },
+        log: (line) => runtime.info(line),
+    });
     const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
     const passed = inputs.failOn === 'never' || failures.length === 0;
     const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
@@ -75830,8 +76607,8 @@ async function writeReport(file, text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6933);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1771);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6267);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2616);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

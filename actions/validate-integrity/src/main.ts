@@ -12,7 +12,11 @@ export type ValidateIntegrityOutput = 'passed' | 'failures' | 'report-path';
 /** validate-integrity: inputs → the checks → a JSON report, outputs, summary; fail-on decides the exit status. */
 export async function run(runtime: Runtime<ValidateIntegrityOutput>): Promise<void> {
   const inputs = readInputs(runtime);
-  const results = await runIntegrity({ ...inputs, log: (line) => runtime.info(line) });
+  const results = await runIntegrity({
+    ...inputs,
+    repository: { s3: runtime.context.s3, s3Credentials: runtime.context.awsCredentials },
+    log: (line) => runtime.info(line),
+  });
   const failures = results.filter((r) => r.status === 'fail' || (inputs.failOn === 'warning' && r.status === 'warn'));
   const passed = inputs.failOn === 'never' || failures.length === 0;
   const where = inputs.database.display + (inputs.compare ? ` vs ${inputs.compare.display}` : '');
