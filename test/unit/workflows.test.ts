@@ -582,6 +582,7 @@ describe('what the workflows do', () => {
       'keep-daily': 30,
       'keep-weekly': 12,
       'keep-monthly': 12,
+      'keep-quarterly': 28,
       'keep-yearly': 7,
     });
   });
