@@ -4,6 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogSqlFile } from '../../actions/lib/catalog/ddl.ts';
+import { CatalogMirror } from '../../actions/lib/catalog/mirror.ts';
+import { Origin } from '../../actions/lib/action/origin.ts';
+import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
+import { LocalStore } from '../../actions/lib/storage/local.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import {
@@ -216,6 +220,31 @@ describe('the backup_logs catalog', () => {
       [second.outputs['backup-id']!]: true,
       [third.outputs['backup-id']!]: false,
     });
+  });
+
+  it('a backup that has its id but no manifest yet has its row running, in every destination it writes', async () => {
+    const warnings: string[] = [];
+    const mirror = new CatalogMirror({
+      database: parseDatabaseUrl(catalogUrl, Origin.input('catalog-url')),
+      warn: (line) => warnings.push(line),
+      redact: (text) => text,
+    });
+    const store = new LocalStore(path.join(work, 'running'));
+    const id = '20261202T010203Z-hourly-0a1b';
+    mirror.backupStarted({ id, name: 'running', engine: 'qdrant', kind: 'hourly', createdAt: new Date() }, [store]);
+    await mirror.close();
+    expect(warnings).toEqual([]);
+    expect(await rows('running')).toMatchObject([
+      {
+        backup_id: id,
+        engine: 'qdrant',
+        backup_type: 'hourly',
+        status: 'running',
+        backup_size_bytes: null,
+        checksum_sha256: null,
+        location_local: store.urlOf(`running/${id}`),
+      },
+    ]);
   });
 
   it('a failed dump writes its row failed with the one-line error, its secret masked', async () => {
