@@ -8,6 +8,7 @@ import { CatalogMirror } from '../../actions/lib/catalog/mirror.ts';
 import { Origin } from '../../actions/lib/action/origin.ts';
 import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
+import { startQdrantStandin } from '../harness/qdrant/standin.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import {
@@ -245,6 +246,41 @@ describe('the backup_logs catalog', () => {
         location_local: store.urlOf(`running/${id}`),
       },
     ]);
+  });
+
+  it('snapshot-qdrant writes its row completed: engine qdrant, the sha256 of the snapshot file, no S3 location', async () => {
+    const qdrant = await startQdrantStandin({
+      collections: [{ name: 'trades', points: 843, vectors: { size: 384, distance: 'Cosine' } }],
+      aliases: [],
+    });
+    try {
+      const storage = path.join(work, 'qdrant');
+      const run = await runAction('snapshot-qdrant', {
+        'qdrant-url': qdrant.url,
+        name: 'vectors',
+        'storage-url': storage,
+        'encryption-recipients': keys.recipient,
+        kind: 'weekly',
+        'catalog-url': catalogUrl,
+      });
+      expect(run.errors).toEqual([]);
+      const id = run.outputs['backup-id']!;
+      const manifest = JSON.parse(await fs.readFile(path.join(storage, 'vectors', id, 'manifest.json'), 'utf8'));
+      expect(await rows('vectors')).toMatchObject([
+        {
+          backup_id: id,
+          engine: 'qdrant',
+          backup_type: 'weekly',
+          status: 'completed',
+          backup_size_bytes: run.outputs['size-bytes'],
+          checksum_sha256: manifest.files[0].sha256,
+          location_s3: null,
+        },
+      ]);
+      expect(qdrant.violations).toEqual([]);
+    } finally {
+      await qdrant.stop();
+    }
   });
 
   it('a failed dump writes its row failed with the one-line error, its secret masked', async () => {
