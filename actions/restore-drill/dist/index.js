@@ -72521,6 +72521,17 @@ const TIMEOUT_INPUTS = {
         default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
     },
 };
+/** The same two limits, named and read the same way, for the report's alerts (Slack, webhooks, SMTP). */
+const ALERT_TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long a Slack, webhook or SMTP server may take to accept a connection; then the alert is a warning.',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected Slack, webhook or SMTP server may stay silent; then the alert is a warning.',
+        default: '30',
+    },
+};
 function readTimeouts(inputs) {
     return {
         connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
