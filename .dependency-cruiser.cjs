@@ -38,6 +38,15 @@ module.exports = {
       to: { path: `${LIB}${ENGINES}/` },
     },
     {
+      name: 'catalog-knows-no-engine',
+      comment:
+        'catalog/ mirrors manifests and drill records into backstop.backup_logs for every engine alike; it stands on ' +
+        'pg/ and manifest/ only, so a new engine gets its rows without the catalog learning about it.',
+      severity: 'error',
+      from: { path: `${LIB}catalog/` },
+      to: { path: `${LIB}(${ENGINE_NAMES}|integrity|pipeline|report)/` },
+    },
+    {
       name: 'storage-is-ground-floor',
       comment:
         'storage/ is the ground floor: besides itself it uses only Node and the AWS SDK, so the stores can be ' +

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ACTIONS } from '../actions/cli/src/commands.ts';
 import type { ActionDescriptor, InputSpec } from '../actions/lib/action/descriptor.ts';
+import { catalogSqlFile } from '../actions/lib/catalog/ddl.ts';
 import { seedDdlFiles } from '../actions/lib/ticks/ddl.ts';
 
 /**
@@ -32,9 +33,12 @@ export function generatedFiles(actions: ActionDescriptor[] = ACTIONS): Generated
   });
 }
 
-/** sql/timescaledb/tick_data.sql and sql/postgres/tick_data.sql, from the DDL migrate-ticks sends. */
+/** The tick shapes (the DDL migrate-ticks sends) and sql/catalog/backup_logs.sql (the DDL catalog-url runs). */
 export function sqlFiles(): GeneratedFile[] {
-  return seedDdlFiles().map((file) => ({ path: path.join(ROOT, file.path), content: file.content }));
+  return [...seedDdlFiles(), catalogSqlFile()].map((file) => ({
+    path: path.join(ROOT, file.path),
+    content: file.content,
+  }));
 }
 
 /** action.yml as GitHub reads it: the descriptor's texts, required flags and fixed defaults, runs on node24. */

@@ -104,6 +104,7 @@ describe('prune-backups', () => {
         'keep-daily': '3',
         'keep-weekly': '0',
         'keep-monthly': '0',
+        'keep-quarterly': '0',
         'keep-yearly': '0',
       };
 
@@ -155,7 +156,7 @@ describe('prune-backups', () => {
       const [result] = await pruneBackups({
         stores: [locked],
         name: 'prod',
-        policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+        policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, quarterly: 0, yearly: 0 },
         incompleteGraceHours: 24,
         dryRun: false,
         log: () => undefined,

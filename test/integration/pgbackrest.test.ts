@@ -223,7 +223,14 @@ describe.runIf(PGBACKREST)('archive-config with the real pgBackRest', () => {
       JSON.parse(readFileSync(path.join(storage, 'prod', id, 'manifest.json'), 'utf8')).pgbackrest.label;
     const [first, incr, newest] = before.map(labelOf);
     expect(sets()).toEqual(expect.arrayContaining([first, incr, newest]));
-    const keepNone = ['--keep-hourly=0', '--keep-daily=0', '--keep-weekly=0', '--keep-monthly=0', '--keep-yearly=0'];
+    const keepNone = [
+      '--keep-hourly=0',
+      '--keep-daily=0',
+      '--keep-weekly=0',
+      '--keep-monthly=0',
+      '--keep-quarterly=0',
+      '--keep-yearly=0',
+    ];
     const prune = (args: string[], passphrase?: string) =>
       backstop('prune-backups', ['--name=prod', `--storage-url=file://${storage}`, ...keepNone, ...args], {
         ...(passphrase ? { BACKSTOP_ENCRYPTION_PASSPHRASE: passphrase } : {}),

@@ -55,6 +55,7 @@ describe('the house rules in .dependency-cruiser.cjs', () => {
     // its own room, an action's src → lib) must stay quiet, so the list is exact.
     expect(summary.violations.map(describeViolation).sort()).toEqual([
       'action-port-stays-thin: actions/lib/action/runtime.ts → actions/lib/pipeline/backup.ts',
+      'catalog-knows-no-engine: actions/lib/catalog/rows.ts → actions/lib/postgres/connection.ts',
       'engines-stay-apart: actions/lib/ticks/copy.ts → actions/lib/postgres/connection.ts',
       'foundation-knows-no-engine: actions/lib/crypto/age.ts → actions/lib/qdrant/client.ts',
       'imports-resolve: actions/lib/qdrant/recover.ts → ./missing.ts',

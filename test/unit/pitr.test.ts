@@ -193,7 +193,7 @@ describe('retention of physical backup chains', () => {
         { id: 'incr-3', createdAt: at(3), verified: false, dependsOn: 'incr-2' },
         { id: 'full-0', createdAt: at(0), verified: false },
       ],
-      { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, quarterly: 0, yearly: 0 },
     );
     expect(decision.keep.get('incr-2')).toEqual(['base of incr-3']);
     expect(decision.keep.get('full-1')).toEqual(['base of incr-3']);

@@ -29,7 +29,7 @@ function history(next: () => number): RetainedBackup[] {
 
 function policy(next: () => number): RetentionPolicy {
   const n = (max: number): number => (next() < 0.3 ? 0 : Math.floor(next() * max));
-  return { last: n(5), hourly: n(48), daily: n(40), weekly: n(15), monthly: n(15), yearly: n(8) };
+  return { last: n(5), hourly: n(48), daily: n(40), weekly: n(15), monthly: n(15), quarterly: n(30), yearly: n(8) };
 }
 
 describe('GFS retention, over 500 random histories and policies', () => {
@@ -61,7 +61,7 @@ describe('GFS retention, over 500 random histories and policies', () => {
   it('keeps exactly one backup, the newest, per kept period bucket, and no more buckets than asked', () => {
     for (const { backups, policy: p, seed } of cases) {
       const { keep } = decideRetention(backups, p);
-      for (const period of ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
+      for (const period of ['hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'] as const) {
         const kept = [...keep].filter(([, reasons]) => reasons.some((r) => r.startsWith(`${period} `)));
         expect(kept.length, `seed ${seed} ${period}`).toBeLessThanOrEqual(p[period]);
         for (const [id] of kept) {
@@ -85,10 +85,45 @@ describe('GFS retention, over 500 random histories and policies', () => {
       { id: 'z-listed-first', createdAt: new Date('2026-01-01T00:00:00Z'), verified: false },
       { id: 'a-listed-last', createdAt: new Date('2026-01-02T00:00:00Z'), verified: false },
     ];
-    expect(decideRetention(backups, { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 })).toEqual({
+    expect(
+      decideRetention(backups, { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, quarterly: 0, yearly: 0 }),
+    ).toEqual({
       keep: new Map([['a-listed-last', ['last', 'newest']]]),
       remove: ['z-listed-first'],
     });
+  });
+
+  it('puts each calendar quarter in its own bucket (UTC), the year in the name', () => {
+    expect(bucketOf('quarterly', new Date('2026-01-01T00:00:00Z'))).toBe('2026-Q1');
+    expect(bucketOf('quarterly', new Date('2026-03-31T23:59:59Z'))).toBe('2026-Q1');
+    expect(bucketOf('quarterly', new Date('2026-04-01T00:00:00Z'))).toBe('2026-Q2');
+    expect(bucketOf('quarterly', new Date('2026-12-31T23:59:59Z'))).toBe('2026-Q4');
+  });
+
+  it('keeps 7 years of quarterly archives out of 8 years of dailies with keep-quarterly 28 (TD-102)', () => {
+    const day = 86_400_000;
+    const start = Date.UTC(2019, 0, 1);
+    const dailies = Array.from({ length: 8 * 365 }, (_, i) => ({
+      id: `d${String(i).padStart(4, '0')}`,
+      createdAt: new Date(start + i * day),
+      verified: false,
+    }));
+    const { keep } = decideRetention(dailies, {
+      last: 0,
+      hourly: 0,
+      daily: 0,
+      weekly: 0,
+      monthly: 0,
+      quarterly: 28,
+      yearly: 0,
+    });
+    const quarters = [...keep.values()].flat().filter((reason) => reason.startsWith('quarterly '));
+    expect(quarters).toHaveLength(28);
+    const oldest = quarters.map((reason) => reason.slice('quarterly '.length)).sort()[0];
+    const newest = dailies.at(-1)!.createdAt;
+    expect(oldest).toBe(
+      bucketOf('quarterly', new Date(Date.UTC(newest.getUTCFullYear() - 7, newest.getUTCMonth() + 3))),
+    );
   });
 
   it('uses ISO weeks (a week belongs to the year of its Thursday)', () => {

@@ -530,6 +530,26 @@ async function jsonServer(routes: Record<string, unknown>): Promise<{ url: strin
 }
 
 describe('what the workflows do', () => {
+  it('nightly-backup: every backup and prune mirrors into the catalog, every final report alerts (all optional)', () => {
+    const jobs = jobsOf('nightly-backup.yml');
+    for (const job of [jobs.postgres, jobs.qdrant]) {
+      for (const action of ['dump-postgres', 'snapshot-qdrant', 'prune-backups']) {
+        for (const step of stepsUsing(job, action))
+          expect(step.with?.['catalog-url'], action).toBe('${{ secrets.BACKSTOP_CATALOG_URL }}');
+      }
+      const report = stepsUsing(job, 'report').at(-1);
+      expect(report?.with).toMatchObject({
+        'notify-on': "${{ vars.BACKSTOP_NOTIFY_ON || 'change' }}",
+        'slack-webhook-url': '${{ secrets.BACKSTOP_SLACK_WEBHOOK_URL }}',
+        'webhook-url': '${{ secrets.BACKSTOP_ALERT_WEBHOOK_URL }}',
+        'smtp-url': '${{ secrets.BACKSTOP_SMTP_URL }}',
+        'email-to': '${{ vars.BACKSTOP_ALERT_EMAIL_TO }}',
+      });
+    }
+    expect(stepsUsing(jobs.postgres, 'dump-postgres')).toHaveLength(1);
+    expect(stepsUsing(jobs.qdrant, 'snapshot-qdrant')).toHaveLength(1);
+  });
+
   it(
     'nightly-backup: 02:23 UTC and dispatch; a matrix of databases, each URL and heartbeat from its own secret; ' +
       'Qdrant when configured; prune after each backup',
@@ -582,6 +602,7 @@ describe('what the workflows do', () => {
       'keep-daily': 30,
       'keep-weekly': 12,
       'keep-monthly': 12,
+      'keep-quarterly': 28,
       'keep-yearly': 7,
     });
   });

@@ -4,6 +4,8 @@ import { InputReader } from '../../lib/action/input-reader.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { PASSPHRASE_INPUTS, readPassphrase } from '../../lib/inputs/passphrase.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
 import { BACKUP_KINDS, type BackupKind } from '../../lib/manifest/schema.ts';
 import type { Origin } from '../../lib/action/origin.ts';
@@ -30,6 +32,7 @@ export const INPUTS = {
   ...PASSPHRASE_INPUTS,
   type: { description: 'auto (full when none in 7 days, else incr), full, diff or incr.', default: 'auto' },
   kind: { description: `Why this backup exists: ${BACKUP_KINDS.join(', ')}.`, default: 'manual' },
+  ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface PhysicalInputs {
@@ -41,6 +44,8 @@ export interface PhysicalInputs {
   passphrase: string | undefined;
   type: PhysicalType;
   kind: BackupKind;
+  /** Mirrors the backup into backstop.backup_logs (a no-op without catalog-url). */
+  catalog: CatalogMirror;
 }
 
 export function readInputs(runtime: Runtime): PhysicalInputs {
@@ -56,5 +61,6 @@ export function readInputs(runtime: Runtime): PhysicalInputs {
     passphrase: readPassphrase(inputs),
     type: inputs.choice('type', ['auto', 'full', 'diff', 'incr'] as const),
     kind: inputs.choice('kind', BACKUP_KINDS),
+    catalog: readCatalog(inputs, runtime),
   };
 }

@@ -1,3 +1,4 @@
+import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { backupPhysical } from '../../lib/pgbackrest/backup.ts';
 import { readInputs } from './inputs.ts';
@@ -10,12 +11,16 @@ export type BackupPhysicalOutput = 'backup-id' | 'label' | 'size-bytes' | 'manif
 export async function run(runtime: Runtime<BackupPhysicalOutput>): Promise<void> {
   const inputs = readInputs(runtime);
   if (!inputs.passphrase) runtime.warning('allow-unencrypted is set: the pgBackRest repository is not encrypted.');
-  const result = await backupPhysical({
-    ...inputs,
-    s3: runtime.context.s3,
-    s3Credentials: runtime.context.awsCredentials,
-    log: (line) => runtime.info(line),
-  });
+  const backup = { name: inputs.name, engine: 'pgbackrest', kind: inputs.kind, stores: inputs.stores } as const;
+  const result = await mirroredBackup(inputs.catalog, backup, (onStart) =>
+    backupPhysical({
+      ...inputs,
+      s3: runtime.context.s3,
+      s3Credentials: runtime.context.awsCredentials,
+      log: (line) => runtime.info(line),
+      onStart,
+    }),
+  );
   const record = result.manifest.pgbackrest!;
   runtime.setOutput('backup-id', result.manifest.id);
   runtime.setOutput('label', record.label);

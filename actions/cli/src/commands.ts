@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
 import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
 import archiveConfig from './archive-config.ts';
+import catalogSync from './catalog-sync.ts';
 import backupPhysical from '../../backup-physical/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
@@ -24,7 +25,7 @@ export const ACTIONS: ActionDescriptor[] = [
 ];
 
 /** Commands of the CLI alone: one-off setup on a database host, no GitHub action of their own. */
-const CLI_ONLY: ActionDescriptor[] = [archiveConfig];
+const CLI_ONLY: ActionDescriptor[] = [archiveConfig, catalogSync];
 
 export const COMMANDS: Record<string, ActionDescriptor> = Object.fromEntries(
   [...ACTIONS, ...CLI_ONLY].map((action) => [action.name, action]),

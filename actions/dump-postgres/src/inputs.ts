@@ -9,6 +9,8 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -41,6 +43,7 @@ export const INPUTS = {
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
   ...ARTIFACT_INPUTS,
   ...TIMEOUT_INPUTS,
+  ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface DumpInputs {
@@ -56,6 +59,8 @@ export interface DumpInputs {
   pgBin: BinDirChoice;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
+  /** Mirrors the backup into backstop.backup_logs (a no-op without catalog-url). */
+  catalog: CatalogMirror;
 }
 
 /** Reads and checks every input; secrets are masked before anything else happens. */
@@ -79,5 +84,6 @@ export function readInputs(runtime: Runtime): DumpInputs {
     rowCounts: inputs.choice('row-counts', ['stream', 'scan'] as const),
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     artifact: readArtifactCopy(inputs, stores),
+    catalog: readCatalog(inputs, runtime),
   };
 }

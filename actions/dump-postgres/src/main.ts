@@ -1,4 +1,5 @@
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
+import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
 import { readInputs } from './inputs.ts';
@@ -23,12 +24,16 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
         'the data.',
     );
   }
-  const result = await dumpPostgres({
-    ...inputs,
-    tempDir: runtime.context.tempDir,
-    log: (line) => runtime.info(line),
-    warn: (line) => runtime.warning(line),
-  });
+  const backup = { name: inputs.name, engine: 'postgres', kind: inputs.kind, stores: inputs.stores } as const;
+  const result = await mirroredBackup(inputs.catalog, backup, (onStart) =>
+    dumpPostgres({
+      ...inputs,
+      tempDir: runtime.context.tempDir,
+      log: (line) => runtime.info(line),
+      warn: (line) => runtime.warning(line),
+      onStart,
+    }),
+  );
   const { manifest } = result;
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', result.manifestUrl);

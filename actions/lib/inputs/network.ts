@@ -17,6 +17,19 @@ export const TIMEOUT_INPUTS = {
   },
 } as const;
 
+/** The same two limits, named and read the same way, for the report's alerts (Slack, webhooks, SMTP). */
+export const ALERT_TIMEOUT_INPUTS = {
+  'connect-timeout-seconds': {
+    description:
+      'How long a Slack, webhook or SMTP server may take to accept a connection; then the alert is a warning.',
+    default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+  },
+  'idle-timeout-seconds': {
+    description: 'How long a connected Slack, webhook or SMTP server may stay silent; then the alert is a warning.',
+    default: '30',
+  },
+} as const;
+
 export function readTimeouts(inputs: InputReader): Timeouts {
   return {
     connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,

@@ -1,6 +1,6 @@
 /**
  * GFS retention (grandfather-father-son, as restic's `forget` keeps snapshots): keep the newest `last` backups, then
- * the newest backup of each of the newest N hours, days, ISO weeks, months and years (UTC). Whatever the policy,
+ * the newest backup of each of the newest N hours, days, ISO weeks, months, quarters and years (UTC). Whatever the policy,
  * the newest complete backup and the newest one whose drill verified are kept: retention can never delete the last
  * good copy. Pure: it only decides; the action deletes.
  */
@@ -10,6 +10,8 @@ export interface RetentionPolicy {
   daily: number;
   weekly: number;
   monthly: number;
+  /** TD-102's compliance archive: one backup per calendar quarter (Jan-Mar, Apr-Jun, …), 28 of them for 7 years. */
+  quarterly: number;
   yearly: number;
 }
 
@@ -30,7 +32,7 @@ export interface RetentionDecision {
 
 type Period = Exclude<keyof RetentionPolicy, 'last'>;
 
-const PERIODS: Period[] = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+const PERIODS: Period[] = ['hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'];
 
 /** The UTC calendar bucket a time falls in, per period. */
 export function bucketOf(period: Period, at: Date): string {
@@ -42,6 +44,8 @@ export function bucketOf(period: Period, at: Date): string {
       return iso.slice(0, 10);
     case 'monthly':
       return iso.slice(0, 7);
+    case 'quarterly':
+      return `${iso.slice(0, 4)}-Q${Math.floor(at.getUTCMonth() / 3) + 1}`;
     case 'yearly':
       return iso.slice(0, 4);
     case 'weekly':

@@ -35,6 +35,8 @@ export interface PhysicalBackupOptions {
   kind: BackupKind;
   log: (line: string) => void;
   now?: () => Date;
+  /** Called once the backup has its id, before pgBackRest starts (the catalog's `running` row). */
+  onStart?: (id: string, createdAt: Date) => void;
 }
 
 export interface PhysicalBackupResult {
@@ -99,6 +101,7 @@ export async function backupPhysical(options: PhysicalBackupOptions): Promise<Ph
     const createdAt = now();
     const { type, reason } = chooseType(options.type, before.backup, createdAt);
     const id = newBackupId(options.kind, createdAt);
+    options.onStart?.(id, createdAt);
     options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
     await pgbackrest(tool, 'backup', [`--type=${type}`]);
     const after = await stanzaInfo(tool);

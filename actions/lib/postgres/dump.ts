@@ -50,6 +50,8 @@ export interface DumpOptions {
   tempDir: string;
   log: (line: string) => void;
   warn: (line: string) => void;
+  /** Called once the backup has its id, before any byte is stored (the catalog's `running` row). */
+  onStart?: (id: string, createdAt: Date) => void;
 }
 
 export interface DumpResult {
@@ -68,6 +70,7 @@ export async function dumpPostgres(options: DumpOptions): Promise<DumpResult> {
   const createdAt = new Date();
   const client = await connect(options.database);
   const id = newBackupId(options.kind, createdAt);
+  options.onStart?.(id, createdAt);
   const folder = backupFolder(options.name, id);
   // Until the manifest is written, whatever reached a destination is removed on an interrupt, as on a failure.
   const forget = onInterrupt(`removed the unfinished backup ${id}`, () => removeFolder(options.stores, folder));

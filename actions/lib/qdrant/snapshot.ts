@@ -36,6 +36,8 @@ export interface SnapshotOptions {
   snapshotTimeoutMs: number;
   log: (line: string) => void;
   warn: (line: string) => void;
+  /** Called once the backup has its id, before any byte is stored (the catalog's `running` row). */
+  onStart?: (id: string, createdAt: Date) => void;
 }
 
 export interface SnapshotResult {
@@ -55,6 +57,7 @@ export async function snapshotQdrant(options: SnapshotOptions): Promise<Snapshot
   const collections = await chooseCollections(primary, options.collections, options.collectionsOrigin);
   const { aliases } = await listAliases(primary);
   const id = newBackupId(options.kind, createdAt);
+  options.onStart?.(id, createdAt);
   const folder = backupFolder(options.name, id);
   options.log(
     `Qdrant ${serverVersion}, ${options.nodes.length} node(s): backing up ${collections.join(', ')} as ${id}`,

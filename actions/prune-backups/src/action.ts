@@ -24,6 +24,11 @@ export default defineAction<PruneBackupsOutput>({
     'keep-daily': { docs: '… of each of the newest N days' },
     'keep-weekly': { docs: '… of each of the newest N ISO weeks' },
     'keep-monthly': { docs: '… of each of the newest N months' },
+    'keep-quarterly': {
+      docs:
+        '… of each of the newest N calendar quarters (Q1 = January–March, UTC): TD-102 keeps quarterly archives ' +
+        'for 7 years, so 28',
+    },
     'keep-yearly': { docs: '… of each of the newest N years' },
     'incomplete-grace-hours': { docs: 'folders without a manifest older than this are deleted' },
     'dry-run': { docs: 'list what would go; delete nothing' },

@@ -5,10 +5,12 @@ import type { RetentionPolicy } from '../../lib/manifest/retention.ts';
 import type { Origin } from '../../lib/action/origin.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
-/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years. */
+/** Defaults follow the seeds' policy: 7 days of hourly, 30 days of daily, 12 weeks, 12 months, 7 years of quarters. */
 export const INPUTS = {
   'storage-url': {
     description: 'Destinations to prune (each on its own), newline- or comma-separated.',
@@ -20,6 +22,10 @@ export const INPUTS = {
   'keep-daily': { description: 'Keep the newest backup of each of the newest N days (UTC).', default: '30' },
   'keep-weekly': { description: 'Keep the newest backup of each of the newest N ISO weeks.', default: '12' },
   'keep-monthly': { description: 'Keep the newest backup of each of the newest N months.', default: '12' },
+  'keep-quarterly': {
+    description: 'Keep the newest backup of each of the newest N calendar quarters (UTC): 28 is 7 years (TD-102).',
+    default: '28',
+  },
   'keep-yearly': { description: 'Keep the newest backup of each of the newest N years.', default: '7' },
   'incomplete-grace-hours': {
     description: 'Folders without a manifest are deleted once older than this (a younger one may still be running).',
@@ -32,6 +38,7 @@ export const INPUTS = {
       'pgBackRest backups: the repository passphrase (a secret), to expire their sets with pgbackrest expire.',
     secret: true,
   },
+  ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface PruneInputs {
@@ -42,6 +49,8 @@ export interface PruneInputs {
   dryRun: boolean;
   passphrase?: string;
   passphraseOrigin: Origin;
+  /** Sets purged_at of the deleted backups in backstop.backup_logs (a no-op without catalog-url). */
+  catalog: CatalogMirror;
 }
 
 export function readInputs(runtime: Runtime): PruneInputs {
@@ -58,11 +67,13 @@ export function readInputs(runtime: Runtime): PruneInputs {
       daily: count('keep-daily'),
       weekly: count('keep-weekly'),
       monthly: count('keep-monthly'),
+      quarterly: count('keep-quarterly'),
       yearly: count('keep-yearly'),
     },
     incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
     dryRun: inputs.boolean('dry-run'),
     passphrase: inputs.optional('encryption-passphrase'),
     passphraseOrigin: inputs.origin('encryption-passphrase'),
+    catalog: readCatalog(inputs, runtime),
   };
 }

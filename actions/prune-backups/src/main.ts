@@ -1,9 +1,18 @@
 import { ConfigurationError } from '../../lib/action/errors.ts';
-import { pruneBackups } from '../../lib/manifest/prune.ts';
+import { pruneBackups, type StorePrune } from '../../lib/manifest/prune.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { expireBeforeDelete } from '../../lib/pgbackrest/expire.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs } from './inputs.ts';
 import { pruneSummary } from './summary.ts';
+
+/** A backup is purged once no destination keeps it (each is pruned on its own, so one may keep what another drops). */
+async function mirrorPurged(catalog: CatalogMirror, results: StorePrune[]): Promise<void> {
+  const kept = new Set(results.flatMap((result) => result.kept.map((backup) => backup.id)));
+  const gone = results.flatMap((result) => result.deleted.map((backup) => backup.id)).filter((id) => !kept.has(id));
+  catalog.purged([...new Set(gone)], new Date());
+  await catalog.close();
+}
 
 /** The outputs this action sets (described in action.ts). */
 export type PruneBackupsOutput = 'kept' | 'deleted' | 'deleted-bytes';
@@ -27,6 +36,7 @@ export async function run(runtime: Runtime<PruneBackupsOutput>): Promise<void> {
     log,
   });
   const results = await pruneBackups({ ...inputs, log, beforeDelete });
+  if (!inputs.dryRun) await mirrorPurged(inputs.catalog, results);
   if (results.every((result) => result.kept.length + result.deleted.length + result.leftovers === 0)) {
     runtime.warning(
       `No backups named "${inputs.name}" in ${inputs.stores.map((store) => store.displayUrl).join(', ')}: nothing to ` +

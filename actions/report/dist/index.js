@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 9659:
+/***/ 1947:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -54,9 +54,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
-const pm = __importStar(__nccwpck_require__(3335));
-const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const pm = __importStar(__nccwpck_require__(9431));
+const tunnel = __importStar(__nccwpck_require__(8482));
+const undici_1 = __nccwpck_require__(2480);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -744,7 +744,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 3335:
+/***/ 9431:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -844,15 +844,15 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 770:
+/***/ 8482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+module.exports = __nccwpck_require__(9290);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 9290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -1123,33 +1123,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 2480:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(1285)
+const Dispatcher = __nccwpck_require__(7939)
+const Pool = __nccwpck_require__(2244)
+const BalancedPool = __nccwpck_require__(2549)
+const Agent = __nccwpck_require__(8285)
+const ProxyAgent = __nccwpck_require__(9920)
+const EnvHttpProxyAgent = __nccwpck_require__(929)
+const RetryAgent = __nccwpck_require__(1346)
+const errors = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(8567)
+const buildConnector = __nccwpck_require__(2784)
+const MockClient = __nccwpck_require__(9493)
+const MockAgent = __nccwpck_require__(1437)
+const MockPool = __nccwpck_require__(5220)
+const mockErrors = __nccwpck_require__(9917)
+const RetryHandler = __nccwpck_require__(5640)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8421)
+const DecoratorHandler = __nccwpck_require__(91)
+const RedirectHandler = __nccwpck_require__(7970)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -1167,10 +1167,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(730),
+  retry: __nccwpck_require__(4346),
+  dump: __nccwpck_require__(8412),
+  dns: __nccwpck_require__(8731)
 }
 
 module.exports.buildConnector = buildConnector
@@ -1232,7 +1232,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(8702).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -1244,39 +1244,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(660).Headers
-module.exports.Response = __nccwpck_require__(9051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.Headers = __nccwpck_require__(5524).Headers
+module.exports.Response = __nccwpck_require__(715).Response
+module.exports.Request = __nccwpck_require__(175).Request
+module.exports.FormData = __nccwpck_require__(1142).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(8355).FileReader
+module.exports.FileReader = __nccwpck_require__(4848).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(179)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(5965)
+const { kConstruct } = __nccwpck_require__(61)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(6933)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(7708)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(7316)
+module.exports.WebSocket = __nccwpck_require__(1886).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -1292,18 +1292,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(1670)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(4640)
+const { RequestAbortedError } = __nccwpck_require__(4627)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -1363,16 +1363,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 2004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1478,7 +1478,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 5646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -1492,10 +1492,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -1736,16 +1736,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 4203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(471)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(2247)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1957,18 +1957,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 9656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(2247)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -2184,15 +2184,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 6730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(4627)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(4640)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -2299,21 +2299,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 8567:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(4203)
+module.exports.stream = __nccwpck_require__(9656)
+module.exports.pipeline = __nccwpck_require__(5646)
+module.exports.upgrade = __nccwpck_require__(6730)
+module.exports.connect = __nccwpck_require__(2004)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -2322,9 +2322,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { ReadableStreamFrom } = __nccwpck_require__(4640)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -2705,15 +2705,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 2247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(471)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -2805,16 +2805,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 2784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(4640)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(4627)
+const timers = __nccwpck_require__(1275)
 
 function noop () {}
 
@@ -3052,7 +3052,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 2303:
 /***/ ((module) => {
 
 
@@ -3177,7 +3177,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 3374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3386,7 +3386,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 4627:
 /***/ ((module) => {
 
 
@@ -3818,7 +3818,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 7311:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3826,7 +3826,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3841,9 +3841,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -4307,7 +4307,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 4043:
 /***/ ((module) => {
 
 module.exports = {
@@ -4381,7 +4381,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 4152:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4389,7 +4389,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(2303)
 
 class TstNode {
   /** @type {any} */
@@ -4540,13 +4540,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 4640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(4043)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -4554,9 +4554,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2303)
+const { tree } = __nccwpck_require__(4152)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -5266,18 +5266,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 8285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(4043)
+const DispatcherBase = __nccwpck_require__(9265)
+const Pool = __nccwpck_require__(2244)
+const Client = __nccwpck_require__(1285)
+const util = __nccwpck_require__(4640)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -5406,7 +5406,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 2549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5414,7 +5414,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   PoolBase,
   kClients,
@@ -5422,10 +5422,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3856)
+const Pool = __nccwpck_require__(2244)
+const { kUrl, kInterceptors } = __nccwpck_require__(4043)
+const { parseOrigin } = __nccwpck_require__(4640)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -5622,7 +5622,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 9133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5630,9 +5630,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const timers = __nccwpck_require__(1275)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -5645,7 +5645,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   kUrl,
   kReset,
@@ -5678,9 +5678,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(4043)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(776)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -5692,11 +5692,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(8586))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -5704,7 +5704,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -6619,7 +6619,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(6396).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -7142,7 +7142,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 4548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7150,13 +7150,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(4640)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   kUrl,
   kReset,
@@ -7175,7 +7175,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(4043)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -7581,7 +7581,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(6396).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7941,7 +7941,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 1285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7951,16 +7951,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const Request = __nccwpck_require__(7311)
+const DispatcherBase = __nccwpck_require__(9265)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(4627)
+const buildConnector = __nccwpck_require__(2784)
 const {
   kUrl,
   kServerName,
@@ -8002,9 +8002,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(4043)
+const connectH1 = __nccwpck_require__(9133)
+const connectH2 = __nccwpck_require__(4548)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -8312,7 +8312,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 function onError (client, err) {
   if (
@@ -8572,19 +8572,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 9265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(7939)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(4627)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(4043)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -8787,7 +8787,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 7939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8859,15 +8859,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 929:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(9265)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(4043)
+const ProxyAgent = __nccwpck_require__(9920)
+const Agent = __nccwpck_require__(8285)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -9026,7 +9026,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 5844:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -9150,15 +9150,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 3856:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(9265)
+const FixedQueue = __nccwpck_require__(5844)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(4043)
+const PoolStats = __nccwpck_require__(5710)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -9351,10 +9351,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 5710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(4043)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -9392,7 +9392,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 2244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9403,14 +9403,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(3856)
+const Client = __nccwpck_require__(1285)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { kUrl, kInterceptors } = __nccwpck_require__(4043)
+const buildConnector = __nccwpck_require__(2784)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -9506,19 +9506,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9920:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(4043)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(8285)
+const Pool = __nccwpck_require__(2244)
+const DispatcherBase = __nccwpck_require__(9265)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(4627)
+const buildConnector = __nccwpck_require__(2784)
+const Client = __nccwpck_require__(1285)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -9787,13 +9787,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 1346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(7939)
+const RetryHandler = __nccwpck_require__(5640)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -9829,7 +9829,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 8421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9837,8 +9837,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const Agent = __nccwpck_require__(8285)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9868,7 +9868,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 91:
 /***/ ((module) => {
 
 
@@ -9919,15 +9919,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 7970:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(4640)
+const { kBodyUsed } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -10158,20 +10158,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 5640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(4043)
+const { RequestRetryError } = __nccwpck_require__(4627)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(4640)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -10602,14 +10602,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 8731:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(91)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(4627)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10984,14 +10984,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 8412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(4640)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(4627)
+const DecoratorHandler = __nccwpck_require__(91)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -11114,12 +11114,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 6036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(7970)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -11142,11 +11142,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(7970)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -11173,11 +11173,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 4346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(5640)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -11199,13 +11199,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 776:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(1308);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -11483,7 +11483,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11495,7 +11495,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 8586:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11507,7 +11507,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 1308:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11528,13 +11528,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 1437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(4043)
+const Agent = __nccwpck_require__(8285)
 const {
   kAgent,
   kMockAgentSet,
@@ -11545,14 +11545,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(941)
+const MockClient = __nccwpck_require__(9493)
+const MockPool = __nccwpck_require__(5220)
+const { matchValue, buildMockOptions } = __nccwpck_require__(8981)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(4627)
+const Dispatcher = __nccwpck_require__(7939)
+const Pluralizer = __nccwpck_require__(3289)
+const PendingInterceptorsFormatter = __nccwpck_require__(1726)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -11695,14 +11695,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 9493:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(1285)
+const { buildMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kMockAgent,
@@ -11711,10 +11711,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(941)
+const { MockInterceptor } = __nccwpck_require__(5015)
+const Symbols = __nccwpck_require__(4043)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -11761,12 +11761,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 9917:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(4627)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -11796,12 +11796,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 5015:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kDispatchKey,
@@ -11809,9 +11809,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(941)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { buildURL } = __nccwpck_require__(4640)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -12010,14 +12010,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 5220:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(2244)
+const { buildMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kMockAgent,
@@ -12026,10 +12026,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(941)
+const { MockInterceptor } = __nccwpck_require__(5015)
+const Symbols = __nccwpck_require__(4043)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -12076,7 +12076,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 941:
 /***/ ((module) => {
 
 
@@ -12106,20 +12106,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 8981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(9917)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(941)
+const { buildURL } = __nccwpck_require__(4640)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -12480,7 +12480,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 1726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -12530,7 +12530,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 3289:
 /***/ ((module) => {
 
 
@@ -12566,7 +12566,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 1275:
 /***/ ((module) => {
 
 
@@ -12996,20 +12996,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 8514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(61)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6814)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(4640)
+const { webidl } = __nccwpck_require__(5701)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(715)
+const { Request, fromInnerRequest } = __nccwpck_require__(175)
+const { kState } = __nccwpck_require__(1995)
+const { fetching } = __nccwpck_require__(8702)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(9520)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13862,15 +13862,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 5965:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(61)
+const { Cache } = __nccwpck_require__(8514)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 
 class CacheStorage {
   /**
@@ -14021,26 +14021,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 61:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(4043).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 6814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { isValidHeaderName } = __nccwpck_require__(9520)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -14085,7 +14085,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 3404:
 /***/ ((module) => {
 
 
@@ -14104,15 +14104,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 6933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(8906)
+const { stringify } = __nccwpck_require__(1077)
+const { webidl } = __nccwpck_require__(5701)
+const { Headers } = __nccwpck_require__(5524)
 
 /**
  * @typedef {Object} Cookie
@@ -14295,14 +14295,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 8906:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(3404)
+const { isCTLExcludingHtab } = __nccwpck_require__(1077)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(7708)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -14612,7 +14612,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 1077:
 /***/ ((module) => {
 
 
@@ -14971,13 +14971,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 335:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(3691)
 
 /**
  * @type {number[]} BOM
@@ -15552,23 +15552,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 1670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(8702)
+const { makeRequest } = __nccwpck_require__(175)
+const { webidl } = __nccwpck_require__(5701)
+const { EventSourceStream } = __nccwpck_require__(335)
+const { parseMIMEType } = __nccwpck_require__(7708)
+const { createFastMessageEvent } = __nccwpck_require__(7316)
+const { isNetworkError } = __nccwpck_require__(715)
+const { delay } = __nccwpck_require__(3691)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { environmentSettingsObject } = __nccwpck_require__(9520)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
 
 let experimentalWarned = false
 
@@ -16042,7 +16042,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 3691:
 /***/ ((module) => {
 
 
@@ -16086,12 +16086,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 6396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(4640)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -16101,16 +16101,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(9520)
+const { FormData } = __nccwpck_require__(1142)
+const { kState } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(7708)
+const { multipartFormDataParser } = __nccwpck_require__(3028)
 let random
 
 try {
@@ -16622,7 +16622,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 7775:
 /***/ ((module) => {
 
 
@@ -16753,7 +16753,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 7708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17504,12 +17504,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 9197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(4043)
 
 class CompatWeakRef {
   constructor (value) {
@@ -17557,14 +17557,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2538:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -17690,16 +17690,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 3028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(4640)
+const { utf8DecodeBytes } = __nccwpck_require__(9520)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(7708)
+const { isFileLike } = __nccwpck_require__(2538)
+const { makeEntry } = __nccwpck_require__(1142)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -18171,16 +18171,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 1142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(9520)
+const { kState } = __nccwpck_require__(1995)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { FileLike, isFileLike } = __nccwpck_require__(2538)
+const { webidl } = __nccwpck_require__(5701)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -18430,7 +18430,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 179:
 /***/ ((module) => {
 
 
@@ -18477,21 +18477,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 5524:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(4043)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(9520)
+const { webidl } = __nccwpck_require__(5701)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -19171,7 +19171,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 8702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -19184,9 +19184,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(715)
+const { HeadersList } = __nccwpck_require__(5524)
+const { Request, cloneRequest } = __nccwpck_require__(175)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -19222,23 +19222,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(9520)
+const { kState, kDispatcher } = __nccwpck_require__(1995)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(6396)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(7775)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(4640)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(7708)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
+const { webidl } = __nccwpck_require__(5701)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -21448,23 +21448,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 175:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6396)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(5524)
+const { FinalizationRegistry } = __nccwpck_require__(9197)()
+const util = __nccwpck_require__(4640)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(9520)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -21474,12 +21474,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(7775)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { kConstruct } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -22492,14 +22492,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 715:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(5524)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6396)
+const util = __nccwpck_require__(4640)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -22511,16 +22511,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(9520)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(7775)
+const { kState, kHeaders } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
+const { FormData } = __nccwpck_require__(1142)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { kConstruct } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -23109,7 +23109,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 1995:
 /***/ ((module) => {
 
 
@@ -23125,21 +23125,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 9520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(7775)
+const { getGlobalOrigin } = __nccwpck_require__(179)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(7708)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(4640)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(5701)
 
 let supportedHashes = []
 
@@ -24764,14 +24764,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 5701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(4640)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -25466,7 +25466,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 2927:
 /***/ ((module) => {
 
 
@@ -25763,7 +25763,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 4848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25772,16 +25772,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(410)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(4929)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -26114,12 +26114,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 5549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(5701)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -26199,7 +26199,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 4929:
 /***/ ((module) => {
 
 
@@ -26216,7 +26216,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26227,10 +26227,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(4929)
+const { ProgressEvent } = __nccwpck_require__(5549)
+const { getEncoding } = __nccwpck_require__(2927)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(7708)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -26614,27 +26614,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 7905:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6096)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(32)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(1025)
+const { channels } = __nccwpck_require__(3374)
+const { CloseEvent } = __nccwpck_require__(7316)
+const { makeRequest } = __nccwpck_require__(175)
+const { fetching } = __nccwpck_require__(8702)
+const { Headers, getHeadersList } = __nccwpck_require__(5524)
+const { getDecodeSplit } = __nccwpck_require__(9520)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26992,7 +26992,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 6096:
 /***/ ((module) => {
 
 
@@ -27065,14 +27065,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 7316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { kConstruct } = __nccwpck_require__(4043)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -27401,12 +27401,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 9104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(6096)
 
 const BUFFER_SIZE = 16386
 
@@ -27504,14 +27504,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 1869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(1025)
+const { MessageSizeExceededError } = __nccwpck_require__(4627)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -27616,16 +27616,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 9332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6096)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(32)
+const { channels } = __nccwpck_require__(3374)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -27635,11 +27635,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(1025)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { closeWebSocketConnection } = __nccwpck_require__(7905)
+const { PerMessageDeflate } = __nccwpck_require__(1869)
+const { MessageSizeExceededError } = __nccwpck_require__(4627)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -28150,14 +28150,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 9388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { opcodes, sendHints } = __nccwpck_require__(6096)
+const FixedQueue = __nccwpck_require__(5844)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -28261,7 +28261,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 32:
 /***/ ((module) => {
 
 
@@ -28280,16 +28280,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 1025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(32)
+const { states, opcodes } = __nccwpck_require__(6096)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(7316)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(7708)
 
 /* globals Blob */
 
@@ -28609,15 +28609,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 1886:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(5701)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { environmentSettingsObject } = __nccwpck_require__(9520)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6096)
 const {
   kWebSocketURL,
   kReadyState,
@@ -28626,21 +28626,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(32)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(1025)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7905)
+const { ByteParser } = __nccwpck_require__(9332)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(4640)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(7316)
+const { SendQueue } = __nccwpck_require__(9388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -29211,22 +29211,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5926:
+/***/ 7992:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  d_: () => (/* binding */ inputEnvName),
-  pO: () => (/* binding */ runContext)
-});
-
-// UNUSED EXPORTS: ENV, childEnvironment
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d_: () => (/* binding */ inputEnvName),
+/* harmony export */   pO: () => (/* binding */ runContext)
+/* harmony export */ });
+/* unused harmony exports ENV, childEnvironment */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -29257,7 +29251,7 @@ function runContext(env) {
     const value = (name) => env[name] || undefined;
     const endpoint = value(ENV.s3Endpoint) ?? value(ENV.awsEndpoint);
     return {
-        tempDir: value(ENV.runnerTemp) ?? external_node_os_default().tmpdir(),
+        tempDir: value(ENV.runnerTemp) ?? node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir(),
         runnerTemp: value(ENV.runnerTemp),
         stepSummaryFile: value(ENV.stepSummary),
         github: {
@@ -29297,7 +29291,7 @@ function inputEnvName(input) {
 
 /***/ }),
 
-/***/ 5974:
+/***/ 3432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29326,7 +29320,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 8865:
+/***/ 9146:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29339,7 +29333,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -29375,7 +29369,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -29471,7 +29465,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -29512,7 +29506,7 @@ const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.me
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -29603,11 +29597,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../main/node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(8482);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(2480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -30304,7 +30298,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -30380,7 +30374,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -30454,7 +30448,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -30735,7 +30729,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -30777,7 +30771,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -30957,7 +30951,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31231,7 +31225,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31819,7 +31813,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31899,7 +31893,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31964,7 +31958,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -32282,8 +32276,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
-var env = __nccwpck_require__(5926);
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(7992);
 ;// CONCATENATED MODULE: ./actions/lib/interrupt.ts
 const registered = new Set();
 /** Registers a cleanup; the returned function unregisters it (call it when the work ends on its own). */
@@ -32348,7 +32342,7 @@ function exitCleanlyOnSignals(report, doing) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(5974);
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -32369,8 +32363,8 @@ class SecretRegistry {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
-var steps = __nccwpck_require__(9938);
+// EXTERNAL MODULE: ./actions/lib/action/steps.ts
+var steps = __nccwpck_require__(4164);
 ;// CONCATENATED MODULE: ./actions/lib/action/github.ts
 
 
@@ -32453,46 +32447,39 @@ async function recordStep(runtime, action, summaries, error) {
 
 /***/ }),
 
-/***/ 9938:
+/***/ 4164:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ve: () => (/* binding */ readStepRecords),
-  ZG: () => (/* binding */ recordableInputs),
-  Jf: () => (/* binding */ writeStepRecord)
-});
-
-// UNUSED EXPORTS: stepsFolder
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./actions/lib/action/steps.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jf: () => (/* binding */ writeStepRecord),
+/* harmony export */   ZG: () => (/* binding */ recordableInputs),
+/* harmony export */   ve: () => (/* binding */ readStepRecords)
+/* harmony export */ });
+/* unused harmony export stepsFolder */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 
 
 const STEPS_FOLDER = 'backstop-steps';
 function stepsFolder(tempDir) {
-    return external_node_path_default().join(tempDir, STEPS_FOLDER);
+    return node_path__WEBPACK_IMPORTED_MODULE_1___default().join(tempDir, STEPS_FOLDER);
 }
 async function writeStepRecord(tempDir, record) {
     const folder = stepsFolder(tempDir);
-    await promises_default().mkdir(folder, { recursive: true });
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().mkdir(folder, { recursive: true });
     // Time first so a plain sort is the order the steps ran in; the action name keeps two same-ms steps apart.
-    const file = external_node_path_default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
-    await promises_default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+    const file = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(folder, `${record.finishedAt.replace(/[:.]/g, '-')}-${record.action}-${process.pid}.json`);
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 /** Every record this job's steps left, in the order they finished (none when no Backstop step ran). */
 async function readStepRecords(tempDir) {
     const folder = stepsFolder(tempDir);
-    const files = (await promises_default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
+    const files = (await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().readdir(folder).catch(() => [])).filter((file) => file.endsWith('.json')).sort();
     const records = [];
     for (const file of files)
-        records.push(JSON.parse(await promises_default().readFile(external_node_path_default().join(folder, file), 'utf8')));
+        records.push(JSON.parse(await node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default().readFile(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(folder, file), 'utf8')));
     return records;
 }
 /** Splits the inputs a step was given into the ones safe to repeat in an issue and the names of the secret ones. */
@@ -32514,7 +32501,7 @@ function recordableInputs(specs, inputValue) {
 
 /***/ }),
 
-/***/ 5878:
+/***/ 2017:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32537,7 +32524,7 @@ function documented(specs, docs) {
 }
 
 // EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(5974);
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
 /**
  * Masks the credentials of a URL: its password (raw and URL-encoded), and the whole URL when it carries one (a
@@ -32906,8 +32893,8 @@ function pingWarning(outcome, origin) {
         `${effect}. Check the URL given in ${origin} and that this runner can reach ${outcome.host}.`);
 }
 
-// EXTERNAL MODULE: ./actions/lib/action/env.ts + 1 modules
-var env = __nccwpck_require__(5926);
+// EXTERNAL MODULE: ./actions/lib/action/env.ts
+var env = __nccwpck_require__(7992);
 ;// CONCATENATED MODULE: ./actions/lib/report/run-report.ts
 
 const JOB_STATUSES = ['success', 'failure', 'cancelled'];
@@ -32970,7 +32957,17328 @@ function truncate(text) {
         : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n… (cut: the whole summary is on the run page)`;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/report/alerts.ts
+
+/**
+ * Alerts where the team is (Slack, a generic webhook, email), built from what the report step knows: the job's
+ * result, the failed steps' one-line errors (redacted when recorded) and the issue state, which says whether this run
+ * is a recovery. Pure: building bodies here, sending them in deliver.ts.
+ */
+const NOTIFY_ON = ['failure', 'change', 'always'];
+/** The generic webhook's body format; bumped only when a field changes meaning or goes away (new fields are added). */
+const WEBHOOK_VERSION = 1;
+/**
+ * The event of this run. A success is a recovery when it closed the open failure issue: the issue is the state the
+ * report already keeps per (workflow, name), the same from a workflow and from a shell (both need the repository).
+ */
+function alertEvent(failed, closedAFailureIssue) {
+    if (failed)
+        return 'failure';
+    return closedAFailureIssue ? 'recovery' : 'success';
+}
+/** failure: failures only; change (default): failures and recoveries; always: every run. */
+function shouldAlert(notifyOn, event) {
+    if (notifyOn === 'always')
+        return true;
+    if (event === 'failure')
+        return true;
+    return notifyOn === 'change' && event === 'recovery';
+}
+function buildAlert(event, name, run, steps, nextCommand, issueUrl, at = new Date()) {
+    const failedSteps = steps.filter((step) => !step.ok);
+    const first = failedSteps[0];
+    const rerun = `gh run rerun ${run.runId} --failed`;
+    return {
+        event,
+        name,
+        workflow: run.workflow,
+        status: run.status,
+        runId: run.runId,
+        runUrl: run.runUrl,
+        failed: failedSteps.map((step) => ({ action: step.action, error: step.error ?? 'failed' })),
+        nextCommand: event === 'failure' ? (nextCommand?.trim() ?? (first ? shellCommand(first) : rerun)) : '',
+        ...(issueUrl ? { issueUrl } : {}),
+        at: at.toISOString(),
+    };
+}
+function alertTitle(alert) {
+    switch (alert.event) {
+        case 'failure':
+            return `Backstop: ${alert.name} ${alert.status === 'cancelled' ? 'was cancelled' : 'failed'} (${alert.workflow})`;
+        case 'recovery':
+            return `Backstop: ${alert.name} is back to green (${alert.workflow})`;
+        case 'success':
+            return `Backstop: ${alert.name} succeeded (${alert.workflow})`;
+    }
+}
+function whatFailed(alert) {
+    if (alert.failed.length > 0)
+        return alert.failed.map((step) => `${step.action}: ${step.error}`);
+    return alert.event === 'failure' ? ['a step outside Backstop (checkout, credentials, tools): see the run log'] : [];
+}
+/** Slack caps a header at 150 characters and a text block at 3000. */
+const SLACK_HEADER_CHARS = 150;
+const SLACK_TEXT_CHARS = 3000;
+/** A Slack incoming webhook's message: Block Kit blocks, and `text` for notifications and clients without blocks. */
+function slackBody(alert) {
+    const icon = alert.event === 'failure' ? ':x:' : ':white_check_mark:';
+    const blocks = [
+        { type: 'header', text: { type: 'plain_text', text: cut(alertTitle(alert), SLACK_HEADER_CHARS), emoji: true } },
+        {
+            type: 'section',
+            fields: [
+                { type: 'mrkdwn', text: `*Backup*\n${slackEscape(alert.name)}` },
+                { type: 'mrkdwn', text: `*Workflow*\n${slackEscape(alert.workflow)}` },
+                { type: 'mrkdwn', text: `*Status*\n${alert.status}` },
+                { type: 'mrkdwn', text: `*Run*\n<${alert.runUrl}|${slackEscape(alert.runId)}>` },
+            ],
+        },
+    ];
+    const failed = whatFailed(alert);
+    if (failed.length > 0) {
+        const lines = failed.map((line) => `• ${slackEscape(line)}`).join('\n');
+        blocks.push(section(`*What failed*\n${lines}`));
+    }
+    if (alert.nextCommand)
+        blocks.push(section(`*Next*\n\`\`\`${slackEscape(alert.nextCommand)}\`\`\``));
+    const buttons = [{ type: 'button', text: { type: 'plain_text', text: 'Open the run' }, url: alert.runUrl }];
+    if (alert.issueUrl)
+        buttons.push({ type: 'button', text: { type: 'plain_text', text: 'Open the issue' }, url: alert.issueUrl });
+    blocks.push({ type: 'actions', elements: buttons });
+    return { text: `${icon} ${alertTitle(alert)}: ${alert.runUrl}`, blocks };
+}
+function section(text) {
+    return { type: 'section', text: { type: 'mrkdwn', text: cut(text, SLACK_TEXT_CHARS) } };
+}
+/** Slack's mrkdwn reads &, < and > as markup: escaped, so an error message cannot inject a link or a mention. */
+function slackEscape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** The generic webhook's JSON body, version 1 (docs/catalog-and-alerts.md describes every field). */
+function webhookBody(alert) {
+    return {
+        version: WEBHOOK_VERSION,
+        source: 'backstop',
+        event: alert.event,
+        title: alertTitle(alert),
+        name: alert.name,
+        workflow: alert.workflow,
+        status: alert.status,
+        run: { id: alert.runId, url: alert.runUrl },
+        failed: alert.failed,
+        nextCommand: alert.nextCommand || null,
+        issueUrl: alert.issueUrl ?? null,
+        sentAt: alert.at,
+    };
+}
+/** The email: the title as subject, plain text that reads the same in any client. */
+function emailMessage(alert) {
+    const lines = [
+        alertTitle(alert),
+        '',
+        `Backup: ${alert.name}`,
+        `Workflow: ${alert.workflow}`,
+        `Status: ${alert.status}`,
+    ];
+    lines.push(`Run: ${alert.runUrl}`);
+    if (alert.issueUrl)
+        lines.push(`Issue: ${alert.issueUrl}`);
+    const failed = whatFailed(alert);
+    if (failed.length > 0)
+        lines.push('', 'What failed:', ...failed.map((line) => `- ${line}`));
+    if (alert.nextCommand)
+        lines.push('', 'Next:', '', ...alert.nextCommand.split('\n').map((line) => `    ${line}`));
+    return { subject: alertTitle(alert), text: `${lines.join('\n')}\n` };
+}
+function cut(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/punycode/index.js
+/*
+
+Copied from https://github.com/mathiasbynens/punycode.js/blob/ef3505c8abb5143a00d53ce59077c9f7f4b2ac47/punycode.js
+
+Copyright Mathias Bynens <https://mathiasbynens.be/>
+
+Permission is hereby granted, free of charge, to any person obtaining
+a copy of this software and associated documentation files (the
+"Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to
+permit persons to whom the Software is furnished to do so, subject to
+the following conditions:
+
+The above copyright notice and this permission notice shall be
+included in all copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND,
+EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE
+LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION
+OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+
+*/
+/* eslint callback-return: 0, no-bitwise: 0, eqeqeq: 0, prefer-arrow-callback: 0 */
+/** Highest positive signed 32-bit float value */
+const maxInt = 2147483647; // aka. 0x7FFFFFFF or 2^31-1
+/** Bootstring parameters */
+const base = 36;
+const tMin = 1;
+const tMax = 26;
+const skew = 38;
+const damp = 700;
+const initialBias = 72;
+const initialN = 128; // 0x80
+const delimiter = '-'; // '\x2D'
+/** Regular expressions */
+const regexPunycode = /^xn--/;
+const regexNonASCII = /[^\0-\x7F]/; // Note: U+007F DEL is excluded too.
+const regexSeparators = /[\x2E\u3002\uFF0E\uFF61]/g; // RFC 3490 separators
+/** Error messages */
+const punycode_errors = {
+    overflow: 'Overflow: input needs wider integers to process',
+    'not-basic': 'Illegal input >= 0x80 (not a basic code point)',
+    'invalid-input': 'Invalid input'
+};
+/** Convenience shortcuts */
+const baseMinusTMin = base - tMin;
+const floor = Math.floor;
+const stringFromCharCode = String.fromCharCode;
+/*--------------------------------------------------------------------------*/
+/**
+ * A generic error utility function.
+ * @private
+ * @param type The error type.
+ * @returns Throws a `RangeError` with the applicable error message.
+ */
+function error(type) {
+    throw new RangeError(punycode_errors[type]);
+}
+/**
+ * A generic `Array#map` utility function.
+ * @private
+ * @param array The array to iterate over.
+ * @param callback The function that gets called for every array
+ * item.
+ * @returns A new array of values returned by the callback function.
+ */
+function map(array, callback) {
+    const result = [];
+    let length = array.length;
+    while (length--) {
+        result[length] = callback(array[length]);
+    }
+    return result;
+}
+/**
+ * A simple `Array#map`-like wrapper to work with domain name strings or email
+ * addresses.
+ * @private
+ * @param domain The domain name or email address.
+ * @param callback The function that gets called for every
+ * character.
+ * @returns A new string of characters returned by the callback
+ * function.
+ */
+function mapDomain(domain, callback) {
+    const parts = domain.split('@');
+    let result = '';
+    if (parts.length > 1) {
+        // In email addresses, only the domain name should be punycoded. Leave
+        // the local part (i.e. everything up to `@`) intact.
+        result = parts[0] + '@';
+        domain = parts[1];
+    }
+    // Avoid `split(regex)` for IE8 compatibility. See #17.
+    domain = domain.replace(regexSeparators, '\x2E');
+    const labels = domain.split('.');
+    const encoded = map(labels, callback).join('.');
+    return result + encoded;
+}
+/**
+ * Creates an array containing the numeric code points of each Unicode
+ * character in the string. While JavaScript uses UCS-2 internally,
+ * this function will convert a pair of surrogate halves (each of which
+ * UCS-2 exposes as separate characters) into a single code point,
+ * matching UTF-16.
+ * @see `punycode.ucs2.encode`
+ * @see <https://mathiasbynens.be/notes/javascript-encoding>
+ * @memberOf punycode.ucs2
+ * @name decode
+ * @param string The Unicode input string (UCS-2).
+ * @returns The new array of code points.
+ */
+function ucs2decode(string) {
+    const output = [];
+    let counter = 0;
+    const length = string.length;
+    while (counter < length) {
+        const value = string.charCodeAt(counter++);
+        if (value >= 0xd800 && value <= 0xdbff && counter < length) {
+            // It's a high surrogate, and there is a next character.
+            const extra = string.charCodeAt(counter++);
+            if ((extra & 0xfc00) == 0xdc00) {
+                // Low surrogate.
+                output.push(((value & 0x3ff) << 10) + (extra & 0x3ff) + 0x10000);
+            }
+            else {
+                // It's an unmatched surrogate; only append this code unit, in case the
+                // next code unit is the high surrogate of a surrogate pair.
+                output.push(value);
+                counter--;
+            }
+        }
+        else {
+            output.push(value);
+        }
+    }
+    return output;
+}
+/**
+ * Creates a string based on an array of numeric code points.
+ * @see `punycode.ucs2.decode`
+ * @memberOf punycode.ucs2
+ * @name encode
+ * @param codePoints The array of numeric code points.
+ * @returns The new Unicode string (UCS-2).
+ */
+const ucs2encode = (codePoints) => String.fromCodePoint(...codePoints);
+/**
+ * Converts a basic code point into a digit/integer.
+ * @see `digitToBasic()`
+ * @private
+ * @param codePoint The basic numeric code point value.
+ * @returns The numeric value of a basic code point (for use in
+ * representing integers) in the range `0` to `base - 1`, or `base` if
+ * the code point does not represent a value.
+ */
+const basicToDigit = function (codePoint) {
+    if (codePoint >= 0x30 && codePoint < 0x3a) {
+        return 26 + (codePoint - 0x30);
+    }
+    if (codePoint >= 0x41 && codePoint < 0x5b) {
+        return codePoint - 0x41;
+    }
+    if (codePoint >= 0x61 && codePoint < 0x7b) {
+        return codePoint - 0x61;
+    }
+    return base;
+};
+/**
+ * Converts a digit/integer into a basic code point.
+ * @see `basicToDigit()`
+ * @private
+ * @param digit The numeric value of a basic code point.
+ * @param flag Non-zero to use the uppercase form of the code point.
+ * @returns The basic code point whose value (when used for
+ * representing integers) is `digit`, which needs to be in the range
+ * `0` to `base - 1`. If `flag` is non-zero, the uppercase form is
+ * used; else, the lowercase form is used. The behavior is undefined
+ * if `flag` is non-zero and `digit` has no uppercase form.
+ */
+const digitToBasic = function (digit, flag) {
+    //  0..25 map to ASCII a..z or A..Z
+    // 26..35 map to ASCII 0..9
+    return digit + 22 + 75 * Number(digit < 26) - (Number(flag != 0) << 5);
+};
+/**
+ * Bias adaptation function as per section 3.4 of RFC 3492.
+ * https://tools.ietf.org/html/rfc3492#section-3.4
+ * @private
+ */
+const adapt = function (delta, numPoints, firstTime) {
+    let k = 0;
+    delta = firstTime ? floor(delta / damp) : delta >> 1;
+    delta += floor(delta / numPoints);
+    for (; /* no initialization */ delta > (baseMinusTMin * tMax) >> 1; k += base) {
+        delta = floor(delta / baseMinusTMin);
+    }
+    return floor(k + ((baseMinusTMin + 1) * delta) / (delta + skew));
+};
+/**
+ * Converts a Punycode string of ASCII-only symbols to a string of Unicode
+ * symbols.
+ * @memberOf punycode
+ * @param input The Punycode string of ASCII-only symbols.
+ * @returns The resulting string of Unicode symbols.
+ */
+const decode = function (input) {
+    // Don't use UCS-2.
+    const output = [];
+    const inputLength = input.length;
+    let i = 0;
+    let n = initialN;
+    let bias = initialBias;
+    // Handle the basic code points: let `basic` be the number of input code
+    // points before the last delimiter, or `0` if there is none, then copy
+    // the first basic code points to the output.
+    let basic = input.lastIndexOf(delimiter);
+    if (basic < 0) {
+        basic = 0;
+    }
+    for (let j = 0; j < basic; ++j) {
+        // if it's not a basic code point
+        if (input.charCodeAt(j) >= 0x80) {
+            error('not-basic');
+        }
+        output.push(input.charCodeAt(j));
+    }
+    // Main decoding loop: start just after the last delimiter if any basic code
+    // points were copied; start at the beginning otherwise.
+    for (let index = basic > 0 ? basic + 1 : 0; index < inputLength /* no final expression */;) {
+        // `index` is the index of the next character to be consumed.
+        // Decode a generalized variable-length integer into `delta`,
+        // which gets added to `i`. The overflow checking is easier
+        // if we increase `i` as we go, then subtract off its starting
+        // value at the end to obtain `delta`.
+        const oldi = i;
+        for (let w = 1, k = base /* no condition */;; k += base) {
+            if (index >= inputLength) {
+                error('invalid-input');
+            }
+            const digit = basicToDigit(input.charCodeAt(index++));
+            if (digit >= base) {
+                error('invalid-input');
+            }
+            if (digit > floor((maxInt - i) / w)) {
+                error('overflow');
+            }
+            i += digit * w;
+            const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+            if (digit < t) {
+                break;
+            }
+            const baseMinusT = base - t;
+            if (w > floor(maxInt / baseMinusT)) {
+                error('overflow');
+            }
+            w *= baseMinusT;
+        }
+        const out = output.length + 1;
+        bias = adapt(i - oldi, out, oldi == 0);
+        // `i` was supposed to wrap around from `out` to `0`,
+        // incrementing `n` each time, so we'll fix that now:
+        if (floor(i / out) > maxInt - n) {
+            error('overflow');
+        }
+        n += floor(i / out);
+        i %= out;
+        // Insert `n` at position `i` of the output.
+        output.splice(i++, 0, n);
+    }
+    return String.fromCodePoint(...output);
+};
+/**
+ * Converts a string of Unicode symbols (e.g. a domain name label) to a
+ * Punycode string of ASCII-only symbols.
+ * @memberOf punycode
+ * @param input The string of Unicode symbols.
+ * @returns The resulting Punycode string of ASCII-only symbols.
+ */
+const encode = function (input) {
+    const output = [];
+    // Convert the input in UCS-2 to an array of Unicode code points.
+    const codePoints = ucs2decode(input);
+    // Cache the length.
+    const inputLength = codePoints.length;
+    // Initialize the state.
+    let n = initialN;
+    let delta = 0;
+    let bias = initialBias;
+    // Handle the basic code points.
+    for (const currentValue of codePoints) {
+        if (currentValue < 0x80) {
+            output.push(stringFromCharCode(currentValue));
+        }
+    }
+    const basicLength = output.length;
+    let handledCPCount = basicLength;
+    // `handledCPCount` is the number of code points that have been handled;
+    // `basicLength` is the number of basic code points.
+    // Finish the basic string with a delimiter unless it's empty.
+    if (basicLength) {
+        output.push(delimiter);
+    }
+    // Main encoding loop:
+    while (handledCPCount < inputLength) {
+        // All non-basic code points < n have been handled already. Find the next
+        // larger one:
+        let m = maxInt;
+        for (const currentValue of codePoints) {
+            if (currentValue >= n && currentValue < m) {
+                m = currentValue;
+            }
+        }
+        // Increase `delta` enough to advance the decoder's <n,i> state to <m,0>,
+        // but guard against overflow.
+        const handledCPCountPlusOne = handledCPCount + 1;
+        if (m - n > floor((maxInt - delta) / handledCPCountPlusOne)) {
+            error('overflow');
+        }
+        delta += (m - n) * handledCPCountPlusOne;
+        n = m;
+        for (const currentValue of codePoints) {
+            if (currentValue < n && ++delta > maxInt) {
+                error('overflow');
+            }
+            if (currentValue === n) {
+                // Represent delta as a generalized variable-length integer.
+                let q = delta;
+                for (let k = base /* no condition */;; k += base) {
+                    const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+                    if (q < t) {
+                        break;
+                    }
+                    const qMinusT = q - t;
+                    const baseMinusT = base - t;
+                    output.push(stringFromCharCode(digitToBasic(t + (qMinusT % baseMinusT), 0)));
+                    q = floor(qMinusT / baseMinusT);
+                }
+                output.push(stringFromCharCode(digitToBasic(q, 0)));
+                bias = adapt(delta, handledCPCountPlusOne, handledCPCount === basicLength);
+                delta = 0;
+                ++handledCPCount;
+            }
+        }
+        ++delta;
+        ++n;
+    }
+    return output.join('');
+};
+/**
+ * Converts a Punycode string representing a domain name or an email address
+ * to Unicode. Only the Punycoded parts of the input will be converted, i.e.
+ * it doesn't matter if you call it on a string that has already been
+ * converted to Unicode.
+ * @memberOf punycode
+ * @param input The Punycoded domain name or email address to
+ * convert to Unicode.
+ * @returns The Unicode representation of the given Punycode
+ * string.
+ */
+const punycode_toUnicode = function (input) {
+    return mapDomain(input, function (string) {
+        return regexPunycode.test(string) ? decode(string.slice(4).toLowerCase()) : string;
+    });
+};
+/**
+ * Converts a Unicode string representing a domain name or an email address to
+ * Punycode. Only the non-ASCII parts of the domain name will be converted,
+ * i.e. it doesn't matter if you call it with a domain that's already in
+ * ASCII.
+ * @memberOf punycode
+ * @param input The domain name or email address to convert, as a
+ * Unicode string.
+ * @returns The Punycode representation of the given domain name or
+ * email address.
+ */
+const toASCII = function (input) {
+    return mapDomain(input, function (string) {
+        return regexNonASCII.test(string) ? 'xn--' + encode(string) : string;
+    });
+};
+/*--------------------------------------------------------------------------*/
+/** Define the public API */
+/**
+ * A string representing the current Punycode.js version number.
+ * @memberOf punycode
+ * @type String
+ */
+const version = '2.3.1';
+/**
+ * An object of methods to convert from JavaScript's internal character
+ * representation (UCS-2) to Unicode code points, and back.
+ * @see <https://mathiasbynens.be/notes/javascript-encoding>
+ * @memberOf punycode
+ * @type Object
+ */
+const ucs2 = {
+    decode: ucs2decode,
+    encode: ucs2encode
+};
+
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/shared/url.js
+// URL parsing wrapper around the WHATWG `URL` class. It only falls back to the
+// legacy, deprecation-warning-emitting `url.parse()` / `url.resolve()` for input
+// the WHATWG parser rejects.
+//
+// The WHATWG `URL` exposes a different shape than the legacy parser, so results
+// are normalized back into the legacy field names the rest of the codebase reads
+// (`protocol`, `hostname`, `port`, `pathname`, `path`, `search`, `auth`, `query`,
+// `href`). This keeps every existing call site unchanged.
+//
+// Known, accepted divergences from the legacy parser:
+//  - non-special schemes (smtp:/smtps:/direct:) are not host-lowercased by
+//    WHATWG; cosmetic only, SMTP/DNS hosts are case-insensitive. (IDNA mapping
+//    and IPv6 brackets are normalized back by normalizeHostname below.)
+//  - a literal unescaped ':' inside a password is percent-encoded by WHATWG;
+//    such passwords should be percent-encoded by the caller anyway.
+
+
+
+// Matches a "scheme:" not followed by "//" (and with something after it), used
+// to re-insert the authority separator the legacy parser did not require.
+const SLASHLESS_AUTHORITY = /^([a-zA-Z][a-zA-Z0-9+.-]*:)(?!\/\/)([\s\S]+)$/;
+/**
+ * Drops the leading and trailing C0 controls and spaces, which the WHATWG parser strips
+ * before it looks at the input. Stripped up front so that the slash-less form is recognized
+ * in a value read from a file with a trailing newline as well. An index scan, the regex
+ * /^[\x00-\x20]+|[\x00-\x20]+$/g retried a run of spaces inside the value from every
+ * position in it
+ *
+ * @param input URL string
+ * @returns The string without the surrounding controls and spaces
+ */
+function stripSurroundingWhitespace(input) {
+    let start = 0;
+    let end = input.length;
+    while (start < end && input.charCodeAt(start) <= 0x20) {
+        start++;
+    }
+    while (end > start && input.charCodeAt(end - 1) <= 0x20) {
+        end--;
+    }
+    return input.slice(start, end);
+}
+// Leading characters legacy url.parse() skips before it reads the scheme
+const LEGACY_TRIM = /^[\x00-\x20\u00a0\ufeff]+/;
+// The authority of a "scheme://authority/..." or a scheme-relative "//authority/..."
+// string: the scheme, if any (anything the legacy parser takes for one, it is less strict
+// than WHATWG about the first character), and what the legacy parser has to report as the
+// host once the userinfo is removed, see legacyParse. The legacy parser treats a backslash
+// as a slash.
+const AUTHORITY = /^([a-zA-Z0-9+.-]+:)?[\\/]{2}([^\\/?#]*)/;
+// The WHATWG forbidden domain code points, except '%' which an opaque host may carry: the
+// C0 control characters, space, DEL and the URL delimiters. CONTROL_CHARS is the C0 and DEL
+// subset, checked on its own in legacyParse where the host string still carries the port
+// and IPv6 brackets.
+const FORBIDDEN_HOST_CHARS = /[\x00-\x20#/:<>?@[\\\]^|\x7f]/;
+const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
+// The error the WHATWG parser throws, for a host that only fails the checks in this module
+function invalidUrl(input) {
+    const err = new TypeError('Invalid URL');
+    err.code = 'ERR_INVALID_URL';
+    err.input = input;
+    return err;
+}
+// Legacy url.parse() for input the WHATWG parser refused. The legacy parser does not
+// reject a host it can not represent: a NUL byte, a percent-encoded byte, a space or a
+// '<' inside the host ends the host early and the rest becomes the path, so
+// 'localhost%00.example.com' silently turns into a request to 'localhost'. When the
+// input has an authority that the legacy parser reads as the host (always for
+// "scheme://", for "//host" only when slashesDenoteHost is set, as url.resolve() does
+// for its target), the legacy result is accepted only if that host is the whole written
+// authority, lowercased and IDNA mapped the way the legacy parser does it, and carries
+// no control character. A legacy result with a host (an empty one included, 'http:///x'
+// is a request to localhost) that no such authority accounts for is refused as well.
+// Otherwise the WHATWG error is reported. Relative input has no authority to check and
+// keeps the legacy behavior.
+function legacyParse(input, parseQueryString, whatwgError, slashesDenoteHost) {
+    const parsed = external_node_url_.parse(input, parseQueryString, slashesDenoteHost);
+    const authority = AUTHORITY.exec(input.replace(LEGACY_TRIM, ''));
+    if (authority && (authority[1] || parsed.hostname !== null)) {
+        const written = authority[2].slice(authority[2].lastIndexOf('@') + 1);
+        if (!written || CONTROL_CHARS.test(written) || (parsed.host || '').toLowerCase() !== toASCII(written.toLowerCase())) {
+            throw whatwgError;
+        }
+        // the legacy parser takes any bracketed value for an IPv6 literal
+        if (written.charAt(0) === '[' && !external_node_net_.isIPv6(written.slice(1, written.indexOf(']')))) {
+            throw whatwgError;
+        }
+    }
+    else if (parsed.hostname !== null) {
+        throw whatwgError;
+    }
+    // the legacy parser only offers the joined form, split it on the first colon
+    const legacyAuth = parsed.auth === null || parsed.auth === undefined ? null : parsed.auth.split(':');
+    const result = parsed;
+    result.username = legacyAuth ? legacyAuth.shift() : null;
+    result.password = legacyAuth && legacyAuth.length ? legacyAuth.join(':') : null;
+    return result;
+}
+// decodeURIComponent that never throws. Legacy url.parse() decodes the auth
+// component but tolerates malformed percent sequences, so mirror that.
+function safeDecode(str) {
+    try {
+        return decodeURIComponent(str);
+    }
+    catch (_err) {
+        return str;
+    }
+}
+// Derives the legacy-shaped bare hostname from a WHATWG URL. WHATWG keeps IPv6
+// literals bracketed ('[::1]') and, for non-special schemes (smtp:/smtps:/socks:),
+// percent-encodes a non-ASCII host instead of IDNA-mapping it. Both forms are
+// un-resolvable when handed to net/dns/http.request, which is what every call
+// site does, so map them back to what legacy url.parse() returned: the bare
+// address and the IDNA mapped (lowercased, punycode) form. Idempotent on plain
+// ASCII and already-punycode hosts, so special-scheme hosts (already IDNA-mapped
+// by WHATWG) pass through.
+function normalizeHostname(raw, href) {
+    const hostname = raw || '';
+    if (!hostname) {
+        // Host-less URL (e.g. 'direct:'): legacy returned '' here, not null;
+        // consumers do `hostname.length` / `'.' + hostname`, so keep it a string.
+        return '';
+    }
+    if (hostname.charAt(0) === '[' && hostname.charAt(hostname.length - 1) === ']') {
+        return hostname.slice(1, -1);
+    }
+    const decoded = safeDecode(hostname);
+    // domainToASCII applies the WHATWG host rules (IDNA mapping included) and returns an
+    // empty string for a host it refuses, the forbidden characters among them
+    const mapped = FORBIDDEN_HOST_CHARS.test(decoded) ? '' : external_node_url_.domainToASCII(decoded);
+    if (!mapped) {
+        throw invalidUrl(href);
+    }
+    return mapped;
+}
+const parse = (input, parseQueryString) => {
+    input = stripSurroundingWhitespace(input || '');
+    // Legacy url.parse() parses a "user:pass@host:port" authority that follows
+    // the scheme even without the "//" separator, for schemes outside its
+    // built-in slashed-protocol list (smtp:/smtps:/socks:/...). The WHATWG
+    // parser instead treats a scheme not followed by "//" as an opaque path.
+    // Re-insert the "//" so slash-less connection/proxy URLs keep resolving to
+    // an authority, as they did before. This assumes a slash-authority scheme,
+    // which every consumer here uses (http/https/smtp/smtps/socks/direct); an
+    // opaque scheme like mailto:/data:/tel: would be mis-split, but none reach
+    // this module.
+    const slashless = SLASHLESS_AUTHORITY.exec(input);
+    const normalized = slashless ? slashless[1] + '//' + slashless[2] : input;
+    let u;
+    try {
+        u = new URL(normalized);
+    }
+    catch (err) {
+        // WHATWG rejects some input the legacy parser tolerated (empty/relative
+        // strings, scheme-relative '//host/path', out-of-range ports, ...). Fall
+        // back to the legacy parser so behavior, including the downstream errors
+        // callers rely on, is preserved. This is the only path that can still
+        // emit a deprecation warning; it fires for anything WHATWG cannot
+        // represent, including legitimate relative URLs, not just malformed input.
+        return legacyParse(normalized, parseQueryString, err);
+    }
+    const hostname = normalizeHostname(u.hostname, u.href);
+    const port = u.port || null;
+    const pathname = u.pathname || null;
+    const search = u.search || null;
+    // Legacy `.auth` is the decoded "user[:pass]" string; WHATWG keeps the
+    // username/password percent-encoded, so decode to stay byte-compatible with
+    // existing consumers (parseConnectionUrl, Basic/Proxy-Authorization headers).
+    let auth = null;
+    let username = null;
+    let password = null;
+    if (u.username || u.password) {
+        // Gate on password too: legacy url.parse('smtps://:pass@host').auth was
+        // ':pass'. Dropping it would silently connect unauthenticated.
+        username = safeDecode(u.username);
+        password = u.password ? safeDecode(u.password) : null;
+        // the joined form is ambiguous once the user name contains a colon, so
+        // consumers that need the parts read username and password instead
+        auth = username + (password !== null ? ':' + password : '');
+    }
+    let query;
+    if (parseQueryString) {
+        // Mirror querystring.parse(): null-prototype object, repeated keys become an array.
+        const parsed = Object.create(null);
+        u.searchParams.forEach((value, key) => {
+            if (Object.prototype.hasOwnProperty.call(parsed, key)) {
+                const existing = parsed[key];
+                if (Array.isArray(existing)) {
+                    existing.push(value);
+                }
+                else {
+                    parsed[key] = [existing, value];
+                }
+            }
+            else {
+                parsed[key] = value;
+            }
+        });
+        query = parsed;
+    }
+    else {
+        query = search ? search.slice(1) : null;
+    }
+    return {
+        protocol: u.protocol || null,
+        host: u.host || null,
+        hostname,
+        port,
+        pathname,
+        search,
+        path: (pathname || '') + (search || '') || null,
+        href: u.href,
+        auth,
+        username,
+        password,
+        query
+    };
+};
+const resolve = (from, to) => {
+    try {
+        return new URL(to, from).href;
+    }
+    catch (err) {
+        // Malformed target, fall back to the legacy resolver, but only when the legacy
+        // parser reads the same host out of both inputs that was written. The target
+        // decides the host when it is absolute or scheme-relative, the base otherwise
+        legacyParse(from, false, err, true);
+        legacyParse(to, false, err, true);
+        return external_node_url_.resolve(from, to);
+    }
+};
+
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/fetch/cookies.js
+// module to handle cookies
+
+
+const SESSION_TIMEOUT = 1800; // 30 min
+/**
+ * Creates a biskviit cookie jar for managing cookie values in memory
+ *
+ * @constructor
+ * @param [options] Optional options object
+ */
+class Cookies {
+    constructor(options) {
+        this.options = options || {};
+        this.cookies = [];
+    }
+    /**
+     * Stores a cookie string to the cookie storage
+     *
+     * @param cookieStr Value from the 'Set-Cookie:' header
+     * @param url Current URL
+     */
+    set(cookieStr, url) {
+        const urlparts = parse(url || '');
+        const cookie = this.parse(cookieStr);
+        let domain;
+        if (cookie.domain) {
+            domain = cookie.domain.replace(/^\./, '');
+            // do not allow cross origin cookies. There is no public suffix list here, so a
+            // multi-label suffix like 'co.uk' can not be told apart from a registrable domain
+            if (
+            // can't be valid if the requested domain is shorter than current hostname
+            urlparts.hostname.length < domain.length ||
+                // a top level domain is not a valid scope, 'Domain=com' would otherwise be
+                // sent to every .com host. A trailing dot does not make 'com.' any better
+                domain.indexOf('.') < 0 ||
+                domain.endsWith('.') ||
+                // an IP address has no subdomains, so cookies set on it stay host-only
+                external_node_net_.isIP(urlparts.hostname) ||
+                // prefix domains with dot to be sure that partial matches are not used
+                !('.' + urlparts.hostname).endsWith('.' + domain)) {
+                cookie.domain = urlparts.hostname;
+            }
+        }
+        else {
+            cookie.domain = urlparts.hostname;
+        }
+        if (!cookie.path) {
+            cookie.path = this.getPath(urlparts.pathname);
+        }
+        // if no expire date, then use sessionTimeout value
+        if (!cookie.expires) {
+            cookie.expires = new Date(Date.now() + (Number(this.options.sessionTimeout || SESSION_TIMEOUT) || SESSION_TIMEOUT) * 1000);
+        }
+        // a non-secure url can not set a Secure cookie, nor overwrite or delete one (RFC 6265bis section 5.7)
+        if (urlparts.protocol !== 'https:' && (cookie.secure || this.cookies.some(stored => stored.secure && this.compare(stored, cookie)))) {
+            return false;
+        }
+        return this.add(cookie);
+    }
+    /**
+     * Returns cookie string for the 'Cookie:' header.
+     *
+     * @param url URL to check for
+     * @returns Cookie header or empty string if no matches were found
+     */
+    get(url) {
+        return this.list(url)
+            .map(cookie => cookie.name + '=' + cookie.value)
+            .join('; ');
+    }
+    /**
+     * Lists all valied cookie objects for the specified URL
+     *
+     * @param url URL to check for
+     * @returns An array of cookie objects
+     */
+    list(url) {
+        const result = [];
+        for (let i = this.cookies.length - 1; i >= 0; i--) {
+            const cookie = this.cookies[i];
+            if (this.isExpired(cookie)) {
+                this.cookies.splice(i, 1);
+                continue;
+            }
+            if (this.match(cookie, url)) {
+                result.unshift(cookie);
+            }
+        }
+        return result;
+    }
+    /**
+     * Parses cookie string from the 'Set-Cookie:' header
+     *
+     * @param cookieStr String from the 'Set-Cookie:' header
+     * @returns Cookie object
+     */
+    parse(cookieStr) {
+        const cookie = {};
+        let hasNameValue = false;
+        let hasMaxAge = false;
+        (cookieStr || '')
+            .toString()
+            .split(';')
+            .forEach(cookiePart => {
+            if (!cookiePart.trim()) {
+                // skip empty parts
+                return;
+            }
+            const valueParts = cookiePart.split('=');
+            const name = valueParts.shift().trim();
+            let value = valueParts.join('=').trim();
+            let domain;
+            // the first part is always the name-value pair, so a cookie named
+            // like an attribute is not mistaken for one (RFC 6265 section 5.2)
+            if (!hasNameValue) {
+                hasNameValue = true;
+                if (name) {
+                    // cookie names are case-sensitive, only attribute names are not
+                    cookie.name = name;
+                    cookie.value = value;
+                }
+                return;
+            }
+            switch (name.toLowerCase()) {
+                case 'expires': {
+                    const expires = new Date(value);
+                    // ignore date if can not parse it
+                    if (expires.toString() !== 'Invalid Date' && !hasMaxAge) {
+                        // Max-Age has precedence when both attributes are present (RFC 6265 5.3)
+                        cookie.expires = expires;
+                    }
+                    break;
+                }
+                case 'path':
+                    cookie.path = value;
+                    break;
+                case 'domain':
+                    domain = value.toLowerCase();
+                    if (domain.length && domain.charAt(0) !== '.') {
+                        domain = '.' + domain; // ensure preceeding dot for user set domains
+                    }
+                    cookie.domain = domain;
+                    break;
+                case 'max-age':
+                    cookie.expires = new Date(Date.now() + (Number(value) || 0) * 1000);
+                    hasMaxAge = true;
+                    break;
+                case 'secure':
+                    cookie.secure = true;
+                    break;
+                case 'httponly':
+                    cookie.httponly = true;
+                    break;
+            }
+        });
+        return cookie;
+    }
+    /**
+     * Checks if a cookie object is valid for a specified URL
+     *
+     * @param cookie Cookie object
+     * @param url URL to check for
+     * @returns true if cookie is valid for specifiec URL
+     */
+    match(cookie, url) {
+        const urlparts = parse(url || '');
+        // check if hostname matches
+        // .foo.com also matches subdomains, foo.com does not
+        if (urlparts.hostname !== cookie.domain &&
+            (cookie.domain.charAt(0) !== '.' || ('.' + urlparts.hostname).substr(-cookie.domain.length) !== cookie.domain)) {
+            return false;
+        }
+        // check if the request path path-matches the cookie path (RFC 6265 section 5.1.4):
+        // identical paths match, otherwise the cookie path must be a directory prefix
+        const pathname = urlparts.pathname || '/';
+        const cookiePath = cookie.path;
+        const pathMatches = pathname === cookiePath || (pathname.startsWith(cookiePath) && (cookiePath.endsWith('/') || pathname.charAt(cookiePath.length) === '/'));
+        if (!pathMatches) {
+            return false;
+        }
+        // check secure argument
+        if (cookie.secure && urlparts.protocol !== 'https:') {
+            return false;
+        }
+        return true;
+    }
+    /**
+     * Adds (or updates/removes if needed) a cookie object to the cookie storage
+     *
+     * @param cookie Cookie value to be stored
+     */
+    add(cookie) {
+        // nothing to do here
+        if (!cookie || !cookie.name) {
+            return false;
+        }
+        // overwrite if has same params
+        for (let i = 0, len = this.cookies.length; i < len; i++) {
+            if (this.compare(this.cookies[i], cookie)) {
+                // check if the cookie needs to be removed instead
+                if (this.isExpired(cookie)) {
+                    this.cookies.splice(i, 1); // remove expired/unset cookie
+                    return false;
+                }
+                this.cookies[i] = cookie;
+                return true;
+            }
+        }
+        // add as new if not already expired
+        if (!this.isExpired(cookie)) {
+            this.cookies.push(cookie);
+        }
+        return true;
+    }
+    /**
+     * Checks if two cookie objects are the same cookie. A cookie is identified by its
+     * name, domain and path (RFC 6265 section 5.3), the Secure and HttpOnly flags are
+     * attributes of the stored cookie that an update replaces
+     *
+     * @param a Cookie to check against
+     * @param b Cookie to check against
+     * @returns True, if the cookies are the same
+     */
+    compare(a, b) {
+        return a.name === b.name && a.path === b.path && a.domain === b.domain;
+    }
+    /**
+     * Checks if a cookie is expired
+     *
+     * @param cookie Cookie object to check against
+     * @returns True, if the cookie is expired
+     */
+    isExpired(cookie) {
+        return (cookie.expires && cookie.expires < new Date()) || !cookie.value;
+    }
+    /**
+     * Returns the default path for an URL path argument, the default-path of
+     * RFC 6265 section 5.1.4. A cookie that carries no Path attribute is scoped
+     * to the directory of the URL it was set from
+     *
+     * @param pathname
+     * @returns Default path
+     */
+    getPath(pathname) {
+        const pathParts = (pathname || '/').split('/');
+        pathParts.pop(); // remove filename part
+        const path = pathParts.join('/').trim();
+        // a path that holds no more than one '/' is scoped to the root path, and so
+        // is one that does not start with '/' at all
+        if (path.charAt(0) !== '/') {
+            return '/';
+        }
+        return path;
+    }
+}
+/* harmony default export */ const fetch_cookies = (Cookies);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/package-info.js
+// Generated by scripts/build.js from package.json. Do not edit by hand.
+const package_info_name = 'nodemailer';
+const package_info_version = '10.6.1';
+const homepage = 'https://nodemailer.com/';
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/errors.js
+/**
+ * Nodemailer Error Codes
+ *
+ * Centralized error code definitions for consistent error handling.
+ *
+ * Usage:
+ *   import * as errors from './errors.js';
+ *   const err: NodemailerError = new Error('Connection closed');
+ *   err.code = errors.ECONNECTION;
+ */
+/**
+ * Error code descriptions for documentation and debugging
+ */
+const ERROR_CODES = {
+    // Connection errors
+    ECONNECTION: 'Connection closed unexpectedly',
+    ETIMEDOUT: 'Connection or operation timed out',
+    ESOCKET: 'Socket-level error',
+    EDNS: 'DNS resolution failed',
+    // TLS/Security errors
+    ETLS: 'TLS handshake or STARTTLS failed',
+    EREQUIRETLS: 'REQUIRETLS not supported by server (RFC 8689)',
+    // Protocol errors
+    EPROTOCOL: 'Invalid SMTP server response',
+    EENVELOPE: 'Invalid mail envelope (sender or recipients)',
+    EMESSAGE: 'Message delivery error',
+    EOTP: 'Invalid one-time passcode data (otp option)',
+    ESTREAM: 'Stream processing error',
+    EABORT: 'Message sending aborted',
+    // Authentication errors
+    EAUTH: 'Authentication failed',
+    ENOAUTH: 'Authentication credentials not provided',
+    EOAUTH2: 'OAuth2 token generation or refresh error',
+    // Resource errors
+    EMAXLIMIT: 'Pool resource limit reached (max messages per connection)',
+    EMAXRECIPIENTS: 'Recipient count exceeds maxRecipients',
+    // Transport-specific errors
+    ESENDMAIL: 'Sendmail command error',
+    ESES: 'AWS SES transport error',
+    // Configuration and access errors
+    ECONFIG: 'Invalid configuration',
+    EPROXY: 'Proxy connection error',
+    EFILEACCESS: 'File access rejected (disableFileAccess is set)',
+    EURLACCESS: 'URL access rejected (disableUrlAccess is set)',
+    EFETCH: 'HTTP fetch error'
+};
+// Error codes as string constants
+const ECONNECTION = 'ECONNECTION';
+const ETIMEDOUT = 'ETIMEDOUT';
+const ESOCKET = 'ESOCKET';
+const EDNS = 'EDNS';
+const ETLS = 'ETLS';
+const EREQUIRETLS = 'EREQUIRETLS';
+const EPROTOCOL = 'EPROTOCOL';
+const EENVELOPE = 'EENVELOPE';
+const EMESSAGE = 'EMESSAGE';
+const EOTP = 'EOTP';
+const ESTREAM = 'ESTREAM';
+const EABORT = 'EABORT';
+const EAUTH = 'EAUTH';
+const ENOAUTH = 'ENOAUTH';
+const EOAUTH2 = 'EOAUTH2';
+const EMAXLIMIT = 'EMAXLIMIT';
+const EMAXRECIPIENTS = 'EMAXRECIPIENTS';
+const ESENDMAIL = 'ESENDMAIL';
+const ESES = 'ESES';
+const ECONFIG = 'ECONFIG';
+const EPROXY = 'EPROXY';
+const EFILEACCESS = 'EFILEACCESS';
+const EURLACCESS = 'EURLACCESS';
+const EFETCH = 'EFETCH';
+/** Creates the error reported when a caller cancels an individual send. @internal */
+const createAbortError = (signal) => {
+    const err = new Error('Message sending aborted', { cause: signal.reason });
+    err.name = 'AbortError';
+    err.code = EABORT;
+    return err;
+};
+/**
+ * Tells whether the error ended the connection rather than rejected what was sent over it
+ */
+const isTransientError = (err) => err.responseCode === 421 || err.code === ECONNECTION || err.code === ESOCKET || err.code === ETIMEDOUT;
+/**
+ * Tells whether an SMTP reply code is a permanent rejection, one that retrying the same
+ * message would get again. RFC 5321 makes every 5yz reply a permanent negative completion
+ * and every 4yz reply a transient one. 503 (bad sequence of commands) is the exception: it
+ * says the session was in the wrong state for the command rather than that the message was
+ * refused, so the same message can go through on a new connection. 2yz and 3yz replies are
+ * only an error when the client expected something else, and are not permanent either.
+ *
+ * @param responseCode SMTP reply code
+ * @returns true for a permanent rejection
+ */
+const isPermanentResponseCode = (responseCode) => responseCode >= 500 && responseCode < 600 && responseCode !== 503;
+/**
+ * Code Node.js sets on an error when its permission model (`--permission`) denies an
+ * operation. It is not replaced with the Nodemailer code of the failing step (`ESOCKET`,
+ * `EDNS`, `EFETCH`, ...), so a missing grant such as `--allow-net` stays recognizable.
+ */
+const ERR_ACCESS_DENIED = 'ERR_ACCESS_DENIED';
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/shared/objects.js
+// Safe copying of objects whose keys come from the caller.
+//
+// This lives in its own leaf module, like ./url.ts, so that every layer can reach it.
+// src/shared/index.ts imports src/fetch, so src/fetch can not import src/shared back,
+// and src/mime-funcs is a leaf that would otherwise pull in dns/net/os/fs for a string
+// comparison. src/shared/index.ts re-exports both functions for the callers that already
+// depend on it.
+/**
+ * Detects a key that can not be copied onto a plain object with `target[key] = value`.
+ *
+ * "__proto__" is the only one: assigning it runs the inherited setter and replaces the
+ * prototype of the target instead of adding a property to it, so a caller can smuggle
+ * values past validation that only inspects own keys. JSON.parse produces such a key
+ * where an object literal can not. "constructor" and "prototype" have no such setter and
+ * become ordinary own properties, so dropping them would only discard legitimate values.
+ *
+ * @param key Key to check
+ * @returns true if the key must not be copied
+ */
+const isProtoKey = (key) => key === '__proto__';
+/**
+ * Copies own enumerable keys from a source object to a target object. Every copy that
+ * walks the keys of user supplied data goes through here, see isProtoKey.
+ *
+ * @param target Object to copy the keys to
+ * @param source Object to copy the keys from
+ * @param [skip] Optional predicate, return true to leave a key out
+ * @returns The target object
+ */
+const copyOwnKeys = (target, source, skip) => {
+    Object.keys(source || {}).forEach(key => {
+        if (isProtoKey(key) || (skip && skip(key))) {
+            return;
+        }
+        target[key] = source[key];
+    });
+    return target;
+};
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/fetch/index.js
+
+
+
+
+
+
+
+
+
+
+const MAX_REDIRECTS = 5;
+// a stalled server would otherwise hold the request, and whatever waits on it, open forever
+const DEFAULT_TIMEOUT = 60 * 1000;
+// the inactivity timeout above is reset by every byte, so a server dripping one within each
+// window could still hold the request, and the message being built from it, open for as
+// long as it liked. The whole request, redirects included, has to be done within this
+const DEFAULT_MAX_TIME = 2 * 60 * 1000;
+// the body is usually buffered in memory by the caller, so an unbounded download is refused
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+// Only genuine TLS settings are taken from options.tls. That object reaches us straight
+// from a user supplied attachment (content.tls), so keys like host, port, path, socketPath
+// or lookup would otherwise repoint the request at a destination that never went through
+// the URL checks below.
+//
+// The source of truth is the tls.connect() option list in the Node docs. A key missing
+// here is dropped silently, so extend this list rather than working around it.
+const TLS_OPTION_KEYS = [
+    'ALPNProtocols',
+    'ca',
+    'cert',
+    'checkServerIdentity',
+    'ciphers',
+    'crl',
+    'dhparam',
+    'ecdhCurve',
+    'honorCipherOrder',
+    'key',
+    'maxVersion',
+    'minVersion',
+    'passphrase',
+    'pfx',
+    'rejectUnauthorized',
+    'secureContext',
+    'secureOptions',
+    'secureProtocol',
+    'servername',
+    'sessionIdContext',
+    'sigalgs'
+];
+/**
+ * Marks an error of the request as a fetch error, unless it is a permission model
+ * denial, which keeps its own code (see ERR_ACCESS_DENIED)
+ *
+ * @param err Error to mark
+ */
+function setFetchCode(err) {
+    if (err.code !== ERR_ACCESS_DENIED) {
+        err.code = EFETCH;
+    }
+}
+/**
+ * Resolves a URL only if it is one this module is willing to request.
+ *
+ * urllib.parse throws for a host that contains forbidden bytes, and it is called for
+ * every URL that reaches nmfetch, including ones that arrive from a message attachment
+ * or from a redirect Location header. An uncaught throw here takes the process down,
+ * so a URL that does not parse is reported the same way as one with a scheme we refuse.
+ *
+ * @param url URL to parse
+ * @returns Parsed URL, or false if it is not a usable http(s) URL
+ */
+function parseFetchUrl(url) {
+    let parsed;
+    try {
+        parsed = parse(url);
+    }
+    catch (_err) {
+        return false;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        return false;
+    }
+    return parsed;
+}
+// the port a request to the URL goes to, explicit or the default of its scheme
+function fetchPort(parsed) {
+    return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+}
+function nmfetch(url, options) {
+    options = options || {};
+    options.fetchRes = options.fetchRes || new external_node_stream_.PassThrough();
+    options.cookies = options.cookies || new fetch_cookies();
+    options.redirects = options.redirects || 0;
+    options.maxRedirects = isNaN(options.maxRedirects) ? MAX_REDIRECTS : options.maxRedirects;
+    if (!options.deadline) {
+        options.maxTime = typeof options.maxTime === 'number' && options.maxTime >= 0 ? options.maxTime : DEFAULT_MAX_TIME;
+        // the one deadline is shared with the requests the redirects lead to, every hop
+        // gets the time that is left rather than starting over
+        options.deadline = options.maxTime ? Date.now() + options.maxTime : 0;
+    }
+    const fetchRes = options.fetchRes;
+    const parsed = parseFetchUrl(url);
+    if (!parsed) {
+        // Only http(s) URLs can be fetched. Any other scheme (file:, gopher:, a
+        // protocol-relative redirect target etc.) would otherwise be silently served over
+        // plain HTTP, possibly against an unintended host. Bail out before the cookie jar
+        // is touched so a refused URL can not seed it, and release a caller supplied body:
+        // this is the one exit that runs before the error handler below is attached to it,
+        // so an error on that stream would have nowhere to go and the fd or socket behind
+        // it would never be released.
+        if (options.body && typeof options.body.destroy === 'function') {
+            options.body.on('error', () => false);
+            options.body.destroy();
+        }
+        setImmediate(() => {
+            const err = new Error('Unsupported protocol for URL ' + url);
+            err.code = EFETCH;
+            err.sourceUrl = url;
+            fetchRes.emit('error', err);
+        });
+        return fetchRes;
+    }
+    if (options.cookie) {
+        [].concat(options.cookie || []).forEach(cookie => {
+            options.cookies.set(cookie, url);
+        });
+        options.cookie = false;
+    }
+    let method = (options.method || '').toString().trim().toUpperCase() || 'GET';
+    let finished = false;
+    let cookies;
+    let body;
+    const handler = parsed.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+    const headers = {
+        'accept-encoding': 'gzip,deflate',
+        'user-agent': 'nodemailer/' + package_info_version
+    };
+    Object.keys(options.headers || {}).forEach(key => {
+        // options.headers is the caller's httpHeaders, straight off an attachment
+        if (isProtoKey(key.toLowerCase().trim())) {
+            return;
+        }
+        headers[key.toLowerCase().trim()] = options.headers[key];
+    });
+    if (options.userAgent) {
+        headers['user-agent'] = options.userAgent;
+    }
+    if (parsed.auth) {
+        headers.Authorization = 'Basic ' + Buffer.from(parsed.auth).toString('base64');
+    }
+    if ((cookies = options.cookies.get(url))) {
+        headers.cookie = cookies;
+    }
+    if (options.body) {
+        if (options.contentType !== false) {
+            headers['Content-Type'] = options.contentType || 'application/x-www-form-urlencoded';
+        }
+        if (typeof options.body.pipe === 'function') {
+            // it's a stream
+            headers['Transfer-Encoding'] = 'chunked';
+            body = options.body;
+            body.on('error', (err) => {
+                if (finished) {
+                    return;
+                }
+                finished = true;
+                setFetchCode(err);
+                err.sourceUrl = url;
+                fetchRes.emit('error', err);
+            });
+        }
+        else {
+            if (options.body instanceof Buffer) {
+                body = options.body;
+            }
+            else if (typeof options.body === 'object') {
+                try {
+                    // encodeURIComponent can fail on invalid input (partial emoji etc.)
+                    body = Buffer.from(Object.keys(options.body)
+                        .map(key => {
+                        const value = options.body[key].toString().trim();
+                        return encodeURIComponent(key) + '=' + encodeURIComponent(value);
+                    })
+                        .join('&'));
+                }
+                catch (E) {
+                    // the caller attaches its error listener once nmfetch has returned, so
+                    // the error is emitted on the next tick and the stream is handed back
+                    // the way every other failure is reported
+                    finished = true;
+                    E.code = EFETCH;
+                    E.sourceUrl = url;
+                    setImmediate(() => fetchRes.emit('error', E));
+                    return fetchRes;
+                }
+            }
+            else {
+                body = Buffer.from(options.body.toString().trim());
+            }
+            headers['Content-Type'] = options.contentType || 'application/x-www-form-urlencoded';
+            headers['Content-Length'] = body.length;
+        }
+        // if method is not provided, use POST instead of GET
+        method = (options.method || '').toString().trim().toUpperCase() || 'POST';
+    }
+    let req;
+    const reqOptions = {
+        method,
+        host: parsed.hostname,
+        path: parsed.path,
+        port: fetchPort(parsed),
+        headers,
+        // Validate TLS certificates by default. Callers that genuinely need to
+        // reach a self-signed/internal host opt out explicitly with
+        // options.tls = { rejectUnauthorized: false }.
+        rejectUnauthorized: true,
+        agent: false
+    };
+    if (options.tls) {
+        // see TLS_OPTION_KEYS
+        Object.keys(options.tls).forEach(key => {
+            if (TLS_OPTION_KEYS.includes(key)) {
+                reqOptions[key] = options.tls[key];
+            }
+        });
+    }
+    if (parsed.protocol === 'https:' && parsed.hostname && parsed.hostname !== reqOptions.host && !external_node_net_.isIP(parsed.hostname) && !reqOptions.servername) {
+        reqOptions.servername = parsed.hostname;
+    }
+    try {
+        req = handler.request(reqOptions);
+    }
+    catch (E) {
+        finished = true;
+        setImmediate(() => {
+            setFetchCode(E);
+            E.sourceUrl = url;
+            fetchRes.emit('error', E);
+        });
+        return fetchRes;
+    }
+    // the whole request has to be done by options.deadline, see maxTime. The timer is
+    // released on every way out of the request, so it never outlives it
+    let deadlineTimer;
+    const clearDeadline = () => {
+        if (deadlineTimer) {
+            clearTimeout(deadlineTimer);
+            deadlineTimer = undefined;
+        }
+    };
+    // reports the first failure of this request on fetchRes and releases the request
+    const fail = (err, sourceUrl = url) => {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        clearDeadline();
+        setFetchCode(err);
+        err.sourceUrl = sourceUrl;
+        fetchRes.emit('error', err);
+        req.abort();
+    };
+    const timeout = typeof options.timeout === 'number' && options.timeout >= 0 ? options.timeout : DEFAULT_TIMEOUT;
+    if (timeout) {
+        req.setTimeout(timeout, () => fail(new Error('Request Timeout')));
+    }
+    if (options.deadline) {
+        deadlineTimer = setTimeout(() => fail(new Error('Request exceeded the allowed ' + options.maxTime + ' ms')), Math.max(options.deadline - Date.now(), 1));
+        // a pending deadline is no reason to keep the process alive
+        deadlineTimer.unref();
+    }
+    req.on('error', (err) => fail(err));
+    // a consumer that destroys the response stream before it ended does not want the rest of
+    // the body, release the request now instead of when the timeout fires
+    fetchRes.once('close', () => {
+        clearDeadline();
+        if (finished || fetchRes.readableEnded) {
+            return;
+        }
+        finished = true;
+        req.destroy();
+    });
+    req.on('response', res => {
+        let inflate;
+        if (finished) {
+            return;
+        }
+        switch (res.headers['content-encoding']) {
+            case 'gzip':
+            case 'deflate':
+                inflate = external_node_zlib_.createUnzip();
+                break;
+        }
+        if (res.headers['set-cookie']) {
+            [].concat(res.headers['set-cookie'] || []).forEach(cookie => {
+                options.cookies.set(cookie, url);
+            });
+        }
+        if ([301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location) {
+            // redirect
+            options.redirects++;
+            if (options.redirects > options.maxRedirects) {
+                return fail(new Error('Maximum redirect count exceeded'));
+            }
+            // redirect does not include POST body
+            options.method = 'GET';
+            options.body = false;
+            let redirectUrl;
+            try {
+                redirectUrl = resolve(url, res.headers.location);
+            }
+            catch (_err) {
+                // the legacy resolver throws on a Location the WHATWG parser also refused,
+                // so fall through to the check below with what the server actually sent
+                redirectUrl = res.headers.location;
+            }
+            const redirectParsed = parseFetchUrl(redirectUrl);
+            if (!redirectParsed) {
+                // Refuse the redirect target here rather than leaving it to the recursive
+                // call: that call gets its own `finished` flag and no handle on this
+                // request, so this one would stay open and could emit a second error on
+                // the shared fetchRes once it times out. Callers listen with req.once().
+                return fail(new Error('Unsupported protocol for URL ' + redirectUrl), redirectUrl);
+            }
+            // Do not forward credentials when the redirect leaves the origin: a different
+            // scheme, host or port is a different security context (an https to http
+            // downgrade would also put them on the wire in cleartext). Strip sensitive
+            // request headers so an attacker who controls the redirect target cannot
+            // harvest them.
+            const crossOrigin = redirectParsed.protocol !== parsed.protocol || redirectParsed.hostname !== parsed.hostname || fetchPort(redirectParsed) !== fetchPort(parsed);
+            if (options.headers && crossOrigin) {
+                const sensitive = ['authorization', 'cookie', 'proxy-authorization'];
+                Object.keys(options.headers).forEach(key => {
+                    // normalized the way the request headers are built above, a padded name is sent too
+                    if (sensitive.includes(key.toLowerCase().trim())) {
+                        delete options.headers[key];
+                    }
+                });
+            }
+            // this request is done with, release it so its socket and timeout do not
+            // outlive it and report a late error on the shared fetchRes
+            finished = true;
+            clearDeadline();
+            res.resume();
+            req.abort();
+            return nmfetch(redirectUrl, options);
+        }
+        fetchRes.statusCode = res.statusCode;
+        fetchRes.headers = res.headers;
+        if (res.statusCode >= 300 && !options.allowErrorResponse) {
+            return fail(new Error('Invalid status code ' + res.statusCode));
+        }
+        res.on('error', (err) => fail(err));
+        // the response is in, whatever is left of it is in memory and no longer on the network
+        res.once('end', () => clearDeadline());
+        const maxBytes = typeof options.maxBytes === 'number' && options.maxBytes > 0 ? options.maxBytes : DEFAULT_MAX_BYTES;
+        const source = inflate || res;
+        let received = 0;
+        source.on('data', (chunk) => {
+            received += chunk.length;
+            if (received <= maxBytes || finished) {
+                return;
+            }
+            source.unpipe(fetchRes);
+            fail(new Error('Response size exceeds the allowed ' + maxBytes + ' bytes'));
+        });
+        if (inflate) {
+            res.pipe(inflate).pipe(fetchRes);
+            inflate.on('error', (err) => fail(err));
+        }
+        else {
+            res.pipe(fetchRes);
+        }
+    });
+    setImmediate(() => {
+        if (body) {
+            try {
+                if (typeof body.pipe === 'function') {
+                    return body.pipe(req);
+                }
+                req.write(body);
+            }
+            catch (err) {
+                return fail(err);
+            }
+        }
+        req.end();
+    });
+    return fetchRes;
+}
+nmfetch.Cookies = fetch_cookies;
+nmfetch.DEFAULT_TIMEOUT = DEFAULT_TIMEOUT;
+nmfetch.DEFAULT_MAX_TIME = DEFAULT_MAX_TIME;
+/* harmony default export */ const esm_fetch = (nmfetch);
+
+// EXTERNAL MODULE: external "node:dns"
+var external_node_dns_ = __nccwpck_require__(610);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/shared/index.js
+/* eslint no-console: 0 */
+
+
+
+
+
+
+
+
+
+
+
+
+// re-exported for the callers that already depend on this module, see ./objects
+
+const DNS_TTL = 5 * 60 * 1000;
+const CACHE_CLEANUP_INTERVAL = 30 * 1000; // Minimum 30 seconds between cleanups
+const MAX_CACHE_SIZE = 1000; // Maximum number of entries in cache
+let lastCacheCleanup = 0;
+/** @internal */
+const _lastCacheCleanup = () => lastCacheCleanup;
+/** @internal */
+const _resetCacheCleanup = () => {
+    lastCacheCleanup = 0;
+};
+let networkInterfaces;
+let networkInterfacesRead = false;
+// Read on first use rather than at load, so that importing the module does not ask for
+// the interface table (Deno prompts for --allow-sys on it)
+/** @internal */
+const _readNetworkInterfaces = () => {
+    if (!networkInterfacesRead) {
+        networkInterfacesRead = true;
+        try {
+            networkInterfaces = external_node_os_.networkInterfaces();
+        }
+        catch (_err) {
+            // fails on some systems
+        }
+    }
+    return networkInterfaces;
+};
+const isFamilySupported = (family, allowInternal) => {
+    const addresses = Object.values(_readNetworkInterfaces() || {}).flat();
+    if (!addresses.length) {
+        // hope for the best. Runtimes without an interface table (Cloudflare
+        // Workers) report an empty object rather than throwing
+        return true;
+    }
+    return addresses.filter(i => !i.internal || allowInternal).some(i => i.family === 'IPv' + family || i.family === family);
+};
+const shared_resolve = (family, hostname, options, callback) => {
+    options = options || {};
+    if (!isFamilySupported(family, options.allowInternalNetworkInterfaces)) {
+        callback(null, []);
+        return null;
+    }
+    const dnsResolver = external_node_dns_.Resolver ? new external_node_dns_.Resolver(options) : external_node_dns_;
+    dnsResolver['resolve' + family](hostname, (err, addresses) => {
+        if (err) {
+            switch (err.code) {
+                case external_node_dns_.NODATA:
+                case external_node_dns_.NOTFOUND:
+                case external_node_dns_.NOTIMP:
+                case external_node_dns_.SERVFAIL:
+                case external_node_dns_.CONNREFUSED:
+                case external_node_dns_.REFUSED:
+                case 'EAI_AGAIN':
+                    return callback(null, []);
+            }
+            return callback(err);
+        }
+        return callback(null, Array.isArray(addresses) ? addresses : [].concat(addresses || []));
+    });
+    return external_node_dns_.Resolver ? dnsResolver : null;
+};
+const dnsCache = new Map();
+const formatDNSValue = (value, extra) => {
+    if (!value) {
+        return Object.assign({}, extra || {});
+    }
+    const addresses = value.addresses || [];
+    // Select a random address from available addresses, or null if none
+    const host = addresses.length > 0 ? addresses[Math.floor(Math.random() * addresses.length)] : null;
+    return Object.assign({
+        host,
+        // Include all addresses for connection fallback support
+        _addresses: addresses
+    }, extra || {});
+};
+const resolveHostname = (options, callback) => {
+    options = options || {};
+    if (!options.host && options.servername) {
+        options.host = options.servername;
+    }
+    if (!options.host || external_node_net_.isIP(options.host)) {
+        // nothing to do here
+        const value = {
+            addresses: [options.host]
+        };
+        return callback(null, formatDNSValue(value, {
+            servername: options.servername || false,
+            cached: false
+        }));
+    }
+    const host = options.host;
+    // The TLS server name belongs to the connection asking, not to the host it resolves. The
+    // cache is shared by every transport of the process and keyed by host alone, so a server
+    // name stored in it would be the one of whichever transport resolved the host first, and a
+    // later transport with its own tls.servername would present and verify that name instead
+    const servername = options.servername || host;
+    let cached;
+    if (dnsCache.has(options.host)) {
+        cached = dnsCache.get(options.host);
+        // Lazy cleanup with time throttling
+        const now = Date.now();
+        if (now - lastCacheCleanup > CACHE_CLEANUP_INTERVAL) {
+            lastCacheCleanup = now;
+            // Clean up expired entries
+            for (const [host, entry] of dnsCache.entries()) {
+                if (entry.expires && entry.expires < now) {
+                    dnsCache.delete(host);
+                }
+            }
+            // If cache is still too large, remove oldest entries
+            if (dnsCache.size > MAX_CACHE_SIZE) {
+                const toDelete = Math.floor(MAX_CACHE_SIZE * 0.1); // Remove 10% of entries
+                const keys = Array.from(dnsCache.keys()).slice(0, toDelete);
+                keys.forEach(key => dnsCache.delete(key));
+            }
+        }
+        if (!cached.expires || cached.expires >= now) {
+            return callback(null, formatDNSValue(cached.value, {
+                servername,
+                cached: true
+            }));
+        }
+    }
+    // The timeout limits the lookup as a whole. It is also handed to the resolver, but there
+    // it applies to every query attempt on its own, and the resolver retries a few times
+    let responded = false;
+    let deadline;
+    const respond = (err, result) => {
+        if (responded) {
+            return;
+        }
+        responded = true;
+        clearTimeout(deadline);
+        callback(err, result);
+    };
+    // a stale cached value is still better than no value at all
+    const respondCached = (error) => {
+        if (!cached) {
+            return false;
+        }
+        dnsCache.set(host, {
+            value: cached.value,
+            expires: Date.now() + (options.dnsTtl || DNS_TTL)
+        });
+        respond(null, formatDNSValue(cached.value, {
+            servername,
+            cached: true,
+            error
+        }));
+        return true;
+    };
+    const resolvers = [];
+    const timeout = Number(options.timeout) || 0;
+    if (timeout > 0) {
+        deadline = setTimeout(() => {
+            for (const resolver of resolvers) {
+                if (typeof resolver.cancel === 'function') {
+                    resolver.cancel();
+                }
+            }
+            const err = new Error('DNS lookup for ' + host + ' timed out');
+            err.code = external_node_dns_.TIMEOUT;
+            if (!respondCached(err)) {
+                respond(err);
+            }
+        }, timeout);
+    }
+    // Resolve both IPv4 and IPv6 addresses for fallback support, at the same time
+    let ipv4Addresses = [];
+    let ipv6Addresses = [];
+    let ipv4Error = null;
+    let ipv6Error = null;
+    let pending = 2;
+    const onResolved = () => {
+        if (--pending || responded) {
+            return;
+        }
+        // Combine addresses: IPv4 first, then IPv6
+        const allAddresses = ipv4Addresses.concat(ipv6Addresses);
+        if (allAddresses.length) {
+            const value = {
+                addresses: allAddresses
+            };
+            dnsCache.set(host, {
+                value,
+                expires: Date.now() + (options.dnsTtl || DNS_TTL)
+            });
+            return respond(null, formatDNSValue(value, {
+                servername,
+                cached: false
+            }));
+        }
+        // No addresses from resolve4/resolve6, try dns.lookup as fallback
+        if (ipv4Error && ipv6Error && respondCached(ipv4Error)) {
+            // Both resolvers had errors
+            return;
+        }
+        try {
+            external_node_dns_.lookup(host, { all: true }, (err, addresses) => {
+                if (err) {
+                    if (respondCached(err)) {
+                        return;
+                    }
+                    return respond(err);
+                }
+                // Get all supported addresses from dns.lookup
+                const supportedAddresses = addresses ? addresses.filter(addr => isFamilySupported(addr.family)).map(addr => addr.address) : [];
+                if (addresses && addresses.length && !supportedAddresses.length) {
+                    // there are addresses but none can be used
+                    console.warn(`Failed to resolve IPv${addresses[0].family} addresses with current network`);
+                }
+                if (!supportedAddresses.length && cached) {
+                    // nothing was found, fallback to cached value
+                    return respond(null, formatDNSValue(cached.value, {
+                        servername,
+                        cached: true
+                    }));
+                }
+                const value = {
+                    addresses: supportedAddresses.length ? supportedAddresses : [host]
+                };
+                dnsCache.set(host, {
+                    value,
+                    expires: Date.now() + (options.dnsTtl || DNS_TTL)
+                });
+                return respond(null, formatDNSValue(value, {
+                    servername,
+                    cached: false
+                }));
+            });
+        }
+        catch (lookupErr) {
+            if (respondCached(lookupErr)) {
+                return;
+            }
+            return respond(ipv4Error || ipv6Error || lookupErr);
+        }
+    };
+    for (const family of [4, 6]) {
+        const resolver = shared_resolve(family, host, options, (err, addresses) => {
+            if (family === 4) {
+                ipv4Error = err;
+                ipv4Addresses = addresses || [];
+            }
+            else {
+                ipv6Error = err;
+                ipv6Addresses = addresses || [];
+            }
+            onResolved();
+        });
+        if (resolver) {
+            resolvers.push(resolver);
+        }
+    }
+};
+/**
+ * Parses connection url to a structured configuration object
+ *
+ * @param str Connection url
+ * @return Configuration object
+ */
+const parseConnectionUrl = (str) => {
+    str = str || '';
+    const options = {};
+    const url = parse(str, true);
+    switch (url.protocol) {
+        case 'smtp:':
+            options.secure = false;
+            break;
+        case 'smtps:':
+            options.secure = true;
+            break;
+        case 'direct:':
+            options.direct = true;
+            break;
+    }
+    if (!isNaN(url.port) && Number(url.port)) {
+        options.port = Number(url.port);
+    }
+    if (url.hostname) {
+        options.host = url.hostname;
+    }
+    if (url.username || url.password) {
+        options.auth = {
+            user: url.username || '',
+            pass: url.password || ''
+        };
+    }
+    Object.keys(url.query || {}).forEach(key => {
+        let obj = options;
+        let lKey = key;
+        let value = url.query[key];
+        if (!isNaN(value)) {
+            value = Number(value);
+        }
+        switch (value) {
+            case 'true':
+                value = true;
+                break;
+            case 'false':
+                value = false;
+                break;
+        }
+        // tls is nested object
+        if (key.indexOf('tls.') === 0) {
+            lKey = key.substr(4);
+            if (!options.tls) {
+                options.tls = {};
+            }
+            obj = options.tls;
+        }
+        else if (key.indexOf('.') >= 0) {
+            // ignore nested properties besides tls
+            return;
+        }
+        // `in` already keeps "__proto__" out, but only as a side effect of it being an
+        // Object.prototype member. Say it, so the protection survives a change to the check
+        if (!isProtoKey(lKey) && !(lKey in obj)) {
+            obj[lKey] = value;
+        }
+    });
+    return options;
+};
+/** @internal */
+const _logFunc = (logger, level, defaults, data, message, ...args) => {
+    const entry = Object.assign({}, defaults || {}, data || {});
+    delete entry.level;
+    let logLevel = level;
+    if (typeof logger[logLevel] !== 'function') {
+        // Provided logger does not implement this level. Fall back to a
+        // lower-severity handler instead of throwing.
+        logLevel = ['info', 'debug', 'log', 'trace', 'warn', 'error'].find(name => typeof logger[name] === 'function');
+    }
+    if (logLevel) {
+        logger[logLevel](entry, message, ...args);
+    }
+};
+/**
+ * Returns a bunyan-compatible logger interface. Uses either provided logger or
+ * creates a default console logger
+ *
+ * @param [options] Options object that might include 'logger' value
+ * @param [defaults] Fields merged into every log entry, overridden by the fields of the entry itself
+ * @return bunyan compatible logger
+ */
+const getLogger = (options, defaults) => {
+    options = options || {};
+    const response = {};
+    const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+    if (!options.logger) {
+        // use vanity logger
+        levels.forEach(level => {
+            response[level] = () => false;
+        });
+        return response;
+    }
+    const logger = options.logger === true ? createDefaultLogger(levels) : options.logger;
+    levels.forEach(level => {
+        response[level] = (...args) => {
+            // the bunyan forms: a data object first, or the message alone
+            const data = typeof args[0] === 'string' ? undefined : args.shift();
+            _logFunc(logger, level, defaults, data, ...args);
+        };
+    });
+    return response;
+};
+/**
+ * Wrapper for creating a callback that either resolves or rejects a promise
+ * based on input
+ *
+ * @param resolve Function to run if callback is called
+ * @param reject Function to run if callback ends with an error
+ */
+const callbackPromise = (resolve, reject) => function (...args) {
+    const err = args.shift();
+    if (err) {
+        reject(err);
+    }
+    else {
+        resolve(...args);
+    }
+};
+const parseDataURI = (uri) => {
+    if (typeof uri !== 'string') {
+        return null;
+    }
+    // Early return for non-data URIs to avoid unnecessary processing
+    if (!uri.startsWith('data:')) {
+        return null;
+    }
+    // Find the first comma safely - this prevents ReDoS
+    const commaPos = uri.indexOf(',');
+    if (commaPos === -1) {
+        return null;
+    }
+    const data = uri.substring(commaPos + 1);
+    const metaStr = uri.substring('data:'.length, commaPos);
+    let encoding;
+    const metaEntries = metaStr.split(';');
+    if (metaEntries.length > 0) {
+        const lastEntry = metaEntries[metaEntries.length - 1].toLowerCase().trim();
+        // Only recognize valid encoding types to prevent manipulation
+        if (['base64', 'utf8', 'utf-8'].includes(lastEntry) && lastEntry.indexOf('=') === -1) {
+            encoding = lastEntry;
+            metaEntries.pop();
+        }
+    }
+    const contentType = metaEntries.length > 0 ? metaEntries.shift() : 'application/octet-stream';
+    const params = {};
+    for (let i = 0; i < metaEntries.length; i++) {
+        const entry = metaEntries[i];
+        const sepPos = entry.indexOf('=');
+        if (sepPos > 0) {
+            // Ensure there's a key before the '='
+            const key = entry.substring(0, sepPos).trim();
+            const value = entry.substring(sepPos + 1).trim();
+            if (key && !isProtoKey(key)) {
+                params[key] = value;
+            }
+        }
+    }
+    // Decode data based on encoding with proper error handling
+    let bufferData;
+    try {
+        if (encoding === 'base64') {
+            bufferData = Buffer.from(data, 'base64');
+        }
+        else {
+            try {
+                bufferData = Buffer.from(decodeURIComponent(data));
+            }
+            catch (_decodeError) {
+                bufferData = Buffer.from(data);
+            }
+        }
+    }
+    catch (_bufferError) {
+        bufferData = Buffer.alloc(0);
+    }
+    return {
+        data: bufferData,
+        encoding: encoding || null,
+        contentType: contentType || 'application/octet-stream',
+        params
+    };
+};
+function resolveContent(data, key, options, callback) {
+    // options is optional; support the legacy resolveContent(data, key, callback) signature
+    if (!callback && typeof options === 'function') {
+        callback = options;
+        options = false;
+    }
+    options = options || {};
+    let promise;
+    if (!callback) {
+        promise = new Promise((resolve, reject) => {
+            callback = callbackPromise(resolve, reject);
+        });
+    }
+    resolveContentValue(data, key, options, callback);
+    return promise;
+}
+function resolveContentValue(data, key, options, callback) {
+    let content = (data && data[key] && data[key].content) || data[key];
+    const encoding = ((typeof data[key] === 'object' && data[key].encoding) || 'utf8')
+        .toString()
+        .toLowerCase()
+        .replace(/[-_\s]/g, '');
+    if (!content) {
+        return callback(null, content);
+    }
+    if (typeof content === 'object') {
+        if (typeof content.pipe === 'function') {
+            return resolveStream(content, (err, value) => {
+                if (err) {
+                    return callback(err);
+                }
+                // we can't stream twice the same content, so we need
+                // to replace the stream object with the streaming result
+                if (data[key].content) {
+                    data[key].content = value;
+                }
+                else {
+                    data[key] = value;
+                }
+                callback(null, value);
+            });
+        }
+        else if (/^data:/i.test(content.path || content.href)) {
+            const parsedDataUri = parseDataURI(content.path || content.href);
+            return callback(null, parsedDataUri && parsedDataUri.data ? parsedDataUri.data : Buffer.alloc(0));
+        }
+        else if (content.href || /^https?:\/\//i.test(content.path)) {
+            // An href is always a URL, and so is a path that looks like one. Let nmfetch
+            // decide whether it is fetchable, it validates the parsed URL. Testing the raw
+            // string here instead would let a file: href fall through to the "return as is"
+            // default below and travel on inside the resolved message.
+            const url = content.href || content.path;
+            if (options.disableUrlAccess) {
+                setImmediate(() => {
+                    const err = new Error('Url access rejected for ' + url);
+                    err.code = EURLACCESS;
+                    callback(err);
+                });
+                return;
+            }
+            return resolveStream(esm_fetch(url, { headers: content.httpHeaders, tls: content.tls }), callback);
+        }
+        else if (content.path) {
+            if (options.disableFileAccess) {
+                setImmediate(() => {
+                    const err = new Error('File access rejected for ' + content.path);
+                    err.code = EFILEACCESS;
+                    callback(err);
+                });
+                return;
+            }
+            return resolveStream(external_node_fs_namespaceObject.createReadStream(content.path), callback);
+        }
+    }
+    if (typeof data[key].content === 'string' && !['utf8', 'usascii', 'ascii'].includes(encoding)) {
+        content = Buffer.from(data[key].content, encoding);
+    }
+    // default action, return as is
+    setImmediate(() => callback(null, content));
+}
+/**
+ * Copies properties from source objects to target objects
+ */
+const shared_assign = function (...args) {
+    const target = args.shift() || {};
+    args.forEach(source => {
+        Object.keys(source || {}).forEach(key => {
+            if (isProtoKey(key)) {
+                return;
+            }
+            if (['tls', 'auth'].includes(key) && source[key] && typeof source[key] === 'object') {
+                // tls and auth are special keys that need to be enumerated separately
+                // other objects are passed as is. Enumerating is a copy of user supplied
+                // keys just like the loop above, so it gets the same treatment
+                target[key] = copyOwnKeys(target[key] || {}, source[key]);
+            }
+            else {
+                target[key] = source[key];
+            }
+        });
+    });
+    return target;
+};
+const encodeXText = (str) => {
+    // ! 0x21
+    // + 0x2B
+    // = 0x3D
+    // ~ 0x7E
+    if (!/[^\x21-\x2A\x2C-\x3C\x3E-\x7E]/.test(str)) {
+        return str;
+    }
+    const buf = Buffer.from(str);
+    let result = '';
+    for (let i = 0, len = buf.length; i < len; i++) {
+        const c = buf[i];
+        if (c < 0x21 || c > 0x7e || c === 0x2b || c === 0x3d) {
+            result += '+' + (c < 0x10 ? '0' : '') + c.toString(16).toUpperCase();
+        }
+        else {
+            result += String.fromCharCode(c);
+        }
+    }
+    return result;
+};
+// The first error a stream emitted, see recordStreamErrors
+const streamErrors = new WeakMap();
+/**
+ * Keeps the first error a content stream emits before it is read, so the error is reported
+ * when the stream is read instead of being thrown as unhandled. The listener stays attached
+ * for good, a stream that emits 'error' more than once never throws the later ones either
+ *
+ * @param stream Readable stream
+ */
+function recordStreamErrors(stream) {
+    stream.on('error', err => {
+        if (!streamErrors.has(stream)) {
+            streamErrors.set(stream, err);
+        }
+    });
+}
+/**
+ * Destroys a value if it is a readable stream that was not destroyed yet
+ *
+ * @param value Any content value
+ */
+function destroyStream(value) {
+    const stream = value;
+    if (stream && typeof stream.pipe === 'function' && typeof stream.destroy === 'function' && !stream.destroyed) {
+        stream.destroy();
+    }
+}
+/**
+ * Tells why a stream can not be read from start to end anymore. A stream that ended or was
+ * destroyed before anyone read it would never emit 'end' to a new reader, or, when piped, would
+ * end the destination right away and turn into an empty value without any error
+ *
+ * @param stream Readable stream
+ * @returns The error the stream failed with, an ESTREAM error, or null when it can be read
+ */
+function unreadableStreamError(stream) {
+    const err = streamErrors.get(stream) || stream.errored;
+    if (err) {
+        return err;
+    }
+    if (stream.readableEnded || stream.destroyed) {
+        const unreadable = new Error('Content stream was already read or destroyed');
+        unreadable.code = ESTREAM;
+        return unreadable;
+    }
+    return null;
+}
+/**
+ * Streams a stream value into a Buffer
+ *
+ * @param stream Readable stream
+ * @param callback Callback function with (err, value)
+ */
+function resolveStream(stream, callback) {
+    let responded = false;
+    const respond = (err, value) => {
+        if (responded) {
+            return;
+        }
+        responded = true;
+        callback(err, value);
+    };
+    const unreadable = unreadableStreamError(stream);
+    if (unreadable) {
+        // absorbs a later 'error' from the stream, there is nobody left to report it to
+        stream.on('error', () => false);
+        setImmediate(() => respond(unreadable));
+        return;
+    }
+    const chunks = [];
+    let chunklen = 0;
+    stream.on('data', (chunk) => {
+        if (typeof chunk === 'string') {
+            chunk = Buffer.from(chunk);
+        }
+        chunks.push(chunk);
+        chunklen += chunk.length;
+    });
+    // finished() also reports a stream that is destroyed before 'end', which would otherwise
+    // leave the callback waiting forever
+    (0,external_node_stream_.finished)(stream, { writable: false }, err => {
+        if (err) {
+            return respond(err);
+        }
+        let value;
+        try {
+            value = Buffer.concat(chunks, chunklen);
+        }
+        catch (E) {
+            return respond(E);
+        }
+        respond(null, value);
+    });
+}
+/**
+ * Generates a bunyan-like logger that prints to console
+ *
+ * @returns Bunyan logger instance
+ */
+function createDefaultLogger(levels) {
+    const levelMaxLen = levels.reduce((max, level) => Math.max(max, level.length), 0);
+    const levelNames = new Map();
+    levels.forEach(level => {
+        let levelName = level.toUpperCase();
+        if (levelName.length < levelMaxLen) {
+            levelName += ' '.repeat(levelMaxLen - levelName.length);
+        }
+        levelNames.set(level, levelName);
+    });
+    const print = (level, entry, message, ...args) => {
+        let prefix = '';
+        if (entry) {
+            if (entry.tnx === 'server') {
+                prefix = 'S: ';
+            }
+            else if (entry.tnx === 'client') {
+                prefix = 'C: ';
+            }
+            if (entry.sid) {
+                prefix = '[' + entry.sid + '] ' + prefix;
+            }
+            if (entry.cid) {
+                prefix = '[#' + entry.cid + '] ' + prefix;
+            }
+        }
+        message = external_node_util_.format(message, ...args);
+        message.split(/\r?\n/).forEach((line) => {
+            console.log('[%s] %s %s', new Date().toISOString().substr(0, 19).replace(/T/, ' '), levelNames.get(level), prefix + line);
+        });
+    };
+    const logger = {};
+    levels.forEach(level => {
+        logger[level] = print.bind(null, level);
+    });
+    return logger;
+}
+// domainToASCII and domainToUnicode are WHATWG host parsers rather than plain IDNA
+// mappers, so they do more than map: they cut the host at '/', '\\', '?' and '#', drop C0
+// controls, and percent-decode. Handing them 'evil.example/mail.corp.example' returns the
+// deliverable 'evil.example', which would turn a value the bundled codec leaves as
+// unroutable garbage into mail for a domain the sender never named. None of these
+// characters are legal in a domain, so keep them away from the mapper.
+const URL_PARSER_UNSAFE = /[/\\?#%\x00-\x20\x7F]/;
+// RFC 1035 bounds a label at 63 octets and a domain at 253. An A-label is never shorter than
+// the code points it encodes, so anything past these bounds could not have become a valid
+// domain whichever way it is encoded. The bundled codec is super-linear in the length of a
+// label, a 60 KB label of distinct code points took seconds to encode, several times per
+// address, so it is only handed what could be a domain
+const MAX_DOMAIN_LENGTH = 253;
+const MAX_LABEL_LENGTH = 63;
+/**
+ * Checks a domain against the DNS length limits, counted in code points per label and in
+ * total. The label separators are the ones the bundled codec splits on.
+ *
+ * @param domain Domain to check
+ * @return true if a label or the domain as a whole is too long to be a valid domain
+ */
+function exceedsDomainLimits(domain) {
+    let total = 0;
+    let label = 0;
+    for (const char of domain) {
+        total++;
+        if (char === '.' || char === '。' || char === '．' || char === '｡') {
+            label = 0;
+        }
+        else if (++label > MAX_LABEL_LENGTH) {
+            return true;
+        }
+    }
+    return total > MAX_DOMAIN_LENGTH;
+}
+/**
+ * Encodes a domain the way browsers, the WHATWG URL Standard and DNS facing resolvers do,
+ * which is with UTS-46 mapping applied before the Punycode step.
+ *
+ * The bundled codec is plain RFC 3492 and maps nothing, so it disagrees with every
+ * conformant parser on any domain holding a mapped or ignored code point. An invisible
+ * U+00AD in 'compa\u00ADny.com' encoded to 'xn--company-pka.com' where a validator reads
+ * 'company.com', which let an allow-listed domain be checked and a different one mailed.
+ *
+ * Anything the URL parser does not accept as a hostname, an address literal such as
+ * '[127.0.0.1]' included, comes back empty and falls through to the bundled codec, which
+ * leaves those as they were supplied apart from lowercasing them.
+ *
+ * The mapper gets the domain as supplied, since UTS-46 does its own case mapping and
+ * toLowerCase() differs from it: it turns U+1E9E into U+00DF where Node 20 and 22 map it
+ * to 'ss', and a word-final U+03A3 into U+03C2 where UTS-46 gives U+03C3. Lowercasing
+ * first sent 'user@stra\u1E9Ee.de', which a validator reads as strasse.de, to xn--strae-oqa.de.
+ *
+ * @param domain Domain to encode
+ * @param toUnicode Return the U-label form instead of the A-label form
+ * @return Encoded domain
+ */
+function normalizeDomain(domain, toUnicode) {
+    // domainToASCII and domainToUnicode landed in Node 7, the bundled codec covers Node 6
+    if (typeof external_node_url_.domainToASCII === 'function' && typeof external_node_url_.domainToUnicode === 'function' && !URL_PARSER_UNSAFE.test(domain)) {
+        // The U-label form is decoded from the A-label form rather than from the input:
+        // Deno's domainToASCII returns an empty string for a label it cannot decode, while
+        // its domainToUnicode returns the label with U+FFFD in place of the bad part
+        const ascii = external_node_url_.domainToASCII(domain);
+        const mapped = ascii && toUnicode ? external_node_url_.domainToUnicode(ascii) : ascii;
+        if (mapped) {
+            return mapped;
+        }
+    }
+    domain = domain.toLowerCase();
+    if (exceedsDomainLimits(domain)) {
+        // too long to be a domain whichever way it is encoded, keep it as supplied
+        return domain;
+    }
+    return toUnicode ? punycode_toUnicode(domain) : toASCII(domain);
+}
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-funcs/mime-types.js
+/* eslint quote-props: 0 */
+
+const defaultMimeType = 'application/octet-stream';
+const defaultExtension = 'bin';
+const mime_types_mimeTypes = new Map([
+    ['application/acad', 'dwg'],
+    ['application/applixware', 'aw'],
+    ['application/arj', 'arj'],
+    ['application/atom+xml', 'xml'],
+    ['application/atomcat+xml', 'atomcat'],
+    ['application/atomsvc+xml', 'atomsvc'],
+    ['application/base64', ['mm', 'mme']],
+    ['application/binhex', 'hqx'],
+    ['application/binhex4', 'hqx'],
+    ['application/book', ['book', 'boo']],
+    ['application/ccxml+xml,', 'ccxml'],
+    ['application/cdf', 'cdf'],
+    ['application/cdmi-capability', 'cdmia'],
+    ['application/cdmi-container', 'cdmic'],
+    ['application/cdmi-domain', 'cdmid'],
+    ['application/cdmi-object', 'cdmio'],
+    ['application/cdmi-queue', 'cdmiq'],
+    ['application/clariscad', 'ccad'],
+    ['application/commonground', 'dp'],
+    ['application/cu-seeme', 'cu'],
+    ['application/davmount+xml', 'davmount'],
+    ['application/drafting', 'drw'],
+    ['application/dsptype', 'tsp'],
+    ['application/dssc+der', 'dssc'],
+    ['application/dssc+xml', 'xdssc'],
+    ['application/dxf', 'dxf'],
+    ['application/ecmascript', ['js', 'es']],
+    ['application/emma+xml', 'emma'],
+    ['application/envoy', 'evy'],
+    ['application/epub+zip', 'epub'],
+    ['application/excel', ['xls', 'xl', 'xla', 'xlb', 'xlc', 'xld', 'xlk', 'xll', 'xlm', 'xlt', 'xlv', 'xlw']],
+    ['application/exi', 'exi'],
+    ['application/font-tdpfr', 'pfr'],
+    ['application/fractals', 'fif'],
+    ['application/freeloader', 'frl'],
+    ['application/futuresplash', 'spl'],
+    ['application/geo+json', 'geojson'],
+    ['application/gnutar', 'tgz'],
+    ['application/groupwise', 'vew'],
+    ['application/hlp', 'hlp'],
+    ['application/hta', 'hta'],
+    ['application/hyperstudio', 'stk'],
+    ['application/i-deas', 'unv'],
+    ['application/iges', ['iges', 'igs']],
+    ['application/inf', 'inf'],
+    ['application/internet-property-stream', 'acx'],
+    ['application/ipfix', 'ipfix'],
+    ['application/java', 'class'],
+    ['application/java-archive', 'jar'],
+    ['application/java-byte-code', 'class'],
+    ['application/java-serialized-object', 'ser'],
+    ['application/java-vm', 'class'],
+    ['application/javascript', 'js'],
+    ['application/json', 'json'],
+    ['application/lha', 'lha'],
+    ['application/lzx', 'lzx'],
+    ['application/mac-binary', 'bin'],
+    ['application/mac-binhex', 'hqx'],
+    ['application/mac-binhex40', 'hqx'],
+    ['application/mac-compactpro', 'cpt'],
+    ['application/macbinary', 'bin'],
+    ['application/mads+xml', 'mads'],
+    ['application/marc', 'mrc'],
+    ['application/marcxml+xml', 'mrcx'],
+    ['application/mathematica', 'ma'],
+    ['application/mathml+xml', 'mathml'],
+    ['application/mbedlet', 'mbd'],
+    ['application/mbox', 'mbox'],
+    ['application/mcad', 'mcd'],
+    ['application/mediaservercontrol+xml', 'mscml'],
+    ['application/metalink4+xml', 'meta4'],
+    ['application/mets+xml', 'mets'],
+    ['application/mime', 'aps'],
+    ['application/mods+xml', 'mods'],
+    ['application/mp21', 'm21'],
+    ['application/mp4', 'mp4'],
+    ['application/mspowerpoint', ['ppt', 'pot', 'pps', 'ppz']],
+    ['application/msword', ['doc', 'dot', 'w6w', 'wiz', 'word']],
+    ['application/mswrite', 'wri'],
+    ['application/mxf', 'mxf'],
+    ['application/netmc', 'mcp'],
+    ['application/octet-stream', ['*']],
+    ['application/oda', 'oda'],
+    ['application/oebps-package+xml', 'opf'],
+    ['application/ogg', 'ogx'],
+    ['application/olescript', 'axs'],
+    ['application/onenote', 'onetoc'],
+    ['application/patch-ops-error+xml', 'xer'],
+    ['application/pdf', 'pdf'],
+    ['application/pgp-encrypted', 'asc'],
+    ['application/pgp-signature', 'pgp'],
+    ['application/pics-rules', 'prf'],
+    ['application/pkcs-12', 'p12'],
+    ['application/pkcs-crl', 'crl'],
+    ['application/pkcs10', 'p10'],
+    ['application/pkcs7-mime', ['p7c', 'p7m']],
+    ['application/pkcs7-signature', 'p7s'],
+    ['application/pkcs8', 'p8'],
+    ['application/pkix-attr-cert', 'ac'],
+    ['application/pkix-cert', ['cer', 'crt']],
+    ['application/pkix-crl', 'crl'],
+    ['application/pkix-pkipath', 'pkipath'],
+    ['application/pkixcmp', 'pki'],
+    ['application/plain', 'text'],
+    ['application/pls+xml', 'pls'],
+    ['application/postscript', ['ps', 'ai', 'eps']],
+    ['application/powerpoint', 'ppt'],
+    ['application/pro_eng', ['part', 'prt']],
+    ['application/prs.cww', 'cww'],
+    ['application/pskc+xml', 'pskcxml'],
+    ['application/rdf+xml', 'rdf'],
+    ['application/reginfo+xml', 'rif'],
+    ['application/relax-ng-compact-syntax', 'rnc'],
+    ['application/resource-lists+xml', 'rl'],
+    ['application/resource-lists-diff+xml', 'rld'],
+    ['application/ringing-tones', 'rng'],
+    ['application/rls-services+xml', 'rs'],
+    ['application/rsd+xml', 'rsd'],
+    ['application/rss+xml', 'xml'],
+    ['application/rtf', ['rtf', 'rtx']],
+    ['application/sbml+xml', 'sbml'],
+    ['application/scvp-cv-request', 'scq'],
+    ['application/scvp-cv-response', 'scs'],
+    ['application/scvp-vp-request', 'spq'],
+    ['application/scvp-vp-response', 'spp'],
+    ['application/sdp', 'sdp'],
+    ['application/sea', 'sea'],
+    ['application/set', 'set'],
+    ['application/set-payment-initiation', 'setpay'],
+    ['application/set-registration-initiation', 'setreg'],
+    ['application/shf+xml', 'shf'],
+    ['application/sla', 'stl'],
+    ['application/smil', ['smi', 'smil']],
+    ['application/smil+xml', 'smi'],
+    ['application/solids', 'sol'],
+    ['application/sounder', 'sdr'],
+    ['application/sparql-query', 'rq'],
+    ['application/sparql-results+xml', 'srx'],
+    ['application/srgs', 'gram'],
+    ['application/srgs+xml', 'grxml'],
+    ['application/sru+xml', 'sru'],
+    ['application/ssml+xml', 'ssml'],
+    ['application/step', ['step', 'stp']],
+    ['application/streamingmedia', 'ssm'],
+    ['application/tei+xml', 'tei'],
+    ['application/thraud+xml', 'tfi'],
+    ['application/timestamped-data', 'tsd'],
+    ['application/toolbook', 'tbk'],
+    ['application/vda', 'vda'],
+    ['application/vnd.3gpp.pic-bw-large', 'plb'],
+    ['application/vnd.3gpp.pic-bw-small', 'psb'],
+    ['application/vnd.3gpp.pic-bw-var', 'pvb'],
+    ['application/vnd.3gpp2.tcap', 'tcap'],
+    ['application/vnd.3m.post-it-notes', 'pwn'],
+    ['application/vnd.accpac.simply.aso', 'aso'],
+    ['application/vnd.accpac.simply.imp', 'imp'],
+    ['application/vnd.acucobol', 'acu'],
+    ['application/vnd.acucorp', 'atc'],
+    ['application/vnd.adobe.air-application-installer-package+zip', 'air'],
+    ['application/vnd.adobe.fxp', 'fxp'],
+    ['application/vnd.adobe.xdp+xml', 'xdp'],
+    ['application/vnd.adobe.xfdf', 'xfdf'],
+    ['application/vnd.ahead.space', 'ahead'],
+    ['application/vnd.airzip.filesecure.azf', 'azf'],
+    ['application/vnd.airzip.filesecure.azs', 'azs'],
+    ['application/vnd.amazon.ebook', 'azw'],
+    ['application/vnd.americandynamics.acc', 'acc'],
+    ['application/vnd.amiga.ami', 'ami'],
+    ['application/vnd.android.package-archive', 'apk'],
+    ['application/vnd.anser-web-certificate-issue-initiation', 'cii'],
+    ['application/vnd.anser-web-funds-transfer-initiation', 'fti'],
+    ['application/vnd.antix.game-component', 'atx'],
+    ['application/vnd.apple.installer+xml', 'mpkg'],
+    ['application/vnd.apple.mpegurl', 'm3u8'],
+    ['application/vnd.aristanetworks.swi', 'swi'],
+    ['application/vnd.audiograph', 'aep'],
+    ['application/vnd.blueice.multipass', 'mpm'],
+    ['application/vnd.bmi', 'bmi'],
+    ['application/vnd.businessobjects', 'rep'],
+    ['application/vnd.chemdraw+xml', 'cdxml'],
+    ['application/vnd.chipnuts.karaoke-mmd', 'mmd'],
+    ['application/vnd.cinderella', 'cdy'],
+    ['application/vnd.claymore', 'cla'],
+    ['application/vnd.cloanto.rp9', 'rp9'],
+    ['application/vnd.clonk.c4group', 'c4g'],
+    ['application/vnd.cluetrust.cartomobile-config', 'c11amc'],
+    ['application/vnd.cluetrust.cartomobile-config-pkg', 'c11amz'],
+    ['application/vnd.commonspace', 'csp'],
+    ['application/vnd.contact.cmsg', 'cdbcmsg'],
+    ['application/vnd.cosmocaller', 'cmc'],
+    ['application/vnd.crick.clicker', 'clkx'],
+    ['application/vnd.crick.clicker.keyboard', 'clkk'],
+    ['application/vnd.crick.clicker.palette', 'clkp'],
+    ['application/vnd.crick.clicker.template', 'clkt'],
+    ['application/vnd.crick.clicker.wordbank', 'clkw'],
+    ['application/vnd.criticaltools.wbs+xml', 'wbs'],
+    ['application/vnd.ctc-posml', 'pml'],
+    ['application/vnd.cups-ppd', 'ppd'],
+    ['application/vnd.curl.car', 'car'],
+    ['application/vnd.curl.pcurl', 'pcurl'],
+    ['application/vnd.data-vision.rdz', 'rdz'],
+    ['application/vnd.denovo.fcselayout-link', 'fe_launch'],
+    ['application/vnd.dna', 'dna'],
+    ['application/vnd.dolby.mlp', 'mlp'],
+    ['application/vnd.dpgraph', 'dpg'],
+    ['application/vnd.dreamfactory', 'dfac'],
+    ['application/vnd.dvb.ait', 'ait'],
+    ['application/vnd.dvb.service', 'svc'],
+    ['application/vnd.dynageo', 'geo'],
+    ['application/vnd.ecowin.chart', 'mag'],
+    ['application/vnd.enliven', 'nml'],
+    ['application/vnd.epson.esf', 'esf'],
+    ['application/vnd.epson.msf', 'msf'],
+    ['application/vnd.epson.quickanime', 'qam'],
+    ['application/vnd.epson.salt', 'slt'],
+    ['application/vnd.epson.ssf', 'ssf'],
+    ['application/vnd.eszigno3+xml', 'es3'],
+    ['application/vnd.ezpix-album', 'ez2'],
+    ['application/vnd.ezpix-package', 'ez3'],
+    ['application/vnd.fdf', 'fdf'],
+    ['application/vnd.fdsn.seed', 'seed'],
+    ['application/vnd.flographit', 'gph'],
+    ['application/vnd.fluxtime.clip', 'ftc'],
+    ['application/vnd.framemaker', 'fm'],
+    ['application/vnd.frogans.fnc', 'fnc'],
+    ['application/vnd.frogans.ltf', 'ltf'],
+    ['application/vnd.fsc.weblaunch', 'fsc'],
+    ['application/vnd.fujitsu.oasys', 'oas'],
+    ['application/vnd.fujitsu.oasys2', 'oa2'],
+    ['application/vnd.fujitsu.oasys3', 'oa3'],
+    ['application/vnd.fujitsu.oasysgp', 'fg5'],
+    ['application/vnd.fujitsu.oasysprs', 'bh2'],
+    ['application/vnd.fujixerox.ddd', 'ddd'],
+    ['application/vnd.fujixerox.docuworks', 'xdw'],
+    ['application/vnd.fujixerox.docuworks.binder', 'xbd'],
+    ['application/vnd.fuzzysheet', 'fzs'],
+    ['application/vnd.genomatix.tuxedo', 'txd'],
+    ['application/vnd.geogebra.file', 'ggb'],
+    ['application/vnd.geogebra.tool', 'ggt'],
+    ['application/vnd.geometry-explorer', 'gex'],
+    ['application/vnd.geonext', 'gxt'],
+    ['application/vnd.geoplan', 'g2w'],
+    ['application/vnd.geospace', 'g3w'],
+    ['application/vnd.gmx', 'gmx'],
+    ['application/vnd.google-earth.kml+xml', 'kml'],
+    ['application/vnd.google-earth.kmz', 'kmz'],
+    ['application/vnd.grafeq', 'gqf'],
+    ['application/vnd.groove-account', 'gac'],
+    ['application/vnd.groove-help', 'ghf'],
+    ['application/vnd.groove-identity-message', 'gim'],
+    ['application/vnd.groove-injector', 'grv'],
+    ['application/vnd.groove-tool-message', 'gtm'],
+    ['application/vnd.groove-tool-template', 'tpl'],
+    ['application/vnd.groove-vcard', 'vcg'],
+    ['application/vnd.hal+xml', 'hal'],
+    ['application/vnd.handheld-entertainment+xml', 'zmm'],
+    ['application/vnd.hbci', 'hbci'],
+    ['application/vnd.hhe.lesson-player', 'les'],
+    ['application/vnd.hp-hpgl', ['hgl', 'hpg', 'hpgl']],
+    ['application/vnd.hp-hpid', 'hpid'],
+    ['application/vnd.hp-hps', 'hps'],
+    ['application/vnd.hp-jlyt', 'jlt'],
+    ['application/vnd.hp-pcl', 'pcl'],
+    ['application/vnd.hp-pclxl', 'pclxl'],
+    ['application/vnd.hydrostatix.sof-data', 'sfd-hdstx'],
+    ['application/vnd.hzn-3d-crossword', 'x3d'],
+    ['application/vnd.ibm.minipay', 'mpy'],
+    ['application/vnd.ibm.modcap', 'afp'],
+    ['application/vnd.ibm.rights-management', 'irm'],
+    ['application/vnd.ibm.secure-container', 'sc'],
+    ['application/vnd.iccprofile', 'icc'],
+    ['application/vnd.igloader', 'igl'],
+    ['application/vnd.immervision-ivp', 'ivp'],
+    ['application/vnd.immervision-ivu', 'ivu'],
+    ['application/vnd.insors.igm', 'igm'],
+    ['application/vnd.intercon.formnet', 'xpw'],
+    ['application/vnd.intergeo', 'i2g'],
+    ['application/vnd.intu.qbo', 'qbo'],
+    ['application/vnd.intu.qfx', 'qfx'],
+    ['application/vnd.ipunplugged.rcprofile', 'rcprofile'],
+    ['application/vnd.irepository.package+xml', 'irp'],
+    ['application/vnd.is-xpr', 'xpr'],
+    ['application/vnd.isac.fcs', 'fcs'],
+    ['application/vnd.jam', 'jam'],
+    ['application/vnd.jcp.javame.midlet-rms', 'rms'],
+    ['application/vnd.jisp', 'jisp'],
+    ['application/vnd.joost.joda-archive', 'joda'],
+    ['application/vnd.kahootz', 'ktz'],
+    ['application/vnd.kde.karbon', 'karbon'],
+    ['application/vnd.kde.kchart', 'chrt'],
+    ['application/vnd.kde.kformula', 'kfo'],
+    ['application/vnd.kde.kivio', 'flw'],
+    ['application/vnd.kde.kontour', 'kon'],
+    ['application/vnd.kde.kpresenter', 'kpr'],
+    ['application/vnd.kde.kspread', 'ksp'],
+    ['application/vnd.kde.kword', 'kwd'],
+    ['application/vnd.kenameaapp', 'htke'],
+    ['application/vnd.kidspiration', 'kia'],
+    ['application/vnd.kinar', 'kne'],
+    ['application/vnd.koan', 'skp'],
+    ['application/vnd.kodak-descriptor', 'sse'],
+    ['application/vnd.las.las+xml', 'lasxml'],
+    ['application/vnd.llamagraphics.life-balance.desktop', 'lbd'],
+    ['application/vnd.llamagraphics.life-balance.exchange+xml', 'lbe'],
+    ['application/vnd.lotus-1-2-3', '123'],
+    ['application/vnd.lotus-approach', 'apr'],
+    ['application/vnd.lotus-freelance', 'pre'],
+    ['application/vnd.lotus-notes', 'nsf'],
+    ['application/vnd.lotus-organizer', 'org'],
+    ['application/vnd.lotus-screencam', 'scm'],
+    ['application/vnd.lotus-wordpro', 'lwp'],
+    ['application/vnd.macports.portpkg', 'portpkg'],
+    ['application/vnd.mcd', 'mcd'],
+    ['application/vnd.medcalcdata', 'mc1'],
+    ['application/vnd.mediastation.cdkey', 'cdkey'],
+    ['application/vnd.mfer', 'mwf'],
+    ['application/vnd.mfmp', 'mfm'],
+    ['application/vnd.micrografx.flo', 'flo'],
+    ['application/vnd.micrografx.igx', 'igx'],
+    ['application/vnd.mif', 'mif'],
+    ['application/vnd.mobius.daf', 'daf'],
+    ['application/vnd.mobius.dis', 'dis'],
+    ['application/vnd.mobius.mbk', 'mbk'],
+    ['application/vnd.mobius.mqy', 'mqy'],
+    ['application/vnd.mobius.msl', 'msl'],
+    ['application/vnd.mobius.plc', 'plc'],
+    ['application/vnd.mobius.txf', 'txf'],
+    ['application/vnd.mophun.application', 'mpn'],
+    ['application/vnd.mophun.certificate', 'mpc'],
+    ['application/vnd.mozilla.xul+xml', 'xul'],
+    ['application/vnd.ms-artgalry', 'cil'],
+    ['application/vnd.ms-cab-compressed', 'cab'],
+    ['application/vnd.ms-excel', ['xls', 'xla', 'xlc', 'xlm', 'xlt', 'xlw', 'xlb', 'xll']],
+    ['application/vnd.ms-excel.addin.macroenabled.12', 'xlam'],
+    ['application/vnd.ms-excel.sheet.binary.macroenabled.12', 'xlsb'],
+    ['application/vnd.ms-excel.sheet.macroenabled.12', 'xlsm'],
+    ['application/vnd.ms-excel.template.macroenabled.12', 'xltm'],
+    ['application/vnd.ms-fontobject', 'eot'],
+    ['application/vnd.ms-htmlhelp', 'chm'],
+    ['application/vnd.ms-ims', 'ims'],
+    ['application/vnd.ms-lrm', 'lrm'],
+    ['application/vnd.ms-officetheme', 'thmx'],
+    ['application/vnd.ms-outlook', 'msg'],
+    ['application/vnd.ms-pki.certstore', 'sst'],
+    ['application/vnd.ms-pki.pko', 'pko'],
+    ['application/vnd.ms-pki.seccat', 'cat'],
+    ['application/vnd.ms-pki.stl', 'stl'],
+    ['application/vnd.ms-pkicertstore', 'sst'],
+    ['application/vnd.ms-pkiseccat', 'cat'],
+    ['application/vnd.ms-pkistl', 'stl'],
+    ['application/vnd.ms-powerpoint', ['ppt', 'pot', 'pps', 'ppa', 'pwz']],
+    ['application/vnd.ms-powerpoint.addin.macroenabled.12', 'ppam'],
+    ['application/vnd.ms-powerpoint.presentation.macroenabled.12', 'pptm'],
+    ['application/vnd.ms-powerpoint.slide.macroenabled.12', 'sldm'],
+    ['application/vnd.ms-powerpoint.slideshow.macroenabled.12', 'ppsm'],
+    ['application/vnd.ms-powerpoint.template.macroenabled.12', 'potm'],
+    ['application/vnd.ms-project', 'mpp'],
+    ['application/vnd.ms-word.document.macroenabled.12', 'docm'],
+    ['application/vnd.ms-word.template.macroenabled.12', 'dotm'],
+    ['application/vnd.ms-works', ['wks', 'wcm', 'wdb', 'wps']],
+    ['application/vnd.ms-wpl', 'wpl'],
+    ['application/vnd.ms-xpsdocument', 'xps'],
+    ['application/vnd.mseq', 'mseq'],
+    ['application/vnd.musician', 'mus'],
+    ['application/vnd.muvee.style', 'msty'],
+    ['application/vnd.neurolanguage.nlu', 'nlu'],
+    ['application/vnd.noblenet-directory', 'nnd'],
+    ['application/vnd.noblenet-sealer', 'nns'],
+    ['application/vnd.noblenet-web', 'nnw'],
+    ['application/vnd.nokia.configuration-message', 'ncm'],
+    ['application/vnd.nokia.n-gage.data', 'ngdat'],
+    ['application/vnd.nokia.n-gage.symbian.install', 'n-gage'],
+    ['application/vnd.nokia.radio-preset', 'rpst'],
+    ['application/vnd.nokia.radio-presets', 'rpss'],
+    ['application/vnd.nokia.ringing-tone', 'rng'],
+    ['application/vnd.novadigm.edm', 'edm'],
+    ['application/vnd.novadigm.edx', 'edx'],
+    ['application/vnd.novadigm.ext', 'ext'],
+    ['application/vnd.oasis.opendocument.chart', 'odc'],
+    ['application/vnd.oasis.opendocument.chart-template', 'otc'],
+    ['application/vnd.oasis.opendocument.database', 'odb'],
+    ['application/vnd.oasis.opendocument.formula', 'odf'],
+    ['application/vnd.oasis.opendocument.formula-template', 'odft'],
+    ['application/vnd.oasis.opendocument.graphics', 'odg'],
+    ['application/vnd.oasis.opendocument.graphics-template', 'otg'],
+    ['application/vnd.oasis.opendocument.image', 'odi'],
+    ['application/vnd.oasis.opendocument.image-template', 'oti'],
+    ['application/vnd.oasis.opendocument.presentation', 'odp'],
+    ['application/vnd.oasis.opendocument.presentation-template', 'otp'],
+    ['application/vnd.oasis.opendocument.spreadsheet', 'ods'],
+    ['application/vnd.oasis.opendocument.spreadsheet-template', 'ots'],
+    ['application/vnd.oasis.opendocument.text', 'odt'],
+    ['application/vnd.oasis.opendocument.text-master', 'odm'],
+    ['application/vnd.oasis.opendocument.text-template', 'ott'],
+    ['application/vnd.oasis.opendocument.text-web', 'oth'],
+    ['application/vnd.olpc-sugar', 'xo'],
+    ['application/vnd.oma.dd2+xml', 'dd2'],
+    ['application/vnd.openofficeorg.extension', 'oxt'],
+    ['application/vnd.openxmlformats-officedocument.presentationml.presentation', 'pptx'],
+    ['application/vnd.openxmlformats-officedocument.presentationml.slide', 'sldx'],
+    ['application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'ppsx'],
+    ['application/vnd.openxmlformats-officedocument.presentationml.template', 'potx'],
+    ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'xlsx'],
+    ['application/vnd.openxmlformats-officedocument.spreadsheetml.template', 'xltx'],
+    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'docx'],
+    ['application/vnd.openxmlformats-officedocument.wordprocessingml.template', 'dotx'],
+    ['application/vnd.osgeo.mapguide.package', 'mgp'],
+    ['application/vnd.osgi.dp', 'dp'],
+    ['application/vnd.palm', 'pdb'],
+    ['application/vnd.pawaafile', 'paw'],
+    ['application/vnd.pg.format', 'str'],
+    ['application/vnd.pg.osasli', 'ei6'],
+    ['application/vnd.picsel', 'efif'],
+    ['application/vnd.pmi.widget', 'wg'],
+    ['application/vnd.pocketlearn', 'plf'],
+    ['application/vnd.powerbuilder6', 'pbd'],
+    ['application/vnd.previewsystems.box', 'box'],
+    ['application/vnd.proteus.magazine', 'mgz'],
+    ['application/vnd.publishare-delta-tree', 'qps'],
+    ['application/vnd.pvi.ptid1', 'ptid'],
+    ['application/vnd.quark.quarkxpress', 'qxd'],
+    ['application/vnd.realvnc.bed', 'bed'],
+    ['application/vnd.recordare.musicxml', 'mxl'],
+    ['application/vnd.recordare.musicxml+xml', 'musicxml'],
+    ['application/vnd.rig.cryptonote', 'cryptonote'],
+    ['application/vnd.rim.cod', 'cod'],
+    ['application/vnd.rn-realmedia', 'rm'],
+    ['application/vnd.rn-realplayer', 'rnx'],
+    ['application/vnd.route66.link66+xml', 'link66'],
+    ['application/vnd.sailingtracker.track', 'st'],
+    ['application/vnd.seemail', 'see'],
+    ['application/vnd.sema', 'sema'],
+    ['application/vnd.semd', 'semd'],
+    ['application/vnd.semf', 'semf'],
+    ['application/vnd.shana.informed.formdata', 'ifm'],
+    ['application/vnd.shana.informed.formtemplate', 'itp'],
+    ['application/vnd.shana.informed.interchange', 'iif'],
+    ['application/vnd.shana.informed.package', 'ipk'],
+    ['application/vnd.simtech-mindmapper', 'twd'],
+    ['application/vnd.smaf', 'mmf'],
+    ['application/vnd.smart.teacher', 'teacher'],
+    ['application/vnd.solent.sdkm+xml', 'sdkm'],
+    ['application/vnd.spotfire.dxp', 'dxp'],
+    ['application/vnd.spotfire.sfs', 'sfs'],
+    ['application/vnd.stardivision.calc', 'sdc'],
+    ['application/vnd.stardivision.draw', 'sda'],
+    ['application/vnd.stardivision.impress', 'sdd'],
+    ['application/vnd.stardivision.math', 'smf'],
+    ['application/vnd.stardivision.writer', 'sdw'],
+    ['application/vnd.stardivision.writer-global', 'sgl'],
+    ['application/vnd.stepmania.stepchart', 'sm'],
+    ['application/vnd.sun.xml.calc', 'sxc'],
+    ['application/vnd.sun.xml.calc.template', 'stc'],
+    ['application/vnd.sun.xml.draw', 'sxd'],
+    ['application/vnd.sun.xml.draw.template', 'std'],
+    ['application/vnd.sun.xml.impress', 'sxi'],
+    ['application/vnd.sun.xml.impress.template', 'sti'],
+    ['application/vnd.sun.xml.math', 'sxm'],
+    ['application/vnd.sun.xml.writer', 'sxw'],
+    ['application/vnd.sun.xml.writer.global', 'sxg'],
+    ['application/vnd.sun.xml.writer.template', 'stw'],
+    ['application/vnd.sus-calendar', 'sus'],
+    ['application/vnd.svd', 'svd'],
+    ['application/vnd.symbian.install', 'sis'],
+    ['application/vnd.syncml+xml', 'xsm'],
+    ['application/vnd.syncml.dm+wbxml', 'bdm'],
+    ['application/vnd.syncml.dm+xml', 'xdm'],
+    ['application/vnd.tao.intent-module-archive', 'tao'],
+    ['application/vnd.tmobile-livetv', 'tmo'],
+    ['application/vnd.trid.tpt', 'tpt'],
+    ['application/vnd.triscape.mxs', 'mxs'],
+    ['application/vnd.trueapp', 'tra'],
+    ['application/vnd.ufdl', 'ufd'],
+    ['application/vnd.uiq.theme', 'utz'],
+    ['application/vnd.umajin', 'umj'],
+    ['application/vnd.unity', 'unityweb'],
+    ['application/vnd.uoml+xml', 'uoml'],
+    ['application/vnd.vcx', 'vcx'],
+    ['application/vnd.visio', 'vsd'],
+    ['application/vnd.visionary', 'vis'],
+    ['application/vnd.vsf', 'vsf'],
+    ['application/vnd.wap.wbxml', 'wbxml'],
+    ['application/vnd.wap.wmlc', 'wmlc'],
+    ['application/vnd.wap.wmlscriptc', 'wmlsc'],
+    ['application/vnd.webturbo', 'wtb'],
+    ['application/vnd.wolfram.player', 'nbp'],
+    ['application/vnd.wordperfect', 'wpd'],
+    ['application/vnd.wqd', 'wqd'],
+    ['application/vnd.wt.stf', 'stf'],
+    ['application/vnd.xara', ['web', 'xar']],
+    ['application/vnd.xfdl', 'xfdl'],
+    ['application/vnd.yamaha.hv-dic', 'hvd'],
+    ['application/vnd.yamaha.hv-script', 'hvs'],
+    ['application/vnd.yamaha.hv-voice', 'hvp'],
+    ['application/vnd.yamaha.openscoreformat', 'osf'],
+    ['application/vnd.yamaha.openscoreformat.osfpvg+xml', 'osfpvg'],
+    ['application/vnd.yamaha.smaf-audio', 'saf'],
+    ['application/vnd.yamaha.smaf-phrase', 'spf'],
+    ['application/vnd.yellowriver-custom-menu', 'cmp'],
+    ['application/vnd.zul', 'zir'],
+    ['application/vnd.zzazz.deck+xml', 'zaz'],
+    ['application/vocaltec-media-desc', 'vmd'],
+    ['application/vocaltec-media-file', 'vmf'],
+    ['application/voicexml+xml', 'vxml'],
+    ['application/widget', 'wgt'],
+    ['application/winhlp', 'hlp'],
+    ['application/wordperfect', ['wp', 'wp5', 'wp6', 'wpd']],
+    ['application/wordperfect6.0', ['w60', 'wp5']],
+    ['application/wordperfect6.1', 'w61'],
+    ['application/wsdl+xml', 'wsdl'],
+    ['application/wspolicy+xml', 'wspolicy'],
+    ['application/x-123', 'wk1'],
+    ['application/x-7z-compressed', '7z'],
+    ['application/x-abiword', 'abw'],
+    ['application/x-ace-compressed', 'ace'],
+    ['application/x-aim', 'aim'],
+    ['application/x-authorware-bin', 'aab'],
+    ['application/x-authorware-map', 'aam'],
+    ['application/x-authorware-seg', 'aas'],
+    ['application/x-bcpio', 'bcpio'],
+    ['application/x-binary', 'bin'],
+    ['application/x-binhex40', 'hqx'],
+    ['application/x-bittorrent', 'torrent'],
+    ['application/x-bsh', ['bsh', 'sh', 'shar']],
+    ['application/x-bytecode.elisp', 'elc'],
+    ['application/x-bytecode.python', 'pyc'],
+    ['application/x-bzip', 'bz'],
+    ['application/x-bzip2', ['boz', 'bz2']],
+    ['application/x-cdf', 'cdf'],
+    ['application/x-cdlink', 'vcd'],
+    ['application/x-chat', ['cha', 'chat']],
+    ['application/x-chess-pgn', 'pgn'],
+    ['application/x-cmu-raster', 'ras'],
+    ['application/x-cocoa', 'cco'],
+    ['application/x-compactpro', 'cpt'],
+    ['application/x-compress', 'z'],
+    ['application/x-compressed', ['tgz', 'gz', 'z', 'zip']],
+    ['application/x-conference', 'nsc'],
+    ['application/x-cpio', 'cpio'],
+    ['application/x-cpt', 'cpt'],
+    ['application/x-csh', 'csh'],
+    ['application/x-debian-package', 'deb'],
+    ['application/x-deepv', 'deepv'],
+    ['application/x-director', ['dir', 'dcr', 'dxr']],
+    ['application/x-doom', 'wad'],
+    ['application/x-dtbncx+xml', 'ncx'],
+    ['application/x-dtbook+xml', 'dtb'],
+    ['application/x-dtbresource+xml', 'res'],
+    ['application/x-dvi', 'dvi'],
+    ['application/x-elc', 'elc'],
+    ['application/x-envoy', ['env', 'evy']],
+    ['application/x-esrehber', 'es'],
+    ['application/x-excel', ['xls', 'xla', 'xlb', 'xlc', 'xld', 'xlk', 'xll', 'xlm', 'xlt', 'xlv', 'xlw']],
+    ['application/x-font-bdf', 'bdf'],
+    ['application/x-font-ghostscript', 'gsf'],
+    ['application/x-font-linux-psf', 'psf'],
+    ['application/x-font-otf', 'otf'],
+    ['application/x-font-pcf', 'pcf'],
+    ['application/x-font-snf', 'snf'],
+    ['application/x-font-ttf', 'ttf'],
+    ['application/x-font-type1', 'pfa'],
+    ['application/x-font-woff', 'woff'],
+    ['application/x-frame', 'mif'],
+    ['application/x-freelance', 'pre'],
+    ['application/x-futuresplash', 'spl'],
+    ['application/x-gnumeric', 'gnumeric'],
+    ['application/x-gsp', 'gsp'],
+    ['application/x-gss', 'gss'],
+    ['application/x-gtar', 'gtar'],
+    ['application/x-gzip', ['gz', 'gzip']],
+    ['application/x-hdf', 'hdf'],
+    ['application/x-helpfile', ['help', 'hlp']],
+    ['application/x-httpd-imap', 'imap'],
+    ['application/x-ima', 'ima'],
+    ['application/x-internet-signup', ['ins', 'isp']],
+    ['application/x-internett-signup', 'ins'],
+    ['application/x-inventor', 'iv'],
+    ['application/x-ip2', 'ip'],
+    ['application/x-iphone', 'iii'],
+    ['application/x-java-class', 'class'],
+    ['application/x-java-commerce', 'jcm'],
+    ['application/x-java-jnlp-file', 'jnlp'],
+    ['application/x-javascript', 'js'],
+    ['application/x-koan', ['skd', 'skm', 'skp', 'skt']],
+    ['application/x-ksh', 'ksh'],
+    ['application/x-latex', ['latex', 'ltx']],
+    ['application/x-lha', 'lha'],
+    ['application/x-lisp', 'lsp'],
+    ['application/x-livescreen', 'ivy'],
+    ['application/x-lotus', 'wq1'],
+    ['application/x-lotusscreencam', 'scm'],
+    ['application/x-lzh', 'lzh'],
+    ['application/x-lzx', 'lzx'],
+    ['application/x-mac-binhex40', 'hqx'],
+    ['application/x-macbinary', 'bin'],
+    ['application/x-magic-cap-package-1.0', 'mc$'],
+    ['application/x-mathcad', 'mcd'],
+    ['application/x-meme', 'mm'],
+    ['application/x-midi', ['mid', 'midi']],
+    ['application/x-mif', 'mif'],
+    ['application/x-mix-transfer', 'nix'],
+    ['application/x-mobipocket-ebook', 'prc'],
+    ['application/x-mplayer2', 'asx'],
+    ['application/x-ms-application', 'application'],
+    ['application/x-ms-wmd', 'wmd'],
+    ['application/x-ms-wmz', 'wmz'],
+    ['application/x-ms-xbap', 'xbap'],
+    ['application/x-msaccess', 'mdb'],
+    ['application/x-msbinder', 'obd'],
+    ['application/x-mscardfile', 'crd'],
+    ['application/x-msclip', 'clp'],
+    ['application/x-msdownload', ['exe', 'dll']],
+    ['application/x-msexcel', ['xls', 'xla', 'xlw']],
+    ['application/x-msmediaview', ['mvb', 'm13', 'm14']],
+    ['application/x-msmetafile', 'wmf'],
+    ['application/x-msmoney', 'mny'],
+    ['application/x-mspowerpoint', 'ppt'],
+    ['application/x-mspublisher', 'pub'],
+    ['application/x-msschedule', 'scd'],
+    ['application/x-msterminal', 'trm'],
+    ['application/x-mswrite', 'wri'],
+    ['application/x-navi-animation', 'ani'],
+    ['application/x-navidoc', 'nvd'],
+    ['application/x-navimap', 'map'],
+    ['application/x-navistyle', 'stl'],
+    ['application/x-netcdf', ['cdf', 'nc']],
+    ['application/x-newton-compatible-pkg', 'pkg'],
+    ['application/x-nokia-9000-communicator-add-on-software', 'aos'],
+    ['application/x-omc', 'omc'],
+    ['application/x-omcdatamaker', 'omcd'],
+    ['application/x-omcregerator', 'omcr'],
+    ['application/x-pagemaker', ['pm4', 'pm5']],
+    ['application/x-pcl', 'pcl'],
+    ['application/x-perfmon', ['pma', 'pmc', 'pml', 'pmr', 'pmw']],
+    ['application/x-pixclscript', 'plx'],
+    ['application/x-pkcs10', 'p10'],
+    ['application/x-pkcs12', ['p12', 'pfx']],
+    ['application/x-pkcs7-certificates', ['p7b', 'spc']],
+    ['application/x-pkcs7-certreqresp', 'p7r'],
+    ['application/x-pkcs7-mime', ['p7m', 'p7c']],
+    ['application/x-pkcs7-signature', ['p7s', 'p7a']],
+    ['application/x-pointplus', 'css'],
+    ['application/x-portable-anymap', 'pnm'],
+    ['application/x-project', ['mpc', 'mpt', 'mpv', 'mpx']],
+    ['application/x-qpro', 'wb1'],
+    ['application/x-rar-compressed', 'rar'],
+    ['application/x-rtf', 'rtf'],
+    ['application/x-sdp', 'sdp'],
+    ['application/x-sea', 'sea'],
+    ['application/x-seelogo', 'sl'],
+    ['application/x-sh', 'sh'],
+    ['application/x-shar', ['shar', 'sh']],
+    ['application/x-shockwave-flash', 'swf'],
+    ['application/x-silverlight-app', 'xap'],
+    ['application/x-sit', 'sit'],
+    ['application/x-sprite', ['spr', 'sprite']],
+    ['application/x-stuffit', 'sit'],
+    ['application/x-stuffitx', 'sitx'],
+    ['application/x-sv4cpio', 'sv4cpio'],
+    ['application/x-sv4crc', 'sv4crc'],
+    ['application/x-tar', 'tar'],
+    ['application/x-tbook', ['sbk', 'tbk']],
+    ['application/x-tcl', 'tcl'],
+    ['application/x-tex', 'tex'],
+    ['application/x-tex-tfm', 'tfm'],
+    ['application/x-texinfo', ['texi', 'texinfo']],
+    ['application/x-troff', ['roff', 't', 'tr']],
+    ['application/x-troff-man', 'man'],
+    ['application/x-troff-me', 'me'],
+    ['application/x-troff-ms', 'ms'],
+    ['application/x-troff-msvideo', 'avi'],
+    ['application/x-ustar', 'ustar'],
+    ['application/x-visio', ['vsd', 'vst', 'vsw']],
+    ['application/x-vnd.audioexplosion.mzz', 'mzz'],
+    ['application/x-vnd.ls-xpix', 'xpix'],
+    ['application/x-vrml', 'vrml'],
+    ['application/x-wais-source', ['src', 'wsrc']],
+    ['application/x-winhelp', 'hlp'],
+    ['application/x-wintalk', 'wtk'],
+    ['application/x-world', ['wrl', 'svr']],
+    ['application/x-wpwin', 'wpd'],
+    ['application/x-wri', 'wri'],
+    ['application/x-x509-ca-cert', ['cer', 'crt', 'der']],
+    ['application/x-x509-user-cert', 'crt'],
+    ['application/x-xfig', 'fig'],
+    ['application/x-xpinstall', 'xpi'],
+    ['application/x-zip-compressed', 'zip'],
+    ['application/xcap-diff+xml', 'xdf'],
+    ['application/xenc+xml', 'xenc'],
+    ['application/xhtml+xml', 'xhtml'],
+    ['application/xml', 'xml'],
+    ['application/xml-dtd', 'dtd'],
+    ['application/xop+xml', 'xop'],
+    ['application/xslt+xml', 'xslt'],
+    ['application/xspf+xml', 'xspf'],
+    ['application/xv+xml', 'mxml'],
+    ['application/yang', 'yang'],
+    ['application/yin+xml', 'yin'],
+    ['application/ynd.ms-pkipko', 'pko'],
+    ['application/zip', 'zip'],
+    ['audio/adpcm', 'adp'],
+    ['audio/aiff', ['aiff', 'aif', 'aifc']],
+    ['audio/basic', ['snd', 'au']],
+    ['audio/it', 'it'],
+    ['audio/make', ['funk', 'my', 'pfunk']],
+    ['audio/make.my.funk', 'pfunk'],
+    ['audio/mid', ['mid', 'rmi']],
+    ['audio/midi', ['midi', 'kar', 'mid']],
+    ['audio/mod', 'mod'],
+    ['audio/mp4', 'mp4a'],
+    ['audio/mpeg', ['mpga', 'mp3', 'm2a', 'mp2', 'mpa', 'mpg']],
+    ['audio/mpeg3', 'mp3'],
+    ['audio/nspaudio', ['la', 'lma']],
+    ['audio/ogg', 'oga'],
+    ['audio/s3m', 's3m'],
+    ['audio/tsp-audio', 'tsi'],
+    ['audio/tsplayer', 'tsp'],
+    ['audio/vnd.dece.audio', 'uva'],
+    ['audio/vnd.digital-winds', 'eol'],
+    ['audio/vnd.dra', 'dra'],
+    ['audio/vnd.dts', 'dts'],
+    ['audio/vnd.dts.hd', 'dtshd'],
+    ['audio/vnd.lucent.voice', 'lvp'],
+    ['audio/vnd.ms-playready.media.pya', 'pya'],
+    ['audio/vnd.nuera.ecelp4800', 'ecelp4800'],
+    ['audio/vnd.nuera.ecelp7470', 'ecelp7470'],
+    ['audio/vnd.nuera.ecelp9600', 'ecelp9600'],
+    ['audio/vnd.qcelp', 'qcp'],
+    ['audio/vnd.rip', 'rip'],
+    ['audio/voc', 'voc'],
+    ['audio/voxware', 'vox'],
+    ['audio/wav', 'wav'],
+    ['audio/webm', 'weba'],
+    ['audio/x-aac', 'aac'],
+    ['audio/x-adpcm', 'snd'],
+    ['audio/x-aiff', ['aiff', 'aif', 'aifc']],
+    ['audio/x-au', 'au'],
+    ['audio/x-gsm', ['gsd', 'gsm']],
+    ['audio/x-jam', 'jam'],
+    ['audio/x-liveaudio', 'lam'],
+    ['audio/x-mid', ['mid', 'midi']],
+    ['audio/x-midi', ['midi', 'mid']],
+    ['audio/x-mod', 'mod'],
+    ['audio/x-mpeg', 'mp2'],
+    ['audio/x-mpeg-3', 'mp3'],
+    ['audio/x-mpegurl', 'm3u'],
+    ['audio/x-mpequrl', 'm3u'],
+    ['audio/x-ms-wax', 'wax'],
+    ['audio/x-ms-wma', 'wma'],
+    ['audio/x-nspaudio', ['la', 'lma']],
+    ['audio/x-pn-realaudio', ['ra', 'ram', 'rm', 'rmm', 'rmp']],
+    ['audio/x-pn-realaudio-plugin', ['ra', 'rmp', 'rpm']],
+    ['audio/x-psid', 'sid'],
+    ['audio/x-realaudio', 'ra'],
+    ['audio/x-twinvq', 'vqf'],
+    ['audio/x-twinvq-plugin', ['vqe', 'vql']],
+    ['audio/x-vnd.audioexplosion.mjuicemediafile', 'mjf'],
+    ['audio/x-voc', 'voc'],
+    ['audio/x-wav', 'wav'],
+    ['audio/xm', 'xm'],
+    ['chemical/x-cdx', 'cdx'],
+    ['chemical/x-cif', 'cif'],
+    ['chemical/x-cmdf', 'cmdf'],
+    ['chemical/x-cml', 'cml'],
+    ['chemical/x-csml', 'csml'],
+    ['chemical/x-pdb', ['pdb', 'xyz']],
+    ['chemical/x-xyz', 'xyz'],
+    ['drawing/x-dwf', 'dwf'],
+    ['i-world/i-vrml', 'ivr'],
+    ['image/bmp', ['bmp', 'bm']],
+    ['image/cgm', 'cgm'],
+    ['image/cis-cod', 'cod'],
+    ['image/cmu-raster', ['ras', 'rast']],
+    ['image/fif', 'fif'],
+    ['image/florian', ['flo', 'turbot']],
+    ['image/g3fax', 'g3'],
+    ['image/gif', 'gif'],
+    ['image/ief', ['ief', 'iefs']],
+    ['image/jpeg', ['jpeg', 'jpe', 'jpg', 'jfif', 'jfif-tbnl']],
+    ['image/jutvision', 'jut'],
+    ['image/ktx', 'ktx'],
+    ['image/naplps', ['nap', 'naplps']],
+    ['image/pict', ['pic', 'pict']],
+    ['image/pipeg', 'jfif'],
+    ['image/pjpeg', ['jfif', 'jpe', 'jpeg', 'jpg']],
+    ['image/png', ['png', 'x-png']],
+    ['image/prs.btif', 'btif'],
+    ['image/svg+xml', 'svg'],
+    ['image/tiff', ['tif', 'tiff']],
+    ['image/vasa', 'mcf'],
+    ['image/vnd.adobe.photoshop', 'psd'],
+    ['image/vnd.dece.graphic', 'uvi'],
+    ['image/vnd.djvu', 'djvu'],
+    ['image/vnd.dvb.subtitle', 'sub'],
+    ['image/vnd.dwg', ['dwg', 'dxf', 'svf']],
+    ['image/vnd.dxf', 'dxf'],
+    ['image/vnd.fastbidsheet', 'fbs'],
+    ['image/vnd.fpx', 'fpx'],
+    ['image/vnd.fst', 'fst'],
+    ['image/vnd.fujixerox.edmics-mmr', 'mmr'],
+    ['image/vnd.fujixerox.edmics-rlc', 'rlc'],
+    ['image/vnd.ms-modi', 'mdi'],
+    ['image/vnd.net-fpx', ['fpx', 'npx']],
+    ['image/vnd.rn-realflash', 'rf'],
+    ['image/vnd.rn-realpix', 'rp'],
+    ['image/vnd.wap.wbmp', 'wbmp'],
+    ['image/vnd.xiff', 'xif'],
+    ['image/webp', 'webp'],
+    ['image/x-cmu-raster', 'ras'],
+    ['image/x-cmx', 'cmx'],
+    ['image/x-dwg', ['dwg', 'dxf', 'svf']],
+    ['image/x-freehand', 'fh'],
+    ['image/x-icon', 'ico'],
+    ['image/x-jg', 'art'],
+    ['image/x-jps', 'jps'],
+    ['image/x-niff', ['niff', 'nif']],
+    ['image/x-pcx', 'pcx'],
+    ['image/x-pict', ['pct', 'pic']],
+    ['image/x-portable-anymap', 'pnm'],
+    ['image/x-portable-bitmap', 'pbm'],
+    ['image/x-portable-graymap', 'pgm'],
+    ['image/x-portable-greymap', 'pgm'],
+    ['image/x-portable-pixmap', 'ppm'],
+    ['image/x-quicktime', ['qif', 'qti', 'qtif']],
+    ['image/x-rgb', 'rgb'],
+    ['image/x-tiff', ['tif', 'tiff']],
+    ['image/x-windows-bmp', 'bmp'],
+    ['image/x-xbitmap', 'xbm'],
+    ['image/x-xbm', 'xbm'],
+    ['image/x-xpixmap', ['xpm', 'pm']],
+    ['image/x-xwd', 'xwd'],
+    ['image/x-xwindowdump', 'xwd'],
+    ['image/xbm', 'xbm'],
+    ['image/xpm', 'xpm'],
+    ['message/rfc822', ['eml', 'mht', 'mhtml', 'nws', 'mime']],
+    ['model/iges', ['iges', 'igs']],
+    ['model/mesh', 'msh'],
+    ['model/vnd.collada+xml', 'dae'],
+    ['model/vnd.dwf', 'dwf'],
+    ['model/vnd.gdl', 'gdl'],
+    ['model/vnd.gtw', 'gtw'],
+    ['model/vnd.mts', 'mts'],
+    ['model/vnd.vtu', 'vtu'],
+    ['model/vrml', ['vrml', 'wrl', 'wrz']],
+    ['model/x-pov', 'pov'],
+    ['multipart/x-gzip', 'gzip'],
+    ['multipart/x-ustar', 'ustar'],
+    ['multipart/x-zip', 'zip'],
+    ['music/crescendo', ['mid', 'midi']],
+    ['music/x-karaoke', 'kar'],
+    ['paleovu/x-pv', 'pvu'],
+    ['text/asp', 'asp'],
+    ['text/calendar', 'ics'],
+    ['text/css', 'css'],
+    ['text/csv', 'csv'],
+    ['text/ecmascript', 'js'],
+    ['text/h323', '323'],
+    ['text/html', ['html', 'htm', 'stm', 'acgi', 'htmls', 'htx', 'shtml']],
+    ['text/iuls', 'uls'],
+    ['text/javascript', 'js'],
+    ['text/mcf', 'mcf'],
+    ['text/n3', 'n3'],
+    ['text/pascal', 'pas'],
+    [
+        'text/plain',
+        [
+            'txt',
+            'bas',
+            'c',
+            'h',
+            'c++',
+            'cc',
+            'com',
+            'conf',
+            'cxx',
+            'def',
+            'f',
+            'f90',
+            'for',
+            'g',
+            'hh',
+            'idc',
+            'jav',
+            'java',
+            'list',
+            'log',
+            'lst',
+            'm',
+            'mar',
+            'pl',
+            'sdml',
+            'text'
+        ]
+    ],
+    ['text/plain-bas', 'par'],
+    ['text/prs.lines.tag', 'dsc'],
+    ['text/richtext', ['rtx', 'rt', 'rtf']],
+    ['text/scriplet', 'wsc'],
+    ['text/scriptlet', 'sct'],
+    ['text/sgml', ['sgm', 'sgml']],
+    ['text/tab-separated-values', 'tsv'],
+    ['text/troff', 't'],
+    ['text/turtle', 'ttl'],
+    ['text/uri-list', ['uni', 'unis', 'uri', 'uris']],
+    ['text/vnd.abc', 'abc'],
+    ['text/vnd.curl', 'curl'],
+    ['text/vnd.curl.dcurl', 'dcurl'],
+    ['text/vnd.curl.mcurl', 'mcurl'],
+    ['text/vnd.curl.scurl', 'scurl'],
+    ['text/vnd.fly', 'fly'],
+    ['text/vnd.fmi.flexstor', 'flx'],
+    ['text/vnd.graphviz', 'gv'],
+    ['text/vnd.in3d.3dml', '3dml'],
+    ['text/vnd.in3d.spot', 'spot'],
+    ['text/vnd.rn-realtext', 'rt'],
+    ['text/vnd.sun.j2me.app-descriptor', 'jad'],
+    ['text/vnd.wap.wml', 'wml'],
+    ['text/vnd.wap.wmlscript', 'wmls'],
+    ['text/webviewhtml', 'htt'],
+    ['text/x-asm', ['asm', 's']],
+    ['text/x-audiosoft-intra', 'aip'],
+    ['text/x-c', ['c', 'cc', 'cpp']],
+    ['text/x-component', 'htc'],
+    ['text/x-fortran', ['for', 'f', 'f77', 'f90']],
+    ['text/x-h', ['h', 'hh']],
+    ['text/x-java-source', ['java', 'jav']],
+    ['text/x-java-source,java', 'java'],
+    ['text/x-la-asf', 'lsx'],
+    ['text/x-m', 'm'],
+    ['text/x-pascal', 'p'],
+    ['text/x-script', 'hlb'],
+    ['text/x-script.csh', 'csh'],
+    ['text/x-script.elisp', 'el'],
+    ['text/x-script.guile', 'scm'],
+    ['text/x-script.ksh', 'ksh'],
+    ['text/x-script.lisp', 'lsp'],
+    ['text/x-script.perl', 'pl'],
+    ['text/x-script.perl-module', 'pm'],
+    ['text/x-script.phyton', 'py'],
+    ['text/x-script.rexx', 'rexx'],
+    ['text/x-script.scheme', 'scm'],
+    ['text/x-script.sh', 'sh'],
+    ['text/x-script.tcl', 'tcl'],
+    ['text/x-script.tcsh', 'tcsh'],
+    ['text/x-script.zsh', 'zsh'],
+    ['text/x-server-parsed-html', ['shtml', 'ssi']],
+    ['text/x-setext', 'etx'],
+    ['text/x-sgml', ['sgm', 'sgml']],
+    ['text/x-speech', ['spc', 'talk']],
+    ['text/x-uil', 'uil'],
+    ['text/x-uuencode', ['uu', 'uue']],
+    ['text/x-vcalendar', 'vcs'],
+    ['text/x-vcard', 'vcf'],
+    ['text/xml', 'xml'],
+    ['video/3gpp', '3gp'],
+    ['video/3gpp2', '3g2'],
+    ['video/animaflex', 'afl'],
+    ['video/avi', 'avi'],
+    ['video/avs-video', 'avs'],
+    ['video/dl', 'dl'],
+    ['video/fli', 'fli'],
+    ['video/gl', 'gl'],
+    ['video/h261', 'h261'],
+    ['video/h263', 'h263'],
+    ['video/h264', 'h264'],
+    ['video/jpeg', 'jpgv'],
+    ['video/jpm', 'jpm'],
+    ['video/mj2', 'mj2'],
+    ['video/mp4', 'mp4'],
+    ['video/mpeg', ['mpeg', 'mp2', 'mpa', 'mpe', 'mpg', 'mpv2', 'm1v', 'm2v', 'mp3']],
+    ['video/msvideo', 'avi'],
+    ['video/ogg', 'ogv'],
+    ['video/quicktime', ['mov', 'qt', 'moov']],
+    ['video/vdo', 'vdo'],
+    ['video/vivo', ['viv', 'vivo']],
+    ['video/vnd.dece.hd', 'uvh'],
+    ['video/vnd.dece.mobile', 'uvm'],
+    ['video/vnd.dece.pd', 'uvp'],
+    ['video/vnd.dece.sd', 'uvs'],
+    ['video/vnd.dece.video', 'uvv'],
+    ['video/vnd.fvt', 'fvt'],
+    ['video/vnd.mpegurl', 'mxu'],
+    ['video/vnd.ms-playready.media.pyv', 'pyv'],
+    ['video/vnd.rn-realvideo', 'rv'],
+    ['video/vnd.uvvu.mp4', 'uvu'],
+    ['video/vnd.vivo', ['viv', 'vivo']],
+    ['video/vosaic', 'vos'],
+    ['video/webm', 'webm'],
+    ['video/x-amt-demorun', 'xdr'],
+    ['video/x-amt-showrun', 'xsr'],
+    ['video/x-atomic3d-feature', 'fmf'],
+    ['video/x-dl', 'dl'],
+    ['video/x-dv', ['dif', 'dv']],
+    ['video/x-f4v', 'f4v'],
+    ['video/x-fli', 'fli'],
+    ['video/x-flv', 'flv'],
+    ['video/x-gl', 'gl'],
+    ['video/x-isvideo', 'isu'],
+    ['video/x-la-asf', ['lsf', 'lsx']],
+    ['video/x-m4v', 'm4v'],
+    ['video/x-motion-jpeg', 'mjpg'],
+    ['video/x-mpeg', ['mp3', 'mp2']],
+    ['video/x-mpeq2a', 'mp2'],
+    ['video/x-ms-asf', ['asf', 'asr', 'asx']],
+    ['video/x-ms-asf-plugin', 'asx'],
+    ['video/x-ms-wm', 'wm'],
+    ['video/x-ms-wmv', 'wmv'],
+    ['video/x-ms-wmx', 'wmx'],
+    ['video/x-ms-wvx', 'wvx'],
+    ['video/x-msvideo', 'avi'],
+    ['video/x-qtc', 'qtc'],
+    ['video/x-scm', 'scm'],
+    ['video/x-sgi-movie', ['movie', 'mv']],
+    ['windows/metafile', 'wmf'],
+    ['www/mime', 'mime'],
+    ['x-conference/x-cooltalk', 'ice'],
+    ['x-music/x-midi', ['mid', 'midi']],
+    ['x-world/x-3dmf', ['3dm', '3dmf', 'qd3', 'qd3d']],
+    ['x-world/x-svr', 'svr'],
+    ['x-world/x-vrml', ['flr', 'vrml', 'wrl', 'wrz', 'xaf', 'xof']],
+    ['x-world/x-vrt', 'vrt'],
+    ['xgl/drawing', 'xgz'],
+    ['xgl/movie', 'xmz']
+]);
+const extensions = new Map([
+    ['123', 'application/vnd.lotus-1-2-3'],
+    ['323', 'text/h323'],
+    ['*', 'application/octet-stream'],
+    ['3dm', 'x-world/x-3dmf'],
+    ['3dmf', 'x-world/x-3dmf'],
+    ['3dml', 'text/vnd.in3d.3dml'],
+    ['3g2', 'video/3gpp2'],
+    ['3gp', 'video/3gpp'],
+    ['7z', 'application/x-7z-compressed'],
+    ['a', 'application/octet-stream'],
+    ['aab', 'application/x-authorware-bin'],
+    ['aac', 'audio/x-aac'],
+    ['aam', 'application/x-authorware-map'],
+    ['aas', 'application/x-authorware-seg'],
+    ['abc', 'text/vnd.abc'],
+    ['abw', 'application/x-abiword'],
+    ['ac', 'application/pkix-attr-cert'],
+    ['acc', 'application/vnd.americandynamics.acc'],
+    ['ace', 'application/x-ace-compressed'],
+    ['acgi', 'text/html'],
+    ['acu', 'application/vnd.acucobol'],
+    ['acx', 'application/internet-property-stream'],
+    ['adp', 'audio/adpcm'],
+    ['aep', 'application/vnd.audiograph'],
+    ['afl', 'video/animaflex'],
+    ['afp', 'application/vnd.ibm.modcap'],
+    ['ahead', 'application/vnd.ahead.space'],
+    ['ai', 'application/postscript'],
+    ['aif', ['audio/aiff', 'audio/x-aiff']],
+    ['aifc', ['audio/aiff', 'audio/x-aiff']],
+    ['aiff', ['audio/aiff', 'audio/x-aiff']],
+    ['aim', 'application/x-aim'],
+    ['aip', 'text/x-audiosoft-intra'],
+    ['air', 'application/vnd.adobe.air-application-installer-package+zip'],
+    ['ait', 'application/vnd.dvb.ait'],
+    ['ami', 'application/vnd.amiga.ami'],
+    ['ani', 'application/x-navi-animation'],
+    ['aos', 'application/x-nokia-9000-communicator-add-on-software'],
+    ['apk', 'application/vnd.android.package-archive'],
+    ['application', 'application/x-ms-application'],
+    ['apr', 'application/vnd.lotus-approach'],
+    ['aps', 'application/mime'],
+    ['arc', 'application/octet-stream'],
+    ['arj', ['application/arj', 'application/octet-stream']],
+    ['art', 'image/x-jg'],
+    ['asf', 'video/x-ms-asf'],
+    ['asm', 'text/x-asm'],
+    ['aso', 'application/vnd.accpac.simply.aso'],
+    ['asp', 'text/asp'],
+    ['asr', 'video/x-ms-asf'],
+    ['asx', ['video/x-ms-asf', 'application/x-mplayer2', 'video/x-ms-asf-plugin']],
+    ['atc', 'application/vnd.acucorp'],
+    ['atomcat', 'application/atomcat+xml'],
+    ['atomsvc', 'application/atomsvc+xml'],
+    ['atx', 'application/vnd.antix.game-component'],
+    ['au', ['audio/basic', 'audio/x-au']],
+    ['avi', ['video/avi', 'video/msvideo', 'application/x-troff-msvideo', 'video/x-msvideo']],
+    ['avs', 'video/avs-video'],
+    ['aw', 'application/applixware'],
+    ['axs', 'application/olescript'],
+    ['azf', 'application/vnd.airzip.filesecure.azf'],
+    ['azs', 'application/vnd.airzip.filesecure.azs'],
+    ['azw', 'application/vnd.amazon.ebook'],
+    ['bas', 'text/plain'],
+    ['bcpio', 'application/x-bcpio'],
+    ['bdf', 'application/x-font-bdf'],
+    ['bdm', 'application/vnd.syncml.dm+wbxml'],
+    ['bed', 'application/vnd.realvnc.bed'],
+    ['bh2', 'application/vnd.fujitsu.oasysprs'],
+    ['bin', ['application/octet-stream', 'application/mac-binary', 'application/macbinary', 'application/x-macbinary', 'application/x-binary']],
+    ['bm', 'image/bmp'],
+    ['bmi', 'application/vnd.bmi'],
+    ['bmp', ['image/bmp', 'image/x-windows-bmp']],
+    ['boo', 'application/book'],
+    ['book', 'application/book'],
+    ['box', 'application/vnd.previewsystems.box'],
+    ['boz', 'application/x-bzip2'],
+    ['bsh', 'application/x-bsh'],
+    ['btif', 'image/prs.btif'],
+    ['bz', 'application/x-bzip'],
+    ['bz2', 'application/x-bzip2'],
+    ['c', ['text/plain', 'text/x-c']],
+    ['c++', 'text/plain'],
+    ['c11amc', 'application/vnd.cluetrust.cartomobile-config'],
+    ['c11amz', 'application/vnd.cluetrust.cartomobile-config-pkg'],
+    ['c4g', 'application/vnd.clonk.c4group'],
+    ['cab', 'application/vnd.ms-cab-compressed'],
+    ['car', 'application/vnd.curl.car'],
+    ['cat', ['application/vnd.ms-pkiseccat', 'application/vnd.ms-pki.seccat']],
+    ['cc', ['text/plain', 'text/x-c']],
+    ['ccad', 'application/clariscad'],
+    ['cco', 'application/x-cocoa'],
+    ['ccxml', 'application/ccxml+xml,'],
+    ['cdbcmsg', 'application/vnd.contact.cmsg'],
+    ['cdf', ['application/cdf', 'application/x-cdf', 'application/x-netcdf']],
+    ['cdkey', 'application/vnd.mediastation.cdkey'],
+    ['cdmia', 'application/cdmi-capability'],
+    ['cdmic', 'application/cdmi-container'],
+    ['cdmid', 'application/cdmi-domain'],
+    ['cdmio', 'application/cdmi-object'],
+    ['cdmiq', 'application/cdmi-queue'],
+    ['cdx', 'chemical/x-cdx'],
+    ['cdxml', 'application/vnd.chemdraw+xml'],
+    ['cdy', 'application/vnd.cinderella'],
+    ['cer', ['application/pkix-cert', 'application/x-x509-ca-cert']],
+    ['cgm', 'image/cgm'],
+    ['cha', 'application/x-chat'],
+    ['chat', 'application/x-chat'],
+    ['chm', 'application/vnd.ms-htmlhelp'],
+    ['chrt', 'application/vnd.kde.kchart'],
+    ['cif', 'chemical/x-cif'],
+    ['cii', 'application/vnd.anser-web-certificate-issue-initiation'],
+    ['cil', 'application/vnd.ms-artgalry'],
+    ['cla', 'application/vnd.claymore'],
+    ['class', ['application/octet-stream', 'application/java', 'application/java-byte-code', 'application/java-vm', 'application/x-java-class']],
+    ['clkk', 'application/vnd.crick.clicker.keyboard'],
+    ['clkp', 'application/vnd.crick.clicker.palette'],
+    ['clkt', 'application/vnd.crick.clicker.template'],
+    ['clkw', 'application/vnd.crick.clicker.wordbank'],
+    ['clkx', 'application/vnd.crick.clicker'],
+    ['clp', 'application/x-msclip'],
+    ['cmc', 'application/vnd.cosmocaller'],
+    ['cmdf', 'chemical/x-cmdf'],
+    ['cml', 'chemical/x-cml'],
+    ['cmp', 'application/vnd.yellowriver-custom-menu'],
+    ['cmx', 'image/x-cmx'],
+    ['cod', ['image/cis-cod', 'application/vnd.rim.cod']],
+    ['com', ['application/octet-stream', 'text/plain']],
+    ['conf', 'text/plain'],
+    ['cpio', 'application/x-cpio'],
+    ['cpp', 'text/x-c'],
+    ['cpt', ['application/mac-compactpro', 'application/x-compactpro', 'application/x-cpt']],
+    ['crd', 'application/x-mscardfile'],
+    ['crl', ['application/pkix-crl', 'application/pkcs-crl']],
+    ['crt', ['application/pkix-cert', 'application/x-x509-user-cert', 'application/x-x509-ca-cert']],
+    ['cryptonote', 'application/vnd.rig.cryptonote'],
+    ['csh', ['text/x-script.csh', 'application/x-csh']],
+    ['csml', 'chemical/x-csml'],
+    ['csp', 'application/vnd.commonspace'],
+    ['css', ['text/css', 'application/x-pointplus']],
+    ['csv', 'text/csv'],
+    ['cu', 'application/cu-seeme'],
+    ['curl', 'text/vnd.curl'],
+    ['cww', 'application/prs.cww'],
+    ['cxx', 'text/plain'],
+    ['dae', 'model/vnd.collada+xml'],
+    ['daf', 'application/vnd.mobius.daf'],
+    ['davmount', 'application/davmount+xml'],
+    ['dcr', 'application/x-director'],
+    ['dcurl', 'text/vnd.curl.dcurl'],
+    ['dd2', 'application/vnd.oma.dd2+xml'],
+    ['ddd', 'application/vnd.fujixerox.ddd'],
+    ['deb', 'application/x-debian-package'],
+    ['deepv', 'application/x-deepv'],
+    ['def', 'text/plain'],
+    ['der', 'application/x-x509-ca-cert'],
+    ['dfac', 'application/vnd.dreamfactory'],
+    ['dif', 'video/x-dv'],
+    ['dir', 'application/x-director'],
+    ['dis', 'application/vnd.mobius.dis'],
+    ['djvu', 'image/vnd.djvu'],
+    ['dl', ['video/dl', 'video/x-dl']],
+    ['dll', 'application/x-msdownload'],
+    ['dms', 'application/octet-stream'],
+    ['dna', 'application/vnd.dna'],
+    ['doc', 'application/msword'],
+    ['docm', 'application/vnd.ms-word.document.macroenabled.12'],
+    ['docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+    ['dot', 'application/msword'],
+    ['dotm', 'application/vnd.ms-word.template.macroenabled.12'],
+    ['dotx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.template'],
+    ['dp', ['application/commonground', 'application/vnd.osgi.dp']],
+    ['dpg', 'application/vnd.dpgraph'],
+    ['dra', 'audio/vnd.dra'],
+    ['drw', 'application/drafting'],
+    ['dsc', 'text/prs.lines.tag'],
+    ['dssc', 'application/dssc+der'],
+    ['dtb', 'application/x-dtbook+xml'],
+    ['dtd', 'application/xml-dtd'],
+    ['dts', 'audio/vnd.dts'],
+    ['dtshd', 'audio/vnd.dts.hd'],
+    ['dump', 'application/octet-stream'],
+    ['dv', 'video/x-dv'],
+    ['dvi', 'application/x-dvi'],
+    ['dwf', ['model/vnd.dwf', 'drawing/x-dwf']],
+    ['dwg', ['application/acad', 'image/vnd.dwg', 'image/x-dwg']],
+    ['dxf', ['application/dxf', 'image/vnd.dwg', 'image/vnd.dxf', 'image/x-dwg']],
+    ['dxp', 'application/vnd.spotfire.dxp'],
+    ['dxr', 'application/x-director'],
+    ['ecelp4800', 'audio/vnd.nuera.ecelp4800'],
+    ['ecelp7470', 'audio/vnd.nuera.ecelp7470'],
+    ['ecelp9600', 'audio/vnd.nuera.ecelp9600'],
+    ['edm', 'application/vnd.novadigm.edm'],
+    ['edx', 'application/vnd.novadigm.edx'],
+    ['efif', 'application/vnd.picsel'],
+    ['ei6', 'application/vnd.pg.osasli'],
+    ['el', 'text/x-script.elisp'],
+    ['elc', ['application/x-elc', 'application/x-bytecode.elisp']],
+    ['eml', 'message/rfc822'],
+    ['emma', 'application/emma+xml'],
+    ['env', 'application/x-envoy'],
+    ['eol', 'audio/vnd.digital-winds'],
+    ['eot', 'application/vnd.ms-fontobject'],
+    ['eps', 'application/postscript'],
+    ['epub', 'application/epub+zip'],
+    ['es', ['application/ecmascript', 'application/x-esrehber']],
+    ['es3', 'application/vnd.eszigno3+xml'],
+    ['esf', 'application/vnd.epson.esf'],
+    ['etx', 'text/x-setext'],
+    ['evy', ['application/envoy', 'application/x-envoy']],
+    ['exe', ['application/octet-stream', 'application/x-msdownload']],
+    ['exi', 'application/exi'],
+    ['ext', 'application/vnd.novadigm.ext'],
+    ['ez2', 'application/vnd.ezpix-album'],
+    ['ez3', 'application/vnd.ezpix-package'],
+    ['f', ['text/plain', 'text/x-fortran']],
+    ['f4v', 'video/x-f4v'],
+    ['f77', 'text/x-fortran'],
+    ['f90', ['text/plain', 'text/x-fortran']],
+    ['fbs', 'image/vnd.fastbidsheet'],
+    ['fcs', 'application/vnd.isac.fcs'],
+    ['fdf', 'application/vnd.fdf'],
+    ['fe_launch', 'application/vnd.denovo.fcselayout-link'],
+    ['fg5', 'application/vnd.fujitsu.oasysgp'],
+    ['fh', 'image/x-freehand'],
+    ['fif', ['application/fractals', 'image/fif']],
+    ['fig', 'application/x-xfig'],
+    ['fli', ['video/fli', 'video/x-fli']],
+    ['flo', ['image/florian', 'application/vnd.micrografx.flo']],
+    ['flr', 'x-world/x-vrml'],
+    ['flv', 'video/x-flv'],
+    ['flw', 'application/vnd.kde.kivio'],
+    ['flx', 'text/vnd.fmi.flexstor'],
+    ['fly', 'text/vnd.fly'],
+    ['fm', 'application/vnd.framemaker'],
+    ['fmf', 'video/x-atomic3d-feature'],
+    ['fnc', 'application/vnd.frogans.fnc'],
+    ['for', ['text/plain', 'text/x-fortran']],
+    ['fpx', ['image/vnd.fpx', 'image/vnd.net-fpx']],
+    ['frl', 'application/freeloader'],
+    ['fsc', 'application/vnd.fsc.weblaunch'],
+    ['fst', 'image/vnd.fst'],
+    ['ftc', 'application/vnd.fluxtime.clip'],
+    ['fti', 'application/vnd.anser-web-funds-transfer-initiation'],
+    ['funk', 'audio/make'],
+    ['fvt', 'video/vnd.fvt'],
+    ['fxp', 'application/vnd.adobe.fxp'],
+    ['fzs', 'application/vnd.fuzzysheet'],
+    ['g', 'text/plain'],
+    ['g2w', 'application/vnd.geoplan'],
+    ['g3', 'image/g3fax'],
+    ['g3w', 'application/vnd.geospace'],
+    ['gac', 'application/vnd.groove-account'],
+    ['gdl', 'model/vnd.gdl'],
+    ['geo', 'application/vnd.dynageo'],
+    ['geojson', 'application/geo+json'],
+    ['gex', 'application/vnd.geometry-explorer'],
+    ['ggb', 'application/vnd.geogebra.file'],
+    ['ggt', 'application/vnd.geogebra.tool'],
+    ['ghf', 'application/vnd.groove-help'],
+    ['gif', 'image/gif'],
+    ['gim', 'application/vnd.groove-identity-message'],
+    ['gl', ['video/gl', 'video/x-gl']],
+    ['gmx', 'application/vnd.gmx'],
+    ['gnumeric', 'application/x-gnumeric'],
+    ['gph', 'application/vnd.flographit'],
+    ['gqf', 'application/vnd.grafeq'],
+    ['gram', 'application/srgs'],
+    ['grv', 'application/vnd.groove-injector'],
+    ['grxml', 'application/srgs+xml'],
+    ['gsd', 'audio/x-gsm'],
+    ['gsf', 'application/x-font-ghostscript'],
+    ['gsm', 'audio/x-gsm'],
+    ['gsp', 'application/x-gsp'],
+    ['gss', 'application/x-gss'],
+    ['gtar', 'application/x-gtar'],
+    ['gtm', 'application/vnd.groove-tool-message'],
+    ['gtw', 'model/vnd.gtw'],
+    ['gv', 'text/vnd.graphviz'],
+    ['gxt', 'application/vnd.geonext'],
+    ['gz', ['application/x-gzip', 'application/x-compressed']],
+    ['gzip', ['multipart/x-gzip', 'application/x-gzip']],
+    ['h', ['text/plain', 'text/x-h']],
+    ['h261', 'video/h261'],
+    ['h263', 'video/h263'],
+    ['h264', 'video/h264'],
+    ['hal', 'application/vnd.hal+xml'],
+    ['hbci', 'application/vnd.hbci'],
+    ['hdf', 'application/x-hdf'],
+    ['help', 'application/x-helpfile'],
+    ['hgl', 'application/vnd.hp-hpgl'],
+    ['hh', ['text/plain', 'text/x-h']],
+    ['hlb', 'text/x-script'],
+    ['hlp', ['application/winhlp', 'application/hlp', 'application/x-helpfile', 'application/x-winhelp']],
+    ['hpg', 'application/vnd.hp-hpgl'],
+    ['hpgl', 'application/vnd.hp-hpgl'],
+    ['hpid', 'application/vnd.hp-hpid'],
+    ['hps', 'application/vnd.hp-hps'],
+    [
+        'hqx',
+        [
+            'application/mac-binhex40',
+            'application/binhex',
+            'application/binhex4',
+            'application/mac-binhex',
+            'application/x-binhex40',
+            'application/x-mac-binhex40'
+        ]
+    ],
+    ['hta', 'application/hta'],
+    ['htc', 'text/x-component'],
+    ['htke', 'application/vnd.kenameaapp'],
+    ['htm', 'text/html'],
+    ['html', 'text/html'],
+    ['htmls', 'text/html'],
+    ['htt', 'text/webviewhtml'],
+    ['htx', 'text/html'],
+    ['hvd', 'application/vnd.yamaha.hv-dic'],
+    ['hvp', 'application/vnd.yamaha.hv-voice'],
+    ['hvs', 'application/vnd.yamaha.hv-script'],
+    ['i2g', 'application/vnd.intergeo'],
+    ['icc', 'application/vnd.iccprofile'],
+    ['ice', 'x-conference/x-cooltalk'],
+    ['ico', 'image/x-icon'],
+    ['ics', 'text/calendar'],
+    ['idc', 'text/plain'],
+    ['ief', 'image/ief'],
+    ['iefs', 'image/ief'],
+    ['ifm', 'application/vnd.shana.informed.formdata'],
+    ['iges', ['application/iges', 'model/iges']],
+    ['igl', 'application/vnd.igloader'],
+    ['igm', 'application/vnd.insors.igm'],
+    ['igs', ['application/iges', 'model/iges']],
+    ['igx', 'application/vnd.micrografx.igx'],
+    ['iif', 'application/vnd.shana.informed.interchange'],
+    ['iii', 'application/x-iphone'],
+    ['ima', 'application/x-ima'],
+    ['imap', 'application/x-httpd-imap'],
+    ['imp', 'application/vnd.accpac.simply.imp'],
+    ['ims', 'application/vnd.ms-ims'],
+    ['inf', 'application/inf'],
+    ['ins', ['application/x-internet-signup', 'application/x-internett-signup']],
+    ['ip', 'application/x-ip2'],
+    ['ipfix', 'application/ipfix'],
+    ['ipk', 'application/vnd.shana.informed.package'],
+    ['irm', 'application/vnd.ibm.rights-management'],
+    ['irp', 'application/vnd.irepository.package+xml'],
+    ['isp', 'application/x-internet-signup'],
+    ['isu', 'video/x-isvideo'],
+    ['it', 'audio/it'],
+    ['itp', 'application/vnd.shana.informed.formtemplate'],
+    ['iv', 'application/x-inventor'],
+    ['ivp', 'application/vnd.immervision-ivp'],
+    ['ivr', 'i-world/i-vrml'],
+    ['ivu', 'application/vnd.immervision-ivu'],
+    ['ivy', 'application/x-livescreen'],
+    ['jad', 'text/vnd.sun.j2me.app-descriptor'],
+    ['jam', ['application/vnd.jam', 'audio/x-jam']],
+    ['jar', 'application/java-archive'],
+    ['jav', ['text/plain', 'text/x-java-source']],
+    ['java', ['text/plain', 'text/x-java-source,java', 'text/x-java-source']],
+    ['jcm', 'application/x-java-commerce'],
+    ['jfif', ['image/pipeg', 'image/jpeg', 'image/pjpeg']],
+    ['jfif-tbnl', 'image/jpeg'],
+    ['jisp', 'application/vnd.jisp'],
+    ['jlt', 'application/vnd.hp-jlyt'],
+    ['jnlp', 'application/x-java-jnlp-file'],
+    ['joda', 'application/vnd.joost.joda-archive'],
+    ['jpe', ['image/jpeg', 'image/pjpeg']],
+    ['jpeg', ['image/jpeg', 'image/pjpeg']],
+    ['jpg', ['image/jpeg', 'image/pjpeg']],
+    ['jpgv', 'video/jpeg'],
+    ['jpm', 'video/jpm'],
+    ['jps', 'image/x-jps'],
+    ['js', ['application/javascript', 'application/ecmascript', 'text/javascript', 'text/ecmascript', 'application/x-javascript']],
+    ['json', 'application/json'],
+    ['jut', 'image/jutvision'],
+    ['kar', ['audio/midi', 'music/x-karaoke']],
+    ['karbon', 'application/vnd.kde.karbon'],
+    ['kfo', 'application/vnd.kde.kformula'],
+    ['kia', 'application/vnd.kidspiration'],
+    ['kml', 'application/vnd.google-earth.kml+xml'],
+    ['kmz', 'application/vnd.google-earth.kmz'],
+    ['kne', 'application/vnd.kinar'],
+    ['kon', 'application/vnd.kde.kontour'],
+    ['kpr', 'application/vnd.kde.kpresenter'],
+    ['ksh', ['application/x-ksh', 'text/x-script.ksh']],
+    ['ksp', 'application/vnd.kde.kspread'],
+    ['ktx', 'image/ktx'],
+    ['ktz', 'application/vnd.kahootz'],
+    ['kwd', 'application/vnd.kde.kword'],
+    ['la', ['audio/nspaudio', 'audio/x-nspaudio']],
+    ['lam', 'audio/x-liveaudio'],
+    ['lasxml', 'application/vnd.las.las+xml'],
+    ['latex', 'application/x-latex'],
+    ['lbd', 'application/vnd.llamagraphics.life-balance.desktop'],
+    ['lbe', 'application/vnd.llamagraphics.life-balance.exchange+xml'],
+    ['les', 'application/vnd.hhe.lesson-player'],
+    ['lha', ['application/octet-stream', 'application/lha', 'application/x-lha']],
+    ['lhx', 'application/octet-stream'],
+    ['link66', 'application/vnd.route66.link66+xml'],
+    ['list', 'text/plain'],
+    ['lma', ['audio/nspaudio', 'audio/x-nspaudio']],
+    ['log', 'text/plain'],
+    ['lrm', 'application/vnd.ms-lrm'],
+    ['lsf', 'video/x-la-asf'],
+    ['lsp', ['application/x-lisp', 'text/x-script.lisp']],
+    ['lst', 'text/plain'],
+    ['lsx', ['video/x-la-asf', 'text/x-la-asf']],
+    ['ltf', 'application/vnd.frogans.ltf'],
+    ['ltx', 'application/x-latex'],
+    ['lvp', 'audio/vnd.lucent.voice'],
+    ['lwp', 'application/vnd.lotus-wordpro'],
+    ['lzh', ['application/octet-stream', 'application/x-lzh']],
+    ['lzx', ['application/lzx', 'application/octet-stream', 'application/x-lzx']],
+    ['m', ['text/plain', 'text/x-m']],
+    ['m13', 'application/x-msmediaview'],
+    ['m14', 'application/x-msmediaview'],
+    ['m1v', 'video/mpeg'],
+    ['m21', 'application/mp21'],
+    ['m2a', 'audio/mpeg'],
+    ['m2v', 'video/mpeg'],
+    ['m3u', ['audio/x-mpegurl', 'audio/x-mpequrl']],
+    ['m3u8', 'application/vnd.apple.mpegurl'],
+    ['m4v', 'video/x-m4v'],
+    ['ma', 'application/mathematica'],
+    ['mads', 'application/mads+xml'],
+    ['mag', 'application/vnd.ecowin.chart'],
+    ['man', 'application/x-troff-man'],
+    ['map', 'application/x-navimap'],
+    ['mar', 'text/plain'],
+    ['mathml', 'application/mathml+xml'],
+    ['mbd', 'application/mbedlet'],
+    ['mbk', 'application/vnd.mobius.mbk'],
+    ['mbox', 'application/mbox'],
+    ['mc$', 'application/x-magic-cap-package-1.0'],
+    ['mc1', 'application/vnd.medcalcdata'],
+    ['mcd', ['application/mcad', 'application/vnd.mcd', 'application/x-mathcad']],
+    ['mcf', ['image/vasa', 'text/mcf']],
+    ['mcp', 'application/netmc'],
+    ['mcurl', 'text/vnd.curl.mcurl'],
+    ['mdb', 'application/x-msaccess'],
+    ['mdi', 'image/vnd.ms-modi'],
+    ['me', 'application/x-troff-me'],
+    ['meta4', 'application/metalink4+xml'],
+    ['mets', 'application/mets+xml'],
+    ['mfm', 'application/vnd.mfmp'],
+    ['mgp', 'application/vnd.osgeo.mapguide.package'],
+    ['mgz', 'application/vnd.proteus.magazine'],
+    ['mht', 'message/rfc822'],
+    ['mhtml', 'message/rfc822'],
+    ['mid', ['audio/mid', 'audio/midi', 'music/crescendo', 'x-music/x-midi', 'audio/x-midi', 'application/x-midi', 'audio/x-mid']],
+    ['midi', ['audio/midi', 'music/crescendo', 'x-music/x-midi', 'audio/x-midi', 'application/x-midi', 'audio/x-mid']],
+    ['mif', ['application/vnd.mif', 'application/x-mif', 'application/x-frame']],
+    ['mime', ['message/rfc822', 'www/mime']],
+    ['mj2', 'video/mj2'],
+    ['mjf', 'audio/x-vnd.audioexplosion.mjuicemediafile'],
+    ['mjpg', 'video/x-motion-jpeg'],
+    ['mlp', 'application/vnd.dolby.mlp'],
+    ['mm', ['application/base64', 'application/x-meme']],
+    ['mmd', 'application/vnd.chipnuts.karaoke-mmd'],
+    ['mme', 'application/base64'],
+    ['mmf', 'application/vnd.smaf'],
+    ['mmr', 'image/vnd.fujixerox.edmics-mmr'],
+    ['mny', 'application/x-msmoney'],
+    ['mod', ['audio/mod', 'audio/x-mod']],
+    ['mods', 'application/mods+xml'],
+    ['moov', 'video/quicktime'],
+    ['mov', 'video/quicktime'],
+    ['movie', 'video/x-sgi-movie'],
+    ['mp2', ['video/mpeg', 'audio/mpeg', 'video/x-mpeg', 'audio/x-mpeg', 'video/x-mpeq2a']],
+    ['mp3', ['audio/mpeg', 'audio/mpeg3', 'video/mpeg', 'audio/x-mpeg-3', 'video/x-mpeg']],
+    ['mp4', ['video/mp4', 'application/mp4']],
+    ['mp4a', 'audio/mp4'],
+    ['mpa', ['video/mpeg', 'audio/mpeg']],
+    ['mpc', ['application/vnd.mophun.certificate', 'application/x-project']],
+    ['mpe', 'video/mpeg'],
+    ['mpeg', 'video/mpeg'],
+    ['mpg', ['video/mpeg', 'audio/mpeg']],
+    ['mpga', 'audio/mpeg'],
+    ['mpkg', 'application/vnd.apple.installer+xml'],
+    ['mpm', 'application/vnd.blueice.multipass'],
+    ['mpn', 'application/vnd.mophun.application'],
+    ['mpp', 'application/vnd.ms-project'],
+    ['mpt', 'application/x-project'],
+    ['mpv', 'application/x-project'],
+    ['mpv2', 'video/mpeg'],
+    ['mpx', 'application/x-project'],
+    ['mpy', 'application/vnd.ibm.minipay'],
+    ['mqy', 'application/vnd.mobius.mqy'],
+    ['mrc', 'application/marc'],
+    ['mrcx', 'application/marcxml+xml'],
+    ['ms', 'application/x-troff-ms'],
+    ['mscml', 'application/mediaservercontrol+xml'],
+    ['mseq', 'application/vnd.mseq'],
+    ['msf', 'application/vnd.epson.msf'],
+    ['msg', 'application/vnd.ms-outlook'],
+    ['msh', 'model/mesh'],
+    ['msl', 'application/vnd.mobius.msl'],
+    ['msty', 'application/vnd.muvee.style'],
+    ['mts', 'model/vnd.mts'],
+    ['mus', 'application/vnd.musician'],
+    ['musicxml', 'application/vnd.recordare.musicxml+xml'],
+    ['mv', 'video/x-sgi-movie'],
+    ['mvb', 'application/x-msmediaview'],
+    ['mwf', 'application/vnd.mfer'],
+    ['mxf', 'application/mxf'],
+    ['mxl', 'application/vnd.recordare.musicxml'],
+    ['mxml', 'application/xv+xml'],
+    ['mxs', 'application/vnd.triscape.mxs'],
+    ['mxu', 'video/vnd.mpegurl'],
+    ['my', 'audio/make'],
+    ['mzz', 'application/x-vnd.audioexplosion.mzz'],
+    ['n-gage', 'application/vnd.nokia.n-gage.symbian.install'],
+    ['n3', 'text/n3'],
+    ['nap', 'image/naplps'],
+    ['naplps', 'image/naplps'],
+    ['nbp', 'application/vnd.wolfram.player'],
+    ['nc', 'application/x-netcdf'],
+    ['ncm', 'application/vnd.nokia.configuration-message'],
+    ['ncx', 'application/x-dtbncx+xml'],
+    ['ngdat', 'application/vnd.nokia.n-gage.data'],
+    ['nif', 'image/x-niff'],
+    ['niff', 'image/x-niff'],
+    ['nix', 'application/x-mix-transfer'],
+    ['nlu', 'application/vnd.neurolanguage.nlu'],
+    ['nml', 'application/vnd.enliven'],
+    ['nnd', 'application/vnd.noblenet-directory'],
+    ['nns', 'application/vnd.noblenet-sealer'],
+    ['nnw', 'application/vnd.noblenet-web'],
+    ['npx', 'image/vnd.net-fpx'],
+    ['nsc', 'application/x-conference'],
+    ['nsf', 'application/vnd.lotus-notes'],
+    ['nvd', 'application/x-navidoc'],
+    ['nws', 'message/rfc822'],
+    ['o', 'application/octet-stream'],
+    ['oa2', 'application/vnd.fujitsu.oasys2'],
+    ['oa3', 'application/vnd.fujitsu.oasys3'],
+    ['oas', 'application/vnd.fujitsu.oasys'],
+    ['obd', 'application/x-msbinder'],
+    ['oda', 'application/oda'],
+    ['odb', 'application/vnd.oasis.opendocument.database'],
+    ['odc', 'application/vnd.oasis.opendocument.chart'],
+    ['odf', 'application/vnd.oasis.opendocument.formula'],
+    ['odft', 'application/vnd.oasis.opendocument.formula-template'],
+    ['odg', 'application/vnd.oasis.opendocument.graphics'],
+    ['odi', 'application/vnd.oasis.opendocument.image'],
+    ['odm', 'application/vnd.oasis.opendocument.text-master'],
+    ['odp', 'application/vnd.oasis.opendocument.presentation'],
+    ['ods', 'application/vnd.oasis.opendocument.spreadsheet'],
+    ['odt', 'application/vnd.oasis.opendocument.text'],
+    ['oga', 'audio/ogg'],
+    ['ogv', 'video/ogg'],
+    ['ogx', 'application/ogg'],
+    ['omc', 'application/x-omc'],
+    ['omcd', 'application/x-omcdatamaker'],
+    ['omcr', 'application/x-omcregerator'],
+    ['onetoc', 'application/onenote'],
+    ['opf', 'application/oebps-package+xml'],
+    ['org', 'application/vnd.lotus-organizer'],
+    ['osf', 'application/vnd.yamaha.openscoreformat'],
+    ['osfpvg', 'application/vnd.yamaha.openscoreformat.osfpvg+xml'],
+    ['otc', 'application/vnd.oasis.opendocument.chart-template'],
+    ['otf', 'application/x-font-otf'],
+    ['otg', 'application/vnd.oasis.opendocument.graphics-template'],
+    ['oth', 'application/vnd.oasis.opendocument.text-web'],
+    ['oti', 'application/vnd.oasis.opendocument.image-template'],
+    ['otp', 'application/vnd.oasis.opendocument.presentation-template'],
+    ['ots', 'application/vnd.oasis.opendocument.spreadsheet-template'],
+    ['ott', 'application/vnd.oasis.opendocument.text-template'],
+    ['oxt', 'application/vnd.openofficeorg.extension'],
+    ['p', 'text/x-pascal'],
+    ['p10', ['application/pkcs10', 'application/x-pkcs10']],
+    ['p12', ['application/pkcs-12', 'application/x-pkcs12']],
+    ['p7a', 'application/x-pkcs7-signature'],
+    ['p7b', 'application/x-pkcs7-certificates'],
+    ['p7c', ['application/pkcs7-mime', 'application/x-pkcs7-mime']],
+    ['p7m', ['application/pkcs7-mime', 'application/x-pkcs7-mime']],
+    ['p7r', 'application/x-pkcs7-certreqresp'],
+    ['p7s', ['application/pkcs7-signature', 'application/x-pkcs7-signature']],
+    ['p8', 'application/pkcs8'],
+    ['par', 'text/plain-bas'],
+    ['part', 'application/pro_eng'],
+    ['pas', 'text/pascal'],
+    ['paw', 'application/vnd.pawaafile'],
+    ['pbd', 'application/vnd.powerbuilder6'],
+    ['pbm', 'image/x-portable-bitmap'],
+    ['pcf', 'application/x-font-pcf'],
+    ['pcl', ['application/vnd.hp-pcl', 'application/x-pcl']],
+    ['pclxl', 'application/vnd.hp-pclxl'],
+    ['pct', 'image/x-pict'],
+    ['pcurl', 'application/vnd.curl.pcurl'],
+    ['pcx', 'image/x-pcx'],
+    ['pdb', ['application/vnd.palm', 'chemical/x-pdb']],
+    ['pdf', 'application/pdf'],
+    ['pfa', 'application/x-font-type1'],
+    ['pfr', 'application/font-tdpfr'],
+    ['pfunk', ['audio/make', 'audio/make.my.funk']],
+    ['pfx', 'application/x-pkcs12'],
+    ['pgm', ['image/x-portable-graymap', 'image/x-portable-greymap']],
+    ['pgn', 'application/x-chess-pgn'],
+    ['pgp', 'application/pgp-signature'],
+    ['pic', ['image/pict', 'image/x-pict']],
+    ['pict', 'image/pict'],
+    ['pkg', 'application/x-newton-compatible-pkg'],
+    ['pki', 'application/pkixcmp'],
+    ['pkipath', 'application/pkix-pkipath'],
+    ['pko', ['application/ynd.ms-pkipko', 'application/vnd.ms-pki.pko']],
+    ['pl', ['text/plain', 'text/x-script.perl']],
+    ['plb', 'application/vnd.3gpp.pic-bw-large'],
+    ['plc', 'application/vnd.mobius.plc'],
+    ['plf', 'application/vnd.pocketlearn'],
+    ['pls', 'application/pls+xml'],
+    ['plx', 'application/x-pixclscript'],
+    ['pm', ['text/x-script.perl-module', 'image/x-xpixmap']],
+    ['pm4', 'application/x-pagemaker'],
+    ['pm5', 'application/x-pagemaker'],
+    ['pma', 'application/x-perfmon'],
+    ['pmc', 'application/x-perfmon'],
+    ['pml', ['application/vnd.ctc-posml', 'application/x-perfmon']],
+    ['pmr', 'application/x-perfmon'],
+    ['pmw', 'application/x-perfmon'],
+    ['png', 'image/png'],
+    ['pnm', ['application/x-portable-anymap', 'image/x-portable-anymap']],
+    ['portpkg', 'application/vnd.macports.portpkg'],
+    ['pot', ['application/vnd.ms-powerpoint', 'application/mspowerpoint']],
+    ['potm', 'application/vnd.ms-powerpoint.template.macroenabled.12'],
+    ['potx', 'application/vnd.openxmlformats-officedocument.presentationml.template'],
+    ['pov', 'model/x-pov'],
+    ['ppa', 'application/vnd.ms-powerpoint'],
+    ['ppam', 'application/vnd.ms-powerpoint.addin.macroenabled.12'],
+    ['ppd', 'application/vnd.cups-ppd'],
+    ['ppm', 'image/x-portable-pixmap'],
+    ['pps', ['application/vnd.ms-powerpoint', 'application/mspowerpoint']],
+    ['ppsm', 'application/vnd.ms-powerpoint.slideshow.macroenabled.12'],
+    ['ppsx', 'application/vnd.openxmlformats-officedocument.presentationml.slideshow'],
+    ['ppt', ['application/vnd.ms-powerpoint', 'application/mspowerpoint', 'application/powerpoint', 'application/x-mspowerpoint']],
+    ['pptm', 'application/vnd.ms-powerpoint.presentation.macroenabled.12'],
+    ['pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation'],
+    ['ppz', 'application/mspowerpoint'],
+    ['prc', 'application/x-mobipocket-ebook'],
+    ['pre', ['application/vnd.lotus-freelance', 'application/x-freelance']],
+    ['prf', 'application/pics-rules'],
+    ['prt', 'application/pro_eng'],
+    ['ps', 'application/postscript'],
+    ['psb', 'application/vnd.3gpp.pic-bw-small'],
+    ['psd', ['application/octet-stream', 'image/vnd.adobe.photoshop']],
+    ['psf', 'application/x-font-linux-psf'],
+    ['pskcxml', 'application/pskc+xml'],
+    ['ptid', 'application/vnd.pvi.ptid1'],
+    ['pub', 'application/x-mspublisher'],
+    ['pvb', 'application/vnd.3gpp.pic-bw-var'],
+    ['pvu', 'paleovu/x-pv'],
+    ['pwn', 'application/vnd.3m.post-it-notes'],
+    ['pwz', 'application/vnd.ms-powerpoint'],
+    ['py', 'text/x-script.phyton'],
+    ['pya', 'audio/vnd.ms-playready.media.pya'],
+    ['pyc', 'application/x-bytecode.python'],
+    ['pyv', 'video/vnd.ms-playready.media.pyv'],
+    ['qam', 'application/vnd.epson.quickanime'],
+    ['qbo', 'application/vnd.intu.qbo'],
+    ['qcp', 'audio/vnd.qcelp'],
+    ['qd3', 'x-world/x-3dmf'],
+    ['qd3d', 'x-world/x-3dmf'],
+    ['qfx', 'application/vnd.intu.qfx'],
+    ['qif', 'image/x-quicktime'],
+    ['qps', 'application/vnd.publishare-delta-tree'],
+    ['qt', 'video/quicktime'],
+    ['qtc', 'video/x-qtc'],
+    ['qti', 'image/x-quicktime'],
+    ['qtif', 'image/x-quicktime'],
+    ['qxd', 'application/vnd.quark.quarkxpress'],
+    ['ra', ['audio/x-realaudio', 'audio/x-pn-realaudio', 'audio/x-pn-realaudio-plugin']],
+    ['ram', 'audio/x-pn-realaudio'],
+    ['rar', 'application/x-rar-compressed'],
+    ['ras', ['image/cmu-raster', 'application/x-cmu-raster', 'image/x-cmu-raster']],
+    ['rast', 'image/cmu-raster'],
+    ['rcprofile', 'application/vnd.ipunplugged.rcprofile'],
+    ['rdf', 'application/rdf+xml'],
+    ['rdz', 'application/vnd.data-vision.rdz'],
+    ['rep', 'application/vnd.businessobjects'],
+    ['res', 'application/x-dtbresource+xml'],
+    ['rexx', 'text/x-script.rexx'],
+    ['rf', 'image/vnd.rn-realflash'],
+    ['rgb', 'image/x-rgb'],
+    ['rif', 'application/reginfo+xml'],
+    ['rip', 'audio/vnd.rip'],
+    ['rl', 'application/resource-lists+xml'],
+    ['rlc', 'image/vnd.fujixerox.edmics-rlc'],
+    ['rld', 'application/resource-lists-diff+xml'],
+    ['rm', ['application/vnd.rn-realmedia', 'audio/x-pn-realaudio']],
+    ['rmi', 'audio/mid'],
+    ['rmm', 'audio/x-pn-realaudio'],
+    ['rmp', ['audio/x-pn-realaudio-plugin', 'audio/x-pn-realaudio']],
+    ['rms', 'application/vnd.jcp.javame.midlet-rms'],
+    ['rnc', 'application/relax-ng-compact-syntax'],
+    ['rng', ['application/ringing-tones', 'application/vnd.nokia.ringing-tone']],
+    ['rnx', 'application/vnd.rn-realplayer'],
+    ['roff', 'application/x-troff'],
+    ['rp', 'image/vnd.rn-realpix'],
+    ['rp9', 'application/vnd.cloanto.rp9'],
+    ['rpm', 'audio/x-pn-realaudio-plugin'],
+    ['rpss', 'application/vnd.nokia.radio-presets'],
+    ['rpst', 'application/vnd.nokia.radio-preset'],
+    ['rq', 'application/sparql-query'],
+    ['rs', 'application/rls-services+xml'],
+    ['rsd', 'application/rsd+xml'],
+    ['rt', ['text/richtext', 'text/vnd.rn-realtext']],
+    ['rtf', ['application/rtf', 'text/richtext', 'application/x-rtf']],
+    ['rtx', ['text/richtext', 'application/rtf']],
+    ['rv', 'video/vnd.rn-realvideo'],
+    ['s', 'text/x-asm'],
+    ['s3m', 'audio/s3m'],
+    ['saf', 'application/vnd.yamaha.smaf-audio'],
+    ['saveme', 'application/octet-stream'],
+    ['sbk', 'application/x-tbook'],
+    ['sbml', 'application/sbml+xml'],
+    ['sc', 'application/vnd.ibm.secure-container'],
+    ['scd', 'application/x-msschedule'],
+    ['scm', ['application/vnd.lotus-screencam', 'video/x-scm', 'text/x-script.guile', 'application/x-lotusscreencam', 'text/x-script.scheme']],
+    ['scq', 'application/scvp-cv-request'],
+    ['scs', 'application/scvp-cv-response'],
+    ['sct', 'text/scriptlet'],
+    ['scurl', 'text/vnd.curl.scurl'],
+    ['sda', 'application/vnd.stardivision.draw'],
+    ['sdc', 'application/vnd.stardivision.calc'],
+    ['sdd', 'application/vnd.stardivision.impress'],
+    ['sdkm', 'application/vnd.solent.sdkm+xml'],
+    ['sdml', 'text/plain'],
+    ['sdp', ['application/sdp', 'application/x-sdp']],
+    ['sdr', 'application/sounder'],
+    ['sdw', 'application/vnd.stardivision.writer'],
+    ['sea', ['application/sea', 'application/x-sea']],
+    ['see', 'application/vnd.seemail'],
+    ['seed', 'application/vnd.fdsn.seed'],
+    ['sema', 'application/vnd.sema'],
+    ['semd', 'application/vnd.semd'],
+    ['semf', 'application/vnd.semf'],
+    ['ser', 'application/java-serialized-object'],
+    ['set', 'application/set'],
+    ['setpay', 'application/set-payment-initiation'],
+    ['setreg', 'application/set-registration-initiation'],
+    ['sfd-hdstx', 'application/vnd.hydrostatix.sof-data'],
+    ['sfs', 'application/vnd.spotfire.sfs'],
+    ['sgl', 'application/vnd.stardivision.writer-global'],
+    ['sgm', ['text/sgml', 'text/x-sgml']],
+    ['sgml', ['text/sgml', 'text/x-sgml']],
+    ['sh', ['application/x-shar', 'application/x-bsh', 'application/x-sh', 'text/x-script.sh']],
+    ['shar', ['application/x-bsh', 'application/x-shar']],
+    ['shf', 'application/shf+xml'],
+    ['shtml', ['text/html', 'text/x-server-parsed-html']],
+    ['sid', 'audio/x-psid'],
+    ['sis', 'application/vnd.symbian.install'],
+    ['sit', ['application/x-stuffit', 'application/x-sit']],
+    ['sitx', 'application/x-stuffitx'],
+    ['skd', 'application/x-koan'],
+    ['skm', 'application/x-koan'],
+    ['skp', ['application/vnd.koan', 'application/x-koan']],
+    ['skt', 'application/x-koan'],
+    ['sl', 'application/x-seelogo'],
+    ['sldm', 'application/vnd.ms-powerpoint.slide.macroenabled.12'],
+    ['sldx', 'application/vnd.openxmlformats-officedocument.presentationml.slide'],
+    ['slt', 'application/vnd.epson.salt'],
+    ['sm', 'application/vnd.stepmania.stepchart'],
+    ['smf', 'application/vnd.stardivision.math'],
+    ['smi', ['application/smil', 'application/smil+xml']],
+    ['smil', 'application/smil'],
+    ['snd', ['audio/basic', 'audio/x-adpcm']],
+    ['snf', 'application/x-font-snf'],
+    ['sol', 'application/solids'],
+    ['spc', ['text/x-speech', 'application/x-pkcs7-certificates']],
+    ['spf', 'application/vnd.yamaha.smaf-phrase'],
+    ['spl', ['application/futuresplash', 'application/x-futuresplash']],
+    ['spot', 'text/vnd.in3d.spot'],
+    ['spp', 'application/scvp-vp-response'],
+    ['spq', 'application/scvp-vp-request'],
+    ['spr', 'application/x-sprite'],
+    ['sprite', 'application/x-sprite'],
+    ['src', 'application/x-wais-source'],
+    ['sru', 'application/sru+xml'],
+    ['srx', 'application/sparql-results+xml'],
+    ['sse', 'application/vnd.kodak-descriptor'],
+    ['ssf', 'application/vnd.epson.ssf'],
+    ['ssi', 'text/x-server-parsed-html'],
+    ['ssm', 'application/streamingmedia'],
+    ['ssml', 'application/ssml+xml'],
+    ['sst', ['application/vnd.ms-pkicertstore', 'application/vnd.ms-pki.certstore']],
+    ['st', 'application/vnd.sailingtracker.track'],
+    ['stc', 'application/vnd.sun.xml.calc.template'],
+    ['std', 'application/vnd.sun.xml.draw.template'],
+    ['step', 'application/step'],
+    ['stf', 'application/vnd.wt.stf'],
+    ['sti', 'application/vnd.sun.xml.impress.template'],
+    ['stk', 'application/hyperstudio'],
+    ['stl', ['application/vnd.ms-pkistl', 'application/sla', 'application/vnd.ms-pki.stl', 'application/x-navistyle']],
+    ['stm', 'text/html'],
+    ['stp', 'application/step'],
+    ['str', 'application/vnd.pg.format'],
+    ['stw', 'application/vnd.sun.xml.writer.template'],
+    ['sub', 'image/vnd.dvb.subtitle'],
+    ['sus', 'application/vnd.sus-calendar'],
+    ['sv4cpio', 'application/x-sv4cpio'],
+    ['sv4crc', 'application/x-sv4crc'],
+    ['svc', 'application/vnd.dvb.service'],
+    ['svd', 'application/vnd.svd'],
+    ['svf', ['image/vnd.dwg', 'image/x-dwg']],
+    ['svg', 'image/svg+xml'],
+    ['svr', ['x-world/x-svr', 'application/x-world']],
+    ['swf', 'application/x-shockwave-flash'],
+    ['swi', 'application/vnd.aristanetworks.swi'],
+    ['sxc', 'application/vnd.sun.xml.calc'],
+    ['sxd', 'application/vnd.sun.xml.draw'],
+    ['sxg', 'application/vnd.sun.xml.writer.global'],
+    ['sxi', 'application/vnd.sun.xml.impress'],
+    ['sxm', 'application/vnd.sun.xml.math'],
+    ['sxw', 'application/vnd.sun.xml.writer'],
+    ['t', ['text/troff', 'application/x-troff']],
+    ['talk', 'text/x-speech'],
+    ['tao', 'application/vnd.tao.intent-module-archive'],
+    ['tar', 'application/x-tar'],
+    ['tbk', ['application/toolbook', 'application/x-tbook']],
+    ['tcap', 'application/vnd.3gpp2.tcap'],
+    ['tcl', ['text/x-script.tcl', 'application/x-tcl']],
+    ['tcsh', 'text/x-script.tcsh'],
+    ['teacher', 'application/vnd.smart.teacher'],
+    ['tei', 'application/tei+xml'],
+    ['tex', 'application/x-tex'],
+    ['texi', 'application/x-texinfo'],
+    ['texinfo', 'application/x-texinfo'],
+    ['text', ['application/plain', 'text/plain']],
+    ['tfi', 'application/thraud+xml'],
+    ['tfm', 'application/x-tex-tfm'],
+    ['tgz', ['application/gnutar', 'application/x-compressed']],
+    ['thmx', 'application/vnd.ms-officetheme'],
+    ['tif', ['image/tiff', 'image/x-tiff']],
+    ['tiff', ['image/tiff', 'image/x-tiff']],
+    ['tmo', 'application/vnd.tmobile-livetv'],
+    ['torrent', 'application/x-bittorrent'],
+    ['tpl', 'application/vnd.groove-tool-template'],
+    ['tpt', 'application/vnd.trid.tpt'],
+    ['tr', 'application/x-troff'],
+    ['tra', 'application/vnd.trueapp'],
+    ['trm', 'application/x-msterminal'],
+    ['tsd', 'application/timestamped-data'],
+    ['tsi', 'audio/tsp-audio'],
+    ['tsp', ['application/dsptype', 'audio/tsplayer']],
+    ['tsv', 'text/tab-separated-values'],
+    ['ttf', 'application/x-font-ttf'],
+    ['ttl', 'text/turtle'],
+    ['turbot', 'image/florian'],
+    ['twd', 'application/vnd.simtech-mindmapper'],
+    ['txd', 'application/vnd.genomatix.tuxedo'],
+    ['txf', 'application/vnd.mobius.txf'],
+    ['txt', 'text/plain'],
+    ['ufd', 'application/vnd.ufdl'],
+    ['uil', 'text/x-uil'],
+    ['uls', 'text/iuls'],
+    ['umj', 'application/vnd.umajin'],
+    ['uni', 'text/uri-list'],
+    ['unis', 'text/uri-list'],
+    ['unityweb', 'application/vnd.unity'],
+    ['unv', 'application/i-deas'],
+    ['uoml', 'application/vnd.uoml+xml'],
+    ['uri', 'text/uri-list'],
+    ['uris', 'text/uri-list'],
+    ['ustar', ['application/x-ustar', 'multipart/x-ustar']],
+    ['utz', 'application/vnd.uiq.theme'],
+    ['uu', ['application/octet-stream', 'text/x-uuencode']],
+    ['uue', 'text/x-uuencode'],
+    ['uva', 'audio/vnd.dece.audio'],
+    ['uvh', 'video/vnd.dece.hd'],
+    ['uvi', 'image/vnd.dece.graphic'],
+    ['uvm', 'video/vnd.dece.mobile'],
+    ['uvp', 'video/vnd.dece.pd'],
+    ['uvs', 'video/vnd.dece.sd'],
+    ['uvu', 'video/vnd.uvvu.mp4'],
+    ['uvv', 'video/vnd.dece.video'],
+    ['vcd', 'application/x-cdlink'],
+    ['vcf', 'text/x-vcard'],
+    ['vcg', 'application/vnd.groove-vcard'],
+    ['vcs', 'text/x-vcalendar'],
+    ['vcx', 'application/vnd.vcx'],
+    ['vda', 'application/vda'],
+    ['vdo', 'video/vdo'],
+    ['vew', 'application/groupwise'],
+    ['vis', 'application/vnd.visionary'],
+    ['viv', ['video/vivo', 'video/vnd.vivo']],
+    ['vivo', ['video/vivo', 'video/vnd.vivo']],
+    ['vmd', 'application/vocaltec-media-desc'],
+    ['vmf', 'application/vocaltec-media-file'],
+    ['voc', ['audio/voc', 'audio/x-voc']],
+    ['vos', 'video/vosaic'],
+    ['vox', 'audio/voxware'],
+    ['vqe', 'audio/x-twinvq-plugin'],
+    ['vqf', 'audio/x-twinvq'],
+    ['vql', 'audio/x-twinvq-plugin'],
+    ['vrml', ['model/vrml', 'x-world/x-vrml', 'application/x-vrml']],
+    ['vrt', 'x-world/x-vrt'],
+    ['vsd', ['application/vnd.visio', 'application/x-visio']],
+    ['vsf', 'application/vnd.vsf'],
+    ['vst', 'application/x-visio'],
+    ['vsw', 'application/x-visio'],
+    ['vtu', 'model/vnd.vtu'],
+    ['vxml', 'application/voicexml+xml'],
+    ['w60', 'application/wordperfect6.0'],
+    ['w61', 'application/wordperfect6.1'],
+    ['w6w', 'application/msword'],
+    ['wad', 'application/x-doom'],
+    ['wav', ['audio/wav', 'audio/x-wav']],
+    ['wax', 'audio/x-ms-wax'],
+    ['wb1', 'application/x-qpro'],
+    ['wbmp', 'image/vnd.wap.wbmp'],
+    ['wbs', 'application/vnd.criticaltools.wbs+xml'],
+    ['wbxml', 'application/vnd.wap.wbxml'],
+    ['wcm', 'application/vnd.ms-works'],
+    ['wdb', 'application/vnd.ms-works'],
+    ['web', 'application/vnd.xara'],
+    ['weba', 'audio/webm'],
+    ['webm', 'video/webm'],
+    ['webp', 'image/webp'],
+    ['wg', 'application/vnd.pmi.widget'],
+    ['wgt', 'application/widget'],
+    ['wiz', 'application/msword'],
+    ['wk1', 'application/x-123'],
+    ['wks', 'application/vnd.ms-works'],
+    ['wm', 'video/x-ms-wm'],
+    ['wma', 'audio/x-ms-wma'],
+    ['wmd', 'application/x-ms-wmd'],
+    ['wmf', ['windows/metafile', 'application/x-msmetafile']],
+    ['wml', 'text/vnd.wap.wml'],
+    ['wmlc', 'application/vnd.wap.wmlc'],
+    ['wmls', 'text/vnd.wap.wmlscript'],
+    ['wmlsc', 'application/vnd.wap.wmlscriptc'],
+    ['wmv', 'video/x-ms-wmv'],
+    ['wmx', 'video/x-ms-wmx'],
+    ['wmz', 'application/x-ms-wmz'],
+    ['woff', 'application/x-font-woff'],
+    ['word', 'application/msword'],
+    ['wp', 'application/wordperfect'],
+    ['wp5', ['application/wordperfect', 'application/wordperfect6.0']],
+    ['wp6', 'application/wordperfect'],
+    ['wpd', ['application/wordperfect', 'application/vnd.wordperfect', 'application/x-wpwin']],
+    ['wpl', 'application/vnd.ms-wpl'],
+    ['wps', 'application/vnd.ms-works'],
+    ['wq1', 'application/x-lotus'],
+    ['wqd', 'application/vnd.wqd'],
+    ['wri', ['application/mswrite', 'application/x-wri', 'application/x-mswrite']],
+    ['wrl', ['model/vrml', 'x-world/x-vrml', 'application/x-world']],
+    ['wrz', ['model/vrml', 'x-world/x-vrml']],
+    ['wsc', 'text/scriplet'],
+    ['wsdl', 'application/wsdl+xml'],
+    ['wspolicy', 'application/wspolicy+xml'],
+    ['wsrc', 'application/x-wais-source'],
+    ['wtb', 'application/vnd.webturbo'],
+    ['wtk', 'application/x-wintalk'],
+    ['wvx', 'video/x-ms-wvx'],
+    ['x-png', 'image/png'],
+    ['x3d', 'application/vnd.hzn-3d-crossword'],
+    ['xaf', 'x-world/x-vrml'],
+    ['xap', 'application/x-silverlight-app'],
+    ['xar', 'application/vnd.xara'],
+    ['xbap', 'application/x-ms-xbap'],
+    ['xbd', 'application/vnd.fujixerox.docuworks.binder'],
+    ['xbm', ['image/xbm', 'image/x-xbm', 'image/x-xbitmap']],
+    ['xdf', 'application/xcap-diff+xml'],
+    ['xdm', 'application/vnd.syncml.dm+xml'],
+    ['xdp', 'application/vnd.adobe.xdp+xml'],
+    ['xdr', 'video/x-amt-demorun'],
+    ['xdssc', 'application/dssc+xml'],
+    ['xdw', 'application/vnd.fujixerox.docuworks'],
+    ['xenc', 'application/xenc+xml'],
+    ['xer', 'application/patch-ops-error+xml'],
+    ['xfdf', 'application/vnd.adobe.xfdf'],
+    ['xfdl', 'application/vnd.xfdl'],
+    ['xgz', 'xgl/drawing'],
+    ['xhtml', 'application/xhtml+xml'],
+    ['xif', 'image/vnd.xiff'],
+    ['xl', 'application/excel'],
+    ['xla', ['application/vnd.ms-excel', 'application/excel', 'application/x-msexcel', 'application/x-excel']],
+    ['xlam', 'application/vnd.ms-excel.addin.macroenabled.12'],
+    ['xlb', ['application/excel', 'application/vnd.ms-excel', 'application/x-excel']],
+    ['xlc', ['application/vnd.ms-excel', 'application/excel', 'application/x-excel']],
+    ['xld', ['application/excel', 'application/x-excel']],
+    ['xlk', ['application/excel', 'application/x-excel']],
+    ['xll', ['application/excel', 'application/vnd.ms-excel', 'application/x-excel']],
+    ['xlm', ['application/vnd.ms-excel', 'application/excel', 'application/x-excel']],
+    ['xls', ['application/vnd.ms-excel', 'application/excel', 'application/x-msexcel', 'application/x-excel']],
+    ['xlsb', 'application/vnd.ms-excel.sheet.binary.macroenabled.12'],
+    ['xlsm', 'application/vnd.ms-excel.sheet.macroenabled.12'],
+    ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+    ['xlt', ['application/vnd.ms-excel', 'application/excel', 'application/x-excel']],
+    ['xltm', 'application/vnd.ms-excel.template.macroenabled.12'],
+    ['xltx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.template'],
+    ['xlv', ['application/excel', 'application/x-excel']],
+    ['xlw', ['application/vnd.ms-excel', 'application/excel', 'application/x-msexcel', 'application/x-excel']],
+    ['xm', 'audio/xm'],
+    ['xml', ['application/xml', 'text/xml', 'application/atom+xml', 'application/rss+xml']],
+    ['xmz', 'xgl/movie'],
+    ['xo', 'application/vnd.olpc-sugar'],
+    ['xof', 'x-world/x-vrml'],
+    ['xop', 'application/xop+xml'],
+    ['xpi', 'application/x-xpinstall'],
+    ['xpix', 'application/x-vnd.ls-xpix'],
+    ['xpm', ['image/xpm', 'image/x-xpixmap']],
+    ['xpr', 'application/vnd.is-xpr'],
+    ['xps', 'application/vnd.ms-xpsdocument'],
+    ['xpw', 'application/vnd.intercon.formnet'],
+    ['xslt', 'application/xslt+xml'],
+    ['xsm', 'application/vnd.syncml+xml'],
+    ['xspf', 'application/xspf+xml'],
+    ['xsr', 'video/x-amt-showrun'],
+    ['xul', 'application/vnd.mozilla.xul+xml'],
+    ['xwd', ['image/x-xwd', 'image/x-xwindowdump']],
+    ['xyz', ['chemical/x-xyz', 'chemical/x-pdb']],
+    ['yang', 'application/yang'],
+    ['yin', 'application/yin+xml'],
+    ['z', ['application/x-compressed', 'application/x-compress']],
+    ['zaz', 'application/vnd.zzazz.deck+xml'],
+    ['zip', ['application/zip', 'multipart/x-zip', 'application/x-zip-compressed', 'application/x-compressed']],
+    ['zir', 'application/vnd.zul'],
+    ['zmm', 'application/vnd.handheld-entertainment+xml'],
+    ['zoo', 'application/octet-stream'],
+    ['zsh', 'text/x-script.zsh']
+]);
+function detectMimeType(filename) {
+    if (!filename) {
+        return defaultMimeType;
+    }
+    const parsed = external_node_path_.parse(filename);
+    const extension = (parsed.ext.substr(1) || parsed.name || '').split('?').shift().trim().toLowerCase();
+    const value = extensions.has(extension) ? extensions.get(extension) : defaultMimeType;
+    if (Array.isArray(value)) {
+        return value[0];
+    }
+    return value;
+}
+function detectExtension(mimeType) {
+    if (!mimeType) {
+        return defaultExtension;
+    }
+    const parts = mimeType.toLowerCase().trim().split('/');
+    const rootType = parts.shift().trim();
+    const subType = parts.join('/').trim();
+    if (mime_types_mimeTypes.has(rootType + '/' + subType)) {
+        const value = mime_types_mimeTypes.get(rootType + '/' + subType);
+        if (Array.isArray(value)) {
+            return value[0];
+        }
+        return value;
+    }
+    switch (rootType) {
+        case 'text':
+            return 'txt';
+        default:
+            return 'bin';
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/base64/index.js
+
+/**
+ * Encodes a Buffer into a base64 encoded string
+ *
+ * @param buffer Buffer to convert
+ * @returns base64 encoded string
+ */
+function base64_encode(buffer) {
+    if (typeof buffer === 'string') {
+        buffer = Buffer.from(buffer, 'utf-8');
+    }
+    return buffer.toString('base64');
+}
+/**
+ * Turns a line length option into a whole number of characters, the default for anything unusable
+ */
+function normalizeLineLength(lineLength) {
+    const length = Math.floor(Number(lineLength));
+    return Number.isFinite(length) && length >= 1 ? length : 76;
+}
+/**
+ * Splits the bytes of `src` into lines of `lineLength` bytes, each followed by a line break. With
+ * `final` set the last line, which may be shorter, gets no line break; otherwise only complete
+ * lines are taken and the rest is left for the caller
+ *
+ * @param src Bytes to wrap
+ * @param lineLength Line length
+ * @param final Whether `src` ends the output
+ * @returns The wrapped bytes and the number of trailing bytes not taken
+ */
+function wrapBuffer(src, lineLength, final) {
+    const lines = Math.ceil(src.length / lineLength);
+    // the last line waits for more data unless this is the end: whether it gets a line break
+    // depends on whether anything follows it
+    const complete = Math.max(lines - 1, 0);
+    let rest = src.length - complete * lineLength;
+    const output = Buffer.allocUnsafe(complete * (lineLength + 2) + (final ? rest : 0));
+    let to = 0;
+    for (let from = 0; from < complete * lineLength; from += lineLength) {
+        src.copy(output, to, from, from + lineLength);
+        to += lineLength;
+        output[to++] = 0x0d;
+        output[to++] = 0x0a;
+    }
+    if (final) {
+        to += src.copy(output, to, complete * lineLength);
+        rest = 0;
+    }
+    if (to !== output.length) {
+        // never hand out bytes of the unfilled allocation
+        throw new Error('Unexpected wrapped length');
+    }
+    return { output, rest };
+}
+/**
+ * Adds soft line breaks to a base64 string
+ *
+ * @param str base64 encoded string that might need line wrapping
+ * @param [lineLength=76] Maximum allowed length for a line
+ * @returns Soft-wrapped base64 encoded string
+ */
+function wrap(str, lineLength) {
+    str = (str || '').toString();
+    // a negative length would step backwards through the input and never finish
+    lineLength = Math.max(Number(lineLength) || 76, 1);
+    if (str.length <= lineLength) {
+        return str;
+    }
+    const result = [];
+    let pos = 0;
+    const chunkLength = lineLength * 1024;
+    const wrapRegex = new RegExp('.{' + lineLength + '}', 'g');
+    while (pos < str.length) {
+        const wrappedLines = str.substr(pos, chunkLength).replace(wrapRegex, '$&\r\n').trim();
+        result.push(wrappedLines);
+        pos += chunkLength;
+    }
+    return result.join('\r\n').trim();
+}
+/**
+ * Creates a transform stream for encoding data to base64 encoding
+ *
+ * The output is the same as `wrap(encode(input), lineLength)` no matter how the input is split
+ * into chunks: every line but the last one ends with a line break, the last one does not
+ *
+ * @constructor
+ * @param options Stream options
+ * @param [options.lineLength=76] Maximum length for lines, set to false to disable wrapping
+ */
+class Encoder extends external_node_stream_.Transform {
+    constructor(options) {
+        super();
+        this.options = options || {};
+        if (this.options.lineLength !== false) {
+            this.options.lineLength = normalizeLineLength(this.options.lineLength);
+        }
+        this._curLine = '';
+        this._remainingBytes = false;
+        this.inputBytes = 0;
+        this.outputBytes = 0;
+    }
+    /**
+     * Emits the encoded characters `b64` that follow the current line, keeping what can not be
+     * emitted yet as the new current line
+     *
+     * @internal
+     */
+    _emit(b64, final) {
+        const src = Buffer.from(this._curLine + b64, 'latin1');
+        if (!src.length) {
+            return;
+        }
+        let output = src;
+        if (this.options.lineLength) {
+            const wrapped = wrapBuffer(src, this.options.lineLength, final);
+            output = wrapped.output;
+            this._curLine = wrapped.rest ? src.toString('latin1', src.length - wrapped.rest) : '';
+        }
+        else {
+            this._curLine = '';
+        }
+        if (output.length) {
+            this.outputBytes += output.length;
+            this.push(output);
+        }
+    }
+    /** @internal */
+    _transform(chunk, encoding, done) {
+        let buf = encoding !== 'buffer' ? Buffer.from(chunk, encoding) : chunk;
+        if (!buf || !buf.length) {
+            return done();
+        }
+        this.inputBytes += buf.length;
+        if (this._remainingBytes) {
+            buf = Buffer.concat([this._remainingBytes, buf], this._remainingBytes.length + buf.length);
+            this._remainingBytes = false;
+        }
+        const extra = buf.length % 3;
+        if (extra) {
+            this._remainingBytes = buf.subarray(buf.length - extra);
+            buf = buf.subarray(0, buf.length - extra);
+        }
+        this._emit(base64_encode(buf), false);
+        done();
+    }
+    /** @internal */
+    _flush(done) {
+        this._emit(this._remainingBytes ? base64_encode(this._remainingBytes) : '', true);
+        this._remainingBytes = false;
+        done();
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/qp/index.js
+
+/**
+ * Encodes a Buffer into a Quoted-Printable encoded string
+ *
+ * @param buffer Buffer to convert
+ * @returns Quoted-Printable encoded string
+ */
+// the shortest line wrap() can make progress with: a complete =XX sequence and the soft break
+const MIN_LINE_LENGTH = 4;
+// usable characters that do not need encoding
+// https://tools.ietf.org/html/rfc2045#section-6.7
+const QP_RANGES = [
+    [0x09], // <TAB>
+    [0x0a], // <LF>
+    [0x0d], // <CR>
+    [0x20, 0x3c], // <SP>!"#$%&'()*+,-./0123456789:;
+    [0x3e, 0x7e] // >?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}
+];
+// 1 for every byte value that is written as is, see QP_RANGES
+const QP_LITERAL = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+    QP_LITERAL[i] = checkRanges(i, QP_RANGES) ? 1 : 0;
+}
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+const isWhitespace = (c) => c === 0x20 || c === 0x09;
+function qp_encode(buffer) {
+    return encodeBytes(typeof buffer === 'string' ? Buffer.from(buffer, 'utf-8') : buffer);
+}
+/**
+ * Encodes bytes that may be followed by more input
+ *
+ * @param buffer Bytes to encode
+ * @param [next] The byte that follows the buffer, whitespace before it is kept literal unless it
+ *        is a line break. Without it the buffer ends the input and its trailing whitespace is encoded
+ * @param [binary] Keep only CRLF pairs literal. A lone CR or LF is data, not a line break, and
+ *        anything that rewrites line endings on the way would change it
+ * @param [previous] The byte before the buffer, for a buffer that starts with LF
+ * @returns Quoted-Printable encoded string
+ */
+function encodeBytes(buffer, next, binary, previous) {
+    const len = buffer.length;
+    // every byte takes three characters at most
+    const output = Buffer.allocUnsafe(len * 3);
+    let pos = 0;
+    for (let i = 0; i < len; i++) {
+        const ord = buffer[i];
+        const following = i + 1 < len ? buffer[i + 1] : next;
+        const lineBreakByte = binary && (ord === 0x0d || ord === 0x0a) ? (ord === 0x0d ? following === 0x0a : (i > 0 ? buffer[i - 1] : previous) === 0x0d) : true;
+        // if the char is in allowed range, then keep as is, unless it is a WS in the end of a line
+        if (QP_LITERAL[ord] && lineBreakByte && !(isWhitespace(ord) && (following === undefined || following === 0x0a || following === 0x0d))) {
+            output[pos++] = ord;
+            continue;
+        }
+        output[pos++] = 0x3d; // =
+        output[pos++] = HEX_DIGITS[Math.floor(ord / 16)];
+        output[pos++] = HEX_DIGITS[ord % 16];
+    }
+    return output.toString('latin1', 0, pos);
+}
+/**
+ * Adds soft line breaks to a Quoted-Printable string
+ *
+ * @param str Quoted-Printable encoded string that might need line wrapping
+ * @param [lineLength=76] Maximum allowed length for a line
+ * @returns Soft-wrapped Quoted-Printable encoded string
+ */
+function qp_wrap(str, lineLength) {
+    str = (str || '').toString();
+    // a line has to hold a complete =XX sequence plus the soft break, shorter lengths
+    // (or a negative one) would loop without consuming input
+    lineLength = Math.max(Number(lineLength) || 76, MIN_LINE_LENGTH);
+    if (str.length <= lineLength) {
+        return str;
+    }
+    let pos = 0;
+    const len = str.length;
+    let match, code, line;
+    const lineMargin = Math.floor(lineLength / 3);
+    let result = '';
+    // insert soft linebreaks where needed
+    while (pos < len) {
+        line = str.substr(pos, lineLength);
+        if ((match = line.match(/\r\n/))) {
+            line = line.substr(0, match.index + match[0].length);
+            result += line;
+            pos += line.length;
+            continue;
+        }
+        if (line.substr(-1) === '\n') {
+            result += line;
+            pos += line.length;
+            continue;
+        }
+        if ((match = line.substr(-lineMargin).match(/\n.*?$/))) {
+            // truncate to nearest line break
+            line = line.substr(0, line.length - (match[0].length - 1));
+            result += line;
+            pos += line.length;
+            continue;
+        }
+        if (line.length > lineLength - lineMargin && (match = line.substr(-lineMargin).match(/[ \t.,!?][^ \t.,!?]*$/))) {
+            // truncate to nearest space
+            line = line.substr(0, line.length - (match[0].length - 1));
+        }
+        else if (line.match(/[=][\da-f]{0,2}$/i)) {
+            // push incomplete encoding sequences to the next line
+            if ((match = line.match(/[=][\da-f]{0,1}$/i))) {
+                line = line.substr(0, line.length - match[0].length);
+            }
+            // ensure that utf-8 sequences are not split
+            while (line.length > 3 && line.length < len - pos && !line.match(/^(?:=[\da-f]{2}){1,4}$/i) && (match = line.match(/[=][\da-f]{2}$/gi))) {
+                code = parseInt(match[0].substr(1, 2), 16);
+                if (code < 128) {
+                    break;
+                }
+                line = line.substr(0, line.length - 3);
+                if (code >= 0xc0) {
+                    break;
+                }
+            }
+        }
+        if (!line.length) {
+            // the trimming above emptied the line, which only happens for an incomplete
+            // escape at the very end of the input. Take it as is rather than loop on it
+            line = str.substr(pos, lineLength);
+        }
+        if (pos + line.length < len && line.substr(-1) !== '\n') {
+            if (line.length === lineLength && line.match(/[=][\da-f]{2}$/i)) {
+                line = line.substr(0, line.length - 3);
+            }
+            else if (line.length === lineLength) {
+                line = line.substr(0, line.length - 1);
+            }
+            pos += line.length;
+            line += '=\r\n';
+        }
+        else {
+            pos += line.length;
+        }
+        result += line;
+    }
+    return result;
+}
+/**
+ * Helper function to check if a number is inside provided ranges
+ *
+ * @param nr Number to check for
+ * @param ranges An Array of allowed values
+ * @returns True if the value was found inside allowed ranges, false otherwise
+ */
+function checkRanges(nr, ranges) {
+    for (let i = ranges.length - 1; i >= 0; i--) {
+        const range = ranges[i];
+        if (!range.length) {
+            continue;
+        }
+        if (range.length === 1 && nr === range[0]) {
+            return true;
+        }
+        if (range.length === 2 && nr >= range[0] && nr <= range[1]) {
+            return true;
+        }
+    }
+    return false;
+}
+// Input is encoded and wrapped this many bytes at a time. wrap() works on strings, and a large
+// chunk handed over at once, such as a whole Buffer attachment, would be held several times over
+// as intermediate strings
+const ENCODE_SLICE_SIZE = 64 * 1024;
+/**
+ * Creates a transform stream for encoding data to Quoted-Printable encoding
+ *
+ * @constructor
+ * @param options Stream options
+ * @param [options.lineLength=76] Maximum length for lines, set to false to disable wrapping
+ */
+class qp_Encoder extends external_node_stream_.Transform {
+    constructor(options) {
+        super();
+        this.options = options || {};
+        if (this.options.lineLength !== false) {
+            this.options.lineLength = this.options.lineLength || 76;
+        }
+        this._curLine = '';
+        this._remainingBytes = false;
+        this._lastByte = undefined;
+        this.inputBytes = 0;
+        this.outputBytes = 0;
+    }
+    /** @internal */
+    _transform(chunk, encoding, done) {
+        let buf = encoding !== 'buffer' ? Buffer.from(chunk, encoding) : chunk;
+        if (!buf || !buf.length) {
+            return done();
+        }
+        this.inputBytes += buf.length;
+        if (this._remainingBytes) {
+            buf = Buffer.concat([this._remainingBytes, buf], this._remainingBytes.length + buf.length);
+            this._remainingBytes = false;
+        }
+        // Whitespace is encoded when it ends a line, and the end of the input counts as one. Hold
+        // back the whitespace a chunk ends with until it is known what follows it, so the output
+        // does not depend on where the input was split
+        let end = buf.length;
+        // a binary CR can only be written once it is known whether LF follows
+        while (end > 0 && (isWhitespace(buf[end - 1]) || (this.options.binary && buf[end - 1] === 0x0d))) {
+            end--;
+        }
+        if (buf.length - end <= ENCODE_SLICE_SIZE) {
+            this._remainingBytes = end < buf.length ? Buffer.from(buf.subarray(end)) : false;
+            buf = buf.subarray(0, end);
+        }
+        this._encodeSlices(buf);
+        done();
+    }
+    /** @internal */
+    _flush(done) {
+        if (this._remainingBytes) {
+            this._encodeSlices(this._remainingBytes);
+            this._remainingBytes = false;
+        }
+        if (this._curLine) {
+            this.outputBytes += this._curLine.length;
+            this.push(this._curLine, 'ascii');
+            this._curLine = '';
+        }
+        done();
+    }
+    /**
+     * Encodes the input in slices of ENCODE_SLICE_SIZE bytes. Each slice is told the byte that
+     * follows it, so a slice that ends in whitespace is encoded as if it was not split
+     *
+     * @internal
+     */
+    _encodeSlices(buf) {
+        for (let start = 0; start < buf.length; start += ENCODE_SLICE_SIZE) {
+            const end = Math.min(start + ENCODE_SLICE_SIZE, buf.length);
+            this._encodeSlice(buf.subarray(start, end), end < buf.length ? buf[end] : undefined);
+            this._lastByte = buf[end - 1];
+        }
+    }
+    /** @internal */
+    _encodeSlice(buf, next) {
+        let qp;
+        if (this.options.lineLength) {
+            qp = qp_wrap(this._curLine + encodeBytes(buf, next, this.options.binary, this._lastByte), this.options.lineLength);
+            // the last line is kept until it is known whether it needs a soft break
+            const lastLF = qp.lastIndexOf('\n');
+            this._curLine = qp.substring(lastLF + 1);
+            qp = qp.substring(0, lastLF + 1);
+            if (qp) {
+                this.outputBytes += qp.length;
+                this.push(qp, 'ascii');
+            }
+        }
+        else {
+            qp = encodeBytes(buf, next, this.options.binary, this._lastByte);
+            this.outputBytes += qp.length;
+            this.push(qp, 'ascii');
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-funcs/index.js
+/* eslint no-control-regex:0 */
+
+
+
+
+/**
+ * Checks if a value is plaintext string (uses only printable 7bit chars)
+ *
+ * When isParam is set the value is destined for a header parameter, so HT, CR and LF
+ * are not plaintext either: a header parameter has no way to carry them. HT is a valid
+ * fold point, so folding and unfolding a header would rewrite it as a space, and CR/LF
+ * cannot appear in a header value at all. DEL is neither a token character nor qtext,
+ * so it can not be carried bare or quoted. Such values have to go through the rfc2231
+ * parameter continuation encoding instead, the same way a quote already does.
+ *
+ * @param value String to be tested
+ * @param [isParam] Set to true if the value is a header parameter value
+ * @returns true if it is a plaintext string
+ */
+function isPlainText(value, isParam) {
+    const re = isParam ? /[\x00-\x1f\x7f"\u0080-\uFFFF]/ : /[\x00-\x08\x0b\x0c\x0e-\x1f\u0080-\uFFFF]/;
+    return typeof value === 'string' && !re.test(value);
+}
+// A parameter value goes out as is only when it is plain text that does not look like an encoded
+// word. Receivers decode encoded words found in parameter values (libmime does so for unencoded
+// continuations), so as plain text it would come back as something else
+function isPlainParamValue(value) {
+    return isPlainText(value, true) && !value.includes('=?');
+}
+/**
+ * Wraps a value into a quoted-string. Inside one a quote would end the string early
+ * and a backslash would escape whatever follows it, so both go out as quoted-pairs.
+ *
+ * @param value String to be quoted
+ * @returns The value as a quoted-string, quotes included
+ */
+function quoteString(value) {
+    return '"' + (value || '').toString().replace(/["\\]/g, '\\$&') + '"';
+}
+/**
+ * Checks if a multi line string containes lines longer than the selected value.
+ *
+ * Useful when detecting if a mail message needs any processing at all:
+ * if only plaintext characters are used and lines are short, then there is
+ * no need to encode the values in any way. If the value is plaintext but has
+ * longer lines then allowed, then use format=flowed
+ *
+ * @param str Multi line string to check
+ * @param lineLength Max line length to check for
+ * @returns Returns true if there is at least one line longer than lineLength chars
+ */
+function hasLongerLines(str, lineLength) {
+    if (str.length > 128 * 1024) {
+        // do not test strings longer than 128kB
+        return true;
+    }
+    return new RegExp('^.{' + (lineLength + 1) + ',}', 'm').test(str);
+}
+/**
+ * Encodes a string or an Buffer to an UTF-8 MIME Word (rfc2047)
+ *
+ * @param data String to be encoded
+ * @param mimeWordEncoding='Q' Encoding for the mime word, either Q or B
+ * @param [maxLength=0] If set, split mime words into several chunks if needed
+ * @return Single or several mime words joined together
+ */
+function encodeWord(data, mimeWordEncoding, maxLength) {
+    mimeWordEncoding = (mimeWordEncoding || 'Q').toString().toUpperCase().trim().charAt(0);
+    maxLength = maxLength || 0;
+    let encodedStr;
+    const toCharset = 'UTF-8';
+    if (maxLength && maxLength > 7 + toCharset.length) {
+        maxLength -= 7 + toCharset.length;
+    }
+    if (mimeWordEncoding === 'Q') {
+        // https://tools.ietf.org/html/rfc2047#section-5 rule (3)
+        encodedStr = qp_encode(data).replace(/[^a-z0-9!*+\-/=]/gi, chr => {
+            const ord = chr.charCodeAt(0).toString(16).toUpperCase();
+            if (chr === ' ') {
+                return '_';
+            }
+            return '=' + (ord.length === 1 ? '0' + ord : ord);
+        });
+    }
+    else if (mimeWordEncoding === 'B') {
+        // the chunking loop below splits raw text and base64 encodes each part, so a
+        // Buffer goes in as its UTF-8 string: handing it the base64 of the whole input
+        // would encode the encoding itself and decode back to base64 text
+        encodedStr = typeof data === 'string' ? data : data.toString('utf-8');
+        maxLength = maxLength ? Math.max(3, ((maxLength - (maxLength % 4)) / 4) * 3) : 0;
+    }
+    if (maxLength && (mimeWordEncoding !== 'B' ? encodedStr : base64_encode(data)).length > maxLength) {
+        if (mimeWordEncoding === 'Q') {
+            encodedStr = splitMimeEncodedString(encodedStr, maxLength).join('?= =?' + toCharset + '?' + mimeWordEncoding + '?');
+        }
+        else {
+            // RFC2047 6.3 (2) states that encoded-word must include an integral number of characters, so no chopping unicode sequences
+            const parts = [];
+            let lpart = '';
+            for (let i = 0, len = encodedStr.length; i < len; i++) {
+                let chr = encodedStr.charAt(i);
+                if (/[\ud800-\udbff]/.test(chr) && /[\udc00-\udfff]/.test(encodedStr.charAt(i + 1))) {
+                    // leading surrogate, so add the trailing surrogate as well
+                    // an unpaired one must not swallow the next unit, that would destroy
+                    // a valid pair following it
+                    chr += encodedStr.charAt(++i);
+                }
+                // check if we can add this character to the existing string
+                // without breaking byte length limit
+                if (Buffer.byteLength(lpart + chr) <= maxLength || i === 0) {
+                    lpart += chr;
+                }
+                else {
+                    // we hit the length limit, so push the existing string and start over
+                    parts.push(base64_encode(lpart));
+                    lpart = chr;
+                }
+            }
+            if (lpart) {
+                parts.push(base64_encode(lpart));
+            }
+            if (parts.length > 1) {
+                encodedStr = parts.join('?= =?' + toCharset + '?' + mimeWordEncoding + '?');
+            }
+            else {
+                encodedStr = parts.join('');
+            }
+        }
+    }
+    else if (mimeWordEncoding === 'B') {
+        encodedStr = base64_encode(data);
+    }
+    return '=?' + toCharset + '?' + mimeWordEncoding + '?' + encodedStr + (encodedStr.substr(-2) === '?=' ? '' : '?=');
+}
+// An encoded-word as RFC 2047 section 2 spells it: a charset token (with an optional RFC 2231
+// language), B or Q, and encoded text without '?' or whitespace. None of the parts can hold the
+// '?' that separates them, so the pattern never backtracks
+const VALID_ENCODED_WORD = /^=\?[^\s()<>@,;:"/[\]?.=]+\?[BbQq]\?[^?\s]+\?=$/;
+// What a lenient decoder reads as an encoded-word: libmime and Python decode
+// '=?utf-8?Q?a b?=' across the space as well. Applied sticky at a '=?', and every part stops
+// at the next '?', so it does not backtrack either
+const LENIENT_ENCODED_WORD = /[=]\?[^?]*\?[BbQq]\?[^?]*\?=/y;
+/**
+ * Marks the text a receiver would read as an encoded-word when it is not one valid encoded-word
+ * on its own. RFC 2047 section 7 requires that a word beginning with '=?' and ending with '?='
+ * is a valid encoded-word, and decoders also decode a look-alike that spans whitespace, so
+ * '=?utf-8?X?x?=' and 'see =?utf-8?Q?a b?= here' read differently on every receiver. A valid
+ * encoded-word is left alone, which is what lets a caller pass a value that is already encoded,
+ * as most other mail libraries do.
+ *
+ * The bounds of the word around each '=?' are found once per word and reused, walking back to
+ * the start of a long word from every '=?' it holds would be quadratic.
+ *
+ * @param value String to look in
+ * @param range The first and the last offset that needs encoding so far, -1 for none
+ * @return The range, widened to cover the words of every invalid look-alike
+ */
+function _markInvalidEncodedWords(value, range) {
+    const len = value.length;
+    const isSpace = (pos) => /\s/.test(value.charAt(pos));
+    // the word last looked at, its start and the offset just past it
+    let wordStart = 0;
+    let wordEnd = -1;
+    const wordAt = (pos) => {
+        if (pos < wordEnd) {
+            return;
+        }
+        // the previous word ended at whitespace, so the walk back stops before reaching it
+        wordStart = pos;
+        while (wordStart > 0 && !isSpace(wordStart - 1)) {
+            wordStart--;
+        }
+        wordEnd = pos;
+        while (wordEnd < len && !isSpace(wordEnd)) {
+            wordEnd++;
+        }
+    };
+    let pos = value.indexOf('=?');
+    while (pos >= 0) {
+        wordAt(pos);
+        const start = wordStart;
+        LENIENT_ENCODED_WORD.lastIndex = pos;
+        const match = LENIENT_ENCODED_WORD.exec(value);
+        const end = match ? pos + match[0].length : wordEnd;
+        if (match && end > wordEnd) {
+            // the look-alike runs across whitespace, on to the word it ends in
+            wordAt(end - 1);
+        }
+        const word = value.substring(start, wordEnd);
+        // without a match, a word that begins with '=?' and ends with '?=' is still invalid
+        const looksLike = match ? true : start === pos && word.length >= 4 && word.endsWith('?=');
+        const valid = start === pos && wordEnd === end && word.length <= 75 && VALID_ENCODED_WORD.test(word);
+        if (looksLike && !valid) {
+            range[0] = range[0] < 0 ? start : Math.min(range[0], start);
+            range[1] = Math.max(range[1], wordEnd - 1);
+        }
+        pos = value.indexOf('=?', match ? end : pos + 2);
+    }
+    return range;
+}
+/**
+ * Finds word sequences with non ascii text, and words that look like an invalid encoded-word,
+ * and converts these to mime words. A valid encoded-word is passed through as it is.
+ *
+ * @param value String to be encoded
+ * @param mimeWordEncoding='Q' Encoding for the mime word, either Q or B
+ * @param [maxLength=0] If set, split mime words into several chunks if needed
+ * @param [encodeAll=false] If true and the value needs encoding then encodes entire string, not just the smallest match
+ * @return String with possible mime words
+ */
+function encodeWords(value, mimeWordEncoding, maxLength, encodeAll) {
+    maxLength = maxLength || 0;
+    // find the first and the last character that needs encoding, a quote or anything outside
+    // printable ascii. A scan rather than a regex: matching the last such word with a
+    // backtracking pattern took quadratic time on a long word of non-ascii characters
+    let firstSpecial = -1;
+    let lastSpecial = -1;
+    for (let i = 0; i < value.length; i++) {
+        const code = value.charCodeAt(i);
+        if (code === 0x22 || code >= 0x80) {
+            if (firstSpecial < 0) {
+                firstSpecial = i;
+            }
+            lastSpecial = i;
+        }
+    }
+    if (value.indexOf('=?') >= 0) {
+        [firstSpecial, lastSpecial] = _markInvalidEncodedWords(value, [firstSpecial, lastSpecial]);
+    }
+    if (firstSpecial < 0) {
+        return value;
+    }
+    if (encodeAll) {
+        // the value needs encoding and it is requested to encode everything
+        return encodeWord(value, mimeWordEncoding, maxLength);
+    }
+    // encode from the start of the word holding the first such character to the end of the
+    // word holding the last one, so the encoded words stay separated from the plain text by
+    // the whitespace that was already there
+    let startIndex = firstSpecial;
+    while (startIndex > 0 && !/\s/.test(value.charAt(startIndex - 1))) {
+        startIndex--;
+    }
+    let endIndex = lastSpecial + 1;
+    while (endIndex < value.length && !/\s/.test(value.charAt(endIndex))) {
+        endIndex++;
+    }
+    return ((startIndex ? value.substr(0, startIndex) : '') +
+        encodeWord(value.substring(startIndex, endIndex), mimeWordEncoding || 'Q', maxLength) +
+        (endIndex < value.length ? value.substr(endIndex) : ''));
+}
+/**
+ * Joins parsed header value together as 'value; param1=value1; param2=value2'
+ * PS: We are following RFC 822 for the list of special characters that we need to keep in quotes.
+ *      Refer: https://www.w3.org/Protocols/rfc1341/4_Content-Type.html
+ * @param structured Parsed header value
+ * @return joined header value
+ */
+function buildHeaderValue(structured) {
+    const paramsArray = [];
+    Object.keys(structured.params || {}).forEach(key => {
+        // filename might include unicode characters so it is a special case
+        // other values probably do not
+        const value = structured.params[key];
+        // a parameter name is a token too and it is emitted without any quoting around it
+        const param = key.replace(/[\x00-\x1f\x7f]/g, '');
+        if (!isPlainParamValue(value) || value.length >= 75) {
+            buildHeaderParam(param, value, 50).forEach(encodedParam => {
+                if (!/[\s"\\;:/=(),<>@[\]?]|^[-']|'$/.test(encodedParam.value) || encodedParam.key.substr(-1) === '*') {
+                    paramsArray.push(encodedParam.key + '=' + encodedParam.value);
+                }
+                else {
+                    paramsArray.push(encodedParam.key + '=' + JSON.stringify(encodedParam.value));
+                }
+            });
+        }
+        else if (!value.length || /[\s'"\\;:/=(),<>@[\]?]|^-/.test(value)) {
+            // a parameter value is a token or a quoted-string and a token is never empty, so
+            // a valueless parameter such as the 'flag' of 'multipart/mixed; flag; boundary=b'
+            // goes out as 'flag=""' rather than as the 'flag=' that parses as neither
+            paramsArray.push(param + '=' + JSON.stringify(value));
+        }
+        else {
+            paramsArray.push(param + '=' + value);
+        }
+    });
+    // the value ahead of the parameters is a token, it has no way to carry a control
+    // char or DEL and there is no quoting construct around it to escape one into
+    const value = typeof structured.value === 'string' ? structured.value.replace(/[\x00-\x1f\x7f]/g, '') : structured.value;
+    return value + (paramsArray.length ? '; ' + paramsArray.join('; ') : '');
+}
+/**
+ * Encodes a string or an Buffer to an UTF-8 Parameter Value Continuation encoding (rfc2231)
+ * Useful for splitting long parameter values.
+ *
+ * For example
+ *      title="unicode string"
+ * becomes
+ *     title*0*=utf-8''unicode
+ *     title*1*=%20string
+ *
+ * @param key Parameter name the generated keys are built from, for example title
+ * @param data String to be encoded
+ * @param [maxLength=50] Max length for generated chunks
+ * @return A list of encoded keys and headers
+ */
+function buildHeaderParam(key, data, maxLength) {
+    const list = [];
+    let encodedStr = typeof data === 'string' ? data : (data || '').toString();
+    let chr;
+    let line;
+    let startPos = 0;
+    let i, len;
+    maxLength = maxLength || 50;
+    // process ascii only text
+    if (isPlainParamValue(data)) {
+        // check if conversion is even needed
+        if (encodedStr.length <= maxLength) {
+            return [
+                {
+                    key,
+                    value: encodedStr
+                }
+            ];
+        }
+        encodedStr = encodedStr.replace(new RegExp('.{' + maxLength + '}', 'g'), str => {
+            list.push({
+                line: str
+            });
+            return '';
+        });
+        if (encodedStr) {
+            list.push({
+                line: encodedStr
+            });
+        }
+    }
+    else {
+        if (/[\uD800-\uDBFF]/.test(encodedStr)) {
+            // string containts surrogate pairs, so normalize it to an array of bytes
+            const encodedStrArr = [];
+            for (i = 0, len = encodedStr.length; i < len; i++) {
+                chr = encodedStr.charAt(i);
+                if (/[\ud800-\udbff]/.test(chr) && /[\udc00-\udfff]/.test(encodedStr.charAt(i + 1))) {
+                    // an unpaired leading surrogate must not consume the next unit, that
+                    // would tear apart a valid pair following it
+                    chr += encodedStr.charAt(i + 1);
+                    encodedStrArr.push(chr);
+                    i++;
+                }
+                else {
+                    encodedStrArr.push(chr);
+                }
+            }
+            encodedStr = encodedStrArr;
+        }
+        // first line includes the charset and language info and needs to be encoded
+        // even if it does not contain any unicode characters
+        line = "utf-8''";
+        let encoded = true;
+        startPos = 0;
+        // process text with unicode or special chars
+        for (i = 0, len = encodedStr.length; i < len; i++) {
+            chr = encodedStr[i];
+            if (encoded) {
+                chr = safeEncodeURIComponent(chr);
+            }
+            else {
+                // try to urlencode current char
+                chr = chr === ' ' ? chr : safeEncodeURIComponent(chr);
+                // By default it is not required to encode a line, the need
+                // only appears when the string contains unicode or special chars
+                // in this case we start processing the line over and encode all chars
+                if (chr !== encodedStr[i]) {
+                    // Check if it is even possible to add the encoded char to the line
+                    // If not, there is no reason to use this line, just push it to the list
+                    // and start a new line with the char that needs encoding
+                    if ((safeEncodeURIComponent(line) + chr).length >= maxLength) {
+                        list.push({
+                            line,
+                            encoded
+                        });
+                        // the line we start here holds an encoded char, so it has to be
+                        // flagged as one. otherwise it gets an unstarred continuation key
+                        // and a receiver reads the percent escapes as literal text
+                        line = '';
+                        encoded = true;
+                    }
+                    else {
+                        encoded = true;
+                        i = startPos;
+                        line = '';
+                        continue;
+                    }
+                }
+            }
+            // if the line is already too long, push it to the list and start a new one
+            if ((line + chr).length >= maxLength) {
+                list.push({
+                    line,
+                    encoded
+                });
+                line = chr = encodedStr[i] === ' ' ? ' ' : safeEncodeURIComponent(encodedStr[i]);
+                if (chr === encodedStr[i]) {
+                    encoded = false;
+                    startPos = i - 1;
+                }
+                else {
+                    encoded = true;
+                }
+            }
+            else {
+                line += chr;
+            }
+        }
+        if (line) {
+            list.push({
+                line,
+                encoded
+            });
+        }
+    }
+    return list.map((item, i) => ({
+        // encoded lines: {name}*{part}*
+        // unencoded lines: {name}*{part}
+        // if any line needs to be encoded then the first line (part==0) is always encoded
+        key: key + '*' + i + (item.encoded ? '*' : ''),
+        value: item.line
+    }));
+}
+/**
+ * An RFC 2045 token: printable ASCII without SPACE, the control characters, DEL and the
+ * tspecials. A charset name is one, and the name a continuation carries is written into
+ * the encoded word the parameter value becomes, so it is checked against this before it
+ * goes in. Whitespace used to come off it only because the value was trimmed first.
+ */
+const TOKEN = /^[^\x00-\x20\x7f()<>@,;:\\"/[\]?=]+$/;
+/**
+ * Offset of the ')' that closes the RFC 822 comment opening at `start`, or -1 when the
+ * comment never closes. Comments nest, and a backslash escapes the character after it
+ */
+function _findCommentEnd(str, start) {
+    let depth = 0;
+    for (let i = start, len = str.length; i < len; i++) {
+        const c = str.charAt(i);
+        if (c === '\\') {
+            i++;
+        }
+        else if (c === '(') {
+            depth++;
+        }
+        else if (c === ')' && --depth === 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+/**
+ * Whether a string can be a header parameter name.
+ *
+ * A parameter name is a token, so it is never empty. A "__proto__" name would target the
+ * prototype chain of the params object instead of an own property of it and read back as
+ * Object.prototype, so it is no name either.
+ *
+ * @param name Candidate parameter name, already lowercased
+ * @return true when the name can be used
+ */
+function _isParamName(name) {
+    return !!name && !isProtoKey(name);
+}
+/**
+ * Parses a header value with key=value arguments into a structured
+ * object.
+ *
+ *   parseHeaderValue('content-type: text/plain; CHARSET='UTF-8'') ->
+ *   {
+ *     'value': 'text/plain',
+ *     'params': {
+ *       'charset': 'UTF-8'
+ *     }
+ *   }
+ *
+ * @param str Header value
+ * @param options Options, see ParseHeaderValueOptions
+ * @return Header value as a parsed structure
+ */
+function parseHeaderValue(str, options) {
+    const response = {
+        value: '',
+        params: {}
+    };
+    // Cleared again by an unclosed '(', see the loop
+    let stripComments = !!options?.stripComments;
+    // A duplicated parameter resolves to its first occurrence, the way a duplicated header
+    // does. Letting the last one win disagrees with the receivers that take the first, and
+    // the two readings of 'boundary="b"; boundary="c"' name different delimiters. The
+    // continuation join below is the only writer of the name it builds, so it tests the
+    // name with _isParamName directly rather than taking that rule along from here.
+    const setParam = (name, value) => {
+        name = name.toLowerCase();
+        if (_isParamName(name) && !Object.prototype.hasOwnProperty.call(response.params, name)) {
+            response.params[name] = value;
+        }
+    };
+    let key = false;
+    let value = '';
+    let stage = 'value';
+    let quote = false;
+    let escaped = false;
+    let chr;
+    // Whitespace seen outside a quoted string is held back until a significant character
+    // follows it, so the whitespace around a value is dropped without trimming spaces the
+    // sender quoted on purpose. Trimming the stored value instead loses the trailing space
+    // of 'filename*0="Annual Report "', which the next continuation section is appended to.
+    let pendingSpace = '';
+    let quoteClosed = false;
+    // Whitespace ahead of the first character of a value is padding and is dropped, the
+    // whitespace between two characters of it is content
+    const flushSpace = () => {
+        if (value.length) {
+            value += pendingSpace;
+        }
+        pendingSpace = '';
+    };
+    const addChr = (c) => {
+        flushSpace();
+        value += c;
+    };
+    const takeValue = () => {
+        const taken = value;
+        value = '';
+        pendingSpace = '';
+        quoteClosed = false;
+        return taken;
+    };
+    const storeValue = () => {
+        const taken = takeValue();
+        if (key === false) {
+            response.value = taken;
+        }
+        else {
+            setParam(key, taken);
+        }
+    };
+    // A parameter name with no '=' is a valueless parameter, not the start of the next one.
+    // Without this the name keeps growing across the ';' and swallows whatever follows, which
+    // is how 'multipart/mixed; flag; boundary="AAA"' lost its boundary to a parameter named
+    // 'flag; boundary' and left the node declaring the generated boundary beside the asked
+    // for one, so a receiver reading the first of the two found no delimiter it matched.
+    const storeEmptyKey = () => {
+        setParam(takeValue().trim(), '');
+    };
+    for (let i = 0, len = str.length; i < len; i++) {
+        chr = str.charAt(i);
+        // With stripComments, an RFC 822 comment stands anywhere outside a quoted string but
+        // right behind a token it would continue, see ParseHeaderValueOptions. In the value
+        // of a parameter, no pending whitespace means the last significant character was the
+        // '=' or a character of the token
+        if (stripComments && chr === '(' && !quote && !quoteClosed && !(stage === 'value' && key !== false && !pendingSpace)) {
+            let end = _findCommentEnd(str, i);
+            if (end < 0 && str.indexOf(';', i) < 0) {
+                // a comment that never closes runs to the end of the value, unless a
+                // parameter follows it, which is content then and survives
+                end = len - 1;
+            }
+            if (end >= 0) {
+                i = end;
+                continue;
+            }
+            // looking for a closing ')' again would scan a run of unclosed '(' to its end
+            // once for each of them
+            stripComments = false;
+        }
+        if (stage === 'key') {
+            if (chr === '=') {
+                key = takeValue().trim();
+                stage = 'value';
+                continue;
+            }
+            if (chr === ';') {
+                storeEmptyKey();
+                continue;
+            }
+            value += chr;
+        }
+        else {
+            if (quoteClosed && chr !== ';') {
+                // Nothing behind a closed quoted string reaches the value. RFC 2045 says a
+                // parameter value is a token or a quoted string and not both, so what follows
+                // one is junk and only the ';' that ends the parameter still counts. Tested
+                // ahead of the branches rather than beside the append at the foot of them,
+                // where each branch above was a way around it: a second '"' reopened quoting
+                // and swallowed the rest of the header, so 'boundary="AAA" "; boundary=BBB"'
+                // read as a single boundary of 'AAA ', and the junk of
+                // 'boundary="AAA" (unterminated comment' still joined the declared boundary
+                // through the escape branch. quoteClosed is only ever set while no quote is
+                // open, and this is what keeps one from being opened afterwards.
+                escaped = false;
+                continue;
+            }
+            if (escaped) {
+                addChr(chr);
+            }
+            else if (quote && chr === '\\') {
+                // a backslash only escapes inside a quoted string, everywhere else it is an
+                // ordinary character. Treating it as an escape turns the parameter value
+                // 'C:\Users\me\report.txt' into 'C:Usersmereport.txt'
+                escaped = true;
+                continue;
+            }
+            else if (quote && chr === quote) {
+                quote = false;
+                quoteClosed = true;
+            }
+            else if (!quote && chr === '"') {
+                quote = chr;
+                flushSpace();
+            }
+            else if (!quote && chr === ';') {
+                storeValue();
+                stage = 'key';
+            }
+            else if (!quote && (chr === ' ' || chr === '\t')) {
+                pendingSpace += chr;
+            }
+            else {
+                addChr(chr);
+            }
+            escaped = false;
+        }
+    }
+    if (stage === 'value') {
+        storeValue();
+    }
+    else {
+        // a key with no value, as in 'Header-Key: somevalue; key=value; emptykey'
+        storeEmptyKey();
+    }
+    // handle parameter value continuations
+    // https://tools.ietf.org/html/rfc2231#section-3
+    // Sections are collected in a list and ordered below rather than written into an array
+    // at their own section number. An index write makes the array as long as the number the
+    // header asked for, and the join that follows walks all of it, so the 55 byte value
+    // "attachment; filename*0*=utf-8''a; filename*4000000000=b" held a core for over two
+    // minutes.
+    const continuations = new Map();
+    Object.keys(response.params).forEach(key => {
+        const match = key.match(/(\*(\d+)|\*(\d+)\*|\*)$/);
+        if (!match) {
+            // not a continuation parameter, there is nothing to join
+            return;
+        }
+        const actualKey = key.substr(0, match.index);
+        const nr = Number(match[2] || match[3]) || 0;
+        // RFC 2231 section 4.1: only a section whose name ends in '*' is percent encoded
+        const encoded = match[0].substr(-1) === '*';
+        // remove the old reference
+        let value = response.params[key];
+        delete response.params[key];
+        if (!_isParamName(actualKey)) {
+            // the joined value can not be written back under this name. It is empty when the
+            // continuation suffix was all there was of it, as in the bare '*' of 'text/plain; a;*'
+            return;
+        }
+        let continuation = continuations.get(actualKey);
+        if (!continuation) {
+            continuation = { charset: false, sections: [] };
+            continuations.set(actualKey, continuation);
+        }
+        const charsetMatch = nr === 0 && encoded ? value.match(/^([^']*)'[^']*'(.*)$/) : null;
+        if (charsetMatch) {
+            // the charset is a token, and anything else named as one is no charset a consumer
+            // could resolve, so it reads as the unnamed case rather than being carried into
+            // the encoded word below. A "\r\n" of a prefix would otherwise reach a consumer
+            // of the parsed value as the charset of a word that no decoder can act on
+            continuation.charset = TOKEN.test(charsetMatch[1]) ? charsetMatch[1] : 'iso-8859-1';
+            value = charsetMatch[2];
+        }
+        continuation.sections.push({ nr, value, encoded });
+    });
+    // concatenate split rfc2231 strings and convert encoded strings to mime encoded words
+    continuations.forEach((continuation, key) => {
+        if (Object.prototype.hasOwnProperty.call(response.params, key)) {
+            // The same name was also given as a plain parameter, which the starred keys were
+            // just deleted from around, so this write would be the only one in the function
+            // to override a name already taken. 'filename=plain.txt; filename*0=evil.txt'
+            // resolves to the plain parameter either way round, so the reading does not come
+            // down to which of the two spellings the sender put first
+            return;
+        }
+        continuation.sections.sort((a, b) => a.nr - b.nr);
+        if (!continuation.charset) {
+            // nothing said which charset the percent escapes of an encoded section are in,
+            // so every section is passed on as the text it already is
+            response.params[key] = continuation.sections.map(section => section.value).join('');
+            return;
+        }
+        // convert "%AB" to "=?charset?Q?=AB?="
+        response.params[key] = '=?' + continuation.charset + '?Q?' + continuation.sections.map(_encodeContinuationSection).join('') + '?=';
+    });
+    return response;
+}
+/**
+ * Renders one parameter value continuation section as the payload of a Q encoded word.
+ *
+ * A section whose name ends in '*' is percent encoded and its escapes carry the bytes of
+ * the value, so they only have to be rewritten into the "=AB" spelling a Q encoded word
+ * uses. A section without the '*' is literal text (RFC 2231 section 4.1), so its '%' is a
+ * '%' and is escaped along with the characters a Q encoded word can not carry bare.
+ * Decoding a literal section invents bytes that never appeared on the wire: it is how the
+ * value 'filename*0*=utf-8''safe; filename*1=%2F..%2F..%2Fetc%2Fpasswd' was emitted as a
+ * filename every receiving client reads back as 'safe/../../etc/passwd'.
+ *
+ * @param section One collected continuation section
+ * @return The section as Q encoded word payload
+ */
+function _encodeContinuationSection(section) {
+    const specials = section.encoded ? /[=?_\s]/g : /[=?_\s%]/g;
+    return (section.value
+        // fix invalidly encoded chars
+        .replace(specials, s => {
+        const c = s.charCodeAt(0).toString(16);
+        if (s === ' ') {
+            return '_';
+        }
+        return '%' + (c.length < 2 ? '0' : '') + c;
+    })
+        // change from urlencoding to percent encoding
+        .replace(/%/g, '='));
+}
+/**
+ * Returns file extension for a content type string. If no suitable extensions
+ * are found, 'bin' is used as the default extension
+ *
+ * @param mimeType Content type to be checked for
+ * @return File extension
+ */
+function mime_funcs_detectExtension(mimeType) {
+    return detectExtension(mimeType);
+}
+/**
+ * Returns content type for a file extension. If no suitable content types
+ * are found, 'application/octet-stream' is used as the default content type
+ *
+ * @param extension Extension to be checked for
+ * @return File extension
+ */
+function mime_funcs_detectMimeType(extension) {
+    return detectMimeType(extension);
+}
+/**
+ * Folds long lines, useful for folding header lines (afterSpace=false) and
+ * flowed text (afterSpace=true)
+ *
+ * @param str String to be folded
+ * @param [lineLength=76] Maximum length of a line
+ * @param afterSpace If true, leave a space in th end of a line
+ * @return String with folded lines
+ */
+function foldLines(str, lineLength, afterSpace) {
+    str = (str || '').toString();
+    lineLength = lineLength || 76;
+    let pos = 0;
+    const len = str.length;
+    let result = '';
+    let line, match;
+    while (pos < len) {
+        line = str.substr(pos, lineLength);
+        if (line.length < lineLength) {
+            result += line;
+            break;
+        }
+        if ((match = line.match(/^[^\n\r]*(\r?\n|\r)/))) {
+            line = match[0];
+            result += line;
+            pos += line.length;
+            continue;
+        }
+        else if ((match = line.match(/(\s+)[^\s]*$/)) && match[0].length - (afterSpace ? (match[1] || '').length : 0) < line.length) {
+            line = line.substr(0, line.length - (match[0].length - (afterSpace ? (match[1] || '').length : 0)));
+        }
+        else if ((match = str.substr(pos + line.length).match(/^[^\s]+(\s*)/))) {
+            line = line + match[0].substr(0, match[0].length - (!afterSpace ? (match[1] || '').length : 0));
+        }
+        result += line;
+        pos += line.length;
+        if (pos < len) {
+            result += '\r\n';
+        }
+    }
+    return result;
+}
+/**
+ * Splits a mime encoded string. Needed for dividing mime words into smaller chunks
+ *
+ * @param str Mime encoded string to be split up
+ * @param maxlen Maximum length of characters for one part (minimum 12)
+ * @return Split string
+ */
+function splitMimeEncodedString(str, maxlen) {
+    const lines = [];
+    let curLine, fallbackLine, match, chr, done;
+    // require at least 12 symbols to fit possible 4 octet UTF-8 sequences
+    maxlen = Math.max(maxlen || 0, 12);
+    while (str.length) {
+        curLine = str.substr(0, maxlen);
+        // move incomplete escaped char back to main
+        if ((match = curLine.match(/[=][0-9A-F]?$/i))) {
+            curLine = curLine.substr(0, match.index);
+        }
+        // Malformed input (a run of stray UTF-8 continuation bytes) has no split point
+        // that keeps a character sequence whole, so the loop below walks back to an
+        // empty line looking for one. Keep the widest chunk that at least does not cut
+        // a "=XX" escape in half, so the part stays a decodable encoded word.
+        fallbackLine = curLine.length ? curLine : str.substr(0, maxlen);
+        done = false;
+        while (!done && curLine.length) {
+            done = true;
+            // check if not middle of a unicode char sequence
+            if ((match = str.substr(curLine.length).match(/^[=]([0-9A-F]{2})/i))) {
+                chr = parseInt(match[1], 16);
+                // invalid sequence, move one char back anc recheck
+                if (chr < 0xc2 && chr > 0x7f) {
+                    curLine = curLine.substr(0, curLine.length - 3);
+                    done = false;
+                }
+            }
+        }
+        if (!curLine.length) {
+            curLine = fallbackLine;
+        }
+        lines.push(curLine);
+        str = str.substr(curLine.length);
+    }
+    return lines;
+}
+function encodeURICharComponent(chr) {
+    let res = '';
+    let ord = chr.charCodeAt(0).toString(16).toUpperCase();
+    if (ord.length % 2) {
+        ord = '0' + ord;
+    }
+    if (ord.length > 2) {
+        for (let i = 0, len = ord.length / 2; i < len; i++) {
+            res += '%' + ord.substr(i, 2);
+        }
+    }
+    else {
+        res += '%' + ord;
+    }
+    return res;
+}
+function safeEncodeURIComponent(str) {
+    str = (str || '').toString();
+    try {
+        // might throw if we try to encode invalid sequences, eg. partial emoji
+        str = encodeURIComponent(str);
+    }
+    catch (_E) {
+        // an unpaired surrogate has no utf-8 representation, so run the value through a
+        // utf-8 roundtrip to get the same U+FFFD every other encoder here produces and
+        // retry. the value must never come back unencoded, it goes into a header parameter
+        // where a bare quote or semicolon would break it out into a parameter of its own
+        str = encodeURIComponent(Buffer.from(str, 'utf-8').toString('utf-8'));
+    }
+    // ensure chars that are not handled by encodeURICompent are converted as well
+    return str.replace(/[\x00-\x1F *'()<>@,;:\\"[\]?=\u007F-\uFFFF]/g, chr => encodeURICharComponent(chr));
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/addressparser/index.js
+/* eslint-disable no-bitwise -- the kind of a token is a set of bit flags packed into one slot of a typed array */
+/** The token is an operator, a text run otherwise */
+const TOKEN_OPERATOR = 1;
+/** The next character continues the same run without whitespace in between */
+const TOKEN_NO_BREAK = 2;
+/** The text run holds characters its value leaves out or changes, so it is no plain slice */
+const TOKEN_DIRTY = 4;
+/** A backslash escapes the next character in the text run, inside a quoted string or a comment */
+const TOKEN_ESCAPES = 8;
+/** The text run opens on a character an escaping backslash in front of it has escaped */
+const TOKEN_STARTS_ESCAPED = 16;
+/**
+ * The tokens of an address field, kept as offsets into it.
+ *
+ * Every token used to be an object of its own, an operator for every ',' and a value string
+ * for every run of text, and a list of one letter names, 'a,a,a,...', took some 65 times its
+ * size in tokens before any address was read. A token is now three numbers in one typed
+ * array, its kind and the range of the field it covers, and its value is sliced off the field
+ * when it is read. The few text runs whose value differs from their slice, as they hold an
+ * escaping backslash, a line break or a control character, are rebuilt once and kept aside.
+ */
+class TokenList {
+    constructor(str) {
+        this.str = str;
+        this.slots = new Int32Array(48);
+        this.length = 0;
+        this.cleaned = new Map();
+    }
+    /**
+     * Appends a token
+     *
+     * @param kind Kind and flags of the token
+     * @param start Offset of its first character
+     * @param end Offset just past its last character
+     * @return Index of the token
+     */
+    push(kind, start, end) {
+        if ((this.length + 1) * 3 > this.slots.length) {
+            const grown = new Int32Array(this.slots.length * 2);
+            grown.set(this.slots);
+            this.slots = grown;
+        }
+        const at = this.length * 3;
+        this.slots[at] = kind;
+        this.slots[at + 1] = start;
+        this.slots[at + 2] = end;
+        return this.length++;
+    }
+    /**
+     * Offset of the first character of a token that is part of its value. A text run that is
+     * no plain slice of the field still spans the whitespace and control characters its value
+     * is trimmed of.
+     */
+    contentStart(index) {
+        let start = this.slots[index * 3 + 1];
+        const end = this.slots[index * 3 + 2];
+        while (start < end && _isDroppedCode(this.str.charCodeAt(start))) {
+            start++;
+        }
+        return start;
+    }
+    /**
+     * Offset just past the last character of a token that is part of its value
+     */
+    contentEnd(index) {
+        const start = this.slots[index * 3 + 1];
+        let end = this.slots[index * 3 + 2];
+        while (end > start && _isDroppedCode(this.str.charCodeAt(end - 1))) {
+            end--;
+        }
+        return end;
+    }
+    /**
+     * The character of an operator token, an empty string for a text run
+     */
+    operatorAt(index) {
+        const at = index * 3;
+        return this.slots[at] & TOKEN_OPERATOR ? this.str.charAt(this.slots[at + 1]) : '';
+    }
+    /**
+     * Whether a token is an operator
+     */
+    isOperator(index) {
+        return (this.slots[index * 3] & TOKEN_OPERATOR) !== 0;
+    }
+    /**
+     * Whether the next character continues the run of a token without whitespace in between
+     */
+    noBreak(index) {
+        return (this.slots[index * 3] & TOKEN_NO_BREAK) !== 0;
+    }
+    /**
+     * Value of a token
+     */
+    value(index) {
+        const cleaned = this.cleaned.get(index);
+        if (cleaned !== undefined) {
+            return cleaned;
+        }
+        return this.str.slice(this.slots[index * 3 + 1], this.slots[index * 3 + 2]);
+    }
+}
+/**
+ * A domain literal that ends an address. dtext includes '@' (RFC 5322 3.4.1), so the '@'
+ * in front of the literal is the one that splits the domain off, not the last one: reading
+ * 'a@[x@evil.com]' at its last '@' made it an address at evil.com.
+ */
+const DOMAIN_LITERAL_TAIL = /@(\[[^[\]\\]*\])$/;
+/**
+ * Offset of the '@' that splits the domain off an address, or -1 when there is none
+ *
+ * @param address Address to split
+ * @return Offset of the '@'
+ */
+function _domainAt(address) {
+    const literal = address.charAt(address.length - 1) === ']' ? DOMAIN_LITERAL_TAIL.exec(address) : null;
+    return literal ? address.length - literal[1].length - 1 : address.lastIndexOf('@');
+}
+/**
+ * Restores the quoting of a local part that was read out of a quoted string.
+ *
+ * RFC 5321 allows '@' inside a quoted local part, so handing '"user@evil.com"@good.com'
+ * on as the bare 'user@evil.com@good.com' leaves it to the consumer which '@' splits the
+ * domain off. Getting that wrong is a misrouting vector, so the quotes go back on. The
+ * same holds for the other specials: a ',' or a ';' that loses its quotes reads as a
+ * recipient separator once the consumer puts the address back into a header.
+ *
+ * This module has no dependencies so that it can ship on its own, which is why the two
+ * grammar tests below are spelled out here instead of shared with src/mime-node. Keeping
+ * only what is ambiguous quoted is deliberate, mime-node applies the stricter RFC 5321
+ * dot-atom rule on top of this when it emits an address.
+ *
+ * @param address Address with an unquoted local part
+ * @return Address with the local part as a quoted-string
+ */
+function _quoteLocalPart(address) {
+    const lastAt = _domainAt(address);
+    if (lastAt < 0) {
+        // no domain to split off, nothing can be misrouted
+        return address;
+    }
+    const user = address.substr(0, lastAt);
+    if (/^[^\s"(),:;<>@[\\\]]+$/.test(user) || /^"(?:[^"\\]|\\[\s\S])*"$/.test(user)) {
+        // a local part that carries no special reads the same with or without the quotes,
+        // and one that is already a complete quoted-string needs nothing either
+        return address;
+    }
+    return '"' + user.replace(/["\\]/g, '\\$&') + '"@' + address.substr(lastAt + 1);
+}
+/**
+ * Reached for every parsed address, so it is built once rather than per call.
+ */
+const HAS_WHITESPACE = /\s/;
+/**
+ * An addr-spec that carries its whitespace legally, inside a quoted local part. The
+ * optional tail is the malformed shape: a real mailbox with wreckage trailing it.
+ */
+const QUOTED_LOCAL_ADDR = /^("(?:[^"\\]|\\[\s\S])*"@\S+)(?:\s+([\s\S]+))?$/;
+/**
+ * One run holding a single '@' and no whitespace, the shape an addr-spec has to have.
+ */
+const ADDR_SPEC = /^[^@\s]+@[^@\s]+$/;
+/**
+ * The same with a domain literal for the domain, which may hold an '@' of its own.
+ */
+const LITERAL_ADDR_SPEC = /^[^@\s]+@\[[^[\]\\\s]*\]$/;
+/**
+ * The '@' and domain that follow a quoted local part in the same run.
+ */
+const QUOTED_LOCAL_DOMAIN = /^@(?:[^@\s"]+|\[[^[\]\\\s]*\])$/;
+/**
+ * Whether a whitespace free run reads as an addr-spec under the strict grammar
+ *
+ * @param value Run to check
+ * @return true when it does
+ */
+function _isAddrSpec(value) {
+    return ADDR_SPEC.test(value) || LITERAL_ADDR_SPEC.test(value);
+}
+/**
+ * The looser reading applied once the strict one finds nothing, which tolerates the
+ * further '@' that a domain should not have but malformed headers carry anyway.
+ */
+const LOOSE_ADDR_SPEC = /^[^@\s]+@\S+$/;
+/**
+ * An addr-spec sitting inside free text, together with the whitespace around it. Sticky
+ * on purpose: it is run at the one offset _looseAddressStart picks rather than being let
+ * loose to search, see there.
+ */
+const LOOSE_TEXT_ADDR = /\s*\b[^@\s]+@[^\s]+\b\s*/y;
+/**
+ * The characters JS `\s` matches, which the scan below has to agree with to land on the
+ * same match the pattern would.
+ */
+function _isSpaceCode(code) {
+    return (code === 0x20 ||
+        (code >= 0x09 && code <= 0x0d) ||
+        code === 0xa0 ||
+        code === 0x1680 ||
+        (code >= 0x2000 && code <= 0x200a) ||
+        code === 0x2028 ||
+        code === 0x2029 ||
+        code === 0x202f ||
+        code === 0x205f ||
+        code === 0x3000 ||
+        code === 0xfeff);
+}
+/**
+ * Checks for the whitespace RFC 5322 folding whitespace is made of: SP and HTAB, plus the
+ * line break a fold carries. The other characters _isSpaceCode accepts are atext under
+ * RFC 6532, and parsers disagree on them: mailauth keeps U+00A0 in a domain, so joining a
+ * domain across one names a domain that reader never sees
+ *
+ * @param code Character code
+ * @return true if the character is folding whitespace
+ */
+function _isFoldingSpaceCode(code) {
+    return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+}
+/**
+ * Checks if every character in a stretch of the field is folding whitespace
+ *
+ * @param str The field
+ * @param from Offset of the first character
+ * @param to Offset just past the last one
+ * @return true if the stretch holds nothing but folding whitespace
+ */
+function _isFoldingGap(str, from, to) {
+    for (let i = from; i < to; i++) {
+        if (!_isFoldingSpaceCode(str.charCodeAt(i))) {
+            return false;
+        }
+    }
+    return true;
+}
+/**
+ * Checks for a character the value of a text run is trimmed of, or leaves out: whitespace,
+ * C0 controls and DEL
+ *
+ * @param code Character code
+ * @return true if the character is not part of the value at the edge of a run
+ */
+function _isDroppedCode(code) {
+    return code < 0x20 || code === 0x7f || _isSpaceCode(code);
+}
+/**
+ * The characters JS `\w` matches without the unicode flag, the set the `\b` in
+ * LOOSE_TEXT_ADDR is read against. charCodeAt off either end of the string gives NaN,
+ * which compares false throughout, so out of range reads as the non-word the pattern
+ * treats them as.
+ */
+function _isWordCode(code) {
+    return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
+}
+/**
+ * Whether `\b` holds at an offset
+ */
+function _isBoundary(text, at) {
+    return _isWordCode(text.charCodeAt(at - 1)) !== _isWordCode(text.charCodeAt(at));
+}
+/**
+ * Offset of the first '@' in `text` between `from` and `to`, or -1 when the range holds none.
+ *
+ * indexOf would scan on to the end of the value, and the value here is a whole header. The
+ * walk below steps one whitespace delimited run at a time and only ever uses a '@' that sits
+ * inside the run it is on, so an unbounded probe rescans everything behind that run once per
+ * run and grows with the square of the header: 400KB of free text carrying no '@' took a
+ * quarter of a second. GHSA-v53p-9fqp-m79j took the pattern search out of this walk and left
+ * the probe unbounded behind it.
+ *
+ * @param text Text to look in
+ * @param from Offset to start at
+ * @param to Offset to stop before
+ * @return Offset of the '@', or -1
+ */
+function _indexOfAt(text, from, to) {
+    for (let i = from; i < to; i++) {
+        if (text.charCodeAt(i) === 0x40) {
+            return i;
+        }
+    }
+    return -1;
+}
+/**
+ * A quoted-string a value opens with.
+ */
+const LEADING_QUOTED_STRING = /^"(?:[^"\\]|\\[\s\S])*"/;
+/**
+ * Drops the whitespace on either side of the '@' at an offset.
+ *
+ * obs-local-part and obs-domain allow CFWS around the '@' (RFC 5322 4.4), so 'user @ good.com'
+ * names user@good.com. Kept, the whitespace went into the envelope as '"user "@ good.com'.
+ * The scan is by index, a pattern such as /\s+@/ backtracks over a long whitespace run that
+ * no '@' follows.
+ *
+ * The whitespace around the dots of the domain that follows is dropped as well, see
+ * _joinDomainDotSpacing.
+ *
+ * @param value Value holding the '@'
+ * @param at Offset of the '@', or -1
+ * @return The value with the whitespace beside that '@' removed
+ */
+function _joinAtSpacing(value, at) {
+    if (at < 0) {
+        return value;
+    }
+    let start = at;
+    while (start > 0 && _isSpaceCode(value.charCodeAt(start - 1))) {
+        start--;
+    }
+    let end = at + 1;
+    while (end < value.length && _isSpaceCode(value.charCodeAt(end))) {
+        end++;
+    }
+    const joined = start === at && end === at + 1 ? value : value.slice(0, start) + '@' + value.slice(end);
+    return _joinDomainDotSpacing(joined, start);
+}
+// The ASCII atext characters: printable, and none of the RFC 5322 specials
+const ASCII_ATEXT = new Uint8Array(0x80);
+for (let code = 0x21; code < 0x7f; code++) {
+    ASCII_ATEXT[code] = '()<>[]:;@\\,."'.indexOf(String.fromCharCode(code)) < 0 ? 1 : 0;
+}
+/**
+ * Checks if a character can be part of an atom: anything but the specials, whitespace and
+ * the control characters (RFC 5322 3.2.3, with non-ASCII allowed as RFC 6532 does)
+ *
+ * @param code Character code
+ * @return true if the character is atext
+ */
+function _isAtextCode(code) {
+    return code < 0x80 ? ASCII_ATEXT[code] === 1 : !_isSpaceCode(code);
+}
+/**
+ * Drops the whitespace around the dots of the domain behind the '@' at an offset.
+ *
+ * obs-domain is atoms with CFWS around the dots (RFC 5322 4.4), so 'user@victim.example
+ * .allowed.example' names user@victim.example.allowed.example. Read as two runs, the domain
+ * ended at the whitespace and the envelope went to victim.example, a different domain than
+ * the one an RFC 5322 parser, and an application validating the address with one, reads
+ * (GHSA-3q53-mvfw-q9v8). A comment around a dot reaches here as whitespace.
+ *
+ * Only SP, HTAB and a fold count as the whitespace, see _isFoldingSpaceCode.
+ *
+ * Only a dot with an atom on both sides joins, as for a conformant parser: whitespace that
+ * is not beside a dot ends the domain, and so does a dot that no atom follows, which keeps
+ * 'user@example.com .' from becoming a domain with a trailing dot. A domain literal is left
+ * alone. Everything from where the domain ends is kept as it is.
+ *
+ * @param value Value holding the '@'
+ * @param at Offset of the '@'
+ * @return The value with the whitespace around the dots of that domain removed
+ */
+function _joinDomainDotSpacing(value, at) {
+    const len = value.length;
+    // '[' is no atext, so a domain literal ends the walk before it starts
+    let pos = at + 1;
+    let spaced = false;
+    for (;;) {
+        const labelStart = pos;
+        while (pos < len && _isAtextCode(value.charCodeAt(pos))) {
+            pos++;
+        }
+        if (pos === labelStart) {
+            break;
+        }
+        // the dot, with the whitespace on either side of it, and the label behind it
+        let next = pos;
+        while (next < len && _isFoldingSpaceCode(value.charCodeAt(next))) {
+            next++;
+        }
+        if (value.charCodeAt(next) !== 0x2e) {
+            break;
+        }
+        next++;
+        while (next < len && _isFoldingSpaceCode(value.charCodeAt(next))) {
+            next++;
+        }
+        if (next >= len || !_isAtextCode(value.charCodeAt(next))) {
+            break;
+        }
+        spaced = spaced || next !== pos + 1;
+        pos = next;
+    }
+    if (!spaced) {
+        return value;
+    }
+    // every whitespace character the walk covered sits beside a dot
+    let domain = '';
+    for (let k = at + 1; k < pos; k++) {
+        if (!_isFoldingSpaceCode(value.charCodeAt(k))) {
+            domain += value.charAt(k);
+        }
+    }
+    return value.slice(0, at + 1) + domain + value.slice(pos);
+}
+/**
+ * Drops the whitespace beside the '@' that splits the domain off a value. That is the '@'
+ * right after a quoted local part the value opens with, or else the only '@' it holds outside
+ * any quoted string. With several it is not clear which one the whitespace belongs to, and
+ * '<x@evil.com @good.com>' is left to the addr-spec recovery to read as it always has.
+ *
+ * @param value Value to clean up
+ * @return The value with the whitespace beside that '@' removed
+ */
+function _collapseAtSpacing(value) {
+    const quoted = LEADING_QUOTED_STRING.exec(value);
+    if (quoted) {
+        let at = quoted[0].length;
+        while (at < value.length && _isSpaceCode(value.charCodeAt(at))) {
+            at++;
+        }
+        if (value.charAt(at) === '@' && value.indexOf('@', at + 1) < 0) {
+            return _joinAtSpacing(value, at);
+        }
+    }
+    const at = value.indexOf('@');
+    if (at < 0 || value.indexOf('@', at + 1) >= 0 || value.lastIndexOf('"') > at) {
+        return value;
+    }
+    return _joinAtSpacing(value, at);
+}
+/**
+ * Finds the offset LOOSE_TEXT_ADDR matches at, or -1 when it does not match at all.
+ *
+ * Letting the pattern search for itself is quadratic: '[^@\s]+' is retried from every
+ * offset and rescans the run to the next '@' each time, so 140KB of header holding no
+ * usable '@' blocks the event loop for about ten seconds (GHSA-v53p-9fqp-m79j). The search is also unnecessary.
+ * '[^@\s]+' crosses neither whitespace nor a '@', so a match can only begin at the head of
+ * a whitespace delimited run or just past a '@' inside one, and '[^\s]+\b' gives characters
+ * back until it lands on a boundary, so the only end it can take in that run is the last
+ * boundary in it. Both are found in one pass, and the pattern is then run at that single
+ * offset.
+ *
+ * @param text Free text to look in
+ * @return Offset to match at, or -1
+ */
+function _looseAddressStart(text) {
+    const len = text.length;
+    let pos = 0;
+    while (pos < len) {
+        while (pos < len && _isSpaceCode(text.charCodeAt(pos))) {
+            pos++;
+        }
+        if (pos >= len) {
+            break;
+        }
+        const runStart = pos;
+        let runEnd = pos;
+        while (runEnd < len && !_isSpaceCode(text.charCodeAt(runEnd))) {
+            runEnd++;
+        }
+        let at = _indexOfAt(text, runStart, runEnd);
+        if (at >= 0) {
+            let lastBoundary = -1;
+            for (let k = runEnd; k > runStart; k--) {
+                if (_isBoundary(text, k)) {
+                    lastBoundary = k;
+                    break;
+                }
+            }
+            let atomStart = runStart;
+            while (lastBoundary >= 0 && at >= 0) {
+                // '[^@\s]+' has to cover a character before the '@' and '[^\s]+' one after it,
+                // and the boundary that ends the match has to sit past both
+                if (at > atomStart && runEnd > at + 1 && lastBoundary > at + 1) {
+                    for (let start = atomStart; start < at; start++) {
+                        if (_isBoundary(text, start)) {
+                            if (start > runStart) {
+                                return start;
+                            }
+                            // the leading '\s*' is greedy, so a match that begins at the run
+                            // takes the whitespace in front of it along
+                            let padded = runStart;
+                            while (padded > 0 && _isSpaceCode(text.charCodeAt(padded - 1))) {
+                                padded--;
+                            }
+                            return padded;
+                        }
+                    }
+                }
+                atomStart = at + 1;
+                at = _indexOfAt(text, atomStart, runEnd);
+            }
+        }
+        pos = runEnd;
+    }
+    return -1;
+}
+/**
+ * Recovers the addr-spec from an angle-addr that came back holding unquoted whitespace.
+ *
+ * A malformed header can put more than a mailbox between the angle brackets, most often
+ * because the generator wrote the recipient twice: '<user@example.com user@example.com>'
+ * or '<example.com user@example.com>'. Whitespace is not addr-spec, so the whole run can
+ * never be a mailbox anyone could deliver to, and passing it on as the address loses the
+ * recipient that is sitting right there in the header.
+ *
+ * The run that still reads as an addr-spec is kept and whatever is left over becomes
+ * display text rather than being dropped. Candidates are read strictly first and then
+ * under the looser grammar, the same two tiers the unquoted-text branch below applies to
+ * the same problem, so that '<a@b@c.com junk>' and a bare 'a@b@c.com junk' agree on the
+ * recipient. When several runs qualify the first wins, which is what that branch's looser
+ * tier does within a token.
+ *
+ * A quoted local part is left alone: RFC 5321 allows whitespace inside it, so
+ * '<"user name"@example.com>' is well formed and means exactly what it says.
+ *
+ * @param data Collected address parts, mutated in place
+ */
+function _recoverAddrSpec(data) {
+    data.address = _collapseAtSpacing(data.address);
+    if (!HAS_WHITESPACE.test(data.address)) {
+        return;
+    }
+    let address;
+    let rest;
+    const quoted = data.address.match(QUOTED_LOCAL_ADDR);
+    if (quoted) {
+        if (!quoted[2]) {
+            // the whitespace sits inside the quoted local part, this is a well formed mailbox
+            return;
+        }
+        // a real mailbox with wreckage trailing it, so peel the addr-spec off whole rather
+        // than splitting into the quotes
+        address = quoted[1];
+        rest = [quoted[2]];
+    }
+    else {
+        if (data.address.indexOf('"') >= 0) {
+            // Splitting on whitespace loses track of where the quoted string starts and ends,
+            // and this module does not take addresses out of quoted strings: the run picked out
+            // of '<junk "user@evil.com b"@good.com>' would be an address from the domain the
+            // quotes were hiding. Every well formed shape was already handled above, so what is
+            // left is wreckage either way and the original is the honest answer
+            return;
+        }
+        const parts = data.address.split(/\s+/);
+        let addrIndex = parts.findIndex(_isAddrSpec);
+        if (addrIndex < 0) {
+            addrIndex = parts.findIndex(part => LOOSE_ADDR_SPEC.test(part));
+        }
+        if (addrIndex < 0) {
+            // nothing in there reads as an address, there is no better answer than the original
+            return;
+        }
+        address = parts.splice(addrIndex, 1)[0];
+        rest = parts;
+    }
+    data.address = address;
+    data.text = [data.text]
+        .concat(rest)
+        .filter(part => part)
+        .join(' ');
+}
+/**
+ * Takes the RFC 5322 comments out of the contents of an angle-addr.
+ *
+ * The tokenizer tracks a single open operator, so once '<' is open a '(' is plain text and
+ * a comment inside the brackets reached the address verbatim: 'Name <user@example.com(x)evil.com>'
+ * put 'user@example.com(x)evil.com' into the envelope, a value that is no mailbox and that a
+ * receiver stripping the comment reads as 'user@example.comevil.com' (GHSA-g73g-hqqh-jr95).
+ * A comment is folding whitespace, so it is read as a space that splits two atoms and as
+ * nothing next to an '@', the same rule the token walk applies outside the brackets. Quoted
+ * strings and domain literals are copied through untouched, a '(' in there is not a comment.
+ * An unexpected '<' outside them drops everything in front of it, comments included.
+ *
+ * RFC 822 also let an angle-addr name the relays to go through in front of the mailbox,
+ * '<@relay1,@relay2:user@example.com>', which RFC 5322 still parses as obs-route. The route
+ * is not part of the mailbox, and folded into the local part it made
+ * '"@relay1,@relay2:user"@example.com' a recipient that does not exist. A local part can not
+ * start with '@', so contents that do, up to the first ':' outside a domain literal and in
+ * front of any quoted string, are a route and are dropped, as long as a mailbox with an '@'
+ * of its own follows.
+ *
+ * @param address Contents of the angle brackets
+ * @return The address with the comments removed, and the text of the comments
+ */
+function _stripAddressComments(address) {
+    const comments = [];
+    let result = '';
+    let comment = '';
+    let depth = 0;
+    let closer = '';
+    // carried along rather than read back off the growing result, which would flatten it on
+    // every comment (see lastChars in _handleAddress)
+    let lastChar = '';
+    // A comment that just closed stands for a space, written once the next character shows
+    // whether one is wanted: not beside an '@', and not on top of whitespace that follows.
+    // Deciding on the spot saw only the character right after the ')', so a second comment
+    // in a row hid the '@' behind it and 'a(x)(y)@b' read as 'a @b'
+    let pendingSpace = false;
+    // first character of the result and whether a quoted string has opened since, which
+    // together tell a route from a local part
+    let firstChar = '';
+    let quoteSeen = false;
+    let routeEnd = -1;
+    for (let i = 0, len = address.length; i < len; i++) {
+        const chr = address.charAt(i);
+        if (depth) {
+            if (chr === '\\' && i < len - 1) {
+                comment += address.charAt(++i);
+            }
+            else if (chr === '(') {
+                depth++;
+                comment += chr;
+            }
+            else if (chr === ')' && !--depth) {
+                comments.push(comment.trim());
+                comment = '';
+                pendingSpace = lastChar !== '@';
+            }
+            else {
+                comment += chr;
+            }
+            continue;
+        }
+        if (pendingSpace && chr !== '(') {
+            pendingSpace = false;
+            if (chr !== '@' && chr !== '<' && !_isSpaceCode(address.charCodeAt(i))) {
+                result += ' ';
+                lastChar = ' ';
+            }
+        }
+        if (closer) {
+            if (chr === '\\' && closer === '"' && i < len - 1) {
+                result += chr + address.charAt(++i);
+                lastChar = address.charAt(i);
+                continue;
+            }
+            if (chr === closer) {
+                closer = '';
+            }
+        }
+        else if (chr === '"') {
+            closer = '"';
+            quoteSeen = true;
+        }
+        else if (chr === ':' && routeEnd < 0 && firstChar === '@' && !quoteSeen) {
+            routeEnd = result.length + 1;
+        }
+        else if (chr === '[') {
+            closer = ']';
+        }
+        else if (chr === '(') {
+            depth = 1;
+            continue;
+        }
+        else if (chr === '<') {
+            // Apple Mail drops everything between an unexpected '<' and the address after it.
+            // Read here rather than off the raw brackets so that a '<' inside a quoted string,
+            // a comment or a domain literal stays where it is: '<"a<b"@victim.com>' cut at
+            // the first '<' left the address 'b"@victim.com'
+            result = '';
+            lastChar = '';
+            comments.length = 0;
+            firstChar = '';
+            quoteSeen = false;
+            routeEnd = -1;
+            continue;
+        }
+        result += chr;
+        lastChar = chr;
+        if (!firstChar && !_isSpaceCode(address.charCodeAt(i))) {
+            firstChar = chr;
+        }
+    }
+    if (routeEnd >= 0 && result.indexOf('@', routeEnd) >= 0) {
+        result = result.slice(routeEnd);
+    }
+    if (depth) {
+        // an unterminated comment runs to the end of the address
+        comments.push(comment.trim());
+    }
+    return { address: result.trim(), comments: comments.filter(text => text) };
+}
+/**
+ * Walks the tokens of one entry of an address list and sorts them into the runs of display
+ * text, angle-addr and comment they belong to
+ *
+ * @param tokens Tokens of the whole address list
+ * @param from Index of the first token of the entry
+ * @param to Index just past the last token of the entry
+ * @return The collected runs, and whether the display text came out of a comment
+ */
+function _collectAddressParts(tokens, from, to) {
+    let state = 'text';
+    const data = {
+        address: [],
+        comment: [],
+        text: [],
+        textWasQuoted: [],
+        quotedLocalAt: []
+    };
+    let insideQuotes = false;
+    // whether the last text run holds nothing but quoted text so far, which is what a quoted
+    // local part is until the '@' after it joins the run
+    let lastTextPureQuoted = false;
+    // whether the last text run holds an unquoted '@', so that it runs on into a domain, and
+    // whether nothing but comments has come since it, see the join below
+    let lastTextHasAt = false;
+    let lastTextOpen = false;
+    // Where the last text run, or the last comment since it, ended in the field, and whether
+    // everything between it and the comments since was folding whitespace. The tokens are
+    // trimmed of any whitespace, so this is read off the field itself.
+    let gapFrom = 0;
+    let gapsFolding = true;
+    // Last character of the run each state is currently accumulating. Reading it back off
+    // the accumulator with slice(-1) makes the engine flatten the whole growing string on
+    // every token, which is quadratic over an address built from many comment-joined atoms
+    // (GHSA-prgh-xp8r-p3m5). A run only ever grows by the token appended below, so the
+    // character is carried along instead of re-read.
+    const lastChars = { address: '', comment: '', text: '' };
+    // Filter out <addresses>, (comments) and regular text
+    for (let i = from; i < to; i++) {
+        const value = tokens.value(i);
+        // the operator in front of this token, if there is one, and whether it runs on into it
+        const prevOperator = i > from ? tokens.operatorAt(i - 1) : '';
+        const prevNoBreak = i > from && tokens.noBreak(i - 1);
+        if (tokens.isOperator(i)) {
+            switch (value) {
+                case '<':
+                    state = 'address';
+                    insideQuotes = false;
+                    lastTextOpen = false;
+                    break;
+                case '(':
+                    state = 'comment';
+                    insideQuotes = false;
+                    gapsFolding = gapsFolding && _isFoldingGap(tokens.str, gapFrom, tokens.contentStart(i));
+                    break;
+                case '"':
+                    insideQuotes = !insideQuotes;
+                    state = 'text';
+                    lastTextOpen = false;
+                    break;
+                default:
+                    state = 'text';
+                    insideQuotes = false;
+                    if (value !== ')') {
+                        lastTextOpen = false;
+                    }
+                    else {
+                        gapFrom = tokens.contentEnd(i);
+                    }
+                    break;
+            }
+        }
+        else {
+            // An empty quoted string is dropped by the tokenizer, leaving no text token of its
+            // own for textWasQuoted to be recorded on, so the pair of quote operators right in
+            // front of this token is all that is left of it and the run it opens carries the
+            // quoting instead. Without this '""@example.com' reads as the bare '@example.com',
+            // the quotes never go back on, and the value is no longer an addr-spec a trailing
+            // comment can be peeled off of. It only ever opens a run: a run that already holds
+            // material collected outside the quotes is not a quoted string, whatever follows it
+            const opensAfterEmptyQuotedString = prevOperator === '"' && prevNoBreak && i > from + 1 && tokens.operatorAt(i - 2) === '"';
+            // A comment is folding whitespace. It may sit inside an addr-spec, on either side
+            // of the '@', but it cannot join two atoms into one: gluing across it would read
+            // 'user@example.com(x)evil.com' as the single domain 'example.comevil.com' and
+            // deliver to a domain the sender never named.
+            // A comment beside a dot of a domain is CFWS inside obs-domain, with or without
+            // folding whitespace around it, so 'user@victim.example(x).allowed.example' names
+            // one domain (GHSA-3q53-mvfw-q9v8). Any other whitespace in between keeps them apart.
+            // A ')' always leaves the walk in unquoted text, so neither needs checking here.
+            // Neither join across a comment takes in a second '@' once the run holds one: the
+            // address would then split at the last '@', and 'user@company(x).com@attacker.net',
+            // which an RFC 5322 parser reads as user@company.com, would go to attacker.net.
+            const parts = data[state];
+            const secondAt = lastTextHasAt && prevOperator === ')' && value.indexOf('@') >= 0;
+            const joinsDomain = !secondAt &&
+                lastTextOpen &&
+                lastTextHasAt &&
+                prevOperator === ')' &&
+                (lastChars.text === '.' || value.charAt(0) === '.') &&
+                gapsFolding &&
+                _isFoldingGap(tokens.str, gapFrom, tokens.contentStart(i));
+            const joins = joinsDomain || (!secondAt && prevNoBreak && parts.length > 0 && (prevOperator !== ')' || lastChars[state] === '@' || value.charAt(0) === '@'));
+            if (joins) {
+                const last = data[state].length - 1;
+                if (state === 'text' && !insideQuotes) {
+                    if (lastTextPureQuoted && value.charAt(0) === '@') {
+                        data.quotedLocalAt[last] = data.text[last].length;
+                    }
+                    lastTextPureQuoted = false;
+                }
+                data[state][last] += value;
+                lastChars[state] = value.charAt(value.length - 1);
+                if (state === 'text' && insideQuotes) {
+                    data.textWasQuoted[last] = true;
+                }
+            }
+            else {
+                data[state].push(value);
+                lastChars[state] = value.charAt(value.length - 1);
+                if (state === 'text') {
+                    data.textWasQuoted.push(insideQuotes || opensAfterEmptyQuotedString);
+                    // an empty quoted string leaves no text of its own, so the '@' opens the run
+                    data.quotedLocalAt.push(opensAfterEmptyQuotedString && value.charAt(0) === '@' ? 0 : -1);
+                    lastTextPureQuoted = insideQuotes;
+                }
+            }
+            if (state === 'text') {
+                lastTextHasAt = (joins && lastTextHasAt) || (!insideQuotes && value.indexOf('@') >= 0);
+                lastTextOpen = true;
+                gapFrom = tokens.contentEnd(i);
+                gapsFolding = true;
+            }
+        }
+    }
+    // If there is no text but a comment, replace the two. A comment is never part of a
+    // mailbox, so text that came out of one only ever names it: reading an address out of it
+    // made '(a@evil.com)' a recipient where no conformant reading has a mailbox at all
+    let textFromComment = false;
+    if (!data.text.length && data.comment.length) {
+        data.text = data.comment;
+        data.comment = [];
+        textFromComment = true;
+    }
+    return { data, textFromComment };
+}
+/**
+ * Name of a group, from the tokens in front of its ':'. A comment names it when no text does,
+ * as it names a mailbox.
+ *
+ * @param tokens Tokens of the whole address list
+ * @param from Index of the first token in front of the ':'
+ * @param to Index of the ':'
+ * @return Name of the group
+ */
+function _groupName(tokens, from, to) {
+    // http://tools.ietf.org/html/rfc2822#appendix-A.1.3
+    return _collectAddressParts(tokens, from, to).data.text.join(' ');
+}
+/**
+ * Converts tokens for a single address into an address object
+ *
+ * @param tokens Tokens of the whole address list
+ * @param from Index of the first token of this address
+ * @param to Index just past the last token of this address
+ * @return Address object
+ */
+function _handleAddress(tokens, from, to) {
+    const collected = _collectAddressParts(tokens, from, to);
+    const data = collected.data;
+    let textFromComment = collected.textFromComment;
+    // Comments come out of the angle-addr before anything asks whether one was found, so
+    // that brackets holding nothing but a comment read the same as empty ones
+    const addressComments = [];
+    const addressParts = [];
+    for (const part of data.address) {
+        const stripped = _stripAddressComments(part);
+        for (const comment of stripped.comments) {
+            addressComments.push(comment);
+        }
+        if (stripped.address) {
+            addressParts.push(stripped.address);
+        }
+    }
+    data.address = addressParts;
+    // If no address was found, try to detect one from regular text
+    if (!data.address.length && data.text.length && !textFromComment) {
+        // Whitespace beside the '@' is CFWS, so 'user @ good.com' is read as one run. Both
+        // tiers read the collapsed runs, and only a run an address comes out of is replaced
+        // by its collapsed form, the display text keeps its spacing
+        const candidates = data.text.map((part) => _collapseAtSpacing(part));
+        // The first addr-spec in the text is the mailbox, as it is for a conformant parser
+        // reading as far as it can. Taking the last one let a comment part two of them and
+        // pick the second, 'user@good.com (x) evil@evil.com' went to evil.com, while the
+        // same two without the comment, one run, went to good.com
+        for (let i = 0; i < data.text.length; i++) {
+            // Security: Do not extract email addresses from quoted strings.
+            // RFC 5321 allows @ inside quoted local-parts like "user@domain"@example.com.
+            // Extracting emails from quoted text leads to misrouting vulnerabilities.
+            // A run that is a quoted local part with its '@' and domain is an addr-spec of
+            // its own, with the quoting put back on, and takes its turn like any other
+            const local = data.quotedLocalAt[i];
+            const quotedLocal = data.textWasQuoted[i] && local >= 0 && QUOTED_LOCAL_DOMAIN.test(data.text[i].slice(local)) ? _quoteLocalPart(data.text[i]) : '';
+            if (quotedLocal || (!data.textWasQuoted[i] && _isAddrSpec(candidates[i]))) {
+                data.address = [quotedLocal || candidates[i]];
+                data.text.splice(i, 1);
+                data.textWasQuoted.splice(i, 1);
+                data.quotedLocalAt.splice(i, 1);
+                break;
+            }
+        }
+        // Try a looser regex match if strict match found nothing
+        if (!data.address.length) {
+            let extracted = false;
+            for (let i = 0; i < data.text.length; i++) {
+                // Security: Do not extract email addresses from quoted strings
+                if (!data.textWasQuoted[i]) {
+                    // the strict tier found nothing, so it spliced nothing and the indexes still line up
+                    const part = candidates[i];
+                    let remainder = data.text[i];
+                    const at = _looseAddressStart(part);
+                    if (at >= 0) {
+                        LOOSE_TEXT_ADDR.lastIndex = at;
+                        const match = LOOSE_TEXT_ADDR.exec(part);
+                        if (match) {
+                            data.address = [match[0].trim()];
+                            extracted = true;
+                            remainder = part.slice(0, at) + ' ' + part.slice(at + match[0].length);
+                        }
+                    }
+                    data.text[i] = remainder.trim();
+                    if (extracted) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // If there's still no text but a comment exists, replace the two
+    if (!data.text.length && data.comment.length) {
+        data.text = data.comment;
+        data.comment = [];
+    }
+    // Keep only the first address occurrence, push others to regular text
+    if (data.address.length > 1) {
+        data.text = data.text.concat(data.address.splice(1));
+    }
+    // An address is only taken from unquoted text, so anything left in the text at this
+    // point that still has to serve as the address carries its quoting in this flag
+    const addressFromQuotedText = !data.address.length && data.textWasQuoted.some(wasQuoted => wasQuoted);
+    // Join values with spaces
+    data.text = data.text.join(' ');
+    data.address = data.address.join(' ');
+    if (addressFromQuotedText && data.text.indexOf('@') >= 0) {
+        // A quoted run with no '@' in it is a display name and nothing else, so it stays
+        // where it is. Moving it over anyway made a comment the mailbox was read from:
+        // '"Display Name" <(a comment)>' handed on 'Display Name' as the address with the
+        // comment as the name, and a quoted name holding a ',' or a ';' became an address
+        // that reads as two recipients once a consumer writes it back into a header.
+        //
+        // The mailbox is still sitting in the text, so it moves over here and is quoted
+        // before the recovery below rather than after it. Anything else the text holds
+        // came along with it: a comment ends the domain but leaves the atoms behind it in
+        // the same text, and '"user"@example.com(x)evil.com' was handed on as the address
+        // 'user@example.com evil.com', a second domain riding into the envelope recipient
+        // on a value that is no addr-spec at all (GHSA-g57g-f23g-4646). Putting the quotes
+        // back first is what lets the recovery tell the whitespace an addr-spec may carry
+        // from the wreckage trailing one, as only a quoted local part may hold whitespace
+        // The quotes are gone at this point, so the '@' the domain splits off at is the
+        // last one, not the single one _collapseAtSpacing insists on
+        data.address = _quoteLocalPart(_joinAtSpacing(data.text, _domainAt(data.text)));
+        data.text = '';
+    }
+    _recoverAddrSpec(data);
+    // a comment names the mailbox only when nothing else does, as one outside the brackets
+    if (!data.text && addressComments.length) {
+        data.text = addressComments.join(' ');
+        textFromComment = true;
+    }
+    const address = {
+        address: data.address || (textFromComment ? '' : data.text) || '',
+        name: data.text || data.address || ''
+    };
+    if (address.address === address.name) {
+        if (/@/.test(address.address || '')) {
+            address.name = '';
+        }
+        else {
+            address.address = '';
+        }
+    }
+    return address;
+}
+/* eslint-disable no-bitwise -- see TokenList */
+/**
+ * Creates a Tokenizer object for tokenizing address field strings
+ *
+ * @constructor
+ * @param str Address field string
+ */
+class Tokenizer {
+    constructor(str) {
+        this.str = (str || '').toString();
+        this.operatorCurrent = '';
+        this.operatorExpecting = '';
+        this.node = -1;
+        this.escaped = false;
+        this.inDomainLiteral = false;
+        this.afterAt = false;
+        this.inGroup = false;
+        this.innerQuoted = false;
+        this.innerComment = 0;
+        this.innerLiteral = false;
+        this.innerEscaped = false;
+        this.list = new TokenList(this.str);
+        /**
+         * Operator tokens and which tokens are expected to end the sequence
+         */
+        this.operators = {
+            '"': '"',
+            '(': ')',
+            '<': '>',
+            ',': '',
+            // A group is read in the same pass as the rest of the list, so its ':' only marks
+            // where the name ends and its members are tokenized like any other address
+            ':': '',
+            // Semicolons are not a legal delimiter per the RFC2822 grammar other
+            // than for terminating a group, but they are also not valid for any
+            // other use in this context.  Given that some mail clients have
+            // historically allowed the semicolon as a delimiter equivalent to the
+            // comma in their UI, it makes sense to treat them the same as a comma
+            // when used outside of a group.
+            ';': ''
+        };
+    }
+    /**
+     * Tokenizes the original input string
+     *
+     * @return An array of operator|text tokens
+     */
+    tokenize() {
+        const str = this.str;
+        const len = str.length;
+        for (let i = 0; i < len; i++) {
+            this.checkChar(str.charAt(i), i);
+        }
+        this._closeText(len);
+        // Compacted in place: a text run is trimmed to its value and one left empty is
+        // dropped, and the value of a run that is no plain slice is rebuilt and kept aside
+        const list = this.list;
+        const slots = list.slots;
+        let kept = 0;
+        for (let i = 0, count = list.length; i < count; i++) {
+            const kind = slots[i * 3];
+            let start = slots[i * 3 + 1];
+            let end = slots[i * 3 + 2];
+            if (kind & TOKEN_DIRTY) {
+                const value = this._cleanValue(start, end, kind).trim();
+                if (!value) {
+                    continue;
+                }
+                list.cleaned.set(kept, value);
+            }
+            else if (!(kind & TOKEN_OPERATOR)) {
+                while (start < end && _isSpaceCode(str.charCodeAt(start))) {
+                    start++;
+                }
+                while (end > start && _isSpaceCode(str.charCodeAt(end - 1))) {
+                    end--;
+                }
+                if (start === end) {
+                    continue;
+                }
+            }
+            slots[kept * 3] = kind;
+            slots[kept * 3 + 1] = start;
+            slots[kept * 3 + 2] = end;
+            kept++;
+        }
+        list.length = kept;
+        return list;
+    }
+    /**
+     * Ends the text run being collected, if there is one
+     *
+     * @param end Offset just past its last character
+     */
+    _closeText(end) {
+        if (this.node >= 0) {
+            this.list.slots[this.node * 3 + 2] = end;
+            this.node = -1;
+        }
+    }
+    /**
+     * Rebuilds the value of a text run that is no plain slice of the field, applying the
+     * rules checkChar collects characters by: an escaping backslash is dropped, a line break
+     * reads as a space and any other control character is left out
+     *
+     * @param start Offset of the first character of the run
+     * @param end Offset just past its last character
+     * @param kind Kind and flags of the run
+     * @return Value of the run
+     */
+    _cleanValue(start, end, kind) {
+        const str = this.str;
+        const escapes = (kind & TOKEN_ESCAPES) !== 0;
+        let escaped = (kind & TOKEN_STARTS_ESCAPED) !== 0;
+        let value = '';
+        for (let i = start; i < end; i++) {
+            const chr = str.charAt(i);
+            if (escapes && !escaped && chr === '\\') {
+                escaped = true;
+                continue;
+            }
+            escaped = false;
+            if (chr === '\n') {
+                value += ' ';
+            }
+            else if (chr.charCodeAt(0) >= 0x21 || chr === ' ' || chr === '\t') {
+                value += chr;
+            }
+        }
+        return value;
+    }
+    /**
+     * Checks if a character is an operator or text and acts accordingly
+     *
+     * @param chr Character from the address field
+     * @param i Offset of the character in the field
+     */
+    checkChar(chr, i) {
+        // Track RFC 5322 domain-literals ("[" *dtext "]"). The ":" of an IPv6
+        // address-literal (user@[IPv6:2001:db8::1]) is dtext and must not be treated as
+        // the group delimiter while inside the brackets. That is the only operator the
+        // literal hides: letting it hide the others as well meant a "[" could turn the
+        // comment, quoted string or angle-addr after it into text and pick a different
+        // mailbox, '[ ( ] <a@victim.com> ) <b@evil.com>' yielded a@victim.com where
+        // RFC 5322 reads b@evil.com. A "[" also only opens a literal right after the "@"
+        // of an addr-spec, so the group delimiter of a display name holding one stays
+        // intact. Quoted strings and comments are handled separately via
+        // operatorExpecting, so only enter this state when no operator is open. The list
+        // separators "," and ";" always end the literal (and split the address list) so
+        // that an unclosed "[" cannot swallow later recipients.
+        if (!this.escaped && !this.operatorExpecting) {
+            if (!this.inDomainLiteral && chr === '[' && this.afterAt) {
+                this.inDomainLiteral = true;
+            }
+            else if (this.inDomainLiteral && (chr === ']' || chr === ',' || chr === ';')) {
+                this.inDomainLiteral = false;
+            }
+        }
+        // The closer of an angle-addr is only read outside the quoted strings, comments and
+        // domain literals it holds. Looking for nothing but the closer let a '>' inside a
+        // quoted local part end the angle-addr, '<"a@evil.com>"@good.com>' was read as an
+        // address at evil.com. The characters are still collected as they are, the angle-addr
+        // is read again later
+        let nested = false;
+        if (this.operatorExpecting === '>') {
+            nested = this._trackInner(chr);
+            if (!nested && chr === ';' && this.inGroup) {
+                // The ';' of a group ends an angle-addr left open inside it, as it always did
+                // when a group was cut out of the field at its ';' and parsed on its own. Read
+                // as text instead, an unclosed '<' swallowed the end of the group and every
+                // recipient after it
+                this._closeText(i);
+                this.operatorExpecting = '';
+                this._resetInner();
+            }
+        }
+        else if (this.operatorExpecting === ')' && !this.escaped) {
+            // Comments nest (RFC 5322 3.2.2). Ending one at the first ')' let the ')' of a
+            // nested comment close the outer one and released the rest of it, an address
+            // included, into the header
+            if (chr === '(') {
+                this.innerComment++;
+            }
+            else if (chr === ')' && this.innerComment) {
+                this.innerComment--;
+                nested = true;
+            }
+        }
+        if (this.escaped) {
+            // ignore next condition blocks
+        }
+        else if (chr === this.operatorExpecting && !nested) {
+            const nextChr = this.str.charAt(i + 1);
+            this._closeText(i);
+            this.list.push(nextChr && ![' ', '\t', '\r', '\n', ',', ';'].includes(nextChr) ? TOKEN_OPERATOR | TOKEN_NO_BREAK : TOKEN_OPERATOR, i, i + 1);
+            if (chr !== ')') {
+                // a comment is folding whitespace, it does not part the "@" from the "["
+                this.afterAt = false;
+            }
+            this.operatorExpecting = '';
+            this.escaped = false;
+            this._resetInner();
+            return;
+        }
+        else if (!this.operatorExpecting && !(this.inDomainLiteral && chr === ':') && chr in this.operators) {
+            this._closeText(i);
+            this.list.push(TOKEN_OPERATOR, i, i + 1);
+            if (chr === ':') {
+                this.inGroup = true;
+            }
+            else if (chr === ';') {
+                this.inGroup = false;
+            }
+            if (chr !== '(') {
+                this.afterAt = false;
+            }
+            this.operatorExpecting = this.operators[chr];
+            this.escaped = false;
+            this._resetInner();
+            return;
+        }
+        else if (['"', "'", ')'].includes(this.operatorExpecting) && chr === '\\') {
+            // A backslash escapes the next character inside a quoted string and inside a
+            // comment alike (RFC 5322 3.2.2, ccontent includes quoted-pair). Honouring it
+            // only in quoted strings let an escaped parenthesis close the comment, which
+            // released the rest of it, an address included, into the header
+            this.escaped = true;
+            if (this.node >= 0) {
+                // the backslash is left out of the value
+                this.list.slots[this.node * 3] |= TOKEN_DIRTY;
+            }
+            return;
+        }
+        if (this.node < 0) {
+            this.node = this.list.push((this.operatorExpecting === '"' || this.operatorExpecting === ')' ? TOKEN_ESCAPES : 0) | (this.escaped ? TOKEN_STARTS_ESCAPED : 0), i, i);
+        }
+        if (chr === '\n') {
+            // Convert newlines to spaces. Carriage return is ignored as \r and \n usually
+            // go together anyway and there already is a WS for \n. Lone \r means something is fishy.
+            chr = ' ';
+            this.list.slots[this.node * 3] |= TOKEN_DIRTY;
+        }
+        if (chr.charCodeAt(0) >= 0x21 || chr === ' ' || chr === '\t') {
+            // the character is part of the value, which is read off the field later
+            // text inside a quoted string or a comment is not part of an addr-spec. Tracked
+            // as it goes rather than read back off the value (see lastChars in _handleAddress)
+            if (!this.operatorExpecting && chr !== ' ' && chr !== '\t') {
+                this.afterAt = chr === '@';
+            }
+        }
+        else {
+            // skip command bytes
+            this.list.slots[this.node * 3] |= TOKEN_DIRTY;
+        }
+        this.escaped = false;
+    }
+    /**
+     * Tracks the quoted strings, comments and domain literals inside an angle-addr, which its
+     * closer must not be read from. A backslash escapes the next character inside a quoted
+     * string and a comment. A domain literal opens right after an "@" and ends at the "]".
+     * dtext holds the list separators as well, and inside the brackets they never split the
+     * list anyway.
+     *
+     * @param chr Character from the address field
+     * @return true while the character sits inside one of them, the one that closes it included
+     */
+    _trackInner(chr) {
+        if (this.innerEscaped) {
+            this.innerEscaped = false;
+            return true;
+        }
+        if (this.innerQuoted) {
+            if (chr === '\\') {
+                this.innerEscaped = true;
+            }
+            else if (chr === '"') {
+                this.innerQuoted = false;
+            }
+            return true;
+        }
+        if (this.innerComment) {
+            if (chr === '\\') {
+                this.innerEscaped = true;
+            }
+            else if (chr === '(') {
+                this.innerComment++;
+            }
+            else if (chr === ')') {
+                this.innerComment--;
+            }
+            return true;
+        }
+        if (this.innerLiteral) {
+            if (chr === ']') {
+                this.innerLiteral = false;
+            }
+            return true;
+        }
+        if (chr === '"') {
+            this.innerQuoted = true;
+            return true;
+        }
+        if (chr === '(') {
+            this.innerComment = 1;
+            return true;
+        }
+        if (chr === '[' && this.afterAt) {
+            this.innerLiteral = true;
+            return true;
+        }
+        // afterAt is otherwise only kept outside the operators and is cleared when one opens
+        // or ends, so inside an angle-addr it serves the literal tracked here
+        if (!_isSpaceCode(chr.charCodeAt(0))) {
+            this.afterAt = chr === '@';
+        }
+        return false;
+    }
+    /**
+     * Forgets the nesting collected for the operator that just opened or ended
+     */
+    _resetInner() {
+        this.innerQuoted = false;
+        this.innerComment = 0;
+        this.innerLiteral = false;
+        this.innerEscaped = false;
+    }
+}
+/* eslint-enable no-bitwise */
+/**
+ * Folds the fragments an unquoted display name holding a comma is split into back together.
+ *
+ * "Joe Foo, PhD <joe@example.com>" is split on the comma into
+ * [{name:"Joe Foo", address:""}, {name:"PhD", address:"joe@example.com"}]. A name-only entry
+ * followed by an entry with both name and address is recombined. Walked back to front so
+ * that a run of fragments folds into one entry in a single pass. Splicing each fragment out
+ * of the list instead would cost O(n^2).
+ *
+ * @param list Parsed entries, in order
+ * @return The entries with the fragments folded in
+ */
+function _mergeNameFragments(list) {
+    const merged = [];
+    for (let i = list.length - 1; i >= 0; i--) {
+        const current = list[i];
+        const next = merged.length ? merged[merged.length - 1] : null;
+        if (next && current.address === '' && current.name && !current.group && next.address && next.name) {
+            next.name = current.name + ', ' + next.name;
+        }
+        else {
+            merged.push(current);
+        }
+    }
+    return merged.reverse();
+}
+/**
+ * Parses an address list, groups included, in a single pass over its tokens.
+ *
+ * A group used to be cut out of the field at the ';' that ends it and parsed again as an
+ * address list of its own, recursively, so every level of nesting parsed what was left of
+ * the field once more and the depth had to be capped. RFC 5322 does not nest groups at all,
+ * and the nested ones were flattened anyway. The tokens are now walked once: a ':' opens a
+ * group, its members are read as they come, a ';' closes it. A ':' inside an open group
+ * stands for a group nested in it, whose name is dropped and whose members belong to the
+ * outer one, which is how they were flattened before. The first ';' ends the group, nested
+ * or not, as it did.
+ *
+ * @param str Address field
+ * @return An array of address objects
+ */
+function _parseAddressList(str) {
+    const tokens = new Tokenizer(str).tokenize();
+    const parsedAddresses = [];
+    let group = null;
+    let members = [];
+    // Every address is handed over as the range of the token list it covers, as soon as the
+    // separator after it is seen. Copying the tokens of each address into an array of its own,
+    // and collecting those before handling any, held a second structure as large as the token
+    // list for the whole parse, and an array that receives a single push is allocated room for
+    // seventeen: a list of one letter names took some 80 times its size in that alone
+    let from = 0;
+    for (let i = 0, len = tokens.length; i <= len; i++) {
+        const operator = i < len ? tokens.operatorAt(i) : '';
+        if (i < len && operator !== ',' && operator !== ';' && operator !== ':') {
+            continue;
+        }
+        if (operator === ':') {
+            if (!group) {
+                group = { name: _groupName(tokens, from, i), group: [] };
+                members = [];
+            }
+            from = i + 1;
+            continue;
+        }
+        if (i > from) {
+            // Appended in place. Rebuilding the accumulator with concat() would copy every
+            // entry collected so far on each address, making a flat list cost O(n^2).
+            const address = _handleAddress(tokens, from, i);
+            if (group) {
+                members.push(address);
+            }
+            else {
+                parsedAddresses.push(address);
+            }
+        }
+        from = i + 1;
+        if (group && (operator === ';' || i === len)) {
+            group.group = _mergeNameFragments(members);
+            parsedAddresses.push(group);
+            group = null;
+        }
+    }
+    return _mergeNameFragments(parsedAddresses);
+}
+function addressparser(str, options) {
+    const parsedAddresses = _parseAddressList(str);
+    if (options?.flatten) {
+        const flatAddresses = [];
+        const walkAddressList = (list) => {
+            list.forEach(entry => {
+                if (entry.group) {
+                    return walkAddressList(entry.group);
+                }
+                flatAddresses.push(entry);
+            });
+        };
+        walkAddressList(parsedAddresses);
+        return flatAddresses;
+    }
+    return parsedAddresses;
+}
+/* harmony default export */ const esm_addressparser = (addressparser);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-node/last-newline.js
+
+class LastNewline extends external_node_stream_.Transform {
+    constructor() {
+        super();
+        this.lastByte = false;
+    }
+    /** @internal */
+    _transform(chunk, encoding, done) {
+        if (chunk.length) {
+            this.lastByte = chunk[chunk.length - 1];
+        }
+        this.push(chunk);
+        done();
+    }
+    /** @internal */
+    _flush(done) {
+        if (this.lastByte === 0x0a) {
+            return done();
+        }
+        if (this.lastByte === 0x0d) {
+            this.push(Buffer.from('\n'));
+            return done();
+        }
+        this.push(Buffer.from('\r\n'));
+        return done();
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-node/le-windows.js
+
+/**
+ * Ensures that only <CR><LF> sequences are used for linebreaks
+ *
+ * @param options Stream options
+ */
+class LeWindows extends external_node_stream_.Transform {
+    constructor(options) {
+        super(options);
+        this.lastByte = false;
+    }
+    /**
+     * Escapes dots
+     * @internal
+     */
+    _transform(chunk, encoding, done) {
+        let buf;
+        let lastPos = 0;
+        for (let i = 0, len = chunk.length; i < len; i++) {
+            if (chunk[i] === 0x0a) {
+                // \n
+                if ((i && chunk[i - 1] !== 0x0d) || (!i && this.lastByte !== 0x0d)) {
+                    if (i > lastPos) {
+                        buf = chunk.slice(lastPos, i);
+                        this.push(buf);
+                    }
+                    this.push(Buffer.from('\r\n'));
+                    lastPos = i + 1;
+                }
+            }
+        }
+        if (lastPos && lastPos < chunk.length) {
+            buf = chunk.slice(lastPos);
+            this.push(buf);
+        }
+        else if (!lastPos) {
+            this.push(chunk);
+        }
+        this.lastByte = chunk[chunk.length - 1];
+        done();
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-node/le-unix.js
+
+/**
+ * Ensures that only <LF> is used for linebreaks
+ *
+ * @param options Stream options
+ */
+class LeUnix extends external_node_stream_.Transform {
+    constructor(options) {
+        super(options);
+    }
+    /**
+     * Escapes dots
+     * @internal
+     */
+    _transform(chunk, encoding, done) {
+        let buf;
+        let lastPos = 0;
+        for (let i = 0, len = chunk.length; i < len; i++) {
+            if (chunk[i] === 0x0d) {
+                // \r
+                buf = chunk.slice(lastPos, i);
+                lastPos = i + 1;
+                this.push(buf);
+            }
+        }
+        if (lastPos && lastPos < chunk.length) {
+            buf = chunk.slice(lastPos);
+            this.push(buf);
+        }
+        else if (!lastPos) {
+            this.push(chunk);
+        }
+        done();
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mime-node/index.js
+/* eslint no-undefined: 0, prefer-spread: 0, no-control-regex: 0 */
+
+
+
+
+
+
+
+
+
+
+
+
+
+const FORMATTED_HEADERS = ['From', 'Sender', 'To', 'Cc', 'Bcc', 'Reply-To', 'Date', 'References'];
+// RFC 5321 atext, plus the non-ascii bytes that SMTPUTF8 (RFC 6531) adds to it. A local part
+// built from these, with '.' as a separator, is a dot-atom and can be emitted bare
+const ATEXT = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~\\x80-\\uFFFF]";
+const DOT_ATOM = new RegExp('^' + ATEXT + '+(?:\\.' + ATEXT + '+)*$');
+// A complete quoted-string: everything between the outer quotes is either a plain char or
+// a quoted-pair. Anchored, so a value that only starts and ends with a quote does not pass
+const QUOTED_STRING = /^"(?:[^"\\]|\\[\s\S])*"$/;
+// An address that carries no special anywhere can be emitted bare in a header, everything
+// else goes into angle brackets so that the header can not be read as more addresses than
+// the envelope carries
+const PLAIN_ADDRESS = /^[^\s"(),:;<>@[\\\]]+@[^\s"(),:;<>@[\\\]]+$/;
+/**
+ * A domain literal that ends an address, see _normalizeAddress
+ */
+const mime_node_DOMAIN_LITERAL_TAIL = /@(\[[^[\]\\]*\])$/;
+/**
+ * Removes the whitespace inside every <...> of a References value. A "<" with no ">" after
+ * it is left as it is. An index scan, the regex /<[^>]*>/g rescans the rest of the value
+ * from every such "<"
+ *
+ * @param value References header value
+ * @returns The value with the msg-ids closed up
+ */
+function stripWhitespaceInAngleBrackets(value) {
+    let result = '';
+    let pos = 0;
+    for (;;) {
+        const open = value.indexOf('<', pos);
+        if (open < 0) {
+            break;
+        }
+        const close = value.indexOf('>', open + 1);
+        if (close < 0) {
+            break;
+        }
+        result += value.slice(pos, open) + value.slice(open, close + 1).replace(/\s/g, '');
+        pos = close + 1;
+    }
+    return result + value.slice(pos);
+}
+// pipeline() needs a callback to not throw, the errors it sees reach the last stream anyway
+const PIPELINE_NOOP = () => false;
+// The error a node streaming into an output that was destroyed stops with
+function abortedError() {
+    const err = new Error('Message stream was closed before the message was generated');
+    err.code = ESTREAM;
+    return err;
+}
+/**
+ * Removes the characters that must never reach a multipart delimiter line.
+ *
+ * A line break splits the delimiter, so the boundary declared in the header can never
+ * match it again and the parts go out as body lines instead. The other C0 controls and
+ * DEL do not split anything but must not be written either: RFC 5321 does not allow a
+ * NUL in DATA at all, and an MTA or a scanner that stops at one reads a different
+ * message than a client that does not, which is the same parser disagreement a split
+ * delimiter creates. Both sides are cleaned together, since the declared value and the
+ * delimiters come from this one result.
+ *
+ * @param value Value to clean
+ * @return Value with every control character removed
+ */
+function _stripBoundaryControls(value) {
+    return value.replace(/[\x00-\x1f\x7f]+/g, '');
+}
+/**
+ * Creates a new mime tree node. Assumes 'multipart/*' as the content type
+ * if it is a branch, anything else counts as leaf. If rootNode is missing from
+ * the options, assumes this is the root.
+ *
+ * @param contentType Define the content type for the node. Can be left blank for attachments (derived from filename)
+ * @param [options] optional options
+ * @param [options.rootNode] root node for this tree
+ * @param [options.parentNode] immediate parent for this node
+ * @param [options.filename] filename for an attachment node
+ * @param [options.baseBoundary] shared part of the unique multipart boundary
+ * @param [options.keepBcc] If true, do not exclude Bcc from the generated headers
+ * @param [options.normalizeHeaderKey] method to normalize header keys for custom caseing
+ * @param [options.textEncoding] either 'Q' (the default) or 'B'
+ */
+class MimeNode {
+    constructor(contentType, options) {
+        this.nodeCounter = 0;
+        options = options || {};
+        /**
+         * shared part of the unique multipart boundary. Control characters are dropped
+         * here rather than at the delimiter, see _stripBoundaryControls
+         */
+        this.baseBoundary = _stripBoundaryControls(options.baseBoundary || external_node_crypto_.randomBytes(8).toString('hex'));
+        this.boundaryPrefix = _stripBoundaryControls(options.boundaryPrefix || '--_NmP');
+        this.disableFileAccess = !!options.disableFileAccess;
+        this.disableUrlAccess = !!options.disableUrlAccess;
+        this.normalizeHeaderKey = options.normalizeHeaderKey;
+        /**
+         * If date headers is missing and current node is the root, this value is used instead
+         */
+        this.date = options.parentNode ? null : new Date();
+        /**
+         * Root node for current mime tree
+         */
+        this.rootNode = options.rootNode || this;
+        /**
+         * If true include Bcc in generated headers (if available)
+         */
+        this.keepBcc = !!options.keepBcc;
+        /**
+         * If filename is specified but contentType is not (probably an attachment)
+         * detect the content type from filename extension
+         */
+        if (options.filename) {
+            /**
+             * Filename for this node. Useful with attachments
+             */
+            this.filename = options.filename;
+            if (!contentType) {
+                contentType = mime_funcs_detectMimeType(this.filename.split('.').pop());
+            }
+        }
+        /**
+         * Indicates which encoding should be used for header strings: "Q" or "B"
+         */
+        this.textEncoding = (options.textEncoding || '').toString().trim().charAt(0).toUpperCase();
+        /**
+         * Immediate parent for this node (or undefined if not set)
+         */
+        this.parentNode = options.parentNode;
+        /**
+         * Hostname for default message-id values
+         */
+        this.hostname = options.hostname;
+        /**
+         * If set to 'win' then uses \r\n, if 'linux' then \n. If not set (or `raw` is used) then newlines are kept as is.
+         */
+        this.newline = options.newline;
+        /**
+         * An array for possible child nodes
+         */
+        this.childNodes = [];
+        /**
+         * Used for generating unique boundaries (prepended to the shared base)
+         */
+        this._nodeId = ++this.rootNode.nodeCounter;
+        /**
+         * A list of header values for this node in the form of [{key:'', value:''}]
+         */
+        this._headers = [];
+        /**
+         * True if the content only uses ASCII printable characters
+         * @type {Boolean}
+         */
+        this._isPlainText = false;
+        /**
+         * True if the content is plain text but has longer lines than allowed
+         * @type {Boolean}
+         */
+        this._hasLongLines = false;
+        /**
+         * If set, use instead this value for envelopes instead of generating one
+         * @type {Boolean}
+         */
+        this._envelope = false;
+        /**
+         * If set then use this value as the stream content instead of building it
+         * @type {String|Buffer|Stream}
+         */
+        this._raw = false;
+        /**
+         * Additional transform streams that the message will be piped before
+         * exposing by createReadStream
+         * @type {Array}
+         */
+        this._transforms = [];
+        /**
+         * Additional process functions that the message will be piped through before
+         * exposing by createReadStream. These functions are run after transforms
+         * @type {Array}
+         */
+        this._processFuncs = [];
+        /**
+         * If content type is set (or derived from the filename) add it to headers
+         */
+        if (contentType) {
+            this.setHeader('Content-Type', contentType);
+        }
+    }
+    /////// PUBLIC METHODS
+    /**
+     * Creates and appends a child node.Arguments provided are passed to MimeNode constructor
+     *
+     * @param [contentType] Optional content type
+     * @param [options] Optional options object
+     * @return Created node object
+     */
+    createChild(contentType, options) {
+        if (!options && typeof contentType === 'object') {
+            options = contentType;
+            contentType = undefined;
+        }
+        const node = new MimeNode(contentType, options);
+        this.appendChild(node);
+        return node;
+    }
+    /**
+     * Appends an existing node to the mime tree. Removes the node from an existing
+     * tree if needed
+     *
+     * @param childNode node to be appended
+     * @return Appended node object
+     */
+    appendChild(childNode) {
+        // Take the node out of the tree it is in first. Leaving it there keeps it in that
+        // parent's childNodes, so it still streams as part of the old tree while parentNode
+        // already points at the new one, and anything read off the parent chain answers for
+        // the wrong tree.
+        if (childNode.parentNode && childNode.parentNode !== this) {
+            childNode.remove();
+        }
+        if (childNode.rootNode !== this.rootNode) {
+            childNode.rootNode = this.rootNode;
+            childNode._nodeId = ++this.rootNode.nodeCounter;
+        }
+        childNode.parentNode = this;
+        this.childNodes.push(childNode);
+        return childNode;
+    }
+    /**
+     * Replaces current node with another node
+     *
+     * @param node Replacement node
+     * @return Replacement node
+     */
+    replace(node) {
+        if (node === this) {
+            return this;
+        }
+        this.parentNode.childNodes.forEach((childNode, i) => {
+            if (childNode === this) {
+                node.rootNode = this.rootNode;
+                node.parentNode = this.parentNode;
+                node._nodeId = this._nodeId;
+                this.rootNode = this;
+                this.parentNode = undefined;
+                node.parentNode.childNodes[i] = node;
+            }
+        });
+        return node;
+    }
+    /**
+     * Removes current node from the mime tree
+     *
+     * @return removed node
+     */
+    remove() {
+        if (!this.parentNode) {
+            return this;
+        }
+        for (let i = this.parentNode.childNodes.length - 1; i >= 0; i--) {
+            if (this.parentNode.childNodes[i] === this) {
+                this.parentNode.childNodes.splice(i, 1);
+                this.parentNode = undefined;
+                this.rootNode = this;
+                return this;
+            }
+        }
+    }
+    /**
+     * Sets a header value. If the value for selected key exists, it is overwritten.
+     * You can set multiple values as well by using [{key:'', value:''}] or
+     * {key: 'value'} as the first argument.
+     *
+     * @param key Header key or a list of key value pairs
+     * @param value Header value
+     * @return current node
+     */
+    setHeader(key, value) {
+        let added = false;
+        // Allow setting multiple headers at once
+        if (!value && key && typeof key === 'object') {
+            // allow {key:'content-type', value: 'text/plain'}
+            if (key.key && 'value' in key) {
+                this.setHeader(key.key, key.value);
+            }
+            else if (Array.isArray(key)) {
+                // allow [{key:'content-type', value: 'text/plain'}]
+                key.forEach(i => {
+                    this.setHeader(i.key, i.value);
+                });
+            }
+            else {
+                // allow {'content-type': 'text/plain'}
+                Object.keys(key).forEach(i => {
+                    this.setHeader(i, key[i]);
+                });
+            }
+            return this;
+        }
+        key = this._normalizeHeaderKey(key);
+        const headerValue = {
+            key,
+            value
+        };
+        // Check if the value exists and overwrite
+        for (let i = 0, len = this._headers.length; i < len; i++) {
+            if (this._headers[i].key === key) {
+                if (!added) {
+                    // replace the first match
+                    this._headers[i] = headerValue;
+                    added = true;
+                }
+                else {
+                    // remove following matches
+                    this._headers.splice(i, 1);
+                    i--;
+                    len--;
+                }
+            }
+        }
+        // match not found, append the value
+        if (!added) {
+            this._headers.push(headerValue);
+        }
+        return this;
+    }
+    /**
+     * Adds a header value. If the value for selected key exists, the value is appended
+     * as a new field and old one is not touched.
+     * You can set multiple values as well by using [{key:'', value:''}] or
+     * {key: 'value'} as the first argument.
+     *
+     * @param key Header key or a list of key value pairs
+     * @param value Header value
+     * @return current node
+     */
+    addHeader(key, value) {
+        // Allow setting multiple headers at once
+        if (!value && key && typeof key === 'object') {
+            // allow {key:'content-type', value: 'text/plain'}
+            if (key.key && key.value) {
+                this.addHeader(key.key, key.value);
+            }
+            else if (Array.isArray(key)) {
+                // allow [{key:'content-type', value: 'text/plain'}]
+                key.forEach(i => {
+                    this.addHeader(i.key, i.value);
+                });
+            }
+            else {
+                // allow {'content-type': 'text/plain'}
+                Object.keys(key).forEach(i => {
+                    this.addHeader(i, key[i]);
+                });
+            }
+            return this;
+        }
+        else if (Array.isArray(value)) {
+            value.forEach(val => {
+                this.addHeader(key, val);
+            });
+            return this;
+        }
+        this._headers.push({
+            key: this._normalizeHeaderKey(key),
+            value
+        });
+        return this;
+    }
+    /**
+     * Retrieves the first mathcing value of a selected key
+     *
+     * @param key Key to search for
+     * @retun Value for the key
+     */
+    getHeader(key) {
+        key = this._normalizeHeaderKey(key);
+        for (let i = 0, len = this._headers.length; i < len; i++) {
+            if (this._headers[i].key === key) {
+                return this._headers[i].value;
+            }
+        }
+    }
+    /**
+     * Sets body content for current node. If the value is a string, charset is added automatically
+     * to Content-Type (if it is text/*). If the value is a Buffer, you need to specify
+     * the charset yourself
+     *
+     * @param content Body content
+     * @return current node
+     */
+    setContent(content) {
+        this.content = content;
+        if (typeof this.content.pipe === 'function') {
+            // pre-stream handler. might be triggered if a stream is set as content
+            // and 'error' fires before anything is done with this stream
+            recordStreamErrors(this.content);
+        }
+        else if (typeof this.content === 'string') {
+            this._isPlainText = isPlainText(this.content);
+            if (this._isPlainText && hasLongerLines(this.content, 76)) {
+                // If there are lines longer than 76 symbols/bytes do not use 7bit
+                this._hasLongLines = true;
+            }
+        }
+        return this;
+    }
+    build(callback) {
+        let promise;
+        if (!callback) {
+            promise = new Promise((resolve, reject) => {
+                callback = callbackPromise(resolve, reject);
+            });
+        }
+        const done = callback;
+        const stream = this.createReadStream();
+        const buf = [];
+        let buflen = 0;
+        let returned = false;
+        stream.on('readable', () => {
+            let chunk;
+            while ((chunk = stream.read()) !== null) {
+                buf.push(chunk);
+                buflen += chunk.length;
+            }
+        });
+        stream.once('error', err => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            return done(err);
+        });
+        stream.once('end', (chunk) => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            if (chunk && chunk.length) {
+                buf.push(chunk);
+                buflen += chunk.length;
+            }
+            return done(null, Buffer.concat(buf, buflen));
+        });
+        return promise;
+    }
+    getTransferEncoding() {
+        let transferEncoding = false;
+        const contentType = (this.getHeader('Content-Type') || '').toString().toLowerCase().trim();
+        if (this.content) {
+            transferEncoding = (this.getHeader('Content-Transfer-Encoding') || '').toString().toLowerCase().trim();
+            if (!transferEncoding || !['base64', 'quoted-printable'].includes(transferEncoding)) {
+                if (/^text\//i.test(contentType)) {
+                    // If there are no special symbols, no need to modify the text
+                    if (this._isPlainText && !this._hasLongLines) {
+                        transferEncoding = '7bit';
+                    }
+                    else if (typeof this.content === 'string' || this.content instanceof Buffer) {
+                        // detect preferred encoding for string value
+                        transferEncoding = this._getTextEncoding(this.content) === 'Q' ? 'quoted-printable' : 'base64';
+                    }
+                    else {
+                        // we can not check content for a stream, so either use preferred encoding or fallback to QP
+                        transferEncoding = this.textEncoding === 'B' ? 'base64' : 'quoted-printable';
+                    }
+                }
+                else if (!/^(multipart|message)\//i.test(contentType)) {
+                    transferEncoding = transferEncoding || 'base64';
+                }
+            }
+        }
+        return transferEncoding;
+    }
+    /**
+     * Builds the header block for the mime node. Append \r\n\r\n before writing the content
+     *
+     * @returns Headers
+     */
+    buildHeaders() {
+        const transferEncoding = this.getTransferEncoding();
+        const headers = [];
+        if (transferEncoding) {
+            this.setHeader('Content-Transfer-Encoding', transferEncoding);
+        }
+        if (this.filename && !this.getHeader('Content-Disposition')) {
+            this.setHeader('Content-Disposition', 'attachment');
+        }
+        // Ensure mandatory header fields
+        if (this.rootNode === this) {
+            if (!this.getHeader('Date')) {
+                this.setHeader('Date', this.date.toUTCString().replace(/GMT/, '+0000'));
+            }
+            // ensure that Message-Id is present
+            this.messageId();
+            if (!this.getHeader('MIME-Version')) {
+                this.setHeader('MIME-Version', '1.0');
+            }
+            // Ensure that Content-Type is the last header for the root node
+            for (let i = this._headers.length - 2; i >= 0; i--) {
+                const header = this._headers[i];
+                if (header.key === 'Content-Type') {
+                    this._headers.splice(i, 1);
+                    this._headers.push(header);
+                }
+            }
+        }
+        this._headers.forEach(header => {
+            let key = header.key;
+            let value = header.value;
+            let structured;
+            let param;
+            const options = {};
+            const formattedHeaders = FORMATTED_HEADERS;
+            if (value && typeof value === 'object' && !formattedHeaders.includes(key)) {
+                // the keys come from a caller supplied header object and `options.prepared`
+                // below decides whether the value is emitted raw, so an own "__proto__" key
+                // here would turn an unfolded value into header injection
+                copyOwnKeys(options, value, optionKey => optionKey === 'value');
+                value = (value.value || '').toString();
+                if (!value.trim()) {
+                    return;
+                }
+            }
+            if (options.prepared) {
+                // header value is
+                if (options.foldLines) {
+                    headers.push(foldLines(key + ': ' + value));
+                }
+                else {
+                    headers.push(key + ': ' + value);
+                }
+                return;
+            }
+            switch (header.key) {
+                // The comments of a MIME header are not part of its value and are dropped, so a
+                // caller supplied 'boundary=b (comment)' is the boundary b it names, and the
+                // header goes out without the comment
+                case 'Content-Disposition':
+                    structured = parseHeaderValue(value, { stripComments: true });
+                    if (this.filename) {
+                        structured.params.filename = this.filename;
+                    }
+                    value = buildHeaderValue(structured);
+                    break;
+                case 'Content-Type':
+                    structured = parseHeaderValue(value, { stripComments: true });
+                    // the type token decides multipart and charset below, so clean it before
+                    // those run and not just on the way out, otherwise a control char makes
+                    // the checks miss and the header ends up claiming a type it is not set up for
+                    structured.value = (structured.value || '').toString().replace(/[\x00-\x1f\x7f]/g, '');
+                    this._handleContentType(structured);
+                    if (structured.value.match(/^text\/plain\b/) && typeof this.content === 'string' && /[\u0080-\uFFFF]/.test(this.content)) {
+                        structured.params.charset = 'utf-8';
+                    }
+                    if (this.filename) {
+                        // the name parameter is derived from the filename below, so a name that
+                        // arrived inside the content type is dropped first (a plain parameter or
+                        // rfc2231 continuation sections), otherwise the header carries two and a
+                        // receiver that reads the first sees a name the filename does not match
+                        for (const paramKey of Object.keys(structured.params)) {
+                            if (/^name(\*|$)/i.test(paramKey)) {
+                                delete structured.params[paramKey];
+                            }
+                        }
+                    }
+                    value = buildHeaderValue(structured);
+                    if (this.filename) {
+                        // add support for non-compliant clients like QQ webmail
+                        // we can't build the value with buildHeaderValue as the value is non standard and
+                        // would be converted to parameter continuation encoding that we do not want
+                        // control chars can not be quoted here: HT is a fold point that unfolding would
+                        // turn into a space, CR/LF can not appear in a header at all and DEL is not
+                        // qtext, so force the mime encoded word that a non-ascii filename would get anyway
+                        param = /[\x00-\x1f\x7f]/.test(this.filename)
+                            ? encodeWord(this.filename, this._getTextEncoding(this.filename), 52)
+                            : this._encodeWords(this.filename);
+                        if (param !== this.filename || /[\s'"\\;:/=(),<>@[\]?]|^-/.test(param)) {
+                            // include value in quotes if needed, escaping backslashes and quotes as
+                            // quoted-pairs exactly like buildHeaderValue does for filename=, otherwise
+                            // a trailing backslash would escape the closing quote
+                            param = JSON.stringify(param);
+                        }
+                        value += '; name=' + param;
+                    }
+                    break;
+                case 'Bcc':
+                    if (!this.keepBcc) {
+                        // skip BCC values
+                        return;
+                    }
+                    break;
+            }
+            value = this.encodeHeaderValue(key, value);
+            // skip empty lines
+            if (!(value || '').toString().trim()) {
+                return;
+            }
+            if (typeof this.normalizeHeaderKey === 'function') {
+                const normalized = this.normalizeHeaderKey(key, value);
+                // the result replaces the key on the way into the header, so it gets the same
+                // treatment the key it replaces already had. a line break here would end the
+                // header and start one of the caller's own
+                const cleaned = typeof normalized === 'string' ? normalized.replace(/[\x00-\x1f\x7f]/g, '') : '';
+                if (cleaned) {
+                    key = cleaned;
+                }
+            }
+            headers.push(foldLines(key + ': ' + value, 76));
+        });
+        return headers.join('\r\n');
+    }
+    /**
+     * Streams the rfc2822 message from the current node. If this is a root node,
+     * mandatory header fields are set if missing (Date, Message-Id, MIME-Version)
+     *
+     * @return Compiled message
+     */
+    createReadStream(options) {
+        options = options || {};
+        const stream = new external_node_stream_.PassThrough(options);
+        this.stream(stream, options, err => {
+            if (err) {
+                stream.destroy(err);
+                return;
+            }
+            stream.end();
+        });
+        // the content streams of the nodes the message did not get to are not going to be read
+        stream.once('close', () => {
+            if (!stream.writableFinished) {
+                this._destroyContentStreams();
+            }
+        });
+        // The stages are joined with pipeline, which destroys all of them when any one fails
+        // or is destroyed. An error anywhere reaches the returned stream exactly once, and a
+        // consumer that destroys the returned stream stops the tree from reading its sources
+        const stages = [stream];
+        for (const transform of this._transforms) {
+            stages.push(typeof transform === 'function' ? transform() : transform);
+        }
+        // ensure terminating newline after possible user transforms
+        stages.push(new LastNewline());
+        let outputStream = (0,external_node_stream_.pipeline)(stages, PIPELINE_NOOP);
+        // dkim and stuff. A process function reads its input itself and reports the errors of
+        // that input on its output, so only a consumer abort has to be carried back upstream
+        for (const processFunc of this._processFuncs) {
+            const input = outputStream;
+            outputStream = processFunc(input);
+            if (outputStream !== input) {
+                (0,external_node_stream_.finished)(outputStream, err => {
+                    if (err) {
+                        input.destroy();
+                    }
+                });
+            }
+        }
+        if (this.newline) {
+            const winbreak = ['win', 'windows', 'dos', '\r\n'].includes(this.newline.toString().toLowerCase());
+            outputStream = (0,external_node_stream_.pipeline)(outputStream, winbreak ? new LeWindows() : new LeUnix(), PIPELINE_NOOP);
+        }
+        return outputStream;
+    }
+    /**
+     * Appends a transform stream object to the transforms list. Final output
+     * is passed through this stream before exposing
+     *
+     * @param transform Read-Write stream
+     */
+    transform(transform) {
+        this._transforms.push(transform);
+    }
+    /**
+     * Appends a post process function. The functon is run after transforms and
+     * uses the following syntax
+     *
+     *   processFunc(input) -> outputStream
+     *
+     * @param processFunc Read-Write stream
+     */
+    processFunc(processFunc) {
+        this._processFuncs.push(processFunc);
+    }
+    stream(outputStream, options, done) {
+        const transferEncoding = this.getTransferEncoding();
+        // the streams this node is reading from. A consumer that goes away mid-message destroys
+        // the output, and these are released with it instead of staying paused with a file or a
+        // socket open behind them
+        let activeStreams = [];
+        // protect actual callback against multiple triggering
+        let returned = false;
+        const callback = (err) => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            outputStream.removeListener('close', onOutputClose);
+            done(err);
+        };
+        function onOutputClose() {
+            for (const stream of activeStreams) {
+                stream.destroy();
+            }
+            return callback(abortedError());
+        }
+        // reads the streams into the output. The listener is only attached while the node reads
+        // something, a deeply nested tree would otherwise stack one per level on the output
+        const readInto = (...streams) => {
+            if (!activeStreams.length) {
+                outputStream.once('close', onOutputClose);
+            }
+            activeStreams = streams;
+        };
+        // stops here if the output was destroyed in the meantime
+        const aborted = () => {
+            if (outputStream.destroyed) {
+                callback(abortedError());
+                return true;
+            }
+            return false;
+        };
+        // for multipart nodes, push child nodes
+        // for content nodes end the stream
+        const finalize = () => {
+            let childId = 0;
+            const processChildNode = () => {
+                if (aborted()) {
+                    return;
+                }
+                if (childId >= this.childNodes.length) {
+                    outputStream.write('\r\n--' + this.boundary + '--\r\n');
+                    return callback();
+                }
+                const child = this.childNodes[childId++];
+                outputStream.write((childId > 1 ? '\r\n' : '') + '--' + this.boundary + '\r\n');
+                child.stream(outputStream, options, err => {
+                    if (err) {
+                        return callback(err);
+                    }
+                    setImmediate(processChildNode);
+                });
+            };
+            if (this.multipart) {
+                setImmediate(processChildNode);
+            }
+            else {
+                return callback();
+            }
+        };
+        // pushes node content
+        const sendContent = () => {
+            if (aborted()) {
+                return;
+            }
+            if (!this.content) {
+                return setImmediate(finalize);
+            }
+            const createStream = () => {
+                if (aborted()) {
+                    return;
+                }
+                const contentError = this._takeStreamContent(this.content);
+                if (contentError) {
+                    return callback(contentError);
+                }
+                const localStream = this._getStream(this.content);
+                if (['quoted-printable', 'base64'].includes(transferEncoding)) {
+                    const contentStream = transferEncoding === 'base64'
+                        ? new Encoder(options)
+                        : // outside of text a lone CR or LF is data, encoding it keeps it from being
+                            // turned into a line break by a newline transform or the receiving side
+                            new qp_Encoder(Object.assign({}, options, { binary: !/^text\//i.test(this.contentType || '') }));
+                    readInto(localStream, contentStream);
+                    contentStream.pipe(outputStream, {
+                        end: false
+                    });
+                    // pipeline reports errors and tears both streams down. It calls back once the
+                    // encoder took all of its input, the encoded output may still be waiting to
+                    // be read, so the node is only done once the encoder's readable side ended
+                    (0,external_node_stream_.pipeline)(localStream, contentStream, err => err && callback(err));
+                    (0,external_node_stream_.finished)(contentStream, { writable: false }, err => (err ? callback(err) : finalize()));
+                }
+                else {
+                    // anything that is not QP or Base54 passes as-is
+                    readInto(localStream);
+                    localStream.pipe(outputStream, {
+                        end: false
+                    });
+                    (0,external_node_stream_.finished)(localStream, { writable: false }, err => (err ? callback(err) : finalize()));
+                }
+            };
+            if (this.content._resolve) {
+                const sourceStream = this._getStream(this.content);
+                readInto(sourceStream);
+                resolveStream(sourceStream, (err, value) => {
+                    if (err) {
+                        return callback(err);
+                    }
+                    if (returned) {
+                        return;
+                    }
+                    this.content._resolve = false;
+                    this.content._resolvedValue = value;
+                    setImmediate(createStream);
+                });
+            }
+            else {
+                setImmediate(createStream);
+            }
+        };
+        if (this._raw) {
+            setImmediate(() => {
+                if (aborted()) {
+                    return;
+                }
+                const rawError = this._takeStreamContent(this._raw);
+                if (rawError) {
+                    return callback(rawError);
+                }
+                const raw = this._getStream(this._raw);
+                readInto(raw);
+                raw.pipe(outputStream, {
+                    end: false
+                });
+                (0,external_node_stream_.finished)(raw, { writable: false }, err => (err ? callback(err) : finalize()));
+            });
+        }
+        else {
+            outputStream.write(this.buildHeaders() + '\r\n\r\n');
+            setImmediate(sendContent);
+        }
+    }
+    /**
+     * Sets envelope to be used instead of the generated one
+     *
+     * @return SMTP envelope in the form of {from: 'from@example.com', to: ['to@example.com']}
+     */
+    setEnvelope(envelope) {
+        let list;
+        this._envelope = {
+            from: false,
+            to: []
+        };
+        if (envelope.from) {
+            list = [];
+            this._convertAddresses(this._parseEnvelopeAddresses(envelope.from), list);
+            list = list.filter(address => address && address.address);
+            if (list.length && list[0]) {
+                this._envelope.from = list[0].address;
+            }
+        }
+        const seenRecipients = new Set();
+        const recipients = [];
+        ['to', 'cc', 'bcc'].forEach(key => {
+            if (envelope[key]) {
+                this._convertAddresses(this._parseEnvelopeAddresses(envelope[key]), recipients, seenRecipients);
+            }
+        });
+        this._envelope.to = recipients.map(to => to.address).filter(address => address);
+        const standardFields = ['to', 'cc', 'bcc', 'from'];
+        copyOwnKeys(this._envelope, envelope, key => standardFields.includes(key));
+        return this;
+    }
+    /**
+     * Generates and returns an object with parsed address fields
+     *
+     * @return Address object
+     */
+    getAddresses() {
+        const addresses = {};
+        const seenByKey = new Map();
+        this._headers.forEach(header => {
+            const key = header.key.toLowerCase();
+            if (['from', 'sender', 'reply-to', 'to', 'cc', 'bcc'].includes(key)) {
+                if (!Array.isArray(addresses[key])) {
+                    addresses[key] = [];
+                    seenByKey.set(key, new Set());
+                }
+                this._convertAddresses(this._parseAddresses(header.value), addresses[key], seenByKey.get(key));
+            }
+        });
+        return addresses;
+    }
+    /**
+     * Generates and returns SMTP envelope with the sender address and a list of recipients addresses
+     *
+     * @return SMTP envelope in the form of {from: 'from@example.com', to: ['to@example.com']}
+     */
+    getEnvelope() {
+        if (this._envelope) {
+            return this._envelope;
+        }
+        const envelope = {
+            from: false,
+            to: []
+        };
+        // Built once and carried across the headers. Letting _convertAddresses seed it per
+        // call would cost O(headers x recipients), and a message can carry many address
+        // headers: `headers: { to: [...] }` emits one To per entry.
+        const seenRecipients = new Set();
+        const recipients = [];
+        this._headers.forEach(header => {
+            const list = [];
+            if (header.key === 'From' || (!envelope.from && ['Reply-To', 'Sender'].includes(header.key))) {
+                this._convertAddresses(this._parseAddresses(header.value), list);
+                if (list.length && list[0]) {
+                    envelope.from = list[0].address;
+                }
+            }
+            else if (['To', 'Cc', 'Bcc'].includes(header.key)) {
+                this._convertAddresses(this._parseAddresses(header.value), recipients, seenRecipients);
+            }
+        });
+        envelope.to = recipients.map(to => to.address);
+        return envelope;
+    }
+    /**
+     * Returns Message-Id value. If it does not exist, then creates one
+     *
+     * @return Message-Id value
+     */
+    messageId() {
+        let messageId = this.getHeader('Message-ID');
+        // You really should define your own Message-Id field!
+        if (!messageId) {
+            messageId = this._generateMessageId();
+            this.setHeader('Message-ID', messageId);
+        }
+        return messageId;
+    }
+    /**
+     * Sets pregenerated content that will be used as the output of this node
+     *
+     * @param raw Raw MIME contents
+     */
+    setRaw(raw) {
+        this._raw = raw;
+        if (this._raw && typeof this._raw.pipe === 'function') {
+            // pre-stream handler. might be triggered if a stream is set as content
+            // and 'error' fires before anything is done with this stream
+            recordStreamErrors(this._raw);
+        }
+        return this;
+    }
+    /////// PRIVATE METHODS
+    /**
+     * Checks an access policy flag for this node and every node above it. The flags are set
+     * from the options the node was built with, and createChild only ever sees the options
+     * the caller passed, so a child of a closed tree starts out open. Reading the answer off
+     * the parent chain keeps it right whatever order the tree was assembled in.
+     *
+     * @param flag Either 'disableFileAccess' or 'disableUrlAccess'
+     * @return true if this node or an ancestor closed that access
+     * @internal
+     */
+    _accessDisabled(flag) {
+        // eslint-disable-next-line @typescript-eslint/no-this-alias
+        let node = this;
+        while (node) {
+            if (node[flag]) {
+                return true;
+            }
+            node = node.parentNode;
+        }
+        return false;
+    }
+    /**
+     * Destroys the content streams of this node and of every node below it
+     *
+     * @internal
+     */
+    _destroyContentStreams() {
+        destroyStream(this.content);
+        destroyStream(this._raw);
+        for (const child of this.childNodes) {
+            child._destroyContentStreams();
+        }
+    }
+    /**
+     * Checks that a content value can still be read before the node streams it. A stream is
+     * refused once it errored, ended or was destroyed: piping it would either never finish or
+     * produce an empty body without any error
+     *
+     * @param content Node content or raw value
+     * @returns The error to stop with, or null when the content can be read
+     * @internal
+     */
+    _takeStreamContent(content) {
+        if (Object.prototype.toString.call(content) === '[object Error]') {
+            return content;
+        }
+        if (!content || typeof content.pipe !== 'function' || content._resolvedValue) {
+            // the value of a resolved stream is read from the buffered copy
+            return null;
+        }
+        return unreadableStreamError(content);
+    }
+    /**
+     * Detects and returns handle to a stream related with the content.
+     *
+     * @param content Node content
+     * @returns Stream object
+     * @internal
+     */
+    _getStream(content) {
+        let contentStream;
+        if (content._resolvedValue) {
+            // pass string or buffer content as a stream
+            contentStream = new external_node_stream_.PassThrough();
+            setImmediate(() => {
+                try {
+                    contentStream.end(content._resolvedValue);
+                }
+                catch (_err) {
+                    contentStream.emit('error', _err);
+                }
+            });
+            return contentStream;
+        }
+        if (typeof content.pipe === 'function') {
+            // assume as stream
+            return content;
+        }
+        if (content && typeof content.path === 'string' && !content.href) {
+            if (this._accessDisabled('disableFileAccess')) {
+                contentStream = new external_node_stream_.PassThrough();
+                setImmediate(() => {
+                    const err = new Error('File access rejected for ' + content.path);
+                    err.code = EFILEACCESS;
+                    contentStream.emit('error', err);
+                });
+                return contentStream;
+            }
+            // read file
+            return external_node_fs_namespaceObject.createReadStream(content.path);
+        }
+        if (content && typeof content.href === 'string') {
+            if (this._accessDisabled('disableUrlAccess')) {
+                contentStream = new external_node_stream_.PassThrough();
+                setImmediate(() => {
+                    const err = new Error('Url access rejected for ' + content.href);
+                    err.code = EURLACCESS;
+                    contentStream.emit('error', err);
+                });
+                return contentStream;
+            }
+            // fetch URL. nmfetch refuses any scheme that is not http(s), and it decides
+            // that on the parsed URL. Testing the raw string here instead would reject
+            // forms the parser accepts, such as a leading space or a slash-less authority
+            return esm_fetch(content.href, { headers: content.httpHeaders, tls: content.tls });
+        }
+        // pass string or buffer content as a stream
+        contentStream = new external_node_stream_.PassThrough();
+        setImmediate(() => {
+            try {
+                contentStream.end(content || '');
+            }
+            catch (_err) {
+                contentStream.emit('error', _err);
+            }
+        });
+        return contentStream;
+    }
+    /**
+     * Parses addresses. Takes in a single address or an array or an
+     * array of address arrays (eg. To: [[first group], [second group],...])
+     *
+     * @param addresses Addresses to be parsed
+     * @return An array of address objects
+     * @internal
+     */
+    _parseAddresses(addresses) {
+        const flattened = [];
+        // Nested arrays are flattened iteratively. concat.apply throws once a recipient list
+        // is long enough to pass the argument limit, and an array handed to addressparser is
+        // stringified, which recurses once per nesting level and exhausts the call stack on
+        // a deep enough value. Every array is walked once, which also ends a self-referential
+        // input
+        const seen = new WeakSet();
+        const stack = [];
+        const enter = (list) => {
+            if (!seen.has(list)) {
+                seen.add(list);
+                stack.push({ list, pos: 0 });
+            }
+        };
+        enter(Array.isArray(addresses) ? addresses : [addresses]);
+        while (stack.length) {
+            const frame = stack[stack.length - 1];
+            if (frame.pos >= frame.list.length) {
+                stack.pop();
+                continue;
+            }
+            const address = frame.list[frame.pos++];
+            if (Array.isArray(address)) {
+                enter(address);
+                continue;
+            }
+            if (address && address.address) {
+                const normalized = this._normalizeAddress(address.address);
+                if (normalized === address.address && typeof address.name === 'string') {
+                    // there is nothing to rewrite, so there is nothing to keep off the original
+                    flattened.push(address);
+                    continue;
+                }
+                // rewriting would land on the object the caller passed in and might
+                // still hold a reference to, so rewrite a copy of it instead. An own
+                // "__proto__" key would make the copy inherit from caller data, and
+                // _convertAddresses reads `group` off it straight into the envelope
+                const copy = copyOwnKeys({}, address);
+                copy.address = normalized;
+                copy.name = address.name || '';
+                flattened.push(copy);
+                continue;
+            }
+            const parsed = this._normalizeParsedAddresses(esm_addressparser(address));
+            for (let i = 0; i < parsed.length; i++) {
+                flattened.push(parsed[i]);
+            }
+        }
+        return flattened;
+    }
+    /**
+     * Normalizes the addresses of a freshly parsed address list, groups included.
+     *
+     * Everything this method returns carries a normalized address, whether it arrived as an
+     * object or was parsed out of a header value. Without this the two shapes disagree, and
+     * a consumer reading the parsed form back is handed the ambiguous
+     * 'user@evil.com@good.com' that the header and the envelope no longer carry.
+     *
+     * @param parsed An array of address objects, as returned by addressparser
+     * @return The same array, with every address normalized
+     * @internal
+     */
+    _normalizeParsedAddresses(parsed) {
+        // addressparser builds these objects, so no caller holds a reference to rewrite around
+        parsed.forEach(entry => {
+            if (entry.address) {
+                entry.address = this._normalizeAddress(entry.address);
+            }
+            else if (entry.group) {
+                this._normalizeParsedAddresses(entry.group);
+            }
+        });
+        return parsed;
+    }
+    /**
+     * Parses the addresses of an explicitly set envelope.
+     *
+     * An envelope value is an addr-spec and never a display name, so a bare local username
+     * such as 'root' is the address here. Header parsing has to read the same value as a
+     * display name, as a value with no '@' in it can not be an addr-spec in a header.
+     *
+     * @param addresses Addresses to be parsed
+     * @return An array of address objects
+     * @internal
+     */
+    _parseEnvelopeAddresses(addresses) {
+        return this._parseAddresses(addresses).map(entry => {
+            if (entry.address || entry.group || !entry.name || /[\s@]/.test(entry.name)) {
+                return entry;
+            }
+            return { address: this._normalizeAddress(entry.name), name: '' };
+        });
+    }
+    /**
+     * Normalizes a header key, uses Camel-Case form, except for uppercase MIME-
+     *
+     * @param key Key to be normalized
+     * @return key in Camel-Case form
+     * @internal
+     */
+    _normalizeHeaderKey(key) {
+        key = (key || '')
+            .toString()
+            // a field name is printable ascii without the colon, so a control char, DEL,
+            // whitespace or a colon can only be dropped, there is no quoting construct
+            // around a field name. A colon or a space left in place ends the name early on
+            // the wire: the key 'From: ceo@example.com (' with the value ')' was emitted as a
+            // second From header that neither setHeader() nor the Bcc filter could match
+            .replace(/[\s\x00-\x20\x7f:]/g, '')
+            .toLowerCase()
+            // use uppercase words, except MIME
+            .replace(/^X-SMTPAPI$|^(MIME|DKIM|ARC|BIMI)\b|^OTP(?=-Token$)|^[a-z]|-(SPF|FBL|ID|MD5)$|-[a-z]/gi, c => c.toUpperCase())
+            // special case
+            .replace(/^Content-Features$/i, 'Content-features');
+        return key;
+    }
+    /**
+     * Checks if the content type is multipart and defines boundary if needed.
+     * Doesn't return anything, modifies object argument instead.
+     *
+     * @param structured Parsed header value for 'Content-Type' key
+     * @internal
+     */
+    _handleContentType(structured) {
+        this.contentType = structured.value.trim().toLowerCase();
+        this.multipart = /^multipart\//i.test(this.contentType) ? this.contentType.substr(this.contentType.indexOf('/') + 1) : false;
+        if (this.multipart) {
+            // The declared value and the delimiters are assigned from the same expression
+            // here, so whatever the header emitter then does with it, the two sides cannot
+            // disagree about which characters the boundary is made of.
+            //
+            // Stripping runs before the fallback rather than over the whole chain: a
+            // boundary made only of control characters would otherwise strip to '' and
+            // leave the node declaring no boundary and streaming bare '--' delimiters.
+            // _generateBoundary cleans what it builds, but this is the one place the boundary
+            // is written, so it cleans the value it is about to write rather than trusting
+            // where it came from. MimeNode is exported and subclassable, so the generator is
+            // not necessarily the one below. Stripping twice costs nothing, it is idempotent.
+            const declared = _stripBoundaryControls(structured.params.boundary || this.boundary || '');
+            this.boundary = structured.params.boundary = declared || _stripBoundaryControls(this._generateBoundary());
+        }
+        else {
+            this.boundary = false;
+        }
+    }
+    /**
+     * Generates a multipart boundary value
+     *
+     * @return boundary value
+     * @internal
+     */
+    _generateBoundary() {
+        // baseBoundary and boundaryPrefix are public, so they may hold something the
+        // constructor never cleaned, and the -Part_ suffix keeps the result non empty
+        return _stripBoundaryControls(this.rootNode.boundaryPrefix + '-' + this.rootNode.baseBoundary) + '-Part_' + this._nodeId;
+    }
+    /**
+     * Encodes a header value the way this node encodes it in the generated message:
+     * address headers are punycoded and mime encoded, message id headers get their
+     * angle brackets, a Date object is formatted and any other value is mime encoded
+     * when it holds non-ascii or control characters (using the node's `textEncoding`).
+     *
+     * The result is a single unfolded line without the key. Fold it before writing it
+     * into a message, `key + ': ' + value` folded at 76 characters is what the node does.
+     *
+     * @param key Header key, case insensitive
+     * @param value Header value
+     * @returns Encoded header value
+     */
+    encodeHeaderValue(key, value) {
+        key = this._normalizeHeaderKey(key);
+        switch (key) {
+            // Structured headers
+            case 'From':
+            case 'Sender':
+            case 'To':
+            case 'Cc':
+            case 'Bcc':
+            case 'Reply-To':
+                return this._convertAddresses(this._parseAddresses(value));
+            // values enclosed in <>
+            case 'Message-ID':
+            case 'In-Reply-To':
+            case 'Content-ID':
+                // a msg-id is structured, so an encoded word inside the angle brackets would
+                // be read as literal text. drop the characters that can not appear in a header
+                // at all, but leave HT alone, it separates the ids of a multi id value
+                value = (value || '')
+                    .toString()
+                    .replace(/\r?\n|\r/g, ' ')
+                    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+                if (value.charAt(0) !== '<') {
+                    value = '<' + value;
+                }
+                if (value.charAt(value.length - 1) !== '>') {
+                    value = value + '>';
+                }
+                return value;
+            // a structured field (RFC 9651) that can not be mime encoded, an encoded word would
+            // turn its quoted strings into text that no structured field parser reads. Only
+            // the characters that can not appear in a header at all are removed
+            case 'OTP-Token':
+                return (value || '')
+                    .toString()
+                    .replace(/\r?\n|\r/g, ' ')
+                    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+            // space separated list of values enclosed in <>
+            case 'References': {
+                const ids = [];
+                for (const entry of [].concat(value || '')) {
+                    const elm = (entry || '')
+                        .toString()
+                        .replace(/\r?\n|\r/g, ' ')
+                        .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
+                        .trim();
+                    for (let id of stripWhitespaceInAngleBrackets(elm).split(/\s+/)) {
+                        if (id.charAt(0) !== '<') {
+                            id = '<' + id;
+                        }
+                        if (id.charAt(id.length - 1) !== '>') {
+                            id = id + '>';
+                        }
+                        ids.push(id);
+                    }
+                }
+                return ids.join(' ').trim();
+            }
+            case 'Date':
+                if (Object.prototype.toString.call(value) === '[object Date]') {
+                    return value.toUTCString().replace(/GMT/, '+0000');
+                }
+                value = (value || '').toString().replace(/\r?\n|\r/g, ' ');
+                return this._encodeHeaderText(value);
+            case 'Content-Type':
+            case 'Content-Disposition':
+                // if it includes a filename then it is already encoded
+                return (value || '').toString().replace(/\r?\n|\r/g, ' ');
+            default:
+                value = (value || '').toString().replace(/\r?\n|\r/g, ' ');
+                return this._encodeHeaderText(value);
+        }
+    }
+    /**
+     * Encodes a header value without a node at hand. Same as the instance method of a
+     * node created with the given options.
+     *
+     * @param key Header key, case insensitive
+     * @param value Header value
+     * @param [options] Encoding options
+     * @param [options.textEncoding] either 'Q' (the default) or 'B'
+     * @returns Encoded header value
+     */
+    static encodeHeaderValue(key, value, options) {
+        return new MimeNode(false, { textEncoding: options?.textEncoding }).encodeHeaderValue(key, value);
+    }
+    /**
+     * Alias of encodeHeaderValue, kept for callers that used the method before it was public
+     *
+     * @internal
+     */
+    _encodeHeaderValue(key, value) {
+        return this.encodeHeaderValue(key, value);
+    }
+    /**
+     * Rebuilds address object using punycode and other adjustments
+     *
+     * @param addresses An array of address objects
+     * @param [uniqueList] An array to be populated with addresses
+     * @param [seenAddresses] Addresses already added to uniqueList, shared with recursive calls to keep deduplication linear
+     * @return address string
+     * @internal
+     */
+    _convertAddresses(addresses, uniqueList, seenAddresses) {
+        const values = [];
+        uniqueList = uniqueList || [];
+        // Membership is checked once per address, so scanning uniqueList itself would make
+        // a recipient list cost O(n^2). Groups recurse with the same set so that a nested
+        // group still dedupes against the addresses collected around it, and a caller that
+        // passes a partly filled list (To, then Cc, then Bcc) keeps deduping across headers.
+        if (!seenAddresses) {
+            seenAddresses = new Set();
+            for (let i = 0; i < uniqueList.length; i++) {
+                seenAddresses.add(uniqueList[i].address);
+            }
+        }
+        [].concat(addresses || []).forEach(address => {
+            if (address.address) {
+                address.address = this._normalizeAddress(address.address);
+                if (!address.name) {
+                    // an address that carries a special, be it a quoted local part or a domain
+                    // that could not be normalized, is only unambiguous inside angle brackets.
+                    // Without them a ',' or a ';' anywhere in it reads as a recipient separator
+                    // and the header would list more recipients than the envelope carries
+                    values.push(PLAIN_ADDRESS.test(address.address) ? address.address : `<${address.address}>`);
+                }
+                else {
+                    values.push(`${this._encodeAddressName(address.name)} <${address.address}>`);
+                }
+                if (!seenAddresses.has(address.address)) {
+                    seenAddresses.add(address.address);
+                    uniqueList.push(address);
+                }
+            }
+            else if (address.group) {
+                const groupListAddresses = (address.group.length ? this._convertAddresses(address.group, uniqueList, seenAddresses) : '').trim();
+                values.push(`${this._encodeAddressName(address.name)}:${groupListAddresses};`);
+            }
+        });
+        return values.join(', ');
+    }
+    /**
+     * Normalizes an email address
+     *
+     * @param address An array of address objects
+     * @return address string
+     * @internal
+     */
+    _normalizeAddress(address) {
+        address = (address || '')
+            .toString()
+            .replace(/[\x00-\x1F\x7F<>]+/g, ' ') // remove unallowed characters
+            .trim();
+        if (!address) {
+            // callers use an empty value to detect a missing address
+            return address;
+        }
+        // dtext includes '@', so a domain literal is split off at the '@' in front of it and
+        // not at the last one, which delivered 'a@[x@evil.com]' to evil.com
+        const literal = address.charAt(address.length - 1) === ']' ? mime_node_DOMAIN_LITERAL_TAIL.exec(address) : null;
+        const lastAt = literal ? address.length - literal[1].length - 1 : address.lastIndexOf('@');
+        if (lastAt < 0) {
+            // Bare username, there is no domain to split off
+            return this._normalizeLocalPart(address);
+        }
+        const user = address.substr(0, lastAt);
+        const domain = address.substr(lastAt + 1);
+        // Unicode in the local part is kept as is, see _normalizeLocalPart for the rest of it.
+        // A domain has no quoting construct to fall back on, so whatever is not a valid domain
+        // is kept as supplied and it is _convertAddresses that keeps such an address unambiguous.
+        // Domains are punycoded when the local part is ASCII ('safe@jõgeva.ee' -> 'safe@xn--jgeva-dua.ee').
+        // When the local part contains non-ASCII bytes the address already requires SMTPUTF8,
+        // so the domain is kept (or decoded back) as UTF-8 for symmetry on both sides of '@'.
+        let encodedDomain = domain;
+        // A non-ASCII local part already requires SMTPUTF8, so the domain stays UTF-8 for
+        // symmetry on both sides of the '@' rather than being encoded to an A-label
+        const smtputf8 = /[\x80-\uFFFF]/.test(user);
+        try {
+            encodedDomain = normalizeDomain(domain, smtputf8);
+        }
+        catch (_err) {
+            // keep domain as supplied
+        }
+        return `${this._normalizeLocalPart(user)}@${encodedDomain}`;
+    }
+    /**
+     * Normalizes the local part of an address into a form that can be emitted as is.
+     *
+     * A local part is either a dot-atom or a quoted-string, anything else is not a valid
+     * addr-spec. The quotes of a quoted local part get lost along the way, and a bare
+     * 'user@evil.com@good.com' leaves it to the receiver which '@' splits the domain off,
+     * while the split here is always at the last one. So whatever is not already one of
+     * the two valid forms goes back out as a quoted-string.
+     *
+     * @param user Local part of an address
+     * @return Local part as a dot-atom or as a quoted-string
+     * @internal
+     */
+    _normalizeLocalPart(user) {
+        if (DOT_ATOM.test(user) || QUOTED_STRING.test(user)) {
+            return user;
+        }
+        return quoteString(user);
+    }
+    /**
+     * If needed, mime encodes the name part
+     *
+     * @param name Name part of an address
+     * @returns Mime word encoded string if needed
+     * @internal
+     */
+    _encodeAddressName(name) {
+        if (!/^[\w ]*$/.test(name)) {
+            if (/^[\x20-\x7e]*$/.test(name)) {
+                return quoteString(name);
+            }
+            else {
+                return encodeWord(name, this._getTextEncoding(name), 52);
+            }
+        }
+        return name;
+    }
+    /**
+     * Encodes an unstructured header value. Such a value can only carry VCHAR and WSP, so a
+     * control char or DEL has to be forced into the mime encoded word that a non-ascii value
+     * would get anyway. HT stays as it is, it is valid folding whitespace here.
+     *
+     * @param value Header value to encode
+     * @returns Mime word encoded string if needed
+     * @internal
+     */
+    _encodeHeaderText(value) {
+        return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)
+            ? encodeWord(value, this._getTextEncoding(value), 52)
+            : // encodeWords only encodes if needed, otherwise the original string is returned
+                this._encodeWords(value);
+    }
+    /**
+     * If needed, mime encodes the name part
+     *
+     * @param value Name part of an address
+     * @returns Mime word encoded string if needed
+     * @internal
+     */
+    _encodeWords(value) {
+        // set encodeAll parameter to true even though it is against the recommendation of RFC2047,
+        // by default only words that include non-ascii should be converted into encoded words
+        // but some clients (eg. Zimbra) do not handle it properly and remove surrounding whitespace
+        return encodeWords(value, this._getTextEncoding(value), 52, true);
+    }
+    /**
+     * Detects best mime encoding for a text value
+     *
+     * @param value Value to check for
+     * @return either 'Q' or 'B'
+     * @internal
+     */
+    _getTextEncoding(value) {
+        value = (value || '').toString();
+        if (this.textEncoding) {
+            return this.textEncoding;
+        }
+        // count latin alphabet symbols and 8-bit range symbols + control symbols
+        // if there are more latin characters, then use quoted-printable
+        // encoding, otherwise use base64
+        let nonLatinLen = 0;
+        let latinLen = 0;
+        for (let i = 0, len = value.length; i < len; i++) {
+            const code = value.charCodeAt(i);
+            if ((code >= 0x00 && code <= 0x08) || code === 0x0b || code === 0x0c || (code >= 0x0e && code <= 0x1f) || code >= 0x80) {
+                nonLatinLen++;
+            }
+            else if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) {
+                latinLen++;
+            }
+        }
+        // if there are more latin symbols than binary/unicode, then prefer Q, otherwise B
+        return nonLatinLen < latinLen ? 'Q' : 'B';
+    }
+    /**
+     * Generates a message id
+     *
+     * @return Random Message-ID value
+     * @internal
+     */
+    _generateMessageId() {
+        return ('<' +
+            [2, 2, 2, 6].reduce(
+            // crux to generate UUID-like random strings
+            (prev, len) => prev + '-' + external_node_crypto_.randomBytes(len).toString('hex'), external_node_crypto_.randomBytes(4).toString('hex')) +
+            '@' +
+            // try to use the domain of the FROM address or fallback to server hostname
+            (this.getEnvelope().from || this.hostname || 'localhost').split('@').pop() +
+            '>');
+    }
+}
+/* harmony default export */ const mime_node = (MimeNode);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mail-composer/index.js
+/* eslint no-undefined: 0 */
+
+
+
+
+/**
+ * Creates the object for composing a MimeNode instance out from the mail options
+ *
+ * @constructor
+ * @param mail Mail options
+ */
+/**
+ * Tells whether a content value is a content descriptor object (something to load or to
+ * use as is) rather than the content itself
+ */
+function isContentObject(value) {
+    const content = value;
+    return typeof value === 'object' && !!(content.content || content.path || content.href || content.raw);
+}
+/**
+ * Tells whether attachment content is a string or a Buffer that 7bit can describe: ASCII
+ * only, no NUL and no line over the 998 octets of RFC 5322. Anything else, a stream or a
+ * file path included, can not be checked here
+ */
+function fitsSevenBit(content) {
+    let at;
+    let length;
+    if (typeof content === 'string') {
+        at = i => content.charCodeAt(i);
+        length = content.length;
+    }
+    else if (Buffer.isBuffer(content)) {
+        at = i => content[i];
+        length = content.length;
+    }
+    else {
+        return false;
+    }
+    let lineLength = 0;
+    for (let i = 0; i < length; i++) {
+        const c = at(i);
+        if (c === 0 || c > 0x7f) {
+            return false;
+        }
+        if (c === 0x0a || c === 0x0d) {
+            lineLength = 0;
+        }
+        else if (++lineLength > 998) {
+            return false;
+        }
+    }
+    return true;
+}
+class MailComposer {
+    constructor(mail) {
+        this.mail = mail || {};
+        this.message = false;
+    }
+    /**
+     * Builds MimeNode instance
+     */
+    compile() {
+        this._alternatives = this.getAlternatives();
+        this._htmlNode = this._alternatives.filter(alternative => /^text\/html\b/i.test(alternative.contentType)).pop();
+        this._attachments = this.getAttachments(!!this._htmlNode);
+        this._useRelated = !!(this._htmlNode && this._attachments.related.length);
+        this._useAlternative = this._alternatives.length > 1;
+        this._useMixed = this._attachments.attached.length > 1 || (this._alternatives.length && this._attachments.attached.length === 1);
+        // Compose MIME tree
+        if (this.mail.raw) {
+            this.message = new mime_node('message/rfc822', {
+                newline: this.mail.newline,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess
+            }).setRaw(this.mail.raw);
+        }
+        else if (this._useMixed) {
+            this.message = this._createMixed();
+        }
+        else if (this._useAlternative) {
+            this.message = this._createAlternative();
+        }
+        else if (this._useRelated) {
+            this.message = this._createRelated();
+        }
+        else {
+            this.message = this._createContentNode(false, []
+                .concat(this._alternatives || [])
+                .concat(this._attachments.attached || [])
+                .shift() || {
+                contentType: 'text/plain',
+                content: ''
+            });
+        }
+        // Add custom headers
+        if (this.mail.headers) {
+            this.message.addHeader(this.mail.headers);
+        }
+        // after the custom headers, so it replaces an OTP-Token from them, the field may appear only once
+        if (this.mail.otp) {
+            this.message.setHeader('OTP-Token', formatOtpToken(this.mail.otp));
+        }
+        // Add headers to the root node, always overrides custom headers
+        ['from', 'sender', 'to', 'cc', 'bcc', 'reply-to', 'in-reply-to', 'references', 'subject', 'message-id', 'date'].forEach(header => {
+            const key = header.replace(/-(\w)/g, (o, c) => c.toUpperCase());
+            if (this.mail[key]) {
+                this.message.setHeader(header, this.mail[key]);
+            }
+        });
+        // Sets custom envelope
+        if (this.mail.envelope) {
+            this.message.setEnvelope(this.mail.envelope);
+        }
+        // ensure Message-Id value
+        this.message.messageId();
+        return this.message;
+    }
+    /**
+     * List all attachments. Resulting attachment objects can be used as input for MimeNode nodes
+     *
+     * @param findRelated If true separate related attachments from attached ones
+     * @returns An object of arrays (`related` and `attached`)
+     */
+    getAttachments(findRelated) {
+        let eventObject;
+        const attachments = [].concat(this.mail.attachments || []).map((attachment, i) => {
+            if (/^data:/i.test((attachment.path || attachment.href))) {
+                attachment = this._processDataUrl(attachment);
+            }
+            const contentType = attachment.contentType || mime_funcs_detectMimeType(attachment.filename || attachment.path || attachment.href || 'bin');
+            const isImage = /^image\//i.test(contentType);
+            const isMessageNode = /^message\//i.test(contentType);
+            const contentDisposition = attachment.contentDisposition || (isMessageNode || (isImage && attachment.cid) ? 'inline' : 'attachment');
+            let contentTransferEncoding;
+            if ('contentTransferEncoding' in attachment) {
+                // also contains `false`, to set
+                contentTransferEncoding = attachment.contentTransferEncoding;
+            }
+            else if (isMessageNode) {
+                // a message/* part can not be encoded (RFC 2046 5.2.1), so the label has to describe
+                // the content as it is. A stream or a file might hold non-ASCII bytes that can not be
+                // checked here, so only content at hand that fits 7bit is labelled as such
+                // content with an `encoding` is decoded later, so what it decodes to is not known here either
+                contentTransferEncoding = !attachment.encoding && fitsSevenBit(attachment.content) ? '7bit' : '8bit';
+            }
+            else {
+                contentTransferEncoding = 'base64'; // the default
+            }
+            const data = {
+                contentType,
+                contentDisposition,
+                contentTransferEncoding
+            };
+            if (attachment.filename) {
+                data.filename = attachment.filename;
+            }
+            else if (!isMessageNode && attachment.filename !== false) {
+                // a backslash separates as well, so a Windows path does not put the sender's directories in the headers
+                data.filename = (attachment.path || attachment.href || '').split(/[/\\]/).pop().split('?').shift() || 'attachment-' + (i + 1);
+                if (data.filename.indexOf('.') < 0) {
+                    data.filename += '.' + mime_funcs_detectExtension(data.contentType);
+                }
+            }
+            if (/^https?:\/\//i.test(attachment.path)) {
+                attachment.href = attachment.path;
+                attachment.path = undefined;
+            }
+            if (attachment.cid) {
+                data.cid = attachment.cid;
+            }
+            if (attachment.raw) {
+                data.raw = attachment.raw;
+            }
+            else if (attachment.path) {
+                data.content = {
+                    path: attachment.path
+                };
+            }
+            else if (attachment.href) {
+                data.content = {
+                    href: attachment.href,
+                    httpHeaders: attachment.httpHeaders,
+                    tls: attachment.tls
+                };
+            }
+            else {
+                data.content = attachment.content || '';
+            }
+            if (attachment.encoding) {
+                data.encoding = attachment.encoding;
+            }
+            if (attachment.headers) {
+                data.headers = attachment.headers;
+            }
+            return data;
+        });
+        if (this.mail.icalEvent) {
+            eventObject = Object.assign({}, this._getIcalEvent());
+            eventObject.contentType = 'application/ics';
+            if (!eventObject.headers) {
+                eventObject.headers = {};
+            }
+            eventObject.filename = eventObject.filename || 'invite.ics';
+            eventObject.headers['Content-Disposition'] = 'attachment';
+            eventObject.headers['Content-Transfer-Encoding'] = 'base64';
+        }
+        if (!findRelated) {
+            return {
+                attached: attachments.concat(eventObject || []),
+                related: []
+            };
+        }
+        return {
+            attached: attachments.filter(attachment => !attachment.cid).concat(eventObject || []),
+            related: attachments.filter(attachment => !!attachment.cid)
+        };
+    }
+    /**
+     * Returns the icalEvent value with `path`/`href`/data uri input normalized into
+     * a `content` entry, the same way as for regular attachments. The same event is
+     * included twice (as a text/calendar alternative and as an application/ics
+     * attachment), so the shared content object is marked to be resolved just once
+     * and the buffered result is reused by the second node.
+     *
+     * @returns Normalized icalEvent data
+     * @internal
+     */
+    _getIcalEvent() {
+        if (!this._icalEvent) {
+            let icalEvent;
+            if (isContentObject(this.mail.icalEvent)) {
+                // an own "__proto__" key would make the copy inherit path/href from caller
+                // data, and the mapping below then replaces the content the caller did set
+                icalEvent = copyOwnKeys({}, this.mail.icalEvent);
+            }
+            else {
+                icalEvent = {
+                    content: this.mail.icalEvent
+                };
+            }
+            if (/^data:/i.test((icalEvent.path || icalEvent.href))) {
+                icalEvent = this._processDataUrl(icalEvent);
+            }
+            if (/^https?:\/\//i.test(icalEvent.path)) {
+                icalEvent.href = icalEvent.path;
+                icalEvent.path = undefined;
+            }
+            if (!icalEvent.raw) {
+                // map file path and URL values into `content`, otherwise the content
+                // nodes would render an empty body
+                if (icalEvent.path) {
+                    icalEvent.content = {
+                        path: icalEvent.path
+                    };
+                    icalEvent.path = undefined;
+                }
+                else if (icalEvent.href) {
+                    icalEvent.content = {
+                        href: icalEvent.href,
+                        httpHeaders: icalEvent.httpHeaders,
+                        tls: icalEvent.tls
+                    };
+                    icalEvent.href = undefined;
+                }
+            }
+            if (icalEvent.content && typeof icalEvent.content === 'object') {
+                // we are going to have the same attachment twice, so mark this to be
+                // resolved just once
+                icalEvent.content._resolve = true;
+            }
+            this._icalEvent = icalEvent;
+        }
+        return this._icalEvent;
+    }
+    /**
+     * List alternatives. Resulting objects can be used as input for MimeNode nodes
+     *
+     * @returns An array of alternative elements. Includes the `text` and `html` values as well
+     */
+    getAlternatives() {
+        const alternatives = [];
+        let text, html, watchHtml, amp, eventObject;
+        if (this.mail.text) {
+            if (isContentObject(this.mail.text)) {
+                text = this.mail.text;
+            }
+            else {
+                text = {
+                    content: this.mail.text
+                };
+            }
+            text.contentType = 'text/plain; charset=utf-8';
+        }
+        if (this.mail.watchHtml) {
+            if (isContentObject(this.mail.watchHtml)) {
+                watchHtml = this.mail.watchHtml;
+            }
+            else {
+                watchHtml = {
+                    content: this.mail.watchHtml
+                };
+            }
+            watchHtml.contentType = 'text/watch-html; charset=utf-8';
+        }
+        if (this.mail.amp) {
+            if (isContentObject(this.mail.amp)) {
+                amp = this.mail.amp;
+            }
+            else {
+                amp = {
+                    content: this.mail.amp
+                };
+            }
+            amp.contentType = 'text/x-amp-html; charset=utf-8';
+        }
+        // NB! when including attachments with a calendar alternative you might end up in a blank screen on some clients
+        if (this.mail.icalEvent) {
+            eventObject = Object.assign({}, this._getIcalEvent());
+            eventObject.filename = false;
+            eventObject.contentType = 'text/calendar; charset=utf-8; method=' + (eventObject.method || 'PUBLISH').toString().trim().toUpperCase();
+            if (!eventObject.headers) {
+                eventObject.headers = {};
+            }
+        }
+        if (this.mail.html) {
+            if (isContentObject(this.mail.html)) {
+                html = this.mail.html;
+            }
+            else {
+                html = {
+                    content: this.mail.html
+                };
+            }
+            html.contentType = 'text/html; charset=utf-8';
+        }
+        []
+            .concat(text || [])
+            .concat(watchHtml || [])
+            .concat(amp || [])
+            .concat(html || [])
+            .concat(eventObject || [])
+            .concat(this.mail.alternatives || [])
+            .forEach(alternative => {
+            if (/^data:/i.test((alternative.path || alternative.href))) {
+                alternative = this._processDataUrl(alternative);
+            }
+            const data = {
+                contentType: alternative.contentType || mime_funcs_detectMimeType(alternative.filename || alternative.path || alternative.href || 'txt'),
+                contentTransferEncoding: alternative.contentTransferEncoding
+            };
+            if (alternative.filename) {
+                data.filename = alternative.filename;
+            }
+            if (/^https?:\/\//i.test(alternative.path)) {
+                alternative.href = alternative.path;
+                alternative.path = undefined;
+            }
+            if (alternative.raw) {
+                data.raw = alternative.raw;
+            }
+            else if (alternative.path) {
+                data.content = {
+                    path: alternative.path
+                };
+            }
+            else if (alternative.href) {
+                data.content = {
+                    href: alternative.href,
+                    httpHeaders: alternative.httpHeaders,
+                    tls: alternative.tls
+                };
+            }
+            else {
+                data.content = alternative.content || '';
+            }
+            if (alternative.encoding) {
+                data.encoding = alternative.encoding;
+            }
+            if (alternative.headers) {
+                data.headers = alternative.headers;
+            }
+            alternatives.push(data);
+        });
+        return alternatives;
+    }
+    /**
+     * Builds multipart/mixed node. It should always contain different type of elements on the same level
+     * eg. text + attachments
+     *
+     * @param parentNode Parent for this note. If it does not exist, a root node is created
+     * @returns MimeNode node element
+     * @internal
+     */
+    _createMixed(parentNode) {
+        const node = parentNode
+            ? parentNode.createChild('multipart/mixed', {
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            })
+            : new mime_node('multipart/mixed', {
+                baseBoundary: this.mail.baseBoundary,
+                textEncoding: this.mail.textEncoding,
+                boundaryPrefix: this.mail.boundaryPrefix,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            });
+        if (this._useAlternative) {
+            this._createAlternative(node);
+        }
+        else if (this._useRelated) {
+            this._createRelated(node);
+        }
+        []
+            .concat((!this._useAlternative && this._alternatives) || [])
+            .concat(this._attachments.attached || [])
+            .forEach(element => {
+            // if the element is a html node from related subpart then ignore it
+            if (!this._useRelated || element !== this._htmlNode) {
+                this._createContentNode(node, element);
+            }
+        });
+        return node;
+    }
+    /**
+     * Builds multipart/alternative node. It should always contain same type of elements on the same level
+     * eg. text + html view of the same data
+     *
+     * @param parentNode Parent for this note. If it does not exist, a root node is created
+     * @returns MimeNode node element
+     * @internal
+     */
+    _createAlternative(parentNode) {
+        const node = parentNode
+            ? parentNode.createChild('multipart/alternative', {
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            })
+            : new mime_node('multipart/alternative', {
+                baseBoundary: this.mail.baseBoundary,
+                textEncoding: this.mail.textEncoding,
+                boundaryPrefix: this.mail.boundaryPrefix,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            });
+        this._alternatives.forEach(alternative => {
+            if (this._useRelated && this._htmlNode === alternative) {
+                this._createRelated(node);
+            }
+            else {
+                this._createContentNode(node, alternative);
+            }
+        });
+        return node;
+    }
+    /**
+     * Builds multipart/related node. It should always contain html node with related attachments
+     *
+     * @param parentNode Parent for this note. If it does not exist, a root node is created
+     * @returns MimeNode node element
+     * @internal
+     */
+    _createRelated(parentNode) {
+        const node = parentNode
+            ? parentNode.createChild('multipart/related; type="text/html"', {
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            })
+            : new mime_node('multipart/related; type="text/html"', {
+                baseBoundary: this.mail.baseBoundary,
+                textEncoding: this.mail.textEncoding,
+                boundaryPrefix: this.mail.boundaryPrefix,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            });
+        this._createContentNode(node, this._htmlNode);
+        this._attachments.related.forEach(alternative => this._createContentNode(node, alternative));
+        return node;
+    }
+    /**
+     * Creates a regular node with contents
+     *
+     * @param parentNode Parent for this note. If it does not exist, a root node is created
+     * @param element Node data
+     * @returns MimeNode node element
+     * @internal
+     */
+    _createContentNode(parentNode, element) {
+        element = element || {};
+        element.content = element.content || '';
+        const encoding = (element.encoding || 'utf8')
+            .toString()
+            .toLowerCase()
+            .replace(/[-_\s]/g, '');
+        const node = parentNode
+            ? parentNode.createChild(element.contentType, {
+                filename: element.filename,
+                textEncoding: this.mail.textEncoding,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            })
+            : new mime_node(element.contentType, {
+                filename: element.filename,
+                baseBoundary: this.mail.baseBoundary,
+                textEncoding: this.mail.textEncoding,
+                boundaryPrefix: this.mail.boundaryPrefix,
+                disableUrlAccess: this.mail.disableUrlAccess,
+                disableFileAccess: this.mail.disableFileAccess,
+                normalizeHeaderKey: this.mail.normalizeHeaderKey,
+                newline: this.mail.newline
+            });
+        // add custom headers
+        if (element.headers) {
+            node.addHeader(element.headers);
+        }
+        if (element.cid) {
+            node.setHeader('Content-Id', '<' + element.cid.replace(/[<>]/g, '') + '>');
+        }
+        if (element.contentTransferEncoding) {
+            node.setHeader('Content-Transfer-Encoding', element.contentTransferEncoding);
+        }
+        else if (this.mail.encoding && /^text\//i.test(element.contentType)) {
+            node.setHeader('Content-Transfer-Encoding', this.mail.encoding);
+        }
+        if (!/^text\//i.test(element.contentType) || element.contentDisposition) {
+            node.setHeader('Content-Disposition', element.contentDisposition || (element.cid && /^image\//i.test(element.contentType) ? 'inline' : 'attachment'));
+        }
+        if (typeof element.content === 'string' && !['utf8', 'usascii', 'ascii'].includes(encoding)) {
+            element.content = Buffer.from(element.content, encoding);
+        }
+        // prefer pregenerated raw content
+        if (element.raw) {
+            node.setRaw(element.raw);
+        }
+        else {
+            node.setContent(element.content);
+        }
+        return node;
+    }
+    /**
+     * Parses data uri and converts it to a Buffer
+     *
+     * @param element Content element
+     * @return Parsed element
+     * @internal
+     */
+    _processDataUrl(element) {
+        const dataUrl = element.path || element.href;
+        // Early validation to prevent ReDoS
+        if (!dataUrl || typeof dataUrl !== 'string') {
+            return element;
+        }
+        if (!dataUrl.startsWith('data:')) {
+            return element;
+        }
+        if (dataUrl.length > 52428800) {
+            // 52428800 chars = 50MB limit for data URL string (~37.5MB decoded image)
+            // Extract content type before rejecting to preserve MIME type
+            let detectedType = 'application/octet-stream';
+            const commaPos = dataUrl.indexOf(',');
+            if (commaPos > 0 && commaPos < 200) {
+                // Parse header safely with size limit
+                const header = dataUrl.substring(5, commaPos); // skip 'data:'
+                const parts = header.split(';');
+                if (parts[0] && parts[0].includes('/')) {
+                    detectedType = parts[0].trim();
+                }
+            }
+            // Return empty content for excessively long data URLs
+            return Object.assign(copyOwnKeys({}, element), {
+                path: false,
+                href: false,
+                content: Buffer.alloc(0),
+                contentType: element.contentType || detectedType
+            });
+        }
+        let parsedDataUri;
+        try {
+            parsedDataUri = parseDataURI(dataUrl);
+        }
+        catch (_err) {
+            return element;
+        }
+        if (!parsedDataUri) {
+            return element;
+        }
+        element.content = parsedDataUri.data;
+        element.contentType = element.contentType || parsedDataUri.contentType;
+        if ('path' in element) {
+            element.path = false;
+        }
+        if ('href' in element) {
+            element.href = false;
+        }
+        return element;
+    }
+}
+/**
+ * Returns the value of the OTP-Token header for the otp option. The header is defined by
+ * draft-goto-otp-token-01, an Internet-Draft that expires on 25 March 2027. By then check
+ * for a newer revision of the draft or a published RFC, the header name and its
+ * parameters are still open questions in the draft.
+ */
+function formatOtpToken(otp) {
+    // a structured field String can only hold printable ascii. The code is a secret the recipient
+    // compares against the one in the message body, so it is rejected rather than cleaned up
+    if (typeof otp.code !== 'string' || !/^[\x20-\x7e]+$/.test(otp.code)) {
+        throw otpError('The otp code must be a non-empty string of printable ASCII characters');
+    }
+    // a structured field String escapes the same two characters as a quoted-string
+    return quoteString(otp.code) + '; origin=' + quoteString(getOtpOrigin(otp.origin));
+}
+/**
+ * Returns the canonical ascii serialization of the origin the code is bound to. The draft
+ * requires a potentially trustworthy origin, so only https is accepted, plus http on a
+ * loopback host for local development
+ */
+function getOtpOrigin(origin) {
+    let url;
+    try {
+        url = new URL(String(origin));
+    }
+    catch {
+        // handled below
+    }
+    // the WHATWG parser lets characters such as a quote or a brace into a host, which the
+    // origin grammar the draft requires (RFC 6454) does not allow, so a receiver would discard
+    // the header. Only a DNS name, an IPv4 address or a bracketed IPv6 address is accepted.
+    // Userinfo is refused as well, an origin never has it and it turns a value built as
+    // 'https://example.com' + input into the origin of whatever host follows an "@"
+    if (!url || url.username || url.password || !/^([a-z0-9_-]+\.)*[a-z0-9_-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) {
+        throw otpError('The otp origin must be an absolute https URL');
+    }
+    const isLoopback = /^(localhost|.+\.localhost|127(\.\d+){3}|\[::1\])$/.test(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback)) {
+        throw otpError('The otp origin must be an https URL, or an http URL on a loopback host');
+    }
+    // the URL parser already lowercases the host, converts it to punycode and drops the default port
+    return url.origin;
+}
+function otpError(message) {
+    const err = new Error(message);
+    err.code = EOTP;
+    return err;
+}
+/* harmony default export */ const mail_composer = (MailComposer);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/dkim/message-parser.js
+
+/**
+ * Drops the SP and HTAB from both ends of a field name.
+ *
+ * An index scan rather than `/^[ \t]+|[ \t]+$/g`, which retries the trailing branch at
+ * every offset of a blank run that is followed by other text: the run is consumed greedily,
+ * `$` fails, and the engine gives the characters back one at a time before moving on to
+ * start the same walk one offset further in. A field name carrying a 128 KiB run of spaces
+ * between two atoms took about 6.7 seconds to trim, and the cost grows with its square.
+ *
+ * Not `.trim()`, which takes the other Unicode spaces along: an NBSP in front of a field
+ * name would come off and select the name into the signed set, where the relaxed
+ * canonicalization in sign.ts deliberately leaves everything but SP and HTAB alone.
+ *
+ * @param str Field name to trim
+ * @return The field name without the surrounding SP and HTAB
+ */
+function _trimFieldName(str) {
+    let start = 0;
+    let end = str.length;
+    while (start < end && (str.charCodeAt(start) === 0x20 || str.charCodeAt(start) === 0x09)) {
+        start++;
+    }
+    while (end > start && (str.charCodeAt(end - 1) === 0x20 || str.charCodeAt(end - 1) === 0x09)) {
+        end--;
+    }
+    return str.slice(start, end);
+}
+/**
+ * MessageParser instance is a transform stream that separates message headers
+ * from the rest of the body. Headers are emitted with the 'headers' event. Message
+ * body is passed on as the resulting stream.
+ */
+class MessageParser extends external_node_stream_.Transform {
+    constructor(options) {
+        super(options);
+        this.lastBytes = Buffer.alloc(4);
+        this.headersParsed = false;
+        this.headerBytes = 0;
+        this.headerChunks = [];
+        this.rawHeaders = false;
+        this.bodySize = 0;
+    }
+    /**
+     * Keeps count of the last 4 bytes in order to detect line breaks on chunk boundaries
+     *
+     * @param data Next data chunk from the stream
+     */
+    updateLastBytes(data) {
+        const lblen = this.lastBytes.length;
+        const nblen = Math.min(data.length, lblen);
+        // shift existing bytes
+        for (let i = 0, len = lblen - nblen; i < len; i++) {
+            this.lastBytes[i] = this.lastBytes[i + nblen];
+        }
+        // add new bytes
+        for (let i = 1; i <= nblen; i++) {
+            this.lastBytes[lblen - i] = data[data.length - i];
+        }
+    }
+    /**
+     * Finds and removes message headers from the remaining body. We want to keep
+     * headers separated until final delivery to be able to modify these
+     *
+     * @param data Next chunk of data
+     * @return Returns true if headers are already found or false otherwise
+     */
+    checkHeaders(data) {
+        if (this.headersParsed) {
+            return true;
+        }
+        const lblen = this.lastBytes.length;
+        let headerPos = 0;
+        for (let i = 0, len = this.lastBytes.length + data.length; i < len; i++) {
+            let chr;
+            if (i < lblen) {
+                chr = this.lastBytes[i];
+            }
+            else {
+                chr = data[i - lblen];
+            }
+            if (chr === 0x0a && i) {
+                const pr1 = i - 1 < lblen ? this.lastBytes[i - 1] : data[i - 1 - lblen];
+                const pr2 = i > 1 ? (i - 2 < lblen ? this.lastBytes[i - 2] : data[i - 2 - lblen]) : false;
+                if (pr1 === 0x0a) {
+                    this.headersParsed = true;
+                    headerPos = i - lblen + 1;
+                    this.headerBytes += headerPos;
+                    break;
+                }
+                else if (pr1 === 0x0d && pr2 === 0x0a) {
+                    this.headersParsed = true;
+                    headerPos = i - lblen + 1;
+                    this.headerBytes += headerPos;
+                    break;
+                }
+            }
+        }
+        if (this.headersParsed) {
+            this.headerChunks.push(data.slice(0, headerPos));
+            this.rawHeaders = Buffer.concat(this.headerChunks, this.headerBytes);
+            this.headerChunks = null;
+            this.emit('headers', this.parseHeaders());
+            if (data.length > headerPos) {
+                const chunk = data.slice(headerPos);
+                this.bodySize += chunk.length;
+                // this would be the first chunk of data sent downstream
+                this.push(chunk);
+            }
+            return false;
+        }
+        this.headerBytes += data.length;
+        this.headerChunks.push(data);
+        // store last 4 bytes to catch header break
+        this.updateLastBytes(data);
+        return false;
+    }
+    /** @internal */
+    _transform(chunk, encoding, callback) {
+        if (!chunk || !chunk.length) {
+            return callback();
+        }
+        if (typeof chunk === 'string') {
+            chunk = Buffer.from(chunk, encoding);
+        }
+        let headersFound;
+        try {
+            headersFound = this.checkHeaders(chunk);
+        }
+        catch (E) {
+            return callback(E);
+        }
+        if (headersFound) {
+            this.bodySize += chunk.length;
+            this.push(chunk);
+        }
+        callback();
+    }
+    /** @internal */
+    _flush(callback) {
+        if (this.headerChunks) {
+            // no empty line was seen, so the message consists of headers only
+            this.rawHeaders = Buffer.concat(this.headerChunks, this.headerBytes);
+            this.headerChunks = null;
+            this.emit('headers', this.parseHeaders());
+        }
+        callback();
+    }
+    parseHeaders() {
+        // the header bytes are kept as they are, one character per byte, so the
+        // signature covers exactly the bytes the receiving side canonicalizes
+        // Only SP and HTAB fold a line, and only they are trimmed from the field name, the
+        // same whitespace the relaxed canonicalization in sign.ts works with
+        const rawLines = (this.rawHeaders || Buffer.alloc(0)).toString('binary').split(/\r?\n/);
+        // Unfold in a single forward pass and only ever test a freshly split line for the
+        // continuation prefix. Testing an already merged line instead would rescan a string
+        // that grows with every continuation line, so a header folded into many continuation
+        // lines (a large recipient list, for example) would take quadratic time to unfold
+        const lines = [];
+        for (const rawLine of rawLines) {
+            if (lines.length && /^[ \t]/.test(rawLine)) {
+                lines[lines.length - 1] += '\n' + rawLine;
+            }
+            else {
+                lines.push(rawLine);
+            }
+        }
+        return lines
+            .filter(line => /[^ \t\r]/.test(line))
+            .map(line => ({
+            key: _trimFieldName(line.substr(0, line.indexOf(':'))).toLowerCase(),
+            line
+        }));
+    }
+}
+/* harmony default export */ const message_parser = (MessageParser);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/dkim/relaxed-body.js
+// streams through a message body and calculates relaxed body hash
+
+
+const CHAR_CR = 0x0d;
+const CHAR_LF = 0x0a;
+const CHAR_SPACE = 0x20;
+const CHAR_TAB = 0x09;
+const CRLF = Buffer.from('\r\n');
+// a run of empty lines is hashed from this buffer in slices
+const EMPTY_LINES = Buffer.alloc(4096, CRLF);
+/**
+ * Passes the message body through unchanged and hashes its relaxed
+ * canonicalization (RFC 6376 section 3.4.4) on the side: whitespace at the end
+ * of a line is dropped, runs of whitespace within a line become a single space,
+ * every line ends with CRLF, empty lines at the end of the body are ignored and
+ * a non-empty body always ends with CRLF. Bytes are canonicalized as they arrive,
+ * so a line of any length costs constant memory.
+ */
+class RelaxedBody extends external_node_stream_.Transform {
+    constructor(options) {
+        super();
+        options = options || {};
+        this.bodyHash = external_node_crypto_.createHash(options.hashAlgo || 'sha256');
+        this.byteLength = 0;
+        this.debug = options.debug;
+        this._debugBody = options.debug ? [] : false;
+        this._lineHasContent = false;
+        this._pendingWsp = false;
+        this._pendingCr = false;
+        this._pendingEmptyLines = 0;
+    }
+    /** @internal */
+    _hashCanonical(data) {
+        if (!data.length) {
+            return;
+        }
+        this.bodyHash.update(data);
+        if (this._debugBody) {
+            this._debugBody.push(Buffer.from(data));
+        }
+    }
+    /** @internal */
+    _hashEmptyLines() {
+        while (this._pendingEmptyLines > 0) {
+            const count = Math.min(this._pendingEmptyLines, EMPTY_LINES.length / 2);
+            this._hashCanonical(EMPTY_LINES.subarray(0, count * 2));
+            this._pendingEmptyLines -= count;
+        }
+    }
+    /**
+     * Writes a content byte, with the space a pending run of whitespace collapses to,
+     * into the output buffer and returns the new write position. Kept a method rather
+     * than a closure so the write position stays a plain local in the byte loop
+     * @internal
+     */
+    _emitContent(out, outPos, c) {
+        if (!this._lineHasContent) {
+            if (this._pendingEmptyLines) {
+                // the first content byte of a line is where the empty lines before it
+                // become part of the body, so hash what is in the buffer before them
+                this._hashCanonical(out.subarray(0, outPos));
+                outPos = 0;
+                this._hashEmptyLines();
+            }
+            this._lineHasContent = true;
+        }
+        if (this._pendingWsp) {
+            out[outPos++] = CHAR_SPACE;
+            this._pendingWsp = false;
+        }
+        out[outPos++] = c;
+        return outPos;
+    }
+    updateHash(chunk, final) {
+        // every byte contributes itself at most once, plus a CR for a bare LF
+        // and, once per chunk, a pending space and CR carried over from before
+        const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
+        let outPos = 0;
+        for (let i = 0; i < chunk.length; i++) {
+            const c = chunk[i];
+            if (c === CHAR_LF) {
+                // end of line, a CR right before it and any trailing whitespace are dropped
+                if (this._lineHasContent) {
+                    out[outPos++] = CHAR_CR;
+                    out[outPos++] = CHAR_LF;
+                    this._lineHasContent = false;
+                }
+                else {
+                    this._pendingEmptyLines++;
+                }
+                this._pendingWsp = false;
+                this._pendingCr = false;
+                continue;
+            }
+            if (this._pendingCr) {
+                // not followed by LF, so the CR is content
+                outPos = this._emitContent(out, outPos, CHAR_CR);
+                this._pendingCr = false;
+            }
+            if (c === CHAR_CR) {
+                this._pendingCr = true;
+            }
+            else if (c === CHAR_SPACE || c === CHAR_TAB) {
+                this._pendingWsp = true;
+            }
+            else {
+                outPos = this._emitContent(out, outPos, c);
+            }
+        }
+        if (final && this._pendingCr) {
+            // a CR at the very end of the body is content
+            outPos = this._emitContent(out, outPos, CHAR_CR);
+            this._pendingCr = false;
+        }
+        this._hashCanonical(out.subarray(0, outPos));
+    }
+    /** @internal */
+    _transform(chunk, encoding, callback) {
+        if (!chunk || !chunk.length) {
+            return callback();
+        }
+        if (typeof chunk === 'string') {
+            chunk = Buffer.from(chunk, encoding);
+        }
+        this.updateHash(chunk);
+        this.byteLength += chunk.length;
+        this.push(chunk);
+        callback();
+    }
+    /** @internal */
+    _flush(callback) {
+        this.updateHash(Buffer.alloc(0), true);
+        if (this._lineHasContent) {
+            // the body does not end with a line break, add one
+            this._hashCanonical(CRLF);
+        }
+        this.emit('hash', this.bodyHash.digest('base64'), this.debug ? Buffer.concat(this._debugBody) : false);
+        callback();
+    }
+}
+/* harmony default export */ const relaxed_body = (RelaxedBody);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/dkim/sign.js
+
+
+
+
+/**
+ * Error for a hashAlgo value the crypto module does not know
+ */
+function unsupportedHashAlgoError(hashAlgo) {
+    const err = new Error('Unsupported DKIM hash algorithm "' + hashAlgo + '"');
+    err.code = ECONFIG;
+    return err;
+}
+/**
+ * Returns DKIM signature header line
+ *
+ * @param headers Parsed headers object from MessageParser
+ * @param hashAlgo Hash algorithm the body hash was calculated with, for example "sha256"
+ * @param bodyHash Base64 encoded hash of the message
+ * @param options DKIM options
+ * @param options.domainName Domain name to be signed for
+ * @param options.keySelector DKIM key selector to use
+ * @param options.privateKey DKIM private key to use
+ * @return Complete header line
+ */
+function sign(headers, hashAlgo, bodyHash, options) {
+    options = options || {};
+    // all listed fields from RFC4871 #5.5, plus List-Unsubscribe-Post: RFC 8058 only allows
+    // one-click unsubscribe when the signature covers it next to List-Unsubscribe
+    const defaultFieldNames = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:' +
+        'Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:Content-ID:' +
+        'Content-Description:Resent-Date:Resent-From:Resent-Sender:' +
+        'Resent-To:Resent-Cc:Resent-Message-ID:In-Reply-To:References:' +
+        'List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:List-Subscribe:List-Post:' +
+        'List-Owner:List-Archive:OTP-Token';
+    const fieldNames = options.headerFieldNames || defaultFieldNames;
+    const canonicalizedHeaderData = relaxedHeaders(headers, fieldNames, options.skipFields);
+    const dkimHeader = generateDKIMHeader(options.domainName, options.keySelector, canonicalizedHeaderData.fieldNames, hashAlgo, bodyHash);
+    canonicalizedHeaderData.headers += 'dkim-signature:' + relaxedHeaderLine(dkimHeader);
+    let signer;
+    try {
+        signer = external_node_crypto_.createSign(('rsa-' + hashAlgo).toUpperCase());
+    }
+    catch (_E) {
+        throw unsupportedHashAlgoError(hashAlgo);
+    }
+    // the header lines are 'binary' strings, so this reproduces the original header bytes
+    signer.update(canonicalizedHeaderData.headers, 'latin1');
+    let signature;
+    try {
+        signature = signer.sign(options.privateKey, 'base64');
+    }
+    catch (_E) {
+        return false;
+    }
+    return dkimHeader + signature.replace(/(^.{73}|.{75}(?!\r?\n|\r))/g, '$&\r\n ').trim();
+}
+sign.relaxedHeaders = relaxedHeaders;
+sign.unsupportedHashAlgoError = unsupportedHashAlgoError;
+/* harmony default export */ const dkim_sign = (sign);
+function generateDKIMHeader(domainName, keySelector, fieldNames, hashAlgo, bodyHash) {
+    // the caller supplied tag values are interpolated straight into the tag list, and none of
+    // them has any way to carry a control char, DEL, or one of the delimiters that would close
+    // the value and open a tag of its own
+    const cleanTagValue = (value) => (value || '').toString().replace(/[\x00-\x1f\x7f;=]/g, '');
+    const dkim = [
+        'v=1',
+        'a=rsa-' + hashAlgo,
+        'c=relaxed/relaxed',
+        'd=' + normalizeDomain(cleanTagValue(domainName), false),
+        'q=dns/txt',
+        's=' + cleanTagValue(keySelector),
+        'bh=' + bodyHash,
+        'h=' + cleanTagValue(fieldNames)
+    ].join('; ');
+    return foldLines('DKIM-Signature: ' + dkim, 76) + ';\r\n b=';
+}
+function relaxedHeaders(headers, fieldNames, skipFields) {
+    const includedFields = new Set();
+    const skip = new Set();
+    const headerFields = new Map();
+    (skipFields || '')
+        .toLowerCase()
+        .split(':')
+        .forEach(field => {
+        skip.add(field.trim());
+    });
+    (fieldNames || '')
+        .toLowerCase()
+        .split(':')
+        .filter(field => !skip.has(field.trim()))
+        .forEach(field => {
+        includedFields.add(field.trim());
+    });
+    for (let i = headers.length - 1; i >= 0; i--) {
+        const line = headers[i];
+        // only include the first value from bottom to top
+        if (includedFields.has(line.key) && !headerFields.has(line.key)) {
+            headerFields.set(line.key, relaxedHeaderLine(line.line));
+        }
+    }
+    const headersList = [];
+    const fields = [];
+    includedFields.forEach(field => {
+        if (headerFields.has(field)) {
+            fields.push(field);
+            headersList.push(field + ':' + headerFields.get(field));
+        }
+    });
+    return {
+        headers: headersList.join('\r\n') + '\r\n',
+        fieldNames: fields.join(':')
+    };
+}
+/**
+ * Relaxed canonicalization of a header field value (RFC 6376 section 3.4.2): unfold, turn
+ * every run of SP and HTAB into a single SP and drop the whitespace next to the colon and
+ * at the end. Only SP and HTAB count as whitespace, so bytes that decode to other space
+ * characters, such as a non-breaking space in a UTF-8 header, stay as they are
+ */
+function relaxedHeaderLine(line) {
+    return line
+        .substr(line.indexOf(':') + 1)
+        .replace(/\r?\n/g, '')
+        .replace(/[ \t]+/g, ' ')
+        .replace(/^ | $/g, '');
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/dkim/index.js
+// FIXME:
+// replace this Transform mess with a method that pipes input argument to output argument
+
+
+
+
+
+
+
+
+const DKIM_ALGO = 'sha256';
+const MAX_MESSAGE_SIZE = 10 * 1024 * 1024; // buffer messages larger than this to disk
+class DKIMSigner {
+    constructor(options, keys, input, output) {
+        this.options = options || {};
+        this.keys = keys;
+        this.cacheTreshold = Number(this.options.cacheTreshold) || MAX_MESSAGE_SIZE;
+        this.hashAlgo = this.options.hashAlgo || DKIM_ALGO;
+        this.cacheDir = this.options.cacheDir || false;
+        this.chunks = [];
+        this.chunklen = 0;
+        this.readPos = 0;
+        this.cachePath = this.cacheDir ? external_node_path_.join(this.cacheDir, 'message.' + Date.now() + '-' + external_node_crypto_.randomBytes(14).toString('hex')) : false;
+        this.cache = false;
+        this.headers = false;
+        this.bodyHash = false;
+        this.parser = false;
+        this.relaxedBody = false;
+        this.input = input;
+        this.output = output;
+        this.output.usingCache = false;
+        this.hasErrored = false;
+        this.input.on('error', err => this.fail(err));
+        // A consumer that goes away before the signed message was read in full destroys the
+        // output. Stop reading the input and drop the cache file instead of leaving them open
+        this.output.once('close', () => {
+            if (this.output.writableFinished) {
+                return;
+            }
+            this.hasErrored = true;
+            this.input.unpipe();
+            this.input.destroy();
+            this.cleanup();
+        });
+    }
+    /**
+     * Ends the output with an error and releases the cache file
+     */
+    fail(err) {
+        this.hasErrored = true;
+        this.cleanup();
+        this.output.destroy(err);
+    }
+    cleanup() {
+        if (!this.cache || !this.cachePath) {
+            return;
+        }
+        const cache = this.cache;
+        this.cache = false;
+        cache.destroy();
+        external_node_fs_namespaceObject.unlink(this.cachePath, () => false);
+    }
+    createReadCache() {
+        // pipe remainings to cache file
+        this.cache = external_node_fs_namespaceObject.createReadStream(this.cachePath);
+        this.cache.once('error', err => this.fail(err));
+        this.cache.once('close', () => {
+            this.cleanup();
+        });
+        this.cache.pipe(this.output);
+    }
+    sendNextChunk() {
+        while (!this.hasErrored) {
+            if (this.readPos >= this.chunks.length) {
+                if (!this.cache) {
+                    this.output.end();
+                    return;
+                }
+                return this.createReadCache();
+            }
+            const chunk = this.chunks[this.readPos++];
+            if (this.output.write(chunk) === false) {
+                this.output.once('drain', () => {
+                    this.sendNextChunk();
+                });
+                return;
+            }
+        }
+    }
+    sendSignedOutput() {
+        if (this.hasErrored) {
+            return;
+        }
+        let keyPos = 0;
+        const signNextKey = () => {
+            if (keyPos >= this.keys.length) {
+                this.output.write(this.parser.rawHeaders);
+                setImmediate(() => this.sendNextChunk());
+                return;
+            }
+            const key = this.keys[keyPos++];
+            let dkimField;
+            try {
+                dkimField = dkim_sign(this.headers, this.hashAlgo, this.bodyHash, {
+                    domainName: key.domainName,
+                    keySelector: key.keySelector,
+                    privateKey: key.privateKey,
+                    headerFieldNames: this.options.headerFieldNames,
+                    skipFields: this.options.skipFields
+                });
+            }
+            catch (err) {
+                this.fail(err);
+                return;
+            }
+            if (dkimField) {
+                this.output.write(Buffer.from(dkimField + '\r\n'));
+            }
+            setImmediate(signNextKey);
+        };
+        if (this.bodyHash && this.headers) {
+            return signNextKey();
+        }
+        this.output.write(this.parser.rawHeaders);
+        this.sendNextChunk();
+    }
+    createWriteCache() {
+        this.output.usingCache = true;
+        // pipe remainings to cache file. It holds the message body and cacheDir is often a
+        // shared directory such as /tmp, so nobody but the owner gets to read it
+        this.cache = external_node_fs_namespaceObject.createWriteStream(this.cachePath, { mode: 0o600 });
+        this.cache.once('error', err => {
+            // drain input
+            this.relaxedBody.unpipe(this.cache);
+            this.relaxedBody.on('readable', () => {
+                while (this.relaxedBody.read() !== null) {
+                    // do nothing
+                }
+            });
+            this.fail(err);
+        });
+        this.cache.once('close', () => {
+            if (this.hasErrored) {
+                return;
+            }
+            this.sendSignedOutput();
+        });
+        this.relaxedBody.removeAllListeners('readable');
+        this.relaxedBody.pipe(this.cache);
+    }
+    signStream() {
+        this.parser = new message_parser();
+        this.relaxedBody = new relaxed_body({
+            hashAlgo: this.hashAlgo
+        });
+        this.parser.on('headers', value => {
+            this.headers = value;
+        });
+        this.relaxedBody.on('hash', value => {
+            this.bodyHash = value;
+        });
+        this.relaxedBody.on('readable', () => {
+            let chunk;
+            if (this.cache) {
+                return;
+            }
+            while ((chunk = this.relaxedBody.read()) !== null) {
+                this.chunks.push(chunk);
+                this.chunklen += chunk.length;
+                if (this.chunklen >= this.cacheTreshold && this.cachePath) {
+                    return this.createWriteCache();
+                }
+            }
+        });
+        this.relaxedBody.on('end', () => {
+            if (this.cache) {
+                return;
+            }
+            this.sendSignedOutput();
+        });
+        this.parser.pipe(this.relaxedBody);
+        setImmediate(() => this.input.pipe(this.parser));
+    }
+}
+class DKIM {
+    constructor(options) {
+        this.options = options || {};
+        this.keys = [].concat(this.options.keys || {
+            domainName: options.domainName,
+            keySelector: options.keySelector,
+            privateKey: options.privateKey
+        });
+    }
+    sign(input, extraOptions) {
+        const output = new external_node_stream_.PassThrough();
+        let inputStream = input;
+        let writeValue = false;
+        if (Buffer.isBuffer(input)) {
+            writeValue = input;
+            inputStream = new external_node_stream_.PassThrough();
+        }
+        else if (typeof input === 'string') {
+            writeValue = Buffer.from(input);
+            inputStream = new external_node_stream_.PassThrough();
+        }
+        let options = this.options;
+        if (extraOptions && Object.keys(extraOptions).length) {
+            // extraOptions is mail.data._dkim, caller supplied message data. An own
+            // "__proto__" key there would let every option this signer reads and the
+            // transport did not set, such as skipFields, answer from the caller
+            options = copyOwnKeys({}, extraOptions);
+            copyOwnKeys(options, this.options);
+        }
+        const signer = new DKIMSigner(options, this.keys, inputStream, output);
+        setImmediate(() => {
+            try {
+                signer.signStream();
+            }
+            catch (_E) {
+                // the body hash is created here, an unknown hashAlgo throws inside this timer
+                // where nothing else could catch it
+                signer.fail(dkim_sign.unsupportedHashAlgoError(signer.hashAlgo));
+                return;
+            }
+            if (writeValue) {
+                setImmediate(() => {
+                    inputStream.end(writeValue);
+                });
+            }
+        });
+        return output;
+    }
+}
+/* harmony default export */ const esm_dkim = (DKIM);
+
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-connection/http-proxy-client.js
+/**
+ * Minimal HTTP/S proxy client
+ */
+
+
+
+
+// Cap the CONNECT response we buffer before the header terminator, so a proxy that
+// never sends \r\n\r\n cannot grow memory unboundedly before the socket times out.
+const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+// URL hostnames keep the brackets around an IPv6 literal, socket options and net.isIPv6 take it without
+const unbracket = (host) => (typeof host === 'string' && host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+function httpProxyClient(proxyUrl, destinationPort, destinationHost, tlsOptions, callback) {
+    if (typeof tlsOptions === 'function') {
+        callback = tlsOptions;
+        tlsOptions = {};
+    }
+    tlsOptions = tlsOptions || {};
+    // the error paths hand over the error alone
+    const done = callback;
+    // Reject CRLF in the destination before it reaches the CONNECT request line
+    // and Host header. A tainted host/port could otherwise inject additional
+    // request headers into the proxy connection (HTTP request splitting).
+    destinationPort = Number(destinationPort) || 0;
+    if (!destinationPort || /[\r\n]/.test(destinationHost)) {
+        const err = new Error('Invalid proxy destination');
+        err.code = EPROXY;
+        setImmediate(() => done(err));
+        return;
+    }
+    const proxy = parse(proxyUrl);
+    // the CONNECT request line and the Host header take an IPv6 destination in brackets
+    const authority = (external_node_net_.isIPv6(unbracket(destinationHost)) ? '[' + unbracket(destinationHost) + ']' : destinationHost) + ':' + destinationPort;
+    const connectOptions = {
+        host: proxy.hostname,
+        port: Number(proxy.port) ? Number(proxy.port) : proxy.protocol === 'https:' ? 443 : 80
+    };
+    let connect;
+    if (proxy.protocol === 'https:') {
+        // Validate the proxy's TLS certificate by default. A caller that uses a
+        // self-signed proxy (e.g. integration tests) opts out explicitly with
+        // tls.rejectUnauthorized === false.
+        connectOptions.rejectUnauthorized = tlsOptions.rejectUnauthorized !== false;
+        connect = external_node_tls_.connect.bind(external_node_tls_);
+    }
+    else {
+        connect = external_node_net_.connect.bind(external_node_net_);
+    }
+    // The handshake is bounded as a whole, a proxy that keeps sending a byte now and then can
+    // not hold the connection open past it
+    const timeout = Number(tlsOptions.timeout) || httpProxyClient.timeout || 30 * 1000;
+    let socket;
+    // Single settlement path for the handshake: every temporary listener and the timer are
+    // dropped exactly once. Once the tunnel is up, the responsibility to handle errors is passed
+    // to whoever uses this socket
+    let finished = false;
+    let timer;
+    const cleanup = () => {
+        clearTimeout(timer);
+        socket.removeListener('data', onSocketData);
+        socket.removeListener('error', fail);
+        socket.removeListener('close', onEarlyClose);
+    };
+    function fail(err) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cleanup();
+        try {
+            socket.destroy();
+        }
+        catch (_E) {
+            // ignore
+        }
+        done(err);
+    }
+    function onEarlyClose() {
+        const err = new Error('Proxy closed the connection before the tunnel was established');
+        err.code = EPROXY;
+        fail(err);
+    }
+    // The response is collected as chunks and only the bytes that just arrived, together
+    // with the three before them, are searched for the end of the headers. Appending to a
+    // string and searching all of it again re-read the whole response on every chunk.
+    const chunks = [];
+    let received = 0;
+    let tail = '';
+    function onSocketData(chunk) {
+        if (finished) {
+            return;
+        }
+        const window = tail + chunk.toString('binary');
+        const windowEnd = window.indexOf('\r\n\r\n');
+        chunks.push(chunk);
+        received += chunk.length;
+        tail = window.slice(-3);
+        if (windowEnd < 0) {
+            if (received > MAX_RESPONSE_HEADER_BYTES) {
+                const err = new Error('Proxy response headers too large');
+                err.code = EPROXY;
+                fail(err);
+            }
+            return;
+        }
+        // Stop reading before anything is put back. A socket that keeps flowing would emit the
+        // bytes after the headers, a greeting the proxy sent together with its own response,
+        // before the next owner of the socket has a listener for them
+        socket.removeListener('data', onSocketData);
+        socket.pause();
+        const headerEnd = received - window.length + windowEnd;
+        const response = Buffer.concat(chunks, received);
+        if (response.length > headerEnd + 4) {
+            socket.unshift(response.subarray(headerEnd + 4));
+        }
+        // check response code
+        const match = response.toString('binary', 0, headerEnd).match(/^HTTP\/\d+\.\d+ (\d+)/i);
+        if (!match || (match[1] || '').charAt(0) !== '2') {
+            const err = new Error('Invalid response from proxy' + ((match && ': ' + match[1]) || ''));
+            err.code = EPROXY;
+            return fail(err);
+        }
+        // proxy connection is now established
+        finished = true;
+        cleanup();
+        // A fresh socket starts flowing once something listens for 'data', a paused one would
+        // not. Keep that behaviour for the next owner of the socket
+        const resumeOnData = (event) => {
+            if (event === 'data') {
+                socket.removeListener('newListener', resumeOnData);
+                socket.resume();
+            }
+        };
+        socket.on('newListener', resumeOnData);
+        return done(null, socket);
+    }
+    socket = connect(connectOptions, () => {
+        if (finished) {
+            return;
+        }
+        const reqHeaders = {
+            Host: authority,
+            Connection: 'close'
+        };
+        if (proxy.auth) {
+            reqHeaders['Proxy-Authorization'] = 'Basic ' + Buffer.from(proxy.auth).toString('base64');
+        }
+        socket.write(
+        // HTTP method
+        'CONNECT ' +
+            authority +
+            ' HTTP/1.1\r\n' +
+            // HTTP request headers
+            Object.keys(reqHeaders)
+                .map(key => key + ': ' + reqHeaders[key])
+                .join('\r\n') +
+            // End request
+            '\r\n\r\n');
+        socket.on('data', onSocketData);
+    });
+    timer = setTimeout(() => {
+        const err = new Error('Proxy socket timed out');
+        err.code = ETIMEDOUT;
+        fail(err);
+    }, timeout);
+    socket.once('error', fail);
+    socket.once('close', onEarlyClose);
+}
+/* harmony default export */ const http_proxy_client = (httpProxyClient);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mailer/mail-message.js
+
+
+
+// Only an own key counts as already set. `key in obj` also matches every member of
+// Object.prototype, which silently drops a transporter default legitimately named
+// toString or constructor.
+const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+class MailMessage {
+    constructor(mailer, data) {
+        this.mailer = mailer;
+        this.data = {};
+        this.message = null;
+        data = data || {};
+        const options = mailer.options || {};
+        const defaults = mailer._defaults || {};
+        copyOwnKeys(this.data, data);
+        this.data.headers = this.data.headers || {};
+        // Apply defaults. `_defaults` is caller supplied too, it is the second argument of
+        // createTransport, so it needs the same treatment as `data` above
+        copyOwnKeys(this.data, defaults, key => hasOwn(this.data, key));
+        // headers is a special case. Allow setting individual default headers
+        copyOwnKeys(this.data.headers, defaults.headers, key => hasOwn(this.data.headers, key));
+        // force specific keys from transporter options
+        ['disableFileAccess', 'disableUrlAccess', 'normalizeHeaderKey', 'maxRecipients'].forEach(key => {
+            if (key in options) {
+                this.data[key] = options[key];
+            }
+        });
+        // The access flags are a sandbox rather than a message field, so `defaults` counts as
+        // transporter configuration for them. For a transporter plugin it is the only channel
+        // there is, createTransport leaves `options` undefined for one, and the defaults copy
+        // above yields to anything the message already set, which let message data switch the
+        // sandbox back off. Closing is one way here, same as in resolveContent below: either
+        // side may switch a flag on, neither can switch off what the other closed.
+        ['disableFileAccess', 'disableUrlAccess'].forEach(key => {
+            if (!(key in options) && hasOwn(defaults, key)) {
+                this.data[key] = this.data[key] || defaults[key];
+            }
+        });
+    }
+    resolveContent(data, key, options, callback) {
+        // Most plugins call this with the legacy (data, key, callback) signature, which carries
+        // no access policy. The policy belongs to the message, so apply it here. Explicit
+        // options may only tighten it, never reopen what the transporter closed.
+        if (!callback && typeof options === 'function') {
+            callback = options;
+            options = false;
+        }
+        options = options || {};
+        const policy = {
+            disableFileAccess: this.data.disableFileAccess || options.disableFileAccess,
+            disableUrlAccess: this.data.disableUrlAccess || options.disableUrlAccess
+        };
+        return resolveContent(data, key, policy, callback);
+    }
+    resolveAll(callback) {
+        const keys = [
+            [this.data, 'html'],
+            [this.data, 'text'],
+            [this.data, 'watchHtml'],
+            [this.data, 'amp'],
+            [this.data, 'icalEvent']
+        ];
+        if (this.data.alternatives && this.data.alternatives.length) {
+            this.data.alternatives.forEach((alternative, i) => {
+                keys.push([this.data.alternatives, i]);
+            });
+        }
+        if (this.data.attachments && this.data.attachments.length) {
+            this.data.attachments.forEach((attachment, i) => {
+                if (!attachment.filename) {
+                    // a backslash separates as well, so a Windows path does not put the sender's directories in the headers
+                    attachment.filename =
+                        (attachment.path || attachment.href || '').split(/[/\\]/).pop().split('?').shift() || 'attachment-' + (i + 1);
+                    if (attachment.filename.indexOf('.') < 0) {
+                        attachment.filename += '.' + mime_funcs_detectExtension(attachment.contentType);
+                    }
+                }
+                if (!attachment.contentType) {
+                    attachment.contentType = mime_funcs_detectMimeType(attachment.filename || attachment.path || attachment.href || 'bin');
+                }
+                keys.push([this.data.attachments, i]);
+            });
+        }
+        const mimeNode = new mime_node();
+        const addressKeys = ['from', 'to', 'cc', 'bcc', 'sender', 'replyTo'];
+        addressKeys.forEach(address => {
+            let value;
+            if (this.message) {
+                value = [].concat(mimeNode._parseAddresses(this.message.getHeader(address === 'replyTo' ? 'reply-to' : address)) || []);
+            }
+            else if (this.data[address]) {
+                value = [].concat(mimeNode._parseAddresses(this.data[address]) || []);
+            }
+            if (value && value.length) {
+                this.data[address] = value;
+            }
+            else if (address in this.data) {
+                this.data[address] = null;
+            }
+        });
+        const singleKeys = ['from', 'sender'];
+        singleKeys.forEach(address => {
+            if (this.data[address]) {
+                this.data[address] = this.data[address].shift();
+            }
+        });
+        let pos = 0;
+        const resolveNext = () => {
+            if (pos >= keys.length) {
+                return callback(null, this.data);
+            }
+            const args = keys[pos++];
+            if (!args[0] || !args[0][args[1]]) {
+                return resolveNext();
+            }
+            resolveContent(...args, { disableFileAccess: this.data.disableFileAccess, disableUrlAccess: this.data.disableUrlAccess }, (err, value) => {
+                if (err) {
+                    return callback(err);
+                }
+                const node = {
+                    content: value
+                };
+                if (args[0][args[1]] && typeof args[0][args[1]] === 'object' && !Buffer.isBuffer(args[0][args[1]])) {
+                    // The keys are the caller's, so copying them takes the same "__proto__"
+                    // rule as the constructor. `key in node` stays as the already-set test
+                    // here, unlike for the defaults: it also skips the Object.prototype
+                    // member names, and letting message data land a `toString` string on a
+                    // node only buys a TypeError the first time something stringifies it.
+                    copyOwnKeys(node, args[0][args[1]], key => key in node || ['content', 'path', 'href', 'raw'].includes(key));
+                }
+                args[0][args[1]] = node;
+                resolveNext();
+            });
+        };
+        setImmediate(() => resolveNext());
+    }
+    /**
+     * Destroys the content streams of the message once sending failed. A stream that was not
+     * read to the end would otherwise keep the file or the socket behind it open
+     */
+    releaseStreams() {
+        const data = this.data;
+        const values = [data.html, data.text, data.watchHtml, data.amp, data.raw, data.icalEvent];
+        for (const key of ['attachments', 'alternatives']) {
+            if (Array.isArray(data[key])) {
+                // one at a time, spreading a long enough list into the arguments throws
+                for (const entry of data[key]) {
+                    values.push(entry);
+                }
+            }
+        }
+        for (const value of values) {
+            if (value && typeof value === 'object') {
+                destroyStream(value);
+                destroyStream(value.content);
+                destroyStream(value.raw);
+            }
+        }
+    }
+    normalize(callback) {
+        const envelope = this.message.getEnvelope();
+        const messageId = this.message.messageId();
+        this.resolveAll((err, data) => {
+            if (err) {
+                return callback(err);
+            }
+            data.envelope = envelope;
+            data.messageId = messageId;
+            ['html', 'text', 'watchHtml', 'amp'].forEach(key => {
+                if (data[key] && data[key].content) {
+                    if (typeof data[key].content === 'string') {
+                        data[key] = data[key].content;
+                    }
+                    else if (Buffer.isBuffer(data[key].content)) {
+                        data[key] = data[key].content.toString();
+                    }
+                }
+            });
+            if (data.icalEvent && Buffer.isBuffer(data.icalEvent.content)) {
+                data.icalEvent.content = data.icalEvent.content.toString('base64');
+                data.icalEvent.encoding = 'base64';
+            }
+            if (data.alternatives && data.alternatives.length) {
+                data.alternatives.forEach((alternative) => {
+                    if (alternative && alternative.content && Buffer.isBuffer(alternative.content)) {
+                        alternative.content = alternative.content.toString('base64');
+                        alternative.encoding = 'base64';
+                    }
+                });
+            }
+            if (data.attachments && data.attachments.length) {
+                data.attachments.forEach((attachment) => {
+                    if (attachment && attachment.content && Buffer.isBuffer(attachment.content)) {
+                        attachment.content = attachment.content.toString('base64');
+                        attachment.encoding = 'base64';
+                    }
+                });
+            }
+            data.normalizedHeaders = {};
+            Object.keys(data.headers || {}).forEach(key => {
+                if (isProtoKey(key)) {
+                    return;
+                }
+                let value = [].concat(data.headers[key] || []).shift();
+                value = (value && value.value) || value;
+                if (value) {
+                    if (['references', 'in-reply-to', 'message-id', 'content-id'].includes(key)) {
+                        value = this.message.encodeHeaderValue(key, value);
+                    }
+                    data.normalizedHeaders[key] = value;
+                }
+            });
+            if (data.list && typeof data.list === 'object') {
+                const listHeaders = this._getListHeaders(data.list);
+                listHeaders.forEach(entry => {
+                    data.normalizedHeaders[entry.key] = entry.value.map(val => (val && val.value) || val).join(', ');
+                });
+            }
+            if (data.references) {
+                data.normalizedHeaders.references = this.message.encodeHeaderValue('references', data.references);
+            }
+            if (data.inReplyTo) {
+                data.normalizedHeaders['in-reply-to'] = this.message.encodeHeaderValue('in-reply-to', data.inReplyTo);
+            }
+            return callback(null, data);
+        });
+    }
+    setMailerHeader() {
+        if (!this.message || !this.data.xMailer) {
+            return;
+        }
+        this.message.setHeader('X-Mailer', this.data.xMailer);
+    }
+    setPriorityHeaders() {
+        if (!this.message || !this.data.priority) {
+            return;
+        }
+        switch ((this.data.priority || '').toString().toLowerCase()) {
+            case 'high':
+                this.message.setHeader('X-Priority', '1 (Highest)');
+                this.message.setHeader('X-MSMail-Priority', 'High');
+                this.message.setHeader('Importance', 'High');
+                break;
+            case 'low':
+                this.message.setHeader('X-Priority', '5 (Lowest)');
+                this.message.setHeader('X-MSMail-Priority', 'Low');
+                this.message.setHeader('Importance', 'Low');
+                break;
+            default:
+            // do not add anything, since all messages are 'Normal' by default
+        }
+    }
+    setListHeaders() {
+        if (!this.message || !this.data.list || typeof this.data.list !== 'object') {
+            return;
+        }
+        // add optional List-* headers
+        this._getListHeaders(this.data.list).forEach(listHeader => {
+            listHeader.value.forEach(value => {
+                this.message.addHeader(listHeader.key, value);
+            });
+        });
+    }
+    /** @internal */
+    _getListHeaders(listData) {
+        // make sure an url looks like <protocol:url>
+        return Object.keys(listData).map(key => ({
+            key: 'list-' + key.toLowerCase().trim(),
+            value: [].concat(listData[key] || []).map(value => ({
+                prepared: true,
+                foldLines: true,
+                value: []
+                    .concat(value || [])
+                    .map(value => {
+                    if (typeof value === 'string') {
+                        value = {
+                            url: value
+                        };
+                    }
+                    if (value && value.url) {
+                        // strip CR/LF so a comment can't inject extra header lines. DEL is neither
+                        // qtext nor ctext, so it can not be carried literally by either construct
+                        // and has to become an encoded word like any other non-plaintext value
+                        let comment = (value.comment || '').toString().replace(/\r?\n|\r/g, ' ');
+                        const needsEncoding = !isPlainText(comment) || /\x7f/.test(comment);
+                        if (key.toLowerCase().trim() === 'id') {
+                            // List-ID: "comment" <domain>, where an unescaped quote or a trailing
+                            // backslash in the comment would swallow the <domain> behind it
+                            comment = needsEncoding ? encodeWord(comment) : quoteString(comment);
+                            // List-ID expects a bare domain-like identifier, so strip the
+                            // scheme prefix that _formatListUrl adds or passes through
+                            return (value.comment ? comment + ' ' : '') + this._formatListUrl(value.url).replace(/^<[^:]+:\/{0,2}/, '<');
+                        }
+                        // List-*: <http://domain> (comment)
+                        // the ctext specials go out as quoted-pairs, otherwise a ")" closes the
+                        // comment early and leaves the rest as junk, an unpaired "(" opens a
+                        // nested comment that never closes, and a trailing backslash escapes
+                        // the closing ")" so the comment swallows whatever follows it
+                        comment = needsEncoding ? encodeWord(comment) : comment.replace(/[()\\]/g, '\\$&');
+                        return this._formatListUrl(value.url) + (value.comment ? ' (' + comment + ')' : '');
+                    }
+                    return '';
+                })
+                    .filter(value => value)
+                    .join(', ')
+            }))
+        }));
+    }
+    /** @internal */
+    _formatListUrl(url) {
+        // a url has no way to carry a control char or DEL, and the angle brackets around it
+        // are not a quoting construct, so anything left here lands in the header raw
+        url = url.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').replace(/[\s<]+|[\s>]+/g, '');
+        if (/^(https?|mailto|ftp):/.test(url)) {
+            return '<' + url + '>';
+        }
+        if (/^[^@]+@[^@]+$/.test(url)) {
+            return '<mailto:' + url + '>';
+        }
+        return '<http://' + url + '>';
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/mailer/index.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Recipients allowed on one message unless the caller sets its own maxRecipients. A backstop
+ * against a runaway or hostile recipient list rather than a delivery policy: RFC 5321 only
+ * asks a server to accept 100, so a real send is bounded far below this.
+ */
+const DEFAULT_MAX_RECIPIENTS = 100000;
+/**
+ * Duck-typed so that signals from another realm or a polyfill are accepted as well
+ */
+function isAbortSignal(value) {
+    return (typeof value === 'object' &&
+        value !== null &&
+        'aborted' in value &&
+        typeof value.addEventListener === 'function' &&
+        typeof value.removeEventListener === 'function');
+}
+/**
+ * Creates an object for exposing the Mail API
+ *
+ * @constructor
+ * @param transporter Transport object instance to pass the mails to
+ */
+class Mail extends external_node_events_.EventEmitter {
+    constructor(transporter, options, defaults) {
+        super();
+        this.options = options || {};
+        this._defaults = defaults || {};
+        this._defaultPlugins = {
+            compile: [(...args) => this._convertDataImages(...args)],
+            stream: []
+        };
+        this._userPlugins = {
+            compile: [],
+            stream: []
+        };
+        this.meta = new Map();
+        this.dkim = this.options.dkim ? new esm_dkim(this.options.dkim) : false;
+        this.transporter = transporter;
+        this.transporter.mailer = this;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'mail'
+        });
+        this.logger.debug({
+            tnx: 'create'
+        }, 'Creating transport: %s', this.getVersionString());
+        // setup emit handlers for the transporter
+        if (typeof this.transporter.on === 'function') {
+            // deprecated log interface
+            this.transporter.on('log', log => {
+                this.logger.debug({
+                    tnx: 'transport'
+                }, '%s: %s', log.type, log.message);
+            });
+            // transporter errors
+            this.transporter.on('error', err => {
+                this.logger.error({
+                    err,
+                    tnx: 'transport'
+                }, 'Transport Error: %s', err.message);
+                this.emit('error', err);
+            });
+            // indicates if the sender has became idle
+            this.transporter.on('idle', (...args) => {
+                this.emit('idle', ...args);
+            });
+            // indicates if the sender has became idle and all connections are terminated
+            this.transporter.on('clear', (...args) => {
+                this.emit('clear', ...args);
+            });
+        }
+        /**
+         * Optional methods passed to the underlying transport object
+         */
+        ['close', 'isIdle', 'verify'].forEach(method => {
+            this[method] = (...args) => {
+                if (typeof this.transporter[method] === 'function') {
+                    if (method === 'verify' && typeof this.getSocket === 'function') {
+                        this.transporter.getSocket = this.getSocket;
+                        this.getSocket = false;
+                    }
+                    return this.transporter[method](...args);
+                }
+                this.logger.warn({
+                    tnx: 'transport',
+                    methodName: method
+                }, 'Non existing method %s called for transport', method);
+                return false;
+            };
+        });
+        // setup proxy handling
+        if (this.options.proxy && typeof this.options.proxy === 'string') {
+            this.setupProxy(this.options.proxy);
+        }
+    }
+    use(step, plugin) {
+        step = (step || '').toString();
+        if (!this._userPlugins.hasOwnProperty(step)) {
+            this._userPlugins[step] = [plugin];
+        }
+        else {
+            this._userPlugins[step].push(plugin);
+        }
+        return this;
+    }
+    sendMail(data, callback = null) {
+        let promise;
+        if (!callback) {
+            promise = new Promise((resolve, reject) => {
+                callback = callbackPromise(resolve, reject);
+            });
+        }
+        const done = callback;
+        if (typeof this.getSocket === 'function') {
+            this.transporter.getSocket = this.getSocket;
+            this.getSocket = false;
+        }
+        const mail = new MailMessage(this, data);
+        const signalOption = mail.data.signal;
+        const signal = isAbortSignal(signalOption) ? signalOption : undefined;
+        let settled = false;
+        const removeAbortListener = () => signal?.removeEventListener('abort', onAbort);
+        const finish = (err, info) => {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            removeAbortListener();
+            if (err) {
+                mail.releaseStreams();
+            }
+            done(err, info);
+        };
+        // a failed message is not going to be read anymore, release its content streams
+        const fail = (err) => {
+            finish(err);
+        };
+        function onAbort() {
+            fail(createAbortError(signal));
+        }
+        if (signalOption !== undefined && signalOption !== null && !signal) {
+            const err = new Error('The signal option must be an AbortSignal');
+            err.code = ECONFIG;
+            setImmediate(() => fail(err));
+            return promise;
+        }
+        // Mail handles a pre-aborted signal and cancellation during plugin processing for every
+        // transport; a transport without supportsAbortSignal ignores the signal once it is called
+        if (signal) {
+            signal.addEventListener('abort', onAbort, { once: true });
+            if (signal.aborted) {
+                setImmediate(onAbort);
+                return promise;
+            }
+        }
+        this.logger.debug({
+            tnx: 'transport',
+            name: this.transporter.name,
+            version: this.transporter.version,
+            action: 'send'
+        }, 'Sending mail using %s/%s', this.transporter.name, this.transporter.version);
+        this._processPlugins('compile', mail, err => {
+            if (settled) {
+                return;
+            }
+            if (err) {
+                this.logger.error({
+                    err,
+                    tnx: 'plugin',
+                    action: 'compile'
+                }, 'PluginCompile Error: %s', err.message);
+                return fail(err);
+            }
+            let recipientCount;
+            try {
+                mail.message = new mail_composer(mail.data).compile();
+                mail.setMailerHeader();
+                mail.setPriorityHeaders();
+                mail.setListHeaders();
+                recipientCount = mail.message.getEnvelope().to.length;
+            }
+            catch (err) {
+                // message data can throw while it is compiled, the error belongs to the callback
+                this.logger.error({
+                    err,
+                    tnx: 'transport',
+                    action: 'send'
+                }, 'Compile Error: %s', err.message);
+                return fail(err);
+            }
+            const maxRecipients = mail.data.maxRecipients === undefined ? DEFAULT_MAX_RECIPIENTS : mail.data.maxRecipients;
+            if (maxRecipients && recipientCount > maxRecipients) {
+                const err = new Error(`Message has ${recipientCount} recipients, which is over the ${maxRecipients} allowed by maxRecipients`);
+                err.code = EMAXRECIPIENTS;
+                this.logger.error({
+                    err,
+                    tnx: 'transport',
+                    action: 'send'
+                }, 'Send Error: %s', err.message);
+                return fail(err);
+            }
+            this._processPlugins('stream', mail, err => {
+                if (settled) {
+                    return;
+                }
+                if (err) {
+                    this.logger.error({
+                        err,
+                        tnx: 'plugin',
+                        action: 'stream'
+                    }, 'PluginStream Error: %s', err.message);
+                    return fail(err);
+                }
+                if (mail.data.dkim || this.dkim) {
+                    mail.message.processFunc(input => {
+                        const dkim = mail.data.dkim ? new esm_dkim(mail.data.dkim) : this.dkim;
+                        this.logger.debug({
+                            tnx: 'DKIM',
+                            messageId: mail.message.messageId(),
+                            dkimDomains: dkim.keys.map(key => key.keySelector + '.' + key.domainName).join(', ')
+                        }, 'Signing outgoing message with %s keys', dkim.keys.length);
+                        return dkim.sign(input, mail.data._dkim);
+                    });
+                }
+                // The transport takes ownership of cancellation from here, including queued work.
+                removeAbortListener();
+                this.transporter.send(mail, (...args) => {
+                    if (args[0]) {
+                        this.logger.error({
+                            err: args[0],
+                            tnx: 'transport',
+                            action: 'send'
+                        }, 'Send Error: %s', args[0].message);
+                    }
+                    finish(...args);
+                });
+            });
+        });
+        return promise;
+    }
+    getVersionString() {
+        return external_node_util_.format('%s (%s; +%s; %s/%s)', package_info_name, package_info_version, homepage, this.transporter.name, this.transporter.version);
+    }
+    /** @internal */
+    _processPlugins(step, mail, callback) {
+        step = (step || '').toString();
+        if (!this._userPlugins.hasOwnProperty(step)) {
+            return callback();
+        }
+        const userPlugins = this._userPlugins[step] || [];
+        const defaultPlugins = this._defaultPlugins[step] || [];
+        if (userPlugins.length) {
+            this.logger.debug({
+                tnx: 'transaction',
+                pluginCount: userPlugins.length,
+                step
+            }, 'Using %s plugins for %s', userPlugins.length, step);
+        }
+        if (userPlugins.length + defaultPlugins.length === 0) {
+            return callback();
+        }
+        let pos = 0;
+        let block = 'default';
+        const processPlugins = () => {
+            if (mail.data.signal?.aborted) {
+                return callback(createAbortError(mail.data.signal));
+            }
+            let curplugins = block === 'default' ? defaultPlugins : userPlugins;
+            if (pos >= curplugins.length) {
+                if (block === 'default' && userPlugins.length) {
+                    block = 'user';
+                    pos = 0;
+                    curplugins = userPlugins;
+                }
+                else {
+                    return callback();
+                }
+            }
+            const plugin = curplugins[pos++];
+            plugin(mail, err => {
+                if (err) {
+                    return callback(err);
+                }
+                processPlugins();
+            });
+        };
+        processPlugins();
+    }
+    /**
+     * Sets up proxy handler for a Nodemailer object
+     *
+     * @param proxyUrl Proxy configuration url
+     */
+    setupProxy(proxyUrl) {
+        const proxy = parse(proxyUrl);
+        // setup socket handler for the mailer object
+        this.getSocket = (options, callback) => {
+            const protocol = proxy.protocol.replace(/:$/, '').toLowerCase();
+            // The proxy handshake is a part of connecting and draws from the same deadline as the
+            // SMTP connection that follows it: whatever the proxy takes, the connection does not get
+            const configuredTimeout = Number(this.options.connectionTimeout) || 0;
+            const connectStartedAt = Number(options.connectStartedAt) || Date.now();
+            const connectionTimeout = configuredTimeout ? Math.max(connectStartedAt + configuredTimeout - Date.now(), 1) : undefined;
+            if (this.meta.has('proxy_handler_' + protocol)) {
+                return this.meta.get('proxy_handler_' + protocol)(proxy, options, callback);
+            }
+            switch (protocol) {
+                // Connect using a HTTP CONNECT method
+                case 'http':
+                case 'https':
+                    http_proxy_client(proxy.href, options.port, options.host, connectionTimeout ? Object.assign({}, this.options.tls, { timeout: connectionTimeout }) : this.options.tls || {}, (err, socket) => {
+                        if (err) {
+                            return callback(err);
+                        }
+                        return callback(null, {
+                            connection: socket
+                        });
+                    });
+                    return;
+                case 'socks':
+                case 'socks5':
+                case 'socks4':
+                case 'socks4a': {
+                    if (!this.meta.has('proxy_socks_module')) {
+                        let err = new Error('Socks module not loaded');
+                        err.code = EPROXY;
+                        return callback(err);
+                    }
+                    const connect = (ipaddress) => {
+                        const proxyV2 = !!this.meta.get('proxy_socks_module').SocksClient;
+                        const socksClient = proxyV2 ? this.meta.get('proxy_socks_module').SocksClient : this.meta.get('proxy_socks_module');
+                        const proxyType = Number(proxy.protocol.replace(/\D/g, '')) || 5;
+                        const connectionOpts = {
+                            proxy: {
+                                ipaddress,
+                                port: Number(proxy.port),
+                                type: proxyType
+                            },
+                            [proxyV2 ? 'destination' : 'target']: {
+                                host: options.host,
+                                port: options.port
+                            },
+                            command: 'connect'
+                        };
+                        if (connectionTimeout) {
+                            connectionOpts.timeout = connectionTimeout;
+                        }
+                        if (proxy.username || proxy.password) {
+                            const username = proxy.username || '';
+                            const password = proxy.password || '';
+                            if (proxyV2) {
+                                connectionOpts.proxy.userId = username;
+                                connectionOpts.proxy.password = password;
+                            }
+                            else if (proxyType === 4) {
+                                connectionOpts.userid = username;
+                            }
+                            else {
+                                connectionOpts.authentication = {
+                                    username,
+                                    password
+                                };
+                            }
+                        }
+                        socksClient.createConnection(connectionOpts, (err, info) => {
+                            if (err) {
+                                return callback(err);
+                            }
+                            return callback(null, {
+                                connection: info.socket || info
+                            });
+                        });
+                    };
+                    if (external_node_net_.isIP(proxy.hostname)) {
+                        return connect(proxy.hostname);
+                    }
+                    // lookup goes through the hosts file and returns an IPv6 address as well,
+                    // the same way a connection to the proxy host would be resolved otherwise
+                    return external_node_dns_.lookup(proxy.hostname, (err, address) => {
+                        if (err) {
+                            return callback(err);
+                        }
+                        connect(address);
+                    });
+                }
+            }
+            let err = new Error('Unknown proxy configuration');
+            err.code = EPROXY;
+            callback(err);
+        };
+    }
+    /** @internal */
+    _convertDataImages(mail, callback) {
+        if ((!this.options.attachDataUrls && !mail.data.attachDataUrls) || !mail.data.html) {
+            return callback();
+        }
+        mail.resolveContent(mail.data, 'html', { disableFileAccess: mail.data.disableFileAccess, disableUrlAccess: mail.data.disableUrlAccess }, (err, html) => {
+            if (err) {
+                return callback(err);
+            }
+            let cidCounter = 0;
+            // the media type is a bounded token: a quote, whitespace, '>' or '<' ends the
+            // attribute value and with it the type, so one img tag never scans ahead to a
+            // ';' that belongs to a later tag, which was quadratic
+            html = (html || '')
+                .toString()
+                .replace(/(<img\b[^<>]{0,1024} src\s{0,20}=[\s"']{0,20})(data:([^;"'<>\s]{1,255});[^"'>\s]+)/gi, (match, prefix, dataUri, mimeType) => {
+                const cid = external_node_crypto_.randomBytes(10).toString('hex') + '@localhost';
+                if (!mail.data.attachments) {
+                    mail.data.attachments = [];
+                }
+                if (!Array.isArray(mail.data.attachments)) {
+                    mail.data.attachments = [].concat(mail.data.attachments || []);
+                }
+                mail.data.attachments.push({
+                    path: dataUri,
+                    cid,
+                    filename: 'image-' + ++cidCounter + '.' + detectExtension(mimeType)
+                });
+                return prefix + 'cid:' + cid;
+            });
+            mail.data.html = html;
+            callback();
+        });
+    }
+    set(key, value) {
+        return this.meta.set(key, value);
+    }
+    get(key) {
+        return this.meta.get(key);
+    }
+}
+/* harmony default export */ const mailer = (Mail);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-connection/data-stream.js
+
+// bytes inserted into the output, shared as they are only ever copied by Buffer.concat
+const INSERT_LF = Buffer.from('\n');
+const INSERT_LF_DOT = Buffer.from('\n.');
+const INSERT_CR = Buffer.from('\r');
+const INSERT_DOT = Buffer.from('.');
+/**
+ * Escapes dots in the beginning of lines. Ends the stream with <CR><LF>.<CR><LF>
+ * Also makes sure that only <CR><LF> sequences are used for linebreaks, bare CR and bare LF
+ * are both turned into <CR><LF>
+ *
+ * @param options Stream options
+ */
+class DataStream extends external_node_stream_.Transform {
+    constructor(options) {
+        super(options);
+        this.options = options || {};
+        this.inByteCount = 0;
+        this.outByteCount = 0;
+        this.lastByte = false;
+    }
+    /**
+     * Escapes dots
+     * @internal
+     */
+    _transform(chunk, encoding, done) {
+        const chunks = [];
+        let chunklen = 0;
+        let i, len, lastPos = 0;
+        let buf;
+        if (!chunk || !chunk.length) {
+            return done();
+        }
+        if (typeof chunk === 'string') {
+            chunk = Buffer.from(chunk);
+        }
+        this.inByteCount += chunk.length;
+        for (i = 0, len = chunk.length; i < len; i++) {
+            const byte = chunk[i];
+            const prev = i ? chunk[i - 1] : this.lastByte;
+            let insert = false;
+            if (prev === 0x0d && byte !== 0x0a) {
+                // a bare CR becomes CRLF. A receiver that treats a lone CR as a line end would
+                // otherwise see "\r.\r" as the end of the data (SMTP smuggling), so a dot
+                // following it is stuffed like at the start of any other line
+                insert = byte === 0x2e ? INSERT_LF_DOT : INSERT_LF;
+            }
+            else if (byte === 0x0a && prev !== 0x0d) {
+                // a bare LF becomes CRLF
+                insert = INSERT_CR;
+            }
+            else if (byte === 0x2e && (prev === 0x0a || prev === false)) {
+                // a dot at the start of a line
+                insert = INSERT_DOT;
+            }
+            if (insert) {
+                if (i > lastPos) {
+                    buf = chunk.slice(lastPos, i);
+                    chunks.push(buf);
+                    chunklen += buf.length;
+                }
+                chunks.push(insert);
+                chunklen += insert.length;
+                lastPos = i;
+            }
+        }
+        if (chunks.length) {
+            // add last piece
+            if (lastPos < chunk.length) {
+                buf = chunk.slice(lastPos);
+                chunks.push(buf);
+                chunklen += buf.length;
+            }
+            this.outByteCount += chunklen;
+            this.push(Buffer.concat(chunks, chunklen));
+        }
+        else {
+            this.outByteCount += chunk.length;
+            this.push(chunk);
+        }
+        this.lastByte = chunk[chunk.length - 1];
+        done();
+    }
+    /**
+     * Finalizes the stream with a dot on a single line
+     * @internal
+     */
+    _flush(done) {
+        let buf;
+        if (this.lastByte === 0x0a) {
+            buf = Buffer.from('.\r\n');
+        }
+        else if (this.lastByte === 0x0d) {
+            buf = Buffer.from('\n.\r\n');
+        }
+        else {
+            buf = Buffer.from('\r\n.\r\n');
+        }
+        this.outByteCount += buf.length;
+        this.push(buf);
+        done();
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-connection/server-message-id.js
+/**
+ * Reads the Message-ID a receiving server gave the message out of its final 250 reply. Some
+ * servers replace the Message-ID header of a submitted message with one of their own, and
+ * the copy the recipients and the sent folder get carries that one instead of the id the
+ * message was built with. Only replies in a format known to carry such an id are read.
+ */
+// Microsoft 365 and Outlook.com: "250 2.0.0 OK <id@host.prod.outlook.com> [Hostname=...]"
+const OUTLOOK_REPLY = /^250 2\.0\.0 OK (<[^<>\s]+\.prod\.outlook\.com>)/i;
+// Amazon SES: "250 Ok 0100018b5c3c0a4f-...-000000", the local part of the Message-ID it sets
+const SES_REPLY = /^250 Ok ([0-9a-f]+(?:-[0-9a-f]+)+)$/i;
+// an AWS region name such as us-east-1 or ap-southeast-2
+const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+/**
+ * Finds the AWS region an SES SMTP endpoint is in from its hostname, such as
+ * email-smtp.eu-west-1.amazonaws.com or a VPC endpoint name under it
+ *
+ * @param host SMTP hostname
+ * @returns Region name, or undefined for a host outside amazonaws.com and awsapps.com
+ */
+function sesRegion(host) {
+    const labels = host.toLowerCase().replace(/\.$/, '').split('.');
+    const domain = labels.slice(-2).join('.');
+    if (domain !== 'amazonaws.com' && domain !== 'awsapps.com') {
+        return undefined;
+    }
+    return labels.slice(0, -2).find(label => AWS_REGION.test(label));
+}
+/**
+ * Reads the server assigned Message-ID out of the final reply to a message
+ *
+ * @param response Final server reply for the message
+ * @param [host] Hostname the connection was made to, SES replies are only read for an SES host
+ * @returns The Message-ID with its angle brackets, or undefined when the reply names none
+ */
+function parseServerMessageId(response, host) {
+    const reply = (response || '').toString().trim();
+    const outlook = reply.match(OUTLOOK_REPLY);
+    if (outlook) {
+        return outlook[1];
+    }
+    const ses = reply.match(SES_REPLY);
+    if (ses && host) {
+        const region = sesRegion(host);
+        if (region) {
+            // the SES Message-ID domain is email.amazonses.com in us-east-1 and the region elsewhere
+            return '<' + ses[1].toLowerCase() + '@' + (region === 'us-east-1' ? 'email' : region) + '.amazonses.com>';
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-connection/index.js
+
+
+
+
+
+
+
+
+
+
+
+// default timeout values in ms
+const CONNECTION_TIMEOUT = 2 * 60 * 1000; // how much to wait for the connection to be established
+const SOCKET_TIMEOUT = 10 * 60 * 1000; // how much to wait for socket inactivity before disconnecting the client
+const GREETING_TIMEOUT = 30 * 1000; // how much to wait after connection is established but SMTP greeting is not receieved
+const DNS_TIMEOUT = 30 * 1000; // how much to wait for resolveHostname
+const CLOSE_TIMEOUT = 5 * 1000; // how much to wait for the server to close its side after we closed ours
+const KEEPALIVE_DELAY = 30 * 1000; // idle time before TCP keepalive probes start, keeps NAT mappings of idle connections alive
+const TEARDOWN_NOOP = () => { }; // reusable no-op handler for absorbing errors during socket teardown
+// Random order, so that connections spread over the addresses of a host
+function shuffle(list) {
+    const result = list.slice();
+    for (let i = result.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [result[i], result[j]] = [result[j], result[i]];
+    }
+    return result;
+}
+// Every timeout is reported with the ETIMEDOUT code, timeoutType tells which one it was
+function timeoutError(message, timeoutType) {
+    const err = new Error(message);
+    err.timeoutType = timeoutType;
+    return err;
+}
+// how many bytes a single server response may occupy while it is still being received.
+// Generous compared to any real reply, it only stops a peer that never completes one
+const MAX_RESPONSE_SIZE = 1024 * 1024;
+/**
+ * Re-interpret a server response stored in fake 8-bit byte-container form
+ * (the result of chunk.toString('binary') in _onData) as UTF-8.
+ *
+ * Server reply text has no formally defined charset (RFC 5321 §4.2.1), but
+ * modern MTAs commonly use UTF-8. The byte-container plumbing in _onData is
+ * required to reassemble multi-byte sequences split across socket chunks;
+ * this helper performs the actual decode at the line boundary, falling back
+ * to the byte-container form when the bytes are not valid UTF-8 so that
+ * legacy 8-bit replies are still recoverable byte-for-byte.
+ */
+function decodeServerResponse(str) {
+    if (!str) {
+        return str;
+    }
+    const utf8 = Buffer.from(str, 'binary').toString('utf8');
+    // The input is a byte container (each char is in U+0000..U+00FF) so it can never
+    // already contain U+FFFD; any \uFFFD in the result was inserted by Node's UTF-8
+    // decoder for invalid bytes, which means we should return the original bytes intact.
+    return utf8.includes('\uFFFD') ? str : utf8;
+}
+/**
+ * True when the last line of a queued reply is a continuation ("250-..."), which means
+ * the rest of the reply is still on its way.
+ *
+ * Called with the byte-container form the queue holds (see _onData): the check only looks
+ * at leading ASCII digits and '-' of the last line, and a UTF-8 continuation byte is never
+ * 0x0A, so line boundaries and the tested prefix are the same before and after decoding.
+ * The last line is read with lastIndexOf rather than split() because a queue entry may hold
+ * a whole multiline reply and only its final line matters.
+ */
+function isPartialResponse(str) {
+    return isPartialLine(str.slice(str.lastIndexOf('\n') + 1));
+}
+/**
+ * True when a single reply line is a continuation ("250-..."). Used where the line is
+ * already known to be one line, which skips the scan isPartialResponse needs to find the
+ * last line of a whole reply.
+ */
+function isPartialLine(line) {
+    return /^\d+-/.test(line);
+}
+/**
+ * The log form of a command a custom authentication handler sends. Such a command carries
+ * the credentials in whatever shape its mechanism uses, so only an AUTH verb with its
+ * mechanism name is kept, the way the built-in mechanisms hide their own secrets.
+ *
+ * @param cmd Command the handler sends
+ * @return What the transaction log gets instead
+ */
+function maskAuthCommand(cmd) {
+    const match = (cmd || '').toString().match(/^AUTH\s+[^\s]+/i);
+    if (!match) {
+        return '/* secret */';
+    }
+    return match[0].length === cmd.length ? cmd : match[0] + ' /* secret */';
+}
+/**
+ * Generates a SMTP connection object
+ *
+ * Optional options object takes the following possible properties:
+ *
+ *  * **port** - is the port to connect to (defaults to 587 or 465)
+ *  * **host** - is the hostname or IP address to connect to (defaults to 'localhost')
+ *  * **secure** - use SSL
+ *  * **ignoreTLS** - ignore server support for STARTTLS (has no effect when requireTLS is set)
+ *  * **requireTLS** - forces the client to use STARTTLS, takes precedence over ignoreTLS and opportunisticTLS
+ *  * **name** - the name of the client server
+ *  * **localAddress** - outbound address to bind to (see: http://nodejs.org/api/net.html#net_net_connect_options_connectionlistener)
+ *  * **greetingTimeout** - Time to wait in ms until greeting message is received from the server (defaults to 30 seconds)
+ *  * **connectionTimeout** - how many milliseconds to wait for the connection to establish (defaults to 2 minutes)
+ *  * **socketTimeout** - Time of inactivity until the connection is closed (defaults to 10 minutes)
+ *  * **socketCloseTimeout** - Time in ms to wait for the peer to close after ending the socket (defaults to 5 seconds, 0 destroys immediately)
+ *  * **maxResponseSize** - Largest single server response to accept in bytes (defaults to 1 MB)
+ *  * **dnsTimeout** - Time to wait in ms for the DNS requests to be resolved (defaults to 30 seconds)
+ *  * **lmtp** - if true, uses LMTP instead of SMTP protocol
+ *  * **logger** - bunyan compatible logger interface
+ *  * **debug** - if true pass SMTP traffic to the logger
+ *  * **tls** - options for createCredentials
+ *  * **socket** - existing socket to use instead of creating a new one (see: http://nodejs.org/api/net.html#net_class_net_socket)
+ *  * **secured** - boolean indicates that the provided socket has already been upgraded to tls
+ *
+ * @constructor
+ * @namespace SMTP Client module
+ * @param [options] Option properties
+ */
+class SMTPConnection extends external_node_events_.EventEmitter {
+    constructor(options) {
+        super(options);
+        this.id = external_node_crypto_.randomBytes(8).toString('base64').replace(/\W/g, '');
+        this.stage = 'init';
+        this.options = options || {};
+        if (this.options.requireTLS && (this.options.ignoreTLS || this.options.opportunisticTLS)) {
+            // requireTLS wins, a contradictory configuration must not quietly fall back to plaintext.
+            // Copied so the caller's (possibly shared) options object is left as it was
+            this.options = Object.assign({}, this.options, { ignoreTLS: false, opportunisticTLS: false });
+        }
+        this.secureConnection = !!this.options.secure;
+        this.alreadySecured = !!this.options.secured;
+        this.port = Number(this.options.port) || (this.secureConnection ? 465 : 587);
+        this.host = this.options.host || 'localhost';
+        this.servername = this.options.servername ? this.options.servername : !external_node_net_.isIP(this.host) ? this.host : false;
+        this.allowInternalNetworkInterfaces = this.options.allowInternalNetworkInterfaces || false;
+        if (typeof this.options.secure === 'undefined' && this.port === 465) {
+            // if secure option is not set but port is 465, then default to secure
+            this.secureConnection = true;
+        }
+        this.name = (this.options.name || this._getHostname()).toString().replace(/[\r\n]+/g, '');
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'smtp-connection',
+            sid: this.id
+        });
+        this.customAuth = new Map();
+        for (const key of Object.keys(this.options.customAuth || {})) {
+            const mapKey = (key || '').toString().trim().toUpperCase();
+            if (mapKey) {
+                this.customAuth.set(mapKey, this.options.customAuth[key]);
+            }
+        }
+        this.version = package_info_version;
+        this.authenticated = false;
+        this.destroyed = false;
+        this.secure = !!this.secureConnection;
+        this._remainder = '';
+        this._responseQueue = [];
+        this._responsePartial = false;
+        this.lastServerResponse = false;
+        this._socket = false;
+        this._supportedAuth = [];
+        this.allowsAuth = false;
+        this._envelope = false;
+        this._supportedExtensions = [];
+        this._maxAllowedSize = 0;
+        this._responseActions = [];
+        this._recipientQueue = [];
+        this._phaseTimer = false;
+        this._plaintextEhlo = false;
+        this._destroyed = false;
+        this._closing = false;
+        this._currentDataStream = false;
+        this._pendingSend = false;
+        this._connectCallback = false;
+        this._onSocketData = chunk => this._onData(chunk);
+        this._onSocketError = error => this._onError(error, 'ESOCKET', false, 'CONN');
+        this._onSocketClose = () => this._onClose();
+        this._onSocketEnd = () => this._onEnd();
+        this._onSocketTimeout = () => this._onTimeout();
+        this._onConnectionSocketError = err => this._onError(err, 'ESOCKET', false, 'CONN');
+    }
+    /**
+     * Creates a connection to a SMTP server and sets up connection
+     * listener
+     */
+    connect(connectCallback) {
+        if (this._connectCalled && !this._destroyed) {
+            // A connection is opened once. A second call would open a second socket over the
+            // first one and run the session handlers of both against the same state
+            const err = this._formatError('Cannot connect - connect() was already called for this connection', 'ECONNECTION', false, 'API');
+            if (typeof connectCallback === 'function') {
+                setImmediate(() => connectCallback(err));
+                return;
+            }
+            this.logger.warn({ tnx: 'smtp' }, '%s', err.message);
+            return;
+        }
+        this._connectCalled = true;
+        if (typeof connectCallback === 'function') {
+            this._connectCallback = connectCallback;
+            this.once('connect', () => {
+                this._connectCallback = false;
+                this.logger.debug({
+                    tnx: 'smtp'
+                }, 'SMTP handshake finished');
+                connectCallback();
+            });
+            const isDestroyedMessage = this._isDestroyedMessage('connect');
+            if (isDestroyedMessage) {
+                return connectCallback(this._formatError(isDestroyedMessage, 'ECONNECTION', false, 'CONN'));
+            }
+        }
+        // connectionTimeout covers the whole of connecting: the DNS lookup and every address tried
+        const connectionTimeout = this.options.connectionTimeout || CONNECTION_TIMEOUT;
+        // a transport that first opened a proxy connection for this one sets when that started
+        this._connectionDeadline = (this._connectStartedAt || Date.now()) + connectionTimeout;
+        let opts = {
+            port: this.port,
+            host: this.host,
+            allowInternalNetworkInterfaces: this.allowInternalNetworkInterfaces,
+            timeout: Math.min(this.options.dnsTimeout || DNS_TIMEOUT, connectionTimeout)
+        };
+        if (this.options.localAddress) {
+            opts.localAddress = this.options.localAddress;
+        }
+        if (this.options.connection) {
+            // connection is already opened
+            this._socket = this.options.connection;
+            this._setupConnectionHandlers();
+            if (this.secureConnection && !this.alreadySecured) {
+                setImmediate(() => this._upgradeConnection(err => {
+                    if (err) {
+                        this._onError(new Error('Error initiating TLS - ' + (err.message || err)), 'ETLS', false, 'CONN');
+                        return;
+                    }
+                    this._onConnect();
+                }));
+            }
+            else {
+                setImmediate(() => this._onConnect());
+            }
+            return;
+        }
+        else if (this.options.socket) {
+            // socket object is set up but not yet connected
+            this._socket = this.options.socket;
+            return this._resolveAndConnect(opts, _resolved => {
+                if (this._destroyed || this._closing) {
+                    return;
+                }
+                try {
+                    this._socket.connect(this.port, this.host, () => {
+                        // a `secure` connection over a caller-provided socket must still
+                        // perform the TLS handshake, otherwise AUTH and the message body
+                        // would be sent in cleartext despite the caller requesting TLS
+                        if (this.secureConnection && !this.alreadySecured) {
+                            return this._upgradeConnection(err => {
+                                if (err) {
+                                    this._onError(new Error('Error initiating TLS - ' + (err.message || err)), 'ETLS', false, 'CONN');
+                                    return;
+                                }
+                                this._onConnect();
+                            });
+                        }
+                        this._onConnect();
+                    });
+                    this._setupConnectionHandlers();
+                }
+                catch (E) {
+                    setImmediate(() => this._onError(E, 'ECONNECTION', false, 'CONN'));
+                    return;
+                }
+            });
+        }
+        else {
+            if (this.secureConnection) {
+                Object.assign(opts, this.options.tls || {});
+                // ensure servername for SNI
+                if (this.servername && !opts.servername) {
+                    opts.servername = this.servername;
+                }
+            }
+            return this._resolveAndConnect(opts, resolved => {
+                let addresses = resolved._addresses || [];
+                if (opts.localAddress) {
+                    // a socket bound to an address of one family can not reach the other one
+                    const localFamily = external_node_net_.isIPv6(opts.localAddress) ? 6 : 4;
+                    const sameFamily = addresses.filter(addr => external_node_net_.isIP(addr) === localFamily);
+                    addresses = sameFamily.length ? sameFamily : addresses;
+                }
+                if (addresses.length > 1) {
+                    // net.connect tries the addresses in turn and moves on to the next one when an
+                    // attempt fails or takes too long. With both families it starts on IPv6 and
+                    // alternates (RFC 8305), so a host with a broken IPv6 path costs a fraction of
+                    // a second instead of a whole connection timeout
+                    const ipv6 = addresses.filter(addr => external_node_net_.isIPv6(addr));
+                    const ipv4 = addresses.filter(addr => !external_node_net_.isIPv6(addr));
+                    const ordered = shuffle(ipv6).concat(shuffle(ipv4));
+                    opts.host = this.host;
+                    opts.autoSelectFamily = true;
+                    if (!ipv6.length || !ipv4.length) {
+                        // a slow address of the only family gets its share of the time, not the
+                        // quarter second meant for an address family that does not work
+                        const remaining = this._connectionDeadline - Date.now();
+                        opts.autoSelectFamilyAttemptTimeout = Math.max(Math.floor(remaining / ordered.length), 10);
+                    }
+                    opts.lookup = ((hostname, lookupOptions, callback) => {
+                        if (lookupOptions && lookupOptions.all) {
+                            const all = ordered.map(address => ({ address, family: external_node_net_.isIPv6(address) ? 6 : 4 }));
+                            return setImmediate(() => callback(null, all));
+                        }
+                        setImmediate(() => callback(null, ordered[0], external_node_net_.isIPv6(ordered[0]) ? 6 : 4));
+                    });
+                }
+                else if (addresses.length) {
+                    opts.host = addresses[0];
+                }
+                this._connectToHost(opts, this.secureConnection);
+            });
+        }
+    }
+    /**
+     * Resolves the hostname and applies resolved values to opts,
+     * then calls the provided callback with the resolved data
+     *
+     * @param opts Connection options (modified in place)
+     * @param callback Called with resolved data on success
+     * @internal
+     */
+    _resolveAndConnect(opts, callback) {
+        return resolveHostname(opts, (err, resolved) => {
+            if (err) {
+                return setImmediate(() => this._onError(err, 'EDNS', false, 'CONN'));
+            }
+            this.logger.debug({
+                tnx: 'dns',
+                source: opts.host,
+                resolved: resolved.host,
+                cached: !!resolved.cached
+            }, 'Resolved %s as %s [cache %s]', opts.host, resolved.host, resolved.cached ? 'hit' : 'miss');
+            for (const key of Object.keys(resolved)) {
+                if (key.charAt(0) !== '_' && resolved[key]) {
+                    opts[key] = resolved[key];
+                }
+            }
+            callback(resolved);
+        });
+    }
+    /**
+     * Attempts to connect to the specified host address
+     *
+     * @param opts Connection options
+     * @param secure Whether to use TLS
+     * @internal
+     */
+    _connectToHost(opts, secure) {
+        // If the client was closed while DNS resolution was in flight, do not open
+        // a socket here: close() ran with this._socket still unset and so had
+        // nothing to tear down, and _onConnect's remedial close() is a no-op once
+        // _closing is set, the freshly connected socket would leak.
+        if (this._destroyed || this._closing) {
+            return;
+        }
+        const connectFn = secure ? external_node_tls_.connect : external_node_net_.connect;
+        try {
+            this._socket = connectFn(opts, () => this._onConnect());
+            this._setupConnectionHandlers();
+        }
+        catch (E) {
+            setImmediate(() => this._onError(E, 'ECONNECTION', false, 'CONN'));
+            return;
+        }
+    }
+    /**
+     * Sets up connection timeout and error handlers
+     * @internal
+     */
+    _setupConnectionHandlers() {
+        this._startPhase(Math.max((this._connectionDeadline || Date.now()) - Date.now(), 0), timeoutError('Connection timeout', 'CONNECT_TIMEOUT'));
+        this._socket.on('error', this._onConnectionSocketError);
+    }
+    /**
+     * Starts the timer of a connection phase: connecting, waiting for the greeting or a TLS
+     * upgrade. The phases follow one another, so starting one ends the one before
+     *
+     * @param timeout Time the phase may take
+     * @param err Error to fail with when it takes longer
+     * @internal
+     */
+    _startPhase(timeout, err) {
+        this._clearPhase();
+        this._phaseTimer = setTimeout(() => {
+            this._phaseTimer = false;
+            this._onError(err, 'ETIMEDOUT', false, 'CONN');
+        }, timeout);
+    }
+    /**
+     * Time the greeting or a STARTTLS upgrade may take: greetingTimeout, cut short by what is left
+     * of connectionTimeout
+     *
+     * @internal
+     */
+    _remainingSetupTime() {
+        return Math.min(this.options.greetingTimeout || GREETING_TIMEOUT, Math.max((this._connectionDeadline || Infinity) - Date.now(), 1));
+    }
+    /** @internal */
+    _clearPhase() {
+        clearTimeout(this._phaseTimer);
+        this._phaseTimer = false;
+    }
+    /**
+     * Sends QUIT
+     */
+    quit() {
+        this._sendCommand('QUIT');
+        this._responseActions.push(this.close);
+    }
+    /**
+     * Closes the connection to the server
+     */
+    close() {
+        this._clearPhase();
+        this._responseActions = [];
+        // allow to run this function only once
+        if (this._closing) {
+            return;
+        }
+        this._closing = true;
+        // anything but a non-negative finite number keeps the default grace period
+        const configuredCloseTimeout = this.options.socketCloseTimeout;
+        const socketCloseTimeout = typeof configuredCloseTimeout === 'number' && Number.isFinite(configuredCloseTimeout) && configuredCloseTimeout >= 0
+            ? configuredCloseTimeout
+            : CLOSE_TIMEOUT;
+        const closeMethod = this.stage === 'init' || socketCloseTimeout === 0 ? 'destroy' : 'end';
+        this.logger.debug({
+            tnx: 'smtp'
+        }, 'Closing connection to the server using "%s"', closeMethod);
+        // after STARTTLS this is the TLS socket, tear that one down and not the plain socket it
+        // wraps (Node 27 exposes the wrapped socket as `.socket`)
+        const socket = this._socket;
+        // Detach any in-flight DATA stream from the socket so the source stream
+        // can be garbage-collected once the socket is gone.
+        if (this._currentDataStream) {
+            try {
+                this._currentDataStream.unpipe(this._socket);
+            }
+            catch (_E) {
+                // ignore
+            }
+            this._currentDataStream = false;
+        }
+        // Detach from the message stream as well and release whatever it reads from, the message
+        // can not be sent over this connection anymore. The listener is swapped for a no-op rather
+        // than removed, a stream destroyed with an error would otherwise throw it as unhandled
+        if (this._pendingSend) {
+            const { stream, onStreamError } = this._pendingSend;
+            if (stream) {
+                stream.removeListener('error', onStreamError);
+                stream.on('error', TEARDOWN_NOOP);
+                stream.destroy();
+            }
+            this._pendingSend = false;
+        }
+        if (socket && !socket.destroyed) {
+            try {
+                // Clear socket timeout to prevent timer leaks
+                socket.setTimeout(0);
+                // Remove all listeners to allow proper garbage collection
+                socket.removeListener('data', this._onSocketData);
+                socket.removeListener('timeout', this._onSocketTimeout);
+                socket.removeListener('close', this._onSocketClose);
+                socket.removeListener('end', this._onSocketEnd);
+                socket.removeListener('error', this._onSocketError);
+                socket.removeListener('error', this._onConnectionSocketError);
+                // Absorb errors that may fire during socket teardown (e.g. server
+                // sending cleartext after TLS shutdown triggers ERR_SSL_BAD_RECORD_TYPE)
+                socket.on('error', TEARDOWN_NOOP);
+                socket[closeMethod]();
+                if (closeMethod === 'end') {
+                    // end() only closes our side, a server that never closes its own would keep
+                    // the socket, and the process with it, around for good
+                    const closeTimer = setTimeout(() => socket.destroy(), socketCloseTimeout);
+                    if (typeof closeTimer.unref === 'function') {
+                        closeTimer.unref();
+                    }
+                    socket.once('close', () => clearTimeout(closeTimer));
+                }
+            }
+            catch (_E) {
+                // just ignore
+            }
+        }
+        this._destroy();
+    }
+    /**
+     * Authenticate user
+     */
+    login(authData, callback) {
+        const isDestroyedMessage = this._isDestroyedMessage('login');
+        if (isDestroyedMessage) {
+            return callback(this._formatError(isDestroyedMessage, 'ECONNECTION', false, 'API'));
+        }
+        this._auth = authData || {};
+        // Select SASL authentication method
+        this._authMethod = (this._auth.method || '').toString().trim().toUpperCase() || false;
+        // XOAUTH2 needs a token generator or a custom handler, without either the method
+        // can not be run even when it is the only one the server advertised
+        const canUseXOAuth2 = !!this._auth.oauth2 || this.customAuth.has('XOAUTH2');
+        if (!this._authMethod && this._auth.oauth2 && !this._auth.credentials) {
+            this._authMethod = 'XOAUTH2';
+        }
+        else if (!this._authMethod || (this._authMethod === 'XOAUTH2' && !this._auth.oauth2)) {
+            // use the first supported method that can be run
+            const supported = this._supportedAuth.find(method => method !== 'XOAUTH2' || canUseXOAuth2);
+            this._authMethod = (supported || 'PLAIN').toUpperCase().trim();
+        }
+        // a token login needs no credentials, every other method and every custom handler
+        // gets them filled in from the user and pass values
+        if ((this._authMethod !== 'XOAUTH2' || this.customAuth.has('XOAUTH2')) &&
+            (!this._auth.credentials || !this._auth.credentials.user || !this._auth.credentials.pass)) {
+            if ((this._auth.user && this._auth.pass) || this.customAuth.has(this._authMethod)) {
+                this._auth.credentials = {
+                    user: this._auth.user,
+                    pass: this._auth.pass,
+                    options: this._auth.options
+                };
+            }
+            else {
+                return callback(this._formatError('Missing credentials for "' + this._authMethod + '"', 'EAUTH', false, 'API'));
+            }
+        }
+        if (this.customAuth.has(this._authMethod)) {
+            const handler = this.customAuth.get(this._authMethod);
+            let lastResponse;
+            let returned = false;
+            const resolve = () => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                this.logger.info({
+                    tnx: 'smtp',
+                    username: this._auth.user,
+                    action: 'authenticated',
+                    method: this._authMethod
+                }, 'User %s authenticated', JSON.stringify(this._auth.user));
+                this.authenticated = true;
+                callback(null, true);
+            };
+            const reject = (err) => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                callback(this._formatError(err, 'EAUTH', lastResponse, 'AUTH ' + this._authMethod));
+            };
+            // one implementation serves both sendCommand overloads, the promise is returned
+            // exactly when no callback was given
+            const sendCommand = (cmd, done) => {
+                let promise;
+                if (!done) {
+                    promise = new Promise((resolve, reject) => {
+                        done = callbackPromise(resolve, reject);
+                    });
+                }
+                this._responseActions.push(str => {
+                    lastResponse = str;
+                    let codes = str.match(/^(\d+)(?:\s(\d+\.\d+\.\d+))?\s/);
+                    let data = {
+                        command: cmd,
+                        response: str
+                    };
+                    if (codes) {
+                        data.status = Number(codes[1]) || 0;
+                        if (codes[2]) {
+                            data.code = codes[2];
+                        }
+                        data.text = str.substr(codes[0].length);
+                    }
+                    else {
+                        data.text = str;
+                        data.status = 0; // just in case we need to perform numeric comparisons
+                    }
+                    done(null, data);
+                });
+                setImmediate(() => this._sendCommand(cmd, maskAuthCommand(cmd)));
+                return promise;
+            };
+            const handlerResponse = handler({
+                auth: this._auth,
+                method: this._authMethod,
+                extensions: [].concat(this._supportedExtensions),
+                authMethods: [].concat(this._supportedAuth),
+                maxAllowedSize: this._maxAllowedSize || false,
+                sendCommand: sendCommand,
+                resolve,
+                reject
+            });
+            if (handlerResponse && typeof handlerResponse.catch === 'function') {
+                // a promise was returned
+                handlerResponse.then(resolve).catch(reject);
+            }
+            return;
+        }
+        switch (this._authMethod) {
+            case 'XOAUTH2':
+                this._handleXOauth2Token(false, callback);
+                return;
+            case 'LOGIN':
+                this._responseActions.push(str => {
+                    this._actionAUTH_LOGIN_USER(str, callback);
+                });
+                this._sendCommand('AUTH LOGIN');
+                return;
+            case 'PLAIN':
+                this._responseActions.push(str => {
+                    this._actionAUTHComplete(str, callback);
+                });
+                this._sendCommand('AUTH PLAIN ' +
+                    Buffer.from(
+                    //this._auth.user+'\u0000'+
+                    '\u0000' + // skip authorization identity as it causes problems with some servers
+                        this._auth.credentials.user +
+                        '\u0000' +
+                        this._auth.credentials.pass, 'utf-8').toString('base64'), 
+                // log entry without passwords
+                'AUTH PLAIN ' +
+                    Buffer.from(
+                    //this._auth.user+'\u0000'+
+                    '\u0000' + // skip authorization identity as it causes problems with some servers
+                        this._auth.credentials.user +
+                        '\u0000' +
+                        '/* secret */', 'utf-8').toString('base64'));
+                return;
+            case 'CRAM-MD5':
+                this._responseActions.push(str => {
+                    this._actionAUTH_CRAM_MD5(str, callback);
+                });
+                this._sendCommand('AUTH CRAM-MD5');
+                return;
+        }
+        return callback(this._formatError('Unknown authentication method "' + this._authMethod + '"', 'EAUTH', false, 'API'));
+    }
+    /**
+     * Sends a message
+     *
+     * @param envelope Envelope object, {from: addr, to: [addr]}
+     * @param message String, Buffer or a Stream
+     * @param done Callback to return once sending is completed
+     */
+    send(envelope, message, done) {
+        // ensure that the callback is only called once. The public callback type has a
+        // required result, the error paths hand over the error alone
+        let returned = false;
+        const callback = (err, info) => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            if (this._pendingSend && this._pendingSend.callback === callback) {
+                this._pendingSend = false;
+            }
+            done(err, info);
+        };
+        if (!message) {
+            return callback(this._formatError('Empty message', 'EMESSAGE', false, 'API'));
+        }
+        const isDestroyedMessage = this._isDestroyedMessage('send message');
+        if (isDestroyedMessage) {
+            return callback(this._formatError(isDestroyedMessage, 'ECONNECTION', false, 'API'));
+        }
+        // reject larger messages than allowed
+        if (this._maxAllowedSize && envelope.size > this._maxAllowedSize) {
+            setImmediate(() => {
+                callback(this._formatError('Message size larger than allowed ' + this._maxAllowedSize, 'EMESSAGE', false, 'MAIL FROM'));
+            });
+            return;
+        }
+        const pendingSend = {
+            callback,
+            stream: false,
+            onStreamError: err => callback(this._formatError(err, 'ESTREAM', false, 'API'))
+        };
+        if (typeof message.on === 'function') {
+            pendingSend.stream = message;
+            pendingSend.stream.on('error', pendingSend.onStreamError);
+        }
+        this._pendingSend = pendingSend;
+        const startTime = Date.now();
+        this._setEnvelope(envelope, (err, info) => {
+            if (err) {
+                // the message is not going to be sent, release whatever the stream reads from
+                if (typeof message.destroy === 'function') {
+                    message.destroy();
+                }
+                return callback(err);
+            }
+            const envelopeTime = Date.now();
+            const stream = this._createSendStream((err, str) => {
+                if (err) {
+                    return callback(err);
+                }
+                // the envelope info becomes the send result once the timings are on it
+                const result = info;
+                result.envelopeTime = envelopeTime - startTime;
+                result.messageTime = Date.now() - envelopeTime;
+                result.messageSize = stream.outByteCount;
+                result.response = str;
+                const serverMessageId = parseServerMessageId(result.response, this.options.host);
+                if (serverMessageId) {
+                    result.serverMessageId = serverMessageId;
+                }
+                // an LMTP server answers the message once per recipient, so recipients can be
+                // refused after the envelope info was built without any rejected errors on it
+                const rejectedErrors = this._envelope?.rejectedErrors;
+                if (!result.rejectedErrors && rejectedErrors && rejectedErrors.length) {
+                    result.rejectedErrors = rejectedErrors;
+                }
+                return callback(null, result);
+            });
+            if (typeof message.pipe === 'function') {
+                message.pipe(stream);
+            }
+            else {
+                stream.write(message);
+                stream.end();
+            }
+        });
+    }
+    /**
+     * Resets connection state
+     *
+     * @param callback Callback to return once connection is reset
+     */
+    reset(callback) {
+        const isDestroyedMessage = this._isDestroyedMessage('reset');
+        if (isDestroyedMessage) {
+            return callback(this._formatError(isDestroyedMessage, 'ECONNECTION', false, 'API'));
+        }
+        this._sendCommand('RSET');
+        this._responseActions.push(str => {
+            if (str.charAt(0) !== '2') {
+                return callback(this._formatError('Could not reset session state. response=' + str, 'EPROTOCOL', str, 'RSET'));
+            }
+            this._envelope = false;
+            return callback(null, true);
+        });
+    }
+    /**
+     * Connection listener that is run when the connection to
+     * the server is opened
+     *
+     * @event
+     * @internal
+     */
+    _onConnect() {
+        const socket = this._socket;
+        this._clearPhase();
+        this.logger.info({
+            tnx: 'network',
+            localAddress: socket.localAddress,
+            localPort: socket.localPort,
+            remoteAddress: socket.remoteAddress,
+            remotePort: socket.remotePort
+        }, '%s established to %s:%s', this.secure ? 'Secure connection' : 'Connection', socket.remoteAddress, socket.remotePort);
+        if (this._destroyed) {
+            // Connection was established after we already had canceled it
+            this.close();
+            return;
+        }
+        this.stage = 'connected';
+        // clear existing listeners for the socket
+        socket.removeListener('data', this._onSocketData);
+        socket.removeListener('timeout', this._onSocketTimeout);
+        socket.removeListener('close', this._onSocketClose);
+        socket.removeListener('end', this._onSocketEnd);
+        // Switch from connection-phase error handler to normal error handler
+        socket.removeListener('error', this._onConnectionSocketError);
+        // _upgradeConnection (options.connection + secure) may already have attached
+        // the normal handler; remove it first so we never end up with a duplicate
+        socket.removeListener('error', this._onSocketError);
+        socket.on('error', this._onSocketError);
+        socket.on('data', this._onSocketData);
+        socket.once('close', this._onSocketClose);
+        socket.once('end', this._onSocketEnd);
+        socket.setTimeout(this.options.socketTimeout || SOCKET_TIMEOUT);
+        socket.on('timeout', this._onSocketTimeout);
+        // keepalive also covers sockets handed over by a proxy or by the caller
+        if (typeof socket.setKeepAlive === 'function') {
+            socket.setKeepAlive(true, KEEPALIVE_DELAY);
+        }
+        // Commands are written in the batches they belong to (see cork() for PIPELINING), Nagle
+        // would only hold a write back until the server acknowledged the previous one. Against a
+        // server that delays its ACKs that costs 40ms on every message
+        if (typeof socket.setNoDelay === 'function') {
+            socket.setNoDelay(true);
+        }
+        // bounded by greetingTimeout and by what is left of connectionTimeout, which covers setting
+        // the session up from the DNS lookup to the end of a STARTTLS upgrade
+        this._startPhase(this._remainingSetupTime(), timeoutError('Greeting never received', 'GREETING_TIMEOUT'));
+        this._responseActions.push(this._actionGreeting);
+        // we have a 'data' listener set up so resume socket if it was paused
+        socket.resume();
+    }
+    /**
+     * Ends the session after a 421 reply. The replies queued for commands sent along with the
+     * answered one are not going to come, so the message in flight is failed here
+     *
+     * @param str The 421 reply
+     * @internal
+     */
+    _onServerClosing(str) {
+        if (this._destroyed) {
+            return;
+        }
+        const pendingSend = this._pendingSend;
+        const envelope = this._envelope;
+        this._responseActions = [];
+        this.close();
+        if (pendingSend) {
+            pendingSend.callback((envelope && envelope.mailError) || this._formatError('Server closed the connection', 'ECONNECTION', str, 'CONN'));
+        }
+    }
+    /**
+     * 'data' listener for data coming from the server
+     *
+     * @event
+     * @param chunk Data chunk coming from the server
+     * @internal
+     */
+    _onData(chunk) {
+        if (this._destroyed || !chunk || !chunk.length) {
+            return;
+        }
+        const maxResponseSize = this.options.maxResponseSize || MAX_RESPONSE_SIZE;
+        const data = chunk.toString('binary');
+        // A chunk without a line break only extends the line currently being received, so
+        // keep it in the remainder and leave that string unflattened. Splitting the whole
+        // remainder again on every chunk would rescan everything buffered for that line so
+        // far, which is quadratic in the length of a line the peer never terminates
+        if (!data.includes('\n')) {
+            this._remainder += data;
+            if (this._remainder.length > maxResponseSize) {
+                return this._onResponseTooLarge();
+            }
+            return;
+        }
+        const lines = (this._remainder + data).split(/\r?\n/);
+        this._remainder = lines.pop();
+        for (let i = 0, len = lines.length; i < len; i++) {
+            if (this._responsePartial) {
+                this._responseQueue[this._responseQueue.length - 1] += '\n' + lines[i];
+            }
+            else {
+                this._responseQueue.push(lines[i]);
+            }
+            // The line just added is the last line of that queue entry, so it alone decides
+            // whether the reply is still partial. Looking for the last line of the accumulated
+            // entry instead would rescan a string that grows with every continuation line,
+            // which is quadratic in the size of the reply
+            this._responsePartial = isPartialLine(lines[i]);
+            // Checked as each line lands, so a peer that never completes a reply cannot keep
+            // buffering, and the limit does not depend on how it split its bytes into chunks
+            if (this._responsePartial && this._responseQueue[this._responseQueue.length - 1].length > maxResponseSize) {
+                return this._onResponseTooLarge();
+            }
+        }
+        if (this._remainder.length > maxResponseSize) {
+            return this._onResponseTooLarge();
+        }
+        if (this._responsePartial) {
+            return;
+        }
+        this._processResponse();
+    }
+    /**
+     * Drops a connection whose peer keeps extending a reply it never completes, releasing
+     * whatever was buffered for that reply
+     * @internal
+     */
+    _onResponseTooLarge() {
+        this._remainder = '';
+        this._responseQueue = [];
+        this._responsePartial = false;
+        this._onError(new Error('Server response exceeds maximum allowed size'), 'EPROTOCOL', false, 'CONN');
+    }
+    /**
+     * 'error' listener for the socket
+     *
+     * @event
+     * @param err Error object
+     * @param type Error name
+     * @param data Server response that triggered the error, false if there is none
+     * @param command SMTP command that was in flight
+     * @internal
+     */
+    _onError(err, type, data, command) {
+        this._clearPhase();
+        if (this._destroyed) {
+            // just ignore, already closed
+            // this might happen when a socket is canceled because of reached timeout
+            // but the socket timeout error itself receives only after
+            return;
+        }
+        err = this._formatError(err, type, data, command);
+        // the message carries the server response, it is an argument and not the format string
+        if (isTransientError(err)) {
+            this.logger.warn({ tnx: 'smtp', err }, '%s', err.message);
+        }
+        else {
+            this.logger.error({ tnx: 'smtp', err }, '%s', err.message);
+        }
+        // close() forgets the send in flight, it is completed with this same error afterwards so
+        // a late message stream error has nothing left to report
+        const pendingSend = this._pendingSend;
+        this.emit('error', err);
+        this.close();
+        if (pendingSend) {
+            pendingSend.callback(err);
+        }
+    }
+    /** @internal */
+    _formatError(message, type, response, command) {
+        let err;
+        if (/Error\]$/i.test(Object.prototype.toString.call(message))) {
+            err = message;
+        }
+        else {
+            err = new Error(message);
+        }
+        // a permission model denial keeps its own code, see ERR_ACCESS_DENIED
+        if (type && type !== 'Error' && err.code !== ERR_ACCESS_DENIED) {
+            // the code of a system error, such as ECONNREFUSED, still tells what happened
+            if (err.code && err.code !== type && !err.originalCode) {
+                err.originalCode = err.code;
+            }
+            err.code = type;
+        }
+        if (response) {
+            err.response = response;
+            err.message += ': ' + response;
+        }
+        const responseCode = (typeof response === 'string' && Number((response.match(/^\d+/) || [])[0])) || false;
+        if (responseCode) {
+            err.responseCode = responseCode;
+            err.permanent = isPermanentResponseCode(responseCode);
+        }
+        if (command) {
+            err.command = command;
+        }
+        return err;
+    }
+    /**
+     * 'close' listener for the socket
+     *
+     * @event
+     * @internal
+     */
+    _onClose() {
+        let serverResponse = false;
+        if (this._remainder && this._remainder.trim()) {
+            this.lastServerResponse = serverResponse = decodeServerResponse(this._remainder.trim());
+            if (this.options.debug || this.options.transactionLog) {
+                this.logger.debug({
+                    tnx: 'server'
+                }, serverResponse);
+            }
+        }
+        this.logger.info({
+            tnx: 'network'
+        }, 'Connection closed');
+        // the unterminated remainder is only reported as a reply (and so gives the error a responseCode)
+        // when it starts like a complete failure reply, not for a fragment such as "55" or a 250
+        const failureResponse = typeof serverResponse === 'string' && /^[45]\d{2}[ -]/.test(serverResponse) ? serverResponse : false;
+        if (this.upgrading && !this._destroyed) {
+            return this._onError(new Error('Connection closed unexpectedly'), 'ETLS', failureResponse, 'CONN');
+        }
+        if (!failureResponse && this._responseActions[0] === this._actionGreeting && this._connectCallback && !this._destroyed) {
+            // A silent close before the greeting is handed to the connect() callback rather than
+            // emitted as 'error', callers that never saw an error for it must not start throwing one
+            const connectCallback = this._connectCallback;
+            this._connectCallback = false;
+            const err = this._formatError(new Error('Connection closed unexpectedly'), 'ECONNECTION', false, 'CONN');
+            this.logger.warn({ tnx: 'network' }, err.message);
+            connectCallback(err);
+            this.close();
+            return;
+        }
+        if (!failureResponse && this.stage === 'connected' && !this._responseActions.length && !this._pendingSend && !this._destroyed && !this._closing) {
+            // nothing was waiting for the server, so this is the server ending an idle session
+            // (usually after its idle timeout), not a failure
+            this.logger.info({
+                tnx: 'network'
+            }, 'Server closed the idle connection');
+            return this._destroy();
+        }
+        if (failureResponse || (this._responseActions[0] !== this.close && !this._destroyed)) {
+            return this._onError(new Error('Connection closed unexpectedly'), 'ECONNECTION', failureResponse, 'CONN');
+        }
+        this._destroy();
+    }
+    /**
+     * 'end' listener for the socket
+     *
+     * @event
+     * @internal
+     */
+    _onEnd() {
+        if (this._socket && !this._socket.destroyed) {
+            // Peer sent FIN, finish our half of the close gracefully rather
+            // than destroying. 'close' fires after the OS finalizes teardown.
+            this._socket.end();
+        }
+    }
+    /**
+     * 'timeout' listener for the socket
+     *
+     * @event
+     * @internal
+     */
+    _onTimeout() {
+        return this._onError(timeoutError('Timeout', 'SOCKET_TIMEOUT'), 'ETIMEDOUT', false, 'CONN');
+    }
+    /**
+     * Destroys the client, emits 'end'
+     * @internal
+     */
+    _destroy() {
+        if (this._destroyed) {
+            return;
+        }
+        this._destroyed = true;
+        // keep the documented public flag in sync with the private state
+        this.destroyed = true;
+        // a connection the server dropped before the greeting would otherwise keep
+        // the greeting timer, and with it the process, alive until it fires
+        this._clearPhase();
+        this.emit('end');
+    }
+    /**
+     * Upgrades the connection to TLS
+     *
+     * @param callback Callback function to run when the connection
+     *        has been secured
+     * @internal
+     */
+    _upgradeConnection(callback) {
+        if (this._destroyed || this._closing) {
+            return;
+        }
+        // RFC 3207 section 6: the client MUST discard any knowledge obtained from
+        // the server that was not received over the TLS-protected session. Drop any
+        // buffered input received before the handshake so a man-in-the-middle cannot
+        // inject plaintext bytes after the "220" reply (e.g. a CRLF-free fragment that
+        // would otherwise be prepended to the first post-TLS response and parsed as
+        // part of the secured EHLO capabilities). STARTTLS response injection.
+        const discarded = this._remainder.length + this._responseQueue.reduce((total, response) => total + response.length, 0);
+        if (discarded) {
+            // a server does not send anything here on its own, this is worth knowing about
+            this.logger.warn({
+                tnx: 'smtp',
+                discarded
+            }, 'Discarded %s bytes received in plaintext after the STARTTLS response', discarded);
+        }
+        this._plaintextEhlo = false;
+        this._remainder = '';
+        this._responseQueue = [];
+        this._responsePartial = false;
+        // do not remove all listeners or it breaks node v0.10 as there's
+        // apparently a 'finish' event set that would be cleared as well
+        // we can safely keep 'error', 'end', 'close' etc. events
+        const socketPlain = this._socket;
+        socketPlain.removeListener('data', this._onSocketData); // incoming data is going to be gibberish from this point onwards
+        socketPlain.removeListener('timeout', this._onSocketTimeout); // timeout will be re-set for the new socket object
+        socketPlain.setTimeout(0);
+        const opts = Object.assign({
+            socket: socketPlain,
+            host: this.host
+        }, this.options.tls || {});
+        // ensure servername for SNI
+        if (this.servername && !opts.servername) {
+            opts.servername = this.servername;
+        }
+        // Remove all listeners from the plain socket to allow proper garbage
+        // collection. Used on both the TLS-success path and the synchronous
+        // tls.connect() throw path; either way the plain socket is done.
+        const removePlainSocketListeners = () => {
+            socketPlain.removeListener('close', this._onSocketClose);
+            socketPlain.removeListener('end', this._onSocketEnd);
+            socketPlain.removeListener('error', this._onSocketError);
+            // the connection-phase handler is attached when upgrading a pre-opened
+            // options.connection socket; strip it so nothing lingers on the plain socket
+            socketPlain.removeListener('error', this._onConnectionSocketError);
+        };
+        this.upgrading = true;
+        // the socket timeout only notices a server that sends nothing at all, a handshake that
+        // trickles along would otherwise hold the connection for as long as the server likes
+        // STARTTLS is the last step of setting the session up
+        this._startPhase(this._remainingSetupTime(), timeoutError('TLS handshake timed out', 'UPGRADE_TIMEOUT'));
+        // tls.connect is not an asynchronous function however it may still throw errors and requires to be wrapped with try/catch
+        try {
+            this._socket = external_node_tls_.connect(opts, () => {
+                this._clearPhase();
+                this.secure = true;
+                this.upgrading = false;
+                this._socket.on('data', this._onSocketData);
+                removePlainSocketListeners();
+                return callback(null, true);
+            });
+        }
+        catch (err) {
+            this._clearPhase();
+            removePlainSocketListeners();
+            return callback(err);
+        }
+        this._socket.on('error', this._onSocketError);
+        this._socket.once('close', this._onSocketClose);
+        this._socket.once('end', this._onSocketEnd);
+        this._socket.setTimeout(this.options.socketTimeout || SOCKET_TIMEOUT); // 10 min.
+        this._socket.on('timeout', this._onSocketTimeout);
+        // resume in case the socket was paused
+        socketPlain.resume();
+    }
+    /**
+     * Processes queued responses from the server
+     * @internal
+     */
+    _processResponse() {
+        if (!this._responseQueue.length) {
+            return false;
+        }
+        const raw = (this._responseQueue.shift() || '').toString();
+        // Skip unexpected empty lines without consuming a response action or
+        // overwriting lastServerResponse; reprocess whatever else is queued.
+        if (!raw.trim()) {
+            setImmediate(() => this._processResponse());
+            return;
+        }
+        if (isPartialResponse(raw)) {
+            // the rest of the reply is still on its way: put it back on the queue and wait
+            // rather than dropping it. It has not been received in full, so it must not be
+            // reported as the last server response either
+            this._responseQueue.unshift(raw);
+            return;
+        }
+        const str = (this.lastServerResponse = decodeServerResponse(raw));
+        if (this.options.debug || this.options.transactionLog) {
+            this.logger.debug({
+                tnx: 'server'
+            }, str.replace(/\r?\n$/, ''));
+        }
+        const action = this._responseActions.shift();
+        // RFC 5321 4.2: 421 means the server is about to close the connection, whatever it answers
+        const closing = /^421[ -]/.test(str);
+        if (typeof action === 'function') {
+            // the command gets its own error first, the code tells which step failed
+            action.call(this, str);
+            if (closing) {
+                return this._onServerClosing(str);
+            }
+            setImmediate(() => this._processResponse());
+        }
+        else if (closing && !this._pendingSend && this.stage === 'connected') {
+            // RFC 5321 4.2: a server may send 421 at any time when it is about to close the
+            // connection. Nothing was waiting for a reply, so this ends an idle session
+            this.logger.info({
+                tnx: 'smtp'
+            }, 'Server closed the idle connection: %s', str);
+            this.close();
+        }
+        else {
+            return this._onError(new Error('Unexpected Response'), 'EPROTOCOL', str, 'CONN');
+        }
+    }
+    /**
+     * Send a command to the server, append \r\n
+     *
+     * @param str String to be sent to the server
+     * @param logStr Optional string to be used for logging instead of the actual string
+     * @internal
+     */
+    _sendCommand(str, logStr) {
+        if (this._destroyed) {
+            // Connection already closed, can't send any more data
+            return;
+        }
+        const socket = this._socket;
+        if (socket.destroyed) {
+            return this.close();
+        }
+        if (this.options.debug || this.options.transactionLog) {
+            this.logger.debug({
+                tnx: 'client'
+            }, (logStr || str || '').toString().replace(/\r?\n$/, ''));
+        }
+        socket.write(Buffer.from(str + '\r\n', 'utf-8'));
+    }
+    /**
+     * Initiates a new message by submitting envelope data, starting with
+     * MAIL FROM: command
+     *
+     * @param envelope Envelope object in the form of
+     *        {from:'...', to:['...']}
+     *        or
+     *        {from:{address:'...',name:'...'}, to:[address:'...',name:'...']}
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _setEnvelope(envelope, callback) {
+        const args = [];
+        let useSmtpUtf8 = false;
+        this._envelope = (envelope || {});
+        this._envelope.from = ((this._envelope.from && this._envelope.from.address) || this._envelope.from || '').toString().trim();
+        this._envelope.to = []
+            .concat(this._envelope.to || [])
+            .map(to => ((to && to.address) || to || '').toString().trim());
+        if (!this._envelope.to.length) {
+            return callback(this._formatError('No recipients defined', 'EENVELOPE', false, 'API'));
+        }
+        if (this._envelope.from && /[\r\n<>]/.test(this._envelope.from)) {
+            return callback(this._formatError('Invalid sender ' + JSON.stringify(this._envelope.from), 'EENVELOPE', false, 'API'));
+        }
+        // check if the sender address uses only ASCII characters,
+        // otherwise require usage of SMTPUTF8 extension
+        if (/[\x80-\uFFFF]/.test(this._envelope.from)) {
+            useSmtpUtf8 = true;
+        }
+        for (let i = 0, len = this._envelope.to.length; i < len; i++) {
+            if (!this._envelope.to[i] || /[\r\n<>]/.test(this._envelope.to[i])) {
+                return callback(this._formatError('Invalid recipient ' + JSON.stringify(this._envelope.to[i]), 'EENVELOPE', false, 'API'));
+            }
+            // check if the recipients addresses use only ASCII characters,
+            // otherwise require usage of SMTPUTF8 extension
+            if (/[\x80-\uFFFF]/.test(this._envelope.to[i])) {
+                useSmtpUtf8 = true;
+            }
+        }
+        // clone the recipients array for latter manipulation
+        this._envelope.rcptQueue = [].concat(this._envelope.to || []);
+        this._envelope.rejected = [];
+        this._envelope.rejectedErrors = [];
+        this._envelope.accepted = [];
+        if (this._envelope.dsn) {
+            try {
+                this._envelope.dsn = this._setDsnEnvelope(this._envelope.dsn);
+            }
+            catch (err) {
+                return callback(this._formatError('Invalid DSN ' + err.message, 'EENVELOPE', false, 'API'));
+            }
+        }
+        // RFC 8689: validate REQUIRETLS eligibility before queuing the MAIL FROM
+        // response action, so a rejection here cannot leave an orphaned action in
+        // _responseActions (which would consume the next reply and desync a reused
+        // connection).
+        if (this._envelope.requireTLSExtensionEnabled) {
+            if (!this.secure) {
+                return callback(this._formatError('REQUIRETLS can only be used over TLS connections (RFC 8689)', 'EREQUIRETLS', false, 'MAIL FROM'));
+            }
+            if (!this._supportedExtensions.includes('REQUIRETLS')) {
+                return callback(this._formatError('Server does not support REQUIRETLS extension (RFC 8689)', 'EREQUIRETLS', false, 'MAIL FROM'));
+            }
+        }
+        // RFC 2920: with PIPELINING the whole envelope and DATA go out without waiting for the
+        // replies in between, which saves two round trips for every message
+        this._envelope.pipelined = this._supportedExtensions.includes('PIPELINING');
+        this._responseActions.push(str => {
+            this._actionMAIL(str, callback);
+        });
+        // If the server supports SMTPUTF8 and the envelope includes an internationalized
+        // email address then append SMTPUTF8 keyword to the MAIL FROM command
+        if (useSmtpUtf8 && this._supportedExtensions.includes('SMTPUTF8')) {
+            args.push('SMTPUTF8');
+            this._usingSmtpUtf8 = true;
+        }
+        // If the server supports 8BITMIME and the message might contain non-ascii bytes
+        // then append the 8BITMIME keyword to the MAIL FROM command
+        if (this._envelope.use8BitMime && this._supportedExtensions.includes('8BITMIME')) {
+            args.push('BODY=8BITMIME');
+            this._using8BitMime = true;
+        }
+        if (this._envelope.size && this._supportedExtensions.includes('SIZE')) {
+            const sizeValue = Number(this._envelope.size) || 0;
+            if (sizeValue > 0) {
+                args.push('SIZE=' + sizeValue);
+            }
+        }
+        // If the server supports DSN and the envelope includes an DSN prop
+        // then append DSN params to the MAIL FROM command
+        if (this._envelope.dsn && this._supportedExtensions.includes('DSN')) {
+            if (this._envelope.dsn.ret) {
+                args.push('RET=' + encodeXText(this._envelope.dsn.ret));
+            }
+            if (this._envelope.dsn.envid) {
+                args.push('ENVID=' + encodeXText(this._envelope.dsn.envid));
+            }
+        }
+        // RFC 8689: append the REQUIRETLS keyword to MAIL FROM. Eligibility
+        // (TLS connection + server support) was already validated above, before
+        // the response action was queued.
+        if (this._envelope.requireTLSExtensionEnabled) {
+            args.push('REQUIRETLS');
+        }
+        const mailFrom = 'MAIL FROM:<' + this._envelope.from + '>' + (args.length ? ' ' + args.join(' ') : '');
+        this._recipientQueue = [];
+        if (!this._envelope.pipelined) {
+            this._sendCommand(mailFrom);
+            return;
+        }
+        // corked, so the batch leaves in one segment instead of the first command alone
+        const socket = this._socket;
+        socket.cork();
+        this._sendCommand(mailFrom);
+        while (this._envelope.rcptQueue.length) {
+            this._sendRcpt(this._envelope.rcptQueue.shift(), callback);
+        }
+        this._responseActions.push(str => {
+            this._actionDATA(str, callback);
+        });
+        this._sendCommand('DATA');
+        socket.uncork();
+    }
+    /**
+     * Sends RCPT TO for a recipient and queues the handler for the reply
+     *
+     * @param recipient Recipient address
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _sendRcpt(recipient, callback) {
+        this._recipientQueue.push(recipient);
+        this._responseActions.push(str => {
+            this._actionRCPT(str, callback);
+        });
+        this._sendCommand('RCPT TO:<' + recipient + '>' + this._getDsnRcptToArgs());
+    }
+    /** @internal */
+    _setDsnEnvelope(params) {
+        let ret = (params.ret || params.return || '').toString().toUpperCase() || null;
+        if (ret) {
+            switch (ret) {
+                case 'HDRS':
+                case 'HEADERS':
+                    ret = 'HDRS';
+                    break;
+                case 'FULL':
+                case 'BODY':
+                    ret = 'FULL';
+                    break;
+            }
+        }
+        if (ret && !['FULL', 'HDRS'].includes(ret)) {
+            throw new Error('ret: ' + JSON.stringify(ret));
+        }
+        const envid = (params.envid || params.id || '').toString() || null;
+        let notify = params.notify || null;
+        if (notify) {
+            if (typeof notify === 'string') {
+                notify = notify.split(',');
+            }
+            notify = notify.map(n => n.trim().toUpperCase());
+            const validNotify = ['NEVER', 'SUCCESS', 'FAILURE', 'DELAY'];
+            const invalidNotify = notify.filter(n => !validNotify.includes(n));
+            if (invalidNotify.length || (notify.length > 1 && notify.includes('NEVER'))) {
+                throw new Error('notify: ' + JSON.stringify(notify.join(',')));
+            }
+            notify = notify.join(',');
+        }
+        let orcpt = (params.recipient || params.orcpt || '').toString() || null;
+        if (orcpt && orcpt.indexOf(';') < 0) {
+            orcpt = 'rfc822;' + orcpt;
+        }
+        return {
+            ret,
+            envid,
+            notify,
+            orcpt
+        };
+    }
+    /** @internal */
+    _getDsnRcptToArgs() {
+        const envelope = this._envelope;
+        const args = [];
+        // If the server supports DSN and the envelope includes an DSN prop
+        // then append DSN params to the RCPT TO command
+        if (envelope.dsn && this._supportedExtensions.includes('DSN')) {
+            if (envelope.dsn.notify) {
+                args.push('NOTIFY=' + encodeXText(envelope.dsn.notify));
+            }
+            if (envelope.dsn.orcpt) {
+                args.push('ORCPT=' + encodeXText(envelope.dsn.orcpt));
+            }
+        }
+        return args.length ? ' ' + args.join(' ') : '';
+    }
+    /** @internal */
+    _createSendStream(callback) {
+        const envelope = this._envelope;
+        const dataStream = new DataStream();
+        if (this.options.lmtp) {
+            envelope.accepted.forEach((recipient, i) => {
+                const final = i === envelope.accepted.length - 1;
+                this._responseActions.push(str => {
+                    this._actionLMTPStream(recipient, final, str, callback);
+                });
+            });
+        }
+        else {
+            this._responseActions.push(str => {
+                this._actionSMTPStream(str, callback);
+            });
+        }
+        this._currentDataStream = dataStream;
+        dataStream.pipe(this._socket, {
+            end: false
+        });
+        if (this.options.debug) {
+            const logStream = new external_node_stream_.PassThrough();
+            logStream.on('readable', () => {
+                let chunk;
+                while ((chunk = logStream.read())) {
+                    this.logger.debug({
+                        tnx: 'message'
+                    }, chunk.toString('binary').replace(/\r?\n$/, ''));
+                }
+            });
+            dataStream.pipe(logStream);
+        }
+        dataStream.once('end', () => {
+            if (this._currentDataStream === dataStream) {
+                this._currentDataStream = false;
+            }
+            this.logger.info({
+                tnx: 'message',
+                inByteCount: dataStream.inByteCount,
+                outByteCount: dataStream.outByteCount
+            }, '<%s bytes encoded mime message (source size %s bytes)>', dataStream.outByteCount, dataStream.inByteCount);
+        });
+        return dataStream;
+    }
+    /** ACTIONS **/
+    /**
+     * Will be run after the connection is created and the server sends
+     * a greeting. If the incoming message starts with 220 initiate
+     * SMTP session by sending EHLO command
+     *
+     * @param str Message from the server
+     * @internal
+     */
+    _actionGreeting(str) {
+        this._clearPhase();
+        if (str.substr(0, 3) !== '220') {
+            this._onError(new Error('Invalid greeting. response=' + str), 'EPROTOCOL', str, 'CONN');
+            return;
+        }
+        if (this.options.lmtp) {
+            this._responseActions.push(this._actionLHLO);
+            this._sendCommand('LHLO ' + this.name);
+        }
+        else {
+            this._responseActions.push(this._actionEHLO);
+            this._sendCommand('EHLO ' + this.name);
+        }
+    }
+    /**
+     * Handles server response for LHLO command. If it yielded in
+     * error, emit 'error', otherwise treat this as an EHLO response
+     *
+     * @param str Message from the server
+     * @internal
+     */
+    _actionLHLO(str) {
+        if (str.charAt(0) !== '2') {
+            this._onError(new Error('Invalid LHLO. response=' + str), 'EPROTOCOL', str, 'LHLO');
+            return;
+        }
+        this._actionEHLO(str);
+    }
+    /**
+     * Handles server response for EHLO command. If it yielded in
+     * error, try HELO instead, otherwise initiate TLS negotiation
+     * if STARTTLS is supported by the server or move into the
+     * authentication phase.
+     *
+     * @param str Message from the server
+     * @internal
+     */
+    _actionEHLO(str) {
+        if (str.substr(0, 3) === '421') {
+            this._onError(new Error('Server terminates connection. response=' + str), 'ECONNECTION', str, 'EHLO');
+            return;
+        }
+        if (str.charAt(0) !== '2') {
+            if (this.options.requireTLS) {
+                this._onError(new Error('EHLO failed but HELO does not support required STARTTLS. response=' + str), 'ECONNECTION', str, 'EHLO');
+                return;
+            }
+            // Try HELO instead
+            this._responseActions.push(this._actionHELO);
+            this._sendCommand('HELO ' + this.name);
+            return;
+        }
+        // Detect if the server supports STARTTLS
+        if (!this.secure && !this.options.ignoreTLS && (/[ -]STARTTLS\b/im.test(str) || this.options.requireTLS)) {
+            // kept for opportunisticTLS, a session that stays in plaintext still has these extensions
+            this._plaintextEhlo = str;
+            this._sendCommand('STARTTLS');
+            this._responseActions.push(this._actionSTARTTLS);
+            return;
+        }
+        this._parseEhloExtensions(str);
+        this.emit('connect');
+    }
+    /**
+     * Reads the extensions and the authentication mechanisms out of an EHLO response
+     *
+     * @param str EHLO response from the server
+     * @internal
+     */
+    _parseEhloExtensions(str) {
+        let match;
+        this._ehloLines = str
+            .split(/\r?\n/)
+            .map(line => line.replace(/^\d+[ -]/, '').trim())
+            .filter(line => line)
+            .slice(1);
+        // Detect if the server supports SMTPUTF8
+        if (/[ -]SMTPUTF8\b/im.test(str)) {
+            this._supportedExtensions.push('SMTPUTF8');
+        }
+        // Detect if the server supports DSN
+        if (/[ -]DSN\b/im.test(str)) {
+            this._supportedExtensions.push('DSN');
+        }
+        // Detect if the server supports 8BITMIME
+        if (/[ -]8BITMIME\b/im.test(str)) {
+            this._supportedExtensions.push('8BITMIME');
+        }
+        // Detect if the server supports REQUIRETLS (RFC 8689)
+        if (/[ -]REQUIRETLS\b/im.test(str)) {
+            this._supportedExtensions.push('REQUIRETLS');
+        }
+        // Detect if the server supports PIPELINING
+        if (/[ -]PIPELINING\b/im.test(str)) {
+            this._supportedExtensions.push('PIPELINING');
+        }
+        // Detect if the server supports AUTH
+        if (/[ -]AUTH\b/i.test(str)) {
+            this.allowsAuth = true;
+        }
+        // Detect the advertised SASL mechanisms. The list is split into whole tokens rather
+        // than searched for each name with a pattern: the patterns this replaced let two
+        // whitespace runs overlap and backtracked quadratically over an AUTH line padded with
+        // spaces, so a hostile server could stall the event loop from its EHLO reply
+        // (GHSA-4ffr-jq9g-5ffx).
+        const authMechanisms = new Set();
+        for (const line of this._ehloLines) {
+            const authMatch = /^AUTH[\s=](.*)/i.exec(line);
+            if (authMatch) {
+                for (const mechanism of authMatch[1].split(/[\s=]+/)) {
+                    authMechanisms.add(mechanism.toUpperCase());
+                }
+            }
+        }
+        // listed in order of preference, the first one the credentials allow is used
+        for (const mechanism of ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2']) {
+            if (authMechanisms.has(mechanism)) {
+                this._supportedAuth.push(mechanism);
+            }
+        }
+        // Detect if the server supports SIZE extensions (and the max allowed size)
+        if ((match = str.match(/[ -]SIZE(?:[ \t]+(\d+))?/im))) {
+            this._supportedExtensions.push('SIZE');
+            this._maxAllowedSize = Number(match[1]) || 0;
+        }
+    }
+    /**
+     * Handles server response for HELO command. If it yielded in
+     * error, emit 'error', otherwise move into the authentication phase.
+     *
+     * @param str Message from the server
+     * @internal
+     */
+    _actionHELO(str) {
+        if (str.charAt(0) !== '2') {
+            this._onError(new Error('Invalid HELO. response=' + str), 'EPROTOCOL', str, 'HELO');
+            return;
+        }
+        // assume that authentication is enabled (most probably is not though)
+        this.allowsAuth = true;
+        this.emit('connect');
+    }
+    /**
+     * Handles server response for STARTTLS command. If there's an error
+     * try HELO instead, otherwise initiate TLS upgrade. If the upgrade
+     * succeedes restart the EHLO
+     *
+     * @param str Message from the server
+     * @internal
+     */
+    _actionSTARTTLS(str) {
+        if (str.charAt(0) !== '2') {
+            if (this.options.opportunisticTLS) {
+                this.logger.info({
+                    tnx: 'smtp'
+                }, 'Failed STARTTLS upgrade, continuing unencrypted');
+                // the plaintext session goes on with what the server announced for it, except for
+                // AUTH: credentials are not sent over a connection that failed to encrypt
+                if (this._plaintextEhlo) {
+                    this._parseEhloExtensions(this._plaintextEhlo);
+                    this._plaintextEhlo = false;
+                    this.allowsAuth = false;
+                    this._supportedAuth = [];
+                }
+                this.emit('connect');
+                return;
+            }
+            this._onError(new Error('Error upgrading connection with STARTTLS'), 'ETLS', str, 'STARTTLS');
+            return;
+        }
+        this._upgradeConnection((err, secured) => {
+            if (err) {
+                this._onError(new Error('Error initiating TLS - ' + (err.message || err)), 'ETLS', false, 'STARTTLS');
+                return;
+            }
+            this.logger.info({
+                tnx: 'smtp'
+            }, 'Connection upgraded with STARTTLS');
+            if (secured) {
+                // restart session
+                if (this.options.lmtp) {
+                    this._responseActions.push(this._actionLHLO);
+                    this._sendCommand('LHLO ' + this.name);
+                }
+                else {
+                    this._responseActions.push(this._actionEHLO);
+                    this._sendCommand('EHLO ' + this.name);
+                }
+            }
+            else {
+                this.emit('connect');
+            }
+        });
+    }
+    /**
+     * Handle the response for AUTH LOGIN command. We are expecting
+     * '334 VXNlcm5hbWU6' (base64 for 'Username:'). Data to be sent as
+     * response needs to be base64 encoded username. We do not need
+     * exact match but settle with 334 response in general as some
+     * hosts invalidly use a longer message than VXNlcm5hbWU6
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the authentication sequence completes
+     * @internal
+     */
+    _actionAUTH_LOGIN_USER(str, callback) {
+        if (!/^334[ -]/.test(str)) {
+            // expecting '334 VXNlcm5hbWU6'
+            callback(this._formatError('Invalid login sequence while waiting for "334 VXNlcm5hbWU6"', 'EAUTH', str, 'AUTH LOGIN'));
+            return;
+        }
+        this._responseActions.push(str => {
+            this._actionAUTH_LOGIN_PASS(str, callback);
+        });
+        this._sendCommand(Buffer.from(this._auth.credentials.user + '', 'utf-8').toString('base64'));
+    }
+    /**
+     * Handle the response for AUTH CRAM-MD5 command. We are expecting
+     * '334 <challenge string>'. Data to be sent as response needs to be
+     * base64 decoded challenge string, MD5 hashed using the password as
+     * a HMAC key, prefixed by the username and a space, and finally all
+     * base64 encoded again.
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the authentication sequence completes
+     * @internal
+     */
+    _actionAUTH_CRAM_MD5(str, callback) {
+        const challengeMatch = str.match(/^334\s+(.+)$/);
+        if (!challengeMatch) {
+            return callback(this._formatError('Invalid login sequence while waiting for server challenge string', 'EAUTH', str, 'AUTH CRAM-MD5'));
+        }
+        // Decode from base64
+        const base64decoded = Buffer.from(challengeMatch[1], 'base64').toString('ascii');
+        const hmacMD5 = external_node_crypto_.createHmac('md5', this._auth.credentials.pass);
+        hmacMD5.update(base64decoded);
+        const prepended = this._auth.credentials.user + ' ' + hmacMD5.digest('hex');
+        this._responseActions.push(str => {
+            this._actionAUTH_CRAM_MD5_PASS(str, callback);
+        });
+        this._sendCommand(Buffer.from(prepended).toString('base64'), 
+        // hidden hash for logs
+        Buffer.from(this._auth.credentials.user + ' /* secret */').toString('base64'));
+    }
+    /**
+     * Handles the response to CRAM-MD5 authentication, if there's no error,
+     * the user can be considered logged in. Start waiting for a message to send
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the authentication sequence completes
+     * @internal
+     */
+    _actionAUTH_CRAM_MD5_PASS(str, callback) {
+        if (!str.match(/^235\s+/)) {
+            return callback(this._formatError('Invalid login sequence while waiting for "235"', 'EAUTH', str, 'AUTH CRAM-MD5'));
+        }
+        this.logger.info({
+            tnx: 'smtp',
+            username: this._auth.user,
+            action: 'authenticated',
+            method: this._authMethod
+        }, 'User %s authenticated', JSON.stringify(this._auth.user));
+        this.authenticated = true;
+        callback(null, true);
+    }
+    /**
+     * Handle the response for AUTH LOGIN command. We are expecting
+     * '334 UGFzc3dvcmQ6' (base64 for 'Password:'). Data to be sent as
+     * response needs to be base64 encoded password.
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the authentication sequence completes
+     * @internal
+     */
+    _actionAUTH_LOGIN_PASS(str, callback) {
+        if (!/^334[ -]/.test(str)) {
+            // expecting '334 UGFzc3dvcmQ6'
+            return callback(this._formatError('Invalid login sequence while waiting for "334 UGFzc3dvcmQ6"', 'EAUTH', str, 'AUTH LOGIN'));
+        }
+        this._responseActions.push(str => {
+            this._actionAUTHComplete(str, callback);
+        });
+        this._sendCommand(Buffer.from((this._auth.credentials.pass || '').toString(), 'utf-8').toString('base64'), 
+        // Hidden pass for logs
+        Buffer.from('/* secret */', 'utf-8').toString('base64'));
+    }
+    /**
+     * Handles the response for authentication, if there's no error,
+     * the user can be considered logged in. Start waiting for a message to send
+     *
+     * @param str Message from the server
+     * @param isRetry True if this is a retry after a failed login, or the callback itself
+     * @param [callback] Callback to run once the authentication sequence completes
+     * @internal
+     */
+    _actionAUTHComplete(str, isRetry, callback) {
+        if (!callback && typeof isRetry === 'function') {
+            callback = isRetry;
+            isRetry = false;
+        }
+        if (str.substr(0, 3) === '334') {
+            this._responseActions.push(str => {
+                if (isRetry || this._authMethod !== 'XOAUTH2') {
+                    this._actionAUTHComplete(str, true, callback);
+                }
+                else {
+                    // fetch a new OAuth2 access token
+                    setImmediate(() => this._handleXOauth2Token(true, callback));
+                }
+            });
+            this._sendCommand('');
+            return;
+        }
+        if (str.charAt(0) !== '2') {
+            this.logger.info({
+                tnx: 'smtp',
+                username: this._auth.user,
+                action: 'authfail',
+                method: this._authMethod
+            }, 'User %s failed to authenticate', JSON.stringify(this._auth.user));
+            return callback(this._formatError('Invalid login', 'EAUTH', str, 'AUTH ' + this._authMethod));
+        }
+        this.logger.info({
+            tnx: 'smtp',
+            username: this._auth.user,
+            action: 'authenticated',
+            method: this._authMethod
+        }, 'User %s authenticated', JSON.stringify(this._auth.user));
+        this.authenticated = true;
+        callback(null, true);
+    }
+    /**
+     * Handle response for a MAIL FROM: command
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _actionMAIL(str, callback) {
+        const envelope = this._envelope;
+        if (Number(str.charAt(0)) !== 2) {
+            const message = this._usingSmtpUtf8 && /^550 /.test(str) && /[\x80-\uFFFF]/.test(envelope.from)
+                ? 'Internationalized mailbox name not allowed'
+                : 'Mail command failed';
+            envelope.mailError = this._formatError(message, 'EENVELOPE', str, 'MAIL FROM');
+        }
+        this._advanceEnvelope(str, callback);
+    }
+    /**
+     * Handle response for a RCPT TO: command
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _actionRCPT(str, callback) {
+        const envelope = this._envelope;
+        let err;
+        const curRecipient = this._recipientQueue.shift();
+        if (Number(str.charAt(0)) !== 2) {
+            // this is a soft error
+            const message = this._usingSmtpUtf8 && /^553 /.test(str) && /[\x80-\uFFFF]/.test(curRecipient)
+                ? 'Internationalized mailbox name not allowed'
+                : 'Recipient command failed';
+            envelope.rejected.push(curRecipient);
+            // store error for the failed recipient
+            err = this._formatError(message, 'EENVELOPE', str, 'RCPT TO');
+            err.recipient = curRecipient;
+            envelope.rejectedErrors.push(err);
+        }
+        else {
+            envelope.accepted.push(curRecipient);
+        }
+        this._advanceEnvelope(str, callback);
+    }
+    /**
+     * Moves the envelope on after a reply to MAIL FROM or RCPT TO. A pipelined envelope sent every
+     * command at once and is decided by the reply to DATA. Otherwise the commands go one at a
+     * time: the next recipient, or once every reply is in, DATA or the error that ends the message
+     *
+     * @param str The reply that was handled
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _advanceEnvelope(str, callback) {
+        const envelope = this._envelope;
+        if (envelope.pipelined) {
+            return;
+        }
+        if (envelope.mailError) {
+            return callback(envelope.mailError);
+        }
+        if (envelope.rcptQueue.length) {
+            return this._sendRcpt(envelope.rcptQueue.shift(), callback);
+        }
+        if (this._recipientQueue.length) {
+            // replies still to come
+            return;
+        }
+        const err = this._envelopeError(str);
+        if (err) {
+            return callback(err);
+        }
+        this._responseActions.push(str => {
+            this._actionDATA(str, callback);
+        });
+        this._sendCommand('DATA');
+    }
+    /**
+     * Decides how the envelope went once every reply to MAIL FROM and RCPT TO is in. Called after
+     * the last RCPT TO reply, or with PIPELINING on the reply to the DATA command sent along
+     *
+     * @param str The reply being handled
+     * @returns The error to fail the message with, or null when DATA can go ahead
+     * @internal
+     */
+    _envelopeError(str) {
+        const envelope = this._envelope;
+        if (envelope.mailError) {
+            return envelope.mailError;
+        }
+        if (envelope.accepted.length) {
+            return null;
+        }
+        // report a temporary rejection when there is one, taking the last reply would mark the
+        // whole message as permanently failed although some recipients were only deferred
+        const deferred = envelope.rejectedErrors.find(rejectedErr => rejectedErr.responseCode && rejectedErr.responseCode < 500);
+        const lastRejected = envelope.rejectedErrors[envelope.rejectedErrors.length - 1];
+        const reply = deferred?.response ?? (envelope.pipelined && lastRejected ? lastRejected.response : str);
+        // every recipient was rejected
+        const err = this._formatError("Can't send mail - all recipients were rejected", 'EENVELOPE', reply, 'RCPT TO');
+        err.rejected = envelope.rejected;
+        err.rejectedErrors = envelope.rejectedErrors;
+        return err;
+    }
+    /**
+     * Handle response for a DATA command
+     *
+     * @param str Message from the server
+     * @param callback Callback to run once the envelope is processed
+     * @internal
+     */
+    _actionDATA(str, callback) {
+        const envelope = this._envelope;
+        if (envelope.pipelined) {
+            const err = this._envelopeError(str);
+            if (err) {
+                if (/^3/.test(str)) {
+                    if (envelope.mailError) {
+                        // A server that refused the sender has no transaction to end, one that
+                        // took DATA anyway can not be trusted with an empty message either.
+                        // Drop the connection instead of answering it
+                        this.close();
+                        return callback(err);
+                    }
+                    // A server must refuse DATA without an accepted recipient, this one took it
+                    // anyway. End the empty message, it has nobody to go to, so the session
+                    // stays usable
+                    this._responseActions.push(() => callback(err));
+                    this._sendCommand('.');
+                    return;
+                }
+                return callback(err);
+            }
+        }
+        // response should be 354 but according to this issue https://github.com/eleith/emailjs/issues/24
+        // some servers might use 250 instead, so lets check for 2 or 3 as the first digit
+        if (!/^[23]/.test(str)) {
+            return callback(this._formatError('Data command failed', 'EENVELOPE', str, 'DATA'));
+        }
+        const response = {
+            accepted: envelope.accepted,
+            rejected: envelope.rejected
+        };
+        if (this._ehloLines && this._ehloLines.length) {
+            response.ehlo = this._ehloLines;
+        }
+        if (envelope.rejectedErrors.length) {
+            response.rejectedErrors = envelope.rejectedErrors;
+        }
+        callback(null, response);
+    }
+    /**
+     * Handle response for a DATA stream when using SMTP
+     * We expect a single response that defines if the sending succeeded or failed
+     *
+     * @param str Message from the server
+     * @param callback Callback to run with the final send result
+     * @internal
+     */
+    _actionSMTPStream(str, callback) {
+        if (Number(str.charAt(0)) !== 2) {
+            return callback(this._formatError('Message failed', 'EMESSAGE', str, 'DATA'));
+        }
+        return callback(null, str);
+    }
+    /**
+     * Handle response for a DATA stream
+     * We expect a separate response for every recipient. All recipients can either
+     * succeed or fail separately
+     *
+     * @param recipient The recipient this response applies to
+     * @param final Is this the final recipient?
+     * @param str Message from the server
+     * @param callback Callback to run with the final send result
+     * @internal
+     */
+    _actionLMTPStream(recipient, final, str, callback) {
+        const envelope = this._envelope;
+        let err;
+        if (Number(str.charAt(0)) !== 2) {
+            // Message failed
+            err = this._formatError('Message failed for recipient ' + recipient, 'EMESSAGE', str, 'DATA');
+            err.recipient = recipient;
+            envelope.rejected.push(recipient);
+            envelope.rejectedErrors.push(err);
+            for (let i = 0, len = envelope.accepted.length; i < len; i++) {
+                if (envelope.accepted[i] === recipient) {
+                    envelope.accepted.splice(i, 1);
+                }
+            }
+        }
+        if (final) {
+            return callback(null, str);
+        }
+    }
+    /** @internal */
+    _handleXOauth2Token(isRetry, callback) {
+        this._auth.oauth2.getToken(isRetry, (err, accessToken) => {
+            if (err) {
+                this.logger.info({
+                    tnx: 'smtp',
+                    username: this._auth.user,
+                    action: 'authfail',
+                    method: this._authMethod
+                }, 'User %s failed to authenticate', JSON.stringify(this._auth.user));
+                return callback(this._formatError(err, 'EAUTH', false, 'AUTH XOAUTH2'));
+            }
+            this._responseActions.push(str => {
+                this._actionAUTHComplete(str, isRetry, callback);
+            });
+            this._sendCommand('AUTH XOAUTH2 ' + this._auth.oauth2.buildXOAuth2Token(accessToken), 
+            //  Hidden for logs
+            'AUTH XOAUTH2 ' + this._auth.oauth2.buildXOAuth2Token('/* secret */'));
+        });
+    }
+    /**
+     *
+     * @param command
+     * @internal
+     */
+    _isDestroyedMessage(command) {
+        if (this._destroyed) {
+            return 'Cannot ' + command + ' - smtp connection is already destroyed.';
+        }
+        if (this._socket) {
+            if (this._socket.destroyed) {
+                return 'Cannot ' + command + ' - smtp connection socket is already destroyed.';
+            }
+            if (!this._socket.writable) {
+                return 'Cannot ' + command + ' - smtp connection socket is already half-closed.';
+            }
+        }
+    }
+    /** @internal */
+    _getHostname() {
+        // defaul hostname is machine hostname or [IP]
+        let defaultHostname;
+        try {
+            defaultHostname = external_node_os_.hostname() || '';
+        }
+        catch (_err) {
+            // fails on windows 7
+            defaultHostname = 'localhost';
+        }
+        // ignore if not FQDN
+        if (!defaultHostname || defaultHostname.indexOf('.') < 0) {
+            defaultHostname = '[127.0.0.1]';
+        }
+        // IP should be enclosed in []
+        if (defaultHostname.match(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/)) {
+            defaultHostname = '[' + defaultHostname + ']';
+        }
+        return defaultHostname;
+    }
+}
+/* harmony default export */ const smtp_connection = (SMTPConnection);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/xoauth2/index.js
+
+
+
+
+
+/**
+ * XOAUTH2 access_token generator for Gmail.
+ * Create client ID for web applications in Google API console to use it.
+ * See Offline Access for receiving the needed refreshToken for an user
+ * https://developers.google.com/accounts/docs/OAuth2WebServer#offline
+ *
+ * Usage for generating access tokens with a custom method using provisionCallback:
+ * provisionCallback(user, renew, callback)
+ *   * user is the username to get the token for
+ *   * renew is a boolean that if true indicates that existing token failed and needs to be renewed
+ *   * callback is the callback to run with (error, accessToken [, expires])
+ *     * accessToken is a string
+ *     * expires is an optional expire time in milliseconds
+ * If provisionCallback is used, then Nodemailer does not try to attempt generating the token by itself
+ *
+ * @constructor
+ * @param options Client information for token generation
+ * @param options.user User e-mail address
+ * @param options.clientId Client ID value
+ * @param options.clientSecret Client secret value
+ * @param options.refreshToken Refresh token for an user
+ * @param options.accessUrl Endpoint for token generation, defaults to 'https://accounts.google.com/o/oauth2/token'
+ * @param options.accessToken An existing valid accessToken
+ * @param options.privateKey Private key for JSW
+ * @param options.expires Optional Access Token expire time in ms
+ * @param options.timeout Optional TTL for Access Token in seconds
+ * @param options.provisionCallback Function to run when a new access token is required
+ * @param options.tls Optional TLS options forwarded to the HTTPS token request. Defaults to strict cert validation; supply { rejectUnauthorized: false } only for self-hosted OAuth providers on private CAs.
+ */
+class XOAuth2 extends external_node_stream_.Stream {
+    constructor(options, logger) {
+        super();
+        this.options = options || {};
+        this.configError = false;
+        if (options && options.serviceClient) {
+            if (!options.privateKey || !options.user) {
+                // reported through getToken() rather than an 'error' event: the transports forward
+                // that event up to the Mail object, where nothing may be listening
+                const err = new Error('Options "privateKey" and "user" are required for service account!');
+                err.code = EOAUTH2;
+                this.configError = err;
+            }
+            const serviceRequestTimeout = Math.min(Math.max(Number(this.options.serviceRequestTimeout) || 0, 0), 3600);
+            this.options.serviceRequestTimeout = serviceRequestTimeout || 5 * 60;
+        }
+        this.logger = getLogger({
+            logger
+        }, {
+            component: this.options.component || 'OAuth2'
+        });
+        this.provisionCallback = typeof this.options.provisionCallback === 'function' ? this.options.provisionCallback : false;
+        this.options.accessUrl = this.options.accessUrl || 'https://accounts.google.com/o/oauth2/token';
+        this.options.customHeaders = this.options.customHeaders || {};
+        this.options.customParams = this.options.customParams || {};
+        this.accessToken = this.options.accessToken || false;
+        if (this.options.expires && Number(this.options.expires)) {
+            this.expires = this.options.expires;
+        }
+        else {
+            const timeout = Math.max(Number(this.options.timeout) || 0, 0);
+            this.expires = (timeout && Date.now() + timeout * 1000) || 0;
+        }
+        this.renewing = false; // Track if renewal is in progress
+        this.renewalQueue = []; // Queue for pending requests during renewal
+    }
+    /**
+     * Returns or generates (if previous has expired) a XOAuth2 token
+     *
+     * @param renew If false then use cached access token (if available)
+     * @param callback Callback function with error object and token string
+     */
+    getToken(renew, callback) {
+        // the error paths hand over the error alone
+        const done = callback;
+        if (this.configError) {
+            return done(this.configError);
+        }
+        if (!renew && this.accessToken && (!this.expires || this.expires > Date.now())) {
+            this.logger.debug({
+                tnx: 'OAUTH2',
+                user: this.options.user,
+                action: 'reuse'
+            }, 'Reusing existing access token for %s', this.options.user);
+            return callback(null, this.accessToken);
+        }
+        // check if it is possible to renew, if not, return the current token or error
+        if (!this.provisionCallback && !this.options.refreshToken && !this.options.serviceClient) {
+            if (this.accessToken) {
+                this.logger.debug({
+                    tnx: 'OAUTH2',
+                    user: this.options.user,
+                    action: 'reuse'
+                }, 'Reusing existing access token (no refresh capability) for %s', this.options.user);
+                return callback(null, this.accessToken);
+            }
+            this.logger.error({
+                tnx: 'OAUTH2',
+                user: this.options.user,
+                action: 'renew'
+            }, 'Cannot renew access token for %s: No refresh mechanism available', this.options.user);
+            const err = new Error("Can't create new access token for user");
+            err.code = EOAUTH2;
+            return done(err);
+        }
+        // If renewal already in progress, queue this request instead of starting another
+        if (this.renewing) {
+            this.renewalQueue.push({ renew, callback: done });
+            return;
+        }
+        this.renewing = true;
+        // Handles token renewal completion - processes queued requests and cleans up
+        const generateCallback = (err, accessToken) => {
+            this.renewalQueue.forEach(item => item.callback(err, accessToken));
+            this.renewalQueue = [];
+            this.renewing = false;
+            if (err) {
+                this.logger.error({
+                    err,
+                    tnx: 'OAUTH2',
+                    user: this.options.user,
+                    action: 'renew'
+                }, 'Failed generating new Access Token for %s', this.options.user);
+            }
+            else {
+                this.logger.info({
+                    tnx: 'OAUTH2',
+                    user: this.options.user,
+                    action: 'renew'
+                }, 'Generated new Access Token for %s', this.options.user);
+            }
+            // Complete original request
+            done(err, accessToken);
+        };
+        if (this.provisionCallback) {
+            this.provisionCallback(this.options.user, !!renew, (err, accessToken, expires) => {
+                if (!err && accessToken) {
+                    this.accessToken = accessToken;
+                    this.expires = expires || 0;
+                }
+                generateCallback(err, accessToken);
+            });
+        }
+        else {
+            this.generateToken(generateCallback);
+        }
+    }
+    /**
+     * Updates token values
+     *
+     * @param accessToken New access token
+     * @param timeout Access token lifetime in seconds
+     *
+     * Emits 'token': { user: User email-address, accessToken: the new accessToken, timeout: TTL in seconds}
+     */
+    updateToken(accessToken, timeout) {
+        this.accessToken = accessToken;
+        timeout = Math.max(Number(timeout) || 0, 0);
+        this.expires = (timeout && Date.now() + timeout * 1000) || 0;
+        this.emit('token', {
+            user: this.options.user,
+            accessToken: accessToken || '',
+            expires: this.expires
+        });
+    }
+    /**
+     * Generates a new XOAuth2 token with the credentials provided at initialization
+     *
+     * @param callback Callback function with error object and token string
+     */
+    generateToken(callback) {
+        // the error paths hand over the error alone
+        const done = callback;
+        let urlOptions;
+        let loggedUrlOptions;
+        if (this.options.serviceClient) {
+            // service account - https://developers.google.com/identity/protocols/OAuth2ServiceAccount
+            const iat = Math.floor(Date.now() / 1000); // unix time
+            const tokenData = {
+                iss: this.options.serviceClient,
+                scope: this.options.scope || 'https://mail.google.com/',
+                sub: this.options.user,
+                aud: this.options.accessUrl,
+                iat,
+                exp: iat + this.options.serviceRequestTimeout
+            };
+            let token;
+            try {
+                token = this.jwtSignRS256(tokenData);
+            }
+            catch (_err) {
+                const err = new Error("Can't generate token. Check your auth options");
+                err.code = EOAUTH2;
+                return done(err);
+            }
+            urlOptions = {
+                grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+                assertion: token
+            };
+            loggedUrlOptions = {
+                grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+                assertion: tokenData
+            };
+        }
+        else {
+            if (!this.options.refreshToken) {
+                const err = new Error("Can't create new access token for user");
+                err.code = EOAUTH2;
+                return done(err);
+            }
+            // web app - https://developers.google.com/identity/protocols/OAuth2WebServer
+            urlOptions = {
+                client_id: this.options.clientId || '',
+                client_secret: this.options.clientSecret || '',
+                refresh_token: this.options.refreshToken,
+                grant_type: 'refresh_token'
+            };
+            loggedUrlOptions = {
+                client_id: this.options.clientId || '',
+                client_secret: (this.options.clientSecret || '').substr(0, 6) + '...',
+                refresh_token: (this.options.refreshToken || '').substr(0, 6) + '...',
+                grant_type: 'refresh_token'
+            };
+        }
+        const customParams = this.options.customParams || {};
+        Object.assign(urlOptions, customParams);
+        // a custom param is as likely to be a client assertion or an API key as a tenant
+        // name, so the log gets the same glimpse of it that it gets of the client secret
+        for (const key of Object.keys(customParams)) {
+            const param = customParams[key];
+            loggedUrlOptions[key] = (param === undefined || param === null ? '' : String(param)).substr(0, 6) + '...';
+        }
+        this.logger.debug({
+            tnx: 'OAUTH2',
+            user: this.options.user,
+            action: 'generate'
+        }, 'Requesting token using: %s', JSON.stringify(loggedUrlOptions));
+        this.postRequest(this.options.accessUrl, urlOptions, this.options, (error, body) => {
+            let data;
+            if (error) {
+                return done(error);
+            }
+            try {
+                data = JSON.parse(body.toString());
+            }
+            catch (E) {
+                return done(E);
+            }
+            if (!data || typeof data !== 'object') {
+                this.logger.debug({
+                    tnx: 'OAUTH2',
+                    user: this.options.user,
+                    action: 'post'
+                }, 'Response: %s', (body || '').toString());
+                const err = new Error('Invalid authentication response');
+                err.code = EOAUTH2;
+                return done(err);
+            }
+            const logData = Object.assign({}, data);
+            if (logData.access_token) {
+                logData.access_token = (logData.access_token || '').toString().substr(0, 6) + '...';
+            }
+            this.logger.debug({
+                tnx: 'OAUTH2',
+                user: this.options.user,
+                action: 'post'
+            }, 'Response: %s', JSON.stringify(logData));
+            if (data.error) {
+                // Error Response : https://tools.ietf.org/html/rfc6749#section-5.2
+                let errorMessage = data.error;
+                if (data.error_description) {
+                    errorMessage += ': ' + data.error_description;
+                }
+                if (data.error_uri) {
+                    errorMessage += ' (' + data.error_uri + ')';
+                }
+                const err = new Error(errorMessage);
+                err.code = EOAUTH2;
+                return done(err);
+            }
+            if (data.access_token) {
+                this.updateToken(data.access_token, data.expires_in);
+                return callback(null, this.accessToken);
+            }
+            const err = new Error('No access token');
+            err.code = EOAUTH2;
+            return done(err);
+        });
+    }
+    /**
+     * Converts an access_token and user id into a base64 encoded XOAuth2 token
+     *
+     * @param [accessToken] Access token string
+     * @return Base64 encoded token for IMAP or SMTP login
+     */
+    buildXOAuth2Token(accessToken) {
+        const authData = ['user=' + (this.options.user || ''), 'auth=Bearer ' + (accessToken || this.accessToken), '', ''];
+        return Buffer.from(authData.join('\x01'), 'utf-8').toString('base64');
+    }
+    /**
+     * Custom POST request handler.
+     * This is only needed to keep paths short in Windows, usually this module
+     * is a dependency of a dependency and if it tries to require something
+     * like the request module the paths get way too long to handle for Windows.
+     * As we do only a simple POST request we do not actually require complicated
+     * logic support (no redirects, no nothing) anyway.
+     *
+     * @param url Url to POST to
+     * @param payload Payload to POST
+     * @param params Client options, the customHeaders and tls values are used for the request
+     * @param callback Callback function with (err, buff)
+     */
+    postRequest(url, payload, params, callback) {
+        let returned = false;
+        const chunks = [];
+        let chunklen = 0;
+        const fetchOptions = {
+            method: 'post',
+            headers: params.customHeaders,
+            body: payload,
+            allowErrorResponse: true,
+            // unset falls back to the fetch default, a stalled token endpoint would otherwise keep
+            // `renewing` set and queue every later request
+            timeout: params.requestTimeout
+        };
+        // OAuth2 token endpoints are credential-bearing. src/fetch already
+        // validates certs by default; pin rejectUnauthorized:true here so the
+        // token fetch stays strict, while still layering params.tls (the
+        // user's options.tls) on top so callers with a self-hosted provider on
+        // a private CA can override.
+        if (/^https:/i.test(url)) {
+            fetchOptions.tls = Object.assign({ rejectUnauthorized: true }, params.tls || {});
+        }
+        const req = esm_fetch(url, fetchOptions);
+        req.on('readable', () => {
+            let chunk;
+            while ((chunk = req.read()) !== null) {
+                chunks.push(chunk);
+                chunklen += chunk.length;
+            }
+        });
+        req.once('error', err => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            return callback(err);
+        });
+        req.once('end', () => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            return callback(null, Buffer.concat(chunks, chunklen));
+        });
+    }
+    /**
+     * Encodes a buffer or a string into Base64url format
+     *
+     * @param data The data to convert
+     * @return The encoded string
+     */
+    toBase64URL(data) {
+        if (typeof data === 'string') {
+            data = Buffer.from(data);
+        }
+        return data
+            .toString('base64')
+            .replace(/[=]+/g, '') // remove '='s
+            .replace(/\+/g, '-') // '+' → '-'
+            .replace(/\//g, '_'); // '/' → '_'
+    }
+    /**
+     * Creates a JSON Web Token signed with RS256 (SHA256 + RSA)
+     *
+     * @param payload The payload to include in the generated token
+     * @return The generated and signed token
+     */
+    jwtSignRS256(payload) {
+        const signedPayload = ['{"alg":"RS256","typ":"JWT"}', JSON.stringify(payload)].map(val => this.toBase64URL(val)).join('.');
+        const signature = external_node_crypto_.createSign('RSA-SHA256')
+            .update(signedPayload)
+            .sign(this.options.privateKey);
+        return signedPayload + '.' + this.toBase64URL(signature);
+    }
+}
+/* harmony default export */ const xoauth2 = (XOAuth2);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-pool/pool-resource.js
+
+
+
+
+
+/**
+ * Creates an element for the pool
+ *
+ * @constructor
+ * @param pool SMTPPool instance
+ */
+class PoolResource extends external_node_events_.EventEmitter {
+    constructor(pool) {
+        super();
+        this.pool = pool;
+        this.options = pool.options;
+        this.logger = this.pool.logger;
+        if (this.options.auth) {
+            switch ((this.options.auth.type || '').toString().toUpperCase()) {
+                case 'OAUTH2': {
+                    const oauth2 = new xoauth2(this.options.auth, this.logger);
+                    oauth2.provisionCallback = (this.pool.mailer && this.pool.mailer.get('oauth2_provision_cb')) || oauth2.provisionCallback;
+                    this.auth = {
+                        type: 'OAUTH2',
+                        user: this.options.auth.user,
+                        oauth2,
+                        method: 'XOAUTH2'
+                    };
+                    oauth2.on('token', (token) => this.pool.mailer.emit('token', token));
+                    oauth2.on('error', err => this._fail(err));
+                    break;
+                }
+                default:
+                    if (!this.options.auth.user && !this.options.auth.pass) {
+                        break;
+                    }
+                    this.auth = {
+                        type: (this.options.auth.type || '').toString().toUpperCase() || 'LOGIN',
+                        user: this.options.auth.user,
+                        credentials: {
+                            user: this.options.auth.user || '',
+                            pass: this.options.auth.pass,
+                            options: this.options.auth.options
+                        },
+                        method: (this.options.auth.method || '').trim().toUpperCase() || this.options.authMethod || false
+                    };
+            }
+        }
+        this._connection = false;
+        this._connected = false;
+        this._closed = false;
+        this.messages = 0;
+        this.available = true;
+        this._failed = false;
+        this._sending = false;
+        this._idleTimer = false;
+    }
+    /**
+     * Emits 'error' for the first failure only. A dead resource can report the same failure more
+     * than once (the connection error, then the send callback), the pool handles it once
+     * @internal
+     */
+    _fail(err) {
+        if (this._failed) {
+            return;
+        }
+        this._failed = true;
+        this.emit('error', err);
+    }
+    /**
+     * Initiates a connection to the SMTP server
+     *
+     * @param callback Callback function to run once the connection is established or failed
+     */
+    connect(callback) {
+        // the proxy handshake, if any, counts against connectionTimeout as well
+        const connectStartedAt = Date.now();
+        this.pool.getSocket(Object.assign({}, this.options, { connectStartedAt }), (err, socketOptions) => {
+            if (this._closed) {
+                socketOptions && socketOptions.connection?.destroy();
+                return;
+            }
+            if (err) {
+                // nothing was connected, so no 'close' event is coming that would free the
+                // slot this resource holds in the pool, report the failure the way a failed
+                // login does
+                this._fail(err);
+                return callback(err);
+            }
+            let returned = false;
+            let options = this.options;
+            if (socketOptions && socketOptions.connection) {
+                this.logger.info({
+                    tnx: 'proxy',
+                    remoteAddress: socketOptions.connection.remoteAddress,
+                    remotePort: socketOptions.connection.remotePort,
+                    destHost: options.host || '',
+                    destPort: options.port || '',
+                    action: 'connected'
+                }, 'Using proxied socket from %s:%s to %s:%s', socketOptions.connection.remoteAddress, socketOptions.connection.remotePort, options.host || '', options.port || '');
+                options = Object.assign(shared_assign(false, options), socketOptions);
+            }
+            this.connection = new smtp_connection(options);
+            this.connection._connectStartedAt = connectStartedAt;
+            this.connection.on('error', (err) => {
+                if (this._closed || this._sending) {
+                    // the send callback gets the same error and decides what it means for the message
+                    return;
+                }
+                if (this._connected && isTransientError(err)) {
+                    // the server ended a connection that had nothing in flight, usually after it
+                    // was idle for a while. The 'end' that follows closes this resource
+                    this.logger.info({
+                        tnx: 'pool',
+                        cid: this.id
+                    }, 'Connection #%s was closed by the server: %s', this.id, err.message);
+                    return;
+                }
+                this._fail(err);
+                if (returned || this._closed) {
+                    return;
+                }
+                returned = true;
+                return callback(err);
+            });
+            this.connection.once('end', () => {
+                this.close();
+                returned = true;
+            });
+            this.connection.connect(err => {
+                if (returned || this._closed) {
+                    return;
+                }
+                if (err) {
+                    // a close before the greeting, the 'end' that follows closes this resource
+                    // and the pool requeues or fails the entry, bounded by maxRequeues
+                    returned = true;
+                    return;
+                }
+                if (this.auth && (this.connection.allowsAuth || options.forceAuth)) {
+                    this.connection.login(this.auth, err => {
+                        if (returned || this._closed) {
+                            return;
+                        }
+                        returned = true;
+                        if (err) {
+                            this.connection.close();
+                            this._fail(err);
+                            return callback(err);
+                        }
+                        this._connected = true;
+                        callback(null, true);
+                    });
+                }
+                else {
+                    returned = true;
+                    this._connected = true;
+                    return callback(null, true);
+                }
+            });
+        });
+    }
+    /**
+     * Sends an e-mail to be sent using the selected settings
+     *
+     * @param mail Mail object
+     * @param callback Callback function
+     */
+    send(mail, callback) {
+        if (this._closed) {
+            return;
+        }
+        if (!this._connected) {
+            return this.connect(err => {
+                if (err) {
+                    return callback(err);
+                }
+                return this.send(mail, callback);
+            });
+        }
+        const envelope = mail.message.getEnvelope();
+        const messageId = mail.message.messageId();
+        const recipients = [].concat(envelope.to || []);
+        if (recipients.length > 3) {
+            recipients.push('...and ' + recipients.splice(2).length + ' more');
+        }
+        this.logger.info({
+            tnx: 'send',
+            messageId,
+            cid: this.id
+        }, 'Sending message %s using #%s to <%s>', messageId, this.id, recipients.join(', '));
+        if (mail.data.dsn) {
+            envelope.dsn = mail.data.dsn;
+        }
+        // RFC 8689: Pass requireTLSExtensionEnabled to envelope for MAIL FROM parameter
+        if (mail.data.requireTLSExtensionEnabled) {
+            envelope.requireTLSExtensionEnabled = mail.data.requireTLSExtensionEnabled;
+        }
+        this._sending = true;
+        // a connection that sent messages before may have been dropped by the server in between
+        const reused = this.messages > 0;
+        const messageStream = mail.message.createReadStream();
+        this.connection.send(envelope, messageStream, (err, info) => {
+            if (mail.data.signal?.aborted) {
+                return;
+            }
+            this._sending = false;
+            this.messages++;
+            if (err) {
+                if (reused && messageStream.readableDidRead === false && isTransientError(err)) {
+                    // Not a byte of the message was sent, so it can go out over another
+                    // connection. The pool requeues the message when this resource closes
+                    this.logger.info({
+                        tnx: 'pool',
+                        cid: this.id,
+                        messageId
+                    }, 'Connection #%s was closed by the server before message %s was sent: %s', this.id, messageId, err.message);
+                    this.connection.close();
+                    return;
+                }
+                if ((err.code === EENVELOPE || err.code === EMESSAGE) && err.responseCode !== 421 && !this.connection._destroyed) {
+                    // The server refused this message, the connection itself is fine. Reset the
+                    // session and keep using it instead of opening a new one
+                    this.connection.reset(resetErr => {
+                        if (resetErr) {
+                            this.connection.close();
+                            return;
+                        }
+                        this._release();
+                    });
+                    return callback(err);
+                }
+                this.connection.close();
+                this._fail(err);
+                return callback(err);
+            }
+            info.envelope = {
+                from: envelope.from,
+                to: envelope.to
+            };
+            info.messageId = messageId;
+            setImmediate(() => this._release());
+            callback(null, info);
+        });
+    }
+    /**
+     * Makes the connection available for the next message, or closes it once it has sent
+     * maxMessages messages
+     *
+     * @internal
+     */
+    _release() {
+        if (this._closed) {
+            return;
+        }
+        if (this.messages >= this.options.maxMessages) {
+            const err = new Error('Resource exhausted');
+            err.code = EMAXLIMIT;
+            this.connection.close();
+            this._fail(err);
+            return;
+        }
+        this.pool._checkRateLimit(() => {
+            if (this._closed) {
+                return;
+            }
+            this.available = true;
+            this._startIdleTimer();
+            this.emit('available');
+        });
+    }
+    /** @internal */
+    _startIdleTimer() {
+        if (!this.options.idleTimeout || this.options.idleTimeout < 0) {
+            return;
+        }
+        // one timer per connection, restarted every time the connection becomes available. A
+        // connection that is busy when it fires is simply not closed
+        if (this._idleTimer && typeof this._idleTimer.refresh === 'function') {
+            this._idleTimer.refresh();
+            return;
+        }
+        clearTimeout(this._idleTimer);
+        this._idleTimer = setTimeout(() => {
+            if (!this.available) {
+                return;
+            }
+            this.logger.debug({
+                tnx: 'pool',
+                cid: this.id
+            }, 'Closing connection #%s after it was idle for %sms', this.id, this.options.idleTimeout);
+            // not handed another message while it says goodbye
+            this.available = false;
+            this.connection.quit();
+        }, this.options.idleTimeout);
+        if (typeof this._idleTimer.unref === 'function') {
+            this._idleTimer.unref();
+        }
+    }
+    /** @internal */
+    _stopIdleTimer() {
+        clearTimeout(this._idleTimer);
+        this._idleTimer = false;
+    }
+    /**
+     * Closes the connection
+     */
+    close() {
+        if (this._closed) {
+            return;
+        }
+        this._closed = true;
+        this.available = false;
+        this._connected = false;
+        this._stopIdleTimer();
+        if (this.auth && this.auth.oauth2) {
+            this.auth.oauth2.removeAllListeners();
+        }
+        if (this.connection) {
+            this.connection.close();
+        }
+        this.emit('close');
+    }
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/well-known/services.js
+// Generated by scripts/build.js from services.json. Do not edit by hand.
+const services = {
+    "126": {
+        "description": "126 Mail (NetEase)",
+        "host": "smtp.126.com",
+        "port": 465,
+        "secure": true
+    },
+    "163": {
+        "description": "163 Mail (NetEase)",
+        "host": "smtp.163.com",
+        "port": 465,
+        "secure": true
+    },
+    "1und1": {
+        "description": "1&1 Mail (German hosting provider)",
+        "host": "smtp.1und1.de",
+        "port": 465,
+        "secure": true,
+        "authMethod": "LOGIN"
+    },
+    "Aliyun": {
+        "description": "Alibaba Cloud Mail",
+        "domains": [
+            "aliyun.com"
+        ],
+        "host": "smtp.aliyun.com",
+        "port": 465,
+        "secure": true
+    },
+    "AliyunQiye": {
+        "description": "Alibaba Cloud Enterprise Mail",
+        "host": "smtp.qiye.aliyun.com",
+        "port": 465,
+        "secure": true
+    },
+    "AOL": {
+        "description": "AOL Mail",
+        "domains": [
+            "aol.com"
+        ],
+        "host": "smtp.aol.com",
+        "port": 587
+    },
+    "Aruba": {
+        "description": "Aruba PEC (Italian email provider)",
+        "domains": [
+            "aruba.it",
+            "pec.aruba.it"
+        ],
+        "aliases": [
+            "Aruba PEC"
+        ],
+        "host": "smtps.aruba.it",
+        "port": 465,
+        "secure": true,
+        "authMethod": "LOGIN"
+    },
+    "Bluewin": {
+        "description": "Bluewin (Swiss email provider)",
+        "host": "smtpauths.bluewin.ch",
+        "domains": [
+            "bluewin.ch"
+        ],
+        "port": 465
+    },
+    "BOL": {
+        "description": "BOL Mail (Brazilian provider)",
+        "domains": [
+            "bol.com.br"
+        ],
+        "host": "smtp.bol.com.br",
+        "port": 587,
+        "requireTLS": true
+    },
+    "DebugMail": {
+        "description": "DebugMail (email testing service)",
+        "host": "debugmail.io",
+        "port": 25
+    },
+    "Disroot": {
+        "description": "Disroot (privacy-focused provider)",
+        "domains": [
+            "disroot.org"
+        ],
+        "host": "disroot.org",
+        "port": 587,
+        "secure": false,
+        "authMethod": "LOGIN"
+    },
+    "DynectEmail": {
+        "description": "Dyn Email Delivery",
+        "aliases": [
+            "Dynect"
+        ],
+        "host": "smtp.dynect.net",
+        "port": 25
+    },
+    "ElasticEmail": {
+        "description": "Elastic Email",
+        "aliases": [
+            "Elastic Email"
+        ],
+        "host": "smtp.elasticemail.com",
+        "port": 465,
+        "secure": true
+    },
+    "Ethereal": {
+        "description": "Ethereal Email (email testing service)",
+        "aliases": [
+            "ethereal.email"
+        ],
+        "host": "smtp.ethereal.email",
+        "port": 587
+    },
+    "FastMail": {
+        "description": "FastMail",
+        "domains": [
+            "fastmail.com",
+            "fastmail.fm"
+        ],
+        "host": "smtp.fastmail.com",
+        "port": 465,
+        "secure": true
+    },
+    "Feishu Mail": {
+        "description": "Feishu Mail (Lark)",
+        "aliases": [
+            "Feishu",
+            "FeishuMail"
+        ],
+        "domains": [
+            "www.feishu.cn"
+        ],
+        "host": "smtp.feishu.cn",
+        "port": 465,
+        "secure": true
+    },
+    "Forward Email": {
+        "description": "Forward Email (email forwarding service)",
+        "aliases": [
+            "FE",
+            "ForwardEmail"
+        ],
+        "domains": [
+            "forwardemail.net"
+        ],
+        "host": "smtp.forwardemail.net",
+        "port": 465,
+        "secure": true
+    },
+    "GandiMail": {
+        "description": "Gandi Mail",
+        "aliases": [
+            "Gandi",
+            "Gandi Mail"
+        ],
+        "host": "mail.gandi.net",
+        "port": 587
+    },
+    "Gmail": {
+        "description": "Gmail",
+        "aliases": [
+            "Google Mail"
+        ],
+        "domains": [
+            "gmail.com",
+            "googlemail.com"
+        ],
+        "host": "smtp.gmail.com",
+        "port": 465,
+        "secure": true
+    },
+    "GmailWorkspace": {
+        "description": "Gmail Workspace",
+        "aliases": [
+            "Google Workspace Mail"
+        ],
+        "host": "smtp-relay.gmail.com",
+        "port": 465,
+        "secure": true
+    },
+    "GMX": {
+        "description": "GMX Mail",
+        "domains": [
+            "gmx.com",
+            "gmx.net",
+            "gmx.de"
+        ],
+        "host": "mail.gmx.com",
+        "port": 587
+    },
+    "Godaddy": {
+        "description": "GoDaddy Email (US)",
+        "host": "smtpout.secureserver.net",
+        "port": 25
+    },
+    "GodaddyAsia": {
+        "description": "GoDaddy Email (Asia)",
+        "host": "smtp.asia.secureserver.net",
+        "port": 25
+    },
+    "GodaddyEurope": {
+        "description": "GoDaddy Email (Europe)",
+        "host": "smtp.europe.secureserver.net",
+        "port": 25
+    },
+    "Groundmail": {
+        "description": "Groundmail",
+        "host": "smtp.groundmail.dev",
+        "port": 587,
+        "secure": false,
+        "requireTLS": true
+    },
+    "hot.ee": {
+        "description": "Hot.ee (Estonian email provider)",
+        "host": "mail.hot.ee"
+    },
+    "Hotmail": {
+        "description": "Outlook.com / Hotmail",
+        "aliases": [
+            "Outlook",
+            "Outlook.com",
+            "Hotmail.com"
+        ],
+        "domains": [
+            "hotmail.com",
+            "outlook.com"
+        ],
+        "host": "smtp-mail.outlook.com",
+        "port": 587
+    },
+    "iCloud": {
+        "description": "iCloud Mail",
+        "aliases": [
+            "Me",
+            "Mac"
+        ],
+        "domains": [
+            "icloud.com",
+            "me.com",
+            "mac.com"
+        ],
+        "host": "smtp.mail.me.com",
+        "port": 587
+    },
+    "Infomaniak": {
+        "description": "Infomaniak Mail (Swiss hosting provider)",
+        "host": "mail.infomaniak.com",
+        "domains": [
+            "ik.me",
+            "ikmail.com",
+            "etik.com"
+        ],
+        "port": 587
+    },
+    "KolabNow": {
+        "description": "KolabNow (secure email service)",
+        "domains": [
+            "kolabnow.com"
+        ],
+        "aliases": [
+            "Kolab"
+        ],
+        "host": "smtp.kolabnow.com",
+        "port": 465,
+        "secure": true,
+        "authMethod": "LOGIN"
+    },
+    "Loopia": {
+        "description": "Loopia (Swedish hosting provider)",
+        "host": "mailcluster.loopia.se",
+        "port": 465
+    },
+    "Loops": {
+        "description": "Loops",
+        "host": "smtp.loops.so",
+        "port": 587
+    },
+    "mail.ee": {
+        "description": "Mail.ee (Estonian email provider)",
+        "host": "smtp.mail.ee"
+    },
+    "Mail.ru": {
+        "description": "Mail.ru",
+        "host": "smtp.mail.ru",
+        "port": 465,
+        "secure": true
+    },
+    "Mailcatch.app": {
+        "description": "Mailcatch (email testing service)",
+        "host": "sandbox-smtp.mailcatch.app",
+        "port": 2525
+    },
+    "Maildev": {
+        "description": "MailDev (local email testing)",
+        "port": 1025,
+        "ignoreTLS": true
+    },
+    "MailerSend": {
+        "description": "MailerSend",
+        "host": "smtp.mailersend.net",
+        "port": 587
+    },
+    "Mailgun": {
+        "description": "Mailgun",
+        "host": "smtp.mailgun.org",
+        "port": 465,
+        "secure": true
+    },
+    "Mailjet": {
+        "description": "Mailjet",
+        "host": "in.mailjet.com",
+        "port": 587
+    },
+    "Mailosaur": {
+        "description": "Mailosaur (email testing service)",
+        "host": "mailosaur.io",
+        "port": 25
+    },
+    "MailSenpai": {
+        "description": "MailSenpai (SMTP Senpai, EU)",
+        "host": "relay.mailsenpai.com",
+        "port": 2525,
+        "secure": false
+    },
+    "Mailtrap": {
+        "description": "Mailtrap",
+        "host": "live.smtp.mailtrap.io",
+        "port": 587
+    },
+    "Mandrill": {
+        "description": "Mandrill (by Mailchimp)",
+        "host": "smtp.mandrillapp.com",
+        "port": 587
+    },
+    "Naver": {
+        "description": "Naver Mail (Korean email provider)",
+        "host": "smtp.naver.com",
+        "port": 587
+    },
+    "OhMySMTP": {
+        "description": "OhMySMTP (email delivery service)",
+        "host": "smtp.ohmysmtp.com",
+        "port": 587,
+        "secure": false
+    },
+    "One": {
+        "description": "One.com Email",
+        "host": "send.one.com",
+        "port": 465,
+        "secure": true
+    },
+    "OpenMailBox": {
+        "description": "OpenMailBox",
+        "aliases": [
+            "OMB",
+            "openmailbox.org"
+        ],
+        "host": "smtp.openmailbox.org",
+        "port": 465,
+        "secure": true
+    },
+    "Outlook365": {
+        "description": "Microsoft 365 / Office 365",
+        "host": "smtp.office365.com",
+        "port": 587,
+        "secure": false
+    },
+    "Oveyon": {
+        "description": "Oveyon",
+        "host": "smtp.oveyon.com",
+        "port": 587,
+        "secure": false,
+        "requireTLS": true
+    },
+    "Postmark": {
+        "description": "Postmark",
+        "aliases": [
+            "PostmarkApp"
+        ],
+        "host": "smtp.postmarkapp.com",
+        "port": 2525
+    },
+    "Proton": {
+        "description": "Proton Mail",
+        "aliases": [
+            "ProtonMail",
+            "Proton.me",
+            "Protonmail.com",
+            "Protonmail.ch"
+        ],
+        "domains": [
+            "proton.me",
+            "protonmail.com",
+            "pm.me",
+            "protonmail.ch"
+        ],
+        "host": "smtp.protonmail.ch",
+        "port": 587,
+        "requireTLS": true
+    },
+    "qiye.aliyun": {
+        "description": "Alibaba Mail Enterprise Edition",
+        "host": "smtp.mxhichina.com",
+        "port": "465",
+        "secure": true
+    },
+    "QQ": {
+        "description": "QQ Mail",
+        "domains": [
+            "qq.com"
+        ],
+        "host": "smtp.qq.com",
+        "port": 465,
+        "secure": true
+    },
+    "QQex": {
+        "description": "QQ Enterprise Mail",
+        "aliases": [
+            "QQ Enterprise"
+        ],
+        "domains": [
+            "exmail.qq.com"
+        ],
+        "host": "smtp.exmail.qq.com",
+        "port": 465,
+        "secure": true
+    },
+    "Resend": {
+        "description": "Resend",
+        "host": "smtp.resend.com",
+        "port": 465,
+        "secure": true
+    },
+    "Runbox": {
+        "description": "Runbox (Norwegian email provider)",
+        "domains": [
+            "runbox.com"
+        ],
+        "host": "smtp.runbox.com",
+        "port": 465,
+        "secure": true
+    },
+    "SendCloud": {
+        "description": "SendCloud (Chinese email delivery)",
+        "host": "smtp.sendcloud.net",
+        "port": 2525
+    },
+    "SendGrid": {
+        "description": "SendGrid",
+        "host": "smtp.sendgrid.net",
+        "port": 587
+    },
+    "SendinBlue": {
+        "description": "Brevo (formerly Sendinblue)",
+        "aliases": [
+            "Brevo"
+        ],
+        "host": "smtp-relay.brevo.com",
+        "port": 587
+    },
+    "Sendora": {
+        "description": "Sendora",
+        "host": "smtp.sendora.se",
+        "port": 465,
+        "secure": true
+    },
+    "SendPulse": {
+        "description": "SendPulse",
+        "host": "smtp-pulse.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES": {
+        "description": "AWS SES US East (N. Virginia)",
+        "host": "email-smtp.us-east-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-NORTHEAST-1": {
+        "description": "AWS SES Asia Pacific (Tokyo)",
+        "host": "email-smtp.ap-northeast-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-NORTHEAST-2": {
+        "description": "AWS SES Asia Pacific (Seoul)",
+        "host": "email-smtp.ap-northeast-2.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-NORTHEAST-3": {
+        "description": "AWS SES Asia Pacific (Osaka)",
+        "host": "email-smtp.ap-northeast-3.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-SOUTH-1": {
+        "description": "AWS SES Asia Pacific (Mumbai)",
+        "host": "email-smtp.ap-south-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-SOUTHEAST-1": {
+        "description": "AWS SES Asia Pacific (Singapore)",
+        "host": "email-smtp.ap-southeast-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-AP-SOUTHEAST-2": {
+        "description": "AWS SES Asia Pacific (Sydney)",
+        "host": "email-smtp.ap-southeast-2.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-CA-CENTRAL-1": {
+        "description": "AWS SES Canada (Central)",
+        "host": "email-smtp.ca-central-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-EU-CENTRAL-1": {
+        "description": "AWS SES Europe (Frankfurt)",
+        "host": "email-smtp.eu-central-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-EU-NORTH-1": {
+        "description": "AWS SES Europe (Stockholm)",
+        "host": "email-smtp.eu-north-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-EU-WEST-1": {
+        "description": "AWS SES Europe (Ireland)",
+        "host": "email-smtp.eu-west-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-EU-WEST-2": {
+        "description": "AWS SES Europe (London)",
+        "host": "email-smtp.eu-west-2.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-EU-WEST-3": {
+        "description": "AWS SES Europe (Paris)",
+        "host": "email-smtp.eu-west-3.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-SA-EAST-1": {
+        "description": "AWS SES South America (São Paulo)",
+        "host": "email-smtp.sa-east-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-EAST-1": {
+        "description": "AWS SES US East (N. Virginia)",
+        "host": "email-smtp.us-east-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-EAST-2": {
+        "description": "AWS SES US East (Ohio)",
+        "host": "email-smtp.us-east-2.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-GOV-EAST-1": {
+        "description": "AWS SES GovCloud (US-East)",
+        "host": "email-smtp.us-gov-east-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-GOV-WEST-1": {
+        "description": "AWS SES GovCloud (US-West)",
+        "host": "email-smtp.us-gov-west-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-WEST-1": {
+        "description": "AWS SES US West (N. California)",
+        "host": "email-smtp.us-west-1.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "SES-US-WEST-2": {
+        "description": "AWS SES US West (Oregon)",
+        "host": "email-smtp.us-west-2.amazonaws.com",
+        "port": 465,
+        "secure": true
+    },
+    "Seznam": {
+        "description": "Seznam Email (Czech email provider)",
+        "aliases": [
+            "Seznam Email"
+        ],
+        "domains": [
+            "seznam.cz",
+            "email.cz",
+            "post.cz",
+            "spoluzaci.cz"
+        ],
+        "host": "smtp.seznam.cz",
+        "port": 465,
+        "secure": true
+    },
+    "SMTP2GO": {
+        "description": "SMTP2GO",
+        "host": "mail.smtp2go.com",
+        "port": 2525
+    },
+    "SpacePost": {
+        "description": "SpacePost",
+        "host": "smtp.spacepost.dev",
+        "port": 25976,
+        "secure": false,
+        "requireTLS": true
+    },
+    "Sparkpost": {
+        "description": "SparkPost",
+        "aliases": [
+            "SparkPost",
+            "SparkPost Mail"
+        ],
+        "domains": [
+            "sparkpost.com"
+        ],
+        "host": "smtp.sparkpostmail.com",
+        "port": 587,
+        "secure": false
+    },
+    "Tipimail": {
+        "description": "Tipimail (email delivery service)",
+        "host": "smtp.tipimail.com",
+        "port": 587
+    },
+    "TurboSMTP": {
+        "description": "TurboSMTP",
+        "host": "pro.turbo-smtp.com",
+        "port": 465,
+        "secure": true
+    },
+    "TurboSMTP-EU": {
+        "description": "TurboSMTP (EU region)",
+        "host": "pro.eu.turbo-smtp.com",
+        "port": 465,
+        "secure": true
+    },
+    "Tutanota": {
+        "description": "Tutanota (Tuta Mail)",
+        "domains": [
+            "tutanota.com",
+            "tuta.com",
+            "tutanota.de",
+            "tuta.io"
+        ],
+        "host": "smtp.tutanota.com",
+        "port": 465,
+        "secure": true
+    },
+    "Yahoo": {
+        "description": "Yahoo Mail",
+        "domains": [
+            "yahoo.com"
+        ],
+        "host": "smtp.mail.yahoo.com",
+        "port": 465,
+        "secure": true
+    },
+    "Yandex": {
+        "description": "Yandex Mail",
+        "domains": [
+            "yandex.ru"
+        ],
+        "host": "smtp.yandex.ru",
+        "port": 465,
+        "secure": true
+    },
+    "Zimbra": {
+        "description": "Zimbra Mail Server",
+        "aliases": [
+            "Zimbra Collaboration"
+        ],
+        "host": "smtp.zimbra.com",
+        "port": 587,
+        "requireTLS": true
+    },
+    "Zoho": {
+        "description": "Zoho Mail",
+        "host": "smtp.zoho.com",
+        "port": 465,
+        "secure": true,
+        "authMethod": "LOGIN"
+    }
+};
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/well-known/index.js
+
+const normalized = {};
+Object.keys(services).forEach(key => {
+    const service = services[key];
+    const normalizedService = normalizeService(service);
+    normalized[normalizeKey(key)] = normalizedService;
+    [].concat(service.aliases || []).forEach(alias => {
+        normalized[normalizeKey(alias)] = normalizedService;
+    });
+    [].concat(service.domains || []).forEach(domain => {
+        normalized[normalizeKey(domain)] = normalizedService;
+    });
+});
+function normalizeKey(key) {
+    return key.replace(/[^a-zA-Z0-9.-]/g, '').toLowerCase();
+}
+function normalizeService(service) {
+    const response = {};
+    Object.keys(service).forEach(key => {
+        if (!['domains', 'aliases'].includes(key)) {
+            response[key] = service[key];
+        }
+    });
+    return response;
+}
+/**
+ * Resolves SMTP config for given key. Key can be a name (like 'Gmail'), alias (like 'Google Mail') or
+ * an email address (like 'test@googlemail.com').
+ *
+ * @param key Service name, alias or an email address
+ * @returns SMTP config or false if not found
+ */
+function wellKnown(key) {
+    key = normalizeKey(key.split('@').pop());
+    return normalized[key] || false;
+}
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-pool/index.js
+
+
+
+
+
+
+
+/** First delay before a requeued message is retried, doubled on every further requeue */
+const REQUEUE_BASE_DELAY = 50;
+/** Upper bound for the requeue delay */
+const REQUEUE_MAX_DELAY = 2000;
+/**
+ * Creates a SMTP pool transport object for Nodemailer
+ *
+ * @constructor
+ * @param options SMTP Connection options
+ */
+class SMTPPool extends external_node_events_.EventEmitter {
+    constructor(options) {
+        super();
+        this.supportsAbortSignal = true;
+        options = options || {};
+        if (typeof options === 'string') {
+            options = {
+                url: options
+            };
+        }
+        let urlData;
+        let service = options.service;
+        if (typeof options.getSocket === 'function') {
+            this.getSocket = options.getSocket;
+        }
+        if (options.url) {
+            urlData = parseConnectionUrl(options.url);
+            service = service || urlData.service;
+        }
+        this.options = shared_assign(false, // create new object
+        options, // regular options
+        urlData, // url options
+        (service && wellKnown(service)) // wellknown options
+        );
+        this.options.maxConnections = this.options.maxConnections || 5;
+        this.options.maxMessages = this.options.maxMessages || 100;
+        // a default bound, a server that closes every connection before the greeting would otherwise be retried forever
+        this.options.maxRequeues = typeof this.options.maxRequeues === 'number' ? this.options.maxRequeues : 5;
+        // below the 5 minutes RFC 5321 asks servers to wait at least, the connection is closed by us
+        // and not by the server in the middle of handing it a message
+        this.options.idleTimeout = typeof this.options.idleTimeout === 'number' ? this.options.idleTimeout : 4 * 60 * 1000;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'smtp-pool'
+        });
+        this.name = 'SMTP (pool)';
+        this.version = package_info_version + '[client:' + package_info_version + ']';
+        this._rateLimit = {
+            counter: 0,
+            timeout: null,
+            waiting: [],
+            checkpoint: false,
+            delta: Number(this.options.rateDelta) || 1000,
+            limit: Number(this.options.rateLimit) || 0
+        };
+        this._closed = false;
+        this._queue = [];
+        this._connections = [];
+        this._connectionCounter = 0;
+        this._pending = 0;
+        this.idling = true;
+        setImmediate(() => {
+            if (this.idling) {
+                this.emit('idle');
+            }
+        });
+    }
+    /**
+     * Placeholder function for creating proxy sockets. This method immediatelly returns
+     * without a socket
+     *
+     * @param options Connection options
+     * @param callback Callback function to run with the socket keys
+     */
+    getSocket(options, callback) {
+        // return immediatelly
+        setImmediate(() => callback(null, false));
+    }
+    /**
+     * Queues an e-mail to be sent using the selected settings
+     *
+     * @param mail Mail object
+     * @param callback Callback function
+     */
+    send(mail, callback) {
+        if (this._closed) {
+            // Mail.sendMail ignores the return value, so without a callback its promise would never settle
+            const err = new Error('Connection pool was closed');
+            err.code = ECONNECTION;
+            setImmediate(() => callback(err));
+            return false;
+        }
+        // counted until the callback runs, whichever path runs it: delivered, failed, requeued
+        // until it gives up, aborted, or drained by close()
+        let counted = true;
+        let detachSignal;
+        this._pending++;
+        const entry = {
+            mail,
+            requeueAttempts: 0,
+            callback: (err, info) => {
+                if (!counted) {
+                    return;
+                }
+                counted = false;
+                this._pending--;
+                detachSignal?.();
+                entry.resource = undefined;
+                callback(err, info);
+            }
+        };
+        this._queue.push(entry);
+        const signal = mail.data.signal;
+        if (signal) {
+            // one listener for the original entry, retained across connection-close retries
+            detachSignal = this._watchAbortSignal(entry, signal, () => counted);
+            if (signal.aborted) {
+                return true;
+            }
+        }
+        if (this.idling && this._queue.length >= this.options.maxConnections) {
+            this.idling = false;
+        }
+        setImmediate(() => this._processMessages());
+        return true;
+    }
+    /**
+     * Fails a queued or assigned entry when its signal aborts: removes it from the queue, or
+     * closes the connection delivering it, so other deliveries in the pool can continue.
+     * Returns a function that removes the listener.
+     * @internal
+     */
+    _watchAbortSignal(entry, signal, isPending) {
+        const onAbort = () => {
+            if (!isPending()) {
+                return;
+            }
+            const index = this._queue.indexOf(entry);
+            if (index !== -1) {
+                this._queue.splice(index, 1);
+            }
+            const resource = entry.resource;
+            if (resource && resource.queueEntry === entry) {
+                // Detach before closing: the close handler must not retry this message.
+                resource.queueEntry = false;
+                resource.close();
+            }
+            try {
+                entry.callback(createAbortError(signal));
+            }
+            finally {
+                // Removing a queued entry can make the pool idle again.
+                setImmediate(() => this._processMessages());
+            }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) {
+            setImmediate(onAbort);
+        }
+        return () => signal.removeEventListener('abort', onAbort);
+    }
+    /**
+     * Closes the pool. Idle connections are closed at once and a connection in the middle of a
+     * delivery finishes it first, unless `force` is set: then it is closed too and its message
+     * fails. `force` is for a caller that has given up on a delivery, such as one a server is
+     * stalling by trickling its replies, which no socket timeout notices.
+     *
+     * @param options.force - Also close connections that are delivering a message
+     */
+    close(options) {
+        let connection;
+        const len = this._connections.length;
+        this._closed = true;
+        // release connections gated by the rate limiter so they become
+        // available and are torn down below instead of leaking with a
+        // cleared timer that never fires
+        this._clearRateLimit();
+        if (!len && !this._queue.length) {
+            return;
+        }
+        // remove all available connections, and with `force` the busy ones too
+        const force = !!options?.force;
+        for (let i = len - 1; i >= 0; i--) {
+            if (this._connections[i] && (force || this._connections[i].available)) {
+                connection = this._connections[i];
+                connection.close();
+                this.logger.info({
+                    tnx: 'connection',
+                    cid: connection.id,
+                    action: 'removed'
+                }, 'Connection #%s removed', connection.id);
+            }
+        }
+        if (len && !this._connections.length) {
+            this.logger.debug({
+                tnx: 'connection'
+            }, 'All connections removed');
+        }
+        if (!this._queue.length) {
+            return;
+        }
+        // make sure that entire queue would be cleaned
+        const invokeCallbacks = () => {
+            if (!this._queue.length) {
+                this.logger.debug({
+                    tnx: 'connection'
+                }, 'Pending queue entries cleared');
+                return;
+            }
+            const entry = this._queue.shift();
+            if (entry && typeof entry.callback === 'function') {
+                try {
+                    entry.callback(new Error('Connection pool was closed'));
+                }
+                catch (E) {
+                    // the queue is drained without a connection, so there is no cid to log
+                    this.logger.error({
+                        err: E,
+                        tnx: 'callback'
+                    }, 'Callback error: %s', E.message);
+                }
+            }
+            setImmediate(invokeCallbacks);
+        };
+        setImmediate(invokeCallbacks);
+    }
+    /**
+     * Check the queue and available connections. If there is a message to be sent and there is
+     * an available connection, then use this connection to send the mail
+     * @internal
+     */
+    _processMessages() {
+        // do nothing if already closed
+        if (this._closed) {
+            return;
+        }
+        // do nothing if queue is empty
+        if (!this._queue.length) {
+            if (!this.idling) {
+                // no pending jobs
+                this.idling = true;
+                this.emit('idle');
+            }
+            return;
+        }
+        // find first available connection
+        let connection = this._connections.find(c => c.available);
+        if (!connection && this._connections.length < this.options.maxConnections) {
+            connection = this._createConnection();
+        }
+        if (!connection) {
+            // no more free connection slots available
+            this.idling = false;
+            return;
+        }
+        // check if there is free space in the processing queue
+        if (!this.idling && this._queue.length < this.options.maxConnections) {
+            this.idling = true;
+            this.emit('idle');
+        }
+        const entry = (connection.queueEntry = this._queue.shift());
+        entry.resource = connection;
+        entry.messageId = (connection.queueEntry.mail.message.getHeader('message-id') || '').replace(/[<>\s]/g, '');
+        connection.available = false;
+        this.logger.debug({
+            tnx: 'pool',
+            cid: connection.id,
+            messageId: entry.messageId,
+            action: 'assign'
+        }, 'Assigned message <%s> to #%s (%s)', entry.messageId, connection.id, connection.messages + 1);
+        if (this._rateLimit.limit) {
+            this._rateLimit.counter++;
+            if (!this._rateLimit.checkpoint) {
+                this._rateLimit.checkpoint = Date.now();
+            }
+        }
+        connection.send(entry.mail, (err, info) => {
+            // only process callback if current handler is not changed
+            if (entry === connection.queueEntry) {
+                try {
+                    entry.callback(err, info);
+                }
+                catch (E) {
+                    this.logger.error({
+                        err: E,
+                        tnx: 'callback',
+                        cid: connection.id
+                    }, 'Callback error for #%s: %s', connection.id, E.message);
+                }
+                connection.queueEntry = false;
+            }
+        });
+    }
+    /**
+     * Creates a new pool resource
+     * @internal
+     */
+    _createConnection() {
+        const connection = new PoolResource(this);
+        connection.id = ++this._connectionCounter;
+        this.logger.info({
+            tnx: 'pool',
+            cid: connection.id,
+            action: 'conection'
+        }, 'Created new pool resource #%s', connection.id);
+        // resource comes available
+        connection.on('available', () => {
+            this.logger.debug({
+                tnx: 'connection',
+                cid: connection.id,
+                action: 'available'
+            }, 'Connection #%s became available', connection.id);
+            if (this._closed) {
+                // if already closed run close() that will remove this connections from connections list
+                this.close();
+            }
+            else {
+                // check if there's anything else to send
+                this._processMessages();
+            }
+        });
+        // resource is terminated with an error
+        connection.once('error', (err) => {
+            if (err.code !== EMAXLIMIT) {
+                this.logger.warn({
+                    err,
+                    tnx: 'pool',
+                    cid: connection.id
+                }, 'Pool Error for #%s: %s', connection.id, err.message);
+            }
+            else {
+                this.logger.debug({
+                    tnx: 'pool',
+                    cid: connection.id,
+                    action: 'maxlimit'
+                }, 'Max messages limit exchausted for #%s', connection.id);
+            }
+            if (connection.queueEntry) {
+                try {
+                    connection.queueEntry.callback(err);
+                }
+                catch (E) {
+                    this.logger.error({
+                        err: E,
+                        tnx: 'callback',
+                        cid: connection.id
+                    }, 'Callback error for #%s: %s', connection.id, E.message);
+                }
+                connection.queueEntry = false;
+            }
+            // remove the erroneus connection from connections list
+            this._removeConnection(connection);
+            this._continueProcessing();
+        });
+        connection.once('close', () => {
+            this.logger.info({
+                tnx: 'connection',
+                cid: connection.id,
+                action: 'closed'
+            }, 'Connection #%s was closed', connection.id);
+            this._removeConnection(connection);
+            if (connection.queueEntry) {
+                // If the connection closed when sending, add the message to the queue again
+                // if max number of requeues is not reached yet
+                // Note that we must wait a bit.. because the callback of the 'error' handler might be called
+                // in the next event loop
+                setTimeout(() => {
+                    let delay = 0;
+                    if (connection.queueEntry) {
+                        // a closed pool (a forced close ends a delivery on purpose) fails the
+                        // message rather than queueing it for a retry that would never run
+                        if (!this._closed && this._shouldRequeuOnConnectionClose(connection.queueEntry)) {
+                            delay = this._requeueEntryOnConnectionClose(connection);
+                        }
+                        else {
+                            this._failDeliveryOnConnectionClose(connection);
+                        }
+                    }
+                    if (delay) {
+                        // back off, a server that keeps dropping connections is not hammered
+                        setTimeout(() => this._continueProcessing(), delay);
+                    }
+                    else {
+                        this._continueProcessing();
+                    }
+                }, 50);
+            }
+            else {
+                if (!this._closed && this.idling && !this._connections.length) {
+                    this.emit('clear');
+                }
+                this._continueProcessing();
+            }
+        });
+        this._connections.push(connection);
+        return connection;
+    }
+    /** @internal */
+    _shouldRequeuOnConnectionClose(queueEntry) {
+        if (this.options.maxRequeues < 0) {
+            return true;
+        }
+        return queueEntry.requeueAttempts < this.options.maxRequeues;
+    }
+    /** @internal */
+    _failDeliveryOnConnectionClose(connection) {
+        if (connection.queueEntry && connection.queueEntry.callback) {
+            try {
+                const err = new Error('Reached maximum number of retries after connection was closed');
+                err.code = ECONNECTION;
+                connection.queueEntry.callback(err);
+            }
+            catch (E) {
+                this.logger.error({
+                    err: E,
+                    tnx: 'callback',
+                    messageId: connection.queueEntry.messageId,
+                    cid: connection.id
+                }, 'Callback error for #%s: %s', connection.id, E.message);
+            }
+            connection.queueEntry = false;
+        }
+    }
+    /** @internal */
+    _requeueEntryOnConnectionClose(connection) {
+        const delay = Math.min(REQUEUE_BASE_DELAY * 2 ** connection.queueEntry.requeueAttempts, REQUEUE_MAX_DELAY);
+        connection.queueEntry.requeueAttempts += 1;
+        this.logger.debug({
+            tnx: 'pool',
+            cid: connection.id,
+            messageId: connection.queueEntry.messageId,
+            action: 'requeue'
+        }, 'Re-queued message <%s> for #%s. Attempt: #%s', connection.queueEntry.messageId, connection.id, connection.queueEntry.requeueAttempts);
+        connection.queueEntry.resource = undefined;
+        this._queue.unshift(connection.queueEntry);
+        connection.queueEntry = false;
+        return delay;
+    }
+    /**
+     * Continue to process message if the pool hasn't closed
+     * @internal
+     */
+    _continueProcessing() {
+        if (this._closed) {
+            this.close();
+        }
+        else {
+            setTimeout(() => this._processMessages(), 100);
+        }
+    }
+    /**
+     * Remove resource from pool
+     *
+     * @param connection The PoolResource to remove
+     * @internal
+     */
+    _removeConnection(connection) {
+        const index = this._connections.indexOf(connection);
+        if (index !== -1) {
+            this._connections.splice(index, 1);
+        }
+    }
+    /**
+     * Checks if connections have hit current rate limit and if so, queues the availability callback
+     *
+     * @param callback Callback function to run once rate limiter has been cleared
+     * @internal
+     */
+    _checkRateLimit(callback) {
+        if (!this._rateLimit.limit) {
+            return callback();
+        }
+        const now = Date.now();
+        if (this._rateLimit.counter < this._rateLimit.limit) {
+            return callback();
+        }
+        this._rateLimit.waiting.push(callback);
+        if (this._rateLimit.checkpoint <= now - this._rateLimit.delta) {
+            return this._clearRateLimit();
+        }
+        if (!this._rateLimit.timeout) {
+            this._rateLimit.timeout = setTimeout(() => this._clearRateLimit(), this._rateLimit.delta - (now - this._rateLimit.checkpoint));
+            this._rateLimit.checkpoint = now;
+        }
+    }
+    /**
+     * Clears current rate limit limitation and runs paused callback
+     * @internal
+     */
+    _clearRateLimit() {
+        clearTimeout(this._rateLimit.timeout);
+        this._rateLimit.timeout = null;
+        this._rateLimit.counter = 0;
+        this._rateLimit.checkpoint = false;
+        // resume all paused connections
+        while (this._rateLimit.waiting.length) {
+            const cb = this._rateLimit.waiting.shift();
+            setImmediate(cb);
+        }
+    }
+    /**
+     * Returns true if there are free slots in the queue
+     */
+    isIdle() {
+        return this.idling;
+    }
+    /**
+     * Counts the messages the pool has not finished with yet: the ones waiting in the queue
+     * plus the ones a connection is transmitting right now. isIdle() only tells whether the
+     * pool can take another message, it is already true while a message is still being sent,
+     * so use this to check that nothing would be lost by closing the pool. A message that is
+     * re-queued after its connection dropped is counted until its callback runs, also while it waits to be put back on the queue, and
+     * it is no longer counted by the time its callback runs.
+     *
+     * @returns Number of queued and in-flight messages
+     */
+    pendingCount() {
+        return this._pending;
+    }
+    verify(callback) {
+        let promise;
+        if (!callback) {
+            promise = new Promise((resolve, reject) => {
+                callback = callbackPromise(resolve, reject);
+            });
+        }
+        // the error paths hand over the error alone
+        const done = callback;
+        const auth = new PoolResource(this).auth;
+        // the proxy handshake, if any, counts against connectionTimeout as well
+        const connectStartedAt = Date.now();
+        this.getSocket(Object.assign({}, this.options, { connectStartedAt }), (err, socketOptions) => {
+            if (err) {
+                return done(err);
+            }
+            let options = this.options;
+            if (socketOptions && socketOptions.connection) {
+                this.logger.info({
+                    tnx: 'proxy',
+                    remoteAddress: socketOptions.connection.remoteAddress,
+                    remotePort: socketOptions.connection.remotePort,
+                    destHost: options.host || '',
+                    destPort: options.port || '',
+                    action: 'connected'
+                }, 'Using proxied socket from %s:%s to %s:%s', socketOptions.connection.remoteAddress, socketOptions.connection.remotePort, options.host || '', options.port || '');
+                options = Object.assign(shared_assign(false, options), socketOptions);
+            }
+            const connection = new smtp_connection(options);
+            connection._connectStartedAt = connectStartedAt;
+            let returned = false;
+            connection.once('error', err => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                connection.close();
+                return done(err);
+            });
+            connection.once('end', () => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                return done(new Error('Connection closed'));
+            });
+            const finalize = () => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                connection.quit();
+                return done(null, true);
+            };
+            connection.connect(err => {
+                if (returned) {
+                    return;
+                }
+                if (err) {
+                    returned = true;
+                    connection.close();
+                    return done(err);
+                }
+                if (auth && (connection.allowsAuth || options.forceAuth)) {
+                    connection.login(auth, err => {
+                        if (returned) {
+                            return;
+                        }
+                        if (err) {
+                            returned = true;
+                            connection.close();
+                            return done(err);
+                        }
+                        finalize();
+                    });
+                }
+                else if (!auth && connection.allowsAuth && options.forceAuth) {
+                    const err = new Error('Authentication info was not provided');
+                    err.code = ENOAUTH;
+                    returned = true;
+                    connection.close();
+                    return done(err);
+                }
+                else {
+                    finalize();
+                }
+            });
+        });
+        return promise;
+    }
+}
+/* harmony default export */ const smtp_pool = (SMTPPool);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/smtp-transport/index.js
+
+
+
+
+
+
+
+// The keys a message's `auth` may set on top of the transport's auth settings: the ones that
+// say who logs in and with what. Everything else in the auth block (accessUrl, clientId,
+// clientSecret, customHeaders, customParams, tls, privateKey, serviceClient and the rest)
+// names the endpoint the credentials go to or is a secret of the application itself, and
+// a message that could set `auth.accessUrl` and force a refresh would have the transport's
+// client secret and refresh token posted to a URL of its choosing
+const MESSAGE_AUTH_KEYS = ['type', 'user', 'pass', 'accessToken', 'refreshToken', 'expires'];
+/**
+ * Creates a SMTP transport object for Nodemailer
+ *
+ * @constructor
+ * @param options Connection options
+ */
+class SMTPTransport extends external_node_events_.EventEmitter {
+    constructor(options) {
+        super();
+        this.supportsAbortSignal = true;
+        options = options || {};
+        if (typeof options === 'string') {
+            options = {
+                url: options
+            };
+        }
+        let urlData;
+        let service = options.service;
+        if (typeof options.getSocket === 'function') {
+            this.getSocket = options.getSocket;
+        }
+        if (options.url) {
+            urlData = parseConnectionUrl(options.url);
+            service = service || urlData.service;
+        }
+        this.options = shared_assign(false, // create new object
+        options, // regular options
+        urlData, // url options
+        (service && wellKnown(service)) // wellknown options
+        );
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'smtp-transport'
+        });
+        this.name = 'SMTP';
+        this.version = package_info_version + '[client:' + package_info_version + ']';
+        if (this.options.auth) {
+            this.auth = this.getAuth({});
+        }
+    }
+    /**
+     * Placeholder function for creating proxy sockets. This method immediatelly returns
+     * without a socket
+     *
+     * @param options Connection options
+     * @param callback Callback function to run with the socket keys
+     */
+    getSocket(options, callback) {
+        // return immediatelly
+        setImmediate(() => callback(null, false));
+    }
+    getAuth(authOpts) {
+        if (!authOpts) {
+            if (this.auth && this.auth.oauth2 && this.mailer) {
+                // Transport-level auth is resolved in the constructor, before the Mail wrapper
+                // assigns `this.mailer`, so a provision callback registered with
+                // `transporter.set('oauth2_provision_cb', ...)` has to be re-checked here
+                this.auth.oauth2.provisionCallback = this.mailer.get('oauth2_provision_cb') || this.auth.oauth2.provisionCallback;
+            }
+            return this.auth;
+        }
+        const authData = Object.assign({}, this.options.auth && typeof this.options.auth === 'object' ? this.options.auth : {});
+        if (typeof authOpts === 'object') {
+            // see MESSAGE_AUTH_KEYS
+            copyOwnKeys(authData, authOpts, key => !MESSAGE_AUTH_KEYS.includes(key));
+        }
+        if (Object.keys(authData).length === 0) {
+            return false;
+        }
+        switch ((authData.type || '').toString().toUpperCase()) {
+            case 'OAUTH2': {
+                if (!authData.service && !authData.user) {
+                    return false;
+                }
+                const oauth2 = new xoauth2(authData, this.logger);
+                oauth2.provisionCallback = (this.mailer && this.mailer.get('oauth2_provision_cb')) || oauth2.provisionCallback;
+                oauth2.on('token', (token) => this.mailer.emit('token', token));
+                oauth2.on('error', err => this.emit('error', err));
+                return {
+                    type: 'OAUTH2',
+                    user: authData.user,
+                    oauth2,
+                    method: 'XOAUTH2'
+                };
+            }
+            default:
+                return {
+                    type: (authData.type || '').toString().toUpperCase() || 'LOGIN',
+                    user: authData.user,
+                    credentials: {
+                        user: authData.user || '',
+                        pass: authData.pass,
+                        options: authData.options
+                    },
+                    method: (authData.method || '').trim().toUpperCase() || this.options.authMethod || false
+                };
+        }
+    }
+    /**
+     * Sends an e-mail using the selected settings
+     *
+     * @param mail Mail object
+     * @param callback Callback function
+     */
+    send(mail, callback) {
+        const signal = mail.data.signal;
+        let returned = false;
+        let connection;
+        let perCallAuth;
+        const cleanupPerCallAuth = () => {
+            if (perCallAuth && perCallAuth !== this.auth && perCallAuth.oauth2) {
+                perCallAuth.oauth2.removeAllListeners();
+            }
+            perCallAuth = null;
+        };
+        const finish = (err, info) => {
+            if (returned) {
+                return;
+            }
+            returned = true;
+            signal?.removeEventListener('abort', onAbort);
+            cleanupPerCallAuth();
+            connection?.close();
+            callback(err, info);
+        };
+        function onAbort() {
+            finish(createAbortError(signal));
+        }
+        if (signal) {
+            signal.addEventListener('abort', onAbort, { once: true });
+            if (signal.aborted) {
+                setImmediate(onAbort);
+                return;
+            }
+        }
+        // the proxy handshake, if any, counts against connectionTimeout as well
+        const connectStartedAt = Date.now();
+        this.getSocket(Object.assign({}, this.options, { connectStartedAt }), (err, socketOptions) => {
+            if (returned) {
+                socketOptions && socketOptions.connection?.destroy();
+                return;
+            }
+            if (err) {
+                return finish(err);
+            }
+            let options = this.options;
+            if (socketOptions && socketOptions.connection) {
+                this.logger.info({
+                    tnx: 'proxy',
+                    remoteAddress: socketOptions.connection.remoteAddress,
+                    remotePort: socketOptions.connection.remotePort,
+                    destHost: options.host || '',
+                    destPort: options.port || '',
+                    action: 'connected'
+                }, 'Using proxied socket from %s:%s to %s:%s', socketOptions.connection.remoteAddress, socketOptions.connection.remotePort, options.host || '', options.port || '');
+                // only copy options if we need to modify it
+                options = Object.assign(shared_assign(false, options), socketOptions);
+            }
+            const smtp = (connection = new smtp_connection(options));
+            smtp._connectStartedAt = connectStartedAt;
+            smtp.once('error', err => finish(err));
+            const sendMessage = () => {
+                const envelope = mail.message.getEnvelope();
+                const messageId = mail.message.messageId();
+                const recipients = [].concat(envelope.to || []);
+                if (recipients.length > 3) {
+                    recipients.push('...and ' + recipients.splice(2).length + ' more');
+                }
+                if (mail.data.dsn) {
+                    envelope.dsn = mail.data.dsn;
+                }
+                // RFC 8689: Pass requireTLSExtensionEnabled to envelope for MAIL FROM parameter
+                if (mail.data.requireTLSExtensionEnabled) {
+                    envelope.requireTLSExtensionEnabled = mail.data.requireTLSExtensionEnabled;
+                }
+                this.logger.info({
+                    tnx: 'send',
+                    messageId
+                }, 'Sending message %s to <%s>', messageId, recipients.join(', '));
+                smtp.send(envelope, mail.message.createReadStream(), (err, info) => {
+                    if (returned) {
+                        // the connection error handler has already reported this send
+                        return;
+                    }
+                    if (err) {
+                        this.logger.error({
+                            err,
+                            tnx: 'send'
+                        }, 'Send error for %s: %s', messageId, err.message);
+                        return finish(err);
+                    }
+                    info.envelope = {
+                        from: envelope.from,
+                        to: envelope.to
+                    };
+                    info.messageId = messageId;
+                    try {
+                        return finish(null, info);
+                    }
+                    catch (E) {
+                        this.logger.error({
+                            err: E,
+                            tnx: 'callback'
+                        }, 'Callback error for %s: %s', messageId, E.message);
+                    }
+                });
+            };
+            smtp.connect(err => {
+                if (returned) {
+                    return;
+                }
+                if (err) {
+                    // the server closed the connection before the greeting
+                    return finish(err);
+                }
+                perCallAuth = this.getAuth(mail.data.auth);
+                if (perCallAuth && (smtp.allowsAuth || options.forceAuth)) {
+                    smtp.login(perCallAuth, err => {
+                        cleanupPerCallAuth();
+                        if (returned) {
+                            return;
+                        }
+                        if (err) {
+                            return finish(err);
+                        }
+                        sendMessage();
+                    });
+                }
+                else {
+                    sendMessage();
+                }
+            });
+        });
+    }
+    verify(callback) {
+        let promise;
+        if (!callback) {
+            promise = new Promise((resolve, reject) => {
+                callback = callbackPromise(resolve, reject);
+            });
+        }
+        // the error paths hand over the error alone
+        const done = callback;
+        // the proxy handshake, if any, counts against connectionTimeout as well
+        const connectStartedAt = Date.now();
+        this.getSocket(Object.assign({}, this.options, { connectStartedAt }), (err, socketOptions) => {
+            if (err) {
+                return done(err);
+            }
+            let options = this.options;
+            if (socketOptions && socketOptions.connection) {
+                this.logger.info({
+                    tnx: 'proxy',
+                    remoteAddress: socketOptions.connection.remoteAddress,
+                    remotePort: socketOptions.connection.remotePort,
+                    destHost: options.host || '',
+                    destPort: options.port || '',
+                    action: 'connected'
+                }, 'Using proxied socket from %s:%s to %s:%s', socketOptions.connection.remoteAddress, socketOptions.connection.remotePort, options.host || '', options.port || '');
+                options = Object.assign(shared_assign(false, options), socketOptions);
+            }
+            const connection = new smtp_connection(options);
+            connection._connectStartedAt = connectStartedAt;
+            let returned = false;
+            let perCallAuth;
+            const cleanupPerCallAuth = () => {
+                if (perCallAuth && perCallAuth !== this.auth && perCallAuth.oauth2) {
+                    perCallAuth.oauth2.removeAllListeners();
+                }
+                perCallAuth = null;
+            };
+            connection.once('error', err => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                cleanupPerCallAuth();
+                connection.close();
+                return done(err);
+            });
+            connection.once('end', () => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                cleanupPerCallAuth();
+                return done(new Error('Connection closed'));
+            });
+            const finalize = () => {
+                if (returned) {
+                    return;
+                }
+                returned = true;
+                cleanupPerCallAuth();
+                connection.quit();
+                return done(null, true);
+            };
+            connection.connect(err => {
+                if (returned) {
+                    return;
+                }
+                if (err) {
+                    returned = true;
+                    connection.close();
+                    return done(err);
+                }
+                perCallAuth = this.getAuth({});
+                if (perCallAuth && (connection.allowsAuth || options.forceAuth)) {
+                    connection.login(perCallAuth, err => {
+                        cleanupPerCallAuth();
+                        if (returned) {
+                            return;
+                        }
+                        if (err) {
+                            returned = true;
+                            connection.close();
+                            return done(err);
+                        }
+                        finalize();
+                    });
+                }
+                else if (!perCallAuth && connection.allowsAuth && options.forceAuth) {
+                    const err = new Error('Authentication info was not provided');
+                    err.code = ENOAUTH;
+                    returned = true;
+                    cleanupPerCallAuth();
+                    connection.close();
+                    return done(err);
+                }
+                else {
+                    finalize();
+                }
+            });
+        });
+        return promise;
+    }
+    /**
+     * Releases resources
+     */
+    close() {
+        if (this.auth && this.auth.oauth2) {
+            this.auth.oauth2.removeAllListeners();
+        }
+        this.emit('close');
+    }
+}
+/* harmony default export */ const smtp_transport = (SMTPTransport);
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/sendmail-transport/index.js
+
+
+
+
+
+
+
+// how long an stdin error waits for the exit code of the process before it is reported
+const STDIN_ERROR_EXIT_WAIT = 1000;
+/**
+ * Generates a Transport object for Sendmail
+ *
+ * Possible options can be the following:
+ *
+ *  * **path** optional path to sendmail binary
+ *  * **newline** either 'windows' or 'unix'
+ *  * **args** an array of arguments for the sendmail binary
+ *
+ * @constructor
+ * @param optional config parameter for Sendmail
+ */
+class SendmailTransport {
+    constructor(options) {
+        options = options || {};
+        // use a reference to spawn for mocking purposes
+        this._spawn = external_node_child_process_namespaceObject.spawn;
+        this.options = options;
+        this.name = 'Sendmail';
+        this.version = package_info_version;
+        this.path = 'sendmail';
+        this.args = false;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'sendmail'
+        });
+        if (typeof options === 'string') {
+            this.path = options;
+        }
+        else if (typeof options === 'object') {
+            if (options.path) {
+                this.path = options.path;
+            }
+            if (Array.isArray(options.args)) {
+                this.args = options.args;
+            }
+        }
+        this.winbreak = ['win', 'windows', 'dos', '\r\n'].includes((options.newline || '').toString().toLowerCase());
+    }
+    /**
+     * <p>Compiles a mailcomposer message and forwards it to handler that sends it.</p>
+     *
+     * @param mail MailComposer object
+     * @param done Callback function to run when the sending is completed
+     */
+    send(mail, done) {
+        // Sendmail strips this header line by itself. send() runs after the message was
+        // compiled, so mail.message is set
+        mail.message.keepBcc = true;
+        const envelope = mail.message.getEnvelope();
+        const messageId = mail.message.messageId();
+        let returned;
+        const hasInvalidAddresses = []
+            .concat(envelope.from || [])
+            .concat(envelope.to || [])
+            // a local part is either a dot-atom or a quoted-string, so a leading dash sits at
+            // offset 0 or, behind the opening quote, at offset 1. Only the first shape is read
+            // as an option by sendmail, but both are the address this guard keeps out of argv
+            .some(addr => /^"?-/.test(addr));
+        if (hasInvalidAddresses) {
+            const err = new Error('Can not send mail. Invalid envelope addresses.');
+            err.code = ESENDMAIL;
+            return done(err);
+        }
+        // force -i to keep single dots
+        const args = this.args ? ['-i'].concat(this.args).concat(envelope.to) : ['-i'].concat(envelope.from ? ['-f', envelope.from] : []).concat(envelope.to);
+        const callback = (err) => {
+            if (returned) {
+                // ignore any additional responses, already done
+                return;
+            }
+            returned = true;
+            if (typeof done === 'function') {
+                if (err) {
+                    return done(err);
+                }
+                return done(null, {
+                    envelope,
+                    messageId,
+                    response: 'Messages queued for delivery'
+                });
+            }
+        };
+        let sendmail;
+        try {
+            sendmail = this._spawn(this.path, args);
+        }
+        catch (E) {
+            this.logger.error({
+                err: E,
+                tnx: 'spawn',
+                messageId
+            }, 'Error occurred while spawning sendmail. %s', E.message);
+            return callback(E);
+        }
+        if (sendmail) {
+            let stream;
+            // ended once the whole message was handed to stdin
+            const messageWritten = () => !!stream && stream.readableEnded;
+            // an EPIPE says less than the exit code that usually follows it, so it is only
+            // reported when the process exits without one
+            let stdinError = null;
+            // releases whatever the message is still being read from
+            const release = () => {
+                if (stream && !messageWritten()) {
+                    stream.destroy();
+                }
+            };
+            const fail = (err) => {
+                release();
+                callback(err);
+            };
+            sendmail.on('error', err => {
+                this.logger.error({
+                    err,
+                    tnx: 'spawn',
+                    messageId
+                }, 'Error occurred when sending message %s. %s', messageId, err.message);
+                fail(err);
+            });
+            // 'close' follows 'exit' with the same arguments, it is only listened to in case the
+            // process ends without an 'exit' event
+            const onExit = (code, signal) => {
+                let err = null;
+                if (code) {
+                    err = new Error(code === 127 ? 'Sendmail command not found, process exited with code ' + code : 'Sendmail exited with code ' + code);
+                }
+                else if (signal) {
+                    err = new Error('Sendmail was terminated by ' + signal);
+                }
+                else if (!messageWritten()) {
+                    // exiting with 0 before the message was written does not mean it was queued
+                    err = new Error('Sendmail exited before the message was written');
+                }
+                else if (stdinError) {
+                    err = stdinError;
+                }
+                if (!err) {
+                    return callback();
+                }
+                err.code = err.code || ESENDMAIL;
+                this.logger.error({
+                    err,
+                    tnx: 'stdin',
+                    messageId
+                }, 'Error sending message %s to sendmail. %s', messageId, err.message);
+                fail(err);
+            };
+            sendmail.once('exit', onExit);
+            sendmail.once('close', onExit);
+            sendmail.stdin.on('error', err => {
+                this.logger.error({
+                    err,
+                    tnx: 'stdin',
+                    messageId
+                }, 'Error occurred when piping message %s to sendmail. %s', messageId, err.message);
+                if (stdinError) {
+                    return;
+                }
+                stdinError = err;
+                release();
+                // a process that closed its stdin normally exits right after, with a code that
+                // tells more than the EPIPE. Report the EPIPE if it does not
+                const exitTimer = setTimeout(() => fail(err), STDIN_ERROR_EXIT_WAIT);
+                sendmail.once('exit', () => clearTimeout(exitTimer));
+            });
+            const recipients = [].concat(envelope.to || []);
+            if (recipients.length > 3) {
+                recipients.push('...and ' + recipients.splice(2).length + ' more');
+            }
+            this.logger.info({
+                tnx: 'send',
+                messageId
+            }, 'Sending message %s to <%s>', messageId, recipients.join(', '));
+            const sourceStream = mail.message.createReadStream();
+            stream = sourceStream;
+            if (this.options.newline) {
+                // apply the transport-level line ending transform; the message-level
+                // `newline` option is handled by MimeNode in createReadStream()
+                stream = (0,external_node_stream_.pipeline)(sourceStream, this.winbreak ? new LeWindows() : new LeUnix(), () => false);
+            }
+            stream.once('error', err => {
+                this.logger.error({
+                    err,
+                    tnx: 'stdin',
+                    messageId
+                }, 'Error occurred when generating message %s. %s', messageId, err.message);
+                sendmail.kill('SIGINT'); // do not deliver the message
+                callback(err);
+            });
+            stream.pipe(sendmail.stdin);
+        }
+        else {
+            const err = new Error('sendmail was not found');
+            err.code = ESENDMAIL;
+            return callback(err);
+        }
+    }
+}
+/* harmony default export */ const sendmail_transport = (SendmailTransport);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/stream-transport/index.js
+
+
+
+
+/**
+ * Generates a Transport object for streaming
+ *
+ * Possible options can be the following:
+ *
+ *  * **buffer** if true, then returns the message as a Buffer object instead of a stream
+ *  * **newline** either 'windows' or 'unix'
+ *
+ * @constructor
+ * @param optional config parameter
+ */
+class StreamTransport {
+    constructor(options) {
+        options = options || {};
+        this.options = options;
+        this.name = 'StreamTransport';
+        this.version = package_info_version;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'stream-transport'
+        });
+        this.winbreak = ['win', 'windows', 'dos', '\r\n'].includes((options.newline || '').toString().toLowerCase());
+    }
+    /**
+     * Compiles a mailcomposer message and forwards it to handler that sends it
+     *
+     * @param mail MailComposer object
+     * @param done Callback function to run when the sending is completed
+     */
+    send(mail, done) {
+        // We probably need this in the output. send() runs after the message was compiled,
+        // so mail.message is set
+        mail.message.keepBcc = true;
+        const envelope = mail.message.getEnvelope();
+        const messageId = mail.message.messageId();
+        const recipients = [].concat(envelope.to || []);
+        if (recipients.length > 3) {
+            recipients.push('...and ' + recipients.splice(2).length + ' more');
+        }
+        this.logger.info({
+            tnx: 'send',
+            messageId
+        }, 'Sending message %s to <%s> using %s line breaks', messageId, recipients.join(', '), this.winbreak ? '<CR><LF>' : '<LF>');
+        setImmediate(() => {
+            let stream;
+            try {
+                stream = mail.message.createReadStream();
+                if (this.options.newline) {
+                    // apply the transport-level line ending transform; the message-level
+                    // `newline` option is handled by MimeNode in createReadStream()
+                    const sourceStream = stream;
+                    stream = sourceStream.pipe(this.winbreak ? new LeWindows() : new LeUnix());
+                    sourceStream.once('error', err => stream.emit('error', err));
+                }
+            }
+            catch (E) {
+                this.logger.error({
+                    err: E,
+                    tnx: 'send',
+                    messageId
+                }, 'Creating send stream failed for %s. %s', messageId, E.message);
+                return done(E);
+            }
+            if (!this.options.buffer) {
+                stream.once('error', err => {
+                    this.logger.error({
+                        err,
+                        tnx: 'send',
+                        messageId
+                    }, 'Failed creating message for %s. %s', messageId, err.message);
+                });
+                return done(null, {
+                    envelope,
+                    messageId,
+                    message: stream
+                });
+            }
+            const chunks = [];
+            let chunklen = 0;
+            stream.on('readable', () => {
+                let chunk;
+                while ((chunk = stream.read()) !== null) {
+                    chunks.push(chunk);
+                    chunklen += chunk.length;
+                }
+            });
+            stream.once('error', err => {
+                this.logger.error({
+                    err,
+                    tnx: 'send',
+                    messageId
+                }, 'Failed creating message for %s. %s', messageId, err.message);
+                return done(err);
+            });
+            stream.on('end', () => done(null, {
+                envelope,
+                messageId,
+                message: Buffer.concat(chunks, chunklen)
+            }));
+        });
+    }
+}
+/* harmony default export */ const stream_transport = (StreamTransport);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/json-transport/index.js
+
+
+/**
+ * Generates a Transport object to generate JSON output
+ *
+ * @constructor
+ * @param optional config parameter
+ */
+class JSONTransport {
+    constructor(options) {
+        options = options || {};
+        this.options = options;
+        this.name = 'JSONTransport';
+        this.version = package_info_version;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'json-transport'
+        });
+    }
+    /**
+     * <p>Compiles a mailcomposer message and forwards it to handler that sends it.</p>
+     *
+     * @param mail MailComposer object
+     * @param done Callback function to run when the sending is completed
+     */
+    send(mail, done) {
+        // Sendmail strips this header line by itself. send() runs after the message was
+        // compiled, so mail.message is set
+        mail.message.keepBcc = true;
+        const envelope = mail.message.getEnvelope();
+        const messageId = mail.message.messageId();
+        const recipients = [].concat(envelope.to || []);
+        if (recipients.length > 3) {
+            recipients.push('...and ' + recipients.splice(2).length + ' more');
+        }
+        this.logger.info({
+            tnx: 'send',
+            messageId
+        }, 'Composing JSON structure of %s to <%s>', messageId, recipients.join(', '));
+        setImmediate(() => {
+            mail.normalize((err, data) => {
+                if (err) {
+                    this.logger.error({
+                        err,
+                        tnx: 'send',
+                        messageId
+                    }, 'Failed building JSON structure for %s. %s', messageId, err.message);
+                    return done(err);
+                }
+                delete data.envelope;
+                delete data.normalizedHeaders;
+                // the per-message AbortSignal is not message data
+                delete data.signal;
+                // the message field is the object itself with skipEncoding, the
+                // createTransport overload for that option types the result accordingly
+                return done(null, {
+                    envelope,
+                    messageId,
+                    message: this.options.skipEncoding ? data : JSON.stringify(data)
+                });
+            });
+        });
+    }
+}
+/* harmony default export */ const json_transport = (JSONTransport);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/ses-transport/index.js
+
+
+
+
+
+
+/**
+ * Tags AWS SDK rejections that carry no `code` property (SDK v3 errors only
+ * have a `name`) with the generic SES transport error code, keeping the
+ * original error object intact
+ */
+function tagSesError(err) {
+    if (err && typeof err === 'object' && !err.code) {
+        err.code = ESES;
+    }
+    return err;
+}
+/**
+ * Generates a Transport object for AWS SES
+ *
+ * @constructor
+ * @param optional config parameter
+ */
+class SESTransport extends external_node_events_ {
+    constructor(options) {
+        super();
+        if (!options || !options.SES || !options.SES.sesClient) {
+            const error = new Error('Missing SES configuration, expecting { sesClient, SendEmailCommand } from @aws-sdk/client-sesv2, see https://nodemailer.com/transports/ses/');
+            error.code = ECONFIG;
+            throw error;
+        }
+        this.options = options;
+        this.ses = this.options.SES;
+        this.name = 'SESTransport';
+        this.version = package_info_version;
+        this.logger = getLogger(this.options, {
+            component: this.options.component || 'ses-transport'
+        });
+    }
+    getRegion(cb) {
+        if (this.ses.sesClient.config && typeof this.ses.sesClient.config.region === 'function') {
+            // Resolve the region provider. Use the two-argument form of then() so that a
+            // synchronous throw from cb is not recaught here and used to invoke cb a second time.
+            this.ses.sesClient.config.region().then(region => cb(null, region), err => cb(err));
+            return;
+        }
+        return cb(null, false);
+    }
+    /**
+     * Compiles a mailcomposer message and forwards it to SES
+     *
+     * @param mail MailComposer object
+     * @param callback Callback function to run when the sending is completed
+     */
+    send(mail, callback) {
+        // send() runs after the message was compiled, so mail.message is set
+        let fromHeader = mail.message._headers.find(header => /^from$/i.test(header.key));
+        if (fromHeader) {
+            const mimeNode = new mime_node('text/plain');
+            fromHeader = mimeNode._convertAddresses(mimeNode._parseAddresses(fromHeader.value));
+        }
+        const envelope = mail.message.getEnvelope();
+        const messageId = mail.message.messageId();
+        const recipients = [].concat(envelope.to || []);
+        if (recipients.length > 3) {
+            recipients.push('...and ' + recipients.splice(2).length + ' more');
+        }
+        this.logger.info({
+            tnx: 'send',
+            messageId
+        }, 'Sending message %s to <%s>', messageId, recipients.join(', '));
+        const getRawMessage = (next) => {
+            // do not use Message-ID and Date in DKIM signature
+            if (!mail.data._dkim) {
+                mail.data._dkim = {};
+            }
+            if (mail.data._dkim.skipFields && typeof mail.data._dkim.skipFields === 'string') {
+                mail.data._dkim.skipFields += ':date:message-id';
+            }
+            else {
+                mail.data._dkim.skipFields = 'date:message-id';
+            }
+            const sourceStream = mail.message.createReadStream();
+            const stream = sourceStream.pipe(new LeWindows());
+            const chunks = [];
+            let chunklen = 0;
+            stream.on('readable', () => {
+                let chunk;
+                while ((chunk = stream.read()) !== null) {
+                    chunks.push(chunk);
+                    chunklen += chunk.length;
+                }
+            });
+            sourceStream.once('error', err => stream.emit('error', err));
+            stream.once('error', err => next(err));
+            stream.once('end', () => next(null, Buffer.concat(chunks, chunklen)));
+        };
+        setImmediate(() => getRawMessage((err, raw) => {
+            if (err) {
+                this.logger.error({
+                    err,
+                    tnx: 'send',
+                    messageId
+                }, 'Failed creating message for %s. %s', messageId, err.message);
+                return callback(err);
+            }
+            // mail.data.ses is caller supplied message data, so copy its own keys only
+            const sesMessage = copyOwnKeys({
+                Content: {
+                    Raw: {
+                        // required
+                        Data: raw // required
+                    }
+                },
+                FromEmailAddress: fromHeader || envelope.from,
+                Destination: {
+                    ToAddresses: envelope.to
+                }
+            }, mail.data.ses);
+            this.getRegion((err, region) => {
+                if (err || !region) {
+                    region = 'us-east-1';
+                }
+                let sendPromise;
+                try {
+                    // command construction or dispatch can throw synchronously on a
+                    // misconfigured SDK; surface it as a single error callback instead
+                    // of letting it escape into getRegion's promise chain
+                    const command = new this.ses.SendEmailCommand(sesMessage);
+                    sendPromise = this.ses.sesClient.send(command);
+                }
+                catch (err) {
+                    tagSesError(err);
+                    this.logger.error({
+                        err,
+                        tnx: 'send'
+                    }, 'Send error for %s: %s', messageId, err.message);
+                    setImmediate(() => callback(err));
+                    return;
+                }
+                sendPromise
+                    .then(data => {
+                    if (region === 'us-east-1') {
+                        region = 'email';
+                    }
+                    const info = {
+                        envelope: {
+                            from: envelope.from,
+                            to: envelope.to
+                        },
+                        messageId: '<' + data.MessageId + (!/@/.test(data.MessageId) ? '@' + region + '.amazonses.com' : '') + '>',
+                        response: data.MessageId,
+                        raw: raw
+                    };
+                    // invoke the callback outside the promise chain so a throw from it
+                    // is not recaught by .catch() and used to call it a second time
+                    setImmediate(() => callback(null, info));
+                })
+                    .catch(err => {
+                    tagSesError(err);
+                    this.logger.error({
+                        err,
+                        tnx: 'send'
+                    }, 'Send error for %s: %s', messageId, err.message);
+                    setImmediate(() => callback(err));
+                });
+            });
+        }));
+    }
+    verify(callback) {
+        let promise;
+        if (!callback) {
+            promise = new Promise((resolve, reject) => {
+                callback = callbackPromise(resolve, reject);
+            });
+        }
+        const done = callback;
+        const cb = (err) => {
+            if (err && !['InvalidParameterValue', 'MessageRejected'].includes(err.code || err.Code || err.name)) {
+                return done(tagSesError(err));
+            }
+            return done(null, true);
+        };
+        const sesMessage = {
+            Content: {
+                Raw: {
+                    Data: Buffer.from('From: <invalid@invalid>\r\nTo: <invalid@invalid>\r\n Subject: Invalid\r\n\r\nInvalid')
+                }
+            },
+            FromEmailAddress: 'invalid@invalid',
+            Destination: {
+                ToAddresses: ['invalid@invalid']
+            }
+        };
+        // the region value is not used for anything when verifying, but the lookup
+        // exercises the client configuration the same way as send() does
+        this.getRegion(() => {
+            let sendPromise;
+            try {
+                const command = new this.ses.SendEmailCommand(sesMessage);
+                sendPromise = this.ses.sesClient.send(command);
+            }
+            catch (err) {
+                setImmediate(() => cb(err));
+                return;
+            }
+            sendPromise.then(() => setImmediate(() => cb(null))).catch(err => setImmediate(() => cb(err)));
+        });
+        return promise;
+    }
+}
+/* harmony default export */ const ses_transport = (SESTransport);
+
+;// CONCATENATED MODULE: ../main/node_modules/nodemailer/dist/esm/nodemailer.js
+
+
+
+
+
+
+
+
+
+
+
+// Read on use rather than at load, so that importing the module does not touch the
+// environment (Deno refuses that without --allow-env, even for apps that never use Ethereal)
+const etherealApi = () => (process.env.ETHEREAL_API || 'https://api.nodemailer.com').replace(/\/+$/, '');
+const etherealWeb = () => (process.env.ETHEREAL_WEB || 'https://ethereal.email').replace(/\/+$/, '');
+const etherealApiKey = () => (process.env.ETHEREAL_API_KEY || '').replace(/\s*/g, '') || null;
+const etherealCache = () => ['true', 'yes', 'y', '1'].includes((process.env.ETHEREAL_CACHE || 'yes').toString().trim().toLowerCase());
+let testAccount = false;
+function createTransport(transporter, defaults) {
+    let options;
+    if (
+    // provided transporter is a configuration object, not transporter plugin
+    (typeof transporter === 'object' && typeof transporter.send !== 'function') ||
+        // provided transporter looks like a connection url
+        (typeof transporter === 'string' && /^(smtps?|direct):/i.test(transporter))) {
+        const urlConfig = typeof transporter === 'string' ? transporter : transporter.url;
+        if (urlConfig) {
+            // parse a configuration URL into configuration options. The other keys of a
+            // configuration object apply where the url does not set them, merged the same
+            // way the SMTP transports merge their own url option
+            const parsed = parseConnectionUrl(urlConfig);
+            options = (typeof transporter === 'object'
+                ? shared_assign(false, copyOwnKeys({}, transporter, key => key === 'url'), parsed)
+                : parsed);
+        }
+        else {
+            options = transporter;
+        }
+        if (options.pool) {
+            transporter = new smtp_pool(options);
+        }
+        else if (options.sendmail) {
+            transporter = new sendmail_transport(options);
+        }
+        else if (options.streamTransport) {
+            transporter = new stream_transport(options);
+        }
+        else if (options.jsonTransport) {
+            transporter = new json_transport(options);
+        }
+        else if (options.SES) {
+            const ses = options.SES;
+            if (ses.ses && ses.aws) {
+                const error = new Error('Using legacy SES configuration, expecting @aws-sdk/client-sesv2, see https://nodemailer.com/transports/ses/');
+                error.code = ECONFIG;
+                throw error;
+            }
+            transporter = new ses_transport(options);
+        }
+        else {
+            transporter = new smtp_transport(options);
+        }
+    }
+    return new mailer(transporter, options, defaults);
+}
+function createTestAccount(apiUrl, callback) {
+    let promise;
+    if (!callback && typeof apiUrl === 'function') {
+        callback = apiUrl;
+        apiUrl = false;
+    }
+    if (!callback) {
+        promise = new Promise((resolve, reject) => {
+            callback = callbackPromise(resolve, reject);
+        });
+    }
+    const done = callback;
+    if (etherealCache() && testAccount) {
+        setImmediate(() => done(null, testAccount));
+        return promise;
+    }
+    apiUrl = apiUrl || etherealApi();
+    const chunks = [];
+    let chunklen = 0;
+    const requestHeaders = {};
+    const requestBody = {
+        requestor: package_info_name,
+        version: package_info_version
+    };
+    const apiKey = etherealApiKey();
+    if (apiKey) {
+        requestHeaders.Authorization = 'Bearer ' + apiKey;
+    }
+    const fetchOptions = {
+        contentType: 'application/json',
+        method: 'POST',
+        headers: requestHeaders,
+        body: Buffer.from(JSON.stringify(requestBody))
+    };
+    // Credential-bearing request to the Ethereal API. src/fetch already
+    // validates certs by default; pin rejectUnauthorized:true here so this
+    // call stays strict regardless of any future default change and is never
+    // relaxed for a real-cert endpoint.
+    if (/^https:/i.test(apiUrl)) {
+        fetchOptions.tls = { rejectUnauthorized: true };
+    }
+    const req = esm_fetch(apiUrl + '/user', fetchOptions);
+    req.on('readable', () => {
+        let chunk;
+        while ((chunk = req.read()) !== null) {
+            chunks.push(chunk);
+            chunklen += chunk.length;
+        }
+    });
+    req.once('error', err => done(err));
+    req.once('end', () => {
+        const res = Buffer.concat(chunks, chunklen);
+        let data;
+        try {
+            data = JSON.parse(res.toString());
+        }
+        catch (E) {
+            return done(E);
+        }
+        if (data.status !== 'success' || data.error) {
+            return done(new Error(data.error || 'Request failed'));
+        }
+        delete data.status;
+        testAccount = data;
+        done(null, testAccount);
+    });
+    return promise;
+}
+/**
+ * Resolves the Ethereal web URL for a message sent through an Ethereal test account
+ *
+ * @param info Result object of sendMail()
+ * @returns URL of the message in the Ethereal web interface, or false if the response does not carry one
+ */
+function getTestMessageUrl(info) {
+    if (!info || !info.response) {
+        return false;
+    }
+    const infoProps = new Map();
+    // Extract the trailing "[...]" part of the response (no "]" allowed inside)
+    // with linear string scanning; the equivalent regex /\[([^\]]+)\]$/ was
+    // flagged for polynomial backtracking on adversarial server responses
+    const response = info.response.toString();
+    if (response.length > 2 && response.charAt(response.length - 1) === ']') {
+        const open = response.indexOf('[', response.lastIndexOf(']', response.length - 2) + 1);
+        if (open >= 0 && open < response.length - 2) {
+            const props = response.substring(open + 1, response.length - 1);
+            props.replace(/\b([A-Z0-9]+)=([^\s]+)/g, (m, key, value) => {
+                infoProps.set(key, value);
+                return m;
+            });
+        }
+    }
+    if (infoProps.has('STATUS') && infoProps.has('MSGID')) {
+        return ((testAccount && testAccount.web) || etherealWeb()) + '/message/' + infoProps.get('MSGID');
+    }
+    return false;
+}
+const nodemailer = {
+    createTransport,
+    createTestAccount,
+    getTestMessageUrl
+};
+/* harmony default export */ const esm_nodemailer = (nodemailer);
+
+;// CONCATENATED MODULE: ./actions/lib/version.ts
+/** The Backstop version recorded in every manifest (kept in step with package.json by a unit test). */
+const BACKSTOP_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./actions/lib/report/deliver.ts
+
+
+
+
+
+
+
+/** http(s) URL of a webhook; the message never repeats the value (it is the secret). */
+function parseWebhookUrl(kind, text, origin) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+        const example = kind === 'slack' ? 'https://hooks.slack.com/services/T…/B…/… (a Slack incoming webhook)' : 'https://…';
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why} (value not shown: it is a secret): give ${example}.`);
+    }
+    return { kind, url, origin };
+}
+/** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (TLS from the start). */
+function parseSmtpUrl(text, to, from, origin) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is not an smtp:// or smtps:// URL (value not shown: it may hold a password): give e.g. ` +
+            'smtps://user:password@smtp.example.com:465 or smtp://user:password@smtp.example.com:587.');
+    }
+    const user = decodeURIComponent(url.username);
+    const sender = from ?? (user.includes('@') ? user : `backstop@${url.hostname}`);
+    return { kind: 'email', smtpUrl: text, host: url.host, to, from: sender, origin };
+}
+async function deliverAlert(alert, channels, timeouts, redact) {
+    return Promise.all(channels.map(async (channel) => {
+        const host = channel.kind === 'email' ? channel.host : channel.url.host;
+        const base = { kind: channel.kind, host, origin: channel.origin };
+        try {
+            if (channel.kind === 'email')
+                await sendEmail(channel, alert, timeouts, redact);
+            else {
+                const body = channel.kind === 'slack' ? slackBody(alert) : webhookBody(alert);
+                await postJson(channel.url, redact(JSON.stringify(body)), timeouts);
+            }
+            return { ...base, ok: true };
+        }
+        catch (error) {
+            return { ...base, ok: false, detail: redact((0,errors/* errorMessage */.gJ)(error)) };
+        }
+    }));
+}
+const CHANNEL_NAMES = { slack: 'Slack', webhook: 'Webhook', email: 'Email' };
+function deliveryWarning(outcome) {
+    return (`${CHANNEL_NAMES[outcome.kind]} alert to ${outcome.host} failed: ${outcome.detail}. This step still succeeds ` +
+        `(the issue and the heartbeat do not depend on it); check ${outcome.origin} and that this runner can reach ` +
+        `${outcome.host}.`);
+}
+/** A body's size a webhook may answer with before we stop reading: its answer is not used, only its status. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/**
+ * POSTs JSON with Backstop's two network limits: the connection must be accepted within connectMs, and the peer
+ * may not go silent for idleMs once connected. A fresh connection per request (no agent): a reused socket would
+ * never report its connect, and alerts are few.
+ */
+function postJson(url, body, timeouts) {
+    return new Promise((resolve, reject) => {
+        const client = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+        const request = client.request(url, {
+            method: 'POST',
+            agent: false,
+            headers: {
+                'content-type': 'application/json; charset=utf-8',
+                'content-length': Buffer.byteLength(body),
+                'user-agent': `backstop/${BACKSTOP_VERSION}`,
+            },
+        });
+        const fail = (message) => void request.destroy(new AlertDeliveryError(message));
+        const connectTimer = setTimeout(() => fail(`did not accept a connection within ${timeouts.connectMs / 1000} s`), timeouts.connectMs);
+        request.on('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+        request.setTimeout(timeouts.idleMs, () => fail(`went silent for ${timeouts.idleMs / 1000} s`));
+        request.on('response', (response) => {
+            clearTimeout(connectTimer);
+            let read = 0;
+            response.on('data', (chunk) => {
+                read += chunk.length;
+                if (read > MAX_ANSWER_BYTES)
+                    response.destroy();
+            });
+            response.on('close', () => {
+                const status = response.statusCode ?? 0;
+                if (status >= 200 && status < 300)
+                    resolve();
+                else
+                    reject(new AlertDeliveryError(`it answered HTTP ${status}`));
+            });
+        });
+        request.on('error', (error) => {
+            clearTimeout(connectTimer);
+            reject(error instanceof AlertDeliveryError ? error : new AlertDeliveryError(deliver_networkProblem(error)));
+        });
+        request.end(body);
+    });
+}
+class AlertDeliveryError extends Error {
+    name = 'AlertDeliveryError';
+}
+function deliver_networkProblem(error) {
+    const code = error.code;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'it refused the connection';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'its host could not be resolved (DNS)';
+        case 'ECONNRESET':
+            return 'it dropped the connection';
+        default:
+            return typeof code === 'string' ? `it could not be reached (${code})` : `it could not be reached`;
+    }
+}
+async function sendEmail(channel, alert, timeouts, redact) {
+    const transport = esm_nodemailer.createTransport({
+        url: channel.smtpUrl,
+        connectionTimeout: timeouts.connectMs,
+        greetingTimeout: timeouts.idleMs,
+        socketTimeout: timeouts.idleMs,
+    });
+    const message = emailMessage(alert);
+    try {
+        await transport.sendMail({
+            from: channel.from,
+            to: channel.to,
+            subject: redact(message.subject),
+            text: redact(message.text),
+            headers: { 'X-Backstop-Event': alert.event },
+        });
+    }
+    catch (error) {
+        throw new AlertDeliveryError(`the mail server did not take the message (${smtpProblem(error)})`);
+    }
+    finally {
+        transport.close();
+    }
+}
+/** nodemailer's codes say what happened without the server's whole transcript. */
+function smtpProblem(error) {
+    const { code, responseCode, message } = error;
+    if (code === 'ETIMEDOUT')
+        return 'timed out';
+    if (code === 'ECONNECTION' || code === 'ESOCKET')
+        return `connection failed: ${message ?? code}`;
+    if (responseCode)
+        return `SMTP ${responseCode}: ${(message ?? '').split('\n')[0]}`;
+    return message ?? String(code ?? 'unknown error');
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./actions/lib/storage/local.ts
+
+
+
+
+
+
+/** Marks a file that is still being written; never listed, removed when its writer fails. */
+const PARTIAL_MARK = '.partial-';
+/** A local folder (or a mounted disk). Writes go to a partial file that is fsynced and renamed into place. */
+class local_LocalStore {
+    root;
+    displayUrl;
+    constructor(root) {
+        this.root = path.resolve(root);
+        this.displayUrl = pathToFileURL(this.root).href;
+    }
+    async put(key, body) {
+        const target = this.pathOf(key);
+        const partial = `${target}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`;
+        try {
+            await fs.mkdir(path.dirname(target), { recursive: true });
+            const file = createWriteStream(partial, { flags: 'wx', highWaterMark: 1 << 20 });
+            await pipeline(body, file);
+            const handle = await fs.open(partial, 'r');
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+            await fs.rename(partial, target);
+            await syncDirectory(path.dirname(target));
+        }
+        catch (error) {
+            await fs.rm(partial, { force: true });
+            // Nor an empty folder: a failed backup leaves nothing in any destination.
+            await this.removeEmptyParents(path.dirname(target));
+            throw cannotWrite(this.urlOf(key), error);
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        await fs.access(file);
+        return createReadStream(file, { highWaterMark: 1 << 20 });
+    }
+    async head(key) {
+        try {
+            return (await fs.stat(this.pathOf(key))).size;
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return undefined;
+            throw error;
+        }
+    }
+    async *list(prefix) {
+        const start = this.pathOf(prefix);
+        yield* this.walk(start);
+    }
+    async delete(keys) {
+        for (const key of keys) {
+            await fs.rm(this.pathOf(key), { force: true });
+            await this.removeEmptyParents(path.dirname(this.pathOf(key)));
+        }
+    }
+    async exists() {
+        return (await fs.stat(this.root).catch(() => undefined))?.isDirectory() === true;
+    }
+    async *leftovers(prefix) {
+        for await (const file of this.walkFiles(this.pathOf(prefix))) {
+            const mark = file.name.indexOf(PARTIAL_MARK);
+            if (mark < 0)
+                continue;
+            const full = path.join(file.parentPath, file.name);
+            const key = path.relative(this.root, path.join(file.parentPath, file.name.slice(0, mark)));
+            const { mtime } = await fs.stat(full);
+            yield { key: key.split(path.sep).join('/'), startedAt: mtime, handle: full };
+        }
+    }
+    async removeLeftover(leftover) {
+        if (!path.basename(leftover.handle).includes(PARTIAL_MARK))
+            throw new Error(`${leftover.handle} is not a partial file.`);
+        await fs.rm(this.pathOf(path.relative(this.root, leftover.handle)), { force: true });
+    }
+    async *walkFiles(dir) {
+        let entries;
+        try {
+            entries = await fs.readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory())
+                yield* this.walkFiles(path.join(dir, entry.name));
+            else if (entry.isFile())
+                yield entry;
+        }
+    }
+    /** A pruned backup leaves no empty folders behind (up to, not including, the destination's root). */
+    async removeEmptyParents(dir) {
+        for (let current = dir; current.startsWith(this.root + path.sep); current = path.dirname(current)) {
+            try {
+                await fs.rmdir(current);
+            }
+            catch {
+                return; // not empty (or gone): stop climbing
+            }
+        }
+    }
+    urlOf(key) {
+        return pathToFileURL(this.pathOf(key)).href;
+    }
+    async *walk(dir) {
+        let entries;
+        try {
+            entries = await fs.readdir(dir, { withFileTypes: true });
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return;
+            throw error;
+        }
+        for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                yield* this.walk(full);
+            }
+            else if (entry.isFile() && !entry.name.includes(PARTIAL_MARK)) {
+                const { size } = await fs.stat(full);
+                yield { key: path.relative(this.root, full).split(path.sep).join('/'), bytes: size };
+            }
+        }
+    }
+    pathOf(key) {
+        const full = path.resolve(this.root, key);
+        if (full !== this.root && !full.startsWith(this.root + path.sep)) {
+            throw new Error(`Storage key "${key}" escapes the destination folder ${this.root}.`);
+        }
+        return full;
+    }
+}
+/** Errors of a folder that refuses to be written, with what to do about each. */
+const REFUSALS = {
+    EACCES: ['permission denied', 'check that the user running the job may write to this folder'],
+    EPERM: ['operation not permitted', 'check that the user running the job may write to this folder'],
+    EROFS: ['read-only file system', 'the disk is mounted read-only: choose a destination on a writable disk'],
+    ENOSPC: ['no space left on device', 'free space on that disk or choose another destination'],
+    EDQUOT: ['disk quota exceeded', 'free space within the quota or choose another destination'],
+};
+/** The OS error of a write, named with the object it was writing (Node's own message names only a syscall). */
+function cannotWrite(url, error) {
+    const code = error?.code;
+    const refusal = code ? REFUSALS[code] : undefined;
+    if (!refusal)
+        return error;
+    return new Error(`Cannot write ${url} (${code}: ${refusal[0]}): ${refusal[1]}.`, { cause: error });
+}
+/** Makes a rename durable: without it a crash can forget the new name although the data was synced. */
+async function syncDirectory(dir) {
+    const handle = await fs.open(dir, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const types_DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
+;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
+
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+function partSizeFor(partNumber) {
+    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+/** The largest stream the part schedule can carry (for tests and docs). */
+function maxStreamBytes() {
+    let total = 0;
+    for (let part = 1; part <= MAX_PARTS; part++)
+        total += partSizeFor(part);
+    return total;
+}
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+    if (!match?.[1])
+        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+/**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
+ */
+function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
+    return new S3Client({
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
+    });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
+}
+class s3_S3Store {
+    displayUrl;
+    location;
+    client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
+    constructor(url, settings) {
+        this.location = parseS3Url(url);
+        this.client = settings instanceof S3Client ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof S3Client
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
+        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+    }
+    async put(key, body) {
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
+        const parts = readParts(body);
+        const first = await parts.next();
+        const firstPart = first.done ? Buffer.alloc(0) : first.value;
+        if (firstPart.length < partSizeFor(1)) {
+            // The whole stream fit in less than one part: one PUT, atomic by nature.
+            await this.client.send(new PutObjectCommand({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            return;
+        }
+        await this.putMultipart(key, firstPart, parts);
+    }
+    async get(key) {
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new GetObjectCommand(this.target(key))));
+        if (!(response.Body instanceof Readable))
+            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+        return explainedBody(response.Body, this.peer, this.urlOf(key));
+    }
+    async head(key) {
+        try {
+            const response = await this.client.send(new HeadObjectCommand(this.target(key)));
+            return response.ContentLength ?? 0;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound')
+                return undefined;
+            throw explainHead(this.peer, this.urlOf(key), error);
+        }
+    }
+    async *list(prefix) {
+        const fullPrefix = this.fullKey(prefix);
+        let token;
+        do {
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async delete(keys) {
+        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+        for (const key of keys)
+            await explained(this.peer, this.urlOf(key), this.client.send(new DeleteObjectCommand(this.target(key))));
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw explain(this.peer, this.urlOf(''), error);
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new ListMultipartUploadsCommand({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw explain(this.peer, this.urlOf(prefix), error);
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new AbortMultipartUploadCommand({ ...this.target(leftover.key), UploadId: leftover.handle }));
+    }
+    async putMultipart(key, firstPart, rest) {
+        const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(this.target(key)));
+        if (!UploadId)
+            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+        const completed = [];
+        const inFlight = new Set();
+        let failure;
+        const upload = (partNumber, body) => {
+            const sent = this.client
+                .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .then((response) => {
+                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+            })
+                .catch((error) => {
+                failure ??= error;
+            })
+                .finally(() => inFlight.delete(sent));
+            inFlight.add(sent);
+        };
+        try {
+            let partNumber = 1;
+            upload(partNumber, firstPart);
+            for await (const part of rest) {
+                partNumber += 1;
+                if (partNumber > MAX_PARTS)
+                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+                    await Promise.race(inFlight);
+                }
+                if (failure)
+                    break;
+                upload(partNumber, part);
+            }
+            await Promise.all(inFlight);
+            if (failure)
+                throw failure;
+            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+            await this.client.send(new CompleteMultipartUploadCommand({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+            await this.client.send(new AbortMultipartUploadCommand({ ...this.target(key), UploadId })).catch(() => undefined);
+            throw error;
+        }
+    }
+    target(key) {
+        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    relativeKey(fullKey) {
+        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body, peer, url) {
+    const explainedStream = new PassThrough();
+    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
+    explainedStream.once('close', () => body.destroy());
+    return body.pipe(explainedStream);
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(peer, url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(peer, url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = (/* unused pure expression or super */ null && ('Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.'));
+async function explained(peer, url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(peer, url, error);
+    }
+}
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body) {
+    let partNumber = 1;
+    let chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= partSizeFor(partNumber)) {
+            yield Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            partNumber += 1;
+        }
+    }
+    if (size > 0 || partNumber === 1)
+        yield Buffer.concat(chunks, size);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
+
+
+
+
+
+/** A storage URL that names no destination we can open; the message says what is wrong, the caller names the input. */
+class StorageUrlError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'StorageUrlError';
+}
+/**
+ * Opens one destination: s3://bucket/prefix, file:///abs/path, or a path that is plainly one (absolute, or starting
+ * with ./ or ../). Anything else is refused rather than guessed: `s3:/bucket` or `s3//bucket` taken as a local folder
+ * would "succeed" into a runner's disk that is thrown away. Every destination gets every byte; restores read the
+ * first that has it.
+ */
+function openStore(url, s3) {
+    if (url.startsWith('s3://')) {
+        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
+            throw new StorageUrlError(`"${url}": the bucket name is not valid (s3://bucket/prefix).`);
+        }
+        return new S3Store(url, s3);
+    }
+    if (url.startsWith('file://'))
+        return new LocalStore(localPathOf(url));
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+        throw new StorageUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}": not a storage URL Backstop knows. Use s3://bucket/prefix, ` +
+            'file:///absolute/path, or a path (absolute, or starting with ./).');
+    }
+    if (!path.isAbsolute(url) && !/^\.\.?\//.test(url)) {
+        throw new StorageUrlError(`"${url}": a local folder must be an absolute path or start with ./ (or ../), so a mistyped URL is never ` +
+            `taken for one; write ./${url} if a folder here is meant.`);
+    }
+    return new LocalStore(path.resolve(url));
+}
+/** file:///abs/path only: `file://relative` puts "relative" where a host goes, and a host is not a local folder. */
+function localPathOf(url) {
+    if (!url.startsWith('file:///')) {
+        throw new StorageUrlError(`"${url}": a file URL needs three slashes and an absolute path (file:///srv/backups).`);
+    }
+    return fileURLToPath(url);
+}
+/** Removes every object under a folder, in every destination (best effort: used while failing anyway). */
+async function removeFolder(stores, folder) {
+    await Promise.allSettled(stores.map(async (store) => {
+        const keys = [];
+        for await (const object of store.list(`${folder}/`))
+            keys.push(object.key);
+        await store.delete(keys);
+    }));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/network.ts
+
+/** The timeouts of every action that talks to S3 or Qdrant, with the same names and docs everywhere. */
+const TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long an S3 or Qdrant endpoint may take to accept a connection; then the request fails (S3 retries ' +
+            'it twice, with jittered backoff).',
+        default: String(types_DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
+            'it twice). Making a Qdrant snapshot has its own, longer limit.',
+        default: String(types_DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+/** The same two limits, named and read the same way, for the report's alerts (Slack, webhooks, SMTP). */
+const ALERT_TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long a Slack, webhook or SMTP server may take to accept a connection; then the alert is a warning.',
+        default: String(types_DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected Slack, webhook or SMTP server may stay silent; then the alert is a warning.',
+        default: '30',
+    },
+};
+function readTimeouts(inputs) {
+    return {
+        connectMs: inputs.integer('connect-timeout-seconds', { min: 1, max: 600 }) * 1000,
+        idleMs: inputs.integer('idle-timeout-seconds', { min: 1, max: 3600 }) * 1000,
+        setBy: {
+            connect: String(inputs.origin('connect-timeout-seconds')),
+            idle: String(inputs.origin('idle-timeout-seconds')),
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/report/src/inputs.ts
+
+
+
 
 
 
@@ -33009,6 +50317,22 @@ const INPUTS = {
         description: 'How long a heartbeat ping may take before it is given up with a warning.',
         default: '10',
     },
+    'notify-on': {
+        description: 'When to send alerts: failure (every failure), change (failures and the first success after one), always.',
+        default: 'change',
+    },
+    'slack-webhook-url': {
+        description: 'Slack incoming webhook URL (a secret): alerts as a Block Kit message.',
+        secret: true,
+    },
+    'webhook-url': { description: 'URL that gets alerts as a versioned JSON body (a secret).', secret: true },
+    'smtp-url': {
+        description: 'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587.',
+        secret: 'url',
+    },
+    'email-to': { description: 'Email alert recipients, newline- or comma-separated (with smtp-url).' },
+    'email-from': { description: 'Sender of email alerts; default the smtp-url user when it is an address.' },
+    ...ALERT_TIMEOUT_INPUTS,
 };
 function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
@@ -33038,7 +50362,56 @@ function readInputs(runtime) {
         nextCommand: inputs.optional('next-command'),
         keepAlive: inputs.boolean('keep-alive'),
         label: inputs.string('label'),
+        alerts: readAlerts(inputs),
     };
+}
+/** Like the heartbeat: an alert input that cannot be used is a warning, never a report that fails to open an issue. */
+function readAlerts(inputs) {
+    const channels = [];
+    const problems = [];
+    const attempt = (read) => {
+        try {
+            const channel = read();
+            if (channel)
+                channels.push(channel);
+        }
+        catch (error) {
+            if (!(error instanceof errors/* ConfigurationError */.j1))
+                throw error;
+            problems.push(error.message);
+        }
+    };
+    for (const [name, kind] of [
+        ['slack-webhook-url', 'slack'],
+        ['webhook-url', 'webhook'],
+    ]) {
+        attempt(() => {
+            const url = inputs.optional(name);
+            return url === undefined ? undefined : parseWebhookUrl(kind, url, inputs.origin(name));
+        });
+    }
+    attempt(() => readEmail(inputs));
+    return {
+        notifyOn: inputs.choice('notify-on', NOTIFY_ON),
+        channels,
+        problems,
+        timeouts: readTimeouts(inputs),
+    };
+}
+function readEmail(inputs) {
+    const smtpUrl = inputs.optional('smtp-url');
+    const to = inputs.list('email-to');
+    if (smtpUrl === undefined && to.length === 0)
+        return undefined;
+    if (smtpUrl === undefined) {
+        throw new errors/* ConfigurationError */.j1('Input "email-to" is set but "smtp-url" is empty: no email alert is sent; set smtp-url (a secret), e.g. ' +
+            'smtps://user:password@smtp.example.com:465.');
+    }
+    if (to.length === 0) {
+        throw new errors/* ConfigurationError */.j1('Input "smtp-url" is set but "email-to" is empty: no email alert is sent; give the recipients, e.g. ' +
+            'oncall@example.com.');
+    }
+    return parseSmtpUrl(smtpUrl, to, inputs.optional('email-from'), inputs.origin('smtp-url'));
 }
 /** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */
 function readHeartbeat(inputs) {
@@ -33123,7 +50496,7 @@ function statusOf(error) {
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/context.js
 
 
 class Context {
@@ -33176,11 +50549,11 @@ class Context {
     }
 }
 //# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(9659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(1947);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(2480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -33233,7 +50606,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ../main/node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -33248,7 +50621,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -33277,7 +50650,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -33325,7 +50698,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -33346,7 +50719,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ../main/node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -33393,7 +50766,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -33654,7 +51027,7 @@ function expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function parse(options) {
+function dist_bundle_parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -33720,7 +51093,7 @@ function parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return parse(merge(defaults, route, options));
+  return dist_bundle_parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
@@ -33731,7 +51104,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse
+    parse: dist_bundle_parse
   });
 }
 
@@ -33739,7 +51112,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -34031,7 +51404,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ../main/node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -34632,7 +52005,7 @@ const JSONParse = (text, reviver) => {
 
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
   /**
@@ -34673,7 +52046,7 @@ class RequestError extends Error {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -34880,7 +52253,7 @@ var dist_bundle_request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -35011,7 +52384,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -35066,11 +52439,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -35211,12 +52584,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -37510,7 +54883,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -37636,7 +55009,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -37657,7 +55030,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -38069,7 +55442,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -38108,7 +55481,7 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/github/lib/github.js
 
 
 const github_context = new Context();
@@ -38140,7 +55513,7 @@ const WHERE_THE_API_IS = 'check GITHUB_API_URL (https://api.github.com, or https
 function gitHubClient(token) {
     const github = getOctokit(token);
     github.hook.wrap('request', async (request, options) => {
-        const call = { host: hostOf(String(options.baseUrl)), route: `${options.method} ${pathOf(options)}` };
+        const call = { host: github_api_hostOf(String(options.baseUrl)), route: `${options.method} ${pathOf(options)}` };
         let response;
         try {
             response = await request({
@@ -38149,7 +55522,7 @@ function gitHubClient(token) {
             });
         }
         catch (error) {
-            throw explain(call, error);
+            throw github_api_explain(call, error);
         }
         if (typeof response.data === 'string' && response.data.trim() !== '') {
             throw new errors/* ConfigurationError */.j1(`GitHub's API at ${call.host} answered ${call.route} with HTTP ${response.status} ` +
@@ -38170,7 +55543,7 @@ function pathOf(options) {
         return route;
     }
 }
-function hostOf(url) {
+function github_api_hostOf(url) {
     try {
         return new URL(url).host;
     }
@@ -38186,7 +55559,7 @@ const NETWORK = {
     EHOSTUNREACH: 'is unreachable from here',
     ENETUNREACH: 'is unreachable from here',
 };
-function explain(call, error) {
+function github_api_explain(call, error) {
     const failure = (error ?? {});
     if (!failure.response) {
         const cause = failure.cause;
@@ -38275,8 +55648,8 @@ async function enableAll(github, repository, workflows, health) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/lib/action/steps.ts + 2 modules
-var action_steps = __nccwpck_require__(9938);
+// EXTERNAL MODULE: ./actions/lib/action/steps.ts
+var action_steps = __nccwpck_require__(4164);
 ;// CONCATENATED MODULE: ./actions/report/src/summary.ts
 function reportSummary({ failed, steps, issue, schedules, heartbeat }) {
     const lines = [`### Backstop report: ${failed ? '❌ failed' : '✅ succeeded'}`, ''];
@@ -38332,6 +55705,8 @@ function heartbeatLine(heartbeat) {
 
 
 
+
+
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
@@ -38356,9 +55731,17 @@ async function run(runtime) {
     const heartbeat = await sendHeartbeat(runtime, inputs, failed ? 'fail' : 'success');
     const github = gitHubClient(inputs.token);
     const key = { workflow: run.workflow, name: inputs.name, label: inputs.label };
+    // GitHub's API down is no reason to keep the alert from the team: it goes out first, then the error stands.
+    let issueError;
     const issue = await permitted(runtime, WRITE_ISSUES, () => failed
         ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
-        : reportRecovery(github, repository, key, recoveryComment(run, steps)));
+        : reportRecovery(github, repository, key, recoveryComment(run, steps))).catch((error) => {
+        issueError = error;
+        return undefined;
+    });
+    const alerts = await sendAlerts(runtime, inputs, run, steps, failed, issue);
+    if (issueError !== undefined)
+        throw issueError;
     const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () => checkSchedules(github, repository, inputs.keepAlive));
     if (schedules)
         await reportSchedules(runtime, github, repository, inputs, schedules);
@@ -38366,6 +55749,7 @@ async function run(runtime) {
     runtime.setOutput('issue-action', issue?.action ?? 'none');
     runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
     runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+    runtime.setOutput('alerts', alerts.join(','));
     await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
     logOutcome(runtime, failed, steps, issue);
 }
@@ -38388,6 +55772,31 @@ async function sendHeartbeat(runtime, { heartbeat, heartbeatProblem }, kind) {
     else
         runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
     return outcome;
+}
+/**
+ * Slack, webhook and email, when notify-on asks for this run's event. A recovery is a success that closed the open
+ * failure issue. Each channel that cannot be reached is a warning; returns the channels that took the alert.
+ */
+async function sendAlerts(runtime, inputs, run, steps, failed, issue) {
+    const { alerts } = inputs;
+    for (const problem of alerts.problems)
+        runtime.warning(`${problem} This step goes on.`);
+    if (alerts.channels.length === 0)
+        return [];
+    const event = alertEvent(failed, issue?.action === 'closed');
+    if (!shouldAlert(alerts.notifyOn, event)) {
+        runtime.info(`Alerts: none sent for a ${event} (notify-on: ${alerts.notifyOn})`);
+        return [];
+    }
+    const alert = buildAlert(event, inputs.name, run, steps, inputs.nextCommand, issue?.url);
+    const outcomes = await deliverAlert(alert, alerts.channels, alerts.timeouts, (text) => runtime.redact(text));
+    for (const outcome of outcomes) {
+        if (outcome.ok)
+            runtime.info(`Alerts: ${event} sent by ${outcome.kind} to ${outcome.host}`);
+        else
+            runtime.warning(deliveryWarning(outcome));
+    }
+    return outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.kind);
 }
 function readRunContext(inputs, github) {
     const [owner, repo, ...rest] = (github.repository ?? '').split('/');
@@ -38496,6 +55905,33 @@ function logOutcome(runtime, failed, steps, issue) {
         'heartbeat-timeout-seconds': {
             docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
         },
+        'notify-on': {
+            docs: '`failure`: an alert for every failed (or cancelled) run. `change`: failures, and the first success after ' +
+                'one ("back to green": the success that closes the open failure issue, so the token needs `issues: write` ' +
+                'for recoveries to be told apart). `always`: every run. Applies to Slack, the webhook and email ' +
+                '([docs/catalog-and-alerts.md](../../docs/catalog-and-alerts.md)).',
+        },
+        'slack-webhook-url': {
+            docs: 'A Slack [incoming webhook](https://api.slack.com/messaging/webhooks) from a secret. The message (Block Kit) ' +
+                'says what failed (each step and its one-line error), the backup name, the workflow, a button to the run ' +
+                'and the next command. Refused, 5xx or timed out: a warning, never a failed step.',
+        },
+        'webhook-url': {
+            docs: 'Any http(s) endpoint, from a secret: it gets a POST with a JSON body, `"version": 1` ' +
+                '([the schema](../../docs/catalog-and-alerts.md#the-webhook-body-version-1)). Any 2xx is taken; anything ' +
+                'else, a refusal or a timeout is a warning.',
+        },
+        'smtp-url': {
+            docs: '`smtps://user:password@smtp.example.com:465` (TLS from the start) or `smtp://user:password@host:587` ' +
+                '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`.',
+        },
+        'email-to': { docs: 'Recipients of the email alert, newline- or comma-separated.' },
+        'email-from': {
+            defaultLabel: 'the smtp-url user',
+            docs: 'The sender; by default the smtp-url user when it is an address, else `backstop@<smtp host>`.',
+        },
+        'connect-timeout-seconds': { docs: 'For each alert: how long its server may take to accept the connection.' },
+        'idle-timeout-seconds': { docs: 'For each alert: how long its server may stay silent once connected.' },
     }),
     outputs: {
         'issue-number': {
@@ -38515,6 +55951,10 @@ function logOutcome(runtime, failed, steps, issue) {
             description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
             docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
         },
+        alerts: {
+            description: "The alert channels that took this run's alert, comma-separated: slack, webhook, email (empty: none).",
+            docs: 'channels that took the alert, comma-separated (`slack`, `webhook`, `email`); empty when none was sent',
+        },
     },
     run: run,
 }));
@@ -38522,12 +55962,12 @@ function logOutcome(runtime, failed, steps, issue) {
 
 /***/ }),
 
-/***/ 3336:
+/***/ 4966:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8865);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5878);
+/* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9146);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2017);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
@@ -38635,6 +56075,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -38653,6 +56100,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -38886,6 +56347,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(3336);
+/******/ var __webpack_exports__ = __nccwpck_require__(4966);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

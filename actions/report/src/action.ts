@@ -52,6 +52,37 @@ export default defineAction<ReportOutput>({
     'heartbeat-timeout-seconds': {
       docs: 'Per attempt; a refused connection or a 5xx answer is tried once more after a second.',
     },
+    'notify-on': {
+      docs:
+        '`failure`: an alert for every failed (or cancelled) run. `change`: failures, and the first success after ' +
+        'one ("back to green": the success that closes the open failure issue, so the token needs `issues: write` ' +
+        'for recoveries to be told apart). `always`: every run. Applies to Slack, the webhook and email ' +
+        '([docs/catalog-and-alerts.md](../../docs/catalog-and-alerts.md)).',
+    },
+    'slack-webhook-url': {
+      docs:
+        'A Slack [incoming webhook](https://api.slack.com/messaging/webhooks) from a secret. The message (Block Kit) ' +
+        'says what failed (each step and its one-line error), the backup name, the workflow, a button to the run ' +
+        'and the next command. Refused, 5xx or timed out: a warning, never a failed step.',
+    },
+    'webhook-url': {
+      docs:
+        'Any http(s) endpoint, from a secret: it gets a POST with a JSON body, `"version": 1` ' +
+        '([the schema](../../docs/catalog-and-alerts.md#the-webhook-body-version-1)). Any 2xx is taken; anything ' +
+        'else, a refusal or a timeout is a warning.',
+    },
+    'smtp-url': {
+      docs:
+        '`smtps://user:password@smtp.example.com:465` (TLS from the start) or `smtp://user:password@host:587` ' +
+        '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`.',
+    },
+    'email-to': { docs: 'Recipients of the email alert, newline- or comma-separated.' },
+    'email-from': {
+      defaultLabel: 'the smtp-url user',
+      docs: 'The sender; by default the smtp-url user when it is an address, else `backstop@<smtp host>`.',
+    },
+    'connect-timeout-seconds': { docs: 'For each alert: how long its server may take to accept the connection.' },
+    'idle-timeout-seconds': { docs: 'For each alert: how long its server may stay silent once connected.' },
   }),
   outputs: {
     'issue-number': {
@@ -71,6 +102,11 @@ export default defineAction<ReportOutput>({
     heartbeat: {
       description: 'sent, skipped (the service has no such ping), failed (a warning says why) or none (no URL).',
       docs: '`sent`, `skipped` (the service has no such ping), `failed` (a warning says why) or `none` (no URL)',
+    },
+    alerts: {
+      description:
+        "The alert channels that took this run's alert, comma-separated: slack, webhook, email (empty: none).",
+      docs: 'channels that took the alert, comma-separated (`slack`, `webhook`, `email`); empty when none was sent',
     },
   },
   run,

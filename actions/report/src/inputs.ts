@@ -4,6 +4,10 @@ import { InputReader } from '../../lib/action/input-reader.ts';
 import { parseHeartbeatUrl, type Heartbeat } from '../../lib/report/heartbeat.ts';
 import { JOB_STATUSES, type JobStatus } from '../../lib/report/run-report.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
+import { NOTIFY_ON, type NotifyOn } from '../../lib/report/alerts.ts';
+import { parseSmtpUrl, parseWebhookUrl, type Channel } from '../../lib/report/deliver.ts';
+import { ALERT_TIMEOUT_INPUTS, readTimeouts } from '../../lib/inputs/network.ts';
+import type { Timeouts } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
   name: { description: 'The backup name this job is about: one issue per workflow and name.', required: true },
@@ -44,6 +48,23 @@ export const INPUTS = {
     description: 'How long a heartbeat ping may take before it is given up with a warning.',
     default: '10',
   },
+  'notify-on': {
+    description:
+      'When to send alerts: failure (every failure), change (failures and the first success after one), always.',
+    default: 'change',
+  },
+  'slack-webhook-url': {
+    description: 'Slack incoming webhook URL (a secret): alerts as a Block Kit message.',
+    secret: true,
+  },
+  'webhook-url': { description: 'URL that gets alerts as a versioned JSON body (a secret).', secret: true },
+  'smtp-url': {
+    description: 'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587.',
+    secret: 'url',
+  },
+  'email-to': { description: 'Email alert recipients, newline- or comma-separated (with smtp-url).' },
+  'email-from': { description: 'Sender of email alerts; default the smtp-url user when it is an address.' },
+  ...ALERT_TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface CommonInputs {
@@ -58,8 +79,17 @@ export interface StartInputs extends CommonInputs {
   ping: 'start';
 }
 
+export interface AlertInputs {
+  notifyOn: NotifyOn;
+  channels: Channel[];
+  /** Alert inputs that cannot be used (a value that is no URL, recipients without a server): warnings. */
+  problems: string[];
+  timeouts: Timeouts;
+}
+
 export interface EndInputs extends CommonInputs {
   ping: 'end';
+  alerts: AlertInputs;
   status: JobStatus;
   token: string;
   nextCommand?: string;
@@ -102,7 +132,58 @@ export function readInputs(runtime: Runtime): ReportInputs {
     nextCommand: inputs.optional('next-command'),
     keepAlive: inputs.boolean('keep-alive'),
     label: inputs.string('label'),
+    alerts: readAlerts(inputs),
   };
+}
+
+/** Like the heartbeat: an alert input that cannot be used is a warning, never a report that fails to open an issue. */
+function readAlerts(inputs: InputReader): AlertInputs {
+  const channels: Channel[] = [];
+  const problems: string[] = [];
+  const attempt = (read: () => Channel | undefined): void => {
+    try {
+      const channel = read();
+      if (channel) channels.push(channel);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      problems.push(error.message);
+    }
+  };
+  for (const [name, kind] of [
+    ['slack-webhook-url', 'slack'],
+    ['webhook-url', 'webhook'],
+  ] as const) {
+    attempt(() => {
+      const url = inputs.optional(name);
+      return url === undefined ? undefined : parseWebhookUrl(kind, url, inputs.origin(name));
+    });
+  }
+  attempt(() => readEmail(inputs));
+  return {
+    notifyOn: inputs.choice('notify-on', NOTIFY_ON),
+    channels,
+    problems,
+    timeouts: readTimeouts(inputs),
+  };
+}
+
+function readEmail(inputs: InputReader): Channel | undefined {
+  const smtpUrl = inputs.optional('smtp-url');
+  const to = inputs.list('email-to');
+  if (smtpUrl === undefined && to.length === 0) return undefined;
+  if (smtpUrl === undefined) {
+    throw new ConfigurationError(
+      'Input "email-to" is set but "smtp-url" is empty: no email alert is sent; set smtp-url (a secret), e.g. ' +
+        'smtps://user:password@smtp.example.com:465.',
+    );
+  }
+  if (to.length === 0) {
+    throw new ConfigurationError(
+      'Input "smtp-url" is set but "email-to" is empty: no email alert is sent; give the recipients, e.g. ' +
+        'oncall@example.com.',
+    );
+  }
+  return parseSmtpUrl(smtpUrl, to, inputs.optional('email-from'), inputs.origin('smtp-url'));
 }
 
 /** Empty (an unset secret) means no heartbeat; a value that is no URL, a problem to warn about. */

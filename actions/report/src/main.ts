@@ -18,11 +18,13 @@ import { readStepRecords, type StepRecord } from '../../lib/action/steps.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readInputs, type CommonInputs, type EndInputs } from './inputs.ts';
 import { reportSummary } from './summary.ts';
+import { alertEvent, buildAlert, shouldAlert } from '../../lib/report/alerts.ts';
+import { deliverAlert, deliveryWarning, type ChannelKind } from '../../lib/report/deliver.ts';
 
 const WRITE_ISSUES = 'write issues (give the job `issues: write`)';
 
 /** The outputs this action sets (described in action.ts). */
-export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows' | 'heartbeat';
+export type ReportOutput = 'issue-number' | 'issue-action' | 'disabled-workflows' | 'heartbeat' | 'alerts';
 
 /**
  * report: the last step of a job (`if: always()`). A failure opens the (workflow, name) issue or comments on it; a
@@ -50,11 +52,18 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   const github = gitHubClient(inputs.token);
   const key: IssueKey = { workflow: run.workflow, name: inputs.name, label: inputs.label };
 
+  // GitHub's API down is no reason to keep the alert from the team: it goes out first, then the error stands.
+  let issueError: unknown;
   const issue = await permitted(runtime, WRITE_ISSUES, () =>
     failed
       ? reportFailure(github, repository, key, failureReport(run, steps, inputs.nextCommand))
       : reportRecovery(github, repository, key, recoveryComment(run, steps)),
-  );
+  ).catch((error: unknown) => {
+    issueError = error;
+    return undefined;
+  });
+  const alerts = await sendAlerts(runtime, inputs, run, steps, failed, issue);
+  if (issueError !== undefined) throw issueError;
   const schedules = await permitted(runtime, 'list workflows (give the job `actions: read`)', () =>
     checkSchedules(github, repository, inputs.keepAlive),
   );
@@ -64,6 +73,7 @@ export async function run(runtime: Runtime<ReportOutput>): Promise<void> {
   runtime.setOutput('issue-action', issue?.action ?? 'none');
   runtime.setOutput('disabled-workflows', schedules?.disabled.join(',') ?? '');
   runtime.setOutput('heartbeat', heartbeat?.result ?? 'none');
+  runtime.setOutput('alerts', alerts.join(','));
   await runtime.writeSummary(reportSummary({ failed, steps, issue, schedules, heartbeat }));
   logOutcome(runtime, failed, steps, issue);
 }
@@ -87,6 +97,35 @@ async function sendHeartbeat(
   else if (outcome.result === 'skipped') runtime.info(`Heartbeat: no ${kind} ping sent (${outcome.detail})`);
   else runtime.info(`Heartbeat: ${kind} ping sent to ${outcome.host}`);
   return outcome;
+}
+
+/**
+ * Slack, webhook and email, when notify-on asks for this run's event. A recovery is a success that closed the open
+ * failure issue. Each channel that cannot be reached is a warning; returns the channels that took the alert.
+ */
+async function sendAlerts(
+  runtime: Runtime,
+  inputs: EndInputs,
+  run: JobRun,
+  steps: StepRecord[],
+  failed: boolean,
+  issue: IssueOutcome | undefined,
+): Promise<ChannelKind[]> {
+  const { alerts } = inputs;
+  for (const problem of alerts.problems) runtime.warning(`${problem} This step goes on.`);
+  if (alerts.channels.length === 0) return [];
+  const event = alertEvent(failed, issue?.action === 'closed');
+  if (!shouldAlert(alerts.notifyOn, event)) {
+    runtime.info(`Alerts: none sent for a ${event} (notify-on: ${alerts.notifyOn})`);
+    return [];
+  }
+  const alert = buildAlert(event, inputs.name, run, steps, inputs.nextCommand, issue?.url);
+  const outcomes = await deliverAlert(alert, alerts.channels, alerts.timeouts, (text) => runtime.redact(text));
+  for (const outcome of outcomes) {
+    if (outcome.ok) runtime.info(`Alerts: ${event} sent by ${outcome.kind} to ${outcome.host}`);
+    else runtime.warning(deliveryWarning(outcome));
+  }
+  return outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.kind);
 }
 
 function readRunContext(inputs: EndInputs, github: RunContext['github']): { repository: Repository; run: JobRun } {

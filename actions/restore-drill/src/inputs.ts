@@ -8,6 +8,8 @@ import { checkBackupId, checkBackupName } from '../../lib/manifest/ids.ts';
 import type { BinDirChoice } from '../../lib/pg/tools.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store, Timeouts } from '../../lib/storage/index.ts';
 import os from 'node:os';
@@ -72,6 +74,7 @@ export const INPUTS = {
     description: 'Passphrase of the pgBackRest repository (a secret: BACKSTOP_ENCRYPTION_PASSPHRASE).',
     secret: true,
   },
+  ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface DrillInputs {
@@ -101,6 +104,8 @@ export interface DrillInputs {
   verifySqlOrigin: Origin;
   passphrase?: string;
   passphraseOrigin: Origin;
+  /** Mirrors the drill's verdict into backstop.backup_logs (a no-op without catalog-url). */
+  catalog: CatalogMirror;
 }
 
 export function readInputs(runtime: Runtime): DrillInputs {
@@ -135,6 +140,7 @@ export function readInputs(runtime: Runtime): DrillInputs {
     verifySqlOrigin: inputs.origin('verify-sql'),
     passphrase: inputs.optional('encryption-passphrase'),
     passphraseOrigin: inputs.origin('encryption-passphrase'),
+    catalog: readCatalog(inputs, runtime),
   };
 }
 

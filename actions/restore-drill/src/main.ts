@@ -41,12 +41,13 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
     return;
   }
   runtime.info(`Drilling ${manifest.name}/${manifest.id} (${manifest.engine}) from ${found.store.displayUrl}`);
-  const { record, summary } =
+  const { record, summary } = await mirroredDrill(inputs, found, () =>
     manifest.engine === 'qdrant'
-      ? await drillQdrantBackup(runtime, inputs, found)
+      ? drillQdrantBackup(runtime, inputs, found)
       : manifest.engine === 'pgbackrest'
-        ? await drillPhysicalBackup(runtime, inputs, found)
-        : await drillPostgresBackup(runtime, inputs, found);
+        ? drillPhysicalBackup(runtime, inputs, found)
+        : drillPostgresBackup(runtime, inputs, found),
+  );
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
   runtime.setOutput('verified', record.verified);
   await runtime.writeSummary(summary);
@@ -77,6 +78,25 @@ async function chooseBackup(runtime: Runtime, inputs: DrillInputs): Promise<Foun
     );
   }
   return found;
+}
+
+/**
+ * The drill with its verdict mirrored into the catalog: the record's, or the error of a drill that ended without one.
+ * A dry run restores nothing, so it says nothing of recovery: not mirrored.
+ */
+async function mirroredDrill(inputs: DrillInputs, found: FoundBackup, drill: () => Promise<Drilled>): Promise<Drilled> {
+  const startedAt = new Date();
+  const { catalog } = inputs;
+  try {
+    const drilled = await drill();
+    if (!inputs.dryRun) catalog.drillRecorded(found.manifest, inputs.stores, drilled.record);
+    return drilled;
+  } catch (error) {
+    if (!inputs.dryRun) catalog.drillFailed(found.manifest, inputs.stores, startedAt, error);
+    throw error;
+  } finally {
+    await catalog.close();
+  }
 }
 
 /**

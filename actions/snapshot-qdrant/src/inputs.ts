@@ -9,6 +9,8 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
+import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
@@ -30,6 +32,7 @@ export const INPUTS = {
   'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
   ...ARTIFACT_INPUTS,
   ...TIMEOUT_INPUTS,
+  ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
 
 export interface SnapshotInputs {
@@ -44,6 +47,8 @@ export interface SnapshotInputs {
   snapshotTimeoutMs: number;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
+  /** Mirrors the backup into backstop.backup_logs (a no-op without catalog-url). */
+  catalog: CatalogMirror;
 }
 
 export function readInputs(runtime: Runtime): SnapshotInputs {
@@ -71,5 +76,6 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
     keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
     snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
     artifact: readArtifactCopy(inputs, stores),
+    catalog: readCatalog(inputs, runtime),
   };
 }

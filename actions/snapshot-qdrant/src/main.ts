@@ -1,4 +1,5 @@
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
+import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
 import { readInputs } from './inputs.ts';
@@ -16,11 +17,15 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
         'read the data.',
     );
   }
-  const { manifest, manifestUrl } = await snapshotQdrant({
-    ...inputs,
-    log: (line) => runtime.info(line),
-    warn: (line) => runtime.warning(line),
-  });
+  const backup = { name: inputs.name, engine: 'qdrant', kind: inputs.kind, stores: inputs.stores } as const;
+  const { manifest, manifestUrl } = await mirroredBackup(inputs.catalog, backup, (onStart) =>
+    snapshotQdrant({
+      ...inputs,
+      log: (line) => runtime.info(line),
+      warn: (line) => runtime.warning(line),
+      onStart,
+    }),
+  );
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', manifestUrl);
   runtime.setOutput(

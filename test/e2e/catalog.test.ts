@@ -1,0 +1,351 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogSqlFile } from '../../actions/lib/catalog/ddl.ts';
+import { CatalogMirror } from '../../actions/lib/catalog/mirror.ts';
+import { Origin } from '../../actions/lib/action/origin.ts';
+import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
+import { LocalStore } from '../../actions/lib/storage/local.ts';
+import { startQdrantStandin } from '../harness/qdrant/standin.ts';
+import { freePort } from '../../actions/lib/pg/cluster.ts';
+import { newKeyPair, type KeyPair } from '../harness/age.ts';
+import {
+  emptyDatabase,
+  roleWithPassword,
+  sampleDatabase,
+  sql,
+  startTestCluster,
+  type ScratchCluster,
+} from '../harness/postgres.ts';
+import { ROOT, runAction } from '../harness/runner.ts';
+
+/**
+ * backstop.backup_logs (TD-102) as the actions mirror into it, against a real PostgreSQL: created on first use,
+ * running → completed or failed, drills, purges; catalog-sync rebuilds it from storage; a dead catalog is a warning.
+ */
+let cluster: ScratchCluster;
+let keys: KeyPair;
+let sourceUrl: string;
+let catalogUrl: string;
+let work: string;
+
+const CATALOG_PASSWORD = 'Catalog-Secret-77x';
+
+beforeAll(async () => {
+  [cluster, keys] = await Promise.all([startTestCluster(), newKeyPair()]);
+  sourceUrl = await sampleDatabase(cluster, 2_000);
+  const catalogDb = await emptyDatabase(cluster);
+  catalogUrl = await roleWithPassword(cluster, catalogDb.split('/').pop()!, 'catalog_writer', CATALOG_PASSWORD);
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-catalog-'));
+});
+
+afterAll(async () => {
+  await Promise.all([cluster?.stop(), work && fs.rm(work, { recursive: true, force: true })]);
+});
+
+interface Row {
+  backup_id: string;
+  name: string;
+  engine: string;
+  backup_type: string;
+  backup_timestamp: string;
+  backup_size_bytes: string | null;
+  checksum_md5: string | null;
+  checksum_sha256: string | null;
+  location_local: string | null;
+  location_s3: string | null;
+  status: string;
+  recovery_tested: boolean;
+  test_timestamp: string | null;
+  recovery_time_seconds: number | null;
+  verified_at: string | null;
+  purged_at: string | null;
+  error_message: string | null;
+}
+
+/** Every column but the row id and created_at (which a rebuild renews), times as text. */
+async function rows(name: string): Promise<Row[]> {
+  return sql<Row>(
+    catalogUrl,
+    `SELECT backup_id, name, engine, backup_type, backup_timestamp::text, backup_size_bytes::text, checksum_md5,
+       checksum_sha256, location_local, location_s3, status, recovery_tested, test_timestamp::text,
+       recovery_time_seconds, verified_at::text, purged_at::text, error_message
+     FROM backstop.backup_logs WHERE name = $1 ORDER BY backup_id`,
+    [name],
+  );
+}
+
+function dump(name: string, storage: string, extra: Record<string, string> = {}) {
+  return runAction('dump-postgres', {
+    'database-url': sourceUrl,
+    name,
+    'storage-url': storage,
+    'encryption-recipients': keys.recipient,
+    'catalog-url': catalogUrl,
+    kind: 'daily',
+    ...extra,
+  });
+}
+
+function backstop(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'actions/cli/dist/index.js'), ...args], {
+    env: { PATH: process.env.PATH, HOME: work, ...env },
+    encoding: 'utf8',
+    cwd: work,
+  });
+}
+
+describe('the backup_logs catalog', () => {
+  it('sql/catalog/backup_logs.sql runs twice, every column has a comment, TD-102 columns and indexes', async () => {
+    const db = await emptyDatabase(cluster);
+    const { content } = catalogSqlFile();
+    expect(await fs.readFile(path.join(ROOT, 'sql/catalog/backup_logs.sql'), 'utf8')).toBe(content);
+    await sql(db, content);
+    await sql(db, content);
+    const columns = await sql<{ name: string; comment: string | null }>(
+      db,
+      `SELECT a.attname AS name, col_description(a.attrelid, a.attnum) AS comment FROM pg_attribute a
+       WHERE a.attrelid = 'backstop.backup_logs'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    );
+    expect(columns.map((column) => column.name)).toEqual([
+      'id',
+      'backup_id',
+      'backup_type',
+      'backup_timestamp',
+      'backup_size_bytes',
+      'checksum_md5',
+      'checksum_sha256',
+      'location_local',
+      'location_s3',
+      'status',
+      'recovery_tested',
+      'test_timestamp',
+      'recovery_time_seconds',
+      'created_at',
+      'verified_at',
+      'purged_at',
+      'error_message',
+      'name',
+      'engine',
+    ]);
+    expect(columns.filter((column) => !column.comment)).toEqual([]);
+    const indexes = await sql<{ indexname: string }>(
+      db,
+      "SELECT indexname FROM pg_indexes WHERE schemaname = 'backstop' AND indexname LIKE 'idx_%' ORDER BY 1",
+    );
+    expect(indexes.map((index) => index.indexname)).toEqual([
+      'idx_backup_logs_status',
+      'idx_backup_logs_timestamp',
+      'idx_backup_logs_type',
+    ]);
+  });
+
+  it('a dump creates the table and writes its row completed; a drill, its verdict; prune, purged_at', async () => {
+    const storage = path.join(work, 'mirror');
+    const first = await dump('mirrored', storage);
+    expect(first.errors).toEqual([]);
+    expect(first.stdout).not.toContain('::warning::The catalog');
+    const second = await dump('mirrored', storage);
+    expect(second.errors).toEqual([]);
+    const [row] = (await rows('mirrored')).filter((candidate) => candidate.backup_id === first.outputs['backup-id']);
+    expect(row).toMatchObject({
+      name: 'mirrored',
+      engine: 'postgres',
+      backup_type: 'daily',
+      status: 'completed',
+      backup_size_bytes: first.outputs['size-bytes'],
+      checksum_sha256: first.outputs.sha256,
+      checksum_md5: null,
+      location_s3: null,
+      recovery_tested: false,
+      error_message: null,
+      purged_at: null,
+    });
+    expect(row!.location_local).toBe(`${new URL(`file://${storage}/mirrored/${first.outputs['backup-id']}`).href}`);
+    // TIMESTAMP without time zone, holding UTC: the id's own stamp, whatever the machine's time zone.
+    const stamp = `${row!.backup_timestamp.slice(0, 19).replace(/[-:]/g, '').replace(' ', 'T')}Z`;
+    expect(first.outputs['backup-id']!.slice(0, 16)).toBe(stamp);
+
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'mirrored',
+      'backup-id': first.outputs['backup-id']!,
+      'encryption-identity': keys.identity,
+      'catalog-url': catalogUrl,
+    });
+    expect(drill.errors).toEqual([]);
+    const [drilled] = (await rows('mirrored')).filter(
+      (candidate) => candidate.backup_id === first.outputs['backup-id'],
+    );
+    expect(drilled).toMatchObject({ recovery_tested: true, error_message: null, status: 'completed' });
+    // Whole seconds, rounded up, of the time the output gives to a tenth.
+    const rto = Number(drill.outputs['restore-seconds']);
+    expect(drilled!.recovery_time_seconds).toBeGreaterThanOrEqual(Math.floor(rto));
+    expect(drilled!.recovery_time_seconds).toBeLessThanOrEqual(Math.ceil(rto + 0.05));
+    expect(drilled!.test_timestamp).not.toBeNull();
+    expect(drilled!.verified_at! >= drilled!.test_timestamp!).toBe(true);
+
+    const prune = await runAction('prune-backups', {
+      'storage-url': storage,
+      name: 'mirrored',
+      'keep-last': '1',
+      'keep-hourly': '0',
+      'keep-daily': '0',
+      'keep-weekly': '0',
+      'keep-monthly': '0',
+      'keep-quarterly': '0',
+      'keep-yearly': '0',
+      'catalog-url': catalogUrl,
+    });
+    expect(prune.errors).toEqual([]);
+    // The newest verified backup (the first) and the newest (the second) are kept whatever the policy.
+    expect((await rows('mirrored')).map((candidate) => candidate.purged_at)).toEqual([null, null]);
+    const third = await dump('mirrored', storage);
+    await runAction('prune-backups', {
+      'storage-url': storage,
+      name: 'mirrored',
+      'keep-last': '1',
+      'keep-hourly': '0',
+      'keep-daily': '0',
+      'keep-weekly': '0',
+      'keep-monthly': '0',
+      'keep-quarterly': '0',
+      'keep-yearly': '0',
+      'catalog-url': catalogUrl,
+    });
+    const purged = Object.fromEntries((await rows('mirrored')).map((r) => [r.backup_id, r.purged_at !== null]));
+    expect(purged).toEqual({
+      [first.outputs['backup-id']!]: false,
+      [second.outputs['backup-id']!]: true,
+      [third.outputs['backup-id']!]: false,
+    });
+  });
+
+  it('a backup that has its id but no manifest yet has its row running, in every destination it writes', async () => {
+    const warnings: string[] = [];
+    const mirror = new CatalogMirror({
+      database: parseDatabaseUrl(catalogUrl, Origin.input('catalog-url')),
+      warn: (line) => warnings.push(line),
+      redact: (text) => text,
+    });
+    const store = new LocalStore(path.join(work, 'running'));
+    const id = '20261202T010203Z-hourly-0a1b';
+    mirror.backupStarted({ id, name: 'running', engine: 'qdrant', kind: 'hourly', createdAt: new Date() }, [store]);
+    await mirror.close();
+    expect(warnings).toEqual([]);
+    expect(await rows('running')).toMatchObject([
+      {
+        backup_id: id,
+        engine: 'qdrant',
+        backup_type: 'hourly',
+        status: 'running',
+        backup_size_bytes: null,
+        checksum_sha256: null,
+        location_local: store.urlOf(`running/${id}`),
+      },
+    ]);
+  });
+
+  it('snapshot-qdrant writes its row completed: engine qdrant, the sha256 of the snapshot file, no S3 location', async () => {
+    const qdrant = await startQdrantStandin({
+      collections: [{ name: 'trades', points: 843, vectors: { size: 384, distance: 'Cosine' } }],
+      aliases: [],
+    });
+    try {
+      const storage = path.join(work, 'qdrant');
+      const run = await runAction('snapshot-qdrant', {
+        'qdrant-url': qdrant.url,
+        name: 'vectors',
+        'storage-url': storage,
+        'encryption-recipients': keys.recipient,
+        kind: 'weekly',
+        'catalog-url': catalogUrl,
+      });
+      expect(run.errors).toEqual([]);
+      const id = run.outputs['backup-id']!;
+      const manifest = JSON.parse(await fs.readFile(path.join(storage, 'vectors', id, 'manifest.json'), 'utf8'));
+      expect(await rows('vectors')).toMatchObject([
+        {
+          backup_id: id,
+          engine: 'qdrant',
+          backup_type: 'weekly',
+          status: 'completed',
+          backup_size_bytes: run.outputs['size-bytes'],
+          checksum_sha256: manifest.files[0].sha256,
+          location_s3: null,
+        },
+      ]);
+      expect(qdrant.violations).toEqual([]);
+    } finally {
+      await qdrant.stop();
+    }
+  });
+
+  it('a failed dump writes its row failed with the one-line error, its secret masked', async () => {
+    const deadPort = await freePort();
+    const secret = 'Source-Secret-42q';
+    const failed = await dump('failing', path.join(work, 'failing'), {
+      'database-url': `postgresql://someone:${secret}@127.0.0.1:${deadPort}/nowhere`,
+    });
+    expect(failed.code).not.toBe(0);
+    const [row] = await rows('failing');
+    expect(row).toMatchObject({ status: 'failed', engine: 'postgres', backup_type: 'daily', checksum_sha256: null });
+    expect(row!.error_message).toContain(`127.0.0.1:${deadPort}`);
+    expect(row!.error_message).not.toContain(secret);
+    expect(row!.error_message).not.toContain('\n');
+  });
+
+  it('a catalog that is down gives one warning line, never a failed backup, and no secret', async () => {
+    const deadPort = await freePort();
+    const dead = `postgresql://catalog_writer:${CATALOG_PASSWORD}@127.0.0.1:${deadPort}/catalog`;
+    const run = await dump('dead-catalog', path.join(work, 'dead'), { 'catalog-url': dead });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs['backup-id']).toMatch(/-daily-/);
+    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning::The catalog'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`127.0.0.1:${deadPort}`);
+    expect(warnings[0]).toContain('catalog-sync');
+    // The runner masks what ::add-mask:: registers; every other line must not hold the password at all.
+    const printed = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => !line.startsWith('::add-mask::'));
+    expect(printed.join('\n')).not.toContain(CATALOG_PASSWORD);
+  });
+
+  it('backstop catalog-sync rebuilds the rows from storage: delete them, sync, the same rows (twice)', async () => {
+    const storage = path.join(work, 'sync');
+    const made = [await dump('synced', storage), await dump('synced', storage)];
+    expect(made.flatMap((run) => run.errors)).toEqual([]);
+    const drill = await runAction('restore-drill', {
+      'storage-url': storage,
+      name: 'synced',
+      'encryption-identity': keys.identity,
+      'catalog-url': catalogUrl,
+    });
+    expect(drill.errors).toEqual([]);
+    const before = await rows('synced');
+    expect(before.map((row) => row.recovery_tested)).toEqual([false, true]);
+
+    await sql(catalogUrl, "DELETE FROM backstop.backup_logs WHERE name = 'synced'");
+    expect(await rows('synced')).toEqual([]);
+    const env = { BACKSTOP_CATALOG_URL: catalogUrl };
+    const sync = backstop(['catalog-sync', '--storage-url', storage], env);
+    expect(sync.stderr).not.toContain(CATALOG_PASSWORD);
+    expect(sync.status, sync.stderr).toBe(0);
+    expect(await rows('synced')).toEqual(before);
+    expect(backstop(['catalog-sync', '--storage-url', storage, '--name', 'synced'], env).status).toBe(0);
+    expect(await rows('synced')).toEqual(before);
+  });
+
+  it('catalog-sync marks purged a completed row whose backup is gone from storage', async () => {
+    const storage = path.join(work, 'gone');
+    const kept = await dump('gone', storage);
+    const removed = await dump('gone', storage);
+    await fs.rm(path.join(storage, 'gone', removed.outputs['backup-id']!), { recursive: true });
+    const sync = backstop(['catalog-sync', '--storage-url', storage], { BACKSTOP_CATALOG_URL: catalogUrl });
+    expect(sync.status, sync.stderr).toBe(0);
+    const purged = Object.fromEntries((await rows('gone')).map((r) => [r.backup_id, r.purged_at !== null]));
+    expect(purged).toEqual({ [kept.outputs['backup-id']!]: false, [removed.outputs['backup-id']!]: true });
+  });
+});
