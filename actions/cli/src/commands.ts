@@ -2,6 +2,7 @@ import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
 import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
 import archiveConfig from './archive-config.ts';
 import backupPhysical from '../../backup-physical/src/action.ts';
+import backupStatus from '../../backup-status/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -20,6 +21,7 @@ export const ACTIONS: ActionDescriptor[] = [
   backfillEmbeddings,
   restoreDrill,
   pruneBackups,
+  backupStatus,
   report,
 ];
 
