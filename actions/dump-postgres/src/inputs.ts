@@ -10,6 +10,7 @@ import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { readTrendSettings, TREND_INPUTS, type TrendSettings } from '../../lib/inputs/trends.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -40,6 +41,7 @@ export const INPUTS = {
   },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
   ...ARTIFACT_INPUTS,
+  ...TREND_INPUTS,
   ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
@@ -56,6 +58,7 @@ export interface DumpInputs {
   pgBin: BinDirChoice;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
+  trends: TrendSettings;
 }
 
 /** Reads and checks every input; secrets are masked before anything else happens. */
@@ -79,5 +82,6 @@ export function readInputs(runtime: Runtime): DumpInputs {
     rowCounts: inputs.choice('row-counts', ['stream', 'scan'] as const),
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     artifact: readArtifactCopy(inputs, stores),
+    trends: readTrendSettings(inputs),
   };
 }

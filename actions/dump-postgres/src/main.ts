@@ -1,3 +1,6 @@
+import { VerificationError } from '../../lib/action/errors.ts';
+import { assertRoomForNextBackup, newestCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
@@ -23,6 +26,9 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
         'the data.',
     );
   }
+  // Before anything is written: a local disk that cannot hold the backup is refused now, not hours in.
+  const previous = await newestCompleteBackup(inputs.stores, inputs.name);
+  await assertRoomForNextBackup(inputs.stores, previous);
   const result = await dumpPostgres({
     ...inputs,
     tempDir: runtime.context.tempDir,
@@ -42,5 +48,14 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
-  await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
+  const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
+  const drops = dropsOf(trends).map((drop) => dropText(drop, 'rows'));
+  for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);
+  await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact, trends));
+  // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
+  if (inputs.trends.failOnRowDrop && drops.length > 0)
+    throw new VerificationError(
+      `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends!.previousId} ` +
+        '(fail-on-row-drop): check whether that data was meant to go.',
+    );
 }

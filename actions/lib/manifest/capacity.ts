@@ -13,7 +13,14 @@ export const GROWTH_HEADROOM = 1.2;
 export interface DiskUsage {
   /** Bytes an unprivileged writer may still use (statfs bavail). */
   freeBytes: number;
-  totalBytes: number;
+  /** Bytes in use (blocks - bfree): with freeBytes, what `df` shows as Use%. */
+  usedBytes: number;
+}
+
+/** Use% as `df` computes it: used over what an unprivileged writer could have (the root reserve left out). */
+export function usedPercent(usage: DiskUsage): number {
+  const usable = usage.usedBytes + usage.freeBytes;
+  return usable === 0 ? 100 : (usage.usedBytes / usable) * 100;
 }
 
 /** Where a folder's free space is read from: the real filesystem, or a stand-in in unit tests. */
@@ -25,7 +32,7 @@ export async function diskUsage(folder: string): Promise<DiskUsage> {
   for (;;) {
     try {
       const stats = await fs.statfs(at);
-      return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
+      return { freeBytes: stats.bavail * stats.bsize, usedBytes: (stats.blocks - stats.bfree) * stats.bsize };
     } catch (error) {
       const parent = path.dirname(at);
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;

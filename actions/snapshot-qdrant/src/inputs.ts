@@ -10,6 +10,7 @@ import type { ArtifactCopyOptions } from '../../lib/artifact/copy.ts';
 import { ARTIFACT_INPUTS, readArtifactCopy } from '../../lib/inputs/artifact.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { readTrendSettings, TREND_INPUTS, type TrendSettings } from '../../lib/inputs/trends.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -29,6 +30,7 @@ export const INPUTS = {
   'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
   'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
   ...ARTIFACT_INPUTS,
+  ...TREND_INPUTS,
   ...TIMEOUT_INPUTS,
 } as const satisfies InputSpecs;
 
@@ -44,6 +46,7 @@ export interface SnapshotInputs {
   snapshotTimeoutMs: number;
   /** null: no artifact copy. */
   artifact: ArtifactCopyOptions | null;
+  trends: TrendSettings;
 }
 
 export function readInputs(runtime: Runtime): SnapshotInputs {
@@ -71,5 +74,6 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
     keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
     snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
     artifact: readArtifactCopy(inputs, stores),
+    trends: readTrendSettings(inputs),
   };
 }

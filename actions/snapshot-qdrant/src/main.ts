@@ -1,3 +1,6 @@
+import { VerificationError } from '../../lib/action/errors.ts';
+import { assertRoomForNextBackup, newestCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { artifactIdOf, copyToArtifactIfAsked } from '../../lib/artifact/copy.ts';
@@ -16,6 +19,9 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
         'read the data.',
     );
   }
+  // Before any snapshot is taken: a local disk that cannot hold the backup is refused now, not midway.
+  const previous = await newestCompleteBackup(inputs.stores, inputs.name);
+  await assertRoomForNextBackup(inputs.stores, previous);
   const { manifest, manifestUrl } = await snapshotQdrant({
     ...inputs,
     log: (line) => runtime.info(line),
@@ -34,5 +40,14 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
   runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
-  await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
+  const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
+  const drops = dropsOf(trends).map((drop) => dropText(drop, 'points'));
+  for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);
+  await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact, trends));
+  // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
+  if (inputs.trends.failOnRowDrop && drops.length > 0)
+    throw new VerificationError(
+      `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends!.previousId} ` +
+        '(fail-on-row-drop): check whether those points were meant to go.',
+    );
 }
