@@ -8,6 +8,8 @@ import { putJson, writeManifest } from '../../actions/lib/manifest/catalog.ts';
 import type { DrillRecordBase } from '../../actions/lib/manifest/drills.ts';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
+import { S3Store } from '../../actions/lib/storage/s3.ts';
+import { envS3Settings, startTestS3, useS3Environment } from '../harness/s3.ts';
 import { CHROMIUM, launchChromium, sayWhenChromiumIsMissing } from '../harness/chromium.ts';
 import { postgresManifest } from '../harness/manifests.ts';
 import { ROOT, runAction } from '../harness/runner.ts';
@@ -25,7 +27,7 @@ function idAt(at: Date, n: number): string {
 
 /** A complete backup of `name` that finished `hoursAgo`, of `bytes` stored bytes, with the drills given. */
 async function seedBackup(
-  store: LocalStore,
+  store: LocalStore | S3Store,
   name: string,
   engine: Manifest['engine'],
   hoursAgo: number,
@@ -133,6 +135,29 @@ describe('backup-status', () => {
     expect(run.errors.join('\n')).toContain('1 stale name(s), no complete backup within max-age-hours 26: nosuch.');
     expect(run.summary).toMatch(/\| nosuch \| – \| none \| – \| – \| never drilled \| – \| ⚠️ stale \|/);
     expect(await fs.readFile(path.join(work, 'two.html'), 'utf8')).toContain('data-name="nosuch"');
+  });
+
+  it('reads the names of an S3 destination, each from the first destination that holds it', async () => {
+    const s3 = await startTestS3();
+    const restore = useS3Environment(s3);
+    try {
+      const remote = new S3Store(`s3://${s3.bucket}/status`, envS3Settings());
+      await seedBackup(remote, 'remote-only', 'postgres', 3, 5_000_000, [{ restoreSeconds: 7 }]);
+      await seedBackup(remote, 'prod', 'postgres', 1, 9_000_000);
+      const run = await runAction(
+        'backup-status',
+        { 'storage-url': `s3://${s3.bucket}/status,${storage}`, 'html-path': path.join(work, 's3.html') },
+        { env: s3.env },
+      );
+      expect(run.errors).toEqual([]);
+      expect(run.outputs.names).toBe('old-db,prod,remote-only,vectors');
+      // prod is read from S3, the first destination that has it: its newest backup there is an hour old.
+      expect(run.summary).toMatch(/\| prod \| postgres \| \S+ \| 1\.0 h \| 8\.6 MiB \| never drilled \|/);
+      expect(run.summary).toMatch(/\| remote-only \| postgres \| .* \| verified, \S+ \| 7\.0 s \| ✅ fresh \|$/m);
+    } finally {
+      restore();
+      await s3.stop();
+    }
   });
 
   it('refuses a storage-url that does not exist, and a bad name, in one line each', async () => {

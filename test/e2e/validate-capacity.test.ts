@@ -51,7 +51,7 @@ describe('capacity of a local destination', () => {
     const full = await checkStoreCapacity(store, [], settings, disk(85 * MIB, 15 * MIB));
     expect(full.status).toBe('fail');
     expect(full.finding).toMatch(
-      /^disk 85\.0% used \(max-disk-percent 80\), 15\.0 MiB free; the next backups need about 18\.0 MiB/,
+      /^disk 85\.0% used \(max 80%\), 15\.0 MiB free; the next backups need about 18\.0 MiB/,
     );
     expect(full.finding).toContain('prod 10.0 MiB, vectors 5.0 MiB');
     // 50% used, but 17 MiB free is less than (10 + 5) × 1.2 = 18 MiB.
@@ -75,7 +75,7 @@ describe('capacity of an S3 destination', () => {
       await store.put('prod/20261102T000000Z-daily-0002/partial.zst', Readable.from([Buffer.alloc(100_000)]));
       const noQuota = await checkStoreCapacity(store, [], { maxPercent: 80 });
       expect(noQuota.status).toBe('pass');
-      expect(noQuota.finding).toMatch(/^39\d\.\d KiB stored \(no storage-quota-bytes\); prod 39\d\.\d KiB$/);
+      expect(noQuota.finding).toMatch(/^39\d\.\d KiB stored \(no quota set\); prod 39\d\.\d KiB$/);
       const over = await checkStoreCapacity(store, [], { maxPercent: 80, storageQuotaBytes: 450_000 });
       expect(over.status).toBe('fail');
       expect(over.finding).toMatch(/of the 439\.5 KiB quota \(8\d\.\d%, max 80%\)/);
@@ -113,9 +113,7 @@ describe('validate-integrity capacity (the bundle)', () => {
     expect(ok.run.code, ok.run.stdout).toBe(0);
     const local = ok.checks.find((check) => check.name === `capacity: file://${storage}`)!;
     expect(local.status).toBe(percent >= 80 ? 'fail' : 'pass');
-    expect(local.finding).toMatch(
-      new RegExp(`^disk ${percent.toFixed(1).replace('.', '\\.')}% used \\(max-disk-percent 80\\)`),
-    );
+    expect(local.finding).toMatch(new RegExp(`^disk ${percent.toFixed(1).replace('.', '\\.')}% used \\(max 80%\\)`));
     expect(ok.checks.find((check) => check.name === 'capacity: database')).toMatchObject({
       status: 'pass',
       finding: expect.stringMatching(/^\S+ is [\d.]+ MiB of the [\d.]+ MiB quota \(10\.0%, max 80%\)$/),

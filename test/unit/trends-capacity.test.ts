@@ -1,6 +1,9 @@
+import fs from 'node:fs/promises';
 import os from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { assertRoomForNextBackup, findShortages, neededBytes } from '../../actions/lib/manifest/capacity.ts';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertRoomForNextBackup, diskUsage, findShortages, neededBytes } from '../../actions/lib/manifest/capacity.ts';
+import { writeManifest } from '../../actions/lib/manifest/catalog.ts';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { compareWithPrevious, dropsOf, dropText, trendsMarkdown } from '../../actions/lib/manifest/trends.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
@@ -59,29 +62,37 @@ describe('trends against the previous backup', () => {
 });
 
 describe('room for the next backup', () => {
-  const previous = withTables('a', [], 1_000_000);
-  const local = new LocalStore(os.tmpdir());
   const remote = new S3Store('s3://bucket/prefix', { region: 'us-east-1', forcePathStyle: true });
   const free = (bytes: number) => async () => ({ freeBytes: bytes, usedBytes: 0 });
+  let root: string;
+  let local: LocalStore;
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-room-'));
+    local = new LocalStore(root);
+    const previous = withTables('20261101T000000Z-daily-0001', [], 1_000_000);
+    await writeManifest([local], previous);
+  });
+  afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
-  it('needs the newest backup × 1.2, in local destinations only, and nothing without a previous backup', async () => {
-    expect(neededBytes(previous)).toBe(1_200_000);
-    expect(await findShortages([local, remote], previous, free(1_199_999))).toEqual([
+  it('needs the newest backup there × 1.2, in local destinations only, and nothing without a previous backup', async () => {
+    expect(neededBytes(withTables('a', [], 1_000_000))).toBe(1_200_000);
+    // The S3 destination is never listed (it would answer "bucket not found" here): no network before a backup.
+    expect(await findShortages([local, remote], 'prod', free(1_199_999))).toEqual([
       { destination: local.displayUrl, freeBytes: 1_199_999, neededBytes: 1_200_000 },
     ]);
-    expect(await findShortages([local], previous, free(1_200_000))).toEqual([]);
-    expect(await findShortages([local], undefined, free(0))).toEqual([]);
-    await expect(assertRoomForNextBackup([local], previous, free(1000))).rejects.toThrow(
+    expect(await findShortages([local], 'prod', free(1_200_000))).toEqual([]);
+    expect(await findShortages([local], 'other-name', free(0))).toEqual([]);
+    await expect(assertRoomForNextBackup([local], 'prod', free(1000))).rejects.toThrow(
       `${local.displayUrl} has 1000 B (1000 bytes) free; the next backup needs about 1.1 MiB (1200000 bytes: the ` +
         "newest backup's stored size × 1.2): nothing was written.",
     );
   });
 
-  it('reads the real free space of a destination not created yet from its parent', async () => {
-    const missing = new LocalStore(`${os.tmpdir()}/backstop-not-there-${process.pid}/deeper`);
-    const huge = withTables('a', [], 2 ** 52);
-    const [shortage] = await findShortages([missing], huge);
-    expect(shortage?.freeBytes).toBeGreaterThan(0);
-    expect(shortage?.neededBytes).toBe(Math.ceil(2 ** 52 * 1.2));
+  it('reads the real free space of the filesystem a destination is on', async () => {
+    const [shortage] = await findShortages([local], 'prod', undefined);
+    expect(shortage).toBeUndefined();
+    const { bavail, bsize } = await fs.statfs(root);
+    const usage = await diskUsage(path.join(root, 'not-there-yet', 'deeper'));
+    expect(Math.abs(usage.freeBytes - bavail * bsize)).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -1,5 +1,5 @@
 import { VerificationError } from '../../lib/action/errors.ts';
-import { assertRoomForNextBackup, newestCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { assertRoomForNextBackup, previousCompleteBackup } from '../../lib/manifest/capacity.ts';
 import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -27,8 +27,7 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
     );
   }
   // Before anything is written: a local disk that cannot hold the backup is refused now, not hours in.
-  const previous = await newestCompleteBackup(inputs.stores, inputs.name);
-  await assertRoomForNextBackup(inputs.stores, previous);
+  await assertRoomForNextBackup(inputs.stores, inputs.name);
   const result = await dumpPostgres({
     ...inputs,
     tempDir: runtime.context.tempDir,
@@ -48,6 +47,8 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
+  // Read once the backup is stored: a destination that is down has already failed the backup by then.
+  const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
   const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
   const drops = dropsOf(trends).map((drop) => dropText(drop, 'rows'));
   for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);

@@ -37,8 +37,8 @@ async function usageByName(store: Store, names: string[]): Promise<NameUsage[]> 
 }
 
 /**
- * One destination: a local folder's filesystem (Use% against max-disk-percent, and room for the next backup of
- * every name in it), an S3 prefix's bytes per name against storage-quota-bytes (and room for the next backups).
+ * One destination: a local folder's filesystem (Use% against the allowed share, and room for the next backup of
+ * every name in it), an S3 prefix's bytes per name against the storage quota (and room for the next backups).
  * `names`: the names to account for; empty: every name found there.
  */
 export async function checkStoreCapacity(
@@ -57,7 +57,7 @@ export async function checkStoreCapacity(
     const disk = await usage(store.root);
     const percent = usedPercent(disk);
     const line =
-      `disk ${percent.toFixed(1)}% used (max-disk-percent ${settings.maxPercent}), ${formatBytes(disk.freeBytes)} ` +
+      `disk ${percent.toFixed(1)}% used (max ${settings.maxPercent}%), ${formatBytes(disk.freeBytes)} ` +
       `free; the next backups need about ${formatBytes(next)} (newest × ${GROWTH_HEADROOM}); ${perName}`;
     const all = { ...details, ...disk, usedPercent: percent };
     if (percent >= settings.maxPercent) return fail(check, line, all);
@@ -65,8 +65,7 @@ export async function checkStoreCapacity(
     return pass(check, line, all);
   }
   const quota = settings.storageQuotaBytes;
-  if (quota === undefined)
-    return pass(check, `${formatBytes(stored)} stored (no storage-quota-bytes); ${perName}`, details);
+  if (quota === undefined) return pass(check, `${formatBytes(stored)} stored (no quota set); ${perName}`, details);
   const percent = (stored / quota) * 100;
   const line =
     `${formatBytes(stored)} of the ${formatBytes(quota)} quota (${percent.toFixed(1)}%, max ${settings.maxPercent}%); ` +

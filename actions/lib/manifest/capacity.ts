@@ -52,19 +52,25 @@ export function neededBytes(previous: Manifest): number {
 }
 
 /**
- * The newest complete backup of a name in any destination (the newest by manifest time over all of them), or
- * undefined when there is none. A destination that cannot be read counts as having none: the backup about to run
- * reports it properly when it writes there.
+ * The backup before `currentId`: the newest other complete backup of the name, from the first destination that
+ * lists one (restores read the same one). A destination that cannot be read is skipped.
  */
-export async function newestCompleteBackup(stores: Store[], name: string): Promise<Manifest | undefined> {
-  const newest = await Promise.all(
-    stores.map(
-      async (store) => (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest,
-    ),
-  );
-  return newest
-    .filter((manifest): manifest is Manifest => manifest !== undefined)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+export async function previousCompleteBackup(
+  stores: Store[],
+  name: string,
+  currentId: string,
+): Promise<Manifest | undefined> {
+  for (const store of stores) {
+    const listings = await listBackups(store, name).catch(() => []);
+    const previous = listings.find((listing) => listing.manifest && listing.id !== currentId)?.manifest;
+    if (previous) return previous;
+  }
+  return undefined;
+}
+
+/** The newest complete backup of a name in one destination; none when it holds none (or cannot be read). */
+async function newestIn(store: Store, name: string): Promise<Manifest | undefined> {
+  return (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest;
 }
 
 export interface RoomShortage {
@@ -73,17 +79,22 @@ export interface RoomShortage {
   neededBytes: number;
 }
 
-/** The local destinations that cannot hold the next backup (none is known to need anything without a previous one). */
+/**
+ * The local destinations that cannot hold the next backup of `name`: each against its own newest backup of it (what
+ * it must hold again), read from the folder alone, so no network peer delays the start. A destination without a
+ * previous backup has nothing to estimate from and is never short.
+ */
 export async function findShortages(
   stores: Store[],
-  previous: Manifest | undefined,
+  name: string,
   usage: DiskUsageSource = diskUsage,
 ): Promise<RoomShortage[]> {
-  if (!previous) return [];
-  const needed = neededBytes(previous);
   const shortages: RoomShortage[] = [];
   for (const store of stores) {
     if (!(store instanceof LocalStore)) continue;
+    const previous = await newestIn(store, name);
+    if (!previous) continue;
+    const needed = neededBytes(previous);
     const { freeBytes } = await usage(store.root);
     if (freeBytes < needed) shortages.push({ destination: store.displayUrl, freeBytes, neededBytes: needed });
   }
@@ -96,10 +107,10 @@ export async function findShortages(
  */
 export async function assertRoomForNextBackup(
   stores: Store[],
-  previous: Manifest | undefined,
+  name: string,
   usage: DiskUsageSource = diskUsage,
 ): Promise<void> {
-  const shortages = await findShortages(stores, previous, usage);
+  const shortages = await findShortages(stores, name, usage);
   if (shortages.length === 0) return;
   throw new ConfigurationError(
     `${shortages.map(shortageText).join('; ')}: nothing was written. Free space there (prune-backups) or give a ` +

@@ -63654,25 +63654,36 @@ function neededBytes(previous) {
     return Math.ceil(storedBytes(previous) * GROWTH_HEADROOM);
 }
 /**
- * The newest complete backup of a name in any destination (the newest by manifest time over all of them), or
- * undefined when there is none. A destination that cannot be read counts as having none: the backup about to run
- * reports it properly when it writes there.
+ * The backup before `currentId`: the newest other complete backup of the name, from the first destination that
+ * lists one (restores read the same one). A destination that cannot be read is skipped.
  */
-async function newestCompleteBackup(stores, name) {
-    const newest = await Promise.all(stores.map(async (store) => (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest));
-    return newest
-        .filter((manifest) => manifest !== undefined)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+async function previousCompleteBackup(stores, name, currentId) {
+    for (const store of stores) {
+        const listings = await listBackups(store, name).catch(() => []);
+        const previous = listings.find((listing) => listing.manifest && listing.id !== currentId)?.manifest;
+        if (previous)
+            return previous;
+    }
+    return undefined;
 }
-/** The local destinations that cannot hold the next backup (none is known to need anything without a previous one). */
-async function findShortages(stores, previous, usage = diskUsage) {
-    if (!previous)
-        return [];
-    const needed = neededBytes(previous);
+/** The newest complete backup of a name in one destination; none when it holds none (or cannot be read). */
+async function newestIn(store, name) {
+    return (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest;
+}
+/**
+ * The local destinations that cannot hold the next backup of `name`: each against its own newest backup of it (what
+ * it must hold again), read from the folder alone, so no network peer delays the start. A destination without a
+ * previous backup has nothing to estimate from and is never short.
+ */
+async function findShortages(stores, name, usage = diskUsage) {
     const shortages = [];
     for (const store of stores) {
         if (!(store instanceof LocalStore))
             continue;
+        const previous = await newestIn(store, name);
+        if (!previous)
+            continue;
+        const needed = neededBytes(previous);
         const { freeBytes } = await usage(store.root);
         if (freeBytes < needed)
             shortages.push({ destination: store.displayUrl, freeBytes, neededBytes: needed });
@@ -63683,8 +63694,8 @@ async function findShortages(stores, previous, usage = diskUsage) {
  * Refuses to start a backup that cannot fit: a disk that fills mid-dump fails hours in and leaves the previous
  * backup as the newest anyway. One line per destination, naming free and needed bytes.
  */
-async function assertRoomForNextBackup(stores, previous, usage = diskUsage) {
-    const shortages = await findShortages(stores, previous, usage);
+async function assertRoomForNextBackup(stores, name, usage = diskUsage) {
+    const shortages = await findShortages(stores, name, usage);
     if (shortages.length === 0)
         return;
     throw new errors/* ConfigurationError */.j1(`${shortages.map(shortageText).join('; ')}: nothing was written. Free space there (prune-backups) or give a ` +
@@ -64628,8 +64639,7 @@ async function run(runtime) {
             'read the data.');
     }
     // Before any snapshot is taken: a local disk that cannot hold the backup is refused now, not midway.
-    const previous = await newestCompleteBackup(inputs.stores, inputs.name);
-    await assertRoomForNextBackup(inputs.stores, previous);
+    await assertRoomForNextBackup(inputs.stores, inputs.name);
     const { manifest, manifestUrl } = await snapshotQdrant({
         ...inputs,
         log: (line) => runtime.info(line),
@@ -64642,6 +64652,8 @@ async function run(runtime) {
     runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
     const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
     runtime.setOutput('artifact-id', artifactIdOf(artifact));
+    // Read once the backup is stored: a destination that is down has already failed the backup by then.
+    const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
     const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
     const drops = dropsOf(trends).map((drop) => dropText(drop, 'points'));
     for (const drop of drops)

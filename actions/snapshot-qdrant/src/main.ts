@@ -1,5 +1,5 @@
 import { VerificationError } from '../../lib/action/errors.ts';
-import { assertRoomForNextBackup, newestCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { assertRoomForNextBackup, previousCompleteBackup } from '../../lib/manifest/capacity.ts';
 import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -20,8 +20,7 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
     );
   }
   // Before any snapshot is taken: a local disk that cannot hold the backup is refused now, not midway.
-  const previous = await newestCompleteBackup(inputs.stores, inputs.name);
-  await assertRoomForNextBackup(inputs.stores, previous);
+  await assertRoomForNextBackup(inputs.stores, inputs.name);
   const { manifest, manifestUrl } = await snapshotQdrant({
     ...inputs,
     log: (line) => runtime.info(line),
@@ -40,6 +39,8 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
   runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
+  // Read once the backup is stored: a destination that is down has already failed the backup by then.
+  const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
   const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
   const drops = dropsOf(trends).map((drop) => dropText(drop, 'points'));
   for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);

@@ -73002,25 +73002,36 @@ function neededBytes(previous) {
     return Math.ceil(capacity_storedBytes(previous) * GROWTH_HEADROOM);
 }
 /**
- * The newest complete backup of a name in any destination (the newest by manifest time over all of them), or
- * undefined when there is none. A destination that cannot be read counts as having none: the backup about to run
- * reports it properly when it writes there.
+ * The backup before `currentId`: the newest other complete backup of the name, from the first destination that
+ * lists one (restores read the same one). A destination that cannot be read is skipped.
  */
-async function newestCompleteBackup(stores, name) {
-    const newest = await Promise.all(stores.map(async (store) => (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest));
-    return newest
-        .filter((manifest) => manifest !== undefined)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+async function previousCompleteBackup(stores, name, currentId) {
+    for (const store of stores) {
+        const listings = await listBackups(store, name).catch(() => []);
+        const previous = listings.find((listing) => listing.manifest && listing.id !== currentId)?.manifest;
+        if (previous)
+            return previous;
+    }
+    return undefined;
 }
-/** The local destinations that cannot hold the next backup (none is known to need anything without a previous one). */
-async function findShortages(stores, previous, usage = diskUsage) {
-    if (!previous)
-        return [];
-    const needed = neededBytes(previous);
+/** The newest complete backup of a name in one destination; none when it holds none (or cannot be read). */
+async function newestIn(store, name) {
+    return (await listBackups(store, name).catch(() => [])).find((listing) => listing.manifest)?.manifest;
+}
+/**
+ * The local destinations that cannot hold the next backup of `name`: each against its own newest backup of it (what
+ * it must hold again), read from the folder alone, so no network peer delays the start. A destination without a
+ * previous backup has nothing to estimate from and is never short.
+ */
+async function findShortages(stores, name, usage = diskUsage) {
     const shortages = [];
     for (const store of stores) {
         if (!(store instanceof LocalStore))
             continue;
+        const previous = await newestIn(store, name);
+        if (!previous)
+            continue;
+        const needed = neededBytes(previous);
         const { freeBytes } = await usage(store.root);
         if (freeBytes < needed)
             shortages.push({ destination: store.displayUrl, freeBytes, neededBytes: needed });
@@ -73031,8 +73042,8 @@ async function findShortages(stores, previous, usage = diskUsage) {
  * Refuses to start a backup that cannot fit: a disk that fills mid-dump fails hours in and leaves the previous
  * backup as the newest anyway. One line per destination, naming free and needed bytes.
  */
-async function assertRoomForNextBackup(stores, previous, usage = diskUsage) {
-    const shortages = await findShortages(stores, previous, usage);
+async function assertRoomForNextBackup(stores, name, usage = diskUsage) {
+    const shortages = await findShortages(stores, name, usage);
     if (shortages.length === 0)
         return;
     throw new ConfigurationError(`${shortages.map(shortageText).join('; ')}: nothing was written. Free space there (prune-backups) or give a ` +
@@ -73234,8 +73245,8 @@ async function usageByName(store, names) {
     }));
 }
 /**
- * One destination: a local folder's filesystem (Use% against max-disk-percent, and room for the next backup of
- * every name in it), an S3 prefix's bytes per name against storage-quota-bytes (and room for the next backups).
+ * One destination: a local folder's filesystem (Use% against the allowed share, and room for the next backup of
+ * every name in it), an S3 prefix's bytes per name against the storage quota (and room for the next backups).
  * `names`: the names to account for; empty: every name found there.
  */
 async function checkStoreCapacity(store, names, settings, usage = diskUsage) {
@@ -73248,7 +73259,7 @@ async function checkStoreCapacity(store, names, settings, usage = diskUsage) {
     if (store instanceof local_LocalStore) {
         const disk = await usage(store.root);
         const percent = usedPercent(disk);
-        const line = `disk ${percent.toFixed(1)}% used (max-disk-percent ${settings.maxPercent}), ${format_formatBytes(disk.freeBytes)} ` +
+        const line = `disk ${percent.toFixed(1)}% used (max ${settings.maxPercent}%), ${format_formatBytes(disk.freeBytes)} ` +
             `free; the next backups need about ${format_formatBytes(next)} (newest × ${GROWTH_HEADROOM}); ${perName}`;
         const all = { ...details, ...disk, usedPercent: percent };
         if (percent >= settings.maxPercent)
@@ -73259,7 +73270,7 @@ async function checkStoreCapacity(store, names, settings, usage = diskUsage) {
     }
     const quota = settings.storageQuotaBytes;
     if (quota === undefined)
-        return pass(check, `${format_formatBytes(stored)} stored (no storage-quota-bytes); ${perName}`, details);
+        return pass(check, `${format_formatBytes(stored)} stored (no quota set); ${perName}`, details);
     const percent = (stored / quota) * 100;
     const line = `${format_formatBytes(stored)} of the ${format_formatBytes(quota)} quota (${percent.toFixed(1)}%, max ${settings.maxPercent}%); ` +
         `the next backups need about ${format_formatBytes(next)}; ${perName}`;
