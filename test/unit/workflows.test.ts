@@ -582,6 +582,18 @@ describe('what the workflows do', () => {
     },
   );
 
+  it('nightly-backup: backup-status after every backup job, whatever their outcome, its page uploaded as an artifact', () => {
+    const job = jobsOf('nightly-backup.yml').status;
+    expect(job?.needs).toEqual(['postgres', 'qdrant']);
+    expect(job?.if).toBe('always()');
+    const steps = job?.steps ?? [];
+    const status = steps.findIndex((step) => localAction(step) === 'backup-status');
+    const upload = steps.findIndex((step) => String(step.uses ?? '').startsWith('actions/upload-artifact@'));
+    expect(steps[status]?.with?.['storage-url']).toBe('${{ vars.BACKSTOP_STORAGE_URL }}');
+    expect(upload).toBeGreaterThan(status);
+    expect(steps[upload]?.with?.path).toBe(`\${{ steps.${steps[status]?.id}.outputs.html-path }}`);
+  });
+
   it('hourly-backup: a self-hosted variant, pgBackRest every hour (auto: full weekly), only when its name is set', () => {
     const job = jobsOf('hourly-backup.yml').physical;
     expect((job as Record<string, unknown> | undefined)?.['runs-on']).toMatch(

@@ -3,6 +3,7 @@ import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
 import archiveConfig from './archive-config.ts';
 import catalogSync from './catalog-sync.ts';
 import backupPhysical from '../../backup-physical/src/action.ts';
+import backupStatus from '../../backup-status/src/action.ts';
 import dumpPostgres from '../../dump-postgres/src/action.ts';
 import migrateTicks from '../../migrate-ticks/src/action.ts';
 import pruneBackups from '../../prune-backups/src/action.ts';
@@ -21,6 +22,7 @@ export const ACTIONS: ActionDescriptor[] = [
   backfillEmbeddings,
   restoreDrill,
   pruneBackups,
+  backupStatus,
   report,
 ];
 

@@ -12,6 +12,7 @@ import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
 import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { readTrendSettings, TREND_INPUTS, type TrendSettings } from '../../lib/inputs/trends.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -42,6 +43,7 @@ export const INPUTS = {
   },
   'pg-bin-dir': { description: 'Folder holding pg_dump; default: the newest installed.' },
   ...ARTIFACT_INPUTS,
+  ...TREND_INPUTS,
   ...TIMEOUT_INPUTS,
   ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
@@ -61,6 +63,7 @@ export interface DumpInputs {
   artifact: ArtifactCopyOptions | null;
   /** Mirrors the backup into backstop.backup_logs (a no-op without catalog-url). */
   catalog: CatalogMirror;
+  trends: TrendSettings;
 }
 
 /** Reads and checks every input; secrets are masked before anything else happens. */
@@ -85,5 +88,6 @@ export function readInputs(runtime: Runtime): DumpInputs {
     pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
     artifact: readArtifactCopy(inputs, stores),
     catalog: readCatalog(inputs, runtime),
+    trends: readTrendSettings(inputs),
   };
 }

@@ -1,3 +1,6 @@
+import { VerificationError } from '../../lib/action/errors.ts';
+import { assertRoomForNextBackup, previousCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
 import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -25,15 +28,17 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
     );
   }
   const backup = { name: inputs.name, engine: 'postgres', kind: inputs.kind, stores: inputs.stores } as const;
-  const result = await mirroredBackup(inputs.catalog, backup, (onStart) =>
-    dumpPostgres({
+  const result = await mirroredBackup(inputs.catalog, backup, async (onStart) => {
+    // Before anything is written: a local disk that cannot hold the backup is refused now, not hours in.
+    await assertRoomForNextBackup(inputs.stores, inputs.name);
+    return dumpPostgres({
       ...inputs,
       tempDir: runtime.context.tempDir,
       log: (line) => runtime.info(line),
       warn: (line) => runtime.warning(line),
       onStart,
-    }),
-  );
+    });
+  });
   const { manifest } = result;
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', result.manifestUrl);
@@ -47,5 +52,16 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
-  await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact));
+  // Read once the backup is stored: a destination that is down has already failed the backup by then.
+  const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
+  const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
+  const drops = dropsOf(trends).map((drop) => dropText(drop, 'rows'));
+  for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);
+  await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact, trends));
+  // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
+  if (inputs.trends.failOnRowDrop && drops.length > 0)
+    throw new VerificationError(
+      `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends!.previousId} ` +
+        '(fail-on-row-drop): check whether that data was meant to go.',
+    );
 }

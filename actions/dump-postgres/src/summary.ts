@@ -3,6 +3,7 @@ import { countOf, formatBytes, formatCount, formatRate, formatSeconds, markdownT
 import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact/copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
 import type { TimescaleObjects } from '../../lib/manifest/schema.ts';
+import { trendsMarkdown, type BackupTrends } from '../../lib/manifest/trends.ts';
 
 /** The roles file and the privileges recorded: what a restore needs to behave like the source. */
 function accessRows(manifest: DumpResult['manifest']): string[][] {
@@ -28,7 +29,12 @@ function accessRows(manifest: DumpResult['manifest']): string[][] {
   return rows;
 }
 
-export function dumpSummary(result: DumpResult, stores: Store[], artifact: ArtifactCopyResult | null = null): string {
+export function dumpSummary(
+  result: DumpResult,
+  stores: Store[],
+  artifact: ArtifactCopyResult | null = null,
+  trends?: BackupTrends,
+): string {
   const { manifest } = result;
   const tables = manifest.tables ?? [];
   const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
@@ -70,7 +76,8 @@ export function dumpSummary(result: DumpResult, stores: Store[], artifact: Artif
   const excluded = tables.filter((table) => table.rows === null);
   if (excluded.length > 0)
     lines.push('', `Rows not dumped (exclude-table-data): ${excluded.map((t) => `${t.schema}.${t.name}`).join(', ')}`);
-  return `${lines.join('\n')}\n`;
+  lines.push('', trendsMarkdown(trends));
+  return lines.join('\n');
 }
 
 /** What a drill of this backup will compare besides rows. */

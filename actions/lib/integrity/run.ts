@@ -5,6 +5,7 @@ import type { QdrantNode } from '../qdrant/client.ts';
 import type { Store } from '../storage/index.ts';
 import { fail, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
+import { checkDatabaseCapacity, checkStoreCapacity, DEFAULT_CAPACITY, type CapacitySettings } from './capacity.ts';
 import { checkCustom } from './custom.ts';
 import { checkEmbeddings } from './embeddings/index.ts';
 import { pinSession } from '../pg/fingerprint.ts';
@@ -29,13 +30,16 @@ export interface IntegrityOptions {
   stores: Store[];
   /** How pgBackRest reaches the repositories of physical backups in those stores (their WAL age). */
   repository: RepositoryAccess;
+  /** Default: fail at 80% (TD-102's alert), no quotas. */
+  capacity?: CapacitySettings;
   log: (line: string) => void;
 }
 
 /**
  * Runs every check that applies: row counts, content parity, schema parity (grants and RLS included) and (when both
  * sides have TimescaleDB) the TimescaleDB comparison when there is a database to compare with, foreign keys always,
- * and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks. A check that cannot run
+ * and embeddings, TimescaleDB shape, backup freshness and custom SQL when the config asks; capacity of every
+ * destination given (and of the database against its quota). A check that cannot run
  * becomes a failed check saying why; only a configuration mistake (or a server that cannot serve TimescaleDB) stops
  * the whole run.
  */
@@ -91,6 +95,12 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
       await run(`wal repository: ${backup.name}`, () => checkWalRepository(options.stores, backup, options.repository));
     }
+    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+    const names = config.backups.map((backup) => backup.name);
+    for (const store of options.stores)
+      await run(`capacity: ${store.displayUrl}`, () => checkStoreCapacity(store, names, capacity));
+    if (capacity.databaseQuotaBytes !== undefined)
+      await run('capacity: database', () => checkDatabaseCapacity(db, capacity));
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

@@ -153,3 +153,10 @@ export async function readLatestDrill(store: Store, name: string, id: string): P
   const latest = keys.sort().at(-1);
   return latest ? (JSON.parse(await text(await store.get(latest))) as DrillRecordBase) : undefined;
 }
+
+/** Every drill record of a backup, oldest first (their file names are their start times). */
+export async function readDrills(store: Store, name: string, id: string): Promise<DrillRecordBase[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(`${backupFolder(name, id)}/drills/`)) keys.push(object.key);
+  return Promise.all(keys.sort().map(async (key) => JSON.parse(await text(await store.get(key))) as DrillRecordBase));
+}

@@ -12,6 +12,7 @@ import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { CATALOG_INPUTS, readCatalog } from '../../lib/inputs/catalog.ts';
 import type { CatalogMirror } from '../../lib/catalog/mirror.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { readTrendSettings, TREND_INPUTS, type TrendSettings } from '../../lib/inputs/trends.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -31,6 +32,7 @@ export const INPUTS = {
   'keep-remote-snapshot': { description: "Leave Qdrant's own copy of each snapshot on the server.", default: 'false' },
   'snapshot-timeout-seconds': { description: 'How long Qdrant may take to make one snapshot.', default: '3600' },
   ...ARTIFACT_INPUTS,
+  ...TREND_INPUTS,
   ...TIMEOUT_INPUTS,
   ...CATALOG_INPUTS,
 } as const satisfies InputSpecs;
@@ -49,6 +51,7 @@ export interface SnapshotInputs {
   artifact: ArtifactCopyOptions | null;
   /** Mirrors the backup into backstop.backup_logs (a no-op without catalog-url). */
   catalog: CatalogMirror;
+  trends: TrendSettings;
 }
 
 export function readInputs(runtime: Runtime): SnapshotInputs {
@@ -77,5 +80,6 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
     snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
     artifact: readArtifactCopy(inputs, stores),
     catalog: readCatalog(inputs, runtime),
+    trends: readTrendSettings(inputs),
   };
 }

@@ -1,3 +1,6 @@
+import { VerificationError } from '../../lib/action/errors.ts';
+import { assertRoomForNextBackup, previousCompleteBackup } from '../../lib/manifest/capacity.ts';
+import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
 import { snapshotQdrant } from '../../lib/qdrant/snapshot.ts';
 import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -18,14 +21,16 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
     );
   }
   const backup = { name: inputs.name, engine: 'qdrant', kind: inputs.kind, stores: inputs.stores } as const;
-  const { manifest, manifestUrl } = await mirroredBackup(inputs.catalog, backup, (onStart) =>
-    snapshotQdrant({
+  const { manifest, manifestUrl } = await mirroredBackup(inputs.catalog, backup, async (onStart) => {
+    // Before any snapshot is taken: a local disk that cannot hold the backup is refused now, not midway.
+    await assertRoomForNextBackup(inputs.stores, inputs.name);
+    return snapshotQdrant({
       ...inputs,
       log: (line) => runtime.info(line),
       warn: (line) => runtime.warning(line),
       onStart,
-    }),
-  );
+    });
+  });
   runtime.setOutput('backup-id', manifest.id);
   runtime.setOutput('manifest-url', manifestUrl);
   runtime.setOutput(
@@ -39,5 +44,16 @@ export async function run(runtime: Runtime<SnapshotQdrantOutput>): Promise<void>
   runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
-  await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact));
+  // Read once the backup is stored: a destination that is down has already failed the backup by then.
+  const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
+  const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
+  const drops = dropsOf(trends).map((drop) => dropText(drop, 'points'));
+  for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);
+  await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact, trends));
+  // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
+  if (inputs.trends.failOnRowDrop && drops.length > 0)
+    throw new VerificationError(
+      `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends!.previousId} ` +
+        '(fail-on-row-drop): check whether those points were meant to go.',
+    );
 }

@@ -2,11 +2,13 @@ import type { Manifest } from '../../lib/manifest/schema.ts';
 import { formatBytes, formatCount, formatRate, formatSeconds, markdownTable } from '../../lib/format.ts';
 import { artifactSummaryLine, type ArtifactCopyResult } from '../../lib/artifact/copy.ts';
 import type { Store } from '../../lib/storage/index.ts';
+import { trendsMarkdown, type BackupTrends } from '../../lib/manifest/trends.ts';
 
 export function snapshotSummary(
   manifest: Manifest,
   stores: Store[],
   artifact: ArtifactCopyResult | null = null,
+  trends?: BackupTrends,
 ): string {
   const collections = manifest.collections ?? [];
   const fileOf = (path: string) => manifest.files.find((file) => file.path === path);
@@ -40,6 +42,7 @@ export function snapshotSummary(
     markdownTable(['Collection', 'Points', 'Vectors', 'Aliases', 'Snapshot → stored', 'sha256', 'Nodes'], rows),
     '',
     ...(artifact ? [artifactSummaryLine(artifact), ''] : []),
+    trendsMarkdown(trends),
   ].join('\n');
 }
 

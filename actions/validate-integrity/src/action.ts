@@ -20,7 +20,21 @@ export default defineAction<ValidateIntegrityOutput>({
     config: { docs: 'the YAML file above' },
     'qdrant-url': { docs: 'for embeddings checks' },
     'qdrant-api-key': { docs: 'for embeddings checks' },
-    'storage-url': { docs: 'for backup freshness checks' },
+    'storage-url': {
+      docs:
+        'for backup freshness checks, and the capacity check of every destination: a local one fails at ' +
+        "`max-disk-percent` of its filesystem or when the next backups (each name's newest × 1.2) do not fit " +
+        'its free bytes; an S3 one sums the bytes under each name against `storage-quota-bytes`',
+    },
+    'max-disk-percent': {
+      docs: 'capacity: a local destination filesystem (Use% as `df` shows it), a storage quota or the database quota this full fails',
+    },
+    'storage-quota-bytes': {
+      docs: 'capacity: what the backups may take under each S3 destination (all names); unset: usage is only reported',
+    },
+    'database-quota-bytes': {
+      docs: 'capacity: the database plan’s size; `pg_database_size` at `max-disk-percent` of it fails; unset: not checked',
+    },
     'fail-on': { docs: '`error`, `warning` or `never`' },
     'report-path': { docs: 'the JSON report' },
   }),

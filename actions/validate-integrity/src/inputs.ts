@@ -9,6 +9,7 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import type { Store } from '../../lib/storage/index.ts';
+import type { CapacitySettings } from '../../lib/integrity/capacity.ts';
 
 export const INPUTS = {
   'database-url': {
@@ -28,6 +29,12 @@ export const INPUTS = {
   'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
   'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
   'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+  'max-disk-percent': {
+    description: 'Capacity: a local destination disk, a storage quota or a database quota this full (percent) fails.',
+    default: '80',
+  },
+  'storage-quota-bytes': { description: 'Capacity: the bytes the backups may take under each S3 destination.' },
+  'database-quota-bytes': { description: "Capacity: the database's quota in bytes (its plan's disk size)." },
   'fail-on': {
     description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
     default: 'error',
@@ -42,6 +49,7 @@ export interface IntegrityInputs {
   config: IntegrityConfig;
   qdrant?: QdrantNode;
   stores: Store[];
+  capacity: CapacitySettings;
   failOn: 'error' | 'warning' | 'never';
   reportPath: string;
 }
@@ -68,6 +76,11 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
     config,
     qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
     stores,
+    capacity: {
+      maxPercent: inputs.optionalNumber('max-disk-percent', { min: 1, max: 100 }) ?? 80,
+      storageQuotaBytes: inputs.optionalNumber('storage-quota-bytes', { min: 1 }),
+      databaseQuotaBytes: inputs.optionalNumber('database-quota-bytes', { min: 1 }),
+    },
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
