@@ -24,6 +24,7 @@ export const ENV = {
   awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
   awsSessionToken: 'AWS_SESSION_TOKEN',
   awsCaBundle: 'AWS_CA_BUNDLE',
+  awsRequestChecksums: 'AWS_REQUEST_CHECKSUM_CALCULATION',
 } as const;
 
 export interface RunContext {
@@ -71,6 +72,7 @@ export function runContext(env: NodeJS.ProcessEnv): RunContext {
       forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
       region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
       caBundle: value(ENV.awsCaBundle),
+      checksums: value(ENV.awsRequestChecksums),
     },
     awsCredentials: {
       accessKeyId: value(ENV.awsAccessKeyId),
