@@ -7,6 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runContext } from '../../actions/lib/action/env.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
 import {
   checksumModeFor,
@@ -95,11 +96,22 @@ describe('upload checksums by provider', () => {
   });
 
   it('AWS_REQUEST_CHECKSUM_CALCULATION overrides the choice, and a wrong value gets one line', () => {
-    expect(checksumModeFor({ endpoint: 'http://minio:9000', checksums: 'when_required' })).toBe('WHEN_REQUIRED');
-    expect(checksumModeFor({ endpoint: 'https://s3.backblazeb2.com', checksums: 'WHEN_SUPPORTED' })).toBe(
-      'WHEN_SUPPORTED',
-    );
-    expect(() => checksumModeFor({ checksums: 'always' })).toThrow(
+    const settings = (variables: Record<string, string>) => runContext(variables).s3;
+    expect(checksumModeFor(settings({ AWS_ENDPOINT_URL_S3: 'http://minio:9000' }))).toBe('WHEN_SUPPORTED');
+    expect(
+      checksumModeFor(
+        settings({ AWS_ENDPOINT_URL_S3: 'http://minio:9000', AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required' }),
+      ),
+    ).toBe('WHEN_REQUIRED');
+    expect(
+      checksumModeFor(
+        settings({
+          AWS_ENDPOINT_URL_S3: 'https://s3.backblazeb2.com',
+          AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_SUPPORTED',
+        }),
+      ),
+    ).toBe('WHEN_SUPPORTED');
+    expect(() => settings({ AWS_REQUEST_CHECKSUM_CALCULATION: 'always' })).toThrow(
       'AWS_REQUEST_CHECKSUM_CALCULATION is "always": use WHEN_SUPPORTED (checksums on every upload, the default) ' +
         'or WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).',
     );

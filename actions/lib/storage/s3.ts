@@ -15,7 +15,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { PassThrough, Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { ConfigurationError } from '../action/errors.ts';
 import { DEFAULT_TIMEOUTS, type Leftover, type Store, type StoredObject, type Timeouts } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -95,14 +94,7 @@ export type ChecksumMode = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
 const CHECKSUMS_REJECTED = [/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i];
 
 export function checksumModeFor(settings: Pick<S3Settings, 'endpoint' | 'checksums'>): ChecksumMode {
-  if (settings.checksums !== undefined) {
-    const mode = settings.checksums.toUpperCase();
-    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED') return mode;
-    throw new ConfigurationError(
-      `AWS_REQUEST_CHECKSUM_CALCULATION is "${settings.checksums}": use WHEN_SUPPORTED (checksums on every upload, ` +
-        'the default) or WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).',
-    );
-  }
+  if (settings.checksums) return settings.checksums;
   if (!settings.endpoint) return 'WHEN_SUPPORTED';
   let host: string;
   try {
@@ -143,11 +135,8 @@ export interface S3Settings {
    * repo1-storage-ca-file). Node's own TLS takes NODE_EXTRA_CA_CERTS.
    */
   caBundle?: string;
-  /**
-   * AWS_REQUEST_CHECKSUM_CALCULATION as given (the SDK's own variable): overrides the choice by endpoint that
-   * checksumModeFor makes.
-   */
-  checksums?: string;
+  /** AWS_REQUEST_CHECKSUM_CALCULATION (the SDK's own variable): overrides the choice checksumModeFor makes. */
+  checksums?: ChecksumMode;
 }
 
 /**
