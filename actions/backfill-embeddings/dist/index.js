@@ -36372,7 +36372,6 @@ const types_DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
 
 
 
-
 const MiB = 1024 * 1024;
 const S3_PART_PLAN = {
     firstPartBytes: 8 * MiB,
@@ -36419,13 +36418,8 @@ function lastPartBytes(bytes, plan = S3_PART_PLAN) {
 /** Hosts whose S3 API answers 400 to the x-amz-checksum-* headers (docs/storage.md lists the providers). */
 const CHECKSUMS_REJECTED = (/* unused pure expression or super */ null && ([/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i]));
 function checksumModeFor(settings) {
-    if (settings.checksums !== undefined) {
-        const mode = settings.checksums.toUpperCase();
-        if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
-            return mode;
-        throw new ConfigurationError(`AWS_REQUEST_CHECKSUM_CALCULATION is "${settings.checksums}": use WHEN_SUPPORTED (checksums on every upload, ` +
-            'the default) or WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
-    }
+    if (settings.checksums)
+        return settings.checksums;
     if (!settings.endpoint)
         return 'WHEN_SUPPORTED';
     let host;
@@ -40478,7 +40472,10 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -40527,7 +40524,7 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
             caBundle: value(ENV.awsCaBundle),
-            checksums: value(ENV.awsRequestChecksums),
+            checksums: checksumMode(value(ENV.awsRequestChecksums)),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -40535,6 +40532,16 @@ function runContext(env) {
             sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text) {
+    if (text === undefined)
+        return undefined;
+    const mode = text.toUpperCase();
+    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
+        return mode;
+    throw new errors/* ConfigurationError */.j1(`${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+        'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
 }
 /**
  * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
@@ -40550,8 +40557,6 @@ function inputEnvName(input) {
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(7619);
-// EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;

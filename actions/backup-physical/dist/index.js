@@ -68449,7 +68449,6 @@ const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
 
 
 
-
 const MiB = 1024 * 1024;
 const S3_PART_PLAN = {
     firstPartBytes: 8 * MiB,
@@ -68496,13 +68495,8 @@ function lastPartBytes(bytes, plan = S3_PART_PLAN) {
 /** Hosts whose S3 API answers 400 to the x-amz-checksum-* headers (docs/storage.md lists the providers). */
 const CHECKSUMS_REJECTED = [/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i];
 function checksumModeFor(settings) {
-    if (settings.checksums !== undefined) {
-        const mode = settings.checksums.toUpperCase();
-        if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
-            return mode;
-        throw new errors/* ConfigurationError */.j1(`AWS_REQUEST_CHECKSUM_CALCULATION is "${settings.checksums}": use WHEN_SUPPORTED (checksums on every upload, ` +
-            'the default) or WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
-    }
+    if (settings.checksums)
+        return settings.checksums;
     if (!settings.endpoint)
         return 'WHEN_SUPPORTED';
     let host;
@@ -70134,6 +70128,8 @@ __webpack_async_result__();
 /* unused harmony exports ENV, inputEnvName */
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3432);
+
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -70182,7 +70178,7 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
             caBundle: value(ENV.awsCaBundle),
-            checksums: value(ENV.awsRequestChecksums),
+            checksums: checksumMode(value(ENV.awsRequestChecksums)),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -70190,6 +70186,16 @@ function runContext(env) {
             sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text) {
+    if (text === undefined)
+        return undefined;
+    const mode = text.toUpperCase();
+    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
+        return mode;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+        'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
 }
 /**
  * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
