@@ -165,7 +165,7 @@ describe('bad inputs and unreachable servers', () => {
     [{ name: '../escape' }, 'Input "name" is "../escape"'],
     [
       { 'encryption-recipients': 'age1nope' },
-      'Input "encryption-recipients" has "age1nope", which is not an age X25519 recipient',
+      'Input "encryption-recipients" has "age1nope", which is not an age recipient: Backstop encrypts to age X25519',
     ],
     [{ kind: 'yearly' }, 'Input "kind" is "yearly": use one of hourly, daily, weekly, monthly, manual, pre-migration.'],
     [{ jobs: 'many' }, 'Input "jobs" is "many", not a whole number'],

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHybridIdentity, recipientOf } from '../../actions/lib/crypto/age.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import {
   embeddedServerBinDir,
@@ -174,6 +175,28 @@ describe('dump-postgres → restore-drill', () => {
     expect(plan.outputs['server-major']).toBe(String(cluster.major));
     expect(plan.outputs.verified).toBeUndefined();
     expect(plan.summary).toContain('Nothing was downloaded or restored (plan-only).');
+  });
+
+  it('encrypts to a post-quantum recipient through S3 and drills with its identity, and only with it', async () => {
+    const identity = generateHybridIdentity();
+    const storage = `s3://${s3.bucket}/pq`;
+    const inputs = dumpInputs(storage, 'pq-db', { 'encryption-recipients': recipientOf(identity) });
+    const dump = await runAction('dump-postgres', inputs, { env: s3.env });
+    expect(dump.code, dump.stdout).toBe(0);
+    const drillWith = (key: string) =>
+      runAction(
+        'restore-drill',
+        { 'storage-url': storage, name: 'pq-db', 'encryption-identity': key },
+        { env: s3.env },
+      );
+    const drill = await drillWith(identity);
+    expect(drill.code, drill.stdout).toBe(0);
+    expect(drill.outputs.verified).toBe('true');
+    const wrong = await drillWith(keys.identity);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stdout).toMatch(
+      /Input "encryption-identity" does not match any recipient of \S+\.age: use the age key/,
+    );
   });
 
   it('round-trips the directory format with parallel jobs', async () => {

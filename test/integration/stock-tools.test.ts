@@ -7,12 +7,18 @@ import path from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Decrypter as AgeDecrypter, Encrypter as AgeEncrypter } from 'age-encryption';
+import {
+  Decrypter as AgeDecrypter,
+  Encrypter as AgeEncrypter,
+  generateHybridIdentity as generateTheirHybridIdentity,
+  identityToRecipient,
+} from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AgeIdentityError,
   createDecryptStream,
   createEncryptStream,
+  generateHybridIdentity,
   parseIdentities,
   recipientOf,
 } from '../../actions/lib/crypto/age.ts';
@@ -72,6 +78,60 @@ describe('age interoperability', () => {
     expect((await decrypt(Buffer.from(await encrypter.encrypt(plaintext)), [keys.identity])).equals(plaintext)).toBe(
       true,
     );
+  });
+
+  it.each([0, 1, 64 * 1024, 200_000])(
+    'post-quantum hybrid recipients: the age-encryption package and we agree both ways (%i bytes)',
+    async (size) => {
+      const plaintext = randomBytes(size);
+      const ours = generateHybridIdentity();
+      const theirs = await generateTheirHybridIdentity();
+      expect(recipientOf(theirs)).toBe(await identityToRecipient(theirs));
+      expect(recipientOf(ours)).toBe(await identityToRecipient(ours));
+      // Ours to two hybrid recipients: each identity opens it in their implementation.
+      const encrypted = await encrypt(plaintext, [recipientOf(ours), recipientOf(theirs)]);
+      expect(encrypted.subarray(0, 200).toString('latin1')).toContain('\n-> mlkem768x25519 ');
+      for (const identity of [ours, theirs]) {
+        const decrypter = new AgeDecrypter();
+        decrypter.addIdentity(identity);
+        expect(Buffer.from(await decrypter.decrypt(encrypted)).equals(plaintext)).toBe(true);
+      }
+      // Theirs: we open it with either identity, and refuse an X25519 key.
+      const encrypter = new AgeEncrypter();
+      encrypter.addRecipient(recipientOf(ours));
+      encrypter.addRecipient(await identityToRecipient(theirs));
+      const theirFile = Buffer.from(await encrypter.encrypt(plaintext));
+      expect((await decrypt(theirFile, [ours])).equals(plaintext)).toBe(true);
+      expect((await decrypt(theirFile, [keys.identity, theirs])).equals(plaintext)).toBe(true);
+      await expect(decrypt(theirFile, [keys.identity])).rejects.toThrow(AgeIdentityError);
+    },
+  );
+
+  it('a file the age-encryption package writes to both kinds opens with either; we refuse to write one', async () => {
+    const plaintext = randomBytes(70_000);
+    const hybrid = generateHybridIdentity();
+    const encrypter = new AgeEncrypter();
+    encrypter.addRecipient(keys.recipient);
+    encrypter.addRecipient(recipientOf(hybrid));
+    const mixed = Buffer.from(await encrypter.encrypt(plaintext));
+    expect((await decrypt(mixed, [hybrid])).equals(plaintext)).toBe(true);
+    expect((await decrypt(mixed, [keys.identity])).equals(plaintext)).toBe(true);
+    expect(() => createEncryptStream([keys.recipient, recipientOf(hybrid)])).toThrow(
+      /mixes post-quantum \(age1pq1…\) and X25519 \(age1…\) recipients/,
+    );
+  });
+
+  it('refuses a hybrid file with a flipped byte in its stanza, its payload or its last chunk dropped', async () => {
+    const hybrid = generateHybridIdentity();
+    const plaintext = randomBytes(3 * 64 * 1024 + 5);
+    const encrypted = await encrypt(plaintext, [recipientOf(hybrid)]);
+    const inEnc = Buffer.from(encrypted);
+    inEnc[encrypted.indexOf('mlkem768x25519 ') + 100]! ^= 1; // base64 of the ML-KEM ciphertext
+    await expect(decrypt(inEnc, [hybrid])).rejects.toThrow(/no identity matched|Damaged age header/);
+    const inPayload = Buffer.from(encrypted);
+    inPayload[inPayload.length - 1000]! ^= 1;
+    await expect(decrypt(inPayload, [hybrid])).rejects.toThrow(/chunk 2 failed to decrypt and authenticate/);
+    await expect(decrypt(encrypted.subarray(0, encrypted.length - 21), [hybrid])).rejects.toThrow(/truncated/);
   });
 
   it('keys made by age-keygen work, and each of several recipients can decrypt', async () => {

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { S3Settings } from '../storage/index.ts';
+import type { ChecksumMode, S3Settings } from '../storage/index.ts';
+import { ConfigurationError } from './errors.ts';
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -24,6 +25,7 @@ export const ENV = {
   awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
   awsSessionToken: 'AWS_SESSION_TOKEN',
   awsCaBundle: 'AWS_CA_BUNDLE',
+  awsRequestChecksums: 'AWS_REQUEST_CHECKSUM_CALCULATION',
 } as const;
 
 export interface RunContext {
@@ -71,6 +73,7 @@ export function runContext(env: NodeJS.ProcessEnv): RunContext {
       forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
       region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
       caBundle: value(ENV.awsCaBundle),
+      checksums: checksumMode(value(ENV.awsRequestChecksums)),
     },
     awsCredentials: {
       accessKeyId: value(ENV.awsAccessKeyId),
@@ -78,6 +81,17 @@ export function runContext(env: NodeJS.ProcessEnv): RunContext {
       sessionToken: value(ENV.awsSessionToken),
     },
   };
+}
+
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text: string | undefined): ChecksumMode | undefined {
+  if (text === undefined) return undefined;
+  const mode = text.toUpperCase();
+  if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED') return mode;
+  throw new ConfigurationError(
+    `${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+      'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).',
+  );
 }
 
 /**

@@ -5,7 +5,11 @@ import { parseRecipients } from '../crypto/age.ts';
 
 /** The encryption inputs every backup action shares, as one rule. */
 export const ENCRYPTION_INPUTS = {
-  'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+  'encryption-recipients': {
+    description:
+      'age public keys to encrypt to, newline- or comma-separated: post-quantum hybrid (age1pq1…, from ' +
+      '`age-keygen -pq`, recommended for backups kept for years) or X25519 (age1…), not both kinds at once.',
+  },
   'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
 } as const;
 

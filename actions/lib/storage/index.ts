@@ -4,7 +4,7 @@ import { LocalStore } from './local.ts';
 import { S3Store, type S3Settings } from './s3.ts';
 import type { Store } from './types.ts';
 
-export type { S3Settings } from './s3.ts';
+export type { ChecksumMode, S3Settings } from './s3.ts';
 export type { Leftover, Store, StoredObject, Timeouts } from './types.ts';
 export { DEFAULT_TIMEOUTS } from './types.ts';
 

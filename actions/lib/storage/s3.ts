@@ -14,28 +14,102 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { PassThrough, Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { DEFAULT_TIMEOUTS, type Leftover, type Store, type StoredObject, type Timeouts } from './types.ts';
 
 const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
 
-export function partSizeFor(partNumber: number): number {
-  const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-  return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+/**
+ * How a stream of unknown length is cut into multipart parts, and how much of it may be in memory at once. S3 allows
+ * 10,000 parts of at most 5 GiB; parts start at 8 MiB and double every 1,000 up to 2 GiB, so a stream of up to
+ * ~5.85 TiB fits (S3's own object limit is 5 TiB) while small backups keep small parts.
+ */
+export interface PartPlan {
+  firstPartBytes: number;
+  partsPerStep: number;
+  maxPartBytes: number;
+  maxParts: number;
+  /**
+   * The cap on bytes held per destination: the parts uploading plus the one being filled. Parts upload several at a
+   * time while they are small; once a part is half the cap or more, one uploads while the next fills, so the bound
+   * is max(cap, 2 × part size): see inFlightBound. The source is read only as fast as parts leave.
+   */
+  inFlightCap: number;
+}
+
+export const S3_PART_PLAN: PartPlan = {
+  firstPartBytes: 8 * MiB,
+  partsPerStep: 1000,
+  maxPartBytes: 2 * 1024 * MiB,
+  maxParts: 10_000,
+  inFlightCap: 64 * MiB,
+};
+
+export function partSizeFor(partNumber: number, plan: PartPlan = S3_PART_PLAN): number {
+  const step = Math.floor((partNumber - 1) / plan.partsPerStep);
+  return Math.min(plan.firstPartBytes * 2 ** step, plan.maxPartBytes);
+}
+
+/**
+ * The most bytes one destination holds while a part of this size fills: the parts uploading and that one. The cap,
+ * or two parts once parts are half the cap or more (one uploading while the next fills).
+ */
+export function inFlightBound(partBytes: number, plan: PartPlan = S3_PART_PLAN): number {
+  return Math.max(plan.inFlightCap, 2 * partBytes);
+}
+
+/**
+ * The most parts of this size uploading at once: the queue depth, which shrinks as parts grow (never below two).
+ * While the next part fills, one fewer uploads.
+ */
+export function uploadsAtOnce(partBytes: number, plan: PartPlan = S3_PART_PLAN): number {
+  return Math.floor(inFlightBound(partBytes, plan) / partBytes);
 }
 
 /** The largest stream the part schedule can carry (for tests and docs). */
-export function maxStreamBytes(): number {
+export function maxStreamBytes(plan: PartPlan = S3_PART_PLAN): number {
   let total = 0;
-  for (let part = 1; part <= MAX_PARTS; part++) total += partSizeFor(part);
+  for (let part = 1; part <= plan.maxParts; part++) total += partSizeFor(part, plan);
   return total;
+}
+
+/** The size of the part a stream of `bytes` ends in: what sets the memory its upload needs at the end. */
+export function lastPartBytes(bytes: number, plan: PartPlan = S3_PART_PLAN): number {
+  let total = 0;
+  for (let part = 1; part <= plan.maxParts; part++) {
+    total += partSizeFor(part, plan);
+    if (total >= bytes) return partSizeFor(part, plan);
+  }
+  throw new Error(`A stream of ${bytes} bytes does not fit in ${plan.maxParts} parts.`);
+}
+
+/**
+ * Upload checksums: the SDK's default (WHEN_SUPPORTED: a CRC32 with every PutObject and UploadPart, carried through
+ * CompleteMultipartUpload) on AWS and every S3-compatible server that takes them (R2, MinIO, Ceph…); Object Lock
+ * buckets refuse uploads without one. WHEN_REQUIRED only for the providers known to reject the headers.
+ */
+export type ChecksumMode = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+
+/** Hosts whose S3 API answers 400 to the x-amz-checksum-* headers (docs/storage.md lists the providers). */
+const CHECKSUMS_REJECTED = [/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i];
+
+export function checksumModeFor(settings: Pick<S3Settings, 'endpoint' | 'checksums'>): ChecksumMode {
+  if (settings.checksums) return settings.checksums;
+  if (!settings.endpoint) return 'WHEN_SUPPORTED';
+  let host: string;
+  try {
+    host = new URL(settings.endpoint).hostname;
+  } catch {
+    return 'WHEN_SUPPORTED';
+  }
+  return CHECKSUMS_REJECTED.some((pattern) => pattern.test(host)) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+}
+
+/** A part's CRC32 as S3 carries it (base64 of the big-endian value); Node's zlib computes it natively. */
+function crc32Of(body: Buffer): string {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc32(body));
+  return value.toString('base64');
 }
 
 export interface S3Location {
@@ -61,6 +135,8 @@ export interface S3Settings {
    * repo1-storage-ca-file). Node's own TLS takes NODE_EXTRA_CA_CERTS.
    */
   caBundle?: string;
+  /** AWS_REQUEST_CHECKSUM_CALCULATION (the SDK's own variable): overrides the choice checksumModeFor makes. */
+  checksums?: ChecksumMode;
 }
 
 /**
@@ -71,18 +147,19 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
- * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
- * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * from the SDK's chain (keys or OIDC role). Checksums as checksumModeFor chooses, for requests and responses alike
+ * (the providers that reject checksum headers on uploads reject x-amz-checksum-mode on downloads too).
  * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 export function s3Client(settings: S3Settings): S3Client {
   const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
+  const checksums = checksumModeFor(settings);
   return new S3Client({
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
     region: settings.region,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: checksums,
+    responseChecksumValidation: checksums,
     retryMode: 'standard',
     maxAttempts: MAX_ATTEMPTS,
     // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
@@ -107,7 +184,11 @@ export class S3Store implements Store {
   /** Where requests go and how long they may take, for the errors that say so. */
   private readonly peer: Peer;
 
-  constructor(url: string, settings: S3Settings | S3Client) {
+  /** The part schedule and in-flight cap (S3_PART_PLAN; tests give smaller ones). */
+  private readonly plan: PartPlan;
+
+  constructor(url: string, settings: S3Settings | S3Client, plan: PartPlan = S3_PART_PLAN) {
+    this.plan = plan;
     this.location = parseS3Url(url);
     this.client = settings instanceof S3Client ? settings : s3Client(settings);
     this.peer =
@@ -122,17 +203,28 @@ export class S3Store implements Store {
   }
 
   private async upload(key: string, body: Readable): Promise<void> {
-    const parts = readParts(body);
+    const checksums = await this.checksums();
+    const parts = readParts(body, this.plan);
     const first = await parts.next();
     const firstPart = first.done ? Buffer.alloc(0) : first.value;
-    if (firstPart.length < partSizeFor(1)) {
+    if (firstPart.length < partSizeFor(1, this.plan)) {
       // The whole stream fit in less than one part: one PUT, atomic by nature.
       await this.client.send(
-        new PutObjectCommand({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }),
+        new PutObjectCommand({
+          ...this.target(key),
+          Body: firstPart,
+          ContentLength: firstPart.length,
+          ...(checksums && { ChecksumCRC32: crc32Of(firstPart) }),
+        }),
       );
       return;
     }
-    await this.putMultipart(key, firstPart, parts);
+    await this.putMultipart(key, firstPart, parts, checksums);
+  }
+
+  /** Whether uploads carry CRC32 checksums: the client's own setting, so a client made elsewhere is obeyed too. */
+  private async checksums(): Promise<boolean> {
+    return (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
   }
 
   async get(key: string): Promise<Readable> {
@@ -236,35 +328,60 @@ export class S3Store implements Store {
     );
   }
 
-  private async putMultipart(key: string, firstPart: Buffer, rest: AsyncGenerator<Buffer>): Promise<void> {
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(this.target(key)));
+  /**
+   * Parts upload while the next one fills, as many at once as uploadsAtOnce allows for their size, so one
+   * destination never holds more than inFlightBound(size of the part filling). With checksums, the upload is created for CRC32,
+   * each part carries its own, and CompleteMultipartUpload lists them (S3 checks each part and the whole).
+   */
+  private async putMultipart(
+    key: string,
+    firstPart: Buffer,
+    rest: AsyncGenerator<Buffer>,
+    checksums: boolean,
+  ): Promise<void> {
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({ ...this.target(key), ...(checksums && { ChecksumAlgorithm: 'CRC32' }) }),
+    );
     if (!UploadId) throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
     const completed: CompletedPart[] = [];
     const inFlight = new Set<Promise<void>>();
+    let inFlightBytes = 0;
     let failure: unknown;
     const upload = (partNumber: number, body: Buffer): void => {
+      const checksum = checksums ? { ChecksumCRC32: crc32Of(body) } : {};
+      inFlightBytes += body.length;
       const sent = this.client
-        .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+        .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body, ...checksum }))
         .then((response) => {
-          completed.push({ PartNumber: partNumber, ETag: response.ETag });
+          completed.push({ PartNumber: partNumber, ETag: response.ETag, ...checksum });
         })
         .catch((error: unknown) => {
           failure ??= error;
         })
-        .finally(() => inFlight.delete(sent));
+        .finally(() => {
+          inFlightBytes -= body.length;
+          inFlight.delete(sent);
+        });
       inFlight.add(sent);
     };
     try {
       let partNumber = 1;
-      upload(partNumber, firstPart);
-      for await (const part of rest) {
-        partNumber += 1;
-        if (partNumber > MAX_PARTS) throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-        while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+      let part = firstPart;
+      for (;;) {
+        upload(partNumber, part);
+        // The next part fills only once it fits beside the uploads: the bound holds across a change of part size.
+        const next = partSizeFor(partNumber + 1, this.plan);
+        while (inFlight.size > 0 && inFlightBytes + next > inFlightBound(next, this.plan) && !failure) {
           await Promise.race(inFlight);
         }
         if (failure) break;
-        upload(partNumber, part);
+        const read = await rest.next();
+        if (read.done) break;
+        partNumber += 1;
+        if (partNumber > this.plan.maxParts) {
+          throw new Error(`${this.urlOf(key)} would need more than ${this.plan.maxParts} parts.`);
+        }
+        part = read.value;
       }
       await Promise.all(inFlight);
       if (failure) throw failure;
@@ -395,14 +512,14 @@ async function explained<T>(peer: Peer, url: string, call: Promise<T>): Promise<
 }
 
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body: Readable): AsyncGenerator<Buffer> {
+async function* readParts(body: Readable, plan: PartPlan): AsyncGenerator<Buffer> {
   let partNumber = 1;
   let chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size >= partSizeFor(partNumber)) {
+    if (size >= partSizeFor(partNumber, plan)) {
       yield Buffer.concat(chunks, size);
       chunks = [];
       size = 0;
