@@ -94,7 +94,7 @@ describe.runIf(ENDPOINT)('a bucket with Object Lock (default retention: 1 day, g
     const [result] = await pruneBackups({
       stores: [store],
       name: 'prod',
-      policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      policy: { last: 1, hourly: 0, daily: 0, weekly: 0, monthly: 0, quarterly: 0, yearly: 0 },
       incompleteGraceHours: 24,
       dryRun: false,
       log: () => undefined,
