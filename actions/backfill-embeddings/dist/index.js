@@ -36361,6 +36361,8 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
 /** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
 const types_DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
@@ -36369,25 +36371,71 @@ const types_DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
 
 
 
+
 const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+const S3_PART_PLAN = {
+    firstPartBytes: 8 * MiB,
+    partsPerStep: 1000,
+    maxPartBytes: 2 * 1024 * MiB,
+    maxParts: 10_000,
+    inFlightCap: 64 * MiB,
+};
+function partSizeFor(partNumber, plan = S3_PART_PLAN) {
+    const step = Math.floor((partNumber - 1) / plan.partsPerStep);
+    return Math.min(plan.firstPartBytes * 2 ** step, plan.maxPartBytes);
+}
+/**
+ * The most bytes one destination holds while a part of this size fills: the parts uploading and that one. The cap,
+ * or two parts once parts are half the cap or more (one uploading while the next fills).
+ */
+function inFlightBound(partBytes, plan = S3_PART_PLAN) {
+    return Math.max(plan.inFlightCap, 2 * partBytes);
+}
+/**
+ * The most parts of this size uploading at once: the queue depth, which shrinks as parts grow (never below two).
+ * While the next part fills, one fewer uploads.
+ */
+function uploadsAtOnce(partBytes, plan = S3_PART_PLAN) {
+    return Math.floor(inFlightBound(partBytes, plan) / partBytes);
 }
 /** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
+function maxStreamBytes(plan = S3_PART_PLAN) {
     let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
+    for (let part = 1; part <= plan.maxParts; part++)
+        total += partSizeFor(part, plan);
     return total;
+}
+/** The size of the part a stream of `bytes` ends in: what sets the memory its upload needs at the end. */
+function lastPartBytes(bytes, plan = S3_PART_PLAN) {
+    let total = 0;
+    for (let part = 1; part <= plan.maxParts; part++) {
+        total += partSizeFor(part, plan);
+        if (total >= bytes)
+            return partSizeFor(part, plan);
+    }
+    throw new Error(`A stream of ${bytes} bytes does not fit in ${plan.maxParts} parts.`);
+}
+/** Hosts whose S3 API answers 400 to the x-amz-checksum-* headers (docs/storage.md lists the providers). */
+const CHECKSUMS_REJECTED = (/* unused pure expression or super */ null && ([/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i]));
+function checksumModeFor(settings) {
+    if (settings.checksums)
+        return settings.checksums;
+    if (!settings.endpoint)
+        return 'WHEN_SUPPORTED';
+    let host;
+    try {
+        host = new URL(settings.endpoint).hostname;
+    }
+    catch {
+        return 'WHEN_SUPPORTED';
+    }
+    return CHECKSUMS_REJECTED.some((pattern) => pattern.test(host)) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+}
+/** A part's CRC32 as S3 carries it (base64 of the big-endian value); Node's zlib computes it natively. */
+function crc32Of(body) {
+    const value = Buffer.alloc(4);
+    value.writeUInt32BE(crc32(body));
+    return value.toString('base64');
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
@@ -36402,18 +36450,19 @@ function parseS3Url(url) {
 const MAX_ATTEMPTS = 3;
 /**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
- * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
- * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * from the SDK's chain (keys or OIDC role). Checksums as checksumModeFor chooses, for requests and responses alike
+ * (the providers that reject checksum headers on uploads reject x-amz-checksum-mode on downloads too).
  * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
     const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
+    const checksums = checksumModeFor(settings);
     return new S3Client({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestChecksumCalculation: checksums,
+        responseChecksumValidation: checksums,
         retryMode: 'standard',
         maxAttempts: MAX_ATTEMPTS,
         // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
@@ -36437,7 +36486,10 @@ class s3_S3Store {
     client;
     /** Where requests go and how long they may take, for the errors that say so. */
     peer;
-    constructor(url, settings) {
+    /** The part schedule and in-flight cap (S3_PART_PLAN; tests give smaller ones). */
+    plan;
+    constructor(url, settings, plan = S3_PART_PLAN) {
+        this.plan = plan;
         this.location = parseS3Url(url);
         this.client = settings instanceof S3Client ? settings : s3Client(settings);
         this.peer =
@@ -36450,15 +36502,25 @@ class s3_S3Store {
         await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
-        const parts = readParts(body);
+        const checksums = await this.checksums();
+        const parts = readParts(body, this.plan);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
+        if (firstPart.length < partSizeFor(1, this.plan)) {
             // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new PutObjectCommand({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            await this.client.send(new PutObjectCommand({
+                ...this.target(key),
+                Body: firstPart,
+                ContentLength: firstPart.length,
+                ...(checksums && { ChecksumCRC32: crc32Of(firstPart) }),
+            }));
             return;
         }
-        await this.putMultipart(key, firstPart, parts);
+        await this.putMultipart(key, firstPart, parts, checksums);
+    }
+    /** Whether uploads carry CRC32 checksums: the client's own setting, so a client made elsewhere is obeyed too. */
+    async checksums() {
+        return (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
     }
     async get(key) {
         const response = await explained(this.peer, this.urlOf(key), this.client.send(new GetObjectCommand(this.target(key))));
@@ -36546,38 +36608,56 @@ class s3_S3Store {
     async removeLeftover(leftover) {
         await this.client.send(new AbortMultipartUploadCommand({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(this.target(key)));
+    /**
+     * Parts upload while the next one fills, as many at once as uploadsAtOnce allows for their size, so one
+     * destination never holds more than inFlightBound(size of the part filling). With checksums, the upload is created for CRC32,
+     * each part carries its own, and CompleteMultipartUpload lists them (S3 checks each part and the whole).
+     */
+    async putMultipart(key, firstPart, rest, checksums) {
+        const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ ...this.target(key), ...(checksums && { ChecksumAlgorithm: 'CRC32' }) }));
         if (!UploadId)
             throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
         const completed = [];
         const inFlight = new Set();
+        let inFlightBytes = 0;
         let failure;
         const upload = (partNumber, body) => {
+            const checksum = checksums ? { ChecksumCRC32: crc32Of(body) } : {};
+            inFlightBytes += body.length;
             const sent = this.client
-                .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .send(new UploadPartCommand({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body, ...checksum }))
                 .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+                completed.push({ PartNumber: partNumber, ETag: response.ETag, ...checksum });
             })
                 .catch((error) => {
                 failure ??= error;
             })
-                .finally(() => inFlight.delete(sent));
+                .finally(() => {
+                inFlightBytes -= body.length;
+                inFlight.delete(sent);
+            });
             inFlight.add(sent);
         };
         try {
             let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+            let part = firstPart;
+            for (;;) {
+                upload(partNumber, part);
+                // The next part fills only once it fits beside the uploads: the bound holds across a change of part size.
+                const next = partSizeFor(partNumber + 1, this.plan);
+                while (inFlight.size > 0 && inFlightBytes + next > inFlightBound(next, this.plan) && !failure) {
                     await Promise.race(inFlight);
                 }
                 if (failure)
                     break;
-                upload(partNumber, part);
+                const read = await rest.next();
+                if (read.done)
+                    break;
+                partNumber += 1;
+                if (partNumber > this.plan.maxParts) {
+                    throw new Error(`${this.urlOf(key)} would need more than ${this.plan.maxParts} parts.`);
+                }
+                part = read.value;
             }
             await Promise.all(inFlight);
             if (failure)
@@ -36683,14 +36763,14 @@ async function explained(peer, url, call) {
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
+async function* readParts(body, plan) {
     let partNumber = 1;
     let chunks = [];
     let size = 0;
     for await (const chunk of body) {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
+        if (size >= partSizeFor(partNumber, plan)) {
             yield Buffer.concat(chunks, size);
             chunks = [];
             size = 0;
@@ -40403,7 +40483,10 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -40428,6 +40511,7 @@ const ENV = {
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
     awsCaBundle: 'AWS_CA_BUNDLE',
+    awsRequestChecksums: 'AWS_REQUEST_CHECKSUM_CALCULATION',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -40451,6 +40535,7 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
             caBundle: value(ENV.awsCaBundle),
+            checksums: checksumMode(value(ENV.awsRequestChecksums)),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -40458,6 +40543,16 @@ function runContext(env) {
             sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text) {
+    if (text === undefined)
+        return undefined;
+    const mode = text.toUpperCase();
+    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
+        return mode;
+    throw new errors/* ConfigurationError */.j1(`${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+        'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
 }
 /**
  * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
@@ -40473,8 +40568,6 @@ function inputEnvName(input) {
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(7619);
-// EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;

@@ -39049,7 +39049,10 @@ function getIDToken(aud) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -39074,6 +39077,7 @@ const ENV = {
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
     awsCaBundle: 'AWS_CA_BUNDLE',
+    awsRequestChecksums: 'AWS_REQUEST_CHECKSUM_CALCULATION',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -39097,6 +39101,7 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
             caBundle: value(ENV.awsCaBundle),
+            checksums: checksumMode(value(ENV.awsRequestChecksums)),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -39104,6 +39109,16 @@ function runContext(env) {
             sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text) {
+    if (text === undefined)
+        return undefined;
+    const mode = text.toUpperCase();
+    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
+        return mode;
+    throw new errors/* ConfigurationError */.j1(`${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+        'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
 }
 /**
  * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
@@ -39119,8 +39134,6 @@ function inputEnvName(input) {
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(7619);
-// EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
