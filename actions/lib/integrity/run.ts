@@ -6,6 +6,8 @@ import type { Store } from '../storage/index.ts';
 import { fail, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
 import { checkCustom } from './custom.ts';
+import type { FileSource } from '../files/source.ts';
+import { checkFiles } from './files.ts';
 import { checkEmbeddings } from './embeddings/index.ts';
 import { pinSession } from '../pg/fingerprint.ts';
 import { checkBackupFreshness } from './freshness.ts';
@@ -26,6 +28,8 @@ export interface IntegrityOptions {
   config: IntegrityConfig;
   qdrant?: QdrantNode;
   stores: Store[];
+  /** The source bucket of each files check, opened with the source settings. */
+  fileSources?: Map<string, FileSource>;
   log: (line: string) => void;
 }
 
@@ -86,6 +90,10 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0]!, backup));
     for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
       await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
+    for (const files of config.files) {
+      const source = options.fileSources?.get(files.name);
+      if (source) await run(`files: ${files.name}`, () => checkFiles(source, options.stores[0]!, files.name));
+    }
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

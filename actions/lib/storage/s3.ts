@@ -61,6 +61,8 @@ export interface S3Settings {
    * repo1-storage-ca-file). Node's own TLS takes NODE_EXTRA_CA_CERTS.
    */
   caBundle?: string;
+  /** Keys of their own (a backup source that is not the destinations' account); default: the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /**
@@ -81,6 +83,7 @@ export function s3Client(settings: S3Settings): S3Client {
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
     region: settings.region,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     retryMode: 'standard',

@@ -7,7 +7,10 @@ import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { readSourceOpener, SOURCE_INPUTS } from '../../lib/inputs/source.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { Origin } from '../../lib/action/origin.ts';
+import type { FileSource } from '../../lib/files/source.ts';
 import type { Store } from '../../lib/storage/index.ts';
 
 export const INPUTS = {
@@ -27,7 +30,8 @@ export const INPUTS = {
   },
   'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
   'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
-  'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+  'storage-url': { description: 'Where the backups are, for backup freshness and files checks.' },
+  ...SOURCE_INPUTS,
   'fail-on': {
     description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
     default: 'error',
@@ -42,6 +46,7 @@ export interface IntegrityInputs {
   config: IntegrityConfig;
   qdrant?: QdrantNode;
   stores: Store[];
+  fileSources: Map<string, FileSource>;
   failOn: 'error' | 'warning' | 'never';
   reportPath: string;
 }
@@ -59,15 +64,25 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   if (config.embeddings.length > 0 && !qdrantUrl) {
     throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
   }
-  if (config.backups.length > 0 && stores.length === 0) {
-    throw new ConfigurationError('The config has backups checks: set input "storage-url" to where the backups are.');
+  if ((config.backups.length > 0 || config.files.length > 0) && stores.length === 0) {
+    throw new ConfigurationError(
+      'The config has backups or files checks: set input "storage-url" to where the backups are.',
+    );
   }
+  const openSource = readSourceOpener(runtime, inputs, timeouts);
+  const fileSources = new Map(
+    config.files.map((files, index) => [
+      files.name,
+      openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
+    ]),
+  );
   return {
     database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
     compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
     config,
     qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
     stores,
+    fileSources,
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
