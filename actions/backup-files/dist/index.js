@@ -61377,7 +61377,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2554:
+/***/ 2167:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61607,474 +61607,11 @@ function splitList(text) {
         .filter((item) => item !== '');
 }
 
-// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(5423);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
-/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
-const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
-
-;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
-
-
-
-const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
-}
-/** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
-    let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
-    return total;
-}
-function parseS3Url(url) {
-    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!match?.[1])
-        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
-    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
-/**
- * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
- * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
- */
-const MAX_ATTEMPTS = 3;
-/**
- * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
- * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
- * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
- * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
- */
-function s3Client(settings) {
-    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
-    return new dist_cjs/* S3Client */.YxF({
-        endpoint: settings.endpoint,
-        forcePathStyle: settings.forcePathStyle,
-        region: settings.region,
-        ...(settings.credentials ? { credentials: settings.credentials } : {}),
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        retryMode: 'standard',
-        maxAttempts: MAX_ATTEMPTS,
-        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
-        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
-    });
-}
-/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
-function hostOf(settings, bucket) {
-    if (!settings.endpoint)
-        return `${bucket}.s3.${settings.region}.amazonaws.com`;
-    try {
-        return new URL(settings.endpoint).host;
-    }
-    catch {
-        return settings.endpoint;
-    }
-}
-class S3Store {
-    displayUrl;
-    location;
-    client;
-    /** Where requests go and how long they may take, for the errors that say so. */
-    peer;
-    constructor(url, settings) {
-        this.location = parseS3Url(url);
-        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
-        this.peer =
-            settings instanceof dist_cjs/* S3Client */.YxF
-                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
-                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
-        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
-    }
-    async put(key, body) {
-        await explained(this.peer, this.urlOf(key), this.upload(key, body));
-    }
-    async upload(key, body) {
-        const parts = readParts(body);
-        const first = await parts.next();
-        const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
-            // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
-            return;
-        }
-        await this.putMultipart(key, firstPart, parts);
-    }
-    async get(key) {
-        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
-        if (!(response.Body instanceof external_node_stream_.Readable))
-            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
-        return explainedBody(response.Body, this.peer, this.urlOf(key));
-    }
-    async head(key) {
-        try {
-            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
-            return response.ContentLength ?? 0;
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            if (status === 404 || error.name === 'NotFound')
-                return undefined;
-            throw explainHead(this.peer, this.urlOf(key), error);
-        }
-    }
-    async *list(prefix) {
-        const fullPrefix = this.fullKey(prefix);
-        let token;
-        do {
-            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
-            for (const object of page.Contents ?? []) {
-                if (object.Key)
-                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-    }
-    async delete(keys) {
-        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
-        for (const key of keys)
-            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
-    }
-    urlOf(key) {
-        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
-    }
-    async exists() {
-        try {
-            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
-            return true;
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
-                return false;
-            throw explain(this.peer, this.urlOf(''), error);
-        }
-    }
-    async *leftovers(prefix) {
-        let keyMarker;
-        let uploadIdMarker;
-        do {
-            const page = await this.client
-                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
-                Bucket: this.location.bucket,
-                Prefix: this.fullKey(prefix),
-                KeyMarker: keyMarker,
-                UploadIdMarker: uploadIdMarker,
-            }))
-                .catch((error) => {
-                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
-                // (README, storage) then clears them instead.
-                if (error.$metadata?.httpStatusCode === 501)
-                    return undefined;
-                throw explain(this.peer, this.urlOf(prefix), error);
-            });
-            if (!page)
-                return;
-            for (const upload of page.Uploads ?? []) {
-                if (!upload.Key || !upload.UploadId)
-                    continue;
-                yield {
-                    key: this.relativeKey(upload.Key),
-                    startedAt: upload.Initiated ?? new Date(0),
-                    handle: upload.UploadId,
-                };
-            }
-            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-        } while (keyMarker);
-    }
-    async removeLeftover(leftover) {
-        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
-    }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
-        if (!UploadId)
-            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
-        const completed = [];
-        const inFlight = new Set();
-        let failure;
-        const upload = (partNumber, body) => {
-            const sent = this.client
-                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
-                .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
-            })
-                .catch((error) => {
-                failure ??= error;
-            })
-                .finally(() => inFlight.delete(sent));
-            inFlight.add(sent);
-        };
-        try {
-            let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
-                    await Promise.race(inFlight);
-                }
-                if (failure)
-                    break;
-                upload(partNumber, part);
-            }
-            await Promise.all(inFlight);
-            if (failure)
-                throw failure;
-            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
-        }
-        catch (error) {
-            await Promise.allSettled(inFlight);
-            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
-            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
-            throw error;
-        }
-    }
-    target(key) {
-        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
-    }
-    fullKey(key) {
-        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-    }
-    relativeKey(fullKey) {
-        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
-    }
-}
-/**
- * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
- * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
- * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
- */
-const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
-/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
-const UNREACHABLE = {
-    ECONNREFUSED: 'refused the connection',
-    ENOTFOUND: 'could not be resolved (DNS)',
-    EAI_AGAIN: 'could not be resolved (DNS)',
-    ECONNRESET: 'dropped the connection',
-    EPIPE: 'closed the connection mid-request',
-    ETIMEDOUT: 'did not accept the connection in time',
-    EHOSTUNREACH: 'is unreachable from here',
-    ENETUNREACH: 'is unreachable from here',
-};
-/**
- * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
- * not connect or went silent (after the SDK's retries), a host that cannot be reached.
- */
-function explain(peer, url, error) {
-    const { name, code, message } = (error ?? {});
-    const attempts = error?.$metadata?.attempts ?? 1;
-    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
-        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
-            cause: error,
-        });
-    }
-    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
-    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
-    if (problem) {
-        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
-            'reach it.', { cause: error });
-    }
-    if (name === 'TimeoutError') {
-        const connecting = typeof message === 'string' && message.includes('establish a connection');
-        const [limit, what] = connecting
-            ? [peer.timeouts.connectMs, 'accepted no connection']
-            : [peer.timeouts.idleMs, 'went silent'];
-        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
-            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
-            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
-    }
-    return error;
-}
-/**
- * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
- * body stream with the SDK's raw error; it gets the same one line as a failed request.
- */
-function explainedBody(body, peer, url) {
-    const explainedStream = new external_node_stream_.PassThrough();
-    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
-    explainedStream.once('close', () => body.destroy());
-    return body.pipe(explainedStream);
-}
-function seconds(ms) {
-    return `${Number((ms / 1000).toFixed(1))} s`;
-}
-/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
-function explainHead(peer, url, error) {
-    const status = error.$metadata?.httpStatusCode;
-    if (status !== 400)
-        return explain(peer, url, error);
-    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
-        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
-}
-const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
-    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
-    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
-    'much.';
-async function explained(peer, url, call) {
-    try {
-        return await call;
-    }
-    catch (error) {
-        throw explain(peer, url, error);
-    }
-}
-/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
-    let partNumber = 1;
-    let chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
-            yield Buffer.concat(chunks, size);
-            chunks = [];
-            size = 0;
-            partNumber += 1;
-        }
-    }
-    if (size > 0 || partNumber === 1)
-        yield Buffer.concat(chunks, size);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/files/source.ts
-
-
-
-
-/**
- * The bucket being backed up, read with the AWS SDK (ListObjectsV2 page by page, GetObject streamed, HeadObject to
- * tell whether an object changed while it was read). Any S3-compatible service: Supabase Storage, R2, MinIO.
- */
-class FileSource {
-    url;
-    host;
-    location;
-    client;
-    origins;
-    constructor(settings) {
-        this.url = settings.url.replace(/\/+$/, '');
-        this.location = parseS3Url(settings.url);
-        this.client = s3Client(settings.s3);
-        this.origins = settings.origins;
-        this.host = settings.s3.endpoint ? new URL(settings.s3.endpoint).host : 's3.amazonaws.com';
-    }
-    /** Every object under the prefix, sorted by key (S3 lists in key order; sorted again for other servers). */
-    async list() {
-        const prefix = this.location.prefix ? `${this.location.prefix}/` : '';
-        const entries = [];
-        let token;
-        do {
-            const page = await this.explained('list', this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token })));
-            for (const object of page.Contents ?? []) {
-                if (!object.Key)
-                    continue;
-                entries.push({
-                    key: object.Key.slice(prefix.length),
-                    bytes: object.Size ?? 0,
-                    etag: object.ETag ?? '',
-                    lastModified: (object.LastModified ?? new Date(0)).toISOString(),
-                });
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-        return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    }
-    /** The object's body and what it is now; undefined when it was deleted since the listing. */
-    async get(key) {
-        const response = await this.client
-            .send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.location.bucket, Key: this.fullKey(key) }))
-            .catch((error) => {
-            if (error.name === 'NoSuchKey')
-                return undefined;
-            throw this.explain(`read ${key}`, error);
-        });
-        if (!response)
-            return undefined;
-        if (!(response.Body instanceof external_node_stream_.Readable))
-            throw new Error(`The source returned no body for ${this.urlOf(key)}.`);
-        return {
-            body: response.Body,
-            entry: {
-                key,
-                bytes: response.ContentLength ?? 0,
-                etag: response.ETag ?? '',
-                lastModified: (response.LastModified ?? new Date(0)).toISOString(),
-            },
-        };
-    }
-    /** The object's ETag now, or undefined when it is gone. */
-    async etagOf(key) {
-        try {
-            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.location.bucket, Key: this.fullKey(key) }));
-            return response.ETag ?? '';
-        }
-        catch (error) {
-            if (statusOf(error) === 404 || error.name === 'NotFound')
-                return undefined;
-            throw this.explain(`read ${key}`, error);
-        }
-    }
-    urlOf(key) {
-        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
-    }
-    fullKey(key) {
-        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-    }
-    async explained(what, call) {
-        try {
-            return await call;
-        }
-        catch (error) {
-            throw this.explain(what, error);
-        }
-    }
-    /** S3's refusals as one line naming the setting to fix; anything else (an outage) keeps its own message. */
-    explain(what, error) {
-        const name = error?.name ?? '';
-        const where = `the source ${this.url} at ${this.host}`;
-        const { origins } = this;
-        const refusals = {
-            InvalidAccessKeyId: `${where} does not know the access key (InvalidAccessKeyId): set ${origins.accessKeyId} to a key of that ` +
-                "service (Supabase: Project Settings → Storage → S3 access keys) and its secret to that key's secret.",
-            SignatureDoesNotMatch: `${where} refused the signature (SignatureDoesNotMatch): ${origins.secretAccessKey} is not the secret of ` +
-                `the access key in ${origins.accessKeyId}.`,
-            AccessDenied: `${where} denied the access key the right to ${what} (AccessDenied): give the key read and list rights ` +
-                `on the bucket, or set ${origins.accessKeyId} to one that has them.`,
-            NoSuchBucket: `${where} has no bucket "${this.location.bucket}": check ${origins.url}.`,
-        };
-        const line = refusals[name];
-        if (line)
-            return new errors/* ConfigurationError */.j1(line, { cause: error });
-        const code = error?.code;
-        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-            return new errors/* ConfigurationError */.j1(`${where} could not be reached (${code}): check ${origins.endpoint} and that this machine can reach it.`, { cause: error });
-        }
-        return error;
-    }
-}
-function statusOf(error) {
-    return error.$metadata?.httpStatusCode;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/bech32.ts
 /** Bech32 (BIP 173), as age uses it for keys: `age1…` recipients and `AGE-SECRET-KEY-1…` identities. */
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -62657,6 +62194,349 @@ async function syncDirectory(dir) {
     }
 }
 
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(5423);
+;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
+/** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
+
+;// CONCATENATED MODULE: ./actions/lib/storage/s3.ts
+
+
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
+ *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
+const FIRST_PART_BYTES = 8 * MiB;
+const PARTS_PER_STEP = 1000;
+const MAX_PART_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
+const IN_FLIGHT_BUDGET = 64 * MiB;
+function partSizeFor(partNumber) {
+    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
+    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+}
+/** The largest stream the part schedule can carry (for tests and docs). */
+function maxStreamBytes() {
+    let total = 0;
+    for (let part = 1; part <= MAX_PARTS; part++)
+        total += partSizeFor(part);
+    return total;
+}
+function parseS3Url(url) {
+    const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+    if (!match?.[1])
+        throw new Error(`"${url}" is not an s3://bucket/prefix URL.`);
+    return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+/**
+ * Attempts per request. The SDK's standard strategy retries only what is transient (timeouts, resets, 5xx,
+ * throttling), with jittered exponential backoff; a peer that stays silent fails after this many idle timeouts.
+ */
+const MAX_ATTEMPTS = 3;
+/**
+ * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
+ * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
+ * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
+ */
+function s3Client(settings) {
+    const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
+    return new dist_cjs/* S3Client */.YxF({
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+        region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        retryMode: 'standard',
+        maxAttempts: MAX_ATTEMPTS,
+        // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
+        requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
+    });
+}
+/** The host requests go to, for messages: the custom endpoint's, or AWS's own for the bucket. */
+function hostOf(settings, bucket) {
+    if (!settings.endpoint)
+        return `${bucket}.s3.${settings.region}.amazonaws.com`;
+    try {
+        return new URL(settings.endpoint).host;
+    }
+    catch {
+        return settings.endpoint;
+    }
+}
+class S3Store {
+    displayUrl;
+    location;
+    client;
+    /** Where requests go and how long they may take, for the errors that say so. */
+    peer;
+    constructor(url, settings) {
+        this.location = parseS3Url(url);
+        this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
+        this.peer =
+            settings instanceof dist_cjs/* S3Client */.YxF
+                ? { host: 'its endpoint', timeouts: DEFAULT_TIMEOUTS }
+                : { host: hostOf(settings, this.location.bucket), timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS };
+        this.displayUrl = `s3://${this.location.bucket}/${this.location.prefix}`.replace(/\/$/, '');
+    }
+    async put(key, body) {
+        await explained(this.peer, this.urlOf(key), this.upload(key, body));
+    }
+    async upload(key, body) {
+        const parts = readParts(body);
+        const first = await parts.next();
+        const firstPart = first.done ? Buffer.alloc(0) : first.value;
+        if (firstPart.length < partSizeFor(1)) {
+            // The whole stream fit in less than one part: one PUT, atomic by nature.
+            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            return;
+        }
+        await this.putMultipart(key, firstPart, parts);
+    }
+    async get(key) {
+        const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`S3 returned no body for ${this.urlOf(key)}.`);
+        return explainedBody(response.Body, this.peer, this.urlOf(key));
+    }
+    async head(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81(this.target(key)));
+            return response.ContentLength ?? 0;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound')
+                return undefined;
+            throw explainHead(this.peer, this.urlOf(key), error);
+        }
+    }
+    async *list(prefix) {
+        const fullPrefix = this.fullKey(prefix);
+        let token;
+        do {
+            const page = await explained(this.peer, `s3://${this.location.bucket}/${fullPrefix}`, this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: fullPrefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { key: this.relativeKey(object.Key), bytes: object.Size ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async delete(keys) {
+        // One DeleteObject per key: DeleteObjects needs a Content-MD5 that several S3-compatible servers reject.
+        for (const key of keys)
+            await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* DeleteObjectCommand */.k4j(this.target(key))));
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    async exists() {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.location.bucket }));
+            return true;
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            if (status === 404 || error.name === 'NotFound' || error.name === 'NoSuchBucket')
+                return false;
+            throw explain(this.peer, this.urlOf(''), error);
+        }
+    }
+    async *leftovers(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.client
+                .send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({
+                Bucket: this.location.bucket,
+                Prefix: this.fullKey(prefix),
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+            }))
+                .catch((error) => {
+                // Some S3-compatible servers cannot list uploads; the lifecycle rule AbortIncompleteMultipartUpload
+                // (README, storage) then clears them instead.
+                if (error.$metadata?.httpStatusCode === 501)
+                    return undefined;
+                throw explain(this.peer, this.urlOf(prefix), error);
+            });
+            if (!page)
+                return;
+            for (const upload of page.Uploads ?? []) {
+                if (!upload.Key || !upload.UploadId)
+                    continue;
+                yield {
+                    key: this.relativeKey(upload.Key),
+                    startedAt: upload.Initiated ?? new Date(0),
+                    handle: upload.UploadId,
+                };
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+    }
+    async removeLeftover(leftover) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
+    }
+    async putMultipart(key, firstPart, rest) {
+        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
+        if (!UploadId)
+            throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
+        const completed = [];
+        const inFlight = new Set();
+        let failure;
+        const upload = (partNumber, body) => {
+            const sent = this.client
+                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .then((response) => {
+                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+            })
+                .catch((error) => {
+                failure ??= error;
+            })
+                .finally(() => inFlight.delete(sent));
+            inFlight.add(sent);
+        };
+        try {
+            let partNumber = 1;
+            upload(partNumber, firstPart);
+            for await (const part of rest) {
+                partNumber += 1;
+                if (partNumber > MAX_PARTS)
+                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
+                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+                    await Promise.race(inFlight);
+                }
+                if (failure)
+                    break;
+                upload(partNumber, part);
+            }
+            await Promise.all(inFlight);
+            if (failure)
+                throw failure;
+            completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+            await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ ...this.target(key), UploadId, MultipartUpload: { Parts: completed } }));
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            // Abort so no half-uploaded parts linger (and cost money); a failed abort must not hide the first error.
+            await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(key), UploadId })).catch(() => undefined);
+            throw error;
+        }
+    }
+    target(key) {
+        return { Bucket: this.location.bucket, Key: this.fullKey(key) };
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    relativeKey(fullKey) {
+        return this.location.prefix ? fullKey.slice(this.location.prefix.length + 1) : fullKey;
+    }
+}
+/**
+ * Error codes of credentials that were valid and have run out. The SDK re-reads credentials that can refresh (a web
+ * identity token file, an instance or container role, an SSO or assume-role profile) before they expire; the
+ * static keys that aws-actions/configure-aws-credentials exports cannot refresh, so they must outlast the job.
+ */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** Network errors the SDK passes on as Node gave them (after its retries), and what they mean here. */
+const UNREACHABLE = {
+    ECONNREFUSED: 'refused the connection',
+    ENOTFOUND: 'could not be resolved (DNS)',
+    EAI_AGAIN: 'could not be resolved (DNS)',
+    ECONNRESET: 'dropped the connection',
+    EPIPE: 'closed the connection mid-request',
+    ETIMEDOUT: 'did not accept the connection in time',
+    EHOSTUNREACH: 'is unreachable from here',
+    ENETUNREACH: 'is unreachable from here',
+};
+/**
+ * The error S3 gave, or one line that says what happened and what to change: expired credentials, a peer that did
+ * not connect or went silent (after the SDK's retries), a host that cannot be reached.
+ */
+function explain(peer, url, error) {
+    const { name, code, message } = (error ?? {});
+    const attempts = error?.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    if (typeof name === 'string' && EXPIRED_CREDENTIALS.has(name)) {
+        return new Error(`S3 refused ${url}: the AWS credentials expired (${name}) before the job was done. ${RENEW}`, {
+            cause: error,
+        });
+    }
+    // The SDK names socket errors (ECONNRESET, EPIPE, …) TimeoutError too, so that they are retried: the code decides.
+    const problem = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    if (problem) {
+        return new Error(`S3 at ${peer.host} ${problem} (${code}${tries}) for ${url}: check the endpoint and that this machine can ` +
+            'reach it.', { cause: error });
+    }
+    if (name === 'TimeoutError') {
+        const connecting = typeof message === 'string' && message.includes('establish a connection');
+        const [limit, what] = connecting
+            ? [peer.timeouts.connectMs, 'accepted no connection']
+            : [peer.timeouts.idleMs, 'went silent'];
+        return new Error(`S3 at ${peer.host} ${what} within ${seconds(limit)} (${connecting ? 'connect' : 'idle'} timeout${tries}) ` +
+            `for ${url}: check that the endpoint is an S3 service this machine can reach` +
+            `${peer.timeouts.setBy ? `, or raise ${peer.timeouts.setBy[connecting ? 'connect' : 'idle']}` : ''}.`, { cause: error });
+    }
+    return error;
+}
+/**
+ * A download that fails mid-body (the socket timeout firing while the body stalls, a dropped connection) fails the
+ * body stream with the SDK's raw error; it gets the same one line as a failed request.
+ */
+function explainedBody(body, peer, url) {
+    const explainedStream = new external_node_stream_.PassThrough();
+    body.once('error', (error) => explainedStream.destroy(explain(peer, url, error)));
+    explainedStream.once('close', () => body.destroy());
+    return body.pipe(explainedStream);
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
+}
+/** A HEAD answer has no body, so S3's error code is lost: a bare 400 is most often an expired session token. */
+function explainHead(peer, url, error) {
+    const status = error.$metadata?.httpStatusCode;
+    if (status !== 400)
+        return explain(peer, url, error);
+    return new Error(`S3 answered 400 Bad Request to a HEAD of ${url}, which carries no error code; late in a job this is most ` +
+        `often AWS credentials that expired (ExpiredToken). ${RENEW}`, { cause: error });
+}
+const RENEW = 'Credentials that cannot refresh (the keys aws-actions/configure-aws-credentials exports, or static keys with a ' +
+    "session token) must last the whole job: set that step's role-duration-seconds to at least the job's " +
+    "timeout-minutes × 60, and the IAM role's maximum session duration (1 h by default, up to 12 h) to at least as " +
+    'much.';
+async function explained(peer, url, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        throw explain(peer, url, error);
+    }
+}
+/** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
+async function* readParts(body) {
+    let partNumber = 1;
+    let chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= partSizeFor(partNumber)) {
+            yield Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            partNumber += 1;
+        }
+    }
+    if (size > 0 || partNumber === 1)
+        yield Buffer.concat(chunks, size);
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/storage/index.ts
 
 
@@ -62732,6 +62612,190 @@ function readTimeouts(inputs) {
             connect: String(inputs.origin('connect-timeout-seconds')),
             idle: String(inputs.origin('idle-timeout-seconds')),
         },
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/files/source.ts
+
+
+
+
+/**
+ * The bucket being backed up, read with the AWS SDK (ListObjectsV2 page by page, GetObject streamed, HeadObject to
+ * tell whether an object changed while it was read). Any S3-compatible service: Supabase Storage, R2, MinIO.
+ */
+class FileSource {
+    url;
+    host;
+    location;
+    client;
+    origins;
+    constructor(settings) {
+        this.url = settings.url.replace(/\/+$/, '');
+        this.location = parseS3Url(settings.url);
+        this.client = s3Client(settings.s3);
+        this.origins = settings.origins;
+        this.host = settings.s3.endpoint ? new URL(settings.s3.endpoint).host : 's3.amazonaws.com';
+    }
+    /** Every object under the prefix, sorted by key (S3 lists in key order; sorted again for other servers). */
+    async list() {
+        const prefix = this.location.prefix ? `${this.location.prefix}/` : '';
+        const entries = [];
+        let token;
+        do {
+            const page = await this.explained('list', this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (!object.Key)
+                    continue;
+                entries.push({
+                    key: object.Key.slice(prefix.length),
+                    bytes: object.Size ?? 0,
+                    etag: object.ETag ?? '',
+                    lastModified: (object.LastModified ?? new Date(0)).toISOString(),
+                });
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    /** The object's body and what it is now; undefined when it was deleted since the listing. */
+    async get(key) {
+        const response = await this.client
+            .send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.location.bucket, Key: this.fullKey(key) }))
+            .catch((error) => {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        });
+        if (!response)
+            return undefined;
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`The source returned no body for ${this.urlOf(key)}.`);
+        return {
+            body: response.Body,
+            entry: {
+                key,
+                bytes: response.ContentLength ?? 0,
+                etag: response.ETag ?? '',
+                lastModified: (response.LastModified ?? new Date(0)).toISOString(),
+            },
+        };
+    }
+    /** The object's ETag now, or undefined when it is gone. */
+    async etagOf(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.location.bucket, Key: this.fullKey(key) }));
+            return response.ETag ?? '';
+        }
+        catch (error) {
+            if (statusOf(error) === 404 || error.name === 'NotFound')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        }
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    async explained(what, call) {
+        try {
+            return await call;
+        }
+        catch (error) {
+            throw this.explain(what, error);
+        }
+    }
+    /** S3's refusals as one line naming the setting to fix; anything else (an outage) keeps its own message. */
+    explain(what, error) {
+        const name = error?.name ?? '';
+        const where = `the source ${this.url} at ${this.host}`;
+        const { origins } = this;
+        const refusals = {
+            InvalidAccessKeyId: `${where} does not know the access key (InvalidAccessKeyId): set ${origins.accessKeyId} to a key of that ` +
+                "service (Supabase: Project Settings → Storage → S3 access keys) and its secret to that key's secret.",
+            SignatureDoesNotMatch: `${where} refused the signature (SignatureDoesNotMatch): ${origins.secretAccessKey} is not the secret of ` +
+                `the access key in ${origins.accessKeyId}.`,
+            AccessDenied: `${where} denied the access key the right to ${what} (AccessDenied): give the key read and list rights ` +
+                `on the bucket, or set ${origins.accessKeyId} to one that has them.`,
+            NoSuchBucket: `${where} has no bucket "${this.location.bucket}": check ${origins.url}.`,
+        };
+        const line = refusals[name];
+        if (line)
+            return new errors/* ConfigurationError */.j1(line, { cause: error });
+        const code = error?.code;
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            return new errors/* ConfigurationError */.j1(`${where} could not be reached (${code}): check ${origins.endpoint} and that this machine can reach it.`, { cause: error });
+        }
+        return error;
+    }
+}
+function statusOf(error) {
+    return error.$metadata?.httpStatusCode;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/source.ts
+
+
+/** The inputs of a bucket read as a source of files (backup-files, the files integrity check), one rule. */
+const SOURCE_INPUTS = {
+    'source-endpoint-url': {
+        description: "The source's S3 endpoint (Supabase: https://<ref>.storage.supabase.co/storage/v1/s3); path-style. Default: " +
+            'AWS_ENDPOINT_URL_S3, else AWS.',
+    },
+    'source-access-key-id': {
+        description: "The source's access key id (a secret); default: AWS_ACCESS_KEY_ID.",
+        secret: true,
+    },
+    'source-secret-access-key': {
+        description: "The source's secret access key (a secret); default: AWS_SECRET_ACCESS_KEY.",
+        secret: true,
+    },
+    'source-region': { description: "The source's region (Supabase: the project's region); default: AWS_REGION." },
+};
+const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/;
+/**
+ * Opens source buckets with the source inputs' endpoint and keys; without keys, the SDK's chain (the standard AWS
+ * variables). `url` is checked and named by its own origin (an input, or an entry of a config file).
+ */
+function readSourceOpener(runtime, inputs, timeouts) {
+    const endpoint = inputs.optional('source-endpoint-url') ?? runtime.context.s3.endpoint;
+    if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin('source-endpoint-url').title} is "${endpoint}", not an http(s):// URL: e.g. ` +
+            'https://<ref>.storage.supabase.co/storage/v1/s3.');
+    }
+    const accessKeyId = inputs.optional('source-access-key-id');
+    const secretAccessKey = inputs.optional('source-secret-access-key');
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        const [missing, given] = accessKeyId
+            ? ['source-secret-access-key', 'source-access-key-id']
+            : ['source-access-key-id', 'source-secret-access-key'];
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin(missing).title} is empty while ${inputs.origin(given)} is set: give both, or neither to use ` +
+            'the standard AWS variables.');
+    }
+    const s3 = {
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || runtime.context.s3.forcePathStyle,
+        region: inputs.optional('source-region') ?? runtime.context.s3.region,
+        timeouts,
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    };
+    return (url, origin) => {
+        if (!S3_URL.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`${origin.title} is "${url}", not an s3://bucket or s3://bucket/prefix URL: for Supabase Storage the bucket ` +
+                "is the storage bucket's name (s3://avatars).");
+        }
+        return new FileSource({
+            url,
+            s3,
+            origins: {
+                url: origin,
+                endpoint: inputs.origin('source-endpoint-url'),
+                accessKeyId: inputs.origin('source-access-key-id'),
+                secretAccessKey: inputs.origin('source-secret-access-key'),
+            },
+        });
     };
 }
 
@@ -62880,25 +62944,12 @@ function checkFilesManifest(manifest, where) {
 
 
 
-
 const INPUTS = {
     'source-url': {
         description: 'The bucket to back up: s3://bucket or s3://bucket/prefix (a Supabase Storage bucket, R2, MinIO…).',
         required: true,
     },
-    'source-endpoint-url': {
-        description: "The source's S3 endpoint (Supabase: https://<ref>.storage.supabase.co/storage/v1/s3); path-style. Default: " +
-            'AWS_ENDPOINT_URL_S3, else AWS.',
-    },
-    'source-access-key-id': {
-        description: "The source's access key id (a secret); default: AWS_ACCESS_KEY_ID.",
-        secret: true,
-    },
-    'source-secret-access-key': {
-        description: "The source's secret access key (a secret); default: AWS_SECRET_ACCESS_KEY.",
-        secret: true,
-    },
-    'source-region': { description: "The source's region (Supabase: the project's region); default: AWS_REGION." },
+    ...SOURCE_INPUTS,
     name: { description: 'Backup name: the storage folder, e.g. storage-avatars.', required: true },
     'storage-url': {
         description: 'Destinations, newline- or comma-separated: s3://bucket/prefix, file:///path or ./path.',
@@ -62922,7 +62973,7 @@ function readInputs(runtime) {
     const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
     const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts });
     return {
-        source: readSource(runtime, inputs, timeouts),
+        source: readSourceOpener(runtime, inputs, timeouts)(inputs.string('source-url'), inputs.origin('source-url')),
         name,
         stores,
         kind: inputs.choice('kind', BACKUP_KINDS),
@@ -62930,43 +62981,6 @@ function readInputs(runtime) {
         fullEveryDays: inputs.integer('full-every-days', { min: 1, max: 365 }),
         concurrency: inputs.integer('concurrency', { min: 1, max: 64 }),
     };
-}
-function readSource(runtime, inputs, timeouts) {
-    const url = inputs.string('source-url');
-    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(url)) {
-        throw new errors/* ConfigurationError */.j1(`${inputs.origin('source-url').title} is "${url}", not an s3://bucket or s3://bucket/prefix URL: for Supabase ` +
-            "Storage the bucket is the storage bucket's name (s3://avatars).");
-    }
-    const endpoint = inputs.optional('source-endpoint-url') ?? runtime.context.s3.endpoint;
-    if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
-        throw new errors/* ConfigurationError */.j1(`${inputs.origin('source-endpoint-url').title} is "${endpoint}", not an http(s):// URL: e.g. ` +
-            'https://<ref>.storage.supabase.co/storage/v1/s3.');
-    }
-    const accessKeyId = inputs.optional('source-access-key-id');
-    const secretAccessKey = inputs.optional('source-secret-access-key');
-    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-        const [missing, given] = accessKeyId
-            ? ['source-secret-access-key', 'source-access-key-id']
-            : ['source-access-key-id', 'source-secret-access-key'];
-        throw new errors/* ConfigurationError */.j1(`${inputs.origin(missing).title} is empty while ${inputs.origin(given)} is set: give both, or neither to use ` +
-            'the standard AWS variables.');
-    }
-    return new FileSource({
-        url,
-        s3: {
-            endpoint,
-            forcePathStyle: Boolean(endpoint) || runtime.context.s3.forcePathStyle,
-            region: inputs.optional('source-region') ?? runtime.context.s3.region,
-            timeouts,
-            ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-        },
-        origins: {
-            url: inputs.origin('source-url'),
-            endpoint: inputs.origin('source-endpoint-url'),
-            accessKeyId: inputs.origin('source-access-key-id'),
-            secretAccessKey: inputs.origin('source-secret-access-key'),
-        },
-    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/format.ts
@@ -63820,7 +63834,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7484);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2554);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2167);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -72585,7 +72585,7 @@ const INPUTS = {
     },
     'target-url': {
         description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
-            'backups: the Qdrant to recover into.',
+            'backups: the Qdrant to recover into. Files backups: an empty s3://bucket/prefix or folder.',
         secret: 'url',
     },
     'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
@@ -77262,7 +77262,9 @@ function qdrantTarget(inputs, url) {
                 '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
                 'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
                 "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
-                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
+                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions. Files backups: an **empty** ' +
+                '`s3://bucket/prefix` or folder that receives the exact listing of the backup (objects deleted since come ' +
+                'back, objects created since are not there); without it every object is read and verified, nothing written.',
         },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
         'restore-as': {
@@ -77281,7 +77283,8 @@ function qdrantTarget(inputs, url) {
         },
         'dry-run': {
             docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
-                '`pg_restore --list`; nothing is restored.',
+                '`pg_restore --list`; nothing is restored. Files backups: every object read, both sha256 checked, nothing ' +
+                'written to `target-url`.',
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +

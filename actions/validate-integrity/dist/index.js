@@ -71270,7 +71270,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 7616:
+/***/ 7161:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71519,6 +71519,7 @@ const TOP = {
     timescaledb: 'list',
     'timescaledb-parity': 'mapping',
     backups: 'list',
+    files: 'list',
     custom: 'list',
 };
 const ITEMS = {
@@ -71534,6 +71535,7 @@ const ITEMS = {
         'max-lag': 'string',
     },
     backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
+    files: { name: 'string', 'source-url': 'string' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -71546,10 +71548,20 @@ const REQUIRED = {
     embeddings: ['table', 'key', 'collection'],
     timescaledb: ['hypertable'],
     backups: ['name', 'max-age-hours'],
+    files: ['name', 'source-url'],
     custom: ['name', 'sql'],
 };
 function emptyConfig() {
-    return { exclude: [], relations: [], embeddings: [], timescaledb: [], timescaleParity: {}, backups: [], custom: [] };
+    return {
+        exclude: [],
+        relations: [],
+        embeddings: [],
+        timescaledb: [],
+        timescaleParity: {},
+        backups: [],
+        files: [],
+        custom: [],
+    };
 }
 function loadConfig(path, origin) {
     let text;
@@ -71620,6 +71632,7 @@ function parseConfig(data, where) {
             maxAgeHours: b['max-age-hours'],
             maxWalAgeMinutes: b['max-wal-age-minutes'],
         })),
+        files: list('files').map((f) => ({ name: f.name, sourceUrl: f['source-url'] })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
             sql: c.sql,
@@ -72680,6 +72693,190 @@ function readTimeouts(inputs) {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/lib/files/source.ts
+
+
+
+
+/**
+ * The bucket being backed up, read with the AWS SDK (ListObjectsV2 page by page, GetObject streamed, HeadObject to
+ * tell whether an object changed while it was read). Any S3-compatible service: Supabase Storage, R2, MinIO.
+ */
+class FileSource {
+    url;
+    host;
+    location;
+    client;
+    origins;
+    constructor(settings) {
+        this.url = settings.url.replace(/\/+$/, '');
+        this.location = parseS3Url(settings.url);
+        this.client = s3Client(settings.s3);
+        this.origins = settings.origins;
+        this.host = settings.s3.endpoint ? new URL(settings.s3.endpoint).host : 's3.amazonaws.com';
+    }
+    /** Every object under the prefix, sorted by key (S3 lists in key order; sorted again for other servers). */
+    async list() {
+        const prefix = this.location.prefix ? `${this.location.prefix}/` : '';
+        const entries = [];
+        let token;
+        do {
+            const page = await this.explained('list', this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (!object.Key)
+                    continue;
+                entries.push({
+                    key: object.Key.slice(prefix.length),
+                    bytes: object.Size ?? 0,
+                    etag: object.ETag ?? '',
+                    lastModified: (object.LastModified ?? new Date(0)).toISOString(),
+                });
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    /** The object's body and what it is now; undefined when it was deleted since the listing. */
+    async get(key) {
+        const response = await this.client
+            .send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.location.bucket, Key: this.fullKey(key) }))
+            .catch((error) => {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        });
+        if (!response)
+            return undefined;
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`The source returned no body for ${this.urlOf(key)}.`);
+        return {
+            body: response.Body,
+            entry: {
+                key,
+                bytes: response.ContentLength ?? 0,
+                etag: response.ETag ?? '',
+                lastModified: (response.LastModified ?? new Date(0)).toISOString(),
+            },
+        };
+    }
+    /** The object's ETag now, or undefined when it is gone. */
+    async etagOf(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.location.bucket, Key: this.fullKey(key) }));
+            return response.ETag ?? '';
+        }
+        catch (error) {
+            if (statusOf(error) === 404 || error.name === 'NotFound')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        }
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    async explained(what, call) {
+        try {
+            return await call;
+        }
+        catch (error) {
+            throw this.explain(what, error);
+        }
+    }
+    /** S3's refusals as one line naming the setting to fix; anything else (an outage) keeps its own message. */
+    explain(what, error) {
+        const name = error?.name ?? '';
+        const where = `the source ${this.url} at ${this.host}`;
+        const { origins } = this;
+        const refusals = {
+            InvalidAccessKeyId: `${where} does not know the access key (InvalidAccessKeyId): set ${origins.accessKeyId} to a key of that ` +
+                "service (Supabase: Project Settings → Storage → S3 access keys) and its secret to that key's secret.",
+            SignatureDoesNotMatch: `${where} refused the signature (SignatureDoesNotMatch): ${origins.secretAccessKey} is not the secret of ` +
+                `the access key in ${origins.accessKeyId}.`,
+            AccessDenied: `${where} denied the access key the right to ${what} (AccessDenied): give the key read and list rights ` +
+                `on the bucket, or set ${origins.accessKeyId} to one that has them.`,
+            NoSuchBucket: `${where} has no bucket "${this.location.bucket}": check ${origins.url}.`,
+        };
+        const line = refusals[name];
+        if (line)
+            return new errors/* ConfigurationError */.j1(line, { cause: error });
+        const code = error?.code;
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            return new errors/* ConfigurationError */.j1(`${where} could not be reached (${code}): check ${origins.endpoint} and that this machine can reach it.`, { cause: error });
+        }
+        return error;
+    }
+}
+function statusOf(error) {
+    return error.$metadata?.httpStatusCode;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/source.ts
+
+
+/** The inputs of a bucket read as a source of files (backup-files, the files integrity check), one rule. */
+const SOURCE_INPUTS = {
+    'source-endpoint-url': {
+        description: "The source's S3 endpoint (Supabase: https://<ref>.storage.supabase.co/storage/v1/s3); path-style. Default: " +
+            'AWS_ENDPOINT_URL_S3, else AWS.',
+    },
+    'source-access-key-id': {
+        description: "The source's access key id (a secret); default: AWS_ACCESS_KEY_ID.",
+        secret: true,
+    },
+    'source-secret-access-key': {
+        description: "The source's secret access key (a secret); default: AWS_SECRET_ACCESS_KEY.",
+        secret: true,
+    },
+    'source-region': { description: "The source's region (Supabase: the project's region); default: AWS_REGION." },
+};
+const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/;
+/**
+ * Opens source buckets with the source inputs' endpoint and keys; without keys, the SDK's chain (the standard AWS
+ * variables). `url` is checked and named by its own origin (an input, or an entry of a config file).
+ */
+function readSourceOpener(runtime, inputs, timeouts) {
+    const endpoint = inputs.optional('source-endpoint-url') ?? runtime.context.s3.endpoint;
+    if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin('source-endpoint-url').title} is "${endpoint}", not an http(s):// URL: e.g. ` +
+            'https://<ref>.storage.supabase.co/storage/v1/s3.');
+    }
+    const accessKeyId = inputs.optional('source-access-key-id');
+    const secretAccessKey = inputs.optional('source-secret-access-key');
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        const [missing, given] = accessKeyId
+            ? ['source-secret-access-key', 'source-access-key-id']
+            : ['source-access-key-id', 'source-secret-access-key'];
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin(missing).title} is empty while ${inputs.origin(given)} is set: give both, or neither to use ` +
+            'the standard AWS variables.');
+    }
+    const s3 = {
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || runtime.context.s3.forcePathStyle,
+        region: inputs.optional('source-region') ?? runtime.context.s3.region,
+        timeouts,
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    };
+    return (url, origin) => {
+        if (!S3_URL.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`${origin.title} is "${url}", not an s3://bucket or s3://bucket/prefix URL: for Supabase Storage the bucket ` +
+                "is the storage bucket's name (s3://avatars).");
+        }
+        return new FileSource({
+            url,
+            s3,
+            origins: {
+                url: origin,
+                endpoint: inputs.origin('source-endpoint-url'),
+                accessKeyId: inputs.origin('source-access-key-id'),
+                secretAccessKey: inputs.origin('source-secret-access-key'),
+            },
+        });
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -72716,6 +72913,8 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to check (a secret).',
@@ -72732,7 +72931,8 @@ const INPUTS = {
     },
     'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
-    'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+    'storage-url': { description: 'Where the backups are, for backup freshness and files checks.' },
+    ...SOURCE_INPUTS,
     'fail-on': {
         description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
         default: 'error',
@@ -72753,15 +72953,21 @@ function readInputs(runtime) {
     if (config.embeddings.length > 0 && !qdrantUrl) {
         throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
     }
-    if (config.backups.length > 0 && stores.length === 0) {
-        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
+    if ((config.backups.length > 0 || config.files.length > 0) && stores.length === 0) {
+        throw new errors/* ConfigurationError */.j1('The config has backups or files checks: set input "storage-url" to where the backups are.');
     }
+    const openSource = readSourceOpener(runtime, inputs, timeouts);
+    const fileSources = new Map(config.files.map((files, index) => [
+        files.name,
+        openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
+    ]));
     return {
         database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
         compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
         config,
         qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
         stores,
+        fileSources,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
         reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
     };
@@ -72805,6 +73011,245 @@ async function checkCustom(client, check) {
     return check.severity === 'warn'
         ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
         : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+}
+
+;// CONCATENATED MODULE: external "node:stream/consumers"
+const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
+;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
+/**
+ * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
+ * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
+ */
+const MANIFEST_VERSION = 1;
+const MANIFEST_FILE = 'manifest.json';
+const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
+/**
+ * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
+ * finished (its snapshot is older, but the backup is complete only then).
+ */
+function schema_consistentAt(manifest) {
+    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
+}
+/** Checks the fields a restore relies on; anything else may grow over time. */
+function parseManifest(text, where) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new Error(`${where} is not valid JSON: the manifest is damaged; restore from another destination.`);
+    }
+    const manifest = data;
+    if (typeof manifest !== 'object' || manifest === null)
+        throw new Error(`${where} is not a manifest object.`);
+    if (manifest.version !== MANIFEST_VERSION) {
+        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
+            'use the Backstop release that wrote it.');
+    }
+    const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
+    if (missing.length > 0)
+        throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
+    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
+        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
+        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
+    }
+    for (const file of manifest.files ?? []) {
+        if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
+            throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
+        }
+        if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
+            throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
+        }
+    }
+    return manifest;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
+
+
+
+
+function catalog_backupFolder(name, id) {
+    return `${name}/${id}`;
+}
+function catalog_manifestKey(name, id) {
+    return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
+}
+/**
+ * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
+ * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
+ */
+const NOT_BACKUPS = new Set(['pgbackrest']);
+/** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
+async function listBackups(store, name) {
+    const folders = new Map();
+    for await (const object of store.list(`${name}/`)) {
+        const [, id, ...rest] = object.key.split('/');
+        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
+            continue;
+        const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
+        folder.bytes += object.bytes;
+        if (rest.join('/') === MANIFEST_FILE)
+            folder.hasManifest = true;
+        folders.set(id, folder);
+    }
+    const listings = [];
+    for (const [id, folder] of folders) {
+        const manifest = folder.hasManifest ? await readManifest(store, name, id) : undefined;
+        listings.push({ id, manifest, bytes: folder.bytes });
+    }
+    return listings.sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
+}
+function sortKey(listing) {
+    return `${listing.manifest?.createdAt ?? ''}|${listing.id}`;
+}
+async function readManifest(store, name, id) {
+    const key = catalog_manifestKey(name, id);
+    const body = await (0,consumers_namespaceObject.text)(await store.get(key));
+    return parseManifest(body, store.urlOf(key));
+}
+/**
+ * The backup to restore: `id` when given, else the newest complete one, from the first destination that has it.
+ * Destinations that cannot be read are skipped (3-2-1 exists for the day one of them is down), and named in the
+ * error when none has the backup.
+ */
+async function findBackup(stores, name, id) {
+    const problems = [];
+    for (const store of stores) {
+        try {
+            if (id) {
+                if ((await store.head(catalog_manifestKey(name, id))) !== undefined) {
+                    return { store, manifest: await readManifest(store, name, id) };
+                }
+                problems.push(`${store.displayUrl}: no complete backup ${id}`);
+                continue;
+            }
+            const newest = (await listBackups(store, name)).find((listing) => listing.manifest);
+            if (newest?.manifest)
+                return { store, manifest: newest.manifest };
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/**
+ * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
+ * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
+ * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
+ * in one line with the oldest usable moment.
+ */
+async function findBackupAsOf(stores, name, at, origin, engine) {
+    const problems = [];
+    let oldest;
+    for (const store of stores) {
+        try {
+            const complete = (await listBackups(store, name))
+                .map((listing) => listing.manifest)
+                .filter((manifest) => manifest !== undefined)
+                .filter((manifest) => !engine || manifest.engine === engine);
+            const chosen = complete
+                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
+                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
+            if (chosen)
+                return { store, manifest: chosen };
+            const first = complete.map(consistentAt).sort()[0];
+            if (first && (!oldest || first < oldest))
+                oldest = first;
+            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
+        }
+        catch (error) {
+            problems.push(`${store.displayUrl}: ${error.message}`);
+        }
+    }
+    if (oldest) {
+        throw new ConfigurationError(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
+            `"${name}" (consistent from ${oldest}): choose a time after that.`);
+    }
+    throw new Error(`No backup to restore (${problems.join('; ')}).`);
+}
+/** Writes a small JSON document to every destination. */
+async function catalog_putJson(stores, key, value) {
+    const body = `${JSON.stringify(value, null, 2)}\n`;
+    await Promise.all(stores.map((store) => store.put(key, Readable.from([Buffer.from(body)]))));
+}
+/** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
+async function writeManifest(stores, manifest) {
+    await catalog_putJson(stores, catalog_manifestKey(manifest.name, manifest.id), manifest);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/files.ts
+
+
+/** How many keys a finding names before it says "and N more". */
+const NAMED = 5;
+/**
+ * The source bucket against the newest complete files backup of a name: counts, sizes and ETags. An object older
+ * than the backup that the backup lacks, or holds in another version, was missed (a failure); objects new or changed
+ * since are named too (the next backup takes them), as are objects the source no longer has (the backup keeps them).
+ */
+async function checkFiles(source, store, name) {
+    const title = `files: ${name}`;
+    const newest = (await listBackups(store, name)).find((listing) => listing.manifest?.engine === 'files')?.manifest;
+    if (!newest?.objects)
+        return fail(title, `no complete files backup of "${name}" in ${store.displayUrl}`);
+    const backedUp = new Map(newest.objects.map((object) => [object.key, object]));
+    const listing = await source.list();
+    const madeAt = Date.parse(newest.createdAt);
+    const missed = [];
+    const since = [];
+    for (const entry of listing) {
+        const object = backedUp.get(entry.key);
+        if (object && same(object, entry))
+            continue;
+        if (Date.parse(entry.lastModified) >= madeAt)
+            since.push(entry.key);
+        else
+            missed.push(entry.key);
+    }
+    const present = new Set(listing.map((entry) => entry.key));
+    const gone = newest.objects.filter((object) => !present.has(object.key)).map((object) => object.key);
+    const details = { backupId: newest.id, source: listing.length, backup: newest.objects.length, missed, since, gone };
+    const counts = `${source.url}: ${listing.length} objects, backup ${newest.id}: ${newest.objects.length}` +
+        (since.length ? `; new or changed since: ${named(since)}` : '') +
+        (gone.length ? `; deleted from the source since (the backup keeps them): ${named(gone)}` : '');
+    if (missed.length > 0) {
+        return fail(title, `missing from the backup or different in it, though older than it: ${named(missed)} (${counts})`, details);
+    }
+    return pass(title, counts, details);
+}
+function same(object, entry) {
+    return object.bytes === entry.bytes && object.etag === entry.etag;
+}
+function named(keys) {
+    const shown = keys.slice(0, NAMED).join(', ');
+    return keys.length > NAMED ? `${shown} and ${keys.length - NAMED} more` : shown;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
@@ -73374,197 +73819,6 @@ async function chooseHashMethod(sides) {
         }
     }
     return 'record';
-}
-
-;// CONCATENATED MODULE: external "node:stream/consumers"
-const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
-;// CONCATENATED MODULE: ./actions/lib/manifest/schema.ts
-/**
- * manifest.json: the last object written for a backup, and the only proof a backup is complete. Plain JSON (not
- * encrypted) so catalogs, retention and people can read it without keys; it holds no secret and no row data.
- */
-const MANIFEST_VERSION = 1;
-const MANIFEST_FILE = 'manifest.json';
-const BACKUP_KINDS = (/* unused pure expression or super */ null && (['hourly', 'daily', 'weekly', 'monthly', 'manual', 'pre-migration']));
-/**
- * From when on a backup holds the database: a physical backup from where pgBackRest stopped it, a dump from when it
- * finished (its snapshot is older, but the backup is complete only then).
- */
-function schema_consistentAt(manifest) {
-    return manifest.pgbackrest?.stoppedAt ?? manifest.finishedAt;
-}
-/** Checks the fields a restore relies on; anything else may grow over time. */
-function parseManifest(text, where) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new Error(`${where} is not valid JSON: the manifest is damaged; restore from another destination.`);
-    }
-    const manifest = data;
-    if (typeof manifest !== 'object' || manifest === null)
-        throw new Error(`${where} is not a manifest object.`);
-    if (manifest.version !== MANIFEST_VERSION) {
-        throw new Error(`${where} has manifest version ${String(manifest.version)}; this Backstop reads version ${MANIFEST_VERSION}: ` +
-            'use the Backstop release that wrote it.');
-    }
-    const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
-    if (missing.length > 0)
-        throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
-    if (manifest.engine === 'files')
-        return checkFilesManifest(manifest, where);
-    if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
-        // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
-        throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
-    }
-    for (const file of manifest.files ?? []) {
-        if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') {
-            throw new Error(`${where} lists a file without path, bytes or sha256: the manifest is damaged.`);
-        }
-        if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
-            throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
-        }
-    }
-    return manifest;
-}
-const SHA256 = /^[0-9a-f]{64}$/;
-/**
- * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
- * every object pointing at a backup folder of the same name and a stored path inside it.
- */
-function checkFilesManifest(manifest, where) {
-    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
-        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
-    }
-    for (const object of manifest.objects) {
-        const sound = typeof object.key === 'string' &&
-            typeof object.bytes === 'number' &&
-            SHA256.test(object.sha256) &&
-            SHA256.test(object.storedSha256) &&
-            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
-            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
-        if (!sound) {
-            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
-        }
-    }
-    return manifest;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/manifest/catalog.ts
-
-
-
-
-function catalog_backupFolder(name, id) {
-    return `${name}/${id}`;
-}
-function catalog_manifestKey(name, id) {
-    return `${catalog_backupFolder(name, id)}/${MANIFEST_FILE}`;
-}
-/**
- * Folders under `<name>/` that are no backup: pgBackRest's repository for physical backups and WAL (each of its
- * backups gets a Backstop folder of its own with a manifest). Never listed, never pruned as "incomplete".
- */
-const NOT_BACKUPS = new Set(['pgbackrest']);
-/** Every backup of `name` in one destination, newest first by the manifest's time (never listing order). */
-async function listBackups(store, name) {
-    const folders = new Map();
-    for await (const object of store.list(`${name}/`)) {
-        const [, id, ...rest] = object.key.split('/');
-        if (!id || rest.length === 0 || NOT_BACKUPS.has(id))
-            continue;
-        const folder = folders.get(id) ?? { bytes: 0, hasManifest: false };
-        folder.bytes += object.bytes;
-        if (rest.join('/') === MANIFEST_FILE)
-            folder.hasManifest = true;
-        folders.set(id, folder);
-    }
-    const listings = [];
-    for (const [id, folder] of folders) {
-        const manifest = folder.hasManifest ? await readManifest(store, name, id) : undefined;
-        listings.push({ id, manifest, bytes: folder.bytes });
-    }
-    return listings.sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
-}
-function sortKey(listing) {
-    return `${listing.manifest?.createdAt ?? ''}|${listing.id}`;
-}
-async function readManifest(store, name, id) {
-    const key = catalog_manifestKey(name, id);
-    const body = await (0,consumers_namespaceObject.text)(await store.get(key));
-    return parseManifest(body, store.urlOf(key));
-}
-/**
- * The backup to restore: `id` when given, else the newest complete one, from the first destination that has it.
- * Destinations that cannot be read are skipped (3-2-1 exists for the day one of them is down), and named in the
- * error when none has the backup.
- */
-async function findBackup(stores, name, id) {
-    const problems = [];
-    for (const store of stores) {
-        try {
-            if (id) {
-                if ((await store.head(catalog_manifestKey(name, id))) !== undefined) {
-                    return { store, manifest: await readManifest(store, name, id) };
-                }
-                problems.push(`${store.displayUrl}: no complete backup ${id}`);
-                continue;
-            }
-            const newest = (await listBackups(store, name)).find((listing) => listing.manifest);
-            if (newest?.manifest)
-                return { store, manifest: newest.manifest };
-            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
-        }
-        catch (error) {
-            problems.push(`${store.displayUrl}: ${error.message}`);
-        }
-    }
-    throw new Error(`No backup to restore (${problems.join('; ')}).`);
-}
-/**
- * The backup to restore to a point in time: the newest complete one that holds the database as of a moment at or
- * before `at` (a physical backup from where it stopped, a dump once it finished). `engine` narrows the choice (a
- * point-in-time restore of a physical backup needs a pgBackRest one). No such backup is a mistake in the time, said
- * in one line with the oldest usable moment.
- */
-async function findBackupAsOf(stores, name, at, origin, engine) {
-    const problems = [];
-    let oldest;
-    for (const store of stores) {
-        try {
-            const complete = (await listBackups(store, name))
-                .map((listing) => listing.manifest)
-                .filter((manifest) => manifest !== undefined)
-                .filter((manifest) => !engine || manifest.engine === engine);
-            const chosen = complete
-                .filter((manifest) => Date.parse(consistentAt(manifest)) <= at.getTime())
-                .sort((a, b) => consistentAt(b).localeCompare(consistentAt(a)))[0];
-            if (chosen)
-                return { store, manifest: chosen };
-            const first = complete.map(consistentAt).sort()[0];
-            if (first && (!oldest || first < oldest))
-                oldest = first;
-            problems.push(`${store.displayUrl}: no complete backup of "${name}"`);
-        }
-        catch (error) {
-            problems.push(`${store.displayUrl}: ${error.message}`);
-        }
-    }
-    if (oldest) {
-        throw new ConfigurationError(`${origin.title} is ${at.toISOString()}, before the oldest complete ${engine ? `${engine} ` : ''}backup of ` +
-            `"${name}" (consistent from ${oldest}): choose a time after that.`);
-    }
-    throw new Error(`No backup to restore (${problems.join('; ')}).`);
-}
-/** Writes a small JSON document to every destination. */
-async function catalog_putJson(stores, key, value) {
-    const body = `${JSON.stringify(value, null, 2)}\n`;
-    await Promise.all(stores.map((store) => store.put(key, Readable.from([Buffer.from(body)]))));
-}
-/** The manifest goes last, after every data file is stored and checksummed: it is what makes a backup complete. */
-async function writeManifest(stores, manifest) {
-    await catalog_putJson(stores, catalog_manifestKey(manifest.name, manifest.id), manifest);
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
@@ -74359,7 +74613,7 @@ async function readColumns(client) {
 
 
 /** How many differences a finding names; the report's details hold them all. */
-const NAMED = 5;
+const schema_NAMED = 5;
 const RESULTS = [
     {
         area: 'schema',
@@ -74386,8 +74640,8 @@ async function checkSchema(sides, exclude) {
         const found = differences([inArea(first), inArea(second)], labels);
         if (found.length === 0)
             return pass(name, `identical: ${counted(inArea(first)) || `no ${what}`}`);
-        const more = found.length > NAMED ? ` (and ${found.length - NAMED} more)` : '';
-        return fail(name, `${found.slice(0, NAMED).join('; ')}${more}`, { differences: found });
+        const more = found.length > schema_NAMED ? ` (and ${found.length - schema_NAMED} more)` : '';
+        return fail(name, `${found.slice(0, schema_NAMED).join('; ')}${more}`, { differences: found });
     });
 }
 async function readSchema(client) {
@@ -75686,6 +75940,7 @@ async function checkWalArchive(db, expectation) {
 
 
 
+
 /** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
 const UNREADABLE = 'its hypertables cannot be read';
 /**
@@ -75743,6 +75998,11 @@ async function runIntegrity(options) {
             await run(`backup freshness: ${backup.name}`, () => checkBackupFreshness(options.stores[0], backup));
         for (const backup of config.backups.filter((expectation) => expectation.maxWalAgeMinutes !== undefined))
             await run(`wal archive: ${backup.name}`, () => checkWalArchive(db, backup));
+        for (const files of config.files) {
+            const source = options.fileSources?.get(files.name);
+            if (source)
+                await run(`files: ${files.name}`, () => checkFiles(source, options.stores[0], files.name));
+        }
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -75856,7 +76116,7 @@ async function writeReport(file, text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7179);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7616);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7161);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
