@@ -94,6 +94,7 @@ const AWS_CREDENTIALS = 'aws-actions/configure-aws-credentials@';
 const REPORTED_ACTIONS = new Set([
   'dump-postgres',
   'snapshot-qdrant',
+  'backup-files',
   'restore-drill',
   'migrate-ticks',
   'validate-integrity',

@@ -1,5 +1,6 @@
 import type { ActionDescriptor } from '../../lib/action/descriptor.ts';
 import backfillEmbeddings from '../../backfill-embeddings/src/action.ts';
+import backupFiles from '../../backup-files/src/action.ts';
 import archiveConfig from './archive-config.ts';
 import catalogSync from './catalog-sync.ts';
 import backupPhysical from '../../backup-physical/src/action.ts';
@@ -17,6 +18,7 @@ export const ACTIONS: ActionDescriptor[] = [
   dumpPostgres,
   backupPhysical,
   snapshotQdrant,
+  backupFiles,
   migrateTicks,
   validateIntegrity,
   backfillEmbeddings,

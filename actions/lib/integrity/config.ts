@@ -39,6 +39,12 @@ export interface BackupExpectation {
   maxWalAgeMinutes?: number;
 }
 
+/** A bucket backed up by backup-files under `name`, compared with its newest backup. */
+export interface FilesExpectation {
+  name: string;
+  sourceUrl: string;
+}
+
 export interface IntegrityConfig {
   tables?: TableConfig[];
   exclude: string[];
@@ -47,6 +53,7 @@ export interface IntegrityConfig {
   timescaledb: TimescaleExpectation[];
   timescaleParity: TimescaleParitySettings;
   backups: BackupExpectation[];
+  files: FilesExpectation[];
   custom: CustomCheck[];
 }
 
@@ -60,6 +67,7 @@ const TOP: Shape = {
   timescaledb: 'list',
   'timescaledb-parity': 'mapping',
   backups: 'list',
+  files: 'list',
   custom: 'list',
 };
 const ITEMS: Record<string, Shape> = {
@@ -75,6 +83,7 @@ const ITEMS: Record<string, Shape> = {
     'max-lag': 'string',
   },
   backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
+  files: { name: 'string', 'source-url': 'string' },
   custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -87,11 +96,21 @@ const REQUIRED: Record<string, string[]> = {
   embeddings: ['table', 'key', 'collection'],
   timescaledb: ['hypertable'],
   backups: ['name', 'max-age-hours'],
+  files: ['name', 'source-url'],
   custom: ['name', 'sql'],
 };
 
 export function emptyConfig(): IntegrityConfig {
-  return { exclude: [], relations: [], embeddings: [], timescaledb: [], timescaleParity: {}, backups: [], custom: [] };
+  return {
+    exclude: [],
+    relations: [],
+    embeddings: [],
+    timescaledb: [],
+    timescaleParity: {},
+    backups: [],
+    files: [],
+    custom: [],
+  };
 }
 
 export function loadConfig(path: string, origin: Origin): IntegrityConfig {
@@ -166,6 +185,7 @@ export function parseConfig(data: unknown, where: string): IntegrityConfig {
       maxAgeHours: b['max-age-hours'] as number,
       maxWalAgeMinutes: b['max-wal-age-minutes'] as number | undefined,
     })),
+    files: list('files').map((f) => ({ name: f.name as string, sourceUrl: f['source-url'] as string })),
     custom: list('custom').map((c, index) => ({
       name: c.name as string,
       sql: c.sql as string,

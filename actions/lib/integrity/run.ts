@@ -7,6 +7,8 @@ import { fail, type CheckResult } from './check.ts';
 import type { IntegrityConfig } from './config.ts';
 import { checkDatabaseCapacity, checkStoreCapacity, DEFAULT_CAPACITY, type CapacitySettings } from './capacity.ts';
 import { checkCustom } from './custom.ts';
+import type { FileSource } from '../files/source.ts';
+import { checkFiles } from './files.ts';
 import { checkEmbeddings } from './embeddings/index.ts';
 import { pinSession } from '../pg/fingerprint.ts';
 import { checkBackupFreshness } from './freshness.ts';
@@ -32,6 +34,8 @@ export interface IntegrityOptions {
   repository: RepositoryAccess;
   /** Default: fail at 80% (TD-102's alert), no quotas. */
   capacity?: CapacitySettings;
+  /** The source bucket of each files check, opened with the source settings. */
+  fileSources?: Map<string, FileSource>;
   log: (line: string) => void;
 }
 
@@ -101,6 +105,10 @@ export async function runIntegrity(options: IntegrityOptions): Promise<CheckResu
       await run(`capacity: ${store.displayUrl}`, () => checkStoreCapacity(store, names, capacity));
     if (capacity.databaseQuotaBytes !== undefined)
       await run('capacity: database', () => checkDatabaseCapacity(db, capacity));
+    for (const files of config.files) {
+      const source = options.fileSources?.get(files.name);
+      if (source) await run(`files: ${files.name}`, () => checkFiles(source, options.stores[0]!, files.name));
+    }
     for (const custom of config.custom) await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
     return results;
   } finally {

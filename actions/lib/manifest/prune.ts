@@ -73,11 +73,30 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
     const stale = listings.filter(
       (listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd,
     );
+    const referenced = referencedByKept(
+      complete.map((listing) => listing.manifest!).filter((manifest) => decision.keep.has(manifest.id)),
+    );
     const doomed = [
       ...decision.remove.map((id) => ({ id, bytes: bytesOf(id), reasons: ['retention'] })),
       ...stale.map((listing) => ({ id: listing.id, bytes: listing.bytes, reasons: ['incomplete (no manifest)'] })),
     ];
     for (const backup of doomed) {
+      const stillNeeded = referenced.get(backup.id);
+      if (stillNeeded) {
+        const kept =
+          `keeps ${stillNeeded.keys.size} stored object(s) that ${[...stillNeeded.by].sort().join(', ')} ` +
+          'still reference(s)';
+        const incomplete = backup.reasons[0] !== 'retention';
+        // What is left of a pruned files backup is the bytes newer backups point at: kept, and said so.
+        if (incomplete) {
+          result.kept.push({ id: backup.id, bytes: stillNeeded.bytes, reasons: [kept] });
+          if (!options.dryRun) await deleteBackup(store, options.name, backup.id, stillNeeded.keys).catch(() => {});
+          continue;
+        }
+        backup.reasons.push(kept);
+        backup.bytes = Math.max(0, backup.bytes - stillNeeded.bytes);
+        options.log(`${store.displayUrl}: ${backup.id} ${kept}`);
+      }
       if (options.dryRun) {
         result.deleted.push(backup);
         continue;
@@ -85,7 +104,7 @@ export async function pruneBackups(options: PruneOptions): Promise<StorePrune[]>
       try {
         const manifest = listings.find((listing) => listing.id === backup.id)?.manifest;
         if (manifest) await options.beforeDelete?.(store, manifest);
-        await deleteBackup(store, options.name, backup.id);
+        await deleteBackup(store, options.name, backup.id, stillNeeded?.keys);
         result.deleted.push(backup);
         options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
       } catch (error) {
@@ -126,10 +145,31 @@ async function removeLeftovers(store: Store, options: PruneOptions, graceEnd: nu
   return removed;
 }
 
-async function deleteBackup(store: Store, name: string, id: string): Promise<void> {
+/**
+ * Stored objects of files backups that kept files backups point at (an unchanged object's bytes stay in the folder
+ * of the backup that first stored it), by the id of the folder holding them.
+ */
+function referencedByKept(kept: Manifest[]): Map<string, { keys: Set<string>; bytes: number; by: Set<string> }> {
+  const referenced = new Map<string, { keys: Set<string>; bytes: number; by: Set<string> }>();
+  for (const manifest of kept) {
+    for (const object of manifest.objects ?? []) {
+      if (object.backupId === manifest.id) continue;
+      const entry = referenced.get(object.backupId) ?? { keys: new Set<string>(), bytes: 0, by: new Set<string>() };
+      const key = `${backupFolder(manifest.name, object.backupId)}/${object.storedPath}`;
+      if (!entry.keys.has(key)) entry.bytes += object.storedBytes;
+      entry.keys.add(key);
+      entry.by.add(manifest.id);
+      referenced.set(object.backupId, entry);
+    }
+  }
+  return referenced;
+}
+
+/** Deletes a backup's folder, manifest first, except the keys a kept backup still needs. */
+async function deleteBackup(store: Store, name: string, id: string, needed?: Set<string>): Promise<void> {
   const folder = backupFolder(name, id);
   const keys: string[] = [];
-  for await (const object of store.list(`${folder}/`)) keys.push(object.key);
+  for await (const object of store.list(`${folder}/`)) if (!needed?.has(object.key)) keys.push(object.key);
   const manifest = `${folder}/${MANIFEST_FILE}`;
   if (keys.includes(manifest)) await store.delete([manifest]);
   await store.delete(keys.filter((key) => key !== manifest));

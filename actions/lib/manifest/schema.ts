@@ -164,7 +164,7 @@ export interface Manifest {
   version: typeof MANIFEST_VERSION;
   id: string;
   name: string;
-  engine: 'postgres' | 'qdrant' | 'pgbackrest';
+  engine: 'postgres' | 'qdrant' | 'pgbackrest' | 'files';
   kind: BackupKind;
   createdAt: string;
   finishedAt: string;
@@ -182,6 +182,8 @@ export interface Manifest {
     schemas?: SchemaOwner[];
     /** Qdrant: every node snapshotted, without credentials. */
     nodes?: string[];
+    /** Files: the bucket and prefix backed up (s3://bucket/prefix). */
+    url?: string;
   };
   tool: { name: 'backstop'; version: string; pgDump?: string };
   /** pg_dump archive format; the restore picks pg_restore's mode from it. */
@@ -199,6 +201,45 @@ export interface Manifest {
   collections?: QdrantCollection[];
   /** pgBackRest: the physical backup this manifest stands for (its files are in the repository, not here). */
   pgbackrest?: PgbackrestBackupRecord;
+  /** Files: every object of the source when the backup was made, each pointing at the backup that holds its bytes. */
+  objects?: FilesObject[];
+  /** Files: how this backup relates to the ones before it. */
+  filesBackup?: FilesBackupRecord;
+}
+
+/**
+ * One object of a files backup's listing. Its bytes are stored once, in the folder of `backupId` (this backup, or an
+ * earlier one when the object had not changed), at `storedPath`: `<name>/<backupId>/<storedPath>`.
+ */
+export interface FilesObject {
+  /** Relative to the source's prefix. */
+  key: string;
+  bytes: number;
+  etag: string;
+  lastModified: string;
+  /** sha256 of the object's content, as the source served it. */
+  sha256: string;
+  backupId: string;
+  storedPath: string;
+  storedBytes: number;
+  /** sha256 of the stored bytes (after compression and encryption). */
+  storedSha256: string;
+  compression: Compression;
+  encryption: Encryption;
+}
+
+export interface FilesBackupRecord {
+  /** Every object stored again (a full backup), or only new and changed ones (incremental). */
+  full: boolean;
+  /** The backup whose listing this one was compared with; null for a full backup. */
+  previous: string | null;
+  /** The newest full backup of the chain (this one when full), and when it was made. */
+  fullBackupId: string;
+  fullCreatedAt: string;
+  storedObjects: number;
+  reusedObjects: number;
+  /** Objects that changed while being read, twice: not in this backup (the next run tries again). */
+  skipped: { key: string; reason: string }[];
 }
 
 /**
@@ -257,6 +298,7 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   const missing = (['id', 'name', 'engine', 'createdAt', 'files'] as const).filter((key) => manifest[key] == null);
   if (missing.length > 0) throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+  if (manifest.engine === 'files') return checkFilesManifest(manifest, where);
   if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
     // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
     throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -267,6 +309,33 @@ export function parseManifest(text: string, where: string): Manifest {
     }
     if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
       throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+    }
+  }
+  return manifest as Manifest;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest: Partial<Manifest>, where: string): Manifest {
+  if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+    throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+  }
+  for (const object of manifest.objects) {
+    const sound =
+      typeof object.key === 'string' &&
+      typeof object.bytes === 'number' &&
+      SHA256.test(object.sha256) &&
+      SHA256.test(object.storedSha256) &&
+      /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+      /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+    if (!sound) {
+      throw new Error(
+        `${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`,
+      );
     }
   }
   return manifest as Manifest;

@@ -137,6 +137,8 @@ export interface S3Settings {
   caBundle?: string;
   /** AWS_REQUEST_CHECKSUM_CALCULATION (the SDK's own variable): overrides the choice checksumModeFor makes. */
   checksums?: ChecksumMode;
+  /** Keys of their own (a backup source that is not the destinations' account); default: the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /**
@@ -158,6 +160,7 @@ export function s3Client(settings: S3Settings): S3Client {
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
     region: settings.region,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
     requestChecksumCalculation: checksums,
     responseChecksumValidation: checksums,
     retryMode: 'standard',

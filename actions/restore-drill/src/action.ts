@@ -30,7 +30,9 @@ export default defineAction<RestoreDrillOutput>({
         '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
         'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
         "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
-        '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
+        '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions. Files backups: an **empty** ' +
+        '`s3://bucket/prefix` or folder that receives the exact listing of the backup (objects deleted since come ' +
+        'back, objects created since are not there); without it every object is read and verified, nothing written.',
     },
     'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
     'restore-as': {
@@ -52,7 +54,8 @@ export default defineAction<RestoreDrillOutput>({
     'dry-run': {
       docs:
         'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
-        '`pg_restore --list`; nothing is restored.',
+        '`pg_restore --list`; nothing is restored. Files backups: every object read, both sha256 checked, nothing ' +
+        'written to `target-url`.',
     },
     'plan-only': {
       docs:

@@ -29,7 +29,7 @@ export const INPUTS = {
   'target-url': {
     description:
       'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
-      'backups: the Qdrant to recover into.',
+      'backups: the Qdrant to recover into. Files backups: an empty s3://bucket/prefix or folder.',
     secret: 'url',
   },
   'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },

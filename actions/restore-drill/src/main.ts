@@ -2,6 +2,7 @@ import { ConfigurationError, VerificationError } from '../../lib/action/errors.t
 import { findBackup, findBackupAsOf, type FoundBackup } from '../../lib/manifest/catalog.ts';
 import type { DrillRecordBase } from '../../lib/manifest/drills.ts';
 import { consistentAt, type Manifest } from '../../lib/manifest/schema.ts';
+import { drillFiles } from '../../lib/files/restore.ts';
 import { drillPitr } from '../../lib/pgbackrest/drill.ts';
 import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
 import { drillPostgres } from '../../lib/postgres/drill.ts';
@@ -9,7 +10,9 @@ import { drillVerdict } from '../../lib/postgres/restore-plan.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import { drillQdrant, parseRestoreAs } from '../../lib/qdrant/recover.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
+import { openStore, StorageUrlError, type Store } from '../../lib/storage/index.ts';
 import { readInputs, type DrillInputs } from './inputs.ts';
+import { filesDrillSummary } from './files-summary.ts';
 import { pitrDrillSummary, planSummary, postgresDrillSummary, qdrantDrillSummary } from './summary.ts';
 
 /** The outputs this action sets (described in action.ts). */
@@ -46,7 +49,9 @@ export async function run(runtime: Runtime<RestoreDrillOutput>): Promise<void> {
       ? drillQdrantBackup(runtime, inputs, found)
       : manifest.engine === 'pgbackrest'
         ? drillPhysicalBackup(runtime, inputs, found)
-        : drillPostgresBackup(runtime, inputs, found),
+        : manifest.engine === 'files'
+          ? drillFilesBackup(runtime, inputs, found)
+          : drillPostgresBackup(runtime, inputs, found),
   );
   runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
   runtime.setOutput('verified', record.verified);
@@ -180,6 +185,32 @@ async function drillPhysicalBackup(runtime: Runtime, inputs: DrillInputs, found:
   });
   runtime.setOutput('recovered-to', record.recoveredTo ?? '');
   return { record, summary: pitrDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+
+/** Objects streamed at once by a files restore, as backup-files' default concurrency. */
+const FILES_CONCURRENCY = 8;
+
+async function drillFilesBackup(runtime: Runtime, inputs: DrillInputs, found: FoundBackup): Promise<Drilled> {
+  const record = await drillFiles({
+    ...inputs,
+    found,
+    target: inputs.targetUrl ? filesTarget(runtime, inputs, inputs.targetUrl) : undefined,
+    concurrency: FILES_CONCURRENCY,
+    log: (line) => runtime.info(line),
+  });
+  return { record, summary: filesDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+
+/** A files backup restores into an s3:// bucket/prefix or a folder, opened as any destination is. */
+function filesTarget(runtime: Runtime, inputs: DrillInputs, url: string): Store {
+  try {
+    return openStore(url, { ...runtime.context.s3, timeouts: inputs.timeouts });
+  } catch (error) {
+    if (!(error instanceof StorageUrlError)) throw error;
+    throw new ConfigurationError(
+      `${inputs.targetOrigin.title} has ${error.message} A files backup restores into s3://bucket/prefix or a folder.`,
+    );
+  }
 }
 
 function qdrantTarget(inputs: DrillInputs, url: string): QdrantNode {

@@ -7,7 +7,10 @@ import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
 import { parseQdrantUrl, type QdrantNode } from '../../lib/qdrant/client.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
 import { readTimeouts, TIMEOUT_INPUTS } from '../../lib/inputs/network.ts';
+import { readSourceOpener, SOURCE_INPUTS } from '../../lib/inputs/source.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
+import { Origin } from '../../lib/action/origin.ts';
+import type { FileSource } from '../../lib/files/source.ts';
 import type { Store } from '../../lib/storage/index.ts';
 import type { CapacitySettings } from '../../lib/integrity/capacity.ts';
 
@@ -28,13 +31,14 @@ export const INPUTS = {
   },
   'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
   'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
-  'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+  'storage-url': { description: 'Where the backups are, for backup freshness and files checks.' },
   'max-disk-percent': {
     description: 'Capacity: a local destination disk, a storage quota or a database quota this full (percent) fails.',
     default: '80',
   },
   'storage-quota-bytes': { description: 'Capacity: the bytes the backups may take under each S3 destination.' },
   'database-quota-bytes': { description: "Capacity: the database's quota in bytes (its plan's disk size)." },
+  ...SOURCE_INPUTS,
   'fail-on': {
     description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
     default: 'error',
@@ -50,6 +54,7 @@ export interface IntegrityInputs {
   qdrant?: QdrantNode;
   stores: Store[];
   capacity: CapacitySettings;
+  fileSources: Map<string, FileSource>;
   failOn: 'error' | 'warning' | 'never';
   reportPath: string;
 }
@@ -67,9 +72,18 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   if (config.embeddings.length > 0 && !qdrantUrl) {
     throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
   }
-  if (config.backups.length > 0 && stores.length === 0) {
-    throw new ConfigurationError('The config has backups checks: set input "storage-url" to where the backups are.');
+  if ((config.backups.length > 0 || config.files.length > 0) && stores.length === 0) {
+    throw new ConfigurationError(
+      'The config has backups or files checks: set input "storage-url" to where the backups are.',
+    );
   }
+  const openSource = readSourceOpener(runtime, inputs, timeouts);
+  const fileSources = new Map(
+    config.files.map((files, index) => [
+      files.name,
+      openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
+    ]),
+  );
   return {
     database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
     compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
@@ -81,6 +95,7 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
       storageQuotaBytes: inputs.optionalNumber('storage-quota-bytes', { min: 1 }),
       databaseQuotaBytes: inputs.optionalNumber('database-quota-bytes', { min: 1 }),
     },
+    fileSources,
     failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
     reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
   };
