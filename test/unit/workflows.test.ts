@@ -349,8 +349,15 @@ function checkWorkflow(text: string, loadAction: ActionLoader, options: CheckOpt
         add('needs-outputs', `${at}: job ${needed} declares no output "${output}"`);
     }
 
-    // Permissions: least privilege.
-    for (const scope of jobWrites) if (!ALLOWED_WRITES.has(scope)) add('permissions', `${at} grants ${scope} write`);
+    // Permissions: least privilege. contents: write only to release: dispatched by hand, running no action but
+    // checkout (nothing a dependency could do with the token).
+    const releases =
+      on.length === 1 &&
+      on[0] === 'workflow_dispatch' &&
+      steps.every((s) => !s.uses || s.uses.startsWith('actions/checkout@'));
+    for (const scope of jobWrites)
+      if (!ALLOWED_WRITES.has(scope) && !(scope === 'contents' && releases))
+        add('permissions', `${at} grants ${scope} write`);
     const hasReport = reportSteps.length > 0;
     if (grants('issues') && !hasReport) add('issues-write', `${at} has issues: write but no report step`);
     if (hasReport && !grants('issues')) add('issues-write', `${at} has a report step but no issues: write`);
@@ -616,7 +623,7 @@ interface ScriptRun {
  * Runs a step's script as a Linux runner does (`bash --noprofile --norc -eo pipefail`), with only the given
  * environment, PATH and the runner's files: what the workflow logic does can be tested here, not only on GitHub.
  */
-async function runScript(run: string, env: Record<string, string>, pathPrefix = ''): Promise<ScriptRun> {
+async function runScript(run: string, env: Record<string, string>, pathPrefix = '', cwd?: string): Promise<ScriptRun> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-step-'));
   const file = path.join(work, 'step.sh');
   const output = path.join(work, 'output');
@@ -626,6 +633,7 @@ async function runScript(run: string, env: Record<string, string>, pathPrefix = 
   fs.writeFileSync(summary, '');
   try {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+      cwd,
       env: {
         PATH: `${pathPrefix}${process.env.PATH ?? ''}`,
         GITHUB_OUTPUT: output,
@@ -702,6 +710,97 @@ describe('adopted from another repository', () => {
     const adopt = fs.readFileSync(path.join(ROOT, 'docs', 'adopt.md'), 'utf8');
     const example = fs.readFileSync(path.join(ROOT, 'examples', 'caller.yml'), 'utf8');
     expect(adopt).toContain(example.trim());
+  });
+});
+
+describe('release.yml', () => {
+  const workflow = load('release.yml');
+  const steps = jobsOf('release.yml').release?.steps ?? [];
+
+  it('dispatch only; checks CI on this very commit and the bundles against a fresh build before any tag', () => {
+    expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
+    const names = steps.map((step) => step.run ?? step.uses ?? '');
+    const ci = names.findIndex((run) => run.includes('actions/workflows/ci.yml/runs?head_sha=$SHA&status=success'));
+    const build = names.findIndex((run) => run.includes('npm run build') && run.includes('git diff --quiet'));
+    const tag = names.findIndex((run) => run.includes('gh release create'));
+    expect(ci).toBeGreaterThan(0);
+    expect(build).toBeGreaterThan(ci);
+    expect(tag).toBeGreaterThan(build);
+    expect(names[tag]).toContain('refs/tags/$MAJOR');
+    expect(names[tag]).toContain('-F force=true');
+    expect(names[tag]).toContain('exists already');
+  });
+
+  describe('the version and its notes', () => {
+    const notesScript = script('release.yml', 'release', 'notes');
+    const changelog = [
+      '# Changelog',
+      '',
+      '## [Unreleased]',
+      '',
+      '- not yet',
+      '',
+      '## [1.2.0] - 2026-12-01',
+      '',
+      '### Added',
+      '',
+      '- keygen',
+      '',
+      '## [1.1.0] - 2026-11-01',
+      '',
+      '- older',
+      '',
+      '[1.2.0]: https://example.com',
+    ].join('\n');
+    async function notes(version: string, files: { package?: string; version?: string; ref?: string } = {}) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-release-'));
+      try {
+        fs.mkdirSync(path.join(dir, 'actions', 'lib'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog);
+        fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ version: files.package ?? version }));
+        fs.writeFileSync(
+          path.join(dir, 'actions', 'lib', 'version.ts'),
+          `export const BACKSTOP_VERSION = '${files.version ?? version}';\n`,
+        );
+        const run = await runScript(notesScript, { VERSION: version, REF: files.ref ?? 'refs/heads/main' }, '', dir);
+        const text =
+          run.outputs.path && fs.existsSync(run.outputs.path) ? fs.readFileSync(run.outputs.path, 'utf8') : '';
+        return { ...run, text };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("publishes exactly the version's section, tags vX.Y.Z and moves vX", async () => {
+      const run = await notes('1.2.0');
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.outputs).toMatchObject({ tag: 'v1.2.0', major: 'v1' });
+      expect(run.stdout).toContain('### Added');
+      expect(run.stdout).toContain('- keygen');
+      expect(run.stdout).not.toContain('older');
+      expect(run.stdout).not.toContain('not yet');
+    });
+
+    it.each([
+      ['v1.2.0', {}, /is not X\.Y\.Z/],
+      ['1.3.0', {}, /no '## \[1\.3\.0\] - YYYY-MM-DD' section/],
+      ['1.2.0', { package: '1.1.0' }, /package\.json says version 1\.1\.0/],
+      ['1.2.0', { version: '1.1.0' }, /actions\/lib\/version\.ts does not say 1\.2\.0/],
+      ['1.2.0', { ref: 'refs/heads/feature' }, /Releases are made from main/],
+    ])('refuses %s %j', async (version, files, message) => {
+      const run = await notes(version, files);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(message);
+      expect(run.outputs.tag).toBeUndefined();
+    });
+  });
+
+  it('CHANGELOG.md is Keep a Changelog, with an Unreleased section', () => {
+    const text = fs.readFileSync(path.join(ROOT, 'CHANGELOG.md'), 'utf8');
+    expect(text).toContain('[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)');
+    expect(text).toMatch(/^## \[Unreleased\]$/m);
+    for (const heading of text.match(/^## .*$/gm) ?? [])
+      expect(heading).toMatch(/^## \[(Unreleased|\d+\.\d+\.\d+)\]( - \d{4}-\d{2}-\d{2})?$/);
   });
 });
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { commandHelp, runCommand, type CliIo } from '../../lib/action/cli.ts';
 import { exitCleanlyOnSignals } from '../../lib/interrupt.ts';
+import { BACKSTOP_VERSION } from '../../lib/version.ts';
 import { COMMANDS } from './commands.ts';
 import { runDemo } from './demo.ts';
+import { KEYGEN_USAGE, runKeygen } from './keygen.ts';
 
 const io: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -18,7 +20,9 @@ ${Object.entries(COMMANDS)
   .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)} ${command.description}`)
   .join('\n')}
   ${'demo'.padEnd(NAME_WIDTH)} a throwaway PostgreSQL with sample trading data: dump → restore drill → integrity check
+  ${'keygen'.padEnd(NAME_WIDTH)} a new age identity in a file (0600), its recipient printed: no age-keygen needed
 
+'backstop --version' prints the version.
 'backstop <command> --help' lists a command's inputs. Secrets go in BACKSTOP_<INPUT> variables,
 e.g. BACKSTOP_DATABASE_URL, BACKSTOP_ENCRYPTION_IDENTITY.`;
 
@@ -31,6 +35,17 @@ async function main(args: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(BACKSTOP_VERSION);
+    return 0;
+  }
+  if (name === 'keygen') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(KEYGEN_USAGE);
+      return 0;
+    }
+    return runKeygen(rest, io);
   }
   if (name === 'demo') return runDemo(rest, io);
   const command = COMMANDS[name];
