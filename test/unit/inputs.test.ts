@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cliRuntime, parseFlags } from '../../actions/lib/action/cli.ts';
 import type { InputSpecs } from '../../actions/lib/action/descriptor.ts';
 import { inputEnvName } from '../../actions/lib/action/env.ts';
-import { ConfigurationError } from '../../actions/lib/action/errors.ts';
+import { ConfigurationError, InputProblems } from '../../actions/lib/action/errors.ts';
 import { InputReader, splitList } from '../../actions/lib/action/input-reader.ts';
 import { maskUrlCredentials } from '../../actions/lib/action/mask.ts';
 import { Origin } from '../../actions/lib/action/origin.ts';
@@ -11,6 +11,10 @@ import { checkBackupName } from '../../actions/lib/manifest/ids.ts';
 import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { parseQdrantUrl } from '../../actions/lib/qdrant/client.ts';
 import { parseHeartbeatUrl } from '../../actions/lib/report/heartbeat.ts';
+import { readRecipients } from '../../actions/lib/inputs/encryption.ts';
+import type { Runtime } from '../../actions/lib/action/runtime.ts';
+import { readInputs as readPruneInputs } from '../../actions/prune-backups/src/inputs.ts';
+import { readInputs as readDumpInputs } from '../../actions/dump-postgres/src/inputs.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -26,6 +30,12 @@ function reader(values: Record<string, string>): { inputs: InputReader; secrets:
   const { runtime } = cliRuntime(new Map(Object.entries(values)), {}, { out: () => undefined, err: () => undefined });
   const recording = { ...runtime, setSecret: (secret: string) => void secrets.push(secret) };
   return { inputs: new InputReader(recording, SPECS), secrets };
+}
+
+/** A runtime as on a runner (no terminal host), with the given inputs. */
+function inWorkflow(values: Map<string, string>): Runtime {
+  const { runtime } = cliRuntime(values, {}, { out: () => undefined, err: () => undefined });
+  return { ...runtime, context: { ...runtime.context, host: undefined } };
 }
 
 describe('InputReader', () => {
@@ -91,6 +101,90 @@ describe('InputReader', () => {
     expect(() => new InputReader(runtime, twoRequired).checkRequired()).toThrow(
       'Inputs "a", "b" are required: set each of them (--help lists what they take).',
     );
+  });
+
+  it('in a workflow, the missing inputs point to the README, not to --help', () => {
+    const twoRequired = { a: { description: 'a', required: true }, b: { description: 'b', required: true } };
+    expect(() => new InputReader(inWorkflow(new Map()), twoRequired).checkRequired()).toThrow(
+      `Inputs "a", "b" are required: set each of them (the action's README lists what they take).`,
+    );
+  });
+
+  it('spells a setting the way the user gives it where they are', () => {
+    const terminal = reader({}).inputs;
+    expect(terminal.spell('dry-run', 'true')).toBe('--dry-run');
+    expect(terminal.spell('dry-run', 'false')).toBe('--no-dry-run');
+    expect(terminal.spell('jobs', '8')).toBe('--jobs 8');
+    const workflow = new InputReader(inWorkflow(new Map()), SPECS);
+    expect(workflow.spell('dry-run', 'true')).toBe('dry-run: true');
+    expect(workflow.spell('jobs', '8')).toBe('jobs: 8');
+  });
+
+  it('the unencrypted hint: --allow-unencrypted in a terminal, allow-unencrypted: true in a workflow', () => {
+    const specs = {
+      'encryption-recipients': { description: 'r' },
+      'allow-unencrypted': { description: 'u', default: 'false' },
+    };
+    const terminal = cliRuntime(new Map(), {}, { out: () => undefined, err: () => undefined }).runtime;
+    expect(() => readRecipients(new InputReader(terminal, specs))).toThrow(
+      /or set --allow-unencrypted to store this backup in the clear\.$/,
+    );
+    expect(() => readRecipients(new InputReader(inWorkflow(new Map()), specs))).toThrow(
+      /or set allow-unencrypted: true to store this backup in the clear\.$/,
+    );
+  });
+
+  it('every bad input at once: prune-backups with three mistakes names all three, a line each', () => {
+    const bad = new Map(
+      Object.entries({ 'storage-url': 's3:/bucket', name: 'a/b', 'keep-daily': 'x', 'dry-run': 'perhaps' }),
+    );
+    let caught: unknown;
+    try {
+      readPruneInputs(inWorkflow(bad));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InputProblems);
+    expect((caught as InputProblems).problems).toEqual([
+      expect.stringMatching(/^Input "storage-url" has "s3:\/bucket": not a storage URL/),
+      expect.stringMatching(/^Input "name" /),
+      'Input "keep-daily" is "x", not a whole number: set it to a whole number from 0 to 100000.',
+      'Input "dry-run" is "perhaps", not a boolean: set it to true or false.',
+    ]);
+    // One mistake stays the one line it was.
+    const one = new Map(Object.entries({ 'storage-url': './x', name: 'prod', 'keep-daily': 'x' }));
+    expect(() => readPruneInputs(inWorkflow(one))).toThrow(
+      new ConfigurationError(
+        'Input "keep-daily" is "x", not a whole number: set it to a whole number from 0 to 100000.',
+      ),
+    );
+  });
+
+  it('dump-postgres: the required inputs first, then every other mistake together', () => {
+    expect(() => readDumpInputs(inWorkflow(new Map()))).toThrow(
+      /^Inputs "database-url", "name", "storage-url" are required/,
+    );
+    const bad = new Map(
+      Object.entries({
+        'database-url': 'mysql://x',
+        name: 'prod',
+        'storage-url': 'file://relative',
+        jobs: '0',
+        kind: 'sometimes',
+      }),
+    );
+    expect(() => readDumpInputs(inWorkflow(bad))).toThrow(InputProblems);
+    try {
+      readDumpInputs(inWorkflow(bad));
+    } catch (error) {
+      expect((error as InputProblems).problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual([
+        'encryption-recipients',
+        'database-url',
+        'storage-url',
+        'kind',
+        'jobs',
+      ]);
+    }
   });
 
   it('splits lists on newlines and commas', () => {

@@ -2,7 +2,8 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ActionDescriptor, InputSpecs } from './descriptor.ts';
 import { inputEnvName, runContext } from './env.ts';
 import { interrupted } from '../interrupt.ts';
-import { ConfigurationError, errorMessage } from './errors.ts';
+import { ConfigurationError, errorMessage, InputProblems } from './errors.ts';
+import { isSwitch } from './input-reader.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 
 /*
@@ -51,7 +52,7 @@ function parseStrictly(args: string[], options: ParseArgsConfig['options'], spec
 
 /** An input the reader takes as true/false: a CLI switch. */
 export function isBooleanInput(spec: InputSpecs[string]): boolean {
-  return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+  return isSwitch(spec);
 }
 
 /** parseArgs' message, said the way a person at a terminal needs it (its own text mentions positionals and `--`). */
@@ -91,7 +92,7 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
     setSecret: (secret) => void secrets.add(secret),
     redact: (text) => secrets.redact(text),
     writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
-    context: runContext(env),
+    context: { ...runContext(env), host: 'terminal' },
   };
   return { runtime, outputs };
 }
@@ -116,9 +117,14 @@ export async function runCommand(
     return 0;
   } catch (error) {
     // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
-    if (!interrupted()) io.err(`error: ${redact(errorMessage(error))}`);
+    if (!interrupted()) for (const line of problemLines(error)) io.err(`error: ${redact(line)}`);
     return 1;
   }
+}
+
+/** An error's lines for the terminal: one per bad input when there are several. */
+function problemLines(error: unknown): string[] {
+  return error instanceof InputProblems ? error.problems : [errorMessage(error)];
 }
 
 export function commandHelp(command: ActionDescriptor): string {
