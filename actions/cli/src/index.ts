@@ -1,15 +1,39 @@
 #!/usr/bin/env node
 import { commandHelp, runCommand, type CliIo } from '../../lib/action/cli.ts';
 import { exitCleanlyOnSignals } from '../../lib/interrupt.ts';
+import { progressTiming } from '../../lib/pipeline/progress.ts';
 import { BACKSTOP_VERSION } from '../../lib/version.ts';
 import { COMMANDS } from './commands.ts';
 import { runDemo } from './demo.ts';
 import { KEYGEN_USAGE, runKeygen } from './keygen.ts';
 
-const io: CliIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+/** A live progress line on a terminal: rewritten in place, ended by the next line of other output. */
+let liveLine = false;
+const endLiveLine = (): void => {
+  if (liveLine) process.stdout.write('\r\u001b[2K');
+  liveLine = false;
 };
+const io: CliIo = {
+  out: (text) => {
+    endLiveLine();
+    process.stdout.write(`${text}\n`);
+  },
+  err: (text) => {
+    endLiveLine();
+    process.stderr.write(`${text}\n`);
+  },
+  live: process.stdout.isTTY
+    ? (text) => {
+        process.stdout.write(`\r\u001b[2K${text.slice(0, Math.max(20, (process.stdout.columns || 80) - 1))}`);
+        liveLine = true;
+      }
+    : undefined,
+};
+// On a terminal the live line moves every second; in a log, a line every 15 s is enough.
+if (process.stdout.isTTY) progressTiming.everyMs = 1_000;
+process.on('exit', () => {
+  if (liveLine) process.stdout.write('\n');
+});
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
 

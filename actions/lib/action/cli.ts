@@ -4,6 +4,8 @@ import { inputEnvName, runContext } from './env.ts';
 import { interrupted } from '../interrupt.ts';
 import { ConfigurationError, errorMessage, InputProblems } from './errors.ts';
 import { isSwitch } from './input-reader.ts';
+import { isProgressLine } from '../format.ts';
+import { markdownToText } from './plain-text.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 
 /*
@@ -15,6 +17,8 @@ import { SecretRegistry, type Runtime } from './runtime.ts';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** A terminal's live line: replaced by the next one, kept when other output follows. Absent when not a TTY. */
+  live?: (text: string) => void;
 }
 
 /**
@@ -86,12 +90,17 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
   const runtime: Runtime = {
     getInput: (name) => flags.get(name) ?? env[inputEnvName(name)] ?? '',
     setOutput: (name, value) => void outputs.set(name, String(value)),
-    info: (message) => io.out(secrets.redact(message)),
+    info: (message) => {
+      const line = secrets.redact(message);
+      if (io.live && isProgressLine(line)) io.live(line);
+      else io.out(line);
+    },
     notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
     warning: (message) => io.err(`warning: ${secrets.redact(message)}`),
     setSecret: (secret) => void secrets.add(secret),
     redact: (text) => secrets.redact(text),
-    writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
+    // A terminal gets the summary as text, tables aligned; Markdown is for GitHub's summary page.
+    writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdownToText(markdown))}`),
     context: { ...runContext(env), host: 'terminal' },
   };
   return { runtime, outputs };
