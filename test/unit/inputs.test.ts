@@ -15,6 +15,7 @@ import { readRecipients } from '../../actions/lib/inputs/encryption.ts';
 import type { Runtime } from '../../actions/lib/action/runtime.ts';
 import { readInputs as readPruneInputs } from '../../actions/prune-backups/src/inputs.ts';
 import { readInputs as readDumpInputs } from '../../actions/dump-postgres/src/inputs.ts';
+import { readInputs as readDrillInputs } from '../../actions/restore-drill/src/inputs.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -183,6 +184,23 @@ describe('InputReader', () => {
         'storage-url',
         'kind',
         'jobs',
+      ]);
+    }
+  });
+
+  it('restore-drill: every bad input together', () => {
+    const bad = new Map(
+      Object.entries({ 'storage-url': './b', name: 'a/b', jobs: '0', 'to-time': 'yesterday', privileges: 'sure' }),
+    );
+    expect(() => readDrillInputs(inWorkflow(bad))).toThrow(InputProblems);
+    try {
+      readDrillInputs(inWorkflow(bad));
+    } catch (error) {
+      expect((error as InputProblems).problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual([
+        'name',
+        'privileges',
+        'jobs',
+        'to-time',
       ]);
     }
   });

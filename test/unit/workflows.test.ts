@@ -523,6 +523,12 @@ function checkCall(at: string, job: Job, loadWorkflow: WorkflowLoader, add: (rul
     for (const [secret, spec] of Object.entries(declared))
       if (spec?.required === true && !passed.includes(secret)) add('calls', `${at}: ${file} needs secret ${secret}`);
   }
+  const calledJobs = Object.values(isDict(called.jobs) ? (called.jobs as Record<string, Job>) : {});
+  const drills = calledJobs.some((calledJob) =>
+    (calledJob.steps ?? []).some((s) => localAction(s) === 'restore-drill'),
+  );
+  if (JSON.stringify(job).includes('BACKSTOP_AGE_IDENTITY') && !drills)
+    add('age-identity', `${at} passes BACKSTOP_AGE_IDENTITY to ${file}, which does not restore`);
   const granted = permissionsOf(job.permissions);
   for (const [calledId, calledJob] of Object.entries(isDict(called.jobs) ? (called.jobs as Record<string, Job>) : {})) {
     for (const [scope, level] of Object.entries(permissionsOf(calledJob.permissions))) {
@@ -1615,6 +1621,10 @@ jobs:
     uses: ./.github/workflows/nowhere.yml
 `;
     const loadWorkflow = (file: string) => (file === 'called.yml' ? called : undefined);
+    const identity = caller.replace('OTHER: ${{ secrets.OTHER }}', 'BACKSTOP_AGE_IDENTITY: ${{ secrets.X }}');
+    expect(checkWorkflow(identity, actions, { loadWorkflow }).map((p) => p.message)).toContain(
+      'job call passes BACKSTOP_AGE_IDENTITY to called.yml, which does not restore',
+    );
     expect(checkWorkflow(caller, actions, { loadWorkflow }).map((p) => `${p.rule}: ${p.message}`)).toEqual([
       'calls: job call: called.yml has no input "nme"',
       'calls: job call: called.yml needs input "name"',

@@ -110,32 +110,32 @@ export function readInputs(runtime: Runtime): DrillInputs {
   const backupId = inputs.optional('backup-id');
   const timeouts = readTimeouts(inputs);
 
-  return {
-    stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
-    name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-    backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
-    identities: readIdentities(runtime, inputs),
-    targetUrl: inputs.optional('target-url'),
-    targetOrigin: inputs.origin('target-url'),
-    qdrantKeyOrigin: inputs.origin('qdrant-api-key'),
-    restoreAsOrigin: inputs.origin('restore-as'),
-    qdrantApiKey: inputs.optional('qdrant-api-key'),
-    restoreAs: inputs.list('restore-as'),
-    maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
-    maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
-    privileges: inputs.boolean('privileges'),
-    dryRun: inputs.boolean('dry-run'),
-    planOnly: inputs.boolean('plan-only'),
-    jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-    pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
-    timeouts,
-    toTime: readTime(inputs.optional('to-time'), inputs.origin('to-time')),
-    toTimeOrigin: inputs.origin('to-time'),
-    verifySql: inputs.optional('verify-sql'),
-    verifySqlOrigin: inputs.origin('verify-sql'),
-    passphrase: inputs.optional('encryption-passphrase'),
-    passphraseOrigin: inputs.origin('encryption-passphrase'),
-  };
+  return inputs.fields<DrillInputs>({
+    stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    backupId: () => backupId && checkBackupId(backupId, inputs.origin('backup-id')),
+    identities: () => readIdentities(runtime, inputs),
+    targetUrl: () => inputs.optional('target-url'),
+    targetOrigin: () => inputs.origin('target-url'),
+    qdrantKeyOrigin: () => inputs.origin('qdrant-api-key'),
+    restoreAsOrigin: () => inputs.origin('restore-as'),
+    qdrantApiKey: () => inputs.optional('qdrant-api-key'),
+    restoreAs: () => inputs.list('restore-as'),
+    maxRestoreSeconds: () => inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
+    maxAgeHours: () => inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+    privileges: () => inputs.boolean('privileges'),
+    dryRun: () => inputs.boolean('dry-run'),
+    planOnly: () => inputs.boolean('plan-only'),
+    jobs: () => inputs.integer('jobs', { min: 1, max: 64 }),
+    pgBin: () => ({ dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') }),
+    timeouts: () => timeouts,
+    toTime: () => readTime(inputs.optional('to-time'), inputs.origin('to-time')),
+    toTimeOrigin: () => inputs.origin('to-time'),
+    verifySql: () => inputs.optional('verify-sql'),
+    verifySqlOrigin: () => inputs.origin('verify-sql'),
+    passphrase: () => inputs.optional('encryption-passphrase'),
+    passphraseOrigin: () => inputs.origin('encryption-passphrase'),
+  });
 }
 
 /** ISO 8601 with an explicit offset: a time without one means a different second on every runner's clock. */
