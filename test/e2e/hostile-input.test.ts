@@ -84,6 +84,7 @@ describe('a typo never succeeds', () => {
 
   it.each([
     [['--storage-url', '--name', 'x'], /--storage-url is followed by another flag, not by its value/],
+    [['--storage-url', '--name', 'x', '--dry-run'], /^error: --storage-url is followed by another flag/],
     [['--storage-url'], /--storage-url needs a value/],
     [['--name', 'a', '--name', 'b', '--storage-url', './x'], /--name is given more than once/],
     [['--name', 'a', 'stray', '--storage-url', './x'], /Unexpected argument "stray"/],

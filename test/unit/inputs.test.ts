@@ -205,6 +205,25 @@ describe('InputReader', () => {
     }
   });
 
+  it.each([
+    ['s3:/bucket', /not a storage URL Backstop knows/],
+    ['s3//bucket', /a local folder must be an absolute path or start with \.\//],
+    ['S3://bucket/prefix', /not a storage URL Backstop knows/],
+    ['file://relative/path', /a file URL needs three slashes and an absolute path/],
+    ['file://host/srv/backups', /a file URL needs three slashes and an absolute path/],
+  ])('storage-url %s is one line naming the input, never a local folder', (url, why) => {
+    const runtime = inWorkflow(new Map(Object.entries({ 'storage-url': url, name: 'prod' })));
+    let message = '';
+    try {
+      readPruneInputs(runtime);
+    } catch (error) {
+      expect(error).not.toBeInstanceOf(InputProblems);
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([expect.stringMatching(/^Input "storage-url" has "/)]);
+    expect(message).toMatch(why);
+  });
+
   it('splits lists on newlines and commas', () => {
     expect(splitList(' a,\nb ,, \n c')).toEqual(['a', 'b', 'c']);
   });
