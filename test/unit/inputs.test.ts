@@ -16,6 +16,8 @@ import type { Runtime } from '../../actions/lib/action/runtime.ts';
 import { readInputs as readPruneInputs } from '../../actions/prune-backups/src/inputs.ts';
 import { readInputs as readDumpInputs } from '../../actions/dump-postgres/src/inputs.ts';
 import { readInputs as readDrillInputs } from '../../actions/restore-drill/src/inputs.ts';
+import { readInputs as readPhysicalInputs } from '../../actions/backup-physical/src/inputs.ts';
+import { readInputs as readSnapshotInputs } from '../../actions/snapshot-qdrant/src/inputs.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -222,6 +224,29 @@ describe('InputReader', () => {
     }
     expect(message.split('\n')).toEqual([expect.stringMatching(/^Input "storage-url" has "/)]);
     expect(message).toMatch(why);
+  });
+
+  it.each([
+    [
+      'backup-physical',
+      readPhysicalInputs,
+      { name: 'a/b', 'storage-url': './b', 'pg-data': '/x', 'database-url': 'mysql://x', type: 'weekly' },
+      ['name', 'database-url', 'encryption-passphrase', 'type'],
+    ],
+    [
+      'snapshot-qdrant',
+      readSnapshotInputs,
+      { 'qdrant-url': 'ftp://q', name: 'a/b', 'storage-url': 'S3://b', kind: 'often', 'allow-unencrypted': 'true' },
+      ['qdrant-url', 'name', 'storage-url', 'kind'],
+    ],
+  ] as const)('%s: every bad input together', (_action, read, values, names) => {
+    let problems: string[] = [];
+    try {
+      read(inWorkflow(new Map(Object.entries(values))));
+    } catch (error) {
+      problems = (error as InputProblems).problems ?? [];
+    }
+    expect(problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual(names);
   });
 
   it('splits lists on newlines and commas', () => {

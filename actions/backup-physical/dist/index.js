@@ -69204,16 +69204,16 @@ function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
-    return {
-        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
-        pgData: external_node_path_default().resolve(inputs.string('pg-data')),
-        pgDataOrigin: inputs.origin('pg-data'),
-        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-        passphrase: readPassphrase(inputs),
-        type: inputs.choice('type', ['auto', 'full', 'diff', 'incr']),
-        kind: inputs.choice('kind', BACKUP_KINDS),
-    };
+    return inputs.fields({
+        name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+        stores: () => readStores(inputs, 'storage-url', runtime.context.s3),
+        pgData: () => external_node_path_default().resolve(inputs.string('pg-data')),
+        pgDataOrigin: () => inputs.origin('pg-data'),
+        database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        passphrase: () => readPassphrase(inputs),
+        type: () => inputs.choice('type', ['auto', 'full', 'diff', 'incr']),
+        kind: () => inputs.choice('kind', BACKUP_KINDS),
+    });
 }
 
 // EXTERNAL MODULE: external "node:os"
