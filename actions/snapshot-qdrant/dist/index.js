@@ -63526,9 +63526,7 @@ function readInputs(runtime) {
     const timeouts = readTimeouts(inputs);
     const read = inputs.fields({
         recipients: () => readRecipients(inputs),
-        nodes: () => inputs
-            .list('qdrant-url')
-            .map((url) => ({
+        nodes: () => inputs.list('qdrant-url').map((url) => ({
             url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
             apiKey,
             keyOrigin,

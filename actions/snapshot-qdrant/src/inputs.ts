@@ -56,14 +56,12 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   const read = inputs.fields<Omit<SnapshotInputs, 'artifact'>>({
     recipients: () => readRecipients(inputs),
     nodes: () =>
-      inputs
-        .list('qdrant-url')
-        .map((url) => ({
-          url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
-          apiKey,
-          keyOrigin,
-          timeouts,
-        })),
+      inputs.list('qdrant-url').map((url) => ({
+        url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+        apiKey,
+        keyOrigin,
+        timeouts,
+      })),
     collections: () => inputs.list('collections'),
     collectionsOrigin: () => inputs.origin('collections'),
     name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
