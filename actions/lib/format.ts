@@ -20,6 +20,25 @@ export function formatSeconds(seconds: number): string {
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
 
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+export function formatProgress(label: string, done: number, total: number | undefined, seconds: number): string {
+  const rate = formatRate(done, seconds);
+  if (total === undefined || total <= 0) return `${label}: ${formatBytes(done)} so far, ${rate}`;
+  const percent = Math.min(100, Math.floor((100 * done) / total));
+  const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+  return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+export function isProgressLine(line: string): boolean {
+  return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(
+    line,
+  );
+}
+
 export function formatCount(count: number): string {
   return count.toLocaleString('en-US');
 }

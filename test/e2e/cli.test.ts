@@ -54,7 +54,8 @@ describe('backstop CLI', () => {
     );
     expect(dump.stderr).toBe('');
     expect(dump.status).toBe(0);
-    expect(dump.stdout).toContain('## ✅ Backup');
+    expect(dump.stdout).toContain('✅ Backup');
+    expect(dump.stdout).not.toContain('## ');
     expect(dump.stdout).toMatch(/outputs:\n {2}backup-id=\d{8}T\d{6}Z-daily-[0-9a-f]{4}/);
     expect(dump.stdout).toContain('postgresql://cli_role:***@127.0.0.1');
     expect(dump.stdout).not.toContain('cli-Secret-9x');

@@ -84,6 +84,7 @@ describe('a typo never succeeds', () => {
 
   it.each([
     [['--storage-url', '--name', 'x'], /--storage-url is followed by another flag, not by its value/],
+    [['--storage-url', '--name', 'x', '--dry-run'], /^error: --storage-url is followed by another flag/],
     [['--storage-url'], /--storage-url needs a value/],
     [['--name', 'a', '--name', 'b', '--storage-url', './x'], /--name is given more than once/],
     [['--name', 'a', 'stray', '--storage-url', './x'], /Unexpected argument "stray"/],
@@ -93,6 +94,22 @@ describe('a typo never succeeds', () => {
     expect(run.status).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(why)]);
     expect(run.left).toEqual([]);
+  });
+
+  it('reports every bad input at once, an error line each, and prunes nothing', async () => {
+    const run = await backstop(['prune-backups', '--storage-url', 's3:/b', '--name', 'a/b', '--keep-daily', 'x']);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: Input "storage-url" has "s3:\/b": not a storage URL/),
+      expect.stringMatching(/^error: Input "name" /),
+      expect.stringMatching(/^error: Input "keep-daily" is "x", not a whole number/),
+    ]);
+    expect(run.left).toEqual([]);
+  });
+
+  it('a missing recipient hints at the flag in a terminal', async () => {
+    const run = await backstop(['dump-postgres', '--name', 'prod', '--storage-url', './b']);
+    expect(run.stderr.trim()).toMatch(/or set --allow-unencrypted to store this backup in the clear\.$/);
   });
 
   it('names every missing required input at once', async () => {

@@ -75,7 +75,7 @@ describe('report', () => {
     expect(issue.labels).toEqual(['backstop-failure']);
     expect(issue.body).toContain('<!-- backstop-report {"workflow":"nightly-backup","name":"prod-db"} -->');
     expect(issue.body).toContain('- `dump-postgres`: ');
-    expect(issue.body).toContain("BACKSTOP_DATABASE_URL='…' \\\n  npx backstop dump-postgres");
+    expect(issue.body).toContain("BACKSTOP_DATABASE_URL='…' \\\n  npx backstop-backup dump-postgres");
     expect(issue.body).toContain('gh run rerun 4242 --failed');
     expect(issue.body).toContain('https://github.com/acme/shop/actions/runs/4242');
     expect(first.summary).toContain(`opened [#${issue.number}]`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cliRuntime, parseFlags } from '../../actions/lib/action/cli.ts';
 import type { InputSpecs } from '../../actions/lib/action/descriptor.ts';
 import { inputEnvName } from '../../actions/lib/action/env.ts';
-import { ConfigurationError } from '../../actions/lib/action/errors.ts';
+import { ConfigurationError, InputProblems } from '../../actions/lib/action/errors.ts';
 import { InputReader, splitList } from '../../actions/lib/action/input-reader.ts';
 import { maskUrlCredentials } from '../../actions/lib/action/mask.ts';
 import { Origin } from '../../actions/lib/action/origin.ts';
@@ -11,6 +11,13 @@ import { checkBackupName } from '../../actions/lib/manifest/ids.ts';
 import { parseDatabaseUrl } from '../../actions/lib/pg/connection.ts';
 import { parseQdrantUrl } from '../../actions/lib/qdrant/client.ts';
 import { parseHeartbeatUrl } from '../../actions/lib/report/heartbeat.ts';
+import { readRecipients } from '../../actions/lib/inputs/encryption.ts';
+import type { Runtime } from '../../actions/lib/action/runtime.ts';
+import { readInputs as readPruneInputs } from '../../actions/prune-backups/src/inputs.ts';
+import { readInputs as readDumpInputs } from '../../actions/dump-postgres/src/inputs.ts';
+import { readInputs as readDrillInputs } from '../../actions/restore-drill/src/inputs.ts';
+import { readInputs as readPhysicalInputs } from '../../actions/backup-physical/src/inputs.ts';
+import { readInputs as readSnapshotInputs } from '../../actions/snapshot-qdrant/src/inputs.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -26,6 +33,12 @@ function reader(values: Record<string, string>): { inputs: InputReader; secrets:
   const { runtime } = cliRuntime(new Map(Object.entries(values)), {}, { out: () => undefined, err: () => undefined });
   const recording = { ...runtime, setSecret: (secret: string) => void secrets.push(secret) };
   return { inputs: new InputReader(recording, SPECS), secrets };
+}
+
+/** A runtime as on a runner (no terminal host), with the given inputs. */
+function inWorkflow(values: Map<string, string>): Runtime {
+  const { runtime } = cliRuntime(values, {}, { out: () => undefined, err: () => undefined });
+  return { ...runtime, context: { ...runtime.context, host: undefined } };
 }
 
 describe('InputReader', () => {
@@ -91,6 +104,149 @@ describe('InputReader', () => {
     expect(() => new InputReader(runtime, twoRequired).checkRequired()).toThrow(
       'Inputs "a", "b" are required: set each of them (--help lists what they take).',
     );
+  });
+
+  it('in a workflow, the missing inputs point to the README, not to --help', () => {
+    const twoRequired = { a: { description: 'a', required: true }, b: { description: 'b', required: true } };
+    expect(() => new InputReader(inWorkflow(new Map()), twoRequired).checkRequired()).toThrow(
+      `Inputs "a", "b" are required: set each of them (the action's README lists what they take).`,
+    );
+  });
+
+  it('spells a setting the way the user gives it where they are', () => {
+    const terminal = reader({}).inputs;
+    expect(terminal.spell('dry-run', 'true')).toBe('--dry-run');
+    expect(terminal.spell('dry-run', 'false')).toBe('--no-dry-run');
+    expect(terminal.spell('jobs', '8')).toBe('--jobs 8');
+    const workflow = new InputReader(inWorkflow(new Map()), SPECS);
+    expect(workflow.spell('dry-run', 'true')).toBe('dry-run: true');
+    expect(workflow.spell('jobs', '8')).toBe('jobs: 8');
+  });
+
+  it('the unencrypted hint: --allow-unencrypted in a terminal, allow-unencrypted: true in a workflow', () => {
+    const specs = {
+      'encryption-recipients': { description: 'r' },
+      'allow-unencrypted': { description: 'u', default: 'false' },
+    };
+    const terminal = cliRuntime(new Map(), {}, { out: () => undefined, err: () => undefined }).runtime;
+    expect(() => readRecipients(new InputReader(terminal, specs))).toThrow(
+      /or set --allow-unencrypted to store this backup in the clear\.$/,
+    );
+    expect(() => readRecipients(new InputReader(inWorkflow(new Map()), specs))).toThrow(
+      /or set allow-unencrypted: true to store this backup in the clear\.$/,
+    );
+  });
+
+  it('every bad input at once: prune-backups with three mistakes names all three, a line each', () => {
+    const bad = new Map(
+      Object.entries({ 'storage-url': 's3:/bucket', name: 'a/b', 'keep-daily': 'x', 'dry-run': 'perhaps' }),
+    );
+    let caught: unknown;
+    try {
+      readPruneInputs(inWorkflow(bad));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InputProblems);
+    expect((caught as InputProblems).problems).toEqual([
+      expect.stringMatching(/^Input "storage-url" has "s3:\/bucket": not a storage URL/),
+      expect.stringMatching(/^Input "name" /),
+      'Input "keep-daily" is "x", not a whole number: set it to a whole number from 0 to 100000.',
+      'Input "dry-run" is "perhaps", not a boolean: set it to true or false.',
+    ]);
+    // One mistake stays the one line it was.
+    const one = new Map(Object.entries({ 'storage-url': './x', name: 'prod', 'keep-daily': 'x' }));
+    expect(() => readPruneInputs(inWorkflow(one))).toThrow(
+      new ConfigurationError(
+        'Input "keep-daily" is "x", not a whole number: set it to a whole number from 0 to 100000.',
+      ),
+    );
+  });
+
+  it('dump-postgres: the required inputs first, then every other mistake together', () => {
+    expect(() => readDumpInputs(inWorkflow(new Map()))).toThrow(
+      /^Inputs "database-url", "name", "storage-url" are required/,
+    );
+    const bad = new Map(
+      Object.entries({
+        'database-url': 'mysql://x',
+        name: 'prod',
+        'storage-url': 'file://relative',
+        jobs: '0',
+        kind: 'sometimes',
+      }),
+    );
+    expect(() => readDumpInputs(inWorkflow(bad))).toThrow(InputProblems);
+    try {
+      readDumpInputs(inWorkflow(bad));
+    } catch (error) {
+      expect((error as InputProblems).problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual([
+        'encryption-recipients',
+        'database-url',
+        'storage-url',
+        'kind',
+        'jobs',
+      ]);
+    }
+  });
+
+  it('restore-drill: every bad input together', () => {
+    const bad = new Map(
+      Object.entries({ 'storage-url': './b', name: 'a/b', jobs: '0', 'to-time': 'yesterday', privileges: 'sure' }),
+    );
+    expect(() => readDrillInputs(inWorkflow(bad))).toThrow(InputProblems);
+    try {
+      readDrillInputs(inWorkflow(bad));
+    } catch (error) {
+      expect((error as InputProblems).problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual([
+        'name',
+        'privileges',
+        'jobs',
+        'to-time',
+      ]);
+    }
+  });
+
+  it.each([
+    ['s3:/bucket', /not a storage URL Backstop knows/],
+    ['s3//bucket', /a local folder must be an absolute path or start with \.\//],
+    ['S3://bucket/prefix', /not a storage URL Backstop knows/],
+    ['file://relative/path', /a file URL needs three slashes and an absolute path/],
+    ['file://host/srv/backups', /a file URL needs three slashes and an absolute path/],
+  ])('storage-url %s is one line naming the input, never a local folder', (url, why) => {
+    const runtime = inWorkflow(new Map(Object.entries({ 'storage-url': url, name: 'prod' })));
+    let message = '';
+    try {
+      readPruneInputs(runtime);
+    } catch (error) {
+      expect(error).not.toBeInstanceOf(InputProblems);
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([expect.stringMatching(/^Input "storage-url" has "/)]);
+    expect(message).toMatch(why);
+  });
+
+  it.each([
+    [
+      'backup-physical',
+      readPhysicalInputs,
+      { name: 'a/b', 'storage-url': './b', 'pg-data': '/x', 'database-url': 'mysql://x', type: 'weekly' },
+      ['name', 'database-url', 'encryption-passphrase', 'type'],
+    ],
+    [
+      'snapshot-qdrant',
+      readSnapshotInputs,
+      { 'qdrant-url': 'ftp://q', name: 'a/b', 'storage-url': 'S3://b', kind: 'often', 'allow-unencrypted': 'true' },
+      ['qdrant-url', 'name', 'storage-url', 'kind'],
+    ],
+  ] as const)('%s: every bad input together', (_action, read, values, names) => {
+    let problems: string[] = [];
+    try {
+      read(inWorkflow(new Map(Object.entries(values))));
+    } catch (error) {
+      problems = (error as InputProblems).problems ?? [];
+    }
+    expect(problems.map((line) => /^Input "([^"]+)"/.exec(line)?.[1])).toEqual(names);
   });
 
   it('splits lists on newlines and commas', () => {

@@ -50,7 +50,7 @@ describe('failure report', () => {
     expect(body).toContain('**nightly-backup** failed in [run 42](https://github.com/acme/shop/actions/runs/42)');
     expect(body).toContain('- `dump-postgres`: Checksum mismatch in postgres.dump.zst.age');
     expect(body).toContain(
-      "BACKSTOP_DATABASE_URL='…' \\\n  npx backstop dump-postgres \\\n  --name prod-db \\\n  --storage-url " +
+      "BACKSTOP_DATABASE_URL='…' \\\n  npx backstop-backup dump-postgres \\\n  --name prod-db \\\n  --storage-url " +
         "'s3://acme/backups\n./local copy'",
     );
     expect(body).toContain('gh run rerun 42 --failed');

@@ -38,6 +38,14 @@ const RULES = {
   'drill-image': 'drill databases come from the backup manifest or a variable, never a fixed or latest image',
   heartbeat: 'scheduled Backstop jobs ping a heartbeat from a secret: a start step and the report step',
   'pg-isready': 'pg_isready checks over TCP (-h), never the socket (which answers during initialisation)',
+  node24:
+    'third-party pins run on node24 or newer, as their action.yml at that commit says (.github/action-runtimes.json)',
+  reusable:
+    'a reusable workflow runs Backstop actions as <repository>/actions/<name>@<major>, never ./actions (the ' +
+    "caller's checkout), with typed inputs",
+  calls:
+    'a call of a Backstop reusable workflow passes declared inputs (every required one), declared secrets (or ' +
+    'inherit) and grants every permission its jobs ask for',
 } as const;
 
 type Rule = keyof typeof RULES;
@@ -88,6 +96,20 @@ function strings(value: unknown): string[] {
 }
 
 const LOCAL_ACTION = /^\.\/actions\/([a-z0-9-]+)\/?$/;
+/** This repository on GitHub (package.json's repository), as other repositories reference its actions. */
+const REPOSITORY = /github\.com\/([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(
+  (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string } }).repository
+    .url,
+)![1]!;
+/** The major-version tag the reusable workflows and docs reference; moved by release.yml to every vX.Y.Z. */
+const MAJOR_TAG = 'v1';
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A Backstop action from another repository's point of view: <owner>/backstop/actions/<name>@v1. */
+const PUBLISHED_ACTION = new RegExp(`^${escapeRegExp(REPOSITORY)}/actions/([a-z0-9-]+)@${MAJOR_TAG}$`);
+/** A Backstop reusable workflow, called from this repository (./) or another (<owner>/backstop/…@v1). */
+const REUSABLE_WORKFLOW = new RegExp(
+  `^(?:\\./|${escapeRegExp(REPOSITORY)}/)\\.github/workflows/([\\w-]+\\.ya?ml)(?:@${MAJOR_TAG})?$`,
+);
 const PINNED = /^[^@\s]+@[0-9a-f]{40}$/;
 const AWS_CREDENTIALS = 'aws-actions/configure-aws-credentials@';
 /** Actions that back up, drill, migrate, validate or write embeddings: their jobs must end with a report. */
@@ -122,8 +144,10 @@ function writes(permissions: unknown): string[] {
     .map(([scope]) => scope);
 }
 
+/** The Backstop action a step runs, by its local path or its published reference. */
 function localAction(step: Step): string | undefined {
-  return typeof step.uses === 'string' ? LOCAL_ACTION.exec(step.uses)?.[1] : undefined;
+  if (typeof step.uses !== 'string') return undefined;
+  return (LOCAL_ACTION.exec(step.uses) ?? PUBLISHED_ACTION.exec(step.uses))?.[1];
 }
 
 /** A report step in `ping: start` mode: the heartbeat's start ping, at the start of a job. */
@@ -149,7 +173,22 @@ function firesAtMinuteZero(field: string): boolean {
 const DRILL_IMAGE =
   /(?<![\w/@.:-])(postgres|timescale\/timescaledb(?:-ha)?|pgvector\/pgvector|supabase\/postgres|qdrant\/qdrant):([\w.${}-]+)(?!@)/g;
 
-function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
+/** What a pinned third-party action runs on, by `owner/repo[/path]@sha` (.github/action-runtimes.json). */
+type RuntimeTable = Record<string, { version: string; using: string }>;
+/** A workflow of this repository by file name (the text), for the calls of reusable workflows; undefined if none. */
+type WorkflowLoader = (file: string) => string | undefined;
+
+interface CheckOptions {
+  runtimes?: RuntimeTable;
+  loadWorkflow?: WorkflowLoader;
+}
+
+/** Node versions GitHub has deprecated on its runners: a pin on one of them stops working when they are removed. */
+const OLD_NODE = /^node(1\d|20)$/;
+
+function checkWorkflow(text: string, loadAction: ActionLoader, options: CheckOptions = {}): Problem[] {
+  const runtimes = options.runtimes ?? ACTION_RUNTIMES;
+  const loadWorkflow = options.loadWorkflow ?? loadRepositoryWorkflow;
   const problems: Problem[] = [];
   const add = (rule: Rule, message: string): void => void problems.push({ rule, message });
   const workflow: unknown = parse(text);
@@ -174,8 +213,17 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
       add('concurrency', 'cancel-in-progress: true would cancel a backup in progress');
   }
 
-  // Outside the jobs (workflow env, for one) the identity would reach every job.
-  if (JSON.stringify({ ...workflow, jobs: undefined }).includes('BACKSTOP_AGE_IDENTITY')) {
+  const call = isDict(workflow.on) ? workflow.on.workflow_call : undefined;
+  if (isDict(call) && isDict(call.inputs)) {
+    for (const [input, spec] of Object.entries(call.inputs)) {
+      if (!isDict(spec) || !['string', 'boolean', 'number'].includes(String(spec.type)))
+        add('reusable', `workflow_call input "${input}" has no type: give it type: string, boolean or number`);
+    }
+  }
+
+  // Outside the jobs (workflow env, for one) the identity would reach every job. A reusable workflow's `secrets:`
+  // only names what a caller may pass.
+  if (JSON.stringify({ ...workflow, jobs: undefined, on: undefined }).includes('BACKSTOP_AGE_IDENTITY')) {
     add('age-identity', 'BACKSTOP_AGE_IDENTITY outside a job: it would reach every job');
   }
 
@@ -200,11 +248,42 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
 
     if (job['timeout-minutes'] === undefined && job.uses === undefined) add('timeout', `${at} has no timeout-minutes`);
 
-    // Third-party actions and reusable workflows: pinned to a full commit SHA, the version in a comment.
+    // Third-party actions and reusable workflows: pinned to a full commit SHA, the version in a comment, on a
+    // current Node. Backstop's own actions and workflows go with the release the caller chose (@v1).
     for (const uses of [job.uses, ...steps.map((step) => step.uses)]) {
       if (typeof uses !== 'string' || uses.startsWith('./') || uses.startsWith('docker://')) continue;
+      if (PUBLISHED_ACTION.test(uses) || REUSABLE_WORKFLOW.test(uses)) continue;
       if (!PINNED.test(uses)) add('pinned', `${at}: ${uses} is not pinned to a 40-hex commit SHA`);
       else if (!pinComments.get(uses)) add('pinned', `${at}: ${uses} has no "# vX" comment naming its version`);
+      if (!PINNED.test(uses)) continue;
+      const runtime = runtimes[uses];
+      if (!runtime) {
+        add('node24', `${at}: ${uses} is not in .github/action-runtimes.json: run npm run action-runtimes`);
+      } else if (OLD_NODE.test(runtime.using)) {
+        add('node24', `${at}: ${uses} (${runtime.version}) runs on ${runtime.using}: pin a release on node24`);
+      }
+    }
+
+    if (on.includes('workflow_call')) {
+      for (const step of steps) {
+        if (LOCAL_ACTION.test(step.uses ?? ''))
+          add(
+            'reusable',
+            `${at}: ${step.uses} would resolve in the caller's checkout: use ` +
+              `${REPOSITORY}/${String(step.uses).slice(2)}@${MAJOR_TAG}`,
+          );
+      }
+    }
+    for (const step of steps) {
+      const published = /^[\w.-]+\/[\w.-]+\/actions\/[a-z0-9-]+@.*/.exec(step.uses ?? '')?.[0];
+      if (published?.includes('/backstop/') && !PUBLISHED_ACTION.test(published))
+        add('reusable', `${at}: ${published} is not ${REPOSITORY}/actions/<name>@${MAJOR_TAG}`);
+    }
+
+    if (typeof job.uses === 'string') {
+      for (const scope of jobWrites) if (!ALLOWED_WRITES.has(scope)) add('permissions', `${at} grants ${scope} write`);
+      checkCall(at, job, loadWorkflow, add);
+      continue;
     }
 
     // Local actions: inputs against their action.yml.
@@ -271,8 +350,15 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
         add('needs-outputs', `${at}: job ${needed} declares no output "${output}"`);
     }
 
-    // Permissions: least privilege.
-    for (const scope of jobWrites) if (!ALLOWED_WRITES.has(scope)) add('permissions', `${at} grants ${scope} write`);
+    // Permissions: least privilege. contents: write only to release: dispatched by hand, running no action but
+    // checkout (nothing a dependency could do with the token).
+    const releases =
+      on.length === 1 &&
+      on[0] === 'workflow_dispatch' &&
+      steps.every((s) => !s.uses || s.uses.startsWith('actions/checkout@'));
+    for (const scope of jobWrites)
+      if (!ALLOWED_WRITES.has(scope) && !(scope === 'contents' && releases))
+        add('permissions', `${at} grants ${scope} write`);
     const hasReport = reportSteps.length > 0;
     if (grants('issues') && !hasReport) add('issues-write', `${at} has issues: write but no report step`);
     if (hasReport && !grants('issues')) add('issues-write', `${at} has a report step but no issues: write`);
@@ -403,11 +489,73 @@ function checkWorkflow(text: string, loadAction: ActionLoader): Problem[] {
   return problems;
 }
 
+/** Permission levels in order: a caller must grant each scope at least at the level a called job asks. */
+const LEVELS = ['none', 'read', 'write'];
+
+/** The permissions a job is given, scope by scope. */
+function permissionsOf(permissions: unknown): Record<string, string> {
+  if (permissions === 'write-all')
+    return Object.fromEntries(['contents', 'issues', 'actions', 'id-token'].map((s) => [s, 'write']));
+  return isDict(permissions) ? (permissions as Record<string, string>) : {};
+}
+
+/** A job that calls a Backstop reusable workflow: its inputs, secrets and permissions against that workflow's. */
+function checkCall(at: string, job: Job, loadWorkflow: WorkflowLoader, add: (rule: Rule, message: string) => void) {
+  const file = REUSABLE_WORKFLOW.exec(job.uses ?? '')?.[1];
+  if (file === undefined) return;
+  const text = loadWorkflow(file);
+  const called: unknown = text === undefined ? undefined : parse(text);
+  const call = isDict(called) && isDict(called.on) ? called.on.workflow_call : undefined;
+  if (!isDict(called) || !isDict(call)) {
+    add('calls', `${at}: ${job.uses} is not a reusable workflow of this repository (no on: workflow_call)`);
+    return;
+  }
+  const inputs = (isDict(call.inputs) ? call.inputs : {}) as Record<string, Dict>;
+  const given = isDict((job as Dict).with) ? Object.keys((job as Dict).with as Dict) : [];
+  for (const input of given) if (!(input in inputs)) add('calls', `${at}: ${file} has no input "${input}"`);
+  for (const [input, spec] of Object.entries(inputs))
+    if (spec.required === true && !given.includes(input)) add('calls', `${at}: ${file} needs input "${input}"`);
+  const secrets = (job as Dict).secrets;
+  const declared = isDict(call.secrets) ? (call.secrets as Record<string, Dict | null>) : {};
+  if (secrets !== 'inherit') {
+    const passed = isDict(secrets) ? Object.keys(secrets) : [];
+    for (const secret of passed)
+      if (!(secret in declared)) add('calls', `${at}: ${file} declares no secret ${secret} (pass it or use inherit)`);
+    for (const [secret, spec] of Object.entries(declared))
+      if (spec?.required === true && !passed.includes(secret)) add('calls', `${at}: ${file} needs secret ${secret}`);
+  }
+  const calledJobs = Object.values(isDict(called.jobs) ? (called.jobs as Record<string, Job>) : {});
+  const drills = calledJobs.some((calledJob) =>
+    (calledJob.steps ?? []).some((s) => localAction(s) === 'restore-drill'),
+  );
+  if (JSON.stringify(job).includes('BACKSTOP_AGE_IDENTITY') && !drills)
+    add('age-identity', `${at} passes BACKSTOP_AGE_IDENTITY to ${file}, which does not restore`);
+  const granted = permissionsOf(job.permissions);
+  for (const [calledId, calledJob] of Object.entries(isDict(called.jobs) ? (called.jobs as Record<string, Job>) : {})) {
+    for (const [scope, level] of Object.entries(permissionsOf(calledJob.permissions))) {
+      if (LEVELS.indexOf(granted[scope] ?? 'none') < LEVELS.indexOf(level))
+        add(
+          'calls',
+          `${at}: job ${calledId} of ${file} asks ${scope}: ${level}, this job grants ${granted[scope] ?? 'none'}`,
+        );
+    }
+  }
+}
+
 function crons(on: unknown): string[] {
   const schedule = isDict(on) ? on.schedule : undefined;
   if (!Array.isArray(schedule)) return [];
   return schedule.flatMap((entry) => (isDict(entry) && typeof entry.cron === 'string' ? [entry.cron] : []));
 }
+
+const ACTION_RUNTIMES = JSON.parse(
+  fs.readFileSync(path.join(ROOT, '.github', 'action-runtimes.json'), 'utf8'),
+) as RuntimeTable;
+
+const loadRepositoryWorkflow: WorkflowLoader = (file) => {
+  const at = path.join(ROOT, '.github', 'workflows', file);
+  return fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : undefined;
+};
 
 /** The repository's local actions, read from actions/<name>/action.yml. */
 const loadRepositoryAction: ActionLoader = (name) => {
@@ -425,6 +573,11 @@ const FILES = fs
   .readdirSync(WORKFLOW_DIR)
   .filter((file) => /\.ya?ml$/.test(file))
   .sort();
+/** Workflows another repository copies to call Backstop's (docs/adopt.md): checked by the same contract. */
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((file) => /\.ya?ml$/.test(file))
+  .map((file) => `../../examples/${file}`);
 const read = (file: string): string => fs.readFileSync(path.join(WORKFLOW_DIR, file), 'utf8');
 const load = (file: string): Dict => parse(read(file)) as Dict;
 
@@ -444,7 +597,7 @@ it('has the workflows a team copies', () => {
   );
 });
 
-describe.each(FILES)('%s', (file) => {
+describe.each([...FILES, ...EXAMPLES])('%s', (file) => {
   const problems = checkWorkflow(read(file), loadRepositoryAction);
   for (const [rule, title] of Object.entries(RULES)) {
     it(`${rule}: ${title}`, () => {
@@ -477,7 +630,7 @@ interface ScriptRun {
  * Runs a step's script as a Linux runner does (`bash --noprofile --norc -eo pipefail`), with only the given
  * environment, PATH and the runner's files: what the workflow logic does can be tested here, not only on GitHub.
  */
-async function runScript(run: string, env: Record<string, string>, pathPrefix = ''): Promise<ScriptRun> {
+async function runScript(run: string, env: Record<string, string>, pathPrefix = '', cwd?: string): Promise<ScriptRun> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-step-'));
   const file = path.join(work, 'step.sh');
   const output = path.join(work, 'output');
@@ -487,6 +640,7 @@ async function runScript(run: string, env: Record<string, string>, pathPrefix = 
   fs.writeFileSync(summary, '');
   try {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+      cwd,
       env: {
         PATH: `${pathPrefix}${process.env.PATH ?? ''}`,
         GITHUB_OUTPUT: output,
@@ -530,6 +684,133 @@ async function jsonServer(routes: Record<string, unknown>): Promise<{ url: strin
   };
 }
 
+describe('adopted from another repository', () => {
+  const REUSABLE = ['nightly-backup.yml', 'hourly-backup.yml', 'restore-drill.yml', 'restore.yml'];
+
+  it.each(REUSABLE)(
+    '%s is a reusable workflow with typed inputs and declared secrets, on Backstop@v1 actions',
+    (file) => {
+      const call = (load(file).on as Dict).workflow_call as { inputs?: Record<string, Dict>; secrets?: Dict };
+      expect(Object.keys(call.inputs ?? {}).length, file).toBeGreaterThan(0);
+      for (const spec of Object.values(call.inputs ?? {})) expect(['string', 'boolean']).toContain(spec.type);
+      expect(Object.keys(call.secrets ?? {}).length, file).toBeGreaterThan(0);
+      const uses = Object.values(jobsOf(file)).flatMap((job) => (job.steps ?? []).map((step) => step.uses ?? ''));
+      expect(uses.filter((value) => value.startsWith('./'))).toEqual([]);
+      expect(uses.filter((value) => value.includes('/actions/')).length).toBeGreaterThan(0);
+      for (const value of uses.filter((value) => value.includes('/actions/'))) expect(value).toMatch(PUBLISHED_ACTION);
+    },
+  );
+
+  it('the caller example calls the four at the major tag, each when its schedule fires or it is dispatched', () => {
+    const caller = parse(fs.readFileSync(path.join(ROOT, 'examples', 'caller.yml'), 'utf8')) as Dict;
+    const jobs = caller.jobs as Record<string, Job & { if?: string }>;
+    expect(Object.values(jobs).map((job) => job.uses)).toEqual(
+      REUSABLE.map((file) => `${REPOSITORY}/.github/workflows/${file}@${MAJOR_TAG}`),
+    );
+    for (const cron of crons(caller.on))
+      expect(Object.values(jobs).filter((job) => job.if?.includes(`'${cron}'`))).toHaveLength(1);
+    // The gate matches an approval by the run's title: the caller's run-name gives the title the gate expects.
+    expect(String(caller['run-name'])).toContain("format('restore {0} ({1}{2}) into {3}{4}'");
+  });
+
+  it('docs/adopt.md shows the example as it is in examples/caller.yml', () => {
+    const adopt = fs.readFileSync(path.join(ROOT, 'docs', 'adopt.md'), 'utf8');
+    const example = fs.readFileSync(path.join(ROOT, 'examples', 'caller.yml'), 'utf8');
+    expect(adopt).toContain(example.trim());
+  });
+});
+
+describe('release.yml', () => {
+  const workflow = load('release.yml');
+  const steps = jobsOf('release.yml').release?.steps ?? [];
+
+  it('dispatch only; checks CI on this very commit and the bundles against a fresh build before any tag', () => {
+    expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
+    const names = steps.map((step) => step.run ?? step.uses ?? '');
+    const ci = names.findIndex((run) => run.includes('actions/workflows/ci.yml/runs?head_sha=$SHA&status=success'));
+    const build = names.findIndex((run) => run.includes('npm run build') && run.includes('git diff --quiet'));
+    const tag = names.findIndex((run) => run.includes('gh release create'));
+    expect(ci).toBeGreaterThan(0);
+    expect(build).toBeGreaterThan(ci);
+    expect(tag).toBeGreaterThan(build);
+    expect(names[tag]).toContain('refs/tags/$MAJOR');
+    expect(names[tag]).toContain('-F force=true');
+    expect(names[tag]).toContain('exists already');
+  });
+
+  describe('the version and its notes', () => {
+    const notesScript = script('release.yml', 'release', 'notes');
+    const changelog = [
+      '# Changelog',
+      '',
+      '## [Unreleased]',
+      '',
+      '- not yet',
+      '',
+      '## [1.2.0] - 2026-12-01',
+      '',
+      '### Added',
+      '',
+      '- keygen',
+      '',
+      '## [1.1.0] - 2026-11-01',
+      '',
+      '- older',
+      '',
+      '[1.2.0]: https://example.com',
+    ].join('\n');
+    async function notes(version: string, files: { package?: string; version?: string; ref?: string } = {}) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backstop-release-'));
+      try {
+        fs.mkdirSync(path.join(dir, 'actions', 'lib'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog);
+        fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ version: files.package ?? version }));
+        fs.writeFileSync(
+          path.join(dir, 'actions', 'lib', 'version.ts'),
+          `export const BACKSTOP_VERSION = '${files.version ?? version}';\n`,
+        );
+        const run = await runScript(notesScript, { VERSION: version, REF: files.ref ?? 'refs/heads/main' }, '', dir);
+        const text =
+          run.outputs.path && fs.existsSync(run.outputs.path) ? fs.readFileSync(run.outputs.path, 'utf8') : '';
+        return { ...run, text };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("publishes exactly the version's section, tags vX.Y.Z and moves vX", async () => {
+      const run = await notes('1.2.0');
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.outputs).toMatchObject({ tag: 'v1.2.0', major: 'v1' });
+      expect(run.stdout).toContain('### Added');
+      expect(run.stdout).toContain('- keygen');
+      expect(run.stdout).not.toContain('older');
+      expect(run.stdout).not.toContain('not yet');
+    });
+
+    it.each([
+      ['v1.2.0', {}, /is not X\.Y\.Z/],
+      ['1.3.0', {}, /no '## \[1\.3\.0\] - YYYY-MM-DD' section/],
+      ['1.2.0', { package: '1.1.0' }, /package\.json says version 1\.1\.0/],
+      ['1.2.0', { version: '1.1.0' }, /actions\/lib\/version\.ts does not say 1\.2\.0/],
+      ['1.2.0', { ref: 'refs/heads/feature' }, /Releases are made from main/],
+    ])('refuses %s %j', async (version, files, message) => {
+      const run = await notes(version, files);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(message);
+      expect(run.outputs.tag).toBeUndefined();
+    });
+  });
+
+  it('CHANGELOG.md is Keep a Changelog, with an Unreleased section', () => {
+    const text = fs.readFileSync(path.join(ROOT, 'CHANGELOG.md'), 'utf8');
+    expect(text).toContain('[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)');
+    expect(text).toMatch(/^## \[Unreleased\]$/m);
+    for (const heading of text.match(/^## .*$/gm) ?? [])
+      expect(heading).toMatch(/^## \[(Unreleased|\d+\.\d+\.\d+)\]( - \d{4}-\d{2}-\d{2})?$/);
+  });
+});
+
 describe('what the workflows do', () => {
   it('nightly-backup: every backup and prune mirrors into the catalog, every final report alerts (all optional)', () => {
     const jobs = jobsOf('nightly-backup.yml');
@@ -559,8 +840,10 @@ describe('what the workflows do', () => {
       expect(Object.keys(load('nightly-backup.yml').on as Dict)).toContain('workflow_dispatch');
       const jobs = jobsOf('nightly-backup.yml');
       const postgres = jobs.postgres;
-      const include = (postgres!.strategy!.matrix as { include: { name: string; secret: string; heartbeat: string }[] })
-        .include;
+      // A caller's `databases` input, else this repository's own list (the JSON after the ||).
+      const matrix = String((postgres!.strategy!.matrix as Dict).include);
+      expect(matrix).toMatch(/^\$\{\{ fromJSON\(inputs\.databases \|\| '.*'\) \}\}$/);
+      const include = JSON.parse(/'(.*)'/.exec(matrix)![1]!) as { name: string; secret: string; heartbeat: string }[];
       expect(include.length).toBeGreaterThan(0);
       for (const entry of include) {
         expect(entry.secret).toMatch(/^BACKSTOP_[A-Z0-9_]+_URL$/);
@@ -608,7 +891,7 @@ describe('what the workflows do', () => {
   it('hourly-backup: every hour at minute 41, kind hourly, 7 days of hourlies, the name from a variable', () => {
     expect(scheduleOf('hourly-backup.yml')).toEqual(['41 * * * *']);
     const job = Object.values(jobsOf('hourly-backup.yml'))[0];
-    expect(job?.env?.BACKUP_NAME).toBe("${{ vars.BACKSTOP_HOURLY_NAME || 'app-db' }}");
+    expect(job?.env?.BACKUP_NAME).toBe("${{ inputs.name || vars.BACKSTOP_HOURLY_NAME || 'app-db' }}");
     expect(stepsUsing(job, 'dump-postgres')[0]?.with?.kind).toBe('hourly');
     expect(stepsUsing(job, 'prune-backups')[0]?.with).toMatchObject({
       'keep-hourly': 168,
@@ -658,7 +941,7 @@ describe('what the workflows do', () => {
       "as the target and the backup's pg_dump",
     () => {
       const workflow = load('restore.yml');
-      expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch']);
+      expect(Object.keys(workflow.on as Dict)).toEqual(['workflow_dispatch', 'workflow_call']);
       const inputs = ((workflow.on as Dict).workflow_dispatch as Dict).inputs as Record<string, Dict>;
       expect(Object.keys(inputs)).toEqual(
         expect.arrayContaining(['name', 'backup-id', 'target', 'confirm', 'privileges', 'approve']),
@@ -1077,6 +1360,29 @@ describe("restore.yml's gate: two people decide on every plan", () => {
     expect(bad.stdout).toMatch(/approve is 'yes', not a run id/);
   });
 
+  it("called from another repository: the approval command names the caller's workflow file", async () => {
+    const result = await gate(
+      { [`${REPO}/environments/restore-staging`]: unprotected },
+      { GITHUB_WORKFLOW_REF: 'acme/shop/.github/workflows/backstop.yml@refs/heads/main' },
+    );
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.summary).toContain("gh workflow run backstop.yml -f name='prod-db'");
+  });
+
+  it('refuses an approval when the run title does not name this restore (a caller without the run-name)', async () => {
+    const routes = {
+      [`${REPO}/environments/restore-staging`]: unprotected,
+      [`${REPO}/actions/runs/200`]: run(200, { triggering_actor: { login: 'bob' }, display_title: 'backstop' }),
+      [`${REPO}/actions/runs/150`]: run(150, { display_title: 'backstop' }),
+    };
+    const result = await gate(routes, { APPROVE: '150' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "This run's title is 'backstop', not 'restore prod-db (newest) into staging': the workflow that calls",
+    );
+    expect(result.outputs.approved).toBeUndefined();
+  });
+
   it('one-person mode is a choice the variable states, and it says so', async () => {
     const result = await gate({ [`${REPO}/environments/restore-staging`]: unprotected }, { APPROVAL: 'one-person' });
     expect(result.code).toBe(0);
@@ -1277,6 +1583,97 @@ jobs:
       );
     },
   );
+
+  it('node24: a pin whose action.yml says node20, and a pin missing from the table, are refused', () => {
+    const text = (pin: string) =>
+      `on: push\npermissions: {}\njobs:\n  j:\n    timeout-minutes: 1\n    steps:\n      - uses: ${pin}\n`;
+    const old = 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683';
+    const runtimes = { [old]: { version: 'v4.2.2', using: 'node20' } };
+    expect(checkWorkflow(text(`${old} # v4.2.2`), actions, { runtimes })).toEqual([
+      { rule: 'node24', message: `job j: ${old} (v4.2.2) runs on node20: pin a release on node24` },
+    ]);
+    expect(checkWorkflow(text(`${old} # v4.2.2`), actions, { runtimes: {} }).map((p) => p.message)).toEqual([
+      expect.stringMatching(/is not in \.github\/action-runtimes\.json: run npm run action-runtimes/),
+    ]);
+    const current = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1';
+    expect(checkWorkflow(text(`${current} # v7.0.1`), actions)).toEqual([]);
+  });
+
+  it("reusable: ./actions in a workflow_call workflow (the caller's checkout), an untyped input, another ref", () => {
+    const text = `
+on:
+  workflow_call:
+    inputs:
+      name:
+        description: no type
+permissions: {}
+jobs:
+  j:
+    timeout-minutes: 1
+    steps:
+      - uses: ./actions/prune-backups
+      - uses: ${REPOSITORY}/actions/prune-backups@main
+`;
+    expect(checkWorkflow(text, () => ({ inputs: {}, outputs: {} })).filter((p) => p.rule === 'reusable')).toEqual([
+      { rule: 'reusable', message: expect.stringMatching(/input "name" has no type/) },
+      {
+        rule: 'reusable',
+        message: `job j: ./actions/prune-backups would resolve in the caller's checkout: use ${REPOSITORY}/actions/prune-backups@v1`,
+      },
+      { rule: 'reusable', message: expect.stringMatching(/prune-backups@main is not .*\/actions\/<name>@v1/) },
+    ]);
+  });
+
+  it('calls: unknown and missing inputs, undeclared and missing secrets, permissions short of the called jobs', () => {
+    const called = `
+on:
+  workflow_call:
+    inputs:
+      name: { type: string, required: true }
+    secrets:
+      KEY: { required: true }
+permissions: {}
+jobs:
+  a:
+    timeout-minutes: 1
+    permissions: { contents: read, id-token: write }
+    steps:
+      - run: echo
+`;
+    const caller = `
+on: workflow_dispatch
+permissions: {}
+jobs:
+  call:
+    uses: ${REPOSITORY}/.github/workflows/called.yml@v1
+    permissions: { contents: read }
+    with:
+      nme: x
+    secrets:
+      OTHER: \${{ secrets.OTHER }}
+  missing:
+    uses: ./.github/workflows/nowhere.yml
+`;
+    const loadWorkflow = (file: string) => (file === 'called.yml' ? called : undefined);
+    const identity = caller.replace('OTHER: ${{ secrets.OTHER }}', 'BACKSTOP_AGE_IDENTITY: ${{ secrets.X }}');
+    expect(checkWorkflow(identity, actions, { loadWorkflow }).map((p) => p.message)).toContain(
+      'job call passes BACKSTOP_AGE_IDENTITY to called.yml, which does not restore',
+    );
+    expect(checkWorkflow(caller, actions, { loadWorkflow }).map((p) => `${p.rule}: ${p.message}`)).toEqual([
+      'calls: job call: called.yml has no input "nme"',
+      'calls: job call: called.yml needs input "name"',
+      'calls: job call: called.yml declares no secret OTHER (pass it or use inherit)',
+      'calls: job call: called.yml needs secret KEY',
+      'calls: job call: job a of called.yml asks id-token: write, this job grants none',
+      'calls: job missing: ./.github/workflows/nowhere.yml is not a reusable workflow of this repository (no on: workflow_call)',
+    ]);
+    const fixed = caller
+      .replace('nme: x', 'name: x')
+      .replace('OTHER: ${{ secrets.OTHER }}', 'KEY: ${{ secrets.KEY }}')
+      .replace('{ contents: read }', '{ contents: read, id-token: write }')
+      .replace(/ {2}missing:\n.*\n/, '');
+    expect(checkWorkflow(fixed, actions, { loadWorkflow })).toEqual([]);
+  });
 
   it('a Backstop job without a report step, outside pull requests', () => {
     const job =

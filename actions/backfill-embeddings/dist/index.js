@@ -35127,15 +35127,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -35204,6 +35246,10 @@ class InputReader {
             throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
         return spec;
     }
+}
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 function splitList(text) {
     return text
@@ -35359,6 +35405,22 @@ function formatSeconds(seconds) {
         return `${seconds.toFixed(1)} s`;
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
 }
 function formatCount(count) {
     return count.toLocaleString('en-US');
@@ -36461,6 +36523,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -37152,22 +37215,22 @@ function readInputs(runtime) {
     const timeouts = readTimeouts(inputs);
     const keyOrigin = inputs.origin('qdrant-api-key');
     const configPath = inputs.optional('config');
-    return {
-        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-        sources: configPath ? loadSources(configPath, inputs.origin('config')) : undefined,
-        sourcesFrom: `${inputs.origin('config')} (${configPath ?? 'unset'})`,
-        qdrant: {
+    return inputs.fields({
+        database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        sources: () => (configPath ? loadSources(configPath, inputs.origin('config')) : undefined),
+        sourcesFrom: () => `${inputs.origin('config')} (${configPath ?? 'unset'})`,
+        qdrant: () => ({
             url: parseQdrantUrl(inputs.string('qdrant-url'), inputs.origin('qdrant-url'), keyOrigin),
             apiKey: inputs.optional('qdrant-api-key'),
             keyOrigin,
             timeouts,
-        },
-        embedder: readEmbedder(inputs, runtime),
-        batchSize: inputs.integer('batch-size', { min: 1, max: 2048 }),
-        maxBatchTokens: inputs.integer('max-batch-tokens', { min: 100 }),
-        concurrency: inputs.integer('concurrency', { min: 1, max: 64 }),
-        prune: inputs.boolean('prune'),
-    };
+        }),
+        embedder: () => readEmbedder(inputs, runtime),
+        batchSize: () => inputs.integer('batch-size', { min: 1, max: 2048 }),
+        maxBatchTokens: () => inputs.integer('max-batch-tokens', { min: 100 }),
+        concurrency: () => inputs.integer('concurrency', { min: 1, max: 64 }),
+        prune: () => inputs.boolean('prune'),
+    });
 }
 function readEmbedder(inputs, runtime) {
     const url = inputs.optional('embeddings-url');
@@ -37499,6 +37562,7 @@ __webpack_async_result__();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError)
 /* harmony export */ });
@@ -37511,6 +37575,18 @@ __webpack_async_result__();
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends (/* unused pure expression or super */ null && (Error)) {
     name = 'VerificationError';
@@ -40686,7 +40762,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);

@@ -59,22 +59,22 @@ export function readInputs(runtime: Runtime): BackfillInputs {
   const timeouts = readTimeouts(inputs);
   const keyOrigin = inputs.origin('qdrant-api-key');
   const configPath = inputs.optional('config');
-  return {
-    database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-    sources: configPath ? loadSources(configPath, inputs.origin('config')) : undefined,
-    sourcesFrom: `${inputs.origin('config')} (${configPath ?? 'unset'})`,
-    qdrant: {
+  return inputs.fields<BackfillInputs>({
+    database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+    sources: () => (configPath ? loadSources(configPath, inputs.origin('config')) : undefined),
+    sourcesFrom: () => `${inputs.origin('config')} (${configPath ?? 'unset'})`,
+    qdrant: () => ({
       url: parseQdrantUrl(inputs.string('qdrant-url'), inputs.origin('qdrant-url'), keyOrigin),
       apiKey: inputs.optional('qdrant-api-key'),
       keyOrigin,
       timeouts,
-    },
-    embedder: readEmbedder(inputs, runtime),
-    batchSize: inputs.integer('batch-size', { min: 1, max: 2048 }),
-    maxBatchTokens: inputs.integer('max-batch-tokens', { min: 100 }),
-    concurrency: inputs.integer('concurrency', { min: 1, max: 64 }),
-    prune: inputs.boolean('prune'),
-  };
+    }),
+    embedder: () => readEmbedder(inputs, runtime),
+    batchSize: () => inputs.integer('batch-size', { min: 1, max: 2048 }),
+    maxBatchTokens: () => inputs.integer('max-batch-tokens', { min: 100 }),
+    concurrency: () => inputs.integer('concurrency', { min: 1, max: 64 }),
+    prune: () => inputs.boolean('prune'),
+  });
 }
 
 function readEmbedder(inputs: InputReader, runtime: Runtime): Embedder {

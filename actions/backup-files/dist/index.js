@@ -61377,7 +61377,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2167:
+/***/ 2571:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61522,15 +61522,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -61599,6 +61641,10 @@ class InputReader {
             throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
         return spec;
     }
+}
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 function splitList(text) {
     return text
@@ -61681,73 +61727,284 @@ function bech32_bech32Decode(text) {
     return bytes ? { prefix, data: Buffer.from(bytes) } : undefined;
 }
 
+;// CONCATENATED MODULE: ./actions/lib/crypto/x25519.ts
+
+/** X25519 on Node's KeyObjects, with keys as the raw 32 bytes age and X-Wing carry. */
+const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+function x25519PublicKey(raw) {
+    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+function x25519_x25519PrivateKey(raw) {
+    return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+}
+function x25519_rawX25519PublicKey(key) {
+    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
+}
+/**
+ * The shared secret of a private key and a peer's raw public key; undefined for a low-order peer key, whose shared
+ * secret is all zeros whatever the private key (age rejects those shares).
+ */
+function x25519_x25519Shared(privateKey, peer) {
+    let shared;
+    try {
+        shared = external_node_crypto_default().diffieHellman({ privateKey, publicKey: x25519PublicKey(peer) });
+    }
+    catch {
+        return undefined; // OpenSSL itself refuses to derive an all-zero secret
+    }
+    return shared.every((byte) => byte === 0) ? undefined : shared;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/crypto/mlkem768x25519.ts
+
+
+/**
+ * The MLKEM768-X25519 hybrid KEM (X-Wing, as draft-ietf-hpke-pq and filippo.io/hpke-pq specify it) and the one HPKE
+ * operation age's `mlkem768x25519` stanza needs: single-shot SealBase/OpenBase with HKDF-SHA256 and
+ * ChaCha20-Poly1305. ML-KEM-768, X25519, SHAKE256 and SHA3-256 are Node's own (OpenSSL 3.5); only the glue is here.
+ * The file key stays confidential as long as either ML-KEM-768 or X25519 holds.
+ */
+const HYBRID_PUBLIC_KEY_BYTES = 1184 + 32;
+const mlkem768x25519_HYBRID_ENC_BYTES = (/* unused pure expression or super */ null && (1088 + 32));
+const mlkem768x25519_HYBRID_SEED_BYTES = 32;
+const MLKEM_PUBLIC_BYTES = 1184;
+const MLKEM_CIPHERTEXT_BYTES = 1088;
+/** SPKI and seed-only PKCS#8 (RFC 9935) wrappings of ML-KEM-768 (OID 2.16.840.1.101.3.4.4.2) keys. */
+const MLKEM_SPKI_PREFIX = Buffer.from('308204b2300b0609608648016503040402038204a100', 'hex');
+const MLKEM_SEED_PKCS8_PREFIX = Buffer.from('3054020100300b060960864801650304040204428040', 'hex');
+/** X-Wing's domain separator, the ASCII art `\.//^\`. */
+const XWING_LABEL = Buffer.from('5c2e2f2f5e5c', 'hex');
+function mlkem768x25519_hybridPrivateKey(seed) {
+    const expanded = crypto.createHash('shake256', { outputLength: 96 }).update(seed).digest();
+    const mlkem = crypto.createPrivateKey({
+        key: Buffer.concat([MLKEM_SEED_PKCS8_PREFIX, expanded.subarray(0, 64)]),
+        format: 'der',
+        type: 'pkcs8',
+    });
+    const x25519 = x25519PrivateKey(expanded.subarray(64, 96));
+    const x25519Public = rawX25519PublicKey(crypto.createPublicKey(x25519));
+    const mlkemPublic = crypto.createPublicKey(mlkem).export({ format: 'der', type: 'spki' }).subarray(-1184);
+    return { mlkem, x25519, x25519Public, publicKey: Buffer.concat([mlkemPublic, x25519Public]) };
+}
+/** The ML-KEM half of a hybrid public key as a KeyObject; throws when it is not a valid encapsulation key. */
+function mlkemPublicKey(publicKey) {
+    const key = Buffer.concat([MLKEM_SPKI_PREFIX, publicKey.subarray(0, MLKEM_PUBLIC_BYTES)]);
+    return external_node_crypto_default().createPublicKey({ key, format: 'der', type: 'spki' });
+}
+/** Whether these bytes are a hybrid public key Node accepts (the right length, a valid ML-KEM-768 key). */
+function isHybridPublicKey(publicKey) {
+    if (publicKey.length !== HYBRID_PUBLIC_KEY_BYTES)
+        return false;
+    try {
+        mlkemPublicKey(publicKey);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function combine(mlkemShared, x25519Shared, x25519Enc, x25519Public) {
+    return external_node_crypto_default().createHash('sha3-256')
+        .update(Buffer.concat([mlkemShared, x25519Shared, x25519Enc, x25519Public, XWING_LABEL]))
+        .digest();
+}
+function encapsulate(publicKey) {
+    const mlkem = external_node_crypto_default().encapsulate(mlkemPublicKey(publicKey));
+    const x25519Public = publicKey.subarray(MLKEM_PUBLIC_BYTES);
+    const ephemeral = external_node_crypto_default().generateKeyPairSync('x25519');
+    const x25519Enc = x25519_rawX25519PublicKey(ephemeral.publicKey);
+    const shared = x25519_x25519Shared(ephemeral.privateKey, x25519Public);
+    if (!shared)
+        throw new Error('The X25519 half of the post-quantum recipient is a low-order point.');
+    return {
+        enc: Buffer.concat([mlkem.ciphertext, x25519Enc]),
+        shared: combine(mlkem.sharedKey, shared, x25519Enc, x25519Public),
+    };
+}
+/** undefined when the X25519 half of `enc` is a low-order point (ML-KEM itself never fails: implicit rejection). */
+function decapsulate(key, enc) {
+    const x25519Enc = enc.subarray(MLKEM_CIPHERTEXT_BYTES);
+    const shared = x25519Shared(key.x25519, x25519Enc);
+    if (!shared)
+        return undefined;
+    const mlkemShared = crypto.decapsulate(key.mlkem, enc.subarray(0, MLKEM_CIPHERTEXT_BYTES));
+    return combine(mlkemShared, shared, x25519Enc, key.x25519Public);
+}
+// ---- HPKE (RFC 9180) base mode, KEM 0x647a, HKDF-SHA256 (0x0001), ChaCha20-Poly1305 (0x0003) ------------------
+const SUITE_ID = Buffer.from('48504b45647a00010003', 'hex'); // "HPKE" || kem_id || kdf_id || aead_id
+const HPKE_V1 = Buffer.from('HPKE-v1');
+function extract(salt, ikm) {
+    return external_node_crypto_default().createHmac('sha256', salt).update(ikm).digest();
+}
+/** HKDF-Expand for up to one SHA-256 block, all HPKE's key schedule asks for here. */
+function expandOneBlock(prk, info, length) {
+    return external_node_crypto_default().createHmac('sha256', prk)
+        .update(Buffer.concat([info, Buffer.from([1])]))
+        .digest()
+        .subarray(0, length);
+}
+function labeledExtract(salt, label, ikm) {
+    return extract(salt, Buffer.concat([HPKE_V1, SUITE_ID, Buffer.from(label), ikm]));
+}
+function labeledExpand(prk, label, info, length) {
+    const prefix = Buffer.from([length >> 8, length & 0xff]);
+    return expandOneBlock(prk, Buffer.concat([prefix, HPKE_V1, SUITE_ID, Buffer.from(label), info]), length);
+}
+function keySchedule(shared, info) {
+    const empty = Buffer.alloc(0);
+    const context = Buffer.concat([
+        Buffer.from([0]), // mode_base
+        labeledExtract(empty, 'psk_id_hash', empty),
+        labeledExtract(empty, 'info_hash', info),
+    ]);
+    const secret = labeledExtract(shared, 'secret', empty);
+    return { key: labeledExpand(secret, 'key', context, 32), nonce: labeledExpand(secret, 'base_nonce', context, 12) };
+}
+/** HPKE SealBase of one message with an empty aad: the encapsulated key and the sealed message. */
+function hpkeSeal(publicKey, info, plaintext) {
+    const { enc, shared } = encapsulate(publicKey);
+    const { key, nonce } = keySchedule(shared, Buffer.from(info));
+    const cipher = external_node_crypto_default().createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    return { enc, sealed: Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]) };
+}
+/**
+ * HPKE OpenBase of one message; undefined when it does not authenticate (not addressed to this key), null when
+ * `enc` carries a low-order X25519 share (a malformed stanza, not merely someone else's).
+ */
+function mlkem768x25519_hpkeOpen(key, info, enc, sealed) {
+    const shared = decapsulate(key, enc);
+    if (!shared)
+        return null;
+    const schedule = keySchedule(shared, Buffer.from(info));
+    const decipher = crypto.createDecipheriv('chacha20-poly1305', schedule.key, schedule.nonce, { authTagLength: 16 });
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    try {
+        return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/crypto/age.ts
 
 
 
 
+
+
 /**
- * age v1 (https://c2sp.org/age) with X25519 recipients, on Node's native crypto: the stock `age` CLI decrypts what
- * we write and we decrypt what it writes (both are tested). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so
- * encryption never slows a backup down; the pure-JS age-encryption package measured 60–70 MB/s here and was the
- * bottleneck of the whole dump. Only what backups need is implemented: X25519 stanzas, binary (not armored) files.
+ * age v1 (https://c2sp.org/age) on Node's native crypto, with two recipient types: X25519 (`age1…`) and the
+ * post-quantum hybrid of age 1.3 (`age1pq1…`, the `mlkem768x25519` stanza: HPKE with ML-KEM-768 + X25519, see
+ * mlkem768x25519.ts), which keeps a backup confidential even against a future quantum computer. The stock `age` CLI
+ * and the age-encryption package decrypt what we write and we decrypt what they write (both are tested, as are the
+ * C2SP CCTV test vectors). Native ChaCha20-Poly1305 runs at well over 1 GB/s, so encryption never slows a backup
+ * down; the pure-JS age-encryption package measured 60–70 MB/s here and was the bottleneck of the whole dump. Only
+ * what backups need is implemented: no passphrases (scrypt), SSH keys, plugins or armor.
  */
 const VERSION_LINE = 'age-encryption.org/v1';
 const X25519_INFO = 'age-encryption.org/v1/X25519';
+const HYBRID_INFO = 'age-encryption.org/mlkem768x25519';
 const CHUNK = 64 * 1024;
 const TAG = 16;
 const ENCRYPTED_CHUNK = CHUNK + TAG;
-/** A header is a few hundred bytes per recipient; anything this large is not an age file. */
+/** A header is a few hundred bytes per X25519 recipient, 1.6 KB per hybrid one; more than this is not age. */
 const MAX_HEADER_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-/** The key given cannot open the file: none of its X25519 stanzas was addressed to it. */
+const SUPPORTED_KINDS = 'Backstop encrypts to age X25519 recipients (age1…, from `age-keygen`) and post-quantum hybrid recipients ' +
+    '(age1pq1…, from `age-keygen -pq`, age 1.3 or later)';
+/** The key given cannot open the file: none of the file's stanzas was addressed to it. */
 class AgeIdentityError extends (/* unused pure expression or super */ null && (Error)) {
     name = 'AgeIdentityError';
 }
-// ---- keys ---------------------------------------------------------------------------------------------------
 function decodeRecipient(recipient) {
     const decoded = bech32_bech32Decode(recipient);
-    return decoded?.prefix === 'age' && decoded.data.length === 32 && recipient === recipient.toLowerCase()
-        ? decoded.data
-        : undefined;
+    if (!decoded || recipient !== recipient.toLowerCase())
+        return undefined;
+    if (decoded.prefix === 'age' && decoded.data.length === 32)
+        return { kind: 'X25519', publicKey: decoded.data };
+    if (decoded.prefix === 'age1pq' && isHybridPublicKey(decoded.data))
+        return { kind: 'hybrid', publicKey: decoded.data };
+    return undefined;
 }
 function decodeIdentity(identity) {
     const decoded = bech32Decode(identity);
-    return decoded?.prefix === 'age-secret-key-' && decoded.data.length === 32 ? decoded.data : undefined;
+    if (decoded?.data.length !== 32)
+        return undefined;
+    if (decoded.prefix === 'age-secret-key-') {
+        const privateKey = x25519PrivateKey(decoded.data);
+        return { kind: 'X25519', privateKey, publicKey: rawX25519PublicKey(crypto.createPublicKey(privateKey)) };
+    }
+    if (decoded.prefix === 'age-secret-key-pq-')
+        return { kind: 'hybrid', key: hybridPrivateKey(decoded.data) };
+    return undefined;
 }
-function publicKeyObject(raw) {
-    return external_node_crypto_default().createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-function privateKeyObject(raw) {
-    return crypto.createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-}
-function rawPublicKey(key) {
-    return key.export({ format: 'der', type: 'spki' }).subarray(-32);
-}
+/** An X25519 identity (AGE-SECRET-KEY-1…), as `age-keygen` makes. */
 function generateIdentity() {
     return bech32Encode('AGE-SECRET-KEY-', crypto.randomBytes(32)).toUpperCase();
 }
+/** A post-quantum hybrid identity (AGE-SECRET-KEY-PQ-1…), as `age-keygen -pq` makes. */
+function generateHybridIdentity() {
+    return bech32Encode('AGE-SECRET-KEY-PQ-', crypto.randomBytes(HYBRID_SEED_BYTES)).toUpperCase();
+}
+/** The recipient (public key) of an identity of either kind. */
 function recipientOf(identity) {
-    const raw = decodeIdentity(identity);
-    if (!raw)
-        throw new Error('Not an age X25519 identity.');
-    return bech32Encode('age', rawPublicKey(crypto.createPublicKey(privateKeyObject(raw))));
+    const decoded = decodeIdentity(identity);
+    if (!decoded)
+        throw new Error('Not an age identity.');
+    return decoded.kind === 'X25519'
+        ? bech32Encode('age', decoded.publicKey)
+        : bech32Encode('age1pq', decoded.key.publicKey);
+}
+/** What an unsupported recipient is, for the line refusing it; undefined when it is not a recipient at all. */
+function unsupportedKind(value) {
+    if (/^(sk-)?(ssh|ecdsa)-[\w@.-]+ /.test(value))
+        return 'an SSH public key';
+    const decoded = bech32_bech32Decode(value);
+    if (!decoded?.prefix.startsWith('age1'))
+        return undefined;
+    if (decoded.prefix === 'age1tag' || decoded.prefix === 'age1tagpq')
+        return 'an age hardware-key (tag) recipient';
+    if (decoded.prefix === 'age1pq')
+        return 'not a valid post-quantum recipient (its ML-KEM key does not check)';
+    return `an age plugin recipient (age-plugin-${decoded.prefix.slice(4)})`;
+}
+/** A value short enough for one line: hybrid recipients are 1,950 characters. */
+function shown(value) {
+    return value.length > 80 ? `${value.slice(0, 40)}…${value.slice(-8)}` : value;
 }
 function parseRecipients(values, origin) {
+    const kinds = new Set();
     for (const value of values) {
         if (/^AGE-(SECRET|PLUGIN)-KEY-/i.test(value)) {
             // A user pasting the key file instead of its public key: never echo it, it is the secret that opens every backup.
             throw new errors/* ConfigurationError */.j1(`${origin.title} holds an age identity (a secret key, not shown), not a recipient: give its public key ` +
                 '(`age-keygen -y key.txt` prints it, age1…), and keep the identity itself in a secret for restores.');
         }
-        if (!decodeRecipient(value)) {
-            throw new errors/* ConfigurationError */.j1(`${origin.title} has "${value}", which is not an age X25519 recipient (age1…, 62 characters): ` +
-                'make a key pair with `age-keygen -o backstop.key` and use the public key it prints.');
+        const recipient = decodeRecipient(value);
+        if (!recipient) {
+            const kind = unsupportedKind(value);
+            throw new errors/* ConfigurationError */.j1(kind
+                ? `${origin.title} has "${shown(value)}", ${kind}: ${SUPPORTED_KINDS}; give one of those instead.`
+                : `${origin.title} has "${shown(value)}", which is not an age recipient: ${SUPPORTED_KINDS}; make a key ` +
+                    'pair with `age-keygen -pq -o backstop.key` and use the public key it prints.');
         }
+        kinds.add(recipient.kind);
     }
+    if (kinds.size > 1)
+        throw new errors/* ConfigurationError */.j1(mixedRecipients(origin));
     return values;
 }
+/** age 1.3 refuses this mix as well: a file any X25519 key opens is not safe from a quantum computer. */
+function mixedRecipients(origin) {
+    return (`${typeof origin === 'string' ? origin : origin.title} mixes post-quantum (age1pq1…) and X25519 (age1…) ` +
+        'recipients: a file an X25519 key opens is not safe from a quantum computer, so age does not allow the mix; ' +
+        'give only age1pq1… recipients (or only age1…).');
+}
+/**
+ * Identities from the text of an age key file (comments allowed, several keys allowed) or a bare key.
+ * The error never echoes the value: it is a secret.
+ */
 function parseIdentities(text, origin) {
     const keys = text
         .split(/\r?\n/)
@@ -61755,7 +62012,7 @@ function parseIdentities(text, origin) {
         .filter((line) => line !== '' && !line.startsWith('#'));
     if (keys.length === 0 || keys.some((key) => !decodeIdentity(key))) {
         throw new ConfigurationError(`${origin.title} is not an age identity: give the contents of the key file made by age-keygen ` +
-            '(a line starting AGE-SECRET-KEY-1), e.g. from a secret.');
+            '(a line starting AGE-SECRET-KEY-1 or, post-quantum, AGE-SECRET-KEY-PQ-1), e.g. from a secret.');
     }
     return keys;
 }
@@ -61795,21 +62052,33 @@ function chunkNonce(counter, last) {
 // ---- encryption ---------------------------------------------------------------------------------------------
 function x25519Stanza(fileKey, recipient) {
     const ephemeral = external_node_crypto_default().generateKeyPairSync('x25519');
-    const share = rawPublicKey(ephemeral.publicKey);
-    const shared = external_node_crypto_default().diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyObject(recipient) });
+    const share = x25519_rawX25519PublicKey(ephemeral.publicKey);
+    const shared = x25519_x25519Shared(ephemeral.privateKey, recipient);
+    if (!shared)
+        throw new Error('Not an age X25519 recipient: a low-order point.');
     const wrapKey = hkdf(shared, Buffer.concat([share, recipient]), X25519_INFO);
     // A 32-byte body is 43 base64 characters: one line, shorter than 64 as the format requires.
     return `-> X25519 ${b64(share)}\n${b64(seal(wrapKey, ZERO_NONCE, fileKey))}\n`;
 }
-/** A Transform that age-encrypts its input for the recipients (age1… strings). */
+/** The `mlkem768x25519` stanza: arguments are never wrapped, so the 1,120-byte enc is one long argument. */
+function hybridStanza(fileKey, recipient) {
+    const { enc, sealed } = hpkeSeal(recipient, HYBRID_INFO, fileKey);
+    return `-> mlkem768x25519 ${b64(enc)}\n${b64(sealed)}\n`;
+}
+/** A Transform that age-encrypts its input for the recipients (age1… or age1pq1… strings, not mixed). */
 function createEncryptStream(recipients) {
-    const fileKey = external_node_crypto_default().randomBytes(16);
-    const stanzas = recipients.map((recipient) => {
-        const raw = decodeRecipient(recipient);
-        if (!raw)
-            throw new Error(`Not an age X25519 recipient: ${recipient}`);
-        return x25519Stanza(fileKey, raw);
+    const decoded = recipients.map((recipient) => {
+        const parsed = decodeRecipient(recipient);
+        if (!parsed)
+            throw new Error(`Not an age recipient: ${shown(recipient)}`);
+        return parsed;
     });
+    if (new Set(decoded.map((recipient) => recipient.kind)).size > 1)
+        throw new Error(mixedRecipients('The file'));
+    const fileKey = external_node_crypto_default().randomBytes(16);
+    const stanzas = decoded.map((recipient) => recipient.kind === 'X25519'
+        ? x25519Stanza(fileKey, recipient.publicKey)
+        : hybridStanza(fileKey, recipient.publicKey));
     const upToDashes = `${VERSION_LINE}\n${stanzas.join('')}---`;
     const headerText = Buffer.from(`${upToDashes} ${b64(headerMac(fileKey, upToDashes))}\n`);
     const nonce = external_node_crypto_default().randomBytes(16);
@@ -61865,87 +62134,170 @@ function createEncryptStream(recipients) {
         },
     });
 }
+/** A header the format does not allow: the file is damaged (or not age), whichever key is tried. */
+function damaged(why) {
+    return new Error(`Damaged age header: ${why}.`);
+}
+/** Strict base64 without padding, as age writes it: anything else is a different encoding of other bytes. */
+function canonicalBase64(text) {
+    if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1)
+        return undefined;
+    const bytes = Buffer.from(text, 'base64');
+    return b64(bytes) === text ? bytes : undefined;
+}
+/** The header as the spec's ABNF has it, every deviation refused (the MAC covers the text, not a re-encoding). */
 function parseHeader(text) {
     const lines = text.split('\n');
     if (lines[0] !== VERSION_LINE)
         throw new Error('Not an age v1 file (the header does not start with age-encryption.org/v1).');
     const stanzas = [];
     let index = 1;
-    while (lines[index]?.startsWith('-> ')) {
-        const args = lines[index].slice(3).split(' ');
+    while (lines[index]?.startsWith('->')) {
+        const args = lines[index].startsWith('-> ') ? lines[index].slice(3).split(' ') : [];
+        if (args.length === 0 || args.some((arg) => !/^[\x21-\x7e]+$/.test(arg)))
+            throw damaged('a malformed stanza line');
         const body = [];
         for (index += 1;; index++) {
             const line = lines[index];
-            if (line === undefined)
-                throw new Error('Damaged age header: a stanza has no final line.');
+            if (line === undefined || line.startsWith('-'))
+                throw damaged('a stanza has no final line');
+            if (line.length > 64)
+                throw damaged('a stanza body line is longer than 64 characters');
             body.push(line);
             if (line.length < 64)
                 break;
         }
-        stanzas.push({ args, body: Buffer.from(body.join(''), 'base64') });
+        const decoded = canonicalBase64(body.join(''));
+        if (!decoded)
+            throw damaged('a stanza body is not canonical base64');
+        stanzas.push({ args, body: decoded });
         index += 1;
     }
+    if (stanzas.length === 0)
+        throw damaged('no recipient stanza');
     const macLine = lines[index];
-    if (!macLine?.startsWith('--- '))
-        throw new Error('Damaged age header: no MAC line.');
-    const upToDashes = `${lines.slice(0, index).join('\n')}\n---`;
-    return { stanzas, upToDashes, mac: Buffer.from(macLine.slice(4), 'base64') };
+    const mac = /^--- ([A-Za-z0-9+/]{43})$/.exec(macLine ?? '');
+    const macBytes = mac && canonicalBase64(mac[1]);
+    if (!macBytes)
+        throw damaged('no valid MAC line after the stanzas');
+    // An scrypt stanza must be alone: otherwise anyone with the other key could rewrite a passphrase-only file.
+    if (stanzas.length > 1 && stanzas.some((stanza) => stanza.args[0] === 'scrypt')) {
+        throw damaged('an scrypt stanza is not alone');
+    }
+    return { stanzas, upToDashes: `${lines.slice(0, index).join('\n')}\n---`, mac: macBytes };
 }
+/** The file key an X25519 stanza wraps for this identity; undefined when the stanza is someone else's. */
+function unwrapX25519(stanza, identity) {
+    const share = stanza.args.length === 2 ? canonicalBase64(stanza.args[1]) : undefined;
+    if (share?.length !== 32 || stanza.body.length !== 32)
+        throw damaged('a malformed X25519 stanza');
+    const shared = x25519Shared(identity.privateKey, share);
+    if (!shared)
+        throw damaged('a low-order X25519 share');
+    return age_open(hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_INFO), ZERO_NONCE, stanza.body);
+}
+/** The file key an mlkem768x25519 stanza wraps for this identity; undefined when the stanza is someone else's. */
+function unwrapHybrid(stanza, identity) {
+    const enc = stanza.args.length === 2 ? canonicalBase64(stanza.args[1]) : undefined;
+    // The body length is checked before decrypting, against partitioning oracles (the spec's MUST).
+    if (enc?.length !== HYBRID_ENC_BYTES || stanza.body.length !== 32)
+        throw damaged('a malformed mlkem768x25519 stanza');
+    const fileKey = hpkeOpen(identity.key, HYBRID_INFO, enc, stanza.body);
+    if (fileKey === null)
+        throw damaged('a low-order X25519 share in an mlkem768x25519 stanza');
+    return fileKey;
+}
+/** Each identity ignores the stanzas of the other type, as the spec asks; a malformed stanza of its own is fatal. */
 function unwrapFileKey(stanzas, identities) {
     for (const identity of identities) {
-        const privateKey = privateKeyObject(identity);
-        const ownPublic = rawPublicKey(crypto.createPublicKey(privateKey));
         for (const stanza of stanzas) {
-            if (stanza.args[0] !== 'X25519' || stanza.args.length !== 2 || stanza.body.length !== 32)
-                continue;
-            const share = Buffer.from(stanza.args[1], 'base64');
-            if (share.length !== 32)
-                continue;
-            const shared = crypto.diffieHellman({ privateKey, publicKey: publicKeyObject(share) });
-            if (shared.every((byte) => byte === 0))
-                throw new Error('Damaged age header: a low-order X25519 share.');
-            const fileKey = age_open(hkdf(shared, Buffer.concat([share, ownPublic]), X25519_INFO), ZERO_NONCE, stanza.body);
+            const fileKey = identity.kind === 'X25519'
+                ? stanza.args[0] === 'X25519'
+                    ? unwrapX25519(stanza, identity)
+                    : undefined
+                : stanza.args[0] === 'mlkem768x25519'
+                    ? unwrapHybrid(stanza, identity)
+                    : undefined;
             if (fileKey)
                 return fileKey;
         }
     }
     return undefined;
 }
-/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-1… strings) that opens it. */
+/** A Transform that decrypts an age file with the first identity (AGE-SECRET-KEY-[PQ-]1… strings) that opens it. */
 function createDecryptStream(identities) {
-    const rawIdentities = identities.map((identity) => {
-        const raw = decodeIdentity(identity);
-        if (!raw)
-            throw new Error('Not an age X25519 identity.');
-        return raw;
+    const decodedIdentities = identities.map((identity) => {
+        const decoded = decodeIdentity(identity);
+        if (!decoded)
+            throw new Error('Not an age identity.');
+        return decoded;
     });
     let pending = Buffer.alloc(0);
     let payloadKey;
     let counter = 0;
-    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
-    const readHeader = () => {
-        const macAt = pending.indexOf('\n--- ');
-        const end = macAt < 0 ? -1 : pending.indexOf('\n', macAt + 1);
-        if (end < 0 || pending.length < end + 1 + 16) {
+    /** The file key, once the header has arrived and been checked; the payload key needs the nonce after it too. */
+    let fileKey;
+    const checkHeader = () => {
+        const dashesAt = pending.indexOf('\n---');
+        const end = dashesAt < 0 ? -1 : pending.indexOf('\n', dashesAt + 1);
+        if (end < 0) {
             if (pending.length > MAX_HEADER_BYTES)
                 throw new Error('Not an age file: no header end in the first MiB.');
             return false;
         }
         const header = parseHeader(pending.subarray(0, end + 1).toString('latin1'));
-        const fileKey = unwrapFileKey(header.stanzas, rawIdentities);
+        fileKey = unwrapFileKey(header.stanzas, decodedIdentities);
         if (!fileKey)
             throw new AgeIdentityError("no identity matched any of the file's recipients");
-        if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac.length === 32 ? header.mac : Buffer.alloc(32))) {
+        if (!crypto.timingSafeEqual(headerMac(fileKey, header.upToDashes), header.mac)) {
             throw new Error('Damaged age header: its MAC does not match.');
         }
-        payloadKey = crypto.createSecretKey(hkdf(fileKey, pending.subarray(end + 1, end + 17), 'payload'));
-        pending = pending.subarray(end + 17);
+        pending = pending.subarray(end + 1);
         return true;
     };
-    const openChunk = (sealed, last) => {
-        const plain = age_open(payloadKey, chunkNonce(counter, last), sealed);
+    /** Consumes the header and the payload nonce once they have arrived; false while more bytes are needed. */
+    const readHeader = (final) => {
+        if (!fileKey && !checkHeader()) {
+            if (final)
+                throw new Error('Not an age file, or truncated inside its header.');
+            return false;
+        }
+        if (pending.length < 16) {
+            if (final)
+                throw new Error('Not an age file, or truncated inside its header (the payload nonce is missing).');
+            return false;
+        }
+        payloadKey = crypto.createSecretKey(hkdf(fileKey, pending.subarray(0, 16), 'payload'));
+        pending = pending.subarray(16);
+        return true;
+    };
+    const chunkFailed = () => new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
+    /** Set once a chunk opened as the last one: any byte after it is an error, raised at the end. */
+    let finished = false;
+    let trailing = false;
+    /**
+     * A full chunk is released as soon as it authenticates, as age's own reader does: as a middle chunk, or failing
+     * that as the last one (a payload that is a multiple of 64 KiB). A missing last chunk is caught at the end.
+     */
+    const openFullChunk = (sealed) => {
+        let plain = age_open(payloadKey, chunkNonce(counter, false), sealed);
+        if (!plain) {
+            plain = age_open(payloadKey, chunkNonce(counter, true), sealed);
+            finished = plain !== undefined;
+        }
         if (!plain)
-            throw new Error(`age: chunk ${counter} failed to decrypt and authenticate (the file is damaged or truncated).`);
+            throw chunkFailed();
+        counter += 1;
+        return plain;
+    };
+    const openLastChunk = (sealed) => {
+        // The last chunk may be empty only when the whole payload is.
+        if (sealed.length < TAG || (sealed.length === TAG && counter > 0)) {
+            throw new Error('age: the file is truncated (its last chunk is missing).');
+        }
+        const plain = age_open(payloadKey, chunkNonce(counter, true), sealed);
+        if (!plain)
+            throw chunkFailed();
         counter += 1;
         return plain;
     };
@@ -61954,16 +62306,21 @@ function createDecryptStream(identities) {
         writableHighWaterMark: 1 << 20,
         transform(chunk, _encoding, callback) {
             try {
-                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-                if (!payloadKey && !readHeader())
+                if (finished) {
+                    // Not an error yet: what was released before must reach the reader first.
+                    trailing ||= chunk.length > 0;
                     return callback();
-                // Open a chunk only when more bytes follow it: the one at the end must be opened as the last.
+                }
+                pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+                if (!payloadKey && !readHeader(false))
+                    return callback();
                 let offset = 0;
-                while (pending.length - offset > ENCRYPTED_CHUNK) {
-                    this.push(openChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK), false));
+                while (!finished && pending.length - offset >= ENCRYPTED_CHUNK) {
+                    this.push(openFullChunk(pending.subarray(offset, offset + ENCRYPTED_CHUNK)));
                     offset += ENCRYPTED_CHUNK;
                 }
                 pending = pending.subarray(offset);
+                trailing ||= finished && pending.length > 0;
                 callback();
             }
             catch (error) {
@@ -61972,12 +62329,16 @@ function createDecryptStream(identities) {
         },
         flush(callback) {
             try {
-                if (!payloadKey && !readHeader())
-                    throw new Error('Not an age file, or truncated inside its header.');
-                if (pending.length < TAG || (pending.length === TAG && counter > 0)) {
-                    throw new Error('age: the file is truncated (its last chunk is missing).');
+                if (!payloadKey)
+                    readHeader(true);
+                if (trailing)
+                    throw new Error('age: the file has data after its last chunk (it is damaged).');
+                if (!finished) {
+                    if (pending.length === 0 && counter > 0) {
+                        throw new Error('age: the file is truncated (its last chunk is missing).');
+                    }
+                    this.push(openLastChunk(pending));
                 }
-                this.push(openChunk(pending, true));
                 callback();
             }
             catch (error) {
@@ -61993,7 +62354,10 @@ function createDecryptStream(identities) {
 
 /** The encryption inputs every backup action shares, as one rule. */
 const ENCRYPTION_INPUTS = {
-    'encryption-recipients': { description: 'age public keys (age1…) to encrypt to, newline- or comma-separated.' },
+    'encryption-recipients': {
+        description: 'age public keys to encrypt to, newline- or comma-separated: post-quantum hybrid (age1pq1…, from ' +
+            '`age-keygen -pq`, recommended for backups kept for years) or X25519 (age1…), not both kinds at once.',
+    },
     'allow-unencrypted': { description: 'Store the backup without encryption (not recommended).', default: 'false' },
 };
 /**
@@ -62006,8 +62370,8 @@ function readRecipients(inputs) {
         return recipients;
     if (inputs.boolean('allow-unencrypted'))
         return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (backstop keygen prints one), or set ' +
+        `${inputs.spell('allow-unencrypted', 'true')} to store this backup in the clear.`);
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -62196,6 +62560,9 @@ async function syncDirectory(dir) {
 
 // EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(5423);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 ;// CONCATENATED MODULE: ./actions/lib/storage/types.ts
 /** What the shared inputs default to: a peer that has not connected in 10 s, or gone silent for 2 min, is stuck. */
 const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
@@ -62204,25 +62571,71 @@ const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 120_000 };
 
 
 
+
 const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; parts start at 8 MiB and double every 1,000 so an unknown-length stream of up to
- *  ~8 TiB (past S3's 5 TiB object limit) fits, while memory stays bounded by IN_FLIGHT_BUDGET. */
-const FIRST_PART_BYTES = 8 * MiB;
-const PARTS_PER_STEP = 1000;
-const MAX_PART_BYTES = 5 * 1024 * MiB;
-const MAX_PARTS = 10_000;
-/** Bytes of parts uploading at once: 4 × 8 MiB at first, one part at a time once parts reach 64 MiB. */
-const IN_FLIGHT_BUDGET = 64 * MiB;
-function partSizeFor(partNumber) {
-    const step = Math.floor((partNumber - 1) / PARTS_PER_STEP);
-    return Math.min(FIRST_PART_BYTES * 2 ** step, MAX_PART_BYTES);
+const S3_PART_PLAN = {
+    firstPartBytes: 8 * MiB,
+    partsPerStep: 1000,
+    maxPartBytes: 2 * 1024 * MiB,
+    maxParts: 10_000,
+    inFlightCap: 64 * MiB,
+};
+function partSizeFor(partNumber, plan = S3_PART_PLAN) {
+    const step = Math.floor((partNumber - 1) / plan.partsPerStep);
+    return Math.min(plan.firstPartBytes * 2 ** step, plan.maxPartBytes);
+}
+/**
+ * The most bytes one destination holds while a part of this size fills: the parts uploading and that one. The cap,
+ * or two parts once parts are half the cap or more (one uploading while the next fills).
+ */
+function inFlightBound(partBytes, plan = S3_PART_PLAN) {
+    return Math.max(plan.inFlightCap, 2 * partBytes);
+}
+/**
+ * The most parts of this size uploading at once: the queue depth, which shrinks as parts grow (never below two).
+ * While the next part fills, one fewer uploads.
+ */
+function uploadsAtOnce(partBytes, plan = S3_PART_PLAN) {
+    return Math.floor(inFlightBound(partBytes, plan) / partBytes);
 }
 /** The largest stream the part schedule can carry (for tests and docs). */
-function maxStreamBytes() {
+function maxStreamBytes(plan = S3_PART_PLAN) {
     let total = 0;
-    for (let part = 1; part <= MAX_PARTS; part++)
-        total += partSizeFor(part);
+    for (let part = 1; part <= plan.maxParts; part++)
+        total += partSizeFor(part, plan);
     return total;
+}
+/** The size of the part a stream of `bytes` ends in: what sets the memory its upload needs at the end. */
+function lastPartBytes(bytes, plan = S3_PART_PLAN) {
+    let total = 0;
+    for (let part = 1; part <= plan.maxParts; part++) {
+        total += partSizeFor(part, plan);
+        if (total >= bytes)
+            return partSizeFor(part, plan);
+    }
+    throw new Error(`A stream of ${bytes} bytes does not fit in ${plan.maxParts} parts.`);
+}
+/** Hosts whose S3 API answers 400 to the x-amz-checksum-* headers (docs/storage.md lists the providers). */
+const CHECKSUMS_REJECTED = [/\.backblazeb2\.com$/i, /\.supabase\.(co|in)$/i];
+function checksumModeFor(settings) {
+    if (settings.checksums)
+        return settings.checksums;
+    if (!settings.endpoint)
+        return 'WHEN_SUPPORTED';
+    let host;
+    try {
+        host = new URL(settings.endpoint).hostname;
+    }
+    catch {
+        return 'WHEN_SUPPORTED';
+    }
+    return CHECKSUMS_REJECTED.some((pattern) => pattern.test(host)) ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+}
+/** A part's CRC32 as S3 carries it (base64 of the big-endian value); Node's zlib computes it natively. */
+function crc32Of(body) {
+    const value = Buffer.alloc(4);
+    value.writeUInt32BE((0,external_node_zlib_.crc32)(body));
+    return value.toString('base64');
 }
 function parseS3Url(url) {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
@@ -62237,19 +62650,20 @@ function parseS3Url(url) {
 const MAX_ATTEMPTS = 3;
 /**
  * Endpoint and region as the standard AWS environment gives them (AWS_ENDPOINT_URL_S3, AWS_REGION), credentials
- * from the SDK's chain (keys or OIDC role). With a custom endpoint (MinIO, R2, Supabase Storage, a test server) we
- * only send checksums the operation requires: many S3-compatible servers reject the SDK's default flexible checksums.
+ * from the SDK's chain (keys or OIDC role). Checksums as checksumModeFor chooses, for requests and responses alike
+ * (the providers that reject checksum headers on uploads reject x-amz-checksum-mode on downloads too).
  * Every request has a connect and an idle (socket) timeout: the SDK's own default is to wait forever.
  */
 function s3Client(settings) {
     const timeouts = settings.timeouts ?? DEFAULT_TIMEOUTS;
+    const checksums = checksumModeFor(settings);
     return new dist_cjs/* S3Client */.YxF({
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
         ...(settings.credentials ? { credentials: settings.credentials } : {}),
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestChecksumCalculation: checksums,
+        responseChecksumValidation: checksums,
         retryMode: 'standard',
         maxAttempts: MAX_ATTEMPTS,
         // The NodeHttpHandler's options (connectionTimeout: to connect; socketTimeout: between two bytes once connected).
@@ -62273,7 +62687,10 @@ class S3Store {
     client;
     /** Where requests go and how long they may take, for the errors that say so. */
     peer;
-    constructor(url, settings) {
+    /** The part schedule and in-flight cap (S3_PART_PLAN; tests give smaller ones). */
+    plan;
+    constructor(url, settings, plan = S3_PART_PLAN) {
+        this.plan = plan;
         this.location = parseS3Url(url);
         this.client = settings instanceof dist_cjs/* S3Client */.YxF ? settings : s3Client(settings);
         this.peer =
@@ -62286,15 +62703,25 @@ class S3Store {
         await explained(this.peer, this.urlOf(key), this.upload(key, body));
     }
     async upload(key, body) {
-        const parts = readParts(body);
+        const checksums = await this.checksums();
+        const parts = readParts(body, this.plan);
         const first = await parts.next();
         const firstPart = first.done ? Buffer.alloc(0) : first.value;
-        if (firstPart.length < partSizeFor(1)) {
+        if (firstPart.length < partSizeFor(1, this.plan)) {
             // The whole stream fit in less than one part: one PUT, atomic by nature.
-            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({ ...this.target(key), Body: firstPart, ContentLength: firstPart.length }));
+            await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
+                ...this.target(key),
+                Body: firstPart,
+                ContentLength: firstPart.length,
+                ...(checksums && { ChecksumCRC32: crc32Of(firstPart) }),
+            }));
             return;
         }
-        await this.putMultipart(key, firstPart, parts);
+        await this.putMultipart(key, firstPart, parts, checksums);
+    }
+    /** Whether uploads carry CRC32 checksums: the client's own setting, so a client made elsewhere is obeyed too. */
+    async checksums() {
+        return (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
     }
     async get(key) {
         const response = await explained(this.peer, this.urlOf(key), this.client.send(new dist_cjs/* GetObjectCommand */.jLs(this.target(key))));
@@ -62382,38 +62809,56 @@ class S3Store {
     async removeLeftover(leftover) {
         await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ ...this.target(leftover.key), UploadId: leftover.handle }));
     }
-    async putMultipart(key, firstPart, rest) {
-        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4(this.target(key)));
+    /**
+     * Parts upload while the next one fills, as many at once as uploadsAtOnce allows for their size, so one
+     * destination never holds more than inFlightBound(size of the part filling). With checksums, the upload is created for CRC32,
+     * each part carries its own, and CompleteMultipartUpload lists them (S3 checks each part and the whole).
+     */
+    async putMultipart(key, firstPart, rest, checksums) {
+        const { UploadId } = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4({ ...this.target(key), ...(checksums && { ChecksumAlgorithm: 'CRC32' }) }));
         if (!UploadId)
             throw new Error(`S3 gave no upload id for ${this.urlOf(key)}.`);
         const completed = [];
         const inFlight = new Set();
+        let inFlightBytes = 0;
         let failure;
         const upload = (partNumber, body) => {
+            const checksum = checksums ? { ChecksumCRC32: crc32Of(body) } : {};
+            inFlightBytes += body.length;
             const sent = this.client
-                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body }))
+                .send(new dist_cjs/* UploadPartCommand */.iVK({ ...this.target(key), UploadId, PartNumber: partNumber, Body: body, ...checksum }))
                 .then((response) => {
-                completed.push({ PartNumber: partNumber, ETag: response.ETag });
+                completed.push({ PartNumber: partNumber, ETag: response.ETag, ...checksum });
             })
                 .catch((error) => {
                 failure ??= error;
             })
-                .finally(() => inFlight.delete(sent));
+                .finally(() => {
+                inFlightBytes -= body.length;
+                inFlight.delete(sent);
+            });
             inFlight.add(sent);
         };
         try {
             let partNumber = 1;
-            upload(partNumber, firstPart);
-            for await (const part of rest) {
-                partNumber += 1;
-                if (partNumber > MAX_PARTS)
-                    throw new Error(`${this.urlOf(key)} would need more than ${MAX_PARTS} parts.`);
-                while (inFlight.size >= Math.max(1, Math.floor(IN_FLIGHT_BUDGET / part.length)) && !failure) {
+            let part = firstPart;
+            for (;;) {
+                upload(partNumber, part);
+                // The next part fills only once it fits beside the uploads: the bound holds across a change of part size.
+                const next = partSizeFor(partNumber + 1, this.plan);
+                while (inFlight.size > 0 && inFlightBytes + next > inFlightBound(next, this.plan) && !failure) {
                     await Promise.race(inFlight);
                 }
                 if (failure)
                     break;
-                upload(partNumber, part);
+                const read = await rest.next();
+                if (read.done)
+                    break;
+                partNumber += 1;
+                if (partNumber > this.plan.maxParts) {
+                    throw new Error(`${this.urlOf(key)} would need more than ${this.plan.maxParts} parts.`);
+                }
+                part = read.value;
             }
             await Promise.all(inFlight);
             if (failure)
@@ -62519,14 +62964,14 @@ async function explained(peer, url, call) {
     }
 }
 /** Cuts a stream into parts of at least partSizeFor(n) bytes (the last one may be shorter). */
-async function* readParts(body) {
+async function* readParts(body, plan) {
     let partNumber = 1;
     let chunks = [];
     let size = 0;
     for await (const chunk of body) {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= partSizeFor(partNumber)) {
+        if (size >= partSizeFor(partNumber, plan)) {
             yield Buffer.concat(chunks, size);
             chunks = [];
             size = 0;
@@ -62602,6 +63047,17 @@ const TIMEOUT_INPUTS = {
         description: 'How long a connected S3 or Qdrant endpoint may stay silent mid-request; then the request fails (S3 retries ' +
             'it twice). Making a Qdrant snapshot has its own, longer limit.',
         default: String(DEFAULT_TIMEOUTS.idleMs / 1000),
+    },
+};
+/** The same two limits, named and read the same way, for the report's alerts (Slack, webhooks, SMTP). */
+const ALERT_TIMEOUT_INPUTS = {
+    'connect-timeout-seconds': {
+        description: 'How long a Slack, webhook or SMTP server may take to accept a connection; then the alert is a warning.',
+        default: String(DEFAULT_TIMEOUTS.connectMs / 1000),
+    },
+    'idle-timeout-seconds': {
+        description: 'How long a connected Slack, webhook or SMTP server may stay silent; then the alert is a warning.',
+        default: '30',
     },
 };
 function readTimeouts(inputs) {
@@ -63003,6 +63459,22 @@ function formatSeconds(seconds) {
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
+}
 function formatCount(count) {
     return count.toLocaleString('en-US');
 }
@@ -63156,9 +63628,6 @@ async function writeManifest(stores, manifest) {
     await putJson(stores, manifestKey(manifest.name, manifest.id), manifest);
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(7619);
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
@@ -63300,14 +63769,17 @@ class Handoff extends external_node_stream_.Transform {
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
-const PROGRESS_INTERVAL_MS = 15_000;
-/** Logs "label: 1.2 GiB, 85 MiB/s" every 15 s while long work runs, so a stuck job is told from a slow one. */
-function reportProgress(label, bytesSoFar, log) {
+/** How often progress is logged: every 15 s in a workflow log; the CLI on a terminal makes it 1 s (a live line). */
+const progressTiming = { everyMs: 15_000 };
+/**
+ * Logs "label: 1.2 GiB of 4.0 GiB (30%), 85 MiB/s, ETA 34 s" (or "… so far" when the total is unknown) while long
+ * work runs, so a stuck job is told from a slow one.
+ */
+function reportProgress(label, bytesSoFar, log, total) {
     const started = Date.now();
     const timer = setInterval(() => {
-        const seconds = (Date.now() - started) / 1000;
-        log(`${label}: ${formatBytes(bytesSoFar())} so far, ${formatRate(bytesSoFar(), seconds)}`);
-    }, PROGRESS_INTERVAL_MS);
+        log(formatProgress(label, bytesSoFar(), total, (Date.now() - started) / 1000));
+    }, progressTiming.everyMs);
     timer.unref();
     return () => clearInterval(timer);
 }
@@ -63519,7 +63991,7 @@ async function forEachAtMost(items, limit, work) {
 
 
 
-const backup_PROGRESS_INTERVAL_MS = 15_000;
+const PROGRESS_INTERVAL_MS = 15_000;
 /**
  * backup-files: list the source, compare with the previous complete backup by size and ETag, stream each new or
  * changed object (sha256 → zstd unless already compressed → age → sha256 → every destination) with many in flight,
@@ -63553,7 +64025,7 @@ async function backupFiles(options) {
     const skipped = [];
     const progress = { objects: 0, bytes: 0 };
     const timer = setInterval(() => options.log(`${formatCount(progress.objects)} of ${formatCount(changed.length)} objects stored ` +
-        `(${formatBytes(progress.bytes)})`), backup_PROGRESS_INTERVAL_MS);
+        `(${formatBytes(progress.bytes)})`), PROGRESS_INTERVAL_MS);
     timer.unref();
     try {
         await forEachAtMost(changed, options.concurrency, async (entry) => {
@@ -63834,7 +64306,7 @@ async function run(runtime) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7484);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2167);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2571);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
@@ -63848,6 +64320,7 @@ __webpack_async_result__();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   mk: () => (/* binding */ VerificationError)
@@ -63860,6 +64333,18 @@ __webpack_async_result__();
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends Error {
     name = 'VerificationError';
@@ -66832,7 +67317,10 @@ function getIDToken(aud) {
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: ./actions/lib/action/errors.ts
+var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/env.ts
+
 
 /**
  * Every environment variable Backstop reads, by name, in one place. Adapters call runContext(process.env) once and
@@ -66857,6 +67345,7 @@ const ENV = {
     awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
     awsSessionToken: 'AWS_SESSION_TOKEN',
     awsCaBundle: 'AWS_CA_BUNDLE',
+    awsRequestChecksums: 'AWS_REQUEST_CHECKSUM_CALCULATION',
 };
 /** The environment read once, as plain values (pure: the same env gives the same context). */
 function runContext(env) {
@@ -66880,6 +67369,7 @@ function runContext(env) {
             forcePathStyle: Boolean(endpoint) || value(ENV.s3ForcePathStyle) === 'true',
             region: value(ENV.awsRegion) ?? value(ENV.awsDefaultRegion) ?? 'us-east-1',
             caBundle: value(ENV.awsCaBundle),
+            checksums: checksumMode(value(ENV.awsRequestChecksums)),
         },
         awsCredentials: {
             accessKeyId: value(ENV.awsAccessKeyId),
@@ -66887,6 +67377,16 @@ function runContext(env) {
             sessionToken: value(ENV.awsSessionToken),
         },
     };
+}
+/** AWS_REQUEST_CHECKSUM_CALCULATION, in either case as the SDK takes it; undefined leaves the choice to the endpoint. */
+function checksumMode(text) {
+    if (text === undefined)
+        return undefined;
+    const mode = text.toUpperCase();
+    if (mode === 'WHEN_SUPPORTED' || mode === 'WHEN_REQUIRED')
+        return mode;
+    throw new errors/* ConfigurationError */.j1(`${ENV.awsRequestChecksums} is "${text}": use WHEN_SUPPORTED (checksums on every upload, the default) or ` +
+        'WHEN_REQUIRED (for an S3-compatible endpoint that rejects them).');
 }
 /**
  * A child's environment: ours plus `extra`. Secrets a tool takes from its environment (pgBackRest's
@@ -66902,8 +67402,6 @@ function inputEnvName(input) {
 
 // EXTERNAL MODULE: ./actions/lib/interrupt.ts
 var interrupt = __nccwpck_require__(7619);
-// EXTERNAL MODULE: ./actions/lib/action/errors.ts
-var errors = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./actions/lib/action/runtime.ts
 /** Secrets shorter than this are not redacted from text: masking "a" would mangle every line. */
 const MIN_REDACTED_LENGTH = 4;
@@ -67022,7 +67520,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);

@@ -68137,15 +68137,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -68215,6 +68257,10 @@ class InputReader {
         return spec;
     }
 }
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+}
 function splitList(text) {
     return text
         .split(/[\n,]/)
@@ -68242,7 +68288,8 @@ function readPassphrase(inputs) {
         if (inputs.boolean('allow-unencrypted'))
             return undefined;
         throw new errors/* ConfigurationError */.j1('Input "encryption-passphrase" is empty: set BACKSTOP_ENCRYPTION_PASSPHRASE (e.g. from openssl rand -base64 ' +
-            '48, kept in your secret store), or set allow-unencrypted: true for an unencrypted repository.');
+            `48, kept in your secret store), or set ${inputs.spell('allow-unencrypted', 'true')} for an unencrypted ` +
+            'repository.');
     }
     if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
         throw new errors/* ConfigurationError */.j1(`Input "encryption-passphrase" has ${passphrase.length} characters: use at least ${MIN_PASSPHRASE_LENGTH} ` +
@@ -68538,6 +68585,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -69255,6 +69303,8 @@ function schema_parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
         // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
         throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -69265,6 +69315,28 @@ function schema_parseManifest(text, where) {
         }
         if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
             throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
         }
     }
     return manifest;
@@ -69593,6 +69665,22 @@ function formatSeconds(seconds) {
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
+}
 function formatCount(count) {
     return count.toLocaleString('en-US');
 }
@@ -69774,17 +69862,17 @@ function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
-    return {
-        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-        stores: readStores(inputs, 'storage-url', runtime.context.s3),
-        pgData: external_node_path_default().resolve(inputs.string('pg-data')),
-        pgDataOrigin: inputs.origin('pg-data'),
-        database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-        passphrase: readPassphrase(inputs),
-        type: inputs.choice('type', ['auto', 'full', 'diff', 'incr']),
-        kind: inputs.choice('kind', BACKUP_KINDS),
-        catalog: readCatalog(inputs, runtime),
-    };
+    return inputs.fields({
+        name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+        stores: () => readStores(inputs, 'storage-url', runtime.context.s3),
+        pgData: () => external_node_path_default().resolve(inputs.string('pg-data')),
+        pgDataOrigin: () => inputs.origin('pg-data'),
+        database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        passphrase: () => readPassphrase(inputs),
+        type: () => inputs.choice('type', ['auto', 'full', 'diff', 'incr']),
+        kind: () => inputs.choice('kind', BACKUP_KINDS),
+        catalog: () => readCatalog(inputs, runtime),
+    });
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -70675,6 +70763,7 @@ function inputEnvName(input) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   mk: () => (/* binding */ VerificationError)
@@ -70687,6 +70776,18 @@ function inputEnvName(input) {
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends Error {
     name = 'VerificationError';
@@ -73780,7 +73881,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);

@@ -52,15 +52,15 @@ export function readInputs(runtime: Runtime): PhysicalInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  return {
-    name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-    stores: readStores(inputs, 'storage-url', runtime.context.s3),
-    pgData: path.resolve(inputs.string('pg-data')),
-    pgDataOrigin: inputs.origin('pg-data'),
-    database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-    passphrase: readPassphrase(inputs),
-    type: inputs.choice('type', ['auto', 'full', 'diff', 'incr'] as const),
-    kind: inputs.choice('kind', BACKUP_KINDS),
-    catalog: readCatalog(inputs, runtime),
-  };
+  return inputs.fields<PhysicalInputs>({
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    stores: () => readStores(inputs, 'storage-url', runtime.context.s3),
+    pgData: () => path.resolve(inputs.string('pg-data')),
+    pgDataOrigin: () => inputs.origin('pg-data'),
+    database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+    passphrase: () => readPassphrase(inputs),
+    type: () => inputs.choice('type', ['auto', 'full', 'diff', 'incr'] as const),
+    kind: () => inputs.choice('kind', BACKUP_KINDS),
+    catalog: () => readCatalog(inputs, runtime),
+  });
 }

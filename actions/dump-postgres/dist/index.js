@@ -68759,8 +68759,8 @@ function readRecipients(inputs) {
         return recipients;
     if (inputs.boolean('allow-unencrypted'))
         return null;
-    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-        'allow-unencrypted: true to store this backup in the clear.');
+    throw new errors/* ConfigurationError */.j1('Input "encryption-recipients" is empty: give an age public key (backstop keygen prints one), or set ' +
+        `${inputs.spell('allow-unencrypted', 'true')} to store this backup in the clear.`);
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/action/mask.ts
@@ -68853,15 +68853,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -68930,6 +68972,10 @@ class InputReader {
             throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
         return spec;
     }
+}
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 function splitList(text) {
     return text
@@ -69009,6 +69055,8 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
         // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
         throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -69019,6 +69067,28 @@ function parseManifest(text, where) {
         }
         if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
             throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
         }
     }
     return manifest;
@@ -69069,6 +69139,22 @@ function formatSeconds(seconds) {
         return `${seconds.toFixed(1)} s`;
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
 }
 function formatCount(count) {
     return count.toLocaleString('en-US');
@@ -69522,6 +69608,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -70583,25 +70670,22 @@ function readInputs(runtime) {
     const inputs = new InputReader(runtime, INPUTS);
     inputs.maskSecrets();
     inputs.checkRequired();
-    const recipients = readRecipients(inputs);
-    const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
-    const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-    const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
-    return {
-        database,
-        name,
-        stores,
-        kind: inputs.choice('kind', BACKUP_KINDS),
-        format: inputs.choice('format', ['custom', 'directory']),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        recipients,
-        excludeTableData: inputs.list('exclude-table-data'),
-        rowCounts: inputs.choice('row-counts', ['stream', 'scan']),
-        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
-        artifact: readArtifactCopy(inputs, stores),
-        catalog: readCatalog(inputs, runtime),
-        trends: readTrendSettings(inputs),
-    };
+    const read = inputs.fields({
+        recipients: () => readRecipients(inputs),
+        database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+        name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+        stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
+        kind: () => inputs.choice('kind', BACKUP_KINDS),
+        format: () => inputs.choice('format', ['custom', 'directory']),
+        jobs: () => inputs.integer('jobs', { min: 1, max: 64 }),
+        excludeTableData: () => inputs.list('exclude-table-data'),
+        rowCounts: () => inputs.choice('row-counts', ['stream', 'scan']),
+        pgBin: () => ({ dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') }),
+        catalog: () => readCatalog(inputs, runtime),
+        trends: () => readTrendSettings(inputs),
+    });
+    // The artifact copy is checked against the destinations, so only once they are known to be good.
+    return { ...read, artifact: readArtifactCopy(inputs, read.stores) };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/capacity.ts
@@ -70948,14 +71032,17 @@ class Handoff extends external_node_stream_.Transform {
 
 ;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
 
-const PROGRESS_INTERVAL_MS = 15_000;
-/** Logs "label: 1.2 GiB, 85 MiB/s" every 15 s while long work runs, so a stuck job is told from a slow one. */
-function reportProgress(label, bytesSoFar, log) {
+/** How often progress is logged: every 15 s in a workflow log; the CLI on a terminal makes it 1 s (a live line). */
+const progressTiming = { everyMs: 15_000 };
+/**
+ * Logs "label: 1.2 GiB of 4.0 GiB (30%), 85 MiB/s, ETA 34 s" (or "… so far" when the total is unknown) while long
+ * work runs, so a stuck job is told from a slow one.
+ */
+function reportProgress(label, bytesSoFar, log, total) {
     const started = Date.now();
     const timer = setInterval(() => {
-        const seconds = (Date.now() - started) / 1000;
-        log(`${label}: ${formatBytes(bytesSoFar())} so far, ${formatRate(bytesSoFar(), seconds)}`);
-    }, PROGRESS_INTERVAL_MS);
+        log(formatProgress(label, bytesSoFar(), total, (Date.now() - started) / 1000));
+    }, progressTiming.everyMs);
     timer.unref();
     return () => clearInterval(timer);
 }
@@ -73121,6 +73208,7 @@ function inputEnvName(input) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   mk: () => (/* binding */ VerificationError)
@@ -73133,6 +73221,18 @@ function inputEnvName(input) {
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends Error {
     name = 'VerificationError';
@@ -73283,7 +73383,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        core/* setFailed */.C1(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            core/* setFailed */.C1(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);

@@ -71,23 +71,20 @@ export function readInputs(runtime: Runtime): DumpInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const recipients = readRecipients(inputs);
-  const database = parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url'));
-  const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
-  return {
-    database,
-    name,
-    stores,
-    kind: inputs.choice('kind', BACKUP_KINDS),
-    format: inputs.choice('format', ['custom', 'directory'] as const),
-    jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-    recipients,
-    excludeTableData: inputs.list('exclude-table-data'),
-    rowCounts: inputs.choice('row-counts', ['stream', 'scan'] as const),
-    pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
-    artifact: readArtifactCopy(inputs, stores),
-    catalog: readCatalog(inputs, runtime),
-    trends: readTrendSettings(inputs),
-  };
+  const read = inputs.fields<Omit<DumpInputs, 'artifact'>>({
+    recipients: () => readRecipients(inputs),
+    database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
+    kind: () => inputs.choice('kind', BACKUP_KINDS),
+    format: () => inputs.choice('format', ['custom', 'directory'] as const),
+    jobs: () => inputs.integer('jobs', { min: 1, max: 64 }),
+    excludeTableData: () => inputs.list('exclude-table-data'),
+    rowCounts: () => inputs.choice('row-counts', ['stream', 'scan'] as const),
+    pgBin: () => ({ dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') }),
+    catalog: () => readCatalog(inputs, runtime),
+    trends: () => readTrendSettings(inputs),
+  });
+  // The artifact copy is checked against the destinations, so only once they are known to be good.
+  return { ...read, artifact: readArtifactCopy(inputs, read.stores) };
 }

@@ -2,7 +2,10 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ActionDescriptor, InputSpecs } from './descriptor.ts';
 import { inputEnvName, runContext } from './env.ts';
 import { interrupted } from '../interrupt.ts';
-import { ConfigurationError, errorMessage } from './errors.ts';
+import { ConfigurationError, errorMessage, InputProblems } from './errors.ts';
+import { isSwitch } from './input-reader.ts';
+import { isProgressLine } from '../format.ts';
+import { markdownToText } from './plain-text.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 
 /*
@@ -14,6 +17,8 @@ import { SecretRegistry, type Runtime } from './runtime.ts';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** A terminal's live line: replaced by the next one, kept when other output follows. Absent when not a TTY. */
+  live?: (text: string) => void;
 }
 
 /**
@@ -51,7 +56,7 @@ function parseStrictly(args: string[], options: ParseArgsConfig['options'], spec
 
 /** An input the reader takes as true/false: a CLI switch. */
 export function isBooleanInput(spec: InputSpecs[string]): boolean {
-  return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+  return isSwitch(spec);
 }
 
 /** parseArgs' message, said the way a person at a terminal needs it (its own text mentions positionals and `--`). */
@@ -85,13 +90,18 @@ export function cliRuntime(flags: Map<string, string>, env: NodeJS.ProcessEnv, i
   const runtime: Runtime = {
     getInput: (name) => flags.get(name) ?? env[inputEnvName(name)] ?? '',
     setOutput: (name, value) => void outputs.set(name, String(value)),
-    info: (message) => io.out(secrets.redact(message)),
+    info: (message) => {
+      const line = secrets.redact(message);
+      if (io.live && isProgressLine(line)) io.live(line);
+      else io.out(line);
+    },
     notice: (message) => io.out(`notice: ${secrets.redact(message)}`),
     warning: (message) => io.err(`warning: ${secrets.redact(message)}`),
     setSecret: (secret) => void secrets.add(secret),
     redact: (text) => secrets.redact(text),
-    writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdown)}`),
-    context: runContext(env),
+    // A terminal gets the summary as text, tables aligned; Markdown is for GitHub's summary page.
+    writeSummary: async (markdown) => io.out(`\n${secrets.redact(markdownToText(markdown))}`),
+    context: { ...runContext(env), host: 'terminal' },
   };
   return { runtime, outputs };
 }
@@ -116,9 +126,14 @@ export async function runCommand(
     return 0;
   } catch (error) {
     // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
-    if (!interrupted()) io.err(`error: ${redact(errorMessage(error))}`);
+    if (!interrupted()) for (const line of problemLines(error)) io.err(`error: ${redact(line)}`);
     return 1;
   }
+}
+
+/** An error's lines for the terminal: one per bad input when there are several. */
+function problemLines(error: unknown): string[] {
+  return error instanceof InputProblems ? error.problems : [errorMessage(error)];
 }
 
 export function commandHelp(command: ActionDescriptor): string {

@@ -29,6 +29,11 @@ export const ENV = {
 } as const;
 
 export interface RunContext {
+  /**
+   * Where a person reads the messages: a terminal (the CLI) or a workflow (a runner). Hints are worded for it:
+   * `--allow-unencrypted` in a terminal, `allow-unencrypted: true` in a workflow. Unset: a workflow.
+   */
+  host?: 'terminal' | 'workflow';
   /** A folder for scratch files that the host cleans up (RUNNER_TEMP on GitHub). */
   tempDir: string;
   /** Set only on a GitHub runner: steps of one job share it (step records live there). */

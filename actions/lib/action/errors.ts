@@ -8,6 +8,20 @@ export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
 }
 
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+export class InputProblems extends ConfigurationError {
+  override name = 'InputProblems';
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
 export class VerificationError extends Error {
   override name = 'VerificationError';
 }

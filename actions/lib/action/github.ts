@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import type { ActionDescriptor } from './descriptor.ts';
 import { runContext, type RunContext } from './env.ts';
 import { exitCleanlyOnSignals, interrupted } from '../interrupt.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, InputProblems } from './errors.ts';
 import { SecretRegistry, type Runtime } from './runtime.ts';
 import { recordableInputs, writeStepRecord } from './steps.ts';
 
@@ -52,7 +52,9 @@ export async function runAsGitHubAction(action: ActionDescriptor): Promise<void>
     // Cut short by a signal: the interrupt's own line says what happened, and the process exits with its code.
     if (interrupted()) return;
     error = runtime.redact(errorMessage(caught));
-    core.setFailed(error);
+    // Several bad inputs: an annotation for each.
+    for (const line of caught instanceof InputProblems ? caught.problems : [errorMessage(caught)])
+      core.setFailed(runtime.redact(line));
   }
   if (runtime.context.runnerTemp) await recordStep(runtime, action, summaries, error);
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.ts';
+import { ConfigurationError, InputProblems } from './errors.ts';
 import { maskUrlCredentials, secretLookingParts } from './mask.ts';
 import type { InputSpec, InputSpecs } from './descriptor.ts';
 import { Origin } from './origin.ts';
@@ -28,14 +28,55 @@ export class InputReader {
     }
   }
 
-  /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+  /**
+   * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+   * game of one error at a time.
+   */
   checkRequired(): void {
     const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
     if (missing.length === 1) this.string(missing[0]![0]);
     if (missing.length > 1) {
       const names = missing.map(([name]) => `"${name}"`).join(', ');
-      throw new ConfigurationError(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+      const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+      throw new ConfigurationError(`Inputs ${names} are required: set each of them (${where}).`);
     }
+  }
+
+  /**
+   * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+   * next. One problem is thrown as it is; several as InputProblems, a line each.
+   */
+  fields<T extends object>(readers: { [Key in keyof T]: () => T[Key] }): T {
+    const problems: ConfigurationError[] = [];
+    const values: Partial<T> = {};
+    for (const key of Object.keys(readers) as (keyof T)[]) {
+      try {
+        values[key] = readers[key]();
+      } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        problems.push(
+          ...(error instanceof InputProblems ? error.problems.map((line) => new ConfigurationError(line)) : [error]),
+        );
+      }
+    }
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) throw new InputProblems(problems.map((problem) => problem.message));
+    return values as T;
+  }
+
+  /**
+   * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+   * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+   */
+  spell(name: string, value: string): string {
+    this.spec(name);
+    if (!this.inTerminal) return `${name}: ${value}`;
+    if (isSwitch(this.spec(name))) return value === 'false' ? `--no-${name}` : `--${name}`;
+    return `--${name} ${value}`;
+  }
+
+  private get inTerminal(): boolean {
+    return this.runtime.context.host === 'terminal';
   }
 
   string(name: string): string {
@@ -111,6 +152,11 @@ export class InputReader {
     if (!spec) throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
     return spec;
   }
+}
+
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+export function isSwitch(spec: InputSpec): boolean {
+  return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 
 export function splitList(text: string): string[] {

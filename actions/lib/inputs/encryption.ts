@@ -22,7 +22,7 @@ export function readRecipients(inputs: InputReader): string[] | null {
   if (recipients.length > 0) return recipients;
   if (inputs.boolean('allow-unencrypted')) return null;
   throw new ConfigurationError(
-    'Input "encryption-recipients" is empty: give an age public key (age-keygen prints one), or set ' +
-      'allow-unencrypted: true to store this backup in the clear.',
+    'Input "encryption-recipients" is empty: give an age public key (backstop keygen prints one), or set ' +
+      `${inputs.spell('allow-unencrypted', 'true')} to store this backup in the clear.`,
   );
 }

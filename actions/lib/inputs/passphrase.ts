@@ -22,7 +22,8 @@ export function readPassphrase(inputs: InputReader): string | undefined {
     if (inputs.boolean('allow-unencrypted')) return undefined;
     throw new ConfigurationError(
       'Input "encryption-passphrase" is empty: set BACKSTOP_ENCRYPTION_PASSPHRASE (e.g. from openssl rand -base64 ' +
-        '48, kept in your secret store), or set allow-unencrypted: true for an unencrypted repository.',
+        `48, kept in your secret store), or set ${inputs.spell('allow-unencrypted', 'true')} for an unencrypted ` +
+        'repository.',
     );
   }
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {

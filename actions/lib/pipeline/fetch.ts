@@ -45,7 +45,7 @@ export async function fetchFile(
   if (file.compression === 'zstd')
     stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zlib.createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
   else if (file.compression === 'gzip') stages.push(zlib.createGunzip());
-  const stopProgress = reportProgress(file.path, () => hashed.bytes, options.log);
+  const stopProgress = reportProgress(file.path, () => hashed.bytes, options.log, file.bytes);
   try {
     await pipeline([await store.get(key), ...stages, sink]);
   } catch (error) {

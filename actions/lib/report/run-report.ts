@@ -79,7 +79,7 @@ function nextSteps(run: JobRun, failed: StepRecord[], nextCommand: string | unde
 export function shellCommand(step: StepRecord): string {
   const secrets = step.secretInputs.map((name) => `${inputEnvName(name)}='…'`);
   const flags = Object.entries(step.inputs).map(([name, value]) => `--${name} ${shellQuote(value)}`);
-  return [...secrets, `npx backstop ${step.action}`, ...flags].join(' \\\n  ');
+  return [...secrets, `npx backstop-backup ${step.action}`, ...flags].join(' \\\n  ');
 }
 
 function shellQuote(value: string): string {

@@ -68087,6 +68087,7 @@ function inputEnvName(input) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError)
 /* harmony export */ });
@@ -68099,6 +68100,18 @@ function inputEnvName(input) {
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends (/* unused pure expression or super */ null && (Error)) {
     name = 'VerificationError';
@@ -71192,7 +71205,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);
@@ -71440,15 +71455,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -71517,6 +71574,10 @@ class InputReader {
             throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
         return spec;
     }
+}
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 function splitList(text) {
     return text
@@ -71852,6 +71913,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -72542,6 +72604,8 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
         // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
         throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -72552,6 +72616,28 @@ function parseManifest(text, where) {
         }
         if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
             throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
         }
     }
     return manifest;
@@ -72880,6 +72966,22 @@ function formatSeconds(seconds) {
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
+}
 function formatCount(count) {
     return count.toLocaleString('en-US');
 }
@@ -73095,24 +73197,24 @@ function readInputs(runtime) {
     inputs.maskSecrets();
     inputs.checkRequired();
     const count = (name) => inputs.integer(name, { min: 0, max: 100_000 });
-    return {
-        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
-        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-        policy: {
-            last: count('keep-last'),
-            hourly: count('keep-hourly'),
-            daily: count('keep-daily'),
-            weekly: count('keep-weekly'),
-            monthly: count('keep-monthly'),
-            quarterly: count('keep-quarterly'),
-            yearly: count('keep-yearly'),
-        },
-        incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
-        dryRun: inputs.boolean('dry-run'),
-        passphrase: inputs.optional('encryption-passphrase'),
-        passphraseOrigin: inputs.origin('encryption-passphrase'),
-        catalog: readCatalog(inputs, runtime),
-    };
+    return inputs.fields({
+        stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
+        name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+        policy: () => inputs.fields({
+            last: () => count('keep-last'),
+            hourly: () => count('keep-hourly'),
+            daily: () => count('keep-daily'),
+            weekly: () => count('keep-weekly'),
+            monthly: () => count('keep-monthly'),
+            quarterly: () => count('keep-quarterly'),
+            yearly: () => count('keep-yearly'),
+        }),
+        incompleteGraceHours: () => inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
+        dryRun: () => inputs.boolean('dry-run'),
+        passphrase: () => inputs.optional('encryption-passphrase'),
+        passphraseOrigin: () => inputs.origin('encryption-passphrase'),
+        catalog: () => readCatalog(inputs, runtime),
+    });
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
@@ -73316,11 +73418,28 @@ async function pruneBackups(options) {
             result.kept.push({ id, bytes: bytesOf(id), reasons });
         const graceEnd = now.getTime() - options.incompleteGraceHours * 3_600_000;
         const stale = listings.filter((listing) => !listing.manifest && (idTime(listing.id)?.getTime() ?? now.getTime()) < graceEnd);
+        const referenced = referencedByKept(complete.map((listing) => listing.manifest).filter((manifest) => decision.keep.has(manifest.id)));
         const doomed = [
             ...decision.remove.map((id) => ({ id, bytes: bytesOf(id), reasons: ['retention'] })),
             ...stale.map((listing) => ({ id: listing.id, bytes: listing.bytes, reasons: ['incomplete (no manifest)'] })),
         ];
         for (const backup of doomed) {
+            const stillNeeded = referenced.get(backup.id);
+            if (stillNeeded) {
+                const kept = `keeps ${stillNeeded.keys.size} stored object(s) that ${[...stillNeeded.by].sort().join(', ')} ` +
+                    'still reference(s)';
+                const incomplete = backup.reasons[0] !== 'retention';
+                // What is left of a pruned files backup is the bytes newer backups point at: kept, and said so.
+                if (incomplete) {
+                    result.kept.push({ id: backup.id, bytes: stillNeeded.bytes, reasons: [kept] });
+                    if (!options.dryRun)
+                        await deleteBackup(store, options.name, backup.id, stillNeeded.keys).catch(() => { });
+                    continue;
+                }
+                backup.reasons.push(kept);
+                backup.bytes = Math.max(0, backup.bytes - stillNeeded.bytes);
+                options.log(`${store.displayUrl}: ${backup.id} ${kept}`);
+            }
             if (options.dryRun) {
                 result.deleted.push(backup);
                 continue;
@@ -73329,7 +73448,7 @@ async function pruneBackups(options) {
                 const manifest = listings.find((listing) => listing.id === backup.id)?.manifest;
                 if (manifest)
                     await options.beforeDelete?.(store, manifest);
-                await deleteBackup(store, options.name, backup.id);
+                await deleteBackup(store, options.name, backup.id, stillNeeded?.keys);
                 result.deleted.push(backup);
                 options.log(`${store.displayUrl}: deleted ${backup.id} (${backup.reasons.join(', ')})`);
             }
@@ -73367,11 +73486,34 @@ async function removeLeftovers(store, options, graceEnd) {
     }
     return removed;
 }
-async function deleteBackup(store, name, id) {
+/**
+ * Stored objects of files backups that kept files backups point at (an unchanged object's bytes stay in the folder
+ * of the backup that first stored it), by the id of the folder holding them.
+ */
+function referencedByKept(kept) {
+    const referenced = new Map();
+    for (const manifest of kept) {
+        for (const object of manifest.objects ?? []) {
+            if (object.backupId === manifest.id)
+                continue;
+            const entry = referenced.get(object.backupId) ?? { keys: new Set(), bytes: 0, by: new Set() };
+            const key = `${catalog_backupFolder(manifest.name, object.backupId)}/${object.storedPath}`;
+            if (!entry.keys.has(key))
+                entry.bytes += object.storedBytes;
+            entry.keys.add(key);
+            entry.by.add(manifest.id);
+            referenced.set(object.backupId, entry);
+        }
+    }
+    return referenced;
+}
+/** Deletes a backup's folder, manifest first, except the keys a kept backup still needs. */
+async function deleteBackup(store, name, id, needed) {
     const folder = catalog_backupFolder(name, id);
     const keys = [];
     for await (const object of store.list(`${folder}/`))
-        keys.push(object.key);
+        if (!needed?.has(object.key))
+            keys.push(object.key);
     const manifest = `${folder}/${MANIFEST_FILE}`;
     if (keys.includes(manifest))
         await store.delete([manifest]);

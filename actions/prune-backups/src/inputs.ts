@@ -58,22 +58,23 @@ export function readInputs(runtime: Runtime): PruneInputs {
   inputs.maskSecrets();
   inputs.checkRequired();
   const count = (name: keyof typeof INPUTS): number => inputs.integer(name, { min: 0, max: 100_000 });
-  return {
-    stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
-    name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-    policy: {
-      last: count('keep-last'),
-      hourly: count('keep-hourly'),
-      daily: count('keep-daily'),
-      weekly: count('keep-weekly'),
-      monthly: count('keep-monthly'),
-      quarterly: count('keep-quarterly'),
-      yearly: count('keep-yearly'),
-    },
-    incompleteGraceHours: inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
-    dryRun: inputs.boolean('dry-run'),
-    passphrase: inputs.optional('encryption-passphrase'),
-    passphraseOrigin: inputs.origin('encryption-passphrase'),
-    catalog: readCatalog(inputs, runtime),
-  };
+  return inputs.fields<PruneInputs>({
+    stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    policy: () =>
+      inputs.fields<RetentionPolicy>({
+        last: () => count('keep-last'),
+        hourly: () => count('keep-hourly'),
+        daily: () => count('keep-daily'),
+        weekly: () => count('keep-weekly'),
+        monthly: () => count('keep-monthly'),
+        quarterly: () => count('keep-quarterly'),
+        yearly: () => count('keep-yearly'),
+      }),
+    incompleteGraceHours: () => inputs.optionalNumber('incomplete-grace-hours', { min: 0 }) ?? 24,
+    dryRun: () => inputs.boolean('dry-run'),
+    passphrase: () => inputs.optional('encryption-passphrase'),
+    passphraseOrigin: () => inputs.origin('encryption-passphrase'),
+    catalog: () => readCatalog(inputs, runtime),
+  });
 }

@@ -37339,7 +37339,7 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 const Client = __nccwpck_require__(242)
 const defaults = __nccwpck_require__(7027)
 const Connection = __nccwpck_require__(4609)
-const Result = __nccwpck_require__(6808)
+const Result = __nccwpck_require__(4427)
 const utils = __nccwpck_require__(5348)
 const Pool = __nccwpck_require__(7734)
 const TypeOverrides = __nccwpck_require__(4685)
@@ -38036,7 +38036,7 @@ NativeQuery.prototype.submit = function (client) {
 
 const { EventEmitter } = __nccwpck_require__(4434)
 
-const Result = __nccwpck_require__(6808)
+const Result = __nccwpck_require__(4427)
 const utils = __nccwpck_require__(5348)
 
 class Query extends EventEmitter {
@@ -38299,7 +38299,7 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 6808:
+/***/ 4427:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -68087,6 +68087,7 @@ function inputEnvName(input) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   mk: () => (/* binding */ VerificationError)
@@ -68099,6 +68100,18 @@ function inputEnvName(input) {
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends Error {
     name = 'VerificationError';
@@ -71192,7 +71205,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);
@@ -71295,7 +71310,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 1284:
+/***/ 6808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72137,15 +72152,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -72214,6 +72271,10 @@ class InputReader {
             throw new Error(`Input "${name}" is read but not declared in the action's input specs.`);
         return spec;
     }
+}
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
 }
 function splitList(text) {
     return text
@@ -72544,6 +72605,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -73234,6 +73296,8 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
         // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
         throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -73244,6 +73308,28 @@ function parseManifest(text, where) {
         }
         if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
             throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
         }
     }
     return manifest;
@@ -73572,6 +73658,22 @@ function formatSeconds(seconds) {
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${formatBytes(done)} of ${formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
+}
 function formatCount(count) {
     return count.toLocaleString('en-US');
 }
@@ -73773,7 +73875,7 @@ const INPUTS = {
     },
     'target-url': {
         description: 'PostgreSQL backups: postgresql:// URL of an EMPTY database (default: a throwaway local cluster). Qdrant ' +
-            'backups: the Qdrant to recover into.',
+            'backups: the Qdrant to recover into. Files backups: an empty s3://bucket/prefix or folder.',
         secret: 'url',
     },
     'qdrant-api-key': { description: 'API key of the target Qdrant (a secret).', secret: true },
@@ -73822,33 +73924,33 @@ function readInputs(runtime) {
     inputs.checkRequired();
     const backupId = inputs.optional('backup-id');
     const timeouts = readTimeouts(inputs);
-    return {
-        stores: readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
-        name: checkBackupName(inputs.string('name'), inputs.origin('name')),
-        backupId: backupId && checkBackupId(backupId, inputs.origin('backup-id')),
-        identities: readIdentities(runtime, inputs),
-        targetUrl: inputs.optional('target-url'),
-        targetOrigin: inputs.origin('target-url'),
-        qdrantKeyOrigin: inputs.origin('qdrant-api-key'),
-        restoreAsOrigin: inputs.origin('restore-as'),
-        qdrantApiKey: inputs.optional('qdrant-api-key'),
-        restoreAs: inputs.list('restore-as'),
-        maxRestoreSeconds: inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
-        maxAgeHours: inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
-        privileges: inputs.boolean('privileges'),
-        dryRun: inputs.boolean('dry-run'),
-        planOnly: inputs.boolean('plan-only'),
-        jobs: inputs.integer('jobs', { min: 1, max: 64 }),
-        pgBin: { dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') },
-        timeouts,
-        toTime: readTime(inputs.optional('to-time'), inputs.origin('to-time')),
-        toTimeOrigin: inputs.origin('to-time'),
-        verifySql: inputs.optional('verify-sql'),
-        verifySqlOrigin: inputs.origin('verify-sql'),
-        passphrase: inputs.optional('encryption-passphrase'),
-        passphraseOrigin: inputs.origin('encryption-passphrase'),
-        catalog: readCatalog(inputs, runtime),
-    };
+    return inputs.fields({
+        stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
+        name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+        backupId: () => backupId && checkBackupId(backupId, inputs.origin('backup-id')),
+        identities: () => readIdentities(runtime, inputs),
+        targetUrl: () => inputs.optional('target-url'),
+        targetOrigin: () => inputs.origin('target-url'),
+        qdrantKeyOrigin: () => inputs.origin('qdrant-api-key'),
+        restoreAsOrigin: () => inputs.origin('restore-as'),
+        qdrantApiKey: () => inputs.optional('qdrant-api-key'),
+        restoreAs: () => inputs.list('restore-as'),
+        maxRestoreSeconds: () => inputs.optionalNumber('max-restore-seconds', { min: 0.001 }),
+        maxAgeHours: () => inputs.optionalNumber('max-age-hours', { min: 0.0001 }),
+        privileges: () => inputs.boolean('privileges'),
+        dryRun: () => inputs.boolean('dry-run'),
+        planOnly: () => inputs.boolean('plan-only'),
+        jobs: () => inputs.integer('jobs', { min: 1, max: 64 }),
+        pgBin: () => ({ dir: inputs.optional('pg-bin-dir'), origin: inputs.origin('pg-bin-dir') }),
+        timeouts: () => timeouts,
+        toTime: () => readTime(inputs.optional('to-time'), inputs.origin('to-time')),
+        toTimeOrigin: () => inputs.origin('to-time'),
+        verifySql: () => inputs.optional('verify-sql'),
+        verifySqlOrigin: () => inputs.origin('verify-sql'),
+        passphrase: () => inputs.optional('encryption-passphrase'),
+        passphraseOrigin: () => inputs.origin('encryption-passphrase'),
+        catalog: () => readCatalog(inputs, runtime),
+    });
 }
 /** ISO 8601 with an explicit offset: a time without one means a different second on every runner's clock. */
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
@@ -73876,6 +73978,32 @@ function readIdentities(runtime, inputs) {
     for (const key of keys)
         runtime.setSecret(key);
     return { keys, origin };
+}
+
+;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
+
+
+/** A pass-through that hashes (sha256) and counts every byte it forwards. */
+class hash_HashingStream extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    /** The hex digest; call once, after the stream has finished. */
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+/** A pass-through that only counts bytes (raw size before compression, progress). */
+class hash_CountingStream extends (/* unused pure expression or super */ null && (Transform)) {
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/manifest/drills.ts
@@ -73973,6 +74101,458 @@ async function readDrills(store, name, id) {
     for await (const object of store.list(`${backupFolder(name, id)}/drills/`))
         keys.push(object.key);
     return Promise.all(keys.sort().map(async (key) => JSON.parse(await text(await store.get(key)))));
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
+
+/**
+ * Gathers small chunks (64 KiB from a pipe or a socket) into chunks of at least `bytes`, so each call into a
+ * per-chunk stage (zstd on the thread pool) does real work. One extra copy; memory stays at one chunk.
+ */
+class coalesce_Coalesce extends external_node_stream_.Transform {
+    bytes;
+    chunks = [];
+    size = 0;
+    constructor(bytes) {
+        super({ readableHighWaterMark: bytes, writableHighWaterMark: bytes });
+        this.bytes = bytes;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.chunks.push(chunk);
+        this.size += chunk.length;
+        if (this.size >= this.bytes)
+            this.release();
+        callback();
+    }
+    _flush(callback) {
+        if (this.size > 0)
+            this.release();
+        callback();
+    }
+    release() {
+        this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size));
+        this.chunks = [];
+        this.size = 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/fanout.ts
+
+/**
+ * Writes every chunk to several streams (one per destination) and waits for the slowest: backpressure from any
+ * destination slows the whole pipeline instead of buffering the dump in memory.
+ */
+class fanout_FanOut extends external_node_stream_.Writable {
+    outputs;
+    constructor(count) {
+        super({ highWaterMark: 1 << 20 });
+        this.outputs = Array.from({ length: count }, () => {
+            const output = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
+            // Each destination's put() sees a failure through its own listener or iterator; this one only keeps an error
+            // that arrives after a destination has already let go (the source cut mid-stream) from crashing the process.
+            output.on('error', () => undefined);
+            return output;
+        });
+    }
+    _write(chunk, _encoding, callback) {
+        const waits = [];
+        for (const output of this.outputs) {
+            if (!output.write(chunk))
+                waits.push(drained(output));
+        }
+        if (waits.length === 0)
+            callback();
+        else
+            Promise.all(waits).then(() => callback(), callback);
+    }
+    _final(callback) {
+        for (const output of this.outputs)
+            output.end();
+        callback();
+    }
+    _destroy(error, callback) {
+        // Also called after a normal finish (autoDestroy): the outputs are ended then and must drain, not break.
+        if (error)
+            for (const output of this.outputs)
+                output.destroy(error);
+        callback(error);
+    }
+}
+function drained(stream) {
+    return new Promise((resolve, reject) => {
+        const onDrain = () => {
+            stream.off('error', onError);
+            stream.off('close', onClose);
+            resolve();
+        };
+        const onError = (error) => {
+            stream.off('drain', onDrain);
+            stream.off('close', onClose);
+            reject(error);
+        };
+        const onClose = () => onError(new Error('A destination closed before the backup stream ended.'));
+        stream.once('drain', onDrain);
+        stream.once('error', onError);
+        stream.once('close', onClose);
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/handoff.ts
+
+/**
+ * Forwards each chunk on a later turn of the event loop. Node's zlib pushes a finished chunk downstream and only
+ * then gives its thread-pool worker the next input; everything downstream (encryption, hashing, writes) runs inside
+ * that push, so compression and the main thread took turns instead of working at once. After this stage the push
+ * returns at once, zstd starts on the next input, and the main thread encrypts the previous output meanwhile.
+ */
+class handoff_Handoff extends external_node_stream_.Transform {
+    constructor(highWaterMark) {
+        super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
+    }
+    _transform(chunk, _encoding, callback) {
+        setImmediate(callback, null, chunk);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
+
+/** How often progress is logged: every 15 s in a workflow log; the CLI on a terminal makes it 1 s (a live line). */
+const progressTiming = { everyMs: 15_000 };
+/**
+ * Logs "label: 1.2 GiB of 4.0 GiB (30%), 85 MiB/s, ETA 34 s" (or "… so far" when the total is unknown) while long
+ * work runs, so a stuck job is told from a slow one.
+ */
+function progress_reportProgress(label, bytesSoFar, log, total) {
+    const started = Date.now();
+    const timer = setInterval(() => {
+        log(formatProgress(label, bytesSoFar(), total, (Date.now() - started) / 1000));
+    }, progressTiming.everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/backup.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
+ * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
+ * already use the other cores.
+ */
+const ZSTD_LEVEL = 1;
+/**
+ * Node's zlib works one write at a time on its thread pool, with 16 KiB output buffers by default: fed 64 KiB pipe
+ * chunks that way, zstd ran at ~300 MB/s. 1 MiB inputs (see Coalesce) and 1 MiB output buffers make it ~8× faster.
+ */
+const ZSTD_CHUNK_BYTES = 1 << 20;
+function zstdCompressor() {
+    return zlib.createZstdCompress({
+        chunkSize: ZSTD_CHUNK_BYTES,
+        params: {
+            [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
+            // A content checksum in every frame, so `zstd -t` and the stock tools can check a file on their own.
+            [zlib.constants.ZSTD_c_checksumFlag]: 1,
+        },
+    });
+}
+/**
+ * The backup pipeline: tool output → zstd → age → sha256 → every destination at once. Nothing is spooled:
+ * memory is a few buffers per stage whatever the size. Resolves with the manifest entry once every destination
+ * holds the complete object; rejects (after tearing every stage down) if any stage or destination fails.
+ */
+async function backup_storeStream(source, stores, options) {
+    const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
+    const key = `${options.folder}/${storedPath}`;
+    const raw = options.hashRaw ? new HashingStream() : new CountingStream();
+    const stored = new HashingStream();
+    const fanOut = new FanOut(stores.length);
+    const stages = [raw];
+    if (options.observe)
+        stages.push(new Observe(options.observe));
+    if (options.compress)
+        stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
+    if (options.recipients)
+        stages.push(createEncryptStream(options.recipients));
+    stages.push(stored);
+    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
+    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
+    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
+    let destinationFailure;
+    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
+        if (fanOut.errored)
+            throw error;
+        destinationFailure ??= namingTheObject(store.urlOf(key), error);
+        // A destination that fails tears the whole pipeline down (and with it every other upload).
+        fanOut.destroy(destinationFailure);
+        throw destinationFailure;
+    }));
+    const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
+    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
+    const forget = onInterrupt(`aborted the unfinished ${storedPath} in every destination`, async () => {
+        fanOut.destroy(new Error('interrupted'));
+        await Promise.allSettled(uploads);
+    });
+    try {
+        await Promise.all([pipeline([source, ...stages, fanOut]), ...uploads]);
+    }
+    catch (error) {
+        fanOut.destroy(error);
+        await Promise.allSettled(uploads);
+        throw destinationFailure ?? error;
+    }
+    finally {
+        forget();
+        stopProgress();
+    }
+    return {
+        path: storedPath,
+        bytes: stored.bytes,
+        sha256: stored.digest(),
+        rawBytes: raw.bytes,
+        ...(raw instanceof HashingStream ? { rawSha256: raw.digest() } : {}),
+        compression: options.compress ? 'zstd' : 'none',
+        encryption: options.recipients ? 'age' : 'none',
+    };
+}
+/** A pass-through that shows every chunk to a function (which must not keep or change it). */
+class Observe extends external_node_stream_.Transform {
+    see;
+    constructor(see) {
+        super();
+        this.see = see;
+    }
+    _transform(chunk, _encoding, callback) {
+        this.see(chunk);
+        callback(null, chunk);
+    }
+}
+/**
+ * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
+ * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
+ * that failure (a destination that refused the write) is the cause to report.
+ */
+function backup_toolAndStore(stored, exited) {
+    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
+    if (stored.status === 'rejected' && brokenPipe)
+        throw stored.reason;
+    if (exited.status === 'rejected')
+        throw exited.reason;
+    if (stored.status === 'rejected')
+        throw stored.reason;
+    return stored.value;
+}
+/** The destination's error, prefixed with the object it was writing unless it already names that object. */
+function namingTheObject(url, error) {
+    const message = errorMessage(error);
+    if (message.includes(url) && error instanceof Error)
+        return error;
+    return new Error(`Could not write ${url}: ${message}`, { cause: error });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
+
+
+
+
+
+
+
+
+
+class ChecksumError extends errors/* VerificationError */.mk {
+    name = 'ChecksumError';
+}
+/**
+ * The reverse pipeline: destination → sha256 → age → zstd → sink, checksum verified while streaming. A file whose
+ * stored bytes do not hash to the manifest's sha256 always fails with a ChecksumError naming the file, even when
+ * decryption or decompression tripped over the damage first (we hash the stored object again to tell).
+ */
+async function fetchFile(store, folder, file, sink, options) {
+    const key = `${folder}/${file.path}`;
+    if (file.encryption === 'age' && !options.identities.keys) {
+        sink.destroy();
+        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`);
+    }
+    const hashed = new hash_HashingStream();
+    const stages = [hashed];
+    if (file.encryption === 'age')
+        stages.push(createDecryptStream(options.identities.keys));
+    if (file.compression === 'zstd')
+        stages.push(new coalesce_Coalesce(ZSTD_CHUNK_BYTES), external_node_zlib_default().createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
+    else if (file.compression === 'gzip')
+        stages.push(external_node_zlib_default().createGunzip());
+    const stopProgress = progress_reportProgress(file.path, () => hashed.bytes, options.log, file.bytes);
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)([await store.get(key), ...stages, sink]);
+    }
+    catch (error) {
+        // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
+        sink.destroy();
+        if (error instanceof AgeIdentityError) {
+            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
+                "public key is listed under encryption.recipients in the backup's manifest.json.");
+        }
+        await assertPresent(store, key, file);
+        await assertStoredChecksum(store, key, file);
+        throw error;
+    }
+    finally {
+        stopProgress();
+    }
+    checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
+async function assertPresent(store, key, file) {
+    if ((await store.head(key).catch(() => 0)) !== undefined)
+        return;
+    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
+        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
+}
+/** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
+async function assertStoredChecksum(store, key, file) {
+    const hashed = new hash_HashingStream();
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
+    checkDigest(key, file, hashed.bytes, hashed.digest());
+}
+function checkDigest(key, file, bytes, sha256) {
+    if (sha256 !== file.sha256 || bytes !== file.bytes) {
+        throw new ChecksumError(`Checksum mismatch in ${key}: the manifest says sha256 ${file.sha256} (${file.bytes} bytes), the stored file ` +
+            `hashes to ${sha256} (${bytes} bytes). The file was altered or truncated: do not restore it; use another ` +
+            'destination or an older backup.');
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/lib/files/pool.ts
+/**
+ * Runs `work` over every item, at most `limit` at once. The first failure stops new work from starting; the ones
+ * in flight finish (each cleans up after itself) before it is thrown.
+ */
+async function forEachAtMost(items, limit, work) {
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (!failure && next < items.length) {
+            const item = items[next++];
+            try {
+                await work(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (failure)
+        throw failure.error;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/files/restore.ts
+
+
+
+
+
+
+/**
+ * The drill of a files backup: every object of its listing read from the backup that holds its bytes (the chain),
+ * both checksums verified (the stored bytes while streaming, the content once decrypted and decompressed), count
+ * and bytes compared with the manifest. With a target, the exact listing of that backup is written there: objects
+ * deleted later come back, objects created later are not there (the target must be empty).
+ */
+async function drillFiles(options) {
+    const { manifest } = options.found;
+    const objects = manifest.objects ?? [];
+    const writing = options.target && !options.dryRun ? options.target : undefined;
+    if (writing)
+        await assertEmpty(writing, options.targetOrigin);
+    const outcome = {
+        target: writing ? writing.displayUrl : options.dryRun ? 'none (dry run)' : 'none (verified only)',
+        restoreSeconds: 0,
+        checksumsVerified: false,
+        problems: [],
+        objects: objects.length,
+        bytes: sum(objects),
+        verifiedObjects: 0,
+        verifiedBytes: 0,
+        chain: [...new Set(objects.map((object) => object.backupId))].sort(),
+        mode: writing ? 'restore' : 'verify',
+    };
+    return runDrill({ ...options, budgets: options, engine: 'files', outcome, rtoInDryRun: true }, async (progress) => {
+        const started = Date.now();
+        await forEachAtMost(objects, options.concurrency, async (object) => {
+            try {
+                await restoreObject(options, object, writing);
+                progress.verifiedObjects += 1;
+                progress.verifiedBytes += object.bytes;
+            }
+            catch (error) {
+                // The key is wrong or missing: a setup problem for every object alike, not a verdict on the backup.
+                if (error instanceof errors/* ConfigurationError */.j1)
+                    throw error;
+                progress.problems.push(`${object.key}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            }
+        });
+        progress.restoreSeconds = (Date.now() - started) / 1000;
+        if (progress.verifiedObjects !== objects.length || progress.verifiedBytes !== progress.bytes) {
+            progress.problems.push(`${progress.verifiedObjects} of ${objects.length} objects (${progress.verifiedBytes} of ${progress.bytes} ` +
+                `bytes) ${writing ? 'restored' : 'verified'}; the manifest lists them all.`);
+        }
+        progress.checksumsVerified = progress.verifiedObjects === objects.length;
+        options.log(`${progress.verifiedObjects} of ${objects.length} objects ${writing ? `restored to ${writing.displayUrl}` : 'verified'}` +
+            ` from ${outcome.chain.length} backup folder(s) in ${progress.restoreSeconds.toFixed(1)} s`);
+    });
+}
+/** One object: its stored bytes through age and zstd, hashed, into the target (or nowhere, verifying only). */
+async function restoreObject(options, object, target) {
+    const file = {
+        path: object.storedPath,
+        bytes: object.storedBytes,
+        sha256: object.storedSha256,
+        rawBytes: object.bytes,
+        compression: object.compression,
+        encryption: object.encryption,
+    };
+    const folder = catalog_backupFolder(options.found.manifest.name, object.backupId);
+    const content = new hash_HashingStream();
+    const fetched = fetchFile(options.found.store, folder, file, content, {
+        identities: options.identities,
+        log: () => { },
+    });
+    if (!target)
+        content.resume();
+    const [read, written] = await Promise.allSettled([fetched, target?.put(object.key, content)]);
+    // A damaged stored object also breaks the write: the read's error says what is wrong.
+    if (read.status === 'rejected')
+        throw read.reason;
+    if (written.status === 'rejected')
+        throw written.reason;
+    const sha256 = content.digest();
+    if (sha256 === object.sha256 && content.bytes === object.bytes)
+        return;
+    // Written already (a put is atomic, not conditional): a restore must not leave an object the manifest disowns.
+    if (target)
+        await target.delete([object.key]).catch(() => undefined);
+    throw new ChecksumError(`its content hashes to ${sha256} (${content.bytes} bytes) once decrypted, the manifest says ${object.sha256} ` +
+        `(${object.bytes} bytes): do not trust ${catalog_backupFolder(options.found.manifest.name, object.backupId)}.`);
+}
+/** A restore writes one backup's exact listing: into an empty place only, so nothing else mixes with it. */
+async function assertEmpty(target, origin) {
+    for await (const object of target.list('')) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} (${target.displayUrl}) already holds objects (${object.key}, …): a restore writes a ` +
+            "backup's exact listing into an empty bucket, prefix or folder; choose one, or empty it first.");
+    }
+}
+function sum(objects) {
+    return objects.reduce((total, object) => total + object.bytes, 0);
 }
 
 // EXTERNAL MODULE: external "node:child_process"
@@ -75279,357 +75859,6 @@ function timescaleImage(version, major) {
 /** Where to get a TimescaleDB version for a PostgreSQL major, for the hints. */
 function timescalePackage(version, major) {
     return `timescaledb-2-postgresql-${major} ${version} from Timescale's package repository`;
-}
-
-;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
-
-
-/** A pass-through that hashes (sha256) and counts every byte it forwards. */
-class hash_HashingStream extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    /** The hex digest; call once, after the stream has finished. */
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-/** A pass-through that only counts bytes (raw size before compression, progress). */
-class hash_CountingStream extends (/* unused pure expression or super */ null && (Transform)) {
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/coalesce.ts
-
-/**
- * Gathers small chunks (64 KiB from a pipe or a socket) into chunks of at least `bytes`, so each call into a
- * per-chunk stage (zstd on the thread pool) does real work. One extra copy; memory stays at one chunk.
- */
-class coalesce_Coalesce extends external_node_stream_.Transform {
-    bytes;
-    chunks = [];
-    size = 0;
-    constructor(bytes) {
-        super({ readableHighWaterMark: bytes, writableHighWaterMark: bytes });
-        this.bytes = bytes;
-    }
-    _transform(chunk, _encoding, callback) {
-        this.chunks.push(chunk);
-        this.size += chunk.length;
-        if (this.size >= this.bytes)
-            this.release();
-        callback();
-    }
-    _flush(callback) {
-        if (this.size > 0)
-            this.release();
-        callback();
-    }
-    release() {
-        this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size));
-        this.chunks = [];
-        this.size = 0;
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/fanout.ts
-
-/**
- * Writes every chunk to several streams (one per destination) and waits for the slowest: backpressure from any
- * destination slows the whole pipeline instead of buffering the dump in memory.
- */
-class fanout_FanOut extends external_node_stream_.Writable {
-    outputs;
-    constructor(count) {
-        super({ highWaterMark: 1 << 20 });
-        this.outputs = Array.from({ length: count }, () => {
-            const output = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
-            // Each destination's put() sees a failure through its own listener or iterator; this one only keeps an error
-            // that arrives after a destination has already let go (the source cut mid-stream) from crashing the process.
-            output.on('error', () => undefined);
-            return output;
-        });
-    }
-    _write(chunk, _encoding, callback) {
-        const waits = [];
-        for (const output of this.outputs) {
-            if (!output.write(chunk))
-                waits.push(drained(output));
-        }
-        if (waits.length === 0)
-            callback();
-        else
-            Promise.all(waits).then(() => callback(), callback);
-    }
-    _final(callback) {
-        for (const output of this.outputs)
-            output.end();
-        callback();
-    }
-    _destroy(error, callback) {
-        // Also called after a normal finish (autoDestroy): the outputs are ended then and must drain, not break.
-        if (error)
-            for (const output of this.outputs)
-                output.destroy(error);
-        callback(error);
-    }
-}
-function drained(stream) {
-    return new Promise((resolve, reject) => {
-        const onDrain = () => {
-            stream.off('error', onError);
-            stream.off('close', onClose);
-            resolve();
-        };
-        const onError = (error) => {
-            stream.off('drain', onDrain);
-            stream.off('close', onClose);
-            reject(error);
-        };
-        const onClose = () => onError(new Error('A destination closed before the backup stream ended.'));
-        stream.once('drain', onDrain);
-        stream.once('error', onError);
-        stream.once('close', onClose);
-    });
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/handoff.ts
-
-/**
- * Forwards each chunk on a later turn of the event loop. Node's zlib pushes a finished chunk downstream and only
- * then gives its thread-pool worker the next input; everything downstream (encryption, hashing, writes) runs inside
- * that push, so compression and the main thread took turns instead of working at once. After this stage the push
- * returns at once, zstd starts on the next input, and the main thread encrypts the previous output meanwhile.
- */
-class handoff_Handoff extends external_node_stream_.Transform {
-    constructor(highWaterMark) {
-        super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
-    }
-    _transform(chunk, _encoding, callback) {
-        setImmediate(callback, null, chunk);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/backup.ts
-
-
-
-
-
-
-
-
-
-
-
-/**
- * zstd level 1: on tick data it compresses ~4× at several hundred MB/s on one core. Level 3 (zstd's default)
- * saved a few percent of bytes and cost 0.7 s per 5 million ticks, on machines where pg_dump and the server
- * already use the other cores.
- */
-const ZSTD_LEVEL = 1;
-/**
- * Node's zlib works one write at a time on its thread pool, with 16 KiB output buffers by default: fed 64 KiB pipe
- * chunks that way, zstd ran at ~300 MB/s. 1 MiB inputs (see Coalesce) and 1 MiB output buffers make it ~8× faster.
- */
-const ZSTD_CHUNK_BYTES = 1 << 20;
-function zstdCompressor() {
-    return zlib.createZstdCompress({
-        chunkSize: ZSTD_CHUNK_BYTES,
-        params: {
-            [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
-            // A content checksum in every frame, so `zstd -t` and the stock tools can check a file on their own.
-            [zlib.constants.ZSTD_c_checksumFlag]: 1,
-        },
-    });
-}
-/**
- * The backup pipeline: tool output → zstd → age → sha256 → every destination at once. Nothing is spooled:
- * memory is a few buffers per stage whatever the size. Resolves with the manifest entry once every destination
- * holds the complete object; rejects (after tearing every stage down) if any stage or destination fails.
- */
-async function backup_storeStream(source, stores, options) {
-    const storedPath = options.path + (options.compress ? '.zst' : '') + (options.recipients ? '.age' : '');
-    const key = `${options.folder}/${storedPath}`;
-    const raw = options.hashRaw ? new HashingStream() : new CountingStream();
-    const stored = new HashingStream();
-    const fanOut = new FanOut(stores.length);
-    const stages = [raw];
-    if (options.observe)
-        stages.push(new Observe(options.observe));
-    if (options.compress)
-        stages.push(new Coalesce(ZSTD_CHUNK_BYTES), zstdCompressor(), new Handoff(ZSTD_CHUNK_BYTES));
-    if (options.recipients)
-        stages.push(createEncryptStream(options.recipients));
-    stages.push(stored);
-    // The first destination to fail on its own, named: a bare "socket hang up" does not say which of several it was.
-    // Once the pipeline has torn the fan-out down with an error (the source or a stage failed), uploads fail only as
-    // echoes of that. A destination failing after the stream ended (fsync, completing a multipart upload) is its own.
-    let destinationFailure;
-    const uploads = stores.map((store, index) => store.put(key, fanOut.outputs[index]).catch((error) => {
-        if (fanOut.errored)
-            throw error;
-        destinationFailure ??= namingTheObject(store.urlOf(key), error);
-        // A destination that fails tears the whole pipeline down (and with it every other upload).
-        fanOut.destroy(destinationFailure);
-        throw destinationFailure;
-    }));
-    const stopProgress = reportProgress(storedPath, () => raw.bytes, options.log);
-    // Interrupted: fail the stream, so each destination removes its partial file or aborts its multipart upload.
-    const forget = onInterrupt(`aborted the unfinished ${storedPath} in every destination`, async () => {
-        fanOut.destroy(new Error('interrupted'));
-        await Promise.allSettled(uploads);
-    });
-    try {
-        await Promise.all([pipeline([source, ...stages, fanOut]), ...uploads]);
-    }
-    catch (error) {
-        fanOut.destroy(error);
-        await Promise.allSettled(uploads);
-        throw destinationFailure ?? error;
-    }
-    finally {
-        forget();
-        stopProgress();
-    }
-    return {
-        path: storedPath,
-        bytes: stored.bytes,
-        sha256: stored.digest(),
-        rawBytes: raw.bytes,
-        ...(raw instanceof HashingStream ? { rawSha256: raw.digest() } : {}),
-        compression: options.compress ? 'zstd' : 'none',
-        encryption: options.recipients ? 'age' : 'none',
-    };
-}
-/** A pass-through that shows every chunk to a function (which must not keep or change it). */
-class Observe extends external_node_stream_.Transform {
-    see;
-    constructor(see) {
-        super();
-        this.see = see;
-    }
-    _transform(chunk, _encoding, callback) {
-        this.see(chunk);
-        callback(null, chunk);
-    }
-}
-/**
- * What a tool writing into storeStream and the store came to. The tool's exit decides (a dump that stopped early
- * still ends its stdout cleanly), except when it died of SIGPIPE: we stopped reading because storing failed, and
- * that failure (a destination that refused the write) is the cause to report.
- */
-function backup_toolAndStore(stored, exited) {
-    const brokenPipe = exited.status === 'rejected' && exited.reason.signal === 'SIGPIPE';
-    if (stored.status === 'rejected' && brokenPipe)
-        throw stored.reason;
-    if (exited.status === 'rejected')
-        throw exited.reason;
-    if (stored.status === 'rejected')
-        throw stored.reason;
-    return stored.value;
-}
-/** The destination's error, prefixed with the object it was writing unless it already names that object. */
-function namingTheObject(url, error) {
-    const message = errorMessage(error);
-    if (message.includes(url) && error instanceof Error)
-        return error;
-    return new Error(`Could not write ${url}: ${message}`, { cause: error });
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/progress.ts
-
-const PROGRESS_INTERVAL_MS = 15_000;
-/** Logs "label: 1.2 GiB, 85 MiB/s" every 15 s while long work runs, so a stuck job is told from a slow one. */
-function progress_reportProgress(label, bytesSoFar, log) {
-    const started = Date.now();
-    const timer = setInterval(() => {
-        const seconds = (Date.now() - started) / 1000;
-        log(`${label}: ${formatBytes(bytesSoFar())} so far, ${formatRate(bytesSoFar(), seconds)}`);
-    }, PROGRESS_INTERVAL_MS);
-    timer.unref();
-    return () => clearInterval(timer);
-}
-
-;// CONCATENATED MODULE: ./actions/lib/pipeline/fetch.ts
-
-
-
-
-
-
-
-
-
-class ChecksumError extends errors/* VerificationError */.mk {
-    name = 'ChecksumError';
-}
-/**
- * The reverse pipeline: destination → sha256 → age → zstd → sink, checksum verified while streaming. A file whose
- * stored bytes do not hash to the manifest's sha256 always fails with a ChecksumError naming the file, even when
- * decryption or decompression tripped over the damage first (we hash the stored object again to tell).
- */
-async function fetchFile(store, folder, file, sink, options) {
-    const key = `${folder}/${file.path}`;
-    if (file.encryption === 'age' && !options.identities.keys) {
-        sink.destroy();
-        throw new errors/* ConfigurationError */.j1(`${key} is age-encrypted: set ${options.identities.origin} to the age key that matches the backup's recipients.`);
-    }
-    const hashed = new hash_HashingStream();
-    const stages = [hashed];
-    if (file.encryption === 'age')
-        stages.push(createDecryptStream(options.identities.keys));
-    if (file.compression === 'zstd')
-        stages.push(new coalesce_Coalesce(ZSTD_CHUNK_BYTES), external_node_zlib_default().createZstdDecompress({ chunkSize: ZSTD_CHUNK_BYTES }));
-    else if (file.compression === 'gzip')
-        stages.push(external_node_zlib_default().createGunzip());
-    const stopProgress = progress_reportProgress(file.path, () => hashed.bytes, options.log);
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)([await store.get(key), ...stages, sink]);
-    }
-    catch (error) {
-        // Close the sink whatever happened: a tool reading it (pg_restore) would otherwise wait for input forever.
-        sink.destroy();
-        if (error instanceof AgeIdentityError) {
-            throw new errors/* ConfigurationError */.j1(`${options.identities.origin.title} does not match any recipient of ${key}: use the age key whose ` +
-                "public key is listed under encryption.recipients in the backup's manifest.json.");
-        }
-        await assertPresent(store, key, file);
-        await assertStoredChecksum(store, key, file);
-        throw error;
-    }
-    finally {
-        stopProgress();
-    }
-    checkDigest(key, file, hashed.bytes, hashed.digest());
-}
-/** The manifest lists the file but the destination has no such object: the backup is damaged there. */
-async function assertPresent(store, key, file) {
-    if ((await store.head(key).catch(() => 0)) !== undefined)
-        return;
-    throw new ChecksumError(`${file.path} is missing: the manifest lists it (${file.bytes} bytes) at ${store.urlOf(key)}, but that ` +
-        'destination has no such file. Restore from another destination, or choose another backup (backup-id).');
-}
-/** Hashes the stored object from scratch; throws ChecksumError when it differs from the manifest. */
-async function assertStoredChecksum(store, key, file) {
-    const hashed = new hash_HashingStream();
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(await store.get(key), hashed, new external_node_stream_.PassThrough().resume());
-    checkDigest(key, file, hashed.bytes, hashed.digest());
-}
-function checkDigest(key, file, bytes, sha256) {
-    if (sha256 !== file.sha256 || bytes !== file.bytes) {
-        throw new ChecksumError(`Checksum mismatch in ${key}: the manifest says sha256 ${file.sha256} (${file.bytes} bytes), the stored file ` +
-            `hashes to ${sha256} (${bytes} bytes). The file was altered or truncated: do not restore it; use another ` +
-            'destination or an older backup.');
-    }
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/postgres/argv.ts
@@ -77599,6 +77828,33 @@ async function recreateAliases(target, collections, mapping, log) {
     log(`Recreated ${actions.filter((action) => 'create_alias' in action).length} alias(es).`);
 }
 
+;// CONCATENATED MODULE: ./actions/restore-drill/src/files-summary.ts
+
+/** The job summary of a files drill or restore: what the manifest lists against what came back. */
+function filesDrillSummary(record, manifest, source) {
+    const verdict = record.verified ? '✅ verified' : '❌ NOT verified';
+    const what = record.mode === 'restore' ? 'restore' : 'restore drill';
+    const lines = [
+        `## ${verdict}: files ${what} of ${record.backupId}${record.dryRun ? ' (dry run)' : ''}`,
+        '',
+        markdownTable(['', ''], [
+            ['Backup', `${manifest.name} / ${manifest.id} (${manifest.kind}) of ${manifest.source.url ?? '?'}`],
+            ['Read from', `${source} (${record.chain.length} backup folder(s): ${record.chain.join(', ')})`],
+            ['Backup age', `${record.backupAgeHours.toFixed(1)} h`],
+            ['Restored into', record.target],
+            [record.mode === 'restore' ? 'Restore time (RTO)' : 'Verify time', formatSeconds(record.restoreSeconds)],
+            [
+                'Objects',
+                `${formatCount(record.verifiedObjects)} of ${formatCount(record.objects)} ` +
+                    `(${formatBytes(record.verifiedBytes)} of ${formatBytes(record.bytes)}), both sha256 checked`,
+            ],
+        ]),
+    ];
+    if (record.problems.length > 0)
+        lines.push('', '### Problems', '', ...record.problems.map((problem) => `- ${problem}`));
+    return `${lines.join('\n')}\n`;
+}
+
 ;// CONCATENATED MODULE: ./actions/restore-drill/src/summary.ts
 
 
@@ -77800,6 +78056,9 @@ function pitrDrillSummary(record, manifest, source) {
 
 
 
+
+
+
 /** restore-drill: find the backup → restore and verify with its engine → outputs, summary, failure unless verified. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
@@ -77817,7 +78076,9 @@ async function run(runtime) {
         ? drillQdrantBackup(runtime, inputs, found)
         : manifest.engine === 'pgbackrest'
             ? drillPhysicalBackup(runtime, inputs, found)
-            : drillPostgresBackup(runtime, inputs, found));
+            : manifest.engine === 'files'
+                ? drillFilesBackup(runtime, inputs, found)
+                : drillPostgresBackup(runtime, inputs, found));
     runtime.setOutput('restore-seconds', record.restoreSeconds.toFixed(1));
     runtime.setOutput('verified', record.verified);
     await runtime.writeSummary(summary);
@@ -77936,6 +78197,29 @@ async function drillPhysicalBackup(runtime, inputs, found) {
     runtime.setOutput('recovered-to', record.recoveredTo ?? '');
     return { record, summary: pitrDrillSummary(record, found.manifest, found.store.displayUrl) };
 }
+/** Objects streamed at once by a files restore, as backup-files' default concurrency. */
+const FILES_CONCURRENCY = 8;
+async function drillFilesBackup(runtime, inputs, found) {
+    const record = await drillFiles({
+        ...inputs,
+        found,
+        target: inputs.targetUrl ? filesTarget(runtime, inputs, inputs.targetUrl) : undefined,
+        concurrency: FILES_CONCURRENCY,
+        log: (line) => runtime.info(line),
+    });
+    return { record, summary: filesDrillSummary(record, found.manifest, found.store.displayUrl) };
+}
+/** A files backup restores into an s3:// bucket/prefix or a folder, opened as any destination is. */
+function filesTarget(runtime, inputs, url) {
+    try {
+        return openStore(url, { ...runtime.context.s3, timeouts: inputs.timeouts });
+    }
+    catch (error) {
+        if (!(error instanceof StorageUrlError))
+            throw error;
+        throw new errors/* ConfigurationError */.j1(`${inputs.targetOrigin.title} has ${error.message} A files backup restores into s3://bucket/prefix or a folder.`);
+    }
+}
 function qdrantTarget(inputs, url) {
     return {
         url: parseQdrantUrl(url, inputs.targetOrigin, inputs.qdrantKeyOrigin),
@@ -77973,7 +78257,9 @@ function qdrantTarget(inputs, url) {
                 '(as the `postgres` user when running as root) and removed; for a TimescaleDB backup it preloads ' +
                 'TimescaleDB, which must be installed locally in the version the backup needs. A TimescaleDB backup ' +
                 "needs a target with exactly the source's TimescaleDB version, preloaded (e.g. " +
-                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions.',
+                '`timescale/timescaledb:2.24.0-pg18`); anything else fails before restoring, naming both versions. Files backups: an **empty** ' +
+                '`s3://bucket/prefix` or folder that receives the exact listing of the backup (objects deleted since come ' +
+                'back, objects created since are not there); without it every object is read and verified, nothing written.',
         },
         'qdrant-api-key': { docs: 'API key of the target Qdrant (Qdrant backups). Masked.' },
         'restore-as': {
@@ -77992,7 +78278,8 @@ function qdrantTarget(inputs, url) {
         },
         'dry-run': {
             docs: 'Download, verify every checksum, decrypt and decompress every byte, and list the archive with ' +
-                '`pg_restore --list`; nothing is restored.',
+                '`pg_restore --list`; nothing is restored. Files backups: every object read, both sha256 checked, nothing ' +
+                'written to `target-url`.',
         },
         'plan-only': {
             docs: 'Only choose the backup (newest complete, or `backup-id`) and set `backup-id`, `engine`, ' +
@@ -78085,7 +78372,7 @@ function qdrantTarget(inputs, url) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4794);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1284);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6808);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);

@@ -58,28 +58,28 @@ export function readInputs(runtime: Runtime): SnapshotInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const recipients = readRecipients(inputs);
   const apiKey = inputs.optional('qdrant-api-key');
   const keyOrigin = inputs.origin('qdrant-api-key');
   const timeouts = readTimeouts(inputs);
-  const nodes = inputs
-    .list('qdrant-url')
-    .map((url) => ({ url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin), apiKey, keyOrigin, timeouts }));
-  const collections = inputs.list('collections');
-  const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts });
-  return {
-    nodes,
-    collections,
-    collectionsOrigin: inputs.origin('collections'),
-    name,
-    stores,
-    kind: inputs.choice('kind', BACKUP_KINDS),
-    recipients,
-    keepRemoteSnapshot: inputs.boolean('keep-remote-snapshot'),
-    snapshotTimeoutMs: inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
-    artifact: readArtifactCopy(inputs, stores),
-    catalog: readCatalog(inputs, runtime),
-    trends: readTrendSettings(inputs),
-  };
+  const read = inputs.fields<Omit<SnapshotInputs, 'artifact'>>({
+    recipients: () => readRecipients(inputs),
+    nodes: () =>
+      inputs.list('qdrant-url').map((url) => ({
+        url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
+        apiKey,
+        keyOrigin,
+        timeouts,
+      })),
+    collections: () => inputs.list('collections'),
+    collectionsOrigin: () => inputs.origin('collections'),
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }),
+    kind: () => inputs.choice('kind', BACKUP_KINDS),
+    keepRemoteSnapshot: () => inputs.boolean('keep-remote-snapshot'),
+    snapshotTimeoutMs: () => inputs.integer('snapshot-timeout-seconds', { min: 10 }) * 1000,
+    catalog: () => readCatalog(inputs, runtime),
+    trends: () => readTrendSettings(inputs),
+  });
+  // The artifact copy is checked against the destinations, so only once they are known to be good.
+  return { ...read, artifact: readArtifactCopy(inputs, read.stores) };
 }

@@ -68087,6 +68087,7 @@ function inputEnvName(input) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Nh: () => (/* binding */ InputProblems),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   mk: () => (/* binding */ VerificationError)
@@ -68099,6 +68100,18 @@ function inputEnvName(input) {
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
+}
+/**
+ * Several bad inputs at once, each a line of its own (the CLI prints an `error:` line per problem, the runner an
+ * annotation per problem): a first run should not be a game of one error at a time.
+ */
+class InputProblems extends ConfigurationError {
+    name = 'InputProblems';
+    problems;
+    constructor(problems) {
+        super(problems.join('\n'));
+        this.problems = problems;
+    }
 }
 class VerificationError extends Error {
     name = 'VerificationError';
@@ -71192,7 +71205,9 @@ async function runAsGitHubAction(action) {
         if ((0,interrupt/* interrupted */.VM)())
             return;
         error = runtime.redact((0,errors/* errorMessage */.gJ)(caught));
-        setFailed(error);
+        // Several bad inputs: an annotation for each.
+        for (const line of caught instanceof errors/* InputProblems */.Nh ? caught.problems : [(0,errors/* errorMessage */.gJ)(caught)])
+            setFailed(runtime.redact(line));
     }
     if (runtime.context.runnerTemp)
         await recordStep(runtime, action, summaries, error);
@@ -71295,7 +71310,7 @@ function exitCleanlyOnSignals(report, doing) {
 
 /***/ }),
 
-/***/ 5335:
+/***/ 8580:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71443,15 +71458,57 @@ class InputReader {
                 this.runtime.setSecret(value);
         }
     }
-    /** Every required input that is missing, in one line: a first run should not be a game of one error at a time. */
+    /**
+     * Every required input that is missing, in one line, before anything else is read: a first run should not be a
+     * game of one error at a time.
+     */
     checkRequired() {
         const missing = Object.entries(this.specs).filter(([name, spec]) => spec.required && this.raw(name) === '');
         if (missing.length === 1)
             this.string(missing[0][0]);
         if (missing.length > 1) {
             const names = missing.map(([name]) => `"${name}"`).join(', ');
-            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (--help lists what they take).`);
+            const where = this.inTerminal ? '--help lists what they take' : "the action's README lists what they take";
+            throw new errors/* ConfigurationError */.j1(`Inputs ${names} are required: set each of them (${where}).`);
         }
+    }
+    /**
+     * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
+     * next. One problem is thrown as it is; several as InputProblems, a line each.
+     */
+    fields(readers) {
+        const problems = [];
+        const values = {};
+        for (const key of Object.keys(readers)) {
+            try {
+                values[key] = readers[key]();
+            }
+            catch (error) {
+                if (!(error instanceof errors/* ConfigurationError */.j1))
+                    throw error;
+                problems.push(...(error instanceof errors/* InputProblems */.Nh ? error.problems.map((line) => new errors/* ConfigurationError */.j1(line)) : [error]));
+            }
+        }
+        if (problems.length === 1)
+            throw problems[0];
+        if (problems.length > 1)
+            throw new errors/* InputProblems */.Nh(problems.map((problem) => problem.message));
+        return values;
+    }
+    /**
+     * How the user sets an input where they are: `--dry-run` / `--jobs 4` in a terminal, `dry-run: true` /
+     * `jobs: 4` in a workflow. For hints ("or set allow-unencrypted: true").
+     */
+    spell(name, value) {
+        this.spec(name);
+        if (!this.inTerminal)
+            return `${name}: ${value}`;
+        if (isSwitch(this.spec(name)))
+            return value === 'false' ? `--no-${name}` : `--${name}`;
+        return `--${name} ${value}`;
+    }
+    get inTerminal() {
+        return this.runtime.context.host === 'terminal';
     }
     string(name) {
         const value = this.raw(name);
@@ -71521,6 +71578,10 @@ class InputReader {
         return spec;
     }
 }
+/** An input the CLI takes as a switch (`--dry-run`): declared boolean, or defaulting to true/false. */
+function isSwitch(spec) {
+    return spec.type === 'boolean' || spec.default === 'true' || spec.default === 'false';
+}
 function splitList(text) {
     return text
         .split(/[\n,]/)
@@ -71544,6 +71605,7 @@ const TOP = {
     timescaledb: 'list',
     'timescaledb-parity': 'mapping',
     backups: 'list',
+    files: 'list',
     custom: 'list',
 };
 const ITEMS = {
@@ -71559,6 +71621,7 @@ const ITEMS = {
         'max-lag': 'string',
     },
     backups: { name: 'string', 'max-age-hours': 'number', 'max-wal-age-minutes': 'number' },
+    files: { name: 'string', 'source-url': 'string' },
     custom: { name: 'string', sql: 'string', severity: 'string' },
 };
 /** Sections that are one mapping rather than a list of them. */
@@ -71571,10 +71634,20 @@ const REQUIRED = {
     embeddings: ['table', 'key', 'collection'],
     timescaledb: ['hypertable'],
     backups: ['name', 'max-age-hours'],
+    files: ['name', 'source-url'],
     custom: ['name', 'sql'],
 };
 function emptyConfig() {
-    return { exclude: [], relations: [], embeddings: [], timescaledb: [], timescaleParity: {}, backups: [], custom: [] };
+    return {
+        exclude: [],
+        relations: [],
+        embeddings: [],
+        timescaledb: [],
+        timescaleParity: {},
+        backups: [],
+        files: [],
+        custom: [],
+    };
 }
 function loadConfig(path, origin) {
     let text;
@@ -71645,6 +71718,7 @@ function parseConfig(data, where) {
             maxAgeHours: b['max-age-hours'],
             maxWalAgeMinutes: b['max-wal-age-minutes'],
         })),
+        files: list('files').map((f) => ({ name: f.name, sourceUrl: f['source-url'] })),
         custom: list('custom').map((c, index) => ({
             name: c.name,
             sql: c.sql,
@@ -71740,6 +71814,22 @@ function formatSeconds(seconds) {
         return `${seconds.toFixed(1)} s`;
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+/**
+ * A progress line: `label: 1.2 GiB of 4.0 GiB (30%), 85.0 MiB/s, ETA 34.0 s` when the total is known, else
+ * `label: 1.2 GiB so far, 85.0 MiB/s`. A terminal shows these as one live line (isProgressLine).
+ */
+function formatProgress(label, done, total, seconds) {
+    const rate = formatRate(done, seconds);
+    if (total === undefined || total <= 0)
+        return `${label}: ${format_formatBytes(done)} so far, ${rate}`;
+    const percent = Math.min(100, Math.floor((100 * done) / total));
+    const eta = done > 0 && seconds > 0 ? formatSeconds(Math.max(0, total - done) / (done / seconds)) : 'unknown';
+    return `${label}: ${format_formatBytes(done)} of ${format_formatBytes(total)} (${percent}%), ${rate}, ETA ${eta}`;
+}
+/** Whether a log line is one formatProgress made (the CLI shows those as a live line on a terminal). */
+function isProgressLine(line) {
+    return /: [\d.]+ [KMGT]?i?B (so far|of [\d.]+ [KMGT]?i?B \(\d+%\)), (n\/a|[\d.]+ [KMGT]?i?B\/s)(, ETA .+)?$/.test(line);
 }
 function formatCount(count) {
     return count.toLocaleString('en-US');
@@ -72153,6 +72243,7 @@ function s3Client(settings) {
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
         region: settings.region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
         requestChecksumCalculation: checksums,
         responseChecksumValidation: checksums,
         retryMode: 'standard',
@@ -72795,6 +72886,190 @@ function readTimeouts(inputs) {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/lib/files/source.ts
+
+
+
+
+/**
+ * The bucket being backed up, read with the AWS SDK (ListObjectsV2 page by page, GetObject streamed, HeadObject to
+ * tell whether an object changed while it was read). Any S3-compatible service: Supabase Storage, R2, MinIO.
+ */
+class FileSource {
+    url;
+    host;
+    location;
+    client;
+    origins;
+    constructor(settings) {
+        this.url = settings.url.replace(/\/+$/, '');
+        this.location = parseS3Url(settings.url);
+        this.client = s3Client(settings.s3);
+        this.origins = settings.origins;
+        this.host = settings.s3.endpoint ? new URL(settings.s3.endpoint).host : 's3.amazonaws.com';
+    }
+    /** Every object under the prefix, sorted by key (S3 lists in key order; sorted again for other servers). */
+    async list() {
+        const prefix = this.location.prefix ? `${this.location.prefix}/` : '';
+        const entries = [];
+        let token;
+        do {
+            const page = await this.explained('list', this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (!object.Key)
+                    continue;
+                entries.push({
+                    key: object.Key.slice(prefix.length),
+                    bytes: object.Size ?? 0,
+                    etag: object.ETag ?? '',
+                    lastModified: (object.LastModified ?? new Date(0)).toISOString(),
+                });
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    /** The object's body and what it is now; undefined when it was deleted since the listing. */
+    async get(key) {
+        const response = await this.client
+            .send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.location.bucket, Key: this.fullKey(key) }))
+            .catch((error) => {
+            if (error.name === 'NoSuchKey')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        });
+        if (!response)
+            return undefined;
+        if (!(response.Body instanceof external_node_stream_.Readable))
+            throw new Error(`The source returned no body for ${this.urlOf(key)}.`);
+        return {
+            body: response.Body,
+            entry: {
+                key,
+                bytes: response.ContentLength ?? 0,
+                etag: response.ETag ?? '',
+                lastModified: (response.LastModified ?? new Date(0)).toISOString(),
+            },
+        };
+    }
+    /** The object's ETag now, or undefined when it is gone. */
+    async etagOf(key) {
+        try {
+            const response = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.location.bucket, Key: this.fullKey(key) }));
+            return response.ETag ?? '';
+        }
+        catch (error) {
+            if (statusOf(error) === 404 || error.name === 'NotFound')
+                return undefined;
+            throw this.explain(`read ${key}`, error);
+        }
+    }
+    urlOf(key) {
+        return `s3://${this.location.bucket}/${this.fullKey(key)}`;
+    }
+    fullKey(key) {
+        return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+    }
+    async explained(what, call) {
+        try {
+            return await call;
+        }
+        catch (error) {
+            throw this.explain(what, error);
+        }
+    }
+    /** S3's refusals as one line naming the setting to fix; anything else (an outage) keeps its own message. */
+    explain(what, error) {
+        const name = error?.name ?? '';
+        const where = `the source ${this.url} at ${this.host}`;
+        const { origins } = this;
+        const refusals = {
+            InvalidAccessKeyId: `${where} does not know the access key (InvalidAccessKeyId): set ${origins.accessKeyId} to a key of that ` +
+                "service (Supabase: Project Settings → Storage → S3 access keys) and its secret to that key's secret.",
+            SignatureDoesNotMatch: `${where} refused the signature (SignatureDoesNotMatch): ${origins.secretAccessKey} is not the secret of ` +
+                `the access key in ${origins.accessKeyId}.`,
+            AccessDenied: `${where} denied the access key the right to ${what} (AccessDenied): give the key read and list rights ` +
+                `on the bucket, or set ${origins.accessKeyId} to one that has them.`,
+            NoSuchBucket: `${where} has no bucket "${this.location.bucket}": check ${origins.url}.`,
+        };
+        const line = refusals[name];
+        if (line)
+            return new errors/* ConfigurationError */.j1(line, { cause: error });
+        const code = error?.code;
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            return new errors/* ConfigurationError */.j1(`${where} could not be reached (${code}): check ${origins.endpoint} and that this machine can reach it.`, { cause: error });
+        }
+        return error;
+    }
+}
+function statusOf(error) {
+    return error.$metadata?.httpStatusCode;
+}
+
+;// CONCATENATED MODULE: ./actions/lib/inputs/source.ts
+
+
+/** The inputs of a bucket read as a source of files (backup-files, the files integrity check), one rule. */
+const SOURCE_INPUTS = {
+    'source-endpoint-url': {
+        description: "The source's S3 endpoint (Supabase: https://<ref>.storage.supabase.co/storage/v1/s3); path-style. Default: " +
+            'AWS_ENDPOINT_URL_S3, else AWS.',
+    },
+    'source-access-key-id': {
+        description: "The source's access key id (a secret); default: AWS_ACCESS_KEY_ID.",
+        secret: true,
+    },
+    'source-secret-access-key': {
+        description: "The source's secret access key (a secret); default: AWS_SECRET_ACCESS_KEY.",
+        secret: true,
+    },
+    'source-region': { description: "The source's region (Supabase: the project's region); default: AWS_REGION." },
+};
+const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/;
+/**
+ * Opens source buckets with the source inputs' endpoint and keys; without keys, the SDK's chain (the standard AWS
+ * variables). `url` is checked and named by its own origin (an input, or an entry of a config file).
+ */
+function readSourceOpener(runtime, inputs, timeouts) {
+    const endpoint = inputs.optional('source-endpoint-url') ?? runtime.context.s3.endpoint;
+    if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin('source-endpoint-url').title} is "${endpoint}", not an http(s):// URL: e.g. ` +
+            'https://<ref>.storage.supabase.co/storage/v1/s3.');
+    }
+    const accessKeyId = inputs.optional('source-access-key-id');
+    const secretAccessKey = inputs.optional('source-secret-access-key');
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        const [missing, given] = accessKeyId
+            ? ['source-secret-access-key', 'source-access-key-id']
+            : ['source-access-key-id', 'source-secret-access-key'];
+        throw new errors/* ConfigurationError */.j1(`${inputs.origin(missing).title} is empty while ${inputs.origin(given)} is set: give both, or neither to use ` +
+            'the standard AWS variables.');
+    }
+    const s3 = {
+        endpoint,
+        forcePathStyle: Boolean(endpoint) || runtime.context.s3.forcePathStyle,
+        region: inputs.optional('source-region') ?? runtime.context.s3.region,
+        timeouts,
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    };
+    return (url, origin) => {
+        if (!S3_URL.test(url)) {
+            throw new errors/* ConfigurationError */.j1(`${origin.title} is "${url}", not an s3://bucket or s3://bucket/prefix URL: for Supabase Storage the bucket ` +
+                "is the storage bucket's name (s3://avatars).");
+        }
+        return new FileSource({
+            url,
+            s3,
+            origins: {
+                url: origin,
+                endpoint: inputs.origin('source-endpoint-url'),
+                accessKeyId: inputs.origin('source-access-key-id'),
+                secretAccessKey: inputs.origin('source-secret-access-key'),
+            },
+        });
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/lib/inputs/storage.ts
 
 
@@ -72831,6 +73106,8 @@ function readStores(inputs, input, s3, options = {}) {
 
 
 
+
+
 const INPUTS = {
     'database-url': {
         description: 'postgresql:// URL of the database to check (a secret).',
@@ -72847,13 +73124,14 @@ const INPUTS = {
     },
     'qdrant-url': { description: 'Qdrant REST URL, for embeddings checks.' },
     'qdrant-api-key': { description: 'Qdrant API key (a secret).', secret: true },
-    'storage-url': { description: 'Where the backups are, for backup freshness checks.' },
+    'storage-url': { description: 'Where the backups are, for backup freshness and files checks.' },
     'max-disk-percent': {
         description: 'Capacity: a local destination disk, a storage quota or a database quota this full (percent) fails.',
         default: '80',
     },
     'storage-quota-bytes': { description: 'Capacity: the bytes the backups may take under each S3 destination.' },
     'database-quota-bytes': { description: "Capacity: the database's quota in bytes (its plan's disk size)." },
+    ...SOURCE_INPUTS,
     'fail-on': {
         description: 'error: fail when a check fails; warning: also on warnings; never: report only.',
         default: 'error',
@@ -72874,9 +73152,14 @@ function readInputs(runtime) {
     if (config.embeddings.length > 0 && !qdrantUrl) {
         throw new errors/* ConfigurationError */.j1('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
     }
-    if (config.backups.length > 0 && stores.length === 0) {
-        throw new errors/* ConfigurationError */.j1('The config has backups checks: set input "storage-url" to where the backups are.');
+    if ((config.backups.length > 0 || config.files.length > 0) && stores.length === 0) {
+        throw new errors/* ConfigurationError */.j1('The config has backups or files checks: set input "storage-url" to where the backups are.');
     }
+    const openSource = readSourceOpener(runtime, inputs, timeouts);
+    const fileSources = new Map(config.files.map((files, index) => [
+        files.name,
+        openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
+    ]));
     return {
         database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
         compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
@@ -72888,6 +73171,7 @@ function readInputs(runtime) {
             storageQuotaBytes: inputs.optionalNumber('storage-quota-bytes', { min: 1 }),
             databaseQuotaBytes: inputs.optionalNumber('database-quota-bytes', { min: 1 }),
         },
+        fileSources,
         failOn: inputs.choice('fail-on', ['error', 'warning', 'never']),
         reportPath: inputs.optional('report-path') ?? external_node_path_default().join(runtime.context.tempDir, 'backstop-integrity-report.json'),
     };
@@ -72948,6 +73232,8 @@ function parseManifest(text, where) {
     const missing = ['id', 'name', 'engine', 'createdAt', 'files'].filter((key) => manifest[key] == null);
     if (missing.length > 0)
         throw new Error(`${where} lacks ${missing.join(', ')}: the manifest is damaged.`);
+    if (manifest.engine === 'files')
+        return checkFilesManifest(manifest, where);
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
         // A backup of nothing restores nothing: reading on would start pg_restore on an input nobody writes.
         throw new Error(`${where} lists no files: the manifest is damaged; restore from another destination or backup.`);
@@ -72958,6 +73244,28 @@ function parseManifest(text, where) {
         }
         if (file.path.split('/').includes('..') || file.path.startsWith('/')) {
             throw new Error(`${where} lists a file outside its backup folder (${file.path}).`);
+        }
+    }
+    return manifest;
+}
+const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A files backup may store nothing of its own (an incremental after a quiet day): its listing is what must be sound,
+ * every object pointing at a backup folder of the same name and a stored path inside it.
+ */
+function checkFilesManifest(manifest, where) {
+    if (!Array.isArray(manifest.files) || !Array.isArray(manifest.objects)) {
+        throw new Error(`${where} is a files backup without files or objects: the manifest is damaged.`);
+    }
+    for (const object of manifest.objects) {
+        const sound = typeof object.key === 'string' &&
+            typeof object.bytes === 'number' &&
+            SHA256.test(object.sha256) &&
+            SHA256.test(object.storedSha256) &&
+            /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{4}$/.test(object.backupId) &&
+            /^objects\/[0-9a-f/]+(\.zst)?(\.age)?$/.test(object.storedPath);
+        if (!sound) {
+            throw new Error(`${where} lists an object without a sound key, checksums or stored path: the manifest is damaged.`);
         }
     }
     return manifest;
@@ -73430,6 +73738,54 @@ async function checkCustom(client, check) {
     return check.severity === 'warn'
         ? warn(name, finding, { sample: rows.slice(0, SAMPLE) })
         : fail(name, finding, { sample: rows.slice(0, SAMPLE) });
+}
+
+;// CONCATENATED MODULE: ./actions/lib/integrity/files.ts
+
+
+/** How many keys a finding names before it says "and N more". */
+const NAMED = 5;
+/**
+ * The source bucket against the newest complete files backup of a name: counts, sizes and ETags. An object older
+ * than the backup that the backup lacks, or holds in another version, was missed (a failure); objects new or changed
+ * since are named too (the next backup takes them), as are objects the source no longer has (the backup keeps them).
+ */
+async function checkFiles(source, store, name) {
+    const title = `files: ${name}`;
+    const newest = (await catalog_listBackups(store, name)).find((listing) => listing.manifest?.engine === 'files')?.manifest;
+    if (!newest?.objects)
+        return fail(title, `no complete files backup of "${name}" in ${store.displayUrl}`);
+    const backedUp = new Map(newest.objects.map((object) => [object.key, object]));
+    const listing = await source.list();
+    const madeAt = Date.parse(newest.createdAt);
+    const missed = [];
+    const since = [];
+    for (const entry of listing) {
+        const object = backedUp.get(entry.key);
+        if (object && same(object, entry))
+            continue;
+        if (Date.parse(entry.lastModified) >= madeAt)
+            since.push(entry.key);
+        else
+            missed.push(entry.key);
+    }
+    const present = new Set(listing.map((entry) => entry.key));
+    const gone = newest.objects.filter((object) => !present.has(object.key)).map((object) => object.key);
+    const details = { backupId: newest.id, source: listing.length, backup: newest.objects.length, missed, since, gone };
+    const counts = `${source.url}: ${listing.length} objects, backup ${newest.id}: ${newest.objects.length}` +
+        (since.length ? `; new or changed since: ${named(since)}` : '') +
+        (gone.length ? `; deleted from the source since (the backup keeps them): ${named(gone)}` : '');
+    if (missed.length > 0) {
+        return fail(title, `missing from the backup or different in it, though older than it: ${named(missed)} (${counts})`, details);
+    }
+    return pass(title, counts, details);
+}
+function same(object, entry) {
+    return object.bytes === entry.bytes && object.etag === entry.etag;
+}
+function named(keys) {
+    const shown = keys.slice(0, NAMED).join(', ');
+    return keys.length > NAMED ? `${shown} and ${keys.length - NAMED} more` : shown;
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/qdrant/api.ts
@@ -74703,7 +75059,7 @@ async function readColumns(client) {
 
 
 /** How many differences a finding names; the report's details hold them all. */
-const NAMED = 5;
+const schema_NAMED = 5;
 const RESULTS = [
     {
         area: 'schema',
@@ -74730,8 +75086,8 @@ async function checkSchema(sides, exclude) {
         const found = differences([inArea(first), inArea(second)], labels);
         if (found.length === 0)
             return pass(name, `identical: ${counted(inArea(first)) || `no ${what}`}`);
-        const more = found.length > NAMED ? ` (and ${found.length - NAMED} more)` : '';
-        return fail(name, `${found.slice(0, NAMED).join('; ')}${more}`, { differences: found });
+        const more = found.length > schema_NAMED ? ` (and ${found.length - schema_NAMED} more)` : '';
+        return fail(name, `${found.slice(0, schema_NAMED).join('; ')}${more}`, { differences: found });
     });
 }
 async function readSchema(client) {
@@ -76792,6 +77148,7 @@ async function checkWalRepository(stores, expectation, access, now = new Date())
 
 
 
+
 /** Why a database on a server that does not preload TimescaleDB cannot be checked (a compressed chunk reads empty). */
 const UNREADABLE = 'its hypertables cannot be read';
 /**
@@ -76858,6 +77215,11 @@ async function runIntegrity(options) {
             await run(`capacity: ${store.displayUrl}`, () => checkStoreCapacity(store, names, capacity));
         if (capacity.databaseQuotaBytes !== undefined)
             await run('capacity: database', () => checkDatabaseCapacity(db, capacity));
+        for (const files of config.files) {
+            const source = options.fileSources?.get(files.name);
+            if (source)
+                await run(`files: ${files.name}`, () => checkFiles(source, options.stores[0], files.name));
+        }
         for (const custom of config.custom)
             await run(`custom: ${custom.name}`, () => checkCustom(db, custom));
         return results;
@@ -76988,7 +77350,7 @@ async function writeReport(file, text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4794);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5335);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
 
 
 await (0,_lib_action_github_js__WEBPACK_IMPORTED_MODULE_0__/* .runAsGitHubAction */ .r)(_action_js__WEBPACK_IMPORTED_MODULE_1__/* ["default"] */ .A);
