@@ -1,6 +1,5 @@
-import { VerificationError } from '../../lib/action/errors.ts';
-import { assertRoomForNextBackup, previousCompleteBackup } from '../../lib/manifest/capacity.ts';
-import { compareWithPrevious, dropsOf, dropText } from '../../lib/manifest/trends.ts';
+import { assertRoomForNextBackup } from '../../lib/manifest/capacity.ts';
+import { trendsOfStoredBackup } from '../../lib/manifest/trends.ts';
 import { dumpPostgres } from '../../lib/postgres/dump.ts';
 import { mirroredBackup } from '../../lib/catalog/mirror.ts';
 import type { Runtime } from '../../lib/action/runtime.ts';
@@ -52,16 +51,9 @@ export async function run(runtime: Runtime<DumpPostgresOutput>): Promise<void> {
   runtime.info(`Backup ${manifest.id} complete: ${result.manifestUrl}`);
   const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
   runtime.setOutput('artifact-id', artifactIdOf(artifact));
-  // Read once the backup is stored: a destination that is down has already failed the backup by then.
-  const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
-  const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
-  const drops = dropsOf(trends).map((drop) => dropText(drop, 'rows'));
-  for (const drop of drops) runtime.warning(`${drop} since backup ${trends!.previousId}: a data-loss signal.`);
+  const { trends, failure } = await trendsOfStoredBackup(inputs.stores, manifest, inputs.trends, (line) =>
+    runtime.warning(line),
+  );
   await runtime.writeSummary(dumpSummary(result, inputs.stores, artifact, trends));
-  // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
-  if (inputs.trends.failOnRowDrop && drops.length > 0)
-    throw new VerificationError(
-      `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends!.previousId} ` +
-        '(fail-on-row-drop): check whether that data was meant to go.',
-    );
+  if (failure) throw failure;
 }

@@ -1,6 +1,8 @@
+import { VerificationError } from '../action/errors.ts';
+import type { Store } from '../storage/index.ts';
 import type { Manifest } from './schema.ts';
 import { formatBytes, formatCount, markdownTable } from '../format.ts';
-import { storedBytes } from './capacity.ts';
+import { previousCompleteBackup, storedBytes } from './capacity.ts';
 
 /** One table (PostgreSQL) or collection (Qdrant) against the previous backup of the same name. */
 export interface ItemTrend {
@@ -140,4 +142,32 @@ function changeText(item: ItemTrend): string {
 function signedBytes(now: number, before: number): string {
   const delta = now - before;
   return `${formatBytes(now)} (${delta >= 0 ? '+' : '−'}${formatBytes(Math.abs(delta))})`;
+}
+
+/**
+ * The trends of a stored backup against the previous complete one of its name. Each drop is warned about at once;
+ * the failure fail-on-row-drop asks for is returned, to be thrown only after the summary is written: failing earlier
+ * would lose a backup, not prevent a loss.
+ */
+export async function trendsOfStoredBackup(
+  stores: Store[],
+  manifest: Manifest,
+  settings: { maxRowDropPercent: number; failOnRowDrop: boolean },
+  warn: (line: string) => void,
+): Promise<{ trends: BackupTrends | undefined; failure: VerificationError | undefined }> {
+  // Read once the backup is stored: a destination that is down has already failed the backup by then.
+  const previous = await previousCompleteBackup(stores, manifest.name, manifest.id);
+  const trends = compareWithPrevious(manifest, previous, settings.maxRowDropPercent);
+  if (!trends) return { trends, failure: undefined };
+  const drops = dropsOf(trends).map((drop) => dropText(drop, trends.unit));
+  for (const drop of drops) warn(`${drop} since backup ${trends.previousId}: a data-loss signal.`);
+  const meant = trends.unit === 'points' ? 'those points were' : 'that data was';
+  const failure =
+    settings.failOnRowDrop && drops.length > 0
+      ? new VerificationError(
+          `Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends.previousId} ` +
+            `(fail-on-row-drop): check whether ${meant} meant to go.`,
+        )
+      : undefined;
+  return { trends, failure };
 }

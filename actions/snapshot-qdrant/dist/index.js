@@ -71395,6 +71395,7 @@ function shortageText(shortage) {
 ;// CONCATENATED MODULE: ./actions/lib/manifest/trends.ts
 
 
+
 /** What a backup counts, by table or collection: the manifest's exact row counts, or Qdrant's points. */
 function countsOf(manifest) {
     if (manifest.collections)
@@ -71503,6 +71504,27 @@ function changeText(item) {
 function signedBytes(now, before) {
     const delta = now - before;
     return `${formatBytes(now)} (${delta >= 0 ? '+' : '−'}${formatBytes(Math.abs(delta))})`;
+}
+/**
+ * The trends of a stored backup against the previous complete one of its name. Each drop is warned about at once;
+ * the failure fail-on-row-drop asks for is returned, to be thrown only after the summary is written: failing earlier
+ * would lose a backup, not prevent a loss.
+ */
+async function trendsOfStoredBackup(stores, manifest, settings, warn) {
+    // Read once the backup is stored: a destination that is down has already failed the backup by then.
+    const previous = await previousCompleteBackup(stores, manifest.name, manifest.id);
+    const trends = compareWithPrevious(manifest, previous, settings.maxRowDropPercent);
+    if (!trends)
+        return { trends, failure: undefined };
+    const drops = dropsOf(trends).map((drop) => dropText(drop, trends.unit));
+    for (const drop of drops)
+        warn(`${drop} since backup ${trends.previousId}: a data-loss signal.`);
+    const meant = trends.unit === 'points' ? 'those points were' : 'that data was';
+    const failure = settings.failOnRowDrop && drops.length > 0
+        ? new errors/* VerificationError */.mk(`Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends.previousId} ` +
+            `(fail-on-row-drop): check whether ${meant} meant to go.`)
+        : undefined;
+    return { trends, failure };
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/crypto/hash.ts
@@ -72315,7 +72337,6 @@ function describeVectors(config) {
 
 
 
-
 /** snapshot-qdrant: inputs → one library call → outputs and summary. */
 async function run(runtime) {
     const inputs = readInputs(runtime);
@@ -72341,17 +72362,10 @@ async function run(runtime) {
     runtime.info(`Backup ${manifest.id} complete: ${manifestUrl}`);
     const artifact = await copyToArtifactIfAsked(runtime, inputs.artifact, manifest);
     runtime.setOutput('artifact-id', artifactIdOf(artifact));
-    // Read once the backup is stored: a destination that is down has already failed the backup by then.
-    const previous = await previousCompleteBackup(inputs.stores, inputs.name, manifest.id);
-    const trends = compareWithPrevious(manifest, previous, inputs.trends.maxRowDropPercent);
-    const drops = dropsOf(trends).map((drop) => dropText(drop, 'points'));
-    for (const drop of drops)
-        runtime.warning(`${drop} since backup ${trends.previousId}: a data-loss signal.`);
+    const { trends, failure } = await trendsOfStoredBackup(inputs.stores, manifest, inputs.trends, (line) => runtime.warning(line));
     await runtime.writeSummary(snapshotSummary(manifest, inputs.stores, artifact, trends));
-    // Only now, with the backup complete and recorded: failing earlier would lose a backup, not prevent a loss.
-    if (inputs.trends.failOnRowDrop && drops.length > 0)
-        throw new errors/* VerificationError */.mk(`Backup ${manifest.id} is stored, but ${drops.join('; ')} since backup ${trends.previousId} ` +
-            '(fail-on-row-drop): check whether those points were meant to go.');
+    if (failure)
+        throw failure;
 }
 
 ;// CONCATENATED MODULE: ./actions/snapshot-qdrant/src/action.ts
