@@ -66,10 +66,13 @@ async function freshTarget(cluster: ScratchCluster): Promise<string> {
   if (INTO === 'hypertable') {
     await query(url, 'CREATE EXTENSION timescaledb');
     await query(url, await fs.readFile(path.join(ROOT, 'sql/timescaledb/tick_data.sql'), 'utf8'));
-    // The policy jobs (columnstore after 30 days, retention after 90, candle refreshes every minute) would run in
-    // the middle of either side's copy: the bench ticks are months old, so they compress and even drop chunks as
-    // they arrive, at random moments. Paused, both sides copy into the same quiet hypertable.
-    await query(url, 'SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE job_id >= 1000');
+    // The policy jobs (columnstore after 30 days, retention after 90, candle refreshes every minute) would start in
+    // the middle of either side's copy at random moments (the bench ticks are months old: every policy applies to
+    // them). Paused, both sides copy into the same quiet hypertable.
+    await query(
+      url,
+      'SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE job_id >= 1000',
+    );
   } else {
     await query(url, await fs.readFile(path.join(ROOT, 'sql/postgres/tick_data.sql'), 'utf8'));
     await query(url, `SELECT backstop_create_tick_partitions('2026-01-01', '2026-02-05')`);

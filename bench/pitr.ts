@@ -82,8 +82,10 @@ async function main(): Promise<void> {
       const [name, value] = line.split(/ = /) as [string, string];
       await query(cluster.url, `ALTER SYSTEM SET ${name} = ${value.startsWith("'") ? value : `'${value}'`}`);
     }
-    // pg_ctl restart keeps the command-line settings the cluster started with (port, socket folder).
-    run(...asPostgres(path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-w', '-m', 'fast', 'restart']));
+    // pg_ctl restart keeps the command-line settings the cluster started with (port, socket folder); a log file, so
+    // the server does not hold our pipe open (spawnSync would wait for it forever).
+    const serverLog = path.join(path.dirname(cluster.dataDir), 'server.log');
+    run(...asPostgres(path.join(cluster.binDir, 'pg_ctl'), ['-D', cluster.dataDir, '-l', serverLog, '-w', 'restart']));
 
     process.stdout.write(`Generating ${ROWS.toLocaleString('en-US')} ticks… `);
     let t0 = Date.now();
