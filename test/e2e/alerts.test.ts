@@ -136,7 +136,7 @@ describe('report alerts', () => {
     const text = slackText(message!);
     expect(text).toContain('*Backup*\nprod-db');
     expect(text).toContain('• dump-postgres: Cannot connect to postgresql://backup:***@127.0.0.1:');
-    expect(text).toContain("BACKSTOP_DATABASE_URL='…' \\\n  npx backstop dump-postgres");
+    expect(text).toContain("BACKSTOP_DATABASE_URL='…' \\\n  npx backstop-backup dump-postgres \\\n  --name prod-db");
     expect(message!.blocks.at(-1)!.elements!.map((button) => button.url)).toEqual([
       'https://github.com/acme/shop/actions/runs/4242',
       expect.stringMatching(/\/issues\/\d+$/),
@@ -152,7 +152,7 @@ describe('report alerts', () => {
       status: 'failure',
       run: { id: '4242', url: 'https://github.com/acme/shop/actions/runs/4242' },
       failed: [{ action: 'dump-postgres', error: expect.stringContaining('Cannot connect to') }],
-      nextCommand: expect.stringContaining('npx backstop dump-postgres'),
+      nextCommand: expect.stringContaining('npx backstop-backup dump-postgres'),
     });
     expect(Object.keys(body!).sort()).toEqual([
       'event',
@@ -176,7 +176,7 @@ describe('report alerts', () => {
     expect(mailBody).toContain('Subject: Backstop: prod-db failed (nightly-backup)');
     expect(mailBody).toContain('Run: https://github.com/acme/shop/actions/runs/4242');
     expect(mailBody).toContain('- dump-postgres: Cannot connect to');
-    expect(mailBody).toContain('npx backstop dump-postgres');
+    expect(mailBody).toContain('npx backstop-backup dump-postgres');
     for (const received of [JSON.stringify(slack.received), JSON.stringify(webhook.received), mail.data])
       expect(received).not.toContain('Db-Pass-61w');
   });

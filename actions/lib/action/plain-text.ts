@@ -14,8 +14,8 @@ export function markdownToText(markdown: string): string {
       index -= 1;
       out.push(...alignedTable(rows));
     } else if (/^```/.test(line)) {
-      // Fences go; their contents stay, indented like a code block.
-      while (++index < lines.length && !/^```/.test(lines[index]!)) out.push(`    ${lines[index]}`);
+      // Fences go; their contents stay exactly as written: commands and configuration lines are copied from here.
+      while (++index < lines.length && !/^```/.test(lines[index]!)) out.push(lines[index]!);
     } else {
       const heading = /^#{1,6}\s+(.*)$/.exec(line);
       if (heading) {
