@@ -84,7 +84,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     expect(recoveredTo).toBeLessThanOrEqual(Date.parse(target));
     expect(recoveredTo).toBeGreaterThan(Date.parse(target) - 5_000);
     expect(Number(run.outputs['restore-seconds'])).toBeGreaterThan(0);
-    expect(run.out).toMatch(/Recovery stopped \| recovery stopping before commit of transaction \d+/);
+    expect(run.out).toMatch(/Recovery stopped +recovery stopping before commit of transaction \d+/);
     expect(run.out).not.toContain(setup.env.BACKSTOP_ENCRYPTION_PASSPHRASE);
     const drills = path.join(setup.storage, 'pitr', incr['backup-id']!, 'drills');
     const record = JSON.parse(readFileSync(path.join(drills, readdirSync(drills)[0]!), 'utf8'));
@@ -93,7 +93,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     // The RPO as the repository saw it: its newest segment, at least as new as the one the backup ended in.
     expect(record.newestWal.segment).toBe(newestSegmentOnDisk());
     expect(Date.parse(record.newestWal.archivedAt)).toBeLessThanOrEqual(Date.parse(record.startedAt) + 1000);
-    expect(run.out).toContain(`Newest archived WAL (RPO) | ${record.newestWal.segment}, archived `);
+    expect(run.out).toMatch(new RegExp(`Newest archived WAL \\(RPO\\) +${record.newestWal.segment}, archived `));
     // Nothing is left behind: the drill's folder (and the server that ran in it) is gone.
     const dataDir = / into (\S+\/backstop-pitr-drill-[^/\s]+)\/data/.exec(run.out)?.[1];
     expect(dataDir).toBeDefined();
@@ -112,7 +112,7 @@ describe.runIf(PGBACKREST)('restore-drill to-time of pgBackRest backups (real Po
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
     expect(run.outputs['backup-id']).toBe(full['backup-id']);
-    expect(run.out).toContain(`pgBackRest \`${full.label}\` (full)`);
+    expect(run.out).toContain(`pgBackRest ${full.label} (full)`);
   });
 
   it('a target time before the oldest backup fails in one line', async () => {
