@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
 import { startScratchCluster, type ScratchCluster } from '../actions/lib/pg/cluster.ts';
 import { findToolVersions } from '../actions/lib/pg/tools.ts';
-import { alternatingPairs, describePairs, measure, type Measured } from './measure.ts';
+import { alternatingPairs, describePairs, measure, runnerEnv, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,18 +35,6 @@ async function freshDatabase(cluster: ScratchCluster, name: string): Promise<str
   await query(cluster.url, `DROP DATABASE IF EXISTS ${name}`);
   await query(cluster.url, `CREATE DATABASE ${name}`);
   return cluster.urlFor(name);
-}
-
-function runnerEnv(inputs: Record<string, string>, work: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    RUNNER_TEMP: work,
-    GITHUB_OUTPUT: path.join(work, 'out'),
-    GITHUB_STEP_SUMMARY: path.join(work, 'summary'),
-  };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  return env;
 }
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;

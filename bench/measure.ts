@@ -125,3 +125,19 @@ export function describePairs(label: string, pairs: { stock: Measured; ours: Mea
     `    stock    ${side((pair) => pair.stock)}`,
   ].join('\n');
 }
+
+/**
+ * The environment a GitHub runner gives an action's bundle: INPUT_<NAME> per input, and GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY as files in `work` (created by the caller, as the runner creates them before a step).
+ */
+export function runnerEnv(inputs: Record<string, string>, work: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RUNNER_TEMP: work,
+    GITHUB_OUTPUT: path.join(work, 'out'),
+    GITHUB_STEP_SUMMARY: path.join(work, 'summary'),
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  return env;
+}

@@ -20,8 +20,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ticksInsertSql, TICK_TABLE_SQL } from '../actions/cli/src/sample-data.ts';
 import { startScratchCluster, freePort } from '../actions/lib/pg/cluster.ts';
-import { alternatingPairs, describePairs, measure, type Measured } from './measure.ts';
+import { alternatingPairs, describePairs, measure, runnerEnv, type Measured } from './measure.ts';
 import { query } from './sql.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,18 +32,7 @@ const WAL_ROWS = Number(/--wal-rows[= ](\d+)/.exec(args)?.[1] ?? 4_000_000);
 const PAIRS = Number(/--pairs[= ](\d+)/.exec(args)?.[1] ?? 3);
 const PASSPHRASE = 'bench-pitr-passphrase-0123456789abcdef';
 const CLI = path.join(ROOT, 'actions/cli/dist/index.js');
-
-function ticksSql(table: string, from: number, rows: number): string {
-  return `
-    INSERT INTO ${table}
-    SELECT timestamptz '2026-01-05' + i * interval '10 milliseconds',
-           (ARRAY['ES','NQ','BTCUSD','EURUSD'])[1 + i % 4],
-           round((99.99 + 10 * sin(i / 5000.0))::numeric, 8), round((100.01 + 10 * sin(i / 5000.0))::numeric, 8),
-           round((100 + 10 * sin(i / 5000.0) + (i % 97) / 100.0)::numeric, 8), 1 + i % 13,
-           (ARRAY['polygon','binance','ib'])[1 + i % 3],
-           CASE WHEN i % 10 = 0 THEN md5(i::text)::uuid END, md5((i % 11)::text)::uuid
-    FROM generate_series(${from}, ${from + rows} - 1) AS i`;
-}
+const TICK_STEP = "interval '10 milliseconds'";
 
 /** Runs a command to its end (setup steps, not measured); throws with its output on failure. */
 function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): string {
@@ -91,11 +81,9 @@ async function main(): Promise<void> {
     let t0 = Date.now();
     await query(
       cluster.url,
-      `CREATE TABLE tick_data (time timestamptz NOT NULL, symbol text NOT NULL, bid_price numeric(20,8),
-         ask_price numeric(20,8), last_price numeric(20,8), volume bigint, source text, trade_id uuid,
-         account_id uuid);
+      `${TICK_TABLE_SQL}
        CREATE TABLE canary (id int PRIMARY KEY);
-       ${ticksSql('tick_data', 0, ROWS)};
+       ${ticksInsertSql({ rows: ROWS, from: '2026-01-05', step: TICK_STEP })}
        CREATE INDEX ON tick_data (symbol, time DESC);
        CHECKPOINT`,
     );
@@ -122,7 +110,8 @@ async function main(): Promise<void> {
     process.stdout.write(`Writing ${WAL_ROWS.toLocaleString('en-US')} more ticks (the WAL to replay)… `);
     t0 = Date.now();
     const lsnBefore = (await query(cluster.url, 'SELECT pg_current_wal_lsn() AS l')).rows[0].l;
-    await query(cluster.url, ticksSql('tick_data', ROWS, WAL_ROWS));
+    // Later ticks than the base backup's: the WAL a recovery replays.
+    await query(cluster.url, ticksInsertSql({ rows: WAL_ROWS, from: '2026-02-05', step: TICK_STEP }));
     await query(cluster.url, 'INSERT INTO canary VALUES (1)');
     const walBytes = (await query(cluster.url, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '${lsnBefore}') AS b`))
       .rows[0].b;
@@ -176,18 +165,6 @@ ${describePairs('PITR drill ÷ pgbackrest restore + recovery by hand', pairs, '�
     await cluster.stop();
     await fs.rm(work, { recursive: true, force: true });
   }
-}
-
-function runnerEnv(inputs: Record<string, string>, work: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    RUNNER_TEMP: work,
-    GITHUB_OUTPUT: path.join(work, 'out'),
-    GITHUB_STEP_SUMMARY: path.join(work, 'summary'),
-  };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  return env;
 }
 
 await main();

@@ -67,6 +67,20 @@ export function whyNotAUrl(text: string): string {
 }
 
 /**
+ * An http(s) URL, or what the text is instead (to follow "is" in an error message, never quoting the text: webhook
+ * and heartbeat URLs are secrets).
+ */
+export function parseHttpUrl(text: string): URL | { why: string } {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    return { why: whyNotAUrl(text).replace('not a URL', 'not an http(s) URL') };
+  }
+  return ['http:', 'https:'].includes(url.protocol) ? url : { why: 'not an http(s) URL' };
+}
+
+/**
  * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
  * one space, other control characters as "?", cut after `max` characters, in quotes.
  */

@@ -21,6 +21,16 @@ import {
 } from '../harness/postgres.ts';
 import { ROOT, runAction } from '../harness/runner.ts';
 
+const KEEP_ONLY_LAST = {
+  'keep-last': '1',
+  'keep-hourly': '0',
+  'keep-daily': '0',
+  'keep-weekly': '0',
+  'keep-monthly': '0',
+  'keep-quarterly': '0',
+  'keep-yearly': '0',
+};
+
 /**
  * backstop.backup_logs (TD-102) as the actions mirror into it, against a real PostgreSQL: created on first use,
  * running → completed or failed, drills, purges; catalog-sync rebuilds it from storage; a dead catalog is a warning.
@@ -187,34 +197,20 @@ describe('the backup_logs catalog', () => {
     expect(drilled!.test_timestamp).not.toBeNull();
     expect(drilled!.verified_at! >= drilled!.test_timestamp!).toBe(true);
 
-    const prune = await runAction('prune-backups', {
-      'storage-url': storage,
-      name: 'mirrored',
-      'keep-last': '1',
-      'keep-hourly': '0',
-      'keep-daily': '0',
-      'keep-weekly': '0',
-      'keep-monthly': '0',
-      'keep-quarterly': '0',
-      'keep-yearly': '0',
-      'catalog-url': catalogUrl,
-    });
+    // Keep only the newest by policy: the rules that protect the newest and the newest verified decide the rest.
+    const pruneToLast = () =>
+      runAction('prune-backups', {
+        'storage-url': storage,
+        name: 'mirrored',
+        ...KEEP_ONLY_LAST,
+        'catalog-url': catalogUrl,
+      });
+    const prune = await pruneToLast();
     expect(prune.errors).toEqual([]);
     // The newest verified backup (the first) and the newest (the second) are kept whatever the policy.
     expect((await rows('mirrored')).map((candidate) => candidate.purged_at)).toEqual([null, null]);
     const third = await dump('mirrored', storage);
-    await runAction('prune-backups', {
-      'storage-url': storage,
-      name: 'mirrored',
-      'keep-last': '1',
-      'keep-hourly': '0',
-      'keep-daily': '0',
-      'keep-weekly': '0',
-      'keep-monthly': '0',
-      'keep-quarterly': '0',
-      'keep-yearly': '0',
-      'catalog-url': catalogUrl,
-    });
+    await pruneToLast();
     const purged = Object.fromEntries((await rows('mirrored')).map((r) => [r.backup_id, r.purged_at !== null]));
     expect(purged).toEqual({
       [first.outputs['backup-id']!]: false,

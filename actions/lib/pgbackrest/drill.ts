@@ -181,7 +181,12 @@ async function recover(options: PitrDrillOptions, prepared: Prepared, outcome: P
     const log = readRecoveryLog(await server.log());
     outcome.walReplayed = log.segmentsRestored;
     outcome.recoveryStop = log.stopLine;
-    outcome.newestWal = (await newestArchivedWal(prepared.tool)) ?? null;
+    // Reported beside the recovery, never a reason to fail it: a listing that fails leaves the row empty, said once.
+    outcome.newestWal =
+      (await newestArchivedWal(prepared.tool).catch((error: unknown) => {
+        options.log(`Could not list the newest archived WAL: ${errorMessage(error)}`);
+        return undefined;
+      })) ?? null;
     const database = await recoveredDatabase(server, options.found.manifest);
     outcome.recoveredTo = database.lastReplay;
     outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));

@@ -3,7 +3,7 @@ import https from 'node:https';
 import nodemailer from 'nodemailer';
 import { ConfigurationError, errorMessage } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
-import { whyNotAUrl } from '../format.ts';
+import { parseHttpUrl } from '../format.ts';
 import type { Timeouts } from '../storage/index.ts';
 import { BACKSTOP_VERSION } from '../version.ts';
 import { emailMessage, slackBody, webhookBody, type Alert } from './alerts.ts';
@@ -45,17 +45,11 @@ export interface DeliveryOutcome {
 
 /** http(s) URL of a webhook; the message never repeats the value (it is the secret). */
 export function parseWebhookUrl(kind: HttpChannel['kind'], text: string, origin: Origin): HttpChannel {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol)) {
-    const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+  const url = parseHttpUrl(text);
+  if (!(url instanceof URL)) {
     const example =
       kind === 'slack' ? 'https://hooks.slack.com/services/T…/B…/… (a Slack incoming webhook)' : 'https://…';
-    throw new ConfigurationError(`${origin.title} is ${why} (value not shown: it is a secret): give ${example}.`);
+    throw new ConfigurationError(`${origin.title} is ${url.why} (value not shown: it is a secret): give ${example}.`);
   }
   return { kind, url, origin };
 }

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../action/errors.ts';
 import type { Origin } from '../action/origin.ts';
-import { whyNotAUrl } from '../format.ts';
+import { parseHttpUrl } from '../format.ts';
 
 /**
  * The dead-man's switch: pings to an outside watcher (Healthchecks.io, Cronitor, Better Stack, …) that alerts when
@@ -31,17 +31,11 @@ export interface PingOutcome {
 const RETRY_PAUSE_MS = 1000;
 
 export function parseHeartbeatUrl(text: string, origin: Origin, timeoutSeconds: number): Heartbeat {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
   // The message never repeats the value: it is the check's secret.
-  if (!url || !['http:', 'https:'].includes(url.protocol)) {
-    const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+  const url = parseHttpUrl(text);
+  if (!(url instanceof URL)) {
     throw new ConfigurationError(
-      `${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+      `${origin.title} is ${url.why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
         '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
         'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).',
     );

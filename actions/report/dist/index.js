@@ -32866,6 +32866,20 @@ function whyNotAUrl(text) {
     return 'not a URL';
 }
 /**
+ * An http(s) URL, or what the text is instead (to follow "is" in an error message, never quoting the text: webhook
+ * and heartbeat URLs are secrets).
+ */
+function parseHttpUrl(text) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return { why: whyNotAUrl(text).replace('not a URL', 'not an http(s) URL') };
+    }
+    return ['http:', 'https:'].includes(url.protocol) ? url : { why: 'not an http(s) URL' };
+}
+/**
  * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
  * one space, other control characters as "?", cut after `max` characters, in quotes.
  */
@@ -32883,17 +32897,10 @@ function quoteStart(text, max = 60) {
 /** Connection errors are retried once after this pause (a watcher restarting, a dropped packet). */
 const RETRY_PAUSE_MS = 1000;
 function parseHeartbeatUrl(text, origin, timeoutSeconds) {
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        url = undefined;
-    }
     // The message never repeats the value: it is the check's secret.
-    if (!url || !['http:', 'https:'].includes(url.protocol)) {
-        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
+    const url = parseHttpUrl(text);
+    if (!(url instanceof URL)) {
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${url.why}: give the check's ping URL, e.g. https://hc-ping.com/<uuid> ` +
             '(Healthchecks.io), https://cronitor.link/p/<key>/<monitor> (Cronitor) or ' +
             'https://uptime.betterstack.com/api/v1/heartbeat/<token> (Better Stack).');
     }
@@ -49607,17 +49614,10 @@ const BACKSTOP_VERSION = '0.1.0';
 
 /** http(s) URL of a webhook; the message never repeats the value (it is the secret). */
 function parseWebhookUrl(kind, text, origin) {
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        url = undefined;
-    }
-    if (!url || !['http:', 'https:'].includes(url.protocol)) {
-        const why = url ? 'not an http(s) URL' : whyNotAUrl(text).replace('not a URL', 'not an http(s) URL');
+    const url = parseHttpUrl(text);
+    if (!(url instanceof URL)) {
         const example = kind === 'slack' ? 'https://hooks.slack.com/services/T…/B…/… (a Slack incoming webhook)' : 'https://…';
-        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${why} (value not shown: it is a secret): give ${example}.`);
+        throw new errors/* ConfigurationError */.j1(`${origin.title} is ${url.why} (value not shown: it is a secret): give ${example}.`);
     }
     return { kind, url, origin };
 }

@@ -73698,6 +73698,20 @@ function whyNotAUrl(text) {
     return 'not a URL';
 }
 /**
+ * An http(s) URL, or what the text is instead (to follow "is" in an error message, never quoting the text: webhook
+ * and heartbeat URLs are secrets).
+ */
+function parseHttpUrl(text) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return { why: whyNotAUrl(text).replace('not a URL', 'not an http(s) URL') };
+    }
+    return ['http:', 'https:'].includes(url.protocol) ? url : { why: 'not an http(s) URL' };
+}
+/**
  * The start of a body another service sent, safe to quote inside one log line: line breaks and runs of spaces as
  * one space, other control characters as "?", cut after `max` characters, in quotes.
  */
@@ -75644,7 +75658,12 @@ async function recover(options, prepared, outcome) {
         const log = readRecoveryLog(await server.log());
         outcome.walReplayed = log.segmentsRestored;
         outcome.recoveryStop = log.stopLine;
-        outcome.newestWal = (await newestArchivedWal(prepared.tool)) ?? null;
+        // Reported beside the recovery, never a reason to fail it: a listing that fails leaves the row empty, said once.
+        outcome.newestWal =
+            (await newestArchivedWal(prepared.tool).catch((error) => {
+                options.log(`Could not list the newest archived WAL: ${(0,errors/* errorMessage */.gJ)(error)}`);
+                return undefined;
+            })) ?? null;
         const database = await recoveredDatabase(server, options.found.manifest);
         outcome.recoveredTo = database.lastReplay;
         outcome.problems.push(...targetProblems(options.toTime, log, database.lastReplay));
