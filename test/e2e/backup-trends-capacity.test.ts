@@ -61,6 +61,16 @@ describe('dump-postgres trends', () => {
     expect(second.summary).toMatch(/\| ⚠️ public\.scratch \| 10 \| — \| gone \|/);
     expect(second.summary).toMatch(/\| public\.audit \| 100 \| 95 \| −5 \(-5\.0%\) \|/);
     expect(second.summary).toContain('3 of 3 tables changed their rows.');
+    // Bytes per table, read from the dump stream: ids 1–1000 in COPY text are 3,893 bytes, ids 1–500 1,892.
+    const manifestOf = async (run: typeof first) =>
+      JSON.parse(await fs.readFile(path.join(storage, 'prod', run.outputs['backup-id']!, 'manifest.json'), 'utf8'));
+    const events = (m: { tables: { name: string; dataBytes?: number }[] }) =>
+      m.tables.find((table) => table.name === 'events')?.dataBytes;
+    expect(events(await manifestOf(first))).toBe(3893);
+    expect(events(await manifestOf(second))).toBe(1892);
+    expect(second.summary).toMatch(
+      /\| ⚠️ public\.events \| 1,000 \| 500 \| [^|]+ \| 3\.8 KiB \| 1\.8 KiB \| −2\.0 KiB \(-51\.4%\) \|/,
+    );
     // The runner's command syntax escapes "%" as "%25".
     const warnings = second.stdout
       .split('\n')

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveRowCounter, UnreadableArchiveError } from '../../actions/lib/postgres/archive-rows.ts';
 import { findToolVersions } from '../../actions/lib/pg/tools.ts';
@@ -24,6 +25,10 @@ function dump(url: string, extra: string[] = []): Buffer {
 
 /** Feeds the archive in pieces of random sizes (1 byte to 64 KiB), so every field is split somewhere. */
 function countInPieces(archive: Buffer, seed: number): Map<string, number> {
+  return new Map([...readInPieces(archive, seed)].map(([key, entry]) => [key, entry.rows]));
+}
+
+function readInPieces(archive: Buffer, seed: number): Map<string, { rows: number; bytes: number }> {
   const counter = new ArchiveRowCounter();
   let state = seed;
   const next = (): number => {
@@ -35,7 +40,16 @@ function countInPieces(archive: Buffer, seed: number): Map<string, number> {
     counter.push(archive.subarray(at, at + size));
     at += size;
   }
-  return new Map([...counter.finish()].map(([key, entry]) => [key, entry.rows]));
+  return counter.finish();
+}
+
+/** The bytes of a table's rows as COPY writes them in text, which is what pg_dump puts in the archive. */
+function copyTextBytes(url: string, qualified: string): number {
+  const psql = path.join(path.dirname(pgDump), 'psql');
+  const env = { ...process.env, PGCLIENTENCODING: 'UTF8' };
+  const run = spawnSync(psql, ['-X', '-q', url, '-c', `COPY ${qualified} TO STDOUT`], { env, maxBuffer: 1 << 30 });
+  if (run.status !== 0) throw new Error(run.stderr.toString());
+  return run.stdout.length;
 }
 
 async function exactCounts(url: string): Promise<Map<string, number>> {
@@ -79,6 +93,18 @@ describe('row counts from the dump stream', () => {
     const expected = await exactCounts(url);
     expect(expected.get('public.no_columns')).toBe(4);
     for (const seed of [1, 2, 3]) expect(countInPieces(archive, seed)).toEqual(expected);
+    const read = readInPieces(archive, 4);
+    for (const [table, qualified] of [
+      ['public.notes', 'public.notes'],
+      ['public.no_columns', 'public.no_columns'],
+      ['public.nothing', 'public.nothing'],
+      ['public.parted_low', 'public.parted_low'],
+      ['Odd Schema.a "quoted" name', '"Odd Schema"."a ""quoted"" name"'],
+    ] as const) {
+      expect(read.get(table)?.bytes, table).toBe(copyTextBytes(url, qualified));
+    }
+    expect(read.get('public.nothing')?.bytes).toBe(0);
+    expect(read.get('Odd Schema.a "quoted" name')?.bytes).toBeGreaterThan(3 * 10000 * 3);
   });
 
   it('equal count(*) for a fuzz of random rows (control characters, unicode, empty strings, NULLs)', async () => {

@@ -55,6 +55,60 @@ describe('trends against the previous backup', () => {
     );
   });
 
+  it("compares each table's dumped bytes, listing a table whose rows stayed but whose bytes changed", () => {
+    const before = withTables('a', [
+      ['steady', 10],
+      ['grown', 10],
+      ['scanned', 5],
+    ]);
+    const now = withTables('b', [
+      ['steady', 10],
+      ['grown', 10],
+      ['scanned', 6],
+    ]);
+    const bytes = { steady: [2048, 2048], grown: [1024, 1536] } as Record<string, [number, number]>;
+    for (const [manifest, side] of [
+      [before, 0],
+      [now, 1],
+    ] as const) {
+      for (const table of manifest.tables!) if (bytes[table.name]) table.dataBytes = bytes[table.name]![side];
+    }
+    const trends = compareWithPrevious(now, before, 10)!;
+    expect(trends.items.find((item) => item.label === 'public.grown')).toMatchObject({
+      bytes: 1536,
+      previousBytes: 1024,
+    });
+    const markdown = trendsMarkdown(trends);
+    expect(markdown).toContain('| Table | Before | Now | Change | Bytes before | Bytes now | Bytes change |');
+    expect(markdown).toContain('| public.grown | 10 | 10 | +0 (0.0%) | 1.0 KiB | 1.5 KiB | +512 B (50.0%) |');
+    // Counted with count(*): no bytes to compare, and the table is listed for its rows.
+    expect(markdown).toContain('| public.scanned | 5 | 6 | +1 (20.0%) | — | — |  |');
+    expect(markdown).not.toContain('public.steady');
+    expect(markdown).toContain('1 of 3 tables changed their rows.');
+  });
+
+  it("compares each collection's snapshot bytes for Qdrant", () => {
+    const collection = (points: number, file: string) => ({
+      name: 'docs',
+      points,
+      vectorsConfig: {},
+      shardNumber: 1,
+      payloadSchema: {},
+      aliases: [],
+      snapshots: [{ node: 0, file, empty: false, qdrantChecksum: null }],
+    });
+    const file = (path: string, rawBytes: number) => ({ ...withTables('x', []).files[0]!, path, rawBytes });
+    const before = withTables('a', []);
+    before.tables = undefined;
+    before.collections = [collection(100, 'docs-0.snapshot')];
+    before.files = [file('docs-0.snapshot', 4096)];
+    const now = { ...before, id: 'b', collections: [collection(100, 'docs-0.snapshot')] };
+    now.files = [file('docs-0.snapshot', 8192)];
+    const markdown = trendsMarkdown(compareWithPrevious(now, before, 10));
+    expect(markdown).toContain('| docs | 100 | 100 | +0 (0.0%) | 4.0 KiB | 8.0 KiB | +4.0 KiB (100.0%) |');
+    expect(markdown).toContain('0 of 1 collections changed their points.');
+  });
+
   it('has nothing to compare for the first backup', () => {
     expect(compareWithPrevious(withTables('b', []), undefined, 10)).toBeUndefined();
     expect(trendsMarkdown(undefined)).toContain('nothing to compare with yet');

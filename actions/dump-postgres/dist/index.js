@@ -70798,30 +70798,39 @@ function shortageText(shortage) {
 
 
 
-/** What a backup counts, by table or collection: the manifest's exact row counts, or Qdrant's points. */
-function countsOf(manifest) {
-    if (manifest.collections)
-        return new Map(manifest.collections.map((c) => [c.name, c.points]));
-    return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+/**
+ * What a backup holds, by table or collection: the manifest's exact row counts and dumped bytes, or Qdrant's points
+ * and the raw bytes of the collection's snapshots.
+ */
+function measuresOf(manifest) {
+    if (manifest.collections) {
+        const rawBytes = new Map(manifest.files.map((file) => [file.path, file.rawBytes]));
+        return new Map(manifest.collections.map((c) => [
+            c.name,
+            { count: c.points, bytes: c.snapshots.reduce((sum, s) => sum + (rawBytes.get(s.file) ?? 0), 0) },
+        ]));
+    }
+    return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, { count: t.rows, bytes: t.dataBytes }]));
 }
 function rawBytesOf(manifest) {
     return manifest.files.reduce((sum, file) => sum + (file.rawBytes ?? 0), 0);
 }
 /**
- * The backup against the previous complete one of the same name: bytes, and each table's rows (each collection's
- * points). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
+ * The backup against the previous complete one of the same name: bytes, and each table's rows and dumped bytes
+ * (each collection's points and snapshot bytes). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
  * someone just emptied is complete and verifies, and is still the one nobody wants to be the newest.
  */
 function compareWithPrevious(current, previous, maxDropPercent) {
     if (!previous)
         return undefined;
-    const now = countsOf(current);
-    const before = countsOf(previous);
+    const now = measuresOf(current);
+    const before = measuresOf(previous);
     const labels = [...new Set([...before.keys(), ...now.keys()])].sort();
     const items = labels.map((label) => {
-        const count = now.has(label) ? now.get(label) : undefined;
-        const was = before.has(label) ? before.get(label) : undefined;
-        return { label, count, previous: was, dropped: isDrop(was, count, maxDropPercent) };
+        const count = now.get(label)?.count;
+        const was = before.get(label)?.count;
+        const [bytes, previousBytes] = [now.get(label)?.bytes, before.get(label)?.bytes];
+        return { label, count, previous: was, bytes, previousBytes, dropped: isDrop(was, count, maxDropPercent) };
     });
     return {
         previousId: previous.id,
@@ -70854,14 +70863,15 @@ function dropText(item, unit) {
 }
 /** Tables listed in the summary at most: the changed ones first, flagged ones before those. */
 const SHOWN_ITEMS = 30;
-/** The summary's trends section: bytes, then the tables whose count changed (flagged first). */
+/** The summary's trends section: bytes, then the tables whose rows or bytes changed (flagged first). */
 function trendsMarkdown(trends) {
     if (!trends)
         return '### Trends\n\nThe first complete backup of this name: nothing to compare with yet.\n';
     const unit = trends.unit;
     const changed = trends.items
-        .filter((item) => item.count !== item.previous)
+        .filter((item) => item.count !== item.previous || item.bytes !== item.previousBytes)
         .sort((a, b) => Number(b.dropped) - Number(a.dropped));
+    const countChanged = changed.filter((item) => item.count !== item.previous).length;
     const rows = changed
         .slice(0, SHOWN_ITEMS)
         .map((item) => [
@@ -70869,19 +70879,24 @@ function trendsMarkdown(trends) {
         countText(item.previous),
         countText(item.count),
         changeText(item),
+        bytesText(item.previousBytes),
+        bytesText(item.bytes),
+        bytesChangeText(item),
     ]);
     const lines = [
         `### Trends against ${trends.previousId}`,
         '',
         `Stored ${signedBytes(trends.storedBytes, trends.previousStoredBytes)}, dumped ` +
-            `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${changed.length} of ${trends.items.length} ` +
+            `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${countChanged} of ${trends.items.length} ` +
             `${unit === 'rows' ? 'tables' : 'collections'} changed their ${unit}.`,
     ];
     const drops = dropsOf(trends);
     if (drops.length > 0)
         lines.push('', `⚠️ Lost more than ${trends.maxDropPercent}% of their ${unit}: ${drops.map((d) => d.label).join(', ')}.`);
     if (rows.length > 0) {
-        lines.push('', markdownTable([unit === 'rows' ? 'Table' : 'Collection', 'Before', 'Now', 'Change'], rows));
+        const thing = unit === 'rows' ? 'Table' : 'Collection';
+        const header = [thing, 'Before', 'Now', 'Change', 'Bytes before', 'Bytes now', 'Bytes change'];
+        lines.push('', markdownTable(header, rows));
         if (changed.length > SHOWN_ITEMS)
             lines.push('', `… and ${changed.length - SHOWN_ITEMS} more changed.`);
     }
@@ -70899,9 +70914,21 @@ function changeText(item) {
         return 'gone';
     if (typeof item.count !== 'number' || typeof item.previous !== 'number')
         return '';
-    const delta = item.count - item.previous;
-    const percent = item.previous === 0 ? '' : ` (${((delta / item.previous) * 100).toFixed(1)}%)`;
-    return `${delta >= 0 ? '+' : '−'}${formatCount(Math.abs(delta))}${percent}`;
+    return signedChange(item.count, item.previous, formatCount);
+}
+function bytesText(bytes) {
+    return bytes === undefined ? '—' : formatBytes(bytes);
+}
+function bytesChangeText(item) {
+    if (item.bytes === undefined || item.previousBytes === undefined)
+        return '';
+    return signedChange(item.bytes, item.previousBytes, formatBytes);
+}
+/** `+20 (20.0%)`, `−1.5 KiB (-3.0%)`: the change and its share of what there was. */
+function signedChange(now, before, format) {
+    const delta = now - before;
+    const percent = before === 0 ? '' : ` (${((delta / before) * 100).toFixed(1)}%)`;
+    return `${delta >= 0 ? '+' : '−'}${format(Math.abs(delta))}${percent}`;
 }
 function signedBytes(now, before) {
     const delta = now - before;
@@ -71361,7 +71388,8 @@ function restoreArchiveArgs(archive) {
  *
  * COPY's text format ends every row with a newline and escapes newlines inside values (`\n`), so a table's row
  * count is the number of newline bytes in its data chunks, less the three of the end marker pg_dump writes after
- * the rows (`\.` and two empty lines). A block that does not end with that marker is not read as rows.
+ * the rows (`\.` and two empty lines). A block that does not end with that marker is not read as rows. The bytes
+ * of a table's rows are counted on the way: the weight of each table in the dump, for the trends, at no extra read.
  */
 const MAGIC = Buffer.from('PGDMP');
 const FORMAT_CUSTOM = 1;
@@ -71419,7 +71447,7 @@ class ArchiveRowCounter {
         // Keep a split block header (a few bytes) for the next chunk; never the data itself.
         this.pending = buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0);
     }
-    /** Row counts by `schema.name`, once the whole archive has been pushed. */
+    /** Row counts and COPY bytes by `schema.name`, once the whole archive has been pushed. */
     finish() {
         if (this.phase !== 'blocks' || this.chunkLeft > 0 || this.block.kind !== 'none' || this.pending.length > 0) {
             throw new UnreadableArchiveError('the archive ended in the middle of its header, TOC or a data block');
@@ -71499,7 +71527,7 @@ class ArchiveRowCounter {
             ; // dependencies, ended by a NULL string
         reader.offset();
         if (desc === 'TABLE DATA' && tag !== null)
-            this.entries.set(dumpId, { schema: namespace ?? '', name: tag, rows: 0 });
+            this.entries.set(dumpId, { schema: namespace ?? '', name: tag, rows: 0, bytes: 0 });
     }
     // ---- data blocks: walked in place, counting newline bytes in table data
     readBlocks(buffer, start) {
@@ -71557,8 +71585,10 @@ class ArchiveRowCounter {
     consumeChunk(buffer, at) {
         const end = Math.min(buffer.length, at + this.chunkLeft);
         if (this.block.kind === 'data') {
-            if (this.block.entry)
+            if (this.block.entry) {
                 this.block.entry.rows += countNewlines(buffer, at, end);
+                this.block.entry.bytes += end - at;
+            }
             this.keepTail(buffer, at, end);
         }
         this.chunkLeft -= end - at;
@@ -71577,8 +71607,10 @@ class ArchiveRowCounter {
         const ended = this.tailLength === END_OF_COPY.length && this.tail.equals(END_OF_COPY);
         if (!ended)
             throw new UnreadableArchiveError(`the data of ${entry ? `${entry.schema}.${entry.name}` : 'a table'} has no end marker`);
-        if (entry)
+        if (entry) {
             entry.rows -= 3;
+            entry.bytes -= END_OF_COPY.length;
+        }
     }
 }
 function countNewlines(buffer, start, end) {
@@ -72731,7 +72763,12 @@ async function streamedCounts(streamed, client, tables, excluded, log) {
     const key = (table) => `${table.schema}.${table.name}`;
     const unseen = tables.filter((table) => !fromStream.has(key(table)));
     const scanned = new Map((await countRows(client, unseen, excluded)).map((count) => [key(count), count.rows]));
-    return tables.map((table) => ({ ...table, rows: fromStream.get(key(table))?.rows ?? scanned.get(key(table)) }));
+    return tables.map((table) => {
+        const streamedTable = fromStream.get(key(table));
+        if (!streamedTable)
+            return { ...table, rows: scanned.get(key(table)) };
+        return { ...table, rows: streamedTable.rows, dataBytes: streamedTable.bytes };
+    });
 }
 function digestOfList(files) {
     const list = files.map((file) => `${file.sha256}  ${file.path}\n`).join('');

@@ -36,6 +36,9 @@ export interface TableCount {
   name: string;
   /** Exact count in the dump's snapshot; null when the table's data was excluded from the dump. */
   rows: number | null;
+  /** Bytes of its rows in the dump (COPY text, before compression), read from the dump stream as it passes.
+   *  Absent when the rows were counted with count(*) instead (directory format, `row-counts: scan`). */
+  dataBytes?: number;
 }
 
 export interface Extension {

@@ -11,6 +11,10 @@ export interface ItemTrend {
   /** null: its rows are not in the backup (exclude-table-data); undefined: not in that backup at all. */
   count: number | null | undefined;
   previous: number | null | undefined;
+  /** What it weighs in the backup before compression (COPY text of a table, a collection's snapshots); undefined
+   *  when that backup does not say (rows counted with count(*), an older manifest, or not in it at all). */
+  bytes: number | undefined;
+  previousBytes: number | undefined;
   /** Lost more than the allowed share of its rows (a table gone counts as all of them). */
   dropped: boolean;
 }
@@ -27,10 +31,26 @@ export interface BackupTrends {
   maxDropPercent: number;
 }
 
-/** What a backup counts, by table or collection: the manifest's exact row counts, or Qdrant's points. */
-function countsOf(manifest: Manifest): Map<string, number | null> {
-  if (manifest.collections) return new Map(manifest.collections.map((c) => [c.name, c.points]));
-  return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+interface Measure {
+  count: number | null;
+  bytes: number | undefined;
+}
+
+/**
+ * What a backup holds, by table or collection: the manifest's exact row counts and dumped bytes, or Qdrant's points
+ * and the raw bytes of the collection's snapshots.
+ */
+function measuresOf(manifest: Manifest): Map<string, Measure> {
+  if (manifest.collections) {
+    const rawBytes = new Map(manifest.files.map((file) => [file.path, file.rawBytes]));
+    return new Map(
+      manifest.collections.map((c) => [
+        c.name,
+        { count: c.points, bytes: c.snapshots.reduce((sum, s) => sum + (rawBytes.get(s.file) ?? 0), 0) },
+      ]),
+    );
+  }
+  return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, { count: t.rows, bytes: t.dataBytes }]));
 }
 
 function rawBytesOf(manifest: Manifest): number {
@@ -38,8 +58,8 @@ function rawBytesOf(manifest: Manifest): number {
 }
 
 /**
- * The backup against the previous complete one of the same name: bytes, and each table's rows (each collection's
- * points). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
+ * The backup against the previous complete one of the same name: bytes, and each table's rows and dumped bytes
+ * (each collection's points and snapshot bytes). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
  * someone just emptied is complete and verifies, and is still the one nobody wants to be the newest.
  */
 export function compareWithPrevious(
@@ -48,13 +68,14 @@ export function compareWithPrevious(
   maxDropPercent: number,
 ): BackupTrends | undefined {
   if (!previous) return undefined;
-  const now = countsOf(current);
-  const before = countsOf(previous);
+  const now = measuresOf(current);
+  const before = measuresOf(previous);
   const labels = [...new Set([...before.keys(), ...now.keys()])].sort();
   const items = labels.map((label): ItemTrend => {
-    const count = now.has(label) ? now.get(label) : undefined;
-    const was = before.has(label) ? before.get(label) : undefined;
-    return { label, count, previous: was, dropped: isDrop(was, count, maxDropPercent) };
+    const count = now.get(label)?.count;
+    const was = before.get(label)?.count;
+    const [bytes, previousBytes] = [now.get(label)?.bytes, before.get(label)?.bytes];
+    return { label, count, previous: was, bytes, previousBytes, dropped: isDrop(was, count, maxDropPercent) };
   });
   return {
     previousId: previous.id,
@@ -90,13 +111,14 @@ export function dropText(item: ItemTrend, unit: BackupTrends['unit']): string {
 /** Tables listed in the summary at most: the changed ones first, flagged ones before those. */
 const SHOWN_ITEMS = 30;
 
-/** The summary's trends section: bytes, then the tables whose count changed (flagged first). */
+/** The summary's trends section: bytes, then the tables whose rows or bytes changed (flagged first). */
 export function trendsMarkdown(trends: BackupTrends | undefined): string {
   if (!trends) return '### Trends\n\nThe first complete backup of this name: nothing to compare with yet.\n';
   const unit = trends.unit;
   const changed = trends.items
-    .filter((item) => item.count !== item.previous)
+    .filter((item) => item.count !== item.previous || item.bytes !== item.previousBytes)
     .sort((a, b) => Number(b.dropped) - Number(a.dropped));
+  const countChanged = changed.filter((item) => item.count !== item.previous).length;
   const rows = changed
     .slice(0, SHOWN_ITEMS)
     .map((item) => [
@@ -104,12 +126,15 @@ export function trendsMarkdown(trends: BackupTrends | undefined): string {
       countText(item.previous),
       countText(item.count),
       changeText(item),
+      bytesText(item.previousBytes),
+      bytesText(item.bytes),
+      bytesChangeText(item),
     ]);
   const lines = [
     `### Trends against ${trends.previousId}`,
     '',
     `Stored ${signedBytes(trends.storedBytes, trends.previousStoredBytes)}, dumped ` +
-      `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${changed.length} of ${trends.items.length} ` +
+      `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${countChanged} of ${trends.items.length} ` +
       `${unit === 'rows' ? 'tables' : 'collections'} changed their ${unit}.`,
   ];
   const drops = dropsOf(trends);
@@ -119,7 +144,9 @@ export function trendsMarkdown(trends: BackupTrends | undefined): string {
       `⚠️ Lost more than ${trends.maxDropPercent}% of their ${unit}: ${drops.map((d) => d.label).join(', ')}.`,
     );
   if (rows.length > 0) {
-    lines.push('', markdownTable([unit === 'rows' ? 'Table' : 'Collection', 'Before', 'Now', 'Change'], rows));
+    const thing = unit === 'rows' ? 'Table' : 'Collection';
+    const header = [thing, 'Before', 'Now', 'Change', 'Bytes before', 'Bytes now', 'Bytes change'];
+    lines.push('', markdownTable(header, rows));
     if (changed.length > SHOWN_ITEMS) lines.push('', `… and ${changed.length - SHOWN_ITEMS} more changed.`);
   }
   return `${lines.join('\n')}\n`;
@@ -134,9 +161,23 @@ function changeText(item: ItemTrend): string {
   if (item.previous === undefined) return 'new';
   if (item.count === undefined) return 'gone';
   if (typeof item.count !== 'number' || typeof item.previous !== 'number') return '';
-  const delta = item.count - item.previous;
-  const percent = item.previous === 0 ? '' : ` (${((delta / item.previous) * 100).toFixed(1)}%)`;
-  return `${delta >= 0 ? '+' : '−'}${formatCount(Math.abs(delta))}${percent}`;
+  return signedChange(item.count, item.previous, formatCount);
+}
+
+function bytesText(bytes: number | undefined): string {
+  return bytes === undefined ? '—' : formatBytes(bytes);
+}
+
+function bytesChangeText(item: ItemTrend): string {
+  if (item.bytes === undefined || item.previousBytes === undefined) return '';
+  return signedChange(item.bytes, item.previousBytes, formatBytes);
+}
+
+/** `+20 (20.0%)`, `−1.5 KiB (-3.0%)`: the change and its share of what there was. */
+function signedChange(now: number, before: number, format: (value: number) => string): string {
+  const delta = now - before;
+  const percent = before === 0 ? '' : ` (${((delta / before) * 100).toFixed(1)}%)`;
+  return `${delta >= 0 ? '+' : '−'}${format(Math.abs(delta))}${percent}`;
 }
 
 function signedBytes(now: number, before: number): string {

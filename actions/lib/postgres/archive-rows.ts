@@ -17,7 +17,8 @@
  *
  * COPY's text format ends every row with a newline and escapes newlines inside values (`\n`), so a table's row
  * count is the number of newline bytes in its data chunks, less the three of the end marker pg_dump writes after
- * the rows (`\.` and two empty lines). A block that does not end with that marker is not read as rows.
+ * the rows (`\.` and two empty lines). A block that does not end with that marker is not read as rows. The bytes
+ * of a table's rows are counted on the way: the weight of each table in the dump, for the trends, at no extra read.
  */
 
 const MAGIC = Buffer.from('PGDMP');
@@ -37,6 +38,8 @@ interface DataEntry {
   schema: string;
   name: string;
   rows: number;
+  /** Bytes of its rows in COPY text, the end marker left out: what the table weighs in the dump. */
+  bytes: number;
 }
 
 /** Thrown inside the parser when the bytes received so far end in the middle of what it is reading. */
@@ -88,8 +91,8 @@ export class ArchiveRowCounter {
     this.pending = buffer.length > 0 ? Buffer.from(buffer) : Buffer.alloc(0);
   }
 
-  /** Row counts by `schema.name`, once the whole archive has been pushed. */
-  finish(): Map<string, { schema: string; name: string; rows: number }> {
+  /** Row counts and COPY bytes by `schema.name`, once the whole archive has been pushed. */
+  finish(): Map<string, { schema: string; name: string; rows: number; bytes: number }> {
     if (this.phase !== 'blocks' || this.chunkLeft > 0 || this.block.kind !== 'none' || this.pending.length > 0) {
       throw new UnreadableArchiveError('the archive ended in the middle of its header, TOC or a data block');
     }
@@ -163,7 +166,7 @@ export class ArchiveRowCounter {
     while (reader.string() !== null); // dependencies, ended by a NULL string
     reader.offset();
     if (desc === 'TABLE DATA' && tag !== null)
-      this.entries.set(dumpId, { schema: namespace ?? '', name: tag, rows: 0 });
+      this.entries.set(dumpId, { schema: namespace ?? '', name: tag, rows: 0, bytes: 0 });
   }
 
   // ---- data blocks: walked in place, counting newline bytes in table data
@@ -212,7 +215,10 @@ export class ArchiveRowCounter {
   private consumeChunk(buffer: Buffer, at: number): number {
     const end = Math.min(buffer.length, at + this.chunkLeft);
     if (this.block.kind === 'data') {
-      if (this.block.entry) this.block.entry.rows += countNewlines(buffer, at, end);
+      if (this.block.entry) {
+        this.block.entry.rows += countNewlines(buffer, at, end);
+        this.block.entry.bytes += end - at;
+      }
       this.keepTail(buffer, at, end);
     }
     this.chunkLeft -= end - at;
@@ -235,7 +241,10 @@ export class ArchiveRowCounter {
       throw new UnreadableArchiveError(
         `the data of ${entry ? `${entry.schema}.${entry.name}` : 'a table'} has no end marker`,
       );
-    if (entry) entry.rows -= 3;
+    if (entry) {
+      entry.rows -= 3;
+      entry.bytes -= END_OF_COPY.length;
+    }
   }
 }
 

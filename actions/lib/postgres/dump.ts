@@ -305,7 +305,7 @@ class StreamedCounts {
     }
   }
 
-  finish(): Map<string, { rows: number }> {
+  finish(): Map<string, { rows: number; bytes: number }> {
     if (this.failure) throw this.failure;
     return this.counter.finish();
   }
@@ -323,7 +323,7 @@ async function streamedCounts(
   excluded: (table: TableRef) => boolean,
   log: (line: string) => void,
 ): Promise<TableCount[]> {
-  let fromStream: Map<string, { rows: number }>;
+  let fromStream: Map<string, { rows: number; bytes: number }>;
   try {
     fromStream = streamed.finish();
   } catch (error) {
@@ -333,7 +333,11 @@ async function streamedCounts(
   const key = (table: TableRef): string => `${table.schema}.${table.name}`;
   const unseen = tables.filter((table) => !fromStream.has(key(table)));
   const scanned = new Map((await countRows(client, unseen, excluded)).map((count) => [key(count), count.rows]));
-  return tables.map((table) => ({ ...table, rows: fromStream.get(key(table))?.rows ?? scanned.get(key(table))! }));
+  return tables.map((table): TableCount => {
+    const streamedTable = fromStream.get(key(table));
+    if (!streamedTable) return { ...table, rows: scanned.get(key(table))! };
+    return { ...table, rows: streamedTable.rows, dataBytes: streamedTable.bytes };
+  });
 }
 
 function digestOfList(files: ManifestFile[]): string {

@@ -71410,30 +71410,39 @@ function shortageText(shortage) {
 
 
 
-/** What a backup counts, by table or collection: the manifest's exact row counts, or Qdrant's points. */
-function countsOf(manifest) {
-    if (manifest.collections)
-        return new Map(manifest.collections.map((c) => [c.name, c.points]));
-    return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+/**
+ * What a backup holds, by table or collection: the manifest's exact row counts and dumped bytes, or Qdrant's points
+ * and the raw bytes of the collection's snapshots.
+ */
+function measuresOf(manifest) {
+    if (manifest.collections) {
+        const rawBytes = new Map(manifest.files.map((file) => [file.path, file.rawBytes]));
+        return new Map(manifest.collections.map((c) => [
+            c.name,
+            { count: c.points, bytes: c.snapshots.reduce((sum, s) => sum + (rawBytes.get(s.file) ?? 0), 0) },
+        ]));
+    }
+    return new Map((manifest.tables ?? []).map((t) => [`${t.schema}.${t.name}`, { count: t.rows, bytes: t.dataBytes }]));
 }
 function rawBytesOf(manifest) {
     return manifest.files.reduce((sum, file) => sum + (file.rawBytes ?? 0), 0);
 }
 /**
- * The backup against the previous complete one of the same name: bytes, and each table's rows (each collection's
- * points). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
+ * The backup against the previous complete one of the same name: bytes, and each table's rows and dumped bytes
+ * (each collection's points and snapshot bytes). A table that lost more than `maxDropPercent` of its rows, or is gone, is flagged: a backup of a database
  * someone just emptied is complete and verifies, and is still the one nobody wants to be the newest.
  */
 function compareWithPrevious(current, previous, maxDropPercent) {
     if (!previous)
         return undefined;
-    const now = countsOf(current);
-    const before = countsOf(previous);
+    const now = measuresOf(current);
+    const before = measuresOf(previous);
     const labels = [...new Set([...before.keys(), ...now.keys()])].sort();
     const items = labels.map((label) => {
-        const count = now.has(label) ? now.get(label) : undefined;
-        const was = before.has(label) ? before.get(label) : undefined;
-        return { label, count, previous: was, dropped: isDrop(was, count, maxDropPercent) };
+        const count = now.get(label)?.count;
+        const was = before.get(label)?.count;
+        const [bytes, previousBytes] = [now.get(label)?.bytes, before.get(label)?.bytes];
+        return { label, count, previous: was, bytes, previousBytes, dropped: isDrop(was, count, maxDropPercent) };
     });
     return {
         previousId: previous.id,
@@ -71466,14 +71475,15 @@ function dropText(item, unit) {
 }
 /** Tables listed in the summary at most: the changed ones first, flagged ones before those. */
 const SHOWN_ITEMS = 30;
-/** The summary's trends section: bytes, then the tables whose count changed (flagged first). */
+/** The summary's trends section: bytes, then the tables whose rows or bytes changed (flagged first). */
 function trendsMarkdown(trends) {
     if (!trends)
         return '### Trends\n\nThe first complete backup of this name: nothing to compare with yet.\n';
     const unit = trends.unit;
     const changed = trends.items
-        .filter((item) => item.count !== item.previous)
+        .filter((item) => item.count !== item.previous || item.bytes !== item.previousBytes)
         .sort((a, b) => Number(b.dropped) - Number(a.dropped));
+    const countChanged = changed.filter((item) => item.count !== item.previous).length;
     const rows = changed
         .slice(0, SHOWN_ITEMS)
         .map((item) => [
@@ -71481,19 +71491,24 @@ function trendsMarkdown(trends) {
         countText(item.previous),
         countText(item.count),
         changeText(item),
+        bytesText(item.previousBytes),
+        bytesText(item.bytes),
+        bytesChangeText(item),
     ]);
     const lines = [
         `### Trends against ${trends.previousId}`,
         '',
         `Stored ${signedBytes(trends.storedBytes, trends.previousStoredBytes)}, dumped ` +
-            `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${changed.length} of ${trends.items.length} ` +
+            `${signedBytes(trends.rawBytes, trends.previousRawBytes)}; ${countChanged} of ${trends.items.length} ` +
             `${unit === 'rows' ? 'tables' : 'collections'} changed their ${unit}.`,
     ];
     const drops = dropsOf(trends);
     if (drops.length > 0)
         lines.push('', `⚠️ Lost more than ${trends.maxDropPercent}% of their ${unit}: ${drops.map((d) => d.label).join(', ')}.`);
     if (rows.length > 0) {
-        lines.push('', markdownTable([unit === 'rows' ? 'Table' : 'Collection', 'Before', 'Now', 'Change'], rows));
+        const thing = unit === 'rows' ? 'Table' : 'Collection';
+        const header = [thing, 'Before', 'Now', 'Change', 'Bytes before', 'Bytes now', 'Bytes change'];
+        lines.push('', markdownTable(header, rows));
         if (changed.length > SHOWN_ITEMS)
             lines.push('', `… and ${changed.length - SHOWN_ITEMS} more changed.`);
     }
@@ -71511,9 +71526,21 @@ function changeText(item) {
         return 'gone';
     if (typeof item.count !== 'number' || typeof item.previous !== 'number')
         return '';
-    const delta = item.count - item.previous;
-    const percent = item.previous === 0 ? '' : ` (${((delta / item.previous) * 100).toFixed(1)}%)`;
-    return `${delta >= 0 ? '+' : '−'}${formatCount(Math.abs(delta))}${percent}`;
+    return signedChange(item.count, item.previous, formatCount);
+}
+function bytesText(bytes) {
+    return bytes === undefined ? '—' : formatBytes(bytes);
+}
+function bytesChangeText(item) {
+    if (item.bytes === undefined || item.previousBytes === undefined)
+        return '';
+    return signedChange(item.bytes, item.previousBytes, formatBytes);
+}
+/** `+20 (20.0%)`, `−1.5 KiB (-3.0%)`: the change and its share of what there was. */
+function signedChange(now, before, format) {
+    const delta = now - before;
+    const percent = before === 0 ? '' : ` (${((delta / before) * 100).toFixed(1)}%)`;
+    return `${delta >= 0 ? '+' : '−'}${format(Math.abs(delta))}${percent}`;
 }
 function signedBytes(now, before) {
     const delta = now - before;
