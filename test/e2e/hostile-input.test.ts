@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,40 @@ describe('a typo never succeeds', () => {
       expect.stringMatching(/^error: Input "keep-daily" is "x", not a whole number/),
     ]);
     expect(run.left).toEqual([]);
+  });
+
+  it('archive-config: the required inputs first, then every bad input at once, the hint as a flag', async () => {
+    const config = path.join(work, 'archive-config.conf');
+    const missing = await backstop(['archive-config', '--archive-timeout', '0']);
+    expect(missing.stderr.trim()).toBe(
+      'error: Inputs "name", "storage-url", "pg-data" are required: set each of them (--help lists what they take).',
+    );
+    const args = ['--name', 'a/b', '--storage-url', 's3:/b', '--pg-data', work, '--config', config];
+    const run = await backstop(['archive-config', ...args, '--archive-timeout', '0']);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: Input "name" /),
+      expect.stringMatching(/^error: Input "storage-url" has "s3:\/b": not a storage URL/),
+      expect.stringMatching(/^error: Input "encryption-passphrase" is empty: .* or set --allow-unencrypted for an/),
+      'error: Input "archive-timeout" is 0, out of range: set it to a whole number from 1 to 3600.',
+    ]);
+    expect(existsSync(config)).toBe(false);
+    expect([...missing.left, ...run.left]).toEqual([]);
+  });
+
+  it('on the runner the passphrase hint reads allow-unencrypted: true (backup-physical, INPUT_*)', async () => {
+    const run = await runAction('backup-physical', {
+      name: 'a/b',
+      'storage-url': 's3:/b',
+      'pg-data': work,
+      'database-url': sourceUrl,
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^::error::Input "name" /),
+      expect.stringMatching(/^::error::Input "storage-url" has "s3:\/b": not a storage URL/),
+      expect.stringMatching(/^::error::Input "encryption-passphrase" is empty: .* or set allow-unencrypted: true for/),
+    ]);
   });
 
   it('a missing recipient hints at the flag in a terminal', async () => {

@@ -410,6 +410,26 @@ describe('bad inputs', () => {
     ]);
   });
 
+  it('every bad input at once, an error line each, and nothing written', async () => {
+    const targetUrl = await emptyDatabase(plain);
+    const run = await runAction('migrate-ticks', {
+      'source-url': sourceUrl,
+      'target-url': targetUrl,
+      from: 'yesterday',
+      workers: '0',
+      shard: '3/2',
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^::error::Input "from" is "yesterday", not a date or timestamp/),
+      '::error::Input "workers" is 0, out of range: set it to a whole number from 1 to 32.',
+      expect.stringMatching(/^::error::Input "shard" is "3\/2": use i\/n/),
+    ]);
+    expect(await sql(targetUrl, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'backstop'")).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it('the same database as source and target is refused before anything is written, however spelled', async () => {
     const sameUrl = `${sourceUrl}?sslmode=disable&application_name=other`;
     for (const targetUrl of [sourceUrl, sameUrl]) {

@@ -164,6 +164,18 @@ describe('report', () => {
     expect(bad.errors[0]).toContain('Input "status" is "red"');
     expect(standin.issues).toHaveLength(0);
   });
+
+  it('every bad input at once, an error line each, and nothing sent to GitHub', async () => {
+    const run = await report('red', { 'keep-alive': 'perhaps', 'notify-on': 'sometimes' });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^::error::Input "status" is "red", not a job status/),
+      '::error::Input "keep-alive" is "perhaps", not a boolean: set it to true or false.',
+      '::error::Input "notify-on" is "sometimes": use one of failure, change, always.',
+    ]);
+    expect(standin.requests).toEqual([]);
+    expect(standin.issues).toHaveLength(0);
+  });
 });
 
 describe('scheduled workflows and the 60-day rule', () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,6 +200,40 @@ describe('relations, custom SQL, config, backups', () => {
     expect(run.errors).toEqual([
       expect.stringContaining('unknown key "tabels" at the top level; known keys: tables, exclude, relations'),
     ]);
+  });
+
+  it('every bad input at once, an error line each, before any check runs or the report is written', async () => {
+    const reportPath = path.join(work, 'never-written.json');
+    const bad = await runAction('validate-integrity', {
+      'database-url': original,
+      'report-path': reportPath,
+      'qdrant-url': 'ftp://qdrant:6333',
+      'max-disk-percent': '101',
+      'fail-on': 'often',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.errors).toEqual([
+      expect.stringMatching(/^::error::Input "qdrant-url" /),
+      '::error::Input "max-disk-percent" is 101, out of range: set it to a number from 1 to 100.',
+      '::error::Input "fail-on" is "often": use one of error, warning, never.',
+    ]);
+    // What the config needs of the other inputs: both missing ones named together.
+    const config = path.join(work, 'needs.yml');
+    await fs.writeFile(
+      config,
+      'embeddings:\n  - { table: trades, key: id, collection: trades }\nbackups:\n  - { name: prod, max-age-hours: 26 }\n',
+    );
+    const needs = await runAction('validate-integrity', {
+      'database-url': original,
+      'report-path': reportPath,
+      config,
+    });
+    expect(needs.code).toBe(1);
+    expect(needs.errors).toEqual([
+      expect.stringMatching(/^::error::The config has embeddings checks: set input "qdrant-url"/),
+      expect.stringMatching(/^::error::The config has backups or files checks: set input "storage-url"/),
+    ]);
+    expect(existsSync(reportPath)).toBe(false);
   });
 
   it('flags a stale backup, and one whose latest drill did not verify', async () => {

@@ -18,6 +18,9 @@ import { readInputs as readDumpInputs } from '../../actions/dump-postgres/src/in
 import { readInputs as readDrillInputs } from '../../actions/restore-drill/src/inputs.ts';
 import { readInputs as readPhysicalInputs } from '../../actions/backup-physical/src/inputs.ts';
 import { readInputs as readSnapshotInputs } from '../../actions/snapshot-qdrant/src/inputs.ts';
+import { readInputs as readMigrateInputs } from '../../actions/migrate-ticks/src/inputs.ts';
+import { readInputs as readIntegrityInputs } from '../../actions/validate-integrity/src/inputs.ts';
+import { readInputs as readReportInputs } from '../../actions/report/src/inputs.ts';
 
 const SPECS = {
   name: { description: 'a name', required: true },
@@ -238,6 +241,25 @@ describe('InputReader', () => {
       readSnapshotInputs,
       { 'qdrant-url': 'ftp://q', name: 'a/b', 'storage-url': 'S3://b', kind: 'often', 'allow-unencrypted': 'true' },
       ['qdrant-url', 'name', 'storage-url', 'kind'],
+    ],
+    [
+      'migrate-ticks',
+      readMigrateInputs,
+      { 'source-url': 'mysql://x', 'target-url': 'postgresql://h/t', from: 'yesterday', to: 'soon', workers: '0' },
+      ['source-url', 'from', 'to', 'workers'],
+    ],
+    [
+      'validate-integrity',
+      readIntegrityInputs,
+      // The idle timeout is read for storage and for file sources: named once.
+      { 'database-url': 'mysql://x', 'qdrant-url': 'ftp://q', 'idle-timeout-seconds': '0', 'fail-on': 'often' },
+      ['database-url', 'qdrant-url', 'idle-timeout-seconds', 'fail-on'],
+    ],
+    [
+      'report',
+      readReportInputs,
+      { name: 'prod', ping: 'ned', status: 'red', 'keep-alive': 'perhaps', 'notify-on': 'sometimes' },
+      ['ping', 'status', 'github-token', 'keep-alive', 'notify-on'],
     ],
   ] as const)('%s: every bad input together', (_action, read, values, names) => {
     let problems: string[] = [];

@@ -4,8 +4,8 @@ import type { Runtime } from '../../lib/action/runtime.ts';
 import { PASSPHRASE_INPUTS, readPassphrase } from '../../lib/inputs/passphrase.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import { checkBackupName } from '../../lib/manifest/ids.ts';
-import { parseDatabaseUrl } from '../../lib/pg/connection.ts';
-import { configureArchiving } from '../../lib/pgbackrest/archive-config.ts';
+import { parseDatabaseUrl, type DatabaseUrl } from '../../lib/pg/connection.ts';
+import { configureArchiving, type ArchiveConfigOptions } from '../../lib/pgbackrest/archive-config.ts';
 import path from 'node:path';
 
 const INPUTS = {
@@ -53,27 +53,15 @@ export default defineAction<ArchiveConfigOutput>({
   run,
 });
 
+type ArchiveConfigInputs = Omit<ArchiveConfigOptions, 's3' | 's3Credentials' | 'log'>;
+
 async function run(runtime: Runtime<ArchiveConfigOutput>): Promise<void> {
-  const inputs = new InputReader(runtime, INPUTS);
-  inputs.maskSecrets();
-  inputs.checkRequired();
-  const name = checkBackupName(inputs.string('name'), inputs.origin('name'));
-  const passphrase = readPassphrase(inputs);
-  const [store] = readStores(inputs, 'storage-url', runtime.context.s3);
-  const databaseUrl = inputs.optional('database-url');
-  if (!passphrase) runtime.warning('allow-unencrypted is set: the pgBackRest repository is not encrypted.');
+  const inputs = readInputs(runtime);
+  if (!inputs.passphrase) runtime.warning('allow-unencrypted is set: the pgBackRest repository is not encrypted.');
   const result = await configureArchiving({
-    name,
-    store: store!,
+    ...inputs,
     s3: runtime.context.s3,
     s3Credentials: runtime.context.awsCredentials,
-    pgData: path.resolve(inputs.string('pg-data')),
-    pgDataOrigin: inputs.origin('pg-data'),
-    database: databaseUrl ? parseDatabaseUrl(databaseUrl, inputs.origin('database-url')) : undefined,
-    configFile: path.resolve(inputs.optional('config') ?? `/etc/pgbackrest/backstop-${name}.conf`),
-    configOrigin: inputs.origin('config'),
-    passphrase,
-    archiveTimeoutSeconds: inputs.integer('archive-timeout', { min: 1, max: 3600 }),
     log: (line) => runtime.info(line),
   });
   runtime.setOutput('config-file', result.configFile);
@@ -87,4 +75,28 @@ async function run(runtime: Runtime<ArchiveConfigOutput>): Promise<void> {
       : `## ${result.stanza}: pgBackRest is configured (${result.repo})\n\nAdd to postgresql.conf, restart the ` +
           `server, then run this command again (it checks that WAL archives):\n\n\`\`\`\n${conf}\n\`\`\`\n`,
   );
+}
+
+/** Every input checked, each mistake a line of its own, before pgBackRest is looked for or anything is written. */
+function readInputs(runtime: Runtime): ArchiveConfigInputs {
+  const inputs = new InputReader(runtime, INPUTS);
+  inputs.maskSecrets();
+  inputs.checkRequired();
+  const { config, ...read } = inputs.fields({
+    name: () => checkBackupName(inputs.string('name'), inputs.origin('name')),
+    store: () => readStores(inputs, 'storage-url', runtime.context.s3)[0]!,
+    pgData: () => path.resolve(inputs.string('pg-data')),
+    pgDataOrigin: () => inputs.origin('pg-data'),
+    database: () => readDatabase(inputs),
+    config: () => inputs.optional('config'),
+    configOrigin: () => inputs.origin('config'),
+    passphrase: () => readPassphrase(inputs),
+    archiveTimeoutSeconds: () => inputs.integer('archive-timeout', { min: 1, max: 3600 }),
+  });
+  return { ...read, configFile: path.resolve(config ?? `/etc/pgbackrest/backstop-${read.name}.conf`) };
+}
+
+function readDatabase(inputs: InputReader): DatabaseUrl | undefined {
+  const url = inputs.optional('database-url');
+  return url ? parseDatabaseUrl(url, inputs.origin('database-url')) : undefined;
 }

@@ -44,7 +44,8 @@ export class InputReader {
 
   /**
    * Reads each field on its own, so every bad input is reported at once: one failing field does not hide the
-   * next. One problem is thrown as it is; several as InputProblems, a line each.
+   * next. One problem is thrown as it is; several as InputProblems, a line each. An input two fields read (the
+   * timeouts of several connections) is named once.
    */
   fields<T extends object>(readers: { [Key in keyof T]: () => T[Key] }): T {
     const problems: ConfigurationError[] = [];
@@ -54,9 +55,9 @@ export class InputReader {
         values[key] = readers[key]();
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
-        problems.push(
-          ...(error instanceof InputProblems ? error.problems.map((line) => new ConfigurationError(line)) : [error]),
-        );
+        const found =
+          error instanceof InputProblems ? error.problems.map((line) => new ConfigurationError(line)) : [error];
+        problems.push(...found.filter((problem) => !problems.some((seen) => seen.message === problem.message)));
       }
     }
     if (problems.length === 1) throw problems[0];

@@ -66,36 +66,45 @@ export function readInputs(runtime: Runtime): MigrateInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const from = readInstant(inputs.optional('from'), 'from');
-  const to = readInstant(inputs.optional('to'), 'to');
+  const { range, ...read } = inputs.fields<Omit<MigrateInputs, 'from' | 'to'> & { range: TimeBounds }>({
+    source: () => parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
+    target: () => parseDatabaseUrl(inputs.string('target-url'), inputs.origin('target-url')),
+    sourceTable: () => parseTableName(inputs.string('source-table'), inputs.origin('source-table')),
+    targetTable: () => parseTableName(inputs.string('target-table'), inputs.origin('target-table')),
+    timeColumn: () => inputs.string('time-column'),
+    timeColumnOrigin: () => inputs.origin('time-column'),
+    range: () => readRange(inputs),
+    workers: () => inputs.integer('workers', { min: 1, max: 32 }),
+    verify: () => inputs.choice('verify', ['stream', 'reread'] as const),
+    setup: () => inputs.choice('setup', ['auto', 'none'] as const),
+    setupOrigin: () => inputs.origin('setup'),
+    candles: () => ({
+      price: inputs.optional('price-column'),
+      priceOrigin: inputs.origin('price-column'),
+      volume: inputs.string('volume-column'),
+      volumeOrigin: inputs.origin('volume-column'),
+    }),
+    shard: () => parseShard(inputs.string('shard'), inputs.origin('shard')),
+    dryRun: () => inputs.boolean('dry-run'),
+  });
+  return { ...read, ...range };
+}
+
+type TimeBounds = Pick<MigrateInputs, 'from' | 'to'>;
+
+/** from and to, each checked on its own; their order only once both are dates. */
+function readRange(inputs: InputReader): TimeBounds {
+  const { from, to } = inputs.fields<TimeBounds>({
+    from: () => readInstant(inputs.optional('from'), 'from'),
+    to: () => readInstant(inputs.optional('to'), 'to'),
+  });
   if (from && to && to <= from) {
     throw new ConfigurationError(
       `Input "to" (${to.toISOString()}) is not after input "from" (${from.toISOString()}): swap them, or leave ` +
         `one empty.`,
     );
   }
-  return {
-    source: parseDatabaseUrl(inputs.string('source-url'), inputs.origin('source-url')),
-    target: parseDatabaseUrl(inputs.string('target-url'), inputs.origin('target-url')),
-    sourceTable: parseTableName(inputs.string('source-table'), inputs.origin('source-table')),
-    targetTable: parseTableName(inputs.string('target-table'), inputs.origin('target-table')),
-    timeColumn: inputs.string('time-column'),
-    timeColumnOrigin: inputs.origin('time-column'),
-    from,
-    to,
-    workers: inputs.integer('workers', { min: 1, max: 32 }),
-    verify: inputs.choice('verify', ['stream', 'reread'] as const),
-    setup: inputs.choice('setup', ['auto', 'none'] as const),
-    setupOrigin: inputs.origin('setup'),
-    candles: {
-      price: inputs.optional('price-column'),
-      priceOrigin: inputs.origin('price-column'),
-      volume: inputs.string('volume-column'),
-      volumeOrigin: inputs.origin('volume-column'),
-    },
-    shard: parseShard(inputs.string('shard'), inputs.origin('shard')),
-    dryRun: inputs.boolean('dry-run'),
-  };
+  return { from, to };
 }
 
 /** 2026-01-05 (a UTC day) or a full ISO timestamp; an instant without a zone is taken as UTC. */

@@ -103,9 +103,35 @@ export function readInputs(runtime: Runtime): ReportInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const ping = inputs.choice('ping', ['start', 'end'] as const);
-  const common: CommonInputs = { name: inputs.string('name'), ...readHeartbeat(inputs) };
-  if (ping === 'start') return { ...common, ping };
+  const common = { name: () => inputs.string('name'), beat: () => readHeartbeat(inputs) };
+  // The start ping needs nothing else: no status, token or alert is read for it.
+  if (inputs.string('ping') === 'start') {
+    const { beat, ...start } = inputs.fields(common);
+    return { ...start, ...beat, ping: 'start' };
+  }
+  const { beat, ...end } = inputs.fields({
+    ...common,
+    ping: () => readEndPing(inputs),
+    status: () => readStatus(inputs),
+    token: () => readToken(runtime, inputs),
+    nextCommand: () => inputs.optional('next-command'),
+    keepAlive: () => inputs.boolean('keep-alive'),
+    label: () => inputs.string('label'),
+    alerts: () => readAlerts(inputs),
+  });
+  return { ...end, ...beat };
+}
+
+/**
+ * Any ping but start is read as end: a mistyped one is named together with every mistake the end report has, not
+ * on its own first.
+ */
+function readEndPing(inputs: InputReader): 'end' {
+  inputs.choice('ping', ['start', 'end'] as const);
+  return 'end';
+}
+
+function readStatus(inputs: InputReader): JobStatus {
   const status = inputs.string('status').toLowerCase();
   if (status === '') {
     throw new ConfigurationError(
@@ -117,6 +143,10 @@ export function readInputs(runtime: Runtime): ReportInputs {
       `Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`,
     );
   }
+  return status as JobStatus;
+}
+
+function readToken(runtime: Runtime, inputs: InputReader): string {
   const token = inputs.optional('github-token') ?? runtime.context.github.token ?? '';
   if (!token)
     throw new ConfigurationError(
@@ -124,16 +154,7 @@ export function readInputs(runtime: Runtime): ReportInputs {
         'a shell.',
     );
   runtime.setSecret(token);
-  return {
-    ...common,
-    ping,
-    status: status as JobStatus,
-    token,
-    nextCommand: inputs.optional('next-command'),
-    keepAlive: inputs.boolean('keep-alive'),
-    label: inputs.string('label'),
-    alerts: readAlerts(inputs),
-  };
+  return token;
 }
 
 /** Like the heartbeat: an alert input that cannot be used is a warning, never a report that fails to open an issue. */
@@ -160,10 +181,9 @@ function readAlerts(inputs: InputReader): AlertInputs {
   }
   attempt(() => readEmail(inputs));
   return {
-    notifyOn: inputs.choice('notify-on', NOTIFY_ON),
+    ...inputs.fields({ notifyOn: () => inputs.choice('notify-on', NOTIFY_ON), timeouts: () => readTimeouts(inputs) }),
     channels,
     problems,
-    timeouts: readTimeouts(inputs),
   };
 }
 

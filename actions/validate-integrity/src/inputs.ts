@@ -11,7 +11,7 @@ import { readSourceOpener, SOURCE_INPUTS } from '../../lib/inputs/source.ts';
 import { readStores } from '../../lib/inputs/storage.ts';
 import { Origin } from '../../lib/action/origin.ts';
 import type { FileSource } from '../../lib/files/source.ts';
-import type { Store } from '../../lib/storage/index.ts';
+import type { Store, Timeouts } from '../../lib/storage/index.ts';
 import type { CapacitySettings } from '../../lib/integrity/capacity.ts';
 
 export const INPUTS = {
@@ -63,49 +63,78 @@ export function readInputs(runtime: Runtime): IntegrityInputs {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const compare = inputs.optional('compare-url');
   const configPath = inputs.optional('config');
-  const qdrantUrl = inputs.optional('qdrant-url');
-  const config = configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig();
-  const timeouts = readTimeouts(inputs);
-  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts }, { optional: true });
-  if (config.embeddings.length > 0 && !qdrantUrl) {
-    throw new ConfigurationError('The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").');
-  }
-  if ((config.backups.length > 0 || config.files.length > 0) && stores.length === 0) {
-    throw new ConfigurationError(
-      'The config has backups or files checks: set input "storage-url" to where the backups are.',
-    );
-  }
-  const openSource = readSourceOpener(runtime, inputs, timeouts);
-  const fileSources = new Map(
-    config.files.map((files, index) => [
-      files.name,
-      openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
-    ]),
-  );
-  return {
-    database: parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
-    compare: compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined,
-    config,
-    qdrant: qdrantUrl ? { ...readQdrant(inputs, qdrantUrl), timeouts } : undefined,
-    stores,
-    capacity: {
-      maxPercent: inputs.optionalNumber('max-disk-percent', { min: 1, max: 100 }) ?? 80,
-      storageQuotaBytes: inputs.optionalNumber('storage-quota-bytes', { min: 1 }),
-      databaseQuotaBytes: inputs.optionalNumber('database-quota-bytes', { min: 1 }),
-    },
-    fileSources,
-    failOn: inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
-    reportPath: inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
-  };
+  // Read for every connection: fields() names a bad timeout once.
+  const timeouts = (): Timeouts => readTimeouts(inputs);
+  const { openSource, ...read } = inputs.fields({
+    database: () => parseDatabaseUrl(inputs.string('database-url'), inputs.origin('database-url')),
+    compare: () => readCompare(inputs),
+    config: () => (configPath ? loadConfig(configPath, inputs.origin('config')) : emptyConfig()),
+    qdrant: () => readQdrant(inputs, timeouts),
+    stores: () =>
+      readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: timeouts() }, { optional: true }),
+    capacity: () =>
+      inputs.fields<CapacitySettings>({
+        maxPercent: () => inputs.optionalNumber('max-disk-percent', { min: 1, max: 100 }) ?? 80,
+        storageQuotaBytes: () => inputs.optionalNumber('storage-quota-bytes', { min: 1 }),
+        databaseQuotaBytes: () => inputs.optionalNumber('database-quota-bytes', { min: 1 }),
+      }),
+    openSource: () => readSourceOpener(runtime, inputs, timeouts()),
+    failOn: () => inputs.choice('fail-on', ['error', 'warning', 'never'] as const),
+    reportPath: () =>
+      inputs.optional('report-path') ?? path.join(runtime.context.tempDir, 'backstop-integrity-report.json'),
+  });
+  // The config is checked against the other inputs once both are known to be good.
+  return { ...read, fileSources: readConfigNeeds(inputs, read, openSource, configPath) };
 }
 
-function readQdrant(inputs: InputReader, url: string): QdrantNode {
+/** What the config needs of the other inputs, a line each when missing; then the sources its files checks read. */
+function readConfigNeeds(
+  inputs: InputReader,
+  read: Pick<IntegrityInputs, 'config' | 'qdrant' | 'stores'>,
+  openSource: (url: string, origin: Origin) => FileSource,
+  configPath: string | undefined,
+): Map<string, FileSource> {
+  const { config } = read;
+  return inputs.fields({
+    qdrantUrl: () => {
+      if (config.embeddings.length > 0 && !read.qdrant) {
+        throw new ConfigurationError(
+          'The config has embeddings checks: set input "qdrant-url" (and "qdrant-api-key").',
+        );
+      }
+    },
+    storageUrl: () => {
+      if ((config.backups.length > 0 || config.files.length > 0) && read.stores.length === 0) {
+        throw new ConfigurationError(
+          'The config has backups or files checks: set input "storage-url" to where the backups are.',
+        );
+      }
+    },
+    fileSources: () =>
+      new Map(
+        config.files.map((files, index) => [
+          files.name,
+          openSource(files.sourceUrl, Origin.internal(`config ${configPath}: files[${index}].source-url`)),
+        ]),
+      ),
+  }).fileSources;
+}
+
+function readCompare(inputs: InputReader): DatabaseUrl | undefined {
+  const compare = inputs.optional('compare-url');
+  return compare ? parseDatabaseUrl(compare, inputs.origin('compare-url')) : undefined;
+}
+
+/** Qdrant only when qdrant-url is given; its URL is checked before the timeouts it shares. */
+function readQdrant(inputs: InputReader, timeouts: () => Timeouts): QdrantNode | undefined {
+  const url = inputs.optional('qdrant-url');
+  if (!url) return undefined;
   const keyOrigin = inputs.origin('qdrant-api-key');
   return {
     url: parseQdrantUrl(url, inputs.origin('qdrant-url'), keyOrigin),
     apiKey: inputs.optional('qdrant-api-key'),
     keyOrigin,
+    timeouts: timeouts(),
   };
 }
