@@ -48,9 +48,9 @@ COMMENT ON COLUMN backstop.backup_logs.backup_size_bytes IS 'Stored bytes of eve
 
 COMMENT ON COLUMN backstop.backup_logs.checksum_md5 IS 'Always NULL: Backstop hashes once, with sha256, while streaming; MD5 would cost a second pass of CPU and is not collision resistant. Kept for TD-102 compatibility.';
 
-COMMENT ON COLUMN backstop.backup_logs.checksum_sha256 IS 'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines).';
+COMMENT ON COLUMN backstop.backup_logs.checksum_sha256 IS 'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines); NULL for pgBackRest, whose repository checksums each of its files itself (pgbackrest verify checks them).';
 
-COMMENT ON COLUMN backstop.backup_logs.location_local IS 'file:// URL of the backup folder in the first local destination, if any.';
+COMMENT ON COLUMN backstop.backup_logs.location_local IS 'file:// URL of the backup folder (its manifest) in the first local destination, if any; pgBackRest: the repository it names is <prefix>/<name>/pgbackrest/.';
 
 COMMENT ON COLUMN backstop.backup_logs.location_s3 IS 's3:// URL of the backup folder in the first S3 destination, if any.';
 
@@ -62,7 +62,7 @@ COMMENT ON COLUMN backstop.backup_logs.test_timestamp IS 'When the newest restor
 
 COMMENT ON COLUMN backstop.backup_logs.recovery_time_seconds IS 'How long the newest drill took to restore this backup (its RTO, seconds, rounded up).';
 
-COMMENT ON COLUMN backstop.backup_logs.created_at IS 'When this row was first written (server time).';
+COMMENT ON COLUMN backstop.backup_logs.created_at IS 'When this row was first written (the server''s clock), UTC: Backstop writes it; the default is TD-102''s.';
 
 COMMENT ON COLUMN backstop.backup_logs.verified_at IS 'When the newest drill that verified this backup finished, UTC; NULL if none did.';
 

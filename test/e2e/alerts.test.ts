@@ -13,6 +13,7 @@ import {
 import { startSilentServer, type Peer } from '../harness/dead-peers.ts';
 import { startGitHubStandin, type GitHubStandin } from '../harness/github-standin.ts';
 import { runAction } from '../harness/runner.ts';
+import { selfSignedCertificate } from '../harness/tls.ts';
 
 /**
  * The report's alerts, end to end through the bundled action: a Slack and a generic webhook stand-in and a real SMTP
@@ -66,11 +67,11 @@ function alertInputs(extra: Record<string, string> = {}): Record<string, string>
   };
 }
 
-function report(status: string, extra: Record<string, string> = {}) {
+function report(status: string, extra: Record<string, string> = {}, extraEnv: Record<string, string> = {}) {
   return runAction(
     'report',
     { name: 'prod-db', status, 'github-token': github.token, ...alertInputs(), ...extra },
-    { env: env() },
+    { env: { ...env(), ...extraEnv } },
   );
 }
 
@@ -276,6 +277,45 @@ describe('report alerts', () => {
     expect(refused.code).toBe(0);
     expect(refused.stdout).toMatch(/::warning::Webhook alert to 127\.0\.0\.1:\d+ failed: it refused the connection\./);
     expect(refused.outputs.alerts).toBe('slack,email');
+  });
+
+  it('smtps:// (TLS from the start): a certificate Node does not trust is a warning; NODE_EXTRA_CA_CERTS delivers', async () => {
+    const { key, cert } = selfSignedCertificate(jobTemp);
+    const secure = await startRecordingSmtp(SMTP_USER, SMTP_PASSWORD, {
+      tls: { key: await fs.readFile(key), cert: await fs.readFile(cert) },
+    });
+    peers.push(secure);
+    const smtpsUrl = `smtps://${encodeURIComponent(SMTP_USER)}:${SMTP_PASSWORD}@127.0.0.1:${secure.port}`;
+    await failedStep('boom');
+
+    // Verified by default: the self-signed certificate is refused before a password is sent.
+    const untrusted = await report('failure', { 'smtp-url': smtpsUrl });
+    expect(untrusted.code, untrusted.stdout).toBe(0);
+    expect(untrusted.outputs['issue-action']).toBe('opened');
+    expect(untrusted.outputs.alerts).toBe('slack,webhook');
+    expect(untrusted.stdout.split('\n').filter((line) => line.startsWith('::warning::'))).toEqual([
+      `::warning::Email alert to 127.0.0.1:${secure.port} failed: its TLS certificate is not trusted (self-signed ` +
+        "certificate): for a private CA, give this step NODE_EXTRA_CA_CERTS, the path of the CA's PEM file. This " +
+        'step still succeeds (the issue and the heartbeat do not depend on it); check input "smtp-url" and that this ' +
+        `runner can reach 127.0.0.1:${secure.port}.`,
+    ]);
+    const printed = untrusted.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
+    expect(printed.join('\n')).not.toContain(SMTP_PASSWORD);
+    expect(secure.mails).toEqual([]);
+
+    const trusted = await report('failure', { 'smtp-url': smtpsUrl }, { NODE_EXTRA_CA_CERTS: cert });
+    expect(trusted.code, trusted.stdout).toBe(0);
+    expect(trusted.stdout).not.toContain('::warning::');
+    expect(trusted.outputs.alerts).toBe('slack,webhook,email');
+    expect(secure.mails).toHaveLength(1);
+    expect(secure.mails[0]).toMatchObject({
+      secure: true,
+      user: SMTP_USER,
+      to: ['oncall@example.com', 'dba@example.com'],
+    });
+    expect(mailText(secure.mails[0]!.data)).toContain('Subject: Backstop: prod-db failed (nightly-backup)');
+    // The plain-SMTP stand-in of the other tests got nothing: the mail went where smtp-url said.
+    expect(smtp.mails).toEqual([]);
   });
 
   it('an alert input that cannot be used is a warning naming it, not a failed report', async () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,10 @@ import {
   startTestCluster,
   type ScratchCluster,
 } from '../harness/postgres.ts';
+import { archivingSetup, TEST_PASSPHRASE, type ArchivingSetup } from '../harness/pitr.ts';
 import { ROOT, runAction } from '../harness/runner.ts';
+
+const PGBACKREST = existsSync('/usr/bin/pgbackrest');
 
 const KEEP_ONLY_LAST = {
   'keep-last': '1',
@@ -344,4 +348,157 @@ describe('the backup_logs catalog', () => {
     const purged = Object.fromEntries((await rows('gone')).map((r) => [r.backup_id, r.purged_at !== null]));
     expect(purged).toEqual({ [kept.outputs['backup-id']!]: false, [removed.outputs['backup-id']!]: true });
   });
+});
+
+describe.runIf(PGBACKREST)('backup-physical and its drill in backup_logs (real pgBackRest repository)', () => {
+  let setup: ArchivingSetup;
+  let physicalCatalog: string;
+
+  beforeAll(async () => {
+    setup = await archivingSetup('shop');
+    await sql(setup.cluster.url, 'CREATE TABLE canary (id int PRIMARY KEY)');
+    await sql(setup.cluster.url, 'INSERT INTO canary VALUES (1), (2)');
+    // A catalog whose sessions are far from UTC: every time column must still hold UTC.
+    const db = (await emptyDatabase(cluster)).split('/').pop()!;
+    await sql(cluster.url, `ALTER DATABASE ${db} SET timezone TO 'Pacific/Kiritimati'`);
+    physicalCatalog = catalogUrl.replace(/\/[^/]+$/, `/${db}`);
+  }, 60_000);
+  afterAll(async () => {
+    await setup?.stop();
+  });
+
+  function physical(name: string) {
+    return runAction('backup-physical', {
+      name,
+      'storage-url': `file://${setup.storage}`,
+      'pg-data': setup.cluster.dataDir,
+      'database-url': setup.cluster.url,
+      'encryption-passphrase': TEST_PASSPHRASE,
+      kind: 'weekly',
+      'catalog-url': physicalCatalog,
+    });
+  }
+
+  async function physicalRows(name: string) {
+    return sql<Row & { created_at: string }>(
+      physicalCatalog,
+      `SELECT backup_id, name, engine, backup_type, backup_timestamp::text, backup_size_bytes::text, checksum_md5,
+         checksum_sha256, location_local, location_s3, status, recovery_tested, test_timestamp::text,
+         recovery_time_seconds, verified_at::text, purged_at::text, error_message, created_at::text
+       FROM backstop.backup_logs WHERE name = $1 ORDER BY backup_id`,
+      [name],
+    );
+  }
+
+  /** A TIMESTAMP column's text (UTC by contract) as milliseconds since the epoch. */
+  const utc = (text: string): number => Date.parse(`${text.replace(' ', 'T')}Z`);
+
+  it('a backup writes its row completed: engine pgbackrest, the bytes it added, its folder; times in UTC', async () => {
+    const before = Date.now();
+    const run = await physical('shop');
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).not.toContain('::warning::The catalog');
+    const id = run.outputs['backup-id']!;
+    const [row, ...others] = await physicalRows('shop');
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      backup_id: id,
+      name: 'shop',
+      engine: 'pgbackrest',
+      backup_type: 'weekly',
+      status: 'completed',
+      backup_size_bytes: run.outputs['size-bytes'],
+      checksum_md5: null,
+      // pgBackRest checksums every file in its own repository (verify checks them): no one data file to hash.
+      checksum_sha256: null,
+      location_local: `file://${setup.storage}/shop/${id}`,
+      location_s3: null,
+      recovery_tested: false,
+      test_timestamp: null,
+      verified_at: null,
+      purged_at: null,
+      error_message: null,
+    });
+    expect(Number(row!.backup_size_bytes)).toBeGreaterThan(1_000_000);
+    // The folder holds the manifest that names the repository's backup set.
+    const manifest = JSON.parse(await fs.readFile(path.join(setup.storage, 'shop', id, 'manifest.json'), 'utf8'));
+    expect(manifest.pgbackrest.label).toBe(run.outputs.label);
+    expect(utc(row!.backup_timestamp)).toBe(Date.parse(manifest.createdAt));
+    const written = utc(row!.created_at);
+    expect(written).toBeGreaterThanOrEqual(Date.parse(manifest.createdAt));
+    expect(written).toBeLessThanOrEqual(Date.now());
+    expect(written).toBeGreaterThanOrEqual(before - 1000);
+  }, 120_000);
+
+  it('its drills: one that fails says why; one that verifies sets recovery_tested, RTO and verified_at', async () => {
+    const [row] = await physicalRows('shop');
+    const drillWith = (verifySql: string) =>
+      runAction('restore-drill', {
+        name: 'shop',
+        'storage-url': `file://${setup.storage}`,
+        'backup-id': row!.backup_id,
+        'verify-sql': verifySql,
+        'encryption-passphrase': TEST_PASSPHRASE,
+        'catalog-url': physicalCatalog,
+      });
+    const failing = await drillWith("SELECT array_agg(id ORDER BY id) = '{1,2,3}' FROM canary");
+    expect(failing.code).toBe(1);
+    expect(failing.outputs.verified).toBe('false');
+    const [failed] = await physicalRows('shop');
+    expect(failed).toMatchObject({ status: 'completed', recovery_tested: false, verified_at: null });
+    expect(failed!.test_timestamp).not.toBeNull();
+    expect(failed!.error_message).toContain('Input "verify-sql" returned false');
+    expect(failed!.error_message).not.toContain(TEST_PASSPHRASE);
+
+    const drill = await drillWith("SELECT array_agg(id ORDER BY id) = '{1,2}' FROM canary");
+    expect(drill.errors).toEqual([]);
+    expect(drill.outputs).toMatchObject({ verified: 'true', engine: 'pgbackrest' });
+    const [drilled] = await physicalRows('shop');
+    expect(drilled).toMatchObject({ status: 'completed', recovery_tested: true, error_message: null });
+    const rto = Number(drill.outputs['restore-seconds']);
+    expect(drilled!.recovery_time_seconds).toBeGreaterThanOrEqual(Math.floor(rto));
+    expect(drilled!.recovery_time_seconds).toBeLessThanOrEqual(Math.ceil(rto + 0.05));
+    expect(utc(failed!.test_timestamp!)).toBeGreaterThan(utc(drilled!.created_at));
+    expect(utc(drilled!.test_timestamp!)).toBeGreaterThan(utc(failed!.test_timestamp!));
+    expect(utc(drilled!.verified_at!)).toBeGreaterThanOrEqual(utc(drilled!.test_timestamp!));
+    expect(utc(drilled!.verified_at!)).toBeLessThanOrEqual(Date.now());
+  }, 180_000);
+
+  it('a repository it cannot write: the running row turns failed, one line, no passphrase', async () => {
+    const sets = path.join(setup.storage, 'shop/pgbackrest/backup/shop');
+    const { mode } = await fs.stat(sets);
+    await fs.chmod(sets, 0o555);
+    try {
+      const run = await physical('shop');
+      expect(run.code).toBe(1);
+      const failed = (await physicalRows('shop')).filter((row) => row.status !== 'completed');
+      expect(failed).toMatchObject([{ engine: 'pgbackrest', backup_type: 'weekly', status: 'failed' }]);
+      const [row] = failed;
+      // The id the backup had when it started (its running row), not one made up after the failure.
+      expect(run.stdout).toContain(`Backup ${row!.backup_id}: pgbackrest backup --type=incr`);
+      expect(row!.location_local).toBe(`file://${setup.storage}/shop/${row!.backup_id}`);
+      // pgBackRest's own words, the path and the OS's reason included.
+      const error = row!.error_message!;
+      expect(error).toMatch(/^pgbackrest backup failed \(error 047\): unable to create path '/);
+      expect(error).toContain(`'${sets}/`);
+      expect(error).toContain("': [13] Permission denied");
+      expect(error).not.toContain('\n');
+      expect(error).not.toContain(TEST_PASSPHRASE);
+      expect(run.errors.join('\n')).toContain(error);
+    } finally {
+      await fs.chmod(sets, mode);
+    }
+  }, 120_000);
+
+  it('a stanza the repository does not have: a failed row of its own, one line, no passphrase', async () => {
+    const run = await physical('nostanza');
+    expect(run.code).toBe(1);
+    const [row, ...others] = await physicalRows('nostanza');
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({ engine: 'pgbackrest', status: 'failed', backup_size_bytes: null });
+    expect(row!.backup_id).toMatch(/^\d{8}T\d{6}Z-weekly-/);
+    expect(row!.error_message).toMatch(/nostanza/);
+    expect(row!.error_message).not.toContain('\n');
+    expect(row!.error_message).not.toContain(TEST_PASSPHRASE);
+  }, 60_000);
 });

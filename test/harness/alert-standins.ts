@@ -37,6 +37,8 @@ export interface ReceivedMail {
   from: string;
   to: string[];
   user: string | undefined;
+  /** Whether the session was TLS (smtps://). */
+  secure: boolean;
   /** The raw message as the server received it (headers and body). */
   data: string;
 }
@@ -47,13 +49,24 @@ export interface RecordingSmtp {
   close(): Promise<void>;
 }
 
-/** A real SMTP server (smtp-server, nodemailer's own) that takes one user and keeps every message it accepts. */
-export async function startRecordingSmtp(user: string, password: string): Promise<RecordingSmtp> {
+/** With a certificate: TLS from the first byte (smtps://, port 465 style), as the server's key and certificate. */
+export interface SmtpOptions {
+  tls?: { key: Buffer; cert: Buffer };
+}
+
+/**
+ * A real SMTP server (smtp-server, nodemailer's own) that takes one user and keeps every message it accepts. Without
+ * `tls`, plain SMTP on localhost (no certificate to trust; AUTH over it is allowed for the test only).
+ */
+export async function startRecordingSmtp(
+  user: string,
+  password: string,
+  options: SmtpOptions = {},
+): Promise<RecordingSmtp> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
-    // Plain SMTP on localhost: no certificate to trust; AUTH over it is allowed for the test only.
+    ...(options.tls ? { secure: true, key: options.tls.key, cert: options.tls.cert } : { allowInsecureAuth: true }),
     disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
     onAuth(auth, _session, callback) {
       if (auth.username === user && auth.password === password) callback(null, { user });
       else callback(new Error('Invalid username or password'));
@@ -66,6 +79,7 @@ export async function startRecordingSmtp(user: string, password: string): Promis
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           user: session.user as string | undefined,
+          secure: session.secure,
           data,
         });
         callback();
@@ -73,6 +87,9 @@ export async function startRecordingSmtp(user: string, password: string): Promis
     },
     logger: false,
   });
+  // A client that refuses our certificate hangs up mid-handshake: the server reports it as an 'error' event, which
+  // unhandled would end the test process. What the client saw is what the tests check.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as net.AddressInfo;
   return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };

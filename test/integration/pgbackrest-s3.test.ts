@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -15,9 +15,10 @@ import {
   TEST_PASSPHRASE,
 } from '../harness/pitr.ts';
 import { ROOT } from '../harness/runner.ts';
+import { selfSignedCertificate } from '../harness/tls.ts';
 
 /**
- * pgBackRest speaks only HTTPS to S3: the in-process S3 server listens with a certificate made here, which the
+ * pgBackRest speaks only HTTPS to S3: the in-process S3 server listens with a self-signed certificate, which the
  * repository trusts through AWS_CA_BUNDLE (pgBackRest's repo1-storage-ca-file) and Node through NODE_EXTRA_CA_CERTS.
  */
 const PGBACKREST = existsSync('/usr/bin/pgbackrest');
@@ -26,31 +27,6 @@ let cluster: ScratchCluster;
 let folder: string;
 let server: S3rver;
 let env: Record<string, string>;
-
-function certificate(dir: string): { key: string; cert: string } {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    // pgBackRest matches the host by name, Node by IP: the certificate names it both ways.
-    'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
-  return { key, cert };
-}
 
 /** The CLI from source in a process of its own, so Node trusts the test certificate from its start. */
 function cli(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -74,7 +50,7 @@ function storedKeys(root: string): string[] {
 describe.runIf(PGBACKREST)('pgBackRest with an S3 repository over TLS', () => {
   beforeAll(async () => {
     [cluster, folder] = await Promise.all([startArchivingCluster(), sharedFolder('backstop-pitr-s3-')]);
-    const { key, cert } = certificate(folder);
+    const { key, cert } = selfSignedCertificate(folder);
     await fs.chmod(cert, 0o644);
     const port = await freePort();
     server = new S3rver({

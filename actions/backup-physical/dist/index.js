@@ -69086,9 +69086,15 @@ const COLUMNS = [
     [
         'checksum_sha256',
         'VARCHAR(64)',
-        'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines).',
+        'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines); ' +
+            'NULL for pgBackRest, whose repository checksums each of its files itself (pgbackrest verify checks them).',
     ],
-    ['location_local', 'VARCHAR(512)', 'file:// URL of the backup folder in the first local destination, if any.'],
+    [
+        'location_local',
+        'VARCHAR(512)',
+        'file:// URL of the backup folder (its manifest) in the first local destination, if any; pgBackRest: the ' +
+            "repository it names is <prefix>/<name>/pgbackrest/.",
+    ],
     ['location_s3', 'VARCHAR(512)', 's3:// URL of the backup folder in the first S3 destination, if any.'],
     [
         'status',
@@ -69102,7 +69108,11 @@ const COLUMNS = [
         'INTEGER',
         'How long the newest drill took to restore this backup (its RTO, seconds, rounded up).',
     ],
-    ['created_at', 'TIMESTAMP DEFAULT NOW()', 'When this row was first written (server time).'],
+    [
+        'created_at',
+        'TIMESTAMP DEFAULT NOW()',
+        "When this row was first written (the server's clock), UTC: Backstop writes it; the default is TD-102's.",
+    ],
     ['verified_at', 'TIMESTAMP', 'When the newest drill that verified this backup finished, UTC; NULL if none did.'],
     ['purged_at', 'TIMESTAMP', 'When prune-backups deleted this backup from its destinations, UTC.'],
     [
@@ -69162,6 +69172,14 @@ const DDL_LOCK = "pg_advisory_xact_lock(hashtext('backstop.backup_logs'))";
 /** Times are UTC ISO strings; the columns are TD-102's TIMESTAMP (without time zone), so they hold UTC. */
 const UTC = (param) => `(${param}::timestamptz AT TIME ZONE 'UTC')`;
 /**
+ * A backup's row, params as backupParams() orders them. created_at is written here, not left to TD-102's
+ * `DEFAULT NOW()`: that would be the session's local time, hours off the other (UTC) columns on a server whose
+ * TimeZone is not UTC. An upsert leaves it as the first write set it.
+ */
+const INSERT_BACKUP = `INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp,
+         backup_size_bytes, checksum_sha256, location_local, location_s3, status, error_message, created_at)
+       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11, (now() AT TIME ZONE 'UTC'))`;
+/**
  * The backup_logs table of one database: created on first use, then written row by row. Errors are thrown: the
  * mirror (mirror.ts) turns them into a warning for the actions; catalog-sync lets them fail the command.
  */
@@ -69205,9 +69223,7 @@ class CatalogDatabase {
     }
     /** Inserts or replaces the backup's own columns; the drill and purge columns of an existing row stay. */
     async upsertBackup(row) {
-        await this.client.query(`INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+        await this.client.query(`${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO UPDATE SET name = EXCLUDED.name, engine = EXCLUDED.engine,
          backup_type = EXCLUDED.backup_type, backup_timestamp = EXCLUDED.backup_timestamp,
          backup_size_bytes = EXCLUDED.backup_size_bytes, checksum_sha256 = EXCLUDED.checksum_sha256,
@@ -69216,9 +69232,7 @@ class CatalogDatabase {
     }
     /** A row for a backup made before the catalog was set up; an existing row (its locations, its status) stays. */
     async insertBackupIfMissing(row) {
-        await this.client.query(`INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+        await this.client.query(`${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO NOTHING`, backupParams(row));
     }
     /** The newest drill's verdict; a drill that verified keeps no error, one that failed says why. */
@@ -70100,7 +70114,8 @@ async function command_pgbackrest(tool, command, args = [], operands = []) {
  * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
  */
 function explainFailure(tool, command, message) {
-    const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+    // The error's line and its indented continuation lines (HINT:): paths and the OS's reason are in them.
+    const first = /ERROR: \[(\d+)\]: (.*(?:\n[ \t]+\S.*)*)/.exec(message);
     const code = first?.[1];
     const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
     const missing = /FileMissingError|missing stanza path/.test(message);
@@ -70433,7 +70448,7 @@ async function backupPhysical(options) {
         const { type, reason } = chooseType(options.type, before.backup, createdAt);
         const id = newBackupId(options.kind, createdAt);
         options.onStart?.(id, createdAt);
-        options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+        options.log(`Backup ${id}: pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
         await command_pgbackrest(tool, 'backup', [`--type=${type}`]);
         const after = await stanzaInfo(tool);
         const set = newSet(before, after);

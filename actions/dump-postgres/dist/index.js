@@ -70072,9 +70072,15 @@ const COLUMNS = [
     [
         'checksum_sha256',
         'VARCHAR(64)',
-        'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines).',
+        'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines); ' +
+            'NULL for pgBackRest, whose repository checksums each of its files itself (pgbackrest verify checks them).',
     ],
-    ['location_local', 'VARCHAR(512)', 'file:// URL of the backup folder in the first local destination, if any.'],
+    [
+        'location_local',
+        'VARCHAR(512)',
+        'file:// URL of the backup folder (its manifest) in the first local destination, if any; pgBackRest: the ' +
+            "repository it names is <prefix>/<name>/pgbackrest/.",
+    ],
     ['location_s3', 'VARCHAR(512)', 's3:// URL of the backup folder in the first S3 destination, if any.'],
     [
         'status',
@@ -70088,7 +70094,11 @@ const COLUMNS = [
         'INTEGER',
         'How long the newest drill took to restore this backup (its RTO, seconds, rounded up).',
     ],
-    ['created_at', 'TIMESTAMP DEFAULT NOW()', 'When this row was first written (server time).'],
+    [
+        'created_at',
+        'TIMESTAMP DEFAULT NOW()',
+        "When this row was first written (the server's clock), UTC: Backstop writes it; the default is TD-102's.",
+    ],
     ['verified_at', 'TIMESTAMP', 'When the newest drill that verified this backup finished, UTC; NULL if none did.'],
     ['purged_at', 'TIMESTAMP', 'When prune-backups deleted this backup from its destinations, UTC.'],
     [
@@ -70148,6 +70158,14 @@ const DDL_LOCK = "pg_advisory_xact_lock(hashtext('backstop.backup_logs'))";
 /** Times are UTC ISO strings; the columns are TD-102's TIMESTAMP (without time zone), so they hold UTC. */
 const UTC = (param) => `(${param}::timestamptz AT TIME ZONE 'UTC')`;
 /**
+ * A backup's row, params as backupParams() orders them. created_at is written here, not left to TD-102's
+ * `DEFAULT NOW()`: that would be the session's local time, hours off the other (UTC) columns on a server whose
+ * TimeZone is not UTC. An upsert leaves it as the first write set it.
+ */
+const INSERT_BACKUP = `INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp,
+         backup_size_bytes, checksum_sha256, location_local, location_s3, status, error_message, created_at)
+       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11, (now() AT TIME ZONE 'UTC'))`;
+/**
  * The backup_logs table of one database: created on first use, then written row by row. Errors are thrown: the
  * mirror (mirror.ts) turns them into a warning for the actions; catalog-sync lets them fail the command.
  */
@@ -70191,9 +70209,7 @@ class CatalogDatabase {
     }
     /** Inserts or replaces the backup's own columns; the drill and purge columns of an existing row stay. */
     async upsertBackup(row) {
-        await this.client.query(`INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+        await this.client.query(`${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO UPDATE SET name = EXCLUDED.name, engine = EXCLUDED.engine,
          backup_type = EXCLUDED.backup_type, backup_timestamp = EXCLUDED.backup_timestamp,
          backup_size_bytes = EXCLUDED.backup_size_bytes, checksum_sha256 = EXCLUDED.checksum_sha256,
@@ -70202,9 +70218,7 @@ class CatalogDatabase {
     }
     /** A row for a backup made before the catalog was set up; an existing row (its locations, its status) stays. */
     async insertBackupIfMissing(row) {
-        await this.client.query(`INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+        await this.client.query(`${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO NOTHING`, backupParams(row));
     }
     /** The newest drill's verdict; a drill that verified keeps no error, one that failed says why. */

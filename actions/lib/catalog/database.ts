@@ -14,6 +14,15 @@ const DDL_LOCK = "pg_advisory_xact_lock(hashtext('backstop.backup_logs'))";
 const UTC = (param: string): string => `(${param}::timestamptz AT TIME ZONE 'UTC')`;
 
 /**
+ * A backup's row, params as backupParams() orders them. created_at is written here, not left to TD-102's
+ * `DEFAULT NOW()`: that would be the session's local time, hours off the other (UTC) columns on a server whose
+ * TimeZone is not UTC. An upsert leaves it as the first write set it.
+ */
+const INSERT_BACKUP = `INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp,
+         backup_size_bytes, checksum_sha256, location_local, location_s3, status, error_message, created_at)
+       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11, (now() AT TIME ZONE 'UTC'))`;
+
+/**
  * The backup_logs table of one database: created on first use, then written row by row. Errors are thrown: the
  * mirror (mirror.ts) turns them into a warning for the actions; catalog-sync lets them fail the command.
  */
@@ -59,9 +68,7 @@ export class CatalogDatabase {
   /** Inserts or replaces the backup's own columns; the drill and purge columns of an existing row stay. */
   async upsertBackup(row: BackupRow): Promise<void> {
     await this.client.query(
-      `INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+      `${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO UPDATE SET name = EXCLUDED.name, engine = EXCLUDED.engine,
          backup_type = EXCLUDED.backup_type, backup_timestamp = EXCLUDED.backup_timestamp,
          backup_size_bytes = EXCLUDED.backup_size_bytes, checksum_sha256 = EXCLUDED.checksum_sha256,
@@ -74,9 +81,7 @@ export class CatalogDatabase {
   /** A row for a backup made before the catalog was set up; an existing row (its locations, its status) stays. */
   async insertBackupIfMissing(row: BackupRow): Promise<void> {
     await this.client.query(
-      `INSERT INTO ${CATALOG_TABLE} (backup_id, name, engine, backup_type, backup_timestamp, backup_size_bytes,
-         checksum_sha256, location_local, location_s3, status, error_message)
-       VALUES ($1, $2, $3, $4, ${UTC('$5')}, $6, $7, $8, $9, $10, $11)
+      `${INSERT_BACKUP}
        ON CONFLICT (backup_id) DO NOTHING`,
       backupParams(row),
     );

@@ -36,9 +36,15 @@ const COLUMNS: [name: string, type: string, comment: string][] = [
   [
     'checksum_sha256',
     'VARCHAR(64)',
-    'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines).',
+    'sha256 of the stored data file (several data files: of their sha256sum-style list, "<sha256>  <path>" lines); ' +
+      'NULL for pgBackRest, whose repository checksums each of its files itself (pgbackrest verify checks them).',
   ],
-  ['location_local', 'VARCHAR(512)', 'file:// URL of the backup folder in the first local destination, if any.'],
+  [
+    'location_local',
+    'VARCHAR(512)',
+    'file:// URL of the backup folder (its manifest) in the first local destination, if any; pgBackRest: the ' +
+      'repository it names is <prefix>/<name>/pgbackrest/.',
+  ],
   ['location_s3', 'VARCHAR(512)', 's3:// URL of the backup folder in the first S3 destination, if any.'],
   [
     'status',
@@ -52,7 +58,11 @@ const COLUMNS: [name: string, type: string, comment: string][] = [
     'INTEGER',
     'How long the newest drill took to restore this backup (its RTO, seconds, rounded up).',
   ],
-  ['created_at', 'TIMESTAMP DEFAULT NOW()', 'When this row was first written (server time).'],
+  [
+    'created_at',
+    'TIMESTAMP DEFAULT NOW()',
+    "When this row was first written (the server's clock), UTC: Backstop writes it; the default is TD-102's.",
+  ],
   ['verified_at', 'TIMESTAMP', 'When the newest drill that verified this backup finished, UTC; NULL if none did.'],
   ['purged_at', 'TIMESTAMP', 'When prune-backups deleted this backup from its destinations, UTC.'],
   [

@@ -102,7 +102,9 @@ export async function backupPhysical(options: PhysicalBackupOptions): Promise<Ph
     const { type, reason } = chooseType(options.type, before.backup, createdAt);
     const id = newBackupId(options.kind, createdAt);
     options.onStart?.(id, createdAt);
-    options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+    options.log(
+      `Backup ${id}: pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`,
+    );
     await pgbackrest(tool, 'backup', [`--type=${type}`]);
     const after = await stanzaInfo(tool);
     const set = newSet(before, after);

@@ -83,7 +83,8 @@ export async function pgbackrest(
  * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
  */
 export function explainFailure(tool: Pgbackrest, command: string, message: string): Error {
-  const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+  // The error's line and its indented continuation lines (HINT:): paths and the OS's reason are in them.
+  const first = /ERROR: \[(\d+)\]: (.*(?:\n[ \t]+\S.*)*)/.exec(message);
   const code = first?.[1];
   const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
   const missing = /FileMissingError|missing stanza path/.test(message);

@@ -196,10 +196,36 @@ async function sendEmail(
       headers: { 'X-Backstop-Event': alert.event },
     });
   } catch (error) {
-    throw new AlertDeliveryError(`the mail server did not take the message (${smtpProblem(error)})`);
+    throw new AlertDeliveryError(
+      untrustedCertificate(error) ?? `the mail server did not take the message (${smtpProblem(error)})`,
+    );
   } finally {
     transport.close();
   }
+}
+
+/** OpenSSL's codes for a certificate whose issuer Node does not know (not: expired, or for another host). */
+const UNKNOWN_ISSUER = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+/**
+ * Certificates are verified against Node's CAs, as for every TLS connection Backstop makes: a server whose certificate
+ * comes from a private CA (or is self-signed) is refused, and the one fix that needs no code is Node's own variable.
+ */
+function untrustedCertificate(error: unknown): string | undefined {
+  const { originalCode, message } = error as { originalCode?: unknown; message?: string };
+  if (typeof originalCode !== 'string' || !UNKNOWN_ISSUER.has(originalCode)) return undefined;
+  // Node's own advice after the ";" (--use-system-ca) is for a CA installed on the machine, not for a runner.
+  const reason = (message ?? originalCode).split(';')[0];
+  return (
+    `its TLS certificate is not trusted (${reason}): for a private CA, give this step NODE_EXTRA_CA_CERTS, the path ` +
+    "of the CA's PEM file"
+  );
 }
 
 /** nodemailer's codes say what happened without the server's whole transcript. */

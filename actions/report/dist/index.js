@@ -49745,11 +49745,32 @@ async function sendEmail(channel, alert, timeouts, redact) {
         });
     }
     catch (error) {
-        throw new AlertDeliveryError(`the mail server did not take the message (${smtpProblem(error)})`);
+        throw new AlertDeliveryError(untrustedCertificate(error) ?? `the mail server did not take the message (${smtpProblem(error)})`);
     }
     finally {
         transport.close();
     }
+}
+/** OpenSSL's codes for a certificate whose issuer Node does not know (not: expired, or for another host). */
+const UNKNOWN_ISSUER = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+/**
+ * Certificates are verified against Node's CAs, as for every TLS connection Backstop makes: a server whose certificate
+ * comes from a private CA (or is self-signed) is refused, and the one fix that needs no code is Node's own variable.
+ */
+function untrustedCertificate(error) {
+    const { originalCode, message } = error;
+    if (typeof originalCode !== 'string' || !UNKNOWN_ISSUER.has(originalCode))
+        return undefined;
+    // Node's own advice after the ";" (--use-system-ca) is for a CA installed on the machine, not for a runner.
+    const reason = (message ?? originalCode).split(';')[0];
+    return (`its TLS certificate is not trusted (${reason}): for a private CA, give this step NODE_EXTRA_CA_CERTS, the path ` +
+        "of the CA's PEM file");
 }
 /** nodemailer's codes say what happened without the server's whole transcript. */
 function smtpProblem(error) {
@@ -50499,7 +50520,8 @@ const INPUTS = {
     },
     'webhook-url': { description: 'URL that gets alerts as a versioned JSON body (a secret).', secret: true },
     'smtp-url': {
-        description: 'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587.',
+        description: 'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587. Its certificate is ' +
+            "verified; trust a private CA with the step's env NODE_EXTRA_CA_CERTS (the CA's PEM file).",
         secret: 'url',
     },
     'email-to': { description: 'Email alert recipients, newline- or comma-separated (with smtp-url).' },
@@ -56111,7 +56133,9 @@ function logOutcome(runtime, failed, steps, issue) {
         },
         'smtp-url': {
             docs: '`smtps://user:password@smtp.example.com:465` (TLS from the start) or `smtp://user:password@host:587` ' +
-                '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`.',
+                '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`. The ' +
+                "server's certificate is verified; one from a private CA is trusted with `NODE_EXTRA_CA_CERTS` in the " +
+                "step's `env` ([how](../../docs/catalog-and-alerts.md#alerts-from-the-report-step)).",
         },
         'email-to': { docs: 'Recipients of the email alert, newline- or comma-separated.' },
         'email-from': {

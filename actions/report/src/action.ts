@@ -74,7 +74,9 @@ export default defineAction<ReportOutput>({
     'smtp-url': {
       docs:
         '`smtps://user:password@smtp.example.com:465` (TLS from the start) or `smtp://user:password@host:587` ' +
-        '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`.',
+        '(STARTTLS when the server offers it), from a secret; sent with nodemailer. Needs `email-to`. The ' +
+        "server's certificate is verified; one from a private CA is trusted with `NODE_EXTRA_CA_CERTS` in the " +
+        "step's `env` ([how](../../docs/catalog-and-alerts.md#alerts-from-the-report-step)).",
     },
     'email-to': { docs: 'Recipients of the email alert, newline- or comma-separated.' },
     'email-from': {

@@ -59,7 +59,9 @@ export const INPUTS = {
   },
   'webhook-url': { description: 'URL that gets alerts as a versioned JSON body (a secret).', secret: true },
   'smtp-url': {
-    description: 'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587.',
+    description:
+      'Mail server for email alerts (a secret): smtps://user:password@host:465 or smtp://…:587. Its certificate is ' +
+      "verified; trust a private CA with the step's env NODE_EXTRA_CA_CERTS (the CA's PEM file).",
     secret: 'url',
   },
   'email-to': { description: 'Email alert recipients, newline- or comma-separated (with smtp-url).' },

@@ -76599,7 +76599,8 @@ async function command_pgbackrest(tool, command, args = [], operands = []) {
  * info file (the decrypted bytes are noise): that is the one most worth saying plainly.
  */
 function command_explainFailure(tool, command, message) {
-    const first = /ERROR: \[(\d+)\]: ([^/]*)/.exec(message);
+    // The error's line and its indented continuation lines (HINT:): paths and the OS's reason are in them.
+    const first = /ERROR: \[(\d+)\]: (.*(?:\n[ \t]+\S.*)*)/.exec(message);
     const code = first?.[1];
     const text = (first?.[2] ?? message).replace(/\s+/g, ' ').trim();
     const missing = /FileMissingError|missing stanza path/.test(message);
@@ -76932,7 +76933,7 @@ async function backupPhysical(options) {
         const { type, reason } = chooseType(options.type, before.backup, createdAt);
         const id = newBackupId(options.kind, createdAt);
         options.onStart?.(id, createdAt);
-        options.log(`pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
+        options.log(`Backup ${id}: pgbackrest backup --type=${type} of ${options.pgData} into ${tool.repoDisplay} (${reason})`);
         await pgbackrest(tool, 'backup', [`--type=${type}`]);
         const after = await stanzaInfo(tool);
         const set = newSet(before, after);
