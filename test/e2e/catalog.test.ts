@@ -338,6 +338,19 @@ describe('the backup_logs catalog', () => {
     expect(await rows('synced')).toEqual(before);
   });
 
+  it('catalog-sync names every bad input at once, a line each, and touches no catalog', async () => {
+    const run = backstop(
+      ['catalog-sync', '--storage-url', 's3:/bucket', '--catalog-url', 'mysql://catalog', '--name', '../up'],
+      {},
+    );
+    expect(run.status).toBe(1);
+    const errors = run.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/^error: Input "catalog-url" has scheme "mysql:"/);
+    expect(errors[1]).toMatch(/^error: Input "storage-url" has "s3:\/bucket": not a storage URL/);
+    expect(errors[2]).toMatch(/^error: Input "name" is "\.\.\/up"/);
+  });
+
   it('catalog-sync marks purged a completed row whose backup is gone from storage', async () => {
     const storage = path.join(work, 'gone');
     const kept = await dump('gone', storage);

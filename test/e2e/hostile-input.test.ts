@@ -120,7 +120,9 @@ describe('a typo never succeeds', () => {
     expect(run.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^error: Input "name" /),
       expect.stringMatching(/^error: Input "storage-url" has "s3:\/b": not a storage URL/),
-      expect.stringMatching(/^error: Input "encryption-passphrase" is empty: .* or set --allow-unencrypted for an/),
+      expect.stringMatching(
+        /^error: Input "encryption-passphrase" is empty: set BACKSTOP_ENCRYPTION_PASSPHRASE, .* or set --allow-unencrypted for an/,
+      ),
       'error: Input "archive-timeout" is 0, out of range: set it to a whole number from 1 to 3600.',
     ]);
     expect(existsSync(config)).toBe(false);
@@ -138,7 +140,9 @@ describe('a typo never succeeds', () => {
     expect(run.errors).toEqual([
       expect.stringMatching(/^::error::Input "name" /),
       expect.stringMatching(/^::error::Input "storage-url" has "s3:\/b": not a storage URL/),
-      expect.stringMatching(/^::error::Input "encryption-passphrase" is empty: .* or set allow-unencrypted: true for/),
+      expect.stringMatching(
+        /^::error::Input "encryption-passphrase" is empty: give it from a secret \(encryption-passphrase: \$\{\{ secrets\.BACKSTOP_ENCRYPTION_PASSPHRASE \}\}\), .* or set allow-unencrypted: true for/,
+      ),
     ]);
   });
 

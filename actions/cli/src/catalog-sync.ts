@@ -46,9 +46,12 @@ async function run(runtime: Runtime<CatalogSyncOutput>): Promise<void> {
   const inputs = new InputReader(runtime, INPUTS);
   inputs.maskSecrets();
   inputs.checkRequired();
-  const database = parseDatabaseUrl(inputs.string('catalog-url'), inputs.origin('catalog-url'));
-  const stores = readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) });
-  const names = inputs.list('name').map((name) => checkBackupName(name, inputs.origin('name')));
+  // Every bad input at once, a line each, before storage or the catalog is reached.
+  const { database, stores, names } = inputs.fields({
+    database: () => parseDatabaseUrl(inputs.string('catalog-url'), inputs.origin('catalog-url')),
+    stores: () => readStores(inputs, 'storage-url', { ...runtime.context.s3, timeouts: readTimeouts(inputs) }),
+    names: () => inputs.list('name').map((name) => checkBackupName(name, inputs.origin('name'))),
+  });
   const result = await syncCatalog({ stores, names, database, log: (line) => runtime.info(line) });
   runtime.setOutput('backups', result.backups);
   runtime.setOutput('drills', result.drills);

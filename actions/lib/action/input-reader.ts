@@ -76,7 +76,8 @@ export class InputReader {
     return `--${name} ${value}`;
   }
 
-  private get inTerminal(): boolean {
+  /** In a terminal (the CLI) rather than a workflow step: hints name flags and environment variables there. */
+  get inTerminal(): boolean {
     return this.runtime.context.host === 'terminal';
   }
 

@@ -20,10 +20,13 @@ export function readPassphrase(inputs: InputReader): string | undefined {
   const passphrase = inputs.optional('encryption-passphrase');
   if (passphrase === undefined) {
     if (inputs.boolean('allow-unencrypted')) return undefined;
+    // A secret never goes on a command line: the terminal gets it from the environment, a step from a secret.
+    const give = inputs.inTerminal
+      ? 'set BACKSTOP_ENCRYPTION_PASSPHRASE'
+      : 'give it from a secret (encryption-passphrase: ${{ secrets.BACKSTOP_ENCRYPTION_PASSPHRASE }})';
     throw new ConfigurationError(
-      'Input "encryption-passphrase" is empty: set BACKSTOP_ENCRYPTION_PASSPHRASE (e.g. from openssl rand -base64 ' +
-        `48, kept in your secret store), or set ${inputs.spell('allow-unencrypted', 'true')} for an unencrypted ` +
-        'repository.',
+      `Input "encryption-passphrase" is empty: ${give}, made with openssl rand -base64 48 and kept in your secret ` +
+        `store, or set ${inputs.spell('allow-unencrypted', 'true')} for an unencrypted repository.`,
     );
   }
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {

@@ -135,15 +135,13 @@ function readEndPing(inputs: InputReader): 'end' {
 
 function readStatus(inputs: InputReader): JobStatus {
   const status = inputs.string('status').toLowerCase();
-  if (status === '') {
-    throw new ConfigurationError(
-      'Input "status" is required (unless ping is start): pass ${{ job.status }} in the last step of the job.',
-    );
-  }
+  // A step passes the job's own status; in a terminal the user names the outcome being reported.
+  const hint = inputs.inTerminal
+    ? '--status success, failure or cancelled'
+    : '${{ job.status }} in the last step of the job (success, failure or cancelled)';
+  if (status === '') throw new ConfigurationError(`Input "status" is required (unless ping is start): pass ${hint}.`);
   if (!(JOB_STATUSES as readonly string[]).includes(status)) {
-    throw new ConfigurationError(
-      `Input "status" is "${status}", not a job status: pass \${{ job.status }} (success, failure or cancelled).`,
-    );
+    throw new ConfigurationError(`Input "status" is "${status}", not a job status: pass ${hint}.`);
   }
   return status as JobStatus;
 }
