@@ -6,21 +6,19 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { startChangingProxy } from '../harness/changing-proxy.ts';
-import { runAction } from '../harness/runner.ts';
-import { startTestS3, type TestS3 } from '../harness/s3.ts';
+import { runAction, watchPeakRss } from '../harness/runner.ts';
+import { incompressibleStream, startTestS3, type TestS3 } from '../harness/s3.ts';
 
 /**
  * backup-files, its restore drill and pruning, run as bundles: the real AWS SDK against the in-process S3 server,
@@ -78,22 +76,13 @@ async function seedSource(): Promise<void> {
     await Promise.all(objects.slice(start, start + 16).map(([key, body]) => put('storage', key, body)));
   }
   await client.send(
-    new PutObjectCommand({ Bucket: 'storage', Key: BIG_KEY, Body: bigBody(), ContentLength: BIG_BYTES }),
+    new PutObjectCommand({
+      Bucket: 'storage',
+      Key: BIG_KEY,
+      Body: incompressibleStream(BIG_BYTES).body,
+      ContentLength: BIG_BYTES,
+    }),
   );
-}
-
-/** 300 MB produced as it is sent: the test itself never holds it. */
-function bigBody(): Readable {
-  let sent = 0;
-  const block = randomBytes(MiB);
-  return new Readable({
-    read() {
-      if (sent >= BIG_BYTES) return void this.push(null);
-      block[0] = sent / MiB; // no two blocks alike
-      sent += MiB;
-      this.push(Buffer.from(block));
-    },
-  });
 }
 
 async function put(bucket: string, key: string, body: Buffer | string): Promise<void> {
@@ -165,35 +154,19 @@ async function startRefusingServer(code: string): Promise<{ endpoint: string; st
   };
 }
 
-/** The highest resident set size of a running child, sampled every 50 ms from /proc. */
-function watchRss(child: ChildProcess, peak: { bytes: number }): void {
-  const timer = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-      peak.bytes = Math.max(peak.bytes, kib * 1024);
-    } catch {
-      // The process is gone.
-    }
-  }, 50);
-  child.once('exit', () => clearInterval(timer));
-}
-
 describe('backup-files: incremental by listing, restored as of each backup', () => {
   it('stores all 200 objects in the first backup, streaming the 300 MB one with flat memory', async () => {
     atFirst = await hashes('storage');
     expect(atFirst.size).toBe(200);
-    const peak = { bytes: 0 };
-    const run = await runAction('backup-files', backupInputs(), {
-      env: s3.env,
-      onStart: (child) => watchRss(child, peak),
-    });
+    const peak = watchPeakRss();
+    const run = await runAction('backup-files', backupInputs(), { env: s3.env, onStart: peak.onStart });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ objects: '200', 'stored-objects': '200', full: 'true' });
     // A 300 MB object through zstd and age to S3, with 8 objects in flight: memory is the pipeline's buffers (up to
     // 64 MiB of multipart parts in flight, 1 MiB per stage) and what the GC has not collected yet, not the object.
-    // Measured here: 248 MiB peak with the 300 MB object, against the bound below.
+    // Measured here: 237–248 MiB peak with the 300 MB object, against the bound below; backup-files-memory.test.ts
+    // shows the peak does not follow the object's size.
     console.log(`backup-files peak RSS: ${(peak.bytes / MiB).toFixed(0)} MiB`);
     expect(peak.bytes).toBeGreaterThan(0);
     expect(peak.bytes).toBeLessThan(BIG_BYTES * 0.9);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,28 @@ export async function runAction(
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The child's peak resident set size so far (VmHWM, the kernel's own high-water mark), read from /proc every 50 ms
+ * until it exits: give it as `onStart` and read `bytes` once the run is over.
+ */
+export function watchPeakRss(): { onStart: (child: ChildProcess) => void; bytes: number } {
+  const peak = {
+    bytes: 0,
+    onStart: (child: ChildProcess): void => {
+      const timer = setInterval(() => {
+        try {
+          const kib = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+          peak.bytes = Math.max(peak.bytes, kib * 1024);
+        } catch {
+          // The process is gone.
+        }
+      }, 50);
+      child.once('exit', () => clearInterval(timer));
+    },
+  };
+  return peak;
 }
 
 /** GITHUB_OUTPUT holds `name<<delimiter\nvalue\ndelimiter` blocks (what @actions/core writes). */

@@ -1,6 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import S3rver from 's3rver';
 import { runContext } from '../../actions/lib/action/env.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
@@ -58,4 +60,27 @@ export function useS3Environment(s3: TestS3): () => void {
 /** The S3 settings the actions derive from the environment the test process has now (after `env` is applied). */
 export function envS3Settings(): S3Settings {
   return runContext(process.env).s3;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * `bytes` of random bytes made as they are read, 1 MiB at a time (one random block, numbered, so no two are alike
+ * and zstd finds nothing to shrink): a big object the test never holds. `sha256()` once the body has been read.
+ */
+export function incompressibleStream(bytes: number): { body: Readable; sha256: () => string } {
+  const block = randomBytes(MiB);
+  const hash = createHash('sha256');
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent >= bytes) return void this.push(null);
+      const next = Buffer.from(block.subarray(0, Math.min(MiB, bytes - sent)));
+      next.writeUInt32LE(sent / MiB);
+      sent += next.length;
+      hash.update(next);
+      this.push(next);
+    },
+  });
+  return { body, sha256: () => hash.digest('hex') };
 }

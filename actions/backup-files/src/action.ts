@@ -50,7 +50,11 @@ export default defineAction<BackupFilesOutput>({
         'while a kept backup needs them.',
     },
     concurrency: {
-      docs: 'Objects in flight at once. Memory stays flat whatever the object sizes (multi-GB objects stream).',
+      docs:
+        'Objects in flight at once. Memory follows this, not the object sizes (multi-GB objects stream): ~100 MiB, ' +
+        'plus 64 MiB of multipart parts per object in flight and destination, ~10 MiB of stage buffers per object ' +
+        'and ~64 MiB V8 frees late; measured ~200 MiB for one object at a time, 430–480 MiB for eight 64 MiB objects ' +
+        'at once ([the bound](../../docs/storage.md#backup-files-per-object-in-flight-not-per-object-size)).',
     },
   }),
   outputs: {
