@@ -18,7 +18,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ import { buffer } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { generateIdentity, recipientOf } from '../actions/lib/crypto/age.ts';
 import { forEachAtMost } from '../actions/lib/files/pool.ts';
-import { startTestS3 } from '../test/harness/s3.ts';
+import { startTestS3, testS3Client } from '../test/harness/s3.ts';
 import { alternatingPairs, describePairs, measure, type Measured } from './measure.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,19 +41,9 @@ const PAIRS = option('pairs', 3);
 const CHANGED_PERCENT = option('changed-percent', 1);
 const CONCURRENCY = 8;
 
-function clientFor(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
-}
-
 /** The stock side, run as its own process under GNU time: list, then GetObject → age CLI → PutObject, 8 at once. */
 async function stockCopy(endpoint: string, recipient: string, target: string): Promise<void> {
-  const client = clientFor(endpoint);
+  const client = testS3Client(endpoint);
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -92,7 +82,7 @@ function content(index: number, mean: number): Buffer {
 
 async function main(): Promise<void> {
   const s3 = await startTestS3('backups');
-  const client = clientFor(s3.endpoint);
+  const client = testS3Client(s3.endpoint);
   await client.send(new CreateBucketCommand({ Bucket: 'source' }));
   const recipient = recipientOf(generateIdentity());
   const keys = await seed(client);

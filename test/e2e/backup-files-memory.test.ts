@@ -1,9 +1,9 @@
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { runAction, watchPeakRss } from '../harness/runner.ts';
-import { incompressibleStream, startTestS3, type TestS3 } from '../harness/s3.ts';
+import { incompressibleStream, startTestS3, testS3Client, type TestS3 } from '../harness/s3.ts';
 
 /**
  * backup-files' memory does not grow with the size of the objects it streams (docs/storage.md, "backup-files"):
@@ -35,13 +35,7 @@ const seeded = new Map<string, Map<string, string>>();
 
 beforeAll(async () => {
   [s3, keys] = await Promise.all([startTestS3('backups'), newKeyPair()]);
-  client = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  client = testS3Client(s3.endpoint);
   for (const [bucket, { count, bytes }] of [
     ['quarters', SMALL],
     ['whole', LARGE],

@@ -4,7 +4,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -18,7 +18,7 @@ import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { newKeyPair, type KeyPair } from '../harness/age.ts';
 import { startChangingProxy } from '../harness/changing-proxy.ts';
 import { runAction, watchPeakRss } from '../harness/runner.ts';
-import { incompressibleStream, startTestS3, type TestS3 } from '../harness/s3.ts';
+import { incompressibleStream, startTestS3, testS3Client, type TestS3 } from '../harness/s3.ts';
 
 /**
  * backup-files, its restore drill and pruning, run as bundles: the real AWS SDK against the in-process S3 server,
@@ -38,14 +38,7 @@ const ids: string[] = [];
 
 beforeAll(async () => {
   [s3, keys] = await Promise.all([startTestS3('backups'), newKeyPair()]);
-  client = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver would store the aws-chunked framing of a streamed upload's default checksum as the object's bytes.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  client = testS3Client(s3.endpoint);
   for (const bucket of ['storage', 'restored', 'flappy', 'photos'])
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-files-'));

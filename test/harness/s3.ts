@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { runContext } from '../../actions/lib/action/env.ts';
 import { freePort } from '../../actions/lib/pg/cluster.ts';
@@ -43,6 +44,20 @@ export async function startTestS3(bucket = 'backups'): Promise<TestS3> {
       await fs.rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An AWS SDK client for the test server, for seeding and reading buckets. s3rver would store the aws-chunked framing
+ * of a streamed upload's default checksum as the object's bytes, hence checksums only when required.
+ */
+export function testS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 }
 
 /** Sets the AWS environment in this process too (for tests that use the library directly). */

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { checkFiles } from '../../actions/lib/integrity/files.ts';
 import type { Manifest } from '../../actions/lib/manifest/schema.ts';
 import { LocalStore } from '../../actions/lib/storage/local.ts';
 import { newKeyPair } from '../harness/age.ts';
-import { startTestS3, type TestS3 } from '../harness/s3.ts';
+import { startTestS3, testS3Client, type TestS3 } from '../harness/s3.ts';
 
 /** The files integrity check: a real bucket (the in-process S3 server, real SDK) against a real files backup. */
 let s3: TestS3;
@@ -20,12 +20,7 @@ let source: FileSource;
 
 beforeAll(async () => {
   s3 = await startTestS3('avatars');
-  client = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  client = testS3Client(s3.endpoint);
   await client.send(new CreateBucketCommand({ Bucket: 'other' }));
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'backstop-files-integrity-'));
   source = new FileSource({
