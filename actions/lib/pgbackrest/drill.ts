@@ -7,7 +7,7 @@ import { onInterrupt } from '../interrupt.ts';
 import type { FoundBackup } from '../manifest/catalog.ts';
 import { runDrill, type Budgets, type DrillRecordBase, type EngineOutcome } from '../manifest/drills.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import { connect, parseDatabaseUrl } from '../pg/connection.ts';
+import { connect, parseDatabaseUrl, type DatabaseUrl } from '../pg/connection.ts';
 import { chownTo, serverUser } from '../pg/os-user.ts';
 import { startServer, type RunningServer } from '../pg/server.ts';
 import { findToolVersions, serverMajor, type BinDirChoice } from '../pg/tools.ts';
@@ -273,12 +273,7 @@ async function waitForPromotion(server: RunningServer, options: PitrDrillOptions
   const deadline = Date.now() + timeoutSeconds * 1000;
   const database = parseDatabaseUrl(server.url, Origin.internal('the restored server'));
   while (Date.now() < deadline) {
-    const client = await connect(database).catch(() => undefined);
-    if (client) {
-      const row = (await client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering')).rows[0];
-      await client.end();
-      if (row && !row.recovering) return;
-    }
+    if (await promoted(database)) return;
     const log = readRecoveryLog(await server.log());
     if (log.fatal) {
       outcome.walReplayed = log.segmentsRestored;
@@ -287,6 +282,23 @@ async function waitForPromotion(server: RunningServer, options: PitrDrillOptions
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`The restored server was not promoted within ${timeoutSeconds} s (still replaying WAL).`);
+}
+
+/**
+ * Whether the server is out of recovery. A server that cannot reach its target shuts down on its own, perhaps
+ * between our connect and our query (a reset connection): that is "not yet", and its log then says why.
+ */
+async function promoted(database: DatabaseUrl): Promise<boolean> {
+  const client = await connect(database).catch(() => undefined);
+  if (!client) return false;
+  try {
+    const row = (await client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering')).rows[0];
+    return row !== undefined && !row.recovering;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The recovered database, reached as the role the backup connected as; and the last transaction replayed. */

@@ -75759,13 +75759,8 @@ async function waitForPromotion(server, options, outcome) {
     const deadline = Date.now() + timeoutSeconds * 1000;
     const database = parseDatabaseUrl(server.url, Origin.internal('the restored server'));
     while (Date.now() < deadline) {
-        const client = await connection_connect(database).catch(() => undefined);
-        if (client) {
-            const row = (await client.query('SELECT pg_is_in_recovery() AS recovering')).rows[0];
-            await client.end();
-            if (row && !row.recovering)
-                return;
-        }
+        if (await promoted(database))
+            return;
         const log = readRecoveryLog(await server.log());
         if (log.fatal) {
             outcome.walReplayed = log.segmentsRestored;
@@ -75774,6 +75769,25 @@ async function waitForPromotion(server, options, outcome) {
         await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error(`The restored server was not promoted within ${timeoutSeconds} s (still replaying WAL).`);
+}
+/**
+ * Whether the server is out of recovery. A server that cannot reach its target shuts down on its own, perhaps
+ * between our connect and our query (a reset connection): that is "not yet", and its log then says why.
+ */
+async function promoted(database) {
+    const client = await connection_connect(database).catch(() => undefined);
+    if (!client)
+        return false;
+    try {
+        const row = (await client.query('SELECT pg_is_in_recovery() AS recovering')).rows[0];
+        return row !== undefined && !row.recovering;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
 }
 /** The recovered database, reached as the role the backup connected as; and the last transaction replayed. */
 async function recoveredDatabase(server, manifest) {
