@@ -576,6 +576,35 @@ describe.runIf(TIMESCALE)(`migrate-ticks into the installed TimescaleDB ${TIMESC
     }
   });
 
+  it('warns before copying ticks older than the retention policy, naming the job; none once it is removed', async () => {
+    const targetUrl = await emptyDatabase(timescale);
+    // sourceUrl's ticks start 2026-01-05, months before the 90-day horizon setup: auto's policy drops at.
+    const run = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': targetUrl });
+    expect(run.errors).toEqual([]);
+    const job = await sql<{ id: number }>(
+      targetUrl,
+      "SELECT job_id AS id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'",
+    );
+    expect(warnings(run)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^::warning::public\\.tick_data has a retention policy \\(job ${job[0]!.id}, drop_after 90 days\\): ` +
+            'the ticks copied from before \\d{4}-\\d{2}-\\d{2} \\(the oldest is 2026-01-05T00:00:00\\.000Z\\) will be ' +
+            "dropped at its next run, .* remove_retention_policy\\('public\\.tick_data'\\).*\\(from\\)\\.$",
+        ),
+      ),
+    ]);
+    expect(run.outputs['rows-copied']).toBe(String(TICKS));
+
+    const kept = await emptyDatabase(timescale);
+    const first = await runAction('migrate-ticks', { 'source-url': recentUrl, 'target-url': kept });
+    expect(warnings(first)).toEqual([]);
+    await sql(kept, "SELECT remove_retention_policy('public.tick_data')");
+    const old = await runAction('migrate-ticks', { 'source-url': sourceUrl, 'target-url': kept, setup: 'none' });
+    expect(old.errors).toEqual([]);
+    expect(warnings(old)).toEqual([]);
+  });
+
   it('resumes exactly after SIGKILL into the hypertable: no duplicates, every day equal to the source', async () => {
     await killAndResume(await tickSource(1_200_000, recent), await emptyDatabase(timescale));
   });

@@ -41008,6 +41008,9 @@ async function migrateTicks(options) {
         result.timescaleVersion = shape.timescaleVersion;
         if (!options.dryRun)
             result.shape = shape.kind;
+        if (targetTable && shape.kind === 'timescaledb') {
+            await warnOfRetention(target, targetTable, bounds.from, options.warn);
+        }
         const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
         const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
@@ -41059,6 +41062,26 @@ async function prepareTarget(target, sourceTable, targetName, range, { options, 
         setupOrigin: options.setupOrigin,
     });
     return findTable(target, targetName);
+}
+/**
+ * A retention policy drops whole chunks older than its drop_after, whoever put the rows there: ticks copied from
+ * before that horizon are gone at the policy's next run, and the candle refreshes (a day back at most) never see
+ * them. setup: auto adds a 90-day policy, and a history migration is usually older than that. The copy goes on (it
+ * may be what the team wants); the warning says before the copy what will be dropped and how to keep it.
+ */
+async function warnOfRetention(target, table, oldest, warn) {
+    const { rows } = await target.query(`SELECT job_id AS job, config->>'drop_after' AS "dropAfter",
+            CASE WHEN config->>'drop_after' ~ '[a-z]' THEN now() - (config->>'drop_after')::interval END AS horizon
+     FROM timescaledb_information.jobs
+     WHERE proc_name = 'policy_retention' AND scheduled AND hypertable_schema = $1 AND hypertable_name = $2`, [table.schema, table.name]);
+    const policy = rows[0];
+    if (!policy?.horizon || oldest >= policy.horizon)
+        return;
+    const qualifiedName = `${table.schema}.${table.name}`;
+    warn(`${qualifiedName} has a retention policy (job ${policy.job}, drop_after ${policy.dropAfter}): the ticks copied ` +
+        `from before ${policy.horizon.toISOString().slice(0, 10)} (the oldest is ${oldest.toISOString()}) will be ` +
+        'dropped at its next run, and no candle will hold them. To keep them, remove the policy before the copy ' +
+        `(SELECT remove_retention_policy('${qualifiedName}')), or copy only newer ticks (from).`);
 }
 /**
  * Says how every range will be proven; for verify: reread, the checksum both servers can compute alike (a 64-bit
