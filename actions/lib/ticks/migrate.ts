@@ -9,7 +9,7 @@ import { ensureLedger, finishedRanges, rangeKey } from './ledger.ts';
 import { describeRange, planRanges, type Shard, type TimeRange } from './plan.ts';
 import { CANDLE_VIEWS } from './ddl.ts';
 import { defineTickTable, describeCandles, type CandleChoice } from './definition.ts';
-import { describeTarget, setupTarget, timescaleVersion, type TargetShape } from './setup.ts';
+import { describeTarget, setupTarget, timescaleVersion, type RetentionPolicy, type TargetShape } from './setup.ts';
 import { assertTimeColumn, findTable, type ResolvedTable, type TableName } from './tables.ts';
 
 export interface MigrateOptions {
@@ -122,9 +122,7 @@ export async function migrateTicks(options: MigrateOptions): Promise<MigrationRe
     result.targetTable = targetTable ? `${targetTable.schema}.${targetTable.name}` : result.targetTable;
     result.timescaleVersion = shape.timescaleVersion;
     if (!options.dryRun) result.shape = shape.kind;
-    if (targetTable && shape.kind === 'timescaledb') {
-      await warnOfRetention(target, targetTable, bounds.from, options.warn);
-    }
+    if (targetTable && shape.retention) warnOfRetention(result.targetTable, shape.retention, bounds.from, options.warn);
 
     const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
     const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
@@ -189,27 +187,13 @@ async function prepareTarget(
  * them. setup: auto adds a 90-day policy, and a history migration is usually older than that. The copy goes on (it
  * may be what the team wants); the warning says before the copy what will be dropped and how to keep it.
  */
-async function warnOfRetention(
-  target: pg.Client,
-  table: { schema: string; name: string },
-  oldest: Date,
-  warn: (line: string) => void,
-): Promise<void> {
-  const { rows } = await target.query<{ job: number; dropAfter: string; horizon: Date | null }>(
-    `SELECT job_id AS job, config->>'drop_after' AS "dropAfter",
-            CASE WHEN config->>'drop_after' ~ '[a-z]' THEN now() - (config->>'drop_after')::interval END AS horizon
-     FROM timescaledb_information.jobs
-     WHERE proc_name = 'policy_retention' AND scheduled AND hypertable_schema = $1 AND hypertable_name = $2`,
-    [table.schema, table.name],
-  );
-  const policy = rows[0];
-  if (!policy?.horizon || oldest >= policy.horizon) return;
-  const qualifiedName = `${table.schema}.${table.name}`;
+function warnOfRetention(table: string, policy: RetentionPolicy, oldest: Date, warn: (line: string) => void): void {
+  if (oldest >= policy.horizon) return;
   warn(
-    `${qualifiedName} has a retention policy (job ${policy.job}, drop_after ${policy.dropAfter}): the ticks copied ` +
-      `from before ${policy.horizon.toISOString().slice(0, 10)} (the oldest is ${oldest.toISOString()}) will be ` +
-      'dropped at its next run, and no candle will hold them. To keep them, remove the policy before the copy ' +
-      `(SELECT remove_retention_policy('${qualifiedName}')), or copy only newer ticks (from).`,
+    `${table} has a retention policy (job ${policy.job}, drop_after ${policy.dropAfter}): the ticks copied from ` +
+      `before ${policy.horizon.toISOString().slice(0, 10)} (the oldest is ${oldest.toISOString()}) will be dropped ` +
+      'at its next run, and no candle will hold them. To keep them, remove the policy before the copy ' +
+      `(SELECT remove_retention_policy('${table}')), or copy only newer ticks (from).`,
   );
 }
 

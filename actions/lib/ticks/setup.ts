@@ -11,6 +11,16 @@ export interface TargetShape {
   /** The chunk interval ranges are aligned to: the hypertable's, or one day. */
   intervalMs: number;
   timescaleVersion?: string;
+  /** A hypertable's scheduled retention policy on a time column: chunks older than `horizon` are dropped. */
+  retention?: RetentionPolicy;
+}
+
+export interface RetentionPolicy {
+  job: number;
+  /** As the policy says it, e.g. "90 days". */
+  dropAfter: string;
+  /** now() − drop_after on the target server. */
+  horizon: Date;
 }
 
 export interface SetupRequest {
@@ -100,7 +110,10 @@ export async function describeTarget(
        WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`,
       [target.schema, target.name],
     );
-    if (rows[0]) return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
+    if (rows[0]) {
+      const retention = await retentionPolicy(client, target);
+      return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version, retention };
+    }
   }
   const { rows } = await client.query<{ kind: string }>(
     'SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
@@ -108,4 +121,23 @@ export async function describeTarget(
     [target.schema, target.name],
   );
   return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
+}
+
+/**
+ * The hypertable's retention policy, when one is scheduled (a paused one drops nothing until it is resumed) and its
+ * drop_after is an interval (a JSON string; an integer time column's policy holds a number, no date horizon).
+ */
+async function retentionPolicy(
+  client: pg.Client,
+  table: { schema: string; name: string },
+): Promise<RetentionPolicy | undefined> {
+  const { rows } = await client.query<RetentionPolicy>(
+    `SELECT job_id AS job, config->>'drop_after' AS "dropAfter", now() - (config->>'drop_after')::interval AS horizon
+     FROM timescaledb_information.jobs
+     WHERE proc_name = 'policy_retention' AND scheduled AND jsonb_typeof(config->'drop_after') = 'string'
+       AND hypertable_schema = $1 AND hypertable_name = $2
+     ORDER BY job_id LIMIT 1`,
+    [table.schema, table.name],
+  );
+  return rows[0];
 }

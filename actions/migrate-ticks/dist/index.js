@@ -40934,12 +40934,26 @@ async function describeTarget(client, database, target) {
     if (version) {
         const { rows } = await client.query(`SELECT (extract(epoch FROM time_interval) * 1000)::bigint AS ms FROM timescaledb_information.dimensions
        WHERE hypertable_schema = $1 AND hypertable_name = $2 AND dimension_type = 'Time' LIMIT 1`, [target.schema, target.name]);
-        if (rows[0])
-            return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version };
+        if (rows[0]) {
+            const retention = await retentionPolicy(client, target);
+            return { kind: 'timescaledb', intervalMs: Number(rows[0].ms), timescaleVersion: version, retention };
+        }
     }
     const { rows } = await client.query('SELECT c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 ' +
         'AND c.relname = $2', [target.schema, target.name]);
     return { kind: rows[0]?.kind === 'p' ? 'partitioned' : 'plain', intervalMs: DAY_MS, timescaleVersion: version };
+}
+/**
+ * The hypertable's retention policy, when one is scheduled (a paused one drops nothing until it is resumed) and its
+ * drop_after is an interval (a JSON string; an integer time column's policy holds a number, no date horizon).
+ */
+async function retentionPolicy(client, table) {
+    const { rows } = await client.query(`SELECT job_id AS job, config->>'drop_after' AS "dropAfter", now() - (config->>'drop_after')::interval AS horizon
+     FROM timescaledb_information.jobs
+     WHERE proc_name = 'policy_retention' AND scheduled AND jsonb_typeof(config->'drop_after') = 'string'
+       AND hypertable_schema = $1 AND hypertable_name = $2
+     ORDER BY job_id LIMIT 1`, [table.schema, table.name]);
+    return rows[0];
 }
 
 ;// CONCATENATED MODULE: ./actions/lib/ticks/migrate.ts
@@ -41008,9 +41022,8 @@ async function migrateTicks(options) {
         result.timescaleVersion = shape.timescaleVersion;
         if (!options.dryRun)
             result.shape = shape.kind;
-        if (targetTable && shape.kind === 'timescaledb') {
-            await warnOfRetention(target, targetTable, bounds.from, options.warn);
-        }
+        if (targetTable && shape.retention)
+            warnOfRetention(result.targetTable, shape.retention, bounds.from, options.warn);
         const ranges = planRanges(bounds.from, bounds.to, shape.intervalMs, options.shard);
         const sourceIdentity = `${options.source.host}/${options.source.database}/${result.sourceTable}`;
         const finished = await finishedRanges(target, sourceIdentity, result.targetTable);
@@ -41069,19 +41082,13 @@ async function prepareTarget(target, sourceTable, targetName, range, { options, 
  * them. setup: auto adds a 90-day policy, and a history migration is usually older than that. The copy goes on (it
  * may be what the team wants); the warning says before the copy what will be dropped and how to keep it.
  */
-async function warnOfRetention(target, table, oldest, warn) {
-    const { rows } = await target.query(`SELECT job_id AS job, config->>'drop_after' AS "dropAfter",
-            CASE WHEN config->>'drop_after' ~ '[a-z]' THEN now() - (config->>'drop_after')::interval END AS horizon
-     FROM timescaledb_information.jobs
-     WHERE proc_name = 'policy_retention' AND scheduled AND hypertable_schema = $1 AND hypertable_name = $2`, [table.schema, table.name]);
-    const policy = rows[0];
-    if (!policy?.horizon || oldest >= policy.horizon)
+function warnOfRetention(table, policy, oldest, warn) {
+    if (oldest >= policy.horizon)
         return;
-    const qualifiedName = `${table.schema}.${table.name}`;
-    warn(`${qualifiedName} has a retention policy (job ${policy.job}, drop_after ${policy.dropAfter}): the ticks copied ` +
-        `from before ${policy.horizon.toISOString().slice(0, 10)} (the oldest is ${oldest.toISOString()}) will be ` +
-        'dropped at its next run, and no candle will hold them. To keep them, remove the policy before the copy ' +
-        `(SELECT remove_retention_policy('${qualifiedName}')), or copy only newer ticks (from).`);
+    warn(`${table} has a retention policy (job ${policy.job}, drop_after ${policy.dropAfter}): the ticks copied from ` +
+        `before ${policy.horizon.toISOString().slice(0, 10)} (the oldest is ${oldest.toISOString()}) will be dropped ` +
+        'at its next run, and no candle will hold them. To keep them, remove the policy before the copy ' +
+        `(SELECT remove_retention_policy('${table}')), or copy only newer ticks (from).`);
 }
 /**
  * Says how every range will be proven; for verify: reread, the checksum both servers can compute alike (a 64-bit
